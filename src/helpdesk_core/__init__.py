@@ -1,0 +1,1 @@
+"""helpdesk_core: a helpdesk domain library."""

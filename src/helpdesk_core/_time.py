@@ -1,0 +1,125 @@
+"""Time helpers shared by the whole library: validation of aware datetimes and durations.
+
+Hot paths use plain :mod:`datetime`; pendulum is used here only to parse human durations
+(``"4h"``, ``"1d 2h"``) and ISO 8601 periods at the edges.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import datetime, timedelta
+from typing import Any
+
+from helpdesk_core.errors import ValidationError
+
+__all__ = ["ensure_aware", "format_duration", "parse_datetime", "to_timedelta"]
+
+_UNIT_SECONDS = {
+    "w": 604800,
+    "d": 86400,
+    "h": 3600,
+    "m": 60,
+    "min": 60,
+    "s": 1,
+}
+_DURATION_PART = re.compile(r"\s*(\d+(?:\.\d+)?)\s*(w|d|h|min|m|s)\s*", re.IGNORECASE)
+
+
+def ensure_aware(value: Any, *, field: str = "datetime") -> datetime:
+    """Return ``value`` if it is a timezone-aware datetime, else raise ValidationError."""
+    if not isinstance(value, datetime):
+        raise ValidationError(
+            f"expected a timezone-aware datetime, got {type(value).__name__}", field=field
+        )
+    if value.tzinfo is None or value.utcoffset() is None:
+        raise ValidationError(
+            f"naive datetime {value.isoformat()} refused: give a timezone-aware datetime",
+            field=field,
+        )
+    return value
+
+
+def parse_datetime(value: Any, *, field: str = "datetime") -> datetime:
+    """Accept an aware datetime or an ISO 8601 string with an offset."""
+    if isinstance(value, str):
+        try:
+            parsed = datetime.fromisoformat(value)
+        except ValueError as exc:
+            raise ValidationError(f"not an ISO 8601 datetime: {value!r}", field=field) from exc
+        return ensure_aware(parsed, field=field)
+    return ensure_aware(value, field=field)
+
+
+def to_timedelta(value: Any, *, field: str = "duration", allow_negative: bool = False) -> timedelta:
+    """Turn a timedelta, a number of seconds, ``"4h"`` / ``"1d 2h 30m"`` text or an ISO 8601
+    duration (``"PT4H"``) into a timedelta."""
+    result: timedelta
+    if isinstance(value, timedelta):
+        result = value
+    elif isinstance(value, bool):
+        raise ValidationError(f"expected a duration, got {value!r}", field=field)
+    elif isinstance(value, int | float):
+        if value != value or value in (float("inf"), float("-inf")):
+            raise ValidationError(f"expected a finite duration, got {value!r}", field=field)
+        try:
+            result = timedelta(seconds=value)
+        except OverflowError as exc:
+            raise ValidationError(f"duration out of range: {value!r}", field=field) from exc
+    elif isinstance(value, str):
+        result = _parse_duration_text(value, field=field)
+    else:
+        raise ValidationError(
+            f"expected a duration (timedelta, seconds, '4h' or ISO 8601), got "
+            f"{type(value).__name__}",
+            field=field,
+        )
+    if not allow_negative and result < timedelta(0):
+        raise ValidationError(f"negative duration {result} refused", field=field)
+    return result
+
+
+def _parse_duration_text(text: str, *, field: str) -> timedelta:
+    stripped = text.strip()
+    if not stripped:
+        raise ValidationError("empty duration", field=field)
+    if stripped[0] in "Pp":
+        import pendulum
+
+        try:
+            parsed = pendulum.parse(stripped.upper())
+        except Exception as exc:  # pendulum raises its own ParserError family
+            raise ValidationError(f"not an ISO 8601 duration: {text!r}", field=field) from exc
+        if not isinstance(parsed, pendulum.Duration):
+            raise ValidationError(f"not an ISO 8601 duration: {text!r}", field=field)
+        if parsed.years or parsed.months:
+            raise ValidationError(
+                f"duration {text!r} uses years or months, which have no fixed length",
+                field=field,
+            )
+        return timedelta(seconds=parsed.total_seconds())
+    pos = 0
+    total = 0.0
+    for match in _DURATION_PART.finditer(stripped):
+        if match.start() != pos:
+            break
+        total += float(match.group(1)) * _UNIT_SECONDS[match.group(2).lower()]
+        pos = match.end()
+    if pos != len(stripped) or pos == 0:
+        raise ValidationError(
+            f"cannot read duration {text!r}: use e.g. '4h', '1d 2h 30m', '90s' or 'PT4H'",
+            field=field,
+        )
+    return timedelta(seconds=total)
+
+
+def format_duration(delta: timedelta) -> str:
+    """Short human text for a duration: ``'2d 3h 5m'``, ``'45s'``, ``'-1h'``."""
+    sign = "-" if delta < timedelta(0) else ""
+    seconds = int(abs(delta).total_seconds())
+    days, rest = divmod(seconds, 86400)
+    hours, rest = divmod(rest, 3600)
+    minutes, secs = divmod(rest, 60)
+    parts = [f"{v}{u}" for v, u in ((days, "d"), (hours, "h"), (minutes, "m")) if v]
+    if secs or not parts:
+        parts.append(f"{secs}s")
+    return sign + " ".join(parts)

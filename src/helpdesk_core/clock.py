@@ -1,0 +1,89 @@
+"""Clocks: the only place helpdesk_core reads the wall clock.
+
+Domain code takes ``now`` as an argument; the :class:`~helpdesk_core.Helpdesk` service gets it
+from a :class:`Clock`. Apps use :class:`SystemClock`; tests and the simulator use
+:class:`ManualClock`, which they advance explicitly.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from typing import Protocol, runtime_checkable
+
+from helpdesk_core._time import ensure_aware, to_timedelta
+from helpdesk_core.errors import ValidationError
+
+__all__ = ["Clock", "ManualClock", "SystemClock"]
+
+
+@runtime_checkable
+class Clock(Protocol):
+    """Anything that tells the current instant as a timezone-aware datetime."""
+
+    def now(self) -> datetime:
+        """Return the current instant (timezone-aware)."""
+        ...
+
+
+class SystemClock:
+    """The real wall clock, in UTC."""
+
+    def now(self) -> datetime:
+        """Return the current instant in UTC."""
+        return datetime.now(UTC)  # noqa: TID251 - the one wall-clock reader
+
+    def __repr__(self) -> str:
+        return "SystemClock()"
+
+
+class ManualClock:
+    """A clock that moves only when told to; it never goes backwards.
+
+    >>> from datetime import datetime, timedelta, UTC
+    >>> clock = ManualClock(datetime(2026, 3, 2, 9, tzinfo=UTC))
+    >>> clock.advance(hours=2).isoformat()
+    '2026-03-02T11:00:00+00:00'
+    """
+
+    __slots__ = ("_now",)
+
+    def __init__(self, start: datetime) -> None:
+        self._now = ensure_aware(start, field="start")
+
+    def now(self) -> datetime:
+        """Return the clock's current instant."""
+        return self._now
+
+    def advance(
+        self,
+        delta: timedelta | str | None = None,
+        *,
+        days: float = 0,
+        hours: float = 0,
+        minutes: float = 0,
+        seconds: float = 0,
+    ) -> datetime:
+        """Move the clock forward by ``delta`` (a timedelta or ``"4h"``-style text) and/or
+        the keyword amounts; return the new instant. Negative amounts are refused."""
+        step = timedelta(days=days, hours=hours, minutes=minutes, seconds=seconds)
+        if delta is not None:
+            step += to_timedelta(delta, field="delta")
+        if step < timedelta(0):
+            raise ValidationError(f"cannot move a clock backwards (by {step})", field="delta")
+        self._now = self._now + step
+        return self._now
+
+    def set(self, at: datetime) -> datetime:
+        """Move the clock to ``at``, which must not be earlier than the current instant."""
+        at = ensure_aware(at, field="at")
+        if at < self._now:
+            raise ValidationError(
+                f"cannot move a clock backwards from {self._now.isoformat()} to "
+                f"{at.isoformat()}",
+                field="at",
+            )
+        self._now = at
+        return self._now
+
+    def __repr__(self) -> str:
+        return f"ManualClock({self._now.isoformat()!r})"

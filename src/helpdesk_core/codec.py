@@ -1,0 +1,201 @@
+"""One converter for the whole library: model values ⇄ plain JSON-able data.
+
+Storage codecs and configuration loaders both use :data:`converter`, so a ticket, an event
+or a configuration object has one plain-data form everywhere. Instants are ISO 8601 text
+with their UTC offset; durations are seconds; enums are their values; events are tagged
+with their class name under ``event``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import datetime, timedelta
+from enum import Enum
+from typing import Any, TypeVar
+
+import cattrs
+from cattrs.gen import make_dict_structure_fn, make_dict_unstructure_fn, override
+
+from helpdesk_core._time import to_timedelta
+from helpdesk_core.errors import HelpdeskError, ValidationError
+from helpdesk_core.model.events import EVENT_TYPES, Event
+from helpdesk_core.model.people import Actor
+from helpdesk_core.model.ticket import Ticket
+
+__all__ = [
+    "converter",
+    "event_from_dict",
+    "event_to_dict",
+    "structure",
+    "ticket_from_dict",
+    "ticket_to_dict",
+    "unstructure",
+]
+
+T = TypeVar("T")
+
+converter = cattrs.Converter(forbid_extra_keys=True, detailed_validation=True)
+
+
+def _unstructure_datetime(value: datetime) -> str:
+    return value.isoformat()
+
+
+def _structure_datetime(value: Any, _: Any) -> datetime:
+    if isinstance(value, datetime):
+        parsed = value
+    elif isinstance(value, str):
+        try:
+            parsed = datetime.fromisoformat(value)
+        except ValueError as exc:
+            raise ValidationError(f"not an ISO 8601 datetime: {value!r}") from exc
+    else:
+        raise ValidationError(f"expected an ISO 8601 datetime, got {type(value).__name__}")
+    if parsed.tzinfo is None or parsed.utcoffset() is None:
+        raise ValidationError(f"naive datetime {value!r} refused: include a UTC offset")
+    return parsed
+
+
+def _unstructure_timedelta(value: timedelta) -> int | float:
+    if value.microseconds == 0:
+        return value.days * 86400 + value.seconds
+    return value.total_seconds()
+
+
+def _structure_timedelta(value: Any, _: Any) -> timedelta:
+    return to_timedelta(value, allow_negative=True)
+
+
+converter.register_unstructure_hook(datetime, _unstructure_datetime)
+converter.register_structure_hook(datetime, _structure_datetime)
+converter.register_unstructure_hook(timedelta, _unstructure_timedelta)
+converter.register_structure_hook(timedelta, _structure_timedelta)
+converter.register_unstructure_hook(frozenset, lambda value: sorted(value))
+converter.register_unstructure_hook_func(
+    lambda cls: isinstance(cls, type) and issubclass(cls, Enum), lambda value: value.value
+)
+converter.register_unstructure_hook(Actor, lambda actor: {"kind": actor.kind.value, "id": actor.id})
+
+
+def _structure_event(value: Any, _: Any) -> Event:
+    if not isinstance(value, Mapping):
+        raise ValidationError(f"an event is a mapping, got {type(value).__name__}")
+    data = dict(value)
+    name = data.pop("event", None)
+    cls = EVENT_TYPES.get(name) if isinstance(name, str) else None
+    if cls is None:
+        raise ValidationError(f"unknown event type {name!r}", field="event")
+    return converter.structure(data, cls)
+
+
+def _unstructure_event(event: Event) -> dict[str, Any]:
+    data = converter.unstructure(event, unstructure_as=type(event))
+    return {"event": type(event).__name__, **data}
+
+
+def _register_event_hooks() -> None:
+    for cls in EVENT_TYPES.values():
+        converter.register_unstructure_hook(cls, make_dict_unstructure_fn(cls, converter))
+        converter.register_structure_hook(
+            cls, make_dict_structure_fn(cls, converter, _cattrs_forbid_extra_keys=True)
+        )
+
+
+_register_event_hooks()
+converter.register_structure_hook(Event, _structure_event)
+converter.register_unstructure_hook(Event, _unstructure_event)
+converter.register_unstructure_hook(
+    Ticket, make_dict_unstructure_fn(Ticket, converter, fields=override(omit=False))
+)
+
+
+def _format_error(exc: BaseException, path: str) -> str:
+    """The first leaf error of a cattrs error tree as ``path: message``."""
+    if isinstance(exc, cattrs.ClassValidationError | cattrs.IterableValidationError):
+        for sub, note in zip(exc.exceptions, _notes(exc)):
+            return _format_error(sub, path + note)
+        return f"{path}: {exc.message}"
+    if isinstance(exc, cattrs.ForbiddenExtraKeysError):
+        keys = ", ".join(sorted(exc.extra_fields))
+        return f"{path}: unknown key(s) {keys}"
+    if isinstance(exc, ValidationError):
+        where = f"{path}.{exc.field}" if exc.field and not path.endswith(exc.field) else path
+        return f"{where}: {exc.message}"
+    if isinstance(exc, KeyError):
+        name = str(exc.args[0])
+        where = path if path.endswith(f".{name}") else f"{path}.{name}"
+        return f"{where}: required key missing"
+    if isinstance(exc, TypeError | ValueError | AttributeError):
+        return f"{path}: {exc}"
+    return f"{path}: {exc!r}"
+
+
+def _notes(exc: BaseException) -> list[str]:
+    out: list[str] = []
+    for sub in getattr(exc, "exceptions", ()):
+        note = ""
+        for text in getattr(sub, "__notes__", ()):
+            note = _note_to_path(text)
+            if note:
+                break
+        out.append(note)
+    return out
+
+
+def _note_to_path(note: Any) -> str:
+    name = getattr(note, "name", None)
+    if name is not None:
+        return f".{name}"
+    index = getattr(note, "index", None)
+    if index is not None:
+        return f"[{index}]"
+    text = str(note)
+    if text.startswith("Structuring class ") and "@ attribute " in text:
+        return "." + text.rsplit("@ attribute ", 1)[1].strip()
+    return ""
+
+
+def structure(data: Any, cls: type[T], *, path: str = "$") -> T:
+    """Build a ``cls`` from plain data; any problem raises ValidationError naming the path."""
+    try:
+        return converter.structure(data, cls)
+    except HelpdeskError as exc:
+        if isinstance(exc, ValidationError):
+            raise ValidationError(exc.message, field=_join(path, exc.field)) from exc
+        raise
+    except Exception as exc:  # cattrs reports errors as ExceptionGroups of any kind
+        message = _format_error(exc, path)
+        where, _, what = message.partition(": ")
+        raise ValidationError(what or message, field=where) from exc
+
+
+def _join(path: str, field: str | None) -> str:
+    if not field:
+        return path
+    return f"{path}.{field}" if path else field
+
+
+def unstructure(value: Any) -> Any:
+    """Plain JSON-able data for any model value."""
+    return converter.unstructure(value)
+
+
+def ticket_to_dict(ticket: Ticket) -> dict[str, Any]:
+    """A ticket as plain data."""
+    data: dict[str, Any] = converter.unstructure(ticket, unstructure_as=Ticket)
+    return data
+
+
+def ticket_from_dict(data: Mapping[str, Any]) -> Ticket:
+    """A ticket from plain data (validated)."""
+    return structure(data, Ticket)
+
+
+def event_to_dict(event: Event) -> dict[str, Any]:
+    """An event as plain data, tagged with its class name under ``event``."""
+    return _unstructure_event(event)
+
+
+def event_from_dict(data: Mapping[str, Any]) -> Event:
+    """An event from plain data (validated; ``event`` picks the class)."""
+    return structure(data, Event)  # type: ignore[type-abstract]

@@ -1,0 +1,60 @@
+"""Id factories: where ticket, comment and event ids come from.
+
+Injected into :class:`~helpdesk_core.Helpdesk` so tests and simulations get deterministic,
+readable ids and apps get globally unique ones.
+"""
+
+from __future__ import annotations
+
+import itertools
+import uuid
+from typing import Protocol, runtime_checkable
+
+from helpdesk_core.errors import ValidationError
+
+__all__ = ["IdFactory", "SequentialIds", "UuidIds"]
+
+
+@runtime_checkable
+class IdFactory(Protocol):
+    """Makes new unique ids; ``kind`` is e.g. ``"ticket"`` or ``"comment"``."""
+
+    def new_id(self, kind: str) -> str:
+        """Return a new id for an object of this kind."""
+        ...
+
+
+class SequentialIds:
+    """Deterministic ids ``T-000001``, ``C-000001`` ... one counter per kind.
+
+    The prefix of each kind is its first letter in upper case unless given in ``prefixes``.
+    """
+
+    def __init__(self, *, prefixes: dict[str, str] | None = None, width: int = 6) -> None:
+        if width < 1:
+            raise ValidationError("width must be at least 1", field="width")
+        self._prefixes = dict(prefixes or {})
+        self._counters: dict[str, itertools.count[int]] = {}
+        self._width = width
+
+    def new_id(self, kind: str) -> str:
+        """Return the next id of ``kind``."""
+        counter = self._counters.get(kind)
+        if counter is None:
+            counter = self._counters[kind] = itertools.count(1)
+        prefix = self._prefixes.get(kind) or (kind[:1].upper() or "X")
+        return f"{prefix}-{next(counter):0{self._width}d}"
+
+    def __repr__(self) -> str:
+        return f"SequentialIds(prefixes={self._prefixes!r}, width={self._width})"
+
+
+class UuidIds:
+    """Random, globally unique ids (UUID4 hex), safe across processes and hosts."""
+
+    def new_id(self, kind: str) -> str:
+        """Return a new random id."""
+        return uuid.uuid4().hex  # noqa: TID251 - the random id factory
+
+    def __repr__(self) -> str:
+        return "UuidIds()"

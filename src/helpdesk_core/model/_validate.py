@@ -1,0 +1,168 @@
+"""attrs validators and converters shared by the model (private)."""
+
+from __future__ import annotations
+
+import math
+import re
+from collections.abc import Iterable, Mapping
+from datetime import datetime
+from typing import Any
+
+from helpdesk_core.errors import ValidationError
+
+MAX_ID_LENGTH = 200
+_ID_RE = re.compile(r"^[A-Za-z0-9_.:@+\-]+$")
+
+FieldValue = str | int | float | bool | None
+
+
+def _name(attribute: Any) -> str:
+    return str(getattr(attribute, "alias", None) or attribute.name).lstrip("_")
+
+
+def identifier(instance: Any, attribute: Any, value: Any) -> None:
+    """A non-empty id of letters, digits and ``_.:@+-``."""
+    if not isinstance(value, str):
+        raise ValidationError(
+            f"expected an id (text), got {type(value).__name__}", field=_name(attribute)
+        )
+    if not value or len(value) > MAX_ID_LENGTH or not _ID_RE.match(value):
+        raise ValidationError(
+            f"invalid id {value!r}: use 1-{MAX_ID_LENGTH} letters, digits or _.:@+-",
+            field=_name(attribute),
+        )
+
+
+def optional_identifier(instance: Any, attribute: Any, value: Any) -> None:
+    """None or a valid id."""
+    if value is not None:
+        identifier(instance, attribute, value)
+
+
+def text(instance: Any, attribute: Any, value: Any) -> None:
+    """Any str (may be empty)."""
+    if not isinstance(value, str):
+        raise ValidationError(
+            f"expected text, got {type(value).__name__}", field=_name(attribute)
+        )
+
+
+def non_empty_text(instance: Any, attribute: Any, value: Any) -> None:
+    """A str with at least one non-blank character."""
+    text(instance, attribute, value)
+    if not value.strip():
+        raise ValidationError("must not be empty", field=_name(attribute))
+
+
+def optional_text(instance: Any, attribute: Any, value: Any) -> None:
+    """None or a str."""
+    if value is not None:
+        text(instance, attribute, value)
+
+
+def aware(instance: Any, attribute: Any, value: Any) -> None:
+    """A timezone-aware datetime."""
+    if not isinstance(value, datetime):
+        raise ValidationError(
+            f"expected a timezone-aware datetime, got {type(value).__name__}",
+            field=_name(attribute),
+        )
+    if value.tzinfo is None or value.utcoffset() is None:
+        raise ValidationError(
+            f"naive datetime {value.isoformat()} refused: give a timezone-aware datetime",
+            field=_name(attribute),
+        )
+
+
+def optional_aware(instance: Any, attribute: Any, value: Any) -> None:
+    """None or a timezone-aware datetime."""
+    if value is not None:
+        aware(instance, attribute, value)
+
+
+def non_negative_int(instance: Any, attribute: Any, value: Any) -> None:
+    """An int >= 0 (bools refused)."""
+    if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+        raise ValidationError(
+            f"expected a whole number >= 0, got {value!r}", field=_name(attribute)
+        )
+
+
+def boolean(instance: Any, attribute: Any, value: Any) -> None:
+    """A bool."""
+    if not isinstance(value, bool):
+        raise ValidationError(f"expected true or false, got {value!r}", field=_name(attribute))
+
+
+def to_id_tuple(value: Any) -> tuple[str, ...]:
+    """A str or iterable of str → tuple, order kept, duplicates dropped."""
+    if isinstance(value, str):
+        value = (value,)
+    if not isinstance(value, Iterable):
+        raise ValidationError(f"expected a list of ids, got {type(value).__name__}")
+    out: list[str] = []
+    for item in value:
+        if item not in out:
+            out.append(item)
+    return tuple(out)
+
+
+def to_tag_tuple(value: Any) -> tuple[str, ...]:
+    """Tags: a str or iterable of str → sorted tuple without duplicates."""
+    if isinstance(value, str):
+        value = (value,)
+    if not isinstance(value, Iterable):
+        raise ValidationError(f"expected a list of tags, got {type(value).__name__}", field="tags")
+    items = list(value)
+    for item in items:
+        if not isinstance(item, str):
+            raise ValidationError(f"tag {item!r} is not text", field="tags")
+    return tuple(sorted(set(items)))
+
+
+def id_tuple(instance: Any, attribute: Any, value: Any) -> None:
+    """Every item is a valid id."""
+    for item in value:
+        identifier(instance, attribute, item)
+
+
+def tag_tuple(instance: Any, attribute: Any, value: Any) -> None:
+    """Every tag is non-empty text without surrounding blanks."""
+    for item in value:
+        if not item or item != item.strip() or len(item) > MAX_ID_LENGTH:
+            raise ValidationError(f"invalid tag {item!r}", field=_name(attribute))
+
+
+def to_field_dict(value: Any) -> dict[str, FieldValue]:
+    """Custom fields: a mapping of name → scalar, copied."""
+    if value is None:
+        return {}
+    if not isinstance(value, Mapping):
+        raise ValidationError(
+            f"expected a mapping of custom fields, got {type(value).__name__}", field="fields"
+        )
+    return dict(value)
+
+
+def field_dict(instance: Any, attribute: Any, value: Any) -> None:
+    """Custom field names are ids; values are str, int, float (finite), bool or None."""
+    for key, item in value.items():
+        if not isinstance(key, str) or not key or not _ID_RE.match(key):
+            raise ValidationError(f"invalid custom field name {key!r}", field=_name(attribute))
+        if item is None or isinstance(item, str | bool | int):
+            continue
+        if isinstance(item, float) and math.isfinite(item):
+            continue
+        raise ValidationError(
+            f"custom field {key!r} must be text, a number, true/false or null, "
+            f"got {type(item).__name__}",
+            field=f"{_name(attribute)}.{key}",
+        )
+
+
+def _parse(enum_cls: Any, value: Any) -> Any:
+    return enum_cls.parse(value)
+
+
+def _parse_optional(enum_cls: Any, value: Any) -> Any:
+    return None if value is None else enum_cls.parse(value)

@@ -1,0 +1,147 @@
+"""Requesters, agents, teams, support tiers, and the actor reference events carry."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from attrs import field, frozen
+
+from helpdesk_core.errors import ValidationError
+from helpdesk_core.model import _validate as v
+from helpdesk_core.model.enums import ActorKind, to_actor_kind
+
+__all__ = ["SYSTEM", "Actor", "Agent", "Requester", "Team", "Tier"]
+
+
+@frozen(kw_only=True)
+class Actor:
+    """Who caused an event: an agent, a requester, or the system (automation, SLA ticks)."""
+
+    kind: ActorKind = field(converter=to_actor_kind)
+    id: str = field(validator=v.identifier)
+
+    @classmethod
+    def agent(cls, id: str) -> Actor:
+        """An agent acting."""
+        return cls(kind=ActorKind.AGENT, id=id)
+
+    @classmethod
+    def requester(cls, id: str) -> Actor:
+        """A requester acting."""
+        return cls(kind=ActorKind.REQUESTER, id=id)
+
+    @classmethod
+    def system(cls, id: str = "system") -> Actor:
+        """Automation acting (``id`` names the component: ``sla``, ``routing`` ...)."""
+        return cls(kind=ActorKind.SYSTEM, id=id)
+
+    @property
+    def is_agent(self) -> bool:
+        """True when an agent acts."""
+        return self.kind is ActorKind.AGENT
+
+    @property
+    def is_requester(self) -> bool:
+        """True when a requester acts."""
+        return self.kind is ActorKind.REQUESTER
+
+    def __str__(self) -> str:
+        return f"{self.kind.value}:{self.id}"
+
+
+SYSTEM = Actor(kind=ActorKind.SYSTEM, id="system")
+
+
+def _attributes(value: Any) -> dict[str, Any]:
+    return v.to_field_dict(value)
+
+
+@frozen(kw_only=True)
+class Requester:
+    """A person who asks for help. ``vip`` and ``organization`` feed routing and SLA
+    conditions; ``attributes`` holds anything else an app wants rules to see."""
+
+    id: str = field(validator=v.identifier)
+    name: str = field(default="", validator=v.text)
+    email: str | None = field(default=None, validator=v.optional_text)
+    organization: str | None = field(default=None, validator=v.optional_text)
+    vip: bool = field(default=False, validator=v.boolean)
+    language: str = field(default="en", validator=v.non_empty_text)
+    attributes: Mapping[str, v.FieldValue] = field(
+        factory=dict, converter=_attributes, validator=v.field_dict, hash=False
+    )
+
+    @email.validator
+    def _check_email(self, attribute: Any, value: str | None) -> None:
+        if value is None:
+            return
+        local, _, domain = value.partition("@")
+        if not local or not domain or "@" in domain:
+            raise ValidationError(f"{value!r} is not an email address", field="email")
+
+    @property
+    def actor(self) -> Actor:
+        """This requester as the actor of an event."""
+        return Actor.requester(self.id)
+
+
+@frozen(kw_only=True)
+class Agent:
+    """A person who works tickets.
+
+    ``tier`` is the id of the support tier the agent works in; ``teams`` the teams (queues)
+    they belong to; ``skills`` what they can handle; ``capacity`` how many active tickets
+    they may hold at once; ``calendar`` the name of their shift calendar (None: always on
+    shift); ``active`` false for people who left; ``away`` for a temporary absence.
+    """
+
+    id: str = field(validator=v.identifier)
+    name: str = field(default="", validator=v.text)
+    email: str | None = field(default=None, validator=v.optional_text)
+    tier: str | None = field(default=None, validator=v.optional_identifier)
+    teams: tuple[str, ...] = field(default=(), converter=v.to_id_tuple, validator=v.id_tuple)
+    skills: frozenset[str] = field(factory=frozenset, converter=frozenset)
+    capacity: int = field(default=10, validator=v.non_negative_int)
+    calendar: str | None = field(default=None, validator=v.optional_identifier)
+    active: bool = field(default=True, validator=v.boolean)
+    away: bool = field(default=False, validator=v.boolean)
+    role: str = field(default="agent", validator=v.identifier)
+
+    @skills.validator
+    def _check_skills(self, attribute: Any, value: frozenset[str]) -> None:
+        for skill in value:
+            if not isinstance(skill, str) or not skill.strip():
+                raise ValidationError(f"invalid skill {skill!r}", field="skills")
+
+    @property
+    def actor(self) -> Actor:
+        """This agent as the actor of an event."""
+        return Actor.agent(self.id)
+
+
+@frozen(kw_only=True)
+class Team:
+    """A team (queue) of agents. ``contacts`` are the escalation contacts per
+    hierarchical level (index 0 = level 1, e.g. team lead, then manager)."""
+
+    id: str = field(validator=v.identifier)
+    name: str = field(default="", validator=v.text)
+    calendar: str | None = field(default=None, validator=v.optional_identifier)
+    contacts: tuple[str, ...] = field(default=(), converter=v.to_id_tuple, validator=v.id_tuple)
+    email: str | None = field(default=None, validator=v.optional_text)
+
+
+@frozen(kw_only=True)
+class Tier:
+    """A support tier (L1 service desk, L2 specialists, L3 engineering ...) and its teams.
+    The desk orders tiers from lowest to highest; the first team is the tier's default."""
+
+    id: str = field(validator=v.identifier)
+    name: str = field(default="", validator=v.text)
+    teams: tuple[str, ...] = field(default=(), converter=v.to_id_tuple, validator=v.id_tuple)
+
+    @property
+    def default_team(self) -> str | None:
+        """The team tickets entering this tier go to unless told otherwise."""
+        return self.teams[0] if self.teams else None

@@ -1,0 +1,280 @@
+"""Rebuild a ticket from its events: the fold that defines what each event means.
+
+``apply_event(None, opened)`` makes the ticket; ``apply_event(ticket, event)`` returns the
+next snapshot with ``version`` one higher. :func:`replay` folds a whole history. The
+service layer uses the same fold after deciding, so snapshot and history never disagree.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from typing import Any
+
+from attrs import evolve
+
+from helpdesk_core.errors import ValidationError
+from helpdesk_core.model.enums import StatusCategory
+from helpdesk_core.model.events import (
+    Assigned,
+    CommentAdded,
+    CsatRequested,
+    DeEscalated,
+    Escalated,
+    EscalationNotified,
+    Event,
+    LevelRaised,
+    Linked,
+    OwnerChanged,
+    PriorityChanged,
+    QueuedForAssignment,
+    Rated,
+    SlaBreached,
+    SlaClockPaused,
+    SlaClockResumed,
+    SlaClockStarted,
+    SlaClockStopped,
+    SlaTargetChanged,
+    SlaWarning,
+    StatusChanged,
+    TicketAnonymised,
+    TicketOpened,
+    TicketRouted,
+    TicketUpdated,
+)
+from helpdesk_core.model.ticket import Link, Satisfaction, Ticket
+
+__all__ = ["ANONYMISED", "apply_event", "apply_events", "register_fold", "replay"]
+
+#: Marker that replaces personal text when a ticket is anonymised.
+ANONYMISED = "[anonymised]"
+
+_Fold = Callable[[Ticket, Any], dict[str, Any]]
+_FOLDS: dict[type[Event], _Fold] = {}
+
+
+def register_fold(event_type: type[Event]) -> Callable[[_Fold], _Fold]:
+    """Register how an event type changes a ticket: the function returns the changed
+    fields (``updated_at`` and ``version`` are handled here)."""
+
+    def decorator(fn: _Fold) -> _Fold:
+        _FOLDS[event_type] = fn
+        return fn
+
+    return decorator
+
+
+def _opened(event: TicketOpened) -> Ticket:
+    return Ticket(
+        id=event.ticket_id,
+        number=event.number,
+        requester=event.requester,
+        subject=event.subject,
+        description=event.description,
+        channel=event.channel,
+        category=event.category,
+        type=event.type,
+        impact=event.impact,
+        urgency=event.urgency,
+        priority=event.priority,
+        priority_explicit=event.priority_explicit,
+        tags=event.tags,
+        fields=event.fields,
+        asset=event.asset,
+        organization=event.organization,
+        lifecycle=event.lifecycle,
+        status=event.status,
+        status_category=event.status_category,
+        created_at=event.at,
+        updated_at=event.at,
+        awaiting_reply_since=event.at,
+        version=1,
+    )
+
+
+def apply_event(ticket: Ticket | None, event: Event) -> Ticket:
+    """Return the ticket after ``event``. The first event must be :class:`TicketOpened`."""
+    if ticket is None:
+        if not isinstance(event, TicketOpened):
+            raise ValidationError(
+                f"a ticket's history starts with TicketOpened, not {type(event).__name__}",
+                field="events[0]",
+            )
+        return _opened(event)
+    if isinstance(event, TicketOpened):
+        raise ValidationError(f"ticket {ticket.id!r} is already open", field="event")
+    if event.ticket_id != ticket.id:
+        raise ValidationError(
+            f"event for ticket {event.ticket_id!r} applied to ticket {ticket.id!r}",
+            field="event.ticket_id",
+        )
+    fold = _FOLDS.get(type(event))
+    if fold is None:
+        raise ValidationError(f"no fold registered for {type(event).__name__}", field="event")
+    changes = fold(ticket, event)
+    changes["updated_at"] = max(event.at, ticket.updated_at)
+    changes["version"] = ticket.version + 1
+    return evolve(ticket, **changes)
+
+
+def apply_events(ticket: Ticket | None, events: Iterable[Event]) -> Ticket | None:
+    """Fold ``events`` onto ``ticket`` (which may be None before ``TicketOpened``)."""
+    for event in events:
+        ticket = apply_event(ticket, event)
+    return ticket
+
+
+def replay(events: Iterable[Event]) -> Ticket:
+    """Rebuild a ticket from its full history."""
+    ticket = apply_events(None, events)
+    if ticket is None:
+        raise ValidationError("cannot replay an empty history", field="events")
+    return ticket
+
+
+def _changes(ticket: Ticket, event: TicketRouted | TicketUpdated) -> dict[str, Any]:
+    out = event.changes.as_dict()
+    if "fields" in out:
+        out["fields"] = {**ticket.fields, **out["fields"]}
+    if "tier" in out and out["tier"] != ticket.tier:
+        out["tier_since"] = event.at
+    return out
+
+
+@register_fold(TicketRouted)
+def _routed(ticket: Ticket, event: TicketRouted) -> dict[str, Any]:
+    return _changes(ticket, event)
+
+
+@register_fold(TicketUpdated)
+def _updated(ticket: Ticket, event: TicketUpdated) -> dict[str, Any]:
+    out = _changes(ticket, event)
+    if "priority" in out:
+        out["priority_explicit"] = True
+    return out
+
+
+@register_fold(CommentAdded)
+def _comment(ticket: Ticket, event: CommentAdded) -> dict[str, Any]:
+    if not event.public:
+        return {}
+    if event.by.is_agent:
+        return {
+            "public_replies": ticket.public_replies + 1,
+            "first_response_at": ticket.first_response_at or event.at,
+            "last_agent_reply_at": event.at,
+            "awaiting_reply_since": None,
+        }
+    if event.by.is_requester:
+        return {"awaiting_reply_since": ticket.awaiting_reply_since or event.at}
+    return {}
+
+
+@register_fold(StatusChanged)
+def _status(ticket: Ticket, event: StatusChanged) -> dict[str, Any]:
+    out: dict[str, Any] = {"status": event.to_status, "status_category": event.category}
+    was_done = not ticket.status_category.is_active
+    if event.category is StatusCategory.SOLVED:
+        out["solved_at"] = event.at
+        out["resolution"] = event.resolution
+        out["first_contact"] = event.first_contact
+    elif event.category is StatusCategory.CLOSED:
+        out["closed_at"] = event.at
+        if ticket.solved_at is None and event.resolution is not None:
+            out["resolution"] = event.resolution
+    elif was_done:
+        out["reopen_count"] = ticket.reopen_count + 1
+        out["solved_at"] = None
+        out["resolution"] = None
+        out["first_contact"] = False
+    return out
+
+
+@register_fold(Assigned)
+def _assigned(ticket: Ticket, event: Assigned) -> dict[str, Any]:
+    out: dict[str, Any] = {"assignee": event.assignee}
+    if event.assignee is not None:
+        out["queued_at"] = None
+        if ticket.owner is None or event.take_ownership:
+            out["owner"] = event.assignee
+    return out
+
+
+@register_fold(QueuedForAssignment)
+def _queued(ticket: Ticket, event: QueuedForAssignment) -> dict[str, Any]:
+    return {"queued_at": ticket.queued_at or event.at, "assignee": None}
+
+
+@register_fold(OwnerChanged)
+def _owner(ticket: Ticket, event: OwnerChanged) -> dict[str, Any]:
+    return {"owner": event.owner}
+
+
+@register_fold(Escalated)
+@register_fold(DeEscalated)
+def _moved(ticket: Ticket, event: Escalated | DeEscalated) -> dict[str, Any]:
+    out: dict[str, Any] = {
+        "tier": event.to_tier,
+        "assignee": event.assignee,
+        "tier_since": event.at,
+    }
+    if event.team is not None:
+        out["team"] = event.team
+    return out
+
+
+@register_fold(LevelRaised)
+def _level(ticket: Ticket, event: LevelRaised) -> dict[str, Any]:
+    return {"escalation_level": event.level}
+
+
+@register_fold(EscalationNotified)
+@register_fold(CsatRequested)
+def _nothing(ticket: Ticket, event: Event) -> dict[str, Any]:
+    return {}
+
+
+@register_fold(PriorityChanged)
+def _priority(ticket: Ticket, event: PriorityChanged) -> dict[str, Any]:
+    return {"priority": event.priority, "priority_explicit": True}
+
+
+@register_fold(Linked)
+def _linked(ticket: Ticket, event: Linked) -> dict[str, Any]:
+    link = Link(kind=event.kind, other=event.other)
+    if link in ticket.links:
+        return {}
+    return {"links": (*ticket.links, link)}
+
+
+@register_fold(Rated)
+def _rated(ticket: Ticket, event: Rated) -> dict[str, Any]:
+    return {"satisfaction": Satisfaction(score=event.score, comment=event.comment, at=event.at)}
+
+
+@register_fold(SlaClockStarted)
+@register_fold(SlaClockPaused)
+@register_fold(SlaClockResumed)
+@register_fold(SlaClockStopped)
+@register_fold(SlaTargetChanged)
+@register_fold(SlaWarning)
+@register_fold(SlaBreached)
+def _sla(ticket: Ticket, event: Any) -> dict[str, Any]:
+    clocks = dict(ticket.sla)
+    clocks[event.clock.metric.value] = event.clock
+    return {"sla": clocks}
+
+
+@register_fold(TicketAnonymised)
+def _anonymised(ticket: Ticket, event: TicketAnonymised) -> dict[str, Any]:
+    return {
+        "subject": ANONYMISED,
+        "description": ANONYMISED if ticket.description else "",
+        "resolution": ANONYMISED if ticket.resolution else ticket.resolution,
+        "anonymised": True,
+        "satisfaction": (
+            evolve(ticket.satisfaction, comment=ANONYMISED if ticket.satisfaction.comment else "")
+            if ticket.satisfaction
+            else None
+        ),
+    }
+

@@ -1,0 +1,3 @@
+"""Helpdesk simulation and queueing analysis."""
+
+__all__: list[str] = []
