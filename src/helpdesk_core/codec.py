@@ -198,4 +198,4 @@ def event_to_dict(event: Event) -> dict[str, Any]:
 
 def event_from_dict(data: Mapping[str, Any]) -> Event:
     """An event from plain data (validated; ``event`` picks the class)."""
-    return structure(data, Event)  # type: ignore[type-abstract]
+    return structure(data, Event)

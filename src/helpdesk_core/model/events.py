@@ -47,6 +47,7 @@ __all__ = [
     "DeEscalated",
     "Escalated",
     "EscalationNotified",
+    "EscalationTriggered",
     "Event",
     "LevelRaised",
     "Linked",
@@ -289,6 +290,17 @@ class EscalationNotified(Event):
 
 
 @frozen(kw_only=True)
+class EscalationTriggered(Event):
+    """An escalation policy's trigger became true; ``key`` identifies the trigger and the
+    clock cycle, so it fires once per cycle. ``at`` is the instant the condition became
+    true; the actions it caused follow as their own events."""
+
+    policy: str = field(validator=v.text)
+    trigger: str = field(validator=v.text)
+    key: str = field(validator=v.non_empty_text)
+
+
+@frozen(kw_only=True)
 class PriorityChanged(Event):
     """The priority changed (explicitly, or by an escalation policy)."""
 
@@ -396,6 +408,7 @@ EVENT_TYPES: dict[str, type[Event]] = {
         DeEscalated,
         LevelRaised,
         EscalationNotified,
+        EscalationTriggered,
         PriorityChanged,
         Linked,
         Rated,

@@ -21,6 +21,7 @@ from helpdesk_core.model.events import (
     DeEscalated,
     Escalated,
     EscalationNotified,
+    EscalationTriggered,
     Event,
     LevelRaised,
     Linked,
@@ -231,6 +232,13 @@ def _level(ticket: Ticket, event: LevelRaised) -> dict[str, Any]:
 @register_fold(CsatRequested)
 def _nothing(ticket: Ticket, event: Event) -> dict[str, Any]:
     return {}
+
+
+@register_fold(EscalationTriggered)
+def _triggered(ticket: Ticket, event: EscalationTriggered) -> dict[str, Any]:
+    if event.key in ticket.fired_triggers:
+        return {}
+    return {"fired_triggers": (*ticket.fired_triggers, event.key)}
 
 
 @register_fold(PriorityChanged)

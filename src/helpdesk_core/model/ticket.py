@@ -193,6 +193,7 @@ class Ticket:
     awaiting_reply_since: datetime | None = field(default=None, validator=v.optional_aware)
     public_replies: int = field(default=0, validator=v.non_negative_int)
     reopen_count: int = field(default=0, validator=v.non_negative_int)
+    fired_triggers: tuple[str, ...] = field(default=(), converter=tuple)
     sla: Mapping[str, SlaClock] = field(
         factory=dict, converter=_to_sla, validator=_sla, hash=False
     )
