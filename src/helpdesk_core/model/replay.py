@@ -184,6 +184,7 @@ def _status(ticket: Ticket, event: StatusChanged) -> dict[str, Any]:
             out["resolution"] = event.resolution
     elif was_done:
         out["reopen_count"] = ticket.reopen_count + 1
+        out["reopened_at"] = event.at
         out["solved_at"] = None
         out["resolution"] = None
         out["first_contact"] = False

@@ -76,7 +76,8 @@ def _optional_timedelta(instance: Any, attribute: Any, value: Any) -> None:
 class SlaClock:
     """The recorded state of one SLA clock of a ticket.
 
-    ``used`` is the business time consumed up to ``as_of`` (pauses excluded); while the
+    ``warnings_sent`` counts the warning thresholds crossed in this cycle, the latest at
+    ``warned_at``. ``used`` is the business time consumed up to ``as_of`` (pauses excluded); while the
     clock runs, time keeps accruing from ``as_of`` on the ``calendar``. ``deadline`` is the
     instant the target is reached if nothing pauses the clock (None while paused or
     stopped); ``warn_at`` the next warning instant. Live figures (used and remaining now)
@@ -94,6 +95,7 @@ class SlaClock:
     deadline: datetime | None = field(default=None, validator=v.optional_aware)
     warn_at: datetime | None = field(default=None, validator=v.optional_aware)
     warnings_sent: int = field(default=0, validator=v.non_negative_int)
+    warned_at: datetime | None = field(default=None, validator=v.optional_aware)
     breached_at: datetime | None = field(default=None, validator=v.optional_aware)
     stopped_at: datetime | None = field(default=None, validator=v.optional_aware)
     cycle: int = field(default=1, validator=v.non_negative_int)
@@ -193,6 +195,7 @@ class Ticket:
     awaiting_reply_since: datetime | None = field(default=None, validator=v.optional_aware)
     public_replies: int = field(default=0, validator=v.non_negative_int)
     reopen_count: int = field(default=0, validator=v.non_negative_int)
+    reopened_at: datetime | None = field(default=None, validator=v.optional_aware)
     fired_triggers: tuple[str, ...] = field(default=(), converter=tuple)
     sla: Mapping[str, SlaClock] = field(
         factory=dict, converter=_to_sla, validator=_sla, hash=False
