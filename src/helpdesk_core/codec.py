@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from datetime import datetime, timedelta
 from enum import Enum
-from typing import Any, TypeVar
+from typing import Any, TypeVar, get_origin
 
 import cattrs
 from cattrs.gen import make_dict_structure_fn, make_dict_unstructure_fn, override
@@ -70,7 +70,9 @@ converter.register_unstructure_hook(datetime, _unstructure_datetime)
 converter.register_structure_hook(datetime, _structure_datetime)
 converter.register_unstructure_hook(timedelta, _unstructure_timedelta)
 converter.register_structure_hook(timedelta, _structure_timedelta)
-converter.register_unstructure_hook(frozenset, lambda value: sorted(value))
+converter.register_unstructure_hook_func(
+    lambda cls: cls is frozenset or get_origin(cls) is frozenset, lambda value: sorted(value)
+)
 converter.register_unstructure_hook_func(
     lambda cls: isinstance(cls, type) and issubclass(cls, Enum), lambda value: value.value
 )

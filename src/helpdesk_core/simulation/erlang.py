@@ -32,7 +32,8 @@ lies in ``[0, 1]``, and the result is accurate to about ``1e-12`` relative for t
 agents. The cost is one step per agent, but the recurrence stops once ``B`` drops below
 ``1e-300`` (it is then treated as zero): after about ``A + 40 * sqrt(A)`` steps for large
 loads and a few hundred for small ones. A thousand Erlangs take about a millisecond, the
-:data:`MAX_TRAFFIC` of a million about 0.2 s; agents are limited to :data:`MAX_AGENTS`.
+:data:`MAX_TRAFFIC` of a million a fraction of a second; agents are limited to
+:data:`MAX_AGENTS`.
 
 Durations (``aht``, ``target``) accept a :class:`~datetime.timedelta`, a number of seconds or
 text such as ``"3m"`` / ``"20s"``.
@@ -220,7 +221,7 @@ def wait_probability(traffic: float, agents: int) -> float:
     """Erlang C: the probability that an arrival has to wait for an agent.
 
     ``traffic`` is the offered load in Erlangs, ``agents`` the number of agents. With
-    ``agents <= traffic`` the queue is unstable and every arrival eventually waits: the
+    ``agents <= traffic`` the queue is unstable and every arrival waits: the
     result is ``1.0``.
 
     >>> round(wait_probability(2.0, 3), 6)

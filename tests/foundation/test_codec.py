@@ -1,0 +1,78 @@
+"""Every model value round-trips through the one converter, including through JSON."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from helpdesk_core.codec import (
+    event_from_dict,
+    event_to_dict,
+    structure,
+    ticket_from_dict,
+    ticket_to_dict,
+    unstructure,
+)
+from helpdesk_core.errors import ValidationError
+from helpdesk_core.model import Agent, Requester, Team, Tier
+from helpdesk_core.testing.strategies import (
+    agents,
+    opened_events,
+    requesters,
+    teams,
+    tickets,
+    tiers,
+)
+
+
+def _json(value: object) -> object:
+    return json.loads(json.dumps(value))
+
+
+@given(tickets())
+def test_tickets_round_trip(ticket) -> None:  # type: ignore[no-untyped-def]
+    assert ticket_from_dict(_json(ticket_to_dict(ticket))) == ticket  # type: ignore[arg-type]
+
+
+@given(opened_events())
+def test_events_round_trip(event) -> None:  # type: ignore[no-untyped-def]
+    data = _json(event_to_dict(event))
+    assert data["event"] == "TicketOpened"  # type: ignore[index]
+    assert event_from_dict(data) == event  # type: ignore[arg-type]
+
+
+@given(st.one_of(requesters(), agents(), teams(), tiers()))
+def test_people_round_trip(value) -> None:  # type: ignore[no-untyped-def]
+    assert structure(_json(unstructure(value)), type(value)) == value
+
+
+def test_structure_errors_name_the_path() -> None:
+    with pytest.raises(ValidationError) as info:
+        structure({"id": "a1", "capacity": -3}, Agent, path="agents[2]")
+    assert "agents[2]" in str(info.value) and "capacity" in str(info.value)
+    with pytest.raises(ValidationError, match="unknown key"):
+        structure({"id": "t", "colour": "red"}, Team)
+    with pytest.raises(ValidationError, match="email"):
+        structure({"id": "r1", "email": "nope"}, Requester)
+    with pytest.raises(ValidationError, match="id"):
+        structure({"name": "L1"}, Tier)
+
+
+def test_naive_datetimes_refused_by_the_codec() -> None:
+    data = {
+        "event": "Rated",
+        "ticket_id": "T-1",
+        "at": "2026-01-01T10:00:00",
+        "by": {"kind": "requester", "id": "r1"},
+        "score": 4,
+    }
+    with pytest.raises(ValidationError, match="naive"):
+        event_from_dict(data)
+    data["at"] = datetime(2026, 1, 1, 10, tzinfo=UTC).isoformat()
+    assert event_from_dict(data).at == datetime(2026, 1, 1, 10, tzinfo=UTC)
+    with pytest.raises(ValidationError, match="unknown event type"):
+        event_from_dict({**data, "event": "Exploded"})

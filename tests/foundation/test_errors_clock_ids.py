@@ -1,0 +1,88 @@
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from helpdesk_core.clock import Clock, ManualClock, SystemClock
+from helpdesk_core.errors import (
+    AccessDenied,
+    ConfigError,
+    ConflictError,
+    HelpdeskError,
+    InvalidTransition,
+    NotFound,
+    StorageError,
+    ValidationError,
+)
+from helpdesk_core.ids import SequentialIds, UuidIds
+
+START = datetime(2026, 3, 2, 9, tzinfo=UTC)
+
+
+def test_errors_mix_in_the_builtin_a_caller_expects() -> None:
+    assert issubclass(ValidationError, ValueError)
+    assert issubclass(ConfigError, ValidationError)
+    assert issubclass(NotFound, LookupError)
+    assert issubclass(AccessDenied, PermissionError)
+    for cls in (ValidationError, InvalidTransition, NotFound, ConflictError, AccessDenied, StorageError):
+        assert issubclass(cls, HelpdeskError)
+
+
+def test_errors_carry_the_ids_they_concern() -> None:
+    err = ConflictError("T-1", expected=3, actual=4)
+    assert (err.ticket_id, err.expected, err.actual) == ("T-1", 3, 4)
+    assert "T-1" in str(err) and "3" in str(err) and "4" in str(err)
+    nf = NotFound("ticket", "T-9")
+    assert nf.kind == "ticket" and nf.id == "T-9" and "T-9" in str(nf)
+    ad = AccessDenied("no", identity="requester:r1", ticket_id="T-1", action="reply")
+    assert (ad.identity, ad.ticket_id, ad.action) == ("requester:r1", "T-1", "reply")
+    it = InvalidTransition("refused", ticket_id="T-1", status="new", transition="solve", guard="g")
+    assert (it.ticket_id, it.status, it.transition, it.guard) == ("T-1", "new", "solve", "g")
+    ce = ConfigError("unknown calendar 'emea'", path="agents[2].calendar")
+    assert str(ce) == "agents[2].calendar: unknown calendar 'emea'"
+    assert ce.path == "agents[2].calendar"
+
+
+def test_manual_clock_moves_forward_only() -> None:
+    clock = ManualClock(START)
+    assert isinstance(clock, Clock)
+    assert clock.now() == START
+    assert clock.advance(hours=2) == START + timedelta(hours=2)
+    assert clock.advance("30m") == START + timedelta(hours=2, minutes=30)
+    assert clock.set(START + timedelta(days=1)) == START + timedelta(days=1)
+    with pytest.raises(ValidationError, match="backwards"):
+        clock.set(START)
+    with pytest.raises(ValidationError, match="backwards"):
+        clock.advance(hours=-1)
+    assert clock.now() == START + timedelta(days=1)
+
+
+def test_manual_clock_refuses_naive_start() -> None:
+    with pytest.raises(ValidationError, match="naive"):
+        ManualClock(datetime(2026, 1, 1))
+    with pytest.raises(ValidationError, match="naive"):
+        ManualClock(START).set(datetime(2027, 1, 1))
+
+
+def test_system_clock_is_aware() -> None:
+    now = SystemClock().now()
+    assert now.tzinfo is not None
+
+
+def test_sequential_ids_are_deterministic_per_kind() -> None:
+    ids = SequentialIds()
+    assert [ids.new_id("ticket"), ids.new_id("ticket"), ids.new_id("comment")] == [
+        "T-000001",
+        "T-000002",
+        "C-000001",
+    ]
+    other = SequentialIds(prefixes={"ticket": "INC"}, width=3)
+    assert other.new_id("ticket") == "INC-001"
+    with pytest.raises(ValidationError):
+        SequentialIds(width=0)
+
+
+def test_uuid_ids_are_unique() -> None:
+    ids = UuidIds()
+    assert len({ids.new_id("ticket") for _ in range(1000)}) == 1000

@@ -1,0 +1,202 @@
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+import attrs
+import pytest
+
+from helpdesk_core.errors import ConfigError, ValidationError
+from helpdesk_core.model import (
+    SYSTEM,
+    Actor,
+    Agent,
+    Assigned,
+    Channel,
+    CommentAdded,
+    Escalated,
+    Impact,
+    Link,
+    LinkKind,
+    Linked,
+    Priority,
+    PriorityMatrix,
+    Rated,
+    Requester,
+    StatusCategory,
+    StatusChanged,
+    Team,
+    Ticket,
+    TicketOpened,
+    Tier,
+    Urgency,
+    apply_event,
+    priority_for,
+    replay,
+)
+
+AT = datetime(2026, 3, 2, 9, tzinfo=UTC)
+
+
+def opened(**changes: object) -> TicketOpened:
+    values: dict[str, object] = {
+        "ticket_id": "T-1",
+        "at": AT,
+        "by": Actor.requester("r1"),
+        "number": 1001,
+        "requester": "r1",
+        "subject": "Printer jams",
+    }
+    values.update(changes)
+    return TicketOpened(**values)  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize(
+    ("impact", "urgency", "priority"),
+    [
+        ("high", "high", Priority.CRITICAL),
+        ("high", "medium", Priority.HIGH),
+        ("medium", "high", Priority.HIGH),
+        ("high", "low", Priority.MEDIUM),
+        ("medium", "medium", Priority.MEDIUM),
+        ("low", "high", Priority.MEDIUM),
+        ("medium", "low", Priority.LOW),
+        ("low", "medium", Priority.LOW),
+        ("low", "low", Priority.LOW),
+    ],
+)
+def test_itil_priority_matrix(impact: str, urgency: str, priority: Priority) -> None:
+    assert priority_for(impact, urgency) is priority
+    assert priority_for(Impact(impact), Urgency(urgency)) is priority
+
+
+def test_priority_matrix_is_replaceable_and_validated() -> None:
+    table = {f"{i}/{u}": "low" for i in ("high", "medium", "low") for u in ("high", "medium", "low")}
+    table["high/high"] = "p1"
+    matrix = PriorityMatrix(table)
+    assert priority_for("high", "high", matrix=matrix) is Priority.CRITICAL
+    assert priority_for("high", "medium", matrix=matrix) is Priority.LOW
+    assert PriorityMatrix(matrix.to_dict()) == matrix
+    del table["low/low"]
+    with pytest.raises(ConfigError, match="low/low"):
+        PriorityMatrix(table)
+    with pytest.raises(ConfigError, match=r"priority_matrix\[high/high\]"):
+        PriorityMatrix({**matrix.to_dict(), "high/high": "urgentest"})
+
+
+def test_priority_parsing_and_order() -> None:
+    assert Priority.parse("P1") is Priority.CRITICAL
+    assert Priority.parse("High") is Priority.HIGH
+    assert sorted(Priority, key=lambda p: p.rank)[0] is Priority.CRITICAL
+    assert Priority.LOW.label == "P4"
+    with pytest.raises(ValidationError, match="not a valid Priority"):
+        Priority.parse("urgentest")
+
+
+def test_ticket_from_opened_event() -> None:
+    ticket = replay([opened(channel="email", impact="high", urgency="high", priority="critical")])
+    assert ticket.version == 1
+    assert ticket.channel is Channel.EMAIL
+    assert ticket.priority is Priority.CRITICAL
+    assert ticket.status == "new" and ticket.status_category is StatusCategory.NEW
+    assert ticket.display_number == "#1001"
+
+
+@pytest.mark.parametrize(
+    ("field", "value", "fragment"),
+    [
+        ("subject", "", "subject"),
+        ("subject", "   ", "subject"),
+        ("subject", 7, "subject"),
+        ("requester", "has space", "requester"),
+        ("number", -1, "number"),
+        ("at", datetime(2026, 1, 1), "naive"),
+        ("channel", "carrier-pigeon", "channel"),
+        ("impact", "huge", "impact"),
+        ("tags", ["ok", 3], "tags"),
+        ("tags", [" padded"], "tags"),
+        ("fields", {"bad key": 1}, "fields"),
+        ("fields", {"os": object()}, "fields.os"),
+        ("fields", {"n": float("nan")}, "fields.n"),
+        ("by", "r1", "by"),
+    ],
+)
+def test_bad_values_raise_validation_error_naming_the_field(
+    field: str, value: object, fragment: str
+) -> None:
+    with pytest.raises(ValidationError) as info:
+        opened(**{field: value})
+    assert fragment in str(info.value)
+
+
+def test_people_validate() -> None:
+    with pytest.raises(ValidationError, match="email"):
+        Requester(id="r1", email="not-an-address")
+    with pytest.raises(ValidationError, match="capacity"):
+        Agent(id="a1", capacity=-1)
+    with pytest.raises(ValidationError, match="active"):
+        Agent(id="a1", active="yes")  # type: ignore[arg-type]
+    with pytest.raises(ValidationError, match="skills"):
+        Agent(id="a1", skills={""})
+    assert Agent(id="a1", teams="desk").teams == ("desk",)
+    assert Tier(id="L1", teams=["desk", "desk", "field"]).teams == ("desk", "field")
+    assert Tier(id="L1", teams=["desk"]).default_team == "desk"
+    assert Team(id="desk", contacts=["lead", "mgr"]).contacts == ("lead", "mgr")
+    assert str(Actor.agent("a1")) == "agent:a1"
+
+
+def test_values_are_frozen() -> None:
+    ticket = replay([opened()])
+    with pytest.raises(attrs.exceptions.FrozenInstanceError):
+        ticket.subject = "x"  # type: ignore[misc]
+
+
+def test_replay_folds_events() -> None:
+    events = [
+        opened(),
+        CommentAdded(ticket_id="T-1", at=AT + timedelta(minutes=5), by=Actor.agent("a1"),
+                     comment_id="C-1", body="Internal", public=False),
+        CommentAdded(ticket_id="T-1", at=AT + timedelta(minutes=10), by=Actor.agent("a1"),
+                     comment_id="C-2", body="On it"),
+        Assigned(ticket_id="T-1", at=AT + timedelta(minutes=11), by=SYSTEM, assignee="a1"),
+        Escalated(ticket_id="T-1", at=AT + timedelta(hours=1), by=Actor.agent("a1"),
+                  from_tier="L1", to_tier="L2", team="network", reason="needs network"),
+        StatusChanged(ticket_id="T-1", at=AT + timedelta(hours=2), by=Actor.agent("a2"),
+                      transition="solve", from_status="new", to_status="solved",
+                      category="solved", resolution="replaced toner"),
+        Rated(ticket_id="T-1", at=AT + timedelta(hours=3), by=Actor.requester("r1"), score=5),
+        Linked(ticket_id="T-1", at=AT + timedelta(hours=3), by=SYSTEM, kind="caused_by",
+               other="T-9"),
+        StatusChanged(ticket_id="T-1", at=AT + timedelta(hours=4), by=Actor.requester("r1"),
+                      transition="reopen", from_status="solved", to_status="open",
+                      category="open", reason="again"),
+    ]
+    ticket = replay(events)
+    assert ticket.version == len(events)
+    assert ticket.first_response_at == AT + timedelta(minutes=10)  # internal note ignored
+    assert ticket.public_replies == 1
+    assert ticket.owner == "a1"  # first assignee becomes owner
+    assert ticket.assignee is None and ticket.tier == "L2" and ticket.team == "network"
+    assert ticket.satisfaction is not None and ticket.satisfaction.score == 5
+    assert ticket.links == (Link(kind=LinkKind.CAUSED_BY, other="T-9"),)
+    assert ticket.reopen_count == 1 and ticket.reopened_at == AT + timedelta(hours=4)
+    assert ticket.solved_at is None and ticket.resolution is None
+    assert ticket.status == "open"
+
+
+def test_replay_refuses_inconsistent_histories() -> None:
+    ticket = replay([opened()])
+    with pytest.raises(ValidationError, match="already open"):
+        apply_event(ticket, opened())
+    with pytest.raises(ValidationError, match="starts with TicketOpened"):
+        replay([Rated(ticket_id="T-1", at=AT, by=Actor.requester("r1"), score=3)])
+    with pytest.raises(ValidationError, match="applied to ticket"):
+        apply_event(ticket, Rated(ticket_id="T-2", at=AT, by=Actor.requester("r1"), score=3))
+    with pytest.raises(ValidationError, match="empty"):
+        replay([])
+    with pytest.raises(ValidationError, match="score"):
+        Rated(ticket_id="T-1", at=AT, by=Actor.requester("r1"), score=6)
+
+
+def test_ticket_direct_construction_validates() -> None:
+    with pytest.raises(ValidationError, match="subject"):
+        Ticket(id="T-1", number=1, requester="r1", subject="x" * 1001, created_at=AT, updated_at=AT)

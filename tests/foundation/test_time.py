@@ -1,0 +1,65 @@
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+import pendulum
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from helpdesk_core._time import ensure_aware, format_duration, parse_datetime, to_timedelta
+from helpdesk_core.errors import ValidationError
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("4h", timedelta(hours=4)),
+        ("1d 2h 30m", timedelta(days=1, hours=2, minutes=30)),
+        ("90s", timedelta(seconds=90)),
+        ("15min", timedelta(minutes=15)),
+        ("1w", timedelta(weeks=1)),
+        ("1.5h", timedelta(hours=1, minutes=30)),
+        ("PT4H", timedelta(hours=4)),
+        ("P1DT2H", timedelta(days=1, hours=2)),
+        (3600, timedelta(hours=1)),
+        (timedelta(minutes=5), timedelta(minutes=5)),
+    ],
+)
+def test_durations_parse(text: object, expected: timedelta) -> None:
+    assert to_timedelta(text) == expected
+
+
+@pytest.mark.parametrize("bad", ["", "4 hours", "h4", "P1M", "-1h", True, None, [1], float("nan")])
+def test_bad_durations_are_refused_with_the_field_named(bad: object) -> None:
+    with pytest.raises(ValidationError) as info:
+        to_timedelta(bad, field="targets.high")
+    assert info.value.field == "targets.high"
+
+
+def test_negative_durations_refused_unless_allowed() -> None:
+    with pytest.raises(ValidationError, match="negative"):
+        to_timedelta(-5)
+    assert to_timedelta(-5, allow_negative=True) == timedelta(seconds=-5)
+
+
+def test_naive_datetimes_refused() -> None:
+    with pytest.raises(ValidationError, match="naive"):
+        ensure_aware(datetime(2026, 1, 1), field="at")
+    with pytest.raises(ValidationError):
+        ensure_aware("2026-01-01", field="at")
+    with pytest.raises(ValidationError, match="naive"):
+        parse_datetime("2026-01-01T10:00")
+    assert parse_datetime("2026-01-01T10:00+01:00") == datetime(2026, 1, 1, 9, tzinfo=UTC)
+
+
+def test_pendulum_datetimes_are_accepted() -> None:
+    value = pendulum.datetime(2026, 3, 29, 1, 30, tz="Europe/Berlin")
+    assert ensure_aware(value) is value
+
+
+@given(st.timedeltas(min_value=timedelta(0), max_value=timedelta(days=400)))
+def test_format_duration_is_readable(delta: timedelta) -> None:
+    text = format_duration(delta)
+    assert text
+    assert to_timedelta(text) == timedelta(seconds=int(delta.total_seconds()))
