@@ -234,7 +234,7 @@ def parse_special_days(
         items = [
             (s + shift, e + shift, f"{other.isoformat()} {format_span((s, e))}", p or day_path)
             for shift in (-_DAY, 0, _DAY)
-            if _MIN_ORDINAL < day.toordinal() + shift // _DAY < _MAX_ORDINAL
+            if _MIN_ORDINAL <= day.toordinal() + shift // _DAY <= _MAX_ORDINAL
             for other in (date.fromordinal(day.toordinal() + shift // _DAY),)
             for (s, e), p in spans_of(other)
         ]

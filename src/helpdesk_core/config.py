@@ -1,0 +1,493 @@
+"""Desk configuration as data: one document (dict / TOML / JSON) ⇄ validated objects.
+
+:class:`DeskConfig` holds calendars, tiers, teams, agents, lifecycles, ticket types, intake
+categories, SLA policies, routing rules, escalation policies, the priority matrix and the
+assignment settings. It validates each part when built and every cross-reference between
+parts (an agent's team exists, a rule's team exists, a policy's calendar exists ...), and
+names the path of any bad part, e.g. ``agents[2].calendar: unknown calendar 'emea'``.
+"""
+
+from __future__ import annotations
+
+import json
+import tomllib
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from pathlib import Path
+from typing import Any, TypeVar
+
+from attrs import evolve, field, frozen
+
+from helpdesk_core.codec import structure, unstructure
+from helpdesk_core.errors import ConfigError, ValidationError
+from helpdesk_core.intake import Category
+from helpdesk_core.model import Agent, Priority, PriorityMatrix, Team, Tier
+from helpdesk_core.routing.conditions import Condition
+from helpdesk_core.routing.rules import RuleSet
+from helpdesk_core.sla.calendar import BusinessCalendar
+from helpdesk_core.sla.policy import SlaPolicy
+from helpdesk_core.workflow.escalation import EscalationPolicy
+from helpdesk_core.workflow.lifecycle import Lifecycle
+from helpdesk_core.workflow.tiers import TierLadder
+
+__all__ = ["AssignmentSettings", "DeskConfig", "DeskSettings", "TicketType"]
+
+T = TypeVar("T")
+
+_QUEUE_ORDERS = ("oldest", "most_urgent")
+_STRATEGIES = ("round_robin", "least_loaded", "skills_based")
+
+
+def _choice(allowed: Sequence[str], name: str) -> Callable[[Any, Any, Any], None]:
+    def check(instance: Any, attribute: Any, value: Any) -> None:
+        if value not in allowed:
+            raise ConfigError(
+                f"{value!r} is not one of {', '.join(allowed)}", path=f"{name}"
+            )
+
+    return check
+
+
+def _to_weights(value: Any) -> dict[Priority, float]:
+    if not isinstance(value, Mapping):
+        raise ConfigError("weights must map priorities to numbers", path="assignment.weights")
+    out: dict[Priority, float] = {}
+    for key, weight in value.items():
+        try:
+            priority = Priority.parse(key)
+        except ValidationError as exc:
+            raise ConfigError(exc.message, path=f"assignment.weights.{key}") from exc
+        if isinstance(weight, bool) or not isinstance(weight, int | float) or weight < 0:
+            raise ConfigError(
+                f"a weight is a number >= 0, got {weight!r}", path=f"assignment.weights.{key}"
+            )
+        out[priority] = float(weight)
+    for priority in Priority:
+        out.setdefault(priority, _DEFAULT_WEIGHTS[priority])
+    return out
+
+
+_DEFAULT_WEIGHTS = {
+    Priority.CRITICAL: 4.0,
+    Priority.HIGH: 2.0,
+    Priority.MEDIUM: 1.0,
+    Priority.LOW: 1.0,
+}
+
+
+@frozen(kw_only=True)
+class AssignmentSettings:
+    """How tickets are assigned when no routing rule names a strategy: ``strategy``
+    (round_robin, least_loaded, skills_based), ``queue_order`` when an agent frees up
+    (oldest, most_urgent), and the priority ``weights`` of least-loaded assignment."""
+
+    strategy: str = field(
+        default="least_loaded", validator=_choice(_STRATEGIES, "assignment.strategy")
+    )
+    queue_order: str = field(
+        default="oldest", validator=_choice(_QUEUE_ORDERS, "assignment.queue_order")
+    )
+    weights: Mapping[Priority, float] = field(
+        factory=lambda: dict(_DEFAULT_WEIGHTS), converter=_to_weights, hash=False
+    )
+    auto_assign: bool = True
+
+
+@frozen(kw_only=True)
+class DeskSettings:
+    """Desk-wide switches: ``csat_on_solve`` asks for a rating when a ticket is solved;
+    ``max_retries`` bounds the retries of a command that met a concurrent change;
+    ``timezone`` is the zone used to show instants to people."""
+
+    name: str = "helpdesk"
+    timezone: str = "UTC"
+    csat_on_solve: bool = True
+    max_retries: int = 5
+
+
+@frozen(kw_only=True)
+class TicketType:
+    """A ticket type (incident, service_request, problem ...) and its lifecycle."""
+
+    name: str
+    lifecycle: str = "default"
+
+
+def _calendars(value: Any) -> dict[str, BusinessCalendar]:
+    return dict(value)
+
+
+def _default_lifecycles() -> dict[str, Lifecycle]:
+    return {"default": Lifecycle.default()}
+
+
+def _default_types() -> dict[str, TicketType]:
+    return {
+        name: TicketType(name=name)
+        for name in ("incident", "service_request", "problem", "question")
+    }
+
+
+@frozen(kw_only=True)
+class DeskConfig:
+    """Everything a desk is configured with. Build it in Python or with
+    :meth:`from_dict`, :meth:`from_toml`, :meth:`from_json`; :meth:`to_dict` gives the
+    document back. Construction validates every cross-reference."""
+
+    calendars: Mapping[str, BusinessCalendar] = field(
+        factory=lambda: {"always": BusinessCalendar.always(timezone="UTC")},
+        converter=_calendars,
+        hash=False,
+    )
+    tiers: tuple[Tier, ...] = field(
+        default=(Tier(id="L1", name="Service desk", teams=("service-desk",)),), converter=tuple
+    )
+    teams: tuple[Team, ...] = field(
+        default=(Team(id="service-desk", name="Service desk"),), converter=tuple
+    )
+    agents: tuple[Agent, ...] = field(default=(), converter=tuple)
+    lifecycles: Mapping[str, Lifecycle] = field(factory=_default_lifecycles, hash=False)
+    ticket_types: Mapping[str, TicketType] = field(factory=_default_types, hash=False)
+    categories: Mapping[str, Category] = field(factory=dict, hash=False)
+    sla_policies: tuple[SlaPolicy, ...] = field(default=(), converter=tuple)
+    routing: RuleSet = field(factory=lambda: RuleSet(()))
+    escalation_policies: tuple[EscalationPolicy, ...] = field(default=(), converter=tuple)
+    priority_matrix: PriorityMatrix = field(factory=PriorityMatrix)
+    assignment: AssignmentSettings = field(factory=AssignmentSettings)
+    settings: DeskSettings = field(factory=DeskSettings)
+
+    def __attrs_post_init__(self) -> None:
+        _check_references(self)
+        ladder = TierLadder(self.tiers)
+        object.__setattr__(self, "_ladder", ladder)
+        object.__setattr__(self, "_agents", {a.id: a for a in self.agents})
+        object.__setattr__(self, "_teams", {t.id: t for t in self.teams})
+        object.__setattr__(self, "_policies", {p.name: p for p in self.sla_policies})
+
+    # -- lookups -------------------------------------------------------------------------
+    @property
+    def ladder(self) -> TierLadder:
+        """The tiers as an ordered ladder (lowest first)."""
+        ladder: TierLadder = self.__dict__.get("_ladder") or TierLadder(self.tiers)
+        return ladder
+
+    def agent(self, agent_id: str) -> Agent:
+        """The agent with this id (NotFound-like ValidationError otherwise)."""
+        from helpdesk_core.errors import NotFound
+
+        agents: dict[str, Agent] = self.__dict__["_agents"]
+        try:
+            return agents[agent_id]
+        except KeyError:
+            raise NotFound("agent", agent_id) from None
+
+    def has_agent(self, agent_id: str) -> bool:
+        """True when an agent with this id is configured."""
+        return agent_id in self.__dict__["_agents"]
+
+    def team(self, team_id: str) -> Team:
+        """The team with this id."""
+        from helpdesk_core.errors import NotFound
+
+        teams: dict[str, Team] = self.__dict__["_teams"]
+        try:
+            return teams[team_id]
+        except KeyError:
+            raise NotFound("team", team_id) from None
+
+    def sla_policy(self, name: str) -> SlaPolicy:
+        """The SLA policy with this name."""
+        from helpdesk_core.errors import NotFound
+
+        policies: dict[str, SlaPolicy] = self.__dict__["_policies"]
+        try:
+            return policies[name]
+        except KeyError:
+            raise NotFound("sla policy", name) from None
+
+    def lifecycle_for(self, ticket_type: str) -> Lifecycle:
+        """The lifecycle tickets of this type follow."""
+        kind = self.ticket_types.get(ticket_type)
+        name = kind.lifecycle if kind is not None else "default"
+        return self.lifecycles[name] if name in self.lifecycles else Lifecycle.default()
+
+    def agents_of(self, team: str | None = None, tier: str | None = None) -> list[Agent]:
+        """Agents in a team and/or tier, in configuration order."""
+        return [
+            a
+            for a in self.agents
+            if (team is None or team in a.teams) and (tier is None or a.tier == tier)
+        ]
+
+    # -- documents -----------------------------------------------------------------------
+    @classmethod
+    def from_dict(cls, doc: Mapping[str, Any]) -> DeskConfig:
+        """Build from a plain document; every error names the path of the bad part."""
+        if not isinstance(doc, Mapping):
+            raise ConfigError("a desk configuration is a mapping", path="$")
+        known = {
+            "desk",
+            "calendars",
+            "tiers",
+            "teams",
+            "agents",
+            "lifecycles",
+            "ticket_types",
+            "categories",
+            "sla_policies",
+            "routing",
+            "escalation_policies",
+            "priority_matrix",
+            "assignment",
+        }
+        unknown = sorted(set(doc) - known)
+        if unknown:
+            raise ConfigError(
+                f"unknown section(s) {', '.join(unknown)} (known: {', '.join(sorted(known))})",
+                path="$",
+            )
+        kwargs: dict[str, Any] = {}
+        if "desk" in doc:
+            kwargs["settings"] = _structure(doc["desk"], DeskSettings, "desk")
+        if "calendars" in doc:
+            kwargs["calendars"] = {
+                name: BusinessCalendar.from_dict(body, path=f"calendars.{name}")
+                for name, body in _mapping(doc["calendars"], "calendars").items()
+            }
+        if "tiers" in doc:
+            kwargs["tiers"] = [
+                _structure(item, Tier, f"tiers[{i}]")
+                for i, item in enumerate(_list(doc["tiers"], "tiers"))
+            ]
+        if "teams" in doc:
+            kwargs["teams"] = [
+                _structure(item, Team, f"teams[{i}]")
+                for i, item in enumerate(_list(doc["teams"], "teams"))
+            ]
+        if "agents" in doc:
+            kwargs["agents"] = [
+                _structure(item, Agent, f"agents[{i}]")
+                for i, item in enumerate(_list(doc["agents"], "agents"))
+            ]
+        if "lifecycles" in doc:
+            lifecycles = _default_lifecycles()
+            for name, body in _mapping(doc["lifecycles"], "lifecycles").items():
+                lifecycles[name] = Lifecycle.from_dict(body, path=f"lifecycles.{name}")
+            kwargs["lifecycles"] = lifecycles
+        if "ticket_types" in doc:
+            types: dict[str, TicketType] = {}
+            for name, body in _mapping(doc["ticket_types"], "ticket_types").items():
+                body = body or {}
+                if not isinstance(body, Mapping):
+                    raise ConfigError("a ticket type is a mapping", path=f"ticket_types.{name}")
+                types[name] = _structure({"name": name, **body}, TicketType, f"ticket_types.{name}")
+            kwargs["ticket_types"] = types
+        if "categories" in doc:
+            kwargs["categories"] = {
+                name: Category.from_dict(name, body, path="categories")
+                for name, body in _mapping(doc["categories"], "categories").items()
+            }
+        if "sla_policies" in doc:
+            kwargs["sla_policies"] = [
+                SlaPolicy.from_dict(item, path=f"sla_policies[{i}]")
+                for i, item in enumerate(_list(doc["sla_policies"], "sla_policies"))
+            ]
+        if "routing" in doc:
+            kwargs["routing"] = RuleSet.from_dict(_list(doc["routing"], "routing"), path="routing")
+        if "escalation_policies" in doc:
+            kwargs["escalation_policies"] = [
+                EscalationPolicy.from_dict(item, path=f"escalation_policies[{i}]")
+                for i, item in enumerate(
+                    _list(doc["escalation_policies"], "escalation_policies")
+                )
+            ]
+        if "priority_matrix" in doc:
+            kwargs["priority_matrix"] = PriorityMatrix(doc["priority_matrix"])
+        if "assignment" in doc:
+            kwargs["assignment"] = _structure(doc["assignment"], AssignmentSettings, "assignment")
+        return cls(**kwargs)
+
+    @classmethod
+    def from_toml(cls, source: str | Path) -> DeskConfig:
+        """Load from a TOML file path (or TOML text when ``source`` contains a newline)."""
+        text = _read(source)
+        try:
+            doc = tomllib.loads(text)
+        except tomllib.TOMLDecodeError as exc:
+            raise ConfigError(f"not valid TOML: {exc}", path=str(source)[:80]) from exc
+        return cls.from_dict(doc)
+
+    @classmethod
+    def from_json(cls, source: str | Path) -> DeskConfig:
+        """Load from a JSON file path (or JSON text when ``source`` starts with ``{``)."""
+        text = _read(source, json_text=True)
+        try:
+            doc = json.loads(text)
+        except json.JSONDecodeError as exc:
+            raise ConfigError(f"not valid JSON: {exc}", path="$") from exc
+        return cls.from_dict(doc)
+
+    def to_dict(self) -> dict[str, Any]:
+        """The configuration as a plain document (round-trips through :meth:`from_dict`)."""
+        doc: dict[str, Any] = {
+            "desk": unstructure(self.settings),
+            "calendars": {name: cal.to_dict() for name, cal in self.calendars.items()},
+            "tiers": [_drop_defaults(unstructure(t)) for t in self.tiers],
+            "teams": [_drop_defaults(unstructure(t)) for t in self.teams],
+            "agents": [_drop_defaults(unstructure(a)) for a in self.agents],
+            "lifecycles": {
+                name: lc.to_dict()
+                for name, lc in self.lifecycles.items()
+                if not (name == "default" and lc == Lifecycle.default())
+            },
+            "ticket_types": {
+                name: {"lifecycle": t.lifecycle} for name, t in self.ticket_types.items()
+            },
+            "categories": {name: c.to_dict() for name, c in self.categories.items()},
+            "sla_policies": [p.to_dict() for p in self.sla_policies],
+            "routing": self.routing.to_dict(),
+            "escalation_policies": [p.to_dict() for p in self.escalation_policies],
+            "priority_matrix": self.priority_matrix.to_dict(),
+            "assignment": {
+                "strategy": self.assignment.strategy,
+                "queue_order": self.assignment.queue_order,
+                "weights": {p.value: w for p, w in self.assignment.weights.items()},
+                "auto_assign": self.assignment.auto_assign,
+            },
+        }
+        return doc
+
+    def replace(self, **changes: Any) -> DeskConfig:
+        """A copy with some parts replaced (validated again)."""
+        return evolve(self, **changes)
+
+
+def _read(source: str | Path, *, json_text: bool = False) -> str:
+    if isinstance(source, str) and ("\n" in source or (json_text and source.lstrip()[:1] in "{[")):
+        return source
+    path = Path(source)
+    try:
+        return path.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise ConfigError(f"cannot read configuration file: {exc.strerror}", path=str(path)) from exc
+
+
+def _mapping(value: Any, path: str) -> Mapping[str, Any]:
+    if not isinstance(value, Mapping):
+        raise ConfigError(f"expected a mapping, got {type(value).__name__}", path=path)
+    return value
+
+
+def _list(value: Any, path: str) -> list[Any]:
+    if isinstance(value, str | bytes) or not isinstance(value, Iterable) or isinstance(
+        value, Mapping
+    ):
+        raise ConfigError(f"expected a list, got {type(value).__name__}", path=path)
+    return list(value)
+
+
+def _structure(value: Any, cls: type[T], path: str) -> T:
+    try:
+        return structure(value, cls, path=path)
+    except ConfigError:
+        raise
+    except ValidationError as exc:
+        raise ConfigError(exc.message, path=exc.field or path) from exc
+
+
+def _drop_defaults(data: Any) -> Any:
+    if isinstance(data, dict):
+        return {k: v for k, v in data.items() if v not in (None, [], {}, "")}
+    return data
+
+
+def _check_references(config: DeskConfig) -> None:
+    calendars = set(config.calendars)
+    team_ids = [t.id for t in config.teams]
+    teams = set(team_ids)
+    _unique(team_ids, "teams", "team")
+    tier_ids = [t.id for t in config.tiers]
+    _unique(tier_ids, "tiers", "tier")
+    tiers = set(tier_ids)
+    _unique([a.id for a in config.agents], "agents", "agent")
+    for i, tier in enumerate(config.tiers):
+        for team in tier.teams:
+            if team not in teams:
+                raise ConfigError(f"unknown team {team!r}", path=f"tiers[{i}].teams")
+    for i, team in enumerate(config.teams):
+        if team.calendar is not None and team.calendar not in calendars:
+            raise ConfigError(f"unknown calendar {team.calendar!r}", path=f"teams[{i}].calendar")
+    for i, agent in enumerate(config.agents):
+        if agent.calendar is not None and agent.calendar not in calendars:
+            raise ConfigError(
+                f"unknown calendar {agent.calendar!r}", path=f"agents[{i}].calendar"
+            )
+        if agent.tier is not None and agent.tier not in tiers:
+            raise ConfigError(f"unknown tier {agent.tier!r}", path=f"agents[{i}].tier")
+        for team in agent.teams:
+            if team not in teams:
+                raise ConfigError(f"unknown team {team!r}", path=f"agents[{i}].teams")
+    for name, kind in config.ticket_types.items():
+        if kind.lifecycle not in config.lifecycles:
+            raise ConfigError(
+                f"unknown lifecycle {kind.lifecycle!r}", path=f"ticket_types.{name}.lifecycle"
+            )
+    for name, lifecycle in config.lifecycles.items():
+        lc_calendar = getattr(lifecycle, "calendar", None)
+        if lc_calendar is not None and lc_calendar not in calendars:
+            raise ConfigError(
+                f"unknown calendar {lc_calendar!r}", path=f"lifecycles.{name}.calendar"
+            )
+    policy_names = [p.name for p in config.sla_policies]
+    _unique(policy_names, "sla_policies", "SLA policy")
+    for i, policy in enumerate(config.sla_policies):
+        if policy.calendar not in calendars:
+            raise ConfigError(
+                f"unknown calendar {policy.calendar!r}", path=f"sla_policies[{i}].calendar"
+            )
+        _check_condition(policy.condition, calendars, f"sla_policies[{i}].when")
+    for i, rule in enumerate(config.routing.rules):
+        where = f"routing[{i}]"
+        actions = rule.actions
+        if actions.team is not None and actions.team not in teams:
+            raise ConfigError(f"unknown team {actions.team!r}", path=f"{where}.actions.team")
+        if actions.tier is not None and actions.tier not in tiers:
+            raise ConfigError(f"unknown tier {actions.tier!r}", path=f"{where}.actions.tier")
+        if actions.sla_policy is not None and actions.sla_policy not in policy_names:
+            raise ConfigError(
+                f"unknown SLA policy {actions.sla_policy!r}", path=f"{where}.actions.sla_policy"
+            )
+        if actions.type is not None and actions.type not in config.ticket_types:
+            raise ConfigError(f"unknown ticket type {actions.type!r}", path=f"{where}.actions.type")
+        assign_team = getattr(actions.assign, "team", None) if actions.assign else None
+        if assign_team is not None and assign_team not in teams:
+            raise ConfigError(f"unknown team {assign_team!r}", path=f"{where}.actions.assign.team")
+        _check_condition(rule.when, calendars, f"{where}.when")
+    for i, policy in enumerate(config.escalation_policies):
+        for j, trigger in enumerate(policy.triggers):
+            where = f"escalation_policies[{i}].triggers[{j}]"
+            calendar = getattr(trigger, "calendar", None)
+            if calendar is not None and calendar not in calendars:
+                raise ConfigError(f"unknown calendar {calendar!r}", path=f"{where}.calendar")
+            when = getattr(trigger, "when", None)
+            if when is not None:
+                _check_condition(when, calendars, f"{where}.when")
+            for k, action in enumerate(getattr(trigger, "actions", ())):
+                to_tier = getattr(action, "to_tier", None)
+                if to_tier is not None and to_tier not in tiers:
+                    raise ConfigError(
+                        f"unknown tier {to_tier!r}", path=f"{where}.actions[{k}].to_tier"
+                    )
+
+
+def _check_condition(condition: Condition, calendars: set[str], path: str) -> None:
+    for name in condition.calendar_names():
+        if name not in calendars:
+            raise ConfigError(f"unknown calendar {name!r} in business_hours", path=path)
+
+
+def _unique(ids: list[str], path: str, what: str) -> None:
+    seen: set[str] = set()
+    for i, item in enumerate(ids):
+        if item in seen:
+            raise ConfigError(f"{what} {item!r} is defined twice", path=f"{path}[{i}]")
+        seen.add(item)

@@ -1,0 +1,318 @@
+"""The syntax tree of a condition: its nodes, how a dict becomes one (with validation that
+names the bad part) and how one becomes a dict again (private)."""
+
+from __future__ import annotations
+
+import math
+import re
+from collections.abc import Hashable, Mapping, Sequence
+from typing import Any
+
+from attrs import field, frozen
+
+from helpdesk_core.errors import ConfigError, ValidationError
+from helpdesk_core.routing.fields import (
+    OPS,
+    ORDER_OPS,
+    FieldKind,
+    FieldSpec,
+    field_spec,
+    known_field_names,
+)
+
+#: Deepest nesting of ``all`` / ``any`` / ``not`` accepted.
+MAX_DEPTH = 32
+#: Longest regular expression accepted by ``matches``.
+MAX_REGEX_LENGTH = 500
+
+_COMBINATORS = ("all", "any", "not", "always")
+_TEST_KEYS = frozenset({"field", "op", "value"})
+
+
+def _typed(value: Any) -> Hashable:
+    """A hashable key that tells ``True`` from ``1`` (Python's ``==`` does not)."""
+    if isinstance(value, bool):
+        return ("bool", value)
+    if isinstance(value, tuple):
+        return tuple(_typed(item) for item in value)
+    result: Hashable = value
+    return result
+
+
+@frozen
+class Always:
+    """Matches every ticket."""
+
+
+@frozen
+class Test:
+    """One field test; ``value`` is canonical (enum values normalised, lists as tuples)."""
+
+    field: str
+    op: str
+    value: Any = field(eq=False, hash=False)
+    key: Hashable = field(repr=False)
+
+
+def make_test(field_name: str, op: str, value: Any) -> Test:
+    """A test node (value already canonical)."""
+    return Test(field_name, op, value, _typed(value))
+
+
+@frozen
+class All:
+    """True when every child is true (``all: []`` is true)."""
+
+    children: tuple[Node, ...]
+
+
+@frozen
+class AnyOf:
+    """True when some child is true (``any: []`` is false)."""
+
+    children: tuple[Node, ...]
+
+
+@frozen
+class Not:
+    """True when the child is false."""
+
+    child: Node
+
+
+Node = Always | Test | All | AnyOf | Not
+
+ALWAYS = Always()
+
+
+def depth(node: Node) -> int:
+    """Nesting depth of combinators above the deepest test."""
+    if isinstance(node, All | AnyOf):
+        return 1 + max((depth(c) for c in node.children), default=0)
+    if isinstance(node, Not):
+        return 1 + depth(node.child)
+    return 0
+
+
+# --- dict -> tree -----------------------------------------------------------------------
+
+
+def parse(doc: Any, path: str, level: int = 0) -> Node:
+    """Build a node from its dict form, raising ConfigError naming the bad part."""
+    if level > MAX_DEPTH:
+        raise ConfigError(f"condition nested deeper than {MAX_DEPTH} levels", path=path)
+    if doc is True:
+        return ALWAYS
+    if not isinstance(doc, Mapping):
+        raise ConfigError(
+            "expected a condition: a mapping such as {'field': ..., 'op': ..., 'value': ...}"
+            f" or {{'all': [...]}}, got {_describe(doc)}",
+            path=path,
+        )
+    if not doc:
+        return ALWAYS
+    for key in doc:
+        if not isinstance(key, str) or (key not in _TEST_KEYS and key not in _COMBINATORS):
+            raise ConfigError(
+                f"unknown key {key!r} in condition (use 'all', 'any', 'not', 'always', or "
+                "'field' / 'op' / 'value')",
+                path=f"{path}.{key}",
+            )
+    if _TEST_KEYS.intersection(doc):
+        extra = [k for k in doc if k in _COMBINATORS]
+        if extra:
+            raise ConfigError(
+                f"key {extra[0]!r} cannot be mixed with a field test in one mapping",
+                path=f"{path}.{extra[0]}",
+            )
+        return _parse_test(doc, path)
+    if len(doc) > 1:
+        names = ", ".join(repr(k) for k in doc)
+        raise ConfigError(
+            f"a condition has exactly one of 'all', 'any', 'not', 'always'; got {names}",
+            path=path,
+        )
+    ((key, body),) = doc.items()
+    sub = f"{path}.{key}"
+    if key == "always":
+        if body is not True:
+            raise ConfigError(
+                f"'always' must be true, got {body!r} (a condition that never matches is "
+                "{'any': []})",
+                path=sub,
+            )
+        return ALWAYS
+    if key == "not":
+        return Not(parse(body, sub, level + 1))
+    if isinstance(body, str | bytes) or not isinstance(body, Sequence):
+        raise ConfigError(f"{key!r} takes a list of conditions, got {_describe(body)}", path=sub)
+    children = tuple(parse(item, f"{sub}[{i}]", level + 1) for i, item in enumerate(body))
+    return All(children) if key == "all" else AnyOf(children)
+
+
+def _describe(value: Any) -> str:
+    text = repr(value)
+    if len(text) > 60:
+        text = text[:57] + "..."
+    return f"{type(value).__name__} {text}"
+
+
+def _parse_test(doc: Mapping[str, Any], path: str) -> Test:
+    name = doc.get("field")
+    if "field" not in doc:
+        raise ConfigError("a field test needs 'field'", path=f"{path}.field")
+    if not isinstance(name, str):
+        raise ConfigError(f"'field' must be text, got {_describe(name)}", path=f"{path}.field")
+    spec = field_spec(name)
+    if spec is None:
+        raise ConfigError(
+            f"unknown field {name!r} (known: {', '.join(known_field_names())})",
+            path=f"{path}.field",
+        )
+    if "op" not in doc:
+        raise ConfigError(f"the test of field {name!r} needs 'op'", path=f"{path}.op")
+    op = doc["op"]
+    if not isinstance(op, str) or op not in OPS:
+        raise ConfigError(
+            f"unknown operator {op!r} (use one of {', '.join(OPS)})", path=f"{path}.op"
+        )
+    check_op(spec, op, path=f"{path}.op")
+    if "value" not in doc and op != "exists":
+        raise ConfigError(
+            f"operator {op!r} on field {name!r} needs a 'value'", path=f"{path}.value"
+        )
+    raw = doc.get("value", True)
+    return make_test(name, op, canonical_value(spec, op, raw, path=f"{path}.value"))
+
+
+def check_op(spec: FieldSpec, op: str, *, path: str) -> None:
+    """Raise ConfigError when ``op`` does not fit the field."""
+    if op not in spec.ops:
+        fits = ", ".join(o for o in OPS if o in spec.ops)
+        raise ConfigError(
+            f"operator {op!r} does not fit {spec.kind.value} field {spec.name!r} "
+            f"(it takes {fits})",
+            path=path,
+        )
+
+
+def canonical_value(spec: FieldSpec, op: str, raw: Any, *, path: str) -> Any:
+    """Validate ``raw`` as the value of ``spec op raw`` and return its canonical form."""
+    where = f"{op!r} on {spec.kind.value} field {spec.name!r}"
+    if op == "exists":
+        if not isinstance(raw, bool):
+            raise ConfigError(f"{where} takes true or false, got {_describe(raw)}", path=path)
+        return raw
+    if op == "matches":
+        return _regex(raw, where, path)
+    if op in ("in", "not_in") or (op in ("eq", "ne") and spec.kind is FieldKind.TAGS):
+        listed = isinstance(raw, Sequence | frozenset | set)
+        if isinstance(raw, str | bytes | Mapping) or not listed:
+            raise ConfigError(f"{where} takes a list, got {_describe(raw)}", path=path)
+        items = tuple(
+            _scalar(spec, op, item, where, f"{path}[{i}]") for i, item in enumerate(raw)
+        )
+        if op in ("eq", "ne"):
+            return tuple(sorted(set(items)))
+        return items
+    if op == "contains":
+        if not isinstance(raw, str):
+            raise ConfigError(f"{where} takes text, got {_describe(raw)}", path=path)
+        return raw
+    return _scalar(spec, op, raw, where, path)
+
+
+def _scalar(spec: FieldSpec, op: str, raw: Any, where: str, path: str) -> Any:
+    kind = spec.kind
+    if kind in (FieldKind.TEXT, FieldKind.TAGS):
+        if not isinstance(raw, str):
+            raise ConfigError(f"{where} takes text, got {_describe(raw)}", path=path)
+        return raw
+    if kind is FieldKind.ENUM:
+        if isinstance(raw, str):
+            key = raw.strip().lower().replace("-", "_").replace(" ", "_")
+            if key in spec.choices:
+                return key
+            if key in spec.aliases:
+                return spec.aliases[key]
+        raise ConfigError(
+            f"{raw!r} is not a valid {spec.name} (choose from {', '.join(spec.choices)})",
+            path=path,
+        )
+    if kind is FieldKind.INT:
+        if isinstance(raw, bool) or not isinstance(raw, int):
+            raise ConfigError(f"{where} takes a whole number, got {_describe(raw)}", path=path)
+        return raw
+    if kind is FieldKind.BOOL:
+        if not isinstance(raw, bool):
+            raise ConfigError(f"{where} takes true or false, got {_describe(raw)}", path=path)
+        return raw
+    # FieldKind.ANY: custom fields and requester attributes hold str / int / float / bool.
+    if isinstance(raw, float) and not math.isfinite(raw):
+        raise ConfigError(f"{where} takes a finite number, got {raw!r}", path=path)
+    if op in ORDER_OPS:
+        if isinstance(raw, bool) or not isinstance(raw, str | int | float):
+            raise ConfigError(
+                f"{where} takes a number or text to compare with, got {_describe(raw)}",
+                path=path,
+            )
+        return raw
+    if not isinstance(raw, str | int | float | bool):
+        raise ConfigError(
+            f"{where} takes text, a number or true/false, got {_describe(raw)}", path=path
+        )
+    return raw
+
+
+def _regex(raw: Any, where: str, path: str) -> str:
+    if not isinstance(raw, str):
+        raise ConfigError(f"{where} takes a regular expression (text), got {_describe(raw)}",
+                          path=path)
+    if len(raw) > MAX_REGEX_LENGTH:
+        raise ConfigError(
+            f"regular expression is {len(raw)} characters long; at most {MAX_REGEX_LENGTH}",
+            path=path,
+        )
+    try:
+        re.compile(raw)
+    except re.error as exc:
+        raise ConfigError(f"bad regular expression {raw!r}: {exc}", path=path) from exc
+    return raw
+
+
+# --- tree -> dict -----------------------------------------------------------------------
+
+
+def to_dict(node: Node) -> dict[str, Any]:
+    """The plain-dict (JSON-ready) form of a node."""
+    if isinstance(node, Test):
+        if node.op == "exists" and node.value is True:
+            return {"field": node.field, "op": "exists"}
+        value = list(node.value) if isinstance(node.value, tuple) else node.value
+        return {"field": node.field, "op": node.op, "value": value}
+    if isinstance(node, All):
+        return {"all": [to_dict(c) for c in node.children]}
+    if isinstance(node, AnyOf):
+        return {"any": [to_dict(c) for c in node.children]}
+    if isinstance(node, Not):
+        return {"not": to_dict(node.child)}
+    return {"always": True}
+
+
+def walk_tests(node: Node) -> list[Test]:
+    """Every test in the tree, depth first."""
+    if isinstance(node, Test):
+        return [node]
+    if isinstance(node, All | AnyOf):
+        return [t for c in node.children for t in walk_tests(c)]
+    if isinstance(node, Not):
+        return walk_tests(node.child)
+    return []
+
+
+def spec_of(test: Test) -> FieldSpec:
+    """The field spec of a (validated) test."""
+    spec = field_spec(test.field)
+    if spec is None:  # pragma: no cover - tests are validated when built
+        raise ValidationError(f"unknown field {test.field!r}", field=test.field)
+    return spec

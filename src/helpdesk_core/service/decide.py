@@ -1,0 +1,233 @@
+"""Pure decisions of the desk: compose the domain packages into one change of one ticket.
+
+A :class:`Change` starts from a ticket and accumulates the events a command causes: each
+event is folded into the ticket at once, and the SLA engine reacts to it (clocks start,
+pause, resume, stop, retarget). Automatic lifecycle moves and due escalations, SLA warnings,
+breaches and auto-closes (``catch_up``) are applied here too, in instant order. Nothing
+here reads a clock or touches storage; the :class:`~helpdesk_core.Helpdesk` does that.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from datetime import datetime
+
+from helpdesk_core.config import DeskConfig
+from helpdesk_core.model import (
+    Actor,
+    Event,
+    Requester,
+    SlaClockPaused,
+    SlaClockResumed,
+    SlaClockStarted,
+    SlaClockStopped,
+    SlaTargetChanged,
+    Ticket,
+    apply_event,
+)
+from helpdesk_core.sla import (
+    BusinessCalendar,
+    SlaPolicy,
+    due_events,
+    next_wakeup,
+    react,
+    select_policy,
+)
+from helpdesk_core.workflow import (
+    Lifecycle,
+    apply_transition,
+    auto_close_due,
+    due_escalations,
+    fire,
+    next_escalation_at,
+)
+
+__all__ = ["MAX_CATCH_UP_STEPS", "Change", "Decider"]
+
+#: Upper bound on due items applied to one ticket in one catch-up (a safety net against
+#: configurations that would otherwise loop, e.g. an escalation that re-triggers itself).
+MAX_CATCH_UP_STEPS = 1_000
+
+_SLA_EVENTS = (SlaClockStarted, SlaClockPaused, SlaClockResumed, SlaClockStopped, SlaTargetChanged)
+
+
+class Decider:
+    """The desk's configuration, ready for decisions (calendars, policies, lifecycles)."""
+
+    def __init__(self, config: DeskConfig) -> None:
+        self.config = config
+        self.calendars: Mapping[str, BusinessCalendar] = config.calendars
+
+    def lifecycle(self, ticket: Ticket) -> Lifecycle:
+        """The lifecycle a ticket follows."""
+        lifecycle = self.config.lifecycles.get(ticket.lifecycle)
+        return lifecycle if lifecycle is not None else self.config.lifecycle_for(ticket.type)
+
+    def policy_for(
+        self, ticket: Ticket, *, requester: Requester | None, now: datetime
+    ) -> SlaPolicy | None:
+        """The SLA policy that applies: the one a rule named, else the first that matches."""
+        if ticket.sla_policy is not None:
+            return self.config.sla_policy(ticket.sla_policy)
+        return select_policy(
+            self.config.sla_policies,
+            ticket,
+            requester=requester,
+            now=now,
+            calendars=self.calendars,
+        )
+
+    def wake_at(self, ticket: Ticket) -> datetime | None:
+        """The next instant this ticket needs a tick (SLA threshold, escalation, auto-close)."""
+        candidates = [
+            next_wakeup(ticket),
+            next_escalation_at(ticket, self.config.escalation_policies, calendars=self.calendars),
+            auto_close_due(ticket, self.lifecycle(ticket), self.calendars),
+        ]
+        times = [t for t in candidates if t is not None]
+        return min(times) if times else None
+
+    def begin(self, ticket: Ticket, *, now: datetime, requester: Requester | None = None) -> Change:
+        """Start a change of ``ticket`` decided at ``now``."""
+        return Change(self, ticket, now=now, requester=requester)
+
+
+class Change:
+    """The events one command causes on one ticket, folded as they come."""
+
+    def __init__(
+        self,
+        decider: Decider,
+        ticket: Ticket,
+        *,
+        now: datetime,
+        requester: Requester | None = None,
+    ) -> None:
+        self.decider = decider
+        self.ticket = ticket
+        self.start_version = ticket.version
+        self.now = now
+        self.requester = requester
+        self.events: list[Event] = []
+        self.needs_assignment = False
+
+    # -- emitting ---------------------------------------------------------------------
+    def record(self, event: Event) -> None:
+        """Fold one event without any reaction."""
+        self.ticket = apply_event(self.ticket, event)
+        self.events.append(event)
+
+    def emit(self, event: Event, *, sla: bool = True) -> None:
+        """Fold ``event`` and the SLA events it causes."""
+        self.record(event)
+        if sla:
+            self.react_sla(event)
+
+    def react_sla(self, event: Event) -> None:
+        """Let the SLA engine react to an event already folded."""
+        policy = self.decider.policy_for(self.ticket, requester=self.requester, now=event.at)
+        for sla_event in react(
+            self.ticket, event, policy=policy, calendars=self.decider.calendars
+        ):
+            self.record(sla_event)
+
+    def extend(self, events: Sequence[Event]) -> None:
+        """Emit several events in order."""
+        for event in events:
+            self.emit(event)
+
+    # -- lifecycle --------------------------------------------------------------------
+    def transition(
+        self,
+        name: str,
+        *,
+        by: Actor,
+        at: datetime | None = None,
+        reason: str | None = None,
+        resolution: str | None = None,
+        first_contact: bool = False,
+        automatic: bool = False,
+    ) -> None:
+        """Apply a lifecycle transition (name or target status); InvalidTransition if refused."""
+        _, events = apply_transition(
+            self.ticket,
+            self.decider.lifecycle(self.ticket),
+            name,
+            by=by,
+            now=at or self.now,
+            reason=reason,
+            resolution=resolution,
+            first_contact=first_contact,
+            automatic=automatic,
+        )
+        self.extend(events)
+
+    def auto_move(self, trigger: str, *, by: Actor, at: datetime | None = None) -> bool:
+        """Apply the lifecycle's automatic transition for ``trigger`` if there is one."""
+        lifecycle = self.decider.lifecycle(self.ticket)
+        transition = lifecycle.automatic_transition(trigger, self.ticket.status)
+        if transition is None:
+            return False
+        self.transition(transition.name, by=by, at=at, automatic=True)
+        return True
+
+    # -- due work -----------------------------------------------------------------------
+    def catch_up(self, until: datetime) -> None:
+        """Apply everything due up to ``until`` in instant order: SLA warnings and breaches
+        (stamped with their exact instants), escalation triggers, auto-close."""
+        decider = self.decider
+        for _ in range(MAX_CATCH_UP_STEPS):
+            ticket = self.ticket
+            best: datetime | None = None
+            action: str | None = None
+            sla_due = due_events(ticket, calendars=decider.calendars, now=until)
+            if sla_due:
+                best, action = sla_due[0].at, "sla"
+            escalations = due_escalations(
+                ticket,
+                decider.config.escalation_policies,
+                now=until,
+                calendars=decider.calendars,
+            )
+            if escalations and (best is None or escalations[0].at < best):
+                best, action = escalations[0].at, "escalation"
+            close_at = auto_close_due(ticket, decider.lifecycle(ticket), decider.calendars)
+            if close_at is not None and close_at <= until and (best is None or close_at < best):
+                best, action = close_at, "close"
+            if action is None:
+                return
+            if action == "sla":
+                self.record(sla_due[0])
+            elif action == "escalation":
+                self._fire(escalations[0])
+            else:
+                assert best is not None
+                self.auto_move("solved_timeout", by=Actor.system("lifecycle"), at=best)
+                if self.ticket is ticket:
+                    return
+        raise RuntimeError(
+            f"ticket {self.ticket.id}: more than {MAX_CATCH_UP_STEPS} due items at once"
+        )
+
+    def _fire(self, due: object) -> None:
+        config = self.decider.config
+        policy = next(p for p in config.escalation_policies if p.name == due.policy)  # type: ignore[attr-defined]
+        team = self.ticket.team
+        contacts = config.team(team).contacts if team and _has_team(config, team) else ()
+        assignee_before = self.ticket.assignee
+        tier_before = self.ticket.tier
+        _, events = fire(
+            self.ticket,
+            due,  # type: ignore[arg-type]
+            policy,
+            ladder=config.ladder,
+            contacts=contacts,
+            now=self.now,
+        )
+        self.extend(events)
+        if self.ticket.tier != tier_before and self.ticket.assignee is None:
+            self.needs_assignment = assignee_before is not None or True
+
+
+def _has_team(config: DeskConfig, team: str) -> bool:
+    return any(t.id == team for t in config.teams)

@@ -1,0 +1,1040 @@
+"""The Helpdesk: the application service every frontend talks to.
+
+Each command loads the ticket, brings it up to date (due SLA warnings and breaches,
+escalations, auto-close), lets the pure domain decide, saves the events and the new
+snapshot with a version check, and then publishes the events to subscribers. A command
+that met a concurrent change is retried on fresh state a bounded number of times; a
+command that fails validation changes nothing.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from datetime import UTC, datetime
+from typing import Any, TypeVar
+
+from attrs import evolve
+
+from helpdesk_core._time import ensure_aware, format_duration
+from helpdesk_core.clock import Clock, SystemClock
+from helpdesk_core.config import DeskConfig
+from helpdesk_core.errors import (
+    AccessDenied,
+    ConflictError,
+    InvalidTransition,
+    NotFound,
+    ValidationError,
+)
+from helpdesk_core.ids import IdFactory, UuidIds
+from helpdesk_core.model import (
+    SYSTEM,
+    Actor,
+    ActorKind,
+    Agent,
+    Assigned,
+    Changes,
+    Channel,
+    CommentAdded,
+    CsatRequested,
+    Event,
+    Impact,
+    LevelRaised,
+    Linked,
+    LinkKind,
+    Metric,
+    Priority,
+    PriorityChanged,
+    QueuedForAssignment,
+    Rated,
+    Requester,
+    StatusCategory,
+    Ticket,
+    TicketOpened,
+    TicketRouted,
+    TicketUpdated,
+    Urgency,
+    replay,
+)
+from helpdesk_core.routing import AgentLoad, AssignSpec, assign, queue_order
+from helpdesk_core.service.decide import Change, Decider
+from helpdesk_core.sla import SlaView, sla_view
+from helpdesk_core.storage import MemoryStore, Page, Store, TicketQuery
+from helpdesk_core.workflow import de_escalate, escalate, raise_level
+
+__all__ = ["EventHandler", "Helpdesk"]
+
+log = logging.getLogger("helpdesk_core")
+
+EventHandler = Callable[[Event], None]
+Identity = Actor | Agent | Requester | str
+T = TypeVar("T")
+
+_FAR_FUTURE = datetime.max.replace(tzinfo=UTC)
+_MAX_BODY = 1_000_000
+
+
+class Helpdesk:
+    """A helpdesk: configuration + store + clock (+ id factory), and the commands.
+
+    >>> from datetime import datetime, UTC
+    >>> from helpdesk_core import Helpdesk, DeskConfig, ManualClock, MemoryStore, Requester
+    >>> desk = Helpdesk(config=DeskConfig(), store=MemoryStore(),
+    ...                 clock=ManualClock(datetime(2026, 3, 2, 9, tzinfo=UTC)))
+    >>> ticket = desk.open(requester=Requester(id="r1", name="Ada"), subject="Printer jams")
+    >>> ticket.status
+    'new'
+    """
+
+    def __init__(
+        self,
+        config: DeskConfig | None = None,
+        store: Store | None = None,
+        clock: Clock | None = None,
+        *,
+        ids: IdFactory | None = None,
+    ) -> None:
+        self.config = config if config is not None else DeskConfig()
+        if not isinstance(self.config, DeskConfig):
+            raise ValidationError("config must be a DeskConfig", field="config")
+        self.store: Store = store if store is not None else MemoryStore()
+        self.clock: Clock = clock if clock is not None else SystemClock()
+        self.ids: IdFactory = ids if ids is not None else UuidIds()
+        self._decider = Decider(self.config)
+        self._handlers: list[EventHandler] = []
+
+    # ------------------------------------------------------------------ plumbing
+    def _now(self, now: datetime | None = None) -> datetime:
+        return ensure_aware(now, field="now") if now is not None else self.clock.now()
+
+    def subscribe(self, handler: EventHandler) -> Callable[[], None]:
+        """Call ``handler(event)`` for every event after it is committed; returns a function
+        that unsubscribes. A failing handler is logged and does not undo the command (use
+        the store's outbox for delivery that must not be lost)."""
+        if not callable(handler):
+            raise ValidationError("handler must be callable", field="handler")
+        self._handlers.append(handler)
+
+        def unsubscribe() -> None:
+            if handler in self._handlers:
+                self._handlers.remove(handler)
+
+        return unsubscribe
+
+    def _publish(self, events: Iterable[Event]) -> None:
+        for event in events:
+            for handler in list(self._handlers):
+                try:
+                    handler(event)
+                except Exception:
+                    log.exception("event handler %r failed on %s", handler, type(event).__name__)
+
+    def _actor(self, identity: Identity | None, *, field: str = "by") -> Actor:
+        if identity is None:
+            raise ValidationError("say who acts", field=field)
+        if isinstance(identity, Actor):
+            return identity
+        if isinstance(identity, Agent | Requester):
+            return identity.actor
+        if isinstance(identity, str):
+            kind, sep, ident = identity.partition(":")
+            if sep and kind in {k.value for k in ActorKind}:
+                return Actor(kind=kind, id=ident)  # type: ignore[arg-type]
+            if self.config.has_agent(identity):
+                return Actor.agent(identity)
+            try:
+                self.store.get_requester(identity)
+            except NotFound:
+                raise NotFound("identity", identity) from None
+            return Actor.requester(identity)
+        raise ValidationError(
+            f"expected an Agent, Requester, Actor or id, got {type(identity).__name__}",
+            field=field,
+        )
+
+    def _requester_of(self, ticket: Ticket) -> Requester | None:
+        try:
+            return self.store.get_requester(ticket.requester)
+        except NotFound:
+            return None
+
+    def _check_access(self, actor: Actor, ticket: Ticket, action: str) -> None:
+        if actor.kind is ActorKind.SYSTEM:
+            return
+        if actor.kind is ActorKind.AGENT:
+            agent = self.config.agent(actor.id)
+            if not agent.active:
+                raise AccessDenied(
+                    f"agent {actor.id!r} is inactive and may not {action}",
+                    identity=str(actor),
+                    ticket_id=ticket.id,
+                    action=action,
+                )
+            return
+        if ticket.requester != actor.id:
+            raise AccessDenied(
+                f"requester {actor.id!r} may not {action} ticket {ticket.id!r} of another "
+                "requester",
+                identity=str(actor),
+                ticket_id=ticket.id,
+                action=action,
+            )
+        if action not in _REQUESTER_ACTIONS:
+            raise AccessDenied(
+                f"requester {actor.id!r} may not {action} ticket {ticket.id!r}",
+                identity=str(actor),
+                ticket_id=ticket.id,
+                action=action,
+            )
+
+    def _command(
+        self,
+        ticket_id: str,
+        decide: Callable[[Change], T],
+        *,
+        now: datetime | None = None,
+        actor: Actor | None = None,
+        action: str = "change",
+    ) -> tuple[Ticket, T]:
+        """Load → catch up → decide → save (version-checked) → publish; retried on conflict."""
+        ticket_id = _ticket_id(ticket_id)
+        retries = self.config.settings.max_retries
+        for attempt in range(retries + 1):
+            at = self._now(now)
+            ticket = self.store.load(ticket_id)
+            if actor is not None:
+                self._check_access(actor, ticket, action)
+            change = self._decider.begin(ticket, now=at, requester=self._requester_of(ticket))
+            change.catch_up(at)
+            result = decide(change)
+            if change.needs_assignment:
+                self._auto_assign_in(change, None)
+            try:
+                self._save(change)
+            except ConflictError:
+                if attempt == retries:
+                    raise
+                continue
+            self._publish(change.events)
+            return change.ticket, result
+        raise AssertionError("unreachable")
+
+    def _save(self, change: Change) -> None:
+        if not change.events:
+            return
+        self.store.append(
+            change.ticket.id,
+            expected_version=change.start_version,
+            events=change.events,
+            snapshot=change.ticket,
+            wake_at=self._decider.wake_at(change.ticket),
+        )
+
+    # ------------------------------------------------------------------ requesters
+    def upsert_requester(self, requester: Requester) -> Requester:
+        """Save a requester (new or changed)."""
+        if not isinstance(requester, Requester):
+            raise ValidationError("expected a Requester", field="requester")
+        self.store.save_requester(requester)
+        return requester
+
+    def get_requester(self, requester_id: str) -> Requester:
+        """The requester with this id (NotFound otherwise)."""
+        return self.store.get_requester(requester_id)
+
+    def find_requester(self, *, email: str) -> Requester | None:
+        """The requester with this email address, if any (case-insensitive)."""
+        if not isinstance(email, str) or not email.strip():
+            raise ValidationError("email must be non-empty text", field="email")
+        return self.store.find_requester(email=email)
+
+    def _resolve_requester(self, requester: Requester | str) -> Requester:
+        if isinstance(requester, Requester):
+            self.store.save_requester(requester)
+            return requester
+        if isinstance(requester, str):
+            return self.store.get_requester(requester)
+        raise ValidationError(
+            f"requester must be a Requester or its id, got {type(requester).__name__}",
+            field="requester",
+        )
+
+    def requester_history(self, requester_id: str, *, limit: int = 50) -> list[Ticket]:
+        """The requester's earlier tickets, newest first, with their outcomes."""
+        if not isinstance(requester_id, str):
+            raise ValidationError("requester_id must be text", field="requester_id")
+        return self.store.requester_history(requester_id, limit=limit)
+
+    # ------------------------------------------------------------------ open
+    def open(
+        self,
+        *,
+        requester: Requester | str,
+        subject: str,
+        description: str = "",
+        channel: Channel | str = Channel.WEB,
+        category: str | None = None,
+        impact: Impact | str = Impact.MEDIUM,
+        urgency: Urgency | str = Urgency.MEDIUM,
+        priority: Priority | str | None = None,
+        type: str = "incident",
+        asset: str | None = None,
+        tags: Iterable[str] = (),
+        fields: Mapping[str, Any] | None = None,
+        by: Identity | None = None,
+    ) -> Ticket:
+        """Open a ticket: validate intake, derive priority, route, start SLA clocks and
+        auto-assign (lowest tier first). The ``TicketOpened`` event carries the human
+        number, the first-response deadline, missing intake answers and the requester's
+        earlier tickets."""
+        now = self._now()
+        config = self.config
+        if type not in config.ticket_types:
+            raise ValidationError(
+                f"unknown ticket type {type!r} (known: {', '.join(sorted(config.ticket_types))})",
+                field="type",
+            )
+        if category is not None and not isinstance(category, str):
+            raise ValidationError("category must be text", field="category")
+        if isinstance(description, str) and len(description) > _MAX_BODY:
+            raise ValidationError(f"description longer than {_MAX_BODY} characters", field="description")
+        answers = dict(fields or {}) if isinstance(fields, Mapping) or fields is None else fields
+        if not isinstance(answers, Mapping):
+            raise ValidationError("fields must be a mapping", field="fields")
+        missing: tuple[str, ...] = ()
+        intake = config.categories.get(category) if category else None
+        if intake is not None:
+            result = intake.check(answers)
+            answers = dict(result.fields)
+            missing = tuple(q.name for q in result.missing)
+        impact_v = Impact.parse(impact, field="impact")
+        urgency_v = Urgency.parse(urgency, field="urgency")
+        explicit = priority is not None
+        priority_v = (
+            Priority.parse(priority, field="priority")
+            if priority is not None
+            else config.priority_matrix(impact_v, urgency_v)
+        )
+        lifecycle = config.lifecycle_for(type)
+        # Validate the requester-independent parts before anything is written.
+        probe = TicketOpened(
+            ticket_id="probe",
+            at=now,
+            by=SYSTEM,
+            number=0,
+            requester="probe",
+            subject=subject,
+            description=description,
+            channel=channel,
+            category=category,
+            type=type,
+            impact=impact_v,
+            urgency=urgency_v,
+            priority=priority_v,
+            priority_explicit=explicit,
+            tags=tags,
+            fields=answers,
+            asset=asset,
+            lifecycle=lifecycle.name,
+            status=lifecycle.initial,
+            status_category=lifecycle.category_of(lifecycle.initial),
+            missing_fields=missing,
+        )
+        req = self._resolve_requester(requester)
+        actor = self._actor(by) if by is not None else req.actor
+        history = tuple(t.id for t in self.store.requester_history(req.id, limit=20))
+        ticket_id = self.ids.new_id("ticket")
+        number = self.store.allocate_number()
+        provisional = evolve(
+            probe,
+            ticket_id=ticket_id,
+            number=number,
+            requester=req.id,
+            by=actor,
+            organization=req.organization,
+            history=history,
+        )
+        routed_changes, rules, spec = self._route(replay([provisional]), req, now)
+        ticket = replay([provisional])
+        change = self._decider.begin(ticket, now=now, requester=req)
+        change.events.append(provisional)
+        if not routed_changes.is_empty or rules:
+            change.emit(
+                TicketRouted(
+                    ticket_id=ticket_id,
+                    at=now,
+                    by=Actor.system("routing"),
+                    changes=routed_changes,
+                    rules=rules,
+                ),
+                sla=False,
+            )
+        due = self._first_response_due(change.ticket, req, now)
+        if due is not None:
+            opened = evolve(provisional, first_response_due=due)
+            change.events[0] = opened  # the snapshot does not hold the acknowledgement
+        change.react_sla(change.events[0])
+        if config.assignment.auto_assign or spec is not None:
+            self._auto_assign_in(change, spec)
+        self.store.append(
+            ticket_id,
+            expected_version=0,
+            events=change.events,
+            snapshot=change.ticket,
+            wake_at=self._decider.wake_at(change.ticket),
+        )
+        self._publish(change.events)
+        return change.ticket
+
+    def _route(
+        self, ticket: Ticket, requester: Requester, now: datetime
+    ) -> tuple[Changes, tuple[str, ...], AssignSpec | None]:
+        decision = self.config.routing.evaluate(
+            ticket, requester=requester, now=now, calendars=self.config.calendars
+        )
+        changes = decision.changes
+        ladder = self.config.ladder
+        tier = changes.tier or ticket.tier or ladder.lowest.id
+        team = changes.team or ticket.team
+        if team is None:
+            tier_obj = next(t for t in self.config.tiers if t.id == tier)
+            team = tier_obj.default_team
+        changes = evolve(changes, tier=tier, team=team)
+        rules = tuple(m.name for m in decision.matched)
+        return changes, rules, decision.assign
+
+    def _first_response_due(
+        self, ticket: Ticket, requester: Requester, now: datetime
+    ) -> datetime | None:
+        policy = self._decider.policy_for(ticket, requester=requester, now=now)
+        if policy is None:
+            return None
+        target = policy.target_for(ticket.priority, Metric.FIRST_RESPONSE)
+        if target is None:
+            return None
+        return self.config.calendars[policy.calendar].add(now, target)
+
+    # ------------------------------------------------------------------ assignment
+    def _loads(self) -> dict[str, AgentLoad]:
+        weights = self.config.assignment.weights
+        out: dict[str, AgentLoad] = {}
+        for agent_id, per_priority in self.store.agent_loads().items():
+            active = sum(per_priority.values())
+            weighted = sum(weights[p] * n for p, n in per_priority.items())
+            out[agent_id] = AgentLoad(active=active, weighted=weighted)
+        return out
+
+    def _auto_assign_in(self, change: Change, spec: AssignSpec | None) -> bool:
+        ticket = change.ticket
+        if not ticket.is_active:
+            return False
+        spec = spec or AssignSpec(strategy=self.config.assignment.strategy)
+        team = spec.team or ticket.team
+        candidates = [
+            a
+            for a in self.config.agents_of(team=team)
+            if ticket.tier is None or a.tier is None or a.tier == ticket.tier
+        ]
+        cursor_key = f"round_robin:{team}"
+        cursor = self.store.get_cursor(cursor_key) if spec.strategy == "round_robin" else 0
+        required = spec.skills | _category_skills(self.config, ticket)
+        if required != spec.skills:
+            spec = evolve(spec, skills=frozenset(required))
+        decision = assign(
+            ticket,
+            candidates=candidates,
+            spec=spec,
+            loads=self._loads(),
+            now=change.now,
+            calendars=self.config.calendars,
+            cursor=cursor,
+            tier_order=[t.id for t in self.config.tiers],
+            weights=self.config.assignment.weights,
+        )
+        if decision.agent is not None:
+            if decision.agent != ticket.assignee:
+                change.emit(
+                    Assigned(
+                        ticket_id=ticket.id,
+                        at=change.now,
+                        by=Actor.system("assignment"),
+                        assignee=decision.agent,
+                        previous=ticket.assignee,
+                        strategy=spec.strategy,
+                        explanation=decision.explanation,
+                    )
+                )
+            if spec.strategy == "round_robin" and decision.cursor != cursor:
+                self.store.set_cursor(cursor_key, decision.cursor)
+            return True
+        if ticket.queued_at is None or ticket.assignee is not None:
+            change.emit(
+                QueuedForAssignment(
+                    ticket_id=ticket.id,
+                    at=change.now,
+                    by=Actor.system("assignment"),
+                    team=team,
+                    reason=decision.explanation,
+                )
+            )
+        return False
+
+    def assign(self, ticket_id: str, agent_id: str, *, by: Identity) -> Ticket:
+        """Assign the ticket to an agent (who must be configured and active)."""
+        actor = self._actor(by)
+        agent = self.config.agent(agent_id)
+        if not agent.active:
+            raise ValidationError(f"agent {agent_id!r} is inactive", field="agent_id")
+
+        def decide(change: Change) -> None:
+            if change.ticket.assignee == agent_id:
+                return
+            change.emit(
+                Assigned(
+                    ticket_id=change.ticket.id,
+                    at=change.now,
+                    by=actor,
+                    assignee=agent_id,
+                    previous=change.ticket.assignee,
+                    explanation=f"assigned by {actor}",
+                )
+            )
+
+        previous = self.store.load(_ticket_id(ticket_id)).assignee
+        ticket, _ = self._command(ticket_id, decide, actor=actor, action="assign")
+        if previous and previous != agent_id:
+            self._offer_queue(previous)
+        return ticket
+
+    def auto_assign(self, ticket_id: str, *, strategy: str | None = None) -> Ticket:
+        """Assign by the desk's strategy (or ``strategy``); queues the ticket when nobody is
+        available."""
+        spec = AssignSpec(strategy=strategy) if strategy is not None else None
+        ticket, _ = self._command(ticket_id, lambda change: self._auto_assign_in(change, spec))
+        return ticket
+
+    def _offer_queue(self, agent_id: str) -> list[Ticket]:
+        """An agent freed up: offer them queued tickets of their teams, in queue order."""
+        if not self.config.assignment.auto_assign or not self.config.has_agent(agent_id):
+            return []
+        agent = self.config.agent(agent_id)
+        assigned: list[Ticket] = []
+        for team in agent.teams:
+            queued = [t for t in self._queued(team) if t.queued_at is not None]
+            for ticket in queue_order(queued, order=self.config.assignment.queue_order):
+                result, ok = self._command(
+                    ticket.id, lambda change: self._auto_assign_in(change, None)
+                )
+                if not ok:
+                    break
+                assigned.append(result)
+        return assigned
+
+    def _queued(self, team: str) -> list[Ticket]:
+        page = self.store.query(
+            TicketQuery(team=team, unassigned=True, active_only=True, limit=1000)
+        )
+        return list(page.items)
+
+    # ------------------------------------------------------------------ conversation
+    def reply(
+        self,
+        ticket_id: str,
+        *,
+        author: Identity,
+        body: str,
+        public: bool = True,
+        channel: Channel | str | None = None,
+    ) -> Ticket:
+        """Add a public reply or an internal note. A requester's public reply reopens a
+        pending ticket; an agent's first public reply opens a new one (lifecycle data)."""
+        actor = self._actor(author, field="author")
+        if not isinstance(body, str):
+            raise ValidationError("body must be text", field="body")
+        if not body.strip():
+            raise ValidationError("a reply needs a body", field="body")
+        if len(body) > _MAX_BODY:
+            raise ValidationError(f"body longer than {_MAX_BODY} characters", field="body")
+        if not isinstance(public, bool):
+            raise ValidationError("public must be true or false", field="public")
+        if actor.is_requester and not public:
+            raise ValidationError("requesters cannot write internal notes", field="public")
+        comment_id = self.ids.new_id("comment")
+
+        def decide(change: Change) -> None:
+            if change.ticket.status_category is StatusCategory.CLOSED:
+                raise InvalidTransition(
+                    f"ticket {change.ticket.id} is closed: open a follow-up ticket instead",
+                    ticket_id=change.ticket.id,
+                    status=change.ticket.status,
+                    transition="reply",
+                )
+            change.emit(
+                CommentAdded(
+                    ticket_id=change.ticket.id,
+                    at=change.now,
+                    by=actor,
+                    comment_id=comment_id,
+                    body=body,
+                    public=public,
+                    channel=channel,
+                )
+            )
+            if public and actor.is_requester:
+                change.auto_move("requester_public_reply", by=actor)
+            elif public and actor.is_agent:
+                change.auto_move("agent_public_reply", by=actor)
+
+        ticket, _ = self._command(ticket_id, decide, actor=actor, action="reply")
+        return ticket
+
+    # ------------------------------------------------------------------ lifecycle
+    def transition(
+        self,
+        ticket_id: str,
+        to: str,
+        *,
+        by: Identity,
+        reason: str | None = None,
+        resolution: str | None = None,
+        first_contact: bool = False,
+    ) -> Ticket:
+        """Apply a lifecycle transition by name (``"pend"``) or target status
+        (``"pending"``); ``InvalidTransition`` names the ticket, status and guard."""
+        actor = self._actor(by)
+        if not isinstance(to, str) or not to:
+            raise ValidationError("say which transition or status", field="to")
+        previous: list[str | None] = []
+
+        def decide(change: Change) -> None:
+            previous.append(change.ticket.assignee)
+            change.transition(
+                to,
+                by=actor,
+                reason=reason,
+                resolution=resolution,
+                first_contact=first_contact,
+            )
+            self._after_status(change)
+
+        action = "reopen" if to in ("reopen", "open") else "transition"
+        ticket, _ = self._command(ticket_id, decide, actor=actor, action=action)
+        if not ticket.is_active and previous and previous[-1]:
+            self._offer_queue(previous[-1])
+        return ticket
+
+    def _after_status(self, change: Change) -> None:
+        ticket = change.ticket
+        last = change.events[-1] if change.events else None
+        if (
+            ticket.status_category is StatusCategory.SOLVED
+            and self.config.settings.csat_on_solve
+            and not any(isinstance(e, CsatRequested) for e in change.events)
+            and last is not None
+        ):
+            change.emit(
+                CsatRequested(ticket_id=ticket.id, at=change.now, by=Actor.system("csat"))
+            )
+
+    def solve(
+        self,
+        ticket_id: str,
+        *,
+        by: Identity,
+        resolution: str,
+        first_contact: bool = False,
+    ) -> Ticket:
+        """Solve the ticket with a resolution note (guards: a public response first, unless
+        ``first_contact``). Emits a CSAT request when the desk asks for ratings."""
+        return self.transition(
+            ticket_id, "solve", by=by, resolution=resolution, first_contact=first_contact
+        )
+
+    def reopen(self, ticket_id: str, *, by: Identity, reason: str) -> Ticket:
+        """Reopen a solved ticket within the lifecycle's reopen window."""
+        return self.transition(ticket_id, "reopen", by=by, reason=reason)
+
+    def close(self, ticket_id: str, *, by: Identity, reason: str | None = None) -> Ticket:
+        """Close a solved ticket (closed is terminal)."""
+        return self.transition(ticket_id, "close", by=by, reason=reason)
+
+    def cancel(self, ticket_id: str, *, by: Identity, reason: str) -> Ticket:
+        """Cancel a ticket that is not closed, with a reason."""
+        return self.transition(ticket_id, "cancel", by=by, reason=reason)
+
+    # ------------------------------------------------------------------ escalation
+    def escalate(
+        self,
+        ticket_id: str,
+        *,
+        by: Identity,
+        reason: str,
+        to_tier: str | None = None,
+        team: str | None = None,
+        allow_skip: bool = False,
+    ) -> Ticket:
+        """Functional escalation to the next (or the given) higher tier; the team and the
+        assignee change, the owner stays; the ticket is then auto-assigned in the new tier."""
+        actor = self._actor(by)
+        self._check_team(team)
+        previous: list[str | None] = []
+
+        def decide(change: Change) -> None:
+            previous.append(change.ticket.assignee)
+            _, events = escalate(
+                change.ticket,
+                self.config.ladder,
+                by=actor,
+                now=change.now,
+                reason=reason,
+                to_tier=to_tier,
+                allow_skip=allow_skip,
+                team=team,
+            )
+            change.extend(events)
+            if self.config.assignment.auto_assign:
+                self._auto_assign_in(change, None)
+
+        ticket, _ = self._command(ticket_id, decide, actor=actor, action="escalate")
+        if previous and previous[-1] and previous[-1] != ticket.assignee:
+            self._offer_queue(previous[-1])
+        return ticket
+
+    def de_escalate(
+        self,
+        ticket_id: str,
+        *,
+        by: Identity,
+        reason: str,
+        to_tier: str | None = None,
+        team: str | None = None,
+    ) -> Ticket:
+        """Functional de-escalation to the next lower (or the given) tier."""
+        actor = self._actor(by)
+        self._check_team(team)
+
+        def decide(change: Change) -> None:
+            _, events = de_escalate(
+                change.ticket,
+                self.config.ladder,
+                by=actor,
+                now=change.now,
+                reason=reason,
+                to_tier=to_tier,
+                team=team,
+            )
+            change.extend(events)
+            if self.config.assignment.auto_assign:
+                self._auto_assign_in(change, None)
+
+        ticket, _ = self._command(ticket_id, decide, actor=actor, action="escalate")
+        return ticket
+
+    def raise_level(self, ticket_id: str, *, by: Identity, reason: str) -> Ticket:
+        """Hierarchical escalation: raise the level and notify its contact; the ticket
+        does not move."""
+        actor = self._actor(by)
+
+        def decide(change: Change) -> LevelRaised | None:
+            team = change.ticket.team
+            contacts = self.config.team(team).contacts if team else ()
+            _, events = raise_level(
+                change.ticket, contacts=contacts, by=actor, now=change.now, reason=reason
+            )
+            change.extend(events)
+            return None
+
+        ticket, _ = self._command(ticket_id, decide, actor=actor, action="escalate")
+        return ticket
+
+    def _check_team(self, team: str | None) -> None:
+        if team is not None:
+            self.config.team(team)
+
+    # ------------------------------------------------------------------ fields
+    def set_priority(
+        self, ticket_id: str, priority: Priority | str, *, by: Identity, reason: str = ""
+    ) -> Ticket:
+        """Change the priority; running SLA clocks are retargeted from their original
+        start, keeping the time used and the pauses taken."""
+        actor = self._actor(by)
+        new = Priority.parse(priority, field="priority")
+        if not isinstance(reason, str):
+            raise ValidationError("reason must be text", field="reason")
+
+        def decide(change: Change) -> None:
+            if change.ticket.priority is new:
+                return
+            change.emit(
+                PriorityChanged(
+                    ticket_id=change.ticket.id,
+                    at=change.now,
+                    by=actor,
+                    priority=new,
+                    previous=change.ticket.priority,
+                    reason=reason,
+                )
+            )
+
+        ticket, _ = self._command(ticket_id, decide, actor=actor, action="set_priority")
+        return ticket
+
+    def update(
+        self,
+        ticket_id: str,
+        *,
+        by: Identity,
+        reason: str | None = None,
+        **changes: Any,
+    ) -> Ticket:
+        """Edit ticket fields (category, type, impact, urgency, subject, asset, tags,
+        fields, team, tier, sla_policy)."""
+        actor = self._actor(by)
+        allowed = {
+            "category",
+            "type",
+            "impact",
+            "urgency",
+            "subject",
+            "asset",
+            "tags",
+            "fields",
+            "team",
+            "tier",
+            "sla_policy",
+        }
+        unknown = sorted(set(changes) - allowed)
+        if unknown:
+            raise ValidationError(
+                f"cannot update {', '.join(unknown)} (allowed: {', '.join(sorted(allowed))})",
+                field=unknown[0],
+            )
+        if "tags" in changes:
+            changes["tags"] = tuple(sorted(set(changes["tags"])))
+        change_value = Changes(**changes)
+        if change_value.team is not None:
+            self.config.team(change_value.team)
+        if change_value.sla_policy is not None:
+            self.config.sla_policy(change_value.sla_policy)
+        if change_value.type is not None and change_value.type not in self.config.ticket_types:
+            raise ValidationError(f"unknown ticket type {change_value.type!r}", field="type")
+
+        def decide(change: Change) -> None:
+            if change_value.is_empty:
+                return
+            change.emit(
+                TicketUpdated(
+                    ticket_id=change.ticket.id,
+                    at=change.now,
+                    by=actor,
+                    changes=change_value,
+                    reason=reason,
+                )
+            )
+
+        ticket, _ = self._command(ticket_id, decide, actor=actor, action="update")
+        return ticket
+
+    def link(
+        self,
+        ticket_id: str,
+        *,
+        kind: LinkKind | str,
+        other: str,
+        by: Identity | None = None,
+    ) -> Ticket:
+        """Link the ticket to another: ``duplicate_of``, ``caused_by``, ``follow_up_of``."""
+        actor = self._actor(by) if by is not None else SYSTEM
+        link_kind = LinkKind.parse(kind, field="kind")
+        other = _ticket_id(other, field="other")
+        if other == ticket_id:
+            raise ValidationError("a ticket cannot link to itself", field="other")
+        self.store.load(other)
+
+        def decide(change: Change) -> None:
+            if other in change.ticket.linked(link_kind):
+                return
+            change.emit(
+                Linked(
+                    ticket_id=change.ticket.id, at=change.now, by=actor, kind=link_kind, other=other
+                )
+            )
+
+        ticket, _ = self._command(ticket_id, decide, actor=actor, action="link")
+        return ticket
+
+    def rate(
+        self,
+        ticket_id: str,
+        *,
+        score: int,
+        comment: str = "",
+        by: Identity | None = None,
+    ) -> Ticket:
+        """Record the requester's satisfaction rating (1-5) once, on a solved or closed
+        ticket."""
+        if isinstance(score, bool) or not isinstance(score, int) or not 1 <= score <= 5:
+            raise ValidationError(f"a score is a whole number from 1 to 5, got {score!r}", field="score")
+        if not isinstance(comment, str):
+            raise ValidationError("comment must be text", field="comment")
+
+        def decide(change: Change) -> None:
+            ticket = change.ticket
+            if ticket.is_active:
+                raise InvalidTransition(
+                    f"ticket {ticket.id} is not solved yet: it cannot be rated",
+                    ticket_id=ticket.id,
+                    status=ticket.status,
+                    transition="rate",
+                )
+            if ticket.satisfaction is not None:
+                raise InvalidTransition(
+                    f"ticket {ticket.id} was rated already",
+                    ticket_id=ticket.id,
+                    status=ticket.status,
+                    transition="rate",
+                )
+            change.emit(
+                Rated(
+                    ticket_id=ticket.id,
+                    at=change.now,
+                    by=actor or Actor.requester(ticket.requester),
+                    score=score,
+                    comment=comment,
+                )
+            )
+
+        actor = self._actor(by) if by is not None else None
+        ticket, _ = self._command(ticket_id, decide, actor=actor, action="rate")
+        return ticket
+
+    # ------------------------------------------------------------------ time
+    def tick(self, now: datetime | None = None) -> list[Event]:
+        """Record everything due up to ``now`` (default: the clock): SLA warnings and
+        breaches stamped with their exact instants, escalations, auto-closes; then offer
+        queued tickets to agents who came on shift. Idempotent and independent of how
+        often it is called."""
+        at = self._now(now)
+        recorded: list[Event] = []
+        seen_versions: dict[str, int] = {}
+        while True:
+            due = self.store.due(at, limit=100)
+            progressed = False
+            for ticket_id in due:
+                ticket, events = self._command(
+                    ticket_id, lambda change: list(change.events), now=at
+                )
+                if seen_versions.get(ticket_id) == ticket.version and not events:
+                    continue
+                seen_versions[ticket_id] = ticket.version
+                recorded.extend(events)
+                progressed = progressed or bool(events)
+            if not due or not progressed:
+                break
+        recorded.extend(self._drain_queues(at))
+        return recorded
+
+    def _drain_queues(self, now: datetime) -> list[Event]:
+        events: list[Event] = []
+        if not self.config.assignment.auto_assign:
+            return events
+        for team in self.config.teams:
+            queued = [t for t in self._queued(team.id) if t.queued_at is not None]
+            for ticket in queue_order(queued, order=self.config.assignment.queue_order):
+                before = ticket.version
+                result, ok = self._command(
+                    ticket.id, lambda change: self._auto_assign_in(change, None), now=now
+                )
+                if result.version != before:
+                    events.extend(self.store.events(result.id, after_version=before))
+                if not ok:
+                    break
+        return events
+
+    def next_wakeup(self) -> datetime | None:
+        """The next instant at which :meth:`tick` has work (None: nothing scheduled)."""
+        ids = self.store.due(_FAR_FUTURE, limit=1)
+        best: datetime | None = None
+        if ids:
+            best = self._decider.wake_at(self.store.load(ids[0]))
+        shift = self._next_shift_start_for_queues()
+        if shift is not None and (best is None or shift < best):
+            best = shift
+        return best
+
+    def _next_shift_start_for_queues(self) -> datetime | None:
+        now = self.clock.now()
+        best: datetime | None = None
+        for team in self.config.teams:
+            if not any(t.queued_at is not None for t in self._queued(team.id)):
+                continue
+            for agent in self.config.agents_of(team=team.id):
+                if not agent.active or agent.away or agent.calendar is None:
+                    continue
+                calendar = self.config.calendars[agent.calendar]
+                if calendar.is_open(now):
+                    continue
+                start = calendar.next_open(now)
+                if best is None or start < best:
+                    best = start
+        return best
+
+    # ------------------------------------------------------------------ reading
+    def get(self, ticket_id: str, *, as_: Identity | None = None) -> Ticket:
+        """The ticket as of its latest event (as seen by ``as_`` when given)."""
+        ticket = self.store.load(_ticket_id(ticket_id))
+        if as_ is not None:
+            self._check_access(self._actor(as_, field="as_"), ticket, "view")
+        return ticket
+
+    def history(self, ticket_id: str, *, as_: Identity | None = None) -> list[Event]:
+        """The ticket's events, oldest first; a requester does not see internal notes."""
+        ticket_id = _ticket_id(ticket_id)
+        events = self.store.events(ticket_id)
+        if not events:
+            raise NotFound("ticket", ticket_id)
+        if as_ is not None:
+            actor = self._actor(as_, field="as_")
+            self._check_access(actor, replay(events), "view")
+            if actor.is_requester:
+                events = [
+                    e for e in events if not (isinstance(e, CommentAdded) and not e.public)
+                ]
+        return events
+
+    def sla(self, ticket_id: str, *, now: datetime | None = None) -> dict[str, SlaView]:
+        """Live SLA figures of the ticket's clocks (state, target, used, remaining,
+        deadline, breached_at) at ``now`` (default: the clock)."""
+        ticket = self.store.load(_ticket_id(ticket_id))
+        return sla_view(ticket, self.config.calendars, self._now(now))
+
+    def search(self, query: TicketQuery | None = None, **filters: Any) -> Page[Ticket]:
+        """A page of tickets: pass a :class:`TicketQuery` or its fields as keywords."""
+        if query is None:
+            query = TicketQuery(**filters)
+        elif filters:
+            query = evolve(query, **filters)
+        return self.store.query(query)
+
+    def describe_due(self, ticket: Ticket) -> str:
+        """Human text of the first-response expectation, e.g. ``'due in 4h'``."""
+        due = ticket.sla.get(Metric.FIRST_RESPONSE.value)
+        if due is None or due.deadline is None:
+            return "no response target"
+        return "due in " + format_duration(due.deadline - self.clock.now())
+
+
+_REQUESTER_ACTIONS = frozenset({"reply", "rate", "reopen", "view"})
+
+
+def _ticket_id(value: Any, *, field: str = "ticket_id") -> str:
+    if not isinstance(value, str) or not value:
+        raise ValidationError("a ticket id is non-empty text", field=field)
+    return value
+
+
+def _category_skills(config: DeskConfig, ticket: Ticket) -> frozenset[str]:
+    if ticket.category is None:
+        return frozenset()
+    category = config.categories.get(ticket.category)
+    return category.skills if category is not None else frozenset()
