@@ -8,7 +8,8 @@ import re
 from collections.abc import Hashable, Mapping, Sequence
 from typing import Any
 
-from attrs import field, frozen
+import attrs
+from attrs import frozen
 
 from helpdesk_core.errors import ConfigError, ValidationError
 from helpdesk_core.routing.fields import (
@@ -50,8 +51,8 @@ class Test:
 
     field: str
     op: str
-    value: Any = field(eq=False, hash=False)
-    key: Hashable = field(repr=False)
+    value: Any = attrs.field(eq=False, hash=False)
+    key: Hashable = attrs.field(repr=False)
 
 
 def make_test(field_name: str, op: str, value: Any) -> Test:

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Container, Iterable, Mapping
-from datetime import date, datetime, timezone, tzinfo
+from datetime import UTC, date, datetime, tzinfo
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from helpdesk_core.errors import ConfigError
@@ -138,7 +138,9 @@ def find_overlap(
     return None
 
 
-def _overlap_error(pair: tuple[tuple[int, int, str, str], tuple[int, int, str, str]]) -> ConfigError:
+def _overlap_error(
+    pair: tuple[tuple[int, int, str, str], tuple[int, int, str, str]],
+) -> ConfigError:
     first, second = pair
     return ConfigError(f"{first[2]} overlaps {second[2]}", path=second[3])
 
@@ -167,7 +169,12 @@ def parse_hours(hours: object, *, path: str) -> Week:
             given[day] = str(key)
             week[day] = spans
     items = [
-        (day * _DAY + s + shift, day * _DAY + e + shift, f"{DAY_NAMES[day]} {format_span((s, e))}", p)
+        (
+            day * _DAY + s + shift,
+            day * _DAY + e + shift,
+            f"{DAY_NAMES[day]} {format_span((s, e))}",
+            p,
+        )
         for shift in (0, _WEEK)  # a Sunday night shift runs into Monday
         for day, spans in enumerate(week)
         for (s, e), p in spans
@@ -193,7 +200,9 @@ def _parse_date(value: object, *, path: str, what: str) -> date:
         try:
             return date.fromisoformat(value)
         except ValueError:
-            raise ConfigError(f"{what} {value!r} is not an ISO date (YYYY-MM-DD)", path=path) from None
+            raise ConfigError(
+                f"{what} {value!r} is not an ISO date (YYYY-MM-DD)", path=path
+            ) from None
     return value
 
 
@@ -229,7 +238,7 @@ def parse_special_days(
             return parsed[day]
         return [(span, "") for span in week[day.weekday()]]
 
-    for day, spans in parsed.items():
+    for day in parsed:
         day_path = f"{special_path}.{day.isoformat()}"
         items = [
             (s + shift, e + shift, f"{other.isoformat()} {format_span((s, e))}", p or day_path)
@@ -251,7 +260,9 @@ def parse_holiday_dates(values: Iterable[object], *, path: str) -> frozenset[dat
     )
 
 
-def parse_holidays(holidays: object, *, path: str) -> tuple[frozenset[date], Container[date] | None]:
+def parse_holidays(
+    holidays: object, *, path: str
+) -> tuple[frozenset[date], Container[date] | None]:
     """Split holidays into explicit dates and a container looked up with ``in``."""
     holidays_path = join(path, "holidays")
     if holidays is None:
@@ -280,7 +291,7 @@ def parse_timezone(value: object, *, path: str) -> ZoneInfo:
     tz_path = join(path, "timezone")
     if isinstance(value, ZoneInfo):
         value = value.key
-    elif value is timezone.utc:
+    elif value is UTC:
         value = "UTC"
     elif isinstance(value, tzinfo):
         raise ConfigError(
@@ -295,4 +306,3 @@ def parse_timezone(value: object, *, path: str) -> ZoneInfo:
         return ZoneInfo(value)
     except (ZoneInfoNotFoundError, ValueError, OSError):
         raise ConfigError(f"unknown time zone {value!r}", path=tz_path) from None
-

@@ -112,7 +112,16 @@ class Timeline:
     intervals of years not built yet may be missing.
     """
 
-    __slots__ = ("cum_end", "cum_start", "end_year", "ends", "first_year", "hi_safe", "lo_safe", "starts")
+    __slots__ = (
+        "cum_end",
+        "cum_start",
+        "end_year",
+        "ends",
+        "first_year",
+        "hi_safe",
+        "lo_safe",
+        "starts",
+    )
 
     def __init__(self, rules: Rules, first_year: int, end_year: int) -> None:
         raw: list[tuple[int, int]] = []
@@ -163,8 +172,15 @@ def year_of(instant: int) -> int:
     """The UTC year of an instant given in microseconds."""
     ordinal = EPOCH_ORDINAL + instant // DAY_US
     if not 1 <= ordinal <= date.max.toordinal():
-        raise ValidationError("instant outside the range of datetime")
+        raise ValidationError(_range_message("an instant beyond the year 9999"))
     return date.fromordinal(ordinal).year
+
+
+def _range_message(needs: str) -> str:
+    return (
+        f"business time is computed for the years {FIRST_YEAR + 1} to {LAST_YEAR - 1} only; "
+        f"this needs {needs}"
+    )
 
 
 def cover(current: Timeline | None, rules: Rules, lo: int, hi: int) -> Timeline:
@@ -172,10 +188,7 @@ def cover(current: Timeline | None, rules: Rules, lo: int, hi: int) -> Timeline:
     first = year_of(lo - 3 * DAY_US)
     end = year_of(hi + 3 * DAY_US) + 1
     if first < FIRST_YEAR or end > LAST_YEAR + 1:
-        raise ValidationError(
-            f"business time is computed for the years {FIRST_YEAR + 1} to {LAST_YEAR - 1} "
-            f"only; this needs the years {first} to {end - 1}"
-        )
+        raise ValidationError(_range_message(f"the years {first} to {end - 1}"))
     if current is not None and not (
         first > current.end_year + _FAR_YEARS or end < current.first_year - _FAR_YEARS
     ):

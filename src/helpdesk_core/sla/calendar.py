@@ -18,7 +18,7 @@ from __future__ import annotations
 
 from bisect import bisect_left, bisect_right
 from collections.abc import Container, Iterator, Mapping, Sequence
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta
 from types import MappingProxyType
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -48,7 +48,7 @@ from helpdesk_core.sla._calendar_timeline import (
 
 __all__ = ["BusinessCalendar"]
 
-_EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 _ONE_US = timedelta(microseconds=1)
 _WEEK_US = 7 * DAY_US
 _YEAR_US = 366 * DAY_US
@@ -97,7 +97,18 @@ class _HolidaysWithExtra(Container[date]):
         return day in self.extra or day in self.source
 
     def __repr__(self) -> str:
-        return f"{self.source!r} + {sorted(d.isoformat() for d in self.extra)}"
+        return f"{_holidays_repr(self.source)} + {sorted(d.isoformat() for d in self.extra)}"
+
+
+def _holidays_repr(source: Container[date]) -> str:
+    """A holidays-package object by what made it (its repr lists every date it has loaded)."""
+    if isinstance(source, _HolidaysWithExtra):
+        return repr(source)
+    country = getattr(source, "country", None)
+    if not isinstance(country, str):
+        return repr(source)
+    subdiv = getattr(source, "subdiv", None)
+    return f"holidays.country_holidays({country!r}" + (f", subdiv={subdiv!r})" if subdiv else ")")
 
 
 def _restore(
@@ -228,7 +239,10 @@ class BusinessCalendar:
     def hours(self) -> Mapping[str, tuple[str, ...]]:
         """Weekly hours, normalized: every day ``mon`` ... ``sun`` to its sorted intervals."""
         return MappingProxyType(
-            {name: tuple(format_span(s) for s in spans) for name, spans in zip(DAY_NAMES, self._week)}
+            {
+                name: tuple(format_span(s) for s in spans)
+                for name, spans in zip(DAY_NAMES, self._week)
+            }
         )
 
     @property
@@ -461,8 +475,8 @@ class BusinessCalendar:
 
     def _holidays_doc(self) -> list[str] | dict[str, Any]:
         source, extra = self._source, self._explicit
-        if isinstance(source, _HolidaysWithExtra):
-            source, extra = source.source, source.extra
+        if isinstance(self._source, _HolidaysWithExtra):
+            source, extra = self._source.source, self._source.extra
         if source is None:
             return sorted(day.isoformat() for day in extra)
         country = getattr(source, "country", None)
@@ -519,7 +533,13 @@ class BusinessCalendar:
             source_key = (_holidays_key(source.source), source.extra)
         elif source is not None:
             source_key = _holidays_key(source)
-        return (self._zone.key, self._week, tuple(self._special.items()), self._explicit, source_key)
+        return (
+            self._zone.key,
+            self._week,
+            tuple(self._special.items()),
+            self._explicit,
+            source_key,
+        )
 
     def __eq__(self, other: object) -> bool:
         if not isinstance(other, BusinessCalendar):
@@ -532,7 +552,7 @@ class BusinessCalendar:
     def __repr__(self) -> str:
         parts = [f"timezone={self.timezone!r}", f"hours={{{_group_days(self._week)}}}"]
         if self._source is not None:
-            parts.append(f"holidays={self._source!r}")
+            parts.append(f"holidays={_holidays_repr(self._source)}")
         elif self._explicit:
             days = sorted(day.isoformat() for day in self._explicit)
             shown = ", ".join(repr(d) for d in days[:5])
@@ -589,15 +609,17 @@ def _holidays_key(source: Container[date]) -> object:
     )
 
 
-def _holidays_from_doc(value: object, *, path: str) -> tuple[frozenset[date], Container[date] | None]:
+def _holidays_from_doc(
+    value: object, *, path: str
+) -> tuple[frozenset[date], Container[date] | None]:
     if value is None:
         return frozenset(), None
     if isinstance(value, list | tuple):
         return parse_holiday_dates(value, path=path), None
     if not isinstance(value, Mapping):
         raise ConfigError(
-            "holidays are a list of ISO dates or {'country': 'DE', 'subdiv': 'BY', 'extra': [...]}, "
-            f"got {type(value).__name__}",
+            "holidays are a list of ISO dates or "
+            f"{{'country': 'DE', 'subdiv': 'BY', 'extra': [...]}}, got {type(value).__name__}",
             path=path,
         )
     for key in value:
@@ -609,7 +631,8 @@ def _holidays_from_doc(value: object, *, path: str) -> tuple[frozenset[date], Co
     country = value.get("country")
     if not isinstance(country, str) or not country:
         raise ConfigError(
-            f"holidays need a country code such as 'DE', got {country!r}", path=join(path, "country")
+            f"holidays need a country code such as 'DE', got {country!r}",
+            path=join(path, "country"),
         )
     extra = value.get("extra", [])
     if not isinstance(extra, list | tuple):

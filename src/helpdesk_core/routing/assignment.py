@@ -1,0 +1,365 @@
+"""Assignment: which agent works a ticket, and why. Pure functions, no store access.
+
+Three strategies (:data:`STRATEGIES`): ``round_robin`` (fair over time; the caller
+persists the cursor), ``least_loaded`` (fewest active tickets weighted by priority) and
+``skills_based`` (agents with every required skill; lowest qualifying tier first, then
+least loaded). Only agents who are active, not away, on shift and under capacity are
+eligible; ties break by agent id, so runs are reproducible.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+from datetime import datetime
+from types import MappingProxyType
+from typing import Any, Literal
+
+from attrs import field, frozen
+
+from helpdesk_core._time import ensure_aware
+from helpdesk_core.errors import ConfigError, ValidationError
+from helpdesk_core.model import (
+    Actor,
+    Agent,
+    Assigned,
+    Priority,
+    QueuedForAssignment,
+    Ticket,
+)
+from helpdesk_core.model import _validate as v
+from helpdesk_core.routing.fields import OpenHours
+
+__all__ = [
+    "DEFAULT_PRIORITY_WEIGHTS",
+    "STRATEGIES",
+    "AgentLoad",
+    "AssignSpec",
+    "AssignmentDecision",
+    "agent_loads",
+    "assign",
+    "queue_order",
+]
+
+#: The assignment strategies.
+STRATEGIES = ("round_robin", "least_loaded", "skills_based")
+
+#: How much one active ticket of each priority weighs in an agent's load.
+DEFAULT_PRIORITY_WEIGHTS: Mapping[Priority, float] = MappingProxyType(
+    {Priority.CRITICAL: 4.0, Priority.HIGH: 2.0, Priority.MEDIUM: 1.0, Priority.LOW: 1.0}
+)
+
+
+def _strategy(instance: Any, attribute: Any, value: Any) -> None:
+    if value not in STRATEGIES:
+        raise ConfigError(
+            f"unknown assignment strategy {value!r} (use one of {', '.join(STRATEGIES)})",
+            path="strategy",
+        )
+
+
+def _skills(value: Any) -> frozenset[str]:
+    if isinstance(value, str):
+        value = (value,)
+    if not isinstance(value, Iterable):
+        raise ConfigError(f"skills must be a list of text, got {value!r}", path="skills")
+    items = frozenset(value)
+    for skill in items:
+        if not isinstance(skill, str) or not skill.strip():
+            raise ConfigError(f"invalid skill {skill!r}", path="skills")
+    return items
+
+
+@frozen(kw_only=True)
+class AssignSpec:
+    """How a routing rule asks for the ticket to be assigned.
+
+    ``skills`` are required of the agent (whatever the strategy); ``team`` limits the
+    candidates to that team's members (None: the ticket's team, if any).
+    """
+
+    strategy: str = field(default="round_robin", validator=_strategy)
+    skills: frozenset[str] = field(factory=frozenset, converter=_skills)
+    team: str | None = field(default=None, validator=v.optional_identifier)
+
+    @classmethod
+    def from_dict(cls, doc: Any, *, path: str = "assign") -> AssignSpec:
+        """From ``{"strategy": ..., "skills": [...], "team": ...}`` or a strategy name."""
+        if isinstance(doc, str):
+            doc = {"strategy": doc}
+        if not isinstance(doc, Mapping):
+            raise ConfigError(
+                f"expected a strategy name or a mapping, got {type(doc).__name__}", path=path
+            )
+        for key in doc:
+            if key not in ("strategy", "skills", "team"):
+                raise ConfigError(
+                    f"unknown key {key!r} (use strategy, skills, team)", path=f"{path}.{key}"
+                )
+        try:
+            return cls(**doc)
+        except ValidationError as exc:
+            raise ConfigError(exc.message, path=f"{path}.{exc.field or ''}".rstrip(".")) from exc
+
+    def to_dict(self) -> dict[str, Any]:
+        """The plain-dict form (defaults left out, skills sorted)."""
+        out: dict[str, Any] = {"strategy": self.strategy}
+        if self.skills:
+            out["skills"] = sorted(self.skills)
+        if self.team is not None:
+            out["team"] = self.team
+        return out
+
+    def describe(self) -> str:
+        """Short text: ``skills_based (skills: network, vpn; team: net)``."""
+        extra = []
+        if self.skills:
+            extra.append("skills: " + ", ".join(sorted(self.skills)))
+        if self.team:
+            extra.append(f"team: {self.team}")
+        return self.strategy + (f" ({'; '.join(extra)})" if extra else "")
+
+
+@frozen(kw_only=True)
+class AgentLoad:
+    """An agent's current load: active tickets, and their sum of priority weights."""
+
+    active: int = field(default=0, validator=v.non_negative_int)
+    weighted: float = 0.0
+
+
+def agent_loads(
+    tickets: Iterable[Ticket], *, weights: Mapping[Priority, float] | None = None
+) -> dict[str, AgentLoad]:
+    """Loads per assignee from tickets: active (not solved or closed) ones count."""
+    table = DEFAULT_PRIORITY_WEIGHTS if weights is None else weights
+    counts: dict[str, tuple[int, float]] = {}
+    for ticket in tickets:
+        if ticket.assignee is None or not ticket.is_active:
+            continue
+        active, weighted = counts.get(ticket.assignee, (0, 0.0))
+        counts[ticket.assignee] = (active + 1, weighted + table.get(ticket.priority, 1.0))
+    return {a: AgentLoad(active=n, weighted=w) for a, (n, w) in counts.items()}
+
+
+@frozen(kw_only=True)
+class AssignmentDecision:
+    """The outcome of :func:`assign`.
+
+    ``agent`` is None when nobody was eligible (the ticket waits in its team queue);
+    ``eligible`` lists the eligible agents in the strategy's preference order;
+    ``ineligible`` maps every other candidate to the reason; ``cursor`` is the round-robin
+    cursor to persist (unchanged by the other strategies).
+    """
+
+    agent: str | None
+    strategy: str
+    eligible: tuple[str, ...]
+    ineligible: Mapping[str, str] = field(hash=False)
+    cursor: int
+    team: str | None
+    explanation: str
+
+    def event(
+        self, ticket: Ticket, *, at: datetime, by: Actor | None = None
+    ) -> Assigned | QueuedForAssignment:
+        """``Assigned`` to the chosen agent, or ``QueuedForAssignment`` when nobody was."""
+        actor = by or Actor.system("routing")
+        if self.agent is None:
+            return QueuedForAssignment(
+                ticket_id=ticket.id, at=at, by=actor, team=self.team, reason=self.explanation
+            )
+        return Assigned(
+            ticket_id=ticket.id,
+            at=at,
+            by=actor,
+            assignee=self.agent,
+            previous=ticket.assignee,
+            strategy=self.strategy,
+            explanation=self.explanation,
+        )
+
+
+def _why_not(
+    agent: Agent,
+    *,
+    team: str | None,
+    skills: frozenset[str],
+    load: AgentLoad,
+    now: datetime,
+    calendars: Mapping[str, OpenHours] | None,
+) -> str | None:
+    if not agent.active:
+        return "inactive"
+    if team is not None and team not in agent.teams:
+        return f"not in team {team}"
+    if agent.away:
+        return "away"
+    if agent.calendar is not None:
+        calendar = None if calendars is None else calendars.get(agent.calendar)
+        if calendar is None:
+            raise ValidationError(
+                f"agent {agent.id!r} works calendar {agent.calendar!r}, which is not among "
+                "the calendars given",
+                field=f"agents.{agent.id}.calendar",
+            )
+        if not calendar.is_open(now):
+            return "off shift"
+    if load.active >= agent.capacity:
+        return f"at capacity {load.active}/{agent.capacity}"
+    missing = skills - agent.skills
+    if missing:
+        return "missing skills " + ", ".join(sorted(missing))
+    return None
+
+
+def assign(
+    ticket: Ticket,
+    *,
+    candidates: Sequence[Agent],
+    spec: AssignSpec,
+    loads: Mapping[str, AgentLoad],
+    now: datetime,
+    calendars: Mapping[str, OpenHours] | None = None,
+    cursor: int = 0,
+    tier_order: Sequence[str] = (),
+) -> AssignmentDecision:
+    """Choose an agent for ``ticket`` among ``candidates`` following ``spec``.
+
+    ``loads`` maps agent ids to their current load (missing: no load); ``now`` decides
+    who is on shift by ``calendars`` (agents without a calendar are always on shift);
+    ``cursor`` is the round-robin position persisted by the caller (per team);
+    ``tier_order`` lists tier ids lowest first for ``skills_based``.
+    """
+    ensure_aware(now, field="now")
+    if isinstance(cursor, bool) or not isinstance(cursor, int) or cursor < 0:
+        raise ValidationError(f"cursor must be a whole number >= 0, got {cursor!r}", field="cursor")
+    team = spec.team or ticket.team
+    agents = sorted({a.id: a for a in candidates}.values(), key=lambda a: a.id)
+    empty = AgentLoad()
+    eligible: list[Agent] = []
+    ineligible: dict[str, str] = {}
+    for agent in agents:
+        reason = _why_not(
+            agent,
+            team=team,
+            skills=spec.skills,
+            load=loads.get(agent.id, empty),
+            now=now,
+            calendars=calendars,
+        )
+        if reason is None:
+            eligible.append(agent)
+        else:
+            ineligible[agent.id] = reason
+
+    new_cursor = cursor
+    if spec.strategy == "round_robin":
+        ordered, new_cursor, how = _round_robin(agents, eligible, cursor)
+    elif spec.strategy == "least_loaded":
+        ordered = sorted(eligible, key=lambda a: _load_key(a, loads, empty))
+        how = "least loaded (weighted active tickets, then active tickets, then id)"
+    else:
+        rank = {tier: i for i, tier in enumerate(tier_order)}
+        ordered = sorted(
+            eligible,
+            key=lambda a: (rank.get(a.tier or "", len(rank)), *_load_key(a, loads, empty)),
+        )
+        how = "skills based (lowest qualifying tier, then least loaded, then id)"
+
+    chosen = ordered[0].id if ordered else None
+    explanation = _explain(chosen, spec, team, how, ordered, ineligible, loads, empty)
+    return AssignmentDecision(
+        agent=chosen,
+        strategy=spec.strategy,
+        eligible=tuple(a.id for a in ordered),
+        ineligible=MappingProxyType(ineligible),
+        cursor=new_cursor,
+        team=team,
+        explanation=explanation,
+    )
+
+
+def _load_key(agent: Agent, loads: Mapping[str, AgentLoad], empty: AgentLoad) -> tuple[Any, ...]:
+    load = loads.get(agent.id, empty)
+    return (load.weighted, load.active, agent.id)
+
+
+def _round_robin(
+    agents: list[Agent], eligible: list[Agent], cursor: int
+) -> tuple[list[Agent], int, str]:
+    """The cursor is a position in the id-sorted candidate list: the next eligible agent
+    at or after it is chosen, and the new cursor points just past that agent."""
+    how = f"round robin (next eligible agent from position {cursor})"
+    if not agents or not eligible:
+        return [], cursor, how
+    ok = {a.id for a in eligible}
+    n = len(agents)
+    start = cursor % n
+    ordered: list[Agent] = []
+    new_cursor = cursor
+    for step in range(n):
+        index = (start + step) % n
+        agent = agents[index]
+        if agent.id in ok:
+            if not ordered:
+                new_cursor = index + 1
+            ordered.append(agent)
+    return ordered, new_cursor, how
+
+
+def _explain(
+    chosen: str | None,
+    spec: AssignSpec,
+    team: str | None,
+    how: str,
+    ordered: list[Agent],
+    ineligible: Mapping[str, str],
+    loads: Mapping[str, AgentLoad],
+    empty: AgentLoad,
+) -> str:
+    scope = f" in team {team}" if team else ""
+    skipped = _group_reasons(ineligible)
+    if chosen is None:
+        why = skipped or "no candidates"
+        return f"nobody eligible{scope} ({why}); the ticket waits in the queue"
+    load = loads.get(chosen, empty)
+    text = (
+        f"assigned {chosen} by {how}{scope}; {len(ordered)} eligible; "
+        f"{chosen} holds {load.active} active (weighted {load.weighted:g})"
+    )
+    if spec.skills:
+        text += f"; required skills {', '.join(sorted(spec.skills))}"
+    if skipped:
+        text += f"; not eligible: {skipped}"
+    return text
+
+
+def _group_reasons(ineligible: Mapping[str, str]) -> str:
+    groups: dict[str, list[str]] = {}
+    for agent, reason in ineligible.items():
+        groups.setdefault(reason, []).append(agent)
+    parts = []
+    for reason, agents in groups.items():
+        who = ", ".join(agents) if len(agents) <= 5 else f"{len(agents)} agents"
+        parts.append(f"{reason}: {who}")
+    return "; ".join(parts)
+
+
+def queue_order(
+    tickets: Iterable[Ticket], order: Literal["oldest", "most_urgent"] = "oldest"
+) -> list[Ticket]:
+    """Waiting tickets in the order an agent who frees up should take them.
+
+    ``oldest``: by ``queued_at`` (``created_at`` when never queued), then number.
+    ``most_urgent``: by priority (critical first), then as ``oldest``.
+    """
+    items = list(tickets)
+    if order == "oldest":
+        return sorted(items, key=lambda t: (t.queued_at or t.created_at, t.number))
+    if order == "most_urgent":
+        return sorted(
+            items, key=lambda t: (t.priority.rank, t.queued_at or t.created_at, t.number)
+        )
+    raise ValidationError(
+        f"unknown queue order {order!r} (use 'oldest' or 'most_urgent')", field="order"
+    )

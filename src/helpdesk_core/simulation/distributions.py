@@ -1,0 +1,163 @@
+"""Random durations for the simulator: exponential, lognormal, fixed and empirical.
+
+Each distribution is an immutable value that draws from an explicit ``random.Random`` the
+caller passes in (never the global one), so a seed reproduces a run bit for bit.
+"""
+
+from __future__ import annotations
+
+import math
+import random
+from collections.abc import Mapping, Sequence
+from datetime import timedelta
+from typing import Any
+
+from attrs import field, frozen
+
+from helpdesk_core._time import to_timedelta
+from helpdesk_core.errors import ConfigError, ValidationError
+
+__all__ = ["Distribution", "Empirical", "Exponential", "Fixed", "LogNormal", "distribution_from"]
+
+
+@frozen
+class Exponential:
+    """Exponential durations with the given mean."""
+
+    mean: timedelta
+
+    def __attrs_post_init__(self) -> None:
+        if self.mean <= timedelta(0):
+            raise ConfigError("the mean of an exponential must be positive", path="mean")
+
+    @property
+    def mean_seconds(self) -> float:
+        """The mean in seconds."""
+        return self.mean.total_seconds()
+
+    def sample(self, rng: random.Random) -> float:
+        """One draw, in seconds."""
+        return rng.expovariate(1.0 / self.mean.total_seconds())
+
+    def to_dict(self) -> dict[str, Any]:
+        """Plain data."""
+        return {"kind": "exponential", "mean": self.mean.total_seconds()}
+
+
+@frozen
+class LogNormal:
+    """Lognormal durations given by their mean and the sigma of the underlying normal."""
+
+    mean: timedelta
+    sigma: float = 0.5
+
+    def __attrs_post_init__(self) -> None:
+        if self.mean <= timedelta(0):
+            raise ConfigError("the mean of a lognormal must be positive", path="mean")
+        if not (0 < self.sigma < 10) or not math.isfinite(self.sigma):
+            raise ConfigError("sigma must be between 0 and 10", path="sigma")
+
+    @property
+    def mean_seconds(self) -> float:
+        """The mean in seconds."""
+        return self.mean.total_seconds()
+
+    def sample(self, rng: random.Random) -> float:
+        """One draw, in seconds (the mean of the draws is ``mean``)."""
+        mu = math.log(self.mean.total_seconds()) - self.sigma**2 / 2
+        return rng.lognormvariate(mu, self.sigma)
+
+    def to_dict(self) -> dict[str, Any]:
+        """Plain data."""
+        return {"kind": "lognormal", "mean": self.mean.total_seconds(), "sigma": self.sigma}
+
+
+@frozen
+class Fixed:
+    """Always the same duration."""
+
+    value: timedelta
+
+    @property
+    def mean_seconds(self) -> float:
+        """The mean in seconds."""
+        return self.value.total_seconds()
+
+    def sample(self, rng: random.Random) -> float:
+        """The duration, in seconds."""
+        return self.value.total_seconds()
+
+    def to_dict(self) -> dict[str, Any]:
+        """Plain data."""
+        return {"kind": "fixed", "value": self.value.total_seconds()}
+
+
+def _samples(value: Any) -> tuple[float, ...]:
+    return tuple(float(to_timedelta(v, field="samples").total_seconds()) for v in value)
+
+
+@frozen
+class Empirical:
+    """Durations resampled from observed values (e.g. handle times from a real desk)."""
+
+    samples: tuple[float, ...] = field(converter=_samples)
+
+    def __attrs_post_init__(self) -> None:
+        if not self.samples:
+            raise ConfigError("an empirical distribution needs samples", path="samples")
+
+    @property
+    def mean_seconds(self) -> float:
+        """The mean in seconds."""
+        return sum(self.samples) / len(self.samples)
+
+    def sample(self, rng: random.Random) -> float:
+        """One of the samples, uniformly, in seconds."""
+        return self.samples[rng.randrange(len(self.samples))]
+
+    def to_dict(self) -> dict[str, Any]:
+        """Plain data."""
+        return {"kind": "empirical", "samples": list(self.samples)}
+
+
+Distribution = Exponential | LogNormal | Fixed | Empirical
+
+
+def distribution_from(doc: Any, *, path: str) -> Distribution:
+    """Build a distribution from ``"30m"`` (exponential with that mean) or
+    ``{"kind": "lognormal", "mean": "30m", "sigma": 0.6}`` and friends."""
+    try:
+        if isinstance(doc, str | int | float) and not isinstance(doc, bool):
+            return Exponential(to_timedelta(doc, field=path))
+        if not isinstance(doc, Mapping):
+            raise ConfigError("a distribution is a duration or a mapping with 'kind'", path=path)
+        kind = doc.get("kind", "exponential")
+        allowed = {"exponential": {"kind", "mean"}, "lognormal": {"kind", "mean", "sigma"},
+                   "fixed": {"kind", "value"}, "empirical": {"kind", "samples"}}
+        if kind not in allowed:
+            raise ConfigError(
+                f"unknown distribution {kind!r} (choose from {', '.join(allowed)})",
+                path=f"{path}.kind",
+            )
+        unknown = set(doc) - allowed[kind]
+        if unknown:
+            raise ConfigError(f"unknown key(s) {', '.join(sorted(unknown))}", path=path)
+        if kind == "exponential":
+            return Exponential(to_timedelta(doc.get("mean"), field=f"{path}.mean"))
+        if kind == "lognormal":
+            sigma = doc.get("sigma", 0.5)
+            if isinstance(sigma, bool) or not isinstance(sigma, int | float):
+                raise ConfigError("sigma must be a number", path=f"{path}.sigma")
+            return LogNormal(to_timedelta(doc.get("mean"), field=f"{path}.mean"), float(sigma))
+        if kind == "fixed":
+            return Fixed(to_timedelta(doc.get("value"), field=f"{path}.value"))
+        samples = doc.get("samples")
+        if not isinstance(samples, Sequence) or isinstance(samples, str):
+            raise ConfigError("samples must be a list of durations", path=f"{path}.samples")
+        return Empirical(samples)
+    except ConfigError as exc:
+        if exc.path and exc.path.startswith(path):
+            raise
+        raise ConfigError(exc.message, path=f"{path}.{exc.path}" if exc.path else path) from exc
+    except ValidationError as exc:
+        raise ConfigError(exc.message, path=exc.field or path) from exc

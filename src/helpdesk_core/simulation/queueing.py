@@ -1,0 +1,200 @@
+"""The bare queueing fast path: tickets through tiers of identical agents, no domain.
+
+This is the skeleton of the full simulator with every domain rule stripped away: Poisson
+arrivals, one FIFO queue per tier, ``c`` agents per tier, handle times from a distribution,
+and a probability that a tier escalates to the next. It is what Erlang C describes, so it
+checks the analytic module (and vice versa), answers quick staffing questions in
+milliseconds, and shows what the event loop costs on its own.
+"""
+
+from __future__ import annotations
+
+import heapq
+import math
+import random
+from collections import deque
+from collections.abc import Sequence
+from datetime import timedelta
+
+from attrs import frozen
+
+from helpdesk_core._time import to_timedelta
+from helpdesk_core.errors import ValidationError
+from helpdesk_core.simulation.distributions import Distribution, Exponential
+
+__all__ = ["QueueResult", "TierStats", "simulate_queue"]
+
+
+@frozen
+class TierStats:
+    """What one tier's arrivals experienced (after the warm-up)."""
+
+    tier: int
+    served: int
+    waited: int
+    total_wait: float
+    waits: tuple[float, ...]
+    busy_time: float
+    agents: int
+    horizon: float
+
+    @property
+    def wait_probability(self) -> float:
+        """Share of arrivals that had to wait (P(wait > 0))."""
+        return self.waited / self.served if self.served else 0.0
+
+    @property
+    def mean_wait(self) -> timedelta:
+        """Mean wait in queue over all arrivals."""
+        return timedelta(seconds=self.total_wait / self.served if self.served else 0.0)
+
+    def service_level(self, target: timedelta | str | float) -> float:
+        """Share of arrivals that waited at most ``target``."""
+        limit = to_timedelta(target, field="target").total_seconds()
+        if not self.served:
+            return 1.0
+        return sum(1 for w in self.waits if w <= limit) / self.served
+
+    @property
+    def occupancy(self) -> float:
+        """Share of agent time spent working."""
+        return self.busy_time / (self.agents * self.horizon) if self.horizon else 0.0
+
+
+@frozen
+class QueueResult:
+    """Per-tier statistics and the number of tickets simulated."""
+
+    tiers: tuple[TierStats, ...]
+    tickets: int
+
+    def __getitem__(self, tier: int) -> TierStats:
+        return self.tiers[tier]
+
+
+def simulate_queue(
+    *,
+    arrivals_per_hour: float,
+    agents: Sequence[int],
+    work: Sequence[Distribution | timedelta | str | float],
+    escalate: Sequence[float] | None = None,
+    tickets: int = 100_000,
+    warmup: int = 0,
+    seed: int = 0,
+) -> QueueResult:
+    """Simulate ``tickets`` Poisson arrivals through tiers of ``agents[i]`` servers each.
+
+    ``work[i]`` is the handle time at tier i (a distribution, or a mean for exponential
+    times); ``escalate[i]`` the probability that tier i passes the ticket to tier i+1 after
+    working it. The first ``warmup`` arrivals are left out of the statistics.
+    """
+    if isinstance(arrivals_per_hour, bool) or not isinstance(arrivals_per_hour, int | float):
+        raise ValidationError("arrivals_per_hour must be a number", field="arrivals_per_hour")
+    if not math.isfinite(arrivals_per_hour) or arrivals_per_hour <= 0:
+        raise ValidationError("arrivals_per_hour must be > 0", field="arrivals_per_hour")
+    if not agents:
+        raise ValidationError("give at least one tier", field="agents")
+    for i, count in enumerate(agents):
+        if isinstance(count, bool) or not isinstance(count, int) or count < 1:
+            raise ValidationError("each tier needs at least one agent", field=f"agents[{i}]")
+    if len(work) != len(agents):
+        raise ValidationError("one work distribution per tier", field="work")
+    dists: list[Distribution] = []
+    for i, item in enumerate(work):
+        if isinstance(item, timedelta | str | int | float) and not isinstance(item, bool):
+            dists.append(Exponential(to_timedelta(item, field=f"work[{i}]")))
+        else:
+            dists.append(item)  # type: ignore[arg-type]
+    esc = list(escalate) if escalate is not None else [0.0] * len(agents)
+    if len(esc) != len(agents):
+        raise ValidationError("one escalation probability per tier", field="escalate")
+    for i, p in enumerate(esc):
+        if not 0.0 <= p <= 1.0:
+            raise ValidationError("a probability is between 0 and 1", field=f"escalate[{i}]")
+    esc[-1] = 0.0
+    if isinstance(tickets, bool) or not isinstance(tickets, int) or tickets < 1:
+        raise ValidationError("tickets must be a whole number >= 1", field="tickets")
+    if isinstance(warmup, bool) or not isinstance(warmup, int) or not 0 <= warmup < tickets:
+        raise ValidationError("warmup must be >= 0 and below tickets", field="warmup")
+
+    rng = random.Random(seed)
+    expo = rng.expovariate
+    rate = arrivals_per_hour / 3600.0
+    n_tiers = len(agents)
+    free = list(agents)
+    queues: list[deque[tuple[float, int]]] = [deque() for _ in range(n_tiers)]
+    served = [0] * n_tiers
+    waited = [0] * n_tiers
+    total_wait = [0.0] * n_tiers
+    waits: list[list[float]] = [[] for _ in range(n_tiers)]
+    busy = [0.0] * n_tiers
+    samplers = [d.sample for d in dists]
+    heap: list[tuple[float, int, int, int]] = []  # (time, seq, tier (-1 = arrival), ticket)
+    push = heapq.heappush
+    pop = heapq.heappop
+    seq = 0
+    now = 0.0
+    measured_from = 0.0
+    push(heap, (expo(rate), 0, -1, 0))
+    arrived = 0
+    random_ = rng.random
+
+    def start(tier: int, ticket: int, at: float, since: float) -> None:
+        nonlocal seq
+        wait = at - since
+        if ticket >= warmup:
+            served[tier] += 1
+            if wait > 0.0:
+                waited[tier] += 1
+                total_wait[tier] += wait
+            waits[tier].append(wait)
+        duration = samplers[tier](rng)
+        if at >= measured_from:
+            busy[tier] += duration
+        seq += 1
+        push(heap, (at + duration, seq, tier, ticket))
+
+    while heap:
+        now, _, tier, ticket = pop(heap)
+        if tier < 0:
+            if ticket == warmup:
+                measured_from = now
+            arrived += 1
+            if arrived < tickets:
+                seq += 1
+                push(heap, (now + expo(rate), seq, -1, arrived))
+            if free[0]:
+                free[0] -= 1
+                start(0, ticket, now, now)
+            else:
+                queues[0].append((now, ticket))
+            continue
+        # a ticket finished at `tier`
+        if esc[tier] and random_() < esc[tier]:
+            nxt = tier + 1
+            if free[nxt]:
+                free[nxt] -= 1
+                start(nxt, ticket, now, now)
+            else:
+                queues[nxt].append((now, ticket))
+        queue = queues[tier]
+        if queue:
+            since, waiting = queue.popleft()
+            start(tier, waiting, now, since)
+        else:
+            free[tier] += 1
+    horizon = now - measured_from
+    stats = tuple(
+        TierStats(
+            tier=i,
+            served=served[i],
+            waited=waited[i],
+            total_wait=total_wait[i],
+            waits=tuple(waits[i]),
+            busy_time=busy[i],
+            agents=agents[i],
+            horizon=horizon,
+        )
+        for i in range(n_tiers)
+    )
+    return QueueResult(tiers=stats, tickets=tickets)

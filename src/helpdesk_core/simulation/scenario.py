@@ -1,0 +1,417 @@
+"""Scenarios: what to simulate, as data (dict / TOML), validated with paths in errors.
+
+A scenario holds the desk configuration (the same document as :class:`DeskConfig`), the
+simulated period and warm-up, arrivals (rate per hour shaped by an hour-of-week profile,
+bursts, channel / category / impact / urgency mixes), staffing and absences, work times
+and outcomes per tier, requester reply delays, reopen and CSAT behaviour.
+"""
+
+from __future__ import annotations
+
+import copy
+import math
+import tomllib
+from collections.abc import Mapping, Sequence
+from datetime import datetime, timedelta
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from attrs import field, frozen
+
+from helpdesk_core._time import parse_datetime, to_timedelta
+from helpdesk_core.config import DeskConfig
+from helpdesk_core.errors import ConfigError, ValidationError
+from helpdesk_core.model import Channel, Impact, Urgency
+from helpdesk_core.simulation.distributions import Distribution, Exponential, distribution_from
+
+__all__ = ["Absence", "Arrivals", "Burst", "Scenario", "TierBehaviour"]
+
+HOURS_PER_WEEK = 168
+
+
+@frozen
+class Burst:
+    """Extra arrivals: from ``start`` (offset from the scenario start) for ``duration``,
+    the rate is multiplied by ``multiplier``."""
+
+    start: timedelta
+    duration: timedelta
+    multiplier: float
+
+
+@frozen(kw_only=True)
+class Arrivals:
+    """Ticket arrivals: a Poisson process of ``rate_per_hour`` shaped by an hour-of-week
+    ``profile`` (168 multipliers, Monday 00:00 first, in the desk's time zone) and bursts;
+    each ticket's channel, category, impact and urgency drawn from the mixes."""
+
+    rate_per_hour: float
+    profile: tuple[float, ...] = (1.0,) * HOURS_PER_WEEK
+    bursts: tuple[Burst, ...] = ()
+    channels: Mapping[str, float] = field(factory=lambda: {"email": 1.0}, hash=False)
+    categories: Mapping[str, float] = field(factory=lambda: {"general": 1.0}, hash=False)
+    impact: Mapping[str, float] = field(factory=lambda: {"medium": 1.0}, hash=False)
+    urgency: Mapping[str, float] = field(factory=lambda: {"medium": 1.0}, hash=False)
+
+    @property
+    def peak_rate(self) -> float:
+        """The highest instantaneous rate per hour (for thinning)."""
+        burst = max((b.multiplier for b in self.bursts), default=1.0)
+        return self.rate_per_hour * max(self.profile) * max(burst, 1.0)
+
+
+@frozen(kw_only=True)
+class TierBehaviour:
+    """How a tier works a ticket: handle ``work`` time (per category when given), the
+    probability it ``solve``\\s (else it escalates; the top tier always solves), the
+    probability it asks the requester first (``pending``), and whether a solve at the
+    first tier without a question is a first-contact resolution."""
+
+    work: Distribution
+    work_by_category: Mapping[str, Distribution] = field(factory=dict, hash=False)
+    solve: float = 1.0
+    pending: float = 0.0
+
+    def work_for(self, category: str | None) -> Distribution:
+        """The handle-time distribution for a category."""
+        if category is not None and category in self.work_by_category:
+            return self.work_by_category[category]
+        return self.work
+
+
+@frozen
+class Absence:
+    """An agent away from ``start`` to ``end`` (offsets from the scenario start)."""
+
+    agent: str
+    start: timedelta
+    end: timedelta
+
+
+@frozen(kw_only=True)
+class Scenario:
+    """Everything :func:`~helpdesk_core.simulation.simulate` needs."""
+
+    desk: DeskConfig
+    start: datetime
+    days: float
+    warmup_days: float = 0.0
+    arrivals: Arrivals
+    tiers: Mapping[str, TierBehaviour] = field(hash=False)
+    requester_reply: Distribution = field(factory=lambda: Exponential(timedelta(hours=4)))
+    reopen: float = 0.0
+    reopen_delay: Distribution = field(factory=lambda: Exponential(timedelta(days=1)))
+    csat_response: float = 0.0
+    csat: Mapping[int, float] = field(factory=lambda: {5: 1.0}, hash=False)
+    absences: tuple[Absence, ...] = ()
+    requesters: int = 500
+    document: Mapping[str, Any] = field(factory=dict, hash=False, eq=False, repr=False)
+
+    @property
+    def end(self) -> datetime:
+        """When arrivals stop."""
+        return self.start + timedelta(days=self.days)
+
+    @property
+    def measured_from(self) -> datetime:
+        """Tickets opened before this instant are warm-up and left out of the KPIs."""
+        return self.start + timedelta(days=self.warmup_days)
+
+    # ------------------------------------------------------------------ loading
+    @classmethod
+    def from_toml(cls, source: str | Path) -> Scenario:
+        """Load a scenario from a TOML file (or TOML text)."""
+        if isinstance(source, str) and "\n" in source:
+            text = source
+            base = Path.cwd()
+        else:
+            path = Path(source)
+            try:
+                text = path.read_text(encoding="utf-8")
+            except OSError as exc:
+                raise ConfigError(f"cannot read scenario: {exc.strerror}", path=str(path)) from exc
+            base = path.parent
+        try:
+            doc = tomllib.loads(text)
+        except tomllib.TOMLDecodeError as exc:
+            raise ConfigError(f"not valid TOML: {exc}", path="$") from exc
+        return cls.from_dict(doc, base=base)
+
+    @classmethod
+    def from_dict(cls, doc: Mapping[str, Any], *, base: Path | None = None) -> Scenario:
+        """Build and validate a scenario; errors name the path of the bad part."""
+        if not isinstance(doc, Mapping):
+            raise ConfigError("a scenario is a mapping", path="$")
+        known = {"simulation", "desk", "arrivals", "tiers", "requesters", "staffing",
+                 "absences"}
+        unknown = sorted(set(doc) - known)
+        if unknown:
+            raise ConfigError(f"unknown section(s) {', '.join(unknown)}", path="$")
+        original = copy.deepcopy(dict(doc))
+        desk_doc = doc.get("desk")
+        if isinstance(desk_doc, str):
+            desk_path = (base or Path.cwd()) / desk_doc
+            try:
+                desk_doc = tomllib.loads(desk_path.read_text(encoding="utf-8"))
+            except (OSError, tomllib.TOMLDecodeError) as exc:
+                raise ConfigError(f"cannot load desk configuration: {exc}", path="desk") from exc
+        if not isinstance(desk_doc, Mapping):
+            raise ConfigError("the desk configuration is a mapping or a TOML path", path="desk")
+        desk_doc = _apply_staffing(desk_doc, doc.get("staffing", {}))
+        try:
+            desk = DeskConfig.from_dict(desk_doc)
+        except ConfigError as exc:
+            raise ConfigError(exc.message, path=f"desk.{exc.path}" if exc.path else "desk") from exc
+        sim = _mapping(doc.get("simulation", {}), "simulation")
+        _known(sim, {"start", "days", "warmup_days"}, "simulation")
+        zone = ZoneInfo(desk.settings.timezone)
+        start = _start(sim.get("start"), zone)
+        days = _number(sim.get("days", 30), "simulation.days", low=0, strict=True)
+        warmup = _number(sim.get("warmup_days", 0), "simulation.warmup_days", low=0)
+        if warmup >= days:
+            raise ConfigError(
+                "the warm-up must be shorter than the run", path="simulation.warmup_days"
+            )
+        arrivals = _arrivals(_mapping(doc.get("arrivals"), "arrivals"), desk)
+        tiers = _tiers(_mapping(doc.get("tiers", {}), "tiers"), desk)
+        req = _mapping(doc.get("requesters", {}), "requesters")
+        _known(req, {"count", "reply", "reopen", "reopen_delay", "csat_response", "csat"},
+               "requesters")
+        csat = _weights(req.get("csat", {"5": 1.0}), "requesters.csat", _csat_key)
+        absences = tuple(
+            _absence(item, f"absences[{i}]", desk)
+            for i, item in enumerate(_list(doc.get("absences", []), "absences"))
+        )
+        count = req.get("count", 500)
+        if isinstance(count, bool) or not isinstance(count, int) or count < 1:
+            raise ConfigError("count must be a whole number >= 1", path="requesters.count")
+        return cls(
+            desk=desk,
+            start=start,
+            days=days,
+            warmup_days=warmup,
+            arrivals=arrivals,
+            tiers=tiers,
+            requester_reply=distribution_from(req.get("reply", "4h"), path="requesters.reply"),
+            reopen=_probability(req.get("reopen", 0.0), "requesters.reopen"),
+            reopen_delay=distribution_from(
+                req.get("reopen_delay", "1d"), path="requesters.reopen_delay"
+            ),
+            csat_response=_probability(req.get("csat_response", 0.0), "requesters.csat_response"),
+            csat={int(k): v for k, v in csat.items()},
+            absences=absences,
+            requesters=count,
+            document=original,
+        )
+
+    def to_dict(self) -> dict[str, Any]:
+        """The document this scenario was loaded from (for sweeps and reports)."""
+        return copy.deepcopy(dict(self.document))
+
+
+def _apply_staffing(desk_doc: Mapping[str, Any], staffing: Any) -> Mapping[str, Any]:
+    """``[staffing] service-desk = 6`` → the team has exactly 6 agents, cloned from its first
+    agent (ids ``service-desk-1`` ...)."""
+    staffing = _mapping(staffing, "staffing")
+    if not staffing:
+        return desk_doc
+    doc = copy.deepcopy(dict(desk_doc))
+    agents = list(doc.get("agents", []))
+    for team, count in staffing.items():
+        if isinstance(count, bool) or not isinstance(count, int) or count < 0:
+            raise ConfigError("staffing is a whole number >= 0", path=f"staffing.{team}")
+        members = [a for a in agents if isinstance(a, Mapping) and team in a.get("teams", ())]
+        if not members:
+            raise ConfigError(
+                f"team {team!r} has no agent to clone (add one to desk.agents)",
+                path=f"staffing.{team}",
+            )
+        template = dict(members[0])
+        agents = [a for a in agents if a not in members]
+        for n in range(1, count + 1):
+            agents.append({**template, "id": f"{team}-{n}", "name": f"{team} {n}",
+                           "teams": [team]})
+    doc["agents"] = agents
+    return doc
+
+
+def _start(value: Any, zone: ZoneInfo) -> datetime:
+    if value is None:
+        return datetime(2026, 1, 5, tzinfo=zone)
+    if isinstance(value, datetime):
+        return value if value.tzinfo else value.replace(tzinfo=zone)
+    if isinstance(value, str):
+        try:
+            parsed = datetime.fromisoformat(value)
+        except ValueError as exc:
+            raise ConfigError(f"not an ISO datetime: {value!r}", path="simulation.start") from exc
+        return parsed if parsed.tzinfo else parsed.replace(tzinfo=zone)
+    try:
+        return parse_datetime(value, field="simulation.start")
+    except ValidationError as exc:
+        raise ConfigError(exc.message, path="simulation.start") from exc
+
+
+def _arrivals(doc: Mapping[str, Any], desk: DeskConfig) -> Arrivals:
+    _known(doc, {"rate_per_hour", "profile", "weekdays", "hours", "bursts", "channels",
+                 "categories", "impact", "urgency"}, "arrivals")
+    rate = _number(doc.get("rate_per_hour"), "arrivals.rate_per_hour", low=0, strict=True)
+    if "profile" in doc:
+        profile = tuple(
+            _number(v, f"arrivals.profile[{i}]", low=0)
+            for i, v in enumerate(_list(doc["profile"], "arrivals.profile"))
+        )
+        if len(profile) != HOURS_PER_WEEK:
+            raise ConfigError(
+                f"an hour-of-week profile has {HOURS_PER_WEEK} values, got {len(profile)}",
+                path="arrivals.profile",
+            )
+    else:
+        weekdays = [
+            _number(v, f"arrivals.weekdays[{i}]", low=0)
+            for i, v in enumerate(_list(doc.get("weekdays", [1.0] * 7), "arrivals.weekdays"))
+        ]
+        hours = [
+            _number(v, f"arrivals.hours[{i}]", low=0)
+            for i, v in enumerate(_list(doc.get("hours", [1.0] * 24), "arrivals.hours"))
+        ]
+        if len(weekdays) != 7:
+            raise ConfigError("weekdays has 7 values (Monday first)", path="arrivals.weekdays")
+        if len(hours) != 24:
+            raise ConfigError("hours has 24 values (midnight first)", path="arrivals.hours")
+        profile = tuple(w * h for w in weekdays for h in hours)
+    if max(profile) <= 0:
+        raise ConfigError("the arrival profile is zero everywhere", path="arrivals")
+    bursts = []
+    for i, item in enumerate(_list(doc.get("bursts", []), "arrivals.bursts")):
+        where = f"arrivals.bursts[{i}]"
+        item = _mapping(item, where)
+        _known(item, {"start", "duration", "multiplier"}, where)
+        bursts.append(
+            Burst(
+                start=_duration(item.get("start"), f"{where}.start"),
+                duration=_duration(item.get("duration"), f"{where}.duration"),
+                multiplier=_number(item.get("multiplier"), f"{where}.multiplier", low=0),
+            )
+        )
+    categories = _weights(doc.get("categories", {"general": 1.0}), "arrivals.categories", str)
+    return Arrivals(
+        rate_per_hour=rate,
+        profile=profile,
+        bursts=tuple(bursts),
+        channels=_weights(doc.get("channels", {"email": 1.0}), "arrivals.channels",
+                          lambda k: Channel.parse(k).value),
+        categories=categories,
+        impact=_weights(doc.get("impact", {"medium": 1.0}), "arrivals.impact",
+                        lambda k: Impact.parse(k).value),
+        urgency=_weights(doc.get("urgency", {"medium": 1.0}), "arrivals.urgency",
+                         lambda k: Urgency.parse(k).value),
+    )
+
+
+def _tiers(doc: Mapping[str, Any], desk: DeskConfig) -> dict[str, TierBehaviour]:
+    known_tiers = [t.id for t in desk.tiers]
+    out: dict[str, TierBehaviour] = {}
+    for name, body in doc.items():
+        where = f"tiers.{name}"
+        if name not in known_tiers:
+            raise ConfigError(
+                f"unknown tier {name!r} (desk tiers: {', '.join(known_tiers)})", path=where
+            )
+        body = _mapping(body, where)
+        _known(body, {"work", "work_by_category", "solve", "pending"}, where)
+        by_category = {
+            str(cat): distribution_from(dist, path=f"{where}.work_by_category.{cat}")
+            for cat, dist in _mapping(body.get("work_by_category", {}),
+                                      f"{where}.work_by_category").items()
+        }
+        out[name] = TierBehaviour(
+            work=distribution_from(body.get("work", "30m"), path=f"{where}.work"),
+            work_by_category=by_category,
+            solve=_probability(body.get("solve", 1.0), f"{where}.solve"),
+            pending=_probability(body.get("pending", 0.0), f"{where}.pending"),
+        )
+    for tier in known_tiers:
+        out.setdefault(tier, TierBehaviour(work=Exponential(timedelta(minutes=30))))
+    return out
+
+
+def _absence(item: Any, where: str, desk: DeskConfig) -> Absence:
+    item = _mapping(item, where)
+    _known(item, {"agent", "start", "end"}, where)
+    agent = item.get("agent")
+    if not isinstance(agent, str) or not desk.has_agent(agent):
+        raise ConfigError(f"unknown agent {agent!r}", path=f"{where}.agent")
+    start = _duration(item.get("start"), f"{where}.start")
+    end = _duration(item.get("end"), f"{where}.end")
+    if end <= start:
+        raise ConfigError("an absence ends after it starts", path=f"{where}.end")
+    return Absence(agent=agent, start=start, end=end)
+
+
+# -- small validators -------------------------------------------------------------------
+def _mapping(value: Any, path: str) -> Mapping[str, Any]:
+    if value is None:
+        raise ConfigError("missing section", path=path)
+    if not isinstance(value, Mapping):
+        raise ConfigError(f"expected a mapping, got {type(value).__name__}", path=path)
+    return value
+
+
+def _list(value: Any, path: str) -> Sequence[Any]:
+    if not isinstance(value, Sequence) or isinstance(value, str | bytes):
+        raise ConfigError(f"expected a list, got {type(value).__name__}", path=path)
+    return value
+
+
+def _known(doc: Mapping[str, Any], allowed: set[str], path: str) -> None:
+    unknown = sorted(set(doc) - allowed)
+    if unknown:
+        raise ConfigError(
+            f"unknown key(s) {', '.join(unknown)} (allowed: {', '.join(sorted(allowed))})",
+            path=path,
+        )
+
+
+def _number(value: Any, path: str, *, low: float | None = None, strict: bool = False) -> float:
+    if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
+        raise ConfigError(f"expected a number, got {value!r}", path=path)
+    if low is not None and (value < low or (strict and value == low)):
+        raise ConfigError(f"must be {'>' if strict else '>='} {low}, got {value!r}", path=path)
+    return float(value)
+
+
+def _probability(value: Any, path: str) -> float:
+    number = _number(value, path, low=0)
+    if number > 1:
+        raise ConfigError(f"a probability is between 0 and 1, got {value!r}", path=path)
+    return number
+
+
+def _duration(value: Any, path: str) -> timedelta:
+    try:
+        return to_timedelta(value, field=path)
+    except ValidationError as exc:
+        raise ConfigError(exc.message, path=path) from exc
+
+
+def _csat_key(key: Any) -> str:
+    score = int(key)
+    if not 1 <= score <= 5:
+        raise ValueError("a CSAT score is 1-5")
+    return str(score)
+
+
+def _weights(value: Any, path: str, key: Any) -> dict[str, float]:
+    doc = _mapping(value, path)
+    out: dict[str, float] = {}
+    for raw, weight in doc.items():
+        try:
+            name = key(raw)
+        except (ValueError, ValidationError) as exc:
+            raise ConfigError(f"bad key {raw!r}: {exc}", path=f"{path}.{raw}") from exc
+        out[name] = _number(weight, f"{path}.{raw}", low=0)
+    if not out or sum(out.values()) <= 0:
+        raise ConfigError("the weights must not all be zero", path=path)
+    return out
