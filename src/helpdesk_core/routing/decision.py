@@ -1,0 +1,172 @@
+"""The outcome of routing a ticket through a rule set, and its explanation."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Any
+
+from attrs import frozen
+
+from helpdesk_core.model import Actor, Changes, Priority, Ticket, TicketRouted
+from helpdesk_core.routing.actions import SCALAR_ACTIONS, Actions
+from helpdesk_core.routing.assignment import AssignSpec
+
+__all__ = ["RoutingDecision", "RuleMatch", "decide"]
+
+
+@frozen(kw_only=True)
+class RuleMatch:
+    """One rule that matched: its name, its position in the rule set, what it does, and
+    whether it stopped the evaluation."""
+
+    name: str
+    position: int
+    actions: Actions
+    stopped: bool = False
+
+    @property
+    def changes(self) -> Changes:
+        """The field changes this rule sets (tags are in ``actions``)."""
+        return self.actions.as_changes()
+
+
+@frozen(kw_only=True)
+class RoutingDecision:
+    """What routing decided for one ticket.
+
+    ``changes`` combines the field changes of every matched rule (a later rule's value
+    wins; ``tags`` is the complete new tag tuple); values the ticket already has are left
+    out, so ``changes.is_empty`` means nothing to record. ``matched`` lists the rules that
+    matched, in order; ``assign`` and ``sla_policy`` are the last ones set;
+    ``stopped_by`` names the ``stop`` rule that ended the evaluation, if any.
+    """
+
+    ticket_id: str
+    changes: Changes
+    matched: tuple[RuleMatch, ...]
+    assign: AssignSpec | None = None
+    sla_policy: str | None = None
+    stopped_by: str | None = None
+    rule_count: int = 0
+
+    @property
+    def rules(self) -> tuple[str, ...]:
+        """Names of the rules that matched, in order."""
+        return tuple(m.name for m in self.matched)
+
+    def event(self, *, at: datetime, by: Actor | None = None) -> TicketRouted | None:
+        """The ``TicketRouted`` event recording this decision (None when no rule
+        matched)."""
+        if not self.matched:
+            return None
+        return TicketRouted(
+            ticket_id=self.ticket_id,
+            at=at,
+            by=by or Actor.system("routing"),
+            changes=self.changes,
+            rules=self.rules,  # type: ignore[arg-type]  # attrs types converter=tuple loosely
+        )
+
+    def explain(self) -> str:
+        """Human-readable lines: which rules matched, in order, what each changed, and
+        the combined result."""
+        if not self.matched:
+            return (
+                f"ticket {self.ticket_id}: no rule matched "
+                f"({self.rule_count} rules); nothing changes"
+            )
+        count = len(self.matched)
+        lines = [
+            f"ticket {self.ticket_id}: {count} rule{'s' if count != 1 else ''} matched "
+            f"({self.rule_count} rules)"
+        ]
+        setter: dict[str, str] = {}
+        for number, match in enumerate(self.matched, start=1):
+            parts = []
+            for part in match.actions.describe():
+                target = part.split(" ")[0]
+                earlier = setter.get(target)
+                if earlier is not None and target not in ("tags", "assign"):
+                    part += f" (overrides {earlier})"
+                if target not in ("tags",):
+                    setter[target] = match.name
+                parts.append(part)
+            stop = " [stop]" if match.stopped else ""
+            lines.append(
+                f"  {number}. {match.name}{stop}: {'; '.join(parts) or 'no actions'}"
+            )
+        lines.append("result: " + _result(self))
+        return "\n".join(lines)
+
+
+def _result(decision: RoutingDecision) -> str:
+    parts = []
+    for name, value in decision.changes.as_dict().items():
+        if name == "tags":
+            parts.append("tags = " + (", ".join(value) or "(none)"))
+        elif name == "fields":
+            parts.extend(f"fields.{k} = {val!r}" for k, val in value.items())
+        else:
+            shown = value.value if isinstance(value, Priority) else value
+            parts.append(f"{name} = {shown}")
+    if decision.assign is not None:
+        parts.append("assign " + decision.assign.describe())
+    return "; ".join(parts) if parts else "no field changes"
+
+
+_EMPTY = Changes()
+
+
+def _same(a: Any, b: Any) -> bool:
+    return a.__class__ is b.__class__ and bool(a == b)
+
+
+def decide(
+    ticket: Ticket, matched: Sequence[RuleMatch], *, rule_count: int
+) -> RoutingDecision:
+    """Combine the matched rules' actions into one decision for ``ticket``."""
+    if not matched:
+        return RoutingDecision(
+            ticket_id=ticket.id, changes=_EMPTY, matched=(), rule_count=rule_count
+        )
+    values: dict[str, Any] = {}
+    fields: dict[str, Any] = {}
+    tags = set(ticket.tags)
+    touched_tags = False
+    assign: AssignSpec | None = None
+    for match in matched:
+        actions = match.actions
+        for name in SCALAR_ACTIONS:
+            value = getattr(actions, name)
+            if value is not None:
+                values[name] = value
+        fields.update(actions.fields)
+        if actions.add_tags or actions.remove_tags:
+            touched_tags = True
+            tags.update(actions.add_tags)
+            tags.difference_update(actions.remove_tags)
+        if actions.assign is not None:
+            assign = actions.assign
+    sla_policy = values.get("sla_policy")
+    changes = {k: val for k, val in values.items() if getattr(ticket, k) != val}
+    new_fields = {
+        k: val
+        for k, val in fields.items()
+        if k not in ticket.fields or not _same(ticket.fields[k], val)
+    }
+    if new_fields:
+        changes["fields"] = new_fields
+    new_tags = tuple(sorted(tags))
+    if touched_tags and new_tags != ticket.tags:
+        changes["tags"] = new_tags
+    last = matched[-1]
+    return RoutingDecision(
+        ticket_id=ticket.id,
+        changes=Changes(**changes),
+        matched=tuple(matched),
+        assign=assign,
+        sla_policy=sla_policy,
+        stopped_by=last.name if last.stopped else None,
+        rule_count=rule_count,
+    )

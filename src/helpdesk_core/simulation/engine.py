@@ -1,0 +1,388 @@
+"""The discrete-event simulator: the real Helpdesk, driven in simulated time.
+
+A heap of timed events drives :class:`~helpdesk_core.Helpdesk` on a
+:class:`~helpdesk_core.storage.MemoryStore` with a :class:`~helpdesk_core.ManualClock`:
+tickets arrive, are routed and assigned by the desk's own rules and strategies, are worked
+by agents on their shifts, answered, escalated, paused while the requester answers,
+solved, reopened and rated. SLA clocks, escalations and auto-close run through
+``desk.tick`` at the instants ``desk.next_wakeup`` names — never by polling. All
+randomness comes from one ``random.Random(seed)``: the same seed gives the same result.
+"""
+
+from __future__ import annotations
+
+import heapq
+import random
+from collections import deque
+from collections.abc import Callable, Mapping
+from datetime import datetime, timedelta
+
+from helpdesk_core.clock import ManualClock
+from helpdesk_core.errors import HelpdeskError, ValidationError
+from helpdesk_core.ids import SequentialIds
+from helpdesk_core.model import (
+    Actor,
+    Assigned,
+    Event,
+    Requester,
+    StatusCategory,
+)
+from helpdesk_core.service import Helpdesk
+from helpdesk_core.simulation.result import SimulationResult, build_result
+from helpdesk_core.simulation.scenario import Scenario
+from helpdesk_core.storage import MemoryStore
+
+__all__ = ["Progress", "simulate"]
+
+#: Called with (simulated seconds done, simulated seconds in all) now and then.
+Progress = Callable[[float, float], None]
+
+_ARRIVAL, _DONE, _REPLY, _REOPEN, _RATE, _WAKE, _TICK = range(7)
+
+
+class _Agent:
+    __slots__ = ("backlog", "busy", "calendar", "id", "tier")
+
+    def __init__(self, agent_id: str, tier: str | None, calendar: str | None) -> None:
+        self.id = agent_id
+        self.tier = tier
+        self.calendar = calendar
+        self.busy: str | None = None
+        self.backlog: deque[str] = deque()
+
+
+class _Run:
+    def __init__(self, scenario: Scenario, seed: int, progress: Progress | None) -> None:
+        if isinstance(seed, bool) or not isinstance(seed, int):
+            raise ValidationError("seed must be a whole number", field="seed")
+        self.scenario = scenario
+        self.rng = random.Random(seed)
+        self.clock = ManualClock(scenario.start)
+        self.store = MemoryStore()
+        self.desk = Helpdesk(
+            config=scenario.desk, store=self.store, clock=self.clock, ids=SequentialIds()
+        )
+        self.progress = progress
+        self.heap: list[tuple[datetime, int, int, str]] = []
+        self.seq = 0
+        self.agents = {
+            a.id: _Agent(a.id, a.tier, a.calendar) for a in scenario.desk.agents if a.active
+        }
+        self.absent: dict[str, list[tuple[datetime, datetime]]] = {}
+        for absence in scenario.absences:
+            self.absent.setdefault(absence.agent, []).append(
+                (scenario.start + absence.start, scenario.start + absence.end)
+            )
+        self.asked: set[tuple[str, str | None]] = set()
+        self.touched: set[str] = set()
+        self.escalated: set[str] = set()
+        self.tick_at: datetime | None = None
+        self.tiers = [t.id for t in scenario.desk.tiers]
+        self.requesters = [
+            Requester(
+                id=f"R-{n:05d}",
+                name=f"Requester {n}",
+                email=f"requester{n}@example.com",
+                organization=f"org-{n % 7}",
+                vip=self.rng.random() < 0.03,
+            )
+            for n in range(1, scenario.requesters + 1)
+        ]
+        for requester in self.requesters:
+            self.store.save_requester(requester)
+        arrivals = scenario.arrivals
+        self.mix = {
+            name: (list(weights), _cumulative(list(weights.values())))
+            for name, weights in (
+                ("channel", arrivals.channels),
+                ("category", arrivals.categories),
+                ("impact", arrivals.impact),
+                ("urgency", arrivals.urgency),
+            )
+        }
+        self.csat = (list(scenario.csat), _cumulative(list(scenario.csat.values())))
+        self.desk.subscribe(self._on_event)
+
+    # ------------------------------------------------------------------ scheduling
+    def push(self, at: datetime, kind: int, key: str) -> None:
+        self.seq += 1
+        heapq.heappush(self.heap, (at, self.seq, kind, key))
+
+    def pick(self, name: str) -> str:
+        keys, cumulative = self.mix[name]
+        return keys[_draw(self.rng, cumulative)]
+
+    def schedule_tick(self) -> None:
+        wake = self.desk.next_wakeup()
+        if wake is None:
+            return
+        now = self.clock.now()
+        wake = max(wake, now)
+        if self.tick_at is None or wake < self.tick_at or self.tick_at < now:
+            self.tick_at = wake
+            self.push(wake, _TICK, "")
+
+    # ------------------------------------------------------------------ arrivals
+    def next_arrival(self, after: datetime) -> datetime | None:
+        """Thinning: a Poisson process at the peak rate, kept with probability
+        rate(t) / peak."""
+        arrivals = self.scenario.arrivals
+        peak = arrivals.peak_rate / 3600.0
+        if peak <= 0:
+            return None
+        at = after
+        end = self.scenario.end
+        zone = self.scenario.start.tzinfo
+        while True:
+            at = at + timedelta(seconds=self.rng.expovariate(peak))
+            if at >= end:
+                return None
+            local = at.astimezone(zone)
+            rate = arrivals.rate_per_hour * arrivals.profile[local.weekday() * 24 + local.hour]
+            offset = at - self.scenario.start
+            for burst in arrivals.bursts:
+                if burst.start <= offset < burst.start + burst.duration:
+                    rate *= burst.multiplier
+            if self.rng.random() * arrivals.peak_rate < rate:
+                return at
+
+    def arrive(self) -> None:
+        requester = self.requesters[self.rng.randrange(len(self.requesters))]
+        category = self.pick("category")
+        ticket = self.desk.open(
+            requester=requester.id,
+            subject=f"{category} issue",
+            description="Simulated request",
+            channel=self.pick("channel"),
+            category=category if category != "general" else None,
+            impact=self.pick("impact"),
+            urgency=self.pick("urgency"),
+        )
+        self.touched.add(ticket.id)
+        nxt = self.next_arrival(self.clock.now())
+        if nxt is not None:
+            self.push(nxt, _ARRIVAL, "")
+
+    # ------------------------------------------------------------------ agents
+    def on_shift(self, agent: _Agent, at: datetime) -> bool:
+        for start, end in self.absent.get(agent.id, ()):
+            if start <= at < end:
+                return False
+        if agent.calendar is None:
+            return True
+        return self.scenario.desk.calendars[agent.calendar].is_open(at)
+
+    def next_on_shift(self, agent: _Agent, at: datetime) -> datetime | None:
+        candidate = at
+        for _ in range(50):
+            for start, end in self.absent.get(agent.id, ()):
+                if start <= candidate < end:
+                    candidate = end
+            if agent.calendar is not None:
+                calendar = self.scenario.desk.calendars[agent.calendar]
+                opened = calendar.next_open(candidate)
+                if opened != candidate:
+                    candidate = opened
+                    continue
+            if self.on_shift(agent, candidate):
+                return candidate
+        return None
+
+    def try_start(self, agent: _Agent) -> None:
+        if agent.busy is not None:
+            return
+        now = self.clock.now()
+        if not self.on_shift(agent, now):
+            if agent.backlog:
+                wake = self.next_on_shift(agent, now)
+                if wake is not None and wake < self.scenario.end + timedelta(days=30):
+                    self.push(wake, _WAKE, agent.id)
+            return
+        while agent.backlog:
+            ticket_id = agent.backlog.popleft()
+            ticket = self.desk.get(ticket_id)
+            if ticket.assignee != agent.id or ticket.status_category not in (
+                StatusCategory.NEW,
+                StatusCategory.OPEN,
+            ):
+                continue
+            agent.busy = ticket_id
+            if ticket.public_replies == 0 or ticket.awaiting_reply_since is not None:
+                self.desk.reply(ticket_id, author=agent.id, body="We are looking into it.")
+            behaviour = self.scenario.tiers[ticket.tier or self.tiers[0]]
+            seconds = behaviour.work_for(ticket.category).sample(self.rng)
+            self.push(now + timedelta(seconds=seconds), _DONE, f"{agent.id}|{ticket_id}")
+            return
+
+    def done(self, key: str) -> None:
+        agent_id, ticket_id = key.split("|", 1)
+        agent = self.agents[agent_id]
+        agent.busy = None
+        ticket = self.desk.get(ticket_id)
+        if ticket.assignee == agent_id and ticket.is_active:
+            tier = ticket.tier or self.tiers[0]
+            behaviour = self.scenario.tiers[tier]
+            rng = self.rng
+            top = tier == self.tiers[-1]
+            asked_key = (ticket_id, tier)
+            if behaviour.pending and asked_key not in self.asked and rng.random() < behaviour.pending:
+                self.asked.add(asked_key)
+                self.desk.reply(ticket_id, author=agent_id, body="Could you tell us more?")
+                self.desk.transition(ticket_id, "pending", by=agent_id, reason="question")
+                delay = self.scenario.requester_reply.sample(rng)
+                self.push(self.clock.now() + timedelta(seconds=delay), _REPLY, ticket_id)
+            elif top or rng.random() < behaviour.solve:
+                first_contact = (
+                    tier == self.tiers[0]
+                    and ticket_id not in self.escalated
+                    and (ticket_id, tier) not in self.asked
+                    and ticket.reopen_count == 0
+                )
+                self.desk.solve(
+                    ticket_id, by=agent_id, resolution="Resolved", first_contact=first_contact
+                )
+                self.after_solve(ticket_id)
+            else:
+                self.escalated.add(ticket_id)
+                self.desk.escalate(ticket_id, by=agent_id, reason="needs the next tier")
+        self.try_start(agent)
+
+    def after_solve(self, ticket_id: str) -> None:
+        rng = self.rng
+        now = self.clock.now()
+        ticket = self.desk.get(ticket_id)
+        if ticket.reopen_count == 0 and rng.random() < self.scenario.reopen:
+            delay = self.scenario.reopen_delay.sample(rng)
+            self.push(now + timedelta(seconds=delay), _REOPEN, ticket_id)
+        elif rng.random() < self.scenario.csat_response:
+            self.push(now + timedelta(hours=rng.uniform(0.5, 48)), _RATE, ticket_id)
+
+    def requester_reply(self, ticket_id: str) -> None:
+        ticket = self.desk.get(ticket_id)
+        if not ticket.is_active:
+            return
+        self.desk.reply(ticket_id, author=Actor.requester(ticket.requester), body="Here you go.")
+        ticket = self.desk.get(ticket_id)
+        if ticket.assignee in self.agents and ticket.status_category is StatusCategory.OPEN:
+            agent = self.agents[ticket.assignee]
+            agent.backlog.append(ticket_id)
+            self.try_start(agent)
+
+    def reopen(self, ticket_id: str) -> None:
+        ticket = self.desk.get(ticket_id)
+        if ticket.status_category is not StatusCategory.SOLVED:
+            return
+        try:
+            self.desk.reopen(
+                ticket_id, by=Actor.requester(ticket.requester), reason="still broken"
+            )
+        except HelpdeskError:
+            return
+        ticket = self.desk.get(ticket_id)
+        if ticket.assignee in self.agents:
+            agent = self.agents[ticket.assignee]
+            agent.backlog.append(ticket_id)
+            self.try_start(agent)
+        elif ticket.assignee is None:
+            self.desk.auto_assign(ticket_id)
+
+    def rate(self, ticket_id: str) -> None:
+        ticket = self.desk.get(ticket_id)
+        if ticket.is_active or ticket.satisfaction is not None:
+            return
+        keys, cumulative = self.csat
+        self.desk.rate(
+            ticket_id,
+            score=keys[_draw(self.rng, cumulative)],
+            by=Actor.requester(ticket.requester),
+        )
+
+    def _on_event(self, event: Event) -> None:
+        if isinstance(event, Assigned) and event.assignee in self.agents:
+            agent = self.agents[event.assignee]
+            agent.backlog.append(event.ticket_id)
+            if agent.busy is None:
+                self.pending_starts.add(agent.id)
+
+    pending_starts: set[str]
+
+    # ------------------------------------------------------------------ loop
+    def run(self) -> SimulationResult:
+        self.pending_starts = set()
+        scenario = self.scenario
+        first = self.next_arrival(scenario.start)
+        if first is not None:
+            self.push(first, _ARRIVAL, "")
+        total = (scenario.end - scenario.start).total_seconds()
+        drain_until = scenario.end + timedelta(days=60)
+        report_every = max(total / 100.0, 1.0)
+        next_report = 0.0
+        handlers: Mapping[int, Callable[[str], None]] = {
+            _ARRIVAL: lambda _key: self.arrive(),
+            _DONE: self.done,
+            _REPLY: self.requester_reply,
+            _REOPEN: self.reopen,
+            _RATE: self.rate,
+            _WAKE: self._wake,
+            _TICK: self._tick,
+        }
+        while self.heap:
+            at, _, kind, key = heapq.heappop(self.heap)
+            if at > drain_until:
+                break
+            if at > self.clock.now():
+                self.clock.set(at)
+            handlers[kind](key)
+            while self.pending_starts:
+                agent = self.agents[self.pending_starts.pop()]
+                self.try_start(agent)
+            self.schedule_tick()
+            if self.progress is not None:
+                done = min((at - scenario.start).total_seconds(), total)
+                if done >= next_report:
+                    self.progress(done, total)
+                    next_report = done + report_every
+        if self.progress is not None:
+            self.progress(total, total)
+        return build_result(scenario, self.desk, self.store, end=self.clock.now())
+
+    def _wake(self, agent_id: str) -> None:
+        self.desk.tick()
+        self.try_start(self.agents[agent_id])
+
+    def _tick(self, _key: str) -> None:
+        now = self.clock.now()
+        if self.tick_at is not None and self.tick_at <= now:
+            self.tick_at = None
+        self.desk.tick()
+
+
+def _cumulative(weights: list[float]) -> list[float]:
+    total = sum(weights)
+    out: list[float] = []
+    running = 0.0
+    for weight in weights:
+        running += weight / total
+        out.append(running)
+    out[-1] = 1.0
+    return out
+
+
+def _draw(rng: random.Random, cumulative: list[float]) -> int:
+    value = rng.random()
+    for index, edge in enumerate(cumulative):
+        if value < edge:
+            return index
+    return len(cumulative) - 1
+
+
+def simulate(
+    scenario: Scenario,
+    *,
+    seed: int = 0,
+    progress: Progress | None = None,
+) -> SimulationResult:
+    """Run the scenario through the real desk in simulated time; same seed, same result."""
+    if not isinstance(scenario, Scenario):
+        raise ValidationError("expected a Scenario", field="scenario")
+    return _Run(scenario, seed, progress).run()

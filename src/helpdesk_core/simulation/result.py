@@ -1,0 +1,251 @@
+"""What a simulation returns: per-ticket records, the event stream and the KPIs."""
+
+from __future__ import annotations
+
+import statistics
+from collections.abc import Iterator, Sequence
+from datetime import datetime, timedelta
+from typing import TYPE_CHECKING, Any
+
+from attrs import asdict, frozen
+
+from helpdesk_core.model import (
+    Assigned,
+    ClockState,
+    Escalated,
+    Event,
+    Metric,
+    Ticket,
+)
+from helpdesk_core.storage import Store
+
+if TYPE_CHECKING:
+    from helpdesk_core.service import Helpdesk
+    from helpdesk_core.simulation.scenario import Scenario
+
+__all__ = ["Kpis", "SimulationResult", "TicketRecord", "build_result"]
+
+
+@frozen(kw_only=True)
+class TicketRecord:
+    """One simulated ticket, flattened for tables. Durations are in seconds (None when the
+    milestone was not reached); ``measured`` is false for warm-up tickets."""
+
+    id: str
+    number: int
+    opened_at: datetime
+    channel: str
+    category: str | None
+    priority: str
+    tier: str | None
+    team: str | None
+    status: str
+    active: bool
+    measured: bool
+    escalations: int
+    reopens: int
+    first_contact: bool
+    wait_for_agent: float | None
+    first_response: float | None
+    resolution: float | None
+    first_response_breached: bool | None
+    resolution_breached: bool | None
+    satisfaction: int | None
+
+
+@frozen(kw_only=True)
+class Kpis:
+    """Headline figures over the measured tickets."""
+
+    tickets: int
+    solved: int
+    first_contact_resolution: float
+    escalation_rate: float
+    reopen_rate: float
+    mean_wait_for_agent: timedelta | None
+    mean_first_response: timedelta | None
+    p90_first_response: timedelta | None
+    mean_resolution: timedelta | None
+    p90_resolution: timedelta | None
+    sla_compliance: dict[str, float]
+    csat: float | None
+    backlog: int
+
+    def as_rows(self) -> list[tuple[str, str]]:
+        """(name, text) pairs for a table."""
+        rows: list[tuple[str, str]] = [
+            ("tickets", str(self.tickets)),
+            ("solved", str(self.solved)),
+            ("first contact resolution", _pct(self.first_contact_resolution)),
+            ("escalation rate", _pct(self.escalation_rate)),
+            ("reopen rate", _pct(self.reopen_rate)),
+            ("mean wait for an agent", _td(self.mean_wait_for_agent)),
+            ("mean first response", _td(self.mean_first_response)),
+            ("p90 first response", _td(self.p90_first_response)),
+            ("mean resolution", _td(self.mean_resolution)),
+            ("p90 resolution", _td(self.p90_resolution)),
+        ]
+        for metric, value in sorted(self.sla_compliance.items()):
+            rows.append((f"SLA {metric.replace('_', ' ')}", _pct(value)))
+        rows.append(("CSAT (1-5)", "-" if self.csat is None else f"{self.csat:.2f}"))
+        rows.append(("backlog at end", str(self.backlog)))
+        return rows
+
+
+def _pct(value: float) -> str:
+    return f"{100 * value:.1f}%"
+
+
+def _td(value: timedelta | None) -> str:
+    if value is None:
+        return "-"
+    seconds = int(value.total_seconds())
+    hours, rest = divmod(seconds, 3600)
+    return f"{hours}h{rest // 60:02d}m"
+
+
+@frozen(kw_only=True)
+class SimulationResult:
+    """Per-ticket records, the full event stream and the KPIs of one run."""
+
+    scenario: Scenario
+    records: tuple[TicketRecord, ...]
+    events: tuple[Event, ...]
+    kpis: Kpis
+    end: datetime
+
+    def __iter__(self) -> Iterator[TicketRecord]:
+        return iter(self.records)
+
+    def to_pandas(self) -> Any:
+        """The records as a pandas DataFrame (needs the ``analysis`` extra)."""
+        try:
+            import pandas as pd
+        except ImportError as exc:  # pragma: no cover - depends on the environment
+            raise ImportError(
+                "to_pandas needs pandas: pip install 'helpdesk-core[analysis]'"
+            ) from exc
+        return pd.DataFrame([asdict(r) for r in self.records])
+
+    def rows(self) -> list[dict[str, Any]]:
+        """The records as plain dicts (for CSV)."""
+        return [asdict(r) for r in self.records]
+
+
+def _percentile(values: Sequence[float], fraction: float) -> float | None:
+    if not values:
+        return None
+    ordered = sorted(values)
+    index = min(len(ordered) - 1, max(0, round(fraction * (len(ordered) - 1))))
+    return ordered[index]
+
+
+def _seconds(a: datetime | None, b: datetime | None) -> float | None:
+    if a is None or b is None:
+        return None
+    return (b - a).total_seconds()
+
+
+def _breached(ticket: Ticket, metric: Metric) -> bool | None:
+    clock = ticket.sla.get(metric.value)
+    if clock is None:
+        return None
+    if clock.breached_at is not None or clock.state is ClockState.BREACHED:
+        return True
+    if clock.stopped_at is not None:
+        return False
+    return None
+
+
+def build_result(
+    scenario: Scenario, desk: Helpdesk, store: Store, *, end: datetime
+) -> SimulationResult:
+    """Collect records, events and KPIs from a finished run."""
+    events_by_ticket: dict[str, list[Event]] = {}
+    stream: list[Event] = []
+    for _, event in store.event_stream():
+        stream.append(event)
+        events_by_ticket.setdefault(event.ticket_id, []).append(event)
+    records: list[TicketRecord] = []
+    measured_from = scenario.measured_from
+    for ticket_id, events in events_by_ticket.items():
+        ticket = store.load(ticket_id)
+        first_assigned = next(
+            (e.at for e in events if isinstance(e, Assigned) and e.assignee is not None), None
+        )
+        records.append(
+            TicketRecord(
+                id=ticket.id,
+                number=ticket.number,
+                opened_at=ticket.created_at,
+                channel=ticket.channel.value,
+                category=ticket.category,
+                priority=ticket.priority.value,
+                tier=ticket.tier,
+                team=ticket.team,
+                status=ticket.status,
+                active=ticket.is_active,
+                measured=ticket.created_at >= measured_from,
+                escalations=sum(1 for e in events if isinstance(e, Escalated)),
+                reopens=ticket.reopen_count,
+                first_contact=ticket.first_contact,
+                wait_for_agent=_seconds(ticket.created_at, first_assigned),
+                first_response=_seconds(ticket.created_at, ticket.first_response_at),
+                resolution=_seconds(ticket.created_at, ticket.solved_at),
+                first_response_breached=_breached(ticket, Metric.FIRST_RESPONSE),
+                resolution_breached=_breached(ticket, Metric.RESOLUTION),
+                satisfaction=ticket.satisfaction.score if ticket.satisfaction else None,
+            )
+        )
+    records.sort(key=lambda r: r.number)
+    return SimulationResult(
+        scenario=scenario,
+        records=tuple(records),
+        events=tuple(stream),
+        kpis=compute_kpis(records),
+        end=end,
+    )
+
+
+def compute_kpis(records: Sequence[TicketRecord]) -> Kpis:
+    """Headline KPIs over the measured records."""
+    measured = [r for r in records if r.measured]
+    solved = [r for r in measured if r.resolution is not None]
+    n = len(measured)
+    waits = [r.wait_for_agent for r in measured if r.wait_for_agent is not None]
+    responses = [r.first_response for r in measured if r.first_response is not None]
+    resolutions = [r.resolution for r in solved if r.resolution is not None]
+    compliance: dict[str, float] = {}
+    for name, attr in (
+        ("first_response", "first_response_breached"),
+        ("resolution", "resolution_breached"),
+    ):
+        outcomes = [getattr(r, attr) for r in measured if getattr(r, attr) is not None]
+        if outcomes:
+            compliance[name] = sum(1 for o in outcomes if not o) / len(outcomes)
+    ratings = [r.satisfaction for r in measured if r.satisfaction is not None]
+
+    def mean_td(values: Sequence[float]) -> timedelta | None:
+        return timedelta(seconds=statistics.fmean(values)) if values else None
+
+    def p90(values: Sequence[float]) -> timedelta | None:
+        value = _percentile(values, 0.9)
+        return None if value is None else timedelta(seconds=value)
+
+    return Kpis(
+        tickets=n,
+        solved=len(solved),
+        first_contact_resolution=(sum(1 for r in solved if r.first_contact) / len(solved))
+        if solved
+        else 0.0,
+        escalation_rate=(sum(1 for r in measured if r.escalations) / n) if n else 0.0,
+        reopen_rate=(sum(1 for r in solved if r.reopens) / len(solved)) if solved else 0.0,
+        mean_wait_for_agent=mean_td(waits),
+        mean_first_response=mean_td(responses),
+        p90_first_response=p90(responses),
+        mean_resolution=mean_td(resolutions),
+        p90_resolution=p90(resolutions),
+        sla_compliance=compliance,
+        csat=statistics.fmean(ratings) if ratings else None,
+        backlog=sum(1 for r in records if r.active),
+    )

@@ -1,0 +1,189 @@
+"""Checking a lifecycle and indexing its transitions (private).
+
+:func:`build_table` validates the statuses and transitions of a lifecycle and returns the
+lookup tables the hot path uses: transitions by ``(status, name)``, by ``(status, target)``
+and by ``(trigger, status)``. Every problem raises ConfigError whose ``path`` names the bad
+part (``lifecycle.transitions[2].to``) and whose message names the status or transition.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import TYPE_CHECKING
+
+from attrs import frozen
+
+from helpdesk_core.errors import ConfigError
+from helpdesk_core.model import StatusCategory
+from helpdesk_core.workflow.guards import Guard, guard_names, lookup_guard
+
+if TYPE_CHECKING:
+    from helpdesk_core.workflow.lifecycle import Status, Transition
+
+__all__ = ["AUTOMATIC_TRIGGERS", "Table", "build_table"]
+
+#: Triggers an automatic transition may name, and what fires them.
+AUTOMATIC_TRIGGERS: Mapping[str, str] = {
+    "requester_public_reply": "a public reply by the requester",
+    "agent_public_reply": "the first public reply by an agent",
+    "solved_timeout": "auto_close_after business days after solving",
+}
+
+
+@frozen
+class Table:
+    """The lookup tables of a valid lifecycle."""
+
+    statuses: Mapping[str, Status]
+    by_name: Mapping[tuple[str, str], Transition]
+    by_target: Mapping[tuple[str, str], Transition]
+    by_trigger: Mapping[tuple[str, str], Transition]
+    outgoing: Mapping[str, tuple[Transition, ...]]
+    sources: tuple[tuple[str, ...], ...]
+
+
+def _quote(names: Sequence[str] | set[str]) -> str:
+    return ", ".join(repr(n) for n in sorted(names)) or "none"
+
+
+def _check_statuses(statuses: Sequence[Status], initial: str, root: str) -> dict[str, Status]:
+    if not statuses:
+        raise ConfigError("a lifecycle needs at least one status", path=f"{root}.statuses")
+    by_name: dict[str, Status] = {}
+    for i, status in enumerate(statuses):
+        if status.name in by_name:
+            raise ConfigError(
+                f"duplicate status {status.name!r}", path=f"{root}.statuses[{i}].name"
+            )
+        by_name[status.name] = status
+    if initial not in by_name:
+        raise ConfigError(
+            f"initial status {initial!r} is not one of the statuses ({_quote(set(by_name))})",
+            path=f"{root}.initial",
+        )
+    if not any(s.category is StatusCategory.CLOSED for s in statuses):
+        raise ConfigError(
+            "no status of the closed category: a lifecycle needs a terminal status",
+            path=f"{root}.statuses",
+        )
+    return by_name
+
+
+def _sources(t: Transition, statuses: Mapping[str, Status], path: str) -> tuple[str, ...]:
+    if t.from_any:
+        return tuple(
+            name
+            for name, s in statuses.items()
+            if s.category is not StatusCategory.CLOSED and name != t.to
+        )
+    for j, name in enumerate(t.from_):
+        status = statuses.get(name)
+        if status is None:
+            raise ConfigError(
+                f"transition {t.name!r} starts from unknown status {name!r} "
+                f"(statuses: {_quote(set(statuses))})",
+                path=f"{path}.from[{j}]",
+            )
+        if status.category is StatusCategory.CLOSED:
+            raise ConfigError(
+                f"transition {t.name!r} leaves {name!r}, a closed status: closed is terminal",
+                path=f"{path}.from[{j}]",
+            )
+    return t.from_
+
+
+def _check_transition(
+    t: Transition,
+    statuses: Mapping[str, Status],
+    guards: Mapping[str, Guard],
+    path: str,
+) -> tuple[str, ...]:
+    if t.to not in statuses:
+        raise ConfigError(
+            f"transition {t.name!r} goes to unknown status {t.to!r} "
+            f"(statuses: {_quote(set(statuses))})",
+            path=f"{path}.to",
+        )
+    for j, guard in enumerate(t.guards):
+        if lookup_guard(guard, guards) is None:
+            raise ConfigError(
+                f"transition {t.name!r} names unknown guard {guard!r} "
+                f"(known: {', '.join(guard_names(guards))})",
+                path=f"{path}.guards[{j}]",
+            )
+    if t.automatic is not None and t.automatic not in AUTOMATIC_TRIGGERS:
+        raise ConfigError(
+            f"transition {t.name!r} names unknown automatic trigger {t.automatic!r} "
+            f"(known: {', '.join(AUTOMATIC_TRIGGERS)})",
+            path=f"{path}.automatic",
+        )
+    return _sources(t, statuses, path)
+
+
+def _unreachable(
+    initial: str, statuses: Mapping[str, Status], outgoing: Mapping[str, tuple[Transition, ...]]
+) -> list[str]:
+    seen = {initial}
+    todo = [initial]
+    while todo:
+        for t in outgoing.get(todo.pop(), ()):
+            if t.to not in seen:
+                seen.add(t.to)
+                todo.append(t.to)
+    return [name for name in statuses if name not in seen]
+
+
+def build_table(
+    *,
+    statuses: Sequence[Status],
+    initial: str,
+    transitions: Sequence[Transition],
+    guards: Mapping[str, Guard],
+    root: str = "lifecycle",
+) -> Table:
+    """Validate a lifecycle's parts and index them; ConfigError names the first problem."""
+    by_status = _check_statuses(statuses, initial, root)
+    by_name: dict[tuple[str, str], Transition] = {}
+    by_target: dict[tuple[str, str], Transition] = {}
+    by_trigger: dict[tuple[str, str], Transition] = {}
+    outgoing: dict[str, list[Transition]] = {name: [] for name in by_status}
+    sources: list[tuple[str, ...]] = []
+    target_of_name: dict[str, str] = {}
+    for i, t in enumerate(transitions):
+        path = f"{root}.transitions[{i}]"
+        froms = _check_transition(t, by_status, guards, path)
+        sources.append(froms)
+        earlier = target_of_name.setdefault(t.name, t.to)
+        if earlier != t.to:
+            raise ConfigError(
+                f"duplicate transition name {t.name!r}: it goes to {earlier!r} and to "
+                f"{t.to!r}; a name may repeat only with the same target",
+                path=f"{path}.name",
+            )
+        for source in froms:
+            if (source, t.name) in by_name:
+                raise ConfigError(
+                    f"duplicate transition {t.name!r} from status {source!r}",
+                    path=f"{path}.name",
+                )
+            by_name[source, t.name] = t
+            by_target.setdefault((source, t.to), t)
+            outgoing[source].append(t)
+            if t.automatic is not None:
+                if (t.automatic, source) in by_trigger:
+                    other = by_trigger[t.automatic, source].name
+                    raise ConfigError(
+                        f"transitions {other!r} and {t.name!r} both move status {source!r} "
+                        f"automatically on {t.automatic!r}",
+                        path=f"{path}.automatic",
+                    )
+                by_trigger[t.automatic, source] = t
+    frozen_outgoing = {name: tuple(ts) for name, ts in outgoing.items()}
+    unreachable = _unreachable(initial, by_status, frozen_outgoing)
+    if unreachable:
+        raise ConfigError(
+            f"status(es) {_quote(set(unreachable))} cannot be reached from the initial "
+            f"status {initial!r}",
+            path=f"{root}.statuses",
+        )
+    return Table(by_status, by_name, by_target, by_trigger, frozen_outgoing, tuple(sources))
