@@ -18,11 +18,11 @@ H = timedelta(hours=1)
 
 
 def berlin(*args: int, fold: int = 0) -> datetime:
-    return datetime(*args, tzinfo=BERLIN, fold=fold)
+    return datetime(*args).replace(tzinfo=BERLIN, fold=fold)  # type: ignore[arg-type]
 
 
 def utc(*args: int) -> datetime:
-    return datetime(*args, tzinfo=UTC)
+    return datetime(*args).replace(tzinfo=UTC)  # type: ignore[arg-type]
 
 
 def same_instant(a: datetime, b: datetime) -> bool:
@@ -46,7 +46,11 @@ def office(**kwargs: object) -> BusinessCalendar:
 def test_hours_are_normalized_per_day() -> None:
     cal = BusinessCalendar(
         timezone="UTC",
-        hours={"Monday-wed": "9:00-17:00", "thu": ["13:00-17:00", "08:00-12:00"], "sat": "22:00-00:00"},
+        hours={
+            "Monday-wed": "9:00-17:00",
+            "thu": ["13:00-17:00", "08:00-12:00"],
+            "sat": "22:00-00:00",
+        },
     )
     assert cal.hours["mon"] == ("09:00-17:00",)
     assert cal.hours["wed"] == ("09:00-17:00",)
@@ -80,7 +84,7 @@ def test_calendar_is_immutable() -> None:
     with pytest.raises(AttributeError, match="immutable"):
         cal.timezone = "UTC"  # type: ignore[misc]
     with pytest.raises(AttributeError, match="immutable"):
-        cal._zone = BERLIN  # type: ignore[misc]
+        cal._zone = BERLIN
 
 
 def test_equality_is_by_definition() -> None:
@@ -628,7 +632,11 @@ def test_to_dict_from_dict_round_trip() -> None:
 
 def test_from_dict_accepts_the_constructor_shorthands() -> None:
     cal = BusinessCalendar.from_dict(
-        {"timezone": "UTC", "hours": {"mon-fri": "09:00-17:00"}, "special_days": {"2026-12-24": "09:00-12:00"}}
+        {
+            "timezone": "UTC",
+            "hours": {"mon-fri": "09:00-17:00"},
+            "special_days": {"2026-12-24": "09:00-12:00"},
+        }
     )
     assert cal.hours["fri"] == ("09:00-17:00",)
     assert cal.special_days == {date(2026, 12, 24): ("09:00-12:00",)}
@@ -685,7 +693,11 @@ def test_other_holiday_containers_cannot_be_written_out() -> None:
         ),
         ({"hours": {"mon": "09:00-17:00"}}, "calendars.emea.timezone", ["needs 'timezone'"]),
         ({"timezone": "UTC"}, "calendars.emea.hours", ["needs 'hours'"]),
-        ({"timezone": "Nowhere/Town", "hours": {}}, "calendars.emea.timezone", ["unknown time zone"]),
+        (
+            {"timezone": "Nowhere/Town", "hours": {}},
+            "calendars.emea.timezone",
+            ["unknown time zone"],
+        ),
         (
             {"timezone": "UTC", "hours": {"mon": "09:00-17:00"}, "holidays": ["2026-13-01"]},
             "calendars.emea.holidays[0]",
@@ -697,7 +709,11 @@ def test_other_holiday_containers_cannot_be_written_out() -> None:
             ["list of ISO dates"],
         ),
         (
-            {"timezone": "UTC", "hours": {"mon": "09:00-17:00"}, "holidays": {"country": "DE", "x": 1}},
+            {
+                "timezone": "UTC",
+                "hours": {"mon": "09:00-17:00"},
+                "holidays": {"country": "DE", "x": 1},
+            },
             "calendars.emea.holidays.x",
             ["unknown key 'x'"],
         ),
@@ -734,3 +750,36 @@ def test_from_dict_country_holidays_need_the_holidays_extra(
     with pytest.raises(ConfigError, match="install the `holidays` extra") as caught:
         BusinessCalendar.from_dict(doc)
     assert caught.value.path == "calendar.holidays"
+
+
+def test_intervals_that_overlap_only_after_a_clock_change_count_once() -> None:
+    # Sao Paulo skipped from 00:00 to 01:00 on Sunday 2016-10-16. Saturday's shift ends at
+    # 00:30, which does not exist and is read as 01:30 (03:30Z); Sunday's opens at 01:00
+    # (03:00Z). The half hour both cover is counted once.
+    sao_paulo = ZoneInfo("America/Sao_Paulo")
+    cal = BusinessCalendar(
+        timezone="America/Sao_Paulo", hours={"sat": "20:00-00:30", "sun": "01:00-05:00"}
+    )
+    saturday = datetime(2016, 10, 15, tzinfo=sao_paulo)
+    assert cal.elapsed(saturday, saturday + timedelta(days=2)) == 8 * H
+    assert same_instant(cal.next_close(saturday), utc(2016, 10, 16, 7))
+    assert cal.add(saturday, 8 * H) == cal.next_close(saturday)
+
+
+def test_a_night_shift_runs_across_new_year_whatever_was_computed_before() -> None:
+    def nights() -> BusinessCalendar:
+        return BusinessCalendar(timezone="Europe/Berlin", hours={"mon-sun": "22:00-06:00"})
+
+    warm = nights()
+    warm.add(berlin(2026, 6, 1), H)  # computed around mid-2026 first
+    for cal in (warm, nights()):
+        assert cal.is_open(berlin(2028, 1, 1, 5))
+        assert cal.next_close(berlin(2027, 12, 31, 23)) == berlin(2028, 1, 1, 6)
+        assert cal.elapsed(berlin(2027, 12, 30), berlin(2028, 1, 2)) == 8 * H * 2 + 6 * H + 2 * H
+        assert cal.add(berlin(2027, 12, 31, 23), 8 * H) == berlin(2028, 1, 1, 23)
+
+
+def test_instants_before_1970() -> None:
+    cal = office()
+    assert cal.add(berlin(1965, 3, 5, 16), 2 * H) == berlin(1965, 3, 8, 10)
+    assert cal.elapsed(berlin(1965, 3, 5, 16), berlin(1965, 3, 8, 10)) == 2 * H

@@ -95,16 +95,16 @@ def test_vector(vector: dict[str, Any]) -> None:
     elif operation == "elapsed":
         start = instant(given["start"], calendar)
         end = instant(given["end"], calendar)
-        ours = calendar.elapsed(start, end)
+        open_time = calendar.elapsed(start, end)
         if "real_elapsed_alternative_seconds" in vector:
             # The peer counts wall-clock hours of a 25-hour day; we count real time.
-            assert ours == timedelta(seconds=vector["real_elapsed_alternative_seconds"])
+            assert open_time == timedelta(seconds=vector["real_elapsed_alternative_seconds"])
         elif "sub_second_inputs" in vector["tags"]:
             # The peer drops fractions of a second from its answer; we are exact.
-            assert int(ours.total_seconds()) == expected["seconds"]
-            assert abs(ours - timedelta(seconds=expected["seconds"])) < timedelta(seconds=1)
+            assert int(open_time.total_seconds()) == expected["seconds"]
+            assert abs(open_time - timedelta(seconds=expected["seconds"])) < timedelta(seconds=1)
         else:
-            assert ours == timedelta(seconds=expected["seconds"])
+            assert open_time == timedelta(seconds=expected["seconds"])
 
     elif operation == "next_open":
         start = instant(given["start"], calendar)

@@ -222,15 +222,19 @@ def assign(
     calendars: Mapping[str, OpenHours] | None = None,
     cursor: int = 0,
     tier_order: Sequence[str] = (),
+    weights: Mapping[Priority, float] | None = None,
 ) -> AssignmentDecision:
     """Choose an agent for ``ticket`` among ``candidates`` following ``spec``.
 
-    ``loads`` maps agent ids to their current load (missing: no load); ``now`` decides
-    who is on shift by ``calendars`` (agents without a calendar are always on shift);
-    ``cursor`` is the round-robin position persisted by the caller (per team);
-    ``tier_order`` lists tier ids lowest first for ``skills_based``.
+    ``loads`` maps agent ids to their current load (missing: no load; build them with
+    :func:`agent_loads`); ``now`` decides who is on shift by ``calendars`` (agents without
+    a calendar are always on shift); ``cursor`` is the round-robin position persisted by
+    the caller (per team); ``tier_order`` lists tier ids lowest first for
+    ``skills_based``; ``weights`` are the priority weights the loads were computed with
+    (validated and named in the explanation; default :data:`DEFAULT_PRIORITY_WEIGHTS`).
     """
     ensure_aware(now, field="now")
+    table = _check_weights(DEFAULT_PRIORITY_WEIGHTS if weights is None else weights)
     if isinstance(cursor, bool) or not isinstance(cursor, int) or cursor < 0:
         raise ValidationError(f"cursor must be a whole number >= 0, got {cursor!r}", field="cursor")
     team = spec.team or ticket.team
@@ -257,14 +261,14 @@ def assign(
         ordered, new_cursor, how = _round_robin(agents, eligible, cursor)
     elif spec.strategy == "least_loaded":
         ordered = sorted(eligible, key=lambda a: _load_key(a, loads, empty))
-        how = "least loaded (weighted active tickets, then active tickets, then id)"
+        how = f"least loaded (active tickets weighted {table}, then count, then id)"
     else:
         rank = {tier: i for i, tier in enumerate(tier_order)}
         ordered = sorted(
             eligible,
             key=lambda a: (rank.get(a.tier or "", len(rank)), *_load_key(a, loads, empty)),
         )
-        how = "skills based (lowest qualifying tier, then least loaded, then id)"
+        how = f"skills based (lowest qualifying tier, then least loaded {table}, then id)"
 
     chosen = ordered[0].id if ordered else None
     explanation = _explain(chosen, spec, team, how, ordered, ineligible, loads, empty)
@@ -277,6 +281,20 @@ def assign(
         team=team,
         explanation=explanation,
     )
+
+
+def _check_weights(weights: Mapping[Priority, float]) -> str:
+    """Validate priority weights; return them as short text (``critical 4, high 2 ...``)."""
+    parts = []
+    for key, value in weights.items():
+        priority = Priority.parse(key, field="weights")
+        if isinstance(value, bool) or not isinstance(value, int | float) or not value >= 0:
+            raise ValidationError(
+                f"weight of {priority.value} must be a number >= 0, got {value!r}",
+                field=f"weights.{priority.value}",
+            )
+        parts.append(f"{priority.value} {value:g}")
+    return ", ".join(parts)
 
 
 def _load_key(agent: Agent, loads: Mapping[str, AgentLoad], empty: AgentLoad) -> tuple[Any, ...]:

@@ -54,19 +54,75 @@ class Calendar(Protocol):
         ...
 
 
+def _state(
+    stopped_at: datetime | None, deadline: datetime | None, breached_at: datetime | None
+) -> ClockState:
+    if stopped_at is not None:
+        return ClockState.BREACHED if breached_at is not None else ClockState.MET
+    if deadline is None:
+        return ClockState.PAUSED
+    return ClockState.BREACHED if breached_at is not None else ClockState.RUNNING
+
+
 def state_of(clock: SlaClock) -> ClockState:
     """The recorded state that matches the clock's fields."""
-    if clock.stopped_at is not None:
-        return ClockState.BREACHED if clock.breached_at is not None else ClockState.MET
-    if clock.deadline is None:
-        return ClockState.PAUSED
-    return ClockState.BREACHED if clock.breached_at is not None else ClockState.RUNNING
+    return _state(clock.stopped_at, clock.deadline, clock.breached_at)
+
+
+def _get(clock: SlaClock, changes: dict[str, Any], name: str) -> Any:
+    return changes[name] if name in changes else getattr(clock, name)
 
 
 def _set(clock: SlaClock, **changes: Any) -> SlaClock:
-    new = evolve(clock, **changes)
-    state = state_of(new)
-    return new if state is new.state else evolve(new, state=state)
+    """``evolve`` with the state that matches the new fields (one validation pass)."""
+    changes["state"] = _state(
+        _get(clock, changes, "stopped_at"),
+        _get(clock, changes, "deadline"),
+        _get(clock, changes, "breached_at"),
+    )
+    return evolve(clock, **changes)
+
+
+def _next_warning(
+    *,
+    as_of: datetime,
+    used: timedelta,
+    target: timedelta,
+    sent: int,
+    calendar: Calendar,
+    thresholds: Sequence[float],
+) -> datetime | None:
+    """The instant a clock running from ``as_of`` reaches its next warning threshold."""
+    if sent >= len(thresholds):
+        return None
+    left = target * thresholds[sent] - used
+    if left <= _ZERO:
+        return as_of
+    return calendar.add(as_of, left)
+
+
+def _armed(
+    clock: SlaClock, changes: dict[str, Any], calendar: Calendar, thresholds: Sequence[float]
+) -> dict[str, Any]:
+    """Add the deadline and the next warning instant of a clock that runs from ``as_of``
+    (with ``changes`` applied) to ``changes``."""
+    as_of: datetime = _get(clock, changes, "as_of")
+    used: timedelta = _get(clock, changes, "used")
+    target: timedelta = _get(clock, changes, "target")
+    left = target - used
+    if left > _ZERO:
+        changes["deadline"] = calendar.add(as_of, left)
+    else:
+        changes["deadline"] = _get(clock, changes, "breached_at") or as_of
+    changes["warn_at"] = _next_warning(
+        as_of=as_of,
+        used=used,
+        target=target,
+        sent=_get(clock, changes, "warnings_sent"),
+        calendar=calendar,
+        thresholds=thresholds,
+    )
+    return changes
 
 
 def _not_before(clock: SlaClock, at: datetime) -> None:
@@ -87,35 +143,9 @@ class Step:
         self.ticket_id = ticket_id
         self.events: list[Event] = []
 
-    # -- arming ------------------------------------------------------------------------
-    @staticmethod
-    def next_warning(
-        clock: SlaClock, calendar: Calendar, thresholds: Sequence[float]
-    ) -> datetime | None:
-        """The instant the next warning threshold is reached by a running clock."""
-        k = clock.warnings_sent
-        if k >= len(thresholds):
-            return None
-        left = clock.target * thresholds[k] - clock.used
-        if left <= _ZERO:
-            return clock.as_of
-        return calendar.add(clock.as_of, left)
-
-    def arm(self, clock: SlaClock, calendar: Calendar, thresholds: Sequence[float]) -> SlaClock:
-        """Give a clock that runs from ``as_of`` its deadline and next warning instant."""
-        left = clock.target - clock.used
-        if left > _ZERO:
-            deadline = calendar.add(clock.as_of, left)
-        else:
-            deadline = clock.breached_at or clock.as_of
-        warn_at = self.next_warning(clock, calendar, thresholds)
-        return _set(clock, deadline=deadline, warn_at=warn_at)
-
     # -- transitions -------------------------------------------------------------------
     def _emit(self, cls: type[Any], clock: SlaClock, at: datetime, **extra: Any) -> SlaClock:
-        self.events.append(
-            cls(ticket_id=self.ticket_id, at=at, by=SLA_ACTOR, clock=clock, **extra)
-        )
+        self.events.append(cls(ticket_id=self.ticket_id, at=at, by=SLA_ACTOR, clock=clock, **extra))
         return clock
 
     def start(
@@ -132,19 +162,30 @@ class Step:
         paused: bool,
     ) -> SlaClock:
         """A new cycle of a clock, running (or paused) from ``at``."""
+        deadline = warn_at = None
+        if not paused:
+            deadline = calendar.add(at, target)
+            warn_at = _next_warning(
+                as_of=at,
+                used=_ZERO,
+                target=target,
+                sent=0,
+                calendar=calendar,
+                thresholds=thresholds,
+            )
         clock = SlaClock(
             metric=metric,
             policy=policy,
             calendar=calendar_name,
             target=target,
-            state=ClockState.PAUSED,
+            state=ClockState.PAUSED if paused else ClockState.RUNNING,
             started_at=at,
             used=_ZERO,
             as_of=at,
+            deadline=deadline,
+            warn_at=warn_at,
             cycle=cycle,
         )
-        if not paused:
-            clock = self.arm(clock, calendar, thresholds)
         return self._emit(SlaClockStarted, clock, at)
 
     def pause(self, clock: SlaClock, calendar: Calendar, at: datetime) -> SlaClock:
@@ -160,27 +201,29 @@ class Step:
         """Accrue again from ``at`` with the business time already used."""
         _not_before(clock, at)
         paused = calendar.elapsed(clock.as_of, at)
-        clock = evolve(clock, as_of=at, paused_total=clock.paused_total + paused)
-        return self._emit(SlaClockResumed, self.arm(clock, calendar, thresholds), at)
+        changes = {"as_of": at, "paused_total": clock.paused_total + paused}
+        clock = _set(clock, **_armed(clock, changes, calendar, thresholds))
+        return self._emit(SlaClockResumed, clock, at)
 
     def reopen(
         self, clock: SlaClock, calendar: Calendar, thresholds: Sequence[float], at: datetime
     ) -> SlaClock:
         """A stopped clock continues from the business time it had used."""
         _not_before(clock, at)
-        clock = evolve(clock, as_of=at, stopped_at=None)
-        return self._emit(SlaClockResumed, self.arm(clock, calendar, thresholds), at)
+        changes: dict[str, Any] = {"as_of": at, "stopped_at": None}
+        clock = _set(clock, **_armed(clock, changes, calendar, thresholds))
+        return self._emit(SlaClockResumed, clock, at)
 
     def stop(self, clock: SlaClock, calendar: Calendar, at: datetime) -> SlaClock:
         """End the cycle: met, or breached when its breach was recorded."""
         _not_before(clock, at)
         spent = calendar.elapsed(clock.as_of, at)
+        changes: dict[str, Any] = {"as_of": at, "deadline": None, "warn_at": None, "stopped_at": at}
         if clock.is_running:
-            clock = evolve(clock, used=clock.used + spent)
+            changes["used"] = clock.used + spent
         else:
-            clock = evolve(clock, paused_total=clock.paused_total + spent)
-        clock = _set(clock, as_of=at, deadline=None, warn_at=None, stopped_at=at)
-        return self._emit(SlaClockStopped, clock, at)
+            changes["paused_total"] = clock.paused_total + spent
+        return self._emit(SlaClockStopped, _set(clock, **changes), at)
 
     def retarget(
         self,
@@ -213,12 +256,10 @@ class Step:
             changes["breached_at"] = None
         if running:
             changes["as_of"] = at
-        clock = evolve(clock, **changes)
-        if running:
-            clock = self.arm(clock, calendar, thresholds)
+            clock = _set(clock, **_armed(clock, changes, calendar, thresholds))
             self._emit(SlaTargetChanged, clock, at, reason=reason)
             return self.due(clock, calendar, thresholds, at)
-        clock = self._emit(SlaTargetChanged, _set(clock), at, reason=reason)
+        clock = self._emit(SlaTargetChanged, _set(clock, **changes), at, reason=reason)
         while clock.warnings_sent < len(thresholds) and (
             target * thresholds[clock.warnings_sent] <= used
         ):
@@ -240,13 +281,20 @@ class Step:
             assert deadline is not None
             breach_due = clock.breached_at is None and deadline <= now
             if warn_at is not None and warn_at <= now and not (breach_due and deadline < warn_at):
-                k = clock.warnings_sent
-                if k >= len(thresholds):  # the policy lost thresholds since the clock armed
+                sent = clock.warnings_sent
+                if sent >= len(thresholds):  # the policy lost thresholds since the clock armed
                     clock = evolve(clock, warn_at=None)
                     continue
-                clock = evolve(clock, warnings_sent=k + 1, warned_at=warn_at)
-                clock = evolve(clock, warn_at=self.next_warning(clock, calendar, thresholds))
-                self._emit(SlaWarning, clock, warn_at, threshold=thresholds[k])
+                following = _next_warning(
+                    as_of=clock.as_of,
+                    used=clock.used,
+                    target=clock.target,
+                    sent=sent + 1,
+                    calendar=calendar,
+                    thresholds=thresholds,
+                )
+                clock = evolve(clock, warnings_sent=sent + 1, warned_at=warn_at, warn_at=following)
+                self._emit(SlaWarning, clock, warn_at, threshold=thresholds[sent])
             elif breach_due:
                 clock = self._emit(SlaBreached, _set(clock, breached_at=deadline), deadline)
             else:

@@ -352,8 +352,7 @@ class BusinessCalendar:
         timeline = self._timeline
         if timeline is None or not (timeline.lo_safe <= lo and hi < timeline.hi_safe):
             timeline = self._timeline_for(lo, hi)
-        seconds, micros = divmod(timeline.cum_at(hi) - timeline.cum_at(lo), SECOND_US)
-        return timedelta(0, seconds, micros)
+        return _ONE_US * (timeline.cum_at(hi) - timeline.cum_at(lo))
 
     def is_open(self, at: datetime) -> bool:
         """Whether ``at`` lies in an open interval ``[open, close)``."""

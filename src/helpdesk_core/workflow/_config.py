@@ -9,7 +9,16 @@ from typing import Any
 
 from helpdesk_core.errors import ConfigError, ValidationError
 
-__all__ = ["at", "check_keys", "join", "mapping", "rebased", "sequence", "text_list"]
+__all__ = [
+    "at",
+    "check_keys",
+    "join",
+    "mapping",
+    "rebased",
+    "relative",
+    "sequence",
+    "text_list",
+]
 
 
 def join(path: str, part: str) -> str:
@@ -77,12 +86,24 @@ def at(path: str) -> Iterator[None]:
         raise ConfigError(exc.message, path=join(path, exc.field or "")) from exc
 
 
+@contextmanager
+def relative(path: str) -> Iterator[None]:
+    """Put ``path`` in front of the path of any ValidationError or ConfigError raised
+    inside (their paths are relative to the object being built), as a ConfigError."""
+    try:
+        yield
+    except ConfigError as exc:
+        raise ConfigError(exc.message, path=join(path, exc.path or "")) from exc
+    except ValidationError as exc:
+        raise ConfigError(exc.message, path=join(path, exc.field or "")) from exc
+
+
 def rebased(exc: ConfigError, old: str, new: str) -> ConfigError:
     """``exc`` with the path prefix ``old`` replaced by ``new``."""
     path = exc.path or ""
     if path == old:
         path = new
-    elif path.startswith(old + ".") or path.startswith(old + "["):
+    elif path.startswith((old + ".", old + "[")):
         path = new + path[len(old) :]
     else:
         path = join(new, path)

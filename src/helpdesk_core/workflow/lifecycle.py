@@ -127,6 +127,14 @@ def _days(instance: Any, attribute: Any, value: Any) -> None:
         )
 
 
+def _to_status_tuple(value: Iterable[Status]) -> tuple[Status, ...]:
+    return tuple(value)
+
+
+def _to_transition_tuple(value: Iterable[Transition]) -> tuple[Transition, ...]:
+    return tuple(value)
+
+
 def _to_guards(value: Any) -> Mapping[str, Guard]:
     return MappingProxyType(dict(value or {}))
 
@@ -143,9 +151,9 @@ class Lifecycle:
     """
 
     name: str = field(default="default", validator=v.identifier)
-    statuses: tuple[Status, ...] = field(converter=tuple)
+    statuses: tuple[Status, ...] = field(converter=_to_status_tuple)
     initial: str = field(validator=v.identifier)
-    transitions: tuple[Transition, ...] = field(converter=tuple)
+    transitions: tuple[Transition, ...] = field(converter=_to_transition_tuple)
     reopen_window: timedelta | None = field(default=timedelta(days=7), converter=_to_window)
     auto_close_after: int | None = field(default=3, validator=_days)
     calendar: str | None = field(default=None, validator=v.optional_identifier)
@@ -160,10 +168,10 @@ class Lifecycle:
                 raise ConfigError(
                     f"expected a Status, got {type(item).__name__}", path=f"{_ROOT}.statuses[{i}]"
                 )
-        for i, item in enumerate(self.transitions):
-            if not isinstance(item, Transition):
+        for i, move in enumerate(self.transitions):
+            if not isinstance(move, Transition):
                 raise ConfigError(
-                    f"expected a Transition, got {type(item).__name__}",
+                    f"expected a Transition, got {type(move).__name__}",
                     path=f"{_ROOT}.transitions[{i}]",
                 )
         table = build_table(
@@ -282,9 +290,8 @@ class Lifecycle:
                 cfg.sequence(data["transitions"], f"{path}.transitions", "transitions")
             )
         ]
-        kwargs: dict[str, Any] = {
-            k: data[k] for k in ("name", "reopen_window", "auto_close_after", "calendar") if k in data
-        }
+        options = ("name", "reopen_window", "auto_close_after", "calendar")
+        kwargs: dict[str, Any] = {k: data[k] for k in options if k in data}
         try:
             with cfg.at(_ROOT):
                 return cls(
@@ -351,11 +358,9 @@ def _default() -> Lifecycle:
             Transition(name="pend", from_="open", to="pending"),
             Transition(name="hold", from_="open", to="on_hold"),
             Transition(
-                name="resume",
-                from_=("pending", "on_hold"),
-                to="open",
-                automatic="requester_public_reply",
+                name="resume", from_="pending", to="open", automatic="requester_public_reply"
             ),
+            Transition(name="resume", from_="on_hold", to="open"),
             Transition(
                 name="solve",
                 from_=active,

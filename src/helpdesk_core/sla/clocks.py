@@ -1,0 +1,390 @@
+"""The SLA clock engine: pure functions of a ticket, its latest event and ``now``.
+
+- :func:`react` returns the SLA events a domain event causes (clocks start, pause, resume,
+  stop, retarget), after recording any warning or breach that fell due before it;
+- :func:`due_events` returns the warnings and breaches due by ``now``, each stamped with the
+  exact instant its threshold was crossed, so ticking every second or once a day records
+  the same events;
+- :func:`next_wakeup` tells a scheduler when a ticket next needs :func:`due_events`.
+
+The caller folds the returned events into the ticket with
+:func:`~helpdesk_core.model.apply_event`; nothing here reads the wall clock.
+
+Metrics (see ``docs/sla-clocks.md``): ``first_response`` runs from the opening to the first
+public agent reply and never restarts; ``next_response`` runs from the oldest unanswered
+public requester message (after the first response) to the next public agent reply, one
+cycle per burst of messages; ``resolution`` runs to solved, and on reopen continues or
+restarts (:class:`~helpdesk_core.sla.policy.ReopenMode`); ``periodic_update`` runs from each
+public agent reply to the next one while the ticket is active. Solving or closing a ticket
+stops every clock. Internal notes never stop a response clock.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from datetime import datetime, timedelta
+from enum import Enum
+
+from helpdesk_core._time import ensure_aware, format_duration
+from helpdesk_core.errors import ConfigError, ValidationError
+from helpdesk_core.model import (
+    CommentAdded,
+    Event,
+    Metric,
+    SlaBreached,
+    SlaClock,
+    SlaClockPaused,
+    SlaClockResumed,
+    SlaClockStarted,
+    SlaClockStopped,
+    SlaTargetChanged,
+    SlaWarning,
+    Ticket,
+)
+from helpdesk_core.sla._transitions import SLA_ACTOR, Calendar, Step
+from helpdesk_core.sla.calendar import BusinessCalendar
+from helpdesk_core.sla.policy import ReopenMode, SlaPolicy
+
+__all__ = [
+    "SLA_ACTOR",
+    "Policies",
+    "due_events",
+    "next_wakeup",
+    "next_wakeup_many",
+    "react",
+]
+
+#: The policies clocks may run under, by name or as a sequence (the desk's list).
+Policies = Mapping[str, SlaPolicy] | Iterable[SlaPolicy]
+
+_SLA_EVENTS = (
+    SlaClockStarted,
+    SlaClockPaused,
+    SlaClockResumed,
+    SlaClockStopped,
+    SlaTargetChanged,
+    SlaWarning,
+    SlaBreached,
+)
+
+
+_NO_TARGETS: Mapping[Metric, timedelta] = {}
+_METRICS = tuple((metric, metric.value) for metric in Metric)
+
+
+class _Do(Enum):
+    START = "start"
+    STOP = "stop"
+    RESTART = "restart"
+    CONTINUE = "continue"
+
+
+class _Env:
+    """Calendars and policies looked up by name, with errors that name what is missing."""
+
+    __slots__ = ("calendars", "policies")
+
+    def __init__(
+        self,
+        policies: Policies,
+        calendars: Mapping[str, BusinessCalendar],
+        current: SlaPolicy | None = None,
+    ) -> None:
+        if not isinstance(calendars, Mapping):
+            raise ValidationError(
+                f"calendars maps names to BusinessCalendar, got {type(calendars).__name__}",
+                field="calendars",
+            )
+        table: dict[str, SlaPolicy] = {}
+        items = policies.values() if isinstance(policies, Mapping) else policies
+        for item in items:
+            if not isinstance(item, SlaPolicy):
+                raise ValidationError(
+                    f"expected SlaPolicy values, got {type(item).__name__}", field="policies"
+                )
+            table[item.name] = item
+        if current is not None:
+            table[current.name] = current
+        self.policies = table
+        self.calendars = calendars
+
+    def calendar(self, name: str) -> Calendar:
+        try:
+            return self.calendars[name]
+        except KeyError:
+            known = ", ".join(sorted(self.calendars)) or "none"
+            raise ConfigError(
+                f"unknown calendar {name!r} (calendars given: {known})", path=f"calendars.{name}"
+            ) from None
+
+    def thresholds(self, clock: SlaClock) -> tuple[float, ...]:
+        policy = self.policies.get(clock.policy)
+        if policy is None:
+            raise ConfigError(
+                f"the {clock.metric.value} clock runs under SLA policy {clock.policy!r}, "
+                "which is not among the policies given",
+                path=f"policies.{clock.policy}",
+            )
+        return policy.warnings
+
+
+def _check_ticket(ticket: Ticket) -> None:
+    if not isinstance(ticket, Ticket):
+        raise ValidationError(f"expected a Ticket, got {type(ticket).__name__}", field="ticket")
+
+
+def _due(ticket: Ticket, env: _Env, now: datetime) -> tuple[list[Event], dict[Metric, SlaClock]]:
+    clocks: dict[Metric, SlaClock] = {}
+    events: list[Event] = []
+    sla = ticket.sla
+    for metric, key in _METRICS:
+        clock = sla.get(key)
+        if clock is None:
+            continue
+        clocks[metric] = clock
+        deadline = clock.deadline
+        if deadline is None or clock.stopped_at is not None:
+            continue  # paused or stopped
+        calendar = env.calendar(clock.calendar)
+        thresholds = env.thresholds(clock)
+        warn_at = clock.warn_at
+        if (warn_at is not None and warn_at <= now) or (
+            clock.breached_at is None and deadline <= now
+        ):
+            step = Step(ticket.id)
+            clocks[metric] = step.due(clock, calendar, thresholds, now)
+            events.extend(step.events)
+    if len(events) > 1:
+        events.sort(key=_instant)  # stable: metric order among equal instants
+    return events, clocks
+
+
+def _check_order(ticket: Ticket, at: datetime) -> None:
+    """SLA clocks move forward only: an event may not predate what a clock recorded."""
+    for clock in ticket.sla.values():
+        if clock.stopped_at is not None:
+            continue
+        latest = max(i for i in (clock.as_of, clock.warned_at, clock.breached_at) if i)
+        if at < latest:
+            raise ValidationError(
+                f"event at {at.isoformat()} predates the {clock.metric.value} clock's record "
+                f"at {latest.isoformat()}: SLA clocks move forward only",
+                field="event.at",
+            )
+
+
+def _instant(event: Event) -> datetime:
+    return event.at
+
+
+def due_events(
+    ticket: Ticket,
+    *,
+    policies: Policies,
+    calendars: Mapping[str, BusinessCalendar],
+    now: datetime,
+) -> list[Event]:
+    """The SLA warnings and breaches of the ticket's running clocks whose instants are at
+    or before ``now`` and not yet recorded, in instant order.
+
+    Each event is stamped with the exact instant its threshold was crossed (warning ``i``
+    when the business time used reaches ``target * warnings[i]``, the breach at the
+    deadline), computed from the recorded clock, not from ``now``: calling this at any
+    ``now`` -- every second or once a day -- records the same events with the same
+    instants. ``policies`` supplies each clock's warning thresholds (looked up by the
+    clock's policy name); ``calendars`` its calendar.
+    """
+    _check_ticket(ticket)
+    ensure_aware(now, field="now")
+    events, _ = _due(ticket, _Env(policies, calendars), now)
+    return events
+
+
+def next_wakeup(ticket: Ticket) -> datetime | None:
+    """The next instant a running clock of the ticket crosses a threshold (a warning, or
+    its deadline when not yet breached); None when no clock will."""
+    _check_ticket(ticket)
+    best: datetime | None = None
+    for clock in ticket.sla.values():
+        if not clock.is_running:
+            continue
+        for instant in (clock.warn_at, None if clock.breached_at else clock.deadline):
+            if instant is not None and (best is None or instant < best):
+                best = instant
+    return best
+
+
+def next_wakeup_many(tickets: Iterable[Ticket]) -> datetime | None:
+    """The earliest :func:`next_wakeup` of several tickets (None when none has one)."""
+    best: datetime | None = None
+    for ticket in tickets:
+        instant = next_wakeup(ticket)
+        if instant is not None and (best is None or instant < best):
+            best = instant
+    return best
+
+
+def react(
+    ticket: Ticket,
+    event: Event,
+    *,
+    policy: SlaPolicy | None,
+    policies: Policies,
+    calendars: Mapping[str, BusinessCalendar],
+) -> list[Event]:
+    """The SLA events that ``event`` causes on ``ticket`` (the ticket AFTER the event).
+
+    ``policy`` is the policy that applies now (None: no SLA; see
+    :func:`~helpdesk_core.sla.policy.select_policy`); ``policies`` are all policies clocks
+    may still run under (for their warning thresholds). First the warnings and breaches
+    that fell due up to ``event.at`` are recorded with their exact instants (as
+    :func:`due_events` would), so the history does not depend on how often anyone ticked.
+    Then, metric by metric: a clock whose target, policy or calendar changed is retargeted
+    (or stopped when no target applies any more); clocks start, stop, restart or continue
+    as the metric's rules say; and clocks pause or resume with the status category. These
+    events are stamped ``event.at`` and caused by ``Actor.system("sla")``.
+    """
+    _check_ticket(ticket)
+    if not isinstance(event, Event):
+        raise ValidationError(f"expected an Event, got {type(event).__name__}", field="event")
+    if event.ticket_id != ticket.id:
+        raise ValidationError(
+            f"event for ticket {event.ticket_id!r} given with ticket {ticket.id!r}",
+            field="event.ticket_id",
+        )
+    if ticket.updated_at < event.at:
+        raise ValidationError(
+            "react takes the ticket after the event was applied (its updated_at is before "
+            "the event)",
+            field="ticket",
+        )
+    if policy is not None and not isinstance(policy, SlaPolicy):
+        raise ValidationError(f"expected an SlaPolicy, got {type(policy).__name__}", field="policy")
+    if isinstance(event, _SLA_EVENTS):
+        return []
+    env = _Env(policies, calendars, policy)
+    _check_order(ticket, event.at)
+    events, clocks = _due(ticket, env, event.at)
+    step = Step(ticket.id)
+    for metric, _ in _METRICS:
+        _react_metric(step, ticket, event, metric, clocks.get(metric), policy, env)
+    events.extend(step.events)
+    return events
+
+
+def _is_agent_reply(event: Event) -> bool:
+    return isinstance(event, CommentAdded) and event.public and event.by.is_agent
+
+
+def _decide(
+    metric: Metric, ticket: Ticket, event: Event, clock: SlaClock | None, has_target: bool
+) -> _Do | None:
+    active = clock is not None and clock.stopped_at is None
+    if metric is Metric.FIRST_RESPONSE:
+        if active:
+            done = not ticket.is_active or ticket.first_response_at is not None
+            return _Do.STOP if done else None
+        wanted = clock is None and ticket.is_active and ticket.first_response_at is None
+        return _Do.START if wanted and has_target else None
+    if metric is Metric.RESOLUTION:
+        if active:
+            return None if ticket.is_active else _Do.STOP
+        if not (has_target and ticket.is_active):
+            return None
+        return _Do.START if clock is None else _Do.CONTINUE
+    if metric is Metric.NEXT_RESPONSE:
+        wanted = (
+            ticket.is_active
+            and ticket.first_response_at is not None
+            and ticket.awaiting_reply_since is not None
+        )
+    else:  # periodic_update
+        wanted = ticket.is_active and ticket.first_response_at is not None
+        if active and wanted and _is_agent_reply(event):
+            return _Do.RESTART
+    if active:
+        return None if wanted else _Do.STOP
+    return _Do.START if wanted and has_target else None
+
+
+def _react_metric(
+    step: Step,
+    ticket: Ticket,
+    event: Event,
+    metric: Metric,
+    clock: SlaClock | None,
+    policy: SlaPolicy | None,
+    env: _Env,
+) -> None:
+    at = event.at
+    target = policy.targets.get(ticket.priority, _NO_TARGETS).get(metric) if policy else None
+    if clock is not None and clock.stopped_at is None:
+        if policy is None or target is None:
+            clock = step.stop(clock, env.calendar(clock.calendar), at)
+        else:
+            clock = _align(step, clock, policy, target, env, ticket, at)
+    do = _decide(metric, ticket, event, clock, target is not None)
+    if do is _Do.STOP or do is _Do.RESTART:
+        assert clock is not None
+        clock = step.stop(clock, env.calendar(clock.calendar), at)
+    if policy is None or target is None:
+        return
+    calendar = env.calendar(policy.calendar)
+    pausing = ticket.status_category in policy.pauses[metric]
+    if do is _Do.CONTINUE and policy.reopen is ReopenMode.CONTINUE:
+        assert clock is not None
+        clock = step.reopen(clock, env.calendar(clock.calendar), env.thresholds(clock), at)
+        clock = _align(step, clock, policy, target, env, ticket, at)
+    elif do in (_Do.START, _Do.RESTART, _Do.CONTINUE):
+        clock = step.start(
+            metric=metric,
+            policy=policy.name,
+            calendar_name=policy.calendar,
+            calendar=calendar,
+            thresholds=policy.warnings,
+            target=target,
+            at=at,
+            cycle=clock.cycle + 1 if clock is not None else 1,
+            paused=pausing,
+        )
+        return
+    if clock is None or clock.stopped_at is not None:
+        return
+    if clock.is_running and pausing:
+        step.pause(clock, calendar, at)
+    elif not clock.is_running and not pausing:
+        step.resume(clock, calendar, policy.warnings, at)
+
+
+def _align(
+    step: Step,
+    clock: SlaClock,
+    policy: SlaPolicy,
+    target: timedelta,
+    env: _Env,
+    ticket: Ticket,
+    at: datetime,
+) -> SlaClock:
+    """Retarget an active clock whose policy, target or calendar no longer match."""
+    if (clock.policy, clock.target, clock.calendar) == (policy.name, target, policy.calendar):
+        return clock
+    if clock.policy != policy.name:
+        reason = f"SLA policy {clock.policy!r} replaced by {policy.name!r}"
+    elif clock.target != target:
+        reason = (
+            f"priority {ticket.priority.value}: target {format_duration(clock.target)} "
+            f"changed to {format_duration(target)}"
+        )
+    else:
+        reason = f"calendar {clock.calendar!r} replaced by {policy.calendar!r}"
+    return step.retarget(
+        clock,
+        old_calendar=env.calendar(clock.calendar),
+        policy=policy.name,
+        calendar_name=policy.calendar,
+        calendar=env.calendar(policy.calendar),
+        thresholds=policy.warnings,
+        target=target,
+        at=at,
+        reason=reason,
+    )

@@ -1,0 +1,198 @@
+"""SQL shared by the SQLite and PostgreSQL stores.
+
+Statements are written with ``?`` placeholders and unqualified table names; the
+PostgreSQL store turns ``?`` into ``%s`` (:func:`to_pyformat`) and sets its schema as the
+connection's ``search_path``. :class:`QueryBuilder` translates a
+:class:`~helpdesk_core.storage.base.TicketQuery` into a WHERE clause with the same meaning
+as :meth:`TicketQuery.matches`; each adapter supplies how instants, free text, tags and
+text search are written.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from datetime import datetime
+from typing import Any, TypeVar
+
+from helpdesk_core.storage.base import ACTIVE_CATEGORIES, TicketQuery
+
+__all__ = [
+    "ACTIVE_SQL",
+    "ORDER_SQL",
+    "QueryBuilder",
+    "chunks",
+    "placeholders",
+    "to_pyformat",
+]
+
+T = TypeVar("T")
+
+#: The active status categories as an SQL list literal (values are fixed identifiers).
+ACTIVE_SQL = "(" + ", ".join(f"'{c.value}'" for c in ACTIVE_CATEGORIES) + ")"
+
+#: ORDER BY clauses of the orderings TicketQuery accepts; ties by id, ascending.
+ORDER_SQL = {
+    "created_at": "created_at, id",
+    "-created_at": "created_at DESC, id",
+    "updated_at": "updated_at, id",
+    "-updated_at": "updated_at DESC, id",
+    "priority": "priority_rank, id",
+    "number": "number, id",
+    "-number": "number DESC, id",
+}
+
+# ---------------------------------------------------------------------------- statements
+
+SELECT_SNAPSHOT = "SELECT snapshot FROM tickets WHERE id = ?"
+SELECT_EVENTS = "SELECT data FROM events WHERE ticket_id = ? AND version > ? ORDER BY version"
+SELECT_STREAM = "SELECT position, data FROM events WHERE position > ? ORDER BY position LIMIT ?"
+SELECT_HISTORY = (
+    "SELECT snapshot FROM tickets WHERE requester = ? ORDER BY created_at DESC, id LIMIT ?"
+)
+SELECT_DUE = (
+    "SELECT id FROM tickets WHERE wake_at IS NOT NULL AND wake_at <= ? ORDER BY wake_at, id LIMIT ?"
+)
+SELECT_LOADS = (
+    "SELECT assignee, priority, count(*) FROM tickets "
+    f"WHERE assignee IS NOT NULL AND status_category IN {ACTIVE_SQL} "
+    "GROUP BY assignee, priority"
+)
+SELECT_REQUESTER = "SELECT data FROM requesters WHERE id = ?"
+SELECT_REQUESTER_BY_EMAIL = "SELECT data FROM requesters WHERE email_key = ? ORDER BY id LIMIT 1"
+SELECT_CURSOR = "SELECT value FROM cursors WHERE key = ?"
+UPSERT_CURSOR = (
+    "INSERT INTO cursors (key, value) VALUES (?, ?) "
+    "ON CONFLICT (key) DO UPDATE SET value = excluded.value"
+)
+SELECT_CONFIG = "SELECT document FROM config WHERE id = 1"
+UPSERT_CONFIG = (
+    "INSERT INTO config (id, document) VALUES (1, ?) "
+    "ON CONFLICT (id) DO UPDATE SET document = excluded.document"
+)
+SELECT_POSITION = "SELECT position FROM events WHERE ticket_id = ? AND version = ?"
+SELECT_HWM = "SELECT acked_upto FROM outbox_consumers WHERE name = ?"
+INSERT_CONSUMER = (
+    "INSERT INTO outbox_consumers (name, acked_upto) VALUES (?, 0) ON CONFLICT (name) DO NOTHING"
+)
+SELECT_CLAIMABLE = (
+    "SELECT o.position, o.ticket_id, o.version, e.data, d.state, d.attempts "
+    "FROM outbox o JOIN events e ON e.position = o.position "
+    "LEFT JOIN outbox_deliveries d ON d.consumer = ? AND d.position = o.position "
+    "WHERE o.position > ? AND (d.state IS NULL OR d.state = 'pending' "
+    "OR (d.state = 'leased' AND d.lease_until <= ?)) "
+    "ORDER BY o.position LIMIT ?"
+)
+UPSERT_LEASE = (
+    "INSERT INTO outbox_deliveries (consumer, position, state, lease_until, attempts) "
+    "VALUES (?, ?, 'leased', ?, ?) ON CONFLICT (consumer, position) DO UPDATE SET "
+    "state = 'leased', lease_until = excluded.lease_until, attempts = excluded.attempts"
+)
+UPSERT_ACK = (
+    "INSERT INTO outbox_deliveries (consumer, position, state, lease_until, attempts) "
+    "VALUES (?, ?, 'acked', NULL, 0) ON CONFLICT (consumer, position) DO UPDATE SET "
+    "state = 'acked', lease_until = NULL"
+)
+UPDATE_RELEASE = (
+    "UPDATE outbox_deliveries SET state = 'pending', lease_until = NULL, "
+    "attempts = attempts + 1, last_error = ? "
+    "WHERE consumer = ? AND position = ? AND state = 'leased'"
+)
+SELECT_FIRST_UNACKED = (
+    "SELECT min(o.position) FROM outbox o WHERE o.position > ? AND NOT EXISTS ("
+    "SELECT 1 FROM outbox_deliveries d WHERE d.consumer = ? AND d.position = o.position "
+    "AND d.state = 'acked')"
+)
+SELECT_LAST_POSITION = "SELECT max(position) FROM outbox"
+UPDATE_HWM = "UPDATE outbox_consumers SET acked_upto = ? WHERE name = ? AND acked_upto < ?"
+DELETE_ACKED = "DELETE FROM outbox_deliveries WHERE consumer = ? AND position <= ?"
+
+
+def to_pyformat(sql: str) -> str:
+    """``?`` placeholders → ``%s`` (the shared statements contain no literal ``?``/``%``)."""
+    return sql.replace("?", "%s")
+
+
+def placeholders(count: int) -> str:
+    """``?, ?, ?`` for ``count`` values."""
+    return ", ".join("?" * count)
+
+
+def chunks(items: Sequence[T], size: int) -> Iterator[Sequence[T]]:
+    """``items`` in consecutive slices of at most ``size``."""
+    for start in range(0, len(items), size):
+        yield items[start : start + size]
+
+
+# ---------------------------------------------------------------------------- queries
+
+
+class QueryBuilder:
+    """Turns a TicketQuery into ``WHERE`` SQL and parameters (``?`` placeholders).
+
+    Subclasses say how instants and free-text values are stored, and how tag and text
+    filters are written."""
+
+    def instant(self, value: datetime) -> Any:
+        """An instant as stored in the ticket columns."""
+        return value
+
+    def value(self, text: str) -> str:
+        """A free-text value (category, asset, tag) as stored."""
+        return text
+
+    def tags(self, tags: tuple[str, ...], params: list[Any]) -> str:
+        """SQL true when the ticket carries any of ``tags``."""
+        raise NotImplementedError
+
+    def text(self, folded: str, params: list[Any]) -> str:
+        """SQL true when the case-folded query is a substring of ``search_text``."""
+        raise NotImplementedError
+
+    def where(self, query: TicketQuery) -> tuple[str, list[Any]]:
+        """``(sql, params)``: the WHERE clause (``"1 = 1"`` when nothing filters)."""
+        clauses: list[str] = []
+        params: list[Any] = []
+
+        def any_of(column: str, values: Sequence[Any] | None) -> None:
+            if values is None:
+                return
+            clauses.append(
+                f"{column} = ?"
+                if len(values) == 1
+                else f"{column} IN ({placeholders(len(values))})"
+            )
+            params.extend(values)
+
+        any_of("status", query.status)
+        any_of("status_category", _values(query.status_category))
+        any_of("category", _texts(self, query.category))
+        any_of("team", query.team)
+        any_of("tier", query.tier)
+        any_of("assignee", query.assignee)
+        any_of("owner", query.owner)
+        any_of("requester", query.requester)
+        any_of("asset", _texts(self, query.asset))
+        any_of("priority", _values(query.priority))
+        if query.tag is not None:
+            clauses.append(self.tags(tuple(self.value(t) for t in query.tag), params))
+        if query.unassigned:
+            clauses.append("assignee IS NULL")
+        if query.active_only:
+            clauses.append(f"status_category IN {ACTIVE_SQL}")
+        if query.updated_since is not None:
+            clauses.append("updated_at >= ?")
+            params.append(self.instant(query.updated_since))
+        if query.sla_deadline_before is not None:
+            clauses.append("sla_deadline < ?")
+            params.append(self.instant(query.sla_deadline_before))
+        if query.text is not None:
+            clauses.append(self.text(query.text.casefold(), params))
+        return (" AND ".join(clauses) or "1 = 1"), params
+
+
+def _values(items: tuple[Any, ...] | None) -> tuple[str, ...] | None:
+    return None if items is None else tuple(item.value for item in items)
+
+
+def _texts(builder: QueryBuilder, items: tuple[str, ...] | None) -> tuple[str, ...] | None:
+    return None if items is None else tuple(builder.value(item) for item in items)

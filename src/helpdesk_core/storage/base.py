@@ -1,0 +1,626 @@
+"""The storage port: the :class:`Store` protocol and the values it speaks in.
+
+Every adapter (:class:`~helpdesk_core.storage.MemoryStore`,
+:class:`~helpdesk_core.storage.SqliteStore`, :class:`~helpdesk_core.storage.PostgresStore`
+and third-party ones) implements :class:`Store` and passes
+:class:`helpdesk_core.testing.StoreConformance`. :class:`TicketQuery` defines, in
+:meth:`TicketQuery.matches` and :meth:`TicketQuery.sort_key`, exactly which tickets a query
+selects and in which order; the SQL adapters translate the same rules.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import AbstractContextManager
+from datetime import datetime, timedelta
+from typing import Any, Generic, Protocol, TypeVar, runtime_checkable
+
+from attrs import field, frozen
+
+from helpdesk_core._time import ensure_aware
+from helpdesk_core.errors import ValidationError
+from helpdesk_core.model.enums import Priority, StatusCategory
+from helpdesk_core.model.events import Event, TicketOpened
+from helpdesk_core.model.people import Requester
+from helpdesk_core.model.ticket import Ticket
+
+__all__ = [
+    "ACTIVE_CATEGORIES",
+    "ORDERINGS",
+    "ImportItem",
+    "OutboxItem",
+    "Page",
+    "Store",
+    "TicketQuery",
+    "UnitOfWork",
+    "check_after",
+    "check_append",
+    "check_cursor",
+    "check_import",
+    "check_instant",
+    "check_lease",
+    "check_limit",
+    "check_name",
+    "item_id",
+    "parse_item_id",
+    "search_text",
+    "sla_deadline",
+]
+
+T = TypeVar("T")
+
+#: Status categories whose tickets count as active (work still due).
+ACTIVE_CATEGORIES: tuple[StatusCategory, ...] = tuple(c for c in StatusCategory if c.is_active)
+
+#: The orders :class:`TicketQuery` accepts; ties are always broken by ticket id, ascending.
+ORDERINGS = frozenset(
+    {"created_at", "-created_at", "updated_at", "-updated_at", "priority", "number", "-number"}
+)
+MAX_LIMIT = 1000
+
+
+def item_id(ticket_id: str, version: int) -> str:
+    """The outbox idempotency key of the event that made ``version`` of a ticket."""
+    return f"{ticket_id}:{version}"
+
+
+def parse_item_id(value: str) -> tuple[str, int]:
+    """``"T-1:3"`` → ``("T-1", 3)``; ticket ids may contain ``:``, versions may not."""
+    if not isinstance(value, str):
+        raise ValidationError(f"an outbox item id is text, got {type(value).__name__}", field="ids")
+    ticket_id, sep, version = value.rpartition(":")
+    if not sep or not ticket_id or not version.isdigit() or not version.isascii():
+        raise ValidationError(
+            f"{value!r} is not an outbox item id ('<ticket id>:<version>')", field="ids"
+        )
+    return ticket_id, int(version)
+
+
+def search_text(subject: str, description: str) -> str:
+    """What ``TicketQuery.text`` is matched against: case-folded subject, a newline, and
+    the case-folded description. ``str.casefold`` maps each character on its own, so a
+    folded query is a substring of the folded text exactly when it matches."""
+    return f"{subject.casefold()}\n{description.casefold()}"
+
+
+# ---------------------------------------------------------------------------- argument checks
+# Every adapter validates its arguments with these, so all raise the same errors.
+
+_INT64 = 2**63
+
+
+def check_append(
+    ticket_id: str,
+    expected_version: int,
+    events: Sequence[Event],
+    snapshot: Ticket,
+    wake_at: datetime | None,
+) -> None:
+    """Validate the arguments of :meth:`Store.append` (ValidationError naming the part)."""
+    if not isinstance(ticket_id, str) or not ticket_id:
+        raise ValidationError(f"expected a ticket id, got {ticket_id!r}", field="ticket_id")
+    if isinstance(expected_version, bool) or not isinstance(expected_version, int):
+        raise ValidationError(
+            f"expected_version is a whole number, got {expected_version!r}",
+            field="expected_version",
+        )
+    if expected_version < 0:
+        raise ValidationError(
+            f"expected_version is >= 0, got {expected_version}", field="expected_version"
+        )
+    if isinstance(events, str | bytes) or not isinstance(events, Sequence) or not events:
+        raise ValidationError("append needs a non-empty list of events", field="events")
+    for index, event in enumerate(events):
+        if not isinstance(event, Event):
+            raise ValidationError(
+                f"expected an Event, got {type(event).__name__}", field=f"events[{index}]"
+            )
+        if event.ticket_id != ticket_id:
+            raise ValidationError(
+                f"event for ticket {event.ticket_id!r} appended to ticket {ticket_id!r}",
+                field=f"events[{index}].ticket_id",
+            )
+        opening = expected_version == 0 and index == 0
+        if isinstance(event, TicketOpened) != opening:
+            message = (
+                f"a new ticket's history starts with TicketOpened, not {type(event).__name__}"
+                if opening
+                else "TicketOpened can only be a ticket's first event"
+            )
+            raise ValidationError(message, field=f"events[{index}]")
+    if not isinstance(snapshot, Ticket):
+        raise ValidationError(
+            f"expected a Ticket snapshot, got {type(snapshot).__name__}", field="snapshot"
+        )
+    if snapshot.id != ticket_id:
+        raise ValidationError(
+            f"snapshot of ticket {snapshot.id!r} given for ticket {ticket_id!r}",
+            field="snapshot.id",
+        )
+    if snapshot.version != expected_version + len(events):
+        raise ValidationError(
+            f"snapshot version {snapshot.version} != expected_version {expected_version} + "
+            f"{len(events)} event(s)",
+            field="snapshot.version",
+        )
+    if wake_at is not None:
+        ensure_aware(wake_at, field="wake_at")
+
+
+def check_after(value: Any, name: str) -> int:
+    """A position or version to read after: a whole number >= 0."""
+    if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+        raise ValidationError(f"{name} is a whole number >= 0, got {value!r}", field=name)
+    return value
+
+
+def check_instant(value: Any, name: str = "now") -> datetime:
+    """An aware datetime argument."""
+    return ensure_aware(value, field=name)
+
+
+def check_limit(value: Any, name: str = "limit") -> int:
+    """A positive whole-number limit."""
+    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+        raise ValidationError(f"{name} is a whole number >= 1, got {value!r}", field=name)
+    return value
+
+
+def check_lease(value: Any) -> timedelta:
+    """A positive lease length."""
+    if not isinstance(value, timedelta) or value <= timedelta(0):
+        raise ValidationError(f"lease is a positive timedelta, got {value!r}", field="lease")
+    return value
+
+
+def check_name(value: Any, name: str) -> str:
+    """A worker, consumer or cursor name: non-empty text of at most 200 characters."""
+    if not isinstance(value, str) or not value.strip() or len(value) > 200 or "\x00" in value:
+        raise ValidationError(
+            f"{name} is non-empty text of at most 200 characters without NUL, got {value!r}",
+            field=name,
+        )
+    return value
+
+
+def check_cursor(value: Any) -> int:
+    """A cursor value: a 64-bit signed whole number."""
+    if isinstance(value, bool) or not isinstance(value, int) or not -_INT64 <= value < _INT64:
+        raise ValidationError(f"a cursor is a 64-bit whole number, got {value!r}", field="value")
+    return value
+
+
+#: One ticket for ``import_tickets``: ``(events, snapshot)`` or ``(events, snapshot, wake_at)``.
+ImportItem = tuple[Sequence[Event], Ticket] | tuple[Sequence[Event], Ticket, datetime | None]
+
+
+def check_import(item: Any) -> tuple[Sequence[Event], Ticket, datetime | None]:
+    """Validate one item of ``import_tickets`` (a new ticket) and unpack it."""
+    if not isinstance(item, tuple) or len(item) not in (2, 3):
+        raise ValidationError(
+            "each imported item is (events, snapshot) or (events, snapshot, wake_at)",
+            field="items",
+        )
+    events, snapshot = item[0], item[1]
+    wake_at = item[2] if len(item) == 3 else None
+    ticket_id = snapshot.id if isinstance(snapshot, Ticket) else ""
+    check_append(ticket_id, 0, events, snapshot, wake_at)
+    return events, snapshot, wake_at
+
+
+# ---------------------------------------------------------------------------- values
+
+
+@frozen(kw_only=True)
+class Page(Generic[T]):
+    """One page of a query: ``items``, the ``total`` number of matches, and the offset of
+    the next page (None on the last page)."""
+
+    items: tuple[T, ...]
+    total: int
+    next_offset: int | None = None
+
+
+@frozen(kw_only=True)
+class OutboxItem:
+    """An event waiting for delivery to one consumer.
+
+    ``id`` is the idempotency key (``"<ticket id>:<version>"``, stable across retries and
+    stores); ``position`` the event's place in the global event order; ``attempts`` how
+    many earlier deliveries of this item to this consumer ended without an ack (released,
+    or the lease ran out)."""
+
+    id: str
+    position: int
+    event: Event
+    attempts: int = 0
+
+
+def _text_tuple(value: Any, name: str) -> tuple[str, ...] | None:
+    if value is None:
+        return None
+    items = (value,) if isinstance(value, str) else value
+    try:
+        out = tuple(items)
+    except TypeError:
+        raise ValidationError(
+            f"expected text or a list of text, got {type(value).__name__}", field=name
+        ) from None
+    if not out:
+        raise ValidationError("an empty list matches nothing; use None for any", field=name)
+    for item in out:
+        if not isinstance(item, str):
+            raise ValidationError(f"expected text, got {item!r}", field=name)
+    return out
+
+
+def _enum_tuple(value: Any, enum: Any, name: str) -> tuple[Any, ...] | None:
+    if value is None:
+        return None
+    items = (value,) if isinstance(value, str) else value
+    try:
+        raw = tuple(items)
+    except TypeError:
+        raise ValidationError(
+            f"expected a {enum.__name__} or a list of them, got {type(value).__name__}",
+            field=name,
+        ) from None
+    if not raw:
+        raise ValidationError("an empty list matches nothing; use None for any", field=name)
+    return tuple(enum.parse(item, field=name) for item in raw)
+
+
+def _status(value: Any) -> tuple[str, ...] | None:
+    return _text_tuple(value, "status")
+
+
+def _category(value: Any) -> tuple[str, ...] | None:
+    return _text_tuple(value, "category")
+
+
+def _team(value: Any) -> tuple[str, ...] | None:
+    return _text_tuple(value, "team")
+
+
+def _tier(value: Any) -> tuple[str, ...] | None:
+    return _text_tuple(value, "tier")
+
+
+def _assignee(value: Any) -> tuple[str, ...] | None:
+    return _text_tuple(value, "assignee")
+
+
+def _owner(value: Any) -> tuple[str, ...] | None:
+    return _text_tuple(value, "owner")
+
+
+def _requester(value: Any) -> tuple[str, ...] | None:
+    return _text_tuple(value, "requester")
+
+
+def _asset(value: Any) -> tuple[str, ...] | None:
+    return _text_tuple(value, "asset")
+
+
+def _tag(value: Any) -> tuple[str, ...] | None:
+    return _text_tuple(value, "tag")
+
+
+def _status_category(value: Any) -> tuple[StatusCategory, ...] | None:
+    return _enum_tuple(value, StatusCategory, "status_category")
+
+
+def _priority(value: Any) -> tuple[Priority, ...] | None:
+    return _enum_tuple(value, Priority, "priority")
+
+
+def _opt_aware(instance: Any, attribute: Any, value: Any) -> None:
+    if value is not None:
+        ensure_aware(value, field=attribute.name)
+
+
+def _order(instance: Any, attribute: Any, value: Any) -> None:
+    if value not in ORDERINGS:
+        raise ValidationError(
+            f"cannot order by {value!r}; choose from {', '.join(sorted(ORDERINGS))}",
+            field="order_by",
+        )
+
+
+def _limit(instance: Any, attribute: Any, value: Any) -> None:
+    if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= MAX_LIMIT:
+        raise ValidationError(f"limit is 1 to {MAX_LIMIT}, got {value!r}", field="limit")
+
+
+def _offset(instance: Any, attribute: Any, value: Any) -> None:
+    if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+        raise ValidationError(f"offset is a whole number >= 0, got {value!r}", field="offset")
+
+
+def _flag(instance: Any, attribute: Any, value: Any) -> None:
+    if not isinstance(value, bool):
+        raise ValidationError(f"expected true or false, got {value!r}", field=attribute.name)
+
+
+def _text(value: Any) -> str | None:
+    if value is None or value == "":
+        return None
+    if not isinstance(value, str):
+        raise ValidationError(f"expected text, got {type(value).__name__}", field="text")
+    return value
+
+
+@frozen(kw_only=True)
+class TicketQuery:
+    """Which tickets to list, in which order, and which page.
+
+    Every filter left at None matches everything. Filters given as a list match any of
+    the values (``status=("new", "open")``); different filters must all match. ``tag``
+    matches tickets that carry any of the tags; ``unassigned`` keeps tickets without an
+    assignee; ``sla_deadline_before`` keeps tickets with a running SLA clock whose deadline
+    is before the instant; ``updated_since`` keeps tickets updated at or after it; ``text``
+    is a case-insensitive substring of the subject or description (see :func:`search_text`);
+    ``active_only`` keeps tickets in an active status category.
+
+    Ordering (``order_by``) breaks ties by ticket id, ascending, so pages are stable.
+    ``priority`` orders most urgent first.
+    """
+
+    status: tuple[str, ...] | None = field(default=None, converter=_status)
+    status_category: tuple[StatusCategory, ...] | None = field(
+        default=None, converter=_status_category
+    )
+    category: tuple[str, ...] | None = field(default=None, converter=_category)
+    team: tuple[str, ...] | None = field(default=None, converter=_team)
+    tier: tuple[str, ...] | None = field(default=None, converter=_tier)
+    assignee: tuple[str, ...] | None = field(default=None, converter=_assignee)
+    owner: tuple[str, ...] | None = field(default=None, converter=_owner)
+    requester: tuple[str, ...] | None = field(default=None, converter=_requester)
+    asset: tuple[str, ...] | None = field(default=None, converter=_asset)
+    tag: tuple[str, ...] | None = field(default=None, converter=_tag)
+    priority: tuple[Priority, ...] | None = field(
+        default=None, converter=_priority
+    )
+    unassigned: bool = field(default=False, validator=_flag)
+    sla_deadline_before: datetime | None = field(default=None, validator=_opt_aware)
+    updated_since: datetime | None = field(default=None, validator=_opt_aware)
+    text: str | None = field(default=None, converter=_text)
+    active_only: bool = field(default=False, validator=_flag)
+    order_by: str = field(default="created_at", validator=_order)
+    limit: int = field(default=50, validator=_limit)
+    offset: int = field(default=0, validator=_offset)
+
+    def __attrs_post_init__(self) -> None:
+        if self.unassigned and self.assignee is not None:
+            raise ValidationError(
+                "unassigned=True and an assignee filter together match nothing",
+                field="unassigned",
+            )
+
+    def matches(self, ticket: Ticket) -> bool:
+        """True when ``ticket`` passes every filter (the reference semantics)."""
+        checks: tuple[tuple[tuple[Any, ...] | None, Any], ...] = (
+            (self.status, ticket.status),
+            (self.status_category, ticket.status_category),
+            (self.category, ticket.category),
+            (self.team, ticket.team),
+            (self.tier, ticket.tier),
+            (self.assignee, ticket.assignee),
+            (self.owner, ticket.owner),
+            (self.requester, ticket.requester),
+            (self.asset, ticket.asset),
+            (self.priority, ticket.priority),
+        )
+        for wanted, value in checks:
+            if wanted is not None and value not in wanted:
+                return False
+        if self.tag is not None and not any(tag in ticket.tags for tag in self.tag):
+            return False
+        if self.unassigned and ticket.assignee is not None:
+            return False
+        if self.active_only and not ticket.status_category.is_active:
+            return False
+        if self.updated_since is not None and ticket.updated_at < self.updated_since:
+            return False
+        if self.sla_deadline_before is not None:
+            deadline = sla_deadline(ticket)
+            if deadline is None or not deadline < self.sla_deadline_before:
+                return False
+        if self.text is not None:
+            folded = self.text.casefold()
+            if folded not in search_text(ticket.subject, ticket.description):
+                return False
+        return True
+
+    def sort_key(self, ticket: Ticket) -> tuple[Any, ...]:
+        """The ordering key of ``ticket`` under :attr:`order_by` (ascending)."""
+        key: tuple[Any, ...] = _SORT_KEYS[self.order_by](ticket)
+        return key
+
+    def page(self, tickets: Sequence[Ticket]) -> Page[Ticket]:
+        """Filter, order and cut ``tickets`` into this query's page (reference semantics)."""
+        found = sorted((t for t in tickets if self.matches(t)), key=self.sort_key)
+        items = tuple(found[self.offset : self.offset + self.limit])
+        end = self.offset + len(items)
+        return Page(items=items, total=len(found), next_offset=end if end < len(found) else None)
+
+
+def sla_deadline(ticket: Ticket) -> datetime | None:
+    """The earliest deadline among the ticket's running SLA clocks (None: none running)."""
+    best: datetime | None = None
+    for clock in ticket.sla.values():
+        deadline = clock.deadline
+        if clock.is_running and deadline is not None and (best is None or deadline < best):
+            best = deadline
+    return best
+
+
+class _Reversed:
+    """Wraps a value so that sorting ascending orders it descending."""
+
+    __slots__ = ("value",)
+
+    def __init__(self, value: Any) -> None:
+        self.value = value
+
+    def __lt__(self, other: _Reversed) -> bool:
+        return bool(other.value < self.value)
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, _Reversed) and bool(self.value == other.value)
+
+    __hash__ = None  # type: ignore[assignment]
+
+
+_SORT_KEYS: dict[str, Any] = {
+    "created_at": lambda t: (t.created_at, t.id),
+    "-created_at": lambda t: (_Reversed(t.created_at), t.id),
+    "updated_at": lambda t: (t.updated_at, t.id),
+    "-updated_at": lambda t: (_Reversed(t.updated_at), t.id),
+    "priority": lambda t: (t.priority.rank, t.id),
+    "number": lambda t: (t.number, t.id),
+    "-number": lambda t: (-t.number, t.id),
+}
+
+
+# ---------------------------------------------------------------------------- protocol
+
+
+@runtime_checkable
+class UnitOfWork(Protocol):
+    """Something that can group several changes into one transaction."""
+
+    def unit_of_work(self) -> AbstractContextManager[None]:
+        """Group the changes made inside the block: all are kept, or (on an exception)
+        none. Nested blocks join the outer one."""
+        ...
+
+
+@runtime_checkable
+class Store(UnitOfWork, Protocol):
+    """Where tickets, their events, requesters, routing state, the configuration document
+    and the outbox live. Every method raises
+    :class:`~helpdesk_core.errors.StoreClosedError` after :meth:`close`."""
+
+    # tickets
+    def allocate_number(self) -> int:
+        """The next human ticket number; unique per store (numbers may have gaps)."""
+        ...
+
+    def load(self, ticket_id: str) -> Ticket:
+        """The ticket's latest snapshot (it carries ``version``); NotFound("ticket", id)."""
+        ...
+
+    def get_many(self, ticket_ids: Sequence[str]) -> list[Ticket]:
+        """The tickets with these ids, in the order asked; unknown ids are skipped."""
+        ...
+
+    def events(self, ticket_id: str, *, after_version: int = 0) -> list[Event]:
+        """The ticket's events after ``after_version``, oldest first ([] if unknown)."""
+        ...
+
+    def append(
+        self,
+        ticket_id: str,
+        *,
+        expected_version: int,
+        events: Sequence[Event],
+        snapshot: Ticket,
+        wake_at: datetime | None = None,
+    ) -> None:
+        """Atomically append ``events`` and replace the snapshot, only if the stored version
+        is ``expected_version`` (0: the ticket must not exist), else ConflictError. Stores
+        ``wake_at``, ends a due-lease, writes one outbox row per event."""
+        ...
+
+    def query(self, query: TicketQuery) -> Page[Ticket]:
+        """One page of the tickets matching ``query``."""
+        ...
+
+    def requester_history(self, requester_id: str, *, limit: int = 50) -> list[Ticket]:
+        """The requester's tickets, newest first."""
+        ...
+
+    def due(self, now: datetime, *, limit: int = 100) -> list[str]:
+        """Ids of tickets whose ``wake_at`` <= now, earliest first (ties by id)."""
+        ...
+
+    def claim_due(
+        self,
+        now: datetime,
+        *,
+        worker: str,
+        limit: int = 100,
+        lease: timedelta = timedelta(seconds=60),
+    ) -> list[str]:
+        """Like :meth:`due` but skips tickets under a live lease and leases the ones
+        returned to ``worker`` until ``now + lease`` or their next append."""
+        ...
+
+    def event_stream(
+        self, *, after: int = 0, limit: int | None = None
+    ) -> Iterator[tuple[int, Event]]:
+        """(position, event) in global order after position ``after``, streamed."""
+        ...
+
+    # people
+    def save_requester(self, requester: Requester) -> None:
+        """Insert or replace a requester."""
+        ...
+
+    def get_requester(self, requester_id: str) -> Requester:
+        """The requester; NotFound("requester", id)."""
+        ...
+
+    def find_requester(self, *, email: str) -> Requester | None:
+        """The requester with this email (case-insensitive; smallest id if several)."""
+        ...
+
+    # routing state
+    def get_cursor(self, key: str) -> int:
+        """A persistent counter (round-robin position); 0 when unset."""
+        ...
+
+    def set_cursor(self, key: str, value: int) -> None:
+        """Set a persistent counter."""
+        ...
+
+    def agent_loads(self) -> dict[str, dict[Priority, int]]:
+        """Active tickets per assignee per priority (only non-zero counts appear)."""
+        ...
+
+    # configuration document
+    def load_config_document(self) -> dict[str, Any] | None:
+        """The saved configuration document (a fresh copy), or None."""
+        ...
+
+    def save_config_document(self, document: Mapping[str, Any]) -> None:
+        """Replace the configuration document (must be JSON-serializable)."""
+        ...
+
+    # outbox
+    def claim_outbox(
+        self,
+        consumer: str,
+        *,
+        now: datetime,
+        limit: int = 100,
+        lease: timedelta = timedelta(seconds=60),
+    ) -> list[OutboxItem]:
+        """Lease up to ``limit`` undelivered items of ``consumer``, oldest first."""
+        ...
+
+    def ack_outbox(self, consumer: str, ids: Sequence[str]) -> None:
+        """Mark items delivered to ``consumer``; they never come back."""
+        ...
+
+    def release_outbox(
+        self, consumer: str, ids: Sequence[str], *, error: str | None = None
+    ) -> None:
+        """Give leased items back (delivery failed): pending again, attempts + 1."""
+        ...
+
+    # lifecycle
+    def close(self) -> None:
+        """Release resources; later calls raise StoreClosedError. Idempotent."""
+        ...

@@ -1,0 +1,259 @@
+"""How stores turn tickets, events, requesters and documents into JSON text and back.
+
+Writing goes through the one converter (:mod:`helpdesk_core.codec`), then ``json.dumps``
+with compact separators and ``ensure_ascii=False``. Reading rows the store wrote itself
+uses a *trusted* fast path: a structuring function generated once per class from its attrs
+fields that sets the already-validated values directly, skipping per-field validators. It
+falls back to the validating converter whenever a row does not have exactly the expected
+keys (an older or newer writer), so a row it cannot read fully is never half-read. Tests
+check that both paths build equal values.
+
+Instants in SQL columns are integer microseconds since the Unix epoch (UTC), which sort
+like the instants themselves.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import types
+import typing
+from collections.abc import Callable, Mapping
+from datetime import UTC, datetime, timedelta
+from enum import Enum
+from typing import Any, TypeVar
+
+import attrs
+
+from helpdesk_core.codec import (
+    converter,
+    event_from_dict,
+    event_to_dict,
+    structure,
+    ticket_from_dict,
+    ticket_to_dict,
+    unstructure,
+)
+from helpdesk_core.errors import StorageError, ValidationError
+from helpdesk_core.model.events import EVENT_TYPES, Event
+from helpdesk_core.model.people import Requester
+from helpdesk_core.model.ticket import Ticket
+
+__all__ = [
+    "decode_document",
+    "decode_event",
+    "decode_requester",
+    "decode_ticket",
+    "dumps",
+    "encode_document",
+    "encode_event",
+    "encode_requester",
+    "encode_ticket",
+    "escape_nul",
+    "from_micros",
+    "loads",
+    "to_micros",
+    "trusted_structure",
+    "unescape_nul",
+]
+
+T = TypeVar("T")
+
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+_MICRO = timedelta(microseconds=1)
+_encoder = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False, allow_nan=False)
+loads = json.JSONDecoder().decode
+
+
+def dumps(data: Any) -> str:
+    """Compact JSON text; values JSON cannot hold raise ValidationError."""
+    try:
+        return _encoder.encode(data)
+    except (TypeError, ValueError) as exc:
+        raise ValidationError(f"cannot store as JSON: {exc}") from exc
+
+
+def to_micros(value: datetime) -> int:
+    """An aware instant as integer microseconds since the epoch (sorts like the instant)."""
+    return (value - _EPOCH) // _MICRO
+
+
+def from_micros(value: int) -> datetime:
+    """Integer microseconds since the epoch as an aware UTC datetime."""
+    return _EPOCH + timedelta(microseconds=value)
+
+
+# ---------------------------------------------------------------------------- writers
+
+
+def encode_ticket(ticket: Ticket) -> str:
+    """A ticket snapshot as JSON text (through the converter)."""
+    return dumps(ticket_to_dict(ticket))
+
+
+def encode_event(event: Event) -> str:
+    """An event as JSON text, tagged with its class name under ``event``."""
+    return dumps(event_to_dict(event))
+
+
+def encode_requester(requester: Requester) -> str:
+    """A requester as JSON text."""
+    return dumps(unstructure(requester))
+
+
+def encode_document(document: Mapping[str, Any]) -> str:
+    """A configuration document as JSON text; it must be a JSON-able mapping."""
+    if not isinstance(document, Mapping):
+        raise ValidationError(
+            f"a configuration document is a mapping, got {type(document).__name__}",
+            field="document",
+        )
+    try:
+        return _encoder.encode(document)
+    except (TypeError, ValueError) as exc:
+        raise ValidationError(f"not storable as JSON: {exc}", field="document") from exc
+
+
+# ---------------------------------------------------------------------------- readers
+
+
+def decode_ticket(text: str | bytes) -> Ticket:
+    """A stored snapshot back as a Ticket (trusted fast path, validating fallback)."""
+    data = loads(text) if isinstance(text, str) else json.loads(text)
+    return _trusted(Ticket, data, ticket_from_dict)
+
+
+def decode_event(text: str | bytes) -> Event:
+    """A stored event back as its Event class."""
+    data = loads(text) if isinstance(text, str) else json.loads(text)
+    name = data.get("event") if isinstance(data, dict) else None
+    cls = EVENT_TYPES.get(name) if isinstance(name, str) else None
+    if cls is None:
+        return _checked(event_from_dict, data)
+    return _trusted(cls, data, event_from_dict, extra=1)
+
+
+def decode_requester(text: str | bytes) -> Requester:
+    """A stored requester."""
+    return _checked(
+        lambda d: structure(d, Requester),
+        loads(text) if isinstance(text, str) else json.loads(text),
+    )
+
+
+def decode_document(text: str | bytes) -> dict[str, Any]:
+    """A stored configuration document (a fresh dict)."""
+    data = loads(text) if isinstance(text, str) else json.loads(text)
+    if not isinstance(data, dict):
+        raise StorageError("the stored configuration document is not a JSON object")
+    return data
+
+
+def _checked(fn: Callable[[Any], T], data: Any) -> T:
+    try:
+        return fn(data)
+    except ValidationError as exc:
+        raise StorageError(f"a stored row cannot be read: {exc}") from exc
+
+
+def _trusted(cls: type[T], data: Any, slow: Callable[[Any], T], extra: int = 0) -> T:
+    build = _BUILDERS.get(cls)
+    if build is None:
+        build = _BUILDERS[cls] = trusted_structure(cls)
+    if isinstance(data, dict) and len(data) == build.size + extra:
+        try:
+            return build(data)  # type: ignore[no-any-return]
+        except (KeyError, TypeError, ValueError, AttributeError):
+            pass
+    return _checked(slow, data)
+
+
+_BUILDERS: dict[type[Any], Any] = {}
+
+
+# ---------------------------------------------------------------------------- fast path
+
+
+def trusted_structure(cls: type[Any]) -> Any:
+    """A function that builds ``cls`` from the plain data the converter wrote, without
+    running validators: only for data this library serialized itself. Its ``size`` is the
+    number of keys it expects. The function is generated once from the attrs fields."""
+    attrs.resolve_types(cls)
+    fields = attrs.fields(cls)
+    if hasattr(cls, "__attrs_post_init__"):
+        raise TypeError(f"{cls.__name__} has a post-init hook; use the converter")
+    namespace: dict[str, Any] = {"_new": object.__new__, "_set": object.__setattr__, "_cls": cls}
+    lines = ["def build(d):", "    o = _new(_cls)"]
+    for fld in fields:
+        lines.append(f"    v = d[{fld.name!r}]")
+        lines.append(f"    _set(o, {fld.name!r}, {_expr(fld.type, 'v', namespace)})")
+    lines.append("    return o")
+    exec("\n".join(lines), namespace)  # generated from attrs field names and types only
+    build = namespace["build"]
+    build.size = len(fields)
+    return build
+
+
+_IDENTITY = (str, int, bool, type(None))
+
+
+def _name(namespace: dict[str, Any], value: Any) -> str:
+    name = f"_x{len(namespace)}"
+    namespace[name] = value
+    return name
+
+
+def _expr(tp: Any, var: str, ns: dict[str, Any]) -> str:
+    """A Python expression turning stored plain data ``var`` into a value of type ``tp``."""
+    origin = typing.get_origin(tp)
+    args = typing.get_args(tp)
+    if tp in _IDENTITY or tp is Any:
+        return var
+    if tp is float:
+        return f"{_name(ns, float)}({var})"
+    if tp is datetime:
+        return f"{_name(ns, datetime.fromisoformat)}({var})"
+    if tp is timedelta:
+        return f"{_name(ns, timedelta)}(seconds={var})"
+    if isinstance(tp, type) and issubclass(tp, Enum):
+        return f"{_name(ns, {m.value: m for m in tp})}[{var}]"
+    if isinstance(tp, type) and attrs.has(tp):
+        return f"{_name(ns, trusted_structure(tp))}({var})"
+    if origin in (typing.Union, types.UnionType):
+        inner = [a for a in args if a is not type(None)]
+        if all(a in (*_IDENTITY, float) for a in inner):
+            return var
+        if len(inner) == 1:
+            item = _expr(inner[0], var, ns)
+            return var if item == var else f"(None if {var} is None else {item})"
+    elif origin is tuple and len(args) == 2 and args[1] is Ellipsis:
+        item = _expr(args[0], "i", ns)
+        return f"tuple({var})" if item == "i" else f"tuple([{item} for i in {var}])"
+    elif origin is dict or origin is Mapping:
+        item = _expr(args[1], "i", ns) if len(args) == 2 else "i"
+        return var if item == "i" else f"{{k: {item} for k, i in {var}.items()}}"
+    structure_as = _name(ns, lambda value, _tp=tp: converter.structure(value, _tp))
+    return f"{structure_as}({var})"
+
+
+# ---------------------------------------------------------------------------- NUL-safe text
+
+# PostgreSQL text cannot hold U+0000. Strings going into text columns are escaped with a
+# private-use character: U+E000 becomes U+E000 "1" and U+0000 becomes U+E000 "0". The
+# mapping is injective, so equality and ordering of ids are unaffected for plain text.
+_ESC = "\ue000"
+_UNESCAPE = re.compile("\ue000([01])")
+
+
+def escape_nul(text: str) -> str:
+    """``text`` with NUL (and the escape character itself) escaped."""
+    if "\x00" not in text and _ESC not in text:
+        return text
+    return text.replace(_ESC, _ESC + "1").replace("\x00", _ESC + "0")
+
+
+def unescape_nul(text: str) -> str:
+    """Undo :func:`escape_nul`."""
+    if _ESC not in text:
+        return text
+    return _UNESCAPE.sub(lambda m: "\x00" if m.group(1) == "0" else _ESC, text)

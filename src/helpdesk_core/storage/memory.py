@@ -1,0 +1,628 @@
+"""The in-memory store: the default store, and the reference the other stores are tested
+against.
+
+Everything lives in Python structures guarded by one re-entrant lock, so a store can be
+shared by threads. Snapshots and events are kept as the frozen model objects themselves
+(never copied: they are immutable). :meth:`MemoryStore.unit_of_work` holds the lock for its
+whole block and records an undo journal, so an exception puts every structure back as it
+was. Indexes kept up to date on each append: tickets per requester, the set of active
+tickets, agent loads, and a heap of wake-up instants.
+"""
+
+from __future__ import annotations
+
+import heapq
+import threading
+from array import array
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from datetime import datetime, timedelta
+from typing import Any
+
+from helpdesk_core.errors import ConflictError, NotFound, StoreClosedError, ValidationError
+from helpdesk_core.model.enums import Priority
+from helpdesk_core.model.events import Event
+from helpdesk_core.model.people import Requester
+from helpdesk_core.model.ticket import Ticket
+from helpdesk_core.storage.base import (
+    ImportItem,
+    OutboxItem,
+    Page,
+    TicketQuery,
+    check_after,
+    check_append,
+    check_cursor,
+    check_import,
+    check_instant,
+    check_lease,
+    check_limit,
+    check_name,
+    item_id,
+    parse_item_id,
+)
+from helpdesk_core.storage.codecs import decode_document, encode_document
+
+__all__ = ["MemoryStore"]
+
+_MISSING: Any = object()
+_HISTORY_ORDER = TicketQuery(order_by="-created_at")
+_CHUNK = 500
+
+# An outbox delivery: (state, lease_until, attempts, last_error); state is
+# "leased", "pending" or "acked".
+_Delivery = tuple[str, datetime | None, int, str | None]
+
+
+class _Consumer:
+    __slots__ = ("deliveries", "hwm")
+
+    def __init__(self) -> None:
+        self.hwm = 0  # every position <= hwm is acked
+        self.deliveries: dict[int, _Delivery] = {}
+
+
+class MemoryStore:
+    """A thread-safe store in process memory (see the module docstring)."""
+
+    def __init__(self) -> None:
+        self._lock = threading.RLock()
+        self._closed = False
+        self._journal: list[Callable[[], None]] | None = None
+        self._number = 0
+        self._tickets: dict[str, Ticket] = {}
+        self._positions: dict[str, array[int]] = {}
+        self._log: list[Event] = []
+        self._log_versions: array[int] = array("q")
+        self._active: dict[str, None] = {}
+        self._by_requester: dict[str, list[str]] = {}
+        self._loads: dict[str, dict[Priority, int]] = {}
+        self._wake: dict[str, datetime] = {}
+        self._wake_heap: list[tuple[datetime, str]] = []
+        self._leases: dict[str, tuple[str, datetime]] = {}
+        self._requesters: dict[str, Requester] = {}
+        self._emails: dict[str, set[str]] = {}
+        self._cursors: dict[str, int] = {}
+        self._config: str | None = None
+        self._consumers: dict[str, _Consumer] = {}
+
+    def __repr__(self) -> str:
+        state = "closed" if self._closed else f"{len(self._tickets)} tickets"
+        return f"MemoryStore({state})"
+
+    # ------------------------------------------------------------------ journal
+
+    def _check_open(self) -> None:
+        if self._closed:
+            raise StoreClosedError("the store is closed")
+
+    def _undo(self, fn: Callable[[], None]) -> None:
+        if self._journal is not None:
+            self._journal.append(fn)
+
+    def _set(self, mapping: dict[Any, Any], key: Any, value: Any) -> None:
+        if self._journal is not None:
+            old = mapping.get(key, _MISSING)
+            self._journal.append(lambda: _restore(mapping, key, old))
+        mapping[key] = value
+
+    def _del(self, mapping: dict[Any, Any], key: Any) -> None:
+        if key not in mapping:
+            return
+        if self._journal is not None:
+            old = mapping[key]
+            self._journal.append(lambda: _restore(mapping, key, old))
+        del mapping[key]
+
+    @contextmanager
+    def unit_of_work(self) -> Iterator[None]:
+        """Hold the store for the block; on an exception undo every change made in it.
+        Nested blocks join the outer one (an exception caught inside the outer block
+        undoes only the inner block)."""
+        with self._lock:
+            self._check_open()
+            outer = self._journal is None
+            if outer:
+                self._journal = []
+            journal = self._journal
+            assert journal is not None
+            mark = len(journal)
+            try:
+                yield
+            except BaseException:
+                while len(journal) > mark:
+                    journal.pop()()
+                raise
+            finally:
+                if outer:
+                    self._journal = None
+
+    # ------------------------------------------------------------------ tickets
+
+    def allocate_number(self) -> int:
+        """The next ticket number (never handed out twice, even after a rollback)."""
+        with self._lock:
+            self._check_open()
+            self._number += 1
+            return self._number
+
+    def load(self, ticket_id: str) -> Ticket:
+        """The ticket's latest snapshot."""
+        with self._lock:
+            self._check_open()
+            ticket = self._tickets.get(ticket_id)
+        if ticket is None:
+            raise NotFound("ticket", ticket_id)
+        return ticket
+
+    def get_many(self, ticket_ids: Sequence[str]) -> list[Ticket]:
+        """The tickets with these ids, in order; unknown ids skipped."""
+        with self._lock:
+            self._check_open()
+            found = (self._tickets.get(i) for i in ticket_ids)
+            return [t for t in found if t is not None]
+
+    def events(self, ticket_id: str, *, after_version: int = 0) -> list[Event]:
+        """The ticket's events after ``after_version``."""
+        check_after(after_version, "after_version")
+        with self._lock:
+            self._check_open()
+            positions = self._positions.get(ticket_id)
+            if positions is None:
+                return []
+            log = self._log
+            return [log[p - 1] for p in positions[after_version:]]
+
+    def append(
+        self,
+        ticket_id: str,
+        *,
+        expected_version: int,
+        events: Sequence[Event],
+        snapshot: Ticket,
+        wake_at: datetime | None = None,
+    ) -> None:
+        """Append events and replace the snapshot if the version still matches."""
+        check_append(ticket_id, expected_version, events, snapshot, wake_at)
+        with self._lock:
+            self._check_open()
+            current = self._tickets.get(ticket_id)
+            actual = 0 if current is None else current.version
+            if actual != expected_version:
+                raise ConflictError(ticket_id, expected=expected_version, actual=actual)
+            self._write(current, events, snapshot, wake_at)
+
+    def import_tickets(self, items: Iterable[ImportItem]) -> int:
+        """Add many new tickets at once (all or none); each item is ``(events, snapshot)``
+        or ``(events, snapshot, wake_at)``. Returns how many were added."""
+        batch = [check_import(item) for item in items]
+        with self.unit_of_work():
+            for events, snapshot, wake_at in batch:
+                current = self._tickets.get(snapshot.id)
+                if current is not None:
+                    raise ConflictError(snapshot.id, expected=0, actual=current.version)
+                self._write(None, events, snapshot, wake_at)
+        return len(batch)
+
+    def _write(
+        self,
+        current: Ticket | None,
+        events: Sequence[Event],
+        snapshot: Ticket,
+        wake_at: datetime | None,
+    ) -> None:
+        ticket_id = snapshot.id
+        positions = self._positions.get(ticket_id)
+        if positions is None:
+            positions = array("q")
+            self._set(self._positions, ticket_id, positions)
+        start, had = len(self._log), len(positions)
+        version = snapshot.version - len(events)
+        for offset, event in enumerate(events, start=1):
+            self._log.append(event)
+            self._log_versions.append(version + offset)
+            positions.append(start + offset)
+        self._undo(lambda: _truncate(self, positions, start, had))
+        self._set(self._tickets, ticket_id, snapshot)
+        self._index(current, snapshot)
+        self._set_wake(ticket_id, wake_at)
+        self._del(self._leases, ticket_id)
+
+    def _index(self, old: Ticket | None, new: Ticket) -> None:
+        if old is None or old.requester != new.requester:
+            if old is not None:
+                self._list_remove(self._by_requester, old.requester, old.id)
+            self._list_add(self._by_requester, new.requester, new.id)
+        if new.is_active:
+            if new.id not in self._active:
+                self._set(self._active, new.id, None)
+        else:
+            self._del(self._active, new.id)
+        before = _load_key(old)
+        after = _load_key(new)
+        if before != after:
+            if before is not None:
+                self._count(before, -1)
+            if after is not None:
+                self._count(after, +1)
+
+    def _list_add(self, index: dict[str, list[str]], key: str, value: str) -> None:
+        items = index.get(key)
+        if items is None:
+            self._set(index, key, [value])
+            return
+        items.append(value)
+        self._undo(lambda: _drop_last(items))
+
+    def _list_remove(self, index: dict[str, list[str]], key: str, value: str) -> None:
+        items = index.get(key, [])
+        if value in items:
+            where = items.index(value)
+            items.pop(where)
+            self._undo(lambda: items.insert(where, value))
+
+    def _count(self, key: tuple[str, Priority], delta: int) -> None:
+        assignee, priority = key
+        per = self._loads.get(assignee)
+        if per is None:
+            per = {}
+            self._set(self._loads, assignee, per)
+        value = per.get(priority, 0) + delta
+        if value:
+            self._set(per, priority, value)
+        else:
+            self._del(per, priority)
+            if not per:
+                self._del(self._loads, assignee)
+
+    def _set_wake(self, ticket_id: str, wake_at: datetime | None) -> None:
+        old = self._wake.get(ticket_id)
+        if wake_at is None:
+            self._wake.pop(ticket_id, None)
+        else:
+            self._wake[ticket_id] = wake_at
+            heapq.heappush(self._wake_heap, (wake_at, ticket_id))
+        self._undo(lambda: self._set_wake_raw(ticket_id, old))
+        if len(self._wake_heap) > 2 * len(self._wake) + 1024:
+            self._wake_heap = [(when, tid) for tid, when in self._wake.items()]
+            heapq.heapify(self._wake_heap)
+
+    def _set_wake_raw(self, ticket_id: str, when: datetime | None) -> None:
+        if when is None:
+            self._wake.pop(ticket_id, None)
+        else:
+            self._wake[ticket_id] = when
+            heapq.heappush(self._wake_heap, (when, ticket_id))
+
+    def query(self, query: TicketQuery) -> Page[Ticket]:
+        """One page of the tickets matching ``query``."""
+        if not isinstance(query, TicketQuery):
+            raise ValidationError("expected a TicketQuery", field="query")
+        with self._lock:
+            self._check_open()
+            if query.requester is not None:
+                ids: Iterable[str] = [
+                    i for r in dict.fromkeys(query.requester) for i in self._by_requester.get(r, ())
+                ]
+            elif query.active_only or (
+                query.status_category is not None
+                and all(c.is_active for c in query.status_category)
+            ):
+                ids = self._active
+            else:
+                ids = self._tickets
+            tickets = [self._tickets[i] for i in ids]
+        return query.page(tickets)
+
+    def requester_history(self, requester_id: str, *, limit: int = 50) -> list[Ticket]:
+        """The requester's tickets, newest first."""
+        check_limit(limit)
+        with self._lock:
+            self._check_open()
+            tickets = [self._tickets[i] for i in self._by_requester.get(requester_id, ())]
+        tickets.sort(key=_HISTORY_ORDER.sort_key)
+        return tickets[:limit]
+
+    def due(self, now: datetime, *, limit: int = 100) -> list[str]:
+        """Ids of tickets to wake by ``now``, earliest first."""
+        check_instant(now)
+        check_limit(limit)
+        with self._lock:
+            self._check_open()
+            return self._scan_due(now, limit, lambda _: True)
+
+    def claim_due(
+        self,
+        now: datetime,
+        *,
+        worker: str,
+        limit: int = 100,
+        lease: timedelta = timedelta(seconds=60),
+    ) -> list[str]:
+        """Lease due tickets nobody else holds to ``worker``."""
+        check_instant(now)
+        check_name(worker, "worker")
+        check_limit(limit)
+        check_lease(lease)
+        with self._lock:
+            self._check_open()
+
+            def free(ticket_id: str) -> bool:
+                held = self._leases.get(ticket_id)
+                return held is None or held[1] <= now
+
+            ids = self._scan_due(now, limit, free)
+            until = now + lease
+            for ticket_id in ids:
+                self._set(self._leases, ticket_id, (worker, until))
+            return ids
+
+    def _scan_due(self, now: datetime, limit: int, keep: Callable[[str], bool]) -> list[str]:
+        heap = self._wake_heap
+        taken: list[tuple[datetime, str]] = []
+        found: list[str] = []
+        seen: set[str] = set()
+        while heap and heap[0][0] <= now and len(found) < limit:
+            entry = heapq.heappop(heap)
+            when, ticket_id = entry
+            if ticket_id in seen or self._wake.get(ticket_id) != when:
+                continue  # an outdated entry
+            seen.add(ticket_id)
+            taken.append(entry)
+            if keep(ticket_id):
+                found.append(ticket_id)
+        for entry in taken:
+            heapq.heappush(heap, entry)
+        return found
+
+    def event_stream(
+        self, *, after: int = 0, limit: int | None = None
+    ) -> Iterator[tuple[int, Event]]:
+        """(position, event) in global order after ``after``, read in chunks."""
+        check_after(after, "after")
+        if limit is not None:
+            check_limit(limit)
+        self._check_open()
+        return self._stream(after, limit)
+
+    def _stream(self, after: int, limit: int | None) -> Iterator[tuple[int, Event]]:
+        position = after
+        remaining = limit
+        while remaining is None or remaining > 0:
+            size = _CHUNK if remaining is None else min(_CHUNK, remaining)
+            with self._lock:
+                self._check_open()
+                end = min(len(self._log), position + size)
+                chunk = [(p + 1, self._log[p]) for p in range(position, end)]
+            if not chunk:
+                return
+            yield from chunk
+            position = end
+            if remaining is not None:
+                remaining -= len(chunk)
+
+    # ------------------------------------------------------------------ people
+
+    def save_requester(self, requester: Requester) -> None:
+        """Insert or replace a requester."""
+        if not isinstance(requester, Requester):
+            raise ValidationError("expected a Requester", field="requester")
+        with self._lock:
+            self._check_open()
+            old = self._requesters.get(requester.id)
+            if old is not None and old.email is not None:
+                key = old.email.casefold()
+                ids = set(self._emails.get(key, ()))
+                ids.discard(old.id)
+                if ids:
+                    self._set(self._emails, key, ids)
+                else:
+                    self._del(self._emails, key)
+            if requester.email is not None:
+                key = requester.email.casefold()
+                self._set(self._emails, key, {*self._emails.get(key, ()), requester.id})
+            self._set(self._requesters, requester.id, requester)
+
+    def get_requester(self, requester_id: str) -> Requester:
+        """The requester, or NotFound."""
+        with self._lock:
+            self._check_open()
+            found = self._requesters.get(requester_id)
+        if found is None:
+            raise NotFound("requester", requester_id)
+        return found
+
+    def find_requester(self, *, email: str) -> Requester | None:
+        """The requester with this email (case-insensitive), smallest id first."""
+        if not isinstance(email, str):
+            raise ValidationError("expected an email address", field="email")
+        with self._lock:
+            self._check_open()
+            ids = self._emails.get(email.casefold())
+            return self._requesters[min(ids)] if ids else None
+
+    # ------------------------------------------------------------------ routing state
+
+    def get_cursor(self, key: str) -> int:
+        """A persistent counter; 0 when unset."""
+        check_name(key, "key")
+        with self._lock:
+            self._check_open()
+            return self._cursors.get(key, 0)
+
+    def set_cursor(self, key: str, value: int) -> None:
+        """Set a persistent counter."""
+        check_name(key, "key")
+        check_cursor(value)
+        with self._lock:
+            self._check_open()
+            self._set(self._cursors, key, value)
+
+    def agent_loads(self) -> dict[str, dict[Priority, int]]:
+        """Active tickets per assignee per priority."""
+        with self._lock:
+            self._check_open()
+            return {agent: dict(per) for agent, per in self._loads.items()}
+
+    # ------------------------------------------------------------------ configuration
+
+    def load_config_document(self) -> dict[str, Any] | None:
+        """A fresh copy of the saved configuration document, or None."""
+        with self._lock:
+            self._check_open()
+            text = self._config
+        return None if text is None else decode_document(text)
+
+    def save_config_document(self, document: Mapping[str, Any]) -> None:
+        """Replace the configuration document (kept as JSON, like the SQL stores)."""
+        text = encode_document(document)
+        with self._lock:
+            self._check_open()
+            old = self._config
+            self._config = text
+            self._undo(lambda: setattr(self, "_config", old))
+
+    # ------------------------------------------------------------------ outbox
+
+    def claim_outbox(
+        self,
+        consumer: str,
+        *,
+        now: datetime,
+        limit: int = 100,
+        lease: timedelta = timedelta(seconds=60),
+    ) -> list[OutboxItem]:
+        """Lease the consumer's oldest undelivered items."""
+        check_name(consumer, "consumer")
+        check_instant(now)
+        check_limit(limit)
+        check_lease(lease)
+        with self._lock:
+            self._check_open()
+            state = self._consumer(consumer)
+            until = now + lease
+            items: list[OutboxItem] = []
+            position = state.hwm + 1
+            while position <= len(self._log) and len(items) < limit:
+                found = state.deliveries.get(position)
+                if (
+                    found is None
+                    or found[0] == "pending"
+                    or (found[0] == "leased" and found[1] is not None and found[1] <= now)
+                ):
+                    attempts = 0 if found is None else found[2] + (found[0] == "leased")
+                    error = None if found is None else found[3]
+                    self._set(state.deliveries, position, ("leased", until, attempts, error))
+                    event = self._log[position - 1]
+                    version = self._log_versions[position - 1]
+                    items.append(
+                        OutboxItem(
+                            id=item_id(event.ticket_id, version),
+                            position=position,
+                            event=event,
+                            attempts=attempts,
+                        )
+                    )
+                position += 1
+            return items
+
+    def ack_outbox(self, consumer: str, ids: Sequence[str]) -> None:
+        """Mark items delivered; the consumer never gets them again."""
+        check_name(consumer, "consumer")
+        with self._lock:
+            self._check_open()
+            positions = self._item_positions(ids)
+            state = self._consumer(consumer)
+            for position in positions:
+                if position > state.hwm:
+                    self._set(state.deliveries, position, ("acked", None, 0, None))
+            hwm = state.hwm
+            while True:
+                found = state.deliveries.get(hwm + 1)
+                if found is None or found[0] != "acked":
+                    break
+                hwm += 1
+                self._del(state.deliveries, hwm)
+            if hwm != state.hwm:
+                old = state.hwm
+                state.hwm = hwm
+                self._undo(lambda: setattr(state, "hwm", old))
+
+    def release_outbox(
+        self, consumer: str, ids: Sequence[str], *, error: str | None = None
+    ) -> None:
+        """Give leased items back: pending again, attempts + 1."""
+        check_name(consumer, "consumer")
+        if error is not None and not isinstance(error, str):
+            raise ValidationError("error is text or None", field="error")
+        with self._lock:
+            self._check_open()
+            positions = self._item_positions(ids)
+            state = self._consumer(consumer)
+            for position in positions:
+                found = state.deliveries.get(position)
+                if position > state.hwm and found is not None and found[0] == "leased":
+                    self._set(state.deliveries, position, ("pending", None, found[2] + 1, error))
+
+    def _consumer(self, name: str) -> _Consumer:
+        state = self._consumers.get(name)
+        if state is None:
+            state = _Consumer()
+            self._set(self._consumers, name, state)
+        return state
+
+    def _item_positions(self, ids: Sequence[str]) -> list[int]:
+        if isinstance(ids, str):
+            raise ValidationError("ids is a list of outbox item ids", field="ids")
+        out = []
+        for value in ids:
+            ticket_id, version = parse_item_id(value)
+            positions = self._positions.get(ticket_id)
+            if positions is None or not 1 <= version <= len(positions):
+                raise NotFound("outbox item", value)
+            out.append(positions[version - 1])
+        return out
+
+    # ------------------------------------------------------------------ lifecycle
+
+    def close(self) -> None:
+        """Drop everything; later calls raise StoreClosedError."""
+        with self._lock:
+            self._closed = True
+            self._tickets = {}
+            self._positions = {}
+            self._log = []
+            self._log_versions = array("q")
+            self._active = {}
+            self._by_requester = {}
+            self._loads = {}
+            self._wake = {}
+            self._wake_heap = []
+            self._leases = {}
+            self._requesters = {}
+            self._emails = {}
+            self._cursors = {}
+            self._config = None
+            self._consumers = {}
+
+
+def _restore(mapping: dict[Any, Any], key: Any, old: Any) -> None:
+    if old is _MISSING:
+        mapping.pop(key, None)
+    else:
+        mapping[key] = old
+
+
+def _truncate(store: MemoryStore, positions: array[int], start: int, had: int) -> None:
+    del store._log[start:]
+    del store._log_versions[start:]
+    del positions[had:]
+
+
+def _drop_last(items: list[str]) -> None:
+    items.pop()
+
+
+def _load_key(ticket: Ticket | None) -> tuple[str, Priority] | None:
+    if ticket is None or ticket.assignee is None or not ticket.is_active:
+        return None
+    return ticket.assignee, ticket.priority

@@ -1,0 +1,406 @@
+"""Versioned schemas of the SQL stores and the steps that migrate one version to the next.
+
+A database records its schema version (SQLite: ``PRAGMA user_version``; PostgreSQL: the
+``schema_version`` table of the store's schema). Opening a store runs, in one transaction,
+every step from the recorded version to :data:`SCHEMA_VERSION`; a fresh database runs
+them all from 0. A database newer than this library raises
+:class:`~helpdesk_core.errors.SchemaVersionError` naming both versions.
+
+Versions:
+
+1. tickets (indexed columns + JSON snapshot), ticket tags, events, outbox, requesters,
+   cursors, configuration document, ticket-number sequence.
+2. ``tickets.search_text``: the case-folded subject and description that text queries
+   match, back-filled from the stored snapshots.
+
+The optional text index (SQLite FTS5 trigram table, PostgreSQL ``pg_trgm`` GIN index) is
+not a schema version: :func:`enable_sqlite_text_index` / :func:`enable_postgres_text_index`
+add it to a database on request, and every process then keeps it up to date.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Callable
+from typing import Any
+
+from helpdesk_core.errors import SchemaVersionError, StorageError
+from helpdesk_core.storage.base import search_text
+from helpdesk_core.storage.codecs import escape_nul, loads
+
+__all__ = [
+    "APPLICATION_ID",
+    "SCHEMA_VERSION",
+    "enable_postgres_text_index",
+    "enable_sqlite_text_index",
+    "migrate_postgres",
+    "migrate_sqlite",
+    "sqlite_has_text_index",
+]
+
+#: The schema version this library writes.
+SCHEMA_VERSION = 2
+#: ``PRAGMA application_id`` of helpdesk_core SQLite files ("HDSK").
+APPLICATION_ID = 0x4844534B
+
+# ---------------------------------------------------------------------------- SQLite
+
+SQLITE_V1 = """
+CREATE TABLE tickets (
+    seq INTEGER PRIMARY KEY,
+    id TEXT NOT NULL UNIQUE,
+    number INTEGER NOT NULL,
+    version INTEGER NOT NULL,
+    status TEXT NOT NULL,
+    status_category TEXT NOT NULL,
+    category TEXT,
+    team TEXT,
+    tier TEXT,
+    assignee TEXT,
+    owner TEXT,
+    requester TEXT NOT NULL,
+    asset TEXT,
+    priority TEXT NOT NULL,
+    priority_rank INTEGER NOT NULL,
+    created_at INTEGER NOT NULL,
+    updated_at INTEGER NOT NULL,
+    wake_at INTEGER,
+    sla_deadline INTEGER,
+    lease_owner TEXT,
+    lease_until INTEGER,
+    tags TEXT NOT NULL,
+    snapshot TEXT NOT NULL
+);
+CREATE INDEX tickets_number ON tickets (number);
+CREATE INDEX tickets_requester ON tickets (requester, created_at);
+CREATE INDEX tickets_assignee ON tickets (assignee, status_category);
+CREATE INDEX tickets_team ON tickets (team, status_category);
+CREATE INDEX tickets_created ON tickets (created_at);
+CREATE INDEX tickets_updated ON tickets (updated_at);
+CREATE INDEX tickets_wake ON tickets (wake_at) WHERE wake_at IS NOT NULL;
+CREATE INDEX tickets_deadline ON tickets (sla_deadline) WHERE sla_deadline IS NOT NULL;
+CREATE TABLE ticket_tags (
+    ticket_id TEXT NOT NULL,
+    tag TEXT NOT NULL,
+    PRIMARY KEY (ticket_id, tag)
+) WITHOUT ROWID;
+CREATE INDEX ticket_tags_tag ON ticket_tags (tag);
+CREATE TABLE events (
+    position INTEGER PRIMARY KEY AUTOINCREMENT,
+    ticket_id TEXT NOT NULL,
+    version INTEGER NOT NULL,
+    type TEXT NOT NULL,
+    at INTEGER NOT NULL,
+    data TEXT NOT NULL,
+    UNIQUE (ticket_id, version)
+);
+CREATE TABLE outbox (
+    position INTEGER PRIMARY KEY,
+    ticket_id TEXT NOT NULL,
+    version INTEGER NOT NULL
+);
+CREATE TABLE outbox_consumers (
+    name TEXT PRIMARY KEY,
+    acked_upto INTEGER NOT NULL DEFAULT 0
+);
+CREATE TABLE outbox_deliveries (
+    consumer TEXT NOT NULL,
+    position INTEGER NOT NULL,
+    state TEXT NOT NULL,
+    lease_until INTEGER,
+    attempts INTEGER NOT NULL DEFAULT 0,
+    last_error TEXT,
+    PRIMARY KEY (consumer, position)
+) WITHOUT ROWID;
+CREATE TABLE requesters (
+    id TEXT PRIMARY KEY,
+    email_key TEXT,
+    data TEXT NOT NULL
+);
+CREATE INDEX requesters_email ON requesters (email_key);
+CREATE TABLE cursors (key TEXT PRIMARY KEY, value INTEGER NOT NULL);
+CREATE TABLE config (id INTEGER PRIMARY KEY CHECK (id = 1), document TEXT NOT NULL);
+CREATE TABLE sequences (name TEXT PRIMARY KEY, value INTEGER NOT NULL);
+INSERT INTO sequences (name, value) VALUES ('ticket_number', 0);
+"""
+
+SQLITE_V2 = "ALTER TABLE tickets ADD COLUMN search_text TEXT NOT NULL DEFAULT ''"
+
+SQLITE_TEXT_INDEX = """
+CREATE VIRTUAL TABLE tickets_fts USING fts5(
+    search_text, content='tickets', content_rowid='seq', tokenize='trigram case_sensitive 1'
+);
+CREATE TRIGGER tickets_fts_insert AFTER INSERT ON tickets BEGIN
+    INSERT INTO tickets_fts (rowid, search_text) VALUES (new.seq, new.search_text);
+END;
+CREATE TRIGGER tickets_fts_update AFTER UPDATE OF search_text ON tickets
+WHEN old.search_text IS NOT new.search_text BEGIN
+    INSERT INTO tickets_fts (tickets_fts, rowid, search_text)
+        VALUES ('delete', old.seq, old.search_text);
+    INSERT INTO tickets_fts (rowid, search_text) VALUES (new.seq, new.search_text);
+END;
+CREATE TRIGGER tickets_fts_delete AFTER DELETE ON tickets BEGIN
+    INSERT INTO tickets_fts (tickets_fts, rowid, search_text)
+        VALUES ('delete', old.seq, old.search_text);
+END;
+INSERT INTO tickets_fts (tickets_fts) VALUES ('rebuild');
+"""
+
+
+def _script(conn: sqlite3.Connection, script: str) -> None:
+    # executescript() would COMMIT first; run statement by statement inside our transaction.
+    pending = ""
+    for part in script.split(";\n"):
+        pending += part + ";\n"
+        if sqlite3.complete_statement(pending):
+            if pending.strip(" \n;"):
+                conn.execute(pending)
+            pending = ""
+
+
+def _sqlite_backfill_search(conn: sqlite3.Connection) -> None:
+    rows = conn.execute("SELECT seq, snapshot FROM tickets").fetchall()
+    updates = []
+    for seq, snapshot in rows:
+        data = loads(snapshot)
+        updates.append((search_text(data["subject"], data.get("description", "")), seq))
+    conn.executemany("UPDATE tickets SET search_text = ? WHERE seq = ?", updates)
+
+
+def _sqlite_v1(conn: sqlite3.Connection) -> None:
+    _script(conn, SQLITE_V1)
+
+
+def _sqlite_v2(conn: sqlite3.Connection) -> None:
+    conn.execute(SQLITE_V2)
+    _sqlite_backfill_search(conn)
+
+
+_SQLITE_STEPS: dict[int, Callable[[sqlite3.Connection], None]] = {1: _sqlite_v1, 2: _sqlite_v2}
+
+
+def migrate_sqlite(conn: sqlite3.Connection) -> int:
+    """Bring the database of ``conn`` (autocommit mode) to :data:`SCHEMA_VERSION` in one
+    ``BEGIN IMMEDIATE`` transaction; return the version it had."""
+    conn.execute("BEGIN IMMEDIATE")
+    try:
+        found = conn.execute("PRAGMA user_version").fetchone()[0]
+        app = conn.execute("PRAGMA application_id").fetchone()[0]
+        if app not in (0, APPLICATION_ID):
+            raise StorageError(f"not a helpdesk_core database (SQLite application_id {app:#x})")
+        if found == 0:
+            tables = conn.execute("SELECT count(*) FROM sqlite_master").fetchone()[0]
+            if tables:
+                raise StorageError(
+                    "not a helpdesk_core database: it has tables but no helpdesk_core "
+                    "schema version"
+                )
+        _check_version(found)
+        for version in range(found + 1, SCHEMA_VERSION + 1):
+            _SQLITE_STEPS[version](conn)
+        if found != SCHEMA_VERSION:
+            conn.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
+            conn.execute(f"PRAGMA application_id = {APPLICATION_ID}")
+    except BaseException:
+        conn.execute("ROLLBACK")
+        raise
+    conn.execute("COMMIT")
+    return int(found)
+
+
+def _check_version(found: int) -> None:
+    if found > SCHEMA_VERSION:
+        raise SchemaVersionError(
+            f"the database has schema version {found}, newer than this version of "
+            f"helpdesk_core supports ({SCHEMA_VERSION}); upgrade helpdesk_core",
+            found=found,
+            supported=SCHEMA_VERSION,
+        )
+    if found < 0:
+        raise SchemaVersionError(
+            f"the database has an invalid schema version {found}",
+            found=found,
+            supported=SCHEMA_VERSION,
+        )
+
+
+def sqlite_has_text_index(conn: sqlite3.Connection) -> bool:
+    """True when the database keeps the FTS5 text index."""
+    row = conn.execute(
+        "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'tickets_fts'"
+    ).fetchone()
+    return row is not None
+
+
+def enable_sqlite_text_index(conn: sqlite3.Connection) -> bool:
+    """Add the FTS5 trigram text index (built from existing rows) unless present; return
+    False when this SQLite has no FTS5 trigram tokenizer (text queries then scan)."""
+    conn.execute("BEGIN IMMEDIATE")
+    try:
+        if not sqlite_has_text_index(conn):
+            _script(conn, SQLITE_TEXT_INDEX)
+    except sqlite3.OperationalError as exc:
+        conn.execute("ROLLBACK")
+        if "fts5" in str(exc) or "tokenizer" in str(exc):
+            return False
+        raise
+    except BaseException:
+        conn.execute("ROLLBACK")
+        raise
+    conn.execute("COMMIT")
+    return True
+
+
+# ---------------------------------------------------------------------------- PostgreSQL
+
+POSTGRES_V1 = """
+CREATE TABLE {s}.tickets (
+    id text COLLATE "C" PRIMARY KEY,
+    number bigint NOT NULL,
+    version integer NOT NULL,
+    status text NOT NULL,
+    status_category text NOT NULL,
+    category text,
+    team text,
+    tier text,
+    assignee text,
+    owner text,
+    requester text NOT NULL,
+    asset text,
+    priority text NOT NULL,
+    priority_rank smallint NOT NULL,
+    created_at timestamptz NOT NULL,
+    updated_at timestamptz NOT NULL,
+    wake_at timestamptz,
+    sla_deadline timestamptz,
+    lease_owner text,
+    lease_until timestamptz,
+    tags text[] NOT NULL,
+    snapshot json NOT NULL
+);
+CREATE INDEX tickets_number ON {s}.tickets (number);
+CREATE INDEX tickets_requester ON {s}.tickets (requester, created_at);
+CREATE INDEX tickets_assignee ON {s}.tickets (assignee, status_category);
+CREATE INDEX tickets_team ON {s}.tickets (team, status_category);
+CREATE INDEX tickets_created ON {s}.tickets (created_at);
+CREATE INDEX tickets_updated ON {s}.tickets (updated_at);
+CREATE INDEX tickets_wake ON {s}.tickets (wake_at) WHERE wake_at IS NOT NULL;
+CREATE INDEX tickets_deadline ON {s}.tickets (sla_deadline) WHERE sla_deadline IS NOT NULL;
+CREATE INDEX tickets_tags ON {s}.tickets USING gin (tags);
+CREATE TABLE {s}.events (
+    position bigserial PRIMARY KEY,
+    ticket_id text COLLATE "C" NOT NULL,
+    version integer NOT NULL,
+    type text NOT NULL,
+    at timestamptz NOT NULL,
+    data json NOT NULL,
+    UNIQUE (ticket_id, version)
+);
+CREATE TABLE {s}.outbox (
+    position bigint PRIMARY KEY,
+    ticket_id text COLLATE "C" NOT NULL,
+    version integer NOT NULL
+);
+CREATE TABLE {s}.outbox_consumers (
+    name text PRIMARY KEY,
+    acked_upto bigint NOT NULL DEFAULT 0
+);
+CREATE TABLE {s}.outbox_deliveries (
+    consumer text NOT NULL,
+    position bigint NOT NULL,
+    state text NOT NULL,
+    lease_until timestamptz,
+    attempts integer NOT NULL DEFAULT 0,
+    last_error text,
+    PRIMARY KEY (consumer, position)
+);
+CREATE TABLE {s}.requesters (
+    id text COLLATE "C" PRIMARY KEY,
+    email_key text,
+    data json NOT NULL
+);
+CREATE INDEX requesters_email ON {s}.requesters (email_key);
+CREATE TABLE {s}.cursors (key text PRIMARY KEY, value bigint NOT NULL);
+CREATE TABLE {s}.config (id integer PRIMARY KEY CHECK (id = 1), document json NOT NULL);
+CREATE SEQUENCE {s}.ticket_number;
+CREATE TABLE {s}.schema_version (version integer NOT NULL);
+INSERT INTO {s}.schema_version (version) VALUES (0)
+"""
+
+POSTGRES_V2 = "ALTER TABLE {s}.tickets ADD COLUMN search_text text NOT NULL DEFAULT ''"
+
+
+def _pg_script(cur: Any, script: str, schema: str) -> None:
+    for statement in script.format(s=schema).split(";\n"):
+        if statement.strip():
+            cur.execute(statement)
+
+
+def _pg_backfill_search(cur: Any, schema: str) -> None:
+    cur.execute(f"SELECT id, snapshot::text FROM {schema}.tickets")
+    updates = []
+    for ticket_id, snapshot in cur.fetchall():
+        data = loads(snapshot)
+        text = search_text(data["subject"], data.get("description", ""))
+        updates.append((escape_nul(text), ticket_id))
+    if updates:
+        cur.executemany(f"UPDATE {schema}.tickets SET search_text = %s WHERE id = %s", updates)
+
+
+def _pg_v1(cur: Any, schema: str) -> None:
+    _pg_script(cur, POSTGRES_V1, schema)
+
+
+def _pg_v2(cur: Any, schema: str) -> None:
+    cur.execute(POSTGRES_V2.format(s=schema))
+    _pg_backfill_search(cur, schema)
+
+
+_POSTGRES_STEPS: dict[int, Callable[[Any, str], None]] = {1: _pg_v1, 2: _pg_v2}
+
+
+def migrate_postgres(conn: Any, schema: str) -> int:
+    """Bring ``schema`` (a quoted identifier) to :data:`SCHEMA_VERSION` in one transaction,
+    serialized with other processes by an advisory lock; return the version it had."""
+    with conn.transaction(), conn.cursor() as cur:
+        cur.execute("SELECT pg_advisory_xact_lock(hashtext(%s))", (f"helpdesk_core:{schema}",))
+        cur.execute(f"CREATE SCHEMA IF NOT EXISTS {schema}")
+        cur.execute("SELECT to_regclass(%s)", (f"{schema}.schema_version",))
+        if cur.fetchone()[0] is None:
+            cur.execute("SELECT to_regclass(%s)", (f"{schema}.tickets",))
+            if cur.fetchone()[0] is not None:
+                raise StorageError(
+                    f"schema {schema} has a tickets table but no helpdesk_core schema version"
+                )
+            found = 0
+        else:
+            cur.execute(f"SELECT version FROM {schema}.schema_version")
+            row = cur.fetchone()
+            found = int(row[0]) if row else 0
+        _check_version(found)
+        for version in range(found + 1, SCHEMA_VERSION + 1):
+            _POSTGRES_STEPS[version](cur, schema)
+        if found != SCHEMA_VERSION:
+            cur.execute(f"UPDATE {schema}.schema_version SET version = %s", (SCHEMA_VERSION,))
+    return found
+
+
+def enable_postgres_text_index(conn: Any, schema: str) -> None:
+    """Add a ``pg_trgm`` GIN index on ``tickets.search_text`` unless present. The
+    extension must be installed in the database (``CREATE EXTENSION pg_trgm``)."""
+    with conn.transaction(), conn.cursor() as cur:
+        cur.execute(
+            "SELECT n.nspname FROM pg_extension e JOIN pg_namespace n "
+            "ON n.oid = e.extnamespace WHERE e.extname = 'pg_trgm'"
+        )
+        row = cur.fetchone()
+        if row is None:
+            raise StorageError(
+                "text_index=True needs the pg_trgm extension in this database: "
+                "run CREATE EXTENSION pg_trgm (as a user allowed to)"
+            )
+        ops = f'"{row[0]}".gin_trgm_ops'
+        cur.execute(
+            f"CREATE INDEX IF NOT EXISTS tickets_search ON {schema}.tickets "
+            f"USING gin (search_text {ops})"
+        )

@@ -1,0 +1,689 @@
+"""The PostgreSQL store (psycopg 3; install the ``postgres`` extra).
+
+All tables live in one schema (``schema="helpdesk"`` by default; the store creates it and
+sets it as the connection's ``search_path``), so several desks, or test runs, can share a
+database. One store object holds one connection in autocommit mode, guarded by a
+re-entrant lock: threads may share a store and their calls are serialized; each process
+or host opens its own store. A broken connection is reopened on the next call made outside
+a transaction; an unreachable server raises :class:`~helpdesk_core.errors.StoreClosedError`.
+
+Concurrency across processes:
+
+* appends are version-checked (``UPDATE ... WHERE id = ? AND version = ?``) and take
+  ``LOCK TABLE events IN EXCLUSIVE MODE`` first, so event positions become visible in
+  commit order: a reader that has seen position *n* has seen every position below it,
+  which the outbox and incremental reports rely on (appends are serialized per database);
+* :meth:`PostgresStore.claim_due` leases with ``FOR UPDATE SKIP LOCKED``;
+* :meth:`PostgresStore.claim_outbox` inserts its leases with ``ON CONFLICT DO NOTHING``
+  (a concurrent claim of the same new item waits, then gets nothing) and re-leases
+  released or expired items with ``FOR UPDATE SKIP LOCKED``.
+
+Types: instants are ``timestamptz``, positions ``bigserial``, tags ``text[]`` (GIN
+indexed), snapshots and events ``json``. ``json`` rather than ``jsonb`` keeps the
+document text exactly as written, and it can hold ``\\u0000``, which ``jsonb`` refuses.
+PostgreSQL ``text`` cannot hold NUL at all, so the free-text columns used by queries
+(category, asset, tags, search text, email) store text escaped by
+:func:`~helpdesk_core.storage.codecs.escape_nul`; query values are escaped the same way.
+"""
+
+from __future__ import annotations
+
+import re
+import threading
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from datetime import datetime, timedelta
+from typing import Any
+
+import psycopg
+from psycopg.types.json import set_json_loads
+
+from helpdesk_core.errors import (
+    ConflictError,
+    HelpdeskError,
+    NotFound,
+    StorageError,
+    StoreClosedError,
+    ValidationError,
+)
+from helpdesk_core.model.enums import Priority
+from helpdesk_core.model.events import Event
+from helpdesk_core.model.people import Requester
+from helpdesk_core.model.ticket import Ticket
+from helpdesk_core.storage import _sql as q
+from helpdesk_core.storage import migrations
+from helpdesk_core.storage.base import (
+    ImportItem,
+    OutboxItem,
+    Page,
+    TicketQuery,
+    check_after,
+    check_append,
+    check_cursor,
+    check_import,
+    check_instant,
+    check_lease,
+    check_limit,
+    check_name,
+    item_id,
+    parse_item_id,
+    search_text,
+    sla_deadline,
+)
+from helpdesk_core.storage.codecs import (
+    decode_document,
+    decode_event,
+    decode_requester,
+    decode_ticket,
+    encode_document,
+    encode_event,
+    encode_requester,
+    encode_ticket,
+    escape_nul,
+)
+
+__all__ = ["PostgresStore"]
+
+_SCHEMA_RE = re.compile(r"^[a-z_][a-z0-9_]{0,62}$")
+_CHUNK = 500
+_ESC = "\ue000"
+
+_COLUMNS = (
+    "id, number, version, status, status_category, category, team, tier, assignee, owner, "
+    "requester, asset, priority, priority_rank, created_at, updated_at, wake_at, "
+    "sla_deadline, tags, search_text, snapshot"
+)
+_INSERT_TICKET = (
+    f"INSERT INTO tickets ({_COLUMNS}) VALUES ({', '.join(['%s'] * 21)}) "
+    "ON CONFLICT (id) DO NOTHING"
+)
+_UPDATE_TICKET = (
+    "UPDATE tickets SET id = %s, number = %s, version = %s, status = %s, "
+    "status_category = %s, category = %s, team = %s, tier = %s, assignee = %s, owner = %s, "
+    "requester = %s, asset = %s, priority = %s, priority_rank = %s, created_at = %s, "
+    "updated_at = %s, wake_at = %s, sla_deadline = %s, tags = %s, search_text = %s, "
+    "snapshot = %s, lease_owner = NULL, lease_until = NULL WHERE id = %s AND version = %s"
+)
+_INSERT_EVENTS = (
+    "WITH e AS (INSERT INTO events (ticket_id, version, type, at, data) "
+    "SELECT * FROM unnest(%s::text[], %s::int[], %s::text[], %s::timestamptz[], %s::json[]) "
+    "RETURNING position, ticket_id, version) "
+    "INSERT INTO outbox (position, ticket_id, version) "
+    "SELECT position, ticket_id, version FROM e"
+)
+_CLAIM_DUE = (
+    "UPDATE tickets SET lease_owner = %s, lease_until = %s WHERE id IN ("
+    "SELECT id FROM tickets WHERE wake_at IS NOT NULL AND wake_at <= %s "
+    "AND (lease_until IS NULL OR lease_until <= %s) ORDER BY wake_at, id LIMIT %s "
+    "FOR UPDATE SKIP LOCKED) RETURNING id, wake_at"
+)
+_LEASE_NEW = (
+    "INSERT INTO outbox_deliveries (consumer, position, state, lease_until, attempts) "
+    "SELECT %s, p, 'leased', %s, 0 FROM unnest(%s::bigint[]) AS p ORDER BY p "
+    "ON CONFLICT (consumer, position) DO NOTHING RETURNING position, attempts"
+)
+_LEASE_AGAIN = (
+    "UPDATE outbox_deliveries d SET state = 'leased', lease_until = %s, "
+    "attempts = d.attempts + (CASE WHEN d.state = 'leased' THEN 1 ELSE 0 END) "
+    "WHERE d.consumer = %s AND d.position IN ("
+    "SELECT position FROM outbox_deliveries WHERE consumer = %s AND position = ANY(%s) "
+    "AND (state = 'pending' OR (state = 'leased' AND lease_until <= %s)) "
+    "FOR UPDATE SKIP LOCKED) RETURNING d.position, d.attempts"
+)
+
+
+def _raw_json(data: Any) -> Any:
+    """JSON columns are read as raw bytes; the codecs parse them."""
+    return data
+
+
+def _like(text: str) -> str:
+    return "%" + text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+
+
+def _regex(text: str) -> str:
+    return "".join("\\" + c if c.isascii() and not c.isalnum() else c for c in text)
+
+
+class _Builder(q.QueryBuilder):
+    def value(self, text: str) -> str:
+        return escape_nul(text)
+
+    def tags(self, tags: tuple[str, ...], params: list[Any]) -> str:
+        params.append(list(tags))
+        return "tags && ?::text[]"
+
+    def text(self, folded: str, params: list[Any]) -> str:
+        escaped = escape_nul(folded)
+        params.append(_like(escaped))
+        if escaped[0] not in "01":
+            return "search_text LIKE ?"
+        # An escape code is U+E000 followed by 0 or 1: a match starting with 0 or 1 must not
+        # start inside a code, i.e. must not follow U+E000.
+        params.append(f"(^|[^{_ESC}]){_regex(escaped)}")
+        return "(search_text LIKE ? AND search_text ~ ?)"
+
+
+def _ticket_row(snapshot: Ticket, wake_at: datetime | None) -> tuple[Any, ...]:
+    return (
+        snapshot.id,
+        snapshot.number,
+        snapshot.version,
+        snapshot.status,
+        snapshot.status_category.value,
+        None if snapshot.category is None else escape_nul(snapshot.category),
+        snapshot.team,
+        snapshot.tier,
+        snapshot.assignee,
+        snapshot.owner,
+        snapshot.requester,
+        None if snapshot.asset is None else escape_nul(snapshot.asset),
+        snapshot.priority.value,
+        snapshot.priority.rank,
+        snapshot.created_at,
+        snapshot.updated_at,
+        wake_at,
+        sla_deadline(snapshot),
+        [escape_nul(tag) for tag in snapshot.tags],
+        escape_nul(search_text(snapshot.subject, snapshot.description)),
+        encode_ticket(snapshot),
+    )
+
+
+def _event_columns(events: Sequence[Event], first_version: int) -> tuple[list[Any], ...]:
+    return (
+        [e.ticket_id for e in events],
+        [first_version + i for i in range(len(events))],
+        [type(e).__name__ for e in events],
+        [e.at for e in events],
+        [encode_event(e) for e in events],
+    )
+
+
+class PostgresStore:
+    """A store in one PostgreSQL schema (see the module docstring).
+
+    ``dsn`` is a libpq connection string or URL; ``schema`` a lower-case identifier;
+    ``connect_timeout`` in seconds; ``text_index=True`` adds a ``pg_trgm`` GIN index for
+    text queries (the extension must be installed in the database).
+    """
+
+    def __init__(
+        self,
+        dsn: str,
+        *,
+        schema: str = "helpdesk",
+        connect_timeout: float = 10.0,
+        text_index: bool = False,
+    ) -> None:
+        if not isinstance(schema, str) or not _SCHEMA_RE.match(schema):
+            raise ValidationError(
+                f"schema must be a lower-case SQL identifier, got {schema!r}", field="schema"
+            )
+        self._dsn = dsn
+        self._schema = schema
+        self._quoted = f'"{schema}"'
+        self._timeout = connect_timeout
+        self._lock = threading.RLock()
+        self._depth = 0
+        self._closed = False
+        self._builder = _Builder()
+        self._conn = self._connect()
+        try:
+            with self._errors():
+                migrations.migrate_postgres(self._conn, self._quoted)
+                if text_index:
+                    migrations.enable_postgres_text_index(self._conn, self._quoted)
+        except BaseException:
+            self._conn.close()
+            raise
+
+    def __repr__(self) -> str:
+        return f"PostgresStore(schema={self._schema!r}{', closed' if self._closed else ''})"
+
+    @property
+    def schema(self) -> str:
+        """The schema holding this store's tables."""
+        return self._schema
+
+    # ------------------------------------------------------------------ plumbing
+
+    def _connect(self) -> psycopg.Connection[Any]:
+        try:
+            conn = psycopg.connect(
+                self._dsn, autocommit=True, connect_timeout=max(1, int(self._timeout))
+            )
+        except psycopg.Error as exc:
+            raise StoreClosedError(f"cannot reach PostgreSQL: {exc}") from exc
+        try:
+            set_json_loads(_raw_json, conn)
+            conn.execute(f"CREATE SCHEMA IF NOT EXISTS {self._quoted}")
+            conn.execute(f"SET search_path TO {self._quoted}")
+        except psycopg.Error as exc:
+            conn.close()
+            raise StorageError(f"PostgreSQL: cannot use schema {self._schema}: {exc}") from exc
+        return conn
+
+    @contextmanager
+    def _errors(self) -> Iterator[None]:
+        try:
+            yield
+        except HelpdeskError:
+            raise
+        except (psycopg.OperationalError, psycopg.InterfaceError) as exc:
+            if self._closed:
+                raise StoreClosedError("the store is closed") from exc
+            raise StoreClosedError(f"PostgreSQL connection failed: {exc}") from exc
+        except psycopg.DataError as exc:
+            raise ValidationError(f"PostgreSQL refused a value: {exc}") from exc
+        except psycopg.Error as exc:
+            raise StorageError(f"PostgreSQL: {exc}") from exc
+        except UnicodeEncodeError as exc:
+            raise ValidationError(
+                f"text that is not valid Unicode cannot be stored: {exc.reason}"
+            ) from exc
+
+    def _ready(self) -> psycopg.Connection[Any]:
+        if self._closed:
+            raise StoreClosedError("the store is closed")
+        if self._depth == 0 and (self._conn.closed or self._conn.broken):
+            self._conn = self._connect()
+        return self._conn
+
+    @contextmanager
+    def _tx(self) -> Iterator[psycopg.Connection[Any]]:
+        """A transaction (a savepoint when nested)."""
+        with self._lock, self._errors():
+            conn = self._ready()
+            self._depth += 1
+            try:
+                with conn.transaction():
+                    yield conn
+            finally:
+                self._depth -= 1
+
+    @contextmanager
+    def _read(self) -> Iterator[psycopg.Connection[Any]]:
+        with self._lock, self._errors():
+            yield self._ready()
+
+    @contextmanager
+    def unit_of_work(self) -> Iterator[None]:
+        """One transaction for the block (nested blocks are savepoints); an exception
+        rolls the block back."""
+        with self._tx():
+            yield
+
+    # ------------------------------------------------------------------ tickets
+
+    def allocate_number(self) -> int:
+        """The next ticket number (a sequence: never handed out twice)."""
+        with self._read() as conn:
+            row = conn.execute("SELECT nextval('ticket_number')").fetchone()
+        assert row is not None
+        return int(row[0])
+
+    def load(self, ticket_id: str) -> Ticket:
+        """The ticket's latest snapshot."""
+        with self._read() as conn:
+            row = conn.execute(q.to_pyformat(q.SELECT_SNAPSHOT), (ticket_id,)).fetchone()
+        if row is None:
+            raise NotFound("ticket", ticket_id)
+        return decode_ticket(row[0])
+
+    def get_many(self, ticket_ids: Sequence[str]) -> list[Ticket]:
+        """The tickets with these ids, in order; unknown ids skipped."""
+        wanted = list(dict.fromkeys(ticket_ids))
+        found: dict[str, Ticket] = {}
+        with self._read() as conn:
+            for part in q.chunks(wanted, _CHUNK):
+                rows = conn.execute(
+                    "SELECT id, snapshot FROM tickets WHERE id = ANY(%s)", (list(part),)
+                ).fetchall()
+                for ticket_id, snapshot in rows:
+                    found[ticket_id] = decode_ticket(snapshot)
+        return [found[i] for i in ticket_ids if i in found]
+
+    def events(self, ticket_id: str, *, after_version: int = 0) -> list[Event]:
+        """The ticket's events after ``after_version``."""
+        check_after(after_version, "after_version")
+        with self._read() as conn:
+            rows = conn.execute(
+                q.to_pyformat(q.SELECT_EVENTS), (ticket_id, after_version)
+            ).fetchall()
+        return [decode_event(row[0]) for row in rows]
+
+    def append(
+        self,
+        ticket_id: str,
+        *,
+        expected_version: int,
+        events: Sequence[Event],
+        snapshot: Ticket,
+        wake_at: datetime | None = None,
+    ) -> None:
+        """Append events and replace the snapshot if the version still matches."""
+        check_append(ticket_id, expected_version, events, snapshot, wake_at)
+        row = _ticket_row(snapshot, wake_at)
+        columns = _event_columns(events, expected_version + 1)
+        with self._tx() as conn:
+            conn.execute("LOCK TABLE events IN EXCLUSIVE MODE")
+            if expected_version == 0:
+                cursor = conn.execute(_INSERT_TICKET, row)
+            else:
+                cursor = conn.execute(_UPDATE_TICKET, (*row, ticket_id, expected_version))
+            if cursor.rowcount != 1:
+                found = conn.execute(
+                    "SELECT version FROM tickets WHERE id = %s", (ticket_id,)
+                ).fetchone()
+                actual = 0 if found is None else int(found[0])
+                raise ConflictError(ticket_id, expected=expected_version, actual=actual)
+            conn.execute(_INSERT_EVENTS, columns)
+
+    def import_tickets(self, items: Iterable[ImportItem]) -> int:
+        """Add many new tickets in one transaction (all or none); each item is
+        ``(events, snapshot)`` or ``(events, snapshot, wake_at)``. Returns the count."""
+        count = 0
+        batch: list[tuple[Sequence[Event], Ticket, datetime | None]] = []
+        with self._tx() as conn:
+            conn.execute("LOCK TABLE events IN EXCLUSIVE MODE")
+            for item in items:
+                batch.append(check_import(item))
+                if len(batch) == _CHUNK:
+                    count += self._import_batch(conn, batch)
+                    batch = []
+            if batch:
+                count += self._import_batch(conn, batch)
+        return count
+
+    def _import_batch(
+        self,
+        conn: psycopg.Connection[Any],
+        batch: list[tuple[Sequence[Event], Ticket, datetime | None]],
+    ) -> int:
+        ids = [snapshot.id for _, snapshot, _ in batch]
+        seen: set[str] = set()
+        for ticket_id in ids:
+            if ticket_id in seen:
+                raise ConflictError(ticket_id, expected=0, actual=1)
+            seen.add(ticket_id)
+        existing = conn.execute(
+            "SELECT id, version FROM tickets WHERE id = ANY(%s) LIMIT 1", (ids,)
+        ).fetchone()
+        if existing is not None:
+            raise ConflictError(existing[0], expected=0, actual=int(existing[1]))
+        events = [event for group, _, _ in batch for event in group]
+        versions = [version for group, _, _ in batch for version in range(1, len(group) + 1)]
+        with conn.cursor() as cur:
+            cur.executemany(
+                _INSERT_TICKET, [_ticket_row(snapshot, wake_at) for _, snapshot, wake_at in batch]
+            )
+        columns = _event_columns(events, 1)
+        conn.execute(_INSERT_EVENTS, (columns[0], versions, *columns[2:]))
+        return len(batch)
+
+    def query(self, query: TicketQuery) -> Page[Ticket]:
+        """One page of the tickets matching ``query``."""
+        if not isinstance(query, TicketQuery):
+            raise ValidationError("expected a TicketQuery", field="query")
+        where, params = self._builder.where(query)
+        where = q.to_pyformat(where)
+        sql = (
+            f"SELECT snapshot, count(*) OVER () FROM tickets WHERE {where} "
+            f"ORDER BY {q.ORDER_SQL[query.order_by]} LIMIT %s OFFSET %s"
+        )
+        with self._read() as conn:
+            rows = conn.execute(sql, (*params, query.limit, query.offset)).fetchall()
+            if rows:
+                total = int(rows[0][1])
+            elif query.offset:
+                row = conn.execute(f"SELECT count(*) FROM tickets WHERE {where}", params).fetchone()
+                total = 0 if row is None else int(row[0])
+            else:
+                total = 0
+        items = tuple(decode_ticket(row[0]) for row in rows)
+        end = query.offset + len(items)
+        return Page(items=items, total=total, next_offset=end if end < total else None)
+
+    def requester_history(self, requester_id: str, *, limit: int = 50) -> list[Ticket]:
+        """The requester's tickets, newest first."""
+        check_limit(limit)
+        with self._read() as conn:
+            rows = conn.execute(q.to_pyformat(q.SELECT_HISTORY), (requester_id, limit)).fetchall()
+        return [decode_ticket(row[0]) for row in rows]
+
+    def due(self, now: datetime, *, limit: int = 100) -> list[str]:
+        """Ids of tickets to wake by ``now``, earliest first."""
+        check_instant(now)
+        check_limit(limit)
+        with self._read() as conn:
+            rows = conn.execute(q.to_pyformat(q.SELECT_DUE), (now, limit)).fetchall()
+        return [row[0] for row in rows]
+
+    def claim_due(
+        self,
+        now: datetime,
+        *,
+        worker: str,
+        limit: int = 100,
+        lease: timedelta = timedelta(seconds=60),
+    ) -> list[str]:
+        """Lease due tickets nobody else holds to ``worker`` (``FOR UPDATE SKIP LOCKED``)."""
+        check_instant(now)
+        check_name(worker, "worker")
+        check_limit(limit)
+        check_lease(lease)
+        with self._tx() as conn:
+            rows = conn.execute(_CLAIM_DUE, (worker, now + lease, now, now, limit)).fetchall()
+        rows.sort(key=lambda row: (row[1], row[0]))
+        return [row[0] for row in rows]
+
+    def event_stream(
+        self, *, after: int = 0, limit: int | None = None
+    ) -> Iterator[tuple[int, Event]]:
+        """(position, event) in global order after ``after``, read in chunks."""
+        check_after(after, "after")
+        if limit is not None:
+            check_limit(limit)
+        if self._closed:
+            raise StoreClosedError("the store is closed")
+        return self._stream(after, limit)
+
+    def _stream(self, after: int, limit: int | None) -> Iterator[tuple[int, Event]]:
+        position = after
+        remaining = limit
+        while remaining is None or remaining > 0:
+            size = _CHUNK if remaining is None else min(_CHUNK, remaining)
+            with self._read() as conn:
+                rows = conn.execute(q.to_pyformat(q.SELECT_STREAM), (position, size)).fetchall()
+            if not rows:
+                return
+            for pos, data in rows:
+                yield int(pos), decode_event(data)
+            position = int(rows[-1][0])
+            if remaining is not None:
+                remaining -= len(rows)
+
+    # ------------------------------------------------------------------ people
+
+    def save_requester(self, requester: Requester) -> None:
+        """Insert or replace a requester."""
+        if not isinstance(requester, Requester):
+            raise ValidationError("expected a Requester", field="requester")
+        email = None if requester.email is None else escape_nul(requester.email.casefold())
+        data = encode_requester(requester)
+        with self._read() as conn:
+            conn.execute(
+                "INSERT INTO requesters (id, email_key, data) VALUES (%s, %s, %s) "
+                "ON CONFLICT (id) DO UPDATE SET email_key = excluded.email_key, "
+                "data = excluded.data",
+                (requester.id, email, data),
+            )
+
+    def get_requester(self, requester_id: str) -> Requester:
+        """The requester, or NotFound."""
+        with self._read() as conn:
+            row = conn.execute(q.to_pyformat(q.SELECT_REQUESTER), (requester_id,)).fetchone()
+        if row is None:
+            raise NotFound("requester", requester_id)
+        return decode_requester(row[0])
+
+    def find_requester(self, *, email: str) -> Requester | None:
+        """The requester with this email (case-insensitive), smallest id first."""
+        if not isinstance(email, str):
+            raise ValidationError("expected an email address", field="email")
+        with self._read() as conn:
+            row = conn.execute(
+                q.to_pyformat(q.SELECT_REQUESTER_BY_EMAIL), (escape_nul(email.casefold()),)
+            ).fetchone()
+        return None if row is None else decode_requester(row[0])
+
+    # ------------------------------------------------------------------ routing state
+
+    def get_cursor(self, key: str) -> int:
+        """A persistent counter; 0 when unset."""
+        check_name(key, "key")
+        with self._read() as conn:
+            row = conn.execute(q.to_pyformat(q.SELECT_CURSOR), (key,)).fetchone()
+        return 0 if row is None else int(row[0])
+
+    def set_cursor(self, key: str, value: int) -> None:
+        """Set a persistent counter."""
+        check_name(key, "key")
+        check_cursor(value)
+        with self._read() as conn:
+            conn.execute(q.to_pyformat(q.UPSERT_CURSOR), (key, value))
+
+    def agent_loads(self) -> dict[str, dict[Priority, int]]:
+        """Active tickets per assignee per priority."""
+        with self._read() as conn:
+            rows = conn.execute(q.SELECT_LOADS).fetchall()
+        loads: dict[str, dict[Priority, int]] = {}
+        for assignee, priority, count in rows:
+            loads.setdefault(assignee, {})[Priority(priority)] = int(count)
+        return loads
+
+    # ------------------------------------------------------------------ configuration
+
+    def load_config_document(self) -> dict[str, Any] | None:
+        """The saved configuration document, or None."""
+        with self._read() as conn:
+            row = conn.execute(q.SELECT_CONFIG).fetchone()
+        return None if row is None else decode_document(row[0])
+
+    def save_config_document(self, document: Mapping[str, Any]) -> None:
+        """Replace the configuration document."""
+        text = encode_document(document)
+        with self._read() as conn:
+            conn.execute(q.to_pyformat(q.UPSERT_CONFIG), (text,))
+
+    # ------------------------------------------------------------------ outbox
+
+    def claim_outbox(
+        self,
+        consumer: str,
+        *,
+        now: datetime,
+        limit: int = 100,
+        lease: timedelta = timedelta(seconds=60),
+    ) -> list[OutboxItem]:
+        """Lease the consumer's oldest undelivered items; concurrent claims of the same
+        consumer never get the same item."""
+        check_name(consumer, "consumer")
+        check_instant(now)
+        check_limit(limit)
+        check_lease(lease)
+        until = now + lease
+        with self._tx() as conn:
+            hwm = self._hwm(conn, consumer)
+            rows = conn.execute(
+                q.to_pyformat(q.SELECT_CLAIMABLE), (consumer, hwm, now, limit)
+            ).fetchall()
+            fresh = [row[0] for row in rows if row[4] is None]
+            again = [row[0] for row in rows if row[4] is not None]
+            claimed: dict[int, int] = {}
+            if fresh:
+                for position, attempts in conn.execute(
+                    _LEASE_NEW, (consumer, until, fresh)
+                ).fetchall():
+                    claimed[int(position)] = int(attempts)
+            if again:
+                for position, attempts in conn.execute(
+                    _LEASE_AGAIN, (until, consumer, consumer, again, now)
+                ).fetchall():
+                    claimed[int(position)] = int(attempts)
+        return [
+            OutboxItem(
+                id=item_id(ticket_id, int(version)),
+                position=int(position),
+                event=decode_event(data),
+                attempts=claimed[int(position)],
+            )
+            for position, ticket_id, version, data, _, _ in rows
+            if int(position) in claimed
+        ]
+
+    def ack_outbox(self, consumer: str, ids: Sequence[str]) -> None:
+        """Mark items delivered; the consumer never gets them again."""
+        check_name(consumer, "consumer")
+        with self._tx() as conn:
+            positions = self._positions(conn, ids)
+            hwm = self._hwm(conn, consumer)
+            fresh = [(consumer, p) for p in positions if p > hwm]
+            if fresh:
+                with conn.cursor() as cur:
+                    cur.executemany(q.to_pyformat(q.UPSERT_ACK), fresh)
+            row = conn.execute(q.to_pyformat(q.SELECT_FIRST_UNACKED), (hwm, consumer)).fetchone()
+            first = None if row is None else row[0]
+            if first is None:
+                last = conn.execute(q.SELECT_LAST_POSITION).fetchone()
+                new = hwm if last is None or last[0] is None else int(last[0])
+            else:
+                new = int(first) - 1
+            if new > hwm:
+                conn.execute(q.to_pyformat(q.UPDATE_HWM), (new, consumer, new))
+                conn.execute(q.to_pyformat(q.DELETE_ACKED), (consumer, new))
+
+    def release_outbox(
+        self, consumer: str, ids: Sequence[str], *, error: str | None = None
+    ) -> None:
+        """Give leased items back: pending again, attempts + 1."""
+        check_name(consumer, "consumer")
+        if error is not None and not isinstance(error, str):
+            raise ValidationError("error is text or None", field="error")
+        note = None if error is None else escape_nul(error)
+        with self._tx() as conn:
+            positions = self._positions(conn, ids)
+            if positions:
+                with conn.cursor() as cur:
+                    cur.executemany(
+                        q.to_pyformat(q.UPDATE_RELEASE), [(note, consumer, p) for p in positions]
+                    )
+
+    @staticmethod
+    def _hwm(conn: psycopg.Connection[Any], consumer: str) -> int:
+        conn.execute(q.to_pyformat(q.INSERT_CONSUMER), (consumer,))
+        row = conn.execute(q.to_pyformat(q.SELECT_HWM), (consumer,)).fetchone()
+        return 0 if row is None else int(row[0])
+
+    @staticmethod
+    def _positions(conn: psycopg.Connection[Any], ids: Sequence[str]) -> list[int]:
+        if isinstance(ids, str):
+            raise ValidationError("ids is a list of outbox item ids", field="ids")
+        out = []
+        for value in ids:
+            ticket_id, version = parse_item_id(value)
+            row = conn.execute(q.to_pyformat(q.SELECT_POSITION), (ticket_id, version)).fetchone()
+            if row is None:
+                raise NotFound("outbox item", value)
+            out.append(int(row[0]))
+        return out
+
+    # ------------------------------------------------------------------ lifecycle
+
+    def close(self) -> None:
+        """Close the connection; later calls raise StoreClosedError."""
+        with self._lock:
+            if not self._closed:
+                self._closed = True
+                self._conn.close()

@@ -1,0 +1,686 @@
+"""The SQLite store: one file (or ``":memory:"``), standard-library :mod:`sqlite3`.
+
+The database runs in WAL mode with ``synchronous=NORMAL`` (a commit survives a crash of
+the process; a power cut may lose the last commits but never corrupts the file),
+``secure_delete=ON`` (deleted or overwritten data is zeroed), and a busy timeout, so
+several processes on one machine can share a file: every write is a ``BEGIN IMMEDIATE``
+transaction, which takes SQLite's single write lock up front.
+
+One store object holds one connection, opened with ``check_same_thread=False`` and guarded
+by a re-entrant lock: threads may share the store and their calls are serialized; a
+:meth:`SqliteStore.unit_of_work` holds the lock for its block. For parallel writers open
+one store per process.
+
+Snapshots and events are JSON text (through the codec); instants are integer microseconds
+since the epoch (UTC). Text search matches ``tickets.search_text`` with ``instr`` (exact
+substring of the case-folded text); with ``text_index=True`` an FTS5 trigram index narrows
+queries of three characters or more first.
+"""
+
+from __future__ import annotations
+
+import os
+import sqlite3
+import threading
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from datetime import datetime, timedelta
+from typing import Any
+
+from helpdesk_core.errors import (
+    ConflictError,
+    HelpdeskError,
+    NotFound,
+    StorageError,
+    StoreClosedError,
+    ValidationError,
+)
+from helpdesk_core.model.enums import Priority
+from helpdesk_core.model.events import Event
+from helpdesk_core.model.people import Requester
+from helpdesk_core.model.ticket import Ticket
+from helpdesk_core.storage import _sql as q
+from helpdesk_core.storage import migrations
+from helpdesk_core.storage.base import (
+    ImportItem,
+    OutboxItem,
+    Page,
+    TicketQuery,
+    check_after,
+    check_append,
+    check_cursor,
+    check_import,
+    check_instant,
+    check_lease,
+    check_limit,
+    check_name,
+    item_id,
+    parse_item_id,
+    search_text,
+    sla_deadline,
+)
+from helpdesk_core.storage.codecs import (
+    decode_document,
+    decode_event,
+    decode_requester,
+    decode_ticket,
+    dumps,
+    encode_document,
+    encode_event,
+    encode_requester,
+    encode_ticket,
+    to_micros,
+)
+
+__all__ = ["SqliteStore"]
+
+_COLUMNS = (
+    "id, number, version, status, status_category, category, team, tier, assignee, owner, "
+    "requester, asset, priority, priority_rank, created_at, updated_at, wake_at, "
+    "sla_deadline, tags, search_text, snapshot"
+)
+_INSERT_TICKET = f"INSERT INTO tickets ({_COLUMNS}) VALUES ({q.placeholders(21)})"
+_UPDATE_TICKET = (
+    "UPDATE tickets SET id = ?, number = ?, version = ?, status = ?, status_category = ?, "
+    "category = ?, team = ?, tier = ?, assignee = ?, owner = ?, requester = ?, asset = ?, "
+    "priority = ?, priority_rank = ?, created_at = ?, updated_at = ?, wake_at = ?, "
+    "sla_deadline = ?, tags = ?, search_text = ?, snapshot = ?, "
+    "lease_owner = NULL, lease_until = NULL WHERE id = ? AND version = ?"
+)
+_INSERT_EVENT = "INSERT INTO events (ticket_id, version, type, at, data) VALUES (?, ?, ?, ?, ?)"
+_INSERT_OUTBOX = (
+    "INSERT INTO outbox (position, ticket_id, version) "
+    "SELECT position, ticket_id, version FROM events WHERE ticket_id = ? AND version > ?"
+)
+_CLAIM_DUE = (
+    "SELECT id FROM tickets WHERE wake_at IS NOT NULL AND wake_at <= ? "
+    "AND (lease_until IS NULL OR lease_until <= ?) ORDER BY wake_at, id LIMIT ?"
+)
+_CHUNK = 500
+
+
+class _Builder(q.QueryBuilder):
+    def __init__(self) -> None:
+        self.fts = False
+
+    def instant(self, value: datetime) -> Any:
+        return to_micros(value)
+
+    def tags(self, tags: tuple[str, ...], params: list[Any]) -> str:
+        params.extend(tags)
+        return (
+            f"id IN (SELECT ticket_id FROM ticket_tags WHERE tag IN ({q.placeholders(len(tags))}))"
+        )
+
+    def text(self, folded: str, params: list[Any]) -> str:
+        if self.fts and len(folded) >= 3 and "\x00" not in folded:
+            params.append('"' + folded.replace('"', '""') + '"')
+            params.append(folded)
+            return (
+                "seq IN (SELECT rowid FROM tickets_fts WHERE tickets_fts MATCH ?) "
+                "AND instr(search_text, ?) > 0"
+            )
+        params.append(folded)
+        return "instr(search_text, ?) > 0"
+
+
+def _ticket_row(snapshot: Ticket, wake_at: datetime | None, tags: str) -> tuple[Any, ...]:
+    deadline = sla_deadline(snapshot)
+    return (
+        snapshot.id,
+        snapshot.number,
+        snapshot.version,
+        snapshot.status,
+        snapshot.status_category.value,
+        snapshot.category,
+        snapshot.team,
+        snapshot.tier,
+        snapshot.assignee,
+        snapshot.owner,
+        snapshot.requester,
+        snapshot.asset,
+        snapshot.priority.value,
+        snapshot.priority.rank,
+        to_micros(snapshot.created_at),
+        to_micros(snapshot.updated_at),
+        None if wake_at is None else to_micros(wake_at),
+        None if deadline is None else to_micros(deadline),
+        tags,
+        search_text(snapshot.subject, snapshot.description),
+        encode_ticket(snapshot),
+    )
+
+
+def _event_rows(events: Sequence[Event], first_version: int) -> list[tuple[Any, ...]]:
+    return [
+        (e.ticket_id, first_version + i, type(e).__name__, to_micros(e.at), encode_event(e))
+        for i, e in enumerate(events)
+    ]
+
+
+class SqliteStore:
+    """A store in one SQLite file (see the module docstring).
+
+    ``path`` is a file path or ``":memory:"``; ``timeout`` how many seconds a write waits
+    for another process's write lock; ``text_index=True`` adds (once, for every process)
+    the FTS5 trigram index for text queries.
+    """
+
+    def __init__(
+        self, path: str | os.PathLike[str], *, timeout: float = 30.0, text_index: bool = False
+    ) -> None:
+        self._path = os.fspath(path)
+        self._lock = threading.RLock()
+        self._depth = 0
+        self._closed = False
+        self._builder = _Builder()
+        try:
+            self._conn = sqlite3.connect(
+                self._path,
+                timeout=timeout,
+                isolation_level=None,
+                check_same_thread=False,
+                cached_statements=256,
+            )
+        except sqlite3.Error as exc:
+            raise StoreClosedError(f"cannot open SQLite database {self._path!r}: {exc}") from exc
+        try:
+            with self._errors():
+                conn = self._conn
+                conn.execute(f"PRAGMA busy_timeout = {int(timeout * 1000)}")
+                if self._path != ":memory:":
+                    conn.execute("PRAGMA journal_mode = WAL")
+                conn.execute("PRAGMA synchronous = NORMAL")
+                conn.execute("PRAGMA secure_delete = ON")
+                migrations.migrate_sqlite(conn)
+                if text_index:
+                    migrations.enable_sqlite_text_index(conn)
+                self._builder.fts = migrations.sqlite_has_text_index(conn)
+        except BaseException:
+            self._conn.close()
+            raise
+
+    def __repr__(self) -> str:
+        return f"SqliteStore({self._path!r}{', closed' if self._closed else ''})"
+
+    @property
+    def path(self) -> str:
+        """The database file (or ``":memory:"``)."""
+        return self._path
+
+    @property
+    def has_text_index(self) -> bool:
+        """True when text queries use the FTS5 index."""
+        return self._builder.fts
+
+    # ------------------------------------------------------------------ plumbing
+
+    @contextmanager
+    def _errors(self) -> Iterator[None]:
+        try:
+            yield
+        except HelpdeskError:
+            raise
+        except sqlite3.ProgrammingError as exc:
+            if self._closed:
+                raise StoreClosedError("the store is closed") from exc
+            raise StorageError(f"SQLite: {exc}") from exc
+        except sqlite3.OperationalError as exc:
+            text = str(exc)
+            if "locked" in text or "busy" in text:
+                raise StorageError(
+                    f"SQLite database {self._path!r} stayed locked by another writer: {text}"
+                ) from exc
+            if "unable to open" in text or "disk I/O" in text:
+                raise StoreClosedError(f"SQLite database {self._path!r}: {text}") from exc
+            raise StorageError(f"SQLite: {text}") from exc
+        except sqlite3.Error as exc:
+            raise StorageError(f"SQLite database {self._path!r}: {exc}") from exc
+        except UnicodeEncodeError as exc:
+            raise ValidationError(
+                f"text that is not valid Unicode cannot be stored: {exc.reason}"
+            ) from exc
+
+    def _check_open(self) -> None:
+        if self._closed:
+            raise StoreClosedError("the store is closed")
+
+    @contextmanager
+    def _write(self) -> Iterator[sqlite3.Connection]:
+        """A write transaction (``BEGIN IMMEDIATE``), or a savepoint inside one."""
+        with self._lock, self._errors():
+            self._check_open()
+            conn = self._conn
+            if self._depth == 0:
+                conn.execute("BEGIN IMMEDIATE")
+                self._depth = 1
+                try:
+                    yield conn
+                except BaseException:
+                    self._depth = 0
+                    if conn.in_transaction:
+                        conn.execute("ROLLBACK")
+                    raise
+                self._depth = 0
+                try:
+                    conn.execute("COMMIT")
+                except BaseException:
+                    if conn.in_transaction:
+                        conn.execute("ROLLBACK")
+                    raise
+            else:
+                name = f"sp{self._depth}"
+                conn.execute(f"SAVEPOINT {name}")
+                self._depth += 1
+                try:
+                    yield conn
+                except BaseException:
+                    conn.execute(f"ROLLBACK TO {name}")
+                    conn.execute(f"RELEASE {name}")
+                    raise
+                finally:
+                    self._depth -= 1
+                conn.execute(f"RELEASE {name}")
+
+    @contextmanager
+    def _read(self, consistent: bool = False) -> Iterator[sqlite3.Connection]:
+        """The connection for reading; ``consistent`` wraps several statements in one
+        read transaction."""
+        with self._lock, self._errors():
+            self._check_open()
+            conn = self._conn
+            if not consistent or self._depth:
+                yield conn
+                return
+            conn.execute("BEGIN")
+            try:
+                yield conn
+            finally:
+                conn.execute("COMMIT")
+
+    @contextmanager
+    def unit_of_work(self) -> Iterator[None]:
+        """One transaction for the block (nested blocks are savepoints); an exception
+        rolls the block back."""
+        with self._write():
+            yield
+
+    # ------------------------------------------------------------------ tickets
+
+    def allocate_number(self) -> int:
+        """The next ticket number (a row in ``sequences``)."""
+        with self._write() as conn:
+            row = conn.execute(
+                "UPDATE sequences SET value = value + 1 WHERE name = 'ticket_number' "
+                "RETURNING value"
+            ).fetchone()
+            return int(row[0])
+
+    def load(self, ticket_id: str) -> Ticket:
+        """The ticket's latest snapshot."""
+        with self._read() as conn:
+            row = conn.execute(q.SELECT_SNAPSHOT, (ticket_id,)).fetchone()
+        if row is None:
+            raise NotFound("ticket", ticket_id)
+        return decode_ticket(row[0])
+
+    def get_many(self, ticket_ids: Sequence[str]) -> list[Ticket]:
+        """The tickets with these ids, in order; unknown ids skipped."""
+        wanted = list(dict.fromkeys(ticket_ids))
+        found: dict[str, Ticket] = {}
+        with self._read(consistent=True) as conn:
+            for part in q.chunks(wanted, _CHUNK):
+                sql = f"SELECT id, snapshot FROM tickets WHERE id IN ({q.placeholders(len(part))})"
+                for ticket_id, snapshot in conn.execute(sql, tuple(part)):
+                    found[ticket_id] = decode_ticket(snapshot)
+        return [found[i] for i in ticket_ids if i in found]
+
+    def events(self, ticket_id: str, *, after_version: int = 0) -> list[Event]:
+        """The ticket's events after ``after_version``."""
+        check_after(after_version, "after_version")
+        with self._read() as conn:
+            rows = conn.execute(q.SELECT_EVENTS, (ticket_id, after_version)).fetchall()
+        return [decode_event(row[0]) for row in rows]
+
+    def append(
+        self,
+        ticket_id: str,
+        *,
+        expected_version: int,
+        events: Sequence[Event],
+        snapshot: Ticket,
+        wake_at: datetime | None = None,
+    ) -> None:
+        """Append events and replace the snapshot if the version still matches."""
+        check_append(ticket_id, expected_version, events, snapshot, wake_at)
+        tags = dumps(snapshot.tags)
+        row = _ticket_row(snapshot, wake_at, tags)
+        event_rows = _event_rows(events, expected_version + 1)
+        with self._write() as conn:
+            found = conn.execute(
+                "SELECT version, tags FROM tickets WHERE id = ?", (ticket_id,)
+            ).fetchone()
+            actual = 0 if found is None else found[0]
+            if actual != expected_version:
+                raise ConflictError(ticket_id, expected=expected_version, actual=actual)
+            if found is None:
+                conn.execute(_INSERT_TICKET, row)
+            else:
+                cursor = conn.execute(_UPDATE_TICKET, (*row, ticket_id, expected_version))
+                if cursor.rowcount != 1:
+                    raise ConflictError(ticket_id, expected=expected_version, actual=actual)
+            if found is None or found[1] != tags:
+                self._write_tags(conn, ticket_id, snapshot.tags, replace=found is not None)
+            conn.executemany(_INSERT_EVENT, event_rows)
+            conn.execute(_INSERT_OUTBOX, (ticket_id, expected_version))
+
+    @staticmethod
+    def _write_tags(
+        conn: sqlite3.Connection, ticket_id: str, tags: Sequence[str], *, replace: bool
+    ) -> None:
+        if replace:
+            conn.execute("DELETE FROM ticket_tags WHERE ticket_id = ?", (ticket_id,))
+        if tags:
+            conn.executemany(
+                "INSERT INTO ticket_tags (ticket_id, tag) VALUES (?, ?)",
+                [(ticket_id, tag) for tag in tags],
+            )
+
+    def import_tickets(self, items: Iterable[ImportItem]) -> int:
+        """Add many new tickets in one transaction (all or none); each item is
+        ``(events, snapshot)`` or ``(events, snapshot, wake_at)``. Returns the count."""
+        count = 0
+        batch: list[tuple[Sequence[Event], Ticket, datetime | None]] = []
+        with self._write() as conn:
+            for item in items:
+                batch.append(check_import(item))
+                if len(batch) == _CHUNK:
+                    count += self._import_batch(conn, batch)
+                    batch = []
+            if batch:
+                count += self._import_batch(conn, batch)
+        return count
+
+    def _import_batch(
+        self, conn: sqlite3.Connection, batch: list[tuple[Sequence[Event], Ticket, datetime | None]]
+    ) -> int:
+        ids = [snapshot.id for _, snapshot, _ in batch]
+        seen: set[str] = set()
+        for ticket_id in ids:
+            if ticket_id in seen:
+                raise ConflictError(ticket_id, expected=0, actual=1)
+            seen.add(ticket_id)
+        existing = conn.execute(
+            f"SELECT id, version FROM tickets WHERE id IN ({q.placeholders(len(ids))})", ids
+        ).fetchone()
+        if existing is not None:
+            raise ConflictError(existing[0], expected=0, actual=existing[1])
+        start = conn.execute("SELECT coalesce(max(position), 0) FROM events").fetchone()[0]
+        ticket_rows: list[tuple[Any, ...]] = []
+        event_rows: list[tuple[Any, ...]] = []
+        tag_rows: list[tuple[str, str]] = []
+        for events, snapshot, wake_at in batch:
+            ticket_rows.append(_ticket_row(snapshot, wake_at, dumps(snapshot.tags)))
+            event_rows.extend(_event_rows(events, 1))
+            tag_rows.extend((snapshot.id, tag) for tag in snapshot.tags)
+        conn.executemany(_INSERT_TICKET, ticket_rows)
+        conn.executemany(_INSERT_EVENT, event_rows)
+        conn.executemany("INSERT INTO ticket_tags (ticket_id, tag) VALUES (?, ?)", tag_rows)
+        conn.execute(
+            "INSERT INTO outbox (position, ticket_id, version) "
+            "SELECT position, ticket_id, version FROM events WHERE position > ?",
+            (start,),
+        )
+        return len(batch)
+
+    def query(self, query: TicketQuery) -> Page[Ticket]:
+        """One page of the tickets matching ``query``."""
+        if not isinstance(query, TicketQuery):
+            raise ValidationError("expected a TicketQuery", field="query")
+        where, params = self._builder.where(query)
+        sql = (
+            f"SELECT snapshot, count(*) OVER () FROM tickets WHERE {where} "
+            f"ORDER BY {q.ORDER_SQL[query.order_by]} LIMIT ? OFFSET ?"
+        )
+        with self._read(consistent=True) as conn:
+            rows = conn.execute(sql, (*params, query.limit, query.offset)).fetchall()
+            if rows:
+                total = int(rows[0][1])
+            elif query.offset:
+                total = conn.execute(
+                    f"SELECT count(*) FROM tickets WHERE {where}", params
+                ).fetchone()[0]
+            else:
+                total = 0
+        items = tuple(decode_ticket(row[0]) for row in rows)
+        end = query.offset + len(items)
+        return Page(items=items, total=total, next_offset=end if end < total else None)
+
+    def requester_history(self, requester_id: str, *, limit: int = 50) -> list[Ticket]:
+        """The requester's tickets, newest first."""
+        check_limit(limit)
+        with self._read() as conn:
+            rows = conn.execute(q.SELECT_HISTORY, (requester_id, limit)).fetchall()
+        return [decode_ticket(row[0]) for row in rows]
+
+    def due(self, now: datetime, *, limit: int = 100) -> list[str]:
+        """Ids of tickets to wake by ``now``, earliest first."""
+        check_instant(now)
+        check_limit(limit)
+        with self._read() as conn:
+            rows = conn.execute(q.SELECT_DUE, (to_micros(now), limit)).fetchall()
+        return [row[0] for row in rows]
+
+    def claim_due(
+        self,
+        now: datetime,
+        *,
+        worker: str,
+        limit: int = 100,
+        lease: timedelta = timedelta(seconds=60),
+    ) -> list[str]:
+        """Lease due tickets nobody else holds to ``worker`` (under the write lock)."""
+        check_instant(now)
+        check_name(worker, "worker")
+        check_limit(limit)
+        check_lease(lease)
+        at = to_micros(now)
+        until = to_micros(now + lease)
+        with self._write() as conn:
+            ids = [row[0] for row in conn.execute(_CLAIM_DUE, (at, at, limit)).fetchall()]
+            conn.executemany(
+                "UPDATE tickets SET lease_owner = ?, lease_until = ? WHERE id = ?",
+                [(worker, until, ticket_id) for ticket_id in ids],
+            )
+        return ids
+
+    def event_stream(
+        self, *, after: int = 0, limit: int | None = None
+    ) -> Iterator[tuple[int, Event]]:
+        """(position, event) in global order after ``after``, read in chunks."""
+        check_after(after, "after")
+        if limit is not None:
+            check_limit(limit)
+        self._check_open()
+        return self._stream(after, limit)
+
+    def _stream(self, after: int, limit: int | None) -> Iterator[tuple[int, Event]]:
+        position = after
+        remaining = limit
+        while remaining is None or remaining > 0:
+            size = _CHUNK if remaining is None else min(_CHUNK, remaining)
+            with self._read() as conn:
+                rows = conn.execute(q.SELECT_STREAM, (position, size)).fetchall()
+            if not rows:
+                return
+            for pos, data in rows:
+                yield pos, decode_event(data)
+            position = rows[-1][0]
+            if remaining is not None:
+                remaining -= len(rows)
+
+    # ------------------------------------------------------------------ people
+
+    def save_requester(self, requester: Requester) -> None:
+        """Insert or replace a requester."""
+        if not isinstance(requester, Requester):
+            raise ValidationError("expected a Requester", field="requester")
+        email = None if requester.email is None else requester.email.casefold()
+        data = encode_requester(requester)
+        with self._write() as conn:
+            conn.execute(
+                "INSERT INTO requesters (id, email_key, data) VALUES (?, ?, ?) "
+                "ON CONFLICT (id) DO UPDATE SET email_key = excluded.email_key, "
+                "data = excluded.data",
+                (requester.id, email, data),
+            )
+
+    def get_requester(self, requester_id: str) -> Requester:
+        """The requester, or NotFound."""
+        with self._read() as conn:
+            row = conn.execute(q.SELECT_REQUESTER, (requester_id,)).fetchone()
+        if row is None:
+            raise NotFound("requester", requester_id)
+        return decode_requester(row[0])
+
+    def find_requester(self, *, email: str) -> Requester | None:
+        """The requester with this email (case-insensitive), smallest id first."""
+        if not isinstance(email, str):
+            raise ValidationError("expected an email address", field="email")
+        with self._read() as conn:
+            row = conn.execute(q.SELECT_REQUESTER_BY_EMAIL, (email.casefold(),)).fetchone()
+        return None if row is None else decode_requester(row[0])
+
+    # ------------------------------------------------------------------ routing state
+
+    def get_cursor(self, key: str) -> int:
+        """A persistent counter; 0 when unset."""
+        check_name(key, "key")
+        with self._read() as conn:
+            row = conn.execute(q.SELECT_CURSOR, (key,)).fetchone()
+        return 0 if row is None else int(row[0])
+
+    def set_cursor(self, key: str, value: int) -> None:
+        """Set a persistent counter."""
+        check_name(key, "key")
+        check_cursor(value)
+        with self._write() as conn:
+            conn.execute(q.UPSERT_CURSOR, (key, value))
+
+    def agent_loads(self) -> dict[str, dict[Priority, int]]:
+        """Active tickets per assignee per priority."""
+        with self._read() as conn:
+            rows = conn.execute(q.SELECT_LOADS).fetchall()
+        loads: dict[str, dict[Priority, int]] = {}
+        for assignee, priority, count in rows:
+            loads.setdefault(assignee, {})[Priority(priority)] = int(count)
+        return loads
+
+    # ------------------------------------------------------------------ configuration
+
+    def load_config_document(self) -> dict[str, Any] | None:
+        """The saved configuration document, or None."""
+        with self._read() as conn:
+            row = conn.execute(q.SELECT_CONFIG).fetchone()
+        return None if row is None else decode_document(row[0])
+
+    def save_config_document(self, document: Mapping[str, Any]) -> None:
+        """Replace the configuration document."""
+        text = encode_document(document)
+        with self._write() as conn:
+            conn.execute(q.UPSERT_CONFIG, (text,))
+
+    # ------------------------------------------------------------------ outbox
+
+    def claim_outbox(
+        self,
+        consumer: str,
+        *,
+        now: datetime,
+        limit: int = 100,
+        lease: timedelta = timedelta(seconds=60),
+    ) -> list[OutboxItem]:
+        """Lease the consumer's oldest undelivered items (under the write lock)."""
+        check_name(consumer, "consumer")
+        check_instant(now)
+        check_limit(limit)
+        check_lease(lease)
+        until = to_micros(now + lease)
+        with self._write() as conn:
+            hwm = self._hwm(conn, consumer)
+            rows = conn.execute(
+                q.SELECT_CLAIMABLE, (consumer, hwm, to_micros(now), limit)
+            ).fetchall()
+            items: list[OutboxItem] = []
+            leases = []
+            for position, ticket_id, version, data, state, attempts in rows:
+                tries = 0 if state is None else attempts + (state == "leased")
+                leases.append((consumer, position, until, tries))
+                items.append(
+                    OutboxItem(
+                        id=item_id(ticket_id, version),
+                        position=position,
+                        event=decode_event(data),
+                        attempts=tries,
+                    )
+                )
+            conn.executemany(q.UPSERT_LEASE, leases)
+        return items
+
+    def ack_outbox(self, consumer: str, ids: Sequence[str]) -> None:
+        """Mark items delivered; the consumer never gets them again."""
+        check_name(consumer, "consumer")
+        with self._write() as conn:
+            positions = self._positions(conn, ids)
+            hwm = self._hwm(conn, consumer)
+            conn.executemany(q.UPSERT_ACK, [(consumer, p) for p in positions if p > hwm])
+            first = conn.execute(q.SELECT_FIRST_UNACKED, (hwm, consumer)).fetchone()[0]
+            if first is None:
+                last = conn.execute(q.SELECT_LAST_POSITION).fetchone()[0]
+                new = hwm if last is None else int(last)
+            else:
+                new = int(first) - 1
+            if new > hwm:
+                conn.execute(q.UPDATE_HWM, (new, consumer, new))
+                conn.execute(q.DELETE_ACKED, (consumer, new))
+
+    def release_outbox(
+        self, consumer: str, ids: Sequence[str], *, error: str | None = None
+    ) -> None:
+        """Give leased items back: pending again, attempts + 1."""
+        check_name(consumer, "consumer")
+        if error is not None and not isinstance(error, str):
+            raise ValidationError("error is text or None", field="error")
+        with self._write() as conn:
+            positions = self._positions(conn, ids)
+            conn.executemany(q.UPDATE_RELEASE, [(error, consumer, p) for p in positions])
+
+    @staticmethod
+    def _hwm(conn: sqlite3.Connection, consumer: str) -> int:
+        row = conn.execute(q.SELECT_HWM, (consumer,)).fetchone()
+        if row is None:
+            conn.execute(q.INSERT_CONSUMER, (consumer,))
+            return 0
+        return int(row[0])
+
+    @staticmethod
+    def _positions(conn: sqlite3.Connection, ids: Sequence[str]) -> list[int]:
+        if isinstance(ids, str):
+            raise ValidationError("ids is a list of outbox item ids", field="ids")
+        out = []
+        for value in ids:
+            ticket_id, version = parse_item_id(value)
+            row = conn.execute(q.SELECT_POSITION, (ticket_id, version)).fetchone()
+            if row is None:
+                raise NotFound("outbox item", value)
+            out.append(int(row[0]))
+        return out
+
+    # ------------------------------------------------------------------ lifecycle
+
+    def close(self) -> None:
+        """Close the connection; later calls raise StoreClosedError."""
+        with self._lock:
+            if not self._closed:
+                self._closed = True
+                self._conn.close()

@@ -1,0 +1,67 @@
+"""What the workflow needs of a business calendar, and counting business days (private).
+
+The workflow takes calendars by name from a mapping (``calendars={"support": cal}``); any
+object with the methods of :class:`WorkCalendar` fits, ``BusinessCalendar`` among them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import UTC, date, datetime, time, timedelta, tzinfo
+from typing import Protocol
+
+from helpdesk_core.errors import ConfigError
+
+__all__ = ["WorkCalendar", "add_business_days", "calendar_named", "next_open_day"]
+
+
+class WorkCalendar(Protocol):
+    """The calendar operations the workflow uses (``BusinessCalendar`` has them)."""
+
+    @property
+    def zone(self) -> tzinfo:
+        """The calendar's time zone."""
+        ...
+
+    def add(self, start: datetime, duration: timedelta) -> datetime:
+        """The instant ``duration`` of open time after ``start``."""
+        ...
+
+    def is_open(self, at: datetime) -> bool:
+        """Whether ``at`` lies in open hours."""
+        ...
+
+    def next_open(self, at: datetime) -> datetime:
+        """``at`` when open, else the next opening instant."""
+        ...
+
+
+def calendar_named(
+    calendars: Mapping[str, WorkCalendar] | None, name: str, *, path: str
+) -> WorkCalendar:
+    """The calendar called ``name``; ConfigError naming it (and ``path``) when missing."""
+    found = None if calendars is None else calendars.get(name)
+    if found is None:
+        known = ", ".join(sorted(calendars or {})) or "none given"
+        raise ConfigError(f"calendar {name!r} is not defined (calendars: {known})", path=path)
+    return found
+
+
+def next_open_day(calendar: WorkCalendar, day: date) -> date:
+    """The first local date on or after ``day`` during which ``calendar`` is open."""
+    midnight = datetime.combine(day, time(0), tzinfo=calendar.zone)
+    return calendar.next_open(midnight).astimezone(calendar.zone).date()
+
+
+def add_business_days(calendar: WorkCalendar, start: datetime, days: int) -> datetime:
+    """The same local wall-clock time as ``start`` on the ``days``-th open day after the
+    local date of ``start`` (an *open day* is a local date during which the calendar is
+    open at some instant). A wall time that does not exist that day (spring forward) moves
+    forward by the gap; an ambiguous one (fall back) is its first occurrence."""
+    zone = calendar.zone
+    local = start.astimezone(zone)
+    day = local.date()
+    for _ in range(days):
+        day = next_open_day(calendar, day + timedelta(days=1))
+    wall = datetime.combine(day, local.time().replace(fold=0), tzinfo=zone)
+    return wall.astimezone(UTC).astimezone(zone)

@@ -1,0 +1,378 @@
+"""Escalation policies: triggers (SLA warning, SLA breach, time in tier, reopens, priority)
+and their actions (escalate tier, raise level, set priority, notify), evaluated purely.
+
+:func:`due_escalations` lists the triggers that became true at or before ``now`` and have
+not fired yet, each with the instant it became true and its once-only ``key``:
+
+=================  ==========================================  =============================
+trigger            instant                                     key
+=================  ==========================================  =============================
+``sla_warning``    the clock's ``warned_at``                   ``policy/trigger/metric/cycle``
+``sla_breach``     the clock's ``breached_at``                 ``policy/trigger/metric/cycle``
+``time_in_tier``   ``tier_since + after`` (business time on    ``policy/trigger/tier/<tier>/
+                   ``calendar`` when given)                    <tier_since>``
+``reopens``        ``reopened_at`` once ``reopen_count >=      ``policy/trigger/reopens/
+                   count``                                     <count>``
+``priority``       the ticket's ``updated_at``                 ``policy/trigger/priority/
+                                                               <priority>``
+=================  ==========================================  =============================
+
+So an SLA trigger fires once per clock cycle, a time-in-tier trigger once per stay in a
+tier, the others once per ticket. Time in tier counts from ``tier_since`` (``created_at``
+for a ticket that never had a tier) and only while the ticket is active. A trigger's ``when``
+condition is evaluated on the ticket as it is when evaluated.
+
+:func:`fire` records :class:`~helpdesk_core.model.EscalationTriggered` and the actions'
+events, all stamped with the due instant and caused by ``Actor.system("escalation")``.
+:func:`run_escalations` fires everything due, earliest first. Run it before applying a
+command at ``now`` and on every tick: how often it runs does not change the outcome.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from datetime import UTC, datetime
+
+from attrs import field, frozen
+
+from helpdesk_core._time import ensure_aware
+from helpdesk_core.errors import ConfigError, InvalidTransition, ValidationError
+from helpdesk_core.model import (
+    Actor,
+    EscalationNotified,
+    EscalationTriggered,
+    Event,
+    PriorityChanged,
+    Requester,
+    Ticket,
+    apply_event,
+)
+from helpdesk_core.model import _validate as v
+from helpdesk_core.workflow._calendar import WorkCalendar, calendar_named
+from helpdesk_core.workflow._policy import (
+    Action,
+    EscalateTier,
+    EscalationPolicy,
+    Notify,
+    RaiseLevel,
+    SetPriority,
+    Trigger,
+    TriggerKind,
+    action_from_dict,
+)
+from helpdesk_core.workflow.tiers import TierLadder, escalate, raise_level
+
+__all__ = [
+    "ESCALATION_ACTOR",
+    "Action",
+    "Contacts",
+    "DueTrigger",
+    "EscalateTier",
+    "EscalationPolicy",
+    "Notify",
+    "RaiseLevel",
+    "SetPriority",
+    "Trigger",
+    "TriggerKind",
+    "action_from_dict",
+    "due_escalations",
+    "fire",
+    "next_escalation_at",
+    "run_escalations",
+]
+
+#: Who escalation policies act as.
+ESCALATION_ACTOR = Actor.system("escalation")
+
+#: Escalation contacts: one list for the ticket's team, or a mapping team id -> list
+#: (looked up by the ticket's team when each action runs).
+Contacts = Sequence[str] | Mapping[str, Sequence[str]]
+
+_NOTIFY_ALIASES = {"team_lead": 0, "manager": 1}
+_MAX_FIRES = 10_000
+
+
+@frozen(kw_only=True)
+class DueTrigger:
+    """A trigger that became true at ``at`` and has not fired (``key`` is its once-only
+    identity, recorded in ``Ticket.fired_triggers`` when it fires)."""
+
+    at: datetime = field(validator=v.aware)
+    policy: str
+    trigger: str
+    key: str
+
+
+def _check_names(policies: Sequence[EscalationPolicy]) -> None:
+    seen: set[str] = set()
+    for i, policy in enumerate(policies):
+        if not isinstance(policy, EscalationPolicy):
+            raise ValidationError(
+                f"expected an EscalationPolicy, got {type(policy).__name__}",
+                field=f"policies[{i}]",
+            )
+        if policy.name in seen:
+            raise ConfigError(f"two escalation policies named {policy.name!r}", path="policies")
+        seen.add(policy.name)
+
+
+def _tier_instant(
+    ticket: Ticket,
+    policy: EscalationPolicy,
+    trigger: Trigger,
+    calendars: Mapping[str, WorkCalendar] | None,
+) -> tuple[datetime, str] | None:
+    after = trigger.after
+    if after is None:
+        return None
+    since = ticket.tier_since or ticket.created_at
+    if trigger.calendar is None:
+        at = since.astimezone(UTC) + after
+    else:
+        path = f"policies.{policy.name}.triggers.{trigger.name}.calendar"
+        at = calendar_named(calendars, trigger.calendar, path=path).add(since, after)
+    if not ticket.is_active:
+        ended = ticket.solved_at or ticket.closed_at
+        if ended is None or at > ended:
+            return None
+    key = f"{policy.name}/{trigger.name}/tier/{ticket.tier or '-'}/{since.isoformat()}"
+    return at, key
+
+
+def _instant(
+    ticket: Ticket,
+    policy: EscalationPolicy,
+    trigger: Trigger,
+    calendars: Mapping[str, WorkCalendar] | None,
+) -> tuple[datetime, str] | None:
+    """When ``trigger`` became true for ``ticket`` and its key; None if it is not true."""
+    prefix = f"{policy.name}/{trigger.name}"
+    on = trigger.on
+    if on is TriggerKind.SLA_WARNING or on is TriggerKind.SLA_BREACH:
+        metric = trigger.metric
+        clock = None if metric is None else ticket.sla.get(metric.value)
+        if metric is None or clock is None:
+            return None
+        at = clock.warned_at if on is TriggerKind.SLA_WARNING else clock.breached_at
+        return None if at is None else (at, f"{prefix}/{metric.value}/{clock.cycle}")
+    if on is TriggerKind.TIME_IN_TIER:
+        return _tier_instant(ticket, policy, trigger, calendars)
+    if on is TriggerKind.REOPENS:
+        count = trigger.count or 1
+        if ticket.reopen_count < count or ticket.reopened_at is None:
+            return None
+        return ticket.reopened_at, f"{prefix}/reopens/{count}"
+    if ticket.priority not in trigger.priorities:
+        return None
+    return ticket.updated_at, f"{prefix}/priority/{ticket.priority.value}"
+
+
+def due_escalations(
+    ticket: Ticket,
+    policies: Sequence[EscalationPolicy],
+    *,
+    now: datetime,
+    calendars: Mapping[str, WorkCalendar] | None = None,
+    requester: Requester | None = None,
+) -> list[DueTrigger]:
+    """Triggers of ``policies`` that became true at or before ``now`` and whose key is not
+    in ``ticket.fired_triggers``, earliest first (ties: policy order, then trigger order).
+    ``calendars`` serve business-time triggers and ``business_hours`` conditions;
+    ``requester`` feeds ``requester.*`` fields of conditions."""
+    now = ensure_aware(now, field="now")
+    _check_names(policies)
+    found: list[tuple[datetime, int, DueTrigger]] = []
+    order = 0
+    for policy in policies:
+        for trigger in policy.triggers:
+            order += 1
+            hit = _instant(ticket, policy, trigger, calendars)
+            if hit is None:
+                continue
+            at, key = hit
+            if at > now or key in ticket.fired_triggers:
+                continue
+            if trigger.when is not None and not trigger.when.matches(
+                ticket, requester=requester, now=now, calendars=calendars
+            ):
+                continue
+            due = DueTrigger(at=at, policy=policy.name, trigger=trigger.name, key=key)
+            found.append((at, order, due))
+    found.sort(key=lambda item: (item[0], item[1]))
+    return [due for _, _, due in found]
+
+
+def next_escalation_at(
+    ticket: Ticket,
+    policies: Sequence[EscalationPolicy],
+    calendars: Mapping[str, WorkCalendar] | None = None,
+) -> datetime | None:
+    """The earliest instant a time-in-tier trigger that has not fired becomes true (it may
+    already have passed: then it is due now), for scheduling the next evaluation; None if
+    no such trigger applies. Conditions are not evaluated here, and SLA triggers follow
+    the SLA clocks' own warning and breach instants."""
+    _check_names(policies)
+    best: datetime | None = None
+    if not ticket.is_active:
+        return None
+    for policy in policies:
+        for trigger in policy.triggers:
+            if trigger.on is not TriggerKind.TIME_IN_TIER:
+                continue
+            hit = _tier_instant(ticket, policy, trigger, calendars)
+            if hit is None or hit[1] in ticket.fired_triggers:
+                continue
+            if best is None or hit[0] < best:
+                best = hit[0]
+    return best
+
+
+def _team_contacts(contacts: Contacts, team: str | None) -> Sequence[str]:
+    if isinstance(contacts, str):
+        raise ValidationError("contacts is a list of ids, not one string", field="contacts")
+    if isinstance(contacts, Mapping):
+        found = contacts.get(team) if team is not None else None
+        return () if found is None else found
+    return contacts
+
+
+def _act(
+    ticket: Ticket,
+    action: Action,
+    *,
+    policy: str,
+    reason: str,
+    at: datetime,
+    ladder: TierLadder,
+    contacts: Contacts,
+) -> tuple[Ticket, list[Event]]:
+    if isinstance(action, EscalateTier):
+        return escalate(
+            ticket,
+            ladder,
+            by=ESCALATION_ACTOR,
+            now=at,
+            reason=reason,
+            to_tier=action.to_tier,
+            allow_skip=action.allow_skip,
+            policy=policy,
+        )
+    team_contacts = _team_contacts(contacts, ticket.team)
+    if isinstance(action, RaiseLevel):
+        return raise_level(
+            ticket, contacts=team_contacts, by=ESCALATION_ACTOR, now=at, reason=reason,
+            policy=policy,
+        )
+    event: Event
+    if isinstance(action, SetPriority):
+        if action.priority is ticket.priority:
+            return ticket, []
+        event = PriorityChanged(
+            ticket_id=ticket.id,
+            at=at,
+            by=ESCALATION_ACTOR,
+            priority=action.priority,
+            previous=ticket.priority,
+            reason=reason,
+        )
+        return apply_event(ticket, event), [event]
+    assert isinstance(action, Notify)
+    contact: str | None = action.contact
+    if action.contact in _NOTIFY_ALIASES:
+        index = _NOTIFY_ALIASES[action.contact]
+        contact = team_contacts[index] if index < len(team_contacts) else None
+    if contact is None:
+        return ticket, []
+    event = EscalationNotified(
+        ticket_id=ticket.id, at=at, by=ESCALATION_ACTOR, contact=contact, reason=reason,
+        policy=policy,
+    )
+    return apply_event(ticket, event), [event]
+
+
+def fire(
+    ticket: Ticket,
+    due: DueTrigger,
+    policy: EscalationPolicy,
+    *,
+    ladder: TierLadder,
+    contacts: Contacts,
+    now: datetime,
+) -> tuple[Ticket, list[Event]]:
+    """Record ``due`` (:class:`~helpdesk_core.model.EscalationTriggered`) and run its
+    trigger's actions, every event stamped ``due.at``. An action that cannot apply (top
+    tier reached, ticket solved, no contact for the level) is skipped; the trigger still
+    counts as fired. A trigger that already fired returns the ticket unchanged.
+
+    ``contacts`` are the escalation contacts of the ticket's team (``team_lead`` is the
+    first, ``manager`` the second), or a mapping of team id to contacts."""
+    now = ensure_aware(now, field="now")
+    if due.at > now:
+        raise ValidationError(f"trigger {due.key!r} is due at {due.at.isoformat()}, not yet")
+    if due.policy != policy.name:
+        raise ValidationError(
+            f"trigger {due.key!r} belongs to policy {due.policy!r}, not {policy.name!r}",
+            field="policy",
+        )
+    trigger = policy.trigger(due.trigger)
+    if due.key in ticket.fired_triggers:
+        return ticket, []
+    marker = EscalationTriggered(
+        ticket_id=ticket.id,
+        at=due.at,
+        by=ESCALATION_ACTOR,
+        policy=policy.name,
+        trigger=trigger.name,
+        key=due.key,
+    )
+    current = apply_event(ticket, marker)
+    events: list[Event] = [marker]
+    reason = f"escalation policy {policy.name!r}, trigger {trigger.name!r}"
+    for i, action in enumerate(trigger.actions):
+        if not current.is_active:
+            break
+        try:
+            current, produced = _act(
+                current, action, policy=policy.name, reason=reason, at=due.at, ladder=ladder,
+                contacts=contacts,
+            )
+        except InvalidTransition:
+            continue
+        except ValidationError as exc:
+            raise ConfigError(
+                f"policy {policy.name!r}, trigger {trigger.name!r}: {exc.message}",
+                path=f"policies.{policy.name}.triggers.{trigger.name}.actions[{i}]",
+            ) from exc
+        events.extend(produced)
+    return current, events
+
+
+def run_escalations(
+    ticket: Ticket,
+    policies: Sequence[EscalationPolicy],
+    *,
+    ladder: TierLadder,
+    contacts: Contacts,
+    now: datetime,
+    calendars: Mapping[str, WorkCalendar] | None = None,
+    requester: Requester | None = None,
+) -> tuple[Ticket, list[Event]]:
+    """Fire every trigger due at ``now``, earliest first, re-evaluating after each (an
+    escalation starts a new stay in a tier). Returns the ticket and all the events."""
+    by_name = {p.name: p for p in policies}
+    events: list[Event] = []
+    for _ in range(_MAX_FIRES):
+        due = due_escalations(
+            ticket, policies, now=now, calendars=calendars, requester=requester
+        )
+        if not due:
+            return ticket, events
+        ticket, produced = fire(
+            ticket, due[0], by_name[due[0].policy], ladder=ladder, contacts=contacts, now=now
+        )
+        events.extend(produced)
+    raise ConfigError(
+        f"escalation policies fired more than {_MAX_FIRES} times on ticket {ticket.id} "
+        "at once",
+        path="policies",
+    )

@@ -1,0 +1,205 @@
+"""Applying lifecycle transitions: pure functions of (ticket, lifecycle, request, now).
+
+:func:`apply_transition` moves a ticket along one transition (asked for by its name or by
+the target status), checks the guards, and returns the new ticket with the
+:class:`~helpdesk_core.model.StatusChanged` event that made it. :func:`apply_automatic`
+applies the transition a trigger names, if any; :func:`auto_close_due` says when a solved
+ticket closes by itself and :func:`auto_close` closes it once that instant has passed.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import UTC, datetime, timedelta
+
+from helpdesk_core._time import ensure_aware
+from helpdesk_core.errors import InvalidTransition, ValidationError
+from helpdesk_core.model import Actor, Event, StatusCategory, Ticket
+from helpdesk_core.workflow._calendar import WorkCalendar, add_business_days, calendar_named
+from helpdesk_core.workflow._fastpath import check_request, fold_status_change, status_changed
+from helpdesk_core.workflow.guards import GuardContext
+from helpdesk_core.workflow.lifecycle import Lifecycle
+
+__all__ = [
+    "LIFECYCLE_ACTOR",
+    "apply_automatic",
+    "apply_transition",
+    "auto_close",
+    "auto_close_due",
+]
+
+#: Who automatic lifecycle moves are recorded as.
+LIFECYCLE_ACTOR = Actor.system("lifecycle")
+
+
+def _refuse(
+    ticket: Ticket, asked: str, message: str, *, guard: str | None = None
+) -> InvalidTransition:
+    return InvalidTransition(
+        f"ticket {ticket.id} in status {ticket.status!r}: {message}",
+        ticket_id=ticket.id,
+        status=ticket.status,
+        transition=asked,
+        guard=guard,
+    )
+
+
+def _not_found(ticket: Ticket, lifecycle: Lifecycle, asked: str) -> Exception:
+    if ticket.lifecycle != lifecycle.name:
+        return ValidationError(
+            f"ticket {ticket.id} follows lifecycle {ticket.lifecycle!r}, "
+            f"not {lifecycle.name!r}",
+            field="lifecycle",
+        )
+    if not lifecycle.has_status(ticket.status):
+        return _refuse(ticket, asked, f"lifecycle {lifecycle.name!r} has no such status")
+    if lifecycle.is_terminal(ticket.status):
+        return _refuse(
+            ticket,
+            asked,
+            f"no transition {asked!r}: the status is closed, which is terminal "
+            "(open a follow-up ticket instead)",
+        )
+    allowed = ", ".join(lifecycle.allowed(ticket.status)) or "none"
+    return _refuse(ticket, asked, f"no transition {asked!r} (allowed: {allowed})")
+
+
+def apply_transition(
+    ticket: Ticket,
+    lifecycle: Lifecycle,
+    transition: str,
+    *,
+    by: Actor,
+    now: datetime,
+    reason: str | None = None,
+    resolution: str | None = None,
+    first_contact: bool = False,
+    automatic: bool = False,
+) -> tuple[Ticket, list[Event]]:
+    """Move ``ticket`` along ``transition`` (a transition name such as ``"solve"``, or a
+    target status such as ``"solved"``) at ``now``.
+
+    Returns the new ticket and ``[StatusChanged]``. A refusal raises
+    :class:`~helpdesk_core.errors.InvalidTransition` naming the ticket, its status, the
+    transition asked for and, when a guard refused, the guard and its reason; an unknown
+    transition lists the ones allowed from the current status. Bad arguments (naive
+    ``now``, a ticket of another lifecycle) raise
+    :class:`~helpdesk_core.errors.ValidationError`.
+    """
+    now = ensure_aware(now, field="now")
+    if not isinstance(transition, str):
+        raise ValidationError(
+            f"expected a transition or status name, got {type(transition).__name__}",
+            field="transition",
+        )
+    check_request(
+        by=by, reason=reason, resolution=resolution, first_contact=first_contact,
+        automatic=automatic,
+    )
+    found = (
+        lifecycle.find(ticket.status, transition) if ticket.lifecycle == lifecycle.name else None
+    )
+    if found is None:
+        raise _not_found(ticket, lifecycle, transition)
+    if found.guards:
+        ctx = GuardContext(
+            ticket=ticket,
+            lifecycle=lifecycle,
+            transition=found,
+            actor=by,
+            now=now,
+            reason=reason,
+            resolution=resolution,
+            first_contact=first_contact,
+            automatic=automatic,
+        )
+        for name in found.guards:
+            why = lifecycle.guard(name)(ctx)
+            if why is not None:
+                raise _refuse(
+                    ticket,
+                    transition,
+                    f"transition {found.name!r} refused by guard {name!r}: {why}",
+                    guard=name,
+                )
+    event = status_changed(
+        ticket=ticket,
+        at=now,
+        by=by,
+        transition=found.name,
+        to_status=found.to,
+        category=lifecycle.category(found.to),
+        reason=reason,
+        resolution=resolution,
+        first_contact=first_contact,
+        automatic=automatic,
+    )
+    return fold_status_change(ticket, event), [event]
+
+
+def apply_automatic(
+    ticket: Ticket,
+    lifecycle: Lifecycle,
+    trigger: str,
+    *,
+    now: datetime,
+    by: Actor = LIFECYCLE_ACTOR,
+    reason: str | None = None,
+) -> tuple[Ticket, list[Event]]:
+    """Apply the transition ``trigger`` names for the ticket's status, if there is one and
+    its guards allow it; else return the ticket unchanged and no events. The event is
+    marked ``automatic``."""
+    now = ensure_aware(now, field="now")
+    found = lifecycle.automatic_transition(trigger, ticket.status)
+    if found is None:
+        return ticket, []
+    try:
+        return apply_transition(
+            ticket, lifecycle, found.name, by=by, now=now, reason=reason, automatic=True
+        )
+    except InvalidTransition:
+        return ticket, []
+
+
+def auto_close_due(
+    ticket: Ticket,
+    lifecycle: Lifecycle,
+    calendars: Mapping[str, WorkCalendar] | None = None,
+) -> datetime | None:
+    """The instant a solved ticket closes by itself, or None (not solved, no
+    ``solved_timeout`` transition from its status, or ``auto_close_after`` is None).
+
+    With a lifecycle ``calendar``: the same local time as ``solved_at`` on the N-th open
+    day after the day it was solved (N = ``auto_close_after``; an open day is a local date
+    on which the calendar is open at some instant), e.g. solved Friday 16:00 with N = 3 on a
+    Monday-Friday calendar closes Wednesday 16:00. Without a calendar: ``solved_at`` plus
+    N x 24 hours.
+    """
+    days = lifecycle.auto_close_after
+    solved_at = ticket.solved_at
+    if days is None or solved_at is None or ticket.status_category is not StatusCategory.SOLVED:
+        return None
+    if lifecycle.automatic_transition("solved_timeout", ticket.status) is None:
+        return None
+    if lifecycle.calendar is None:
+        return solved_at.astimezone(UTC) + timedelta(days=days)
+    calendar = calendar_named(calendars, lifecycle.calendar, path="lifecycle.calendar")
+    return add_business_days(calendar, solved_at, days)
+
+
+def auto_close(
+    ticket: Ticket,
+    lifecycle: Lifecycle,
+    *,
+    now: datetime,
+    calendars: Mapping[str, WorkCalendar] | None = None,
+) -> tuple[Ticket, list[Event]]:
+    """Close a solved ticket whose :func:`auto_close_due` instant is at or before ``now``;
+    the event is stamped with that instant (not ``now``; the ticket's last update if that
+    is later, so the history stays in order), so how often this runs does not change the
+    outcome. Otherwise the ticket is returned unchanged with no events."""
+    now = ensure_aware(now, field="now")
+    due = auto_close_due(ticket, lifecycle, calendars)
+    if due is None or due > now:
+        return ticket, []
+    return apply_automatic(ticket, lifecycle, "solved_timeout", now=max(due, ticket.updated_at))
