@@ -216,7 +216,7 @@ def business_rules_engine(rules: list[dict[str, Any]]) -> Callable[[Ticket], lis
         def subject_folded(self) -> str:
             return self.ticket.subject.casefold()
 
-        @select_multiple_rule_variable
+        @select_multiple_rule_variable()
         def tags(self) -> list[str]:
             return list(self.ticket.tags)
 
@@ -334,7 +334,7 @@ def main() -> None:
     us = result["us_per_ticket"]
     print(f"routing {result['tickets']:,} tickets (peers: first {result['peer_tickets']:,})")
     print(f"{'engine':<34}{'rules':>7}{'µs/ticket':>12}{'tickets/s':>12}")
-    rows = [(f"helpdesk_core RuleSet.evaluate", size, us[f"ours_{size}"]) for size in SIZES]
+    rows = [("helpdesk_core RuleSet.evaluate", size, us[f"ours_{size}"]) for size in SIZES]
     rows += [
         ("helpdesk_core (peer sample)", 100, us["ours_100_peer_sample"]),
         ("naive dict-walking interpreter", 100, us["naive_100"]),

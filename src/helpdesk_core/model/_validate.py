@@ -5,7 +5,7 @@ from __future__ import annotations
 import math
 import re
 from collections.abc import Iterable, Mapping
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 from helpdesk_core.errors import ValidationError
@@ -166,3 +166,53 @@ def _parse(enum_cls: Any, value: Any) -> Any:
 
 def _parse_optional(enum_cls: Any, value: Any) -> Any:
     return None if value is None else enum_cls.parse(value)
+
+
+def to_optional_tag_tuple(value: Any) -> tuple[str, ...] | None:
+    """None or a tag tuple."""
+    return None if value is None else to_tag_tuple(value)
+
+
+def optional_tag_tuple(instance: Any, attribute: Any, value: Any) -> None:
+    """None or valid tags."""
+    if value is not None:
+        tag_tuple(instance, attribute, value)
+
+
+def to_optional_field_dict(value: Any) -> dict[str, FieldValue] | None:
+    """None or a custom-field mapping."""
+    return None if value is None else to_field_dict(value)
+
+
+def optional_field_dict(instance: Any, attribute: Any, value: Any) -> None:
+    """None or valid custom fields."""
+    if value is not None:
+        field_dict(instance, attribute, value)
+
+
+def to_utc(value: Any) -> Any:
+    """Normalise an aware datetime to a plain ``datetime`` in UTC (same instant).
+
+    Storing instants in UTC keeps equality exact: Python never considers two aware
+    datetimes in different zones equal when one falls in a repeated (fall-back) hour.
+    Anything else passes through unchanged for the validator to refuse with its field.
+    """
+    if type(value) is datetime:
+        if value.tzinfo is UTC:
+            return value
+        if value.tzinfo is None or value.utcoffset() is None:
+            return value
+        return value.astimezone(UTC)
+    if isinstance(value, datetime):
+        if value.tzinfo is None or value.utcoffset() is None:
+            return value
+        u = value.astimezone(UTC)
+        return datetime(
+            u.year, u.month, u.day, u.hour, u.minute, u.second, u.microsecond, tzinfo=UTC
+        )
+    return value
+
+
+def to_optional_utc(value: Any) -> Any:
+    """None, or :func:`to_utc`."""
+    return None if value is None else to_utc(value)

@@ -83,7 +83,7 @@ class Event:
     """Base of all domain events."""
 
     ticket_id: str = field(validator=v.identifier)
-    at: datetime = field(validator=v.aware)
+    at: datetime = field(converter=v.to_utc, validator=v.aware)
     by: Actor = field(validator=_actor)
 
     #: Name used in storage and reports (the class name).
@@ -122,7 +122,9 @@ class TicketOpened(Event):
     status_category: StatusCategory = field(
         default=StatusCategory.NEW, converter=to_status_category
     )
-    first_response_due: datetime | None = field(default=None, validator=v.optional_aware)
+    first_response_due: datetime | None = field(
+        default=None, converter=v.to_optional_utc, validator=v.optional_aware
+    )
     missing_fields: tuple[str, ...] = field(default=(), converter=tuple)
     history: tuple[str, ...] = field(default=(), converter=tuple)
 
@@ -134,17 +136,22 @@ class Changes:
 
     team: str | None = field(default=None, validator=v.optional_identifier)
     tier: str | None = field(default=None, validator=v.optional_identifier)
-    priority: Priority | None = field(
-        default=None, converter=to_optional_priority
-    )
+    priority: Priority | None = field(default=None, converter=to_optional_priority)
     impact: Impact | None = field(default=None, converter=to_optional_impact)
     urgency: Urgency | None = field(default=None, converter=to_optional_urgency)
     type: str | None = field(default=None, validator=v.optional_identifier)
     category: str | None = field(default=None, validator=v.optional_text)
     subject: str | None = field(default=None, validator=v.optional_text)
     asset: str | None = field(default=None, validator=v.optional_text)
-    tags: tuple[str, ...] | None = None
-    fields: Mapping[str, v.FieldValue] | None = field(default=None, hash=False)
+    tags: tuple[str, ...] | None = field(
+        default=None, converter=v.to_optional_tag_tuple, validator=v.optional_tag_tuple
+    )
+    fields: Mapping[str, v.FieldValue] | None = field(
+        default=None,
+        converter=v.to_optional_field_dict,
+        validator=v.optional_field_dict,
+        hash=False,
+    )
     sla_policy: str | None = field(default=None, validator=v.optional_identifier)
 
     @property
@@ -155,9 +162,7 @@ class Changes:
     def as_dict(self) -> dict[str, Any]:
         """The changed fields only."""
         return {
-            name: getattr(self, name)
-            for name in _CHANGE_FIELDS
-            if getattr(self, name) is not None
+            name: getattr(self, name) for name in _CHANGE_FIELDS if getattr(self, name) is not None
         }
 
 

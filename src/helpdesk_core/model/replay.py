@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 from typing import Any
 
+import attrs
 from attrs import evolve
 
 from helpdesk_core.errors import ValidationError
@@ -92,6 +93,20 @@ def _opened(event: TicketOpened) -> Ticket:
     )
 
 
+_SLOTS = tuple(a.name for a in attrs.fields(Ticket))
+_SLOT_SET = frozenset(_SLOTS)
+_set = object.__setattr__
+
+
+def _evolve(ticket: Ticket, changes: dict[str, Any]) -> Ticket:
+    """Copy ``ticket`` with ``changes`` without re-running validators: every value comes
+    from an event, which was validated when it was built, or is derived by the fold."""
+    new = object.__new__(Ticket)
+    for name in _SLOTS:
+        _set(new, name, changes[name] if name in changes else getattr(ticket, name))
+    return new
+
+
 def apply_event(ticket: Ticket | None, event: Event) -> Ticket:
     """Return the ticket after ``event``. The first event must be :class:`TicketOpened`."""
     if ticket is None:
@@ -114,7 +129,10 @@ def apply_event(ticket: Ticket | None, event: Event) -> Ticket:
     changes = fold(ticket, event)
     changes["updated_at"] = max(event.at, ticket.updated_at)
     changes["version"] = ticket.version + 1
-    return evolve(ticket, **changes)
+    unknown = changes.keys() - _SLOT_SET
+    if unknown:
+        raise ValidationError(f"fold produced unknown fields {sorted(unknown)}", field="event")
+    return _evolve(ticket, changes)
 
 
 def apply_events(ticket: Ticket | None, events: Iterable[Event]) -> Ticket | None:

@@ -57,7 +57,7 @@ class Satisfaction:
 
     score: int = field(validator=_score)
     comment: str = field(default="", validator=v.text)
-    at: datetime = field(validator=v.aware)
+    at: datetime = field(converter=v.to_utc, validator=v.aware)
 
 
 def _timedelta(instance: Any, attribute: Any, value: Any) -> None:
@@ -77,10 +77,10 @@ class SlaClock:
     """The recorded state of one SLA clock of a ticket.
 
     ``warnings_sent`` counts the warning thresholds crossed in this cycle, the latest at
-    ``warned_at``. ``used`` is the business time consumed up to ``as_of`` (pauses excluded); while the
-    clock runs, time keeps accruing from ``as_of`` on the ``calendar``. ``deadline`` is the
-    instant the target is reached if nothing pauses the clock (None while paused or
-    stopped); ``warn_at`` the next warning instant. Live figures (used and remaining now)
+    ``warned_at``. ``used`` is the business time consumed up to ``as_of`` (pauses
+    excluded); while the clock runs, time keeps accruing from ``as_of`` on the
+    ``calendar``. ``deadline`` is the instant the target is reached if nothing pauses the
+    clock (None while paused or stopped); ``warn_at`` the next warning instant. Live figures (used and remaining now)
     come from :func:`helpdesk_core.sla.clock_view`.
     """
 
@@ -89,15 +89,25 @@ class SlaClock:
     calendar: str = field(validator=v.identifier)
     target: timedelta = field(validator=_timedelta)
     state: ClockState = field(converter=to_clock_state)
-    started_at: datetime = field(validator=v.aware)
+    started_at: datetime = field(converter=v.to_utc, validator=v.aware)
     used: timedelta = field(validator=_timedelta)
-    as_of: datetime = field(validator=v.aware)
-    deadline: datetime | None = field(default=None, validator=v.optional_aware)
-    warn_at: datetime | None = field(default=None, validator=v.optional_aware)
+    as_of: datetime = field(converter=v.to_utc, validator=v.aware)
+    deadline: datetime | None = field(
+        default=None, converter=v.to_optional_utc, validator=v.optional_aware
+    )
+    warn_at: datetime | None = field(
+        default=None, converter=v.to_optional_utc, validator=v.optional_aware
+    )
     warnings_sent: int = field(default=0, validator=v.non_negative_int)
-    warned_at: datetime | None = field(default=None, validator=v.optional_aware)
-    breached_at: datetime | None = field(default=None, validator=v.optional_aware)
-    stopped_at: datetime | None = field(default=None, validator=v.optional_aware)
+    warned_at: datetime | None = field(
+        default=None, converter=v.to_optional_utc, validator=v.optional_aware
+    )
+    breached_at: datetime | None = field(
+        default=None, converter=v.to_optional_utc, validator=v.optional_aware
+    )
+    stopped_at: datetime | None = field(
+        default=None, converter=v.to_optional_utc, validator=v.optional_aware
+    )
     cycle: int = field(default=1, validator=v.non_negative_int)
     paused_total: timedelta = field(default=timedelta(0), validator=_timedelta)
 
@@ -184,22 +194,36 @@ class Ticket:
     satisfaction: Satisfaction | None = None
     resolution: str | None = field(default=None, validator=v.optional_text)
     first_contact: bool = field(default=False, validator=v.boolean)
-    created_at: datetime = field(validator=v.aware)
-    updated_at: datetime = field(validator=v.aware)
-    solved_at: datetime | None = field(default=None, validator=v.optional_aware)
-    closed_at: datetime | None = field(default=None, validator=v.optional_aware)
-    queued_at: datetime | None = field(default=None, validator=v.optional_aware)
-    tier_since: datetime | None = field(default=None, validator=v.optional_aware)
-    first_response_at: datetime | None = field(default=None, validator=v.optional_aware)
-    last_agent_reply_at: datetime | None = field(default=None, validator=v.optional_aware)
-    awaiting_reply_since: datetime | None = field(default=None, validator=v.optional_aware)
+    created_at: datetime = field(converter=v.to_utc, validator=v.aware)
+    updated_at: datetime = field(converter=v.to_utc, validator=v.aware)
+    solved_at: datetime | None = field(
+        default=None, converter=v.to_optional_utc, validator=v.optional_aware
+    )
+    closed_at: datetime | None = field(
+        default=None, converter=v.to_optional_utc, validator=v.optional_aware
+    )
+    queued_at: datetime | None = field(
+        default=None, converter=v.to_optional_utc, validator=v.optional_aware
+    )
+    tier_since: datetime | None = field(
+        default=None, converter=v.to_optional_utc, validator=v.optional_aware
+    )
+    first_response_at: datetime | None = field(
+        default=None, converter=v.to_optional_utc, validator=v.optional_aware
+    )
+    last_agent_reply_at: datetime | None = field(
+        default=None, converter=v.to_optional_utc, validator=v.optional_aware
+    )
+    awaiting_reply_since: datetime | None = field(
+        default=None, converter=v.to_optional_utc, validator=v.optional_aware
+    )
     public_replies: int = field(default=0, validator=v.non_negative_int)
     reopen_count: int = field(default=0, validator=v.non_negative_int)
-    reopened_at: datetime | None = field(default=None, validator=v.optional_aware)
-    fired_triggers: tuple[str, ...] = field(default=(), converter=tuple)
-    sla: Mapping[str, SlaClock] = field(
-        factory=dict, converter=_to_sla, validator=_sla, hash=False
+    reopened_at: datetime | None = field(
+        default=None, converter=v.to_optional_utc, validator=v.optional_aware
     )
+    fired_triggers: tuple[str, ...] = field(default=(), converter=tuple)
+    sla: Mapping[str, SlaClock] = field(factory=dict, converter=_to_sla, validator=_sla, hash=False)
     anonymised: bool = field(default=False, validator=v.boolean)
     version: int = field(default=0, validator=v.non_negative_int)
 

@@ -12,7 +12,7 @@ from helpdesk_core.model import Actor, Changes, Priority, Ticket, TicketRouted
 from helpdesk_core.routing.actions import SCALAR_ACTIONS, Actions
 from helpdesk_core.routing.assignment import AssignSpec
 
-__all__ = ["RoutingDecision", "RuleMatch", "decide"]
+__all__ = ["Plan", "RoutingDecision", "RuleMatch", "decide"]
 
 
 @frozen(kw_only=True)
@@ -122,48 +122,93 @@ def _same(a: Any, b: Any) -> bool:
     return a.__class__ is b.__class__ and bool(a == b)
 
 
+class Plan:
+    """A rule's actions prepared once for fast combining (private to routing)."""
+
+    __slots__ = ("add", "assign", "fields", "remove", "scalars")
+
+    def __init__(self, actions: Actions) -> None:
+        self.scalars = tuple(
+            (name, getattr(actions, name))
+            for name in SCALAR_ACTIONS
+            if getattr(actions, name) is not None
+        )
+        self.fields = dict(actions.fields)
+        self.add = actions.add_tags
+        self.remove = actions.remove_tags
+        self.assign = actions.assign
+
+
+MEMO_SIZE = 4096
+
+
+def _changes(changes: dict[str, Any], memo: dict[Any, Changes] | None) -> Changes:
+    if not changes:
+        return _EMPTY
+    if memo is None:
+        return Changes(**changes)
+    key = tuple(
+        (k, tuple((f, v.__class__, v) for f, v in val.items()) if k == "fields" else val)
+        for k, val in changes.items()
+    )
+    found = memo.get(key)
+    if found is None:
+        found = Changes(**changes)
+        if len(memo) >= MEMO_SIZE:
+            memo.clear()
+        memo[key] = found
+    return found
+
+
 def decide(
-    ticket: Ticket, matched: Sequence[RuleMatch], *, rule_count: int
+    ticket: Ticket,
+    matched: Sequence[RuleMatch],
+    plans: Sequence[Plan],
+    *,
+    rule_count: int,
+    memo: dict[Any, Changes] | None = None,
 ) -> RoutingDecision:
-    """Combine the matched rules' actions into one decision for ``ticket``."""
+    """Combine the matched rules' actions (``plans``, one per match) into one decision.
+
+    ``memo`` (owned by the caller) reuses equal ``Changes`` values: building and
+    validating one costs more than routing a ticket, and most tickets share a few."""
     if not matched:
         return RoutingDecision(
             ticket_id=ticket.id, changes=_EMPTY, matched=(), rule_count=rule_count
         )
     values: dict[str, Any] = {}
     fields: dict[str, Any] = {}
-    tags = set(ticket.tags)
-    touched_tags = False
+    tags: set[str] | None = None
     assign: AssignSpec | None = None
-    for match in matched:
-        actions = match.actions
-        for name in SCALAR_ACTIONS:
-            value = getattr(actions, name)
-            if value is not None:
-                values[name] = value
-        fields.update(actions.fields)
-        if actions.add_tags or actions.remove_tags:
-            touched_tags = True
-            tags.update(actions.add_tags)
-            tags.difference_update(actions.remove_tags)
-        if actions.assign is not None:
-            assign = actions.assign
+    for plan in plans:
+        if plan.scalars:
+            values.update(plan.scalars)
+        if plan.fields:
+            fields.update(plan.fields)
+        if plan.add or plan.remove:
+            if tags is None:
+                tags = set(ticket.tags)
+            tags.update(plan.add)
+            tags.difference_update(plan.remove)
+        if plan.assign is not None:
+            assign = plan.assign
     sla_policy = values.get("sla_policy")
     changes = {k: val for k, val in values.items() if getattr(ticket, k) != val}
-    new_fields = {
-        k: val
-        for k, val in fields.items()
-        if k not in ticket.fields or not _same(ticket.fields[k], val)
-    }
-    if new_fields:
-        changes["fields"] = new_fields
-    new_tags = tuple(sorted(tags))
-    if touched_tags and new_tags != ticket.tags:
-        changes["tags"] = new_tags
+    if fields:
+        current = ticket.fields
+        new_fields = {
+            k: val for k, val in fields.items() if k not in current or not _same(current[k], val)
+        }
+        if new_fields:
+            changes["fields"] = new_fields
+    if tags is not None:
+        new_tags = tuple(sorted(tags))
+        if new_tags != ticket.tags:
+            changes["tags"] = new_tags
     last = matched[-1]
     return RoutingDecision(
         ticket_id=ticket.id,
-        changes=Changes(**changes),
+        changes=_changes(changes, memo),
         matched=tuple(matched),
         assign=assign,
         sla_policy=sla_policy,

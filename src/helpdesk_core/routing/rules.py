@@ -20,10 +20,10 @@ from attrs import field, frozen
 
 from helpdesk_core._time import ensure_aware
 from helpdesk_core.errors import ConfigError, NotFound, ValidationError
-from helpdesk_core.model import Requester, Ticket
+from helpdesk_core.model import Changes, Requester, Ticket
 from helpdesk_core.routing.actions import Actions
 from helpdesk_core.routing.conditions import Condition, compiled, index_specs
-from helpdesk_core.routing.decision import RoutingDecision, RuleMatch, decide
+from helpdesk_core.routing.decision import Plan, RoutingDecision, RuleMatch, decide
 from helpdesk_core.routing.fields import Env, FieldKind, FieldSpec, OpenHours
 
 __all__ = ["Rule", "RuleSet"]
@@ -129,6 +129,9 @@ class RuleSet:
     )
     _lookups: tuple[Lookup, ...] = field(init=False, eq=False, hash=False, repr=False)
     _unindexed: tuple[int, ...] = field(init=False, eq=False, hash=False, repr=False)
+    _matches: tuple[RuleMatch, ...] = field(init=False, eq=False, hash=False, repr=False)
+    _plans: tuple[Plan, ...] = field(init=False, eq=False, hash=False, repr=False)
+    _memo: dict[Any, Changes] = field(init=False, eq=False, hash=False, repr=False)
 
     def __attrs_post_init__(self) -> None:
         seen: dict[str, int] = {}
@@ -144,6 +147,13 @@ class RuleSet:
                 )
             seen[rule.name] = i
         object.__setattr__(self, "_fns", tuple(compiled(r.when) for r in self.rules))
+        matches = tuple(
+            RuleMatch(name=r.name, position=i, actions=r.actions, stopped=r.stop)
+            for i, r in enumerate(self.rules)
+        )
+        object.__setattr__(self, "_matches", matches)
+        object.__setattr__(self, "_plans", tuple(Plan(r.actions) for r in self.rules))
+        object.__setattr__(self, "_memo", {})
         self._build_index()
 
     def _build_index(self) -> None:
@@ -222,18 +232,21 @@ class RuleSet:
             ensure_aware(now, field="now")
         env = Env(requester, now, calendars)
         fns = self._fns
-        rules = self.rules
-        matched: list[RuleMatch] = []
+        matches = self._matches
+        hits: list[int] = []
         for i in self._candidates(ticket, env):
             if fns[i](ticket, env):
-                rule = rules[i]
-                matched.append(
-                    RuleMatch(name=rule.name, position=i, actions=rule.actions,
-                              stopped=rule.stop)
-                )
-                if rule.stop:
+                hits.append(i)
+                if matches[i].stopped:
                     break
-        return decide(ticket, matched, rule_count=len(rules))
+        plans = self._plans
+        return decide(
+            ticket,
+            [matches[i] for i in hits],
+            [plans[i] for i in hits],
+            rule_count=len(matches),
+            memo=self._memo,
+        )
 
     def _candidates(self, ticket: Ticket, env: Env) -> Iterable[int]:
         """Positions of the rules the ticket might match, in rule order."""

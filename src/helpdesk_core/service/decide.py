@@ -127,7 +127,11 @@ class Change:
         """Let the SLA engine react to an event already folded."""
         policy = self.decider.policy_for(self.ticket, requester=self.requester, now=event.at)
         for sla_event in react(
-            self.ticket, event, policy=policy, calendars=self.decider.calendars
+            self.ticket,
+            event,
+            policy=policy,
+            policies=self.decider.config.sla_policies,
+            calendars=self.decider.calendars,
         ):
             self.record(sla_event)
 
@@ -180,7 +184,12 @@ class Change:
             ticket = self.ticket
             best: datetime | None = None
             action: str | None = None
-            sla_due = due_events(ticket, calendars=decider.calendars, now=until)
+            sla_due = due_events(
+                ticket,
+                policies=decider.config.sla_policies,
+                calendars=decider.calendars,
+                now=until,
+            )
             if sla_due:
                 best, action = sla_due[0].at, "sla"
             escalations = due_escalations(

@@ -409,7 +409,7 @@ class Helpdesk:
         policy = self._decider.policy_for(ticket, requester=requester, now=now)
         if policy is None:
             return None
-        target = policy.target_for(ticket.priority, Metric.FIRST_RESPONSE)
+        target = policy.target(ticket.priority, Metric.FIRST_RESPONSE)
         if target is None:
             return None
         return self.config.calendars[policy.calendar].add(now, target)

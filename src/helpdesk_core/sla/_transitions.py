@@ -1,6 +1,6 @@
 """The transitions of one SLA clock (private): start, pause, resume, stop, retarget, and
-the warnings and breach that fall due. Each returns the events it causes, each carrying the
-clock's new state, and the final clock.
+the warnings and breach that fall due. Each returns the clock's final state and appends the
+events it causes, each carrying the clock's state after it, to :attr:`Step.events`.
 
 Bookkeeping: ``used`` is the business time consumed up to ``as_of``. A running clock keeps
 accruing on its calendar from ``as_of``; its ``deadline`` is ``add(as_of, target - used)``
@@ -35,7 +35,7 @@ from helpdesk_core.model import (
     SlaWarning,
 )
 
-__all__ = ["SLA_ACTOR", "Calendar", "Step"]
+__all__ = ["SLA_ACTOR", "Calendar", "Step", "state_of"]
 
 #: Who SLA events are recorded as caused by.
 SLA_ACTOR = Actor.system("sla")

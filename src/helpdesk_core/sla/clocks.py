@@ -333,7 +333,7 @@ def _react_metric(
     pausing = ticket.status_category in policy.pauses[metric]
     if do is _Do.CONTINUE and policy.reopen is ReopenMode.CONTINUE:
         assert clock is not None
-        clock = step.reopen(clock, env.calendar(clock.calendar), env.thresholds(clock), at)
+        clock = step.reopen(clock, env.calendar(clock.calendar), policy.warnings, at)
         clock = _align(step, clock, policy, target, env, ticket, at)
     elif do in (_Do.START, _Do.RESTART, _Do.CONTINUE):
         clock = step.start(

@@ -40,17 +40,34 @@ def _run(source: str, name: str, namespace: dict[str, Any]) -> Any:
     return namespace[name]
 
 
-@cache
-def _copier(cls: type) -> _Copier:
-    """``copy(instance, changes) -> cls``: a copy of an attrs instance with ``changes``,
-    setting every field without converters or validators. Generated once per class, like
-    attrs' own ``__init__``."""
+_MAX_COPIERS = 64
+_COPIERS: dict[tuple[type, tuple[str, ...]], _Copier] = {}
+
+
+def _copier(cls: type, changed: tuple[str, ...]) -> _Copier:
+    """``copy(instance, changes) -> cls``: a copy of an attrs instance with ``changes``
+    (whose keys are ``changed``), setting every field without converters or validators.
+    Generated once per class and set of changed fields (a status change has a handful),
+    like attrs' own ``__init__``."""
+    key = (cls, changed)
+    found = _COPIERS.get(key)
+    if found is not None:
+        return found
+    names = [a.name for a in attrs.fields(cls)]
+    unknown = set(changed) - set(names)
+    if unknown:
+        raise ValidationError(
+            f"{cls.__name__} has no field(s) {', '.join(sorted(unknown))}", field="changes"
+        )
     lines = ["def copy(t, c):", "    n = _new(_cls)", "    s = _set.__get__(n)"]
-    for a in attrs.fields(cls):
-        lines.append(f"    s({a.name!r}, c[{a.name!r}] if {a.name!r} in c else t.{a.name})")
+    for name in names:
+        value = f"c[{name!r}]" if name in changed else f"t.{name}"
+        lines.append(f"    s({name!r}, {value})")
     lines.append("    return n")
     namespace = {"_new": object.__new__, "_set": object.__setattr__, "_cls": cls}
     copy: _Copier = _run("\n".join(lines), "copy", namespace)
+    if len(_COPIERS) < _MAX_COPIERS:
+        _COPIERS[key] = copy
     return copy
 
 
@@ -144,9 +161,8 @@ def fold_status_change(ticket: Ticket, event: StatusChanged) -> Ticket:
     changes = fold(ticket, event)
     changes["updated_at"] = max(event.at, ticket.updated_at)
     changes["version"] = ticket.version + 1
-    new: Ticket = _copy_ticket(ticket, changes)
+    new: Ticket = _copier(Ticket, tuple(changes))(ticket, changes)
     return new
 
 
 _make_status_changed = _maker(StatusChanged)
-_copy_ticket = _copier(Ticket)

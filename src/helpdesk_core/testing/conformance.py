@@ -1,0 +1,1019 @@
+"""The storage conformance suite: what every :class:`~helpdesk_core.storage.Store` must do.
+
+:class:`StoreConformance` is a plain pytest-style test class. Subclass it in a module whose
+class name starts with ``Test`` and say how to make a store::
+
+    from helpdesk_core.testing import StoreConformance
+
+    class TestMyStore(StoreConformance):
+        def make_store(self):
+            return MyStore(...)
+
+Optional hooks: ``teardown_store(store)`` (default: ``store.close()``) and
+``open_peer(store)``, a second handle on the same data for the concurrency tests (default:
+the same object, shared by threads).
+
+:func:`make_differential_machine` builds a Hypothesis state machine that drives a store
+and a :class:`~helpdesk_core.storage.MemoryStore` side by side with random operations and
+checks that they agree.
+"""
+
+from __future__ import annotations
+
+import re
+import threading
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
+from datetime import UTC, datetime, timedelta
+from typing import Any, ClassVar
+
+from hypothesis import strategies as st
+from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, precondition, rule
+
+from helpdesk_core.errors import (
+    ConflictError,
+    NotFound,
+    StoreClosedError,
+    ValidationError,
+)
+from helpdesk_core.model import (
+    Actor,
+    Assigned,
+    Changes,
+    ClockState,
+    CommentAdded,
+    Event,
+    Metric,
+    OwnerChanged,
+    Priority,
+    Requester,
+    SlaClock,
+    SlaClockStarted,
+    SlaClockStopped,
+    StatusCategory,
+    StatusChanged,
+    Ticket,
+    TicketOpened,
+    TicketRouted,
+    apply_event,
+    replay,
+)
+from helpdesk_core.storage import MemoryStore, Store, TicketQuery
+from helpdesk_core.storage.base import ORDERINGS
+
+__all__ = ["StoreConformance", "make_differential_machine"]
+
+T0 = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
+MINUTE = timedelta(minutes=1)
+AGENT = Actor.agent("a-1")
+NASTY = "quote ' double \" back \\ NUL \x00 percent % under _ ; DROP TABLE tickets; -- \ue000 é Σ"
+
+
+# ---------------------------------------------------------------------------- builders
+
+
+def opened(ticket_id: str, number: int, *, at: datetime = T0, **fields: Any) -> TicketOpened:
+    """A TicketOpened with sensible defaults (requester ``r-1``)."""
+    fields.setdefault("requester", "r-1")
+    fields.setdefault("subject", f"Ticket {ticket_id}")
+    return TicketOpened(
+        ticket_id=ticket_id, at=at, by=Actor.requester(fields["requester"]), number=number, **fields
+    )
+
+
+def commented(ticket_id: str, body: str, *, at: datetime, public: bool = True) -> CommentAdded:
+    """An agent's reply."""
+    return CommentAdded(
+        ticket_id=ticket_id, at=at, by=AGENT, comment_id=f"c-{at.timestamp():.0f}", body=body,
+        public=public,
+    )
+
+
+def moved(ticket_id: str, to: str, category: StatusCategory, *, at: datetime) -> StatusChanged:
+    """A status change (any transition name; the store does not check lifecycles)."""
+    return StatusChanged(
+        ticket_id=ticket_id, at=at, by=AGENT, transition=f"to_{to}", from_status="new",
+        to_status=to, category=category, resolution="done" if to == "solved" else None,
+    )
+
+
+def sla_clock(deadline: datetime, *, at: datetime, stopped: bool = False) -> SlaClock:
+    """A resolution clock running to ``deadline`` (or stopped)."""
+    return SlaClock(
+        metric=Metric.RESOLUTION, policy="std", calendar="always", target=deadline - at,
+        state=ClockState.MET if stopped else ClockState.RUNNING, started_at=at,
+        used=timedelta(0), as_of=at, deadline=deadline, stopped_at=at if stopped else None,
+    )
+
+
+def open_ticket(
+    store: Store, ticket_id: str, *, wake_at: datetime | None = None, **fields: Any
+) -> Ticket:
+    """Open a ticket in ``store`` with a fresh number; return its snapshot."""
+    event = opened(ticket_id, store.allocate_number(), **fields)
+    snapshot = replay([event])
+    store.append(ticket_id, expected_version=0, events=[event], snapshot=snapshot, wake_at=wake_at)
+    return snapshot
+
+
+def change(
+    store: Store, ticket: Ticket, *events: Event, wake_at: datetime | None = None
+) -> Ticket:
+    """Append ``events`` to ``ticket`` (version-checked); return the new snapshot."""
+    snapshot = ticket
+    for event in events:
+        snapshot = apply_event(snapshot, event)
+    store.append(
+        ticket.id, expected_version=ticket.version, events=events, snapshot=snapshot,
+        wake_at=wake_at,
+    )
+    return snapshot
+
+
+@contextmanager
+def raises(kind: type[BaseException], match: str | None = None) -> Iterator[list[BaseException]]:
+    """Like ``pytest.raises`` (so the suite needs only Hypothesis): yields a list that
+    holds the exception afterwards."""
+    caught: list[BaseException] = []
+    try:
+        yield caught
+    except kind as exc:
+        if match is not None and not re.search(match, str(exc)):
+            raise AssertionError(f"{exc!r} does not match {match!r}") from exc
+        caught.append(exc)
+    else:
+        raise AssertionError(f"{kind.__name__} not raised")
+
+
+def _ids(tickets: Sequence[Ticket]) -> list[str]:
+    return [t.id for t in tickets]
+
+
+# ---------------------------------------------------------------------------- the suite
+
+
+class StoreConformance:
+    """Tests every Store must pass; subclass with ``make_store``."""
+
+    store: Store
+    #: Threads used by the concurrency tests.
+    workers: ClassVar[int] = 4
+
+    # -- hooks ------------------------------------------------------------------------
+
+    def make_store(self) -> Store:
+        """A new, empty store."""
+        raise NotImplementedError("subclasses say how to make a store")
+
+    def teardown_store(self, store: Store) -> None:
+        """Dispose of a store made by :meth:`make_store`."""
+        store.close()
+
+    def open_peer(self, store: Store) -> Store:
+        """Another handle on the same data (default: the same object)."""
+        return store
+
+    def setup_method(self, method: Any = None) -> None:
+        self.store = self.make_store()
+        self._peers: list[Store] = []
+
+    def teardown_method(self, method: Any = None) -> None:
+        for peer in self._peers:
+            if peer is not self.store:
+                peer.close()
+        self.teardown_store(self.store)
+
+    def _peer(self) -> Store:
+        peer = self.open_peer(self.store)
+        self._peers.append(peer)
+        return peer
+
+    # -- tickets and events -----------------------------------------------------------
+
+    def test_new_ticket_round_trips(self) -> None:
+        ticket = open_ticket(
+            self.store, "T-1", description="Paper jam", tags=("printer", "vip"),
+            fields={"floor": 3, "ratio": 0.5, "ok": True, "note": None}, category="Hardware",
+        )
+        assert ticket.version == 1
+        assert self.store.load("T-1") == ticket
+        assert self.store.events("T-1") == [opened("T-1", ticket.number, description="Paper jam",
+            tags=("printer", "vip"), fields={"floor": 3, "ratio": 0.5, "ok": True, "note": None},
+            category="Hardware")]
+
+    def test_appended_events_come_back_in_order(self) -> None:
+        ticket = open_ticket(self.store, "T-1")
+        reply = commented("T-1", "On it", at=T0 + MINUTE)
+        solved = moved("T-1", "solved", StatusCategory.SOLVED, at=T0 + 2 * MINUTE)
+        latest = change(self.store, ticket, reply, solved)
+        assert latest.version == 3 and latest.status == "solved"
+        assert self.store.load("T-1") == latest
+        events = self.store.events("T-1")
+        assert events[1:] == [reply, solved]
+        assert self.store.events("T-1", after_version=1) == [reply, solved]
+        assert self.store.events("T-1", after_version=3) == []
+        assert replay(events) == latest
+
+    def test_missing_things_are_not_found(self) -> None:
+        with raises(NotFound) as caught:
+            self.store.load("T-404")
+        error = caught[0]
+        assert isinstance(error, NotFound) and error.kind == "ticket" and error.id == "T-404"
+        assert self.store.events("T-404") == []
+        with raises(NotFound, match="requester"):
+            self.store.get_requester("r-404")
+
+    def test_get_many_keeps_order_and_skips_unknown(self) -> None:
+        for ticket_id in ("T-1", "T-2", "T-3"):
+            open_ticket(self.store, ticket_id)
+        found = self.store.get_many(["T-3", "T-404", "T-1", "T-2"])
+        assert _ids(found) == ["T-3", "T-1", "T-2"]
+        assert self.store.get_many([]) == []
+
+    def test_numbers_are_unique_and_increasing(self) -> None:
+        numbers = [self.store.allocate_number() for _ in range(20)]
+        assert numbers == sorted(numbers) and len(set(numbers)) == 20 and numbers[0] >= 1
+
+    def test_stale_write_conflicts_and_changes_nothing(self) -> None:
+        ticket = open_ticket(self.store, "T-1")
+        first = change(self.store, ticket, commented("T-1", "one", at=T0 + MINUTE))
+        late = commented("T-1", "two", at=T0 + 2 * MINUTE)
+        with raises(ConflictError) as caught:
+            self.store.append(
+                "T-1", expected_version=1, events=[late], snapshot=apply_event(ticket, late)
+            )
+        error = caught[0]
+        assert isinstance(error, ConflictError)
+        assert (error.ticket_id, error.expected, error.actual) == ("T-1", 1, 2)
+        assert self.store.load("T-1") == first
+        assert len(self.store.events("T-1")) == 2
+        assert len(list(self.store.event_stream())) == 2
+        assert [i.id for i in self.store.claim_outbox("mail", now=T0)] == ["T-1:1", "T-1:2"]
+
+    def test_creating_an_existing_ticket_conflicts(self) -> None:
+        open_ticket(self.store, "T-1")
+        event = opened("T-1", 99, subject="Again")
+        with raises(ConflictError) as caught:
+            self.store.append("T-1", expected_version=0, events=[event], snapshot=replay([event]))
+        assert isinstance(caught[0], ConflictError) and caught[0].actual == 1
+        assert self.store.load("T-1").subject == "Ticket T-1"
+
+    def test_writing_to_a_missing_ticket_conflicts(self) -> None:
+        ticket = replay([opened("T-9", 9)])
+        reply = commented("T-9", "x", at=T0 + MINUTE)
+        with raises(ConflictError) as caught:
+            self.store.append(
+                "T-9", expected_version=1, events=[reply], snapshot=apply_event(ticket, reply)
+            )
+        assert isinstance(caught[0], ConflictError) and caught[0].actual == 0
+        with raises(NotFound):
+            self.store.load("T-9")
+
+    def test_invalid_appends_are_refused_and_leave_nothing(self) -> None:
+        event = opened("T-1", 1)
+        good = replay([event])
+        later = apply_event(good, commented("T-1", "x", at=T0 + MINUTE))
+        bad_calls: list[tuple[str, dict[str, Any]]] = [
+            ("snapshot.version", {"events": [event], "snapshot": later}),
+            ("events", {"events": [], "snapshot": good}),
+            ("events[0]", {"events": [commented("T-1", "x", at=T0)], "snapshot": good}),
+            ("ticket_id", {"events": [opened("T-2", 2)], "snapshot": good}),
+            ("wake_at", {"events": [event], "snapshot": good, "wake_at": datetime(2026, 1, 1)}),  # noqa: DTZ001
+            ("snapshot", {"events": [event], "snapshot": {"id": "T-1"}}),
+        ]
+        for field, kwargs in bad_calls:
+            with raises(ValidationError) as caught:
+                self.store.append("T-1", expected_version=0, **kwargs)
+            assert isinstance(caught[0], ValidationError)
+            assert field in (caught[0].field or ""), (field, caught[0])
+        with raises(ValidationError):
+            self.store.append("T-1", expected_version=-1, events=[event], snapshot=good)
+        with raises(NotFound):
+            self.store.load("T-1")
+        assert list(self.store.event_stream()) == []
+        assert self.store.claim_outbox("mail", now=T0) == []
+
+    def test_strange_text_round_trips_byte_for_byte(self) -> None:
+        body = ("0123456789abcdef" * 65536)[:1_000_000] + NASTY
+        ticket = open_ticket(
+            self.store, "T-1", subject=NASTY, description=NASTY * 3, category=NASTY,
+            asset=NASTY, tags=(NASTY, "plain"), fields={"x": NASTY},
+        )
+        latest = change(self.store, ticket, commented("T-1", body, at=T0 + MINUTE))
+        loaded = self.store.load("T-1")
+        assert loaded == latest and loaded.subject == NASTY
+        assert self.store.events("T-1")[1] == commented("T-1", body, at=T0 + MINUTE)
+        comment = self.store.events("T-1")[1]
+        assert isinstance(comment, CommentAdded) and comment.body == body
+        requester = Requester(id="r-1", name=NASTY, email="Bob@Example.org",
+                              attributes={"note": NASTY})
+        self.store.save_requester(requester)
+        assert self.store.get_requester("r-1") == requester
+        self.store.save_config_document({"name": NASTY, "list": [NASTY, 1, None]})
+        assert self.store.load_config_document() == {"name": NASTY, "list": [NASTY, 1, None]}
+        for query in (
+            TicketQuery(category=NASTY), TicketQuery(asset=NASTY), TicketQuery(tag=NASTY),
+            TicketQuery(text="nul \x00 percent % under _"), TicketQuery(text="\ue000 É"),
+        ):
+            assert _ids(self.store.query(query).items) == ["T-1"], query
+        for query in (
+            TicketQuery(category=NASTY[:-1]), TicketQuery(tag="%"), TicketQuery(text="0\x00"),
+            TicketQuery(text="%%"), TicketQuery(text="nul _ "),
+        ):
+            assert self.store.query(query).total == 0, query
+
+    def test_text_search_is_a_case_insensitive_substring(self) -> None:
+        open_ticket(self.store, "T-1", subject="Printer jammed", description="Floor 3\nRoom A")
+        open_ticket(self.store, "T-2", subject="VPN down", description="STRASSE ΣΊΣΥΦΟΣ 0")
+        open_ticket(self.store, "T-3", subject="x", description="a\x00b and \ue000 1")
+        cases = {
+            "printer": ["T-1"], "JAM": ["T-1"], "3\nroom": ["T-1"], "straße": ["T-2"],
+            "σίσυφος": ["T-2"], "vpn down": ["T-2"], "n": ["T-1", "T-2", "T-3"], "0": ["T-2"],
+            "\x00b": ["T-3"], "0b": [], "\ue000 1": ["T-3"], "1": ["T-3"], "missing": [],
+        }
+        for text, expected in cases.items():
+            page = self.store.query(TicketQuery(text=text))
+            assert _ids(page.items) == expected, text
+
+    # -- queries ------------------------------------------------------------------------
+
+    def _populate(self) -> dict[str, Ticket]:
+        s = self.store
+        out: dict[str, Ticket] = {}
+        a = open_ticket(s, "T-a", requester="r-1", category="Hardware", asset="PC-1",
+                        tags=("printer", "vip"), priority=Priority.HIGH, description="toner low")
+        out["T-a"] = change(
+            s, a,
+            TicketRouted(ticket_id="T-a", at=T0 + MINUTE, by=AGENT,
+                         changes=Changes(team="desk", tier="L1")),
+            Assigned(ticket_id="T-a", at=T0 + MINUTE, by=AGENT, assignee="a-1"),
+            moved("T-a", "open", StatusCategory.OPEN, at=T0 + MINUTE),
+            SlaClockStarted(ticket_id="T-a", at=T0 + MINUTE, by=AGENT,
+                            clock=sla_clock(T0 + timedelta(hours=2), at=T0 + MINUTE)),
+            wake_at=T0 + timedelta(hours=1),
+        )
+        b = open_ticket(s, "T-b", requester="r-2", category="Software", tags=("vpn",),
+                        priority=Priority.LOW, at=T0 + MINUTE, subject="VPN drops")
+        out["T-b"] = b
+        c = open_ticket(s, "T-c", requester="r-1", priority=Priority.CRITICAL,
+                        at=T0 + 2 * MINUTE, subject="Server down")
+        out["T-c"] = change(
+            s, c,
+            TicketRouted(ticket_id="T-c", at=T0 + 3 * MINUTE, by=AGENT,
+                         changes=Changes(team="ops", tier="L2")),
+            Assigned(ticket_id="T-c", at=T0 + 3 * MINUTE, by=AGENT, assignee="a-2"),
+            SlaClockStarted(ticket_id="T-c", at=T0 + 3 * MINUTE, by=AGENT,
+                            clock=sla_clock(T0 + timedelta(minutes=30), at=T0 + 3 * MINUTE)),
+            SlaClockStopped(ticket_id="T-c", at=T0 + 4 * MINUTE, by=AGENT,
+                            clock=sla_clock(T0 + timedelta(minutes=30), at=T0 + 3 * MINUTE,
+                                            stopped=True)),
+            moved("T-c", "solved", StatusCategory.SOLVED, at=T0 + 4 * MINUTE),
+        )
+        d = open_ticket(s, "T-d", requester="r-3", at=T0 + 2 * MINUTE, subject="Badge",
+                        description="Straße")
+        out["T-d"] = change(
+            s, d,
+            OwnerChanged(ticket_id="T-d", at=T0 + 5 * MINUTE, by=AGENT, owner="a-1"),
+            moved("T-d", "waiting", StatusCategory.PENDING, at=T0 + 5 * MINUTE),
+            SlaClockStarted(ticket_id="T-d", at=T0 + 5 * MINUTE, by=AGENT,
+                            clock=sla_clock(T0 + timedelta(hours=3), at=T0 + 5 * MINUTE)),
+        )
+        e = open_ticket(s, "T-e", requester="r-2", asset="PC-2", tags=("printer",),
+                        at=T0 + 3 * MINUTE, priority=Priority.HIGH, subject="Printer again")
+        out["T-e"] = change(
+            s, e,
+            Assigned(ticket_id="T-e", at=T0 + 6 * MINUTE, by=AGENT, assignee="a-1"),
+            moved("T-e", "closed", StatusCategory.CLOSED, at=T0 + 6 * MINUTE),
+        )
+        return out
+
+    def test_each_filter_selects_the_right_tickets(self) -> None:
+        tickets = self._populate()
+        cases: list[tuple[TicketQuery, list[str]]] = [
+            (TicketQuery(), ["T-a", "T-b", "T-c", "T-d", "T-e"]),
+            (TicketQuery(status="open"), ["T-a"]),
+            (TicketQuery(status=("new", "waiting")), ["T-b", "T-d"]),
+            (TicketQuery(status_category="solved"), ["T-c"]),
+            (TicketQuery(status_category=("pending", "closed")), ["T-d", "T-e"]),
+            (TicketQuery(category="Hardware"), ["T-a"]),
+            (TicketQuery(category=("Hardware", "Software")), ["T-a", "T-b"]),
+            (TicketQuery(team="desk"), ["T-a"]),
+            (TicketQuery(tier="L2"), ["T-c"]),
+            (TicketQuery(assignee="a-1"), ["T-a", "T-e"]),
+            (TicketQuery(owner="a-1"), ["T-a", "T-d", "T-e"]),
+            (TicketQuery(requester="r-2"), ["T-b", "T-e"]),
+            (TicketQuery(asset="PC-2"), ["T-e"]),
+            (TicketQuery(tag="printer"), ["T-a", "T-e"]),
+            (TicketQuery(tag=("vpn", "vip")), ["T-a", "T-b"]),
+            (TicketQuery(priority="high"), ["T-a", "T-e"]),
+            (TicketQuery(priority=("critical", "low")), ["T-b", "T-c"]),
+            (TicketQuery(unassigned=True), ["T-b", "T-d"]),
+            (TicketQuery(sla_deadline_before=T0 + timedelta(hours=2, seconds=1)), ["T-a"]),
+            (TicketQuery(sla_deadline_before=T0 + timedelta(hours=2)), []),
+            (TicketQuery(sla_deadline_before=T0 + timedelta(days=1)), ["T-a", "T-d"]),
+            (TicketQuery(updated_since=T0 + 5 * MINUTE), ["T-d", "T-e"]),
+            (TicketQuery(text="PRINTER"), ["T-e"]),
+            (TicketQuery(text="toner"), ["T-a"]),
+            (TicketQuery(active_only=True), ["T-a", "T-b", "T-d"]),
+            (TicketQuery(active_only=True, tag="printer"), ["T-a"]),
+            (TicketQuery(team="desk", unassigned=True, active_only=True), []),
+            (TicketQuery(requester=("r-1", "r-3"), priority="medium"), ["T-d"]),
+        ]
+        for query, expected in cases:
+            page = self.store.query(query)
+            assert _ids(page.items) == expected, query
+            assert page.total == len(expected) and page.next_offset is None, query
+            assert list(page.items) == [tickets[i] for i in expected], query
+            reference = [t.id for t in query.page(list(tickets.values())).items]
+            assert reference == expected, ("reference semantics", query)
+
+    def test_orderings_break_ties_by_id(self) -> None:
+        self._populate()
+        expected = {
+            "created_at": ["T-a", "T-b", "T-c", "T-d", "T-e"],
+            "-created_at": ["T-e", "T-c", "T-d", "T-b", "T-a"],
+            "updated_at": ["T-a", "T-b", "T-c", "T-d", "T-e"],
+            "-updated_at": ["T-e", "T-d", "T-c", "T-a", "T-b"],
+            "priority": ["T-c", "T-a", "T-e", "T-d", "T-b"],
+            "number": ["T-a", "T-b", "T-c", "T-d", "T-e"],
+            "-number": ["T-e", "T-d", "T-c", "T-b", "T-a"],
+        }
+        for order, ids in expected.items():
+            assert _ids(self.store.query(TicketQuery(order_by=order)).items) == ids, order
+
+    def test_pages_cover_every_match_once(self) -> None:
+        for i in range(23):
+            open_ticket(self.store, f"T-{i:02d}", at=T0 + (i // 4) * MINUTE)
+        seen: list[str] = []
+        offset: int | None = 0
+        while offset is not None:
+            page = self.store.query(TicketQuery(order_by="-created_at", limit=5, offset=offset))
+            assert page.total == 23
+            seen.extend(_ids(page.items))
+            offset = page.next_offset
+        assert len(seen) == 23 and len(set(seen)) == 23
+        assert seen == _ids(self.store.query(TicketQuery(order_by="-created_at", limit=100)).items)
+        beyond = self.store.query(TicketQuery(limit=5, offset=40))
+        assert beyond.items == () and beyond.total == 23 and beyond.next_offset is None
+        with raises(ValidationError, match="limit"):
+            TicketQuery(limit=0)
+        with raises(ValidationError, match="order_by"):
+            TicketQuery(order_by="colour")
+
+    def test_requester_history_is_newest_first(self) -> None:
+        for i in range(5):
+            open_ticket(self.store, f"T-{i}", requester="r-1", at=T0 + (i % 3) * MINUTE)
+        open_ticket(self.store, "T-x", requester="r-2")
+        history = self.store.requester_history("r-1")
+        assert _ids(history) == ["T-2", "T-1", "T-4", "T-0", "T-3"]
+        assert _ids(self.store.requester_history("r-1", limit=2)) == ["T-2", "T-1"]
+        assert self.store.requester_history("r-404") == []
+
+    # -- due tickets ------------------------------------------------------------------
+
+    def test_due_lists_earliest_first(self) -> None:
+        t1 = open_ticket(self.store, "T-1", wake_at=T0 + 5 * MINUTE)
+        open_ticket(self.store, "T-2", wake_at=T0 + MINUTE)
+        open_ticket(self.store, "T-3", wake_at=T0 + 5 * MINUTE)
+        open_ticket(self.store, "T-4", wake_at=T0 + timedelta(hours=1))
+        open_ticket(self.store, "T-5")
+        assert self.store.due(T0) == []
+        assert self.store.due(T0 + 5 * MINUTE) == ["T-2", "T-1", "T-3"]
+        assert self.store.due(T0 + 5 * MINUTE, limit=2) == ["T-2", "T-1"]
+        change(self.store, t1, commented("T-1", "x", at=T0 + MINUTE), wake_at=None)
+        assert self.store.due(T0 + timedelta(days=1)) == ["T-2", "T-3", "T-4"]
+        with raises(ValidationError):
+            self.store.due(datetime(2026, 1, 1))  # noqa: DTZ001 - naive on purpose
+
+    def test_claimed_tickets_are_leased(self) -> None:
+        tickets = {i: open_ticket(self.store, f"T-{i}", wake_at=T0 + i * MINUTE) for i in range(4)}
+        now = T0 + 10 * MINUTE
+        lease = timedelta(minutes=5)
+        first = self.store.claim_due(now, worker="w1", limit=2, lease=lease)
+        assert first == ["T-0", "T-1"]
+        assert self.store.claim_due(now, worker="w2", lease=lease) == ["T-2", "T-3"]
+        assert self.store.claim_due(now, worker="w3", lease=lease) == []
+        assert self.store.due(now) == ["T-0", "T-1", "T-2", "T-3"]
+        change(self.store, tickets[1], commented("T-1", "x", at=T0 + MINUTE),
+               wake_at=T0 + 2 * MINUTE)
+        assert self.store.claim_due(now, worker="w3", lease=lease) == ["T-1"]
+        later = now + lease
+        assert self.store.claim_due(later, worker="w4", lease=lease) == [
+            "T-0", "T-1", "T-2", "T-3"
+        ]
+        with raises(ValidationError, match="lease"):
+            self.store.claim_due(now, worker="w", lease=timedelta(0))
+
+    def test_claims_by_concurrent_workers_never_overlap(self) -> None:
+        for i in range(40):
+            open_ticket(self.store, f"T-{i:02d}", wake_at=T0 + (i % 7) * MINUTE)
+        got: dict[str, list[str]] = {}
+        errors: list[BaseException] = []
+
+        def work(name: str, store: Store) -> None:
+            try:
+                mine = got.setdefault(name, [])
+                while batch := store.claim_due(T0 + timedelta(hours=1), worker=name, limit=3):
+                    mine.extend(batch)
+            except BaseException as exc:  # pragma: no cover - reported below
+                errors.append(exc)
+
+        threads = [
+            threading.Thread(target=work, args=(f"w{i}", self._peer())) for i in range(self.workers)
+        ]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+        assert not errors, errors
+        claimed = [ticket_id for batch in got.values() for ticket_id in batch]
+        assert sorted(claimed) == [f"T-{i:02d}" for i in range(40)]
+
+    # -- event stream -----------------------------------------------------------------
+
+    def test_event_stream_is_global_order(self) -> None:
+        t1 = open_ticket(self.store, "T-1")
+        t2 = open_ticket(self.store, "T-2")
+        change(self.store, t1, commented("T-1", "a", at=T0 + MINUTE))
+        change(self.store, t2, commented("T-2", "b", at=T0 + MINUTE),
+               commented("T-2", "c", at=T0 + 2 * MINUTE))
+        stream = self.store.event_stream()
+        assert isinstance(stream, Iterator)
+        items = list(stream)
+        positions = [p for p, _ in items]
+        assert positions == sorted(positions) and len(set(positions)) == 5
+        assert [(e.ticket_id, type(e).__name__) for _, e in items] == [
+            ("T-1", "TicketOpened"), ("T-2", "TicketOpened"), ("T-1", "CommentAdded"),
+            ("T-2", "CommentAdded"), ("T-2", "CommentAdded"),
+        ]
+        after = list(self.store.event_stream(after=positions[1]))
+        assert after == items[2:]
+        assert list(self.store.event_stream(after=positions[0], limit=2)) == items[1:3]
+        assert list(self.store.event_stream(after=positions[-1])) == []
+
+    def test_event_stream_reads_in_chunks(self) -> None:
+        for i in range(1200):
+            event = opened(f"T-{i:04d}", i + 1)
+            self.store.append(event.ticket_id, expected_version=0, events=[event],
+                              snapshot=replay([event]))
+        count = 0
+        last = 0
+        for position, event in self.store.event_stream():
+            assert position > last and event.ticket_id == f"T-{count:04d}"
+            last = position
+            count += 1
+        assert count == 1200
+        assert len(list(self.store.event_stream(limit=700))) == 700
+
+    # -- people, cursors, loads, configuration ----------------------------------------
+
+    def test_requesters(self) -> None:
+        alice = Requester(id="r-1", name="Alice", email="Alice@Example.ORG", vip=True)
+        self.store.save_requester(alice)
+        self.store.save_requester(Requester(id="r-2", name="Bob"))
+        assert self.store.get_requester("r-1") == alice
+        assert self.store.find_requester(email="alice@example.org") == alice
+        assert self.store.find_requester(email="ALICE@EXAMPLE.ORG") == alice
+        assert self.store.find_requester(email="nobody@example.org") is None
+        moved_alice = Requester(id="r-1", name="Alice", email="alice@new.example")
+        self.store.save_requester(moved_alice)
+        assert self.store.find_requester(email="alice@example.org") is None
+        assert self.store.find_requester(email="ALICE@new.example") == moved_alice
+        self.store.save_requester(Requester(id="r-0", name="Twin", email="alice@new.example"))
+        found = self.store.find_requester(email="alice@new.example")
+        assert found is not None and found.id == "r-0"
+
+    def test_cursors(self) -> None:
+        assert self.store.get_cursor("rr:desk") == 0
+        self.store.set_cursor("rr:desk", 5)
+        self.store.set_cursor("rr:ops", -2)
+        self.store.set_cursor("rr:desk", 6)
+        assert (self.store.get_cursor("rr:desk"), self.store.get_cursor("rr:ops")) == (6, -2)
+        with raises(ValidationError):
+            self.store.set_cursor("rr:desk", True)
+
+    def test_agent_loads_count_active_tickets(self) -> None:
+        self._populate()
+        assert self.store.agent_loads() == {"a-1": {Priority.HIGH: 1}}
+        f = open_ticket(self.store, "T-f", priority=Priority.LOW)
+        f = change(self.store, f, Assigned(ticket_id="T-f", at=T0, by=AGENT, assignee="a-2"))
+        g = open_ticket(self.store, "T-g", priority=Priority.LOW)
+        change(self.store, g, Assigned(ticket_id="T-g", at=T0, by=AGENT, assignee="a-2"))
+        assert self.store.agent_loads() == {"a-1": {Priority.HIGH: 1}, "a-2": {Priority.LOW: 2}}
+        change(self.store, f, moved("T-f", "solved", StatusCategory.SOLVED, at=T0 + MINUTE))
+        assert self.store.agent_loads() == {"a-1": {Priority.HIGH: 1}, "a-2": {Priority.LOW: 1}}
+
+    def test_config_document(self) -> None:
+        assert self.store.load_config_document() is None
+        document = {"teams": [{"id": "desk"}], "version": 2, "nested": {"a": [1, 2.5, None]}}
+        self.store.save_config_document(document)
+        loaded = self.store.load_config_document()
+        assert loaded == document
+        assert loaded is not None
+        loaded["teams"].append("mutated")
+        assert self.store.load_config_document() == document
+        self.store.save_config_document({"replaced": True})
+        assert self.store.load_config_document() == {"replaced": True}
+        for bad in ({"x": object()}, {"x": float("nan")}, ["not", "a", "mapping"]):
+            with raises(ValidationError):
+                self.store.save_config_document(bad)  # type: ignore[arg-type]
+        assert self.store.load_config_document() == {"replaced": True}
+
+    # -- outbox -----------------------------------------------------------------------
+
+    def _outbox_events(self) -> list[str]:
+        t1 = open_ticket(self.store, "T-1")
+        t2 = open_ticket(self.store, "T-2")
+        change(self.store, t1, commented("T-1", "a", at=T0 + MINUTE))
+        change(self.store, t2, commented("T-2", "b", at=T0 + MINUTE))
+        return ["T-1:1", "T-2:1", "T-1:2", "T-2:2"]
+
+    def test_outbox_delivers_every_event_once_acked(self) -> None:
+        ids = self._outbox_events()
+        items = self.store.claim_outbox("mail", now=T0, limit=3)
+        assert [i.id for i in items] == ids[:3]
+        assert all(i.attempts == 0 for i in items)
+        assert [i.position for i in items] == sorted(i.position for i in items)
+        assert items[2].event == commented("T-1", "a", at=T0 + MINUTE)
+        assert [i.id for i in self.store.claim_outbox("mail", now=T0)] == ids[3:]
+        assert self.store.claim_outbox("mail", now=T0) == []
+        self.store.ack_outbox("mail", ids)
+        self.store.ack_outbox("mail", ids[:1])  # acking twice is harmless
+        assert self.store.claim_outbox("mail", now=T0 + timedelta(days=1)) == []
+        other = self.store.claim_outbox("audit", now=T0, limit=10)
+        assert [i.id for i in other] == ids
+        t3 = open_ticket(self.store, "T-3")
+        assert [i.id for i in self.store.claim_outbox("mail", now=T0)] == ["T-3:1"]
+        assert t3.version == 1
+
+    def test_outbox_release_and_lease_expiry(self) -> None:
+        ids = self._outbox_events()
+        lease = timedelta(seconds=30)
+        self.store.claim_outbox("mail", now=T0, lease=lease)
+        self.store.release_outbox("mail", ids[1:2], error="SMTP 451")
+        again = self.store.claim_outbox("mail", now=T0, lease=lease)
+        assert [(i.id, i.attempts) for i in again] == [("T-2:1", 1)]
+        self.store.ack_outbox("mail", ids[2:3])
+        assert self.store.claim_outbox("mail", now=T0 + lease - timedelta(seconds=1)) == []
+        expired = self.store.claim_outbox("mail", now=T0 + lease, lease=lease)
+        assert [(i.id, i.attempts) for i in expired] == [
+            ("T-1:1", 1), ("T-2:1", 2), ("T-2:2", 1)
+        ]
+        self.store.release_outbox("mail", ["T-1:1"])
+        self.store.release_outbox("mail", ["T-1:1"])  # no longer leased: no change
+        self.store.ack_outbox("mail", ["T-2:1", "T-2:2"])
+        final = self.store.claim_outbox("mail", now=T0 + lease)
+        assert [(i.id, i.attempts) for i in final] == [("T-1:1", 2)]
+        self.store.ack_outbox("mail", ["T-1:1"])
+        assert self.store.claim_outbox("mail", now=T0 + timedelta(days=9)) == []
+
+    def test_outbox_refuses_unknown_items(self) -> None:
+        self._outbox_events()
+        with raises(NotFound):
+            self.store.ack_outbox("mail", ["T-1:1", "T-404:1"])
+        with raises(NotFound):
+            self.store.release_outbox("mail", ["T-1:9"])
+        with raises(ValidationError):
+            self.store.ack_outbox("mail", ["no-version"])
+        assert len(self.store.claim_outbox("mail", now=T0)) == 4
+
+    def test_concurrent_outbox_claims_never_share_an_item(self) -> None:
+        expected = []
+        for i in range(30):
+            open_ticket(self.store, f"T-{i:02d}")
+            expected.append(f"T-{i:02d}:1")
+        got: dict[str, list[str]] = {}
+        errors: list[BaseException] = []
+
+        def work(name: str, store: Store) -> None:
+            try:
+                mine = got.setdefault(name, [])
+                while batch := store.claim_outbox("mail", now=T0, limit=4):
+                    mine.extend(i.id for i in batch)
+                    store.ack_outbox("mail", [i.id for i in batch])
+            except BaseException as exc:  # pragma: no cover - reported below
+                errors.append(exc)
+
+        threads = [
+            threading.Thread(target=work, args=(f"w{i}", self._peer())) for i in range(self.workers)
+        ]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+        assert not errors, errors
+        delivered = [item for batch in got.values() for item in batch]
+        assert sorted(delivered) == expected
+        assert self.store.claim_outbox("mail", now=T0 + timedelta(days=1)) == []
+
+    # -- transactions and lifecycle ---------------------------------------------------
+
+    def test_unit_of_work_commits_together(self) -> None:
+        with self.store.unit_of_work():
+            ticket = open_ticket(self.store, "T-1")
+            change(self.store, ticket, commented("T-1", "x", at=T0 + MINUTE))
+            self.store.set_cursor("rr", 3)
+            with self.store.unit_of_work():
+                self.store.save_requester(Requester(id="r-1"))
+        assert self.store.load("T-1").version == 2
+        assert self.store.get_cursor("rr") == 3
+        assert self.store.get_requester("r-1") == Requester(id="r-1")
+
+    def test_unit_of_work_rolls_everything_back(self) -> None:
+        kept = open_ticket(self.store, "T-0", wake_at=T0)
+        self.store.set_cursor("rr", 1)
+        self.store.claim_outbox("mail", now=T0)
+        with raises(RuntimeError):
+            with self.store.unit_of_work():
+                ticket = open_ticket(self.store, "T-1", wake_at=T0)
+                change(self.store, kept, commented("T-0", "x", at=T0 + MINUTE), wake_at=None)
+                self.store.set_cursor("rr", 2)
+                self.store.save_requester(Requester(id="r-1", email="a@b.c"))
+                self.store.save_config_document({"a": 1})
+                self.store.ack_outbox("mail", ["T-0:1"])
+                self.store.claim_due(T0, worker="w")
+                assert self.store.load("T-1") == ticket
+                raise RuntimeError("boom")
+        with raises(NotFound):
+            self.store.load("T-1")
+        assert self.store.load("T-0") == kept
+        assert self.store.events("T-0") == [opened("T-0", kept.number)]
+        assert self.store.get_cursor("rr") == 1
+        assert self.store.find_requester(email="a@b.c") is None
+        assert self.store.load_config_document() is None
+        assert self.store.due(T0) == ["T-0"]
+        assert self.store.claim_due(T0, worker="w") == ["T-0"]
+        assert [e.ticket_id for _, e in self.store.event_stream()] == ["T-0"]
+        assert [i.id for i in self.store.claim_outbox("mail", now=T0 + timedelta(hours=1))] == [
+            "T-0:1"
+        ]
+
+    def test_failure_inside_a_nested_unit_rolls_back_only_that_unit(self) -> None:
+        with self.store.unit_of_work():
+            open_ticket(self.store, "T-1")
+            with raises(ConflictError):
+                with self.store.unit_of_work():
+                    open_ticket(self.store, "T-2")
+                    open_ticket(self.store, "T-1")
+            self.store.set_cursor("rr", 7)
+        assert _ids(self.store.get_many(["T-1", "T-2"])) == ["T-1"]
+        assert self.store.get_cursor("rr") == 7
+
+    def test_closed_store_refuses_every_call(self) -> None:
+        ticket = open_ticket(self.store, "T-1")
+        self.store.close()
+        self.store.close()
+        calls: list[Callable[[], Any]] = [
+            self.store.allocate_number,
+            lambda: self.store.load("T-1"),
+            lambda: self.store.get_many(["T-1"]),
+            lambda: self.store.events("T-1"),
+            lambda: change(self.store, ticket, commented("T-1", "x", at=T0)),
+            lambda: self.store.query(TicketQuery()),
+            lambda: self.store.requester_history("r-1"),
+            lambda: self.store.due(T0),
+            lambda: self.store.claim_due(T0, worker="w"),
+            lambda: list(self.store.event_stream()),
+            lambda: self.store.save_requester(Requester(id="r-1")),
+            lambda: self.store.get_requester("r-1"),
+            lambda: self.store.find_requester(email="a@b.c"),
+            lambda: self.store.get_cursor("k"),
+            lambda: self.store.set_cursor("k", 1),
+            self.store.agent_loads,
+            self.store.load_config_document,
+            lambda: self.store.save_config_document({}),
+            lambda: self.store.claim_outbox("mail", now=T0),
+            lambda: self.store.ack_outbox("mail", ["T-1:1"]),
+            lambda: self.store.release_outbox("mail", ["T-1:1"]),
+            lambda: self.store.unit_of_work().__enter__(),
+        ]
+        for call in calls:
+            with raises(StoreClosedError):
+                call()
+
+    def test_store_satisfies_the_protocol(self) -> None:
+        assert isinstance(self.store, Store)
+
+
+# ---------------------------------------------------------------------------- differential
+
+_IDS = [f"T-{i}" for i in range(6)]
+_TEXT = st.text(alphabet="aAbß0\x00 '%_\\\ue000Σς", max_size=6)
+_NAMES = st.sampled_from(["a-1", "a-2", "a-3"])
+_INSTANTS = st.integers(min_value=0, max_value=40).map(lambda m: T0 + m * MINUTE)
+_OPTIONAL_INSTANTS = st.none() | _INSTANTS
+
+
+def _query(**fields: Any) -> TicketQuery:
+    if fields["unassigned"]:
+        fields["assignee"] = None
+    return TicketQuery(**fields)
+
+
+def _queries() -> st.SearchStrategy[TicketQuery]:
+    texts = st.sampled_from(["a", "b", "ab", "ß", "ss", "0", "\x00", "%", "_", "'", "σ"])
+    return st.builds(
+        _query,
+        status=st.none() | st.sampled_from(["new", "open", "solved", ("new", "pending")]),
+        category=st.none() | _TEXT,
+        team=st.none() | st.sampled_from(["desk", "ops"]),
+        assignee=st.none() | _NAMES,
+        requester=st.none() | st.sampled_from(["r-1", "r-2"]),
+        tag=st.none() | _TEXT | st.tuples(_TEXT, _TEXT),
+        priority=st.none() | st.sampled_from(list(Priority)),
+        unassigned=st.booleans(),
+        sla_deadline_before=_OPTIONAL_INSTANTS,
+        updated_since=_OPTIONAL_INSTANTS,
+        text=st.none() | texts | _TEXT,
+        active_only=st.booleans(),
+        order_by=st.sampled_from(sorted(ORDERINGS)),
+        limit=st.integers(min_value=1, max_value=4),
+        offset=st.integers(min_value=0, max_value=5),
+    )
+
+
+def _event_for(ticket: Ticket, kind: int, value: str, who: str, at: datetime) -> Event:
+    tid = ticket.id
+    if kind == 0:
+        return commented(tid, value, at=at)
+    if kind == 1:
+        return Assigned(ticket_id=tid, at=at, by=AGENT, assignee=who)
+    if kind == 2:
+        return moved(tid, "solved", StatusCategory.SOLVED, at=at)
+    if kind == 3:
+        return moved(tid, "open", StatusCategory.OPEN, at=at)
+    if kind == 4:
+        return TicketRouted(
+            ticket_id=tid, at=at, by=AGENT,
+            changes=Changes(team="ops", category=value, tags=(value.strip() or "t", "x"),
+                            priority=Priority.CRITICAL),
+        )
+    return SlaClockStarted(ticket_id=tid, at=at, by=AGENT, clock=sla_clock(at + 30 * MINUTE, at=at))
+
+
+def make_differential_machine(
+    make_store: Callable[[], Store],
+    *,
+    teardown: Callable[[Store], None] | None = None,
+) -> type[RuleBasedStateMachine]:
+    """A Hypothesis state machine that runs random operations (opening and changing
+    tickets with stale versions among them, queries, due claims, outbox claims, acks and
+    releases, cursors, units of work that fail) against ``make_store()`` and a
+    :class:`~helpdesk_core.storage.MemoryStore`, and fails when they disagree.
+
+    Run it with ``TestX = make_differential_machine(factory).TestCase``."""
+
+    class StoreAgreement(RuleBasedStateMachine):
+        def __init__(self) -> None:
+            super().__init__()
+            self.ref: Store = MemoryStore()
+            self.sut: Store = make_store()
+            self.number = 0
+            self.last_numbers: dict[int, int] = {0: 0, 1: 0}
+            self.claimed: list[str] = []
+
+        def teardown(self) -> None:
+            self.ref.close()
+            (teardown or (lambda store: store.close()))(self.sut)
+
+        def both(self, fn: Callable[[Store], Any]) -> Any:
+            results = []
+            for store in (self.ref, self.sut):
+                try:
+                    results.append(("ok", fn(store)))
+                except (ConflictError, NotFound, ValidationError) as exc:
+                    detail = (type(exc).__name__, getattr(exc, "actual", None))
+                    results.append(("error", detail))
+            assert results[0] == results[1], results
+            return results[0][1]
+
+        @initialize()
+        def start(self) -> None:
+            assert list(self.sut.event_stream()) == []
+
+        @rule(
+            ticket_id=st.sampled_from(_IDS),
+            requester=st.sampled_from(["r-1", "r-2"]),
+            subject=_TEXT,
+            description=_TEXT,
+            category=st.none() | _TEXT,
+            tags=st.lists(_TEXT.filter(lambda t: t == t.strip() and t), max_size=2),
+            priority=st.sampled_from(list(Priority)),
+            at=_INSTANTS,
+            wake_at=_OPTIONAL_INSTANTS,
+        )
+        def open(
+            self, ticket_id: str, requester: str, subject: str, description: str,
+            category: str | None, tags: list[str], priority: Priority, at: datetime,
+            wake_at: datetime | None,
+        ) -> None:
+            self.number += 1
+            event = opened(
+                ticket_id, self.number, at=at, requester=requester, subject=subject + "s",
+                description=description, category=category, tags=tags, priority=priority,
+            )
+            snapshot = replay([event])
+            self.both(lambda s: s.append(ticket_id, expected_version=0, events=[event],
+                                         snapshot=snapshot, wake_at=wake_at))
+
+        @precondition(lambda self: bool(self.ref.get_many(_IDS)))
+        @rule(
+            data=st.data(),
+            kind=st.integers(min_value=0, max_value=5),
+            value=_TEXT,
+            who=_NAMES,
+            stale=st.sampled_from([0, 0, 0, 1, 2]),
+            step=st.integers(min_value=0, max_value=30),
+            wake_at=_OPTIONAL_INSTANTS,
+        )
+        def change(
+            self, data: st.DataObject, kind: int, value: str, who: str, stale: int, step: int,
+            wake_at: datetime | None,
+        ) -> None:
+            ticket_id = data.draw(st.sampled_from(_ids(self.ref.get_many(_IDS))))
+            history = self.ref.events(ticket_id)
+            version = max(1, len(history) - stale)
+            base = replay(history[:version])
+            event = _event_for(base, kind, value, who, base.updated_at + step * MINUTE)
+            snapshot = apply_event(base, event)
+            self.both(lambda s: s.append(ticket_id, expected_version=version, events=[event],
+                                         snapshot=snapshot, wake_at=wake_at))
+
+        @rule(query=_queries())
+        def query(self, query: TicketQuery) -> None:
+            self.both(lambda s: s.query(query))
+
+        @rule(ids=st.lists(st.sampled_from([*_IDS, "T-x"]), max_size=4), after=st.integers(0, 3))
+        def read(self, ids: list[str], after: int) -> None:
+            self.both(lambda s: s.get_many(ids))
+            for ticket_id in ids:
+                self.both(lambda s, t=ticket_id: s.load(t))
+                self.both(lambda s, t=ticket_id: s.events(t, after_version=after))
+            self.both(lambda s: s.requester_history("r-1", limit=3))
+
+        @rule(now=_INSTANTS, limit=st.integers(1, 4))
+        def due(self, now: datetime, limit: int) -> None:
+            self.both(lambda s: s.due(now, limit=limit))
+
+        @rule(now=_INSTANTS, worker=_NAMES, limit=st.integers(1, 3), minutes=st.integers(1, 9))
+        def claim_due(self, now: datetime, worker: str, limit: int, minutes: int) -> None:
+            self.both(lambda s: s.claim_due(now, worker=worker, limit=limit,
+                                            lease=timedelta(minutes=minutes)))
+
+        @rule(consumer=st.sampled_from(["mail", "hook"]), now=_INSTANTS, limit=st.integers(1, 3),
+              minutes=st.integers(1, 9))
+        def claim_outbox(self, consumer: str, now: datetime, limit: int, minutes: int) -> None:
+            items = self.both(lambda s: [
+                (i.id, i.attempts, i.event)
+                for i in s.claim_outbox(consumer, now=now, limit=limit,
+                                        lease=timedelta(minutes=minutes))
+            ])
+            if isinstance(items, list):
+                self.claimed.extend(item[0] for item in items)
+
+        @precondition(lambda self: bool(self.claimed))
+        @rule(data=st.data(), consumer=st.sampled_from(["mail", "hook"]), ack=st.booleans(),
+              error=st.none() | _TEXT)
+        def settle(self, data: st.DataObject, consumer: str, ack: bool, error: str | None) -> None:
+            ids = data.draw(st.lists(st.sampled_from(self.claimed), max_size=3))
+            if ack:
+                self.both(lambda s: s.ack_outbox(consumer, ids))
+            else:
+                self.both(lambda s: s.release_outbox(consumer, ids, error=error))
+
+        @rule(key=st.sampled_from(["k1", "k2"]), value=st.integers(-5, 5), fail=st.booleans(),
+              ticket_id=st.sampled_from(_IDS), at=_INSTANTS)
+        def unit_of_work(self, key: str, value: int, fail: bool, ticket_id: str,
+                         at: datetime) -> None:
+            self.number += 1
+            event = opened(ticket_id, self.number, at=at)
+            snapshot = replay([event])
+
+            def work(store: Store) -> None:
+                with store.unit_of_work():
+                    store.set_cursor(key, value)
+                    store.save_config_document({"value": value})
+                    store.append(ticket_id, expected_version=0, events=[event], snapshot=snapshot)
+                    if fail:
+                        raise ValidationError("planned failure")
+
+            self.both(work)
+            self.both(lambda s: (s.get_cursor(key), s.load_config_document()))
+
+        @rule()
+        def allocate(self) -> None:
+            for index, store in enumerate((self.ref, self.sut)):
+                number = store.allocate_number()
+                assert number > self.last_numbers[index]
+                self.last_numbers[index] = number
+
+        @invariant()
+        def agree(self) -> None:
+            assert self.ref.agent_loads() == self.sut.agent_loads()
+            ref = [e for _, e in self.ref.event_stream()]
+            stream = list(self.sut.event_stream())
+            assert [e for _, e in stream] == ref
+            positions = [p for p, _ in stream]
+            assert positions == sorted(set(positions))
+
+    return StoreAgreement

@@ -1,0 +1,140 @@
+"""SqliteStore passes the conformance suite (file, text index, in-memory), and keeps data
+across reopening, shares a file between handles, and reports driver errors as ours."""
+
+from __future__ import annotations
+
+import sqlite3
+from pathlib import Path
+
+import pytest
+
+from helpdesk_core.errors import StorageError, StoreClosedError
+from helpdesk_core.storage import SqliteStore, Store, TicketQuery
+from helpdesk_core.testing import StoreConformance
+from helpdesk_core.testing.conformance import T0, MINUTE, change, commented, open_ticket
+
+
+class TestSqliteStore(StoreConformance):
+    @pytest.fixture(autouse=True)
+    def _tmp(self, tmp_path: Path) -> None:
+        self.path = tmp_path / "desk.sqlite"
+
+    def setup_method(self, method: object = None) -> None:
+        """The store is made by the fixture below (it needs tmp_path)."""
+
+    @pytest.fixture(autouse=True)
+    def _store(self, _tmp: None) -> object:
+        super().setup_method()
+        yield
+        super().teardown_method()
+
+    def teardown_method(self, method: object = None) -> None:
+        """Torn down by the fixture above."""
+
+    def make_store(self) -> Store:
+        return SqliteStore(self.path)
+
+    def open_peer(self, store: Store) -> Store:
+        return SqliteStore(self.path)
+
+
+class TestSqliteStoreWithTextIndex(TestSqliteStore):
+    def make_store(self) -> Store:
+        store = SqliteStore(self.path, text_index=True)
+        assert store.has_text_index
+        return store
+
+
+class TestSqliteMemoryDatabase(StoreConformance):
+    def make_store(self) -> Store:
+        return SqliteStore(":memory:")
+
+
+def test_data_survives_reopening(tmp_path: Path) -> None:
+    path = tmp_path / "desk.sqlite"
+    store = SqliteStore(path)
+    ticket = open_ticket(store, "T-1", wake_at=T0, tags=("vip",))
+    latest = change(store, ticket, commented("T-1", "hello", at=T0 + MINUTE), wake_at=T0)
+    store.set_cursor("rr", 4)
+    store.close()
+    again = SqliteStore(path)
+    assert again.load("T-1") == latest
+    assert again.get_cursor("rr") == 4
+    assert again.due(T0) == ["T-1"]
+    assert [t.id for t in again.query(TicketQuery(tag="vip")).items] == ["T-1"]
+    assert again.allocate_number() == 2
+    again.close()
+
+
+def test_database_settings(tmp_path: Path) -> None:
+    store = SqliteStore(tmp_path / "desk.sqlite")
+    store.close()
+    conn = sqlite3.connect(tmp_path / "desk.sqlite")
+    assert conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+    assert conn.execute("PRAGMA user_version").fetchone()[0] == 2
+    conn.close()
+    store = SqliteStore(tmp_path / "desk.sqlite")
+    pragmas = {
+        name: store._conn.execute(f"PRAGMA {name}").fetchone()[0]  # noqa: SLF001
+        for name in ("synchronous", "secure_delete", "busy_timeout")
+    }
+    assert pragmas == {"synchronous": 1, "secure_delete": 1, "busy_timeout": 30000}
+    store.close()
+
+
+def test_text_index_can_be_added_later_and_is_kept_by_every_handle(tmp_path: Path) -> None:
+    path = tmp_path / "desk.sqlite"
+    plain = SqliteStore(path)
+    open_ticket(plain, "T-1", subject="Printer on fire")
+    indexed = SqliteStore(path, text_index=True)
+    open_ticket(plain, "T-2", subject="Another printer")
+    assert [t.id for t in indexed.query(TicketQuery(text="printer")).items] == ["T-1", "T-2"]
+    assert [t.id for t in plain.query(TicketQuery(text="printer")).items] == ["T-1", "T-2"]
+    count = indexed._conn.execute(  # noqa: SLF001
+        "SELECT count(*) FROM tickets_fts WHERE tickets_fts MATCH '\"printer\"'"
+    ).fetchone()[0]
+    assert count == 2
+    plain.close()
+    indexed.close()
+
+
+def test_driver_errors_become_storage_errors(tmp_path: Path) -> None:
+    with pytest.raises(StoreClosedError, match="cannot open|unable to open"):
+        SqliteStore(tmp_path / "missing-dir" / "desk.sqlite")
+    garbage = tmp_path / "garbage.sqlite"
+    garbage.write_bytes(b"this is not a database" * 100)
+    with pytest.raises(StorageError, match="not a database"):
+        SqliteStore(garbage)
+    foreign = tmp_path / "foreign.sqlite"
+    conn = sqlite3.connect(foreign)
+    conn.execute("CREATE TABLE notes (x)")
+    conn.commit()
+    conn.close()
+    with pytest.raises(StorageError, match="not a helpdesk_core database"):
+        SqliteStore(foreign)
+
+
+def test_a_held_write_lock_times_out_as_a_storage_error(tmp_path: Path) -> None:
+    path = tmp_path / "desk.sqlite"
+    store = SqliteStore(path, timeout=0.2)
+    blocker = sqlite3.connect(path, isolation_level=None)
+    blocker.execute("BEGIN IMMEDIATE")
+    try:
+        with pytest.raises(StorageError, match="locked"):
+            store.set_cursor("k", 1)
+    finally:
+        blocker.execute("ROLLBACK")
+        blocker.close()
+    store.set_cursor("k", 1)
+    assert store.get_cursor("k") == 1
+    store.close()
+
+
+def test_lone_surrogates_are_refused_cleanly(tmp_path: Path) -> None:
+    from helpdesk_core.errors import ValidationError
+
+    store = SqliteStore(tmp_path / "desk.sqlite")
+    with pytest.raises(ValidationError, match="Unicode"):
+        open_ticket(store, "T-1", subject="bad \ud800 text")
+    assert store.get_many(["T-1"]) == []
+    store.close()
