@@ -18,7 +18,8 @@ What is measured, per library, on the same tickets in one run:
   setting; ``python-statemachine``: one ``StateMachine`` instance per ticket). Tickets are
   processed in chunks, the libraries interleaved chunk by chunk, so load changes on the
   machine hit all of them alike. The cyclic garbage collector is paused while timing (as
-  ``timeit`` does) and runs between chunks.
+  ``timeit`` does) and runs between chunks. The table shows the mean over all tickets;
+  each ratio is the median over chunks of the two libraries' times on that chunk.
 * **set-up** - microseconds per ticket to make it ready for its first transition. Theirs:
   building the per-ticket machine. Ours: the lifecycle is one shared table, so set-up is
   finding the ticket's lifecycle (``Lifecycles.for_ticket``) and checking its status. The
@@ -37,6 +38,7 @@ from __future__ import annotations
 import argparse
 import gc
 import importlib.util
+import statistics
 import time
 import tracemalloc
 from collections.abc import Callable
@@ -236,6 +238,10 @@ def _psm_class() -> type:
     return TicketMachine
 
 
+def _psm_setup(cls: type, count: int) -> list[Any]:
+    return [cls() for _ in range(count)]
+
+
 def _psm_walk(machines: list[Any]) -> None:
     steps = [(step, _kwargs(step)) for step in WALK]
     for machine in machines:
@@ -247,14 +253,14 @@ def _psm_walk(machines: list[Any]) -> None:
 # -- measuring ----------------------------------------------------------------------------
 
 
-def _timed(fn: Callable[[], Any]) -> tuple[float, Any]:
+def _timed(fn: Callable[..., Any], *args: Any) -> tuple[float, Any]:
     """Seconds ``fn`` takes with the cyclic garbage collector paused (as ``timeit`` does):
     otherwise a collection triggered by one library's allocations walks every object the
     others keep alive, and the figures measure the heap instead of the library."""
     gc.disable()
     try:
         start = time.perf_counter()
-        result = fn()
+        result = fn(*args)
         return time.perf_counter() - start, result
     finally:
         gc.enable()
@@ -285,7 +291,7 @@ def _memory(peers: dict[str, bool], registry: Lifecycles) -> dict[str, float]:
         out["transitions"] = used / n
     if peers["python-statemachine"]:
         cls = _psm_class()
-        used, _ = _traced_bytes(lambda: [cls() for _ in range(n)])
+        used, _ = _traced_bytes(lambda: _psm_setup(cls, n))
         out["python-statemachine"] = used / n
     return out
 
@@ -302,52 +308,55 @@ def run(quick: bool = False) -> dict[str, Any]:
     psm_cls = _psm_class() if peers["python-statemachine"] else None
 
     create_s, tickets = _timed(lambda: [_open_ticket(i) for i in range(n)])
-    setup = {"helpdesk_core": 0.0, "transitions": 0.0, "python-statemachine": 0.0}
-    walk = dict.fromkeys(setup, 0.0)
+    libs = ["helpdesk_core", *(peer for peer, ok in peers.items() if ok)]
+    setup: dict[str, list[float]] = {lib: [] for lib in libs}
+    walk: dict[str, list[float]] = {lib: [] for lib in libs}
     events = 0
     for lo in range(0, n, CHUNK):
         chunk = tickets[lo : lo + CHUNK]
         gc.collect()
-        seconds, _ = _timed(lambda: _ours_setup(chunk, registry))
-        setup["helpdesk_core"] += seconds
-        seconds, produced = _timed(lambda: _ours_walk(chunk, lifecycle))
-        walk["helpdesk_core"] += seconds
+        seconds, _ = _timed(_ours_setup, chunk, registry)
+        setup["helpdesk_core"].append(seconds)
+        seconds, produced = _timed(_ours_walk, chunk, lifecycle)
+        walk["helpdesk_core"].append(seconds)
         events += len(produced)
         if peers["transitions"]:
             models = [_TrModel() for _ in chunk]
-            seconds, _ = _timed(lambda: _tr_setup(models))
-            setup["transitions"] += seconds
-            seconds, _ = _timed(lambda: _tr_walk(models))
-            walk["transitions"] += seconds
+            seconds, _ = _timed(_tr_setup, models)
+            setup["transitions"].append(seconds)
+            seconds, _ = _timed(_tr_walk, models)
+            walk["transitions"].append(seconds)
         if psm_cls is not None:
-            cls = psm_cls
-            seconds, machines = _timed(lambda: [cls() for _ in chunk])
-            setup["python-statemachine"] += seconds
-            seconds, _ = _timed(lambda: _psm_walk(machines))
-            walk["python-statemachine"] += seconds
+            seconds, machines = _timed(_psm_setup, psm_cls, len(chunk))
+            setup["python-statemachine"].append(seconds)
+            seconds, _ = _timed(_psm_walk, machines)
+            walk["python-statemachine"].append(seconds)
     assert events == n * len(WALK)
 
-    transitions_count = n * len(WALK)
+    count = n * len(WALK)
+    memory = _memory(peers, registry)
     result: dict[str, Any] = {
         "tickets": n,
-        "transitions": transitions_count,
+        "transitions": count,
         "peers": peers,
-        "transition_us": {k: v / transitions_count * 1e6 for k, v in walk.items() if v},
-        "setup_us": {k: v / n * 1e6 for k, v in setup.items() if v},
+        "transition_us": {lib: sum(walk[lib]) / count * 1e6 for lib in libs},
+        "setup_us": {lib: sum(setup[lib]) / n * 1e6 for lib in libs},
         "ticket_creation_us": create_s / n * 1e6,
-        "memory_bytes": _memory(peers, registry),
+        "memory_bytes": memory,
     }
-    ours_t = result["transition_us"]["helpdesk_core"]
-    ours_s = result["setup_us"]["helpdesk_core"]
-    ours_m = result["memory_bytes"]["helpdesk_core"]
     ratios: dict[str, float] = {}
-    for peer in ("transitions", "python-statemachine"):
-        if peer in result["transition_us"]:
-            ratios[f"transition vs {peer}"] = result["transition_us"][peer] / ours_t
-            ratios[f"setup vs {peer}"] = result["setup_us"][peer] / ours_s
-            ratios[f"memory vs {peer}"] = result["memory_bytes"][peer] / ours_m
+    for peer in libs[1:]:
+        ratios[f"transition vs {peer}"] = _paired(walk[peer], walk["helpdesk_core"])
+        ratios[f"setup vs {peer}"] = _paired(setup[peer], setup["helpdesk_core"])
+        ratios[f"memory vs {peer}"] = memory[peer] / memory["helpdesk_core"]
     result["ratios"] = ratios
     return result
+
+
+def _paired(theirs: list[float], ours: list[float]) -> float:
+    """The median over chunks of their time / our time on the same chunk (measured back to
+    back, so a busy moment on the machine weighs on both sides of a ratio)."""
+    return statistics.median(t / o for t, o in zip(theirs, ours))
 
 
 def _print(result: dict[str, Any]) -> None:
@@ -370,7 +379,7 @@ def _print(result: dict[str, Any]) -> None:
         f"\nfor context: whole ticket creation {result['ticket_creation_us']:.1f} µs, "
         f"{result['memory_bytes']['helpdesk_core ticket (whole)']:,.0f} bytes per ticket"
     )
-    print("\nratios (peer / helpdesk_core; higher is better for helpdesk_core):")
+    print("\nratios (peer / helpdesk_core, median over chunks; higher favours helpdesk_core):")
     for name, value in result["ratios"].items():
         kind = name.split()[0]
         target = TARGETS[kind] if name.endswith("vs transitions") else None

@@ -3,7 +3,9 @@ across reopening, shares a file between handles, and reports driver errors as ou
 
 from __future__ import annotations
 
+import shutil
 import sqlite3
+import tempfile
 from pathlib import Path
 
 import pytest
@@ -15,24 +17,14 @@ from helpdesk_core.testing.conformance import T0, MINUTE, change, commented, ope
 
 
 class TestSqliteStore(StoreConformance):
-    @pytest.fixture(autouse=True)
-    def _tmp(self, tmp_path: Path) -> None:
-        self.path = tmp_path / "desk.sqlite"
-
-    def setup_method(self, method: object = None) -> None:
-        """The store is made by the fixture below (it needs tmp_path)."""
-
-    @pytest.fixture(autouse=True)
-    def _store(self, _tmp: None) -> object:
-        super().setup_method()
-        yield
-        super().teardown_method()
-
-    def teardown_method(self, method: object = None) -> None:
-        """Torn down by the fixture above."""
-
     def make_store(self) -> Store:
+        self.folder = Path(tempfile.mkdtemp(prefix="helpdesk-sqlite-"))
+        self.path = self.folder / "desk.sqlite"
         return SqliteStore(self.path)
+
+    def teardown_store(self, store: Store) -> None:
+        store.close()
+        shutil.rmtree(self.folder)
 
     def open_peer(self, store: Store) -> Store:
         return SqliteStore(self.path)
@@ -40,6 +32,7 @@ class TestSqliteStore(StoreConformance):
 
 class TestSqliteStoreWithTextIndex(TestSqliteStore):
     def make_store(self) -> Store:
+        super().make_store().close()
         store = SqliteStore(self.path, text_index=True)
         assert store.has_text_index
         return store

@@ -11,7 +11,8 @@ Versions:
 1. tickets (indexed columns + JSON snapshot), ticket tags, events, outbox, requesters,
    cursors, configuration document, ticket-number sequence.
 2. ``tickets.search_text``: the case-folded subject and description that text queries
-   match, back-filled from the stored snapshots.
+   match, back-filled from the stored snapshots (SQLite also flags texts holding NUL in
+   ``search_nul``: FTS5 tokenizers stop at NUL, so those rows are always checked).
 
 The optional text index (SQLite FTS5 trigram table, PostgreSQL ``pg_trgm`` GIN index) is
 not a schema version: :func:`enable_sqlite_text_index` / :func:`enable_postgres_text_index`
@@ -124,7 +125,11 @@ CREATE TABLE sequences (name TEXT PRIMARY KEY, value INTEGER NOT NULL);
 INSERT INTO sequences (name, value) VALUES ('ticket_number', 0);
 """
 
-SQLITE_V2 = "ALTER TABLE tickets ADD COLUMN search_text TEXT NOT NULL DEFAULT ''"
+SQLITE_V2 = """
+ALTER TABLE tickets ADD COLUMN search_text TEXT NOT NULL DEFAULT '';
+ALTER TABLE tickets ADD COLUMN search_nul INTEGER NOT NULL DEFAULT 0;
+CREATE INDEX tickets_search_nul ON tickets (seq) WHERE search_nul = 1
+"""
 
 SQLITE_TEXT_INDEX = """
 CREATE VIRTUAL TABLE tickets_fts USING fts5(
@@ -163,8 +168,9 @@ def _sqlite_backfill_search(conn: sqlite3.Connection) -> None:
     updates = []
     for seq, snapshot in rows:
         data = loads(snapshot)
-        updates.append((search_text(data["subject"], data.get("description", "")), seq))
-    conn.executemany("UPDATE tickets SET search_text = ? WHERE seq = ?", updates)
+        text = search_text(data["subject"], data.get("description", ""))
+        updates.append((text, int("\x00" in text), seq))
+    conn.executemany("UPDATE tickets SET search_text = ?, search_nul = ? WHERE seq = ?", updates)
 
 
 def _sqlite_v1(conn: sqlite3.Connection) -> None:
@@ -172,7 +178,7 @@ def _sqlite_v1(conn: sqlite3.Connection) -> None:
 
 
 def _sqlite_v2(conn: sqlite3.Connection) -> None:
-    conn.execute(SQLITE_V2)
+    _script(conn, SQLITE_V2)
     _sqlite_backfill_search(conn)
 
 

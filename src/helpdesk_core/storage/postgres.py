@@ -9,7 +9,8 @@ a transaction; an unreachable server raises :class:`~helpdesk_core.errors.StoreC
 
 Concurrency across processes:
 
-* appends are version-checked (``UPDATE ... WHERE id = ? AND version = ?``) and take
+* appends are version-checked (``UPDATE ... WHERE id = ? AND version = ?`` in the same
+  statement that inserts the events only when the update matched) and take
   ``LOCK TABLE events IN EXCLUSIVE MODE`` first, so event positions become visible in
   commit order: a reader that has seen position *n* has seen every position below it,
   which the outbox and incremental reports rely on (appends are serialized per database);
@@ -104,6 +105,16 @@ _UPDATE_TICKET = (
     "updated_at = %s, wake_at = %s, sla_deadline = %s, tags = %s, search_text = %s, "
     "snapshot = %s, lease_owner = NULL, lease_until = NULL WHERE id = %s AND version = %s"
 )
+# One statement writes the snapshot and, only if that worked, the events and outbox rows:
+# a version clash writes nothing and reports 0 rows.
+_WRITE_EVENTS = (
+    "e AS (INSERT INTO events (ticket_id, version, type, at, data) "
+    "SELECT * FROM unnest(%s::text[], %s::int[], %s::text[], %s::timestamptz[], %s::json[]) "
+    "WHERE EXISTS (SELECT 1 FROM t) RETURNING position, ticket_id, version) "
+    "INSERT INTO outbox (position, ticket_id, version) SELECT position, ticket_id, version FROM e"
+)
+_APPEND_NEW = f"WITH t AS ({_INSERT_TICKET} RETURNING id), {_WRITE_EVENTS}"
+_APPEND = f"WITH t AS ({_UPDATE_TICKET} RETURNING id), {_WRITE_EVENTS}"
 _INSERT_EVENTS = (
     "WITH e AS (INSERT INTO events (ticket_id, version, type, at, data) "
     "SELECT * FROM unnest(%s::text[], %s::int[], %s::text[], %s::timestamptz[], %s::json[]) "
@@ -366,19 +377,19 @@ class PostgresStore:
         check_append(ticket_id, expected_version, events, snapshot, wake_at)
         row = _ticket_row(snapshot, wake_at)
         columns = _event_columns(events, expected_version + 1)
+        if expected_version == 0:
+            sql, params = _APPEND_NEW, (*row, *columns)
+        else:
+            sql, params = _APPEND, (*row, ticket_id, expected_version, *columns)
         with self._tx() as conn:
             conn.execute("LOCK TABLE events IN EXCLUSIVE MODE")
-            if expected_version == 0:
-                cursor = conn.execute(_INSERT_TICKET, row)
-            else:
-                cursor = conn.execute(_UPDATE_TICKET, (*row, ticket_id, expected_version))
-            if cursor.rowcount != 1:
-                found = conn.execute(
-                    "SELECT version FROM tickets WHERE id = %s", (ticket_id,)
-                ).fetchone()
-                actual = 0 if found is None else int(found[0])
-                raise ConflictError(ticket_id, expected=expected_version, actual=actual)
-            conn.execute(_INSERT_EVENTS, columns)
+            if conn.execute(sql, params).rowcount == len(events):
+                return
+            found = conn.execute(
+                "SELECT version FROM tickets WHERE id = %s", (ticket_id,)
+            ).fetchone()
+            actual = 0 if found is None else int(found[0])
+            raise ConflictError(ticket_id, expected=expected_version, actual=actual)
 
     def import_tickets(self, items: Iterable[ImportItem]) -> int:
         """Add many new tickets in one transaction (all or none); each item is

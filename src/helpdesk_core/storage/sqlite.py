@@ -77,14 +77,14 @@ __all__ = ["SqliteStore"]
 _COLUMNS = (
     "id, number, version, status, status_category, category, team, tier, assignee, owner, "
     "requester, asset, priority, priority_rank, created_at, updated_at, wake_at, "
-    "sla_deadline, tags, search_text, snapshot"
+    "sla_deadline, tags, search_text, search_nul, snapshot"
 )
-_INSERT_TICKET = f"INSERT INTO tickets ({_COLUMNS}) VALUES ({q.placeholders(21)})"
+_INSERT_TICKET = f"INSERT INTO tickets ({_COLUMNS}) VALUES ({q.placeholders(22)})"
 _UPDATE_TICKET = (
     "UPDATE tickets SET id = ?, number = ?, version = ?, status = ?, status_category = ?, "
     "category = ?, team = ?, tier = ?, assignee = ?, owner = ?, requester = ?, asset = ?, "
     "priority = ?, priority_rank = ?, created_at = ?, updated_at = ?, wake_at = ?, "
-    "sla_deadline = ?, tags = ?, search_text = ?, snapshot = ?, "
+    "sla_deadline = ?, tags = ?, search_text = ?, search_nul = ?, snapshot = ?, "
     "lease_owner = NULL, lease_until = NULL WHERE id = ? AND version = ?"
 )
 _INSERT_EVENT = "INSERT INTO events (ticket_id, version, type, at, data) VALUES (?, ?, ?, ?, ?)"
@@ -116,8 +116,10 @@ class _Builder(q.QueryBuilder):
         if self.fts and len(folded) >= 3 and "\x00" not in folded:
             params.append('"' + folded.replace('"', '""') + '"')
             params.append(folded)
+            # FTS5 stops reading a text at NUL: rows holding NUL are always checked.
             return (
-                "seq IN (SELECT rowid FROM tickets_fts WHERE tickets_fts MATCH ?) "
+                "seq IN (SELECT rowid FROM tickets_fts WHERE tickets_fts MATCH ? "
+                "UNION ALL SELECT seq FROM tickets WHERE search_nul = 1) "
                 "AND instr(search_text, ?) > 0"
             )
         params.append(folded)
@@ -126,6 +128,7 @@ class _Builder(q.QueryBuilder):
 
 def _ticket_row(snapshot: Ticket, wake_at: datetime | None, tags: str) -> tuple[Any, ...]:
     deadline = sla_deadline(snapshot)
+    text = search_text(snapshot.subject, snapshot.description)
     return (
         snapshot.id,
         snapshot.number,
@@ -146,7 +149,8 @@ def _ticket_row(snapshot: Ticket, wake_at: datetime | None, tags: str) -> tuple[
         None if wake_at is None else to_micros(wake_at),
         None if deadline is None else to_micros(deadline),
         tags,
-        search_text(snapshot.subject, snapshot.description),
+        text,
+        int("\x00" in text),
         encode_ticket(snapshot),
     )
 

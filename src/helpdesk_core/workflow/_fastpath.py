@@ -7,92 +7,104 @@ this module:
 
 * builds the :class:`StatusChanged` event after checking exactly what its validators check
   for the values that did not come from already-validated objects (``now``, ``by``, the
-  texts and flags of the request); the ticket id and the status names come from a valid
-  ticket and a valid lifecycle;
+  texts and flags of the request: :func:`check_request`); the ticket id and the status
+  names come from a valid ticket and a valid lifecycle;
 * folds it with the fold registered for ``StatusChanged`` in
   :mod:`helpdesk_core.model.replay` (the one definition of what the event means), then
   copies the ticket with those changes without re-validating the unchanged fields.
 
 The result equals ``apply_event(ticket, event)``; the tests check that on random inputs.
+The copy and construction functions are generated per class from its attrs fields, the way
+attrs generates ``__init__``.
 """
 
 from __future__ import annotations
 
+import types
 from collections.abc import Callable
-from datetime import datetime
 from functools import cache
 from typing import Any
 
 import attrs
 
 from helpdesk_core.errors import ValidationError
-from helpdesk_core.model import Actor, StatusCategory, StatusChanged, Ticket, apply_event
+from helpdesk_core.model import Actor, StatusChanged, Ticket, apply_event
 from helpdesk_core.model.replay import _FOLDS
 
-__all__ = ["check_request", "fold_status_change", "status_changed"]
+__all__ = ["check_request", "fold_status_change", "make_status_changed"]
 
 _Copier = Callable[[Any, dict[str, Any]], Any]
-_Maker = Callable[..., Any]
-
-
-def _run(source: str, name: str, namespace: dict[str, Any]) -> Any:
-    exec(compile(source, f"<workflow fast path: {name}>", "exec"), namespace)
-    return namespace[name]
-
-
 _MAX_COPIERS = 64
 _COPIERS: dict[tuple[type, tuple[str, ...]], _Copier] = {}
 
 
+def _setter_lines(cls: type, namespace: dict[str, Any]) -> list[tuple[str, str]]:
+    """``(field name, code prefix)`` per attrs field: the prefix, followed by a value and
+    ``)``, stores the value in the new instance ``n`` without validation."""
+    namespace.update({"_new": object.__new__, "_set": object.__setattr__, "_cls": cls})
+    out: list[tuple[str, str]] = []
+    for i, a in enumerate(attrs.fields(cls)):
+        slot = getattr(cls, a.name, None)
+        if isinstance(slot, types.MemberDescriptorType):
+            namespace[f"_s{i}"] = slot.__set__
+            out.append((a.name, f"_s{i}(n, "))
+        else:
+            out.append((a.name, f"_set(n, {a.name!r}, "))
+    return out
+
+
+def _compile(lines: list[str], name: str, namespace: dict[str, Any]) -> Any:
+    exec(compile("\n".join(lines), f"<workflow fast path: {name}>", "exec"), namespace)
+    return namespace[name]
+
+
 def _copier(cls: type, changed: tuple[str, ...]) -> _Copier:
-    """``copy(instance, changes) -> cls``: a copy of an attrs instance with ``changes``
-    (whose keys are ``changed``), setting every field without converters or validators.
-    Generated once per class and set of changed fields (a status change has a handful),
-    like attrs' own ``__init__``."""
+    """``copy(instance, changes)``: a copy of an attrs instance with ``changes`` (whose keys
+    are ``changed``). Generated once per class and set of changed fields (a status change
+    has a handful)."""
     key = (cls, changed)
     found = _COPIERS.get(key)
     if found is not None:
         return found
-    names = [a.name for a in attrs.fields(cls)]
-    unknown = set(changed) - set(names)
+    namespace: dict[str, Any] = {}
+    setters = _setter_lines(cls, namespace)
+    unknown = set(changed) - {name for name, _ in setters}
     if unknown:
         raise ValidationError(
             f"{cls.__name__} has no field(s) {', '.join(sorted(unknown))}", field="changes"
         )
-    lines = ["def copy(t, c):", "    n = _new(_cls)", "    s = _set.__get__(n)"]
-    for name in names:
-        value = f"c[{name!r}]" if name in changed else f"t.{name}"
-        lines.append(f"    s({name!r}, {value})")
+    lines = ["def copy(t, c):", "    n = _new(_cls)"]
+    for name, prefix in setters:
+        lines.append(f"    {prefix}c[{name!r}])" if name in changed else f"    {prefix}t.{name})")
     lines.append("    return n")
-    namespace = {"_new": object.__new__, "_set": object.__setattr__, "_cls": cls}
-    copy: _Copier = _run("\n".join(lines), "copy", namespace)
+    copy: _Copier = _compile(lines, "copy", namespace)
     if len(_COPIERS) < _MAX_COPIERS:
         _COPIERS[key] = copy
     return copy
 
 
 @cache
-def _maker(cls: type) -> _Maker:
-    """``make(**fields) -> cls`` without converters or validators; attrs defaults apply."""
+def _maker(cls: type) -> Callable[..., Any]:
+    """``make(**fields)``: a new ``cls`` without converters or validators; attrs defaults
+    (plain and factory) fill the fields not given."""
+    namespace: dict[str, Any] = {"_missing": attrs.NOTHING}
+    setters = _setter_lines(cls, namespace)
     params: list[str] = []
-    body = ["    n = _new(_cls)", "    s = _set.__get__(n)"]
-    namespace: dict[str, Any] = {"_new": object.__new__, "_set": object.__setattr__, "_cls": cls}
-    for i, a in enumerate(attrs.fields(cls)):
+    body = ["    n = _new(_cls)"]
+    for i, (a, (name, prefix)) in enumerate(zip(attrs.fields(cls), setters)):
         default = a.default
         if default is attrs.NOTHING:
-            params.append(a.name)
-        elif hasattr(default, "factory"):
+            params.append(name)
+        elif isinstance(default, attrs.Factory):  # type: ignore[arg-type]
             namespace[f"_f{i}"] = default.factory
-            namespace["_missing"] = attrs.NOTHING
-            params.append(f"{a.name}=_missing")
-            body.append(f"    if {a.name} is _missing: {a.name} = _f{i}()")
+            params.append(f"{name}=_missing")
+            body.append(f"    if {name} is _missing: {name} = _f{i}()")
         else:
             namespace[f"_d{i}"] = default
-            params.append(f"{a.name}=_d{i}")
-        body.append(f"    s({a.name!r}, {a.name})")
-    source = "\n".join([f"def make(*, {', '.join(params)}):", *body, "    return n"])
-    make: _Maker = _run(source, "make", namespace)
-    return make
+            params.append(f"{name}=_d{i}")
+        body.append(f"    {prefix}{name})")
+    lines = [f"def make(*, {', '.join(params)}):", *body, "    return n"]
+    return _compile(lines, "make", namespace)  # type: ignore[no-any-return]
 
 
 def check_request(
@@ -123,34 +135,8 @@ def check_request(
         raise ValidationError(f"expected true or false, got {automatic!r}", field="automatic")
 
 
-def status_changed(
-    *,
-    ticket: Ticket,
-    at: datetime,
-    by: Actor,
-    transition: str,
-    to_status: str,
-    category: StatusCategory,
-    reason: str | None,
-    resolution: str | None,
-    first_contact: bool,
-    automatic: bool,
-) -> StatusChanged:
-    """A StatusChanged from values already checked (see :func:`check_request`)."""
-    event: StatusChanged = _make_status_changed(
-        ticket_id=ticket.id,
-        at=at,
-        by=by,
-        transition=transition,
-        from_status=ticket.status,
-        to_status=to_status,
-        category=category,
-        reason=reason,
-        resolution=resolution,
-        first_contact=first_contact,
-        automatic=automatic,
-    )
-    return event
+#: ``make_status_changed(**fields)``: a StatusChanged from values already checked.
+make_status_changed: Callable[..., StatusChanged] = _maker(StatusChanged)
 
 
 def fold_status_change(ticket: Ticket, event: StatusChanged) -> Ticket:
@@ -159,10 +145,8 @@ def fold_status_change(ticket: Ticket, event: StatusChanged) -> Ticket:
     if fold is None or event.ticket_id != ticket.id:
         return apply_event(ticket, event)
     changes = fold(ticket, event)
-    changes["updated_at"] = max(event.at, ticket.updated_at)
+    at = event.at
+    changes["updated_at"] = ticket.updated_at if ticket.updated_at > at else at
     changes["version"] = ticket.version + 1
     new: Ticket = _copier(Ticket, tuple(changes))(ticket, changes)
     return new
-
-
-_make_status_changed = _maker(StatusChanged)

@@ -20,7 +20,7 @@ from helpdesk_core.workflow.guards import Guard, guard_names, lookup_guard
 if TYPE_CHECKING:
     from helpdesk_core.workflow.lifecycle import Status, Transition
 
-__all__ = ["AUTOMATIC_TRIGGERS", "Table", "build_table"]
+__all__ = ["AUTOMATIC_TRIGGERS", "Step", "Table", "build_table"]
 
 #: Triggers an automatic transition may name, and what fires them.
 AUTOMATIC_TRIGGERS: Mapping[str, str] = {
@@ -31,10 +31,22 @@ AUTOMATIC_TRIGGERS: Mapping[str, str] = {
 
 
 @frozen
+class Step:
+    """A transition as seen from one source status, ready to apply: the target's category
+    and the guard functions, resolved when the lifecycle is built."""
+
+    transition: Transition
+    category: StatusCategory
+    guards: tuple[tuple[str, Guard], ...]
+
+
+@frozen
 class Table:
-    """The lookup tables of a valid lifecycle."""
+    """The lookup tables of a valid lifecycle. ``steps`` maps ``(status, name)`` and
+    ``(status, target status)`` to the step (a name wins over a target)."""
 
     statuses: Mapping[str, Status]
+    steps: Mapping[tuple[str, str], Step]
     by_name: Mapping[tuple[str, str], Transition]
     by_target: Mapping[tuple[str, str], Transition]
     by_trigger: Mapping[tuple[str, str], Transition]
@@ -133,6 +145,30 @@ def _unreachable(
     return [name for name in statuses if name not in seen]
 
 
+def _steps(
+    statuses: Mapping[str, Status],
+    by_name: Mapping[tuple[str, str], Transition],
+    by_target: Mapping[tuple[str, str], Transition],
+    guards: Mapping[str, Guard],
+) -> dict[tuple[str, str], Step]:
+    made: dict[int, Step] = {}
+
+    def step(t: Transition) -> Step:
+        found = made.get(id(t))
+        if found is None:
+            resolved = []
+            for name in t.guards:
+                fn = lookup_guard(name, guards)
+                assert fn is not None  # checked by _check_transition
+                resolved.append((name, fn))
+            found = made[id(t)] = Step(t, statuses[t.to].category, tuple(resolved))
+        return found
+
+    out = {key: step(t) for key, t in by_target.items()}
+    out.update({key: step(t) for key, t in by_name.items()})
+    return out
+
+
 def build_table(
     *,
     statuses: Sequence[Status],
@@ -178,6 +214,7 @@ def build_table(
                         path=f"{path}.automatic",
                     )
                 by_trigger[t.automatic, source] = t
+    steps = _steps(by_status, by_name, by_target, guards)
     frozen_outgoing = {name: tuple(ts) for name, ts in outgoing.items()}
     unreachable = _unreachable(initial, by_status, frozen_outgoing)
     if unreachable:
@@ -186,4 +223,6 @@ def build_table(
             f"status {initial!r}",
             path=f"{root}.statuses",
         )
-    return Table(by_status, by_name, by_target, by_trigger, frozen_outgoing, tuple(sources))
+    return Table(
+        by_status, steps, by_name, by_target, by_trigger, frozen_outgoing, tuple(sources)
+    )

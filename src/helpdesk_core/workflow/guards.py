@@ -20,9 +20,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from datetime import datetime
-from typing import TYPE_CHECKING, TypeAlias
-
-from attrs import frozen
+from typing import TYPE_CHECKING, NamedTuple, TypeAlias
 
 from helpdesk_core._time import format_duration
 from helpdesk_core.errors import ValidationError
@@ -41,10 +39,10 @@ __all__ = [
 ]
 
 
-@frozen(kw_only=True)
-class GuardContext:
+class GuardContext(NamedTuple):
     """What a guard sees: the ticket before the move, the lifecycle and transition, who asks,
-    when, and the arguments of the request."""
+    when, and the arguments of the request. (A named tuple: it is made on every guarded
+    transition, so it is kept as cheap as an immutable value gets.)"""
 
     ticket: Ticket
     lifecycle: Lifecycle

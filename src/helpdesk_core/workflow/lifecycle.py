@@ -28,10 +28,10 @@ from helpdesk_core.model import StatusCategory
 from helpdesk_core.model import _validate as v
 from helpdesk_core.model.enums import to_status_category
 from helpdesk_core.workflow import _config as cfg
-from helpdesk_core.workflow._table import AUTOMATIC_TRIGGERS, Table, build_table
+from helpdesk_core.workflow._table import AUTOMATIC_TRIGGERS, Step, Table, build_table
 from helpdesk_core.workflow.guards import Guard, lookup_guard
 
-__all__ = ["ANY", "AUTOMATIC_TRIGGERS", "Lifecycle", "Status", "Transition"]
+__all__ = ["ANY", "AUTOMATIC_TRIGGERS", "Lifecycle", "Status", "Step", "Transition"]
 
 #: ``from_`` value meaning "any status not in the closed category" (except the target).
 ANY = "*"
@@ -227,16 +227,21 @@ class Lifecycle:
     def find(self, status: str, name_or_target: str) -> Transition | None:
         """The transition from ``status`` named ``name_or_target``, else the first one
         from ``status`` to the status of that name; None if neither exists."""
-        table = self._table
-        key = (status, name_or_target)
-        return table.by_name.get(key) or table.by_target.get(key)
+        found = self._table.steps.get((status, name_or_target))
+        return None if found is None else found.transition
+
+    def step(self, status: str, name_or_target: str) -> Step | None:
+        """Like :meth:`find`, with the target's category and the guard functions resolved
+        (guard names resolve when the lifecycle is built)."""
+        return self._table.steps.get((status, name_or_target))
 
     def automatic_transition(self, trigger: str, status: str) -> Transition | None:
         """The transition that ``trigger`` applies by itself in ``status``, if any."""
         return self._table.by_trigger.get((trigger, status))
 
     def guard(self, name: str) -> Guard:
-        """The guard function called ``name`` (this lifecycle's own guards first)."""
+        """The guard function called ``name`` (this lifecycle's own guards first, then the
+        registry as it is now)."""
         found = lookup_guard(name, self.guards)
         if found is None:
             raise NotFound("guard", name)

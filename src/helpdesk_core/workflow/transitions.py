@@ -16,7 +16,11 @@ from helpdesk_core._time import ensure_aware
 from helpdesk_core.errors import InvalidTransition, ValidationError
 from helpdesk_core.model import Actor, Event, StatusCategory, Ticket
 from helpdesk_core.workflow._calendar import WorkCalendar, add_business_days, calendar_named
-from helpdesk_core.workflow._fastpath import check_request, fold_status_change, status_changed
+from helpdesk_core.workflow._fastpath import (
+    check_request,
+    fold_status_change,
+    make_status_changed,
+)
 from helpdesk_core.workflow.guards import GuardContext
 from helpdesk_core.workflow.lifecycle import Lifecycle
 
@@ -86,22 +90,25 @@ def apply_transition(
     ``now``, a ticket of another lifecycle) raise
     :class:`~helpdesk_core.errors.ValidationError`.
     """
-    now = ensure_aware(now, field="now")
+    if type(now) is not datetime or now.utcoffset() is None:
+        now = ensure_aware(now, field="now")
     if not isinstance(transition, str):
         raise ValidationError(
             f"expected a transition or status name, got {type(transition).__name__}",
             field="transition",
         )
     check_request(
-        by=by, reason=reason, resolution=resolution, first_contact=first_contact,
+        by=by,
+        reason=reason,
+        resolution=resolution,
+        first_contact=first_contact,
         automatic=automatic,
     )
-    found = (
-        lifecycle.find(ticket.status, transition) if ticket.lifecycle == lifecycle.name else None
-    )
-    if found is None:
+    step = lifecycle.step(ticket.status, transition) if ticket.lifecycle == lifecycle.name else None
+    if step is None:
         raise _not_found(ticket, lifecycle, transition)
-    if found.guards:
+    found = step.transition
+    if step.guards:
         ctx = GuardContext(
             ticket=ticket,
             lifecycle=lifecycle,
@@ -113,8 +120,8 @@ def apply_transition(
             first_contact=first_contact,
             automatic=automatic,
         )
-        for name in found.guards:
-            why = lifecycle.guard(name)(ctx)
+        for name, guard in step.guards:
+            why = guard(ctx)
             if why is not None:
                 raise _refuse(
                     ticket,
@@ -122,13 +129,14 @@ def apply_transition(
                     f"transition {found.name!r} refused by guard {name!r}: {why}",
                     guard=name,
                 )
-    event = status_changed(
-        ticket=ticket,
+    event = make_status_changed(
+        ticket_id=ticket.id,
         at=now,
         by=by,
         transition=found.name,
+        from_status=ticket.status,
         to_status=found.to,
-        category=lifecycle.category(found.to),
+        category=step.category,
         reason=reason,
         resolution=resolution,
         first_contact=first_contact,

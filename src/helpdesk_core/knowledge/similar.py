@@ -1,0 +1,317 @@
+"""Similar solved tickets and knowledge articles, offered to the agent working a ticket.
+
+:class:`SimilarityIndex` is an in-memory Okapi BM25 index over the words of subjects and
+descriptions (titles and bodies for documents), plus boosts for the same category, the same
+asset, the same requester organization and shared tags. Every :class:`Match` says why it
+was chosen: ``("same category 'network'", "shared words: vpn, timeout")``.
+
+Words are lowercase runs of letters and digits; a short list of English stopwords and
+one-character words are left out.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections import Counter
+from collections.abc import Iterable
+from typing import Any
+
+from attrs import frozen
+
+from helpdesk_core.errors import NotFound, ValidationError
+from helpdesk_core.model import Ticket
+from helpdesk_core.model import _validate as v
+
+__all__ = ["STOPWORDS", "Match", "SimilarityIndex", "tokenize"]
+
+#: Words too common to tell tickets apart.
+STOPWORDS = frozenset(
+    """a about after again all also am an and any are as at be been before but by can
+    could did do does doesn don for from get got had has have he her hi hello his how i if
+    in into is isn it its just me my no not now of on or our out please she should so
+    some still than thank thanks that the their them then there these they this to too
+    up us was we were what when where which while who why will with won would you your""".split()  # noqa: SIM905
+)
+
+_WORD = re.compile(r"[^\W_]+")
+
+
+def tokenize(text: str) -> list[str]:
+    """Lowercase words of ``text`` without punctuation, stopwords or one-letter words."""
+    return [w for w in _WORD.findall(text.lower()) if len(w) > 1 and w not in STOPWORDS]
+
+
+@frozen(kw_only=True)
+class Match:
+    """An indexed ticket or document similar to the query, with its score and the reasons
+    it was chosen (``kind`` is ``"ticket"`` or ``"document"``)."""
+
+    id: str
+    score: float
+    reasons: tuple[str, ...]
+    kind: str = "ticket"
+
+
+def _key(value: str | None) -> str | None:
+    if value is None:
+        return None
+    key = value.strip().lower()
+    return key or None
+
+
+class _Doc:
+    __slots__ = ("asset", "category", "id", "kind", "length", "organization", "tags", "terms")
+
+    def __init__(
+        self,
+        *,
+        id: str,
+        kind: str,
+        text: str,
+        category: str | None,
+        asset: str | None = None,
+        organization: str | None = None,
+        tags: Iterable[str] = (),
+    ) -> None:
+        words = tokenize(text)
+        self.id = id
+        self.kind = kind
+        self.terms = Counter(words)
+        self.length = len(words)
+        self.category = _key(category)
+        self.asset = _key(asset)
+        self.organization = _key(organization)
+        self.tags = frozenset(t for t in (_key(tag) for tag in tags) if t is not None)
+
+
+def _weight(value: Any, name: str) -> float:
+    if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
+        raise ValidationError(f"expected a finite number, got {value!r}", field=name)
+    if value < 0:
+        raise ValidationError(f"must not be negative, got {value!r}", field=name)
+    return float(value)
+
+
+@frozen(kw_only=True)
+class _Weights:
+    k1: float
+    b: float
+    category: float
+    asset: float
+    organization: float
+    tag: float
+
+
+class SimilarityIndex:
+    """In-memory index of solved tickets and knowledge documents.
+
+    ``k1`` and ``b`` are the BM25 parameters; the boosts are added to the text score when
+    the query ticket and an indexed entry share a category, an asset, an organization or
+    (per shared tag) a tag. Adding an id again replaces the entry.
+    """
+
+    def __init__(
+        self,
+        *,
+        k1: float = 1.2,
+        b: float = 0.75,
+        category_boost: float = 2.0,
+        asset_boost: float = 3.0,
+        organization_boost: float = 1.0,
+        tag_boost: float = 0.5,
+        max_shared_words: int = 5,
+    ) -> None:
+        self._weights = _Weights(
+            k1=_weight(k1, "k1"),
+            b=_weight(b, "b"),
+            category=_weight(category_boost, "category_boost"),
+            asset=_weight(asset_boost, "asset_boost"),
+            organization=_weight(organization_boost, "organization_boost"),
+            tag=_weight(tag_boost, "tag_boost"),
+        )
+        if self._weights.b > 1:
+            raise ValidationError(f"b is between 0 and 1, got {b}", field="b")
+        if isinstance(max_shared_words, bool) or not isinstance(max_shared_words, int):
+            raise ValidationError(
+                f"expected a whole number, got {max_shared_words!r}", field="max_shared_words"
+            )
+        if max_shared_words < 1:
+            raise ValidationError("must be at least 1", field="max_shared_words")
+        self._max_words = max_shared_words
+        self._docs: dict[str, _Doc] = {}
+        self._postings: dict[str, dict[str, int]] = {}
+        self._by: dict[str, dict[str, set[str]]] = {
+            "category": {},
+            "asset": {},
+            "organization": {},
+            "tags": {},
+        }
+        self._total_length = 0
+
+    def __len__(self) -> int:
+        return len(self._docs)
+
+    def __contains__(self, id: object) -> bool:
+        return id in self._docs
+
+    def add(self, ticket: Ticket) -> None:
+        """Index a solved (or closed) ticket by its subject, description, category, asset,
+        organization and tags. An anonymised ticket is indexed without its text."""
+        if not isinstance(ticket, Ticket):
+            raise ValidationError(f"expected a Ticket, got {type(ticket).__name__}", field="ticket")
+        if ticket.is_active:
+            raise ValidationError(
+                f"ticket {ticket.id!r} is {ticket.status_category.value}: only solved or "
+                "closed tickets are offered as similar",
+                field="ticket",
+            )
+        text = "" if ticket.anonymised else f"{ticket.subject}\n{ticket.description}"
+        self._put(
+            _Doc(
+                id=ticket.id,
+                kind="ticket",
+                text=text,
+                category=ticket.category,
+                asset=ticket.asset,
+                organization=ticket.organization,
+                tags=ticket.tags,
+            )
+        )
+
+    def add_document(
+        self,
+        id: str,
+        title: str,
+        body: str,
+        category: str | None = None,
+        tags: Iterable[str] = (),
+    ) -> None:
+        """Index a knowledge document (a KB article, a known error) by its title and body."""
+        v.identifier(None, _Named("id"), id)
+        v.non_empty_text(None, _Named("title"), title)
+        v.text(None, _Named("body"), body)
+        v.optional_text(None, _Named("category"), category)
+        if isinstance(tags, str):
+            tags = (tags,)
+        tag_list = list(tags)
+        for tag in tag_list:
+            if not isinstance(tag, str):
+                raise ValidationError(f"tag {tag!r} is not text", field="tags")
+        self._put(
+            _Doc(id=id, kind="document", text=f"{title}\n{body}", category=category, tags=tag_list)
+        )
+
+    def remove(self, id: str) -> None:
+        """Forget an entry; NotFound if it is not indexed."""
+        doc = self._docs.pop(id, None)
+        if doc is None:
+            raise NotFound("similar entry", id)
+        for term in doc.terms:
+            posting = self._postings[term]
+            del posting[id]
+            if not posting:
+                del self._postings[term]
+        for name, values in self._facets(doc):
+            for value in values:
+                bucket = self._by[name][value]
+                bucket.discard(id)
+                if not bucket:
+                    del self._by[name][value]
+        self._total_length -= doc.length
+
+    def _put(self, doc: _Doc) -> None:
+        if doc.id in self._docs:
+            self.remove(doc.id)
+        self._docs[doc.id] = doc
+        for term, count in doc.terms.items():
+            self._postings.setdefault(term, {})[doc.id] = count
+        for name, values in self._facets(doc):
+            for value in values:
+                self._by[name].setdefault(value, set()).add(doc.id)
+        self._total_length += doc.length
+
+    @staticmethod
+    def _facets(doc: _Doc) -> list[tuple[str, Iterable[str]]]:
+        return [
+            ("category", () if doc.category is None else (doc.category,)),
+            ("asset", () if doc.asset is None else (doc.asset,)),
+            ("organization", () if doc.organization is None else (doc.organization,)),
+            ("tags", doc.tags),
+        ]
+
+    def query(self, ticket: Ticket, limit: int = 5) -> list[Match]:
+        """The ``limit`` entries most similar to ``ticket``, best first (ties by id); the
+        ticket itself is never returned."""
+        if not isinstance(ticket, Ticket):
+            raise ValidationError(f"expected a Ticket, got {type(ticket).__name__}", field="ticket")
+        if isinstance(limit, bool) or not isinstance(limit, int) or limit < 1:
+            raise ValidationError(f"limit is a whole number >= 1, got {limit!r}", field="limit")
+        text = "" if ticket.anonymised else f"{ticket.subject}\n{ticket.description}"
+        probe = _Doc(
+            id=ticket.id,
+            kind="ticket",
+            text=text,
+            category=ticket.category,
+            asset=ticket.asset,
+            organization=ticket.organization,
+            tags=ticket.tags,
+        )
+        words = self._text_scores(probe)
+        candidates = set(words)
+        for name, values in self._facets(probe):
+            for value in values:
+                candidates |= self._by[name].get(value, set())
+        candidates.discard(ticket.id)
+        matches = [self._match(probe, ticket, self._docs[i], words.get(i, {})) for i in candidates]
+        matches.sort(key=lambda m: (-m.score, m.id))
+        return matches[:limit]
+
+    def _text_scores(self, probe: _Doc) -> dict[str, dict[str, float]]:
+        """Per candidate id, the BM25 contribution of each query word it shares."""
+        count = len(self._docs)
+        if not count:
+            return {}
+        k1, b = self._weights.k1, self._weights.b
+        average = self._total_length / count or 1.0
+        out: dict[str, dict[str, float]] = {}
+        for term in probe.terms:
+            posting = self._postings.get(term)
+            if not posting:
+                continue
+            idf = math.log(1 + (count - len(posting) + 0.5) / (len(posting) + 0.5))
+            for doc_id, tf in posting.items():
+                norm = k1 * (1 - b + b * self._docs[doc_id].length / average)
+                out.setdefault(doc_id, {})[term] = idf * tf * (k1 + 1) / (tf + norm)
+        return out
+
+    def _match(self, probe: _Doc, ticket: Ticket, doc: _Doc, words: dict[str, float]) -> Match:
+        weights = self._weights
+        score = sum(words.values())
+        reasons: list[str] = []
+        if probe.category is not None and probe.category == doc.category:
+            score += weights.category
+            reasons.append(f"same category {ticket.category!r}")
+        if probe.asset is not None and probe.asset == doc.asset:
+            score += weights.asset
+            reasons.append(f"same asset {ticket.asset!r}")
+        if probe.organization is not None and probe.organization == doc.organization:
+            score += weights.organization
+            reasons.append(f"same organization {ticket.organization!r}")
+        tags = sorted(probe.tags & doc.tags)
+        if tags:
+            score += weights.tag * len(tags)
+            reasons.append("shared tags: " + ", ".join(tags))
+        if words:
+            best = sorted(words, key=lambda w: (-words[w], w))[: self._max_words]
+            reasons.append("shared words: " + ", ".join(best))
+        return Match(id=doc.id, score=round(score, 6), reasons=tuple(reasons), kind=doc.kind)
+
+
+class _Named:
+    """Stands in for an attrs attribute so the model's validators name the argument."""
+
+    __slots__ = ("name",)
+
+    def __init__(self, name: str) -> None:
+        self.name = name

@@ -1,0 +1,53 @@
+"""Reports computed from domain events: volumes, first contact resolution, response and
+resolution times (calendar and business), SLA compliance, backlog, reopens, escalations,
+CSAT, workload, failing assets and requesters who keep having the same problem.
+
+>>> report = Report()          # doctest: +SKIP
+>>> report.extend(store.event_stream())   # doctest: +SKIP
+>>> report.result().first_contact_resolution.value   # doctest: +SKIP
+
+Plots live in :mod:`helpdesk_core.reporting.plots` (needs the ``analysis`` extra).
+"""
+
+from helpdesk_core.reporting.accumulator import Report, build_report
+from helpdesk_core.reporting.records import (
+    AgentRow,
+    AgeRow,
+    Backlog,
+    CountRow,
+    CountTable,
+    Csat,
+    DurationStats,
+    HourOfWeek,
+    Rate,
+    RepeatRow,
+    ReportResult,
+    ResponseTimes,
+    SlaCompliance,
+    SlaRow,
+    Table,
+    TierRow,
+    Volume,
+)
+
+__all__ = [
+    "AgeRow",
+    "AgentRow",
+    "Backlog",
+    "CountRow",
+    "CountTable",
+    "Csat",
+    "DurationStats",
+    "HourOfWeek",
+    "Rate",
+    "RepeatRow",
+    "Report",
+    "ReportResult",
+    "ResponseTimes",
+    "SlaCompliance",
+    "SlaRow",
+    "Table",
+    "TierRow",
+    "Volume",
+    "build_report",
+]

@@ -1,0 +1,255 @@
+"""What a report remembers of one ticket, and how each event changes it (private).
+
+A :class:`TicketState` is a handful of fields, not the ticket's events: the dimensions
+volumes are counted by (their latest values), the milestones the times are measured to,
+and the outcome of each SLA clock cycle. The fold mirrors
+:func:`helpdesk_core.model.apply_event` for the fields it keeps: ``solved_at`` is the latest
+solve and is cleared by a reopen, ``first_contact`` comes from the solve and is cleared by a
+reopen, the first public agent reply is the first response.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import datetime
+from typing import Any
+
+from helpdesk_core.model import (
+    Assigned,
+    CommentAdded,
+    DeEscalated,
+    Escalated,
+    Event,
+    QueuedForAssignment,
+    Rated,
+    SlaBreached,
+    SlaClockPaused,
+    SlaClockResumed,
+    SlaClockStarted,
+    SlaClockStopped,
+    SlaTargetChanged,
+    SlaWarning,
+    StatusCategory,
+    StatusChanged,
+    TicketOpened,
+    TicketRouted,
+    TicketUpdated,
+)
+
+__all__ = ["BREACHED", "HANDLERS", "MET", "RUNNING", "TicketState", "handler_for"]
+
+RUNNING, MET, BREACHED = 0, 1, 2
+
+_SOLVED = StatusCategory.SOLVED
+_CLOSED = StatusCategory.CLOSED
+
+
+class TicketState:
+    """The few facts a report keeps per ticket (mutable, private to the accumulator).
+
+    ``sla`` maps a metric name to ``(cycle, policy, outcome)`` of its current cycle;
+    ``sla_done`` lists ``(metric, policy, outcome)`` of cycles that ended before a new
+    one began. ``business`` caches the business durations last computed:
+    ``(calendar, first_response_at, solved_at, first_response_us, resolution_us)``.
+    """
+
+    __slots__ = (
+        "asset",
+        "assignee",
+        "assignees",
+        "business",
+        "calendar",
+        "category",
+        "channel",
+        "escalated_from",
+        "ever_solved",
+        "first_contact",
+        "first_response_at",
+        "opened_at",
+        "rating",
+        "reopens",
+        "requester",
+        "sla",
+        "sla_done",
+        "solved_at",
+        "solved_tier",
+        "solver",
+        "status",
+        "status_category",
+        "team",
+        "tier",
+        "tiers",
+        "type",
+    )
+
+    def __init__(self, event: TicketOpened) -> None:
+        self.opened_at: datetime = event.at
+        self.requester: str = event.requester
+        self.channel: str = event.channel.value
+        self.category: str | None = event.category
+        self.type: str = event.type
+        self.asset: str | None = event.asset
+        self.team: str | None = None
+        self.tier: str | None = None
+        self.tiers: tuple[str | None, ...] = ()
+        self.escalated_from: tuple[str | None, ...] = ()
+        self.status: str = event.status
+        self.status_category: StatusCategory = event.status_category
+        self.first_response_at: datetime | None = None
+        self.solved_at: datetime | None = None
+        self.ever_solved = False
+        self.first_contact = False
+        self.reopens = 0
+        self.assignee: str | None = None
+        self.assignees: tuple[str, ...] = ()
+        self.solver: str | None = None
+        self.solved_tier: str | None = None
+        self.rating: int | None = None
+        self.calendar: str | None = None
+        self.sla: dict[str, tuple[int, str, int]] | None = None
+        self.sla_done: list[tuple[str, str, int]] | None = None
+        self.business: tuple[Any, ...] | None = None
+
+    def copy(self) -> TicketState:
+        """An independent copy (the tuples and the SLA containers are not shared)."""
+        other = TicketState.__new__(TicketState)
+        for name in TicketState.__slots__:
+            setattr(other, name, getattr(self, name))
+        if self.sla is not None:
+            other.sla = dict(self.sla)
+        if self.sla_done is not None:
+            other.sla_done = list(self.sla_done)
+        return other
+
+    def visit_tier(self, tier: str | None) -> None:
+        """Remember that the ticket was in ``tier``."""
+        if tier not in self.tiers:
+            self.tiers = (*self.tiers, tier)
+
+    def assign(self, agent: str | None) -> None:
+        """The ticket's assignee is now ``agent``."""
+        self.assignee = agent
+        if agent is not None and agent not in self.assignees:
+            self.assignees = (*self.assignees, agent)
+
+
+def _changed(state: TicketState, event: TicketRouted | TicketUpdated) -> None:
+    changes = event.changes
+    if changes.category is not None:
+        state.category = changes.category
+    if changes.type is not None:
+        state.type = changes.type
+    if changes.team is not None:
+        state.team = changes.team
+    if changes.asset is not None:
+        state.asset = changes.asset
+    if changes.tier is not None:
+        state.tier = changes.tier
+        state.visit_tier(changes.tier)
+
+
+def _comment(state: TicketState, event: CommentAdded) -> None:
+    if event.public and state.first_response_at is None and event.by.is_agent:
+        state.first_response_at = event.at
+
+
+def _status(state: TicketState, event: StatusChanged) -> None:
+    was_done = not state.status_category.is_active
+    category = event.category
+    state.status = event.to_status
+    state.status_category = category
+    if category is _SOLVED:
+        state.solved_at = event.at
+        state.ever_solved = True
+        state.first_contact = event.first_contact
+        by = event.by
+        state.solver = state.assignee or (by.id if by.is_agent else None)
+        state.solved_tier = state.tier
+        state.visit_tier(state.tier)
+    elif category is _CLOSED:
+        pass
+    elif was_done:
+        state.reopens += 1
+        state.solved_at = None
+        state.first_contact = False
+        state.solver = None
+        state.solved_tier = None
+
+
+def _assigned(state: TicketState, event: Assigned) -> None:
+    state.assign(event.assignee)
+
+
+def _queued(state: TicketState, event: QueuedForAssignment) -> None:
+    state.assignee = None
+
+
+def _moved(state: TicketState, event: Escalated | DeEscalated) -> None:
+    if isinstance(event, Escalated) and event.from_tier not in state.escalated_from:
+        state.escalated_from = (*state.escalated_from, event.from_tier)
+    state.visit_tier(event.from_tier)
+    state.visit_tier(event.to_tier)
+    state.tier = event.to_tier
+    if event.team is not None:
+        state.team = event.team
+    state.assign(event.assignee)
+
+
+def _rated(state: TicketState, event: Rated) -> None:
+    state.rating = event.score
+
+
+def _sla(state: TicketState, event: Any) -> None:
+    clock = event.clock
+    if clock.breached_at is not None:
+        outcome = BREACHED
+    elif clock.stopped_at is not None:
+        outcome = MET
+    else:
+        outcome = RUNNING
+    metric = clock.metric.value
+    state.calendar = clock.calendar
+    if state.sla is None:
+        state.sla = {}
+    previous = state.sla.get(metric)
+    if previous is not None and previous[0] != clock.cycle and previous[2] != RUNNING:
+        if state.sla_done is None:
+            state.sla_done = []
+        state.sla_done.append((metric, previous[1], previous[2]))
+    state.sla[metric] = (clock.cycle, clock.policy, outcome)
+
+
+_Handler = Callable[[TicketState, Any], None]
+
+#: How each event type changes a ticket's state; types not listed change nothing.
+HANDLERS: dict[type[Event], _Handler] = {
+    TicketRouted: _changed,
+    TicketUpdated: _changed,
+    CommentAdded: _comment,
+    StatusChanged: _status,
+    Assigned: _assigned,
+    QueuedForAssignment: _queued,
+    Escalated: _moved,
+    DeEscalated: _moved,
+    Rated: _rated,
+    SlaClockStarted: _sla,
+    SlaClockPaused: _sla,
+    SlaClockResumed: _sla,
+    SlaClockStopped: _sla,
+    SlaTargetChanged: _sla,
+    SlaWarning: _sla,
+    SlaBreached: _sla,
+}
+
+
+def _ignore(state: TicketState, event: Any) -> None:
+    return None
+
+
+def handler_for(event_type: type[Event]) -> _Handler:
+    """The handler of an event type (or of its nearest registered base class)."""
+    for base in event_type.__mro__:
+        handler = HANDLERS.get(base)
+        if handler is not None:
+            return handler
+    return _ignore

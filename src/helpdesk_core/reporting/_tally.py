@@ -1,0 +1,134 @@
+"""One pass over the ticket states, summing what the KPIs need (private)."""
+
+from __future__ import annotations
+
+from bisect import bisect_right
+from collections import Counter
+from datetime import date, datetime, timedelta
+
+from helpdesk_core.reporting._settings import Calendar, Settings
+from helpdesk_core.reporting._state import BREACHED, MET, TicketState
+from helpdesk_core.reporting._stats import to_micros
+
+__all__ = ["SlaKey", "Tally"]
+
+#: (policy, metric, Monday of the opening week).
+SlaKey = tuple[str, str, date]
+
+
+def _micros(start: datetime, end: datetime) -> int:
+    return max(0, to_micros(end - start))
+
+
+class Tally:
+    """Running sums over the ticket states (one pass)."""
+
+    def __init__(self, settings: Settings, as_of: datetime | None) -> None:
+        self.settings = settings
+        self.as_of = as_of
+        self.dims: dict[str, Counter[str | None]] = {
+            name: Counter() for name in ("channel", "category", "type", "team", "asset")
+        }
+        self.requesters: Counter[str | None] = Counter()
+        self.hours = [0] * 168
+        self.first: list[int] = []
+        self.resolution: list[int] = []
+        self.first_business: list[int] = []
+        self.resolution_business: list[int] = []
+        self.solved = self.first_contact = self.reopened = self.escalated = 0
+        self.sla: dict[SlaKey, list[int]] = {}
+        self.backlog_ages = [0] * (len(settings.age_buckets) + 1)
+        self.statuses: Counter[str | None] = Counter()
+        self.status_categories: Counter[str | None] = Counter()
+        self.ratings = [0, 0, 0, 0, 0]
+        self.agents: dict[str, list[int]] = {}
+        self.tiers: dict[str | None, list[int]] = {}
+        self.repeats: Counter[tuple[str, str]] = Counter()
+        self.bounds = [to_micros(b) for b in settings.age_buckets]
+
+    def add(self, state: TicketState) -> None:
+        dims = self.dims
+        dims["channel"][state.channel] += 1
+        dims["category"][state.category] += 1
+        dims["type"][state.type] += 1
+        dims["team"][state.team] += 1
+        dims["asset"][state.asset] += 1
+        self.requesters[state.requester] += 1
+        if state.category is not None:
+            self.repeats[(state.requester, state.category)] += 1
+        local = state.opened_at.astimezone(self.settings.zone)
+        self.hours[local.weekday() * 24 + local.hour] += 1
+        self._times(state)
+        if state.ever_solved:
+            self.solved += 1
+            self.first_contact += state.first_contact
+            self.reopened += state.reopens > 0
+        if state.escalated_from:
+            self.escalated += 1
+        if state.sla is not None:
+            self._sla(state, local.date() - timedelta(days=local.weekday()))
+        if state.status_category.is_active:
+            self._backlog(state)
+        if state.rating is not None:
+            self.ratings[state.rating - 1] += 1
+        self._workload(state)
+
+    def _times(self, state: TicketState) -> None:
+        opened, first, solved = state.opened_at, state.first_response_at, state.solved_at
+        if first is not None:
+            self.first.append(_micros(opened, first))
+        if solved is not None:
+            self.resolution.append(_micros(opened, solved))
+        if first is None and solved is None:
+            return
+        calendar = self.settings.calendar_for(state.calendar)
+        if calendar is None:
+            return
+        cached = state.business
+        if cached is not None and cached[0] is calendar and cached[1:3] == (first, solved):
+            first_us, solved_us = cached[3], cached[4]
+        else:
+            first_us = None if first is None else self._business(calendar, opened, first)
+            solved_us = None if solved is None else self._business(calendar, opened, solved)
+            state.business = (calendar, first, solved, first_us, solved_us)
+        if first_us is not None:
+            self.first_business.append(first_us)
+        if solved_us is not None:
+            self.resolution_business.append(solved_us)
+
+    @staticmethod
+    def _business(calendar: Calendar, start: datetime, end: datetime) -> int:
+        if end <= start:
+            return 0
+        return to_micros(calendar.elapsed(start, end))
+
+    def _sla(self, state: TicketState, week: date) -> None:
+        outcomes = [(m, p, o) for m, (_, p, o) in (state.sla or {}).items()]
+        for metric, policy, outcome in (*(state.sla_done or ()), *outcomes):
+            if outcome in (MET, BREACHED):
+                cell = self.sla.setdefault((policy, metric, week), [0, 0])
+                cell[outcome == BREACHED] += 1
+
+    def _backlog(self, state: TicketState) -> None:
+        as_of = self.as_of
+        age = 0 if as_of is None else _micros(state.opened_at, as_of)
+        self.backlog_ages[bisect_right(self.bounds, age)] += 1
+        self.statuses[state.status] += 1
+        self.status_categories[state.status_category.value] += 1
+
+    def _workload(self, state: TicketState) -> None:
+        agents = self.agents
+        for agent in state.assignees:
+            agents.setdefault(agent, [0, 0, 0])[0] += 1
+        resolved = state.solved_at is not None
+        if resolved and state.solver is not None:
+            agents.setdefault(state.solver, [0, 0, 0])[1] += 1
+        if state.assignee is not None and state.status_category.is_active:
+            agents.setdefault(state.assignee, [0, 0, 0])[2] += 1
+        tiers = self.tiers
+        for tier in state.tiers:
+            tiers.setdefault(tier, [0, 0, 0])[0] += 1
+        if resolved and state.solved_tier in state.tiers:
+            tiers[state.solved_tier][1] += 1
+        for tier in state.escalated_from:
+            tiers[tier][2] += 1

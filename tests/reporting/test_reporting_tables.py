@@ -1,0 +1,228 @@
+"""Result tables as DataFrames, merging, and how the accumulator treats odd input."""
+
+from __future__ import annotations
+
+import sys
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from helpdesk_core.errors import ValidationError
+from helpdesk_core.model import (
+    Actor,
+    CommentAdded,
+    CsatRequested,
+    Event,
+    Rated,
+    StatusChanged,
+    Ticket,
+    TicketOpened,
+    apply_event,
+)
+from helpdesk_core.reporting import Rate, Report, ReportResult, build_report
+from helpdesk_core.sla.calendar import BusinessCalendar
+from helpdesk_core.storage import MemoryStore
+
+T0 = datetime(2026, 6, 1, 9, tzinfo=UTC)  # a Monday
+
+
+def small_history(prefix: str = "T", count: int = 3) -> list[Event]:
+    events: list[Event] = []
+    for i in range(count):
+        tid = f"{prefix}{i}"
+        opened = T0 + timedelta(hours=i)
+        events += [
+            TicketOpened(
+                ticket_id=tid,
+                at=opened,
+                by=Actor.requester("r1"),
+                number=i,
+                requester="r1",
+                subject="mail down",
+                category="mail",
+                asset="SRV-1",
+            ),
+            CommentAdded(
+                ticket_id=tid,
+                at=opened + timedelta(minutes=10),
+                by=Actor.agent("a1"),
+                comment_id=f"{tid}c",
+                body="looking",
+            ),
+        ]
+        if i % 2 == 0:
+            events += [
+                StatusChanged(
+                    ticket_id=tid,
+                    at=opened + timedelta(hours=1),
+                    by=Actor.agent("a1"),
+                    transition="solve",
+                    from_status="open",
+                    to_status="solved",
+                    category="solved",
+                ),
+                Rated(
+                    ticket_id=tid, at=opened + timedelta(hours=2), by=Actor.requester("r1"), score=4
+                ),
+            ]
+    events.sort(key=lambda e: e.at)
+    return events
+
+
+@pytest.fixture
+def result() -> ReportResult:
+    return build_report(
+        small_history(), calendar=BusinessCalendar.always("UTC"), repeat_threshold=2
+    )
+
+
+def test_tables_become_dataframes(result: ReportResult) -> None:
+    pytest.importorskip("pandas")
+    channel = result.volume.by_channel.to_pandas()
+    assert list(channel.columns) == ["channel", "count"]
+    assert channel.to_dict("records") == [{"channel": "web", "count": 3}]
+    grid = result.volume.by_hour_of_week.to_pandas()
+    assert grid.shape == (7, 24)
+    assert int(grid.loc["mon", 9]) == 1
+    assert int(grid.to_numpy().sum()) == 3
+    times = result.times.to_pandas()
+    assert list(times["metric"]) == ["first_response"] * 2 + ["resolution"] * 2
+    assert times.loc[0, "median"] == timedelta(minutes=10)
+    sla = result.sla.by_metric.to_pandas()
+    assert list(sla.columns) == ["policy", "metric", "week", "met", "breached", "total", "rate"]
+    assert sla.empty
+    ages = result.backlog.by_age.to_pandas()
+    assert list(ages["count"]) == [1, 0, 0, 0, 0]
+    assert list(result.csat.to_pandas()["count"]) == [0, 0, 0, 2, 0]
+    agents = result.agents.to_pandas()
+    assert agents.to_dict("records") == [{"agent": "a1", "assigned": 0, "solved": 2, "open": 0}]
+    assert list(result.tiers.to_pandas().columns) == [
+        "tier",
+        "tickets",
+        "solved",
+        "escalated",
+        "escalation_rate",
+    ]
+    repeats = result.repeat_requesters.to_pandas()
+    assert repeats.to_dict("records") == [{"requester": "r1", "category": "mail", "tickets": 3}]
+    assert result.top_assets.to_pandas().to_dict("records") == [{"asset": "SRV-1", "count": 3}]
+
+
+def test_to_pandas_without_pandas_names_the_extra(
+    result: ReportResult, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setitem(sys.modules, "pandas", None)
+    with pytest.raises(ImportError, match=r"helpdesk-core\[analysis\]"):
+        result.volume.by_channel.to_pandas()
+    with pytest.raises(ImportError, match="analysis"):
+        result.agents.to_pandas()
+
+
+def test_rate_of_an_empty_population_is_none() -> None:
+    assert Rate(count=0, total=0).value is None
+    assert Rate(count=1, total=4).value == 0.25
+    empty = Report().result()
+    assert empty.tickets == 0
+    assert empty.first_contact_resolution.value is None
+    assert empty.times.resolution.mean is None
+    assert empty.backlog.as_of is None
+    assert empty.csat.average is None
+
+
+def test_merge_refuses_other_settings_and_shared_tickets() -> None:
+    a, b = Report(), Report(timezone="Europe/Berlin")
+    with pytest.raises(ValidationError, match="different settings"):
+        a.merge(b)
+    a.extend(small_history())
+    c = Report()
+    c.extend(small_history())
+    with pytest.raises(ValidationError, match="'T0'"):
+        a.merge(c)
+    with pytest.raises(ValidationError):
+        a.merge("report")  # type: ignore[arg-type]
+
+
+def test_merge_keeps_the_other_report_independent() -> None:
+    a, b = Report(), Report()
+    a.extend(small_history("A"))
+    b.extend(small_history("B"))
+    a.merge(b)
+    before = a.result()
+    b.add(
+        StatusChanged(
+            ticket_id="B1",
+            at=T0 + timedelta(days=1),
+            by=Actor.agent("a1"),
+            transition="solve",
+            from_status="open",
+            to_status="solved",
+            category="solved",
+        )
+    )
+    assert a.result() == before
+    assert a.tickets == 6
+    assert before.volume.by_requester.as_dict() == {"r1": 6}
+
+
+def test_events_without_figures_are_read_and_counted() -> None:
+    report = Report()
+    events = [*small_history(), CsatRequested(ticket_id="T0", at=T0, by=Actor.system())]
+    report.extend(events)
+    assert report.events == len(events)
+    assert report.result().ignored_events == 0
+
+
+def test_events_of_unknown_tickets_are_ignored() -> None:
+    orphan = CommentAdded(
+        ticket_id="X9", at=T0, by=Actor.agent("a1"), comment_id="c1", body="who am I"
+    )
+    result = build_report([*small_history(), orphan])
+    assert result.ignored_events == 1
+    assert result.tickets == 3
+
+
+def test_subclassed_events_use_their_base_class_handler() -> None:
+    class LoudComment(CommentAdded):
+        pass
+
+    events = small_history(count=1)
+    events.insert(
+        1,
+        LoudComment(
+            ticket_id="T0",
+            at=T0 + timedelta(minutes=1),
+            by=Actor.agent("a2"),
+            comment_id="loud",
+            body="HELLO",
+        ),
+    )
+    result = build_report(events)
+    assert result.times.first_response.median == timedelta(minutes=1)
+
+
+def _append(store: MemoryStore, tickets: dict[str, Ticket], event: Event) -> None:
+    before = tickets.get(event.ticket_id)
+    after = apply_event(before, event)
+    store.append(
+        event.ticket_id,
+        expected_version=0 if before is None else before.version,
+        events=[event],
+        snapshot=after,
+    )
+    tickets[event.ticket_id] = after
+
+
+def test_a_report_follows_a_stores_event_stream() -> None:
+    history = small_history()
+    store = MemoryStore()
+    tickets: dict[str, Ticket] = {}
+    for event in history[:4]:
+        _append(store, tickets, event)
+    following = Report()
+    following.extend(store.event_stream())
+    assert following.position == 4
+    for event in history[4:]:
+        _append(store, tickets, event)
+    following.extend(store.event_stream(after=following.position or 0))
+    assert following.position == len(history)
+    assert following.result() == build_report(history)

@@ -1,0 +1,141 @@
+"""PostgresStore passes the conformance suite (needs HELPDESK_TEST_POSTGRES_DSN); every
+test runs in a fresh schema that is dropped afterwards."""
+
+from __future__ import annotations
+
+import itertools
+import os
+import subprocess
+import sys
+
+import pytest
+
+from helpdesk_core.errors import StoreClosedError, ValidationError
+from helpdesk_core.storage import Store, TicketQuery
+from helpdesk_core.testing import StoreConformance
+from helpdesk_core.testing.conformance import MINUTE, T0, change, commented, open_ticket
+
+DSN = os.environ.get("HELPDESK_TEST_POSTGRES_DSN", "")
+pytestmark = [
+    pytest.mark.postgres,
+    pytest.mark.skipif(not DSN, reason="set HELPDESK_TEST_POSTGRES_DSN to run PostgreSQL tests"),
+]
+_names = itertools.count()
+
+
+def fresh_schema() -> str:
+    return f"hd_test_{os.getpid()}_{next(_names)}"
+
+
+def drop_schema(schema: str) -> None:
+    import psycopg
+
+    with psycopg.connect(DSN, autocommit=True) as conn:
+        conn.execute(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE')
+
+
+def _has_trgm() -> bool:
+    import psycopg
+
+    try:
+        with psycopg.connect(DSN, autocommit=True) as conn:
+            conn.execute("CREATE EXTENSION IF NOT EXISTS pg_trgm")
+        return True
+    except psycopg.Error:
+        return False
+
+
+class TestPostgresStore(StoreConformance):
+    text_index = False
+
+    def make_store(self) -> Store:
+        from helpdesk_core.storage import PostgresStore
+
+        self.schema = fresh_schema()
+        return PostgresStore(DSN, schema=self.schema, text_index=self.text_index)
+
+    def teardown_store(self, store: Store) -> None:
+        store.close()
+        drop_schema(self.schema)
+
+    def open_peer(self, store: Store) -> Store:
+        from helpdesk_core.storage import PostgresStore
+
+        return PostgresStore(DSN, schema=self.schema)
+
+
+class TestPostgresStoreWithTextIndex(TestPostgresStore):
+    text_index = True
+
+    def setup_method(self, method: object = None) -> None:
+        if not _has_trgm():
+            pytest.skip("the pg_trgm extension is not available")
+        super().setup_method(method)
+
+
+@pytest.fixture
+def schema() -> object:
+    name = fresh_schema()
+    yield name
+    drop_schema(name)
+
+
+def test_importing_the_package_does_not_import_psycopg() -> None:
+    code = (
+        "import sys, helpdesk_core.storage as s; assert 'psycopg' not in sys.modules; "
+        "s.PostgresStore; assert 'psycopg' in sys.modules"
+    )
+    subprocess.run([sys.executable, "-c", code], check=True)
+
+
+def test_data_survives_reopening_and_schemas_are_separate(schema: str) -> None:
+    from helpdesk_core.storage import PostgresStore
+
+    store = PostgresStore(DSN, schema=schema)
+    ticket = open_ticket(store, "T-1", wake_at=T0, tags=("vip",))
+    latest = change(store, ticket, commented("T-1", "hello", at=T0 + MINUTE), wake_at=T0)
+    store.close()
+    again = PostgresStore(DSN, schema=schema)
+    assert again.load("T-1") == latest
+    assert [t.id for t in again.query(TicketQuery(tag="vip")).items] == ["T-1"]
+    other_name = fresh_schema()
+    other = PostgresStore(DSN, schema=other_name)
+    try:
+        assert other.get_many(["T-1"]) == []
+    finally:
+        other.close()
+        drop_schema(other_name)
+    again.close()
+
+
+def test_bad_schema_names_are_refused() -> None:
+    from helpdesk_core.storage import PostgresStore
+
+    for bad in ("Helpdesk", "a-b", 'x"; DROP', ""):
+        with pytest.raises(ValidationError, match="schema"):
+            PostgresStore(DSN, schema=bad)
+
+
+def test_unreachable_server_says_so() -> None:
+    from helpdesk_core.storage import PostgresStore
+
+    with pytest.raises(StoreClosedError, match="cannot reach PostgreSQL"):
+        PostgresStore("postgresql://postgres@127.0.0.1:9/test", connect_timeout=2)
+
+
+def test_a_lost_connection_is_reported_then_reopened(schema: str) -> None:
+    import psycopg
+
+    from helpdesk_core.storage import PostgresStore
+
+    store = PostgresStore(DSN, schema=schema)
+    open_ticket(store, "T-1")
+    pid = store._conn.info.backend_pid  # noqa: SLF001
+    with psycopg.connect(DSN, autocommit=True) as admin:
+        admin.execute("SELECT pg_terminate_backend(%s)", (pid,))
+    with pytest.raises(StoreClosedError, match="connection"):
+        store.load("T-1")
+    assert store.load("T-1").id == "T-1"
+    store.close()
+    with pytest.raises(StoreClosedError, match="closed"):
+        store.load("T-1")
