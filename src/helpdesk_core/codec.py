@@ -70,9 +70,11 @@ converter.register_unstructure_hook(datetime, _unstructure_datetime)
 converter.register_structure_hook(datetime, _structure_datetime)
 converter.register_unstructure_hook(timedelta, _unstructure_timedelta)
 converter.register_structure_hook(timedelta, _structure_timedelta)
-converter.register_unstructure_hook_func(
-    lambda cls: cls is frozenset or get_origin(cls) is frozenset, lambda value: sorted(value)
-)
+def _is_frozenset(cls: Any) -> bool:
+    return cls is frozenset or get_origin(cls) is frozenset
+
+
+converter.register_unstructure_hook_func(_is_frozenset, lambda value: sorted(value))
 converter.register_unstructure_hook_func(
     lambda cls: isinstance(cls, type) and issubclass(cls, Enum), lambda value: value.value
 )

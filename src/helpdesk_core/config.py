@@ -13,7 +13,7 @@ import json
 import tomllib
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any, Literal, TypeVar
 
 from attrs import evolve, field, frozen
 
@@ -40,9 +40,7 @@ _STRATEGIES = ("round_robin", "least_loaded", "skills_based")
 def _choice(allowed: Sequence[str], name: str) -> Callable[[Any, Any, Any], None]:
     def check(instance: Any, attribute: Any, value: Any) -> None:
         if value not in allowed:
-            raise ConfigError(
-                f"{value!r} is not one of {', '.join(allowed)}", path=f"{name}"
-            )
+            raise ConfigError(f"{value!r} is not one of {', '.join(allowed)}", path=f"{name}")
 
     return check
 
@@ -83,7 +81,7 @@ class AssignmentSettings:
     strategy: str = field(
         default="least_loaded", validator=_choice(_STRATEGIES, "assignment.strategy")
     )
-    queue_order: str = field(
+    queue_order: Literal["oldest", "most_urgent"] = field(
         default="oldest", validator=_choice(_QUEUE_ORDERS, "assignment.queue_order")
     )
     weights: Mapping[Priority, float] = field(
@@ -127,7 +125,7 @@ def _default_types() -> dict[str, TicketType]:
     }
 
 
-@frozen(kw_only=True)
+@frozen(kw_only=True, slots=False)
 class DeskConfig:
     """Everything a desk is configured with. Build it in Python or with
     :meth:`from_dict`, :meth:`from_toml`, :meth:`from_json`; :meth:`to_dict` gives the
@@ -296,9 +294,7 @@ class DeskConfig:
         if "escalation_policies" in doc:
             kwargs["escalation_policies"] = [
                 EscalationPolicy.from_dict(item, path=f"escalation_policies[{i}]")
-                for i, item in enumerate(
-                    _list(doc["escalation_policies"], "escalation_policies")
-                )
+                for i, item in enumerate(_list(doc["escalation_policies"], "escalation_policies"))
             ]
         if "priority_matrix" in doc:
             kwargs["priority_matrix"] = PriorityMatrix(doc["priority_matrix"])
@@ -368,7 +364,9 @@ def _read(source: str | Path, *, json_text: bool = False) -> str:
     try:
         return path.read_text(encoding="utf-8")
     except OSError as exc:
-        raise ConfigError(f"cannot read configuration file: {exc.strerror}", path=str(path)) from exc
+        raise ConfigError(
+            f"cannot read configuration file: {exc.strerror}", path=str(path)
+        ) from exc
 
 
 def _mapping(value: Any, path: str) -> Mapping[str, Any]:
@@ -378,8 +376,10 @@ def _mapping(value: Any, path: str) -> Mapping[str, Any]:
 
 
 def _list(value: Any, path: str) -> list[Any]:
-    if isinstance(value, str | bytes) or not isinstance(value, Iterable) or isinstance(
-        value, Mapping
+    if (
+        isinstance(value, str | bytes)
+        or not isinstance(value, Iterable)
+        or isinstance(value, Mapping)
     ):
         raise ConfigError(f"expected a list, got {type(value).__name__}", path=path)
     return list(value)
@@ -413,14 +413,14 @@ def _check_references(config: DeskConfig) -> None:
         for team in tier.teams:
             if team not in teams:
                 raise ConfigError(f"unknown team {team!r}", path=f"tiers[{i}].teams")
-    for i, team in enumerate(config.teams):
-        if team.calendar is not None and team.calendar not in calendars:
-            raise ConfigError(f"unknown calendar {team.calendar!r}", path=f"teams[{i}].calendar")
+    for i, team_obj in enumerate(config.teams):
+        if team_obj.calendar is not None and team_obj.calendar not in calendars:
+            raise ConfigError(
+                f"unknown calendar {team_obj.calendar!r}", path=f"teams[{i}].calendar"
+            )
     for i, agent in enumerate(config.agents):
         if agent.calendar is not None and agent.calendar not in calendars:
-            raise ConfigError(
-                f"unknown calendar {agent.calendar!r}", path=f"agents[{i}].calendar"
-            )
+            raise ConfigError(f"unknown calendar {agent.calendar!r}", path=f"agents[{i}].calendar")
         if agent.tier is not None and agent.tier not in tiers:
             raise ConfigError(f"unknown tier {agent.tier!r}", path=f"agents[{i}].tier")
         for team in agent.teams:
@@ -462,8 +462,8 @@ def _check_references(config: DeskConfig) -> None:
         if assign_team is not None and assign_team not in teams:
             raise ConfigError(f"unknown team {assign_team!r}", path=f"{where}.actions.assign.team")
         _check_condition(rule.when, calendars, f"{where}.when")
-    for i, policy in enumerate(config.escalation_policies):
-        for j, trigger in enumerate(policy.triggers):
+    for i, escalation in enumerate(config.escalation_policies):
+        for j, trigger in enumerate(escalation.triggers):
             where = f"escalation_policies[{i}].triggers[{j}]"
             calendar = getattr(trigger, "calendar", None)
             if calendar is not None and calendar not in calendars:

@@ -130,7 +130,7 @@ def test_a_lost_connection_is_reported_then_reopened(schema: str) -> None:
 
     store = PostgresStore(DSN, schema=schema)
     open_ticket(store, "T-1")
-    pid = store._conn.info.backend_pid  # noqa: SLF001
+    pid = store._conn.info.backend_pid
     with psycopg.connect(DSN, autocommit=True) as admin:
         admin.execute("SELECT pg_terminate_backend(%s)", (pid,))
     with pytest.raises(StoreClosedError, match="connection"):

@@ -38,12 +38,19 @@ def _command(store: Store, ticket_id: str, tag: str) -> int:
     while True:
         ticket = store.load(ticket_id)
         event = CommentAdded(
-            ticket_id=ticket_id, at=T0 + timedelta(seconds=ticket.version), by=AGENT,
-            comment_id=tag, body=tag,
+            ticket_id=ticket_id,
+            at=T0 + timedelta(seconds=ticket.version),
+            by=AGENT,
+            comment_id=tag,
+            body=tag,
         )
         try:
-            store.append(ticket_id, expected_version=ticket.version, events=[event],
-                         snapshot=apply_event(ticket, event))
+            store.append(
+                ticket_id,
+                expected_version=ticket.version,
+                events=[event],
+                snapshot=apply_event(ticket, event),
+            )
             return conflicts
         except ConflictError:
             conflicts += 1
@@ -134,8 +141,12 @@ def _crash_writer(path: Path, round_: int, ready: Any) -> None:
         ids = [t.id for t in store.query(TicketQuery(limit=50, order_by="-number")).items]
         choice = rng.random()
         if not ids or choice < 0.15:
-            open_ticket(store, f"R{round_}-{step}", description="x" * rng.randrange(5000),
-                        wake_at=T0 + timedelta(minutes=step % 7))
+            open_ticket(
+                store,
+                f"R{round_}-{step}",
+                description="x" * rng.randrange(5000),
+                wake_at=T0 + timedelta(minutes=step % 7),
+            )
         elif choice < 0.3:
             with store.unit_of_work():
                 for ticket_id in rng.sample(ids, min(3, len(ids))):
@@ -185,7 +196,7 @@ def test_killed_writer_never_corrupts_the_database(tmp_path: Path) -> None:
 # ---------------------------------------------------------------------------- bad input
 
 HOSTILE = [
-    "it's \"quoted\"",
+    'it\'s "quoted"',
     "Robert'); DROP TABLE tickets;--",
     "' OR '1'='1",
     "NUL\x00inside\x00",
@@ -226,8 +237,13 @@ def test_hostile_text_round_trips_and_queries_exactly(tmp_path: Path) -> None:
         try:
             for i, text in enumerate(HOSTILE):
                 ticket = open_ticket(
-                    store, f"T-{i}", subject=f"s{i} {text}", description=text + megabyte[:100],
-                    category=text, asset=text, tags=(f"t{i} {text}".strip(),),
+                    store,
+                    f"T-{i}",
+                    subject=f"s{i} {text}",
+                    description=text + megabyte[:100],
+                    category=text,
+                    asset=text,
+                    tags=(f"t{i} {text}".strip(),),
                     fields={"raw": text},
                 )
                 assert store.load(ticket.id) == ticket, (name, text)
@@ -236,17 +252,22 @@ def test_hostile_text_round_trips_and_queries_exactly(tmp_path: Path) -> None:
             for i, text in enumerate(HOSTILE):
                 expected = [f"T-{i}"]
                 for query in (
-                    TicketQuery(category=text), TicketQuery(asset=text),
-                    TicketQuery(tag=f"t{i} {text}".strip()), TicketQuery(text=f"s{i} {text}"),
+                    TicketQuery(category=text),
+                    TicketQuery(asset=text),
+                    TicketQuery(tag=f"t{i} {text}".strip()),
+                    TicketQuery(text=f"s{i} {text}"),
                 ):
                     assert [t.id for t in store.query(query).items] == expected, (name, query)
             big = store.load("T-0")
-            body = CommentAdded(ticket_id="T-0", at=T0, by=AGENT, comment_id="big",
-                                body=megabyte + HOSTILE[3])
-            store.append("T-0", expected_version=big.version, events=[body],
-                         snapshot=apply_event(big, body))
+            body = CommentAdded(
+                ticket_id="T-0", at=T0, by=AGENT, comment_id="big", body=megabyte + HOSTILE[3]
+            )
+            store.append(
+                "T-0", expected_version=big.version, events=[body], snapshot=apply_event(big, body)
+            )
             stored = store.events("T-0")[-1]
-            assert isinstance(stored, CommentAdded) and stored.body == megabyte + HOSTILE[3]
+            assert isinstance(stored, CommentAdded)
+            assert stored.body == megabyte + HOSTILE[3]
             huge = open_ticket(store, "T-huge", subject="big", description=megabyte + "END!")
             assert store.load("T-huge") == huge
             query = TicketQuery(text=megabyte[-20:] + "end!")
@@ -260,8 +281,13 @@ def test_hostile_text_round_trips_and_queries_exactly(tmp_path: Path) -> None:
 def test_any_text_round_trips_in_sqlite(text: str, probe: str) -> None:
     store = SqliteStore(":memory:")
     try:
-        ticket = open_ticket(store, "T-1", subject=text if text.strip() else f"x{text}",
-                             description=text, category=text)
+        ticket = open_ticket(
+            store,
+            "T-1",
+            subject=text if text.strip() else f"x{text}",
+            description=text,
+            category=text,
+        )
         assert store.load("T-1") == ticket
         assert store.query(TicketQuery(category=text)).total == 1
         reference = TicketQuery(text=probe).matches(ticket)

@@ -40,7 +40,9 @@ def _remove_file(store: Store) -> None:
 TestSqliteFileWithTextIndexAgrees = make_differential_machine(
     _indexed_file, teardown=_remove_file
 ).TestCase
-TestSqliteFileWithTextIndexAgrees.settings = settings(RUNS, max_examples=max(RUNS.max_examples // 2, 1))
+TestSqliteFileWithTextIndexAgrees.settings = settings(
+    RUNS, max_examples=max(RUNS.max_examples // 2, 1)
+)
 
 _schemas = itertools.count()
 

@@ -17,7 +17,7 @@ from collections import Counter
 from collections.abc import Iterable
 from typing import Any
 
-from attrs import frozen
+from attrs import field, frozen
 
 from helpdesk_core.errors import NotFound, ValidationError
 from helpdesk_core.model import Ticket
@@ -91,6 +91,17 @@ def _weight(value: Any, name: str) -> float:
     if value < 0:
         raise ValidationError(f"must not be negative, got {value!r}", field=name)
     return float(value)
+
+
+@frozen(kw_only=True)
+class _Document:
+    """A knowledge document as given, validated like the model's values."""
+
+    id: str = field(validator=v.identifier)
+    title: str = field(validator=v.non_empty_text)
+    body: str = field(validator=v.text)
+    category: str | None = field(default=None, validator=v.optional_text)
+    tags: tuple[str, ...] = field(default=(), converter=v.to_tag_tuple, validator=v.tag_tuple)
 
 
 @frozen(kw_only=True)
@@ -188,18 +199,15 @@ class SimilarityIndex:
         tags: Iterable[str] = (),
     ) -> None:
         """Index a knowledge document (a KB article, a known error) by its title and body."""
-        v.identifier(None, _Named("id"), id)
-        v.non_empty_text(None, _Named("title"), title)
-        v.text(None, _Named("body"), body)
-        v.optional_text(None, _Named("category"), category)
-        if isinstance(tags, str):
-            tags = (tags,)
-        tag_list = list(tags)
-        for tag in tag_list:
-            if not isinstance(tag, str):
-                raise ValidationError(f"tag {tag!r} is not text", field="tags")
+        doc = _Document(id=id, title=title, body=body, category=category, tags=tags)
         self._put(
-            _Doc(id=id, kind="document", text=f"{title}\n{body}", category=category, tags=tag_list)
+            _Doc(
+                id=doc.id,
+                kind="document",
+                text=f"{doc.title}\n{doc.body}",
+                category=doc.category,
+                tags=doc.tags,
+            )
         )
 
     def remove(self, id: str) -> None:
@@ -306,12 +314,3 @@ class SimilarityIndex:
             best = sorted(words, key=lambda w: (-words[w], w))[: self._max_words]
             reasons.append("shared words: " + ", ".join(best))
         return Match(id=doc.id, score=round(score, 6), reasons=tuple(reasons), kind=doc.kind)
-
-
-class _Named:
-    """Stands in for an attrs attribute so the model's validators name the argument."""
-
-    __slots__ = ("name",)
-
-    def __init__(self, name: str) -> None:
-        self.name = name

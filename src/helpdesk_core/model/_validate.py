@@ -42,9 +42,7 @@ def optional_identifier(instance: Any, attribute: Any, value: Any) -> None:
 def text(instance: Any, attribute: Any, value: Any) -> None:
     """Any str (may be empty)."""
     if not isinstance(value, str):
-        raise ValidationError(
-            f"expected text, got {type(value).__name__}", field=_name(attribute)
-        )
+        raise ValidationError(f"expected text, got {type(value).__name__}", field=_name(attribute))
 
 
 def non_empty_text(instance: Any, attribute: Any, value: Any) -> None:
@@ -216,3 +214,10 @@ def to_utc(value: Any) -> Any:
 def to_optional_utc(value: Any) -> Any:
     """None, or :func:`to_utc`."""
     return None if value is None else to_utc(value)
+
+
+def to_str_tuple(value: Iterable[str]) -> tuple[str, ...]:
+    """Any iterable of text as a tuple (a str counts as one item)."""
+    if isinstance(value, str):
+        return (value,)
+    return tuple(value)

@@ -125,8 +125,8 @@ class TicketOpened(Event):
     first_response_due: datetime | None = field(
         default=None, converter=v.to_optional_utc, validator=v.optional_aware
     )
-    missing_fields: tuple[str, ...] = field(default=(), converter=tuple)
-    history: tuple[str, ...] = field(default=(), converter=tuple)
+    missing_fields: tuple[str, ...] = field(default=(), converter=v.to_str_tuple)
+    history: tuple[str, ...] = field(default=(), converter=v.to_str_tuple)
 
 
 @frozen(kw_only=True)
@@ -187,7 +187,7 @@ class TicketRouted(Event):
     """Routing rules changed the ticket; ``rules`` names the rules that matched, in order."""
 
     changes: Changes
-    rules: tuple[str, ...] = field(default=(), converter=tuple)
+    rules: tuple[str, ...] = field(default=(), converter=v.to_str_tuple)
 
 
 @frozen(kw_only=True)

@@ -80,8 +80,8 @@ class SlaClock:
     ``warned_at``. ``used`` is the business time consumed up to ``as_of`` (pauses
     excluded); while the clock runs, time keeps accruing from ``as_of`` on the
     ``calendar``. ``deadline`` is the instant the target is reached if nothing pauses the
-    clock (None while paused or stopped); ``warn_at`` the next warning instant. Live figures (used and remaining now)
-    come from :func:`helpdesk_core.sla.clock_view`.
+    clock (None while paused or stopped); ``warn_at`` the next warning instant. Live
+    figures (used and remaining now) come from :func:`helpdesk_core.sla.clock_view`.
     """
 
     metric: Metric = field(converter=to_metric)
@@ -222,7 +222,7 @@ class Ticket:
     reopened_at: datetime | None = field(
         default=None, converter=v.to_optional_utc, validator=v.optional_aware
     )
-    fired_triggers: tuple[str, ...] = field(default=(), converter=tuple)
+    fired_triggers: tuple[str, ...] = field(default=(), converter=v.to_str_tuple)
     sla: Mapping[str, SlaClock] = field(factory=dict, converter=_to_sla, validator=_sla, hash=False)
     anonymised: bool = field(default=False, validator=v.boolean)
     version: int = field(default=0, validator=v.non_negative_int)

@@ -2,11 +2,9 @@
 resolution times (calendar and business), SLA compliance, backlog, reopens, escalations,
 CSAT, workload, failing assets and requesters who keep having the same problem.
 
->>> report = Report()          # doctest: +SKIP
->>> report.extend(store.event_stream())   # doctest: +SKIP
->>> report.result().first_contact_resolution.value   # doctest: +SKIP
-
-Plots live in :mod:`helpdesk_core.reporting.plots` (needs the ``analysis`` extra).
+``Report`` reads events (or the ``(position, event)`` pairs of ``store.event_stream()``)
+and keeps a few fields per ticket; ``Report.result()`` returns a :class:`ReportResult` of
+frozen records, each table with ``to_pandas()``. Plots live in :mod:`helpdesk_core.reporting.plots` (needs the ``analysis`` extra).
 """
 
 from helpdesk_core.reporting.accumulator import Report, build_report

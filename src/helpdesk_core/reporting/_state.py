@@ -11,7 +11,7 @@ reopen, the first public agent reply is the first response.
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import datetime
+from datetime import date, datetime, timedelta, tzinfo
 from typing import Any
 
 from helpdesk_core.model import (
@@ -46,6 +46,7 @@ _CLOSED = StatusCategory.CLOSED
 
 class TicketState:
     """The few facts a report keeps per ticket (mutable, private to the accumulator).
+    ``zone`` is the report's time zone, which places the opening in a week and an hour.
 
     ``sla`` maps a metric name to ``(cycle, policy, outcome)`` of its current cycle;
     ``sla_done`` lists ``(metric, policy, outcome)`` of cycles that ended before a new
@@ -65,6 +66,7 @@ class TicketState:
         "ever_solved",
         "first_contact",
         "first_response_at",
+        "hour_of_week",
         "opened_at",
         "rating",
         "reopens",
@@ -80,10 +82,17 @@ class TicketState:
         "tier",
         "tiers",
         "type",
+        "week",
     )
 
-    def __init__(self, event: TicketOpened) -> None:
+    def __init__(self, event: TicketOpened, zone: tzinfo) -> None:
         self.opened_at: datetime = event.at
+        local = event.at.astimezone(zone)
+        weekday = local.weekday()
+        #: Hour of the week it was opened, Monday 00:00 = 0, in the report's zone.
+        self.hour_of_week = weekday * 24 + local.hour
+        #: Monday of the week it was opened, in the report's zone.
+        self.week: date = local.date() - timedelta(days=weekday)
         self.requester: str = event.requester
         self.channel: str = event.channel.value
         self.category: str | None = event.category

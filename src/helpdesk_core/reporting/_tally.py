@@ -1,19 +1,32 @@
-"""One pass over the ticket states, summing what the KPIs need (private)."""
+"""Sums over the ticket states, everything the KPIs need (private).
+
+Counts by a single field are taken with ``Counter(map(attrgetter(...)))``, which runs in C;
+the rest is one Python pass over the tickets that have something to add.
+"""
 
 from __future__ import annotations
 
 from bisect import bisect_right
 from collections import Counter
-from datetime import date, datetime, timedelta
+from collections.abc import Collection
+from datetime import date, datetime
+from operator import attrgetter
 
+from helpdesk_core.model import StatusCategory
 from helpdesk_core.reporting._settings import Calendar, Settings
 from helpdesk_core.reporting._state import BREACHED, MET, TicketState
 from helpdesk_core.reporting._stats import to_micros
 
-__all__ = ["SlaKey", "Tally"]
+__all__ = ["DIMENSIONS", "SlaKey", "Tally"]
 
 #: (policy, metric, Monday of the opening week).
 SlaKey = tuple[str, str, date]
+
+#: Fields volumes are counted by.
+DIMENSIONS = ("channel", "category", "type", "team", "asset", "requester")
+
+_DONE = frozenset((StatusCategory.SOLVED, StatusCategory.CLOSED))
+_SETTLED = (MET, BREACHED)
 
 
 def _micros(start: datetime, end: datetime) -> int:
@@ -21,16 +34,15 @@ def _micros(start: datetime, end: datetime) -> int:
 
 
 class Tally:
-    """Running sums over the ticket states (one pass)."""
+    """The sums of one result."""
 
     def __init__(self, settings: Settings, as_of: datetime | None) -> None:
         self.settings = settings
         self.as_of = as_of
-        self.dims: dict[str, Counter[str | None]] = {
-            name: Counter() for name in ("channel", "category", "type", "team", "asset")
-        }
-        self.requesters: Counter[str | None] = Counter()
+        self.total = 0
+        self.dims: dict[str, Counter[str | None]] = {}
         self.hours = [0] * 168
+        self.repeats: Counter[tuple[str, str]] = Counter()
         self.first: list[int] = []
         self.resolution: list[int] = []
         self.first_business: list[int] = []
@@ -43,22 +55,25 @@ class Tally:
         self.ratings = [0, 0, 0, 0, 0]
         self.agents: dict[str, list[int]] = {}
         self.tiers: dict[str | None, list[int]] = {}
-        self.repeats: Counter[tuple[str, str]] = Counter()
-        self.bounds = [to_micros(b) for b in settings.age_buckets]
+        self._bounds = [to_micros(b) for b in settings.age_buckets]
 
-    def add(self, state: TicketState) -> None:
-        dims = self.dims
-        dims["channel"][state.channel] += 1
-        dims["category"][state.category] += 1
-        dims["type"][state.type] += 1
-        dims["team"][state.team] += 1
-        dims["asset"][state.asset] += 1
-        self.requesters[state.requester] += 1
-        if state.category is not None:
-            self.repeats[(state.requester, state.category)] += 1
-        local = state.opened_at.astimezone(self.settings.zone)
-        self.hours[local.weekday() * 24 + local.hour] += 1
-        self._times(state)
+    def run(self, states: Collection[TicketState]) -> None:
+        """Add up ``states`` (iterated several times)."""
+        self.total = len(states)
+        for name in DIMENSIONS:
+            self.dims[name] = Counter(map(attrgetter(name), states))
+        for hour, count in Counter(map(attrgetter("hour_of_week"), states)).items():
+            self.hours[hour] = count
+        pairs = Counter(
+            zip(map(attrgetter("requester"), states), map(attrgetter("category"), states))
+        )
+        self.repeats = Counter({(r, c): n for (r, c), n in pairs.items() if c is not None})
+        for state in states:
+            self._add(state)
+
+    def _add(self, state: TicketState) -> None:
+        if state.first_response_at is not None or state.solved_at is not None:
+            self._times(state)
         if state.ever_solved:
             self.solved += 1
             self.first_contact += state.first_contact
@@ -66,12 +81,13 @@ class Tally:
         if state.escalated_from:
             self.escalated += 1
         if state.sla is not None:
-            self._sla(state, local.date() - timedelta(days=local.weekday()))
-        if state.status_category.is_active:
+            self._sla(state)
+        if state.status_category not in _DONE:
             self._backlog(state)
         if state.rating is not None:
             self.ratings[state.rating - 1] += 1
-        self._workload(state)
+        if state.tiers or state.assignees or state.solver is not None:
+            self._workload(state)
 
     def _times(self, state: TicketState) -> None:
         opened, first, solved = state.opened_at, state.first_response_at, state.solved_at
@@ -79,8 +95,6 @@ class Tally:
             self.first.append(_micros(opened, first))
         if solved is not None:
             self.resolution.append(_micros(opened, solved))
-        if first is None and solved is None:
-            return
         calendar = self.settings.calendar_for(state.calendar)
         if calendar is None:
             return
@@ -102,17 +116,20 @@ class Tally:
             return 0
         return to_micros(calendar.elapsed(start, end))
 
-    def _sla(self, state: TicketState, week: date) -> None:
-        outcomes = [(m, p, o) for m, (_, p, o) in (state.sla or {}).items()]
-        for metric, policy, outcome in (*(state.sla_done or ()), *outcomes):
-            if outcome in (MET, BREACHED):
-                cell = self.sla.setdefault((policy, metric, week), [0, 0])
-                cell[outcome == BREACHED] += 1
+    def _sla(self, state: TicketState) -> None:
+        week = state.week
+        cells = self.sla
+        for metric, (_, policy, outcome) in (state.sla or {}).items():
+            if outcome in _SETTLED:
+                cells.setdefault((policy, metric, week), [0, 0])[outcome == BREACHED] += 1
+        for metric, policy, outcome in state.sla_done or ():
+            if outcome in _SETTLED:
+                cells.setdefault((policy, metric, week), [0, 0])[outcome == BREACHED] += 1
 
     def _backlog(self, state: TicketState) -> None:
         as_of = self.as_of
         age = 0 if as_of is None else _micros(state.opened_at, as_of)
-        self.backlog_ages[bisect_right(self.bounds, age)] += 1
+        self.backlog_ages[bisect_right(self._bounds, age)] += 1
         self.statuses[state.status] += 1
         self.status_categories[state.status_category.value] += 1
 
@@ -123,7 +140,7 @@ class Tally:
         resolved = state.solved_at is not None
         if resolved and state.solver is not None:
             agents.setdefault(state.solver, [0, 0, 0])[1] += 1
-        if state.assignee is not None and state.status_category.is_active:
+        if state.assignee is not None and state.status_category not in _DONE:
             agents.setdefault(state.assignee, [0, 0, 0])[2] += 1
         tiers = self.tiers
         for tier in state.tiers:

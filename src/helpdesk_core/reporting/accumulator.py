@@ -166,7 +166,7 @@ class Report:
             raise ValidationError(
                 f"ticket {event.ticket_id!r} was opened twice in the stream", field="event"
             )
-        self._tickets[event.ticket_id] = TicketState(event)
+        self._tickets[event.ticket_id] = TicketState(event, settings.zone)
         return True
 
     def merge(self, other: Report) -> None:

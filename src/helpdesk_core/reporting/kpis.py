@@ -27,7 +27,7 @@ Definitions (the population is the tickets opened in the report's period):
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Iterable
+from collections.abc import Collection
 from datetime import date, datetime, timedelta
 
 from helpdesk_core.reporting._settings import Settings
@@ -67,6 +67,9 @@ def count_table(dimension: str, counts: Counter[str | None]) -> CountTable:
     return CountTable(dimension=dimension, rows=rows)
 
 
+_Group = tuple[tuple[str | None, str | None, date | None], list[int]]
+
+
 def _grouped(cells: dict[SlaKey, list[int]], keep: tuple[bool, bool, bool]) -> list[_Group]:
     """Met / breached summed over the parts of the key not kept, sorted by key."""
     out: dict[tuple[str | None, str | None, date | None], list[int]] = {}
@@ -80,9 +83,6 @@ def _grouped(cells: dict[SlaKey, list[int]], keep: tuple[bool, bool, bool]) -> l
         cell[0] += met
         cell[1] += breached
     return sorted(out.items(), key=_sla_order)
-
-
-_Group = tuple[tuple[str | None, str | None, date | None], list[int]]
 
 
 def _sla_order(item: _Group) -> tuple[date, str, str]:
@@ -149,7 +149,7 @@ def _volume(tally: Tally, total: int, settings: Settings) -> Volume:
         by_type=count_table("type", dims["type"]),
         by_team=count_table("team", dims["team"]),
         by_asset=count_table("asset", dims["asset"]),
-        by_requester=count_table("requester", tally.requesters),
+        by_requester=count_table("requester", dims["requester"]),
         by_hour_of_week=HourOfWeek(timezone=settings.zone.key, counts=tuple(tally.hours)),
     )
 
@@ -160,7 +160,7 @@ def _tier_key(item: tuple[str | None, list[int]]) -> tuple[bool, str]:
 
 def compute(
     settings: Settings,
-    states: Iterable[TicketState],
+    states: Collection[TicketState],
     *,
     events: int,
     ignored: int,
@@ -169,10 +169,8 @@ def compute(
     """Every KPI of the report, from its ticket states."""
     as_of = settings.as_of or latest
     tally = Tally(settings, as_of)
-    total = 0
-    for state in states:
-        tally.add(state)
-        total += 1
+    tally.run(states)
+    total = tally.total
     assets = Counter({k: c for k, c in tally.dims["asset"].items() if k is not None})
     top = sorted(assets.items(), key=_order)[: settings.top_assets]
     repeats = sorted(

@@ -19,9 +19,7 @@ def _figure(width: float, height: float) -> Any:
         from matplotlib.backends.backend_agg import FigureCanvasAgg
         from matplotlib.figure import Figure
     except ImportError as exc:
-        raise ImportError(
-            "plots need matplotlib: pip install 'helpdesk-core[analysis]'"
-        ) from exc
+        raise ImportError("plots need matplotlib: pip install 'helpdesk-core[analysis]'") from exc
     figure = Figure(figsize=(width, height), layout="constrained")
     FigureCanvasAgg(figure)
     return figure

@@ -65,7 +65,7 @@ class RoutingDecision:
             at=at,
             by=by or Actor.system("routing"),
             changes=self.changes,
-            rules=self.rules,  # type: ignore[arg-type]  # attrs types converter=tuple loosely
+            rules=self.rules,
         )
 
     def explain(self) -> str:
@@ -93,9 +93,7 @@ class RoutingDecision:
                     setter[target] = match.name
                 parts.append(part)
             stop = " [stop]" if match.stopped else ""
-            lines.append(
-                f"  {number}. {match.name}{stop}: {'; '.join(parts) or 'no actions'}"
-            )
+            lines.append(f"  {number}. {match.name}{stop}: {'; '.join(parts) or 'no actions'}")
         lines.append("result: " + _result(self))
         return "\n".join(lines)
 

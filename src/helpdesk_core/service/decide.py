@@ -17,11 +17,6 @@ from helpdesk_core.model import (
     Actor,
     Event,
     Requester,
-    SlaClockPaused,
-    SlaClockResumed,
-    SlaClockStarted,
-    SlaClockStopped,
-    SlaTargetChanged,
     Ticket,
     apply_event,
 )
@@ -34,6 +29,7 @@ from helpdesk_core.sla import (
     select_policy,
 )
 from helpdesk_core.workflow import (
+    DueTrigger,
     Lifecycle,
     apply_transition,
     auto_close_due,
@@ -48,8 +44,6 @@ __all__ = ["MAX_CATCH_UP_STEPS", "Change", "Decider"]
 #: configurations that would otherwise loop, e.g. an escalation that re-triggers itself).
 MAX_CATCH_UP_STEPS = 1_000
 
-_SLA_EVENTS = (SlaClockStarted, SlaClockPaused, SlaClockResumed, SlaClockStopped, SlaTargetChanged)
-
 
 class Decider:
     """The desk's configuration, ready for decisions (calendars, policies, lifecycles)."""
@@ -57,6 +51,7 @@ class Decider:
     def __init__(self, config: DeskConfig) -> None:
         self.config = config
         self.calendars: Mapping[str, BusinessCalendar] = config.calendars
+        self.contacts: Mapping[str, Sequence[str]] = {t.id: t.contacts for t in config.teams}
 
     def lifecycle(self, ticket: Ticket) -> Lifecycle:
         """The lifecycle a ticket follows."""
@@ -218,25 +213,18 @@ class Change:
             f"ticket {self.ticket.id}: more than {MAX_CATCH_UP_STEPS} due items at once"
         )
 
-    def _fire(self, due: object) -> None:
+    def _fire(self, due: DueTrigger) -> None:
         config = self.decider.config
-        policy = next(p for p in config.escalation_policies if p.name == due.policy)  # type: ignore[attr-defined]
-        team = self.ticket.team
-        contacts = config.team(team).contacts if team and _has_team(config, team) else ()
-        assignee_before = self.ticket.assignee
+        policy = next(p for p in config.escalation_policies if p.name == due.policy)
         tier_before = self.ticket.tier
         _, events = fire(
             self.ticket,
-            due,  # type: ignore[arg-type]
+            due,
             policy,
             ladder=config.ladder,
-            contacts=contacts,
+            contacts=self.decider.contacts,
             now=self.now,
         )
         self.extend(events)
         if self.ticket.tier != tier_before and self.ticket.assignee is None:
-            self.needs_assignment = assignee_before is not None or True
-
-
-def _has_team(config: DeskConfig, team: str) -> bool:
-    return any(t.id == team for t in config.teams)
+            self.needs_assignment = True

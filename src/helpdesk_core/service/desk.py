@@ -10,7 +10,7 @@ command that fails validation changes nothing.
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping
 from datetime import UTC, datetime
 from typing import Any, TypeVar
 
@@ -139,7 +139,7 @@ class Helpdesk:
         if isinstance(identity, str):
             kind, sep, ident = identity.partition(":")
             if sep and kind in {k.value for k in ActorKind}:
-                return Actor(kind=kind, id=ident)  # type: ignore[arg-type]
+                return Actor(kind=kind, id=ident)
             if self.config.has_agent(identity):
                 return Actor.agent(identity)
             try:
@@ -297,7 +297,9 @@ class Helpdesk:
         if category is not None and not isinstance(category, str):
             raise ValidationError("category must be text", field="category")
         if isinstance(description, str) and len(description) > _MAX_BODY:
-            raise ValidationError(f"description longer than {_MAX_BODY} characters", field="description")
+            raise ValidationError(
+                f"description longer than {_MAX_BODY} characters", field="description"
+            )
         answers = dict(fields or {}) if isinstance(fields, Mapping) or fields is None else fields
         if not isinstance(answers, Mapping):
             raise ValidationError("fields must be a mapping", field="fields")
@@ -337,7 +339,7 @@ class Helpdesk:
             asset=asset,
             lifecycle=lifecycle.name,
             status=lifecycle.initial,
-            status_category=lifecycle.category_of(lifecycle.initial),
+            status_category=lifecycle.category(lifecycle.initial),
             missing_fields=missing,
         )
         req = self._resolve_requester(requester)
@@ -632,9 +634,7 @@ class Helpdesk:
             and not any(isinstance(e, CsatRequested) for e in change.events)
             and last is not None
         ):
-            change.emit(
-                CsatRequested(ticket_id=ticket.id, at=change.now, by=Actor.system("csat"))
-            )
+            change.emit(CsatRequested(ticket_id=ticket.id, at=change.now, by=Actor.system("csat")))
 
     def solve(
         self,
@@ -874,7 +874,9 @@ class Helpdesk:
         """Record the requester's satisfaction rating (1-5) once, on a solved or closed
         ticket."""
         if isinstance(score, bool) or not isinstance(score, int) or not 1 <= score <= 5:
-            raise ValidationError(f"a score is a whole number from 1 to 5, got {score!r}", field="score")
+            raise ValidationError(
+                f"a score is a whole number from 1 to 5, got {score!r}", field="score"
+            )
         if not isinstance(comment, str):
             raise ValidationError("comment must be text", field="comment")
 
@@ -997,9 +999,7 @@ class Helpdesk:
             actor = self._actor(as_, field="as_")
             self._check_access(actor, replay(events), "view")
             if actor.is_requester:
-                events = [
-                    e for e in events if not (isinstance(e, CommentAdded) and not e.public)
-                ]
+                events = [e for e in events if not (isinstance(e, CommentAdded) and not e.public)]
         return events
 
     def sla(self, ticket_id: str, *, now: datetime | None = None) -> dict[str, SlaView]:

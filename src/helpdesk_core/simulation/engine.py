@@ -225,7 +225,8 @@ class _Run:
             rng = self.rng
             top = tier == self.tiers[-1]
             asked_key = (ticket_id, tier)
-            if behaviour.pending and asked_key not in self.asked and rng.random() < behaviour.pending:
+            ask = behaviour.pending and asked_key not in self.asked
+            if ask and rng.random() < behaviour.pending:
                 self.asked.add(asked_key)
                 self.desk.reply(ticket_id, author=agent_id, body="Could you tell us more?")
                 self.desk.transition(ticket_id, "pending", by=agent_id, reason="question")
@@ -273,9 +274,7 @@ class _Run:
         if ticket.status_category is not StatusCategory.SOLVED:
             return
         try:
-            self.desk.reopen(
-                ticket_id, by=Actor.requester(ticket.requester), reason="still broken"
-            )
+            self.desk.reopen(ticket_id, by=Actor.requester(ticket.requester), reason="still broken")
         except HelpdeskError:
             return
         ticket = self.desk.get(ticket_id)

@@ -119,8 +119,13 @@ def encode_document(document: Mapping[str, Any]) -> str:
 
 def decode_ticket(text: str | bytes) -> Ticket:
     """A stored snapshot back as a Ticket (trusted fast path, validating fallback)."""
-    data = loads(text) if isinstance(text, str) else json.loads(text)
-    return _trusted(Ticket, data, ticket_from_dict)
+    data = _scan(text, 0)[0] if isinstance(text, str) else json.loads(text)
+    if type(data) is dict and len(data) == _TICKET_SIZE:
+        try:
+            return _build_ticket(data)  # type: ignore[no-any-return]
+        except (KeyError, TypeError, ValueError, AttributeError):
+            pass
+    return _checked(ticket_from_dict, data)
 
 
 def decode_event(text: str | bytes) -> Event:
@@ -169,6 +174,9 @@ def _trusted(cls: type[T], data: Any, slow: Callable[[Any], T], extra: int = 0) 
 
 
 _BUILDERS: dict[type[Any], Any] = {}
+# The stored JSON starts at its first character: the C scanner without the whitespace and
+# trailing-data checks of json.loads.
+_scan = json.JSONDecoder().scan_once  # type: ignore[attr-defined]
 
 
 # ---------------------------------------------------------------------------- fast path
@@ -182,19 +190,36 @@ def trusted_structure(cls: type[Any]) -> Any:
     fields = attrs.fields(cls)
     if hasattr(cls, "__attrs_post_init__"):
         raise TypeError(f"{cls.__name__} has a post-init hook; use the converter")
-    namespace: dict[str, Any] = {"_new": object.__new__, "_set": object.__setattr__, "_cls": cls}
-    lines = ["def build(d):", "    o = _new(_cls)"]
+    namespace: dict[str, Any] = {"_new": object.__new__, "_cls": cls}
+    body = ["    o = _new(_cls)"]
     for fld in fields:
-        lines.append(f"    v = d[{fld.name!r}]")
-        lines.append(f"    _set(o, {fld.name!r}, {_expr(fld.type, 'v', namespace)})")
-    lines.append("    return o")
-    exec("\n".join(lines), namespace)  # generated from attrs field names and types only
-    build = namespace["build"]
+        setter = _name(namespace, _setter(cls, fld.name))
+        convert = _expr(fld.type, "v", namespace)
+        if convert == "v":
+            body.append(f"    {setter}(o, d[{fld.name!r}])")
+        else:
+            body.append(f"    v = d[{fld.name!r}]")
+            body.append(f"    {setter}(o, {convert})")
+    # Helpers are bound as default arguments: local lookups are the fastest.
+    defaults = ", ".join(f"{name}={name}" for name in namespace)
+    source = "\n".join([f"def build(d, {defaults}):", *body, "    return o"])
+    scope: dict[str, Any] = dict(namespace)
+    exec(source, scope)  # generated from attrs field names and types only
+    build = scope["build"]
     build.size = len(fields)
     return build
 
 
 _IDENTITY = (str, int, bool, type(None))
+
+
+def _setter(cls: type[Any], name: str) -> Callable[[Any, Any], None]:
+    """The slot's own setter (faster than ``object.__setattr__``), or a generic one."""
+    for klass in cls.__mro__:
+        slot = klass.__dict__.get(name)
+        if slot is not None and type(slot).__name__ == "member_descriptor":
+            return slot.__set__  # type: ignore[no-any-return]
+    return lambda obj, value: object.__setattr__(obj, name, value)
 
 
 def _name(namespace: dict[str, Any], value: Any) -> str:
@@ -257,3 +282,7 @@ def unescape_nul(text: str) -> str:
     if _ESC not in text:
         return text
     return _UNESCAPE.sub(lambda m: "\x00" if m.group(1) == "0" else _ESC, text)
+
+
+_build_ticket = _BUILDERS[Ticket] = trusted_structure(Ticket)
+_TICKET_SIZE = _build_ticket.size

@@ -87,7 +87,7 @@ CREATE TABLE ticket_tags (
 ) WITHOUT ROWID;
 CREATE INDEX ticket_tags_tag ON ticket_tags (tag);
 CREATE TABLE events (
-    position INTEGER PRIMARY KEY AUTOINCREMENT,
+    position INTEGER PRIMARY KEY,
     ticket_id TEXT NOT NULL,
     version INTEGER NOT NULL,
     type TEXT NOT NULL,

@@ -19,6 +19,7 @@ queries of three characters or more first.
 
 from __future__ import annotations
 
+import functools
 import os
 import sqlite3
 import threading
@@ -80,23 +81,46 @@ _COLUMNS = (
     "sla_deadline, tags, search_text, search_nul, snapshot"
 )
 _INSERT_TICKET = f"INSERT INTO tickets ({_COLUMNS}) VALUES ({q.placeholders(22)})"
-_UPDATE_TICKET = (
-    "UPDATE tickets SET id = ?, number = ?, version = ?, status = ?, status_category = ?, "
-    "category = ?, team = ?, tier = ?, assignee = ?, owner = ?, requester = ?, asset = ?, "
-    "priority = ?, priority_rank = ?, created_at = ?, updated_at = ?, wake_at = ?, "
-    "sla_deadline = ?, tags = ?, search_text = ?, search_nul = ?, snapshot = ?, "
-    "lease_owner = NULL, lease_until = NULL WHERE id = ? AND version = ?"
+_NAMES = tuple(name.strip() for name in _COLUMNS.split(","))
+# An UPDATE rewrites the index entries of every column it sets, even to the same value, so
+# indexed columns are set only when they change.
+_INDEXED = (
+    "number",
+    "status_category",
+    "team",
+    "assignee",
+    "requester",
+    "created_at",
+    "updated_at",
+    "wake_at",
+    "sla_deadline",
+    "search_nul",
 )
+_ALWAYS = tuple(n for n in _NAMES if n not in _INDEXED and n != "id")
+_SELECT_CURRENT = f"SELECT version, tags, {', '.join(_INDEXED)} FROM tickets WHERE id = ?"
+
+
+@functools.lru_cache(maxsize=256)
+def _update_sql(changed: tuple[str, ...]) -> str:
+    sets = ", ".join(f"{name} = ?" for name in (*_ALWAYS, *changed))
+    return (
+        f"UPDATE tickets SET {sets}, lease_owner = NULL, lease_until = NULL "
+        "WHERE id = ? AND version = ?"
+    )
+
+
 _INSERT_EVENT = "INSERT INTO events (ticket_id, version, type, at, data) VALUES (?, ?, ?, ?, ?)"
-_INSERT_OUTBOX = (
-    "INSERT INTO outbox (position, ticket_id, version) "
-    "SELECT position, ticket_id, version FROM events WHERE ticket_id = ? AND version > ?"
-)
+_INSERT_OUTBOX = "INSERT INTO outbox (position, ticket_id, version) VALUES (?, ?, ?)"
 _CLAIM_DUE = (
     "SELECT id FROM tickets WHERE wake_at IS NOT NULL AND wake_at <= ? "
     "AND (lease_until IS NULL OR lease_until <= ?) ORDER BY wake_at, id LIMIT ?"
 )
 _CHUNK = 500
+# A command writes a handful of pages (ticket row, changed index entries, event, outbox):
+# checkpointing every 10,000 WAL pages (40 MB) rather than SQLite's 1,000 makes the
+# checkpoint's fsyncs rarer and writes a hot page once per checkpoint, not once per 1,000.
+_CHECKPOINT_PAGES = 10_000
+_WAL_LIMIT = 64 * 1024 * 1024
 
 
 class _Builder(q.QueryBuilder):
@@ -162,6 +186,31 @@ def _event_rows(events: Sequence[Event], first_version: int) -> list[tuple[Any, 
     ]
 
 
+class _Guard:
+    """Holds a store's lock for a block, refuses a closed store, and turns driver errors
+    into the library's (a class, not a generator: reads are hot)."""
+
+    __slots__ = ("_store",)
+
+    def __init__(self, store: SqliteStore) -> None:
+        self._store = store
+
+    def __enter__(self) -> sqlite3.Connection:
+        store = self._store
+        store._lock.acquire()
+        if store._closed:
+            store._lock.release()
+            raise StoreClosedError("the store is closed")
+        return store._conn
+
+    def __exit__(self, kind: object, exc: BaseException | None, tb: object) -> None:
+        self._store._lock.release()
+        if isinstance(exc, Exception):
+            mapped = self._store._translate(exc)
+            if mapped is not None:
+                raise mapped from exc
+
+
 class SqliteStore:
     """A store in one SQLite file (see the module docstring).
 
@@ -178,6 +227,7 @@ class SqliteStore:
         self._depth = 0
         self._closed = False
         self._builder = _Builder()
+        self._guard = _Guard(self)
         try:
             self._conn = sqlite3.connect(
                 self._path,
@@ -194,6 +244,8 @@ class SqliteStore:
                 conn.execute(f"PRAGMA busy_timeout = {int(timeout * 1000)}")
                 if self._path != ":memory:":
                     conn.execute("PRAGMA journal_mode = WAL")
+                    conn.execute(f"PRAGMA wal_autocheckpoint = {_CHECKPOINT_PAGES}")
+                    conn.execute(f"PRAGMA journal_size_limit = {_WAL_LIMIT}")
                 conn.execute("PRAGMA synchronous = NORMAL")
                 conn.execute("PRAGMA secure_delete = ON")
                 migrations.migrate_sqlite(conn)
@@ -219,31 +271,38 @@ class SqliteStore:
 
     # ------------------------------------------------------------------ plumbing
 
+    def _translate(self, exc: BaseException) -> BaseException | None:
+        """Our error for a driver error (None: leave ``exc`` as it is)."""
+        if isinstance(exc, HelpdeskError):
+            return None
+        if isinstance(exc, sqlite3.ProgrammingError):
+            if self._closed:
+                return StoreClosedError("the store is closed")
+            return StorageError(f"SQLite: {exc}")
+        if isinstance(exc, sqlite3.OperationalError):
+            text = str(exc)
+            if "locked" in text or "busy" in text:
+                return StorageError(
+                    f"SQLite database {self._path!r} stayed locked by another writer: {text}"
+                )
+            if "unable to open" in text or "disk I/O" in text:
+                return StoreClosedError(f"SQLite database {self._path!r}: {text}")
+            return StorageError(f"SQLite: {text}")
+        if isinstance(exc, sqlite3.Error):
+            return StorageError(f"SQLite database {self._path!r}: {exc}")
+        if isinstance(exc, UnicodeEncodeError):
+            return ValidationError(f"text that is not valid Unicode cannot be stored: {exc.reason}")
+        return None
+
     @contextmanager
     def _errors(self) -> Iterator[None]:
         try:
             yield
-        except HelpdeskError:
-            raise
-        except sqlite3.ProgrammingError as exc:
-            if self._closed:
-                raise StoreClosedError("the store is closed") from exc
-            raise StorageError(f"SQLite: {exc}") from exc
-        except sqlite3.OperationalError as exc:
-            text = str(exc)
-            if "locked" in text or "busy" in text:
-                raise StorageError(
-                    f"SQLite database {self._path!r} stayed locked by another writer: {text}"
-                ) from exc
-            if "unable to open" in text or "disk I/O" in text:
-                raise StoreClosedError(f"SQLite database {self._path!r}: {text}") from exc
-            raise StorageError(f"SQLite: {text}") from exc
-        except sqlite3.Error as exc:
-            raise StorageError(f"SQLite database {self._path!r}: {exc}") from exc
-        except UnicodeEncodeError as exc:
-            raise ValidationError(
-                f"text that is not valid Unicode cannot be stored: {exc.reason}"
-            ) from exc
+        except Exception as exc:
+            mapped = self._translate(exc)
+            if mapped is None:
+                raise
+            raise mapped from exc
 
     def _check_open(self) -> None:
         if self._closed:
@@ -288,11 +347,8 @@ class SqliteStore:
 
     @contextmanager
     def _read(self, consistent: bool = False) -> Iterator[sqlite3.Connection]:
-        """The connection for reading; ``consistent`` wraps several statements in one
-        read transaction."""
-        with self._lock, self._errors():
-            self._check_open()
-            conn = self._conn
+        """The connection for several reads in one read transaction."""
+        with self._guard as conn:
             if not consistent or self._depth:
                 yield conn
                 return
@@ -322,7 +378,7 @@ class SqliteStore:
 
     def load(self, ticket_id: str) -> Ticket:
         """The ticket's latest snapshot."""
-        with self._read() as conn:
+        with self._guard as conn:
             row = conn.execute(q.SELECT_SNAPSHOT, (ticket_id,)).fetchone()
         if row is None:
             raise NotFound("ticket", ticket_id)
@@ -342,7 +398,7 @@ class SqliteStore:
     def events(self, ticket_id: str, *, after_version: int = 0) -> list[Event]:
         """The ticket's events after ``after_version``."""
         check_after(after_version, "after_version")
-        with self._read() as conn:
+        with self._guard as conn:
             rows = conn.execute(q.SELECT_EVENTS, (ticket_id, after_version)).fetchall()
         return [decode_event(row[0]) for row in rows]
 
@@ -361,22 +417,41 @@ class SqliteStore:
         row = _ticket_row(snapshot, wake_at, tags)
         event_rows = _event_rows(events, expected_version + 1)
         with self._write() as conn:
-            found = conn.execute(
-                "SELECT version, tags FROM tickets WHERE id = ?", (ticket_id,)
-            ).fetchone()
+            found = conn.execute(_SELECT_CURRENT, (ticket_id,)).fetchone()
             actual = 0 if found is None else found[0]
             if actual != expected_version:
                 raise ConflictError(ticket_id, expected=expected_version, actual=actual)
             if found is None:
                 conn.execute(_INSERT_TICKET, row)
             else:
-                cursor = conn.execute(_UPDATE_TICKET, (*row, ticket_id, expected_version))
+                values = dict(zip(_NAMES, row))
+                changed = tuple(
+                    name for name, old in zip(_INDEXED, found[2:]) if values[name] != old
+                )
+                params = [values[name] for name in (*_ALWAYS, *changed)]
+                cursor = conn.execute(_update_sql(changed), (*params, ticket_id, expected_version))
                 if cursor.rowcount != 1:
                     raise ConflictError(ticket_id, expected=expected_version, actual=actual)
             if found is None or found[1] != tags:
                 self._write_tags(conn, ticket_id, snapshot.tags, replace=found is not None)
-            conn.executemany(_INSERT_EVENT, event_rows)
-            conn.execute(_INSERT_OUTBOX, (ticket_id, expected_version))
+            self._write_events(conn, event_rows)
+
+    @staticmethod
+    def _write_events(conn: sqlite3.Connection, rows: list[tuple[Any, ...]]) -> None:
+        """Insert event rows and their outbox rows. Under the write lock the new positions
+        are consecutive, ending at the last row id."""
+        if len(rows) == 1:
+            last = conn.execute(_INSERT_EVENT, rows[0]).lastrowid
+        else:
+            conn.executemany(_INSERT_EVENT, rows)
+            last = conn.execute("SELECT max(position) FROM events").fetchone()[0]
+        assert last is not None
+        first = last - len(rows) + 1
+        outbox = [(first + i, row[0], row[1]) for i, row in enumerate(rows)]
+        if len(outbox) == 1:
+            conn.execute(_INSERT_OUTBOX, outbox[0])
+        else:
+            conn.executemany(_INSERT_OUTBOX, outbox)
 
     @staticmethod
     def _write_tags(
@@ -463,7 +538,7 @@ class SqliteStore:
     def requester_history(self, requester_id: str, *, limit: int = 50) -> list[Ticket]:
         """The requester's tickets, newest first."""
         check_limit(limit)
-        with self._read() as conn:
+        with self._guard as conn:
             rows = conn.execute(q.SELECT_HISTORY, (requester_id, limit)).fetchall()
         return [decode_ticket(row[0]) for row in rows]
 
@@ -471,7 +546,7 @@ class SqliteStore:
         """Ids of tickets to wake by ``now``, earliest first."""
         check_instant(now)
         check_limit(limit)
-        with self._read() as conn:
+        with self._guard as conn:
             rows = conn.execute(q.SELECT_DUE, (to_micros(now), limit)).fetchall()
         return [row[0] for row in rows]
 
@@ -513,7 +588,7 @@ class SqliteStore:
         remaining = limit
         while remaining is None or remaining > 0:
             size = _CHUNK if remaining is None else min(_CHUNK, remaining)
-            with self._read() as conn:
+            with self._guard as conn:
                 rows = conn.execute(q.SELECT_STREAM, (position, size)).fetchall()
             if not rows:
                 return
@@ -541,7 +616,7 @@ class SqliteStore:
 
     def get_requester(self, requester_id: str) -> Requester:
         """The requester, or NotFound."""
-        with self._read() as conn:
+        with self._guard as conn:
             row = conn.execute(q.SELECT_REQUESTER, (requester_id,)).fetchone()
         if row is None:
             raise NotFound("requester", requester_id)
@@ -551,7 +626,7 @@ class SqliteStore:
         """The requester with this email (case-insensitive), smallest id first."""
         if not isinstance(email, str):
             raise ValidationError("expected an email address", field="email")
-        with self._read() as conn:
+        with self._guard as conn:
             row = conn.execute(q.SELECT_REQUESTER_BY_EMAIL, (email.casefold(),)).fetchone()
         return None if row is None else decode_requester(row[0])
 
@@ -560,7 +635,7 @@ class SqliteStore:
     def get_cursor(self, key: str) -> int:
         """A persistent counter; 0 when unset."""
         check_name(key, "key")
-        with self._read() as conn:
+        with self._guard as conn:
             row = conn.execute(q.SELECT_CURSOR, (key,)).fetchone()
         return 0 if row is None else int(row[0])
 
@@ -573,7 +648,7 @@ class SqliteStore:
 
     def agent_loads(self) -> dict[str, dict[Priority, int]]:
         """Active tickets per assignee per priority."""
-        with self._read() as conn:
+        with self._guard as conn:
             rows = conn.execute(q.SELECT_LOADS).fetchall()
         loads: dict[str, dict[Priority, int]] = {}
         for assignee, priority, count in rows:
@@ -584,7 +659,7 @@ class SqliteStore:
 
     def load_config_document(self) -> dict[str, Any] | None:
         """The saved configuration document, or None."""
-        with self._read() as conn:
+        with self._guard as conn:
             row = conn.execute(q.SELECT_CONFIG).fetchone()
         return None if row is None else decode_document(row[0])
 

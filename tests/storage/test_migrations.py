@@ -1,0 +1,183 @@
+"""Schema versions: a version-1 database made by hand is migrated on open, in one
+transaction; a newer one is refused with both versions named."""
+
+from __future__ import annotations
+
+import json
+import multiprocessing
+import os
+import sqlite3
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from helpdesk_core.codec import event_to_dict, ticket_to_dict
+from helpdesk_core.errors import SchemaVersionError
+from helpdesk_core.model import replay
+from helpdesk_core.storage import SqliteStore, TicketQuery, migrations
+from helpdesk_core.storage.codecs import to_micros
+from helpdesk_core.testing.conformance import T0, opened
+
+DSN = os.environ.get("HELPDESK_TEST_POSTGRES_DSN", "")
+
+EVENT = opened("T-1", 1, subject="Printer on FIRE", description="smoke\x00 rising", tags=("hw",))
+TICKET = replay([EVENT])
+
+
+def _v1_sqlite(path: Path) -> None:
+    """What version 1 of the library left on disk: its schema and one ticket."""
+    conn = sqlite3.connect(path, isolation_level=None)
+    conn.execute("BEGIN")
+    for statement in migrations.SQLITE_V1.split(";\n"):
+        if statement.strip():
+            conn.execute(statement)
+    conn.execute(
+        "INSERT INTO tickets (id, number, version, status, status_category, requester, "
+        "priority, priority_rank, created_at, updated_at, tags, snapshot) "
+        "VALUES (?, 1, 1, 'new', 'new', 'r-1', 'medium', 2, ?, ?, ?, ?)",
+        (
+            "T-1",
+            to_micros(T0),
+            to_micros(T0),
+            json.dumps(["hw"]),
+            json.dumps(ticket_to_dict(TICKET)),
+        ),
+    )
+    conn.execute("INSERT INTO ticket_tags (ticket_id, tag) VALUES ('T-1', 'hw')")
+    conn.execute(
+        "INSERT INTO events (ticket_id, version, type, at, data) VALUES ('T-1', 1, ?, ?, ?)",
+        ("TicketOpened", to_micros(T0), json.dumps(event_to_dict(EVENT))),
+    )
+    conn.execute("INSERT INTO outbox (position, ticket_id, version) VALUES (1, 'T-1', 1)")
+    conn.execute("UPDATE sequences SET value = 1")
+    conn.execute("PRAGMA user_version = 1")
+    conn.execute("COMMIT")
+    conn.close()
+
+
+def _version(path: Path) -> int:
+    conn = sqlite3.connect(path)
+    try:
+        return int(conn.execute("PRAGMA user_version").fetchone()[0])
+    finally:
+        conn.close()
+
+
+def test_a_version_1_sqlite_database_is_migrated_on_open(tmp_path: Path) -> None:
+    path = tmp_path / "old.sqlite"
+    _v1_sqlite(path)
+    store = SqliteStore(path)
+    assert _version(path) == migrations.SCHEMA_VERSION == 2
+    assert store.load("T-1") == TICKET
+    assert store.events("T-1") == [EVENT]
+    assert [t.id for t in store.query(TicketQuery(text="printer on fire")).items] == ["T-1"]
+    assert [t.id for t in store.query(TicketQuery(text="\x00 ris")).items] == ["T-1"]
+    assert store.allocate_number() == 2
+    assert [i.id for i in store.claim_outbox("mail", now=T0)] == ["T-1:1"]
+    store.close()
+    conn = sqlite3.connect(path)
+    flags = conn.execute("SELECT search_text, search_nul FROM tickets").fetchall()
+    conn.close()
+    assert flags == [("printer on fire\nsmoke\x00 rising", 1)]
+
+
+def test_a_failed_migration_leaves_the_database_as_it_was(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    path = tmp_path / "old.sqlite"
+    _v1_sqlite(path)
+
+    def broken(conn: sqlite3.Connection) -> None:
+        conn.execute("ALTER TABLE tickets ADD COLUMN search_text TEXT NOT NULL DEFAULT ''")
+        raise RuntimeError("disk full, say")
+
+    monkeypatch.setitem(migrations._SQLITE_STEPS, 2, broken)
+    with pytest.raises(RuntimeError, match="disk full"):
+        SqliteStore(path)
+    assert _version(path) == 1
+    conn = sqlite3.connect(path)
+    columns = [row[1] for row in conn.execute("PRAGMA table_info(tickets)")]
+    conn.close()
+    assert "search_text" not in columns
+    monkeypatch.undo()
+    SqliteStore(path).close()
+    assert _version(path) == 2
+
+
+def test_a_newer_sqlite_database_is_refused(tmp_path: Path) -> None:
+    path = tmp_path / "new.sqlite"
+    SqliteStore(path).close()
+    conn = sqlite3.connect(path)
+    conn.execute("PRAGMA user_version = 7")
+    conn.close()
+    with pytest.raises(SchemaVersionError, match=r"schema version 7.*supports \(2\)") as info:
+        SqliteStore(path)
+    assert (info.value.found, info.value.supported) == (7, 2)
+
+
+def _open(path: str, out: Any) -> None:
+    store = SqliteStore(path)
+    out.put(store.allocate_number())
+    store.close()
+
+
+def test_processes_opening_a_fresh_file_together_agree(tmp_path: Path) -> None:
+    path = str(tmp_path / "fresh.sqlite")
+    context = multiprocessing.get_context("fork")
+    out = context.Queue()
+    workers = [context.Process(target=_open, args=(path, out)) for _ in range(4)]
+    for worker in workers:
+        worker.start()
+    numbers = sorted(out.get(timeout=60) for _ in workers)
+    for worker in workers:
+        worker.join(timeout=30)
+        assert worker.exitcode == 0
+    assert numbers == [1, 2, 3, 4]
+    assert _version(Path(path)) == 2
+
+
+@pytest.mark.postgres
+@pytest.mark.skipif(not DSN, reason="set HELPDESK_TEST_POSTGRES_DSN to run PostgreSQL tests")
+def test_a_version_1_postgres_schema_is_migrated_and_a_newer_one_refused() -> None:
+    import psycopg
+
+    from helpdesk_core.storage import PostgresStore
+
+    schema = f"hd_mig_{os.getpid()}"
+    quoted = f'"{schema}"'
+    with psycopg.connect(DSN, autocommit=True) as conn:
+        conn.execute(f"DROP SCHEMA IF EXISTS {quoted} CASCADE")
+        conn.execute(f"CREATE SCHEMA {quoted}")
+        with conn.transaction():
+            for statement in migrations.POSTGRES_V1.format(s=quoted).split(";\n"):
+                if statement.strip():
+                    conn.execute(statement)
+            conn.execute(
+                f"INSERT INTO {quoted}.tickets (id, number, version, status, status_category, "
+                "requester, priority, priority_rank, created_at, updated_at, tags, snapshot) "
+                "VALUES ('T-1', 1, 1, 'new', 'new', 'r-1', 'medium', 2, %s, %s, %s, %s)",
+                (T0, T0, ["hw"], json.dumps(ticket_to_dict(TICKET))),
+            )
+            conn.execute(
+                f"INSERT INTO {quoted}.events (ticket_id, version, type, at, data) "
+                "VALUES ('T-1', 1, 'TicketOpened', %s, %s)",
+                (T0, json.dumps(event_to_dict(EVENT))),
+            )
+            conn.execute(f"INSERT INTO {quoted}.outbox VALUES (1, 'T-1', 1)")
+            conn.execute(f"UPDATE {quoted}.schema_version SET version = 1")
+    try:
+        store = PostgresStore(DSN, schema=schema)
+        assert store.load("T-1") == TICKET
+        assert [t.id for t in store.query(TicketQuery(text="FIRE\nsmoke\x00")).items] == ["T-1"]
+        store.close()
+        with psycopg.connect(DSN, autocommit=True) as conn:
+            row = conn.execute(f"SELECT version FROM {quoted}.schema_version").fetchone()
+            assert row == (2,)
+            conn.execute(f"UPDATE {quoted}.schema_version SET version = 9")
+        with pytest.raises(SchemaVersionError, match="9") as info:
+            PostgresStore(DSN, schema=schema)
+        assert (info.value.found, info.value.supported) == (9, 2)
+    finally:
+        with psycopg.connect(DSN, autocommit=True) as conn:
+            conn.execute(f"DROP SCHEMA IF EXISTS {quoted} CASCADE")

@@ -1,0 +1,636 @@
+"""Escalation policies: data and validation, due triggers, firing, idempotence, scheduling."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import pytest
+
+from helpdesk_core.errors import ConfigError, NotFound, ValidationError
+from helpdesk_core.model import (
+    Actor,
+    Escalated,
+    EscalationNotified,
+    EscalationTriggered,
+    Event,
+    LevelRaised,
+    Metric,
+    Priority,
+    PriorityChanged,
+    SlaBreached,
+    SlaClock,
+    SlaClockStarted,
+    SlaWarning,
+    Ticket,
+    TicketOpened,
+    Tier,
+    apply_event,
+    replay,
+)
+from helpdesk_core.routing import Condition
+from helpdesk_core.sla import BusinessCalendar
+from helpdesk_core.workflow import (
+    ESCALATION_ACTOR,
+    DueTrigger,
+    EscalateTier,
+    EscalationPolicy,
+    Lifecycle,
+    Notify,
+    RaiseLevel,
+    SetPriority,
+    TierLadder,
+    Trigger,
+    TriggerKind,
+    apply_transition,
+    due_escalations,
+    fire,
+    next_escalation_at,
+    run_escalations,
+)
+
+T0 = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)  # a Monday
+AGENT = Actor.agent("a-1")
+LADDER = TierLadder(
+    [
+        Tier(id="L1", teams=("desk",)),
+        Tier(id="L2", teams=("network",)),
+        Tier(id="L3", teams=("eng",)),
+    ]
+)
+CONTACTS = {"desk": ["desk-lead", "desk-manager"], "network": ["net-lead"], "eng": []}
+
+
+def _ticket(priority: str = "medium", category: str | None = None) -> Ticket:
+    ticket = replay(
+        [
+            TicketOpened(
+                ticket_id="T-3",
+                at=T0,
+                by=Actor.requester("r-1"),
+                number=3,
+                requester="r-1",
+                subject="Mail server down",
+                priority=priority,
+                category=category,
+            )
+        ]
+    )
+    return apply_event(
+        ticket,
+        Escalated(ticket_id="T-3", at=T0, by=AGENT, from_tier=None, to_tier="L1", team="desk"),
+    )
+
+
+def _clock(**kwargs: Any) -> SlaClock:
+    values: dict[str, Any] = {
+        "metric": "resolution",
+        "policy": "standard",
+        "calendar": "always",
+        "target": timedelta(hours=8),
+        "state": "running",
+        "started_at": T0,
+        "used": timedelta(0),
+        "as_of": T0,
+        "deadline": T0 + timedelta(hours=8),
+    }
+    values.update(kwargs)
+    return SlaClock(**values)
+
+
+def _with_sla(ticket: Ticket, event_cls: type, at: datetime, **clock: Any) -> Ticket:
+    event: Event = event_cls(
+        ticket_id=ticket.id, at=at, by=Actor.system("sla"), clock=_clock(**clock)
+    )
+    return apply_event(ticket, event)
+
+
+def _policy(*triggers: Trigger, name: str = "standard") -> EscalationPolicy:
+    return EscalationPolicy(name=name, triggers=triggers)
+
+
+# -- data and validation ------------------------------------------------------------------------
+
+
+def test_trigger_kinds_need_their_parameters() -> None:
+    cases: list[tuple[dict[str, Any], str, str]] = [
+        ({"on": "sla_breach"}, "needs 'metric'", "metric"),
+        ({"on": "time_in_tier"}, "needs 'after'", "after"),
+        ({"on": "reopens"}, "needs 'count'", "count"),
+        ({"on": "priority"}, "needs 'priorities'", "priorities"),
+        ({"on": "sla_warning", "metric": "resolution", "after": 60}, "takes no 'after'", "after"),
+        ({"on": "reopens", "count": 0}, "count is a whole number >= 1", "count"),
+        ({"on": "reopens", "count": True}, "count is a whole number >= 1", "count"),
+        ({"on": "time_in_tier", "after": 0}, "'after' must be positive", "after"),
+        ({"on": "time_in_tier", "after": 60, "priorities": ["p1"]}, "takes no", "priorities"),
+    ]
+    for kwargs, message, path in cases:
+        with pytest.raises(ConfigError, match=message) as info:
+            Trigger(name="t1", actions=[RaiseLevel()], **kwargs)
+        assert info.value.path == path
+        assert "trigger 't1'" in info.value.message
+
+
+def test_trigger_needs_actions_and_a_known_kind() -> None:
+    with pytest.raises(ConfigError, match="trigger 't1' has no action"):
+        Trigger(name="t1", on="reopens", count=2)
+    with pytest.raises(ValidationError, match="unknown trigger 'sla_late'"):
+        Trigger(name="t1", on="sla_late", actions=[RaiseLevel()])
+    with pytest.raises(ConfigError, match="expected an action"):
+        Trigger(name="t1", on="reopens", count=1, actions=["escalate"])  # type: ignore[list-item]
+
+
+def test_policy_trigger_names_are_unique() -> None:
+    t = Trigger(name="late", on="sla_breach", metric="resolution", actions=[RaiseLevel()])
+    with pytest.raises(ConfigError, match="policy 'vip' has two triggers named 'late'") as info:
+        EscalationPolicy(name="vip", triggers=[t, t])
+    assert info.value.path == "triggers[1].name"
+    policy = _policy(t)
+    assert policy.trigger("late") is t
+    with pytest.raises(NotFound, match="no trigger 'early'"):
+        policy.trigger("early")
+
+
+def _policy_doc() -> dict[str, Any]:
+    return {
+        "name": "p1",
+        "triggers": [
+            {
+                "name": "warned",
+                "on": "sla_warning",
+                "metric": "first_response",
+                "actions": [{"action": "notify", "contact": "team_lead"}],
+            },
+            {
+                "name": "breached",
+                "on": "sla_breach",
+                "metric": "resolution",
+                "when": {"field": "priority", "op": "in", "value": ["critical", "high"]},
+                "actions": [
+                    {"action": "escalate_tier", "to_tier": "L3", "allow_skip": True},
+                    {"action": "raise_level"},
+                    {"action": "set_priority", "priority": "critical"},
+                ],
+            },
+            {
+                "name": "stuck",
+                "on": "time_in_tier",
+                "after": "4h",
+                "calendar": "office",
+                "actions": [{"action": "escalate_tier"}],
+            },
+            {
+                "name": "bounced",
+                "on": "reopens",
+                "count": 2,
+                "actions": [{"action": "notify", "contact": "quality-team"}],
+            },
+            {
+                "name": "urgent",
+                "on": "priority",
+                "priorities": ["P1"],
+                "actions": [{"action": "notify", "contact": "manager"}],
+            },
+        ],
+    }
+
+
+def test_policy_round_trips_through_json() -> None:
+    policy = EscalationPolicy.from_dict(_policy_doc())
+    assert policy.triggers[2].after == timedelta(hours=4)
+    assert policy.triggers[4].priorities == (Priority.CRITICAL,)
+    assert policy.triggers[1].actions == (
+        EscalateTier(to_tier="L3", allow_skip=True),
+        RaiseLevel(),
+        SetPriority(priority="critical"),
+    )
+    assert isinstance(policy.triggers[1].when, Condition)
+    data = json.loads(json.dumps(policy.to_dict()))
+    assert EscalationPolicy.from_dict(data) == policy
+    assert data["triggers"][2] == {
+        "name": "stuck",
+        "on": "time_in_tier",
+        "after": 14400,
+        "calendar": "office",
+        "actions": [{"action": "escalate_tier", "to_tier": None, "allow_skip": False}],
+    }
+
+
+def test_policy_document_errors_carry_the_path() -> None:
+    cases: list[tuple[Any, str, str]] = []
+    doc = _policy_doc()
+    doc["triggers"][1]["actions"][0]["action"] = "escalate"
+    cases.append((doc, "unknown action 'escalate'", "escalation.p1.triggers[1].actions[0].action"))
+    doc = _policy_doc()
+    doc["triggers"][1]["actions"][2]["priority"] = "urgent"
+    cases.append(
+        (doc, "'urgent' is not a valid Priority", "escalation.p1.triggers[1].actions[2].priority")
+    )
+    doc = _policy_doc()
+    doc["triggers"][1]["actions"][1]["level"] = 2
+    cases.append((doc, "unknown key(s) level", "escalation.p1.triggers[1].actions[1]"))
+    doc = _policy_doc()
+    doc["triggers"][0]["metric"] = "speed"
+    cases.append((doc, "'speed' is not a valid Metric", "escalation.p1.triggers[0].metric"))
+    doc = _policy_doc()
+    doc["triggers"][3]["count"] = -1
+    cases.append((doc, "count is a whole number", "escalation.p1.triggers[3].count"))
+    doc = _policy_doc()
+    doc["triggers"][2]["after"] = "soon"
+    cases.append((doc, "cannot read duration 'soon'", "escalation.p1.triggers[2].after"))
+    doc = _policy_doc()
+    doc["triggers"][1]["when"] = {"field": "colour", "op": "eq", "value": "red"}
+    cases.append((doc, "colour", "escalation.p1.triggers[1].when"))
+    doc = _policy_doc()
+    del doc["triggers"][4]["actions"]
+    cases.append((doc, "required key missing", "escalation.p1.triggers[4].actions"))
+    doc = _policy_doc()
+    doc["triggers"][4]["name"] = "warned"
+    cases.append((doc, "two triggers named 'warned'", "escalation.p1.triggers[4].name"))
+    for doc, message, path in cases:
+        with pytest.raises(ConfigError) as info:
+            EscalationPolicy.from_dict(doc, path="escalation.p1")
+        assert message in info.value.message, (message, info.value)
+        assert (info.value.path or "").startswith(path), (path, info.value.path)
+
+
+# -- due triggers -------------------------------------------------------------------------------
+
+
+def test_sla_warning_and_breach_are_due_at_their_instants() -> None:
+    warned_at = T0 + timedelta(hours=6)
+    breached_at = T0 + timedelta(hours=8)
+    ticket = _with_sla(_ticket(), SlaWarning, warned_at, warnings_sent=1, warned_at=warned_at)
+    ticket = _with_sla(
+        ticket,
+        SlaBreached,
+        breached_at,
+        warnings_sent=1,
+        warned_at=warned_at,
+        breached_at=breached_at,
+        state="breached",
+    )
+    policy = _policy(
+        Trigger(name="late", on="sla_breach", metric="resolution", actions=[RaiseLevel()]),
+        Trigger(name="close", on="sla_warning", metric="resolution", actions=[RaiseLevel()]),
+        Trigger(name="fr", on="sla_warning", metric="first_response", actions=[RaiseLevel()]),
+    )
+    assert due_escalations(ticket, [policy], now=warned_at - timedelta(seconds=1)) == []
+    assert due_escalations(ticket, [policy], now=warned_at) == [
+        DueTrigger(
+            at=warned_at, policy="standard", trigger="close", key="standard/close/resolution/1"
+        )
+    ]
+    due = due_escalations(ticket, [policy], now=breached_at + timedelta(days=1))
+    assert [(d.trigger, d.at, d.key) for d in due] == [
+        ("close", warned_at, "standard/close/resolution/1"),
+        ("late", breached_at, "standard/late/resolution/1"),
+    ]
+
+
+def test_each_sla_trigger_fires_once_per_clock_cycle() -> None:
+    at = T0 + timedelta(hours=8)
+    ticket = _with_sla(_ticket(), SlaBreached, at, breached_at=at, state="breached")
+    policy = _policy(
+        Trigger(name="late", on="sla_breach", metric="resolution", actions=[RaiseLevel()])
+    )
+    due = due_escalations(ticket, [policy], now=at)
+    ticket, events = fire(ticket, due[0], policy, ladder=LADDER, contacts=CONTACTS, now=at)
+    assert [type(e) for e in events] == [EscalationTriggered, LevelRaised]
+    assert ticket.fired_triggers == ("standard/late/resolution/1",)
+    assert due_escalations(ticket, [policy], now=at + timedelta(days=3)) == []
+    again, none = fire(ticket, due[0], policy, ladder=LADDER, contacts=CONTACTS, now=at)
+    assert again is ticket
+    assert none == []
+    later = at + timedelta(days=2)
+    ticket = _with_sla(ticket, SlaClockStarted, later, started_at=later, as_of=later, cycle=2)
+    assert due_escalations(ticket, [policy], now=later) == []
+    ticket = _with_sla(ticket, SlaBreached, later, breached_at=later, cycle=2, state="breached")
+    assert [d.key for d in due_escalations(ticket, [policy], now=later)] == [
+        "standard/late/resolution/2"
+    ]
+
+
+def test_time_in_tier_counts_from_tier_since() -> None:
+    policy = _policy(
+        Trigger(name="stuck", on="time_in_tier", after=timedelta(hours=4), actions=[RaiseLevel()])
+    )
+    ticket = _ticket()
+    assert next_escalation_at(ticket, [policy]) == T0 + timedelta(hours=4)
+    assert due_escalations(ticket, [policy], now=T0 + timedelta(hours=3)) == []
+    due = due_escalations(ticket, [policy], now=T0 + timedelta(hours=9))
+    assert [(d.at, d.key) for d in due] == [
+        (T0 + timedelta(hours=4), f"standard/stuck/tier/L1/{T0.isoformat()}")
+    ]
+    unrouted = replay(
+        [
+            TicketOpened(
+                ticket_id="T-4",
+                at=T0,
+                by=Actor.requester("r"),
+                number=4,
+                requester="r",
+                subject="s",
+            )
+        ]
+    )
+    assert due_escalations(unrouted, [policy], now=T0 + timedelta(hours=4))[0].key == (
+        f"standard/stuck/tier/-/{T0.isoformat()}"
+    )
+
+
+def test_time_in_tier_in_business_hours() -> None:
+    office = BusinessCalendar(timezone="Europe/Berlin", hours={"mon-fri": "09:00-17:00"})
+    policy = _policy(
+        Trigger(
+            name="stuck",
+            on="time_in_tier",
+            after=timedelta(hours=10),
+            calendar="office",
+            actions=[RaiseLevel()],
+        )
+    )
+    ticket = _ticket()  # Monday 09:00 UTC = 10:00 Berlin
+    expected = datetime(2026, 3, 3, 12, 0, tzinfo=ZoneInfo("Europe/Berlin"))
+    assert next_escalation_at(ticket, [policy], {"office": office}) == expected
+    due = due_escalations(ticket, [policy], now=expected, calendars={"office": office})
+    assert due[0].at == expected
+    with pytest.raises(ConfigError, match="calendar 'office' is not defined") as info:
+        due_escalations(ticket, [policy], now=expected)
+    assert info.value.path == "policies.standard.triggers.stuck.calendar"
+
+
+def test_time_in_tier_stops_when_the_ticket_is_solved() -> None:
+    policy = _policy(
+        Trigger(name="stuck", on="time_in_tier", after=timedelta(hours=4), actions=[RaiseLevel()])
+    )
+    solved, _ = apply_transition(
+        _ticket(),
+        Lifecycle.default(),
+        "solve",
+        by=AGENT,
+        now=T0 + timedelta(hours=3),
+        resolution="ok",
+        first_contact=True,
+    )
+    assert due_escalations(solved, [policy], now=T0 + timedelta(days=2)) == []
+    assert next_escalation_at(solved, [policy]) is None
+    late, _ = apply_transition(
+        _ticket(),
+        Lifecycle.default(),
+        "solve",
+        by=AGENT,
+        now=T0 + timedelta(hours=5),
+        resolution="ok",
+        first_contact=True,
+    )
+    assert len(due_escalations(late, [policy], now=T0 + timedelta(days=2))) == 1
+
+
+def test_reopens_and_priority_triggers() -> None:
+    lc = Lifecycle.default()
+    policy = _policy(
+        Trigger(name="bounced", on="reopens", count=2, actions=[RaiseLevel()]),
+        Trigger(name="urgent", on="priority", priorities=["critical"], actions=[RaiseLevel()]),
+    )
+    ticket = _ticket()
+    now = T0
+    for _ in range(2):
+        now += timedelta(hours=1)
+        ticket, _ = apply_transition(
+            ticket, lc, "solve", by=AGENT, now=now, resolution="ok", first_contact=True
+        )
+        assert due_escalations(ticket, [policy], now=now + timedelta(days=1)) == []
+        now += timedelta(hours=1)
+        ticket, _ = apply_transition(ticket, lc, "reopen", by=AGENT, now=now)
+    due = due_escalations(ticket, [policy], now=now)
+    assert [(d.trigger, d.at, d.key) for d in due] == [
+        ("bounced", now, "standard/bounced/reopens/2")
+    ]
+    critical = _ticket(priority="critical")
+    due = due_escalations(critical, [policy], now=T0 + timedelta(minutes=1))
+    assert [(d.trigger, d.at, d.key) for d in due] == [
+        ("urgent", T0, "standard/urgent/priority/critical")
+    ]
+
+
+def test_when_condition_narrows_a_trigger() -> None:
+    policy = _policy(
+        Trigger(
+            name="net",
+            on="time_in_tier",
+            after=timedelta(hours=1),
+            when=Condition.where("category", "eq", "network"),
+            actions=[RaiseLevel()],
+        )
+    )
+    later = T0 + timedelta(hours=2)
+    assert due_escalations(_ticket(category="email"), [policy], now=later) == []
+    assert len(due_escalations(_ticket(category="network"), [policy], now=later)) == 1
+
+
+def test_due_order_is_by_instant_then_policy_then_trigger() -> None:
+    first = _policy(
+        Trigger(name="b", on="time_in_tier", after=timedelta(hours=2), actions=[RaiseLevel()]),
+        Trigger(name="a", on="time_in_tier", after=timedelta(hours=1), actions=[RaiseLevel()]),
+        name="first",
+    )
+    second = _policy(
+        Trigger(name="c", on="time_in_tier", after=timedelta(hours=1), actions=[RaiseLevel()]),
+        name="second",
+    )
+    due = due_escalations(_ticket(), [first, second], now=T0 + timedelta(hours=3))
+    assert [(d.policy, d.trigger) for d in due] == [("first", "a"), ("second", "c"), ("first", "b")]
+    with pytest.raises(ConfigError, match="two escalation policies named 'first'"):
+        due_escalations(_ticket(), [first, first], now=T0)
+
+
+# -- firing -------------------------------------------------------------------------------------
+
+
+def test_fire_records_the_trigger_and_its_actions_at_the_due_instant() -> None:
+    at = T0 + timedelta(hours=8)
+    ticket = _with_sla(_ticket(), SlaBreached, at, breached_at=at, state="breached")
+    policy = EscalationPolicy.from_dict(_policy_doc())
+    ticket = apply_event(
+        ticket,
+        PriorityChanged(ticket_id="T-3", at=T0, by=AGENT, priority="high", previous="medium"),
+    )
+    office = {"office": BusinessCalendar(timezone="UTC", hours={"mon-fri": "09:00-17:00"})}
+    due = due_escalations(ticket, [policy], now=at + timedelta(hours=3), calendars=office)
+    assert [(d.trigger, d.at) for d in due] == [
+        ("stuck", T0 + timedelta(hours=4)),
+        ("breached", at),
+    ]
+    fired, events = fire(
+        ticket, due[1], policy, ladder=LADDER, contacts=CONTACTS, now=at + timedelta(hours=3)
+    )
+    assert [type(e) for e in events] == [
+        EscalationTriggered,
+        Escalated,
+        LevelRaised,
+        PriorityChanged,
+    ]
+    assert all(e.at == at and e.by == ESCALATION_ACTOR for e in events)
+    marker = events[0]
+    assert isinstance(marker, EscalationTriggered)
+    assert (marker.policy, marker.trigger, marker.key) == (
+        "p1",
+        "breached",
+        "p1/breached/resolution/1",
+    )
+    escalated = events[1]
+    assert isinstance(escalated, Escalated)
+    assert (escalated.to_tier, escalated.team, escalated.policy) == ("L3", "eng", "p1")
+    level = events[2]
+    assert isinstance(level, LevelRaised)
+    assert level.contact is None  # the eng team has no contacts
+    assert (fired.tier, fired.escalation_level, fired.priority) == ("L3", 1, Priority.CRITICAL)
+    assert fired.fired_triggers == ("p1/breached/resolution/1",)
+    rebuilt = ticket
+    for event in events:
+        rebuilt = apply_event(rebuilt, event)
+    assert rebuilt == fired
+
+
+def test_actions_that_cannot_apply_are_skipped_but_the_trigger_counts() -> None:
+    policy = _policy(
+        Trigger(
+            name="stuck",
+            on="time_in_tier",
+            after=timedelta(hours=1),
+            actions=[EscalateTier(), SetPriority(priority="medium"), Notify(contact="manager")],
+        )
+    )
+    top = apply_event(
+        _ticket(),
+        Escalated(ticket_id="T-3", at=T0, by=AGENT, from_tier="L1", to_tier="L3", team="eng"),
+    )
+    due = due_escalations(top, [policy], now=T0 + timedelta(hours=2))
+    now = T0 + timedelta(hours=2)
+    fired, events = fire(top, due[0], policy, ladder=LADDER, contacts=CONTACTS, now=now)
+    assert [type(e) for e in events] == [EscalationTriggered]
+    assert fired.fired_triggers == (due[0].key,)
+    assert due_escalations(fired, [policy], now=T0 + timedelta(days=9)) == []
+
+
+def test_notify_resolves_team_lead_and_manager() -> None:
+    policy = _policy(
+        Trigger(
+            name="stuck",
+            on="time_in_tier",
+            after=timedelta(hours=1),
+            actions=[
+                Notify(contact="team_lead"),
+                Notify(contact="manager"),
+                Notify(contact="duty-officer"),
+            ],
+        )
+    )
+    now = T0 + timedelta(hours=2)
+    due = due_escalations(_ticket(), [policy], now=now)
+    _, events = fire(_ticket(), due[0], policy, ladder=LADDER, contacts=CONTACTS, now=now)
+    notes = [e for e in events if isinstance(e, EscalationNotified)]
+    assert [n.contact for n in notes] == ["desk-lead", "desk-manager", "duty-officer"]
+    assert all(n.policy == "standard" and "trigger 'stuck'" in n.reason for n in notes)
+    _, events = fire(_ticket(), due[0], policy, ladder=LADDER, contacts=["only-lead"], now=now)
+    assert [e.contact for e in events if isinstance(e, EscalationNotified)] == [
+        "only-lead",
+        "duty-officer",
+    ]
+
+
+def test_fire_checks_its_arguments() -> None:
+    policy = _policy(
+        Trigger(name="stuck", on="time_in_tier", after=timedelta(hours=1), actions=[RaiseLevel()])
+    )
+    due = due_escalations(_ticket(), [policy], now=T0 + timedelta(hours=2))[0]
+    with pytest.raises(ValidationError, match="not yet"):
+        fire(_ticket(), due, policy, ladder=LADDER, contacts=CONTACTS, now=T0)
+    other = _policy(policy.triggers[0], name="other")
+    with pytest.raises(ValidationError, match="belongs to policy 'standard'"):
+        fire(_ticket(), due, other, ladder=LADDER, contacts=CONTACTS, now=due.at)
+    bad = _policy(
+        Trigger(
+            name="stuck",
+            on="time_in_tier",
+            after=timedelta(hours=1),
+            actions=[EscalateTier(to_tier="L9")],
+        )
+    )
+    with pytest.raises(ConfigError, match="'L9' is not on the ladder") as info:
+        fire(_ticket(), due, bad, ladder=LADDER, contacts=CONTACTS, now=due.at)
+    assert info.value.path == "policies.standard.triggers.stuck.actions[0]"
+
+
+# -- running policies over time -----------------------------------------------------------------
+
+
+def _ladder_policy() -> EscalationPolicy:
+    return _policy(
+        Trigger(
+            name="stuck",
+            on="time_in_tier",
+            after=timedelta(hours=4),
+            actions=[EscalateTier(), RaiseLevel()],
+        ),
+        Trigger(
+            name="urgent",
+            on="priority",
+            priorities=["critical"],
+            actions=[Notify(contact="team_lead")],
+        ),
+    )
+
+
+def test_run_escalations_climbs_the_ladder_at_the_exact_instants() -> None:
+    ticket, events = run_escalations(
+        _ticket(), [_ladder_policy()], ladder=LADDER, contacts=CONTACTS, now=T0 + timedelta(days=2)
+    )
+    moves = [(e.at, e.to_tier) for e in events if isinstance(e, Escalated)]
+    assert moves == [(T0 + timedelta(hours=4), "L2"), (T0 + timedelta(hours=8), "L3")]
+    assert ticket.tier == "L3"
+    levels = [(e.level, e.contact) for e in events if isinstance(e, LevelRaised)]
+    # the third firing finds the top tier: escalation is skipped, the level still rises
+    assert levels == [(1, "net-lead"), (2, None), (3, None)]
+    assert [e.at for e in events if isinstance(e, EscalationTriggered)] == [
+        T0 + timedelta(hours=h) for h in (4, 8, 12)
+    ]
+    assert ticket.escalation_level == 3
+    assert len(ticket.fired_triggers) == 3
+    assert next_escalation_at(ticket, [_ladder_policy()]) is None
+
+
+def test_tick_frequency_does_not_change_the_outcome() -> None:
+    policy = _ladder_policy()
+    start = apply_event(
+        _ticket(),
+        PriorityChanged(ticket_id="T-3", at=T0, by=AGENT, priority="critical", previous="medium"),
+    )
+    end = T0 + timedelta(days=1)
+    once, once_events = run_escalations(start, [policy], ladder=LADDER, contacts=CONTACTS, now=end)
+    often = start
+    often_events: list[Event] = []
+    tick = T0
+    while tick < end:
+        tick += timedelta(minutes=37)
+        often, produced = run_escalations(
+            often, [policy], ladder=LADDER, contacts=CONTACTS, now=min(tick, end)
+        )
+        often_events += produced
+    assert often == once
+    assert often_events == once_events
+
+
+def test_metric_parse_in_trigger() -> None:
+    trigger = Trigger(
+        name="t", on=TriggerKind.SLA_BREACH, metric=Metric.RESOLUTION, actions=[RaiseLevel()]
+    )
+    assert trigger.to_dict() == {
+        "name": "t",
+        "on": "sla_breach",
+        "metric": "resolution",
+        "actions": [{"action": "raise_level"}],
+    }
