@@ -75,11 +75,16 @@ def make_tickets(count: int, seed: int = 1) -> list[tuple[TicketOpened, Ticket]]
     for i in range(count):
         words = " ".join(rng.choice(WORDS) for _ in range(40))
         event = TicketOpened(
-            ticket_id=f"T-{i:07d}", at=T0 + timedelta(seconds=i), by=Actor.requester("r"),
-            number=i + 1, requester=f"r-{rng.randrange(count // 3 + 1)}",
+            ticket_id=f"T-{i:07d}",
+            at=T0 + timedelta(seconds=i),
+            by=Actor.requester("r"),
+            number=i + 1,
+            requester=f"r-{rng.randrange(count // 3 + 1)}",
             subject=f"{rng.choice(WORDS)} {rng.choice(WORDS)} issue #{i}",
-            description=words[:150], category=rng.choice(WORDS),
-            tags=(rng.choice(WORDS), "bench"), priority=rng.choice(list(Priority)),
+            description=words[:150],
+            category=rng.choice(WORDS),
+            tags=(rng.choice(WORDS), "bench"),
+            priority=rng.choice(list(Priority)),
             fields={"floor": rng.randrange(9), "site": "hq"},
         )
         out.append((event, fold([event])))
@@ -96,8 +101,11 @@ def _dumps(data: Any) -> str:
 
 def _comment(ticket: Ticket, n: int) -> tuple[CommentAdded, Ticket]:
     event = CommentAdded(
-        ticket_id=ticket.id, at=ticket.updated_at + timedelta(seconds=1), by=AGENT,
-        comment_id=f"c-{n}", body="We are looking into it.",
+        ticket_id=ticket.id,
+        at=ticket.updated_at + timedelta(seconds=1),
+        by=AGENT,
+        comment_id=f"c-{n}",
+        body="We are looking into it.",
     )
     return event, apply_event(ticket, event)
 
@@ -119,8 +127,16 @@ def _raw_sqlite(path: Path) -> sqlite3.Connection:
 
 
 def _raw_row(ticket: Ticket, doc: dict[str, Any]) -> tuple[Any, ...]:
-    return (ticket.id, ticket.version, ticket.status, ticket.team, ticket.assignee,
-            ticket.requester, int(ticket.created_at.timestamp() * 1e6), _dumps(doc))
+    return (
+        ticket.id,
+        ticket.version,
+        ticket.status,
+        ticket.team,
+        ticket.assignee,
+        ticket.requester,
+        int(ticket.created_at.timestamp() * 1e6),
+        _dumps(doc),
+    )
 
 
 def sqlite_import(folder: Path, tickets: list[tuple[TicketOpened, Ticket]]) -> dict[str, float]:
@@ -175,8 +191,10 @@ def sqlite_command_and_load(
     store.import_tickets(([e], t) for e, t in tickets)
     conn = _raw_sqlite(folder / "cmd-raw.sqlite")
     conn.execute("BEGIN")
-    conn.executemany("INSERT INTO docs VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-                     [_raw_row(t, _doc(t)) for _, t in tickets])
+    conn.executemany(
+        "INSERT INTO docs VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+        [_raw_row(t, _doc(t)) for _, t in tickets],
+    )
     conn.execute("COMMIT")
     rng = random.Random(3)
     picks = [rng.randrange(len(tickets)) for _ in range(commands)]
@@ -192,8 +210,12 @@ def sqlite_command_and_load(
             current[i] = snapshot
         start = time.perf_counter()
         for _, event, snapshot in work:
-            store.append(snapshot.id, expected_version=snapshot.version - 1, events=[event],
-                         snapshot=snapshot)
+            store.append(
+                snapshot.id,
+                expected_version=snapshot.version - 1,
+                events=[event],
+                snapshot=snapshot,
+            )
         return (time.perf_counter() - start) / len(work) * 1e6
 
     def raw_command() -> float:
@@ -230,8 +252,9 @@ def sqlite_command_and_load(
                 json.loads(row[0])
         return (time.perf_counter() - start) / len(ids) * 1e6
 
-    out = {k: float("inf") for k in ("command", "raw_command", "load", "raw_load",
-                                     "raw_select_only")}
+    out = {
+        k: float("inf") for k in ("command", "raw_command", "load", "raw_load", "raw_select_only")
+    }
     for _ in range(3):
         out["command"] = min(out["command"], ours_command())
         out["raw_command"] = min(out["raw_command"], raw_command())
@@ -270,12 +293,16 @@ def postgres(dsn: str, tickets: list[tuple[TicketOpened, Ticket]], commands: int
         return conn
 
     def raw_rows() -> list[tuple[Any, ...]]:
-        return [(t.id, 1, t.status, t.team, t.assignee, t.requester, t.created_at,
-                 _dumps(_doc(t))) for _, t in tickets]
+        return [
+            (t.id, 1, t.status, t.team, t.assignee, t.requester, t.created_at, _dumps(_doc(t)))
+            for _, t in tickets
+        ]
 
     result: dict[str, Any] = {}
-    best = {k: float("inf") for k in ("import", "raw_import", "command", "raw_command",
-                                      "load", "raw_load")}
+    best = {
+        k: float("inf")
+        for k in ("import", "raw_import", "command", "raw_command", "load", "raw_load")
+    }
     rng = random.Random(3)
     picks = [rng.randrange(len(tickets)) for _ in range(commands)]
     for _ in range(2):
@@ -286,10 +313,10 @@ def postgres(dsn: str, tickets: list[tuple[TicketOpened, Ticket]], commands: int
         best["import"] = min(best["import"], (time.perf_counter() - start) / len(tickets) * 1e6)
         start = time.perf_counter()
         with conn.transaction(), conn.cursor() as cur:
-            cur.executemany("INSERT INTO docs VALUES (%s, %s, %s, %s, %s, %s, %s, %s)",
-                            raw_rows())
-        best["raw_import"] = min(best["raw_import"],
-                                 (time.perf_counter() - start) / len(tickets) * 1e6)
+            cur.executemany("INSERT INTO docs VALUES (%s, %s, %s, %s, %s, %s, %s, %s)", raw_rows())
+        best["raw_import"] = min(
+            best["raw_import"], (time.perf_counter() - start) / len(tickets) * 1e6
+        )
         current = {i: tickets[i][1] for i in set(picks)}
         work = []
         for n, i in enumerate(picks):
@@ -298,8 +325,12 @@ def postgres(dsn: str, tickets: list[tuple[TicketOpened, Ticket]], commands: int
             current[i] = snapshot
         start = time.perf_counter()
         for event, snapshot in work:
-            store.append(snapshot.id, expected_version=snapshot.version - 1, events=[event],
-                         snapshot=snapshot)
+            store.append(
+                snapshot.id,
+                expected_version=snapshot.version - 1,
+                events=[event],
+                snapshot=snapshot,
+            )
         best["command"] = min(best["command"], (time.perf_counter() - start) / len(work) * 1e6)
         versions = {i: 1 for i in set(picks)}
         raw_work = [(i, tickets[i][1].id, _doc(_comment(tickets[i][1], 0)[1])) for i in picks]
@@ -312,8 +343,9 @@ def postgres(dsn: str, tickets: list[tuple[TicketOpened, Ticket]], commands: int
                 )
                 assert cur.rowcount == 1
             versions[i] += 1
-        best["raw_command"] = min(best["raw_command"],
-                                  (time.perf_counter() - start) / len(raw_work) * 1e6)
+        best["raw_command"] = min(
+            best["raw_command"], (time.perf_counter() - start) / len(raw_work) * 1e6
+        )
         ids = [tickets[i][1].id for i in picks]
         start = time.perf_counter()
         for ticket_id in ids:
@@ -359,12 +391,22 @@ def memory_per_ticket(count: int) -> dict[str, float]:
     start = time.perf_counter()
     for i in range(count):
         event = TicketOpened(
-            ticket_id=f"T-{i:07d}", at=T0 + timedelta(seconds=i), by=Actor.requester("r"),
-            number=i + 1, requester=f"r-{i % 5000}", subject=f"Printer {i} jammed",
-            description="Paper jam on floor 3", tags=("printer",),
+            ticket_id=f"T-{i:07d}",
+            at=T0 + timedelta(seconds=i),
+            by=Actor.requester("r"),
+            number=i + 1,
+            requester=f"r-{i % 5000}",
+            subject=f"Printer {i} jammed",
+            description="Paper jam on floor 3",
+            tags=("printer",),
         )
-        store.append(event.ticket_id, expected_version=0, events=[event],
-                     snapshot=fold([event]), wake_at=event.at if i % 2 else None)
+        store.append(
+            event.ticket_id,
+            expected_version=0,
+            events=[event],
+            snapshot=fold([event]),
+            wake_at=event.at if i % 2 else None,
+        )
     took = time.perf_counter() - start
     used = tracemalloc.get_traced_memory()[0] - base
     tracemalloc.stop()
@@ -415,44 +457,89 @@ def main() -> None:
     parser.add_argument("--dsn", default=None, help="PostgreSQL DSN (default: env)")
     args = parser.parse_args()
     result = run(quick=args.quick, dsn=args.dsn)
-    print(f"{result['tickets']:,} tickets, {result['commands']:,} commands, "
-          f"snapshot JSON {result['document_bytes']:.0f} bytes")
+    print(
+        f"{result['tickets']:,} tickets, {result['commands']:,} commands, "
+        f"snapshot JSON {result['document_bytes']:.0f} bytes"
+    )
     print(f"{'operation':<44}{'ours µs':>10}{'raw µs':>10}{'ratio':>8}  target")
     us = result["sqlite_us"]
     ratios = result["ratios"]
     rows = [
-        ("SQLite bulk import (per ticket)", us["import_ours"], us["import_raw"],
-         ratios["sqlite_import"], TARGETS["import"]),
-        ("  raw also writing event + outbox rows", us["import_ours"],
-         us["import_raw_with_events"], ratios["sqlite_import_vs_same_rows"], None),
-        ("SQLite one command (append + commit)", us["command"], us["raw_command"],
-         ratios["sqlite_command"], TARGETS["command"]),
-        ("SQLite load by id (row -> value)", us["load"], us["raw_load"],
-         ratios["sqlite_load"], TARGETS["load"]),
-        ("  raw select without json.loads", us["load"], us["raw_select_only"],
-         ratios["sqlite_load_vs_select_only"], None),
+        (
+            "SQLite bulk import (per ticket)",
+            us["import_ours"],
+            us["import_raw"],
+            ratios["sqlite_import"],
+            TARGETS["import"],
+        ),
+        (
+            "  raw also writing event + outbox rows",
+            us["import_ours"],
+            us["import_raw_with_events"],
+            ratios["sqlite_import_vs_same_rows"],
+            None,
+        ),
+        (
+            "SQLite one command (append + commit)",
+            us["command"],
+            us["raw_command"],
+            ratios["sqlite_command"],
+            TARGETS["command"],
+        ),
+        (
+            "SQLite load by id (row -> value)",
+            us["load"],
+            us["raw_load"],
+            ratios["sqlite_load"],
+            TARGETS["load"],
+        ),
+        (
+            "  raw select without json.loads",
+            us["load"],
+            us["raw_select_only"],
+            ratios["sqlite_load_vs_select_only"],
+            None,
+        ),
     ]
     if "postgres_us" in result:
         pg = result["postgres_us"]
         rows += [
-            ("PostgreSQL bulk import (per ticket)", pg["import"], pg["raw_import"],
-             ratios["postgres_import"], TARGETS["import"]),
-            ("PostgreSQL one command", pg["command"], pg["raw_command"],
-             ratios["postgres_command"], TARGETS["command"]),
-            ("PostgreSQL load by id", pg["load"], pg["raw_load"], ratios["postgres_load"],
-             TARGETS["load"]),
+            (
+                "PostgreSQL bulk import (per ticket)",
+                pg["import"],
+                pg["raw_import"],
+                ratios["postgres_import"],
+                TARGETS["import"],
+            ),
+            (
+                "PostgreSQL one command",
+                pg["command"],
+                pg["raw_command"],
+                ratios["postgres_command"],
+                TARGETS["command"],
+            ),
+            (
+                "PostgreSQL load by id",
+                pg["load"],
+                pg["raw_load"],
+                ratios["postgres_load"],
+                TARGETS["load"],
+            ),
         ]
     else:
         print("(PostgreSQL not reachable: set HELPDESK_TEST_POSTGRES_DSN or --dsn)")
     for name, ours, raw, ratio, target in rows:
-        verdict = "" if target is None else (
-            f">= {target:.0%}: {'met' if ratio >= target else 'MISSED'}")
+        verdict = (
+            "" if target is None else (f">= {target:.0%}: {'met' if ratio >= target else 'MISSED'}")
+        )
         print(f"{name:<44}{ours:>10.1f}{raw:>10.1f}{ratio:>8.0%}  {verdict}")
     memory = result["memory"]
     ok = "met" if memory["bytes_per_ticket"] < MEMORY_TARGET else "MISSED"
-    print(f"MemoryStore: {memory['tickets']:,} small tickets, "
-          f"{memory['bytes_per_ticket']:.0f} bytes per ticket "
-          f"(< {MEMORY_TARGET} target: {ok}; built in {memory['seconds']:.1f} s)")
+    print(
+        f"MemoryStore: {memory['tickets']:,} small tickets, "
+        f"{memory['bytes_per_ticket']:.0f} bytes per ticket "
+        f"(< {MEMORY_TARGET} target: {ok}; built in {memory['seconds']:.1f} s)"
+    )
 
 
 if __name__ == "__main__":

@@ -4,7 +4,8 @@ CSAT, workload, failing assets and requesters who keep having the same problem.
 
 ``Report`` reads events (or the ``(position, event)`` pairs of ``store.event_stream()``)
 and keeps a few fields per ticket; ``Report.result()`` returns a :class:`ReportResult` of
-frozen records, each table with ``to_pandas()``. Plots live in :mod:`helpdesk_core.reporting.plots` (needs the ``analysis`` extra).
+frozen records, each table with ``to_pandas()``. Plots live in
+:mod:`helpdesk_core.reporting.plots` (needs the ``analysis`` extra).
 """
 
 from helpdesk_core.reporting.accumulator import Report, build_report

@@ -20,6 +20,7 @@ from datetime import datetime, timedelta
 from helpdesk_core.clock import ManualClock
 from helpdesk_core.errors import HelpdeskError, ValidationError
 from helpdesk_core.ids import SequentialIds
+from helpdesk_core.intake import Question
 from helpdesk_core.model import (
     Actor,
     Assigned,
@@ -78,6 +79,7 @@ class _Run:
         self.escalated: set[str] = set()
         self.tick_at: datetime | None = None
         self.tiers = [t.id for t in scenario.desk.tiers]
+        regions = (list(scenario.regions), _cumulative(list(scenario.regions.values())))
         self.requesters = [
             Requester(
                 id=f"R-{n:05d}",
@@ -85,6 +87,9 @@ class _Run:
                 email=f"requester{n}@example.com",
                 organization=f"org-{n % 7}",
                 vip=self.rng.random() < 0.03,
+                attributes=(
+                    {"region": regions[0][_draw(self.rng, regions[1])]} if regions[0] else {}
+                ),
             )
             for n in range(1, scenario.requesters + 1)
         ]
@@ -149,6 +154,13 @@ class _Run:
     def arrive(self) -> None:
         requester = self.requesters[self.rng.randrange(len(self.requesters))]
         category = self.pick("category")
+        intake = self.scenario.desk.categories.get(category)
+        answers: dict[str, object] = {}
+        if intake is not None:
+            for question in intake.questions:
+                refuse = intake.on_missing.value == "refuse"
+                if refuse or self.rng.random() < 0.8:
+                    answers[question.name] = _answer(question)
         ticket = self.desk.open(
             requester=requester.id,
             subject=f"{category} issue",
@@ -157,6 +169,7 @@ class _Run:
             category=category if category != "general" else None,
             impact=self.pick("impact"),
             urgency=self.pick("urgency"),
+            fields=answers,
         )
         self.touched.add(ticket.id)
         nxt = self.next_arrival(self.clock.now())
@@ -354,6 +367,13 @@ class _Run:
         if self.tick_at is not None and self.tick_at <= now:
             self.tick_at = None
         self.desk.tick()
+
+
+def _answer(question: Question) -> object:
+    """A plausible answer to an intake question."""
+    if question.choices:
+        return question.choices[0]
+    return {"bool": True, "int": 1, "float": 1.0}.get(question.type.value, "simulated")
 
 
 def _cumulative(weights: list[float]) -> list[float]:

@@ -106,6 +106,7 @@ class Scenario:
     csat: Mapping[int, float] = field(factory=lambda: {5: 1.0}, hash=False)
     absences: tuple[Absence, ...] = ()
     requesters: int = 500
+    regions: Mapping[str, float] = field(factory=dict, hash=False)
     document: Mapping[str, Any] = field(factory=dict, hash=False, eq=False, repr=False)
 
     @property
@@ -176,8 +177,11 @@ class Scenario:
         arrivals = _arrivals(_mapping(doc.get("arrivals"), "arrivals"), desk)
         tiers = _tiers(_mapping(doc.get("tiers", {}), "tiers"), desk)
         req = _mapping(doc.get("requesters", {}), "requesters")
-        _known(req, {"count", "reply", "reopen", "reopen_delay", "csat_response", "csat"},
-               "requesters")
+        _known(req, {"count", "regions", "reply", "reopen", "reopen_delay", "csat_response",
+                     "csat"}, "requesters")
+        regions = (
+            _weights(req["regions"], "requesters.regions", str) if "regions" in req else {}
+        )
         csat = _weights(req.get("csat", {"5": 1.0}), "requesters.csat", _csat_key)
         absences = tuple(
             _absence(item, f"absences[{i}]", desk)
@@ -202,6 +206,7 @@ class Scenario:
             csat={int(k): v for k, v in csat.items()},
             absences=absences,
             requesters=count,
+            regions=regions,
             document=original,
         )
 

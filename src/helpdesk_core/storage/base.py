@@ -378,9 +378,7 @@ class TicketQuery:
     requester: tuple[str, ...] | None = field(default=None, converter=_requester)
     asset: tuple[str, ...] | None = field(default=None, converter=_asset)
     tag: tuple[str, ...] | None = field(default=None, converter=_tag)
-    priority: tuple[Priority, ...] | None = field(
-        default=None, converter=_priority
-    )
+    priority: tuple[Priority, ...] | None = field(default=None, converter=_priority)
     unassigned: bool = field(default=False, validator=_flag)
     sla_deadline_before: datetime | None = field(default=None, validator=_opt_aware)
     updated_since: datetime | None = field(default=None, validator=_opt_aware)

@@ -115,13 +115,6 @@ _WRITE_EVENTS = (
 )
 _APPEND_NEW = f"WITH t AS ({_INSERT_TICKET} RETURNING id), {_WRITE_EVENTS}"
 _APPEND = f"WITH t AS ({_UPDATE_TICKET} RETURNING id), {_WRITE_EVENTS}"
-_INSERT_EVENTS = (
-    "WITH e AS (INSERT INTO events (ticket_id, version, type, at, data) "
-    "SELECT * FROM unnest(%s::text[], %s::int[], %s::text[], %s::timestamptz[], %s::json[]) "
-    "RETURNING position, ticket_id, version) "
-    "INSERT INTO outbox (position, ticket_id, version) "
-    "SELECT position, ticket_id, version FROM e"
-)
 _CLAIM_DUE = (
     "UPDATE tickets SET lease_owner = %s, lease_until = %s WHERE id IN ("
     "SELECT id FROM tickets WHERE wake_at IS NOT NULL AND wake_at <= %s "
@@ -423,14 +416,31 @@ class PostgresStore:
         ).fetchone()
         if existing is not None:
             raise ConflictError(existing[0], expected=0, actual=int(existing[1]))
-        events = [event for group, _, _ in batch for event in group]
-        versions = [version for group, _, _ in batch for version in range(1, len(group) + 1)]
+        # COPY is the bulk path; ids were checked above, under the events lock that every
+        # writer of tickets takes.
+        row = conn.execute("SELECT coalesce(max(position), 0) FROM events").fetchone()
+        start = 0 if row is None else int(row[0])
         with conn.cursor() as cur:
-            cur.executemany(
-                _INSERT_TICKET, [_ticket_row(snapshot, wake_at) for _, snapshot, wake_at in batch]
-            )
-        columns = _event_columns(events, 1)
-        conn.execute(_INSERT_EVENTS, (columns[0], versions, *columns[2:]))
+            with cur.copy(f"COPY tickets ({_COLUMNS}) FROM STDIN") as copy:
+                for _, snapshot, wake_at in batch:
+                    copy.write_row(_ticket_row(snapshot, wake_at))
+            with cur.copy("COPY events (ticket_id, version, type, at, data) FROM STDIN") as copy:
+                for group, _, _ in batch:
+                    for version, event in enumerate(group, start=1):
+                        copy.write_row(
+                            (
+                                event.ticket_id,
+                                version,
+                                type(event).__name__,
+                                event.at,
+                                encode_event(event),
+                            )
+                        )
+        conn.execute(
+            "INSERT INTO outbox (position, ticket_id, version) "
+            "SELECT position, ticket_id, version FROM events WHERE position > %s",
+            (start,),
+        )
         return len(batch)
 
     def query(self, query: TicketQuery) -> Page[Ticket]:

@@ -397,6 +397,35 @@ class StoreConformance:
             page = self.store.query(TicketQuery(text=text))
             assert _ids(page.items) == expected, text
 
+    def test_bulk_import_when_the_store_offers_it(self) -> None:
+        importer = getattr(self.store, "import_tickets", None)
+        if importer is None:
+            return  # optional: only the stores of this library promise import_tickets
+        first = opened("T-1", 1, tags=("vip",))
+        reply = commented("T-1", "hi", at=T0 + MINUTE)
+        second = opened("T-2", 2, category="Hardware")
+        one = apply_event(replay([first]), reply)
+        two = replay([second])
+        assert importer([([first, reply], one), ([second], two, T0)]) == 2
+        assert self.store.get_many(["T-1", "T-2"]) == [one, two]
+        assert self.store.events("T-1") == [first, reply]
+        assert self.store.due(T0) == ["T-2"]
+        assert _ids(self.store.query(TicketQuery(tag="vip")).items) == ["T-1"]
+        assert [i.id for i in self.store.claim_outbox("mail", now=T0)] == [
+            "T-1:1",
+            "T-1:2",
+            "T-2:1",
+        ]
+        third = opened("T-3", 3)
+        with raises(ConflictError):
+            importer([([third], replay([third])), ([second], two)])
+        with raises(ConflictError):
+            importer([([third], replay([third])), ([third], replay([third]))])
+        with raises(ValidationError):
+            importer([([reply], one)])
+        assert self.store.get_many(["T-3"]) == []
+        assert len(list(self.store.event_stream())) == 3
+
     # -- queries ------------------------------------------------------------------------
 
     def _populate(self) -> dict[str, Ticket]:

@@ -29,7 +29,14 @@ from helpdesk_core.workflow.guards import (
     lookup_guard,
     register_guard,
 )
-from helpdesk_core.workflow.lifecycle import ANY, AUTOMATIC_TRIGGERS, Lifecycle, Status, Transition
+from helpdesk_core.workflow.lifecycle import (
+    ANY,
+    AUTOMATIC_TRIGGERS,
+    Lifecycle,
+    Status,
+    Step,
+    Transition,
+)
 from helpdesk_core.workflow.tiers import (
     TierLadder,
     de_escalate,
@@ -64,6 +71,7 @@ __all__ = [
     "RaiseLevel",
     "SetPriority",
     "Status",
+    "Step",
     "TierLadder",
     "Transition",
     "Trigger",

@@ -1,0 +1,206 @@
+"""The ``helpdesk-core`` command: simulate a desk, suggest staffing, run a demo, compute
+SLA deadlines.
+
+``helpdesk-core simulate`` runs the bundled example scenario (an IT desk over 30 days) on
+the embedded defaults; pass a scenario TOML to run your own.
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import sys
+from collections.abc import Sequence
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+from helpdesk_core._time import format_duration, parse_datetime, to_timedelta
+from helpdesk_core.errors import HelpdeskError
+
+__all__ = ["main"]
+
+
+def _data_path(name: str) -> Path:
+    return Path(str(resources.files("helpdesk_core") / "data" / name))
+
+
+def _table(title: str, rows: Sequence[tuple[str, str]]) -> None:
+    try:
+        from rich.console import Console
+        from rich.table import Table
+    except ImportError:
+        print(title)
+        width = max((len(k) for k, _ in rows), default=0)
+        for key, value in rows:
+            print(f"  {key:<{width}}  {value}")
+        return
+    table = Table(title=title)
+    table.add_column("figure")
+    table.add_column("value", justify="right")
+    for key, value in rows:
+        table.add_row(key, value)
+    Console().print(table)
+
+
+class _Progress:
+    """A rich progress bar when rich is installed and the output is a terminal."""
+
+    def __init__(self, enabled: bool) -> None:
+        self._bar: Any = None
+        self._task: Any = None
+        if not enabled:
+            return
+        try:
+            from rich.progress import Progress
+        except ImportError:
+            return
+        self._bar = Progress()
+        self._bar.start()
+        self._task = self._bar.add_task("simulating", total=100.0)
+
+    def __call__(self, done: float, total: float) -> None:
+        if self._bar is not None and total > 0:
+            self._bar.update(self._task, completed=100.0 * done / total)
+
+    def close(self) -> None:
+        if self._bar is not None:
+            self._bar.stop()
+
+
+def _cmd_simulate(args: argparse.Namespace) -> int:
+    import attrs
+
+    from helpdesk_core.simulation import Scenario, simulate
+
+    path = Path(args.scenario) if args.scenario else _data_path("it_desk_scenario.toml")
+    scenario = Scenario.from_toml(path)
+    if args.days is not None:
+        if args.days <= scenario.warmup_days:
+            scenario = attrs.evolve(scenario, days=args.days, warmup_days=0.0)
+        else:
+            scenario = attrs.evolve(scenario, days=args.days)
+    progress = _Progress(sys.stderr.isatty() and not args.quiet)
+    try:
+        result = simulate(scenario, seed=args.seed, progress=progress)
+    finally:
+        progress.close()
+    title = (
+        f"{scenario.desk.settings.name}: {scenario.days:g} days simulated "
+        f"(seed {args.seed}, {len(result.records)} tickets, {len(result.events)} events)"
+    )
+    _table(title, result.kpis.as_rows())
+    if args.out:
+        out = Path(args.out)
+        out.mkdir(parents=True, exist_ok=True)
+        rows = result.rows()
+        with (out / "tickets.csv").open("w", newline="", encoding="utf-8") as handle:
+            if rows:
+                writer = csv.DictWriter(handle, fieldnames=list(rows[0]))
+                writer.writeheader()
+                writer.writerows(rows)
+        written = ["tickets.csv"]
+        try:
+            from helpdesk_core.simulation.plots import save_charts
+        except ImportError:
+            pass
+        else:
+            written += save_charts(result, out)
+        print(f"wrote {', '.join(written)} to {out}")
+    return 0
+
+
+def _cmd_staff(args: argparse.Namespace) -> int:
+    from helpdesk_core.simulation import erlang
+    from helpdesk_core.simulation.queueing import simulate_queue
+
+    aht = to_timedelta(args.aht, field="--aht")
+    target = to_timedelta(args.target, field="--target")
+    traffic = erlang.traffic_intensity(args.arrivals, aht)
+    agents = erlang.agents_required(
+        traffic, aht=aht, target=target, service_level=args.service_level
+    )
+    predicted = erlang.service_level(traffic, agents, aht=aht, target=target)
+    check = simulate_queue(
+        arrivals_per_hour=args.arrivals, agents=[agents], work=[aht], tickets=50_000,
+        warmup=2_000, seed=args.seed,
+    )
+    rows = [
+        ("traffic", f"{traffic:.2f} Erlangs"),
+        ("agents required (Erlang C)", str(agents)),
+        ("predicted service level", f"{100 * predicted:.1f}% within {format_duration(target)}"),
+        ("simulated service level", f"{100 * check[0].service_level(target):.1f}%"),
+        ("simulated P(wait > 0)", f"{100 * check[0].wait_probability:.1f}%"),
+        ("occupancy", f"{100 * erlang.occupancy(traffic, agents):.1f}%"),
+    ]
+    _table("Staffing", rows)
+    return 0
+
+
+def _cmd_demo(args: argparse.Namespace) -> int:
+    from helpdesk_core.demo import run_demo
+
+    run_demo(print)
+    return 0
+
+
+def _cmd_sla(args: argparse.Namespace) -> int:
+    from helpdesk_core.sla import BusinessCalendar
+
+    start = parse_datetime(args.start, field="start")
+    duration = to_timedelta(args.duration, field="duration")
+    hours = {"mon-fri": args.hours}
+    calendar = BusinessCalendar(timezone=args.timezone, hours=hours)
+    deadline = calendar.add(start, duration)
+    print(deadline.isoformat())
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The argument parser of ``helpdesk-core``."""
+    parser = argparse.ArgumentParser(prog="helpdesk-core", description=__doc__)
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    sim = sub.add_parser("simulate", help="simulate a helpdesk scenario")
+    sim.add_argument("scenario", nargs="?", help="scenario TOML (default: the bundled IT desk)")
+    sim.add_argument("--days", type=float, help="override the simulated days")
+    sim.add_argument("--seed", type=int, default=1, help="random seed (default 1)")
+    sim.add_argument("--out", help="folder for tickets.csv and charts")
+    sim.add_argument("--quiet", action="store_true", help="no progress bar")
+    sim.set_defaults(run=_cmd_simulate)
+
+    staff = sub.add_parser("staff", help="agents needed for a service level (Erlang C)")
+    staff.add_argument("--arrivals", type=float, required=True, help="tickets per hour")
+    staff.add_argument("--aht", required=True, help="average handle time, e.g. 20m")
+    staff.add_argument("--target", required=True, help="answer within, e.g. 1h")
+    staff.add_argument("--service-level", type=float, default=0.8, help="e.g. 0.8")
+    staff.add_argument("--seed", type=int, default=1)
+    staff.set_defaults(run=_cmd_staff)
+
+    demo = sub.add_parser("demo", help="walk a ticket through the example desk")
+    demo.set_defaults(run=_cmd_demo)
+
+    sla = sub.add_parser("sla", help="an SLA deadline on a weekday calendar")
+    sla.add_argument("start", help="ISO datetime with offset")
+    sla.add_argument("duration", help="e.g. 8h")
+    sla.add_argument("--timezone", default="UTC")
+    sla.add_argument("--hours", default="09:00-17:00")
+    sla.set_defaults(run=_cmd_sla)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point of the ``helpdesk-core`` console script."""
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        code: int = args.run(args)
+    except HelpdeskError as exc:
+        print(f"helpdesk-core: {exc}", file=sys.stderr)
+        return 2
+    return code
+
+
+
+if __name__ == "__main__":  # pragma: no cover
+    raise SystemExit(main())
