@@ -50,7 +50,19 @@ TARGETS = {"import": 0.5, "command": 0.4, "load": 0.5}
 MEMORY_TARGET = 2048
 T0 = datetime(2026, 3, 2, 9, tzinfo=UTC)
 AGENT = Actor.agent("a-1")
-WORDS = "printer vpn laptop password email screen broken slow login reset cannot".split()
+WORDS = [
+    "printer",
+    "vpn",
+    "laptop",
+    "password",
+    "email",
+    "screen",
+    "broken",
+    "slow",
+    "login",
+    "reset",
+    "cannot",
+]
 RAW_SCHEMA = [
     "CREATE TABLE docs (id TEXT PRIMARY KEY, version INTEGER NOT NULL, status TEXT, "
     "team TEXT, assignee TEXT, requester TEXT, created_at INTEGER, doc TEXT NOT NULL)",
@@ -199,7 +211,7 @@ def sqlite_command_and_load(
     rng = random.Random(3)
     picks = [rng.randrange(len(tickets)) for _ in range(commands)]
     current = {i: tickets[i][1] for i in set(picks)}
-    raw_versions = {i: 1 for i in set(picks)}
+    raw_versions = dict.fromkeys(set(picks), 1)
     counter = iter(range(10**9))
 
     def ours_command() -> float:
@@ -332,7 +344,7 @@ def postgres(dsn: str, tickets: list[tuple[TicketOpened, Ticket]], commands: int
                 snapshot=snapshot,
             )
         best["command"] = min(best["command"], (time.perf_counter() - start) / len(work) * 1e6)
-        versions = {i: 1 for i in set(picks)}
+        versions = dict.fromkeys(set(picks), 1)
         raw_work = [(i, tickets[i][1].id, _doc(_comment(tickets[i][1], 0)[1])) for i in picks]
         start = time.perf_counter()
         for i, ticket_id, doc in raw_work:

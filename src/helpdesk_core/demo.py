@@ -17,7 +17,7 @@ from helpdesk_core._time import format_duration
 from helpdesk_core.clock import ManualClock
 from helpdesk_core.config import DeskConfig
 from helpdesk_core.ids import SequentialIds
-from helpdesk_core.model import Event, Requester, TicketOpened
+from helpdesk_core.model import Event, Requester, SlaClock, TicketOpened
 from helpdesk_core.service import Helpdesk
 from helpdesk_core.storage import MemoryStore
 
@@ -38,8 +38,8 @@ def _describe(event: Event, zone: ZoneInfo) -> str:
         for k, v in _fields(event).items()
         if k not in ("ticket_id", "at", "by") and v not in (None, "", (), {}, False)
     }
-    if "clock" in details:
-        clock = details.pop("clock")
+    clock = details.pop("clock", None)
+    if isinstance(clock, SlaClock):
         details["metric"] = clock.metric.value
         details["state"] = clock.state.value
         if clock.deadline is not None:
@@ -60,7 +60,10 @@ def run_demo(out: Callable[[str], object] = print) -> Helpdesk:
     zone = ZoneInfo(config.settings.timezone)
     clock = ManualClock(datetime(2026, 3, 6, 17, 40, tzinfo=zone))  # a Friday evening
     desk = Helpdesk(config=config, store=MemoryStore(), clock=clock, ids=SequentialIds())
-    desk.subscribe(lambda event: out(_describe(event, zone)))
+    def show(event: Event) -> None:
+        out(_describe(event, zone))
+
+    desk.subscribe(show)
 
     out(f"{config.settings.name}: {len(config.agents)} agents in {len(config.tiers)} tiers")
     ada = Requester(id="ada", name="Ada Lovelace", email="ada@example.com",

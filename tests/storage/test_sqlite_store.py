@@ -211,3 +211,22 @@ def test_rows_a_reader_cannot_trust_take_the_validating_path() -> None:
         codecs.decode_ticket(json.dumps(data))
     data["subject"] = "fine"
     assert codecs.decode_ticket(json.dumps(data)).subject == "fine"
+
+
+def test_a_corrupt_row_is_a_storage_error(tmp_path: Path) -> None:
+    store = SqliteStore(tmp_path / "desk.sqlite")
+    open_ticket(store, "T-1")
+    open_ticket(store, "T-2")
+    raw = sqlite3.connect(tmp_path / "desk.sqlite")
+    raw.execute("UPDATE tickets SET snapshot = '' WHERE id = 'T-1'")
+    raw.execute("UPDATE tickets SET snapshot = '{\"id\": 3}' WHERE id = 'T-2'")
+    raw.execute("UPDATE events SET data = 'not json' WHERE ticket_id = 'T-2'")
+    raw.commit()
+    raw.close()
+    with pytest.raises(StorageError, match="not valid JSON"):
+        store.load("T-1")
+    with pytest.raises(StorageError, match="cannot be read"):
+        store.load("T-2")
+    with pytest.raises(StorageError, match="not valid JSON"):
+        store.events("T-2")
+    store.close()

@@ -9,7 +9,7 @@ here reads a clock or touches storage; the :class:`~helpdesk_core.Helpdesk` does
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime
 
 from helpdesk_core.config import DeskConfig
@@ -38,11 +38,15 @@ from helpdesk_core.workflow import (
     next_escalation_at,
 )
 
-__all__ = ["MAX_CATCH_UP_STEPS", "Change", "Decider"]
+__all__ = ["MAX_CATCH_UP_STEPS", "Assigner", "Change", "Decider"]
 
 #: Upper bound on due items applied to one ticket in one catch-up (a safety net against
 #: configurations that would otherwise loop, e.g. an escalation that re-triggers itself).
 MAX_CATCH_UP_STEPS = 1_000
+
+
+#: Called as ``assigner(change, at)`` to auto-assign the ticket of a change at ``at``.
+Assigner = Callable[["Change", datetime], object]
 
 
 class Decider:
@@ -82,9 +86,17 @@ class Decider:
         times = [t for t in candidates if t is not None]
         return min(times) if times else None
 
-    def begin(self, ticket: Ticket, *, now: datetime, requester: Requester | None = None) -> Change:
-        """Start a change of ``ticket`` decided at ``now``."""
-        return Change(self, ticket, now=now, requester=requester)
+    def begin(
+        self,
+        ticket: Ticket,
+        *,
+        now: datetime,
+        requester: Requester | None = None,
+        assigner: Assigner | None = None,
+    ) -> Change:
+        """Start a change of ``ticket`` decided at ``now``. ``assigner`` is called when an
+        escalation leaves the ticket without an assignee in its new tier."""
+        return Change(self, ticket, now=now, requester=requester, assigner=assigner)
 
 
 class Change:
@@ -97,14 +109,15 @@ class Change:
         *,
         now: datetime,
         requester: Requester | None = None,
+        assigner: Assigner | None = None,
     ) -> None:
         self.decider = decider
+        self.assigner = assigner
         self.ticket = ticket
         self.start_version = ticket.version
         self.now = now
         self.requester = requester
         self.events: list[Event] = []
-        self.needs_assignment = False
 
     # -- emitting ---------------------------------------------------------------------
     def record(self, event: Event) -> None:
@@ -226,5 +239,6 @@ class Change:
             now=self.now,
         )
         self.extend(events)
-        if self.ticket.tier != tier_before and self.ticket.assignee is None:
-            self.needs_assignment = True
+        moved = self.ticket.tier != tier_before and self.ticket.assignee is None
+        if moved and self.assigner is not None:
+            self.assigner(self, due.at)

@@ -195,8 +195,9 @@ class Helpdesk:
         now: datetime | None = None,
         actor: Actor | None = None,
         action: str = "change",
-    ) -> tuple[Ticket, T]:
-        """Load → catch up → decide → save (version-checked) → publish; retried on conflict."""
+    ) -> tuple[Ticket, T, list[Event]]:
+        """Load → catch up → decide → save (version-checked) → publish; retried on conflict.
+        Returns the new ticket, what ``decide`` returned and the events recorded."""
         ticket_id = _ticket_id(ticket_id)
         retries = self.config.settings.max_retries
         for attempt in range(retries + 1):
@@ -204,11 +205,11 @@ class Helpdesk:
             ticket = self.store.load(ticket_id)
             if actor is not None:
                 self._check_access(actor, ticket, action)
-            change = self._decider.begin(ticket, now=at, requester=self._requester_of(ticket))
+            change = self._decider.begin(
+                ticket, now=at, requester=self._requester_of(ticket), assigner=self._assigner
+            )
             change.catch_up(at)
             result = decide(change)
-            if change.needs_assignment:
-                self._auto_assign_in(change, None)
             try:
                 self._save(change)
             except ConflictError:
@@ -216,7 +217,7 @@ class Helpdesk:
                     raise
                 continue
             self._publish(change.events)
-            return change.ticket, result
+            return change.ticket, result, change.events
         raise AssertionError("unreachable")
 
     def _save(self, change: Change) -> None:
@@ -426,8 +427,11 @@ class Helpdesk:
             out[agent_id] = AgentLoad(active=active, weighted=weighted)
         return out
 
-    def _auto_assign_in(self, change: Change, spec: AssignSpec | None) -> bool:
+    def _auto_assign_in(
+        self, change: Change, spec: AssignSpec | None, *, at: datetime | None = None
+    ) -> bool:
         ticket = change.ticket
+        at = at or change.now
         if not ticket.is_active:
             return False
         spec = spec or AssignSpec(strategy=self.config.assignment.strategy)
@@ -447,7 +451,7 @@ class Helpdesk:
             candidates=candidates,
             spec=spec,
             loads=self._loads(),
-            now=change.now,
+            now=at,
             calendars=self.config.calendars,
             cursor=cursor,
             tier_order=[t.id for t in self.config.tiers],
@@ -458,7 +462,7 @@ class Helpdesk:
                 change.emit(
                     Assigned(
                         ticket_id=ticket.id,
-                        at=change.now,
+                        at=at,
                         by=Actor.system("assignment"),
                         assignee=decision.agent,
                         previous=ticket.assignee,
@@ -473,13 +477,18 @@ class Helpdesk:
             change.emit(
                 QueuedForAssignment(
                     ticket_id=ticket.id,
-                    at=change.now,
+                    at=at,
                     by=Actor.system("assignment"),
                     team=team,
                     reason=decision.explanation,
                 )
             )
         return False
+
+    def _assigner(self, change: Change, at: datetime) -> bool:
+        if not self.config.assignment.auto_assign:
+            return False
+        return self._auto_assign_in(change, None, at=at)
 
     def assign(self, ticket_id: str, agent_id: str, *, by: Identity) -> Ticket:
         """Assign the ticket to an agent (who must be configured and active)."""
@@ -503,7 +512,7 @@ class Helpdesk:
             )
 
         previous = self.store.load(_ticket_id(ticket_id)).assignee
-        ticket, _ = self._command(ticket_id, decide, actor=actor, action="assign")
+        ticket, _, _ = self._command(ticket_id, decide, actor=actor, action="assign")
         if previous and previous != agent_id:
             self._offer_queue(previous)
         return ticket
@@ -512,7 +521,7 @@ class Helpdesk:
         """Assign by the desk's strategy (or ``strategy``); queues the ticket when nobody is
         available."""
         spec = AssignSpec(strategy=strategy) if strategy is not None else None
-        ticket, _ = self._command(ticket_id, lambda change: self._auto_assign_in(change, spec))
+        ticket, _, _ = self._command(ticket_id, lambda change: self._auto_assign_in(change, spec))
         return ticket
 
     def _offer_queue(self, agent_id: str) -> list[Ticket]:
@@ -524,7 +533,7 @@ class Helpdesk:
         for team in agent.teams:
             queued = [t for t in self._queued(team) if t.queued_at is not None]
             for ticket in queue_order(queued, order=self.config.assignment.queue_order):
-                result, ok = self._command(
+                result, ok, _ = self._command(
                     ticket.id, lambda change: self._auto_assign_in(change, None)
                 )
                 if not ok:
@@ -587,7 +596,7 @@ class Helpdesk:
             elif public and actor.is_agent:
                 change.auto_move("agent_public_reply", by=actor)
 
-        ticket, _ = self._command(ticket_id, decide, actor=actor, action="reply")
+        ticket, _, _ = self._command(ticket_id, decide, actor=actor, action="reply")
         return ticket
 
     # ------------------------------------------------------------------ lifecycle
@@ -620,7 +629,7 @@ class Helpdesk:
             self._after_status(change)
 
         action = "reopen" if to in ("reopen", "open") else "transition"
-        ticket, _ = self._command(ticket_id, decide, actor=actor, action=action)
+        ticket, _, _ = self._command(ticket_id, decide, actor=actor, action=action)
         if not ticket.is_active and previous and previous[-1]:
             self._offer_queue(previous[-1])
         return ticket
@@ -695,7 +704,7 @@ class Helpdesk:
             if self.config.assignment.auto_assign:
                 self._auto_assign_in(change, None)
 
-        ticket, _ = self._command(ticket_id, decide, actor=actor, action="escalate")
+        ticket, _, _ = self._command(ticket_id, decide, actor=actor, action="escalate")
         if previous and previous[-1] and previous[-1] != ticket.assignee:
             self._offer_queue(previous[-1])
         return ticket
@@ -727,7 +736,7 @@ class Helpdesk:
             if self.config.assignment.auto_assign:
                 self._auto_assign_in(change, None)
 
-        ticket, _ = self._command(ticket_id, decide, actor=actor, action="escalate")
+        ticket, _, _ = self._command(ticket_id, decide, actor=actor, action="escalate")
         return ticket
 
     def raise_level(self, ticket_id: str, *, by: Identity, reason: str) -> Ticket:
@@ -744,7 +753,7 @@ class Helpdesk:
             change.extend(events)
             return None
 
-        ticket, _ = self._command(ticket_id, decide, actor=actor, action="escalate")
+        ticket, _, _ = self._command(ticket_id, decide, actor=actor, action="escalate")
         return ticket
 
     def _check_team(self, team: str | None) -> None:
@@ -776,7 +785,7 @@ class Helpdesk:
                 )
             )
 
-        ticket, _ = self._command(ticket_id, decide, actor=actor, action="set_priority")
+        ticket, _, _ = self._command(ticket_id, decide, actor=actor, action="set_priority")
         return ticket
 
     def update(
@@ -832,7 +841,7 @@ class Helpdesk:
                 )
             )
 
-        ticket, _ = self._command(ticket_id, decide, actor=actor, action="update")
+        ticket, _, _ = self._command(ticket_id, decide, actor=actor, action="update")
         return ticket
 
     def link(
@@ -860,7 +869,7 @@ class Helpdesk:
                 )
             )
 
-        ticket, _ = self._command(ticket_id, decide, actor=actor, action="link")
+        ticket, _, _ = self._command(ticket_id, decide, actor=actor, action="link")
         return ticket
 
     def rate(
@@ -907,7 +916,7 @@ class Helpdesk:
             )
 
         actor = self._actor(by) if by is not None else None
-        ticket, _ = self._command(ticket_id, decide, actor=actor, action="rate")
+        ticket, _, _ = self._command(ticket_id, decide, actor=actor, action="rate")
         return ticket
 
     # ------------------------------------------------------------------ time
@@ -923,9 +932,7 @@ class Helpdesk:
             due = self.store.due(at, limit=100)
             progressed = False
             for ticket_id in due:
-                ticket, events = self._command(
-                    ticket_id, lambda change: list(change.events), now=at
-                )
+                ticket, _, events = self._command(ticket_id, lambda change: None, now=at)
                 if seen_versions.get(ticket_id) == ticket.version and not events:
                     continue
                 seen_versions[ticket_id] = ticket.version
@@ -943,12 +950,10 @@ class Helpdesk:
         for team in self.config.teams:
             queued = [t for t in self._queued(team.id) if t.queued_at is not None]
             for ticket in queue_order(queued, order=self.config.assignment.queue_order):
-                before = ticket.version
-                result, ok = self._command(
+                _, ok, recorded = self._command(
                     ticket.id, lambda change: self._auto_assign_in(change, None), now=now
                 )
-                if result.version != before:
-                    events.extend(self.store.events(result.id, after_version=before))
+                events.extend(recorded)
                 if not ok:
                     break
         return events

@@ -15,7 +15,6 @@ like the instants themselves.
 from __future__ import annotations
 
 import json
-import re
 import types
 import typing
 from collections.abc import Callable, Mapping
@@ -50,11 +49,9 @@ __all__ = [
     "encode_requester",
     "encode_ticket",
     "escape_nul",
-    "from_micros",
     "loads",
     "to_micros",
     "trusted_structure",
-    "unescape_nul",
 ]
 
 T = TypeVar("T")
@@ -76,11 +73,6 @@ def dumps(data: Any) -> str:
 def to_micros(value: datetime) -> int:
     """An aware instant as integer microseconds since the epoch (sorts like the instant)."""
     return (value - _EPOCH) // _MICRO
-
-
-def from_micros(value: int) -> datetime:
-    """Integer microseconds since the epoch as an aware UTC datetime."""
-    return _EPOCH + timedelta(microseconds=value)
 
 
 # ---------------------------------------------------------------------------- writers
@@ -117,9 +109,18 @@ def encode_document(document: Mapping[str, Any]) -> str:
 # ---------------------------------------------------------------------------- readers
 
 
+def _parse(text: str | bytes) -> Any:
+    try:
+        if isinstance(text, str):
+            return _scan(text, 0)[0]
+        return json.loads(text)
+    except (StopIteration, ValueError) as exc:
+        raise StorageError(f"a stored row is not valid JSON: {exc!r}") from exc
+
+
 def decode_ticket(text: str | bytes) -> Ticket:
     """A stored snapshot back as a Ticket (trusted fast path, validating fallback)."""
-    data = _scan(text, 0)[0] if isinstance(text, str) else json.loads(text)
+    data = _parse(text)
     if type(data) is dict and len(data) == _TICKET_SIZE:
         try:
             return _build_ticket(data)  # type: ignore[no-any-return]
@@ -130,7 +131,7 @@ def decode_ticket(text: str | bytes) -> Ticket:
 
 def decode_event(text: str | bytes) -> Event:
     """A stored event back as its Event class."""
-    data = loads(text) if isinstance(text, str) else json.loads(text)
+    data = _parse(text)
     name = data.get("event") if isinstance(data, dict) else None
     cls = EVENT_TYPES.get(name) if isinstance(name, str) else None
     if cls is None:
@@ -140,15 +141,12 @@ def decode_event(text: str | bytes) -> Event:
 
 def decode_requester(text: str | bytes) -> Requester:
     """A stored requester."""
-    return _checked(
-        lambda d: structure(d, Requester),
-        loads(text) if isinstance(text, str) else json.loads(text),
-    )
+    return _checked(lambda d: structure(d, Requester), _parse(text))
 
 
 def decode_document(text: str | bytes) -> dict[str, Any]:
     """A stored configuration document (a fresh dict)."""
-    data = loads(text) if isinstance(text, str) else json.loads(text)
+    data = _parse(text)
     if not isinstance(data, dict):
         raise StorageError("the stored configuration document is not a JSON object")
     return data
@@ -162,10 +160,13 @@ def _checked(fn: Callable[[Any], T], data: Any) -> T:
 
 
 def _trusted(cls: type[T], data: Any, slow: Callable[[Any], T], extra: int = 0) -> T:
-    build = _BUILDERS.get(cls)
-    if build is None:
-        build = _BUILDERS[cls] = trusted_structure(cls)
-    if isinstance(data, dict) and len(data) == build.size + extra:
+    if cls not in _BUILDERS:
+        try:
+            _BUILDERS[cls] = trusted_structure(cls)
+        except TypeError:  # a class the fast path cannot build: always validate
+            _BUILDERS[cls] = None
+    build = _BUILDERS[cls]
+    if build is not None and isinstance(data, dict) and len(data) == build.size + extra:
         try:
             return build(data)  # type: ignore[no-any-return]
         except (KeyError, TypeError, ValueError, AttributeError):
@@ -267,7 +268,6 @@ def _expr(tp: Any, var: str, ns: dict[str, Any]) -> str:
 # private-use character: U+E000 becomes U+E000 "1" and U+0000 becomes U+E000 "0". The
 # mapping is injective, so equality and ordering of ids are unaffected for plain text.
 _ESC = "\ue000"
-_UNESCAPE = re.compile("\ue000([01])")
 
 
 def escape_nul(text: str) -> str:
@@ -275,13 +275,6 @@ def escape_nul(text: str) -> str:
     if "\x00" not in text and _ESC not in text:
         return text
     return text.replace(_ESC, _ESC + "1").replace("\x00", _ESC + "0")
-
-
-def unescape_nul(text: str) -> str:
-    """Undo :func:`escape_nul`."""
-    if _ESC not in text:
-        return text
-    return _UNESCAPE.sub(lambda m: "\x00" if m.group(1) == "0" else _ESC, text)
 
 
 _build_ticket = _BUILDERS[Ticket] = trusted_structure(Ticket)

@@ -1,0 +1,62 @@
+"""Charts of a simulation run (needs the ``analysis`` extra: matplotlib)."""
+
+from __future__ import annotations
+
+from collections import Counter
+from pathlib import Path
+from typing import Any
+
+from helpdesk_core.simulation.result import SimulationResult
+
+__all__ = ["plot_first_response", "plot_volume_by_day", "save_charts"]
+
+
+def _pyplot() -> Any:
+    try:
+        import matplotlib
+
+        matplotlib.use("Agg")
+        import matplotlib.pyplot as plt
+    except ImportError as exc:  # pragma: no cover - depends on the environment
+        raise ImportError("charts need matplotlib: pip install 'helpdesk-core[analysis]'") from exc
+    return plt
+
+
+def plot_volume_by_day(result: SimulationResult) -> Any:
+    """Tickets opened per day, as a bar chart; returns the Figure."""
+    plt = _pyplot()
+    zone = result.scenario.start.tzinfo
+    counts = Counter(r.opened_at.astimezone(zone).date() for r in result.records)
+    days = sorted(counts)
+    fig, ax = plt.subplots(figsize=(8, 3))
+    ax.bar(days, [counts[d] for d in days])
+    ax.set_title("Tickets opened per day")
+    fig.autofmt_xdate()
+    fig.tight_layout()
+    return fig
+
+
+def plot_first_response(result: SimulationResult) -> Any:
+    """Distribution of first-response times (hours) of measured tickets; returns the Figure."""
+    plt = _pyplot()
+    hours = [r.first_response / 3600 for r in result.records
+             if r.measured and r.first_response is not None]
+    fig, ax = plt.subplots(figsize=(6, 3))
+    ax.hist(hours, bins=40)
+    ax.set_xlabel("hours to first response (calendar time)")
+    ax.set_ylabel("tickets")
+    fig.tight_layout()
+    return fig
+
+
+def save_charts(result: SimulationResult, folder: Path) -> list[str]:
+    """Write the standard charts as PNG files into ``folder``; returns their names."""
+    plt = _pyplot()
+    written = []
+    for name, make in (("volume_by_day.png", plot_volume_by_day),
+                       ("first_response.png", plot_first_response)):
+        fig = make(result)
+        fig.savefig(folder / name, dpi=100)
+        plt.close(fig)
+        written.append(name)
+    return written

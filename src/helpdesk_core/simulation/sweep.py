@@ -1,0 +1,116 @@
+"""Sweeps: run a grid of scenario variants and seeds on any ``concurrent.futures.Executor``.
+
+``vary`` maps dotted paths in the scenario document (``"staffing.service-desk-emea"``,
+``"arrivals.rate_per_hour"``, ``"tiers.L1.solve"``) to the values to try; every
+combination runs with every seed. A process pool is the default; a Dask cluster
+(``client.get_executor()``) or Ray's executor spread the same sweep over machines.
+"""
+
+from __future__ import annotations
+
+import copy
+import itertools
+from collections.abc import Iterable, Mapping, Sequence
+from concurrent.futures import Executor, ProcessPoolExecutor
+from pathlib import Path
+from typing import Any
+
+from attrs import frozen
+
+from helpdesk_core.errors import ConfigError, ValidationError
+from helpdesk_core.simulation.engine import simulate
+from helpdesk_core.simulation.result import Kpis
+from helpdesk_core.simulation.scenario import Scenario
+
+__all__ = ["SweepRow", "sweep"]
+
+
+@frozen
+class SweepRow:
+    """One run of a sweep: the values varied, the seed, and the KPIs."""
+
+    values: Mapping[str, Any]
+    seed: int
+    kpis: Kpis
+
+    def flat(self) -> dict[str, Any]:
+        """Values, seed and KPIs as one flat dict (a table row)."""
+        row: dict[str, Any] = dict(self.values)
+        row["seed"] = self.seed
+        for name in (
+            "tickets", "solved", "first_contact_resolution", "escalation_rate", "reopen_rate",
+            "csat", "backlog",
+        ):
+            row[name] = getattr(self.kpis, name)
+        for name in ("mean_wait_for_agent", "mean_first_response", "mean_resolution"):
+            value = getattr(self.kpis, name)
+            row[f"{name}_hours"] = None if value is None else value.total_seconds() / 3600
+        for metric, value in self.kpis.sla_compliance.items():
+            row[f"sla_{metric}"] = value
+        return row
+
+
+def _set_path(doc: dict[str, Any], path: str, value: Any) -> None:
+    parts = path.split(".")
+    target: Any = doc
+    for part in parts[:-1]:
+        if not isinstance(target, dict):
+            raise ConfigError(f"cannot set {path!r}: {part!r} is not a table", path=path)
+        target = target.setdefault(part, {})
+    if not isinstance(target, dict):
+        raise ConfigError(f"cannot set {path!r}", path=path)
+    target[parts[-1]] = value
+
+
+def _run_one(document: dict[str, Any], base: str | None, values: dict[str, Any],
+             seed: int) -> SweepRow:
+    scenario = Scenario.from_dict(document, base=Path(base) if base else None)
+    return SweepRow(values=values, seed=seed, kpis=simulate(scenario, seed=seed).kpis)
+
+
+def sweep(
+    scenario: Scenario,
+    *,
+    vary: Mapping[str, Sequence[Any]],
+    seeds: Iterable[int] = (1,),
+    executor: Executor | None = None,
+    base: Path | None = None,
+) -> list[SweepRow]:
+    """Run every combination of ``vary`` with every seed; return one row per run, in grid
+    order. Each variant is validated before any run starts."""
+    if not isinstance(scenario, Scenario):
+        raise ValidationError("expected a Scenario", field="scenario")
+    if not isinstance(vary, Mapping) or not vary:
+        raise ValidationError("vary maps at least one path to its values", field="vary")
+    seed_list = list(seeds)
+    if not seed_list or not all(isinstance(s, int) and not isinstance(s, bool) for s in seed_list):
+        raise ValidationError("seeds are whole numbers (at least one)", field="seeds")
+    names = list(vary)
+    grids = [list(vary[name]) for name in names]
+    if any(not values for values in grids):
+        raise ValidationError("every varied path needs at least one value", field="vary")
+    base_doc = scenario.to_dict()
+    if isinstance(base_doc.get("desk"), str) and base is None:
+        raise ValidationError(
+            "the scenario refers to its desk file by path: pass base=the scenario's folder",
+            field="base",
+        )
+    jobs: list[tuple[dict[str, Any], dict[str, Any], int]] = []
+    for combo in itertools.product(*grids):
+        values = dict(zip(names, combo, strict=True))
+        doc = copy.deepcopy(base_doc)
+        for path, value in values.items():
+            _set_path(doc, path, value)
+        Scenario.from_dict(doc, base=base)  # fail fast, before any run
+        for seed in seed_list:
+            jobs.append((doc, values, seed))
+    base_text = str(base) if base else None
+    own = executor is None
+    pool = executor if executor is not None else ProcessPoolExecutor()
+    try:
+        futures = [pool.submit(_run_one, doc, base_text, values, seed)
+                   for doc, values, seed in jobs]
+        return [f.result() for f in futures]
+    finally:
+        if own:
+            pool.shutdown()
