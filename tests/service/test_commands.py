@@ -1,0 +1,207 @@
+"""Validation, access and concurrency of the Helpdesk commands."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from pathlib import Path
+
+import pytest
+from service_fixtures import DESK, berlin, make_desk
+
+from helpdesk_core import (
+    AccessDenied,
+    ConflictError,
+    DeskConfig,
+    Helpdesk,
+    InvalidTransition,
+    ManualClock,
+    MemoryStore,
+    NotFound,
+    Requester,
+    SequentialIds,
+    SqliteStore,
+    ValidationError,
+)
+from helpdesk_core.model import CommentAdded, Event, QueuedForAssignment, TicketOpened
+
+ADA = Requester(id="ada", name="Ada", email="ada@example.com")
+EVE = Requester(id="eve", name="Eve", email="eve@example.com")
+
+
+@pytest.fixture
+def desk() -> Helpdesk:
+    return make_desk(MemoryStore(), berlin(2026, 3, 2, 10, 0))
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "field"),
+    [
+        ({"subject": ""}, "subject"),
+        ({"subject": "x", "channel": "pigeon"}, "channel"),
+        ({"subject": "x", "impact": "enormous"}, "impact"),
+        ({"subject": "x", "priority": "P9"}, "priority"),
+        ({"subject": "x", "type": "rumour"}, "type"),
+        ({"subject": "x", "tags": ["ok", ""]}, "tags"),
+        ({"subject": "x", "fields": {"bad key": 1}}, "fields"),
+        ({"subject": "x", "description": "x" * 1_000_001}, "description"),
+    ],
+)
+def test_bad_open_changes_nothing(desk: Helpdesk, kwargs: dict[str, object], field: str) -> None:
+    with pytest.raises(ValidationError) as info:
+        desk.open(requester=ADA, **kwargs)  # type: ignore[arg-type]
+    assert field in str(info.value)
+    assert desk.search().total == 0
+    with pytest.raises(NotFound):
+        desk.get_requester("ada")  # nothing was written, not even the requester
+
+
+def test_unknown_requester_id_is_not_found(desk: Helpdesk) -> None:
+    with pytest.raises(NotFound):
+        desk.open(requester="nobody", subject="x")
+
+
+def test_intake_refuses_or_lists_missing_answers() -> None:
+    doc = {
+        **DESK,
+        "categories": {
+            "access": {"on_missing": "refuse",
+                       "questions": [{"name": "system", "required": True}]},
+            "hardware": {"questions": [{"name": "model", "required": True},
+                                       {"name": "floor", "type": "int"}]},
+        },
+    }
+    desk = make_desk(MemoryStore(), berlin(2026, 3, 2, 10, 0), DeskConfig.from_dict(doc))
+    with pytest.raises(ValidationError, match="system"):
+        desk.open(requester=ADA, subject="Need SAP", category="access")
+    ticket = desk.open(requester=ADA, subject="Laptop broken", category="hardware",
+                       fields={"floor": "3"})
+    opened = desk.history(ticket.id)[0]
+    assert isinstance(opened, TicketOpened)
+    assert opened.missing_fields == ("model",)
+    assert ticket.fields == {"floor": 3}
+    with pytest.raises(ValidationError, match=r"fields\.floor"):
+        desk.open(requester=ADA, subject="Laptop", category="hardware", fields={"floor": "x"})
+
+
+def test_refused_transition_names_ticket_status_and_guard(desk: Helpdesk) -> None:
+    ticket = desk.open(requester=ADA, subject="Printer")
+    with pytest.raises(InvalidTransition) as info:
+        desk.solve(ticket.id, by="alice", resolution="done")
+    error = info.value
+    assert error.ticket_id == ticket.id and error.status == "new"
+    assert error.guard == "public_response_or_first_contact"
+    assert desk.get(ticket.id) == ticket
+    solved = desk.solve(ticket.id, by="alice", resolution="done", first_contact=True)
+    assert solved.status == "solved" and solved.first_contact
+
+
+def test_requesters_may_only_reply_rate_and_reopen_their_own(desk: Helpdesk) -> None:
+    ticket = desk.open(requester=ADA, subject="Printer")
+    desk.upsert_requester(EVE)
+    with pytest.raises(AccessDenied) as info:
+        desk.reply(ticket.id, author="eve", body="me too")
+    assert info.value.ticket_id == ticket.id and info.value.action == "reply"
+    with pytest.raises(AccessDenied):
+        desk.escalate(ticket.id, by="ada", reason="faster please")
+    with pytest.raises(AccessDenied):
+        desk.get(ticket.id, as_="eve")
+    with pytest.raises(ValidationError, match="internal"):
+        desk.reply(ticket.id, author="ada", body="secret", public=False)
+    desk.reply(ticket.id, author="alice", body="internal only", public=False)
+    desk.reply(ticket.id, author="ada", body="any news?")
+    seen = desk.history(ticket.id, as_="ada")
+    assert not any(isinstance(e, CommentAdded) and not e.public for e in seen)
+    assert any(isinstance(e, CommentAdded) and not e.public for e in desk.history(ticket.id))
+
+
+def test_rate_once_and_only_when_solved(desk: Helpdesk) -> None:
+    ticket = desk.open(requester=ADA, subject="Printer")
+    with pytest.raises(InvalidTransition, match="not solved"):
+        desk.rate(ticket.id, score=5)
+    desk.solve(ticket.id, by="alice", resolution="ok", first_contact=True)
+    with pytest.raises(ValidationError, match="score"):
+        desk.rate(ticket.id, score=6)
+    desk.rate(ticket.id, score=5, by="ada")
+    with pytest.raises(InvalidTransition, match="rated already"):
+        desk.rate(ticket.id, score=1, by="ada")
+
+
+def test_closed_is_terminal_and_replies_are_refused(desk: Helpdesk) -> None:
+    ticket = desk.open(requester=ADA, subject="Printer")
+    desk.solve(ticket.id, by="alice", resolution="ok", first_contact=True)
+    desk.close(ticket.id, by="alice")
+    with pytest.raises(InvalidTransition):
+        desk.reopen(ticket.id, by="ada", reason="again")
+    with pytest.raises(InvalidTransition, match="follow-up"):
+        desk.reply(ticket.id, author="ada", body="again")
+    follow = desk.open(requester="ada", subject="Printer again")
+    linked = desk.link(follow.id, kind="follow_up_of", other=ticket.id, by="alice")
+    assert linked.linked("follow_up_of") == (ticket.id,)
+    with pytest.raises(ValidationError, match="itself"):
+        desk.link(follow.id, kind="duplicate_of", other=follow.id)
+    with pytest.raises(NotFound):
+        desk.link(follow.id, kind="duplicate_of", other="T-404")
+
+
+def test_agents_free_up_and_take_queued_tickets() -> None:
+    doc = {**DESK, "agents": [{"id": "alice", "tier": "L1", "teams": ["desk"], "capacity": 1}]}
+    desk = make_desk(MemoryStore(), berlin(2026, 3, 2, 10, 0), DeskConfig.from_dict(doc))
+    seen: list[Event] = []
+    desk.subscribe(seen.append)
+    first = desk.open(requester=ADA, subject="one")
+    second = desk.open(requester=ADA, subject="two")
+    assert first.assignee == "alice" and second.assignee is None
+    assert any(isinstance(e, QueuedForAssignment) for e in seen)
+    desk.solve(first.id, by="alice", resolution="ok", first_contact=True)
+    assert desk.get(second.id).assignee == "alice"
+
+
+def test_commands_retry_on_concurrent_change(tmp_path: Path) -> None:
+    path = tmp_path / "shared.sqlite"
+    start = berlin(2026, 3, 2, 10, 0)
+    one = Helpdesk(DeskConfig.from_dict(DESK), SqliteStore(path), ManualClock(start),
+                   ids=SequentialIds(prefixes={"ticket": "A", "comment": "A"}))
+    two = Helpdesk(DeskConfig.from_dict(DESK), SqliteStore(path), ManualClock(start),
+                   ids=SequentialIds(prefixes={"ticket": "B", "comment": "B"}))
+    ticket = one.open(requester=ADA, subject="shared")
+
+    store = one.store
+    real_load = store.load
+    calls = {"n": 0}
+
+    def racing_load(ticket_id: str):  # type: ignore[no-untyped-def]
+        loaded = real_load(ticket_id)
+        if calls["n"] == 0:
+            calls["n"] += 1
+            two.reply(ticket_id, author="alice", body="from the other process")
+        return loaded
+
+    store.load = racing_load  # type: ignore[method-assign]
+    result = one.reply(ticket.id, author="alice", body="from this process")
+    bodies = [e.body for e in one.history(ticket.id) if isinstance(e, CommentAdded)]
+    assert bodies == ["from the other process", "from this process"]
+    assert result.version == len(one.history(ticket.id))
+
+
+def test_conflicts_beyond_the_retry_budget_surface(tmp_path: Path) -> None:
+    doc = {**DESK, "desk": {"max_retries": 0}}
+    desk = make_desk(MemoryStore(), berlin(2026, 3, 2, 10, 0), DeskConfig.from_dict(doc))
+    ticket = desk.open(requester=ADA, subject="x")
+    real = desk.store.append
+
+    def always_conflict(ticket_id, *, expected_version, **kw):  # type: ignore[no-untyped-def]
+        raise ConflictError(ticket_id, expected=expected_version, actual=expected_version + 1)
+
+    desk.store.append = always_conflict  # type: ignore[method-assign]
+    with pytest.raises(ConflictError):
+        desk.reply(ticket.id, author="alice", body="hello")
+    desk.store.append = real  # type: ignore[method-assign]
+    assert desk.get(ticket.id) == ticket
+
+
+def test_naive_datetimes_are_refused(desk: Helpdesk) -> None:
+    with pytest.raises(ValidationError, match="naive"):
+        desk.tick(datetime(2026, 3, 2, 12, 0))
+    ticket = desk.open(requester=ADA, subject="x")
+    with pytest.raises(ValidationError, match="naive"):
+        desk.sla(ticket.id, now=datetime(2026, 3, 2, 12, 0))
