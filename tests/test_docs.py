@@ -26,3 +26,11 @@ def test_doc_block_runs(where: str, code: str, tmp_path: Path, monkeypatch: pyte
     monkeypatch.chdir(tmp_path)
     namespace: dict[str, object] = {"__name__": "__doc_example__"}
     exec(compile(code, where, "exec"), namespace)
+
+
+def test_configuration_page_shows_the_bundled_example() -> None:
+    page = (ROOT / "docs" / "configuration.md").read_text(encoding="utf-8")
+    bundled = (ROOT / "src" / "helpdesk_core" / "data" / "it_desk.toml").read_text(
+        encoding="utf-8"
+    )
+    assert f"```toml\n{bundled}```" in page

@@ -958,12 +958,16 @@ class Helpdesk:
                     break
         return events
 
-    def next_wakeup(self) -> datetime | None:
-        """The next instant at which :meth:`tick` has work (None: nothing scheduled)."""
+    def next_wakeup(self, *, queues: bool = True) -> datetime | None:
+        """The next instant at which :meth:`tick` has work (None: nothing scheduled): the
+        earliest SLA threshold, escalation or auto-close, and (unless ``queues`` is false)
+        the next shift start of an agent who could take a queued ticket."""
         ids = self.store.due(_FAR_FUTURE, limit=1)
         best: datetime | None = None
         if ids:
             best = self._decider.wake_at(self.store.load(ids[0]))
+        if not queues:
+            return best
         shift = self._next_shift_start_for_queues()
         if shift is not None and (best is None or shift < best):
             best = shift

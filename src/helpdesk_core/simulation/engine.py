@@ -38,7 +38,7 @@ __all__ = ["Progress", "simulate"]
 #: Called with (simulated seconds done, simulated seconds in all) now and then.
 Progress = Callable[[float, float], None]
 
-_ARRIVAL, _DONE, _REPLY, _REOPEN, _RATE, _WAKE, _TICK = range(7)
+_ARRIVAL, _DONE, _REPLY, _REOPEN, _RATE, _WAKE, _TICK, _SHIFT = range(8)
 
 
 class _Agent:
@@ -118,7 +118,7 @@ class _Run:
         return keys[_draw(self.rng, cumulative)]
 
     def schedule_tick(self) -> None:
-        wake = self.desk.next_wakeup()
+        wake = self.desk.next_wakeup(queues=False)
         if wake is None:
             return
         now = self.clock.now()
@@ -318,10 +318,30 @@ class _Run:
 
     pending_starts: set[str]
 
+    def schedule_shifts(self) -> None:
+        """A tick at every shift start (queued tickets go to agents who come on shift)."""
+        scenario = self.scenario
+        horizon = scenario.end + timedelta(days=60)
+        starts: set[datetime] = set()
+        for name in {a.calendar for a in self.agents.values() if a.calendar is not None}:
+            calendar = scenario.desk.calendars[name]
+            at = scenario.start
+            while at < horizon:
+                at = calendar.next_open(at)
+                if at >= horizon:
+                    break
+                starts.add(at)
+                at = calendar.next_close(at)
+        for absence in scenario.absences:
+            starts.add(scenario.start + absence.end)
+        for at in sorted(starts):
+            self.push(at, _SHIFT, "")
+
     # ------------------------------------------------------------------ loop
     def run(self) -> SimulationResult:
         self.pending_starts = set()
         scenario = self.scenario
+        self.schedule_shifts()
         first = self.next_arrival(scenario.start)
         if first is not None:
             self.push(first, _ARRIVAL, "")
@@ -337,6 +357,7 @@ class _Run:
             _RATE: self.rate,
             _WAKE: self._wake,
             _TICK: self._tick,
+            _SHIFT: self._shift,
         }
         while self.heap:
             at, _, kind, key = heapq.heappop(self.heap)
@@ -361,6 +382,12 @@ class _Run:
     def _wake(self, agent_id: str) -> None:
         self.desk.tick()
         self.try_start(self.agents[agent_id])
+
+    def _shift(self, _key: str) -> None:
+        self.desk.tick()
+        for agent in self.agents.values():
+            if agent.busy is None and agent.backlog:
+                self.try_start(agent)
 
     def _tick(self, _key: str) -> None:
         now = self.clock.now()
