@@ -85,11 +85,13 @@ def _cmd_simulate(args: argparse.Namespace) -> int:
         result = simulate(scenario, seed=args.seed, progress=progress)
     finally:
         progress.close()
-    title = (
-        f"{scenario.desk.settings.name}: {scenario.days:g} days simulated "
-        f"(seed {args.seed}, {len(result.records)} tickets, {len(result.events)} events)"
-    )
-    _table(title, result.kpis.as_rows())
+    title = f"{scenario.desk.settings.name}, {scenario.days:g} days (seed {args.seed})"
+    rows = [
+        ("tickets simulated", str(len(result.records))),
+        ("events recorded", str(len(result.events))),
+        *result.kpis.as_rows(),
+    ]
+    _table(title, rows)
     if args.out:
         out = Path(args.out)
         out.mkdir(parents=True, exist_ok=True)

@@ -88,7 +88,7 @@ class Kpis:
         for metric, value in sorted(self.sla_compliance.items()):
             rows.append((f"SLA {metric.replace('_', ' ')}", _pct(value)))
         rows.append(("CSAT (1-5)", "-" if self.csat is None else f"{self.csat:.2f}"))
-        rows.append(("backlog at end", str(self.backlog)))
+        rows.append(("open when arrivals stopped", str(self.backlog)))
         return rows
 
 
@@ -202,13 +202,14 @@ def build_result(
         scenario=scenario,
         records=tuple(records),
         events=tuple(stream),
-        kpis=compute_kpis(records),
+        kpis=compute_kpis(records, end=scenario.end),
         end=end,
     )
 
 
-def compute_kpis(records: Sequence[TicketRecord]) -> Kpis:
-    """Headline KPIs over the measured records."""
+def compute_kpis(records: Sequence[TicketRecord], *, end: datetime) -> Kpis:
+    """Headline KPIs over the measured records; the backlog is counted at ``end`` (when
+    arrivals stop)."""
     measured = [r for r in records if r.measured]
     solved = [r for r in measured if r.resolution is not None]
     n = len(measured)
@@ -247,5 +248,10 @@ def compute_kpis(records: Sequence[TicketRecord]) -> Kpis:
         p90_resolution=p90(resolutions),
         sla_compliance=compliance,
         csat=statistics.fmean(ratings) if ratings else None,
-        backlog=sum(1 for r in records if r.active),
+        backlog=sum(
+            1
+            for r in records
+            if r.opened_at < end
+            and (r.resolution is None or r.opened_at + timedelta(seconds=r.resolution) > end)
+        ),
     )
