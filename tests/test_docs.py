@@ -22,7 +22,9 @@ def _blocks() -> list[tuple[str, str]]:
 
 
 @pytest.mark.parametrize(("where", "code"), _blocks(), ids=[w for w, _ in _blocks()])
-def test_doc_block_runs(where: str, code: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_doc_block_runs(
+    where: str, code: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.chdir(tmp_path)
     namespace: dict[str, object] = {"__name__": "__doc_example__"}
     exec(compile(code, where, "exec"), namespace)
@@ -30,7 +32,5 @@ def test_doc_block_runs(where: str, code: str, tmp_path: Path, monkeypatch: pyte
 
 def test_configuration_page_shows_the_bundled_example() -> None:
     page = (ROOT / "docs" / "configuration.md").read_text(encoding="utf-8")
-    bundled = (ROOT / "src" / "helpdesk_core" / "data" / "it_desk.toml").read_text(
-        encoding="utf-8"
-    )
+    bundled = (ROOT / "src" / "helpdesk_core" / "data" / "it_desk.toml").read_text(encoding="utf-8")
     assert f"```toml\n{bundled}```" in page

@@ -14,9 +14,7 @@ def test_all_matches_the_public_names() -> None:
         for name in vars(helpdesk_core)
         if not name.startswith("_") and name not in {"TYPE_CHECKING", "Any", "annotations"}
     }
-    modules = {
-        name for name in public if type(getattr(helpdesk_core, name)).__name__ == "module"
-    }
+    modules = {name for name in public if type(getattr(helpdesk_core, name)).__name__ == "module"}
     assert set(helpdesk_core.__all__) - {"PostgresStore", "__version__"} == public - modules
     for name in helpdesk_core.__all__:
         assert getattr(helpdesk_core, name) is not None

@@ -25,7 +25,14 @@ def test_errors_mix_in_the_builtin_a_caller_expects() -> None:
     assert issubclass(ConfigError, ValidationError)
     assert issubclass(NotFound, LookupError)
     assert issubclass(AccessDenied, PermissionError)
-    for cls in (ValidationError, InvalidTransition, NotFound, ConflictError, AccessDenied, StorageError):
+    for cls in (
+        ValidationError,
+        InvalidTransition,
+        NotFound,
+        ConflictError,
+        AccessDenied,
+        StorageError,
+    ):
         assert issubclass(cls, HelpdeskError)
 
 

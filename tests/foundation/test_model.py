@@ -16,8 +16,8 @@ from helpdesk_core.model import (
     Escalated,
     Impact,
     Link,
-    LinkKind,
     Linked,
+    LinkKind,
     Priority,
     PriorityMatrix,
     Rated,
@@ -70,7 +70,9 @@ def test_itil_priority_matrix(impact: str, urgency: str, priority: Priority) -> 
 
 
 def test_priority_matrix_is_replaceable_and_validated() -> None:
-    table = {f"{i}/{u}": "low" for i in ("high", "medium", "low") for u in ("high", "medium", "low")}
+    table = {
+        f"{i}/{u}": "low" for i in ("high", "medium", "low") for u in ("high", "medium", "low")
+    }
     table["high/high"] = "p1"
     matrix = PriorityMatrix(table)
     assert priority_for("high", "high", matrix=matrix) is Priority.CRITICAL
@@ -153,22 +155,55 @@ def test_values_are_frozen() -> None:
 def test_replay_folds_events() -> None:
     events = [
         opened(),
-        CommentAdded(ticket_id="T-1", at=AT + timedelta(minutes=5), by=Actor.agent("a1"),
-                     comment_id="C-1", body="Internal", public=False),
-        CommentAdded(ticket_id="T-1", at=AT + timedelta(minutes=10), by=Actor.agent("a1"),
-                     comment_id="C-2", body="On it"),
+        CommentAdded(
+            ticket_id="T-1",
+            at=AT + timedelta(minutes=5),
+            by=Actor.agent("a1"),
+            comment_id="C-1",
+            body="Internal",
+            public=False,
+        ),
+        CommentAdded(
+            ticket_id="T-1",
+            at=AT + timedelta(minutes=10),
+            by=Actor.agent("a1"),
+            comment_id="C-2",
+            body="On it",
+        ),
         Assigned(ticket_id="T-1", at=AT + timedelta(minutes=11), by=SYSTEM, assignee="a1"),
-        Escalated(ticket_id="T-1", at=AT + timedelta(hours=1), by=Actor.agent("a1"),
-                  from_tier="L1", to_tier="L2", team="network", reason="needs network"),
-        StatusChanged(ticket_id="T-1", at=AT + timedelta(hours=2), by=Actor.agent("a2"),
-                      transition="solve", from_status="new", to_status="solved",
-                      category="solved", resolution="replaced toner"),
+        Escalated(
+            ticket_id="T-1",
+            at=AT + timedelta(hours=1),
+            by=Actor.agent("a1"),
+            from_tier="L1",
+            to_tier="L2",
+            team="network",
+            reason="needs network",
+        ),
+        StatusChanged(
+            ticket_id="T-1",
+            at=AT + timedelta(hours=2),
+            by=Actor.agent("a2"),
+            transition="solve",
+            from_status="new",
+            to_status="solved",
+            category="solved",
+            resolution="replaced toner",
+        ),
         Rated(ticket_id="T-1", at=AT + timedelta(hours=3), by=Actor.requester("r1"), score=5),
-        Linked(ticket_id="T-1", at=AT + timedelta(hours=3), by=SYSTEM, kind="caused_by",
-               other="T-9"),
-        StatusChanged(ticket_id="T-1", at=AT + timedelta(hours=4), by=Actor.requester("r1"),
-                      transition="reopen", from_status="solved", to_status="open",
-                      category="open", reason="again"),
+        Linked(
+            ticket_id="T-1", at=AT + timedelta(hours=3), by=SYSTEM, kind="caused_by", other="T-9"
+        ),
+        StatusChanged(
+            ticket_id="T-1",
+            at=AT + timedelta(hours=4),
+            by=Actor.requester("r1"),
+            transition="reopen",
+            from_status="solved",
+            to_status="open",
+            category="open",
+            reason="again",
+        ),
     ]
     ticket = replay(events)
     assert ticket.version == len(events)

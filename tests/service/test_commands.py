@@ -64,17 +64,18 @@ def test_intake_refuses_or_lists_missing_answers() -> None:
     doc = {
         **DESK,
         "categories": {
-            "access": {"on_missing": "refuse",
-                       "questions": [{"name": "system", "required": True}]},
-            "hardware": {"questions": [{"name": "model", "required": True},
-                                       {"name": "floor", "type": "int"}]},
+            "access": {"on_missing": "refuse", "questions": [{"name": "system", "required": True}]},
+            "hardware": {
+                "questions": [{"name": "model", "required": True}, {"name": "floor", "type": "int"}]
+            },
         },
     }
     desk = make_desk(MemoryStore(), berlin(2026, 3, 2, 10, 0), DeskConfig.from_dict(doc))
     with pytest.raises(ValidationError, match="system"):
         desk.open(requester=ADA, subject="Need SAP", category="access")
-    ticket = desk.open(requester=ADA, subject="Laptop broken", category="hardware",
-                       fields={"floor": "3"})
+    ticket = desk.open(
+        requester=ADA, subject="Laptop broken", category="hardware", fields={"floor": "3"}
+    )
     opened = desk.history(ticket.id)[0]
     assert isinstance(opened, TicketOpened)
     assert opened.missing_fields == ("model",)
@@ -159,10 +160,18 @@ def test_agents_free_up_and_take_queued_tickets() -> None:
 def test_commands_retry_on_concurrent_change(tmp_path: Path) -> None:
     path = tmp_path / "shared.sqlite"
     start = berlin(2026, 3, 2, 10, 0)
-    one = Helpdesk(DeskConfig.from_dict(DESK), SqliteStore(path), ManualClock(start),
-                   ids=SequentialIds(prefixes={"ticket": "A", "comment": "A"}))
-    two = Helpdesk(DeskConfig.from_dict(DESK), SqliteStore(path), ManualClock(start),
-                   ids=SequentialIds(prefixes={"ticket": "B", "comment": "B"}))
+    one = Helpdesk(
+        DeskConfig.from_dict(DESK),
+        SqliteStore(path),
+        ManualClock(start),
+        ids=SequentialIds(prefixes={"ticket": "A", "comment": "A"}),
+    )
+    two = Helpdesk(
+        DeskConfig.from_dict(DESK),
+        SqliteStore(path),
+        ManualClock(start),
+        ids=SequentialIds(prefixes={"ticket": "B", "comment": "B"}),
+    )
     ticket = one.open(requester=ADA, subject="shared")
 
     store = one.store

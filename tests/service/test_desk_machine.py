@@ -52,8 +52,11 @@ class DeskAgreement(RuleBasedStateMachine):
     )
     def open(self, requester: str, subject: str, impact: str, urgency: str) -> None:
         ticket = self.both(
-            "open", requester=Requester(id=requester, name=requester.title()),
-            subject=subject, impact=impact, urgency=urgency,
+            "open",
+            requester=Requester(id=requester, name=requester.title()),
+            subject=subject,
+            impact=impact,
+            urgency=urgency,
         )
         if ticket is not None:
             self.ids.append(ticket.id)
@@ -68,16 +71,24 @@ class DeskAgreement(RuleBasedStateMachine):
 
     @rule(
         data=st.data(),
-        to=st.sampled_from(["open", "pending", "on_hold", "resume", "solve", "reopen", "close",
-                            "cancel", "solved"]),
+        to=st.sampled_from(
+            ["open", "pending", "on_hold", "resume", "solve", "reopen", "close", "cancel", "solved"]
+        ),
     )
     def transition(self, data: st.DataObject, to: str) -> None:
         if not self.ids:
             return
         ticket_id = data.draw(st.sampled_from(self.ids))
         by = data.draw(st.sampled_from(AGENTS + REQUESTERS[:1]))
-        self.both("transition", ticket_id, to, by=by, reason="because",
-                  resolution="fixed", first_contact=data.draw(st.booleans()))
+        self.both(
+            "transition",
+            ticket_id,
+            to,
+            by=by,
+            reason="because",
+            resolution="fixed",
+            first_contact=data.draw(st.booleans()),
+        )
 
     @rule(data=st.data(), up=st.booleans())
     def move_tier(self, data: st.DataObject, up: bool) -> None:

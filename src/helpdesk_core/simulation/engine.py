@@ -410,7 +410,8 @@ def _cumulative(weights: list[float]) -> list[float]:
     for weight in weights:
         running += weight / total
         out.append(running)
-    out[-1] = 1.0
+    if out:
+        out[-1] = 1.0
     return out
 
 

@@ -1,0 +1,218 @@
+"""The simulator: validation against Erlang C, determinism, scenarios, sweeps, the CLI."""
+
+from __future__ import annotations
+
+import copy
+from concurrent.futures import ThreadPoolExecutor
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+import helpdesk_core
+from helpdesk_core import ConfigError, ValidationError
+from helpdesk_core.cli import main
+from helpdesk_core.simulation import (
+    Scenario,
+    erlang,
+    simulate,
+    simulate_queue,
+    sweep,
+)
+
+DATA = Path(helpdesk_core.__file__).parent / "data"
+
+
+def mmc(agents: int = 3, rate: float = 4.0, days: float = 60) -> dict[str, Any]:
+    """M/M/c on the full desk: Poisson arrivals, exponential work, one tier, agents always
+    on shift holding one ticket at a time, a 24/7 calendar, no escalation."""
+    return {
+        "desk": {
+            "calendars": {"always": {"timezone": "UTC", "hours": {"mon-sun": "00:00-24:00"}}},
+            "tiers": [{"id": "L1", "teams": ["q"]}],
+            "teams": [{"id": "q"}],
+            "agents": [
+                {"id": f"a{i}", "tier": "L1", "teams": ["q"], "capacity": 1} for i in range(agents)
+            ],
+            "assignment": {"strategy": "least_loaded", "queue_order": "oldest"},
+        },
+        "simulation": {"start": "2026-01-05T00:00:00+00:00", "days": days, "warmup_days": 2},
+        "arrivals": {"rate_per_hour": rate},
+        "tiers": {"L1": {"work": "30m", "solve": 1.0}},
+        "requesters": {"count": 50},
+    }
+
+
+def test_full_desk_matches_erlang_c() -> None:
+    result = simulate(Scenario.from_dict(mmc()), seed=3)
+    waits = [r.wait_for_agent for r in result.records if r.measured]
+    assert all(w is not None for w in waits)
+    n = len(waits)
+    assert n > 5000
+    traffic, aht = 2.0, timedelta(minutes=30)
+    waited = sum(1 for w in waits if w and w > 0) / n
+    within = sum(1 for w in waits if w is not None and w <= 600) / n
+    assert waited == pytest.approx(erlang.wait_probability(traffic, 3), rel=0.03)
+    target = timedelta(minutes=10)
+    assert within == pytest.approx(
+        erlang.service_level(traffic, 3, aht=aht, target=target), rel=0.03
+    )
+    # The mean wait converges slowly (its variance is large): a looser check here, the
+    # tight one on the fast path below.
+    mean = sum(w for w in waits if w is not None) / n
+    asa = erlang.average_speed_of_answer(traffic, 3, aht=aht).total_seconds()
+    assert mean == pytest.approx(asa, rel=0.2)
+
+
+def test_fast_path_matches_erlang_c_within_three_percent() -> None:
+    result = simulate_queue(
+        arrivals_per_hour=10, agents=[6], work=["30m"], tickets=400_000, warmup=5_000, seed=11
+    )
+    tier = result[0]
+    traffic, aht = 5.0, timedelta(minutes=30)
+    assert tier.wait_probability == pytest.approx(erlang.wait_probability(traffic, 6), rel=0.03)
+    assert tier.mean_wait.total_seconds() == pytest.approx(
+        erlang.average_speed_of_answer(traffic, 6, aht=aht).total_seconds(), rel=0.03
+    )
+    target = timedelta(minutes=5)
+    assert tier.service_level(target) == pytest.approx(
+        erlang.service_level(traffic, 6, aht=aht, target=target), rel=0.03
+    )
+
+
+def test_two_tiers_match_erlang_c_per_tier() -> None:
+    # 30 % of tier one's tickets go on to a second pool; by Burke's theorem its arrivals
+    # are Poisson again, at 30 % of the rate (3.6 an hour of one-hour work: 3.6 Erlangs).
+    result = simulate_queue(
+        arrivals_per_hour=12,
+        agents=[5, 5],
+        work=["20m", "1h"],
+        escalate=[0.3, 0.0],
+        tickets=300_000,
+        warmup=5_000,
+        seed=5,
+    )
+    first, second = result[0], result[1]
+    assert first.wait_probability == pytest.approx(erlang.wait_probability(4.0, 5), rel=0.03)
+    assert second.wait_probability == pytest.approx(erlang.wait_probability(3.6, 5), rel=0.03)
+    assert second.served == pytest.approx(0.3 * first.served, rel=0.03)
+
+
+def test_same_seed_same_result_different_seed_differs() -> None:
+    scenario = Scenario.from_toml(DATA / "it_desk_scenario.toml")
+    import attrs
+
+    short = attrs.evolve(scenario, days=4.0, warmup_days=0.0)
+    one = simulate(short, seed=7)
+    two = simulate(short, seed=7)
+    other = simulate(short, seed=8)
+    assert one.records == two.records
+    assert one.events == two.events
+    assert one.kpis == two.kpis
+    assert one.records != other.records
+
+
+def test_example_scenario_runs_the_real_desk() -> None:
+    import attrs
+
+    scenario = Scenario.from_toml(DATA / "it_desk_scenario.toml")
+    result = simulate(attrs.evolve(scenario, days=6.0, warmup_days=1.0), seed=1)
+    kinds = {type(e).__name__ for e in result.events}
+    assert {
+        "TicketOpened",
+        "TicketRouted",
+        "Assigned",
+        "SlaClockStarted",
+        "SlaClockPaused",
+        "Escalated",
+        "StatusChanged",
+        "Rated",
+        "CsatRequested",
+    } <= kinds
+    assert result.kpis.tickets > 100
+    assert 0 < result.kpis.first_contact_resolution < 1
+    frame = result.to_pandas()
+    assert len(frame) == len(result.records)
+
+
+@pytest.mark.parametrize(
+    ("change", "path"),
+    [
+        (lambda d: d["arrivals"].update(rate_per_hour=-1), "arrivals.rate_per_hour"),
+        (lambda d: d["tiers"]["L1"].update(solve=1.5), "tiers.L1.solve"),
+        (lambda d: d["tiers"].update(L9={"work": "1h"}), "tiers.L9"),
+        (lambda d: d["tiers"]["L1"].update(work={"kind": "weibull"}), "tiers.L1.work.kind"),
+        (lambda d: d["simulation"].update(warmup_days=90), "simulation.warmup_days"),
+        (lambda d: d["desk"]["agents"][0].update(calendar="nope"), "desk.agents[0].calendar"),
+        (lambda d: d.update(surprise=1), "$"),
+        (lambda d: d["arrivals"].update(hours=[1.0] * 23), "arrivals.hours"),
+    ],
+)
+def test_bad_scenarios_name_the_path(change: Any, path: str) -> None:
+    doc = copy.deepcopy(mmc())
+    change(doc)
+    with pytest.raises(ConfigError) as info:
+        Scenario.from_dict(doc)
+    assert str(info.value).startswith(path)
+
+
+def test_sweep_runs_a_grid_on_any_executor() -> None:
+    scenario = Scenario.from_dict(mmc(days=5))
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        rows = sweep(
+            scenario, vary={"arrivals.rate_per_hour": [2.0, 5.0]}, seeds=[1, 2], executor=pool
+        )
+    assert [(r.values["arrivals.rate_per_hour"], r.seed) for r in rows] == [
+        (2.0, 1),
+        (2.0, 2),
+        (5.0, 1),
+        (5.0, 2),
+    ]
+    busy = [r.kpis.mean_wait_for_agent for r in rows if r.values["arrivals.rate_per_hour"] == 5.0]
+    calm = [r.kpis.mean_wait_for_agent for r in rows if r.values["arrivals.rate_per_hour"] == 2.0]
+    assert min(b for b in busy if b) > max(c for c in calm if c)
+    assert "sla_first_response" not in rows[0].flat()  # no SLA policy in this desk
+    with pytest.raises(ConfigError):
+        sweep(scenario, vary={"tiers.L1.solve": [2.0]}, executor=pool)
+    with pytest.raises(ValidationError):
+        sweep(scenario, vary={})
+
+
+def test_queue_fast_path_validates() -> None:
+    with pytest.raises(ValidationError, match="agents"):
+        simulate_queue(arrivals_per_hour=1, agents=[0], work=["1h"])
+    with pytest.raises(ValidationError, match="escalate"):
+        simulate_queue(arrivals_per_hour=1, agents=[1], work=["1h"], escalate=[2.0])
+
+
+def test_cli_simulate_staff_demo_and_sla(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(["simulate", "--days", "2", "--quiet", "--out", str(tmp_path)]) == 0
+    out = capsys.readouterr().out
+    assert "first contact resolution" in out
+    assert (tmp_path / "tickets.csv").read_text().startswith("id,")
+    assert (
+        main(
+            [
+                "staff",
+                "--arrivals",
+                "100",
+                "--aht",
+                "3m",
+                "--target",
+                "20s",
+                "--service-level",
+                "0.8",
+            ]
+        )
+        == 0
+    )
+    assert "8" in capsys.readouterr().out
+    assert main(["demo"]) == 0
+    assert "closed" in capsys.readouterr().out
+    assert main(["sla", "2026-03-06T16:00:00+01:00", "4h", "--timezone", "Europe/Berlin"]) == 0
+    assert capsys.readouterr().out.strip() == "2026-03-09T12:00:00+01:00"
+    assert main(["sla", "2026-03-06T16:00:00", "4h"]) == 2
+    assert "naive" in capsys.readouterr().err
