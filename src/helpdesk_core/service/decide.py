@@ -15,9 +15,19 @@ from datetime import datetime
 from helpdesk_core.config import DeskConfig
 from helpdesk_core.model import (
     Actor,
+    Assigned,
+    CommentAdded,
+    DeEscalated,
+    Escalated,
     Event,
+    LevelRaised,
+    PriorityChanged,
     Requester,
+    StatusChanged,
     Ticket,
+    TicketOpened,
+    TicketRouted,
+    TicketUpdated,
     apply_event,
 )
 from helpdesk_core.sla import (
@@ -44,6 +54,30 @@ __all__ = ["MAX_CATCH_UP_STEPS", "Assigner", "Change", "Decider"]
 #: configurations that would otherwise loop, e.g. an escalation that re-triggers itself).
 MAX_CATCH_UP_STEPS = 1_000
 
+
+_UNKNOWN = object()
+#: Events after which the SLA engine may have something to do.
+_SLA_RELEVANT = (
+    TicketOpened,
+    CommentAdded,
+    StatusChanged,
+    PriorityChanged,
+    TicketRouted,
+    TicketUpdated,
+    Escalated,
+    DeEscalated,
+)
+#: Events that change fields a policy condition may read.
+_CHANGES_POLICY_INPUT = (
+    TicketRouted,
+    TicketUpdated,
+    PriorityChanged,
+    Escalated,
+    DeEscalated,
+    StatusChanged,
+    LevelRaised,
+    Assigned,
+)
 
 #: Called as ``assigner(change, at)`` to auto-assign the ticket of a change at ``at``.
 Assigner = Callable[["Change", datetime], object]
@@ -118,6 +152,7 @@ class Change:
         self.now = now
         self.requester = requester
         self.events: list[Event] = []
+        self._policy: object = _UNKNOWN
 
     # -- emitting ---------------------------------------------------------------------
     def record(self, event: Event) -> None:
@@ -128,12 +163,20 @@ class Change:
     def emit(self, event: Event, *, sla: bool = True) -> None:
         """Fold ``event`` and the SLA events it causes."""
         self.record(event)
-        if sla:
+        if isinstance(event, _CHANGES_POLICY_INPUT):
+            self._policy = _UNKNOWN
+        if sla and isinstance(event, _SLA_RELEVANT):
             self.react_sla(event)
+
+    def policy(self, at: datetime) -> SlaPolicy | None:
+        """The SLA policy of the ticket as it stands (cached until a field changes)."""
+        if self._policy is _UNKNOWN:
+            self._policy = self.decider.policy_for(self.ticket, requester=self.requester, now=at)
+        return self._policy  # type: ignore[return-value]
 
     def react_sla(self, event: Event) -> None:
         """Let the SLA engine react to an event already folded."""
-        policy = self.decider.policy_for(self.ticket, requester=self.requester, now=event.at)
+        policy = self.policy(event.at)
         for sla_event in react(
             self.ticket,
             event,

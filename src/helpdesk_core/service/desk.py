@@ -357,8 +357,8 @@ class Helpdesk:
             organization=req.organization,
             history=history,
         )
-        routed_changes, rules, spec = self._route(replay([provisional]), req, now)
         ticket = replay([provisional])
+        routed_changes, rules, spec = self._route(ticket, req, now)
         change = self._decider.begin(ticket, now=now, requester=req)
         change.events.append(provisional)
         if not routed_changes.is_empty or rules:
