@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import threading
 
+import pytest
+
 from helpdesk_core.storage import MemoryStore, Store
 from helpdesk_core.testing import StoreConformance
 from helpdesk_core.testing.conformance import T0, open_ticket
@@ -51,3 +53,15 @@ def test_snapshots_are_shared_not_copied() -> None:
     ticket = open_ticket(store, "T-1", wake_at=T0)
     assert store.load("T-1") is ticket
     assert repr(store) == "MemoryStore(1 tickets)"
+
+
+def test_public_names_are_exported() -> None:
+    import helpdesk_core.storage as storage
+    import helpdesk_core.testing as testing
+
+    for module in (storage, testing):
+        for name in module.__all__:
+            assert getattr(module, name) is not None, name
+    assert sorted(storage.__all__) == storage.__all__
+    with pytest.raises(AttributeError):
+        _ = storage.NoSuchStore  # type: ignore[attr-defined]

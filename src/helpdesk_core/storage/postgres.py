@@ -15,9 +15,11 @@ Concurrency across processes:
   commit order: a reader that has seen position *n* has seen every position below it,
   which the outbox and incremental reports rely on (appends are serialized per database);
 * :meth:`PostgresStore.claim_due` leases with ``FOR UPDATE SKIP LOCKED``;
-* :meth:`PostgresStore.claim_outbox` inserts its leases with ``ON CONFLICT DO NOTHING``
-  (a concurrent claim of the same new item waits, then gets nothing) and re-leases
-  released or expired items with ``FOR UPDATE SKIP LOCKED``.
+* the outbox work of one consumer (claim, ack, release) locks that consumer's row
+  (``SELECT ... FOR UPDATE``) for its short transaction, so two workers of one consumer
+  never lease the same item, and an ack's clean-up can never race a claim; different
+  consumers do not wait for each other. (``SKIP LOCKED`` on shared outbox rows would make
+  one consumer skip items another consumer is busy with.)
 
 Types: instants are ``timestamptz``, positions ``bigserial``, tags ``text[]`` (GIN
 indexed), snapshots and events ``json``. ``json`` rather than ``jsonb`` keeps the
@@ -120,19 +122,6 @@ _CLAIM_DUE = (
     "SELECT id FROM tickets WHERE wake_at IS NOT NULL AND wake_at <= %s "
     "AND (lease_until IS NULL OR lease_until <= %s) ORDER BY wake_at, id LIMIT %s "
     "FOR UPDATE SKIP LOCKED) RETURNING id, wake_at"
-)
-_LEASE_NEW = (
-    "INSERT INTO outbox_deliveries (consumer, position, state, lease_until, attempts) "
-    "SELECT %s, p, 'leased', %s, 0 FROM unnest(%s::bigint[]) AS p ORDER BY p "
-    "ON CONFLICT (consumer, position) DO NOTHING RETURNING position, attempts"
-)
-_LEASE_AGAIN = (
-    "UPDATE outbox_deliveries d SET state = 'leased', lease_until = %s, "
-    "attempts = d.attempts + (CASE WHEN d.state = 'leased' THEN 1 ELSE 0 END) "
-    "WHERE d.consumer = %s AND d.position IN ("
-    "SELECT position FROM outbox_deliveries WHERE consumer = %s AND position = ANY(%s) "
-    "AND (state = 'pending' OR (state = 'leased' AND lease_until <= %s)) "
-    "FOR UPDATE SKIP LOCKED) RETURNING d.position, d.attempts"
 )
 
 
@@ -261,7 +250,6 @@ class PostgresStore:
             raise StoreClosedError(f"cannot reach PostgreSQL: {exc}") from exc
         try:
             set_json_loads(_raw_json, conn)
-            conn.execute(f"CREATE SCHEMA IF NOT EXISTS {self._quoted}")
             conn.execute(f"SET search_path TO {self._quoted}")
         except psycopg.Error as exc:
             conn.close()
@@ -608,8 +596,8 @@ class PostgresStore:
         limit: int = 100,
         lease: timedelta = timedelta(seconds=60),
     ) -> list[OutboxItem]:
-        """Lease the consumer's oldest undelivered items; concurrent claims of the same
-        consumer never get the same item."""
+        """Lease the consumer's oldest undelivered items. Claims, acks and releases of one
+        consumer lock its row, so concurrent workers never get the same item."""
         check_name(consumer, "consumer")
         check_instant(now)
         check_limit(limit)
@@ -620,29 +608,23 @@ class PostgresStore:
             rows = conn.execute(
                 q.to_pyformat(q.SELECT_CLAIMABLE), (consumer, hwm, now, limit)
             ).fetchall()
-            fresh = [row[0] for row in rows if row[4] is None]
-            again = [row[0] for row in rows if row[4] is not None]
-            claimed: dict[int, int] = {}
-            if fresh:
-                for position, attempts in conn.execute(
-                    _LEASE_NEW, (consumer, until, fresh)
-                ).fetchall():
-                    claimed[int(position)] = int(attempts)
-            if again:
-                for position, attempts in conn.execute(
-                    _LEASE_AGAIN, (until, consumer, consumer, again, now)
-                ).fetchall():
-                    claimed[int(position)] = int(attempts)
-        return [
-            OutboxItem(
-                id=item_id(ticket_id, int(version)),
-                position=int(position),
-                event=decode_event(data),
-                attempts=claimed[int(position)],
-            )
-            for position, ticket_id, version, data, _, _ in rows
-            if int(position) in claimed
-        ]
+            items: list[OutboxItem] = []
+            leases = []
+            for position, ticket_id, version, data, state, attempts in rows:
+                tries = 0 if state is None else int(attempts) + (state == "leased")
+                leases.append((consumer, int(position), until, tries))
+                items.append(
+                    OutboxItem(
+                        id=item_id(ticket_id, int(version)),
+                        position=int(position),
+                        event=decode_event(data),
+                        attempts=tries,
+                    )
+                )
+            if leases:
+                with conn.cursor() as cur:
+                    cur.executemany(q.to_pyformat(q.UPSERT_LEASE), leases)
+        return items
 
     def ack_outbox(self, consumer: str, ids: Sequence[str]) -> None:
         """Mark items delivered; the consumer never gets them again."""
@@ -675,6 +657,7 @@ class PostgresStore:
         note = None if error is None else escape_nul(error)
         with self._tx() as conn:
             positions = self._positions(conn, ids)
+            self._hwm(conn, consumer)
             if positions:
                 with conn.cursor() as cur:
                     cur.executemany(
@@ -683,8 +666,10 @@ class PostgresStore:
 
     @staticmethod
     def _hwm(conn: psycopg.Connection[Any], consumer: str) -> int:
+        """The consumer's high-water mark, its row locked until the transaction ends: the
+        outbox work of one consumer is serialized (other consumers are not held up)."""
         conn.execute(q.to_pyformat(q.INSERT_CONSUMER), (consumer,))
-        row = conn.execute(q.to_pyformat(q.SELECT_HWM), (consumer,)).fetchone()
+        row = conn.execute(q.to_pyformat(q.SELECT_HWM) + " FOR UPDATE", (consumer,)).fetchone()
         return 0 if row is None else int(row[0])
 
     @staticmethod
