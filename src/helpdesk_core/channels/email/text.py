@@ -14,13 +14,11 @@ from html.parser import HTMLParser
 
 __all__ = ["clean_reply", "html_to_text", "normalize_text", "strip_quotes", "strip_signature"]
 
-_BLOCK_TAGS = frozenset(
-    {
-        "p", "div", "br", "li", "ul", "ol", "tr", "table", "h1", "h2", "h3", "h4", "h5",
-        "h6", "pre", "blockquote", "hr", "section", "article", "header", "footer", "dl",
-        "dt", "dd",
-    }
+_PARAGRAPH_TAGS = frozenset(
+    {"p", "h1", "h2", "h3", "h4", "h5", "h6", "blockquote", "ul", "ol", "table", "pre", "hr",
+     "dl", "section", "article", "header", "footer"}
 )  # fmt: skip
+_LINE_TAGS = frozenset({"div", "li", "tr", "dt", "dd", "center", "address"})
 _SKIP_TAGS = frozenset({"script", "style", "head", "title", "template"})
 _QUOTE_CLASSES = frozenset(
     {"gmail_quote", "gmail_extra", "moz-cite-prefix", "yahoo_quoted", "protonmail_quote"}
@@ -31,6 +29,9 @@ _VOID_TAGS = frozenset({"br", "hr", "img", "meta", "link", "input", "wbr", "col"
 
 
 class _TextExtractor(HTMLParser):
+    """Collects text; block boundaries become pending line breaks (1: new line, 2: blank
+    line) that are written only when more text follows."""
+
     def __init__(self, *, drop_quotes: bool) -> None:
         super().__init__(convert_charrefs=True)
         self._drop_quotes = drop_quotes
@@ -40,6 +41,20 @@ class _TextExtractor(HTMLParser):
         self._href: list[str | None] = []
         self._cut = False  # Outlook: everything after the reply header block is history
         self._pre = 0
+        self._pending = 0
+        self._prefix = ""
+
+    def _block(self, level: int) -> None:
+        self._pending = max(self._pending, level)
+
+    def _emit(self, text: str) -> None:
+        if self._parts and self._pending:
+            self._parts.append("\n" * self._pending)
+        self._pending = 0
+        if self._prefix:
+            self._parts.append(self._prefix)
+            self._prefix = ""
+        self._parts.append(text)
 
     def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
         if self._cut:
@@ -64,34 +79,38 @@ class _TextExtractor(HTMLParser):
                 self._skipping += 1
         if self._skipping:
             return
+        if tag == "br":
+            self._pending += 1
+        elif tag in _PARAGRAPH_TAGS:
+            self._block(2)
+        elif tag in _LINE_TAGS:
+            self._block(1)
         if tag == "pre":
             self._pre += 1
-        if tag in _BLOCK_TAGS:
-            self._parts.append("\n")
-        if tag == "li":
-            self._parts.append("- ")
-        if tag == "a":
+        elif tag == "li":
+            self._prefix = "- "
+        elif tag == "a":
             self._href.append(values.get("href") or None)
-        if tag == "img" and values.get("alt"):
-            self._parts.append(f"[{values['alt']}]")
+        elif tag == "img" and values.get("alt"):
+            self._emit(f"[{values['alt']}]")
 
     def handle_endtag(self, tag: str) -> None:
         if self._cut:
             return
         # Close up to the matching open tag (HTML in mail is often unbalanced).
+        closing: list[tuple[str, bool]] = []
         for index in range(len(self._stack) - 1, -1, -1):
             if self._stack[index][0] == tag:
                 closing = self._stack[index:]
                 del self._stack[index:]
                 was_skipping = self._skipping
                 self._skipping -= sum(1 for _, skip in closing if skip)
-                if was_skipping and not self._skipping:
-                    self._parts.append("\n")
+                if was_skipping:
+                    if not self._skipping:
+                        self._block(1)
                     return
                 break
         else:
-            return
-        if self._skipping:
             return
         if tag == "pre":
             self._pre = max(0, self._pre - 1)
@@ -100,27 +119,30 @@ class _TextExtractor(HTMLParser):
             if href and href.startswith(("http:", "https:", "mailto:")):
                 shown = self._parts[-1].strip() if self._parts else ""
                 target = href.removeprefix("mailto:")
-                if shown != target and shown != href:
-                    self._parts.append(f" ({target})")
-        if tag in _BLOCK_TAGS:
-            self._parts.append("\n")
+                if shown not in (target, href):
+                    self._emit(f" ({target})")
+        closed = {name for name, _ in closing}
+        if closed & _PARAGRAPH_TAGS:
+            self._block(2)
+        elif closed & _LINE_TAGS:
+            self._block(1)
 
     def handle_data(self, data: str) -> None:
         if self._cut or self._skipping:
             return
         if self._pre:
-            self._parts.append(data)
-        else:
-            self._parts.append(re.sub(r"[ \t\r\n\f]+", " ", data))
+            self._emit(data)
+            return
+        text = re.sub(r"[ \t\r\n\f]+", " ", data)
+        if text.strip():
+            self._emit(text.lstrip() if self._pending or not self._parts else text)
+        elif self._parts and not self._pending:
+            self._parts.append(" ")
 
     def text(self) -> str:
-        lines = [line.strip() for line in "".join(self._parts).replace("\xa0", " ").split("\n")]
-        out: list[str] = []
-        for line in lines:
-            if not line and (not out or not out[-1]):
-                continue
-            out.append(line)
-        return "\n".join(out).strip()
+        joined = "".join(self._parts).replace("\xa0", " ")
+        lines = [line.strip() for line in joined.split("\n")]
+        return re.sub(r"\n{3,}", "\n\n", "\n".join(lines)).strip()
 
 
 def html_to_text(html: str, *, drop_quotes: bool = False) -> str:
@@ -174,12 +196,10 @@ def _attribution_at(lines: list[str], index: int) -> bool:
         return True
     # Gmail wraps long attributions over two (rarely three) lines.
     if index + 1 < len(lines) and re.match(r"^\s*(?:On|Am|Le|El|Op)\s", line, re.IGNORECASE):
-        joined = " ".join(part.strip() for part in lines[index : index + 3] if part.strip())
         for end in range(2, 4):
-            candidate = " ".join(p.strip() for p in lines[index : index + end])
+            candidate = " ".join(part.strip() for part in lines[index : index + end])
             if _ATTRIBUTION.match(candidate):
                 return True
-        return bool(_ATTRIBUTION.match(joined))
     return False
 
 

@@ -1,0 +1,73 @@
+"""The email channel as one object: settings, a rate limiter, and the three verbs."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import timedelta
+from email.message import EmailMessage, Message
+
+from helpdesk_core.channels.email.delivery import DeliveryReport, deliver
+from helpdesk_core.channels.email.inbound import InboundResult, receive
+from helpdesk_core.channels.email.outbound import compose
+from helpdesk_core.channels.email.safety import RateLimiter
+from helpdesk_core.channels.email.settings import EmailSettings
+from helpdesk_core.errors import ValidationError
+from helpdesk_core.model import Event
+from helpdesk_core.service import Helpdesk
+
+__all__ = ["EmailChannel"]
+
+
+class EmailChannel:
+    """A desk's mailbox: :meth:`receive` inbound mail, :meth:`compose` messages for an
+    event, :meth:`deliver` the outbox through a ``send`` callable.
+
+    The rate limiter lives as long as the channel object (in memory, per process)."""
+
+    def __init__(
+        self,
+        desk: Helpdesk,
+        settings: EmailSettings,
+        *,
+        limiter: RateLimiter | None = None,
+    ) -> None:
+        if not isinstance(desk, Helpdesk):
+            raise ValidationError("desk must be a Helpdesk", field="desk")
+        if not isinstance(settings, EmailSettings):
+            raise ValidationError("settings must be EmailSettings", field="settings")
+        self.desk = desk
+        self.settings = settings
+        self.limiter = limiter or RateLimiter(
+            max_messages=settings.rate_limit, per=settings.rate_window
+        )
+
+    def receive(self, message: bytes | Message) -> InboundResult:
+        """Apply one inbound message (see :func:`~helpdesk_core.channels.email.receive`)."""
+        return receive(self.desk, message, settings=self.settings, limiter=self.limiter)
+
+    def compose(self, event: Event, *, key: str) -> list[EmailMessage]:
+        """The messages for one event with outbox id ``key``."""
+        return compose(self.desk, event, key=key, settings=self.settings)
+
+    def deliver(
+        self,
+        send: Callable[[EmailMessage], object],
+        *,
+        consumer: str = "email",
+        limit: int = 100,
+        lease: timedelta = timedelta(seconds=60),
+        max_attempts: int = 10,
+    ) -> DeliveryReport:
+        """Deliver the outbox (see :func:`~helpdesk_core.channels.email.deliver`)."""
+        return deliver(
+            self.desk,
+            send=send,
+            settings=self.settings,
+            consumer=consumer,
+            limit=limit,
+            lease=lease,
+            max_attempts=max_attempts,
+        )
+
+    def __repr__(self) -> str:
+        return f"EmailChannel(address={self.settings.address!r}, limiter={self.limiter!r})"

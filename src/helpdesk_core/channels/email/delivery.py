@@ -1,0 +1,99 @@
+"""The outbox consumer: claim events, build messages, hand them to ``send``, ack or release.
+
+Delivery is at least once: an item is acknowledged only after every message it produced
+was handed to ``send`` without an exception; otherwise it is released and comes back on a
+later call (its ``attempts`` count grows). After ``max_attempts`` failures an item is
+acknowledged and reported as dropped, so one broken address cannot block the outbox. The
+event's idempotency key travels in the ``X-Helpdesk-Event`` header so a receiving side can
+drop duplicates.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from datetime import timedelta
+from email.message import EmailMessage
+
+from attrs import frozen
+
+from helpdesk_core.channels.email.outbound import compose
+from helpdesk_core.channels.email.settings import EmailSettings
+from helpdesk_core.errors import ValidationError
+from helpdesk_core.service import Helpdesk
+
+__all__ = ["DeliveryReport", "deliver"]
+
+log = logging.getLogger("helpdesk_core.email")
+
+Send = Callable[[EmailMessage], object]
+
+
+@frozen(kw_only=True)
+class DeliveryReport:
+    """What one :func:`deliver` call did: messages ``sent``, outbox ids ``acked``
+    (delivered or needing no mail), ``released`` (failed, will come back) and ``dropped``
+    (failed ``max_attempts`` times, acknowledged anyway), and the ``errors`` by id."""
+
+    sent: int = 0
+    acked: tuple[str, ...] = ()
+    released: tuple[str, ...] = ()
+    dropped: tuple[str, ...] = ()
+    errors: tuple[tuple[str, str], ...] = ()
+
+
+def deliver(
+    desk: Helpdesk,
+    *,
+    send: Send,
+    settings: EmailSettings,
+    consumer: str = "email",
+    limit: int = 100,
+    lease: timedelta = timedelta(seconds=60),
+    max_attempts: int = 10,
+) -> DeliveryReport:
+    """Deliver the outbox of ``consumer``: batches of ``limit`` items until none is left
+    or a batch had a failure (failed items wait for a later call)."""
+    if not callable(send):
+        raise ValidationError("send must be callable", field="send")
+    if isinstance(max_attempts, bool) or not isinstance(max_attempts, int) or max_attempts < 1:
+        raise ValidationError("max_attempts is a whole number >= 1", field="max_attempts")
+    sent = 0
+    acked: list[str] = []
+    released: list[str] = []
+    dropped: list[str] = []
+    errors: list[tuple[str, str]] = []
+    while True:
+        items = desk.store.claim_outbox(consumer, now=desk.clock.now(), limit=limit, lease=lease)
+        failed = False
+        for item in items:
+            try:
+                messages = compose(desk, item.event, key=item.id, settings=settings)
+                for message in messages:
+                    send(message)
+                    sent += 1
+            except Exception as exc:
+                failed = True
+                error = f"{type(exc).__name__}: {exc}"
+                errors.append((item.id, error))
+                if item.attempts + 1 >= max_attempts:
+                    log.error("dropping outbox item %s after %d attempts: %s",
+                              item.id, item.attempts + 1, error)  # fmt: skip
+                    desk.store.ack_outbox(consumer, [item.id])
+                    dropped.append(item.id)
+                else:
+                    log.warning("delivery of outbox item %s failed: %s", item.id, error)
+                    desk.store.release_outbox(consumer, [item.id], error=error[:500])
+                    released.append(item.id)
+                continue
+            desk.store.ack_outbox(consumer, [item.id])
+            acked.append(item.id)
+        if failed or len(items) < limit:
+            break
+    return DeliveryReport(
+        sent=sent,
+        acked=tuple(acked),
+        released=tuple(released),
+        dropped=tuple(dropped),
+        errors=tuple(errors),
+    )

@@ -1,0 +1,332 @@
+"""Inbound mail → ``desk.open`` / ``desk.reply``.
+
+:func:`read_mail` turns a raw message into a :class:`ReadMail` (nothing touches the desk
+yet, and any defect is a ``ValidationError``); :func:`receive` decides what it means: an
+automatic message to ignore, a sender over the rate limit, a reply to thread onto a
+ticket (by the subject token, then by ``In-Reply-To`` / ``References``), or a new ticket.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import re
+from email.message import Message
+from typing import Literal
+
+from attrs import frozen
+
+from helpdesk_core.channels.email.mime import (
+    Attachment,
+    MailText,
+    body_text,
+    header,
+    load_message,
+    raw_header,
+    sender_of,
+)
+from helpdesk_core.channels.email.safety import RateLimiter, automatic_reason
+from helpdesk_core.channels.email.settings import EmailSettings
+from helpdesk_core.channels.email.templates import normalize_language
+from helpdesk_core.channels.email.text import clean_reply, strip_signature
+from helpdesk_core.channels.email.threads import ThreadRef, message_ids_in, parse_message_id
+from helpdesk_core.errors import (
+    AccessDenied,
+    HelpdeskError,
+    InvalidTransition,
+    NotFound,
+    ValidationError,
+)
+from helpdesk_core.model import Actor, LinkKind, Requester, StatusCategory, Ticket
+from helpdesk_core.service import Helpdesk
+from helpdesk_core.storage import TicketQuery
+
+__all__ = ["InboundResult", "ReadMail", "read_mail", "receive", "requester_id_for"]
+
+log = logging.getLogger("helpdesk_core.email")
+
+Action = Literal["opened", "replied", "ignored", "rejected"]
+
+_MAX_SUBJECT = 250
+_ID_UNSAFE = re.compile(r"[^A-Za-z0-9_.@+\-]")
+
+
+@frozen(kw_only=True)
+class InboundResult:
+    """What became of one inbound message: ``action`` (opened, replied, ignored,
+    rejected), the ``ticket_id`` it landed on, the ``reason`` (for ignored, rejected and
+    follow-ups), its ``attachments`` for the application to store, the raw ``message_id``
+    to keep a reference to the original, and the ``sender`` address."""
+
+    action: Action
+    ticket_id: str | None = None
+    reason: str = ""
+    attachments: tuple[Attachment, ...] = ()
+    message_id: str | None = None
+    sender: str | None = None
+
+
+@frozen(kw_only=True)
+class ReadMail:
+    """A message as the channel needs it; built by :func:`read_mail`."""
+
+    message_id: str | None
+    sender: str
+    sender_name: str
+    subject: str
+    references: tuple[str, ...]
+    body: MailText
+    attachments: tuple[Attachment, ...]
+    language: str | None
+    automatic: str | None
+
+
+def read_mail(message: bytes | Message, *, max_bytes: int) -> ReadMail:
+    """Parse and read ``message``; a message that is too big, unparseable or has no sender
+    raises ``ValidationError`` (field ``message`` or ``From``)."""
+    msg = load_message(message, max_bytes=max_bytes)
+    try:
+        return _read(msg)
+    except HelpdeskError:
+        raise
+    except Exception as exc:  # the email package has many ways to fail on broken input
+        raise ValidationError(f"malformed message: {exc!r}", field="message") from None
+
+
+def _read(msg: Message) -> ReadMail:
+    ids = message_ids_in([raw_header(msg, "Message-ID")])
+    automatic = automatic_reason(msg, lambda name: header(msg, name))
+    try:
+        sender, name = sender_of(msg)
+    except ValidationError:
+        if automatic is None:
+            raise
+        sender, name = "", ""
+    # Newest first: In-Reply-To, then References from the end.
+    in_reply_to = message_ids_in([raw_header(msg, "In-Reply-To")])
+    references = message_ids_in([raw_header(msg, "References")])
+    body, attachments = body_text(msg)
+    language = header(msg, "Content-Language") or header(msg, "Accept-Language")
+    return ReadMail(
+        message_id=ids[0] if ids else None,
+        sender=sender,
+        sender_name=name,
+        subject=header(msg, "Subject") or "",
+        references=tuple(dict.fromkeys([*in_reply_to, *reversed(references)])),
+        body=body,
+        attachments=tuple(attachments),
+        language=normalize_language(language.split(",")[0]) if language else None,
+        automatic=automatic,
+    )
+
+
+def requester_id_for(address: str) -> str:
+    """A requester id derived from an email address: the lower-cased address when it is
+    made of id characters only, else a cleaned form with a short hash (so two addresses
+    never share an id)."""
+    lowered = address.strip().lower()
+    cleaned = _ID_UNSAFE.sub("_", lowered)
+    if cleaned == lowered and len(cleaned) <= 180:
+        return cleaned
+    digest = hashlib.sha256(lowered.encode("utf-8", "replace")).hexdigest()[:12]
+    return f"{cleaned[:180]}-{digest}"
+
+
+def receive(
+    desk: Helpdesk,
+    message: bytes | Message,
+    *,
+    settings: EmailSettings,
+    limiter: RateLimiter | None = None,
+) -> InboundResult:
+    """Apply one inbound message to ``desk``.
+
+    Automatic messages (auto-replies, bounces, list mail, our own mail) are ignored;
+    senders over the ``limiter`` are rejected; replies thread onto their ticket (a solved
+    ticket is reopened by its requester's reply; a closed one, or one past its reopen
+    window, gets a linked follow-up); anything else opens a ticket. Oversized or malformed
+    messages raise ``ValidationError`` before anything is written."""
+    try:
+        mail = read_mail(message, max_bytes=settings.max_bytes)
+    except ValidationError as exc:
+        log.warning("inbound message refused: %s", exc)
+        raise
+    result = _Receiver(desk, settings, mail).run(limiter)
+    log.info(
+        "inbound %s from %s: %s %s",
+        mail.message_id,
+        mail.sender or "?",
+        result.action,
+        result.ticket_id or result.reason,
+    )
+    return result
+
+
+class _Receiver:
+    def __init__(self, desk: Helpdesk, settings: EmailSettings, mail: ReadMail) -> None:
+        self.desk = desk
+        self.settings = settings
+        self.mail = mail
+
+    def result(
+        self, action: Action, ticket_id: str | None = None, reason: str = ""
+    ) -> InboundResult:
+        return InboundResult(
+            action=action,
+            ticket_id=ticket_id,
+            reason=reason,
+            attachments=self.mail.attachments,
+            message_id=self.mail.message_id,
+            sender=self.mail.sender or None,
+        )
+
+    def run(self, limiter: RateLimiter | None) -> InboundResult:
+        mail = self.mail
+        if mail.automatic is not None:
+            return self.result("ignored", reason=mail.automatic)
+        if mail.sender in self._own_addresses():
+            return self.result("ignored", reason="sent from the helpdesk's own address")
+        if limiter is not None and not limiter.allow(mail.sender, self.desk.clock.now()):
+            return self.result(
+                "rejected",
+                reason=f"rate limit: more than {limiter.max_messages} messages from "
+                f"{mail.sender} within {limiter.per}",
+            )
+        found = self._thread()
+        if found is None:
+            return self._open()
+        ticket, ref = found
+        return self._reply(ticket, ref)
+
+    def _own_addresses(self) -> set[str]:
+        own = {self.settings.address.lower()}
+        own.update(t.email.lower() for t in self.desk.config.teams if t.email)
+        return own
+
+    # -------------------------------------------------------------- threading
+    def _thread(self) -> tuple[Ticket, ThreadRef | None] | None:
+        refs = [
+            ref
+            for mid in self.mail.references
+            if (ref := parse_message_id(mid, domain=self.settings.message_domain)) is not None
+        ]
+        number = self.settings.subject_token.find(self.mail.subject)
+        if number is not None:
+            ticket = self._by_number(number)
+            if ticket is not None:
+                same = [r for r in refs if r.ticket_id == ticket.id]
+                return ticket, same[0] if same else None
+        for ref in refs:
+            try:
+                return self.desk.get(ref.ticket_id), ref
+            except (NotFound, ValidationError):
+                continue
+        return None
+
+    def _by_number(self, number: int) -> Ticket | None:
+        requester = self.desk.find_requester(email=self.mail.sender)
+        if requester is not None:
+            for ticket in self.desk.requester_history(requester.id, limit=200):
+                if ticket.number == number:
+                    return ticket
+        # Newest numbers first; stop once past the number asked for.
+        offset: int | None = 0
+        while offset is not None:
+            page = self.desk.search(TicketQuery(order_by="-number", limit=1000, offset=offset))
+            for ticket in page.items:
+                if ticket.number == number:
+                    return ticket
+                if ticket.number < number:
+                    return None
+            offset = page.next_offset
+        return None
+
+    # -------------------------------------------------------------- replies
+    def _author(self, ticket: Ticket) -> Actor | None:
+        sender = self.mail.sender
+        try:
+            requester = self.desk.get_requester(ticket.requester)
+        except NotFound:
+            requester = None
+        if requester is not None and (requester.email or "").lower() == sender:
+            return requester.actor
+        for agent in self.desk.config.agents:
+            if agent.email and agent.email.lower() == sender:
+                return agent.actor
+        return None
+
+    def _reply(self, ticket: Ticket, ref: ThreadRef | None) -> InboundResult:
+        author = self._author(ticket)
+        if author is None:
+            if self.settings.foreign_sender == "reject":
+                return self.result(
+                    "rejected",
+                    ticket.id,
+                    f"{self.mail.sender} is neither the requester of ticket {ticket.number} "
+                    "nor an agent",
+                )
+            return self._open()
+        body = clean_reply(self.mail.body.reply, marker=self.settings.reply_marker)
+        if not body:
+            if not self.mail.attachments:
+                return self.result("ignored", ticket.id, "empty reply (only quoted text)")
+            body = "(attachments: " + ", ".join(a.name for a in self.mail.attachments) + ")"
+        if ticket.status_category is StatusCategory.CLOSED:
+            if author.is_agent:
+                return self.result("rejected", ticket.id, f"ticket {ticket.number} is closed")
+            return self._open(follow_up_of=ticket, description=body)
+        if ticket.status_category is StatusCategory.SOLVED and author.is_requester:
+            try:
+                self.desk.reopen(ticket.id, by=author, reason="the requester replied by email")
+            except InvalidTransition:  # e.g. the reopen window has passed
+                return self._open(follow_up_of=ticket, description=body)
+        public = not (author.is_agent and ref is not None and ref.internal)
+        try:
+            self.desk.reply(ticket.id, author=author, body=body, public=public, channel="email")
+        except AccessDenied as exc:
+            return self.result("rejected", ticket.id, str(exc))
+        return self.result("replied", ticket.id, "" if public else "internal note")
+
+    # -------------------------------------------------------------- new tickets
+    def _requester(self) -> Requester:
+        found = self.desk.find_requester(email=self.mail.sender)
+        if found is not None:
+            return found
+        base = requester_id_for(self.mail.sender)
+        candidate = base
+        for attempt in range(1, 100):
+            try:
+                self.desk.get_requester(candidate)
+            except NotFound:
+                break
+            candidate = f"{base}-{attempt + 1}"
+        language = self.mail.language
+        if language is None or not self.settings.templates.supports(language):
+            language = self.settings.templates.fallback
+        name = self.mail.sender_name or self.mail.sender.partition("@")[0]
+        return Requester(id=candidate, name=name, email=self.mail.sender, language=language)
+
+    def _open(
+        self, *, follow_up_of: Ticket | None = None, description: str | None = None
+    ) -> InboundResult:
+        subject = self.settings.subject_token.strip(self.mail.subject)[:_MAX_SUBJECT].strip()
+        if description is None:
+            description = strip_signature(self.mail.body.text)
+            if not description and self.mail.attachments:
+                names = ", ".join(a.name for a in self.mail.attachments)
+                description = f"(attachments: {names})"
+        ticket = self.desk.open(
+            requester=self._requester(),
+            subject=subject or "(no subject)",
+            description=description,
+            channel="email",
+            category=self.settings.category,
+        )
+        if follow_up_of is None:
+            return self.result("opened", ticket.id)
+        self.desk.link(ticket.id, kind=LinkKind.FOLLOW_UP_OF, other=follow_up_of.id)
+        return self.result(
+            "opened",
+            ticket.id,
+            f"follow-up of ticket {follow_up_of.number} ({follow_up_of.status})",
+        )

@@ -1,0 +1,117 @@
+"""Loop safety: which messages were sent by machines, and a per-sender rate limit.
+
+A helpdesk that answers an out-of-office reply with an acknowledgement, which the other
+side answers again, fills both mailboxes in minutes. :func:`automatic_reason` recognises
+auto-replies, bounces and list traffic by their headers (RFC 3834 ``Auto-Submitted``,
+``Precedence``, Microsoft's ``X-Auto-Response-Suppress``, RFC 2369/2919 list headers,
+RFC 3464 delivery reports, the null return path); :class:`RateLimiter` stops whatever
+slips through.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections import deque
+from collections.abc import Callable
+from datetime import datetime, timedelta
+from email.message import Message
+
+from helpdesk_core._time import ensure_aware, to_timedelta
+from helpdesk_core.errors import ValidationError
+
+__all__ = ["LOOP_HEADER", "RateLimiter", "automatic_reason"]
+
+#: Header stamped on every message the desk sends; seeing it inbound means a loop.
+LOOP_HEADER = "X-Helpdesk-Event"
+
+_BULK_PRECEDENCE = frozenset({"bulk", "junk", "list", "auto_reply", "auto-reply"})
+_BOUNCE_SENDERS = ("mailer-daemon@", "postmaster@")
+
+
+def automatic_reason(message: Message, header: Callable[[str], str | None]) -> str | None:
+    """Why ``message`` must not open a ticket or get an answer (None: a person wrote it).
+
+    ``header(name)`` returns a header's text (None when absent); the caller decides how
+    tolerant header decoding is."""
+    auto = header("Auto-Submitted")
+    if auto is not None and auto.split(";")[0].strip().lower() not in ("", "no"):
+        return f"automatic message (Auto-Submitted: {auto.strip()[:60]})"
+    precedence = header("Precedence")
+    if precedence is not None and precedence.strip().lower() in _BULK_PRECEDENCE:
+        return f"bulk or automatic message (Precedence: {precedence.strip()})"
+    if header("X-Auto-Response-Suppress") is not None:
+        return "automatic message (X-Auto-Response-Suppress)"
+    for name in ("X-Autoreply", "X-Autorespond", "X-Autoresponder"):
+        if header(name) is not None:
+            return f"automatic reply ({name})"
+    for name in ("List-Id", "List-Unsubscribe"):
+        if header(name) is not None:
+            return f"mailing-list message ({name})"
+    if header(LOOP_HEADER) is not None:
+        return f"a message sent by the helpdesk itself ({LOOP_HEADER})"
+    if _is_delivery_report(message):
+        return "delivery status report (bounce)"
+    return_path = header("Return-Path")
+    if return_path is not None and return_path.strip() in ("", "<>"):
+        return "null return path (bounce or automatic message)"
+    sender = (header("From") or "").lower()
+    if any(prefix in sender for prefix in _BOUNCE_SENDERS):
+        return "delivery status report from a mailer daemon"
+    return None
+
+
+def _is_delivery_report(message: Message) -> bool:
+    try:
+        content_type = message.get_content_type()
+        if content_type == "multipart/report":
+            return True
+        return any(
+            part.get_content_type()
+            in ("message/delivery-status", "message/disposition-notification")
+            for part in message.walk()
+        )
+    except Exception:  # a broken MIME tree is not evidence of a bounce
+        return False
+
+
+class RateLimiter:
+    """At most ``max_messages`` accepted per sender within a sliding ``per`` window.
+
+    In memory, per process, safe to share between threads; time comes in as an argument,
+    so tests and simulations drive it. ``allow(sender, now)`` records the message when it
+    is let through."""
+
+    def __init__(self, *, max_messages: int = 10, per: timedelta | str | int = "10m") -> None:
+        if isinstance(max_messages, bool) or not isinstance(max_messages, int) or max_messages < 1:
+            raise ValidationError(
+                f"max_messages is a whole number >= 1, got {max_messages!r}", field="max_messages"
+            )
+        window = to_timedelta(per, field="per")
+        if window <= timedelta(0):
+            raise ValidationError("per must be a positive duration", field="per")
+        self.max_messages = max_messages
+        self.per = window
+        self._seen: dict[str, deque[datetime]] = {}
+        self._lock = threading.Lock()
+
+    def allow(self, sender: str, now: datetime) -> bool:
+        """True (and counted) if ``sender`` is under the limit at ``now``."""
+        now = ensure_aware(now, field="now")
+        key = sender.strip().lower()
+        with self._lock:
+            seen = self._seen.setdefault(key, deque())
+            while seen and seen[0] <= now - self.per:
+                seen.popleft()
+            if len(seen) >= self.max_messages:
+                return False
+            seen.append(now)
+            if len(self._seen) > 10_000:
+                self._forget(now)
+            return True
+
+    def _forget(self, now: datetime) -> None:
+        for key in [k for k, v in self._seen.items() if not v or v[-1] <= now - self.per]:
+            del self._seen[key]
+
+    def __repr__(self) -> str:
+        return f"RateLimiter(max_messages={self.max_messages}, per={self.per!r})"

@@ -1,0 +1,174 @@
+"""Real-shaped messages from common clients land where they should."""
+
+from __future__ import annotations
+
+import pytest
+from test_email_support import corpus, make_channel, outbound
+
+from helpdesk_core.channels.email import EmailChannel
+from helpdesk_core.model import CommentAdded, TicketOpened
+
+
+@pytest.fixture
+def channel() -> EmailChannel:
+    """A desk with Ada's VPN ticket T-000001 (#1), answered once by Lena."""
+    channel = make_channel()
+    opened = channel.receive(corpus("new_ticket.eml"))
+    assert (opened.action, opened.ticket_id) == ("opened", "T-000001")
+    channel.desk.reply(
+        "T-000001", author="lena", body="Please restart the VPN client and tell us if it helps."
+    )
+    outbound(channel)
+    return channel
+
+
+def last_comment(channel: EmailChannel, ticket_id: str = "T-000001") -> CommentAdded:
+    comments = [e for e in channel.desk.history(ticket_id) if isinstance(e, CommentAdded)]
+    return comments[-1]
+
+
+def test_a_new_message_opens_a_ticket_without_its_signature(channel: EmailChannel) -> None:
+    opened = channel.desk.history("T-000001")[0]
+    assert isinstance(opened, TicketOpened)
+    assert opened.subject == "VPN drops every few minutes"
+    assert opened.channel.value == "email"
+    assert "disconnects every five minutes" in opened.description
+    assert "+49 30" not in opened.description
+    requester = channel.desk.get_requester(opened.requester)
+    assert (requester.id, requester.name, requester.email) == (
+        "ada@example.org",
+        "Ada Lovelace",
+        "ada@example.org",
+    )
+
+
+@pytest.mark.parametrize(
+    ("name", "kept", "dropped"),
+    [
+        ("gmail_reply.eml", "I restarted the client, it still drops.", "Please restart"),
+        ("outlook_reply.eml", "It happens on the office Wi-Fi as well.", "Please restart"),
+        ("outlook_original_message.eml", "The log says “authentication timeout”.", "Sent:"),
+        ("apple_mail_reply.eml", "Now it works from home \u2013 thanks!", "Sent from my iPhone"),
+        ("thunderbird_reply.eml", "Grüße aus Köln: seit dem Update läuft alles.", "Ada Lovelace"),
+    ],
+)
+def test_client_replies_thread_onto_the_ticket_without_history(
+    channel: EmailChannel, name: str, kept: str, dropped: str
+) -> None:
+    result = channel.receive(corpus(name))
+    assert result.action == "replied", result.reason
+    assert result.ticket_id == "T-000001"
+    assert result.message_id is not None and result.message_id.startswith("<")
+    comment = last_comment(channel)
+    assert comment.by.is_requester and comment.public
+    assert comment.body.startswith(kept)
+    assert dropped not in comment.body
+    assert "wrote:" not in comment.body and "schrieb" not in comment.body
+    assert ">" not in comment.body
+
+
+def test_outlook_reply_keeps_two_lines_and_drops_the_header_block(channel: EmailChannel) -> None:
+    channel.receive(corpus("outlook_reply.eml"))
+    assert last_comment(channel).body == (
+        "It happens on the office Wi-Fi as well.\n\nBest regards\nAda"
+    )
+
+
+def test_replies_thread_by_subject_token_alone(channel: EmailChannel) -> None:
+    raw = corpus("gmail_reply.eml").replace(b"In-Reply-To:", b"X-Old-In-Reply-To:")
+    raw = raw.replace(b"References:", b"X-Old-References:")
+    assert channel.receive(raw).ticket_id == "T-000001"
+
+
+def test_replies_thread_by_references_alone(channel: EmailChannel) -> None:
+    raw = corpus("apple_mail_reply.eml")
+    assert b"[#1]" not in raw
+    assert channel.receive(raw).ticket_id == "T-000001"
+
+
+@pytest.mark.parametrize(
+    ("name", "reason"),
+    [
+        ("out_of_office.eml", "Auto-Submitted"),
+        ("exchange_auto_reply.eml", "X-Auto-Response-Suppress"),
+        ("x_autoreply.eml", "X-Autoreply"),
+        ("bounce.eml", "bounce"),
+        ("mailing_list.eml", "List-Id"),
+        ("precedence_bulk.eml", "Precedence"),
+    ],
+)
+def test_automatic_mail_is_ignored_and_sends_nothing(
+    channel: EmailChannel, name: str, reason: str
+) -> None:
+    version = channel.desk.get("T-000001").version
+    tickets = channel.desk.search().total
+    result = channel.receive(corpus(name))
+    assert result.action == "ignored"
+    assert reason in result.reason
+    assert channel.desk.get("T-000001").version == version
+    assert channel.desk.search().total == tickets
+    assert outbound(channel) == []
+
+
+def test_html_only_mail_becomes_readable_text() -> None:
+    channel = make_channel(category=None)
+    result = channel.receive(corpus("html_only.eml"))
+    assert result.action == "opened"
+    ticket = channel.desk.get(result.ticket_id or "")
+    assert ticket.subject == "Printer on floor 3 prints blank pages"
+    assert ticket.description == (
+        "Hello,\n\n"
+        "the printer PRN-3F prints blank pages since Friday.\n\n"
+        "- toner replaced\n"
+        "- restarted\n\n"
+        "See the wiki (https://wiki.example.org/printers).\n\n"
+        "Grace Hopper\n"
+        "Compilers"
+    )
+    assert "alert(1)" not in ticket.description and "color" not in ticket.description
+
+
+def test_attachments_are_listed_for_the_application() -> None:
+    channel = make_channel(category=None)
+    result = channel.receive(corpus("attachments.eml"))
+    assert result.action == "opened"
+    names = [(a.name, a.content_type) for a in result.attachments]
+    assert names == [("screenshot.png", "image/png"), ("Fehlerbericht März.pdf", "application/pdf")]
+    png = result.attachments[0]
+    assert png.size == len(png.content) == 72
+    assert png.content.startswith(b"\x89PNG")
+    import hashlib
+
+    assert png.sha256 == hashlib.sha256(png.content).hexdigest()
+    ticket = channel.desk.get(result.ticket_id or "")
+    assert ticket.description == "The SAP client shows this error, screenshot and report attached."
+
+
+def test_windows_1252_and_encoded_words() -> None:
+    channel = make_channel(category=None)
+    result = channel.receive(corpus("windows1252.eml"))
+    ticket = channel.desk.get(result.ticket_id or "")
+    assert ticket.subject == "Rechnung über 100 € \u2013 falscher Betrag"
+    assert ticket.description == "Die Rechnung „Q1“ zeigt 100 € statt 80 €."
+    requester = channel.desk.get_requester(ticket.requester)
+    assert requester.name == "Renée Müller"
+
+
+def test_mixed_encoded_words_and_8bit_latin1() -> None:
+    channel = make_channel(category=None)
+    result = channel.receive(corpus("latin1_encoded_subject.eml"))
+    ticket = channel.desk.get(result.ticket_id or "")
+    assert ticket.subject == "プリンターが動きません (Drücker)"
+    assert ticket.description == "Der Drucker im 2. Stock druckt nicht. Grüße"
+    requester = channel.desk.get_requester(ticket.requester)
+    assert (requester.id, requester.name) == ("yamada@example.jp", "山田")
+
+
+def test_thunderbird_content_language_sets_a_new_requesters_language() -> None:
+    channel = make_channel(category=None)
+    raw = corpus("thunderbird_reply.eml").replace(b"In-Reply-To", b"X-Was")
+    raw = raw.replace(b"[#1] ", b"")
+    result = channel.receive(raw)
+    assert result.action == "opened"
+    ticket = channel.desk.get(result.ticket_id or "")
+    assert channel.desk.get_requester(ticket.requester).language == "de"

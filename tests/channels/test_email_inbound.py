@@ -1,0 +1,198 @@
+"""Inbound decisions: who may write, loops, limits, closed tickets, refused messages."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from email.message import EmailMessage
+
+import pytest
+from test_email_support import ADDRESS, corpus, make_channel, make_desk, outbound
+
+from helpdesk_core.channels.email import EmailChannel, receive
+from helpdesk_core.errors import ValidationError
+from helpdesk_core.model import CommentAdded, Requester
+
+
+def mail(
+    body: str = "Hello",
+    *,
+    sender: str = "Ada Lovelace <ada@example.org>",
+    subject: str = "Help",
+    **headers: str,
+) -> EmailMessage:
+    message = EmailMessage()
+    message["From"] = sender
+    message["To"] = ADDRESS
+    message["Subject"] = subject
+    message["Message-ID"] = f"<{abs(hash((body, subject, sender)))}@example.org>"
+    for name, value in headers.items():
+        message[name.replace("_", "-")] = value
+    message.set_content(body)
+    return message
+
+
+@pytest.fixture
+def channel() -> EmailChannel:
+    channel = make_channel(category=None)
+    assert channel.receive(corpus("new_ticket.eml")).ticket_id == "T-000001"
+    outbound(channel)
+    return channel
+
+
+def comments(channel: EmailChannel) -> list[CommentAdded]:
+    return [e for e in channel.desk.history("T-000001") if isinstance(e, CommentAdded)]
+
+
+def test_an_agent_replying_by_mail_writes_a_public_reply(channel: EmailChannel) -> None:
+    result = channel.receive(
+        mail("We are on it.", sender="Lena <LENA@desk.example.com>", subject="Re: [#1] VPN")
+    )
+    assert result.action == "replied"
+    [comment] = comments(channel)
+    assert comment.by.is_agent and comment.by.id == "lena" and comment.public
+    [reply] = outbound(channel)
+    assert reply["To"].addresses[0].addr_spec == "ada@example.org"
+
+
+def test_a_stranger_cannot_write_on_someone_elses_ticket(channel: EmailChannel) -> None:
+    result = channel.receive(mail("Me too", sender="eve@example.net", subject="Re: [#1] VPN"))
+    assert result.action == "rejected"
+    assert "neither the requester" in result.reason
+    assert comments(channel) == []
+
+
+def test_a_stranger_opens_a_new_ticket_when_configured() -> None:
+    channel = make_channel(category=None, foreign_sender="new_ticket")
+    channel.receive(corpus("new_ticket.eml"))
+    result = channel.receive(mail("Me too", sender="eve@example.net", subject="Re: [#1] VPN"))
+    assert result.action == "opened" and result.ticket_id == "T-000002"
+    assert channel.desk.get("T-000002").subject == "VPN"
+
+
+def test_an_unknown_ticket_number_opens_a_new_ticket(channel: EmailChannel) -> None:
+    result = channel.receive(mail("New issue", subject="Re: [#999] Old thing"))
+    assert result.action == "opened"
+    assert channel.desk.get(result.ticket_id or "").subject == "Old thing"
+
+
+def test_mail_from_our_own_address_is_ignored(channel: EmailChannel) -> None:
+    result = channel.receive(mail("loop", sender=ADDRESS, subject="[#1] VPN"))
+    assert result.action == "ignored" and "own address" in result.reason
+
+
+def test_our_own_outbound_message_coming_back_is_ignored(channel: EmailChannel) -> None:
+    channel.desk.reply("T-000001", author="lena", body="Try again")
+    [reply] = outbound(channel)
+    del reply["From"]
+    reply["From"] = "ada@example.org"
+    result = channel.receive(reply)
+    assert result.action == "ignored" and "X-Helpdesk-Event" in result.reason
+
+
+def test_auto_submitted_no_is_a_person(channel: EmailChannel) -> None:
+    result = channel.receive(mail("Still broken", subject="Re: [#1] VPN", Auto_Submitted="no"))
+    assert result.action == "replied"
+
+
+def test_empty_return_path_is_ignored(channel: EmailChannel) -> None:
+    result = channel.receive(mail("x", Return_Path="<>"))
+    assert result.action == "ignored"
+
+
+def test_the_rate_limit_stops_a_loop() -> None:
+    desk = make_desk()
+    channel = make_channel(desk, category=None, rate_limit=3, rate_window="10m")
+    actions = [channel.receive(mail(f"m{i}", subject=f"S{i}")).action for i in range(5)]
+    assert actions == ["opened", "opened", "opened", "rejected", "rejected"]
+    desk.clock.advance(timedelta(minutes=11))  # type: ignore[attr-defined]
+    assert channel.receive(mail("later", subject="Later")).action == "opened"
+
+
+def test_a_reply_with_only_quoted_text_is_ignored(channel: EmailChannel) -> None:
+    result = channel.receive(
+        mail("On Mon, Desk wrote:\n> old text", subject="Re: [#1] VPN drops every few minutes")
+    )
+    assert result.action == "ignored" and "empty reply" in result.reason
+    assert comments(channel) == []
+
+
+def test_a_reply_on_a_closed_ticket_opens_a_linked_follow_up(channel: EmailChannel) -> None:
+    desk = channel.desk
+    desk.reply("T-000001", author="lena", body="Fixed")
+    desk.solve("T-000001", by="lena", resolution="Gateway updated")
+    desk.close("T-000001", by="lena")
+    result = channel.receive(mail("It is back!", subject="Re: [#1] VPN drops every few minutes"))
+    assert result.action == "opened" and result.ticket_id == "T-000002"
+    assert "follow-up of ticket 1 (closed)" in result.reason
+    follow_up = desk.get("T-000002")
+    assert follow_up.description == "It is back!"
+    assert "T-000001" in follow_up.linked("follow_up_of")  # type: ignore[arg-type]
+
+
+def test_a_reply_on_a_solved_ticket_reopens_it(channel: EmailChannel) -> None:
+    desk = channel.desk
+    desk.reply("T-000001", author="lena", body="Fixed")
+    desk.solve("T-000001", by="lena", resolution="Gateway updated")
+    result = channel.receive(mail("Not fixed", subject="Re: [#1] VPN"))
+    assert result.action == "replied"
+    ticket = desk.get("T-000001")
+    assert ticket.is_active and ticket.status == "open"
+    assert comments(channel)[-1].body == "Not fixed"
+
+
+def test_a_reply_after_the_reopen_window_opens_a_follow_up(channel: EmailChannel) -> None:
+    desk = channel.desk
+    desk.reply("T-000001", author="lena", body="Fixed")
+    desk.solve("T-000001", by="lena", resolution="Gateway updated")
+    desk.clock.advance(timedelta(days=8))  # type: ignore[attr-defined]
+    result = channel.receive(mail("Not fixed", subject="Re: [#1] VPN"))
+    assert result.action == "opened", result.reason
+    assert "follow-up of ticket 1" in result.reason
+
+
+def test_an_existing_requester_is_found_by_address_case_insensitively() -> None:
+    desk = make_desk()
+    desk.upsert_requester(Requester(id="ada", name="Ada L.", email="Ada@Example.org"))
+    channel = make_channel(desk, category=None)
+    result = channel.receive(mail("Hi", sender="ADA@example.org"))
+    assert desk.get(result.ticket_id or "").requester == "ada"
+
+
+def test_a_derived_id_taken_by_someone_else_is_not_overwritten() -> None:
+    desk = make_desk()
+    desk.upsert_requester(Requester(id="ada@example.org", name="Other", email="x@example.org"))
+    channel = make_channel(desk, category=None)
+    result = channel.receive(mail("Hi"))
+    requester = desk.get(result.ticket_id or "").requester
+    assert requester == "ada@example.org-2"
+    assert desk.get_requester("ada@example.org").name == "Other"
+
+
+def test_oversized_messages_are_refused_before_anything_is_written() -> None:
+    channel = make_channel(category=None, max_bytes=2_000)
+    with pytest.raises(ValidationError, match="larger than the limit of 2000 bytes"):
+        channel.receive(mail("x" * 5_000))
+    assert channel.desk.search().total == 0
+
+
+@pytest.mark.parametrize(
+    ("raw", "message"),
+    [
+        (b"", "empty"),
+        (b"Subject: no sender\n\nbody", "no usable sender"),
+        (b"From: not an address\nSubject: x\n\nbody", "no usable sender"),
+        ("text", "expected the message as bytes"),
+    ],
+)
+def test_malformed_messages_raise_a_clear_validation_error(raw: object, message: str) -> None:
+    channel = make_channel(category=None)
+    with pytest.raises(ValidationError, match=message):
+        channel.receive(raw)  # type: ignore[arg-type]
+    assert channel.desk.search().total == 0
+
+
+def test_the_function_form_works_without_a_limiter() -> None:
+    desk = make_desk()
+    settings = make_channel(desk).settings
+    results = [receive(desk, mail(f"m{i}", subject=f"S{i}"), settings=settings) for i in range(12)]
+    assert {r.action for r in results} == {"opened"}

@@ -1,0 +1,292 @@
+"""Desk events become the right messages, with threading headers, and the outbox
+consumer delivers them at least once."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from email.message import EmailMessage
+from pathlib import Path
+
+import pytest
+from test_email_support import ADDRESS, body_of, corpus, make_channel, make_desk, outbound
+
+from helpdesk_core import Helpdesk, MemoryStore, SequentialIds, SqliteStore
+from helpdesk_core.channels.email import (
+    EmailChannel,
+    Templates,
+    compose,
+    parse_message_id,
+)
+from helpdesk_core.errors import ConfigError
+from helpdesk_core.model import Requester
+
+
+def _open(channel: EmailChannel) -> str:
+    result = channel.receive(corpus("new_ticket.eml"))
+    assert result.ticket_id is not None
+    return result.ticket_id
+
+
+def test_acknowledgement_names_number_deadline_and_open_questions() -> None:
+    channel = make_channel()
+    ticket_id = _open(channel)
+    [ack] = outbound(channel)
+    assert ack["To"] == "Ada Lovelace <ada@example.org>"
+    assert ack["From"] == f"Example IT desk <{ADDRESS}>"
+    assert ack["Subject"] == "[#1] VPN drops every few minutes"
+    assert ack["Auto-Submitted"] == "auto-replied"
+    assert ack["X-Helpdesk-Event"] == f"{ticket_id}:1"
+    assert ack["Message-ID"] == "<ticket-T-000001-1@desk.example.com>"
+    assert ack["In-Reply-To"] is None
+    text = body_of(ack)
+    # Opened Monday 09:00 Berlin; medium priority first response 4h on the EMEA calendar
+    # with a lunch break 12:30-13:15 -> 13:45, i.e. in 4h 45m of wall time.
+    assert "You can expect a first answer by Mon 13:45 (in 4h 45m)." in text
+    assert "- Where are you working from?" in text
+    assert "- Which VPN client do you use?" in text
+    assert text.startswith("##- Please type your reply above this line -##")
+
+
+def test_acknowledgement_without_a_deadline_and_without_questions() -> None:
+    desk = make_desk()
+    desk = Helpdesk(
+        config=desk.config.replace(sla_policies=(), escalation_policies=()),
+        store=MemoryStore(),
+        clock=desk.clock,
+        ids=SequentialIds(),
+    )
+    channel = make_channel(desk, category=None)
+    desk.open(
+        requester=Requester(id="bob", name="Bob", email="bob@example.org"),
+        subject="Question",
+        channel="phone",
+    )
+    [ack] = outbound(channel)
+    text = body_of(ack)
+    assert "To help us" not in text
+    assert "You can expect a first answer as soon as possible." in text
+
+
+def test_acknowledgement_in_german_for_a_german_requester() -> None:
+    desk = make_desk()
+    channel = make_channel(desk, category=None)
+    desk.open(
+        requester=Requester(id="jo", name="Jo", email="jo@example.de", language="de-DE"),
+        subject="Drucker",
+        channel="email",
+    )
+    [ack] = outbound(channel)
+    text = body_of(ack)
+    assert "Hallo Jo" in text
+    assert "bis Mo 13:45 (in 4h 45m)" in text
+
+
+def test_no_acknowledgement_for_a_requester_without_address_or_when_switched_off() -> None:
+    desk = make_desk()
+    channel = make_channel(desk)
+    desk.open(requester=Requester(id="nomail", name="No Mail"), subject="Phone call")
+    assert outbound(channel) == []
+    quiet = make_channel(make_desk(), acknowledge=False)
+    _open(quiet)
+    assert outbound(quiet) == []
+
+
+def test_agent_public_replies_are_sent_with_the_author_and_internal_notes_never() -> None:
+    channel = make_channel()
+    ticket_id = _open(channel)
+    outbound(channel)
+    channel.desk.reply(
+        ticket_id, author="lena", body="Internal: check the VPN gateway.", public=False
+    )
+    channel.desk.reply(ticket_id, author="lena", body="Could you send the client log?")
+    messages = outbound(channel)
+    assert len(messages) == 1
+    [reply] = messages
+    assert reply["Subject"] == "Re: [#1] VPN drops every few minutes"
+    assert reply["From"] == f'"Lena Fischer (Example IT desk)" <{ADDRESS}>'
+    assert reply["Auto-Submitted"] is None
+    assert reply["In-Reply-To"] == "<ticket-T-000001-1@desk.example.com>"
+    assert reply["References"] == "<ticket-T-000001-1@desk.example.com>"
+    text = body_of(reply)
+    assert "Could you send the client log?" in text
+    assert "Lena Fischer" in text
+    assert "Internal" not in text
+    ref = parse_message_id(reply["Message-ID"], domain="desk.example.com")
+    assert ref is not None and ref.ticket_id == ticket_id and not ref.internal
+
+
+def test_requesters_own_replies_are_not_echoed() -> None:
+    channel = make_channel()
+    ticket_id = _open(channel)
+    outbound(channel)
+    channel.desk.reply(ticket_id, author="ada@example.org", body="More details")
+    assert outbound(channel) == []
+
+
+def test_solve_notice_carries_the_resolution_and_the_csat_link() -> None:
+    channel = make_channel(csat_url="https://desk.example.com/rate/{number}?t={ticket_id}")
+    ticket_id = _open(channel)
+    channel.desk.reply(ticket_id, author="lena", body="Fixed on our side.")
+    channel.desk.solve(ticket_id, by="lena", resolution="Gateway firmware updated.")
+    messages = outbound(channel)
+    solved = [m for m in messages if str(m["Subject"]).startswith("Solved:")]
+    assert len(solved) == 1
+    text = body_of(solved[0])
+    assert "Gateway firmware updated." in text
+    assert "https://desk.example.com/rate/1?t=T-000001" in text
+    assert solved[0]["Auto-Submitted"] == "auto-replied"
+
+
+def test_sla_alerts_go_to_team_contacts_as_internal_notifications() -> None:
+    desk = make_desk()
+    channel = make_channel(desk)
+    ticket_id = _open(channel)
+    outbound(channel)
+    desk.clock.advance(timedelta(days=2))  # type: ignore[attr-defined]
+    desk.tick()
+    messages = outbound(channel)
+    alerts = [m for m in messages if str(m["Subject"]).startswith("SLA ")]
+    assert alerts, [m["Subject"] for m in messages]
+    recipients = {str(m["To"]) for m in alerts}
+    team = desk.get(ticket_id).team
+    contacts = desk.config.team(team or "").contacts
+    assert {f"{desk.config.agent(c).name} <{c}@desk.example.com>" for c in contacts} <= recipients
+    for message in alerts:
+        assert message["Auto-Submitted"] == "auto-replied"
+        ref = parse_message_id(message["Message-ID"], domain="desk.example.com")
+        assert ref is not None and ref.internal
+    assert len({m["Message-ID"] for m in messages}) == len(messages)
+    assert any("was breached" in str(m["Subject"]) for m in alerts)
+
+
+def test_an_agent_answering_an_alert_by_mail_writes_an_internal_note() -> None:
+    desk = make_desk()
+    channel = make_channel(desk)
+    ticket_id = _open(channel)
+    desk.clock.advance(timedelta(days=2))  # type: ignore[attr-defined]
+    desk.tick()
+    alert = next(m for m in outbound(channel) if str(m["Subject"]).startswith("SLA "))
+    agent = str(alert["To"].addresses[0].addr_spec)
+    answer = EmailMessage()
+    answer["From"] = agent
+    answer["To"] = ADDRESS
+    answer["Subject"] = "Re: " + str(alert["Subject"])
+    answer["Message-ID"] = "<agent-answer@desk.example.com>"
+    answer["In-Reply-To"] = alert["Message-ID"]
+    answer.set_content("Looking into it now.")
+    result = channel.receive(answer)
+    assert (result.action, result.reason) == ("replied", "internal note")
+    last = desk.history(ticket_id)
+    notes = [e for e in last if type(e).__name__ == "CommentAdded"]
+    assert notes[-1].by.is_agent and not notes[-1].public  # type: ignore[attr-defined]
+    assert all(not str(m["Subject"]).startswith("Re:") for m in outbound(channel))
+
+
+def test_escalation_notice_goes_to_the_level_contact() -> None:
+    desk = make_desk()
+    channel = make_channel(desk)
+    ticket_id = _open(channel)
+    outbound(channel)
+    desk.raise_level(ticket_id, by="lena", reason="VIP waiting")
+    messages = outbound(channel)
+    [notice] = [m for m in messages if str(m["Subject"]).startswith("Escalation")]
+    team = desk.config.team(desk.get(ticket_id).team or "")
+    assert notice["To"].addresses[0].addr_spec == f"{team.contacts[0]}@desk.example.com"
+    assert "VIP waiting" in body_of(notice)
+
+
+def test_team_and_language_overrides() -> None:
+    templates = Templates(
+        languages={"fr": {"ack.subject": "Reçu {token} {subject}"}},
+        teams={"service-desk-emea": {"en": {"ack.subject": "EMEA got {token}"}}},
+    )
+    assert templates.template("ack.subject", language="en", team="service-desk-emea") == (
+        "EMEA got {token}"
+    )
+    assert templates.template("ack.subject", language="fr", team="service-desk-emea") == (
+        "Reçu {token} {subject}"
+    )
+    assert templates.template("ack.body", language="fr").startswith("{marker}")
+    assert templates.template("ack.subject", language="de", team="network") == "{token} {subject}"
+    channel = make_channel(templates=templates)
+    _open(channel)
+    [ack] = outbound(channel)
+    assert ack["Subject"] == "EMEA got [#1]"
+
+
+@pytest.mark.parametrize(
+    ("languages", "message"),
+    [
+        ({"en": {"ack.sbject": "x"}}, "unknown template 'ack.sbject'"),
+        ({"en": {"ack.subject": "{numbr}"}}, "unknown field {numbr}"),
+        ({"en": {"ack.subject": "{0}"}}, "named fields only"),
+        ({"en": {"ack.subject": "{subject.__class__}"}}, "named fields only"),
+        ({"en": {"ack.subject": "{"}}, "ack.subject"),
+        ({"en": {"weekdays": "Mo Di"}}, "seven day names"),
+    ],
+)
+def test_bad_templates_fail_when_built(languages: dict[str, dict[str, str]], message: str) -> None:
+    with pytest.raises(ConfigError, match=message.replace("{", r"\{").replace(".", r"\.")):
+        Templates(languages=languages)
+
+
+def test_compose_checks_the_key_belongs_to_the_event() -> None:
+    channel = make_channel()
+    ticket_id = _open(channel)
+    event = channel.desk.history(ticket_id)[0]
+    with pytest.raises(Exception, match="does not belong"):
+        compose(channel.desk, event, key="T-9:1", settings=channel.settings)
+    again = compose(channel.desk, event, key=f"{ticket_id}:1", settings=channel.settings)
+    first = compose(channel.desk, event, key=f"{ticket_id}:1", settings=channel.settings)
+    assert [m.as_bytes() for m in again] == [m.as_bytes() for m in first]
+
+
+def test_deliver_releases_on_failure_and_sends_again_later() -> None:
+    channel = make_channel()
+    _open(channel)
+    calls: list[EmailMessage] = []
+
+    def flaky(message: EmailMessage) -> None:
+        calls.append(message)
+        raise OSError("connection refused")
+
+    report = channel.deliver(flaky)
+    assert report.sent == 0 and report.released == ("T-000001:1",)
+    assert "connection refused" in report.errors[0][1]
+    sent: list[EmailMessage] = []
+    report = channel.deliver(sent.append)
+    assert report.sent == 1 and "T-000001:1" in report.acked
+    assert sent[0]["Message-ID"] == calls[0]["Message-ID"]
+    assert channel.deliver(sent.append).sent == 0
+
+
+def test_deliver_drops_an_item_after_max_attempts() -> None:
+    channel = make_channel()
+    _open(channel)
+
+    def broken(message: EmailMessage) -> None:
+        raise RuntimeError("rejected by relay")
+
+    for _ in range(2):
+        report = channel.deliver(broken, max_attempts=3)
+        assert report.released == ("T-000001:1",)
+    report = channel.deliver(broken, max_attempts=3)
+    assert report.dropped == ("T-000001:1",)
+    assert channel.deliver(broken, max_attempts=3).errors == ()
+
+
+def test_delivery_from_a_sqlite_outbox_survives_a_restart(tmp_path: Path) -> None:
+    path = tmp_path / "desk.db"
+    desk = make_desk(store=SqliteStore(path))
+    channel = make_channel(desk)
+    _open(channel)
+
+    def down(message: EmailMessage) -> None:
+        raise OSError("relay down")
+
+    assert channel.deliver(down).released == ("T-000001:1",)
+    desk.store.close()
+    reopened = make_channel(make_desk(store=SqliteStore(path)))
+    [ack] = outbound(reopened)
+    assert ack["Subject"] == "[#1] VPN drops every few minutes"
+    reopened.desk.store.close()

@@ -1,0 +1,91 @@
+"""HTML to text, quote and signature stripping."""
+
+from __future__ import annotations
+
+import pytest
+
+from helpdesk_core.channels.email import clean_reply, html_to_text, strip_quotes, strip_signature
+
+
+def test_html_blocks_lists_links_and_entities() -> None:
+    html = (
+        "<h1>Title</h1><p>One &amp; two</p><div>a</div><div>b<br>c</div>"
+        "<ol><li>first</li><li>second</li></ol>"
+        '<a href="mailto:x@example.org">x@example.org</a> <a href="https://e.org">site</a>'
+        "<pre>  keep   spacing</pre>"
+    )
+    assert html_to_text(html) == (
+        "Title\n\nOne & two\n\na\nb\nc\n\n- first\n- second\n\n"
+        "x@example.org site (https://e.org)\n\nkeep   spacing"
+    )
+
+
+def test_html_drops_scripts_styles_and_on_request_quotes() -> None:
+    html = (
+        "<style>p{}</style><script>x()</script><p>New text</p>"
+        '<div class="gmail_quote">On Mon wrote:<blockquote>old</blockquote></div>'
+        '<blockquote type="cite">older</blockquote><div class="moz-signature">sig</div>'
+    )
+    assert html_to_text(html, drop_quotes=True) == "New text"
+    assert "old" in html_to_text(html)
+
+
+def test_outlook_html_history_after_the_reply_header_is_cut() -> None:
+    html = '<p>Answer</p><div id="divRplyFwdMsg">From: x</div><p>history</p>'
+    assert html_to_text(html, drop_quotes=True) == "Answer"
+
+
+def test_unbalanced_html_does_not_lose_text() -> None:
+    assert html_to_text("<div><p>a<b>b</div>c</i>") == "ab\n\nc"
+
+
+@pytest.mark.parametrize(
+    "history",
+    [
+        "On Mon, 2 Mar 2026 at 10:15, Desk <help@desk.example.com> wrote:\n> old",
+        "On Mon, 2 Mar 2026 at 10:15, Desk <\nhelp@desk.example.com> wrote:\n\n> old",
+        "On 2 Mar 2026, at 10:15, Desk <help@desk.example.com> wrote:\n> old",
+        "Am 02.03.26 um 10:15 schrieb Desk:\n> old",
+        "-----Original Message-----\nFrom: Desk\nSent: Monday\n\nold",
+        "________________________________\nFrom: Desk <help@desk.example.com>\nSent: Monday\n"
+        "To: Ada\nSubject: x\n\nold",
+        "From: Desk <help@desk.example.com>\nSent: Monday, March 2, 2026 10:15\nTo: Ada\n\nold",
+        "Desk wrote on 2 March 2026:\nold",
+        "##- Please type your reply above this line -##\nold",
+    ],
+)
+def test_quoted_history_is_stripped(history: str) -> None:
+    text = f"New answer.\n\nSecond line.\n\n{history}\nmore old"
+    assert strip_quotes(text, marker="##- Please type your reply above this line -##") == (
+        "New answer.\n\nSecond line."
+    )
+
+
+def test_inline_quote_lines_are_removed_but_answers_between_them_kept() -> None:
+    text = "> Which client?\nAnyConnect\n> Since when?\nMonday"
+    assert strip_quotes(text) == "AnyConnect\nMonday"
+
+
+def test_a_from_line_in_the_text_is_not_history_without_a_header_block() -> None:
+    text = "From: my point of view it is broken.\nPlease check."
+    assert strip_quotes(text) == text
+
+
+@pytest.mark.parametrize(
+    "signature",
+    [
+        "-- \nAda\nPhone",
+        "--\nAda",
+        "Sent from my iPhone",
+        "Von meinem iPad gesendet",
+        "Get Outlook for iOS",
+    ],
+)
+def test_signatures_are_stripped(signature: str) -> None:
+    assert strip_signature(f"Body text.\n\n{signature}") == "Body text."
+
+
+def test_clean_reply_combines_both_and_normalizes_line_ends() -> None:
+    text = "Thanks!\r\n\r\n-- \r\nAda\r\n\r\nOn Mon, Desk wrote:\r\n> x\r\n"
+    assert clean_reply(text) == "Thanks!"
+    assert clean_reply("\x00Hi\ud800") == "Hi?"
