@@ -95,12 +95,12 @@ def _cmd_simulate(args: argparse.Namespace) -> int:
     if args.out:
         out = Path(args.out)
         out.mkdir(parents=True, exist_ok=True)
-        rows = result.rows()
+        records = result.rows()
         with (out / "tickets.csv").open("w", newline="", encoding="utf-8") as handle:
-            if rows:
-                writer = csv.DictWriter(handle, fieldnames=list(rows[0]))
+            if records:
+                writer = csv.DictWriter(handle, fieldnames=list(records[0]))
                 writer.writeheader()
-                writer.writerows(rows)
+                writer.writerows(records)
         written = ["tickets.csv"]
         try:
             from helpdesk_core.simulation.plots import save_charts
