@@ -45,7 +45,14 @@ from helpdesk_core.model.events import (
 )
 from helpdesk_core.model.ticket import Link, Satisfaction, Ticket
 
-__all__ = ["ANONYMISED", "apply_event", "apply_events", "register_fold", "replay"]
+__all__ = [
+    "ANONYMISED",
+    "apply_event",
+    "apply_events",
+    "fold_changes",
+    "register_fold",
+    "replay",
+]
 
 #: Marker that replaces personal text when a ticket is anonymised.
 ANONYMISED = "[anonymised]"
@@ -133,6 +140,15 @@ def apply_event(ticket: Ticket | None, event: Event) -> Ticket:
     if unknown:
         raise ValidationError(f"fold produced unknown fields {sorted(unknown)}", field="event")
     return _evolve(ticket, changes)
+
+
+def fold_changes(ticket: Ticket, event: Event) -> dict[str, Any]:
+    """The fields ``event`` changes on ``ticket`` (without ``updated_at`` and ``version``),
+    as its registered fold computes them."""
+    fold = _FOLDS.get(type(event))
+    if fold is None:
+        raise ValidationError(f"no fold registered for {type(event).__name__}", field="event")
+    return fold(ticket, event)
 
 
 def apply_events(ticket: Ticket | None, events: Iterable[Event]) -> Ticket | None:

@@ -30,7 +30,7 @@ import attrs
 
 from helpdesk_core.errors import ValidationError
 from helpdesk_core.model import Actor, StatusChanged, Ticket, apply_event
-from helpdesk_core.model.replay import _FOLDS
+from helpdesk_core.model.replay import fold_changes
 
 __all__ = ["check_request", "fold_status_change", "make_status_changed"]
 
@@ -147,10 +147,9 @@ make_status_changed: Callable[..., StatusChanged] = _maker(StatusChanged)
 
 def fold_status_change(ticket: Ticket, event: StatusChanged) -> Ticket:
     """``apply_event(ticket, event)`` without re-validating the unchanged fields."""
-    fold = _FOLDS.get(StatusChanged)
-    if fold is None or event.ticket_id != ticket.id:
+    if event.ticket_id != ticket.id:
         return apply_event(ticket, event)
-    changes = fold(ticket, event)
+    changes = fold_changes(ticket, event)
     at = event.at
     changes["updated_at"] = ticket.updated_at if ticket.updated_at > at else at
     changes["version"] = ticket.version + 1
