@@ -14,6 +14,7 @@ import attrs
 from attrs import evolve
 
 from helpdesk_core.errors import ValidationError
+from helpdesk_core.model._copy import copier
 from helpdesk_core.model.enums import StatusCategory
 from helpdesk_core.model.events import (
     Assigned,
@@ -102,15 +103,12 @@ def _opened(event: TicketOpened) -> Ticket:
 
 _SLOTS = tuple(a.name for a in attrs.fields(Ticket))
 _SLOT_SET = frozenset(_SLOTS)
-_set = object.__setattr__
 
 
 def _evolve(ticket: Ticket, changes: dict[str, Any]) -> Ticket:
     """Copy ``ticket`` with ``changes`` without re-running validators: every value comes
     from an event, which was validated when it was built, or is derived by the fold."""
-    new = object.__new__(Ticket)
-    for name in _SLOTS:
-        _set(new, name, changes[name] if name in changes else getattr(ticket, name))
+    new: Ticket = copier(Ticket, tuple(changes))(ticket, changes)
     return new
 
 

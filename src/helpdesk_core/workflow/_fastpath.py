@@ -30,59 +30,10 @@ import attrs
 
 from helpdesk_core.errors import ValidationError
 from helpdesk_core.model import Actor, StatusChanged, Ticket, apply_event
+from helpdesk_core.model._copy import compile_function, copier, setter_lines
 from helpdesk_core.model.replay import fold_changes
 
 __all__ = ["check_request", "fold_status_change", "make_status_changed"]
-
-_Copier = Callable[[Any, dict[str, Any]], Any]
-_MAX_COPIERS = 64
-_COPIERS: dict[tuple[type, tuple[str, ...]], _Copier] = {}
-
-
-def _setter_lines(cls: type, namespace: dict[str, Any]) -> list[tuple[str, str]]:
-    """``(field name, code prefix)`` per attrs field: the prefix, followed by a value and
-    ``)``, stores the value in the new instance ``n`` without validation."""
-    namespace.update({"_new": object.__new__, "_set": object.__setattr__, "_cls": cls})
-    out: list[tuple[str, str]] = []
-    for i, a in enumerate(attrs.fields(cls)):
-        slot = getattr(cls, a.name, None)
-        if isinstance(slot, types.MemberDescriptorType):
-            namespace[f"_s{i}"] = slot.__set__
-            out.append((a.name, f"_s{i}(n, "))
-        else:
-            out.append((a.name, f"_set(n, {a.name!r}, "))
-    return out
-
-
-def _compile(lines: list[str], name: str, namespace: dict[str, Any]) -> Any:
-    exec(compile("\n".join(lines), f"<workflow fast path: {name}>", "exec"), namespace)
-    return namespace[name]
-
-
-def _copier(cls: type, changed: tuple[str, ...]) -> _Copier:
-    """``copy(instance, changes)``: a copy of an attrs instance with ``changes`` (whose keys
-    are ``changed``). Generated once per class and set of changed fields (a status change
-    has a handful)."""
-    key = (cls, changed)
-    found = _COPIERS.get(key)
-    if found is not None:
-        return found
-    namespace: dict[str, Any] = {}
-    setters = _setter_lines(cls, namespace)
-    unknown = set(changed) - {name for name, _ in setters}
-    if unknown:
-        raise ValidationError(
-            f"{cls.__name__} has no field(s) {', '.join(sorted(unknown))}", field="changes"
-        )
-    lines = ["def copy(t, c):", "    n = _new(_cls)"]
-    for name, prefix in setters:
-        lines.append(f"    {prefix}c[{name!r}])" if name in changed else f"    {prefix}t.{name})")
-    lines.append("    return n")
-    copy: _Copier = _compile(lines, "copy", namespace)
-    if len(_COPIERS) < _MAX_COPIERS:
-        _COPIERS[key] = copy
-    return copy
-
 
 @cache
 def _maker(cls: type) -> Callable[..., Any]:
@@ -90,7 +41,7 @@ def _maker(cls: type) -> Callable[..., Any]:
     validators; attrs defaults (plain and factory) fill the fields not given. A class whose
     converters need more than the value gets its own validating constructor instead."""
     namespace: dict[str, Any] = {"_missing": attrs.NOTHING}
-    setters = _setter_lines(cls, namespace)
+    setters = setter_lines(cls, namespace)
     params: list[str] = []
     body = ["    n = _new(_cls)"]
     for i, (a, (name, prefix)) in enumerate(zip(attrs.fields(cls), setters, strict=True)):
@@ -112,7 +63,7 @@ def _maker(cls: type) -> Callable[..., Any]:
             value = f"_c{i}({name})"
         body.append(f"    {prefix}{value})")
     lines = [f"def make(*, {', '.join(params)}):", *body, "    return n"]
-    return _compile(lines, "make", namespace)  # type: ignore[no-any-return]
+    return compile_function(lines, "make", namespace)  # type: ignore[no-any-return]
 
 
 def check_request(
@@ -153,5 +104,5 @@ def fold_status_change(ticket: Ticket, event: StatusChanged) -> Ticket:
     at = event.at
     changes["updated_at"] = ticket.updated_at if ticket.updated_at > at else at
     changes["version"] = ticket.version + 1
-    new: Ticket = _copier(Ticket, tuple(changes))(ticket, changes)
+    new: Ticket = copier(Ticket, tuple(changes))(ticket, changes)
     return new
