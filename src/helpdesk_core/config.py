@@ -21,6 +21,7 @@ from helpdesk_core.codec import structure, unstructure
 from helpdesk_core.errors import ConfigError, ValidationError
 from helpdesk_core.intake import Category
 from helpdesk_core.model import Agent, Priority, PriorityMatrix, Team, Tier
+from helpdesk_core.privacy.retention import PrivacySettings
 from helpdesk_core.routing.conditions import Condition
 from helpdesk_core.routing.rules import RuleSet
 from helpdesk_core.sla.calendar import BusinessCalendar
@@ -152,6 +153,7 @@ class DeskConfig:
     priority_matrix: PriorityMatrix = field(factory=PriorityMatrix)
     assignment: AssignmentSettings = field(factory=AssignmentSettings)
     settings: DeskSettings = field(factory=DeskSettings)
+    privacy: PrivacySettings = field(factory=PrivacySettings)
 
     def __attrs_post_init__(self) -> None:
         _check_references(self)
@@ -236,6 +238,7 @@ class DeskConfig:
             "escalation_policies",
             "priority_matrix",
             "assignment",
+            "privacy",
         }
         unknown = sorted(set(doc) - known)
         if unknown:
@@ -300,6 +303,8 @@ class DeskConfig:
             kwargs["priority_matrix"] = PriorityMatrix(doc["priority_matrix"])
         if "assignment" in doc:
             kwargs["assignment"] = _structure(doc["assignment"], AssignmentSettings, "assignment")
+        if "privacy" in doc:
+            kwargs["privacy"] = PrivacySettings.from_dict(doc["privacy"], path="privacy")
         return cls(**kwargs)
 
     @classmethod
@@ -350,6 +355,9 @@ class DeskConfig:
                 "auto_assign": self.assignment.auto_assign,
             },
         }
+        privacy = self.privacy.to_dict()
+        if privacy:
+            doc["privacy"] = privacy
         return doc
 
     def replace(self, **changes: Any) -> DeskConfig:
@@ -477,6 +485,27 @@ def _check_references(config: DeskConfig) -> None:
                     raise ConfigError(
                         f"unknown tier {to_tier!r}", path=f"{where}.actions[{k}].to_tier"
                     )
+    _check_privacy(config, teams)
+
+
+def _check_privacy(config: DeskConfig, teams: set[str]) -> None:
+    if not isinstance(config.privacy, PrivacySettings):
+        raise ConfigError("expected PrivacySettings", path="privacy")
+    roles = config.privacy.access.roles
+    for i, agent in enumerate(config.agents):
+        if agent.role not in roles:
+            raise ConfigError(
+                f"unknown role {agent.role!r} (known: {', '.join(sorted(roles))})",
+                path=f"agents[{i}].role",
+            )
+    for i, policy in enumerate(config.privacy.retention):
+        where = f"privacy.retention[{i}]"
+        for team in sorted(policy.teams or ()):
+            if team not in teams:
+                raise ConfigError(f"unknown team {team!r}", path=f"{where}.teams")
+        for name in sorted(policy.ticket_types or ()):
+            if name not in config.ticket_types:
+                raise ConfigError(f"unknown ticket type {name!r}", path=f"{where}.ticket_types")
 
 
 def _check_condition(condition: Condition, calendars: set[str], path: str) -> None:

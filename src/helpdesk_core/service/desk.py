@@ -56,6 +56,12 @@ from helpdesk_core.model import (
     Urgency,
     replay,
 )
+from helpdesk_core.privacy import (
+    Role,
+    due_for_retention,
+    plan_anonymisation,
+    visible_events,
+)
 from helpdesk_core.routing import AgentLoad, AssignSpec, assign, queue_order
 from helpdesk_core.service.decide import Change, Decider
 from helpdesk_core.sla import SlaView, sla_view
@@ -102,6 +108,7 @@ class Helpdesk:
         self.ids: IdFactory = ids if ids is not None else UuidIds()
         self._decider = Decider(self.config)
         self._handlers: list[EventHandler] = []
+        self._retention_checked_at: datetime | None = None
 
     # ------------------------------------------------------------------ plumbing
     def _now(self, now: datetime | None = None) -> datetime:
@@ -158,34 +165,26 @@ class Helpdesk:
         except NotFound:
             return None
 
-    def _check_access(self, actor: Actor, ticket: Ticket, action: str) -> None:
-        if actor.kind is ActorKind.SYSTEM:
-            return
-        if actor.kind is ActorKind.AGENT:
-            agent = self.config.agent(actor.id)
-            if not agent.active:
-                raise AccessDenied(
-                    f"agent {actor.id!r} is inactive and may not {action}",
-                    identity=str(actor),
-                    ticket_id=ticket.id,
-                    action=action,
-                )
-            return
-        if ticket.requester != actor.id:
-            raise AccessDenied(
-                f"requester {actor.id!r} may not {action} ticket {ticket.id!r} of another "
-                "requester",
-                identity=str(actor),
-                ticket_id=ticket.id,
-                action=action,
-            )
-        if action not in _REQUESTER_ACTIONS:
-            raise AccessDenied(
-                f"requester {actor.id!r} may not {action} ticket {ticket.id!r}",
-                identity=str(actor),
-                ticket_id=ticket.id,
-                action=action,
-            )
+    def _check_access(self, actor: Actor, ticket: Ticket, action: str) -> Role | None:
+        """Raise AccessDenied unless ``actor`` may do ``action`` on ``ticket`` (the desk's
+        access policy); return the actor's role."""
+        policy = self.config.privacy.access
+        agent = self.config.agent(actor.id) if actor.kind is ActorKind.AGENT else None
+        requester = None
+        if actor.is_requester and policy.requesters_see_organization:
+            try:
+                requester = self.store.get_requester(actor.id)
+            except NotFound:
+                requester = None
+        decision = policy.check(
+            actor=actor,
+            ticket=ticket,
+            action=action,
+            agent=agent,
+            requester=requester,
+            teams=self.config.teams,
+        )
+        return decision.role
 
     def _command(
         self,
@@ -596,7 +595,8 @@ class Helpdesk:
             elif public and actor.is_agent:
                 change.auto_move("agent_public_reply", by=actor)
 
-        ticket, _, _ = self._command(ticket_id, decide, actor=actor, action="reply")
+        action = "reply" if public else "note"
+        ticket, _, _ = self._command(ticket_id, decide, actor=actor, action=action)
         return ticket
 
     # ------------------------------------------------------------------ lifecycle
@@ -941,6 +941,10 @@ class Helpdesk:
             if not due or not progressed:
                 break
         recorded.extend(self._drain_queues(at))
+        settings = self.config.privacy
+        last = self._retention_checked_at
+        if settings.retention and (last is None or at - last >= settings.check_every):
+            recorded.extend(self.apply_retention(at))
         return recorded
 
     def _drain_queues(self, now: datetime) -> list[Event]:
@@ -992,23 +996,24 @@ class Helpdesk:
 
     # ------------------------------------------------------------------ reading
     def get(self, ticket_id: str, *, as_: Identity | None = None) -> Ticket:
-        """The ticket as of its latest event (as seen by ``as_`` when given)."""
+        """The ticket as of its latest event; with ``as_``, only if that identity may see
+        it (AccessDenied otherwise)."""
         ticket = self.store.load(_ticket_id(ticket_id))
         if as_ is not None:
             self._check_access(self._actor(as_, field="as_"), ticket, "view")
         return ticket
 
     def history(self, ticket_id: str, *, as_: Identity | None = None) -> list[Event]:
-        """The ticket's events, oldest first; a requester does not see internal notes."""
+        """The ticket's events, oldest first; with ``as_``, only if that identity may see
+        the ticket, and without internal notes for requesters."""
         ticket_id = _ticket_id(ticket_id)
         events = self.store.events(ticket_id)
         if not events:
             raise NotFound("ticket", ticket_id)
         if as_ is not None:
             actor = self._actor(as_, field="as_")
-            self._check_access(actor, replay(events), "view")
-            if actor.is_requester:
-                events = [e for e in events if not (isinstance(e, CommentAdded) and not e.public)]
+            role = self._check_access(actor, self.store.load(ticket_id), "view")
+            events = visible_events(events, role=role)
         return events
 
     def sla(self, ticket_id: str, *, now: datetime | None = None) -> dict[str, SlaView]:
@@ -1017,13 +1022,170 @@ class Helpdesk:
         ticket = self.store.load(_ticket_id(ticket_id))
         return sla_view(ticket, self.config.calendars, self._now(now))
 
-    def search(self, query: TicketQuery | None = None, **filters: Any) -> Page[Ticket]:
-        """A page of tickets: pass a :class:`TicketQuery` or its fields as keywords."""
+    def search(
+        self,
+        query: TicketQuery | None = None,
+        *,
+        as_: Identity | None = None,
+        **filters: Any,
+    ) -> Page[Ticket]:
+        """A page of tickets: pass a :class:`TicketQuery` or its fields as keywords. With
+        ``as_``, only the tickets that identity may see (a requester: their own; an
+        agent: their teams', unrouted ones and those assigned to or owned by them)."""
         if query is None:
             query = TicketQuery(**filters)
         elif filters:
             query = evolve(query, **filters)
-        return self.store.query(query)
+        if as_ is None:
+            return self.store.query(query)
+        actor = self._actor(as_, field="as_")
+        if actor.kind is ActorKind.SYSTEM:
+            return self.store.query(query)
+        if actor.is_agent:
+            agent = self.config.agent(actor.id)
+            if agent.active and self.config.privacy.access.role_of(agent) is Role.ADMIN:
+                return self.store.query(query)
+        policy = self.config.privacy.access
+        if actor.is_requester and not policy.requesters_see_organization:
+            own = query.requester is None or actor.id in query.requester
+            narrowed = evolve(query, requester=(actor.id,))
+            return self.store.query(narrowed) if own else Page(items=(), total=0)
+        return self._filtered_search(query, actor)
+
+    def _filtered_search(self, query: TicketQuery, actor: Actor) -> Page[Ticket]:
+        """Run ``query`` over every match, keep what ``actor`` may view, then cut the
+        page asked for (cost: one pass over the unfiltered matches)."""
+        visible: list[Ticket] = []
+        scan = evolve(query, limit=1000, offset=0)
+        while True:
+            page = self.store.query(scan)
+            for ticket in page.items:
+                try:
+                    self._check_access(actor, ticket, "view")
+                except AccessDenied:
+                    continue
+                visible.append(ticket)
+            if page.next_offset is None:
+                break
+            scan = evolve(scan, offset=page.next_offset)
+        items = tuple(visible[query.offset : query.offset + query.limit])
+        end = query.offset + len(items)
+        return Page(
+            items=items, total=len(visible), next_offset=end if end < len(visible) else None
+        )
+
+    # ------------------------------------------------------------------ privacy
+    def _personal_fields(self) -> frozenset[str]:
+        return frozenset(
+            q.name for c in self.config.categories.values() for q in c.questions if q.personal
+        )
+
+    def _anonymise(
+        self, ticket_id: str, *, now: datetime, by: Actor, reason: str, mode: str
+    ) -> list[Event]:
+        """Rewrite one ticket's stored history without its personal data; retried on a
+        concurrent change. Returns the events appended (the TicketAnonymised)."""
+        retries = self.config.settings.max_retries
+        for attempt in range(retries + 1):
+            events = self.store.events(ticket_id)
+            if not events:
+                raise NotFound("ticket", ticket_id)
+            plan = plan_anonymisation(
+                events,
+                now=now,
+                by=by,
+                reason=reason,
+                personal_fields=self._personal_fields(),
+                mode="delete" if mode == "delete" else "anonymise",
+            )
+            try:
+                self.store.anonymise(
+                    ticket_id,
+                    expected_version=plan.expected_version,
+                    events=plan.events,
+                    snapshot=plan.snapshot,
+                    wake_at=self._decider.wake_at(plan.snapshot),
+                )
+            except ConflictError:
+                if attempt == retries:
+                    raise
+                continue
+            added = list(plan.added)
+            self._publish(added)
+            return added
+        raise AssertionError("unreachable")
+
+    def apply_retention(self, now: datetime | None = None) -> list[Event]:
+        """Anonymise (or delete the content of) every closed ticket whose retention period
+        ended by ``now`` (default: the clock), per the desk's retention policies. Returns
+        the ``TicketAnonymised`` events recorded."""
+        at = self._now(now)
+        settings = self.config.privacy
+        self._retention_checked_at = at
+        if not settings.retention:
+            return []
+        recorded: list[Event] = []
+        scan = TicketQuery(status_category="closed", order_by="number", limit=1000)
+        due: list[tuple[Ticket, Any]] = []
+        while True:
+            page = self.store.query(scan)
+            due.extend(due_for_retention(page.items, settings, now=at))
+            if page.next_offset is None:
+                break
+            scan = evolve(scan, offset=page.next_offset)
+        for ticket, policy in due:
+            recorded.extend(
+                self._anonymise(
+                    ticket.id,
+                    now=at,
+                    by=Actor.system("retention"),
+                    reason=f"retention policy {policy.name!r}",
+                    mode=policy.action,
+                )
+            )
+        return recorded
+
+    def erase_requester(self, requester_id: str, *, by: Identity) -> list[Event]:
+        """Right to erasure: anonymise every ticket of the requester now (open ones too)
+        and delete the requester record. Only admins (or automation) may do it. Returns
+        the ``TicketAnonymised`` events recorded."""
+        if not isinstance(requester_id, str) or not requester_id:
+            raise ValidationError("a requester id is non-empty text", field="requester_id")
+        actor = self._actor(by)
+        at = self._now()
+        tickets: list[Ticket] = []
+        scan = TicketQuery(requester=requester_id, order_by="number", limit=1000)
+        while True:
+            page = self.store.query(scan)
+            tickets.extend(page.items)
+            if page.next_offset is None:
+                break
+            scan = evolve(scan, offset=page.next_offset)
+        for ticket in tickets:
+            self._check_access(actor, ticket, "erase")
+        if actor.kind is ActorKind.AGENT:
+            agent = self.config.agent(actor.id)
+            if not agent.active or self.config.privacy.access.role_of(agent) is not Role.ADMIN:
+                raise AccessDenied(
+                    f"{actor} may not erase requester {requester_id!r}: only admins may erase",
+                    identity=str(actor),
+                    action="erase",
+                )
+        elif actor.kind is not ActorKind.SYSTEM:
+            raise AccessDenied(
+                f"{actor} may not erase requester {requester_id!r}: only admins may erase",
+                identity=str(actor),
+                action="erase",
+            )
+        recorded: list[Event] = []
+        for ticket in tickets:
+            recorded.extend(
+                self._anonymise(
+                    ticket.id, now=at, by=actor, reason="erasure requested", mode="anonymise"
+                )
+            )
+        self.store.delete_requester(requester_id)
+        return recorded
 
     def describe_due(self, ticket: Ticket) -> str:
         """Human text of the first-response expectation, e.g. ``'due in 4h'``."""
@@ -1031,9 +1193,6 @@ class Helpdesk:
         if due is None or due.deadline is None:
             return "no response target"
         return "due in " + format_duration(due.deadline - self.clock.now())
-
-
-_REQUESTER_ACTIONS = frozenset({"reply", "rate", "reopen", "view"})
 
 
 def _ticket_id(value: Any, *, field: str = "ticket_id") -> str:

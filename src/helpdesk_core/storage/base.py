@@ -34,6 +34,7 @@ __all__ = [
     "TicketQuery",
     "UnitOfWork",
     "check_after",
+    "check_anonymise",
     "check_append",
     "check_cursor",
     "check_import",
@@ -145,6 +146,31 @@ def check_append(
         )
     if wake_at is not None:
         ensure_aware(wake_at, field="wake_at")
+
+
+def check_anonymise(
+    ticket_id: str, expected_version: int, events: Sequence[Event], snapshot: Ticket
+) -> None:
+    """Validate the arguments of :meth:`Store.anonymise`: ``events`` is the ticket's whole
+    new history (at least ``expected_version`` events, the first a TicketOpened) and
+    ``snapshot`` its fold (version = number of events)."""
+    if isinstance(expected_version, bool) or not isinstance(expected_version, int):
+        raise ValidationError(
+            f"expected_version is a whole number, got {expected_version!r}",
+            field="expected_version",
+        )
+    if expected_version < 1:
+        raise ValidationError(
+            f"expected_version is >= 1 (an existing ticket), got {expected_version}",
+            field="expected_version",
+        )
+    check_append(ticket_id, 0, events, snapshot, None)
+    if len(events) < expected_version:
+        raise ValidationError(
+            f"the new history has {len(events)} event(s), fewer than the stored "
+            f"{expected_version}",
+            field="events",
+        )
 
 
 def check_after(value: Any, name: str) -> int:
@@ -531,6 +557,24 @@ class Store(UnitOfWork, Protocol):
         ``wake_at``, ends a due-lease, writes one outbox row per event."""
         ...
 
+    def anonymise(
+        self,
+        ticket_id: str,
+        *,
+        expected_version: int,
+        events: Sequence[Event],
+        snapshot: Ticket,
+        wake_at: datetime | None = None,
+    ) -> None:
+        """Replace the ticket's history in place, in one transaction, only if the stored
+        version is ``expected_version`` (else ConflictError; NotFound if unknown).
+        ``events`` is the whole new history: its first ``expected_version`` events replace
+        the stored ones at the same versions and positions (so outbox rows deliver the
+        new text), the rest are appended like :meth:`append`. Snapshot, search text and
+        outbox error notes of the ticket are rewritten too; durable stores make sure the
+        old values do not survive in their files."""
+        ...
+
     def query(self, query: TicketQuery) -> Page[Ticket]:
         """One page of the tickets matching ``query``."""
         ...
@@ -572,6 +616,11 @@ class Store(UnitOfWork, Protocol):
 
     def find_requester(self, *, email: str) -> Requester | None:
         """The requester with this email (case-insensitive; smallest id if several)."""
+        ...
+
+    def delete_requester(self, requester_id: str) -> None:
+        """Remove the requester record (and its email index entry) for good; unknown ids
+        are ignored."""
         ...
 
     # routing state

@@ -17,6 +17,7 @@ from array import array
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from datetime import datetime, timedelta
+from functools import partial
 from operator import attrgetter
 from typing import Any
 
@@ -31,6 +32,7 @@ from helpdesk_core.storage.base import (
     Page,
     TicketQuery,
     check_after,
+    check_anonymise,
     check_append,
     check_cursor,
     check_import,
@@ -193,6 +195,34 @@ class MemoryStore:
             if actual != expected_version:
                 raise ConflictError(ticket_id, expected=expected_version, actual=actual)
             self._write(current, events, snapshot, wake_at)
+
+    def anonymise(
+        self,
+        ticket_id: str,
+        *,
+        expected_version: int,
+        events: Sequence[Event],
+        snapshot: Ticket,
+        wake_at: datetime | None = None,
+    ) -> None:
+        """Replace the ticket's history in place (see :meth:`Store.anonymise`)."""
+        check_anonymise(ticket_id, expected_version, events, snapshot)
+        with self.unit_of_work():
+            current = self._tickets.get(ticket_id)
+            if current is None:
+                raise NotFound("ticket", ticket_id)
+            if current.version != expected_version:
+                raise ConflictError(ticket_id, expected=expected_version, actual=current.version)
+            positions = self._positions[ticket_id]
+            for version, position in enumerate(positions, start=1):
+                old = self._log[position - 1]
+                self._log[position - 1] = events[version - 1]
+                self._undo(partial(self._log.__setitem__, position - 1, old))
+                for state in self._consumers.values():
+                    found = state.deliveries.get(position)
+                    if found is not None and found[3] is not None:
+                        self._set(state.deliveries, position, (*found[:3], None))
+            self._write(current, events[expected_version:], snapshot, wake_at)
 
     def import_tickets(self, items: Iterable[ImportItem]) -> int:
         """Add many new tickets at once (all or none); each item is ``(events, snapshot)``
@@ -445,6 +475,24 @@ class MemoryStore:
             self._check_open()
             ids = self._emails.get(email.casefold())
             return self._requesters[min(ids)] if ids else None
+
+    def delete_requester(self, requester_id: str) -> None:
+        """Remove the requester and its email index entry (unknown ids are ignored)."""
+        if not isinstance(requester_id, str):
+            raise ValidationError("expected a requester id", field="requester_id")
+        with self.unit_of_work():
+            old = self._requesters.get(requester_id)
+            if old is None:
+                return
+            if old.email is not None:
+                key = old.email.casefold()
+                ids = set(self._emails.get(key, ()))
+                ids.discard(old.id)
+                if ids:
+                    self._set(self._emails, key, ids)
+                else:
+                    self._del(self._emails, key)
+            self._del(self._requesters, requester_id)
 
     # ------------------------------------------------------------------ routing state
 

@@ -61,6 +61,7 @@ from helpdesk_core.storage.base import (
     Page,
     TicketQuery,
     check_after,
+    check_anonymise,
     check_append,
     check_cursor,
     check_import,
@@ -372,6 +373,51 @@ class PostgresStore:
             actual = 0 if found is None else int(found[0])
             raise ConflictError(ticket_id, expected=expected_version, actual=actual)
 
+    def anonymise(
+        self,
+        ticket_id: str,
+        *,
+        expected_version: int,
+        events: Sequence[Event],
+        snapshot: Ticket,
+        wake_at: datetime | None = None,
+    ) -> None:
+        """Replace the ticket's history in place (see :meth:`Store.anonymise`): event,
+        ticket and outbox rows are rewritten in one transaction. PostgreSQL keeps the old
+        row versions as dead tuples until ``VACUUM`` reclaims them (and in the WAL and
+        backups until they expire); see the privacy docs for the operational side."""
+        check_anonymise(ticket_id, expected_version, events, snapshot)
+        row = _ticket_row(snapshot, wake_at)
+        rewritten = [
+            (type(e).__name__, e.at, encode_event(e), ticket_id, version)
+            for version, e in enumerate(events[:expected_version], start=1)
+        ]
+        added = events[expected_version:]
+        with self._tx() as conn:
+            conn.execute("LOCK TABLE events IN EXCLUSIVE MODE")
+            found = conn.execute(
+                "SELECT version FROM tickets WHERE id = %s FOR UPDATE", (ticket_id,)
+            ).fetchone()
+            if found is None:
+                raise NotFound("ticket", ticket_id)
+            if int(found[0]) != expected_version:
+                raise ConflictError(ticket_id, expected=expected_version, actual=int(found[0]))
+            with conn.cursor() as cur:
+                cur.executemany(
+                    "UPDATE events SET type = %s, at = %s, data = %s::json "
+                    "WHERE ticket_id = %s AND version = %s",
+                    rewritten,
+                )
+            conn.execute(
+                "UPDATE outbox_deliveries SET last_error = NULL WHERE last_error IS NOT NULL "
+                "AND position IN (SELECT position FROM events WHERE ticket_id = %s)",
+                (ticket_id,),
+            )
+            conn.execute(_UPDATE_TICKET, (*row, ticket_id, expected_version))
+            if added:
+                columns = _event_columns(added, expected_version + 1)
+                conn.execute(f"WITH t AS (SELECT 1 AS id), {_WRITE_EVENTS}", columns)
+
     def import_tickets(self, items: Iterable[ImportItem]) -> int:
         """Add many new tickets in one transaction (all or none); each item is
         ``(events, snapshot)`` or ``(events, snapshot, wake_at)``. Returns the count."""
@@ -546,6 +592,13 @@ class PostgresStore:
                 q.to_pyformat(q.SELECT_REQUESTER_BY_EMAIL), (escape_nul(email.casefold()),)
             ).fetchone()
         return None if row is None else decode_requester(row[0])
+
+    def delete_requester(self, requester_id: str) -> None:
+        """Delete the requester row (dead tuples stay until ``VACUUM``)."""
+        if not isinstance(requester_id, str):
+            raise ValidationError("expected a requester id", field="requester_id")
+        with self._read() as conn:
+            conn.execute("DELETE FROM requesters WHERE id = %s", (requester_id,))
 
     # ------------------------------------------------------------------ routing state
 

@@ -48,6 +48,7 @@ from helpdesk_core.storage.base import (
     Page,
     TicketQuery,
     check_after,
+    check_anonymise,
     check_append,
     check_cursor,
     check_import,
@@ -436,6 +437,72 @@ class SqliteStore:
                 self._write_tags(conn, ticket_id, snapshot.tags, replace=found is not None)
             self._write_events(conn, event_rows)
 
+    def anonymise(
+        self,
+        ticket_id: str,
+        *,
+        expected_version: int,
+        events: Sequence[Event],
+        snapshot: Ticket,
+        wake_at: datetime | None = None,
+    ) -> None:
+        """Replace the ticket's history in place (see :meth:`Store.anonymise`).
+
+        The event, ticket, tag and outbox rows are rewritten in one transaction with
+        ``secure_delete`` on (checked), so the old text is zeroed, not just unlinked; the
+        FTS5 text index, if any, is optimized (merging away the old entries); and, outside
+        an enclosing unit of work, the WAL is checkpointed and truncated so the old pages
+        do not linger in the ``-wal`` file either (when other connections' reads keep the
+        checkpoint from finishing, call :meth:`checkpoint` again later)."""
+        check_anonymise(ticket_id, expected_version, events, snapshot)
+        tags = dumps(snapshot.tags)
+        row = _ticket_row(snapshot, wake_at, tags)
+        rewritten = [
+            (type(e).__name__, to_micros(e.at), encode_event(e), ticket_id, version)
+            for version, e in enumerate(events[:expected_version], start=1)
+        ]
+        added = _event_rows(events[expected_version:], expected_version + 1)
+        with self._write() as conn:
+            if conn.execute("PRAGMA secure_delete = ON").fetchone()[0] != 1:
+                raise StorageError("SQLite refused secure_delete: old values could survive")
+            found = conn.execute(_SELECT_CURRENT, (ticket_id,)).fetchone()
+            if found is None:
+                raise NotFound("ticket", ticket_id)
+            if found[0] != expected_version:
+                raise ConflictError(ticket_id, expected=expected_version, actual=found[0])
+            conn.executemany(
+                "UPDATE events SET type = ?, at = ?, data = ? WHERE ticket_id = ? AND version = ?",
+                rewritten,
+            )
+            conn.execute(
+                "UPDATE outbox_deliveries SET last_error = NULL WHERE last_error IS NOT NULL "
+                "AND position IN (SELECT position FROM events WHERE ticket_id = ?)",
+                (ticket_id,),
+            )
+            sets = ", ".join(f"{name} = ?" for name in _NAMES if name != "id")
+            conn.execute(
+                f"UPDATE tickets SET {sets}, lease_owner = NULL, lease_until = NULL "
+                "WHERE id = ?",
+                (*row[1:], ticket_id),
+            )
+            self._write_tags(conn, ticket_id, snapshot.tags, replace=True)
+            if added:
+                self._write_events(conn, added)
+            if self._builder.fts:
+                conn.execute("INSERT INTO tickets_fts (tickets_fts) VALUES ('optimize')")
+        if self._depth == 0:
+            self.checkpoint()
+
+    def checkpoint(self) -> bool:
+        """Copy the WAL into the database file and truncate the WAL; False when another
+        connection's reads kept it from finishing (try again later). True for
+        ``":memory:"``."""
+        if self._path == ":memory:":
+            return True
+        with self._guard as conn:
+            busy, _, _ = conn.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchone()
+        return not busy
+
     @staticmethod
     def _write_events(conn: sqlite3.Connection, rows: list[tuple[Any, ...]]) -> None:
         """Insert event rows and their outbox rows. Under the write lock the new positions
@@ -629,6 +696,15 @@ class SqliteStore:
         with self._guard as conn:
             row = conn.execute(q.SELECT_REQUESTER_BY_EMAIL, (email.casefold(),)).fetchone()
         return None if row is None else decode_requester(row[0])
+
+    def delete_requester(self, requester_id: str) -> None:
+        """Remove the requester row (zeroed on disk: ``secure_delete``)."""
+        if not isinstance(requester_id, str):
+            raise ValidationError("expected a requester id", field="requester_id")
+        with self._write() as conn:
+            conn.execute("DELETE FROM requesters WHERE id = ?", (requester_id,))
+        if self._depth == 0:
+            self.checkpoint()
 
     # ------------------------------------------------------------------ routing state
 

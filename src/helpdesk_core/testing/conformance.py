@@ -28,6 +28,7 @@ from datetime import UTC, datetime, timedelta
 from functools import partial
 from typing import Any, ClassVar
 
+import attrs
 from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, precondition, rule
 
@@ -953,6 +954,107 @@ class StoreConformance:
 
     def test_store_satisfies_the_protocol(self) -> None:
         assert isinstance(self.store, Store)
+
+    # -- privacy ----------------------------------------------------------------------
+
+    def _secret_ticket(self) -> tuple[Ticket, list[Event]]:
+        ticket = open_ticket(
+            self.store,
+            "T-1",
+            subject="Zorblax leak",
+            description="call Quentin Zorblax",
+            requester="r-zorblax",
+        )
+        ticket = change(self.store, ticket, commented("T-1", "Zorblax says hi", at=T0 + MINUTE))
+        return ticket, self.store.events("T-1")
+
+    @staticmethod
+    def _scrubbed(events: Sequence[Event]) -> list[Event]:
+        out: list[Event] = []
+        for event in events:
+            if isinstance(event, TicketOpened):
+                event = attrs.evolve(
+                    event,
+                    subject="[anonymised]",
+                    description="[anonymised]",
+                    requester="anon",
+                    by=Actor.requester("anon"),
+                )
+            elif isinstance(event, CommentAdded):
+                event = attrs.evolve(event, body="[anonymised]")
+            out.append(event)
+        return out
+
+    def test_anonymise_rewrites_history_snapshot_search_and_outbox(self) -> None:
+        ticket, events = self._secret_ticket()
+        self.store.claim_outbox("mail", now=T0, limit=1)
+        positions = [p for p, _ in self.store.event_stream()]
+        extra = commented("T-1", "after", at=T0 + 2 * MINUTE)
+        history = [*self._scrubbed(events), extra]
+        snapshot = replay(history)
+        self.store.anonymise(
+            "T-1", expected_version=ticket.version, events=history, snapshot=snapshot
+        )
+        assert self.store.events("T-1") == history
+        assert self.store.load("T-1") == snapshot
+        assert [p for p, _ in self.store.event_stream()][: len(positions)] == positions
+        assert "zorblax" not in repr(self.store.events("T-1")).casefold()
+        assert self.store.query(TicketQuery(text="zorblax")).total == 0
+        assert self.store.query(TicketQuery(text="anonymised")).total == 1
+        assert self.store.requester_history("r-zorblax") == []
+        assert _ids(self.store.requester_history("anon")) == ["T-1"]
+        delivered = self.store.claim_outbox("mail", now=T0 + timedelta(hours=1), limit=10)
+        assert [i.event for i in delivered] == history
+        assert self.store.claim_outbox("hook", now=T0)[0].event == history[0]
+
+    def test_anonymise_checks_the_version_and_changes_nothing_on_refusal(self) -> None:
+        ticket, events = self._secret_ticket()
+        history = self._scrubbed(events)
+        snapshot = replay(history)
+        with raises(ConflictError):
+            self.store.anonymise(
+                "T-1", expected_version=ticket.version - 1, events=history, snapshot=snapshot
+            )
+        with raises(NotFound):
+            self.store.anonymise(
+                "T-9",
+                expected_version=ticket.version,
+                events=[attrs.evolve(e, ticket_id="T-9") for e in history],
+                snapshot=attrs.evolve(snapshot, id="T-9"),
+            )
+        with raises(ValidationError):
+            self.store.anonymise(
+                "T-1",
+                expected_version=ticket.version,
+                events=history[:1],
+                snapshot=replay(history[:1]),
+            )
+        assert self.store.events("T-1") == events
+        assert self.store.load("T-1") == ticket
+
+    def test_anonymise_inside_a_failed_unit_of_work_is_undone(self) -> None:
+        ticket, events = self._secret_ticket()
+        history = self._scrubbed(events)
+        with raises(ValidationError), self.store.unit_of_work():
+            self.store.anonymise(
+                "T-1", expected_version=ticket.version, events=history, snapshot=replay(history)
+            )
+            raise ValidationError("planned failure")
+        assert self.store.events("T-1") == events
+        assert self.store.load("T-1") == ticket
+
+    def test_delete_requester(self) -> None:
+        self.store.save_requester(Requester(id="r-1", name="Ada", email="Ada@Example.org"))
+        self.store.save_requester(Requester(id="r-2", name="Bob", email="ada@example.org"))
+        self.store.delete_requester("r-1")
+        self.store.delete_requester("r-unknown")
+        with raises(NotFound):
+            self.store.get_requester("r-1")
+        found = self.store.find_requester(email="ADA@example.org")
+        assert found is not None
+        assert found.id == "r-2"
+        self.store.delete_requester("r-2")
+        assert self.store.find_requester(email="ada@example.org") is None
 
 
 # ---------------------------------------------------------------------------- differential

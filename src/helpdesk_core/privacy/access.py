@@ -1,0 +1,300 @@
+"""Who may see and do what: roles and the access policy (pure).
+
+Four roles: ``requester``, ``agent``, ``team_lead`` and ``admin``. An agent's role comes
+from :attr:`Agent.role` through :attr:`AccessPolicy.roles` (``"agent"``, ``"team_lead"``,
+``"admin"``, ``"manager"`` by default; a desk may map its own names). The rules:
+
+* a requester sees only their own tickets (and their organization's when
+  ``requesters_see_organization`` is on), never internal notes, and may only do the
+  requester actions (reply, rate, reopen, view);
+* an agent sees and works the tickets of their teams, tickets not routed to any team, and
+  the tickets assigned to or owned by them;
+* a team lead, in addition, the tickets of the teams whose escalation contact they are;
+* an admin sees and does everything; only admins erase requesters;
+* inactive agents may do nothing; automation (system actors) may do everything.
+
+:meth:`AccessPolicy.decide` returns a :class:`Decision` with the reason; :meth:`check`
+raises :class:`~helpdesk_core.errors.AccessDenied` naming the identity, ticket and action.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+from enum import StrEnum
+from typing import Any
+
+from attrs import field, frozen
+
+from helpdesk_core.errors import AccessDenied, ConfigError
+from helpdesk_core.model import (
+    Actor,
+    ActorKind,
+    Agent,
+    CommentAdded,
+    Event,
+    Requester,
+    Team,
+    Ticket,
+)
+
+__all__ = [
+    "ACTIONS",
+    "REQUESTER_ACTIONS",
+    "AccessPolicy",
+    "Decision",
+    "Role",
+    "visible_events",
+]
+
+#: Every action the facade checks (``change`` covers automation-like edits).
+ACTIONS = frozenset(
+    {
+        "view",
+        "reply",
+        "note",
+        "rate",
+        "reopen",
+        "transition",
+        "assign",
+        "escalate",
+        "set_priority",
+        "update",
+        "link",
+        "change",
+        "anonymise",
+        "erase",
+    }
+)
+#: What a requester may do on their own tickets by default.
+REQUESTER_ACTIONS = frozenset({"view", "reply", "rate", "reopen"})
+#: Actions reserved to admins.
+ADMIN_ACTIONS = frozenset({"anonymise", "erase"})
+
+
+class Role(StrEnum):
+    """The access roles."""
+
+    REQUESTER = "requester"
+    AGENT = "agent"
+    TEAM_LEAD = "team_lead"
+    ADMIN = "admin"
+
+    @classmethod
+    def parse(cls, value: Any, *, path: str = "role") -> Role:
+        """A Role from itself or its name; ConfigError naming ``path`` otherwise."""
+        if isinstance(value, Role):
+            return value
+        try:
+            return cls(value)
+        except ValueError:
+            raise ConfigError(
+                f"unknown role {value!r} (known: {', '.join(r.value for r in cls)})", path=path
+            ) from None
+
+
+_DEFAULT_ROLES: dict[str, Role] = {
+    "agent": Role.AGENT,
+    "team_lead": Role.TEAM_LEAD,
+    "admin": Role.ADMIN,
+    "manager": Role.ADMIN,
+}
+
+
+def _to_roles(value: Any) -> dict[str, Role]:
+    if not isinstance(value, Mapping):
+        raise ConfigError("roles map agent role names to roles", path="privacy.roles")
+    out = dict(_DEFAULT_ROLES)
+    for name, role in value.items():
+        if not isinstance(name, str) or not name:
+            raise ConfigError(f"a role name is text, got {name!r}", path="privacy.roles")
+        parsed = Role.parse(role, path=f"privacy.roles.{name}")
+        if parsed is Role.REQUESTER:
+            raise ConfigError("agents cannot have the requester role", path=f"privacy.roles.{name}")
+        out[name] = parsed
+    return out
+
+
+def _to_actions(value: Any) -> frozenset[str]:
+    items = (value,) if isinstance(value, str) else tuple(value)
+    unknown = sorted(str(a) for a in items if a not in ACTIONS)
+    if unknown:
+        raise ConfigError(
+            f"unknown action(s) {', '.join(unknown)} (known: {', '.join(sorted(ACTIONS))})",
+            path="privacy.requester_actions",
+        )
+    return frozenset(items)
+
+
+def _bool(instance: Any, attribute: Any, value: Any) -> None:
+    if not isinstance(value, bool):
+        raise ConfigError(
+            f"expected true or false, got {value!r}", path=f"privacy.{attribute.name}"
+        )
+
+
+@frozen(kw_only=True)
+class Decision:
+    """An access decision: ``allowed`` and why (``reason`` reads as a sentence)."""
+
+    allowed: bool
+    reason: str
+    role: Role | None = None
+
+
+@frozen(kw_only=True)
+class AccessPolicy:
+    """The access rules of a desk (see the module docstring).
+
+    ``roles`` maps :attr:`Agent.role` names to roles (merged over the defaults);
+    ``requester_actions`` what requesters may do on tickets they see;
+    ``requesters_see_organization`` lets requesters see their organization's tickets.
+    """
+
+    roles: Mapping[str, Role] = field(factory=lambda: dict(_DEFAULT_ROLES), converter=_to_roles)
+    requester_actions: frozenset[str] = field(default=REQUESTER_ACTIONS, converter=_to_actions)
+    requesters_see_organization: bool = field(default=False, validator=_bool)
+
+    def role_of(self, agent: Agent) -> Role:
+        """The role of an agent (ConfigError when its role name is unknown)."""
+        role = self.roles.get(agent.role)
+        if role is None:
+            raise ConfigError(
+                f"agent {agent.id!r} has unknown role {agent.role!r} "
+                f"(known: {', '.join(sorted(self.roles))})",
+                path="agents.role",
+            )
+        return role
+
+    def decide(
+        self,
+        *,
+        actor: Actor,
+        ticket: Ticket,
+        action: str,
+        agent: Agent | None = None,
+        requester: Requester | None = None,
+        teams: Sequence[Team] = (),
+    ) -> Decision:
+        """May ``actor`` do ``action`` on ``ticket``? ``agent`` is the acting agent's
+        record (required for agents), ``requester`` the acting requester's record (for the
+        organization rule), ``teams`` the desk's teams (for team leads' contacts)."""
+        if action not in ACTIONS:
+            return Decision(allowed=False, reason=f"{action!r} is not a known action")
+        if actor.kind is ActorKind.SYSTEM:
+            return Decision(allowed=True, reason="automation acts on every ticket")
+        if actor.kind is ActorKind.REQUESTER:
+            return self._requester(actor, ticket, action, requester)
+        if agent is None or agent.id != actor.id:
+            return Decision(allowed=False, reason=f"agent {actor.id!r} is not known")
+        role = self.role_of(agent)
+        if not agent.active:
+            return Decision(allowed=False, reason=f"agent {agent.id!r} is inactive", role=role)
+        if role is Role.ADMIN:
+            return Decision(allowed=True, reason="admins may do everything", role=role)
+        if action in ADMIN_ACTIONS:
+            return Decision(allowed=False, reason=f"only admins may {action}", role=role)
+        why = self._agent_relation(agent, role, ticket, teams)
+        if why is None:
+            return Decision(
+                allowed=False,
+                reason=f"ticket {ticket.id!r} is neither in a team of {agent.id!r} "
+                "nor assigned to or owned by them",
+                role=role,
+            )
+        return Decision(allowed=True, reason=why, role=role)
+
+    def _requester(
+        self, actor: Actor, ticket: Ticket, action: str, requester: Requester | None
+    ) -> Decision:
+        own = ticket.requester == actor.id
+        organization = (
+            self.requesters_see_organization
+            and requester is not None
+            and requester.id == actor.id
+            and requester.organization is not None
+            and requester.organization == ticket.organization
+        )
+        if not own and not organization:
+            return Decision(
+                allowed=False,
+                reason=f"ticket {ticket.id!r} belongs to another requester",
+                role=Role.REQUESTER,
+            )
+        if action not in self.requester_actions:
+            return Decision(
+                allowed=False, reason=f"requesters may not {action}", role=Role.REQUESTER
+            )
+        if not own and action != "view":
+            return Decision(
+                allowed=False,
+                reason=f"requesters may only view their organization's tickets, not {action}",
+                role=Role.REQUESTER,
+            )
+        why = "their own ticket" if own else "a ticket of their organization"
+        return Decision(allowed=True, reason=why, role=Role.REQUESTER)
+
+    @staticmethod
+    def _agent_relation(
+        agent: Agent, role: Role, ticket: Ticket, teams: Sequence[Team]
+    ) -> str | None:
+        if ticket.assignee == agent.id:
+            return "assigned to them"
+        if ticket.owner == agent.id:
+            return "owned by them"
+        if ticket.team is None:
+            return "not routed to any team yet"
+        if ticket.team in agent.teams:
+            return f"in their team {ticket.team!r}"
+        if role is Role.TEAM_LEAD and any(
+            t.id == ticket.team and agent.id in t.contacts for t in teams
+        ):
+            return f"they lead team {ticket.team!r}"
+        return None
+
+    def check(
+        self,
+        *,
+        actor: Actor,
+        ticket: Ticket,
+        action: str,
+        agent: Agent | None = None,
+        requester: Requester | None = None,
+        teams: Sequence[Team] = (),
+    ) -> Decision:
+        """Like :meth:`decide`, but raise AccessDenied (naming the identity, ticket and
+        action) when refused."""
+        decision = self.decide(
+            actor=actor,
+            ticket=ticket,
+            action=action,
+            agent=agent,
+            requester=requester,
+            teams=teams,
+        )
+        if not decision.allowed:
+            raise AccessDenied(
+                f"{actor} may not {action} ticket {ticket.id!r}: {decision.reason}",
+                identity=str(actor),
+                ticket_id=ticket.id,
+                action=action,
+            )
+        return decision
+
+    def to_dict(self) -> dict[str, Any]:
+        """The non-default parts as a plain document."""
+        doc: dict[str, Any] = {}
+        extra = {k: r.value for k, r in self.roles.items() if _DEFAULT_ROLES.get(k) is not r}
+        if extra:
+            doc["roles"] = extra
+        if self.requester_actions != REQUESTER_ACTIONS:
+            doc["requester_actions"] = sorted(self.requester_actions)
+        if self.requesters_see_organization:
+            doc["requesters_see_organization"] = True
+        return doc
+
+
+def visible_events(events: Iterable[Event], *, role: Role | None) -> list[Event]:
+    """The events ``role`` may see: internal notes never leave the agent side."""
+    if role is Role.REQUESTER:
+        return [e for e in events if not (isinstance(e, CommentAdded) and not e.public)]
+    return list(events)

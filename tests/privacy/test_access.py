@@ -1,0 +1,253 @@
+"""The access policy: a matrix over every role x action x ticket relation, and the facade
+enforcing it (refusals name identity, ticket and action, and change nothing; views filter
+what an identity may see)."""
+
+from __future__ import annotations
+
+import itertools
+from datetime import UTC, datetime
+
+import pytest
+from attrs import evolve
+
+from helpdesk_core import DeskConfig, Helpdesk, ManualClock, MemoryStore
+from helpdesk_core.config import AssignmentSettings
+from helpdesk_core.errors import AccessDenied, ConfigError
+from helpdesk_core.model import (
+    Actor,
+    Agent,
+    CommentAdded,
+    Requester,
+    Team,
+    Ticket,
+    TicketOpened,
+    Tier,
+    replay,
+)
+from helpdesk_core.privacy import ACTIONS, REQUESTER_ACTIONS, AccessPolicy, PrivacySettings, Role
+
+T0 = datetime(2026, 3, 2, 9, tzinfo=UTC)
+TEAMS = (
+    Team(id="desk"),
+    Team(id="network", contacts=("lead",)),
+    Team(id="apps"),
+)
+AGENTS = {
+    "agent": Agent(id="alice", teams=("desk",)),
+    "team_lead": Agent(id="lead", teams=("desk",), role="team_lead"),
+    "admin": Agent(id="root", role="admin"),
+    "manager": Agent(id="boss", role="manager"),
+    "inactive": Agent(id="gone", teams=("desk", "network", "apps"), active=False),
+}
+
+
+def _ticket(*, team: str | None, assignee: str | None = None, requester: str = "r1") -> Ticket:
+    opened = TicketOpened(
+        ticket_id="T-1",
+        at=T0,
+        by=Actor.requester(requester),
+        number=1,
+        requester=requester,
+        subject="Printer",
+        organization="acme",
+    )
+    return evolve(replay([opened]), team=team, assignee=assignee)
+
+
+# relation name -> ticket
+RELATIONS = {
+    "own_team": _ticket(team="desk"),
+    "led_team": _ticket(team="network"),
+    "other_team": _ticket(team="apps"),
+    "assigned": _ticket(team="apps", assignee="alice"),
+    "unrouted": _ticket(team=None),
+}
+ADMIN_ONLY = {"anonymise", "erase"}
+
+
+def _expected_agent(who: str, relation: str, action: str) -> bool:
+    if who in ("admin", "manager"):
+        return True
+    if who == "inactive" or action in ADMIN_ONLY:
+        return False
+    if relation in ("own_team", "unrouted"):
+        return True
+    if relation == "assigned":
+        return who == "agent"
+    if relation == "led_team":
+        return who == "team_lead"
+    return False
+
+
+@pytest.mark.parametrize(
+    ("who", "relation", "action"),
+    list(itertools.product(AGENTS, RELATIONS, sorted(ACTIONS))),
+)
+def test_agent_matrix(who: str, relation: str, action: str) -> None:
+    policy = AccessPolicy()
+    agent = AGENTS[who]
+    decision = policy.decide(
+        actor=agent.actor, ticket=RELATIONS[relation], action=action, agent=agent, teams=TEAMS
+    )
+    assert decision.allowed is _expected_agent(who, relation, action), decision.reason
+
+
+@pytest.mark.parametrize(
+    ("relation", "organization", "action"),
+    list(itertools.product(("own", "other", "same_org"), (False, True), sorted(ACTIONS))),
+)
+def test_requester_matrix(relation: str, organization: bool, action: str) -> None:
+    policy = AccessPolicy(requesters_see_organization=organization)
+    me = Requester(id="r1", organization="acme")
+    owner = {"own": "r1", "other": "r2", "same_org": "r3"}[relation]
+    ticket = _ticket(team="desk", requester=owner)
+    if relation == "other":
+        ticket = evolve(ticket, organization="globex")
+    decision = policy.decide(actor=me.actor, ticket=ticket, action=action, requester=me)
+    if relation == "own":
+        expected = action in REQUESTER_ACTIONS
+    elif relation == "same_org":
+        expected = organization and action == "view"
+    else:
+        expected = False
+    assert decision.allowed is expected, decision.reason
+
+
+@pytest.mark.parametrize("action", sorted(ACTIONS))
+def test_automation_may_do_everything(action: str) -> None:
+    decision = AccessPolicy().decide(
+        actor=Actor.system("sla"), ticket=_ticket(team="apps"), action=action
+    )
+    assert decision.allowed
+
+
+def test_check_raises_access_denied_naming_identity_ticket_and_action() -> None:
+    with pytest.raises(AccessDenied, match="agent:alice may not reply") as caught:
+        AccessPolicy().check(
+            actor=Actor.agent("alice"),
+            ticket=_ticket(team="apps"),
+            action="reply",
+            agent=AGENTS["agent"],
+        )
+    assert (caught.value.identity, caught.value.ticket_id, caught.value.action) == (
+        "agent:alice",
+        "T-1",
+        "reply",
+    )
+
+
+def test_unknown_actions_and_roles_are_refused() -> None:
+    assert (
+        not AccessPolicy()
+        .decide(actor=Actor.system(), ticket=_ticket(team=None), action="fly")
+        .allowed
+    )
+    with pytest.raises(ConfigError, match="unknown role 'boss'"):
+        AccessPolicy(roles={"chief": "boss"})
+    with pytest.raises(ConfigError, match=r"privacy\.requester_actions"):
+        AccessPolicy(requester_actions=("view", "dance"))
+    with pytest.raises(ConfigError, match=r"agents\[0\]\.role"):
+        DeskConfig(agents=(Agent(id="x", role="wizard"),))
+    config = DeskConfig(
+        agents=(Agent(id="x", role="wizard"),),
+        privacy=PrivacySettings(access=AccessPolicy(roles={"wizard": "admin"})),
+    )
+    assert config.privacy.access.role_of(config.agent("x")) is Role.ADMIN
+    again = DeskConfig.from_dict(config.to_dict())
+    assert again.privacy == config.privacy
+
+
+# ---------------------------------------------------------------------------- the facade
+
+
+@pytest.fixture
+def desk() -> Helpdesk:
+    config = DeskConfig(
+        tiers=(Tier(id="L1", teams=("desk", "network", "apps")),),
+        teams=TEAMS,
+        agents=(*AGENTS.values(), Agent(id="bob", teams=("network",))),
+        assignment=AssignmentSettings(auto_assign=False),
+        privacy=PrivacySettings(access=AccessPolicy(requesters_see_organization=True)),
+    )
+    desk = Helpdesk(config, MemoryStore(), ManualClock(T0))
+    desk.upsert_requester(Requester(id="r1", name="Ada", organization="acme"))
+    desk.upsert_requester(Requester(id="r2", name="Bea"))
+    desk.upsert_requester(Requester(id="r3", name="Cy", organization="acme"))
+    return desk
+
+
+def test_refusals_name_the_parts_and_change_nothing(desk: Helpdesk) -> None:
+    ticket = desk.open(requester="r1", subject="VPN down")
+    assert ticket.team == "desk"
+    calls = [
+        ("agent:bob", "reply", lambda: desk.reply(ticket.id, author="bob", body="hi")),
+        ("agent:bob", "note", lambda: desk.reply(ticket.id, author="bob", body="x", public=False)),
+        ("agent:bob", "assign", lambda: desk.assign(ticket.id, "bob", by="bob")),
+        ("agent:bob", "set_priority", lambda: desk.set_priority(ticket.id, "high", by="bob")),
+        ("requester:r2", "reply", lambda: desk.reply(ticket.id, author="r2", body="me too")),
+        ("requester:r3", "reply", lambda: desk.reply(ticket.id, author="r3", body="me too")),
+        ("requester:r1", "set_priority", lambda: desk.set_priority(ticket.id, "high", by="r1")),
+        ("requester:r1", "assign", lambda: desk.assign(ticket.id, "alice", by="r1")),
+        ("agent:gone", "reply", lambda: desk.reply(ticket.id, author="gone", body="x")),
+        ("requester:r2", "view", lambda: desk.get(ticket.id, as_="r2")),
+        ("agent:bob", "view", lambda: desk.history(ticket.id, as_="bob")),
+    ]
+    for identity, action, call in calls:
+        with pytest.raises(AccessDenied) as caught:
+            call()
+        assert (caught.value.identity, caught.value.ticket_id, caught.value.action) == (
+            identity,
+            ticket.id,
+            action,
+        )
+    assert desk.get(ticket.id).version == ticket.version
+
+
+def test_allowed_people_act(desk: Helpdesk) -> None:
+    ticket = desk.open(requester="r1", subject="VPN down")
+    desk.reply(ticket.id, author="alice", body="Looking")
+    desk.update(ticket.id, by="root", team="network")
+    desk.reply(ticket.id, author="bob", body="Network here")
+    desk.reply(ticket.id, author="lead", body="Lead here", public=False)
+    with pytest.raises(AccessDenied):
+        desk.reply(ticket.id, author="alice", body="not my team any more")
+    desk.assign(ticket.id, "alice", by="lead")
+    after = desk.reply(ticket.id, author="alice", body="assigned to me now")
+    assert after.assignee == "alice"
+    assert desk.get(ticket.id, as_="r3").id == ticket.id  # same organization may view
+
+
+def test_requesters_never_see_internal_notes(desk: Helpdesk) -> None:
+    ticket = desk.open(requester="r1", subject="VPN down")
+    desk.reply(ticket.id, author="alice", body="Public answer")
+    desk.reply(ticket.id, author="alice", body="Secret note", public=False)
+    bodies = [e.body for e in desk.history(ticket.id, as_="r1") if isinstance(e, CommentAdded)]
+    assert bodies == ["Public answer"]
+    agent_view = [e for e in desk.history(ticket.id, as_="alice") if isinstance(e, CommentAdded)]
+    assert len(agent_view) == 2
+    assert len(desk.history(ticket.id)) == len(desk.history(ticket.id, as_="root"))
+
+
+def test_search_returns_only_what_the_identity_may_see(desk: Helpdesk) -> None:
+    mine = [desk.open(requester="r1", subject=f"Mine {i}") for i in range(3)]
+    theirs = [desk.open(requester="r2", subject=f"Theirs {i}") for i in range(2)]
+    moved = desk.update(theirs[0].id, by="root", team="network")
+    assigned = desk.update(theirs[1].id, by="root", team="apps")
+    desk.assign(assigned.id, "bob", by="root")
+
+    def ids(page: object) -> set[str]:
+        return {t.id for t in page.items}  # type: ignore[attr-defined]
+
+    assert ids(desk.search(as_="r1")) == {t.id for t in mine}
+    assert ids(desk.search(as_="r2", limit=10)) == {t.id for t in theirs}
+    assert ids(desk.search(as_="r3")) == {t.id for t in mine}  # organization acme
+    assert ids(desk.search(as_="bob")) == {moved.id, assigned.id}
+    assert ids(desk.search(as_="alice")) == {t.id for t in mine}
+    assert ids(desk.search(as_="lead")) == {t.id for t in mine} | {moved.id}
+    assert desk.search(as_="root").total == 5
+    assert desk.search(as_="r1", requester="r2").total == 0
+    page = desk.search(as_="lead", limit=2, order_by="number")
+    assert (len(page.items), page.total, page.next_offset) == (2, 4, 2)
+    rest = desk.search(as_="lead", limit=2, offset=2, order_by="number")
+    assert ids(page) | ids(rest) == ids(desk.search(as_="lead"))
+    assert rest.next_offset is None

@@ -1,0 +1,295 @@
+"""Retention and erasure: personal data leaves the snapshot, every event, search and the
+outbox, and the database files (SQLite bytes, PostgreSQL rows); metrics stay."""
+
+from __future__ import annotations
+
+import os
+import sqlite3
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+
+from helpdesk_core import DeskConfig, Helpdesk, ManualClock, MemoryStore, SqliteStore
+from helpdesk_core.errors import AccessDenied, ConfigError, NotFound
+from helpdesk_core.model import (
+    ANONYMISED,
+    Agent,
+    CommentAdded,
+    Rated,
+    Requester,
+    StatusChanged,
+    TicketAnonymised,
+    TicketOpened,
+)
+from helpdesk_core.privacy import (
+    ANONYMOUS_REQUESTER,
+    PrivacySettings,
+    RetentionPolicy,
+    plan_anonymisation,
+)
+from helpdesk_core.storage import Store, TicketQuery
+
+T0 = datetime(2026, 3, 2, 9, tzinfo=UTC)
+DSN = os.environ.get("HELPDESK_TEST_POSTGRES_DSN", "")
+NAME = "Quentin Zorblax"
+EMAIL = "quentin.zorblax@example.org"
+SECRETS = ("zorblax", "frobisher", "wifi thief", "tuesday migraine", "cellar key", "0170-5550199")
+
+
+def _config(*policies: RetentionPolicy) -> DeskConfig:
+    return DeskConfig.from_dict(
+        {
+            "tiers": [{"id": "L1", "teams": ["desk", "lab"]}],
+            "teams": [{"id": "desk"}, {"id": "lab"}],
+            "agents": [
+                {"id": "alice", "teams": ["desk"]},
+                {"id": "root", "role": "admin"},
+            ],
+            "categories": {
+                "network": {
+                    "questions": [
+                        {"name": "phone", "personal": True},
+                        {"name": "router"},
+                    ]
+                }
+            },
+            "assignment": {"auto_assign": False},
+            "privacy": {"retention": [p.to_dict() for p in policies]},
+        }
+    )
+
+
+YEARLY = RetentionPolicy(name="yearly", after="30d")
+
+
+def _story(desk: Helpdesk, *, requester: str = "quentin", close: bool = True) -> str:
+    desk.upsert_requester(Requester(id=requester, name=NAME, email=EMAIL))
+    ticket = desk.open(
+        requester=requester,
+        subject="Zorblax wifi thief",
+        description="My neighbour Frobisher is a wifi thief",
+        category="network",
+        fields={"phone": "0170-5550199", "router": "FritzBox"},
+    )
+    desk.reply(ticket.id, author="alice", body="Hello Mr Zorblax")
+    desk.reply(ticket.id, author=requester, body="I have a tuesday migraine")
+    desk.reply(ticket.id, author="alice", body="Zorblax keeps the cellar key", public=False)
+    if close:
+        desk.solve(ticket.id, by="alice", resolution="Told Frobisher off")
+        desk.rate(ticket.id, score=5, comment="Thanks, Zorblax family")
+        desk.close(ticket.id, by="alice")
+    return ticket.id
+
+
+def _assert_clean(text: str) -> None:
+    folded = text.casefold()
+    for secret in SECRETS:
+        assert secret not in folded, secret
+
+
+def test_retention_anonymises_snapshot_events_search_and_outbox() -> None:
+    clock = ManualClock(T0)
+    store = MemoryStore()
+    desk = Helpdesk(_config(YEARLY), store, clock)
+    ticket_id = _story(desk)
+    before = desk.get(ticket_id)
+    assert desk.apply_retention(T0 + timedelta(days=29)) == []
+    clock.advance(timedelta(days=31))
+    events = desk.tick()
+    assert [type(e) for e in events] == [TicketAnonymised]
+    after = desk.get(ticket_id)
+    assert after.anonymised
+    assert after.version == before.version + 1
+    assert (after.subject, after.description, after.resolution) == (ANONYMISED,) * 3
+    assert after.requester == ANONYMOUS_REQUESTER
+    assert after.fields == {"phone": ANONYMISED, "router": "FritzBox"}
+    assert after.satisfaction is not None
+    assert (after.satisfaction.score, after.satisfaction.comment) == (5, ANONYMISED)
+    # metrics are kept
+    for name in ("created_at", "solved_at", "closed_at", "first_response_at", "public_replies"):
+        assert getattr(after, name) == getattr(before, name)
+    assert after.sla == before.sla
+    history = desk.history(ticket_id)
+    _assert_clean(repr(history))
+    assert all(e.by.id != "quentin" for e in history)
+    assert [type(e) for e in history][:-1] == [type(e) for e in store.events(ticket_id)][:-1]
+    assert desk.search(text="zorblax").total == 0
+    assert desk.requester_history("quentin") == []
+    _assert_clean(repr([i.event for i in store.claim_outbox("mail", now=clock.now(), limit=100)]))
+    # the requester record itself stays (retention is about tickets)
+    assert desk.get_requester("quentin").email == EMAIL
+    # idempotent: a second run finds nothing
+    clock.advance(timedelta(days=2))
+    assert desk.tick() == []
+    assert desk.apply_retention() == []
+
+
+def test_policies_apply_per_team_and_type_and_delete_removes_content() -> None:
+    clock = ManualClock(T0)
+    policies = (
+        RetentionPolicy(name="lab", after="10d", action="delete", teams=["lab"]),
+        RetentionPolicy(name="requests", after="1d", ticket_types=["service_request"]),
+    )
+    desk = Helpdesk(_config(*policies), MemoryStore(), clock)
+    kept = _story(desk)
+    in_lab = _story(desk)
+    desk.update(in_lab, by="root", team="lab")
+    clock.advance(timedelta(days=11))
+    recorded = desk.apply_retention()
+    assert [e.ticket_id for e in recorded] == [in_lab]
+    assert "lab" in recorded[0].reason  # type: ignore[attr-defined]
+    assert not desk.get(kept).anonymised
+    deleted = desk.get(in_lab)
+    assert deleted.fields == {}
+    assert deleted.description == ""
+    bodies = {e.body for e in desk.history(in_lab) if isinstance(e, CommentAdded)}
+    assert bodies == {""}
+    _assert_clean(repr(desk.history(in_lab)))
+
+
+def test_plan_rewrites_every_event_and_keeps_the_fold_consistent() -> None:
+    desk = Helpdesk(_config(), MemoryStore(), ManualClock(T0))
+    ticket_id = _story(desk)
+    events = desk.history(ticket_id)
+    plan = plan_anonymisation(
+        events,
+        now=T0 + timedelta(days=1),
+        by=Agent(id="root").actor,
+        reason="test",
+        personal_fields={"phone"},
+    )
+    assert plan.expected_version == len(events)
+    assert len(plan.added) == 1
+    assert plan.snapshot.version == len(events) + 1
+    opened = plan.events[0]
+    assert isinstance(opened, TicketOpened)
+    assert opened.requester == ANONYMOUS_REQUESTER
+    solved = [e for e in plan.events if isinstance(e, StatusChanged) and e.resolution]
+    assert {e.resolution for e in solved} == {ANONYMISED}
+    rated = [e for e in plan.events if isinstance(e, Rated)]
+    assert rated[0].comment == ANONYMISED
+    _assert_clean(repr(plan))
+
+
+def test_erasure_needs_an_admin_and_removes_the_person() -> None:
+    clock = ManualClock(T0)
+    desk = Helpdesk(_config(), MemoryStore(), clock)
+    closed = _story(desk)
+    still_open = _story(desk, close=False)
+    with pytest.raises(AccessDenied) as caught:
+        desk.erase_requester("quentin", by="alice")
+    assert caught.value.action == "erase"
+    with pytest.raises(AccessDenied):
+        desk.erase_requester("quentin", by="quentin")
+    assert not desk.get(closed).anonymised
+    recorded = desk.erase_requester("quentin", by="root")
+    assert sorted(e.ticket_id for e in recorded) == sorted([closed, still_open])
+    with pytest.raises(NotFound):
+        desk.get_requester("quentin")
+    assert desk.find_requester(email=EMAIL) is None
+    assert desk.requester_history("quentin") == []
+    for ticket_id in (closed, still_open):
+        _assert_clean(repr(desk.history(ticket_id)) + repr(desk.get(ticket_id)))
+    assert desk.get(still_open).is_active
+    assert desk.erase_requester("quentin", by="root") == []
+
+
+def test_privacy_config_round_trips_and_checks_references() -> None:
+    config = _config(RetentionPolicy(name="lab", after="10d", action="delete", teams=["lab"]))
+    assert DeskConfig.from_dict(config.to_dict()).privacy == config.privacy
+    doc = config.to_dict()
+    doc["privacy"]["retention"][0]["teams"] = ["nowhere"]
+    with pytest.raises(ConfigError, match=r"privacy\.retention\[0\]\.teams"):
+        DeskConfig.from_dict(doc)
+    doc["privacy"]["retention"] = [{"name": "x", "after": "1d", "action": "shred"}]
+    with pytest.raises(ConfigError, match=r"privacy\.retention\[0\]"):
+        DeskConfig.from_dict(doc)
+    with pytest.raises(ConfigError, match="unknown key"):
+        PrivacySettings.from_dict({"retain": []})
+
+
+# ---------------------------------------------------------------------------- on disk
+
+
+def test_the_file_scan_finds_personal_bytes_before_anonymising(tmp_path: Path) -> None:
+    path = tmp_path / "desk.sqlite"
+    store = SqliteStore(path)
+    _story(Helpdesk(_config(), store, ManualClock(T0)))
+    assert store.checkpoint()
+    store.close()
+    raw = path.read_bytes().lower()
+    assert all(s.encode() in raw for s in ("frobisher", "tuesday migraine", EMAIL))
+
+
+def _erase_everything(store: Store) -> Helpdesk:
+    clock = ManualClock(T0)
+    desk = Helpdesk(_config(YEARLY), store, clock)
+    _story(desk)
+    _story(desk, close=False)
+    claimed = desk.store.claim_outbox("mail", now=T0, limit=1)
+    desk.store.release_outbox("mail", [claimed[0].id], error=f"bounce from {EMAIL}")
+    clock.advance(timedelta(days=31))
+    assert len(desk.tick()) == 1
+    assert len(desk.erase_requester("quentin", by="root")) == 1
+    assert desk.search(as_="root", text="zorblax").total == 0
+    assert desk.search(TicketQuery(text="fritzbox")).total == 0
+    return desk
+
+
+@pytest.mark.parametrize("text_index", [False, True])
+def test_sqlite_file_keeps_no_personal_bytes(tmp_path: Path, text_index: bool) -> None:
+    path = tmp_path / "desk.sqlite"
+    store = SqliteStore(path, text_index=text_index)
+    _erase_everything(store)
+    assert store.checkpoint()
+    raw = path.read_bytes()
+    wal = Path(f"{path}-wal")
+    if wal.exists():
+        raw += wal.read_bytes()
+    store.close()
+    folded = raw.lower()
+    for secret in (*SECRETS, NAME.lower(), EMAIL, "quentin"):
+        assert secret.encode() not in folded, secret
+    with sqlite3.connect(path) as conn:
+        assert conn.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+
+
+@pytest.fixture
+def postgres_store() -> Iterator[Store]:
+    if not DSN:
+        pytest.skip("set HELPDESK_TEST_POSTGRES_DSN to run PostgreSQL tests")
+    import psycopg
+
+    from helpdesk_core.storage import PostgresStore
+
+    schema = f"hd_privacy_{os.getpid()}"
+    store = PostgresStore(DSN, schema=schema)
+    try:
+        yield store
+    finally:
+        store.close()
+        with psycopg.connect(DSN, autocommit=True) as conn:
+            conn.execute(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE')
+
+
+@pytest.mark.postgres
+def test_postgres_rows_keep_no_personal_values(postgres_store: Store) -> None:
+    import psycopg
+
+    _erase_everything(postgres_store)
+    schema = postgres_store.schema  # type: ignore[attr-defined]
+    dump = []
+    with psycopg.connect(DSN, autocommit=True) as conn:
+        tables = conn.execute(
+            "SELECT table_name FROM information_schema.tables WHERE table_schema = %s",
+            (schema,),
+        ).fetchall()
+        for (table,) in tables:
+            rows = conn.execute(f'SELECT t::text FROM "{schema}"."{table}" t').fetchall()
+            dump.extend(row[0] for row in rows)
+    text = "\n".join(dump).casefold()
+    assert "requesters" in {t for (t,) in tables}
+    for secret in (*SECRETS, NAME.casefold(), EMAIL, "quentin"):
+        assert secret not in text, secret
