@@ -684,30 +684,10 @@ class Helpdesk:
     ) -> Ticket:
         """Functional escalation to the next (or the given) higher tier; the team and the
         assignee change, the owner stays; the ticket is then auto-assigned in the new tier."""
-        actor = self._actor(by)
-        self._check_team(team)
-        previous: list[str | None] = []
-
-        def decide(change: Change) -> None:
-            previous.append(change.ticket.assignee)
-            _, events = escalate(
-                change.ticket,
-                self.config.ladder,
-                by=actor,
-                now=change.now,
-                reason=reason,
-                to_tier=to_tier,
-                allow_skip=allow_skip,
-                team=team,
-            )
-            change.extend(events)
-            if self.config.assignment.auto_assign:
-                self._auto_assign_in(change, None)
-
-        ticket, _, _ = self._command(ticket_id, decide, actor=actor, action="escalate")
-        if previous and previous[-1] and previous[-1] != ticket.assignee:
-            self._offer_queue(previous[-1])
-        return ticket
+        return self._move_tier(
+            ticket_id, up=True, by=by, reason=reason, to_tier=to_tier, team=team,
+            allow_skip=allow_skip,
+        )
 
     def de_escalate(
         self,
@@ -719,24 +699,45 @@ class Helpdesk:
         team: str | None = None,
     ) -> Ticket:
         """Functional de-escalation to the next lower (or the given) tier."""
+        return self._move_tier(
+            ticket_id, up=False, by=by, reason=reason, to_tier=to_tier, team=team
+        )
+
+    def _move_tier(
+        self,
+        ticket_id: str,
+        *,
+        up: bool,
+        by: Identity,
+        reason: str,
+        to_tier: str | None,
+        team: str | None,
+        allow_skip: bool = False,
+    ) -> Ticket:
         actor = self._actor(by)
         self._check_team(team)
+        previous: list[str | None] = []
 
         def decide(change: Change) -> None:
-            _, events = de_escalate(
-                change.ticket,
-                self.config.ladder,
-                by=actor,
-                now=change.now,
-                reason=reason,
-                to_tier=to_tier,
-                team=team,
-            )
+            previous.append(change.ticket.assignee)
+            ladder = self.config.ladder
+            if up:
+                _, events = escalate(
+                    change.ticket, ladder, by=actor, now=change.now, reason=reason,
+                    to_tier=to_tier, team=team, allow_skip=allow_skip,
+                )
+            else:
+                _, events = de_escalate(
+                    change.ticket, ladder, by=actor, now=change.now, reason=reason,
+                    to_tier=to_tier, team=team,
+                )
             change.extend(events)
             if self.config.assignment.auto_assign:
                 self._auto_assign_in(change, None)
 
         ticket, _, _ = self._command(ticket_id, decide, actor=actor, action="escalate")
+        if previous and previous[-1] and previous[-1] != ticket.assignee:
+            self._offer_queue(previous[-1])
         return ticket
 
     def raise_level(self, ticket_id: str, *, by: Identity, reason: str) -> Ticket:
