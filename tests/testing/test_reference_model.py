@@ -1,0 +1,182 @@
+"""The reference model: its invariants hold on the library, and it catches a wrong
+implementation of a user's own helpdesk and shrinks the failure."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
+
+import pytest
+from hypothesis import HealthCheck, Phase, settings
+from hypothesis.stateful import run_state_machine_as_test
+
+from helpdesk_core import DeskConfig, Helpdesk, ManualClock, MemoryStore, SequentialIds
+from helpdesk_core.demo import example_config
+from helpdesk_core.testing import (
+    AdvanceTime,
+    Command,
+    CommandRunner,
+    Mismatch,
+    Observed,
+    Open,
+    Outcome,
+    ReferenceModel,
+    Reply,
+    default_config,
+)
+from helpdesk_core.testing.reference import differences
+
+BERLIN = ZoneInfo("Europe/Berlin")
+QUICK = settings(
+    max_examples=25,
+    stateful_step_count=20,
+    deadline=None,
+    suppress_health_check=[HealthCheck.too_slow],
+)
+
+
+class ExampleDeskModel(ReferenceModel):
+    config = example_config()
+
+
+TestDefaultDesk = ReferenceModel.TestCase
+TestDefaultDesk.settings = QUICK
+TestExampleDesk = ExampleDeskModel.TestCase
+TestExampleDesk.settings = QUICK
+
+
+# ---------------------------------------------------------------- the toy SLA calculator
+OFFICE = DeskConfig.from_dict(
+    {
+        "calendars": {
+            "office": {"timezone": "Europe/Berlin", "hours": {"mon-fri": "09:00-17:00"}}
+        },
+        "sla_policies": [
+            {
+                "name": "standard",
+                "calendar": "office",
+                "targets": {
+                    p: {"first_response": "8h"} for p in ("critical", "high", "medium", "low")
+                },
+            }
+        ],
+    }
+)
+
+
+def toy_deadline(start: datetime, hours: int, *, count_weekends: bool) -> datetime:
+    """8 business hours, 09:00-17:00 Berlin; the buggy variant forgets weekends."""
+    t = start.astimezone(BERLIN)
+    left = timedelta(hours=hours)
+    while left > timedelta(0):
+        opens = t.replace(hour=9, minute=0, second=0, microsecond=0)
+        closes = t.replace(hour=17, minute=0, second=0, microsecond=0)
+        if (t.weekday() >= 5 and not count_weekends) or t >= closes:
+            t = opens + timedelta(days=1)
+            continue
+        t = max(t, opens)
+        chunk = min(left, closes - t)
+        t, left = t + chunk, left - chunk
+    return t
+
+
+class ToySlaModel(ReferenceModel):
+    config = OFFICE
+    start = datetime(2026, 3, 5, 9, 0, tzinfo=BERLIN)  # a Thursday morning
+    count_weekends = False
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.toy_clock = self.start
+
+    def apply_to_system(self, command: Command) -> Observed | None:
+        if isinstance(command, AdvanceTime):
+            self.toy_clock += timedelta(minutes=command.minutes)
+            return None
+        if isinstance(command, Open):
+            due = toy_deadline(self.toy_clock, 8, count_weekends=self.count_weekends)
+            return Observed(accepted=True, deadlines={"first_response": due})
+        return None
+
+
+class WrongToySlaModel(ToySlaModel):
+    count_weekends = True
+
+
+def test_a_correct_system_passes() -> None:
+    run_state_machine_as_test(ToySlaModel, settings=QUICK)
+
+
+def test_a_wrong_system_is_caught_and_shrunk() -> None:
+    with pytest.raises(Mismatch) as caught:
+        run_state_machine_as_test(
+            WrongToySlaModel,
+            # Few steps and no "explain" phase keep shrinking to a few seconds.
+            settings=settings(
+                QUICK,
+                max_examples=200,
+                stateful_step_count=6,
+                print_blob=False,
+                database=None,
+                derandomize=True,
+                phases=[Phase.generate, Phase.shrink],
+            ),
+        )
+    message = str(caught.value)
+    assert "deadlines" in message
+    assert "first_response" in message
+    # Shrunk: time passes into the weekend, then a ticket opens.
+    count = int(message.split(" command(s)")[0].split()[-1])
+    assert count <= 3
+
+
+def test_the_toy_calculator_agrees_with_the_calendar_on_weekdays() -> None:
+    monday = datetime(2026, 3, 2, 10, 0, tzinfo=BERLIN)
+    assert toy_deadline(monday, 8, count_weekends=False) == datetime(
+        2026, 3, 3, 10, 0, tzinfo=BERLIN
+    )
+    friday = datetime(2026, 3, 6, 16, 0, tzinfo=BERLIN)
+    assert toy_deadline(friday, 8, count_weekends=False) == datetime(
+        2026, 3, 9, 16, 0, tzinfo=BERLIN
+    )
+    assert toy_deadline(friday, 8, count_weekends=True) == datetime(
+        2026, 3, 7, 16, 0, tzinfo=BERLIN
+    )
+
+
+# ---------------------------------------------------------------- runner and outcomes
+def make_desk(config: DeskConfig | None = None) -> Helpdesk:
+    return Helpdesk(
+        config=config or default_config(),
+        store=MemoryStore(),
+        clock=ManualClock(datetime(2026, 3, 2, 9, tzinfo=BERLIN)),
+        ids=SequentialIds(),
+    )
+
+
+def test_runner_resolves_positions_and_refuses_other_requesters() -> None:
+    runner = CommandRunner(make_desk())
+    assert runner.resolve(Reply(ticket=0, by="requester:ada")) is None
+    opened = runner.run(Open(requester="ada"))
+    assert opened.accepted
+    assert opened.ticket is not None
+    assert opened.event_types[0] == "TicketOpened"
+    assert "first_response" in opened.deadlines
+    command = runner.resolve(Reply(ticket=5, by="requester:bea"))
+    assert command == Reply(ticket=0, by="requester:bea")
+    refused = runner.run(command)
+    assert refused.error == "AccessDenied"
+    assert refused.ticket is not None
+    assert refused.ticket.version == opened.ticket.version
+    time = runner.run(AdvanceTime(minutes=60 * 24 * 3))
+    assert time.accepted
+    assert "SlaBreached" in time.event_types
+
+
+def test_differences_compare_only_what_was_observed() -> None:
+    runner = CommandRunner(make_desk())
+    outcome: Outcome = runner.run(Open(requester="ada", impact="high", urgency="high"))
+    assert differences(outcome, Observed()) == []
+    assert differences(outcome, Observed(accepted=True, status="new", priority="critical")) == []
+    found = differences(outcome, Observed(status="open", error="InvalidTransition"))
+    assert [d.split(":")[0] for d in found] == ["error", "status"]
