@@ -95,7 +95,7 @@ def test_register_profiles_validates_its_arguments() -> None:
         register_profiles(ci_name="same", dev_name="same", load=False)
 
 
-def test_the_plugin_loads_with_dash_p(tmp_path: Path) -> None:
+def test_the_plugin_loads_from_its_entry_point(tmp_path: Path) -> None:
     (tmp_path / "test_user.py").write_text(
         "from hypothesis import given, strategies as st\n"
         "from helpdesk_core.model import Ticket\n"
@@ -108,8 +108,7 @@ def test_the_plugin_loads_with_dash_p(tmp_path: Path) -> None:
     )
     (tmp_path / "pytest.ini").write_text("[pytest]\n", encoding="utf-8")
     result = subprocess.run(
-        [sys.executable, "-m", "pytest", "-q", "-p", "helpdesk_core.testing.plugin",
-         "-p", "no:cacheprovider", str(tmp_path)],
+        [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", str(tmp_path)],
         cwd=tmp_path,
         capture_output=True,
         text=True,
