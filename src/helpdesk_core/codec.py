@@ -18,6 +18,17 @@ from cattrs.gen import make_dict_structure_fn, make_dict_unstructure_fn, overrid
 
 from helpdesk_core._time import to_timedelta
 from helpdesk_core.errors import HelpdeskError, ValidationError
+from helpdesk_core.model.enums import (
+    ActorKind,
+    Channel,
+    ClockState,
+    Impact,
+    LinkKind,
+    Metric,
+    Priority,
+    StatusCategory,
+    Urgency,
+)
 from helpdesk_core.model.events import EVENT_TYPES, Event
 from helpdesk_core.model.people import Actor
 from helpdesk_core.model.ticket import Ticket
@@ -78,6 +89,26 @@ converter.register_unstructure_hook_func(_is_frozenset, lambda value: sorted(val
 converter.register_unstructure_hook_func(
     lambda cls: isinstance(cls, type) and issubclass(cls, Enum), lambda value: value.value
 )
+
+
+def _enum_value(value: Enum) -> Any:
+    return value.value
+
+
+# String enums are str subclasses, which cattrs would pass through as they are; register
+# each of the model's enums directly so plain data holds plain strings.
+for _enum in (
+    ActorKind,
+    Channel,
+    ClockState,
+    Impact,
+    LinkKind,
+    Metric,
+    Priority,
+    StatusCategory,
+    Urgency,
+):
+    converter.register_unstructure_hook(_enum, _enum_value)
 converter.register_unstructure_hook(Actor, lambda actor: {"kind": actor.kind.value, "id": actor.id})
 
 
