@@ -16,7 +16,7 @@ from typing import Any, TypeVar
 
 from attrs import evolve
 
-from helpdesk_core._time import ensure_aware, format_duration
+from helpdesk_core._time import ensure_aware
 from helpdesk_core.clock import Clock, SystemClock
 from helpdesk_core.config import DeskConfig
 from helpdesk_core.errors import (
@@ -1187,13 +1187,6 @@ class Helpdesk:
             )
         self.store.delete_requester(requester_id)
         return recorded
-
-    def describe_due(self, ticket: Ticket) -> str:
-        """Human text of the first-response expectation, e.g. ``'due in 4h'``."""
-        due = ticket.sla.get(Metric.FIRST_RESPONSE.value)
-        if due is None or due.deadline is None:
-            return "no response target"
-        return "due in " + format_duration(due.deadline - self.clock.now())
 
 
 def _ticket_id(value: Any, *, field: str = "ticket_id") -> str:
