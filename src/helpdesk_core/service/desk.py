@@ -108,6 +108,7 @@ class Helpdesk:
         self.ids: IdFactory = ids if ids is not None else UuidIds()
         self._decider = Decider(self.config)
         self._handlers: list[EventHandler] = []
+        self._worker = self.ids.new_id("worker")
         self._retention_checked_at: datetime | None = None
 
     # ------------------------------------------------------------------ plumbing
@@ -928,19 +929,21 @@ class Helpdesk:
         often it is called."""
         at = self._now(now)
         recorded: list[Event] = []
-        seen_versions: dict[str, int] = {}
+        seen: set[str] = set()
         while True:
-            due = self.store.due(at, limit=100)
-            progressed = False
-            for ticket_id in due:
-                ticket, _, events = self._command(ticket_id, lambda change: None, now=at)
-                if seen_versions.get(ticket_id) == ticket.version and not events:
-                    continue
-                seen_versions[ticket_id] = ticket.version
-                recorded.extend(events)
-                progressed = progressed or bool(events)
-            if not due or not progressed:
+            # Claiming leases each ticket to this desk, so several workers sweeping the
+            # same store never take the same ticket, and a ticket with nothing to record
+            # (it stays leased) does not come back in this sweep.
+            claimed = [
+                t for t in self.store.claim_due(at, worker=self._worker, limit=100)
+                if t not in seen
+            ]
+            if not claimed:
                 break
+            for ticket_id in claimed:
+                seen.add(ticket_id)
+                _, _, events = self._command(ticket_id, lambda change: None, now=at)
+                recorded.extend(events)
         recorded.extend(self._drain_queues(at))
         settings = self.config.privacy
         last = self._retention_checked_at
