@@ -18,7 +18,7 @@ from typing import Any, Literal, TypeVar
 from attrs import evolve, field, frozen
 
 from helpdesk_core.codec import structure, unstructure
-from helpdesk_core.errors import ConfigError, ValidationError
+from helpdesk_core.errors import ConfigError, NotFound, ValidationError
 from helpdesk_core.intake import Category
 from helpdesk_core.model import Agent, Priority, PriorityMatrix, Team, Tier
 from helpdesk_core.privacy.retention import PrivacySettings
@@ -171,9 +171,7 @@ class DeskConfig:
         return ladder
 
     def agent(self, agent_id: str) -> Agent:
-        """The agent with this id (NotFound-like ValidationError otherwise)."""
-        from helpdesk_core.errors import NotFound
-
+        """The agent with this id (NotFound otherwise)."""
         agents: dict[str, Agent] = self.__dict__["_agents"]
         try:
             return agents[agent_id]
@@ -186,8 +184,6 @@ class DeskConfig:
 
     def team(self, team_id: str) -> Team:
         """The team with this id."""
-        from helpdesk_core.errors import NotFound
-
         teams: dict[str, Team] = self.__dict__["_teams"]
         try:
             return teams[team_id]
@@ -196,8 +192,6 @@ class DeskConfig:
 
     def sla_policy(self, name: str) -> SlaPolicy:
         """The SLA policy with this name."""
-        from helpdesk_core.errors import NotFound
-
         policies: dict[str, SlaPolicy] = self.__dict__["_policies"]
         try:
             return policies[name]

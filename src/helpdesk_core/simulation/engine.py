@@ -75,6 +75,7 @@ class _Run:
                 (scenario.start + absence.start, scenario.start + absence.end)
             )
         self.asked: set[tuple[str, str | None]] = set()
+        self.pending_starts: set[str] = set()
         self.touched: set[str] = set()
         self.escalated: set[str] = set()
         self.tick_at: datetime | None = None
@@ -316,7 +317,6 @@ class _Run:
             if agent.busy is None:
                 self.pending_starts.add(agent.id)
 
-    pending_starts: set[str]
 
     def schedule_shifts(self) -> None:
         """A tick at every shift start (queued tickets go to agents who come on shift)."""
@@ -339,7 +339,6 @@ class _Run:
 
     # ------------------------------------------------------------------ loop
     def run(self) -> SimulationResult:
-        self.pending_starts = set()
         scenario = self.scenario
         self.schedule_shifts()
         first = self.next_arrival(scenario.start)
