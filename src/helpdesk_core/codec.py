@@ -17,6 +17,7 @@ import cattrs
 from cattrs.gen import make_dict_structure_fn, make_dict_unstructure_fn, override
 
 from helpdesk_core._time import to_timedelta
+from helpdesk_core._unstructure import make_unstructure_fn
 from helpdesk_core.errors import HelpdeskError, ValidationError
 from helpdesk_core.model.enums import (
     ActorKind,
@@ -29,9 +30,9 @@ from helpdesk_core.model.enums import (
     StatusCategory,
     Urgency,
 )
-from helpdesk_core.model.events import EVENT_TYPES, Event
+from helpdesk_core.model.events import EVENT_TYPES, Changes, Event
 from helpdesk_core.model.people import Actor
-from helpdesk_core.model.ticket import Ticket
+from helpdesk_core.model.ticket import Link, Satisfaction, SlaClock, Ticket
 
 __all__ = [
     "converter",
@@ -81,6 +82,8 @@ converter.register_unstructure_hook(datetime, _unstructure_datetime)
 converter.register_structure_hook(datetime, _structure_datetime)
 converter.register_unstructure_hook(timedelta, _unstructure_timedelta)
 converter.register_structure_hook(timedelta, _structure_timedelta)
+
+
 def _is_frozenset(cls: Any) -> bool:
     return cls is frozenset or get_origin(cls) is frozenset
 
@@ -109,7 +112,6 @@ for _enum in (
     Urgency,
 ):
     converter.register_unstructure_hook(_enum, _enum_value)
-converter.register_unstructure_hook(Actor, lambda actor: {"kind": actor.kind.value, "id": actor.id})
 
 
 def _structure_event(value: Any, _: Any) -> Event:
@@ -124,6 +126,9 @@ def _structure_event(value: Any, _: Any) -> Event:
 
 
 def _unstructure_event(event: Event) -> dict[str, Any]:
+    fast = _EVENT_TO_DICT.get(type(event))
+    if fast is not None:
+        return fast(event)
     data = converter.unstructure(event, unstructure_as=type(event))
     return {"event": type(event).__name__, **data}
 
@@ -142,6 +147,31 @@ converter.register_unstructure_hook(Event, _unstructure_event)
 converter.register_unstructure_hook(
     Ticket, make_dict_unstructure_fn(Ticket, converter, fields=override(omit=False))
 )
+
+
+def _fallback(value: Any, tp: Any) -> Any:
+    return converter.unstructure(value, unstructure_as=tp)
+
+
+def _actor_to_dict(actor: Actor) -> dict[str, Any]:
+    return {"kind": actor.kind._value_, "id": actor.id}
+
+
+# Snapshots and events are unstructured on every store write: replace cattrs' per-field
+# handlers for them with generated functions that inline the common field types (same
+# output; tests/foundation/test_codec.py compares the two on generated values).
+_nested: dict[type, Any] = {Actor: _actor_to_dict}
+for _nested_cls in (Satisfaction, SlaClock, Link, Changes):
+    _nested[_nested_cls] = make_unstructure_fn(_nested_cls, _fallback, known=_nested)
+_ticket_to_dict = make_unstructure_fn(Ticket, _fallback, known=_nested)
+_EVENT_TO_DICT = {
+    cls: make_unstructure_fn(cls, _fallback, known=_nested, tag=("event", name))
+    for name, cls in EVENT_TYPES.items()
+}
+converter.register_unstructure_hook(Actor, _actor_to_dict)
+for _hooked, _fn in _nested.items():
+    converter.register_unstructure_hook(_hooked, _fn)
+converter.register_unstructure_hook(Ticket, _ticket_to_dict)
 
 
 def _format_error(exc: BaseException, path: str) -> str:
