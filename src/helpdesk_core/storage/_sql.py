@@ -163,6 +163,7 @@ class QueryBuilder:
             )
             params.extend(values)
 
+        any_of("number", query.number)
         any_of("status", query.status)
         any_of("status_category", _values(query.status_category))
         any_of("category", _texts(self, query.category))

@@ -296,6 +296,27 @@ def _enum_tuple(value: Any, enum: Any, name: str) -> tuple[Any, ...] | None:
     return tuple(enum.parse(item, field=name) for item in raw)
 
 
+def _number(value: Any) -> tuple[int, ...] | None:
+    if value is None:
+        return None
+    items = (value,) if isinstance(value, int) else value
+    try:
+        raw = tuple(items)
+    except TypeError:
+        raise ValidationError(
+            f"expected a ticket number or a list of them, got {type(value).__name__}",
+            field="number",
+        ) from None
+    if not raw:
+        raise ValidationError("an empty list matches nothing; use None for any", field="number")
+    for item in raw:
+        if isinstance(item, bool) or not isinstance(item, int) or item < 1:
+            raise ValidationError(
+                f"a ticket number is a whole number >= 1, got {item!r}", field="number"
+            )
+    return raw
+
+
 def _status(value: Any) -> tuple[str, ...] | None:
     return _text_tuple(value, "status")
 
@@ -381,7 +402,8 @@ class TicketQuery:
     """Which tickets to list, in which order, and which page.
 
     Every filter left at None matches everything. Filters given as a list match any of
-    the values (``status=("new", "open")``); different filters must all match. ``tag``
+    the values (``status=("new", "open")``); different filters must all match. ``number``
+    picks tickets by their display number (``number=42``). ``tag``
     matches tickets that carry any of the tags; ``unassigned`` keeps tickets without an
     assignee; ``sla_deadline_before`` keeps tickets with a running SLA clock whose deadline
     is before the instant; ``updated_since`` keeps tickets updated at or after it; ``text``
@@ -392,6 +414,7 @@ class TicketQuery:
     ``priority`` orders most urgent first.
     """
 
+    number: tuple[int, ...] | None = field(default=None, converter=_number)
     status: tuple[str, ...] | None = field(default=None, converter=_status)
     status_category: tuple[StatusCategory, ...] | None = field(
         default=None, converter=_status_category
@@ -424,6 +447,7 @@ class TicketQuery:
     def matches(self, ticket: Ticket) -> bool:
         """True when ``ticket`` passes every filter (the reference semantics)."""
         checks: tuple[tuple[tuple[Any, ...] | None, Any], ...] = (
+            (self.number, ticket.number),
             (self.status, ticket.status),
             (self.status_category, ticket.status_category),
             (self.category, ticket.category),

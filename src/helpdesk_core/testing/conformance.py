@@ -575,6 +575,9 @@ class StoreConformance:
             (TicketQuery(active_only=True, tag="printer"), ["T-a"]),
             (TicketQuery(team="desk", unassigned=True, active_only=True), []),
             (TicketQuery(requester=("r-1", "r-3"), priority="medium"), ["T-d"]),
+            (TicketQuery(number=tickets["T-c"].number), ["T-c"]),
+            (TicketQuery(number=(tickets["T-e"].number, tickets["T-a"].number)), ["T-a", "T-e"]),
+            (TicketQuery(number=10_000), []),
         ]
         for query, expected in cases:
             page = self.store.query(query)

@@ -224,22 +224,8 @@ class _Receiver:
         return None
 
     def _by_number(self, number: int) -> Ticket | None:
-        requester = self.desk.find_requester(email=self.mail.sender)
-        if requester is not None:
-            for ticket in self.desk.requester_history(requester.id, limit=200):
-                if ticket.number == number:
-                    return ticket
-        # Newest numbers first; stop once past the number asked for.
-        offset: int | None = 0
-        while offset is not None:
-            page = self.desk.search(TicketQuery(order_by="-number", limit=1000, offset=offset))
-            for ticket in page.items:
-                if ticket.number == number:
-                    return ticket
-                if ticket.number < number:
-                    return None
-            offset = page.next_offset
-        return None
+        page = self.desk.search(TicketQuery(number=number, limit=1))
+        return page.items[0] if page.items else None
 
     # -------------------------------------------------------------- replies
     def _author(self, ticket: Ticket) -> Actor | None:
