@@ -22,6 +22,8 @@ __all__ = ["Copier", "compile_function", "copier", "setter_lines"]
 Copier = Callable[[Any, dict[str, Any]], Any]
 _MAX_COPIERS = 4096
 _COPIERS: dict[tuple[type, frozenset[str]], Copier] = {}
+# The same copiers by the exact field order a fold gives (no set built on the hot path).
+_BY_ORDER: dict[tuple[type, tuple[str, ...]], Copier] = {}
 
 
 def setter_lines(cls: type, namespace: dict[str, Any]) -> list[tuple[str, str]]:
@@ -44,13 +46,53 @@ def compile_function(lines: list[str], name: str, namespace: dict[str, Any]) -> 
     return namespace[name]
 
 
+_TWINS: dict[type, type | None] = {}
+
+
+def _twin(cls: type) -> type | None:
+    """A plain class with the same slots as ``cls``, or None when ``cls`` cannot have one.
+
+    A frozen attrs class refuses ``setattr``, so a copy written through it pays a
+    descriptor call per field. Its twin has the same slot layout and the default
+    ``setattr``, whose stores the interpreter specialises to a direct slot write; the copy
+    is built as a twin and then takes ``cls`` as its class (``__class__`` assignment
+    between layout-compatible classes), about three times faster for a ticket. Only
+    classes with named slots and neither ``__dict__`` nor ``__weakref__`` qualify; the
+    twin is checked once by building one."""
+    if cls in _TWINS:
+        return _TWINS[cls]
+    twin: type | None = None
+    slots = cls.__dict__.get("__slots__")
+    if (
+        isinstance(slots, tuple)
+        and cls.__bases__ == (object,)
+        and "__weakref__" not in slots
+        and "__dict__" not in slots
+        and {a.name for a in attrs.fields(cls)} == set(slots)
+    ):
+        candidate = type(f"_{cls.__name__}Copy", (object,), {"__slots__": slots})
+        try:
+            probe: Any = object.__new__(candidate)
+            probe.__class__ = cls
+            twin = candidate
+        except TypeError:
+            twin = None
+    _TWINS[cls] = twin
+    return twin
+
+
 def copier(cls: type, changed: tuple[str, ...]) -> Copier:
     """``copy(instance, changes)``: a copy of an attrs instance with ``changes`` (whose keys
     are ``changed``). Generated once per class and set of changed fields (a status change
     has a handful)."""
+    found = _BY_ORDER.get((cls, changed))
+    if found is not None:
+        return found
     key = (cls, frozenset(changed))
     found = _COPIERS.get(key)
     if found is not None:
+        if len(_BY_ORDER) < _MAX_COPIERS:
+            _BY_ORDER[(cls, changed)] = found
         return found
     namespace: dict[str, Any] = {}
     setters = setter_lines(cls, namespace)
@@ -59,11 +101,24 @@ def copier(cls: type, changed: tuple[str, ...]) -> Copier:
         raise ValidationError(
             f"{cls.__name__} has no field(s) {', '.join(sorted(unknown))}", field="changes"
         )
-    lines = ["def copy(t, c):", "    n = _new(_cls)"]
-    for name, prefix in setters:
-        lines.append(f"    {prefix}c[{name!r}])" if name in changed else f"    {prefix}t.{name})")
+    twin = _twin(cls)
+    if twin is not None:
+        namespace["_twin"] = twin
+        lines = ["def copy(t, c):", "    n = _new(_twin)"]
+        for name, _ in setters:
+            lines.append(
+                f"    n.{name} = c[{name!r}]" if name in changed else f"    n.{name} = t.{name}"
+            )
+        lines.append("    n.__class__ = _cls")
+    else:
+        lines = ["def copy(t, c):", "    n = _new(_cls)"]
+        for name, prefix in setters:
+            lines.append(
+                f"    {prefix}c[{name!r}])" if name in changed else f"    {prefix}t.{name})"
+            )
     lines.append("    return n")
     copy: Copier = compile_function(lines, "copy", namespace)
     if len(_COPIERS) < _MAX_COPIERS:
         _COPIERS[key] = copy
+        _BY_ORDER[(cls, changed)] = copy
     return copy

@@ -72,7 +72,7 @@ def _optional_timedelta(instance: Any, attribute: Any, value: Any) -> None:
         _timedelta(instance, attribute, value)
 
 
-@frozen(kw_only=True)
+@frozen(kw_only=True, weakref_slot=False)
 class SlaClock:
     """The recorded state of one SLA clock of a ticket.
 
@@ -150,7 +150,7 @@ def _sla(instance: Any, attribute: Any, value: Any) -> None:
             raise ValidationError(f"bad SLA clock for {key!r}", field=f"sla.{key}")
 
 
-@frozen(kw_only=True)
+@frozen(kw_only=True, weakref_slot=False)
 class Ticket:
     """A helpdesk ticket as of its latest event.
 
