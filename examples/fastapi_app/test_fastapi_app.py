@@ -23,7 +23,7 @@ from fastapi.testclient import TestClient
 from helpdesk_api import Unauthenticated, app_from_env, create_app, error_response
 from helpdesk_webhooks import HttpxSender, Webhook, WebhookDeliverer, payload, verify_signature
 from hypothesis import HealthCheck, settings
-from schemathesis.specs.openapi.checks import positive_data_acceptance
+from schemathesis.specs.openapi.checks import ignored_auth, positive_data_acceptance
 
 from helpdesk_core import (
     AccessDenied,
@@ -757,7 +757,10 @@ def test_the_api_honours_its_openapi_schema(case: Any, fuzz_target: FuzzTarget) 
     """No server errors, and every answer (status, headers, body) is one the schema
     documents. Positive data may still be refused with 422 when it breaks a rule of the
     domain the schema cannot express (a category's required answers, a lifecycle guard),
-    so that check is left out."""
+    so that check is left out. So is schemathesis' probe of authentication: an ``X-Actor``
+    it makes up can name a real identity (a bare id such as ``a1`` is an agent, and the
+    fuzzed PUT /requesters creates requesters), so its success proves nothing; the tests
+    above check that a missing or unknown identity gets 401."""
     # Requests mostly name known tickets and identities, so that they get past the
     # lookups into the desk; the parts schemathesis made schema-violating stay as sent.
     ticket_id = case.path_parameters.get("ticket_id")
@@ -766,7 +769,9 @@ def test_the_api_honours_its_openapi_schema(case: Any, fuzz_target: FuzzTarget) 
         case.path_parameters["ticket_id"] = known[len(ticket_id) % len(known)]
     actor = None if negated(case, "header") else next(fuzz_target.actors)
     headers = who(actor) if actor is not None else None
-    case.call_and_validate(headers=headers, excluded_checks=[positive_data_acceptance])
+    case.call_and_validate(
+        headers=headers, excluded_checks=[positive_data_acceptance, ignored_auth]
+    )
 
 
 def test_the_schema_documents_every_operation(fuzz_target: FuzzTarget) -> None:
