@@ -216,3 +216,13 @@ def test_cli_simulate_staff_demo_and_sla(
     assert capsys.readouterr().out.strip() == "2026-03-09T12:00:00+01:00"
     assert main(["sla", "2026-03-06T16:00:00", "4h"]) == 2
     assert "naive" in capsys.readouterr().err
+
+
+def test_agents_on_an_around_the_clock_calendar() -> None:
+    doc = mmc(days=3)
+    for agent in doc["desk"]["agents"]:
+        agent["calendar"] = "always"
+    doc["simulation"]["warmup_days"] = 0
+    result = simulate(Scenario.from_dict(doc), seed=5)
+    assert result.records
+    assert all(r.wait_for_agent is not None for r in result.records if r.measured)

@@ -331,7 +331,10 @@ class _Run:
                 if at >= horizon:
                     break
                 starts.add(at)
-                at = calendar.next_close(at)
+                try:
+                    at = calendar.next_close(at)
+                except ValidationError:
+                    break  # open around the clock from here on: no later shift starts
         for absence in scenario.absences:
             starts.add(scenario.start + absence.end)
         for at in sorted(starts):
