@@ -1,5 +1,7 @@
 """Properties of routing and assignment, checked on generated tickets, rules and agents.
 
+Tickets, requesters, rule sets and agents come from the testing kit's strategies, narrowed
+to the subjects, categories, teams, tags and custom fields the conditions below test.
 Compiled conditions are compared with a small reference interpreter of the documented
 semantics that walks the dict tree; indexed rule evaluation with a plain loop over the
 rules in order.
@@ -18,7 +20,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from helpdesk_core.model import Agent, Channel, Priority, Requester, Ticket, apply_event
+from helpdesk_core.model import Agent, Channel, Priority, Requester, Ticket, Tier, apply_event
 from helpdesk_core.routing import (
     AgentLoad,
     AssignSpec,
@@ -27,6 +29,13 @@ from helpdesk_core.routing import (
     Rule,
     RuleSet,
     assign,
+)
+from helpdesk_core.testing.strategies import (
+    agents,
+    custom_fields,
+    requesters,
+    routing_rules,
+    tickets,
 )
 
 NOW = datetime(2024, 3, 4, 10, 0, tzinfo=UTC)
@@ -42,33 +51,24 @@ TIERS = ["L1", "L2", "L3"]
 
 # --- generated tickets and requesters ------------------------------------------------------
 
-custom_values = st.sampled_from(["mac", "win", "MacOS", 0, 1, 2, 2.5, True, False])
+CUSTOM_VALUES = ["mac", "win", "MacOS", 0, 1, 2, 2.5, True, False]
+custom_values = st.sampled_from(CUSTOM_VALUES)
+FIELDS = custom_fields(names=["os", "seats"], values=CUSTOM_VALUES, max_size=2)
 
-tickets = st.builds(
-    Ticket,
-    id=st.just("T-1"),
-    number=st.integers(1, 50),
-    requester=st.just("r1"),
-    subject=st.sampled_from(SUBJECTS),
-    description=st.sampled_from(["", "it broke", "please help"]),
-    channel=st.sampled_from(list(Channel)),
-    category=st.none() | st.sampled_from(CATEGORIES),
-    priority=st.sampled_from(list(Priority)),
-    tags=st.lists(st.sampled_from(TAGS), unique=True, max_size=3),
-    fields=st.dictionaries(st.sampled_from(["os", "seats"]), custom_values, max_size=2),
-    asset=st.none() | st.just("LAPTOP-1"),
-    team=st.none() | st.sampled_from(TEAMS),
-    escalation_level=st.integers(0, 3),
-    created_at=st.just(NOW),
-    updated_at=st.just(NOW),
+routed_tickets = tickets(
+    subjects=SUBJECTS,
+    descriptions=["", "it broke", "please help"],
+    categories=CATEGORIES,
+    tags=TAGS,
+    fields=FIELDS,
+    teams=TEAMS,
+    max_escalation_level=3,
+    max_comments=0,
+    at=NOW,
 )
 
-requesters = st.none() | st.builds(
-    Requester,
-    id=st.just("r1"),
-    vip=st.booleans(),
-    organization=st.none() | st.sampled_from(ORGS),
-    attributes=st.dictionaries(st.just("dept"), st.sampled_from(["sales", "it"]), max_size=1),
+maybe_requesters = st.none() | requesters(
+    id=st.just("r1"), attributes=custom_fields(names=["dept"], values=["sales", "it"], max_size=1)
 )
 
 
@@ -95,10 +95,10 @@ LEAF_FAMILIES: list[st.SearchStrategy[dict[str, Any]]] = [
     st.sampled_from(TEAMS).map(lambda v: _t("team", "eq", v)),
     st.sampled_from([c.value for c in Channel]).map(lambda v: _t("channel", "eq", v)),
     _lists([c.value for c in Channel]).map(lambda v: _t("channel", "in", v)),
-    st.tuples(st.sampled_from(["eq", "gt", "ge", "lt", "le", "ne"]),
-              st.sampled_from([p.value for p in Priority])).map(
-        lambda ov: _t("priority", ov[0], ov[1])
-    ),
+    st.tuples(
+        st.sampled_from(["eq", "gt", "ge", "lt", "le", "ne"]),
+        st.sampled_from([p.value for p in Priority]),
+    ).map(lambda ov: _t("priority", ov[0], ov[1])),
     st.sampled_from(["vpn", "PRINT", "down", "x"]).map(lambda v: _t("subject", "contains", v)),
     st.sampled_from([r"^vpn", r"(?i)^vpn", r"\bjam$", r"[A-Z]"]).map(
         lambda v: _t("subject", "matches", v)
@@ -109,12 +109,17 @@ LEAF_FAMILIES: list[st.SearchStrategy[dict[str, Any]]] = [
     st.sampled_from(["tags", "asset", "description", "category", "fields.os"]).map(
         lambda f: _t(f, "exists")
     ),
-    st.tuples(st.sampled_from(["eq", "ne", "gt", "le", "contains", "in"]),
-              st.sampled_from(["os", "seats"])).flatmap(
+    st.tuples(
+        st.sampled_from(["eq", "ne", "gt", "le", "contains", "in"]),
+        st.sampled_from(["os", "seats"]),
+    ).flatmap(
         lambda of: (
-            _lists(["mac", 1, 2, True]) if of[0] == "in"
-            else st.sampled_from(["mac", "M"]) if of[0] == "contains"
-            else st.sampled_from([1, 2.5, "mac"]) if of[0] in ("gt", "le")
+            _lists(["mac", 1, 2, True])
+            if of[0] == "in"
+            else st.sampled_from(["mac", "M"])
+            if of[0] == "contains"
+            else st.sampled_from([1, 2.5, "mac"])
+            if of[0] in ("gt", "le")
             else custom_values
         ).map(lambda v: _t(f"fields.{of[1]}", of[0], v))
     ),
@@ -206,8 +211,8 @@ def reference(doc: Any, ticket: Ticket, requester: Requester | None) -> bool:
 @given(data=st.data())
 def test_each_field_test_agrees_with_the_reference(family: int, data: st.DataObject) -> None:
     doc = data.draw(LEAF_FAMILIES[family])
-    ticket = data.draw(tickets)
-    requester = data.draw(requesters)
+    ticket = data.draw(routed_tickets)
+    requester = data.draw(maybe_requesters)
     cond = Condition.from_dict(doc)
     assert cond.matches(ticket, requester=requester) == reference(doc, ticket, requester)
 
@@ -222,12 +227,19 @@ def test_custom_field_values_compare_by_type(stored: Any, wanted: Any, op: str) 
     elif op in ("gt", "le") and isinstance(wanted, bool):
         wanted = 1
     doc = _t("fields.x", op, wanted)
-    t = Ticket(id="T-1", number=1, requester="r1", subject="s", fields={"x": stored},
-               created_at=NOW, updated_at=NOW)
+    t = Ticket(
+        id="T-1",
+        number=1,
+        requester="r1",
+        subject="s",
+        fields={"x": stored},
+        created_at=NOW,
+        updated_at=NOW,
+    )
     assert Condition.from_dict(doc).matches(t) == reference(doc, t, None)
 
 
-@given(conditions, tickets, requesters)
+@given(conditions, routed_tickets, maybe_requesters)
 def test_compiled_conditions_agree_with_the_reference(
     doc: Any, ticket: Ticket, requester: Requester | None
 ) -> None:
@@ -235,7 +247,7 @@ def test_compiled_conditions_agree_with_the_reference(
     assert cond.matches(ticket, requester=requester) == reference(doc, ticket, requester)
 
 
-@given(conditions, tickets, requesters)
+@given(conditions, routed_tickets, maybe_requesters)
 def test_condition_json_round_trip_preserves_value_and_decisions(
     doc: Any, ticket: Ticket, requester: Requester | None
 ) -> None:
@@ -248,40 +260,21 @@ def test_condition_json_round_trip_preserves_value_and_decisions(
 
 # --- generated rule sets -------------------------------------------------------------------
 
-actions = st.fixed_dictionaries(
-    {},
-    optional={
-        "team": st.sampled_from(TEAMS),
-        "priority": st.sampled_from([p.value for p in Priority]),
-        "category": st.sampled_from(CATEGORIES),
-        "add_tags": _lists(TAGS[:2]),
-        "remove_tags": _lists(TAGS[2:]),
-        "fields": st.dictionaries(st.just("os"), custom_values, max_size=1),
-        "sla_policy": st.sampled_from(["gold", "silver"]),
-        "assign": st.sampled_from(["round_robin", "least_loaded"]),
-    },
+rule_sets = routing_rules(
+    tiers=[Tier(id="L1", teams=("desk",)), Tier(id="L2", teams=("net", "apps"))],
+    sla_policies=["gold", "silver"],
+    max_size=8,
+    when=st.one_of(
+        conditions,
+        # equality-led rules, the kind the index serves
+        st.tuples(leaves, st.sampled_from(CATEGORIES)).map(
+            lambda lc: {"all": [_t("category", "eq", lc[1]), lc[0]]}
+        ),
+    ).map(Condition.from_dict),
+    tags=TAGS,
+    fields=custom_fields(names=["os"], values=CUSTOM_VALUES, max_size=1),
+    assign=["round_robin", "least_loaded"],
 )
-
-
-@st.composite
-def rule_docs(draw: st.DrawFn) -> list[dict[str, Any]]:
-    count = draw(st.integers(0, 8))
-    out = []
-    for i in range(count):
-        when = draw(st.one_of(
-            conditions,
-            # equality-led rules, the kind the index serves
-            st.tuples(leaves, st.sampled_from(CATEGORIES)).map(
-                lambda lc: {"all": [_t("category", "eq", lc[1]), lc[0]]}
-            ),
-        ))
-        out.append({
-            "name": f"rule-{i}",
-            "when": when,
-            "actions": draw(actions),
-            "stop": draw(st.integers(0, 4)) == 0,
-        })
-    return out
 
 
 def naive_names(rules: RuleSet, ticket: Ticket, requester: Requester | None) -> list[str]:
@@ -303,8 +296,9 @@ def naive_decision(
     for name in naive_names(rules, ticket, requester):
         a = rules.rule(name).actions
         tags = (set(current.tags) | set(a.add_tags)) - set(a.remove_tags)
-        updates = {k: getattr(a, k) for k in ("team", "priority", "category")
-                   if getattr(a, k) is not None}
+        updates = {
+            k: getattr(a, k) for k in ("team", "priority", "category") if getattr(a, k) is not None
+        }
         current = attrs.evolve(
             current, **updates, tags=tuple(sorted(tags)), fields={**current.fields, **a.fields}
         )
@@ -312,12 +306,11 @@ def naive_decision(
     return current, policy
 
 
-@given(rule_docs(), tickets, requesters)
+@given(rule_sets, routed_tickets, maybe_requesters)
 @settings(max_examples=200)
 def test_indexed_evaluation_equals_naive_evaluation(
-    docs: list[dict[str, Any]], ticket: Ticket, requester: Requester | None
+    rules: RuleSet, ticket: Ticket, requester: Requester | None
 ) -> None:
-    rules = RuleSet.from_dict(docs)
     decision = rules.evaluate(ticket, requester=requester)
     expected = naive_names(rules, ticket, requester)
     assert list(decision.rules) == expected
@@ -339,11 +332,10 @@ def test_indexed_evaluation_equals_naive_evaluation(
     assert decision.sla_policy == policy
 
 
-@given(rule_docs(), tickets, requesters)
+@given(rule_sets, routed_tickets, maybe_requesters)
 def test_rule_set_json_round_trip_preserves_every_decision(
-    docs: list[dict[str, Any]], ticket: Ticket, requester: Requester | None
+    rules: RuleSet, ticket: Ticket, requester: Requester | None
 ) -> None:
-    rules = RuleSet.from_dict(docs)
     again = RuleSet.from_dict(json.loads(json.dumps(rules.to_dict())))
     assert again == rules
     first: RoutingDecision = rules.evaluate(ticket, requester=requester)
@@ -352,7 +344,7 @@ def test_rule_set_json_round_trip_preserves_every_decision(
     assert first.explain() == second.explain()
 
 
-@given(st.lists(st.sampled_from(CATEGORIES), min_size=1, max_size=30), tickets)
+@given(st.lists(st.sampled_from(CATEGORIES), min_size=1, max_size=30), routed_tickets)
 def test_many_equality_rules_index_exactly(categories: list[str], ticket: Ticket) -> None:
     rules = RuleSet(
         Rule.from_dict({"name": f"r{i}", "when": _t("category", "eq", c)})
@@ -371,8 +363,9 @@ def test_round_robin_is_fair_over_equal_agents(k: int, n: int, start: int) -> No
     counts: Counter[str] = Counter()
     cursor = start
     for _ in range(n):
-        d = assign(_ticket(), candidates=agents, spec=AssignSpec(), loads={}, now=NOW,
-                   cursor=cursor)
+        d = assign(
+            _ticket(), candidates=agents, spec=AssignSpec(), loads={}, now=NOW, cursor=cursor
+        )
         assert d.agent is not None
         counts[d.agent] += 1
         cursor = d.cursor
@@ -381,8 +374,15 @@ def test_round_robin_is_fair_over_equal_agents(k: int, n: int, start: int) -> No
 
 
 def _ticket(priority: Priority = Priority.MEDIUM) -> Ticket:
-    return Ticket(id="T-1", number=1, requester="r1", subject="s", priority=priority,
-                  created_at=NOW, updated_at=NOW)
+    return Ticket(
+        id="T-1",
+        number=1,
+        requester="r1",
+        subject="s",
+        priority=priority,
+        created_at=NOW,
+        updated_at=NOW,
+    )
 
 
 class _Hours:
@@ -396,15 +396,13 @@ class _Hours:
 CALENDARS = {"on": _Hours(True), "off": _Hours(False)}
 
 agents_lists = st.lists(
-    st.builds(
-        Agent,
+    agents(
         id=st.sampled_from([f"a{i}" for i in range(8)]),
-        tier=st.none() | st.sampled_from(TIERS),
-        skills=st.frozensets(st.sampled_from(SKILLS), max_size=3),
-        capacity=st.integers(0, 4),
-        calendar=st.sampled_from([None, "on", "off"]),
-        active=st.sampled_from([True, True, False]),
-        away=st.sampled_from([False, False, True]),
+        teams=TEAMS,
+        tiers=[None, *TIERS],
+        calendars=[None, "on", "off"],
+        skills=SKILLS,
+        max_capacity=4,
     ),
     max_size=8,
     unique_by=lambda a: a.id,
@@ -419,25 +417,30 @@ specs = st.builds(
 
 def _available(agent: Agent, load: AgentLoad) -> bool:
     return (
-        agent.active
-        and not agent.away
-        and agent.calendar != "off"
-        and load.active < agent.capacity
+        agent.active and not agent.away and agent.calendar != "off" and load.active < agent.capacity
     )
 
 
-@given(agents_lists, specs, st.lists(st.sampled_from(list(Priority)), max_size=25),
-       st.integers(0, 10))
+@given(
+    agents_lists, specs, st.lists(st.sampled_from(list(Priority)), max_size=25), st.integers(0, 10)
+)
 def test_assignment_never_picks_unavailable_unqualified_or_full_agents(
     agents: list[Agent], spec: AssignSpec, arrivals: list[Priority], cursor: int
 ) -> None:
-    weights = {Priority.CRITICAL: 4.0, Priority.HIGH: 2.0, Priority.MEDIUM: 1.0,
-               Priority.LOW: 1.0}
+    weights = {Priority.CRITICAL: 4.0, Priority.HIGH: 2.0, Priority.MEDIUM: 1.0, Priority.LOW: 1.0}
     loads: dict[str, AgentLoad] = {}
     by_id = {a.id: a for a in agents}
     for priority in arrivals:
-        d = assign(_ticket(priority), candidates=agents, spec=spec, loads=loads, now=NOW,
-                   calendars=CALENDARS, cursor=cursor, tier_order=TIERS)
+        d = assign(
+            _ticket(priority),
+            candidates=agents,
+            spec=spec,
+            loads=loads,
+            now=NOW,
+            calendars=CALENDARS,
+            cursor=cursor,
+            tier_order=TIERS,
+        )
         cursor = d.cursor
         assert set(d.eligible) | set(d.ineligible) == set(by_id)
         assert not set(d.eligible) & set(d.ineligible)
@@ -465,8 +468,7 @@ def test_assignment_never_picks_unavailable_unqualified_or_full_agents(
         if spec.strategy == "least_loaded":
             lightest = min(loads.get(a, AgentLoad()).weighted for a in d.eligible)
             assert old.weighted == lightest
-        loads[d.agent] = AgentLoad(active=old.active + 1,
-                                   weighted=old.weighted + weights[priority])
+        loads[d.agent] = AgentLoad(active=old.active + 1, weighted=old.weighted + weights[priority])
     for agent_id, load in loads.items():
         assert load.active <= by_id[agent_id].capacity
 
@@ -476,8 +478,9 @@ def test_assignment_is_reproducible(cursor: int, seed: int) -> None:
     agents = [Agent(id=f"a{(i * 7 + seed) % 10}", skills={"vpn"}) for i in range(5)]
     spec = AssignSpec(strategy="least_loaded")
     first = assign(_ticket(), candidates=agents, spec=spec, loads={}, now=NOW, cursor=cursor)
-    second = assign(_ticket(), candidates=list(reversed(agents)), spec=spec, loads={}, now=NOW,
-                    cursor=cursor)
+    second = assign(
+        _ticket(), candidates=list(reversed(agents)), spec=spec, loads={}, now=NOW, cursor=cursor
+    )
     assert first == second
     assert first.agent == min(a.id for a in agents)
 
@@ -485,6 +488,12 @@ def test_assignment_is_reproducible(cursor: int, seed: int) -> None:
 def test_later_arrivals_do_not_change_earlier_assignments() -> None:
     agents = [Agent(id="a1"), Agent(id="a2")]
     d1 = assign(_ticket(), candidates=agents, spec=AssignSpec(), loads={}, now=NOW)
-    d2 = assign(_ticket(), candidates=agents, spec=AssignSpec(), loads={},
-                now=NOW + timedelta(hours=1), cursor=d1.cursor)
+    d2 = assign(
+        _ticket(),
+        candidates=agents,
+        spec=AssignSpec(),
+        loads={},
+        now=NOW + timedelta(hours=1),
+        cursor=d1.cursor,
+    )
     assert (d1.agent, d2.agent) == ("a1", "a2")

@@ -7,7 +7,7 @@ import subprocess
 import sys
 from collections import Counter
 from collections.abc import Callable
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -86,8 +86,88 @@ def test_calendars_cover_their_space() -> None:
 def test_calendar_bounds_are_validated() -> None:
     with pytest.raises(ValidationError):
         hs.business_calendars(timezones=())
+    with pytest.raises(ValidationError, match="Mars/Olympus"):
+        hs.business_calendars(timezones=["Mars/Olympus"])
     with pytest.raises(ValidationError):
         hs.business_calendars(min_date=date(2027, 1, 1), max_date=date(2026, 1, 1))
+    with pytest.raises(ValidationError, match="layout"):
+        hs.business_calendars(layout="shifts")
+    for grid in [(), (7,), (0,), (90,), (True,)]:
+        with pytest.raises(ValidationError, match="grid"):
+            hs.business_calendars(grid=grid)
+
+
+def _minutes(text: str) -> tuple[int, int]:
+    start, end = ((int(t[:2]) * 60 + int(t[3:])) for t in text.split("-"))
+    return start, end + 1440 if end <= start else end
+
+
+def _spans(calendar: BusinessCalendar) -> list[tuple[int, int]]:
+    days = [*calendar.hours.values(), *calendar.special_days.values()]
+    return [_minutes(text) for texts in days for text in texts]
+
+
+def _crosses_midnight(texts: tuple[str, ...]) -> bool:
+    return any(_minutes(text)[1] > 1440 for text in texts)
+
+
+@given(
+    hs.business_calendars(
+        layout="any", grid=(20, 30), min_date=date(2026, 3, 20), max_date=date(2026, 4, 5)
+    )
+)
+def test_any_layout_calendars_validate_and_round_trip(calendar: BusinessCalendar) -> None:
+    assert BusinessCalendar.from_dict(calendar.to_dict()) == calendar
+    assert calendar.open_seconds_per_week > 0
+    spans = _spans(calendar)
+    assert all(0 <= start < 1440 and start < end <= start + 1440 for start, end in spans)
+    # each calendar keeps to one grid: 00:20 and 00:30 never meet in one calendar
+    assert any(all(m % grid == 0 for span in spans for m in span) for grid in (20, 30))
+    for day in calendar.special_days:
+        assert date(2026, 3, 20) <= day <= date(2026, 4, 5)
+
+
+@given(hs.business_calendars(layout="any", overnight=False, grid=(30,)))
+def test_any_layout_without_overnight_keeps_every_interval_in_its_day(
+    calendar: BusinessCalendar,
+) -> None:
+    assert all(end <= 1440 and start % 30 == end % 30 == 0 for start, end in _spans(calendar))
+
+
+def test_any_layout_calendars_cover_their_space() -> None:
+    def sunday_into_monday(c: BusinessCalendar) -> bool:
+        return _crosses_midnight(c.hours.get("sun", ()))
+
+    covers(
+        hs.business_calendars(
+            layout="any", grid=(1, 15), min_date=date(2026, 3, 1), max_date=date(2026, 3, 7)
+        ),
+        {
+            "midnight crossed at an odd minute": lambda c: any(
+                end > 1440 and end % 15 for start, end in _spans(c)
+            ),
+            "a Sunday night into Monday": sunday_into_monday,
+            "three intervals a day": lambda c: any(len(t) >= 3 for t in c.hours.values()),
+            "a special day past midnight": lambda c: any(
+                _crosses_midnight(t) for t in c.special_days.values()
+            ),
+            "a closed special day": lambda c: () in c.special_days.values(),
+            "a holiday": lambda c: bool(c.to_dict()["holidays"]),
+        },
+        draws=300,
+    )
+
+
+def test_office_calendars_keep_to_their_grid() -> None:
+    covers(
+        hs.business_calendars(grid=(1, 60)),
+        {
+            "odd minutes": lambda c: any(m % 15 for span in _spans(c) for m in span),
+            "whole hours only": lambda c: (
+                bool(_spans(c)) and all(m % 60 == 0 for span in _spans(c) for m in span)
+            ),
+        },
+    )
 
 
 # ---------------------------------------------------------------- configuration parts
@@ -130,8 +210,30 @@ def test_lifecycles_cover_their_space() -> None:
             "three extra statuses": lambda lc: len(lc.status_names) >= 8,
             "no reopen window": lambda lc: lc.reopen_window is None,
             "no auto-close": lambda lc: lc.auto_close_after is None,
+            "whole days": lambda lc: (
+                lc.reopen_window is not None
+                and lc.reopen_window >= timedelta(days=1)
+                and lc.reopen_window.seconds == 0
+            ),
+            "odd seconds": lambda lc: (
+                lc.reopen_window is not None and lc.reopen_window.seconds % 60 != 0
+            ),
         },
     )
+
+
+@given(hs.lifecycles(max_reopen_window=timedelta(hours=2), max_auto_close_after=1))
+def test_lifecycle_bounds_hold(lifecycle: Lifecycle) -> None:
+    window = lifecycle.reopen_window
+    assert window is None or timedelta(0) <= window <= timedelta(hours=2)
+    assert lifecycle.auto_close_after in (None, 0, 1)
+
+
+def test_lifecycle_bounds_are_validated() -> None:
+    with pytest.raises(ValidationError, match="max_reopen_window"):
+        hs.lifecycles(max_reopen_window=timedelta(seconds=-1))
+    with pytest.raises(ValidationError, match="max_auto_close_after"):
+        hs.lifecycles(max_auto_close_after=-1)
 
 
 @given(st.data())
@@ -141,9 +243,57 @@ def test_routing_rules_name_only_what_exists(data: st.DataObject) -> None:
     assert RuleSet.from_dict(rules.to_dict()) == rules
     for rule in rules:
         assert (rule.actions.tier, rule.actions.team) in {
-            (None, None), ("L1", "desk"), ("L2", "net"), ("L2", "apps")
+            (None, None),
+            ("L1", "desk"),
+            ("L2", "net"),
+            ("L2", "apps"),
         }
         assert rule.actions.sla_policy in (None, "gold")
+
+
+@given(st.data())
+def test_routing_rules_take_conditions_tags_fields_and_assignment(data: st.DataObject) -> None:
+    vip = Condition.from_dict({"field": "requester.vip", "op": "eq", "value": True})
+    rules = data.draw(
+        hs.routing_rules(
+            max_size=6,
+            when=st.just(vip),
+            tags=["vip", "vpn"],
+            fields=hs.custom_fields(names=["os"], values=["mac"]),
+            assign=["least_loaded"],
+        )
+    )
+    assert RuleSet.from_dict(rules.to_dict()) == rules
+    for rule in rules:
+        actions = rule.actions
+        assert rule.when == vip
+        assert set(actions.add_tags) | set(actions.remove_tags) <= {"vip", "vpn"}
+        assert dict(actions.fields) in ({}, {"os": "mac"})
+        assert actions.assign is None or actions.assign.strategy == "least_loaded"
+
+
+def test_routing_rules_cover_their_options() -> None:
+    covers(
+        hs.routing_rules(
+            tags=["vip", "vpn"], fields=hs.custom_fields(names=["os"]), assign=["round_robin"]
+        ),
+        {
+            "removes a tag": lambda rs: any(r.actions.remove_tags for r in rs),
+            "sets a field": lambda rs: any(r.actions.fields for r in rs),
+            "assigns": lambda rs: any(r.actions.assign is not None for r in rs),
+        },
+    )
+
+
+def test_routing_rule_options_are_validated() -> None:
+    with pytest.raises(ValidationError, match="when"):
+        hs.routing_rules(when=Condition.always())  # type: ignore[arg-type]
+    with pytest.raises(ValidationError, match="tags"):
+        hs.routing_rules(tags=[" padded "])
+    with pytest.raises(ValidationError, match="assign"):
+        hs.routing_rules(assign=["at_random"])
+    with pytest.raises(ValidationError, match="tiers"):
+        hs.routing_rules(tiers=["L1"])  # type: ignore[list-item]
 
 
 @given(hs.escalation_policies())
@@ -194,8 +344,17 @@ def test_command_sequences_run_on_generated_desks(data: st.DataObject) -> None:
 
 @pytest.mark.parametrize(
     "kind",
-    [r.Open, r.Reply, r.ChangeStatus, r.Solve, r.Reopen, r.Escalate, r.SetPriority, r.Rate,
-     r.AdvanceTime],
+    [
+        r.Open,
+        r.Reply,
+        r.ChangeStatus,
+        r.Solve,
+        r.Reopen,
+        r.Escalate,
+        r.SetPriority,
+        r.Rate,
+        r.AdvanceTime,
+    ],
 )
 def test_commands_cover_every_kind(kind: type) -> None:
     covers(hs.commands(testing.default_config()), {kind.__name__: lambda c: isinstance(c, kind)})
@@ -218,10 +377,112 @@ def test_tickets_are_replayed_histories(ticket: Ticket) -> None:
     assert ticket.subject.strip()
 
 
+NARROW_TICKETS = hs.tickets(
+    subjects=["VPN down", "Printer jam"],
+    descriptions=["", "it broke"],
+    categories=["apps"],
+    tags=["vip", "vpn"],
+    fields=hs.custom_fields(names=["os", "seats"], values=["mac", 2, True], max_size=2),
+    teams=["net", "desk"],
+    max_escalation_level=2,
+    at=datetime(2026, 3, 2, 9, tzinfo=ZoneInfo("Europe/Berlin")),
+)
+
+
+@given(NARROW_TICKETS)
+def test_tickets_keep_to_what_they_are_given(ticket: Ticket) -> None:
+    assert ticket.subject in ("VPN down", "Printer jam")
+    assert ticket.description in ("", "it broke")
+    assert ticket.category in (None, "apps")
+    assert set(ticket.tags) <= {"vip", "vpn"}
+    assert set(ticket.fields) <= {"os", "seats"}
+    assert set(ticket.fields.values()) <= {"mac", 2, True}
+    assert ticket.team in (None, "net", "desk")
+    assert 0 <= ticket.escalation_level <= 2
+    assert ticket.created_at == datetime(2026, 3, 2, 8, tzinfo=ZoneInfo("UTC"))
+
+
+def test_narrowed_tickets_cover_their_space() -> None:
+    covers(
+        NARROW_TICKETS,
+        {
+            "routed": lambda t: t.team is not None,
+            "unrouted": lambda t: t.team is None,
+            "level two": lambda t: t.escalation_level == 2,
+            "both tags": lambda t: t.tags == ("vip", "vpn"),
+            "a typed field": lambda t: t.fields.get("seats") is True,
+        },
+    )
+
+
+@given(
+    hs.requesters(attributes=hs.custom_fields(names=["dept"], values=["it"], max_size=1)),
+    hs.agents(tiers=[None, "L1"], skills=["vpn"], max_capacity=2, calendars=[None, "office"]),
+)
+def test_people_keep_to_what_they_are_given(requester: Requester, agent: Agent) -> None:
+    assert dict(requester.attributes) in ({}, {"dept": "it"})
+    assert agent.tier in (None, "L1")
+    assert agent.skills <= {"vpn"}
+    assert 0 <= agent.capacity <= 2
+    assert agent.calendar in (None, "office")
+
+
+def test_agents_without_a_tier_or_skills_are_drawn() -> None:
+    covers(
+        hs.agents(tiers=[None, "L1"], skills=[]),
+        {
+            "no tier": lambda a: a.tier is None,
+            "a tier": lambda a: a.tier == "L1",
+            "no skills": lambda a: not a.skills,
+        },
+    )
+
+
+def test_ticket_and_people_options_are_validated() -> None:
+    with pytest.raises(ValidationError, match="subjects"):
+        hs.tickets(subjects=["  "])
+    with pytest.raises(ValidationError, match="subjects"):
+        hs.tickets(subjects=[])
+    with pytest.raises(ValidationError, match="teams"):
+        hs.tickets(teams=["no spaces"])
+    with pytest.raises(ValidationError, match="tags"):
+        hs.tickets(tags="vip")
+    with pytest.raises(ValidationError, match="fields"):
+        hs.tickets(fields={"os": "mac"})  # type: ignore[arg-type]
+    with pytest.raises(ValidationError, match="max_escalation_level"):
+        hs.tickets(max_escalation_level=-1)
+    with pytest.raises(ValidationError, match="timezone-aware"):
+        hs.tickets(at=datetime(2026, 3, 2, 9))
+    with pytest.raises(ValidationError, match="names"):
+        hs.custom_fields(names=["no spaces"])
+    with pytest.raises(ValidationError, match="values"):
+        hs.custom_fields(values=[float("nan")])
+    with pytest.raises(ValidationError, match="attributes"):
+        hs.requesters(attributes={"dept": "it"})  # type: ignore[arg-type]
+    with pytest.raises(ValidationError, match="max_capacity"):
+        hs.agents(max_capacity=-1)
+    with pytest.raises(ValidationError, match="skills"):
+        hs.agents(skills=[""])
+
+
 @pytest.mark.parametrize(
     "cls",
-    [Actor, Agent, Requester, Team, Tier, Ticket, TicketOpened, BusinessCalendar, Condition,
-     SlaPolicy, Lifecycle, RuleSet, EscalationPolicy, DeskConfig],
+    [
+        Actor,
+        Agent,
+        Requester,
+        Team,
+        Tier,
+        Ticket,
+        TicketOpened,
+        BusinessCalendar,
+        Condition,
+        SlaPolicy,
+        Lifecycle,
+        RuleSet,
+        EscalationPolicy,
+        DeskConfig,
+    ],
 )
 def test_from_type_knows_our_classes(cls: type) -> None:
     testing.register_strategies()

@@ -10,10 +10,10 @@ from typing import Any
 
 import pytest
 from hypothesis import given
-from hypothesis import strategies as st
 
 from helpdesk_core.errors import ConfigError, NotFound, ValidationError
 from helpdesk_core.model import StatusCategory
+from helpdesk_core.testing.strategies import lifecycles
 from helpdesk_core.workflow import (
     ANY,
     GuardContext,
@@ -417,18 +417,19 @@ def test_custom_lifecycle_round_trips() -> None:
 
 
 @given(
-    window=st.none()
-    | st.integers(min_value=0, max_value=10**7).map(lambda s: timedelta(seconds=s)),
-    days=st.none() | st.integers(min_value=0, max_value=60),
-    calendar=st.none() | st.sampled_from(["support", "eu-office"]),
-)
-def test_round_trip_keeps_every_setting(
-    window: timedelta | None, days: int | None, calendar: str | None
-) -> None:
-    lc = Lifecycle.from_dict(
-        {**_doc(), "reopen_window": window, "auto_close_after": days, "calendar": calendar}
+    lifecycles(
+        name="incident",
+        calendars=[None, "support", "eu-office"],
+        max_reopen_window=timedelta(seconds=10**7),
+        max_auto_close_after=60,
     )
-    assert Lifecycle.from_dict(json.loads(json.dumps(lc.to_dict()))) == lc
+)
+def test_round_trip_keeps_every_setting(lc: Lifecycle) -> None:
+    data = json.loads(json.dumps(lc.to_dict()))
+    assert Lifecycle.from_dict(data) == lc
+    window = lc.reopen_window
+    assert data["reopen_window"] == (None if window is None else window.total_seconds())
+    assert (data["auto_close_after"], data["calendar"]) == (lc.auto_close_after, lc.calendar)
 
 
 # -- guards registry and lifecycle-local guards ------------------------------------------------

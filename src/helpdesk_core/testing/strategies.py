@@ -8,9 +8,9 @@ in Hypothesis itself. :func:`register_strategies` (run on import) makes
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from datetime import UTC, date, datetime, timedelta
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NamedTuple, TypeVar
 from zoneinfo import ZoneInfo
 
 from hypothesis import strategies as st
@@ -20,10 +20,12 @@ from helpdesk_core.errors import ValidationError
 from helpdesk_core.model import (
     Actor,
     Agent,
+    Changes,
     Channel,
     CommentAdded,
     Event,
     Impact,
+    LevelRaised,
     Link,
     LinkKind,
     Metric,
@@ -34,17 +36,19 @@ from helpdesk_core.model import (
     Team,
     Ticket,
     TicketOpened,
+    TicketRouted,
     Tier,
     Urgency,
     priority_for,
     replay,
 )
 from helpdesk_core.routing.actions import Actions
+from helpdesk_core.routing.assignment import AssignSpec
 from helpdesk_core.routing.conditions import Condition
 from helpdesk_core.routing.rules import Rule, RuleSet
 from helpdesk_core.sla.calendar import BusinessCalendar
 from helpdesk_core.sla.policy import ReopenMode, SlaPolicy
-from helpdesk_core.workflow.escalation import EscalationPolicy
+from helpdesk_core.workflow.escalation import ESCALATION_ACTOR, EscalationPolicy
 from helpdesk_core.workflow.lifecycle import ANY, Lifecycle, Status, Transition
 
 if TYPE_CHECKING:
@@ -52,6 +56,7 @@ if TYPE_CHECKING:
 
 __all__ = [
     "DST_ZONES",
+    "LAYOUTS",
     "actors",
     "agents",
     "aware_datetimes",
@@ -92,6 +97,43 @@ def _check_nonempty(name: str, values: Sequence[Any]) -> list[Any]:
     return list(values)
 
 
+_T = TypeVar("_T")
+
+
+def _check_each(name: str, values: Sequence[_T], check: Callable[[_T], object]) -> list[_T]:
+    """The values as a list, each passed through ``check`` (a model constructor that
+    raises ValidationError on a bad value); a failure is reported under ``name``."""
+    if isinstance(values, str) or not isinstance(values, Sequence):
+        raise ValidationError(f"{name} must be a sequence, got {values!r}", field=name)
+    items = list(values)
+    for item in items:
+        try:
+            check(item)
+        except ValidationError as exc:
+            raise ValidationError(f"bad value {item!r}: {exc.message}", field=name) from exc
+    return items
+
+
+def _check_strategy(name: str, value: object) -> None:
+    if not isinstance(value, st.SearchStrategy):
+        raise ValidationError(
+            f"{name} must be a Hypothesis strategy, got {type(value).__name__}", field=name
+        )
+
+
+def _check_aware(name: str, value: object) -> None:
+    if not isinstance(value, datetime) or value.utcoffset() is None:
+        raise ValidationError(
+            f"{name} must be a timezone-aware datetime, got {value!r}", field=name
+        )
+
+
+def _check_count(name: str, value: object, low: int = 0) -> int:
+    if isinstance(value, bool) or not isinstance(value, int) or value < low:
+        raise ValidationError(f"{name} must be a whole number >= {low}, got {value!r}", field=name)
+    return value
+
+
 # ---------------------------------------------------------------------------- basics
 def ids(*, prefix: str = "", min_size: int = 1, max_size: int = 12) -> st.SearchStrategy[str]:
     """Valid ids: letters, digits, ``_`` and ``-``, optionally prefixed."""
@@ -118,12 +160,27 @@ def aware_datetimes(
     )
 
 
-def tags(*, max_size: int = 5) -> st.SearchStrategy[tuple[str, ...]]:
-    """Tag tuples (sorted, unique)."""
+def _check_tag(tag: str) -> object:
+    return Changes(tags=(tag,))
+
+
+def _tag_tuples(names: list[str] | None, max_size: int) -> st.SearchStrategy[tuple[str, ...]]:
+    if names is None:
+        items = st.lists(ids(max_size=10), max_size=max_size, unique=True)
+    elif not names or max_size == 0:
+        return st.just(())
+    else:
+        items = st.lists(st.sampled_from(names), max_size=max_size, unique=True)
+    return items.map(lambda chosen: tuple(sorted(chosen)))
+
+
+def tags(
+    *, max_size: int = 5, names: Sequence[str] | None = None
+) -> st.SearchStrategy[tuple[str, ...]]:
+    """Tag tuples (sorted, unique); with ``names``, subsets of those tags only."""
     _check_size("size", 0, max_size)
-    return st.lists(ids(max_size=10), max_size=max_size, unique=True).map(
-        lambda items: tuple(sorted(items))
-    )
+    chosen = None if names is None else _check_each("names", names, _check_tag)
+    return _tag_tuples(chosen, max_size)
 
 
 _scalars = st.one_of(
@@ -135,10 +192,35 @@ _scalars = st.one_of(
 )
 
 
-def custom_fields(*, max_size: int = 4) -> st.SearchStrategy[dict[str, Any]]:
-    """Custom-field mappings of id → scalar."""
+def custom_fields(
+    *,
+    max_size: int = 4,
+    names: Sequence[str] | None = None,
+    values: Sequence[str | int | float | bool | None] | None = None,
+) -> st.SearchStrategy[dict[str, Any]]:
+    """Custom-field mappings of id → scalar (text, number, bool or None). ``names`` and
+    ``values`` narrow them to the given field names and values, e.g. the ones your rules
+    test: ``custom_fields(names=["os"], values=["mac", "win", 0, 1, True])``."""
     _check_size("size", 0, max_size)
-    return st.dictionaries(ids(max_size=10), _scalars, max_size=max_size)
+    keys = ids(max_size=10)
+    if names is not None:
+        keys = st.sampled_from(
+            _check_each("names", _check_nonempty("names", names), _check_field_name)
+        )
+    scalars = _scalars
+    if values is not None:
+        scalars = st.sampled_from(
+            _check_each("values", _check_nonempty("values", values), _check_field_value)
+        )
+    return st.dictionaries(keys, scalars, max_size=max_size)
+
+
+def _check_field_name(name: str) -> object:
+    return Changes(fields={name: None})
+
+
+def _check_field_value(value: Any) -> object:
+    return Changes(fields={"field": value})
 
 
 def actors() -> st.SearchStrategy[Actor]:
@@ -150,8 +232,18 @@ def actors() -> st.SearchStrategy[Actor]:
     )
 
 
-def requesters(*, id: st.SearchStrategy[str] | None = None) -> st.SearchStrategy[Requester]:
-    """Requesters with optional email, organization, VIP flag, language and attributes."""
+def requesters(
+    *,
+    id: st.SearchStrategy[str] | None = None,
+    attributes: st.SearchStrategy[Mapping[str, Any]] | None = None,
+) -> st.SearchStrategy[Requester]:
+    """Requesters with optional email, organization (``acme``, ``globex``, ``initech``),
+    VIP flag, language and attributes. ``id`` and ``attributes`` are strategies for those
+    fields (default: random ids, and :func:`custom_fields` with up to two entries)."""
+    if id is not None:
+        _check_strategy("id", id)
+    if attributes is not None:
+        _check_strategy("attributes", attributes)
     return st.builds(
         Requester,
         id=id if id is not None else ids(prefix="r-"),
@@ -160,21 +252,33 @@ def requesters(*, id: st.SearchStrategy[str] | None = None) -> st.SearchStrategy
         organization=st.one_of(st.none(), st.sampled_from(["acme", "globex", "initech"])),
         vip=st.booleans(),
         language=st.sampled_from(["en", "de", "fr", "es"]),
-        attributes=custom_fields(max_size=2),
+        attributes=attributes if attributes is not None else custom_fields(max_size=2),
     )
+
+
+_SKILLS = ("windows", "mac", "vpn", "sap", "printers")
 
 
 def agents(
     *,
     teams: Sequence[str] = ("service-desk", "network", "apps"),
-    tiers: Sequence[str] = ("L1", "L2", "L3"),
+    tiers: Sequence[str | None] = ("L1", "L2", "L3"),
     calendars: Sequence[str | None] = (None,),
     id: st.SearchStrategy[str] | None = None,
+    skills: Sequence[str] = _SKILLS,
+    max_capacity: int = 30,
 ) -> st.SearchStrategy[Agent]:
-    """Agents in the given teams, tiers and calendars (names of configured parts)."""
+    """Agents in the given teams, tiers and calendars (names of configured parts; a None
+    among ``tiers`` or ``calendars`` draws agents without one), with any subset of
+    ``skills`` and a capacity from 0 to ``max_capacity`` (small capacities make agents
+    fill up within a few tickets)."""
     team_list = _check_nonempty("teams", teams)
-    tier_list = _check_nonempty("tiers", tiers)
+    tier_list = _check_each("tiers", _check_nonempty("tiers", tiers), _check_agent_tier)
     calendar_list = _check_nonempty("calendars", calendars)
+    skill_list = _check_each("skills", skills, _check_skill)
+    _check_count("max_capacity", max_capacity)
+    if id is not None:
+        _check_strategy("id", id)
     return st.builds(
         Agent,
         id=id if id is not None else ids(prefix="a-"),
@@ -183,12 +287,21 @@ def agents(
         teams=st.lists(
             st.sampled_from(team_list), min_size=1, max_size=len(team_list), unique=True
         ),
-        skills=st.frozensets(st.sampled_from(["windows", "mac", "vpn", "sap", "printers"])),
-        capacity=st.integers(min_value=0, max_value=30),
+        skills=st.frozensets(st.sampled_from(skill_list)) if skill_list else st.just(frozenset()),
+        capacity=st.integers(min_value=0, max_value=max_capacity),
         calendar=st.sampled_from(calendar_list),
         active=st.booleans(),
         away=st.booleans(),
     )
+
+
+def _check_agent_tier(tier: str | None) -> object:
+    return Agent(id="agent", tier=tier)
+
+
+def _check_skill(skill: str) -> object:
+    skills: Any = {skill}  # the converter makes it a frozenset
+    return Agent(id="agent", skills=skills)
 
 
 def teams() -> st.SearchStrategy[Team]:
@@ -212,97 +325,336 @@ def tiers() -> st.SearchStrategy[Tier]:
 
 
 # ---------------------------------------------------------------------------- tickets
+_CATEGORIES = ("network", "hardware", "access")
+
+
+class _TicketParts(NamedTuple):
+    """The strategies for the parts of a ticket that callers may narrow."""
+
+    subject: st.SearchStrategy[str]
+    description: st.SearchStrategy[str]
+    category: st.SearchStrategy[str | None]
+    tags: st.SearchStrategy[tuple[str, ...]]
+    fields: st.SearchStrategy[Mapping[str, Any]]
+    team: st.SearchStrategy[str | None] | None = None
+
+
+def _blank_to_text(subject: str) -> str:
+    return subject if subject.strip() else f"Ticket {subject}".strip()
+
+
+def _check_subject(subject: str) -> object:
+    if not isinstance(subject, str) or not subject.strip():
+        raise ValidationError(f"a subject is non-blank text, got {subject!r}")
+    return Changes(subject=subject)
+
+
+def _check_category(category: str) -> object:
+    if not isinstance(category, str):
+        raise ValidationError(f"a category is text, got {category!r}")
+    return Changes(category=category)
+
+
+def _check_description(description: str) -> object:
+    if not isinstance(description, str):
+        raise ValidationError(f"a description is text, got {description!r}")
+    return description
+
+
+_SUBJECTS = st.text(max_size=79).map(_blank_to_text)
+_FIELDS = custom_fields()
+
+
+def _ticket_parts(
+    subjects: Sequence[str] | None,
+    descriptions: Sequence[str] | None,
+    categories: Sequence[str],
+    tag_names: Sequence[str] | None,
+    fields: st.SearchStrategy[Mapping[str, Any]] | None,
+) -> _TicketParts:
+    subject = _SUBJECTS
+    if subjects is not None:
+        subject = st.sampled_from(
+            _check_each("subjects", _check_nonempty("subjects", subjects), _check_subject)
+        )
+    description = _DESCRIPTIONS
+    if descriptions is not None:
+        description = st.sampled_from(
+            _check_each(
+                "descriptions", _check_nonempty("descriptions", descriptions), _check_description
+            )
+        )
+    category_list = _check_each("categories", categories, _check_category)
+    category: st.SearchStrategy[str | None] = st.none()
+    if category_list:
+        category = st.one_of(st.none(), st.sampled_from(category_list))
+    chosen_tags = None if tag_names is None else _check_each("tags", tag_names, _check_tag)
+    if fields is not None:
+        _check_strategy("fields", fields)
+    return _TicketParts(
+        subject=subject,
+        description=description,
+        category=category,
+        tags=_tag_tuples(chosen_tags, 5),
+        fields=fields if fields is not None else _FIELDS,
+    )
+
+
+# Built once: building strategies inside a composite on every draw is slow.
+_REQUESTER_IDS = ids(prefix="r-")
+_TICKET_IDS = ids(prefix="T-")
+_INSTANTS = aware_datetimes()
+_NUMBERS = st.integers(min_value=1, max_value=10**9)
+_IMPACTS = st.sampled_from(list(Impact))
+_URGENCIES = st.sampled_from(list(Urgency))
+_PRIORITIES = st.sampled_from(list(Priority))
+_CHANNELS = st.sampled_from(list(Channel))
+_TYPES = st.sampled_from(["incident", "service_request", "problem"])
+_DESCRIPTIONS = st.text(max_size=200)
+_ASSETS = st.one_of(st.none(), ids(prefix="PC-"))
+_ORGANIZATIONS = st.one_of(st.none(), st.sampled_from(["acme", "globex"]))
+_LEVEL_GAPS = st.integers(0, 24 * 60).map(lambda minutes: timedelta(minutes=minutes))
+_COMMENT_GAPS = st.timedeltas(min_value=timedelta(0), max_value=timedelta(days=3))
+_BODIES = st.text(max_size=100)
+
+
 @st.composite
-def opened_events(
-    draw: st.DrawFn,
-    *,
-    ticket_id: str | None = None,
-    at: datetime | None = None,
+def _opened_events(
+    draw: st.DrawFn, ticket_id: str | None, at: datetime | None, parts: _TicketParts
 ) -> TicketOpened:
-    """A valid :class:`TicketOpened` event (the first event of every ticket)."""
-    requester = draw(ids(prefix="r-"))
-    impact = draw(st.sampled_from(list(Impact)))
-    urgency = draw(st.sampled_from(list(Urgency)))
+    requester = draw(_REQUESTER_IDS)
+    impact = draw(_IMPACTS)
+    urgency = draw(_URGENCIES)
     explicit = draw(st.booleans())
-    priority = draw(st.sampled_from(list(Priority))) if explicit else priority_for(impact, urgency)
-    subject = draw(st.text(max_size=79))
+    priority = draw(_PRIORITIES) if explicit else priority_for(impact, urgency)
     return TicketOpened(
-        ticket_id=ticket_id or draw(ids(prefix="T-")),
-        at=at or draw(aware_datetimes()),
+        ticket_id=ticket_id or draw(_TICKET_IDS),
+        at=at or draw(_INSTANTS),
         by=Actor.requester(requester),
-        number=draw(st.integers(min_value=1, max_value=10**9)),
+        number=draw(_NUMBERS),
         requester=requester,
-        subject=subject if subject.strip() else f"Ticket {subject}".strip(),
-        description=draw(st.text(max_size=200)),
-        channel=draw(st.sampled_from(list(Channel))),
-        category=draw(st.one_of(st.none(), st.sampled_from(["network", "hardware", "access"]))),
-        type=draw(st.sampled_from(["incident", "service_request", "problem"])),
+        subject=draw(parts.subject),
+        description=draw(parts.description),
+        channel=draw(_CHANNELS),
+        category=draw(parts.category),
+        type=draw(_TYPES),
         impact=impact,
         urgency=urgency,
         priority=priority,
         priority_explicit=explicit,
-        tags=draw(tags()),
-        fields=draw(custom_fields()),
-        asset=draw(st.one_of(st.none(), ids(prefix="PC-"))),
-        organization=draw(st.one_of(st.none(), st.sampled_from(["acme", "globex"]))),
+        tags=draw(parts.tags),
+        fields=draw(parts.fields),
+        asset=draw(_ASSETS),
+        organization=draw(_ORGANIZATIONS),
     )
 
 
+def opened_events(
+    *,
+    ticket_id: str | None = None,
+    at: datetime | None = None,
+    subjects: Sequence[str] | None = None,
+    descriptions: Sequence[str] | None = None,
+    categories: Sequence[str] = _CATEGORIES,
+    tags: Sequence[str] | None = None,
+    fields: st.SearchStrategy[Mapping[str, Any]] | None = None,
+) -> st.SearchStrategy[TicketOpened]:
+    """A valid :class:`TicketOpened` event (the first event of every ticket).
+
+    Narrow what is drawn with ``subjects`` and ``descriptions`` (one of these; default:
+    any text, the subject non-blank), ``categories`` (None or one of these), ``tags`` (a
+    subset of these; default: random tags) and ``fields`` (a strategy for the custom
+    fields, e.g. :func:`custom_fields` with ``names`` and ``values``)."""
+    if at is not None:
+        _check_aware("at", at)
+    parts = _ticket_parts(subjects, descriptions, categories, tags, fields)
+    return _opened_events(ticket_id, at, parts)
+
+
 @st.composite
-def _tickets(draw: st.DrawFn, max_comments: int) -> Ticket:
-    opened = draw(opened_events())
+def _tickets(
+    draw: st.DrawFn,
+    at: datetime | None,
+    max_comments: int,
+    parts: _TicketParts,
+    max_escalation_level: int,
+) -> Ticket:
+    opened = draw(_opened_events(None, at, parts))
     events: list[Event] = [opened]
     at = opened.at
+    if parts.team is not None:
+        team = draw(parts.team)
+        if team is not None:
+            events.append(
+                TicketRouted(
+                    ticket_id=opened.ticket_id,
+                    at=at,
+                    by=Actor.system("routing"),
+                    changes=Changes(team=team),
+                )
+            )
+    for level in range(1, draw(st.integers(0, max_escalation_level)) + 1):
+        at = at + draw(_LEVEL_GAPS)
+        events.append(
+            LevelRaised(ticket_id=opened.ticket_id, at=at, by=ESCALATION_ACTOR, level=level)
+        )
+    agent, requester = Actor.agent("a-1"), Actor.requester(opened.requester)
     for index in range(draw(st.integers(min_value=0, max_value=max_comments))):
-        at = at + draw(st.timedeltas(min_value=timedelta(0), max_value=timedelta(days=3)))
-        by = draw(st.sampled_from([Actor.agent("a-1"), Actor.requester(opened.requester)]))
+        at = at + draw(_COMMENT_GAPS)
         events.append(
             CommentAdded(
                 ticket_id=opened.ticket_id,
                 at=at.astimezone(UTC),
-                by=by,
+                by=requester if draw(st.booleans()) else agent,
                 comment_id=f"C-{index + 1}",
-                body=draw(st.text(max_size=100)),
+                body=draw(_BODIES),
                 public=draw(st.booleans()),
             )
         )
     return replay(events)
 
 
-def tickets(*, max_comments: int = 3) -> st.SearchStrategy[Ticket]:
-    """Tickets built the way the library builds them: by replaying a valid history."""
+def _check_team(team: str) -> object:
+    return Changes(team=team)
+
+
+def tickets(
+    *,
+    max_comments: int = 3,
+    subjects: Sequence[str] | None = None,
+    descriptions: Sequence[str] | None = None,
+    categories: Sequence[str] = _CATEGORIES,
+    tags: Sequence[str] | None = None,
+    fields: st.SearchStrategy[Mapping[str, Any]] | None = None,
+    teams: Sequence[str] = (),
+    max_escalation_level: int = 0,
+    at: datetime | None = None,
+) -> st.SearchStrategy[Ticket]:
+    """Tickets built the way the library builds them: by replaying a valid history (the
+    opening, up to ``max_comments`` public replies and internal notes).
+
+    ``subjects``, ``descriptions``, ``categories``, ``tags`` and ``fields`` narrow the
+    opening as in :func:`opened_events`, so that conditions testing those fields match
+    often. With ``teams``, a ticket is routed to one of them (or stays unrouted); with
+    ``max_escalation_level``, its escalation level is raised up to that level. ``at``
+    fixes the instant the ticket opens (default: any, see :func:`aware_datetimes`)."""
     _check_size("comments", 0, max_comments)
-    return _tickets(max_comments)
+    if at is not None:
+        _check_aware("at", at)
+    _check_count("max_escalation_level", max_escalation_level)
+    team_list = _check_each("teams", teams, _check_team)
+    parts = _ticket_parts(subjects, descriptions, categories, tags, fields)
+    if team_list:
+        parts = parts._replace(team=st.one_of(st.none(), st.sampled_from(team_list)))
+    return _tickets(at, max_comments, parts, max_escalation_level)
 
 
 # ---------------------------------------------------------------------------- calendars
+_DAY = 24 * 60
+_WEEK = 7 * _DAY
+_DAY_NAMES = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+#: Calendar layouts: daytime hours with lunch breaks and night shifts, or any hours.
+LAYOUTS = ("office", "any")
+_Spans = list[tuple[int, int]]
+
+
 def _hm(minutes: int) -> str:
     return f"{minutes // 60:02d}:{minutes % 60:02d}"
 
 
-_QUARTER = 15
+def _interval(span: tuple[int, int]) -> str:
+    """``(1320, 1800)`` -> ``'22:00-06:00'``: minutes from the day's midnight, an end past
+    midnight written as the next day's time (an end at midnight as ``24:00``)."""
+    start, end = span
+    return f"{_hm(start)}-{_hm(end - _DAY if end > _DAY else end)}"
+
+
+def _on_grid(draw: st.DrawFn, low: int, high: int, grid: int) -> int:
+    """A minute in [low, high] that is a multiple of ``grid``."""
+    return draw(st.integers(-(-low // grid), high // grid)) * grid
 
 
 @st.composite
-def _day_hours(draw: st.DrawFn, overnight: bool) -> list[str]:
+def _office_day(draw: st.DrawFn, overnight: bool, grid: int) -> _Spans:
     """One day's intervals: daytime ones inside [06:00, 22:00) so that they never meet a
     night shift, which runs from 22:00 (or later) to at most 06:00 the next morning."""
     shape = draw(st.sampled_from(["closed", "single", "lunch"]))
-    out: list[str] = []
+    out: _Spans = []
     if shape == "single":
-        start = draw(st.integers(6 * 4, 20 * 4)) * _QUARTER
-        end = draw(st.integers(start // _QUARTER + 1, 22 * 4)) * _QUARTER
-        out.append(f"{_hm(start)}-{_hm(end)}")
+        start = _on_grid(draw, 6 * 60, 20 * 60, grid)
+        out.append((start, _on_grid(draw, start + grid, 22 * 60, grid)))
     elif shape == "lunch":
-        start = draw(st.integers(6 * 4, 10 * 4)) * _QUARTER
-        lunch = draw(st.integers(start // _QUARTER + 2, 14 * 4)) * _QUARTER
-        back = draw(st.integers(lunch // _QUARTER + 1, 16 * 4)) * _QUARTER
-        end = draw(st.integers(back // _QUARTER + 1, 22 * 4)) * _QUARTER
-        out += [f"{_hm(start)}-{_hm(lunch)}", f"{_hm(back)}-{_hm(end)}"]
+        start = _on_grid(draw, 6 * 60, 10 * 60, grid)
+        lunch = _on_grid(draw, start + 2 * grid, 14 * 60, grid)
+        back = _on_grid(draw, lunch + grid, 16 * 60, grid)
+        end = _on_grid(draw, back + grid, 22 * 60, grid)
+        out += [(start, lunch), (back, end)]
     if overnight and draw(st.booleans()):
-        start = draw(st.integers(22 * 4, 23 * 4 + 3)) * _QUARTER
-        end = draw(st.integers(1, 6 * 4)) * _QUARTER
-        out.append(f"{_hm(start)}-{_hm(end)}")
+        start = _on_grid(draw, 22 * 60, _DAY - grid, grid)
+        out.append((start, _DAY + _on_grid(draw, grid, 6 * 60, grid)))
+    return out
+
+
+def _bounded(start: int, end: int, grid: int) -> tuple[int, int]:
+    """The span, shortened when needed so that it is shorter than a day (only
+    ``00:00-24:00`` may last a whole day)."""
+    if end - start > _DAY or (end - start == _DAY and start % _DAY):
+        end = start + _DAY - grid
+    return start, end
+
+
+@st.composite
+def _any_week(draw: st.DrawFn, overnight: bool, grid: int) -> list[_Spans]:
+    """Disjoint intervals round the week (a Sunday night may run into Monday), each
+    shorter than a day, starting and ending on the grid."""
+    slots = _WEEK // grid
+    starts_and_ends = st.lists(st.integers(0, slots - 1), min_size=2, max_size=12, unique=True)
+    points = sorted(draw(starts_and_ends))
+    shift = draw(st.integers(0, slots - 1))
+    week: list[_Spans] = [[] for _ in range(7)]
+    for first, last in zip(points[::2], points[1::2]):
+        day, minute = divmod(((first + shift) % slots) * grid, _DAY)
+        length = (last - first) * grid
+        if length > _DAY or (length == _DAY and minute):
+            length = draw(st.integers(1, _DAY // grid - 1)) * grid
+        end = minute + length if overnight else min(minute + length, _DAY)
+        week[day].append((minute, end))
+    return week
+
+
+@st.composite
+def _any_day(draw: st.DrawFn, low: int, high: int, grid: int) -> _Spans:
+    """Up to two intervals inside [low, high) (minutes from the day's midnight; ``high``
+    may lie in the next day), each starting on the day; [] closes the day."""
+    points = sorted(
+        draw(st.lists(st.integers(-(-low // grid), high // grid), max_size=4, unique=True))
+    )
+    out: _Spans = []
+    for first, last in zip(points[::2], points[1::2]):
+        if first * grid >= _DAY:
+            break
+        out.append(_bounded(first * grid, last * grid, grid))
+    return out
+
+
+def _any_special_days(
+    draw: st.DrawFn, days: list[date], week: list[_Spans], overnight: bool, grid: int
+) -> dict[date, _Spans]:
+    """Hours for each of ``days`` (in order) that fit between the hours of the day
+    before (which may run past midnight) and those of the day after."""
+    out: dict[date, _Spans] = {}
+    chosen = set(days)
+    for day in days:
+        before: _Spans = []
+        if day > date.min:
+            yesterday = day - timedelta(days=1)
+            before = out.get(yesterday, week[yesterday.weekday()])
+        after: _Spans = []
+        if day < date.max and day + timedelta(days=1) not in chosen:
+            after = week[(day + timedelta(days=1)).weekday()]
+        low = max([0, *(end - _DAY for _, end in before)])
+        high = min([2 * _DAY - grid, *(_DAY + start for start, _ in after)])
+        out[day] = draw(_any_day(low, high if overnight else min(high, _DAY), grid))
     return out
 
 
@@ -315,25 +667,48 @@ def _business_calendars(
     special_days: bool,
     min_date: date,
     max_date: date,
+    layout: str,
+    grids: list[int],
 ) -> BusinessCalendar:
     zone = draw(st.sampled_from(zones))
     if draw(st.integers(0, 9)) == 0:
         return BusinessCalendar.always(timezone=zone)
-    week = [draw(_day_hours(overnight)) for _ in range(7)]
-    if not any(week):  # never-open calendars are impossible by construction
-        open_day = draw(st.integers(0, 6))
-        week[open_day] = ["09:00-17:00"]
-    names = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
-    hours: dict[str, list[str]] = {n: spans for n, spans in zip(names, week) if spans}
+    grid = draw(st.sampled_from(grids))
+    if layout == "office":
+        week = [draw(_office_day(overnight, grid)) for _ in range(7)]
+        if not any(week):  # never-open calendars are impossible by construction
+            week[draw(st.integers(0, 6))] = [(9 * 60, 17 * 60)]
+    else:
+        week = draw(_any_week(overnight, grid))
+    hours = {name: [_interval(s) for s in spans] for name, spans in zip(_DAY_NAMES, week) if spans}
     dates = st.dates(min_value=min_date, max_value=max_date)
     holiday_list = draw(st.lists(dates, max_size=6, unique=True)) if holidays else []
-    special: dict[date, list[str]] = {}
+    special: dict[date, _Spans] = {}
     if special_days:
-        for day in draw(st.lists(dates, max_size=3, unique=True)):
-            special[day] = draw(_day_hours(False))  # [] closes the day
+        days = sorted(draw(st.lists(dates, max_size=3, unique=True)))
+        if layout == "office":
+            special = {day: draw(_office_day(False, grid)) for day in days}  # [] closes it
+        else:
+            special = _any_special_days(draw, days, week, overnight, grid)
     return BusinessCalendar(
-        timezone=zone, hours=hours, holidays=sorted(holiday_list), special_days=special
+        timezone=zone,
+        hours=hours,
+        holidays=sorted(holiday_list),
+        special_days={day: [_interval(s) for s in spans] for day, spans in special.items()},
     )
+
+
+def _check_zone(name: str) -> object:
+    try:
+        return ZoneInfo(name)
+    except (KeyError, ValueError, TypeError, OSError) as exc:  # not found is a KeyError
+        raise ValidationError(f"unknown time zone {name!r}") from exc
+
+
+def _check_grid(grid: int) -> object:
+    if isinstance(grid, bool) or not isinstance(grid, int) or grid < 1 or 60 % grid:
+        raise ValidationError(f"a grid is a number of minutes that divides 60, got {grid!r}")
+    return grid
 
 
 def business_calendars(
@@ -344,18 +719,32 @@ def business_calendars(
     special_days: bool = True,
     min_date: date = date(2025, 1, 1),
     max_date: date = date(2027, 12, 31),
+    layout: str = "office",
+    grid: Sequence[int] = (15,),
 ) -> st.SearchStrategy[BusinessCalendar]:
     """Business calendars in real zones (DST ones by default: see :data:`DST_ZONES`),
     with lunch breaks, night shifts crossing midnight, holidays and special days between
     ``min_date`` and ``max_date``, and now and then a 24/7 calendar. A calendar that is
-    never open cannot be drawn: at least one weekday always has hours."""
-    zone_list = _check_nonempty("timezones", timezones)
-    for zone in zone_list:
-        ZoneInfo(zone)
+    never open cannot be drawn: at least one weekday always has hours.
+
+    ``layout="office"`` (the default) draws daytime hours between 06:00 and 22:00, one
+    interval a day or two around a lunch break, and night shifts from 22:00 to at most
+    06:00. ``layout="any"`` draws any disjoint intervals round the week, each shorter than
+    a day: they may cross midnight at any time (a Sunday night into Monday too), and
+    special days fit between the hours of the days around them. Every opening and closing
+    time is a multiple of a ``grid`` (minutes dividing 60; each calendar picks one, so
+    ``grid=(1, 15, 60)`` mixes odd minutes with quarter and whole hours). Without
+    ``overnight`` no interval crosses midnight."""
+    zone_list = _check_each("timezones", _check_nonempty("timezones", timezones), _check_zone)
     if max_date < min_date:
         raise ValidationError("need min_date <= max_date", field="max_date")
+    if layout not in LAYOUTS:
+        raise ValidationError(
+            f"unknown layout {layout!r}: use one of {', '.join(LAYOUTS)}", field="layout"
+        )
+    grids = _check_each("grid", _check_nonempty("grid", grid), _check_grid)
     return _business_calendars(
-        zone_list, overnight, holidays, special_days, min_date, max_date
+        zone_list, overnight, holidays, special_days, min_date, max_date, layout, grids
     )
 
 
@@ -490,7 +879,13 @@ _EXTRA_STATUSES = (
 
 
 @st.composite
-def _lifecycles(draw: st.DrawFn, name: str, calendars: list[str | None]) -> Lifecycle:
+def _lifecycles(
+    draw: st.DrawFn,
+    name: str,
+    calendars: list[str | None],
+    windows: st.SearchStrategy[timedelta | None],
+    max_auto_close_after: int,
+) -> Lifecycle:
     extras = draw(st.lists(st.sampled_from(_EXTRA_STATUSES), unique=True, max_size=3))
     cancel = draw(st.booleans())
     statuses = [
@@ -521,66 +916,138 @@ def _lifecycles(draw: st.DrawFn, name: str, calendars: list[str | None]) -> Life
         transitions.append(
             Transition(name="cancel", from_=ANY, to="cancelled", guards=("reason_given",))
         )
-    window = draw(st.one_of(st.none(), st.integers(1, 14).map(lambda d: timedelta(days=d))))
     return Lifecycle(
         name=name,
         statuses=statuses,
         initial="new",
         transitions=transitions,
-        reopen_window=window,
-        auto_close_after=draw(st.one_of(st.none(), st.integers(0, 5))),
+        reopen_window=draw(windows),
+        auto_close_after=draw(st.one_of(st.none(), st.integers(0, max_auto_close_after))),
         calendar=draw(st.sampled_from(calendars)),
     )
 
 
+def _reopen_windows(longest: timedelta) -> st.SearchStrategy[timedelta | None]:
+    """None (no limit), whole days, or any whole number of seconds up to ``longest``."""
+    branches: list[st.SearchStrategy[timedelta | None]] = [st.none()]
+    if longest >= timedelta(days=1):
+        branches.append(st.integers(1, longest.days).map(lambda d: timedelta(days=d)))
+    seconds = int(longest.total_seconds())
+    branches.append(st.integers(0, seconds).map(lambda n: timedelta(seconds=n)))
+    return st.one_of(branches)
+
+
 def lifecycles(
-    *, name: str = "default", calendars: Sequence[str | None] = (None,)
+    *,
+    name: str = "default",
+    calendars: Sequence[str | None] = (None,),
+    max_reopen_window: timedelta = timedelta(days=14),
+    max_auto_close_after: int = 5,
 ) -> st.SearchStrategy[Lifecycle]:
     """Lifecycles shaped like the default one (new → open → solved → closed, reopen,
     optional cancel) with extra working, pending and on-hold statuses, random solve
-    guards, reopen windows and auto-close delays counted on one of ``calendars``."""
+    guards, and auto-close delays counted on one of ``calendars``. The reopen window is
+    None (no limit), whole days or any whole number of seconds up to
+    ``max_reopen_window``; the auto-close delay is None or 0 to ``max_auto_close_after``
+    business days."""
     calendar_list = _check_nonempty("calendars", calendars)
-    return _lifecycles(name, calendar_list)
+    if not isinstance(max_reopen_window, timedelta) or max_reopen_window < timedelta(0):
+        raise ValidationError(
+            f"max_reopen_window must be a timedelta >= 0, got {max_reopen_window!r}",
+            field="max_reopen_window",
+        )
+    _check_count("max_auto_close_after", max_auto_close_after)
+    windows = _reopen_windows(max_reopen_window)
+    return _lifecycles(name, calendar_list, windows, max_auto_close_after)
 
 
 # ---------------------------------------------------------------------------- routing
+class _ActionParts(NamedTuple):
+    """Strategies for the parts of rule actions (None: the action is never drawn)."""
+
+    placement: st.SearchStrategy[tuple[str, str]] | None
+    policy: st.SearchStrategy[str] | None
+    add_tags: st.SearchStrategy[list[str]] | None
+    remove_tags: st.SearchStrategy[list[str]] | None
+    fields: st.SearchStrategy[Mapping[str, Any]] | None
+    assign: st.SearchStrategy[str] | None
+
+
+_ACTION_PRIORITIES = st.sampled_from(list(Priority))
+_ACTION_CATEGORIES = st.sampled_from(list(_CATEGORIES))
+
+
+def _action_parts(
+    placements: list[tuple[str, str]],
+    policies: list[str],
+    add_tags: list[str],
+    remove_tags: list[str],
+    fields: st.SearchStrategy[Mapping[str, Any]] | None,
+    assign: list[str],
+) -> _ActionParts:
+    def subsets(items: list[str]) -> st.SearchStrategy[list[str]] | None:
+        return st.lists(st.sampled_from(items), unique=True) if items else None
+
+    return _ActionParts(
+        placement=st.sampled_from(placements) if placements else None,
+        policy=st.sampled_from(policies) if policies else None,
+        add_tags=subsets(add_tags),
+        remove_tags=subsets(remove_tags),
+        fields=fields,
+        assign=st.sampled_from(assign) if assign else None,
+    )
+
+
 @st.composite
-def _actions(draw: st.DrawFn, placements: list[tuple[str, str]], policies: list[str]) -> Actions:
+def _actions(draw: st.DrawFn, parts: _ActionParts) -> Actions:
     kwargs: dict[str, Any] = {}
-    if draw(st.booleans()) and placements:
-        kwargs["tier"], kwargs["team"] = draw(st.sampled_from(placements))
+    if draw(st.booleans()) and parts.placement is not None:
+        kwargs["tier"], kwargs["team"] = draw(parts.placement)
     if draw(st.booleans()):
-        kwargs["priority"] = draw(st.sampled_from(list(Priority)))
-    if draw(st.booleans()) and policies:
-        kwargs["sla_policy"] = draw(st.sampled_from(policies))
+        kwargs["priority"] = draw(_ACTION_PRIORITIES)
+    if draw(st.booleans()) and parts.policy is not None:
+        kwargs["sla_policy"] = draw(parts.policy)
     if draw(st.booleans()):
-        kwargs["category"] = draw(st.sampled_from(["network", "hardware", "access"]))
-    kwargs["add_tags"] = draw(st.lists(st.sampled_from(["vip", "network", "major"]), unique=True))
-    removable = [t for t in ("urgent", "spam") if t not in kwargs["add_tags"]]
-    kwargs["remove_tags"] = draw(st.lists(st.sampled_from(removable), unique=True))
+        kwargs["category"] = draw(_ACTION_CATEGORIES)
+    added = [] if parts.add_tags is None else draw(parts.add_tags)
+    kwargs["add_tags"] = added
+    if parts.remove_tags is not None:  # a tag that is added is not also removed
+        kwargs["remove_tags"] = [t for t in draw(parts.remove_tags) if t not in added]
+    if parts.fields is not None and draw(st.booleans()):
+        kwargs["fields"] = draw(parts.fields)
+    if parts.assign is not None and draw(st.booleans()):
+        kwargs["assign"] = AssignSpec(strategy=draw(parts.assign))
     return Actions(**kwargs)
 
 
 @st.composite
 def _routing_rules(
     draw: st.DrawFn,
-    placements: list[tuple[str, str]],
-    policies: list[str],
-    calendars: list[str],
-    max_size: int,
+    when: st.SearchStrategy[Condition],
+    actions: st.SearchStrategy[Actions],
+    count: st.SearchStrategy[int],
 ) -> RuleSet:
-    count = draw(st.integers(0, max_size))
     return RuleSet(
         [
             Rule(
                 name=f"rule-{i + 1}",
-                when=draw(conditions(calendars=calendars)),
-                actions=draw(_actions(placements, policies)),
+                when=draw(when),
+                actions=draw(actions),
                 stop=draw(st.booleans()),
             )
-            for i in range(count)
+            for i in range(draw(count))
         ]
     )
+
+
+def _check_tier(tier: Tier) -> object:
+    if not isinstance(tier, Tier):
+        raise ValidationError(f"expected a Tier, got {type(tier).__name__}")
+    return tier
+
+
+def _check_assign(strategy: str) -> object:
+    return AssignSpec(strategy=strategy)
 
 
 def routing_rules(
@@ -589,22 +1056,56 @@ def routing_rules(
     sla_policies: Sequence[str] = (),
     calendars: Sequence[str] = (),
     max_size: int = 4,
+    when: st.SearchStrategy[Condition] | None = None,
+    tags: Sequence[str] | None = None,
+    fields: st.SearchStrategy[Mapping[str, Any]] | None = None,
+    assign: Sequence[str] = (),
 ) -> st.SearchStrategy[RuleSet]:
     """Ordered rule sets whose actions name only the given tiers (with one of each
-    tier's teams), SLA policy names and calendars, so they fit a desk built from them."""
+    tier's teams), SLA policy names and calendars, so they fit a desk built from them.
+
+    ``when`` is the strategy for each rule's condition (default: :func:`conditions` on
+    ``calendars``). Actions add some of ``tags`` and remove some of the others (default:
+    add ``vip``, ``network``, ``major``; remove ``urgent``, ``spam``); with ``fields`` (a
+    strategy such as :func:`custom_fields`) they may set custom fields, and with
+    ``assign`` (names from :data:`~helpdesk_core.routing.STRATEGIES`) ask for assignment
+    with one of those strategies."""
     _check_size("size", 0, max_size)
-    placements = [(tier.id, team) for tier in tiers for team in tier.teams]
-    return _routing_rules(placements, list(sla_policies), list(calendars), max_size)
+    tier_list = _check_each("tiers", tiers, _check_tier)
+    if when is not None:
+        _check_strategy("when", when)
+    if fields is not None:
+        _check_strategy("fields", fields)
+    tag_list = None if tags is None else _check_each("tags", tags, _check_tag)
+    parts = _action_parts(
+        placements=[(tier.id, team) for tier in tier_list for team in tier.teams],
+        policies=list(sla_policies),
+        add_tags=["vip", "network", "major"] if tag_list is None else tag_list,
+        remove_tags=["urgent", "spam"] if tag_list is None else tag_list,
+        fields=fields,
+        assign=_check_each("assign", assign, _check_assign),
+    )
+    return _routing_rules(
+        when if when is not None else conditions(calendars=list(calendars)),
+        _actions(parts),
+        st.integers(0, max_size),
+    )
 
 
 # ---------------------------------------------------------------------------- escalation
 _TRIGGERS: tuple[dict[str, Any], ...] = (
     {"on": "sla_breach", "metric": "first_response", "actions": [{"action": "raise_level"}]},
-    {"on": "sla_warning", "metric": "resolution",
-     "actions": [{"action": "notify", "contact": "team_lead"}]},
+    {
+        "on": "sla_warning",
+        "metric": "resolution",
+        "actions": [{"action": "notify", "contact": "team_lead"}],
+    },
     {"on": "sla_breach", "metric": "resolution", "actions": [{"action": "escalate_tier"}]},
-    {"on": "priority", "priorities": ["critical"],
-     "actions": [{"action": "notify", "contact": "manager"}]},
+    {
+        "on": "priority",
+        "priorities": ["critical"],
+        "actions": [{"action": "notify", "contact": "manager"}],
+    },
 )
 
 
@@ -681,9 +1182,7 @@ def _desk_configs(draw: st.DrawFn, max_tiers: int, max_agents: int) -> DeskConfi
         "ticket_types": types,
         "sla_policies": policies,
         "routing": draw(
-            routing_rules(
-                tiers=tier_list, sla_policies=[p.name for p in policies], calendars=names
-            )
+            routing_rules(tiers=tier_list, sla_policies=[p.name for p in policies], calendars=names)
         ),
         "escalation_policies": escalations,
         "assignment": AssignmentSettings(
@@ -763,7 +1262,9 @@ def commands(
         st.builds(r.Reopen, ticket=ticket, by=anyone),
         st.builds(r.Escalate, ticket=ticket, by=anyone),
         st.builds(
-            r.SetPriority, ticket=ticket, priority=st.sampled_from([p.value for p in Priority]),
+            r.SetPriority,
+            ticket=ticket,
+            priority=st.sampled_from([p.value for p in Priority]),
             by=anyone,
         ),
         st.builds(r.Rate, ticket=ticket, score=st.integers(1, 5), by=anyone),
