@@ -8,7 +8,7 @@ with their class name under ``event``.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from datetime import datetime, timedelta
 from enum import Enum
 from typing import Any, TypeVar, get_origin
@@ -31,6 +31,7 @@ from helpdesk_core.model.enums import (
     Urgency,
 )
 from helpdesk_core.model.events import EVENT_TYPES, Changes, Event
+from helpdesk_core.model.known_error import KnownError, KnownErrorStatus
 from helpdesk_core.model.people import Actor
 from helpdesk_core.model.ticket import Link, Satisfaction, SlaClock, Ticket
 
@@ -105,6 +106,7 @@ for _enum in (
     Channel,
     ClockState,
     Impact,
+    KnownErrorStatus,
     LinkKind,
     Metric,
     Priority,
@@ -122,23 +124,37 @@ def _structure_event(value: Any, _: Any) -> Event:
     cls = EVENT_TYPES.get(name) if isinstance(name, str) else None
     if cls is None:
         raise ValidationError(f"unknown event type {name!r}", field="event")
+    if cls not in _EVENT_TO_DICT:
+        _late_event_type(cls)
     return converter.structure(data, cls)
 
 
 def _unstructure_event(event: Event) -> dict[str, Any]:
     fast = _EVENT_TO_DICT.get(type(event))
-    if fast is not None:
-        return fast(event)
-    data = converter.unstructure(event, unstructure_as=type(event))
-    return {"event": type(event).__name__, **data}
+    if fast is None:
+        fast = _late_event_type(type(event))
+    return fast(event)
+
+
+def _event_hooks(cls: type[Event]) -> None:
+    converter.register_unstructure_hook(cls, make_dict_unstructure_fn(cls, converter))
+    converter.register_structure_hook(
+        cls, make_dict_structure_fn(cls, converter, _cattrs_forbid_extra_keys=True)
+    )
 
 
 def _register_event_hooks() -> None:
     for cls in EVENT_TYPES.values():
-        converter.register_unstructure_hook(cls, make_dict_unstructure_fn(cls, converter))
-        converter.register_structure_hook(
-            cls, make_dict_structure_fn(cls, converter, _cattrs_forbid_extra_keys=True)
-        )
+        _event_hooks(cls)
+
+
+def _late_event_type(cls: type[Event]) -> Callable[[Any], dict[str, Any]]:
+    """The hooks of an event class registered after this module was imported (by a
+    package layered on the model, through ``register_event_type``), made on first use."""
+    _event_hooks(cls)
+    fast = make_unstructure_fn(cls, _fallback, known=_nested, tag=("event", cls.__name__))
+    _EVENT_TO_DICT[cls] = fast
+    return fast
 
 
 _register_event_hooks()
@@ -161,7 +177,7 @@ def _actor_to_dict(actor: Actor) -> dict[str, Any]:
 # handlers for them with generated functions that inline the common field types (same
 # output; tests/foundation/test_codec.py compares the two on generated values).
 _nested: dict[type, Any] = {Actor: _actor_to_dict}
-for _nested_cls in (Satisfaction, SlaClock, Link, Changes):
+for _nested_cls in (Satisfaction, SlaClock, Link, Changes, KnownError):
     _nested[_nested_cls] = make_unstructure_fn(_nested_cls, _fallback, known=_nested)
 _ticket_to_dict = make_unstructure_fn(Ticket, _fallback, known=_nested)
 _EVENT_TO_DICT = {

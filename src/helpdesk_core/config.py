@@ -14,13 +14,17 @@ import tomllib
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Any, Literal, TypeVar
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from attrs import evolve, field, frozen
 
 from helpdesk_core.codec import structure, unstructure
 from helpdesk_core.errors import ConfigError, NotFound, ValidationError
 from helpdesk_core.intake import Category
+from helpdesk_core.knowledge.settings import KnowledgeSettings
 from helpdesk_core.model import Agent, Priority, PriorityMatrix, Team, Tier
+from helpdesk_core.model import _validate as v
+from helpdesk_core.privacy.limits import Limits
 from helpdesk_core.privacy.retention import PrivacySettings
 from helpdesk_core.routing.conditions import Condition
 from helpdesk_core.routing.rules import RuleSet
@@ -30,7 +34,7 @@ from helpdesk_core.workflow.escalation import EscalationPolicy
 from helpdesk_core.workflow.lifecycle import Lifecycle
 from helpdesk_core.workflow.tiers import TierLadder
 
-__all__ = ["AssignmentSettings", "DeskConfig", "DeskSettings", "TicketType"]
+__all__ = ["AssignmentSettings", "DeskConfig", "DeskSettings", "Limits", "TicketType"]
 
 T = TypeVar("T")
 
@@ -88,7 +92,14 @@ class AssignmentSettings:
     weights: Mapping[Priority, float] = field(
         factory=lambda: dict(_DEFAULT_WEIGHTS), converter=_to_weights, hash=False
     )
-    auto_assign: bool = True
+    auto_assign: bool = field(default=True, validator=v.boolean)
+
+
+def _zone(instance: Any, attribute: Any, value: Any) -> None:
+    try:
+        ZoneInfo(value)
+    except (ZoneInfoNotFoundError, ValueError, TypeError, OSError) as exc:
+        raise ConfigError(f"unknown time zone {value!r}", path="desk.timezone") from exc
 
 
 @frozen(kw_only=True)
@@ -97,22 +108,91 @@ class DeskSettings:
     ``max_retries`` bounds the retries of a command that met a concurrent change;
     ``timezone`` is the zone used to show instants to people."""
 
-    name: str = "helpdesk"
-    timezone: str = "UTC"
-    csat_on_solve: bool = True
-    max_retries: int = 5
+    name: str = field(default="helpdesk", validator=v.text)
+    timezone: str = field(default="UTC", validator=[v.non_empty_text, _zone])
+    csat_on_solve: bool = field(default=True, validator=v.boolean)
+    max_retries: int = field(default=5, validator=v.non_negative_int)
 
 
 @frozen(kw_only=True)
 class TicketType:
     """A ticket type (incident, service_request, problem ...) and its lifecycle."""
 
-    name: str
-    lifecycle: str = "default"
+    name: str = field(validator=v.identifier)
+    lifecycle: str = field(default="default", validator=v.identifier)
+
+
+def _items(value: Any, cls: type[T], path: str) -> tuple[T, ...]:
+    """A list of ``cls`` values as a tuple (ConfigError naming the bad item)."""
+    try:
+        items = v.as_tuple(value, what=f"a list of {cls.__name__}")
+    except ValidationError as exc:
+        raise ConfigError(exc.message, path=path) from None
+    for i, item in enumerate(items):
+        if not isinstance(item, cls):
+            raise ConfigError(
+                f"expected a {cls.__name__}, got {type(item).__name__}", path=f"{path}[{i}]"
+            )
+    return items
+
+
+def _by_name(value: Any, cls: type[T], path: str) -> dict[str, T]:
+    """A mapping of names to ``cls`` values (ConfigError naming the bad entry)."""
+    if not isinstance(value, Mapping):
+        raise ConfigError(f"expected a mapping, got {type(value).__name__}", path=path)
+    for name, item in value.items():
+        if not isinstance(name, str) or not isinstance(item, cls):
+            raise ConfigError(
+                f"expected a {cls.__name__} by name, got {type(item).__name__}",
+                path=f"{path}.{name}",
+            )
+    return dict(value)
 
 
 def _calendars(value: Any) -> dict[str, BusinessCalendar]:
-    return dict(value)
+    return _by_name(value, BusinessCalendar, "calendars")
+
+
+def _lifecycles(value: Any) -> dict[str, Lifecycle]:
+    return _by_name(value, Lifecycle, "lifecycles")
+
+
+def _ticket_types(value: Any) -> dict[str, TicketType]:
+    return _by_name(value, TicketType, "ticket_types")
+
+
+def _categories(value: Any) -> dict[str, Category]:
+    return _by_name(value, Category, "categories")
+
+
+def _tiers(value: Any) -> tuple[Tier, ...]:
+    return _items(value, Tier, "tiers")
+
+
+def _teams(value: Any) -> tuple[Team, ...]:
+    return _items(value, Team, "teams")
+
+
+def _agents(value: Any) -> tuple[Agent, ...]:
+    return _items(value, Agent, "agents")
+
+
+def _sla_policies(value: Any) -> tuple[SlaPolicy, ...]:
+    return _items(value, SlaPolicy, "sla_policies")
+
+
+def _escalation_policies(value: Any) -> tuple[EscalationPolicy, ...]:
+    return _items(value, EscalationPolicy, "escalation_policies")
+
+
+def _a(cls: type, path: str) -> Callable[[Any, Any, Any], None]:
+    """A validator: the part is a ``cls``."""
+
+    def check(instance: Any, attribute: Any, value: Any) -> None:
+        if not isinstance(value, cls):
+            raise ConfigError(f"expected a {cls.__name__}, got {type(value).__name__}", path=path)
+
+    return check
 
 
 def _default_lifecycles() -> dict[str, Lifecycle]:
@@ -138,22 +218,35 @@ class DeskConfig:
         hash=False,
     )
     tiers: tuple[Tier, ...] = field(
-        default=(Tier(id="L1", name="Service desk", teams=("service-desk",)),), converter=tuple
+        default=(Tier(id="L1", name="Service desk", teams=("service-desk",)),),
+        converter=_tiers,
     )
     teams: tuple[Team, ...] = field(
-        default=(Team(id="service-desk", name="Service desk"),), converter=tuple
+        default=(Team(id="service-desk", name="Service desk"),), converter=_teams
     )
-    agents: tuple[Agent, ...] = field(default=(), converter=tuple)
-    lifecycles: Mapping[str, Lifecycle] = field(factory=_default_lifecycles, hash=False)
-    ticket_types: Mapping[str, TicketType] = field(factory=_default_types, hash=False)
-    categories: Mapping[str, Category] = field(factory=dict, hash=False)
-    sla_policies: tuple[SlaPolicy, ...] = field(default=(), converter=tuple)
-    routing: RuleSet = field(factory=lambda: RuleSet(()))
-    escalation_policies: tuple[EscalationPolicy, ...] = field(default=(), converter=tuple)
-    priority_matrix: PriorityMatrix = field(factory=PriorityMatrix)
-    assignment: AssignmentSettings = field(factory=AssignmentSettings)
-    settings: DeskSettings = field(factory=DeskSettings)
+    agents: tuple[Agent, ...] = field(default=(), converter=_agents)
+    lifecycles: Mapping[str, Lifecycle] = field(
+        factory=_default_lifecycles, converter=_lifecycles, hash=False
+    )
+    ticket_types: Mapping[str, TicketType] = field(
+        factory=_default_types, converter=_ticket_types, hash=False
+    )
+    categories: Mapping[str, Category] = field(factory=dict, converter=_categories, hash=False)
+    sla_policies: tuple[SlaPolicy, ...] = field(default=(), converter=_sla_policies)
+    routing: RuleSet = field(factory=lambda: RuleSet(()), validator=_a(RuleSet, "routing"))
+    escalation_policies: tuple[EscalationPolicy, ...] = field(
+        default=(), converter=_escalation_policies
+    )
+    priority_matrix: PriorityMatrix = field(
+        factory=PriorityMatrix, validator=_a(PriorityMatrix, "priority_matrix")
+    )
+    assignment: AssignmentSettings = field(
+        factory=AssignmentSettings, validator=_a(AssignmentSettings, "assignment")
+    )
+    settings: DeskSettings = field(factory=DeskSettings, validator=_a(DeskSettings, "desk"))
     privacy: PrivacySettings = field(factory=PrivacySettings)
+    knowledge: KnowledgeSettings = field(factory=KnowledgeSettings)
+    limits: Limits = field(factory=Limits)
 
     def __attrs_post_init__(self) -> None:
         _check_references(self)
@@ -215,10 +308,18 @@ class DeskConfig:
     # -- documents -----------------------------------------------------------------------
     @classmethod
     def from_dict(cls, doc: Mapping[str, Any]) -> DeskConfig:
-        """Build from a plain document; every error names the path of the bad part."""
+        """Build from a plain document; every error names the path of the bad part. The
+        conditions of the document are built under its ``limits`` section."""
         if not isinstance(doc, Mapping):
             raise ConfigError("a desk configuration is a mapping", path="$")
+        limits = Limits.from_dict(doc["limits"], path="limits") if "limits" in doc else Limits()
+        with limits.active():
+            return cls._from_document(doc, limits)
+
+    @classmethod
+    def _from_document(cls, doc: Mapping[str, Any], limits: Limits) -> DeskConfig:
         known = {
+            "limits",
             "desk",
             "calendars",
             "tiers",
@@ -233,6 +334,7 @@ class DeskConfig:
             "priority_matrix",
             "assignment",
             "privacy",
+            "knowledge",
         }
         unknown = sorted(set(doc) - known)
         if unknown:
@@ -299,7 +401,9 @@ class DeskConfig:
             kwargs["assignment"] = _structure(doc["assignment"], AssignmentSettings, "assignment")
         if "privacy" in doc:
             kwargs["privacy"] = PrivacySettings.from_dict(doc["privacy"], path="privacy")
-        return cls(**kwargs)
+        if "knowledge" in doc:
+            kwargs["knowledge"] = KnowledgeSettings.from_dict(doc["knowledge"], path="knowledge")
+        return cls(**kwargs, limits=limits)
 
     @classmethod
     def from_toml(cls, source: str | Path) -> DeskConfig:
@@ -352,6 +456,12 @@ class DeskConfig:
         privacy = self.privacy.to_dict()
         if privacy:
             doc["privacy"] = privacy
+        knowledge = self.knowledge.to_dict()
+        if knowledge:
+            doc["knowledge"] = knowledge
+        limits = self.limits.to_dict()
+        if limits:
+            doc["limits"] = limits
         return doc
 
     def replace(self, **changes: Any) -> DeskConfig:
@@ -480,6 +590,39 @@ def _check_references(config: DeskConfig) -> None:
                         f"unknown tier {to_tier!r}", path=f"{where}.actions[{k}].to_tier"
                     )
     _check_privacy(config, teams)
+    _check_knowledge(config)
+    _check_limits(config)
+
+
+def _check_limits(config: DeskConfig) -> None:
+    """Every condition within the desk's limits (depth, pattern length and cost), however
+    it was built."""
+    limits = config.limits
+    if not isinstance(limits, Limits):
+        raise ConfigError("expected Limits", path="limits")
+    for i, policy in enumerate(config.sla_policies):
+        limits.check_condition(policy.condition.to_dict(), path=f"sla_policies[{i}].when")
+    for i, rule in enumerate(config.routing.rules):
+        limits.check_condition(rule.when.to_dict(), path=f"routing[{i}].when")
+    for i, escalation in enumerate(config.escalation_policies):
+        for j, trigger in enumerate(escalation.triggers):
+            when = getattr(trigger, "when", None)
+            if isinstance(when, Condition):
+                limits.check_condition(
+                    when.to_dict(), path=f"escalation_policies[{i}].triggers[{j}].when"
+                )
+
+
+def _check_knowledge(config: DeskConfig) -> None:
+    if not isinstance(config.knowledge, KnowledgeSettings):
+        raise ConfigError("expected KnowledgeSettings", path="knowledge")
+    problem_type = config.knowledge.problem_type
+    # The default may be absent (a desk without problem management); a type named on
+    # purpose must exist.
+    if problem_type != "problem" and problem_type not in config.ticket_types:
+        raise ConfigError(
+            f"unknown ticket type {config.knowledge.problem_type!r}", path="knowledge.problem_type"
+        )
 
 
 def _check_privacy(config: DeskConfig, teams: set[str]) -> None:

@@ -82,14 +82,16 @@ class NotFound(HelpdeskError, LookupError):
 
 
 class ConflictError(HelpdeskError):
-    """An optimistic-concurrency clash: the ticket changed since it was read."""
+    """An optimistic-concurrency clash: the ticket (or, as ``kind`` says, another versioned
+    record such as a knowledge-base article) changed since it was read."""
 
-    def __init__(self, ticket_id: str, *, expected: int, actual: int) -> None:
+    def __init__(self, ticket_id: str, *, expected: int, actual: int, kind: str = "ticket") -> None:
         self.ticket_id = ticket_id
         self.expected = expected
         self.actual = actual
+        self.kind = kind
         super().__init__(
-            f"ticket {ticket_id!r} changed concurrently: expected version {expected}, "
+            f"{kind} {ticket_id!r} changed concurrently: expected version {expected}, "
             f"found version {actual}"
         )
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import itertools
 import uuid
+from collections.abc import Mapping
 from typing import Protocol, runtime_checkable
 
 from helpdesk_core.errors import ValidationError
@@ -31,9 +32,14 @@ class SequentialIds:
     """
 
     def __init__(self, *, prefixes: dict[str, str] | None = None, width: int = 6) -> None:
-        if width < 1:
-            raise ValidationError("width must be at least 1", field="width")
-        self._prefixes = dict(prefixes or {})
+        if isinstance(width, bool) or not isinstance(width, int) or not 1 <= width <= 64:
+            raise ValidationError("width is a whole number from 1 to 64", field="width")
+        if prefixes is not None and not (
+            isinstance(prefixes, Mapping)
+            and all(isinstance(k, str) and isinstance(p, str) for k, p in prefixes.items())
+        ):
+            raise ValidationError("prefixes map id kinds to prefixes (text)", field="prefixes")
+        self._prefixes = dict(prefixes) if prefixes is not None else {}
         self._counters: dict[str, itertools.count[int]] = {}
         self._width = width
 

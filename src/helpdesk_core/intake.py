@@ -15,7 +15,15 @@ from typing import Any
 from attrs import field, frozen
 
 from helpdesk_core.errors import ConfigError, ValidationError
-from helpdesk_core.model._validate import FieldValue, boolean, identifier, text
+from helpdesk_core.model._validate import (
+    FieldValue,
+    as_tuple,
+    boolean,
+    identifier,
+    text,
+    to_str_tuple,
+    to_text_set,
+)
 
 __all__ = ["Category", "IntakeResult", "MissingAnswers", "Question", "QuestionType"]
 
@@ -62,7 +70,7 @@ class Question:
     type: QuestionType = field(default=QuestionType.TEXT, converter=_to_question_type)
     prompt: str = field(default="", validator=text)
     required: bool = field(default=False, validator=boolean)
-    choices: tuple[str, ...] = field(default=(), converter=tuple)
+    choices: tuple[str, ...] = field(default=(), converter=to_str_tuple)
     personal: bool = field(default=False, validator=boolean)
 
     def __attrs_post_init__(self) -> None:
@@ -97,12 +105,14 @@ class Question:
             raise ValidationError(f"expected a whole number, got {value!r}", field=where)
         if self.type is QuestionType.FLOAT:
             number: float | None = None
-            if isinstance(value, int | float) and not isinstance(value, bool):
-                number = float(value)
+            if isinstance(value, float):
+                number = value
+            elif isinstance(value, int) and not isinstance(value, bool):
+                number = float(value) if abs(value) < 2**1023 else None
             elif isinstance(value, str):
                 try:
                     number = float(value.strip())
-                except ValueError:
+                except (ValueError, OverflowError):
                     number = None
             if number is None or not math.isfinite(number):
                 raise ValidationError(f"expected a number, got {value!r}", field=where)
@@ -123,7 +133,13 @@ class IntakeResult:
 
 
 def _to_questions(value: Any) -> tuple[Question, ...]:
-    return tuple(value)
+    items = as_tuple(value, field="questions", what="a list of questions")
+    for item in items:
+        if not isinstance(item, Question):
+            raise ValidationError(
+                f"expected a Question, got {type(item).__name__}", field="questions"
+            )
+    return items
 
 
 @frozen(kw_only=True)
@@ -133,7 +149,7 @@ class Category:
     name: str = field(validator=identifier)
     questions: tuple[Question, ...] = field(default=(), converter=_to_questions)
     on_missing: MissingAnswers = field(default=MissingAnswers.ASK, converter=_to_missing)
-    skills: frozenset[str] = field(factory=frozenset, converter=frozenset)
+    skills: frozenset[str] = field(factory=frozenset, converter=to_text_set)
 
     def __attrs_post_init__(self) -> None:
         names = [q.name for q in self.questions]

@@ -83,3 +83,20 @@ def test_unknown_types_fall_back_to_the_converter() -> None:
     fn = make_unstructure_fn(Odd, fallback)
     assert fn(Odd(1j, frozenset({"b"}))) == {"value": "1j", "items": "frozenset({'b'})"}
     assert seen == [complex, frozenset[str]]
+
+
+@given(tickets())
+def test_tickets_with_a_known_error_unstructure_as_cattrs_does(ticket) -> None:  # type: ignore[no-untyped-def]
+    from helpdesk_core.model import KnownError
+
+    record = KnownError(
+        status="known_error",
+        symptom="VPN drops",
+        workaround="reconnect",
+        recorded_at=ticket.created_at,
+        updated_at=ticket.created_at,
+    )
+    with_record = attrs.evolve(ticket, known_error=record)
+    data = ticket_to_dict(with_record)
+    assert data == _REF_TICKET(with_record)
+    assert data["known_error"]["status"] == "known_error"

@@ -98,6 +98,8 @@ def test_desk_config_documents(doc: Any) -> None:
                 "priority_matrix",
                 "desk",
                 "ticket_types",
+                "privacy",
+                "limits",
             ]
         ),
         json_like,
@@ -191,6 +193,8 @@ def test_open(
             "get",
             "history",
             "update",
+            "update_tags",
+            "update_fields",
         ]
     ),
     value=json_like,
@@ -210,6 +214,8 @@ def test_commands(desk: Helpdesk, method: str, value: Any, other: Any) -> None:
         "get": lambda: desk.get(value),
         "history": lambda: desk.history(value, as_=other),
         "update": lambda: desk.update(ticket.id, by="system:x", category=value, asset=other),
+        "update_tags": lambda: desk.update(ticket.id, by="system:x", tags=value, reason=other),
+        "update_fields": lambda: desk.update(ticket.id, by="system:x", fields=value, subject=other),
     }
     _only_helpdesk_errors(calls[method])
     after = desk.get(ticket.id)

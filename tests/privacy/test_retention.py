@@ -29,6 +29,7 @@ from helpdesk_core.privacy import (
     RetentionPolicy,
     plan_anonymisation,
 )
+from helpdesk_core.reporting import build_report
 from helpdesk_core.storage import Store, TicketQuery
 
 T0 = datetime(2026, 3, 2, 9, tzinfo=UTC)
@@ -276,20 +277,137 @@ def postgres_store() -> Iterator[Store]:
 
 @pytest.mark.postgres
 def test_postgres_rows_keep_no_personal_values(postgres_store: Store) -> None:
+    _erase_everything(postgres_store)
+    text = _postgres_dump(postgres_store)
+    for secret in (*SECRETS, NAME.casefold(), EMAIL, "quentin"):
+        assert secret not in text, secret
+
+
+# ---------------------------------------------------------------------------- purge
+
+
+PURGE = RetentionPolicy(name="purge-after-30d", after="30d", action="purge")
+
+
+def test_purge_removes_closed_tickets_from_store_search_and_reports() -> None:
+    clock = ManualClock(T0)
+    store = MemoryStore()
+    desk = Helpdesk(_config(PURGE), store, clock)
+    closed = _story(desk)
+    still_open = _story(desk, close=False)
+    number = desk.get(closed).number
+    assert build_report(store.event_stream()).tickets == 2
+    clock.advance(timedelta(days=29))
+    assert desk.tick() == []
+    assert desk.get(closed).status == "closed"
+    clock.advance(timedelta(days=2))
+    assert desk.tick() == []  # a purge records no event: there is no ticket to hold it
+    with pytest.raises(NotFound):
+        desk.get(closed)
+    with pytest.raises(NotFound):
+        desk.history(closed)
+    assert [t.id for t in desk.requester_history("quentin")] == [still_open]
+    assert desk.search(text="frobisher").total == 1  # the open ticket only
+    assert {e.ticket_id for _, e in store.event_stream()} == {still_open}
+    assert build_report(store.event_stream()).tickets == 1
+    # the requester record stays (retention is about tickets), numbers are not reused
+    assert desk.get_requester("quentin").email == EMAIL
+    assert desk.open(requester="quentin", subject="Another one").number > number
+    assert desk.apply_retention() == []
+
+
+def test_purge_applies_to_tickets_anonymised_already() -> None:
+    clock = ManualClock(T0)
+    desk = Helpdesk(_config(PURGE), MemoryStore(), clock)
+    closed = _story(desk)
+    assert len(desk.erase_requester("quentin", by="root")) == 1
+    assert desk.get(closed).anonymised
+    clock.advance(timedelta(days=31))
+    assert desk.apply_retention() == []
+    with pytest.raises(NotFound):
+        desk.get(closed)
+
+
+def test_policies_choose_between_anonymise_and_purge_per_team() -> None:
+    clock = ManualClock(T0)
+    policies = (
+        RetentionPolicy(name="lab", after="10d", action="purge", teams=["lab"]),
+        RetentionPolicy(name="rest", after="10d"),
+    )
+    desk = Helpdesk(_config(*policies), MemoryStore(), clock)
+    kept = _story(desk)
+    in_lab = _story(desk)
+    desk.update(in_lab, by="root", team="lab")
+    clock.advance(timedelta(days=11))
+    recorded = desk.apply_retention()
+    assert [e.ticket_id for e in recorded] == [kept]
+    assert desk.get(kept).anonymised
+    with pytest.raises(NotFound):
+        desk.get(in_lab)
+
+
+def test_purge_policy_round_trips_and_bad_actions_name_the_choices() -> None:
+    config = _config(PURGE)
+    assert DeskConfig.from_dict(config.to_dict()).privacy.retention == (PURGE,)
+    with pytest.raises(ConfigError, match="'anonymise', 'delete' or 'purge'"):
+        RetentionPolicy(name="x", after="1d", action="shred")  # type: ignore[arg-type]
+
+
+def _purge_everything(store: Store) -> Helpdesk:
+    clock = ManualClock(T0)
+    desk = Helpdesk(_config(PURGE), store, clock)
+    _story(desk)
+    _story(desk)
+    claimed = desk.store.claim_outbox("mail", now=T0, limit=1)
+    desk.store.release_outbox("mail", [claimed[0].id], error=f"bounce from {EMAIL}")
+    clock.advance(timedelta(days=31))
+    assert desk.tick() == []
+    assert desk.search(as_="root").total == 0
+    assert list(desk.store.event_stream()) == []
+    # The person's own record goes with erasure (retention keeps it).
+    assert desk.erase_requester("quentin", by="root") == []
+    return desk
+
+
+@pytest.mark.parametrize("text_index", [False, True])
+def test_sqlite_file_keeps_no_personal_bytes_after_purge(tmp_path: Path, text_index: bool) -> None:
+    path = tmp_path / "desk.sqlite"
+    store = SqliteStore(path, text_index=text_index)
+    _purge_everything(store)
+    assert store.checkpoint()
+    raw = path.read_bytes()
+    wal = Path(f"{path}-wal")
+    if wal.exists():
+        raw += wal.read_bytes()
+    store.close()
+    folded = raw.lower()
+    for secret in (*SECRETS, NAME.lower(), EMAIL, "quentin", "fritzbox"):
+        assert secret.encode() not in folded, secret
+    with sqlite3.connect(path) as conn:
+        assert conn.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+        assert conn.execute("SELECT count(*) FROM events").fetchone()[0] == 0
+
+
+@pytest.mark.postgres
+def test_postgres_rows_keep_no_personal_values_after_purge(postgres_store: Store) -> None:
+    _purge_everything(postgres_store)
+    text = _postgres_dump(postgres_store)
+    for secret in (*SECRETS, NAME.casefold(), EMAIL, "quentin", "fritzbox"):
+        assert secret not in text, secret
+
+
+def _postgres_dump(store: Store) -> str:
     import psycopg
 
-    _erase_everything(postgres_store)
-    schema = postgres_store.schema  # type: ignore[attr-defined]
+    schema = store.schema  # type: ignore[attr-defined]
     dump = []
     with psycopg.connect(DSN, autocommit=True) as conn:
         tables = conn.execute(
             "SELECT table_name FROM information_schema.tables WHERE table_schema = %s",
             (schema,),
         ).fetchall()
+        assert "requesters" in {t for (t,) in tables}
         for (table,) in tables:
             rows = conn.execute(f'SELECT t::text FROM "{schema}"."{table}" t').fetchall()
             dump.extend(row[0] for row in rows)
-    text = "\n".join(dump).casefold()
-    assert "requesters" in {t for (t,) in tables}
-    for secret in (*SECRETS, NAME.casefold(), EMAIL, "quentin"):
-        assert secret not in text, secret
+    return "\n".join(dump).casefold()

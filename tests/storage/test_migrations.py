@@ -68,7 +68,7 @@ def test_a_version_1_sqlite_database_is_migrated_on_open(tmp_path: Path) -> None
     path = tmp_path / "old.sqlite"
     _v1_sqlite(path)
     store = SqliteStore(path)
-    assert _version(path) == migrations.SCHEMA_VERSION == 2
+    assert _version(path) == migrations.SCHEMA_VERSION == 3
     assert store.load("T-1") == TICKET
     assert store.events("T-1") == [EVENT]
     assert [t.id for t in store.query(TicketQuery(text="printer on fire")).items] == ["T-1"]
@@ -102,7 +102,7 @@ def test_a_failed_migration_leaves_the_database_as_it_was(
     assert "search_text" not in columns
     monkeypatch.undo()
     SqliteStore(path).close()
-    assert _version(path) == 2
+    assert _version(path) == migrations.SCHEMA_VERSION
 
 
 def test_a_newer_sqlite_database_is_refused(tmp_path: Path) -> None:
@@ -111,9 +111,9 @@ def test_a_newer_sqlite_database_is_refused(tmp_path: Path) -> None:
     conn = sqlite3.connect(path)
     conn.execute("PRAGMA user_version = 7")
     conn.close()
-    with pytest.raises(SchemaVersionError, match=r"schema version 7.*supports \(2\)") as info:
+    with pytest.raises(SchemaVersionError, match=r"schema version 7.*supports \(3\)") as info:
         SqliteStore(path)
-    assert (info.value.found, info.value.supported) == (7, 2)
+    assert (info.value.found, info.value.supported) == (7, 3)
 
 
 def _open(path: str, out: Any) -> None:
@@ -134,7 +134,7 @@ def test_processes_opening_a_fresh_file_together_agree(tmp_path: Path) -> None:
         worker.join(timeout=30)
         assert worker.exitcode == 0
     assert numbers == [1, 2, 3, 4]
-    assert _version(Path(path)) == 2
+    assert _version(Path(path)) == migrations.SCHEMA_VERSION
 
 
 @pytest.mark.postgres
@@ -173,11 +173,11 @@ def test_a_version_1_postgres_schema_is_migrated_and_a_newer_one_refused() -> No
         store.close()
         with psycopg.connect(DSN, autocommit=True) as conn:
             row = conn.execute(f"SELECT version FROM {quoted}.schema_version").fetchone()
-            assert row == (2,)
+            assert row == (migrations.SCHEMA_VERSION,)
             conn.execute(f"UPDATE {quoted}.schema_version SET version = 9")
         with pytest.raises(SchemaVersionError, match="9") as info:
             PostgresStore(DSN, schema=schema)
-        assert (info.value.found, info.value.supported) == (9, 2)
+        assert (info.value.found, info.value.supported) == (9, 3)
     finally:
         with psycopg.connect(DSN, autocommit=True) as conn:
             conn.execute(f"DROP SCHEMA IF EXISTS {quoted} CASCADE")

@@ -2,8 +2,9 @@
 
 :class:`SimilarityIndex` is an in-memory Okapi BM25 index over the words of subjects and
 descriptions (titles and bodies for documents), plus boosts for the same category, the same
-asset, the same requester organization and shared tags. Every :class:`Match` says why it
-was chosen: ``("same category 'network'", "shared words: vpn, timeout")``.
+asset, the same requester organization, the same problem (a ticket's ``caused_by`` links, a
+document's problems) and shared tags. Every :class:`Match` says why it was chosen:
+``("same category 'network'", "shared words: vpn, timeout")``.
 
 Words are lowercase runs of letters and digits; a short list of English stopwords and
 one-character words are left out.
@@ -20,7 +21,7 @@ from typing import Any
 from attrs import field, frozen
 
 from helpdesk_core.errors import NotFound, ValidationError
-from helpdesk_core.model import Ticket
+from helpdesk_core.model import LinkKind, Ticket
 from helpdesk_core.model import _validate as v
 
 __all__ = ["STOPWORDS", "Match", "SimilarityIndex", "tokenize"]
@@ -45,7 +46,8 @@ def tokenize(text: str) -> list[str]:
 @frozen(kw_only=True)
 class Match:
     """An indexed ticket or document similar to the query, with its score and the reasons
-    it was chosen (``kind`` is ``"ticket"`` or ``"document"``)."""
+    it was chosen (``kind`` is ``"ticket"``, or the kind a document was added with:
+    ``"document"`` by default, ``"article"`` for knowledge-base articles)."""
 
     id: str
     score: float
@@ -61,7 +63,17 @@ def _key(value: str | None) -> str | None:
 
 
 class _Doc:
-    __slots__ = ("asset", "category", "id", "kind", "length", "organization", "tags", "terms")
+    __slots__ = (
+        "asset",
+        "category",
+        "id",
+        "kind",
+        "length",
+        "organization",
+        "problems",
+        "tags",
+        "terms",
+    )
 
     def __init__(
         self,
@@ -73,6 +85,7 @@ class _Doc:
         asset: str | None = None,
         organization: str | None = None,
         tags: Iterable[str] = (),
+        problems: Iterable[str] = (),
     ) -> None:
         words = tokenize(text)
         self.id = id
@@ -83,10 +96,12 @@ class _Doc:
         self.asset = _key(asset)
         self.organization = _key(organization)
         self.tags = frozenset(t for t in (_key(tag) for tag in tags) if t is not None)
+        self.problems = frozenset(problems)
 
 
 def _weight(value: Any, name: str) -> float:
-    if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
+    bad = isinstance(value, bool) or not isinstance(value, int | float)
+    if bad or not math.isfinite(float(value) if abs(value) < 2**1023 else math.inf):
         raise ValidationError(f"expected a finite number, got {value!r}", field=name)
     if value < 0:
         raise ValidationError(f"must not be negative, got {value!r}", field=name)
@@ -102,6 +117,8 @@ class _Document:
     body: str = field(validator=v.text)
     category: str | None = field(default=None, validator=v.optional_text)
     tags: tuple[str, ...] = field(default=(), converter=v.to_tag_tuple, validator=v.tag_tuple)
+    problems: tuple[str, ...] = field(default=(), converter=v.to_id_tuple, validator=v.id_tuple)
+    kind: str = field(default="document", validator=v.identifier)
 
 
 @frozen(kw_only=True)
@@ -111,6 +128,7 @@ class _Weights:
     category: float
     asset: float
     organization: float
+    problem: float
     tag: float
 
 
@@ -118,8 +136,10 @@ class SimilarityIndex:
     """In-memory index of solved tickets and knowledge documents.
 
     ``k1`` and ``b`` are the BM25 parameters; the boosts are added to the text score when
-    the query ticket and an indexed entry share a category, an asset, an organization or
-    (per shared tag) a tag. Adding an id again replaces the entry.
+    the query ticket and an indexed entry share a category, an asset, an organization, a
+    problem or (per shared tag) a tag. A ticket's problems are its own id and the tickets
+    it is linked ``caused_by`` to, so incidents of one problem find each other, the problem
+    and its documents. Adding an id again replaces the entry.
     """
 
     def __init__(
@@ -132,6 +152,7 @@ class SimilarityIndex:
         organization_boost: float = 1.0,
         tag_boost: float = 0.5,
         max_shared_words: int = 5,
+        problem_boost: float = 4.0,
     ) -> None:
         self._weights = _Weights(
             k1=_weight(k1, "k1"),
@@ -139,6 +160,7 @@ class SimilarityIndex:
             category=_weight(category_boost, "category_boost"),
             asset=_weight(asset_boost, "asset_boost"),
             organization=_weight(organization_boost, "organization_boost"),
+            problem=_weight(problem_boost, "problem_boost"),
             tag=_weight(tag_boost, "tag_boost"),
         )
         if self._weights.b > 1:
@@ -156,6 +178,7 @@ class SimilarityIndex:
             "category": {},
             "asset": {},
             "organization": {},
+            "problems": {},
             "tags": {},
         }
         self._total_length = 0
@@ -187,6 +210,7 @@ class SimilarityIndex:
                 asset=ticket.asset,
                 organization=ticket.organization,
                 tags=ticket.tags,
+                problems=(*ticket.linked(LinkKind.CAUSED_BY), ticket.id),
             )
         )
 
@@ -197,16 +221,30 @@ class SimilarityIndex:
         body: str,
         category: str | None = None,
         tags: Iterable[str] = (),
+        *,
+        problems: Iterable[str] = (),
+        kind: str = "document",
     ) -> None:
-        """Index a knowledge document (a KB article, a known error) by its title and body."""
-        doc = _Document(id=id, title=title, body=body, category=category, tags=tags)
+        """Index a knowledge document (a KB article, a known error) by its title and body;
+        ``problems`` are the ids of the problem tickets it documents, ``kind`` what its
+        matches are called."""
+        doc = _Document(
+            id=id,
+            title=title,
+            body=body,
+            category=category,
+            tags=tags,
+            problems=problems,
+            kind=kind,
+        )
         self._put(
             _Doc(
                 id=doc.id,
-                kind="document",
+                kind=doc.kind,
                 text=f"{doc.title}\n{doc.body}",
                 category=doc.category,
                 tags=doc.tags,
+                problems=doc.problems,
             )
         )
 
@@ -245,6 +283,7 @@ class SimilarityIndex:
             ("category", () if doc.category is None else (doc.category,)),
             ("asset", () if doc.asset is None else (doc.asset,)),
             ("organization", () if doc.organization is None else (doc.organization,)),
+            ("problems", doc.problems),
             ("tags", doc.tags),
         ]
 
@@ -264,6 +303,7 @@ class SimilarityIndex:
             asset=ticket.asset,
             organization=ticket.organization,
             tags=ticket.tags,
+            problems=(*ticket.linked(LinkKind.CAUSED_BY), ticket.id),
         )
         words = self._text_scores(probe)
         candidates = set(words)
@@ -306,6 +346,10 @@ class SimilarityIndex:
         if probe.organization is not None and probe.organization == doc.organization:
             score += weights.organization
             reasons.append(f"same organization {ticket.organization!r}")
+        problems = sorted(probe.problems & doc.problems)
+        if problems:
+            score += weights.problem
+            reasons.append("same problem " + ", ".join(repr(p) for p in problems))
         tags = sorted(probe.tags & doc.tags)
         if tags:
             score += weights.tag * len(tags)

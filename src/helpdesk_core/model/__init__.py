@@ -42,6 +42,7 @@ from helpdesk_core.model.events import (
     TicketUpdated,
     register_event_type,
 )
+from helpdesk_core.model.known_error import KnownError, KnownErrorStatus
 from helpdesk_core.model.people import SYSTEM, Actor, Agent, Requester, Team, Tier
 from helpdesk_core.model.priority import DEFAULT_PRIORITY_MATRIX, PriorityMatrix, priority_for
 from helpdesk_core.model.replay import ANONYMISED, apply_event, apply_events, register_fold, replay
@@ -67,6 +68,8 @@ __all__ = [
     "EscalationTriggered",
     "Event",
     "Impact",
+    "KnownError",
+    "KnownErrorStatus",
     "LevelRaised",
     "Link",
     "LinkKind",

@@ -10,7 +10,20 @@ from typing import Any
 
 from helpdesk_core.errors import ValidationError
 
+# Outer bounds. Model values enforce the first four whatever a desk is configured with;
+# a desk's limits (helpdesk_core.privacy.Limits) may lower every one of them, never raise it.
+#: Longest id (ticket, requester, agent, team, tier, custom field name ...).
 MAX_ID_LENGTH = 200
+#: Most tags one ticket (or one change of its tags) may carry.
+MAX_TAGS = 1_000
+#: Most custom fields (or requester attributes) one value may carry.
+MAX_FIELDS = 1_000
+#: Longest text a custom field (or requester attribute) may hold.
+MAX_FIELD_TEXT_LENGTH = 100_000
+#: Longest free text (description, reply body, resolution, reason) the facade accepts.
+#: Model values do not check it, so a store round-trips any history it is given.
+MAX_BODY_LENGTH = 1_000_000
+
 _ID_RE = re.compile(r"^[A-Za-z0-9_.:@+\-]+$")
 
 FieldValue = str | int | float | bool | None
@@ -96,7 +109,7 @@ def to_id_tuple(value: Any) -> tuple[str, ...]:
     """A str or iterable of str → tuple, order kept, duplicates dropped."""
     if isinstance(value, str):
         value = (value,)
-    if not isinstance(value, Iterable):
+    if isinstance(value, bytes) or not isinstance(value, Iterable):
         raise ValidationError(f"expected a list of ids, got {type(value).__name__}")
     out: list[str] = []
     for item in value:
@@ -109,13 +122,16 @@ def to_tag_tuple(value: Any) -> tuple[str, ...]:
     """Tags: a str or iterable of str → sorted tuple without duplicates."""
     if isinstance(value, str):
         value = (value,)
-    if not isinstance(value, Iterable):
+    if isinstance(value, bytes) or not isinstance(value, Iterable):
         raise ValidationError(f"expected a list of tags, got {type(value).__name__}", field="tags")
-    items = list(value)
-    for item in items:
+    items: set[str] = set()
+    for item in value:
         if not isinstance(item, str):
             raise ValidationError(f"tag {item!r} is not text", field="tags")
-    return tuple(sorted(set(items)))
+        items.add(item)
+        if len(items) > MAX_TAGS:
+            raise ValidationError(f"more than {MAX_TAGS} tags", field="tags")
+    return tuple(sorted(items))
 
 
 def id_tuple(instance: Any, attribute: Any, value: Any) -> None:
@@ -143,10 +159,21 @@ def to_field_dict(value: Any) -> dict[str, FieldValue]:
 
 
 def field_dict(instance: Any, attribute: Any, value: Any) -> None:
-    """Custom field names are ids; values are str, int, float (finite), bool or None."""
+    """Custom field names are ids; values are str (at most :data:`MAX_FIELD_TEXT_LENGTH`
+    characters), int, float (finite), bool or None; at most :data:`MAX_FIELDS` of them."""
+    if len(value) > MAX_FIELDS:
+        raise ValidationError(
+            f"{len(value)} custom fields; at most {MAX_FIELDS}", field=_name(attribute)
+        )
     for key, item in value.items():
-        if not isinstance(key, str) or not key or not _ID_RE.match(key):
+        if not isinstance(key, str) or not key or len(key) > MAX_ID_LENGTH or not _ID_RE.match(key):
             raise ValidationError(f"invalid custom field name {key!r}", field=_name(attribute))
+        if isinstance(item, str) and len(item) > MAX_FIELD_TEXT_LENGTH:
+            raise ValidationError(
+                f"custom field {key!r} is {len(item)} characters long; "
+                f"at most {MAX_FIELD_TEXT_LENGTH}",
+                field=f"{_name(attribute)}.{key}",
+            )
         if item is None or isinstance(item, str | bool | int):
             continue
         if isinstance(item, float) and math.isfinite(item):
@@ -216,8 +243,77 @@ def to_optional_utc(value: Any) -> Any:
     return None if value is None else to_utc(value)
 
 
-def to_str_tuple(value: Iterable[str]) -> tuple[str, ...]:
-    """Any iterable of text as a tuple (a str counts as one item)."""
+def to_str_tuple(value: Any) -> tuple[str, ...]:
+    """Any iterable of text as a tuple (a str counts as one item); anything else is a
+    ValidationError."""
     if isinstance(value, str):
         return (value,)
+    if isinstance(value, bytes | Mapping) or not isinstance(value, Iterable):
+        raise ValidationError(f"expected a list of text, got {type(value).__name__}")
+    out = tuple(value)
+    for item in out:
+        if not isinstance(item, str):
+            raise ValidationError(f"expected a list of text, got an item {item!r}")
+    return out
+
+
+def to_text_set(value: Any) -> frozenset[str]:
+    """Names (skills ...): a str or an iterable of str → frozenset; a str is one name."""
+    if isinstance(value, str):
+        return frozenset((value,))
+    if isinstance(value, bytes | Mapping) or not isinstance(value, Iterable):
+        raise ValidationError(f"expected a list of names, got {type(value).__name__}")
+    items = tuple(value)
+    for item in items:
+        if not isinstance(item, str):
+            raise ValidationError(f"expected a list of names, got an item {item!r}")
+    return frozenset(items)
+
+
+def as_tuple(value: Any, *, field: str | None = None, what: str = "a list") -> tuple[Any, ...]:
+    """A list, tuple or other iterable (not text, bytes or a mapping) as a tuple; anything
+    else is a ValidationError naming ``field``. Converters use it before their validators
+    look at the items."""
+    if isinstance(value, str | bytes | Mapping) or not isinstance(value, Iterable):
+        raise ValidationError(f"expected {what}, got {type(value).__name__}", field=field)
     return tuple(value)
+
+
+def as_dict(value: Any, *, field: str | None = None, what: str = "a mapping") -> dict[Any, Any]:
+    """A mapping (None: empty) as a dict; anything else is a ValidationError naming
+    ``field``."""
+    if value is None:
+        return {}
+    if not isinstance(value, Mapping):
+        raise ValidationError(f"expected {what}, got {type(value).__name__}", field=field)
+    return dict(value)
+
+
+def instance_of(cls: type, what: str) -> Any:
+    """A validator: the value is a ``cls`` (``what`` names it in the message)."""
+
+    def check(instance: Any, attribute: Any, value: Any) -> None:
+        if not isinstance(value, cls):
+            raise ValidationError(
+                f"expected {what}, got {type(value).__name__}", field=_name(attribute)
+            )
+
+    return check
+
+
+def finite_number(instance: Any, attribute: Any, value: Any) -> None:
+    """An int or a finite float (bools refused)."""
+    bad = isinstance(value, bool) or not isinstance(value, int | float)
+    if bad or (isinstance(value, float) and not math.isfinite(value)):
+        raise ValidationError(f"expected a finite number, got {value!r}", field=_name(attribute))
+
+
+def optional_instance(cls: type, what: str) -> Any:
+    """A validator: None or a ``cls`` (``what`` names it in the message)."""
+    check = instance_of(cls, what)
+
+    def optional(instance: Any, attribute: Any, value: Any) -> None:
+        if value is not None:
+            check(instance, attribute, value)
+
+    return optional

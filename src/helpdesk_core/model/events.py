@@ -182,11 +182,16 @@ _CHANGE_FIELDS = (
 )
 
 
+def _changes(instance: Any, attribute: Any, value: Any) -> None:
+    if not isinstance(value, Changes):
+        raise ValidationError(f"expected Changes, got {type(value).__name__}", field="changes")
+
+
 @frozen(kw_only=True)
 class TicketRouted(Event):
     """Routing rules changed the ticket; ``rules`` names the rules that matched, in order."""
 
-    changes: Changes
+    changes: Changes = field(validator=_changes)
     rules: tuple[str, ...] = field(default=(), converter=v.to_str_tuple)
 
 
@@ -194,7 +199,7 @@ class TicketRouted(Event):
 class TicketUpdated(Event):
     """An agent edited the ticket's fields."""
 
-    changes: Changes
+    changes: Changes = field(validator=_changes)
     reason: str | None = field(default=None, validator=v.optional_text)
 
 
@@ -340,9 +345,22 @@ class CsatRequested(Event):
     """A satisfaction survey was requested from the requester (on solve)."""
 
 
+def _clock(instance: Any, attribute: Any, value: Any) -> None:
+    if not isinstance(value, SlaClock):
+        raise ValidationError(f"expected an SlaClock, got {type(value).__name__}", field="clock")
+
+
+def _threshold(instance: Any, attribute: Any, value: Any) -> None:
+    if isinstance(value, bool) or not isinstance(value, int | float) or not 0 < value <= 1:
+        raise ValidationError(
+            f"a warning threshold is a fraction of the target (0 to 1), got {value!r}",
+            field="threshold",
+        )
+
+
 @frozen(kw_only=True)
 class _SlaEvent(Event):
-    clock: SlaClock
+    clock: SlaClock = field(validator=_clock)
 
     @property
     def metric(self) -> Metric:
@@ -382,7 +400,7 @@ class SlaWarning(_SlaEvent):
     """An SLA clock crossed a warning threshold (``threshold`` = fraction of the target),
     stamped with the exact instant it was crossed."""
 
-    threshold: float = 0.75
+    threshold: float = field(default=0.75, validator=_threshold)
 
 
 @frozen(kw_only=True)

@@ -101,7 +101,7 @@ class Agent:
     email: str | None = field(default=None, validator=v.optional_text)
     tier: str | None = field(default=None, validator=v.optional_identifier)
     teams: tuple[str, ...] = field(default=(), converter=v.to_id_tuple, validator=v.id_tuple)
-    skills: frozenset[str] = field(factory=frozenset, converter=frozenset)
+    skills: frozenset[str] = field(factory=frozenset, converter=v.to_text_set)
     capacity: int = field(default=10, validator=v.non_negative_int)
     calendar: str | None = field(default=None, validator=v.optional_identifier)
     active: bool = field(default=True, validator=v.boolean)

@@ -6,7 +6,7 @@ A :class:`Ticket` is the fold of its events (see :mod:`helpdesk_core.model.repla
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -32,6 +32,7 @@ from helpdesk_core.model.enums import (
     to_status_category,
     to_urgency,
 )
+from helpdesk_core.model.known_error import KnownError
 
 __all__ = ["Link", "Satisfaction", "SlaClock", "Ticket"]
 
@@ -128,14 +129,32 @@ class SlaClock:
 
 
 def _to_links(value: Any) -> tuple[Link, ...]:
-    items = list(value)
-    return tuple(Link(**item) if isinstance(item, Mapping) else item for item in items)
+    if isinstance(value, str | bytes | Mapping) or not isinstance(value, Iterable):
+        raise ValidationError(
+            f"links is a list of links, got {type(value).__name__}", field="links"
+        )
+    return tuple(_to_link(item) for item in value)
+
+
+def _to_link(item: Any) -> Any:
+    if not isinstance(item, Mapping):
+        return item  # the validator refuses anything but a Link
+    if set(item) != {"kind", "other"}:
+        raise ValidationError("a link is a mapping of 'kind' and 'other'", field="links")
+    return Link(kind=item["kind"], other=item["other"])
 
 
 def _links(instance: Any, attribute: Any, value: Any) -> None:
     for item in value:
         if not isinstance(item, Link):
             raise ValidationError(f"expected a Link, got {type(item).__name__}", field="links")
+
+
+def _satisfaction(instance: Any, attribute: Any, value: Any) -> None:
+    if value is not None and not isinstance(value, Satisfaction):
+        raise ValidationError(
+            f"expected a Satisfaction or None, got {type(value).__name__}", field="satisfaction"
+        )
 
 
 def _to_sla(value: Any) -> dict[str, SlaClock]:
@@ -157,8 +176,9 @@ class Ticket:
     Identity: ``id`` (opaque, unique) and ``number`` (the human ticket number shown to the
     requester). ``owner`` is accountable for the outcome; ``assignee`` works it now.
     ``status`` is a status of the ticket's ``lifecycle`` and ``status_category`` its
-    category. ``sla`` maps metric names to :class:`SlaClock` values. ``version`` counts the
-    ticket's events.
+    category. ``sla`` maps metric names to :class:`SlaClock` values. ``known_error`` is the
+    known-error record of a problem ticket (None until one is recorded). ``version`` counts
+    the ticket's events.
     """
 
     id: str = field(validator=v.identifier)
@@ -191,7 +211,10 @@ class Ticket:
     escalation_level: int = field(default=0, validator=v.non_negative_int)
     sla_policy: str | None = field(default=None, validator=v.optional_identifier)
     links: tuple[Link, ...] = field(default=(), converter=_to_links, validator=_links)
-    satisfaction: Satisfaction | None = None
+    satisfaction: Satisfaction | None = field(default=None, validator=_satisfaction)
+    known_error: KnownError | None = field(
+        default=None, validator=v.optional_instance(KnownError, "a KnownError")
+    )
     resolution: str | None = field(default=None, validator=v.optional_text)
     first_contact: bool = field(default=False, validator=v.boolean)
     created_at: datetime = field(converter=v.to_utc, validator=v.aware)

@@ -1,5 +1,5 @@
-"""Privacy: who may see and do what (:mod:`.access`), and how long personal data is kept
-(:mod:`.retention`)."""
+"""Privacy and hardening: who may see and do what (:mod:`.access`), how long personal data
+is kept (:mod:`.retention`), and the input limits that protect a desk (:mod:`.limits`)."""
 
 from helpdesk_core.privacy.access import (
     ACTIONS,
@@ -9,6 +9,7 @@ from helpdesk_core.privacy.access import (
     Role,
     visible_events,
 )
+from helpdesk_core.privacy.limits import Limits
 from helpdesk_core.privacy.retention import (
     ANONYMOUS_REQUESTER,
     AnonymisationPlan,
@@ -26,6 +27,7 @@ __all__ = [
     "AccessPolicy",
     "AnonymisationPlan",
     "Decision",
+    "Limits",
     "PrivacySettings",
     "RetentionPolicy",
     "Role",

@@ -115,8 +115,13 @@ def _to_roles(value: Any) -> dict[str, Role]:
 
 
 def _to_actions(value: Any) -> frozenset[str]:
-    items = (value,) if isinstance(value, str) else tuple(value)
-    unknown = sorted(str(a) for a in items if a not in ACTIONS)
+    items = (value,) if isinstance(value, str) else value
+    if isinstance(items, bytes | Mapping) or not isinstance(items, Iterable):
+        raise ConfigError(
+            "requester_actions is a list of actions", path="privacy.requester_actions"
+        )
+    items = tuple(items)
+    unknown = sorted(repr(a) for a in items if not isinstance(a, str) or a not in ACTIONS)
     if unknown:
         raise ConfigError(
             f"unknown action(s) {', '.join(unknown)} (known: {', '.join(sorted(ACTIONS))})",
@@ -150,7 +155,9 @@ class AccessPolicy:
     ``requesters_see_organization`` lets requesters see their organization's tickets.
     """
 
-    roles: Mapping[str, Role] = field(factory=lambda: dict(_DEFAULT_ROLES), converter=_to_roles)
+    roles: Mapping[str, Role] = field(
+        factory=lambda: dict(_DEFAULT_ROLES), converter=_to_roles, hash=False
+    )
     requester_actions: frozenset[str] = field(default=REQUESTER_ACTIONS, converter=_to_actions)
     requesters_see_organization: bool = field(default=False, validator=_bool)
 

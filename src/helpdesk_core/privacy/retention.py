@@ -2,10 +2,12 @@
 
 A :class:`RetentionPolicy` says how long a closed ticket keeps its personal data, for
 which ticket types and teams, and what happens then: ``anonymise`` (requester identity,
-free text and custom fields marked ``personal`` replaced by markers) or ``delete`` (every
+free text and custom fields marked ``personal`` replaced by markers), ``delete`` (every
 free text and every custom field removed; only the ticket's skeleton stays: ids, number,
 timestamps, status, priority, team, SLA clocks, so reports and event positions stay
-consistent). Policies are ordered; the first that matches a ticket applies.
+consistent) or ``purge`` (the ticket is removed from the store altogether: snapshot,
+events, outbox items, search entries; see :meth:`~helpdesk_core.storage.Store.purge`).
+Policies are ordered; the first that matches a ticket applies.
 
 :func:`plan_anonymisation` rewrites a ticket's whole history (every event, not only the
 snapshot) and appends a :class:`~helpdesk_core.model.TicketAnonymised` event; a store's
@@ -57,12 +59,18 @@ ANONYMOUS_REQUESTER = "anonymised"
 
 Mode = Literal["anonymise", "delete"]
 _MODES = ("anonymise", "delete")
+#: What a retention policy does to a ticket that falls due.
+Action = Literal["anonymise", "delete", "purge"]
+_ACTIONS = (*_MODES, "purge")
 
 
 def _names(value: Any) -> frozenset[str] | None:
     if value is None:
         return None
-    items = (value,) if isinstance(value, str) else tuple(value)
+    items = (value,) if isinstance(value, str) else value
+    if isinstance(items, bytes | Mapping) or not isinstance(items, Iterable):
+        raise ConfigError("expected a non-empty list of names", path="privacy.retention")
+    items = tuple(items)
     if not items or not all(isinstance(i, str) and i for i in items):
         raise ConfigError("expected a non-empty list of names", path="privacy.retention")
     return frozenset(items)
@@ -78,13 +86,13 @@ def _after(value: Any) -> timedelta:
 
 @frozen(kw_only=True)
 class RetentionPolicy:
-    """Anonymise or delete the personal data of tickets closed for ``after`` (a duration:
-    ``"365d"``, seconds, a timedelta). ``ticket_types`` / ``teams`` limit the policy
-    (None: any)."""
+    """Anonymise, delete the content of, or purge tickets closed for ``after`` (a
+    duration: ``"365d"``, seconds, a timedelta). ``ticket_types`` / ``teams`` limit the
+    policy (None: any)."""
 
     name: str = field()
     after: timedelta = field(converter=_after)
-    action: Mode = field(default="anonymise")
+    action: Action = field(default="anonymise")
     ticket_types: frozenset[str] | None = field(default=None, converter=_names)
     teams: frozenset[str] | None = field(default=None, converter=_names)
 
@@ -95,9 +103,9 @@ class RetentionPolicy:
 
     @action.validator
     def _check_action(self, attribute: Any, value: Any) -> None:
-        if value not in _MODES:
+        if not isinstance(value, str) or value not in _ACTIONS:
             raise ConfigError(
-                f"action is 'anonymise' or 'delete', got {value!r}",
+                f"action is 'anonymise', 'delete' or 'purge', got {value!r}",
                 path=f"privacy.retention.{self.name}.action",
             )
 
@@ -161,6 +169,8 @@ def _check_every(value: Any) -> timedelta:
 
 
 def _policies(value: Any) -> tuple[RetentionPolicy, ...]:
+    if isinstance(value, str | bytes | Mapping) or not isinstance(value, Iterable):
+        raise ConfigError("retention is a list of policies", path="privacy.retention")
     out = tuple(value)
     for i, item in enumerate(out):
         if not isinstance(item, RetentionPolicy):
@@ -179,6 +189,14 @@ class PrivacySettings:
     one hour of the ``now`` it is given)."""
 
     access: AccessPolicy = field(factory=AccessPolicy)
+
+    @access.validator
+    def _check_access(self, attribute: Any, value: Any) -> None:
+        if not isinstance(value, AccessPolicy):
+            raise ConfigError(
+                f"expected an AccessPolicy, got {type(value).__name__}", path="privacy"
+            )
+
     retention: tuple[RetentionPolicy, ...] = field(default=(), converter=_policies)
     check_every: timedelta = field(default=timedelta(hours=1), converter=_check_every)
 
@@ -222,15 +240,15 @@ class PrivacySettings:
 def due_for_retention(
     tickets: Iterable[Ticket], settings: PrivacySettings, *, now: datetime
 ) -> list[tuple[Ticket, RetentionPolicy]]:
-    """The tickets (not yet anonymised) whose retention period ended by ``now``, each with
-    the policy that applies."""
+    """The tickets whose retention period ended by ``now``, each with the policy that
+    applies (a ticket anonymised already is due again only for a ``purge`` policy)."""
     out: list[tuple[Ticket, RetentionPolicy]] = []
     for ticket in tickets:
-        if ticket.anonymised:
-            continue
         policy = settings.policy_for(ticket)
-        due = policy.due_at(ticket) if policy is not None else None
-        if policy is not None and due is not None and due <= now:
+        if policy is None or (ticket.anonymised and policy.action != "purge"):
+            continue
+        due = policy.due_at(ticket)
+        if due is not None and due <= now:
             out.append((ticket, policy))
     return out
 
@@ -271,7 +289,8 @@ def _changes(changes: Changes, personal: frozenset[str], mode: Mode) -> Changes:
 def anonymise_event(event: Event, *, personal_fields: frozenset[str], mode: Mode) -> Event:
     """``event`` with personal data replaced (``anonymise``) or removed (``delete``):
     requester identity, subject, description, comment bodies, resolutions, rating
-    comments, reasons typed by people, and custom fields marked personal (all custom
+    comments, reasons typed by people, the fields an event class lists in its ``free_text``
+    class attribute (known-error texts), and custom fields marked personal (all custom
     fields when deleting). Timestamps, ids, statuses and SLA clocks are kept."""
     changes: dict[str, Any] = {"by": _actor(event.by)}
     human = event.by.kind is not ActorKind.SYSTEM
@@ -290,6 +309,10 @@ def anonymise_event(event: Event, *, personal_fields: frozenset[str], mode: Mode
         changes["resolution"] = _text(event.resolution, mode)
     elif isinstance(event, Rated):
         changes["comment"] = _text(event.comment, mode)
+    # Event types defined outside the model (e.g. known-error records) name their typed
+    # text fields in a ``free_text`` class attribute.
+    for name in getattr(type(event), "free_text", ()):
+        changes[name] = _text(getattr(event, name), mode)
     names = {a.name for a in attrs.fields(type(event))}
     if human and "reason" in names and getattr(event, "reason", None):
         changes["reason"] = _text(event.reason, mode)  # type: ignore[attr-defined]

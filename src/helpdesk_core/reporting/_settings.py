@@ -114,8 +114,8 @@ def _zone(value: Any, calendar: Calendar | None) -> ZoneInfo:
         )
     try:
         return ZoneInfo(value)
-    except (ZoneInfoNotFoundError, ValueError):
-        raise ValidationError(f"unknown time zone {value!r}", field="timezone") from None
+    except (ZoneInfoNotFoundError, ValueError, OSError):
+        raise ValidationError(f"unknown time zone {value!r:.80}", field="timezone") from None
 
 
 def _buckets(value: Any) -> tuple[timedelta, ...]:

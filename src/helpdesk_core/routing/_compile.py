@@ -5,7 +5,6 @@ expressions, sets and enum ranks are prepared here and never again per ticket.""
 from __future__ import annotations
 
 import operator
-import re
 from collections.abc import Callable, Hashable
 from operator import attrgetter
 from typing import Any
@@ -17,6 +16,7 @@ from helpdesk_core.routing._tree import (
     Node,
     Not,
     Test,
+    regex_searcher,
     spec_of,
 )
 from helpdesk_core.routing.fields import EQUALITY_OPS, Env, FieldKind, FieldSpec
@@ -162,10 +162,10 @@ def predicate(spec: FieldSpec, op: str, value: Any) -> Pred:
         needle = value.casefold()
         return lambda x: isinstance(x, str) and needle in x.casefold()
     if op == "matches":
-        search = re.compile(value).search
+        found = regex_searcher(value)  # reads a bounded prefix of the value
         if kind is FieldKind.TAGS:
-            return lambda x: any(search(tag) is not None for tag in x)
-        return lambda x: isinstance(x, str) and search(x) is not None
+            return lambda x: any(found(tag) for tag in x)
+        return lambda x: isinstance(x, str) and found(x)
     return _order(spec, op, value)
 
 

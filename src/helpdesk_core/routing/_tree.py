@@ -5,13 +5,16 @@ from __future__ import annotations
 
 import math
 import re
-from collections.abc import Hashable, Mapping, Sequence
+from collections.abc import Callable, Hashable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from contextvars import ContextVar
 from typing import Any
 
 import attrs
 from attrs import frozen
 
 from helpdesk_core.errors import ConfigError, ValidationError
+from helpdesk_core.routing import _regex as _rx
 from helpdesk_core.routing.fields import (
     OPS,
     ORDER_OPS,
@@ -21,10 +24,59 @@ from helpdesk_core.routing.fields import (
     known_field_names,
 )
 
+# Outer bounds: a desk's limits (helpdesk_core.privacy.Limits) may lower them, never
+# raise them.
 #: Deepest nesting of ``all`` / ``any`` / ``not`` accepted.
 MAX_DEPTH = 32
 #: Longest regular expression accepted by ``matches``.
 MAX_REGEX_LENGTH = 500
+#: Highest estimated worst-case cost (steps) of a ``matches`` pattern.
+MAX_REGEX_COST = 10**9
+#: Most characters of a value a ``matches`` test reads.
+MAX_REGEX_SCAN_LENGTH = 100_000
+
+#: The estimated cost allowed when no desk limits say otherwise.
+DEFAULT_REGEX_COST = 10**8
+#: How many characters a ``matches`` test reads when no desk limits say otherwise (the
+#: longest subject, so subjects are always read whole).
+DEFAULT_REGEX_SCAN_LENGTH = 1_000
+
+
+@frozen
+class Bounds:
+    """The limits conditions are parsed and compiled under: nesting depth, pattern
+    length, estimated pattern cost, and how many characters a ``matches`` test reads."""
+
+    max_depth: int = MAX_DEPTH
+    max_regex_length: int = MAX_REGEX_LENGTH
+    max_regex_cost: int = DEFAULT_REGEX_COST
+    regex_scan_length: int = DEFAULT_REGEX_SCAN_LENGTH
+
+
+DEFAULT_BOUNDS = Bounds()
+_BOUNDS: ContextVar[Bounds] = ContextVar("helpdesk_core_condition_bounds", default=DEFAULT_BOUNDS)
+
+
+def current_bounds() -> Bounds:
+    """The bounds in force (the defaults unless :func:`using` set others)."""
+    return _BOUNDS.get()
+
+
+@contextmanager
+def using(bounds: Bounds) -> Iterator[None]:
+    """Parse and compile conditions under ``bounds`` inside the block."""
+    token = _BOUNDS.set(bounds)
+    try:
+        yield
+    finally:
+        _BOUNDS.reset(token)
+
+
+def regex_searcher(pattern: str) -> Callable[[str], bool]:
+    """``text -> bool`` for a (validated) ``matches`` pattern: found in the first
+    ``regex_scan_length`` characters of the bounds in force when it is compiled."""
+    return _rx.searcher(pattern, current_bounds().regex_scan_length)
+
 
 _COMBINATORS = ("all", "any", "not", "always")
 _TEST_KEYS = frozenset({"field", "op", "value"})
@@ -99,9 +151,14 @@ def depth(node: Node) -> int:
 
 
 def parse(doc: Any, path: str, level: int = 0) -> Node:
-    """Build a node from its dict form, raising ConfigError naming the bad part."""
-    if level > MAX_DEPTH:
-        raise ConfigError(f"condition nested deeper than {MAX_DEPTH} levels", path=path)
+    """Build a node from its dict form, raising ConfigError naming the bad part (under
+    the bounds in force, see :func:`using`)."""
+    deepest = current_bounds().max_depth
+    if level > deepest:
+        raise ConfigError(
+            f"condition nested deeper than {deepest} levels (limits.max_condition_depth)",
+            path=path,
+        )
     if doc is True:
         return ALWAYS
     if not isinstance(doc, Mapping):
@@ -191,8 +248,7 @@ def check_op(spec: FieldSpec, op: str, *, path: str) -> None:
     if op not in spec.ops:
         fits = ", ".join(o for o in OPS if o in spec.ops)
         raise ConfigError(
-            f"operator {op!r} does not fit {spec.kind.value} field {spec.name!r} "
-            f"(it takes {fits})",
+            f"operator {op!r} does not fit {spec.kind.value} field {spec.name!r} (it takes {fits})",
             path=path,
         )
 
@@ -210,9 +266,7 @@ def canonical_value(spec: FieldSpec, op: str, raw: Any, *, path: str) -> Any:
         listed = isinstance(raw, Sequence | frozenset | set)
         if isinstance(raw, str | bytes | Mapping) or not listed:
             raise ConfigError(f"{where} takes a list, got {_describe(raw)}", path=path)
-        items = tuple(
-            _scalar(spec, op, item, where, f"{path}[{i}]") for i, item in enumerate(raw)
-        )
+        items = tuple(_scalar(spec, op, item, where, f"{path}[{i}]") for i, item in enumerate(raw))
         if op in ("eq", "ne"):
             return tuple(sorted(set(items)))
         return items
@@ -267,18 +321,29 @@ def _scalar(spec: FieldSpec, op: str, raw: Any, where: str, path: str) -> Any:
 
 def _regex(raw: Any, where: str, path: str) -> str:
     if not isinstance(raw, str):
-        raise ConfigError(f"{where} takes a regular expression (text), got {_describe(raw)}",
-                          path=path)
-    if len(raw) > MAX_REGEX_LENGTH:
         raise ConfigError(
-            f"regular expression is {len(raw)} characters long; at most {MAX_REGEX_LENGTH}",
+            f"{where} takes a regular expression (text), got {_describe(raw)}", path=path
+        )
+    bounds = current_bounds()
+    if len(raw) > bounds.max_regex_length:
+        raise ConfigError(
+            f"regular expression is {len(raw)} characters long; at most "
+            f"{bounds.max_regex_length} (limits.max_regex_length)",
             path=path,
         )
     try:
         re.compile(raw)
-    except re.error as exc:
-        raise ConfigError(f"bad regular expression {raw!r}: {exc}", path=path) from exc
+    except (re.error, OverflowError, RecursionError) as exc:
+        raise ConfigError(f"bad regular expression {_shown(raw)}: {exc}", path=path) from exc
+    why = _rx.problem(raw, bounds.regex_scan_length, bounds.max_regex_cost)
+    if why is not None:
+        raise ConfigError(f"regular expression {_shown(raw)} refused: {why}", path=path)
     return raw
+
+
+def _shown(pattern: str) -> str:
+    text = repr(pattern)
+    return text if len(text) <= 80 else text[:77] + "..."
 
 
 # --- tree -> dict -----------------------------------------------------------------------

@@ -60,13 +60,13 @@ def _strategy(instance: Any, attribute: Any, value: Any) -> None:
 def _skills(value: Any) -> frozenset[str]:
     if isinstance(value, str):
         value = (value,)
-    if not isinstance(value, Iterable):
-        raise ConfigError(f"skills must be a list of text, got {value!r}", path="skills")
-    items = frozenset(value)
+    if isinstance(value, bytes | Mapping) or not isinstance(value, Iterable):
+        raise ConfigError(f"skills must be a list of text, got {value!r:.80}", path="skills")
+    items = tuple(value)
     for skill in items:
         if not isinstance(skill, str) or not skill.strip():
             raise ConfigError(f"invalid skill {skill!r}", path="skills")
-    return items
+    return frozenset(items)
 
 
 @frozen(kw_only=True)
@@ -124,7 +124,7 @@ class AgentLoad:
     """An agent's current load: active tickets, and their sum of priority weights."""
 
     active: int = field(default=0, validator=v.non_negative_int)
-    weighted: float = 0.0
+    weighted: float = field(default=0.0, validator=v.finite_number)
 
 
 def agent_loads(

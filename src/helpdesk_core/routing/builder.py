@@ -139,3 +139,5 @@ class _Builder:
 
 
 F: Any = _Builder()
+"""The condition builder: ``F.category == "network"``, ``~F.requester.vip``,
+``F("fields.my-field").exists()`` build :class:`Condition` objects."""

@@ -296,6 +296,8 @@ def field_spec(name: str) -> FieldSpec | None:
     a key of ``Requester.attributes``; ``business_hours.<calendar>`` is true while that
     calendar is open at ``now``.
     """
+    if not isinstance(name, str):
+        return None
     spec = _FIXED.get(name)
     if spec is not None:
         return spec

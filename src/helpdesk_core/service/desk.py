@@ -57,6 +57,7 @@ from helpdesk_core.model import (
     replay,
 )
 from helpdesk_core.privacy import (
+    Limits,
     Role,
     due_for_retention,
     plan_anonymisation,
@@ -64,6 +65,7 @@ from helpdesk_core.privacy import (
 )
 from helpdesk_core.routing import AgentLoad, AssignSpec, assign, queue_order
 from helpdesk_core.service.decide import Change, Decider
+from helpdesk_core.service.knowledge import KnowledgeCommands
 from helpdesk_core.sla import SlaView, sla_view
 from helpdesk_core.storage import MemoryStore, Page, Store, TicketQuery
 from helpdesk_core.workflow import de_escalate, escalate, raise_level
@@ -77,10 +79,9 @@ Identity = Actor | Agent | Requester | str
 T = TypeVar("T")
 
 _FAR_FUTURE = datetime.max.replace(tzinfo=UTC)
-_MAX_BODY = 1_000_000
 
 
-class Helpdesk:
+class Helpdesk(KnowledgeCommands):
     """A helpdesk: configuration + store + clock (+ id factory), and the commands.
 
     >>> from datetime import datetime, UTC
@@ -297,10 +298,6 @@ class Helpdesk:
             )
         if category is not None and not isinstance(category, str):
             raise ValidationError("category must be text", field="category")
-        if isinstance(description, str) and len(description) > _MAX_BODY:
-            raise ValidationError(
-                f"description longer than {_MAX_BODY} characters", field="description"
-            )
         answers = dict(fields or {}) if isinstance(fields, Mapping) or fields is None else fields
         if not isinstance(answers, Mapping):
             raise ValidationError("fields must be a mapping", field="fields")
@@ -343,6 +340,7 @@ class Helpdesk:
             status_category=lifecycle.category(lifecycle.initial),
             missing_fields=missing,
         )
+        _check_opening(config.limits, probe)
         req = self._resolve_requester(requester)
         actor = self._actor(by) if by is not None else req.actor
         history = tuple(t.id for t in self.store.requester_history(req.id, limit=20))
@@ -564,8 +562,7 @@ class Helpdesk:
             raise ValidationError("body must be text", field="body")
         if not body.strip():
             raise ValidationError("a reply needs a body", field="body")
-        if len(body) > _MAX_BODY:
-            raise ValidationError(f"body longer than {_MAX_BODY} characters", field="body")
+        self.config.limits.check_body(body, field="body")
         if not isinstance(public, bool):
             raise ValidationError("public must be true or false", field="public")
         if actor.is_requester and not public:
@@ -616,6 +613,8 @@ class Helpdesk:
         actor = self._actor(by)
         if not isinstance(to, str) or not to:
             raise ValidationError("say which transition or status", field="to")
+        self.config.limits.check_body(reason, field="reason")
+        self.config.limits.check_body(resolution, field="resolution")
         previous: list[str | None] = []
 
         def decide(change: Change) -> None:
@@ -628,11 +627,13 @@ class Helpdesk:
                 first_contact=first_contact,
             )
             self._after_status(change)
+            self._after_problem_status(change, actor)
 
         action = "reopen" if to in ("reopen", "open") else "transition"
-        ticket, _, _ = self._command(ticket_id, decide, actor=actor, action=action)
+        ticket, _, events = self._command(ticket_id, decide, actor=actor, action=action)
         if not ticket.is_active and previous and previous[-1]:
             self._offer_queue(previous[-1])
+        self._problem_solved(ticket, events)
         return ticket
 
     def _after_status(self, change: Change) -> None:
@@ -717,6 +718,7 @@ class Helpdesk:
     ) -> Ticket:
         actor = self._actor(by)
         self._check_team(team)
+        self.config.limits.check_body(reason, field="reason")
         previous: list[str | None] = []
 
         def decide(change: Change) -> None:
@@ -745,6 +747,7 @@ class Helpdesk:
         """Hierarchical escalation: raise the level and notify its contact; the ticket
         does not move."""
         actor = self._actor(by)
+        self.config.limits.check_body(reason, field="reason")
 
         def decide(change: Change) -> LevelRaised | None:
             team = change.ticket.team
@@ -772,6 +775,7 @@ class Helpdesk:
         new = Priority.parse(priority, field="priority")
         if not isinstance(reason, str):
             raise ValidationError("reason must be text", field="reason")
+        self.config.limits.check_body(reason, field="reason")
 
         def decide(change: Change) -> None:
             if change.ticket.priority is new:
@@ -820,9 +824,12 @@ class Helpdesk:
                 f"cannot update {', '.join(unknown)} (allowed: {', '.join(sorted(allowed))})",
                 field=unknown[0],
             )
-        if "tags" in changes:
-            changes["tags"] = tuple(sorted(set(changes["tags"])))
-        change_value = Changes(**changes)
+        change_value = Changes(**changes)  # tags: sorted, without duplicates
+        limits = self.config.limits
+        limits.check_subject(change_value.subject)
+        limits.check_tags(change_value.tags)
+        limits.check_fields(change_value.fields)
+        limits.check_body(reason, field="reason")
         if change_value.team is not None:
             self.config.team(change_value.team)
         if change_value.sla_policy is not None:
@@ -833,6 +840,8 @@ class Helpdesk:
         def decide(change: Change) -> None:
             if change_value.is_empty:
                 return
+            if change_value.fields:
+                limits.check_fields({**change.ticket.fields, **change_value.fields})
             change.emit(
                 TicketUpdated(
                     ticket_id=change.ticket.id,
@@ -890,6 +899,7 @@ class Helpdesk:
             )
         if not isinstance(comment, str):
             raise ValidationError("comment must be text", field="comment")
+        self.config.limits.check_body(comment, field="comment")
 
         def decide(change: Change) -> None:
             ticket = change.ticket
@@ -1119,10 +1129,26 @@ class Helpdesk:
             return added
         raise AssertionError("unreachable")
 
+    def _purge(self, ticket_id: str, *, reason: str) -> None:
+        """Remove one ticket from the store (version-checked, retried on a concurrent
+        change)."""
+        retries = self.config.settings.max_retries
+        for attempt in range(retries + 1):
+            version = self.store.load(ticket_id).version
+            try:
+                self.store.purge(ticket_id, expected_version=version)
+            except ConflictError:
+                if attempt == retries:
+                    raise
+                continue
+            log.info("purged ticket %s: %s", ticket_id, reason)
+            return
+
     def apply_retention(self, now: datetime | None = None) -> list[Event]:
-        """Anonymise (or delete the content of) every closed ticket whose retention period
-        ended by ``now`` (default: the clock), per the desk's retention policies. Returns
-        the ``TicketAnonymised`` events recorded."""
+        """Anonymise, delete the content of, or purge every closed ticket whose retention
+        period ended by ``now`` (default: the clock), per the desk's retention policies.
+        Returns the ``TicketAnonymised`` events recorded (a purged ticket leaves none: it
+        is gone from the store, and the purge is logged)."""
         at = self._now(now)
         settings = self.config.privacy
         self._retention_checked_at = at
@@ -1138,6 +1164,9 @@ class Helpdesk:
                 break
             scan = evolve(scan, offset=page.next_offset)
         for ticket, policy in due:
+            if policy.action == "purge":
+                self._purge(ticket.id, reason=f"retention policy {policy.name!r}")
+                continue
             recorded.extend(
                 self._anonymise(
                     ticket.id,
@@ -1190,6 +1219,14 @@ class Helpdesk:
             )
         self.store.delete_requester(requester_id)
         return recorded
+
+
+def _check_opening(limits: Limits, opened: TicketOpened) -> None:
+    """The desk's limits on a new ticket (its validated opening event)."""
+    limits.check_subject(opened.subject)
+    limits.check_body(opened.description, field="description")
+    limits.check_tags(opened.tags)
+    limits.check_fields(opened.fields)
 
 
 def _ticket_id(value: Any, *, field: str = "ticket_id") -> str:

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import math
 import random
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from datetime import timedelta
 from typing import Any
 
@@ -27,7 +27,7 @@ class Exponential:
     mean: timedelta
 
     def __attrs_post_init__(self) -> None:
-        if self.mean <= timedelta(0):
+        if not isinstance(self.mean, timedelta) or self.mean <= timedelta(0):
             raise ConfigError("the mean of an exponential must be positive", path="mean")
 
     @property
@@ -52,9 +52,10 @@ class LogNormal:
     sigma: float = 0.5
 
     def __attrs_post_init__(self) -> None:
-        if self.mean <= timedelta(0):
+        if not isinstance(self.mean, timedelta) or self.mean <= timedelta(0):
             raise ConfigError("the mean of a lognormal must be positive", path="mean")
-        if not (0 < self.sigma < 10) or not math.isfinite(self.sigma):
+        sigma = self.sigma
+        if isinstance(sigma, bool) or not isinstance(sigma, int | float) or not 0 < sigma < 10:
             raise ConfigError("sigma must be between 0 and 10", path="sigma")
 
     @property
@@ -93,6 +94,8 @@ class Fixed:
 
 
 def _samples(value: Any) -> tuple[float, ...]:
+    if isinstance(value, str | bytes | Mapping) or not isinstance(value, Iterable):
+        raise ConfigError("samples is a list of durations", path="samples")
     return tuple(float(to_timedelta(v, field="samples").total_seconds()) for v in value)
 
 

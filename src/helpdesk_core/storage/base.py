@@ -19,8 +19,9 @@ from attrs import field, frozen
 
 from helpdesk_core._time import ensure_aware
 from helpdesk_core.errors import ValidationError
+from helpdesk_core.knowledge.articles import Article, ArticleQuery
 from helpdesk_core.model.enums import Priority, StatusCategory
-from helpdesk_core.model.events import Event, TicketOpened
+from helpdesk_core.model.events import EVENT_TYPES, Event, TicketOpened
 from helpdesk_core.model.people import Requester
 from helpdesk_core.model.ticket import Ticket
 
@@ -30,18 +31,22 @@ __all__ = [
     "ImportItem",
     "OutboxItem",
     "Page",
+    "SolvedTicketSearch",
     "Store",
     "TicketQuery",
     "UnitOfWork",
     "check_after",
     "check_anonymise",
     "check_append",
+    "check_article",
     "check_cursor",
     "check_import",
     "check_instant",
     "check_lease",
     "check_limit",
     "check_name",
+    "check_purge",
+    "check_words",
     "item_id",
     "parse_item_id",
     "search_text",
@@ -116,6 +121,12 @@ def check_append(
             raise ValidationError(
                 f"expected an Event, got {type(event).__name__}", field=f"events[{index}]"
             )
+        if EVENT_TYPES.get(type(event).__name__) is not type(event):
+            raise ValidationError(
+                f"{type(event).__name__} is not a registered event type (a store could not "
+                "read it back): register it with register_event_type",
+                field=f"events[{index}]",
+            )
         if event.ticket_id != ticket_id:
             raise ValidationError(
                 f"event for ticket {event.ticket_id!r} appended to ticket {ticket_id!r}",
@@ -170,6 +181,62 @@ def check_anonymise(
             f"the new history has {len(events)} event(s), fewer than the stored "
             f"{expected_version}",
             field="events",
+        )
+
+
+def check_article(article: Any, expected_version: Any) -> Article:
+    """Validate the arguments of :meth:`Store.save_article` (ValidationError naming the
+    part)."""
+    if not isinstance(article, Article):
+        raise ValidationError(f"expected an Article, got {type(article).__name__}", field="article")
+    if isinstance(expected_version, bool) or not isinstance(expected_version, int):
+        raise ValidationError(
+            f"expected_version is a whole number, got {expected_version!r}",
+            field="expected_version",
+        )
+    if expected_version < 0:
+        raise ValidationError(
+            f"expected_version is >= 0, got {expected_version}", field="expected_version"
+        )
+    if article.version != expected_version + 1:
+        raise ValidationError(
+            f"article version {article.version} != expected_version {expected_version} + 1",
+            field="article.version",
+        )
+    return article
+
+
+def check_words(words: Any, limit: Any) -> list[str]:
+    """Validate the arguments of :meth:`SolvedTicketSearch.search_solved`: a list of at
+    most 1000 words (text without NUL) and a positive limit; returns the distinct non-blank
+    words."""
+    check_limit(limit)
+    if isinstance(words, str) or not isinstance(words, Sequence):
+        raise ValidationError("words is a list of words", field="words")
+    out: dict[str, None] = {}
+    for word in words:
+        if not isinstance(word, str) or "\x00" in word:
+            raise ValidationError(f"a word is text without NUL, got {word!r}", field="words")
+        if word.strip():
+            out[word] = None
+    if len(out) > MAX_LIMIT:
+        raise ValidationError(f"at most {MAX_LIMIT} distinct words", field="words")
+    return list(out)
+
+
+def check_purge(ticket_id: Any, expected_version: Any) -> None:
+    """Validate the arguments of :meth:`Store.purge` (ValidationError naming the part)."""
+    if not isinstance(ticket_id, str) or not ticket_id:
+        raise ValidationError(f"expected a ticket id, got {ticket_id!r}", field="ticket_id")
+    if isinstance(expected_version, bool) or not isinstance(expected_version, int):
+        raise ValidationError(
+            f"expected_version is a whole number, got {expected_version!r}",
+            field="expected_version",
+        )
+    if expected_version < 1:
+        raise ValidationError(
+            f"expected_version is >= 1 (an existing ticket), got {expected_version}",
+            field="expected_version",
         )
 
 
@@ -367,7 +434,7 @@ def _opt_aware(instance: Any, attribute: Any, value: Any) -> None:
 
 
 def _order(instance: Any, attribute: Any, value: Any) -> None:
-    if value not in ORDERINGS:
+    if not isinstance(value, str) or value not in ORDERINGS:
         raise ValidationError(
             f"cannot order by {value!r}; choose from {', '.join(sorted(ORDERINGS))}",
             field="order_by",
@@ -546,8 +613,8 @@ class UnitOfWork(Protocol):
 
 @runtime_checkable
 class Store(UnitOfWork, Protocol):
-    """Where tickets, their events, requesters, routing state, the configuration document
-    and the outbox live. Every method raises
+    """Where tickets, their events, requesters, routing state, the configuration document,
+    the outbox and the knowledge-base articles live. Every method raises
     :class:`~helpdesk_core.errors.StoreClosedError` after :meth:`close`."""
 
     # tickets
@@ -597,6 +664,15 @@ class Store(UnitOfWork, Protocol):
         new text), the rest are appended like :meth:`append`. Snapshot, search text and
         outbox error notes of the ticket are rewritten too; durable stores make sure the
         old values do not survive in their files."""
+        ...
+
+    def purge(self, ticket_id: str, *, expected_version: int) -> None:
+        """Remove the ticket for good, in one transaction, only if the stored version is
+        ``expected_version`` (else ConflictError; NotFound if unknown): its snapshot, its
+        events, its outbox items and their deliveries, its tags and search-index entries,
+        its due-lease. Its number stays allocated and the positions of its events are
+        never handed out again; other tickets and the requester record are untouched.
+        Durable stores make sure the removed values do not survive in their files."""
         ...
 
     def query(self, query: TicketQuery) -> Page[Ticket]:
@@ -691,7 +767,41 @@ class Store(UnitOfWork, Protocol):
         """Give leased items back (delivery failed): pending again, attempts + 1."""
         ...
 
+    # knowledge-base articles
+    def save_article(self, article: Article, *, expected_version: int) -> None:
+        """Insert or replace an article, only if its stored version is ``expected_version``
+        (0: it must not exist yet), else ConflictError (``kind="article"``);
+        ``article.version`` is ``expected_version + 1``."""
+        ...
+
+    def get_article(self, article_id: str) -> Article:
+        """The article; NotFound("article", id)."""
+        ...
+
+    def list_articles(self, query: ArticleQuery) -> Page[Article]:
+        """One page of the articles matching ``query`` (:meth:`ArticleQuery.matches`),
+        most recently updated first (ties by id)."""
+        ...
+
+    def search_articles(self, query: ArticleQuery) -> Page[Article]:
+        """One page of the articles matching ``query``, whose ``text`` is required, most
+        relevant first by the store's full-text ranking (ties by id)."""
+        ...
+
     # lifecycle
     def close(self) -> None:
         """Release resources; later calls raise StoreClosedError. Idempotent."""
+        ...
+
+
+@runtime_checkable
+class SolvedTicketSearch(Protocol):
+    """A store that ranks solved tickets with a full-text index of its own (optional: the
+    SQLite and PostgreSQL stores have it). :meth:`Helpdesk.similar` asks it for candidates
+    and keeps an in-memory index for stores without it."""
+
+    def search_solved(self, words: Sequence[str], *, limit: int = 50) -> list[Ticket]:
+        """Up to ``limit`` solved or closed tickets whose subject or description contains
+        at least one of ``words`` (whole words, case-insensitively, as the store's index
+        splits text), most relevant first by the store's ranking (ties by id)."""
         ...

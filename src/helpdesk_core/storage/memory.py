@@ -14,6 +14,7 @@ from __future__ import annotations
 import heapq
 import threading
 from array import array
+from collections import Counter
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from datetime import datetime, timedelta
@@ -22,10 +23,12 @@ from operator import attrgetter
 from typing import Any
 
 from helpdesk_core.errors import ConflictError, NotFound, StoreClosedError, ValidationError
+from helpdesk_core.knowledge.articles import Article, ArticleQuery, rank_articles
 from helpdesk_core.model.enums import Priority
 from helpdesk_core.model.events import Event
 from helpdesk_core.model.people import Requester
 from helpdesk_core.model.ticket import Ticket
+from helpdesk_core.storage._articles import word_counts
 from helpdesk_core.storage.base import (
     ImportItem,
     OutboxItem,
@@ -34,12 +37,14 @@ from helpdesk_core.storage.base import (
     check_after,
     check_anonymise,
     check_append,
+    check_article,
     check_cursor,
     check_import,
     check_instant,
     check_lease,
     check_limit,
     check_name,
+    check_purge,
     item_id,
     parse_item_id,
 )
@@ -51,6 +56,7 @@ _MISSING: Any = object()
 _HISTORY_ORDER = TicketQuery(order_by="-created_at")
 _BY_ID = attrgetter("id")
 _BY_CREATED = attrgetter("created_at")
+_BY_UPDATED = attrgetter("updated_at")
 _CHUNK = 500
 
 # An outbox delivery: (state, lease_until, attempts, last_error); state is
@@ -76,7 +82,7 @@ class MemoryStore:
         self._number = 0
         self._tickets: dict[str, Ticket] = {}
         self._positions: dict[str, array[int]] = {}
-        self._log: list[Event] = []
+        self._log: list[Event | None] = []  # None: a purged event's position
         self._log_versions: array[int] = array("q")
         self._active: dict[str, None] = {}
         self._by_requester: dict[str, list[str]] = {}
@@ -89,6 +95,7 @@ class MemoryStore:
         self._cursors: dict[str, int] = {}
         self._config: str | None = None
         self._consumers: dict[str, _Consumer] = {}
+        self._articles: dict[str, tuple[Article, Counter[str]]] = {}
 
     def __repr__(self) -> str:
         state = "closed" if self._closed else f"{len(self._tickets)} tickets"
@@ -175,7 +182,7 @@ class MemoryStore:
             if positions is None:
                 return []
             log = self._log
-            return [log[p - 1] for p in positions[after_version:]]
+            return [e for e in (log[p - 1] for p in positions[after_version:]) if e is not None]
 
     def append(
         self,
@@ -223,6 +230,32 @@ class MemoryStore:
                     if found is not None and found[3] is not None:
                         self._set(state.deliveries, position, (*found[:3], None))
             self._write(current, events[expected_version:], snapshot, wake_at)
+
+    def purge(self, ticket_id: str, *, expected_version: int) -> None:
+        """Remove the ticket for good (see :meth:`Store.purge`): its events leave the log
+        (their positions stay taken, so nothing is renumbered) and every index."""
+        check_purge(ticket_id, expected_version)
+        with self.unit_of_work():
+            current = self._tickets.get(ticket_id)
+            if current is None:
+                raise NotFound("ticket", ticket_id)
+            if current.version != expected_version:
+                raise ConflictError(ticket_id, expected=expected_version, actual=current.version)
+            for position in self._positions[ticket_id]:
+                old = self._log[position - 1]
+                self._log[position - 1] = None
+                self._undo(partial(self._log.__setitem__, position - 1, old))
+                for state in self._consumers.values():
+                    self._del(state.deliveries, position)
+            self._del(self._positions, ticket_id)
+            self._del(self._tickets, ticket_id)
+            self._list_remove(self._by_requester, current.requester, ticket_id)
+            self._del(self._active, ticket_id)
+            load = _load_key(current)
+            if load is not None:
+                self._count(load, -1)
+            self._set_wake(ticket_id, None)
+            self._del(self._leases, ticket_id)
 
     def import_tickets(self, items: Iterable[ImportItem]) -> int:
         """Add many new tickets at once (all or none); each item is ``(events, snapshot)``
@@ -428,8 +461,9 @@ class MemoryStore:
             with self._lock:
                 self._check_open()
                 end = min(len(self._log), position + size)
-                chunk = [(p + 1, self._log[p]) for p in range(position, end)]
-            if not chunk:
+                log = self._log
+                chunk = [(p + 1, e) for p in range(position, end) if (e := log[p]) is not None]
+            if end <= position:
                 return
             yield from chunk
             position = end
@@ -558,7 +592,8 @@ class MemoryStore:
             position = state.hwm + 1
             while position <= len(self._log) and len(items) < limit:
                 found = state.deliveries.get(position)
-                if (
+                event = self._log[position - 1]
+                if event is not None and (
                     found is None
                     or found[0] == "pending"
                     or (found[0] == "leased" and found[1] is not None and found[1] <= now)
@@ -566,7 +601,6 @@ class MemoryStore:
                     attempts = 0 if found is None else found[2] + (found[0] == "leased")
                     error = None if found is None else found[3]
                     self._set(state.deliveries, position, ("leased", until, attempts, error))
-                    event = self._log[position - 1]
                     version = self._log_versions[position - 1]
                     items.append(
                         OutboxItem(
@@ -592,7 +626,8 @@ class MemoryStore:
             hwm = state.hwm
             while True:
                 found = state.deliveries.get(hwm + 1)
-                if found is None or found[0] != "acked":
+                purged = hwm < len(self._log) and self._log[hwm] is None
+                if not purged and (found is None or found[0] != "acked"):
                     break
                 hwm += 1
                 self._del(state.deliveries, hwm)
@@ -636,6 +671,55 @@ class MemoryStore:
             out.append(positions[version - 1])
         return out
 
+    # ------------------------------------------------------------------ articles
+
+    def save_article(self, article: Article, *, expected_version: int) -> None:
+        """Insert or replace an article if its stored version is ``expected_version``."""
+        check_article(article, expected_version)
+        with self._lock:
+            self._check_open()
+            found = self._articles.get(article.id)
+            actual = 0 if found is None else found[0].version
+            if actual != expected_version:
+                raise ConflictError(
+                    article.id, expected=expected_version, actual=actual, kind="article"
+                )
+            self._set(self._articles, article.id, (article, word_counts(article)))
+
+    def get_article(self, article_id: str) -> Article:
+        """The article, or NotFound."""
+        with self._lock:
+            self._check_open()
+            found = self._articles.get(article_id)
+        if found is None:
+            raise NotFound("article", article_id)
+        return found[0]
+
+    def list_articles(self, query: ArticleQuery) -> Page[Article]:
+        """One page of the matching articles, most recently updated first."""
+        found = self._matching_articles(query)
+        found.sort(key=_BY_ID)
+        found.sort(key=_BY_UPDATED, reverse=True)
+        return _article_page(query, found)
+
+    def search_articles(self, query: ArticleQuery) -> Page[Article]:
+        """One page of the matching articles, best Okapi BM25 score first."""
+        if not isinstance(query, ArticleQuery) or query.text is None:
+            raise ValidationError("search_articles needs a query with text", field="query")
+        found = {a.id: a for a in self._matching_articles(query)}
+        with self._lock:
+            corpus = {key: counts for key, (_, counts) in self._articles.items()}
+        order = rank_articles(query.words, corpus, found)
+        return _article_page(query, [found[i] for i in order])
+
+    def _matching_articles(self, query: ArticleQuery) -> list[Article]:
+        if not isinstance(query, ArticleQuery):
+            raise ValidationError("expected an ArticleQuery", field="query")
+        with self._lock:
+            self._check_open()
+            items = list(self._articles.values())
+        return [article for article, counts in items if query.matches(article, counts)]
+
     # ------------------------------------------------------------------ lifecycle
 
     def close(self) -> None:
@@ -657,6 +741,13 @@ class MemoryStore:
             self._cursors = {}
             self._config = None
             self._consumers = {}
+            self._articles = {}
+
+
+def _article_page(query: ArticleQuery, found: list[Article]) -> Page[Article]:
+    items = tuple(found[query.offset : query.offset + query.limit])
+    end = query.offset + len(items)
+    return Page(items=items, total=len(found), next_offset=end if end < len(found) else None)
 
 
 def _restore(mapping: dict[Any, Any], key: Any, old: Any) -> None:

@@ -13,6 +13,12 @@ Versions:
 2. ``tickets.search_text``: the case-folded subject and description that text queries
    match, back-filled from the stored snapshots (SQLite also flags texts holding NUL in
    ``search_nul``: FTS5 tokenizers stop at NUL, so those rows are always checked).
+3. Knowledge: the ``articles`` table with its word index (SQLite: an FTS5 table,
+   ``ascii`` tokenizer over the words the library splits; PostgreSQL: a ``tsvector``
+   column with a GIN index), and a word index of solved and closed tickets for similar-
+   ticket search (SQLite: an FTS5 table kept by triggers; PostgreSQL: a generated
+   ``tsvector`` column with a partial GIN index). Snapshots get the ``known_error`` key.
+   A SQLite without FTS5 gets the table only; its searches then scan.
 
 The optional text index (SQLite FTS5 trigram table, PostgreSQL ``pg_trgm`` GIN index) is
 not a schema version: :func:`enable_sqlite_text_index` / :func:`enable_postgres_text_index`
@@ -27,7 +33,7 @@ from typing import Any
 
 from helpdesk_core.errors import SchemaVersionError, StorageError
 from helpdesk_core.storage.base import search_text
-from helpdesk_core.storage.codecs import escape_nul, loads
+from helpdesk_core.storage.codecs import dumps, escape_nul, loads
 
 __all__ = [
     "APPLICATION_ID",
@@ -36,11 +42,13 @@ __all__ = [
     "enable_sqlite_text_index",
     "migrate_postgres",
     "migrate_sqlite",
+    "scrub_sqlite_word_indexes",
     "sqlite_has_text_index",
+    "sqlite_has_word_index",
 ]
 
 #: The schema version this library writes.
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 #: ``PRAGMA application_id`` of helpdesk_core SQLite files ("HDSK").
 APPLICATION_ID = 0x4844534B
 
@@ -152,6 +160,71 @@ INSERT INTO tickets_fts (tickets_fts) VALUES ('rebuild');
 """
 
 
+SQLITE_V3 = """
+CREATE TABLE articles (
+    seq INTEGER PRIMARY KEY,
+    id TEXT NOT NULL UNIQUE,
+    version INTEGER NOT NULL,
+    status TEXT NOT NULL,
+    category TEXT,
+    author TEXT NOT NULL,
+    created_at INTEGER NOT NULL,
+    updated_at INTEGER NOT NULL,
+    tags TEXT NOT NULL,
+    problems TEXT NOT NULL,
+    words TEXT NOT NULL,
+    data TEXT NOT NULL
+);
+CREATE INDEX articles_updated ON articles (updated_at)
+"""
+
+# The word indexes of version 3 (when this SQLite has FTS5). Articles: the words the
+# library split, joined by spaces; the ascii tokenizer keeps each one whole (it splits on
+# ASCII punctuation and spaces only, and the words have neither). Tickets: the case-folded
+# search text of solved and closed tickets, split by unicode61, used to find candidates.
+SQLITE_V3_WORDS = """
+CREATE VIRTUAL TABLE articles_fts USING fts5(
+    words, content='articles', content_rowid='seq', tokenize='ascii'
+);
+CREATE TRIGGER articles_fts_insert AFTER INSERT ON articles BEGIN
+    INSERT INTO articles_fts (rowid, words) VALUES (new.seq, new.words);
+END;
+CREATE TRIGGER articles_fts_update AFTER UPDATE OF words ON articles
+WHEN old.words IS NOT new.words BEGIN
+    INSERT INTO articles_fts (articles_fts, rowid, words) VALUES ('delete', old.seq, old.words);
+    INSERT INTO articles_fts (rowid, words) VALUES (new.seq, new.words);
+END;
+CREATE TRIGGER articles_fts_delete AFTER DELETE ON articles BEGIN
+    INSERT INTO articles_fts (articles_fts, rowid, words) VALUES ('delete', old.seq, old.words);
+END;
+CREATE VIRTUAL TABLE tickets_words USING fts5(
+    search_text, content='tickets', content_rowid='seq',
+    tokenize='unicode61 remove_diacritics 0'
+);
+CREATE TRIGGER tickets_words_insert AFTER INSERT ON tickets
+WHEN new.status_category IN ('solved', 'closed') BEGIN
+    INSERT INTO tickets_words (rowid, search_text) VALUES (new.seq, new.search_text);
+END;
+CREATE TRIGGER tickets_words_update AFTER UPDATE OF search_text, status_category ON tickets
+WHEN (old.status_category IN ('solved', 'closed')) != (new.status_category IN ('solved', 'closed'))
+OR (new.status_category IN ('solved', 'closed') AND old.search_text IS NOT new.search_text)
+BEGIN
+    INSERT INTO tickets_words (tickets_words, rowid, search_text)
+        SELECT 'delete', old.seq, old.search_text
+        WHERE old.status_category IN ('solved', 'closed');
+    INSERT INTO tickets_words (rowid, search_text)
+        SELECT new.seq, new.search_text WHERE new.status_category IN ('solved', 'closed');
+END;
+CREATE TRIGGER tickets_words_delete AFTER DELETE ON tickets
+WHEN old.status_category IN ('solved', 'closed') BEGIN
+    INSERT INTO tickets_words (tickets_words, rowid, search_text)
+        VALUES ('delete', old.seq, old.search_text);
+END;
+INSERT INTO tickets_words (rowid, search_text)
+    SELECT seq, search_text FROM tickets WHERE status_category IN ('solved', 'closed')
+"""
+
+
 def _script(conn: sqlite3.Connection, script: str) -> None:
     # executescript() would COMMIT first; run statement by statement inside our transaction.
     pending = ""
@@ -182,7 +255,40 @@ def _sqlite_v2(conn: sqlite3.Connection) -> None:
     _sqlite_backfill_search(conn)
 
 
-_SQLITE_STEPS: dict[int, Callable[[sqlite3.Connection], None]] = {1: _sqlite_v1, 2: _sqlite_v2}
+def _add_known_error_key(snapshot: str | bytes) -> str | None:
+    """The snapshot JSON with ``"known_error": null`` added (None: it has the key)."""
+    data = loads(snapshot if isinstance(snapshot, str) else snapshot.decode("utf-8"))
+    if "known_error" in data:
+        return None
+    data["known_error"] = None
+    return dumps(data)
+
+
+def _sqlite_v3(conn: sqlite3.Connection) -> None:
+    _script(conn, SQLITE_V3)
+    updates = []
+    for seq, snapshot in conn.execute("SELECT seq, snapshot FROM tickets").fetchall():
+        text = _add_known_error_key(snapshot)
+        if text is not None:
+            updates.append((text, seq))
+    conn.executemany("UPDATE tickets SET snapshot = ? WHERE seq = ?", updates)
+    conn.execute("SAVEPOINT words")
+    try:
+        _script(conn, SQLITE_V3_WORDS)
+    except sqlite3.OperationalError as exc:
+        conn.execute("ROLLBACK TO words")
+        conn.execute("RELEASE words")
+        if "fts5" not in str(exc) and "tokenizer" not in str(exc):
+            raise
+        return  # no FTS5 in this SQLite: searches scan
+    conn.execute("RELEASE words")
+
+
+_SQLITE_STEPS: dict[int, Callable[[sqlite3.Connection], None]] = {
+    1: _sqlite_v1,
+    2: _sqlite_v2,
+    3: _sqlite_v3,
+}
 
 
 def migrate_sqlite(conn: sqlite3.Connection) -> int:
@@ -236,6 +342,25 @@ def sqlite_has_text_index(conn: sqlite3.Connection) -> bool:
         "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'tickets_fts'"
     ).fetchone()
     return row is not None
+
+
+def sqlite_has_word_index(conn: sqlite3.Connection) -> bool:
+    """True when the database keeps the FTS5 word indexes of articles and solved tickets
+    (schema version 3 made by a SQLite with FTS5)."""
+    row = conn.execute(
+        "SELECT count(*) FROM sqlite_master WHERE type = 'table' "
+        "AND name IN ('articles_fts', 'tickets_words')"
+    ).fetchone()
+    return bool(row[0] == 2)
+
+
+def scrub_sqlite_word_indexes(conn: sqlite3.Connection) -> None:
+    """Merge the FTS5 word indexes into one segment each, so text deleted from them (an
+    anonymised ticket, an edited article) no longer lingers in older segments; with
+    ``secure_delete`` the freed pages are zeroed."""
+    if sqlite_has_word_index(conn):
+        conn.execute("INSERT INTO tickets_words (tickets_words) VALUES ('optimize')")
+        conn.execute("INSERT INTO articles_fts (articles_fts) VALUES ('optimize')")
 
 
 def enable_sqlite_text_index(conn: sqlite3.Connection) -> bool:
@@ -335,6 +460,33 @@ INSERT INTO {s}.schema_version (version) VALUES (0)
 
 POSTGRES_V2 = "ALTER TABLE {s}.tickets ADD COLUMN search_text text NOT NULL DEFAULT ''"
 
+# Articles keep the words the library split as a tsvector literal (no parser involved);
+# solved and closed tickets get a generated tsvector of their search text ('simple'
+# configuration: no stemming, no stopwords), used to find candidates for similar tickets.
+POSTGRES_V3 = """
+CREATE TABLE {s}.articles (
+    id text COLLATE "C" PRIMARY KEY,
+    version integer NOT NULL,
+    status text NOT NULL,
+    category text,
+    author text NOT NULL,
+    created_at timestamptz NOT NULL,
+    updated_at timestamptz NOT NULL,
+    tags text[] NOT NULL,
+    problems text[] NOT NULL,
+    words tsvector NOT NULL,
+    data json NOT NULL
+);
+CREATE INDEX articles_words ON {s}.articles USING gin (words);
+CREATE INDEX articles_updated ON {s}.articles (updated_at);
+ALTER TABLE {s}.tickets ADD COLUMN solved_words tsvector GENERATED ALWAYS AS (
+    CASE WHEN status_category IN ('solved', 'closed')
+    THEN to_tsvector('simple'::regconfig, search_text) END
+) STORED;
+CREATE INDEX tickets_solved_words ON {s}.tickets USING gin (solved_words)
+    WHERE solved_words IS NOT NULL
+"""
+
 
 def _pg_script(cur: Any, script: str, schema: str) -> None:
     for statement in script.format(s=schema).split(";\n"):
@@ -362,7 +514,19 @@ def _pg_v2(cur: Any, schema: str) -> None:
     _pg_backfill_search(cur, schema)
 
 
-_POSTGRES_STEPS: dict[int, Callable[[Any, str], None]] = {1: _pg_v1, 2: _pg_v2}
+def _pg_v3(cur: Any, schema: str) -> None:
+    cur.execute(f"SELECT id, snapshot::text FROM {schema}.tickets")
+    updates = []
+    for ticket_id, snapshot in cur.fetchall():
+        text = _add_known_error_key(snapshot)
+        if text is not None:
+            updates.append((text, ticket_id))
+    if updates:
+        cur.executemany(f"UPDATE {schema}.tickets SET snapshot = %s::json WHERE id = %s", updates)
+    _pg_script(cur, POSTGRES_V3, schema)
+
+
+_POSTGRES_STEPS: dict[int, Callable[[Any, str], None]] = {1: _pg_v1, 2: _pg_v2, 3: _pg_v3}
 
 
 def migrate_postgres(conn: Any, schema: str) -> int:

@@ -49,10 +49,12 @@ from helpdesk_core.errors import (
     StoreClosedError,
     ValidationError,
 )
+from helpdesk_core.knowledge.articles import Article, ArticleQuery, article_words
 from helpdesk_core.model.enums import Priority
 from helpdesk_core.model.events import Event
 from helpdesk_core.model.people import Requester
 from helpdesk_core.model.ticket import Ticket
+from helpdesk_core.storage import _articles as kb
 from helpdesk_core.storage import _sql as q
 from helpdesk_core.storage import migrations
 from helpdesk_core.storage.base import (
@@ -63,12 +65,15 @@ from helpdesk_core.storage.base import (
     check_after,
     check_anonymise,
     check_append,
+    check_article,
     check_cursor,
     check_import,
     check_instant,
     check_lease,
     check_limit,
     check_name,
+    check_purge,
+    check_words,
     item_id,
     parse_item_id,
     search_text,
@@ -418,6 +423,31 @@ class PostgresStore:
                 columns = _event_columns(added, expected_version + 1)
                 conn.execute(f"WITH t AS (SELECT 1 AS id), {_WRITE_EVENTS}", columns)
 
+    def purge(self, ticket_id: str, *, expected_version: int) -> None:
+        """Remove the ticket for good (see :meth:`Store.purge`): its ticket, event, outbox
+        and delivery rows are deleted in one transaction (positions come from a sequence
+        and are never reused). PostgreSQL keeps the deleted row versions as dead tuples
+        until ``VACUUM`` reclaims them (and in the WAL and backups until they expire); see
+        the privacy docs for the operational side."""
+        check_purge(ticket_id, expected_version)
+        with self._tx() as conn:
+            conn.execute("LOCK TABLE events IN EXCLUSIVE MODE")
+            found = conn.execute(
+                "SELECT version FROM tickets WHERE id = %s FOR UPDATE", (ticket_id,)
+            ).fetchone()
+            if found is None:
+                raise NotFound("ticket", ticket_id)
+            if int(found[0]) != expected_version:
+                raise ConflictError(ticket_id, expected=expected_version, actual=int(found[0]))
+            conn.execute(
+                "DELETE FROM outbox_deliveries "
+                "WHERE position IN (SELECT position FROM events WHERE ticket_id = %s)",
+                (ticket_id,),
+            )
+            conn.execute("DELETE FROM outbox WHERE ticket_id = %s", (ticket_id,))
+            conn.execute("DELETE FROM events WHERE ticket_id = %s", (ticket_id,))
+            conn.execute("DELETE FROM tickets WHERE id = %s", (ticket_id,))
+
     def import_tickets(self, items: Iterable[ImportItem]) -> int:
         """Add many new tickets in one transaction (all or none); each item is
         ``(events, snapshot)`` or ``(events, snapshot, wake_at)``. Returns the count."""
@@ -737,6 +767,128 @@ class PostgresStore:
                 raise NotFound("outbox item", value)
             out.append(int(row[0]))
         return out
+
+    # ------------------------------------------------------------------ knowledge
+
+    def save_article(self, article: Article, *, expected_version: int) -> None:
+        """Insert or replace an article if its stored version is ``expected_version``."""
+        check_article(article, expected_version)
+        row = (
+            article.version,
+            article.status.value,
+            None if article.category is None else escape_nul(article.category),
+            article.author,
+            article.created_at,
+            article.updated_at,
+            [escape_nul(tag) for tag in article.tags],
+            list(article.problems),
+            kb.tsvector(article_words(article)),
+            kb.encode_article(article),
+            article.id,
+        )
+        if expected_version == 0:
+            sql = (
+                "INSERT INTO articles (version, status, category, author, created_at, "
+                "updated_at, tags, problems, words, data, id) VALUES (%s, %s, %s, %s, %s, %s, "
+                "%s, %s, %s::tsvector, %s, %s) ON CONFLICT (id) DO NOTHING"
+            )
+            params: tuple[Any, ...] = row
+        else:
+            sql = (
+                "UPDATE articles SET version = %s, status = %s, category = %s, author = %s, "
+                "created_at = %s, updated_at = %s, tags = %s, problems = %s, "
+                "words = %s::tsvector, data = %s WHERE id = %s AND version = %s"
+            )
+            params = (*row, expected_version)
+        with self._tx() as conn:
+            if conn.execute(sql, params).rowcount == 1:
+                return
+            found = conn.execute(
+                "SELECT version FROM articles WHERE id = %s", (article.id,)
+            ).fetchone()
+            actual = 0 if found is None else int(found[0])
+            raise ConflictError(
+                article.id, expected=expected_version, actual=actual, kind="article"
+            )
+
+    def get_article(self, article_id: str) -> Article:
+        """The article, or NotFound."""
+        with self._read() as conn:
+            row = conn.execute("SELECT data FROM articles WHERE id = %s", (article_id,)).fetchone()
+        if row is None:
+            raise NotFound("article", article_id)
+        return kb.decode_article(row[0])
+
+    @staticmethod
+    def _article_where(query: ArticleQuery) -> tuple[str, list[Any]]:
+        if not isinstance(query, ArticleQuery):
+            raise ValidationError("expected an ArticleQuery", field="query")
+        where, params = kb.article_filters(query, postgres=True)
+        return q.to_pyformat(where), params
+
+    def list_articles(self, query: ArticleQuery) -> Page[Article]:
+        """One page of the matching articles, most recently updated first."""
+        where, params = self._article_where(query)
+        if query.text is not None:
+            if not query.words:
+                return Page(items=(), total=0)
+            where += " AND words @@ %s::tsquery"
+            params.append(kb.tsquery(query.words, query.match))
+        sql = (
+            f"SELECT data, count(*) OVER () FROM articles WHERE {where} "
+            "ORDER BY updated_at DESC, id LIMIT %s OFFSET %s"
+        )
+        count_sql = f"SELECT count(*) FROM articles WHERE {where}"
+        return self._article_page(query, sql, params, count_sql)
+
+    def search_articles(self, query: ArticleQuery) -> Page[Article]:
+        """One page of the matching articles, best ``ts_rank`` first."""
+        if not isinstance(query, ArticleQuery) or query.text is None:
+            raise ValidationError("search_articles needs a query with text", field="query")
+        if not query.words:
+            return Page(items=(), total=0)
+        where, params = self._article_where(query)
+        ranked = f"FROM articles, CAST(%s AS tsquery) AS query WHERE words @@ query AND {where}"
+        sql = (
+            f"SELECT data, count(*) OVER () {ranked} "
+            "ORDER BY ts_rank(words, query) DESC, id LIMIT %s OFFSET %s"
+        )
+        params = [kb.tsquery(query.words, query.match), *params]
+        return self._article_page(query, sql, params, f"SELECT count(*) {ranked}")
+
+    def _article_page(
+        self, query: ArticleQuery, sql: str, params: list[Any], count_sql: str
+    ) -> Page[Article]:
+        with self._read() as conn:
+            rows = conn.execute(sql, (*params, query.limit, query.offset)).fetchall()
+            if rows:
+                total = int(rows[0][1])
+            elif query.offset:
+                row = conn.execute(count_sql, params).fetchone()
+                total = 0 if row is None else int(row[0])
+            else:
+                total = 0
+        items = tuple(kb.decode_article(row[0]) for row in rows)
+        end = query.offset + len(items)
+        return Page(items=items, total=total, next_offset=end if end < total else None)
+
+    def search_solved(self, words: Sequence[str], *, limit: int = 50) -> list[Ticket]:
+        """Solved or closed tickets sharing any of ``words`` (as the ``simple`` text-search
+        configuration splits them), best ``ts_rank`` first."""
+        wanted = check_words(words, limit)
+        if not wanted:
+            return []
+        sql = (
+            "WITH q AS (SELECT string_agg(p::text, ' | ')::tsquery AS query "
+            "FROM unnest(%s::text[]) AS w, plainto_tsquery('simple', w) AS p "
+            "WHERE numnode(p) > 0) "
+            "SELECT t.snapshot FROM tickets t, q "
+            "WHERE t.solved_words IS NOT NULL AND t.solved_words @@ q.query "
+            "ORDER BY ts_rank(t.solved_words, q.query) DESC, t.id LIMIT %s"
+        )
+        with self._read() as conn:
+            rows = conn.execute(sql, ([escape_nul(w) for w in wanted], limit)).fetchall()
+        return [decode_ticket(row[0]) for row in rows]
 
     # ------------------------------------------------------------------ lifecycle
 

@@ -23,6 +23,7 @@ import functools
 import os
 import sqlite3
 import threading
+from collections import Counter
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from datetime import datetime, timedelta
@@ -36,10 +37,12 @@ from helpdesk_core.errors import (
     StoreClosedError,
     ValidationError,
 )
+from helpdesk_core.knowledge.articles import Article, ArticleQuery, article_words, rank_articles
 from helpdesk_core.model.enums import Priority
 from helpdesk_core.model.events import Event
 from helpdesk_core.model.people import Requester
 from helpdesk_core.model.ticket import Ticket
+from helpdesk_core.storage import _articles as kb
 from helpdesk_core.storage import _sql as q
 from helpdesk_core.storage import migrations
 from helpdesk_core.storage.base import (
@@ -50,12 +53,15 @@ from helpdesk_core.storage.base import (
     check_after,
     check_anonymise,
     check_append,
+    check_article,
     check_cursor,
     check_import,
     check_instant,
     check_lease,
     check_limit,
     check_name,
+    check_purge,
+    check_words,
     item_id,
     parse_item_id,
     search_text,
@@ -110,7 +116,14 @@ def _update_sql(changed: tuple[str, ...]) -> str:
     )
 
 
-_INSERT_EVENT = "INSERT INTO events (ticket_id, version, type, at, data) VALUES (?, ?, ?, ?, ?)"
+# Positions are the global event order: the next one follows the highest in the table, or
+# the highest a purge removed (kept in ``sequences``), so a position is never reused.
+_INSERT_EVENT = (
+    "INSERT INTO events (position, ticket_id, version, type, at, data) VALUES ("
+    "max(coalesce((SELECT max(position) FROM events), 0), "
+    "coalesce((SELECT value FROM sequences WHERE name = 'event_position'), 0)) + 1, "
+    "?, ?, ?, ?, ?)"
+)
 _INSERT_OUTBOX = "INSERT INTO outbox (position, ticket_id, version) VALUES (?, ?, ?)"
 _CLAIM_DUE = (
     "SELECT id FROM tickets WHERE wake_at IS NOT NULL AND wake_at <= ? "
@@ -229,6 +242,7 @@ class SqliteStore:
         self._closed = False
         self._builder = _Builder()
         self._guard = _Guard(self)
+        self._words = False
         try:
             self._conn = sqlite3.connect(
                 self._path,
@@ -253,6 +267,7 @@ class SqliteStore:
                 if text_index:
                     migrations.enable_sqlite_text_index(conn)
                 self._builder.fts = migrations.sqlite_has_text_index(conn)
+                self._words = migrations.sqlite_has_word_index(conn)
         except BaseException:
             self._conn.close()
             raise
@@ -490,6 +505,44 @@ class SqliteStore:
                 self._write_events(conn, added)
             if self._builder.fts:
                 conn.execute("INSERT INTO tickets_fts (tickets_fts) VALUES ('optimize')")
+            if self._words:
+                migrations.scrub_sqlite_word_indexes(conn)
+        if self._depth == 0:
+            self.checkpoint()
+
+    def purge(self, ticket_id: str, *, expected_version: int) -> None:
+        """Remove the ticket for good (see :meth:`Store.purge`): its ticket, tag, event,
+        outbox and delivery rows are deleted in one transaction with ``secure_delete`` on
+        (checked), the text indexes drop its entries (triggers) and are merged, the
+        highest event position is remembered so it is never handed out again, and,
+        outside an enclosing unit of work, the WAL is checkpointed and truncated."""
+        check_purge(ticket_id, expected_version)
+        with self._write() as conn:
+            if conn.execute("PRAGMA secure_delete = ON").fetchone()[0] != 1:
+                raise StorageError("SQLite refused secure_delete: old values could survive")
+            found = conn.execute(_SELECT_CURRENT, (ticket_id,)).fetchone()
+            if found is None:
+                raise NotFound("ticket", ticket_id)
+            if found[0] != expected_version:
+                raise ConflictError(ticket_id, expected=expected_version, actual=found[0])
+            conn.execute(
+                "INSERT INTO sequences (name, value) "
+                "SELECT 'event_position', coalesce(max(position), 0) FROM events "
+                "WHERE true ON CONFLICT (name) DO UPDATE SET value = max(value, excluded.value)"
+            )
+            conn.execute(
+                "DELETE FROM outbox_deliveries "
+                "WHERE position IN (SELECT position FROM events WHERE ticket_id = ?)",
+                (ticket_id,),
+            )
+            conn.execute("DELETE FROM outbox WHERE ticket_id = ?", (ticket_id,))
+            conn.execute("DELETE FROM events WHERE ticket_id = ?", (ticket_id,))
+            conn.execute("DELETE FROM ticket_tags WHERE ticket_id = ?", (ticket_id,))
+            conn.execute("DELETE FROM tickets WHERE id = ?", (ticket_id,))
+            if self._builder.fts:
+                conn.execute("INSERT INTO tickets_fts (tickets_fts) VALUES ('optimize')")
+            if self._words:
+                migrations.scrub_sqlite_word_indexes(conn)
         if self._depth == 0:
             self.checkpoint()
 
@@ -830,6 +883,170 @@ class SqliteStore:
                 raise NotFound("outbox item", value)
             out.append(int(row[0]))
         return out
+
+    # ------------------------------------------------------------------ knowledge
+
+    @property
+    def has_word_index(self) -> bool:
+        """True when article search and similar-ticket candidates use the FTS5 word
+        indexes (schema version 3 made by a SQLite with FTS5); otherwise they scan."""
+        return self._words
+
+    def save_article(self, article: Article, *, expected_version: int) -> None:
+        """Insert or replace an article if its stored version is ``expected_version``.
+        Replacing the words of an article merges its FTS5 index, so the old words do not
+        linger in the file."""
+        check_article(article, expected_version)
+        words = " ".join(article_words(article))
+        row = (
+            article.version,
+            article.status.value,
+            article.category,
+            article.author,
+            to_micros(article.created_at),
+            to_micros(article.updated_at),
+            dumps(list(article.tags)),
+            dumps(list(article.problems)),
+            words,
+            kb.encode_article(article),
+            article.id,
+        )
+        with self._write() as conn:
+            found = conn.execute(
+                "SELECT version, words FROM articles WHERE id = ?", (article.id,)
+            ).fetchone()
+            actual = 0 if found is None else int(found[0])
+            if actual != expected_version:
+                raise ConflictError(
+                    article.id, expected=expected_version, actual=actual, kind="article"
+                )
+            if found is None:
+                conn.execute(
+                    "INSERT INTO articles (version, status, category, author, created_at, "
+                    "updated_at, tags, problems, words, data, id) "
+                    f"VALUES ({q.placeholders(11)})",
+                    row,
+                )
+            else:
+                conn.execute(
+                    "UPDATE articles SET version = ?, status = ?, category = ?, author = ?, "
+                    "created_at = ?, updated_at = ?, tags = ?, problems = ?, words = ?, "
+                    "data = ? WHERE id = ?",
+                    row,
+                )
+                if self._words and found[1] != words:
+                    migrations.scrub_sqlite_word_indexes(conn)
+
+    def get_article(self, article_id: str) -> Article:
+        """The article, or NotFound."""
+        with self._guard as conn:
+            row = conn.execute("SELECT data FROM articles WHERE id = ?", (article_id,)).fetchone()
+        if row is None:
+            raise NotFound("article", article_id)
+        return kb.decode_article(row[0])
+
+    def _article_where(self, query: ArticleQuery, prefix: str = "") -> tuple[str, list[Any]]:
+        if not isinstance(query, ArticleQuery):
+            raise ValidationError("expected an ArticleQuery", field="query")
+        where, params = kb.article_filters(query, postgres=False, prefix=prefix)
+        if query.text is None or self._words:
+            return where, params
+        # No FTS5: match the words in the space-padded word list.
+        joiner = " AND " if query.match == "all" else " OR "
+        tests = [f"instr(' ' || {prefix}words || ' ', ?) > 0" for _ in query.words]
+        params.extend(f" {word} " for word in query.words)
+        return f"{where} AND ({joiner.join(tests)})", params
+
+    def list_articles(self, query: ArticleQuery) -> Page[Article]:
+        """One page of the matching articles, most recently updated first."""
+        where, params = self._article_where(query)
+        if query.text is not None and not query.words:
+            return Page(items=(), total=0)
+        if query.text is not None and self._words:
+            where += " AND seq IN (SELECT rowid FROM articles_fts WHERE articles_fts MATCH ?)"
+            params.append(kb.fts5_query(query.words, query.match))
+        sql = (
+            f"SELECT data, count(*) OVER () FROM articles WHERE {where} "
+            "ORDER BY updated_at DESC, id LIMIT ? OFFSET ?"
+        )
+        return self._article_page(query, sql, params)
+
+    def search_articles(self, query: ArticleQuery) -> Page[Article]:
+        """One page of the matching articles, best FTS5 ``bm25()`` rank first."""
+        if not isinstance(query, ArticleQuery) or query.text is None:
+            raise ValidationError("search_articles needs a query with text", field="query")
+        if not query.words:
+            return Page(items=(), total=0)
+        if not self._words:
+            return self._scan_articles(query)
+        where, params = self._article_where(query, prefix="a.")
+        sql = (
+            "SELECT data, count(*) OVER () FROM (SELECT a.data AS data, a.id AS id, "
+            "bm25(articles_fts) AS rank FROM articles_fts JOIN articles a "
+            f"ON a.seq = articles_fts.rowid WHERE articles_fts MATCH ? AND {where}) "
+            "ORDER BY rank, id LIMIT ? OFFSET ?"
+        )
+        return self._article_page(query, sql, [kb.fts5_query(query.words, query.match), *params])
+
+    def _scan_articles(self, query: ArticleQuery) -> Page[Article]:
+        where, params = self._article_where(query)
+        with self._read(consistent=True) as conn:
+            corpus = {
+                article_id: Counter(words.split())
+                for article_id, words in conn.execute("SELECT id, words FROM articles")
+            }
+            found = {
+                article.id: article
+                for article in (
+                    kb.decode_article(row[0])
+                    for row in conn.execute(f"SELECT data FROM articles WHERE {where}", params)
+                )
+            }
+        order = rank_articles(query.words, corpus, found)
+        items = tuple(found[i] for i in order[query.offset : query.offset + query.limit])
+        end = query.offset + len(items)
+        return Page(items=items, total=len(order), next_offset=end if end < len(order) else None)
+
+    def _article_page(self, query: ArticleQuery, sql: str, params: list[Any]) -> Page[Article]:
+        with self._read(consistent=True) as conn:
+            rows = conn.execute(sql, (*params, query.limit, query.offset)).fetchall()
+            if rows:
+                total = int(rows[0][1])
+            elif query.offset:
+                counted = sql.replace("data, count(*) OVER ()", "count(*)", 1)
+                counted = counted[: counted.rindex(" ORDER BY")]
+                total = int(conn.execute(counted, params).fetchone()[0])
+            else:
+                total = 0
+        items = tuple(kb.decode_article(row[0]) for row in rows)
+        end = query.offset + len(items)
+        return Page(items=items, total=total, next_offset=end if end < total else None)
+
+    def search_solved(self, words: Sequence[str], *, limit: int = 50) -> list[Ticket]:
+        """Solved or closed tickets sharing any of ``words``, best FTS5 ``bm25()`` rank
+        first (without FTS5: most shared words first, by substring, then newest)."""
+        wanted = check_words(words, limit)
+        if not wanted:
+            return []
+        if self._words:
+            sql = (
+                "SELECT t.snapshot FROM tickets_words JOIN tickets t "
+                "ON t.seq = tickets_words.rowid WHERE tickets_words MATCH ? "
+                f"AND t.status_category IN {kb.SOLVED_SQL} "
+                "ORDER BY bm25(tickets_words), t.id LIMIT ?"
+            )
+            params: list[Any] = [kb.fts5_query(wanted, "any"), limit]
+        else:
+            hits = " + ".join("(instr(search_text, ?) > 0)" for _ in wanted)
+            sql = (
+                f"SELECT snapshot FROM (SELECT snapshot, id, updated_at, {hits} AS hits "
+                f"FROM tickets WHERE status_category IN {kb.SOLVED_SQL}) WHERE hits > 0 "
+                "ORDER BY hits DESC, updated_at DESC, id LIMIT ?"
+            )
+            params = [*(w.casefold() for w in wanted), limit]
+        with self._guard as conn:
+            rows = conn.execute(sql, params).fetchall()
+        return [decode_ticket(row[0]) for row in rows]
 
     # ------------------------------------------------------------------ lifecycle
 

@@ -38,6 +38,7 @@ from helpdesk_core.errors import (
     StoreClosedError,
     ValidationError,
 )
+from helpdesk_core.knowledge import Article, ArticleQuery, ArticleStatus
 from helpdesk_core.model import (
     Actor,
     Assigned,
@@ -60,7 +61,7 @@ from helpdesk_core.model import (
     apply_event,
     replay,
 )
-from helpdesk_core.storage import MemoryStore, Store, TicketQuery
+from helpdesk_core.storage import MemoryStore, SolvedTicketSearch, Store, TicketQuery
 from helpdesk_core.storage.base import ORDERINGS
 
 __all__ = ["StoreConformance", "make_differential_machine"]
@@ -949,6 +950,7 @@ class StoreConformance:
             lambda: self.store.claim_outbox("mail", now=T0),
             lambda: self.store.ack_outbox("mail", ["T-1:1"]),
             lambda: self.store.release_outbox("mail", ["T-1:1"]),
+            lambda: self.store.purge("T-1", expected_version=1),
             lambda: self.store.unit_of_work().__enter__(),
         ]
         for call in calls:
@@ -957,6 +959,208 @@ class StoreConformance:
 
     def test_store_satisfies_the_protocol(self) -> None:
         assert isinstance(self.store, Store)
+
+    # -- knowledge-base articles -----------------------------------------------------
+
+    @staticmethod
+    def _article(article_id: str, **fields: Any) -> Article:
+        fields.setdefault("title", f"Article {article_id}")
+        fields.setdefault("author", "a-1")
+        fields.setdefault("created_at", T0)
+        fields.setdefault("updated_at", T0)
+        return Article(id=article_id, **fields)
+
+    def test_articles_round_trip_with_version_checks(self) -> None:
+        first = self._article(
+            "KB-1",
+            title="Reset the VPN client",
+            body=f"Open the client.\n{NASTY}",
+            tags=("vpn", "é Σ"),
+            category="network \x00",
+            problems=("P-2", "P-1"),
+        )
+        self.store.save_article(first, expected_version=0)
+        assert self.store.get_article("KB-1") == first
+        with raises(ConflictError) as caught:
+            self.store.save_article(first, expected_version=0)
+        clash = caught[0]
+        assert isinstance(clash, ConflictError)
+        assert (clash.kind, clash.expected, clash.actual) == ("article", 0, 1)
+        second = attrs.evolve(first, body="Reinstall it.", version=2, updated_at=T0 + MINUTE)
+        self.store.save_article(second, expected_version=1)
+        assert self.store.get_article("KB-1") == second
+        with raises(ConflictError):
+            self.store.save_article(attrs.evolve(second, body="stale"), expected_version=1)
+        with raises(ConflictError):
+            self.store.save_article(self._article("KB-2", version=3), expected_version=2)
+        with raises(ValidationError):
+            self.store.save_article(attrs.evolve(second, version=7), expected_version=2)
+        with raises(ValidationError):
+            self.store.save_article("KB-1", expected_version=0)  # type: ignore[arg-type]
+        with raises(NotFound):
+            self.store.get_article("KB-2")
+        assert self.store.get_article("KB-1") == second
+
+    def _library(self) -> dict[str, Article]:
+        specs: list[dict[str, Any]] = [
+            {
+                "id": "KB-a",
+                "title": "VPN timeout at home",
+                "body": "The VPN client times out: update it. VPN, VPN, VPN.",
+                "tags": ("vpn",),
+                "category": "network",
+                "problems": ("P-1",),
+            },
+            {
+                "id": "KB-b",
+                "title": "Printer jams",
+                "body": "Clear tray 2, then run a test page.",
+                "tags": ("printer",),
+                "category": "hardware",
+                "author": "a-2",
+            },
+            {
+                "id": "KB-c",
+                "title": "Straße names in addresses",
+                "body": "Umlauts and ß in the ADDRESS book sync.",
+                "category": "network",
+                "problems": ("P-1", "P-2"),
+            },
+            {
+                "id": "KB-d",
+                "title": "Old VPN gateway",
+                "body": "Use vpn1 for a timeout.",
+                "status": ArticleStatus.RETIRED,
+                "tags": ("vpn", "legacy"),
+            },
+            {
+                "id": "KB-e",
+                "title": "Wi-Fi on floor 3",
+                "body": "The access point restarts at night; a long note "
+                + "about radio channels " * 40
+                + "and one vpn mention.",
+                "category": "network",
+            },
+        ]
+        out: dict[str, Article] = {}
+        for minutes, spec in enumerate(specs):
+            article = self._article(spec.pop("id"), updated_at=T0 + minutes * MINUTE, **spec)
+            self.store.save_article(article, expected_version=0)
+            out[article.id] = article
+        return out
+
+    def test_article_filters_order_and_pages(self) -> None:
+        self._library()
+
+        def listed(**fields: Any) -> list[str]:
+            return [a.id for a in self.store.list_articles(ArticleQuery(**fields)).items]
+
+        assert listed() == ["KB-e", "KB-c", "KB-b", "KB-a"]  # newest first, published only
+        assert listed(status=None) == ["KB-e", "KB-d", "KB-c", "KB-b", "KB-a"]
+        assert listed(status="retired") == ["KB-d"]
+        assert listed(category="network") == ["KB-e", "KB-c", "KB-a"]
+        assert listed(category=("hardware", "none")) == ["KB-b"]
+        assert listed(tag=("legacy", "printer"), status=None) == ["KB-d", "KB-b"]
+        assert listed(problem="P-1") == ["KB-c", "KB-a"]
+        assert listed(problem=("P-2",)) == ["KB-c"]
+        assert listed(author="a-2") == ["KB-b"]
+        assert listed(text="vpn timeout") == ["KB-a"]
+        assert listed(text="vpn timeout", status=None) == ["KB-d", "KB-a"]
+        assert listed(text="vpn timeout", match="any") == ["KB-e", "KB-a"]
+        seen: list[str] = []
+        query: ArticleQuery | None = ArticleQuery(status=None, limit=2)
+        while query is not None:
+            page = self.store.list_articles(query)
+            assert page.total == 5
+            seen.extend(a.id for a in page.items)
+            offset = page.next_offset
+            query = None if offset is None else attrs.evolve(query, offset=offset)
+        assert seen == ["KB-e", "KB-d", "KB-c", "KB-b", "KB-a"]
+        past = self.store.list_articles(ArticleQuery(limit=2, offset=10))
+        assert (past.items, past.total, past.next_offset) == ((), 4, None)
+
+    def test_article_search_matches_whole_words(self) -> None:
+        library = self._library()
+
+        def found(text: str, **fields: Any) -> list[str]:
+            page = self.store.search_articles(ArticleQuery(text=text, **fields))
+            return [a.id for a in page.items]
+
+        assert found("vpn") == ["KB-a", "KB-e"]  # KB-a says "vpn" five times, KB-e once
+        assert set(found("VPN TIMEOUT")) == {"KB-a"}
+        assert set(found("vpn timeout", match="any")) == {"KB-a", "KB-e"}
+        assert set(found("vpn timeout", status=None)) == {"KB-a", "KB-d"}
+        assert found("STRASSE") == ["KB-c"]  # case-folded: Straße
+        assert found("address") == ["KB-c"]
+        assert found("print") == []  # words, not substrings: "printer" and "print" differ
+        assert found("printer") == ["KB-b"]
+        assert found("the and of") == []  # stopwords only: nothing to search for
+        assert found("vpn", category="hardware") == []
+        assert found("vpn", tag="vpn", problem="P-1") == ["KB-a"]
+        assert found("vpn1") == []  # retired
+        assert found("vpn1", status=None) == ["KB-d"]
+        assert self.store.get_article("KB-a") == library["KB-a"]
+        page = self.store.search_articles(ArticleQuery(text="network vpn", match="any", limit=1))
+        assert page.total == 2
+        assert page.next_offset == 1
+        with raises(ValidationError):
+            self.store.search_articles(ArticleQuery(category="network"))
+        updated = attrs.evolve(
+            library["KB-b"], title="Toner", body="Toner only.", tags=("toner",), version=2
+        )
+        self.store.save_article(updated, expected_version=1)
+        assert found("printer") == []
+        assert found("toner") == ["KB-b"]
+
+    def test_articles_in_a_failed_unit_of_work_are_undone(self) -> None:
+        with raises(ValidationError), self.store.unit_of_work():
+            self.store.save_article(self._article("KB-1", body="zorblax"), expected_version=0)
+            raise ValidationError("planned failure")
+        with raises(NotFound):
+            self.store.get_article("KB-1")
+        assert self.store.search_articles(ArticleQuery(text="zorblax")).total == 0
+
+    def test_closed_store_refuses_article_calls(self) -> None:
+        self.store.save_article(self._article("KB-1"), expected_version=0)
+        self.store.close()
+        calls: list[Callable[[], Any]] = [
+            lambda: self.store.save_article(self._article("KB-2"), expected_version=0),
+            lambda: self.store.get_article("KB-1"),
+            lambda: self.store.list_articles(ArticleQuery()),
+            lambda: self.store.search_articles(ArticleQuery(text="article")),
+        ]
+        for call in calls:
+            with raises(StoreClosedError):
+                call()
+
+    def test_solved_ticket_search_when_the_store_offers_it(self) -> None:
+        store = self.store
+        if not isinstance(store, SolvedTicketSearch):
+            return  # optional: stores without a word index of their own
+        later = T0 + MINUTE
+        specs = {
+            "T-1": ("VPN drops", "timeout at home", StatusCategory.SOLVED),
+            "T-2": ("VPN down", "timeout", StatusCategory.OPEN),
+            "T-3": ("Printer jam", "tray 2", StatusCategory.SOLVED),
+            "T-4": ("VPN VPN timeout", "vpn timeout vpn", StatusCategory.CLOSED),
+        }
+        tickets: dict[str, Ticket] = {}
+        for ticket_id, (subject, description, category) in specs.items():
+            ticket = open_ticket(store, ticket_id, subject=subject, description=description)
+            status = category.value if category is not StatusCategory.OPEN else "open"
+            tickets[ticket_id] = change(store, ticket, moved(ticket_id, status, category, at=later))
+        assert _ids(store.search_solved(["vpn", "timeout"])) == ["T-4", "T-1"]
+        assert _ids(store.search_solved(["vpn"], limit=1)) == ["T-4"]
+        assert _ids(store.search_solved(["tray"])) == ["T-3"]
+        assert store.search_solved(["nothing"]) == []
+        assert store.search_solved([]) == []
+        reopened = moved("T-4", "open", StatusCategory.OPEN, at=later + MINUTE)
+        change(store, tickets["T-4"], reopened)
+        assert _ids(store.search_solved(["vpn", "timeout"])) == ["T-1"]
+        with raises(ValidationError):
+            store.search_solved("vpn")  # a text, not a list of words
+        with raises(ValidationError):
+            store.search_solved(["vpn"], limit=0)
 
     # -- privacy ----------------------------------------------------------------------
 
@@ -1045,6 +1249,85 @@ class StoreConformance:
             raise ValidationError("planned failure")
         assert self.store.events("T-1") == events
         assert self.store.load("T-1") == ticket
+
+    def _purge_setup(self) -> tuple[Ticket, Ticket, list[tuple[int, Event]]]:
+        """T-2 (kept), then T-1 (to purge) holding the last positions, with an assignee,
+        a wake-up, a lease, a claimed outbox item and a delivery error that name it."""
+        kept = open_ticket(self.store, "T-2", subject="Printer jam", wake_at=T0 + MINUTE)
+        secret, _ = self._secret_ticket()
+        secret = change(
+            self.store,
+            secret,
+            Assigned(ticket_id="T-1", at=T0 + 2 * MINUTE, by=AGENT, assignee="a-1"),
+            wake_at=T0,
+        )
+        claimed = self.store.claim_outbox("mail", now=T0, limit=10)
+        leak = next(i.id for i in claimed if i.id.startswith("T-1:"))
+        self.store.release_outbox("mail", [leak], error="bounce for Quentin Zorblax")
+        self.store.claim_due(T0 + MINUTE, worker="w")
+        return kept, secret, list(self.store.event_stream())
+
+    def test_purge_removes_every_trace_of_the_ticket(self) -> None:
+        kept, secret, stream = self._purge_setup()
+        self.store.purge("T-1", expected_version=secret.version)
+        with raises(NotFound):
+            self.store.load("T-1")
+        assert self.store.events("T-1") == []
+        assert _ids(self.store.get_many(["T-1", "T-2"])) == ["T-2"]
+        assert self.store.query(TicketQuery(text="zorblax")).total == 0
+        assert _ids(self.store.query(TicketQuery()).items) == ["T-2"]
+        assert self.store.requester_history("r-zorblax") == []
+        assert self.store.agent_loads() == {}
+        assert self.store.due(T0 + timedelta(hours=1)) == ["T-2"]
+        assert self.store.claim_due(T0 + timedelta(hours=1), worker="w2") == ["T-2"]
+        # The other ticket's events keep their positions; nothing else is left.
+        left = [(p, e) for p, e in stream if e.ticket_id == "T-2"]
+        assert list(self.store.event_stream()) == left
+        for consumer in ("mail", "hook"):
+            items = self.store.claim_outbox(consumer, now=T0 + timedelta(hours=1), limit=10)
+            assert [i.id for i in items] == ["T-2:1"], consumer
+            assert "zorblax" not in repr(items).casefold()
+        with raises(NotFound):
+            self.store.ack_outbox("mail", ["T-1:1"])
+        # Numbers and positions are never handed out again.
+        assert self.store.allocate_number() > max(kept.number, secret.number)
+        open_ticket(self.store, "T-3")
+        new_position = [p for p, e in self.store.event_stream() if e.ticket_id == "T-3"]
+        assert new_position[0] > max(p for p, _ in stream)
+        # Acking what is left moves past the purged positions.
+        self.store.ack_outbox("mail", ["T-2:1"])
+        assert [i.id for i in self.store.claim_outbox("mail", now=T0 + timedelta(hours=2))] == [
+            "T-3:1"
+        ]
+        self.store.ack_outbox("mail", ["T-3:1"])
+        assert self.store.claim_outbox("mail", now=T0 + timedelta(hours=3)) == []
+        # The id is free again, as for a ticket that never existed.
+        open_ticket(self.store, "T-1")
+        assert self.store.events("T-1") == [opened("T-1", self.store.load("T-1").number)]
+
+    def test_purge_checks_the_version_and_changes_nothing_on_refusal(self) -> None:
+        ticket, events = self._secret_ticket()
+        with raises(ConflictError):
+            self.store.purge("T-1", expected_version=ticket.version + 1)
+        with raises(NotFound):
+            self.store.purge("T-9", expected_version=1)
+        for bad in ({"expected_version": 0}, {"expected_version": True}):
+            with raises(ValidationError):
+                self.store.purge("T-1", **bad)
+        with raises(ValidationError):
+            self.store.purge("", expected_version=1)
+        assert self.store.load("T-1") == ticket
+        assert self.store.events("T-1") == events
+
+    def test_purge_inside_a_failed_unit_of_work_is_undone(self) -> None:
+        ticket, events = self._secret_ticket()
+        with raises(ValidationError), self.store.unit_of_work():
+            self.store.purge("T-1", expected_version=ticket.version)
+            raise ValidationError("planned failure")
+        assert self.store.load("T-1") == ticket
+        assert self.store.events("T-1") == events
+        assert [e for _, e in self.store.event_stream()] == events
+        assert [i.event for i in self.store.claim_outbox("mail", now=T0)] == events
 
     def test_delete_requester(self) -> None:
         self.store.save_requester(Requester(id="r-1", name="Ada", email="Ada@Example.org"))

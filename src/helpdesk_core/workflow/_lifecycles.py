@@ -23,6 +23,8 @@ def lifecycle_for(ticket_type: str, mapping: Mapping[str, str], default: str) ->
 
 
 def _to_lifecycles(value: Any) -> Mapping[str, Lifecycle]:
+    if isinstance(value, str | bytes) or not isinstance(value, Iterable):
+        raise ConfigError("lifecycles is a list or mapping of lifecycles", path="lifecycles")
     items: Iterable[Any] = value.values() if isinstance(value, Mapping) else value
     out: dict[str, Lifecycle] = {}
     for i, item in enumerate(items):
@@ -37,6 +39,10 @@ def _to_lifecycles(value: Any) -> Mapping[str, Lifecycle]:
 
 
 def _to_by_type(value: Mapping[str, str]) -> Mapping[str, str]:
+    if not isinstance(value, Mapping) or not all(
+        isinstance(k, str) and isinstance(name, str) for k, name in value.items()
+    ):
+        raise ConfigError("by_type maps ticket types to lifecycle names", path="by_type")
     return MappingProxyType(dict(value))
 
 
@@ -50,13 +56,13 @@ class Lifecycles:
     for the other types. ``Lifecycles()`` holds only :meth:`Lifecycle.default`."""
 
     lifecycles: Mapping[str, Lifecycle] = field(
-        factory=_default_lifecycles, converter=_to_lifecycles
+        factory=_default_lifecycles, converter=_to_lifecycles, hash=False
     )
-    by_type: Mapping[str, str] = field(factory=dict, converter=_to_by_type)
+    by_type: Mapping[str, str] = field(factory=dict, converter=_to_by_type, hash=False)
     default: str = "default"
 
     def __attrs_post_init__(self) -> None:
-        if self.default not in self.lifecycles:
+        if not isinstance(self.default, str) or self.default not in self.lifecycles:
             raise ConfigError(
                 f"default lifecycle {self.default!r} is not defined "
                 f"(lifecycles: {', '.join(self.lifecycles)})",

@@ -157,7 +157,8 @@ def _to_after(value: Any) -> timedelta | None:
 def _to_priorities(value: Any) -> tuple[Priority, ...]:
     if isinstance(value, str | Priority):
         value = (value,)
-    return tuple(Priority.parse(p, field="priorities") for p in value)
+    items = v.as_tuple(value, field="priorities", what="a list of priorities")
+    return tuple(Priority.parse(p, field="priorities") for p in items)
 
 
 def _to_condition(value: Any) -> Condition | None:
@@ -167,7 +168,7 @@ def _to_condition(value: Any) -> Condition | None:
 def _to_actions(value: Any) -> tuple[Action, ...]:
     return tuple(
         action_from_dict(item, path=f"actions[{i}]") if isinstance(item, Mapping) else item
-        for i, item in enumerate(value)
+        for i, item in enumerate(v.as_tuple(value, field="actions", what="a list of actions"))
     )
 
 
@@ -274,7 +275,7 @@ def _seconds(delta: timedelta) -> int | float:
 
 
 def _to_triggers(value: Iterable[Trigger]) -> tuple[Trigger, ...]:
-    return tuple(value)
+    return v.as_tuple(value, field="triggers", what="a list of triggers")
 
 
 @frozen(kw_only=True)

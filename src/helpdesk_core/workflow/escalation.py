@@ -98,9 +98,9 @@ class DueTrigger:
     identity, recorded in ``Ticket.fired_triggers`` when it fires)."""
 
     at: datetime = field(validator=v.aware)
-    policy: str
-    trigger: str
-    key: str
+    policy: str = field(validator=v.text)
+    trigger: str = field(validator=v.text)
+    key: str = field(validator=v.text)
 
 
 def _check_names(policies: Sequence[EscalationPolicy]) -> None:

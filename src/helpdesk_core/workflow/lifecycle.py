@@ -71,7 +71,7 @@ def _sources(instance: Any, attribute: Any, value: tuple[str, ...]) -> None:
 def _to_names(value: Any) -> tuple[str, ...]:
     if isinstance(value, str):
         return (value,)
-    return tuple(value)
+    return v.as_tuple(value, what="a list of names")
 
 
 def _guard_list(instance: Any, attribute: Any, value: tuple[str, ...]) -> None:
@@ -128,15 +128,15 @@ def _days(instance: Any, attribute: Any, value: Any) -> None:
 
 
 def _to_status_tuple(value: Iterable[Status]) -> tuple[Status, ...]:
-    return tuple(value)
+    return v.as_tuple(value, field="statuses", what="a list of statuses")
 
 
 def _to_transition_tuple(value: Iterable[Transition]) -> tuple[Transition, ...]:
-    return tuple(value)
+    return v.as_tuple(value, field="transitions", what="a list of transitions")
 
 
 def _to_guards(value: Any) -> Mapping[str, Guard]:
-    return MappingProxyType(dict(value or {}))
+    return MappingProxyType(v.as_dict(value, field="guards"))
 
 
 @frozen(kw_only=True)

@@ -27,13 +27,17 @@ from helpdesk_core.model import (
     Tier,
     apply_event,
 )
+from helpdesk_core.model import _validate as v
 from helpdesk_core.workflow import _config as cfg
 
 __all__ = ["TierLadder", "de_escalate", "escalate", "level_contact", "raise_level"]
 
 
 def _to_tiers(value: Iterable[Tier]) -> tuple[Tier, ...]:
-    return tuple(value)
+    try:
+        return v.as_tuple(value, what="a list of tiers")
+    except ValidationError as exc:
+        raise ConfigError(exc.message, path="tiers") from None
 
 
 @frozen

@@ -51,13 +51,26 @@ def _optional_text(instance: Any, attribute: Any, value: Any) -> None:
         raise ConfigError(f"email.{attribute.name} must be text, got {type(value).__name__}")
 
 
+def _text(instance: Any, attribute: Any, value: Any) -> None:
+    if not isinstance(value, str):
+        raise ConfigError(f"email.{attribute.name} must be text, got {type(value).__name__}")
+
+
+def _instance(cls: type, name: str) -> Any:
+    def check(instance: Any, attribute: Any, value: Any) -> None:
+        if not isinstance(value, cls):
+            raise ConfigError(f"email.{name} must be a {cls.__name__}, got {type(value).__name__}")
+
+    return check
+
+
 def _timezone(instance: Any, attribute: Any, value: Any) -> None:
     if value is None:
         return
     try:
         ZoneInfo(value)
-    except (ZoneInfoNotFoundError, ValueError, TypeError):
-        raise ConfigError(f"email.timezone {value!r} is not an IANA time zone") from None
+    except (ZoneInfoNotFoundError, ValueError, TypeError, OSError):
+        raise ConfigError(f"email.timezone {value!r:.80} is not an IANA time zone") from None
 
 
 @frozen(kw_only=True)
@@ -84,19 +97,23 @@ class EmailSettings:
     """
 
     address: str = field(validator=_address)
-    domain: str | None = field(default=None)
+    domain: str | None = field(default=None, validator=_optional_text)
     desk_name: str | None = field(default=None, validator=_optional_text)
-    subject_token: SubjectToken = field(factory=SubjectToken)
+    subject_token: SubjectToken = field(
+        factory=SubjectToken, validator=_instance(SubjectToken, "subject_token")
+    )
     max_bytes: int = field(default=10 * 1024 * 1024, validator=_positive_int)
     rate_limit: int = field(default=10, validator=_positive_int)
     rate_window: timedelta = field(default=timedelta(minutes=10), converter=_window)
     category: str | None = field(default=None, validator=_optional_text)
     foreign_sender: Literal["reject", "new_ticket"] = field(default="reject", validator=_foreign)
-    csat_url: str = field(default="https://{domain}/csat/{ticket_id}")
-    reply_marker: str = field(default="##- Please type your reply above this line -##")
+    csat_url: str = field(default="https://{domain}/csat/{ticket_id}", validator=_text)
+    reply_marker: str = field(
+        default="##- Please type your reply above this line -##", validator=_text
+    )
     timezone: str | None = field(default=None, validator=_timezone)
     acknowledge: bool = True
-    templates: Templates = field(factory=Templates)
+    templates: Templates = field(factory=Templates, validator=_instance(Templates, "templates"))
 
     def __attrs_post_init__(self) -> None:
         domain = self.domain if self.domain is not None else self.address.rpartition("@")[2]

@@ -197,6 +197,12 @@ def normalize_language(language: str) -> str:
     return language.strip().replace("_", "-").split("-")[0].lower()
 
 
+def _to_fallback(value: Any) -> str:
+    if not isinstance(value, str) or not value.strip():
+        raise ConfigError(f"templates.fallback: a language is a code like 'en', got {value!r:.80}")
+    return normalize_language(value)
+
+
 @frozen(kw_only=True)
 class Templates:
     """The templates of a desk: ``languages`` (overrides merged over the defaults),
@@ -208,7 +214,7 @@ class Templates:
     teams: Mapping[str, Mapping[str, Mapping[str, str]]] = field(
         factory=dict, converter=_to_teams, hash=False
     )
-    fallback: str = field(default="en", converter=normalize_language)
+    fallback: str = field(default="en", converter=_to_fallback)
     _merged: dict[str, dict[str, str]] = field(
         init=False, factory=dict, eq=False, repr=False, hash=False
     )

@@ -134,9 +134,11 @@ def _check_format(instance: SubjectToken, attribute: object, value: str) -> None
 
 
 def _compile(value: str | re.Pattern[str]) -> re.Pattern[str]:
+    if not isinstance(value, str | re.Pattern) or isinstance(getattr(value, "pattern", ""), bytes):
+        raise ConfigError(f"subject token pattern is a regular expression, got {value!r:.80}")
     try:
         pattern = re.compile(value) if isinstance(value, str) else value
-    except re.error as exc:
+    except (re.error, OverflowError, RecursionError) as exc:
         raise ConfigError(f"subject token pattern {value!r} is not a valid regex: {exc}") from None
     if "number" not in pattern.groupindex:
         raise ConfigError(

@@ -1,0 +1,366 @@
+"""Problem management: known-error records on problem tickets, and what solving a problem
+does to the incidents it caused (pure).
+
+A problem ticket (type ``problem`` by default) carries one :class:`~helpdesk_core.model.
+KnownError` record: the symptom users see, a workaround, the root cause and a status
+(``investigating`` → ``known_error`` → ``resolved``). It is made by a
+:class:`KnownErrorRecorded` event and changed by :class:`KnownErrorUpdated` events; both are
+folded into ``Ticket.known_error``. Incidents name their problem with a ``caused_by`` link.
+When the problem is solved, each active incident linked to it records a
+:class:`LinkedProblemSolved` event saying whether it was solved with the problem or only
+notified (and why it could not be solved).
+
+The functions here decide; :class:`~helpdesk_core.Helpdesk` loads, saves and publishes.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import datetime
+from typing import Any, ClassVar, Final
+
+from attrs import field, frozen
+
+from helpdesk_core.errors import InvalidTransition, ValidationError
+from helpdesk_core.model import (
+    Actor,
+    Event,
+    KnownError,
+    KnownErrorStatus,
+    LinkKind,
+    StatusCategory,
+    Ticket,
+    register_event_type,
+    register_fold,
+)
+from helpdesk_core.model import _validate as v
+from helpdesk_core.model.known_error import to_known_error_status
+from helpdesk_core.workflow import Lifecycle
+from helpdesk_core.workflow.lifecycle import Transition
+
+__all__ = [
+    "KNOWLEDGE_ACTOR",
+    "MAX_KNOWN_ERROR_TEXT",
+    "OUTCOMES",
+    "KnownErrorEntry",
+    "KnownErrorRecorded",
+    "KnownErrorUpdated",
+    "LinkedProblemSolved",
+    "caused_by",
+    "known_error_entries",
+    "record_known_error",
+    "resolve_known_error",
+    "solving_transition",
+    "update_known_error",
+]
+
+#: Who the events of problem → incident propagation are recorded as.
+KNOWLEDGE_ACTOR: Final = Actor.system("knowledge")
+#: Longest symptom, workaround or root cause accepted, in characters.
+MAX_KNOWN_ERROR_TEXT: Final = 100_000
+#: What happened to an incident when its problem was solved.
+OUTCOMES: Final = ("solved", "notified")
+#: Fields of the known-error events that people type (rewritten when a ticket is
+#: anonymised, like comment bodies).
+_FREE_TEXT: Final = ("symptom", "workaround", "root_cause")
+
+
+def _to_optional_status(value: Any) -> KnownErrorStatus | None:
+    return None if value is None else to_known_error_status(value)
+
+
+# ---------------------------------------------------------------------------- events
+
+
+@frozen(kw_only=True)
+class KnownErrorRecorded(Event):
+    """A problem ticket got its known-error record."""
+
+    #: Fields holding text people typed (anonymised with the ticket).
+    free_text: ClassVar[tuple[str, ...]] = _FREE_TEXT
+
+    status: KnownErrorStatus = field(converter=to_known_error_status)
+    symptom: str = field(validator=v.text)
+    workaround: str = field(default="", validator=v.text)
+    root_cause: str = field(default="", validator=v.text)
+
+
+@frozen(kw_only=True)
+class KnownErrorUpdated(Event):
+    """The known-error record of a problem ticket changed; None means unchanged."""
+
+    #: Fields holding text people typed (anonymised with the ticket).
+    free_text: ClassVar[tuple[str, ...]] = _FREE_TEXT
+
+    status: KnownErrorStatus | None = field(default=None, converter=_to_optional_status)
+    symptom: str | None = field(default=None, validator=v.optional_text)
+    workaround: str | None = field(default=None, validator=v.optional_text)
+    root_cause: str | None = field(default=None, validator=v.optional_text)
+
+
+def _outcome(instance: Any, attribute: Any, value: Any) -> None:
+    if value not in OUTCOMES:
+        raise ValidationError(
+            f"outcome is one of {', '.join(OUTCOMES)}, got {value!r}", field="outcome"
+        )
+
+
+@frozen(kw_only=True)
+class LinkedProblemSolved(Event):
+    """The problem this ticket is linked to (``caused_by``) was solved. ``outcome`` is
+    ``solved`` when the ticket was solved with it (its own ``StatusChanged`` follows) or
+    ``notified`` when it was only told; ``reason`` says why it could not be solved."""
+
+    problem: str = field(validator=v.identifier)
+    outcome: str = field(validator=_outcome)
+    reason: str = field(default="", validator=v.text)
+
+
+for _event_type in (KnownErrorRecorded, KnownErrorUpdated, LinkedProblemSolved):
+    register_event_type(_event_type)
+
+
+# ---------------------------------------------------------------------------- folds
+
+
+@register_fold(KnownErrorRecorded)
+def _recorded(ticket: Ticket, event: KnownErrorRecorded) -> dict[str, Any]:
+    return {
+        "known_error": KnownError(
+            status=event.status,
+            symptom=event.symptom,
+            workaround=event.workaround,
+            root_cause=event.root_cause,
+            recorded_at=event.at,
+            updated_at=event.at,
+        )
+    }
+
+
+@register_fold(KnownErrorUpdated)
+def _updated(ticket: Ticket, event: KnownErrorUpdated) -> dict[str, Any]:
+    old = ticket.known_error
+    return {
+        "known_error": KnownError(
+            status=_pick(event.status, old.status if old else KnownErrorStatus.INVESTIGATING),
+            symptom=_pick(event.symptom, old.symptom if old else ""),
+            workaround=_pick(event.workaround, old.workaround if old else ""),
+            root_cause=_pick(event.root_cause, old.root_cause if old else ""),
+            recorded_at=old.recorded_at if old else event.at,
+            updated_at=event.at,
+        )
+    }
+
+
+@register_fold(LinkedProblemSolved)
+def _linked_problem_solved(ticket: Ticket, event: LinkedProblemSolved) -> dict[str, Any]:
+    return {}
+
+
+def _pick(new: Any, old: Any) -> Any:
+    return old if new is None else new
+
+
+# ---------------------------------------------------------------------------- decisions
+
+
+def _text(value: Any, name: str, *, required: bool = False) -> str:
+    if not isinstance(value, str):
+        raise ValidationError(f"expected text, got {type(value).__name__}", field=name)
+    if required and not value.strip():
+        raise ValidationError("must not be empty", field=name)
+    if len(value) > MAX_KNOWN_ERROR_TEXT:
+        raise ValidationError(
+            f"{len(value)} characters long; at most {MAX_KNOWN_ERROR_TEXT}", field=name
+        )
+    return value
+
+
+def _check_documented(status: KnownErrorStatus, workaround: str, root_cause: str) -> None:
+    if status is KnownErrorStatus.KNOWN_ERROR and not (workaround.strip() or root_cause.strip()):
+        raise ValidationError(
+            "a known error documents its root cause or a workaround: give one of them",
+            field="status",
+        )
+
+
+def _check_problem(ticket: Ticket, problem_type: str) -> None:
+    if ticket.type != problem_type:
+        raise ValidationError(
+            f"ticket {ticket.id} is of type {ticket.type!r}: known errors are recorded on "
+            f"{problem_type!r} tickets",
+            field="ticket_id",
+        )
+
+
+def record_known_error(
+    ticket: Ticket,
+    *,
+    symptom: str,
+    workaround: str = "",
+    root_cause: str = "",
+    status: KnownErrorStatus | str = KnownErrorStatus.INVESTIGATING,
+    by: Actor,
+    now: datetime,
+    problem_type: str = "problem",
+) -> KnownErrorRecorded:
+    """The event that gives the problem ticket its known-error record. The ticket must be
+    of ``problem_type`` and have no record yet; the symptom is required; the status
+    ``known_error`` needs a workaround or a root cause."""
+    _check_problem(ticket, problem_type)
+    if ticket.known_error is not None:
+        raise ValidationError(
+            f"ticket {ticket.id} has a known-error record already: update it instead",
+            field="ticket_id",
+        )
+    parsed = to_known_error_status(status)
+    symptom = _text(symptom, "symptom", required=True)
+    workaround = _text(workaround, "workaround")
+    root_cause = _text(root_cause, "root_cause")
+    _check_documented(parsed, workaround, root_cause)
+    return KnownErrorRecorded(
+        ticket_id=ticket.id,
+        at=now,
+        by=by,
+        status=parsed,
+        symptom=symptom,
+        workaround=workaround,
+        root_cause=root_cause,
+    )
+
+
+def update_known_error(
+    ticket: Ticket,
+    *,
+    by: Actor,
+    now: datetime,
+    symptom: str | None = None,
+    workaround: str | None = None,
+    root_cause: str | None = None,
+    status: KnownErrorStatus | str | None = None,
+) -> KnownErrorUpdated | None:
+    """The event that changes the ticket's known-error record (only the fields that
+    differ), or None when nothing changes. The record must exist."""
+    old = ticket.known_error
+    if old is None:
+        raise ValidationError(
+            f"ticket {ticket.id} has no known-error record: record one first",
+            field="ticket_id",
+        )
+    parsed = None if status is None else to_known_error_status(status)
+    texts: dict[str, str | None] = {
+        "symptom": None if symptom is None else _text(symptom, "symptom", required=True),
+        "workaround": None if workaround is None else _text(workaround, "workaround"),
+        "root_cause": None if root_cause is None else _text(root_cause, "root_cause"),
+    }
+    changes = {
+        name: value
+        for name, value in texts.items()
+        if value is not None and value != getattr(old, name)
+    }
+    changed_status = parsed if parsed is not None and parsed is not old.status else None
+    final_status = changed_status or old.status
+    _check_documented(
+        final_status,
+        _pick(texts["workaround"], old.workaround),
+        _pick(texts["root_cause"], old.root_cause),
+    )
+    if not changes and changed_status is None:
+        return None
+    return KnownErrorUpdated(
+        ticket_id=ticket.id,
+        at=now,
+        by=by,
+        status=changed_status,
+        symptom=changes.get("symptom"),
+        workaround=changes.get("workaround"),
+        root_cause=changes.get("root_cause"),
+    )
+
+
+def resolve_known_error(ticket: Ticket, *, by: Actor, now: datetime) -> KnownErrorUpdated | None:
+    """When a problem ticket is solved its active known error is resolved with it: the
+    event that records it, or None (no record, or resolved already)."""
+    record = ticket.known_error
+    if record is None or not record.is_active:
+        return None
+    return KnownErrorUpdated(ticket_id=ticket.id, at=now, by=by, status=KnownErrorStatus.RESOLVED)
+
+
+def solving_transition(lifecycle: Lifecycle, ticket: Ticket) -> Transition:
+    """The transition that solves ``ticket`` from its current status: the one named
+    ``solve`` if it leads to a solved status, else the first that does. InvalidTransition
+    when there is none (guards are not evaluated here)."""
+    if ticket.lifecycle == lifecycle.name and lifecycle.has_status(ticket.status):
+        found = [
+            t
+            for t in lifecycle.transitions_from(ticket.status)
+            if lifecycle.category(t.to) is StatusCategory.SOLVED
+        ]
+        if found:
+            return next((t for t in found if t.name == "solve"), found[0])
+    raise InvalidTransition(
+        f"ticket {ticket.id} in status {ticket.status!r}: no transition leads to a solved status",
+        ticket_id=ticket.id,
+        status=ticket.status,
+        transition="solve",
+    )
+
+
+def caused_by(tickets: Iterable[Ticket], problem_id: str) -> list[Ticket]:
+    """The tickets among ``tickets`` linked ``caused_by`` to the problem, by number."""
+    found = [t for t in tickets if problem_id in t.linked(LinkKind.CAUSED_BY)]
+    found.sort(key=lambda t: (t.number, t.id))
+    return found
+
+
+# ---------------------------------------------------------------------------- the view
+
+
+@frozen(kw_only=True)
+class KnownErrorEntry:
+    """One row of the known-error view: the problem ticket (``problem``, its ``number``
+    and ``subject``), its record, and how many active tickets it is known to cause."""
+
+    problem: str
+    number: int
+    subject: str
+    record: KnownError
+    incidents: int = 0
+
+    @property
+    def status(self) -> KnownErrorStatus:
+        """The record's status."""
+        return self.record.status
+
+    @property
+    def workaround(self) -> str:
+        """The documented workaround ("" when none yet)."""
+        return self.record.workaround
+
+
+def known_error_entries(
+    tickets: Iterable[Ticket], *, include_resolved: bool = False
+) -> list[KnownErrorEntry]:
+    """The known errors among ``tickets`` (active ones unless ``include_resolved``), by
+    problem number, each with the number of the given tickets that are active and linked
+    ``caused_by`` to its problem."""
+    items = list(tickets)
+    counts: dict[str, int] = {}
+    for ticket in items:
+        if ticket.is_active:
+            for problem in ticket.linked(LinkKind.CAUSED_BY):
+                counts[problem] = counts.get(problem, 0) + 1
+    entries = [
+        KnownErrorEntry(
+            problem=t.id,
+            number=t.number,
+            subject=t.subject,
+            record=t.known_error,
+            incidents=counts.get(t.id, 0),
+        )
+        for t in items
+        if t.known_error is not None and (include_resolved or t.known_error.is_active)
+    ]
+    entries.sort(key=lambda e: (e.number, e.problem))
+    return entries

@@ -1,0 +1,57 @@
+"""The known-error record a problem ticket carries.
+
+Problem management in ITIL terms: a *problem* is the unknown cause of one or more
+incidents; once its root cause or a workaround is documented it becomes a *known error*.
+The record lives on the problem ticket's snapshot (``Ticket.known_error``) and changes only
+through events (see :mod:`helpdesk_core.knowledge.problems`).
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from attrs import field, frozen
+
+from helpdesk_core.model import _validate as v
+from helpdesk_core.model.enums import _ParseMixin
+
+__all__ = ["KnownError", "KnownErrorStatus", "to_known_error_status"]
+
+
+class KnownErrorStatus(_ParseMixin):
+    """Where the investigation of a problem stands: ``investigating`` (cause unknown),
+    ``known_error`` (root cause or workaround documented), ``resolved`` (fixed for good)."""
+
+    INVESTIGATING = "investigating"
+    KNOWN_ERROR = "known_error"
+    RESOLVED = "resolved"
+
+    @property
+    def is_active(self) -> bool:
+        """True until the known error is resolved."""
+        return self is not KnownErrorStatus.RESOLVED
+
+
+def to_known_error_status(value: Any) -> KnownErrorStatus:
+    """Parse a known-error status (member, value or name)."""
+    return KnownErrorStatus.parse(value, field="status")
+
+
+@frozen(kw_only=True)
+class KnownError:
+    """The known-error record of a problem ticket: what users see (``symptom``), how to get
+    around it (``workaround``), why it happens (``root_cause``), and ``status``.
+    ``recorded_at`` is when the record was made, ``updated_at`` its latest change."""
+
+    status: KnownErrorStatus = field(converter=to_known_error_status)
+    symptom: str = field(validator=v.text)
+    workaround: str = field(default="", validator=v.text)
+    root_cause: str = field(default="", validator=v.text)
+    recorded_at: datetime = field(converter=v.to_utc, validator=v.aware)
+    updated_at: datetime = field(converter=v.to_utc, validator=v.aware)
+
+    @property
+    def is_active(self) -> bool:
+        """True until the known error is resolved."""
+        return self.status.is_active

@@ -1,0 +1,609 @@
+"""The knowledge commands of the :class:`~helpdesk_core.Helpdesk`: known errors on problem
+tickets, what solving a problem does to its incidents, knowledge-base articles, and
+similar solved tickets.
+
+:class:`KnowledgeCommands` is a base class of ``Helpdesk``; it uses the desk's plumbing
+(load → decide → save → publish in ``_command``, identities, access checks). The decisions
+themselves are the pure functions of :mod:`helpdesk_core.knowledge`.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Callable, Iterable, Sequence
+from datetime import datetime
+from typing import TYPE_CHECKING, Any, Final, TypeVar
+
+from attrs import evolve
+
+from helpdesk_core.config import DeskConfig
+from helpdesk_core.errors import (
+    AccessDenied,
+    ConflictError,
+    HelpdeskError,
+    InvalidTransition,
+    ValidationError,
+)
+from helpdesk_core.ids import IdFactory
+from helpdesk_core.knowledge import (
+    KNOWLEDGE_ACTOR,
+    Article,
+    ArticleQuery,
+    ArticleStatus,
+    KnownErrorEntry,
+    KnownErrorStatus,
+    LinkedProblemSolved,
+    Match,
+    SimilarityIndex,
+    caused_by,
+    check_article_access,
+    known_error_entries,
+    record_known_error,
+    resolve_known_error,
+    search_words,
+    solving_transition,
+    update_known_error,
+)
+from helpdesk_core.model import (
+    Actor,
+    ActorKind,
+    Agent,
+    Event,
+    LinkKind,
+    Requester,
+    StatusCategory,
+    StatusChanged,
+    Ticket,
+)
+from helpdesk_core.storage import Page, SolvedTicketSearch, Store, TicketQuery
+from helpdesk_core.storage.base import check_limit
+from helpdesk_core.workflow import apply_transition
+
+if TYPE_CHECKING:
+    from helpdesk_core.privacy import Role
+    from helpdesk_core.service.decide import Change
+
+__all__ = ["KnowledgeCommands"]
+
+log = logging.getLogger("helpdesk_core")
+
+Identity = Actor | Agent | Requester | str
+T = TypeVar("T")
+
+_SOLVED: Final = (StatusCategory.SOLVED, StatusCategory.CLOSED)
+_ARTICLE_CHANGES: Final = frozenset({"title", "body", "tags", "category", "problems", "status"})
+#: Most distinct words of a ticket handed to a store's full-text search.
+_QUERY_WORDS: Final = 32
+_PAGE: Final = 1000
+_CHUNK: Final = 50
+
+
+class _TailIndex:
+    """A similarity index of every solved or closed ticket of a store without a full-text
+    index of its own, kept up to date by reading the store's event stream from where it
+    stopped: each ticket with new events is indexed again (or dropped when active)."""
+
+    def __init__(self) -> None:
+        self.index = SimilarityIndex()
+        self.position = 0
+        self.lock = threading.Lock()
+
+    def catch_up(self, store: Store) -> None:
+        touched: dict[str, None] = {}
+        last = self.position
+        for position, event in store.event_stream(after=self.position):
+            touched[event.ticket_id] = None
+            last = position
+        ids = list(touched)
+        for start in range(0, len(ids), _PAGE):
+            for ticket in store.get_many(ids[start : start + _PAGE]):
+                if ticket.is_active:
+                    if ticket.id in self.index:
+                        self.index.remove(ticket.id)
+                else:
+                    self.index.add(ticket)
+        self.position = last
+
+
+class KnowledgeCommands:
+    """Known errors, problem → incident propagation, articles and similar tickets (a base
+    of :class:`~helpdesk_core.Helpdesk`)."""
+
+    config: DeskConfig
+    store: Store
+    ids: IdFactory
+    _similar_tail: _TailIndex | None = None
+
+    if TYPE_CHECKING:
+
+        def _now(self, now: datetime | None = None) -> datetime: ...
+
+        def _actor(self, identity: Identity | None, *, field: str = "by") -> Actor: ...
+
+        def _check_access(self, actor: Actor, ticket: Ticket, action: str) -> Role | None: ...
+
+        def _command(
+            self,
+            ticket_id: str,
+            decide: Callable[[Change], T],
+            *,
+            now: datetime | None = None,
+            actor: Actor | None = None,
+            action: str = "change",
+        ) -> tuple[Ticket, T, list[Event]]: ...
+
+        def _after_status(self, change: Change) -> None: ...
+
+        def _offer_queue(self, agent_id: str) -> list[Ticket]: ...
+
+    # ------------------------------------------------------------------ known errors
+    def record_known_error(
+        self,
+        problem_id: str,
+        *,
+        symptom: str,
+        by: Identity,
+        workaround: str = "",
+        root_cause: str = "",
+        status: KnownErrorStatus | str = KnownErrorStatus.INVESTIGATING,
+    ) -> Ticket:
+        """Give a problem ticket its known-error record (symptom required; the status
+        ``known_error`` needs a workaround or a root cause). Needs the ``update`` right
+        on the ticket."""
+        actor = self._actor(by)
+        problem_type = self.config.knowledge.problem_type
+
+        def decide(change: Change) -> None:
+            change.emit(
+                record_known_error(
+                    change.ticket,
+                    symptom=symptom,
+                    workaround=workaround,
+                    root_cause=root_cause,
+                    status=status,
+                    by=actor,
+                    now=change.now,
+                    problem_type=problem_type,
+                )
+            )
+
+        ticket, _, _ = self._command(problem_id, decide, actor=actor, action="update")
+        return ticket
+
+    def update_known_error(
+        self,
+        problem_id: str,
+        *,
+        by: Identity,
+        symptom: str | None = None,
+        workaround: str | None = None,
+        root_cause: str | None = None,
+        status: KnownErrorStatus | str | None = None,
+    ) -> Ticket:
+        """Change the known-error record of a problem ticket (None: unchanged); records
+        nothing when nothing changes."""
+        actor = self._actor(by)
+
+        def decide(change: Change) -> None:
+            event = update_known_error(
+                change.ticket,
+                by=actor,
+                now=change.now,
+                symptom=symptom,
+                workaround=workaround,
+                root_cause=root_cause,
+                status=status,
+            )
+            if event is not None:
+                change.emit(event)
+
+        ticket, _, _ = self._command(problem_id, decide, actor=actor, action="update")
+        return ticket
+
+    def known_errors(
+        self, *, include_resolved: bool = False, as_: Identity | None = None
+    ) -> list[KnownErrorEntry]:
+        """The known errors of active problem tickets (resolved ones too with
+        ``include_resolved``), by problem number, each with the number of active tickets
+        linked ``caused_by`` to it. With ``as_``: an agent's view (requesters may not list
+        known errors; agents see the problems they may view). Scans the active tickets."""
+        if not isinstance(include_resolved, bool):
+            raise ValidationError("include_resolved is true or false", field="include_resolved")
+        actor = self._actor(as_, field="as_") if as_ is not None else None
+        if actor is not None and actor.is_requester:
+            raise AccessDenied(
+                f"{actor} may not list known errors: they are for agents",
+                identity=str(actor),
+                action="view",
+            )
+        tickets = self._active_tickets()
+        entries = known_error_entries(tickets, include_resolved=include_resolved)
+        if actor is None:
+            return entries
+        by_id = {t.id: t for t in tickets}
+        return [e for e in entries if self._may_view(actor, by_id[e.problem])]
+
+    def incidents_of(self, problem_id: str) -> list[Ticket]:
+        """The active tickets linked ``caused_by`` to the problem, by number (a scan of the
+        active tickets)."""
+        if not isinstance(problem_id, str) or not problem_id:
+            raise ValidationError("a ticket id is non-empty text", field="problem_id")
+        return caused_by(self._active_tickets(), problem_id)
+
+    def _active_tickets(self) -> list[Ticket]:
+        found: list[Ticket] = []
+        scan = TicketQuery(active_only=True, order_by="number", limit=_PAGE)
+        while True:
+            page = self.store.query(scan)
+            found.extend(page.items)
+            if page.next_offset is None:
+                return found
+            scan = evolve(scan, offset=page.next_offset)
+
+    def _may_view(self, actor: Actor, ticket: Ticket) -> bool:
+        try:
+            self._check_access(actor, ticket, "view")
+        except AccessDenied:
+            return False
+        return True
+
+    # ------------------------------------------------------------------ problem solved
+    def _after_problem_status(self, change: Change, by: Actor) -> None:
+        """Inside the command that solved a problem ticket: resolve its known error."""
+        ticket = change.ticket
+        if ticket.type != self.config.knowledge.problem_type or not _solved_in(change.events):
+            return
+        event = resolve_known_error(ticket, by=by, now=change.now)
+        if event is not None:
+            change.emit(event)
+
+    def _problem_solved(self, problem: Ticket, events: Sequence[Event]) -> list[Event]:
+        """After a command solved a problem ticket: solve or notify the active tickets
+        linked ``caused_by`` to it, as ``knowledge.on_problem_solved`` says. Each ticket is
+        its own command; a failure is logged and the others go on. Returns the events
+        recorded on them."""
+        mode = self.config.knowledge.on_problem_solved
+        if (
+            mode == "none"
+            or problem.type != self.config.knowledge.problem_type
+            or not _solved_in(events)
+        ):
+            return []
+        recorded: list[Event] = []
+        for incident in self.incidents_of(problem.id):
+            try:
+                recorded.extend(self._apply_problem_solved(incident, problem, mode))
+            except HelpdeskError:
+                log.exception("problem %s solved: ticket %s not updated", problem.id, incident.id)
+        return recorded
+
+    def _apply_problem_solved(self, incident: Ticket, problem: Ticket, mode: str) -> list[Event]:
+        resolution = f"Solved with problem {problem.display_number}"
+        if problem.resolution:
+            resolution += f": {problem.resolution}"
+
+        def decide(change: Change) -> bool:
+            ticket = change.ticket
+            if not ticket.is_active or problem.id not in ticket.linked(LinkKind.CAUSED_BY):
+                return False
+            reason = ""
+            if mode == "solve":
+                lifecycle = change.decider.lifecycle(ticket)
+                try:
+                    name = solving_transition(lifecycle, ticket).name
+                    apply_transition(
+                        ticket,
+                        lifecycle,
+                        name,
+                        by=KNOWLEDGE_ACTOR,
+                        now=change.now,
+                        resolution=resolution,
+                    )
+                except InvalidTransition as refused:
+                    reason = str(refused)
+                else:
+                    change.emit(_notice(ticket, problem, change.now, "solved"))
+                    change.transition(name, by=KNOWLEDGE_ACTOR, resolution=resolution)
+                    self._after_status(change)
+                    return True
+            change.emit(_notice(ticket, problem, change.now, "notified", reason))
+            return False
+
+        _, solved, events = self._command(incident.id, decide)
+        if solved and incident.assignee:
+            self._offer_queue(incident.assignee)
+        return events
+
+    # ------------------------------------------------------------------ articles
+    def _article_actor(
+        self, identity: Identity, action: str, article: Article | None, *, field: str = "by"
+    ) -> Actor:
+        actor = self._actor(identity, field=field)
+        agent = self.config.agent(actor.id) if actor.kind is ActorKind.AGENT else None
+        check_article_access(
+            actor,
+            action="write" if action == "write" else "read",
+            article=article,
+            agent=agent,
+        )
+        return actor
+
+    def _check_problems(self, problems: Iterable[str]) -> None:
+        problem_type = self.config.knowledge.problem_type
+        items = (problems,) if isinstance(problems, str) else tuple(problems)
+        for problem_id in items:
+            if not isinstance(problem_id, str) or not problem_id:
+                raise ValidationError("a problem is a ticket id", field="problems")
+            ticket = self.store.load(problem_id)
+            if ticket.type != problem_type:
+                raise ValidationError(
+                    f"ticket {problem_id} is of type {ticket.type!r}, not {problem_type!r}",
+                    field="problems",
+                )
+
+    def publish_article(
+        self,
+        *,
+        title: str,
+        body: str,
+        by: Identity,
+        tags: Iterable[str] = (),
+        category: str | None = None,
+        problems: Iterable[str] = (),
+        id: str | None = None,
+    ) -> Article:
+        """Publish a new knowledge-base article written by an agent (``by``);
+        ``problems`` are problem tickets it documents. The id comes from the desk's id
+        factory unless given."""
+        actor = self._article_actor(by, "write", None)
+        self._check_problems(problems)
+        now = self._now()
+        article = Article(
+            id=id if id is not None else self.ids.new_id("article"),
+            title=title,
+            body=body,
+            tags=tags,
+            category=category,
+            problems=problems,
+            author=actor.id,
+            created_at=now,
+            updated_at=now,
+        )
+        self.store.save_article(article, expected_version=0)
+        return article
+
+    def update_article(self, article_id: str, *, by: Identity, **changes: Any) -> Article:
+        """Change an article's ``title``, ``body``, ``tags``, ``category``, ``problems``
+        or ``status`` (agents only); a change that changes nothing saves nothing. Retried
+        on a concurrent change."""
+        unknown = sorted(set(changes) - _ARTICLE_CHANGES)
+        if unknown:
+            raise ValidationError(
+                f"cannot update {', '.join(unknown)} "
+                f"(allowed: {', '.join(sorted(_ARTICLE_CHANGES))})",
+                field=unknown[0],
+            )
+        if "problems" in changes:
+            self._check_problems(changes["problems"])
+        retries = self.config.settings.max_retries
+        for attempt in range(retries + 1):
+            current = self.store.get_article(_id(article_id))
+            self._article_actor(by, "write", current)
+            candidate = evolve(current, **changes)
+            if candidate == current:
+                return current
+            updated = evolve(candidate, updated_at=self._now(), version=current.version + 1)
+            try:
+                self.store.save_article(updated, expected_version=current.version)
+            except ConflictError:
+                if attempt == retries:
+                    raise
+                continue
+            return updated
+        raise AssertionError("unreachable")
+
+    def retire_article(self, article_id: str, *, by: Identity) -> Article:
+        """Retire an article: kept for agents, no longer shown to requesters or offered
+        as similar."""
+        return self.update_article(article_id, by=by, status=ArticleStatus.RETIRED)
+
+    def get_article(self, article_id: str, *, as_: Identity | None = None) -> Article:
+        """The article; with ``as_``, only if that identity may read it (requesters:
+        published articles only)."""
+        article = self.store.get_article(_id(article_id))
+        if as_ is not None:
+            self._article_actor(as_, "read", article, field="as_")
+        return article
+
+    def search_articles(
+        self,
+        query: ArticleQuery | str | None = None,
+        *,
+        as_: Identity | None = None,
+        **filters: Any,
+    ) -> Page[Article]:
+        """A page of articles: pass an :class:`ArticleQuery`, a search text, or the
+        query's fields as keywords. With a text the best matches come first (the store's
+        full-text ranking), otherwise the most recently updated. Requesters (``as_``) only
+        ever get published articles."""
+        if query is None:
+            query = ArticleQuery(**filters)
+        elif isinstance(query, str):
+            query = ArticleQuery(text=query, **filters)
+        elif isinstance(query, ArticleQuery):
+            if filters:
+                query = evolve(query, **filters)
+        else:
+            raise ValidationError(
+                f"expected an ArticleQuery or a text, got {type(query).__name__}", field="query"
+            )
+        if as_ is not None:
+            actor = self._article_actor(as_, "read", None, field="as_")
+            if actor.is_requester:
+                query = evolve(query, status=(ArticleStatus.PUBLISHED,))
+        if query.text is not None:
+            return self.store.search_articles(query)
+        return self.store.list_articles(query)
+
+    # ------------------------------------------------------------------ similar
+    def similar(
+        self, ticket_id: str, limit: int = 5, *, as_: Identity | None = None
+    ) -> list[Match]:
+        """The solved tickets and published articles most like this ticket, best first,
+        each with the reasons it was chosen (same category / asset / organization /
+        problem, shared tags and words; Okapi BM25 over the words).
+
+        Stores with a full-text index of their own (SQLite, PostgreSQL) hand over their
+        best candidates, which are then ranked here; for other stores the desk keeps an
+        in-memory index of every solved ticket. With ``as_``, only what that identity may
+        see: requesters get articles only, agents the tickets they may view."""
+        check_limit(limit)
+        ticket = self.store.load(_id(ticket_id, field="ticket_id"))
+        actor = self._actor(as_, field="as_") if as_ is not None else None
+        if actor is not None:
+            self._check_access(actor, ticket, "view")
+        words = _query_words(ticket)
+        articles = self._article_candidates(ticket, words)
+        if isinstance(self.store, SolvedTicketSearch):
+            index = SimilarityIndex()
+            for candidate in self._ticket_candidates(ticket, words, self.store):
+                index.add(candidate)
+            matches, _ = self._visible_matches(self._rank(index, ticket, articles), actor, limit)
+            return matches
+        tail = self._similar_tail
+        if tail is None:
+            tail = self._similar_tail = _TailIndex()
+        with tail.lock:
+            tail.catch_up(self.store)
+            ranked = self._rank(tail.index, ticket, articles)
+            matches, missing = self._visible_matches(ranked, actor, limit)
+            for gone in missing:  # purged since it was indexed
+                tail.index.remove(gone)
+        return matches
+
+    def _ticket_candidates(
+        self, ticket: Ticket, words: list[str], store: SolvedTicketSearch
+    ) -> list[Ticket]:
+        size = self.config.knowledge.similar_candidates
+        found: dict[str, Ticket] = {}
+        if words:
+            found.update((t.id, t) for t in store.search_solved(words, limit=size))
+        facets: list[TicketQuery] = []
+        if ticket.category is not None:
+            facets.append(
+                TicketQuery(
+                    status_category=_SOLVED,
+                    category=ticket.category,
+                    order_by="-updated_at",
+                    limit=size,
+                )
+            )
+        if ticket.asset is not None:
+            facets.append(
+                TicketQuery(
+                    status_category=_SOLVED, asset=ticket.asset, order_by="-updated_at", limit=size
+                )
+            )
+        for query in facets:
+            found.update((t.id, t) for t in self.store.query(query).items)
+        problems = [*ticket.linked(LinkKind.CAUSED_BY)]
+        found.update((t.id, t) for t in self.store.get_many(problems))
+        return [t for t in found.values() if t.status_category in _SOLVED]
+
+    def _article_candidates(self, ticket: Ticket, words: list[str]) -> list[Article]:
+        size = self.config.knowledge.similar_candidates
+        queries = [ArticleQuery(problem=(*ticket.linked(LinkKind.CAUSED_BY), ticket.id))]
+        if words:
+            text = " ".join(words)
+            queries.append(ArticleQuery(text=text, match="any", limit=size))
+        if ticket.category is not None:
+            queries.append(ArticleQuery(category=ticket.category, limit=size))
+        found: dict[str, Article] = {}
+        for query in queries:
+            page = (
+                self.store.search_articles(query)
+                if query.text is not None
+                else self.store.list_articles(query)
+            )
+            found.update((a.id, a) for a in page.items)
+        return list(found.values())
+
+    @staticmethod
+    def _rank(index: SimilarityIndex, ticket: Ticket, articles: Sequence[Article]) -> list[Match]:
+        added: list[str] = []
+        try:
+            for article in articles:
+                if article.id in index:
+                    continue  # an article id equal to a ticket id: the ticket stays
+                index.add_document(
+                    article.id,
+                    article.title,
+                    article.body,
+                    category=article.category,
+                    tags=article.tags,
+                    problems=article.problems,
+                    kind="article",
+                )
+                added.append(article.id)
+            return index.query(ticket, limit=max(len(index), 1))
+        finally:
+            for article_id in added:
+                index.remove(article_id)
+
+    def _visible_matches(
+        self, ranked: list[Match], actor: Actor | None, limit: int
+    ) -> tuple[list[Match], list[str]]:
+        """The first ``limit`` matches that still exist and ``actor`` may see, and the ids
+        of ticket matches the store no longer has (purged)."""
+        requester = actor is not None and actor.is_requester
+        out: list[Match] = []
+        missing: list[str] = []
+        for start in range(0, len(ranked), _CHUNK):
+            chunk = ranked[start : start + _CHUNK]
+            ids = [m.id for m in chunk if m.kind == "ticket"]
+            found = {t.id: t for t in self.store.get_many(ids)} if ids and not requester else {}
+            for match in chunk:
+                if match.kind == "ticket":
+                    if requester:
+                        continue
+                    ticket = found.get(match.id)
+                    if ticket is None:
+                        missing.append(match.id)
+                        continue
+                    if actor is not None and not self._may_view(actor, ticket):
+                        continue
+                out.append(match)
+                if len(out) == limit:
+                    return out, missing
+        return out, missing
+
+
+def _solved_in(events: Sequence[Event]) -> bool:
+    return any(isinstance(e, StatusChanged) and e.category is StatusCategory.SOLVED for e in events)
+
+
+def _notice(
+    ticket: Ticket, problem: Ticket, now: datetime, outcome: str, reason: str = ""
+) -> LinkedProblemSolved:
+    return LinkedProblemSolved(
+        ticket_id=ticket.id,
+        at=now,
+        by=KNOWLEDGE_ACTOR,
+        problem=problem.id,
+        outcome=outcome,
+        reason=reason,
+    )
+
+
+def _query_words(ticket: Ticket) -> list[str]:
+    if ticket.anonymised:
+        return []
+    words = search_words(f"{ticket.subject}\n{ticket.description}")
+    return list(dict.fromkeys(words))[:_QUERY_WORDS]
+
+
+def _id(value: Any, *, field: str = "article_id") -> str:
+    if not isinstance(value, str) or not value:
+        raise ValidationError("an id is non-empty text", field=field)
+    return value

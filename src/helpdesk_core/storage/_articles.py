@@ -1,0 +1,127 @@
+"""What the stores share to keep knowledge-base articles and search words (private).
+
+Articles are stored as JSON text written through the codec. Their searchable words
+(:func:`~helpdesk_core.knowledge.articles.article_words`) are computed here, in Python, and
+handed to each database already split: SQLite indexes them with an FTS5 table whose
+``ascii`` tokenizer keeps each word whole, PostgreSQL as a ``tsvector`` literal that no
+text-search parser touches. So a word matches the same articles in every store.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from typing import Any
+
+from helpdesk_core.codec import converter, structure, unstructure
+from helpdesk_core.errors import StorageError, ValidationError
+from helpdesk_core.knowledge.articles import Article, ArticleQuery, ArticleStatus, article_words
+from helpdesk_core.storage.codecs import dumps, escape_nul, loads
+
+__all__ = [
+    "SOLVED_SQL",
+    "article_filters",
+    "decode_article",
+    "encode_article",
+    "fts5_query",
+    "tsquery",
+    "tsvector",
+    "word_counts",
+]
+
+converter.register_unstructure_hook(ArticleStatus, lambda status: status.value)
+
+#: The solved status categories as an SQL list literal (fixed identifiers).
+SOLVED_SQL = "('solved', 'closed')"
+
+# A lexeme keeps at most 256 positions, each at most 16383 (PostgreSQL's limits).
+_MAX_POSITIONS = 256
+_MAX_POSITION = 16383
+
+
+def encode_article(article: Article) -> str:
+    """An article as JSON text (through the converter)."""
+    return dumps(unstructure(article))
+
+
+def decode_article(text: str | bytes) -> Article:
+    """A stored article back (validated)."""
+    try:
+        data: Any = loads(text) if isinstance(text, str) else loads(text.decode("utf-8"))
+    except ValueError as exc:
+        raise StorageError(f"a stored article is not valid JSON: {exc}") from exc
+    try:
+        return structure(data, Article)
+    except ValidationError as exc:
+        raise StorageError(f"a stored article cannot be read: {exc}") from exc
+
+
+def word_counts(article: Article) -> Counter[str]:
+    """How often each searchable word occurs in the article."""
+    return Counter(article_words(article))
+
+
+def fts5_query(words: tuple[str, ...] | list[str], match: str) -> str:
+    """An FTS5 query for ``words``: each a quoted string, joined by AND or OR."""
+    joiner = " AND " if match == "all" else " OR "
+    return joiner.join('"' + word.replace('"', '""') + '"' for word in words)
+
+
+def _lexeme(word: str) -> str:
+    return "'" + word.replace("\\", "\\\\").replace("'", "''") + "'"
+
+
+def tsvector(words: list[str]) -> str:
+    """A PostgreSQL ``tsvector`` literal of ``words`` with their positions (1-based)."""
+    positions: dict[str, list[int]] = {}
+    for index, word in enumerate(words, start=1):
+        found = positions.setdefault(word, [])
+        if len(found) < _MAX_POSITIONS:
+            found.append(min(index, _MAX_POSITION))
+    return " ".join(
+        f"{_lexeme(word)}:{','.join(str(p) for p in sorted(set(found)))}"
+        for word, found in positions.items()
+    )
+
+
+def tsquery(words: tuple[str, ...] | list[str], match: str) -> str:
+    """A PostgreSQL ``tsquery`` literal: the words (as lexemes) joined by ``&`` or ``|``."""
+    joiner = " & " if match == "all" else " | "
+    return joiner.join(_lexeme(word) for word in words)
+
+
+def article_filters(
+    query: ArticleQuery, *, postgres: bool, prefix: str = ""
+) -> tuple[str, list[Any]]:
+    """``(sql, params)``: the WHERE clause of the query's filters other than its text
+    (``?`` placeholders; ``prefix`` qualifies the article columns)."""
+    clauses: list[str] = []
+    params: list[Any] = []
+
+    def text(value: str) -> str:
+        return escape_nul(value) if postgres else value
+
+    def any_of(column: str, values: tuple[str, ...] | None) -> None:
+        if values is not None:
+            clauses.append(f"{prefix}{column} IN ({', '.join('?' * len(values))})")
+            params.extend(text(value) for value in values)
+
+    def any_in(column: str, values: tuple[str, ...] | None) -> None:
+        if values is None:
+            return
+        if postgres:
+            clauses.append(f"{prefix}{column} && ?::text[]")
+            params.append([text(value) for value in values])
+        else:
+            marks = ", ".join("?" * len(values))
+            clauses.append(
+                f"EXISTS (SELECT 1 FROM json_each({prefix}{column}) WHERE value IN ({marks}))"
+            )
+            params.extend(values)
+
+    statuses = None if query.status is None else tuple(s.value for s in query.status)
+    any_of("status", statuses)
+    any_of("category", query.category)
+    any_of("author", query.author)
+    any_in("tags", query.tag)
+    any_in("problems", query.problem)
+    return (" AND ".join(clauses) or "1 = 1"), params
