@@ -1,0 +1,1 @@
+"""The example Django project around the ``helpdesk_django`` app."""
