@@ -81,7 +81,7 @@ def test_a_version_2_sqlite_file_is_migrated_to_version_3(tmp_path: Path) -> Non
     version = conn.execute("PRAGMA user_version").fetchone()[0]
     snapshot = json.loads(conn.execute("SELECT snapshot FROM tickets").fetchone()[0])
     conn.close()
-    assert version == migrations.SCHEMA_VERSION == 3
+    assert version == migrations.SCHEMA_VERSION == 4
     assert snapshot["known_error"] is None
     assert len(snapshot) == len(ticket_to_dict(TICKET))  # the trusted read path applies again
 
@@ -105,7 +105,7 @@ def test_a_failed_version_3_step_leaves_version_2(
 
 @pytest.mark.postgres
 @pytest.mark.skipif(not DSN, reason="set HELPDESK_TEST_POSTGRES_DSN to run PostgreSQL tests")
-def test_a_version_2_postgres_schema_is_migrated_to_version_3() -> None:
+def test_a_version_2_postgres_schema_is_migrated_to_the_current_version() -> None:
     import psycopg
 
     from helpdesk_core.storage import PostgresStore
@@ -144,7 +144,7 @@ def test_a_version_2_postgres_schema_is_migrated_to_version_3() -> None:
         store.close()
         with psycopg.connect(DSN, autocommit=True) as conn:
             row = conn.execute(f"SELECT version FROM {quoted}.schema_version").fetchone()
-            assert row == (3,)
+            assert row == (migrations.SCHEMA_VERSION,)
             snapshot = conn.execute(f"SELECT snapshot::text FROM {quoted}.tickets").fetchone()
             assert snapshot is not None
             assert json.loads(snapshot[0])["known_error"] is None

@@ -68,7 +68,7 @@ def test_a_version_1_sqlite_database_is_migrated_on_open(tmp_path: Path) -> None
     path = tmp_path / "old.sqlite"
     _v1_sqlite(path)
     store = SqliteStore(path)
-    assert _version(path) == migrations.SCHEMA_VERSION == 3
+    assert _version(path) == migrations.SCHEMA_VERSION == 4
     assert store.load("T-1") == TICKET
     assert store.events("T-1") == [EVENT]
     assert [t.id for t in store.query(TicketQuery(text="printer on fire")).items] == ["T-1"]
@@ -111,9 +111,9 @@ def test_a_newer_sqlite_database_is_refused(tmp_path: Path) -> None:
     conn = sqlite3.connect(path)
     conn.execute("PRAGMA user_version = 7")
     conn.close()
-    with pytest.raises(SchemaVersionError, match=r"schema version 7.*supports \(3\)") as info:
+    with pytest.raises(SchemaVersionError, match=r"schema version 7.*supports \(4\)") as info:
         SqliteStore(path)
-    assert (info.value.found, info.value.supported) == (7, 3)
+    assert (info.value.found, info.value.supported) == (7, 4)
 
 
 def _open(path: str, out: Any) -> None:
@@ -177,7 +177,7 @@ def test_a_version_1_postgres_schema_is_migrated_and_a_newer_one_refused() -> No
             conn.execute(f"UPDATE {quoted}.schema_version SET version = 9")
         with pytest.raises(SchemaVersionError, match="9") as info:
             PostgresStore(DSN, schema=schema)
-        assert (info.value.found, info.value.supported) == (9, 3)
+        assert (info.value.found, info.value.supported) == (9, 4)
     finally:
         with psycopg.connect(DSN, autocommit=True) as conn:
             conn.execute(f"DROP SCHEMA IF EXISTS {quoted} CASCADE")

@@ -74,13 +74,14 @@ SELECT_HWM = "SELECT acked_upto FROM outbox_consumers WHERE name = ?"
 INSERT_CONSUMER = (
     "INSERT INTO outbox_consumers (name, acked_upto) VALUES (?, 0) ON CONFLICT (name) DO NOTHING"
 )
+# Every event is an outbox item: a consumer reads the events log from its high-water mark.
 SELECT_CLAIMABLE = (
-    "SELECT o.position, o.ticket_id, o.version, e.data, d.state, d.attempts "
-    "FROM outbox o JOIN events e ON e.position = o.position "
-    "LEFT JOIN outbox_deliveries d ON d.consumer = ? AND d.position = o.position "
-    "WHERE o.position > ? AND (d.state IS NULL OR d.state = 'pending' "
+    "SELECT e.position, e.ticket_id, e.version, e.data, d.state, d.attempts "
+    "FROM events e "
+    "LEFT JOIN outbox_deliveries d ON d.consumer = ? AND d.position = e.position "
+    "WHERE e.position > ? AND (d.state IS NULL OR d.state = 'pending' "
     "OR (d.state = 'leased' AND d.lease_until <= ?)) "
-    "ORDER BY o.position LIMIT ?"
+    "ORDER BY e.position LIMIT ?"
 )
 UPSERT_LEASE = (
     "INSERT INTO outbox_deliveries (consumer, position, state, lease_until, attempts) "
@@ -98,11 +99,11 @@ UPDATE_RELEASE = (
     "WHERE consumer = ? AND position = ? AND state = 'leased'"
 )
 SELECT_FIRST_UNACKED = (
-    "SELECT min(o.position) FROM outbox o WHERE o.position > ? AND NOT EXISTS ("
-    "SELECT 1 FROM outbox_deliveries d WHERE d.consumer = ? AND d.position = o.position "
+    "SELECT min(e.position) FROM events e WHERE e.position > ? AND NOT EXISTS ("
+    "SELECT 1 FROM outbox_deliveries d WHERE d.consumer = ? AND d.position = e.position "
     "AND d.state = 'acked')"
 )
-SELECT_LAST_POSITION = "SELECT max(position) FROM outbox"
+SELECT_LAST_POSITION = "SELECT max(position) FROM events"
 UPDATE_HWM = "UPDATE outbox_consumers SET acked_upto = ? WHERE name = ? AND acked_upto < ?"
 DELETE_ACKED = "DELETE FROM outbox_deliveries WHERE consumer = ? AND position <= ?"
 

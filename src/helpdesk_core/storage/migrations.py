@@ -17,8 +17,13 @@ Versions:
    ``ascii`` tokenizer over the words the library splits; PostgreSQL: a ``tsvector``
    column with a GIN index), and a word index of solved and closed tickets for similar-
    ticket search (SQLite: an FTS5 table kept by triggers; PostgreSQL: a generated
-   ``tsvector`` column with a partial GIN index). Snapshots get the ``known_error`` key.
+   ``tsvector`` column over the first 100,000 characters, which keeps it well under
+   PostgreSQL's 1 MB limit on a ``tsvector``, with a partial GIN index). Snapshots get the ``known_error`` key.
    A SQLite without FTS5 gets the table only; its searches then scan.
+4. The ``outbox`` table is dropped: it repeated each event's position, ticket and
+   version, and every event is an outbox item, so consumers now read the ``events`` log
+   from their high-water mark (``outbox_consumers``, ``outbox_deliveries`` stay). One
+   row fewer per event written.
 
 The optional text index (SQLite FTS5 trigram table, PostgreSQL ``pg_trgm`` GIN index) is
 not a schema version: :func:`enable_sqlite_text_index` / :func:`enable_postgres_text_index`
@@ -42,13 +47,12 @@ __all__ = [
     "enable_sqlite_text_index",
     "migrate_postgres",
     "migrate_sqlite",
-    "scrub_sqlite_word_indexes",
     "sqlite_has_text_index",
     "sqlite_has_word_index",
 ]
 
 #: The schema version this library writes.
-SCHEMA_VERSION = 3
+SCHEMA_VERSION = 4
 #: ``PRAGMA application_id`` of helpdesk_core SQLite files ("HDSK").
 APPLICATION_ID = 0x4844534B
 
@@ -284,10 +288,15 @@ def _sqlite_v3(conn: sqlite3.Connection) -> None:
     conn.execute("RELEASE words")
 
 
+def _sqlite_v4(conn: sqlite3.Connection) -> None:
+    conn.execute("DROP TABLE outbox")
+
+
 _SQLITE_STEPS: dict[int, Callable[[sqlite3.Connection], None]] = {
     1: _sqlite_v1,
     2: _sqlite_v2,
     3: _sqlite_v3,
+    4: _sqlite_v4,
 }
 
 
@@ -352,15 +361,6 @@ def sqlite_has_word_index(conn: sqlite3.Connection) -> bool:
         "AND name IN ('articles_fts', 'tickets_words')"
     ).fetchone()
     return bool(row[0] == 2)
-
-
-def scrub_sqlite_word_indexes(conn: sqlite3.Connection) -> None:
-    """Merge the FTS5 word indexes into one segment each, so text deleted from them (an
-    anonymised ticket, an edited article) no longer lingers in older segments; with
-    ``secure_delete`` the freed pages are zeroed."""
-    if sqlite_has_word_index(conn):
-        conn.execute("INSERT INTO tickets_words (tickets_words) VALUES ('optimize')")
-        conn.execute("INSERT INTO articles_fts (articles_fts) VALUES ('optimize')")
 
 
 def enable_sqlite_text_index(conn: sqlite3.Connection) -> bool:
@@ -481,7 +481,7 @@ CREATE INDEX articles_words ON {s}.articles USING gin (words);
 CREATE INDEX articles_updated ON {s}.articles (updated_at);
 ALTER TABLE {s}.tickets ADD COLUMN solved_words tsvector GENERATED ALWAYS AS (
     CASE WHEN status_category IN ('solved', 'closed')
-    THEN to_tsvector('simple'::regconfig, search_text) END
+    THEN to_tsvector('simple'::regconfig, left(search_text, 100000)) END
 ) STORED;
 CREATE INDEX tickets_solved_words ON {s}.tickets USING gin (solved_words)
     WHERE solved_words IS NOT NULL
@@ -526,7 +526,16 @@ def _pg_v3(cur: Any, schema: str) -> None:
     _pg_script(cur, POSTGRES_V3, schema)
 
 
-_POSTGRES_STEPS: dict[int, Callable[[Any, str], None]] = {1: _pg_v1, 2: _pg_v2, 3: _pg_v3}
+def _pg_v4(cur: Any, schema: str) -> None:
+    cur.execute(f"DROP TABLE {schema}.outbox")
+
+
+_POSTGRES_STEPS: dict[int, Callable[[Any, str], None]] = {
+    1: _pg_v1,
+    2: _pg_v2,
+    3: _pg_v3,
+    4: _pg_v4,
+}
 
 
 def migrate_postgres(conn: Any, schema: str) -> int:

@@ -113,16 +113,15 @@ _UPDATE_TICKET = (
     "updated_at = %s, wake_at = %s, sla_deadline = %s, tags = %s, search_text = %s, "
     "snapshot = %s, lease_owner = NULL, lease_until = NULL WHERE id = %s AND version = %s"
 )
-# One statement writes the snapshot and, only if that worked, the events and outbox rows:
-# a version clash writes nothing and reports 0 rows.
+# One statement writes the snapshot and, only if that worked, the events (each event is
+# an outbox item): a version clash writes nothing and reports 0 rows.
 _WRITE_EVENTS = (
-    "e AS (INSERT INTO events (ticket_id, version, type, at, data) "
+    "INSERT INTO events (ticket_id, version, type, at, data) "
     "SELECT * FROM unnest(%s::text[], %s::int[], %s::text[], %s::timestamptz[], %s::json[]) "
-    "WHERE EXISTS (SELECT 1 FROM t) RETURNING position, ticket_id, version) "
-    "INSERT INTO outbox (position, ticket_id, version) SELECT position, ticket_id, version FROM e"
+    "WHERE EXISTS (SELECT 1 FROM t)"
 )
-_APPEND_NEW = f"WITH t AS ({_INSERT_TICKET} RETURNING id), {_WRITE_EVENTS}"
-_APPEND = f"WITH t AS ({_UPDATE_TICKET} RETURNING id), {_WRITE_EVENTS}"
+_APPEND_NEW = f"WITH t AS ({_INSERT_TICKET} RETURNING id) {_WRITE_EVENTS}"
+_APPEND = f"WITH t AS ({_UPDATE_TICKET} RETURNING id) {_WRITE_EVENTS}"
 _CLAIM_DUE = (
     "UPDATE tickets SET lease_owner = %s, lease_until = %s WHERE id IN ("
     "SELECT id FROM tickets WHERE wake_at IS NOT NULL AND wake_at <= %s "
@@ -388,7 +387,7 @@ class PostgresStore:
         wake_at: datetime | None = None,
     ) -> None:
         """Replace the ticket's history in place (see :meth:`Store.anonymise`): event,
-        ticket and outbox rows are rewritten in one transaction. PostgreSQL keeps the old
+        ticket and outbox delivery rows are rewritten in one transaction. PostgreSQL keeps the old
         row versions as dead tuples until ``VACUUM`` reclaims them (and in the WAL and
         backups until they expire); see the privacy docs for the operational side."""
         check_anonymise(ticket_id, expected_version, events, snapshot)
@@ -421,11 +420,11 @@ class PostgresStore:
             conn.execute(_UPDATE_TICKET, (*row, ticket_id, expected_version))
             if added:
                 columns = _event_columns(added, expected_version + 1)
-                conn.execute(f"WITH t AS (SELECT 1 AS id), {_WRITE_EVENTS}", columns)
+                conn.execute(f"WITH t AS (SELECT 1 AS id) {_WRITE_EVENTS}", columns)
 
     def purge(self, ticket_id: str, *, expected_version: int) -> None:
-        """Remove the ticket for good (see :meth:`Store.purge`): its ticket, event, outbox
-        and delivery rows are deleted in one transaction (positions come from a sequence
+        """Remove the ticket for good (see :meth:`Store.purge`): its ticket, event and outbox
+        delivery rows are deleted in one transaction (positions come from a sequence
         and are never reused). PostgreSQL keeps the deleted row versions as dead tuples
         until ``VACUUM`` reclaims them (and in the WAL and backups until they expire); see
         the privacy docs for the operational side."""
@@ -444,7 +443,6 @@ class PostgresStore:
                 "WHERE position IN (SELECT position FROM events WHERE ticket_id = %s)",
                 (ticket_id,),
             )
-            conn.execute("DELETE FROM outbox WHERE ticket_id = %s", (ticket_id,))
             conn.execute("DELETE FROM events WHERE ticket_id = %s", (ticket_id,))
             conn.execute("DELETE FROM tickets WHERE id = %s", (ticket_id,))
 
@@ -482,8 +480,6 @@ class PostgresStore:
             raise ConflictError(existing[0], expected=0, actual=int(existing[1]))
         # COPY is the bulk path; ids were checked above, under the events lock that every
         # writer of tickets takes.
-        row = conn.execute("SELECT coalesce(max(position), 0) FROM events").fetchone()
-        start = 0 if row is None else int(row[0])
         with conn.cursor() as cur:
             with cur.copy(f"COPY tickets ({_COLUMNS}) FROM STDIN") as copy:
                 for _, snapshot, wake_at in batch:
@@ -500,11 +496,6 @@ class PostgresStore:
                                 encode_event(event),
                             )
                         )
-        conn.execute(
-            "INSERT INTO outbox (position, ticket_id, version) "
-            "SELECT position, ticket_id, version FROM events WHERE position > %s",
-            (start,),
-        )
         return len(batch)
 
     def query(self, query: TicketQuery) -> Page[Ticket]:

@@ -124,13 +124,12 @@ _INSERT_EVENT = (
     "coalesce((SELECT value FROM sequences WHERE name = 'event_position'), 0)) + 1, "
     "?, ?, ?, ?, ?)"
 )
-_INSERT_OUTBOX = "INSERT INTO outbox (position, ticket_id, version) VALUES (?, ?, ?)"
 _CLAIM_DUE = (
     "SELECT id FROM tickets WHERE wake_at IS NOT NULL AND wake_at <= ? "
     "AND (lease_until IS NULL OR lease_until <= ?) ORDER BY wake_at, id LIMIT ?"
 )
 _CHUNK = 500
-# A command writes a handful of pages (ticket row, changed index entries, event, outbox):
+# A command writes a handful of pages (ticket row, changed index entries, event row):
 # checkpointing every 10,000 WAL pages (40 MB) rather than SQLite's 1,000 makes the
 # checkpoint's fsyncs rarer and writes a hot page once per checkpoint, not once per 1,000.
 _CHECKPOINT_PAGES = 10_000
@@ -239,6 +238,8 @@ class SqliteStore:
         self._path = os.fspath(path)
         self._lock = threading.RLock()
         self._depth = 0
+        # FTS5 tables to merge before the outermost transaction commits (see _scrub).
+        self._scrub_pending: set[str] = set()
         self._closed = False
         self._builder = _Builder()
         self._guard = _Guard(self)
@@ -335,12 +336,16 @@ class SqliteStore:
                 self._depth = 1
                 try:
                     yield conn
+                    for table in sorted(self._scrub_pending):
+                        conn.execute(f"INSERT INTO {table} ({table}) VALUES ('optimize')")
                 except BaseException:
                     self._depth = 0
+                    self._scrub_pending.clear()
                     if conn.in_transaction:
                         conn.execute("ROLLBACK")
                     raise
                 self._depth = 0
+                self._scrub_pending.clear()
                 try:
                     conn.execute("COMMIT")
                 except BaseException:
@@ -463,7 +468,7 @@ class SqliteStore:
     ) -> None:
         """Replace the ticket's history in place (see :meth:`Store.anonymise`).
 
-        The event, ticket, tag and outbox rows are rewritten in one transaction with
+        The event, ticket, tag and outbox delivery rows are rewritten in one transaction with
         ``secure_delete`` on (checked), so the old text is zeroed, not just unlinked; the
         FTS5 text index, if any, is optimized (merging away the old entries); and, outside
         an enclosing unit of work, the WAL is checkpointed and truncated so the old pages
@@ -503,16 +508,22 @@ class SqliteStore:
             self._write_tags(conn, ticket_id, snapshot.tags, replace=True)
             if added:
                 self._write_events(conn, added)
-            if self._builder.fts:
-                conn.execute("INSERT INTO tickets_fts (tickets_fts) VALUES ('optimize')")
-            if self._words:
-                migrations.scrub_sqlite_word_indexes(conn)
+            self._scrub_ticket_text()
         if self._depth == 0:
             self.checkpoint()
 
+    def _scrub_ticket_text(self) -> None:
+        """Have the ticket text indexes merged (so removed text leaves them) before the
+        outermost transaction commits: once per transaction, however many tickets it
+        rewrote, since a merge costs time in proportion to the whole index."""
+        if self._builder.fts:
+            self._scrub_pending.add("tickets_fts")
+        if self._words:
+            self._scrub_pending.add("tickets_words")
+
     def purge(self, ticket_id: str, *, expected_version: int) -> None:
-        """Remove the ticket for good (see :meth:`Store.purge`): its ticket, tag, event,
-        outbox and delivery rows are deleted in one transaction with ``secure_delete`` on
+        """Remove the ticket for good (see :meth:`Store.purge`): its ticket, tag, event
+        and outbox delivery rows are deleted in one transaction with ``secure_delete`` on
         (checked), the text indexes drop its entries (triggers) and are merged, the
         highest event position is remembered so it is never handed out again, and,
         outside an enclosing unit of work, the WAL is checkpointed and truncated."""
@@ -535,14 +546,10 @@ class SqliteStore:
                 "WHERE position IN (SELECT position FROM events WHERE ticket_id = ?)",
                 (ticket_id,),
             )
-            conn.execute("DELETE FROM outbox WHERE ticket_id = ?", (ticket_id,))
             conn.execute("DELETE FROM events WHERE ticket_id = ?", (ticket_id,))
             conn.execute("DELETE FROM ticket_tags WHERE ticket_id = ?", (ticket_id,))
             conn.execute("DELETE FROM tickets WHERE id = ?", (ticket_id,))
-            if self._builder.fts:
-                conn.execute("INSERT INTO tickets_fts (tickets_fts) VALUES ('optimize')")
-            if self._words:
-                migrations.scrub_sqlite_word_indexes(conn)
+            self._scrub_ticket_text()
         if self._depth == 0:
             self.checkpoint()
 
@@ -558,20 +565,11 @@ class SqliteStore:
 
     @staticmethod
     def _write_events(conn: sqlite3.Connection, rows: list[tuple[Any, ...]]) -> None:
-        """Insert event rows and their outbox rows. Under the write lock the new positions
-        are consecutive, ending at the last row id."""
+        """Insert event rows (each event is an outbox item: consumers read the log)."""
         if len(rows) == 1:
-            last = conn.execute(_INSERT_EVENT, rows[0]).lastrowid
+            conn.execute(_INSERT_EVENT, rows[0])
         else:
             conn.executemany(_INSERT_EVENT, rows)
-            last = conn.execute("SELECT max(position) FROM events").fetchone()[0]
-        assert last is not None
-        first = last - len(rows) + 1
-        outbox = [(first + i, row[0], row[1]) for i, row in enumerate(rows)]
-        if len(outbox) == 1:
-            conn.execute(_INSERT_OUTBOX, outbox[0])
-        else:
-            conn.executemany(_INSERT_OUTBOX, outbox)
 
     @staticmethod
     def _write_tags(
@@ -614,7 +612,6 @@ class SqliteStore:
         ).fetchone()
         if existing is not None:
             raise ConflictError(existing[0], expected=0, actual=existing[1])
-        start = conn.execute("SELECT coalesce(max(position), 0) FROM events").fetchone()[0]
         ticket_rows: list[tuple[Any, ...]] = []
         event_rows: list[tuple[Any, ...]] = []
         tag_rows: list[tuple[str, str]] = []
@@ -625,11 +622,6 @@ class SqliteStore:
         conn.executemany(_INSERT_TICKET, ticket_rows)
         conn.executemany(_INSERT_EVENT, event_rows)
         conn.executemany("INSERT INTO ticket_tags (ticket_id, tag) VALUES (?, ?)", tag_rows)
-        conn.execute(
-            "INSERT INTO outbox (position, ticket_id, version) "
-            "SELECT position, ticket_id, version FROM events WHERE position > ?",
-            (start,),
-        )
         return len(batch)
 
     def query(self, query: TicketQuery) -> Page[Ticket]:
@@ -935,7 +927,7 @@ class SqliteStore:
                     row,
                 )
                 if self._words and found[1] != words:
-                    migrations.scrub_sqlite_word_indexes(conn)
+                    self._scrub_pending.add("articles_fts")
 
     def get_article(self, article_id: str) -> Article:
         """The article, or NotFound."""
