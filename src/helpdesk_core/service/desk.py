@@ -1095,10 +1095,18 @@ class Helpdesk(KnowledgeCommands):
         )
 
     def _anonymise(
-        self, ticket_id: str, *, now: datetime, by: Actor, reason: str, mode: str
+        self,
+        ticket_id: str,
+        *,
+        now: datetime,
+        by: Actor,
+        reason: str,
+        mode: str,
+        publish: bool = True,
     ) -> list[Event]:
         """Rewrite one ticket's stored history without its personal data; retried on a
-        concurrent change. Returns the events appended (the TicketAnonymised)."""
+        concurrent change. Returns the events appended (the TicketAnonymised), published
+        to subscribers unless the caller publishes them after its unit of work."""
         retries = self.config.settings.max_retries
         for attempt in range(retries + 1):
             events = self.store.events(ticket_id)
@@ -1125,23 +1133,34 @@ class Helpdesk(KnowledgeCommands):
                     raise
                 continue
             added = list(plan.added)
-            self._publish(added)
+            if publish:
+                self._publish(added)
             return added
         raise AssertionError("unreachable")
 
-    def _purge(self, ticket_id: str, *, reason: str) -> None:
-        """Remove one ticket from the store (version-checked, retried on a concurrent
-        change)."""
+    def _purge(self, ticket: Ticket, *, now: datetime, reason: str) -> None:
+        """Remove one ticket from the store, checked against the version the retention scan
+        saw. A ticket changed since is read again and purged only if it is still due (a
+        reopened ticket is not); a ticket already gone (another worker purged it) is
+        left alone."""
         retries = self.config.settings.max_retries
         for attempt in range(retries + 1):
-            version = self.store.load(ticket_id).version
             try:
-                self.store.purge(ticket_id, expected_version=version)
+                self.store.purge(ticket.id, expected_version=ticket.version)
+            except NotFound:
+                return
             except ConflictError:
                 if attempt == retries:
                     raise
+                try:
+                    ticket = self.store.load(ticket.id)
+                except NotFound:
+                    return
+                still = due_for_retention([ticket], self.config.privacy, now=now)
+                if not still or still[0][1].action != "purge":
+                    return
                 continue
-            log.info("purged ticket %s: %s", ticket_id, reason)
+            log.info("purged ticket %s: %s", ticket.id, reason)
             return
 
     def apply_retention(self, now: datetime | None = None) -> list[Event]:
@@ -1163,19 +1182,35 @@ class Helpdesk(KnowledgeCommands):
             if page.next_offset is None:
                 break
             scan = evolve(scan, offset=page.next_offset)
+        # In units of work of a hundred tickets: a store that must rewrite a text index
+        # to forget removed text (SQLite's FTS5) does it once per unit, not per ticket.
+        # Subscribers hear of each unit's events once it is committed.
+        for start in range(0, len(due), 100):
+            with self.store.unit_of_work():
+                added = self._retain(due[start : start + 100], at)
+            self._publish(added)
+            recorded.extend(added)
+        return recorded
+
+    def _retain(self, due: list[tuple[Ticket, Any]], at: datetime) -> list[Event]:
+        recorded: list[Event] = []
         for ticket, policy in due:
             if policy.action == "purge":
-                self._purge(ticket.id, reason=f"retention policy {policy.name!r}")
+                self._purge(ticket, now=at, reason=f"retention policy {policy.name!r}")
                 continue
-            recorded.extend(
-                self._anonymise(
-                    ticket.id,
-                    now=at,
-                    by=Actor.system("retention"),
-                    reason=f"retention policy {policy.name!r}",
-                    mode=policy.action,
+            try:
+                recorded.extend(
+                    self._anonymise(
+                        ticket.id,
+                        now=at,
+                        by=Actor.system("retention"),
+                        reason=f"retention policy {policy.name!r}",
+                        mode=policy.action,
+                        publish=False,
+                    )
                 )
-            )
+            except NotFound:
+                continue  # purged meanwhile by another worker
         return recorded
 
     def erase_requester(self, requester_id: str, *, by: Identity) -> list[Event]:
