@@ -132,6 +132,10 @@ def _structure_event(value: Any, _: Any) -> Event:
 def _unstructure_event(event: Event) -> dict[str, Any]:
     fast = _EVENT_TO_DICT.get(type(event))
     if fast is None:
+        if type(event) is Event:
+            # The base class is no event type: giving it hooks would shadow the tagged
+            # structuring of every event.
+            raise ValidationError("Event is the base class; use a concrete event type")
         fast = _late_event_type(type(event))
     return fast(event)
 

@@ -100,3 +100,19 @@ def test_tickets_with_a_known_error_unstructure_as_cattrs_does(ticket) -> None: 
     data = ticket_to_dict(with_record)
     assert data == _REF_TICKET(with_record)
     assert data["known_error"]["status"] == "known_error"
+
+
+def test_the_base_event_class_is_refused_and_leaves_the_codec_intact() -> None:
+    from datetime import UTC, datetime
+
+    from helpdesk_core.codec import event_from_dict
+    from helpdesk_core.errors import ValidationError
+    from helpdesk_core.model import Actor, Event, TicketOpened
+
+    at = datetime(2026, 3, 2, 9, tzinfo=UTC)
+    with pytest.raises(ValidationError, match="base class"):
+        event_to_dict(Event(ticket_id="T-1", at=at, by=Actor.system("x")))
+    opened = TicketOpened(
+        ticket_id="T-1", at=at, by=Actor.requester("r"), number=1, requester="r", subject="s"
+    )
+    assert event_from_dict(event_to_dict(opened)) == opened

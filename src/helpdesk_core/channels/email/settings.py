@@ -46,6 +46,11 @@ def _foreign(instance: Any, attribute: Any, value: Any) -> None:
         raise ConfigError(f"email.foreign_sender must be one of {_FOREIGN}, got {value!r}")
 
 
+def _flag(instance: Any, attribute: Any, value: Any) -> None:
+    if not isinstance(value, bool):
+        raise ConfigError(f"email.{attribute.name} must be true or false, got {value!r}")
+
+
 def _optional_text(instance: Any, attribute: Any, value: Any) -> None:
     if value is not None and not isinstance(value, str):
         raise ConfigError(f"email.{attribute.name} must be text, got {type(value).__name__}")
@@ -112,7 +117,7 @@ class EmailSettings:
         default="##- Please type your reply above this line -##", validator=_text
     )
     timezone: str | None = field(default=None, validator=_timezone)
-    acknowledge: bool = True
+    acknowledge: bool = field(default=True, validator=_flag)
     templates: Templates = field(factory=Templates, validator=_instance(Templates, "templates"))
 
     def __attrs_post_init__(self) -> None:
