@@ -161,9 +161,10 @@ def test_accepted_patterns_stay_fast_on_adversarial_text() -> None:
 
 def test_the_searcher_reads_a_prefix_only() -> None:
     found = rx.searcher("needle$", 10)
-    assert found("xxxxneedle and more")  # '$' matches where reading stops
-    assert not found("xxxxxxxxxxneedle")
+    assert not found("xxxxneedle and more")  # '$' does not match where reading stops
+    assert found("xxxxxxxxxxneedle")  # end-anchored: the end of the value is read too
     assert rx.searcher("needle", 100)("x" * 90 + "needle")
+    assert not rx.searcher("needle", 100)("x" * 95 + "needle" + "x" * 100)
 
 
 def test_without_the_standard_parser_repeated_groups_are_refused(

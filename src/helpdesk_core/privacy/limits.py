@@ -71,9 +71,10 @@ def _limit(default: int) -> Any:
 class Limits:
     """The ``limits`` section of a desk (every field is optional; defaults in brackets).
 
-    - ``max_subject_length`` (1,000): characters of a ticket subject.
+    - ``max_subject_length`` (1,000): characters of a ticket subject or an article title.
     - ``max_body_length`` (100,000): characters of a description, a reply or note body, a
-      resolution, a reason and a rating comment.
+      resolution, a reason, a rating comment, a known error's symptom, workaround and
+      root cause, and an article body.
     - ``max_tags`` (100): tags on one ticket.
     - ``max_fields`` (100): custom fields on one ticket.
     - ``max_field_length`` (10,000): characters of one custom field's text.
@@ -83,7 +84,8 @@ class Limits:
       ``matches`` pattern may take on ``regex_scan_length`` characters (patterns that can
       take exponential time are refused whatever this says).
     - ``regex_scan_length`` (1,000): characters of a value a ``matches`` test reads (the
-      first ones; a longer description is matched on its beginning).
+      first ones, and the last ones too for patterns that test the end of the text with
+      ``$`` or ``\\Z``; anchors keep their meaning where reading stops).
 
     Each is at most its outer bound (:data:`BOUNDS`); see the module docstring.
     """

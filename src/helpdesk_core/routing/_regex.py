@@ -15,7 +15,8 @@ type, so a pattern is checked when the condition is built:
   what follows can fail) multiplies the work by up to ``N``, the number of characters a
   test reads; a pattern whose estimate, ``N`` search starts times those factors, exceeds
   the allowed cost is refused;
-* at run time a test reads at most ``N`` characters of a value (:func:`searcher`).
+* at run time a test reads about ``N`` characters of a value, ``2N`` for patterns that
+  test the end of the text (:func:`searcher`).
 
 The analysis reads the tree of the standard library's own parser (``re._parser``, the
 former ``sre_parse``), so it sees the pattern exactly as the engine does (the parser has
@@ -53,6 +54,22 @@ def _load_parser() -> Any:
 _P = _load_parser()
 
 
+def _load_compiler() -> Any:
+    for name in ("re._compiler", "sre_compile"):
+        try:
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore", DeprecationWarning)
+                return importlib.import_module(name)
+        except ImportError:  # pragma: no cover - every supported Python has one
+            continue
+    return None  # pragma: no cover
+
+
+#: The standard library's compiler of parsed patterns (``re._compiler``), used to add the
+#: end-of-window guard of :func:`searcher` to a parsed pattern.
+_C = _load_compiler()
+
+
 def _op(name: str) -> Any:
     return getattr(_P, name, None) if _P is not None else None
 
@@ -64,6 +81,51 @@ _GROUPS = tuple(op for op in (_op("SUBPATTERN"), _op("ATOMIC_GROUP")) if op)
 _ASSERTS = tuple(op for op in (_op("ASSERT"), _op("ASSERT_NOT")) if op)
 _BACKREFS = tuple(op for op in (_op("GROUPREF"), _op("GROUPREF_EXISTS")) if op)
 _MAXREPEAT = _op("MAXREPEAT")
+_AT = _op("AT")
+_ASSERT_NOT = _op("ASSERT_NOT")
+_ATOMIC = _op("ATOMIC_GROUP")
+_POSSESSIVE = _op("POSSESSIVE_REPEAT")
+_CHILDREN_OPS = tuple(
+    op
+    for op in (_op("SUBPATTERN"), _op("BRANCH"), _op("GROUPREF_EXISTS"), *_REPEATS)
+    if op is not None and op != _POSSESSIVE
+)
+_ONE_CHAR = tuple(
+    op
+    for op in (_op("LITERAL"), _op("NOT_LITERAL"), _op("ANY"), _op("IN"), _op("CATEGORY"))
+    if op is not None
+)
+#: Assertions that look at the character after their position, or at the end of the text.
+_AT_FORWARD = frozenset(
+    code
+    for code in (
+        _op(name)
+        for name in (
+            "AT_END",
+            "AT_END_LINE",
+            "AT_END_STRING",
+            "AT_BOUNDARY",
+            "AT_NON_BOUNDARY",
+            "AT_LOC_BOUNDARY",
+            "AT_LOC_NON_BOUNDARY",
+            "AT_UNI_BOUNDARY",
+            "AT_UNI_NON_BOUNDARY",
+        )
+    )
+    if code is not None
+)
+#: Assertions that can hold because the text ends (``$``, ``\\Z``).
+_AT_END = frozenset(
+    code for code in (_op("AT_END"), _op("AT_END_LINE"), _op("AT_END_STRING")) if code is not None
+)
+#: Characters after a position that decide the assertions at it (``$`` asks whether the
+#: next character is a final newline).
+_AT_MARGIN = 2
+#: Most characters a match of the first part of a long text may depend on past its end
+#: (see :func:`searcher`).
+MAX_MARGIN = 64
+#: What textual checks look for where the standard parser is missing.
+_FALLBACK_FORWARD = ("$", "\\Z", "\\b", "\\B", "(?=", "(?!", "(?>", "*+", "++", "?+", "}+")
 
 _CATEGORIES = {
     "CATEGORY_DIGIT": r"\d",
@@ -89,13 +151,170 @@ class Unsafe(Exception):
 
 
 def searcher(pattern: str, scan: int) -> Callable[[str], bool]:
-    """``text -> bool``: whether ``pattern`` is found in the first ``scan`` characters."""
-    search = re.compile(pattern).search
+    """``text -> bool``: whether ``pattern`` is found in ``text``, reading about ``scan``
+    characters of it (``2 * scan`` for patterns that test the end of the text).
+
+    A text of at most ``scan`` characters is searched whole. In a longer one, a match
+    counts only if it is a match of the whole text, with every assertion meaning what it
+    means there (the engine itself would take the point where reading stops for the end
+    of the text, where ``$``, ``\\Z``, ``\\b`` and ``(?!...)`` could hold):
+
+    * the first ``scan`` characters are searched for a match lying within them. Where the
+      pattern has assertions that look past their position (``$``, ``\\Z``, ``\\b``,
+      ``\\B``, lookaheads that can hold because the text ends or that are negative) or
+      atomic groups and possessive repeats that may choose differently when the text is
+      cut, the engine reads a few characters more (2, plus the most such parts can read)
+      and the match must end by character ``scan``: ``error$`` does not match where
+      reading stops, and ``vpn\\b`` there sees the character after ``vpn``;
+    * patterns that test the end of the text (``$``, ``\\Z``) are also searched in the
+      last ``scan`` characters, which the engine reads as the end of the whole text, so
+      ``error$`` finds a long text ending in ``error`` and ``^P1$`` never matches one;
+    * a pattern whose match may depend on more than :data:`MAX_MARGIN` characters past
+      its end (``x(?!.*y)``, ``(?>a.*|b)c``) cannot be decided from the first characters:
+      it is searched in the last ``scan`` characters only.
+    """
+    compiled = re.compile(pattern)
+    search = compiled.search
+    margin, tests_end = _window(pattern)
+    head: Callable[..., re.Match[str] | None] | None = search
+    if margin is not None and margin > 0:
+        head = _guarded(pattern, margin)
+        if head is None:  # pragma: no cover - every supported Python has the compiler
+            margin = None
+    if margin is None:
+        head, tests_end = None, True
+    whole = scan + (margin or 0)
 
     def found(text: str) -> bool:
-        return search(text, 0, scan) is not None
+        size = len(text)
+        if size <= whole:
+            return search(text) is not None
+        if head is not None and head(text, 0, whole) is not None:
+            return True
+        # From ``size - scan`` on: lookbehinds, ``^`` and ``\\b`` still see what is before.
+        return tests_end and search(text, size - scan) is not None
 
     return found
+
+
+def _window(pattern: str) -> tuple[int | None, bool]:
+    """How :func:`searcher` reads a long text for ``pattern``: the characters the first
+    part is read past its end (0: none, None: the first part cannot be searched), and
+    whether the last part is searched too (the pattern tests the end of the text)."""
+    if _P is None:
+        if any(piece in pattern for piece in _FALLBACK_FORWARD):
+            return None, True
+        return 0, False
+    try:
+        forward, width, tests_end = _looks(_P.parse(pattern))
+    except RecursionError:
+        return None, True
+    if not forward:
+        return 0, tests_end
+    margin = _AT_MARGIN + width
+    return (margin, tests_end) if margin <= MAX_MARGIN else (None, True)
+
+
+def _looks(items: Any) -> tuple[bool, int, bool]:
+    """Of a parsed sequence: whether it has a part whose outcome can change when the text
+    is cut (an assertion looking forward, a negative or such a lookahead, an atomic
+    group or possessive repeat with choices), the most characters those parts read past
+    their position (summed, :data:`_CAP`: unbounded), and whether it tests the end of the
+    text."""
+    forward, width, tests_end = False, 0, False
+    for op, av in items:
+        if op == _AT:
+            forward = forward or av in _AT_FORWARD
+            tests_end = tests_end or av in _AT_END
+            continue
+        if op in _ASSERTS:
+            inner_forward, inner_width, inner_end = _looks(av[1])
+            tests_end = tests_end or inner_end
+            width = min(width + inner_width, _CAP)
+            if int(av[0]) > 0 and (op == _ASSERT_NOT or inner_forward):
+                forward = True
+                width = min(width + _max_width(av[1]), _CAP)
+            else:
+                forward = forward or inner_forward
+            continue
+        if op in (_ATOMIC, _POSSESSIVE):
+            body = av if op == _ATOMIC else av[2]
+            inner_forward, inner_width, inner_end = _looks(body)
+            tests_end = tests_end or inner_end
+            width = min(width + inner_width, _CAP)
+            if _one_char_run(op, av):
+                forward = forward or inner_forward
+            else:
+                forward = True
+                width = min(width + _node_width(op, av), _CAP)
+            continue
+        if op in _CHILDREN_OPS:
+            for child in _children(op, av):
+                inner_forward, inner_width, inner_end = _looks(child)
+                forward = forward or inner_forward
+                width = min(width + inner_width, _CAP)
+                tests_end = tests_end or inner_end
+    return forward, width, tests_end
+
+
+def _children(op: Any, av: Any) -> list[Any]:
+    if op == _op("SUBPATTERN"):
+        return [av[3]]
+    if op == _op("BRANCH"):
+        return list(av[1])
+    if op == _op("GROUPREF_EXISTS"):
+        return [branch for branch in (av[1], av[2]) if branch is not None]
+    return [av[2]]  # a repeat
+
+
+def _one_char_run(op: Any, av: Any) -> bool:
+    """An atomic group or possessive repeat that only takes the longest run of single
+    characters (``a++``, ``(?>\\w+)``): cutting the text can only shorten the run to the
+    cut, so a match through it ends there and is not counted."""
+    if op == _POSSESSIVE:
+        body = list(av[2])
+        return len(body) == 1 and body[0][0] in _ONE_CHAR
+    items = list(av)
+    if len(items) != 1:
+        return False
+    inner_op, inner_av = items[0]
+    if inner_op in _ONE_CHAR:
+        return True
+    if inner_op in _REPEATS:
+        body = list(inner_av[2])
+        return len(body) == 1 and body[0][0] in _ONE_CHAR and inner_op != _op("MIN_REPEAT")
+    return False
+
+
+def _max_width(sub: Any) -> int:
+    high = int(sub.getwidth()[1])
+    return _CAP if _MAXREPEAT is not None and high >= int(_MAXREPEAT) else high
+
+
+def _node_width(op: Any, av: Any) -> int:
+    if op == _ATOMIC:
+        return _max_width(av)
+    high = int(av[1])
+    if _MAXREPEAT is not None and high >= int(_MAXREPEAT):
+        return _CAP
+    return min(_mul(_max_width(av[2]), high), _CAP)
+
+
+def _guarded(pattern: str, margin: int) -> Callable[..., re.Match[str] | None] | None:
+    """The search of ``pattern`` followed by ``(?=[\\s\\S]{margin})``: searched up to
+    ``scan + margin``, its matches end by ``scan`` and every assertion in them is decided
+    by characters the engine reads. Built from the parsed pattern, since global flags
+    (``(?i)``) keep the text from being wrapped."""
+    if _P is None or _C is None:
+        return None  # pragma: no cover
+    try:
+        parsed = _P.parse(pattern)
+        guard = _P.parse(rf"(?=[\s\S]{{{margin}}})")
+        parsed.append(guard[0])
+        compiled: re.Pattern[str] = _C.compile(parsed, 0)
+    except (AttributeError, TypeError, ValueError, IndexError, RecursionError, re.error):
+        return None  # pragma: no cover - the standard compiler takes its own trees
+    return compiled.search
 
 
 @functools.lru_cache(maxsize=1024)

@@ -73,8 +73,9 @@ def using(bounds: Bounds) -> Iterator[None]:
 
 
 def regex_searcher(pattern: str) -> Callable[[str], bool]:
-    """``text -> bool`` for a (validated) ``matches`` pattern: found in the first
-    ``regex_scan_length`` characters of the bounds in force when it is compiled."""
+    """``text -> bool`` for a (validated) ``matches`` pattern, reading about
+    ``regex_scan_length`` characters of the bounds in force when it is compiled (see
+    ``_regex.searcher``)."""
     return _rx.searcher(pattern, current_bounds().regex_scan_length)
 
 

@@ -15,6 +15,7 @@ from collections.abc import Callable, Iterable, Sequence
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, Final, TypeVar
 
+import attrs
 from attrs import evolve
 
 from helpdesk_core.config import DeskConfig
@@ -56,6 +57,7 @@ from helpdesk_core.model import (
     StatusChanged,
     Ticket,
 )
+from helpdesk_core.model import _validate as v
 from helpdesk_core.storage import Page, SolvedTicketSearch, Store, TicketQuery
 from helpdesk_core.storage.base import check_limit
 from helpdesk_core.workflow import apply_transition
@@ -73,6 +75,10 @@ T = TypeVar("T")
 
 _SOLVED: Final = (StatusCategory.SOLVED, StatusCategory.CLOSED)
 _ARTICLE_CHANGES: Final = frozenset({"title", "body", "tags", "category", "problems", "status"})
+#: The keywords ``search_articles`` takes as filters: the fields of an ArticleQuery.
+_ARTICLE_FILTERS: Final = frozenset(a.name for a in attrs.fields(ArticleQuery))
+#: The texts of a known-error record, held to the desk's ``max_body_length``.
+_KNOWN_ERROR_TEXTS: Final = ("symptom", "workaround", "root_cause")
 #: Most distinct words of a ticket handed to a store's full-text search.
 _QUERY_WORDS: Final = 32
 _PAGE: Final = 1000
@@ -150,8 +156,9 @@ class KnowledgeCommands:
     ) -> Ticket:
         """Give a problem ticket its known-error record (symptom required; the status
         ``known_error`` needs a workaround or a root cause). Needs the ``update`` right
-        on the ticket."""
+        on the ticket. The texts are held to the desk's ``limits.max_body_length``."""
         actor = self._actor(by)
+        self._check_known_error_texts(symptom, workaround, root_cause)
         problem_type = self.config.knowledge.problem_type
 
         def decide(change: Change) -> None:
@@ -182,8 +189,10 @@ class KnowledgeCommands:
         status: KnownErrorStatus | str | None = None,
     ) -> Ticket:
         """Change the known-error record of a problem ticket (None: unchanged); records
-        nothing when nothing changes."""
+        nothing when nothing changes. The texts are held to the desk's
+        ``limits.max_body_length``."""
         actor = self._actor(by)
+        self._check_known_error_texts(symptom, workaround, root_cause)
 
         def decide(change: Change) -> None:
             event = update_known_error(
@@ -200,6 +209,13 @@ class KnowledgeCommands:
 
         ticket, _, _ = self._command(problem_id, decide, actor=actor, action="update")
         return ticket
+
+    def _check_known_error_texts(self, *texts: object) -> None:
+        """The desk's body limit on a known error's symptom, workaround and root cause
+        (None and non-text values pass: the decision refuses those with its own
+        message)."""
+        for name, text in zip(_KNOWN_ERROR_TEXTS, texts, strict=True):
+            self.config.limits.check_body(text, field=name)
 
     def known_errors(
         self, *, include_resolved: bool = False, as_: Identity | None = None
@@ -329,9 +345,14 @@ class KnowledgeCommands:
         )
         return actor
 
-    def _check_problems(self, problems: Iterable[str]) -> None:
+    def _problems(self, problems: Any) -> tuple[str, ...]:
+        """The problem ids of an article as one tuple (a single id or any iterable of
+        them, read once), each checked to be a ticket of the problem type."""
+        try:
+            items = v.to_id_tuple(problems)
+        except ValidationError as exc:
+            raise ValidationError(exc.message, field="problems") from exc
         problem_type = self.config.knowledge.problem_type
-        items = (problems,) if isinstance(problems, str) else tuple(problems)
         for problem_id in items:
             if not isinstance(problem_id, str) or not problem_id:
                 raise ValidationError("a problem is a ticket id", field="problems")
@@ -341,6 +362,15 @@ class KnowledgeCommands:
                     f"ticket {problem_id} is of type {ticket.type!r}, not {problem_type!r}",
                     field="problems",
                 )
+        return items
+
+    def _check_article_texts(self, title: Any, body: Any) -> None:
+        """The desk's limits on an article: its title is held to ``max_subject_length``,
+        its body to ``max_body_length`` (None and non-text values pass: the article
+        refuses those with its own message)."""
+        limits = self.config.limits
+        limits.check_subject(title, field="title")
+        limits.check_body(body, field="body")
 
     def publish_article(
         self,
@@ -355,9 +385,11 @@ class KnowledgeCommands:
     ) -> Article:
         """Publish a new knowledge-base article written by an agent (``by``);
         ``problems`` are problem tickets it documents. The id comes from the desk's id
-        factory unless given."""
+        factory unless given. The title is held to the desk's
+        ``limits.max_subject_length``, the body to its ``limits.max_body_length``."""
         actor = self._article_actor(by, "write", None)
-        self._check_problems(problems)
+        self._check_article_texts(title, body)
+        problem_ids = self._problems(problems)
         now = self._now()
         article = Article(
             id=id if id is not None else self.ids.new_id("article"),
@@ -365,7 +397,7 @@ class KnowledgeCommands:
             body=body,
             tags=tags,
             category=category,
-            problems=problems,
+            problems=problem_ids,
             author=actor.id,
             created_at=now,
             updated_at=now,
@@ -384,8 +416,9 @@ class KnowledgeCommands:
                 f"(allowed: {', '.join(sorted(_ARTICLE_CHANGES))})",
                 field=unknown[0],
             )
+        self._check_article_texts(changes.get("title"), changes.get("body"))
         if "problems" in changes:
-            self._check_problems(changes["problems"])
+            changes["problems"] = self._problems(changes["problems"])
         retries = self.config.settings.max_retries
         for attempt in range(retries + 1):
             current = self.store.get_article(_id(article_id))
@@ -426,7 +459,18 @@ class KnowledgeCommands:
         """A page of articles: pass an :class:`ArticleQuery`, a search text, or the
         query's fields as keywords. With a text the best matches come first (the store's
         full-text ranking), otherwise the most recently updated. Requesters (``as_``) only
-        ever get published articles."""
+        ever get published articles. An unknown keyword is a ValidationError naming it."""
+        unknown = sorted(set(filters) - _ARTICLE_FILTERS)
+        if unknown:
+            raise ValidationError(
+                f"unknown article filter {', '.join(unknown)} "
+                f"(allowed: {', '.join(sorted(_ARTICLE_FILTERS))})",
+                field=unknown[0],
+            )
+        if isinstance(query, str) and "text" in filters:
+            raise ValidationError(
+                "the search text is given twice: as the query and as text=", field="text"
+            )
         if query is None:
             query = ArticleQuery(**filters)
         elif isinstance(query, str):

@@ -18,8 +18,8 @@ Versions:
    column with a GIN index), and a word index of solved and closed tickets for similar-
    ticket search (SQLite: an FTS5 table kept by triggers; PostgreSQL: a generated
    ``tsvector`` column over the first 100,000 characters, which keeps it well under
-   PostgreSQL's 1 MB limit on a ``tsvector``, with a partial GIN index). Snapshots get the ``known_error`` key.
-   A SQLite without FTS5 gets the table only; its searches then scan.
+   PostgreSQL's 1 MB limit on a ``tsvector``, with a partial GIN index). Snapshots get
+   the ``known_error`` key. A SQLite without FTS5 gets the table only; its searches then scan.
 4. The ``outbox`` table is dropped: it repeated each event's position, ticket and
    version, and every event is an outbox item, so consumers now read the ``events`` log
    from their high-water mark (``outbox_consumers``, ``outbox_deliveries`` stay). One

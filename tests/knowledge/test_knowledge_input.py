@@ -1,0 +1,207 @@
+"""Input handling of the knowledge commands: problems given as any iterable are read once
+and kept, bad problems and unknown search filters are ValidationErrors naming the input,
+and the desk's text limits hold for known errors and articles before anything is stored."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import attrs
+import pytest
+from knowledge_fixtures import T0, desk_config
+
+from helpdesk_core import (
+    Helpdesk,
+    ManualClock,
+    MemoryStore,
+    Requester,
+    SequentialIds,
+    ValidationError,
+)
+from helpdesk_core.config import Limits
+from helpdesk_core.knowledge import ArticleQuery, ArticleStatus
+
+ADA = Requester(id="ada", name="Ada")
+
+
+def _desk(**limits: int) -> tuple[Helpdesk, MemoryStore]:
+    store = MemoryStore()
+    config = attrs.evolve(desk_config(), limits=Limits(**limits))
+    desk = Helpdesk(config=config, store=store, clock=ManualClock(T0), ids=SequentialIds())
+    desk.upsert_requester(ADA)
+    return desk, store
+
+
+def _problem(desk: Helpdesk, subject: str = "Gateway drops VPN") -> str:
+    return desk.open(requester=ADA, subject=subject, type="problem").id
+
+
+# ---------------------------------------------------------------------------- problems
+
+
+def test_problems_given_as_a_generator_are_kept_on_publish() -> None:
+    desk, store = _desk()
+    first, second = _problem(desk), _problem(desk, "Printer queue stuck")
+    article = desk.publish_article(
+        title="VPN drops", body="Use vpn2.", problems=(p for p in [second, first]), by="alice"
+    )
+    assert article.problems == tuple(sorted([first, second]))
+    assert store.get_article(article.id).problems == article.problems
+    found = desk.search_articles(problem=[first])
+    assert [a.id for a in found.items] == [article.id]
+
+
+def test_problems_given_as_a_generator_are_kept_on_update() -> None:
+    desk, store = _desk()
+    problem = _problem(desk)
+    article = desk.publish_article(title="VPN drops", body="Use vpn2.", by="alice")
+    updated = desk.update_article(article.id, problems=iter([problem]), by="bob")
+    assert updated.problems == (problem,)
+    assert updated.version == 2
+    assert store.get_article(article.id).problems == (problem,)
+
+
+def test_a_single_problem_id_is_one_problem() -> None:
+    desk, _ = _desk()
+    problem = _problem(desk)
+    article = desk.publish_article(title="VPN drops", body="", problems=problem, by="alice")
+    assert article.problems == (problem,)
+
+
+@pytest.mark.parametrize("problems", [None, 7, b"T-1", [1], ["", "x"], [None]])
+def test_bad_problems_are_validation_errors(problems: Any) -> None:
+    desk, store = _desk()
+    with pytest.raises(ValidationError) as refused:
+        desk.publish_article(title="VPN drops", body="", problems=problems, by="alice")
+    assert refused.value.field == "problems"
+    assert list(store.list_articles(ArticleQuery(status=None)).items) == []
+
+
+@pytest.mark.parametrize("problems", [None, 7, [3]])
+def test_bad_problems_on_update_are_validation_errors(problems: Any) -> None:
+    desk, store = _desk()
+    article = desk.publish_article(title="VPN drops", body="", by="alice")
+    with pytest.raises(ValidationError) as refused:
+        desk.update_article(article.id, problems=problems, by="bob")
+    assert refused.value.field == "problems"
+    assert store.get_article(article.id) == article
+
+
+def test_a_ticket_that_is_no_problem_is_refused_from_a_generator() -> None:
+    desk, _ = _desk()
+    incident = desk.open(requester=ADA, subject="VPN down").id
+    with pytest.raises(ValidationError, match="not 'problem'") as refused:
+        desk.publish_article(
+            title="VPN drops", body="", problems=(p for p in [incident]), by="alice"
+        )
+    assert refused.value.field == "problems"
+
+
+# ---------------------------------------------------------------------------- search filters
+
+
+@pytest.mark.parametrize(
+    ("call", "key"),
+    [
+        (lambda desk: desk.search_articles(tags=["vpn"]), "tags"),
+        (lambda desk: desk.search_articles("vpn", bogus=1), "bogus"),
+        (lambda desk: desk.search_articles(ArticleQuery(), sttaus=None), "sttaus"),
+    ],
+    ids=["keywords", "text", "query"],
+)
+def test_unknown_search_filters_are_named(call: Any, key: str) -> None:
+    desk, _ = _desk()
+    with pytest.raises(ValidationError) as refused:
+        call(desk)
+    assert refused.value.field == key
+    assert f"unknown article filter {key}" in refused.value.message
+    for allowed in ("tag", "status", "text", "problem", "limit"):
+        assert allowed in refused.value.message.split("allowed: ")[1]
+
+
+def test_unknown_filters_are_all_named_in_order() -> None:
+    desk, _ = _desk()
+    with pytest.raises(ValidationError, match="unknown article filter b, tags") as refused:
+        desk.search_articles(tags="vpn", b=2, tag="vpn")
+    assert refused.value.field == "b"
+
+
+def test_the_search_text_given_twice_is_refused() -> None:
+    desk, _ = _desk()
+    with pytest.raises(ValidationError) as refused:
+        desk.search_articles("vpn", text="printer")
+    assert refused.value.field == "text"
+
+
+def test_known_filters_still_work_every_way() -> None:
+    desk, _ = _desk()
+    vpn = desk.publish_article(title="VPN drops", body="Use vpn2.", tags=["vpn"], by="alice")
+    desk.publish_article(title="Printer jams", body="Open tray 2.", tags=["printer"], by="alice")
+    desk.retire_article(vpn.id, by="alice")
+    assert [a.id for a in desk.search_articles(tag="vpn", status=None).items] == [vpn.id]
+    assert [a.id for a in desk.search_articles("vpn", status=None).items] == [vpn.id]
+    query = ArticleQuery(tag=("vpn",))
+    assert desk.search_articles(query).items == ()
+    assert [a.id for a in desk.search_articles(query, status=None).items] == [vpn.id]
+    retired = desk.search_articles(status=ArticleStatus.RETIRED)
+    assert [a.id for a in retired.items] == [vpn.id]
+
+
+# ---------------------------------------------------------------------------- limits
+
+
+@pytest.mark.parametrize("name", ["symptom", "workaround", "root_cause"])
+def test_known_error_texts_are_held_to_the_body_limit(name: str) -> None:
+    desk, store = _desk(max_body_length=50)
+    problem = _problem(desk)
+    before = store.load(problem)
+    texts = {"symptom": "VPN drops", name: "x" * 51}
+    with pytest.raises(ValidationError) as refused:
+        desk.record_known_error(problem, by="alice", **texts)
+    assert refused.value.field == name
+    assert "limits.max_body_length" in refused.value.message
+    assert store.load(problem) == before
+    ok = {"symptom": "VPN drops", name: "x" * 50}
+    recorded = desk.record_known_error(problem, by="alice", **ok)
+    assert recorded.known_error is not None
+    assert getattr(recorded.known_error, name) == "x" * 50
+
+
+@pytest.mark.parametrize("name", ["symptom", "workaround", "root_cause"])
+def test_known_error_updates_are_held_to_the_body_limit(name: str) -> None:
+    desk, store = _desk(max_body_length=50)
+    problem = _problem(desk)
+    desk.record_known_error(problem, symptom="VPN drops", by="alice")
+    before = store.load(problem)
+    with pytest.raises(ValidationError) as refused:
+        desk.update_known_error(problem, by="alice", **{name: "y" * 51})
+    assert refused.value.field == name
+    assert "limits.max_body_length" in refused.value.message
+    assert store.load(problem) == before
+    updated = desk.update_known_error(problem, by="alice", **{name: "y" * 50})
+    assert updated.known_error is not None
+    assert getattr(updated.known_error, name) == "y" * 50
+
+
+def test_article_bodies_and_titles_are_held_to_the_desk_limits() -> None:
+    desk, store = _desk(max_body_length=40, max_subject_length=20)
+    with pytest.raises(ValidationError) as refused:
+        desk.publish_article(title="VPN drops", body="b" * 41, by="alice")
+    assert (refused.value.field, "limits.max_body_length" in refused.value.message) == (
+        "body",
+        True,
+    )
+    with pytest.raises(ValidationError) as refused:
+        desk.publish_article(title="t" * 21, body="short", by="alice")
+    assert (refused.value.field, "limits.max_subject_length" in refused.value.message) == (
+        "title",
+        True,
+    )
+    assert list(store.list_articles(ArticleQuery(status=None)).items) == []
+    article = desk.publish_article(title="t" * 20, body="b" * 40, by="alice")
+    for change in ({"body": "c" * 41}, {"title": "u" * 21}):
+        with pytest.raises(ValidationError) as refused:
+            desk.update_article(article.id, by="bob", **change)
+        assert refused.value.field == next(iter(change))
+    assert store.get_article(article.id) == article
+    assert desk.update_article(article.id, body="c" * 40, by="bob").version == 2
