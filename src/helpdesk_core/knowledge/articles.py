@@ -143,7 +143,10 @@ def article_words(article: Article) -> list[str]:
 # ---------------------------------------------------------------------------- queries
 
 
-def _text_tuple(value: Any, name: str) -> tuple[str, ...] | None:
+def text_filter(value: Any, name: str) -> tuple[str, ...] | None:
+    """A query filter on text values (the filters of :class:`ArticleQuery` and
+    :class:`~helpdesk_core.storage.TicketQuery`): None for any, one text or a non-empty
+    list of texts as a tuple; ValidationError naming ``name`` otherwise."""
     if value is None:
         return None
     items = (value,) if isinstance(value, str) else value
@@ -162,19 +165,19 @@ def _text_tuple(value: Any, name: str) -> tuple[str, ...] | None:
 
 
 def _categories(value: Any) -> tuple[str, ...] | None:
-    return _text_tuple(value, "category")
+    return text_filter(value, "category")
 
 
 def _tags(value: Any) -> tuple[str, ...] | None:
-    return _text_tuple(value, "tag")
+    return text_filter(value, "tag")
 
 
 def _problem_ids(value: Any) -> tuple[str, ...] | None:
-    return _text_tuple(value, "problem")
+    return text_filter(value, "problem")
 
 
 def _authors(value: Any) -> tuple[str, ...] | None:
-    return _text_tuple(value, "author")
+    return text_filter(value, "author")
 
 
 def _statuses(value: Any) -> tuple[ArticleStatus, ...] | None:

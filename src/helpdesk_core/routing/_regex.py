@@ -40,8 +40,10 @@ __all__ = ["problem", "searcher"]
 _CAP = 10**30
 
 
-def _load_parser() -> Any:
-    for name in ("re._parser", "sre_parse"):
+def _stdlib_module(*names: str) -> Any:
+    """The first of ``names`` that imports (the standard library renamed its regular
+    expression internals in Python 3.11, keeping the old names deprecated), or None."""
+    for name in names:
         try:
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore", DeprecationWarning)
@@ -51,23 +53,11 @@ def _load_parser() -> Any:
     return None  # pragma: no cover
 
 
-_P = _load_parser()
-
-
-def _load_compiler() -> Any:
-    for name in ("re._compiler", "sre_compile"):
-        try:
-            with warnings.catch_warnings():
-                warnings.simplefilter("ignore", DeprecationWarning)
-                return importlib.import_module(name)
-        except ImportError:  # pragma: no cover - every supported Python has one
-            continue
-    return None  # pragma: no cover
-
-
+#: The standard library's parser of patterns (``re._parser``), whose tree the analysis reads.
+_P = _stdlib_module("re._parser", "sre_parse")
 #: The standard library's compiler of parsed patterns (``re._compiler``), used to add the
 #: end-of-window guard of :func:`searcher` to a parsed pattern.
-_C = _load_compiler()
+_C = _stdlib_module("re._compiler", "sre_compile")
 
 
 def _op(name: str) -> Any:

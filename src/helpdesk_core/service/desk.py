@@ -221,6 +221,25 @@ class Helpdesk(KnowledgeCommands):
             return change.ticket, result, change.events
         raise AssertionError("unreachable")
 
+    def _record(
+        self,
+        ticket_id: str,
+        event_of: Callable[[Change], Event | None],
+        *,
+        actor: Actor | None,
+        action: str,
+    ) -> Ticket:
+        """A :meth:`_command` that records at most one event: ``event_of`` builds it from
+        the change (None: nothing to record). Returns the new ticket."""
+
+        def decide(change: Change) -> None:
+            event = event_of(change)
+            if event is not None:
+                change.emit(event)
+
+        ticket, _, _ = self._command(ticket_id, decide, actor=actor, action=action)
+        return ticket
+
     def _save(self, change: Change) -> None:
         if not change.events:
             return
@@ -495,22 +514,20 @@ class Helpdesk(KnowledgeCommands):
         if not agent.active:
             raise ValidationError(f"agent {agent_id!r} is inactive", field="agent_id")
 
-        def decide(change: Change) -> None:
+        def assigned(change: Change) -> Assigned | None:
             if change.ticket.assignee == agent_id:
-                return
-            change.emit(
-                Assigned(
-                    ticket_id=change.ticket.id,
-                    at=change.now,
-                    by=actor,
-                    assignee=agent_id,
-                    previous=change.ticket.assignee,
-                    explanation=f"assigned by {actor}",
-                )
+                return None
+            return Assigned(
+                ticket_id=change.ticket.id,
+                at=change.now,
+                by=actor,
+                assignee=agent_id,
+                previous=change.ticket.assignee,
+                explanation=f"assigned by {actor}",
             )
 
         previous = self.store.load(_ticket_id(ticket_id)).assignee
-        ticket, _, _ = self._command(ticket_id, decide, actor=actor, action="assign")
+        ticket = self._record(ticket_id, assigned, actor=actor, action="assign")
         if previous and previous != agent_id:
             self._offer_queue(previous)
         return ticket
@@ -777,22 +794,19 @@ class Helpdesk(KnowledgeCommands):
             raise ValidationError("reason must be text", field="reason")
         self.config.limits.check_body(reason, field="reason")
 
-        def decide(change: Change) -> None:
+        def priority_changed(change: Change) -> PriorityChanged | None:
             if change.ticket.priority is new:
-                return
-            change.emit(
-                PriorityChanged(
-                    ticket_id=change.ticket.id,
-                    at=change.now,
-                    by=actor,
-                    priority=new,
-                    previous=change.ticket.priority,
-                    reason=reason,
-                )
+                return None
+            return PriorityChanged(
+                ticket_id=change.ticket.id,
+                at=change.now,
+                by=actor,
+                priority=new,
+                previous=change.ticket.priority,
+                reason=reason,
             )
 
-        ticket, _, _ = self._command(ticket_id, decide, actor=actor, action="set_priority")
-        return ticket
+        return self._record(ticket_id, priority_changed, actor=actor, action="set_priority")
 
     def update(
         self,
@@ -837,23 +851,20 @@ class Helpdesk(KnowledgeCommands):
         if change_value.type is not None and change_value.type not in self.config.ticket_types:
             raise ValidationError(f"unknown ticket type {change_value.type!r}", field="type")
 
-        def decide(change: Change) -> None:
+        def updated(change: Change) -> TicketUpdated | None:
             if change_value.is_empty:
-                return
+                return None
             if change_value.fields:
                 limits.check_fields({**change.ticket.fields, **change_value.fields})
-            change.emit(
-                TicketUpdated(
-                    ticket_id=change.ticket.id,
-                    at=change.now,
-                    by=actor,
-                    changes=change_value,
-                    reason=reason,
-                )
+            return TicketUpdated(
+                ticket_id=change.ticket.id,
+                at=change.now,
+                by=actor,
+                changes=change_value,
+                reason=reason,
             )
 
-        ticket, _, _ = self._command(ticket_id, decide, actor=actor, action="update")
-        return ticket
+        return self._record(ticket_id, updated, actor=actor, action="update")
 
     def link(
         self,
@@ -871,17 +882,14 @@ class Helpdesk(KnowledgeCommands):
             raise ValidationError("a ticket cannot link to itself", field="other")
         self.store.load(other)
 
-        def decide(change: Change) -> None:
+        def linked(change: Change) -> Linked | None:
             if other in change.ticket.linked(link_kind):
-                return
-            change.emit(
-                Linked(
-                    ticket_id=change.ticket.id, at=change.now, by=actor, kind=link_kind, other=other
-                )
+                return None
+            return Linked(
+                ticket_id=change.ticket.id, at=change.now, by=actor, kind=link_kind, other=other
             )
 
-        ticket, _, _ = self._command(ticket_id, decide, actor=actor, action="link")
-        return ticket
+        return self._record(ticket_id, linked, actor=actor, action="link")
 
     def rate(
         self,
@@ -901,7 +909,7 @@ class Helpdesk(KnowledgeCommands):
             raise ValidationError("comment must be text", field="comment")
         self.config.limits.check_body(comment, field="comment")
 
-        def decide(change: Change) -> None:
+        def rated(change: Change) -> Rated:
             ticket = change.ticket
             if ticket.is_active:
                 raise InvalidTransition(
@@ -917,19 +925,16 @@ class Helpdesk(KnowledgeCommands):
                     status=ticket.status,
                     transition="rate",
                 )
-            change.emit(
-                Rated(
-                    ticket_id=ticket.id,
-                    at=change.now,
-                    by=actor or Actor.requester(ticket.requester),
-                    score=score,
-                    comment=comment,
-                )
+            return Rated(
+                ticket_id=ticket.id,
+                at=change.now,
+                by=actor or Actor.requester(ticket.requester),
+                score=score,
+                comment=comment,
             )
 
         actor = self._actor(by) if by is not None else None
-        ticket, _, _ = self._command(ticket_id, decide, actor=actor, action="rate")
-        return ticket
+        return self._record(ticket_id, rated, actor=actor, action="rate")
 
     # ------------------------------------------------------------------ time
     def tick(self, now: datetime | None = None) -> list[Event]:

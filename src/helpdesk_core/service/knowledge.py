@@ -139,6 +139,15 @@ class KnowledgeCommands:
             action: str = "change",
         ) -> tuple[Ticket, T, list[Event]]: ...
 
+        def _record(
+            self,
+            ticket_id: str,
+            event_of: Callable[[Change], Event | None],
+            *,
+            actor: Actor | None,
+            action: str,
+        ) -> Ticket: ...
+
         def _after_status(self, change: Change) -> None: ...
 
         def _offer_queue(self, agent_id: str) -> list[Ticket]: ...
@@ -161,22 +170,19 @@ class KnowledgeCommands:
         self._check_known_error_texts(symptom, workaround, root_cause)
         problem_type = self.config.knowledge.problem_type
 
-        def decide(change: Change) -> None:
-            change.emit(
-                record_known_error(
-                    change.ticket,
-                    symptom=symptom,
-                    workaround=workaround,
-                    root_cause=root_cause,
-                    status=status,
-                    by=actor,
-                    now=change.now,
-                    problem_type=problem_type,
-                )
+        def recorded(change: Change) -> Event:
+            return record_known_error(
+                change.ticket,
+                symptom=symptom,
+                workaround=workaround,
+                root_cause=root_cause,
+                status=status,
+                by=actor,
+                now=change.now,
+                problem_type=problem_type,
             )
 
-        ticket, _, _ = self._command(problem_id, decide, actor=actor, action="update")
-        return ticket
+        return self._record(problem_id, recorded, actor=actor, action="update")
 
     def update_known_error(
         self,
@@ -194,8 +200,8 @@ class KnowledgeCommands:
         actor = self._actor(by)
         self._check_known_error_texts(symptom, workaround, root_cause)
 
-        def decide(change: Change) -> None:
-            event = update_known_error(
+        def updated(change: Change) -> Event | None:
+            return update_known_error(
                 change.ticket,
                 by=actor,
                 now=change.now,
@@ -204,11 +210,8 @@ class KnowledgeCommands:
                 root_cause=root_cause,
                 status=status,
             )
-            if event is not None:
-                change.emit(event)
 
-        ticket, _, _ = self._command(problem_id, decide, actor=actor, action="update")
-        return ticket
+        return self._record(problem_id, updated, actor=actor, action="update")
 
     def _check_known_error_texts(self, *texts: object) -> None:
         """The desk's body limit on a known error's symptom, workaround and root cause

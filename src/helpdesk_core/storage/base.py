@@ -20,6 +20,7 @@ from attrs import field, frozen
 from helpdesk_core._time import ensure_aware
 from helpdesk_core.errors import ValidationError
 from helpdesk_core.knowledge.articles import Article, ArticleQuery
+from helpdesk_core.knowledge.articles import text_filter as _text_tuple
 from helpdesk_core.model.enums import Priority, StatusCategory
 from helpdesk_core.model.events import EVENT_TYPES, Event, TicketOpened
 from helpdesk_core.model.people import Requester
@@ -95,6 +96,25 @@ def search_text(subject: str, description: str) -> str:
 _INT64 = 2**63
 
 
+def _check_expected_version(expected_version: Any, *, existing: bool) -> None:
+    """An ``expected_version`` argument: a whole number, >= 1 for an ``existing`` record
+    (a ticket to rewrite or remove), else >= 0 (0: the record must not exist yet)."""
+    if isinstance(expected_version, bool) or not isinstance(expected_version, int):
+        raise ValidationError(
+            f"expected_version is a whole number, got {expected_version!r}",
+            field="expected_version",
+        )
+    if existing and expected_version < 1:
+        raise ValidationError(
+            f"expected_version is >= 1 (an existing ticket), got {expected_version}",
+            field="expected_version",
+        )
+    if expected_version < 0:
+        raise ValidationError(
+            f"expected_version is >= 0, got {expected_version}", field="expected_version"
+        )
+
+
 def check_append(
     ticket_id: str,
     expected_version: int,
@@ -105,15 +125,7 @@ def check_append(
     """Validate the arguments of :meth:`Store.append` (ValidationError naming the part)."""
     if not isinstance(ticket_id, str) or not ticket_id:
         raise ValidationError(f"expected a ticket id, got {ticket_id!r}", field="ticket_id")
-    if isinstance(expected_version, bool) or not isinstance(expected_version, int):
-        raise ValidationError(
-            f"expected_version is a whole number, got {expected_version!r}",
-            field="expected_version",
-        )
-    if expected_version < 0:
-        raise ValidationError(
-            f"expected_version is >= 0, got {expected_version}", field="expected_version"
-        )
+    _check_expected_version(expected_version, existing=False)
     if isinstance(events, str | bytes) or not isinstance(events, Sequence) or not events:
         raise ValidationError("append needs a non-empty list of events", field="events")
     for index, event in enumerate(events):
@@ -165,16 +177,7 @@ def check_anonymise(
     """Validate the arguments of :meth:`Store.anonymise`: ``events`` is the ticket's whole
     new history (at least ``expected_version`` events, the first a TicketOpened) and
     ``snapshot`` its fold (version = number of events)."""
-    if isinstance(expected_version, bool) or not isinstance(expected_version, int):
-        raise ValidationError(
-            f"expected_version is a whole number, got {expected_version!r}",
-            field="expected_version",
-        )
-    if expected_version < 1:
-        raise ValidationError(
-            f"expected_version is >= 1 (an existing ticket), got {expected_version}",
-            field="expected_version",
-        )
+    _check_expected_version(expected_version, existing=True)
     check_append(ticket_id, 0, events, snapshot, None)
     if len(events) < expected_version:
         raise ValidationError(
@@ -189,15 +192,7 @@ def check_article(article: Any, expected_version: Any) -> Article:
     part)."""
     if not isinstance(article, Article):
         raise ValidationError(f"expected an Article, got {type(article).__name__}", field="article")
-    if isinstance(expected_version, bool) or not isinstance(expected_version, int):
-        raise ValidationError(
-            f"expected_version is a whole number, got {expected_version!r}",
-            field="expected_version",
-        )
-    if expected_version < 0:
-        raise ValidationError(
-            f"expected_version is >= 0, got {expected_version}", field="expected_version"
-        )
+    _check_expected_version(expected_version, existing=False)
     if article.version != expected_version + 1:
         raise ValidationError(
             f"article version {article.version} != expected_version {expected_version} + 1",
@@ -228,16 +223,7 @@ def check_purge(ticket_id: Any, expected_version: Any) -> None:
     """Validate the arguments of :meth:`Store.purge` (ValidationError naming the part)."""
     if not isinstance(ticket_id, str) or not ticket_id:
         raise ValidationError(f"expected a ticket id, got {ticket_id!r}", field="ticket_id")
-    if isinstance(expected_version, bool) or not isinstance(expected_version, int):
-        raise ValidationError(
-            f"expected_version is a whole number, got {expected_version!r}",
-            field="expected_version",
-        )
-    if expected_version < 1:
-        raise ValidationError(
-            f"expected_version is >= 1 (an existing ticket), got {expected_version}",
-            field="expected_version",
-        )
+    _check_expected_version(expected_version, existing=True)
 
 
 def check_after(value: Any, name: str) -> int:
@@ -327,24 +313,6 @@ class OutboxItem:
     position: int
     event: Event
     attempts: int = 0
-
-
-def _text_tuple(value: Any, name: str) -> tuple[str, ...] | None:
-    if value is None:
-        return None
-    items = (value,) if isinstance(value, str) else value
-    try:
-        out = tuple(items)
-    except TypeError:
-        raise ValidationError(
-            f"expected text or a list of text, got {type(value).__name__}", field=name
-        ) from None
-    if not out:
-        raise ValidationError("an empty list matches nothing; use None for any", field=name)
-    for item in out:
-        if not isinstance(item, str):
-            raise ValidationError(f"expected text, got {item!r}", field=name)
-    return out
 
 
 def _enum_tuple(value: Any, enum: Any, name: str) -> tuple[Any, ...] | None:

@@ -20,7 +20,7 @@ from contextlib import contextmanager
 from datetime import datetime, timedelta
 from functools import partial
 from operator import attrgetter
-from typing import Any
+from typing import Any, TypeVar
 
 from helpdesk_core.errors import ConflictError, NotFound, StoreClosedError, ValidationError
 from helpdesk_core.knowledge.articles import Article, ArticleQuery, rank_articles
@@ -58,6 +58,7 @@ _BY_ID = attrgetter("id")
 _BY_CREATED = attrgetter("created_at")
 _BY_UPDATED = attrgetter("updated_at")
 _CHUNK = 500
+_V = TypeVar("_V")
 
 # An outbox delivery: (state, lease_until, attempts, last_error); state is
 # "leased", "pending" or "acked".
@@ -148,6 +149,16 @@ class MemoryStore:
                 if outer:
                     self._journal = None
 
+    def _lookup(self, table: Mapping[str, _V], key: str, kind: str) -> _V:
+        """``table[key]`` read under the lock; NotFound(kind, key) when missing. (A table
+        that ``close`` replaced is never read: the store is closed by then.)"""
+        with self._lock:
+            self._check_open()
+            found = table.get(key)
+        if found is None:
+            raise NotFound(kind, key)
+        return found
+
     # ------------------------------------------------------------------ tickets
 
     def allocate_number(self) -> int:
@@ -159,12 +170,7 @@ class MemoryStore:
 
     def load(self, ticket_id: str) -> Ticket:
         """The ticket's latest snapshot."""
-        with self._lock:
-            self._check_open()
-            ticket = self._tickets.get(ticket_id)
-        if ticket is None:
-            raise NotFound("ticket", ticket_id)
-        return ticket
+        return self._lookup(self._tickets, ticket_id, "ticket")
 
     def get_many(self, ticket_ids: Sequence[str]) -> list[Ticket]:
         """The tickets with these ids, in order; unknown ids skipped."""
@@ -215,11 +221,7 @@ class MemoryStore:
         """Replace the ticket's history in place (see :meth:`Store.anonymise`)."""
         check_anonymise(ticket_id, expected_version, events, snapshot)
         with self.unit_of_work():
-            current = self._tickets.get(ticket_id)
-            if current is None:
-                raise NotFound("ticket", ticket_id)
-            if current.version != expected_version:
-                raise ConflictError(ticket_id, expected=expected_version, actual=current.version)
+            current = self._stored(ticket_id, expected_version)
             positions = self._positions[ticket_id]
             for version, position in enumerate(positions, start=1):
                 old = self._log[position - 1]
@@ -236,11 +238,7 @@ class MemoryStore:
         (their positions stay taken, so nothing is renumbered) and every index."""
         check_purge(ticket_id, expected_version)
         with self.unit_of_work():
-            current = self._tickets.get(ticket_id)
-            if current is None:
-                raise NotFound("ticket", ticket_id)
-            if current.version != expected_version:
-                raise ConflictError(ticket_id, expected=expected_version, actual=current.version)
+            current = self._stored(ticket_id, expected_version)
             for position in self._positions[ticket_id]:
                 old = self._log[position - 1]
                 self._log[position - 1] = None
@@ -256,6 +254,17 @@ class MemoryStore:
                 self._count(load, -1)
             self._set_wake(ticket_id, None)
             self._del(self._leases, ticket_id)
+
+    def _stored(self, ticket_id: str, expected_version: int) -> Ticket:
+        """Inside a unit of work, before a ticket is rewritten or removed in place: the
+        stored ticket, which must exist (NotFound) at ``expected_version``
+        (ConflictError)."""
+        current = self._tickets.get(ticket_id)
+        if current is None:
+            raise NotFound("ticket", ticket_id)
+        if current.version != expected_version:
+            raise ConflictError(ticket_id, expected=expected_version, actual=current.version)
+        return current
 
     def import_tickets(self, items: Iterable[ImportItem]) -> int:
         """Add many new tickets at once (all or none); each item is ``(events, snapshot)``
@@ -494,12 +503,7 @@ class MemoryStore:
 
     def get_requester(self, requester_id: str) -> Requester:
         """The requester, or NotFound."""
-        with self._lock:
-            self._check_open()
-            found = self._requesters.get(requester_id)
-        if found is None:
-            raise NotFound("requester", requester_id)
-        return found
+        return self._lookup(self._requesters, requester_id, "requester")
 
     def find_requester(self, *, email: str) -> Requester | None:
         """The requester with this email (case-insensitive), smallest id first."""
@@ -688,12 +692,7 @@ class MemoryStore:
 
     def get_article(self, article_id: str) -> Article:
         """The article, or NotFound."""
-        with self._lock:
-            self._check_open()
-            found = self._articles.get(article_id)
-        if found is None:
-            raise NotFound("article", article_id)
-        return found[0]
+        return self._lookup(self._articles, article_id, "article")[0]
 
     def list_articles(self, query: ArticleQuery) -> Page[Article]:
         """One page of the matching articles, most recently updated first."""

@@ -188,6 +188,20 @@ def _ticket_row(snapshot: Ticket, wake_at: datetime | None) -> tuple[Any, ...]:
     )
 
 
+def _lock_stored(conn: psycopg.Connection[Any], ticket_id: str, expected_version: int) -> None:
+    """Before a ticket is rewritten or removed in place: take the event-log lock every
+    writer takes, and lock the ticket's row, which must exist (NotFound) at
+    ``expected_version`` (ConflictError)."""
+    conn.execute("LOCK TABLE events IN EXCLUSIVE MODE")
+    found = conn.execute(
+        "SELECT version FROM tickets WHERE id = %s FOR UPDATE", (ticket_id,)
+    ).fetchone()
+    if found is None:
+        raise NotFound("ticket", ticket_id)
+    if int(found[0]) != expected_version:
+        raise ConflictError(ticket_id, expected=expected_version, actual=int(found[0]))
+
+
 def _event_columns(events: Sequence[Event], first_version: int) -> tuple[list[Any], ...]:
     return (
         [e.ticket_id for e in events],
@@ -398,14 +412,7 @@ class PostgresStore:
         ]
         added = events[expected_version:]
         with self._tx() as conn:
-            conn.execute("LOCK TABLE events IN EXCLUSIVE MODE")
-            found = conn.execute(
-                "SELECT version FROM tickets WHERE id = %s FOR UPDATE", (ticket_id,)
-            ).fetchone()
-            if found is None:
-                raise NotFound("ticket", ticket_id)
-            if int(found[0]) != expected_version:
-                raise ConflictError(ticket_id, expected=expected_version, actual=int(found[0]))
+            _lock_stored(conn, ticket_id, expected_version)
             with conn.cursor() as cur:
                 cur.executemany(
                     "UPDATE events SET type = %s, at = %s, data = %s::json "
@@ -430,14 +437,7 @@ class PostgresStore:
         the privacy docs for the operational side."""
         check_purge(ticket_id, expected_version)
         with self._tx() as conn:
-            conn.execute("LOCK TABLE events IN EXCLUSIVE MODE")
-            found = conn.execute(
-                "SELECT version FROM tickets WHERE id = %s FOR UPDATE", (ticket_id,)
-            ).fetchone()
-            if found is None:
-                raise NotFound("ticket", ticket_id)
-            if int(found[0]) != expected_version:
-                raise ConflictError(ticket_id, expected=expected_version, actual=int(found[0]))
+            _lock_stored(conn, ticket_id, expected_version)
             conn.execute(
                 "DELETE FROM outbox_deliveries "
                 "WHERE position IN (SELECT position FROM events WHERE ticket_id = %s)",

@@ -192,6 +192,19 @@ def _ticket_row(snapshot: Ticket, wake_at: datetime | None, tags: str) -> tuple[
     )
 
 
+def _erase_stored(conn: sqlite3.Connection, ticket_id: str, expected_version: int) -> None:
+    """Before a ticket is rewritten or removed in place: turn ``secure_delete`` on (checked,
+    so the old values are zeroed, not just unlinked); the ticket must exist (NotFound) at
+    ``expected_version`` (ConflictError)."""
+    if conn.execute("PRAGMA secure_delete = ON").fetchone()[0] != 1:
+        raise StorageError("SQLite refused secure_delete: old values could survive")
+    found = conn.execute(_SELECT_CURRENT, (ticket_id,)).fetchone()
+    if found is None:
+        raise NotFound("ticket", ticket_id)
+    if found[0] != expected_version:
+        raise ConflictError(ticket_id, expected=expected_version, actual=found[0])
+
+
 def _event_rows(events: Sequence[Event], first_version: int) -> list[tuple[Any, ...]]:
     return [
         (e.ticket_id, first_version + i, type(e).__name__, to_micros(e.at), encode_event(e))
@@ -483,13 +496,7 @@ class SqliteStore:
         ]
         added = _event_rows(events[expected_version:], expected_version + 1)
         with self._write() as conn:
-            if conn.execute("PRAGMA secure_delete = ON").fetchone()[0] != 1:
-                raise StorageError("SQLite refused secure_delete: old values could survive")
-            found = conn.execute(_SELECT_CURRENT, (ticket_id,)).fetchone()
-            if found is None:
-                raise NotFound("ticket", ticket_id)
-            if found[0] != expected_version:
-                raise ConflictError(ticket_id, expected=expected_version, actual=found[0])
+            _erase_stored(conn, ticket_id, expected_version)
             conn.executemany(
                 "UPDATE events SET type = ?, at = ?, data = ? WHERE ticket_id = ? AND version = ?",
                 rewritten,
@@ -529,13 +536,7 @@ class SqliteStore:
         outside an enclosing unit of work, the WAL is checkpointed and truncated."""
         check_purge(ticket_id, expected_version)
         with self._write() as conn:
-            if conn.execute("PRAGMA secure_delete = ON").fetchone()[0] != 1:
-                raise StorageError("SQLite refused secure_delete: old values could survive")
-            found = conn.execute(_SELECT_CURRENT, (ticket_id,)).fetchone()
-            if found is None:
-                raise NotFound("ticket", ticket_id)
-            if found[0] != expected_version:
-                raise ConflictError(ticket_id, expected=expected_version, actual=found[0])
+            _erase_stored(conn, ticket_id, expected_version)
             conn.execute(
                 "INSERT INTO sequences (name, value) "
                 "SELECT 'event_position', coalesce(max(position), 0) FROM events "

@@ -1,0 +1,74 @@
+"""The stores the desk-level tests run on (memory, SQLite, PostgreSQL), shared by the
+fixtures of several test folders (``tests/`` is on the import path through its conftest)."""
+
+from __future__ import annotations
+
+import itertools
+import os
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
+
+from helpdesk_core import MemoryStore, SqliteStore
+from helpdesk_core.storage import Store
+
+DSN = os.environ.get("HELPDESK_TEST_POSTGRES_DSN", "")
+_names = itertools.count()
+
+StoreFactory = Callable[[], Store]
+
+
+def _memory(tmp_path: Path) -> Store:
+    return MemoryStore()
+
+
+def _sqlite(tmp_path: Path) -> Store:
+    return SqliteStore(tmp_path / f"desk-{next(_names)}.sqlite")
+
+
+def _postgres(tmp_path: Path) -> Store:
+    from helpdesk_core.storage import PostgresStore
+
+    return PostgresStore(DSN, schema=f"hd_desk_{os.getpid()}_{next(_names)}")
+
+
+#: ``pytest.param``s of functions ``tmp_path -> Store``, one per kind of store.
+STORES = [
+    pytest.param(_memory, id="memory"),
+    pytest.param(_sqlite, id="sqlite"),
+    pytest.param(
+        _postgres,
+        id="postgres",
+        marks=[
+            pytest.mark.postgres,
+            pytest.mark.skipif(not DSN, reason="set HELPDESK_TEST_POSTGRES_DSN to run PostgreSQL"),
+        ],
+    ),
+]
+
+
+def drop(store: Store) -> None:
+    """Close a store made here; a PostgreSQL store's schema is dropped."""
+    schema = getattr(store, "schema", None)
+    store.close()
+    if schema and DSN and not isinstance(store, MemoryStore | SqliteStore):
+        import psycopg
+
+        with psycopg.connect(DSN, autocommit=True) as conn:
+            conn.execute(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE')
+
+
+def store_factory(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[StoreFactory]:
+    """The body of a ``make_store`` fixture parametrized with :data:`STORES`: yields a
+    function making fresh stores of the requested kind, and drops them all afterwards."""
+    made: list[Store] = []
+
+    def make() -> Store:
+        store: Store = request.param(tmp_path)
+        made.append(store)
+        return store
+
+    yield make
+    for store in made:
+        drop(store)
