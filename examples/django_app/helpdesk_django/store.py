@@ -69,6 +69,7 @@ from helpdesk_core.storage.base import (
     check_purge,
     item_id,
     parse_item_id,
+    read_in_chunks,
     search_text,
     sla_deadline,
 )
@@ -588,10 +589,7 @@ class DjangoStore:
         return self._stream(after, limit)
 
     def _stream(self, after: int, limit: int | None) -> Iterator[tuple[int, Event]]:
-        position = after
-        remaining = limit
-        while remaining is None or remaining > 0:
-            size = _CHUNK if remaining is None else min(_CHUNK, remaining)
+        def fetch(position: int, size: int) -> list[tuple[int, Event]]:
             with self._read():
                 rows = list(
                     self._events()
@@ -599,13 +597,9 @@ class DjangoStore:
                     .order_by("position")
                     .values_list("position", "data")[:size]
                 )
-            if not rows:
-                return
-            for pos, data in rows:
-                yield pos, decode_event(data)
-            position = rows[-1][0]
-            if remaining is not None:
-                remaining -= len(rows)
+            return [(pos, decode_event(data)) for pos, data in rows]
+
+        return read_in_chunks(fetch, after=after, limit=limit, chunk=_CHUNK)
 
     # ------------------------------------------------------------------ people
 

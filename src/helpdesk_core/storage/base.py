@@ -10,7 +10,7 @@ selects and in which order; the SQL adapters translate the same rules.
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import AbstractContextManager
 from datetime import datetime, timedelta
 from typing import Any, Generic, Protocol, TypeVar, runtime_checkable
@@ -50,6 +50,7 @@ __all__ = [
     "check_words",
     "item_id",
     "parse_item_id",
+    "read_in_chunks",
     "search_text",
     "sla_deadline",
 ]
@@ -243,6 +244,30 @@ def check_limit(value: Any, name: str = "limit") -> int:
     if isinstance(value, bool) or not isinstance(value, int) or value < 1:
         raise ValidationError(f"{name} is a whole number >= 1, got {value!r}", field=name)
     return value
+
+
+def read_in_chunks(
+    fetch: Callable[[int, int], Sequence[tuple[int, T]]],
+    *,
+    after: int,
+    limit: int | None,
+    chunk: int = 500,
+) -> Iterator[tuple[int, T]]:
+    """Rows ``(position, value)`` after ``after`` in position order, at most ``limit``,
+    read ``chunk`` at a time: ``fetch(position, size)`` returns up to ``size`` rows after
+    ``position`` (fewer only at the end). The event streams of the SQL stores read this
+    way, so a long stream never holds the database for long; an adapter may use it too."""
+    position = after
+    remaining = limit
+    while remaining is None or remaining > 0:
+        size = chunk if remaining is None else min(chunk, remaining)
+        rows = fetch(position, size)
+        if not rows:
+            return
+        yield from rows
+        position = rows[-1][0]
+        if remaining is not None:
+            remaining -= len(rows)
 
 
 def check_lease(value: Any) -> timedelta:

@@ -76,6 +76,7 @@ from helpdesk_core.storage.base import (
     check_words,
     item_id,
     parse_item_id,
+    read_in_chunks,
     search_text,
     sla_deadline,
 )
@@ -566,19 +567,12 @@ class PostgresStore:
         return self._stream(after, limit)
 
     def _stream(self, after: int, limit: int | None) -> Iterator[tuple[int, Event]]:
-        position = after
-        remaining = limit
-        while remaining is None or remaining > 0:
-            size = _CHUNK if remaining is None else min(_CHUNK, remaining)
+        def fetch(position: int, size: int) -> list[tuple[int, Event]]:
             with self._read() as conn:
                 rows = conn.execute(q.to_pyformat(q.SELECT_STREAM), (position, size)).fetchall()
-            if not rows:
-                return
-            for pos, data in rows:
-                yield int(pos), decode_event(data)
-            position = int(rows[-1][0])
-            if remaining is not None:
-                remaining -= len(rows)
+            return [(int(pos), decode_event(data)) for pos, data in rows]
+
+        return read_in_chunks(fetch, after=after, limit=limit, chunk=_CHUNK)
 
     # ------------------------------------------------------------------ people
 
