@@ -1,5 +1,6 @@
 """Desk events → ``EmailMessage``s: acknowledgements, agents' public replies, solve
-notices, SLA alerts and escalation notices.
+notices, notices that the problem behind a ticket was solved, SLA alerts and escalation
+notices.
 
 :func:`compose` is pure apart from reading the desk's current state (ticket, requester,
 configuration): the same event and key always give the same messages, with the same
@@ -20,6 +21,7 @@ from helpdesk_core.channels.email.safety import LOOP_HEADER
 from helpdesk_core.channels.email.settings import EmailSettings
 from helpdesk_core.channels.email.threads import message_id_for, root_message_id
 from helpdesk_core.errors import NotFound, ValidationError
+from helpdesk_core.knowledge import LinkedProblemSolved
 from helpdesk_core.model import (
     CommentAdded,
     EscalationNotified,
@@ -63,6 +65,9 @@ def _kind(event: Event) -> str | None:
         return "reply"
     if isinstance(event, StatusChanged) and event.category is StatusCategory.SOLVED:
         return "solved"
+    if isinstance(event, LinkedProblemSolved) and event.outcome == "notified":
+        # ``solved``: the ticket's own StatusChanged follows and sends the solve notice.
+        return "problem"
     if isinstance(event, SlaWarning | SlaBreached):
         return "alert"
     if isinstance(event, LevelRaised | EscalationNotified) and event.contact:
@@ -120,6 +125,8 @@ class _Composer:
             return []
         if kind == "ack" and not self.settings.acknowledge:
             return []
+        if kind == "problem" and not self.settings.problem_notice:
+            return []
         values = self._common(ticket, requester)
         language = requester.language
         team = ticket.team
@@ -129,6 +136,8 @@ class _Composer:
             assert isinstance(self.event, CommentAdded)
             values["author"] = self._author_name(self.event.by.id)
             values["body"] = self.event.body
+        elif kind == "problem":
+            values.update(self._problem_values(language, team))
         else:
             assert isinstance(self.event, StatusChanged)
             values["resolution"] = self.event.resolution or ""
@@ -198,6 +207,33 @@ class _Composer:
                 "ack.questions", {"items": items}, language=language, team=team
             )
         return {"due_text": due_text, "questions": questions}
+
+    def _problem_values(self, language: str, team: str | None) -> dict[str, object]:
+        """The problem's number and the resolution it was solved with. Only what the desk
+        already hands requesters when it solves incidents with their problem: never the
+        known error's workaround or root cause (agents' side), nor the event's reason."""
+        event = self.event
+        assert isinstance(event, LinkedProblemSolved)
+        try:
+            problem = self.desk.get(event.problem)
+            history = self.desk.history(event.problem)
+        except NotFound:
+            return {"problem_number": "", "resolution": ""}
+        resolution = ""
+        for earlier in reversed(history):
+            if (
+                isinstance(earlier, StatusChanged)
+                and earlier.category is StatusCategory.SOLVED
+                and earlier.at <= event.at
+            ):
+                resolution = (earlier.resolution or "").strip()
+                break
+        text = ""
+        if resolution:
+            text = self.settings.templates.render(
+                "problem.resolution", {"resolution": resolution}, language=language, team=team
+            )
+        return {"problem_number": problem.display_number, "resolution": text}
 
     def _author_name(self, agent_id: str) -> str:
         if self.desk.config.has_agent(agent_id):

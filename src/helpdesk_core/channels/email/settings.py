@@ -98,6 +98,9 @@ class EmailSettings:
     - ``timezone``: zone for times shown to people (default: the desk's).
     - ``acknowledge``: send an acknowledgement when a ticket is opened (any channel, when
       the requester has an address).
+    - ``problem_notice``: tell a ticket's requester when the problem it is linked to
+      (``caused_by``) was solved and the ticket was only notified (``LinkedProblemSolved``
+      with outcome ``notified``).
     - ``templates``: the message texts (:class:`Templates`).
     """
 
@@ -118,6 +121,7 @@ class EmailSettings:
     )
     timezone: str | None = field(default=None, validator=_timezone)
     acknowledge: bool = field(default=True, validator=_flag)
+    problem_notice: bool = field(default=True, validator=_flag)
     templates: Templates = field(factory=Templates, validator=_instance(Templates, "templates"))
 
     def __attrs_post_init__(self) -> None:

@@ -37,6 +37,9 @@ FIELDS: Mapping[str, frozenset[str]] = {
     "reply.body": _COMMON | {"author", "body"},
     "solved.subject": _COMMON,
     "solved.body": _COMMON | {"resolution", "csat_url"},
+    "problem.subject": _COMMON | {"problem_number"},
+    "problem.body": _COMMON | {"problem_number", "resolution"},
+    "problem.resolution": frozenset({"resolution"}),
     "alert.subject": _COMMON | {"alert", "metric", "priority"},
     "alert.body": _COMMON | {"alert", "metric", "priority", "deadline", "team", "agent_name"},
     "alert.warning": frozenset(),
@@ -71,6 +74,17 @@ _EN: dict[str, str] = {
         "How did we do? Rate our help: {csat_url}\n\n"
         "{desk_name}"
     ),
+    "problem.subject": "Cause solved: {token} {subject}",
+    "problem.body": (
+        "{marker}\n\n"
+        "Hello {requester_name},\n\n"
+        'we have solved the underlying problem that caused your ticket {token} "{subject}".\n'
+        "{resolution}\n"
+        "Please check whether everything works for you again. If it does not, reply to this "
+        "email and keep {token} in the subject.\n\n"
+        "{desk_name}"
+    ),
+    "problem.resolution": "\nWhat we did:\n\n{resolution}\n",
     "alert.subject": "SLA {alert}: {token} {subject} ({metric})",
     "alert.body": (
         "Hello {agent_name},\n\n"
@@ -114,6 +128,17 @@ _DE: dict[str, str] = {
         "wieder geöffnet.\nWie zufrieden waren Sie? Bewerten Sie uns: {csat_url}\n\n"
         "{desk_name}"
     ),
+    "problem.subject": "Ursache behoben: {token} {subject}",
+    "problem.body": (
+        "{marker}\n\n"
+        "Hallo {requester_name},\n\n"
+        'wir haben das Problem behoben, das Ihr Ticket {token} "{subject}" verursacht hat.\n'
+        "{resolution}\n"
+        "Bitte prüfen Sie, ob bei Ihnen wieder alles funktioniert. Falls nicht, antworten Sie "
+        "auf diese E-Mail und lassen Sie {token} im Betreff stehen.\n\n"
+        "{desk_name}"
+    ),
+    "problem.resolution": "\nWas wir getan haben:\n\n{resolution}\n",
     "alert.subject": "SLA {alert}: {token} {subject} ({metric})",
     "alert.body": (
         "Hallo {agent_name},\n\n"
