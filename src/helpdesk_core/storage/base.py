@@ -638,7 +638,7 @@ class Store(UnitOfWork, Protocol):
     ) -> None:
         """Atomically append ``events`` and replace the snapshot, only if the stored version
         is ``expected_version`` (0: the ticket must not exist), else ConflictError. Stores
-        ``wake_at``, ends a due-lease, writes one outbox row per event."""
+        ``wake_at``, ends a due-lease, makes each event an outbox item."""
         ...
 
     def anonymise(
@@ -653,7 +653,7 @@ class Store(UnitOfWork, Protocol):
         """Replace the ticket's history in place, in one transaction, only if the stored
         version is ``expected_version`` (else ConflictError; NotFound if unknown).
         ``events`` is the whole new history: its first ``expected_version`` events replace
-        the stored ones at the same versions and positions (so outbox rows deliver the
+        the stored ones at the same versions and positions (so outbox items deliver the
         new text), the rest are appended like :meth:`append`. Snapshot, search text and
         outbox error notes of the ticket are rewritten too; durable stores make sure the
         old values do not survive in their files."""
