@@ -11,6 +11,7 @@ tickets, agent loads, and a heap of wake-up instants.
 
 from __future__ import annotations
 
+import bisect
 import heapq
 import threading
 from array import array
@@ -306,7 +307,7 @@ class MemoryStore:
         if old is None or old.requester != new.requester:
             if old is not None:
                 self._list_remove(self._by_requester, old.requester, old.id)
-            self._list_add(self._by_requester, new.requester, new.id)
+            self._history_add(new)
         if new.is_active:
             if new.id not in self._active:
                 self._set(self._active, new.id, None)
@@ -320,13 +321,24 @@ class MemoryStore:
             if after is not None:
                 self._count(after, +1)
 
-    def _list_add(self, index: dict[str, list[str]], key: str, value: str) -> None:
-        items = index.get(key)
+    def _history_add(self, ticket: Ticket) -> None:
+        """Add ``ticket`` to its requester's ids, kept in (created_at, id) order so that
+        history reads only the newest few (tickets mostly arrive in that order, so the
+        insert is an append)."""
+        items = self._by_requester.get(ticket.requester)
         if items is None:
-            self._set(index, key, [value])
+            self._set(self._by_requester, ticket.requester, [ticket.id])
             return
-        items.append(value)
-        self._undo(lambda: _drop_last(items))
+        tickets = self._tickets
+        key = (ticket.created_at, ticket.id)
+        last = tickets[items[-1]]
+        if (last.created_at, last.id) <= key:
+            items.append(ticket.id)
+            self._undo(lambda: _drop_last(items))
+            return
+        where = bisect.bisect_right(items, key, key=lambda i: (tickets[i].created_at, i))
+        items.insert(where, ticket.id)
+        self._undo(lambda: items.remove(ticket.id))
 
     def _list_remove(self, index: dict[str, list[str]], key: str, value: str) -> None:
         items = index.get(key, [])
@@ -393,7 +405,15 @@ class MemoryStore:
         check_limit(limit)
         with self._lock:
             self._check_open()
-            tickets = [self._tickets[i] for i in self._by_requester.get(requester_id, ())]
+            items = self._by_requester.get(requester_id, ())
+            start = max(len(items) - limit, 0)
+            if start:
+                # Ids are in (created_at, id) order: the newest ``limit`` are at the end,
+                # with any ties at the cut taken in too so the order below can pick.
+                boundary = self._tickets[items[start]].created_at
+                while start and self._tickets[items[start - 1]].created_at == boundary:
+                    start -= 1
+            tickets = [self._tickets[i] for i in items[start:]]
         # Newest first, ties by id ascending (the order of ``_HISTORY_ORDER``): two stable
         # C-level sorts instead of building a composite key per ticket.
         tickets.sort(key=_BY_ID)
