@@ -7,6 +7,7 @@ Run ``python benchmarks/bench_service.py [--quick]``.
 
 from __future__ import annotations
 
+import itertools
 import sys
 import tempfile
 import time
@@ -33,6 +34,7 @@ from helpdesk_core.workflow import apply_transition
 
 START = datetime(2026, 3, 2, 8, 0, tzinfo=UTC)
 CATEGORIES = [f"cat{i}" for i in range(25)]
+_FILES = itertools.count()  # a fresh database file per measured run
 
 
 def config() -> DeskConfig:
@@ -92,9 +94,12 @@ def run_parts(store: Store, n: int) -> dict[str, float]:
     spec = AssignSpec(strategy="least_loaded")
     for i in range(n):
         ticket_id = f"P-{i}"
+        # Building the events the desk records is part of the work (timed as workflow).
+        t0 = time.perf_counter()
         opened = TicketOpened(ticket_id=ticket_id, at=at, by=Actor.requester("ada"),
                               number=i + 1, requester="ada", subject="VPN issue",
                               category=CATEGORIES[i % 25], channel=["email", "web", "phone"][i % 3])
+        times["workflow"] += time.perf_counter() - t0
         t0 = time.perf_counter()
         ticket = replay([opened])
         decision = cfg.routing.evaluate(ticket, now=at, calendars=calendars)
@@ -123,14 +128,14 @@ def run_parts(store: Store, n: int) -> dict[str, float]:
         times["sla"] += t2 - t1
         times["store"] += t3 - t2
         version = ticket.version
-        reply = CommentAdded(ticket_id=ticket_id, at=at, by=agent, comment_id=f"C-{i}",
-                             body="On it")
         for step in ("reply", "open", "solve", "close"):
             t0 = time.perf_counter()
             loaded = store.load(ticket_id)
             t1 = time.perf_counter()
             events: list[Event]
             if step == "reply":
+                reply = CommentAdded(ticket_id=ticket_id, at=at, by=agent, comment_id=f"C-{i}",
+                                     body="On it")
                 ticket = apply_event(loaded, reply)
                 events = [reply]
             else:
@@ -155,19 +160,32 @@ def run_parts(store: Store, n: int) -> dict[str, float]:
     return times
 
 
-def run(quick: bool = False) -> dict[str, Any]:
+def run(quick: bool = False, rounds: int | None = None) -> dict[str, Any]:
+    """Facade and parts on each store, in interleaved rounds (the order flips each round,
+    so a busy moment on the machine hits both sides alike); the best round of each."""
     n = 300 if quick else 2_000
-    out: dict[str, Any] = {"tickets": n}
+    rounds = rounds if rounds is not None else (3 if quick else 5)
+    out: dict[str, Any] = {"tickets": n, "rounds": rounds}
     with tempfile.TemporaryDirectory() as tmp:
         for name in ("memory", "sqlite"):
 
-            def make(label: str, kind: str = name) -> Store:
+            def make(kind: str = name) -> Store:
                 if kind == "memory":
                     return MemoryStore()
-                return SqliteStore(Path(tmp) / f"{label}.db")
+                return SqliteStore(Path(tmp) / f"{kind}-{next(_FILES)}.db")
 
-            facade = run_facade(make("facade"), n)
-            parts = run_parts(make("parts"), n)
+            facade = float("inf")
+            parts: dict[str, float] | None = None
+            for round_ in range(rounds):
+                order = ("facade", "parts") if round_ % 2 == 0 else ("parts", "facade")
+                for side in order:
+                    if side == "facade":
+                        facade = min(facade, run_facade(make(), n))
+                    else:
+                        measured = run_parts(make(), n)
+                        if parts is None or sum(measured.values()) < sum(parts.values()):
+                            parts = measured
+            assert parts is not None
             total = sum(parts.values())
             out[name] = {
                 "facade_tickets_per_s": n / facade,

@@ -235,3 +235,13 @@ def test_replay_refuses_inconsistent_histories() -> None:
 def test_ticket_direct_construction_validates() -> None:
     with pytest.raises(ValidationError, match="subject"):
         Ticket(id="T-1", number=1, requester="r1", subject="x" * 1001, created_at=AT, updated_at=AT)
+
+
+def test_named_actor_constructors_share_one_value_per_kind_and_id() -> None:
+    assert Actor.agent("a-1") is Actor.agent("a-1")
+    assert Actor.system("sla") is Actor.system("sla")
+    assert Actor.requester("a-1") is not Actor.agent("a-1")
+    assert Actor.agent("a-1") == Actor(kind="agent", id="a-1")
+    for bad in ("", "has space", None, ["a"], 7):
+        with pytest.raises(ValidationError):
+            Actor.agent(bad)  # type: ignore[arg-type]

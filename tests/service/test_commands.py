@@ -214,3 +214,91 @@ def test_naive_datetimes_are_refused(desk: Helpdesk) -> None:
     ticket = desk.open(requester=ADA, subject="x")
     with pytest.raises(ValidationError, match="naive"):
         desk.sla(ticket.id, now=datetime(2026, 3, 2, 12, 0))
+
+
+class _BadIds:
+    def new_id(self, kind: str) -> str:
+        return "not an id!" if kind == "ticket" else "C-1"
+
+
+def test_an_id_factory_s_bad_ticket_id_is_refused_before_anything_is_written() -> None:
+    store = MemoryStore()
+    desk = Helpdesk(
+        config=DeskConfig.from_dict(DESK),
+        store=store,
+        clock=ManualClock(berlin(2026, 3, 2, 10, 0)),
+        ids=_BadIds(),
+    )
+    with pytest.raises(ValidationError, match="ticket_id"):
+        desk.open(requester=ADA, subject="Printer jams")
+    assert desk.search().total == 0
+    with pytest.raises(NotFound):
+        desk.get_requester("ada")
+    assert store.allocate_number() == 1  # no number was taken either
+
+
+def _policy_desk(start: datetime, when_daytime: dict[str, object]) -> Helpdesk:
+    config = DeskConfig.from_dict({
+        "calendars": {
+            "office": {"timezone": "Europe/Berlin", "hours": {"mon-fri": "08:00-18:00"}},
+            "always": {"timezone": "UTC", "hours": {"mon-sun": "00:00-24:00"}},
+        },
+        "tiers": [{"id": "L1", "teams": ["desk"]}],
+        "teams": [{"id": "desk"}],
+        "agents": [{"id": "a1", "tier": "L1", "teams": ["desk"]}],
+        "sla_policies": [
+            {"name": "first", "calendar": "always", "when": when_daytime,
+             "targets": {"medium": {"first_response": "1h"}, "critical": {"first_response": "1h"}}},
+            {"name": "other", "calendar": "always",
+             "targets": {"medium": {"first_response": "8h"}, "critical": {"first_response": "8h"}}},
+        ],
+    })
+    return Helpdesk(config=config, store=MemoryStore(), clock=ManualClock(start),
+                    ids=SequentialIds())
+
+
+def _policies(ticket: object) -> set[str]:
+    return {clock.policy for clock in ticket.sla.values()}  # type: ignore[attr-defined]
+
+
+def test_a_policy_that_reads_the_time_is_chosen_afresh_at_every_open() -> None:
+    desk = _policy_desk(
+        berlin(2026, 3, 2, 7, 0),
+        {"field": "business_hours.office", "op": "eq", "value": True},
+    )
+    early = desk.open(requester=ADA, subject="Before hours")
+    desk.clock.advance(hours=3)  # type: ignore[attr-defined]
+    daytime = desk.open(requester=ADA, subject="During hours")
+    desk.clock.advance(hours=9)  # type: ignore[attr-defined]
+    late = desk.open(requester=ADA, subject="After hours")
+    assert (_policies(early), _policies(daytime), _policies(late)) == (
+        {"other"}, {"first"}, {"other"}
+    )
+
+
+def test_the_policy_follows_the_fields_its_condition_reads() -> None:
+    desk = _policy_desk(
+        berlin(2026, 3, 2, 10, 0), {"field": "priority", "op": "eq", "value": "critical"}
+    )
+    ticket = desk.open(requester=ADA, subject="Slow laptop")
+    assert _policies(ticket) == {"other"}
+    raised = desk.set_priority(ticket.id, "critical", by="a1", reason="whole floor")
+    assert _policies(raised) == {"first"}
+    lowered = desk.set_priority(ticket.id, "medium", by="a1", reason="only one laptop")
+    assert _policies(lowered) == {"other"}
+    assert _policies(desk.open(requester=ADA, subject="Another", priority="critical")) == {"first"}
+    assert _policies(desk.open(requester=ADA, subject="And another")) == {"other"}
+
+
+def test_a_command_after_a_due_instant_records_what_was_due_first() -> None:
+    desk = _policy_desk(
+        berlin(2026, 3, 2, 10, 0), {"field": "priority", "op": "eq", "value": "critical"}
+    )
+    ticket = desk.open(requester=ADA, subject="Server down", priority="critical")
+    deadline = ticket.sla["first_response"].deadline
+    desk.clock.advance(hours=2)  # type: ignore[attr-defined]
+    desk.reply(ticket.id, author="a1", body="Looking now")
+    kinds = [(type(e).__name__, e.at) for e in desk.history(ticket.id)]
+    breached = [at for kind, at in kinds if kind == "SlaBreached"]
+    assert breached == [deadline]
+    assert kinds.index(("SlaBreached", deadline)) < [k for k, _ in kinds].index("CommentAdded")

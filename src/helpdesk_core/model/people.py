@@ -24,17 +24,17 @@ class Actor:
     @classmethod
     def agent(cls, id: str) -> Actor:
         """An agent acting."""
-        return cls(kind=ActorKind.AGENT, id=id)
+        return _shared(cls, ActorKind.AGENT, id)
 
     @classmethod
     def requester(cls, id: str) -> Actor:
         """A requester acting."""
-        return cls(kind=ActorKind.REQUESTER, id=id)
+        return _shared(cls, ActorKind.REQUESTER, id)
 
     @classmethod
     def system(cls, id: str = "system") -> Actor:
         """Automation acting (``id`` names the component: ``sla``, ``routing`` ...)."""
-        return cls(kind=ActorKind.SYSTEM, id=id)
+        return _shared(cls, ActorKind.SYSTEM, id)
 
     @property
     def is_agent(self) -> bool:
@@ -51,6 +51,27 @@ class Actor:
 
 
 SYSTEM = Actor(kind=ActorKind.SYSTEM, id="system")
+
+#: Actors are immutable values, so the named constructors share one per (kind, id): the
+#: commands of a desk name the same few agents and components over and over. Bounded.
+_ACTORS: dict[tuple[ActorKind, str], Actor] = {}
+_MAX_SHARED_ACTORS = 65_536
+
+
+def _shared(cls: type[Actor], kind: ActorKind, id: str) -> Actor:
+    if cls is not Actor:
+        return cls(kind=kind, id=id)
+    key = (kind, id)
+    try:
+        found = _ACTORS.get(key)
+    except TypeError:  # an unhashable id: let the validator name it
+        return cls(kind=kind, id=id)
+    if found is None:
+        found = cls(kind=kind, id=id)
+        if len(_ACTORS) >= _MAX_SHARED_ACTORS:
+            _ACTORS.clear()
+        _ACTORS[key] = found
+    return found
 
 
 def _attributes(value: Any) -> dict[str, Any]:

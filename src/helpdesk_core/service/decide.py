@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime
+from typing import Any
 
 from helpdesk_core.config import DeskConfig
 from helpdesk_core.model import (
@@ -30,6 +31,7 @@ from helpdesk_core.model import (
     TicketUpdated,
     apply_event,
 )
+from helpdesk_core.routing.fields import Env, Getter, field_spec
 from helpdesk_core.sla import (
     BusinessCalendar,
     SlaPolicy,
@@ -82,6 +84,22 @@ _CHANGES_POLICY_INPUT = (
 #: Called as ``assigner(change, at)`` to auto-assign the ticket of a change at ``at``.
 Assigner = Callable[["Change", datetime], object]
 
+_MAX_REMEMBERED_POLICIES = 4096
+
+
+def _policy_inputs(policies: Sequence[SlaPolicy]) -> list[Getter] | None:
+    """How to read every field the policies' conditions test (in a fixed order), or None
+    when a condition depends on the time (``business_hours.*``): then the choice cannot
+    be remembered by field values."""
+    names = sorted({name for p in policies for name in p.condition.fields()})
+    getters: list[Getter] = []
+    for name in names:
+        spec = field_spec(name)
+        if spec is None or not spec.indexable:
+            return None
+        getters.append(spec.get)
+    return getters
+
 
 class Decider:
     """The desk's configuration, ready for decisions (calendars, policies, lifecycles)."""
@@ -90,6 +108,8 @@ class Decider:
         self.config = config
         self.calendars: Mapping[str, BusinessCalendar] = config.calendars
         self.contacts: Mapping[str, Sequence[str]] = {t.id: t.contacts for t in config.teams}
+        self._policy_inputs = _policy_inputs(config.sla_policies)
+        self._policies: dict[tuple[Any, ...], SlaPolicy | None] = {}
 
     def lifecycle(self, ticket: Ticket) -> Lifecycle:
         """The lifecycle a ticket follows."""
@@ -102,13 +122,37 @@ class Decider:
         """The SLA policy that applies: the one a rule named, else the first that matches."""
         if ticket.sla_policy is not None:
             return self.config.sla_policy(ticket.sla_policy)
-        return select_policy(
+        key = self._policy_key(ticket, requester)
+        if key is not None:
+            found = self._policies.get(key, _UNKNOWN)
+            if found is not _UNKNOWN:
+                return found  # type: ignore[return-value]
+        policy = select_policy(
             self.config.sla_policies,
             ticket,
             requester=requester,
             now=now,
             calendars=self.calendars,
         )
+        if key is not None:
+            if len(self._policies) >= _MAX_REMEMBERED_POLICIES:
+                self._policies.clear()
+            self._policies[key] = policy
+        return policy
+
+    def _policy_key(self, ticket: Ticket, requester: Requester | None) -> tuple[Any, ...] | None:
+        """The values the policies' conditions read, when they decide alone which policy
+        applies (None: a condition reads the time, or a value is not hashable)."""
+        getters = self._policy_inputs
+        if getters is None:
+            return None
+        env = Env(requester)
+        try:
+            key = tuple([get(ticket, env) for get in getters])
+            hash(key)
+        except TypeError:
+            return None
+        return key
 
     def wake_at(self, ticket: Ticket) -> datetime | None:
         """The next instant this ticket needs a tick (SLA threshold, escalation, auto-close)."""

@@ -14,6 +14,7 @@ from collections.abc import Callable, Iterable, Mapping
 from datetime import UTC, datetime
 from typing import Any, TypeVar
 
+import attrs
 from attrs import evolve
 
 from helpdesk_core._time import ensure_aware
@@ -56,6 +57,8 @@ from helpdesk_core.model import (
     Urgency,
     replay,
 )
+from helpdesk_core.model._copy import copier
+from helpdesk_core.model._validate import identifier, to_utc
 from helpdesk_core.privacy import (
     Limits,
     Role,
@@ -79,6 +82,14 @@ Identity = Actor | Agent | Requester | str
 T = TypeVar("T")
 
 _FAR_FUTURE = datetime.max.replace(tzinfo=UTC)
+_UNKNOWN_WAKE: Any = object()
+_MAX_REMEMBERED_WAKES = 10_000
+_OPENED_FIELDS = attrs.fields(TicketOpened)
+_complete_opening = copier(
+    TicketOpened, ("ticket_id", "number", "requester", "by", "organization", "history")
+)
+_with_due = copier(TicketOpened, ("first_response_due",))
+_with_tier_team = copier(Changes, ("tier", "team"))
 
 
 class Helpdesk(KnowledgeCommands):
@@ -111,6 +122,9 @@ class Helpdesk(KnowledgeCommands):
         self._handlers: list[EventHandler] = []
         self._worker = self.ids.new_id("worker")
         self._retention_checked_at: datetime | None = None
+        self._queue_queries: dict[str, TicketQuery] = {}
+        self._wakes: dict[tuple[str, int], datetime | None] = {}
+        self._default_spec = AssignSpec(strategy=self.config.assignment.strategy)
 
     # ------------------------------------------------------------------ plumbing
     def _now(self, now: datetime | None = None) -> datetime:
@@ -209,7 +223,9 @@ class Helpdesk(KnowledgeCommands):
             change = self._decider.begin(
                 ticket, now=at, requester=self._requester_of(ticket), assigner=self._assigner
             )
-            change.catch_up(at)
+            woken = self._wakes.get((ticket.id, ticket.version), _UNKNOWN_WAKE)
+            if woken is _UNKNOWN_WAKE or (woken is not None and woken <= at):
+                change.catch_up(at)
             result = decide(change)
             try:
                 self._save(change)
@@ -243,13 +259,29 @@ class Helpdesk(KnowledgeCommands):
     def _save(self, change: Change) -> None:
         if not change.events:
             return
+        ticket = change.ticket
+        wake_at = self._decider.wake_at(ticket)
         self.store.append(
-            change.ticket.id,
+            ticket.id,
             expected_version=change.start_version,
             events=change.events,
-            snapshot=change.ticket,
-            wake_at=self._decider.wake_at(change.ticket),
+            snapshot=ticket,
+            wake_at=wake_at,
         )
+        self._remember_wake(ticket, wake_at, previous=change.start_version)
+
+    def _remember_wake(
+        self, ticket: Ticket, wake_at: datetime | None, *, previous: int | None = None
+    ) -> None:
+        """Remember when the ticket as saved next has due work: a later command on this
+        same version skips the catch-up while nothing is due (any other version, e.g. one
+        another process wrote, is caught up as usual). Bounded."""
+        wakes = self._wakes
+        if previous is not None:
+            wakes.pop((ticket.id, previous), None)
+        if len(wakes) >= _MAX_REMEMBERED_WAKES:
+            wakes.clear()
+        wakes[(ticket.id, ticket.version)] = wake_at
 
     # ------------------------------------------------------------------ requesters
     def upsert_requester(self, requester: Requester) -> Requester:
@@ -360,19 +392,26 @@ class Helpdesk(KnowledgeCommands):
             missing_fields=missing,
         )
         _check_opening(config.limits, probe)
+        # An id factory is pluggable: its ids are checked like any other event field, and
+        # before anything is written.
+        ticket_id = self.ids.new_id("ticket")
+        identifier(None, _OPENED_FIELDS.ticket_id, ticket_id)
         req = self._resolve_requester(requester)
         actor = self._actor(by) if by is not None else req.actor
         history = tuple(t.id for t in self.store.requester_history(req.id, limit=20))
-        ticket_id = self.ids.new_id("ticket")
         number = self.store.allocate_number()
-        provisional = evolve(
+        # The rest comes validated (the probe, the requester, the store's number and ids),
+        # so the real event is a copy of the probe, not a second validation.
+        provisional: TicketOpened = _complete_opening(
             probe,
-            ticket_id=ticket_id,
-            number=number,
-            requester=req.id,
-            by=actor,
-            organization=req.organization,
-            history=history,
+            {
+                "ticket_id": ticket_id,
+                "number": number,
+                "requester": req.id,
+                "by": actor,
+                "organization": req.organization,
+                "history": history,
+            },
         )
         ticket = replay([provisional])
         routed_changes, rules, spec = self._route(ticket, req, now)
@@ -389,20 +428,22 @@ class Helpdesk(KnowledgeCommands):
                 ),
                 sla=False,
             )
-        due = self._first_response_due(change.ticket, req, now)
+        due = self._first_response_due(change, now)
         if due is not None:
-            opened = evolve(provisional, first_response_due=due)
+            opened = _with_due(provisional, {"first_response_due": to_utc(due)})
             change.events[0] = opened  # the snapshot does not hold the acknowledgement
         change.react_sla(change.events[0])
         if config.assignment.auto_assign or spec is not None:
             self._auto_assign_in(change, spec)
+        wake_at = self._decider.wake_at(change.ticket)
         self.store.append(
             ticket_id,
             expected_version=0,
             events=change.events,
             snapshot=change.ticket,
-            wake_at=self._decider.wake_at(change.ticket),
+            wake_at=wake_at,
         )
+        self._remember_wake(change.ticket, wake_at)
         self._publish(change.events)
         return change.ticket
 
@@ -419,17 +460,16 @@ class Helpdesk(KnowledgeCommands):
         if team is None:
             tier_obj = next(t for t in self.config.tiers if t.id == tier)
             team = tier_obj.default_team
-        changes = evolve(changes, tier=tier, team=team)
+        # tier and team are configured ids (validated with the configuration)
+        changes = _with_tier_team(changes, {"tier": tier, "team": team})
         rules = tuple(m.name for m in decision.matched)
         return changes, rules, decision.assign
 
-    def _first_response_due(
-        self, ticket: Ticket, requester: Requester, now: datetime
-    ) -> datetime | None:
-        policy = self._decider.policy_for(ticket, requester=requester, now=now)
+    def _first_response_due(self, change: Change, now: datetime) -> datetime | None:
+        policy = change.policy(now)  # cached for the SLA reaction that follows
         if policy is None:
             return None
-        target = policy.target(ticket.priority, Metric.FIRST_RESPONSE)
+        target = policy.target(change.ticket.priority, Metric.FIRST_RESPONSE)
         if target is None:
             return None
         return self.config.calendars[policy.calendar].add(now, target)
@@ -451,7 +491,7 @@ class Helpdesk(KnowledgeCommands):
         at = at or change.now
         if not ticket.is_active:
             return False
-        spec = spec or AssignSpec(strategy=self.config.assignment.strategy)
+        spec = spec or self._default_spec
         team = spec.team or ticket.team
         candidates = [
             a
@@ -557,10 +597,11 @@ class Helpdesk(KnowledgeCommands):
         return assigned
 
     def _queued(self, team: str) -> list[Ticket]:
-        page = self.store.query(
-            TicketQuery(team=team, unassigned=True, active_only=True, limit=1000)
-        )
-        return list(page.items)
+        query = self._queue_queries.get(team)
+        if query is None:
+            query = TicketQuery(team=team, unassigned=True, active_only=True, limit=1000)
+            self._queue_queries[team] = query
+        return list(self.store.query(query).items)
 
     # ------------------------------------------------------------------ conversation
     def reply(
@@ -635,7 +676,9 @@ class Helpdesk(KnowledgeCommands):
         previous: list[str | None] = []
 
         def decide(change: Change) -> None:
-            previous.append(change.ticket.assignee)
+            # The agent whose work this ends (None: it was not active or had nobody).
+            before = change.ticket
+            previous.append(before.assignee if before.is_active else None)
             change.transition(
                 to,
                 by=actor,
@@ -739,7 +782,9 @@ class Helpdesk(KnowledgeCommands):
         previous: list[str | None] = []
 
         def decide(change: Change) -> None:
-            previous.append(change.ticket.assignee)
+            # The agent whose work this ends (None: it was not active or had nobody).
+            before = change.ticket
+            previous.append(before.assignee if before.is_active else None)
             ladder = self.config.ladder
             if up:
                 _, events = escalate(
