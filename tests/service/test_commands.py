@@ -22,7 +22,7 @@ from helpdesk_core import (
     SqliteStore,
     ValidationError,
 )
-from helpdesk_core.model import CommentAdded, Event, QueuedForAssignment, TicketOpened
+from helpdesk_core.model import CommentAdded, Event, QueuedForAssignment, Ticket, TicketOpened
 
 ADA = Requester(id="ada", name="Ada", email="ada@example.com")
 EVE = Requester(id="eve", name="Eve", email="eve@example.com")
@@ -257,8 +257,8 @@ def _policy_desk(start: datetime, when_daytime: dict[str, object]) -> Helpdesk:
                     ids=SequentialIds())
 
 
-def _policies(ticket: object) -> set[str]:
-    return {clock.policy for clock in ticket.sla.values()}  # type: ignore[attr-defined]
+def _policies(ticket: Ticket) -> set[str]:
+    return {clock.policy for clock in ticket.sla.values()}
 
 
 def test_a_policy_that_reads_the_time_is_chosen_afresh_at_every_open() -> None:

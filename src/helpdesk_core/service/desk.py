@@ -676,9 +676,7 @@ class Helpdesk(KnowledgeCommands):
         previous: list[str | None] = []
 
         def decide(change: Change) -> None:
-            # The agent whose work this ends (None: it was not active or had nobody).
-            before = change.ticket
-            previous.append(before.assignee if before.is_active else None)
+            previous.append(_working_on(change.ticket))
             change.transition(
                 to,
                 by=actor,
@@ -782,9 +780,7 @@ class Helpdesk(KnowledgeCommands):
         previous: list[str | None] = []
 
         def decide(change: Change) -> None:
-            # The agent whose work this ends (None: it was not active or had nobody).
-            before = change.ticket
-            previous.append(before.assignee if before.is_active else None)
+            previous.append(_working_on(change.ticket))
             ladder = self.config.ladder
             if up:
                 _, events = escalate(
@@ -1312,6 +1308,12 @@ def _check_opening(limits: Limits, opened: TicketOpened) -> None:
     limits.check_body(opened.description, field="description")
     limits.check_tags(opened.tags)
     limits.check_fields(opened.fields)
+
+
+def _working_on(ticket: Ticket) -> str | None:
+    """The agent working on the ticket (None: it is not active or has nobody), whose work
+    a command that ends the ticket's activity frees."""
+    return ticket.assignee if ticket.is_active else None
 
 
 def _ticket_id(value: Any, *, field: str = "ticket_id") -> str:
