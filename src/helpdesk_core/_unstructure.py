@@ -13,6 +13,7 @@ type, so the output never depends on which path ran.
 from __future__ import annotations
 
 import datetime as _dt
+import json
 import types
 import typing
 from collections.abc import Callable, Mapping
@@ -21,7 +22,7 @@ from typing import Any
 
 import attrs
 
-__all__ = ["make_unstructure_fn"]
+__all__ = ["make_json_fn", "make_unstructure_fn"]
 
 Fallback = Callable[[Any, Any], Any]
 
@@ -116,4 +117,143 @@ def make_unstructure_fn(
     exec(code, builder.namespace)
     made: Callable[[Any], dict[str, Any]] = builder.namespace["unstructure"]
     made.__doc__ = f"Plain data for a {cls.__qualname__}."
+    return made
+
+
+# ---------------------------------------------------------------------------- JSON text
+
+_encode_str: Callable[[str], str] = json.encoder.encode_basestring
+
+
+_CONSTANTS = {None: "null", True: "true", False: "false"}
+_UTC = _dt.UTC
+# The text of recent UTC instants: a snapshot is written again on every change of its
+# ticket with mostly the same instants, and ``isoformat`` is the dearest step of its JSON.
+# Only plain datetimes in UTC are kept, so equal keys always have equal text.
+_INSTANTS: dict[_dt.datetime, str] = {}
+_INSTANTS_MAX = 16_384
+
+
+def _instant(value: _dt.datetime) -> str:
+    if value.__class__ is _dt.datetime and value.tzinfo is _UTC:
+        text = _INSTANTS.get(value)
+        if text is None:
+            if len(_INSTANTS) >= _INSTANTS_MAX:
+                _INSTANTS.clear()
+            text = _INSTANTS[value] = '"' + value.isoformat() + '"'
+        return text
+    return '"' + value.isoformat() + '"'
+
+
+def _enum_values_are_str(tp: type[Enum]) -> bool:
+    return all(type(member._value_) is str for member in tp)
+
+
+class _JsonBuilder:
+    """Expressions giving the JSON text of a value, the same text ``dumps`` gives for its
+    plain form; anything it does not inline is the plain form, dumped."""
+
+    def __init__(self, plain: _Builder, known: dict[type, str]) -> None:
+        self.plain = plain
+        self.known = known  # attrs class -> name of its generated JSON function
+        self.depth = 0
+
+    def expr(self, tp: Any, value: str) -> str:
+        if tp is str:
+            return f"_s({value})"
+        if tp is int:
+            return f"_i({value})"
+        if tp is bool:
+            return f"('true' if {value} is True else 'false' if {value} is False else _j({value}))"
+        if tp is _dt.datetime:
+            return f"_t({value})"
+        if isinstance(tp, type) and issubclass(tp, Enum) and _enum_values_are_str(tp):
+            return f"_s({value}._value_)"
+        if isinstance(tp, type) and tp in self.known:
+            return f"{self.known[tp]}({value})"
+        origin = typing.get_origin(tp)
+        args = typing.get_args(tp)
+        if origin in (typing.Union, types.UnionType):
+            rest = [a for a in args if a is not type(None)]
+            if len(rest) == len(args) - 1 and len(rest) == 1:
+                return f"('null' if {value} is None else {self.expr(rest[0], value)})"
+        self.depth += 1
+        item, key = f"_x{self.depth}", f"_k{self.depth}"
+        try:
+            if origin is tuple and len(args) == 2 and args[1] is Ellipsis:
+                if args[0] is str:
+                    return f"('[' + ','.join(map(_s, {value})) + ']')"
+                inner = self.expr(args[0], item)
+                return f"('[' + ','.join([{inner} for {item} in {value}]) + ']')"
+            if origin in (dict, Mapping) and len(args) == 2 and args[0] is str:
+                if _is_scalar_union(args[1]):
+                    return f"_m({value})"
+                inner = self.expr(args[1], item)
+                return (
+                    f"('{{' + ','.join([_s({key}) + ':' + {inner} "
+                    f"for {key}, {item} in {value}.items()]) + '}}')"
+                )
+        finally:
+            self.depth -= 1
+        return f"_j({self.plain.expr(tp, value)})"
+
+
+def make_json_fn(
+    cls: type,
+    fallback: Fallback,
+    dumps: Callable[[Any], str],
+    *,
+    known: Mapping[type, Callable[[Any], str]] | None = None,
+    tag: tuple[str, str] | None = None,
+) -> Callable[[Any], str]:
+    """A function giving the JSON text of an instance of the attrs class ``cls``: exactly
+    ``dumps(plain)`` where ``plain`` is what :func:`make_unstructure_fn` gives, without
+    building the plain data first. ``dumps`` must be compact (``","``/``":"``
+    separators, ``ensure_ascii=False``); ``known`` maps attrs classes to their JSON
+    functions. It raises ``TypeError``, ``ValueError`` or ``AttributeError`` on a value
+    of an unexpected type, where callers take the plain path for the canonical answer."""
+    plain = _Builder(fallback, {})
+    names: dict[type, str] = {}
+    builder = _JsonBuilder(plain, names)
+    for other, fn in (known or {}).items():
+        names[other] = plain._bind(fn)
+
+    def _int(value: Any) -> str:
+        return int.__repr__(value) if value.__class__ is int else dumps(value)
+
+    def _scalars(mapping: Mapping[str, Any]) -> str:
+        if not mapping:
+            return "{}"
+        parts = []
+        for key, value in mapping.items():
+            kind = value.__class__
+            if key.__class__ is not str:
+                return dumps(dict(mapping))
+            if kind is str:
+                parts.append(_encode_str(key) + ":" + _encode_str(value))
+            elif kind is int:
+                parts.append(_encode_str(key) + ":" + int.__repr__(value))
+            elif value is None or value is True or value is False:
+                parts.append(_encode_str(key) + ":" + _CONSTANTS[value])
+            else:  # floats (NaN refused), anything unexpected: the encoder decides
+                return dumps(dict(mapping))
+        return "{" + ",".join(parts) + "}"
+
+    plain.namespace.update(_s=_encode_str, _i=_int, _j=dumps, _m=_scalars, _t=_instant)
+    hints = typing.get_type_hints(cls)
+    pieces: list[str] = []  # Python expressions, joined in order
+    text = "{"
+    if tag is not None:
+        text += _encode_str(tag[0]) + ":" + _encode_str(tag[1]) + ","
+    for field in attrs.fields(cls):
+        pieces.append(repr(text + _encode_str(field.name) + ":"))
+        pieces.append(builder.expr(hints[field.name], f"o.{field.name}"))
+        text = ","
+    pieces.append(repr("}" if text == "," else text.rstrip(",") + "}"))
+    source = "def to_json(o):\n    return ''.join((\n        " + ",\n        ".join(pieces)
+    source += ",\n    ))\n"
+    code = compile(source, f"<json {cls.__qualname__}>", "exec")
+    exec(code, plain.namespace)
+    made: Callable[[Any], str] = plain.namespace["to_json"]
+    made.__doc__ = f"JSON text for a {cls.__qualname__}."
     return made

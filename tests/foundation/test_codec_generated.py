@@ -116,3 +116,56 @@ def test_the_base_event_class_is_refused_and_leaves_the_codec_intact() -> None:
         ticket_id="T-1", at=at, by=Actor.requester("r"), number=1, requester="r", subject="s"
     )
     assert event_from_dict(event_to_dict(opened)) == opened
+
+
+# --- JSON text written straight from the fields ------------------------------------------
+
+from helpdesk_core.storage.codecs import dumps, encode_event, encode_ticket  # noqa: E402
+
+
+def test_every_simulated_event_and_snapshot_encodes_as_its_plain_data_dumped(simulated) -> None:  # type: ignore[no-untyped-def]
+    events, snapshots = simulated
+    for event in events:
+        assert encode_event(event) == dumps(event_to_dict(event))
+    for snapshot in snapshots:
+        assert encode_ticket(snapshot) == dumps(ticket_to_dict(snapshot))
+
+
+@given(tickets())
+def test_generated_tickets_encode_as_their_plain_data_dumped(ticket) -> None:  # type: ignore[no-untyped-def]
+    assert encode_ticket(ticket) == dumps(ticket_to_dict(ticket))
+
+
+@given(opened_events())
+def test_generated_events_encode_as_their_plain_data_dumped(event) -> None:  # type: ignore[no-untyped-def]
+    assert encode_event(event) == dumps(event_to_dict(event))
+
+
+def test_unusual_values_encode_as_the_converter_and_encoder_say() -> None:
+    from datetime import UTC, datetime, timedelta, timezone
+
+    from helpdesk_core.model import Actor, TicketOpened, replay
+
+    at = datetime(2026, 3, 2, 9, tzinfo=UTC)
+    fields = {"ratio": 0.25, "big": 10**30, "flag": True, "none": None, "text": 'a"\x00é'}
+    opened = TicketOpened(
+        ticket_id="T-1",
+        at=at,
+        by=Actor.requester("r"),
+        number=1,
+        requester="r",
+        subject="s",
+        fields=fields,
+    )
+    ticket = replay([opened])
+    for value in (opened, ticket):
+        text = encode_event(value) if value is opened else encode_ticket(value)  # type: ignore[arg-type]
+        plain = event_to_dict(value) if value is opened else ticket_to_dict(value)  # type: ignore[arg-type]
+        assert text == dumps(plain)
+    # instants are normalised to UTC by the model; the remembered text of a UTC instant is
+    # never given for an equal instant in another zone
+    from helpdesk_core._unstructure import _instant
+
+    berlin = at.astimezone(timezone(timedelta(hours=1)))
+    assert _instant(at) == '"2026-03-02T09:00:00+00:00"'
+    assert berlin == at and _instant(berlin) == '"2026-03-02T10:00:00+01:00"'

@@ -14,7 +14,7 @@ import pytest
 from hypothesis import given, settings
 
 from helpdesk_core.codec import event_from_dict, ticket_from_dict
-from helpdesk_core.errors import StorageError, StoreClosedError
+from helpdesk_core.errors import ConflictError, StorageError, StoreClosedError
 from helpdesk_core.model import (
     Changes,
     Event,
@@ -230,3 +230,56 @@ def test_a_corrupt_row_is_a_storage_error(tmp_path: Path) -> None:
     with pytest.raises(StorageError, match="not valid JSON"):
         store.events("T-2")
     store.close()
+
+
+def _routed(ticket: Ticket, minutes: int, **changes: object) -> TicketRouted:
+    return TicketRouted(
+        ticket_id=ticket.id, at=T0 + minutes * MINUTE, by=AGENT, changes=Changes(**changes)
+    )
+
+
+def _indexed_columns_match(path: Path, ticket: Ticket) -> None:
+    with sqlite3.connect(path) as conn:
+        row = conn.execute(
+            "SELECT version, team, requester, tags FROM tickets WHERE id = ?", (ticket.id,)
+        ).fetchone()
+        found = conn.execute("SELECT tag FROM ticket_tags WHERE ticket_id = ?", (ticket.id,))
+        tags = {tag for (tag,) in found}
+    conn.close()
+    expected_tags = json.dumps(list(ticket.tags), separators=(",", ":"))
+    assert row == (ticket.version, ticket.team, ticket.requester, expected_tags)
+    assert tags == set(ticket.tags)
+
+
+def test_a_row_rewritten_behind_a_stores_back_is_read_again_before_updating(
+    tmp_path: Path,
+) -> None:
+    # A store remembers the row it last wrote to skip reading it before the next update;
+    # that memory is only a hint, checked by the update itself.
+    path = tmp_path / "desk.sqlite"
+    a, b = SqliteStore(path), SqliteStore(path)
+    ticket = open_ticket(a, "T-1")
+    ticket = change(a, ticket, _routed(ticket, 1, team="net", tags=("vpn",)))
+    # a writes version 3 in a unit of work that rolls back: what it remembers is now wrong
+    with pytest.raises(RuntimeError), a.unit_of_work():
+        ours = change(a, ticket, _routed(ticket, 2, team="apps", tags=("mail",)))
+        raise RuntimeError("rolled back")
+    # b writes another version 3
+    theirs = change(b, b.load("T-1"), _routed(ticket, 3, team="hr", tags=("hr",)))
+    assert a.load("T-1") == theirs
+    # a writes version 4 on its rolled-back snapshot, with the values it remembers: the
+    # row must end up as that snapshot says, not keep b's indexed team and tags
+    final = change(a, ours, commented("T-1", "still there", at=T0 + 4 * MINUTE))
+    _indexed_columns_match(path, final)
+    assert [t.id for t in a.query(TicketQuery(team=("apps",))).items] == ["T-1"]
+    assert a.query(TicketQuery(team=("hr",))).items == ()
+    assert [t.id for t in a.query(TicketQuery(tag=("mail",))).items] == ["T-1"]
+    assert a.query(TicketQuery(tag=("hr",))).items == ()
+    # a stale version is still a conflict, for the store that remembers the row and not
+    with pytest.raises(ConflictError):
+        change(b, theirs, commented("T-1", "late", at=T0 + 5 * MINUTE))
+    with pytest.raises(ConflictError):
+        change(a, ours, commented("T-1", "late", at=T0 + 5 * MINUTE))
+    _indexed_columns_match(path, final)
+    a.close()
+    b.close()

@@ -24,6 +24,7 @@ from typing import Any, TypeVar
 
 import attrs
 
+from helpdesk_core._unstructure import make_json_fn
 from helpdesk_core.codec import (
     converter,
     event_from_dict,
@@ -34,9 +35,10 @@ from helpdesk_core.codec import (
     unstructure,
 )
 from helpdesk_core.errors import StorageError, ValidationError
-from helpdesk_core.model.events import EVENT_TYPES, Event
-from helpdesk_core.model.people import Requester
-from helpdesk_core.model.ticket import Ticket
+from helpdesk_core.model.events import EVENT_TYPES, Changes, Event
+from helpdesk_core.model.known_error import KnownError
+from helpdesk_core.model.people import Actor, Requester
+from helpdesk_core.model.ticket import Link, Satisfaction, SlaClock, Ticket
 
 __all__ = [
     "decode_document",
@@ -78,14 +80,56 @@ def to_micros(value: datetime) -> int:
 # ---------------------------------------------------------------------------- writers
 
 
+# Snapshots and events are written on every command: their JSON text is built by functions
+# generated from the classes' fields, without the plain-data dict in between. The text is
+# exactly ``dumps`` of the converter's plain data (tests compare the two); a value of an
+# unexpected type takes the converter's path, which gives the canonical text or error.
+_SLOW = (TypeError, ValueError, AttributeError, ValidationError)
+
+
+def _plain(value: Any, tp: Any) -> Any:
+    return converter.unstructure(value, unstructure_as=tp)
+
+
+_JSON_NESTED: dict[type, Callable[[Any], str]] = {}
+for _cls in (Actor, Satisfaction, SlaClock, Link, Changes, KnownError):
+    _JSON_NESTED[_cls] = make_json_fn(_cls, _plain, _encoder.encode, known=_JSON_NESTED)
+_ticket_json = make_json_fn(Ticket, _plain, _encoder.encode, known=_JSON_NESTED)
+_EVENT_JSON: dict[type, Callable[[Any], str]] = {}
+
+
+def _event_json(cls: type[Event]) -> Callable[[Any], str]:
+    fn = make_json_fn(cls, _plain, _encoder.encode, known=_JSON_NESTED, tag=("event", cls.__name__))
+    _EVENT_JSON[cls] = fn
+    return fn
+
+
+for _event_cls in EVENT_TYPES.values():
+    _event_json(_event_cls)
+
+
 def encode_ticket(ticket: Ticket) -> str:
-    """A ticket snapshot as JSON text (through the converter)."""
+    """A ticket snapshot as JSON text (the converter's plain data, dumped)."""
+    if type(ticket) is Ticket:
+        try:
+            return _ticket_json(ticket)
+        except _SLOW:
+            pass
     return dumps(ticket_to_dict(ticket))
 
 
 def encode_event(event: Event) -> str:
     """An event as JSON text, tagged with its class name under ``event``."""
-    return dumps(event_to_dict(event))
+    fn = _EVENT_JSON.get(type(event))
+    if fn is not None:
+        try:
+            return fn(event)
+        except _SLOW:
+            pass
+    text = dumps(event_to_dict(event))  # refuses what is no event type
+    if type(event) in EVENT_TYPES.values():  # registered after this module was imported
+        _event_json(type(event))
+    return text
 
 
 def encode_requester(requester: Requester) -> str:

@@ -108,6 +108,11 @@ _ALWAYS = tuple(n for n in _NAMES if n not in _INDEXED and n != "id")
 _SELECT_CURRENT = f"SELECT version, tags, {', '.join(_INDEXED)} FROM tickets WHERE id = ?"
 
 
+_INDEXED_AT = tuple(_NAMES.index(name) for name in _INDEXED)
+_ALWAYS_AT = tuple(_NAMES.index(name) for name in _ALWAYS)
+_TAGS_AT = _NAMES.index("tags")
+
+
 @functools.lru_cache(maxsize=256)
 def _update_sql(changed: tuple[str, ...]) -> str:
     sets = ", ".join(f"{name} = ?" for name in (*_ALWAYS, *changed))
@@ -115,6 +120,19 @@ def _update_sql(changed: tuple[str, ...]) -> str:
         f"UPDATE tickets SET {sets}, lease_owner = NULL, lease_until = NULL "
         "WHERE id = ? AND version = ?"
     )
+
+
+@functools.lru_cache(maxsize=256)
+def _guarded_update_sql(changed: tuple[str, ...]) -> str:
+    """The update of ``changed`` indexed columns that applies only while the row's tags and
+    other indexed columns still hold the values this store last wrote (``IS ?`` each)."""
+    kept = " AND ".join(f"{name} IS ?" for name in ("tags", *_INDEXED) if name not in changed)
+    return _update_sql(changed) + f" AND {kept}"
+
+
+# What a store remembers of the rows it wrote: (version, tags, indexed values), per id.
+_Written = tuple[int, str, tuple[Any, ...]]
+_WRITTEN_MAX = 65_536
 
 
 # Positions are the global event order: the next one follows the highest in the table, or
@@ -258,6 +276,9 @@ class SqliteStore:
         self._builder = _Builder()
         self._guard = _Guard(self)
         self._words = False
+        # The rows this store wrote last (see _update_as_written): a hint, never trusted
+        # without the guard in the UPDATE's WHERE clause.
+        self._written: dict[str, _Written] = {}
         try:
             self._conn = sqlite3.connect(
                 self._path,
@@ -450,26 +471,82 @@ class SqliteStore:
         check_append(ticket_id, expected_version, events, snapshot, wake_at)
         tags = dumps(snapshot.tags)
         row = _ticket_row(snapshot, wake_at, tags)
+        indexed = tuple(row[i] for i in _INDEXED_AT)
         event_rows = _event_rows(events, expected_version + 1)
         with self._write() as conn:
-            found = conn.execute(_SELECT_CURRENT, (ticket_id,)).fetchone()
-            actual = 0 if found is None else found[0]
-            if actual != expected_version:
-                raise ConflictError(ticket_id, expected=expected_version, actual=actual)
-            if found is None:
-                conn.execute(_INSERT_TICKET, row)
-            else:
-                values = dict(zip(_NAMES, row))
-                changed = tuple(
-                    name for name, old in zip(_INDEXED, found[2:]) if values[name] != old
+            written = self._written.get(ticket_id)
+            if (
+                written is None
+                or written[0] != expected_version
+                or not self._update_as_written(
+                    conn, row, indexed, snapshot.tags, written, expected_version
                 )
-                params = [values[name] for name in (*_ALWAYS, *changed)]
-                cursor = conn.execute(_update_sql(changed), (*params, ticket_id, expected_version))
-                if cursor.rowcount != 1:
-                    raise ConflictError(ticket_id, expected=expected_version, actual=actual)
-            if found is None or found[1] != tags:
-                self._write_tags(conn, ticket_id, snapshot.tags, replace=found is not None)
+            ):
+                self._update_as_found(conn, row, indexed, snapshot.tags, expected_version)
             self._write_events(conn, event_rows)
+            self._remember(ticket_id, (snapshot.version, tags, indexed))
+
+    def _update_as_written(
+        self,
+        conn: sqlite3.Connection,
+        row: tuple[Any, ...],
+        indexed: tuple[Any, ...],
+        tags: tuple[str, ...],
+        written: _Written,
+        expected_version: int,
+    ) -> bool:
+        """Update a row this store wrote at ``expected_version``, guarded by the values it
+        wrote (one statement, no read first). False when the row no longer holds them: a
+        rolled-back transaction, another process or an in-place rewrite changed it."""
+        _, old_tags, old = written
+        changed = tuple(name for name, a, b in zip(_INDEXED, indexed, old) if a != b)
+        params = [row[i] for i in _ALWAYS_AT]
+        params.extend(a for a, b in zip(indexed, old) if a != b)
+        params.append(row[0])
+        params.append(expected_version)
+        params.append(old_tags)
+        params.extend(b for a, b in zip(indexed, old) if a == b)
+        if conn.execute(_guarded_update_sql(changed), params).rowcount != 1:
+            return False
+        if row[_TAGS_AT] != old_tags:
+            self._write_tags(conn, row[0], tags, replace=True)
+        return True
+
+    def _update_as_found(
+        self,
+        conn: sqlite3.Connection,
+        row: tuple[Any, ...],
+        indexed: tuple[Any, ...],
+        tags: tuple[str, ...],
+        expected_version: int,
+    ) -> None:
+        """Insert or update the ticket row after reading what the database holds (the
+        version check: ConflictError when it is not ``expected_version``)."""
+        ticket_id = row[0]
+        found = conn.execute(_SELECT_CURRENT, (ticket_id,)).fetchone()
+        actual = 0 if found is None else found[0]
+        if actual != expected_version:
+            raise ConflictError(ticket_id, expected=expected_version, actual=actual)
+        if found is None:
+            conn.execute(_INSERT_TICKET, row)
+        else:
+            changed = tuple(name for name, a, b in zip(_INDEXED, indexed, found[2:]) if a != b)
+            params = [row[i] for i in _ALWAYS_AT]
+            params.extend(a for a, b in zip(indexed, found[2:]) if a != b)
+            cursor = conn.execute(_update_sql(changed), (*params, ticket_id, expected_version))
+            if cursor.rowcount != 1:
+                raise ConflictError(ticket_id, expected=expected_version, actual=actual)
+        if found is None or found[1] != row[_TAGS_AT]:
+            self._write_tags(conn, ticket_id, tags, replace=found is not None)
+
+    def _remember(self, ticket_id: str, written: _Written | None) -> None:
+        """Remember (or, with None, forget) what this store wrote to a ticket's row."""
+        if written is None:
+            self._written.pop(ticket_id, None)
+            return
+        if len(self._written) >= _WRITTEN_MAX and ticket_id not in self._written:
+            self._written.clear()
+        self._written[ticket_id] = written
 
     def anonymise(
         self,
@@ -498,6 +575,7 @@ class SqliteStore:
         added = _event_rows(events[expected_version:], expected_version + 1)
         with self._write() as conn:
             _erase_stored(conn, ticket_id, expected_version)
+            self._remember(ticket_id, None)
             conn.executemany(
                 "UPDATE events SET type = ?, at = ?, data = ? WHERE ticket_id = ? AND version = ?",
                 rewritten,
@@ -509,8 +587,7 @@ class SqliteStore:
             )
             sets = ", ".join(f"{name} = ?" for name in _NAMES if name != "id")
             conn.execute(
-                f"UPDATE tickets SET {sets}, lease_owner = NULL, lease_until = NULL "
-                "WHERE id = ?",
+                f"UPDATE tickets SET {sets}, lease_owner = NULL, lease_until = NULL WHERE id = ?",
                 (*row[1:], ticket_id),
             )
             self._write_tags(conn, ticket_id, snapshot.tags, replace=True)
@@ -538,6 +615,7 @@ class SqliteStore:
         check_purge(ticket_id, expected_version)
         with self._write() as conn:
             _erase_stored(conn, ticket_id, expected_version)
+            self._remember(ticket_id, None)
             conn.execute(
                 "INSERT INTO sequences (name, value) "
                 "SELECT 'event_position', coalesce(max(position), 0) FROM events "
