@@ -169,3 +169,12 @@ def test_unusual_values_encode_as_the_converter_and_encoder_say() -> None:
     berlin = at.astimezone(timezone(timedelta(hours=1)))
     assert _instant(at) == '"2026-03-02T09:00:00+00:00"'
     assert berlin == at and _instant(berlin) == '"2026-03-02T10:00:00+01:00"'
+
+
+@given(tickets())
+def test_tags_encode_as_dumped(ticket) -> None:  # type: ignore[no-untyped-def]
+    from helpdesk_core.storage.codecs import encode_tags
+
+    assert encode_tags(ticket.tags) == dumps(ticket.tags)
+    assert encode_tags(('a"b', "\x00", "é", "💥")) == dumps(['a"b', "\x00", "é", "💥"])
+    assert encode_tags(()) == "[]"

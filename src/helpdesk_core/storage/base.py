@@ -182,8 +182,7 @@ def check_anonymise(
     check_append(ticket_id, 0, events, snapshot, None)
     if len(events) < expected_version:
         raise ValidationError(
-            f"the new history has {len(events)} event(s), fewer than the stored "
-            f"{expected_version}",
+            f"the new history has {len(events)} event(s), fewer than the stored {expected_version}",
             field="events",
         )
 

@@ -77,6 +77,7 @@ from helpdesk_core.storage.codecs import (
     encode_document,
     encode_event,
     encode_requester,
+    encode_tags,
     encode_ticket,
     to_micros,
 )
@@ -469,7 +470,7 @@ class SqliteStore:
     ) -> None:
         """Append events and replace the snapshot if the version still matches."""
         check_append(ticket_id, expected_version, events, snapshot, wake_at)
-        tags = dumps(snapshot.tags)
+        tags = encode_tags(snapshot.tags)
         row = _ticket_row(snapshot, wake_at, tags)
         indexed = tuple(row[i] for i in _INDEXED_AT)
         event_rows = _event_rows(events, expected_version + 1)
@@ -566,7 +567,7 @@ class SqliteStore:
         do not linger in the ``-wal`` file either (when other connections' reads keep the
         checkpoint from finishing, call :meth:`checkpoint` again later)."""
         check_anonymise(ticket_id, expected_version, events, snapshot)
-        tags = dumps(snapshot.tags)
+        tags = encode_tags(snapshot.tags)
         row = _ticket_row(snapshot, wake_at, tags)
         rewritten = [
             (type(e).__name__, to_micros(e.at), encode_event(e), ticket_id, version)
@@ -696,7 +697,7 @@ class SqliteStore:
         event_rows: list[tuple[Any, ...]] = []
         tag_rows: list[tuple[str, str]] = []
         for events, snapshot, wake_at in batch:
-            ticket_rows.append(_ticket_row(snapshot, wake_at, dumps(snapshot.tags)))
+            ticket_rows.append(_ticket_row(snapshot, wake_at, encode_tags(snapshot.tags)))
             event_rows.extend(_event_rows(events, 1))
             tag_rows.extend((snapshot.id, tag) for tag in snapshot.tags)
         conn.executemany(_INSERT_TICKET, ticket_rows)
