@@ -140,9 +140,9 @@ def _instant(value: _dt.datetime) -> str:
         if text is None:
             if len(_INSTANTS) >= _INSTANTS_MAX:
                 _INSTANTS.clear()
-            text = _INSTANTS[value] = '"' + value.isoformat() + '"'
+            text = _INSTANTS[value] = _encode_str(value.isoformat())
         return text
-    return '"' + value.isoformat() + '"'
+    return _encode_str(value.isoformat())
 
 
 def _enum_values_are_str(tp: type[Enum]) -> bool:
@@ -222,7 +222,7 @@ def make_json_fn(
         return int.__repr__(value) if value.__class__ is int else dumps(value)
 
     def _scalars(mapping: Mapping[str, Any]) -> str:
-        if not mapping:
+        if mapping.__class__ is dict and not mapping:
             return "{}"
         parts = []
         for key, value in mapping.items():

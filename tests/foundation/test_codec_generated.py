@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import json
+from collections.abc import Mapping
+from datetime import UTC, datetime
 from importlib import resources
 from typing import Any
 
@@ -178,3 +181,33 @@ def test_tags_encode_as_dumped(ticket) -> None:  # type: ignore[no-untyped-def]
     assert encode_tags(ticket.tags) == dumps(ticket.tags)
     assert encode_tags(('a"b', "\x00", "é", "💥")) == dumps(['a"b', "\x00", "é", "💥"])
     assert encode_tags(()) == "[]"
+    # what is not a tuple of text is the encoder's to judge
+    assert encode_tags("ab") == dumps("ab")  # type: ignore[arg-type]
+    assert encode_tags(["a", 1]) == dumps(["a", 1])  # type: ignore[arg-type]
+
+
+def test_generated_json_matches_the_encoder_on_odd_values() -> None:
+    from helpdesk_core._unstructure import make_json_fn, make_unstructure_fn
+
+    class Odd(datetime):
+        def isoformat(self, sep: str = "T", timespec: str = "auto") -> str:
+            return 'quote"d'
+
+    @attrs.frozen
+    class Box:
+        at: datetime
+        values: Mapping[str, str | int | None]
+        flag: bool
+        count: int
+
+    encoder = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False, allow_nan=False)
+    fallback = converter.unstructure
+    to_json = make_json_fn(Box, lambda v, tp: fallback(v, tp), encoder.encode)
+    plain = make_unstructure_fn(Box, lambda v, tp: fallback(v, tp))
+    odd = Odd(2026, 3, 2, tzinfo=UTC)
+    for box in (
+        Box(at=odd, values={}, flag=True, count=3),
+        Box(at=datetime(2026, 3, 2, tzinfo=UTC), values={"a": None, "b": 2}, flag=False, count=0),
+        Box(at=odd, values={"x": "y\x00"}, flag=1, count=True),  # type: ignore[arg-type]
+    ):
+        assert to_json(box) == encoder.encode(plain(box))

@@ -1,12 +1,13 @@
 """How stores turn tickets, events, requesters and documents into JSON text and back.
 
-Writing goes through the one converter (:mod:`helpdesk_core.codec`), then ``json.dumps``
-with compact separators and ``ensure_ascii=False``. Reading rows the store wrote itself
-uses a *trusted* fast path: a structuring function generated once per class from its attrs
-fields that sets the already-validated values directly, skipping per-field validators. It
-falls back to the validating converter whenever a row does not have exactly the expected
-keys (an older or newer writer), so a row it cannot read fully is never half-read. Tests
-check that both paths build equal values.
+Written text is the one converter's plain data (:mod:`helpdesk_core.codec`) as compact JSON
+(``ensure_ascii=False``); for snapshots and events it is built by functions generated from
+the classes' fields, which give the same text without the plain data in between. Reading
+rows the store wrote itself uses a *trusted* fast path: a structuring function generated
+once per class from its attrs fields that sets the already-validated values directly,
+skipping per-field validators. It falls back to the validating converter whenever a row
+does not have exactly the expected keys (an older or newer writer), so a row it cannot read
+fully is never half-read. Tests check that both paths build equal values.
 
 Instants in SQL columns are integer microseconds since the Unix epoch (UTC), which sort
 like the instants themselves.
@@ -99,10 +100,12 @@ _ticket_json = make_json_fn(Ticket, _plain, _encoder.encode, known=_JSON_NESTED)
 _EVENT_JSON: dict[type, Callable[[Any], str]] = {}
 
 
-def _event_json(cls: type[Event]) -> Callable[[Any], str]:
-    fn = make_json_fn(cls, _plain, _encoder.encode, known=_JSON_NESTED, tag=("event", cls.__name__))
-    _EVENT_JSON[cls] = fn
-    return fn
+def _event_json(cls: type[Event]) -> None:
+    if any(field.name == "event" for field in attrs.fields(cls)):
+        return  # its field shadows the tag: the plain path says what that gives
+    _EVENT_JSON[cls] = make_json_fn(
+        cls, _plain, _encoder.encode, known=_JSON_NESTED, tag=("event", cls.__name__)
+    )
 
 
 for _event_cls in EVENT_TYPES.values():
@@ -124,10 +127,12 @@ _encode_str: Callable[[str], str] = json.encoder.encode_basestring
 
 def encode_tags(tags: tuple[str, ...]) -> str:
     """A ticket's tags as a JSON list (``dumps`` of them, built directly)."""
-    try:
-        return "[" + ",".join(map(_encode_str, tags)) + "]"
-    except TypeError:  # not all text: the encoder decides
-        return dumps(tags)
+    if tags.__class__ is tuple:
+        try:
+            return "[" + ",".join(map(_encode_str, tags)) + "]"
+        except TypeError:  # not all text: the encoder decides
+            pass
+    return dumps(tags)
 
 
 def encode_event(event: Event) -> str:
@@ -139,8 +144,9 @@ def encode_event(event: Event) -> str:
         except _SLOW:
             pass
     text = dumps(event_to_dict(event))  # refuses what is no event type
-    if type(event) in EVENT_TYPES.values():  # registered after this module was imported
-        _event_json(type(event))
+    cls = type(event)
+    if fn is None and EVENT_TYPES.get(cls.__name__) is cls:  # registered after this import
+        _event_json(cls)
     return text
 
 
