@@ -13,13 +13,14 @@ import attrs
 import pytest
 from hypothesis import given, settings
 
-from helpdesk_core.codec import event_from_dict, ticket_from_dict
+from helpdesk_core.codec import event_from_dict, structure, ticket_from_dict
 from helpdesk_core.errors import ConflictError, StorageError, StoreClosedError
 from helpdesk_core.model import (
     Changes,
     Event,
     Linked,
     Rated,
+    Requester,
     SlaClockStarted,
     SlaWarning,
     Ticket,
@@ -38,7 +39,7 @@ from helpdesk_core.testing.conformance import (
     opened,
     sla_clock,
 )
-from helpdesk_core.testing.strategies import opened_events, tickets
+from helpdesk_core.testing.strategies import opened_events, requesters, tickets
 
 
 class TestSqliteStore(StoreConformance):
@@ -177,6 +178,25 @@ def test_trusted_ticket_reads_equal_validated_reads(ticket: Ticket) -> None:
 def test_trusted_event_reads_equal_validated_reads(event: Event) -> None:
     text = codecs.encode_event(event)
     assert codecs.decode_event(text) == event_from_dict(json.loads(text)) == event
+
+
+@settings(max_examples=100, deadline=None)
+@given(requester=requesters())
+def test_trusted_requester_reads_equal_validated_reads(requester: Requester) -> None:
+    text = codecs.encode_requester(requester)
+    fast = codecs.decode_requester(text)
+    assert fast == structure(json.loads(text), Requester) == requester
+    for name in attrs.fields_dict(Requester):
+        assert type(getattr(fast, name)) is type(getattr(requester, name)), name
+
+
+def test_a_requester_row_with_other_keys_is_validated() -> None:
+    text = codecs.encode_requester(Requester(id="r-1", name="Ada"))
+    data = json.loads(text)
+    data["email"] = "not an address"
+    data["nickname"] = "x"
+    with pytest.raises(StorageError):
+        codecs.decode_requester(json.dumps(data))
 
 
 def test_every_event_type_reads_back_through_the_fast_path() -> None:

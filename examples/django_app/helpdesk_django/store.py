@@ -539,6 +539,17 @@ class DjangoStore:
             )
         return [decode_ticket(data) for data in rows]
 
+    def requester_ticket_ids(self, requester_id: str, *, limit: int = 50) -> list[str]:
+        """The ids of the requester's tickets, newest first."""
+        check_limit(limit)
+        with self._read():
+            return list(
+                self._tickets()
+                .filter(requester=requester_id)
+                .order_by(*self._by_id(F("created_at").desc()))
+                .values_list("id", flat=True)[:limit]
+            )
+
     def due(self, now: datetime, *, limit: int = 100) -> list[str]:
         """Ids of tickets whose ``wake_at`` has come, earliest first (ties by id)."""
         check_instant(now)

@@ -398,7 +398,7 @@ class Helpdesk(KnowledgeCommands):
         identifier(None, _OPENED_FIELDS.ticket_id, ticket_id)
         req = self._resolve_requester(requester)
         actor = self._actor(by) if by is not None else req.actor
-        history = tuple(t.id for t in self.store.requester_history(req.id, limit=20))
+        history = tuple(self.store.requester_ticket_ids(req.id, limit=20))
         number = self.store.allocate_number()
         # The rest comes validated (the probe, the requester, the store's number and ids),
         # so the real event is a copy of the probe, not a second validation.

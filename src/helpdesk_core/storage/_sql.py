@@ -49,6 +49,9 @@ SELECT_STREAM = "SELECT position, data FROM events WHERE position > ? ORDER BY p
 SELECT_HISTORY = (
     "SELECT snapshot FROM tickets WHERE requester = ? ORDER BY created_at DESC, id LIMIT ?"
 )
+SELECT_HISTORY_IDS = (
+    "SELECT id FROM tickets WHERE requester = ? ORDER BY created_at DESC, id LIMIT ?"
+)
 SELECT_DUE = (
     "SELECT id FROM tickets WHERE wake_at IS NOT NULL AND wake_at <= ? ORDER BY wake_at, id LIMIT ?"
 )

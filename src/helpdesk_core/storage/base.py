@@ -675,6 +675,10 @@ class Store(UnitOfWork, Protocol):
         """The requester's tickets, newest first."""
         ...
 
+    def requester_ticket_ids(self, requester_id: str, *, limit: int = 50) -> list[str]:
+        """The ids of :meth:`requester_history`, in its order, without reading the tickets."""
+        ...
+
     def due(self, now: datetime, *, limit: int = 100) -> list[str]:
         """Ids of tickets whose ``wake_at`` <= now, earliest first (ties by id)."""
         ...

@@ -201,9 +201,13 @@ def decode_event(text: str | bytes) -> Event:
     return _trusted(cls, data, event_from_dict, extra=1)
 
 
+def _structure_requester(data: Any) -> Requester:
+    return structure(data, Requester)
+
+
 def decode_requester(text: str | bytes) -> Requester:
     """A stored requester."""
-    return _checked(lambda d: structure(d, Requester), _parse(text))
+    return _trusted(Requester, _parse(text), _structure_requester)
 
 
 def decode_document(text: str | bytes) -> dict[str, Any]:

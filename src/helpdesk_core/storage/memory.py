@@ -420,6 +420,10 @@ class MemoryStore:
         tickets.sort(key=_BY_CREATED, reverse=True)
         return tickets[:limit]
 
+    def requester_ticket_ids(self, requester_id: str, *, limit: int = 50) -> list[str]:
+        """The ids of the requester's tickets, newest first."""
+        return [ticket.id for ticket in self.requester_history(requester_id, limit=limit)]
+
     def due(self, now: datetime, *, limit: int = 100) -> list[str]:
         """Ids of tickets to wake by ``now``, earliest first."""
         check_instant(now)

@@ -735,6 +735,13 @@ class SqliteStore:
             rows = conn.execute(q.SELECT_HISTORY, (requester_id, limit)).fetchall()
         return [decode_ticket(row[0]) for row in rows]
 
+    def requester_ticket_ids(self, requester_id: str, *, limit: int = 50) -> list[str]:
+        """The ids of the requester's tickets, newest first."""
+        check_limit(limit)
+        with self._guard as conn:
+            rows = conn.execute(q.SELECT_HISTORY_IDS, (requester_id, limit)).fetchall()
+        return [row[0] for row in rows]
+
     def due(self, now: datetime, *, limit: int = 100) -> list[str]:
         """Ids of tickets to wake by ``now``, earliest first."""
         check_instant(now)

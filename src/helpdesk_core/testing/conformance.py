@@ -633,6 +633,12 @@ class StoreConformance:
         assert _ids(history) == ["T-2", "T-1", "T-4", "T-0", "T-3"]
         assert _ids(self.store.requester_history("r-1", limit=2)) == ["T-2", "T-1"]
         assert self.store.requester_history("r-404") == []
+        for limit in (1, 2, 5, 50):
+            expected = _ids(self.store.requester_history("r-1", limit=limit))
+            assert self.store.requester_ticket_ids("r-1", limit=limit) == expected
+        assert self.store.requester_ticket_ids("r-404") == []
+        with raises(ValidationError):
+            self.store.requester_ticket_ids("r-1", limit=0)
 
     # -- due tickets ------------------------------------------------------------------
 
@@ -1551,6 +1557,7 @@ def make_differential_machine(
                 self.both(partial(_load, ticket_id=ticket_id))
                 self.both(partial(_events, ticket_id=ticket_id, after=after))
             self.both(lambda s: s.requester_history("r-1", limit=3))
+            self.both(lambda s: s.requester_ticket_ids("r-1", limit=3))
 
         @rule(now=_INSTANTS, limit=st.integers(1, 4))
         def due(self, now: datetime, limit: int) -> None:
