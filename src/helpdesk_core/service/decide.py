@@ -24,6 +24,7 @@ from helpdesk_core.model import (
     LevelRaised,
     PriorityChanged,
     Requester,
+    StatusCategory,
     StatusChanged,
     Ticket,
     TicketOpened,
@@ -156,13 +157,17 @@ class Decider:
 
     def wake_at(self, ticket: Ticket) -> datetime | None:
         """The next instant this ticket needs a tick (SLA threshold, escalation, auto-close)."""
-        candidates = [
-            next_wakeup(ticket),
-            next_escalation_at(ticket, self.config.escalation_policies, calendars=self.calendars),
-            auto_close_due(ticket, self.lifecycle(ticket), self.calendars),
-        ]
-        times = [t for t in candidates if t is not None]
-        return min(times) if times else None
+        best = next_wakeup(ticket)
+        escalations = self.config.escalation_policies
+        if escalations:
+            at = next_escalation_at(ticket, escalations, calendars=self.calendars)
+            if at is not None and (best is None or at < best):
+                best = at
+        if ticket.status_category is StatusCategory.SOLVED:  # only solved tickets auto-close
+            at = auto_close_due(ticket, self.lifecycle(ticket), self.calendars)
+            if at is not None and (best is None or at < best):
+                best = at
+        return best
 
     def begin(
         self,

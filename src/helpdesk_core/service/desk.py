@@ -83,7 +83,10 @@ T = TypeVar("T")
 
 _FAR_FUTURE = datetime.max.replace(tzinfo=UTC)
 _UNKNOWN_WAKE: Any = object()
+_UNSEEN: Any = object()
+_FIRST_RESPONSE = Metric.FIRST_RESPONSE.value
 _MAX_REMEMBERED_WAKES = 10_000
+_MAX_REMEMBERED_GRANTS = 4_096
 _OPENED_FIELDS = attrs.fields(TicketOpened)
 _complete_opening = copier(
     TicketOpened, ("ticket_id", "number", "requester", "by", "organization", "history")
@@ -124,6 +127,8 @@ class Helpdesk(KnowledgeCommands):
         self._retention_checked_at: datetime | None = None
         self._queue_queries: dict[str, TicketQuery] = {}
         self._wakes: dict[tuple[str, int], datetime | None] = {}
+        self._granted: dict[tuple[Any, ...], Role | None] = {}
+        self._granted_by: DeskConfig | None = None
         self._default_spec = AssignSpec(strategy=self.config.assignment.strategy)
 
     # ------------------------------------------------------------------ plumbing
@@ -184,6 +189,25 @@ class Helpdesk(KnowledgeCommands):
     def _check_access(self, actor: Actor, ticket: Ticket, action: str) -> Role | None:
         """Raise AccessDenied unless ``actor`` may do ``action`` on ``ticket`` (the desk's
         access policy); return the actor's role."""
+        # An agent's or the system's permission depends only on the configuration and the
+        # ticket's assignee, owner and team: permissions granted are remembered by those.
+        key = None
+        if actor.kind is not ActorKind.REQUESTER:
+            if self._granted_by is not self.config:
+                self._granted.clear()
+                self._granted_by = self.config
+            key = (actor, action, ticket.assignee, ticket.owner, ticket.team)
+            role = self._granted.get(key, _UNSEEN)
+            if role is not _UNSEEN:
+                return role  # type: ignore[no-any-return]
+        role = self._decide_access(actor, ticket, action)
+        if key is not None:
+            if len(self._granted) >= _MAX_REMEMBERED_GRANTS:
+                self._granted.clear()
+            self._granted[key] = role
+        return role
+
+    def _decide_access(self, actor: Actor, ticket: Ticket, action: str) -> Role | None:
         policy = self.config.privacy.access
         agent = self.config.agent(actor.id) if actor.kind is ActorKind.AGENT else None
         requester = None
@@ -428,11 +452,11 @@ class Helpdesk(KnowledgeCommands):
                 ),
                 sla=False,
             )
+        change.react_sla(provisional)
         due = self._first_response_due(change, now)
         if due is not None:
             opened = _with_due(provisional, {"first_response_due": to_utc(due)})
             change.events[0] = opened  # the snapshot does not hold the acknowledgement
-        change.react_sla(change.events[0])
         if config.assignment.auto_assign or spec is not None:
             self._auto_assign_in(change, spec)
         wake_at = self._decider.wake_at(change.ticket)
@@ -466,7 +490,18 @@ class Helpdesk(KnowledgeCommands):
         return changes, rules, decision.assign
 
     def _first_response_due(self, change: Change, now: datetime) -> datetime | None:
-        policy = change.policy(now)  # cached for the SLA reaction that follows
+        """When the first response is due on a ticket opened ``now``: the deadline of the
+        first-response clock the opening started, else worked out from the policy."""
+        clock = change.ticket.sla.get(_FIRST_RESPONSE)
+        if (
+            clock is not None
+            and clock.is_running
+            and clock.started_at == now
+            and not clock.used
+            and clock.deadline is not None
+        ):
+            return clock.deadline
+        policy = change.policy(now)
         if policy is None:
             return None
         target = policy.target(change.ticket.priority, Metric.FIRST_RESPONSE)

@@ -54,9 +54,26 @@ from helpdesk_core.storage.codecs import decode_document, encode_document
 __all__ = ["MemoryStore"]
 
 _MISSING: Any = object()
-_HISTORY_ORDER = TicketQuery(order_by="-created_at")
 _BY_ID = attrgetter("id")
-_BY_CREATED = attrgetter("created_at")
+
+
+class _Descending:
+    """An id that sorts descending among ids."""
+
+    __slots__ = ("value",)
+
+    def __init__(self, value: str) -> None:
+        self.value = value
+
+    def __lt__(self, other: _Descending) -> bool:
+        return other.value < self.value
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, _Descending) and self.value == other.value
+
+    __hash__ = None  # type: ignore[assignment]
+
+
 _BY_UPDATED = attrgetter("updated_at")
 _CHUNK = 500
 _V = TypeVar("_V")
@@ -322,21 +339,26 @@ class MemoryStore:
                 self._count(after, +1)
 
     def _history_add(self, ticket: Ticket) -> None:
-        """Add ``ticket`` to its requester's ids, kept in (created_at, id) order so that
-        history reads only the newest few (tickets mostly arrive in that order, so the
-        insert is an append)."""
+        """Add ``ticket`` to its requester's ids, kept in the reverse of history order
+        (created_at ascending, ties by id descending) so that history reads only the last
+        few (tickets mostly arrive in that order, so the insert is an append)."""
         items = self._by_requester.get(ticket.requester)
         if items is None:
             self._set(self._by_requester, ticket.requester, [ticket.id])
             return
         tickets = self._tickets
-        key = (ticket.created_at, ticket.id)
         last = tickets[items[-1]]
-        if (last.created_at, last.id) <= key:
+        if last.created_at < ticket.created_at or (
+            last.created_at == ticket.created_at and ticket.id < last.id
+        ):
             items.append(ticket.id)
             self._undo(lambda: _drop_last(items))
             return
-        where = bisect.bisect_right(items, key, key=lambda i: (tickets[i].created_at, i))
+        where = bisect.bisect_right(
+            items,
+            (ticket.created_at, _Descending(ticket.id)),
+            key=lambda i: (tickets[i].created_at, _Descending(i)),
+        )
         items.insert(where, ticket.id)
         self._undo(lambda: items.remove(ticket.id))
 
@@ -405,24 +427,22 @@ class MemoryStore:
         check_limit(limit)
         with self._lock:
             self._check_open()
-            items = self._by_requester.get(requester_id, ())
-            start = max(len(items) - limit, 0)
-            if start:
-                # Ids are in (created_at, id) order: the newest ``limit`` are at the end,
-                # with any ties at the cut taken in too so the order below can pick.
-                boundary = self._tickets[items[start]].created_at
-                while start and self._tickets[items[start - 1]].created_at == boundary:
-                    start -= 1
-            tickets = [self._tickets[i] for i in items[start:]]
-        # Newest first, ties by id ascending (the order of ``_HISTORY_ORDER``): two stable
-        # C-level sorts instead of building a composite key per ticket.
-        tickets.sort(key=_BY_ID)
-        tickets.sort(key=_BY_CREATED, reverse=True)
-        return tickets[:limit]
+            tickets = self._tickets
+            return [tickets[i] for i in self._newest(requester_id, limit)]
 
     def requester_ticket_ids(self, requester_id: str, *, limit: int = 50) -> list[str]:
         """The ids of the requester's tickets, newest first."""
-        return [ticket.id for ticket in self.requester_history(requester_id, limit=limit)]
+        check_limit(limit)
+        with self._lock:
+            self._check_open()
+            return self._newest(requester_id, limit)
+
+    def _newest(self, requester_id: str, limit: int) -> list[str]:
+        # A requester's ids are kept in the reverse of history order (see _history_add):
+        # the newest ``limit`` are the last ``limit``, reversed.
+        tail = self._by_requester.get(requester_id, [])[-limit:]
+        tail.reverse()
+        return tail
 
     def due(self, now: datetime, *, limit: int = 100) -> list[str]:
         """Ids of tickets to wake by ``now``, earliest first."""
