@@ -102,3 +102,79 @@ def test_requester_history_matches_a_full_sort(
         mine.sort(key=lambda item: item[1], reverse=True)
         expected = [t for t, _ in mine[:limit]]
         assert [t.id for t in store.requester_history(requester, limit=limit)] == expected
+        assert store.requester_ticket_ids(requester, limit=limit) == expected
+
+
+_TEAMS = ("desk", "net", None)
+
+
+@settings(max_examples=150, deadline=None)
+@given(
+    steps=st.lists(
+        st.tuples(
+            st.sampled_from(["open", "assign", "unassign", "route", "close", "purge"]),
+            st.integers(0, 5),
+            st.sampled_from(_TEAMS),
+            st.booleans(),
+        ),
+        min_size=1,
+        max_size=30,
+    )
+)
+def test_queue_queries_match_a_full_scan(steps: list[tuple[str, int, str | None, bool]]) -> None:
+    """Queries for a team's unassigned active tickets read a per-team index: it agrees with
+    filtering every ticket, through assignments, routing, closing, purges and rollbacks."""
+    from helpdesk_core.model import Assigned, StatusCategory, TicketRouted
+    from helpdesk_core.model.events import Changes
+    from helpdesk_core.storage import TicketQuery
+    from helpdesk_core.testing.conformance import AGENT, change, moved
+
+    store = MemoryStore()
+    for n, (action, which, team, roll_back) in enumerate(steps):
+        ticket_id = f"T-{which}"
+        at = T0 + n * MINUTE
+        exists = store.get_many([ticket_id])
+
+        def act() -> None:
+            if action == "open" and not exists:
+                open_ticket(store, ticket_id, at=at)
+            elif not exists or not exists[0].is_active:
+                return
+            elif action in ("assign", "unassign"):
+                who = "a-1" if action == "assign" else None
+                change(
+                    store, exists[0], Assigned(ticket_id=ticket_id, at=at, by=AGENT, assignee=who)
+                )
+            elif action == "route" and team is not None:
+                routed = TicketRouted(
+                    ticket_id=ticket_id, at=at, by=AGENT, changes=Changes(team=team)
+                )
+                change(store, exists[0], routed)
+            elif action == "close":
+                closed = moved(ticket_id, "closed", StatusCategory.CLOSED, at=at)
+                change(store, exists[0], closed)
+            elif action == "purge":
+                store.purge(ticket_id, expected_version=exists[0].version)
+
+        if roll_back:
+            with pytest.raises(KeyError), store.unit_of_work():
+                act()
+                raise KeyError("undo")
+        else:
+            act()
+        everything = store.query(TicketQuery(limit=1000)).items
+        for teams in (("desk",), ("net",), ("desk", "net")):
+            expected = sorted(
+                t.id for t in everything if t.team in teams and t.assignee is None and t.is_active
+            )
+            query = TicketQuery(team=teams, unassigned=True, active_only=True, limit=1000)
+            assert sorted(t.id for t in store.query(query).items) == expected
+
+
+def test_a_requester_whose_tickets_were_all_purged_can_open_again() -> None:
+    store = MemoryStore()
+    open_ticket(store, "T-1", requester="r-1")
+    store.purge("T-1", expected_version=1)
+    open_ticket(store, "T-2", requester="r-1")
+    assert store.requester_ticket_ids("r-1") == ["T-2"]
+    assert [t.id for t in store.requester_history("r-1")] == ["T-2"]

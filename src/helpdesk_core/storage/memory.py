@@ -104,6 +104,8 @@ class MemoryStore:
         self._log: list[Event | None] = []  # None: a purged event's position
         self._log_versions: array[int] = array("q")
         self._active: dict[str, None] = {}
+        # Active tickets without an assignee, by team (None: no team): the queues.
+        self._queues: dict[str | None, dict[str, None]] = {}
         self._by_requester: dict[str, list[str]] = {}
         self._loads: dict[str, dict[Priority, int]] = {}
         self._wake: dict[str, datetime] = {}
@@ -267,6 +269,7 @@ class MemoryStore:
             self._del(self._tickets, ticket_id)
             self._list_remove(self._by_requester, current.requester, ticket_id)
             self._del(self._active, ticket_id)
+            self._queue_move(current, None)
             load = _load_key(current)
             if load is not None:
                 self._count(load, -1)
@@ -330,6 +333,7 @@ class MemoryStore:
                 self._set(self._active, new.id, None)
         else:
             self._del(self._active, new.id)
+        self._queue_move(old, new)
         before = _load_key(old)
         after = _load_key(new)
         if before != after:
@@ -337,6 +341,21 @@ class MemoryStore:
                 self._count(before, -1)
             if after is not None:
                 self._count(after, +1)
+
+    def _queue_move(self, old: Ticket | None, new: Ticket | None) -> None:
+        """Keep the queues index: ``old`` leaves its team's queue, ``new`` joins its own."""
+        before = _queue_key(old)
+        after = _queue_key(new)
+        if before == after:
+            return
+        if before is not _NOT_QUEUED and old is not None:
+            self._del(self._queues[before], old.id)
+        if after is not _NOT_QUEUED and new is not None:
+            queue = self._queues.get(after)
+            if queue is None:
+                queue = {}
+                self._set(self._queues, after, queue)
+            self._set(queue, new.id, None)
 
     def _history_add(self, ticket: Ticket) -> None:
         """Add ``ticket`` to its requester's ids, kept in the reverse of history order
@@ -347,9 +366,10 @@ class MemoryStore:
             self._set(self._by_requester, ticket.requester, [ticket.id])
             return
         tickets = self._tickets
-        last = tickets[items[-1]]
-        if last.created_at < ticket.created_at or (
-            last.created_at == ticket.created_at and ticket.id < last.id
+        last = tickets[items[-1]] if items else None  # empty once all were purged
+        if last is None or (
+            last.created_at < ticket.created_at
+            or (last.created_at == ticket.created_at and ticket.id < last.id)
         ):
             items.append(ticket.id)
             self._undo(lambda: _drop_last(items))
@@ -408,10 +428,16 @@ class MemoryStore:
             raise ValidationError("expected a TicketQuery", field="query")
         with self._lock:
             self._check_open()
+            active = query.active_only or (
+                query.status_category is not None
+                and all(c.is_active for c in query.status_category)
+            )
             if query.requester is not None:
                 ids: Iterable[str] = [
                     i for r in dict.fromkeys(query.requester) for i in self._by_requester.get(r, ())
                 ]
+            elif active and query.unassigned and query.team is not None:
+                ids = [i for team in dict.fromkeys(query.team) for i in self._queues.get(team, ())]
             elif query.active_only or (
                 query.status_category is not None
                 and all(c.is_active for c in query.status_category)
@@ -774,6 +800,7 @@ class MemoryStore:
             self._log = []
             self._log_versions = array("q")
             self._active = {}
+            self._queues = {}
             self._by_requester = {}
             self._loads = {}
             self._wake = {}
@@ -808,6 +835,16 @@ def _truncate(store: MemoryStore, positions: array[int], start: int, had: int) -
 
 def _drop_last(items: list[str]) -> None:
     items.pop()
+
+
+_NOT_QUEUED: Any = object()
+
+
+def _queue_key(ticket: Ticket | None) -> Any:
+    """The team whose queue holds ``ticket`` (None: no team), or _NOT_QUEUED."""
+    if ticket is None or ticket.assignee is not None or not ticket.is_active:
+        return _NOT_QUEUED
+    return ticket.team
 
 
 def _load_key(ticket: Ticket | None) -> tuple[str, Priority] | None:
