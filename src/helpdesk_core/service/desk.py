@@ -84,6 +84,7 @@ T = TypeVar("T")
 _FAR_FUTURE = datetime.max.replace(tzinfo=UTC)
 _UNKNOWN_WAKE: Any = object()
 _UNSEEN: Any = object()
+_ACTOR_KINDS = frozenset(kind.value for kind in ActorKind)
 _FIRST_RESPONSE = Metric.FIRST_RESPONSE.value
 _MAX_REMEMBERED_WAKES = 10_000
 _MAX_REMEMBERED_GRANTS = 4_096
@@ -150,8 +151,10 @@ class Helpdesk(KnowledgeCommands):
         return unsubscribe
 
     def _publish(self, events: Iterable[Event]) -> None:
+        if not self._handlers:
+            return
         for event in events:
-            for handler in list(self._handlers):
+            for handler in tuple(self._handlers):
                 try:
                     handler(event)
                 except Exception:
@@ -166,7 +169,7 @@ class Helpdesk(KnowledgeCommands):
             return identity.actor
         if isinstance(identity, str):
             kind, sep, ident = identity.partition(":")
-            if sep and kind in {k.value for k in ActorKind}:
+            if sep and kind in _ACTOR_KINDS:
                 return Actor(kind=kind, id=ident)
             if self.config.has_agent(identity):
                 return Actor.agent(identity)
