@@ -131,6 +131,17 @@ def _guarded_update_sql(changed: tuple[str, ...]) -> str:
     return _update_sql(changed) + f" AND {kept}"
 
 
+def _update_params(
+    row: tuple[Any, ...], indexed: tuple[Any, ...], old: Sequence[Any]
+) -> tuple[tuple[str, ...], list[Any]]:
+    """The indexed columns whose values differ from ``old``, and the values an update sets
+    (every always-set column, then those changed columns), in ``_update_sql``'s order."""
+    changed = tuple(name for name, a, b in zip(_INDEXED, indexed, old) if a != b)
+    params = [row[i] for i in _ALWAYS_AT]
+    params.extend(a for a, b in zip(indexed, old) if a != b)
+    return changed, params
+
+
 # What a store remembers of the rows it wrote: (version, tags, indexed values), per id.
 _Written = tuple[int, str, tuple[Any, ...]]
 _WRITTEN_MAX = 65_536
@@ -500,9 +511,7 @@ class SqliteStore:
         wrote (one statement, no read first). False when the row no longer holds them: a
         rolled-back transaction, another process or an in-place rewrite changed it."""
         _, old_tags, old = written
-        changed = tuple(name for name, a, b in zip(_INDEXED, indexed, old) if a != b)
-        params = [row[i] for i in _ALWAYS_AT]
-        params.extend(a for a, b in zip(indexed, old) if a != b)
+        changed, params = _update_params(row, indexed, old)
         params.append(row[0])
         params.append(expected_version)
         params.append(old_tags)
@@ -531,9 +540,7 @@ class SqliteStore:
         if found is None:
             conn.execute(_INSERT_TICKET, row)
         else:
-            changed = tuple(name for name, a, b in zip(_INDEXED, indexed, found[2:]) if a != b)
-            params = [row[i] for i in _ALWAYS_AT]
-            params.extend(a for a, b in zip(indexed, found[2:]) if a != b)
+            changed, params = _update_params(row, indexed, found[2:])
             cursor = conn.execute(_update_sql(changed), (*params, ticket_id, expected_version))
             if cursor.rowcount != 1:
                 raise ConflictError(ticket_id, expected=expected_version, actual=actual)
