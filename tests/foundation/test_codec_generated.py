@@ -18,6 +18,7 @@ from helpdesk_core.codec import converter, event_to_dict, ticket_to_dict
 from helpdesk_core.model import Ticket, apply_event
 from helpdesk_core.model.events import EVENT_TYPES
 from helpdesk_core.simulation import Scenario, simulate
+from helpdesk_core.storage.codecs import dumps, encode_event, encode_tags, encode_ticket
 from helpdesk_core.testing.strategies import opened_events, tickets
 
 # cattrs' own generated hooks, built on a copy of the converter so the library's
@@ -123,8 +124,6 @@ def test_the_base_event_class_is_refused_and_leaves_the_codec_intact() -> None:
 
 # --- JSON text written straight from the fields ------------------------------------------
 
-from helpdesk_core.storage.codecs import dumps, encode_event, encode_ticket  # noqa: E402
-
 
 def test_every_simulated_event_and_snapshot_encodes_as_its_plain_data_dumped(simulated) -> None:  # type: ignore[no-untyped-def]
     events, snapshots = simulated
@@ -145,7 +144,7 @@ def test_generated_events_encode_as_their_plain_data_dumped(event) -> None:  # t
 
 
 def test_unusual_values_encode_as_the_converter_and_encoder_say() -> None:
-    from datetime import UTC, datetime, timedelta, timezone
+    from datetime import timedelta, timezone
 
     from helpdesk_core.model import Actor, TicketOpened, replay
 
@@ -176,8 +175,6 @@ def test_unusual_values_encode_as_the_converter_and_encoder_say() -> None:
 
 @given(tickets())
 def test_tags_encode_as_dumped(ticket) -> None:  # type: ignore[no-untyped-def]
-    from helpdesk_core.storage.codecs import encode_tags
-
     assert encode_tags(ticket.tags) == dumps(ticket.tags)
     assert encode_tags(('a"b', "\x00", "é", "💥")) == dumps(['a"b', "\x00", "é", "💥"])
     assert encode_tags(()) == "[]"
