@@ -22,7 +22,7 @@ from typing import Any
 
 import attrs
 
-__all__ = ["make_json_fn", "make_unstructure_fn"]
+__all__ = ["encode_str", "make_json_fn", "make_unstructure_fn"]
 
 Fallback = Callable[[Any, Any], Any]
 
@@ -122,7 +122,7 @@ def make_unstructure_fn(
 
 # ---------------------------------------------------------------------------- JSON text
 
-_encode_str: Callable[[str], str] = json.encoder.encode_basestring
+encode_str: Callable[[str], str] = json.encoder.encode_basestring
 
 
 _CONSTANTS = {None: "null", True: "true", False: "false"}
@@ -140,9 +140,9 @@ def _instant(value: _dt.datetime) -> str:
         if text is None:
             if len(_INSTANTS) >= _INSTANTS_MAX:
                 _INSTANTS.clear()
-            text = _INSTANTS[value] = _encode_str(value.isoformat())
+            text = _INSTANTS[value] = encode_str(value.isoformat())
         return text
-    return _encode_str(value.isoformat())
+    return encode_str(value.isoformat())
 
 
 def _enum_values_are_str(tp: type[Enum]) -> bool:
@@ -230,23 +230,23 @@ def make_json_fn(
             if key.__class__ is not str:
                 return dumps(dict(mapping))
             if kind is str:
-                parts.append(_encode_str(key) + ":" + _encode_str(value))
+                parts.append(encode_str(key) + ":" + encode_str(value))
             elif kind is int:
-                parts.append(_encode_str(key) + ":" + int.__repr__(value))
+                parts.append(encode_str(key) + ":" + int.__repr__(value))
             elif value is None or value is True or value is False:
-                parts.append(_encode_str(key) + ":" + _CONSTANTS[value])
+                parts.append(encode_str(key) + ":" + _CONSTANTS[value])
             else:  # floats (NaN refused), anything unexpected: the encoder decides
                 return dumps(dict(mapping))
         return "{" + ",".join(parts) + "}"
 
-    plain.namespace.update(_s=_encode_str, _i=_int, _j=dumps, _m=_scalars, _t=_instant)
+    plain.namespace.update(_s=encode_str, _i=_int, _j=dumps, _m=_scalars, _t=_instant)
     hints = typing.get_type_hints(cls)
     pieces: list[str] = []  # Python expressions, joined in order
     text = "{"
     if tag is not None:
-        text += _encode_str(tag[0]) + ":" + _encode_str(tag[1]) + ","
+        text += encode_str(tag[0]) + ":" + encode_str(tag[1]) + ","
     for field in attrs.fields(cls):
-        pieces.append(repr(text + _encode_str(field.name) + ":"))
+        pieces.append(repr(text + encode_str(field.name) + ":"))
         pieces.append(builder.expr(hints[field.name], f"o.{field.name}"))
         text = ","
     pieces.append(repr("}" if text == "," else text.rstrip(",") + "}"))

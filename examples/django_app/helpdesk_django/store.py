@@ -531,24 +531,22 @@ class DjangoStore:
         """The requester's tickets, newest first."""
         check_limit(limit)
         with self._read():
-            rows = list(
-                self._tickets()
-                .filter(requester=requester_id)
-                .order_by(*self._by_id(F("created_at").desc()))
-                .values_list("snapshot", flat=True)[:limit]
-            )
+            rows = list(self._history(requester_id).values_list("snapshot", flat=True)[:limit])
         return [decode_ticket(data) for data in rows]
 
     def requester_ticket_ids(self, requester_id: str, *, limit: int = 50) -> list[str]:
         """The ids of the requester's tickets, newest first."""
         check_limit(limit)
         with self._read():
-            return list(
-                self._tickets()
-                .filter(requester=requester_id)
-                .order_by(*self._by_id(F("created_at").desc()))
-                .values_list("id", flat=True)[:limit]
-            )
+            return list(self._history(requester_id).values_list("id", flat=True)[:limit])
+
+    def _history(self, requester_id: str) -> Any:
+        """The requester's tickets in history order (newest first, ties by id)."""
+        return (
+            self._tickets()
+            .filter(requester=requester_id)
+            .order_by(*self._by_id(F("created_at").desc()))
+        )
 
     def due(self, now: datetime, *, limit: int = 100) -> list[str]:
         """Ids of tickets whose ``wake_at`` has come, earliest first (ties by id)."""

@@ -82,7 +82,6 @@ Identity = Actor | Agent | Requester | str
 T = TypeVar("T")
 
 _FAR_FUTURE = datetime.max.replace(tzinfo=UTC)
-_UNKNOWN_WAKE: Any = object()
 _UNSEEN: Any = object()
 _ACTOR_KINDS = frozenset(kind.value for kind in ActorKind)
 _FIRST_RESPONSE = Metric.FIRST_RESPONSE.value
@@ -250,8 +249,8 @@ class Helpdesk(KnowledgeCommands):
             change = self._decider.begin(
                 ticket, now=at, requester=self._requester_of(ticket), assigner=self._assigner
             )
-            woken = self._wakes.get((ticket.id, ticket.version), _UNKNOWN_WAKE)
-            if woken is _UNKNOWN_WAKE or (woken is not None and woken <= at):
+            woken = self._wakes.get((ticket.id, ticket.version), _UNSEEN)
+            if woken is _UNSEEN or (woken is not None and woken <= at):
                 change.catch_up(at)
             result = decide(change)
             try:

@@ -25,7 +25,7 @@ from typing import Any, TypeVar
 
 import attrs
 
-from helpdesk_core._unstructure import make_json_fn
+from helpdesk_core._unstructure import encode_str, make_json_fn
 from helpdesk_core.codec import (
     converter,
     event_from_dict,
@@ -97,12 +97,14 @@ _JSON_NESTED: dict[type, Callable[[Any], str]] = {}
 for _cls in (Actor, Satisfaction, SlaClock, Link, Changes, KnownError):
     _JSON_NESTED[_cls] = make_json_fn(_cls, _plain, _encoder.encode, known=_JSON_NESTED)
 _ticket_json = make_json_fn(Ticket, _plain, _encoder.encode, known=_JSON_NESTED)
-_EVENT_JSON: dict[type, Callable[[Any], str]] = {}
+# None: a class whose own ``event`` field shadows the tag, written the plain way.
+_EVENT_JSON: dict[type, Callable[[Any], str] | None] = {}
 
 
 def _event_json(cls: type[Event]) -> None:
     if any(field.name == "event" for field in attrs.fields(cls)):
-        return  # its field shadows the tag: the plain path says what that gives
+        _EVENT_JSON[cls] = None
+        return
     _EVENT_JSON[cls] = make_json_fn(
         cls, _plain, _encoder.encode, known=_JSON_NESTED, tag=("event", cls.__name__)
     )
@@ -122,14 +124,11 @@ def encode_ticket(ticket: Ticket) -> str:
     return dumps(ticket_to_dict(ticket))
 
 
-_encode_str: Callable[[str], str] = json.encoder.encode_basestring
-
-
 def encode_tags(tags: tuple[str, ...]) -> str:
     """A ticket's tags as a JSON list (``dumps`` of them, built directly)."""
     if tags.__class__ is tuple:
         try:
-            return "[" + ",".join(map(_encode_str, tags)) + "]"
+            return "[" + ",".join(map(encode_str, tags)) + "]"
         except TypeError:  # not all text: the encoder decides
             pass
     return dumps(tags)
@@ -145,7 +144,7 @@ def encode_event(event: Event) -> str:
             pass
     text = dumps(event_to_dict(event))  # refuses what is no event type
     cls = type(event)
-    if fn is None and EVENT_TYPES.get(cls.__name__) is cls:  # registered after this import
+    if cls not in _EVENT_JSON and EVENT_TYPES.get(cls.__name__) is cls:  # registered later
         _event_json(cls)
     return text
 
