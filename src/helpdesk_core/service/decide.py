@@ -212,6 +212,10 @@ class Change:
     def emit(self, event: Event, *, sla: bool = True) -> None:
         """Fold ``event`` and the SLA events it causes."""
         self.record(event)
+        self._folded(event, sla=sla)
+
+    def _folded(self, event: Event, *, sla: bool = True) -> None:
+        """React to ``event``, already folded into :attr:`ticket` and recorded."""
         if isinstance(event, _CHANGES_POLICY_INPUT):
             self._policy = _UNKNOWN
         if sla and isinstance(event, _SLA_RELEVANT):
@@ -253,7 +257,7 @@ class Change:
         automatic: bool = False,
     ) -> None:
         """Apply a lifecycle transition (name or target status); InvalidTransition if refused."""
-        _, events = apply_transition(
+        ticket, events = apply_transition(
             self.ticket,
             self.decider.lifecycle(self.ticket),
             name,
@@ -264,7 +268,13 @@ class Change:
             first_contact=first_contact,
             automatic=automatic,
         )
-        self.extend(events)
+        if len(events) == 1:
+            # the ticket comes back with its one event folded: react without folding again
+            self.ticket = ticket
+            self.events.append(events[0])
+            self._folded(events[0])
+        else:
+            self.extend(events)
 
     def auto_move(self, trigger: str, *, by: Actor, at: datetime | None = None) -> bool:
         """Apply the lifecycle's automatic transition for ``trigger`` if there is one."""
