@@ -14,10 +14,10 @@ import pytest
 
 from helpdesk_core.codec import event_to_dict, ticket_to_dict
 from helpdesk_core.errors import SchemaVersionError
-from helpdesk_core.model import replay
+from helpdesk_core.model import StatusCategory, replay
 from helpdesk_core.storage import SqliteStore, TicketQuery, migrations
 from helpdesk_core.storage.codecs import to_micros
-from helpdesk_core.testing.conformance import T0, opened
+from helpdesk_core.testing.conformance import T0, moved, opened
 
 DSN = os.environ.get("HELPDESK_TEST_POSTGRES_DSN", "")
 
@@ -68,7 +68,7 @@ def test_a_version_1_sqlite_database_is_migrated_on_open(tmp_path: Path) -> None
     path = tmp_path / "old.sqlite"
     _v1_sqlite(path)
     store = SqliteStore(path)
-    assert _version(path) == migrations.SCHEMA_VERSION == 4
+    assert _version(path) == migrations.SCHEMA_VERSION == 5
     assert store.load("T-1") == TICKET
     assert store.events("T-1") == [EVENT]
     assert [t.id for t in store.query(TicketQuery(text="printer on fire")).items] == ["T-1"]
@@ -105,15 +105,41 @@ def test_a_failed_migration_leaves_the_database_as_it_was(
     assert _version(path) == migrations.SCHEMA_VERSION
 
 
+def test_a_version_4_sqlite_database_loses_the_word_index_insert_trigger(tmp_path: Path) -> None:
+    # version 4 kept the word index of solved tickets with an INSERT trigger; version 5
+    # drops it (the store adds those rows itself) and keeps the rows already indexed
+    path = tmp_path / "v4.sqlite"
+    store = SqliteStore(path)
+    solved = [EVENT, moved("T-1", "solved", StatusCategory.SOLVED, at=T0)]
+    store.append("T-1", expected_version=0, events=solved, snapshot=replay(solved))
+    store.close()
+    conn = sqlite3.connect(path, isolation_level=None)
+    trigger = migrations.SQLITE_V3_WORDS.split("CREATE TRIGGER tickets_words_insert")[1]
+    conn.execute("CREATE TRIGGER tickets_words_insert" + trigger.split("END;")[0] + "END")
+    conn.execute("PRAGMA user_version = 4")
+    conn.close()
+    store = SqliteStore(path)
+    assert _version(path) == migrations.SCHEMA_VERSION == 5
+    conn = sqlite3.connect(path)
+    triggers = {
+        row[0] for row in conn.execute("SELECT name FROM sqlite_master WHERE type = 'trigger'")
+    }
+    conn.close()
+    assert "tickets_words_insert" not in triggers
+    assert {"tickets_words_update", "tickets_words_delete"} <= triggers
+    assert [t.id for t in store.search_solved(["fire"])] == ["T-1"]
+    store.close()
+
+
 def test_a_newer_sqlite_database_is_refused(tmp_path: Path) -> None:
     path = tmp_path / "new.sqlite"
     SqliteStore(path).close()
     conn = sqlite3.connect(path)
     conn.execute("PRAGMA user_version = 7")
     conn.close()
-    with pytest.raises(SchemaVersionError, match=r"schema version 7.*supports \(4\)") as info:
+    with pytest.raises(SchemaVersionError, match=r"schema version 7.*supports \(5\)") as info:
         SqliteStore(path)
-    assert (info.value.found, info.value.supported) == (7, 4)
+    assert (info.value.found, info.value.supported) == (7, 5)
 
 
 def _open(path: str, out: Any) -> None:
@@ -177,7 +203,7 @@ def test_a_version_1_postgres_schema_is_migrated_and_a_newer_one_refused() -> No
             conn.execute(f"UPDATE {quoted}.schema_version SET version = 9")
         with pytest.raises(SchemaVersionError, match="9") as info:
             PostgresStore(DSN, schema=schema)
-        assert (info.value.found, info.value.supported) == (9, 4)
+        assert (info.value.found, info.value.supported) == (9, 5)
     finally:
         with psycopg.connect(DSN, autocommit=True) as conn:
             conn.execute(f"DROP SCHEMA IF EXISTS {quoted} CASCADE")

@@ -90,7 +90,7 @@ def test_database_settings(tmp_path: Path) -> None:
     store.close()
     conn = sqlite3.connect(tmp_path / "desk.sqlite")
     assert conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
-    assert conn.execute("PRAGMA user_version").fetchone()[0] == 4
+    assert conn.execute("PRAGMA user_version").fetchone()[0] == 5
     conn.close()
     store = SqliteStore(tmp_path / "desk.sqlite")
     pragmas = {
@@ -301,5 +301,23 @@ def test_a_row_rewritten_behind_a_stores_back_is_read_again_before_updating(
     with pytest.raises(ConflictError):
         change(a, ours, commented("T-1", "late", at=T0 + 5 * MINUTE))
     _indexed_columns_match(path, final)
+    a.close()
+    b.close()
+
+
+def test_a_text_rewritten_behind_a_stores_back_is_written_again(tmp_path: Path) -> None:
+    # Another handle changed only the text of a row this store remembers writing: the
+    # next update must not keep that text.
+    path = tmp_path / "desk.sqlite"
+    a, b = SqliteStore(path), SqliteStore(path)
+    ticket = open_ticket(a, "T-1", subject="Printer jam")
+    with pytest.raises(RuntimeError), a.unit_of_work():
+        ours = change(a, ticket, commented("T-1", "on it", at=T0 + MINUTE))
+        raise RuntimeError("rolled back")
+    change(b, b.load("T-1"), _routed(ticket, 2, subject="Printer fire"))
+    final = change(a, ours, commented("T-1", "done", at=T0 + 3 * MINUTE))
+    assert a.load("T-1") == final
+    assert [t.id for t in a.query(TicketQuery(text="printer jam")).items] == ["T-1"]
+    assert a.query(TicketQuery(text="printer fire")).items == ()
     a.close()
     b.close()

@@ -24,6 +24,10 @@ Versions:
    version, and every event is an outbox item, so consumers now read the ``events`` log
    from their high-water mark (``outbox_consumers``, ``outbox_deliveries`` stay). One
    row fewer per event written.
+5. SQLite: the word index of solved and closed tickets loses its ``INSERT`` trigger; the
+   store adds the rows of tickets written already solved or closed itself. A trigger runs
+   for every new ticket even when its condition is false, which cost about a sixth of a
+   bulk import. PostgreSQL: no change (its word index is a generated column).
 
 The optional text index (SQLite FTS5 trigram table, PostgreSQL ``pg_trgm`` GIN index) is
 not a schema version: :func:`enable_sqlite_text_index` / :func:`enable_postgres_text_index`
@@ -52,7 +56,7 @@ __all__ = [
 ]
 
 #: The schema version this library writes.
-SCHEMA_VERSION = 4
+SCHEMA_VERSION = 5
 #: ``PRAGMA application_id`` of helpdesk_core SQLite files ("HDSK").
 APPLICATION_ID = 0x4844534B
 
@@ -292,11 +296,16 @@ def _sqlite_v4(conn: sqlite3.Connection) -> None:
     conn.execute("DROP TABLE outbox")
 
 
+def _sqlite_v5(conn: sqlite3.Connection) -> None:
+    conn.execute("DROP TRIGGER IF EXISTS tickets_words_insert")
+
+
 _SQLITE_STEPS: dict[int, Callable[[sqlite3.Connection], None]] = {
     1: _sqlite_v1,
     2: _sqlite_v2,
     3: _sqlite_v3,
     4: _sqlite_v4,
+    5: _sqlite_v5,
 }
 
 
@@ -530,11 +539,16 @@ def _pg_v4(cur: Any, schema: str) -> None:
     cur.execute(f"DROP TABLE {schema}.outbox")
 
 
+def _pg_v5(cur: Any, schema: str) -> None:
+    """Version 5 changes SQLite only; PostgreSQL records the number."""
+
+
 _POSTGRES_STEPS: dict[int, Callable[[Any, str], None]] = {
     1: _pg_v1,
     2: _pg_v2,
     3: _pg_v3,
     4: _pg_v4,
+    5: _pg_v5,
 }
 
 

@@ -1168,6 +1168,42 @@ class StoreConformance:
         with raises(ValidationError):
             store.search_solved(["vpn"], limit=0)
 
+    def test_solved_ticket_search_follows_new_rows_and_changed_text(self) -> None:
+        store = self.store
+        if not isinstance(store, SolvedTicketSearch):
+            return
+        later = T0 + MINUTE
+
+        def written(ticket_id: str, subject: str, category: StatusCategory | None) -> Any:
+            events: list[Event] = [opened(ticket_id, store.allocate_number(), subject=subject)]
+            if category is not None:
+                events.append(moved(ticket_id, category.value, category, at=later))
+            return events, replay(events)
+
+        # written already solved by one append, or imported solved, closed or open
+        events, solved = written("T-1", "Outlook crashes", StatusCategory.SOLVED)
+        store.append("T-1", expected_version=0, events=events, snapshot=solved)
+        store.import_tickets(
+            [
+                written("T-2", "Outlook slow", StatusCategory.CLOSED),
+                written("T-3", "Outlook missing", None),
+            ]
+        )
+        assert _ids(store.search_solved(["outlook"])) == ["T-1", "T-2"]
+        # an update that leaves the text alone keeps the entry; a new subject replaces it
+        solved = change(store, solved, commented("T-1", "kept", at=later + MINUTE))
+        assert _ids(store.search_solved(["crashes"])) == ["T-1"]
+        renamed = TicketRouted(
+            ticket_id="T-1",
+            at=later + 2 * MINUTE,
+            by=AGENT,
+            changes=Changes(subject="Kerberos renewal"),
+        )
+        change(store, solved, renamed)
+        assert _ids(store.search_solved(["kerberos"])) == ["T-1"]
+        assert store.search_solved(["crashes"]) == []
+        assert _ids(store.search_solved(["outlook"])) == ["T-2"]
+
     # -- privacy ----------------------------------------------------------------------
 
     def _secret_ticket(self) -> tuple[Ticket, list[Event]]:
