@@ -1180,15 +1180,19 @@ class StoreConformance:
                 events.append(moved(ticket_id, category.value, category, at=later))
             return events, replay(events)
 
-        # written already solved by one append, or imported solved, closed or open
+        # written already solved by one append; imported closed, or open
         events, solved = written("T-1", "Outlook crashes", StatusCategory.SOLVED)
         store.append("T-1", expected_version=0, events=events, snapshot=solved)
-        store.import_tickets(
-            [
-                written("T-2", "Outlook slow", StatusCategory.CLOSED),
-                written("T-3", "Outlook missing", None),
-            ]
-        )
+        more = [
+            written("T-2", "Outlook slow", StatusCategory.CLOSED),
+            written("T-3", "Outlook missing", None),
+        ]
+        importer = getattr(store, "import_tickets", None)  # not every store offers it
+        if importer is not None:
+            importer(more)
+        else:
+            for events, snapshot in more:
+                store.append(snapshot.id, expected_version=0, events=events, snapshot=snapshot)
         assert _ids(store.search_solved(["outlook"])) == ["T-1", "T-2"]
         # an update that leaves the text alone keeps the entry; a new subject replaces it
         solved = change(store, solved, commented("T-1", "kept", at=later + MINUTE))
