@@ -9,6 +9,7 @@ here reads a clock or touches storage; the :class:`~helpdesk_core.Helpdesk` does
 
 from __future__ import annotations
 
+import operator
 from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime
 from typing import Any
@@ -88,18 +89,36 @@ Assigner = Callable[["Change", datetime], object]
 _MAX_REMEMBERED_POLICIES = 4096
 
 
-def _policy_inputs(policies: Sequence[SlaPolicy]) -> list[Getter] | None:
+#: The values a ticket (and its requester) show the policies' conditions, as one hashable
+#: key when they can be (see :func:`_policy_inputs`).
+PolicyKey = Callable[[Ticket, "Requester | None"], tuple[Any, ...]]
+
+
+def _policy_inputs(policies: Sequence[SlaPolicy]) -> PolicyKey | None:
     """How to read every field the policies' conditions test (in a fixed order), or None
     when a condition depends on the time (``business_hours.*``): then the choice cannot
-    be remembered by field values."""
+    be remembered by field values. Plain ticket attributes are read in one call."""
     names = sorted({name for p in policies for name in p.condition.fields()})
-    getters: list[Getter] = []
+    specs = []
     for name in names:
         spec = field_spec(name)
         if spec is None or not spec.indexable:
             return None
-        getters.append(spec.get)
-    return getters
+        specs.append(spec)
+    attrs = [spec.attr for spec in specs if spec.attr]
+    if len(attrs) == 1 == len(specs):
+        read = operator.attrgetter(attrs[0])
+        return lambda ticket, requester: (read(ticket),)
+    if len(attrs) == len(specs) > 1:
+        read = operator.attrgetter(*attrs)  # a tuple of the values
+        return lambda ticket, requester: read(ticket)
+    getters: list[Getter] = [spec.get for spec in specs]
+
+    def key(ticket: Ticket, requester: Requester | None) -> tuple[Any, ...]:
+        env = Env(requester)
+        return tuple([get(ticket, env) for get in getters])
+
+    return key
 
 
 class Decider:
@@ -144,12 +163,11 @@ class Decider:
     def _policy_key(self, ticket: Ticket, requester: Requester | None) -> tuple[Any, ...] | None:
         """The values the policies' conditions read, when they decide alone which policy
         applies (None: a condition reads the time, or a value is not hashable)."""
-        getters = self._policy_inputs
-        if getters is None:
+        key_of = self._policy_inputs
+        if key_of is None:
             return None
-        env = Env(requester)
         try:
-            key = tuple([get(ticket, env) for get in getters])
+            key = key_of(ticket, requester)
             hash(key)
         except TypeError:
             return None
