@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -302,3 +302,41 @@ def test_a_command_after_a_due_instant_records_what_was_due_first() -> None:
     breached = [at for kind, at in kinds if kind == "SlaBreached"]
     assert breached == [deadline]
     assert kinds.index(("SlaBreached", deadline)) < [k for k, _ in kinds].index("CommentAdded")
+
+
+def test_a_policy_that_reads_the_requester_still_applies_after_a_later_command() -> None:
+    # A command loads the requester only when an SLA policy reads it; this one does, so
+    # re-choosing the policy on a priority change must see that Ada is a VIP.
+    always = {"timezone": "UTC", "hours": {"mon-sun": "00:00-24:00"}}
+    targets = {p: {"first_response": "8h"} for p in ("low", "medium", "high", "critical")}
+    config = DeskConfig.from_dict({
+        "calendars": {"always": always},
+        "tiers": [{"id": "L1", "teams": ["desk"]}],
+        "teams": [{"id": "desk"}],
+        "agents": [{"id": "a1", "tier": "L1", "teams": ["desk"]}],
+        "sla_policies": [
+            {
+                "name": "vip",
+                "calendar": "always",
+                "when": {"field": "requester.vip", "op": "eq", "value": True},
+                "targets": {
+                    "medium": {"first_response": "2h"},
+                    "high": {"first_response": "1h"},
+                },
+            },
+            {"name": "std", "calendar": "always", "targets": targets},
+        ],
+    })
+    start = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
+    desk = Helpdesk(config=config, store=MemoryStore(), clock=ManualClock(start),
+                    ids=SequentialIds())
+    desk.upsert_requester(Requester(id="ada", name="Ada", vip=True))
+    desk.upsert_requester(Requester(id="bob", name="Bob"))
+    vip = desk.open(requester="ada", subject="VPN down", urgency="medium", impact="medium")
+    plain = desk.open(requester="bob", subject="VPN down", urgency="medium", impact="medium")
+    assert vip.sla["first_response"].deadline == start + timedelta(hours=2)
+    assert plain.sla["first_response"].deadline == start + timedelta(hours=8)
+    vip = desk.set_priority(vip.id, "high", by="a1", reason="outage")
+    plain = desk.set_priority(plain.id, "high", by="a1", reason="outage")
+    assert vip.sla["first_response"].deadline == start + timedelta(hours=1)
+    assert plain.sla["first_response"].deadline == start + timedelta(hours=8)

@@ -129,6 +129,13 @@ class Decider:
         self.calendars: Mapping[str, BusinessCalendar] = config.calendars
         self.contacts: Mapping[str, Sequence[str]] = {t.id: t.contacts for t in config.teams}
         self._policy_inputs = _policy_inputs(config.sla_policies)
+        #: Whether a policy condition reads the requester (``requester.*`` fields): only
+        #: then does a change need the requester loaded.
+        self.reads_requester = any(
+            name.startswith("requester.")
+            for policy in config.sla_policies
+            for name in policy.condition.fields()
+        )
         self._policies: dict[tuple[Any, ...], SlaPolicy | None] = {}
 
     def lifecycle(self, ticket: Ticket) -> Lifecycle:

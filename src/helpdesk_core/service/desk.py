@@ -183,6 +183,10 @@ class Helpdesk(KnowledgeCommands):
         )
 
     def _requester_of(self, ticket: Ticket) -> Requester | None:
+        """The ticket's requester, when a decision may read it (SLA policy conditions on
+        ``requester.*`` fields); None otherwise, or when it is not stored."""
+        if not self._decider.reads_requester:
+            return None
         try:
             return self.store.get_requester(ticket.requester)
         except NotFound:
