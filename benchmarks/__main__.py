@@ -162,6 +162,13 @@ def checks() -> list[Check]:
                     storage.get(kind),
                 )
             )
+    out.append(
+        Check(
+            "storage",
+            "command vs raw sqlite3, sustained (checkpoints included)",
+            ("ratios", "sqlite_command_sustained"),
+        )
+    )
     out += [
         Check(
             "reporting",
