@@ -282,7 +282,7 @@ class Change:
         automatic: bool = False,
     ) -> None:
         """Apply a lifecycle transition (name or target status); InvalidTransition if refused."""
-        ticket, events = apply_transition(
+        ticket, (event,) = apply_transition(
             self.ticket,
             self.decider.lifecycle(self.ticket),
             name,
@@ -293,13 +293,10 @@ class Change:
             first_contact=first_contact,
             automatic=automatic,
         )
-        if len(events) == 1:
-            # the ticket comes back with its one event folded: react without folding again
-            self.ticket = ticket
-            self.events.append(events[0])
-            self._folded(events[0])
-        else:
-            self.extend(events)
+        # the ticket comes back with its one event folded: react without folding again
+        self.ticket = ticket
+        self.events.append(event)
+        self._folded(event)
 
     def auto_move(self, trigger: str, *, by: Actor, at: datetime | None = None) -> bool:
         """Apply the lifecycle's automatic transition for ``trigger`` if there is one."""
