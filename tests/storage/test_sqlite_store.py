@@ -149,6 +149,45 @@ def test_a_held_write_lock_times_out_as_a_storage_error(tmp_path: Path) -> None:
     store.close()
 
 
+class _FailingCommit:
+    """A connection whose COMMIT fails once as a disk error would."""
+
+    def __init__(self, conn: sqlite3.Connection) -> None:
+        self.conn = conn
+        self.failures = 1
+
+    def execute(self, sql: str, *args: object) -> sqlite3.Cursor:
+        if sql == "COMMIT" and self.failures:
+            self.failures -= 1
+            raise sqlite3.OperationalError("disk I/O error")
+        return self.conn.execute(sql, *args)
+
+    def __getattr__(self, name: str) -> object:
+        return getattr(self.conn, name)
+
+
+def test_a_failed_commit_rolls_back_and_leaves_the_store_usable(tmp_path: Path) -> None:
+    store = SqliteStore(tmp_path / "desk.sqlite")
+    ticket = open_ticket(store, "T-1")
+    real = store._conn
+    store._conn = _FailingCommit(real)  # type: ignore[assignment]
+    with pytest.raises(StoreClosedError, match="disk I/O"):
+        change(store, ticket, commented("T-1", "lost", at=T0 + MINUTE))
+    assert not real.in_transaction
+    store._conn = real
+    assert store.load("T-1") == ticket
+    assert len(store.events("T-1")) == 1
+    again = change(store, ticket, commented("T-1", "kept", at=T0 + MINUTE))
+    assert store.load("T-1") == again
+    with store.unit_of_work():
+        store.set_cursor("k", 1)
+    peer = SqliteStore(tmp_path / "desk.sqlite")
+    assert peer.load("T-1") == again
+    assert peer.get_cursor("k") == 1
+    peer.close()
+    store.close()
+
+
 def test_lone_surrogates_are_refused_cleanly(tmp_path: Path) -> None:
     from helpdesk_core.errors import ValidationError
 

@@ -20,6 +20,7 @@ queries of three characters or more first.
 from __future__ import annotations
 
 import functools
+import operator
 import os
 import sqlite3
 import threading
@@ -109,8 +110,8 @@ _ALWAYS = tuple(n for n in _NAMES if n not in _INDEXED and n != "id")
 _SELECT_CURRENT = f"SELECT version, tags, {', '.join(_INDEXED)} FROM tickets WHERE id = ?"
 
 
-_INDEXED_AT = tuple(_NAMES.index(name) for name in _INDEXED)
-_ALWAYS_AT = tuple(_NAMES.index(name) for name in _ALWAYS)
+_indexed_of = operator.itemgetter(*(_NAMES.index(name) for name in _INDEXED))
+_always_of = operator.itemgetter(*(_NAMES.index(name) for name in _ALWAYS))
 _TAGS_AT = _NAMES.index("tags")
 
 
@@ -133,13 +134,20 @@ def _guarded_update_sql(changed: tuple[str, ...]) -> str:
 
 def _update_params(
     row: tuple[Any, ...], indexed: tuple[Any, ...], old: Sequence[Any]
-) -> tuple[tuple[str, ...], list[Any]]:
-    """The indexed columns whose values differ from ``old``, and the values an update sets
-    (every always-set column, then those changed columns), in ``_update_sql``'s order."""
-    changed = tuple(name for name, a, b in zip(_INDEXED, indexed, old) if a != b)
-    params = [row[i] for i in _ALWAYS_AT]
-    params.extend(a for a, b in zip(indexed, old) if a != b)
-    return changed, params
+) -> tuple[tuple[str, ...], list[Any], list[Any]]:
+    """The tracked columns whose values differ from ``old``; the values an update sets
+    (every always-set column, then those changed columns, in ``_update_sql``'s order); and
+    the old values of the unchanged ones (``_guarded_update_sql``'s guard, in order)."""
+    changed: list[str] = []
+    params = list(_always_of(row))
+    kept: list[Any] = []
+    for name, new, was in zip(_INDEXED, indexed, old):
+        if new != was:
+            changed.append(name)
+            params.append(new)
+        else:
+            kept.append(was)
+    return tuple(changed), params, kept
 
 
 # What a store remembers of the rows it wrote: (version, tags, indexed values), per id.
@@ -273,10 +281,97 @@ class _Guard:
 
     def __exit__(self, kind: object, exc: BaseException | None, tb: object) -> None:
         self._store._lock.release()
-        if isinstance(exc, Exception):
-            mapped = self._store._translate(exc)
-            if mapped is not None:
-                raise mapped from exc
+        if exc is not None:
+            _raise_mapped(self._store, exc)
+
+
+class _Write:
+    """A write transaction (``BEGIN IMMEDIATE`` … ``COMMIT``) or, inside one, a savepoint;
+    holds the store's lock and turns driver errors into the library's. An exception in the
+    block rolls the transaction (or the savepoint) back. A class, not a generator: every
+    command opens one."""
+
+    __slots__ = ("_savepoint", "_store")
+
+    def __init__(self, store: SqliteStore) -> None:
+        self._store = store
+        self._savepoint: str | None = None
+
+    def __enter__(self) -> sqlite3.Connection:
+        store = self._store
+        store._lock.acquire()
+        try:
+            if store._closed:
+                raise StoreClosedError("the store is closed")
+            conn = store._conn
+            if store._depth == 0:
+                conn.execute("BEGIN IMMEDIATE")
+                store._depth = 1
+            else:
+                name = f"sp{store._depth}"
+                conn.execute(f"SAVEPOINT {name}")
+                store._depth += 1
+                self._savepoint = name
+        except BaseException as exc:
+            store._lock.release()
+            _raise_mapped(store, exc)
+            raise
+        return conn
+
+    def __exit__(self, kind: object, exc: BaseException | None, tb: object) -> None:
+        store = self._store
+        try:
+            if self._savepoint is None:
+                self._end(store, exc)
+            else:
+                self._release(store, self._savepoint, exc)
+        except BaseException as failure:
+            _raise_mapped(store, failure)
+            raise
+        finally:
+            store._lock.release()
+        if exc is not None:
+            _raise_mapped(store, exc)
+
+    @staticmethod
+    def _end(store: SqliteStore, exc: BaseException | None) -> None:
+        conn = store._conn
+        try:
+            if exc is None:
+                for table in sorted(store._scrub_pending):
+                    conn.execute(f"INSERT INTO {table} ({table}) VALUES ('optimize')")
+        except BaseException as failure:
+            exc = failure
+            raise
+        finally:
+            store._depth = 0
+            store._scrub_pending.clear()
+            if exc is not None and conn.in_transaction:
+                conn.execute("ROLLBACK")
+        if exc is not None:
+            return
+        try:
+            conn.execute("COMMIT")
+        except BaseException:
+            if conn.in_transaction:
+                conn.execute("ROLLBACK")
+            raise
+
+    @staticmethod
+    def _release(store: SqliteStore, name: str, exc: BaseException | None) -> None:
+        conn = store._conn
+        store._depth -= 1
+        if exc is not None:
+            conn.execute(f"ROLLBACK TO {name}")
+        conn.execute(f"RELEASE {name}")
+
+
+def _raise_mapped(store: SqliteStore, exc: BaseException) -> None:
+    """Raise the library's error for a driver error (nothing when it has none)."""
+    if isinstance(exc, Exception):
+        mapped = store._translate(exc)
+        if mapped is not None:
+            raise mapped from exc
 
 
 class SqliteStore:
@@ -383,46 +478,9 @@ class SqliteStore:
         if self._closed:
             raise StoreClosedError("the store is closed")
 
-    @contextmanager
-    def _write(self) -> Iterator[sqlite3.Connection]:
+    def _write(self) -> _Write:
         """A write transaction (``BEGIN IMMEDIATE``), or a savepoint inside one."""
-        with self._lock, self._errors():
-            self._check_open()
-            conn = self._conn
-            if self._depth == 0:
-                conn.execute("BEGIN IMMEDIATE")
-                self._depth = 1
-                try:
-                    yield conn
-                    for table in sorted(self._scrub_pending):
-                        conn.execute(f"INSERT INTO {table} ({table}) VALUES ('optimize')")
-                except BaseException:
-                    self._depth = 0
-                    self._scrub_pending.clear()
-                    if conn.in_transaction:
-                        conn.execute("ROLLBACK")
-                    raise
-                self._depth = 0
-                self._scrub_pending.clear()
-                try:
-                    conn.execute("COMMIT")
-                except BaseException:
-                    if conn.in_transaction:
-                        conn.execute("ROLLBACK")
-                    raise
-            else:
-                name = f"sp{self._depth}"
-                conn.execute(f"SAVEPOINT {name}")
-                self._depth += 1
-                try:
-                    yield conn
-                except BaseException:
-                    conn.execute(f"ROLLBACK TO {name}")
-                    conn.execute(f"RELEASE {name}")
-                    raise
-                finally:
-                    self._depth -= 1
-                conn.execute(f"RELEASE {name}")
+        return _Write(self)
 
     @contextmanager
     def _read(self, consistent: bool = False) -> Iterator[sqlite3.Connection]:
@@ -494,7 +552,7 @@ class SqliteStore:
         check_append(ticket_id, expected_version, events, snapshot, wake_at)
         tags = encode_tags(snapshot.tags)
         row = _ticket_row(snapshot, wake_at, tags)
-        indexed = tuple(row[i] for i in _INDEXED_AT)
+        indexed = _indexed_of(row)
         event_rows = _event_rows(events, expected_version + 1)
         with self._write() as conn:
             written = self._written.get(ticket_id)
@@ -522,11 +580,11 @@ class SqliteStore:
         wrote (one statement, no read first). False when the row no longer holds them: a
         rolled-back transaction, another process or an in-place rewrite changed it."""
         _, old_tags, old = written
-        changed, params = _update_params(row, indexed, old)
+        changed, params, kept = _update_params(row, indexed, old)
         params.append(row[0])
         params.append(expected_version)
         params.append(old_tags)
-        params.extend(b for a, b in zip(indexed, old) if a == b)
+        params.extend(kept)
         if conn.execute(_guarded_update_sql(changed), params).rowcount != 1:
             return False
         if row[_TAGS_AT] != old_tags:
@@ -553,7 +611,7 @@ class SqliteStore:
             if self._words and row[_STATUS_CATEGORY_AT] in _WORDS_STATUSES:
                 conn.execute(_INSERT_WORDS, (ticket_id,))
         else:
-            changed, params = _update_params(row, indexed, found[2:])
+            changed, params, _ = _update_params(row, indexed, found[2:])
             cursor = conn.execute(_update_sql(changed), (*params, ticket_id, expected_version))
             if cursor.rowcount != 1:
                 raise ConflictError(ticket_id, expected=expected_version, actual=actual)
