@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from helpdesk_core._time import format_duration, parse_datetime, to_timedelta
-from helpdesk_core.errors import HelpdeskError
+from helpdesk_core.errors import HelpdeskError, ValidationError
 
 __all__ = ["main"]
 
@@ -69,17 +69,10 @@ class _Progress:
 
 
 def _cmd_simulate(args: argparse.Namespace) -> int:
-    import attrs
-
     from helpdesk_core.simulation import Scenario, simulate
 
     path = Path(args.scenario) if args.scenario else _data_path("it_desk_scenario.toml")
-    scenario = Scenario.from_toml(path)
-    if args.days is not None:
-        if args.days <= scenario.warmup_days:
-            scenario = attrs.evolve(scenario, days=args.days, warmup_days=0.0)
-        else:
-            scenario = attrs.evolve(scenario, days=args.days)
+    scenario = _with_days(Scenario.from_toml(path), args.days)
     progress = _Progress(sys.stderr.isatty() and not args.quiet)
     try:
         result = simulate(scenario, seed=args.seed, progress=progress)
@@ -113,9 +106,22 @@ def _cmd_simulate(args: argparse.Namespace) -> int:
 
 
 def _cmd_staff(args: argparse.Namespace) -> int:
+    flags = args.arrivals is not None or args.aht is not None
+    if args.scenario is not None and flags:
+        raise ValidationError(
+            "give a scenario or --arrivals and --aht, not both", field="scenario"
+        )
+    if flags:
+        return _staff_queue(args)
+    return _staff_scenario(args)
+
+
+def _staff_queue(args: argparse.Namespace) -> int:
     from helpdesk_core.simulation import erlang
     from helpdesk_core.simulation.queueing import simulate_queue
 
+    if args.arrivals is None or args.aht is None:
+        raise ValidationError("--arrivals and --aht go together", field="arrivals")
     aht = to_timedelta(args.aht, field="--aht")
     target = to_timedelta(args.target, field="--target")
     traffic = erlang.traffic_intensity(args.arrivals, aht)
@@ -137,6 +143,63 @@ def _cmd_staff(args: argparse.Namespace) -> int:
     ]
     _table("Staffing", rows)
     return 0
+
+
+def _staff_scenario(args: argparse.Namespace) -> int:
+    from helpdesk_core.simulation import Scenario
+    from helpdesk_core.simulation.staffing import check_staffing, suggest_staffing
+
+    path = Path(args.scenario) if args.scenario else _data_path("it_desk_scenario.toml")
+    scenario = _with_days(Scenario.from_toml(path), args.days)
+    plan = suggest_staffing(
+        scenario, target=args.target, service_level=args.service_level, rate=args.rate
+    )
+    check = check_staffing(scenario, plan, seed=args.seed)
+    target = format_duration(plan.target)
+    rows: list[tuple[str, str]] = []
+    for tier in plan.tiers:
+        within = check.within_target.get(tier.tier)
+        rows += [
+            (f"{tier.tier} work per hour ({plan.rate})", f"{tier.arrivals_per_hour:.2f}"),
+            (f"{tier.tier} mean handle time", format_duration(tier.aht)),
+            (f"{tier.tier} traffic", f"{tier.traffic:.2f} Erlangs"),
+            (f"{tier.tier} agents (Erlang C)", str(tier.agents)),
+            (
+                f"{tier.tier} predicted within {target}",
+                f"{100 * tier.predicted_service_level:.1f}%",
+            ),
+            (
+                f"{tier.tier} simulated within {target}",
+                "no work" if within is None else f"{100 * within:.1f}%",
+            ),
+        ]
+    for metric, value in check.result.kpis.sla_compliance.items():
+        rows.append((f"SLA {metric.replace('_', ' ')} (simulated)", f"{100 * value:.1f}%"))
+    title = (
+        f"Staffing {scenario.desk.settings.name} for {100 * plan.service_level:g}% within "
+        f"{target} ({scenario.days:g} days, seed {args.seed})"
+    )
+    _table(title, rows)
+    print("[staffing]")
+    for team, count in plan.staffing.items():
+        print(f"{_toml_key(team)} = {count}")
+    return 0
+
+
+def _toml_key(name: str) -> str:
+    bare = name.replace("-", "").replace("_", "")
+    return name if bare.isascii() and bare.isalnum() else '"' + name.replace('"', '\\"') + '"'
+
+
+def _with_days(scenario: Any, days: float | None) -> Any:
+    """``scenario`` run for ``days`` (its warm-up dropped when the run gets shorter)."""
+    import attrs
+
+    if days is None:
+        return scenario
+    if days <= scenario.warmup_days:
+        return attrs.evolve(scenario, days=days, warmup_days=0.0)
+    return attrs.evolve(scenario, days=days)
 
 
 def _cmd_demo(args: argparse.Namespace) -> int:
@@ -171,12 +234,26 @@ def build_parser() -> argparse.ArgumentParser:
     sim.add_argument("--quiet", action="store_true", help="no progress bar")
     sim.set_defaults(run=_cmd_simulate)
 
-    staff = sub.add_parser("staff", help="agents needed for a service level (Erlang C)")
-    staff.add_argument("--arrivals", type=float, required=True, help="tickets per hour")
-    staff.add_argument("--aht", required=True, help="average handle time, e.g. 20m")
+    staff = sub.add_parser(
+        "staff",
+        help="agents needed for a service level (Erlang C), checked by simulation",
+        description=(
+            "Suggest head counts from Erlang C and check them by simulation: per tier of "
+            "a scenario (default: the bundled IT desk), or for one queue given by "
+            "--arrivals and --aht."
+        ),
+    )
+    staff.add_argument("scenario", nargs="?", help="scenario TOML (default: the bundled IT desk)")
     staff.add_argument("--target", required=True, help="answer within, e.g. 1h")
-    staff.add_argument("--service-level", type=float, default=0.8, help="e.g. 0.8")
-    staff.add_argument("--seed", type=int, default=1)
+    staff.add_argument("--service-level", type=float, default=0.8, help="e.g. 0.8 (default)")
+    staff.add_argument(
+        "--rate", choices=("peak", "mean"), default="peak",
+        help="size for the busiest hour of the week (default) or the mean rate",
+    )
+    staff.add_argument("--days", type=float, help="override the simulated days")
+    staff.add_argument("--seed", type=int, default=1, help="random seed (default 1)")
+    staff.add_argument("--arrivals", type=float, help="one queue: tickets per hour")
+    staff.add_argument("--aht", help="one queue: average handle time, e.g. 20m")
     staff.set_defaults(run=_cmd_staff)
 
     demo = sub.add_parser("demo", help="walk a ticket through the example desk")

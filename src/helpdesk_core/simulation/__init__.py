@@ -3,7 +3,8 @@
 :func:`simulate` runs a :class:`Scenario` through the real :class:`~helpdesk_core.Helpdesk`
 in simulated time; :func:`sweep` runs grids of variants on any executor;
 :func:`simulate_queue` is the bare queueing fast path; :mod:`.erlang` is the analytic
-companion (Erlang C).
+companion (Erlang C); :func:`suggest_staffing` sizes a scenario's tiers by Erlang C and
+:func:`check_staffing` checks the sizes by simulation.
 """
 
 from helpdesk_core.simulation import erlang
@@ -18,6 +19,13 @@ from helpdesk_core.simulation.engine import Progress, simulate
 from helpdesk_core.simulation.queueing import QueueResult, TierStats, simulate_queue
 from helpdesk_core.simulation.result import Kpis, SimulationResult, TicketRecord
 from helpdesk_core.simulation.scenario import Absence, Arrivals, Burst, Scenario, TierBehaviour
+from helpdesk_core.simulation.staffing import (
+    StaffingCheck,
+    StaffingPlan,
+    TierStaffing,
+    check_staffing,
+    suggest_staffing,
+)
 from helpdesk_core.simulation.sweep import SweepRow, sweep
 
 __all__ = [
@@ -34,12 +42,17 @@ __all__ = [
     "QueueResult",
     "Scenario",
     "SimulationResult",
+    "StaffingCheck",
+    "StaffingPlan",
     "SweepRow",
     "TicketRecord",
     "TierBehaviour",
+    "TierStaffing",
     "TierStats",
+    "check_staffing",
     "erlang",
     "simulate",
     "simulate_queue",
+    "suggest_staffing",
     "sweep",
 ]

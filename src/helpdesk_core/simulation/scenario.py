@@ -159,7 +159,7 @@ class Scenario:
                 raise ConfigError(f"cannot load desk configuration: {exc}", path="desk") from exc
         if not isinstance(desk_doc, Mapping):
             raise ConfigError("the desk configuration is a mapping or a TOML path", path="desk")
-        desk_doc = _apply_staffing(desk_doc, doc.get("staffing", {}))
+        desk_doc = apply_staffing(desk_doc, doc.get("staffing", {}))
         try:
             desk = DeskConfig.from_dict(desk_doc)
         except ConfigError as exc:
@@ -215,7 +215,7 @@ class Scenario:
         return copy.deepcopy(dict(self.document))
 
 
-def _apply_staffing(desk_doc: Mapping[str, Any], staffing: Any) -> Mapping[str, Any]:
+def apply_staffing(desk_doc: Mapping[str, Any], staffing: Any) -> Mapping[str, Any]:
     """``[staffing] service-desk = 6`` → the team has exactly 6 agents, cloned from its first
     agent (ids ``service-desk-1`` ...)."""
     staffing = _mapping(staffing, "staffing")

@@ -1,0 +1,278 @@
+"""Staffing a scenario: head counts per tier from Erlang C, checked by simulating the desk.
+
+:func:`suggest_staffing` reads a :class:`~helpdesk_core.simulation.Scenario` the way
+Erlang C sees a desk: tickets arrive at the first tier at the scenario's busiest hourly
+rate (or its mean rate); each tier works a ticket once, once more when it asked the
+requester first (``pending``), and passes it on with probability ``1 - solve``; solved
+tickets come back to the tier that solved them with probability ``reopen``. The handle
+time of a tier is its work-time mean over the category mix. Each tier gets the smallest
+pool of agents that answers ``service_level`` of its work within ``target``, spread over
+its teams in proportion to their present head counts (at least one agent per team).
+
+Erlang C assumes one pool of agents, all on shift, facing a steady Poisson stream; a
+desk has shifts, regional teams, routing rules and bursts. :func:`check_staffing` runs
+the scenario with the suggested head counts through the real desk and measures, per
+tier, the share of tickets an agent picked up within ``target``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from datetime import datetime, timedelta
+from typing import Any
+
+import attrs
+from attrs import field, frozen
+
+from helpdesk_core._time import to_timedelta
+from helpdesk_core.config import DeskConfig
+from helpdesk_core.errors import ConfigError, ValidationError
+from helpdesk_core.model import Assigned, Escalated, TicketOpened
+from helpdesk_core.simulation import erlang
+from helpdesk_core.simulation.engine import simulate
+from helpdesk_core.simulation.result import SimulationResult
+from helpdesk_core.simulation.scenario import Scenario, apply_staffing
+
+__all__ = [
+    "RATES",
+    "StaffingCheck",
+    "StaffingPlan",
+    "TierStaffing",
+    "check_staffing",
+    "suggest_staffing",
+    "tier_waits",
+]
+
+#: Which arrival rate a plan is sized for: the busiest hour of the week, or the mean.
+RATES = ("peak", "mean")
+
+
+@frozen(kw_only=True)
+class TierStaffing:
+    """Erlang C's answer for one tier: the work reaching it per hour (``arrivals_per_hour``
+    counts work sessions: first visits, answers to questions and reopenings), its mean
+    handle time, the offered ``traffic`` in Erlangs, the ``agents`` needed on shift, the
+    service level they give, and how they are spread over the tier's ``teams``."""
+
+    tier: str
+    arrivals_per_hour: float
+    aht: timedelta
+    traffic: float
+    agents: int
+    predicted_service_level: float
+    teams: Mapping[str, int] = field(hash=False)
+
+
+@frozen(kw_only=True)
+class StaffingPlan:
+    """Head counts for every tier of a scenario, sized for ``target`` and
+    ``service_level`` at the ``rate`` (``"peak"`` or ``"mean"``) of its arrivals."""
+
+    target: timedelta
+    service_level: float
+    rate: str
+    tiers: tuple[TierStaffing, ...]
+
+    @property
+    def staffing(self) -> dict[str, int]:
+        """Agents per team: the scenario's ``[staffing]`` table for this plan."""
+        return {team: count for tier in self.tiers for team, count in tier.teams.items()}
+
+    def apply(self, scenario: Scenario) -> Scenario:
+        """``scenario`` with its desk staffed by this plan: each team of the plan gets
+        exactly its count of agents, cloned from its first agent (as ``[staffing]``
+        does); everything else is kept."""
+        if not isinstance(scenario, Scenario):
+            raise ValidationError("expected a Scenario", field="scenario")
+        desk = DeskConfig.from_dict(apply_staffing(scenario.desk.to_dict(), self.staffing))
+        present = {agent.id for agent in desk.agents}
+        for absence in scenario.absences:
+            if absence.agent not in present:
+                raise ConfigError(
+                    f"agent {absence.agent!r} is absent in the scenario but the plan replaces "
+                    "the agents of its team",
+                    path="absences",
+                )
+        document = scenario.to_dict()
+        document["staffing"] = {**dict(document.get("staffing") or {}), **self.staffing}
+        return attrs.evolve(scenario, desk=desk, document=document)
+
+
+@frozen(kw_only=True)
+class StaffingCheck:
+    """A plan run through the desk: the simulation, and per tier the share of measured
+    work an agent picked up within the plan's target (None: no work reached the tier)."""
+
+    plan: StaffingPlan
+    result: SimulationResult
+    within_target: Mapping[str, float | None] = field(hash=False)
+
+
+def suggest_staffing(
+    scenario: Scenario,
+    *,
+    target: Any,
+    service_level: float = 0.8,
+    rate: str = "peak",
+) -> StaffingPlan:
+    """Agents per tier (and team) that Erlang C says answer ``service_level`` of the work
+    within ``target`` (a duration: ``timedelta``, ``"20m"`` or ISO 8601), at the
+    scenario's busiest hourly arrival rate (``rate="peak"``, bursts left out) or its mean
+    rate (``rate="mean"``)."""
+    if not isinstance(scenario, Scenario):
+        raise ValidationError("expected a Scenario", field="scenario")
+    wait = to_timedelta(target, field="target")
+    if wait <= timedelta(0):
+        raise ValidationError("target must be a positive duration", field="target")
+    if isinstance(service_level, bool) or not isinstance(service_level, int | float):
+        raise ValidationError("service_level is a fraction such as 0.8", field="service_level")
+    if not 0.0 < service_level < 1.0:
+        raise ValidationError(
+            f"service_level is a fraction in (0, 1), got {service_level!r}",
+            field="service_level",
+        )
+    if rate not in RATES:
+        raise ValidationError(f"rate is one of {', '.join(RATES)}, got {rate!r}", field="rate")
+    profile = scenario.arrivals.profile
+    shape = max(profile) if rate == "peak" else sum(profile) / len(profile)
+    arrivals = scenario.arrivals.rate_per_hour * shape
+    mix = _normalised(scenario.arrivals.categories)
+    tiers = scenario.desk.tiers
+    reach = 1.0  # share of tickets that visit the tier
+    out: list[TierStaffing] = []
+    for index, tier in enumerate(tiers):
+        behaviour = scenario.tiers[tier.id]
+        top = index == len(tiers) - 1
+        solved = reach if top else reach * behaviour.solve
+        sessions = arrivals * (
+            reach * (1.0 + behaviour.pending) + solved * scenario.reopen
+        )
+        seconds = sum(
+            weight * behaviour.work_for(category).mean_seconds for category, weight in mix
+        )
+        aht = timedelta(seconds=seconds)
+        traffic = erlang.traffic_intensity(sessions, aht)
+        agents = erlang.agents_required(
+            traffic, aht=aht, target=wait, service_level=service_level
+        )
+        out.append(
+            TierStaffing(
+                tier=tier.id,
+                arrivals_per_hour=sessions,
+                aht=aht,
+                traffic=traffic,
+                agents=agents,
+                predicted_service_level=erlang.service_level(
+                    traffic, agents, aht=aht, target=wait
+                ),
+                teams=_spread(agents, tier.teams, _head_counts(scenario)),
+            )
+        )
+        reach -= solved
+    return StaffingPlan(
+        target=wait, service_level=float(service_level), rate=rate, tiers=tuple(out)
+    )
+
+
+def check_staffing(
+    scenario: Scenario,
+    plan: StaffingPlan,
+    *,
+    seed: int = 1,
+) -> StaffingCheck:
+    """Simulate ``scenario`` staffed by ``plan`` and measure, per tier, the share of work
+    picked up within the plan's target (tickets opened after the warm-up)."""
+    if not isinstance(plan, StaffingPlan):
+        raise ValidationError("expected a StaffingPlan", field="plan")
+    staffed = plan.apply(scenario)
+    result = simulate(staffed, seed=seed)
+    target = plan.target.total_seconds()
+    within: dict[str, float | None] = {}
+    for tier, waits in tier_waits(result, staffed).items():
+        within[tier] = (
+            sum(1 for w in waits if w is not None and w <= target) / len(waits)
+            if waits
+            else None
+        )
+    return StaffingCheck(plan=plan, result=result, within_target=within)
+
+
+def tier_waits(result: SimulationResult, scenario: Scenario) -> dict[str, list[float | None]]:
+    """Per tier, how long each piece of work waited for an agent, in seconds: from the
+    opening (or the escalation into the tier) to the next assignment to an agent, counted
+    in that agent's working hours (its calendar; all hours without one), the time Erlang
+    C speaks of; None when no agent took it before the run ended. Tickets opened during
+    the warm-up are left out."""
+    desk = scenario.desk
+    agent_tier = {a.id: a.tier for a in desk.agents}
+    agent_calendar = {
+        a.id: desk.calendars[a.calendar] if a.calendar is not None else None
+        for a in desk.agents
+    }
+    first = desk.tiers[0].id if desk.tiers else None
+    out: dict[str, list[float | None]] = {t.id: [] for t in desk.tiers}
+    waiting: dict[str, tuple[datetime, str | None]] = {}
+    measured: set[str] = set()
+    for event in result.events:
+        ticket_id = event.ticket_id
+        if isinstance(event, TicketOpened):
+            if event.at >= scenario.measured_from:
+                measured.add(ticket_id)
+                waiting[ticket_id] = (event.at, first)
+        elif ticket_id not in measured:
+            continue
+        elif isinstance(event, Escalated):
+            if event.assignee is not None:
+                out.setdefault(event.to_tier, []).append(0.0)
+                waiting.pop(ticket_id, None)
+            else:
+                waiting[ticket_id] = (event.at, event.to_tier)
+        elif isinstance(event, Assigned) and event.assignee is not None:
+            since = waiting.pop(ticket_id, None)
+            if since is not None:
+                tier = agent_tier.get(event.assignee) or since[1]
+                calendar = agent_calendar.get(event.assignee)
+                waited = (
+                    event.at - since[0]
+                    if calendar is None
+                    else calendar.elapsed(since[0], event.at)
+                )
+                if tier is not None:
+                    out.setdefault(tier, []).append(waited.total_seconds())
+    for _, tier in waiting.values():
+        if tier is not None:
+            out.setdefault(tier, []).append(None)
+    return out
+
+
+def _normalised(weights: Mapping[str, float]) -> list[tuple[str | None, float]]:
+    total = sum(weights.values())
+    if total <= 0:
+        return [(None, 1.0)]
+    return [(name, weight / total) for name, weight in weights.items()]
+
+
+def _head_counts(scenario: Scenario) -> dict[str, int]:
+    counts: dict[str, int] = {}
+    for agent in scenario.desk.agents:
+        if agent.active:
+            for team in agent.teams:
+                counts[team] = counts.get(team, 0) + 1
+    return counts
+
+
+def _spread(agents: int, teams: Sequence[str], counts: Mapping[str, int]) -> dict[str, int]:
+    """``agents`` over ``teams`` in proportion to ``counts`` (largest remainders; equal
+    shares when no team has anyone), at least one per team."""
+    if not teams:
+        return {}
+    weights = [counts.get(team, 0) for team in teams]
+    if sum(weights) == 0:
+        weights = [1] * len(teams)
+    total = sum(weights)
+    exact = [agents * w / total for w in weights]
+    shares = [int(x) for x in exact]
+    order = sorted(range(len(teams)), key=lambda i: (shares[i] - exact[i], i))
+    for i in order[: agents - sum(shares)]:
+        shares[i] += 1
+    return {team: max(1, share) for team, share in zip(teams, shares, strict=True)}

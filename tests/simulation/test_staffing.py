@@ -1,0 +1,259 @@
+"""Staffing a scenario: Erlang C per tier, spreading over teams, the simulated check, the
+waits per tier and the ``staff`` command."""
+
+from __future__ import annotations
+
+import copy
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from types import SimpleNamespace
+from typing import Any, cast
+
+import attrs
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+import helpdesk_core
+from helpdesk_core import ConfigError, ValidationError
+from helpdesk_core.cli import main
+from helpdesk_core.model import Actor, Assigned, Escalated, TicketOpened
+from helpdesk_core.simulation import Scenario, SimulationResult, erlang
+from helpdesk_core.simulation.staffing import (
+    _spread,
+    check_staffing,
+    suggest_staffing,
+    tier_waits,
+)
+
+DATA = Path(helpdesk_core.__file__).parent / "data"
+
+
+def desk_doc(tiers: dict[str, list[str]], per_team: int = 1) -> dict[str, Any]:
+    """A desk with the given tiers and teams, ``per_team`` agents each, a 24/7 calendar
+    and an office-hours calendar (Mon-Fri 09:00-17:00 UTC)."""
+    agents = [
+        {"id": f"{team}-a{i}", "tier": tier, "teams": [team], "capacity": 1}
+        for tier, teams in tiers.items()
+        for team in teams
+        for i in range(per_team)
+    ]
+    return {
+        "calendars": {
+            "always": {"timezone": "UTC", "hours": {"mon-sun": "00:00-24:00"}},
+            "office": {"timezone": "UTC", "hours": {"mon-fri": "09:00-17:00"}},
+        },
+        "tiers": [{"id": tier, "teams": teams} for tier, teams in tiers.items()],
+        "teams": [{"id": team} for teams in tiers.values() for team in teams],
+        "agents": agents,
+        "assignment": {"strategy": "least_loaded", "queue_order": "oldest"},
+    }
+
+
+def scenario_doc(**tiers: Any) -> dict[str, Any]:
+    return {
+        "desk": desk_doc({"L1": ["front"], "L2": ["back"]}),
+        "simulation": {"start": "2026-01-05T00:00:00+00:00", "days": 6, "warmup_days": 1},
+        "arrivals": {"rate_per_hour": 6.0},
+        "tiers": tiers or {"L1": {"work": "20m", "solve": 0.7}, "L2": {"work": "1h"}},
+        "requesters": {"count": 50},
+    }
+
+
+def test_one_tier_gets_what_erlang_c_says() -> None:
+    doc = scenario_doc(L1={"work": "20m", "solve": 1.0})
+    plan = suggest_staffing(Scenario.from_dict(doc), target="5m", service_level=0.9)
+    l1 = plan.tiers[0]
+    assert l1.arrivals_per_hour == pytest.approx(6.0)
+    assert l1.aht == timedelta(minutes=20)
+    assert l1.traffic == pytest.approx(2.0)
+    expected = erlang.agents_required(2.0, aht="20m", target="5m", service_level=0.9)
+    assert l1.agents == expected
+    assert l1.predicted_service_level >= 0.9
+    assert plan.staffing["front"] == expected
+    # Nothing reaches L2 (L1 solves everything): one agent keeps the team in place.
+    assert plan.tiers[1].arrivals_per_hour == 0
+    assert plan.staffing["back"] == 1
+
+
+def test_work_flows_up_the_tiers_with_questions_and_reopenings() -> None:
+    doc = scenario_doc(
+        L1={"work": "20m", "solve": 0.7, "pending": 0.5},
+        L2={"work": {"kind": "fixed", "value": "1h"}, "pending": 0.2},
+    )
+    doc["requesters"]["reopen"] = 0.1
+    doc["arrivals"]["categories"] = {"a": 3, "b": 1}
+    doc["tiers"]["L2"]["work_by_category"] = {"b": "3h"}
+    plan = suggest_staffing(Scenario.from_dict(doc), target="10m")
+    l1, l2 = plan.tiers
+    # L1: every ticket once, half of them again after a question, reopenings of its solves.
+    assert l1.arrivals_per_hour == pytest.approx(6.0 * (1.5 + 0.7 * 0.1))
+    # L2 (the top tier solves what reaches it): 30 % of tickets.
+    assert l2.arrivals_per_hour == pytest.approx(6.0 * (0.3 * 1.2 + 0.3 * 0.1))
+    assert l2.aht == timedelta(hours=0.75 * 1 + 0.25 * 3)
+
+
+def test_peak_and_mean_rates() -> None:
+    doc = scenario_doc(L1={"work": "20m", "solve": 1.0})
+    doc["arrivals"]["hours"] = [0.5] * 12 + [2.0] * 12
+    scenario = Scenario.from_dict(doc)
+    peak = suggest_staffing(scenario, target="5m", rate="peak")
+    mean = suggest_staffing(scenario, target="5m", rate="mean")
+    assert peak.tiers[0].arrivals_per_hour == pytest.approx(12.0)
+    assert mean.tiers[0].arrivals_per_hour == pytest.approx(7.5)
+    assert peak.tiers[0].agents > mean.tiers[0].agents
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "field"),
+    [
+        ({"target": "0m"}, "target"),
+        ({"target": "soon"}, "target"),
+        ({"target": "5m", "service_level": 1.0}, "service_level"),
+        ({"target": "5m", "service_level": True}, "service_level"),
+        ({"target": "5m", "rate": "busiest"}, "rate"),
+    ],
+)
+def test_bad_arguments_are_refused(kwargs: dict[str, Any], field: str) -> None:
+    scenario = Scenario.from_dict(scenario_doc())
+    with pytest.raises(ValidationError) as caught:
+        suggest_staffing(scenario, **kwargs)
+    assert caught.value.field == field
+
+
+def test_a_scenario_is_required() -> None:
+    with pytest.raises(ValidationError, match="Scenario"):
+        suggest_staffing(cast(Any, {"arrivals": {}}), target="5m")
+    with pytest.raises(ValidationError, match="StaffingPlan"):
+        check_staffing(Scenario.from_dict(scenario_doc()), cast(Any, {"front": 2}))
+
+
+def test_teams_share_a_tier_by_head_count() -> None:
+    assert _spread(5, ["emea", "amer"], {"emea": 3, "amer": 2}) == {"emea": 3, "amer": 2}
+    assert _spread(7, ["emea", "amer"], {"emea": 3, "amer": 1}) == {"emea": 5, "amer": 2}
+    assert _spread(1, ["emea", "amer"], {"emea": 3, "amer": 1}) == {"emea": 1, "amer": 1}
+    assert _spread(4, ["x", "y"], {}) == {"x": 2, "y": 2}
+    assert _spread(3, [], {}) == {}
+
+
+@given(
+    st.integers(min_value=0, max_value=200),
+    st.lists(st.integers(min_value=0, max_value=20), min_size=1, max_size=6),
+)
+def test_spreading_keeps_the_count_and_every_team(agents: int, counts: list[int]) -> None:
+    teams = [f"t{i}" for i in range(len(counts))]
+    shares = _spread(agents, teams, dict(zip(teams, counts, strict=True)))
+    assert list(shares) == teams
+    assert all(share >= 1 for share in shares.values())
+    # Exactly the count, except where a team would have had nobody.
+    assert agents <= sum(shares.values()) <= agents + len(teams)
+    if min(counts) > 0 and agents * min(counts) >= sum(counts):
+        assert sum(shares.values()) == agents
+
+
+def test_the_check_runs_the_staffed_desk() -> None:
+    scenario = Scenario.from_dict(scenario_doc())
+    plan = suggest_staffing(scenario, target="15m", service_level=0.8)
+    staffed = plan.apply(scenario)
+    teams: dict[str, int] = {}
+    for agent in staffed.desk.agents:
+        for team in agent.teams:
+            teams[team] = teams.get(team, 0) + 1
+    assert teams == plan.staffing
+    assert staffed.to_dict()["staffing"] == plan.staffing
+    assert (staffed.days, staffed.arrivals) == (scenario.days, scenario.arrivals)
+    first = check_staffing(scenario, plan, seed=4)
+    again = check_staffing(scenario, plan, seed=4)
+    assert first.result.records == again.result.records
+    assert first.within_target == again.within_target
+    assert set(first.within_target) == {"L1", "L2"}
+    for share in first.within_target.values():
+        assert share is not None and 0.0 <= share <= 1.0
+    # Always on shift and staffed by Erlang C: the simulated share is near the promise.
+    assert first.within_target["L1"] == pytest.approx(
+        plan.tiers[0].predicted_service_level, abs=0.1
+    )
+
+
+def test_more_agents_answer_more_within_target() -> None:
+    scenario = Scenario.from_dict(scenario_doc())
+    plan = suggest_staffing(scenario, target="15m", service_level=0.8)
+    thin = attrs.evolve(
+        plan, tiers=tuple(attrs.evolve(t, teams=dict.fromkeys(t.teams, 1)) for t in plan.tiers)
+    )
+    full = check_staffing(scenario, plan, seed=2).within_target["L1"]
+    short = check_staffing(scenario, thin, seed=2).within_target["L1"]
+    assert full is not None and short is not None
+    assert short < full
+
+
+def test_an_absent_agent_the_plan_replaces_is_reported() -> None:
+    doc = scenario_doc()
+    doc["absences"] = [{"agent": "front-a0", "start": "1d", "end": "2d"}]
+    scenario = Scenario.from_dict(doc)
+    plan = suggest_staffing(scenario, target="15m")
+    with pytest.raises(ConfigError, match="front-a0"):
+        plan.apply(scenario)
+
+
+T0 = datetime(2026, 3, 6, 16, tzinfo=UTC)  # a Friday, one office hour left
+
+
+def _events_scenario() -> Scenario:
+    doc = copy.deepcopy(scenario_doc())
+    doc["desk"]["agents"][0]["calendar"] = "office"  # front-a0 works office hours
+    doc["simulation"] = {"start": "2026-03-01T00:00:00+00:00", "days": 10, "warmup_days": 2}
+    return Scenario.from_dict(doc)
+
+
+def _opened(ticket_id: str, at: datetime) -> TicketOpened:
+    return TicketOpened(
+        ticket_id=ticket_id, at=at, by=Actor.requester("r"), number=1, requester="r",
+        subject="s",
+    )
+
+
+def test_waits_count_the_picking_agents_working_hours() -> None:
+    system = Actor.system()
+    events = [
+        _opened("T-0", datetime(2026, 3, 2, 9, tzinfo=UTC)),  # warm-up: left out
+        _opened("T-1", T0),
+        _opened("T-2", T0),
+        _opened("T-3", T0),
+        Assigned(ticket_id="T-0", at=T0, by=system, assignee="front-a0"),
+        # Friday 16:00 to Monday 10:00 is two office hours.
+        Assigned(ticket_id="T-1", at=T0 + timedelta(days=2, hours=18), by=system,
+                 assignee="front-a0"),
+        Assigned(ticket_id="T-2", at=T0 + timedelta(minutes=5), by=system, assignee="back-a0"),
+        Escalated(ticket_id="T-2", at=T0 + timedelta(hours=1), by=system, from_tier="L1",
+                  to_tier="L2"),
+        Assigned(ticket_id="T-2", at=T0 + timedelta(hours=4), by=system, assignee=None),
+        # back-a0 has no calendar: real time counts.
+        Assigned(ticket_id="T-2", at=T0 + timedelta(hours=5), by=system, assignee="back-a0"),
+        # T-3 is never picked up.
+    ]
+    result = cast(SimulationResult, SimpleNamespace(events=tuple(events)))
+    waits = tier_waits(result, _events_scenario())
+    # T-2's first pick-up was by an L2 agent: counted for L2.
+    assert waits == {"L1": [7200.0, None], "L2": [300.0, 4 * 3600.0]}
+
+
+def test_staff_command_on_a_scenario(capsys: pytest.CaptureFixture[str]) -> None:
+    scenario = DATA / "it_desk_scenario.toml"
+    assert main(["staff", str(scenario), "--target", "1h", "--days", "4", "--rate", "mean"]) == 0
+    out = capsys.readouterr().out
+    assert "L1 agents (Erlang C)" in out
+    assert "L3 simulated within 1h" in out
+    assert "SLA first response (simulated)" in out
+    staffing = out[out.index("[staffing]"):]
+    assert "service-desk-emea = " in staffing and "engineering = " in staffing
+
+
+def test_staff_command_refuses_mixed_or_half_arguments(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    scenario = str(DATA / "it_desk_scenario.toml")
+    assert main(["staff", scenario, "--target", "1h", "--arrivals", "5", "--aht", "3m"]) == 2
+    assert "not both" in capsys.readouterr().err
+    assert main(["staff", "--target", "20s", "--arrivals", "100"]) == 2
+    assert "--aht" in capsys.readouterr().err
