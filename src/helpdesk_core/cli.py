@@ -88,13 +88,21 @@ def _cmd_simulate(args: argparse.Namespace) -> int:
     if args.out:
         out = Path(args.out)
         out.mkdir(parents=True, exist_ok=True)
-        records = result.rows()
-        with (out / "tickets.csv").open("w", newline="", encoding="utf-8") as handle:
-            if records:
-                writer = csv.DictWriter(handle, fieldnames=list(records[0]))
-                writer.writeheader()
-                writer.writerows(records)
-        written = ["tickets.csv"]
+        if args.format == "parquet":
+            try:
+                result.to_parquet(out / "tickets.parquet")
+            except ImportError as exc:
+                print(f"helpdesk-core: {exc}", file=sys.stderr)
+                return 2
+            written = ["tickets.parquet"]
+        else:
+            records = result.rows()
+            with (out / "tickets.csv").open("w", newline="", encoding="utf-8") as handle:
+                if records:
+                    writer = csv.DictWriter(handle, fieldnames=list(records[0]))
+                    writer.writeheader()
+                    writer.writerows(records)
+            written = ["tickets.csv"]
         try:
             from helpdesk_core.simulation.plots import save_charts
         except ImportError:
@@ -230,7 +238,11 @@ def build_parser() -> argparse.ArgumentParser:
     sim.add_argument("scenario", nargs="?", help="scenario TOML (default: the bundled IT desk)")
     sim.add_argument("--days", type=float, help="override the simulated days")
     sim.add_argument("--seed", type=int, default=1, help="random seed (default 1)")
-    sim.add_argument("--out", help="folder for tickets.csv and charts")
+    sim.add_argument("--out", help="folder for the ticket records and charts")
+    sim.add_argument(
+        "--format", choices=("csv", "parquet"), default="csv",
+        help="the records as tickets.csv (default) or tickets.parquet (analysis extra)",
+    )
     sim.add_argument("--quiet", action="store_true", help="no progress bar")
     sim.set_defaults(run=_cmd_simulate)
 

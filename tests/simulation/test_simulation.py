@@ -8,6 +8,7 @@ from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
+import attrs
 import pytest
 
 import helpdesk_core
@@ -216,6 +217,23 @@ def test_cli_simulate_staff_demo_and_sla(
     assert capsys.readouterr().out.strip() == "2026-03-09T12:00:00+01:00"
     assert main(["sla", "2026-03-06T16:00:00", "4h"]) == 2
     assert "naive" in capsys.readouterr().err
+
+
+def test_cli_writes_the_records_as_parquet(tmp_path: Path) -> None:
+    pd = pytest.importorskip("pandas")
+    pytest.importorskip("pyarrow")
+    csv_dir, parquet_dir = tmp_path / "csv", tmp_path / "parquet"
+    assert main(["simulate", "--days", "2", "--quiet", "--out", str(csv_dir)]) == 0
+    args = ["simulate", "--days", "2", "--quiet", "--out", str(parquet_dir)]
+    assert main([*args, "--format", "parquet"]) == 0
+    assert not (parquet_dir / "tickets.csv").exists()
+    table = pd.read_parquet(parquet_dir / "tickets.parquet")
+    scenario = Scenario.from_toml(DATA / "it_desk_scenario.toml")
+    result = simulate(attrs.evolve(scenario, days=2.0, warmup_days=0.0), seed=1)
+    assert list(table["id"]) == [r.id for r in result.records]
+    assert list(table.columns) == list(result.rows()[0])
+    assert table["opened_at"].iloc[0] == pd.Timestamp(result.records[0].opened_at)
+    assert len(table) == len(pd.read_csv(csv_dir / "tickets.csv"))
 
 
 def test_agents_on_an_around_the_clock_calendar() -> None:

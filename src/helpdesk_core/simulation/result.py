@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import statistics
 from collections.abc import Iterator, Sequence
 from datetime import datetime, timedelta
@@ -126,6 +127,17 @@ class SimulationResult:
                 "to_pandas needs pandas: pip install 'helpdesk-core[analysis]'"
             ) from exc
         return pd.DataFrame([asdict(r) for r in self.records])
+
+    def to_parquet(self, path: str | os.PathLike[str]) -> None:
+        """Write the records to a Parquet file (needs the ``analysis`` extra: pandas and
+        pyarrow). Instants keep their time zone; missing durations are nulls."""
+        frame = self.to_pandas()
+        try:
+            frame.to_parquet(path, index=False)
+        except ImportError as exc:  # pragma: no cover - depends on the environment
+            raise ImportError(
+                "to_parquet needs pyarrow: pip install 'helpdesk-core[analysis]'"
+            ) from exc
 
     def rows(self) -> list[dict[str, Any]]:
         """The records as plain dicts (for CSV)."""
