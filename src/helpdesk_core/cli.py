@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import csv
+import importlib.util
 import sys
 from collections.abc import Sequence
 from importlib import resources
@@ -71,6 +72,17 @@ class _Progress:
 def _cmd_simulate(args: argparse.Namespace) -> int:
     from helpdesk_core.simulation import Scenario, simulate
 
+    if args.format == "parquet":
+        if not args.out:
+            raise ValidationError("--format parquet writes into --out: give a folder",
+                                  field="--format")
+        if any(importlib.util.find_spec(name) is None for name in ("pandas", "pyarrow")):
+            print(
+                "helpdesk-core: --format parquet needs pandas and pyarrow: "
+                "pip install 'helpdesk-core[analysis]'",
+                file=sys.stderr,
+            )
+            return 2
     path = Path(args.scenario) if args.scenario else _data_path("it_desk_scenario.toml")
     scenario = _with_days(Scenario.from_toml(path), args.days)
     progress = _Progress(sys.stderr.isatty() and not args.quiet)
@@ -120,6 +132,10 @@ def _cmd_staff(args: argparse.Namespace) -> int:
             "give a scenario or --arrivals and --aht, not both", field="scenario"
         )
     if flags:
+        for name, value in (("--rate", args.rate), ("--days", args.days)):
+            if value is not None:
+                raise ValidationError(f"{name} applies to a scenario, not to one queue",
+                                      field=name)
         return _staff_queue(args)
     return _staff_scenario(args)
 
@@ -160,7 +176,7 @@ def _staff_scenario(args: argparse.Namespace) -> int:
     path = Path(args.scenario) if args.scenario else _data_path("it_desk_scenario.toml")
     scenario = _with_days(Scenario.from_toml(path), args.days)
     plan = suggest_staffing(
-        scenario, target=args.target, service_level=args.service_level, rate=args.rate
+        scenario, target=args.target, service_level=args.service_level, rate=args.rate or "peak"
     )
     check = check_staffing(scenario, plan, seed=args.seed)
     target = format_duration(plan.target)
@@ -259,7 +275,7 @@ def build_parser() -> argparse.ArgumentParser:
     staff.add_argument("--target", required=True, help="answer within, e.g. 1h")
     staff.add_argument("--service-level", type=float, default=0.8, help="e.g. 0.8 (default)")
     staff.add_argument(
-        "--rate", choices=("peak", "mean"), default="peak",
+        "--rate", choices=("peak", "mean"),
         help="size for the busiest hour of the week (default) or the mean rate",
     )
     staff.add_argument("--days", type=float, help="override the simulated days")

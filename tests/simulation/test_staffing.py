@@ -17,8 +17,8 @@ from hypothesis import strategies as st
 import helpdesk_core
 from helpdesk_core import ConfigError, ValidationError
 from helpdesk_core.cli import main
-from helpdesk_core.model import Actor, Assigned, Escalated, TicketOpened
-from helpdesk_core.simulation import Scenario, SimulationResult, erlang
+from helpdesk_core.model import Actor, Escalated, TicketOpened
+from helpdesk_core.simulation import Scenario, SimulationResult, WorkSession, erlang
 from helpdesk_core.simulation.staffing import (
     _spread,
     check_staffing,
@@ -213,29 +213,115 @@ def _opened(ticket_id: str, at: datetime) -> TicketOpened:
     )
 
 
-def test_waits_count_the_picking_agents_working_hours() -> None:
+def _session(ticket_id: str, agent: str, tier: str, start: datetime) -> WorkSession:
+    return WorkSession(ticket_id=ticket_id, agent=agent, tier=tier, start=start, seconds=600.0)
+
+
+def test_waits_last_until_work_starts_in_the_agents_working_hours() -> None:
     system = Actor.system()
     events = [
         _opened("T-0", datetime(2026, 3, 2, 9, tzinfo=UTC)),  # warm-up: left out
         _opened("T-1", T0),
         _opened("T-2", T0),
         _opened("T-3", T0),
-        Assigned(ticket_id="T-0", at=T0, by=system, assignee="front-a0"),
-        # Friday 16:00 to Monday 10:00 is two office hours.
-        Assigned(ticket_id="T-1", at=T0 + timedelta(days=2, hours=18), by=system,
-                 assignee="front-a0"),
-        Assigned(ticket_id="T-2", at=T0 + timedelta(minutes=5), by=system, assignee="back-a0"),
+        _opened("T-4", T0),
         Escalated(ticket_id="T-2", at=T0 + timedelta(hours=1), by=system, from_tier="L1",
                   to_tier="L2"),
-        Assigned(ticket_id="T-2", at=T0 + timedelta(hours=4), by=system, assignee=None),
-        # back-a0 has no calendar: real time counts.
-        Assigned(ticket_id="T-2", at=T0 + timedelta(hours=5), by=system, assignee="back-a0"),
-        # T-3 is never picked up.
+        # T-4 is escalated before anyone started on it: a miss at L1.
+        Escalated(ticket_id="T-4", at=T0 + timedelta(hours=2), by=system, from_tier="L1",
+                  to_tier="L2"),
     ]
-    result = cast(SimulationResult, SimpleNamespace(events=tuple(events)))
+    work = [
+        _session("T-0", "front-a0", "L1", T0),
+        _session("T-2", "front-a1", "L1", T0 + timedelta(minutes=5)),
+        # Friday 16:00 to Monday 10:00 is two office hours for front-a0.
+        _session("T-1", "front-a0", "L1", T0 + timedelta(days=2, hours=18)),
+        # Work after the first session at a tier (an answer, a reopening) is no wait.
+        _session("T-1", "front-a0", "L1", T0 + timedelta(days=3)),
+        # back-a0 has no calendar: real time counts.
+        _session("T-2", "back-a0", "L2", T0 + timedelta(hours=5)),
+        _session("T-4", "back-a0", "L2", T0 + timedelta(hours=3)),
+        # T-3 is never started.
+    ]
+    result = cast(SimulationResult, SimpleNamespace(events=tuple(events), work=tuple(work)))
     waits = tier_waits(result, _events_scenario())
-    # T-2's first pick-up was by an L2 agent: counted for L2.
-    assert waits == {"L1": [7200.0, None], "L2": [300.0, 4 * 3600.0]}
+    assert waits == {
+        "L1": [7200.0, 300.0, None, None],
+        "L2": [4 * 3600.0, 3600.0],
+    }
+
+
+def test_a_busy_agents_backlog_counts_as_waiting() -> None:
+    # One agent who may hold five tickets: the desk assigns at once, work starts later.
+    doc = scenario_doc(L1={"work": "20m", "solve": 1.0})
+    doc["desk"] = desk_doc({"L1": ["front"]})
+    doc["desk"]["agents"][0]["capacity"] = 5
+    doc["arrivals"]["rate_per_hour"] = 2.5
+    scenario = Scenario.from_dict(doc)
+    suggested = suggest_staffing(scenario, target="10m")
+    one = attrs.evolve(suggested.tiers[0], agents=1, teams={"front": 1})
+    check = check_staffing(scenario, attrs.evolve(suggested, tiers=(one,)), seed=3)
+    waits = tier_waits(check.result, scenario)["L1"]
+    started = [w for w in waits if w is not None]
+    assert len(started) > 200
+    # M/M/1 at 83 % load: most tickets wait (an assignment-based wait would be ~0).
+    assert sum(1 for w in started if w == 0) / len(started) < 0.4
+    within = sum(1 for w in waits if w is not None and w <= 600) / len(waits)
+    assert check.within_target["L1"] == within < 0.6
+
+
+def test_clones_come_from_an_active_agent_and_shared_agents_do_not_block() -> None:
+    doc = scenario_doc()
+    agents = doc["desk"]["agents"]
+    agents.insert(0, {"id": "retired", "tier": "L1", "teams": ["front"], "active": False})
+    agents.append({"id": "both", "tier": "L2", "teams": ["back", "spare"], "capacity": 1})
+    doc["desk"]["tiers"][1]["teams"] = ["back", "spare"]
+    doc["desk"]["teams"].append({"id": "spare"})
+    agents[:] = [a for a in agents if a["id"] != "back-a0"]
+    scenario = Scenario.from_dict(doc)
+    plan = suggest_staffing(scenario, target="15m")
+    staffed = plan.apply(scenario)
+    front = [a for a in staffed.desk.agents if "front" in a.teams]
+    assert front and all(a.active for a in front)
+    assert {a.id for a in staffed.desk.agents if "spare" in a.teams} == {
+        f"spare-{n}" for n in range(1, plan.staffing["spare"] + 1)
+    }
+
+
+def test_tiers_without_agents_or_behaviour_are_named() -> None:
+    doc = scenario_doc()
+    doc["desk"]["agents"] = [a for a in doc["desk"]["agents"] if a["tier"] != "L2"]
+    with pytest.raises(ConfigError, match="L2") as caught:
+        suggest_staffing(Scenario.from_dict(doc), target="15m")
+    assert caught.value.path == "desk.tiers.L2"
+    scenario = Scenario.from_dict(scenario_doc())
+    partial = attrs.evolve(scenario, tiers={"L1": scenario.tiers["L1"]})
+    with pytest.raises(ValidationError, match="L2") as missing:
+        suggest_staffing(partial, target="15m")
+    assert missing.value.field == "tiers.L2"
+
+
+def test_a_tier_error_names_the_tier() -> None:
+    doc = scenario_doc()
+    doc["arrivals"]["rate_per_hour"] = 1e9
+    with pytest.raises(ValidationError) as caught:
+        suggest_staffing(Scenario.from_dict(doc), target="15m")
+    assert caught.value.field == "tiers.L1"
+
+
+def test_general_is_a_ticket_without_a_category() -> None:
+    doc = scenario_doc(L1={"work": "20m", "work_by_category": {"general": "2h"}, "solve": 1.0})
+    doc["arrivals"]["categories"] = {"general": 1.0}
+    plan = suggest_staffing(Scenario.from_dict(doc), target="15m")
+    assert plan.tiers[0].aht == timedelta(minutes=20)  # as the simulator draws it
+
+
+def test_check_refuses_a_bad_seed() -> None:
+    scenario = Scenario.from_dict(scenario_doc())
+    plan = suggest_staffing(scenario, target="15m")
+    with pytest.raises(ValidationError) as caught:
+        check_staffing(scenario, plan, seed=cast(Any, [1]))
+    assert caught.value.field == "seed"
 
 
 def test_staff_command_on_a_scenario(capsys: pytest.CaptureFixture[str]) -> None:
@@ -257,3 +343,8 @@ def test_staff_command_refuses_mixed_or_half_arguments(
     assert "not both" in capsys.readouterr().err
     assert main(["staff", "--target", "20s", "--arrivals", "100"]) == 2
     assert "--aht" in capsys.readouterr().err
+    args = ["staff", "--target", "20s", "--arrivals", "100", "--aht", "3m"]
+    assert main([*args, "--rate", "mean"]) == 2
+    assert "--rate applies to a scenario" in capsys.readouterr().err
+    assert main(["simulate", "--days", "1", "--quiet", "--format", "parquet"]) == 2
+    assert "--out" in capsys.readouterr().err

@@ -7,6 +7,7 @@ import json
 import shutil
 import sqlite3
 import tempfile
+import threading
 from pathlib import Path
 
 import attrs
@@ -174,6 +175,19 @@ def test_a_failed_commit_rolls_back_and_leaves_the_store_usable(tmp_path: Path) 
     with pytest.raises(StoreClosedError, match="disk I/O"):
         change(store, ticket, commented("T-1", "lost", at=T0 + MINUTE))
     assert not real.in_transaction
+    assert store._depth == 0
+    free: list[bool] = []
+
+    def probe() -> None:  # another thread can take the store's lock: it was released
+        taken = store._lock.acquire(blocking=False)
+        free.append(taken)
+        if taken:
+            store._lock.release()
+
+    thread = threading.Thread(target=probe)
+    thread.start()
+    thread.join()
+    assert free == [True]
     store._conn = real
     assert store.load("T-1") == ticket
     assert len(store.events("T-1")) == 1

@@ -17,7 +17,7 @@ from helpdesk_core.simulation.distributions import (
 )
 from helpdesk_core.simulation.engine import Progress, simulate
 from helpdesk_core.simulation.queueing import QueueResult, TierStats, simulate_queue
-from helpdesk_core.simulation.result import Kpis, SimulationResult, TicketRecord
+from helpdesk_core.simulation.result import Kpis, SimulationResult, TicketRecord, WorkSession
 from helpdesk_core.simulation.scenario import Absence, Arrivals, Burst, Scenario, TierBehaviour
 from helpdesk_core.simulation.staffing import (
     StaffingCheck,
@@ -49,6 +49,7 @@ __all__ = [
     "TierBehaviour",
     "TierStaffing",
     "TierStats",
+    "WorkSession",
     "check_staffing",
     "erlang",
     "simulate",

@@ -29,7 +29,7 @@ from helpdesk_core.model import (
     StatusCategory,
 )
 from helpdesk_core.service import Helpdesk
-from helpdesk_core.simulation.result import SimulationResult, build_result
+from helpdesk_core.simulation.result import SimulationResult, WorkSession, build_result
 from helpdesk_core.simulation.scenario import Scenario
 from helpdesk_core.storage import MemoryStore
 
@@ -65,6 +65,7 @@ class _Run:
         )
         self.progress = progress
         self.heap: list[tuple[datetime, int, int, str]] = []
+        self.work: list[WorkSession] = []
         self.seq = 0
         self.agents = {
             a.id: _Agent(a.id, a.tier, a.calendar) for a in scenario.desk.agents if a.active
@@ -223,8 +224,13 @@ class _Run:
             agent.busy = ticket_id
             if ticket.public_replies == 0 or ticket.awaiting_reply_since is not None:
                 self.desk.reply(ticket_id, author=agent.id, body="We are looking into it.")
-            behaviour = self.scenario.tiers[ticket.tier or self.tiers[0]]
-            seconds = behaviour.work_for(ticket.category).sample(self.rng)
+            tier = ticket.tier or self.tiers[0]
+            seconds = self.scenario.tiers[tier].work_for(ticket.category).sample(self.rng)
+            self.work.append(
+                WorkSession(
+                    ticket_id=ticket_id, agent=agent.id, tier=tier, start=now, seconds=seconds
+                )
+            )
             self.push(now + timedelta(seconds=seconds), _DONE, f"{agent.id}|{ticket_id}")
             return
 
@@ -379,7 +385,9 @@ class _Run:
                     next_report = done + report_every
         if self.progress is not None:
             self.progress(total, total)
-        return build_result(scenario, self.desk, self.store, end=self.clock.now())
+        return build_result(
+            scenario, self.desk, self.store, end=self.clock.now(), work=self.work
+        )
 
     def _wake(self, agent_id: str) -> None:
         self.desk.tick()

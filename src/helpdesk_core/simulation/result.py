@@ -24,7 +24,7 @@ if TYPE_CHECKING:
     from helpdesk_core.service import Helpdesk
     from helpdesk_core.simulation.scenario import Scenario
 
-__all__ = ["Kpis", "SimulationResult", "TicketRecord", "build_result"]
+__all__ = ["Kpis", "SimulationResult", "TicketRecord", "WorkSession", "build_result"]
 
 
 @frozen(kw_only=True)
@@ -52,6 +52,19 @@ class TicketRecord:
     first_response_breached: bool | None
     resolution_breached: bool | None
     satisfaction: int | None
+
+
+@frozen(kw_only=True)
+class WorkSession:
+    """An agent working on a ticket: from ``start`` for ``seconds`` (the drawn handle
+    time), at ``tier``. A ticket gets one session per visit to a tier, and one more after
+    each answer to a question and each reopening."""
+
+    ticket_id: str
+    agent: str
+    tier: str
+    start: datetime
+    seconds: float
 
 
 @frozen(kw_only=True)
@@ -107,13 +120,15 @@ def _td(value: timedelta | None) -> str:
 
 @frozen(kw_only=True)
 class SimulationResult:
-    """Per-ticket records, the full event stream and the KPIs of one run."""
+    """Per-ticket records, the full event stream, the KPIs of one run, and the agents'
+    work sessions in the order they started."""
 
     scenario: Scenario
     records: tuple[TicketRecord, ...]
     events: tuple[Event, ...]
     kpis: Kpis
     end: datetime
+    work: tuple[WorkSession, ...] = ()
 
     def __iter__(self) -> Iterator[TicketRecord]:
         return iter(self.records)
@@ -170,7 +185,12 @@ def _breached(ticket: Ticket, metric: Metric) -> bool | None:
 
 
 def build_result(
-    scenario: Scenario, desk: Helpdesk, store: Store, *, end: datetime
+    scenario: Scenario,
+    desk: Helpdesk,
+    store: Store,
+    *,
+    end: datetime,
+    work: Sequence[WorkSession] = (),
 ) -> SimulationResult:
     """Collect records, events and KPIs from a finished run."""
     events_by_ticket: dict[str, list[Event]] = {}
@@ -216,6 +236,7 @@ def build_result(
         events=tuple(stream),
         kpis=compute_kpis(records, end=scenario.end),
         end=end,
+        work=tuple(work),
     )
 
 

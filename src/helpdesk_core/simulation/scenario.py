@@ -217,22 +217,24 @@ class Scenario:
 
 def apply_staffing(desk_doc: Mapping[str, Any], staffing: Any) -> Mapping[str, Any]:
     """``[staffing] service-desk = 6`` → the team has exactly 6 agents, cloned from its first
-    agent (ids ``service-desk-1`` ...)."""
+    active agent (ids ``service-desk-1`` ...); its present members leave."""
     staffing = _mapping(staffing, "staffing")
     if not staffing:
         return desk_doc
     doc = copy.deepcopy(dict(desk_doc))
+    original = [a for a in doc.get("agents", []) if isinstance(a, Mapping)]
     agents = list(doc.get("agents", []))
     for team, count in staffing.items():
         if isinstance(count, bool) or not isinstance(count, int) or count < 0:
             raise ConfigError("staffing is a whole number >= 0", path=f"staffing.{team}")
-        members = [a for a in agents if isinstance(a, Mapping) and team in a.get("teams", ())]
-        if not members:
+        members = [a for a in original if team in a.get("teams", ())]
+        active = [a for a in members if a.get("active", True) is not False]
+        if not active:
             raise ConfigError(
-                f"team {team!r} has no agent to clone (add one to desk.agents)",
+                f"team {team!r} has no active agent to clone (add one to desk.agents)",
                 path=f"staffing.{team}",
             )
-        template = dict(members[0])
+        template = dict(active[0])
         agents = [a for a in agents if a not in members]
         for n in range(1, count + 1):
             agents.append({**template, "id": f"{team}-{n}", "name": f"{team} {n}",

@@ -27,10 +27,10 @@ from attrs import field, frozen
 from helpdesk_core._time import to_timedelta
 from helpdesk_core.config import DeskConfig
 from helpdesk_core.errors import ConfigError, ValidationError
-from helpdesk_core.model import Assigned, Escalated, TicketOpened
+from helpdesk_core.model import Escalated, TicketOpened
 from helpdesk_core.simulation import erlang
 from helpdesk_core.simulation.engine import simulate
-from helpdesk_core.simulation.result import SimulationResult
+from helpdesk_core.simulation.result import SimulationResult, WorkSession
 from helpdesk_core.simulation.scenario import Scenario, apply_staffing
 
 __all__ = [
@@ -137,24 +137,38 @@ def suggest_staffing(
     shape = max(profile) if rate == "peak" else sum(profile) / len(profile)
     arrivals = scenario.arrivals.rate_per_hour * shape
     mix = _normalised(scenario.arrivals.categories)
+    counts = _head_counts(scenario)
     tiers = scenario.desk.tiers
     reach = 1.0  # share of tickets that visit the tier
     out: list[TierStaffing] = []
     for index, tier in enumerate(tiers):
-        behaviour = scenario.tiers[tier.id]
+        where = f"tiers.{tier.id}"
+        behaviour = scenario.tiers.get(tier.id)
+        if behaviour is None:
+            raise ValidationError(f"the scenario says nothing of tier {tier.id!r}", field=where)
+        staffed = [team for team in tier.teams if counts.get(team, 0) > 0]
+        if not staffed:
+            raise ConfigError(
+                f"tier {tier.id!r} has no active agent in any of its teams to staff it from",
+                path=f"desk.tiers.{tier.id}",
+            )
         top = index == len(tiers) - 1
         solved = reach if top else reach * behaviour.solve
-        sessions = arrivals * (
-            reach * (1.0 + behaviour.pending) + solved * scenario.reopen
-        )
+        sessions = arrivals * (reach * (1.0 + behaviour.pending) + solved * scenario.reopen)
         seconds = sum(
             weight * behaviour.work_for(category).mean_seconds for category, weight in mix
         )
         aht = timedelta(seconds=seconds)
-        traffic = erlang.traffic_intensity(sessions, aht)
-        agents = erlang.agents_required(
-            traffic, aht=aht, target=wait, service_level=service_level
-        )
+        try:
+            traffic = erlang.traffic_intensity(sessions, aht)
+            agents = erlang.agents_required(
+                traffic, aht=aht, target=wait, service_level=service_level
+            )
+            predicted = erlang.service_level(traffic, agents, aht=aht, target=wait)
+        except ValidationError as exc:
+            raise ValidationError(
+                f"tier {tier.id!r}: {exc.message} ({exc.field})", field=where
+            ) from exc
         out.append(
             TierStaffing(
                 tier=tier.id,
@@ -162,10 +176,8 @@ def suggest_staffing(
                 aht=aht,
                 traffic=traffic,
                 agents=agents,
-                predicted_service_level=erlang.service_level(
-                    traffic, agents, aht=aht, target=wait
-                ),
-                teams=_spread(agents, tier.teams, _head_counts(scenario)),
+                predicted_service_level=predicted,
+                teams=_spread(agents, staffed, counts),
             )
         )
         reach -= solved
@@ -184,6 +196,8 @@ def check_staffing(
     picked up within the plan's target (tickets opened after the warm-up)."""
     if not isinstance(plan, StaffingPlan):
         raise ValidationError("expected a StaffingPlan", field="plan")
+    if isinstance(seed, bool) or not isinstance(seed, int):
+        raise ValidationError("seed must be a whole number", field="seed")
     staffed = plan.apply(scenario)
     result = simulate(staffed, seed=seed)
     target = plan.target.total_seconds()
@@ -198,58 +212,65 @@ def check_staffing(
 
 
 def tier_waits(result: SimulationResult, scenario: Scenario) -> dict[str, list[float | None]]:
-    """Per tier, how long each piece of work waited for an agent, in seconds: from the
-    opening (or the escalation into the tier) to the next assignment to an agent, counted
-    in that agent's working hours (its calendar; all hours without one), the time Erlang
-    C speaks of; None when no agent took it before the run ended. Tickets opened during
-    the warm-up are left out."""
+    """Per tier, how long each ticket waited for an agent to start working on it, in
+    seconds: from the opening (or the escalation into the tier) to the first work session
+    there, counted in the working hours of the agent who started (its calendar; all
+    hours without one), the time Erlang C speaks of. None when no agent started before
+    the ticket left the tier or the run ended. First visits only: work after a question
+    or a reopening is not a wait. Tickets opened during the warm-up are left out."""
     desk = scenario.desk
-    agent_tier = {a.id: a.tier for a in desk.agents}
-    agent_calendar = {
+    calendars = {
         a.id: desk.calendars[a.calendar] if a.calendar is not None else None
         for a in desk.agents
     }
     first = desk.tiers[0].id if desk.tiers else None
-    out: dict[str, list[float | None]] = {t.id: [] for t in desk.tiers}
-    waiting: dict[str, tuple[datetime, str | None]] = {}
-    measured: set[str] = set()
+    visits: dict[str, list[tuple[datetime, str | None]]] = {}
     for event in result.events:
-        ticket_id = event.ticket_id
         if isinstance(event, TicketOpened):
             if event.at >= scenario.measured_from:
-                measured.add(ticket_id)
-                waiting[ticket_id] = (event.at, first)
-        elif ticket_id not in measured:
-            continue
-        elif isinstance(event, Escalated):
-            if event.assignee is not None:
-                out.setdefault(event.to_tier, []).append(0.0)
-                waiting.pop(ticket_id, None)
-            else:
-                waiting[ticket_id] = (event.at, event.to_tier)
-        elif isinstance(event, Assigned) and event.assignee is not None:
-            since = waiting.pop(ticket_id, None)
-            if since is not None:
-                tier = agent_tier.get(event.assignee) or since[1]
-                calendar = agent_calendar.get(event.assignee)
-                waited = (
-                    event.at - since[0]
-                    if calendar is None
-                    else calendar.elapsed(since[0], event.at)
-                )
-                if tier is not None:
-                    out.setdefault(tier, []).append(waited.total_seconds())
-    for _, tier in waiting.values():
-        if tier is not None:
-            out.setdefault(tier, []).append(None)
+                visits[event.ticket_id] = [(event.at, None)]
+        elif isinstance(event, Escalated) and event.ticket_id in visits:
+            visits[event.ticket_id].append((event.at, event.to_tier))
+    sessions: dict[str, list[WorkSession]] = {}
+    for session in result.work:
+        if session.ticket_id in visits:
+            sessions.setdefault(session.ticket_id, []).append(session)
+    out: dict[str, list[float | None]] = {t.id: [] for t in desk.tiers}
+    for ticket_id, entered in visits.items():
+        worked = sessions.get(ticket_id, [])
+        i = 0
+        for k, (since, tier) in enumerate(entered):
+            until = entered[k + 1][0] if k + 1 < len(entered) else None
+            while i < len(worked) and worked[i].start < since:
+                i += 1
+            picked = (
+                worked[i] if i < len(worked) and (until is None or worked[i].start < until)
+                else None
+            )
+            # The opening's tier is where the first agent found it (routing may skip L1).
+            where = tier or (picked.tier if picked is not None else first)
+            if where is None:
+                continue
+            if picked is None:
+                out.setdefault(where, []).append(None)
+                continue
+            calendar = calendars.get(picked.agent)
+            waited = (
+                picked.start - since if calendar is None else calendar.elapsed(since, picked.start)
+            )
+            out.setdefault(where, []).append(waited.total_seconds())
     return out
 
 
 def _normalised(weights: Mapping[str, float]) -> list[tuple[str | None, float]]:
+    """The category mix as fractions; ``general`` is a ticket without a category, as the
+    simulator opens it."""
     total = sum(weights.values())
     if total <= 0:
         return [(None, 1.0)]
-    return [(name, weight / total) for name, weight in weights.items()]
+    return [
+        (None if name == "general" else name, weight / total) for name, weight in weights.items()
+    ]
 
 
 def _head_counts(scenario: Scenario) -> dict[str, int]:
