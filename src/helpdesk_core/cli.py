@@ -132,7 +132,9 @@ def _cmd_staff(args: argparse.Namespace) -> int:
             "give a scenario or --arrivals and --aht, not both", field="scenario"
         )
     if flags:
-        for name, value in (("--rate", args.rate), ("--days", args.days)):
+        for name, value in (
+            ("--rate", args.rate), ("--days", args.days), ("--refine", args.refine or None)
+        ):
             if value is not None:
                 raise ValidationError(f"{name} applies to a scenario, not to one queue",
                                       field=name)
@@ -171,23 +173,33 @@ def _staff_queue(args: argparse.Namespace) -> int:
 
 def _staff_scenario(args: argparse.Namespace) -> int:
     from helpdesk_core.simulation import Scenario
-    from helpdesk_core.simulation.staffing import check_staffing, suggest_staffing
+    from helpdesk_core.simulation.staffing import refine_staffing, suggest_staffing
 
     path = Path(args.scenario) if args.scenario else _data_path("it_desk_scenario.toml")
     scenario = _with_days(Scenario.from_toml(path), args.days)
     plan = suggest_staffing(
         scenario, target=args.target, service_level=args.service_level, rate=args.rate or "peak"
     )
-    check = check_staffing(scenario, plan, seed=args.seed)
+    if args.refine < 0:
+        raise ValidationError("--refine is a whole number >= 0", field="--refine")
+    checks = refine_staffing(scenario, plan, seed=args.seed, max_rounds=args.refine)
+    check = checks[-1]
+    plan = check.plan
     target = format_duration(plan.target)
     rows: list[tuple[str, str]] = []
+    if args.refine:
+        rows.append(("rounds of one more agent per short tier", str(len(checks) - 1)))
+    erlang_agents = {tier.tier: tier.agents for tier in checks[0].plan.tiers}
     for tier in plan.tiers:
         within = check.within_target.get(tier.tier)
+        agents = str(tier.agents)
+        if tier.agents != erlang_agents[tier.tier]:
+            agents += f" (Erlang C: {erlang_agents[tier.tier]})"
         rows += [
             (f"{tier.tier} work per hour ({plan.rate})", f"{tier.arrivals_per_hour:.2f}"),
             (f"{tier.tier} mean handle time", format_duration(tier.aht)),
             (f"{tier.tier} traffic", f"{tier.traffic:.2f} Erlangs"),
-            (f"{tier.tier} agents (Erlang C)", str(tier.agents)),
+            (f"{tier.tier} agents", agents),
             (
                 f"{tier.tier} predicted within {target}",
                 f"{100 * tier.predicted_service_level:.1f}%",
@@ -204,6 +216,13 @@ def _staff_scenario(args: argparse.Namespace) -> int:
         f"{target} ({scenario.days:g} days, seed {args.seed})"
     )
     _table(title, rows)
+    short = [
+        tier for tier, share in check.within_target.items()
+        if share is not None and share < plan.service_level
+    ]
+    if short:
+        hint = "" if args.refine else " (--refine N adds agents until it does)"
+        print(f"simulated below {100 * plan.service_level:g}% in {', '.join(short)}{hint}")
     print("[staffing]")
     for team, count in plan.staffing.items():
         print(f"{_toml_key(team)} = {count}")
@@ -277,6 +296,10 @@ def build_parser() -> argparse.ArgumentParser:
     staff.add_argument(
         "--rate", choices=("peak", "mean"),
         help="size for the busiest hour of the week (default) or the mean rate",
+    )
+    staff.add_argument(
+        "--refine", type=int, default=0, metavar="N",
+        help="up to N rounds giving each tier that misses the target one more agent",
     )
     staff.add_argument("--days", type=float, help="override the simulated days")
     staff.add_argument("--seed", type=int, default=1, help="random seed (default 1)")

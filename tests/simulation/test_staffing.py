@@ -4,6 +4,7 @@ waits per tier and the ``staff`` command."""
 from __future__ import annotations
 
 import copy
+import itertools
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from types import SimpleNamespace
@@ -22,6 +23,7 @@ from helpdesk_core.simulation import Scenario, SimulationResult, WorkSession, er
 from helpdesk_core.simulation.staffing import (
     _spread,
     check_staffing,
+    refine_staffing,
     suggest_staffing,
     tier_waits,
 )
@@ -324,15 +326,45 @@ def test_check_refuses_a_bad_seed() -> None:
     assert caught.value.field == "seed"
 
 
+def test_refining_adds_agents_to_short_tiers_until_they_meet_the_target() -> None:
+    scenario = Scenario.from_dict(scenario_doc())
+    plan = suggest_staffing(scenario, target="15m", service_level=0.85)
+    thin = attrs.evolve(
+        plan,
+        tiers=(attrs.evolve(plan.tiers[0], agents=2, teams={"front": 2}), plan.tiers[1]),
+    )
+    checks = refine_staffing(scenario, thin, seed=2, max_rounds=8)
+    assert checks[0].plan == thin
+    assert len(checks) > 1
+    for before, after in itertools.pairwise(checks):
+        for old, new in zip(before.plan.tiers, after.plan.tiers, strict=True):
+            share = before.within_target[old.tier]
+            short = share is not None and share < thin.service_level
+            assert new.agents == old.agents + (1 if short else 0)
+            assert sum(new.teams.values()) == new.agents
+    final = checks[-1].within_target
+    assert all(share is None or share >= 0.85 for share in final.values())
+    assert len(refine_staffing(scenario, thin, seed=2, max_rounds=0)) == 1
+    with pytest.raises(ValidationError) as caught:
+        refine_staffing(scenario, thin, max_rounds=-1)
+    assert caught.value.field == "max_rounds"
+
+
 def test_staff_command_on_a_scenario(capsys: pytest.CaptureFixture[str]) -> None:
     scenario = DATA / "it_desk_scenario.toml"
     assert main(["staff", str(scenario), "--target", "1h", "--days", "4", "--rate", "mean"]) == 0
     out = capsys.readouterr().out
-    assert "L1 agents (Erlang C)" in out
+    assert "rounds of one more agent" not in out
+    assert "L1 agents" in out
     assert "L3 simulated within 1h" in out
     assert "SLA first response (simulated)" in out
     staffing = out[out.index("[staffing]"):]
     assert "service-desk-emea = " in staffing and "engineering = " in staffing
+    assert main(["staff", "--target", "1h", "--days", "4", "--refine", "3"]) == 0
+    out = capsys.readouterr().out
+    assert "rounds of one more agent per short tier" in out
+    assert main(["staff", "--target", "1h", "--refine", "-1"]) == 2
+    assert "--refine" in capsys.readouterr().err
 
 
 def test_staff_command_refuses_mixed_or_half_arguments(
@@ -346,5 +378,7 @@ def test_staff_command_refuses_mixed_or_half_arguments(
     args = ["staff", "--target", "20s", "--arrivals", "100", "--aht", "3m"]
     assert main([*args, "--rate", "mean"]) == 2
     assert "--rate applies to a scenario" in capsys.readouterr().err
+    assert main([*args, "--refine", "2"]) == 2
+    assert "--refine applies to a scenario" in capsys.readouterr().err
     assert main(["simulate", "--days", "1", "--quiet", "--format", "parquet"]) == 2
     assert "--out" in capsys.readouterr().err

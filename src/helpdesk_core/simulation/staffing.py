@@ -39,6 +39,7 @@ __all__ = [
     "StaffingPlan",
     "TierStaffing",
     "check_staffing",
+    "refine_staffing",
     "suggest_staffing",
     "tier_waits",
 ]
@@ -209,6 +210,51 @@ def check_staffing(
             else None
         )
     return StaffingCheck(plan=plan, result=result, within_target=within)
+
+
+def refine_staffing(
+    scenario: Scenario,
+    plan: StaffingPlan,
+    *,
+    seed: int = 1,
+    max_rounds: int = 10,
+) -> tuple[StaffingCheck, ...]:
+    """Check ``plan`` by simulation and, while some tier misses the plan's service level,
+    give each such tier one more agent (spread over its teams as before) and check again,
+    at most ``max_rounds`` times. Returns every check in order; the last one meets the
+    service level in every tier unless the rounds ran out."""
+    if isinstance(max_rounds, bool) or not isinstance(max_rounds, int) or max_rounds < 0:
+        raise ValidationError("max_rounds is a whole number >= 0", field="max_rounds")
+    counts = _head_counts(scenario)
+    checks = [check_staffing(scenario, plan, seed=seed)]
+    for _ in range(max_rounds):
+        check = checks[-1]
+        short = {
+            tier
+            for tier, share in check.within_target.items()
+            if share is not None and share < check.plan.service_level
+        }
+        if not short:
+            break
+        tiers = tuple(
+            _grown(t, check.plan.target, counts) if t.tier in short else t
+            for t in check.plan.tiers
+        )
+        checks.append(check_staffing(scenario, attrs.evolve(check.plan, tiers=tiers), seed=seed))
+    return tuple(checks)
+
+
+def _grown(tier: TierStaffing, target: timedelta, counts: Mapping[str, int]) -> TierStaffing:
+    """``tier`` with one agent more, spread over the same teams."""
+    agents = tier.agents + 1
+    return attrs.evolve(
+        tier,
+        agents=agents,
+        predicted_service_level=erlang.service_level(
+            tier.traffic, agents, aht=tier.aht, target=target
+        ),
+        teams=_spread(agents, list(tier.teams), counts),
+    )
 
 
 def tier_waits(result: SimulationResult, scenario: Scenario) -> dict[str, list[float | None]]:
