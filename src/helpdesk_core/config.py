@@ -266,6 +266,10 @@ class DeskConfig:
     def agent(self, agent_id: str) -> Agent:
         """The agent with this id (NotFound otherwise)."""
         agents: dict[str, Agent] = self.__dict__["_agents"]
+        if not isinstance(agent_id, str):
+            raise ValidationError(
+                f"an agent id is text, got {type(agent_id).__name__}", field="agent_id"
+            )
         try:
             return agents[agent_id]
         except KeyError:
@@ -278,6 +282,8 @@ class DeskConfig:
     def team(self, team_id: str) -> Team:
         """The team with this id."""
         teams: dict[str, Team] = self.__dict__["_teams"]
+        if not isinstance(team_id, str):
+            raise ValidationError(f"a team id is text, got {type(team_id).__name__}", field="team")
         try:
             return teams[team_id]
         except KeyError:

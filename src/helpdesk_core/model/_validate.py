@@ -24,6 +24,7 @@ MAX_FIELD_TEXT_LENGTH = 100_000
 #: Model values do not check it, so a store round-trips any history it is given.
 MAX_BODY_LENGTH = 1_000_000
 
+_INT64 = 2**63
 _ID_RE = re.compile(r"^[A-Za-z0-9_.:@+\-]+$")
 
 FieldValue = str | int | float | bool | None
@@ -52,10 +53,24 @@ def optional_identifier(instance: Any, attribute: Any, value: Any) -> None:
         identifier(instance, attribute, value)
 
 
+_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+def check_unicode(value: str, field: str | None) -> None:
+    """Refuse a str holding a lone surrogate (no encoding can store it, so a store would
+    fail on it, or a memory store keep what no other store can)."""
+    if not value.isascii() and _SURROGATE.search(value) is not None:
+        raise ValidationError(
+            "text holds a lone surrogate (not valid Unicode text)", field=field
+        )
+
+
 def text(instance: Any, attribute: Any, value: Any) -> None:
-    """Any str (may be empty)."""
+    """Any str (may be empty) that is valid Unicode text."""
     if not isinstance(value, str):
         raise ValidationError(f"expected text, got {type(value).__name__}", field=_name(attribute))
+    if not value.isascii():
+        check_unicode(value, _name(attribute))
 
 
 def non_empty_text(instance: Any, attribute: Any, value: Any) -> None:
@@ -92,10 +107,11 @@ def optional_aware(instance: Any, attribute: Any, value: Any) -> None:
 
 
 def non_negative_int(instance: Any, attribute: Any, value: Any) -> None:
-    """An int >= 0 (bools refused)."""
-    if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+    """An int >= 0 that fits 64 bits (bools refused): versions, numbers and counts are
+    stored as 64-bit integers."""
+    if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value < _INT64:
         raise ValidationError(
-            f"expected a whole number >= 0, got {value!r}", field=_name(attribute)
+            f"expected a whole number >= 0 (64-bit), got {value!r}", field=_name(attribute)
         )
 
 
@@ -128,6 +144,7 @@ def to_tag_tuple(value: Any) -> tuple[str, ...]:
     for item in value:
         if not isinstance(item, str):
             raise ValidationError(f"tag {item!r} is not text", field="tags")
+        check_unicode(item, "tags")
         items.add(item)
         if len(items) > MAX_TAGS:
             raise ValidationError(f"more than {MAX_TAGS} tags", field="tags")
@@ -168,12 +185,14 @@ def field_dict(instance: Any, attribute: Any, value: Any) -> None:
     for key, item in value.items():
         if not isinstance(key, str) or not key or len(key) > MAX_ID_LENGTH or not _ID_RE.match(key):
             raise ValidationError(f"invalid custom field name {key!r}", field=_name(attribute))
-        if isinstance(item, str) and len(item) > MAX_FIELD_TEXT_LENGTH:
-            raise ValidationError(
-                f"custom field {key!r} is {len(item)} characters long; "
-                f"at most {MAX_FIELD_TEXT_LENGTH}",
-                field=f"{_name(attribute)}.{key}",
-            )
+        if isinstance(item, str):
+            if len(item) > MAX_FIELD_TEXT_LENGTH:
+                raise ValidationError(
+                    f"custom field {key!r} is {len(item)} characters long; "
+                    f"at most {MAX_FIELD_TEXT_LENGTH}",
+                    field=f"{_name(attribute)}.{key}",
+                )
+            check_unicode(item, f"{_name(attribute)}.{key}")
         if item is None or isinstance(item, str | bool | int):
             continue
         if isinstance(item, float) and math.isfinite(item):

@@ -121,6 +121,16 @@ class Helpdesk(KnowledgeCommands):
         self.store: Store = store if store is not None else MemoryStore()
         self.clock: Clock = clock if clock is not None else SystemClock()
         self.ids: IdFactory = ids if ids is not None else UuidIds()
+        for name, value, needs in (
+            ("store", self.store, ("load", "append", "unit_of_work")),
+            ("clock", self.clock, ("now",)),
+            ("ids", self.ids, ("new_id",)),
+        ):
+            if not all(callable(getattr(value, method, None)) for method in needs):
+                raise ValidationError(
+                    f"{name} must provide {', '.join(needs)}, got {type(value).__name__}",
+                    field=name,
+                )
         self._decider = Decider(self.config)
         self._handlers: list[EventHandler] = []
         self._worker = self.ids.new_id("worker")
@@ -169,7 +179,10 @@ class Helpdesk(KnowledgeCommands):
         if isinstance(identity, str):
             kind, sep, ident = identity.partition(":")
             if sep and kind in _ACTOR_KINDS:
-                return Actor(kind=kind, id=ident)
+                actor = Actor(kind=kind, id=ident)
+                if actor.is_agent and not self.config.has_agent(ident):
+                    raise NotFound("agent", ident)
+                return actor
             if self.config.has_agent(identity):
                 return Actor.agent(identity)
             try:
@@ -181,6 +194,14 @@ class Helpdesk(KnowledgeCommands):
             f"expected an Agent, Requester, Actor or id, got {type(identity).__name__}",
             field=field,
         )
+
+    def _opening_actor(self, by: Identity | None, requester: Requester) -> Actor:
+        """Who opens a ticket: ``by``, or the requester (who may not be stored yet)."""
+        if by is None or (isinstance(by, Requester) and by.id == requester.id):
+            return requester.actor
+        if isinstance(by, str) and by in (requester.id, f"requester:{requester.id}"):
+            return requester.actor
+        return self._actor(by)
 
     def _requester_of(self, ticket: Ticket) -> Requester | None:
         """The ticket's requester, when a decision may read it (SLA policy conditions on
@@ -332,11 +353,11 @@ class Helpdesk(KnowledgeCommands):
         return self.store.find_requester(email=email)
 
     def _resolve_requester(self, requester: Requester | str) -> Requester:
+        """The requester of a new ticket: a value (saved with the ticket) or a stored id."""
         if isinstance(requester, Requester):
-            self.store.save_requester(requester)
             return requester
         if isinstance(requester, str):
-            return self.store.get_requester(requester)
+            return self.store.get_requester(_ticket_id(requester, field="requester"))
         raise ValidationError(
             f"requester must be a Requester or its id, got {type(requester).__name__}",
             field="requester",
@@ -372,7 +393,7 @@ class Helpdesk(KnowledgeCommands):
         earlier tickets."""
         now = self._now()
         config = self.config
-        if type not in config.ticket_types:
+        if not isinstance(type, str) or type not in config.ticket_types:
             raise ValidationError(
                 f"unknown ticket type {type!r} (known: {', '.join(sorted(config.ticket_types))})",
                 field="type",
@@ -427,7 +448,7 @@ class Helpdesk(KnowledgeCommands):
         ticket_id = self.ids.new_id("ticket")
         identifier(None, _OPENED_FIELDS.ticket_id, ticket_id)
         req = self._resolve_requester(requester)
-        actor = self._actor(by) if by is not None else req.actor
+        actor = self._opening_actor(by, req)
         history = tuple(self.store.requester_ticket_ids(req.id, limit=20))
         number = self.store.allocate_number()
         # The rest comes validated (the probe, the requester, the store's number and ids),
@@ -466,13 +487,25 @@ class Helpdesk(KnowledgeCommands):
         if config.assignment.auto_assign or spec is not None:
             self._auto_assign_in(change, spec)
         wake_at = self._decider.wake_at(change.ticket)
-        self.store.append(
-            ticket_id,
-            expected_version=0,
-            events=change.events,
-            snapshot=change.ticket,
-            wake_at=wake_at,
-        )
+        if isinstance(requester, Requester):
+            # The requester given by value is saved with the ticket, or not at all.
+            with self.store.unit_of_work():
+                self.store.save_requester(req)
+                self.store.append(
+                    ticket_id,
+                    expected_version=0,
+                    events=change.events,
+                    snapshot=change.ticket,
+                    wake_at=wake_at,
+                )
+        else:
+            self.store.append(
+                ticket_id,
+                expected_version=0,
+                events=change.events,
+                snapshot=change.ticket,
+                wake_at=wake_at,
+            )
         self._remember_wake(change.ticket, wake_at)
         self._publish(change.events)
         return change.ticket
@@ -926,8 +959,17 @@ class Helpdesk(KnowledgeCommands):
         limits.check_tags(change_value.tags)
         limits.check_fields(change_value.fields)
         limits.check_body(reason, field="reason")
+        if change_value.subject is not None and not change_value.subject.strip():
+            raise ValidationError("must not be empty", field="subject")
         if change_value.team is not None:
             self.config.team(change_value.team)
+        if change_value.tier is not None and all(
+            tier.id != change_value.tier for tier in self.config.tiers
+        ):
+            known = ", ".join(tier.id for tier in self.config.tiers) or "none"
+            raise ValidationError(
+                f"unknown tier {change_value.tier!r} (the ladder: {known})", field="tier"
+            )
         if change_value.sla_policy is not None:
             self.config.sla_policy(change_value.sla_policy)
         if change_value.type is not None and change_value.type not in self.config.ticket_types:
@@ -936,13 +978,28 @@ class Helpdesk(KnowledgeCommands):
         def updated(change: Change) -> TicketUpdated | None:
             if change_value.is_empty:
                 return None
-            if change_value.fields:
-                limits.check_fields({**change.ticket.fields, **change_value.fields})
+            changes = change_value
+            if changes.fields:
+                category = (
+                    changes.category if changes.category is not None else change.ticket.category
+                )
+                intake = self.config.categories.get(category) if category else None
+                if intake is not None:  # answers are checked and converted as at opening
+                    asked = {q.name: q for q in intake.questions}
+                    converted = {
+                        name: asked[name].convert(value)
+                        if name in asked and value is not None
+                        and not (isinstance(value, str) and not value.strip())
+                        else value
+                        for name, value in changes.fields.items()
+                    }
+                    changes = evolve(changes, fields=converted)
+                limits.check_fields({**change.ticket.fields, **(changes.fields or {})})
             return TicketUpdated(
                 ticket_id=change.ticket.id,
                 at=change.now,
                 by=actor,
-                changes=change_value,
+                changes=changes,
                 reason=reason,
             )
 
@@ -1133,6 +1190,18 @@ class Helpdesk(KnowledgeCommands):
         """A page of tickets: pass a :class:`TicketQuery` or its fields as keywords. With
         ``as_``, only the tickets that identity may see (a requester: their own; an
         agent: their teams', unrouted ones and those assigned to or owned by them)."""
+        if query is not None and not isinstance(query, TicketQuery):
+            raise ValidationError(
+                f"query is a TicketQuery, got {type(query).__name__}", field="query"
+            )
+        known = {a.name for a in attrs.fields(TicketQuery)}
+        unknown = sorted(set(filters) - known)
+        if unknown:
+            raise ValidationError(
+                f"unknown search filter(s) {', '.join(unknown)} "
+                f"(known: {', '.join(sorted(known))})",
+                field=unknown[0],
+            )
         if query is None:
             query = TicketQuery(**filters)
         elif filters:

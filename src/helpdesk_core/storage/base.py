@@ -10,7 +10,7 @@ selects and in which order; the SQL adapters translate the same rules.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import AbstractContextManager
 from datetime import datetime, timedelta
 from typing import Any, Generic, Protocol, TypeVar, runtime_checkable
@@ -21,6 +21,7 @@ from helpdesk_core._time import ensure_aware
 from helpdesk_core.errors import ValidationError
 from helpdesk_core.knowledge.articles import Article, ArticleQuery
 from helpdesk_core.knowledge.articles import text_filter as _text_tuple
+from helpdesk_core.model._validate import check_unicode
 from helpdesk_core.model.enums import Priority, StatusCategory
 from helpdesk_core.model.events import EVENT_TYPES, Event, TicketOpened
 from helpdesk_core.model.people import Requester
@@ -43,12 +44,15 @@ __all__ = [
     "check_cursor",
     "check_import",
     "check_instant",
+    "check_key",
+    "check_keys",
     "check_lease",
     "check_limit",
     "check_name",
     "check_purge",
     "check_words",
     "item_id",
+    "lease_end",
     "parse_item_id",
     "read_in_chunks",
     "search_text",
@@ -77,7 +81,13 @@ def parse_item_id(value: str) -> tuple[str, int]:
     if not isinstance(value, str):
         raise ValidationError(f"an outbox item id is text, got {type(value).__name__}", field="ids")
     ticket_id, sep, version = value.rpartition(":")
-    if not sep or not ticket_id or not version.isdigit() or not version.isascii():
+    if (
+        not sep
+        or not ticket_id
+        or not version.isdigit()
+        or not version.isascii()
+        or len(version) > 18
+    ):
         raise ValidationError(
             f"{value!r} is not an outbox item id ('<ticket id>:<version>')", field="ids"
         )
@@ -228,8 +238,10 @@ def check_purge(ticket_id: Any, expected_version: Any) -> None:
 
 def check_after(value: Any, name: str) -> int:
     """A position or version to read after: a whole number >= 0."""
-    if isinstance(value, bool) or not isinstance(value, int) or value < 0:
-        raise ValidationError(f"{name} is a whole number >= 0, got {value!r}", field=name)
+    if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value < _INT64:
+        raise ValidationError(
+            f"{name} is a whole number >= 0 (64-bit), got {value!r}", field=name
+        )
     return value
 
 
@@ -240,8 +252,10 @@ def check_instant(value: Any, name: str = "now") -> datetime:
 
 def check_limit(value: Any, name: str = "limit") -> int:
     """A positive whole-number limit."""
-    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-        raise ValidationError(f"{name} is a whole number >= 1, got {value!r}", field=name)
+    if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value < _INT64:
+        raise ValidationError(
+            f"{name} is a whole number >= 1 (64-bit), got {value!r}", field=name
+        )
     return value
 
 
@@ -276,6 +290,35 @@ def check_lease(value: Any) -> timedelta:
     return value
 
 
+def check_key(value: Any, name: str) -> str:
+    """An id to look up: text (ValidationError otherwise; an unknown id is NotFound later)."""
+    if not isinstance(value, str):
+        raise ValidationError(f"{name} is text, got {type(value).__name__}", field=name)
+    check_unicode(value, name)
+    return value
+
+
+def check_keys(values: Any, name: str) -> list[str]:
+    """A list of ids to look up (a single str is refused: it is not a list of ids)."""
+    if isinstance(values, str | bytes) or not isinstance(values, Iterable):
+        raise ValidationError(
+            f"{name} is a list of ids, got {type(values).__name__}", field=name
+        )
+    return [check_key(value, name) for value in values]
+
+
+def lease_end(now: datetime, lease: timedelta) -> datetime:
+    """``now + lease``, or ValidationError when that instant is past ``datetime.max``."""
+    try:
+        return now + lease
+    except OverflowError:
+        raise ValidationError(
+            f"a lease of {lease} from {now.isoformat()} ends after the last representable "
+            "instant",
+            field="lease",
+        ) from None
+
+
 def check_name(value: Any, name: str) -> str:
     """A worker, consumer or cursor name: non-empty text of at most 200 characters."""
     if not isinstance(value, str) or not value.strip() or len(value) > 200 or "\x00" in value:
@@ -283,6 +326,7 @@ def check_name(value: Any, name: str) -> str:
             f"{name} is non-empty text of at most 200 characters without NUL, got {value!r}",
             field=name,
         )
+    check_unicode(value, name)
     return value
 
 
@@ -369,9 +413,9 @@ def _number(value: Any) -> tuple[int, ...] | None:
     if not raw:
         raise ValidationError("an empty list matches nothing; use None for any", field="number")
     for item in raw:
-        if isinstance(item, bool) or not isinstance(item, int) or item < 1:
+        if isinstance(item, bool) or not isinstance(item, int) or not 1 <= item < _INT64:
             raise ValidationError(
-                f"a ticket number is a whole number >= 1, got {item!r}", field="number"
+                f"a ticket number is a whole number >= 1 (64-bit), got {item!r}", field="number"
             )
     return raw
 
@@ -439,8 +483,10 @@ def _limit(instance: Any, attribute: Any, value: Any) -> None:
 
 
 def _offset(instance: Any, attribute: Any, value: Any) -> None:
-    if isinstance(value, bool) or not isinstance(value, int) or value < 0:
-        raise ValidationError(f"offset is a whole number >= 0, got {value!r}", field="offset")
+    if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value < _INT64:
+        raise ValidationError(
+            f"offset is a whole number >= 0 (64-bit), got {value!r}", field="offset"
+        )
 
 
 def _flag(instance: Any, attribute: Any, value: Any) -> None:

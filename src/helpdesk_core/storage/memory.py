@@ -42,11 +42,14 @@ from helpdesk_core.storage.base import (
     check_cursor,
     check_import,
     check_instant,
+    check_key,
+    check_keys,
     check_lease,
     check_limit,
     check_name,
     check_purge,
     item_id,
+    lease_end,
     parse_item_id,
 )
 from helpdesk_core.storage.codecs import decode_document, encode_document
@@ -190,10 +193,12 @@ class MemoryStore:
 
     def load(self, ticket_id: str) -> Ticket:
         """The ticket's latest snapshot."""
+        check_key(ticket_id, "ticket_id")
         return self._lookup(self._tickets, ticket_id, "ticket")
 
     def get_many(self, ticket_ids: Sequence[str]) -> list[Ticket]:
         """The tickets with these ids, in order; unknown ids skipped."""
+        ticket_ids = check_keys(ticket_ids, "ticket_ids")
         with self._lock:
             self._check_open()
             found = (self._tickets.get(i) for i in ticket_ids)
@@ -201,6 +206,7 @@ class MemoryStore:
 
     def events(self, ticket_id: str, *, after_version: int = 0) -> list[Event]:
         """The ticket's events after ``after_version``."""
+        check_key(ticket_id, "ticket_id")
         check_after(after_version, "after_version")
         with self._lock:
             self._check_open()
@@ -290,6 +296,11 @@ class MemoryStore:
     def import_tickets(self, items: Iterable[ImportItem]) -> int:
         """Add many new tickets at once (all or none); each item is ``(events, snapshot)``
         or ``(events, snapshot, wake_at)``. Returns how many were added."""
+        if isinstance(items, str | bytes) or not isinstance(items, Iterable):
+            raise ValidationError(
+                f"items is a list of (events, snapshot), got {type(items).__name__}",
+                field="items",
+            )
         batch = [check_import(item) for item in items]
         with self.unit_of_work():
             for events, snapshot, wake_at in batch:
@@ -450,6 +461,7 @@ class MemoryStore:
 
     def requester_history(self, requester_id: str, *, limit: int = 50) -> list[Ticket]:
         """The requester's tickets, newest first."""
+        check_key(requester_id, "requester_id")
         check_limit(limit)
         with self._lock:
             self._check_open()
@@ -458,6 +470,7 @@ class MemoryStore:
 
     def requester_ticket_ids(self, requester_id: str, *, limit: int = 50) -> list[str]:
         """The ids of the requester's tickets, newest first."""
+        check_key(requester_id, "requester_id")
         check_limit(limit)
         with self._lock:
             self._check_open()
@@ -499,7 +512,7 @@ class MemoryStore:
                 return held is None or held[1] <= now
 
             ids = self._scan_due(now, limit, free)
-            until = now + lease
+            until = lease_end(now, lease)
             for ticket_id in ids:
                 self._set(self._leases, ticket_id, (worker, until))
             return ids
@@ -573,6 +586,7 @@ class MemoryStore:
 
     def get_requester(self, requester_id: str) -> Requester:
         """The requester, or NotFound."""
+        check_key(requester_id, "requester_id")
         return self._lookup(self._requesters, requester_id, "requester")
 
     def find_requester(self, *, email: str) -> Requester | None:
@@ -586,6 +600,7 @@ class MemoryStore:
 
     def delete_requester(self, requester_id: str) -> None:
         """Remove the requester and its email index entry (unknown ids are ignored)."""
+        check_key(requester_id, "requester_id")
         if not isinstance(requester_id, str):
             raise ValidationError("expected a requester id", field="requester_id")
         with self.unit_of_work():
@@ -661,7 +676,7 @@ class MemoryStore:
         with self._lock:
             self._check_open()
             state = self._consumer(consumer)
-            until = now + lease
+            until = lease_end(now, lease)
             items: list[OutboxItem] = []
             position = state.hwm + 1
             while position <= len(self._log) and len(items) < limit:
@@ -690,6 +705,7 @@ class MemoryStore:
     def ack_outbox(self, consumer: str, ids: Sequence[str]) -> None:
         """Mark items delivered; the consumer never gets them again."""
         check_name(consumer, "consumer")
+        ids = check_keys(ids, "ids")
         with self._lock:
             self._check_open()
             positions = self._item_positions(ids)
@@ -715,6 +731,7 @@ class MemoryStore:
     ) -> None:
         """Give leased items back: pending again, attempts + 1."""
         check_name(consumer, "consumer")
+        ids = check_keys(ids, "ids")
         if error is not None and not isinstance(error, str):
             raise ValidationError("error is text or None", field="error")
         with self._lock:
@@ -762,6 +779,7 @@ class MemoryStore:
 
     def get_article(self, article_id: str) -> Article:
         """The article, or NotFound."""
+        check_key(article_id, "article_id")
         return self._lookup(self._articles, article_id, "article")[0]
 
     def list_articles(self, query: ArticleQuery) -> Page[Article]:

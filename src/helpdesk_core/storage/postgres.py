@@ -69,12 +69,15 @@ from helpdesk_core.storage.base import (
     check_cursor,
     check_import,
     check_instant,
+    check_key,
+    check_keys,
     check_lease,
     check_limit,
     check_name,
     check_purge,
     check_words,
     item_id,
+    lease_end,
     parse_item_id,
     read_in_chunks,
     search_text,
@@ -337,6 +340,7 @@ class PostgresStore:
 
     def load(self, ticket_id: str) -> Ticket:
         """The ticket's latest snapshot."""
+        check_key(ticket_id, "ticket_id")
         with self._read() as conn:
             row = conn.execute(q.to_pyformat(q.SELECT_SNAPSHOT), (ticket_id,)).fetchone()
         if row is None:
@@ -345,6 +349,7 @@ class PostgresStore:
 
     def get_many(self, ticket_ids: Sequence[str]) -> list[Ticket]:
         """The tickets with these ids, in order; unknown ids skipped."""
+        ticket_ids = check_keys(ticket_ids, "ticket_ids")
         wanted = list(dict.fromkeys(ticket_ids))
         found: dict[str, Ticket] = {}
         with self._read() as conn:
@@ -358,6 +363,7 @@ class PostgresStore:
 
     def events(self, ticket_id: str, *, after_version: int = 0) -> list[Event]:
         """The ticket's events after ``after_version``."""
+        check_key(ticket_id, "ticket_id")
         check_after(after_version, "after_version")
         with self._read() as conn:
             rows = conn.execute(
@@ -450,6 +456,11 @@ class PostgresStore:
     def import_tickets(self, items: Iterable[ImportItem]) -> int:
         """Add many new tickets in one transaction (all or none); each item is
         ``(events, snapshot)`` or ``(events, snapshot, wake_at)``. Returns the count."""
+        if isinstance(items, str | bytes) or not isinstance(items, Iterable):
+            raise ValidationError(
+                f"items is a list of (events, snapshot), got {type(items).__name__}",
+                field="items",
+            )
         count = 0
         batch: list[tuple[Sequence[Event], Ticket, datetime | None]] = []
         with self._tx() as conn:
@@ -524,6 +535,7 @@ class PostgresStore:
 
     def requester_history(self, requester_id: str, *, limit: int = 50) -> list[Ticket]:
         """The requester's tickets, newest first."""
+        check_key(requester_id, "requester_id")
         check_limit(limit)
         with self._read() as conn:
             rows = conn.execute(q.to_pyformat(q.SELECT_HISTORY), (requester_id, limit)).fetchall()
@@ -531,6 +543,7 @@ class PostgresStore:
 
     def requester_ticket_ids(self, requester_id: str, *, limit: int = 50) -> list[str]:
         """The ids of the requester's tickets, newest first."""
+        check_key(requester_id, "requester_id")
         check_limit(limit)
         with self._read() as conn:
             sql = q.to_pyformat(q.SELECT_HISTORY_IDS)
@@ -559,7 +572,8 @@ class PostgresStore:
         check_limit(limit)
         check_lease(lease)
         with self._tx() as conn:
-            rows = conn.execute(_CLAIM_DUE, (worker, now + lease, now, now, limit)).fetchall()
+            until = lease_end(now, lease)
+            rows = conn.execute(_CLAIM_DUE, (worker, until, now, now, limit)).fetchall()
         rows.sort(key=lambda row: (row[1], row[0]))
         return [row[0] for row in rows]
 
@@ -600,6 +614,7 @@ class PostgresStore:
 
     def get_requester(self, requester_id: str) -> Requester:
         """The requester, or NotFound."""
+        check_key(requester_id, "requester_id")
         with self._read() as conn:
             row = conn.execute(q.to_pyformat(q.SELECT_REQUESTER), (requester_id,)).fetchone()
         if row is None:
@@ -618,6 +633,7 @@ class PostgresStore:
 
     def delete_requester(self, requester_id: str) -> None:
         """Delete the requester row (dead tuples stay until ``VACUUM``)."""
+        check_key(requester_id, "requester_id")
         if not isinstance(requester_id, str):
             raise ValidationError("expected a requester id", field="requester_id")
         with self._read() as conn:
@@ -678,7 +694,7 @@ class PostgresStore:
         check_instant(now)
         check_limit(limit)
         check_lease(lease)
-        until = now + lease
+        until = lease_end(now, lease)
         with self._tx() as conn:
             hwm = self._hwm(conn, consumer)
             rows = conn.execute(
@@ -705,6 +721,7 @@ class PostgresStore:
     def ack_outbox(self, consumer: str, ids: Sequence[str]) -> None:
         """Mark items delivered; the consumer never gets them again."""
         check_name(consumer, "consumer")
+        ids = check_keys(ids, "ids")
         with self._tx() as conn:
             positions = self._positions(conn, ids)
             hwm = self._hwm(conn, consumer)
@@ -728,6 +745,7 @@ class PostgresStore:
     ) -> None:
         """Give leased items back: pending again, attempts + 1."""
         check_name(consumer, "consumer")
+        ids = check_keys(ids, "ids")
         if error is not None and not isinstance(error, str):
             raise ValidationError("error is text or None", field="error")
         note = None if error is None else escape_nul(error)
@@ -806,6 +824,7 @@ class PostgresStore:
 
     def get_article(self, article_id: str) -> Article:
         """The article, or NotFound."""
+        check_key(article_id, "article_id")
         with self._read() as conn:
             row = conn.execute("SELECT data FROM articles WHERE id = %s", (article_id,)).fetchone()
         if row is None:

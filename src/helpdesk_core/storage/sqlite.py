@@ -39,6 +39,7 @@ from helpdesk_core.errors import (
     ValidationError,
 )
 from helpdesk_core.knowledge.articles import Article, ArticleQuery, article_words, rank_articles
+from helpdesk_core.model._validate import check_unicode
 from helpdesk_core.model.enums import Priority
 from helpdesk_core.model.events import Event
 from helpdesk_core.model.people import Requester
@@ -58,12 +59,15 @@ from helpdesk_core.storage.base import (
     check_cursor,
     check_import,
     check_instant,
+    check_key,
+    check_keys,
     check_lease,
     check_limit,
     check_name,
     check_purge,
     check_words,
     item_id,
+    lease_end,
     parse_item_id,
     read_in_chunks,
     search_text,
@@ -385,7 +389,27 @@ class SqliteStore:
     def __init__(
         self, path: str | os.PathLike[str], *, timeout: float = 30.0, text_index: bool = False
     ) -> None:
+        if not isinstance(path, str | os.PathLike):
+            raise ValidationError(
+                f"path is a file path or ':memory:', got {type(path).__name__}", field="path"
+            )
         self._path = os.fspath(path)
+        if not isinstance(self._path, str) or not self._path or "\x00" in self._path:
+            raise ValidationError(f"not a usable file path: {self._path!r}", field="path")
+        check_unicode(self._path, "path")
+        if (
+            isinstance(timeout, bool)
+            or not isinstance(timeout, int | float)
+            or not 0 <= timeout <= 86_400
+        ):
+            raise ValidationError(
+                f"timeout is a number of seconds from 0 to 86400, got {timeout!r}",
+                field="timeout",
+            )
+        if not isinstance(text_index, bool):
+            raise ValidationError(
+                f"text_index is true or false, got {text_index!r}", field="text_index"
+            )
         self._lock = threading.RLock()
         self._depth = 0
         # FTS5 tables to merge before the outermost transaction commits (see _scrub).
@@ -460,6 +484,8 @@ class SqliteStore:
             return StorageError(f"SQLite: {text}")
         if isinstance(exc, sqlite3.Error):
             return StorageError(f"SQLite database {self._path!r}: {exc}")
+        if isinstance(exc, OverflowError):
+            return ValidationError(f"a number too large to store (64-bit at most): {exc}")
         if isinstance(exc, UnicodeEncodeError):
             return ValidationError(f"text that is not valid Unicode cannot be stored: {exc.reason}")
         return None
@@ -515,6 +541,7 @@ class SqliteStore:
 
     def load(self, ticket_id: str) -> Ticket:
         """The ticket's latest snapshot."""
+        check_key(ticket_id, "ticket_id")
         with self._guard as conn:
             row = conn.execute(q.SELECT_SNAPSHOT, (ticket_id,)).fetchone()
         if row is None:
@@ -523,6 +550,7 @@ class SqliteStore:
 
     def get_many(self, ticket_ids: Sequence[str]) -> list[Ticket]:
         """The tickets with these ids, in order; unknown ids skipped."""
+        ticket_ids = check_keys(ticket_ids, "ticket_ids")
         wanted = list(dict.fromkeys(ticket_ids))
         found: dict[str, Ticket] = {}
         with self._read(consistent=True) as conn:
@@ -534,6 +562,7 @@ class SqliteStore:
 
     def events(self, ticket_id: str, *, after_version: int = 0) -> list[Event]:
         """The ticket's events after ``after_version``."""
+        check_key(ticket_id, "ticket_id")
         check_after(after_version, "after_version")
         with self._guard as conn:
             rows = conn.execute(q.SELECT_EVENTS, (ticket_id, after_version)).fetchall()
@@ -745,6 +774,11 @@ class SqliteStore:
     def import_tickets(self, items: Iterable[ImportItem]) -> int:
         """Add many new tickets in one transaction (all or none); each item is
         ``(events, snapshot)`` or ``(events, snapshot, wake_at)``. Returns the count."""
+        if isinstance(items, str | bytes) or not isinstance(items, Iterable):
+            raise ValidationError(
+                f"items is a list of (events, snapshot), got {type(items).__name__}",
+                field="items",
+            )
         count = 0
         batch: list[tuple[Sequence[Event], Ticket, datetime | None]] = []
         with self._write() as conn:
@@ -813,6 +847,7 @@ class SqliteStore:
 
     def requester_history(self, requester_id: str, *, limit: int = 50) -> list[Ticket]:
         """The requester's tickets, newest first."""
+        check_key(requester_id, "requester_id")
         check_limit(limit)
         with self._guard as conn:
             rows = conn.execute(q.SELECT_HISTORY, (requester_id, limit)).fetchall()
@@ -820,6 +855,7 @@ class SqliteStore:
 
     def requester_ticket_ids(self, requester_id: str, *, limit: int = 50) -> list[str]:
         """The ids of the requester's tickets, newest first."""
+        check_key(requester_id, "requester_id")
         check_limit(limit)
         with self._guard as conn:
             rows = conn.execute(q.SELECT_HISTORY_IDS, (requester_id, limit)).fetchall()
@@ -847,7 +883,7 @@ class SqliteStore:
         check_limit(limit)
         check_lease(lease)
         at = to_micros(now)
-        until = to_micros(now + lease)
+        until = to_micros(lease_end(now, lease))
         with self._write() as conn:
             ids = [row[0] for row in conn.execute(_CLAIM_DUE, (at, at, limit)).fetchall()]
             conn.executemany(
@@ -892,6 +928,7 @@ class SqliteStore:
 
     def get_requester(self, requester_id: str) -> Requester:
         """The requester, or NotFound."""
+        check_key(requester_id, "requester_id")
         with self._guard as conn:
             row = conn.execute(q.SELECT_REQUESTER, (requester_id,)).fetchone()
         if row is None:
@@ -908,6 +945,7 @@ class SqliteStore:
 
     def delete_requester(self, requester_id: str) -> None:
         """Remove the requester row (zeroed on disk: ``secure_delete``)."""
+        check_key(requester_id, "requester_id")
         if not isinstance(requester_id, str):
             raise ValidationError("expected a requester id", field="requester_id")
         with self._write() as conn:
@@ -969,7 +1007,7 @@ class SqliteStore:
         check_instant(now)
         check_limit(limit)
         check_lease(lease)
-        until = to_micros(now + lease)
+        until = to_micros(lease_end(now, lease))
         with self._write() as conn:
             hwm = self._hwm(conn, consumer)
             rows = conn.execute(
@@ -994,6 +1032,7 @@ class SqliteStore:
     def ack_outbox(self, consumer: str, ids: Sequence[str]) -> None:
         """Mark items delivered; the consumer never gets them again."""
         check_name(consumer, "consumer")
+        ids = check_keys(ids, "ids")
         with self._write() as conn:
             positions = self._positions(conn, ids)
             hwm = self._hwm(conn, consumer)
@@ -1013,6 +1052,7 @@ class SqliteStore:
     ) -> None:
         """Give leased items back: pending again, attempts + 1."""
         check_name(consumer, "consumer")
+        ids = check_keys(ids, "ids")
         if error is not None and not isinstance(error, str):
             raise ValidationError("error is text or None", field="error")
         with self._write() as conn:
@@ -1095,6 +1135,7 @@ class SqliteStore:
 
     def get_article(self, article_id: str) -> Article:
         """The article, or NotFound."""
+        check_key(article_id, "article_id")
         with self._guard as conn:
             row = conn.execute("SELECT data FROM articles WHERE id = ?", (article_id,)).fetchone()
         if row is None:

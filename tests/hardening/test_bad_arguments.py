@@ -1,0 +1,243 @@
+"""Bad arguments to the desk and the stores: a clear HelpdeskError naming the argument,
+the same on every store, and nothing written by a call that fails."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any, cast
+
+import pytest
+
+from helpdesk_core import (
+    Helpdesk,
+    ManualClock,
+    MemoryStore,
+    Requester,
+    SequentialIds,
+)
+from helpdesk_core.demo import example_config
+from helpdesk_core.errors import ConflictError, NotFound, ValidationError
+from helpdesk_core.storage import SqliteStore, Store
+
+T0 = datetime(2026, 3, 2, 9, tzinfo=UTC)
+ADA = Requester(id="ada", name="Ada", email="ada@example.com")
+HUGE = 2**70
+
+
+@pytest.fixture(params=["memory", "sqlite"])
+def store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Store]:
+    made: Store = MemoryStore() if request.param == "memory" else SqliteStore(
+        tmp_path / "desk.sqlite"
+    )
+    yield made
+    made.close()
+
+
+def _desk(store: Store) -> Helpdesk:
+    return Helpdesk(
+        config=example_config(), store=store, clock=ManualClock(T0), ids=SequentialIds()
+    )
+
+
+def _contents(store: Store) -> tuple[Any, ...]:
+    tickets = store.query(_all()).items
+    events = [store.events(t.id) for t in tickets]
+    requester = store.find_requester(email="ada@example.com")
+    return tickets, events, requester
+
+
+def _all() -> Any:
+    from helpdesk_core.storage import TicketQuery
+
+    return TicketQuery(limit=1000)
+
+
+def test_a_failed_open_leaves_the_requester_as_it_was(store: Store) -> None:
+    desk = _desk(store)
+    desk.open(requester=ADA, subject="Printer jams")
+    before = _contents(store)
+    evil = Requester(id="ada", name="EVIL", email="evil@example.org")
+    with pytest.raises(NotFound):
+        desk.open(requester=evil, subject="x", by="ghost")
+    with pytest.raises(ValidationError):
+        desk.open(requester=evil, subject="x", by="system:")
+    assert _contents(store) == before
+    assert store.get_requester("ada") == ADA
+    newcomer = Requester(id="bob", name="Bob", email="bob@example.com")
+    with pytest.raises(NotFound):
+        desk.open(requester=newcomer, subject="x", by="agent:ghost")
+    with pytest.raises(NotFound):
+        store.get_requester("bob")
+
+
+def test_a_requester_given_by_value_is_saved_with_the_ticket(store: Store) -> None:
+    class Repeating(SequentialIds):
+        def new_id(self, kind: str) -> str:
+            return "T-1" if kind == "ticket" else super().new_id(kind)
+
+    desk = Helpdesk(config=example_config(), store=store, clock=ManualClock(T0), ids=Repeating())
+    desk.open(requester=ADA, subject="first")
+    newcomer = Requester(id="bob", name="Bob", email="bob@example.com")
+    with pytest.raises(ConflictError):
+        desk.open(requester=newcomer, subject="second", by="bob")
+    with pytest.raises(NotFound):
+        store.get_requester("bob")
+    # The requester's own retry, once the id factory behaves, saves both.
+    desk.ids = SequentialIds()
+    assert desk.open(requester=newcomer, subject="second", by="bob").requester == "bob"
+    assert store.get_requester("bob") == newcomer
+
+
+def test_the_new_requester_may_open_their_own_ticket(store: Store) -> None:
+    desk = _desk(store)
+    newcomer = Requester(id="bob", name="Bob", email="bob@example.com")
+    ticket = desk.open(requester=newcomer, subject="mine", by="bob")
+    assert store.get_requester("bob") == newcomer
+    assert desk.history(ticket.id)[0].by.id == "bob"
+    other = Requester(id="cy", name="Cy", email="cy@example.com")
+    assert desk.open(requester=other, subject="mine too", by="requester:cy").requester == "cy"
+
+
+def test_update_checks_what_open_checks(store: Store) -> None:
+    desk = _desk(store)
+    ticket = desk.open(requester=ADA, subject="Laptop", category="hardware",
+                       fields={"device_model": "X1"})
+    before = _contents(store)
+    with pytest.raises(ValidationError) as tier:
+        desk.update(ticket.id, by="lena", tier="L9")
+    assert tier.value.field == "tier"
+    with pytest.raises(ValidationError) as subject:
+        desk.update(ticket.id, by="lena", subject="  ")
+    assert subject.value.field == "subject"
+    with pytest.raises(ValidationError) as answer:
+        desk.update(ticket.id, by="lena", fields={"device_model": 5})
+    assert answer.value.field == "fields.device_model"
+    assert _contents(store) == before
+    updated = desk.update(ticket.id, by="lena", fields={"device_model": "X2"}, tier="L2")
+    assert (updated.fields["device_model"], updated.tier) == ("X2", "L2")
+
+
+def test_numbers_beyond_64_bits_are_refused_alike(store: Store) -> None:
+    desk = _desk(store)
+    ticket = desk.open(requester=ADA, subject="x")
+    calls = [
+        lambda: desk.search(offset=HUGE),
+        lambda: desk.search(number=HUGE),
+        lambda: desk.requester_history("ada", limit=HUGE),
+        lambda: store.events(ticket.id, after_version=HUGE),
+        lambda: store.due(T0, limit=HUGE),
+        lambda: store.claim_due(T0, worker="w", limit=HUGE),
+        lambda: store.claim_outbox("mail", now=T0, limit=HUGE),
+        lambda: list(store.event_stream(after=HUGE)),
+        lambda: store.ack_outbox("mail", [f"{ticket.id}:{'9' * 30}"]),
+    ]
+    for call in calls:
+        with pytest.raises(ValidationError):
+            call()
+
+
+def test_a_lease_past_the_last_instant_is_refused(store: Store) -> None:
+    end = datetime.max.replace(tzinfo=UTC)
+    for call in (
+        lambda: store.claim_due(end, worker="w"),
+        lambda: store.claim_due(T0, worker="w", lease=timedelta.max),
+        lambda: store.claim_outbox("mail", now=end),
+    ):
+        with pytest.raises(ValidationError) as caught:
+            call()
+        assert caught.value.field == "lease"
+
+
+@pytest.mark.parametrize("bad", [["x"], {"x": 1}, 5, None, b"T-1"])
+def test_ids_that_are_not_text_are_refused_alike(store: Store, bad: Any) -> None:
+    for call in (
+        store.load,
+        store.events,
+        store.get_requester,
+        store.requester_history,
+        store.requester_ticket_ids,
+        store.get_article,
+    ):
+        with pytest.raises(ValidationError):
+            call(bad)
+    with pytest.raises(ValidationError):
+        store.get_many([bad])
+
+
+def test_lists_of_ids_must_be_lists(store: Store) -> None:
+    for call in (
+        lambda: store.get_many(cast(Any, None)),
+        lambda: store.get_many("T-1"),
+        lambda: store.ack_outbox("mail", cast(Any, None)),
+        lambda: store.ack_outbox("mail", cast(Any, 5)),
+        lambda: store.release_outbox("mail", cast(Any, None)),
+        lambda: store.import_tickets(cast(Any, None)),
+        lambda: store.import_tickets(cast(Any, 5)),
+    ):
+        with pytest.raises(ValidationError):
+            call()
+
+
+def test_lone_surrogates_are_refused_before_any_store(store: Store) -> None:
+    desk = _desk(store)
+    before = _contents(store)
+    for call in (
+        lambda: desk.open(requester=ADA, subject="bad \ud800"),
+        lambda: desk.open(requester=ADA, subject="x", tags=["\udfff"]),
+        lambda: desk.open(requester=ADA, subject="x", fields={"note": "\ud800"}),
+        lambda: desk.open(requester=Requester(id="r2", name="\ud800"), subject="x"),
+        lambda: store.set_cursor("\ud800", 1),
+        lambda: store.load("T-\ud800"),
+    ):
+        with pytest.raises(ValidationError):
+            call()
+    assert _contents(store) == before
+
+
+def test_wrongly_typed_arguments_to_desk_commands(store: Store) -> None:
+    desk = _desk(store)
+    ticket = desk.open(requester=ADA, subject="x")
+    for call in (
+        lambda: desk.assign(ticket.id, cast(Any, ["tom"]), by="lena"),
+        lambda: desk.escalate(ticket.id, by="lena", reason="r", team=cast(Any, ["network"])),
+        lambda: desk.open(requester=ADA, subject="s", type=cast(Any, ["incident"])),
+        lambda: desk.get_requester(cast(Any, ["ada"])),
+        lambda: desk.search(bogus=1),
+        lambda: desk.search(cast(Any, "open")),
+    ):
+        with pytest.raises(ValidationError):
+            call()
+
+
+def test_an_unknown_agent_cannot_act() -> None:
+    desk = _desk(MemoryStore())
+    with pytest.raises(NotFound):
+        desk.open(requester=ADA, subject="x", by="agent:ghost")
+
+
+def test_the_desk_and_the_sqlite_store_check_their_parts(tmp_path: Path) -> None:
+    for kwargs in ({"ids": 5}, {"store": 5}, {"clock": 5}):
+        with pytest.raises(ValidationError) as caught:
+            Helpdesk(config=example_config(), **cast(Any, kwargs))
+        assert caught.value.field == next(iter(kwargs))
+    for path in (None, 5, "with\x00nul", "bad\ud800"):
+        with pytest.raises(ValidationError) as caught:
+            SqliteStore(cast(Any, path))
+        assert caught.value.field == "path"
+    for timeout in ("x", None, float("nan"), float("inf"), -1):
+        with pytest.raises(ValidationError) as caught:
+            SqliteStore(tmp_path / "t.sqlite", timeout=cast(Any, timeout))
+        assert caught.value.field == "timeout"
+    with pytest.raises(ValidationError):
+        SqliteStore(tmp_path / "t.sqlite", text_index=cast(Any, "no"))
+    assert not (tmp_path / "t.sqlite").exists()
+
+
+def test_an_integer_sqlite_cannot_bind_is_a_validation_error(tmp_path: Path) -> None:
+    store = SqliteStore(tmp_path / "desk.sqlite")
+    with pytest.raises(OverflowError) as raw:
+        store._conn.execute("SELECT ?", (HUGE,))
+    assert isinstance(store._translate(raw.value), ValidationError)
+    store.close()
