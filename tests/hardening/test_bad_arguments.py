@@ -8,6 +8,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any, cast
 
+import attrs
 import pytest
 
 from helpdesk_core import (
@@ -18,7 +19,7 @@ from helpdesk_core import (
     SequentialIds,
 )
 from helpdesk_core.demo import example_config
-from helpdesk_core.errors import ConflictError, NotFound, ValidationError
+from helpdesk_core.errors import ConflictError, HelpdeskError, NotFound, ValidationError
 from helpdesk_core.storage import SqliteStore, Store
 
 T0 = datetime(2026, 3, 2, 9, tzinfo=UTC)
@@ -241,3 +242,74 @@ def test_an_integer_sqlite_cannot_bind_is_a_validation_error(tmp_path: Path) -> 
         store._conn.execute("SELECT ?", (HUGE,))
     assert isinstance(store._translate(raw.value), ValidationError)
     store.close()
+
+
+# ---------------------------------------------------------------------------- domain
+
+
+def test_configuration_values_are_taken_as_they_are() -> None:
+    from helpdesk_core import DeskConfig
+    from helpdesk_core.errors import ConfigError
+
+    cases = [
+        ({"agents": [{"id": "a", "active": "false"}]}, "agents[0].active"),
+        ({"agents": [{"id": "a", "capacity": 1.5}]}, "agents[0].capacity"),
+        ({"agents": [{"id": None}]}, "agents[0].id"),
+        ({"assignment": {"auto_assign": "no"}}, "assignment.auto_assign"),
+    ]
+    for doc, path in cases:
+        with pytest.raises(ConfigError) as caught:
+            DeskConfig.from_dict(doc)
+        assert caught.value.path == path
+    assert DeskConfig.from_dict({"agents": [{"id": "a", "capacity": 2}]}).agent("a").capacity == 2
+
+
+def test_privacy_helpers_refuse_what_they_would_misread() -> None:
+    from helpdesk_core.model import Actor, CommentAdded
+    from helpdesk_core.privacy import anonymise_event, plan_anonymisation, visible_events
+
+    note = CommentAdded(
+        ticket_id="T-1", at=T0, by=Actor.agent("a"), comment_id="c1", body="internal",
+        public=False,
+    )
+    assert visible_events([note], role=cast(Any, "requester")) == []
+    assert visible_events([note], role=cast(Any, "agent")) == [note]
+    with pytest.raises(HelpdeskError):
+        visible_events([note], role=cast(Any, "guest"))
+    with pytest.raises(ValidationError) as fields:
+        plan_anonymisation(
+            [note], now=T0, by=Actor.system(), reason="r", personal_fields="phone"
+        )
+    assert fields.value.field == "personal_fields"
+    with pytest.raises(ValidationError) as mode:
+        anonymise_event(note, personal_fields=frozenset(), mode=cast(Any, "zz"))
+    assert mode.value.field == "mode"
+
+
+@pytest.mark.parametrize("action", ["Write", "delete", None, "WRITE"])
+def test_article_access_knows_only_read_and_write(action: Any) -> None:
+    from helpdesk_core.knowledge import check_article_access
+    from helpdesk_core.model import Actor
+
+    with pytest.raises(ValidationError) as caught:
+        check_article_access(Actor.requester("r"), action=action, article=None, agent=None)
+    assert caught.value.field == "action"
+
+
+def test_business_day_counts_are_bounded() -> None:
+    from helpdesk_core import BusinessCalendar
+    from helpdesk_core.errors import ConfigError
+    from helpdesk_core.workflow import add_business_days
+
+    calendar = BusinessCalendar(timezone="UTC", hours={"mon-fri": "09:00-17:00"})
+    for days in (10**8, -1, 1.5, True):
+        with pytest.raises(ValidationError) as caught:
+            add_business_days(calendar, T0, cast(Any, days))
+        assert caught.value.field == "days"
+    with pytest.raises(ValidationError):
+        add_business_days(calendar, datetime(2026, 3, 2, 9), 1)
+    assert add_business_days(calendar, T0, 5) == datetime(2026, 3, 9, 9, tzinfo=UTC)
+    lifecycle = example_config().lifecycle_for("incident")
+    with pytest.raises(ConfigError, match="auto_close_after"):
+        attrs.evolve(lifecycle, auto_close_after=10**12)
+    assert attrs.evolve(lifecycle, auto_close_after=3650).auto_close_after == 3650

@@ -221,3 +221,18 @@ def _analysed_or_refused(pattern: str, scan: int) -> None:
             with pytest.raises(ConfigError) as refused:
                 Condition.from_dict(_test(pattern))
             assert refused.value.path == "condition.value"
+
+
+@pytest.mark.parametrize(
+    "pattern",
+    [
+        r"(?:[^\x00-\u4e2d]\w*)+$",  # the negated range overlaps \w just above its end
+        r"(?:[^\x00-\u4e2d]a|\wa)+b",
+        r"(?:[^\u0100-\uffff]\w*)+$",  # ... and just below its start
+    ],
+)
+def test_a_negated_range_next_to_a_class_is_probed_on_both_sides(pattern: str) -> None:
+    from helpdesk_core.routing import F
+
+    with pytest.raises(ConfigError, match="exponential"):
+        F.subject.matches(pattern)

@@ -317,6 +317,14 @@ def check_article_access(
     """Agents write and read every article; requesters read published ones only;
     automation does everything. ``agent`` is the acting agent's record (for agents).
     Raise AccessDenied naming the identity and the action otherwise."""
+    if not isinstance(actor, Actor):
+        raise ValidationError(f"expected an Actor, got {type(actor).__name__}", field="actor")
+    if action not in ("read", "write"):
+        raise ValidationError(f"action is 'read' or 'write', got {action!r}", field="action")
+    if article is not None and not isinstance(article, Article):
+        raise ValidationError(
+            f"expected an Article or None, got {type(article).__name__}", field="article"
+        )
     if actor.kind is ActorKind.SYSTEM:
         return
     target = f"article {article.id!r}" if article is not None else "articles"

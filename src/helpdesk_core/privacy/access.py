@@ -301,7 +301,10 @@ class AccessPolicy:
 
 
 def visible_events(events: Iterable[Event], *, role: Role | None) -> list[Event]:
-    """The events ``role`` may see: internal notes never leave the agent side."""
+    """The events ``role`` may see: internal notes never leave the agent side. ``role``
+    is a :class:`Role`, its name, or None (the system: everything)."""
+    if role is not None:
+        role = Role.parse(role)
     if role is Role.REQUESTER:
         return [e for e in events if not (isinstance(e, CommentAdded) and not e.public)]
     return list(events)

@@ -286,12 +286,29 @@ def _changes(changes: Changes, personal: frozenset[str], mode: Mode) -> Changes:
     return evolve(changes, subject=subject, fields=fields)
 
 
+def _personal_fields(value: Any) -> frozenset[str]:
+    """Names of personal custom fields: a list of text (one name alone is refused, as it
+    would be read as its characters)."""
+    if isinstance(value, str | bytes) or not isinstance(value, Iterable):
+        raise ValidationError(
+            f"personal_fields is a list of field names, got {type(value).__name__}",
+            field="personal_fields",
+        )
+    names = frozenset(value)
+    if not all(isinstance(name, str) for name in names):
+        raise ValidationError("personal_fields holds field names (text)", field="personal_fields")
+    return names
+
+
 def anonymise_event(event: Event, *, personal_fields: frozenset[str], mode: Mode) -> Event:
     """``event`` with personal data replaced (``anonymise``) or removed (``delete``):
     requester identity, subject, description, comment bodies, resolutions, rating
     comments, reasons typed by people, the fields an event class lists in its ``free_text``
     class attribute (known-error texts), and custom fields marked personal (all custom
     fields when deleting). Timestamps, ids, statuses and SLA clocks are kept."""
+    if mode not in _MODES:
+        raise ValidationError(f"mode is 'anonymise' or 'delete', got {mode!r}", field="mode")
+    personal_fields = _personal_fields(personal_fields)
     changes: dict[str, Any] = {"by": _actor(event.by)}
     human = event.by.kind is not ActorKind.SYSTEM
     if isinstance(event, TicketOpened):
@@ -351,7 +368,7 @@ def plan_anonymisation(
         raise ValidationError("a ticket to anonymise has at least one event", field="events")
     if mode not in _MODES:
         raise ValidationError(f"mode is 'anonymise' or 'delete', got {mode!r}", field="mode")
-    personal = frozenset(personal_fields)
+    personal = _personal_fields(personal_fields)
     rewritten = [anonymise_event(e, personal_fields=personal, mode=mode) for e in events]
     marker = TicketAnonymised(ticket_id=events[0].ticket_id, at=now, by=by, reason=reason)
     history = (*rewritten, marker)

@@ -434,7 +434,8 @@ class _Analysis:
                         codes.add(int(item_av))
                     elif item_op == _op("RANGE"):
                         lo, hi = int(item_av[0]), int(item_av[1])
-                        codes.update((lo, hi, min(lo + 1, hi), max(hi - 1, lo)))
+                        # Both sides of each bound: a negated range matches just outside.
+                        codes.update((lo - 1, lo, lo + 1, hi - 1, hi, hi + 1))
         chars = (chr(c) for c in sorted(codes) if 0 <= c <= 0x10FFFF)
         return tuple(c for c in chars if not 0xD800 <= ord(c) <= 0xDFFF)
 

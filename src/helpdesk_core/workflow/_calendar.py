@@ -10,7 +10,8 @@ from collections.abc import Mapping
 from datetime import UTC, date, datetime, time, timedelta, tzinfo
 from typing import Protocol
 
-from helpdesk_core.errors import ConfigError
+from helpdesk_core._time import ensure_aware
+from helpdesk_core.errors import ConfigError, ValidationError
 
 __all__ = ["WorkCalendar", "add_business_days", "calendar_named", "next_open_day"]
 
@@ -53,11 +54,20 @@ def next_open_day(calendar: WorkCalendar, day: date) -> date:
     return calendar.next_open(midnight).astimezone(calendar.zone).date()
 
 
+#: The most business days a count (auto-close, business-day offsets) may span: ten years.
+MAX_BUSINESS_DAYS = 3650
+
+
 def add_business_days(calendar: WorkCalendar, start: datetime, days: int) -> datetime:
     """The same local wall-clock time as ``start`` on the ``days``-th open day after the
     local date of ``start`` (an *open day* is a local date during which the calendar is
     open at some instant). A wall time that does not exist that day (spring forward) moves
     forward by the gap; an ambiguous one (fall back) is its first occurrence."""
+    if isinstance(days, bool) or not isinstance(days, int) or not 0 <= days <= MAX_BUSINESS_DAYS:
+        raise ValidationError(
+            f"days is a whole number from 0 to {MAX_BUSINESS_DAYS}, got {days!r}", field="days"
+        )
+    start = ensure_aware(start, field="start")
     zone = calendar.zone
     local = start.astimezone(zone)
     day = local.date()

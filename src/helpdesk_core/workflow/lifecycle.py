@@ -28,6 +28,7 @@ from helpdesk_core.model import StatusCategory
 from helpdesk_core.model import _validate as v
 from helpdesk_core.model.enums import to_status_category
 from helpdesk_core.workflow import _config as cfg
+from helpdesk_core.workflow._calendar import MAX_BUSINESS_DAYS
 from helpdesk_core.workflow._table import AUTOMATIC_TRIGGERS, Step, Table, build_table
 from helpdesk_core.workflow.guards import Guard, lookup_guard
 
@@ -120,9 +121,14 @@ def _to_window(value: Any) -> timedelta | None:
 def _days(instance: Any, attribute: Any, value: Any) -> None:
     if value is None:
         return
-    if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+    if (
+        isinstance(value, bool)
+        or not isinstance(value, int)
+        or not 0 <= value <= MAX_BUSINESS_DAYS
+    ):
         raise ConfigError(
-            f"auto_close_after is a whole number of business days >= 0 or None, got {value!r}",
+            f"auto_close_after is a whole number of business days from 0 to "
+            f"{MAX_BUSINESS_DAYS}, or None, got {value!r}",
             path=f"{_ROOT}.auto_close_after",
         )
 
