@@ -66,7 +66,10 @@ def to_timedelta(value: Any, *, field: str = "duration", allow_negative: bool = 
         except OverflowError as exc:
             raise ValidationError(f"duration out of range: {value!r}", field=field) from exc
     elif isinstance(value, str):
-        result = _parse_duration_text(value, field=field)
+        try:
+            result = _parse_duration_text(value, field=field)
+        except OverflowError as exc:
+            raise ValidationError(f"duration out of range: {value!r}", field=field) from exc
     else:
         raise ValidationError(
             f"expected a duration (timedelta, seconds, '4h' or ISO 8601), got "

@@ -10,6 +10,7 @@ names the path of any bad part, e.g. ``agents[2].calendar: unknown calendar 'eme
 from __future__ import annotations
 
 import json
+import os
 import tomllib
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from pathlib import Path
@@ -342,7 +343,7 @@ class DeskConfig:
             "privacy",
             "knowledge",
         }
-        unknown = sorted(set(doc) - known)
+        unknown = sorted(map(str, set(doc) - known))
         if unknown:
             raise ConfigError(
                 f"unknown section(s) {', '.join(unknown)} (known: {', '.join(sorted(known))})",
@@ -429,6 +430,8 @@ class DeskConfig:
             doc = json.loads(text)
         except json.JSONDecodeError as exc:
             raise ConfigError(f"not valid JSON: {exc}", path="$") from exc
+        except (RecursionError, ValueError) as exc:  # nesting or numbers beyond the limits
+            raise ConfigError(f"JSON beyond the reader's limits: {exc}", path="$") from exc
         return cls.from_dict(doc)
 
     def to_dict(self) -> dict[str, Any]:
@@ -475,16 +478,27 @@ class DeskConfig:
         return evolve(self, **changes)
 
 
-def _read(source: str | Path, *, json_text: bool = False) -> str:
+def read_source(source: Any, *, what: str, json_text: bool = False) -> tuple[str, Path | None]:
+    """The text of a configuration ``source`` (text itself when it holds a newline, or
+    JSON text starting with a bracket when ``json_text``; else a file path), and the file
+    path it came from (None for text). ConfigError for anything else or an unreadable
+    file."""
     if isinstance(source, str) and ("\n" in source or (json_text and source.lstrip()[:1] in "{[")):
-        return source
+        return source, None
+    if not isinstance(source, str | os.PathLike) or (isinstance(source, str) and not source):
+        kind = "an empty string" if source == "" else type(source).__name__
+        raise ConfigError(f"{what} is a file path or text, got {kind}", path="$")
     path = Path(source)
     try:
-        return path.read_text(encoding="utf-8")
+        return path.read_text(encoding="utf-8"), path
     except OSError as exc:
-        raise ConfigError(
-            f"cannot read configuration file: {exc.strerror}", path=str(path)
-        ) from exc
+        raise ConfigError(f"cannot read {what}: {exc.strerror}", path=str(path)) from exc
+    except (UnicodeDecodeError, ValueError) as exc:
+        raise ConfigError(f"{what} is not UTF-8 text: {exc}", path=str(path)) from exc
+
+
+def _read(source: str | Path, *, json_text: bool = False) -> str:
+    return read_source(source, what="configuration file", json_text=json_text)[0]
 
 
 def _mapping(value: Any, path: str) -> Mapping[str, Any]:

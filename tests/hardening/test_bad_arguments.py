@@ -313,3 +313,80 @@ def test_business_day_counts_are_bounded() -> None:
     with pytest.raises(ConfigError, match="auto_close_after"):
         attrs.evolve(lifecycle, auto_close_after=10**12)
     assert attrs.evolve(lifecycle, auto_close_after=3650).auto_close_after == 3650
+
+
+def test_durations_beyond_range_are_validation_errors() -> None:
+    from helpdesk_core import BusinessCalendar
+
+    calendar = BusinessCalendar(timezone="UTC", hours={"mon-fri": "09:00-17:00"})
+    for text in ("99999999999999999d", "1" + "0" * 400 + "s"):
+        with pytest.raises(ValidationError):
+            calendar.add(T0, text)
+
+
+@pytest.mark.parametrize("source", [None, 5, b"x", "", "/bin/ls"])
+def test_configuration_sources_must_be_paths_or_text(source: Any) -> None:
+    from helpdesk_core import DeskConfig
+    from helpdesk_core.errors import ConfigError
+    from helpdesk_core.simulation import Scenario
+
+    for load in (DeskConfig.from_toml, DeskConfig.from_json, Scenario.from_toml):
+        with pytest.raises(ConfigError):
+            load(source)
+
+
+def test_configuration_documents_with_odd_keys_or_depth() -> None:
+    from helpdesk_core import DeskConfig
+    from helpdesk_core.errors import ConfigError
+    from helpdesk_core.privacy import RetentionPolicy
+    from helpdesk_core.simulation import Scenario
+
+    for load, doc in (
+        (DeskConfig.from_dict, {1: 2, "x": 3}),
+        (Scenario.from_dict, {1: 2, "arrivals": 3}),
+        (RetentionPolicy.from_dict, {1: 2, "x": 1}),
+    ):
+        with pytest.raises(ConfigError, match="unknown"):
+            load(cast(Any, doc))
+    with pytest.raises(ConfigError, match="limits"):
+        DeskConfig.from_json("[" * 100_000 + "]" * 100_000)
+
+
+def test_scenarios_and_distributions_stay_in_range() -> None:
+    from helpdesk_core.errors import ConfigError
+    from helpdesk_core.simulation import Fixed, Scenario, erlang
+
+    desk = {
+        "tiers": [{"id": "L1", "teams": ["q"]}],
+        "teams": [{"id": "q"}],
+        "agents": [{"id": "a", "tier": "L1", "teams": ["q"]}],
+    }
+    for simulation, path in (
+        ({"days": 1e9}, "simulation.days"),
+        ({"days": 10**400}, "simulation.days"),
+        ({"start": "9999-12-31T00:00:00+00:00", "days": 5}, "simulation.start"),
+    ):
+        doc = {"desk": desk, "arrivals": {"rate_per_hour": 1}, "simulation": simulation}
+        with pytest.raises(ConfigError) as caught:
+            Scenario.from_dict(doc)
+        assert caught.value.path == path
+    with pytest.raises(ConfigError):
+        Fixed(timedelta(minutes=-5))
+    with pytest.raises(ValidationError):
+        erlang.traffic_intensity(1e308, "100h")
+
+
+def test_escalation_flags_and_contacts_are_checked() -> None:
+    from helpdesk_core.model import Actor
+    from helpdesk_core.workflow import escalate
+    from helpdesk_core.workflow.escalation import _team_contacts
+
+    config = example_config()
+    desk = _desk(MemoryStore())
+    ticket = desk.open(requester=ADA, subject="x")
+    with pytest.raises(ValidationError) as caught:
+        escalate(ticket, config.ladder, by=Actor.agent("lena"), now=T0, reason="r",
+                 allow_skip=cast(Any, "no"))
+    assert caught.value.field == "allow_skip"
+    with pytest.raises(ValidationError):
+        _team_contacts({"desk": cast(Any, "alice")}, "desk")

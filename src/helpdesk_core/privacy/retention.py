@@ -135,7 +135,7 @@ class RetentionPolicy:
         """Build from ``{"name", "after", "action", "ticket_types", "teams"}``."""
         if not isinstance(doc, Mapping):
             raise ConfigError("a retention policy is a mapping", path=path)
-        unknown = sorted(set(doc) - {"name", "after", "action", "ticket_types", "teams"})
+        unknown = sorted(map(str, set(doc) - {"name", "after", "action", "ticket_types", "teams"}))
         if unknown:
             raise ConfigError(f"unknown key(s) {', '.join(unknown)}", path=path)
         if "name" not in doc or "after" not in doc:
@@ -211,7 +211,7 @@ class PrivacySettings:
         if not isinstance(doc, Mapping):
             raise ConfigError("the privacy section is a mapping", path=path)
         access_keys = {"roles", "requester_actions", "requesters_see_organization"}
-        unknown = sorted(set(doc) - access_keys - {"retention", "check_every"})
+        unknown = sorted(map(str, set(doc) - access_keys - {"retention", "check_every"}))
         if unknown:
             raise ConfigError(f"unknown key(s) {', '.join(unknown)}", path=path)
         access = AccessPolicy(**{k: doc[k] for k in access_keys if k in doc})

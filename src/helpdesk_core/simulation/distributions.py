@@ -79,6 +79,10 @@ class Fixed:
 
     value: timedelta
 
+    def __attrs_post_init__(self) -> None:
+        if not isinstance(self.value, timedelta) or self.value < timedelta(0):
+            raise ConfigError("a fixed duration is a timedelta >= 0", path="value")
+
     @property
     def mean_seconds(self) -> float:
         """The mean in seconds."""

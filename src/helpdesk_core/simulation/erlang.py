@@ -202,7 +202,13 @@ def traffic_intensity(arrivals_per_hour: float, aht: DurationLike) -> float:
     """
     rate = _check_rate(arrivals_per_hour, field="arrivals_per_hour")
     aht_s = _seconds(aht, field="aht", positive=True)
-    return rate * aht_s / 3600.0
+    traffic = rate * aht_s / 3600.0
+    if not math.isfinite(traffic):
+        raise ValidationError(
+            f"{rate!r} arrivals an hour of {aht_s!r} s each is beyond any finite traffic",
+            field="arrivals_per_hour",
+        )
+    return traffic
 
 
 def erlang_b(traffic: float, agents: int) -> float:

@@ -20,7 +20,7 @@ from zoneinfo import ZoneInfo
 from attrs import field, frozen
 
 from helpdesk_core._time import parse_datetime, to_timedelta
-from helpdesk_core.config import DeskConfig
+from helpdesk_core.config import DeskConfig, read_source
 from helpdesk_core.errors import ConfigError, ValidationError
 from helpdesk_core.model import Channel, Impact, Urgency
 from helpdesk_core.simulation.distributions import Distribution, Exponential, distribution_from
@@ -28,6 +28,8 @@ from helpdesk_core.simulation.distributions import Distribution, Exponential, di
 __all__ = ["Absence", "Arrivals", "Burst", "Scenario", "TierBehaviour"]
 
 HOURS_PER_WEEK = 168
+#: The longest simulated period a scenario may ask for: a century.
+MAX_DAYS = 36_525
 
 
 @frozen
@@ -123,16 +125,8 @@ class Scenario:
     @classmethod
     def from_toml(cls, source: str | Path) -> Scenario:
         """Load a scenario from a TOML file (or TOML text)."""
-        if isinstance(source, str) and "\n" in source:
-            text = source
-            base = Path.cwd()
-        else:
-            path = Path(source)
-            try:
-                text = path.read_text(encoding="utf-8")
-            except OSError as exc:
-                raise ConfigError(f"cannot read scenario: {exc.strerror}", path=str(path)) from exc
-            base = path.parent
+        text, path = read_source(source, what="scenario")
+        base = Path.cwd() if path is None else path.parent
         try:
             doc = tomllib.loads(text)
         except tomllib.TOMLDecodeError as exc:
@@ -146,7 +140,7 @@ class Scenario:
             raise ConfigError("a scenario is a mapping", path="$")
         known = {"simulation", "desk", "arrivals", "tiers", "requesters", "staffing",
                  "absences"}
-        unknown = sorted(set(doc) - known)
+        unknown = sorted(map(str, set(doc) - known))
         if unknown:
             raise ConfigError(f"unknown section(s) {', '.join(unknown)}", path="$")
         original = copy.deepcopy(dict(doc))
@@ -170,6 +164,16 @@ class Scenario:
         start = _start(sim.get("start"), zone)
         days = _number(sim.get("days", 30), "simulation.days", low=0, strict=True)
         warmup = _number(sim.get("warmup_days", 0), "simulation.warmup_days", low=0)
+        if days > MAX_DAYS:
+            raise ConfigError(
+                f"a simulation runs at most {MAX_DAYS} days, got {days:g}", path="simulation.days"
+            )
+        try:
+            start + timedelta(days=days + 366)  # the run, and the year it may take to drain
+        except OverflowError:
+            raise ConfigError(
+                "the run ends after the last representable instant", path="simulation.start"
+            ) from None
         if warmup >= days:
             raise ConfigError(
                 "the warm-up must be shorter than the run", path="simulation.warmup_days"
@@ -373,7 +377,7 @@ def _list(value: Any, path: str) -> Sequence[Any]:
 
 
 def _known(doc: Mapping[str, Any], allowed: set[str], path: str) -> None:
-    unknown = sorted(set(doc) - allowed)
+    unknown = sorted(map(str, set(doc) - allowed))
     if unknown:
         raise ConfigError(
             f"unknown key(s) {', '.join(unknown)} (allowed: {', '.join(sorted(allowed))})",
@@ -382,8 +386,14 @@ def _known(doc: Mapping[str, Any], allowed: set[str], path: str) -> None:
 
 
 def _number(value: Any, path: str, *, low: float | None = None, strict: bool = False) -> float:
-    if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
+    if isinstance(value, bool) or not isinstance(value, int | float):
         raise ConfigError(f"expected a number, got {value!r}", path=path)
+    try:
+        finite = math.isfinite(value)
+    except OverflowError:  # an int too large for a float
+        finite = False
+    if not finite:
+        raise ConfigError(f"expected a finite number, got {value!r}", path=path)
     if low is not None and (value < low or (strict and value == low)):
         raise ConfigError(f"must be {'>' if strict else '>='} {low}, got {value!r}", path=path)
     return float(value)

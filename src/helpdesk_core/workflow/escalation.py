@@ -232,6 +232,11 @@ def _team_contacts(contacts: Contacts, team: str | None) -> Sequence[str]:
         raise ValidationError("contacts is a list of ids, not one string", field="contacts")
     if isinstance(contacts, Mapping):
         found = contacts.get(team) if team is not None else None
+        if isinstance(found, str):
+            raise ValidationError(
+                f"the contacts of team {team!r} are a list of ids, not one string",
+                field=f"contacts.{team}",
+            )
         return () if found is None else found
     return contacts
 

@@ -229,6 +229,10 @@ def escalate(
     :class:`~helpdesk_core.errors.InvalidTransition` at the top tier, for a skip without
     ``allow_skip``, and for a solved or closed ticket; a blank reason is a
     :class:`~helpdesk_core.errors.ValidationError`."""
+    if not isinstance(allow_skip, bool):
+        raise ValidationError(
+            f"allow_skip is true or false, got {allow_skip!r}", field="allow_skip"
+        )
     now = _check_common(ticket, now=now, reason=reason, by=by, action="escalate", verb="escalate")
     tier = _target(ticket, ladder, to_tier, up=True, allow_skip=allow_skip)
     event = Escalated(
