@@ -564,6 +564,11 @@ def _check_references(config: DeskConfig) -> None:
                 f"unknown lifecycle {kind.lifecycle!r}", path=f"ticket_types.{name}.lifecycle"
             )
     for name, lifecycle in config.lifecycles.items():
+        if lifecycle.name != name:
+            raise ConfigError(
+                f"the lifecycle under {name!r} is named {lifecycle.name!r}",
+                path=f"lifecycles.{name}.name",
+            )
         lc_calendar = getattr(lifecycle, "calendar", None)
         if lc_calendar is not None and lc_calendar not in calendars:
             raise ConfigError(
@@ -594,6 +599,9 @@ def _check_references(config: DeskConfig) -> None:
         if assign_team is not None and assign_team not in teams:
             raise ConfigError(f"unknown team {assign_team!r}", path=f"{where}.actions.assign.team")
         _check_condition(rule.when, calendars, f"{where}.when")
+    _unique(
+        [p.name for p in config.escalation_policies], "escalation_policies", "escalation policy"
+    )
     for i, escalation in enumerate(config.escalation_policies):
         for j, trigger in enumerate(escalation.triggers):
             where = f"escalation_policies[{i}].triggers[{j}]"
@@ -624,6 +632,9 @@ def _check_limits(config: DeskConfig) -> None:
         limits.check_condition(policy.condition.to_dict(), path=f"sla_policies[{i}].when")
     for i, rule in enumerate(config.routing.rules):
         limits.check_condition(rule.when.to_dict(), path=f"routing[{i}].when")
+    _unique(
+        [p.name for p in config.escalation_policies], "escalation_policies", "escalation policy"
+    )
     for i, escalation in enumerate(config.escalation_policies):
         for j, trigger in enumerate(escalation.triggers):
             when = getattr(trigger, "when", None)

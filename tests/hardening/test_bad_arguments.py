@@ -390,3 +390,79 @@ def test_escalation_flags_and_contacts_are_checked() -> None:
     assert caught.value.field == "allow_skip"
     with pytest.raises(ValidationError):
         _team_contacts({"desk": cast(Any, "alice")}, "desk")
+
+
+def test_configuration_cross_checks() -> None:
+    from helpdesk_core import DeskConfig
+    from helpdesk_core.errors import ConfigError
+    from helpdesk_core.workflow._policy import action_from_dict
+
+    doc = example_config().to_dict()
+    twice = dict(doc, escalation_policies=[*doc["escalation_policies"],
+                                           doc["escalation_policies"][0]])
+    with pytest.raises(ConfigError, match="defined twice"):
+        DeskConfig.from_dict(twice)
+    lifecycle = example_config().lifecycle_for("incident").to_dict()
+    with pytest.raises(ConfigError) as renamed:
+        DeskConfig.from_dict(dict(doc, lifecycles={"change": lifecycle}))
+    assert renamed.value.path == "lifecycles.change.name"
+    with pytest.raises(ConfigError) as missing:
+        action_from_dict({"action": "set_priority"})
+    assert missing.value.path == "action.priority"
+
+
+def test_simulation_and_sla_entry_points_check_their_arguments() -> None:
+    from helpdesk_core.model import replay
+    from helpdesk_core.privacy import PrivacySettings, due_for_retention
+    from helpdesk_core.simulation import Scenario, simulate_queue, sweep
+    from helpdesk_core.simulation.staffing import refine_staffing
+    from helpdesk_core.sla import react, select_policy
+
+    for kwargs, field in (
+        ({"agents": 5, "work": ["1h"]}, "agents"),
+        ({"agents": [1], "work": None}, "work"),
+        ({"agents": [1], "work": [None]}, "work[0]"),
+        ({"agents": [1], "work": [{"mean": 1}]}, "work[0]"),
+        ({"agents": [1, 1], "work": ["1h", "1h"], "escalate": ["0.5", 0]}, "escalate[0]"),
+        ({"agents": [1], "work": ["1h"], "escalate": 5}, "escalate"),
+        ({"agents": [1], "work": ["1h"], "seed": [1]}, "seed"),
+    ):
+        with pytest.raises(ValidationError) as caught:
+            simulate_queue(arrivals_per_hour=1, **cast(Any, kwargs))
+        assert caught.value.field == field
+    import helpdesk_core
+
+    scenario = Scenario.from_toml(
+        Path(helpdesk_core.__file__).parent / "data" / "it_desk_scenario.toml"
+    )
+    for kwargs, field in (
+        ({"vary": {"arrivals.rate_per_hour": 5}}, "vary.arrivals.rate_per_hour"),
+        ({"vary": {5: [1]}}, "vary"),
+        ({"vary": {"a": [1]}, "seeds": None}, "seeds"),
+        ({"vary": {"a": [1]}, "executor": 5}, "executor"),
+    ):
+        with pytest.raises(ValidationError) as caught:
+            sweep(scenario, **cast(Any, kwargs))
+        assert caught.value.field == field
+    with pytest.raises(ValidationError):
+        refine_staffing(cast(Any, None), cast(Any, None))
+    ticket = _desk(MemoryStore()).open(requester=ADA, subject="x")
+    with pytest.raises(ValidationError):
+        select_policy(cast(Any, None), ticket)
+    with pytest.raises(ValidationError):
+        select_policy([], cast(Any, None))
+    opened = replay([_opened("T-9", T0)])
+    with pytest.raises(ValidationError):
+        react(opened, _opened("T-9", T0), policy=None, policies=cast(Any, None), calendars={})
+    for now in (None, datetime(2026, 1, 1), "2026-01-01"):
+        with pytest.raises(ValidationError):
+            due_for_retention([], PrivacySettings(), now=cast(Any, now))
+
+
+def _opened(ticket_id: str, at: datetime) -> Any:
+    from helpdesk_core.model import Actor, TicketOpened
+
+    return TicketOpened(
+        ticket_id=ticket_id, at=at, by=Actor.requester("r"), number=1, requester="r",
+        subject="s",
+    )

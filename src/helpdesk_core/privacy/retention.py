@@ -23,7 +23,7 @@ from typing import Any, Literal
 import attrs
 from attrs import evolve, field, frozen
 
-from helpdesk_core._time import to_timedelta
+from helpdesk_core._time import ensure_aware, to_timedelta
 from helpdesk_core.errors import ConfigError, ValidationError
 from helpdesk_core.model import (
     ANONYMISED,
@@ -242,8 +242,19 @@ def due_for_retention(
 ) -> list[tuple[Ticket, RetentionPolicy]]:
     """The tickets whose retention period ended by ``now``, each with the policy that
     applies (a ticket anonymised already is due again only for a ``purge`` policy)."""
+    now = ensure_aware(now, field="now")
+    if not isinstance(settings, PrivacySettings):
+        raise ValidationError(
+            f"expected PrivacySettings, got {type(settings).__name__}", field="settings"
+        )
+    if not isinstance(tickets, Iterable):
+        raise ValidationError("tickets is a list of tickets", field="tickets")
     out: list[tuple[Ticket, RetentionPolicy]] = []
     for ticket in tickets:
+        if not isinstance(ticket, Ticket):
+            raise ValidationError(
+                f"expected a Ticket, got {type(ticket).__name__}", field="tickets"
+            )
         policy = settings.policy_for(ticket)
         if policy is None or (ticket.anonymised and policy.action != "purge"):
             continue

@@ -92,8 +92,10 @@ def simulate_queue(
         raise ValidationError("arrivals_per_hour must be a number", field="arrivals_per_hour")
     if not math.isfinite(arrivals_per_hour) or arrivals_per_hour <= 0:
         raise ValidationError("arrivals_per_hour must be > 0", field="arrivals_per_hour")
-    if not agents:
-        raise ValidationError("give at least one tier", field="agents")
+    if isinstance(agents, str | bytes) or not isinstance(agents, Sequence) or not agents:
+        raise ValidationError("agents is a list of head counts, one per tier", field="agents")
+    if isinstance(work, str | bytes) or not isinstance(work, Sequence):
+        raise ValidationError("work is a list of handle times, one per tier", field="work")
     for i, count in enumerate(agents):
         if isinstance(count, bool) or not isinstance(count, int) or count < 1:
             raise ValidationError("each tier needs at least one agent", field=f"agents[{i}]")
@@ -103,13 +105,22 @@ def simulate_queue(
     for i, item in enumerate(work):
         if isinstance(item, timedelta | str | int | float) and not isinstance(item, bool):
             dists.append(Exponential(to_timedelta(item, field=f"work[{i}]")))
-        else:
+        elif callable(getattr(item, "sample", None)):
             dists.append(item)  # type: ignore[arg-type]
+        else:
+            raise ValidationError(
+                f"a handle time is a distribution or a duration, got {type(item).__name__}",
+                field=f"work[{i}]",
+            )
+    if escalate is not None and (
+        isinstance(escalate, str | bytes) or not isinstance(escalate, Sequence)
+    ):
+        raise ValidationError("escalate is a list of probabilities, one per tier", field="escalate")
     esc = list(escalate) if escalate is not None else [0.0] * len(agents)
     if len(esc) != len(agents):
         raise ValidationError("one escalation probability per tier", field="escalate")
     for i, p in enumerate(esc):
-        if not 0.0 <= p <= 1.0:
+        if isinstance(p, bool) or not isinstance(p, int | float) or not 0.0 <= p <= 1.0:
             raise ValidationError("a probability is between 0 and 1", field=f"escalate[{i}]")
     esc[-1] = 0.0
     if isinstance(tickets, bool) or not isinstance(tickets, int) or tickets < 1:
@@ -117,6 +128,8 @@ def simulate_queue(
     if isinstance(warmup, bool) or not isinstance(warmup, int) or not 0 <= warmup < tickets:
         raise ValidationError("warmup must be >= 0 and below tickets", field="warmup")
 
+    if isinstance(seed, bool) or not isinstance(seed, int):
+        raise ValidationError("seed must be a whole number", field="seed")
     rng = random.Random(seed)
     expo = rng.expovariate
     rate = arrivals_per_hour / 3600.0

@@ -223,6 +223,10 @@ def refine_staffing(
     give each such tier one more agent (spread over its teams as before) and check again,
     at most ``max_rounds`` times. Returns every check in order; the last one meets the
     service level in every tier unless the rounds ran out."""
+    if not isinstance(scenario, Scenario):
+        raise ValidationError("expected a Scenario", field="scenario")
+    if not isinstance(plan, StaffingPlan):
+        raise ValidationError("expected a StaffingPlan", field="plan")
     if isinstance(max_rounds, bool) or not isinstance(max_rounds, int) or max_rounds < 0:
         raise ValidationError("max_rounds is a whole number >= 0", field="max_rounds")
     counts = _head_counts(scenario)

@@ -82,10 +82,26 @@ def sweep(
         raise ValidationError("expected a Scenario", field="scenario")
     if not isinstance(vary, Mapping) or not vary:
         raise ValidationError("vary maps at least one path to its values", field="vary")
+    if isinstance(seeds, str | bytes) or not isinstance(seeds, Iterable):
+        raise ValidationError("seeds is a list of whole numbers", field="seeds")
     seed_list = list(seeds)
     if not seed_list or not all(isinstance(s, int) and not isinstance(s, bool) for s in seed_list):
         raise ValidationError("seeds are whole numbers (at least one)", field="seeds")
+    if executor is not None and not callable(getattr(executor, "submit", None)):
+        raise ValidationError(
+            f"executor is a concurrent.futures.Executor, got {type(executor).__name__}",
+            field="executor",
+        )
     names = list(vary)
+    for name in names:
+        if not isinstance(name, str) or not name:
+            raise ValidationError(f"a varied path is dotted text, got {name!r}", field="vary")
+        tried = vary[name]
+        if isinstance(tried, str | bytes) or not isinstance(tried, Sequence):
+            raise ValidationError(
+                f"the values of {name!r} are a list, got {type(tried).__name__}",
+                field=f"vary.{name}",
+            )
     grids = [list(vary[name]) for name in names]
     if any(not values for values in grids):
         raise ValidationError("every varied path needs at least one value", field="vary")

@@ -96,6 +96,8 @@ class _Env:
                 field="calendars",
             )
         table: dict[str, SlaPolicy] = {}
+        if isinstance(policies, str | bytes) or not isinstance(policies, Mapping | Iterable):
+            raise ValidationError("policies is a list or mapping of SlaPolicy", field="policies")
         items = policies.values() if isinstance(policies, Mapping) else policies
         for item in items:
             if not isinstance(item, SlaPolicy):

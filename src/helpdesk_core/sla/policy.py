@@ -328,6 +328,14 @@ def select_policy(
     ``requester``, ``now`` and ``calendars`` feed the conditions' ``requester.*`` and
     ``business_hours.<calendar>`` tests.
     """
+    if not isinstance(ticket, Ticket):
+        raise ValidationError(f"expected a Ticket, got {type(ticket).__name__}", field="ticket")
+    if isinstance(policies, str | bytes) or not isinstance(policies, Iterable):
+        raise ValidationError("policies is a list of SlaPolicy", field="policies")
+    if requester is not None and not isinstance(requester, Requester):
+        raise ValidationError(
+            f"expected a Requester or None, got {type(requester).__name__}", field="requester"
+        )
     for policy in policies:
         if not isinstance(policy, SlaPolicy):
             raise ValidationError(

@@ -112,7 +112,12 @@ def action_from_dict(doc: Any, *, path: str = "action") -> Action:
             f"unknown action {name!r} (actions: {', '.join(_ACTIONS)})", path=f"{path}.action"
         )
     params = [a.name for a in attrs.fields(cls) if a.init]
-    cfg.check_keys(data, path, required=("action",), optional=params)
+    needed = tuple(
+        a.name for a in attrs.fields(cls) if a.init and a.default is attrs.NOTHING
+    )
+    cfg.check_keys(
+        data, path, required=("action", *needed), optional=[p for p in params if p not in needed]
+    )
     args = {k: val for k, val in data.items() if k != "action"}
     with cfg.relative(path):
         return cls(**args)
