@@ -466,3 +466,30 @@ def _opened(ticket_id: str, at: datetime) -> Any:
         ticket_id=ticket_id, at=at, by=Actor.requester("r"), number=1, requester="r",
         subject="s",
     )
+
+
+def test_holidays_by_name_are_dates() -> None:
+    from helpdesk_core import BusinessCalendar
+    from helpdesk_core.errors import ConfigError
+
+    calendar = BusinessCalendar(
+        timezone="UTC", hours={"mon-fri": "09:00-17:00"}, holidays={"2026-12-25": "Xmas"}
+    )
+    assert not calendar.is_open(datetime(2026, 12, 25, 10, tzinfo=UTC))
+    assert calendar.is_open(datetime(2026, 12, 24, 10, tzinfo=UTC))
+    with pytest.raises(ConfigError):
+        BusinessCalendar(timezone="UTC", hours={"mon-fri": "09:00-17:00"},
+                         holidays={"not a date": "x"})
+
+
+def test_a_boolean_field_compared_with_a_boolean_is_refused() -> None:
+    from helpdesk_core.errors import ConfigError
+    from helpdesk_core.routing import F, Rule
+
+    with pytest.raises(ConfigError, match="negation"):
+        Rule(name="non-vip", when=F.requester.vip != True, actions={"team": "x"})  # noqa: E712
+    with pytest.raises(ConfigError):
+        _ = F.requester.vip == False  # noqa: E712
+    assert F.requester.vip == F.requester.vip
+    assert F.requester.vip != ~F.requester.vip
+    assert len({F.requester.vip, F.requester.vip}) == 1

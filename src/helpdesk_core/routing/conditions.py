@@ -31,7 +31,7 @@ MAX_DEPTH = _tree.MAX_DEPTH
 MAX_REGEX_LENGTH = _tree.MAX_REGEX_LENGTH
 
 
-@frozen(repr=False)
+@frozen(repr=False, eq=False)
 class Condition:
     """An immutable, compiled condition. Equal conditions have equal trees.
 
@@ -129,6 +129,26 @@ class Condition:
             "a Condition has no truth value: combine conditions with &, | and ~ "
             "(not `and`, `or`, `not`), and evaluate one with .matches(ticket)"
         )
+
+    def __eq__(self, other: object) -> bool:
+        if isinstance(other, bool):
+            # F.requester.vip is already the test "vip is true": comparing it with a
+            # boolean would give Python's answer (a bool, read as always/never).
+            raise ConfigError(
+                "a condition compared with true/false: write the condition itself "
+                "(F.requester.vip) or its negation (~F.requester.vip)",
+                path="F",
+            )
+        if other.__class__ is not Condition:
+            return NotImplemented
+        return bool(self._node == other._node)
+
+    def __ne__(self, other: object) -> bool:
+        equal = self.__eq__(other)
+        return equal if equal is NotImplemented else not equal
+
+    def __hash__(self) -> int:
+        return hash(self._node)
 
     def __repr__(self) -> str:
         return f"Condition({self.to_dict()!r})"

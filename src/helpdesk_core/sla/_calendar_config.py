@@ -269,6 +269,8 @@ def parse_holidays(
         return frozenset(), None
     if isinstance(holidays, list | tuple):
         return parse_holiday_dates(holidays, path=holidays_path), None
+    if type(holidays) is dict:  # {date: name}; the holidays package's objects subclass dict
+        return parse_holiday_dates(list(holidays), path=holidays_path), None
     if isinstance(holidays, set | frozenset):
         for item in holidays:
             if isinstance(item, datetime) or not isinstance(item, date):
