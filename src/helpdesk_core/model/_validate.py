@@ -336,3 +336,15 @@ def optional_instance(cls: type, what: str) -> Any:
             check(instance, attribute, value)
 
     return optional
+
+
+def refuse_unknown(given: Iterable[Any], allowed: Iterable[str], *, what: str) -> None:
+    """ValidationError naming the first of ``given`` not in ``allowed``: ``what`` says
+    what they are (``"cannot update"``, ``"unknown search filter(s)"``)."""
+    known = set(allowed)
+    unknown = sorted(str(name) for name in set(given) - known)
+    if unknown:
+        raise ValidationError(
+            f"{what} {', '.join(unknown)} (allowed: {', '.join(sorted(known))})",
+            field=unknown[0],
+        )

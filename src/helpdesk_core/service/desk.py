@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Iterable, Mapping
+from contextlib import nullcontext
 from datetime import UTC, datetime
 from typing import Any, TypeVar
 
@@ -58,7 +59,7 @@ from helpdesk_core.model import (
     replay,
 )
 from helpdesk_core.model._copy import copier
-from helpdesk_core.model._validate import identifier, to_utc
+from helpdesk_core.model._validate import identifier, refuse_unknown, to_utc
 from helpdesk_core.privacy import (
     Limits,
     Role,
@@ -487,18 +488,11 @@ class Helpdesk(KnowledgeCommands):
         if config.assignment.auto_assign or spec is not None:
             self._auto_assign_in(change, spec)
         wake_at = self._decider.wake_at(change.ticket)
-        if isinstance(requester, Requester):
-            # The requester given by value is saved with the ticket, or not at all.
-            with self.store.unit_of_work():
+        # A requester given by value is saved with the ticket, or not at all.
+        by_value = isinstance(requester, Requester)
+        with self.store.unit_of_work() if by_value else nullcontext():
+            if by_value:
                 self.store.save_requester(req)
-                self.store.append(
-                    ticket_id,
-                    expected_version=0,
-                    events=change.events,
-                    snapshot=change.ticket,
-                    wake_at=wake_at,
-                )
-        else:
             self.store.append(
                 ticket_id,
                 expected_version=0,
@@ -947,12 +941,7 @@ class Helpdesk(KnowledgeCommands):
             "tier",
             "sla_policy",
         }
-        unknown = sorted(set(changes) - allowed)
-        if unknown:
-            raise ValidationError(
-                f"cannot update {', '.join(unknown)} (allowed: {', '.join(sorted(allowed))})",
-                field=unknown[0],
-            )
+        refuse_unknown(changes, allowed, what="cannot update")
         change_value = Changes(**changes)  # tags: sorted, without duplicates
         limits = self.config.limits
         limits.check_subject(change_value.subject)
@@ -1194,14 +1183,9 @@ class Helpdesk(KnowledgeCommands):
             raise ValidationError(
                 f"query is a TicketQuery, got {type(query).__name__}", field="query"
             )
-        known = {a.name for a in attrs.fields(TicketQuery)}
-        unknown = sorted(set(filters) - known)
-        if unknown:
-            raise ValidationError(
-                f"unknown search filter(s) {', '.join(unknown)} "
-                f"(known: {', '.join(sorted(known))})",
-                field=unknown[0],
-            )
+        refuse_unknown(
+            filters, (a.name for a in attrs.fields(TicketQuery)), what="unknown search filter(s)"
+        )
         if query is None:
             query = TicketQuery(**filters)
         elif filters:

@@ -412,13 +412,7 @@ class KnowledgeCommands:
         """Change an article's ``title``, ``body``, ``tags``, ``category``, ``problems``
         or ``status`` (agents only); a change that changes nothing saves nothing. Retried
         on a concurrent change."""
-        unknown = sorted(set(changes) - _ARTICLE_CHANGES)
-        if unknown:
-            raise ValidationError(
-                f"cannot update {', '.join(unknown)} "
-                f"(allowed: {', '.join(sorted(_ARTICLE_CHANGES))})",
-                field=unknown[0],
-            )
+        v.refuse_unknown(changes, _ARTICLE_CHANGES, what="cannot update")
         self._check_article_texts(changes.get("title"), changes.get("body"))
         if "problems" in changes:
             changes["problems"] = self._problems(changes["problems"])
