@@ -12,7 +12,9 @@ its teams in proportion to their present head counts (at least one agent per tea
 Erlang C assumes one pool of agents, all on shift, facing a steady Poisson stream; a
 desk has shifts, regional teams, routing rules and bursts. :func:`check_staffing` runs
 the scenario with the suggested head counts through the real desk and measures, per
-tier, the share of tickets an agent picked up within ``target``.
+tier, the share of tickets an agent started working on within ``target``;
+:func:`refine_staffing` adds agents to the tiers that miss it until the simulation
+meets it.
 """
 
 from __future__ import annotations
@@ -102,7 +104,8 @@ class StaffingPlan:
 @frozen(kw_only=True)
 class StaffingCheck:
     """A plan run through the desk: the simulation, and per tier the share of measured
-    work an agent picked up within the plan's target (None: no work reached the tier)."""
+    tickets an agent started working on within the plan's target (None: no ticket
+    reached the tier)."""
 
     plan: StaffingPlan
     result: SimulationResult
@@ -193,8 +196,9 @@ def check_staffing(
     *,
     seed: int = 1,
 ) -> StaffingCheck:
-    """Simulate ``scenario`` staffed by ``plan`` and measure, per tier, the share of work
-    picked up within the plan's target (tickets opened after the warm-up)."""
+    """Simulate ``scenario`` staffed by ``plan`` and measure, per tier, the share of
+    tickets an agent started working on within the plan's target of their arrival there
+    (see :func:`tier_waits`; tickets opened after the warm-up)."""
     if not isinstance(plan, StaffingPlan):
         raise ValidationError("expected a StaffingPlan", field="plan")
     if isinstance(seed, bool) or not isinstance(seed, int):
