@@ -493,3 +493,23 @@ def test_a_boolean_field_compared_with_a_boolean_is_refused() -> None:
     assert F.requester.vip == F.requester.vip
     assert F.requester.vip != ~F.requester.vip
     assert len({F.requester.vip, F.requester.vip}) == 1
+
+
+def test_articles_loads_and_calendar_range_messages() -> None:
+    from helpdesk_core import BusinessCalendar
+    from helpdesk_core.knowledge import Article
+    from helpdesk_core.routing import agent_loads
+
+    with pytest.raises(ValidationError) as caught:
+        Article(id="kb-1", title="t", author="a", created_at=T0,
+                updated_at=T0 - timedelta(seconds=1))
+    assert caught.value.field == "updated_at"
+    with pytest.raises(ValidationError) as weights:
+        agent_loads([], weights=cast(Any, {"medium": -5}))
+    assert weights.value.field == "weights.medium"
+    for bad in (None, [None]):
+        with pytest.raises(ValidationError):
+            agent_loads(cast(Any, bad))
+    calendar = BusinessCalendar(timezone="UTC", hours={"mon-fri": "09:00-17:00"})
+    with pytest.raises(ValidationError, match="before the year 1"):
+        calendar.is_open(datetime(1, 1, 1, tzinfo=UTC))

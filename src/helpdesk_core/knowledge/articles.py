@@ -129,6 +129,12 @@ class Article:
     updated_at: datetime = field(converter=v.to_utc, validator=v.aware)
     version: int = field(default=1, validator=_version)
 
+    def __attrs_post_init__(self) -> None:
+        if self.updated_at < self.created_at:
+            raise ValidationError(
+                "an article is updated at or after it was created", field="updated_at"
+            )
+
     @property
     def is_published(self) -> bool:
         """True when requesters may read it."""

@@ -131,9 +131,19 @@ def agent_loads(
     tickets: Iterable[Ticket], *, weights: Mapping[Priority, float] | None = None
 ) -> dict[str, AgentLoad]:
     """Loads per assignee from tickets: active (not solved or closed) ones count."""
+    if weights is not None:
+        if not isinstance(weights, Mapping):
+            raise ValidationError("weights map priorities to numbers", field="weights")
+        _check_weights(weights)
     table = DEFAULT_PRIORITY_WEIGHTS if weights is None else weights
+    if isinstance(tickets, str | bytes) or not isinstance(tickets, Iterable):
+        raise ValidationError("tickets is a list of tickets", field="tickets")
     counts: dict[str, tuple[int, float]] = {}
     for ticket in tickets:
+        if not isinstance(ticket, Ticket):
+            raise ValidationError(
+                f"expected a Ticket, got {type(ticket).__name__}", field="tickets"
+            )
         if ticket.assignee is None or not ticket.is_active:
             continue
         active, weighted = counts.get(ticket.assignee, (0, 0.0))

@@ -171,7 +171,9 @@ class Timeline:
 def year_of(instant: int) -> int:
     """The UTC year of an instant given in microseconds."""
     ordinal = EPOCH_ORDINAL + instant // DAY_US
-    if not 1 <= ordinal <= date.max.toordinal():
+    if ordinal < 1:
+        raise ValidationError(_range_message("an instant before the year 1"))
+    if ordinal > date.max.toordinal():
         raise ValidationError(_range_message("an instant beyond the year 9999"))
     return date.fromordinal(ordinal).year
 
