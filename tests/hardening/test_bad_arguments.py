@@ -513,3 +513,38 @@ def test_articles_loads_and_calendar_range_messages() -> None:
     calendar = BusinessCalendar(timezone="UTC", hours={"mon-fri": "09:00-17:00"})
     with pytest.raises(ValidationError, match="before the year 1"):
         calendar.is_open(datetime(1, 1, 1, tzinfo=UTC))
+
+
+def test_domain_entry_points_name_a_missing_ticket() -> None:
+    from helpdesk_core.model import Actor
+    from helpdesk_core.privacy import AccessPolicy
+    from helpdesk_core.reporting import build_report
+    from helpdesk_core.routing import F, RuleSet
+    from helpdesk_core.workflow import escalate
+
+    ticket = _desk(MemoryStore()).open(requester=ADA, subject="x")
+    condition = F.subject.contains("x")
+    with pytest.raises(ValidationError) as caught:
+        condition.matches(cast(Any, None))
+    assert caught.value.field == "ticket"
+    with pytest.raises(ValidationError) as requester:
+        condition.matches(ticket, requester=cast(Any, "ada"))
+    assert requester.value.field == "requester"
+    with pytest.raises(ValidationError):
+        RuleSet([]).evaluate(cast(Any, None))
+    with pytest.raises(ValidationError) as calendars:
+        RuleSet([]).evaluate(ticket, calendars=cast(Any, ["office"]))
+    assert calendars.value.field == "calendars"
+    with pytest.raises(ValidationError):
+        escalate(cast(Any, None), example_config().ladder, by=Actor.agent("lena"), now=T0,
+                 reason="r")
+    for kwargs, field in (
+        ({"actor": None, "ticket": ticket, "action": "view"}, "actor"),
+        ({"actor": Actor.agent("lena"), "ticket": None, "action": "view"}, "ticket"),
+        ({"actor": Actor.agent("lena"), "ticket": ticket, "action": ["view"]}, "action"),
+    ):
+        with pytest.raises(ValidationError) as access:
+            AccessPolicy().decide(**cast(Any, kwargs))
+        assert access.value.field == field
+    with pytest.raises(ValidationError):
+        build_report(cast(Any, None))

@@ -25,7 +25,7 @@ from typing import Any
 
 from attrs import field, frozen
 
-from helpdesk_core.errors import AccessDenied, ConfigError
+from helpdesk_core.errors import AccessDenied, ConfigError, ValidationError
 from helpdesk_core.model import (
     Actor,
     ActorKind,
@@ -185,6 +185,20 @@ class AccessPolicy:
         """May ``actor`` do ``action`` on ``ticket``? ``agent`` is the acting agent's
         record (required for agents), ``requester`` the acting requester's record (for the
         organization rule), ``teams`` the desk's teams (for team leads' contacts)."""
+        if not isinstance(actor, Actor):
+            raise ValidationError(f"expected an Actor, got {type(actor).__name__}", field="actor")
+        if not isinstance(ticket, Ticket):
+            raise ValidationError(
+                f"expected a Ticket, got {type(ticket).__name__}", field="ticket"
+            )
+        if agent is not None and not isinstance(agent, Agent):
+            raise ValidationError(f"expected an Agent, got {type(agent).__name__}", field="agent")
+        if requester is not None and not isinstance(requester, Requester):
+            raise ValidationError(
+                f"expected a Requester, got {type(requester).__name__}", field="requester"
+            )
+        if not isinstance(action, str):
+            raise ValidationError(f"action is text, got {type(action).__name__}", field="action")
         if action not in ACTIONS:
             return Decision(allowed=False, reason=f"{action!r} is not a known action")
         if actor.kind is ActorKind.SYSTEM:

@@ -99,6 +99,10 @@ class Report:
 
     def extend(self, items: Iterable[EventItem]) -> None:
         """Read events (or ``(position, event)`` pairs) in order; streamed, not stored."""
+        if isinstance(items, str | bytes) or not isinstance(items, Iterable):
+            raise ValidationError(
+                f"expected events (an iterable), got {type(items).__name__}", field="events"
+            )
         tickets = self._tickets
         handlers = HANDLERS
         as_of = self._settings.as_of

@@ -18,12 +18,11 @@ from typing import Any
 
 from attrs import field, frozen
 
-from helpdesk_core._time import ensure_aware
 from helpdesk_core.errors import ConfigError
 from helpdesk_core.model import Requester, Ticket
 from helpdesk_core.routing import _tree
 from helpdesk_core.routing._compile import Fn, compile_node, index_options
-from helpdesk_core.routing.fields import Env, FieldSpec, OpenHours
+from helpdesk_core.routing.fields import Env, FieldSpec, OpenHours, check_inputs
 
 __all__ = ["MAX_DEPTH", "MAX_REGEX_LENGTH", "Condition"]
 
@@ -92,8 +91,7 @@ class Condition:
         ``now`` and ``calendars`` feed ``business_hours.<calendar>`` tests, which raise
         :class:`~helpdesk_core.errors.ValidationError` when either is missing.
         """
-        if now is not None:
-            ensure_aware(now, field="now")
+        check_inputs(ticket, requester, now, calendars)
         return self._fn(ticket, Env(requester, now, calendars))
 
     def fields(self) -> frozenset[str]:

@@ -18,6 +18,7 @@ from typing import Any, Protocol
 
 from attrs import field, frozen
 
+from helpdesk_core._time import ensure_aware
 from helpdesk_core.errors import ValidationError
 from helpdesk_core.model import (
     Channel,
@@ -324,3 +325,21 @@ def field_table() -> tuple[FieldSpec, ...]:
 def known_field_names() -> tuple[str, ...]:
     """Names of the fixed fields plus the prefix patterns, for error messages."""
     return (*_FIXED, "fields.<name>", "requester.<attribute>", "business_hours.<calendar>")
+
+
+def check_inputs(
+    ticket: object, requester: object, now: object, calendars: object
+) -> None:
+    """The arguments a condition is tested with: a Ticket, an optional Requester, an
+    optional aware ``now`` and an optional mapping of calendars (ValidationError naming
+    the wrong one)."""
+    if not isinstance(ticket, Ticket):
+        raise ValidationError(f"expected a Ticket, got {type(ticket).__name__}", field="ticket")
+    if requester is not None and not isinstance(requester, Requester):
+        raise ValidationError(
+            f"expected a Requester or None, got {type(requester).__name__}", field="requester"
+        )
+    if now is not None:
+        ensure_aware(now, field="now")
+    if calendars is not None and not isinstance(calendars, Mapping):
+        raise ValidationError("calendars map names to calendars", field="calendars")

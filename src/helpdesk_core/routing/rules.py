@@ -18,13 +18,12 @@ from typing import Any
 
 from attrs import field, frozen
 
-from helpdesk_core._time import ensure_aware
 from helpdesk_core.errors import ConfigError, NotFound, ValidationError
 from helpdesk_core.model import Changes, Requester, Ticket
 from helpdesk_core.routing.actions import Actions
 from helpdesk_core.routing.conditions import Condition, compiled, index_specs
 from helpdesk_core.routing.decision import Plan, RoutingDecision, RuleMatch, decide
-from helpdesk_core.routing.fields import Env, FieldKind, FieldSpec, OpenHours
+from helpdesk_core.routing.fields import Env, FieldKind, FieldSpec, OpenHours, check_inputs
 
 __all__ = ["Rule", "RuleSet"]
 
@@ -228,8 +227,7 @@ class RuleSet:
         """Route ``ticket``: every rule is tested against the ticket as it came in; the
         matched rules' actions combine in order; the first matching ``stop`` rule ends
         the evaluation."""
-        if now is not None:
-            ensure_aware(now, field="now")
+        check_inputs(ticket, requester, now, calendars)
         env = Env(requester, now, calendars)
         fns = self._fns
         matches = self._matches

@@ -137,6 +137,8 @@ class TierLadder:
 def _check_common(
     ticket: Ticket, *, now: datetime, reason: Any, by: Any, action: str, verb: str
 ) -> datetime:
+    if not isinstance(ticket, Ticket):
+        raise ValidationError(f"expected a Ticket, got {type(ticket).__name__}", field="ticket")
     now = ensure_aware(now, field="now")
     if not isinstance(by, Actor):
         raise ValidationError(f"expected an Actor, got {type(by).__name__}", field="by")
