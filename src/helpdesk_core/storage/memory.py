@@ -601,8 +601,6 @@ class MemoryStore:
     def delete_requester(self, requester_id: str) -> None:
         """Remove the requester and its email index entry (unknown ids are ignored)."""
         check_key(requester_id, "requester_id")
-        if not isinstance(requester_id, str):
-            raise ValidationError("expected a requester id", field="requester_id")
         with self.unit_of_work():
             old = self._requesters.get(requester_id)
             if old is None:

@@ -634,8 +634,6 @@ class PostgresStore:
     def delete_requester(self, requester_id: str) -> None:
         """Delete the requester row (dead tuples stay until ``VACUUM``)."""
         check_key(requester_id, "requester_id")
-        if not isinstance(requester_id, str):
-            raise ValidationError("expected a requester id", field="requester_id")
         with self._read() as conn:
             conn.execute("DELETE FROM requesters WHERE id = %s", (requester_id,))
 

@@ -946,8 +946,6 @@ class SqliteStore:
     def delete_requester(self, requester_id: str) -> None:
         """Remove the requester row (zeroed on disk: ``secure_delete``)."""
         check_key(requester_id, "requester_id")
-        if not isinstance(requester_id, str):
-            raise ValidationError("expected a requester id", field="requester_id")
         with self._write() as conn:
             conn.execute("DELETE FROM requesters WHERE id = ?", (requester_id,))
         if self._depth == 0:
