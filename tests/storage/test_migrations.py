@@ -16,8 +16,9 @@ from helpdesk_core.codec import event_to_dict, ticket_to_dict
 from helpdesk_core.errors import SchemaVersionError
 from helpdesk_core.model import StatusCategory, replay
 from helpdesk_core.storage import SqliteStore, TicketQuery, migrations
+from helpdesk_core.storage.base import search_text
 from helpdesk_core.storage.codecs import to_micros
-from helpdesk_core.testing.conformance import T0, moved, opened
+from helpdesk_core.testing.conformance import T0, change, commented, moved, opened
 
 DSN = os.environ.get("HELPDESK_TEST_POSTGRES_DSN", "")
 
@@ -68,7 +69,7 @@ def test_a_version_1_sqlite_database_is_migrated_on_open(tmp_path: Path) -> None
     path = tmp_path / "old.sqlite"
     _v1_sqlite(path)
     store = SqliteStore(path)
-    assert _version(path) == migrations.SCHEMA_VERSION == 5
+    assert _version(path) == migrations.SCHEMA_VERSION == 6
     assert store.load("T-1") == TICKET
     assert store.events("T-1") == [EVENT]
     assert [t.id for t in store.query(TicketQuery(text="printer on fire")).items] == ["T-1"]
@@ -105,29 +106,139 @@ def test_a_failed_migration_leaves_the_database_as_it_was(
     assert _version(path) == migrations.SCHEMA_VERSION
 
 
-def test_a_version_4_sqlite_database_loses_the_word_index_insert_trigger(tmp_path: Path) -> None:
-    # version 4 kept the word index of solved tickets with an INSERT trigger; version 5
-    # drops it (the store adds those rows itself) and keeps the rows already indexed
-    path = tmp_path / "v4.sqlite"
-    store = SqliteStore(path)
-    solved = [EVENT, moved("T-1", "solved", StatusCategory.SOLVED, at=T0)]
-    store.append("T-1", expected_version=0, events=solved, snapshot=replay(solved))
-    store.close()
+def _stepped_sqlite(path: Path, version: int, histories: list[list[Any]]) -> None:
+    """A file as version ``version`` of the library left it (its migration steps run by
+    hand) holding tickets with these histories, their events interleaved in the log
+    (round-robin: the positions of one ticket's events are not consecutive)."""
     conn = sqlite3.connect(path, isolation_level=None)
-    trigger = migrations.SQLITE_V3_WORDS.split("CREATE TRIGGER tickets_words_insert")[1]
-    conn.execute("CREATE TRIGGER tickets_words_insert" + trigger.split("END;")[0] + "END")
-    conn.execute("PRAGMA user_version = 4")
+    conn.execute("BEGIN")
+    for step in range(1, version + 1):
+        migrations._SQLITE_STEPS[step](conn)
+    for number, events in enumerate(histories, start=1):
+        ticket = replay(events)
+        text = search_text(ticket.subject, ticket.description)
+        conn.execute(
+            "INSERT INTO tickets (id, number, version, status, status_category, requester, "
+            "priority, priority_rank, created_at, updated_at, tags, snapshot, search_text, "
+            "search_nul) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            (
+                ticket.id,
+                number,
+                ticket.version,
+                ticket.status,
+                ticket.status_category.value,
+                ticket.requester,
+                ticket.priority.value,
+                ticket.priority.rank,
+                to_micros(ticket.created_at),
+                to_micros(ticket.updated_at),
+                json.dumps(list(ticket.tags)),
+                json.dumps(ticket_to_dict(ticket)),
+                text,
+                int("\x00" in text),
+            ),
+        )
+    for round_ in range(max(len(events) for events in histories)):
+        for events in histories:
+            if round_ < len(events):
+                event = events[round_]
+                conn.execute(
+                    "INSERT INTO events (ticket_id, version, type, at, data) "
+                    "VALUES (?, ?, ?, ?, ?)",
+                    (
+                        event.ticket_id,
+                        round_ + 1,
+                        type(event).__name__,
+                        to_micros(event.at),
+                        json.dumps(event_to_dict(event)),
+                    ),
+                )
+    if version >= 3:  # the word index was kept by triggers then; fill it as they would
+        conn.execute(
+            "INSERT INTO tickets_words (rowid, search_text) SELECT seq, search_text "
+            "FROM tickets WHERE status_category IN ('solved', 'closed')"
+        )
+    conn.execute(f"PRAGMA user_version = {version}")
+    conn.execute("COMMIT")
     conn.close()
-    store = SqliteStore(path)
-    assert _version(path) == migrations.SCHEMA_VERSION == 5
+
+
+def _triggers(path: Path) -> set[str]:
     conn = sqlite3.connect(path)
-    triggers = {
-        row[0] for row in conn.execute("SELECT name FROM sqlite_master WHERE type = 'trigger'")
-    }
-    conn.close()
-    assert "tickets_words_insert" not in triggers
-    assert {"tickets_words_update", "tickets_words_delete"} <= triggers
+    try:
+        return {
+            row[0] for row in conn.execute("SELECT name FROM sqlite_master WHERE type = 'trigger'")
+        }
+    finally:
+        conn.close()
+
+
+def test_a_version_4_sqlite_database_loses_the_word_index_triggers(tmp_path: Path) -> None:
+    # version 4 kept the word index of solved tickets with INSERT and UPDATE triggers;
+    # versions 5 and 6 drop them (the store keeps the index itself) and keep the rows
+    # already indexed
+    path = tmp_path / "v4.sqlite"
+    solved = [EVENT, moved("T-1", "solved", StatusCategory.SOLVED, at=T0)]
+    _stepped_sqlite(path, 4, [solved])
+    assert {"tickets_words_insert", "tickets_words_update"} <= _triggers(path)
+    store = SqliteStore(path)
+    assert _version(path) == migrations.SCHEMA_VERSION == 6
+    triggers = _triggers(path)
+    assert not {"tickets_words_insert", "tickets_words_update"} & triggers
+    assert "tickets_words_delete" in triggers
     assert [t.id for t in store.search_solved(["fire"])] == ["T-1"]
+    # reopened, the ticket leaves the word index; solved again, it is back
+    ticket = store.load("T-1")
+    reopened = moved("T-1", "open", StatusCategory.OPEN, at=T0)
+    ticket = change(store, ticket, reopened)
+    assert store.search_solved(["fire"]) == []
+    change(store, ticket, moved("T-1", "solved", StatusCategory.SOLVED, at=T0))
+    assert [t.id for t in store.search_solved(["fire"])] == ["T-1"]
+    store.close()
+
+
+def test_a_version_5_sqlite_database_gets_its_event_chains(tmp_path: Path) -> None:
+    # version 6 replaces the (ticket, version) index of events by a chain: each event
+    # row points at the ticket's previous event, each ticket row at its latest
+    path = tmp_path / "v5.sqlite"
+    histories = [
+        [opened(f"T-{n}", n, subject=f"case {n}")]
+        + [commented(f"T-{n}", f"note {k}", at=T0) for k in range(n)]
+        for n in (1, 2, 3)
+    ]
+    _stepped_sqlite(path, 5, histories)
+    store = SqliteStore(path)
+    assert _version(path) == migrations.SCHEMA_VERSION == 6
+    for events in histories:
+        ticket_id = events[0].ticket_id
+        assert store.events(ticket_id) == events
+        assert store.events(ticket_id, after_version=1) == events[1:]
+        assert store.load(ticket_id) == replay(events)
+    conn = sqlite3.connect(path)
+    indexes = {row[1] for row in conn.execute("PRAGMA index_list(events)")}
+    last = dict(conn.execute("SELECT id, last_event FROM tickets").fetchall())
+    chain = conn.execute("SELECT position, ticket_id, version, prev FROM events").fetchall()
+    conn.close()
+    assert indexes == set()
+    by_ticket: dict[str, list[tuple[int, int, int | None]]] = {}
+    for position, ticket_id, version, prev in chain:
+        by_ticket.setdefault(ticket_id, []).append((version, position, prev))
+    for ticket_id, rows in by_ticket.items():
+        rows.sort()
+        assert [prev for _, _, prev in rows] == [None] + [p for _, p, _ in rows[:-1]]
+        assert last[ticket_id] == rows[-1][1]
+    # the log goes on after the highest position; items are found by their ids
+    ticket = change(store, store.load("T-2"), commented("T-2", "after", at=T0))
+    assert store.events("T-2")[-1] == commented("T-2", "after", at=T0)
+    assert ticket.version == 4
+    items = store.claim_outbox("mail", now=T0, limit=100)
+    assert [i.position for i in items] == list(range(1, 11))
+    assert items[-1].id == "T-2:4"
+    store.ack_outbox("mail", [i.id for i in items])
+    assert store.claim_outbox("mail", now=T0) == []
+    store.purge("T-3", expected_version=4)
+    assert store.events("T-3") == []
+    assert store.events("T-1") == histories[0]
     store.close()
 
 
@@ -137,9 +248,9 @@ def test_a_newer_sqlite_database_is_refused(tmp_path: Path) -> None:
     conn = sqlite3.connect(path)
     conn.execute("PRAGMA user_version = 7")
     conn.close()
-    with pytest.raises(SchemaVersionError, match=r"schema version 7.*supports \(5\)") as info:
+    with pytest.raises(SchemaVersionError, match=r"schema version 7.*supports \(6\)") as info:
         SqliteStore(path)
-    assert (info.value.found, info.value.supported) == (7, 5)
+    assert (info.value.found, info.value.supported) == (7, 6)
 
 
 def _open(path: str, out: Any) -> None:
@@ -203,7 +314,7 @@ def test_a_version_1_postgres_schema_is_migrated_and_a_newer_one_refused() -> No
             conn.execute(f"UPDATE {quoted}.schema_version SET version = 9")
         with pytest.raises(SchemaVersionError, match="9") as info:
             PostgresStore(DSN, schema=schema)
-        assert (info.value.found, info.value.supported) == (9, 5)
+        assert (info.value.found, info.value.supported) == (9, migrations.SCHEMA_VERSION)
     finally:
         with psycopg.connect(DSN, autocommit=True) as conn:
             conn.execute(f"DROP SCHEMA IF EXISTS {quoted} CASCADE")

@@ -28,7 +28,7 @@ from helpdesk_core.model import (
     TicketRouted,
     replay,
 )
-from helpdesk_core.storage import SqliteStore, Store, TicketQuery, codecs
+from helpdesk_core.storage import SqliteStore, Store, TicketQuery, codecs, migrations
 from helpdesk_core.testing import StoreConformance
 from helpdesk_core.testing.conformance import (
     AGENT,
@@ -91,7 +91,7 @@ def test_database_settings(tmp_path: Path) -> None:
     store.close()
     conn = sqlite3.connect(tmp_path / "desk.sqlite")
     assert conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
-    assert conn.execute("PRAGMA user_version").fetchone()[0] == 5
+    assert conn.execute("PRAGMA user_version").fetchone()[0] == migrations.SCHEMA_VERSION == 6
     conn.close()
     store = SqliteStore(tmp_path / "desk.sqlite")
     pragmas = {
@@ -338,12 +338,19 @@ def test_a_row_rewritten_behind_a_stores_back_is_read_again_before_updating(
         ours = change(a, ticket, _routed(ticket, 2, team="apps", tags=("mail",)))
         raise RuntimeError("rolled back")
     # b writes another version 3
-    theirs = change(b, b.load("T-1"), _routed(ticket, 3, team="hr", tags=("hr",)))
+    their_event = _routed(ticket, 3, team="hr", tags=("hr",))
+    theirs = change(b, b.load("T-1"), their_event)
     assert a.load("T-1") == theirs
     # a writes version 4 on its rolled-back snapshot, with the values it remembers: the
     # row must end up as that snapshot says, not keep b's indexed team and tags
-    final = change(a, ours, commented("T-1", "still there", at=T0 + 4 * MINUTE))
+    last_event = commented("T-1", "still there", at=T0 + 4 * MINUTE)
+    final = change(a, ours, last_event)
     _indexed_columns_match(path, final)
+    # the event a chained to its stale memory was taken back: the log holds each
+    # version once, b's version 3 before a's version 4
+    assert a.events("T-1")[2:] == b.events("T-1")[2:] == [their_event, last_event]
+    log = a.claim_outbox("audit", now=T0, limit=100)
+    assert [item.id for item in log] == ["T-1:1", "T-1:2", "T-1:3", "T-1:4"]
     assert [t.id for t in a.query(TicketQuery(team=("apps",))).items] == ["T-1"]
     assert a.query(TicketQuery(team=("hr",))).items == ()
     assert [t.id for t in a.query(TicketQuery(tag=("mail",))).items] == ["T-1"]

@@ -28,6 +28,14 @@ Versions:
    store adds the rows of tickets written already solved or closed itself. A trigger runs
    for every new ticket even when its condition is false, which cost about a sixth of a
    bulk import. PostgreSQL: no change (its word index is a generated column).
+6. SQLite: a ticket's events are chained instead of indexed. ``events`` loses its
+   ``UNIQUE (ticket_id, version)`` index and gains ``prev``, the position of the ticket's
+   previous event; ``tickets.last_event`` holds the position of its latest one. A command
+   then writes one page fewer (the index's leaf was a random page of its own), and a
+   ticket's version check already keeps its versions unique. The word index of solved and
+   closed tickets loses its ``UPDATE`` trigger too: the store updates it when a ticket
+   enters, leaves or changes while solved or closed, so an update of an open ticket runs
+   no trigger (and keeps no statement journal). PostgreSQL: no change.
 
 The optional text index (SQLite FTS5 trigram table, PostgreSQL ``pg_trgm`` GIN index) is
 not a schema version: :func:`enable_sqlite_text_index` / :func:`enable_postgres_text_index`
@@ -56,7 +64,7 @@ __all__ = [
 ]
 
 #: The schema version this library writes.
-SCHEMA_VERSION = 5
+SCHEMA_VERSION = 6
 #: ``PRAGMA application_id`` of helpdesk_core SQLite files ("HDSK").
 APPLICATION_ID = 0x4844534B
 
@@ -300,12 +308,41 @@ def _sqlite_v5(conn: sqlite3.Connection) -> None:
     conn.execute("DROP TRIGGER IF EXISTS tickets_words_insert")
 
 
+SQLITE_V6 = """
+ALTER TABLE tickets ADD COLUMN last_event INTEGER;
+UPDATE tickets SET last_event = (
+    SELECT max(position) FROM events WHERE events.ticket_id = tickets.id
+);
+CREATE TABLE events_v6 (
+    position INTEGER PRIMARY KEY,
+    ticket_id TEXT NOT NULL,
+    version INTEGER NOT NULL,
+    prev INTEGER,
+    type TEXT NOT NULL,
+    at INTEGER NOT NULL,
+    data TEXT NOT NULL
+);
+INSERT INTO events_v6 (position, ticket_id, version, prev, type, at, data)
+    SELECT position, ticket_id, version,
+        lag(position) OVER (PARTITION BY ticket_id ORDER BY version), type, at, data
+    FROM events;
+DROP TABLE events;
+ALTER TABLE events_v6 RENAME TO events;
+DROP TRIGGER IF EXISTS tickets_words_update
+"""
+
+
+def _sqlite_v6(conn: sqlite3.Connection) -> None:
+    _script(conn, SQLITE_V6)
+
+
 _SQLITE_STEPS: dict[int, Callable[[sqlite3.Connection], None]] = {
     1: _sqlite_v1,
     2: _sqlite_v2,
     3: _sqlite_v3,
     4: _sqlite_v4,
     5: _sqlite_v5,
+    6: _sqlite_v6,
 }
 
 
@@ -539,8 +576,8 @@ def _pg_v4(cur: Any, schema: str) -> None:
     cur.execute(f"DROP TABLE {schema}.outbox")
 
 
-def _pg_v5(cur: Any, schema: str) -> None:
-    """Version 5 changes SQLite only; PostgreSQL records the number."""
+def _pg_sqlite_only(cur: Any, schema: str) -> None:
+    """Versions 5 and 6 change SQLite only; PostgreSQL records the number."""
 
 
 _POSTGRES_STEPS: dict[int, Callable[[Any, str], None]] = {
@@ -548,7 +585,8 @@ _POSTGRES_STEPS: dict[int, Callable[[Any, str], None]] = {
     2: _pg_v2,
     3: _pg_v3,
     4: _pg_v4,
-    5: _pg_v5,
+    5: _pg_sqlite_only,
+    6: _pg_sqlite_only,
 }
 
 

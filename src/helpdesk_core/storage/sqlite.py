@@ -94,7 +94,16 @@ _COLUMNS = (
     "requester, asset, priority, priority_rank, created_at, updated_at, wake_at, "
     "sla_deadline, tags, search_text, search_nul, snapshot"
 )
-_INSERT_TICKET = f"INSERT INTO tickets ({_COLUMNS}) VALUES ({q.placeholders(22)})"
+# The position the next event gets: one past the highest in the table, or past the highest
+# a purge removed (kept in ``sequences``), so a position is never reused.
+_NEXT_POSITION = (
+    "(max(coalesce((SELECT max(position) FROM events), 0), "
+    "coalesce((SELECT value FROM sequences WHERE name = 'event_position'), 0)) + 1)"
+)
+# A ticket row records the position of its latest event (``last_event``); each event row
+# the position of the ticket's previous one (``prev``): a ticket's events are read by
+# walking that chain, so an event needs no index entry of its own.
+_INSERT_TICKET = f"INSERT INTO tickets ({_COLUMNS}, last_event) VALUES ({q.placeholders(23)})"
 _NAMES = tuple(name.strip() for name in _COLUMNS.split(","))
 # An UPDATE rewrites the index entries of every column it sets, even to the same value, so
 # indexed columns are set only when they change.
@@ -111,73 +120,94 @@ _INDEXED = (
     "search_nul",
 )
 _ALWAYS = tuple(n for n in _NAMES if n not in _INDEXED and n != "id")
-_SELECT_CURRENT = f"SELECT version, tags, {', '.join(_INDEXED)} FROM tickets WHERE id = ?"
+_SELECT_CURRENT = (
+    f"SELECT version, tags, last_event, {', '.join(_INDEXED)} FROM tickets WHERE id = ?"
+)
 
 
 _indexed_of = operator.itemgetter(*(_NAMES.index(name) for name in _INDEXED))
 _always_of = operator.itemgetter(*(_NAMES.index(name) for name in _ALWAYS))
 _TAGS_AT = _NAMES.index("tags")
+_STATUS_CATEGORY_AT = _NAMES.index("status_category")
+_INDEXED_STATUS_AT = _INDEXED.index("status_category")
 
 
 @functools.lru_cache(maxsize=256)
-def _update_sql(changed: tuple[str, ...]) -> str:
+def _update_sql(changed: tuple[str, ...], guarded: bool = False) -> str:
+    """The update of the always-set columns, the ``changed`` indexed ones and
+    ``last_event``; with ``guarded``, it applies only while the row's tags, latest event
+    and indexed columns still hold the values this store last wrote (``IS ?`` each)."""
     sets = ", ".join(f"{name} = ?" for name in (*_ALWAYS, *changed))
+    where = "id = ? AND version = ?"
+    if guarded:
+        where += "".join(f" AND {name} IS ?" for name in ("tags", "last_event", *_INDEXED))
     return (
-        f"UPDATE tickets SET {sets}, lease_owner = NULL, lease_until = NULL "
-        "WHERE id = ? AND version = ?"
+        f"UPDATE tickets SET {sets}, last_event = ?, lease_owner = NULL, lease_until = NULL "
+        f"WHERE {where}"
     )
-
-
-@functools.lru_cache(maxsize=256)
-def _guarded_update_sql(changed: tuple[str, ...]) -> str:
-    """The update of ``changed`` indexed columns that applies only while the row's tags and
-    other indexed columns still hold the values this store last wrote (``IS ?`` each)."""
-    kept = " AND ".join(f"{name} IS ?" for name in ("tags", *_INDEXED) if name not in changed)
-    return _update_sql(changed) + f" AND {kept}"
 
 
 def _update_params(
     row: tuple[Any, ...], indexed: tuple[Any, ...], old: Sequence[Any]
-) -> tuple[tuple[str, ...], list[Any], list[Any]]:
-    """The tracked columns whose values differ from ``old``; the values an update sets
-    (every always-set column, then those changed columns, in ``_update_sql``'s order); and
-    the old values of the unchanged ones (``_guarded_update_sql``'s guard, in order)."""
+) -> tuple[tuple[str, ...], list[Any]]:
+    """The indexed columns whose values differ from ``old``, and the values an update
+    sets (every always-set column, then those changed columns, in ``_update_sql``'s
+    order)."""
     changed: list[str] = []
     params = list(_always_of(row))
-    kept: list[Any] = []
     for name, new, was in zip(_INDEXED, indexed, old):
         if new != was:
             changed.append(name)
             params.append(new)
-        else:
-            kept.append(was)
-    return tuple(changed), params, kept
+    return tuple(changed), params
 
 
-# What a store remembers of the rows it wrote: (version, tags, indexed values), per id.
-_Written = tuple[int, str, tuple[Any, ...]]
+# What a store remembers of the rows it wrote: (version, tags, last event, indexed
+# values), per id.
+_Written = tuple[int, str, int | None, tuple[Any, ...]]
 _WRITTEN_MAX = 65_536
 
 
-# The word index of solved and closed tickets gets its new rows from the store: an INSERT
-# trigger on tickets, even one whose condition is false, makes SQLite keep a statement
-# journal for every row inserted (about ten more writes per ticket in a bulk import).
+# The word index of solved and closed tickets is kept by the store, not by triggers: an
+# INSERT or UPDATE trigger, even one whose condition is false, makes SQLite keep a
+# statement journal for every row written. Its rows are added from the ticket row after a
+# write that leaves the ticket solved or closed, and removed (FTS5 needs the indexed text
+# to remove it) from the row before a write to a ticket that was.
 _WORDS_STATUSES = frozenset({"solved", "closed"})
-_STATUS_CATEGORY_AT = _NAMES.index("status_category")
 _INSERT_WORDS = (
     "INSERT INTO tickets_words (rowid, search_text) SELECT seq, search_text FROM tickets "
     "WHERE id = ?"
 )
-
-
-# Positions are the global event order: the next one follows the highest in the table, or
-# the highest a purge removed (kept in ``sequences``), so a position is never reused.
-_INSERT_EVENT = (
-    "INSERT INTO events (position, ticket_id, version, type, at, data) VALUES ("
-    "max(coalesce((SELECT max(position) FROM events), 0), "
-    "coalesce((SELECT value FROM sequences WHERE name = 'event_position'), 0)) + 1, "
-    "?, ?, ?, ?, ?)"
+_DELETE_WORDS = (
+    "INSERT INTO tickets_words (tickets_words, rowid, search_text) "
+    "SELECT 'delete', seq, search_text FROM tickets WHERE id = ?"
 )
+
+
+_INSERT_EVENT = (
+    "INSERT INTO events (position, ticket_id, version, prev, type, at, data) "
+    "VALUES (?, ?, ?, ?, ?, ?, ?)"
+)
+# One event at the next position (the cursor's ``lastrowid`` tells which).
+_APPEND_EVENT = (
+    "INSERT INTO events (position, ticket_id, version, prev, type, at, data) "
+    f"VALUES ({_NEXT_POSITION}, ?, ?, ?, ?, ?, ?)"
+)
+# A ticket's events, walked from its latest back through ``prev`` while their versions
+# are above the parameter (``e.position < c.position`` bounds the walk on any data).
+_CHAIN = (
+    "WITH RECURSIVE chain (position, version, prev) AS ("
+    "SELECT e.position, e.version, e.prev FROM tickets t JOIN events e "
+    "ON e.position = t.last_event WHERE t.id = ? AND e.version > ? "
+    "UNION ALL SELECT e.position, e.version, e.prev FROM chain c JOIN events e "
+    "ON e.position = c.prev WHERE e.version > ? AND e.position < c.position) "
+)
+_SELECT_EVENTS = (
+    _CHAIN + "SELECT e.data FROM chain c JOIN events e ON e.position = c.position "
+    "ORDER BY c.version"
+)
+_SELECT_CHAIN = _CHAIN + "SELECT position, version FROM chain"
+_SELECT_NEXT_POSITION = f"SELECT {_NEXT_POSITION}"
 _CLAIM_DUE = (
     "SELECT id FROM tickets WHERE wake_at IS NOT NULL AND wake_at <= ? "
     "AND (lease_until IS NULL OR lease_until <= ?) ORDER BY wake_at, id LIMIT ?"
@@ -246,24 +276,42 @@ def _ticket_row(snapshot: Ticket, wake_at: datetime | None, tags: str) -> tuple[
     )
 
 
-def _erase_stored(conn: sqlite3.Connection, ticket_id: str, expected_version: int) -> None:
+def _erase_stored(
+    conn: sqlite3.Connection, ticket_id: str, expected_version: int
+) -> tuple[Any, ...]:
     """Before a ticket is rewritten or removed in place: turn ``secure_delete`` on (checked,
     so the old values are zeroed, not just unlinked); the ticket must exist (NotFound) at
-    ``expected_version`` (ConflictError)."""
+    ``expected_version`` (ConflictError). Returns its row as ``_SELECT_CURRENT`` reads it."""
     if conn.execute("PRAGMA secure_delete = ON").fetchone()[0] != 1:
         raise StorageError("SQLite refused secure_delete: old values could survive")
-    found = conn.execute(_SELECT_CURRENT, (ticket_id,)).fetchone()
+    found: tuple[Any, ...] | None = conn.execute(_SELECT_CURRENT, (ticket_id,)).fetchone()
     if found is None:
         raise NotFound("ticket", ticket_id)
     if found[0] != expected_version:
         raise ConflictError(ticket_id, expected=expected_version, actual=found[0])
+    return found
 
 
-def _event_rows(events: Sequence[Event], first_version: int) -> list[tuple[Any, ...]]:
-    return [
-        (e.ticket_id, first_version + i, type(e).__name__, to_micros(e.at), encode_event(e))
-        for i, e in enumerate(events)
-    ]
+# An event as the store writes it, before its place in the log is known:
+# (ticket id, type, instant, JSON).
+_Encoded = tuple[str, str, int, str]
+
+
+def _encode_events(events: Sequence[Event]) -> list[_Encoded]:
+    return [(e.ticket_id, type(e).__name__, to_micros(e.at), encode_event(e)) for e in events]
+
+
+def _event_rows(
+    encoded: Sequence[_Encoded], first_version: int, first_position: int, prev: int | None
+) -> list[tuple[Any, ...]]:
+    """Event rows for consecutive versions and positions, each chained to the one before
+    (the first to ``prev``, the ticket's latest event so far)."""
+    rows = []
+    for i, (ticket_id, kind, at, data) in enumerate(encoded):
+        position = first_position + i
+        rows.append((position, ticket_id, first_version + i, prev, kind, at, data))
+        prev = position
+    return rows
 
 
 class _Guard:
@@ -565,7 +613,9 @@ class SqliteStore:
         check_key(ticket_id, "ticket_id")
         check_after(after_version, "after_version")
         with self._guard as conn:
-            rows = conn.execute(q.SELECT_EVENTS, (ticket_id, after_version)).fetchall()
+            rows = conn.execute(
+                _SELECT_EVENTS, (ticket_id, after_version, after_version)
+            ).fetchall()
         return [decode_event(row[0]) for row in rows]
 
     def append(
@@ -582,19 +632,37 @@ class SqliteStore:
         tags = encode_tags(snapshot.tags)
         row = _ticket_row(snapshot, wake_at, tags)
         indexed = _indexed_of(row)
-        event_rows = _event_rows(events, expected_version + 1)
+        encoded = _encode_events(events)
         with self._write() as conn:
             written = self._written.get(ticket_id)
+            last = None
             if (
-                written is None
-                or written[0] != expected_version
-                or not self._update_as_written(
-                    conn, row, indexed, snapshot.tags, written, expected_version
-                )
+                written is not None
+                and written[0] == expected_version
+                and not (self._words and written[3][_INDEXED_STATUS_AT] in _WORDS_STATUSES)
             ):
-                self._update_as_found(conn, row, indexed, snapshot.tags, expected_version)
-            self._write_events(conn, event_rows)
-            self._remember(ticket_id, (snapshot.version, tags, indexed))
+                last = self._update_as_written(
+                    conn, row, indexed, snapshot.tags, written, expected_version, encoded
+                )
+            if last is None:
+                last = self._update_as_found(
+                    conn, row, indexed, snapshot.tags, expected_version, encoded
+                )
+            self._remember(ticket_id, (snapshot.version, tags, last, indexed))
+
+    @staticmethod
+    def _insert_events(
+        conn: sqlite3.Connection, encoded: Sequence[_Encoded], first_version: int, prev: int | None
+    ) -> int:
+        """Append events at the next positions, chained to ``prev``; return the last
+        position."""
+        if len(encoded) == 1:
+            ticket_id, kind, at, data = encoded[0]
+            cursor = conn.execute(_APPEND_EVENT, (ticket_id, first_version, prev, kind, at, data))
+            return int(cursor.lastrowid or 0)
+        first = int(conn.execute(_SELECT_NEXT_POSITION).fetchone()[0])
+        conn.executemany(_INSERT_EVENT, _event_rows(encoded, first_version, first, prev))
+        return first + len(encoded) - 1
 
     def _update_as_written(
         self,
@@ -604,21 +672,32 @@ class SqliteStore:
         tags: tuple[str, ...],
         written: _Written,
         expected_version: int,
-    ) -> bool:
-        """Update a row this store wrote at ``expected_version``, guarded by the values it
-        wrote (one statement, no read first). False when the row no longer holds them: a
-        rolled-back transaction, another process or an in-place rewrite changed it."""
-        _, old_tags, old = written
-        changed, params, kept = _update_params(row, indexed, old)
+        encoded: Sequence[_Encoded],
+    ) -> int | None:
+        """Append the events and update a row this store wrote at ``expected_version``,
+        guarded by the values it wrote (no read first); return the ticket's new latest
+        event position. None, with nothing written, when the row no longer holds those
+        values (a rolled-back transaction, another process or an in-place rewrite
+        changed it)."""
+        _, old_tags, old_last, old = written
+        last = self._insert_events(conn, encoded, expected_version + 1, old_last)
+        changed, params = _update_params(row, indexed, old)
+        params.append(last)
         params.append(row[0])
         params.append(expected_version)
         params.append(old_tags)
-        params.extend(kept)
-        if conn.execute(_guarded_update_sql(changed), params).rowcount != 1:
-            return False
+        params.append(old_last)
+        params.extend(old)
+        if conn.execute(_update_sql(changed, True), params).rowcount != 1:
+            # chained to a stale latest event: take the rows back (nobody else can have
+            # written since: this transaction holds the write lock)
+            conn.execute("DELETE FROM events WHERE position > ?", (last - len(encoded),))
+            return None
         if row[_TAGS_AT] != old_tags:
             self._write_tags(conn, row[0], tags, replace=True)
-        return True
+        if self._words and row[_STATUS_CATEGORY_AT] in _WORDS_STATUSES:
+            conn.execute(_INSERT_WORDS, (row[0],))
+        return last
 
     def _update_as_found(
         self,
@@ -627,25 +706,37 @@ class SqliteStore:
         indexed: tuple[Any, ...],
         tags: tuple[str, ...],
         expected_version: int,
-    ) -> None:
-        """Insert or update the ticket row after reading what the database holds (the
-        version check: ConflictError when it is not ``expected_version``)."""
+        encoded: Sequence[_Encoded],
+    ) -> int:
+        """Append the events and insert or update the ticket row after reading what the
+        database holds (the version check: ConflictError when it is not
+        ``expected_version``); return the ticket's new latest event position. A row that
+        was solved or closed leaves the word index first (FTS5 removes an entry by its
+        indexed text, which the update overwrites)."""
         ticket_id = row[0]
         found = conn.execute(_SELECT_CURRENT, (ticket_id,)).fetchone()
         actual = 0 if found is None else found[0]
         if actual != expected_version:
             raise ConflictError(ticket_id, expected=expected_version, actual=actual)
+        last = self._insert_events(
+            conn, encoded, expected_version + 1, None if found is None else found[2]
+        )
         if found is None:
-            conn.execute(_INSERT_TICKET, row)
-            if self._words and row[_STATUS_CATEGORY_AT] in _WORDS_STATUSES:
-                conn.execute(_INSERT_WORDS, (ticket_id,))
+            conn.execute(_INSERT_TICKET, (*row, last))
         else:
-            changed, params, _ = _update_params(row, indexed, found[2:])
-            cursor = conn.execute(_update_sql(changed), (*params, ticket_id, expected_version))
+            if self._words and found[3 + _INDEXED_STATUS_AT] in _WORDS_STATUSES:
+                conn.execute(_DELETE_WORDS, (ticket_id,))
+            changed, params = _update_params(row, indexed, found[3:])
+            cursor = conn.execute(
+                _update_sql(changed), (*params, last, ticket_id, expected_version)
+            )
             if cursor.rowcount != 1:
                 raise ConflictError(ticket_id, expected=expected_version, actual=actual)
+        if self._words and row[_STATUS_CATEGORY_AT] in _WORDS_STATUSES:
+            conn.execute(_INSERT_WORDS, (ticket_id,))
         if found is None or found[1] != row[_TAGS_AT]:
             self._write_tags(conn, ticket_id, tags, replace=found is not None)
+        return last
 
     def _remember(self, ticket_id: str, written: _Written | None) -> None:
         """Remember (or, with None, forget) what this store wrote to a ticket's row."""
@@ -676,31 +767,42 @@ class SqliteStore:
         check_anonymise(ticket_id, expected_version, events, snapshot)
         tags = encode_tags(snapshot.tags)
         row = _ticket_row(snapshot, wake_at, tags)
-        rewritten = [
-            (type(e).__name__, to_micros(e.at), encode_event(e), ticket_id, version)
-            for version, e in enumerate(events[:expected_version], start=1)
-        ]
-        added = _event_rows(events[expected_version:], expected_version + 1)
+        rewritten = _encode_events(events[:expected_version])
+        added = _encode_events(events[expected_version:])
         with self._write() as conn:
-            _erase_stored(conn, ticket_id, expected_version)
+            found = _erase_stored(conn, ticket_id, expected_version)
             self._remember(ticket_id, None)
+            positions = {
+                version: position
+                for position, version in conn.execute(_SELECT_CHAIN, (ticket_id, 0, 0))
+            }
             conn.executemany(
-                "UPDATE events SET type = ?, at = ?, data = ? WHERE ticket_id = ? AND version = ?",
-                rewritten,
+                "UPDATE events SET type = ?, at = ?, data = ? WHERE position = ?",
+                [
+                    (kind, at, data, positions[version])
+                    for version, (_, kind, at, data) in enumerate(rewritten, start=1)
+                    if version in positions
+                ],
             )
-            conn.execute(
+            conn.executemany(
                 "UPDATE outbox_deliveries SET last_error = NULL WHERE last_error IS NOT NULL "
-                "AND position IN (SELECT position FROM events WHERE ticket_id = ?)",
-                (ticket_id,),
+                "AND position = ?",
+                [(position,) for position in positions.values()],
             )
+            last = found[2]
+            if added:
+                last = self._insert_events(conn, added, expected_version + 1, last)
+            if self._words and found[3 + _INDEXED_STATUS_AT] in _WORDS_STATUSES:
+                conn.execute(_DELETE_WORDS, (ticket_id,))
             sets = ", ".join(f"{name} = ?" for name in _NAMES if name != "id")
             conn.execute(
-                f"UPDATE tickets SET {sets}, lease_owner = NULL, lease_until = NULL WHERE id = ?",
-                (*row[1:], ticket_id),
+                f"UPDATE tickets SET {sets}, last_event = ?, lease_owner = NULL, "
+                "lease_until = NULL WHERE id = ?",
+                (*row[1:], last, ticket_id),
             )
+            if self._words and row[_STATUS_CATEGORY_AT] in _WORDS_STATUSES:
+                conn.execute(_INSERT_WORDS, (ticket_id,))
             self._write_tags(conn, ticket_id, snapshot.tags, replace=True)
-            if added:
-                self._write_events(conn, added)
             self._scrub_ticket_text()
         if self._depth == 0:
             self.checkpoint()
@@ -724,17 +826,14 @@ class SqliteStore:
         with self._write() as conn:
             _erase_stored(conn, ticket_id, expected_version)
             self._remember(ticket_id, None)
+            positions = [(row[0],) for row in conn.execute(_SELECT_CHAIN, (ticket_id, 0, 0))]
             conn.execute(
                 "INSERT INTO sequences (name, value) "
                 "SELECT 'event_position', coalesce(max(position), 0) FROM events "
                 "WHERE true ON CONFLICT (name) DO UPDATE SET value = max(value, excluded.value)"
             )
-            conn.execute(
-                "DELETE FROM outbox_deliveries "
-                "WHERE position IN (SELECT position FROM events WHERE ticket_id = ?)",
-                (ticket_id,),
-            )
-            conn.execute("DELETE FROM events WHERE ticket_id = ?", (ticket_id,))
+            conn.executemany("DELETE FROM outbox_deliveries WHERE position = ?", positions)
+            conn.executemany("DELETE FROM events WHERE position = ?", positions)
             conn.execute("DELETE FROM ticket_tags WHERE ticket_id = ?", (ticket_id,))
             conn.execute("DELETE FROM tickets WHERE id = ?", (ticket_id,))
             self._scrub_ticket_text()
@@ -750,14 +849,6 @@ class SqliteStore:
         with self._guard as conn:
             busy, _, _ = conn.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchone()
         return not busy
-
-    @staticmethod
-    def _write_events(conn: sqlite3.Connection, rows: list[tuple[Any, ...]]) -> None:
-        """Insert event rows (each event is an outbox item: consumers read the log)."""
-        if len(rows) == 1:
-            conn.execute(_INSERT_EVENT, rows[0])
-        else:
-            conn.executemany(_INSERT_EVENT, rows)
 
     @staticmethod
     def _write_tags(
@@ -808,9 +899,17 @@ class SqliteStore:
         ticket_rows: list[tuple[Any, ...]] = []
         event_rows: list[tuple[Any, ...]] = []
         tag_rows: list[tuple[str, str]] = []
+        position = int(conn.execute(_SELECT_NEXT_POSITION).fetchone()[0])
         for events, snapshot, wake_at in batch:
-            ticket_rows.append(_ticket_row(snapshot, wake_at, encode_tags(snapshot.tags)))
-            event_rows.extend(_event_rows(events, 1))
+            encoded = _encode_events(events)
+            event_rows.extend(_event_rows(encoded, 1, position, None))
+            position += len(encoded)
+            ticket_rows.append(
+                (
+                    *_ticket_row(snapshot, wake_at, encode_tags(snapshot.tags)),
+                    position - 1 if encoded else None,
+                )
+            )
             tag_rows.extend((snapshot.id, tag) for tag in snapshot.tags)
         conn.executemany(_INSERT_TICKET, ticket_rows)
         if self._words:
@@ -1067,15 +1166,23 @@ class SqliteStore:
 
     @staticmethod
     def _positions(conn: sqlite3.Connection, ids: Sequence[str]) -> list[int]:
+        """The log positions of outbox items, in order: one walk down each ticket's chain
+        of events, from its latest to the oldest version asked for."""
         if isinstance(ids, str):
             raise ValidationError("ids is a list of outbox item ids", field="ids")
+        parsed = [parse_item_id(value) for value in ids]
+        lowest: dict[str, int] = {}
+        for ticket_id, version in parsed:
+            lowest[ticket_id] = min(version, lowest.get(ticket_id, version))
+        found: dict[tuple[str, int], int] = {}
+        for ticket_id, low in lowest.items():
+            for position, version in conn.execute(_SELECT_CHAIN, (ticket_id, low - 1, low - 1)):
+                found[ticket_id, version] = position
         out = []
-        for value in ids:
-            ticket_id, version = parse_item_id(value)
-            row = conn.execute(q.SELECT_POSITION, (ticket_id, version)).fetchone()
-            if row is None:
+        for value, key in zip(ids, parsed):
+            if key not in found:
                 raise NotFound("outbox item", value)
-            out.append(int(row[0]))
+            out.append(found[key])
         return out
 
     # ------------------------------------------------------------------ knowledge
