@@ -901,16 +901,25 @@ class SqliteStore:
         tag_rows: list[tuple[str, str]] = []
         position = int(conn.execute(_SELECT_NEXT_POSITION).fetchone()[0])
         for events, snapshot, wake_at in batch:
-            encoded = _encode_events(events)
-            event_rows.extend(_event_rows(encoded, 1, position, None))
-            position += len(encoded)
-            ticket_rows.append(
-                (
-                    *_ticket_row(snapshot, wake_at, encode_tags(snapshot.tags)),
-                    position - 1 if encoded else None,
+            ticket_id = snapshot.id
+            prev = None
+            for version, event in enumerate(events, start=1):
+                event_rows.append(
+                    (
+                        position,
+                        ticket_id,
+                        version,
+                        prev,
+                        type(event).__name__,
+                        to_micros(event.at),
+                        encode_event(event),
+                    )
                 )
-            )
-            tag_rows.extend((snapshot.id, tag) for tag in snapshot.tags)
+                prev = position
+                position += 1
+            ticket_rows.append((*_ticket_row(snapshot, wake_at, encode_tags(snapshot.tags)), prev))
+            for tag in snapshot.tags:
+                tag_rows.append((ticket_id, tag))
         conn.executemany(_INSERT_TICKET, ticket_rows)
         if self._words:
             conn.executemany(
