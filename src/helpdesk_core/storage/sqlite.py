@@ -193,20 +193,24 @@ _APPEND_EVENT = (
     "INSERT INTO events (position, ticket_id, version, prev, type, at, data) "
     f"VALUES ({_NEXT_POSITION}, ?, ?, ?, ?, ?, ?)"
 )
-# A ticket's events, walked from its latest back through ``prev`` while their versions
-# are above the parameter (``e.position < c.position`` bounds the walk on any data).
-_CHAIN = (
-    "WITH RECURSIVE chain (position, version, prev) AS ("
-    "SELECT e.position, e.version, e.prev FROM tickets t JOIN events e "
-    "ON e.position = t.last_event WHERE t.id = ? AND e.version > ? "
-    "UNION ALL SELECT e.position, e.version, e.prev FROM chain c JOIN events e "
-    "ON e.position = c.prev WHERE e.version > ? AND e.position < c.position) "
-)
-_SELECT_EVENTS = (
-    _CHAIN + "SELECT e.data FROM chain c JOIN events e ON e.position = c.position "
-    "ORDER BY c.version"
-)
-_SELECT_CHAIN = _CHAIN + "SELECT position, version FROM chain"
+
+
+def _chain(data: bool = False) -> str:
+    """A ticket's events (with ``data``, carrying each one's JSON), walked from its latest
+    back through ``prev`` while their versions are above the parameter (``e.position <
+    c.position`` bounds the walk on any data)."""
+    carried, columns = (", e.data", ", data") if data else ("", "")
+    return (
+        f"WITH RECURSIVE chain (position, version, prev{columns}) AS ("
+        f"SELECT e.position, e.version, e.prev{carried} FROM tickets t JOIN events e "
+        "ON e.position = t.last_event WHERE t.id = ? AND e.version > ? "
+        f"UNION ALL SELECT e.position, e.version, e.prev{carried} FROM chain c JOIN events e "
+        "ON e.position = c.prev WHERE e.version > ? AND e.position < c.position) "
+    )
+
+
+_SELECT_EVENTS = _chain(data=True) + "SELECT data FROM chain ORDER BY version"
+_SELECT_CHAIN = _chain() + "SELECT position, version FROM chain"
 _SELECT_NEXT_POSITION = f"SELECT {_NEXT_POSITION}"
 _CLAIM_DUE = (
     "SELECT id FROM tickets WHERE wake_at IS NOT NULL AND wake_at <= ? "
