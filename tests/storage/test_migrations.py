@@ -225,7 +225,7 @@ def test_a_version_5_sqlite_database_gets_its_event_chains(tmp_path: Path) -> No
         by_ticket.setdefault(ticket_id, []).append((version, position, prev))
     for ticket_id, rows in by_ticket.items():
         rows.sort()
-        assert [prev for _, _, prev in rows] == [None] + [p for _, p, _ in rows[:-1]]
+        assert [prev for _, _, prev in rows] == [0] + [p for _, p, _ in rows[:-1]]
         assert last[ticket_id] == rows[-1][1]
     # the log goes on after the highest position; items are found by their ids
     ticket = change(store, store.load("T-2"), commented("T-2", "after", at=T0))
@@ -240,6 +240,26 @@ def test_a_version_5_sqlite_database_gets_its_event_chains(tmp_path: Path) -> No
     assert store.events("T-3") == []
     assert store.events("T-1") == histories[0]
     store.close()
+
+
+def test_a_process_on_the_older_schema_cannot_write_an_event_off_the_chain(
+    tmp_path: Path,
+) -> None:
+    # a process still running version 5 of the library after another one migrated the
+    # file writes events without ``prev``: the NOT NULL column refuses them, so its whole
+    # command rolls back instead of leaving an event no chain reaches
+    path = tmp_path / "desk.sqlite"
+    _stepped_sqlite(path, 5, [[EVENT]])
+    SqliteStore(path).close()
+    conn = sqlite3.connect(path, isolation_level=None)
+    try:
+        with pytest.raises(sqlite3.IntegrityError, match=r"NOT NULL.*prev"):
+            conn.execute(
+                "INSERT INTO events (position, ticket_id, version, type, at, data) "
+                "VALUES (2, 'T-1', 2, 'CommentAdded', 0, '{}')"
+            )
+    finally:
+        conn.close()
 
 
 def test_a_newer_sqlite_database_is_refused(tmp_path: Path) -> None:

@@ -381,3 +381,22 @@ def test_a_text_rewritten_behind_a_stores_back_is_written_again(tmp_path: Path) 
     assert a.query(TicketQuery(text="printer fire")).items == ()
     a.close()
     b.close()
+
+
+def test_anonymise_and_purge_refuse_a_broken_event_chain(tmp_path: Path) -> None:
+    # an event row removed by hand: rewriting or removing the ticket's history would
+    # miss events (and their personal data), so both refuse and leave the file as it was
+    path = tmp_path / "desk.sqlite"
+    store = SqliteStore(path)
+    ticket = open_ticket(store, "T-1", subject="Zorblax")
+    events = [*store.events("T-1"), commented("T-1", "hi Zorblax", at=T0 + MINUTE)]
+    ticket = change(store, ticket, events[-1])
+    conn = sqlite3.connect(path, isolation_level=None)
+    conn.execute("UPDATE events SET prev = 0 WHERE version = 2")
+    conn.close()
+    with pytest.raises(StorageError, match="holds 1 of its 2 events"):
+        store.purge("T-1", expected_version=2)
+    with pytest.raises(StorageError, match="holds 1 of its 2 events"):
+        store.anonymise("T-1", expected_version=2, events=events, snapshot=ticket)
+    assert store.load("T-1") == ticket
+    store.close()

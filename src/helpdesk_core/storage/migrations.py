@@ -30,9 +30,11 @@ Versions:
    bulk import. PostgreSQL: no change (its word index is a generated column).
 6. SQLite: a ticket's events are chained instead of indexed. ``events`` loses its
    ``UNIQUE (ticket_id, version)`` index and gains ``prev``, the position of the ticket's
-   previous event; ``tickets.last_event`` holds the position of its latest one. A command
-   then writes one page fewer (the index's leaf was a random page of its own), and a
-   ticket's version check already keeps its versions unique. The word index of solved and
+   previous event (0 for its first; ``NOT NULL``, so a process still running an older
+   version of the library fails on its first event instead of writing one off the
+   chain); ``tickets.last_event`` holds the position of its latest one. A command then
+   writes one page fewer (the index's leaf was a random page of its own), and a ticket's
+   version check already keeps its versions unique. The word index of solved and
    closed tickets loses its ``UPDATE`` trigger too: the store updates it when a ticket
    enters, leaves or changes while solved or closed, so an update of an open ticket runs
    no trigger (and keeps no statement journal). PostgreSQL: no change.
@@ -317,14 +319,14 @@ CREATE TABLE events_v6 (
     position INTEGER PRIMARY KEY,
     ticket_id TEXT NOT NULL,
     version INTEGER NOT NULL,
-    prev INTEGER,
+    prev INTEGER NOT NULL,
     type TEXT NOT NULL,
     at INTEGER NOT NULL,
     data TEXT NOT NULL
 );
 INSERT INTO events_v6 (position, ticket_id, version, prev, type, at, data)
     SELECT position, ticket_id, version,
-        lag(position) OVER (PARTITION BY ticket_id ORDER BY version), type, at, data
+        lag(position, 1, 0) OVER (PARTITION BY ticket_id ORDER BY version), type, at, data
     FROM events;
 DROP TABLE events;
 ALTER TABLE events_v6 RENAME TO events;

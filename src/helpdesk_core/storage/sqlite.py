@@ -296,6 +296,19 @@ def _erase_stored(
     return found
 
 
+def _whole_chain(conn: sqlite3.Connection, ticket_id: str, version: int) -> dict[int, int]:
+    """The log position of each of the ticket's events, by version; StorageError unless
+    the chain holds exactly versions 1 to ``version`` (an anonymisation or a purge must
+    reach every event, or personal data would stay behind)."""
+    found = {v: position for position, v in conn.execute(_SELECT_CHAIN, (ticket_id, 0, 0))}
+    if len(found) != version or min(found, default=1) != 1 or max(found, default=0) != version:
+        raise StorageError(
+            f"the event chain of ticket {ticket_id!r} holds {len(found)} of its {version} "
+            "events: the database was changed outside this library"
+        )
+    return found
+
+
 # An event as the store writes it, before its place in the log is known:
 # (ticket id, type, instant, JSON).
 _Encoded = tuple[str, str, int, str]
@@ -309,7 +322,8 @@ def _event_rows(
     encoded: Sequence[_Encoded], first_version: int, first_position: int, prev: int | None
 ) -> list[tuple[Any, ...]]:
     """Event rows for consecutive versions and positions, each chained to the one before
-    (the first to ``prev``, the ticket's latest event so far)."""
+    (the first to ``prev``, the ticket's latest event so far; ``prev`` 0 or None: none)."""
+    prev = prev or 0
     rows = []
     for i, (ticket_id, kind, at, data) in enumerate(encoded):
         position = first_position + i
@@ -658,11 +672,13 @@ class SqliteStore:
     def _insert_events(
         conn: sqlite3.Connection, encoded: Sequence[_Encoded], first_version: int, prev: int | None
     ) -> int:
-        """Append events at the next positions, chained to ``prev``; return the last
-        position."""
+        """Append events at the next positions, chained to ``prev`` (None: the ticket's
+        first); return the last position."""
         if len(encoded) == 1:
             ticket_id, kind, at, data = encoded[0]
-            cursor = conn.execute(_APPEND_EVENT, (ticket_id, first_version, prev, kind, at, data))
+            cursor = conn.execute(
+                _APPEND_EVENT, (ticket_id, first_version, prev or 0, kind, at, data)
+            )
             return int(cursor.lastrowid or 0)
         first = int(conn.execute(_SELECT_NEXT_POSITION).fetchone()[0])
         conn.executemany(_INSERT_EVENT, _event_rows(encoded, first_version, first, prev))
@@ -776,16 +792,12 @@ class SqliteStore:
         with self._write() as conn:
             found = _erase_stored(conn, ticket_id, expected_version)
             self._remember(ticket_id, None)
-            positions = {
-                version: position
-                for position, version in conn.execute(_SELECT_CHAIN, (ticket_id, 0, 0))
-            }
+            positions = _whole_chain(conn, ticket_id, expected_version)
             conn.executemany(
                 "UPDATE events SET type = ?, at = ?, data = ? WHERE position = ?",
                 [
                     (kind, at, data, positions[version])
                     for version, (_, kind, at, data) in enumerate(rewritten, start=1)
-                    if version in positions
                 ],
             )
             conn.executemany(
@@ -830,7 +842,7 @@ class SqliteStore:
         with self._write() as conn:
             _erase_stored(conn, ticket_id, expected_version)
             self._remember(ticket_id, None)
-            positions = [(row[0],) for row in conn.execute(_SELECT_CHAIN, (ticket_id, 0, 0))]
+            positions = [(p,) for p in _whole_chain(conn, ticket_id, expected_version).values()]
             conn.execute(
                 "INSERT INTO sequences (name, value) "
                 "SELECT 'event_position', coalesce(max(position), 0) FROM events "
@@ -906,7 +918,7 @@ class SqliteStore:
         position = int(conn.execute(_SELECT_NEXT_POSITION).fetchone()[0])
         for events, snapshot, wake_at in batch:
             ticket_id = snapshot.id
-            prev = None
+            prev = 0
             for version, event in enumerate(events, start=1):
                 event_rows.append(
                     (
@@ -921,7 +933,9 @@ class SqliteStore:
                 )
                 prev = position
                 position += 1
-            ticket_rows.append((*_ticket_row(snapshot, wake_at, encode_tags(snapshot.tags)), prev))
+            ticket_rows.append(
+                (*_ticket_row(snapshot, wake_at, encode_tags(snapshot.tags)), prev or None)
+            )
             for tag in snapshot.tags:
                 tag_rows.append((ticket_id, tag))
         conn.executemany(_INSERT_TICKET, ticket_rows)
