@@ -548,3 +548,70 @@ def test_domain_entry_points_name_a_missing_ticket() -> None:
         assert access.value.field == field
     with pytest.raises(ValidationError):
         build_report(cast(Any, None))
+
+
+@pytest.mark.parametrize(
+    ("change", "field"),
+    [
+        ({"ticket": None}, "ticket"),
+        ({"spec": "least_loaded"}, "spec"),
+        ({"candidates": None}, "candidates"),
+        ({"candidates": "lena"}, "candidates"),
+        ({"candidates": [None]}, "candidates[0]"),
+        ({"loads": None}, "loads"),
+        ({"loads": {"lena": 3}}, "loads['lena']"),
+        ({"calendars": ["office"]}, "calendars"),
+        ({"tier_order": "L1"}, "tier_order"),
+    ],
+)
+def test_assign_names_a_wrong_argument(change: dict[str, Any], field: str) -> None:
+    from helpdesk_core.routing import AssignSpec, assign
+
+    config = example_config()
+    ticket = _desk(MemoryStore()).open(requester=ADA, subject="x")
+    arguments: dict[str, Any] = {
+        "ticket": ticket,
+        "candidates": list(config.agents),
+        "spec": AssignSpec(strategy="least_loaded"),
+        "loads": {},
+        "now": T0,
+        "calendars": config.calendars,
+    }
+    assert assign(**arguments).strategy == "least_loaded"
+    assert assign(**{**arguments, "candidates": iter(arguments["candidates"])}).eligible == (
+        assign(**arguments).eligible
+    )
+    with pytest.raises(ValidationError) as caught:
+        assign(**{**arguments, **change})
+    assert caught.value.field == field
+
+
+def test_knowledge_helpers_name_a_wrong_argument() -> None:
+    from helpdesk_core import knowledge as kb
+    from helpdesk_core.model import Actor
+
+    lena = Actor.agent("lena")
+    ticket = _desk(MemoryStore()).open(requester=ADA, subject="x")
+    calls: list[tuple[Any, str]] = [
+        (lambda: kb.search_words(cast(Any, None)), "text"),
+        (lambda: kb.tokenize(cast(Any, b"vpn")), "text"),
+        (lambda: kb.article_words(cast(Any, "an article")), "article"),
+        (lambda: kb.record_known_error(cast(Any, None), symptom="s", by=lena, now=T0), "ticket"),
+        (lambda: kb.update_known_error(cast(Any, None), by=lena, now=T0), "ticket"),
+        (lambda: kb.resolve_known_error(cast(Any, None), by=lena, now=T0), "ticket"),
+        (lambda: kb.solving_transition(cast(Any, None), ticket), "lifecycle"),
+        (lambda: kb.caused_by(cast(Any, None), "P-1"), "tickets"),
+        (lambda: kb.caused_by([ticket, cast(Any, None)], "P-1"), "tickets[1]"),
+        (lambda: kb.caused_by([ticket], cast(Any, None)), "problem_id"),
+        (lambda: kb.known_error_entries(cast(Any, "T-1")), "tickets"),
+        (lambda: kb.known_error_entries([cast(Any, 1)]), "tickets[0]"),
+        (lambda: kb.known_error_entries([], include_resolved=cast(Any, "yes")), "include_resolved"),
+    ]
+    for call, field in calls:
+        with pytest.raises(ValidationError) as caught:
+            call()
+        assert caught.value.field == field
+    # the checked forms still answer
+    assert kb.search_words("VPN drops") == ["vpn", "drops"]
+    assert kb.caused_by(iter([ticket]), "P-1") == []
+    assert kb.known_error_entries(iter([ticket])) == []

@@ -184,7 +184,21 @@ def _check_documented(status: KnownErrorStatus, workaround: str, root_cause: str
         )
 
 
+def _check_ticket(ticket: object, name: str = "ticket") -> Ticket:
+    if not isinstance(ticket, Ticket):
+        raise ValidationError(f"expected a Ticket, got {type(ticket).__name__}", field=name)
+    return ticket
+
+
+def _check_tickets(tickets: object) -> list[Ticket]:
+    """``tickets`` as a list, each checked (an iterator is read once)."""
+    if isinstance(tickets, str | bytes) or not isinstance(tickets, Iterable):
+        raise ValidationError("tickets is a list of tickets", field="tickets")
+    return [_check_ticket(t, f"tickets[{i}]") for i, t in enumerate(tickets)]
+
+
 def _check_problem(ticket: Ticket, problem_type: str) -> None:
+    _check_ticket(ticket)
     if ticket.type != problem_type:
         raise ValidationError(
             f"ticket {ticket.id} is of type {ticket.type!r}: known errors are recorded on "
@@ -241,7 +255,7 @@ def update_known_error(
 ) -> KnownErrorUpdated | None:
     """The event that changes the ticket's known-error record (only the fields that
     differ), or None when nothing changes. The record must exist."""
-    old = ticket.known_error
+    old = _check_ticket(ticket).known_error
     if old is None:
         raise ValidationError(
             f"ticket {ticket.id} has no known-error record: record one first",
@@ -281,7 +295,7 @@ def update_known_error(
 def resolve_known_error(ticket: Ticket, *, by: Actor, now: datetime) -> KnownErrorUpdated | None:
     """When a problem ticket is solved its active known error is resolved with it: the
     event that records it, or None (no record, or resolved already)."""
-    record = ticket.known_error
+    record = _check_ticket(ticket).known_error
     if record is None or not record.is_active:
         return None
     return KnownErrorUpdated(ticket_id=ticket.id, at=now, by=by, status=KnownErrorStatus.RESOLVED)
@@ -291,6 +305,11 @@ def solving_transition(lifecycle: Lifecycle, ticket: Ticket) -> Transition:
     """The transition that solves ``ticket`` from its current status: the one named
     ``solve`` if it leads to a solved status, else the first that does. InvalidTransition
     when there is none (guards are not evaluated here)."""
+    if not isinstance(lifecycle, Lifecycle):
+        raise ValidationError(
+            f"expected a Lifecycle, got {type(lifecycle).__name__}", field="lifecycle"
+        )
+    _check_ticket(ticket)
     if ticket.lifecycle == lifecycle.name and lifecycle.has_status(ticket.status):
         found = [
             t
@@ -309,7 +328,9 @@ def solving_transition(lifecycle: Lifecycle, ticket: Ticket) -> Transition:
 
 def caused_by(tickets: Iterable[Ticket], problem_id: str) -> list[Ticket]:
     """The tickets among ``tickets`` linked ``caused_by`` to the problem, by number."""
-    found = [t for t in tickets if problem_id in t.linked(LinkKind.CAUSED_BY)]
+    if not isinstance(problem_id, str) or not problem_id:
+        raise ValidationError(f"expected a problem id, got {problem_id!r}", field="problem_id")
+    found = [t for t in _check_tickets(tickets) if problem_id in t.linked(LinkKind.CAUSED_BY)]
     found.sort(key=lambda t: (t.number, t.id))
     return found
 
@@ -345,7 +366,11 @@ def known_error_entries(
     """The known errors among ``tickets`` (active ones unless ``include_resolved``), by
     problem number, each with the number of the given tickets that are active and linked
     ``caused_by`` to its problem."""
-    items = list(tickets)
+    items = _check_tickets(tickets)
+    if not isinstance(include_resolved, bool):
+        raise ValidationError(
+            f"include_resolved is true or false, got {include_resolved!r}", field="include_resolved"
+        )
     counts: dict[str, int] = {}
     for ticket in items:
         if ticket.is_active:

@@ -243,6 +243,7 @@ def assign(
     ``skills_based``; ``weights`` are the priority weights the loads were computed with
     (validated and named in the explanation; default :data:`DEFAULT_PRIORITY_WEIGHTS`).
     """
+    candidates = _check_assign_inputs(ticket, candidates, spec, loads, calendars, tier_order)
     ensure_aware(now, field="now")
     table = _check_weights(DEFAULT_PRIORITY_WEIGHTS if weights is None else weights)
     if isinstance(cursor, bool) or not isinstance(cursor, int) or cursor < 0:
@@ -291,6 +292,42 @@ def assign(
         team=team,
         explanation=explanation,
     )
+
+
+def _check_assign_inputs(
+    ticket: object,
+    candidates: object,
+    spec: object,
+    loads: object,
+    calendars: object,
+    tier_order: object,
+) -> tuple[Agent, ...]:
+    """The arguments of :func:`assign` (ValidationError naming the wrong one); returns
+    the candidates as a tuple (an iterator is read once)."""
+    if not isinstance(ticket, Ticket):
+        raise ValidationError(f"expected a Ticket, got {type(ticket).__name__}", field="ticket")
+    if not isinstance(spec, AssignSpec):
+        raise ValidationError(f"expected an AssignSpec, got {type(spec).__name__}", field="spec")
+    if isinstance(candidates, str | bytes | Mapping) or not isinstance(candidates, Iterable):
+        raise ValidationError("candidates is a list of agents", field="candidates")
+    agents = tuple(candidates)
+    for index, agent in enumerate(agents):
+        if not isinstance(agent, Agent):
+            raise ValidationError(
+                f"expected an Agent, got {type(agent).__name__}", field=f"candidates[{index}]"
+            )
+    if not isinstance(loads, Mapping):
+        raise ValidationError("loads map agent ids to AgentLoad values", field="loads")
+    for agent_id, load in loads.items():
+        if not isinstance(load, AgentLoad):
+            raise ValidationError(
+                f"expected an AgentLoad, got {type(load).__name__}", field=f"loads[{agent_id!r}]"
+            )
+    if calendars is not None and not isinstance(calendars, Mapping):
+        raise ValidationError("calendars map names to calendars", field="calendars")
+    if isinstance(tier_order, str) or not isinstance(tier_order, Sequence):
+        raise ValidationError("tier_order is a list of tier ids", field="tier_order")
+    return agents
 
 
 def _check_weights(weights: Mapping[Priority, float]) -> str:
