@@ -752,8 +752,7 @@ class MemoryStore:
         if isinstance(ids, str):
             raise ValidationError("ids is a list of outbox item ids", field="ids")
         out = []
-        for value in ids:
-            ticket_id, version = parse_item_id(value)
+        for value, (ticket_id, version) in zip(ids, [parse_item_id(value) for value in ids]):
             positions = self._positions.get(ticket_id)
             if positions is None or not 1 <= version <= len(positions):
                 raise NotFound("outbox item", value)

@@ -769,8 +769,7 @@ class PostgresStore:
         if isinstance(ids, str):
             raise ValidationError("ids is a list of outbox item ids", field="ids")
         out = []
-        for value in ids:
-            ticket_id, version = parse_item_id(value)
+        for value, (ticket_id, version) in zip(ids, [parse_item_id(value) for value in ids]):
             row = conn.execute(q.to_pyformat(q.SELECT_POSITION), (ticket_id, version)).fetchone()
             if row is None:
                 raise NotFound("outbox item", value)

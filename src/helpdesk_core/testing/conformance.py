@@ -854,6 +854,9 @@ class StoreConformance:
             self.store.release_outbox("mail", ["T-1:9"])
         with raises(ValidationError):
             self.store.ack_outbox("mail", ["no-version"])
+        # every id is checked before any is looked up: a malformed one wins over a missing
+        with raises(ValidationError):
+            self.store.release_outbox("mail", ["T-404:1", "no-version"])
         assert len(self.store.claim_outbox("mail", now=T0)) == 4
 
     def test_concurrent_outbox_claims_never_share_an_item(self) -> None:
