@@ -854,8 +854,7 @@ class DjangoStore:
         if isinstance(ids, str):
             raise ValidationError("ids is a list of outbox item ids", field="ids")
         out = []
-        for value in ids:
-            ticket_id, version = parse_item_id(value)
+        for value, (ticket_id, version) in zip(ids, [parse_item_id(value) for value in ids]):
             position = (
                 self._events()
                 .filter(ticket_id=ticket_id, version=version)
