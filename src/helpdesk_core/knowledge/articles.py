@@ -61,8 +61,7 @@ MAX_QUERY_WORDS: Final = 32
 
 def search_words(text: str) -> list[str]:
     """The searchable words of ``text``, in order (repeats kept)."""
-    if not isinstance(text, str):
-        raise ValidationError(f"expected text, got {type(text).__name__}", field="text")
+    v.require(text, str, "text", field="text")
     return [w for w in tokenize(text.casefold()) if len(w) <= MAX_WORD_LENGTH]
 
 
@@ -145,8 +144,7 @@ class Article:
 
 def article_words(article: Article) -> list[str]:
     """The searchable words of an article: its title, body and tags."""
-    if not isinstance(article, Article):
-        raise ValidationError(f"expected an Article, got {type(article).__name__}", field="article")
+    v.require(article, Article, "an Article", field="article")
     return search_words(f"{article.title}\n{article.body}\n{' '.join(article.tags)}")
 
 

@@ -185,16 +185,13 @@ def _check_documented(status: KnownErrorStatus, workaround: str, root_cause: str
 
 
 def _check_ticket(ticket: object, name: str = "ticket") -> Ticket:
-    if not isinstance(ticket, Ticket):
-        raise ValidationError(f"expected a Ticket, got {type(ticket).__name__}", field=name)
-    return ticket
+    return v.require(ticket, Ticket, "a Ticket", field=name)
 
 
 def _check_tickets(tickets: object) -> list[Ticket]:
     """``tickets`` as a list, each checked (an iterator is read once)."""
-    if isinstance(tickets, str | bytes) or not isinstance(tickets, Iterable):
-        raise ValidationError("tickets is a list of tickets", field="tickets")
-    return [_check_ticket(t, f"tickets[{i}]") for i, t in enumerate(tickets)]
+    items = v.as_tuple(tickets, field="tickets", what="a list of tickets")
+    return [_check_ticket(t, f"tickets[{i}]") for i, t in enumerate(items)]
 
 
 def _check_problem(ticket: Ticket, problem_type: str) -> None:
@@ -305,10 +302,7 @@ def solving_transition(lifecycle: Lifecycle, ticket: Ticket) -> Transition:
     """The transition that solves ``ticket`` from its current status: the one named
     ``solve`` if it leads to a solved status, else the first that does. InvalidTransition
     when there is none (guards are not evaluated here)."""
-    if not isinstance(lifecycle, Lifecycle):
-        raise ValidationError(
-            f"expected a Lifecycle, got {type(lifecycle).__name__}", field="lifecycle"
-        )
+    v.require(lifecycle, Lifecycle, "a Lifecycle", field="lifecycle")
     _check_ticket(ticket)
     if ticket.lifecycle == lifecycle.name and lifecycle.has_status(ticket.status):
         found = [

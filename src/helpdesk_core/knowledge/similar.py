@@ -40,8 +40,7 @@ _WORD = re.compile(r"[^\W_]+")
 
 def tokenize(text: str) -> list[str]:
     """Lowercase words of ``text`` without punctuation, stopwords or one-letter words."""
-    if not isinstance(text, str):
-        raise ValidationError(f"expected text, got {type(text).__name__}", field="text")
+    v.require(text, str, "text", field="text")
     return [w for w in _WORD.findall(text.lower()) if len(w) > 1 and w not in STOPWORDS]
 
 

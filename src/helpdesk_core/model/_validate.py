@@ -6,9 +6,11 @@ import math
 import re
 from collections.abc import Iterable, Mapping
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, TypeVar
 
 from helpdesk_core.errors import ValidationError
+
+_T = TypeVar("_T")
 
 # Outer bounds. Model values enforce the first four whatever a desk is configured with;
 # a desk's limits (helpdesk_core.privacy.Limits) may lower every one of them, never raise it.
@@ -308,14 +310,19 @@ def as_dict(value: Any, *, field: str | None = None, what: str = "a mapping") ->
     return dict(value)
 
 
+def require(value: Any, cls: type[_T], what: str, *, field: str | None) -> _T:
+    """``value`` when it is a ``cls``; else a ValidationError naming ``field`` (``what``
+    names the expected kind in the message: ``"a Ticket"``)."""
+    if not isinstance(value, cls):
+        raise ValidationError(f"expected {what}, got {type(value).__name__}", field=field)
+    return value
+
+
 def instance_of(cls: type, what: str) -> Any:
     """A validator: the value is a ``cls`` (``what`` names it in the message)."""
 
     def check(instance: Any, attribute: Any, value: Any) -> None:
-        if not isinstance(value, cls):
-            raise ValidationError(
-                f"expected {what}, got {type(value).__name__}", field=_name(attribute)
-            )
+        require(value, cls, what, field=_name(attribute))
 
     return check
 

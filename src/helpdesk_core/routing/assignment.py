@@ -304,25 +304,15 @@ def _check_assign_inputs(
 ) -> tuple[Agent, ...]:
     """The arguments of :func:`assign` (ValidationError naming the wrong one); returns
     the candidates as a tuple (an iterator is read once)."""
-    if not isinstance(ticket, Ticket):
-        raise ValidationError(f"expected a Ticket, got {type(ticket).__name__}", field="ticket")
-    if not isinstance(spec, AssignSpec):
-        raise ValidationError(f"expected an AssignSpec, got {type(spec).__name__}", field="spec")
-    if isinstance(candidates, str | bytes | Mapping) or not isinstance(candidates, Iterable):
-        raise ValidationError("candidates is a list of agents", field="candidates")
-    agents = tuple(candidates)
+    v.require(ticket, Ticket, "a Ticket", field="ticket")
+    v.require(spec, AssignSpec, "an AssignSpec", field="spec")
+    agents = v.as_tuple(candidates, field="candidates", what="a list of agents")
     for index, agent in enumerate(agents):
-        if not isinstance(agent, Agent):
-            raise ValidationError(
-                f"expected an Agent, got {type(agent).__name__}", field=f"candidates[{index}]"
-            )
+        v.require(agent, Agent, "an Agent", field=f"candidates[{index}]")
     if not isinstance(loads, Mapping):
         raise ValidationError("loads map agent ids to AgentLoad values", field="loads")
     for agent_id, load in loads.items():
-        if not isinstance(load, AgentLoad):
-            raise ValidationError(
-                f"expected an AgentLoad, got {type(load).__name__}", field=f"loads[{agent_id!r}]"
-            )
+        v.require(load, AgentLoad, "an AgentLoad", field=f"loads[{agent_id!r}]")
     if calendars is not None and not isinstance(calendars, Mapping):
         raise ValidationError("calendars map names to calendars", field="calendars")
     if isinstance(tier_order, str) or not isinstance(tier_order, Sequence):

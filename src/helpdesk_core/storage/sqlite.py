@@ -318,20 +318,6 @@ def _encode_events(events: Sequence[Event]) -> list[_Encoded]:
     return [(e.ticket_id, type(e).__name__, to_micros(e.at), encode_event(e)) for e in events]
 
 
-def _event_rows(
-    encoded: Sequence[_Encoded], first_version: int, first_position: int, prev: int | None
-) -> list[tuple[Any, ...]]:
-    """Event rows for consecutive versions and positions, each chained to the one before
-    (the first to ``prev``, the ticket's latest event so far; ``prev`` 0 or None: none)."""
-    prev = prev or 0
-    rows = []
-    for i, (ticket_id, kind, at, data) in enumerate(encoded):
-        position = first_position + i
-        rows.append((position, ticket_id, first_version + i, prev, kind, at, data))
-        prev = position
-    return rows
-
-
 class _Guard:
     """Holds a store's lock for a block, refuses a closed store, and turns driver errors
     into the library's (a class, not a generator: reads are hot)."""
@@ -672,17 +658,22 @@ class SqliteStore:
     def _insert_events(
         conn: sqlite3.Connection, encoded: Sequence[_Encoded], first_version: int, prev: int | None
     ) -> int:
-        """Append events at the next positions, chained to ``prev`` (None: the ticket's
-        first); return the last position."""
+        """Append events at the next positions, each chained to the one before (the
+        first to ``prev``, the ticket's latest event so far; None: it has none); return
+        the last position."""
+        link = prev or 0
         if len(encoded) == 1:
             ticket_id, kind, at, data = encoded[0]
-            cursor = conn.execute(
-                _APPEND_EVENT, (ticket_id, first_version, prev or 0, kind, at, data)
-            )
+            cursor = conn.execute(_APPEND_EVENT, (ticket_id, first_version, link, kind, at, data))
             return int(cursor.lastrowid or 0)
-        first = int(conn.execute(_SELECT_NEXT_POSITION).fetchone()[0])
-        conn.executemany(_INSERT_EVENT, _event_rows(encoded, first_version, first, prev))
-        return first + len(encoded) - 1
+        position = int(conn.execute(_SELECT_NEXT_POSITION).fetchone()[0])
+        rows = []
+        for version, (ticket_id, kind, at, data) in enumerate(encoded, start=first_version):
+            rows.append((position, ticket_id, version, link, kind, at, data))
+            link = position
+            position += 1
+        conn.executemany(_INSERT_EVENT, rows)
+        return position - 1
 
     def _update_as_written(
         self,
