@@ -36,10 +36,9 @@ from helpdesk_core.model import (
 from helpdesk_core.routing.fields import Env, Getter, field_spec
 from helpdesk_core.sla import (
     BusinessCalendar,
+    SlaEngine,
     SlaPolicy,
-    due_events,
     next_wakeup,
-    react,
     select_policy,
 )
 from helpdesk_core.workflow import (
@@ -127,6 +126,7 @@ class Decider:
     def __init__(self, config: DeskConfig) -> None:
         self.config = config
         self.calendars: Mapping[str, BusinessCalendar] = config.calendars
+        self.sla = SlaEngine(config.sla_policies, config.calendars)
         self.contacts: Mapping[str, Sequence[str]] = {t.id: t.contacts for t in config.teams}
         self._policy_inputs = _policy_inputs(config.sla_policies)
         #: Whether a policy condition reads the requester (``requester.*`` fields): only
@@ -255,13 +255,7 @@ class Change:
     def react_sla(self, event: Event) -> None:
         """Let the SLA engine react to an event already folded."""
         policy = self.policy(event.at)
-        for sla_event in react(
-            self.ticket,
-            event,
-            policy=policy,
-            policies=self.decider.config.sla_policies,
-            calendars=self.decider.calendars,
-        ):
+        for sla_event in self.decider.sla.react(self.ticket, event, policy=policy):
             self.record(sla_event)
 
     def extend(self, events: Sequence[Event]) -> None:
@@ -316,12 +310,7 @@ class Change:
             ticket = self.ticket
             best: datetime | None = None
             action: str | None = None
-            sla_due = due_events(
-                ticket,
-                policies=decider.config.sla_policies,
-                calendars=decider.calendars,
-                now=until,
-            )
+            sla_due = decider.sla.due_events(ticket, now=until)
             if sla_due:
                 best, action = sla_due[0].at, "sla"
             escalations = due_escalations(

@@ -84,6 +84,7 @@ T = TypeVar("T")
 
 _FAR_FUTURE = datetime.max.replace(tzinfo=UTC)
 _UNSEEN: Any = object()
+_MAX_REMEMBERED_LOADS = 4096
 _ACTOR_KINDS = frozenset(kind.value for kind in ActorKind)
 _FIRST_RESPONSE = Metric.FIRST_RESPONSE.value
 _MAX_REMEMBERED_WAKES = 10_000
@@ -141,6 +142,9 @@ class Helpdesk(KnowledgeCommands):
         self._granted: dict[tuple[Any, ...], Role | None] = {}
         self._granted_by: DeskConfig | None = None
         self._default_spec = AssignSpec(strategy=self.config.assignment.strategy)
+        self._load_values: dict[tuple[int, float], AgentLoad] = {}
+        self._candidates_of: DeskConfig | None = None
+        self._candidates_by: dict[tuple[str | None, str | None], list[Agent]] = {}
 
     # ------------------------------------------------------------------ plumbing
     def _now(self, now: datetime | None = None) -> datetime:
@@ -543,14 +547,41 @@ class Helpdesk(KnowledgeCommands):
         return self.config.calendars[policy.calendar].add(now, target)
 
     # ------------------------------------------------------------------ assignment
-    def _loads(self) -> dict[str, AgentLoad]:
+    def _loads(self, agents: Iterable[Agent]) -> dict[str, AgentLoad]:
+        """The loads of ``agents`` (those without active tickets are left out)."""
         weights = self.config.assignment.weights
+        per_agent = self.store.agent_loads()
+        known = self._load_values
         out: dict[str, AgentLoad] = {}
-        for agent_id, per_priority in self.store.agent_loads().items():
+        for agent in agents:
+            per_priority = per_agent.get(agent.id)
+            if not per_priority:
+                continue
             active = sum(per_priority.values())
-            weighted = sum(weights[p] * n for p, n in per_priority.items())
-            out[agent_id] = AgentLoad(active=active, weighted=weighted)
+            weighted = sum([weights[p] * n for p, n in per_priority.items()])
+            load = known.get((active, weighted))
+            if load is None:  # loads repeat: each distinct one is built (and checked) once
+                if len(known) >= _MAX_REMEMBERED_LOADS:
+                    known.clear()
+                load = known[(active, weighted)] = AgentLoad(active=active, weighted=weighted)
+            out[agent.id] = load
         return out
+
+    def _candidates(self, team: str | None, tier: str | None) -> list[Agent]:
+        """The agents of ``team`` who may work a ticket in ``tier`` (remembered per
+        configuration: agents change only with it)."""
+        if self._candidates_of is not self.config:
+            self._candidates_of = self.config
+            self._candidates_by.clear()
+        key = (team, tier)
+        found = self._candidates_by.get(key)
+        if found is None:
+            found = self._candidates_by[key] = [
+                a
+                for a in self.config.agents_of(team=team)
+                if tier is None or a.tier is None or a.tier == tier
+            ]
+        return found
 
     def _auto_assign_in(
         self, change: Change, spec: AssignSpec | None, *, at: datetime | None = None
@@ -561,11 +592,7 @@ class Helpdesk(KnowledgeCommands):
             return False
         spec = spec or self._default_spec
         team = spec.team or ticket.team
-        candidates = [
-            a
-            for a in self.config.agents_of(team=team)
-            if ticket.tier is None or a.tier is None or a.tier == ticket.tier
-        ]
+        candidates = self._candidates(team, ticket.tier)
         cursor_key = f"round_robin:{team}"
         cursor = self.store.get_cursor(cursor_key) if spec.strategy == "round_robin" else 0
         required = spec.skills | _category_skills(self.config, ticket)
@@ -575,7 +602,7 @@ class Helpdesk(KnowledgeCommands):
             ticket,
             candidates=candidates,
             spec=spec,
-            loads=self._loads(),
+            loads=self._loads(candidates),
             now=at,
             calendars=self.config.calendars,
             cursor=cursor,
@@ -653,9 +680,14 @@ class Helpdesk(KnowledgeCommands):
             return []
         agent = self.config.agent(agent_id)
         assigned: list[Ticket] = []
+        now = self._now()
         for team in agent.teams:
+            if not self._anyone_free(team, now):
+                continue
             queued = [t for t in self._queued(team) if t.queued_at is not None]
             for ticket in queue_order(queued, order=self.config.assignment.queue_order):
+                if assigned and not self._anyone_free(team, now):
+                    break
                 result, ok, _ = self._command(
                     ticket.id, lambda change: self._auto_assign_in(change, None)
                 )
@@ -663,6 +695,22 @@ class Helpdesk(KnowledgeCommands):
                     break
                 assigned.append(result)
         return assigned
+
+    def _anyone_free(self, team: str, now: datetime) -> bool:
+        """Whether an agent of ``team`` could take a ticket at ``now`` (active, not away,
+        on shift, below capacity). When nobody could, every queued ticket of the team would
+        be refused, so offering them is skipped."""
+        loads = self.store.agent_loads()
+        calendars = self.config.calendars
+        for agent in self._candidates(team, None):
+            if not agent.active or agent.away:
+                continue
+            if sum(loads.get(agent.id, {}).values()) >= agent.capacity:
+                continue
+            calendar = calendars.get(agent.calendar) if agent.calendar is not None else None
+            if calendar is None or calendar.is_open(now):
+                return True
+        return False
 
     def _queued(self, team: str) -> list[Ticket]:
         query = self._queue_queries.get(team)
@@ -1099,8 +1147,14 @@ class Helpdesk(KnowledgeCommands):
         if not self.config.assignment.auto_assign:
             return events
         for team in self.config.teams:
+            if not self._anyone_free(team.id, now):
+                continue
             queued = [t for t in self._queued(team.id) if t.queued_at is not None]
-            for ticket in queue_order(queued, order=self.config.assignment.queue_order):
+            for index, ticket in enumerate(
+                queue_order(queued, order=self.config.assignment.queue_order)
+            ):
+                if index and not self._anyone_free(team.id, now):
+                    break
                 _, ok, recorded = self._command(
                     ticket.id, lambda change: self._auto_assign_in(change, None), now=now
                 )
@@ -1116,7 +1170,9 @@ class Helpdesk(KnowledgeCommands):
         ids = self.store.due(_FAR_FUTURE, limit=1)
         best: datetime | None = None
         if ids:
-            best = self._decider.wake_at(self.store.load(ids[0]))
+            ticket = self.store.load(ids[0])
+            known = self._wakes.get((ticket.id, ticket.version), _UNSEEN)
+            best = self._decider.wake_at(ticket) if known is _UNSEEN else known
         if not queues:
             return best
         shift = self._next_shift_start_for_queues()

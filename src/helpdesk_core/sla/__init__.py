@@ -5,12 +5,14 @@ arithmetic (:class:`BusinessCalendar`). Policies say which targets apply to a ti
 (:class:`SlaPolicy`, :func:`select_policy`). The clock engine is a set of pure functions of
 a ticket's events and ``now``: :func:`react` to an event, :func:`due_events` for warnings
 and breaches stamped with their exact instants, :func:`next_wakeup` for schedulers, and
-:func:`sla_view` / :func:`clock_view` for live figures.
+:func:`sla_view` / :func:`clock_view` for live figures. :class:`SlaEngine` answers
+:func:`react` and :func:`due_events` for one set of policies and calendars, checked once.
 """
 
 from helpdesk_core.sla.calendar import BusinessCalendar
 from helpdesk_core.sla.clocks import (
     SLA_ACTOR,
+    SlaEngine,
     due_events,
     next_wakeup,
     next_wakeup_many,
@@ -31,6 +33,7 @@ __all__ = [
     "SLA_ACTOR",
     "BusinessCalendar",
     "ReopenMode",
+    "SlaEngine",
     "SlaPolicy",
     "SlaView",
     "clock_view",
