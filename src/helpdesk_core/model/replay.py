@@ -8,6 +8,7 @@ service layer uses the same fold after deciding, so snapshot and history never d
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
+from datetime import UTC, datetime
 from typing import Any
 
 import attrs
@@ -73,32 +74,51 @@ def register_fold(event_type: type[Event]) -> Callable[[_Fold], _Fold]:
     return decorator
 
 
+#: What a new ticket takes from its opening event (the same fields, converted and
+#: validated the same way when the event was built).
+_FROM_OPENING = (
+    "number",
+    "requester",
+    "subject",
+    "description",
+    "channel",
+    "category",
+    "type",
+    "impact",
+    "urgency",
+    "priority",
+    "priority_explicit",
+    "tags",
+    "fields",
+    "asset",
+    "organization",
+    "lifecycle",
+    "status",
+    "status_category",
+)
+_BLANK = Ticket(
+    id="blank",
+    number=0,
+    requester="blank",
+    subject="blank",
+    created_at=datetime(2000, 1, 1, tzinfo=UTC),
+    updated_at=datetime(2000, 1, 1, tzinfo=UTC),
+)
+_NEW_TICKET = copier(
+    Ticket,
+    (*_FROM_OPENING, "id", "created_at", "updated_at", "awaiting_reply_since", "version"),
+)
+
+
 def _opened(event: TicketOpened) -> Ticket:
-    return Ticket(
-        id=event.ticket_id,
-        number=event.number,
-        requester=event.requester,
-        subject=event.subject,
-        description=event.description,
-        channel=event.channel,
-        category=event.category,
-        type=event.type,
-        impact=event.impact,
-        urgency=event.urgency,
-        priority=event.priority,
-        priority_explicit=event.priority_explicit,
-        tags=event.tags,
-        fields=event.fields,
-        asset=event.asset,
-        organization=event.organization,
-        lifecycle=event.lifecycle,
-        status=event.status,
-        status_category=event.status_category,
-        created_at=event.at,
-        updated_at=event.at,
-        awaiting_reply_since=event.at,
-        version=1,
-    )
+    """The ticket an opening event creates: a copy of a blank ticket with the event's
+    values, which were checked when the event was built."""
+    changes = {name: getattr(event, name) for name in _FROM_OPENING}
+    changes["id"] = event.ticket_id
+    changes["created_at"] = changes["updated_at"] = changes["awaiting_reply_since"] = event.at
+    changes["version"] = 1
+    new: Ticket = _NEW_TICKET(_BLANK, changes)
+    return new
 
 
 _SLOTS = tuple(a.name for a in attrs.fields(Ticket))

@@ -14,7 +14,7 @@ target has ``deadline == breached_at``.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any, Protocol
 
 from helpdesk_core.errors import ValidationError
@@ -96,6 +96,19 @@ def _set(clock: SlaClock, **changes: Any) -> SlaClock:
         _get(clock, changes, "breached_at"),
     )
     return evolve(clock, **changes)
+
+
+#: A clock with the defaults of every field a start does not set.
+_BLANK = SlaClock(
+    metric=Metric.RESOLUTION,
+    policy="blank",
+    calendar="blank",
+    target=_ZERO,
+    state=ClockState.RUNNING,
+    started_at=datetime(2000, 1, 1, tzinfo=UTC),
+    used=_ZERO,
+    as_of=datetime(2000, 1, 1, tzinfo=UTC),
+)
 
 
 def _next_warning(
@@ -188,7 +201,10 @@ class Step:
                 calendar=calendar,
                 thresholds=thresholds,
             )
-        clock = SlaClock(
+        # Every value comes from a validated policy, event or calendar: the new clock is
+        # a copy of a blank one (instants normalised, validators not run again).
+        clock = evolve(
+            _BLANK,
             metric=metric,
             policy=policy,
             calendar=calendar_name,
