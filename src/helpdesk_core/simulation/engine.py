@@ -81,6 +81,7 @@ class _Run:
         self.escalated: set[str] = set()
         self.tick_at: datetime | None = None
         self.tiers = [t.id for t in scenario.desk.tiers]
+        self.peak_rate = scenario.arrivals.peak_rate  # a max over the week: read once
         regions = (list(scenario.regions), _cumulative(list(scenario.regions.values())))
         self.requesters = [
             Requester(
@@ -134,7 +135,8 @@ class _Run:
         """Thinning: a Poisson process at the peak rate, kept with probability
         rate(t) / peak."""
         arrivals = self.scenario.arrivals
-        peak = arrivals.peak_rate / 3600.0
+        peak_rate = self.peak_rate
+        peak = peak_rate / 3600.0
         if peak <= 0:
             return None
         at = after
@@ -150,7 +152,7 @@ class _Run:
             for burst in arrivals.bursts:
                 if burst.start <= offset < burst.start + burst.duration:
                     rate *= burst.multiplier
-            if self.rng.random() * arrivals.peak_rate < rate:
+            if self.rng.random() * peak_rate < rate:
                 return at
 
     def arrive(self) -> None:

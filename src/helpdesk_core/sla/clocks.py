@@ -176,7 +176,10 @@ def _check_order(ticket: Ticket, at: datetime) -> None:
     for clock in ticket.sla.values():
         if clock.stopped_at is not None:
             continue
-        latest = max(i for i in (clock.as_of, clock.warned_at, clock.breached_at) if i)
+        latest = clock.as_of
+        for instant in (clock.warned_at, clock.breached_at):
+            if instant is not None and instant > latest:
+                latest = instant
         if at < latest:
             raise ValidationError(
                 f"event at {at.isoformat()} predates the {clock.metric.value} clock's record "
