@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import copy
 from concurrent.futures import ThreadPoolExecutor
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import attrs
 import pytest
@@ -244,3 +245,40 @@ def test_agents_on_an_around_the_clock_calendar() -> None:
     result = simulate(Scenario.from_dict(doc), seed=5)
     assert result.records
     assert all(r.wait_for_agent is not None for r in result.records if r.measured)
+
+
+def test_simulated_time_runs_exactly_across_a_dst_change() -> None:
+    """Work that spans the spring-forward gap in Berlin ends exactly its length later: time
+    runs in absolute instants, not on the local wall clock."""
+    doc = mmc(agents=2, rate=6.0, days=2)
+    doc["desk"]["desk"] = {"timezone": "Europe/Berlin"}
+    doc["desk"]["calendars"]["always"]["timezone"] = "Europe/Berlin"
+    doc["simulation"] = {"start": "2026-03-28T12:00:00", "days": 2}  # local time
+    result = simulate(Scenario.from_dict(doc), seed=5)
+    solved = {
+        e.ticket_id: e.at
+        for e in result.events
+        if type(e).__name__ == "StatusChanged" and e.category.value == "solved"  # type: ignore[attr-defined]
+    }
+    change = datetime(2026, 3, 29, 1, 0, tzinfo=UTC)  # 02:00 CET becomes 03:00 CEST
+    spanning = [
+        w for w in result.work
+        if w.start < change < w.start + timedelta(seconds=w.seconds)
+    ]
+    assert spanning, "no work session spans the change: pick another seed"
+    for session in result.work:
+        ended = session.start + timedelta(seconds=session.seconds)
+        assert solved[session.ticket_id] == ended
+
+
+def test_the_arrival_profile_follows_the_desk_time_zone() -> None:
+    """A start given with a UTC offset does not move the profile out of the desk's zone."""
+    doc = mmc(agents=2, rate=6.0, days=7)
+    doc["desk"]["desk"] = {"timezone": "America/New_York"}
+    doc["simulation"] = {"start": "2026-01-05T00:00:00+00:00", "days": 7}
+    doc["arrivals"]["hours"] = [1.0 if h == 12 else 0.0 for h in range(24)]
+    result = simulate(Scenario.from_dict(doc), seed=2)
+    zone = ZoneInfo("America/New_York")
+    opened = [e.at for e in result.events if type(e).__name__ == "TicketOpened"]
+    assert len(opened) > 20
+    assert {at.astimezone(zone).hour for at in opened} == {12}

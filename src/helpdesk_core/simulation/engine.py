@@ -15,7 +15,8 @@ import heapq
 import random
 from collections import deque
 from collections.abc import Callable, Mapping
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
+from zoneinfo import ZoneInfo
 
 from helpdesk_core.clock import ManualClock
 from helpdesk_core.errors import HelpdeskError, ValidationError
@@ -58,12 +59,13 @@ class _Run:
             raise ValidationError("seed must be a whole number", field="seed")
         self.scenario = scenario
         self.rng = random.Random(seed)
-        self.clock = ManualClock(scenario.start)
+        self.clock = ManualClock(scenario.start.astimezone(UTC))  # see push
         self.store = MemoryStore()
         self.desk = Helpdesk(
             config=scenario.desk, store=self.store, clock=self.clock, ids=SequentialIds()
         )
         self.progress = progress
+        # (instant in UTC, sequence, kind, key): see push.
         self.heap: list[tuple[datetime, int, int, str]] = []
         self.work: list[WorkSession] = []
         self.seq = 0
@@ -82,6 +84,7 @@ class _Run:
         self.tick_at: datetime | None = None
         self.tiers = [t.id for t in scenario.desk.tiers]
         self.peak_rate = scenario.arrivals.peak_rate  # a max over the week: read once
+        self.zone = ZoneInfo(scenario.desk.settings.timezone)  # the arrival profile's zone
         regions = (list(scenario.regions), _cumulative(list(scenario.regions.values())))
         self.requesters = [
             Requester(
@@ -114,6 +117,11 @@ class _Run:
     # ------------------------------------------------------------------ scheduling
     def push(self, at: datetime, kind: int, key: str) -> None:
         self.seq += 1
+        # Simulated time runs in UTC: a duration added to a zoned instant would be added to
+        # its wall clock (an hour off across a DST change, or a time that does not exist),
+        # and instants of one zone compare faster than instants of several.
+        if at.tzinfo is not UTC:
+            at = at.astimezone(UTC)
         heapq.heappush(self.heap, (at, self.seq, kind, key))
 
     def pick(self, name: str) -> str:
@@ -139,9 +147,9 @@ class _Run:
         peak = peak_rate / 3600.0
         if peak <= 0:
             return None
-        at = after
+        at = after.astimezone(UTC)  # durations add exactly in UTC (see push)
         end = self.scenario.end
-        zone = self.scenario.start.tzinfo
+        zone = self.zone
         while True:
             at = at + timedelta(seconds=self.rng.expovariate(peak))
             if at >= end:
