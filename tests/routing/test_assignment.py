@@ -215,3 +215,23 @@ def test_queue_order() -> None:
     assert [t.id for t in queue_order([a, b, c, d], order="most_urgent")] == ["d", "b", "c", "a"]
     with pytest.raises(ValidationError, match="unknown queue order"):
         queue_order([a], order="random")  # type: ignore[arg-type]
+
+
+def test_weights_are_checked_on_every_call_even_after_equal_ones_passed() -> None:
+    agents = [Agent(id="a1")]
+    spec = AssignSpec(strategy="least_loaded")
+    good = {Priority.HIGH: 1, Priority.MEDIUM: 1.0}
+    for _ in range(2):  # the second call finds the first one's text
+        d = assign(ticket(), candidates=agents, spec=spec, loads={}, now=NOW, weights=good)
+        assert "high 1, medium 1" in d.explanation
+    # True == 1 and hashes alike, yet a flag is no weight.
+    with pytest.raises(ValidationError) as caught:
+        assign(ticket(), candidates=agents, spec=spec, loads={}, now=NOW,
+               weights={Priority.HIGH: True, Priority.MEDIUM: 1.0})  # type: ignore[dict-item]
+    assert caught.value.field == "weights.high"
+    with pytest.raises(ValidationError):
+        assign(ticket(), candidates=agents, spec=spec, loads={}, now=NOW,
+               weights={Priority.HIGH: float("nan")})
+    with pytest.raises(ValidationError):
+        assign(ticket(), candidates=agents, spec=spec, loads={}, now=NOW,
+               weights={Priority.HIGH: [1]})  # type: ignore[dict-item]

@@ -320,8 +320,28 @@ def _check_assign_inputs(
     return agents
 
 
+_WEIGHTS_TEXT: dict[tuple[tuple[Any, Any], ...], str] = {}
+
+
 def _check_weights(weights: Mapping[Priority, float]) -> str:
-    """Validate priority weights; return them as short text (``critical 4, high 2 ...``)."""
+    """Validate priority weights; return them as short text (``critical 4, high 2 ...``).
+    A desk passes the same weights on every assignment: each distinct set is checked once."""
+    try:
+        key = tuple(weights.items())
+        known = _WEIGHTS_TEXT.get(key)
+    except TypeError:  # unhashable keys or values: checked below, never remembered
+        key, known = (), None
+    if known is not None and all(type(value) in (int, float) for _, value in key):
+        return known
+    text = _weights_text(weights)
+    if key:
+        if len(_WEIGHTS_TEXT) >= 256:
+            _WEIGHTS_TEXT.clear()
+        _WEIGHTS_TEXT[key] = text
+    return text
+
+
+def _weights_text(weights: Mapping[Priority, float]) -> str:
     parts = []
     for key, value in weights.items():
         priority = Priority.parse(key, field="weights")
