@@ -615,3 +615,32 @@ def test_knowledge_helpers_name_a_wrong_argument() -> None:
     assert kb.search_words("VPN drops") == ["vpn", "drops"]
     assert kb.caused_by(iter([ticket]), "P-1") == []
     assert kb.known_error_entries(iter([ticket])) == []
+
+
+def test_lifecycle_functions_name_a_wrong_ticket_or_lifecycle() -> None:
+    from helpdesk_core.model import Actor
+    from helpdesk_core.workflow import (
+        Lifecycle,
+        apply_automatic,
+        apply_transition,
+        auto_close,
+        auto_close_due,
+    )
+
+    ticket = _desk(MemoryStore()).open(requester=ADA, subject="x")
+    lifecycle = Lifecycle.default()
+    by = Actor.agent("lena")
+    calls: list[tuple[Any, str]] = [
+        (lambda t, lc: apply_transition(t, lc, "solve", by=by, now=T0), "transition"),
+        (lambda t, lc: apply_automatic(t, lc, "agent_public_reply", now=T0), "automatic"),
+        (lambda t, lc: auto_close_due(t, lc), "auto_close_due"),
+        (lambda t, lc: auto_close(t, lc, now=T0), "auto_close"),
+    ]
+    for call, name in calls:
+        for args, field in (((None, lifecycle), "ticket"), ((ticket, "default"), "lifecycle")):
+            with pytest.raises(ValidationError) as caught:
+                call(*args)
+            assert caught.value.field == field, name
+    with pytest.raises(ValidationError) as trigger:
+        apply_automatic(ticket, lifecycle, cast(Any, None), now=T0)
+    assert trigger.value.field == "trigger"

@@ -6,12 +6,6 @@ from datetime import datetime, timedelta
 
 import pytest
 from hypothesis import given, settings
-
-from helpdesk_core.errors import ConfigError, ValidationError
-from helpdesk_core.model import Event, Ticket
-from helpdesk_core.sla import SlaEngine, SlaPolicy, due_events, react
-from helpdesk_core.sla._transitions import Step
-from helpdesk_core.sla.clocks import _METRICS, _check_order, _due, _Env, _react_metric
 from test_clock_properties import (
     CALENDARS,
     POLICIES,
@@ -21,6 +15,12 @@ from test_clock_properties import (
     priorities,
     steps,
 )
+
+from helpdesk_core.errors import ConfigError, ValidationError
+from helpdesk_core.model import Event, Ticket
+from helpdesk_core.sla import SlaEngine, SlaPolicy, due_events, react
+from helpdesk_core.sla._transitions import Step
+from helpdesk_core.sla.clocks import _METRICS, _check_order, _due, _Env, _react_metric
 
 
 def react_every_metric(ticket: Ticket, event: Event, policy: SlaPolicy | None) -> list[Event]:

@@ -48,6 +48,17 @@ def _refuse(
     )
 
 
+def _check_subject(ticket: object, lifecycle: object) -> None:
+    """The ticket and lifecycle a transition function is given (ValidationError naming
+    the wrong one)."""
+    if not isinstance(ticket, Ticket):
+        raise ValidationError(f"expected a Ticket, got {type(ticket).__name__}", field="ticket")
+    if not isinstance(lifecycle, Lifecycle):
+        raise ValidationError(
+            f"expected a Lifecycle, got {type(lifecycle).__name__}", field="lifecycle"
+        )
+
+
 def _not_found(ticket: Ticket, lifecycle: Lifecycle, asked: str) -> Exception:
     if ticket.lifecycle != lifecycle.name:
         return ValidationError(
@@ -90,6 +101,7 @@ def apply_transition(
     ``now``, a ticket of another lifecycle) raise
     :class:`~helpdesk_core.errors.ValidationError`.
     """
+    _check_subject(ticket, lifecycle)
     if type(now) is not datetime or now.utcoffset() is None:
         now = ensure_aware(now, field="now")
     if not isinstance(transition, str):
@@ -157,7 +169,12 @@ def apply_automatic(
     """Apply the transition ``trigger`` names for the ticket's status, if there is one and
     its guards allow it; else return the ticket unchanged and no events. The event is
     marked ``automatic``."""
+    _check_subject(ticket, lifecycle)
     now = ensure_aware(now, field="now")
+    if not isinstance(trigger, str):
+        raise ValidationError(
+            f"expected a trigger name, got {type(trigger).__name__}", field="trigger"
+        )
     found = lifecycle.automatic_transition(trigger, ticket.status)
     if found is None:
         return ticket, []
@@ -183,6 +200,7 @@ def auto_close_due(
     Monday-Friday calendar closes Wednesday 16:00. Without a calendar: ``solved_at`` plus
     N x 24 hours.
     """
+    _check_subject(ticket, lifecycle)
     days = lifecycle.auto_close_after
     solved_at = ticket.solved_at
     if days is None or solved_at is None or ticket.status_category is not StatusCategory.SOLVED:
