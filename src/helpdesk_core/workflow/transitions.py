@@ -101,21 +101,32 @@ def apply_transition(
     ``now``, a ticket of another lifecycle) raise
     :class:`~helpdesk_core.errors.ValidationError`.
     """
-    _check_subject(ticket, lifecycle)
+    if (  # the usual arguments pass one test; anything else is checked field by field
+        type(ticket) is not Ticket
+        or type(lifecycle) is not Lifecycle
+        or type(transition) is not str
+        or type(by) is not Actor
+        or (reason is not None and type(reason) is not str)
+        or (resolution is not None and type(resolution) is not str)
+        or (first_contact is not True and first_contact is not False)
+        or (automatic is not True and automatic is not False)
+    ):
+        _check_subject(ticket, lifecycle)
+        ensure_aware(now, field="now")
+        if not isinstance(transition, str):
+            raise ValidationError(
+                f"expected a transition or status name, got {type(transition).__name__}",
+                field="transition",
+            )
+        check_request(
+            by=by,
+            reason=reason,
+            resolution=resolution,
+            first_contact=first_contact,
+            automatic=automatic,
+        )
     if type(now) is not datetime or now.utcoffset() is None:
         now = ensure_aware(now, field="now")
-    if not isinstance(transition, str):
-        raise ValidationError(
-            f"expected a transition or status name, got {type(transition).__name__}",
-            field="transition",
-        )
-    check_request(
-        by=by,
-        reason=reason,
-        resolution=resolution,
-        first_contact=first_contact,
-        automatic=automatic,
-    )
     step = lifecycle.step(ticket.status, transition) if ticket.lifecycle == lifecycle.name else None
     if step is None:
         raise _not_found(ticket, lifecycle, transition)
