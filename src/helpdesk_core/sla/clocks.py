@@ -301,6 +301,8 @@ class SlaEngine:
             )
         if isinstance(event, _SLA_EVENTS):
             return []
+        if not ticket.is_active and all(c.stopped_at is not None for c in ticket.sla.values()):
+            return []  # solved or closed with every clock stopped: nothing starts or runs
         env = self._env.with_current(policy)
         _check_order(ticket, event.at)
         events, clocks = _due(ticket, env, event.at)
