@@ -177,8 +177,9 @@ def drive(
     priority: str,
     policy: str | None,
     tick: bool,
+    run_type: type[Run] = Run,
 ) -> tuple[Run, datetime]:
-    run = Run(priority=priority, policy=policy)
+    run = run_type(priority=priority, policy=policy)
     at = START
     for gap, action, fractions in plan:
         nxt = at + timedelta(minutes=gap)

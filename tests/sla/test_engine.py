@@ -11,6 +11,7 @@ from test_clock_properties import (
     POLICIES,
     START,
     Run,
+    drive,
     first_policy,
     priorities,
     steps,
@@ -60,16 +61,7 @@ def test_one_engine_reacts_as_asking_every_metric(
     priority: str,
     policy: str | None,
 ) -> None:
-    run = EngineRun(priority=priority, policy=policy)
-    at = START
-    for gap, action, fractions in plan:
-        nxt = at + timedelta(minutes=gap)
-        for fraction in sorted(fractions):
-            run.tick(at + (nxt - at) * fraction)
-        run.act(nxt, action)
-        at = nxt
-    run.tick(at + timedelta(days=30))
-
+    drive(plan, priority=priority, policy=policy, tick=True, run_type=EngineRun)
 
 def test_a_policy_outside_the_engine_applies_to_that_call_only() -> None:
     extra = SlaPolicy(name="extra", calendar="always", targets={"high": {"resolution": "2h"}})

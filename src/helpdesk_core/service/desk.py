@@ -10,7 +10,7 @@ command that fails validation changes nothing.
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from contextlib import nullcontext
 from datetime import UTC, datetime
 from typing import Any, TypeVar
@@ -680,21 +680,31 @@ class Helpdesk(KnowledgeCommands):
             return []
         agent = self.config.agent(agent_id)
         assigned: list[Ticket] = []
-        now = self._now()
         for team in agent.teams:
-            if not self._anyone_free(team, now):
-                continue
-            queued = [t for t in self._queued(team) if t.queued_at is not None]
-            for ticket in queue_order(queued, order=self.config.assignment.queue_order):
-                if assigned and not self._anyone_free(team, now):
-                    break
-                result, ok, _ = self._command(
-                    ticket.id, lambda change: self._auto_assign_in(change, None)
-                )
-                if not ok:
-                    break
-                assigned.append(result)
+            assigned.extend(ticket for ticket, ok, _ in self._offer_team(team) if ok)
         return assigned
+
+    def _offer_team(
+        self, team: str, now: datetime | None = None
+    ) -> Iterator[tuple[Ticket, bool, list[Event]]]:
+        """Offer the team's queued tickets in queue order, each in its own command, while an
+        agent of the team could take one; yields each command's ticket, whether it was
+        assigned and its events, and stops after the first refusal."""
+        free_at = self._now(now)
+        if not self._anyone_free(team, free_at):
+            return
+        queued = [t for t in self._queued(team) if t.queued_at is not None]
+        for index, ticket in enumerate(
+            queue_order(queued, order=self.config.assignment.queue_order)
+        ):
+            if index and not self._anyone_free(team, free_at):
+                return
+            result = self._command(
+                ticket.id, lambda change: self._auto_assign_in(change, None), now=now
+            )
+            yield result
+            if not result[1]:
+                return
 
     def _anyone_free(self, team: str, now: datetime) -> bool:
         """Whether an agent of ``team`` could take a ticket at ``now`` (active, not away,
@@ -1147,20 +1157,8 @@ class Helpdesk(KnowledgeCommands):
         if not self.config.assignment.auto_assign:
             return events
         for team in self.config.teams:
-            if not self._anyone_free(team.id, now):
-                continue
-            queued = [t for t in self._queued(team.id) if t.queued_at is not None]
-            for index, ticket in enumerate(
-                queue_order(queued, order=self.config.assignment.queue_order)
-            ):
-                if index and not self._anyone_free(team.id, now):
-                    break
-                _, ok, recorded = self._command(
-                    ticket.id, lambda change: self._auto_assign_in(change, None), now=now
-                )
+            for _, _, recorded in self._offer_team(team.id, now):
                 events.extend(recorded)
-                if not ok:
-                    break
         return events
 
     def next_wakeup(self, *, queues: bool = True) -> datetime | None:
