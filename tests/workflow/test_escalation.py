@@ -8,6 +8,9 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
+from attrs import evolve
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from helpdesk_core.errors import ConfigError, NotFound, ValidationError
 from helpdesk_core.model import (
@@ -414,6 +417,130 @@ def test_reopens_and_priority_triggers() -> None:
     assert [(d.trigger, d.at, d.key) for d in due] == [
         ("urgent", T0, "standard/urgent/priority/critical")
     ]
+
+
+def test_reopens_and_priority_triggers_keep_their_instants_however_late_they_run() -> None:
+    lc = Lifecycle.default()
+    policy = _policy(
+        Trigger(name="bounced", on="reopens", count=1, actions=[RaiseLevel()]),
+        Trigger(name="urgent", on="priority", priorities=["critical"], actions=[RaiseLevel()]),
+    )
+    hour = timedelta(hours=1)
+    ticket = _ticket()
+    ticket, _ = apply_transition(
+        ticket, lc, "solve", by=AGENT, now=T0 + hour, resolution="ok", first_contact=True
+    )
+    ticket, _ = apply_transition(ticket, lc, "reopen", by=AGENT, now=T0 + 2 * hour)
+    ticket = apply_event(
+        ticket,
+        PriorityChanged(
+            ticket_id="T-3", at=T0 + 3 * hour, by=AGENT, priority="critical", previous="medium"
+        ),
+    )
+    ticket = apply_event(  # a later change that leaves the priority as it is
+        ticket,
+        PriorityChanged(
+            ticket_id="T-3", at=T0 + 4 * hour, by=AGENT, priority="critical", previous="critical"
+        ),
+    )
+    ticket, _ = apply_transition(
+        ticket, lc, "solve", by=AGENT, now=T0 + 5 * hour, resolution="ok", first_contact=True
+    )
+    ticket, _ = apply_transition(ticket, lc, "reopen", by=AGENT, now=T0 + 6 * hour)
+    assert ticket.reopen_times == (T0 + 2 * hour, T0 + 6 * hour)
+    assert ticket.priority_since == T0 + 3 * hour
+    due = due_escalations(ticket, [policy], now=T0 + 9 * hour)
+    assert sorted((d.trigger, d.at) for d in due) == [
+        ("bounced", T0 + 2 * hour),
+        ("urgent", T0 + 3 * hour),
+    ]
+
+
+def _solved_and_reopened(spans: list[tuple[int, int]]) -> Ticket:
+    """The L1 ticket of T0, solved and reopened at the given minutes after T0."""
+    lc = evolve(Lifecycle.default(), reopen_window=None)
+    ticket = _ticket()
+    for solve, reopen in spans:
+        ticket, _ = apply_transition(
+            ticket,
+            lc,
+            "solve",
+            by=AGENT,
+            now=T0 + timedelta(minutes=solve),
+            resolution="ok",
+            first_contact=True,
+        )
+        ticket, _ = apply_transition(
+            ticket, lc, "reopen", by=AGENT, now=T0 + timedelta(minutes=reopen)
+        )
+    return ticket
+
+
+def test_time_in_tier_leaves_out_the_time_spent_solved() -> None:
+    policy = _policy(
+        Trigger(name="stuck", on="time_in_tier", after=timedelta(hours=4), actions=[RaiseLevel()])
+    )
+    # 1h in L1, solved for two days, reopened: 3h of the 4h remain
+    ticket = _solved_and_reopened([(60, 60 + 2 * 24 * 60)])
+    reopened = T0 + timedelta(days=2, hours=1)
+    assert ticket.tier_inactive == ((T0 + timedelta(hours=1), reopened),)
+    assert next_escalation_at(ticket, [policy]) == reopened + timedelta(hours=3)
+    assert due_escalations(ticket, [policy], now=reopened + timedelta(minutes=1)) == []
+    after, events = run_escalations(
+        ticket, [_ladder_policy()], ladder=LADDER, contacts=CONTACTS, now=reopened
+    )
+    assert events == [] and after.tier == "L1"
+    # a new tier starts afresh
+    moved = apply_event(
+        ticket,
+        Escalated(ticket_id="T-3", at=reopened, by=AGENT, from_tier="L1", to_tier="L2"),
+    )
+    assert moved.tier_inactive == ()
+    assert next_escalation_at(moved, [policy]) == reopened + timedelta(hours=4)
+
+
+_OFFICE = BusinessCalendar(timezone="Europe/Berlin", hours={"mon-fri": "09:00-17:00"})
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    gaps=st.lists(
+        st.tuples(st.integers(1, 600), st.integers(1, 900)), min_size=0, max_size=4
+    ),
+    hours=st.integers(1, 12),
+    business=st.booleans(),
+)
+def test_time_in_tier_counts_active_minutes_like_a_stopwatch(
+    gaps: list[tuple[int, int]], hours: int, business: bool
+) -> None:
+    """The instant equals counting, minute by minute, the minutes the ticket was active
+    (and, with a calendar, the office was open)."""
+    spans, at = [], 0
+    for active, solved in gaps:
+        spans.append((at + active, at + active + solved))
+        at += active + solved
+    ticket = _solved_and_reopened(spans)
+    trigger = Trigger(
+        name="stuck",
+        on="time_in_tier",
+        after=timedelta(hours=hours),
+        calendar="office" if business else None,
+        actions=[RaiseLevel()],
+    )
+    found = next_escalation_at(ticket, [_policy(trigger)], {"office": _OFFICE})
+    counted, minute = 0, 0
+    while counted < hours * 60:
+        instant = T0 + timedelta(minutes=minute)
+        solved = any(start <= minute < end for start, end in spans)
+        if not solved and (not business or _OFFICE.is_open(instant)):
+            counted += 1
+        minute += 1
+    expected = T0 + timedelta(minutes=minute)
+    if business:  # the instant the last open minute ends, or the next opening after it
+        assert found is not None and _OFFICE.elapsed(expected, found) == timedelta(0)
+        assert found >= expected - timedelta(minutes=0)
+    else:
+        assert found == expected
 
 
 def test_when_condition_narrows_a_trigger() -> None:

@@ -106,7 +106,15 @@ _BLANK = Ticket(
 )
 _NEW_TICKET = copier(
     Ticket,
-    (*_FROM_OPENING, "id", "created_at", "updated_at", "awaiting_reply_since", "version"),
+    (
+        *_FROM_OPENING,
+        "id",
+        "created_at",
+        "updated_at",
+        "awaiting_reply_since",
+        "priority_since",
+        "version",
+    ),
 )
 
 
@@ -116,6 +124,7 @@ def _opened(event: TicketOpened) -> Ticket:
     changes = {name: getattr(event, name) for name in _FROM_OPENING}
     changes["id"] = event.ticket_id
     changes["created_at"] = changes["updated_at"] = changes["awaiting_reply_since"] = event.at
+    changes["priority_since"] = event.at
     changes["version"] = 1
     new: Ticket = _NEW_TICKET(_BLANK, changes)
     return new
@@ -190,6 +199,9 @@ def _changes(ticket: Ticket, event: TicketRouted | TicketUpdated) -> dict[str, A
         out["fields"] = {**ticket.fields, **out["fields"]}
     if "tier" in out and out["tier"] != ticket.tier:
         out["tier_since"] = event.at
+        out["tier_inactive"] = ()
+    if "priority" in out and out["priority"] is not ticket.priority:
+        out["priority_since"] = event.at
     return out
 
 
@@ -237,6 +249,14 @@ def _status(ticket: Ticket, event: StatusChanged) -> dict[str, Any]:
     elif was_done:
         out["reopen_count"] = ticket.reopen_count + 1
         out["reopened_at"] = event.at
+        out["reopen_times"] = (*ticket.reopen_times, event.at)
+        # Time in tier stands still while the ticket is solved: from the later of the
+        # solve and entering the tier, to this reopen.
+        since = ticket.tier_since or ticket.created_at
+        ended = ticket.solved_at or ticket.closed_at or event.at
+        start = max(ended, since)
+        if start < event.at:
+            out["tier_inactive"] = (*ticket.tier_inactive, (start, event.at))
         out["solved_at"] = None
         out["resolution"] = None
         out["first_contact"] = False
@@ -270,6 +290,7 @@ def _moved(ticket: Ticket, event: Escalated | DeEscalated) -> dict[str, Any]:
         "tier": event.to_tier,
         "assignee": event.assignee,
         "tier_since": event.at,
+        "tier_inactive": (),
     }
     if event.team is not None:
         out["team"] = event.team
@@ -296,7 +317,10 @@ def _triggered(ticket: Ticket, event: EscalationTriggered) -> dict[str, Any]:
 
 @register_fold(PriorityChanged)
 def _priority(ticket: Ticket, event: PriorityChanged) -> dict[str, Any]:
-    return {"priority": event.priority, "priority_explicit": True}
+    out: dict[str, Any] = {"priority": event.priority, "priority_explicit": True}
+    if event.priority is not ticket.priority:
+        out["priority_since"] = event.at
+    return out
 
 
 @register_fold(Linked)

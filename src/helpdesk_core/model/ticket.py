@@ -169,6 +169,33 @@ def _sla(instance: Any, attribute: Any, value: Any) -> None:
             raise ValidationError(f"bad SLA clock for {key!r}", field=f"sla.{key}")
 
 
+def _to_spans(value: Any) -> tuple[tuple[datetime, datetime], ...]:
+    items = v.as_tuple(value, field="tier_inactive", what="a list of (start, end) pairs")
+    spans: list[tuple[datetime, datetime]] = []
+    for index, pair in enumerate(items):
+        where = f"tier_inactive[{index}]"
+        two = v.as_tuple(pair, field=where, what="a (start, end) pair")
+        if len(two) != 2 or not all(isinstance(x, datetime) for x in two):
+            raise ValidationError("expected a (start, end) pair of datetimes", field=where)
+        start, end = (v.to_utc(x) for x in two)
+        if start.tzinfo is None or end.tzinfo is None:
+            raise ValidationError("naive datetime refused: give timezone-aware ones", field=where)
+        if end < start:
+            raise ValidationError("a span ends before it starts", field=where)
+        spans.append((start, end))
+    return tuple(spans)
+
+
+def _to_instants(value: Any) -> tuple[datetime, ...]:
+    items = v.as_tuple(value, field="reopen_times", what="a list of datetimes")
+    for index, item in enumerate(items):
+        if not isinstance(item, datetime) or item.utcoffset() is None:
+            raise ValidationError(
+                "expected a timezone-aware datetime", field=f"reopen_times[{index}]"
+            )
+    return tuple(v.to_utc(item) for item in items)
+
+
 @frozen(kw_only=True, weakref_slot=False)
 class Ticket:
     """A helpdesk ticket as of its latest event.
@@ -179,6 +206,12 @@ class Ticket:
     category. ``sla`` maps metric names to :class:`SlaClock` values. ``known_error`` is the
     known-error record of a problem ticket (None until one is recorded). ``version`` counts
     the ticket's events.
+
+    Escalation triggers read when things happened: ``tier_since`` (entering the tier) and
+    ``tier_inactive`` (the spans spent solved since then, which time in tier leaves out),
+    ``priority_since`` (the priority's last change) and ``reopen_times`` (every reopen,
+    oldest first). Snapshots written before these were recorded leave
+    ``priority_since`` None and the tuples empty.
     """
 
     id: str = field(validator=v.identifier)
@@ -231,6 +264,10 @@ class Ticket:
     tier_since: datetime | None = field(
         default=None, converter=v.to_optional_utc, validator=v.optional_aware
     )
+    tier_inactive: tuple[tuple[datetime, datetime], ...] = field(default=(), converter=_to_spans)
+    priority_since: datetime | None = field(
+        default=None, converter=v.to_optional_utc, validator=v.optional_aware
+    )
     first_response_at: datetime | None = field(
         default=None, converter=v.to_optional_utc, validator=v.optional_aware
     )
@@ -245,6 +282,7 @@ class Ticket:
     reopened_at: datetime | None = field(
         default=None, converter=v.to_optional_utc, validator=v.optional_aware
     )
+    reopen_times: tuple[datetime, ...] = field(default=(), converter=_to_instants)
     fired_triggers: tuple[str, ...] = field(default=(), converter=v.to_str_tuple)
     sla: Mapping[str, SlaClock] = field(factory=dict, converter=_to_sla, validator=_sla, hash=False)
     anonymised: bool = field(default=False, validator=v.boolean)

@@ -28,6 +28,10 @@ class WorkCalendar(Protocol):
         """The instant ``duration`` of open time after ``start``."""
         ...
 
+    def elapsed(self, start: datetime, end: datetime) -> timedelta:
+        """The open time of [start, end)."""
+        ...
+
     def is_open(self, at: datetime) -> bool:
         """Whether ``at`` lies in open hours."""
         ...

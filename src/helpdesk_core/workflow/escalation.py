@@ -9,17 +9,18 @@ trigger            instant                                     key
 =================  ==========================================  =============================
 ``sla_warning``    the clock's ``warned_at``                   ``policy/trigger/metric/cycle``
 ``sla_breach``     the clock's ``breached_at``                 ``policy/trigger/metric/cycle``
-``time_in_tier``   ``tier_since + after`` (business time on    ``policy/trigger/tier/<tier>/
-                   ``calendar`` when given)                    <tier_since>``
-``reopens``        ``reopened_at`` once ``reopen_count >=      ``policy/trigger/reopens/
-                   count``                                     <count>``
-``priority``       the ticket's ``updated_at``                 ``policy/trigger/priority/
-                                                               <priority>``
+``time_in_tier``   ``tier_since + after`` of active time       ``policy/trigger/tier/<tier>/
+                   (business time on ``calendar`` when given)  <tier_since>``
+``reopens``        the ``count``-th of ``reopen_times``         ``policy/trigger/reopens/
+                                                               <count>``
+``priority``       ``priority_since``: the last change of      ``policy/trigger/priority/
+                   the ticket's priority                       <priority>``
 =================  ==========================================  =============================
 
 So an SLA trigger fires once per clock cycle, a time-in-tier trigger once per stay in a
 tier, the others once per ticket. Time in tier counts from ``tier_since`` (``created_at``
-for a ticket that never had a tier) and only while the ticket is active. A trigger's ``when``
+for a ticket that never had a tier) and only while the ticket is active: the spans it
+spent solved before a reopen (``tier_inactive``) are left out. A trigger's ``when``
 condition is evaluated on the ticket as it is when evaluated.
 
 :func:`fire` records :class:`~helpdesk_core.model.EscalationTriggered` and the actions'
@@ -30,8 +31,8 @@ command at ``now`` and on every tick: how often it runs does not change the outc
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
-from datetime import UTC, datetime
+from collections.abc import Iterable, Mapping, Sequence
+from datetime import UTC, datetime, timedelta
 
 from attrs import field, frozen
 
@@ -104,6 +105,11 @@ class DueTrigger:
 
 
 def _check_names(policies: Sequence[EscalationPolicy]) -> None:
+    if isinstance(policies, str | bytes | Mapping) or not isinstance(policies, Iterable):
+        raise ValidationError(
+            f"policies is a list of EscalationPolicy, got {type(policies).__name__}",
+            field="policies",
+        )
     seen: set[str] = set()
     for i, policy in enumerate(policies):
         if not isinstance(policy, EscalationPolicy):
@@ -126,17 +132,36 @@ def _tier_instant(
     if after is None:
         return None
     since = ticket.tier_since or ticket.created_at
-    if trigger.calendar is None:
-        at = since.astimezone(UTC) + after
-    else:
+    calendar = None
+    if trigger.calendar is not None:
         path = f"policies.{policy.name}.triggers.{trigger.name}.calendar"
-        at = calendar_named(calendars, trigger.calendar, path=path).add(since, after)
+        calendar = calendar_named(calendars, trigger.calendar, path=path)
+    at = _active_time_reached(since, after, ticket.tier_inactive, calendar)
     if not ticket.is_active:
         ended = ticket.solved_at or ticket.closed_at
         if ended is None or at > ended:
             return None
     key = f"{policy.name}/{trigger.name}/tier/{ticket.tier or '-'}/{since.isoformat()}"
     return at, key
+
+
+def _active_time_reached(
+    since: datetime,
+    after: timedelta,
+    inactive: Sequence[tuple[datetime, datetime]],
+    calendar: WorkCalendar | None,
+) -> datetime:
+    """The instant ``after`` of time (open time of ``calendar`` when given) has passed
+    since ``since``, leaving out the ``inactive`` spans (in order, after ``since``)."""
+    start, remaining = since.astimezone(UTC), after
+    for begin, end in inactive:
+        at = start + remaining if calendar is None else calendar.add(start, remaining)
+        if at <= begin:
+            return at
+        used = begin - start if calendar is None else calendar.elapsed(start, begin)
+        remaining -= used
+        start = max(start, end.astimezone(UTC))
+    return start + remaining if calendar is None else calendar.add(start, remaining)
 
 
 def _instant(
@@ -161,10 +186,15 @@ def _instant(
         count = trigger.count or 1
         if ticket.reopen_count < count or ticket.reopened_at is None:
             return None
-        return ticket.reopened_at, f"{prefix}/reopens/{count}"
+        times = ticket.reopen_times
+        # The count-th reopen; a snapshot from before reopen times were recorded has
+        # only the latest.
+        at = times[count - 1] if len(times) >= count else ticket.reopened_at
+        return at, f"{prefix}/reopens/{count}"
     if ticket.priority not in trigger.priorities:
         return None
-    return ticket.updated_at, f"{prefix}/priority/{ticket.priority.value}"
+    at = ticket.priority_since or ticket.updated_at
+    return at, f"{prefix}/priority/{ticket.priority.value}"
 
 
 def due_escalations(
@@ -312,6 +342,7 @@ def fire(
     ``contacts`` are the escalation contacts of the ticket's team (``team_lead`` is the
     first, ``manager`` the second), or a mapping of team id to contacts."""
     now = ensure_aware(now, field="now")
+    _check_fire_inputs(ticket, due, policy, ladder, contacts)
     if due.at > now:
         raise ValidationError(f"trigger {due.key!r} is due at {due.at.isoformat()}, not yet")
     if due.policy != policy.name:
@@ -352,6 +383,39 @@ def fire(
     return current, events
 
 
+def _check_fire_inputs(
+    ticket: object, due: object, policy: object, ladder: object, contacts: object
+) -> None:
+    for value, cls, name in (
+        (ticket, Ticket, "ticket"),
+        (due, DueTrigger, "due"),
+        (policy, EscalationPolicy, "policy"),
+        (ladder, TierLadder, "ladder"),
+    ):
+        if not isinstance(value, cls):
+            raise ValidationError(
+                f"expected a {cls.__name__}, got {type(value).__name__}", field=name
+            )
+    _check_contacts(contacts)
+
+
+def _check_contacts(contacts: object) -> None:
+    """Contacts are a list of ids, or a mapping of team ids to such lists."""
+    lists = contacts.values() if isinstance(contacts, Mapping) else (contacts,)
+    for ids in lists:
+        if isinstance(ids, str | bytes | Mapping) or not isinstance(ids, Sequence):
+            raise ValidationError(
+                "contacts is a list of ids, or a mapping of team ids to such lists, got "
+                f"{type(ids).__name__}",
+                field="contacts",
+            )
+        for item in ids:
+            if not isinstance(item, str):
+                raise ValidationError(
+                    f"a contact is an id, got {type(item).__name__}", field="contacts"
+                )
+
+
 def run_escalations(
     ticket: Ticket,
     policies: Sequence[EscalationPolicy],
@@ -364,6 +428,8 @@ def run_escalations(
 ) -> tuple[Ticket, list[Event]]:
     """Fire every trigger due at ``now``, earliest first, re-evaluating after each (an
     escalation starts a new stay in a tier). Returns the ticket and all the events."""
+    _check_names(policies)
+    _check_contacts(contacts)
     by_name = {p.name: p for p in policies}
     events: list[Event] = []
     for _ in range(_MAX_FIRES):
