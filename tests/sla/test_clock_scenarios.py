@@ -417,6 +417,48 @@ def test_no_policy_any_more_stops_the_clocks() -> None:
     assert next_wakeup(desk.ticket) is None
 
 
+@pytest.mark.parametrize("reopen", list(ReopenMode))
+def test_a_target_that_comes_back_continues_the_stopped_clocks(reopen: ReopenMode) -> None:
+    """A priority without targets stops the clocks; back at a priority with targets they
+    go on with the time they had used, whatever the reopen mode (nothing was reopened)."""
+    targets = {"first_response": "4h", "resolution": "8h"}
+    sla = policy({"high": targets, "medium": targets}, reopen=reopen)
+    desk = Desk(sla, at=berlin(2026, 3, 30, 9), priority="high")
+    stopped = desk.set_priority(berlin(2026, 3, 30, 12), "low")
+    assert {e.clock.metric for e in stopped} == {FR, RES}  # type: ignore[attr-defined]
+    back = desk.set_priority(berlin(2026, 3, 30, 14), "medium")
+    assert kinds(back) == [
+        ("SlaClockResumed", "first_response", berlin(2026, 3, 30, 14)),
+        ("SlaClockResumed", "resolution", berlin(2026, 3, 30, 14)),
+    ]
+    for metric in (FR, RES):
+        clock = desk.clock(metric)
+        assert (clock.cycle, clock.used, clock.stopped_at) == (1, 3 * H, None)
+    assert desk.clock(FR).deadline == berlin(2026, 3, 30, 15)
+    assert kinds(desk.tick(berlin(2026, 3, 30, 16))) == [
+        ("SlaBreached", "first_response", berlin(2026, 3, 30, 15))
+    ]
+    # an agent's reply while the target is away leaves nothing to continue
+    calm = Desk(sla, at=berlin(2026, 3, 30, 9), priority="high")
+    calm.set_priority(berlin(2026, 3, 30, 10), "low")
+    calm.agent_reply(berlin(2026, 3, 30, 11))
+    assert [e.clock.metric for e in calm.set_priority(berlin(2026, 3, 30, 12), "high")] == [
+        RES
+    ]  # type: ignore[attr-defined]
+    assert calm.clock(FR).stopped_at == berlin(2026, 3, 30, 10)
+
+
+def test_a_pause_is_measured_on_each_calendar_it_spans() -> None:
+    always = policy({"medium": {"resolution": "8h"}}, calendar="always", name="round_the_clock")
+    office = policy({"medium": {"resolution": "8h"}}, name="office_hours")
+    desk = Desk(always, at=berlin(2026, 3, 28, 9))  # a Saturday
+    desk.status(berlin(2026, 3, 28, 10), "pending")
+    desk.set_policy(berlin(2026, 3, 28, 11), office)  # 1h paused on the 24/7 calendar
+    desk.status(berlin(2026, 3, 30, 10), "open")  # then Monday 09:00-10:00 in the office
+    clock = desk.clock(RES)
+    assert (clock.used, clock.paused_total, clock.calendar) == (H, 2 * H, "office")
+
+
 # -- reopen ---------------------------------------------------------------------------
 
 

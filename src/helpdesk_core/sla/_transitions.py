@@ -285,6 +285,9 @@ class Step:
         }
         if used < target:
             changes["breached_at"] = None
+        if not running:  # the pause so far is measured on the calendar it ran on
+            changes["paused_total"] = clock.paused_total + old_calendar.elapsed(clock.as_of, at)
+            changes["as_of"] = at
         if running:
             changes["as_of"] = at
             clock = _set(clock, **_armed(clock, changes, calendar, thresholds))

@@ -43,6 +43,7 @@ from helpdesk_core.sla._calendar_timeline import (
     SECOND_US,
     Rules,
     Timeline,
+    _range_message,
     cover,
 )
 
@@ -276,7 +277,12 @@ class BusinessCalendar:
         try:
             result = _fromtimestamp(seconds, self._zone)
         except (OSError, OverflowError, ValueError):  # platforms without negative timestamps
-            return (_EPOCH + timedelta(0, seconds, micros)).astimezone(self._zone)
+            try:
+                return (_EPOCH + timedelta(0, seconds, micros)).astimezone(self._zone)
+            except OverflowError:
+                raise ValidationError(
+                    _range_message("an instant beyond the year 9999")
+                ) from None
         return result.replace(microsecond=micros) if micros else result
 
     def _no_open_time(self, at: int, after: bool) -> ConfigError:

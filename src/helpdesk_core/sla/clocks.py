@@ -77,7 +77,8 @@ class _Do(Enum):
     START = "start"
     STOP = "stop"
     RESTART = "restart"
-    CONTINUE = "continue"
+    CONTINUE = "continue"  # a reopened ticket: the policy's reopen mode says how
+    CARRY_ON = "carry_on"  # a target came back: the stopped clock goes on where it was
 
 
 class _Env:
@@ -96,6 +97,15 @@ class _Env:
                 f"calendars maps names to BusinessCalendar, got {type(calendars).__name__}",
                 field="calendars",
             )
+        for name, calendar in calendars.items():
+            if not (callable(getattr(calendar, "add", None)) and callable(
+                getattr(calendar, "elapsed", None)
+            )):
+                raise ValidationError(
+                    f"calendars maps names to BusinessCalendar, got {type(calendar).__name__} "
+                    f"under {name!r} (build it with BusinessCalendar.from_dict)",
+                    field=f"calendars.{name}",
+                )
         table: dict[str, SlaPolicy] = {}
         if isinstance(policies, str | bytes) or not isinstance(policies, Mapping | Iterable):
             raise ValidationError("policies is a list or mapping of SlaPolicy", field="policies")
@@ -104,6 +114,12 @@ class _Env:
             if not isinstance(item, SlaPolicy):
                 raise ValidationError(
                     f"expected SlaPolicy values, got {type(item).__name__}", field="policies"
+                )
+            if item.name in table and table[item.name] != item:
+                raise ValidationError(
+                    f"two different SLA policies are named {item.name!r}: clocks find their "
+                    "policy by name",
+                    field="policies",
                 )
             table[item.name] = item
         if current is not None:
@@ -228,6 +244,10 @@ def next_wakeup(ticket: Ticket) -> datetime | None:
 
 def next_wakeup_many(tickets: Iterable[Ticket]) -> datetime | None:
     """The earliest :func:`next_wakeup` of several tickets (None when none has one)."""
+    if isinstance(tickets, str | bytes | Mapping) or not isinstance(tickets, Iterable):
+        raise ValidationError(
+            f"tickets is a list of Ticket, got {type(tickets).__name__}", field="tickets"
+        )
     best: datetime | None = None
     for ticket in tickets:
         instant = next_wakeup(ticket)
@@ -321,6 +341,14 @@ def _is_agent_reply(event: Event) -> bool:
     return isinstance(event, CommentAdded) and event.public and event.by.is_agent
 
 
+def _stopped_for_want_of_target(ticket: Ticket, clock: SlaClock) -> bool:
+    """Whether a stopped clock of an active ticket was stopped because no target applied
+    (it stopped after the latest reopen), not by the ticket being solved."""
+    stopped = clock.stopped_at
+    reopened = ticket.reopened_at
+    return stopped is not None and (reopened is None or stopped > reopened)
+
+
 def _decide(
     metric: Metric, ticket: Ticket, event: Event, clock: SlaClock | None, has_target: bool
 ) -> _Do | None:
@@ -329,14 +357,20 @@ def _decide(
         if active:
             done = not ticket.is_active or ticket.first_response_at is not None
             return _Do.STOP if done else None
-        wanted = clock is None and ticket.is_active and ticket.first_response_at is None
-        return _Do.START if wanted and has_target else None
+        wanted = has_target and ticket.is_active and ticket.first_response_at is None
+        if not wanted:
+            return None
+        if clock is None:
+            return _Do.START
+        return _Do.CARRY_ON if _stopped_for_want_of_target(ticket, clock) else None
     if metric is Metric.RESOLUTION:
         if active:
             return None if ticket.is_active else _Do.STOP
         if not (has_target and ticket.is_active):
             return None
-        return _Do.START if clock is None else _Do.CONTINUE
+        if clock is None:
+            return _Do.START
+        return _Do.CARRY_ON if _stopped_for_want_of_target(ticket, clock) else _Do.CONTINUE
     if metric is Metric.NEXT_RESPONSE:
         wanted = (
             ticket.is_active
@@ -376,7 +410,7 @@ def _react_metric(
         return
     calendar = env.calendar(policy.calendar)
     pausing = ticket.status_category in policy.pauses[metric]
-    if do is _Do.CONTINUE and policy.reopen is ReopenMode.CONTINUE:
+    if do is _Do.CARRY_ON or (do is _Do.CONTINUE and policy.reopen is ReopenMode.CONTINUE):
         assert clock is not None
         clock = step.reopen(clock, env.calendar(clock.calendar), policy.warnings, at)
         clock = _align(step, clock, policy, target, env, ticket, at)

@@ -75,12 +75,19 @@ def _calendar(
             field="calendars",
         )
     try:
-        return calendars[clock.calendar]
+        found = calendars[clock.calendar]
     except KeyError:
         raise ConfigError(
             f"unknown calendar {clock.calendar!r} of the {clock.metric.value} clock",
             path=f"calendars.{clock.calendar}",
         ) from None
+    if not isinstance(found, BusinessCalendar):
+        raise ValidationError(
+            f"calendars maps names to BusinessCalendar, got {type(found).__name__} under "
+            f"{clock.calendar!r}",
+            field=f"calendars.{clock.calendar}",
+        )
+    return found
 
 
 def clock_view(
