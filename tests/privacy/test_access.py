@@ -12,7 +12,7 @@ from attrs import evolve
 
 from helpdesk_core import DeskConfig, Helpdesk, ManualClock, MemoryStore
 from helpdesk_core.config import AssignmentSettings
-from helpdesk_core.errors import AccessDenied, ConfigError
+from helpdesk_core.errors import AccessDenied, ConfigError, NotFound, ValidationError
 from helpdesk_core.model import (
     Actor,
     Agent,
@@ -24,7 +24,14 @@ from helpdesk_core.model import (
     Tier,
     replay,
 )
-from helpdesk_core.privacy import ACTIONS, REQUESTER_ACTIONS, AccessPolicy, PrivacySettings, Role
+from helpdesk_core.privacy import (
+    ACTIONS,
+    ANONYMOUS_REQUESTER,
+    REQUESTER_ACTIONS,
+    AccessPolicy,
+    PrivacySettings,
+    Role,
+)
 
 T0 = datetime(2026, 3, 2, 9, tzinfo=UTC)
 TEAMS = (
@@ -251,3 +258,75 @@ def test_search_returns_only_what_the_identity_may_see(desk: Helpdesk) -> None:
     rest = desk.search(as_="lead", limit=2, offset=2, order_by="number")
     assert ids(page) | ids(rest) == ids(desk.search(as_="lead"))
     assert rest.next_offset is None
+
+
+def test_requesters_may_reopen_but_not_move_by_a_reopens_name(desk: Helpdesk) -> None:
+    ticket = desk.open(requester="r1", subject="VPN down")
+    # new -> open is the agent's move, even when asked for by the name "open"
+    with pytest.raises(AccessDenied) as caught:
+        desk.transition(ticket.id, "open", by="r1")
+    assert caught.value.action == "transition"
+    desk.reply(ticket.id, author="alice", body="Looking")
+    desk.transition(ticket.id, "hold", by="alice", reason="vendor")
+    for name in ("open", "resume"):  # on_hold -> open resumes; it reopens nothing
+        with pytest.raises(AccessDenied):
+            desk.transition(ticket.id, name, by="r1")
+    assert desk.get(ticket.id).status == "on_hold"
+    desk.transition(ticket.id, "resume", by="alice")
+    desk.solve(ticket.id, by="alice", resolution="fixed")
+    reopened = desk.transition(ticket.id, "open", by="r1", reason="still down")
+    assert reopened.status == "open" and reopened.reopen_count == 1
+
+
+def test_anonymised_tickets_belong_to_no_requester(desk: Helpdesk) -> None:
+    ticket = desk.open(requester="r2", subject="Laptop broken")
+    desk.erase_requester("r2", by="root")
+    anonymised = desk.get(ticket.id)
+    assert anonymised.anonymised and anonymised.requester == ANONYMOUS_REQUESTER
+    with pytest.raises(ValidationError, match="anonymised tickets") as caught:
+        desk.upsert_requester(Requester(id=ANONYMOUS_REQUESTER, name="Mallory"))
+    assert caught.value.field == "requester.id"
+    with pytest.raises(ValidationError):
+        desk.open(requester=Requester(id=ANONYMOUS_REQUESTER), subject="me")
+    who = Actor.requester(ANONYMOUS_REQUESTER)
+    assert desk.search(as_=who).total == 0
+    with pytest.raises(AccessDenied, match="anonymised"):
+        desk.get(ticket.id, as_=who)
+    with pytest.raises(AccessDenied):
+        desk.reply(ticket.id, author=who, body="I am the requester now")
+    assert desk.get(ticket.id).version == anonymised.version
+
+
+def test_known_errors_stay_with_the_agents(desk: Helpdesk) -> None:
+    problem = desk.open(requester="r1", subject="Gateway drops VPN", type="problem")
+    desk.record_known_error(
+        problem.id, symptom="drops", root_cause="rule 17", workaround="vpn2", by="alice"
+    )
+    assert desk.get(problem.id, as_="alice").known_error is not None
+    assert desk.get(problem.id, as_="r1").known_error is None
+    assert desk.search(as_="r1").items[0].known_error is None
+    assert desk.search(as_="r3").items[0].known_error is None  # same organization
+    kinds = {type(e).__name__ for e in desk.history(problem.id, as_="r1")}
+    assert "KnownErrorRecorded" not in kinds
+    assert "KnownErrorRecorded" in {type(e).__name__ for e in desk.history(problem.id)}
+    assert desk.get(problem.id).known_error is not None  # stored as it was
+
+
+def test_limits_bound_category_asset_and_requesters(desk: Helpdesk) -> None:
+    huge = "x" * 1_001
+    for name in ("category", "asset"):
+        with pytest.raises(ValidationError, match="max_subject_length") as caught:
+            desk.open(requester="r1", subject="s", **{name: huge})
+        assert caught.value.field == name
+    ticket = desk.open(requester="r1", subject="s")
+    for name in ("category", "asset"):
+        with pytest.raises(ValidationError, match="max_subject_length"):
+            desk.update(ticket.id, by="root", **{name: huge})
+    for name in ("name", "organization"):
+        with pytest.raises(ValidationError) as caught:
+            desk.upsert_requester(Requester(id="r9", **{name: huge}))
+        assert caught.value.field == f"requester.{name}"
+    with pytest.raises(ValidationError, match="max_fields"):
+        desk.upsert_requester(Requester(id="r9", attributes={f"a{i}": 1 for i in range(101)}))
+    with pytest.raises(NotFound):
+        desk.get_requester("r9")

@@ -11,7 +11,11 @@ from helpdesk_core.errors import ValidationError
 from helpdesk_core.model import _validate as v
 from helpdesk_core.model.enums import ActorKind, to_actor_kind
 
-__all__ = ["SYSTEM", "Actor", "Agent", "Requester", "Team", "Tier"]
+__all__ = ["MAX_EMAIL_LENGTH", "SYSTEM", "Actor", "Agent", "Requester", "Team", "Tier"]
+
+#: The longest email address a requester may have (RFC 5321's path limit, less the
+#: angle brackets).
+MAX_EMAIL_LENGTH = 254
 
 
 @frozen(kw_only=True)
@@ -100,6 +104,12 @@ class Requester:
         local, _, domain = value.partition("@")
         if not local or not domain or "@" in domain:
             raise ValidationError(f"{value!r} is not an email address", field="email")
+        if len(value) > MAX_EMAIL_LENGTH:
+            raise ValidationError(
+                f"an email address has at most {MAX_EMAIL_LENGTH} characters, got "
+                f"{len(value):,}",
+                field="email",
+            )
 
     @property
     def actor(self) -> Actor:

@@ -227,6 +227,12 @@ class AccessPolicy:
     def _requester(
         self, actor: Actor, ticket: Ticket, action: str, requester: Requester | None
     ) -> Decision:
+        if ticket.anonymised:
+            return Decision(
+                allowed=False,
+                reason=f"ticket {ticket.id!r} was anonymised: it belongs to no requester",
+                role=Role.REQUESTER,
+            )
         own = ticket.requester == actor.id
         organization = (
             self.requesters_see_organization

@@ -226,6 +226,8 @@ class Change:
         self.now = now
         self.requester = requester
         self.events: list[Event] = []
+        #: Round-robin positions this change moved (cursor key -> value), saved with it.
+        self.cursors: dict[str, int] = {}
         self._policy: object = _UNKNOWN
 
     # -- emitting ---------------------------------------------------------------------

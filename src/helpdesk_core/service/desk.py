@@ -29,6 +29,7 @@ from helpdesk_core.errors import (
     ValidationError,
 )
 from helpdesk_core.ids import IdFactory, UuidIds
+from helpdesk_core.knowledge.problems import KnownErrorRecorded, KnownErrorUpdated
 from helpdesk_core.model import (
     SYSTEM,
     Actor,
@@ -61,6 +62,7 @@ from helpdesk_core.model import (
 from helpdesk_core.model._copy import copier
 from helpdesk_core.model._validate import identifier, refuse_unknown, to_utc
 from helpdesk_core.privacy import (
+    ANONYMOUS_REQUESTER,
     Limits,
     Role,
     due_for_retention,
@@ -265,17 +267,20 @@ class Helpdesk(KnowledgeCommands):
         *,
         now: datetime | None = None,
         actor: Actor | None = None,
-        action: str = "change",
+        action: str | Callable[[Ticket], str] = "change",
     ) -> tuple[Ticket, T, list[Event]]:
         """Load → catch up → decide → save (version-checked) → publish; retried on conflict.
-        Returns the new ticket, what ``decide`` returned and the events recorded."""
+        ``action`` is what ``actor`` must be allowed to do, or a function of the loaded
+        ticket that says it. Returns the new ticket, what ``decide`` returned and the
+        events recorded."""
         ticket_id = _ticket_id(ticket_id)
         retries = self.config.settings.max_retries
         for attempt in range(retries + 1):
             at = self._now(now)
             ticket = self.store.load(ticket_id)
             if actor is not None:
-                self._check_access(actor, ticket, action)
+                wanted = action if isinstance(action, str) else action(ticket)
+                self._check_access(actor, ticket, wanted)
             change = self._decider.begin(
                 ticket, now=at, requester=self._requester_of(ticket), assigner=self._assigner
             )
@@ -317,14 +322,22 @@ class Helpdesk(KnowledgeCommands):
             return
         ticket = change.ticket
         wake_at = self._decider.wake_at(ticket)
-        self.store.append(
-            ticket.id,
-            expected_version=change.start_version,
-            events=change.events,
-            snapshot=ticket,
-            wake_at=wake_at,
-        )
+        with self.store.unit_of_work() if change.cursors else nullcontext():
+            self.store.append(
+                ticket.id,
+                expected_version=change.start_version,
+                events=change.events,
+                snapshot=ticket,
+                wake_at=wake_at,
+            )
+            self._save_cursors(change)
         self._remember_wake(ticket, wake_at, previous=change.start_version)
+
+    def _save_cursors(self, change: Change) -> None:
+        """The round-robin positions a change moved, written with its events (a command
+        that fails or is retried moves none)."""
+        for key, value in change.cursors.items():
+            self.store.set_cursor(key, value)
 
     def _remember_wake(
         self, ticket: Ticket, wake_at: datetime | None, *, previous: int | None = None
@@ -344,8 +357,24 @@ class Helpdesk(KnowledgeCommands):
         """Save a requester (new or changed)."""
         if not isinstance(requester, Requester):
             raise ValidationError("expected a Requester", field="requester")
+        self._check_requester(requester)
         self.store.save_requester(requester)
         return requester
+
+    def _check_requester(self, requester: Requester) -> None:
+        """A requester the desk may store: not the id anonymised tickets name, and
+        within the desk's limits."""
+        if requester.id == ANONYMOUS_REQUESTER:
+            raise ValidationError(
+                f"{ANONYMOUS_REQUESTER!r} is the requester of anonymised tickets; "
+                "choose another id",
+                field="requester.id",
+            )
+        limits = self.config.limits
+        limits.check_subject(requester.id, field="requester.id")
+        for name in ("name", "email", "organization"):
+            limits.check_subject(getattr(requester, name), field=f"requester.{name}")
+        limits.check_fields(requester.attributes, field="requester.attributes")
 
     def get_requester(self, requester_id: str) -> Requester:
         """The requester with this id (NotFound otherwise)."""
@@ -360,6 +389,7 @@ class Helpdesk(KnowledgeCommands):
     def _resolve_requester(self, requester: Requester | str) -> Requester:
         """The requester of a new ticket: a value (saved with the ticket) or a stored id."""
         if isinstance(requester, Requester):
+            self._check_requester(requester)
             return requester
         if isinstance(requester, str):
             return self.store.get_requester(_ticket_id(requester, field="requester"))
@@ -494,7 +524,7 @@ class Helpdesk(KnowledgeCommands):
         wake_at = self._decider.wake_at(change.ticket)
         # A requester given by value is saved with the ticket, or not at all.
         by_value = isinstance(requester, Requester)
-        with self.store.unit_of_work() if by_value else nullcontext():
+        with self.store.unit_of_work() if by_value or change.cursors else nullcontext():
             if by_value:
                 self.store.save_requester(req)
             self.store.append(
@@ -504,6 +534,7 @@ class Helpdesk(KnowledgeCommands):
                 snapshot=change.ticket,
                 wake_at=wake_at,
             )
+            self._save_cursors(change)
         self._remember_wake(change.ticket, wake_at)
         self._publish(change.events)
         return change.ticket
@@ -593,8 +624,14 @@ class Helpdesk(KnowledgeCommands):
         spec = spec or self._default_spec
         team = spec.team or ticket.team
         candidates = self._candidates(team, ticket.tier)
-        cursor_key = f"round_robin:{team}"
-        cursor = self.store.get_cursor(cursor_key) if spec.strategy == "round_robin" else 0
+        # The cursor is a position in this team's (and tier's) candidate list.
+        cursor_key = f"round_robin:{team}" if ticket.tier is None else (
+            f"round_robin:{team}/{ticket.tier}"
+        )
+        cursor = 0
+        if spec.strategy == "round_robin":
+            pending = change.cursors.get(cursor_key)
+            cursor = self.store.get_cursor(cursor_key) if pending is None else pending
         required = spec.skills | _category_skills(self.config, ticket)
         if required != spec.skills:
             spec = evolve(spec, skills=frozenset(required))
@@ -623,7 +660,7 @@ class Helpdesk(KnowledgeCommands):
                     )
                 )
             if spec.strategy == "round_robin" and decision.cursor != cursor:
-                self.store.set_cursor(cursor_key, decision.cursor)
+                change.cursors[cursor_key] = decision.cursor  # saved with the ticket
             return True
         if ticket.queued_at is None or ticket.assignee is not None:
             change.emit(
@@ -813,12 +850,24 @@ class Helpdesk(KnowledgeCommands):
             self._after_status(change)
             self._after_problem_status(change, actor)
 
-        action = "reopen" if to in ("reopen", "open") else "transition"
-        ticket, _, events = self._command(ticket_id, decide, actor=actor, action=action)
+        ticket, _, events = self._command(
+            ticket_id, decide, actor=actor, action=lambda t: self._transition_action(t, to)
+        )
         if not ticket.is_active and previous and previous[-1]:
             self._offer_queue(previous[-1])
         self._problem_solved(ticket, events)
         return ticket
+
+    def _transition_action(self, ticket: Ticket, to: str) -> str:
+        """The access action of moving ``ticket`` by ``to``: ``"reopen"`` when the move
+        it names leaves a solved status for an active one (requesters may do that), else
+        ``"transition"``, whatever the move is called. When no move leaves the status by
+        that name, the name says it (nothing moves: the lifecycle refuses)."""
+        step = self._decider.lifecycle(ticket).step(ticket.status, to)
+        if step is None:
+            return "reopen" if to in ("reopen", "open") else "transition"
+        reopens = ticket.status_category is StatusCategory.SOLVED and step.category.is_active
+        return "reopen" if reopens else "transition"
 
     def _after_status(self, change: Change) -> None:
         ticket = change.ticket
@@ -1003,6 +1052,8 @@ class Helpdesk(KnowledgeCommands):
         change_value = Changes(**changes)  # tags: sorted, without duplicates
         limits = self.config.limits
         limits.check_subject(change_value.subject)
+        limits.check_subject(change_value.category, field="category")
+        limits.check_subject(change_value.asset, field="asset")
         limits.check_tags(change_value.tags)
         limits.check_fields(change_value.fields)
         limits.check_body(reason, field="reason")
@@ -1198,15 +1249,16 @@ class Helpdesk(KnowledgeCommands):
     # ------------------------------------------------------------------ reading
     def get(self, ticket_id: str, *, as_: Identity | None = None) -> Ticket:
         """The ticket as of its latest event; with ``as_``, only if that identity may see
-        it (AccessDenied otherwise)."""
+        it (AccessDenied otherwise), and without its known error for a requester."""
         ticket = self.store.load(_ticket_id(ticket_id))
         if as_ is not None:
-            self._check_access(self._actor(as_, field="as_"), ticket, "view")
+            role = self._check_access(self._actor(as_, field="as_"), ticket, "view")
+            return _as_seen_by(role, ticket)
         return ticket
 
     def history(self, ticket_id: str, *, as_: Identity | None = None) -> list[Event]:
         """The ticket's events, oldest first; with ``as_``, only if that identity may see
-        the ticket, and without internal notes for requesters."""
+        the ticket, and without internal notes or the known error for requesters."""
         ticket_id = _ticket_id(ticket_id)
         events = self.store.events(ticket_id)
         if not events:
@@ -1215,6 +1267,8 @@ class Helpdesk(KnowledgeCommands):
             actor = self._actor(as_, field="as_")
             role = self._check_access(actor, self.store.load(ticket_id), "view")
             events = visible_events(events, role=role)
+            if role is Role.REQUESTER:  # the known error stays with the agents
+                events = [e for e in events if not isinstance(e, _KNOWN_ERROR_EVENTS)]
         return events
 
     def sla(self, ticket_id: str, *, now: datetime | None = None) -> dict[str, SlaView]:
@@ -1254,11 +1308,18 @@ class Helpdesk(KnowledgeCommands):
             if agent.active and self.config.privacy.access.role_of(agent) is Role.ADMIN:
                 return self.store.query(query)
         policy = self.config.privacy.access
+        if actor.is_requester and actor.id == ANONYMOUS_REQUESTER:
+            return Page(items=(), total=0)  # anonymised tickets belong to nobody
         if actor.is_requester and not policy.requesters_see_organization:
             own = query.requester is None or actor.id in query.requester
-            narrowed = evolve(query, requester=(actor.id,))
-            return self.store.query(narrowed) if own else Page(items=(), total=0)
-        return self._filtered_search(query, actor)
+            if not own:
+                return Page(items=(), total=0)
+            page = self.store.query(evolve(query, requester=(actor.id,)))
+        else:
+            page = self._filtered_search(query, actor)
+        if actor.is_requester:
+            page = evolve(page, items=tuple(_as_seen_by(Role.REQUESTER, t) for t in page.items))
+        return page
 
     def _filtered_search(self, query: TicketQuery, actor: Actor) -> Page[Ticket]:
         """Run ``query`` over every match, keep what ``actor`` may view, then cut the
@@ -1453,9 +1514,23 @@ class Helpdesk(KnowledgeCommands):
 def _check_opening(limits: Limits, opened: TicketOpened) -> None:
     """The desk's limits on a new ticket (its validated opening event)."""
     limits.check_subject(opened.subject)
+    limits.check_subject(opened.category, field="category")
+    limits.check_subject(opened.asset, field="asset")
     limits.check_body(opened.description, field="description")
     limits.check_tags(opened.tags)
     limits.check_fields(opened.fields)
+
+
+#: Events that carry a known error's record: its workaround and root cause stay with the
+#: agents (the facade's ``known_errors`` refuses requesters too).
+_KNOWN_ERROR_EVENTS = (KnownErrorRecorded, KnownErrorUpdated)
+
+
+def _as_seen_by(role: Role | None, ticket: Ticket) -> Ticket:
+    """``ticket`` as ``role`` may read it: a requester does not see its known error."""
+    if role is Role.REQUESTER and ticket.known_error is not None:
+        return evolve(ticket, known_error=None)
+    return ticket
 
 
 def _working_on(ticket: Ticket) -> str | None:

@@ -290,6 +290,7 @@ class _Receiver:
         if language is None or not self.settings.templates.supports(language):
             language = self.settings.templates.fallback
         name = self.mail.sender_name or self.mail.sender.partition("@")[0]
+        name = name[: self.desk.config.limits.max_subject_length]  # a display name is free text
         return Requester(id=candidate, name=name, email=self.mail.sender, language=language)
 
     def _open(
