@@ -8,10 +8,10 @@ with their class name under ``event``.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from datetime import datetime, timedelta
 from enum import Enum
-from typing import Any, TypeVar, get_origin
+from typing import Any, Literal, TypeVar, get_args, get_origin
 
 import cattrs
 from cattrs.gen import make_dict_structure_fn, make_dict_unstructure_fn, override
@@ -120,6 +120,45 @@ def _is_frozenset(cls: Any) -> bool:
 
 
 converter.register_unstructure_hook_func(_is_frozenset, lambda value: sorted(value))
+
+
+def _is_names(cls: Any) -> bool:
+    """``tuple[str, ...]`` and ``frozenset[str]``: lists of names (teams, skills, tags)."""
+    origin, args = get_origin(cls), get_args(cls)
+    return (origin is tuple and args == (str, ...)) or (origin is frozenset and args == (str,))
+
+
+def _structure_names(value: Any, cls: Any) -> Any:
+    # A single name written as text is that name, as the model's own converters take it
+    # (cattrs would iterate the text and keep its characters).
+    if isinstance(value, str):
+        items: tuple[Any, ...] = (value,)
+    elif isinstance(value, bytes | Mapping) or not isinstance(value, Iterable):
+        raise TypeError(f"expected a list of names, got {type(value).__name__}")
+    else:
+        items = tuple(value)
+    for item in items:
+        if not isinstance(item, str):
+            raise TypeError(f"expected a list of names, got an item {item!r}")
+    return get_origin(cls)(items)
+
+
+converter.register_structure_hook_func(_is_names, _structure_names)
+
+
+def _is_literal(cls: Any) -> bool:
+    return get_origin(cls) is Literal
+
+
+def _structure_literal(value: Any, cls: Any) -> Any:
+    allowed = get_args(cls)
+    for choice in allowed:
+        if type(value) is type(choice) and value == choice:
+            return choice
+    raise ValueError(f"{value!r} is not one of {', '.join(map(str, allowed))}")
+
+
+converter.register_structure_hook_func(_is_literal, _structure_literal)
 converter.register_unstructure_hook_func(
     lambda cls: isinstance(cls, type) and issubclass(cls, Enum), lambda value: value.value
 )

@@ -10,6 +10,7 @@ names the path of any bad part, e.g. ``agents[2].calendar: unknown calendar 'eme
 from __future__ import annotations
 
 import json
+import math
 import os
 import tomllib
 from collections.abc import Callable, Iterable, Mapping, Sequence
@@ -53,16 +54,21 @@ def _choice(allowed: Sequence[str], name: str) -> Callable[[Any, Any, Any], None
 
 def _to_weights(value: Any) -> dict[Priority, float]:
     if not isinstance(value, Mapping):
-        raise ConfigError("weights must map priorities to numbers", path="assignment.weights")
+        raise ConfigError("weights must map priorities to numbers", path="weights")
     out: dict[Priority, float] = {}
     for key, weight in value.items():
         try:
             priority = Priority.parse(key)
         except ValidationError as exc:
-            raise ConfigError(exc.message, path=f"assignment.weights.{key}") from exc
-        if isinstance(weight, bool) or not isinstance(weight, int | float) or weight < 0:
+            raise ConfigError(exc.message, path=f"weights.{key}") from exc
+        if (
+            isinstance(weight, bool)
+            or not isinstance(weight, int | float)
+            or not math.isfinite(weight)
+            or weight < 0
+        ):
             raise ConfigError(
-                f"a weight is a number >= 0, got {weight!r}", path=f"assignment.weights.{key}"
+                f"a weight is a finite number >= 0, got {weight!r}", path=f"weights.{key}"
             )
         out[priority] = float(weight)
     for priority in Priority:
@@ -84,11 +90,10 @@ class AssignmentSettings:
     (round_robin, least_loaded, skills_based), ``queue_order`` when an agent frees up
     (oldest, most_urgent), and the priority ``weights`` of least-loaded assignment."""
 
-    strategy: str = field(
-        default="least_loaded", validator=_choice(_STRATEGIES, "assignment.strategy")
-    )
+    # Paths are relative to the section: loading a document puts "assignment." before them.
+    strategy: str = field(default="least_loaded", validator=_choice(_STRATEGIES, "strategy"))
     queue_order: Literal["oldest", "most_urgent"] = field(
-        default="oldest", validator=_choice(_QUEUE_ORDERS, "assignment.queue_order")
+        default="oldest", validator=_choice(_QUEUE_ORDERS, "queue_order")
     )
     weights: Mapping[Priority, float] = field(
         factory=lambda: dict(_DEFAULT_WEIGHTS), converter=_to_weights, hash=False
@@ -375,7 +380,10 @@ class DeskConfig:
         if "lifecycles" in doc:
             lifecycles = _default_lifecycles()
             for name, body in _mapping(doc["lifecycles"], "lifecycles").items():
-                lifecycles[name] = Lifecycle.from_dict(body, path=f"lifecycles.{name}")
+                where = f"lifecycles.{name}"
+                if isinstance(body, Mapping) and "name" not in body:
+                    body = {**body, "name": name}  # a lifecycle's name defaults to its key
+                lifecycles[name] = Lifecycle.from_dict(body, path=where)
             kwargs["lifecycles"] = lifecycles
         if "ticket_types" in doc:
             types: dict[str, TicketType] = {}

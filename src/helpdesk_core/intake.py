@@ -163,6 +163,11 @@ class Category:
         """Convert the answers this category asks for (other fields pass through) and list
         the required questions left unanswered. Raises ValidationError when answers are
         missing and the category refuses such tickets."""
+        if not isinstance(answers, Mapping):
+            raise ValidationError(
+                f"answers map question names to values, got {type(answers).__name__}",
+                field="fields",
+            )
         converted: dict[str, FieldValue] = dict(answers)
         missing: list[Question] = []
         for question in self.questions:
@@ -210,14 +215,18 @@ class Category:
             except TypeError as exc:
                 raise ConfigError(str(exc), path=qpath) from exc
         try:
+            skills = to_text_set(doc.get("skills", ()))
+        except ValidationError as exc:
+            raise ConfigError(exc.message, path=f"{where}.skills") from exc
+        try:
             return cls(
                 name=name,
                 questions=tuple(questions),
                 on_missing=doc.get("on_missing", "ask"),
-                skills=frozenset(doc.get("skills", ())),
+                skills=skills,
             )
         except ValidationError as exc:
-            raise ConfigError(exc.message, path=where) from exc
+            raise ConfigError(exc.message, path=_join(where, exc.field)) from exc
 
     def to_dict(self) -> dict[str, Any]:
         """Plain data form (see :meth:`from_dict`)."""

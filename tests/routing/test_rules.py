@@ -271,8 +271,8 @@ def test_error_in_condition_names_rule_and_part() -> None:
 
 def test_duplicate_rule_names() -> None:
     err = rules_error([{"name": "a"}, {"name": "b"}, {"name": "a"}])
-    assert err.path == "rules[2].name"
-    assert "duplicate rule name 'a' (also rules[0])" in err.message
+    assert err.path == "routing[2].name"
+    assert "duplicate rule name 'a' (also routing[0])" in err.message
 
 
 def test_unknown_rule_key() -> None:

@@ -9,6 +9,7 @@ eligible; ties break by agent id, so runs are reproducible.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime
 from types import MappingProxyType
@@ -131,11 +132,7 @@ def agent_loads(
     tickets: Iterable[Ticket], *, weights: Mapping[Priority, float] | None = None
 ) -> dict[str, AgentLoad]:
     """Loads per assignee from tickets: active (not solved or closed) ones count."""
-    if weights is not None:
-        if not isinstance(weights, Mapping):
-            raise ValidationError("weights map priorities to numbers", field="weights")
-        _check_weights(weights)
-    table = DEFAULT_PRIORITY_WEIGHTS if weights is None else weights
+    table = DEFAULT_PRIORITY_WEIGHTS if weights is None else _weight_table(weights)
     if isinstance(tickets, str | bytes) or not isinstance(tickets, Iterable):
         raise ValidationError("tickets is a list of tickets", field="tickets")
     counts: dict[str, tuple[int, float]] = {}
@@ -206,6 +203,12 @@ def _why_not(
         return "away"
     if agent.calendar is not None:
         calendar = None if calendars is None else calendars.get(agent.calendar)
+        if calendar is not None and not callable(getattr(calendar, "is_open", None)):
+            raise ValidationError(
+                f"calendars map names to calendars, got {type(calendar).__name__} under "
+                f"{agent.calendar!r}",
+                field=f"calendars.{agent.calendar}",
+            )
         if calendar is None:
             raise ValidationError(
                 f"agent {agent.id!r} works calendar {agent.calendar!r}, which is not among "
@@ -315,7 +318,11 @@ def _check_assign_inputs(
         v.require(load, AgentLoad, "an AgentLoad", field=f"loads[{agent_id!r}]")
     if calendars is not None and not isinstance(calendars, Mapping):
         raise ValidationError("calendars map names to calendars", field="calendars")
-    if isinstance(tier_order, str) or not isinstance(tier_order, Sequence):
+    if (
+        isinstance(tier_order, str)
+        or not isinstance(tier_order, Sequence)
+        or not all(isinstance(tier, str) for tier in tier_order)
+    ):
         raise ValidationError("tier_order is a list of tier ids", field="tier_order")
     return agents
 
@@ -326,6 +333,8 @@ _WEIGHTS_TEXT: dict[tuple[tuple[Any, Any], ...], str] = {}
 def _check_weights(weights: Mapping[Priority, float]) -> str:
     """Validate priority weights; return them as short text (``critical 4, high 2 ...``).
     A desk passes the same weights on every assignment: each distinct set is checked once."""
+    if not isinstance(weights, Mapping):
+        raise ValidationError("weights map priorities to numbers", field="weights")
     try:
         key = tuple(weights.items())
         known = _WEIGHTS_TEXT.get(key)
@@ -341,17 +350,30 @@ def _check_weights(weights: Mapping[Priority, float]) -> str:
     return text
 
 
-def _weights_text(weights: Mapping[Priority, float]) -> str:
-    parts = []
+def _weight_table(weights: Mapping[Priority, float]) -> dict[Priority, float]:
+    """The weight of every priority: those given (any spelling :meth:`Priority.parse`
+    takes), the defaults for the others."""
+    if not isinstance(weights, Mapping):
+        raise ValidationError("weights map priorities to numbers", field="weights")
+    table = dict(DEFAULT_PRIORITY_WEIGHTS)
     for key, value in weights.items():
         priority = Priority.parse(key, field="weights")
-        if isinstance(value, bool) or not isinstance(value, int | float) or not value >= 0:
+        if (
+            isinstance(value, bool)
+            or not isinstance(value, int | float)
+            or not math.isfinite(value)
+            or value < 0
+        ):
             raise ValidationError(
-                f"weight of {priority.value} must be a number >= 0, got {value!r}",
+                f"weight of {priority.value} must be a finite number >= 0, got {value!r}",
                 field=f"weights.{priority.value}",
             )
-        parts.append(f"{priority.value} {value:g}")
-    return ", ".join(parts)
+        table[priority] = float(value)
+    return table
+
+
+def _weights_text(weights: Mapping[Priority, float]) -> str:
+    return ", ".join(f"{p.value} {w:g}" for p, w in _weight_table(weights).items())
 
 
 def _load_key(agent: Agent, loads: Mapping[str, AgentLoad], empty: AgentLoad) -> tuple[Any, ...]:
@@ -428,7 +450,16 @@ def queue_order(
     ``oldest``: by ``queued_at`` (``created_at`` when never queued), then number.
     ``most_urgent``: by priority (critical first), then as ``oldest``.
     """
+    if isinstance(tickets, str | bytes | Mapping) or not isinstance(tickets, Iterable):
+        raise ValidationError(
+            f"tickets is a list of Ticket, got {type(tickets).__name__}", field="tickets"
+        )
     items = list(tickets)
+    for item in items:
+        if not isinstance(item, Ticket):
+            raise ValidationError(
+                f"expected a Ticket, got {type(item).__name__}", field="tickets"
+            )
     if order == "oldest":
         return sorted(items, key=lambda t: (t.queued_at or t.created_at, t.number))
     if order == "most_urgent":

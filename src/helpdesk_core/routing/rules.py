@@ -189,7 +189,14 @@ class RuleSet:
             item if isinstance(item, Rule) else Rule.from_dict(item, path=f"{path}[{i}]")
             for i, item in enumerate(doc)
         ]
-        return cls(rules)
+        try:
+            return cls(rules)
+        except ConfigError as exc:  # the set's own checks name "rules[i]": rebase them
+            where = exc.path or "rules"
+            if path != "rules" and where.startswith("rules"):
+                where = path + where[len("rules") :]
+            message = exc.message.replace("(also rules[", f"(also {path}[")
+            raise ConfigError(message, path=where) from exc
 
     def to_dict(self) -> list[dict[str, Any]]:
         """The plain form: a list of rule mappings."""

@@ -224,6 +224,10 @@ class Lifecycle:
 
     def transitions_from(self, status: str) -> tuple[Transition, ...]:
         """The transitions leaving ``status``, in declaration order."""
+        if not isinstance(status, str):
+            raise ValidationError(
+                f"a status is a name, got {type(status).__name__}", field="status"
+            )
         return self._table.outgoing.get(status, ())
 
     def allowed(self, status: str) -> tuple[str, ...]:

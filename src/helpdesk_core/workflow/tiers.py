@@ -9,7 +9,7 @@ ticket. A ticket without a tier counts as being in the lowest tier.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
@@ -170,6 +170,10 @@ def _current(ticket: Ticket, ladder: TierLadder) -> int:
 def _target(
     ticket: Ticket, ladder: TierLadder, to_tier: str | None, *, up: bool, allow_skip: bool
 ) -> Tier:
+    if not isinstance(ladder, TierLadder):
+        raise ValidationError(
+            f"expected a TierLadder, got {type(ladder).__name__}", field="ladder"
+        )
     action = "escalate" if up else "de-escalate"
     here = _current(ticket, ladder)
     step = 1 if up else -1
@@ -231,10 +235,7 @@ def escalate(
     :class:`~helpdesk_core.errors.InvalidTransition` at the top tier, for a skip without
     ``allow_skip``, and for a solved or closed ticket; a blank reason is a
     :class:`~helpdesk_core.errors.ValidationError`."""
-    if not isinstance(allow_skip, bool):
-        raise ValidationError(
-            f"allow_skip is true or false, got {allow_skip!r}", field="allow_skip"
-        )
+    _check_allow_skip(allow_skip)
     now = _check_common(ticket, now=now, reason=reason, by=by, action="escalate", verb="escalate")
     tier = _target(ticket, ladder, to_tier, up=True, allow_skip=allow_skip)
     event = Escalated(
@@ -251,6 +252,13 @@ def escalate(
     return apply_event(ticket, event), [event]
 
 
+def _check_allow_skip(allow_skip: object) -> None:
+    if not isinstance(allow_skip, bool):
+        raise ValidationError(
+            f"allow_skip is true or false, got {allow_skip!r}", field="allow_skip"
+        )
+
+
 def de_escalate(
     ticket: Ticket,
     ladder: TierLadder,
@@ -264,6 +272,7 @@ def de_escalate(
 ) -> tuple[Ticket, list[Event]]:
     """Functional de-escalation to the next tier down (or ``to_tier``, which must be
     lower); otherwise like :func:`escalate`. Emits :class:`~helpdesk_core.model.DeEscalated`."""
+    _check_allow_skip(allow_skip)
     now = _check_common(
         ticket, now=now, reason=reason, by=by, action="de-escalate", verb="de-escalate"
     )
@@ -286,6 +295,10 @@ def level_contact(contacts: Sequence[str], level: int) -> str | None:
     else the last contact, else None."""
     if isinstance(contacts, str):
         raise ValidationError("contacts is a list of ids, not one string", field="contacts")
+    if isinstance(contacts, bytes | Mapping) or not isinstance(contacts, Sequence):
+        raise ValidationError(
+            f"contacts is a list of ids, got {type(contacts).__name__}", field="contacts"
+        )
     if level < 1 or not contacts:
         return None
     return contacts[level - 1] if level <= len(contacts) else contacts[-1]
