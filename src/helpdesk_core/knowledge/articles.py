@@ -169,6 +169,7 @@ def text_filter(value: Any, name: str) -> tuple[str, ...] | None:
     for item in out:
         if not isinstance(item, str):
             raise ValidationError(f"expected text, got {item!r}", field=name)
+        v.check_unicode(item, name)
     return out
 
 

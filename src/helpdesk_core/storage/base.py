@@ -42,6 +42,7 @@ __all__ = [
     "check_append",
     "check_article",
     "check_cursor",
+    "check_error_note",
     "check_import",
     "check_instant",
     "check_key",
@@ -295,7 +296,18 @@ def check_key(value: Any, name: str) -> str:
     if not isinstance(value, str):
         raise ValidationError(f"{name} is text, got {type(value).__name__}", field=name)
     check_unicode(value, name)
+    if "\x00" in value:  # no id holds one; PostgreSQL text cannot even be asked for it
+        raise ValidationError(f"{name} holds a NUL character", field=name)
     return value
+
+
+def check_error_note(error: Any) -> None:
+    """The note a consumer leaves on items it gives back: None or valid Unicode text."""
+    if error is None:
+        return
+    if not isinstance(error, str):
+        raise ValidationError("error is text or None", field="error")
+    check_unicode(error, "error")
 
 
 def check_keys(values: Any, name: str) -> list[str]:
@@ -421,7 +433,7 @@ def _number(value: Any) -> tuple[int, ...] | None:
 
 
 def _status(value: Any) -> tuple[str, ...] | None:
-    return _text_tuple(value, "status")
+    return _ids(value, "status")
 
 
 def _category(value: Any) -> tuple[str, ...] | None:
@@ -429,23 +441,23 @@ def _category(value: Any) -> tuple[str, ...] | None:
 
 
 def _team(value: Any) -> tuple[str, ...] | None:
-    return _text_tuple(value, "team")
+    return _ids(value, "team")
 
 
 def _tier(value: Any) -> tuple[str, ...] | None:
-    return _text_tuple(value, "tier")
+    return _ids(value, "tier")
 
 
 def _assignee(value: Any) -> tuple[str, ...] | None:
-    return _text_tuple(value, "assignee")
+    return _ids(value, "assignee")
 
 
 def _owner(value: Any) -> tuple[str, ...] | None:
-    return _text_tuple(value, "owner")
+    return _ids(value, "owner")
 
 
 def _requester(value: Any) -> tuple[str, ...] | None:
-    return _text_tuple(value, "requester")
+    return _ids(value, "requester")
 
 
 def _asset(value: Any) -> tuple[str, ...] | None:
@@ -454,6 +466,14 @@ def _asset(value: Any) -> tuple[str, ...] | None:
 
 def _tag(value: Any) -> tuple[str, ...] | None:
     return _text_tuple(value, "tag")
+
+
+def _ids(value: Any, name: str) -> tuple[str, ...] | None:
+    """A filter on ids (statuses, teams, people): text that is valid Unicode without NUL."""
+    out = _text_tuple(value, name)
+    for item in out or ():
+        check_key(item, name)
+    return out
 
 
 def _status_category(value: Any) -> tuple[StatusCategory, ...] | None:
@@ -499,6 +519,7 @@ def _text(value: Any) -> str | None:
         return None
     if not isinstance(value, str):
         raise ValidationError(f"expected text, got {type(value).__name__}", field="text")
+    check_unicode(value, "text")
     return value
 
 

@@ -36,6 +36,7 @@ from helpdesk_core.codec import (
     unstructure,
 )
 from helpdesk_core.errors import StorageError, ValidationError
+from helpdesk_core.model._validate import check_unicode
 from helpdesk_core.model.events import EVENT_TYPES, Changes, Event
 from helpdesk_core.model.known_error import KnownError
 from helpdesk_core.model.people import Actor, Requester
@@ -162,9 +163,11 @@ def encode_document(document: Mapping[str, Any]) -> str:
             field="document",
         )
     try:
-        return _encoder.encode(document)
+        text = _encoder.encode(document)
     except (TypeError, ValueError) as exc:
         raise ValidationError(f"not storable as JSON: {exc}", field="document") from exc
+    check_unicode(text, "document")  # what no encoding can store, no store keeps
+    return text
 
 
 # ---------------------------------------------------------------------------- readers

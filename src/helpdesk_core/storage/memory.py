@@ -25,6 +25,7 @@ from typing import Any, TypeVar
 
 from helpdesk_core.errors import ConflictError, NotFound, StoreClosedError, ValidationError
 from helpdesk_core.knowledge.articles import Article, ArticleQuery, rank_articles
+from helpdesk_core.model._validate import check_unicode
 from helpdesk_core.model.enums import Priority
 from helpdesk_core.model.events import Event
 from helpdesk_core.model.people import Requester
@@ -40,6 +41,7 @@ from helpdesk_core.storage.base import (
     check_append,
     check_article,
     check_cursor,
+    check_error_note,
     check_import,
     check_instant,
     check_key,
@@ -593,6 +595,7 @@ class MemoryStore:
         """The requester with this email (case-insensitive), smallest id first."""
         if not isinstance(email, str):
             raise ValidationError("expected an email address", field="email")
+        check_unicode(email, "email")
         with self._lock:
             self._check_open()
             ids = self._emails.get(email.casefold())
@@ -730,8 +733,7 @@ class MemoryStore:
         """Give leased items back: pending again, attempts + 1."""
         check_name(consumer, "consumer")
         ids = check_keys(ids, "ids")
-        if error is not None and not isinstance(error, str):
-            raise ValidationError("error is text or None", field="error")
+        check_error_note(error)
         with self._lock:
             self._check_open()
             positions = self._item_positions(ids)

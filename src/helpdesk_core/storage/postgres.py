@@ -67,6 +67,7 @@ from helpdesk_core.storage.base import (
     check_append,
     check_article,
     check_cursor,
+    check_error_note,
     check_import,
     check_instant,
     check_key,
@@ -288,7 +289,13 @@ class PostgresStore:
         except (psycopg.OperationalError, psycopg.InterfaceError) as exc:
             if self._closed:
                 raise StoreClosedError("the store is closed") from exc
-            raise StoreClosedError(f"PostgreSQL connection failed: {exc}") from exc
+            if isinstance(exc, psycopg.errors.ProgramLimitExceeded):
+                raise ValidationError(f"PostgreSQL refused a value: {exc}") from exc
+            conn = self._conn
+            if isinstance(exc, psycopg.InterfaceError) or conn.closed or conn.broken:
+                raise StoreClosedError(f"PostgreSQL connection failed: {exc}") from exc
+            # The connection is fine: a timeout, a lock, a deadlock, a full disk...
+            raise StorageError(f"PostgreSQL: {exc}") from exc
         except psycopg.DataError as exc:
             raise ValidationError(f"PostgreSQL refused a value: {exc}") from exc
         except psycopg.Error as exc:
@@ -744,8 +751,7 @@ class PostgresStore:
         """Give leased items back: pending again, attempts + 1."""
         check_name(consumer, "consumer")
         ids = check_keys(ids, "ids")
-        if error is not None and not isinstance(error, str):
-            raise ValidationError("error is text or None", field="error")
+        check_error_note(error)
         note = None if error is None else escape_nul(error)
         with self._tx() as conn:
             positions = self._positions(conn, ids)

@@ -57,6 +57,7 @@ from helpdesk_core.storage.base import (
     check_append,
     check_article,
     check_cursor,
+    check_error_note,
     check_import,
     check_instant,
     check_key,
@@ -1168,8 +1169,7 @@ class SqliteStore:
         """Give leased items back: pending again, attempts + 1."""
         check_name(consumer, "consumer")
         ids = check_keys(ids, "ids")
-        if error is not None and not isinstance(error, str):
-            raise ValidationError("error is text or None", field="error")
+        check_error_note(error)
         with self._write() as conn:
             positions = self._positions(conn, ids)
             conn.executemany(q.UPDATE_RELEASE, [(error, consumer, p) for p in positions])
