@@ -98,30 +98,38 @@ def _cmd_simulate(args: argparse.Namespace) -> int:
     ]
     _table(title, rows)
     if args.out:
-        out = Path(args.out)
-        out.mkdir(parents=True, exist_ok=True)
-        if args.format == "parquet":
-            try:
-                result.to_parquet(out / "tickets.parquet")
-            except ImportError as exc:
-                print(f"helpdesk-core: {exc}", file=sys.stderr)
-                return 2
-            written = ["tickets.parquet"]
-        else:
-            records = result.rows()
-            with (out / "tickets.csv").open("w", newline="", encoding="utf-8") as handle:
-                if records:
-                    writer = csv.DictWriter(handle, fieldnames=list(records[0]))
-                    writer.writeheader()
-                    writer.writerows(records)
-            written = ["tickets.csv"]
         try:
-            from helpdesk_core.simulation.plots import save_charts
-        except ImportError:
-            pass
-        else:
-            written += save_charts(result, out)
-        print(f"wrote {', '.join(written)} to {out}")
+            return _write_out(result, Path(args.out), args.format)
+        except OSError as exc:
+            print(f"helpdesk-core: cannot write to {args.out}: {exc}", file=sys.stderr)
+            return 2
+    return 0
+
+
+def _write_out(result: Any, out: Path, form: str) -> int:
+    """The records (CSV or Parquet) and, when matplotlib is there, the charts."""
+    from helpdesk_core.simulation.plots import save_charts
+    from helpdesk_core.simulation.result import RECORD_COLUMNS
+
+    out.mkdir(parents=True, exist_ok=True)
+    if form == "parquet":
+        try:
+            result.to_parquet(out / "tickets.parquet")
+        except ImportError as exc:
+            print(f"helpdesk-core: {exc}", file=sys.stderr)
+            return 2
+        written = ["tickets.parquet"]
+    else:
+        with (out / "tickets.csv").open("w", newline="", encoding="utf-8") as handle:
+            writer = csv.DictWriter(handle, fieldnames=list(RECORD_COLUMNS))
+            writer.writeheader()
+            writer.writerows(result.rows())
+        written = ["tickets.csv"]
+    try:
+        written += save_charts(result, out)
+    except ImportError as exc:  # matplotlib is in the analysis extra
+        print(f"helpdesk-core: no charts: {exc}", file=sys.stderr)
+    print(f"wrote {', '.join(written)} to {out}")
     return 0
 
 

@@ -149,6 +149,21 @@ def test_example_scenario_runs_the_real_desk() -> None:
         (lambda d: d["desk"]["agents"][0].update(calendar="nope"), "desk.agents[0].calendar"),
         (lambda d: d.update(surprise=1), "$"),
         (lambda d: d["arrivals"].update(hours=[1.0] * 23), "arrivals.hours"),
+        (lambda d: d["arrivals"].update(rate_per_hour=1e300), "arrivals"),
+        (lambda d: d["requesters"].update(count=10**12), "requesters.count"),
+        (lambda d: d["tiers"]["L1"].update(work="3000000d"), "tiers.L1.work"),
+        (lambda d: d["tiers"]["L1"].update(work={"kind": ["lognormal"]}), "tiers.L1.work.kind"),
+        (
+            lambda d: d["tiers"]["L1"].update(
+                work_by_category={"general": {"kind": "empirical", "samples": ["1h", "12"]}}
+            ),
+            "tiers.L1.work_by_category.general.samples[1]",
+        ),
+        (lambda d: d.update(absences=[{"agent": "a0", "start": "1d", "end": "3000000d"}]),
+         "absences[0].end"),
+        (lambda d: d["requesters"].update(csat={None: 1}), "requesters.csat"),
+        (lambda d: (d.update(staffing={"q": 2}), d["desk"]["agents"][0].update(teams=5)),
+         "desk.agents[0].teams"),
     ],
 )
 def test_bad_scenarios_name_the_path(change: Any, path: str) -> None:
@@ -181,11 +196,90 @@ def test_sweep_runs_a_grid_on_any_executor() -> None:
         sweep(scenario, vary={})
 
 
+def test_overlapping_bursts_multiply() -> None:
+    doc = mmc(days=3)
+    doc["arrivals"]["bursts"] = [
+        {"start": "0h", "duration": "3d", "multiplier": 2},
+        {"start": "0h", "duration": "3d", "multiplier": 2},
+    ]
+    scenario = Scenario.from_dict(doc)
+    assert scenario.arrivals.peak_burst == 4.0
+    quadrupled = len(simulate(scenario, seed=1).records)
+    single = len(simulate(Scenario.from_dict(mmc(days=3)), seed=1).records)
+    assert quadrupled > 3 * single  # about 4x; a bound at 2x would cap it near 2x
+
+
+def test_peak_burst_is_the_largest_product_in_force() -> None:
+    doc = mmc(days=3)
+    doc["arrivals"]["bursts"] = [
+        {"start": "0h", "duration": "10h", "multiplier": 3},
+        {"start": "2h", "duration": "2h", "multiplier": 0.5},
+        {"start": "20h", "duration": "1h", "multiplier": 2},
+        {"start": "20h", "duration": "2h", "multiplier": 1.2},
+    ]
+    assert Scenario.from_dict(doc).arrivals.peak_burst == 3.0
+
+
+def test_a_changed_scenario_is_checked_and_swept_as_it_is() -> None:
+    scenario = Scenario.from_dict(mmc(days=5))
+    for days in (0.0, -3.0, float("nan"), float("inf"), 1e9):
+        with pytest.raises(ConfigError, match=r"simulation\.days"):
+            attrs.evolve(scenario, days=days)
+    short = attrs.evolve(scenario, days=1.0, warmup_days=0.0)
+    direct = simulate(short, seed=3)
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        (row,) = sweep(short, vary={"requesters.count": [50]}, seeds=[3], executor=pool)
+    assert row.kpis == direct.kpis
+    changed = attrs.evolve(scenario, arrivals=attrs.evolve(scenario.arrivals, rate_per_hour=9.0))
+    with pytest.raises(ValidationError) as caught:
+        sweep(changed, vary={"requesters.count": [50]})
+    assert caught.value.field == "scenario.arrivals"
+
+
+def test_queue_fast_path_occupancy_counts_only_the_measured_window() -> None:
+    agents, rate, work = 8, 10.0, "30m"  # 5 Erlangs on 8 agents: occupancy 0.625
+    for warmup in (0, 20_000):
+        result = simulate_queue(
+            arrivals_per_hour=rate, agents=[agents], work=[work], tickets=40_000,
+            warmup=warmup, seed=5,
+        )
+        assert result.tiers[0].occupancy == pytest.approx(0.625, rel=0.05)
+
+
 def test_queue_fast_path_validates() -> None:
     with pytest.raises(ValidationError, match="agents"):
         simulate_queue(arrivals_per_hour=1, agents=[0], work=["1h"])
     with pytest.raises(ValidationError, match="escalate"):
         simulate_queue(arrivals_per_hour=1, agents=[1], work=["1h"], escalate=[2.0])
+    with pytest.raises(ValidationError) as caught:
+        simulate_queue(arrivals_per_hour=1, agents=[1], work=[0])
+    assert caught.value.field == "work[0]"
+    with pytest.raises(ValidationError, match="whole number") as caught:
+        simulate_queue(arrivals_per_hour=1, agents=[1.5], work=["1h"])  # type: ignore[list-item]
+    assert caught.value.field == "agents[0]"
+
+
+def test_cli_refuses_bad_days_and_writes_what_it_can(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    for days in ("nan", "inf", "1e9", "-3", "0"):
+        assert main(["simulate", "--days", days, "--quiet"]) == 2
+        assert "simulation.days" in capsys.readouterr().err
+    blocker = tmp_path / "a_file"
+    blocker.write_text("")
+    assert main(["simulate", "--days", "0.5", "--quiet", "--out", str(blocker)]) == 2
+    assert "cannot write" in capsys.readouterr().err
+    import helpdesk_core.simulation.plots as plots
+
+    def no_matplotlib() -> Any:
+        raise ImportError("charts need matplotlib")
+
+    monkeypatch.setattr(plots, "_pyplot", no_matplotlib)
+    out = tmp_path / "out"
+    assert main(["simulate", "--days", "0.01", "--quiet", "--out", str(out)]) == 0
+    assert "no charts" in capsys.readouterr().err
+    header = (out / "tickets.csv").read_text().splitlines()[0]  # a header, even with no ticket
+    assert header.startswith("id,")
 
 
 def test_cli_simulate_staff_demo_and_sla(

@@ -305,7 +305,8 @@ def test_tiers_without_agents_or_behaviour_are_named() -> None:
 
 def test_a_tier_error_names_the_tier() -> None:
     doc = scenario_doc()
-    doc["arrivals"]["rate_per_hour"] = 1e9
+    doc["arrivals"]["rate_per_hour"] = 5e5  # with 10h of work: beyond Erlang C's range
+    doc["tiers"]["L1"]["work"] = "10h"
     with pytest.raises(ValidationError) as caught:
         suggest_staffing(Scenario.from_dict(doc), target="15m")
     assert caught.value.field == "tiers.L1"

@@ -97,10 +97,27 @@ class Fixed:
         return {"kind": "fixed", "value": self.value.total_seconds()}
 
 
+#: The longest duration a scenario may give (a century: longer ones are mistakes, and
+#: would run simulated time past the last representable instant).
+MAX_DURATION = timedelta(days=36_525)
+
+
+def _bounded(value: Any, path: str) -> timedelta:
+    duration = to_timedelta(value, field=path)
+    if duration > MAX_DURATION:
+        raise ConfigError(
+            f"a duration of at most {MAX_DURATION.days} days, got {duration.days} days",
+            path=path,
+        )
+    return duration
+
+
 def _samples(value: Any) -> tuple[float, ...]:
     if isinstance(value, str | bytes | Mapping) or not isinstance(value, Iterable):
         raise ConfigError("samples is a list of durations", path="samples")
-    return tuple(float(to_timedelta(v, field="samples").total_seconds()) for v in value)
+    return tuple(
+        float(_bounded(v, f"samples[{i}]").total_seconds()) for i, v in enumerate(value)
+    )
 
 
 @frozen
@@ -135,13 +152,13 @@ def distribution_from(doc: Any, *, path: str) -> Distribution:
     ``{"kind": "lognormal", "mean": "30m", "sigma": 0.6}`` and friends."""
     try:
         if isinstance(doc, str | int | float) and not isinstance(doc, bool):
-            return Exponential(to_timedelta(doc, field=path))
+            return Exponential(_bounded(doc, path))
         if not isinstance(doc, Mapping):
             raise ConfigError("a distribution is a duration or a mapping with 'kind'", path=path)
         kind = doc.get("kind", "exponential")
         allowed = {"exponential": {"kind", "mean"}, "lognormal": {"kind", "mean", "sigma"},
                    "fixed": {"kind", "value"}, "empirical": {"kind", "samples"}}
-        if kind not in allowed:
+        if not isinstance(kind, str) or kind not in allowed:
             raise ConfigError(
                 f"unknown distribution {kind!r} (choose from {', '.join(allowed)})",
                 path=f"{path}.kind",
@@ -150,14 +167,14 @@ def distribution_from(doc: Any, *, path: str) -> Distribution:
         if unknown:
             raise ConfigError(f"unknown key(s) {', '.join(sorted(unknown))}", path=path)
         if kind == "exponential":
-            return Exponential(to_timedelta(doc.get("mean"), field=f"{path}.mean"))
+            return Exponential(_bounded(doc.get("mean"), f"{path}.mean"))
         if kind == "lognormal":
             sigma = doc.get("sigma", 0.5)
             if isinstance(sigma, bool) or not isinstance(sigma, int | float):
                 raise ConfigError("sigma must be a number", path=f"{path}.sigma")
-            return LogNormal(to_timedelta(doc.get("mean"), field=f"{path}.mean"), float(sigma))
+            return LogNormal(_bounded(doc.get("mean"), f"{path}.mean"), float(sigma))
         if kind == "fixed":
-            return Fixed(to_timedelta(doc.get("value"), field=f"{path}.value"))
+            return Fixed(_bounded(doc.get("value"), f"{path}.value"))
         samples = doc.get("samples")
         if not isinstance(samples, Sequence) or isinstance(samples, str):
             raise ConfigError("samples must be a list of durations", path=f"{path}.samples")
@@ -167,4 +184,7 @@ def distribution_from(doc: Any, *, path: str) -> Distribution:
             raise
         raise ConfigError(exc.message, path=f"{path}.{exc.path}" if exc.path else path) from exc
     except ValidationError as exc:
-        raise ConfigError(exc.message, path=exc.field or path) from exc
+        field = exc.field
+        if field is None or field == path or field.startswith(f"{path}."):
+            raise ConfigError(exc.message, path=field or path) from exc
+        raise ConfigError(exc.message, path=f"{path}.{field}") from exc

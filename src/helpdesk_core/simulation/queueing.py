@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import heapq
 import math
+import numbers
 import random
 from collections import deque
 from collections.abc import Sequence
@@ -96,15 +97,26 @@ def simulate_queue(
         raise ValidationError("agents is a list of head counts, one per tier", field="agents")
     if isinstance(work, str | bytes) or not isinstance(work, Sequence):
         raise ValidationError("work is a list of handle times, one per tier", field="work")
+    counts: list[int] = []
     for i, count in enumerate(agents):
-        if isinstance(count, bool) or not isinstance(count, int) or count < 1:
+        if isinstance(count, bool) or not isinstance(count, numbers.Integral):
+            raise ValidationError(
+                f"a head count is a whole number, got {type(count).__name__}",
+                field=f"agents[{i}]",
+            )
+        if count < 1:
             raise ValidationError("each tier needs at least one agent", field=f"agents[{i}]")
+        counts.append(int(count))
+    agents = counts
     if len(work) != len(agents):
         raise ValidationError("one work distribution per tier", field="work")
     dists: list[Distribution] = []
     for i, item in enumerate(work):
         if isinstance(item, timedelta | str | int | float) and not isinstance(item, bool):
-            dists.append(Exponential(to_timedelta(item, field=f"work[{i}]")))
+            try:
+                dists.append(Exponential(to_timedelta(item, field=f"work[{i}]")))
+            except ValidationError as exc:
+                raise ValidationError(exc.message, field=f"work[{i}]") from exc
         elif callable(getattr(item, "sample", None)):
             dists.append(item)  # type: ignore[arg-type]
         else:
@@ -147,7 +159,7 @@ def simulate_queue(
     pop = heapq.heappop
     seq = 0
     now = 0.0
-    measured_from = 0.0
+    measured_from = math.inf  # set when the first measured ticket arrives
     push(heap, (expo(rate), 0, -1, 0))
     arrived = 0
     random_ = rng.random

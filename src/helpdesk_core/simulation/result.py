@@ -8,7 +8,7 @@ from collections.abc import Iterator, Sequence
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
-from attrs import asdict, frozen
+from attrs import asdict, fields, frozen
 
 from helpdesk_core.model import (
     Assigned,
@@ -141,7 +141,7 @@ class SimulationResult:
             raise ImportError(
                 "to_pandas needs pandas: pip install 'helpdesk-core[analysis]'"
             ) from exc
-        return pd.DataFrame([asdict(r) for r in self.records])
+        return pd.DataFrame([asdict(r) for r in self.records], columns=RECORD_COLUMNS)
 
     def to_parquet(self, path: str | os.PathLike[str]) -> None:
         """Write the records to a Parquet file (needs the ``analysis`` extra: pandas and
@@ -157,6 +157,11 @@ class SimulationResult:
     def rows(self) -> list[dict[str, Any]]:
         """The records as plain dicts (for CSV)."""
         return [asdict(r) for r in self.records]
+
+
+#: The columns of a ticket record (the CSV header and the DataFrame columns, also when a
+#: run recorded no ticket).
+RECORD_COLUMNS: tuple[str, ...] = tuple(a.name for a in fields(TicketRecord))
 
 
 def _percentile(values: Sequence[float], fraction: float) -> float | None:

@@ -11,7 +11,7 @@ from __future__ import annotations
 import copy
 import math
 import tomllib
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -30,6 +30,9 @@ __all__ = ["Absence", "Arrivals", "Burst", "Scenario", "TierBehaviour"]
 HOURS_PER_WEEK = 168
 #: The longest simulated period a scenario may ask for: a century.
 MAX_DAYS = 36_525
+#: The most tickets an hour a scenario may bring at its busiest, and the most requesters.
+MAX_RATE_PER_HOUR = 1_000_000
+MAX_REQUESTERS = 10_000_000
 
 
 @frozen
@@ -58,9 +61,22 @@ class Arrivals:
 
     @property
     def peak_rate(self) -> float:
-        """The highest instantaneous rate per hour (for thinning)."""
-        burst = max((b.multiplier for b in self.bursts), default=1.0)
-        return self.rate_per_hour * max(self.profile) * max(burst, 1.0)
+        """The highest instantaneous rate per hour (for thinning): overlapping bursts
+        multiply, so the largest product of the bursts active at one instant counts."""
+        return self.rate_per_hour * max(self.profile) * self.peak_burst
+
+    @property
+    def peak_burst(self) -> float:
+        """The largest product of burst multipliers in force at one instant (1 outside
+        bursts). The product only changes where a burst starts or ends."""
+        best = 1.0
+        for at in {b.start for b in self.bursts} | {b.start + b.duration for b in self.bursts}:
+            product = 1.0
+            for burst in self.bursts:
+                if burst.start <= at < burst.start + burst.duration:
+                    product *= burst.multiplier
+            best = max(best, product)
+        return best
 
 
 @frozen(kw_only=True)
@@ -111,6 +127,10 @@ class Scenario:
     regions: Mapping[str, float] = field(factory=dict, hash=False)
     document: Mapping[str, Any] = field(factory=dict, hash=False, eq=False, repr=False)
 
+    def __attrs_post_init__(self) -> None:
+        # A scenario changed with attrs.evolve (days=..., a CLI's --days) is checked too.
+        _check_span(self.start, self.days, self.warmup_days)
+
     @property
     def end(self) -> datetime:
         """When arrivals stop."""
@@ -149,7 +169,7 @@ class Scenario:
             desk_path = (base or Path.cwd()) / desk_doc
             try:
                 desk_doc = tomllib.loads(desk_path.read_text(encoding="utf-8"))
-            except (OSError, tomllib.TOMLDecodeError) as exc:
+            except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
                 raise ConfigError(f"cannot load desk configuration: {exc}", path="desk") from exc
         if not isinstance(desk_doc, Mapping):
             raise ConfigError("the desk configuration is a mapping or a TOML path", path="desk")
@@ -162,22 +182,9 @@ class Scenario:
         _known(sim, {"start", "days", "warmup_days"}, "simulation")
         zone = ZoneInfo(desk.settings.timezone)
         start = _start(sim.get("start"), zone)
-        days = _number(sim.get("days", 30), "simulation.days", low=0, strict=True)
-        warmup = _number(sim.get("warmup_days", 0), "simulation.warmup_days", low=0)
-        if days > MAX_DAYS:
-            raise ConfigError(
-                f"a simulation runs at most {MAX_DAYS} days, got {days:g}", path="simulation.days"
-            )
-        try:
-            start + timedelta(days=days + 366)  # the run, and the year it may take to drain
-        except OverflowError:
-            raise ConfigError(
-                "the run ends after the last representable instant", path="simulation.start"
-            ) from None
-        if warmup >= days:
-            raise ConfigError(
-                "the warm-up must be shorter than the run", path="simulation.warmup_days"
-            )
+        days = sim.get("days", 30)
+        warmup = sim.get("warmup_days", 0)
+        _check_span(start, days, warmup)
         arrivals = _arrivals(_mapping(doc.get("arrivals"), "arrivals"), desk)
         tiers = _tiers(_mapping(doc.get("tiers", {}), "tiers"), desk)
         req = _mapping(doc.get("requesters", {}), "requesters")
@@ -192,13 +199,18 @@ class Scenario:
             for i, item in enumerate(_list(doc.get("absences", []), "absences"))
         )
         count = req.get("count", 500)
-        if isinstance(count, bool) or not isinstance(count, int) or count < 1:
-            raise ConfigError("count must be a whole number >= 1", path="requesters.count")
+        if isinstance(count, bool) or not isinstance(count, int) or not 1 <= count <= (
+            MAX_REQUESTERS
+        ):
+            raise ConfigError(
+                f"count must be a whole number from 1 to {MAX_REQUESTERS:,}",
+                path="requesters.count",
+            )
         return cls(
             desk=desk,
             start=start,
-            days=days,
-            warmup_days=warmup,
+            days=float(days),
+            warmup_days=float(warmup),
             arrivals=arrivals,
             tiers=tiers,
             requester_reply=distribution_from(req.get("reply", "4h"), path="requesters.reply"),
@@ -226,12 +238,19 @@ def apply_staffing(desk_doc: Mapping[str, Any], staffing: Any) -> Mapping[str, A
     if not staffing:
         return desk_doc
     doc = copy.deepcopy(dict(desk_doc))
-    original = [a for a in doc.get("agents", []) if isinstance(a, Mapping)]
-    agents = list(doc.get("agents", []))
+    agents = list(_list(doc.get("agents", []), "desk.agents"))
+    original = [a for a in agents if isinstance(a, Mapping)]
+    for index, agent in enumerate(original):
+        teams = agent.get("teams", ())
+        if isinstance(teams, bytes | Mapping) or not isinstance(teams, str | Iterable):
+            raise ConfigError(
+                f"expected a list of team ids, got {type(teams).__name__}",
+                path=f"desk.agents[{index}].teams",
+            )
     for team, count in staffing.items():
         if isinstance(count, bool) or not isinstance(count, int) or count < 0:
             raise ConfigError("staffing is a whole number >= 0", path=f"staffing.{team}")
-        members = [a for a in original if team in a.get("teams", ())]
+        members = [a for a in original if _in_team(a, team)]
         active = [a for a in members if a.get("active", True) is not False]
         if not active:
             raise ConfigError(
@@ -245,6 +264,11 @@ def apply_staffing(desk_doc: Mapping[str, Any], staffing: Any) -> Mapping[str, A
                            "teams": [team]})
     doc["agents"] = agents
     return doc
+
+
+def _in_team(agent: Mapping[str, Any], team: str) -> bool:
+    teams = agent.get("teams", ())
+    return teams == team if isinstance(teams, str) else team in teams
 
 
 def _start(value: Any, zone: ZoneInfo) -> datetime:
@@ -307,7 +331,7 @@ def _arrivals(doc: Mapping[str, Any], desk: DeskConfig) -> Arrivals:
             )
         )
     categories = _weights(doc.get("categories", {"general": 1.0}), "arrivals.categories", str)
-    return Arrivals(
+    arrivals = Arrivals(
         rate_per_hour=rate,
         profile=profile,
         bursts=tuple(bursts),
@@ -319,6 +343,13 @@ def _arrivals(doc: Mapping[str, Any], desk: DeskConfig) -> Arrivals:
         urgency=_weights(doc.get("urgency", {"medium": 1.0}), "arrivals.urgency",
                          lambda k: Urgency.parse(k).value),
     )
+    if not arrivals.peak_rate <= MAX_RATE_PER_HOUR:
+        raise ConfigError(
+            f"the busiest hour would bring {arrivals.peak_rate:.3g} tickets (rate x profile x "
+            f"bursts); at most {MAX_RATE_PER_HOUR:,} an hour",
+            path="arrivals",
+        )
+    return arrivals
 
 
 def _tiers(doc: Mapping[str, Any], desk: DeskConfig) -> dict[str, TierBehaviour]:
@@ -385,6 +416,29 @@ def _known(doc: Mapping[str, Any], allowed: set[str], path: str) -> None:
         )
 
 
+def _check_span(start: Any, days: Any, warmup: Any) -> None:
+    """The simulated span: ``days`` in (0, MAX_DAYS], a warm-up shorter than the run, and
+    an end (plus a year to drain) that a datetime can hold."""
+    if not isinstance(start, datetime) or start.utcoffset() is None:
+        raise ConfigError("the start is a timezone-aware datetime", path="simulation.start")
+    days = _number(days, "simulation.days", low=0, strict=True)
+    warmup = _number(warmup, "simulation.warmup_days", low=0)
+    if days > MAX_DAYS:
+        raise ConfigError(
+            f"a simulation runs at most {MAX_DAYS} days, got {days:g}", path="simulation.days"
+        )
+    try:
+        start + timedelta(days=days + 366)  # the run, and the year it may take to drain
+    except OverflowError:
+        raise ConfigError(
+            "the run ends after the last representable instant", path="simulation.start"
+        ) from None
+    if warmup >= days:
+        raise ConfigError(
+            "the warm-up must be shorter than the run", path="simulation.warmup_days"
+        )
+
+
 def _number(value: Any, path: str, *, low: float | None = None, strict: bool = False) -> float:
     if isinstance(value, bool) or not isinstance(value, int | float):
         raise ConfigError(f"expected a number, got {value!r}", path=path)
@@ -408,9 +462,14 @@ def _probability(value: Any, path: str) -> float:
 
 def _duration(value: Any, path: str) -> timedelta:
     try:
-        return to_timedelta(value, field=path)
+        duration = to_timedelta(value, field=path)
     except ValidationError as exc:
         raise ConfigError(exc.message, path=path) from exc
+    if duration > timedelta(days=MAX_DAYS):
+        raise ConfigError(
+            f"a duration of at most {MAX_DAYS} days, got {duration.days} days", path=path
+        )
+    return duration
 
 
 def _csat_key(key: Any) -> str:
@@ -426,7 +485,7 @@ def _weights(value: Any, path: str, key: Any) -> dict[str, float]:
     for raw, weight in doc.items():
         try:
             name = key(raw)
-        except (ValueError, ValidationError) as exc:
+        except (TypeError, ValueError, ValidationError) as exc:
             raise ConfigError(f"bad key {raw!r}: {exc}", path=f"{path}.{raw}") from exc
         out[name] = _number(weight, f"{path}.{raw}", low=0)
     if not out or sum(out.values()) <= 0:

@@ -68,6 +68,46 @@ def _run_one(document: dict[str, Any], base: str | None, values: dict[str, Any],
     return SweepRow(values=values, seed=seed, kpis=simulate(scenario, seed=seed).kpis)
 
 
+#: Scenario fields a sweep rebuilds from the document as they are.
+_FROM_DOCUMENT = (
+    "arrivals",
+    "tiers",
+    "requester_reply",
+    "reopen_delay",
+    "csat",
+    "absences",
+    "regions",
+)
+
+
+def _document_of(scenario: Scenario, base: Path | None) -> dict[str, Any]:
+    """The document every run of a sweep starts from: the scenario's own document, with
+    the fields an app may have changed since loading (``attrs.evolve(scenario,
+    days=...)``) written back; a change the document cannot hold is refused."""
+    doc = scenario.to_dict()
+    doc["desk"] = scenario.desk.to_dict()  # the desk as it is now, staffing applied
+    simulation = dict(doc.get("simulation") or {})
+    simulation.update(
+        start=scenario.start.isoformat(), days=scenario.days, warmup_days=scenario.warmup_days
+    )
+    doc["simulation"] = simulation
+    requesters = dict(doc.get("requesters") or {})
+    requesters.update(
+        count=scenario.requesters, reopen=scenario.reopen, csat_response=scenario.csat_response
+    )
+    doc["requesters"] = requesters
+    rebuilt = Scenario.from_dict(doc, base=base)
+    for name in _FROM_DOCUMENT:
+        if getattr(rebuilt, name) != getattr(scenario, name):
+            raise ValidationError(
+                f"the scenario's {name} were changed after it was loaded; a sweep rebuilds "
+                "every run from the scenario's document: change the document and load it "
+                "again",
+                field=f"scenario.{name}",
+            )
+    return doc
+
+
 def sweep(
     scenario: Scenario,
     *,
@@ -105,12 +145,7 @@ def sweep(
     grids = [list(vary[name]) for name in names]
     if any(not values for values in grids):
         raise ValidationError("every varied path needs at least one value", field="vary")
-    base_doc = scenario.to_dict()
-    if isinstance(base_doc.get("desk"), str) and base is None:
-        raise ValidationError(
-            "the scenario refers to its desk file by path: pass base=the scenario's folder",
-            field="base",
-        )
+    base_doc = _document_of(scenario, base)
     jobs: list[tuple[dict[str, Any], dict[str, Any], int]] = []
     for combo in itertools.product(*grids):
         values = dict(zip(names, combo, strict=True))
