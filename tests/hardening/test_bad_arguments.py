@@ -4,7 +4,7 @@ the same on every store, and nothing written by a call that fails."""
 from __future__ import annotations
 
 from collections.abc import Iterator
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any, cast
 
@@ -20,7 +20,7 @@ from helpdesk_core import (
 )
 from helpdesk_core.demo import example_config
 from helpdesk_core.errors import ConflictError, HelpdeskError, NotFound, ValidationError
-from helpdesk_core.storage import SqliteStore, Store
+from helpdesk_core.storage import SqliteStore, Store, TicketQuery
 
 T0 = datetime(2026, 3, 2, 9, tzinfo=UTC)
 ADA = Requester(id="ada", name="Ada", email="ada@example.com")
@@ -191,10 +191,21 @@ def test_lone_surrogates_are_refused_before_any_store(store: Store) -> None:
         lambda: desk.open(requester=Requester(id="r2", name="\ud800"), subject="x"),
         lambda: store.set_cursor("\ud800", 1),
         lambda: store.load("T-\ud800"),
+        lambda: store.load("T-\x00"),
+        lambda: store.events("T-\x00"),
+        lambda: store.query(TicketQuery(text="\ud800")),
+        lambda: store.query(TicketQuery(category="\ud800")),
+        lambda: store.query(TicketQuery(team="\udfff")),
+        lambda: store.query(TicketQuery(status="new\x00")),
+        lambda: store.query(TicketQuery(requester=["ada", "x\x00"])),
+        lambda: store.find_requester(email="ada\ud800@example.com"),
+        lambda: store.save_config_document({"name": "\ud800"}),
+        lambda: store.release_outbox("worker", [], error="\ud800"),
     ):
         with pytest.raises(ValidationError):
             call()
     assert _contents(store) == before
+    assert store.load_config_document() is None
 
 
 def test_wrongly_typed_arguments_to_desk_commands(store: Store) -> None:
@@ -644,3 +655,200 @@ def test_lifecycle_functions_name_a_wrong_ticket_or_lifecycle() -> None:
     with pytest.raises(ValidationError) as trigger:
         apply_automatic(ticket, lifecycle, cast(Any, None), now=T0)
     assert trigger.value.field == "trigger"
+
+
+def test_sla_entry_points_name_a_wrong_calendar_or_policy_set() -> None:
+    from helpdesk_core.model import Actor, TicketOpened, apply_event, replay
+    from helpdesk_core.sla import (
+        BusinessCalendar,
+        SlaEngine,
+        SlaPolicy,
+        next_wakeup_many,
+        sla_view,
+    )
+
+    sla = SlaPolicy(name="p", calendar="office", targets={"medium": {"resolution": "8h"}})
+    opened = TicketOpened(
+        ticket_id="T", at=T0, by=Actor.requester("ada"), number=1, requester="ada", subject="s"
+    )
+    office = BusinessCalendar.always("UTC")
+    ticket = replay([opened])
+    with pytest.raises(ValidationError) as caught:
+        SlaEngine([sla], {"office": {"timezone": "UTC"}}).react(ticket, opened, policy=sla)  # type: ignore[dict-item]
+    assert caught.value.field == "calendars.office"
+    started = SlaEngine([sla], {"office": office}).react(ticket, opened, policy=sla)
+    clocked = ticket
+    for event in started:
+        clocked = apply_event(clocked, event)
+    with pytest.raises(ValidationError) as caught:
+        sla_view(clocked, {"office": "24/7"}, T0)  # type: ignore[dict-item]
+    assert caught.value.field == "calendars.office"
+    other = SlaPolicy(name="p", calendar="office", targets={"medium": {"resolution": "1h"}})
+    with pytest.raises(ValidationError, match="named 'p'"):
+        SlaEngine([sla, other], {"office": office})
+    SlaEngine([sla, sla], {"office": office})  # the same policy twice is the same policy
+    with pytest.raises(ValidationError) as caught:
+        next_wakeup_many(None)  # type: ignore[arg-type]
+    assert caught.value.field == "tickets"
+    late = datetime(9999, 12, 31, 23, tzinfo=timezone(timedelta(hours=-5)))
+    for call in (office.add, office.subtract):
+        with pytest.raises(ValidationError, match="years"):
+            call(late, timedelta(0))
+
+
+def test_a_command_that_fails_to_save_moves_no_round_robin_cursor() -> None:
+    from helpdesk_core import DeskConfig
+    from helpdesk_core.errors import StorageError
+
+    class Flaky(MemoryStore):
+        fail = True
+
+        def append(self, *args: Any, **kwargs: Any) -> Any:
+            if self.fail:
+                self.fail = False
+                raise StorageError("disk full")
+            return super().append(*args, **kwargs)
+
+    config = DeskConfig.from_dict(
+        {
+            "tiers": [{"id": "L1", "teams": ["desk"]}],
+            "teams": [{"id": "desk"}],
+            "agents": [{"id": name, "tier": "L1", "teams": ["desk"]} for name in "abc"],
+            "assignment": {"strategy": "round_robin"},
+        }
+    )
+    store = Flaky()
+    desk = Helpdesk(config=config, store=store, clock=ManualClock(T0), ids=SequentialIds())
+    with pytest.raises(StorageError):
+        desk.open(requester=ADA, subject="first try")
+    assert store.get_cursor("round_robin:desk/L1") == 0
+    assert [desk.open(requester=ADA, subject=s).assignee for s in "xyz"] == ["a", "b", "c"]
+    assert store.get_cursor("round_robin:desk/L1") == 3
+
+
+def test_configuration_documents_say_what_is_wrong_where() -> None:
+    from helpdesk_core import DeskConfig
+    from helpdesk_core.errors import ConfigError
+
+    base: dict[str, Any] = {"tiers": [{"id": "L1", "teams": ["desk"]}], "teams": [{"id": "desk"}]}
+    one = DeskConfig.from_dict(  # a single name written as text is that one name
+        {
+            "tiers": [{"id": "L1", "teams": "desk"}],
+            "teams": [{"id": "desk", "contacts": "lena"}],
+            "agents": [{"id": "lena", "teams": "desk", "skills": "vpn"}],
+        }
+    )
+    assert one.team("desk").contacts == ("lena",)
+    assert one.agent("lena").skills == frozenset({"vpn"}) and one.agent("lena").teams == ("desk",)
+    cases: list[tuple[dict[str, Any], str, str]] = [
+        ({"assignment": {"strategy": "random"}}, "assignment.strategy", "not one of"),
+        ({"assignment": {"queue_order": "newest"}}, "assignment.queue_order", "not one of"),
+        ({"assignment": {"weights": {"urgent": 3}}}, "assignment.weights.urgent", "Priority"),
+        ({"assignment": {"weights": {"critical": float("nan")}}}, "assignment.weights.critical",
+         "finite"),
+        ({"assignment": {"weights": {"high": float("inf")}}}, "assignment.weights.high", "finite"),
+        ({"routing": [{"name": "a"}, {"name": "a"}]}, "routing[1].name", "also routing[0]"),
+        ({"categories": {"network": {"skills": None}}}, "categories.network.skills", "names"),
+        ({"categories": {"network": {"skills": 5}}}, "categories.network.skills", "names"),
+        ({"agents": [{"id": "a", "skills": [1]}]}, "agents[0].skills", "names"),
+    ]
+    for extra, path, words in cases:
+        with pytest.raises(ConfigError) as caught:
+            DeskConfig.from_dict({**base, **extra})
+        assert caught.value.path == path, extra
+        assert words in caught.value.message, extra
+    statuses = [{"name": "a", "category": "new"}, {"name": "b", "category": "closed"}]
+    change = {"initial": "a", "statuses": statuses,
+              "transitions": [{"name": "x", "from": "a", "to": "b"}]}
+    loaded = DeskConfig.from_dict({**base, "lifecycles": {"change": change}})
+    assert loaded.lifecycles["change"].name == "change"  # named by its key
+
+
+def test_intake_answers_must_be_a_mapping() -> None:
+    from helpdesk_core import Category
+
+    category = Category.from_dict("network", {"questions": [{"name": "site", "type": "text"}]})
+    for bad in (None, ["site"], "site=1"):
+        with pytest.raises(ValidationError) as caught:
+            category.check(bad)  # type: ignore[arg-type]
+        assert caught.value.field == "fields"
+
+
+def test_priority_weights_take_any_spelling_and_default_the_rest() -> None:
+    from helpdesk_core.model import Actor, Ticket, TicketOpened, replay
+    from helpdesk_core.routing import agent_loads
+
+    opened = TicketOpened(
+        ticket_id="T", at=T0, by=Actor.requester("r"), number=1, requester="r", subject="s",
+        priority="critical",
+    )
+    ticket: Ticket = attrs.evolve(replay([opened]), assignee="ann")
+    for weights in ({"critical": 10}, {"P1": 10}, {"Critical": 10}):
+        assert agent_loads([ticket], weights=weights)["ann"].weighted == 10.0
+    assert agent_loads([ticket], weights={"low": 3})["ann"].weighted == 4.0  # the default
+    for bad in ({"critical": float("nan")}, {"critical": float("inf")}, {"critical": -1}):
+        with pytest.raises(ValidationError) as caught:
+            agent_loads([ticket], weights=bad)
+        assert caught.value.field == "weights.critical"
+
+
+def test_workflow_and_routing_functions_name_a_wrong_argument() -> None:
+    from helpdesk_core.model import Actor, Agent, Escalated, TicketOpened, Tier, apply_event
+    from helpdesk_core.model import replay as fold
+    from helpdesk_core.routing import AssignSpec, assign, queue_order
+    from helpdesk_core.workflow import (
+        EscalationPolicy,
+        Lifecycle,
+        TierLadder,
+        de_escalate,
+        due_escalations,
+        escalate,
+        fire,
+        raise_level,
+        run_escalations,
+    )
+
+    ticket = fold(
+        [TicketOpened(ticket_id="T", at=T0, by=Actor.requester("r"), number=1, requester="r",
+                      subject="s")]
+    )
+    ladder = TierLadder(
+        [Tier(id="L1", teams=("desk",)), Tier(id="L2", teams=("net",)), Tier(id="L3", teams=("e",))]
+    )
+    policy = EscalationPolicy.from_dict(
+        {"name": "p", "triggers": [{"name": "s", "on": "time_in_tier", "after": "1h",
+                                    "actions": [{"action": "notify", "contact": "team_lead"}]}]}
+    )
+    agent, later, lead = Agent(id="a"), T0 + timedelta(hours=2), Actor.agent("a")
+    top = apply_event(
+        ticket, Escalated(ticket_id="T", at=T0, by=lead, from_tier=None, to_tier="L3", team="e")
+    )
+    calls: dict[str, tuple[Any, str]] = {
+        "weights": (lambda: assign(ticket, candidates=[agent], spec=AssignSpec(), loads={},
+                                   now=T0, weights=[1]), "weights"),
+        "tier_order": (lambda: assign(ticket, candidates=[agent],
+                                      spec=AssignSpec(strategy="skills_based"), loads={}, now=T0,
+                                      tier_order=[["L1"]]), "tier_order"),
+        "calendars": (lambda: assign(ticket, candidates=[Agent(id="a", calendar="c")],
+                                     spec=AssignSpec(), loads={}, now=T0, calendars={"c": 5}),
+                      "calendars.c"),
+        "queue text": (lambda: queue_order("abc"), "tickets"),
+        "queue none": (lambda: queue_order(None), "tickets"),
+        "allowed": (lambda: Lifecycle.default().allowed(["new"]), "status"),
+        "ladder": (lambda: escalate(ticket, [Tier(id="L1", teams=("d",))], by=lead, now=T0,
+                                    reason="r"), "ladder"),
+        "contacts": (lambda: raise_level(ticket, contacts=5, by=lead, now=T0, reason="r"),
+                     "contacts"),
+        "policies": (lambda: due_escalations(ticket, None, now=T0), "policies"),
+        "policy items": (lambda: run_escalations(ticket, [None], ladder=ladder, contacts=[],
+                                                 now=later), "policies[0]"),
+        "no contacts": (lambda: run_escalations(ticket, [policy], ladder=ladder, contacts=None,
+                                                now=later), "contacts"),
+        "due": (lambda: fire(ticket, "x", policy, ladder=ladder, contacts=[], now=later), "due"),
+        "allow_skip": (lambda: de_escalate(top, ladder, by=lead, now=T0, reason="r",
+                                           to_tier="L1", allow_skip="no"), "allow_skip"),
+    }
+    for name, (call, field) in calls.items():
+        with pytest.raises(ValidationError) as caught:
+            call()
+        assert caught.value.field == field, name
