@@ -172,3 +172,59 @@ def test_thunderbird_content_language_sets_a_new_requesters_language() -> None:
     assert result.action == "opened"
     ticket = channel.desk.get(result.ticket_id or "")
     assert channel.desk.get_requester(ticket.requester).language == "de"
+
+
+def test_every_text_part_counts_and_attached_files_and_messages_are_attachments() -> None:
+    from email.mime.image import MIMEImage
+    from email.mime.message import MIMEMessage
+    from email.mime.multipart import MIMEMultipart
+    from email.mime.text import MIMEText
+
+    channel = make_channel(category=None)
+    split = MIMEMultipart("mixed")  # Apple Mail: text, an inline image, more text
+    split["From"], split["Subject"] = "Cy <cy@example.org>", "Screen flickers"
+    split.attach(MIMEText("My screen flickers, screenshot:\n", "plain"))
+    image = MIMEImage(b"\x89PNG\r\n\x1a\n" + b"0" * 20, "png")
+    image.add_header("Content-Disposition", "inline", filename="s.png")
+    split.attach(image)
+    log = MIMEText("FATAL 0xdeadbeef\n", "plain")
+    log.add_header("Content-Disposition", "inline", filename="crash.log")
+    split.attach(log)
+    split.attach(MIMEText("\nIt started after driver 551.23.\n", "plain"))
+    result = channel.receive(split.as_bytes())
+    assert channel.desk.get(result.ticket_id or "").description == (
+        "My screen flickers, screenshot:\n\nIt started after driver 551.23."
+    )
+    assert [a.name for a in result.attachments] == ["s.png", "crash.log"]
+
+    forwarded = MIMEMultipart("mixed")  # "forward as attachment", with an HTML body
+    forwarded["From"], forwarded["Subject"] = "Ed <ed@example.org>", "Phishing?"
+    forwarded.attach(MIMEText("<p>Is the attached mail phishing?</p>", "html"))
+    inner = MIMEText("Verify your password at http://evil.example\n", "plain")
+    inner["Subject"] = "Verify"
+    forwarded.attach(MIMEMessage(inner))
+    result = channel.receive(forwarded.as_bytes())
+    assert channel.desk.get(result.ticket_id or "").description == (
+        "Is the attached mail phishing?"
+    )
+    [eml] = result.attachments
+    assert (eml.name, eml.content_type) == ("Verify.eml", "message/rfc822")
+    assert b"evil.example" in eml.content
+
+
+def test_raw_8bit_headers_and_a_lost_boundary_keep_their_text() -> None:
+    channel = make_channel(category=None)
+    raw = (
+        b"From: J\xfcrgen M\xfcller <jm@example.de>\r\nSubject: Drucker im B\xfcro\r\n"
+        b"Content-Type: text/plain; charset=iso-8859-1\r\n\r\nGr\xfc\xdfe\r\n"
+    )
+    ticket = channel.desk.get(channel.receive(raw).ticket_id or "")
+    assert ticket.subject == "Drucker im Büro"
+    assert channel.desk.get_requester(ticket.requester).name == "Jürgen Müller"
+    broken = (
+        b"From: ada@example.org\r\nSubject: printer\r\nMIME-Version: 1.0\r\n"
+        b'Content-Type: multipart/alternative; boundary="----=_Part_1"\r\n\r\n'
+        b"The printer on floor 3 shows error 50.4.\r\n"
+    )
+    ticket = channel.desk.get(channel.receive(broken).ticket_id or "")
+    assert ticket.description == "The printer on floor 3 shows error 50.4."

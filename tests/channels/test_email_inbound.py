@@ -43,22 +43,87 @@ def comments(channel: EmailChannel) -> list[CommentAdded]:
     return [e for e in channel.desk.history("T-000001") if isinstance(e, CommentAdded)]
 
 
-def test_an_agent_replying_by_mail_writes_a_public_reply(channel: EmailChannel) -> None:
+def _acknowledgement_id(channel: EmailChannel) -> str:
+    """The Message-ID of the desk's public acknowledgement of ticket 1 (sent again)."""
+    [ack] = channel.compose(channel.desk.history("T-000001")[0], key="T-000001:1")
+    return str(ack["Message-ID"])
+
+
+def test_an_agent_answering_a_public_message_writes_a_public_reply(
+    channel: EmailChannel,
+) -> None:
     result = channel.receive(
-        mail("We are on it.", sender="Lena <LENA@desk.example.com>", subject="Re: [#1] VPN")
+        mail(
+            "We are on it.",
+            sender="Lena <LENA@desk.example.com>",
+            subject="Re: [#1] VPN",
+            In_Reply_To=_acknowledgement_id(channel),
+        )
     )
-    assert result.action == "replied"
+    assert (result.action, result.reason) == ("replied", "")
     [comment] = comments(channel)
     assert comment.by.is_agent and comment.by.id == "lena" and comment.public
     [reply] = outbound(channel)
     assert reply["To"].addresses[0].addr_spec == "ada@example.org"
 
 
+def test_an_agent_mail_that_answers_no_public_message_is_an_internal_note(
+    channel: EmailChannel,
+) -> None:
+    """Only the subject's [#1] links it (an alert answered from a client that dropped
+    In-Reply-To, say): it must not reach the requester."""
+    result = channel.receive(
+        mail("Known complainer.", sender="Lena <lena@desk.example.com>", subject="Re: [#1] VPN")
+    )
+    assert (result.action, result.reason) == ("replied", "internal note")
+    [comment] = comments(channel)
+    assert not comment.public
+    assert outbound(channel) == []
+
+
 def test_a_stranger_cannot_write_on_someone_elses_ticket(channel: EmailChannel) -> None:
-    result = channel.receive(mail("Me too", sender="eve@example.net", subject="Re: [#1] VPN"))
+    result = channel.receive(
+        mail(
+            "Me too",
+            sender="eve@example.net",
+            subject="Re: [#1] VPN",
+            In_Reply_To=_acknowledgement_id(channel),
+        )
+    )
     assert result.action == "rejected"
     assert "neither the requester" in result.reason
     assert comments(channel) == []
+
+
+def test_a_strangers_subject_token_alone_opens_a_new_request(channel: EmailChannel) -> None:
+    """Another system's [#1] in a forwarded subject is no reply to our ticket 1."""
+    result = channel.receive(
+        mail("Vendor needs a ticket.", sender="carl@example.com", subject="Fwd: [#1] Your RMA")
+    )
+    assert result.action == "opened" and result.ticket_id == "T-000002"
+    assert comments(channel) == []
+
+
+def test_a_message_is_applied_once(channel: EmailChannel) -> None:
+    again = corpus("new_ticket.eml")  # the fixture's message, delivered a second time
+    result = channel.receive(again)
+    assert (result.action, result.ticket_id) == ("ignored", "T-000001")
+    assert "received before" in result.reason
+    reply = mail("Still broken.", subject="Re: [#1] VPN")
+    assert channel.receive(reply).action == "replied"
+    assert channel.receive(reply).action == "ignored"
+    assert [c.body for c in comments(channel)] == ["Still broken."]
+
+
+def test_a_reply_refused_by_the_limits_changes_nothing() -> None:
+    channel = make_channel(category=None)
+    ticket_id = channel.receive(corpus("new_ticket.eml")).ticket_id or ""
+    desk = channel.desk
+    desk.solve(ticket_id, by="lena", resolution="restarted", first_contact=True)
+    before = desk.history(ticket_id)
+    with pytest.raises(ValidationError, match="max_body_length"):
+        channel.receive(mail("x" * 100_001, subject="Re: [#1] VPN"))
+    assert desk.history(ticket_id) == before  # not reopened either
 
 
 def test_a_stranger_opens_a_new_ticket_when_configured() -> None:

@@ -52,6 +52,13 @@ def test_unbalanced_html_does_not_lose_text() -> None:
         "From: Desk <help@desk.example.com>\nSent: Monday, March 2, 2026 10:15\nTo: Ada\n\nold",
         "Desk wrote on 2 March 2026:\nold",
         "##- Please type your reply above this line -##\nold",
+        "De: Desk <help@desk.example.com>\nEnviado: lunes, 2 de marzo de 2026\nPara: Ana\n\nold",
+        "Da: Desk <help@desk.example.com>\nInviato: lunedì 2 marzo 2026\nA: Gio\n\nold",
+        "Van: Desk <help@desk.example.com>\nVerzonden: maandag 2 maart 2026\n\nold",
+        "Från: Desk <help@desk.example.com>\nSkickat: den 2 mars 2026\n\nold",
+        "De : Desk <help@desk.example.com>\nEnvoyé : lundi 2 mars 2026\n\nold",
+        "Il giorno lun 2 mar 2026 alle ore 10:15 Desk <help@desk.example.com> ha scritto:\nold",
+        "Em seg., 2 de mar. de 2026 às 10:15, Desk <help@desk.example.com> escreveu:\nold",
     ],
 )
 def test_quoted_history_is_stripped(history: str) -> None:
@@ -89,3 +96,17 @@ def test_clean_reply_combines_both_and_normalizes_line_ends() -> None:
     text = "Thanks!\r\n\r\n-- \r\nAda\r\n\r\nOn Mon, Desk wrote:\r\n> x\r\n"
     assert clean_reply(text) == "Thanks!"
     assert clean_reply("\x00Hi\ud800") == "Hi?"
+
+
+@pytest.mark.parametrize(
+    "boundary",
+    [
+        "Begin forwarded message:",
+        "-------- Forwarded Message --------",
+        "---------- Weitergeleitete Nachricht ---------",
+    ],
+)
+def test_a_forwarded_message_after_the_signature_is_kept(boundary: str) -> None:
+    forwarded = f"{boundary}\n\nFrom: c@x.example\n\nIt fails."
+    text = f"Please handle.\n\nSent from my iPhone\n\n{forwarded}"
+    assert strip_signature(text) == f"Please handle.\n\n{forwarded}"

@@ -145,13 +145,28 @@ def receive(
     senders over the ``limiter`` are rejected; replies thread onto their ticket (a solved
     ticket is reopened by its requester's reply; a closed one, or one past its reopen
     window, gets a linked follow-up); anything else opens a ticket. Oversized or malformed
-    messages raise ``ValidationError`` before anything is written."""
+    messages raise ``ValidationError`` before anything is written.
+
+    A message is applied whole or not at all (one unit of work), and once: a message
+    whose ``Message-ID`` opened a ticket or was added to one before is ignored (the desk's
+    store remembers it, as a cursor named ``email-seen:`` and a digest of the id)."""
     try:
         mail = read_mail(message, max_bytes=settings.max_bytes)
     except ValidationError as exc:
         log.warning("inbound message refused: %s", exc)
         raise
-    result = _Receiver(desk, settings, mail).run(limiter)
+    receiver = _Receiver(desk, settings, mail)
+    seen = _seen_key(mail.message_id)
+    with desk.store.unit_of_work():
+        number = desk.store.get_cursor(seen) if seen is not None else 0
+        if number:
+            result = receiver.result(
+                "ignored", receiver.ticket_id_of(number), "this message was received before"
+            )
+        else:
+            result = receiver.run(limiter)
+            if seen is not None and result.ticket_id and result.action in ("opened", "replied"):
+                desk.store.set_cursor(seen, desk.get(result.ticket_id).number)
     log.info(
         "inbound %s from %s: %s %s",
         mail.message_id,
@@ -160,6 +175,14 @@ def receive(
         result.ticket_id or result.reason,
     )
     return result
+
+
+def _seen_key(message_id: str | None) -> str | None:
+    """The store cursor that remembers a received Message-ID (None: the mail has none)."""
+    if not message_id:
+        return None
+    digest = hashlib.sha256(message_id.encode("utf-8", "surrogatepass")).hexdigest()
+    return f"email-seen:{digest[:40]}"
 
 
 class _Receiver:
@@ -227,6 +250,11 @@ class _Receiver:
         page = self.desk.search(TicketQuery(number=number, limit=1))
         return page.items[0] if page.items else None
 
+    def ticket_id_of(self, number: int) -> str | None:
+        """The id of the ticket with this number (None: there is none any more)."""
+        ticket = self._by_number(number)
+        return ticket.id if ticket is not None else None
+
     # -------------------------------------------------------------- replies
     def _author(self, ticket: Ticket) -> Actor | None:
         sender = self.mail.sender
@@ -244,6 +272,8 @@ class _Receiver:
     def _reply(self, ticket: Ticket, ref: ThreadRef | None) -> InboundResult:
         author = self._author(ticket)
         if author is None:
+            if ref is None:  # only a [#n] in the subject, maybe another system's: a new request
+                return self._open()
             if self.settings.foreign_sender == "reject":
                 return self.result(
                     "rejected",
@@ -266,7 +296,10 @@ class _Receiver:
                 self.desk.reopen(ticket.id, by=author, reason="the requester replied by email")
             except InvalidTransition:  # e.g. the reopen window has passed
                 return self._open(follow_up_of=ticket, description=body)
-        public = not (author.is_agent and ref is not None and ref.internal)
+        # An agent's mail is public only when it answers a message the requester got:
+        # one that names no such message (a notification, or the subject token alone)
+        # stays an internal note.
+        public = author.is_requester or (ref is not None and not ref.internal)
         try:
             self.desk.reply(ticket.id, author=author, body=body, public=public, channel="email")
         except AccessDenied as exc:

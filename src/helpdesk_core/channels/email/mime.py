@@ -11,7 +11,7 @@ from __future__ import annotations
 import contextlib
 import hashlib
 from email import policy
-from email.header import decode_header, make_header
+from email.header import Header, decode_header, make_header
 from email.message import Message
 from email.parser import BytesParser
 from email.utils import getaddresses, parseaddr
@@ -86,11 +86,16 @@ def _check_size(size: int, max_bytes: int) -> None:
 
 
 def _clean(text: str) -> str:
-    """Undo surrogate escapes (raw 8-bit headers), drop NUL and control line breaks."""
+    """Undo surrogate escapes (raw 8-bit headers: UTF-8, else Windows-1252, the usual
+    8-bit charset of such mail), drop NUL and control line breaks."""
     try:
-        text = text.encode("utf-8", "surrogateescape").decode("utf-8", "replace")
+        raw = text.encode("utf-8", "surrogateescape")
     except UnicodeError:
-        text = text.encode("utf-8", "replace").decode("utf-8")
+        return text.encode("utf-8", "replace").decode("utf-8").replace("\x00", "")
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError:
+        text = raw.decode("windows-1252", "replace")
     return text.replace("\x00", "")
 
 
@@ -105,13 +110,41 @@ def header(message: Message, name: str) -> str | None:
         return None
     out: list[str] = []
     for value in values:
-        raw = str(value)
+        raw = _header_str(value)
         try:
             text = str(make_header(decode_header(raw)))
         except Exception:
             text = raw
         out.append(" ".join(_clean(text).split()))
     return ", ".join(out)
+
+
+def _header_str(value: object) -> str:
+    """A header value as text. Raw 8-bit bytes in a header (which the parser keeps as
+    ``unknown-8bit``) are read as UTF-8, else as Windows-1252; RFC 2047 words stay for
+    the caller to decode."""
+    if not isinstance(value, Header):
+        return str(value)
+    try:
+        parts = decode_header(value)
+    except Exception:
+        return str(value)
+    out: list[str] = []
+    for chunk, charset in parts:
+        if isinstance(chunk, str):
+            out.append(chunk)
+            continue
+        if charset in (None, "unknown-8bit"):
+            try:
+                out.append(chunk.decode("utf-8"))
+            except UnicodeDecodeError:
+                out.append(chunk.decode("windows-1252", "replace"))
+            continue
+        try:
+            out.append(chunk.decode(_ALIASES.get(charset, charset), "replace"))
+        except LookupError:
+            out.append(chunk.decode("utf-8", "replace"))
+    return "".join(out)
 
 
 def raw_header(message: Message, name: str) -> str | None:
@@ -122,7 +155,7 @@ def raw_header(message: Message, name: str) -> str | None:
         return None
     if not values:
         return None
-    return ", ".join(" ".join(_clean(str(v)).split()) for v in values)
+    return ", ".join(" ".join(_clean(_header_str(v)).split()) for v in values)
 
 
 def sender_of(message: Message) -> tuple[str, str]:
@@ -186,43 +219,76 @@ def _is_attachment(part: Message) -> bool:
         filename = part.get_filename()
     except Exception:
         return False
-    if disposition == "attachment":
-        return True
-    if filename and part.get_content_maintype() != "text":
+    if disposition == "attachment" or filename:
         return True
     return part.get_content_maintype() not in ("text", "multipart", "message")
 
 
 def body_text(message: Message) -> tuple[MailText, list[Attachment]]:
-    """The message's text (first ``text/plain`` body part; else the first ``text/html``
-    converted) and its attachments, in MIME order."""
-    plain: str | None = None
-    html: str | None = None
+    """The message's text and its attachments, in MIME order.
+
+    The text is its ``text/plain`` body parts, joined (a client that puts an image between
+    two paragraphs sends two); else its ``text/html`` parts, converted. A text part with a
+    file name is an attachment, and so is an attached message (``message/rfc822``, kept
+    whole as ``.eml``): its text is not the sender's."""
+    plain: list[str] = []
+    html: list[str] = []
     attachments: list[Attachment] = []
     try:
         parts = list(message.walk())
     except Exception as exc:
         raise ValidationError(f"malformed MIME structure: {exc}", field="message") from None
+    inside: set[int] = set()  # the parts of attached messages
     for index, part in enumerate(parts):
+        if id(part) in inside:
+            continue
         try:
+            content_type = part.get_content_type()
+            if content_type == "message/rfc822" and index:
+                inside.update(id(sub) for sub in part.walk() if sub is not part)
+                attachments.append(_attached_message(part, index))
+                continue
             if part.is_multipart():
                 continue
-            content_type = part.get_content_type()
         except Exception:
             continue
         if _is_attachment(part):
             attachments.append(_attachment(part, index))
             continue
-        if content_type == "text/plain" and plain is None:
-            plain = _decode_part(part)
-        elif content_type == "text/html" and html is None:
-            html = _decode_part(part)
-    if (plain is None or not plain.strip()) and html is not None:
-        full = normalize_text(html_to_text(html))
-        reply = normalize_text(html_to_text(html, drop_quotes=True))
+        if content_type == "text/plain" or part.get_content_maintype() == "multipart":
+            # (a multipart part that is not one lost its boundary: its text is plain text)
+            plain.append(_decode_part(part))
+        elif content_type == "text/html":
+            html.append(_decode_part(part))
+    text = normalize_text("\n\n".join(t.strip("\r\n") for t in plain if t.strip()))
+    if not text and html:
+        source = "\n".join(html)
+        full = normalize_text(html_to_text(source))
+        reply = normalize_text(html_to_text(source, drop_quotes=True))
         return MailText(text=full, reply=reply, from_html=True), attachments
-    text = normalize_text(plain or "")
     return MailText(text=text, reply=text), attachments
+
+
+def _attached_message(part: Message, index: int) -> Attachment:
+    """An attached message, whole, as an ``.eml`` file named after its subject."""
+    inner = part.get_payload()
+    message = inner[0] if isinstance(inner, list) and inner else None
+    try:
+        data = message.as_bytes(policy=policy.SMTP) if isinstance(message, Message) else b""
+    except Exception:
+        data = b""
+    subject = ""
+    if isinstance(message, Message):
+        with contextlib.suppress(Exception):
+            subject = str(make_header(decode_header(message.get("Subject", ""))))
+    name = " ".join(_clean(subject).split()).replace("/", "_").replace("\\", "_")[:100]
+    return Attachment(
+        name=f"{name or f'message-{index}'}.eml",
+        content_type="message/rfc822",
+        size=len(data),
+        sha256=hashlib.sha256(data).hexdigest(),
+        content=data,
+    )
 
 
 def _attachment(part: Message, index: int) -> Attachment:

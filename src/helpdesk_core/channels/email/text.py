@@ -169,7 +169,9 @@ def normalize_text(text: str) -> str:
 
 _ATTRIBUTION = re.compile(
     r"^\s*(?:On\s.{1,400}\swrote|Am\s.{1,400}\sschrieb\s.{0,200}|Le\s.{1,400}\sa\s[ée]crit"
-    r"|El\s.{1,400}\sescribi[óo]|Op\s.{1,400}\sschreef\s.{0,200}|.{1,200}\swrote\s+on\s.{1,200})"
+    r"|El\s.{1,400}\sescribi[óo]|Op\s.{1,400}\sschreef\s.{0,200}"
+    r"|Il\s.{1,400}\sha\sscritto|Em\s.{1,400}\sescreveu|Den\s.{1,400}\sskrev"
+    r"|.{1,200}\swrote\s+on\s.{1,200})"
     r"\s*:\s*$",
     re.IGNORECASE,
 )
@@ -178,9 +180,14 @@ _ORIGINAL = re.compile(
     r"|Forwarded message|Weitergeleitete Nachricht)\s*-{2,}\s*$",
     re.IGNORECASE,
 )
-_HEADER_FROM = re.compile(r"^\s*\**(?:From|Von|De)\s*:\**\s*\S", re.IGNORECASE)
+# Outlook's header block of the quoted message, in English, German, French, Spanish,
+# Italian, Portuguese, Dutch and Swedish.
+_HEADER_FROM = re.compile(r"^\s*\**(?:From|Von|De|Da|Van|Från)\s*:\**\s*\S", re.IGNORECASE)
 _HEADER_NEXT = re.compile(
-    r"^\s*\**(?:Sent|Date|Gesendet|Datum|Envoyé|To|An|Subject|Betreff)\s*:", re.IGNORECASE
+    r"^\s*\**(?:Sent|Date|Gesendet|Datum|Envoyé|Enviado|Inviato|Verzonden|Skickat|Fecha"
+    r"|Data|To|An|À|Para|A|Aan|Till|Subject|Betreff|Objet|Asunto|Oggetto|Assunto|Onderwerp"
+    r"|Ämne)\s*\**\s*:",
+    re.IGNORECASE,
 )
 _UNDERSCORES = re.compile(r"^\s*_{10,}\s*$")
 _MOBILE = re.compile(
@@ -195,7 +202,9 @@ def _attribution_at(lines: list[str], index: int) -> bool:
     if _ATTRIBUTION.match(line):
         return True
     # Gmail wraps long attributions over two (rarely three) lines.
-    if index + 1 < len(lines) and re.match(r"^\s*(?:On|Am|Le|El|Op)\s", line, re.IGNORECASE):
+    if index + 1 < len(lines) and re.match(
+        r"^\s*(?:On|Am|Le|El|Op|Il|Em|Den)\s", line, re.IGNORECASE
+    ):
         for end in range(2, 4):
             candidate = " ".join(part.strip() for part in lines[index : index + end])
             if _ATTRIBUTION.match(candidate):
@@ -239,13 +248,27 @@ def _next_is_from(lines: list[str], index: int) -> bool:
     return False
 
 
+_FORWARDED = re.compile(
+    r"^\s*(?:-{2,}\s*(?:Forwarded message|Original Message|Weitergeleitete Nachricht"
+    r"|Ursprüngliche Nachricht|Message transféré|Message d'origine|Mensaje reenviado)"
+    r"\s*-{2,}|Begin forwarded message\s*:|Anfang der weitergeleiteten Nachricht\s*:"
+    r"|Début du message réexpédié\s*:)\s*$",
+    re.IGNORECASE,
+)
+
+
 def strip_signature(text: str) -> str:
     """Text without its signature: from the ``-- `` delimiter line (also a bare ``--``) or
-    a mobile footer ("Sent from my iPhone") to the end."""
+    a mobile footer ("Sent from my iPhone") to the end, or to a forwarded message that
+    follows it (which is kept: it is what the sender passes on)."""
     lines = normalize_text(text).split("\n")
     for index, line in enumerate(lines):
         if line.rstrip() == "--" or _MOBILE.match(line):
-            lines = lines[:index]
+            forward = next(
+                (i for i in range(index + 1, len(lines)) if _FORWARDED.match(lines[i])), None
+            )
+            head = "\n".join(lines[:index]).rstrip().split("\n")
+            lines = head if forward is None else [*head, "", *lines[forward:]]
             break
     return "\n".join(lines).strip()
 
