@@ -340,3 +340,57 @@ def test_a_policy_that_reads_the_requester_still_applies_after_a_later_command()
     plain = desk.set_priority(plain.id, "high", by="a1", reason="outage")
     assert vip.sla["first_response"].deadline == start + timedelta(hours=1)
     assert plain.sla["first_response"].deadline == start + timedelta(hours=8)
+
+
+def _with_triggers(*triggers: dict[str, object]) -> DeskConfig:
+    doc = {**DESK, "escalation_policies": [{"name": "watch", "triggers": list(triggers)}]}
+    return DeskConfig.from_dict(doc)
+
+
+def test_a_command_fires_the_escalations_it_makes_true_at_once() -> None:
+    """Raising the priority or reopening makes a trigger true at that instant: it fires
+    in the same command, not whenever something else wakes the ticket."""
+    config = _with_triggers(
+        {"name": "urgent", "on": "priority", "priorities": ["critical"],
+         "actions": [{"action": "escalate_tier"}]},
+        {"name": "bounced", "on": "reopens", "count": 1, "actions": [{"action": "raise_level"}]},
+    )
+    start = berlin(2026, 3, 2, 10, 0)
+    desk = make_desk(MemoryStore(), start, config)
+    ticket = desk.open(requester=ADA, subject="Printer")
+    clock = desk.clock
+    assert isinstance(clock, ManualClock)
+    clock.advance(timedelta(hours=1))
+    raised = desk.set_priority(ticket.id, "critical", by="alice")
+    assert raised.tier == "L2"
+    fired = [e for e in desk.history(ticket.id) if type(e).__name__ == "EscalationTriggered"]
+    assert [e.at for e in fired] == [start + timedelta(hours=1)]
+    clock.advance(timedelta(hours=1))
+    desk.solve(ticket.id, by="bob", resolution="ok", first_contact=True)
+    clock.advance(timedelta(hours=1))
+    reopened = desk.reopen(ticket.id, by="ada", reason="again")
+    assert reopened.escalation_level == 1
+    assert "watch/bounced/reopens/1" in reopened.fired_triggers
+
+
+def test_a_policy_added_later_fires_at_the_latest_event_never_before() -> None:
+    """A restarted desk with a new time-in-tier policy finds tickets long past it: the
+    escalation is stamped at the ticket's latest event, so the history stays in order."""
+    store = MemoryStore()
+    start = berlin(2026, 3, 2, 10, 0)
+    before = make_desk(store, start)
+    ticket = before.open(requester=ADA, subject="Printer")
+    assert isinstance(before.clock, ManualClock)
+    before.clock.advance(timedelta(hours=5))
+    before.reply(ticket.id, author="alice", body="Looking")
+    config = _with_triggers(
+        {"name": "stuck", "on": "time_in_tier", "after": "1h",
+         "actions": [{"action": "escalate_tier"}]},
+    )
+    after = make_desk(store, start + timedelta(hours=6), config)
+    moved = after.reply(ticket.id, author="alice", body="Still looking")
+    assert moved.tier == "L2"
+    instants = [e.at for e in after.history(ticket.id)]
+    assert instants == sorted(instants)
+    escalated = [e for e in after.history(ticket.id) if type(e).__name__ == "Escalated"]
+    assert [e.at for e in escalated] == [start + timedelta(hours=5)]

@@ -419,43 +419,6 @@ def test_reopens_and_priority_triggers() -> None:
     ]
 
 
-def test_reopens_and_priority_triggers_keep_their_instants_however_late_they_run() -> None:
-    lc = Lifecycle.default()
-    policy = _policy(
-        Trigger(name="bounced", on="reopens", count=1, actions=[RaiseLevel()]),
-        Trigger(name="urgent", on="priority", priorities=["critical"], actions=[RaiseLevel()]),
-    )
-    hour = timedelta(hours=1)
-    ticket = _ticket()
-    ticket, _ = apply_transition(
-        ticket, lc, "solve", by=AGENT, now=T0 + hour, resolution="ok", first_contact=True
-    )
-    ticket, _ = apply_transition(ticket, lc, "reopen", by=AGENT, now=T0 + 2 * hour)
-    ticket = apply_event(
-        ticket,
-        PriorityChanged(
-            ticket_id="T-3", at=T0 + 3 * hour, by=AGENT, priority="critical", previous="medium"
-        ),
-    )
-    ticket = apply_event(  # a later change that leaves the priority as it is
-        ticket,
-        PriorityChanged(
-            ticket_id="T-3", at=T0 + 4 * hour, by=AGENT, priority="critical", previous="critical"
-        ),
-    )
-    ticket, _ = apply_transition(
-        ticket, lc, "solve", by=AGENT, now=T0 + 5 * hour, resolution="ok", first_contact=True
-    )
-    ticket, _ = apply_transition(ticket, lc, "reopen", by=AGENT, now=T0 + 6 * hour)
-    assert ticket.reopen_times == (T0 + 2 * hour, T0 + 6 * hour)
-    assert ticket.priority_since == T0 + 3 * hour
-    due = due_escalations(ticket, [policy], now=T0 + 9 * hour)
-    assert sorted((d.trigger, d.at) for d in due) == [
-        ("bounced", T0 + 2 * hour),
-        ("urgent", T0 + 3 * hour),
-    ]
-
-
 def _solved_and_reopened(spans: list[tuple[int, int]]) -> Ticket:
     """The L1 ticket of T0, solved and reopened at the given minutes after T0."""
     lc = evolve(Lifecycle.default(), reopen_window=None)

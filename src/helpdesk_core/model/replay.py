@@ -106,15 +106,7 @@ _BLANK = Ticket(
 )
 _NEW_TICKET = copier(
     Ticket,
-    (
-        *_FROM_OPENING,
-        "id",
-        "created_at",
-        "updated_at",
-        "awaiting_reply_since",
-        "priority_since",
-        "version",
-    ),
+    (*_FROM_OPENING, "id", "created_at", "updated_at", "awaiting_reply_since", "version"),
 )
 
 
@@ -124,7 +116,6 @@ def _opened(event: TicketOpened) -> Ticket:
     changes = {name: getattr(event, name) for name in _FROM_OPENING}
     changes["id"] = event.ticket_id
     changes["created_at"] = changes["updated_at"] = changes["awaiting_reply_since"] = event.at
-    changes["priority_since"] = event.at
     changes["version"] = 1
     new: Ticket = _NEW_TICKET(_BLANK, changes)
     return new
@@ -200,8 +191,6 @@ def _changes(ticket: Ticket, event: TicketRouted | TicketUpdated) -> dict[str, A
     if "tier" in out and out["tier"] != ticket.tier:
         out["tier_since"] = event.at
         out["tier_inactive"] = ()
-    if "priority" in out and out["priority"] is not ticket.priority:
-        out["priority_since"] = event.at
     return out
 
 
@@ -249,7 +238,6 @@ def _status(ticket: Ticket, event: StatusChanged) -> dict[str, Any]:
     elif was_done:
         out["reopen_count"] = ticket.reopen_count + 1
         out["reopened_at"] = event.at
-        out["reopen_times"] = (*ticket.reopen_times, event.at)
         # Time in tier stands still while the ticket is solved: from the later of the
         # solve and entering the tier, to this reopen.
         since = ticket.tier_since or ticket.created_at
@@ -317,10 +305,7 @@ def _triggered(ticket: Ticket, event: EscalationTriggered) -> dict[str, Any]:
 
 @register_fold(PriorityChanged)
 def _priority(ticket: Ticket, event: PriorityChanged) -> dict[str, Any]:
-    out: dict[str, Any] = {"priority": event.priority, "priority_explicit": True}
-    if event.priority is not ticket.priority:
-        out["priority_since"] = event.at
-    return out
+    return {"priority": event.priority, "priority_explicit": True}
 
 
 @register_fold(Linked)

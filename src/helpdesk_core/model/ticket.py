@@ -186,16 +186,6 @@ def _to_spans(value: Any) -> tuple[tuple[datetime, datetime], ...]:
     return tuple(spans)
 
 
-def _to_instants(value: Any) -> tuple[datetime, ...]:
-    items = v.as_tuple(value, field="reopen_times", what="a list of datetimes")
-    for index, item in enumerate(items):
-        if not isinstance(item, datetime) or item.utcoffset() is None:
-            raise ValidationError(
-                "expected a timezone-aware datetime", field=f"reopen_times[{index}]"
-            )
-    return tuple(v.to_utc(item) for item in items)
-
-
 @frozen(kw_only=True, weakref_slot=False)
 class Ticket:
     """A helpdesk ticket as of its latest event.
@@ -207,11 +197,9 @@ class Ticket:
     known-error record of a problem ticket (None until one is recorded). ``version`` counts
     the ticket's events.
 
-    Escalation triggers read when things happened: ``tier_since`` (entering the tier) and
-    ``tier_inactive`` (the spans spent solved since then, which time in tier leaves out),
-    ``priority_since`` (the priority's last change) and ``reopen_times`` (every reopen,
-    oldest first). Snapshots written before these were recorded leave
-    ``priority_since`` None and the tuples empty.
+    Time in tier counts from ``tier_since`` (entering the tier) and leaves out
+    ``tier_inactive``: the spans the ticket spent solved since then, oldest first.
+    Snapshots written before these spans were recorded hold none.
     """
 
     id: str = field(validator=v.identifier)
@@ -265,9 +253,6 @@ class Ticket:
         default=None, converter=v.to_optional_utc, validator=v.optional_aware
     )
     tier_inactive: tuple[tuple[datetime, datetime], ...] = field(default=(), converter=_to_spans)
-    priority_since: datetime | None = field(
-        default=None, converter=v.to_optional_utc, validator=v.optional_aware
-    )
     first_response_at: datetime | None = field(
         default=None, converter=v.to_optional_utc, validator=v.optional_aware
     )
@@ -282,7 +267,6 @@ class Ticket:
     reopened_at: datetime | None = field(
         default=None, converter=v.to_optional_utc, validator=v.optional_aware
     )
-    reopen_times: tuple[datetime, ...] = field(default=(), converter=_to_instants)
     fired_triggers: tuple[str, ...] = field(default=(), converter=v.to_str_tuple)
     sla: Mapping[str, SlaClock] = field(factory=dict, converter=_to_sla, validator=_sla, hash=False)
     anonymised: bool = field(default=False, validator=v.boolean)

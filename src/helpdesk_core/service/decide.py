@@ -14,6 +14,8 @@ from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
+import attrs
+
 from helpdesk_core.config import DeskConfig
 from helpdesk_core.model import (
     Actor,
@@ -321,8 +323,15 @@ class Change:
                 now=until,
                 calendars=decider.calendars,
             )
-            if escalations and (best is None or escalations[0].at < best):
-                best, action = escalations[0].at, "escalation"
+            if escalations:
+                # A history only grows: a trigger found only after later events (a policy
+                # added for tickets already past it) fires at the latest one.
+                first = escalations[0]
+                if first.at < ticket.updated_at:
+                    first = attrs.evolve(first, at=ticket.updated_at)
+                    escalations[0] = first
+                if best is None or first.at < best:
+                    best, action = first.at, "escalation"
             close_at = auto_close_due(ticket, decider.lifecycle(ticket), decider.calendars)
             if close_at is not None and close_at <= until and (best is None or close_at < best):
                 best, action = close_at, "close"
@@ -339,6 +348,30 @@ class Change:
                     return
         raise RuntimeError(
             f"ticket {self.ticket.id}: more than {MAX_CATCH_UP_STEPS} due items at once"
+        )
+
+    def fire_escalations(self) -> None:
+        """Fire the escalation triggers the change's own events made true (a priority
+        raised, a ticket reopened, a breach at a retarget), at the change's instant: the
+        ticket's wake-up time schedules only what becomes due later."""
+        config = self.decider.config
+        if not config.escalation_policies or not self.events:
+            return
+        for _ in range(MAX_CATCH_UP_STEPS):
+            due = due_escalations(
+                self.ticket,
+                config.escalation_policies,
+                now=self.now,
+                calendars=self.decider.calendars,
+            )
+            if not due:
+                return
+            first = due[0]
+            if first.at < self.ticket.updated_at:
+                first = attrs.evolve(first, at=self.ticket.updated_at)
+            self._fire(first)
+        raise RuntimeError(
+            f"ticket {self.ticket.id}: more than {MAX_CATCH_UP_STEPS} escalations at once"
         )
 
     def _fire(self, due: DueTrigger) -> None:

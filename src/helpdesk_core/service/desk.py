@@ -288,6 +288,7 @@ class Helpdesk(KnowledgeCommands):
             if woken is _UNSEEN or (woken is not None and woken <= at):
                 change.catch_up(at)
             result = decide(change)
+            change.fire_escalations()
             try:
                 self._save(change)
             except ConflictError:
@@ -521,6 +522,7 @@ class Helpdesk(KnowledgeCommands):
             change.events[0] = opened  # the snapshot does not hold the acknowledgement
         if config.assignment.auto_assign or spec is not None:
             self._auto_assign_in(change, spec)
+        change.fire_escalations()
         wake_at = self._decider.wake_at(change.ticket)
         # A requester given by value is saved with the ticket, or not at all.
         by_value = isinstance(requester, Requester)
@@ -624,10 +626,7 @@ class Helpdesk(KnowledgeCommands):
         spec = spec or self._default_spec
         team = spec.team or ticket.team
         candidates = self._candidates(team, ticket.tier)
-        # The cursor is a position in this team's (and tier's) candidate list.
-        cursor_key = f"round_robin:{team}" if ticket.tier is None else (
-            f"round_robin:{team}/{ticket.tier}"
-        )
+        cursor_key = f"round_robin:{team}"
         cursor = 0
         if spec.strategy == "round_robin":
             pending = change.cursors.get(cursor_key)

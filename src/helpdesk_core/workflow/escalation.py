@@ -11,10 +11,10 @@ trigger            instant                                     key
 ``sla_breach``     the clock's ``breached_at``                 ``policy/trigger/metric/cycle``
 ``time_in_tier``   ``tier_since + after`` of active time       ``policy/trigger/tier/<tier>/
                    (business time on ``calendar`` when given)  <tier_since>``
-``reopens``        the ``count``-th of ``reopen_times``         ``policy/trigger/reopens/
-                                                               <count>``
-``priority``       ``priority_since``: the last change of      ``policy/trigger/priority/
-                   the ticket's priority                       <priority>``
+``reopens``        ``reopened_at`` once ``reopen_count >=      ``policy/trigger/reopens/
+                   count``                                     <count>``
+``priority``       the ticket's ``updated_at``                 ``policy/trigger/priority/
+                                                               <priority>``
 =================  ==========================================  =============================
 
 So an SLA trigger fires once per clock cycle, a time-in-tier trigger once per stay in a
@@ -186,15 +186,10 @@ def _instant(
         count = trigger.count or 1
         if ticket.reopen_count < count or ticket.reopened_at is None:
             return None
-        times = ticket.reopen_times
-        # The count-th reopen; a snapshot from before reopen times were recorded has
-        # only the latest.
-        at = times[count - 1] if len(times) >= count else ticket.reopened_at
-        return at, f"{prefix}/reopens/{count}"
+        return ticket.reopened_at, f"{prefix}/reopens/{count}"
     if ticket.priority not in trigger.priorities:
         return None
-    at = ticket.priority_since or ticket.updated_at
-    return at, f"{prefix}/priority/{ticket.priority.value}"
+    return ticket.updated_at, f"{prefix}/priority/{ticket.priority.value}"
 
 
 def due_escalations(
