@@ -338,3 +338,12 @@ def test_a_version_1_postgres_schema_is_migrated_and_a_newer_one_refused() -> No
     finally:
         with psycopg.connect(DSN, autocommit=True) as conn:
             conn.execute(f"DROP SCHEMA IF EXISTS {quoted} CASCADE")
+
+
+def test_a_snapshot_stored_before_a_ticket_field_existed_decodes_as_that_field_says() -> None:
+    from helpdesk_core.storage.codecs import decode_ticket, encode_ticket
+
+    ticket = replay([opened("T-1", 1), commented("T-1", "x", at=T0)])
+    data = json.loads(encode_ticket(ticket))
+    assert data.pop("tier_inactive") == []
+    assert decode_ticket(json.dumps(data)) == ticket

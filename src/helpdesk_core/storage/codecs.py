@@ -185,6 +185,10 @@ def _parse(text: str | bytes) -> Any:
 def decode_ticket(text: str | bytes) -> Ticket:
     """A stored snapshot back as a Ticket (trusted fast path, validating fallback)."""
     data = _parse(text)
+    if type(data) is dict and len(data) != _TICKET_SIZE:
+        for key, default in _ADDED_TICKET_KEYS:  # written before the key existed
+            if key not in data:
+                data[key] = default
     if type(data) is dict and len(data) == _TICKET_SIZE:
         try:
             return _build_ticket(data)  # type: ignore[no-any-return]
@@ -347,3 +351,6 @@ def escape_nul(text: str) -> str:
 
 _build_ticket = _BUILDERS[Ticket] = trusted_structure(Ticket)
 _TICKET_SIZE = _build_ticket.size
+#: Snapshot keys added after snapshots were first stored, with the value an older
+#: snapshot means (so that it decodes on the fast path too).
+_ADDED_TICKET_KEYS: tuple[tuple[str, Any], ...] = (("tier_inactive", []),)
