@@ -236,6 +236,16 @@ def test_a_changed_scenario_is_checked_and_swept_as_it_is() -> None:
     assert caught.value.field == "scenario.arrivals"
 
 
+def test_a_sweep_keeps_a_start_in_the_desk_zone_across_daylight_saving() -> None:
+    doc = mmc(days=4)
+    doc["desk"]["desk"] = {"timezone": "Europe/Berlin"}
+    doc["simulation"]["start"] = "2026-03-27T00:00:00"  # Berlin; clocks go forward on the 29th
+    scenario = Scenario.from_dict(doc)
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        (row,) = sweep(scenario, vary={"requesters.count": [50]}, seeds=[2], executor=pool)
+    assert row.kpis == simulate(scenario, seed=2).kpis
+
+
 def test_queue_fast_path_occupancy_counts_only_the_measured_window() -> None:
     agents, rate, work = 8, 10.0, "30m"  # 5 Erlangs on 8 agents: occupancy 0.625
     for warmup in (0, 20_000):

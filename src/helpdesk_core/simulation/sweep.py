@@ -14,6 +14,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from concurrent.futures import Executor, ProcessPoolExecutor
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from attrs import frozen
 
@@ -87,9 +88,13 @@ def _document_of(scenario: Scenario, base: Path | None) -> dict[str, Any]:
     doc = scenario.to_dict()
     doc["desk"] = scenario.desk.to_dict()  # the desk as it is now, staffing applied
     simulation = dict(doc.get("simulation") or {})
-    simulation.update(
-        start=scenario.start.isoformat(), days=scenario.days, warmup_days=scenario.warmup_days
-    )
+    simulation.update(days=scenario.days, warmup_days=scenario.warmup_days)
+    start = scenario.start
+    if isinstance(start.tzinfo, ZoneInfo) and start.tzinfo.key == scenario.desk.settings.timezone:
+        # a naive start is read in the desk's zone: the same zone, not a fixed offset
+        simulation["start"] = start.replace(tzinfo=None).isoformat()
+    else:
+        simulation["start"] = start.isoformat()
     doc["simulation"] = simulation
     requesters = dict(doc.get("requesters") or {})
     requesters.update(
@@ -97,6 +102,10 @@ def _document_of(scenario: Scenario, base: Path | None) -> dict[str, Any]:
     )
     doc["requesters"] = requesters
     rebuilt = Scenario.from_dict(doc, base=base)
+    if (rebuilt.start, rebuilt.start.utcoffset()) != (start, start.utcoffset()):
+        raise ValidationError(  # pragma: no cover - a start a document cannot name
+            "the scenario's start cannot be written into its document", field="scenario.start"
+        )
     for name in _FROM_DOCUMENT:
         if getattr(rebuilt, name) != getattr(scenario, name):
             raise ValidationError(
