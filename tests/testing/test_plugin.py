@@ -116,3 +116,23 @@ def test_the_plugin_loads_from_its_entry_point(tmp_path: Path) -> None:
     )
     assert result.returncode == 0, result.stdout + result.stderr
     assert "2 passed" in result.stdout
+
+
+@pytest.mark.parametrize("how", ["conftest", "option"])
+def test_the_plugin_may_also_be_named_explicitly(tmp_path: Path, how: str) -> None:
+    """Installed, the plugin loads by itself; naming it as the docs show must not clash."""
+    (tmp_path / "test_user.py").write_text(
+        "def test_desk(desk, manual_clock):\n    assert desk.clock is manual_clock\n",
+        encoding="utf-8",
+    )
+    (tmp_path / "pytest.ini").write_text("[pytest]\n", encoding="utf-8")
+    args = [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", str(tmp_path)]
+    if how == "conftest":
+        (tmp_path / "conftest.py").write_text(
+            'pytest_plugins = ["helpdesk_core.testing.plugin"]\n', encoding="utf-8"
+        )
+    else:
+        args[4:4] = ["-p", "helpdesk_core.testing.plugin"]
+    result = subprocess.run(args, cwd=tmp_path, capture_output=True, text=True, check=False)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "1 passed" in result.stdout

@@ -174,7 +174,8 @@ def _status(state: TicketState, event: StatusChanged) -> None:
         by = event.by
         state.solver = state.assignee or (by.id if by.is_agent else None)
         state.solved_tier = state.tier
-        state.visit_tier(state.tier)
+        if state.tier is not None:  # a ticket without a tier is in no tier's row
+            state.visit_tier(state.tier)
     elif category is _CLOSED:
         pass
     elif was_done:

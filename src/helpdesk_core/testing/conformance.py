@@ -257,6 +257,18 @@ class StoreConformance:
         assert self.store.events("T-1", after_version=3) == []
         assert replay(events) == latest
 
+    def test_many_events_appended_at_once_are_all_kept(self) -> None:
+        ticket = open_ticket(self.store, "T-1")
+        events: list[Event] = [
+            commented("T-1", f"note {i}", at=T0 + (i + 1) * MINUTE) for i in range(6)
+        ]
+        latest = change(self.store, ticket, *events)
+        assert latest.version == 7
+        assert self.store.events("T-1")[1:] == events
+        assert self.store.events("T-1", after_version=4) == events[3:]
+        assert [e for _, e in self.store.event_stream()][1:] == events
+        assert replay(self.store.events("T-1")) == self.store.load("T-1") == latest
+
     def test_missing_things_are_not_found(self) -> None:
         with raises(NotFound) as caught:
             self.store.load("T-404")
@@ -1577,13 +1589,18 @@ def make_differential_machine(
             history = self.ref.events(ticket_id)
             version = max(1, len(history) - stale)
             base = replay(history[:version])
-            event = _event_for(base, kind, value, who, base.updated_at + step * MINUTE)
-            snapshot = apply_event(base, event)
+            snapshot = base
+            events: list[Event] = []
+            for extra in range(data.draw(st.integers(min_value=1, max_value=4), label="count")):
+                at = snapshot.updated_at + (step + extra) * MINUTE
+                event = _event_for(snapshot, (kind + extra) % 6, value, who, at)
+                events.append(event)
+                snapshot = apply_event(snapshot, event)
             self.both(
                 lambda s: s.append(
                     ticket_id,
                     expected_version=version,
-                    events=[event],
+                    events=events,
                     snapshot=snapshot,
                     wake_at=wake_at,
                 )
@@ -1688,5 +1705,9 @@ def make_differential_machine(
             assert [e for _, e in stream] == ref
             positions = [p for p, _ in stream]
             assert positions == sorted(set(positions))
+            for ticket in self.sut.get_many(_IDS):  # every event kept, the snapshot its fold
+                history = self.sut.events(ticket.id)
+                assert len(history) == ticket.version
+                assert replay(history) == ticket
 
     return StoreAgreement

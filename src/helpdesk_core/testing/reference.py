@@ -83,7 +83,9 @@ class Open(Command):
 @frozen(kw_only=True)
 class TicketCommand(Command):
     """A command on a ticket: ``ticket`` is the position of the ticket among those
-    opened so far (0 = the first); ``by`` is ``"agent:<id>"`` or ``"requester:<id>"``."""
+    opened so far (0 = the first); ``by`` is ``"agent:<id>"`` or ``"requester:<id>"``, or
+    ``"requester:@own"`` (the ticket's requester) or ``"agent:@team"`` (its assignee, else
+    an agent of its team, else the first active agent), which the runner resolves."""
 
     ticket: int
     by: str
@@ -233,6 +235,12 @@ def differences(expected: Outcome, observed: Observed) -> list[str]:
     return out
 
 
+#: Symbolic actors of a :class:`TicketCommand`: the ticket's own requester, and the agent
+#: working it (else one of its team's).
+OWN_REQUESTER = "requester:@own"
+TEAM_AGENT = "agent:@team"
+
+
 # ---------------------------------------------------------------------------- runner
 class CommandRunner:
     """Runs commands on a desk, remembering the tickets opened (in order) so that
@@ -249,8 +257,22 @@ class CommandRunner:
         if isinstance(command, TicketCommand):
             if not self.tickets:
                 return None
-            return evolve(command, ticket=command.ticket % len(self.tickets))
+            position = command.ticket % len(self.tickets)
+            by = command.by
+            if by in (OWN_REQUESTER, TEAM_AGENT):
+                by = self._actor_for(self.desk.get(self.tickets[position]), by)
+            return evolve(command, ticket=position, by=by)
         return command
+
+    def _actor_for(self, ticket: Ticket, by: str) -> str:
+        if by == OWN_REQUESTER:
+            return f"requester:{ticket.requester}"
+        agents = [a for a in self.desk.config.agents if a.active]
+        chosen = ticket.assignee or next(
+            (a.id for a in agents if ticket.team is not None and ticket.team in a.teams),
+            agents[0].id if agents else "agent",
+        )
+        return f"agent:{chosen}"
 
     def ticket_id(self, command: TicketCommand) -> str:
         """The id of the ticket a (resolved) command is about."""

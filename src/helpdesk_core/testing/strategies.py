@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping, Sequence
 from datetime import UTC, date, datetime, timedelta
 from typing import TYPE_CHECKING, Any, NamedTuple, TypeVar
-from zoneinfo import ZoneInfo
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from hypothesis import strategies as st
 
@@ -87,6 +87,11 @@ _ZONES = ("UTC", *DST_ZONES)
 
 
 def _check_size(name: str, low: int, high: int) -> None:
+    for value, which in ((low, "min"), (high, "max")):
+        if isinstance(value, bool) or not isinstance(value, int):
+            raise ValidationError(
+                f"{which}_{name} is a whole number, got {value!r}", field=f"{which}_{name}"
+            )
     if low < 0 or high < low:
         raise ValidationError(f"need 0 <= min_{name} <= max_{name}, got {low}, {high}")
 
@@ -149,14 +154,36 @@ def aware_datetimes(
     max_value: datetime = datetime(2040, 1, 1),  # noqa: DTZ001
     zones: Sequence[str] = _ZONES,
 ) -> st.SearchStrategy[datetime]:
-    """Timezone-aware datetimes in a few real zones (DST included)."""
+    """Timezone-aware datetimes in a few real zones (DST included). Naive bounds are
+    local wall times in the drawn zone; aware bounds are instants, and every value lies
+    between them."""
     zone_list = _check_nonempty("zones", zones)
-    if max_value.replace(tzinfo=None) < min_value.replace(tzinfo=None):
+    for value, name in ((min_value, "min_value"), (max_value, "max_value")):
+        if not isinstance(value, datetime):
+            raise ValidationError(f"{name} is a datetime, got {value!r}", field=name)
+    aware = [v.utcoffset() is not None for v in (min_value, max_value)]
+    if any(aware) and not all(aware):
+        raise ValidationError("give both bounds naive or both aware", field="max_value")
+    try:
+        zone_objects = [ZoneInfo(z) for z in zone_list]
+    except (ZoneInfoNotFoundError, ValueError, TypeError) as exc:
+        raise ValidationError(f"unknown time zone in {zone_list!r}", field="zones") from exc
+    if max_value < min_value if all(aware) else (
+        max_value.replace(tzinfo=None) < min_value.replace(tzinfo=None)
+    ):
         raise ValidationError("need min_value <= max_value", field="max_value")
-    return st.datetimes(
-        min_value=min_value.replace(tzinfo=None),
-        max_value=max_value.replace(tzinfo=None),
-        timezones=st.sampled_from([ZoneInfo(z) for z in zone_list]),
+    if not all(aware):
+        return st.datetimes(
+            min_value=min_value, max_value=max_value, timezones=st.sampled_from(zone_objects)
+        )
+    # An instant between the bounds, shown in one of the zones.
+    instants = st.datetimes(
+        min_value=min_value.astimezone(UTC).replace(tzinfo=None),
+        max_value=max_value.astimezone(UTC).replace(tzinfo=None),
+        timezones=st.just(UTC),
+    )
+    return st.tuples(instants, st.sampled_from(zone_objects)).map(
+        lambda pair: pair[0].astimezone(pair[1])
     )
 
 
@@ -1220,13 +1247,15 @@ def commands(
     """One command for a desk built from ``config``: data describing a facade call
     (see :mod:`helpdesk_core.testing.reference`). Tickets are named by their position
     among the tickets opened so far (``ticket=k``; the runner takes it modulo the count);
-    actors are the given requester ids and the config's agents."""
+    actors are the given requester ids and the config's agents, or, for a third of the
+    commands, the ticket's own requester or the agent working it (``"requester:@own"``,
+    ``"agent:@team"``, which the runner resolves)."""
     from helpdesk_core.testing import reference as r
 
     requester_list = _check_nonempty("requesters", requesters)
-    if max_tickets < 1:
-        raise ValidationError("max_tickets must be >= 1", field="max_tickets")
-    if max_advance < timedelta(minutes=1):
+    if isinstance(max_tickets, bool) or not isinstance(max_tickets, int) or max_tickets < 1:
+        raise ValidationError("max_tickets must be a whole number >= 1", field="max_tickets")
+    if not isinstance(max_advance, timedelta) or max_advance < timedelta(minutes=1):
         raise ValidationError("max_advance must be at least a minute", field="max_advance")
     agent_ids = [a.id for a in config.agents if a.active] or ["agent"]
     statuses = sorted(
@@ -1235,9 +1264,12 @@ def commands(
     )
     ticket = st.integers(0, max_tickets - 1)
     person = st.sampled_from(requester_list)
+    # A third of the commands come from the people the ticket belongs to (its requester, the
+    # agent working it), so that reopens, ratings and solves are accepted, not refused.
     anyone = st.one_of(
         st.sampled_from(agent_ids).map(lambda a: f"agent:{a}"),
         person.map(lambda p: f"requester:{p}"),
+        st.sampled_from([r.TEAM_AGENT, r.OWN_REQUESTER]),
     )
     levels = [lvl.value for lvl in Impact]
     minutes = int(max_advance.total_seconds() // 60)
