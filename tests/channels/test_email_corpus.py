@@ -228,3 +228,32 @@ def test_raw_8bit_headers_and_a_lost_boundary_keep_their_text() -> None:
     )
     ticket = channel.desk.get(channel.receive(broken).ticket_id or "")
     assert ticket.description == "The printer on floor 3 shows error 50.4."
+
+
+def test_odd_single_parts_and_headers() -> None:
+    from email.mime.text import MIMEText
+
+    channel = make_channel(category=None)
+    named = MIMEText("Body of a one-part mail with a file name.\n", "plain")
+    named["From"], named["Subject"] = "Fay <fay@example.org>", "Named part"
+    named.add_header("Content-Disposition", "inline", filename="message.txt")
+    result = channel.receive(named.as_bytes())
+    assert channel.desk.get(result.ticket_id or "").description == (
+        "Body of a one-part mail with a file name."
+    )
+    assert result.attachments == ()
+    parts_inside = (
+        b"From: gus@example.org\r\nSubject: lost boundary\r\nMIME-Version: 1.0\r\n"
+        b'Content-Type: multipart/mixed; boundary="gone"\r\n\r\n'
+        b"--other\r\nContent-Type: application/octet-stream\r\n"
+        b"Content-Transfer-Encoding: base64\r\n\r\nAAAA\r\n"
+    )
+    result = channel.receive(parts_inside)
+    assert channel.desk.get(result.ticket_id or "").description == ""  # no raw MIME as text
+    mixed = (
+        b"From: =?utf-8?q?J=C3=BCrgen?= M\xfcller <jm@example.de>\r\n"
+        b"Subject: =?utf-8?q?Gr=C3=BC=C3=9Fe?= und M\xe4rz\r\n\r\nHallo\r\n"
+    )
+    ticket = channel.desk.get(channel.receive(mixed).ticket_id or "")
+    assert ticket.subject == "Grüße und März"
+    assert channel.desk.get_requester(ticket.requester).name == "Jürgen Müller"

@@ -115,15 +115,30 @@ def test_a_message_is_applied_once(channel: EmailChannel) -> None:
     assert [c.body for c in comments(channel)] == ["Still broken."]
 
 
+def test_the_same_message_id_from_another_sender_is_another_message(
+    channel: EmailChannel,
+) -> None:
+    first = mail("Printer", sender="ada@example.org", subject="One")
+    second = mail("Scanner", sender="bob@example.org", subject="Two")
+    for message in (first, second):
+        del message["Message-ID"]
+        message["Message-ID"] = "<same@x>"
+    assert channel.receive(first).action == "opened"
+    assert channel.receive(second).action == "opened"
+
+
 def test_a_reply_refused_by_the_limits_changes_nothing() -> None:
     channel = make_channel(category=None)
     ticket_id = channel.receive(corpus("new_ticket.eml")).ticket_id or ""
     desk = channel.desk
     desk.solve(ticket_id, by="lena", resolution="restarted", first_contact=True)
     before = desk.history(ticket_id)
+    heard: list[object] = []
+    desk.subscribe(heard.append)
     with pytest.raises(ValidationError, match="max_body_length"):
         channel.receive(mail("x" * 100_001, subject="Re: [#1] VPN"))
     assert desk.history(ticket_id) == before  # not reopened either
+    assert heard == []  # and nobody was told it was
 
 
 def test_a_stranger_opens_a_new_ticket_when_configured() -> None:

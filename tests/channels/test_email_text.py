@@ -110,3 +110,18 @@ def test_a_forwarded_message_after_the_signature_is_kept(boundary: str) -> None:
     forwarded = f"{boundary}\n\nFrom: c@x.example\n\nIt fails."
     text = f"Please handle.\n\nSent from my iPhone\n\n{forwarded}"
     assert strip_signature(text) == f"Please handle.\n\n{forwarded}"
+
+
+@pytest.mark.parametrize(
+    "prose",
+    [
+        "Horario de la oficina:\nDe: 9:00\nA: 17:00\nSaludos",
+        "Il trasferimento va fatto così.\nDa: Milano\nA: Roma\nData: 12 marzo\nGrazie",
+        "Verhuizing werkplek.\nVan: kamer 2.14\nAan: kamer 3.01\nBedankt",
+        "Please move my desk.\nFrom: room 2.14\nTo: room 3.01\nThanks",
+        "Ho riavviato.\nIl tecnico di ieri mi ha scritto:\n\"riavviare\"\nma non va.",
+        "Reiniciei.\nEm resposta, o técnico escreveu:\n\"reinicie\"\nmas falha.",
+    ],
+)
+def test_prose_that_looks_like_a_header_is_kept(prose: str) -> None:
+    assert strip_quotes(prose) == prose

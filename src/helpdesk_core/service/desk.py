@@ -10,8 +10,9 @@ command that fails validation changes nothing.
 from __future__ import annotations
 
 import logging
+import threading
 from collections.abc import Callable, Iterable, Iterator, Mapping
-from contextlib import nullcontext
+from contextlib import contextmanager, nullcontext
 from datetime import UTC, datetime
 from typing import Any, TypeVar
 
@@ -137,6 +138,7 @@ class Helpdesk(KnowledgeCommands):
                 )
         self._decider = Decider(self.config)
         self._handlers: list[EventHandler] = []
+        self._held = threading.local()  # events of an open unit_of_work, per thread
         self._worker = self.ids.new_id("worker")
         self._retention_checked_at: datetime | None = None
         self._queue_queries: dict[str, TicketQuery] = {}
@@ -166,8 +168,44 @@ class Helpdesk(KnowledgeCommands):
 
         return unsubscribe
 
+    def reconfigure(self, config: DeskConfig) -> None:
+        """Work with ``config`` from now on (an agent away or back, a new policy): the
+        tickets stay as they are and follow the new rules from their next command or
+        tick."""
+        if not isinstance(config, DeskConfig):
+            raise ValidationError("config must be a DeskConfig", field="config")
+        self.config = config
+        self._decider = Decider(config)
+        self._default_spec = AssignSpec(strategy=config.assignment.strategy)
+        self._wakes.clear()  # wake times follow the rules: every ticket is checked again
+        self._queue_queries.clear()
+
+    @contextmanager
+    def unit_of_work(self) -> Iterator[None]:
+        """Run several commands as one: the store keeps all their changes, or (on an
+        exception) none, and subscribers get their events only once the outermost block
+        has ended well."""
+        held: list[Event] | None = getattr(self._held, "events", None)
+        outer = held is None
+        if outer:
+            self._held.events = []
+        try:
+            with self.store.unit_of_work():
+                yield
+        except BaseException:
+            if outer:
+                self._held.events = None
+            raise
+        if outer:
+            events, self._held.events = self._held.events, None
+            self._publish(events)
+
     def _publish(self, events: Iterable[Event]) -> None:
         if not self._handlers:
+            return
+        held: list[Event] | None = getattr(self._held, "events", None)
+        if held is not None:
+            held.extend(events)
             return
         for event in events:
             for handler in tuple(self._handlers):
@@ -1116,9 +1154,15 @@ class Helpdesk(KnowledgeCommands):
         other = _ticket_id(other, field="other")
         if other == ticket_id:
             raise ValidationError("a ticket cannot link to itself", field="other")
-        self.store.load(other)
 
         def linked(change: Change) -> Linked | None:
+            target = self.store.load(other)  # after the access check: no probing
+            if link_kind is LinkKind.CAUSED_BY and change.ticket.id in target.linked(link_kind):
+                raise ValidationError(
+                    f"ticket {other} is caused by ticket {change.ticket.id}: the link would "
+                    "make a cycle",
+                    field="other",
+                )
             if other in change.ticket.linked(link_kind):
                 return None
             return Linked(

@@ -156,8 +156,8 @@ def receive(
         log.warning("inbound message refused: %s", exc)
         raise
     receiver = _Receiver(desk, settings, mail)
-    seen = _seen_key(mail.message_id)
-    with desk.store.unit_of_work():
+    seen = _seen_key(mail.message_id, mail.sender)
+    with desk.unit_of_work():
         number = desk.store.get_cursor(seen) if seen is not None else 0
         if number:
             result = receiver.result(
@@ -177,12 +177,13 @@ def receive(
     return result
 
 
-def _seen_key(message_id: str | None) -> str | None:
-    """The store cursor that remembers a received Message-ID (None: the mail has none)."""
+def _seen_key(message_id: str | None, sender: str) -> str | None:
+    """The store cursor that remembers a received message, by its sender and Message-ID
+    (None: the mail has no Message-ID)."""
     if not message_id:
         return None
-    digest = hashlib.sha256(message_id.encode("utf-8", "surrogatepass")).hexdigest()
-    return f"email-seen:{digest[:40]}"
+    key = f"{sender}\n{message_id}".encode("utf-8", "surrogatepass")
+    return f"email-seen:{hashlib.sha256(key).hexdigest()[:40]}"
 
 
 class _Receiver:
@@ -292,6 +293,7 @@ class _Receiver:
                 return self.result("rejected", ticket.id, f"ticket {ticket.number} is closed")
             return self._open(follow_up_of=ticket, description=body)
         if ticket.status_category is StatusCategory.SOLVED and author.is_requester:
+            self.desk.config.limits.check_body(body, field="body")  # before reopening
             try:
                 self.desk.reopen(ticket.id, by=author, reason="the requester replied by email")
             except InvalidTransition:  # e.g. the reopen window has passed

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
+import re
 from email import policy
 from email.header import Header, decode_header, make_header
 from email.message import Message
@@ -115,8 +116,20 @@ def header(message: Message, name: str) -> str | None:
             text = str(make_header(decode_header(raw)))
         except Exception:
             text = raw
+        if "=?" in text:  # encoded words beside raw 8-bit text, which decode_header skips
+            text = _ENCODED_WORD.sub(_decode_word, text)
         out.append(" ".join(_clean(text).split()))
     return ", ".join(out)
+
+
+_ENCODED_WORD = re.compile(r"=\?[^?\s]+\?[bBqQ]\?[^?\s]*\?=")
+
+
+def _decode_word(match: re.Match[str]) -> str:
+    try:
+        return str(make_header(decode_header(match.group(0))))
+    except Exception:
+        return match.group(0)
 
 
 def _header_str(value: object) -> str:
@@ -174,6 +187,8 @@ def sender_of(message: Message) -> tuple[str, str]:
             if _ok(address):
                 with contextlib.suppress(Exception):
                     display = str(make_header(decode_header(display)))
+                if "=?" in display:
+                    display = _ENCODED_WORD.sub(_decode_word, display)
                 return address.lower(), " ".join(_clean(display).split()).strip("\"' ")
     raise ValidationError("the message has no usable sender address (From)", field="From")
 
@@ -252,14 +267,19 @@ def body_text(message: Message) -> tuple[MailText, list[Attachment]]:
                 continue
         except Exception:
             continue
-        if _is_attachment(part):
+        if _is_attachment(part) and not (index == 0 and _is_body_text(part)):
             attachments.append(_attachment(part, index))
             continue
-        if content_type == "text/plain" or part.get_content_maintype() == "multipart":
-            # (a multipart part that is not one lost its boundary: its text is plain text)
+        if content_type == "text/plain":
             plain.append(_decode_part(part))
         elif content_type == "text/html":
             html.append(_decode_part(part))
+        elif part.get_content_maintype() == "multipart":
+            # A multipart that lost its boundary: its text is the body, unless it holds
+            # the parts themselves (headers, base64), which no reader wants as text.
+            text = _decode_part(part)
+            if not _MIME_HEADER.search(text):
+                plain.append(text)
     text = normalize_text("\n\n".join(t.strip("\r\n") for t in plain if t.strip()))
     if not text and html:
         source = "\n".join(html)
@@ -267,6 +287,19 @@ def body_text(message: Message) -> tuple[MailText, list[Attachment]]:
         reply = normalize_text(html_to_text(source, drop_quotes=True))
         return MailText(text=full, reply=reply, from_html=True), attachments
     return MailText(text=text, reply=text), attachments
+
+
+_MIME_HEADER = re.compile(r"^content-(?:type|transfer-encoding)\s*:", re.IGNORECASE | re.MULTILINE)
+
+
+def _is_body_text(part: Message) -> bool:
+    """A message that is one text part is its own body, file name or not (unless it says
+    it is an attachment)."""
+    try:
+        disposition = (part.get_content_disposition() or "").lower()
+        return part.get_content_maintype() == "text" and disposition != "attachment"
+    except Exception:
+        return False
 
 
 def _attached_message(part: Message, index: int) -> Attachment:

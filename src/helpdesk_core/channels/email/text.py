@@ -170,7 +170,10 @@ def normalize_text(text: str) -> str:
 _ATTRIBUTION = re.compile(
     r"^\s*(?:On\s.{1,400}\swrote|Am\s.{1,400}\sschrieb\s.{0,200}|Le\s.{1,400}\sa\s[ée]crit"
     r"|El\s.{1,400}\sescribi[óo]|Op\s.{1,400}\sschreef\s.{0,200}"
-    r"|Il\s.{1,400}\sha\sscritto|Em\s.{1,400}\sescreveu|Den\s.{1,400}\sskrev"
+    # Italian, Portuguese and Swedish attributions carry the date (a digit), which keeps
+    # a sentence such as "Il collega ha scritto:" in the reply.
+    r"|Il\s(?=.*\d).{1,400}\sha\sscritto|Em\s(?=.*\d).{1,400}\sescreveu"
+    r"|Den\s(?=.*\d).{1,400}\sskrev"
     r"|.{1,200}\swrote\s+on\s.{1,200})"
     r"\s*:\s*$",
     re.IGNORECASE,
@@ -212,11 +215,29 @@ def _attribution_at(lines: list[str], index: int) -> bool:
     return False
 
 
+_HEADER_SENT = re.compile(
+    r"^\s*\**(?:Sent|Date|Gesendet|Datum|Envoyé|Enviado|Inviato|Verzonden|Skickat|Fecha|Data)"
+    r"\s*\**\s*:",
+    re.IGNORECASE,
+)
+_HEADER_SUBJECT = re.compile(
+    r"^\s*\**(?:Subject|Betreff|Objet|Asunto|Oggetto|Assunto|Onderwerp|Ämne)\s*\**\s*:",
+    re.IGNORECASE,
+)
+
+
 def _outlook_header_at(lines: list[str], index: int) -> bool:
+    """A quoted message's header block: a From line naming an address and another header
+    line, or, without an address, both a sent-date and a subject line ("De: 9:00 / A:
+    17:00" in a reply is prose)."""
     if not _HEADER_FROM.match(lines[index]):
         return False
     following = [line for line in lines[index + 1 : index + 5] if line.strip()]
-    return any(_HEADER_NEXT.match(line) for line in following[:3])
+    if "@" in lines[index]:
+        return any(_HEADER_NEXT.match(line) for line in following[:3])
+    return any(_HEADER_SENT.match(line) for line in following) and any(
+        _HEADER_SUBJECT.match(line) for line in following
+    )
 
 
 def strip_quotes(text: str, *, marker: str | None = None) -> str:
