@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 from knowledge_fixtures import StoreFactory, make_desk
 
-from helpdesk_core import ConfigError, DeskConfig, Helpdesk, Requester
+from helpdesk_core import ConfigError, DeskConfig, Helpdesk, Requester, ValidationError
 from helpdesk_core.knowledge import KNOWLEDGE_ACTOR, KnowledgeSettings, LinkedProblemSolved
 from helpdesk_core.model import CsatRequested, Event, StatusChanged, replay
 
@@ -149,3 +149,53 @@ def test_knowledge_settings_are_configuration() -> None:
         }
     )
     assert custom.knowledge.problem_type == "defect"
+
+
+def test_a_problem_solved_through_another_passes_it_on(make_store: StoreFactory) -> None:
+    desk, _ = make_desk(make_store(), on_problem_solved="solve")
+    root = desk.open(requester=ADA, subject="Core switch", type="problem")
+    middle = desk.open(requester=ADA, subject="Gateway drops VPN", type="problem")
+    desk.record_known_error(middle.id, symptom="drops", workaround="vpn2", by="alice",
+                            status="known_error")
+    incident = desk.open(requester=ADA, subject="VPN drops at home")
+    for ticket in (middle, incident):
+        desk.reply(ticket.id, author="alice", body="On it.")
+    desk.link(middle.id, kind="caused_by", other=root.id, by="alice")
+    desk.link(incident.id, kind="caused_by", other=middle.id, by="alice")
+    with pytest.raises(ValidationError, match="cycle"):
+        desk.link(root.id, kind="caused_by", other=middle.id, by="alice")
+    desk.reply(root.id, author="alice", body="Replaced.")
+    desk.solve(root.id, by="alice", resolution="New switch")
+    solved_middle = desk.get(middle.id)
+    assert solved_middle.status == "solved"
+    assert solved_middle.known_error is not None
+    assert solved_middle.known_error.status.value == "resolved"
+    assert desk.get(incident.id).status == "solved"
+
+
+def test_a_solved_problems_known_error_can_only_be_resolved(make_store: StoreFactory) -> None:
+    desk, _ = make_desk(make_store())
+    problem = desk.open(requester=ADA, subject="Gateway", type="problem")
+    desk.reply(problem.id, author="alice", body="Fixed.")
+    desk.solve(problem.id, by="alice", resolution="Firmware")
+    with pytest.raises(ValidationError, match="can only be resolved") as caught:
+        desk.record_known_error(problem.id, symptom="drops", by="alice")
+    assert caught.value.field == "status"
+    recorded = desk.record_known_error(problem.id, symptom="drops", status="resolved", by="alice")
+    assert recorded.known_error is not None
+    with pytest.raises(ValidationError, match="can only be resolved"):
+        desk.update_known_error(problem.id, status="investigating", by="alice")
+
+
+def test_no_one_probes_tickets_through_articles_or_links(make_store: StoreFactory) -> None:
+    from helpdesk_core.errors import AccessDenied
+
+    desk, _ = make_desk(make_store())
+    secret = desk.open(requester=Requester(id="bea", name="Bea"), subject="Salary question")
+    desk.open(requester=ADA, subject="Mine")
+    article = desk.publish_article(title="VPN", body="Use vpn2", by="alice")
+    for problems in (["T-404"], [secret.id]):
+        with pytest.raises(AccessDenied):
+            desk.update_article(article.id, by="ada", problems=problems)
+    with pytest.raises(AccessDenied):
+        desk.link(secret.id, kind="caused_by", other="T-404", by="ada")

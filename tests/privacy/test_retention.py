@@ -15,6 +15,7 @@ from helpdesk_core import DeskConfig, Helpdesk, ManualClock, MemoryStore, Sqlite
 from helpdesk_core.errors import AccessDenied, ConfigError, NotFound
 from helpdesk_core.model import (
     ANONYMISED,
+    Actor,
     Agent,
     CommentAdded,
     Rated,
@@ -411,3 +412,20 @@ def _postgres_dump(store: Store) -> str:
             rows = conn.execute(f'SELECT t::text FROM "{schema}"."{table}" t').fetchall()
             dump.extend(row[0] for row in rows)
     return "\n".join(dump).casefold()
+
+
+def test_what_is_written_after_an_erasure_is_cleaned_by_retention_again() -> None:
+    clock = ManualClock(T0)
+    desk = Helpdesk(_config(YEARLY), MemoryStore(), clock)
+    still_open = _story(desk, close=False)
+    desk.erase_requester("quentin", by="root")
+    assert desk.get(still_open).anonymised
+    desk.reply(still_open, author="alice", body="Zorblax called again about the cellar key")
+    assert not desk.get(still_open).anonymised  # personal data again
+    desk.solve(still_open, by="alice", resolution="Done")
+    desk.close(still_open, by="alice")
+    clock.advance(timedelta(days=31))
+    desk.apply_retention()
+    _assert_clean(repr(desk.history(still_open)) + repr(desk.get(still_open)))
+    with pytest.raises(AccessDenied):  # still nobody's ticket
+        desk.get(still_open, as_=Actor.requester(ANONYMOUS_REQUESTER))

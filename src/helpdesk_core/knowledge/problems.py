@@ -225,6 +225,7 @@ def record_known_error(
             field="ticket_id",
         )
     parsed = to_known_error_status(status)
+    _check_settled(ticket, parsed)
     symptom = _text(symptom, "symptom", required=True)
     workaround = _text(workaround, "workaround")
     root_cause = _text(root_cause, "root_cause")
@@ -271,6 +272,8 @@ def update_known_error(
     }
     changed_status = parsed if parsed is not None and parsed is not old.status else None
     final_status = changed_status or old.status
+    if changed_status is not None:
+        _check_settled(ticket, final_status)
     _check_documented(
         final_status,
         _pick(texts["workaround"], old.workaround),
@@ -287,6 +290,17 @@ def update_known_error(
         workaround=changes.get("workaround"),
         root_cause=changes.get("root_cause"),
     )
+
+
+def _check_settled(ticket: Ticket, status: KnownErrorStatus) -> None:
+    """A solved or closed problem's known error is resolved: nothing would ever resolve an
+    active one (solving the problem does that)."""
+    if status.is_active and not ticket.is_active:
+        raise ValidationError(
+            f"problem ticket {ticket.id} is {ticket.status}: its known error can only be "
+            f"{KnownErrorStatus.RESOLVED.value} (reopen the problem to work on it again)",
+            field="status",
+        )
 
 
 def resolve_known_error(ticket: Ticket, *, by: Actor, now: datetime) -> KnownErrorUpdated | None:

@@ -148,10 +148,7 @@ def apply_event(ticket: Ticket | None, event: Event) -> Ticket:
             f"event for ticket {event.ticket_id!r} applied to ticket {ticket.id!r}",
             field="event.ticket_id",
         )
-    fold = _FOLDS.get(type(event))
-    if fold is None:
-        raise ValidationError(f"no fold registered for {type(event).__name__}", field="event")
-    changes = fold(ticket, event)
+    changes = fold_changes(ticket, event)
     changes["updated_at"] = max(event.at, ticket.updated_at)
     changes["version"] = ticket.version + 1
     unknown = changes.keys() - _SLOT_SET
@@ -162,11 +159,16 @@ def apply_event(ticket: Ticket | None, event: Event) -> Ticket:
 
 def fold_changes(ticket: Ticket, event: Event) -> dict[str, Any]:
     """The fields ``event`` changes on ``ticket`` (without ``updated_at`` and ``version``),
-    as its registered fold computes them."""
+    as its registered fold computes them. Any event after an anonymisation may carry
+    personal data again, so the ticket is no longer ``anonymised`` (retention will see to
+    it again)."""
     fold = _FOLDS.get(type(event))
     if fold is None:
         raise ValidationError(f"no fold registered for {type(event).__name__}", field="event")
-    return fold(ticket, event)
+    changes = fold(ticket, event)
+    if ticket.anonymised and "anonymised" not in changes:
+        changes["anonymised"] = False
+    return changes
 
 
 def apply_events(ticket: Ticket | None, events: Iterable[Event]) -> Ticket | None:

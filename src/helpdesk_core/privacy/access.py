@@ -66,6 +66,9 @@ ACTIONS = frozenset(
     }
 )
 #: What a requester may do on their own tickets by default.
+#: The requester id an anonymised ticket refers to: it belongs to no requester.
+ANONYMOUS_REQUESTER = "anonymised"
+
 REQUESTER_ACTIONS = frozenset({"view", "reply", "rate", "reopen"})
 #: Actions reserved to admins.
 ADMIN_ACTIONS = frozenset({"anonymise", "erase"})
@@ -227,7 +230,7 @@ class AccessPolicy:
     def _requester(
         self, actor: Actor, ticket: Ticket, action: str, requester: Requester | None
     ) -> Decision:
-        if ticket.anonymised:
+        if ticket.anonymised or ticket.requester == ANONYMOUS_REQUESTER:
             return Decision(
                 allowed=False,
                 reason=f"ticket {ticket.id!r} was anonymised: it belongs to no requester",

@@ -42,7 +42,7 @@ from helpdesk_core.model import (
     TicketUpdated,
     replay,
 )
-from helpdesk_core.privacy.access import AccessPolicy
+from helpdesk_core.privacy.access import ANONYMOUS_REQUESTER, AccessPolicy
 
 __all__ = [
     "ANONYMOUS_REQUESTER",
@@ -54,8 +54,6 @@ __all__ = [
     "plan_anonymisation",
 ]
 
-#: The requester id an anonymised ticket refers to.
-ANONYMOUS_REQUESTER = "anonymised"
 
 Mode = Literal["anonymise", "delete"]
 _MODES = ("anonymise", "delete")

@@ -277,10 +277,13 @@ class KnowledgeCommands:
         if event is not None:
             change.emit(event)
 
-    def _problem_solved(self, problem: Ticket, events: Sequence[Event]) -> list[Event]:
+    def _problem_solved(
+        self, problem: Ticket, events: Sequence[Event], seen: set[str] | None = None
+    ) -> list[Event]:
         """After a command solved a problem ticket: solve or notify the active tickets
         linked ``caused_by`` to it, as ``knowledge.on_problem_solved`` says. Each ticket is
-        its own command; a failure is logged and the others go on. Returns the events
+        its own command; a failure is logged and the others go on. A problem solved this
+        way passes it on to its own tickets (``seen`` ends link cycles). Returns the events
         recorded on them."""
         mode = self.config.knowledge.on_problem_solved
         if (
@@ -289,12 +292,20 @@ class KnowledgeCommands:
             or not _solved_in(events)
         ):
             return []
+        seen = {problem.id} if seen is None else seen | {problem.id}
         recorded: list[Event] = []
         for incident in self.incidents_of(problem.id):
+            if incident.id in seen:
+                continue
             try:
-                recorded.extend(self._apply_problem_solved(incident, problem, mode))
+                produced = self._apply_problem_solved(incident, problem, mode)
             except HelpdeskError:
                 log.exception("problem %s solved: ticket %s not updated", problem.id, incident.id)
+                continue
+            recorded.extend(produced)
+            if incident.type == problem.type:
+                solved = self.store.load(incident.id)
+                recorded.extend(self._problem_solved(solved, produced, seen))
         return recorded
 
     def _apply_problem_solved(self, incident: Ticket, problem: Ticket, mode: str) -> list[Event]:
@@ -325,6 +336,7 @@ class KnowledgeCommands:
                     change.emit(_notice(ticket, problem, change.now, "solved"))
                     change.transition(name, by=KNOWLEDGE_ACTOR, resolution=resolution)
                     self._after_status(change)
+                    self._after_problem_status(change, KNOWLEDGE_ACTOR)  # its known error
                     return True
             change.emit(_notice(ticket, problem, change.now, "notified", reason))
             return False
@@ -414,12 +426,12 @@ class KnowledgeCommands:
         on a concurrent change."""
         v.refuse_unknown(changes, _ARTICLE_CHANGES, what="cannot update")
         self._check_article_texts(changes.get("title"), changes.get("body"))
-        if "problems" in changes:
-            changes["problems"] = self._problems(changes["problems"])
         retries = self.config.settings.max_retries
         for attempt in range(retries + 1):
             current = self.store.get_article(_id(article_id))
             self._article_actor(by, "write", current)
+            if "problems" in changes and attempt == 0:  # looked up once the writer may write
+                changes["problems"] = self._problems(changes["problems"])
             candidate = evolve(current, **changes)
             if candidate == current:
                 return current
