@@ -18,6 +18,8 @@ from collections.abc import Callable, Mapping
 from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
+import attrs
+
 from helpdesk_core.clock import ManualClock
 from helpdesk_core.errors import HelpdeskError, ValidationError
 from helpdesk_core.ids import SequentialIds
@@ -25,7 +27,9 @@ from helpdesk_core.intake import Question
 from helpdesk_core.model import (
     Actor,
     Assigned,
+    Escalated,
     Event,
+    QueuedForAssignment,
     Requester,
     StatusCategory,
 )
@@ -39,7 +43,7 @@ __all__ = ["Progress", "simulate"]
 #: Called with (simulated seconds done, simulated seconds in all) now and then.
 Progress = Callable[[float, float], None]
 
-_ARRIVAL, _DONE, _REPLY, _REOPEN, _RATE, _WAKE, _TICK, _SHIFT = range(8)
+_ARRIVAL, _DONE, _REPLY, _REOPEN, _RATE, _WAKE, _TICK, _SHIFT, _OFF, _AWAY, _BACK = range(11)
 
 
 class _Agent:
@@ -58,7 +62,12 @@ class _Run:
         if isinstance(seed, bool) or not isinstance(seed, int):
             raise ValidationError("seed must be a whole number", field="seed")
         self.scenario = scenario
-        self.rng = random.Random(seed)
+        # One stream per source of chance: a what-if run with the same seed (one more
+        # agent, a faster tier) sees the same arrivals and the same requesters.
+        self.rng = random.Random(f"{seed}:behaviour")
+        self.arrival_rng = random.Random(f"{seed}:arrivals")
+        self.work_rng = random.Random(f"{seed}:work")
+        people_rng = random.Random(f"{seed}:requesters")
         self.clock = ManualClock(scenario.start.astimezone(UTC))  # see push
         self.store = MemoryStore()
         self.desk = Helpdesk(
@@ -77,8 +86,12 @@ class _Run:
             self.absent.setdefault(absence.agent, []).append(
                 (scenario.start + absence.start, scenario.start + absence.end)
             )
+        self.away: set[str] = set()
+        self.working: dict[str, str] = {}  # ticket id -> the agent working on it
         self.asked: set[tuple[str, str | None]] = set()
-        self.pending_starts: set[str] = set()
+        # Agents to start work, in the order they became free (a dict keeps it; a set's
+        # order would follow the hash seed).
+        self.pending_starts: dict[str, None] = {}
         self.touched: set[str] = set()
         self.escalated: set[str] = set()
         self.tick_at: datetime | None = None
@@ -92,9 +105,9 @@ class _Run:
                 name=f"Requester {n}",
                 email=f"requester{n}@example.com",
                 organization=f"org-{n % 7}",
-                vip=self.rng.random() < 0.03,
+                vip=people_rng.random() < 0.03,
                 attributes=(
-                    {"region": regions[0][_draw(self.rng, regions[1])]} if regions[0] else {}
+                    {"region": regions[0][_draw(people_rng, regions[1])]} if regions[0] else {}
                 ),
             )
             for n in range(1, scenario.requesters + 1)
@@ -126,7 +139,7 @@ class _Run:
 
     def pick(self, name: str) -> str:
         keys, cumulative = self.mix[name]
-        return keys[_draw(self.rng, cumulative)]
+        return keys[_draw(self.arrival_rng, cumulative)]
 
     def schedule_tick(self) -> None:
         wake = self.desk.next_wakeup(queues=False)
@@ -151,7 +164,7 @@ class _Run:
         end = self.scenario.end
         zone = self.zone
         while True:
-            at = at + timedelta(seconds=self.rng.expovariate(peak))
+            at = at + timedelta(seconds=self.arrival_rng.expovariate(peak))
             if at >= end:
                 return None
             local = at.astimezone(zone)
@@ -160,18 +173,18 @@ class _Run:
             for burst in arrivals.bursts:
                 if burst.start <= offset < burst.start + burst.duration:
                     rate *= burst.multiplier
-            if self.rng.random() * peak_rate < rate:
+            if self.arrival_rng.random() * peak_rate < rate:
                 return at
 
     def arrive(self) -> None:
-        requester = self.requesters[self.rng.randrange(len(self.requesters))]
+        requester = self.requesters[self.arrival_rng.randrange(len(self.requesters))]
         category = self.pick("category")
         intake = self.scenario.desk.categories.get(category)
         answers: dict[str, object] = {}
         if intake is not None:
             for question in intake.questions:
                 refuse = intake.on_missing.value == "refuse"
-                if refuse or self.rng.random() < 0.8:
+                if refuse or self.arrival_rng.random() < 0.8:
                     answers[question.name] = _answer(question)
         ticket = self.desk.open(
             requester=requester.id,
@@ -232,22 +245,46 @@ class _Run:
             ):
                 continue
             agent.busy = ticket_id
+            self.working[ticket_id] = agent.id
             if ticket.public_replies == 0 or ticket.awaiting_reply_since is not None:
                 self.desk.reply(ticket_id, author=agent.id, body="We are looking into it.")
             tier = ticket.tier or self.tiers[0]
-            seconds = self.scenario.tiers[tier].work_for(ticket.category).sample(self.rng)
+            seconds = self.scenario.tiers[tier].work_for(ticket.category).sample(self.work_rng)
             self.work.append(
                 WorkSession(
                     ticket_id=ticket_id, agent=agent.id, tier=tier, start=now, seconds=seconds
                 )
             )
-            self.push(now + timedelta(seconds=seconds), _DONE, f"{agent.id}|{ticket_id}")
+            self.push(self.finish(agent, now, seconds), _DONE, f"{agent.id}|{ticket_id}")
             return
+
+    def finish(self, agent: _Agent, start: datetime, seconds: float) -> datetime:
+        """When work of ``seconds`` started at ``start`` ends: the agent works it on shift,
+        so work left at the end of a shift goes on at the next one."""
+        work = timedelta(seconds=seconds)
+        if agent.calendar is None:
+            return start + work
+        return self.scenario.desk.calendars[agent.calendar].add(start, work)
+
+    def hand_over(self, agent: _Agent) -> None:
+        """The agent leaves (shift end, absence): tickets assigned to them and not started
+        go back to assignment, which gives them to an agent on shift or queues them."""
+        waiting, agent.backlog = list(agent.backlog), deque()
+        for ticket_id in dict.fromkeys(waiting):
+            ticket = self.desk.get(ticket_id)
+            if ticket.assignee != agent.id or not ticket.is_active or ticket_id == agent.busy:
+                continue
+            self.desk.auto_assign(ticket_id)
+            if self.desk.get(ticket_id).assignee == agent.id:
+                agent.backlog.append(ticket_id)  # nobody else could take it: it stays
 
     def done(self, key: str) -> None:
         agent_id, ticket_id = key.split("|", 1)
         agent = self.agents[agent_id]
+        if agent.busy != ticket_id:
+            return  # the ticket was taken away (an escalation policy moved it)
         agent.busy = None
+        self.working.pop(ticket_id, None)
         ticket = self.desk.get(ticket_id)
         if ticket.assignee == agent_id and ticket.is_active:
             tier = ticket.tier or self.tiers[0]
@@ -302,6 +339,15 @@ class _Run:
     def reopen(self, ticket_id: str) -> None:
         ticket = self.desk.get(ticket_id)
         if ticket.status_category is not StatusCategory.SOLVED:
+            # Closed before the requester came back: they let it go, and may still rate.
+            if ticket.status_category is StatusCategory.CLOSED and (
+                self.rng.random() < self.scenario.csat_response
+            ):
+                self.push(
+                    self.clock.now() + timedelta(hours=self.rng.uniform(0.5, 48)),
+                    _RATE,
+                    ticket_id,
+                )
             return
         try:
             self.desk.reopen(ticket_id, by=Actor.requester(ticket.requester), reason="still broken")
@@ -327,11 +373,21 @@ class _Run:
         )
 
     def _on_event(self, event: Event) -> None:
+        worker = self.working.get(event.ticket_id)
+        if worker is not None and (
+            isinstance(event, Escalated | QueuedForAssignment)
+            or (isinstance(event, Assigned) and event.assignee != worker)
+        ):
+            # Moved away from the agent working it (an escalation policy fired): they
+            # stop, and are free for other work.
+            del self.working[event.ticket_id]
+            self.agents[worker].busy = None
+            self.pending_starts[worker] = None
         if isinstance(event, Assigned) and event.assignee in self.agents:
             agent = self.agents[event.assignee]
             agent.backlog.append(event.ticket_id)
             if agent.busy is None:
-                self.pending_starts.add(agent.id)
+                self.pending_starts[agent.id] = None
 
 
     def schedule_shifts(self) -> None:
@@ -351,10 +407,26 @@ class _Run:
                     at = calendar.next_close(at)
                 except ValidationError:
                     break  # open around the clock from here on: no later shift starts
-        for absence in scenario.absences:
-            starts.add(scenario.start + absence.end)
         for at in sorted(starts):
             self.push(at, _SHIFT, "")
+        ends: set[tuple[datetime, str]] = set()
+        for name in sorted({a.calendar for a in self.agents.values() if a.calendar}):
+            calendar = scenario.desk.calendars[name]
+            at = scenario.start
+            while at < horizon:
+                try:
+                    at = calendar.next_close(calendar.next_open(at))
+                except ValidationError:
+                    break  # open around the clock from here on
+                if at >= horizon:
+                    break
+                ends.add((at, name))
+        for at, name in sorted(ends):
+            self.push(at, _OFF, name)
+        for absence in scenario.absences:
+            if absence.agent in self.agents:
+                self.push(scenario.start + absence.start, _AWAY, absence.agent)
+                self.push(scenario.start + absence.end, _BACK, absence.agent)
 
     # ------------------------------------------------------------------ loop
     def run(self) -> SimulationResult:
@@ -376,6 +448,9 @@ class _Run:
             _WAKE: self._wake,
             _TICK: self._tick,
             _SHIFT: self._shift,
+            _OFF: self._off,
+            _AWAY: lambda key: self._set_away(key, True),
+            _BACK: lambda key: self._set_away(key, False),
         }
         while self.heap:
             at, _, kind, key = heapq.heappop(self.heap)
@@ -385,8 +460,9 @@ class _Run:
                 self.clock.set(at)
             handlers[kind](key)
             while self.pending_starts:
-                agent = self.agents[self.pending_starts.pop()]
-                self.try_start(agent)
+                agent_id = next(iter(self.pending_starts))
+                del self.pending_starts[agent_id]
+                self.try_start(self.agents[agent_id])
             self.schedule_tick()
             if self.progress is not None:
                 done = min((at - scenario.start).total_seconds(), total)
@@ -408,6 +484,32 @@ class _Run:
         for agent in self.agents.values():
             if agent.busy is None and agent.backlog:
                 self.try_start(agent)
+
+    def _off(self, calendar: str) -> None:
+        """A shift of ``calendar`` ends: its agents hand over what they have not started."""
+        for agent in self.agents.values():
+            if agent.calendar == calendar:
+                self.hand_over(agent)
+
+    def _set_away(self, agent_id: str, away: bool) -> None:
+        """An absence starts or ends: the desk's assignment learns it (the agent is
+        ``away``), and an agent who leaves hands over what they have not started."""
+        if away:
+            self.away.add(agent_id)
+        else:
+            self.away.discard(agent_id)
+        config = self.scenario.desk
+        agents = tuple(
+            attrs.evolve(a, away=a.id in self.away) if a.id in self.agents else a
+            for a in config.agents
+        )
+        self.desk.reconfigure(attrs.evolve(config, agents=agents))
+        agent = self.agents[agent_id]
+        if away:
+            self.hand_over(agent)
+        else:
+            self.desk.tick()  # queued tickets may go to them now
+            self.try_start(agent)
 
     def _tick(self, _key: str) -> None:
         now = self.clock.now()

@@ -30,7 +30,9 @@ __all__ = ["Kpis", "SimulationResult", "TicketRecord", "WorkSession", "build_res
 @frozen(kw_only=True)
 class TicketRecord:
     """One simulated ticket, flattened for tables. Durations are in seconds (None when the
-    milestone was not reached); ``measured`` is false for warm-up tickets."""
+    milestone was not reached); ``measured`` is false for warm-up tickets.
+    ``wait_for_agent`` lasts until an agent first started working on the ticket (being
+    assigned to one who is busy or off shift does not end it)."""
 
     id: str
     number: int
@@ -205,9 +207,12 @@ def build_result(
         events_by_ticket.setdefault(event.ticket_id, []).append(event)
     records: list[TicketRecord] = []
     measured_from = scenario.measured_from
+    first_work: dict[str, datetime] = {}
+    for session in work:
+        first_work.setdefault(session.ticket_id, session.start)
     for ticket_id, events in events_by_ticket.items():
         ticket = store.load(ticket_id)
-        first_assigned = next(
+        first_assigned = first_work.get(ticket_id) if work else next(
             (e.at for e in events if isinstance(e, Assigned) and e.assignee is not None), None
         )
         records.append(

@@ -103,9 +103,9 @@ def _document_of(scenario: Scenario, base: Path | None) -> dict[str, Any]:
     doc["requesters"] = requesters
     rebuilt = Scenario.from_dict(doc, base=base)
     if (rebuilt.start, rebuilt.start.utcoffset()) != (start, start.utcoffset()):
-        raise ValidationError(  # pragma: no cover - a start a document cannot name
-            "the scenario's start cannot be written into its document", field="scenario.start"
-        )
+        # a wall time the zone repeats (the hour clocks go back): the offset says which
+        simulation["start"] = start.isoformat()
+        rebuilt = Scenario.from_dict(doc, base=base)
     for name in _FROM_DOCUMENT:
         if getattr(rebuilt, name) != getattr(scenario, name):
             raise ValidationError(
