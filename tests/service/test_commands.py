@@ -394,3 +394,32 @@ def test_a_policy_added_later_fires_at_the_latest_event_never_before() -> None:
     assert instants == sorted(instants)
     escalated = [e for e in after.history(ticket.id) if type(e).__name__ == "Escalated"]
     assert [e.at for e in escalated] == [start + timedelta(hours=5)]
+
+
+def test_a_unit_of_work_publishes_only_what_it_kept() -> None:
+    desk = Helpdesk(store=MemoryStore(), clock=ManualClock(berlin(2026, 3, 2, 10, 0)))
+    heard: list[Event] = []
+    desk.subscribe(heard.append)
+    with desk.unit_of_work():
+        kept = desk.open(requester=ADA, subject="kept")
+        late: list[Event] = []
+        desk.subscribe(late.append)  # a subscriber of the block hears what it kept
+        try:
+            with desk.unit_of_work():
+                dropped = desk.open(requester=ADA, subject="rolled back")
+                raise RuntimeError("the inner block fails")
+        except RuntimeError:
+            pass
+        assert heard == []  # nothing before the outermost block ends
+    assert {e.ticket_id for e in heard} == {kept.id} == {e.ticket_id for e in late}
+    with pytest.raises(NotFound):
+        desk.get(dropped.id)
+
+
+def test_a_caused_by_chain_may_not_close_into_a_cycle() -> None:
+    desk = make_desk(MemoryStore(), berlin(2026, 3, 2, 10, 0))
+    a, b, c = (desk.open(requester=ADA, subject=s, type="problem") for s in "abc")
+    desk.link(a.id, kind="caused_by", other=b.id, by="alice")
+    desk.link(b.id, kind="caused_by", other=c.id, by="alice")
+    with pytest.raises(ValidationError, match="cycle"):
+        desk.link(c.id, kind="caused_by", other=a.id, by="alice")

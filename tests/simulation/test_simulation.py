@@ -461,6 +461,20 @@ def test_an_absent_agent_gets_no_tickets() -> None:
     assert any(s.agent == "a" for s in result.work if s.start >= early)
 
 
+def test_absences_overlap_and_leave_agents_the_desk_keeps_away_away() -> None:
+    doc = _office(
+        [_agent("a", "always"), _agent("b", "always"), {**_agent("c", "always"), "away": True}],
+        absences=[
+            {"agent": "a", "start": "0h", "end": "2d"},
+            {"agent": "a", "start": "1d", "end": "3d"},  # overlaps the first
+        ],
+    )
+    result = simulate(Scenario.from_dict(doc), seed=2)
+    assert not any(s.agent == "c" for s in result.work)
+    back = datetime(2026, 1, 8, tzinfo=UTC)
+    assert all(s.agent != "a" for s in result.work if s.start < back)
+
+
 def test_a_what_if_with_the_same_seed_sees_the_same_arrivals() -> None:
     one = simulate(Scenario.from_dict(_office([_agent("a", "always")])), seed=7)
     two = simulate(Scenario.from_dict(_office([_agent("a", "always"), _agent("b", "always")])),

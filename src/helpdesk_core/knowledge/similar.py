@@ -21,10 +21,10 @@ from typing import Any
 from attrs import field, frozen
 
 from helpdesk_core.errors import NotFound, ValidationError
-from helpdesk_core.model import LinkKind, Ticket
+from helpdesk_core.model import ANONYMISED, LinkKind, Ticket
 from helpdesk_core.model import _validate as v
 
-__all__ = ["STOPWORDS", "Match", "SimilarityIndex", "tokenize"]
+__all__ = ["STOPWORDS", "Match", "SimilarityIndex", "ticket_text", "tokenize"]
 
 #: Words too common to tell tickets apart.
 STOPWORDS = frozenset(
@@ -107,6 +107,16 @@ def _weight(value: Any, name: str) -> float:
     if value < 0:
         raise ValidationError(f"must not be negative, got {value!r}", field=name)
     return float(value)
+
+
+def ticket_text(ticket: Ticket) -> str:
+    """The words a ticket is found by: its subject and description, without what an
+    anonymisation put in their place."""
+    if ticket.anonymised:
+        return ""
+    return "\n".join(
+        part for part in (ticket.subject, ticket.description) if part and part != ANONYMISED
+    )
 
 
 @frozen(kw_only=True)
@@ -201,7 +211,7 @@ class SimilarityIndex:
                 "closed tickets are offered as similar",
                 field="ticket",
             )
-        text = "" if ticket.anonymised else f"{ticket.subject}\n{ticket.description}"
+        text = ticket_text(ticket)
         self._put(
             _Doc(
                 id=ticket.id,
@@ -295,7 +305,7 @@ class SimilarityIndex:
             raise ValidationError(f"expected a Ticket, got {type(ticket).__name__}", field="ticket")
         if isinstance(limit, bool) or not isinstance(limit, int) or limit < 1:
             raise ValidationError(f"limit is a whole number >= 1, got {limit!r}", field="limit")
-        text = "" if ticket.anonymised else f"{ticket.subject}\n{ticket.description}"
+        text = ticket_text(ticket)
         probe = _Doc(
             id=ticket.id,
             kind="ticket",

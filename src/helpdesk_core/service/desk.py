@@ -91,6 +91,8 @@ _MAX_REMEMBERED_LOADS = 4096
 _ACTOR_KINDS = frozenset(kind.value for kind in ActorKind)
 _FIRST_RESPONSE = Metric.FIRST_RESPONSE.value
 _MAX_REMEMBERED_WAKES = 10_000
+#: How many tickets a caused_by cycle check reads at most.
+_MAX_LINK_WALK = 1_000
 _MAX_REMEMBERED_GRANTS = 4_096
 _OPENED_FIELDS = attrs.fields(TicketOpened)
 _complete_opening = copier(
@@ -187,25 +189,27 @@ class Helpdesk(KnowledgeCommands):
         has ended well."""
         held: list[Event] | None = getattr(self._held, "events", None)
         outer = held is None
-        if outer:
-            self._held.events = []
+        if held is None:
+            held = self._held.events = []
+        mark = len(held)  # a failing inner block takes back only its own events
         try:
             with self.store.unit_of_work():
                 yield
         except BaseException:
+            del held[mark:]
             if outer:
                 self._held.events = None
             raise
         if outer:
-            events, self._held.events = self._held.events, None
-            self._publish(events)
+            self._held.events = None
+            self._publish(held)
 
     def _publish(self, events: Iterable[Event]) -> None:
-        if not self._handlers:
-            return
         held: list[Event] | None = getattr(self._held, "events", None)
         if held is not None:
             held.extend(events)
+            return
+        if not self._handlers:
             return
         for event in events:
             for handler in tuple(self._handlers):
@@ -1157,7 +1161,7 @@ class Helpdesk(KnowledgeCommands):
 
         def linked(change: Change) -> Linked | None:
             target = self.store.load(other)  # after the access check: no probing
-            if link_kind is LinkKind.CAUSED_BY and change.ticket.id in target.linked(link_kind):
+            if link_kind is LinkKind.CAUSED_BY and self._causes(change.ticket.id, target):
                 raise ValidationError(
                     f"ticket {other} is caused by ticket {change.ticket.id}: the link would "
                     "make a cycle",
@@ -1170,6 +1174,24 @@ class Helpdesk(KnowledgeCommands):
             )
 
         return self._record(ticket_id, linked, actor=actor, action="link")
+
+    def _causes(self, ticket_id: str, start: Ticket) -> bool:
+        """Whether ``start`` is caused by ``ticket_id``, directly or down its chain of
+        ``caused_by`` links."""
+        seen = {start.id}
+        frontier = [start]
+        while frontier:
+            current = frontier.pop()
+            for cause in current.linked(LinkKind.CAUSED_BY):
+                if cause == ticket_id:
+                    return True
+                if cause not in seen and len(seen) < _MAX_LINK_WALK:
+                    seen.add(cause)
+                    try:
+                        frontier.append(self.store.load(cause))
+                    except NotFound:  # purged
+                        continue
+        return False
 
     def rate(
         self,

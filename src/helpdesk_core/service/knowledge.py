@@ -46,6 +46,7 @@ from helpdesk_core.knowledge import (
     solving_transition,
     update_known_error,
 )
+from helpdesk_core.knowledge.similar import ticket_text
 from helpdesk_core.model import (
     Actor,
     ActorKind,
@@ -650,9 +651,7 @@ def _notice(
 
 
 def _query_words(ticket: Ticket) -> list[str]:
-    if ticket.anonymised:
-        return []
-    words = search_words(f"{ticket.subject}\n{ticket.description}")
+    words = search_words(ticket_text(ticket))
     return list(dict.fromkeys(words))[:_QUERY_WORDS]
 
 

@@ -47,13 +47,14 @@ _ARRIVAL, _DONE, _REPLY, _REOPEN, _RATE, _WAKE, _TICK, _SHIFT, _OFF, _AWAY, _BAC
 
 
 class _Agent:
-    __slots__ = ("backlog", "busy", "calendar", "id", "tier")
+    __slots__ = ("backlog", "busy", "calendar", "id", "session", "tier")
 
     def __init__(self, agent_id: str, tier: str | None, calendar: str | None) -> None:
         self.id = agent_id
         self.tier = tier
         self.calendar = calendar
         self.busy: str | None = None
+        self.session = 0
         self.backlog: deque[str] = deque()
 
 
@@ -86,7 +87,7 @@ class _Run:
             self.absent.setdefault(absence.agent, []).append(
                 (scenario.start + absence.start, scenario.start + absence.end)
             )
-        self.away: set[str] = set()
+        self.absences_now: dict[str, int] = {}  # agent id -> absences in force
         self.working: dict[str, str] = {}  # ticket id -> the agent working on it
         self.asked: set[tuple[str, str | None]] = set()
         # Agents to start work, in the order they became free (a dict keeps it; a set's
@@ -255,7 +256,10 @@ class _Run:
                     ticket_id=ticket_id, agent=agent.id, tier=tier, start=now, seconds=seconds
                 )
             )
-            self.push(self.finish(agent, now, seconds), _DONE, f"{agent.id}|{ticket_id}")
+            agent.session += 1  # a "done" of an earlier session of theirs is stale
+            self.push(
+                self.finish(agent, now, seconds), _DONE, f"{agent.id}|{ticket_id}|{agent.session}"
+            )
             return
 
     def finish(self, agent: _Agent, start: datetime, seconds: float) -> datetime:
@@ -279,9 +283,9 @@ class _Run:
                 agent.backlog.append(ticket_id)  # nobody else could take it: it stays
 
     def done(self, key: str) -> None:
-        agent_id, ticket_id = key.split("|", 1)
+        agent_id, ticket_id, session = key.split("|", 2)
         agent = self.agents[agent_id]
-        if agent.busy != ticket_id:
+        if agent.busy != ticket_id or str(agent.session) != session:
             return  # the ticket was taken away (an escalation policy moved it)
         agent.busy = None
         self.working.pop(ticket_id, None)
@@ -494,13 +498,13 @@ class _Run:
     def _set_away(self, agent_id: str, away: bool) -> None:
         """An absence starts or ends: the desk's assignment learns it (the agent is
         ``away``), and an agent who leaves hands over what they have not started."""
-        if away:
-            self.away.add(agent_id)
-        else:
-            self.away.discard(agent_id)
+        count = self.absences_now.get(agent_id, 0) + (1 if away else -1)
+        self.absences_now[agent_id] = count
+        if count > (1 if away else 0):
+            return  # another absence of theirs starts before this one ends, or goes on
         config = self.scenario.desk
         agents = tuple(
-            attrs.evolve(a, away=a.id in self.away) if a.id in self.agents else a
+            attrs.evolve(a, away=True) if self.absences_now.get(a.id, 0) > 0 else a
             for a in config.agents
         )
         self.desk.reconfigure(attrs.evolve(config, agents=agents))
