@@ -395,11 +395,13 @@ class _Run:
 
 
     def schedule_shifts(self) -> None:
-        """A tick at every shift start (queued tickets go to agents who come on shift)."""
+        """A tick at every shift start (queued tickets go to agents who come on shift), a
+        hand-over at every shift end, and the starts and ends of absences."""
         scenario = self.scenario
         horizon = scenario.end + timedelta(days=60)
         starts: set[datetime] = set()
-        for name in {a.calendar for a in self.agents.values() if a.calendar is not None}:
+        ends: set[tuple[datetime, str]] = set()
+        for name in sorted({a.calendar for a in self.agents.values() if a.calendar}):
             calendar = scenario.desk.calendars[name]
             at = scenario.start
             while at < horizon:
@@ -411,20 +413,10 @@ class _Run:
                     at = calendar.next_close(at)
                 except ValidationError:
                     break  # open around the clock from here on: no later shift starts
+                if at < horizon:
+                    ends.add((at, name))
         for at in sorted(starts):
             self.push(at, _SHIFT, "")
-        ends: set[tuple[datetime, str]] = set()
-        for name in sorted({a.calendar for a in self.agents.values() if a.calendar}):
-            calendar = scenario.desk.calendars[name]
-            at = scenario.start
-            while at < horizon:
-                try:
-                    at = calendar.next_close(calendar.next_open(at))
-                except ValidationError:
-                    break  # open around the clock from here on
-                if at >= horizon:
-                    break
-                ends.add((at, name))
         for at, name in sorted(ends):
             self.push(at, _OFF, name)
         for absence in scenario.absences:
