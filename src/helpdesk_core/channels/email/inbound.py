@@ -147,9 +147,11 @@ def receive(
     window, gets a linked follow-up); anything else opens a ticket. Oversized or malformed
     messages raise ``ValidationError`` before anything is written.
 
-    A message is applied whole or not at all (one unit of work), and once: a message
-    whose ``Message-ID`` opened a ticket or was added to one before is ignored (the desk's
-    store remembers it, as a cursor named ``email-seen:`` and a digest of the id)."""
+    A message is applied whole or not at all (one :meth:`Helpdesk.unit_of_work`), and
+    once: a message whose sender and ``Message-ID`` opened a ticket or were added to one
+    before is ignored (the desk's store remembers them, as a cursor named ``email-seen:``
+    and a digest of both). Two workers taking copies at the same moment may both apply
+    it: the check is a read, not a lock."""
     try:
         mail = read_mail(message, max_bytes=settings.max_bytes)
     except ValidationError as exc:
