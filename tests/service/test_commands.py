@@ -423,3 +423,16 @@ def test_a_caused_by_chain_may_not_close_into_a_cycle() -> None:
     desk.link(b.id, kind="caused_by", other=c.id, by="alice")
     with pytest.raises(ValidationError, match="cycle"):
         desk.link(c.id, kind="caused_by", other=a.id, by="alice")
+
+
+def test_escalation_conditions_may_read_the_requester() -> None:
+    config = _with_triggers(
+        {"name": "vip", "on": "priority", "priorities": ["critical"],
+         "when": {"field": "requester.vip", "op": "eq", "value": True},
+         "actions": [{"action": "escalate_tier"}]},
+    )
+    desk = make_desk(MemoryStore(), berlin(2026, 3, 2, 10, 0), config)
+    vip = desk.open(requester=Requester(id="vip", name="V", vip=True), subject="Down")
+    plain = desk.open(requester=ADA, subject="Down")
+    assert desk.set_priority(vip.id, "critical", by="alice").tier == "L2"
+    assert desk.set_priority(plain.id, "critical", by="alice").tier == "L1"

@@ -131,12 +131,18 @@ class Decider:
         self.sla = SlaEngine(config.sla_policies, config.calendars)
         self.contacts: Mapping[str, Sequence[str]] = {t.id: t.contacts for t in config.teams}
         self._policy_inputs = _policy_inputs(config.sla_policies)
-        #: Whether a policy condition reads the requester (``requester.*`` fields): only
-        #: then does a change need the requester loaded.
+        #: Whether an SLA policy's or escalation trigger's condition reads the requester
+        #: (``requester.*`` fields): only then does a change need the requester loaded.
+        conditions = [policy.condition for policy in config.sla_policies] + [
+            trigger.when
+            for policy in config.escalation_policies
+            for trigger in policy.triggers
+            if trigger.when is not None
+        ]
         self.reads_requester = any(
             name.startswith("requester.")
-            for policy in config.sla_policies
-            for name in policy.condition.fields()
+            for condition in conditions
+            for name in condition.fields()
         )
         self._policies: dict[tuple[Any, ...], SlaPolicy | None] = {}
 
@@ -322,6 +328,7 @@ class Change:
                 decider.config.escalation_policies,
                 now=until,
                 calendars=decider.calendars,
+                requester=self.requester,
             )
             if escalations:
                 # A history only grows: a trigger found only after later events (a policy
@@ -363,6 +370,7 @@ class Change:
                 config.escalation_policies,
                 now=self.now,
                 calendars=self.decider.calendars,
+                requester=self.requester,
             )
             if not due:
                 return
