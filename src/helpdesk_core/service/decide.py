@@ -323,22 +323,9 @@ class Change:
             sla_due = decider.sla.due_events(ticket, now=until)
             if sla_due:
                 best, action = sla_due[0].at, "sla"
-            escalations = due_escalations(
-                ticket,
-                decider.config.escalation_policies,
-                now=until,
-                calendars=decider.calendars,
-                requester=self.requester,
-            )
-            if escalations:
-                # A history only grows: a trigger found only after later events (a policy
-                # added for tickets already past it) fires at the latest one.
-                first = escalations[0]
-                if first.at < ticket.updated_at:
-                    first = attrs.evolve(first, at=ticket.updated_at)
-                    escalations[0] = first
-                if best is None or first.at < best:
-                    best, action = first.at, "escalation"
+            first = self._next_escalation(until)
+            if first is not None and (best is None or first.at < best):
+                best, action = first.at, "escalation"
             close_at = auto_close_due(ticket, decider.lifecycle(ticket), decider.calendars)
             if close_at is not None and close_at <= until and (best is None or close_at < best):
                 best, action = close_at, "close"
@@ -347,7 +334,8 @@ class Change:
             if action == "sla":
                 self.record(sla_due[0])
             elif action == "escalation":
-                self._fire(escalations[0])
+                assert first is not None
+                self._fire(first)
             else:
                 assert best is not None
                 self.auto_move("solved_timeout", by=Actor.system("lifecycle"), at=best)
@@ -365,22 +353,32 @@ class Change:
         if not config.escalation_policies or not self.events:
             return
         for _ in range(MAX_CATCH_UP_STEPS):
-            due = due_escalations(
-                self.ticket,
-                config.escalation_policies,
-                now=self.now,
-                calendars=self.decider.calendars,
-                requester=self.requester,
-            )
-            if not due:
+            first = self._next_escalation(self.now)
+            if first is None:
                 return
-            first = due[0]
-            if first.at < self.ticket.updated_at:
-                first = attrs.evolve(first, at=self.ticket.updated_at)
             self._fire(first)
         raise RuntimeError(
             f"ticket {self.ticket.id}: more than {MAX_CATCH_UP_STEPS} escalations at once"
         )
+
+    def _next_escalation(self, until: datetime) -> DueTrigger | None:
+        """The earliest trigger due by ``until``. A history only grows: one found only
+        after later events (a policy added for tickets already past it) fires at the
+        latest event, not before it."""
+        policies = self.decider.config.escalation_policies
+        if not policies:
+            return None
+        due = due_escalations(
+            self.ticket,
+            policies,
+            now=until,
+            calendars=self.decider.calendars,
+            requester=self.requester,
+        )
+        if not due:
+            return None
+        first, latest = due[0], self.ticket.updated_at
+        return attrs.evolve(first, at=latest) if first.at < latest else first
 
     def _fire(self, due: DueTrigger) -> None:
         config = self.decider.config

@@ -111,18 +111,19 @@ def header(message: Message, name: str) -> str | None:
         return None
     out: list[str] = []
     for value in values:
-        raw = _header_str(value)
-        try:
-            text = str(make_header(decode_header(raw)))
-        except Exception:
-            text = raw
-        if "=?" in text:  # encoded words beside raw 8-bit text, which decode_header skips
-            text = _ENCODED_WORD.sub(_decode_word, text)
-        out.append(" ".join(_clean(text).split()))
+        out.append(" ".join(_clean(_decoded(_header_str(value))).split()))
     return ", ".join(out)
 
 
 _ENCODED_WORD = re.compile(r"=\?[^?\s]+\?[bBqQ]\?[^?\s]*\?=")
+
+
+def _decoded(text: str) -> str:
+    """``text`` with its RFC 2047 encoded words decoded, also those beside raw 8-bit text
+    (which ``decode_header`` leaves as they are)."""
+    with contextlib.suppress(Exception):
+        text = str(make_header(decode_header(text)))
+    return _ENCODED_WORD.sub(_decode_word, text) if "=?" in text else text
 
 
 def _decode_word(match: re.Match[str]) -> str:
@@ -185,10 +186,7 @@ def sender_of(message: Message) -> tuple[str, str]:
         for display, address in pairs:
             address = address.strip().strip("<>").strip()
             if _ok(address):
-                with contextlib.suppress(Exception):
-                    display = str(make_header(decode_header(display)))
-                if "=?" in display:
-                    display = _ENCODED_WORD.sub(_decode_word, display)
+                display = _decoded(display)
                 return address.lower(), " ".join(_clean(display).split()).strip("\"' ")
     raise ValidationError("the message has no usable sender address (From)", field="From")
 
