@@ -61,6 +61,7 @@ from helpdesk_core.storage.base import (
     check_anonymise,
     check_append,
     check_article,
+    check_claim,
     check_cursor,
     check_instant,
     check_lease,
@@ -685,6 +686,23 @@ class DjangoStore:
                 unique_fields=["key"],
                 update_fields=["value"],
             )
+
+    def claim_cursor(self, key: str, value: int) -> bool:
+        """Set the cursor to ``value`` if it is unset (0); say whether this call set it.
+        A concurrent insert of the same key waits on the primary key until the other
+        transaction ends (SQLite: writers are serialized already)."""
+        check_name(key, "key")
+        check_claim(value)
+        cursors = Cursor.objects.using(self._using)
+        with self._write():
+            if cursors.filter(key=key, value=0).update(value=value):
+                return True
+            try:
+                with transaction.atomic(using=self._using):
+                    cursors.create(key=key, value=value)
+            except db.IntegrityError:  # set, or released meanwhile by its claimer
+                return bool(cursors.filter(key=key, value=0).update(value=value))
+            return True
 
     def agent_loads(self) -> dict[str, dict[Priority, int]]:
         """Active tickets per assignee per priority (non-zero counts only)."""

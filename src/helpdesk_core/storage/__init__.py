@@ -10,6 +10,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from helpdesk_core.storage.base import (
+    CursorClaims,
     ImportItem,
     OutboxItem,
     Page,
@@ -25,6 +26,7 @@ if TYPE_CHECKING:
     from helpdesk_core.storage.postgres import PostgresStore
 
 __all__ = [
+    "CursorClaims",
     "ImportItem",
     "MemoryStore",
     "OutboxItem",

@@ -67,6 +67,11 @@ UPSERT_CURSOR = (
     "INSERT INTO cursors (key, value) VALUES (?, ?) "
     "ON CONFLICT (key) DO UPDATE SET value = excluded.value"
 )
+CLAIM_CURSOR = (
+    "INSERT INTO cursors (key, value) VALUES (?, ?) "
+    "ON CONFLICT (key) DO UPDATE SET value = excluded.value WHERE cursors.value = 0 "
+    "RETURNING key"
+)
 SELECT_CONFIG = "SELECT document FROM config WHERE id = 1"
 UPSERT_CONFIG = (
     "INSERT INTO config (id, document) VALUES (1, ?) "

@@ -30,6 +30,7 @@ from helpdesk_core.model.ticket import Ticket
 __all__ = [
     "ACTIVE_CATEGORIES",
     "ORDERINGS",
+    "CursorClaims",
     "ImportItem",
     "OutboxItem",
     "Page",
@@ -41,6 +42,7 @@ __all__ = [
     "check_anonymise",
     "check_append",
     "check_article",
+    "check_claim",
     "check_cursor",
     "check_error_note",
     "check_import",
@@ -347,6 +349,17 @@ def check_cursor(value: Any) -> int:
     if isinstance(value, bool) or not isinstance(value, int) or not -_INT64 <= value < _INT64:
         raise ValidationError(f"a cursor is a 64-bit whole number, got {value!r}", field="value")
     return value
+
+
+def check_claim(value: Any) -> int:
+    """The value of :meth:`CursorClaims.claim_cursor`: a cursor value other than 0 (which
+    reads as unset)."""
+    claimed = check_cursor(value)
+    if claimed == 0:
+        raise ValidationError(
+            "a claim needs a value other than 0 (0 reads as unset)", field="value"
+        )
+    return claimed
 
 
 #: One ticket for ``import_tickets``: ``(events, snapshot)`` or ``(events, snapshot, wake_at)``.
@@ -854,6 +867,21 @@ class Store(UnitOfWork, Protocol):
     # lifecycle
     def close(self) -> None:
         """Release resources; later calls raise StoreClosedError. Idempotent."""
+        ...
+
+
+@runtime_checkable
+class CursorClaims(Protocol):
+    """A store that sets a cursor only if it is unset, as one atomic step (optional: the
+    three bundled stores have it). The email channel claims each message this way, so two
+    workers given copies of one message apply it once."""
+
+    def claim_cursor(self, key: str, value: int) -> bool:
+        """Set the cursor ``key`` to ``value`` (not 0) if it is unset (absent or 0), and
+        say whether this call set it. Of concurrent claims of one key exactly one wins;
+        inside a :meth:`~UnitOfWork.unit_of_work`, a claim of a key another unit of work
+        claimed waits until that one ends, and wins if it was rolled back or set the
+        cursor back to 0."""
         ...
 
 

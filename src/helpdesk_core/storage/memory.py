@@ -40,6 +40,7 @@ from helpdesk_core.storage.base import (
     check_anonymise,
     check_append,
     check_article,
+    check_claim,
     check_cursor,
     check_error_note,
     check_import,
@@ -634,6 +635,18 @@ class MemoryStore:
         with self._lock:
             self._check_open()
             self._set(self._cursors, key, value)
+
+    def claim_cursor(self, key: str, value: int) -> bool:
+        """Set the cursor to ``value`` if it is unset (0); say whether this call set it
+        (a unit of work holds the store, so a claim in another thread waits for it)."""
+        check_name(key, "key")
+        check_claim(value)
+        with self._lock:
+            self._check_open()
+            if self._cursors.get(key, 0):
+                return False
+            self._set(self._cursors, key, value)
+            return True
 
     def agent_loads(self) -> dict[str, dict[Priority, int]]:
         """Active tickets per assignee per priority."""

@@ -66,6 +66,7 @@ from helpdesk_core.storage.base import (
     check_anonymise,
     check_append,
     check_article,
+    check_claim,
     check_cursor,
     check_error_note,
     check_import,
@@ -659,6 +660,16 @@ class PostgresStore:
         check_cursor(value)
         with self._read() as conn:
             conn.execute(q.to_pyformat(q.UPSERT_CURSOR), (key, value))
+
+    def claim_cursor(self, key: str, value: int) -> bool:
+        """Set the cursor to ``value`` if it is unset (0); say whether this call set it
+        (the row's key is locked until the transaction ends: a concurrent claim waits,
+        then loses unless this one rolled back or set the cursor back to 0)."""
+        check_name(key, "key")
+        check_claim(value)
+        with self._read() as conn:
+            row = conn.execute(q.to_pyformat(q.CLAIM_CURSOR), (key, value)).fetchone()
+        return row is not None
 
     def agent_loads(self) -> dict[str, dict[Priority, int]]:
         """Active tickets per assignee per priority."""

@@ -56,6 +56,7 @@ from helpdesk_core.storage.base import (
     check_anonymise,
     check_append,
     check_article,
+    check_claim,
     check_cursor,
     check_error_note,
     check_import,
@@ -1084,6 +1085,14 @@ class SqliteStore:
         check_cursor(value)
         with self._write() as conn:
             conn.execute(q.UPSERT_CURSOR, (key, value))
+
+    def claim_cursor(self, key: str, value: int) -> bool:
+        """Set the cursor to ``value`` if it is unset (0); say whether this call set it
+        (one write transaction: another connection's claim waits for it)."""
+        check_name(key, "key")
+        check_claim(value)
+        with self._write() as conn:
+            return bool(conn.execute(q.CLAIM_CURSOR, (key, value)).fetchall())
 
     def agent_loads(self) -> dict[str, dict[Priority, int]]:
         """Active tickets per assignee per priority."""

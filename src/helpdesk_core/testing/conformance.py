@@ -61,7 +61,13 @@ from helpdesk_core.model import (
     apply_event,
     replay,
 )
-from helpdesk_core.storage import MemoryStore, SolvedTicketSearch, Store, TicketQuery
+from helpdesk_core.storage import (
+    CursorClaims,
+    MemoryStore,
+    SolvedTicketSearch,
+    Store,
+    TicketQuery,
+)
 from helpdesk_core.storage.base import ORDERINGS
 
 __all__ = ["StoreConformance", "make_differential_machine"]
@@ -784,6 +790,57 @@ class StoreConformance:
         assert (self.store.get_cursor("rr:desk"), self.store.get_cursor("rr:ops")) == (6, -2)
         with raises(ValidationError):
             self.store.set_cursor("rr:desk", True)
+
+    def test_cursor_claims_when_the_store_offers_them(self) -> None:
+        store = self.store
+        if not isinstance(store, CursorClaims):
+            return  # optional: the email channel falls back to a read and a write
+        assert store.claim_cursor("seen:m1", -1)
+        assert not store.claim_cursor("seen:m1", 7)  # held
+        assert store.get_cursor("seen:m1") == -1
+        store.set_cursor("seen:m1", 0)  # released: 0 reads as unset
+        assert store.claim_cursor("seen:m1", 7)
+        assert store.get_cursor("seen:m1") == 7
+        with raises(RuntimeError), store.unit_of_work():
+            assert store.claim_cursor("seen:m2", 3)
+            raise RuntimeError("rolled back")
+        assert store.get_cursor("seen:m2") == 0
+        assert store.claim_cursor("seen:m2", 4)
+        for bad in (0, True, 2**63, "1"):
+            with raises(ValidationError):
+                store.claim_cursor("seen:m3", bad)
+        with raises(ValidationError):
+            store.claim_cursor("", 1)
+        assert store.get_cursor("seen:m3") == 0
+
+    def test_concurrent_cursor_claims_have_one_winner(self) -> None:
+        if not isinstance(self.store, CursorClaims):
+            return
+        won: list[tuple[str, int]] = []
+        errors: list[BaseException] = []
+
+        def work(worker: int, store: Store) -> None:
+            try:
+                assert isinstance(store, CursorClaims)
+                for i in range(20):
+                    with store.unit_of_work():
+                        if store.claim_cursor(f"seen:{i}", -1):
+                            won.append((f"seen:{i}", worker))
+                            store.set_cursor(f"seen:{i}", worker + 1)
+            except BaseException as exc:  # pragma: no cover - reported below
+                errors.append(exc)
+
+        threads = [
+            threading.Thread(target=work, args=(w, self._peer())) for w in range(self.workers)
+        ]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+        assert not errors, errors
+        assert sorted(key for key, _ in won) == sorted(f"seen:{i}" for i in range(20))
+        for key, worker in won:
+            assert self.store.get_cursor(key) == worker + 1
 
     def test_agent_loads_count_active_tickets(self) -> None:
         self._populate()

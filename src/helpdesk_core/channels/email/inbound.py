@@ -39,7 +39,7 @@ from helpdesk_core.errors import (
 )
 from helpdesk_core.model import Actor, LinkKind, Requester, StatusCategory, Ticket
 from helpdesk_core.service import Helpdesk
-from helpdesk_core.storage import TicketQuery
+from helpdesk_core.storage import CursorClaims, Store, TicketQuery
 
 __all__ = ["InboundResult", "ReadMail", "read_mail", "receive", "requester_id_for"]
 
@@ -150,8 +150,10 @@ def receive(
     A message is applied whole or not at all (one :meth:`Helpdesk.unit_of_work`), and
     once: a message whose sender and ``Message-ID`` opened a ticket or were added to one
     before is ignored (the desk's store remembers them, as a cursor named ``email-seen:``
-    and a digest of both). Two workers taking copies at the same moment may both apply
-    it: the check is a read, not a lock."""
+    and a digest of both). The message is claimed before it is applied: on a store with
+    :class:`~helpdesk_core.storage.CursorClaims` (the bundled ones), a worker given a copy
+    of a message another worker is applying waits for that one and then ignores it. A
+    message that is rejected or fails is released, so it can come again."""
     try:
         mail = read_mail(message, max_bytes=settings.max_bytes)
     except ValidationError as exc:
@@ -159,16 +161,23 @@ def receive(
         raise
     receiver = _Receiver(desk, settings, mail)
     seen = _seen_key(mail.message_id, mail.sender)
-    with desk.unit_of_work():
-        number = desk.store.get_cursor(seen) if seen is not None else 0
-        if number:
-            result = receiver.result(
-                "ignored", receiver.ticket_id_of(number), "this message was received before"
-            )
-        else:
-            result = receiver.run(limiter)
-            if seen is not None and result.ticket_id and result.action in ("opened", "replied"):
-                desk.store.set_cursor(seen, desk.get(result.ticket_id).number)
+    result = receiver.skipped()
+    if result is None:
+        with desk.unit_of_work():
+            if seen is None or _claim(desk.store, seen):
+                result = receiver.run(limiter)
+                if seen is not None:
+                    applied = result.action in ("opened", "replied")
+                    ticket_id = result.ticket_id
+                    number = desk.get(ticket_id).number if applied and ticket_id else 0
+                    desk.store.set_cursor(seen, number)  # 0: released, it may come again
+            else:
+                number = desk.store.get_cursor(seen)
+                result = receiver.result(
+                    "ignored",
+                    receiver.ticket_id_of(number) if number > 0 else None,
+                    "this message was received before",
+                )
     log.info(
         "inbound %s from %s: %s %s",
         mail.message_id,
@@ -177,6 +186,21 @@ def receive(
         result.ticket_id or result.reason,
     )
     return result
+
+
+#: The cursor value of a message being applied (its ticket number replaces it).
+_APPLYING = -1
+
+
+def _claim(store: Store, key: str) -> bool:
+    """Claim a message for this worker: atomically on a store that can, else by a read
+    then a write."""
+    if isinstance(store, CursorClaims):
+        return store.claim_cursor(key, _APPLYING)
+    if store.get_cursor(key):
+        return False
+    store.set_cursor(key, _APPLYING)
+    return True
 
 
 def _seen_key(message_id: str | None, sender: str) -> str | None:
@@ -206,12 +230,18 @@ class _Receiver:
             sender=self.mail.sender or None,
         )
 
-    def run(self, limiter: RateLimiter | None) -> InboundResult:
+    def skipped(self) -> InboundResult | None:
+        """The result for a message that is never applied, however often it comes
+        (automatic mail, our own mail); None for any other."""
         mail = self.mail
         if mail.automatic is not None:
             return self.result("ignored", reason=mail.automatic)
         if mail.sender in self._own_addresses():
             return self.result("ignored", reason="sent from the helpdesk's own address")
+        return None
+
+    def run(self, limiter: RateLimiter | None) -> InboundResult:
+        mail = self.mail
         if limiter is not None and not limiter.allow(mail.sender, self.desk.clock.now()):
             return self.result(
                 "rejected",

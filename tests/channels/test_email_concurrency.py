@@ -1,0 +1,159 @@
+"""Two workers given copies of one message apply it once: the message is claimed in the
+store before it is applied, and a claim another worker holds makes the second one wait."""
+
+from __future__ import annotations
+
+import os
+import threading
+from collections.abc import Callable, Iterator
+from datetime import datetime
+from email.message import EmailMessage
+from pathlib import Path
+
+import pytest
+from test_email_inbound import mail
+from test_email_support import ADDRESS, make_desk
+
+from desk_stores import DSN, drop
+from helpdesk_core import MemoryStore, SqliteStore
+from helpdesk_core.channels.email import (
+    EmailChannel,
+    EmailSettings,
+    InboundResult,
+    RateLimiter,
+    receive,
+)
+from helpdesk_core.ids import UuidIds
+from helpdesk_core.storage import Store, TicketQuery
+
+#: A kind of store -> a function giving two handles on one database (for the memory
+#: store, the same object twice).
+Pair = Callable[[Path], tuple[Store, Store]]
+
+
+def _memory(tmp_path: Path) -> tuple[Store, Store]:
+    store = MemoryStore()
+    return store, store
+
+
+def _sqlite(tmp_path: Path) -> tuple[Store, Store]:
+    path = tmp_path / "shared.sqlite"
+    first = SqliteStore(path)
+    return first, SqliteStore(path)
+
+
+def _postgres(tmp_path: Path) -> tuple[Store, Store]:
+    from helpdesk_core.storage import PostgresStore
+
+    schema = f"hd_claims_{os.getpid()}"
+    first = PostgresStore(DSN, schema=schema)
+    return first, PostgresStore(DSN, schema=schema)
+
+
+@pytest.fixture(
+    params=[
+        pytest.param(_memory, id="memory"),
+        pytest.param(_sqlite, id="sqlite"),
+        pytest.param(
+            _postgres,
+            id="postgres",
+            marks=[
+                pytest.mark.postgres,
+                pytest.mark.skipif(
+                    not DSN, reason="set HELPDESK_TEST_POSTGRES_DSN to run PostgreSQL"
+                ),
+            ],
+        ),
+    ]
+)
+def pair(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[tuple[Store, Store]]:
+    first, second = request.param(tmp_path)
+    yield first, second
+    if second is not first:
+        second.close()
+    drop(first)
+
+
+class _Gate(RateLimiter):
+    """A limiter that holds the first worker inside its unit of work (after the claim)
+    until the test lets it go on."""
+
+    def __init__(self) -> None:
+        super().__init__(max_messages=100, per="1h")
+        self.inside = threading.Event()
+        self.go_on = threading.Event()
+
+    def allow(self, sender: str, now: datetime) -> bool:
+        self.inside.set()
+        assert self.go_on.wait(10)
+        return super().allow(sender, now)
+
+
+def _channel(store: Store) -> EmailChannel:
+    desk = make_desk(store=store)
+    desk.ids = UuidIds()  # two workers must not hand out the same ticket id
+    return EmailChannel(desk, EmailSettings(address=ADDRESS, category=None))
+
+
+def test_a_copy_taken_while_another_worker_applies_it_is_ignored(
+    pair: tuple[Store, Store],
+) -> None:
+    first, second = _channel(pair[0]), _channel(pair[1])
+    message = mail("The VPN drops every hour.", subject="VPN")
+    gate = _Gate()
+    results: dict[str, InboundResult] = {}
+
+    def work(name: str, channel: EmailChannel, limiter: RateLimiter | None) -> None:
+        results[name] = receive(channel.desk, message, settings=channel.settings, limiter=limiter)
+
+    one = threading.Thread(target=work, args=("first", first, gate))
+    one.start()
+    assert gate.inside.wait(10)  # the first worker has claimed the message
+    two = threading.Thread(target=work, args=("second", second, None))
+    two.start()
+    two.join(0.3)
+    assert two.is_alive()  # the second waits for the first's claim
+    gate.go_on.set()
+    one.join(10)
+    two.join(10)
+    assert results["first"].action == "opened"
+    assert results["second"].action == "ignored"
+    assert results["second"].ticket_id == results["first"].ticket_id
+    assert first.desk.search(TicketQuery()).total == 1
+
+
+def test_a_copy_of_a_message_that_failed_is_applied(pair: tuple[Store, Store]) -> None:
+    first, second = _channel(pair[0]), _channel(pair[1])
+    message = mail("The printer jams.", subject="Printer")
+
+    class _Broken(RateLimiter):
+        def allow(self, sender: str, now: datetime) -> bool:
+            raise RuntimeError("the worker died")
+
+    with pytest.raises(RuntimeError):
+        receive(first.desk, message, settings=first.settings, limiter=_Broken())
+    assert second.receive(message).action == "opened"
+    assert first.receive(message).action == "ignored"
+
+
+def test_a_rejected_message_is_released_and_may_come_again() -> None:
+    desk = make_desk()
+    channel = EmailChannel(desk, EmailSettings(address=ADDRESS, category=None))
+    limiter = RateLimiter(max_messages=1, per="1h")
+
+    def limited(message: EmailMessage) -> str:
+        return receive(desk, message, settings=channel.settings, limiter=limiter).action
+
+    assert limited(mail("One", subject="A")) == "opened"
+    late = mail("Two", subject="B")
+    assert limited(late) == "rejected"
+    assert channel.receive(late).action == "opened"  # delivered again, the limit lifted
+    assert channel.receive(late).action == "ignored"
+
+
+def test_automatic_mail_leaves_nothing_in_the_store() -> None:
+    store = MemoryStore()
+    channel = EmailChannel(make_desk(store=store), EmailSettings(address=ADDRESS))
+    result = channel.receive(mail("Out of office", subject="Away", Auto_Submitted="auto-replied"))
+    assert result.action == "ignored"
+    assert not any(key.startswith("email-seen:") for key in store._cursors)
