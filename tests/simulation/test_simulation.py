@@ -16,8 +16,10 @@ import pytest
 import helpdesk_core
 from helpdesk_core import ConfigError, ValidationError
 from helpdesk_core.cli import main
+from helpdesk_core.model import StatusCategory, StatusChanged
 from helpdesk_core.simulation import (
     Scenario,
+    WorkSession,
     erlang,
     simulate,
     simulate_queue,
@@ -473,6 +475,52 @@ def test_absences_overlap_and_leave_agents_the_desk_keeps_away_away() -> None:
     assert not any(s.agent == "c" for s in result.work)
     back = datetime(2026, 1, 8, tzinfo=UTC)
     assert all(s.agent != "a" for s in result.work if s.start < back)
+
+
+@pytest.mark.parametrize("others", [["b"], []], ids=["taken-over", "nobody-else"])
+def test_an_absence_interrupts_the_work_in_progress(others: list[str]) -> None:
+    """An agent who leaves mid-session stops working: the session ends when the absence
+    starts, and the ticket is finished by someone else (or by the agent once back) with
+    only the work that was left."""
+    agents = [_agent(name, "always", capacity=1) for name in ["a", *others]]
+    start = datetime(2026, 1, 5, tzinfo=UTC)
+    plain = simulate(Scenario.from_dict(_office(agents)), seed=3)
+    first = next(s for s in plain.work if s.agent == "a")
+    # Everything before the absence runs as in the plain run: a is half an hour into
+    # the two hours of ``first`` when the absence starts.
+    away = first.start + timedelta(minutes=30)
+    back = away + timedelta(days=1)
+    doc = _office(agents, absences=[
+        {"agent": "a", "start": f"{(away - start).total_seconds()}s",
+         "end": f"{(back - start).total_seconds()}s"},
+    ])
+    result = simulate(Scenario.from_dict(doc), seed=3)
+    again = simulate(Scenario.from_dict(doc), seed=3)
+    assert again.records == result.records and again.work == result.work
+
+    def end(session: WorkSession) -> datetime:
+        return session.start + timedelta(seconds=session.seconds)
+
+    for session in result.work:
+        if session.agent == "a":
+            assert end(session) <= away or session.start >= back, session
+    sessions = [s for s in result.work if s.ticket_id == first.ticket_id]
+    assert [(s.agent, s.start, s.seconds) for s in sessions[:1]] == [
+        ("a", first.start, 1800.0)
+    ]
+    assert len(sessions) == 2
+    resumed = sessions[1]
+    assert resumed.seconds == pytest.approx(5400.0)  # the rest, not a fresh draw
+    if others:
+        assert resumed.agent == "b" and away <= resumed.start < back
+    else:
+        assert resumed.agent == "a" and resumed.start == back
+    solved = [
+        e for e in result.events
+        if e.ticket_id == first.ticket_id and isinstance(e, StatusChanged)
+        and e.category is StatusCategory.SOLVED
+    ]
+    assert [(e.by.id, e.at) for e in solved] == [(resumed.agent, end(resumed))]
 
 
 def test_a_what_if_with_the_same_seed_sees_the_same_arrivals() -> None:

@@ -89,6 +89,9 @@ class _Run:
             )
         self.absences_now: dict[str, int] = {}  # agent id -> absences in force
         self.working: dict[str, str] = {}  # ticket id -> the agent working on it
+        # ticket id -> (tier, seconds of work left) when an absence interrupted its work:
+        # whoever takes it on at that tier does only the rest. Only absences fill it.
+        self.left: dict[str, tuple[str, float]] = {}
         self.asked: set[tuple[str, str | None]] = set()
         # Agents to start work, in the order they became free (a dict keeps it; a set's
         # order would follow the hash seed).
@@ -250,7 +253,13 @@ class _Run:
             if ticket.public_replies == 0 or ticket.awaiting_reply_since is not None:
                 self.desk.reply(ticket_id, author=agent.id, body="We are looking into it.")
             tier = ticket.tier or self.tiers[0]
-            seconds = self.scenario.tiers[tier].work_for(ticket.category).sample(self.work_rng)
+            left = self.left.pop(ticket_id, None) if self.left else None
+            if left is not None and left[0] == tier:
+                seconds = left[1]
+            else:  # a ticket escalated since its work was interrupted starts afresh
+                seconds = self.scenario.tiers[tier].work_for(ticket.category).sample(
+                    self.work_rng
+                )
             self.work.append(
                 WorkSession(
                     ticket_id=ticket_id, agent=agent.id, tier=tier, start=now, seconds=seconds
@@ -270,9 +279,38 @@ class _Run:
             return start + work
         return self.scenario.desk.calendars[agent.calendar].add(start, work)
 
+    def interrupt(self, agent: _Agent) -> None:
+        """The agent leaves in the middle of a session (an absence starts): the work done
+        so far counts (their session ends now), the rest stays with the ticket for
+        whoever works it next, and the session's pending "done" is stale. The ticket goes
+        to the front of their backlog, for :meth:`hand_over`."""
+        ticket_id = agent.busy
+        if ticket_id is None:
+            return
+        work = self.work
+        index = len(work) - 1  # their session on the ticket is the last one
+        while work[index].ticket_id != ticket_id or work[index].agent != agent.id:
+            index -= 1
+        session = work[index]
+        now = self.clock.now()
+        if self.finish(agent, session.start, session.seconds) <= now:
+            return  # it ends at this very instant: its "done" comes next
+        if agent.calendar is None:
+            done = (now - session.start).total_seconds()
+        else:
+            calendar = self.scenario.desk.calendars[agent.calendar]
+            done = calendar.elapsed(session.start, now).total_seconds()
+        work[index] = attrs.evolve(session, seconds=done)
+        self.left[ticket_id] = (session.tier, session.seconds - done)
+        agent.busy = None
+        agent.session += 1
+        del self.working[ticket_id]
+        agent.backlog.appendleft(ticket_id)
+
     def hand_over(self, agent: _Agent) -> None:
         """The agent leaves (shift end, absence): tickets assigned to them and not started
-        go back to assignment, which gives them to an agent on shift or queues them."""
+        (or interrupted by an absence) go back to assignment, which gives them to an agent
+        on shift or queues them."""
         waiting, agent.backlog = list(agent.backlog), deque()
         for ticket_id in dict.fromkeys(waiting):
             ticket = self.desk.get(ticket_id)
@@ -286,7 +324,7 @@ class _Run:
         agent_id, ticket_id, session = key.split("|", 2)
         agent = self.agents[agent_id]
         if agent.busy != ticket_id or str(agent.session) != session:
-            return  # the ticket was taken away (an escalation policy moved it)
+            return  # taken away (an escalation policy moved it), or its agent left
         agent.busy = None
         self.working.pop(ticket_id, None)
         ticket = self.desk.get(ticket_id)
@@ -489,7 +527,8 @@ class _Run:
 
     def _set_away(self, agent_id: str, away: bool) -> None:
         """An absence starts or ends: the desk's assignment learns it (the agent is
-        ``away``), and an agent who leaves hands over what they have not started."""
+        ``away``), and an agent who leaves stops the ticket they are working on and hands
+        it over with what they have not started."""
         count = self.absences_now.get(agent_id, 0) + (1 if away else -1)
         self.absences_now[agent_id] = count
         if count > (1 if away else 0):
@@ -502,6 +541,7 @@ class _Run:
         self.desk.reconfigure(attrs.evolve(config, agents=agents))
         agent = self.agents[agent_id]
         if away:
+            self.interrupt(agent)
             self.hand_over(agent)
         else:
             self.desk.tick()  # queued tickets may go to them now

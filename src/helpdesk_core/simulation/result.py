@@ -60,7 +60,9 @@ class TicketRecord:
 class WorkSession:
     """An agent working on a ticket: from ``start`` for ``seconds`` (the drawn handle
     time), at ``tier``. A ticket gets one session per visit to a tier, and one more after
-    each answer to a question and each reopening."""
+    each answer to a question and each reopening. An absence that starts mid-session cuts
+    the session to the work done before it, and the next session on the ticket at that
+    tier lasts only the rest."""
 
     ticket_id: str
     agent: str
