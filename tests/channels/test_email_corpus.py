@@ -257,3 +257,34 @@ def test_odd_single_parts_and_headers() -> None:
     ticket = channel.desk.get(channel.receive(mixed).ticket_id or "")
     assert ticket.subject == "Grüße und März"
     assert channel.desk.get_requester(ticket.requester).name == "Jürgen Müller"
+
+
+def test_an_invitation_is_kept_as_a_file_and_other_text_as_the_body() -> None:
+    from email.mime.multipart import MIMEMultipart
+    from email.mime.text import MIMEText
+
+    ics = "BEGIN:VCALENDAR\r\nBEGIN:VEVENT\r\nSUMMARY:Laptop hand-over\r\nEND:VEVENT\r\n"
+    channel = make_channel(category=None)
+    invitation = MIMEMultipart("alternative")  # Outlook: text, HTML, the invitation
+    invitation["From"], invitation["Subject"] = "Gus <gus@example.org>", "Hand-over"
+    invitation.attach(MIMEText("Can we meet on Friday to hand over the laptop?\n", "plain"))
+    invitation.attach(MIMEText("<p>Can we meet on Friday?</p>", "html"))
+    invitation.attach(MIMEText(ics, "calendar"))
+    result = channel.receive(invitation.as_bytes())
+    ticket = channel.desk.get(result.ticket_id or "")
+    assert ticket.description == "Can we meet on Friday to hand over the laptop?"
+    [invite] = result.attachments
+    assert (invite.name, invite.content_type) == ("part-3.ics", "text/calendar")
+    assert b"Laptop hand-over" in invite.content
+
+    alone = MIMEText(ics, "calendar")  # an invitation and nothing else
+    alone["From"], alone["Subject"] = "Gus <gus@example.org>", "Hand-over (2)"
+    result = channel.receive(alone.as_bytes())
+    assert result.action == "opened"
+    assert [a.name for a in result.attachments] == ["part-0.ics"]
+
+    markdown = MIMEText("Printer **jams** on floor 3.\n", "markdown")
+    markdown["From"], markdown["Subject"] = "Gus <gus@example.org>", "Printer"
+    result = channel.receive(markdown.as_bytes())
+    assert channel.desk.get(result.ticket_id or "").description == "Printer **jams** on floor 3."
+    assert result.attachments == ()

@@ -243,7 +243,9 @@ def body_text(message: Message) -> tuple[MailText, list[Attachment]]:
     The text is its ``text/plain`` body parts, joined (a client that puts an image between
     two paragraphs sends two); else its ``text/html`` parts, converted. A text part with a
     file name is an attachment, and so is an attached message (``message/rfc822``, kept
-    whole as ``.eml``): its text is not the sender's."""
+    whole as ``.eml``): its text is not the sender's. Text of other kinds is an attachment
+    too (an invitation's ``text/calendar``, unnamed, as ``part-N.ics``), unless it is the
+    whole message (a Markdown mail is its own body)."""
     plain: list[str] = []
     html: list[str] = []
     attachments: list[Attachment] = []
@@ -278,6 +280,14 @@ def body_text(message: Message) -> tuple[MailText, list[Attachment]]:
             text = _decode_part(part)
             if not _MIME_HEADER.search(text):
                 plain.append(text)
+        elif part.get_content_maintype() == "text":
+            # Text of another kind: a message that is nothing else (Markdown, enriched
+            # text) is its own body; an invitation, or such a part beside the body, is a
+            # file the reader opens (an Outlook invitation's text/calendar alternative).
+            if index == 0 and content_type != "text/calendar":
+                plain.append(_decode_part(part))
+            else:
+                attachments.append(_attachment(part, index))
     text = normalize_text("\n\n".join(t.strip("\r\n") for t in plain if t.strip()))
     if not text and html:
         source = "\n".join(html)
@@ -286,6 +296,15 @@ def body_text(message: Message) -> tuple[MailText, list[Attachment]]:
         return MailText(text=full, reply=reply, from_html=True), attachments
     return MailText(text=text, reply=text), attachments
 
+
+#: The file name extension of an unnamed text part kept as an attachment.
+_TEXT_EXTENSIONS = {
+    "text/calendar": ".ics",
+    "text/csv": ".csv",
+    "text/markdown": ".md",
+    "text/plain": ".txt",
+    "text/html": ".html",
+}
 
 _MIME_HEADER = re.compile(r"^content-(?:type|transfer-encoding)\s*:", re.IGNORECASE | re.MULTILINE)
 
@@ -343,7 +362,7 @@ def _attachment(part: Message, index: int) -> Attachment:
     except Exception:
         content_type = "application/octet-stream"
     return Attachment(
-        name=clean_name or f"part-{index}",
+        name=clean_name or f"part-{index}{_TEXT_EXTENSIONS.get(content_type, '')}",
         content_type=content_type,
         size=len(data),
         sha256=hashlib.sha256(data).hexdigest(),
