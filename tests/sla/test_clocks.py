@@ -20,6 +20,7 @@ from helpdesk_core.model import (
     SlaBreached,
     SlaClockPaused,
     SlaClockStarted,
+    SlaClockStopped,
     SlaTargetChanged,
     SlaWarning,
     StatusChanged,
@@ -30,6 +31,7 @@ from helpdesk_core.model import (
 )
 from helpdesk_core.sla.calendar import BusinessCalendar
 from helpdesk_core.sla.clocks import (
+    NO_TARGET,
     SLA_ACTOR,
     due_events,
     next_wakeup,
@@ -38,6 +40,7 @@ from helpdesk_core.sla.clocks import (
 )
 from helpdesk_core.sla.policy import SlaPolicy
 from helpdesk_core.sla.view import SlaView, clock_view, sla_view
+from helpdesk_core.storage.codecs import decode_event, encode_event
 
 H = timedelta(hours=1)
 T0 = datetime(2026, 3, 30, 8, tzinfo=UTC)
@@ -362,3 +365,46 @@ def test_react_refuses_events_older_than_a_recorded_warning() -> None:
         react(
             apply_event(ticket, early), early, policy=POLICY, policies=[POLICY], calendars=CALENDARS
         )
+
+
+def test_a_clock_stopped_for_want_of_a_target_says_so() -> None:
+    ticket = start()
+    raised = PriorityChanged(
+        ticket_id="T1", at=T0 + H, by=Actor.agent("bob"), priority="high", previous="medium"
+    )
+    ticket, out = step(ticket, raised)  # high has no first-response target
+    assert [(type(e), e.metric, getattr(e, "reason", None)) for e in out] == [
+        (SlaClockStopped, Metric.FIRST_RESPONSE, NO_TARGET),
+        (SlaTargetChanged, Metric.RESOLUTION, "priority high: target 10h changed to 5h"),
+    ]
+    assert ticket.sla["first_response"].state is ClockState.MET  # as any stopped clock
+    _, out = step(ticket, status(T0 + 2 * H, "open"), policy=None)  # no policy applies
+    assert [(type(e), e.metric, getattr(e, "reason", None)) for e in out] == [
+        (SlaClockStopped, Metric.RESOLUTION, NO_TARGET)
+    ]
+
+
+def test_a_clock_stopped_by_its_own_events_has_no_reason() -> None:
+    ticket = start()
+    ticket, out = step(ticket, status(T0 + H, "solved"))
+    assert [(type(e), e.reason) for e in out if isinstance(e, SlaClockStopped)] == [
+        (SlaClockStopped, ""),
+        (SlaClockStopped, ""),
+    ]
+
+
+def test_a_stop_reason_round_trips_and_old_stops_without_one_still_decode() -> None:
+    ticket = start()
+    raised = PriorityChanged(
+        ticket_id="T1", at=T0 + H, by=Actor.agent("bob"), priority="high", previous="medium"
+    )
+    _, out = step(ticket, raised)
+    stop = out[0]
+    assert isinstance(stop, SlaClockStopped) and stop.reason == NO_TARGET
+    assert event_from_dict(event_to_dict(stop)) == stop
+    assert decode_event(encode_event(stop)) == stop
+    plain = event_to_dict(stop)
+    del plain["reason"]  # written before stops had a reason
+    old = evolve(stop, reason="")
+    assert event_from_dict(plain) == old
+    assert decode_event(encode_event(stop).replace(',"reason":"no_target"', "")) == old

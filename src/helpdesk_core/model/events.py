@@ -40,6 +40,7 @@ from helpdesk_core.model.ticket import SlaClock
 
 __all__ = [
     "EVENT_TYPES",
+    "NO_TARGET",
     "Assigned",
     "Changes",
     "CommentAdded",
@@ -383,9 +384,20 @@ class SlaClockResumed(_SlaEvent):
     """A paused SLA clock resumed with the time already used."""
 
 
+#: The ``reason`` of an :class:`SlaClockStopped` whose clock stopped because no target
+#: applies to its metric any more (the priority or the policy changed, or no policy
+#: applies): the clock neither met nor missed a target, and compliance leaves it out.
+NO_TARGET = "no_target"
+
+
 @frozen(kw_only=True)
 class SlaClockStopped(_SlaEvent):
-    """An SLA clock stopped: met, or breached if it stopped after its deadline."""
+    """An SLA clock stopped: met, or breached if it stopped after its deadline.
+
+    ``reason`` is empty when the clock's own event stopped it (a reply, a solve), and
+    :data:`NO_TARGET` when it stopped because no target applies any more."""
+
+    reason: str = field(default="", validator=v.text)
 
 
 @frozen(kw_only=True)

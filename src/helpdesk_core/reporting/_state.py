@@ -35,10 +35,21 @@ from helpdesk_core.model import (
     TicketRouted,
     TicketUpdated,
 )
+from helpdesk_core.model.events import NO_TARGET
 
-__all__ = ["BREACHED", "HANDLERS", "MET", "RUNNING", "TicketState", "handler_for"]
+__all__ = [
+    "BREACHED",
+    "HANDLERS",
+    "MET",
+    "RUNNING",
+    "WITHDRAWN",
+    "TicketState",
+    "handler_for",
+]
 
-RUNNING, MET, BREACHED = 0, 1, 2
+#: Outcomes of a clock cycle. ``WITHDRAWN``: stopped because no target applies any more,
+#: without a breach; like ``RUNNING``, it is not counted.
+RUNNING, MET, BREACHED, WITHDRAWN = 0, 1, 2, 3
 
 _SOLVED = StatusCategory.SOLVED
 _CLOSED = StatusCategory.CLOSED
@@ -49,9 +60,9 @@ class TicketState:
     ``zone`` is the report's time zone, which places the opening in a week and an hour.
 
     ``sla`` maps a metric name to ``(cycle, policy, outcome)`` of its current cycle;
-    ``sla_done`` lists ``(metric, policy, outcome)`` of cycles that ended before a new
-    one began. ``business`` caches the business durations last computed:
-    ``(calendar, first_response_at, solved_at, first_response_us, resolution_us)``.
+    ``sla_done`` lists ``(metric, policy, outcome)`` of settled cycles (met or breached)
+    that ended before a new one began. ``business`` caches the business durations last
+    computed: ``(calendar, first_response_at, solved_at, first_response_us, resolution_us)``.
     """
 
     __slots__ = (
@@ -217,12 +228,27 @@ def _sla(state: TicketState, event: Any) -> None:
         outcome = MET
     else:
         outcome = RUNNING
+    _outcome(state, clock, outcome)
+
+
+def _sla_stopped(state: TicketState, event: SlaClockStopped) -> None:
+    clock = event.clock
+    if clock.breached_at is not None:
+        outcome = BREACHED  # breached while its target applied
+    elif event.reason == NO_TARGET:
+        outcome = WITHDRAWN
+    else:
+        outcome = MET
+    _outcome(state, clock, outcome)
+
+
+def _outcome(state: TicketState, clock: Any, outcome: int) -> None:
     metric = clock.metric.value
     state.calendar = clock.calendar
     if state.sla is None:
         state.sla = {}
     previous = state.sla.get(metric)
-    if previous is not None and previous[0] != clock.cycle and previous[2] != RUNNING:
+    if previous is not None and previous[0] != clock.cycle and previous[2] in (MET, BREACHED):
         if state.sla_done is None:
             state.sla_done = []
         state.sla_done.append((metric, previous[1], previous[2]))
@@ -245,7 +271,7 @@ HANDLERS: dict[type[Event], _Handler] = {
     SlaClockStarted: _sla,
     SlaClockPaused: _sla,
     SlaClockResumed: _sla,
-    SlaClockStopped: _sla,
+    SlaClockStopped: _sla_stopped,
     SlaTargetChanged: _sla,
     SlaWarning: _sla,
     SlaBreached: _sla,

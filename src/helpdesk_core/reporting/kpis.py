@@ -14,7 +14,8 @@ Definitions (the population is the tickets opened in the report's period):
   tickets solved now), in calendar time and in business time (``calendar.elapsed``); a
   milestone stamped before the opening counts as zero;
 - SLA compliance: each clock cycle counts once its outcome is settled: stopped without a
-  breach is met, breached (even if still running) is not; a running cycle is not counted;
+  breach is met, breached (even if still running) is not; a running cycle is not counted,
+  nor is one stopped without a breach because no target applies any more;
 - backlog: tickets active at ``as_of``, by age, status and status category;
 - CSAT: the latest rating of each rated ticket;
 - workload: per agent, tickets ever assigned, solved while assigned (or solved by the agent

@@ -245,8 +245,9 @@ class Step:
         clock = _set(clock, **_armed(clock, changes, calendar, thresholds))
         return self._emit(SlaClockResumed, clock, at)
 
-    def stop(self, clock: SlaClock, calendar: Calendar, at: datetime) -> SlaClock:
-        """End the cycle: met, or breached when its breach was recorded."""
+    def stop(self, clock: SlaClock, calendar: Calendar, at: datetime, reason: str = "") -> SlaClock:
+        """End the cycle: met, or breached when its breach was recorded. ``reason`` is
+        :data:`~helpdesk_core.model.events.NO_TARGET` when no target applies any more."""
         _not_before(clock, at)
         spent = calendar.elapsed(clock.as_of, at)
         changes: dict[str, Any] = {"as_of": at, "deadline": None, "warn_at": None, "stopped_at": at}
@@ -254,7 +255,7 @@ class Step:
             changes["used"] = clock.used + spent
         else:
             changes["paused_total"] = clock.paused_total + spent
-        return self._emit(SlaClockStopped, _set(clock, **changes), at)
+        return self._emit(SlaClockStopped, _set(clock, **changes), at, reason=reason)
 
     def retarget(
         self,

@@ -41,11 +41,13 @@ from helpdesk_core.model import (
     SlaWarning,
     Ticket,
 )
+from helpdesk_core.model.events import NO_TARGET
 from helpdesk_core.sla._transitions import SLA_ACTOR, Calendar, Step
 from helpdesk_core.sla.calendar import BusinessCalendar
 from helpdesk_core.sla.policy import ReopenMode, SlaPolicy
 
 __all__ = [
+    "NO_TARGET",
     "SLA_ACTOR",
     "Policies",
     "SlaEngine",
@@ -399,7 +401,7 @@ def _react_metric(
     target = policy.targets.get(ticket.priority, _NO_TARGETS).get(metric) if policy else None
     if clock is not None and clock.stopped_at is None:
         if policy is None or target is None:
-            clock = step.stop(clock, env.calendar(clock.calendar), at)
+            clock = step.stop(clock, env.calendar(clock.calendar), at, NO_TARGET)
         else:
             clock = _align(step, clock, policy, target, env, ticket, at)
     do = _decide(metric, ticket, event, clock, target is not None)
