@@ -1,5 +1,6 @@
 """Privacy and hardening: who may see and do what (:mod:`.access`), how long personal data
-is kept (:mod:`.retention`), and the input limits that protect a desk (:mod:`.limits`)."""
+is kept (:mod:`.retention`) and what a purge leaves on the tickets linked to the purged
+one (:mod:`.purge`), and the input limits that protect a desk (:mod:`.limits`)."""
 
 from helpdesk_core.privacy.access import (
     ACTIONS,
@@ -10,6 +11,12 @@ from helpdesk_core.privacy.access import (
     visible_events,
 )
 from helpdesk_core.privacy.limits import Limits
+from helpdesk_core.privacy.purge import (
+    RETENTION_ACTOR,
+    LinkedTicketPurged,
+    links_to,
+    unlink_purged,
+)
 from helpdesk_core.privacy.retention import (
     ANONYMOUS_REQUESTER,
     AnonymisationPlan,
@@ -24,15 +31,19 @@ __all__ = [
     "ACTIONS",
     "ANONYMOUS_REQUESTER",
     "REQUESTER_ACTIONS",
+    "RETENTION_ACTOR",
     "AccessPolicy",
     "AnonymisationPlan",
     "Decision",
     "Limits",
+    "LinkedTicketPurged",
     "PrivacySettings",
     "RetentionPolicy",
     "Role",
     "anonymise_event",
     "due_for_retention",
+    "links_to",
     "plan_anonymisation",
+    "unlink_purged",
     "visible_events",
 ]

@@ -6,7 +6,8 @@ free text and custom fields marked ``personal`` replaced by markers), ``delete``
 free text and every custom field removed; only the ticket's skeleton stays: ids, number,
 timestamps, status, priority, team, SLA clocks, so reports and event positions stay
 consistent) or ``purge`` (the ticket is removed from the store altogether: snapshot,
-events, outbox items, search entries; see :meth:`~helpdesk_core.storage.Store.purge`).
+events, outbox items, search entries; see :meth:`~helpdesk_core.storage.Store.purge`;
+the links other tickets hold to it are dropped, see :mod:`~helpdesk_core.privacy.purge`).
 Policies are ordered; the first that matches a ticket applies.
 
 :func:`plan_anonymisation` rewrites a ticket's whole history (every event, not only the

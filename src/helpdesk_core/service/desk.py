@@ -1458,36 +1458,38 @@ class Helpdesk(KnowledgeCommands):
             return added
         raise AssertionError("unreachable")
 
-    def _purge(self, ticket: Ticket, *, now: datetime, reason: str) -> None:
+    def _purge(self, ticket: Ticket, *, now: datetime, reason: str) -> bool:
         """Remove one ticket from the store, checked against the version the retention scan
         saw. A ticket changed since is read again and purged only if it is still due (a
         reopened ticket is not); a ticket already gone (another worker purged it) is
-        left alone."""
+        left alone. Returns whether the ticket is gone."""
         retries = self.config.settings.max_retries
         for attempt in range(retries + 1):
             try:
                 self.store.purge(ticket.id, expected_version=ticket.version)
             except NotFound:
-                return
+                return True
             except ConflictError:
                 if attempt == retries:
                     raise
                 try:
                     ticket = self.store.load(ticket.id)
                 except NotFound:
-                    return
+                    return True
                 still = due_for_retention([ticket], self.config.privacy, now=now)
                 if not still or still[0][1].action != "purge":
-                    return
+                    return False
                 continue
             log.info("purged ticket %s: %s", ticket.id, reason)
-            return
+            return True
+        raise AssertionError("unreachable")
 
     def apply_retention(self, now: datetime | None = None) -> list[Event]:
         """Anonymise, delete the content of, or purge every closed ticket whose retention
         period ended by ``now`` (default: the clock), per the desk's retention policies.
         Returns the ``TicketAnonymised`` events recorded (a purged ticket leaves none: it
-        is gone from the store, and the purge is logged)."""
+        is gone from the store, and the purge is logged), and the ``LinkedTicketPurged``
+        events that drop other tickets' links to a purged one."""
         at = self._now(now)
         settings = self.config.privacy
         self._retention_checked_at = at
@@ -1502,21 +1504,28 @@ class Helpdesk(KnowledgeCommands):
             if page.next_offset is None:
                 break
             scan = evolve(scan, offset=page.next_offset)
+        # The tickets linking to those to purge, found in one scan: each unit drops the
+        # links to the tickets it purged (and their place in articles) with the purge.
+        linkers = self._links_to([t.id for t, policy in due if policy.action == "purge"])
         # In units of work of a hundred tickets: a store that must rewrite a text index
         # to forget removed text (SQLite's FTS5) does it once per unit, not per ticket.
         # Subscribers hear of each unit's events once it is committed.
         for start in range(0, len(due), 100):
             with self.store.unit_of_work():
-                added = self._retain(due[start : start + 100], at)
+                added = self._retain(due[start : start + 100], at, linkers)
             self._publish(added)
             recorded.extend(added)
         return recorded
 
-    def _retain(self, due: list[tuple[Ticket, Any]], at: datetime) -> list[Event]:
+    def _retain(
+        self, due: list[tuple[Ticket, Any]], at: datetime, linkers: Mapping[str, list[str]]
+    ) -> list[Event]:
         recorded: list[Event] = []
+        purged: list[str] = []
         for ticket, policy in due:
             if policy.action == "purge":
-                self._purge(ticket, now=at, reason=f"retention policy {policy.name!r}")
+                if self._purge(ticket, now=at, reason=f"retention policy {policy.name!r}"):
+                    purged.append(ticket.id)
                 continue
             try:
                 recorded.extend(
@@ -1531,6 +1540,7 @@ class Helpdesk(KnowledgeCommands):
                 )
             except NotFound:
                 continue  # purged meanwhile by another worker
+        recorded.extend(self._forget_purged(purged, linkers, now=at))
         return recorded
 
     def erase_requester(self, requester_id: str, *, by: Identity) -> list[Event]:

@@ -1,6 +1,6 @@
 """The knowledge commands of the :class:`~helpdesk_core.Helpdesk`: known errors on problem
-tickets, what solving a problem does to its incidents, knowledge-base articles, and
-similar solved tickets.
+tickets, what solving a problem does to its incidents, knowledge-base articles, similar
+solved tickets, and what a purge leaves of a ticket in the links and articles that name it.
 
 :class:`KnowledgeCommands` is a base class of ``Helpdesk``; it uses the desk's plumbing
 (load → decide → save → publish in ``_command``, identities, access checks). The decisions
@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import logging
 import threading
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, Final, TypeVar
 
@@ -24,6 +24,7 @@ from helpdesk_core.errors import (
     ConflictError,
     HelpdeskError,
     InvalidTransition,
+    NotFound,
     ValidationError,
 )
 from helpdesk_core.ids import IdFactory
@@ -57,15 +58,17 @@ from helpdesk_core.model import (
     StatusCategory,
     StatusChanged,
     Ticket,
+    apply_event,
 )
 from helpdesk_core.model import _validate as v
+from helpdesk_core.privacy.purge import links_to, unlink_purged
 from helpdesk_core.storage import Page, SolvedTicketSearch, Store, TicketQuery
 from helpdesk_core.storage.base import check_limit
 from helpdesk_core.workflow import apply_transition
 
 if TYPE_CHECKING:
     from helpdesk_core.privacy import Role
-    from helpdesk_core.service.decide import Change
+    from helpdesk_core.service.decide import Change, Decider
 
 __all__ = ["KnowledgeCommands"]
 
@@ -123,6 +126,7 @@ class KnowledgeCommands:
     _similar_tail: _TailIndex | None = None
 
     if TYPE_CHECKING:
+        _decider: Decider
 
         def _now(self, now: datetime | None = None) -> datetime: ...
 
@@ -427,16 +431,36 @@ class KnowledgeCommands:
         on a concurrent change."""
         v.refuse_unknown(changes, _ARTICLE_CHANGES, what="cannot update")
         self._check_article_texts(changes.get("title"), changes.get("body"))
+        unchecked = "problems" in changes
+
+        def edit(current: Article) -> Article:
+            nonlocal unchecked
+            self._article_actor(by, "write", current)
+            if unchecked:  # looked up once the writer may write
+                changes["problems"] = self._problems(changes["problems"])
+                unchecked = False
+            return evolve(current, **changes)
+
+        return self._change_article(_id(article_id), edit)
+
+    def _change_article(
+        self,
+        article_id: str,
+        edit: Callable[[Article], Article],
+        *,
+        now: datetime | None = None,
+    ) -> Article:
+        """Save ``edit(current)`` as the article's next version (nothing when it changes
+        nothing); on a concurrent change the article is read and edited again. Stamped
+        with the clock, or with ``now`` (never before the article's last update)."""
         retries = self.config.settings.max_retries
         for attempt in range(retries + 1):
-            current = self.store.get_article(_id(article_id))
-            self._article_actor(by, "write", current)
-            if "problems" in changes and attempt == 0:  # looked up once the writer may write
-                changes["problems"] = self._problems(changes["problems"])
-            candidate = evolve(current, **changes)
+            current = self.store.get_article(article_id)
+            candidate = edit(current)
             if candidate == current:
                 return current
-            updated = evolve(candidate, updated_at=self._now(), version=current.version + 1)
+            at = self._now() if now is None else max(now, current.updated_at)
+            updated = evolve(candidate, updated_at=at, version=current.version + 1)
             try:
                 self.store.save_article(updated, expected_version=current.version)
             except ConflictError:
@@ -499,6 +523,91 @@ class KnowledgeCommands:
         if query.text is not None:
             return self.store.search_articles(query)
         return self.store.list_articles(query)
+
+    # ------------------------------------------------------------------ purged tickets
+    def _links_to(self, purging: Collection[str]) -> dict[str, list[str]]:
+        """The tickets that link to each of ``purging`` (the tickets a retention pass is
+        about to purge), found in one scan of the store."""
+        found: dict[str, list[str]] = {}
+        if not purging:
+            return found
+        scan = TicketQuery(order_by="number", limit=_PAGE)
+        while True:
+            page = self.store.query(scan)
+            for other, ticket_ids in links_to(page.items, purging).items():
+                found.setdefault(other, []).extend(ticket_ids)
+            if page.next_offset is None:
+                return found
+            scan = evolve(scan, offset=page.next_offset)
+
+    def _forget_purged(
+        self, purged: Sequence[str], linkers: Mapping[str, Sequence[str]], *, now: datetime
+    ) -> list[Event]:
+        """Inside the unit of work that purged the tickets ``purged``: record a
+        ``LinkedTicketPurged`` event on each ticket that links to one of them (``linkers``,
+        from :meth:`_links_to`), which drops those links, and take them out of the
+        problems of every article. Returns the events recorded; they are not published
+        here (the caller does, once the unit of work is committed)."""
+        if not purged:
+            return []
+        gone = frozenset(purged)
+        recorded: list[Event] = []
+        for ticket_id in dict.fromkeys(t for p in purged for t in linkers.get(p, ())):
+            if ticket_id not in gone:
+                recorded.extend(self._unlink_purged(ticket_id, gone, now=now))
+        self._drop_article_problems(gone, now=now)
+        return recorded
+
+    def _unlink_purged(self, ticket_id: str, gone: frozenset[str], *, now: datetime) -> list[Event]:
+        """Drop the ticket's links to the purged tickets ``gone`` (version-checked, read
+        again on a concurrent change). A ticket purged itself meanwhile is left alone."""
+        retries = self.config.settings.max_retries
+        for attempt in range(retries + 1):
+            try:
+                ticket = self.store.load(ticket_id)
+            except NotFound:
+                return []
+            events = unlink_purged(ticket, gone, now=now)
+            if not events:
+                return []
+            snapshot = ticket
+            for event in events:
+                snapshot = apply_event(snapshot, event)
+            try:
+                self.store.append(
+                    ticket.id,
+                    expected_version=ticket.version,
+                    events=events,
+                    snapshot=snapshot,
+                    wake_at=self._decider.wake_at(snapshot),
+                )
+            except ConflictError:
+                if attempt == retries:
+                    raise
+                continue
+            return list(events)
+        raise AssertionError("unreachable")
+
+    def _drop_article_problems(self, gone: frozenset[str], *, now: datetime) -> None:
+        """Take the purged tickets ``gone`` out of the problems of every article (any
+        status) that names one of them."""
+        query = ArticleQuery(problem=tuple(sorted(gone)), status=None, limit=_PAGE)
+        found: list[str] = []
+        while True:
+            page = self.store.list_articles(query)
+            found.extend(a.id for a in page.items)
+            if page.next_offset is None:
+                break
+            query = evolve(query, offset=page.next_offset)
+
+        def edit(article: Article) -> Article:
+            return evolve(article, problems=tuple(p for p in article.problems if p not in gone))
+
+        for article_id in found:
+            try:
+                self._change_article(article_id, edit, now=now)
+            except NotFound:
+                continue  # deleted meanwhile
 
     # ------------------------------------------------------------------ similar
     def similar(
