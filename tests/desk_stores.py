@@ -33,18 +33,17 @@ def _postgres(tmp_path: Path) -> Store:
     return PostgresStore(DSN, schema=f"hd_desk_{os.getpid()}_{next(_names)}")
 
 
+#: The marks of a test that needs PostgreSQL (skipped without a DSN).
+POSTGRES_MARKS = [
+    pytest.mark.postgres,
+    pytest.mark.skipif(not DSN, reason="set HELPDESK_TEST_POSTGRES_DSN to run PostgreSQL"),
+]
+
 #: ``pytest.param``s of functions ``tmp_path -> Store``, one per kind of store.
 STORES = [
     pytest.param(_memory, id="memory"),
     pytest.param(_sqlite, id="sqlite"),
-    pytest.param(
-        _postgres,
-        id="postgres",
-        marks=[
-            pytest.mark.postgres,
-            pytest.mark.skipif(not DSN, reason="set HELPDESK_TEST_POSTGRES_DSN to run PostgreSQL"),
-        ],
-    ),
+    pytest.param(_postgres, id="postgres", marks=POSTGRES_MARKS),
 ]
 
 

@@ -14,7 +14,7 @@ import pytest
 from test_email_inbound import mail
 from test_email_support import ADDRESS, make_desk
 
-from desk_stores import DSN, drop
+from desk_stores import DSN, POSTGRES_MARKS, drop
 from helpdesk_core import MemoryStore, SqliteStore
 from helpdesk_core.channels.email import (
     EmailChannel,
@@ -54,16 +54,7 @@ def _postgres(tmp_path: Path) -> tuple[Store, Store]:
     params=[
         pytest.param(_memory, id="memory"),
         pytest.param(_sqlite, id="sqlite"),
-        pytest.param(
-            _postgres,
-            id="postgres",
-            marks=[
-                pytest.mark.postgres,
-                pytest.mark.skipif(
-                    not DSN, reason="set HELPDESK_TEST_POSTGRES_DSN to run PostgreSQL"
-                ),
-            ],
-        ),
+        pytest.param(_postgres, id="postgres", marks=POSTGRES_MARKS),
     ]
 )
 def pair(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[tuple[Store, Store]]:
