@@ -128,7 +128,8 @@ def test_a_copy_of_a_message_that_failed_is_applied(pair: tuple[Store, Store]) -
 
 
 def test_a_rejected_message_is_released_and_may_come_again() -> None:
-    desk = make_desk()
+    store = MemoryStore()
+    desk = make_desk(store=store)
     channel = EmailChannel(desk, EmailSettings(address=ADDRESS, category=None))
     limiter = RateLimiter(max_messages=1, per="1h")
 
@@ -138,6 +139,7 @@ def test_a_rejected_message_is_released_and_may_come_again() -> None:
     assert limited(mail("One", subject="A")) == "opened"
     late = mail("Two", subject="B")
     assert limited(late) == "rejected"
+    assert sorted(store._cursors.values()) == [1]  # the rejected one left nothing behind
     assert channel.receive(late).action == "opened"  # delivered again, the limit lifted
     assert channel.receive(late).action == "ignored"
 
@@ -148,3 +150,38 @@ def test_automatic_mail_leaves_nothing_in_the_store() -> None:
     result = channel.receive(mail("Out of office", subject="Away", Auto_Submitted="auto-replied"))
     assert result.action == "ignored"
     assert not any(key.startswith("email-seen:") for key in store._cursors)
+
+
+def test_two_workers_batching_seen_mail_do_not_deadlock(
+    pair: tuple[Store, Store],
+) -> None:
+    """Two workers each take the same two messages, seen before, in opposite orders, each
+    inside a unit of work of its own: learning that a message was seen locks nothing."""
+    if isinstance(pair[0], MemoryStore | SqliteStore):
+        pytest.skip("a unit of work holds the whole store: workers take turns")
+    first, second = _channel(pair[0]), _channel(pair[1])
+    messages = [mail("One", subject="First"), mail("Two", subject="Second")]
+    assert [first.receive(m).action for m in messages] == ["opened", "opened"]
+    both_inside = threading.Barrier(2, timeout=10)
+    results: list[str] = []
+    errors: list[BaseException] = []
+
+    def work(channel: EmailChannel, order: list[EmailMessage]) -> None:
+        try:
+            with channel.desk.unit_of_work():
+                results.append(channel.receive(order[0]).action)
+                both_inside.wait()
+                results.append(channel.receive(order[1]).action)
+        except BaseException as exc:
+            errors.append(exc)
+
+    threads = [
+        threading.Thread(target=work, args=(first, messages)),
+        threading.Thread(target=work, args=(second, messages[::-1])),
+    ]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(30)
+    assert not errors, errors
+    assert results == ["ignored"] * 4

@@ -288,3 +288,40 @@ def test_an_invitation_is_kept_as_a_file_and_other_text_as_the_body() -> None:
     result = channel.receive(markdown.as_bytes())
     assert channel.desk.get(result.ticket_id or "").description == "Printer **jams** on floor 3."
     assert result.attachments == ()
+
+
+@pytest.mark.parametrize("kind", ["enriched", "richtext", "watch-html", "x-amp-html"])
+def test_another_rendering_of_the_body_is_not_a_file(kind: str) -> None:
+    """A multipart/alternative offers one text in several forms: besides plain and HTML,
+    enriched text (older Apple Mail, Eudora), an Apple Watch or an AMP rendering. They are
+    not files; an invitation among the alternatives still is."""
+    from email.mime.multipart import MIMEMultipart
+    from email.mime.text import MIMEText
+
+    channel = make_channel(category=None)
+    message = MIMEMultipart("alternative")
+    message["From"], message["Subject"] = "Gus <gus@example.org>", "Printer"
+    message.attach(MIMEText("The printer jams on floor 3.\n", "plain"))
+    message.attach(MIMEText("<bold>The printer</bold> jams on floor 3.\n", kind))
+    message.attach(MIMEText("<p>The printer jams on floor 3.</p>", "html"))
+    message.attach(MIMEText("BEGIN:VCALENDAR\r\nEND:VCALENDAR\r\n", "calendar"))
+    result = channel.receive(message.as_bytes())
+    assert channel.desk.get(result.ticket_id or "").description == "The printer jams on floor 3."
+    assert [(a.name, a.content_type) for a in result.attachments] == [
+        ("part-4.ics", "text/calendar")
+    ]
+
+
+def test_a_text_part_with_a_malformed_content_type_is_still_the_body() -> None:
+    """``text/plain charset=utf-8`` (no semicolon) is plain text with a broken parameter,
+    not a file of type "text/plain charset=utf-8"."""
+    channel = make_channel(category=None)
+    raw = (
+        b"From: Gus <gus@example.org>\r\nSubject: Printer\r\nMIME-Version: 1.0\r\n"
+        b"Content-Type: multipart/mixed; boundary=XX\r\n\r\n"
+        b"--XX\r\nContent-Type: text/plain charset=utf-8\r\n\r\nThe printer jams.\r\n"
+        b"--XX\r\nContent-Type: text/csv\r\n\r\npage,count\r\n1,2\r\n--XX--\r\n"
+    )
+    result = channel.receive(raw)
+    assert channel.desk.get(result.ticket_id or "").description == "The printer jams."
+    assert [(a.name, a.content_type) for a in result.attachments] == [("part-2.csv", "text/csv")]

@@ -139,3 +139,45 @@ def test_a_lost_connection_is_reported_then_reopened(schema: str) -> None:
     store.close()
     with pytest.raises(StoreClosedError, match="closed"):
         store.load("T-1")
+
+
+def test_a_claim_that_loses_leaves_the_cursor_unlocked(schema: str) -> None:
+    """A claim of a key that is set already answers False without locking the row: a
+    worker that merely learns a message was seen before holds nothing another waits on."""
+    import threading
+
+    from helpdesk_core.storage import PostgresStore
+
+    first, second = PostgresStore(DSN, schema=schema), PostgresStore(DSN, schema=schema)
+    try:
+        first.set_cursor("seen:m", 7)
+        done = threading.Event()
+
+        def set_it() -> None:
+            with first.unit_of_work():
+                first.set_cursor("seen:m", 8)
+            done.set()
+
+        with second.unit_of_work():
+            assert not second.claim_cursor("seen:m", -1)
+            writer = threading.Thread(target=set_it)
+            writer.start()
+            finished = done.wait(5)
+        writer.join(10)
+        assert finished  # the writer did not wait for the loser's transaction
+        assert first.get_cursor("seen:m") == 8
+        # a claim that wins still makes a concurrent claim of the key wait, then lose
+        with second.unit_of_work():
+            assert second.claim_cursor("seen:n", -1)
+            outcome: list[bool] = []
+            rival = threading.Thread(target=lambda: outcome.append(first.claim_cursor("seen:n", 5)))
+            rival.start()
+            rival.join(0.3)
+            assert rival.is_alive()
+            second.set_cursor("seen:n", 3)
+        rival.join(10)
+        assert outcome == [False]
+        assert first.get_cursor("seen:n") == 3
+    finally:
+        first.close()
+        second.close()

@@ -72,6 +72,12 @@ CLAIM_CURSOR = (
     "ON CONFLICT (key) DO UPDATE SET value = excluded.value WHERE cursors.value = 0 "
     "RETURNING key"
 )
+# PostgreSQL claims in two steps, so that a claim that loses locks nothing (an
+# ``ON CONFLICT DO UPDATE ... WHERE`` locks the row even when the WHERE is false).
+INSERT_CURSOR_IF_ABSENT = (
+    "INSERT INTO cursors (key, value) VALUES (?, ?) ON CONFLICT (key) DO NOTHING RETURNING key"
+)
+CLAIM_RELEASED_CURSOR = "UPDATE cursors SET value = ? WHERE key = ? AND value = 0 RETURNING key"
 SELECT_CONFIG = "SELECT document FROM config WHERE id = 1"
 UPSERT_CONFIG = (
     "INSERT INTO config (id, document) VALUES (1, ?) "

@@ -881,7 +881,9 @@ class CursorClaims(Protocol):
         say whether this call set it. Of concurrent claims of one key exactly one wins;
         inside a :meth:`~UnitOfWork.unit_of_work`, a claim of a key another unit of work
         claimed waits until that one ends, and wins if it was rolled back or set the
-        cursor back to 0."""
+        cursor back to 0. A claim that loses should hold no lock (a store with row locks
+        leaves the row unlocked), so that workers which only learn that keys are taken
+        never wait for each other."""
         ...
 
 

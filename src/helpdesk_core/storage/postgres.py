@@ -662,13 +662,22 @@ class PostgresStore:
             conn.execute(q.to_pyformat(q.UPSERT_CURSOR), (key, value))
 
     def claim_cursor(self, key: str, value: int) -> bool:
-        """Set the cursor to ``value`` if it is unset (0); say whether this call set it
-        (the row's key is locked until the transaction ends: a concurrent claim waits,
-        then loses unless this one rolled back or set the cursor back to 0)."""
+        """Set the cursor to ``value`` if it is unset (0); say whether this call set it.
+        A claim that wins locks the row until the transaction ends: a concurrent claim
+        waits, then loses unless this one rolled back or set the cursor back to 0. A
+        claim that loses locks nothing (so workers that only learn that keys are taken,
+        inside longer transactions, never wait for each other)."""
         check_name(key, "key")
         check_claim(value)
         with self._read() as conn:
-            row = conn.execute(q.to_pyformat(q.CLAIM_CURSOR), (key, value)).fetchone()
+            # Waits for a concurrent insert of the key; leaves a stored row unlocked.
+            inserted = conn.execute(
+                q.to_pyformat(q.INSERT_CURSOR_IF_ABSENT), (key, value)
+            ).fetchone()
+            if inserted is not None:
+                return True
+            # Locks the row only when it is released (0), after a concurrent claimer ended.
+            row = conn.execute(q.to_pyformat(q.CLAIM_RELEASED_CURSOR), (value, key)).fetchone()
         return row is not None
 
     def agent_loads(self) -> dict[str, dict[Priority, int]]:

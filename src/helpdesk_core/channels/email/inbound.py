@@ -153,7 +153,8 @@ def receive(
     and a digest of both). The message is claimed before it is applied: on a store with
     :class:`~helpdesk_core.storage.CursorClaims` (the bundled ones), a worker given a copy
     of a message another worker is applying waits for that one and then ignores it. A
-    message that is rejected or fails is released, so it can come again."""
+    message that is rejected or ignored (or fails) changes nothing and is released, so it
+    can come again."""
     try:
         mail = read_mail(message, max_bytes=settings.max_bytes)
     except ValidationError as exc:
@@ -163,21 +164,10 @@ def receive(
     seen = _seen_key(mail.message_id, mail.sender)
     result = receiver.skipped()
     if result is None:
-        with desk.unit_of_work():
-            if seen is None or _claim(desk.store, seen):
-                result = receiver.run(limiter)
-                if seen is not None:
-                    applied = result.action in ("opened", "replied")
-                    ticket_id = result.ticket_id
-                    number = desk.get(ticket_id).number if applied and ticket_id else 0
-                    desk.store.set_cursor(seen, number)  # 0: released, it may come again
-            else:
-                number = desk.store.get_cursor(seen)
-                result = receiver.result(
-                    "ignored",
-                    receiver.ticket_id_of(number) if number > 0 else None,
-                    "this message was received before",
-                )
+        try:
+            result = _apply(desk, receiver, seen, limiter)
+        except _NotApplied as refused:  # its claim, and anything it did, rolled back
+            result = refused.result
     log.info(
         "inbound %s from %s: %s %s",
         mail.message_id,
@@ -190,6 +180,35 @@ def receive(
 
 #: The cursor value of a message being applied (its ticket number replaces it).
 _APPLYING = -1
+
+
+class _NotApplied(Exception):
+    """A claimed message that was rejected or ignored: its unit of work is rolled back, so
+    the claim is released (and nothing else it did stays)."""
+
+    def __init__(self, result: InboundResult) -> None:
+        super().__init__(result.reason)
+        self.result = result
+
+
+def _apply(
+    desk: Helpdesk, receiver: _Receiver, seen: str | None, limiter: RateLimiter | None
+) -> InboundResult:
+    """Claim the message (when it has a Message-ID) and apply it, in one unit of work."""
+    with desk.unit_of_work():
+        if seen is not None and not _claim(desk.store, seen):
+            number = desk.store.get_cursor(seen)
+            return receiver.result(
+                "ignored",
+                receiver.ticket_id_of(number) if number > 0 else None,
+                "this message was received before",
+            )
+        result = receiver.run(limiter)
+        if result.action not in ("opened", "replied") or not result.ticket_id:
+            raise _NotApplied(result)
+        if seen is not None:
+            desk.store.set_cursor(seen, desk.get(result.ticket_id).number)
+        return result
 
 
 def _claim(store: Store, key: str) -> bool:

@@ -245,7 +245,9 @@ def body_text(message: Message) -> tuple[MailText, list[Attachment]]:
     file name is an attachment, and so is an attached message (``message/rfc822``, kept
     whole as ``.eml``): its text is not the sender's. Text of other kinds is an attachment
     too (an invitation's ``text/calendar``, unnamed, as ``part-N.ics``), unless it is the
-    whole message (a Markdown mail is its own body)."""
+    whole message (a Markdown mail is its own body) or another rendering of the body
+    beside it in a ``multipart/alternative`` (enriched text, an Apple Watch or AMP
+    version), which is left out."""
     plain: list[str] = []
     html: list[str] = []
     attachments: list[Attachment] = []
@@ -254,11 +256,12 @@ def body_text(message: Message) -> tuple[MailText, list[Attachment]]:
     except Exception as exc:
         raise ValidationError(f"malformed MIME structure: {exc}", field="message") from None
     inside: set[int] = set()  # the parts of attached messages
+    alternatives = _alternatives(parts)
     for index, part in enumerate(parts):
         if id(part) in inside:
             continue
         try:
-            content_type = part.get_content_type()
+            content_type = _content_type(part)
             if content_type == "message/rfc822" and index:
                 inside.update(id(sub) for sub in part.walk() if sub is not part)
                 attachments.append(_attached_message(part, index))
@@ -284,6 +287,9 @@ def body_text(message: Message) -> tuple[MailText, list[Attachment]]:
             # Text of another kind: a message that is nothing else (Markdown, enriched
             # text) is its own body; an invitation, or such a part beside the body, is a
             # file the reader opens (an Outlook invitation's text/calendar alternative).
+            # Any other text alternative renders the body again: it is no file.
+            if content_type != "text/calendar" and id(part) in alternatives:
+                continue
             if index == 0 and content_type != "text/calendar":
                 plain.append(_decode_part(part))
             else:
@@ -305,6 +311,33 @@ _TEXT_EXTENSIONS = {
     "text/plain": ".txt",
     "text/html": ".html",
 }
+
+_TYPE = re.compile(r"[^\s/;,]+/[^\s/;,]+")
+
+
+def _content_type(part: Message) -> str:
+    """The part's ``type/subtype``, also when its header lacks the ``;`` before the
+    parameters (``text/plain charset=utf-8``, which the parser keeps whole)."""
+    content_type = part.get_content_type()
+    found = _TYPE.match(content_type)
+    return found.group(0) if found else content_type
+
+
+def _alternatives(parts: list[Message]) -> set[int]:
+    """The ids of the parts that are alternatives of one text (children of a
+    ``multipart/alternative``)."""
+    found: set[int] = set()
+    for part in parts:
+        try:
+            if _content_type(part) != "multipart/alternative" or not part.is_multipart():
+                continue
+            children = part.get_payload()
+        except Exception:
+            continue
+        if isinstance(children, list):
+            found.update(id(child) for child in children)
+    return found
+
 
 _MIME_HEADER = re.compile(r"^content-(?:type|transfer-encoding)\s*:", re.IGNORECASE | re.MULTILINE)
 
@@ -358,7 +391,7 @@ def _attachment(part: Message, index: int) -> Attachment:
             name = str(make_header(decode_header(name)))
     clean_name = " ".join(_clean(name or "").split()).replace("/", "_").replace("\\", "_")
     try:
-        content_type = part.get_content_type()
+        content_type = _content_type(part)
     except Exception:
         content_type = "application/octet-stream"
     return Attachment(
