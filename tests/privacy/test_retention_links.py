@@ -349,3 +349,98 @@ def test_a_linked_ticket_due_in_a_later_unit_of_work_is_still_purged() -> None:
         (tickets[-1], tickets[0])
     ]
     assert desk.search(as_="root").total == 0
+
+
+def _watched_desk(store: Store) -> tuple[Helpdesk, ManualClock]:
+    """SLA clocks around the clock, an escalation when the resolution target is missed,
+    problems purged 30 days after they close."""
+    doc = {
+        "calendars": {"always": {"timezone": "UTC", "hours": {"mon-sun": "00:00-24:00"}}},
+        "tiers": [{"id": "L1", "teams": ["desk"]}],
+        "teams": [{"id": "desk", "contacts": ["alice"]}],
+        "agents": [{"id": "alice", "teams": ["desk"]}],
+        "assignment": {"auto_assign": False},
+        "sla_policies": [
+            {
+                "name": "standard",
+                "calendar": "always",
+                "targets": {"medium": {"first_response": "4h", "resolution": "24h"}},
+            }
+        ],
+        "escalation_policies": [
+            {
+                "name": "watch",
+                "triggers": [
+                    {
+                        "name": "late",
+                        "on": "sla_breach",
+                        "metric": "resolution",
+                        "actions": [{"action": "raise_level"}],
+                    }
+                ],
+            }
+        ],
+        "privacy": {
+            "retention": [
+                {"name": "problems", "after": "30d", "action": "purge", "ticket_types": ["problem"]}
+            ]
+        },
+    }
+    clock = ManualClock(T0)
+    desk = Helpdesk(DeskConfig.from_dict(doc), store, clock, ids=SequentialIds())
+    desk.upsert_requester(ADA)
+    return desk, clock
+
+
+@pytest.mark.parametrize("retention_first", [False, True], ids=["tick", "apply_retention"])
+def test_dropping_a_link_first_records_what_fell_due_on_the_ticket(
+    make_store: StoreFactory, retention_first: bool
+) -> None:
+    # The incident's SLA targets were missed (and an escalation fell due) while nothing
+    # ticked; retention then drops its link to the purged problem. Whether retention
+    # runs alone or within a tick, the history is the same, in order, and the escalation
+    # fires at the breach, not at the purge.
+    desk, clock = _watched_desk(make_store())
+    problem = desk.open(requester=ADA, subject="Gateway drops VPN", type="problem").id
+    desk.solve(problem, by="alice", resolution="Firmware 2.1", first_contact=True)
+    desk.close(problem, by="alice")
+    clock.advance(timedelta(days=29))
+    incident = desk.open(requester=ADA, subject="VPN drops").id
+    desk.link(incident, kind="caused_by", other=problem, by="alice")
+    at = T0 + timedelta(days=31)
+    if retention_first:
+        recorded = desk.apply_retention(at)
+        assert [type(e).__name__ for e in recorded][-1] == "LinkedTicketPurged"
+    desk.tick(at)
+
+    history = desk.history(incident)
+    instants = [e.at for e in history]
+    assert instants == sorted(instants)
+    named = [(type(e).__name__, e.at - T0) for e in history]
+    assert ("LevelRaised", timedelta(days=30)) in named
+    assert named[-1] == ("LinkedTicketPurged", timedelta(days=31))
+    assert replay(history) == desk.get(incident)
+    assert desk.get(incident).links == ()
+
+
+def test_a_pass_does_not_take_its_own_changes_for_concurrent_ones() -> None:
+    # Without retries, a linked ticket purged in a later unit of work than the ticket it
+    # links to is purged all the same: the pass itself dropped its link meanwhile.
+    desk, clock = _desk(MemoryStore())
+    doc = desk.config.to_dict()
+    doc.setdefault("desk", {})["max_retries"] = 0
+    desk.reconfigure(DeskConfig.from_dict(doc))
+    assert desk.config.settings.max_retries == 0
+    tickets = [
+        desk.open(requester=ADA, subject=f"Problem {n}", type="problem").id for n in range(101)
+    ]
+    desk.link(tickets[-1], kind="caused_by", other=tickets[0], by="alice")
+    for ticket_id in tickets:
+        desk.solve(ticket_id, by="alice", resolution="Fixed", first_contact=True)
+        desk.close(ticket_id, by="alice")
+    clock.advance(timedelta(days=31))
+    recorded = desk.tick()
+    assert [(e.ticket_id, getattr(e, "other", None)) for e in recorded] == [
+        (tickets[-1], tickets[0])
+    ]
+    assert desk.search(as_="root").total == 0

@@ -554,3 +554,56 @@ def test_the_same_seed_gives_the_same_run_whatever_the_hash_seed(tmp_path: Path)
         for hash_seed in (1, 2, 3)
     }
     assert len(outputs) == 1
+
+
+def test_sla_compliance_leaves_out_clocks_whose_target_was_withdrawn() -> None:
+    """Only first-line tickets have SLA targets: an escalated ticket's clocks stop for want
+    of a target. The run's compliance, like the desk's report on its events, counts
+    neither met nor breached for them."""
+    from helpdesk_core.model import SlaClockStopped
+    from helpdesk_core.reporting import build_report
+    from helpdesk_core.sla import NO_TARGET
+
+    always = {"timezone": "UTC", "hours": {"mon-sun": "00:00-24:00"}}
+    targets = {"first_response": "8h", "resolution": "3d"}
+    doc = {
+        "desk": {
+            "calendars": {"always": always},
+            "tiers": [{"id": "L1", "teams": ["q"]}, {"id": "L2", "teams": ["r"]}],
+            "teams": [{"id": "q"}, {"id": "r"}],
+            "agents": [
+                {"id": "a", "tier": "L1", "teams": ["q"], "capacity": 5, "calendar": "always"},
+                {"id": "b", "tier": "L2", "teams": ["r"], "capacity": 5, "calendar": "always"},
+            ],
+            "sla_policies": [
+                {
+                    "name": "first-line",
+                    "calendar": "always",
+                    "when": {"field": "tier", "op": "eq", "value": "L1"},
+                    "targets": dict.fromkeys(("critical", "high", "medium", "low"), targets),
+                }
+            ],
+        },
+        "simulation": {"start": "2026-01-05T00:00:00+00:00", "days": 3},
+        "arrivals": {"rate_per_hour": 0.5},
+        "tiers": {
+            "L1": {"work": {"kind": "fixed", "value": "1h"}, "solve": 0.5},
+            "L2": {"work": {"kind": "fixed", "value": "1h"}},
+        },
+        "requesters": {"count": 20},
+    }
+    result = simulate(Scenario.from_dict(doc), seed=1)
+    withdrawn = {
+        e.ticket_id
+        for e in result.events
+        if isinstance(e, SlaClockStopped) and e.reason == NO_TARGET
+    }
+    assert withdrawn
+    for record in result.records:
+        if record.id in withdrawn:
+            assert record.resolution_breached is None, record
+    counted = [r for r in result.records if r.resolution_breached is not None]
+    by_metric = {row.metric: row for row in build_report(result.events).sla.by_metric}
+    assert by_metric["resolution"].breached == 0
+    assert len(counted) == by_metric["resolution"].total
+    assert len(counted) < len([r for r in result.records if r.resolution is not None])

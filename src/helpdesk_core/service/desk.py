@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import logging
 import threading
-from collections.abc import Callable, Iterable, Iterator, Mapping
+from collections.abc import Callable, Collection, Iterable, Iterator, Mapping
 from contextlib import contextmanager, nullcontext
 from datetime import UTC, datetime
 from typing import Any, TypeVar
@@ -310,11 +310,13 @@ class Helpdesk(KnowledgeCommands):
         now: datetime | None = None,
         actor: Actor | None = None,
         action: str | Callable[[Ticket], str] = "change",
+        publish: bool = True,
     ) -> tuple[Ticket, T, list[Event]]:
         """Load → catch up → decide → save (version-checked) → publish; retried on conflict.
         ``action`` is what ``actor`` must be allowed to do, or a function of the loaded
         ticket that says it. Returns the new ticket, what ``decide`` returned and the
-        events recorded."""
+        events recorded (not published with ``publish=False``: the caller publishes them
+        once its unit of work is committed)."""
         ticket_id = _ticket_id(ticket_id)
         retries = self.config.settings.max_retries
         for attempt in range(retries + 1):
@@ -337,7 +339,8 @@ class Helpdesk(KnowledgeCommands):
                 if attempt == retries:
                     raise
                 continue
-            self._publish(change.events)
+            if publish:
+                self._publish(change.events)
             return change.ticket, result, change.events
         raise AssertionError("unreachable")
 
@@ -1488,8 +1491,9 @@ class Helpdesk(KnowledgeCommands):
         """Anonymise, delete the content of, or purge every closed ticket whose retention
         period ended by ``now`` (default: the clock), per the desk's retention policies.
         Returns the ``TicketAnonymised`` events recorded (a purged ticket leaves none: it
-        is gone from the store, and the purge is logged), and the ``LinkedTicketPurged``
-        events that drop other tickets' links to a purged one."""
+        is gone from the store, and the purge is logged), and the events recorded on the
+        tickets that link to a purged one: what fell due on them by ``now``, then the
+        ``LinkedTicketPurged`` that drops their links."""
         at = self._now(now)
         settings = self.config.privacy
         self._retention_checked_at = at
@@ -1510,20 +1514,36 @@ class Helpdesk(KnowledgeCommands):
         # In units of work of a hundred tickets: a store that must rewrite a text index
         # to forget removed text (SQLite's FTS5) does it once per unit, not per ticket.
         # Subscribers hear of each unit's events once it is committed.
+        changed: set[str] = set()  # tickets this pass recorded events on
         for start in range(0, len(due), 100):
             with self.store.unit_of_work():
-                added = self._retain(due[start : start + 100], at, linkers)
+                added = self._retain(due[start : start + 100], at, linkers, changed)
             self._publish(added)
             recorded.extend(added)
+            changed.update(e.ticket_id for e in added)
         return recorded
 
     def _retain(
-        self, due: list[tuple[Ticket, Any]], at: datetime, linkers: Mapping[str, list[str]]
+        self,
+        due: list[tuple[Ticket, Any]],
+        at: datetime,
+        linkers: Mapping[str, list[str]],
+        changed: Collection[str] = (),
     ) -> list[Event]:
         recorded: list[Event] = []
         purged: list[str] = []
         for ticket, policy in due:
             if policy.action == "purge":
+                if ticket.id in changed:
+                    # An earlier unit of this pass dropped its link to a purged ticket:
+                    # that is no concurrent change, so purge the version now stored.
+                    try:
+                        ticket = self.store.load(ticket.id)
+                    except NotFound:
+                        continue
+                    still = due_for_retention([ticket], self.config.privacy, now=at)
+                    if not still or still[0][1].action != "purge":
+                        continue
                 if self._purge(ticket, now=at, reason=f"retention policy {policy.name!r}"):
                     purged.append(ticket.id)
                 continue

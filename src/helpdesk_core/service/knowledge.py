@@ -58,7 +58,6 @@ from helpdesk_core.model import (
     StatusCategory,
     StatusChanged,
     Ticket,
-    apply_event,
 )
 from helpdesk_core.model import _validate as v
 from helpdesk_core.privacy.purge import links_to, unlink_purged
@@ -68,7 +67,7 @@ from helpdesk_core.workflow import apply_transition
 
 if TYPE_CHECKING:
     from helpdesk_core.privacy import Role
-    from helpdesk_core.service.decide import Change, Decider
+    from helpdesk_core.service.decide import Change
 
 __all__ = ["KnowledgeCommands"]
 
@@ -126,8 +125,6 @@ class KnowledgeCommands:
     _similar_tail: _TailIndex | None = None
 
     if TYPE_CHECKING:
-        _decider: Decider
-
         def _now(self, now: datetime | None = None) -> datetime: ...
 
         def _actor(self, identity: Identity | None, *, field: str = "by") -> Actor: ...
@@ -142,6 +139,7 @@ class KnowledgeCommands:
             now: datetime | None = None,
             actor: Actor | None = None,
             action: str = "change",
+            publish: bool = True,
         ) -> tuple[Ticket, T, list[Event]]: ...
 
         def _record(
@@ -559,34 +557,20 @@ class KnowledgeCommands:
         return recorded
 
     def _unlink_purged(self, ticket_id: str, gone: frozenset[str], *, now: datetime) -> list[Event]:
-        """Drop the ticket's links to the purged tickets ``gone`` (version-checked, read
-        again on a concurrent change). A ticket purged itself meanwhile is left alone."""
-        retries = self.config.settings.max_retries
-        for attempt in range(retries + 1):
-            try:
-                ticket = self.store.load(ticket_id)
-            except NotFound:
-                return []
-            events = unlink_purged(ticket, gone, now=now)
-            if not events:
-                return []
-            snapshot = ticket
-            for event in events:
-                snapshot = apply_event(snapshot, event)
-            try:
-                self.store.append(
-                    ticket.id,
-                    expected_version=ticket.version,
-                    events=events,
-                    snapshot=snapshot,
-                    wake_at=self._decider.wake_at(snapshot),
-                )
-            except ConflictError:
-                if attempt == retries:
-                    raise
-                continue
-            return list(events)
-        raise AssertionError("unreachable")
+        """Drop the ticket's links to the purged tickets ``gone``: a command like any other
+        (what fell due on the ticket by ``now`` is recorded first, so its history stays in
+        order; version-checked, read again on a concurrent change), not published here. A
+        ticket purged itself meanwhile is left alone. Returns the events recorded."""
+
+        def decide(change: Change) -> None:
+            for event in unlink_purged(change.ticket, gone, now=change.now):
+                change.emit(event)
+
+        try:
+            _, _, events = self._command(ticket_id, decide, now=now, publish=False)
+        except NotFound:
+            return []
+        return events
 
     def _drop_article_problems(self, gone: frozenset[str], *, now: datetime) -> None:
         """Take the purged tickets ``gone`` out of the problems of every article (any

@@ -16,8 +16,16 @@ from helpdesk_core.model import (
     Escalated,
     Event,
     Metric,
+    SlaBreached,
+    SlaClockPaused,
+    SlaClockResumed,
+    SlaClockStarted,
+    SlaClockStopped,
+    SlaTargetChanged,
+    SlaWarning,
     Ticket,
 )
+from helpdesk_core.model.events import NO_TARGET
 from helpdesk_core.storage import Store
 
 if TYPE_CHECKING:
@@ -26,13 +34,27 @@ if TYPE_CHECKING:
 
 __all__ = ["Kpis", "SimulationResult", "TicketRecord", "WorkSession", "build_result"]
 
+#: The events that carry an SLA clock (the ticket's clock of a metric is the latest one's).
+_SLA_EVENTS = (
+    SlaClockStarted,
+    SlaClockPaused,
+    SlaClockResumed,
+    SlaClockStopped,
+    SlaTargetChanged,
+    SlaWarning,
+    SlaBreached,
+)
+
 
 @frozen(kw_only=True)
 class TicketRecord:
     """One simulated ticket, flattened for tables. Durations are in seconds (None when the
     milestone was not reached); ``measured`` is false for warm-up tickets.
-    ``wait_for_agent`` lasts until an agent first started working on the ticket (being
-    assigned to one who is busy or off shift does not end it)."""
+    ``first_response_breached`` / ``resolution_breached`` say whether the ticket's latest
+    clock of the metric was breached: None without a clock, while it runs, and when it
+    stopped because no target applies any more (as the desk's reports, the SLA compliance
+    KPI leaves those out). ``wait_for_agent`` lasts until an agent first started working
+    on the ticket (being assigned to one who is busy or off shift does not end it)."""
 
     id: str
     number: int
@@ -182,13 +204,27 @@ def _seconds(a: datetime | None, b: datetime | None) -> float | None:
     return (b - a).total_seconds()
 
 
-def _breached(ticket: Ticket, metric: Metric) -> bool | None:
+def _breached(ticket: Ticket, metric: Metric, events: Sequence[Event]) -> bool | None:
+    """Whether the ticket's current clock of ``metric`` was breached: None while it runs,
+    and when it stopped without a breach because no target applies any more (its target
+    was withdrawn, not met: the desk's reports leave it out too)."""
     clock = ticket.sla.get(metric.value)
     if clock is None:
         return None
     if clock.breached_at is not None or clock.state is ClockState.BREACHED:
         return True
     if clock.stopped_at is not None:
+        # The snapshot's clock is the one the metric's latest SLA event carries.
+        last = next(
+            (
+                e
+                for e in reversed(events)
+                if isinstance(e, _SLA_EVENTS) and e.clock.metric is metric
+            ),
+            None,
+        )
+        if isinstance(last, SlaClockStopped) and last.reason == NO_TARGET:
+            return None
         return False
     return None
 
@@ -236,8 +272,8 @@ def build_result(
                 wait_for_agent=_seconds(ticket.created_at, first_assigned),
                 first_response=_seconds(ticket.created_at, ticket.first_response_at),
                 resolution=_seconds(ticket.created_at, ticket.solved_at),
-                first_response_breached=_breached(ticket, Metric.FIRST_RESPONSE),
-                resolution_breached=_breached(ticket, Metric.RESOLUTION),
+                first_response_breached=_breached(ticket, Metric.FIRST_RESPONSE, events),
+                resolution_breached=_breached(ticket, Metric.RESOLUTION, events),
                 satisfaction=ticket.satisfaction.score if ticket.satisfaction else None,
             )
         )
