@@ -436,3 +436,25 @@ def test_escalation_conditions_may_read_the_requester() -> None:
     plain = desk.open(requester=ADA, subject="Down")
     assert desk.set_priority(vip.id, "critical", by="alice").tier == "L2"
     assert desk.set_priority(plain.id, "critical", by="alice").tier == "L1"
+
+
+def test_a_trigger_whose_condition_fails_does_not_keep_the_desk_awake() -> None:
+    """Escalated to L2, the ticket passes the L1-only trigger's instant again: nothing
+    fires, and the desk's next wake-up must not stay at that past instant (a loop that
+    sleeps until ``next_wakeup()`` would spin there)."""
+    config = _with_triggers(
+        {"name": "stuck", "on": "time_in_tier", "after": "1h",
+         "when": {"field": "tier", "op": "eq", "value": "L1"},
+         "actions": [{"action": "escalate_tier"}]},
+    )
+    start = berlin(2026, 3, 2, 10, 0)
+    desk = make_desk(MemoryStore(), start, config)
+    ticket = desk.open(requester=ADA, subject="Printer")
+    clock = desk.clock
+    assert isinstance(clock, ManualClock)
+    assert desk.next_wakeup(queues=False) == start + timedelta(hours=1)
+    clock.advance(timedelta(hours=3))
+    desk.tick()
+    assert desk.get(ticket.id).tier == "L2"
+    wake = desk.next_wakeup(queues=False)
+    assert wake is None or wake > clock.now()

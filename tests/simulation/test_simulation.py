@@ -607,3 +607,54 @@ def test_sla_compliance_leaves_out_clocks_whose_target_was_withdrawn() -> None:
     assert by_metric["resolution"].breached == 0
     assert len(counted) == by_metric["resolution"].total
     assert len(counted) < len([r for r in result.records if r.resolution is not None])
+
+
+def _two_tiers(**desk: Any) -> dict[str, Any]:
+    always = {"timezone": "UTC", "hours": {"mon-sun": "00:00-24:00"}}
+    return {
+        "desk": {
+            "calendars": {"always": always},
+            "tiers": [{"id": "L1", "teams": ["q"]}, {"id": "L2", "teams": ["r"]}],
+            "teams": [{"id": "q"}, {"id": "r"}],
+            "agents": [
+                {"id": "a", "tier": "L1", "teams": ["q"], "capacity": 1, "calendar": "always"},
+                {"id": "b", "tier": "L2", "teams": ["r"], "capacity": 1, "calendar": "always"},
+            ],
+            **desk,
+        },
+        "simulation": {"start": "2026-01-05T00:00:00+00:00", "days": 2},
+        "arrivals": {"rate_per_hour": 2},
+        "tiers": {
+            "L1": {"work": {"kind": "fixed", "value": "2h"}, "solve": 0.5},
+            "L2": {"work": {"kind": "fixed", "value": "2h"}},
+        },
+        "requesters": {"count": 20},
+    }
+
+
+def test_an_escalation_trigger_for_one_tier_does_not_stall_the_run() -> None:
+    """A time-in-tier trigger that applies only in L1 passes its instant again in L2,
+    where its condition fails: the run goes on (it used to go round at that instant)."""
+    policy = {
+        "name": "watch",
+        "triggers": [
+            {"name": "stuck", "on": "time_in_tier", "after": "1h",
+             "when": {"field": "tier", "op": "eq", "value": "L1"},
+             "actions": [{"action": "escalate_tier"}]},
+        ],
+    }
+    result = simulate(Scenario.from_dict(_two_tiers(escalation_policies=[policy])), seed=1)
+    assert any(r.escalations for r in result.records)
+    assert len(result.records) > 60
+
+
+def test_a_wake_up_no_tick_can_satisfy_stops_the_run_with_an_error(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from helpdesk_core.service import Helpdesk
+    from helpdesk_core.simulation import SimulationStalled
+
+    scenario = Scenario.from_dict(_two_tiers())
+    monkeypatch.setattr(Helpdesk, "next_wakeup", lambda self, queues=True: scenario.start)
+    with pytest.raises(SimulationStalled, match="woken at 2026-01-05T00:00:00"):
+        simulate(scenario, seed=1)

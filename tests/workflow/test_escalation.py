@@ -724,3 +724,49 @@ def test_metric_parse_in_trigger() -> None:
         "metric": "resolution",
         "actions": [{"action": "raise_level"}],
     }
+
+
+def test_a_trigger_whose_condition_fails_is_not_scheduled() -> None:
+    """A time-in-tier trigger whose condition is false as the ticket stands can only
+    become true by a change of the ticket (which schedules again): scheduling its instant
+    would wake the ticket for nothing, again and again."""
+    policy = _policy(
+        Trigger(
+            name="net",
+            on="time_in_tier",
+            after=timedelta(hours=1),
+            when=Condition.where("category", "eq", "network"),
+            actions=[RaiseLevel()],
+        )
+    )
+    assert next_escalation_at(_ticket(category="email"), [policy]) is None
+    assert next_escalation_at(_ticket(category="network"), [policy]) == T0 + timedelta(hours=1)
+
+
+def test_a_business_hours_condition_is_scheduled_when_it_holds() -> None:
+    office = BusinessCalendar(timezone="UTC", hours={"mon-fri": "12:00-13:00"})
+    policy = _policy(
+        Trigger(
+            name="lunch",
+            on="time_in_tier",
+            after=timedelta(hours=1),
+            when=Condition.where("business_hours.office", "eq", True),
+            actions=[RaiseLevel()],
+        )
+    )
+    ticket = _ticket()  # Monday 09:00 UTC: due at 10:00, when the office is closed
+    found = next_escalation_at(ticket, [policy], {"office": office})
+    assert found == T0 + timedelta(hours=3)  # it opens at 12:00
+    due = due_escalations(ticket, [policy], now=found, calendars={"office": office})
+    assert len(due) == 1
+    never = _policy(
+        Trigger(
+            name="lunch",
+            on="time_in_tier",
+            after=timedelta(hours=1),
+            when=Condition.where("business_hours.office", "eq", True)
+            & Condition.where("category", "eq", "network"),
+            actions=[RaiseLevel()],
+        )
+    )
+    assert next_escalation_at(ticket, [never], {"office": office}) is None

@@ -188,12 +188,15 @@ class Decider:
             return None
         return key
 
-    def wake_at(self, ticket: Ticket) -> datetime | None:
-        """The next instant this ticket needs a tick (SLA threshold, escalation, auto-close)."""
+    def wake_at(self, ticket: Ticket, requester: Requester | None = None) -> datetime | None:
+        """The next instant this ticket needs a tick (SLA threshold, escalation, auto-close).
+        ``requester`` feeds escalation conditions on ``requester.*`` fields."""
         best = next_wakeup(ticket)
         escalations = self.config.escalation_policies
         if escalations:
-            at = next_escalation_at(ticket, escalations, calendars=self.calendars)
+            at = next_escalation_at(
+                ticket, escalations, calendars=self.calendars, requester=requester
+            )
             if at is not None and (best is None or at < best):
                 best = at
         if ticket.status_category is StatusCategory.SOLVED:  # only solved tickets auto-close

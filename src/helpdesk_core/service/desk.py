@@ -367,7 +367,7 @@ class Helpdesk(KnowledgeCommands):
         if not change.events:
             return
         ticket = change.ticket
-        wake_at = self._decider.wake_at(ticket)
+        wake_at = self._decider.wake_at(ticket, change.requester)
         with self.store.unit_of_work() if change.cursors else nullcontext():
             self.store.append(
                 ticket.id,
@@ -568,7 +568,7 @@ class Helpdesk(KnowledgeCommands):
         if config.assignment.auto_assign or spec is not None:
             self._auto_assign_in(change, spec)
         change.fire_escalations()
-        wake_at = self._decider.wake_at(change.ticket)
+        wake_at = self._decider.wake_at(change.ticket, req)
         # A requester given by value is saved with the ticket, or not at all.
         by_value = isinstance(requester, Requester)
         with self.store.unit_of_work() if by_value or change.cursors else nullcontext():
@@ -1289,7 +1289,11 @@ class Helpdesk(KnowledgeCommands):
         if ids:
             ticket = self.store.load(ids[0])
             known = self._wakes.get((ticket.id, ticket.version), _UNSEEN)
-            best = self._decider.wake_at(ticket) if known is _UNSEEN else known
+            best = (
+                self._decider.wake_at(ticket, self._requester_of(ticket))
+                if known is _UNSEEN
+                else known
+            )
         if not queues:
             return best
         shift = self._next_shift_start_for_queues()
@@ -1449,7 +1453,9 @@ class Helpdesk(KnowledgeCommands):
                     expected_version=plan.expected_version,
                     events=plan.events,
                     snapshot=plan.snapshot,
-                    wake_at=self._decider.wake_at(plan.snapshot),
+                    wake_at=self._decider.wake_at(
+                        plan.snapshot, self._requester_of(plan.snapshot)
+                    ),
                 )
             except ConflictError:
                 if attempt == retries:

@@ -15,7 +15,7 @@ from helpdesk_core.simulation.distributions import (
     Fixed,
     LogNormal,
 )
-from helpdesk_core.simulation.engine import Progress, simulate
+from helpdesk_core.simulation.engine import Progress, SimulationStalled, simulate
 from helpdesk_core.simulation.queueing import QueueResult, TierStats, simulate_queue
 from helpdesk_core.simulation.result import Kpis, SimulationResult, TicketRecord, WorkSession
 from helpdesk_core.simulation.scenario import Absence, Arrivals, Burst, Scenario, TierBehaviour
@@ -42,6 +42,7 @@ __all__ = [
     "QueueResult",
     "Scenario",
     "SimulationResult",
+    "SimulationStalled",
     "StaffingCheck",
     "StaffingPlan",
     "SweepRow",

@@ -38,7 +38,13 @@ from helpdesk_core.simulation.result import SimulationResult, WorkSession, build
 from helpdesk_core.simulation.scenario import Scenario
 from helpdesk_core.storage import MemoryStore
 
-__all__ = ["Progress", "simulate"]
+__all__ = ["Progress", "SimulationStalled", "simulate"]
+
+
+class SimulationStalled(HelpdeskError):
+    """The desk asks to be woken at an instant it has already been ticked at, with nothing
+    recorded since: the run would go round at that instant for ever. It names the ticket
+    the desk would wake (a desk configuration whose wake-ups no tick can satisfy)."""
 
 #: Called with (simulated seconds done, simulated seconds in all) now and then.
 Progress = Callable[[float, float], None]
@@ -99,6 +105,9 @@ class _Run:
         self.touched: set[str] = set()
         self.escalated: set[str] = set()
         self.tick_at: datetime | None = None
+        self.recorded = 0  # events the desk recorded so far
+        # (instant, events recorded) after a tick that recorded nothing
+        self.idle: tuple[datetime, int] | None = None
         self.tiers = [t.id for t in scenario.desk.tiers]
         self.peak_rate = scenario.arrivals.peak_rate  # a max over the week: read once
         self.zone = ZoneInfo(scenario.desk.settings.timezone)  # the arrival profile's zone
@@ -150,6 +159,13 @@ class _Run:
         if wake is None:
             return
         now = self.clock.now()
+        if wake <= now and self.idle == (now, self.recorded):
+            due = self.store.due(wake, limit=1)
+            raise SimulationStalled(
+                f"the desk asks to be woken at {wake.isoformat()} again after a tick at "
+                f"{now.isoformat()} recorded nothing (ticket {due[0] if due else '?'}); "
+                "a tick cannot do what it is woken for"
+            )
         wake = max(wake, now)
         if self.tick_at is None or wake < self.tick_at or self.tick_at < now:
             self.tick_at = wake
@@ -415,6 +431,7 @@ class _Run:
         )
 
     def _on_event(self, event: Event) -> None:
+        self.recorded += 1
         worker = self.working.get(event.ticket_id)
         if worker is not None and (
             isinstance(event, Escalated | QueuedForAssignment)
@@ -551,7 +568,9 @@ class _Run:
         now = self.clock.now()
         if self.tick_at is not None and self.tick_at <= now:
             self.tick_at = None
+        before = self.recorded
         self.desk.tick()
+        self.idle = (now, before) if self.recorded == before else None
 
 
 def _answer(question: Question) -> object:

@@ -231,11 +231,21 @@ def next_escalation_at(
     ticket: Ticket,
     policies: Sequence[EscalationPolicy],
     calendars: Mapping[str, WorkCalendar] | None = None,
+    *,
+    requester: Requester | None = None,
 ) -> datetime | None:
     """The earliest instant a time-in-tier trigger that has not fired becomes true (it may
     already have passed: then it is due now), for scheduling the next evaluation; None if
-    no such trigger applies. Conditions are not evaluated here, and SLA triggers follow
-    the SLA clocks' own warning and breach instants."""
+    no such trigger applies. SLA triggers follow the SLA clocks' own warning and breach
+    instants.
+
+    A trigger's ``when`` condition is evaluated as the ticket stands (from its last
+    update on): one that is false then, and reads no business hours, can only become true
+    by a change of the ticket, which schedules again, so it is left out; one that reads
+    business hours is due at the first opening or closing of its calendars at which it
+    holds (searched over the next :data:`MAX_CONDITION_STEPS` of them). A condition on
+    ``requester.*`` fields is evaluated only with the ``requester`` given (without it, the
+    trigger's own instant is returned)."""
     _check_names(policies)
     best: datetime | None = None
     if not ticket.is_active:
@@ -247,9 +257,58 @@ def next_escalation_at(
             hit = _tier_instant(ticket, policy, trigger, calendars)
             if hit is None or hit[1] in ticket.fired_triggers:
                 continue
-            if best is None or hit[0] < best:
-                best = hit[0]
+            at = _when_holds(ticket, trigger, hit[0], calendars, requester)
+            if at is not None and (best is None or at < best):
+                best = at
     return best
+
+
+#: How many openings and closings of its calendars :func:`next_escalation_at` looks at
+#: for the first instant a business-hours condition holds.
+MAX_CONDITION_STEPS = 64
+
+
+def _when_holds(
+    ticket: Ticket,
+    trigger: Trigger,
+    at: datetime,
+    calendars: Mapping[str, WorkCalendar] | None,
+    requester: Requester | None,
+) -> datetime | None:
+    """``at`` if the trigger's condition holds there (or cannot be told), else the first
+    later instant it holds without a change of the ticket; None if there is none."""
+    when = trigger.when
+    if when is None:
+        return at
+    if requester is None and any(f.startswith("requester.") for f in when.fields()):
+        return at  # the desk evaluates it when the trigger is due
+    names = when.calendar_names()
+    if names and calendars is None:
+        return at
+    watched = [calendars[name] for name in sorted(names) if calendars and name in calendars]
+    instant = max(at, ticket.updated_at)
+    for step in range(MAX_CONDITION_STEPS):
+        if when.matches(ticket, requester=requester, now=instant, calendars=calendars):
+            return at if step == 0 else instant
+        later = [t for c in watched if (t := _next_change(c, instant)) is not None]
+        if not later:
+            return None
+        instant = min(later)
+    return None
+
+
+def _next_change(calendar: WorkCalendar, at: datetime) -> datetime | None:
+    """The next instant after ``at`` at which ``calendar`` opens or closes (None: never,
+    or the calendar cannot say)."""
+    try:
+        if calendar.is_open(at):
+            close = getattr(calendar, "next_close", None)
+            found = close(at) if close is not None else None
+        else:
+            found = calendar.next_open(at)
+    except ValidationError:
+        return None
+    return found if isinstance(found, datetime) and found > at else None
 
 
 def _team_contacts(contacts: Contacts, team: str | None) -> Sequence[str]:
