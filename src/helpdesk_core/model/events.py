@@ -41,6 +41,7 @@ from helpdesk_core.model.ticket import SlaClock
 __all__ = [
     "EVENT_TYPES",
     "NO_TARGET",
+    "SLA_EVENT_TYPES",
     "Assigned",
     "Changes",
     "CommentAdded",
@@ -458,6 +459,18 @@ EVENT_TYPES: dict[str, type[Event]] = {
         TicketAnonymised,
     )
 }
+
+#: The events that carry an SLA clock (a ticket's clock of a metric is the one its latest
+#: such event carries).
+SLA_EVENT_TYPES = (
+    SlaClockStarted,
+    SlaClockPaused,
+    SlaClockResumed,
+    SlaClockStopped,
+    SlaTargetChanged,
+    SlaWarning,
+    SlaBreached,
+)
 
 
 def register_event_type(cls: type[Event]) -> type[Event]:

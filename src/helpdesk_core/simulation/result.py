@@ -16,16 +16,10 @@ from helpdesk_core.model import (
     Escalated,
     Event,
     Metric,
-    SlaBreached,
-    SlaClockPaused,
-    SlaClockResumed,
-    SlaClockStarted,
     SlaClockStopped,
-    SlaTargetChanged,
-    SlaWarning,
     Ticket,
 )
-from helpdesk_core.model.events import NO_TARGET
+from helpdesk_core.model.events import NO_TARGET, SLA_EVENT_TYPES
 from helpdesk_core.storage import Store
 
 if TYPE_CHECKING:
@@ -34,16 +28,6 @@ if TYPE_CHECKING:
 
 __all__ = ["Kpis", "SimulationResult", "TicketRecord", "WorkSession", "build_result"]
 
-#: The events that carry an SLA clock (the ticket's clock of a metric is the latest one's).
-_SLA_EVENTS = (
-    SlaClockStarted,
-    SlaClockPaused,
-    SlaClockResumed,
-    SlaClockStopped,
-    SlaTargetChanged,
-    SlaWarning,
-    SlaBreached,
-)
 
 
 @frozen(kw_only=True)
@@ -219,7 +203,7 @@ def _breached(ticket: Ticket, metric: Metric, events: Sequence[Event]) -> bool |
             (
                 e
                 for e in reversed(events)
-                if isinstance(e, _SLA_EVENTS) and e.clock.metric is metric
+                if isinstance(e, SLA_EVENT_TYPES) and e.clock.metric is metric
             ),
             None,
         )

@@ -31,17 +31,10 @@ from helpdesk_core.model import (
     CommentAdded,
     Event,
     Metric,
-    SlaBreached,
     SlaClock,
-    SlaClockPaused,
-    SlaClockResumed,
-    SlaClockStarted,
-    SlaClockStopped,
-    SlaTargetChanged,
-    SlaWarning,
     Ticket,
 )
-from helpdesk_core.model.events import NO_TARGET
+from helpdesk_core.model.events import NO_TARGET, SLA_EVENT_TYPES
 from helpdesk_core.sla._transitions import SLA_ACTOR, Calendar, Step
 from helpdesk_core.sla.calendar import BusinessCalendar
 from helpdesk_core.sla.policy import ReopenMode, SlaPolicy
@@ -60,15 +53,7 @@ __all__ = [
 #: The policies clocks may run under, by name or as a sequence (the desk's list).
 Policies = Mapping[str, SlaPolicy] | Iterable[SlaPolicy]
 
-_SLA_EVENTS = (
-    SlaClockStarted,
-    SlaClockPaused,
-    SlaClockResumed,
-    SlaClockStopped,
-    SlaTargetChanged,
-    SlaWarning,
-    SlaBreached,
-)
+_SLA_EVENTS = SLA_EVENT_TYPES
 
 
 _NO_TARGETS: Mapping[Metric, timedelta] = {}
