@@ -428,6 +428,18 @@ class TicketAnonymised(Event):
     reason: str = field(default="", validator=v.text)
 
 
+#: The events that carry an SLA clock (a ticket's clock of a metric is the one its latest
+#: such event carries).
+SLA_EVENT_TYPES = (
+    SlaClockStarted,
+    SlaClockPaused,
+    SlaClockResumed,
+    SlaClockStopped,
+    SlaTargetChanged,
+    SlaWarning,
+    SlaBreached,
+)
+
 #: Every event class by its ``event_type`` name (what storage writes).
 EVENT_TYPES: dict[str, type[Event]] = {
     cls.__name__: cls
@@ -449,28 +461,10 @@ EVENT_TYPES: dict[str, type[Event]] = {
         Linked,
         Rated,
         CsatRequested,
-        SlaClockStarted,
-        SlaClockPaused,
-        SlaClockResumed,
-        SlaClockStopped,
-        SlaTargetChanged,
-        SlaWarning,
-        SlaBreached,
+        *SLA_EVENT_TYPES,
         TicketAnonymised,
     )
 }
-
-#: The events that carry an SLA clock (a ticket's clock of a metric is the one its latest
-#: such event carries).
-SLA_EVENT_TYPES = (
-    SlaClockStarted,
-    SlaClockPaused,
-    SlaClockResumed,
-    SlaClockStopped,
-    SlaTargetChanged,
-    SlaWarning,
-    SlaBreached,
-)
 
 
 def register_event_type(cls: type[Event]) -> type[Event]:
