@@ -53,8 +53,6 @@ __all__ = [
 #: The policies clocks may run under, by name or as a sequence (the desk's list).
 Policies = Mapping[str, SlaPolicy] | Iterable[SlaPolicy]
 
-_SLA_EVENTS = SLA_EVENT_TYPES
-
 
 _NO_TARGETS: Mapping[Metric, timedelta] = {}
 _METRICS = tuple((metric, metric.value) for metric in Metric)
@@ -306,7 +304,7 @@ class SlaEngine:
             raise ValidationError(
                 f"expected an SlaPolicy, got {type(policy).__name__}", field="policy"
             )
-        if isinstance(event, _SLA_EVENTS):
+        if isinstance(event, SLA_EVENT_TYPES):
             return []
         if not ticket.is_active and all(c.stopped_at is not None for c in ticket.sla.values()):
             return []  # solved or closed with every clock stopped: nothing starts or runs
