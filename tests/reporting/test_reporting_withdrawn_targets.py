@@ -89,6 +89,57 @@ def test_a_breach_before_the_withdrawal_stays_breached() -> None:
     assert by_metric(report(store)) == {"first_response": (0, 1)}
 
 
+def test_a_breach_stays_breached_when_the_target_is_relaxed_after_it() -> None:
+    desk, clock, store = make_desk_with_low_target()
+    ticket = desk.open(requester="ada", subject="VPN down", priority="high")
+    clock.advance(3 * H)
+    desk.tick()  # the 2 h first-response target passed: the breach is recorded
+    desk.set_priority(ticket.id, "low", by=AGENT)  # 8 h: the deadline is ahead again
+    relaxed = desk.get(ticket.id).sla["first_response"]
+    assert relaxed.state is ClockState.RUNNING and relaxed.breached_at is None
+
+    clock.advance(H)
+    desk.reply(ticket.id, author=AGENT, body="On it")  # within the relaxed target
+    assert desk.get(ticket.id).sla["first_response"].state is ClockState.MET
+    # The breach recorded in this cycle is what the report reads.
+    assert by_metric(report(store))["first_response"] == (0, 1)
+
+
+def test_a_breach_stays_breached_when_the_target_is_relaxed_then_withdrawn() -> None:
+    desk, clock, store = make_desk_with_low_target()
+    ticket = desk.open(requester="ada", subject="VPN down", priority="high")
+    clock.advance(3 * H)
+    desk.tick()
+    desk.set_priority(ticket.id, "low", by=AGENT)
+    desk.set_priority(ticket.id, "medium", by=AGENT)  # no target at all
+    assert desk.get(ticket.id).sla["first_response"].stopped_at is not None
+    assert by_metric(report(store)) == {"first_response": (0, 1)}
+
+
+def make_desk_with_low_target() -> tuple[Helpdesk, ManualClock, MemoryStore]:
+    """The test desk, where low priority has a looser first-response target (8 h)."""
+    document = {
+        **CONFIG,
+        "sla_policies": [
+            {
+                "name": "standard",
+                "calendar": "always",
+                "targets": {
+                    "high": {"first_response": "2h", "resolution": "8h"},
+                    "low": {"first_response": "8h"},
+                },
+            }
+        ],
+    }
+    store = MemoryStore()
+    clock = ManualClock(T0)
+    desk = Helpdesk(
+        config=DeskConfig.from_dict(document), store=store, clock=clock, ids=SequentialIds()
+    )
+    desk.upsert_requester(Requester(id="ada", name="Ada"))
+    return desk, clock, store
+
+
 def test_a_clock_that_carries_on_counts_by_its_final_outcome() -> None:
     desk, clock, store = make_desk()
     ticket = desk.open(requester="ada", subject="VPN down", priority="high")

@@ -609,6 +609,38 @@ def test_sla_compliance_leaves_out_clocks_whose_target_was_withdrawn() -> None:
     assert len(counted) < len([r for r in result.records if r.resolution is not None])
 
 
+def test_a_breach_counts_after_an_escalation_relaxed_the_target() -> None:
+    """First line must resolve within 1 h and works 2 h: every ticket breaches there. An
+    escalated ticket takes the second line's 3-day target, which puts its deadline ahead
+    again; the breach recorded in that cycle still counts, in the run's records as in the
+    desk's report."""
+    from helpdesk_core.reporting import build_report
+
+    always = {"timezone": "UTC", "hours": {"mon-sun": "00:00-24:00"}}
+    levels = ("critical", "high", "medium", "low")
+    doc = _two_tiers(
+        sla_policies=[
+            {
+                "name": f"line-{tier}",
+                "calendar": "always",
+                "when": {"field": "tier", "op": "eq", "value": tier},
+                "targets": {level: {"resolution": target} for level in levels},
+            }
+            for tier, target in (("L1", "1h"), ("L2", "3d"))
+        ]
+    )
+    doc["desk"]["calendars"] = {"always": always}
+    result = simulate(Scenario.from_dict(doc), seed=3)
+    escalated = [r for r in result.records if r.resolution is not None and r.escalations]
+    assert escalated
+    for record in escalated:
+        assert record.resolution_breached is True, record
+    counted = [r for r in result.records if r.resolution_breached is not None]
+    by_metric = {row.metric: row for row in build_report(result.events).sla.by_metric}
+    assert by_metric["resolution"].total == len(counted)
+    assert by_metric["resolution"].breached == sum(r.resolution_breached for r in counted)
+
+
 def _two_tiers(**desk: Any) -> dict[str, Any]:
     always = {"timezone": "UTC", "hours": {"mon-sun": "00:00-24:00"}}
     return {

@@ -248,10 +248,16 @@ def _outcome(state: TicketState, clock: Any, outcome: int) -> None:
     if state.sla is None:
         state.sla = {}
     previous = state.sla.get(metric)
-    if previous is not None and previous[0] != clock.cycle and previous[2] in (MET, BREACHED):
-        if state.sla_done is None:
-            state.sla_done = []
-        state.sla_done.append((metric, previous[1], previous[2]))
+    if previous is not None:
+        if previous[0] != clock.cycle:
+            if previous[2] in (MET, BREACHED):
+                if state.sla_done is None:
+                    state.sla_done = []
+                state.sla_done.append((metric, previous[1], previous[2]))
+        elif previous[2] == BREACHED:
+            # A breach recorded in this cycle stays a breach, whatever the clock does next
+            # (a relaxed target gives it a deadline ahead again; a withdrawn one stops it).
+            return
     state.sla[metric] = (clock.cycle, clock.policy, outcome)
 
 

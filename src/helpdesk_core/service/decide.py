@@ -25,7 +25,9 @@ from helpdesk_core.model import (
     Escalated,
     Event,
     LevelRaised,
+    OwnerChanged,
     PriorityChanged,
+    QueuedForAssignment,
     Requester,
     StatusCategory,
     StatusChanged,
@@ -82,7 +84,12 @@ _CHANGES_POLICY_INPUT = (
     StatusChanged,
     LevelRaised,
     Assigned,
+    QueuedForAssignment,
+    OwnerChanged,
 )
+#: Of those, the ones the SLA engine has nothing to do with unless they change which
+#: policy applies (an escalation level, an assignee or an owner a policy condition reads).
+_POLICY_INPUT_ONLY = tuple(t for t in _CHANGES_POLICY_INPUT if t not in _SLA_RELEVANT)
 
 #: Called as ``assigner(change, at)`` to auto-assign the ticket of a change at ``at``.
 Assigner = Callable[["Change", datetime], object]
@@ -249,6 +256,16 @@ class Change:
 
     def emit(self, event: Event, *, sla: bool = True) -> None:
         """Fold ``event`` and the SLA events it causes."""
+        if sla and isinstance(event, _POLICY_INPUT_ONLY):
+            # The SLA engine reacts only if the event changes the policy: then the clocks
+            # are retargeted (or start, or stop) at the event, not at the next change.
+            before = self.policy(event.at)
+            self.record(event)
+            self._policy = _UNKNOWN
+            after = self.policy(event.at)
+            if after is not before and after != before:
+                self.react_sla(event)
+            return
         self.record(event)
         self._folded(event, sla=sla)
 

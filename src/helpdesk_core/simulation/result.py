@@ -16,6 +16,7 @@ from helpdesk_core.model import (
     Escalated,
     Event,
     Metric,
+    SlaBreached,
     SlaClockStopped,
     Ticket,
 )
@@ -197,16 +198,19 @@ def _breached(ticket: Ticket, metric: Metric, events: Sequence[Event]) -> bool |
         return None
     if clock.breached_at is not None or clock.state is ClockState.BREACHED:
         return True
+    # A breach recorded in the clock's cycle counts even when a relaxed target cleared it
+    # from the clock since (the desk's reports read the history the same way).
+    last: Event | None = None
+    for event in reversed(events):
+        if not isinstance(event, SLA_EVENT_TYPES) or event.clock.metric is not metric:
+            continue
+        if event.clock.cycle != clock.cycle:
+            break
+        if last is None:
+            last = event  # the snapshot's clock is the one this latest event carries
+        if isinstance(event, SlaBreached):
+            return True
     if clock.stopped_at is not None:
-        # The snapshot's clock is the one the metric's latest SLA event carries.
-        last = next(
-            (
-                e
-                for e in reversed(events)
-                if isinstance(e, SLA_EVENT_TYPES) and e.clock.metric is metric
-            ),
-            None,
-        )
         if isinstance(last, SlaClockStopped) and last.reason == NO_TARGET:
             return None
         return False
