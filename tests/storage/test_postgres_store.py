@@ -181,3 +181,34 @@ def test_a_claim_that_loses_leaves_the_cursor_unlocked(schema: str) -> None:
     finally:
         first.close()
         second.close()
+
+
+def test_an_ack_never_passes_an_event_committed_while_it_runs(schema: str) -> None:
+    """An ack moves the consumer's high-water mark to the last position when everything
+    after the old mark is acked. An append another process commits while the ack runs
+    must stay claimable: the first unacked position and the last position are read in
+    one snapshot."""
+    from helpdesk_core.storage import PostgresStore
+
+    worker, writer = PostgresStore(DSN, schema=schema), PostgresStore(DSN, schema=schema)
+    try:
+        open_ticket(writer, "T-1")
+        (item,) = worker.claim_outbox("mail", now=T0)
+        conn = worker._conn  # type: ignore[attr-defined]
+        real_execute = conn.execute
+
+        def execute(sql: object, *args: object, **kwargs: object) -> object:
+            cursor = real_execute(sql, *args, **kwargs)
+            if isinstance(sql, str) and "min(e.position)" in sql:
+                open_ticket(writer, "T-2")  # committed right after the frontier is read
+            return cursor
+
+        conn.execute = execute
+        try:
+            worker.ack_outbox("mail", [item.id])
+        finally:
+            conn.execute = real_execute
+        assert [i.id for i in worker.claim_outbox("mail", now=T0 + MINUTE)] == ["T-2:1"]
+    finally:
+        worker.close()
+        writer.close()

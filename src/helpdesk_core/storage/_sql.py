@@ -112,12 +112,15 @@ UPDATE_RELEASE = (
     "attempts = attempts + 1, last_error = ? "
     "WHERE consumer = ? AND position = ? AND state = 'leased'"
 )
-SELECT_FIRST_UNACKED = (
-    "SELECT min(e.position) FROM events e WHERE e.position > ? AND NOT EXISTS ("
+# The first position after the high-water mark the consumer has not acked, and the last
+# position, read by one statement: in PostgreSQL's READ COMMITTED each statement sees its
+# own snapshot, and an append committed between two separate reads would be counted as
+# acked without ever having been claimed.
+SELECT_ACK_FRONTIER = (
+    "SELECT (SELECT min(e.position) FROM events e WHERE e.position > ? AND NOT EXISTS ("
     "SELECT 1 FROM outbox_deliveries d WHERE d.consumer = ? AND d.position = e.position "
-    "AND d.state = 'acked')"
+    "AND d.state = 'acked')), (SELECT max(position) FROM events)"
 )
-SELECT_LAST_POSITION = "SELECT max(position) FROM events"
 UPDATE_HWM = "UPDATE outbox_consumers SET acked_upto = ? WHERE name = ? AND acked_upto < ?"
 DELETE_ACKED = "DELETE FROM outbox_deliveries WHERE consumer = ? AND position <= ?"
 

@@ -754,11 +754,12 @@ class PostgresStore:
             if fresh:
                 with conn.cursor() as cur:
                     cur.executemany(q.to_pyformat(q.UPSERT_ACK), fresh)
-            row = conn.execute(q.to_pyformat(q.SELECT_FIRST_UNACKED), (hwm, consumer)).fetchone()
-            first = None if row is None else row[0]
+            frontier = conn.execute(
+                q.to_pyformat(q.SELECT_ACK_FRONTIER), (hwm, consumer)
+            ).fetchone()
+            first, last = (None, None) if frontier is None else frontier
             if first is None:
-                last = conn.execute(q.SELECT_LAST_POSITION).fetchone()
-                new = hwm if last is None or last[0] is None else int(last[0])
+                new = hwm if last is None else int(last)
             else:
                 new = int(first) - 1
             if new > hwm:

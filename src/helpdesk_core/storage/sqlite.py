@@ -1162,9 +1162,8 @@ class SqliteStore:
             positions = self._positions(conn, ids)
             hwm = self._hwm(conn, consumer)
             conn.executemany(q.UPSERT_ACK, [(consumer, p) for p in positions if p > hwm])
-            first = conn.execute(q.SELECT_FIRST_UNACKED, (hwm, consumer)).fetchone()[0]
+            first, last = conn.execute(q.SELECT_ACK_FRONTIER, (hwm, consumer)).fetchone()
             if first is None:
-                last = conn.execute(q.SELECT_LAST_POSITION).fetchone()[0]
                 new = hwm if last is None else int(last)
             else:
                 new = int(first) - 1
