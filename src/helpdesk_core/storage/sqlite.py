@@ -404,6 +404,7 @@ class _Write:
         finally:
             store._depth = 0
             store._scrub_pending.clear()
+            checkpoint, store._checkpoint_pending = store._checkpoint_pending, False
             if exc is not None and conn.in_transaction:
                 conn.execute("ROLLBACK")
         if exc is not None:
@@ -414,6 +415,9 @@ class _Write:
             if conn.in_transaction:
                 conn.execute("ROLLBACK")
             raise
+        if checkpoint and store._path != ":memory:":
+            # Old values a rewrite or removal replaced must not linger in the -wal file.
+            conn.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchone()
 
     @staticmethod
     def _release(store: SqliteStore, name: str, exc: BaseException | None) -> None:
@@ -468,6 +472,8 @@ class SqliteStore:
         self._depth = 0
         # FTS5 tables to merge before the outermost transaction commits (see _scrub).
         self._scrub_pending: set[str] = set()
+        # A rewrite or removal inside an enclosing unit of work: checkpoint after its commit.
+        self._checkpoint_pending = False
         self._closed = False
         self._builder = _Builder()
         self._guard = _Guard(self)
@@ -773,10 +779,11 @@ class SqliteStore:
 
         The event, ticket, tag and outbox delivery rows are rewritten in one transaction with
         ``secure_delete`` on (checked), so the old text is zeroed, not just unlinked; the
-        FTS5 text index, if any, is optimized (merging away the old entries); and, outside
-        an enclosing unit of work, the WAL is checkpointed and truncated so the old pages
-        do not linger in the ``-wal`` file either (when other connections' reads keep the
-        checkpoint from finishing, call :meth:`checkpoint` again later)."""
+        FTS5 text index, if any, is optimized (merging away the old entries); and once the
+        transaction commits (the outermost unit of work, if any), the WAL is checkpointed
+        and truncated so the old pages do not linger in the ``-wal`` file either (when
+        other connections' reads keep the checkpoint from finishing, call
+        :meth:`checkpoint` again later)."""
         check_anonymise(ticket_id, expected_version, events, snapshot)
         tags = encode_tags(snapshot.tags)
         row = _ticket_row(snapshot, wake_at, tags)
@@ -813,8 +820,7 @@ class SqliteStore:
                 conn.execute(_INSERT_WORDS, (ticket_id,))
             self._write_tags(conn, ticket_id, snapshot.tags, replace=True)
             self._scrub_ticket_text()
-        if self._depth == 0:
-            self.checkpoint()
+        self._checkpoint_after_commit()
 
     def _scrub_ticket_text(self) -> None:
         """Have the ticket text indexes merged (so removed text leaves them) before the
@@ -829,8 +835,9 @@ class SqliteStore:
         """Remove the ticket for good (see :meth:`Store.purge`): its ticket, tag, event
         and outbox delivery rows are deleted in one transaction with ``secure_delete`` on
         (checked), the text indexes drop its entries (triggers) and are merged, the
-        highest event position is remembered so it is never handed out again, and,
-        outside an enclosing unit of work, the WAL is checkpointed and truncated."""
+        highest event position is remembered so it is never handed out again, and once
+        the transaction commits (the outermost unit of work, if any), the WAL is
+        checkpointed and truncated."""
         check_purge(ticket_id, expected_version)
         with self._write() as conn:
             _erase_stored(conn, ticket_id, expected_version)
@@ -846,8 +853,15 @@ class SqliteStore:
             conn.execute("DELETE FROM ticket_tags WHERE ticket_id = ?", (ticket_id,))
             conn.execute("DELETE FROM tickets WHERE id = ?", (ticket_id,))
             self._scrub_ticket_text()
+        self._checkpoint_after_commit()
+
+    def _checkpoint_after_commit(self) -> None:
+        """Checkpoint now, or when the enclosing unit of work commits: the WAL holds the
+        pages a rewrite or removal replaced until a checkpoint copies them over."""
         if self._depth == 0:
             self.checkpoint()
+        else:
+            self._checkpoint_pending = True
 
     def checkpoint(self) -> bool:
         """Copy the WAL into the database file and truncate the WAL; False when another
