@@ -212,3 +212,35 @@ def test_an_ack_never_passes_an_event_committed_while_it_runs(schema: str) -> No
     finally:
         worker.close()
         writer.close()
+
+
+def test_stores_opened_at_once_with_a_text_index_all_open() -> None:
+    """Workers started together (a deploy) open one fresh schema with ``text_index=True``
+    at the same time: each waits for the others' set-up instead of failing."""
+    import threading
+
+    from helpdesk_core.storage import PostgresStore
+
+    if not _has_trgm():
+        pytest.skip("the pg_trgm extension is not available")
+    for _ in range(4):
+        schema = fresh_schema()
+        barrier = threading.Barrier(6)
+        failures: list[BaseException] = []
+
+        def open_store(name: str = schema) -> None:
+            barrier.wait()
+            try:
+                PostgresStore(DSN, schema=name, text_index=True).close()
+            except BaseException as failure:
+                failures.append(failure)
+
+        workers = [threading.Thread(target=open_store) for _ in range(6)]
+        try:
+            for worker in workers:
+                worker.start()
+            for worker in workers:
+                worker.join(60)
+        finally:
+            drop_schema(schema)
+        assert failures == []

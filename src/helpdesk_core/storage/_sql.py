@@ -121,6 +121,16 @@ SELECT_ACK_FRONTIER = (
     "SELECT 1 FROM outbox_deliveries d WHERE d.consumer = ? AND d.position = e.position "
     "AND d.state = 'acked')), (SELECT max(position) FROM events)"
 )
+
+
+def acked_upto(mark: int, first_unacked: int | None, last: int | None) -> int:
+    """The consumer's new high-water mark from :data:`SELECT_ACK_FRONTIER`'s row: just
+    before the first unacked position, else the last position (else unchanged)."""
+    if first_unacked is not None:
+        return int(first_unacked) - 1
+    return mark if last is None else int(last)
+
+
 UPDATE_HWM = "UPDATE outbox_consumers SET acked_upto = ? WHERE name = ? AND acked_upto < ?"
 DELETE_ACKED = "DELETE FROM outbox_deliveries WHERE consumer = ? AND position <= ?"
 

@@ -620,8 +620,11 @@ def migrate_postgres(conn: Any, schema: str) -> int:
 
 def enable_postgres_text_index(conn: Any, schema: str) -> None:
     """Add a ``pg_trgm`` GIN index on ``tickets.search_text`` unless present. The
-    extension must be installed in the database (``CREATE EXTENSION pg_trgm``)."""
+    extension must be installed in the database (``CREATE EXTENSION pg_trgm``). Takes
+    the schema's migration lock: ``IF NOT EXISTS`` alone does not keep two processes
+    opening the store at once from both creating the index (one would fail)."""
     with conn.transaction(), conn.cursor() as cur:
+        cur.execute("SELECT pg_advisory_xact_lock(hashtext(%s))", (f"helpdesk_core:{schema}",))
         cur.execute(
             "SELECT n.nspname FROM pg_extension e JOIN pg_namespace n "
             "ON n.oid = e.extnamespace WHERE e.extname = 'pg_trgm'"

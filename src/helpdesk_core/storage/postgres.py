@@ -758,10 +758,7 @@ class PostgresStore:
                 q.to_pyformat(q.SELECT_ACK_FRONTIER), (hwm, consumer)
             ).fetchone()
             first, last = (None, None) if frontier is None else frontier
-            if first is None:
-                new = hwm if last is None else int(last)
-            else:
-                new = int(first) - 1
+            new = q.acked_upto(hwm, first, last)
             if new > hwm:
                 conn.execute(q.to_pyformat(q.UPDATE_HWM), (new, consumer, new))
                 conn.execute(q.to_pyformat(q.DELETE_ACKED), (consumer, new))

@@ -1177,10 +1177,7 @@ class SqliteStore:
             hwm = self._hwm(conn, consumer)
             conn.executemany(q.UPSERT_ACK, [(consumer, p) for p in positions if p > hwm])
             first, last = conn.execute(q.SELECT_ACK_FRONTIER, (hwm, consumer)).fetchone()
-            if first is None:
-                new = hwm if last is None else int(last)
-            else:
-                new = int(first) - 1
+            new = q.acked_upto(hwm, first, last)
             if new > hwm:
                 conn.execute(q.UPDATE_HWM, (new, consumer, new))
                 conn.execute(q.DELETE_ACKED, (consumer, new))
