@@ -416,6 +416,41 @@ def test_a_unit_of_work_publishes_only_what_it_kept() -> None:
         desk.get(dropped.id)
 
 
+def test_a_rolled_back_unit_of_work_leaves_no_wake_time_behind(tmp_path: Path) -> None:
+    """Two desks share one database. Desk A replies inside a unit of work that rolls
+    back; desk B then writes the same version numbers without a reply. When A replies on
+    B's version after the first-response deadline, the breach is recorded first, at the
+    deadline: A does not trust what it remembered of its own rolled-back version."""
+    config = DeskConfig.from_dict(
+        {
+            "calendars": {"always": {"timezone": "UTC", "hours": {"mon-sun": "00:00-24:00"}}},
+            "agents": [{"id": "alice", "teams": ["service-desk"]}],
+            "sla_policies": [
+                {
+                    "name": "std",
+                    "calendar": "always",
+                    "targets": {"medium": {"first_response": "30m", "resolution": "4h"}},
+                }
+            ],
+        }
+    )
+    start = datetime(2026, 3, 2, 9, tzinfo=UTC)
+    clock = ManualClock(start)
+    path = tmp_path / "desk.sqlite"
+    a = Helpdesk(config=config, store=SqliteStore(path), clock=clock)
+    b = Helpdesk(config=config, store=SqliteStore(path), clock=clock)
+    ticket = a.open(requester=ADA, subject="VPN drops")
+    with pytest.raises(RuntimeError), a.unit_of_work():
+        a.reply(ticket.id, author="alice", body="On it")  # 3 events, remembered by A
+        raise RuntimeError("the mail gateway failed")
+    for tag in ("a", "b", "c"):  # B writes the same three version numbers
+        b.update(ticket.id, by="alice", tags=[tag])
+    clock.advance(timedelta(hours=2))
+    a.reply(ticket.id, author="alice", body="Fixed?")
+    names = [type(e).__name__ for e in a.history(ticket.id)[ticket.version + 3 :]]
+    assert names[:3] == ["SlaWarning", "SlaBreached", "CommentAdded"]
+
+
 def test_a_caused_by_chain_may_not_close_into_a_cycle() -> None:
     desk = make_desk(MemoryStore(), berlin(2026, 3, 2, 10, 0))
     a, b, c = (desk.open(requester=ADA, subject=s, type="problem") for s in "abc")

@@ -197,6 +197,9 @@ class Helpdesk(KnowledgeCommands):
                 yield
         except BaseException:
             del held[mark:]
+            # Wake times remembered for versions the store just took back would be trusted
+            # when another process writes those version numbers: forget them all.
+            self._wakes.clear()
             if outer:
                 self._held.events = None
             raise
