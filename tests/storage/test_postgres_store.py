@@ -7,6 +7,7 @@ import itertools
 import os
 import subprocess
 import sys
+from datetime import datetime
 
 import pytest
 
@@ -244,3 +245,21 @@ def test_stores_opened_at_once_with_a_text_index_all_open() -> None:
         finally:
             drop_schema(schema)
         assert failures == []
+
+
+def test_claim_due_takes_wake_times_at_the_end_of_the_calendar(schema: str) -> None:
+    """A wake time of 9999-12-31 23:00 at UTC-5 is a valid instant (10000-01-01 04:00 UTC)
+    that ``append`` stores; ``claim_due`` leases it like ``due`` lists it."""
+    from datetime import timedelta, timezone
+
+    from helpdesk_core.storage import PostgresStore
+
+    store = PostgresStore(DSN, schema=schema)
+    try:
+        far = datetime(9999, 12, 31, 23, tzinfo=timezone(timedelta(hours=-5)))
+        open_ticket(store, "T-1", wake_at=far)
+        open_ticket(store, "T-2", wake_at=T0)
+        assert store.due(far) == ["T-2", "T-1"]
+        assert store.claim_due(far, worker="w") == ["T-2", "T-1"]
+    finally:
+        store.close()

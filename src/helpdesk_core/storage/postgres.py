@@ -128,11 +128,14 @@ _WRITE_EVENTS = (
 )
 _APPEND_NEW = f"WITH t AS ({_INSERT_TICKET} RETURNING id) {_WRITE_EVENTS}"
 _APPEND = f"WITH t AS ({_UPDATE_TICKET} RETURNING id) {_WRITE_EVENTS}"
+# Sorted in SQL: a wake time near the end of the calendar, read back in the session's
+# time zone, could lie beyond what Python's datetime holds.
 _CLAIM_DUE = (
-    "UPDATE tickets SET lease_owner = %s, lease_until = %s WHERE id IN ("
+    "WITH claimed AS (UPDATE tickets SET lease_owner = %s, lease_until = %s WHERE id IN ("
     "SELECT id FROM tickets WHERE wake_at IS NOT NULL AND wake_at <= %s "
     "AND (lease_until IS NULL OR lease_until <= %s) ORDER BY wake_at, id LIMIT %s "
-    "FOR UPDATE SKIP LOCKED) RETURNING id, wake_at"
+    "FOR UPDATE SKIP LOCKED) RETURNING id, wake_at) "
+    "SELECT id FROM claimed ORDER BY wake_at, id"
 )
 
 
@@ -582,7 +585,6 @@ class PostgresStore:
         with self._tx() as conn:
             until = lease_end(now, lease)
             rows = conn.execute(_CLAIM_DUE, (worker, until, now, now, limit)).fetchall()
-        rows.sort(key=lambda row: (row[1], row[0]))
         return [row[0] for row in rows]
 
     def event_stream(
