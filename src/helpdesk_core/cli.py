@@ -233,7 +233,11 @@ def _staff_scenario(args: argparse.Namespace) -> int:
         print(f"simulated below {100 * plan.service_level:g}% in {', '.join(short)}{hint}")
     print("[staffing]")
     for team, count in plan.staffing.items():
-        print(f"{_toml_key(team)} = {count}")
+        if isinstance(count, dict):
+            cells = ", ".join(f"{_toml_key(tier)} = {n}" for tier, n in count.items())
+            print(f"{_toml_key(team)} = {{ {cells} }}")
+        else:
+            print(f"{_toml_key(team)} = {count}")
     return 0
 
 

@@ -290,6 +290,110 @@ def test_clones_come_from_an_active_agent_and_shared_agents_do_not_block() -> No
     }
 
 
+def shared_team_doc() -> dict[str, Any]:
+    """One team, ``desk``, serves both tiers: it has an L1 and an L2 agent."""
+    doc = scenario_doc()
+    doc["desk"] = desk_doc({"L1": ["desk"], "L2": ["desk"]})
+    doc["desk"]["teams"] = [{"id": "desk"}]
+    doc["desk"]["agents"] = [
+        {"id": "a", "tier": "L1", "teams": ["desk"], "capacity": 1},
+        {"id": "b", "tier": "L2", "teams": ["desk"], "capacity": 1},
+    ]
+    return doc
+
+
+def test_a_team_serving_two_tiers_is_staffed_per_tier() -> None:
+    scenario = Scenario.from_dict(shared_team_doc())
+    plan = suggest_staffing(scenario, target="15m")
+    wanted = {tier.tier: tier.agents for tier in plan.tiers}
+    assert plan.staffing == {"desk": wanted}
+    staffed = plan.apply(scenario)
+    per_tier: dict[str | None, int] = {}
+    for agent in staffed.desk.agents:
+        per_tier[agent.tier] = per_tier.get(agent.tier, 0) + 1
+    assert per_tier == wanted
+    check = check_staffing(attrs.evolve(scenario, days=3.0, warmup_days=0.5), plan)
+    assert {w.tier for w in check.result.work} == {"L1", "L2"}
+    assert all(share is not None for share in check.within_target.values())
+    grown = refine_staffing(attrs.evolve(scenario, days=2.0, warmup_days=0.5), plan,
+                            max_rounds=1)
+    for round_ in grown:
+        per_tier_plan = round_.plan.staffing["desk"]
+        assert per_tier_plan == {tier.tier: tier.agents for tier in round_.plan.tiers}
+
+
+def test_staffing_per_tier_in_a_scenario() -> None:
+    doc = shared_team_doc()
+    doc["desk"]["agents"].append({"id": "any", "teams": ["desk"], "capacity": 2})
+    doc["desk"]["agents"].append({"id": "gone", "tier": "L2", "teams": ["desk"],
+                                  "active": False})
+    doc["staffing"] = {"desk": {"L2": 3}}
+    agents = {a.id: a for a in Scenario.from_dict(doc).desk.agents}
+    # L2 and tier-less agents leave; three L2 clones of "b" come; L1's "a" stays
+    assert sorted(agents) == ["a", "desk-L2-1", "desk-L2-2", "desk-L2-3"]
+    assert {agents[f"desk-L2-{n}"].tier for n in (1, 2, 3)} == {"L2"}
+    doc["desk"]["agents"] = [a for a in doc["desk"]["agents"] if a["id"] != "b"]
+    agents = {a.id: a for a in Scenario.from_dict(doc).desk.agents}
+    # without an L2 agent, the tier-less one is the template, given the tier
+    assert agents["desk-L2-1"].tier == "L2" and agents["desk-L2-1"].capacity == 2
+
+
+@pytest.mark.parametrize(
+    ("staffing", "path"),
+    [
+        ({"desk": {"L3": 2}}, "staffing.desk.L3"),
+        ({"desk": {"L1": -1}}, "staffing.desk.L1"),
+        ({"desk": {"L1": True}}, "staffing.desk.L1"),
+        ({"desk": 10**9}, "staffing.desk"),
+        ({"desk": {"L2": 10**6}}, "staffing.desk.L2"),
+    ],
+)
+def test_bad_staffing_names_its_path(staffing: dict[str, Any], path: str) -> None:
+    doc = shared_team_doc()
+    doc["staffing"] = staffing
+    with pytest.raises(ConfigError) as caught:
+        Scenario.from_dict(doc)
+    assert caught.value.path == path
+
+
+def test_staff_command_prints_a_table_per_tier_for_a_shared_team(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    import tomllib
+
+    path = tmp_path / "shared.toml"
+    path.write_text(
+        """
+[simulation]
+start = "2026-01-05T00:00:00+00:00"
+days = 2
+
+[desk]
+tiers = [{ id = "L1", teams = ["desk"] }, { id = "L2", teams = ["desk"] }]
+teams = [{ id = "desk" }]
+agents = [
+  { id = "a", tier = "L1", teams = ["desk"] },
+  { id = "b", tier = "L2", teams = ["desk"] },
+]
+
+[arrivals]
+rate_per_hour = 6.0
+
+[tiers.L1]
+work = "20m"
+solve = 0.7
+
+[tiers.L2]
+work = "1h"
+""",
+        encoding="utf-8",
+    )
+    assert main(["staff", str(path), "--target", "15m"]) == 0
+    out = capsys.readouterr().out
+    table = tomllib.loads(out[out.index("[staffing]"):])
+    assert set(table["staffing"]["desk"]) == {"L1", "L2"}
+
+
 def test_tiers_without_agents_or_behaviour_are_named() -> None:
     doc = scenario_doc()
     doc["desk"]["agents"] = [a for a in doc["desk"]["agents"] if a["tier"] != "L2"]

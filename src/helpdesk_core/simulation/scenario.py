@@ -33,6 +33,8 @@ MAX_DAYS = 36_525
 #: The most tickets an hour a scenario may bring at its busiest, and the most requesters.
 MAX_RATE_PER_HOUR = 1_000_000
 MAX_REQUESTERS = 10_000_000
+#: The most agents ``[staffing]`` may give one team (or one tier of a team).
+MAX_STAFF = 100_000
 
 
 @frozen
@@ -233,7 +235,13 @@ class Scenario:
 
 def apply_staffing(desk_doc: Mapping[str, Any], staffing: Any) -> Mapping[str, Any]:
     """``[staffing] service-desk = 6`` → the team has exactly 6 agents, cloned from its first
-    active agent (ids ``service-desk-1`` ...); its present members leave."""
+    active agent (ids ``service-desk-1`` ...); its present members leave.
+
+    A team that serves several tiers is staffed per tier with a table,
+    ``service-desk = { L1 = 6, L2 = 2 }``: each tier listed gets exactly that many
+    agents of that tier (ids ``service-desk-L1-1`` ...), cloned from the team's first
+    active agent of the tier (or, failing one, without a tier); the team's agents of the
+    listed tiers and its agents without a tier leave, those of other tiers stay."""
     staffing = _mapping(staffing, "staffing")
     if not staffing:
         return desk_doc
@@ -248,9 +256,11 @@ def apply_staffing(desk_doc: Mapping[str, Any], staffing: Any) -> Mapping[str, A
                 path=f"desk.agents[{index}].teams",
             )
     for team, count in staffing.items():
-        if isinstance(count, bool) or not isinstance(count, int) or count < 0:
-            raise ConfigError("staffing is a whole number >= 0", path=f"staffing.{team}")
         members = [a for a in original if _in_team(a, team)]
+        if isinstance(count, Mapping):
+            agents = _staff_tiers(doc, agents, members, str(team), count)
+            continue
+        _check_staff(count, f"staffing.{team}")
         active = [a for a in members if a.get("active", True) is not False]
         if not active:
             raise ConfigError(
@@ -264,6 +274,53 @@ def apply_staffing(desk_doc: Mapping[str, Any], staffing: Any) -> Mapping[str, A
                            "teams": [team]})
     doc["agents"] = agents
     return doc
+
+
+def _staff_tiers(
+    doc: Mapping[str, Any],
+    agents: list[Any],
+    members: list[Mapping[str, Any]],
+    team: str,
+    counts: Mapping[str, Any],
+) -> list[Any]:
+    """``agents`` with ``team`` staffed per tier (see :func:`apply_staffing`)."""
+    tiers = doc.get("tiers", [])
+    known = (
+        {t.get("id") for t in tiers if isinstance(t, Mapping)}
+        if isinstance(tiers, Sequence) and not isinstance(tiers, str | bytes)
+        else set()
+    )
+    untiered = [a for a in members if a.get("tier") is None]
+    leaving = list(untiered)
+    clones: list[dict[str, Any]] = []
+    for tier, count in counts.items():
+        path = f"staffing.{team}.{tier}"
+        if tier not in known:
+            raise ConfigError(f"the desk has no tier {tier!r}", path=path)
+        _check_staff(count, path)
+        same = [a for a in members if a.get("tier") == tier]
+        active = [a for a in (*same, *untiered) if a.get("active", True) is not False]
+        if not active:
+            raise ConfigError(
+                f"team {team!r} has no active agent of tier {tier!r} (or without a tier) "
+                "to clone (add one to desk.agents)",
+                path=path,
+            )
+        template = dict(active[0])
+        leaving.extend(same)
+        for n in range(1, count + 1):
+            clones.append({**template, "id": f"{team}-{tier}-{n}",
+                           "name": f"{team} {tier} {n}", "teams": [team], "tier": tier})
+    return [a for a in agents if not any(a is gone for gone in leaving)] + clones
+
+
+def _check_staff(count: Any, path: str) -> None:
+    if isinstance(count, bool) or not isinstance(count, int) or not 0 <= count <= MAX_STAFF:
+        raise ConfigError(
+            f"staffing is a whole number from 0 to {MAX_STAFF:,}, or a table of them per "
+            "tier",
+            path=path,
+        )
 
 
 def _in_team(agent: Mapping[str, Any], team: str) -> bool:

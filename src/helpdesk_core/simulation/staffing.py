@@ -77,9 +77,17 @@ class StaffingPlan:
     tiers: tuple[TierStaffing, ...]
 
     @property
-    def staffing(self) -> dict[str, int]:
-        """Agents per team: the scenario's ``[staffing]`` table for this plan."""
-        return {team: count for tier in self.tiers for team, count in tier.teams.items()}
+    def staffing(self) -> dict[str, int | dict[str, int]]:
+        """Agents per team: the scenario's ``[staffing]`` table for this plan. A team that
+        several tiers draw on gets a table of agents per tier (``{"L1": 6, "L2": 2}``)."""
+        per_team: dict[str, dict[str, int]] = {}
+        for tier in self.tiers:
+            for team, count in tier.teams.items():
+                per_team.setdefault(team, {})[tier.tier] = count
+        return {
+            team: next(iter(counts.values())) if len(counts) == 1 else counts
+            for team, counts in per_team.items()
+        }
 
     def apply(self, scenario: Scenario) -> Scenario:
         """``scenario`` with its desk staffed by this plan: each team of the plan gets
@@ -150,7 +158,8 @@ def suggest_staffing(
         behaviour = scenario.tiers.get(tier.id)
         if behaviour is None:
             raise ValidationError(f"the scenario says nothing of tier {tier.id!r}", field=where)
-        staffed = [team for team in tier.teams if counts.get(team, 0) > 0]
+        present = _of_tier(counts, tier.id)
+        staffed = [team for team in tier.teams if present.get(team, 0) > 0]
         if not staffed:
             raise ConfigError(
                 f"tier {tier.id!r} has no active agent in any of its teams to staff it from",
@@ -181,7 +190,7 @@ def suggest_staffing(
                 traffic=traffic,
                 agents=agents,
                 predicted_service_level=predicted,
-                teams=_spread(agents, staffed, counts),
+                teams=_spread(agents, staffed, present),
             )
         )
         reach -= solved
@@ -252,7 +261,9 @@ def refine_staffing(
     return tuple(checks)
 
 
-def _grown(tier: TierStaffing, target: timedelta, counts: Mapping[str, int]) -> TierStaffing:
+def _grown(
+    tier: TierStaffing, target: timedelta, counts: Mapping[tuple[str, str], int]
+) -> TierStaffing:
     """``tier`` with one agent more, spread over the same teams."""
     agents = tier.agents + 1
     return attrs.evolve(
@@ -261,7 +272,7 @@ def _grown(tier: TierStaffing, target: timedelta, counts: Mapping[str, int]) -> 
         predicted_service_level=erlang.service_level(
             tier.traffic, agents, aht=tier.aht, target=target
         ),
-        teams=_spread(agents, list(tier.teams), counts),
+        teams=_spread(agents, list(tier.teams), _of_tier(counts, tier.tier)),
     )
 
 
@@ -327,13 +338,21 @@ def _normalised(weights: Mapping[str, float]) -> list[tuple[str | None, float]]:
     ]
 
 
-def _head_counts(scenario: Scenario) -> dict[str, int]:
-    counts: dict[str, int] = {}
+def _head_counts(scenario: Scenario) -> dict[tuple[str, str], int]:
+    """Active agents per (team, tier) who may work that tier (their own, or any tier)."""
+    counts: dict[tuple[str, str], int] = {}
+    tiers = [t.id for t in scenario.desk.tiers]
     for agent in scenario.desk.agents:
         if agent.active:
             for team in agent.teams:
-                counts[team] = counts.get(team, 0) + 1
+                for tier in tiers if agent.tier is None else (agent.tier,):
+                    counts[(team, tier)] = counts.get((team, tier), 0) + 1
     return counts
+
+
+def _of_tier(counts: Mapping[tuple[str, str], int], tier: str) -> dict[str, int]:
+    """The head counts of one tier, per team."""
+    return {team: n for (team, of), n in counts.items() if of == tier}
 
 
 def _spread(agents: int, teams: Sequence[str], counts: Mapping[str, int]) -> dict[str, int]:
