@@ -641,6 +641,44 @@ def test_a_breach_counts_after_an_escalation_relaxed_the_target() -> None:
     assert by_metric["resolution"].breached == sum(r.resolution_breached for r in counted)
 
 
+def test_the_backlog_counts_tickets_open_when_arrivals_stopped() -> None:
+    """Every ticket is solved within minutes and reopened 20 hours later: at the end of a
+    one-day run, tickets solved before it (reopened and solved again after it) are not
+    open; those reopened before it and not yet solved are."""
+    from helpdesk_core.model import StatusChanged
+
+    doc = _two_tiers()
+    doc["desk"]["tiers"] = [{"id": "L1", "teams": ["q"]}]
+    doc["desk"]["teams"] = [{"id": "q"}]
+    doc["desk"]["agents"] = doc["desk"]["agents"][:1]
+    doc["simulation"]["days"] = 1.5
+    doc["arrivals"]["rate_per_hour"] = 1
+    doc["tiers"] = {"L1": {"work": {"kind": "fixed", "value": "5m"}, "solve": 1.0}}
+    doc["staffing"] = {"q": 5}
+    doc["requesters"] = {"count": 20, "reopen": 1.0,
+                         "reopen_delay": {"kind": "fixed", "value": "20h"}}
+    scenario = Scenario.from_dict(doc)
+    result = simulate(scenario, seed=1)
+    end = scenario.end
+    active: dict[str, bool] = {}
+    for event in result.events:
+        if event.at < end:
+            if isinstance(event, StatusChanged):
+                active[event.ticket_id] = event.category.is_active
+            else:
+                active.setdefault(event.ticket_id, True)
+    assert result.kpis.backlog == sum(active.values())
+    # Many were solved again after the end: their latest solve says nothing of the end.
+    solved_late = [
+        r for r in result.records
+        if r.resolution is not None and r.opened_at + timedelta(seconds=r.resolution) > end
+    ]
+    assert len(solved_late) > result.kpis.backlog
+    assert {r.id for r in result.records if r.open_at_end} == {
+        t for t, is_open in active.items() if is_open
+    }
+
+
 def _two_tiers(**desk: Any) -> dict[str, Any]:
     always = {"timezone": "UTC", "hours": {"mon-sun": "00:00-24:00"}}
     return {

@@ -18,7 +18,9 @@ from helpdesk_core.model import (
     Metric,
     SlaBreached,
     SlaClockStopped,
+    StatusChanged,
     Ticket,
+    TicketOpened,
 )
 from helpdesk_core.model.events import NO_TARGET, SLA_EVENT_TYPES
 from helpdesk_core.storage import Store
@@ -39,7 +41,10 @@ class TicketRecord:
     clock of the metric was breached: None without a clock, while it runs, and when it
     stopped because no target applies any more (as the desk's reports, the SLA compliance
     KPI leaves those out). ``wait_for_agent`` lasts until an agent first started working
-    on the ticket (being assigned to one who is busy or off shift does not end it)."""
+    on the ticket (being assigned to one who is busy or off shift does not end it).
+    ``open_at_end`` says whether the ticket was open (opened, neither solved nor closed)
+    when arrivals stopped, which the backlog KPI counts (None: not known, for records made
+    without the history; the KPI then reads it off ``resolution``)."""
 
     id: str
     number: int
@@ -61,6 +66,7 @@ class TicketRecord:
     first_response_breached: bool | None
     resolution_breached: bool | None
     satisfaction: int | None
+    open_at_end: bool | None = None
 
 
 @frozen(kw_only=True)
@@ -263,6 +269,7 @@ def build_result(
                 first_response_breached=_breached(ticket, Metric.FIRST_RESPONSE, events),
                 resolution_breached=_breached(ticket, Metric.RESOLUTION, events),
                 satisfaction=ticket.satisfaction.score if ticket.satisfaction else None,
+                open_at_end=_open_at(events, scenario.end),
             )
         )
     records.sort(key=lambda r: r.number)
@@ -274,6 +281,20 @@ def build_result(
         end=end,
         work=tuple(work),
     )
+
+
+def _open_at(events: Sequence[Event], end: datetime) -> bool:
+    """Whether the ticket of ``events`` was open at ``end``: opened before it and, by its
+    latest status change before it, neither solved nor closed."""
+    active = False
+    for event in events:
+        if event.at >= end:
+            continue
+        if isinstance(event, TicketOpened):
+            active = event.status_category.is_active
+        elif isinstance(event, StatusChanged):
+            active = event.category.is_active
+    return active
 
 
 def compute_kpis(records: Sequence[TicketRecord], *, end: datetime) -> Kpis:
@@ -317,10 +338,13 @@ def compute_kpis(records: Sequence[TicketRecord], *, end: datetime) -> Kpis:
         p90_resolution=p90(resolutions),
         sla_compliance=compliance,
         csat=statistics.fmean(ratings) if ratings else None,
-        backlog=sum(
-            1
-            for r in records
-            if r.opened_at < end
-            and (r.resolution is None or r.opened_at + timedelta(seconds=r.resolution) > end)
-        ),
+        backlog=sum(1 for r in records if _counts_open(r, end)),
+    )
+
+
+def _counts_open(record: TicketRecord, end: datetime) -> bool:
+    if record.open_at_end is not None:
+        return record.open_at_end
+    return record.opened_at < end and (
+        record.resolution is None or record.opened_at + timedelta(seconds=record.resolution) > end
     )
