@@ -679,6 +679,30 @@ def test_the_backlog_counts_tickets_open_when_arrivals_stopped() -> None:
     }
 
 
+def test_general_work_applies_to_tickets_without_a_category() -> None:
+    doc = _two_tiers()
+    doc["arrivals"]["categories"] = {"general": 1.0, "network": 1.0}
+    doc["tiers"]["L1"] = {
+        "work": {"kind": "fixed", "value": "1m"},
+        "work_by_category": {"general": {"kind": "fixed", "value": "1h"},
+                             "network": {"kind": "fixed", "value": "2h"}},
+        "solve": 1.0,
+    }
+    result = simulate(Scenario.from_dict(doc), seed=1)
+    category = {r.id: r.category for r in result.records}
+    drawn = {(category[w.ticket_id], w.seconds) for w in result.work if w.seconds > 0}
+    assert {c for c, _ in drawn} == {None, "network"}
+    assert {s for c, s in drawn if c is None} <= {3600.0}
+    assert {s for c, s in drawn if c == "network"} <= {7200.0}
+
+
+def test_a_desk_category_named_general_is_kept() -> None:
+    doc = _two_tiers(categories={"general": {"questions": [{"name": "asset"}]}})
+    doc["arrivals"]["categories"] = {"general": 1.0}
+    result = simulate(Scenario.from_dict(doc), seed=1)
+    assert result.records and {r.category for r in result.records} == {"general"}
+
+
 def _two_tiers(**desk: Any) -> dict[str, Any]:
     always = {"timezone": "UTC", "hours": {"mon-sun": "00:00-24:00"}}
     return {

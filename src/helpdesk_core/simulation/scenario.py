@@ -94,10 +94,11 @@ class TierBehaviour:
     pending: float = 0.0
 
     def work_for(self, category: str | None) -> Distribution:
-        """The handle-time distribution for a category."""
-        if category is not None and category in self.work_by_category:
-            return self.work_by_category[category]
-        return self.work
+        """The handle-time distribution for a category: its ``work_by_category`` entry,
+        else ``work``. A ticket without a category (the arrival mix's ``general``) takes
+        the ``general`` entry if there is one."""
+        found = self.work_by_category.get("general" if category is None else category)
+        return self.work if found is None else found
 
 
 @frozen
