@@ -147,6 +147,9 @@ def test_average_speed_of_answer_formula() -> None:
 
 
 def test_traffic_intensity() -> None:
+    with pytest.raises(ValidationError) as caught:
+        traffic_intensity(10**400, "3m")  # an int beyond any float
+    assert caught.value.field == "arrivals_per_hour"
     assert traffic_intensity(100, "3m") == 5.0
     assert traffic_intensity(0, "3m") == 0.0
     assert traffic_intensity(30, timedelta(hours=1)) == 30.0
@@ -221,7 +224,9 @@ def test_just_above_saturation_is_accurate() -> None:
 
 # --- validation -------------------------------------------------------------------------
 
-BAD_TRAFFIC = [-1, -0.001, math.nan, math.inf, -math.inf, True, "5", None, MAX_TRAFFIC * 2]
+BAD_TRAFFIC = [
+    -1, -0.001, math.nan, math.inf, -math.inf, True, "5", None, MAX_TRAFFIC * 2, 10**400
+]
 BAD_AGENTS = [0, -3, True, False, 2.0, "3", None, MAX_AGENTS + 1]
 
 

@@ -173,6 +173,10 @@ def test_example_scenario_runs_the_real_desk() -> None:
         (lambda d: d.update(absences=[{"agent": "a0", "start": "1d", "end": "3000000d"}]),
          "absences[0].end"),
         (lambda d: d["requesters"].update(csat={None: 1}), "requesters.csat"),
+        (lambda d: d["simulation"].update(start="0001-01-01T00:00:00+05:00"),
+         "simulation.start"),
+        (lambda d: d["simulation"].update(start="9998-06-01T00:00:00+00:00"),
+         "simulation.start"),
         (lambda d: (d.update(staffing={"q": 2}), d["desk"]["agents"][0].update(teams=5)),
          "desk.agents[0].teams"),
     ],
@@ -183,6 +187,12 @@ def test_bad_scenarios_name_the_path(change: Any, path: str) -> None:
     with pytest.raises(ConfigError) as info:
         Scenario.from_dict(doc)
     assert str(info.value).startswith(path)
+
+
+def test_a_rate_too_small_to_bring_anyone_brings_no_one() -> None:
+    """The first gap of a vanishing arrival rate lies beyond any date: no arrivals."""
+    doc = copy.deepcopy(mmc(days=3, rate=1e-300))
+    assert simulate(Scenario.from_dict(doc), seed=1).records == ()
 
 
 def test_sweep_runs_a_grid_on_any_executor() -> None:
@@ -268,6 +278,9 @@ def test_queue_fast_path_occupancy_counts_only_the_measured_window() -> None:
 
 
 def test_queue_fast_path_validates() -> None:
+    with pytest.raises(ValidationError) as caught:
+        simulate_queue(arrivals_per_hour=10**400, agents=[1], work=["1h"])
+    assert caught.value.field == "arrivals_per_hour"
     with pytest.raises(ValidationError, match="agents"):
         simulate_queue(arrivals_per_hour=1, agents=[0], work=["1h"])
     with pytest.raises(ValidationError, match="escalate"):

@@ -184,9 +184,10 @@ class _Run:
         end = self.scenario.end
         zone = self.zone
         while True:
-            at = at + timedelta(seconds=self.arrival_rng.expovariate(peak))
-            if at >= end:
+            gap = self.arrival_rng.expovariate(peak)
+            if gap >= (end - at).total_seconds():  # (a tiny rate's gap may overflow a date)
                 return None
+            at = at + timedelta(seconds=gap)
             local = at.astimezone(zone)
             rate = arrivals.rate_per_hour * arrivals.profile[local.weekday() * 24 + local.hour]
             offset = at - self.scenario.start

@@ -76,12 +76,20 @@ MAX_AGENTS = 10_000_000
 # --- validation -------------------------------------------------------------------------
 
 
+def _as_float(value: numbers.Real) -> float:
+    """``float(value)``; an integer too large for a float reads as infinity."""
+    try:
+        return float(value)
+    except OverflowError:
+        return math.inf
+
+
 def _check_traffic(value: object, *, field: str = "traffic") -> float:
     if isinstance(value, bool) or not isinstance(value, numbers.Real):
         raise ValidationError(
             f"expected a number of Erlangs, got {type(value).__name__}", field=field
         )
-    traffic = float(value)
+    traffic = _as_float(value)
     if not math.isfinite(traffic):
         raise ValidationError(f"must be finite, got {traffic!r}", field=field)
     if traffic < 0:
@@ -112,7 +120,7 @@ def _check_agents(value: object, *, field: str = "agents") -> int:
 def _check_rate(value: object, *, field: str) -> float:
     if isinstance(value, bool) or not isinstance(value, numbers.Real):
         raise ValidationError(f"expected a number, got {type(value).__name__}", field=field)
-    rate = float(value)
+    rate = _as_float(value)
     if not math.isfinite(rate) or rate < 0:
         raise ValidationError(f"must be finite and >= 0, got {rate!r}", field=field)
     return rate

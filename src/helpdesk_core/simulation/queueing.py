@@ -91,8 +91,14 @@ def simulate_queue(
     """
     if isinstance(arrivals_per_hour, bool) or not isinstance(arrivals_per_hour, int | float):
         raise ValidationError("arrivals_per_hour must be a number", field="arrivals_per_hour")
-    if not math.isfinite(arrivals_per_hour) or arrivals_per_hour <= 0:
-        raise ValidationError("arrivals_per_hour must be > 0", field="arrivals_per_hour")
+    try:
+        rate = float(arrivals_per_hour)
+    except OverflowError:  # an int too large for a float
+        rate = math.inf
+    if not math.isfinite(rate) or rate <= 0:
+        raise ValidationError(
+            "arrivals_per_hour must be a finite number > 0", field="arrivals_per_hour"
+        )
     if isinstance(agents, str | bytes) or not isinstance(agents, Sequence) or not agents:
         raise ValidationError("agents is a list of head counts, one per tier", field="agents")
     if isinstance(work, str | bytes) or not isinstance(work, Sequence):

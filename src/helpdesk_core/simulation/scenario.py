@@ -12,7 +12,7 @@ import copy
 import math
 import tomllib
 from collections.abc import Iterable, Mapping, Sequence
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -33,6 +33,9 @@ MAX_DAYS = 36_525
 #: The most tickets an hour a scenario may bring at its busiest, and the most requesters.
 MAX_RATE_PER_HOUR = 1_000_000
 MAX_REQUESTERS = 10_000_000
+#: The years a scenario may start in (UTC): room for a century of run and as much again of
+#: work, delays or absences after it.
+START_YEARS = (1000, 9000)
 #: The most agents ``[staffing]`` may give one team (or one tier of a team).
 MAX_STAFF = 100_000
 
@@ -485,12 +488,18 @@ def _check_span(start: Any, days: Any, warmup: Any) -> None:
         raise ConfigError(
             f"a simulation runs at most {MAX_DAYS} days, got {days:g}", path="simulation.days"
         )
+    # Work times, delays and absences may each last up to a century beyond the run: the
+    # start must leave room for them on both sides of the calendar.
     try:
-        start + timedelta(days=days + 366)  # the run, and the year it may take to drain
+        utc = start.astimezone(UTC)
     except OverflowError:
+        utc = None
+    if utc is None or not START_YEARS[0] <= utc.year <= START_YEARS[1]:
         raise ConfigError(
-            "the run ends after the last representable instant", path="simulation.start"
-        ) from None
+            f"the start must lie between the years {START_YEARS[0]} and {START_YEARS[1]} (UTC), "
+            f"got {start.isoformat()}",
+            path="simulation.start",
+        )
     if warmup >= days:
         raise ConfigError(
             "the warm-up must be shorter than the run", path="simulation.warmup_days"
