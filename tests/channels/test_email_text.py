@@ -125,3 +125,35 @@ def test_a_forwarded_message_after_the_signature_is_kept(boundary: str) -> None:
 )
 def test_prose_that_looks_like_a_header_is_kept(prose: str) -> None:
     assert strip_quotes(prose) == prose
+
+
+class _CountingStack(list):  # type: ignore[type-arg]
+    """A tag stack that counts how often it is read by index."""
+
+    reads = 0
+
+    def __getitem__(self, index):  # type: ignore[no-untyped-def]
+        _CountingStack.reads += 1
+        return super().__getitem__(index)
+
+
+def test_stray_end_tags_cost_no_stack_scans(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Hostile mail: thousands of end tags that close nothing. Each is dropped without
+    walking the stack of open tags (a walk per tag made parsing quadratic: a 140 KB body
+    took half a minute)."""
+    from helpdesk_core.channels.email import text
+
+    original = text._TextExtractor.__init__
+
+    def init(self: text._TextExtractor, *args: object, **kwargs: object) -> None:
+        original(self, *args, **kwargs)  # type: ignore[arg-type]
+        self._stack = _CountingStack()
+
+    monkeypatch.setattr(text._TextExtractor, "__init__", init)
+    _CountingStack.reads = 0
+    n = 2_000
+    assert html_to_text("<b>" * n + "Hello" + "</i>" * n) == "Hello"
+    assert _CountingStack.reads < 10 * n  # a walk per stray tag: n * n reads
+    _CountingStack.reads = 0
+    assert html_to_text("<div>" + "<b><i>" * n + "Hi" + "</b>" * n + "</div>") == "Hi"
+    assert _CountingStack.reads < 10 * n

@@ -37,6 +37,7 @@ class _TextExtractor(HTMLParser):
         self._drop_quotes = drop_quotes
         self._parts: list[str] = []
         self._stack: list[tuple[str, bool]] = []  # (tag, starts a skipped subtree)
+        self._open: dict[str, int] = {}  # tag -> how many of it are on the stack
         self._skipping = 0
         self._href: list[str | None] = []
         self._cut = False  # Outlook: everything after the reply header block is history
@@ -75,6 +76,7 @@ class _TextExtractor(HTMLParser):
         )
         if tag not in _VOID_TAGS:
             self._stack.append((tag, skip))
+            self._open[tag] = self._open.get(tag, 0) + 1
             if skip:
                 self._skipping += 1
         if self._skipping:
@@ -97,12 +99,18 @@ class _TextExtractor(HTMLParser):
     def handle_endtag(self, tag: str) -> None:
         if self._cut:
             return
-        # Close up to the matching open tag (HTML in mail is often unbalanced).
+        # Close up to the matching open tag (HTML in mail is often unbalanced). An end tag
+        # that matches nothing is dropped at once: scanning the stack for it would make
+        # a run of stray end tags cost quadratic time.
+        if not self._open.get(tag):
+            return
         closing: list[tuple[str, bool]] = []
         for index in range(len(self._stack) - 1, -1, -1):
             if self._stack[index][0] == tag:
                 closing = self._stack[index:]
                 del self._stack[index:]
+                for name, _ in closing:
+                    self._open[name] -= 1
                 was_skipping = self._skipping
                 self._skipping -= sum(1 for _, skip in closing if skip)
                 if was_skipping:
