@@ -275,6 +275,32 @@ def test_deliver_drops_an_item_after_max_attempts() -> None:
     assert channel.deliver(broken, max_attempts=3).errors == ()
 
 
+@pytest.mark.parametrize("fails", [False, True], ids=["acked", "released"])
+def test_deliver_goes_on_when_a_claimed_items_ticket_is_purged(fails: bool) -> None:
+    """A retention pass elsewhere purges a ticket whose items this call already claimed:
+    they are gone (neither ack nor release can reach them), and the batch goes on."""
+    desk = make_desk()
+    channel = make_channel(desk)
+    first = desk.open(requester=Requester(id="bob", email="bob@example.org"), subject="One")
+    doomed = desk.open(requester=Requester(id="cy", email="cy@example.org"), subject="Two")
+    last = desk.open(requester=Requester(id="dee", email="dee@example.org"), subject="Three")
+    sent: list[str] = []
+
+    def send(message: EmailMessage) -> None:
+        sent.append(str(message["To"]))
+        if str(message["To"]) == "cy@example.org":  # purged while its mail goes out
+            desk.store.purge(doomed.id, expected_version=desk.get(doomed.id).version)
+            if fails:
+                raise OSError("relay down")
+
+    report = channel.deliver(send)
+    assert {item.split(":")[0] for item in report.gone} == {doomed.id}
+    assert sent == ["bob@example.org", "cy@example.org", "dee@example.org"]
+    assert report.released == ()
+    assert {item.split(":")[0] for item in report.acked} == {first.id, last.id}
+    assert channel.deliver(send).sent == 0
+
+
 def test_delivery_from_a_sqlite_outbox_survives_a_restart(tmp_path: Path) -> None:
     path = tmp_path / "desk.db"
     desk = make_desk(store=SqliteStore(path))

@@ -3,7 +3,9 @@
 Delivery is at least once: an item is acknowledged only after every message it produced
 was handed to ``send`` without an exception; otherwise it is released and comes back on a
 later call (its ``attempts`` count grows). After ``max_attempts`` failures an item is
-acknowledged and reported as dropped, so one broken address cannot block the outbox. The
+acknowledged and reported as dropped, so one broken address cannot block the outbox. An
+item whose ticket was purged after it was claimed can be neither acknowledged nor
+released (it is gone); it is reported as ``gone`` and the rest of the batch goes on. The
 event's idempotency key travels in the ``X-Helpdesk-Event`` header so a receiving side can
 drop duplicates.
 """
@@ -19,7 +21,7 @@ from attrs import frozen
 
 from helpdesk_core.channels.email.outbound import compose
 from helpdesk_core.channels.email.settings import EmailSettings
-from helpdesk_core.errors import ValidationError
+from helpdesk_core.errors import NotFound, ValidationError
 from helpdesk_core.service import Helpdesk
 
 __all__ = ["DeliveryReport", "deliver"]
@@ -33,13 +35,15 @@ Send = Callable[[EmailMessage], object]
 class DeliveryReport:
     """What one :func:`deliver` call did: messages ``sent``, outbox ids ``acked``
     (delivered or needing no mail), ``released`` (failed, will come back) and ``dropped``
-    (failed ``max_attempts`` times, acknowledged anyway), and the ``errors`` by id."""
+    (failed ``max_attempts`` times, acknowledged anyway), ``gone`` (their ticket was
+    purged while they were claimed), and the ``errors`` by id."""
 
     sent: int = 0
     acked: tuple[str, ...] = ()
     released: tuple[str, ...] = ()
     dropped: tuple[str, ...] = ()
     errors: tuple[tuple[str, str], ...] = ()
+    gone: tuple[str, ...] = ()
 
 
 def deliver(
@@ -63,8 +67,23 @@ def deliver(
     released: list[str] = []
     dropped: list[str] = []
     errors: list[tuple[str, str]] = []
+    gone: list[str] = []
+    store = desk.store
+
+    def settle(settled: list[str], item_id: str, *, error: str | None = None) -> None:
+        """Ack (or, with an error, release) one item; a purged ticket took it along."""
+        try:
+            if error is None:
+                store.ack_outbox(consumer, [item_id])
+            else:
+                store.release_outbox(consumer, [item_id], error=error[:500])
+        except NotFound:
+            gone.append(item_id)
+            return
+        settled.append(item_id)
+
     while True:
-        items = desk.store.claim_outbox(consumer, now=desk.clock.now(), limit=limit, lease=lease)
+        items = store.claim_outbox(consumer, now=desk.clock.now(), limit=limit, lease=lease)
         failed = False
         for item in items:
             try:
@@ -79,15 +98,12 @@ def deliver(
                 if item.attempts + 1 >= max_attempts:
                     log.error("dropping outbox item %s after %d attempts: %s",
                               item.id, item.attempts + 1, error)  # fmt: skip
-                    desk.store.ack_outbox(consumer, [item.id])
-                    dropped.append(item.id)
+                    settle(dropped, item.id)
                 else:
                     log.warning("delivery of outbox item %s failed: %s", item.id, error)
-                    desk.store.release_outbox(consumer, [item.id], error=error[:500])
-                    released.append(item.id)
+                    settle(released, item.id, error=error)
                 continue
-            desk.store.ack_outbox(consumer, [item.id])
-            acked.append(item.id)
+            settle(acked, item.id)
         if failed or len(items) < limit:
             break
     return DeliveryReport(
@@ -96,4 +112,5 @@ def deliver(
         released=tuple(released),
         dropped=tuple(dropped),
         errors=tuple(errors),
+        gone=tuple(gone),
     )
