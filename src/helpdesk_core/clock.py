@@ -45,10 +45,11 @@ class ManualClock:
     '2026-03-02T11:00:00+00:00'
     """
 
-    __slots__ = ("_now",)
+    __slots__ = ("_now", "_utc")
 
     def __init__(self, start: datetime) -> None:
         self._now = ensure_aware(start, field="start")
+        self._utc = _utc(self._now)
 
     def now(self) -> datetime:
         """Return the clock's current instant."""
@@ -64,26 +65,45 @@ class ManualClock:
         seconds: float = 0,
     ) -> datetime:
         """Move the clock forward by ``delta`` (a timedelta or ``"4h"``-style text) and/or
-        the keyword amounts; return the new instant. Negative amounts are refused."""
+        the keyword amounts; return the new instant. Negative amounts are refused.
+
+        The step is elapsed time: across a daylight-saving change the wall clock of the
+        start's zone shows one hour more or less than the step (2026-03-29 01:30 in
+        Berlin, advanced by one hour, is 03:30)."""
         step = timedelta(days=days, hours=hours, minutes=minutes, seconds=seconds)
         if delta is not None:
             step += to_timedelta(delta, field="delta")
         if step < timedelta(0):
             raise ValidationError(f"cannot move a clock backwards (by {step})", field="delta")
-        self._now = self._now + step
+        try:
+            utc = self._utc + step
+            now = utc.astimezone(self._now.tzinfo)
+        except OverflowError:
+            raise ValidationError(
+                f"advancing by {step} passes the last representable instant", field="delta"
+            ) from None
+        self._utc, self._now = utc, now
         return self._now
 
     def set(self, at: datetime) -> datetime:
         """Move the clock to ``at``, which must not be earlier than the current instant."""
         at = ensure_aware(at, field="at")
-        if at < self._now:
+        utc = _utc(at)
+        if utc < self._utc:
             raise ValidationError(
                 f"cannot move a clock backwards from {self._now.isoformat()} to "
                 f"{at.isoformat()}",
                 field="at",
             )
         self._now = at
+        self._utc = utc
         return self._now
 
     def __repr__(self) -> str:
         return f"ManualClock({self._now.isoformat()!r})"
+
+
+def _utc(at: datetime) -> datetime:
+    """``at`` in UTC, where adding and comparing count elapsed time (in a zone with
+    daylight saving, Python adds and compares wall times of the same zone)."""
+    return at if at.tzinfo is UTC else at.astimezone(UTC)

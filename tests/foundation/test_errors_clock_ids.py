@@ -65,6 +65,34 @@ def test_manual_clock_moves_forward_only() -> None:
     assert clock.now() == START + timedelta(days=1)
 
 
+def test_manual_clock_counts_elapsed_time_across_daylight_saving() -> None:
+    """Berlin springs forward on 2026-03-29 (02:00 becomes 03:00) and falls back on
+    2026-10-25 (03:00 becomes 02:00): advancing moves the instant by the step, and the
+    wall clock shows the zone's time then."""
+    from zoneinfo import ZoneInfo
+
+    berlin = ZoneInfo("Europe/Berlin")
+    clock = ManualClock(datetime(2026, 3, 28, 23, 0, tzinfo=berlin))
+    start = clock.now().astimezone(UTC)  # (same-zone datetimes subtract as wall times)
+    clock.advance(minutes=221)
+    assert clock.now().astimezone(UTC) - start == timedelta(minutes=221)
+    assert clock.now().isoformat() == "2026-03-29T03:41:00+02:00"
+    clock.advance(minutes=19)
+    assert clock.now().astimezone(UTC) - start == timedelta(hours=4)
+    assert clock.now().isoformat() == "2026-03-29T04:00:00+02:00"
+    autumn = ManualClock(datetime(2026, 10, 25, 1, 30, tzinfo=berlin))
+    autumn.advance(hours=2)
+    assert autumn.now().isoformat() == "2026-10-25T02:30:00+01:00"
+    # set() compares instants: 02:30+01:00 is after 02:30+02:00 (the earlier fold)
+    earlier = ManualClock(datetime(2026, 10, 25, 2, 30, fold=0, tzinfo=berlin))
+    later = datetime(2026, 10, 25, 2, 30, fold=1, tzinfo=berlin)
+    assert earlier.set(later) == later
+    with pytest.raises(ValidationError):
+        autumn.set(datetime(2026, 10, 25, 2, 45, fold=0, tzinfo=berlin))  # 00:45 UTC
+    with pytest.raises(ValidationError):
+        ManualClock(datetime(9999, 12, 31, tzinfo=UTC)).advance(days=2)
+
+
 def test_manual_clock_refuses_naive_start() -> None:
     with pytest.raises(ValidationError, match="naive"):
         ManualClock(datetime(2026, 1, 1))

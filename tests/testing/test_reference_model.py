@@ -39,10 +39,19 @@ class ExampleDeskModel(ReferenceModel):
     config = example_config()
 
 
+class SpringForwardModel(ReferenceModel):
+    """Runs across Berlin's change to summer time (2026-03-29, 02:00 becomes 03:00)."""
+
+    start = datetime(2026, 3, 28, 23, 0, tzinfo=BERLIN)
+    max_advance = timedelta(hours=5)
+
+
 TestDefaultDesk = ReferenceModel.TestCase
 TestDefaultDesk.settings = QUICK
 TestExampleDesk = ExampleDeskModel.TestCase
 TestExampleDesk.settings = QUICK
+TestSpringForward = SpringForwardModel.TestCase
+TestSpringForward.settings = settings(QUICK, max_examples=60)
 
 
 # ---------------------------------------------------------------- the toy SLA calculator
