@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from helpdesk_core import DeskConfig, Helpdesk, ManualClock, MemoryStore, SqliteStore
-from helpdesk_core.errors import AccessDenied, ConfigError, NotFound
+from helpdesk_core.errors import AccessDenied, ConfigError, NotFound, ValidationError
 from helpdesk_core.model import (
     ANONYMISED,
     Actor,
@@ -436,6 +436,35 @@ def _postgres_dump(store: Store) -> str:
             rows = conn.execute(f'SELECT t::text FROM "{schema}"."{table}" t').fetchall()
             dump.extend(row[0] for row in rows)
     return "\n".join(dump).casefold()
+
+
+def test_a_delete_policy_empties_tickets_an_erasure_anonymised() -> None:
+    """Erasure puts markers in the texts and keeps custom fields that are not personal;
+    a ``delete`` policy then empties the texts and drops every field, once."""
+    wipe = RetentionPolicy(name="wipe", after="30d", action="delete")
+    clock = ManualClock(T0)
+    desk = Helpdesk(_config(wipe), MemoryStore(), clock)
+    erased = _story(desk)
+    desk.erase_requester("quentin", by="root")
+    assert desk.get(erased).anonymised and desk.get(erased).description
+    clock.advance(timedelta(days=31))
+    assert [e.ticket_id for e in desk.apply_retention()] == [erased]
+    after = desk.get(erased)
+    assert (dict(after.fields), after.description, after.resolution) == ({}, "", "")
+    assert desk.apply_retention() == []  # nothing left to delete
+
+
+def test_the_anonymous_requester_cannot_be_erased() -> None:
+    """Every anonymised ticket names it: erasing it would wipe their later work."""
+    clock = ManualClock(T0)
+    desk = Helpdesk(_config(), MemoryStore(), clock)
+    ticket = _story(desk, close=False)
+    desk.erase_requester("quentin", by="root")
+    desk.reply(ticket, author="alice", body="Firmware 2.3 fixes it", public=False)
+    with pytest.raises(ValidationError) as caught:
+        desk.erase_requester(ANONYMOUS_REQUESTER, by="root")
+    assert caught.value.field == "requester_id"
+    assert "Firmware 2.3" in repr(desk.history(ticket))
 
 
 def test_what_is_written_after_an_erasure_is_cleaned_by_retention_again() -> None:

@@ -255,12 +255,23 @@ def due_for_retention(
                 f"expected a Ticket, got {type(ticket).__name__}", field="tickets"
             )
         policy = settings.policy_for(ticket)
-        if policy is None or (ticket.anonymised and policy.action != "purge"):
+        if policy is None or (ticket.anonymised and not _left_to_do(policy, ticket)):
             continue
         due = policy.due_at(ticket)
         if due is not None and due <= now:
             out.append((ticket, policy))
     return out
+
+
+def _left_to_do(policy: RetentionPolicy, ticket: Ticket) -> bool:
+    """Whether ``policy`` still has work on an anonymised ticket: a purge always; a delete
+    while text or custom fields are left (an erasure, or an earlier anonymise policy, put
+    markers there and kept the fields that are not personal); an anonymise never."""
+    if policy.action == "purge":
+        return True
+    if policy.action == "delete":
+        return bool(ticket.fields or ticket.description or ticket.resolution)
+    return False
 
 
 # ---------------------------------------------------------------------------- rewriting

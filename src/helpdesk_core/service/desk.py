@@ -1578,6 +1578,13 @@ class Helpdesk(KnowledgeCommands):
         the ``TicketAnonymised`` events recorded."""
         if not isinstance(requester_id, str) or not requester_id:
             raise ValidationError("a requester id is non-empty text", field="requester_id")
+        if requester_id == ANONYMOUS_REQUESTER:
+            # every anonymised ticket names it: erasing it would wipe their later work
+            raise ValidationError(
+                f"{ANONYMOUS_REQUESTER!r} is the requester of anonymised tickets, not a "
+                "person to erase",
+                field="requester_id",
+            )
         actor = self._actor(by)
         at = self._now()
         tickets: list[Ticket] = []
