@@ -127,18 +127,27 @@ def test_the_same_message_id_from_another_sender_is_another_message(
     assert channel.receive(second).action == "opened"
 
 
-def test_a_reply_refused_by_the_limits_changes_nothing() -> None:
+def test_mail_beyond_the_desks_limits_is_cut_not_refused() -> None:
+    """A pasted log or a long subject fits the desk's ``[limits]``: the text is cut, with
+    a note saying how long it was, and the mail is applied (a refusal would come back on
+    every retry)."""
     channel = make_channel(category=None)
     ticket_id = channel.receive(corpus("new_ticket.eml")).ticket_id or ""
     desk = channel.desk
+    limit = desk.config.limits.max_body_length
     desk.solve(ticket_id, by="lena", resolution="restarted", first_contact=True)
-    before = desk.history(ticket_id)
-    heard: list[object] = []
-    desk.subscribe(heard.append)
-    with pytest.raises(ValidationError, match="max_body_length"):
-        channel.receive(mail("x" * 100_001, subject="Re: [#1] VPN"))
-    assert desk.history(ticket_id) == before  # not reopened either
-    assert heard == []  # and nobody was told it was
+    result = channel.receive(mail("x" * (limit + 1), subject="Re: [#1] VPN"))
+    assert result.action == "replied"
+    body = comments(channel)[-1].body
+    assert len(body) == limit and body.endswith(f"cut: the message had {limit + 1:,} characters]")
+    assert desk.get(ticket_id).status_category.is_active  # reopened
+    opened = channel.receive(
+        mail("log " * limit, subject="S" * 5_000, sender="Bo <bo@example.org>")
+    )
+    assert opened.action == "opened" and opened.ticket_id is not None
+    ticket = desk.get(opened.ticket_id)
+    assert len(ticket.subject) <= desk.config.limits.max_subject_length
+    assert len(ticket.description) == limit
 
 
 def test_a_stranger_opens_a_new_ticket_when_configured() -> None:
@@ -186,6 +195,20 @@ def test_the_rate_limit_stops_a_loop() -> None:
     assert actions == ["opened", "opened", "opened", "rejected", "rejected"]
     desk.clock.advance(timedelta(minutes=11))  # type: ignore[attr-defined]
     assert channel.receive(mail("later", subject="Later")).action == "opened"
+
+
+def test_the_rate_limit_counts_accepted_messages_only() -> None:
+    """Ignored (quoted text only) and rejected messages do not use up the sender's
+    allowance; accepted ones do."""
+    desk = make_desk()
+    channel = make_channel(desk, category=None, rate_limit=2, rate_window="10m")
+    assert channel.receive(mail("m0", subject="S0")).action == "opened"
+    quoted = "> what you wrote\n"
+    for i in range(3):
+        result = channel.receive(mail(quoted, subject=f"Re: [#1] S{i}"))
+        assert result.action == "ignored"
+    assert channel.receive(mail("m1", subject="S1")).action == "opened"
+    assert channel.receive(mail("m2", subject="S2")).action == "rejected"
 
 
 def test_a_reply_with_only_quoted_text_is_ignored(channel: EmailChannel) -> None:

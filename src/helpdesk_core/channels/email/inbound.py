@@ -11,6 +11,7 @@ from __future__ import annotations
 import hashlib
 import logging
 import re
+from datetime import datetime
 from email.message import Message
 from typing import Literal
 
@@ -194,21 +195,27 @@ class _NotApplied(Exception):
 def _apply(
     desk: Helpdesk, receiver: _Receiver, seen: str | None, limiter: RateLimiter | None
 ) -> InboundResult:
-    """Claim the message (when it has a Message-ID) and apply it, in one unit of work."""
-    with desk.unit_of_work():
-        if seen is not None and not _claim(desk.store, seen):
-            number = desk.store.get_cursor(seen)
-            return receiver.result(
-                "ignored",
-                receiver.ticket_id_of(number) if number > 0 else None,
-                "this message was received before",
-            )
-        result = receiver.run(limiter)
-        if result.action not in ("opened", "replied") or not result.ticket_id:
-            raise _NotApplied(result)
-        if seen is not None:
-            desk.store.set_cursor(seen, desk.get(result.ticket_id).number)
-        return result
+    """Claim the message (when it has a Message-ID) and apply it, in one unit of work. A
+    message that is not applied in the end is not counted by the rate limit either."""
+    try:
+        with desk.unit_of_work():
+            if seen is not None and not _claim(desk.store, seen):
+                number = desk.store.get_cursor(seen)
+                return receiver.result(
+                    "ignored",
+                    receiver.ticket_id_of(number) if number > 0 else None,
+                    "this message was received before",
+                )
+            result = receiver.run(limiter)
+            if result.action not in ("opened", "replied") or not result.ticket_id:
+                raise _NotApplied(result)
+            if seen is not None:
+                desk.store.set_cursor(seen, desk.get(result.ticket_id).number)
+            return result
+    except BaseException:
+        if limiter is not None and receiver.counted_at is not None:
+            limiter.take_back(receiver.mail.sender, receiver.counted_at)
+        raise
 
 
 def _claim(store: Store, key: str) -> bool:
@@ -233,6 +240,7 @@ def _seen_key(message_id: str | None, sender: str) -> str | None:
 
 class _Receiver:
     def __init__(self, desk: Helpdesk, settings: EmailSettings, mail: ReadMail) -> None:
+        self.counted_at: datetime | None = None
         self.desk = desk
         self.settings = settings
         self.mail = mail
@@ -261,12 +269,15 @@ class _Receiver:
 
     def run(self, limiter: RateLimiter | None) -> InboundResult:
         mail = self.mail
-        if limiter is not None and not limiter.allow(mail.sender, self.desk.clock.now()):
-            return self.result(
-                "rejected",
-                reason=f"rate limit: more than {limiter.max_messages} messages from "
-                f"{mail.sender} within {limiter.per}",
-            )
+        if limiter is not None:
+            now = self.desk.clock.now()
+            if not limiter.allow(mail.sender, now):
+                return self.result(
+                    "rejected",
+                    reason=f"rate limit: more than {limiter.max_messages} messages from "
+                    f"{mail.sender} within {limiter.per}",
+                )
+            self.counted_at = now  # taken back if the message is not applied
         found = self._thread()
         if found is None:
             return self._open()
@@ -339,6 +350,7 @@ class _Receiver:
             if not self.mail.attachments:
                 return self.result("ignored", ticket.id, "empty reply (only quoted text)")
             body = "(attachments: " + ", ".join(a.name for a in self.mail.attachments) + ")"
+        body = _fit(body, self.desk.config.limits.max_body_length)
         if ticket.status_category is StatusCategory.CLOSED:
             if author.is_agent:
                 return self.result("rejected", ticket.id, f"ticket {ticket.number} is closed")
@@ -382,12 +394,15 @@ class _Receiver:
     def _open(
         self, *, follow_up_of: Ticket | None = None, description: str | None = None
     ) -> InboundResult:
-        subject = self.settings.subject_token.strip(self.mail.subject)[:_MAX_SUBJECT].strip()
+        limits = self.desk.config.limits
+        longest = min(_MAX_SUBJECT, limits.max_subject_length)
+        subject = self.settings.subject_token.strip(self.mail.subject)[:longest].strip()
         if description is None:
             description = strip_signature(self.mail.body.text)
             if not description and self.mail.attachments:
                 names = ", ".join(a.name for a in self.mail.attachments)
                 description = f"(attachments: {names})"
+        description = _fit(description, limits.max_body_length)
         ticket = self.desk.open(
             requester=self._requester(),
             subject=subject or "(no subject)",
@@ -403,3 +418,14 @@ class _Receiver:
             ticket.id,
             f"follow-up of ticket {follow_up_of.number} ({follow_up_of.status})",
         )
+
+
+def _fit(text: str, limit: int) -> str:
+    """``text`` within the desk's ``limit`` of characters: a longer mail (a pasted log) is
+    cut, saying so at the end, rather than refused."""
+    if len(text) <= limit:
+        return text
+    note = f"\n[... cut: the message had {len(text):,} characters]"
+    if limit <= len(note):
+        return text[:limit]
+    return text[: limit - len(note)] + note

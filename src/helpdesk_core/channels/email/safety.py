@@ -109,6 +109,19 @@ class RateLimiter:
                 self._forget(now)
             return True
 
+    def take_back(self, sender: str, at: datetime) -> None:
+        """Uncount a message :meth:`allow` let through at ``at`` that was not accepted in
+        the end (ignored, rejected, or failed): the limit counts accepted messages."""
+        key = sender.strip().lower()
+        with self._lock:
+            seen = self._seen.get(key)
+            if not seen:
+                return
+            for index in range(len(seen) - 1, -1, -1):
+                if seen[index] == at:
+                    del seen[index]
+                    return
+
     def _forget(self, now: datetime) -> None:
         for key in [k for k, v in self._seen.items() if not v or v[-1] <= now - self.per]:
             del self._seen[key]
