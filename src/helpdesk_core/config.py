@@ -105,7 +105,8 @@ def _zone(instance: Any, attribute: Any, value: Any) -> None:
     try:
         ZoneInfo(value)
     except (ZoneInfoNotFoundError, ValueError, TypeError, OSError) as exc:
-        raise ConfigError(f"unknown time zone {value!r}", path="desk.timezone") from exc
+        # (relative: the loader puts the section in front)
+        raise ConfigError(f"unknown time zone {value!r}", path="timezone") from exc
 
 
 @frozen(kw_only=True)

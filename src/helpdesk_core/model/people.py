@@ -82,6 +82,11 @@ def _attributes(value: Any) -> dict[str, Any]:
     return v.to_field_dict(value)
 
 
+def _no_blank(value: Any) -> Any:
+    """An empty address is no address (so a configuration round-trips)."""
+    return None if value == "" else value
+
+
 @frozen(kw_only=True)
 class Requester:
     """A person who asks for help. ``vip`` and ``organization`` feed routing and SLA
@@ -129,7 +134,7 @@ class Agent:
 
     id: str = field(validator=v.identifier)
     name: str = field(default="", validator=v.text)
-    email: str | None = field(default=None, validator=v.optional_text)
+    email: str | None = field(default=None, converter=_no_blank, validator=v.optional_text)
     tier: str | None = field(default=None, validator=v.optional_identifier)
     teams: tuple[str, ...] = field(default=(), converter=v.to_id_tuple, validator=v.id_tuple)
     skills: frozenset[str] = field(factory=frozenset, converter=v.to_text_set)
@@ -160,7 +165,7 @@ class Team:
     name: str = field(default="", validator=v.text)
     calendar: str | None = field(default=None, validator=v.optional_identifier)
     contacts: tuple[str, ...] = field(default=(), converter=v.to_id_tuple, validator=v.id_tuple)
-    email: str | None = field(default=None, validator=v.optional_text)
+    email: str | None = field(default=None, converter=_no_blank, validator=v.optional_text)
 
 
 @frozen(kw_only=True)

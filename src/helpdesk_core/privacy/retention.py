@@ -150,7 +150,7 @@ class RetentionPolicy:
         """The policy as a plain document."""
         doc: dict[str, Any] = {
             "name": self.name,
-            "after": int(self.after.total_seconds()),
+            "after": _seconds(self.after),
             "action": self.action,
         }
         if self.ticket_types is not None:
@@ -232,7 +232,7 @@ class PrivacySettings:
         if self.retention:
             doc["retention"] = [p.to_dict() for p in self.retention]
         if self.check_every != timedelta(hours=1):
-            doc["check_every"] = int(self.check_every.total_seconds())
+            doc["check_every"] = _seconds(self.check_every)
         return doc
 
 
@@ -261,6 +261,11 @@ def due_for_retention(
         if due is not None and due <= now:
             out.append((ticket, policy))
     return out
+
+
+def _seconds(value: timedelta) -> int | float:
+    """A duration in seconds for a document: whole when it is, exact when it is not."""
+    return value.total_seconds() if value.microseconds else int(value.total_seconds())
 
 
 def _left_to_do(policy: RetentionPolicy, ticket: Ticket) -> bool:
