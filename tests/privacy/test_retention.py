@@ -413,6 +413,34 @@ def test_a_retention_pass_leaves_no_personal_bytes_in_the_wal(
         assert secret.encode() not in folded, secret
 
 
+def test_a_failing_checkpoint_does_not_fail_a_committed_pass(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    """The WAL checkpoint after a retention pass runs once the pass is committed: when
+    it fails (here: refused by an authorizer, standing in for a full disk), the pass
+    still returns its events, and the failure is logged."""
+    store = SqliteStore(tmp_path / "desk.sqlite")
+    clock = ManualClock(T0)
+    desk = Helpdesk(_config(YEARLY), store, clock)
+    ticket = _story(desk)
+    clock.advance(timedelta(days=31))
+
+    def deny_checkpoint(action: int, arg1: object, *rest: object) -> int:
+        if action == sqlite3.SQLITE_PRAGMA and arg1 == "wal_checkpoint":
+            return sqlite3.SQLITE_DENY
+        return sqlite3.SQLITE_OK
+
+    store._conn.set_authorizer(deny_checkpoint)
+    with caplog.at_level("WARNING", logger="helpdesk_core.storage"):
+        recorded = desk.apply_retention()
+    store._conn.set_authorizer(None)
+    assert [e.ticket_id for e in recorded] == [ticket]
+    assert desk.get(ticket).anonymised
+    assert "checkpoint" in caplog.text
+    assert store.checkpoint()
+    store.close()
+
+
 @pytest.mark.postgres
 def test_postgres_rows_keep_no_personal_values_after_purge(postgres_store: Store) -> None:
     _purge_everything(postgres_store)

@@ -173,3 +173,53 @@ def test_running_clocks_always_run_under_the_policy_that_applies(
         # A breach is never stamped later than the instant the current target ran out.
         if resolution.breached_at is not None:
             assert resolution.breached_at <= max(clock.now(), resolution.deadline)
+
+
+def test_the_acknowledgement_promises_the_deadline_auto_assignment_chose() -> None:
+    """Auto-assignment at the opening picks the policy for the assignee: the opening's
+    ``first_response_due`` (what the acknowledgement promises) is that clock's deadline."""
+    from helpdesk_core.model import TicketOpened
+
+    document = config({"field": "assignee", "op": "eq", "value": "bob"}).to_dict()
+    document["assignment"] = {"auto_assign": True}
+    document["agents"] = [{"id": "bob", "teams": ["service-desk"]}]
+    document["sla_policies"][0]["targets"] = {"medium": {"first_response": "1h"}}
+    document["sla_policies"][1]["targets"] = {"medium": {"first_response": "8h"}}
+    desk = Helpdesk(
+        config=DeskConfig.from_dict(document),
+        store=MemoryStore(),
+        clock=ManualClock(T0),
+        ids=SequentialIds(),
+    )
+    heard: list[object] = []
+    desk.subscribe(heard.append)
+    ticket = desk.open(requester=Requester(id="ada"), subject="VPN down")
+    clock = ticket.sla["first_response"]
+    assert (ticket.assignee, clock.policy, clock.deadline) == ("bob", "special", T0 + H)
+    opened = next(e for e in heard if isinstance(e, TicketOpened))
+    assert opened.first_response_due == T0 + H
+
+
+def test_an_assignment_retargets_clocks_a_time_condition_left_behind() -> None:
+    """A condition reading the assignee and the office hours: the clock started under
+    ``standard`` in office hours; assigning the lead after hours applies ``special`` (it
+    would apply after hours anyway, so the choice at the assignment alone is the same
+    before and after it)."""
+    document = config({"field": "assignee", "op": "eq", "value": "lead"}).to_dict()
+    document["calendars"]["office"] = {"timezone": "UTC", "hours": {"mon-fri": "09:00-17:00"}}
+    document["sla_policies"][0]["when"] = {
+        "any": [
+            {"field": "assignee", "op": "eq", "value": "lead"},
+            {"field": "business_hours.office", "op": "eq", "value": False},
+        ]
+    }
+    clock = ManualClock(T0)  # Monday 09:00: the office is open
+    desk = Helpdesk(
+        config=DeskConfig.from_dict(document), store=MemoryStore(), clock=clock,
+        ids=SequentialIds(),
+    )
+    ticket = desk.open(requester=Requester(id="ada"), subject="VPN down")
+    assert ticket.sla["resolution"].policy == "standard"
+    clock.advance(9 * H)  # 18:00
+    desk.assign(ticket.id, "lead", by=BOB)
+    assert desk.get(ticket.id).sla["resolution"].policy == "special"

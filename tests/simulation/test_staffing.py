@@ -338,6 +338,43 @@ def test_staffing_per_tier_in_a_scenario() -> None:
     assert agents["desk-L2-1"].tier == "L2" and agents["desk-L2-1"].capacity == 2
 
 
+def test_a_pool_of_agents_of_any_tier_is_staffed_by_one_count() -> None:
+    """Agents without a tier serve every tier of their team: the team stays one pool,
+    sized for the tiers together, with its usual ids (an absence can name them)."""
+    doc = shared_team_doc()
+    doc["desk"]["agents"] = [{"id": "a", "teams": ["desk"], "capacity": 1}]
+    scenario = Scenario.from_dict(doc)
+    plan = suggest_staffing(scenario, target="15m")
+    assert plan.staffing == {"desk": sum(tier.agents for tier in plan.tiers)}
+    staffed = plan.apply(scenario)
+    assert {a.id for a in staffed.desk.agents} == {
+        f"desk-{n}" for n in range(1, plan.staffing["desk"] + 1)  # type: ignore[operator]
+    }
+
+
+def test_a_team_one_tier_draws_on_is_staffed_with_agents_of_that_tier() -> None:
+    """The first member of ``front`` (which L1 draws on) is an L2 backup: the plan's L1
+    agents are still L1 agents."""
+    doc = scenario_doc()
+    doc["desk"]["agents"].insert(
+        0, {"id": "backup", "tier": "L2", "teams": ["front", "back"], "capacity": 1}
+    )
+    scenario = Scenario.from_dict(doc)
+    plan = suggest_staffing(scenario, target="15m")
+    l1 = next(tier for tier in plan.tiers if tier.tier == "L1")
+    assert plan.staffing["front"] == {"L1": l1.agents}
+    staffed = plan.apply(scenario)
+    assert sum(1 for a in staffed.desk.agents if a.tier == "L1") == l1.agents
+
+
+def test_a_plain_count_for_a_team_of_several_tiers_is_refused() -> None:
+    doc = shared_team_doc()
+    doc["staffing"] = {"desk": 4}
+    with pytest.raises(ConfigError, match="count per tier") as caught:
+        Scenario.from_dict(doc)
+    assert caught.value.path == "staffing.desk"
+
+
 @pytest.mark.parametrize(
     ("staffing", "path"),
     [

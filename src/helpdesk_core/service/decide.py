@@ -91,6 +91,13 @@ _CHANGES_POLICY_INPUT = (
 #: policy applies (an escalation level, an assignee or an owner a policy condition reads).
 _POLICY_INPUT_ONLY = tuple(t for t in _CHANGES_POLICY_INPUT if t not in _SLA_RELEVANT)
 
+def _off_policy(ticket: Ticket, policy: SlaPolicy | None) -> bool:
+    """Whether a clock of the ticket that has not stopped runs under another policy than
+    ``policy`` (one chosen earlier by a condition that reads the time)."""
+    name = None if policy is None else policy.name
+    return any(c.stopped_at is None and c.policy != name for c in ticket.sla.values())
+
+
 #: Called as ``assigner(change, at)`` to auto-assign the ticket of a change at ``at``.
 Assigner = Callable[["Change", datetime], object]
 
@@ -263,7 +270,7 @@ class Change:
             self.record(event)
             self._policy = _UNKNOWN
             after = self.policy(event.at)
-            if after is not before and after != before:
+            if (after is not before and after != before) or _off_policy(self.ticket, after):
                 self.react_sla(event)
             return
         self.record(event)

@@ -564,13 +564,15 @@ class Helpdesk(KnowledgeCommands):
                 sla=False,
             )
         change.react_sla(provisional)
+        if config.assignment.auto_assign or spec is not None:
+            self._auto_assign_in(change, spec)
+        change.fire_escalations()
+        # After assignment and escalation, which may choose another policy at once: the
+        # acknowledgement promises the deadline the clock runs to.
         due = self._first_response_due(change, now)
         if due is not None:
             opened = _with_due(provisional, {"first_response_due": to_utc(due)})
             change.events[0] = opened  # the snapshot does not hold the acknowledgement
-        if config.assignment.auto_assign or spec is not None:
-            self._auto_assign_in(change, spec)
-        change.fire_escalations()
         wake_at = self._decider.wake_at(change.ticket, req)
         # A requester given by value is saved with the ticket, or not at all.
         by_value = isinstance(requester, Requester)

@@ -131,7 +131,7 @@ def _check_probability(value: object, *, field: str) -> float:
         raise ValidationError(
             f"expected a fraction between 0 and 1, got {type(value).__name__}", field=field
         )
-    fraction = float(value)
+    fraction = _as_float(value)
     if not 0.0 < fraction < 1.0:
         raise ValidationError(
             f"must be strictly between 0 and 1 (e.g. 0.8 for 80%), got {fraction!r}",

@@ -271,6 +271,14 @@ def apply_staffing(desk_doc: Mapping[str, Any], staffing: Any) -> Mapping[str, A
                 f"team {team!r} has no active agent to clone (add one to desk.agents)",
                 path=f"staffing.{team}",
             )
+        tiers = {a.get("tier") for a in active}
+        if len(tiers) > 1:
+            named = ", ".join(sorted(str(t) if t is not None else "(any tier)" for t in tiers))
+            raise ConfigError(
+                f"team {team!r} has agents of several tiers ({named}): give a count per "
+                f"tier, such as {team} = {{ L1 = 3, L2 = 1 }}",
+                path=f"staffing.{team}",
+            )
         template = dict(active[0])
         agents = [a for a in agents if a not in members]
         for n in range(1, count + 1):

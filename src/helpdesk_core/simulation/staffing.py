@@ -75,19 +75,30 @@ class StaffingPlan:
     service_level: float
     rate: str
     tiers: tuple[TierStaffing, ...]
+    #: The tiers of each team's active agents when the plan was made (None: an agent of
+    #: any tier), which decide how :attr:`staffing` writes the team's count.
+    team_tiers: Mapping[str, frozenset[str | None]] = field(factory=dict, hash=False)
 
     @property
     def staffing(self) -> dict[str, int | dict[str, int]]:
-        """Agents per team: the scenario's ``[staffing]`` table for this plan. A team that
-        several tiers draw on gets a table of agents per tier (``{"L1": 6, "L2": 2}``)."""
+        """Agents per team: the scenario's ``[staffing]`` table for this plan. A team of
+        agents of one tier, or of agents without a tier (one pool: the counts of the tiers
+        drawing on it add up), gets a count; any other team a table of agents per tier
+        (``{"L1": 6, "L2": 2}``)."""
         per_team: dict[str, dict[str, int]] = {}
         for tier in self.tiers:
             for team, count in tier.teams.items():
                 per_team.setdefault(team, {})[tier.tier] = count
-        return {
-            team: next(iter(counts.values())) if len(counts) == 1 else counts
-            for team, counts in per_team.items()
-        }
+        out: dict[str, int | dict[str, int]] = {}
+        for team, counts in per_team.items():
+            present = self.team_tiers.get(team, frozenset())
+            if present == {None}:
+                out[team] = sum(counts.values())
+            elif len(counts) == 1 and present <= set(counts):
+                out[team] = next(iter(counts.values()))
+            else:
+                out[team] = counts
+        return out
 
     def apply(self, scenario: Scenario) -> Scenario:
         """``scenario`` with its desk staffed by this plan: each team of the plan gets
@@ -194,8 +205,17 @@ def suggest_staffing(
             )
         )
         reach -= solved
+    team_tiers: dict[str, set[str | None]] = {}
+    for agent in scenario.desk.agents:
+        if agent.active:
+            for team in agent.teams:
+                team_tiers.setdefault(team, set()).add(agent.tier)
     return StaffingPlan(
-        target=wait, service_level=float(service_level), rate=rate, tiers=tuple(out)
+        target=wait,
+        service_level=float(service_level),
+        rate=rate,
+        tiers=tuple(out),
+        team_tiers={team: frozenset(tiers) for team, tiers in team_tiers.items()},
     )
 
 

@@ -20,6 +20,7 @@ queries of three characters or more first.
 from __future__ import annotations
 
 import functools
+import logging
 import operator
 import os
 import sqlite3
@@ -90,6 +91,8 @@ from helpdesk_core.storage.codecs import (
 )
 
 __all__ = ["SqliteStore"]
+
+log = logging.getLogger("helpdesk_core.storage")
 
 _COLUMNS = (
     "id, number, version, status, status_category, category, team, tier, assignee, owner, "
@@ -416,8 +419,13 @@ class _Write:
                 conn.execute("ROLLBACK")
             raise
         if checkpoint and store._path != ":memory:":
-            # Old values a rewrite or removal replaced must not linger in the -wal file.
-            conn.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchone()
+            # Old values a rewrite or removal replaced must not linger in the -wal file. The
+            # work is committed: a checkpoint that fails is logged, not raised (a caller
+            # would take the unit of work for failed); checkpoint() can be called again.
+            try:
+                conn.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchone()
+            except sqlite3.Error as failure:
+                log.warning("WAL checkpoint after a rewrite failed: %s", failure)
 
     @staticmethod
     def _release(store: SqliteStore, name: str, exc: BaseException | None) -> None:
@@ -859,7 +867,10 @@ class SqliteStore:
         """Checkpoint now, or when the enclosing unit of work commits: the WAL holds the
         pages a rewrite or removal replaced until a checkpoint copies them over."""
         if self._depth == 0:
-            self.checkpoint()
+            try:
+                self.checkpoint()
+            except StorageError as failure:  # the rewrite is committed: say so, go on
+                log.warning("WAL checkpoint after a rewrite failed: %s", failure)
         else:
             self._checkpoint_pending = True
 
