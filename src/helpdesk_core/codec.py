@@ -8,6 +8,7 @@ with their class name under ``event``.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Iterable, Mapping
 from datetime import datetime, timedelta
 from enum import Enum
@@ -280,8 +281,25 @@ def _format_error(exc: BaseException, path: str) -> str:
         where = path if path.endswith(f".{name}") else f"{path}.{name}"
         return f"{where}: required key missing"
     if isinstance(exc, TypeError | ValueError | AttributeError):
-        return f"{path}: {exc}"
+        return f"{path}: {_plain(exc)}"
     return f"{path}: {exc!r}"
+
+
+# What Python says when a table was expected and something else came (cattrs reads a
+# mapping with ``in``, ``.keys()`` or ``.items()``).
+_NOT_A_MAPPING = re.compile(
+    r"^(?:'(\w+)' object has no attribute '(?:items|keys)'"
+    r"|argument of type '(\w+)' is not iterable)$"
+)
+
+
+def _plain(exc: BaseException) -> str:
+    """The error in the words of a configuration document."""
+    found = _NOT_A_MAPPING.match(str(exc))
+    if found is None:
+        return str(exc)
+    kind = found.group(1) or found.group(2)
+    return "expected a table (mapping), got " + ("nothing" if kind == "NoneType" else kind)
 
 
 def _notes(exc: BaseException) -> list[str]:

@@ -42,3 +42,21 @@ def test_an_empty_address_is_no_address() -> None:
     )
     assert config.agent("alice").email is None
     assert DeskConfig.from_dict(config.to_dict()) == config
+
+
+@pytest.mark.parametrize(
+    ("document", "message"),
+    [
+        (
+            {"assignment": {"weights": [1]}},
+            "assignment.weights: expected a table (mapping), got list",
+        ),
+        ({"desk": None}, "desk: expected a table (mapping), got nothing"),
+        ({"agents": [None]}, "agents[0]: expected a table (mapping), got nothing"),
+        ({"tiers": ["L1"]}, "tiers[0]: expected a table (mapping), got str"),
+    ],
+)
+def test_a_value_where_a_table_belongs_says_so(document: dict[str, object], message: str) -> None:
+    with pytest.raises(ConfigError) as caught:
+        DeskConfig.from_dict(document)
+    assert str(caught.value) == message
