@@ -215,6 +215,12 @@ def test_privacy_config_round_trips_and_checks_references() -> None:
 # ---------------------------------------------------------------------------- on disk
 
 
+def _file_bytes(path: Path) -> bytes:
+    """What the database file and its WAL hold."""
+    wal = Path(f"{path}-wal")
+    return path.read_bytes() + (wal.read_bytes() if wal.exists() else b"")
+
+
 def test_the_file_scan_finds_personal_bytes_before_anonymising(tmp_path: Path) -> None:
     path = tmp_path / "desk.sqlite"
     store = SqliteStore(path)
@@ -246,12 +252,8 @@ def test_sqlite_file_keeps_no_personal_bytes(tmp_path: Path, text_index: bool) -
     store = SqliteStore(path, text_index=text_index)
     _erase_everything(store)
     assert store.checkpoint()
-    raw = path.read_bytes()
-    wal = Path(f"{path}-wal")
-    if wal.exists():
-        raw += wal.read_bytes()
+    folded = _file_bytes(path).lower()
     store.close()
-    folded = raw.lower()
     for secret in (*SECRETS, NAME.lower(), EMAIL, "quentin"):
         assert secret.encode() not in folded, secret
     with sqlite3.connect(path) as conn:
@@ -376,12 +378,8 @@ def test_sqlite_file_keeps_no_personal_bytes_after_purge(tmp_path: Path, text_in
     store = SqliteStore(path, text_index=text_index)
     _purge_everything(store)
     assert store.checkpoint()
-    raw = path.read_bytes()
-    wal = Path(f"{path}-wal")
-    if wal.exists():
-        raw += wal.read_bytes()
+    folded = _file_bytes(path).lower()
     store.close()
-    folded = raw.lower()
     for secret in (*SECRETS, NAME.lower(), EMAIL, "quentin", "fritzbox"):
         assert secret.encode() not in folded, secret
     with sqlite3.connect(path) as conn:
@@ -403,12 +401,8 @@ def test_a_retention_pass_leaves_no_personal_bytes_in_the_wal(
     desk.open(requester="quentin", subject="Printer jam")  # an open ticket stays
     clock.advance(timedelta(days=31))
     desk.apply_retention()
-    raw = path.read_bytes()
-    wal = Path(f"{path}-wal")
-    if wal.exists():
-        raw += wal.read_bytes()
+    folded = _file_bytes(path).lower()
     store.close()
-    folded = raw.lower()
     for secret in SECRETS[1:]:  # the requester record (their name) stays
         assert secret.encode() not in folded, secret
 

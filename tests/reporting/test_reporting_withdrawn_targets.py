@@ -37,11 +37,11 @@ CONFIG: dict[str, Any] = {
 }
 
 
-def make_desk() -> tuple[Helpdesk, ManualClock, MemoryStore]:
+def make_desk(document: dict[str, Any] = CONFIG) -> tuple[Helpdesk, ManualClock, MemoryStore]:
     store = MemoryStore()
     clock = ManualClock(T0)
     desk = Helpdesk(
-        config=DeskConfig.from_dict(CONFIG), store=store, clock=clock, ids=SequentialIds()
+        config=DeskConfig.from_dict(document), store=store, clock=clock, ids=SequentialIds()
     )
     desk.upsert_requester(Requester(id="ada", name="Ada"))
     return desk, clock, store
@@ -131,13 +131,7 @@ def make_desk_with_low_target() -> tuple[Helpdesk, ManualClock, MemoryStore]:
             }
         ],
     }
-    store = MemoryStore()
-    clock = ManualClock(T0)
-    desk = Helpdesk(
-        config=DeskConfig.from_dict(document), store=store, clock=clock, ids=SequentialIds()
-    )
-    desk.upsert_requester(Requester(id="ada", name="Ada"))
-    return desk, clock, store
+    return make_desk(document)
 
 
 def test_a_clock_that_carries_on_counts_by_its_final_outcome() -> None:
