@@ -91,6 +91,7 @@ _CHANGES_POLICY_INPUT = (
 #: policy applies (an escalation level, an assignee or an owner a policy condition reads).
 _POLICY_INPUT_ONLY = tuple(t for t in _CHANGES_POLICY_INPUT if t not in _SLA_RELEVANT)
 
+
 def _off_policy(ticket: Ticket, policy: SlaPolicy | None) -> bool:
     """Whether a clock of the ticket that has not stopped runs under another policy than
     ``policy`` (one chosen earlier by a condition that reads the time)."""
