@@ -17,6 +17,7 @@ from typing import Any
 import attrs
 
 from helpdesk_core.config import DeskConfig
+from helpdesk_core.errors import InvalidTransition
 from helpdesk_core.model import (
     Actor,
     Assigned,
@@ -48,6 +49,7 @@ from helpdesk_core.sla import (
 from helpdesk_core.workflow import (
     DueTrigger,
     Lifecycle,
+    apply_automatic,
     apply_transition,
     auto_close_due,
     due_escalations,
@@ -215,10 +217,25 @@ class Decider:
             if at is not None and (best is None or at < best):
                 best = at
         if ticket.status_category is StatusCategory.SOLVED:  # only solved tickets auto-close
-            at = auto_close_due(ticket, self.lifecycle(ticket), self.calendars)
+            at = self.closes_at(ticket)
             if at is not None and (best is None or at < best):
                 best = at
         return best
+
+    def closes_at(self, ticket: Ticket) -> datetime | None:
+        """When the solved ticket closes by itself: None also when a guard of the
+        automatic transition refuses it then (the ticket stays, as an automatic move
+        refused is no error; a later change of the ticket asks again)."""
+        lifecycle = self.lifecycle(ticket)
+        at = auto_close_due(ticket, lifecycle, self.calendars)
+        if at is None:
+            return None
+        transition = lifecycle.automatic_transition("solved_timeout", ticket.status)
+        step = lifecycle.step(ticket.status, transition.name) if transition else None
+        if step is None or not step.guards:
+            return at
+        _, events = apply_automatic(ticket, lifecycle, "solved_timeout", now=at)
+        return at if events else None
 
     def begin(
         self,
@@ -336,7 +353,10 @@ class Change:
         transition = lifecycle.automatic_transition(trigger, self.ticket.status)
         if transition is None:
             return False
-        self.transition(transition.name, by=by, at=at, automatic=True)
+        try:
+            self.transition(transition.name, by=by, at=at, automatic=True)
+        except InvalidTransition:  # refused by a guard: the ticket stays, no error
+            return False
         return True
 
     # -- due work -----------------------------------------------------------------------
@@ -354,7 +374,7 @@ class Change:
             first = self._next_escalation(until)
             if first is not None and (best is None or first.at < best):
                 best, action = first.at, "escalation"
-            close_at = auto_close_due(ticket, decider.lifecycle(ticket), decider.calendars)
+            close_at = decider.closes_at(ticket)
             if close_at is not None and close_at <= until and (best is None or close_at < best):
                 best, action = close_at, "close"
             if action is None:
