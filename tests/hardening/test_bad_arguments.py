@@ -721,9 +721,9 @@ def test_a_command_that_fails_to_save_moves_no_round_robin_cursor() -> None:
     desk = Helpdesk(config=config, store=store, clock=ManualClock(T0), ids=SequentialIds())
     with pytest.raises(StorageError):
         desk.open(requester=ADA, subject="first try")
-    assert store.get_cursor("round_robin:desk") == 0
+    assert store.get_cursor("round_robin:desk:L1") == 0
     assert [desk.open(requester=ADA, subject=s).assignee for s in "xyz"] == ["a", "b", "c"]
-    assert store.get_cursor("round_robin:desk") == 3
+    assert store.get_cursor("round_robin:desk:L1") == 3
 
 
 def test_configuration_documents_say_what_is_wrong_where() -> None:

@@ -451,6 +451,36 @@ def test_a_rolled_back_unit_of_work_leaves_no_wake_time_behind(tmp_path: Path) -
     assert names[:3] == ["SlaWarning", "SlaBreached", "CommentAdded"]
 
 
+def test_round_robin_takes_turns_per_tier_in_a_team_of_two_tiers() -> None:
+    """A team with L1 agents (ann, bob) and L2 agents (cy, dan); a rule sends hard tickets
+    to L2. Each tier's agents take turns: one tier's tickets do not move the other's."""
+    config = DeskConfig.from_dict(
+        {
+            "tiers": [{"id": "L1", "teams": ["desk"]}, {"id": "L2", "teams": ["spec"]}],
+            "teams": [{"id": "desk"}, {"id": "spec"}],
+            "agents": [
+                {"id": name, "teams": ["desk"], "tier": tier, "capacity": 100}
+                for name, tier in (("ann", "L1"), ("bob", "L1"), ("cy", "L2"), ("dan", "L2"))
+            ],
+            "routing": [
+                {
+                    "name": "hard",
+                    "when": {"field": "subject", "op": "contains", "value": "hard"},
+                    "actions": {"tier": "L2", "team": "desk"},
+                }
+            ],
+            "assignment": {"strategy": "round_robin"},
+        }
+    )
+    desk = Helpdesk(config, MemoryStore(), ManualClock(berlin(2026, 3, 2, 10, 0)))
+    easy, hard = [], []
+    for i in range(4):
+        easy.append(desk.open(requester=ADA, subject=f"easy {i}").assignee)
+        hard.append(desk.open(requester=ADA, subject=f"hard {i}").assignee)
+    assert easy == ["ann", "bob", "ann", "bob"]
+    assert hard == ["cy", "dan", "cy", "dan"]
+
+
 def test_a_caused_by_chain_may_not_close_into_a_cycle() -> None:
     desk = make_desk(MemoryStore(), berlin(2026, 3, 2, 10, 0))
     a, b, c = (desk.open(requester=ADA, subject=s, type="problem") for s in "abc")

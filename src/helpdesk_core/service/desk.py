@@ -676,7 +676,11 @@ class Helpdesk(KnowledgeCommands):
         spec = spec or self._default_spec
         team = spec.team or ticket.team
         candidates = self._candidates(team, ticket.tier)
-        cursor_key = f"round_robin:{team}"
+        # One cursor per team and tier: the candidates are the team's agents who may work
+        # the ticket's tier, and a position in one tier's list means nothing in another's.
+        cursor_key = f"round_robin:{team}" if ticket.tier is None else (
+            f"round_robin:{team}:{ticket.tier}"
+        )
         cursor = 0
         if spec.strategy == "round_robin":
             pending = change.cursors.get(cursor_key)
