@@ -758,7 +758,14 @@ def test_a_business_hours_condition_is_scheduled_when_it_holds() -> None:
     found = next_escalation_at(ticket, [policy], {"office": office})
     assert found == T0 + timedelta(hours=3)  # it opens at 12:00
     due = due_escalations(ticket, [policy], now=found, calendars={"office": office})
-    assert len(due) == 1
+    assert [d.at for d in due] == [found]  # stamped when the condition became true
+    # Evaluated later, after the office closed again, it is the same trigger at 12:00;
+    # evaluated at 11:00 (after its own instant, before the office opens) it is not due.
+    later = due_escalations(ticket, [policy], now=T0 + timedelta(hours=11),
+                            calendars={"office": office})
+    assert [d.at for d in later] == [found]
+    assert due_escalations(ticket, [policy], now=T0 + timedelta(hours=2),
+                           calendars={"office": office}) == []
     never = _policy(
         Trigger(
             name="lunch",
@@ -770,3 +777,90 @@ def test_a_business_hours_condition_is_scheduled_when_it_holds() -> None:
         )
     )
     assert next_escalation_at(ticket, [never], {"office": office}) is None
+
+
+def test_a_business_hours_trigger_fires_the_same_whatever_the_tick_times() -> None:
+    """A time-in-tier trigger due Monday 17:30 whose condition holds in office hours
+    fires at Tuesday 09:00, whether the desk ticks at that instant, every hour, or only at
+    night."""
+    from helpdesk_core import DeskConfig, Helpdesk, ManualClock, MemoryStore, Requester
+    from helpdesk_core.model import EscalationTriggered
+
+    document = {
+        "calendars": {"office": {"timezone": "UTC", "hours": {"mon-fri": "09:00-17:00"}}},
+        "tiers": [{"id": "L1", "teams": ["desk"]}],
+        "teams": [{"id": "desk"}],
+        "escalation_policies": [
+            {
+                "name": "p",
+                "triggers": [
+                    {
+                        "name": "office",
+                        "on": "time_in_tier",
+                        "after": "1h",
+                        "when": {"field": "business_hours.office", "op": "eq", "value": True},
+                        "actions": [{"action": "notify", "contact": "watcher"}],
+                    }
+                ],
+            }
+        ],
+    }
+    opened = datetime(2026, 3, 2, 16, 30, tzinfo=UTC)
+    tuesday_nine = datetime(2026, 3, 3, 9, 0, tzinfo=UTC)
+
+    def fired(ticks: list[datetime]) -> list[datetime]:
+        clock = ManualClock(opened)
+        desk = Helpdesk(DeskConfig.from_dict(document), MemoryStore(), clock)
+        ticket = desk.open(requester=Requester(id="ada"), subject="VPN down")
+        assert desk.next_wakeup() == tuesday_nine
+        for at in ticks:
+            clock.set(at)
+            desk.tick()
+        return [e.at for e in desk.history(ticket.id) if isinstance(e, EscalationTriggered)]
+
+    hourly = [opened + timedelta(hours=h) for h in range(1, 48)]
+    nightly = [datetime(2026, 3, day, 20, 0, tzinfo=UTC) for day in (3, 4)]
+    assert fired([tuesday_nine]) == fired(hourly) == fired(nightly) == [tuesday_nine]
+
+
+def test_a_breach_trigger_for_office_hours_waits_for_the_office() -> None:
+    """A breach at Monday 18:00 with a trigger for office hours: the desk wakes at
+    Tuesday 09:00 for it and records it there."""
+    from helpdesk_core import DeskConfig, Helpdesk, ManualClock, MemoryStore, Requester
+    from helpdesk_core.model import EscalationTriggered
+
+    document = {
+        "calendars": {
+            "office": {"timezone": "UTC", "hours": {"mon-fri": "09:00-17:00"}},
+            "always": {"timezone": "UTC", "hours": {"mon-sun": "00:00-24:00"}},
+        },
+        "sla_policies": [
+            {"name": "p", "calendar": "always", "targets": {"medium": {"resolution": "1h"}}}
+        ],
+        "escalation_policies": [
+            {
+                "name": "p",
+                "triggers": [
+                    {
+                        "name": "breach",
+                        "on": "sla_breach",
+                        "metric": "resolution",
+                        "when": {"field": "business_hours.office", "op": "eq", "value": True},
+                        "actions": [{"action": "notify", "contact": "watcher"}],
+                    }
+                ],
+            }
+        ],
+    }
+    clock = ManualClock(datetime(2026, 3, 2, 17, 0, tzinfo=UTC))
+    desk = Helpdesk(DeskConfig.from_dict(document), MemoryStore(), clock)
+    ticket = desk.open(requester=Requester(id="ada"), subject="VPN down")
+    clock.set(datetime(2026, 3, 2, 18, 30, tzinfo=UTC))
+    desk.tick()  # records the breach at 18:00
+    tuesday_nine = datetime(2026, 3, 3, 9, 0, tzinfo=UTC)
+    assert desk.next_wakeup() == tuesday_nine
+    clock.set(tuesday_nine)
+    desk.tick()
+    assert [e.at for e in desk.history(ticket.id) if isinstance(e, EscalationTriggered)] == [
+        tuesday_nine
+    ]

@@ -217,7 +217,15 @@ def due_escalations(
             at, key = hit
             if at > now or key in ticket.fired_triggers:
                 continue
-            if trigger.when is not None and not trigger.when.matches(
+            when = trigger.when
+            if when is not None and when.calendar_names():
+                # True at some instants only: the trigger fires at the first one from its
+                # own instant on (ticking at any other moment gives the same history).
+                holds = _when_holds(ticket, trigger, at, calendars, requester)
+                if holds is None or holds > now:
+                    continue
+                at = holds
+            elif when is not None and not when.matches(
                 ticket, requester=requester, now=now, calendars=calendars
             ):
                 continue
@@ -237,7 +245,8 @@ def next_escalation_at(
     """The earliest instant a time-in-tier trigger that has not fired becomes true (it may
     already have passed: then it is due now), for scheduling the next evaluation; None if
     no such trigger applies. SLA triggers follow the SLA clocks' own warning and breach
-    instants.
+    instants, unless their condition reads business hours: then they are scheduled like
+    a time-in-tier trigger, at the first instant from theirs on at which it holds.
 
     A trigger's ``when`` condition is evaluated as the ticket stands (from its last
     update on): one that is false then, and reads no business hours, can only become true
@@ -252,9 +261,14 @@ def next_escalation_at(
         return None
     for policy in policies:
         for trigger in policy.triggers:
-            if trigger.on is not TriggerKind.TIME_IN_TIER:
+            if trigger.on is TriggerKind.TIME_IN_TIER:
+                hit = _tier_instant(ticket, policy, trigger, calendars)
+            elif trigger.when is not None and trigger.when.calendar_names():
+                # an SLA, reopen or priority trigger whose condition holds only in (or out
+                # of) business hours: due at the first instant it holds
+                hit = _instant(ticket, policy, trigger, calendars)
+            else:
                 continue
-            hit = _tier_instant(ticket, policy, trigger, calendars)
             if hit is None or hit[1] in ticket.fired_triggers:
                 continue
             at = _when_holds(ticket, trigger, hit[0], calendars, requester)
