@@ -325,6 +325,10 @@ class Helpdesk(KnowledgeCommands):
         for attempt in range(retries + 1):
             at = self._now(now)
             ticket = self.store.load(ticket_id)
+            if ticket.updated_at > at:
+                # Another process recorded later (its clock runs ahead, or it wrote after
+                # this one read its clock): a history only grows, so stamp at its latest.
+                at = ticket.updated_at
             if actor is not None:
                 wanted = action if isinstance(action, str) else action(ticket)
                 self._check_access(actor, ticket, wanted)
@@ -789,12 +793,21 @@ class Helpdesk(KnowledgeCommands):
         ):
             if index and not self._anyone_free(team, free_at):
                 return
-            result = self._command(
-                ticket.id, lambda change: self._auto_assign_in(change, None), now=now
-            )
-            yield result
+            result = self._command(ticket.id, self._take_from_queue, now=now)
+            if result[1] is None:
+                continue  # no longer waiting: another process assigned or closed it
+            yield result[0], result[1], result[2]
             if not result[1]:
                 return
+
+    def _take_from_queue(self, change: Change) -> bool | None:
+        """Auto-assign a ticket offered from its team's queue; None when the ticket, as
+        loaded, no longer waits there (the queue was read before another process took
+        it): nothing is recorded then."""
+        ticket = change.ticket
+        if ticket.assignee is not None or ticket.queued_at is None or not ticket.is_active:
+            return None
+        return self._auto_assign_in(change, None)
 
     def _anyone_free(self, team: str, now: datetime) -> bool:
         """Whether an agent of ``team`` could take a ticket at ``now`` (active, not away,

@@ -1,0 +1,67 @@
+"""Several desks (processes) on one store: a command never stamps its events before the
+ticket's latest event, and a queue drain leaves alone a ticket another desk took meanwhile."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from typing import Any
+
+from service_fixtures import BERLIN
+
+from helpdesk_core import DeskConfig, Helpdesk, ManualClock, MemoryStore, Requester
+from helpdesk_core.demo import example_config
+from helpdesk_core.model import Assigned
+from helpdesk_core.storage import TicketQuery
+
+
+def _in_order(desk: Helpdesk, ticket_id: str) -> bool:
+    instants = [e.at for e in desk.history(ticket_id)]
+    return instants == sorted(instants)
+
+
+def test_a_desk_whose_clock_is_behind_stamps_at_the_tickets_latest_event() -> None:
+    """Desk B's clock runs two minutes behind A's. Before, B's reply raised
+    ``ValidationError`` (an event before the SLA clock's record); now it is stamped at
+    the ticket's latest event and the history stays in order."""
+    store = MemoryStore()
+    start = datetime(2026, 3, 2, 10, 0, tzinfo=BERLIN)
+    a = Helpdesk(example_config(), store, ManualClock(start))
+    b = Helpdesk(example_config(), store, ManualClock(start - timedelta(minutes=2)))
+    ticket = a.open(requester=Requester(id="ada", email="ada@example.com"), subject="VPN")
+    replied = b.reply(ticket.id, author="lena", body="Looking into it")
+    assert replied.updated_at == ticket.updated_at
+    b.set_priority(ticket.id, "high", by="lena")
+    b.solve(ticket.id, by="lena", resolution="Restarted")
+    assert _in_order(a, ticket.id)
+
+
+class _Interleaved(MemoryStore):
+    """A store that runs ``hook`` once, right after a queue is read."""
+
+    hook: Any = None
+
+    def query(self, query: TicketQuery) -> Any:
+        page = super().query(query)
+        if self.hook is not None and query.unassigned:
+            hook, self.hook = self.hook, None
+            hook()
+        return page
+
+
+def test_a_queue_drain_leaves_a_ticket_another_desk_assigned_meanwhile() -> None:
+    """B's tick reads the team queue; before it offers the ticket, A's tick assigns it.
+    B records nothing on it (before: a second assignment, stamped before A's)."""
+    store = _Interleaved()
+    six = datetime(2026, 3, 2, 6, 0, tzinfo=BERLIN)  # the EMEA desk is off shift
+    config: DeskConfig = example_config()
+    clock_a, clock_b = ManualClock(six), ManualClock(six)
+    a, b = Helpdesk(config, store, clock_a), Helpdesk(config, store, clock_b)
+    ticket = a.open(requester=Requester(id="ada", email="ada@example.com"), subject="Slow")
+    assert ticket.assignee is None and ticket.queued_at is not None
+    clock_b.set(six + timedelta(hours=2, minutes=30))
+    clock_a.set(six + timedelta(hours=2, minutes=30, seconds=5))
+    store.hook = a.tick
+    b.tick()
+    assigned = [e for e in a.history(ticket.id) if isinstance(e, Assigned)]
+    assert len(assigned) == 1
+    assert _in_order(a, ticket.id)
