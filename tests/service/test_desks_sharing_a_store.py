@@ -65,3 +65,14 @@ def test_a_queue_drain_leaves_a_ticket_another_desk_assigned_meanwhile() -> None
     assigned = [e for e in a.history(ticket.id) if isinstance(e, Assigned)]
     assert len(assigned) == 1
     assert _in_order(a, ticket.id)
+
+
+def test_an_erasure_by_a_desk_whose_clock_is_behind_comes_after_the_latest_event() -> None:
+    store = MemoryStore()
+    start = datetime(2026, 3, 2, 10, 0, tzinfo=BERLIN)
+    a = Helpdesk(example_config(), store, ManualClock(start))
+    b = Helpdesk(example_config(), store, ManualClock(start - timedelta(minutes=2)))
+    ticket = a.open(requester=Requester(id="ada", email="ada@example.com"), subject="VPN")
+    [erased] = b.erase_requester("ada", by="marc")
+    assert erased.at == ticket.updated_at
+    assert _in_order(a, ticket.id)
