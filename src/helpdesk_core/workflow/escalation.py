@@ -261,14 +261,13 @@ def next_escalation_at(
         return None
     for policy in policies:
         for trigger in policy.triggers:
-            if trigger.on is TriggerKind.TIME_IN_TIER:
-                hit = _tier_instant(ticket, policy, trigger, calendars)
-            elif trigger.when is not None and trigger.when.calendar_names():
+            if trigger.on is not TriggerKind.TIME_IN_TIER and not (
                 # an SLA, reopen or priority trigger whose condition holds only in (or out
-                # of) business hours: due at the first instant it holds
-                hit = _instant(ticket, policy, trigger, calendars)
-            else:
+                # of) business hours is due at the first instant it holds
+                trigger.when is not None and trigger.when.calendar_names()
+            ):
                 continue
+            hit = _instant(ticket, policy, trigger, calendars)
             if hit is None or hit[1] in ticket.fired_triggers:
                 continue
             at = _when_holds(ticket, trigger, hit[0], calendars, requester)
