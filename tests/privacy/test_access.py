@@ -210,6 +210,27 @@ def test_refusals_name_the_parts_and_change_nothing(desk: Helpdesk) -> None:
     assert desk.get(ticket.id).version == ticket.version
 
 
+def test_opening_for_someone_else_takes_an_active_agent(desk: Helpdesk) -> None:
+    before = desk.store.allocate_number()
+    refused = [
+        ("requester:r2", lambda: desk.open(requester="r1", subject="x", by="r2")),
+        ("requester:r2", lambda: desk.open(requester="r1", subject="x", by=Actor.requester("r2"))),
+        ("requester:r2", lambda: desk.open(requester="r1", subject="x", by=Requester(id="r2"))),
+        ("agent:gone", lambda: desk.open(requester="r1", subject="x", by="gone")),
+        ("agent:gone", lambda: desk.open(requester="r1", subject="x", by=Actor.agent("gone"))),
+    ]
+    for identity, call in refused:
+        with pytest.raises(AccessDenied) as caught:
+            call()
+        assert (caught.value.identity, caught.value.action) == (identity, "open")
+    assert desk.search().total == 0  # nothing was written
+    assert desk.store.allocate_number() == before + 1
+    on_behalf = desk.open(requester="r1", subject="Phoned in", by="bob")
+    assert (on_behalf.requester, desk.history(on_behalf.id)[0].by) == ("r1", Actor.agent("bob"))
+    own = desk.open(requester="r2", subject="Mine", by="requester:r2")
+    assert desk.history(own.id)[0].by == Actor.requester("r2")
+
+
 def test_allowed_people_act(desk: Helpdesk) -> None:
     ticket = desk.open(requester="r1", subject="VPN down")
     desk.reply(ticket.id, author="alice", body="Looking")

@@ -23,6 +23,7 @@ from helpdesk_core import (
     ValidationError,
 )
 from helpdesk_core.model import CommentAdded, Event, QueuedForAssignment, Ticket, TicketOpened
+from helpdesk_core.storage import TicketQuery
 
 ADA = Requester(id="ada", name="Ada", email="ada@example.com")
 EVE = Requester(id="eve", name="Eve", email="eve@example.com")
@@ -53,6 +54,29 @@ def test_bad_open_changes_nothing(desk: Helpdesk, kwargs: dict[str, object], fie
     assert desk.search().total == 0
     with pytest.raises(NotFound):
         desk.get_requester("ada")  # nothing was written, not even the requester
+
+
+@pytest.mark.parametrize(
+    ("filters", "field", "named"),
+    [
+        ({"status": "slved"}, "status", "'slved'"),
+        ({"status": ("open", "Open")}, "status", "'Open'"),
+        ({"tier": "L9"}, "tier", "L1, L2"),
+        ({"team": ["desk", "netwrok"]}, "team", "'netwrok'"),
+    ],
+)
+def test_search_refuses_names_the_desk_does_not_have(
+    desk: Helpdesk, filters: dict[str, object], field: str, named: str
+) -> None:
+    desk.open(requester=ADA, subject="VPN down")
+    with pytest.raises(ValidationError) as info:
+        desk.search(**filters)
+    assert info.value.field == field and named in str(info.value)
+    with pytest.raises(ValidationError):
+        desk.search(TicketQuery(**filters), as_="alice")  # type: ignore[arg-type]
+    known = {"status": "new", "tier": "L1", "team": "desk"}[field]
+    assert desk.search(**{field: known}).total == 1
+    desk.store.query(TicketQuery(**filters))  # type: ignore[arg-type]  # the store does not judge names
 
 
 def test_unknown_requester_id_is_not_found(desk: Helpdesk) -> None:
@@ -214,6 +238,24 @@ def test_naive_datetimes_are_refused(desk: Helpdesk) -> None:
     ticket = desk.open(requester=ADA, subject="x")
     with pytest.raises(ValidationError, match="naive"):
         desk.sla(ticket.id, now=datetime(2026, 3, 2, 12, 0))
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "field", "named"),
+    [
+        ({"clock": datetime(2026, 3, 2, 9, tzinfo=UTC)}, "clock", "ManualClock(start)"),
+        ({"clock": ManualClock}, "clock", "got ManualClock"),
+        ({"clock": object()}, "clock", "must provide now"),
+        ({"store": {}}, "store", "must provide load, append, unit_of_work"),
+        ({"ids": "T-1"}, "ids", "must provide new_id"),
+    ],
+)
+def test_the_desk_refuses_parts_that_are_not_what_it_needs(
+    kwargs: dict[str, object], field: str, named: str
+) -> None:
+    with pytest.raises(ValidationError) as info:
+        Helpdesk(DeskConfig(), **kwargs)  # type: ignore[arg-type]
+    assert info.value.field == field and named in str(info.value)
 
 
 class _BadIds:

@@ -128,6 +128,13 @@ class Helpdesk(KnowledgeCommands):
         self.store: Store = store if store is not None else MemoryStore()
         self.clock: Clock = clock if clock is not None else SystemClock()
         self.ids: IdFactory = ids if ids is not None else UuidIds()
+        if isinstance(self.clock, datetime | type):
+            given = self.clock.__name__ if isinstance(self.clock, type) else repr(self.clock)
+            raise ValidationError(
+                "clock must be a clock object such as ManualClock(start) or SystemClock(), "
+                f"got {given}",
+                field="clock",
+            )
         for name, value, needs in (
             ("store", self.store, ("load", "append", "unit_of_work")),
             ("clock", self.clock, ("now",)),
@@ -248,12 +255,27 @@ class Helpdesk(KnowledgeCommands):
         )
 
     def _opening_actor(self, by: Identity | None, requester: Requester) -> Actor:
-        """Who opens a ticket: ``by``, or the requester (who may not be stored yet)."""
+        """Who opens a ticket: ``by``, or the requester (who may not be stored yet). An
+        agent opens tickets for anyone while active; a requester opens only their own."""
         if by is None or (isinstance(by, Requester) and by.id == requester.id):
             return requester.actor
         if isinstance(by, str) and by in (requester.id, f"requester:{requester.id}"):
             return requester.actor
-        return self._actor(by)
+        actor = self._actor(by)
+        if actor.is_requester and actor.id != requester.id:
+            raise AccessDenied(
+                f"{actor} may not open a ticket for requester {requester.id!r}: "
+                "requesters open their own tickets",
+                identity=str(actor),
+                action="open",
+            )
+        if actor.is_agent and not self.config.agent(actor.id).active:
+            raise AccessDenied(
+                f"{actor} may not open a ticket: agent {actor.id!r} is inactive",
+                identity=str(actor),
+                action="open",
+            )
+        return actor
 
     def _requester_of(self, ticket: Ticket) -> Requester | None:
         """The ticket's requester, when a decision may read it (SLA policy conditions on
@@ -1392,6 +1414,7 @@ class Helpdesk(KnowledgeCommands):
             query = TicketQuery(**filters)
         elif filters:
             query = evolve(query, **filters)
+        _check_search_names(self.config, query)
         if as_ is None:
             return self.store.query(query)
         actor = self._actor(as_, field="as_")
@@ -1668,6 +1691,32 @@ def _working_on(ticket: Ticket) -> str | None:
     """The agent working on the ticket (None: it is not active or has nobody), whose work
     a command that ends the ticket's activity frees."""
     return ticket.assignee if ticket.is_active else None
+
+
+def _check_search_names(config: DeskConfig, query: TicketQuery) -> None:
+    """Refuse a status, tier or team the desk's configuration does not have: such a
+    filter matches nothing, and is most likely a typo (``status="slved"``)."""
+    checks: tuple[tuple[str, tuple[str, ...] | None, Callable[[], set[str]]], ...] = (
+        ("status", query.status, lambda: _status_names(config)),
+        ("tier", query.tier, lambda: {t.id for t in config.tiers}),
+        ("team", query.team, lambda: {t.id for t in config.teams}),
+    )
+    for name, wanted, known_names in checks:
+        if wanted is None:
+            continue
+        known = known_names()
+        unknown = [value for value in wanted if value not in known]
+        if unknown:
+            raise ValidationError(
+                f"unknown {name} {unknown[0]!r} (the desk's: {', '.join(sorted(known)) or 'none'})",
+                field=name,
+            )
+
+
+def _status_names(config: DeskConfig) -> set[str]:
+    lifecycles = [*config.lifecycles.values()]
+    lifecycles.extend(config.lifecycle_for(name) for name in config.ticket_types)
+    return {name for lifecycle in lifecycles for name in lifecycle.status_names}
 
 
 def _ticket_id(value: Any, *, field: str = "ticket_id") -> str:
