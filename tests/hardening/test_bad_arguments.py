@@ -287,6 +287,12 @@ def test_privacy_helpers_refuse_what_they_would_misread() -> None:
     assert visible_events([note], role=cast(Any, "agent")) == [note]
     with pytest.raises(HelpdeskError):
         visible_events([note], role=cast(Any, "guest"))
+    for events, field in ((None, "events"), (5, "events"), ("note", "events"),
+                          ([note, "note"], "events[1]")):
+        with pytest.raises(ValidationError) as bad:
+            visible_events(cast(Any, events), role=cast(Any, "agent"))
+        assert bad.value.field == field
+    assert visible_events(iter([note]), role=None) == [note]
     with pytest.raises(ValidationError) as fields:
         plan_anonymisation(
             [note], now=T0, by=Actor.system(), reason="r", personal_fields="phone"

@@ -26,6 +26,7 @@ from helpdesk_core.model import (
 )
 from helpdesk_core.privacy import (
     ACTIONS,
+    ADMIN_ACTIONS,
     ANONYMOUS_REQUESTER,
     REQUESTER_ACTIONS,
     AccessPolicy,
@@ -153,6 +154,18 @@ def test_unknown_actions_and_roles_are_refused() -> None:
         AccessPolicy(roles={"chief": "boss"})
     with pytest.raises(ConfigError, match=r"privacy\.requester_actions"):
         AccessPolicy(requester_actions=("view", "dance"))
+    for reserved in sorted(ADMIN_ACTIONS):
+        with pytest.raises(ConfigError, match=f"'{reserved}' may be done by admins only"):
+            AccessPolicy(requester_actions=("view", reserved))
+        with pytest.raises(ConfigError, match=r"privacy\.requester_actions"):
+            DeskConfig.from_dict({"privacy": {"requester_actions": ["view", reserved]}})
+        # A policy built around the check (a copy, say) still refuses requesters.
+        loose = AccessPolicy()
+        object.__setattr__(loose, "requester_actions", frozenset({"view", reserved}))
+        decision = loose.decide(
+            actor=Actor.requester("r1"), ticket=_ticket(team=None), action=reserved
+        )
+        assert not decision.allowed
     with pytest.raises(ConfigError, match=r"agents\[0\]\.role"):
         DeskConfig(agents=(Agent(id="x", role="wizard"),))
     config = DeskConfig(
@@ -229,6 +242,22 @@ def test_opening_for_someone_else_takes_an_active_agent(desk: Helpdesk) -> None:
     assert (on_behalf.requester, desk.history(on_behalf.id)[0].by) == ("r1", Actor.agent("bob"))
     own = desk.open(requester="r2", subject="Mine", by="requester:r2")
     assert desk.history(own.id)[0].by == Actor.requester("r2")
+
+
+def test_a_link_to_a_ticket_out_of_sight_reads_as_not_found(desk: Helpdesk) -> None:
+    hidden = desk.open(requester="r1", subject="VPN down")  # team desk: bob cannot see it
+    mine = desk.open(requester="r2", subject="Switch", by="bob")
+    mine = desk.update(mine.id, by="root", team="network")
+    for kind in ("caused_by", "duplicate_of", "follow_up_of"):
+        with pytest.raises(NotFound) as missing:
+            desk.link(mine.id, kind=kind, other="no-such-ticket", by="bob")
+        with pytest.raises(NotFound) as out_of_sight:
+            desk.link(mine.id, kind=kind, other=hidden.id, by="bob")
+        assert type(out_of_sight.value) is type(missing.value)
+    assert desk.get(mine.id).links == ()
+    # Someone who sees both may link them; so may automation.
+    assert desk.link(mine.id, kind="caused_by", other=hidden.id, by="root").links
+    assert desk.link(mine.id, kind="follow_up_of", other=hidden.id).links[-1].other == hidden.id
 
 
 def test_allowed_people_act(desk: Helpdesk) -> None:

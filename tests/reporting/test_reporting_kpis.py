@@ -435,6 +435,14 @@ def test_settings_are_validated_with_the_name_of_the_bad_one() -> None:
         Report(age_buckets=["3d", "1d"])
     assert verror.value.field == "age_buckets[1]"
     with pytest.raises(ValidationError) as verror:
+        Report(age_buckets=["1d", 1.5])  # labels are whole seconds: "1s-1s" misleads
+    assert verror.value.field == "age_buckets[1]"
+    labels = [row.label for row in report(age_buckets=["90s", "2h"]).backlog.by_age]
+    assert labels == ["<1m30s", "1m30s-2h", ">=2h"]
+    with pytest.raises(ValidationError) as verror:
+        build_report(history(), as_off=at(6, 0))
+    assert verror.value.field == "as_off" and "as_of" in str(verror.value)
+    with pytest.raises(ValidationError) as verror:
         Report(timezone="Mars/Olympus")
     assert verror.value.field == "timezone"
     with pytest.raises(ValidationError) as verror:
@@ -448,6 +456,9 @@ def test_bad_input_is_refused() -> None:
         report.add("TicketOpened")  # type: ignore[arg-type]
     with pytest.raises(ValidationError, match="position"):
         report.add(("1", history()[0]))  # type: ignore[arg-type]
+    with pytest.raises(ValidationError, match="position"):
+        report.add((-5, history()[0]))
+    assert report.position is None
     first = history()[0]
     report.add(first)
     with pytest.raises(ValidationError, match="opened twice"):

@@ -4,6 +4,7 @@ one (:mod:`.purge`), and the input limits that protect a desk (:mod:`.limits`)."
 
 from helpdesk_core.privacy.access import (
     ACTIONS,
+    ADMIN_ACTIONS,
     REQUESTER_ACTIONS,
     AccessPolicy,
     Decision,
@@ -29,6 +30,7 @@ from helpdesk_core.privacy.retention import (
 
 __all__ = [
     "ACTIONS",
+    "ADMIN_ACTIONS",
     "ANONYMOUS_REQUESTER",
     "REQUESTER_ACTIONS",
     "RETENTION_ACTOR",

@@ -130,6 +130,12 @@ def _to_actions(value: Any) -> frozenset[str]:
             f"unknown action(s) {', '.join(unknown)} (known: {', '.join(sorted(ACTIONS))})",
             path="privacy.requester_actions",
         )
+    reserved = sorted(repr(a) for a in items if a in ADMIN_ACTIONS)
+    if reserved:
+        raise ConfigError(
+            f"{', '.join(reserved)} may be done by admins only, never by requesters",
+            path="privacy.requester_actions",
+        )
     return frozenset(items)
 
 
@@ -250,7 +256,7 @@ class AccessPolicy:
                 reason=f"ticket {ticket.id!r} belongs to another requester",
                 role=Role.REQUESTER,
             )
-        if action not in self.requester_actions:
+        if action not in self.requester_actions or action in ADMIN_ACTIONS:
             return Decision(
                 allowed=False, reason=f"requesters may not {action}", role=Role.REQUESTER
             )
@@ -328,6 +334,16 @@ def visible_events(events: Iterable[Event], *, role: Role | None) -> list[Event]
     is a :class:`Role`, its name, or None (the system: everything)."""
     if role is not None:
         role = Role.parse(role)
+    if isinstance(events, str | bytes | Mapping) or not isinstance(events, Iterable):
+        raise ValidationError(
+            f"events is a list of events, got {type(events).__name__}", field="events"
+        )
+    items = list(events)
+    for index, event in enumerate(items):
+        if not isinstance(event, Event):
+            raise ValidationError(
+                f"expected an Event, got {type(event).__name__}", field=f"events[{index}]"
+            )
     if role is Role.REQUESTER:
-        return [e for e in events if not (isinstance(e, CommentAdded) and not e.public)]
-    return list(events)
+        return [e for e in items if not (isinstance(e, CommentAdded) and not e.public)]
+    return items

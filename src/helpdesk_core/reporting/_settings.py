@@ -129,6 +129,10 @@ def _buckets(value: Any) -> tuple[timedelta, ...]:
         bound = to_timedelta(item, field=where)
         if bound <= timedelta(0):
             raise ValidationError(f"an age boundary must be positive, got {bound}", field=where)
+        if bound % timedelta(seconds=1):
+            raise ValidationError(
+                f"an age boundary is a whole number of seconds, got {bound}", field=where
+            )
         if out and bound <= out[-1]:
             raise ValidationError(
                 f"age boundaries must increase: {bound} follows {out[-1]}", field=where

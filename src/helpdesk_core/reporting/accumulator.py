@@ -9,6 +9,7 @@ figures equal those of a report fed the whole history at once.
 
 from __future__ import annotations
 
+import inspect
 from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime, timedelta
 from typing import Any
@@ -16,6 +17,7 @@ from zoneinfo import ZoneInfo
 
 from helpdesk_core.errors import ValidationError
 from helpdesk_core.model import Event, TicketOpened
+from helpdesk_core.model._validate import refuse_unknown
 from helpdesk_core.reporting._settings import (
     DEFAULT_AGE_BUCKETS,
     Calendar,
@@ -151,9 +153,9 @@ class Report:
                 "expected a (position, event) pair from store.event_stream()", field="event"
             )
         position = item[0]
-        if isinstance(position, bool) or not isinstance(position, int):
+        if isinstance(position, bool) or not isinstance(position, int) or position < 0:
             raise ValidationError(
-                f"a stream position is a whole number, got {position!r}", field="position"
+                f"a stream position is a whole number >= 0, got {position!r}", field="position"
             )
         if self._position is None or position > self._position:
             self._position = position
@@ -213,6 +215,11 @@ class Report:
 
 def build_report(events: Iterable[EventItem], **settings: Any) -> ReportResult:
     """One-shot: ``Report(**settings)`` fed ``events``, then its result."""
+    refuse_unknown(settings, _SETTINGS, what="unknown report setting(s)")
     report = Report(**settings)
     report.extend(events)
     return report.result()
+
+
+#: The keyword arguments of :class:`Report` (and so of :func:`build_report`).
+_SETTINGS = tuple(inspect.signature(Report.__init__).parameters)[1:]

@@ -1208,6 +1208,12 @@ class Helpdesk(KnowledgeCommands):
 
         def linked(change: Change) -> Linked | None:
             target = self.store.load(other)  # after the access check: no probing
+            if actor.kind is not ActorKind.SYSTEM:
+                try:
+                    self._check_access(actor, target, "view")
+                except AccessDenied:
+                    # A ticket the actor may not see reads as one that does not exist.
+                    raise NotFound("ticket", other) from None
             if link_kind is LinkKind.CAUSED_BY and self._causes(change.ticket.id, target):
                 raise ValidationError(
                     f"ticket {other} is caused by ticket {change.ticket.id}: the link would "
