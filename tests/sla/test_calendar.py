@@ -252,6 +252,39 @@ def test_special_day_must_not_overlap_the_night_shift_before_it() -> None:
         )
 
 
+def test_a_holiday_next_to_a_special_day_leaves_nothing_to_overlap() -> None:
+    nights = {"mon-sun": "20:00-04:00"}
+    eve, christmas = date(2026, 12, 24), date(2026, 12, 25)
+    built = BusinessCalendar(
+        timezone="UTC", hours=nights, holidays=[eve], special_days={christmas: "00:00-08:00"}
+    )
+    same = BusinessCalendar(
+        timezone="UTC", hours=nights, special_days={eve: [], christmas: "00:00-08:00"}
+    )
+    window = (datetime(2026, 12, 24, tzinfo=UTC), datetime(2026, 12, 27, tzinfo=UTC))
+    assert list(built.open_intervals(*window)) == list(same.open_intervals(*window))
+    assert BusinessCalendar.from_dict(built.to_dict()) == built
+    # The mirror case: a special night shift running into a holiday.
+    mirror = BusinessCalendar.from_dict(
+        {
+            "timezone": "UTC",
+            "hours": {"mon-fri": "02:00-10:00"},
+            "holidays": ["2026-12-25"],
+            "special_days": {"2026-12-24": "20:00-04:00"},
+        }
+    )
+    assert mirror.is_open(datetime(2026, 12, 25, 3, tzinfo=UTC))
+    assert not mirror.is_open(datetime(2026, 12, 25, 5, tzinfo=UTC))
+    # A weekday shift still overlapping is still refused.
+    with pytest.raises(ConfigError, match="overlaps"):
+        BusinessCalendar(
+            timezone="UTC",
+            hours=nights,
+            holidays=[eve],
+            special_days={date(2026, 12, 26): "00:00-08:00"},
+        )
+
+
 # -- add, elapsed: the basic rules -------------------------------------------------------------
 
 
@@ -740,6 +773,43 @@ def test_from_dict_unknown_country() -> None:
     with pytest.raises(ConfigError, match="cannot make holidays for 'XX'") as caught:
         BusinessCalendar.from_dict(doc, path="calendars.emea")
     assert caught.value.path == "calendars.emea.holidays"
+
+
+@pytest.mark.parametrize(
+    ("options", "path", "words"),
+    [
+        ({"observed": "false"}, "calendars.emea.holidays.observed", "true or false"),
+        ({"observed": 0}, "calendars.emea.holidays.observed", "true or false"),
+        ({"subdiv": 9}, "calendars.emea.holidays.subdiv", "region code"),
+        ({"subdiv": ""}, "calendars.emea.holidays.subdiv", "region code"),
+        ({"categories": "public"}, "calendars.emea.holidays.categories", "list of holiday"),
+        ({"categories": [1]}, "calendars.emea.holidays.categories", "list of holiday"),
+    ],
+)
+def test_country_holiday_options_are_checked(
+    options: dict[str, object], path: str, words: str
+) -> None:
+    pytest.importorskip("holidays")
+    doc = {
+        "timezone": "UTC",
+        "hours": {"mon-fri": "09:00-17:00"},
+        "holidays": {"country": "US", **options},
+    }
+    with pytest.raises(ConfigError, match=words) as caught:
+        BusinessCalendar.from_dict(doc, path="calendars.emea")
+    assert caught.value.path == path
+
+
+def test_country_holidays_observed_false_keeps_the_observed_day_open() -> None:
+    pytest.importorskip("holidays")
+    friday = datetime(2026, 7, 3, 12, tzinfo=UTC)  # 4 July 2026 is a Saturday
+    doc = {"timezone": "UTC", "hours": {"mon-fri": "09:00-17:00"}}
+    observed = BusinessCalendar.from_dict({**doc, "holidays": {"country": "US"}})
+    literal = BusinessCalendar.from_dict(
+        {**doc, "holidays": {"country": "US", "observed": False, "categories": ["public"]}}
+    )
+    assert not observed.is_open(friday) and literal.is_open(friday)
+    assert BusinessCalendar.from_dict(literal.to_dict()).is_open(friday)
 
 
 def test_from_dict_country_holidays_need_the_holidays_extra(

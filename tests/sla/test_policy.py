@@ -133,6 +133,15 @@ def test_python_construction_matches_the_dict_form() -> None:
     assert built == SlaPolicy.from_dict(doc())
 
 
+def test_the_longest_target_is_a_year_of_business_time() -> None:
+    from helpdesk_core.sla.policy import MAX_TARGET
+
+    longest = SlaPolicy.from_dict(
+        {"name": "slow", "calendar": "c", "targets": {"low": {"resolution": "366d"}}}
+    )
+    assert longest.target("low", "resolution") == MAX_TARGET == timedelta(days=366)
+
+
 def test_a_missing_condition_matches_every_ticket() -> None:
     policy = SlaPolicy.from_dict({"name": "all", "calendar": "c", "targets": {}})
     assert policy.condition == Condition.always()
@@ -146,6 +155,11 @@ def test_a_missing_condition_matches_every_ticket() -> None:
             {"targets": {"high": {"first_response": "0s"}}},
             "sla_policies[1].targets.high.first_response",
             "longer than zero",
+        ),
+        (
+            {"targets": {"low": {"resolution": "99999d"}}},
+            "sla_policies[1].targets.low.resolution",
+            "at most 366 days of business time",
         ),
         (
             {"targets": {"high": {"first_response": "soon"}}},

@@ -207,9 +207,15 @@ def _parse_date(value: object, *, path: str, what: str) -> date:
 
 
 def parse_special_days(
-    special: object, week: Week, *, path: str, text_dates: bool = False
+    special: object,
+    week: Week,
+    *,
+    path: str,
+    text_dates: bool = False,
+    holidays: Container[date] = frozenset(),
 ) -> dict[date, tuple[Span, ...]]:
-    """Special days (date -> replacement intervals), checked against the days around them."""
+    """Special days (date -> replacement intervals), checked against the days around them
+    (a neighbouring holiday has no intervals to overlap)."""
     special_path = join(path, "special_days")
     if special is None:
         return {}
@@ -236,6 +242,8 @@ def parse_special_days(
     def spans_of(day: date) -> list[tuple[Span, str]]:
         if day in parsed:
             return parsed[day]
+        if day in holidays:
+            return []
         return [(span, "") for span in week[day.weekday()]]
 
     for day in parsed:

@@ -178,7 +178,9 @@ class BusinessCalendar:
         zone = parse_timezone(timezone, path="")
         week = parse_hours(hours, path="")
         explicit, source = parse_holidays(holidays, path="")
-        special = parse_special_days(special_days, week, path="")
+        special = parse_special_days(
+            special_days, week, path="", holidays=_HolidaysWithExtra(source or (), explicit)
+        )
         self._init_parts(zone, week, explicit, source, special)
 
     @classmethod
@@ -526,7 +528,13 @@ class BusinessCalendar:
         zone = parse_timezone(doc["timezone"], path=path)
         week = parse_hours(doc["hours"], path=path)
         explicit, source = _holidays_from_doc(doc.get("holidays"), path=join(path, "holidays"))
-        special = parse_special_days(doc.get("special_days"), week, path=path, text_dates=True)
+        special = parse_special_days(
+            doc.get("special_days"),
+            week,
+            path=path,
+            text_dates=True,
+            holidays=_HolidaysWithExtra(source or (), explicit),
+        )
         return cls._from_parts(zone, week, explicit, source, special)
 
     # -- object protocol --------------------------------------------------------------------
@@ -652,10 +660,33 @@ def _holidays_from_doc(
             path=path,
         ) from None
     options: dict[str, Any] = {"subdiv": value.get("subdiv")}
+    if options["subdiv"] is not None and (
+        not isinstance(options["subdiv"], str) or not options["subdiv"]
+    ):
+        raise ConfigError(
+            f"subdiv is a region code such as 'BY', got {options['subdiv']!r}",
+            path=join(path, "subdiv"),
+        )
     if "observed" in value:
+        if not isinstance(value["observed"], bool):
+            raise ConfigError(
+                f"observed is true or false, got {value['observed']!r}",
+                path=join(path, "observed"),
+            )
         options["observed"] = value["observed"]
     if "categories" in value:
-        options["categories"] = value["categories"]
+        categories = value["categories"]
+        if (
+            not isinstance(categories, list | tuple)
+            or not categories
+            or not all(isinstance(c, str) and c for c in categories)
+        ):
+            raise ConfigError(
+                f"categories is a list of holiday categories such as ['public'], got "
+                f"{categories!r}",
+                path=join(path, "categories"),
+            )
+        options["categories"] = tuple(categories)
     try:
         source = holidays_package.country_holidays(country, **options)
     except (NotImplementedError, ValueError, TypeError, KeyError) as exc:

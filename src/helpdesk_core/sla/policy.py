@@ -32,7 +32,14 @@ from helpdesk_core.model._validate import _ID_RE, MAX_ID_LENGTH
 from helpdesk_core.routing.conditions import Condition
 from helpdesk_core.routing.fields import OpenHours
 
-__all__ = ["DEFAULT_PAUSES", "DEFAULT_WARNINGS", "ReopenMode", "SlaPolicy", "select_policy"]
+__all__ = [
+    "DEFAULT_PAUSES",
+    "DEFAULT_WARNINGS",
+    "MAX_TARGET",
+    "ReopenMode",
+    "SlaPolicy",
+    "select_policy",
+]
 
 
 class ReopenMode(StrEnum):
@@ -53,6 +60,10 @@ DEFAULT_PAUSES: Mapping[Metric, frozenset[StatusCategory]] = MappingProxyType(
         Metric.PERIODIC_UPDATE: frozenset(),
     }
 )
+
+#: The longest target: a year of business time (on an office calendar, about four
+#: calendar years; a deadline is worked out on the calendar's timeline of those years).
+MAX_TARGET = timedelta(days=366)
 
 #: Warning thresholds (fractions of the target) unless a policy says otherwise.
 DEFAULT_WARNINGS: tuple[float, ...] = (0.75,)
@@ -85,7 +96,8 @@ def _parse_enum(enum_cls: Any, value: Any, path: str) -> Any:
 
 def parse_targets(value: Any, *, path: str = "targets") -> dict[Priority, dict[Metric, timedelta]]:
     """Targets per priority per metric from a mapping (names, ``P1``-``P4``, durations as
-    timedelta, seconds, ``"4h"`` or ISO 8601). Every target is longer than zero."""
+    timedelta, seconds, ``"4h"`` or ISO 8601). Every target is longer than zero and at most
+    :data:`MAX_TARGET`."""
     if not isinstance(value, Mapping):
         raise ConfigError(
             f"targets map priorities to {{metric: duration}}, got {type(value).__name__}",
@@ -114,6 +126,12 @@ def parse_targets(value: Any, *, path: str = "targets") -> dict[Priority, dict[M
                 raise ConfigError(exc.message, path=spot) from exc
             if duration <= timedelta(0):
                 raise ConfigError(f"a target must be longer than zero, got {duration}", path=spot)
+            if duration > MAX_TARGET:
+                raise ConfigError(
+                    f"a target is at most {MAX_TARGET.days} days of business time, got "
+                    f"{duration}; leave the metric out for no target (no clock)",
+                    path=spot,
+                )
             metrics[metric] = duration
         out[priority] = metrics
     return out
