@@ -423,12 +423,14 @@ class DeskConfig:
 
     @classmethod
     def from_toml(cls, source: str | Path) -> DeskConfig:
-        """Load from a TOML file path (or TOML text when ``source`` contains a newline)."""
-        text = _read(source)
+        """Load from a TOML file path, or TOML text (``source`` holds a newline, or is one
+        line with an ``=`` that names no file)."""
+        text, path = read_source(source, what="configuration file")
         try:
             doc = tomllib.loads(text)
         except tomllib.TOMLDecodeError as exc:
-            raise ConfigError(f"not valid TOML: {exc}", path=str(source)[:80]) from exc
+            where = str(path)[:80] if path is not None else "$"
+            raise ConfigError(f"not valid TOML: {exc}", path=where) from exc
         return cls.from_dict(doc)
 
     @classmethod
@@ -489,11 +491,18 @@ class DeskConfig:
 
 def read_source(source: Any, *, what: str, json_text: bool = False) -> tuple[str, Path | None]:
     """The text of a configuration ``source`` (text itself when it holds a newline, or
-    JSON text starting with a bracket when ``json_text``; else a file path), and the file
-    path it came from (None for text). ConfigError for anything else or an unreadable
-    file."""
+    JSON text starting with a bracket when ``json_text``, or a line holding ``=`` that
+    names no file, such as ``'tiers = []'``; else a file path), and the file path it came
+    from (None for text). ConfigError for anything else or an unreadable file."""
     if isinstance(source, str) and ("\n" in source or (json_text and source.lstrip()[:1] in "{[")):
         return source, None
+    if isinstance(source, str) and "=" in source and not json_text:
+        try:
+            named_file = Path(source).exists()
+        except (OSError, ValueError):
+            named_file = False
+        if not named_file:
+            return source, None
     if not isinstance(source, str | os.PathLike) or (isinstance(source, str) and not source):
         kind = "an empty string" if source == "" else type(source).__name__
         raise ConfigError(f"{what} is a file path or text, got {kind}", path="$")
@@ -501,7 +510,10 @@ def read_source(source: Any, *, what: str, json_text: bool = False) -> tuple[str
     try:
         return path.read_text(encoding="utf-8"), path
     except OSError as exc:
-        raise ConfigError(f"cannot read {what}: {exc.strerror}", path=str(path)) from exc
+        hint = ""
+        if isinstance(source, str):
+            hint = " (text is read as a document when it holds a newline or an '=')"
+        raise ConfigError(f"cannot read {what}: {exc.strerror}{hint}", path=str(path)) from exc
     except (UnicodeDecodeError, ValueError) as exc:
         raise ConfigError(f"{what} is not UTF-8 text: {exc}", path=str(path)) from exc
 

@@ -146,6 +146,24 @@ def test_people_validate() -> None:
     assert str(Actor.agent("a1")) == "agent:a1"
 
 
+@pytest.mark.parametrize("cls", [Requester, Agent, Team])
+@pytest.mark.parametrize("address", ["nope", "a@b@c", "@example.com", "ada@", 5])
+def test_every_email_is_an_address(cls: type, address: object) -> None:
+    with pytest.raises(ValidationError) as bad:
+        cls(id="x1", email=address)
+    assert bad.value.field == "email"
+    assert cls(id="x1", email="ada@example.com").email == "ada@example.com"
+
+
+def test_requester_attributes_errors_name_attributes() -> None:
+    with pytest.raises(ValidationError) as bad:
+        Requester(id="r1", attributes=["x"])  # type: ignore[arg-type]
+    assert bad.value.field == "attributes"
+    with pytest.raises(ValidationError) as bad:
+        Requester(id="r1", attributes={"bad key": 1})
+    assert bad.value.field == "attributes"
+
+
 def test_values_are_frozen() -> None:
     ticket = replay([opened()])
     with pytest.raises(attrs.exceptions.FrozenInstanceError):

@@ -352,6 +352,24 @@ def test_configuration_sources_must_be_paths_or_text(source: Any) -> None:
             load(source)
 
 
+def test_one_line_of_toml_is_text_and_a_missing_file_says_how_text_is_told(
+    tmp_path: Path,
+) -> None:
+    from helpdesk_core import DeskConfig
+    from helpdesk_core.errors import ConfigError
+
+    assert DeskConfig.from_toml('desk.name = "One line"').settings.name == "One line"
+    with pytest.raises(ConfigError) as bad:
+        DeskConfig.from_toml("not = valid = toml")
+    assert bad.value.path == "$" and "not valid TOML" in str(bad.value)
+    with pytest.raises(ConfigError) as missing:
+        DeskConfig.from_toml(str(tmp_path / "desk.toml"))
+    assert "holds a newline or an '='" in str(missing.value)
+    odd = tmp_path / "a=b.toml"  # a file whose name holds '=' is still read as a file
+    odd.write_text('desk.name = "From the file"\n', encoding="utf-8")
+    assert DeskConfig.from_toml(str(odd)).settings.name == "From the file"
+
+
 def test_configuration_documents_with_odd_keys_or_depth() -> None:
     from helpdesk_core import DeskConfig
     from helpdesk_core.errors import ConfigError
@@ -507,6 +525,12 @@ def test_a_boolean_field_compared_with_a_boolean_is_refused() -> None:
         Rule(name="non-vip", when=F.requester.vip != True, actions={"team": "x"})  # noqa: E712
     with pytest.raises(ConfigError):
         _ = F.requester.vip == False  # noqa: E712
+    for value in ("yes", "true", 1, 0.0):
+        with pytest.raises(ConfigError, match="true/false field is a condition already"):
+            _ = F.requester.vip == value
+        with pytest.raises(ConfigError):
+            _ = F.requester.vip != value
+    assert F.requester.vip != None  # noqa: E711  # other objects compare as Python's do
     assert F.requester.vip == F.requester.vip
     assert F.requester.vip != ~F.requester.vip
     assert len({F.requester.vip, F.requester.vip}) == 1

@@ -383,6 +383,7 @@ def test_a_plain_count_for_a_team_of_several_tiers_is_refused() -> None:
         ({"desk": {"L1": True}}, "staffing.desk.L1"),
         ({"desk": 10**9}, "staffing.desk"),
         ({"desk": {"L2": 10**6}}, "staffing.desk.L2"),
+        ({"dsek": 3}, "staffing.dsek"),
     ],
 )
 def test_bad_staffing_names_its_path(staffing: dict[str, Any], path: str) -> None:
@@ -391,6 +392,20 @@ def test_bad_staffing_names_its_path(staffing: dict[str, Any], path: str) -> Non
     with pytest.raises(ConfigError) as caught:
         Scenario.from_dict(doc)
     assert caught.value.path == path
+
+
+def test_staffing_an_unknown_team_names_the_desk_s_teams(tmp_path: Path) -> None:
+    doc = shared_team_doc()
+    doc["staffing"] = {"dsek": 3}
+    with pytest.raises(ConfigError, match=r"unknown team 'dsek' \(the desk's teams: desk"):
+        Scenario.from_dict(doc)
+    # A desk file is read from the scenario's folder; a missing one is named in full.
+    scenario = tmp_path / "my_scenario.toml"
+    scenario.write_text('desk = "it_desk.toml"\n[simulation]\ndays = 1\n', encoding="utf-8")
+    with pytest.raises(ConfigError) as missing:
+        Scenario.from_toml(scenario)
+    assert str(tmp_path / "it_desk.toml") in str(missing.value)
+    assert "scenario file's folder" in str(missing.value)
 
 
 def test_staff_command_prints_a_table_per_tier_for_a_shared_team(

@@ -166,13 +166,14 @@ def tag_tuple(instance: Any, attribute: Any, value: Any) -> None:
             raise ValidationError(f"invalid tag {item!r}", field=_name(attribute))
 
 
-def to_field_dict(value: Any) -> dict[str, FieldValue]:
-    """Custom fields: a mapping of name → scalar, copied."""
+def to_field_dict(value: Any, *, field: str = "fields") -> dict[str, FieldValue]:
+    """Custom fields: a mapping of name → scalar, copied (``field`` names them in
+    errors)."""
     if value is None:
         return {}
     if not isinstance(value, Mapping):
         raise ValidationError(
-            f"expected a mapping of custom fields, got {type(value).__name__}", field="fields"
+            f"expected a mapping of custom fields, got {type(value).__name__}", field=field
         )
     return dict(value)
 

@@ -79,7 +79,23 @@ def _shared(cls: type[Actor], kind: ActorKind, id: str) -> Actor:
 
 
 def _attributes(value: Any) -> dict[str, Any]:
-    return v.to_field_dict(value)
+    return v.to_field_dict(value, field="attributes")
+
+
+def _email_address(instance: Any, attribute: Any, value: str | None) -> None:
+    """None, or text of the shape ``local@domain`` within :data:`MAX_EMAIL_LENGTH`."""
+    v.optional_text(instance, attribute, value)
+    if value is None:
+        return
+    local, _, domain = value.partition("@")
+    if not local or not domain or "@" in domain:
+        raise ValidationError(f"{value!r} is not an email address", field="email")
+    if len(value) > MAX_EMAIL_LENGTH:
+        raise ValidationError(
+            f"an email address has at most {MAX_EMAIL_LENGTH} characters, got "
+            f"{len(value):,}",
+            field="email",
+        )
 
 
 def _no_blank(value: Any) -> Any:
@@ -94,27 +110,13 @@ class Requester:
 
     id: str = field(validator=v.identifier)
     name: str = field(default="", validator=v.text)
-    email: str | None = field(default=None, validator=v.optional_text)
+    email: str | None = field(default=None, validator=_email_address)
     organization: str | None = field(default=None, validator=v.optional_text)
     vip: bool = field(default=False, validator=v.boolean)
     language: str = field(default="en", validator=v.non_empty_text)
     attributes: Mapping[str, v.FieldValue] = field(
         factory=dict, converter=_attributes, validator=v.field_dict, hash=False
     )
-
-    @email.validator
-    def _check_email(self, attribute: Any, value: str | None) -> None:
-        if value is None:
-            return
-        local, _, domain = value.partition("@")
-        if not local or not domain or "@" in domain:
-            raise ValidationError(f"{value!r} is not an email address", field="email")
-        if len(value) > MAX_EMAIL_LENGTH:
-            raise ValidationError(
-                f"an email address has at most {MAX_EMAIL_LENGTH} characters, got "
-                f"{len(value):,}",
-                field="email",
-            )
 
     @property
     def actor(self) -> Actor:
@@ -134,7 +136,7 @@ class Agent:
 
     id: str = field(validator=v.identifier)
     name: str = field(default="", validator=v.text)
-    email: str | None = field(default=None, converter=_no_blank, validator=v.optional_text)
+    email: str | None = field(default=None, converter=_no_blank, validator=_email_address)
     tier: str | None = field(default=None, validator=v.optional_identifier)
     teams: tuple[str, ...] = field(default=(), converter=v.to_id_tuple, validator=v.id_tuple)
     skills: frozenset[str] = field(factory=frozenset, converter=v.to_text_set)
@@ -165,7 +167,7 @@ class Team:
     name: str = field(default="", validator=v.text)
     calendar: str | None = field(default=None, validator=v.optional_identifier)
     contacts: tuple[str, ...] = field(default=(), converter=v.to_id_tuple, validator=v.id_tuple)
-    email: str | None = field(default=None, converter=_no_blank, validator=v.optional_text)
+    email: str | None = field(default=None, converter=_no_blank, validator=_email_address)
 
 
 @frozen(kw_only=True)

@@ -129,12 +129,13 @@ class Condition:
         )
 
     def __eq__(self, other: object) -> bool:
-        if isinstance(other, bool):
+        if isinstance(other, bool | int | float | str):
             # F.requester.vip is already the test "vip is true": comparing it with a
-            # boolean would give Python's answer (a bool, read as always/never).
+            # value would give Python's answer (a bool, read as always/never).
             raise ConfigError(
-                "a condition compared with true/false: write the condition itself "
-                "(F.requester.vip) or its negation (~F.requester.vip)",
+                f"a condition compared with the value {other!r:.40}: a true/false field "
+                "is a condition already; write the condition itself (F.requester.vip) or "
+                "its negation (~F.requester.vip)",
                 path="F",
             )
         if other.__class__ is not Condition:

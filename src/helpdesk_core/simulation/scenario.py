@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from attrs import field, frozen
+from attrs import field, fields, frozen
 
 from helpdesk_core._time import parse_datetime, to_timedelta
 from helpdesk_core.config import DeskConfig, read_source
@@ -176,7 +176,11 @@ class Scenario:
             try:
                 desk_doc = tomllib.loads(desk_path.read_text(encoding="utf-8"))
             except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
-                raise ConfigError(f"cannot load desk configuration: {exc}", path="desk") from exc
+                raise ConfigError(
+                    f"cannot load desk configuration {str(desk_path.resolve())!r} (a path is "
+                    f"read from the scenario file's folder): {exc}",
+                    path="desk",
+                ) from exc
         if not isinstance(desk_doc, Mapping):
             raise ConfigError("the desk configuration is a mapping or a TOML path", path="desk")
         desk_doc = apply_staffing(desk_doc, doc.get("staffing", {}))
@@ -259,7 +263,17 @@ def apply_staffing(desk_doc: Mapping[str, Any], staffing: Any) -> Mapping[str, A
                 f"expected a list of team ids, got {type(teams).__name__}",
                 path=f"desk.agents[{index}].teams",
             )
+    if "teams" in doc:
+        teams_doc = doc["teams"] if isinstance(doc["teams"], list | tuple) else ()
+        known_teams = {t.get("id") for t in teams_doc if isinstance(t, Mapping)}
+    else:  # the desk's default team
+        known_teams = {t.id for t in fields(DeskConfig).teams.default or ()}
     for team, count in staffing.items():
+        if team not in known_teams:
+            named = ", ".join(sorted(str(t) for t in known_teams)) or "none"
+            raise ConfigError(
+                f"unknown team {team!r} (the desk's teams: {named})", path=f"staffing.{team}"
+            )
         members = [a for a in original if _in_team(a, team)]
         if isinstance(count, Mapping):
             agents = _staff_tiers(doc, agents, members, str(team), count)
