@@ -424,7 +424,7 @@ class DeskConfig:
     @classmethod
     def from_toml(cls, source: str | Path) -> DeskConfig:
         """Load from a TOML file path, or TOML text (``source`` holds a newline, or is one
-        line with an ``=`` that names no file)."""
+        line of TOML that names no file)."""
         text, path = read_source(source, what="configuration file")
         try:
             doc = tomllib.loads(text)
@@ -491,18 +491,13 @@ class DeskConfig:
 
 def read_source(source: Any, *, what: str, json_text: bool = False) -> tuple[str, Path | None]:
     """The text of a configuration ``source`` (text itself when it holds a newline, or
-    JSON text starting with a bracket when ``json_text``, or a line holding ``=`` that
-    names no file, such as ``'tiers = []'``; else a file path), and the file path it came
+    JSON text starting with a bracket when ``json_text``, or one line of TOML that names
+    no file, such as ``'desk.name = "x"'``; else a file path), and the file path it came
     from (None for text). ConfigError for anything else or an unreadable file."""
     if isinstance(source, str) and ("\n" in source or (json_text and source.lstrip()[:1] in "{[")):
         return source, None
-    if isinstance(source, str) and "=" in source and not json_text:
-        try:
-            named_file = Path(source).exists()
-        except (OSError, ValueError):
-            named_file = False
-        if not named_file:
-            return source, None
+    if isinstance(source, str) and "=" in source and not json_text and _toml_line(source):
+        return source, None
     if not isinstance(source, str | os.PathLike) or (isinstance(source, str) and not source):
         kind = "an empty string" if source == "" else type(source).__name__
         raise ConfigError(f"{what} is a file path or text, got {kind}", path="$")
@@ -512,10 +507,24 @@ def read_source(source: Any, *, what: str, json_text: bool = False) -> tuple[str
     except OSError as exc:
         hint = ""
         if isinstance(source, str):
-            hint = " (text is read as a document when it holds a newline or an '=')"
+            hint = " (text is read as a document when it holds a newline or is a line of TOML)"
         raise ConfigError(f"cannot read {what}: {exc.strerror}{hint}", path=str(path)) from exc
     except (UnicodeDecodeError, ValueError) as exc:
         raise ConfigError(f"{what} is not UTF-8 text: {exc}", path=str(path)) from exc
+
+
+def _toml_line(source: str) -> bool:
+    """Whether one line of text is TOML rather than the path of a file."""
+    try:
+        if Path(source).exists():
+            return False
+    except (OSError, ValueError):
+        pass
+    try:
+        tomllib.loads(source)
+    except tomllib.TOMLDecodeError:
+        return False
+    return True
 
 
 def _read(source: str | Path, *, json_text: bool = False) -> str:

@@ -360,11 +360,13 @@ def test_one_line_of_toml_is_text_and_a_missing_file_says_how_text_is_told(
 
     assert DeskConfig.from_toml('desk.name = "One line"').settings.name == "One line"
     with pytest.raises(ConfigError) as bad:
-        DeskConfig.from_toml("not = valid = toml")
+        DeskConfig.from_toml("not = valid = toml\n")
     assert bad.value.path == "$" and "not valid TOML" in str(bad.value)
-    with pytest.raises(ConfigError) as missing:
-        DeskConfig.from_toml(str(tmp_path / "desk.toml"))
-    assert "holds a newline or an '='" in str(missing.value)
+    for missing_file in (str(tmp_path / "desk.toml"), str(tmp_path / "run=3" / "desk.toml")):
+        with pytest.raises(ConfigError) as missing:
+            DeskConfig.from_toml(missing_file)
+        assert missing.value.path == missing_file
+        assert "holds a newline or is a line of TOML" in str(missing.value)
     odd = tmp_path / "a=b.toml"  # a file whose name holds '=' is still read as a file
     odd.write_text('desk.name = "From the file"\n', encoding="utf-8")
     assert DeskConfig.from_toml(str(odd)).settings.name == "From the file"
