@@ -41,6 +41,7 @@ from helpdesk_core import (
     ValidationError,
 )
 from helpdesk_core.codec import event_to_dict
+from helpdesk_core.demo import example_config
 
 BERLIN = ZoneInfo("Europe/Berlin")
 MONDAY_9 = datetime(2026, 3, 2, 9, 0, tzinfo=BERLIN)
@@ -256,6 +257,33 @@ def test_a_ticket_from_opening_to_solving(client: TestClient, clock: ManualClock
     assert solved["resolution"] == "Pushed a new VPN profile (MTU 1380)."
     assert clocks(client, tid)["resolution"]["state"] == "met"
     assert client.get(f"/tickets/{tid}", headers=who("ada")).json() == solved
+
+
+def test_a_problem_s_known_error_stays_with_the_agents(
+    client: TestClient, tmp_path: Path, clock: ManualClock
+) -> None:
+    answer = client.post(
+        "/tickets",
+        json={"subject": "VPN drops for everyone", "type": "problem", "requester": "ada"},
+        headers=who("lena"),
+    )
+    assert answer.status_code == 201, answer.text
+    tid = answer.json()["id"]
+    # Another service on the same desk records the known error.
+    store = SqliteStore(tmp_path / "desk.sqlite")
+    try:
+        Helpdesk(example_config(), store, clock).record_known_error(
+            tid, symptom="VPN drops", workaround="Use the office Wi-Fi",
+            root_cause="INTERNAL: firewall fw-02", by="system:ops",
+        )
+    finally:
+        store.close()
+    agent = [e["type"] for e in client.get(f"/tickets/{tid}/history", headers=who("lena")).json()]
+    assert "KnownErrorRecorded" in agent
+    mine = client.get(f"/tickets/{tid}/history", headers=who("ada"))
+    assert mine.status_code == 200, mine.text
+    assert "KnownError" not in mine.text
+    assert "fw-02" not in mine.text
 
 
 def test_an_unanswered_ticket_breaches_on_the_business_calendar(

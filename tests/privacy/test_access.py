@@ -32,6 +32,7 @@ from helpdesk_core.privacy import (
     AccessPolicy,
     PrivacySettings,
     Role,
+    visible_events,
 )
 
 T0 = datetime(2026, 3, 2, 9, tzinfo=UTC)
@@ -360,6 +361,13 @@ def test_known_errors_stay_with_the_agents(desk: Helpdesk) -> None:
     assert "KnownErrorRecorded" not in kinds
     assert "KnownErrorRecorded" in {type(e).__name__ for e in desk.history(problem.id)}
     assert desk.get(problem.id).known_error is not None  # stored as it was
+    # The public helper a frontend filters a history with agrees with the desk.
+    desk.update_known_error(problem.id, workaround="vpn3", by="alice")
+    everything = desk.history(problem.id)
+    seen = visible_events(everything, role="requester")
+    assert [type(e) for e in seen] == [type(e) for e in desk.history(problem.id, as_="r1")]
+    assert not any(e.agents_only for e in seen)
+    assert visible_events(everything, role="agent") == everything
 
 
 def test_limits_bound_category_asset_and_requesters(desk: Helpdesk) -> None:

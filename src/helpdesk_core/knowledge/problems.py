@@ -78,6 +78,8 @@ class KnownErrorRecorded(Event):
 
     #: Fields holding text people typed (anonymised with the ticket).
     free_text: ClassVar[tuple[str, ...]] = _FREE_TEXT
+    #: The known error stays with the agents.
+    agents_only: ClassVar[bool] = True
 
     status: KnownErrorStatus = field(converter=to_known_error_status)
     symptom: str = field(validator=v.text)
@@ -91,6 +93,8 @@ class KnownErrorUpdated(Event):
 
     #: Fields holding text people typed (anonymised with the ticket).
     free_text: ClassVar[tuple[str, ...]] = _FREE_TEXT
+    #: The known error stays with the agents.
+    agents_only: ClassVar[bool] = True
 
     status: KnownErrorStatus | None = field(default=None, converter=_to_optional_status)
     symptom: str | None = field(default=None, validator=v.optional_text)

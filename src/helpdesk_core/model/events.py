@@ -90,6 +90,9 @@ class Event:
 
     #: Name used in storage and reports (the class name).
     event_type: ClassVar[str] = "Event"
+    #: True for events that stay on the agent side: requesters never see them
+    #: (:func:`helpdesk_core.privacy.visible_events` leaves them out).
+    agents_only: ClassVar[bool] = False
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)

@@ -330,7 +330,8 @@ class AccessPolicy:
 
 
 def visible_events(events: Iterable[Event], *, role: Role | None) -> list[Event]:
-    """The events ``role`` may see: internal notes never leave the agent side. ``role``
+    """The events ``role`` may see: internal notes and the events marked
+    ``agents_only`` (the known error of a problem) never leave the agent side. ``role``
     is a :class:`Role`, its name, or None (the system: everything)."""
     if role is not None:
         role = Role.parse(role)
@@ -345,5 +346,9 @@ def visible_events(events: Iterable[Event], *, role: Role | None) -> list[Event]
                 f"expected an Event, got {type(event).__name__}", field=f"events[{index}]"
             )
     if role is Role.REQUESTER:
-        return [e for e in items if not (isinstance(e, CommentAdded) and not e.public)]
+        return [
+            e
+            for e in items
+            if not (e.agents_only or (isinstance(e, CommentAdded) and not e.public))
+        ]
     return items

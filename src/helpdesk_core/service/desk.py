@@ -30,7 +30,6 @@ from helpdesk_core.errors import (
     ValidationError,
 )
 from helpdesk_core.ids import IdFactory, UuidIds
-from helpdesk_core.knowledge.problems import KnownErrorRecorded, KnownErrorUpdated
 from helpdesk_core.model import (
     SYSTEM,
     Actor,
@@ -1389,8 +1388,6 @@ class Helpdesk(KnowledgeCommands):
             actor = self._actor(as_, field="as_")
             role = self._check_access(actor, self.store.load(ticket_id), "view")
             events = visible_events(events, role=role)
-            if role is Role.REQUESTER:  # the known error stays with the agents
-                events = [e for e in events if not isinstance(e, _KNOWN_ERROR_EVENTS)]
         return events
 
     def sla(self, ticket_id: str, *, now: datetime | None = None) -> dict[str, SlaView]:
@@ -1679,11 +1676,6 @@ def _check_opening(limits: Limits, opened: TicketOpened) -> None:
     limits.check_body(opened.description, field="description")
     limits.check_tags(opened.tags)
     limits.check_fields(opened.fields)
-
-
-#: Events that carry a known error's record: its workaround and root cause stay with the
-#: agents (the facade's ``known_errors`` refuses requesters too).
-_KNOWN_ERROR_EVENTS = (KnownErrorRecorded, KnownErrorUpdated)
 
 
 def _as_seen_by(role: Role | None, ticket: Ticket) -> Ticket:
