@@ -30,7 +30,7 @@ from zoneinfo import ZoneInfo
 import pytest
 from hypothesis import HealthCheck, settings
 
-from helpdesk_core import ConfigError, ManualClock, Store
+from helpdesk_core import ConfigError, ManualClock, Requester, Store
 from helpdesk_core.model import CommentAdded, SlaBreached, TicketOpened
 from helpdesk_core.testing import StoreConformance, make_differential_machine
 
@@ -320,6 +320,30 @@ def test_the_same_requester_is_found_by_address(clock: ManualClock) -> None:
     nameless = {key: value for key, value in PRINTER.items() if key != "name"}
     third = _post(_client(), "/api/tickets/", {**nameless, "email": "bob@example.org"})
     assert (third.status_code, third.json()["requester"]) == (201, "bob@example.org")
+
+
+def test_a_new_address_never_takes_a_stored_requester_s_id(clock: ManualClock) -> None:
+    from helpdesk_django.desk import get_desk
+
+    desk = get_desk()
+    moved = Requester(
+        id="ada@example.org", name="Ada Lovelace", email="ada@newcorp.org", vip=True,
+        organization="ACME", attributes={"region": "emea"},
+    )
+    desk.upsert_requester(moved)  # Ada's address changed; her id stayed
+    stranger = _post(_client(), "/api/tickets/", {**PRINTER, "name": "Mallory"})
+    assert stranger.status_code == 201, stranger.content
+    assert stranger.json()["requester"] == "ada@example.org-2"
+    assert desk.get_requester("ada@example.org") == moved
+
+
+def test_bodies_beyond_the_json_reader_s_limits_are_bad_requests(clock: ManualClock) -> None:
+    for body in (b'{"subject": ' + b"9" * 5000 + b"}", b"[" * 100_000 + b"]" * 100_000):
+        refused = _client().post("/api/tickets/", data=body, content_type="application/json")
+        assert (refused.status_code, refused.json()["error"]) == (400, "ValidationError")
+    huge = json.dumps({**PRINTER, "description": "x" * 3_000_000})
+    too_big = _client().post("/api/tickets/", data=huge, content_type="application/json")
+    assert (too_big.status_code, too_big.json()["error"]) == (413, "RequestDataTooBig")
 
 
 def test_desk_writes_join_the_project_transaction(clock: ManualClock) -> None:

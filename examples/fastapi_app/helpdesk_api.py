@@ -290,6 +290,10 @@ async def _on_request_validation(request: Request, exc: Exception) -> JSONRespon
         for error in errors
     ]
     first = problems[0] if problems else FieldProblem(field="request", message="invalid")
+    if any(error.get("type") == "json_invalid" for error in errors):
+        # The body is no JSON at all: nothing in it could be checked.
+        message = f"the body is not JSON: {first.message}"
+        return _body(400, ErrorOut(error="bad_request", message=message, field="body"))
     return _body(
         422,
         ErrorOut(

@@ -172,9 +172,12 @@ class WebhookDeliverer:
 
     ``store`` is the desk's store, ``sender`` sends one request (:class:`HttpxSender` in
     production, a recorder in tests; None only without webhooks), ``clock`` the desk's
-    clock (leases are measured on it). ``batch`` bounds the items claimed per webhook and
+    clock (leases are measured on it). ``batch`` bounds the items sent per webhook and
     round; ``lease`` is how long a claimed item stays reserved (a crashed round's items
-    come back after it);
+    come back after it). ``request_timeout`` is the longest one request may take (the
+    sender's timeout): a round claims at most ``lease / (2 * request_timeout)`` items at a
+    time, so each claim is sent before its lease runs out and no other process sends the
+    same items meanwhile;
     ``max_attempts`` (None: retry for ever) acknowledges an item without sending it once
     that many deliveries of it have failed, so one poison event cannot block a receiver.
     """
@@ -188,6 +191,7 @@ class WebhookDeliverer:
         clock: Clock,
         batch: int = 100,
         lease: timedelta = timedelta(minutes=5),
+        request_timeout: timedelta = timedelta(seconds=10),
         max_attempts: int | None = None,
     ) -> None:
         hooks = check_webhooks(webhooks)
@@ -197,6 +201,14 @@ class WebhookDeliverer:
             raise ValidationError(f"batch is 1 to 1000, got {batch!r}", field="batch")
         if not isinstance(lease, timedelta) or lease <= timedelta(0):
             raise ValidationError(f"lease is a positive timedelta, got {lease!r}", field="lease")
+        if not isinstance(request_timeout, timedelta) or not (
+            timedelta(0) < request_timeout * 2 <= lease
+        ):
+            raise ValidationError(
+                f"request_timeout is a positive timedelta of at most half the lease, got "
+                f"{request_timeout!r}",
+                field="request_timeout",
+            )
         if max_attempts is not None and (
             isinstance(max_attempts, bool) or not isinstance(max_attempts, int) or max_attempts < 1
         ):
@@ -210,6 +222,7 @@ class WebhookDeliverer:
         self._clock = clock
         self._batch = batch
         self._lease = lease
+        self._chunk = max(1, min(batch, lease // (2 * request_timeout)))
         self._max_attempts = max_attempts
         # Rounds in one process run one at a time, so a webhook sees its events in order.
         self._lock = threading.Lock()
@@ -226,42 +239,49 @@ class WebhookDeliverer:
 
     def _deliver(self, hook: Webhook) -> WebhookResult:
         store, consumer = self._store, hook.consumer
-        items = store.claim_outbox(
-            consumer, now=self._clock.now(), limit=self._batch, lease=self._lease
-        )
-        delivered = dropped = 0
-        for index, item in enumerate(items):
-            if self._max_attempts is not None and item.attempts >= self._max_attempts:
-                log.warning(
-                    "webhook %s: dropping %s (%s) after %d failed attempts",
-                    hook.name,
-                    item.id,
-                    type(item.event).__name__,
-                    item.attempts,
-                )
-                store.ack_outbox(consumer, [item.id])
-                dropped += 1
-                continue
-            error = self._send(hook, item)
-            if error is None:
-                store.ack_outbox(consumer, [item.id])
-                delivered += 1
-                continue
-            log.info("webhook %s: %s not delivered: %s", hook.name, item.id, error)
-            store.release_outbox(consumer, [item.id], error=error)
-            rest = [later.id for later in items[index + 1 :]]
-            if rest:
-                store.release_outbox(consumer, rest, error=f"not sent: {item.id} failed first")
-            return WebhookResult(
-                webhook=hook.name,
-                claimed=len(items),
-                delivered=delivered,
-                failed=1,
-                dropped=dropped,
-                error=error,
+        claimed = delivered = dropped = 0
+        while claimed < self._batch:
+            items = store.claim_outbox(
+                consumer,
+                now=self._clock.now(),
+                limit=min(self._chunk, self._batch - claimed),
+                lease=self._lease,
             )
+            if not items:
+                break
+            claimed += len(items)
+            for index, item in enumerate(items):
+                if self._max_attempts is not None and item.attempts >= self._max_attempts:
+                    log.warning(
+                        "webhook %s: dropping %s (%s) after %d failed attempts",
+                        hook.name,
+                        item.id,
+                        type(item.event).__name__,
+                        item.attempts,
+                    )
+                    store.ack_outbox(consumer, [item.id])
+                    dropped += 1
+                    continue
+                error = self._send(hook, item)
+                if error is None:
+                    store.ack_outbox(consumer, [item.id])
+                    delivered += 1
+                    continue
+                log.info("webhook %s: %s not delivered: %s", hook.name, item.id, error)
+                store.release_outbox(consumer, [item.id], error=error)
+                rest = [later.id for later in items[index + 1 :]]
+                if rest:
+                    store.release_outbox(consumer, rest, error=f"not sent: {item.id} failed first")
+                return WebhookResult(
+                    webhook=hook.name,
+                    claimed=claimed,
+                    delivered=delivered,
+                    failed=1,
+                    dropped=dropped,
+                    error=error,
+                )
         return WebhookResult(
-            webhook=hook.name, claimed=len(items), delivered=delivered, failed=0, dropped=dropped
+            webhook=hook.name, claimed=claimed, delivered=delivered, failed=0, dropped=dropped
         )
 
     def _send(self, hook: Webhook, item: OutboxItem) -> str | None:

@@ -10,7 +10,7 @@ import threading
 from collections.abc import Callable, Iterator, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -411,6 +411,15 @@ def test_library_errors_map_to_statuses_with_bodies_naming_the_problem(
     assert answer.status_code == 422
     assert (answer.json()["error"], answer.json()["field"]) == ("validation_error", "type")
 
+    for broken in (b'{"subject": "x"', b"subject=x"):
+        answer = client.post(
+            "/tickets",
+            content=broken,
+            headers={**who("ada"), "Content-Type": "application/json"},
+        )
+        assert (answer.status_code, answer.json()["error"]) == (400, "bad_request")
+        assert answer.json()["field"] == "body"
+
     answer = client.post("/tickets", json={"description": "no subject"}, headers=who("ada"))
     assert answer.status_code == 422
     assert answer.json()["field"] == "body.subject"
@@ -603,6 +612,49 @@ def test_a_crashed_round_is_delivered_again_after_the_lease(
     assert first.headers["Idempotency-Key"] == again.headers["Idempotency-Key"] == f"{tid}:1"
     assert again.document["attempt"] == 2
     store.close()
+
+
+def test_a_slow_receiver_gets_every_event_once(clock: ManualClock) -> None:
+    desk = Helpdesk(store=MemoryStore(), clock=clock, ids=SequentialIds())
+    for n in range(14):
+        desk.open(requester=Requester(id=f"r{n}"), subject=f"Printer {n}")
+    events = [e for _, e in desk.store.event_stream()]
+    assert len(events) >= 40
+    hook = Webhook(name="crm", url=HOOK_URL)
+    sent: list[str] = []
+    by_first: list[str] = []
+
+    def slow(url: str, *, body: bytes, headers: Mapping[str, str]) -> int:
+        clock.advance(seconds=9)  # just under the sender's 10 s timeout
+        sent.append(headers["Idempotency-Key"])
+        by_first.append(headers["Idempotency-Key"])
+        if len(by_first) % 10 == 0:
+            second.deliver_once()  # another process runs a round meanwhile
+        return 200
+
+    def quick(url: str, *, body: bytes, headers: Mapping[str, str]) -> int:
+        sent.append(headers["Idempotency-Key"])
+        return 200
+
+    first = WebhookDeliverer(desk.store, [hook], sender=slow, clock=clock)
+    second = WebhookDeliverer(desk.store, [hook], sender=quick, clock=clock)
+    first.deliver_once()
+    # No lease ran out under a round: nothing was sent twice, everything was sent.
+    assert sorted(sent) == sorted(f"{e.ticket_id}:{n}" for e, n in _versions(events))
+    expected = [f"{e.ticket_id}:{n}" for e, n in _versions(events)]
+    assert by_first == [key for key in expected if key in by_first]  # in order
+    with pytest.raises(ValidationError, match="request_timeout"):
+        WebhookDeliverer(desk.store, [hook], sender=slow, clock=clock,
+                         request_timeout=timedelta(minutes=3))
+
+
+def _versions(events: list[Any]) -> list[tuple[Any, int]]:
+    seen: dict[str, int] = {}
+    out = []
+    for event in events:
+        seen[event.ticket_id] = seen.get(event.ticket_id, 0) + 1
+        out.append((event, seen[event.ticket_id]))
+    return out
 
 
 def test_poison_events_are_dropped_after_max_attempts(tmp_path: Path, clock: ManualClock) -> None:

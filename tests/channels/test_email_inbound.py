@@ -8,7 +8,7 @@ from email.message import EmailMessage
 import pytest
 from test_email_support import ADDRESS, corpus, make_channel, make_desk, outbound
 
-from helpdesk_core.channels.email import EmailChannel, receive
+from helpdesk_core.channels.email import EmailChannel, free_requester_id, receive
 from helpdesk_core.errors import ValidationError
 from helpdesk_core.model import CommentAdded, Requester
 
@@ -269,6 +269,21 @@ def test_a_derived_id_taken_by_someone_else_is_not_overwritten() -> None:
     requester = desk.get(result.ticket_id or "").requester
     assert requester == "ada@example.org-2"
     assert desk.get_requester("ada@example.org").name == "Other"
+
+
+def test_a_free_requester_id_skips_every_taken_one() -> None:
+    desk = make_desk()
+    assert free_requester_id(desk, "Ada@Example.org") == "ada@example.org"
+    taken = ["ada@example.org", *(f"ada@example.org-{n}" for n in range(2, 100))]
+    for requester_id in taken:
+        desk.upsert_requester(Requester(id=requester_id, email="x@example.org"))
+    found = free_requester_id(desk, "ada@example.org")
+    assert found not in taken and found.startswith("ada@example.org-")
+    desk.upsert_requester(Requester(id=found, email="y@example.org"))
+    assert free_requester_id(desk, "ada@example.org") not in {*taken, found}
+    for bad in ("", "  ", None):
+        with pytest.raises(ValidationError):
+            free_requester_id(desk, bad)  # type: ignore[arg-type]
 
 
 def test_oversized_messages_are_refused_before_anything_is_written() -> None:

@@ -147,7 +147,11 @@ def test_people_validate() -> None:
 
 
 @pytest.mark.parametrize("cls", [Requester, Agent, Team])
-@pytest.mark.parametrize("address", ["nope", "a@b@c", "@example.com", "ada@", 5])
+@pytest.mark.parametrize(
+    "address",
+    ["nope", "a@b@c", "@example.com", "ada@", 5, "victim\x00@example.org",
+     "ada@example.org\r\nBcc: x@y.z", "ada lovelace@example.org", "ada@exa\tmple.org"],
+)
 def test_every_email_is_an_address(cls: type, address: object) -> None:
     with pytest.raises(ValidationError) as bad:
         cls(id="x1", email=address)

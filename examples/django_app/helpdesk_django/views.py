@@ -29,6 +29,7 @@ from collections.abc import Callable
 from functools import wraps
 from typing import Any
 
+from django.core.exceptions import RequestDataTooBig
 from django.db import transaction
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.urls import reverse
@@ -47,7 +48,7 @@ from helpdesk_core import (
     TicketQuery,
     ValidationError,
 )
-from helpdesk_core.channels.email import requester_id_for
+from helpdesk_core.channels.email import free_requester_id
 from helpdesk_core.model import CommentAdded, Event
 from helpdesk_django.desk import desk_database, get_desk
 
@@ -83,6 +84,9 @@ def api(view: View) -> View:
             return view(request, *args, **kwargs)
         except _LoginRequired:
             return JsonResponse({"error": "LoginRequired", "message": "log in first"}, status=401)
+        except RequestDataTooBig as exc:
+            body = {"error": "RequestDataTooBig", "message": str(exc), "field": None}
+            return JsonResponse(body, status=413)
         except HelpdeskError as exc:
             status = next((code for kind, code in _STATUS if isinstance(exc, kind)), 400)
             if status == 503:
@@ -111,7 +115,7 @@ def _body(request: HttpRequest) -> dict[str, Any]:
     """The request's JSON object."""
     try:
         data = json.loads(request.body or b"{}")
-    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+    except (ValueError, RecursionError) as exc:  # not UTF-8, not JSON, beyond the limits
         raise ValidationError(f"the request body is not JSON: {exc}") from None
     if not isinstance(data, dict):
         raise ValidationError("the request body must be a JSON object")
@@ -215,7 +219,7 @@ def _open(request: HttpRequest) -> HttpResponse:
     desk = get_desk()
     with transaction.atomic(using=desk_database()):
         requester = desk.find_requester(email=email) or Requester(
-            id=requester_id_for(email), name=_text(data, "name", default=""), email=email
+            id=free_requester_id(desk, email), name=_text(data, "name", default=""), email=email
         )
         ticket = desk.open(
             requester=requester,

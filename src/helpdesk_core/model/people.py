@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from typing import Any
 
@@ -82,13 +83,18 @@ def _attributes(value: Any) -> dict[str, Any]:
     return v.to_field_dict(value, field="attributes")
 
 
+#: Characters no address holds: blanks and control characters (a NUL or a line break
+#: in an address would reach mail headers).
+_NOT_IN_ADDRESSES = re.compile(r"[\s\x00-\x1f\x7f]")
+
+
 def _email_address(instance: Any, attribute: Any, value: str | None) -> None:
     """None, or text of the shape ``local@domain`` within :data:`MAX_EMAIL_LENGTH`."""
     v.optional_text(instance, attribute, value)
     if value is None:
         return
     local, _, domain = value.partition("@")
-    if not local or not domain or "@" in domain:
+    if not local or not domain or "@" in domain or _NOT_IN_ADDRESSES.search(value):
         raise ValidationError(f"{value!r} is not an email address", field="email")
     if len(value) > MAX_EMAIL_LENGTH:
         raise ValidationError(

@@ -13,6 +13,7 @@ from helpdesk_core.channels.email.delivery import DeliveryReport, deliver
 from helpdesk_core.channels.email.inbound import (
     InboundResult,
     ReadMail,
+    free_requester_id,
     read_mail,
     receive,
     requester_id_for,
@@ -54,6 +55,7 @@ __all__ = [
     "compose",
     "deliver",
     "describe_due",
+    "free_requester_id",
     "html_to_text",
     "message_id_for",
     "parse_message_id",

@@ -9,6 +9,7 @@ ticket (by the subject token, then by ``In-Reply-To`` / ``References``), or a ne
 from __future__ import annotations
 
 import hashlib
+import itertools
 import logging
 import re
 from datetime import datetime
@@ -42,7 +43,14 @@ from helpdesk_core.model import Actor, LinkKind, Requester, StatusCategory, Tick
 from helpdesk_core.service import Helpdesk
 from helpdesk_core.storage import CursorClaims, Store, TicketQuery
 
-__all__ = ["InboundResult", "ReadMail", "read_mail", "receive", "requester_id_for"]
+__all__ = [
+    "InboundResult",
+    "ReadMail",
+    "free_requester_id",
+    "read_mail",
+    "receive",
+    "requester_id_for",
+]
 
 log = logging.getLogger("helpdesk_core.email")
 
@@ -131,6 +139,34 @@ def requester_id_for(address: str) -> str:
         return cleaned
     digest = hashlib.sha256(lowered.encode("utf-8", "replace")).hexdigest()[:12]
     return f"{cleaned[:180]}-{digest}"
+
+
+def free_requester_id(desk: Helpdesk, address: str) -> str:
+    """An id for a new requester with this email address that no stored requester has:
+    :func:`requester_id_for` the address, else that id with ``-2``, ``-3`` ... (a stored
+    requester keeps their id when their address changes, so the plain id may be taken by
+    someone else). Opening a ticket with a requester saves it, so a taken id would
+    overwrite that person's record."""
+    if not isinstance(address, str) or not address.strip():
+        raise ValidationError("an email address is non-empty text", field="address")
+    base = requester_id_for(address)
+    candidates = itertools.chain(
+        (base,),
+        (f"{base}-{n}" for n in range(2, 100)),
+        (f"{base[:160]}-{_digest(address, n)}" for n in itertools.count(1)),
+    )
+    for candidate in itertools.islice(candidates, 10_000):
+        try:
+            desk.get_requester(candidate)
+        except NotFound:
+            return candidate
+    raise ValidationError(
+        f"no free requester id for {address!r} after 10,000 tries", field="address"
+    )
+
+
+def _digest(address: str, n: int) -> str:
+    return hashlib.sha256(f"{address}\n{n}".encode("utf-8", "replace")).hexdigest()[:12]
 
 
 def receive(
@@ -376,14 +412,7 @@ class _Receiver:
         found = self.desk.find_requester(email=self.mail.sender)
         if found is not None:
             return found
-        base = requester_id_for(self.mail.sender)
-        candidate = base
-        for attempt in range(1, 100):
-            try:
-                self.desk.get_requester(candidate)
-            except NotFound:
-                break
-            candidate = f"{base}-{attempt + 1}"
+        candidate = free_requester_id(self.desk, self.mail.sender)
         language = self.mail.language
         if language is None or not self.settings.templates.supports(language):
             language = self.settings.templates.fallback
