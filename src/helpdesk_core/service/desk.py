@@ -1354,8 +1354,7 @@ class Helpdesk(KnowledgeCommands):
         now = self.clock.now()
         best: datetime | None = None
         for team in self.config.teams:
-            if not any(t.queued_at is not None for t in self._queued(team.id)):
-                continue
+            earliest: datetime | None = None
             for agent in self.config.agents_of(team=team.id):
                 if not agent.active or agent.away or agent.calendar is None:
                     continue
@@ -1363,9 +1362,28 @@ class Helpdesk(KnowledgeCommands):
                 if calendar.is_open(now):
                     continue
                 start = calendar.next_open(now)
-                if best is None or start < best:
-                    best = start
+                if earliest is None or start < earliest:
+                    earliest = start
+            # The store is asked only when the team's shift start would be the answer.
+            if (
+                earliest is not None
+                and (best is None or earliest < best)
+                and self._has_queued(team.id)
+            ):
+                best = earliest
         return best
+
+    def _has_queued(self, team: str) -> bool:
+        """Whether a ticket waits in the team's queue (read a few at a time: the first
+        unassigned active ticket nearly always is one)."""
+        query = TicketQuery(team=team, unassigned=True, active_only=True, limit=20)
+        while True:
+            page = self.store.query(query)
+            if any(t.queued_at is not None for t in page.items):
+                return True
+            if page.next_offset is None:
+                return False
+            query = evolve(query, offset=page.next_offset)
 
     # ------------------------------------------------------------------ reading
     def get(self, ticket_id: str, *, as_: Identity | None = None) -> Ticket:

@@ -527,21 +527,24 @@ class PostgresStore:
             raise ValidationError("expected a TicketQuery", field="query")
         where, params = self._builder.where(query)
         where = q.to_pyformat(where)
+        # The page is read on its own (a count over the window would read and sort every
+        # match for a page of 50); the total is counted apart, unless the first page
+        # already holds every match.
         sql = (
-            f"SELECT snapshot, count(*) OVER () FROM tickets WHERE {where} "
+            f"SELECT snapshot FROM tickets WHERE {where} "
             f"ORDER BY {q.ORDER_SQL[query.order_by]} LIMIT %s OFFSET %s"
         )
         with self._read() as conn:
             rows = conn.execute(sql, (*params, query.limit, query.offset)).fetchall()
-            if rows:
-                total = int(rows[0][1])
-            elif query.offset:
+            if query.offset == 0 and len(rows) < query.limit:
+                total = len(rows)
+            else:
                 row = conn.execute(f"SELECT count(*) FROM tickets WHERE {where}", params).fetchone()
                 total = 0 if row is None else int(row[0])
-            else:
-                total = 0
         items = tuple(decode_ticket(row[0]) for row in rows)
         end = query.offset + len(items)
+        if items:
+            total = max(total, end)  # tickets closed between the two reads
         return Page(items=items, total=total, next_offset=end if end < total else None)
 
     def requester_history(self, requester_id: str, *, limit: int = 50) -> list[Ticket]:
@@ -794,12 +797,23 @@ class PostgresStore:
     def _positions(conn: psycopg.Connection[Any], ids: Sequence[str]) -> list[int]:
         if isinstance(ids, str):
             raise ValidationError("ids is a list of outbox item ids", field="ids")
+        keys = [parse_item_id(value) for value in ids]
+        if not keys:
+            return []
+        # One round trip for the whole list (an ack of 100 items was 100 statements).
+        rows = conn.execute(
+            "SELECT e.ticket_id, e.version, e.position FROM events e JOIN "
+            "unnest(%s::text[], %s::bigint[]) AS k(ticket_id, version) "
+            "ON e.ticket_id = k.ticket_id AND e.version = k.version",
+            ([t for t, _ in keys], [v for _, v in keys]),
+        ).fetchall()
+        found = {(row[0], int(row[1])): int(row[2]) for row in rows}
         out = []
-        for value, (ticket_id, version) in zip(ids, [parse_item_id(value) for value in ids]):
-            row = conn.execute(q.to_pyformat(q.SELECT_POSITION), (ticket_id, version)).fetchone()
-            if row is None:
+        for value, key in zip(ids, keys):
+            position = found.get(key)
+            if position is None:
                 raise NotFound("outbox item", value)
-            out.append(int(row[0]))
+            out.append(position)
         return out
 
     # ------------------------------------------------------------------ knowledge

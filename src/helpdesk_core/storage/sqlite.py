@@ -971,22 +971,24 @@ class SqliteStore:
         if not isinstance(query, TicketQuery):
             raise ValidationError("expected a TicketQuery", field="query")
         where, params = self._builder.where(query)
+        # The page is read on its own (a count over the window would read and sort every
+        # match for a page of 50); the total is counted apart, unless the first page
+        # already holds every match.
         sql = (
-            f"SELECT snapshot, count(*) OVER () FROM tickets WHERE {where} "
+            f"SELECT snapshot FROM tickets WHERE {where} "
             f"ORDER BY {q.ORDER_SQL[query.order_by]} LIMIT ? OFFSET ?"
         )
         with self._read(consistent=True) as conn:
             rows = conn.execute(sql, (*params, query.limit, query.offset)).fetchall()
-            if rows:
-                total = int(rows[0][1])
-            elif query.offset:
-                total = conn.execute(
-                    f"SELECT count(*) FROM tickets WHERE {where}", params
-                ).fetchone()[0]
+            if query.offset == 0 and len(rows) < query.limit:
+                total = len(rows)
             else:
-                total = 0
+                row = conn.execute(f"SELECT count(*) FROM tickets WHERE {where}", params).fetchone()
+                total = 0 if row is None else int(row[0])
         items = tuple(decode_ticket(row[0]) for row in rows)
         end = query.offset + len(items)
+        if items:
+            total = max(total, end)  # tickets closed between the two reads
         return Page(items=items, total=total, next_offset=end if end < total else None)
 
     def requester_history(self, requester_id: str, *, limit: int = 50) -> list[Ticket]:
