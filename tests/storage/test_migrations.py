@@ -69,7 +69,7 @@ def test_a_version_1_sqlite_database_is_migrated_on_open(tmp_path: Path) -> None
     path = tmp_path / "old.sqlite"
     _v1_sqlite(path)
     store = SqliteStore(path)
-    assert _version(path) == migrations.SCHEMA_VERSION == 6
+    assert _version(path) == migrations.SCHEMA_VERSION == 7
     assert store.load("T-1") == TICKET
     assert store.events("T-1") == [EVENT]
     assert [t.id for t in store.query(TicketQuery(text="printer on fire")).items] == ["T-1"]
@@ -182,7 +182,7 @@ def test_a_version_4_sqlite_database_loses_the_word_index_triggers(tmp_path: Pat
     _stepped_sqlite(path, 4, [solved])
     assert {"tickets_words_insert", "tickets_words_update"} <= _triggers(path)
     store = SqliteStore(path)
-    assert _version(path) == migrations.SCHEMA_VERSION == 6
+    assert _version(path) == migrations.SCHEMA_VERSION == 7
     triggers = _triggers(path)
     assert not {"tickets_words_insert", "tickets_words_update"} & triggers
     assert "tickets_words_delete" in triggers
@@ -208,7 +208,7 @@ def test_a_version_5_sqlite_database_gets_its_event_chains(tmp_path: Path) -> No
     ]
     _stepped_sqlite(path, 5, histories)
     store = SqliteStore(path)
-    assert _version(path) == migrations.SCHEMA_VERSION == 6
+    assert _version(path) == migrations.SCHEMA_VERSION == 7
     for events in histories:
         ticket_id = events[0].ticket_id
         assert store.events(ticket_id) == events
@@ -262,15 +262,37 @@ def test_a_process_on_the_older_schema_cannot_write_an_event_off_the_chain(
         conn.close()
 
 
+def test_agent_loads_read_the_index_of_active_assigned_tickets(tmp_path: Path) -> None:
+    from helpdesk_core.storage import _sql
+
+    path = tmp_path / "loads.sqlite"
+    SqliteStore(path).close()
+    conn = sqlite3.connect(path)
+    try:
+        conn.execute("DROP INDEX tickets_active_load")  # as a version 6 file has it
+        conn.execute("PRAGMA user_version = 6")
+        conn.commit()
+    finally:
+        conn.close()
+    SqliteStore(path).close()  # migrates to 7
+    conn = sqlite3.connect(path)
+    try:
+        plan = conn.execute("EXPLAIN QUERY PLAN " + _sql.SELECT_LOADS).fetchall()
+        assert "tickets_active_load" in str(plan)
+        assert conn.execute("PRAGMA user_version").fetchone()[0] == 7
+    finally:
+        conn.close()
+
+
 def test_a_newer_sqlite_database_is_refused(tmp_path: Path) -> None:
     path = tmp_path / "new.sqlite"
     SqliteStore(path).close()
     conn = sqlite3.connect(path)
-    conn.execute("PRAGMA user_version = 7")
+    conn.execute("PRAGMA user_version = 8")
     conn.close()
-    with pytest.raises(SchemaVersionError, match=r"schema version 7.*supports \(6\)") as info:
+    with pytest.raises(SchemaVersionError, match=r"schema version 8.*supports \(7\)") as info:
         SqliteStore(path)
-    assert (info.value.found, info.value.supported) == (7, 6)
+    assert (info.value.found, info.value.supported) == (8, 7)
 
 
 def _open(path: str, out: Any) -> None:
@@ -331,6 +353,10 @@ def test_a_version_1_postgres_schema_is_migrated_and_a_newer_one_refused() -> No
         with psycopg.connect(DSN, autocommit=True) as conn:
             row = conn.execute(f"SELECT version FROM {quoted}.schema_version").fetchone()
             assert row == (migrations.SCHEMA_VERSION,)
+            indexes = conn.execute(
+                "SELECT indexname FROM pg_indexes WHERE schemaname = %s", (schema,)
+            ).fetchall()
+            assert ("tickets_active_load",) in indexes
             conn.execute(f"UPDATE {quoted}.schema_version SET version = 9")
         with pytest.raises(SchemaVersionError, match="9") as info:
             PostgresStore(DSN, schema=schema)
