@@ -159,6 +159,11 @@ def test_closed_is_terminal_and_replies_are_refused(desk: Helpdesk) -> None:
         desk.reopen(ticket.id, by="ada", reason="again")
     with pytest.raises(InvalidTransition, match="follow-up"):
         desk.reply(ticket.id, author="ada", body="again")
+    closed = desk.get(ticket.id)
+    with pytest.raises(InvalidTransition, match="follow-up") as refused:
+        desk.set_priority(ticket.id, "critical", by="alice")
+    assert refused.value.transition == "set_priority"
+    assert desk.get(ticket.id) == closed
     follow = desk.open(requester="ada", subject="Printer again")
     linked = desk.link(follow.id, kind="follow_up_of", other=ticket.id, by="alice")
     assert linked.linked("follow_up_of") == (ticket.id,)

@@ -878,13 +878,7 @@ class Helpdesk(KnowledgeCommands):
         comment_id = self.ids.new_id("comment")
 
         def decide(change: Change) -> None:
-            if change.ticket.status_category is StatusCategory.CLOSED:
-                raise InvalidTransition(
-                    f"ticket {change.ticket.id} is closed: open a follow-up ticket instead",
-                    ticket_id=change.ticket.id,
-                    status=change.ticket.status,
-                    transition="reply",
-                )
+            _refuse_closed(change.ticket, "reply")
             change.emit(
                 CommentAdded(
                     ticket_id=change.ticket.id,
@@ -1098,6 +1092,7 @@ class Helpdesk(KnowledgeCommands):
         self.config.limits.check_body(reason, field="reason")
 
         def priority_changed(change: Change) -> PriorityChanged | None:
+            _refuse_closed(change.ticket, "set_priority")
             if change.ticket.priority is new:
                 return None
             return PriorityChanged(
@@ -1707,6 +1702,18 @@ def _working_on(ticket: Ticket) -> str | None:
     """The agent working on the ticket (None: it is not active or has nobody), whose work
     a command that ends the ticket's activity frees."""
     return ticket.assignee if ticket.is_active else None
+
+
+def _refuse_closed(ticket: Ticket, action: str) -> None:
+    """A closed ticket takes no more conversation or priority (closed is terminal): they go
+    to a follow-up ticket. (Its fields may still be edited: a team reorganised, say.)"""
+    if ticket.status_category is StatusCategory.CLOSED:
+        raise InvalidTransition(
+            f"ticket {ticket.id} is closed: open a follow-up ticket instead",
+            ticket_id=ticket.id,
+            status=ticket.status,
+            transition=action,
+        )
 
 
 def _check_search_names(config: DeskConfig, query: TicketQuery) -> None:

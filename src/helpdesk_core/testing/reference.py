@@ -10,8 +10,11 @@ the invariants every helpdesk keeps.
 * lifecycle: the status belongs to the ticket's lifecycle and its category; a closed
   ticket stays as it is (closed is terminal);
 * SLA monotonicity: within a clock cycle, business time used never decreases and a
-  breach never disappears;
+  breach stays as long as the target is unchanged;
 * replay: replaying ``desk.history(id)`` gives ``desk.get(id)``;
+* history: a ticket is rated at most once, takes no event but its rating after the
+  command that closed it, and its first response is its first public agent reply (an
+  internal note is none);
 * access: a requester cannot change another requester's ticket.
 
 Subclass it and implement :meth:`ReferenceModel.apply_to_system`: apply the same command
@@ -35,7 +38,16 @@ from helpdesk_core.clock import ManualClock
 from helpdesk_core.config import DeskConfig
 from helpdesk_core.errors import HelpdeskError
 from helpdesk_core.ids import SequentialIds
-from helpdesk_core.model import Event, Requester, StatusCategory, Ticket, replay
+from helpdesk_core.model import (
+    CommentAdded,
+    Event,
+    Rated,
+    Requester,
+    StatusCategory,
+    StatusChanged,
+    Ticket,
+    replay,
+)
 from helpdesk_core.service import Helpdesk
 from helpdesk_core.storage import MemoryStore
 
@@ -488,6 +500,38 @@ class ReferenceModel(RuleBasedStateMachine):
                     assert view.breached_at is not None, f"breach of {target_key} disappeared"
                 if view.breached_at is not None:
                     self._breached.add(target_key)
+
+    @invariant()
+    def history_keeps_its_promises(self) -> None:
+        """At most one rating; nothing but a rating after the command that closed the
+        ticket; the first response is the first public agent reply, read from the history
+        itself."""
+        for ticket_id in self.runner.tickets:
+            history = self.desk.history(ticket_id)
+            assert sum(isinstance(e, Rated) for e in history) <= 1, f"{ticket_id} rated twice"
+            closed = next(
+                (
+                    n
+                    for n, e in enumerate(history)
+                    if isinstance(e, StatusChanged) and e.category is StatusCategory.CLOSED
+                ),
+                None,
+            )
+            if closed is not None:  # the closing command's own reactions share its instant
+                at = history[closed].at
+                late = [
+                    type(e).__name__
+                    for e in history[closed + 1 :]
+                    if not isinstance(e, Rated) and e.at != at
+                ]
+                assert not late, f"{ticket_id} took {late} after it closed"
+            replies = [
+                e.at
+                for e in history
+                if isinstance(e, CommentAdded) and e.public and e.by.is_agent
+            ]
+            first = replies[0] if replies else None
+            assert self.desk.get(ticket_id).first_response_at == first, ticket_id
 
     @invariant()
     def replay_equals_state(self) -> None:
