@@ -46,7 +46,14 @@ from helpdesk_core.model import (
 from helpdesk_core.routing import AssignSpec, Condition, F, Rule, RuleSet
 from helpdesk_core.service import Helpdesk
 from helpdesk_core.sla import BusinessCalendar, SlaPolicy, SlaView
-from helpdesk_core.storage import MemoryStore, Page, SqliteStore, Store, TicketQuery
+from helpdesk_core.storage import (
+    MemoryStore,
+    Page,
+    SqliteStore,
+    Store,
+    TicketQuery,
+    TicketScope,
+)
 from helpdesk_core.workflow import EscalationPolicy, Lifecycle, TierLadder
 
 if TYPE_CHECKING:
@@ -105,6 +112,7 @@ __all__ = [
     "Team",
     "Ticket",
     "TicketQuery",
+    "TicketScope",
     "TicketType",
     "Tier",
     "TierLadder",

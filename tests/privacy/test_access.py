@@ -9,8 +9,10 @@ from datetime import UTC, datetime
 
 import pytest
 from attrs import evolve
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
-from helpdesk_core import DeskConfig, Helpdesk, ManualClock, MemoryStore
+from helpdesk_core import DeskConfig, Helpdesk, ManualClock, MemoryStore, Page
 from helpdesk_core.config import AssignmentSettings
 from helpdesk_core.errors import AccessDenied, ConfigError, NotFound, ValidationError
 from helpdesk_core.model import (
@@ -34,6 +36,7 @@ from helpdesk_core.privacy import (
     Role,
     visible_events,
 )
+from helpdesk_core.storage import TicketQuery, TicketScope
 
 T0 = datetime(2026, 3, 2, 9, tzinfo=UTC)
 TEAMS = (
@@ -388,3 +391,111 @@ def test_limits_bound_category_asset_and_requesters(desk: Helpdesk) -> None:
         desk.upsert_requester(Requester(id="r9", attributes={f"a{i}": 1 for i in range(101)}))
     with pytest.raises(NotFound):
         desk.get_requester("r9")
+
+
+_PLANS = st.lists(
+    st.tuples(
+        st.sampled_from([None, "desk", "network", "apps"]),
+        st.lists(st.sampled_from(["alice", "bob", "lead"]), max_size=2),
+    ),
+    max_size=8,
+)
+
+
+@settings(max_examples=40, deadline=None)
+@given(
+    plans=_PLANS,
+    order_by=st.sampled_from(["number", "-created_at", "priority"]),
+    limit=st.integers(min_value=1, max_value=4),
+    offset=st.integers(min_value=0, max_value=5),
+)
+def test_an_agents_search_pages_exactly_what_the_policy_lets_them_view(
+    plans: list[tuple[str | None, list[str]]], order_by: str, limit: int, offset: int
+) -> None:
+    desk = _search_desk()
+    for i, (team, assignees) in enumerate(plans):
+        ticket = desk.open(requester="r1", subject=f"Ticket {i}")
+        if team is not None:
+            desk.update(ticket.id, by="root", team=team)
+        for agent in assignees:  # the first assignee stays the owner
+            desk.assign(ticket.id, agent, by="root")
+    tickets = desk.search(limit=100).items
+    policy = desk.config.privacy.access
+    for who in ("alice", "bob", "lead", "root", "boss", "gone"):
+        allowed = [
+            t
+            for t in tickets
+            if policy.decide(
+                actor=Actor.agent(who),
+                ticket=t,
+                action="view",
+                agent=desk.config.agent(who),
+                teams=desk.config.teams,
+            ).allowed
+        ]
+        expected = TicketQuery(order_by=order_by, limit=limit, offset=offset).page(allowed)
+        page = desk.search(as_=who, order_by=order_by, limit=limit, offset=offset)
+        assert page == expected, who
+
+
+def _search_desk() -> Helpdesk:
+    config = DeskConfig(
+        tiers=(Tier(id="L1", teams=("desk", "network", "apps")),),
+        teams=TEAMS,
+        agents=(*AGENTS.values(), Agent(id="bob", teams=("network",))),
+        assignment=AssignmentSettings(auto_assign=False),
+    )
+    desk = Helpdesk(config, MemoryStore(), ManualClock(T0))
+    desk.upsert_requester(Requester(id="r1", name="Ada"))
+    return desk
+
+
+class _CountingStore(MemoryStore):
+    def __init__(self) -> None:
+        super().__init__()
+        self.queries: list[TicketQuery] = []
+
+    def query(self, query: TicketQuery) -> Page[Ticket]:
+        self.queries.append(query)
+        return super().query(query)
+
+
+def test_an_agents_search_is_one_store_query_whatever_the_desk_holds() -> None:
+    store = _CountingStore()
+    desk = Helpdesk(_search_desk().config, store, ManualClock(T0))
+    desk.upsert_requester(Requester(id="r1", name="Ada"))
+    for i in range(30):
+        ticket = desk.open(requester="r1", subject=f"Ticket {i}")
+        desk.update(ticket.id, by="root", team=("network", "apps", "desk")[i % 3])
+    store.queries.clear()
+    page = desk.search(as_="bob", limit=5, order_by="number")
+    assert page.total == 10 and len(page.items) == 5
+    # The store filters and pages the agent's view: it is not read a thousand at a time.
+    assert len(store.queries) == 1
+    assert store.queries[0].limit == 5
+    assert store.queries[0].scope == TicketScope(teams=("network",), unrouted=True, agent="bob")
+    lead = desk.search(as_="lead", limit=50)
+    assert lead.total == 20  # desk, and network which they lead
+    assert store.queries[-1].scope == TicketScope(
+        teams=("desk", "network"), unrouted=True, agent="lead"
+    )
+    store.queries.clear()
+    assert desk.search(as_="gone").total == 0  # inactive: nothing, and no query
+    assert store.queries == []
+
+
+def test_a_search_scope_names_known_teams(desk: Helpdesk) -> None:
+    with pytest.raises(ValidationError) as caught:
+        desk.search(scope=TicketScope(teams=("netwrok",)))
+    assert caught.value.field == "scope.teams"
+    with pytest.raises(ValidationError, match="TicketScope"):
+        desk.search(scope={"teams": ["desk"]})
+    with pytest.raises(ValidationError, match="list of team ids"):
+        TicketScope(teams="desk")
+    with pytest.raises(ValidationError, match="team id"):
+        TicketScope(teams=[["desk"]])
+    with pytest.raises(ValidationError):
+        TicketScope(unrouted="yes")  # type: ignore[arg-type]
+    with pytest.raises(ValidationError):
+        TicketScope(agent="")
+    assert TicketScope(teams=["desk", "desk"]).teams == ("desk",)

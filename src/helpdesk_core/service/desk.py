@@ -73,7 +73,7 @@ from helpdesk_core.routing import AgentLoad, AssignSpec, assign, queue_order
 from helpdesk_core.service.decide import Change, Decider
 from helpdesk_core.service.knowledge import KnowledgeCommands
 from helpdesk_core.sla import SlaView, sla_view
-from helpdesk_core.storage import MemoryStore, Page, Store, TicketQuery
+from helpdesk_core.storage import MemoryStore, Page, Store, TicketQuery, TicketScope
 from helpdesk_core.workflow import de_escalate, escalate, raise_level
 
 __all__ = ["EventHandler", "Helpdesk"]
@@ -1448,11 +1448,29 @@ class Helpdesk(KnowledgeCommands):
             if not own:
                 return Page(items=(), total=0)
             page = self.store.query(evolve(query, requester=(actor.id,)))
+        elif actor.is_agent and query.scope is None:
+            # The agent's view as a query: the store filters and pages it.
+            scope = self._agent_scope(actor.id)
+            if scope is None:
+                return Page(items=(), total=0)
+            page = self.store.query(evolve(query, scope=scope))
         else:
             page = self._filtered_search(query, actor)
         if actor.is_requester:
             page = evolve(page, items=tuple(_as_seen_by(Role.REQUESTER, t) for t in page.items))
         return page
+
+    def _agent_scope(self, agent_id: str) -> TicketScope | None:
+        """What a (non-admin) agent may view, as a scope (None: nothing, they are
+        inactive): the same rule as :meth:`AccessPolicy.decide`'s for agents."""
+        agent = self.config.agent(agent_id)
+        role = self.config.privacy.access.role_of(agent)
+        if not agent.active:
+            return None
+        teams = list(agent.teams)
+        if role is Role.TEAM_LEAD:
+            teams.extend(t.id for t in self.config.teams if agent.id in t.contacts)
+        return TicketScope(teams=teams, unrouted=True, agent=agent.id)
 
     def _filtered_search(self, query: TicketQuery, actor: Actor) -> Page[Ticket]:
         """Run ``query`` over every match, keep what ``actor`` may view, then cut the
@@ -1723,6 +1741,11 @@ def _check_search_names(config: DeskConfig, query: TicketQuery) -> None:
         ("status", query.status, lambda: _status_names(config)),
         ("tier", query.tier, lambda: {t.id for t in config.tiers}),
         ("team", query.team, lambda: {t.id for t in config.teams}),
+        (
+            "scope.teams",
+            query.scope.teams if query.scope is not None else None,
+            lambda: {t.id for t in config.teams},
+        ),
     )
     for name, wanted, known_names in checks:
         if wanted is None:

@@ -17,6 +17,7 @@ from helpdesk_core.storage.base import (
     SolvedTicketSearch,
     Store,
     TicketQuery,
+    TicketScope,
     UnitOfWork,
 )
 from helpdesk_core.storage.memory import MemoryStore
@@ -36,6 +37,7 @@ __all__ = [
     "SqliteStore",
     "Store",
     "TicketQuery",
+    "TicketScope",
     "UnitOfWork",
 ]
 

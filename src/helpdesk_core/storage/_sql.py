@@ -14,7 +14,7 @@ from collections.abc import Iterator, Sequence
 from datetime import datetime
 from typing import Any, TypeVar
 
-from helpdesk_core.storage.base import ACTIVE_CATEGORIES, TicketQuery
+from helpdesk_core.storage.base import ACTIVE_CATEGORIES, TicketQuery, TicketScope
 
 __all__ = [
     "ACTIVE_SQL",
@@ -218,7 +218,24 @@ class QueryBuilder:
             params.append(self.instant(query.sla_deadline_before))
         if query.text is not None:
             clauses.append(self.text(query.text.casefold(), params))
+        if query.scope is not None:
+            clauses.append(_scope_sql(query.scope, params))
         return (" AND ".join(clauses) or "1 = 1"), params
+
+
+def _scope_sql(scope: TicketScope, params: list[Any]) -> str:
+    """SQL true when a ticket meets any condition of ``scope`` (false when it has none)."""
+    terms: list[str] = []
+    if scope.teams:
+        terms.append(f"team IN ({placeholders(len(scope.teams))})")
+        params.extend(scope.teams)
+    if scope.unrouted:
+        terms.append("team IS NULL")
+    if scope.agent is not None:
+        terms.append("assignee = ?")
+        terms.append("owner = ?")
+        params.extend((scope.agent, scope.agent))
+    return "(" + " OR ".join(terms) + ")" if terms else "1 = 0"
 
 
 def _values(items: tuple[Any, ...] | None) -> tuple[str, ...] | None:

@@ -37,6 +37,7 @@ __all__ = [
     "SolvedTicketSearch",
     "Store",
     "TicketQuery",
+    "TicketScope",
     "UnitOfWork",
     "check_after",
     "check_anonymise",
@@ -536,6 +537,68 @@ def _text(value: Any) -> str | None:
     return value
 
 
+def _scope_teams(value: Any) -> tuple[str, ...]:
+    if value is None:
+        return ()
+    if isinstance(value, str | bytes) or not isinstance(value, Iterable):
+        raise ValidationError(
+            f"scope teams is a list of team ids, got {type(value).__name__}", field="scope.teams"
+        )
+    items = tuple(value)
+    for item in items:
+        if not isinstance(item, str) or not item:
+            raise ValidationError(f"expected a team id, got {item!r}", field="scope.teams")
+        check_key(item, "scope.teams")
+    return tuple(dict.fromkeys(items))
+
+
+def _scope_flag(instance: Any, attribute: Any, value: Any) -> None:
+    if not isinstance(value, bool):
+        raise ValidationError(f"expected true or false, got {value!r}", field="scope.unrouted")
+
+
+def _scope_agent(instance: Any, attribute: Any, value: Any) -> None:
+    if value is not None:
+        if not isinstance(value, str) or not value:
+            raise ValidationError(f"expected an agent id, got {value!r}", field="scope.agent")
+        check_key(value, "scope.agent")
+
+
+@frozen(kw_only=True)
+class TicketScope:
+    """Where tickets may be, any one condition sufficing: routed to one of ``teams``, not
+    routed to any team (``unrouted``), or assigned to or owned by ``agent``.
+
+    :class:`TicketQuery`'s filters must all match; a scope is the one filter whose parts
+    are alternatives. It writes an agent's view of the desk as a query, so a store
+    filters and pages it itself::
+
+        TicketScope(teams=agent.teams, unrouted=True, agent=agent.id)
+
+    A scope with no condition matches nothing.
+    """
+
+    teams: tuple[str, ...] = field(default=(), converter=_scope_teams)
+    unrouted: bool = field(default=False, validator=_scope_flag)
+    agent: str | None = field(default=None, validator=_scope_agent)
+
+    def matches(self, ticket: Ticket) -> bool:
+        """True when ``ticket`` meets any of the conditions (the reference semantics)."""
+        team = ticket.team
+        if team is None:
+            if self.unrouted:
+                return True
+        elif team in self.teams:
+            return True
+        agent = self.agent
+        return agent is not None and (ticket.assignee == agent or ticket.owner == agent)
+
+
+def _scope(instance: Any, attribute: Any, value: Any) -> None:
+    if value is not None and not isinstance(value, TicketScope):
+        raise ValidationError(f"scope is a TicketScope, got {type(value).__name__}", field="scope")
+
+
 @frozen(kw_only=True)
 class TicketQuery:
     """Which tickets to list, in which order, and which page.
@@ -547,7 +610,9 @@ class TicketQuery:
     assignee; ``sla_deadline_before`` keeps tickets with a running SLA clock whose deadline
     is before the instant; ``updated_since`` keeps tickets updated at or after it; ``text``
     is a case-insensitive substring of the subject or description (see :func:`search_text`);
-    ``active_only`` keeps tickets in an active status category.
+    ``active_only`` keeps tickets in an active status category; ``scope`` (a
+    :class:`TicketScope`) keeps tickets in any of its teams, unrouted or assigned to or
+    owned by its agent.
 
     Ordering (``order_by``) breaks ties by ticket id, ascending, so pages are stable.
     ``priority`` orders most urgent first.
@@ -572,6 +637,7 @@ class TicketQuery:
     updated_since: datetime | None = field(default=None, validator=_opt_aware)
     text: str | None = field(default=None, converter=_text)
     active_only: bool = field(default=False, validator=_flag)
+    scope: TicketScope | None = field(default=None, validator=_scope)
     order_by: str = field(default="created_at", validator=_order)
     limit: int = field(default=50, validator=_limit)
     offset: int = field(default=0, validator=_offset)
@@ -617,7 +683,7 @@ class TicketQuery:
             folded = self.text.casefold()
             if folded not in search_text(ticket.subject, ticket.description):
                 return False
-        return True
+        return self.scope is None or self.scope.matches(ticket)
 
     def sort_key(self, ticket: Ticket) -> tuple[Any, ...]:
         """The ordering key of ``ticket`` under :attr:`order_by` (ascending)."""

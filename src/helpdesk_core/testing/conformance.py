@@ -68,6 +68,7 @@ from helpdesk_core.storage import (
     SolvedTicketSearch,
     Store,
     TicketQuery,
+    TicketScope,
 )
 from helpdesk_core.storage.base import ORDERINGS
 
@@ -609,6 +610,20 @@ class StoreConformance:
             (TicketQuery(number=tickets["T-c"].number), ["T-c"]),
             (TicketQuery(number=(tickets["T-e"].number, tickets["T-a"].number)), ["T-a", "T-e"]),
             (TicketQuery(number=10_000), []),
+            # A scope's conditions are alternatives; the other filters still all apply.
+            (TicketQuery(scope=TicketScope(teams=("desk", "ops"))), ["T-a", "T-c"]),
+            (TicketQuery(scope=TicketScope(unrouted=True)), ["T-b", "T-d", "T-e"]),
+            (TicketQuery(scope=TicketScope(agent="a-1")), ["T-a", "T-d", "T-e"]),
+            (
+                TicketQuery(scope=TicketScope(teams=("ops",), agent="a-1")),
+                ["T-a", "T-c", "T-d", "T-e"],
+            ),
+            (
+                TicketQuery(scope=TicketScope(teams=("ops",), agent="a-1"), tag="printer"),
+                ["T-a", "T-e"],
+            ),
+            (TicketQuery(scope=TicketScope(teams=("nowhere",), agent="a-9")), []),
+            (TicketQuery(scope=TicketScope()), []),
         ]
         for query, expected in cases:
             page = self.store.query(query)
@@ -1533,6 +1548,12 @@ _FILTERS: dict[str, st.SearchStrategy[Any]] = {
     "text": st.sampled_from(["a", "b", "ab", "ß", "ss", "0", "\x00", "%", "_", "'", "\u03c3"])
     | _TEXT,
     "active_only": st.just(True),
+    "scope": st.builds(
+        TicketScope,
+        teams=st.sampled_from([(), ("desk",), ("ops", "desk")]),
+        unrouted=st.booleans(),
+        agent=st.none() | _NAMES,
+    ),
 }
 
 
