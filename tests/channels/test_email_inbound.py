@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 from datetime import timedelta
+from email import policy
 from email.message import EmailMessage
+from email.parser import BytesParser
 
 import pytest
 from test_email_support import ADDRESS, corpus, make_channel, make_desk, outbound
@@ -314,3 +316,127 @@ def test_the_function_form_works_without_a_limiter() -> None:
     settings = make_channel(desk).settings
     results = [receive(desk, mail(f"m{i}", subject=f"S{i}"), settings=settings) for i in range(12)]
     assert {r.action for r in results} == {"opened"}
+
+
+def test_an_address_that_only_folds_alike_is_another_mailbox() -> None:
+    desk = make_desk()
+    desk.upsert_requester(Requester(id="sabine", name="Sabine", email="strasse@example.de"))
+    channel = make_channel(desk, category=None)
+    raw = (
+        "From: J\u00f6rg Stra\u00dfe <stra\u00dfe@example.de>\nSubject: Mein Gehaltszettel\n"
+        "Message-ID: <g1@example.de>\nContent-Type: text/plain; charset=utf-8\n\n"
+        "Bitte pr\u00fcfen\n"
+    ).encode()
+    opened = channel.receive(raw)
+    ticket = desk.get(opened.ticket_id or "")
+    assert ticket.requester != "sabine"  # "ß" and "ss" fold alike but are two mailboxes
+    [ack] = outbound(channel)
+    assert "stra\u00dfe@example.de" in str(ack["To"])
+    reply = channel.receive(
+        b"From: stra\xc3\x9fe@example.de\nSubject: Re: [#1] Mein Gehaltszettel\n"
+        b"Message-ID: <g2@example.de>\nContent-Type: text/plain; charset=utf-8\n\nNachtrag\n"
+    )
+    assert (reply.action, reply.ticket_id) == ("replied", ticket.id)
+
+
+@pytest.mark.parametrize(
+    ("charset", "text"),
+    [
+        ("iso-8859-8-i", "\u05e9\u05dc\u05d5\u05dd, \u05d4\u05de\u05d3\u05e4\u05e1\u05ea"),
+        ("windows-874", "\u0e40\u0e04\u0e23\u0e37\u0e48\u0e2d\u0e07"),
+        ("x-sjis", "\u30d7\u30ea\u30f3\u30bf\u30fc"),
+        ("x-mac-roman", "Gr\u00fc\u00dfe, caf\u00e9"),
+    ],
+)
+def test_charset_labels_python_does_not_know_by_name_are_read(charset: str, text: str) -> None:
+    codec = {"iso-8859-8-i": "iso-8859-8", "windows-874": "cp874", "x-sjis": "shift_jis"}
+    body = text.encode(codec.get(charset, "mac_roman"))
+    channel = make_channel(category=None)
+    raw = (
+        b"From: ada@example.org\nSubject: Help\nMessage-ID: <cs@example.org>\n"
+        b"Content-Type: text/plain; charset=" + charset.encode() + b"\n\n" + body + b"\n"
+    )
+    opened = channel.receive(raw)
+    assert channel.desk.get(opened.ticket_id or "").description == text
+
+
+def test_mislabelled_and_unlabelled_8bit_text_keeps_its_letters() -> None:
+    channel = make_channel(category=None)
+    desk = channel.desk
+
+    def description(charset: bytes, body: bytes, n: int) -> str:
+        raw = (
+            b"From: ada@example.org\nSubject: Help\nMessage-ID: <m%d@example.org>\n" % n
+            + b"Content-Type: text/plain; charset=" + charset + b"\n\n" + body + b"\n"
+        )
+        return desk.get(channel.receive(raw).ticket_id or "").description
+
+    latin = "Gr\u00fc\u00dfe aus K\u00f6ln".encode("latin-1")
+    assert description(b"utf-8", latin, 1) == "Gr\u00fc\u00dfe aus K\u00f6ln"
+    assert description(b"unknown-8bit", latin, 2) == "Gr\u00fc\u00dfe aus K\u00f6ln"
+    # UTF-8 with one broken byte stays UTF-8: only that byte is lost.
+    broken = "Gr\u00fc\u00dfe".encode() + b" \xff K\xc3\xb6ln"
+    assert description(b"utf-8", broken, 3) == "Gr\u00fc\u00dfe \ufffd K\u00f6ln"
+    subject = channel.receive(
+        b"From: ada@example.org\nSubject: =?iso-8859-8-i?b?+ezl7Q==?=\n"
+        b"Message-ID: <m4@example.org>\n\nx\n"
+    )
+    assert desk.get(subject.ticket_id or "").subject == "\u05e9\u05dc\u05d5\u05dd"
+
+
+def test_a_message_parsed_with_the_default_policy_keeps_its_raw_8bit_subject() -> None:
+    channel = make_channel(category=None)
+    raw = "From: ada@example.org\nSubject: Drucker Gr\u00fc\u00dfe\nMessage-ID: <p@x.org>\n\nbody\n"
+    message = BytesParser(policy=policy.default).parsebytes(raw.encode("latin-1"))
+    opened = channel.receive(message)
+    assert channel.desk.get(opened.ticket_id or "").subject == "Drucker Gr\u00fc\u00dfe"
+
+
+def test_message_ids_without_angle_brackets_are_read() -> None:
+    channel = make_channel(category=None)
+    raw = (
+        b"From: ada@example.org\nSubject: Printer jam\n"
+        b"Message-ID: 20260302.abc123@mailer.example.org\n\nPaper stuck\n"
+    )
+    first, again = channel.receive(raw), channel.receive(raw)
+    assert first.message_id == "<20260302.abc123@mailer.example.org>"
+    assert (first.action, again.action, again.ticket_id) == ("opened", "ignored", first.ticket_id)
+    reply = channel.receive(
+        b"From: ada@example.org\nSubject: Re: Printer jam\nMessage-ID: <r2@example.org>\n"
+        b"In-Reply-To: ticket-T-000001-1@desk.example.com\n\nStill stuck\n"
+    )
+    assert (reply.action, reply.ticket_id) == ("replied", first.ticket_id)
+
+
+@pytest.mark.parametrize(("language", "prefix"), [("en", "Re"), ("de", "AW")])
+def test_a_follow_up_leaves_the_desks_own_subject_prefix_behind(language: str, prefix: str) -> None:
+    channel = make_channel(category=None)
+    desk = channel.desk
+    opened = channel.receive(
+        f"From: jo@example.org\nSubject: VPN drops\nMessage-ID: <{language}1@example.org>\n"
+        f"Content-Language: {language}\n\nVPN drops every 5 minutes\n".encode()
+    )
+    ticket_id = opened.ticket_id or ""
+    desk.reply(ticket_id, author="lena", body="Update the client.")
+    desk.solve(ticket_id, by="lena", resolution="Client updated")
+    notice = outbound(channel)[-1]
+    assert not str(notice["Subject"]).startswith("[#")  # "Solved: [#1] ..." / "Gelöst: ..."
+    desk.close(ticket_id, by="lena")
+    follow_up = channel.receive(
+        f"From: jo@example.org\nSubject: {prefix}: {notice['Subject']}\n"
+        f"Message-ID: <{language}2@example.org>\nIn-Reply-To: {notice['Message-ID']}\n\n"
+        "It is back.\n".encode()
+    )
+    assert desk.get(follow_up.ticket_id or "").subject == "VPN drops"
+    # Without a ticket token the same words are the requester's own.
+    own = channel.receive(mail("How do I?", sender="jo@example.org", subject="Solved: how to VPN"))
+    assert desk.get(own.ticket_id or "").subject == "Solved: how to VPN"
+
+
+def test_auto_submitted_no_with_a_comment_is_a_person() -> None:
+    channel = make_channel(category=None)
+    result = channel.receive(mail("Hi", Auto_Submitted="no (sent by a person)"))
+    assert result.action == "opened", result.reason
+    assert channel.receive(mail("Away", Auto_Submitted="auto-replied (vacation)")).action == (
+        "ignored"
+    )

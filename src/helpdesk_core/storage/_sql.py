@@ -61,7 +61,9 @@ SELECT_LOADS = (
     "GROUP BY assignee, priority"
 )
 SELECT_REQUESTER = "SELECT data FROM requesters WHERE id = ?"
-SELECT_REQUESTER_BY_EMAIL = "SELECT data FROM requesters WHERE email_key = ? ORDER BY id LIMIT 1"
+# Candidates by the case-folded key, in id order; the store keeps the first whose address
+# is the one asked for in lower case (see base.first_with_email).
+SELECT_REQUESTER_BY_EMAIL = "SELECT data FROM requesters WHERE email_key = ? ORDER BY id"
 SELECT_CURSOR = "SELECT value FROM cursors WHERE key = ?"
 UPSERT_CURSOR = (
     "INSERT INTO cursors (key, value) VALUES (?, ?) "

@@ -55,6 +55,7 @@ __all__ = [
     "check_name",
     "check_purge",
     "check_words",
+    "first_with_email",
     "item_id",
     "lease_end",
     "parse_item_id",
@@ -302,6 +303,17 @@ def check_key(value: Any, name: str) -> str:
     if "\x00" in value:  # no id holds one; PostgreSQL text cannot even be asked for it
         raise ValidationError(f"{name} holds a NUL character", field=name)
     return value
+
+
+def first_with_email(candidates: Iterable[Requester], email: str) -> Requester | None:
+    """The first of ``candidates`` (read in id order by the email index, a case fold)
+    whose address is ``email`` in lower case. The fold only finds candidates: it also
+    makes ``ß`` and ``ss`` alike, and those are different mailboxes."""
+    wanted = email.lower()
+    for requester in candidates:
+        if requester.email is not None and requester.email.lower() == wanted:
+            return requester
+    return None
 
 
 def check_error_note(error: Any) -> None:
@@ -857,7 +869,8 @@ class Store(UnitOfWork, Protocol):
         ...
 
     def find_requester(self, *, email: str) -> Requester | None:
-        """The requester with this email (case-insensitive; smallest id if several)."""
+        """The requester with this email, compared in lower case (smallest id if several);
+        ``straße@`` and ``strasse@`` are different addresses."""
         ...
 
     def delete_requester(self, requester_id: str) -> None:

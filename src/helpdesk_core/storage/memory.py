@@ -51,6 +51,7 @@ from helpdesk_core.storage.base import (
     check_limit,
     check_name,
     check_purge,
+    first_with_email,
     item_id,
     lease_end,
     parse_item_id,
@@ -593,14 +594,14 @@ class MemoryStore:
         return self._lookup(self._requesters, requester_id, "requester")
 
     def find_requester(self, *, email: str) -> Requester | None:
-        """The requester with this email (case-insensitive), smallest id first."""
+        """The requester with this email (compared in lower case), smallest id first."""
         if not isinstance(email, str):
             raise ValidationError("expected an email address", field="email")
         check_unicode(email, "email")
         with self._lock:
             self._check_open()
-            ids = self._emails.get(email.casefold())
-            return self._requesters[min(ids)] if ids else None
+            ids = self._emails.get(email.casefold(), ())
+            return first_with_email((self._requesters[i] for i in sorted(ids)), email)
 
     def delete_requester(self, requester_id: str) -> None:
         """Remove the requester and its email index entry (unknown ids are ignored)."""

@@ -78,6 +78,7 @@ from helpdesk_core.storage.base import (
     check_name,
     check_purge,
     check_words,
+    first_with_email,
     item_id,
     lease_end,
     parse_item_id,
@@ -639,10 +640,10 @@ class PostgresStore:
         if not isinstance(email, str):
             raise ValidationError("expected an email address", field="email")
         with self._read() as conn:
-            row = conn.execute(
+            rows = conn.execute(
                 q.to_pyformat(q.SELECT_REQUESTER_BY_EMAIL), (escape_nul(email.casefold()),)
-            ).fetchone()
-        return None if row is None else decode_requester(row[0])
+            ).fetchall()
+        return first_with_email((decode_requester(row[0]) for row in rows), email)
 
     def delete_requester(self, requester_id: str) -> None:
         """Delete the requester row (dead tuples stay until ``VACUUM``)."""

@@ -69,6 +69,7 @@ from helpdesk_core.storage.base import (
     check_name,
     check_purge,
     check_words,
+    first_with_email,
     item_id,
     lease_end,
     parse_item_id,
@@ -1086,8 +1087,8 @@ class SqliteStore:
         if not isinstance(email, str):
             raise ValidationError("expected an email address", field="email")
         with self._guard as conn:
-            row = conn.execute(q.SELECT_REQUESTER_BY_EMAIL, (email.casefold(),)).fetchone()
-        return None if row is None else decode_requester(row[0])
+            rows = conn.execute(q.SELECT_REQUESTER_BY_EMAIL, (email.casefold(),)).fetchall()
+        return first_with_email((decode_requester(row[0]) for row in rows), email)
 
     def delete_requester(self, requester_id: str) -> None:
         """Remove the requester row (zeroed on disk: ``secure_delete``)."""

@@ -818,6 +818,19 @@ class StoreConformance:
         assert found is not None
         assert found.id == "r-0"
 
+    def test_an_address_is_never_matched_to_another_mailbox(self) -> None:
+        # Letters compare in lower case; a case fold would also make "ß" and "ss" alike,
+        # and send one person's mail to another.
+        sabine = Requester(id="r-1", name="Sabine", email="strasse@example.de")
+        jorg = Requester(id="r-0", name="J\u00f6rg", email="STRA\u00dfE@example.de")
+        self.store.save_requester(sabine)
+        assert self.store.find_requester(email="stra\u00dfe@example.de") is None
+        assert self.store.find_requester(email="Strasse@Example.DE") == sabine
+        self.store.save_requester(jorg)  # a smaller id, and the same case fold as sabine's
+        assert self.store.find_requester(email="strasse@example.de") == sabine
+        assert self.store.find_requester(email="stra\u00dfe@example.de") == jorg
+        assert self.store.find_requester(email="STRA\u1e9eE@EXAMPLE.DE") == jorg
+
     def test_cursors(self) -> None:
         assert self.store.get_cursor("rr:desk") == 0
         self.store.set_cursor("rr:desk", 5)

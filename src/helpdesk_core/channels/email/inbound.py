@@ -425,7 +425,9 @@ class _Receiver:
     ) -> InboundResult:
         limits = self.desk.config.limits
         longest = min(_MAX_SUBJECT, limits.max_subject_length)
-        subject = self.settings.subject_token.strip(self.mail.subject)[:longest].strip()
+        subject = self.settings.subject_token.strip(
+            self.mail.subject, desk_prefixes=self.settings.templates.subject_prefixes()
+        )[:longest].strip()
         if description is None:
             description = strip_signature(self.mail.body.text)
             if not description and self.mail.attachments:

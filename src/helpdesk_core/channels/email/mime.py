@@ -8,6 +8,7 @@ no sender address), which is a :class:`~helpdesk_core.errors.ValidationError`.
 
 from __future__ import annotations
 
+import codecs
 import contextlib
 import hashlib
 import re
@@ -24,8 +25,50 @@ from helpdesk_core.errors import ValidationError
 
 __all__ = ["Attachment", "MailText", "body_text", "header", "load_message", "sender_of"]
 
+# Charset labels read as mail clients read them (the WHATWG encoding labels): Latin-1 and
+# ASCII as Windows-1252, which they are in practice; and the labels mailers write that
+# Python does not know by name.
 _ALIASES = {"iso-8859-1": "windows-1252", "latin-1": "windows-1252", "us-ascii": "windows-1252",
-            "ascii": "windows-1252", "latin1": "windows-1252"}  # fmt: skip
+            "ascii": "windows-1252", "latin1": "windows-1252",
+            "iso-8859-6-i": "iso-8859-6", "iso-8859-6-e": "iso-8859-6",
+            "iso-8859-8-i": "iso-8859-8", "iso-8859-8-e": "iso-8859-8",
+            "windows-874": "cp874", "x-sjis": "shift_jis", "x-mac-roman": "mac_roman",
+            "x-mac-cyrillic": "mac_cyrillic", "x-gbk": "gbk", "gb2312": "gbk",
+            "x-euc-jp": "euc_jp", "ks_c_5601-1987": "cp949", "x-windows-949": "cp949",
+            "x-cp1252": "windows-1252", "unicode-1-1-utf-8": "utf-8",
+            "x-unicode20utf8": "utf-8", "unknown-8bit": "", "x-unknown": "",
+            "x-user-defined": ""}  # fmt: skip
+
+
+def decode_text(data: bytes, charset: str | None) -> str:
+    """``data`` as text in ``charset`` (a MIME label, or None when the message gave none).
+
+    Labels are read as mail clients read them (see ``_ALIASES``). Without a label, or with
+    one no codec knows, the text is UTF-8 if it is valid UTF-8, else Windows-1252. Text
+    labelled UTF-8 in which no byte beyond ASCII forms a valid UTF-8 character is
+    Windows-1252 mislabelled (``Grüße`` written by a Latin-1 mailer), and read as such;
+    otherwise invalid bytes become U+FFFD."""
+    label = (charset or "").strip().lower()
+    label = _ALIASES.get(label, label)
+    if label:
+        try:
+            name = codecs.lookup(label).name
+        except LookupError:
+            name = ""
+    else:
+        name = ""
+    if name in ("", "utf-8"):
+        try:
+            return data.decode("utf-8")
+        except UnicodeDecodeError:
+            text = data.decode("utf-8", "replace")
+            if name and any(ord(ch) > 127 and ch != "\ufffd" for ch in text):
+                return text  # UTF-8 with a few broken bytes
+            return data.decode("windows-1252", "replace")
+    try:
+        return data.decode(name, "replace")
+    except (LookupError, ValueError):
+        return data.decode("windows-1252", "replace")
 
 
 @frozen(kw_only=True)
@@ -61,7 +104,12 @@ def load_message(raw: bytes | Message, *, max_bytes: int) -> Message:
                 f"malformed message: cannot serialize it ({exc})", field="message"
             ) from None
         _check_size(len(data), max_bytes)
-        return raw
+        # Read again from its bytes, as bytes are read: a message parsed with another
+        # policy (``policy.default``) has already decoded raw 8-bit headers, losing text.
+        try:
+            return BytesParser(policy=policy.compat32).parsebytes(data)
+        except Exception:
+            return raw
     if isinstance(raw, bytearray | memoryview):
         raw = bytes(raw)
     if not isinstance(raw, bytes):
@@ -128,7 +176,11 @@ def _decoded(text: str) -> str:
 
 def _decode_word(match: re.Match[str]) -> str:
     try:
-        return str(make_header(decode_header(match.group(0))))
+        parts = decode_header(match.group(0))
+        return "".join(
+            chunk if isinstance(chunk, str) else decode_text(chunk, charset)
+            for chunk, charset in parts
+        )
     except Exception:
         return match.group(0)
 
@@ -148,16 +200,7 @@ def _header_str(value: object) -> str:
         if isinstance(chunk, str):
             out.append(chunk)
             continue
-        if charset in (None, "unknown-8bit"):
-            try:
-                out.append(chunk.decode("utf-8"))
-            except UnicodeDecodeError:
-                out.append(chunk.decode("windows-1252", "replace"))
-            continue
-        try:
-            out.append(chunk.decode(_ALIASES.get(charset, charset), "replace"))
-        except LookupError:
-            out.append(chunk.decode("utf-8", "replace"))
+        out.append(decode_text(chunk, charset))
     return "".join(out)
 
 
@@ -211,19 +254,10 @@ def _decode_part(part: Message) -> str:
         raw = part.get_payload()
         return _clean(raw) if isinstance(raw, str) else ""
     try:
-        charset = (part.get_content_charset() or "").strip().lower()
+        charset = part.get_content_charset()
     except Exception:
-        charset = ""
-    charset = _ALIASES.get(charset, charset)
-    if not charset:
-        try:
-            return payload.decode("utf-8")
-        except UnicodeDecodeError:
-            charset = "windows-1252"
-    try:
-        return _clean(payload.decode(charset, "replace"))
-    except (LookupError, ValueError):
-        return _clean(payload.decode("utf-8", "replace"))
+        charset = None
+    return _clean(decode_text(payload, charset))
 
 
 def _is_attachment(part: Message) -> bool:

@@ -10,6 +10,7 @@ slips through.
 
 from __future__ import annotations
 
+import re
 import threading
 from collections import deque
 from collections.abc import Callable
@@ -24,6 +25,7 @@ __all__ = ["LOOP_HEADER", "RateLimiter", "automatic_reason"]
 #: Header stamped on every message the desk sends; seeing it inbound means a loop.
 LOOP_HEADER = "X-Helpdesk-Event"
 
+_COMMENT = re.compile(r"\([^()]*\)")
 _BULK_PRECEDENCE = frozenset({"bulk", "junk", "list", "auto_reply", "auto-reply"})
 _BOUNCE_SENDERS = ("mailer-daemon@", "postmaster@")
 
@@ -34,7 +36,8 @@ def automatic_reason(message: Message, header: Callable[[str], str | None]) -> s
     ``header(name)`` returns a header's text (None when absent); the caller decides how
     tolerant header decoding is."""
     auto = header("Auto-Submitted")
-    if auto is not None and auto.split(";")[0].strip().lower() not in ("", "no"):
+    # RFC 3834: a keyword, then optional parameters (after ";") and comments ("(...)").
+    if auto is not None and _COMMENT.sub(" ", auto).split(";")[0].strip().lower() not in ("", "no"):
         return f"automatic message (Auto-Submitted: {auto.strip()[:60]})"
     precedence = header("Precedence")
     if precedence is not None and precedence.strip().lower() in _BULK_PRECEDENCE:

@@ -10,6 +10,7 @@ cannot have is a ``ConfigError`` naming the language, team and key.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from string import Formatter
 from typing import Any
@@ -217,6 +218,34 @@ def _to_teams(value: Any) -> dict[str, dict[str, dict[str, str]]]:
     }
 
 
+def _prefix_pattern(text: str) -> re.Pattern[str] | None:
+    """The part of a subject template before ``{token}`` as a pattern (its fields match
+    any short text, its blanks any blanks), or None when the template puts nothing but
+    blanks there."""
+    parts: list[str] = []
+    literal = ""
+    for text_part, name, _, _ in _FORMATTER.parse(text):
+        literal += text_part
+        parts.extend(
+            r"\s+" if piece.isspace() else re.escape(piece)
+            for piece in re.split(r"(\s+)", text_part)
+            if piece
+        )
+        if name == "token":
+            break
+        if name is not None:
+            parts.append(r".{1,80}?")
+    else:
+        return None  # no token in this template
+    if not literal.strip():
+        return None
+    while parts and parts[0] == r"\s+":
+        parts.pop(0)
+    while parts and parts[-1] == r"\s+":
+        parts.pop()
+    return re.compile(r"^\s*" + "".join(parts) + r"\s*", re.IGNORECASE)
+
+
 def normalize_language(language: str) -> str:
     """``'de-DE'`` / ``'de_AT'`` / ``'DE'`` → ``'de'``."""
     return language.strip().replace("_", "-").split("-")[0].lower()
@@ -242,6 +271,9 @@ class Templates:
     fallback: str = field(default="en", converter=_to_fallback)
     _merged: dict[str, dict[str, str]] = field(
         init=False, factory=dict, eq=False, repr=False, hash=False
+    )
+    _prefixes: tuple[re.Pattern[str], ...] | None = field(
+        init=False, default=None, eq=False, repr=False, hash=False
     )
 
     def __attrs_post_init__(self) -> None:
@@ -277,6 +309,25 @@ class Templates:
         """Fill the template ``key`` with ``values``."""
         text = self.template(key, language=language, team=team)
         return _FORMATTER.vformat(text, (), {name: values.get(name, "") for name in FIELDS[key]})
+
+    def subject_prefixes(self) -> tuple[re.Pattern[str], ...]:
+        """What the desk's subject templates write before the ticket token (``Solved:``,
+        ``Gelöst:``, ``Escalation level 2:``), in every language and team, as patterns
+        anchored at the start: a requester's answer to such a mail that opens a follow-up
+        ticket does not carry them into its subject."""
+        if self._prefixes is None:
+            sources: list[Mapping[str, str]] = [*self._merged.values()]
+            sources.extend(langs for team in self.teams.values() for langs in team.values())
+            found: dict[str, re.Pattern[str]] = {}
+            for templates in sources:
+                for key, text in templates.items():
+                    if key.endswith(".subject"):
+                        pattern = _prefix_pattern(text)
+                        if pattern is not None:
+                            found.setdefault(pattern.pattern, pattern)
+            object.__setattr__(self, "_prefixes", tuple(found.values()))
+        assert self._prefixes is not None
+        return self._prefixes
 
     def weekday(self, index: int, *, language: str | None, team: str | None) -> str:
         """The short name of weekday ``index`` (0 = Monday)."""

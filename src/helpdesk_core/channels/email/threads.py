@@ -36,6 +36,7 @@ _LOCAL = re.compile(
 )
 _DOMAIN = re.compile(r"^[A-Za-z0-9](?:[A-Za-z0-9.-]{0,251}[A-Za-z0-9])?$")
 _ANGLE = re.compile(r"<([^<>\s]{1,998})>")
+_BARE = re.compile(r"^[^@\s()<>\[\]\\,;:\"]+@[^@\s()<>\\,;:\"]+$")
 
 
 def _encode(ticket_id: str) -> str:
@@ -120,11 +121,21 @@ def parse_message_id(value: str, *, domain: str) -> ThreadRef | None:
 
 
 def message_ids_in(values: Iterable[str | None]) -> list[str]:
-    """Every ``<…>`` Message-ID in the given header values, in order."""
+    """Every ``<…>`` Message-ID in the given header values, in order. A value with no
+    angle brackets at all (some mailers, and messages rebuilt from a mail provider's
+    webhook) is read as blank-separated bare ids, each ``local@domain``."""
     out: list[str] = []
     for value in values:
-        if value:
-            out.extend(f"<{m}>" for m in _ANGLE.findall(value))
+        if not value:
+            continue
+        found = _ANGLE.findall(value)
+        if not found and "<" not in value and ">" not in value:
+            found = [
+                word
+                for word in value.replace(",", " ").split()
+                if _BARE.match(word) and len(word) <= 998
+            ]
+        out.extend(f"<{m}>" for m in found)
     return out
 
 
@@ -179,13 +190,20 @@ class SubjectToken:
         except ValueError:
             return None
 
-    def strip(self, subject: str) -> str:
-        """``subject`` without tokens and leading ``Re:``/``Fwd:``/``AW:``/``WG:`` prefixes."""
+    def strip(self, subject: str, *, desk_prefixes: Iterable[re.Pattern[str]] = ()) -> str:
+        """``subject`` without tokens and leading ``Re:``/``Fwd:``/``AW:``/``WG:`` prefixes;
+        when it carries a token, also without the leading ``desk_prefixes`` (what the
+        desk's own subjects put before the token, see
+        :meth:`~helpdesk_core.channels.email.Templates.subject_prefixes`)."""
+        prefixes = [_PREFIX]
+        if self.pattern.search(subject) is not None:
+            prefixes.extend(desk_prefixes)
         text = self.pattern.sub("", subject)
         previous = None
         while previous != text:
             previous = text
-            text = _PREFIX.sub("", text).strip()
+            for prefix in prefixes:
+                text = prefix.sub("", text, count=1).strip()
         return re.sub(r"\s{2,}", " ", text).strip()
 
 
