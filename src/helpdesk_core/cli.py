@@ -150,6 +150,10 @@ def _cmd_staff(args: argparse.Namespace) -> int:
     return _staff_scenario(args)
 
 
+#: The longest single-queue check ``staff --arrivals`` runs (a few seconds).
+_MAX_CHECK_TICKETS = 2_000_000
+
+
 def _staff_queue(args: argparse.Namespace) -> int:
     from helpdesk_core.simulation import erlang
     from helpdesk_core.simulation.queueing import simulate_queue
@@ -163,18 +167,31 @@ def _staff_queue(args: argparse.Namespace) -> int:
         traffic, aht=aht, target=target, service_level=args.service_level
     )
     predicted = erlang.service_level(traffic, agents, aht=aht, target=target)
-    check = simulate_queue(
-        arrivals_per_hour=args.arrivals, agents=[agents], work=[aht], tickets=50_000,
-        warmup=2_000, seed=args.seed,
-    )
     rows = [
         ("traffic", f"{traffic:.2f} Erlangs"),
         ("agents required (Erlang C)", str(agents)),
         ("predicted service level", f"{100 * predicted:.1f}% within {format_duration(target)}"),
-        ("simulated service level", f"{100 * check[0].service_level(target):.1f}%"),
-        ("simulated P(wait > 0)", f"{100 * check[0].wait_probability:.1f}%"),
-        ("occupancy", f"{100 * erlang.occupancy(traffic, agents):.1f}%"),
     ]
+    # The check runs for about a thousand handle times (traffic = arrivals per handle
+    # time): a big queue drifts slowly, and 50,000 tickets would be minutes of it.
+    tickets = int(min(max(50_000, traffic * 1_000), _MAX_CHECK_TICKETS))
+    if tickets >= traffic * 60:
+        check = simulate_queue(
+            arrivals_per_hour=args.arrivals, agents=[agents], work=[aht], tickets=tickets,
+            warmup=tickets // 10, seed=args.seed,
+        )
+        rows += [
+            ("simulated service level", f"{100 * check[0].service_level(target):.1f}%"),
+            ("simulated P(wait > 0)", f"{100 * check[0].wait_probability:.1f}%"),
+            ("simulated tickets", f"{tickets:,} ({tickets / traffic:,.0f} handle times)"),
+        ]
+    else:
+        rows.append((
+            "simulated service level",
+            f"- (a queue of {agents:,} agents needs more than {_MAX_CHECK_TICKETS:,} "
+            "tickets to check)",
+        ))  # fmt: skip
+    rows.append(("occupancy", f"{100 * erlang.occupancy(traffic, agents):.1f}%"))
     _table("Staffing", rows)
     return 0
 

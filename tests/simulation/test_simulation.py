@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+import itertools
 import os
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta
@@ -765,3 +766,171 @@ def test_a_wake_up_no_tick_can_satisfy_stops_the_run_with_an_error(
     monkeypatch.setattr(Helpdesk, "next_wakeup", lambda self, queues=True: scenario.start)
     with pytest.raises(SimulationStalled, match="woken at 2026-01-05T00:00:00"):
         simulate(scenario, seed=1)
+
+
+def _l1_l2(l2: int, *, policy: bool = False) -> dict[str, Any]:
+    desk: dict[str, Any] = {
+        "calendars": {"always": {"timezone": "UTC", "hours": {"mon-sun": "00:00-24:00"}}},
+        "tiers": [{"id": "L1", "teams": ["t1"]}, {"id": "L2", "teams": ["t2"]}],
+        "teams": [{"id": "t1"}, {"id": "t2"}],
+        "agents": [
+            {"id": "a", "tier": "L1", "teams": ["t1"], "capacity": 1},
+            {"id": "b", "tier": "L2", "teams": ["t2"], "capacity": 1},
+        ],
+    }
+    if policy:
+        desk["escalation_policies"] = [{"name": "stuck", "triggers": [{
+            "name": "stuck", "on": "time_in_tier", "after": "1h",
+            "actions": [{"action": "escalate_tier"}],
+        }]}]  # fmt: skip
+    return {
+        "desk": desk,
+        "simulation": {"start": "2026-01-05T00:00:00+00:00", "days": 6},
+        "arrivals": {"rate_per_hour": 1 if policy else 4},
+        "tiers": (
+            {"L1": {"work": {"kind": "fixed", "value": "90m"}}, "L2": {"work": "10m"}}
+            if policy
+            else {"L1": {"work": "20m", "solve": 0.7, "pending": 0.2}, "L2": {"work": "1h"}}
+        ),
+        "requesters": {"reopen": 0.1, "csat_response": 0.5},
+        "staffing": {} if policy else {"t1": 2, "t2": l2},
+    }
+
+
+def test_a_what_if_with_the_same_seed_decides_each_ticket_the_same_way() -> None:
+    # Only L2's head count differs: every ticket's L1 work, its L1 outcome and its
+    # requester's behaviour are the same draws, however the staffing reorders the work.
+    two = simulate(Scenario.from_dict(_l1_l2(2)), seed=7)
+    three = simulate(Scenario.from_dict(_l1_l2(3)), seed=7)
+    assert len(two.records) == len(three.records) > 300
+
+    def first_l1(result: Any) -> dict[str, float]:
+        out: dict[str, float] = {}
+        for session in result.work:
+            if session.tier == "L1":
+                out.setdefault(session.ticket_id, session.seconds)
+        return out
+
+    assert first_l1(two) == first_l1(three)
+    assert [r.escalations > 0 for r in two.records] == [r.escalations > 0 for r in three.records]
+    assert [r.reopens for r in two.records] == [r.reopens for r in three.records]
+    assert two.kpis.escalation_rate == three.kpis.escalation_rate
+    other = simulate(Scenario.from_dict(_l1_l2(2)), seed=8)
+    assert first_l1(other) != first_l1(two)
+
+
+def test_work_taken_away_by_an_escalation_policy_ends_the_session() -> None:
+    scenario = Scenario.from_dict(_l1_l2(1, policy=True))
+    result = simulate(scenario, seed=1)
+    l1 = [w for w in result.work if w.agent == "a"]
+    assert len(l1) > 50 and all(w.seconds <= 3600 for w in l1)  # moved on after 1h
+    for before, after in itertools.pairwise(l1):
+        assert after.start >= before.start + timedelta(seconds=before.seconds)
+
+
+def test_an_answer_to_an_absent_agent_goes_to_a_colleague() -> None:
+    doc = _office([_agent("a", "always"), _agent("b", "always")])
+    doc["simulation"]["days"] = 2
+    doc["arrivals"]["rate_per_hour"] = 2.0
+    doc["tiers"] = {"L1": {"work": {"kind": "fixed", "value": "10m"}, "pending": 1.0}}
+    doc["requesters"] = {"reply": {"kind": "fixed", "value": "6h"}, "reopen": 0.3}
+    doc["absences"] = [{"agent": "a", "start": "1d", "end": "15d"}]
+    scenario = Scenario.from_dict(doc)
+    result = simulate(scenario, seed=2)
+    away, back = scenario.start + timedelta(days=1), scenario.start + timedelta(days=15)
+    assert not [w for w in result.work if w.agent == "a" and away <= w.start < back]
+    sessions: dict[str, list[WorkSession]] = {}
+    for session in result.work:
+        sessions.setdefault(session.ticket_id, []).append(session)
+    handed = [
+        ws for ws in sessions.values()
+        if ws[0].agent == "a" and ws[0].start < away and len(ws) > 1 and ws[1].start >= away
+    ]
+    assert handed
+    assert all(ws[1].agent == "b" and ws[1].start < back for ws in handed)
+
+
+@pytest.mark.parametrize(
+    ("change", "path"),
+    [
+        (lambda s: attrs.evolve(s, requesters=0), "requesters.count"),
+        (lambda s: attrs.evolve(s, requesters=2.5), "requesters.count"),
+        (lambda s: attrs.evolve(s, reopen=2.0), "requesters.reopen"),
+        (lambda s: attrs.evolve(s, csat_response=-0.1), "requesters.csat_response"),
+        (lambda s: attrs.evolve(s, csat={9: 1.0}), "requesters.csat"),
+        (lambda s: attrs.evolve(s, csat={5: 0.0}), "requesters.csat"),
+        (lambda s: attrs.evolve(s, requester_reply="4h"), "requesters.reply"),
+        (
+            lambda s: attrs.evolve(s, arrivals=attrs.evolve(s.arrivals, rate_per_hour=1e12)),
+            "arrivals",
+        ),
+        (
+            lambda s: attrs.evolve(s, arrivals=attrs.evolve(s.arrivals, profile=(1.0,) * 24)),
+            "arrivals.profile",
+        ),
+        (
+            lambda s: attrs.evolve(s, arrivals=attrs.evolve(s.arrivals, channels={"fax": 1.0})),
+            "arrivals.channels.fax",
+        ),
+        (
+            lambda s: attrs.evolve(
+                s, tiers={"L1": attrs.evolve(s.tiers["L1"], solve=1.5)}
+            ),
+            "tiers.L1.solve",
+        ),
+        (lambda s: attrs.evolve(s, tiers={**s.tiers, "L9": s.tiers["L1"]}), "tiers.L9"),
+        (lambda s: attrs.evolve(s, tiers={}), "tiers"),
+    ],
+)
+def test_a_scenario_built_in_code_is_checked_like_a_document(change: Any, path: str) -> None:
+    scenario = Scenario.from_dict(mmc(days=5))
+    with pytest.raises(ConfigError) as caught:
+        change(scenario)
+    assert caught.value.path == path
+
+
+def test_work_by_category_names_categories_that_arrive() -> None:
+    doc = mmc(days=5)
+    doc["arrivals"]["categories"] = {"network": 1.0, "general": 1.0}
+    doc["tiers"]["L1"]["work_by_category"] = {"netwrok": "2h"}
+    with pytest.raises(ConfigError, match="netwrok") as caught:
+        Scenario.from_dict(doc)
+    assert caught.value.path == "tiers.L1.work_by_category.netwrok"
+    doc["tiers"]["L1"]["work_by_category"] = {"network": "2h", "general": "1h"}
+    assert Scenario.from_dict(doc).tiers["L1"].work_for("network").mean == timedelta(hours=2)
+
+
+def test_tickets_no_one_works_are_counted_beside_the_waits() -> None:
+    doc = mmc(days=5)
+    doc["desk"]["teams"].append({"id": "nobody"})
+    doc["desk"]["tiers"][0]["teams"].append("nobody")
+    doc["desk"]["categories"] = {"network": {}}
+    doc["desk"]["routing"] = [{
+        "name": "net", "when": {"field": "category", "op": "eq", "value": "network"},
+        "actions": {"team": "nobody"},
+    }]  # fmt: skip
+    doc["arrivals"]["categories"] = {"general": 1, "network": 1}
+    result = simulate(Scenario.from_dict(doc), seed=1)
+    kpis = result.kpis
+    never = [r for r in result.records if r.measured and r.wait_for_agent is None]
+    assert {r.team for r in never} == {"nobody"}
+    assert kpis.never_worked == len(never) > 10
+    assert kpis.unanswered >= kpis.never_worked
+    rows = dict(kpis.as_rows())
+    assert rows["never worked (not in the waits)"] == str(len(never))
+    assert rows["mean wait for an agent"].endswith("s")  # under an hour: with seconds
+
+
+def test_staff_checks_a_queue_for_long_enough_or_says_it_cannot(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    args = ["staff", "--aht", "6m", "--target", "20s", "--seed", "1"]
+    assert main([*args, "--arrivals", "5000"]) == 0  # 500 Erlangs: 500,000 tickets
+    out = capsys.readouterr().out
+    assert "500,000 (1,000 handle times)" in out
+    simulated = float(out.split("simulated service level")[1].split("%")[0].strip(" │|"))
+    predicted = float(out.split("predicted service level")[1].split("%")[0].strip(" │|"))
+    assert abs(simulated - predicted) < 5
+    assert main(["staff", "--arrivals", "1e7", "--aht", "3m", "--target", "20s"]) == 0
+    out = capsys.readouterr().out
+    assert "needs more than" in out and "P(wait > 0)" not in out

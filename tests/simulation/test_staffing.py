@@ -453,10 +453,10 @@ def test_tiers_without_agents_or_behaviour_are_named() -> None:
         suggest_staffing(Scenario.from_dict(doc), target="15m")
     assert caught.value.path == "desk.tiers.L2"
     scenario = Scenario.from_dict(scenario_doc())
-    partial = attrs.evolve(scenario, tiers={"L1": scenario.tiers["L1"]})
-    with pytest.raises(ValidationError, match="L2") as missing:
-        suggest_staffing(partial, target="15m")
-    assert missing.value.field == "tiers.L2"
+    # A scenario that leaves a desk tier without behaviour is refused when it is built.
+    with pytest.raises(ConfigError, match="L2") as missing:
+        attrs.evolve(scenario, tiers={"L1": scenario.tiers["L1"]})
+    assert missing.value.path == "tiers"
 
 
 def test_a_tier_error_names_the_tier() -> None:

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import heapq
 import random
+import sys
 from collections import deque
 from collections.abc import Callable, Mapping
 from datetime import UTC, datetime, timedelta
@@ -32,6 +33,7 @@ from helpdesk_core.model import (
     QueuedForAssignment,
     Requester,
     StatusCategory,
+    Ticket,
 )
 from helpdesk_core.service import Helpdesk
 from helpdesk_core.simulation.result import SimulationResult, WorkSession, build_result
@@ -70,10 +72,15 @@ class _Run:
             raise ValidationError("seed must be a whole number", field="seed")
         self.scenario = scenario
         # One stream per source of chance: a what-if run with the same seed (one more
-        # agent, a faster tier) sees the same arrivals and the same requesters.
-        self.rng = random.Random(f"{seed}:behaviour")
+        # agent, a faster tier) sees the same arrivals and the same requesters. What
+        # happens to a ticket (its work times, whether a tier solves it, the requester's
+        # delays, reopen and rating) is drawn from dice of its own, numbered per ticket,
+        # purpose and tier (see dice): the variant sees the same ticket worked and decided
+        # the same way, however the staffing reorders the work.
+        self.seed = seed
+        self._dice = random.Random()
+        self._throws: dict[tuple[str, str], int] = {}
         self.arrival_rng = random.Random(f"{seed}:arrivals")
-        self.work_rng = random.Random(f"{seed}:work")
         people_rng = random.Random(f"{seed}:requesters")
         self.clock = ManualClock(scenario.start.astimezone(UTC))  # see push
         self.store = MemoryStore()
@@ -139,6 +146,18 @@ class _Run:
         }
         self.csat = (list(scenario.csat), _cumulative(list(scenario.csat.values())))
         self.desk.subscribe(self._on_event)
+
+    # ------------------------------------------------------------------ chance
+    def dice(self, ticket_id: str, purpose: str) -> random.Random:
+        """A generator for the next draw of ``purpose`` on ticket ``ticket_id``: seeded by
+        the run's seed, the ticket, the purpose and how many such draws the ticket had,
+        so the draw does not depend on what other tickets drew before it. Use it for one
+        draw (one sample) before asking again."""
+        key = (ticket_id, sys.intern(purpose))
+        throw = self._throws.get(key, 0)
+        self._throws[key] = throw + 1
+        self._dice.seed(f"{self.seed}:{ticket_id}:{purpose}:{throw}")
+        return self._dice
 
     # ------------------------------------------------------------------ scheduling
     def push(self, at: datetime, kind: int, key: str) -> None:
@@ -276,7 +295,7 @@ class _Run:
                 seconds = left[1]
             else:  # a ticket escalated since its work was interrupted starts afresh
                 seconds = self.scenario.tiers[tier].work_for(ticket.category).sample(
-                    self.work_rng
+                    self.dice(ticket_id, f"work:{tier}")
                 )
             self.work.append(
                 WorkSession(
@@ -305,6 +324,20 @@ class _Run:
         ticket_id = agent.busy
         if ticket_id is None:
             return
+        cut = self.cut_session(agent, ticket_id)
+        if cut is None:
+            return  # it ends at this very instant: its "done" comes next
+        tier, rest = cut
+        self.left[ticket_id] = (tier, rest)
+        agent.busy = None
+        agent.session += 1
+        del self.working[ticket_id]
+        agent.backlog.appendleft(ticket_id)
+
+    def cut_session(self, agent: _Agent, ticket_id: str) -> tuple[str, float] | None:
+        """End the agent's session on the ticket now: the work done so far is what it
+        records. Returns its tier and the seconds of work left (None: it ends now
+        anyway)."""
         work = self.work
         index = len(work) - 1  # their session on the ticket is the last one
         while work[index].ticket_id != ticket_id or work[index].agent != agent.id:
@@ -312,18 +345,14 @@ class _Run:
         session = work[index]
         now = self.clock.now()
         if self.finish(agent, session.start, session.seconds) <= now:
-            return  # it ends at this very instant: its "done" comes next
+            return None
         if agent.calendar is None:
             done = (now - session.start).total_seconds()
         else:
             calendar = self.scenario.desk.calendars[agent.calendar]
             done = calendar.elapsed(session.start, now).total_seconds()
         work[index] = attrs.evolve(session, seconds=done)
-        self.left[ticket_id] = (session.tier, session.seconds - done)
-        agent.busy = None
-        agent.session += 1
-        del self.working[ticket_id]
-        agent.backlog.appendleft(ticket_id)
+        return session.tier, session.seconds - done
 
     def hand_over(self, agent: _Agent) -> None:
         """The agent leaves (shift end, absence): tickets assigned to them and not started
@@ -349,17 +378,16 @@ class _Run:
         if ticket.assignee == agent_id and ticket.is_active:
             tier = ticket.tier or self.tiers[0]
             behaviour = self.scenario.tiers[tier]
-            rng = self.rng
             top = tier == self.tiers[-1]
             asked_key = (ticket_id, tier)
             ask = behaviour.pending and asked_key not in self.asked
-            if ask and rng.random() < behaviour.pending:
+            if ask and self.dice(ticket_id, f"ask:{tier}").random() < behaviour.pending:
                 self.asked.add(asked_key)
                 self.desk.reply(ticket_id, author=agent_id, body="Could you tell us more?")
                 self.desk.transition(ticket_id, "pending", by=agent_id, reason="question")
-                delay = self.scenario.requester_reply.sample(rng)
+                delay = self.scenario.requester_reply.sample(self.dice(ticket_id, "reply"))
                 self.push(self.clock.now() + timedelta(seconds=delay), _REPLY, ticket_id)
-            elif top or rng.random() < behaviour.solve:
+            elif top or self.dice(ticket_id, f"solve:{tier}").random() < behaviour.solve:
                 first_contact = (
                     tier == self.tiers[0]
                     and ticket_id not in self.escalated
@@ -376,14 +404,22 @@ class _Run:
         self.try_start(agent)
 
     def after_solve(self, ticket_id: str) -> None:
-        rng = self.rng
         now = self.clock.now()
         ticket = self.desk.get(ticket_id)
-        if ticket.reopen_count == 0 and rng.random() < self.scenario.reopen:
-            delay = self.scenario.reopen_delay.sample(rng)
+        if ticket.reopen_count == 0 and self.dice(ticket_id, "reopen").random() < (
+            self.scenario.reopen
+        ):
+            delay = self.scenario.reopen_delay.sample(self.dice(ticket_id, "reopen_delay"))
             self.push(now + timedelta(seconds=delay), _REOPEN, ticket_id)
-        elif rng.random() < self.scenario.csat_response:
-            self.push(now + timedelta(hours=rng.uniform(0.5, 48)), _RATE, ticket_id)
+        else:
+            self.maybe_rate(ticket_id, now)
+
+    def maybe_rate(self, ticket_id: str, now: datetime) -> None:
+        """The requester answers the satisfaction survey (``csat_response``), within two
+        days."""
+        dice = self.dice(ticket_id, "rate")
+        if dice.random() < self.scenario.csat_response:
+            self.push(now + timedelta(hours=dice.uniform(0.5, 48)), _RATE, ticket_id)
 
     def requester_reply(self, ticket_id: str) -> None:
         ticket = self.desk.get(ticket_id)
@@ -391,35 +427,36 @@ class _Run:
             return
         self.desk.reply(ticket_id, author=Actor.requester(ticket.requester), body="Here you go.")
         ticket = self.desk.get(ticket_id)
-        if ticket.assignee in self.agents and ticket.status_category is StatusCategory.OPEN:
-            agent = self.agents[ticket.assignee]
-            agent.backlog.append(ticket_id)
+        if ticket.status_category is StatusCategory.OPEN:
+            self.back_to_work(ticket)
+
+    def back_to_work(self, ticket: Ticket) -> None:
+        """A ticket comes back (the requester answered, or reopened it): its assignee
+        takes it up; an assignee who is away (absent) hands it back to assignment, as
+        they did their other tickets when they left."""
+        agent = self.agents.get(ticket.assignee) if ticket.assignee is not None else None
+        if agent is not None and self.absences_now.get(agent.id, 0) > 0:
+            self.desk.auto_assign(ticket.id)
+            if self.desk.get(ticket.id).assignee != agent.id:
+                return  # another agent has it (the Assigned event queued it with them)
+        if agent is not None:
+            agent.backlog.append(ticket.id)
             self.try_start(agent)
+        elif ticket.assignee is None:
+            self.desk.auto_assign(ticket.id)
 
     def reopen(self, ticket_id: str) -> None:
         ticket = self.desk.get(ticket_id)
         if ticket.status_category is not StatusCategory.SOLVED:
             # Closed before the requester came back: they let it go, and may still rate.
-            if ticket.status_category is StatusCategory.CLOSED and (
-                self.rng.random() < self.scenario.csat_response
-            ):
-                self.push(
-                    self.clock.now() + timedelta(hours=self.rng.uniform(0.5, 48)),
-                    _RATE,
-                    ticket_id,
-                )
+            if ticket.status_category is StatusCategory.CLOSED:
+                self.maybe_rate(ticket_id, self.clock.now())
             return
         try:
             self.desk.reopen(ticket_id, by=Actor.requester(ticket.requester), reason="still broken")
         except HelpdeskError:
             return
-        ticket = self.desk.get(ticket_id)
-        if ticket.assignee in self.agents:
-            agent = self.agents[ticket.assignee]
-            agent.backlog.append(ticket_id)
-            self.try_start(agent)
-        elif ticket.assignee is None:
-            self.desk.auto_assign(ticket_id)
+        self.back_to_work(self.desk.get(ticket_id))
 
     def rate(self, ticket_id: str) -> None:
         ticket = self.desk.get(ticket_id)
@@ -428,7 +465,7 @@ class _Run:
         keys, cumulative = self.csat
         self.desk.rate(
             ticket_id,
-            score=keys[_draw(self.rng, cumulative)],
+            score=keys[_draw(self.dice(ticket_id, "score"), cumulative)],
             by=Actor.requester(ticket.requester),
         )
 
@@ -440,9 +477,12 @@ class _Run:
             or (isinstance(event, Assigned) and event.assignee != worker)
         ):
             # Moved away from the agent working it (an escalation policy fired): they
-            # stop, and are free for other work.
+            # stop, their session ends here, and they are free for other work.
             del self.working[event.ticket_id]
-            self.agents[worker].busy = None
+            agent = self.agents[worker]
+            self.cut_session(agent, event.ticket_id)
+            agent.busy = None
+            agent.session += 1  # its pending "done" is stale
             self.pending_starts[worker] = None
         if isinstance(event, Assigned) and event.assignee in self.agents:
             agent = self.agents[event.assignee]

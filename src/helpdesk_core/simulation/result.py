@@ -101,6 +101,10 @@ class Kpis:
     sla_compliance: dict[str, float]
     csat: float | None
     backlog: int
+    #: Measured tickets no agent ever started on, and without a first response: the
+    #: waits and response times above leave them out (they have none to count).
+    never_worked: int = 0
+    unanswered: int = 0
 
     def as_rows(self) -> list[tuple[str, str]]:
         """(name, text) pairs for a table."""
@@ -111,8 +115,10 @@ class Kpis:
             ("escalation rate", _pct(self.escalation_rate)),
             ("reopen rate", _pct(self.reopen_rate)),
             ("mean wait for an agent", _td(self.mean_wait_for_agent)),
+            ("never worked (not in the waits)", str(self.never_worked)),
             ("mean first response", _td(self.mean_first_response)),
             ("p90 first response", _td(self.p90_first_response)),
+            ("unanswered (not in the responses)", str(self.unanswered)),
             ("mean resolution", _td(self.mean_resolution)),
             ("p90 resolution", _td(self.p90_resolution)),
         ]
@@ -130,9 +136,11 @@ def _pct(value: float) -> str:
 def _td(value: timedelta | None) -> str:
     if value is None:
         return "-"
-    seconds = int(value.total_seconds())
+    seconds = round(value.total_seconds())
     hours, rest = divmod(seconds, 3600)
-    return f"{hours}h{rest // 60:02d}m"
+    if hours:
+        return f"{hours}h{rest // 60:02d}m"
+    return f"{rest // 60}m{rest % 60:02d}s"  # call-centre targets are seconds
 
 
 @frozen(kw_only=True)
@@ -339,6 +347,8 @@ def compute_kpis(records: Sequence[TicketRecord], *, end: datetime) -> Kpis:
         sla_compliance=compliance,
         csat=statistics.fmean(ratings) if ratings else None,
         backlog=sum(1 for r in records if _counts_open(r, end)),
+        never_worked=n - len(waits),
+        unanswered=n - len(responses),
     )
 
 

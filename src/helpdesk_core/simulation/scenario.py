@@ -23,7 +23,14 @@ from helpdesk_core._time import parse_datetime, to_timedelta
 from helpdesk_core.config import DeskConfig, read_source
 from helpdesk_core.errors import ConfigError, ValidationError
 from helpdesk_core.model import Channel, Impact, Urgency
-from helpdesk_core.simulation.distributions import Distribution, Exponential, distribution_from
+from helpdesk_core.simulation.distributions import (
+    Distribution,
+    Empirical,
+    Exponential,
+    Fixed,
+    LogNormal,
+    distribution_from,
+)
 
 __all__ = ["Absence", "Arrivals", "Burst", "Scenario", "TierBehaviour"]
 
@@ -134,8 +141,10 @@ class Scenario:
     document: Mapping[str, Any] = field(factory=dict, hash=False, eq=False, repr=False)
 
     def __attrs_post_init__(self) -> None:
-        # A scenario changed with attrs.evolve (days=..., a CLI's --days) is checked too.
+        # A scenario built in code, or changed with attrs.evolve (days=..., a CLI's
+        # --days, requesters=..., reopen=...), is checked by the rules a document is.
         _check_span(self.start, self.days, self.warmup_days)
+        _check_scenario(self)
 
     @property
     def end(self) -> datetime:
@@ -473,6 +482,130 @@ def _absence(item: Any, where: str, desk: DeskConfig) -> Absence:
     if end <= start:
         raise ConfigError("an absence ends after it starts", path=f"{where}.end")
     return Absence(agent=agent, start=start, end=end)
+
+
+def _check_scenario(s: Scenario) -> None:
+    """The parts of a built scenario, by the rules :meth:`Scenario.from_dict` applies to a
+    document; ConfigError naming the path of the first bad part."""
+    if not isinstance(s.desk, DeskConfig):
+        raise ConfigError(f"expected a DeskConfig, got {type(s.desk).__name__}", path="desk")
+    arrivals = s.arrivals
+    if not isinstance(arrivals, Arrivals):
+        raise ConfigError(
+            f"expected Arrivals, got {type(arrivals).__name__}", path="arrivals"
+        )
+    _number(arrivals.rate_per_hour, "arrivals.rate_per_hour", low=0, strict=True)
+    profile = _list(arrivals.profile, "arrivals.profile")
+    if len(profile) != HOURS_PER_WEEK:
+        raise ConfigError(
+            f"an hour-of-week profile has {HOURS_PER_WEEK} values, got {len(profile)}",
+            path="arrivals.profile",
+        )
+    for i, value in enumerate(profile):
+        _number(value, f"arrivals.profile[{i}]", low=0)
+    if max(profile) <= 0:
+        raise ConfigError("the arrival profile is zero everywhere", path="arrivals")
+    for i, burst in enumerate(arrivals.bursts):
+        where = f"arrivals.bursts[{i}]"
+        if not isinstance(burst, Burst):
+            raise ConfigError(f"expected a Burst, got {type(burst).__name__}", path=where)
+        _span_part(burst.start, f"{where}.start")
+        _span_part(burst.duration, f"{where}.duration")
+        _number(burst.multiplier, f"{where}.multiplier", low=0)
+    _weights(arrivals.channels, "arrivals.channels", lambda k: Channel.parse(k).value)
+    _weights(arrivals.categories, "arrivals.categories", _text_key)
+    _weights(arrivals.impact, "arrivals.impact", lambda k: Impact.parse(k).value)
+    _weights(arrivals.urgency, "arrivals.urgency", lambda k: Urgency.parse(k).value)
+    if not arrivals.peak_rate <= MAX_RATE_PER_HOUR:
+        raise ConfigError(
+            f"the busiest hour would bring {arrivals.peak_rate:.3g} tickets (rate x profile x "
+            f"bursts); at most {MAX_RATE_PER_HOUR:,} an hour",
+            path="arrivals",
+        )
+    tiers = _mapping(s.tiers, "tiers")
+    known_tiers = [t.id for t in s.desk.tiers]
+    categories = {*arrivals.categories, *s.desk.categories, "general"}
+    for name in known_tiers:
+        if name not in tiers:
+            raise ConfigError(f"tier {name!r} of the desk has no behaviour", path="tiers")
+    for name, behaviour in tiers.items():
+        where = f"tiers.{name}"
+        if name not in known_tiers:
+            raise ConfigError(
+                f"unknown tier {name!r} (desk tiers: {', '.join(known_tiers)})", path=where
+            )
+        if not isinstance(behaviour, TierBehaviour):
+            raise ConfigError(
+                f"expected a TierBehaviour, got {type(behaviour).__name__}", path=where
+            )
+        _distribution(behaviour.work, f"{where}.work")
+        by_category = _mapping(behaviour.work_by_category, f"{where}.work_by_category")
+        for category, work in by_category.items():
+            if category not in categories:
+                raise ConfigError(
+                    f"unknown category {category!r}: no arrival brings it and the desk has "
+                    f"no such category (known: {', '.join(sorted(map(str, categories)))})",
+                    path=f"{where}.work_by_category.{category}",
+                )
+            _distribution(work, f"{where}.work_by_category.{category}")
+        _probability(behaviour.solve, f"{where}.solve")
+        _probability(behaviour.pending, f"{where}.pending")
+    _distribution(s.requester_reply, "requesters.reply")
+    _distribution(s.reopen_delay, "requesters.reopen_delay")
+    _probability(s.reopen, "requesters.reopen")
+    _probability(s.csat_response, "requesters.csat_response")
+    csat = _mapping(s.csat, "requesters.csat")
+    for key in csat:
+        if isinstance(key, bool) or not isinstance(key, int) or not 1 <= key <= 5:
+            raise ConfigError(
+                f"a CSAT score is a whole number 1-5, got {key!r}", path="requesters.csat"
+            )
+    _weights(csat, "requesters.csat", _csat_key)
+    for i, absence in enumerate(s.absences):
+        where = f"absences[{i}]"
+        if not isinstance(absence, Absence):
+            raise ConfigError(f"expected an Absence, got {type(absence).__name__}", path=where)
+        if not isinstance(absence.agent, str) or not s.desk.has_agent(absence.agent):
+            raise ConfigError(f"unknown agent {absence.agent!r}", path=f"{where}.agent")
+        _span_part(absence.start, f"{where}.start")
+        _span_part(absence.end, f"{where}.end")
+        if absence.end <= absence.start:
+            raise ConfigError("an absence ends after it starts", path=f"{where}.end")
+    count = s.requesters
+    if isinstance(count, bool) or not isinstance(count, int) or not 1 <= count <= (
+        MAX_REQUESTERS
+    ):
+        raise ConfigError(
+            f"count must be a whole number from 1 to {MAX_REQUESTERS:,}, got {count!r}",
+            path="requesters.count",
+        )
+    if s.regions:
+        _weights(s.regions, "requesters.regions", _text_key)
+
+
+def _text_key(key: Any) -> str:
+    if not isinstance(key, str) or not key:
+        raise ValueError("a name is non-empty text")
+    return key
+
+
+def _distribution(value: Any, path: str) -> None:
+    if not isinstance(value, Exponential | LogNormal | Fixed | Empirical):
+        raise ConfigError(
+            f"expected a distribution (Exponential, LogNormal, Fixed, Empirical), got "
+            f"{type(value).__name__}",
+            path=path,
+        )
+
+
+def _span_part(value: Any, path: str) -> None:
+    """An offset or a duration: a timedelta from zero to MAX_DAYS."""
+    if not isinstance(value, timedelta):
+        raise ConfigError(f"expected a duration, got {value!r}", path=path)
+    if value < timedelta(0) or value > timedelta(days=MAX_DAYS):
+        raise ConfigError(
+            f"a duration from 0 to {MAX_DAYS} days, got {value}", path=path
+        )
 
 
 # -- small validators -------------------------------------------------------------------
