@@ -934,3 +934,35 @@ def test_staff_checks_a_queue_for_long_enough_or_says_it_cannot(
     assert main(["staff", "--arrivals", "1e7", "--aht", "3m", "--target", "20s"]) == 0
     out = capsys.readouterr().out
     assert "needs more than" in out and "P(wait > 0)" not in out
+
+
+def test_p90s_are_the_reports_p90s() -> None:
+    from helpdesk_core.reporting import build_report
+
+    scenario = Scenario.from_dict(mmc(days=6))
+    result = simulate(scenario, seed=2)
+    report = build_report(result.events, since=scenario.measured_from)
+    kpis = result.kpis
+    assert report.times.first_response.p90 is not None and kpis.p90_first_response is not None
+    assert abs(kpis.p90_first_response - report.times.first_response.p90) < timedelta(
+        milliseconds=1
+    )
+    assert report.times.resolution.p90 is not None and kpis.p90_resolution is not None
+    assert abs(kpis.p90_resolution - report.times.resolution.p90) < timedelta(milliseconds=1)
+
+
+def test_a_bare_toml_date_starts_at_midnight_in_the_desk_zone() -> None:
+    doc = mmc(days=5)
+    doc["desk"]["desk"] = {"timezone": "Europe/Berlin"}
+    doc["simulation"]["start"] = datetime(2026, 3, 2).date()
+    start = Scenario.from_dict(doc).start
+    assert start == datetime(2026, 3, 2, tzinfo=ZoneInfo("Europe/Berlin"))
+
+
+def test_an_unknown_desk_section_is_named_under_desk() -> None:
+    doc = mmc(days=5)
+    doc["desk"]["bogus"] = {}
+    with pytest.raises(ConfigError) as caught:
+        Scenario.from_dict(doc)
+    assert caught.value.path == "desk"
+    assert "bogus" in caught.value.message

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections import Counter
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from helpdesk_core.simulation.result import SimulationResult
 
@@ -25,7 +26,7 @@ def _pyplot() -> Any:
 def plot_volume_by_day(result: SimulationResult) -> Any:
     """Tickets opened per day, as a bar chart; returns the Figure."""
     plt = _pyplot()
-    zone = result.scenario.start.tzinfo
+    zone = ZoneInfo(result.scenario.desk.settings.timezone)  # days as the desk counts them
     counts = Counter(r.opened_at.astimezone(zone).date() for r in result.records)
     days = sorted(counts)
     fig, ax = plt.subplots(figsize=(8, 3))

@@ -192,9 +192,13 @@ RECORD_COLUMNS: tuple[str, ...] = tuple(a.name for a in fields(TicketRecord))
 def _percentile(values: Sequence[float], fraction: float) -> float | None:
     if not values:
         return None
+    # Interpolated between the two nearest ranks, as the reports (and numpy) do.
     ordered = sorted(values)
-    index = min(len(ordered) - 1, max(0, round(fraction * (len(ordered) - 1))))
-    return ordered[index]
+    position = fraction * (len(ordered) - 1)
+    low = int(position)
+    if low + 1 >= len(ordered):
+        return ordered[-1]
+    return ordered[low] + (ordered[low + 1] - ordered[low]) * (position - low)
 
 
 def _seconds(a: datetime | None, b: datetime | None) -> float | None:

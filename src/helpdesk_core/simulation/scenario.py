@@ -12,7 +12,7 @@ import copy
 import math
 import tomllib
 from collections.abc import Iterable, Mapping, Sequence
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -196,7 +196,8 @@ class Scenario:
         try:
             desk = DeskConfig.from_dict(desk_doc)
         except ConfigError as exc:
-            raise ConfigError(exc.message, path=f"desk.{exc.path}" if exc.path else "desk") from exc
+            inner = exc.path if exc.path not in (None, "", "$") else None
+            raise ConfigError(exc.message, path=f"desk.{inner}" if inner else "desk") from exc
         sim = _mapping(doc.get("simulation", {}), "simulation")
         _known(sim, {"start", "days", "warmup_days"}, "simulation")
         zone = ZoneInfo(desk.settings.timezone)
@@ -368,6 +369,8 @@ def _start(value: Any, zone: ZoneInfo) -> datetime:
         return datetime(2026, 1, 5, tzinfo=zone)
     if isinstance(value, datetime):
         return value if value.tzinfo else value.replace(tzinfo=zone)
+    if isinstance(value, date):  # a bare TOML date: midnight in the desk's zone
+        return datetime(value.year, value.month, value.day, tzinfo=zone)
     if isinstance(value, str):
         try:
             parsed = datetime.fromisoformat(value)
