@@ -7,6 +7,7 @@ import json
 import multiprocessing
 import os
 import sqlite3
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -69,7 +70,7 @@ def test_a_version_1_sqlite_database_is_migrated_on_open(tmp_path: Path) -> None
     path = tmp_path / "old.sqlite"
     _v1_sqlite(path)
     store = SqliteStore(path)
-    assert _version(path) == migrations.SCHEMA_VERSION == 7
+    assert _version(path) == migrations.SCHEMA_VERSION == 8
     assert store.load("T-1") == TICKET
     assert store.events("T-1") == [EVENT]
     assert [t.id for t in store.query(TicketQuery(text="printer on fire")).items] == ["T-1"]
@@ -182,7 +183,7 @@ def test_a_version_4_sqlite_database_loses_the_word_index_triggers(tmp_path: Pat
     _stepped_sqlite(path, 4, [solved])
     assert {"tickets_words_insert", "tickets_words_update"} <= _triggers(path)
     store = SqliteStore(path)
-    assert _version(path) == migrations.SCHEMA_VERSION == 7
+    assert _version(path) == migrations.SCHEMA_VERSION == 8
     triggers = _triggers(path)
     assert not {"tickets_words_insert", "tickets_words_update"} & triggers
     assert "tickets_words_delete" in triggers
@@ -208,7 +209,7 @@ def test_a_version_5_sqlite_database_gets_its_event_chains(tmp_path: Path) -> No
     ]
     _stepped_sqlite(path, 5, histories)
     store = SqliteStore(path)
-    assert _version(path) == migrations.SCHEMA_VERSION == 7
+    assert _version(path) == migrations.SCHEMA_VERSION == 8
     for events in histories:
         ticket_id = events[0].ticket_id
         assert store.events(ticket_id) == events
@@ -270,16 +271,17 @@ def test_agent_loads_read_the_index_of_active_assigned_tickets(tmp_path: Path) -
     conn = sqlite3.connect(path)
     try:
         conn.execute("DROP INDEX tickets_active_load")  # as a version 6 file has it
+        _drop_retention_columns(conn)
         conn.execute("PRAGMA user_version = 6")
         conn.commit()
     finally:
         conn.close()
-    SqliteStore(path).close()  # migrates to 7
+    SqliteStore(path).close()  # migrates to 8
     conn = sqlite3.connect(path)
     try:
         plan = conn.execute("EXPLAIN QUERY PLAN " + _sql.SELECT_LOADS).fetchall()
         assert "tickets_active_load" in str(plan)
-        assert conn.execute("PRAGMA user_version").fetchone()[0] == 7
+        assert conn.execute("PRAGMA user_version").fetchone()[0] == 8
     finally:
         conn.close()
 
@@ -288,11 +290,11 @@ def test_a_newer_sqlite_database_is_refused(tmp_path: Path) -> None:
     path = tmp_path / "new.sqlite"
     SqliteStore(path).close()
     conn = sqlite3.connect(path)
-    conn.execute("PRAGMA user_version = 8")
+    conn.execute("PRAGMA user_version = 9")
     conn.close()
-    with pytest.raises(SchemaVersionError, match=r"schema version 8.*supports \(7\)") as info:
+    with pytest.raises(SchemaVersionError, match=r"schema version 9.*supports \(8\)") as info:
         SqliteStore(path)
-    assert (info.value.found, info.value.supported) == (8, 7)
+    assert (info.value.found, info.value.supported) == (9, 8)
 
 
 def _open(path: str, out: Any) -> None:
@@ -357,6 +359,7 @@ def test_a_version_1_postgres_schema_is_migrated_and_a_newer_one_refused() -> No
                 "SELECT indexname FROM pg_indexes WHERE schemaname = %s", (schema,)
             ).fetchall()
             assert ("tickets_active_load",) in indexes
+            assert ("tickets_retention",) in indexes
             conn.execute(f"UPDATE {quoted}.schema_version SET version = 9")
         with pytest.raises(SchemaVersionError, match="9") as info:
             PostgresStore(DSN, schema=schema)
@@ -373,3 +376,103 @@ def test_a_snapshot_stored_before_a_ticket_field_existed_decodes_as_that_field_s
     data = json.loads(encode_ticket(ticket))
     assert data.pop("tier_inactive") == []
     assert decode_ticket(json.dumps(data)) == ticket
+
+
+def _drop_retention_columns(conn: Any) -> None:
+    """Take a version 8 tickets table back to version 7's columns."""
+    conn.execute("DROP INDEX IF EXISTS tickets_retention")
+    conn.execute("ALTER TABLE tickets DROP COLUMN closed_at")
+    conn.execute("ALTER TABLE tickets DROP COLUMN anonymised")
+
+
+def _retention_histories() -> dict[str, list[Any]]:
+    """T-1 closed, T-2 closed then anonymised, T-3 solved (not closed), T-4 open but
+    anonymised (an erasure)."""
+    from helpdesk_core.model import Actor, TicketAnonymised
+
+    def anonymised(ticket_id: str) -> TicketAnonymised:
+        return TicketAnonymised(ticket_id=ticket_id, at=T0, by=Actor.system("retention"))
+
+    closed = [moved(f"T-{n}", "closed", StatusCategory.CLOSED, at=T0) for n in (1, 2)]
+    return {
+        "T-1": [opened("T-1", 1), closed[0]],
+        "T-2": [opened("T-2", 2), closed[1], anonymised("T-2")],
+        "T-3": [opened("T-3", 3), moved("T-3", "solved", StatusCategory.SOLVED, at=T0)],
+        "T-4": [opened("T-4", 4), anonymised("T-4")],
+    }
+
+
+def _retention_rows(rows: list[tuple[Any, ...]]) -> dict[str, tuple[Any, bool]]:
+    return {ticket_id: (closed, bool(flag)) for ticket_id, closed, flag in rows}
+
+
+def test_version_8_fills_the_retention_columns_of_stored_tickets(tmp_path: Path) -> None:
+    path = tmp_path / "v7.sqlite"
+    store = SqliteStore(path)
+    for ticket_id, events in _retention_histories().items():
+        store.append(ticket_id, expected_version=0, events=events, snapshot=replay(events))
+    store.close()
+    read = "SELECT id, closed_at, anonymised FROM tickets ORDER BY id"
+    conn = sqlite3.connect(path)
+    try:
+        written = _retention_rows(conn.execute(read).fetchall())
+        _drop_retention_columns(conn)
+        conn.execute("PRAGMA user_version = 7")
+        conn.commit()
+    finally:
+        conn.close()
+    assert written == {
+        "T-1": (to_micros(T0), False),
+        "T-2": (to_micros(T0), True),
+        "T-3": (None, False),
+        "T-4": (None, True),
+    }
+    store = SqliteStore(path)  # migrates to 8
+    conn = sqlite3.connect(path)
+    try:
+        assert _retention_rows(conn.execute(read).fetchall()) == written
+        plan = conn.execute(
+            "EXPLAIN QUERY PLAN SELECT id FROM tickets WHERE status_category = 'closed' "
+            "AND closed_at < ? AND anonymised = 0",
+            (to_micros(T0) + 1,),
+        ).fetchall()
+        assert "tickets_retention" in str(plan)
+    finally:
+        conn.close()
+    query = TicketQuery(closed_before=T0 + timedelta(microseconds=1), anonymised=False)
+    assert [t.id for t in store.query(query).items] == ["T-1"]
+    store.close()
+
+
+@pytest.mark.postgres
+@pytest.mark.skipif(not DSN, reason="set HELPDESK_TEST_POSTGRES_DSN to run PostgreSQL tests")
+def test_version_8_fills_the_retention_columns_in_postgres() -> None:
+    import psycopg
+
+    from helpdesk_core.storage import PostgresStore
+
+    schema = f"hd_v8_{os.getpid()}"
+    quoted = f'"{schema}"'
+    store = PostgresStore(DSN, schema=schema)
+    try:
+        for ticket_id, events in _retention_histories().items():
+            store.append(ticket_id, expected_version=0, events=events, snapshot=replay(events))
+        store.close()
+        read = f"SELECT id, closed_at, anonymised FROM {quoted}.tickets ORDER BY id"
+        with psycopg.connect(DSN, autocommit=True) as conn:
+            written = _retention_rows(conn.execute(read).fetchall())
+            conn.execute(f"ALTER TABLE {quoted}.tickets DROP COLUMN closed_at")
+            conn.execute(f"ALTER TABLE {quoted}.tickets DROP COLUMN anonymised")
+            conn.execute(f"UPDATE {quoted}.schema_version SET version = 7")
+        assert written == {
+            "T-1": (T0, False), "T-2": (T0, True), "T-3": (None, False), "T-4": (None, True)
+        }
+        store = PostgresStore(DSN, schema=schema)  # migrates to 8
+        with psycopg.connect(DSN, autocommit=True) as conn:
+            assert _retention_rows(conn.execute(read).fetchall()) == written
+        query = TicketQuery(closed_before=T0 + timedelta(microseconds=1), anonymised=True)
+        assert [t.id for t in store.query(query).items] == ["T-2"]
+        store.close()
+    finally:
+        with psycopg.connect(DSN, autocommit=True) as conn:
+            conn.execute(f"DROP SCHEMA IF EXISTS {quoted} CASCADE")

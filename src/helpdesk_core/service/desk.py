@@ -11,9 +11,9 @@ from __future__ import annotations
 
 import logging
 import threading
-from collections.abc import Callable, Collection, Iterable, Iterator, Mapping
+from collections.abc import Callable, Collection, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager, nullcontext
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any, TypeVar
 
 import attrs
@@ -64,6 +64,7 @@ from helpdesk_core.model._validate import identifier, refuse_unknown, to_utc
 from helpdesk_core.privacy import (
     ANONYMOUS_REQUESTER,
     Limits,
+    RetentionPolicy,
     Role,
     due_for_retention,
     plan_anonymisation,
@@ -1586,7 +1587,9 @@ class Helpdesk(KnowledgeCommands):
         if not settings.retention:
             return []
         recorded: list[Event] = []
-        scan = TicketQuery(status_category="closed", order_by="number", limit=1000)
+        scan = _retention_scan(settings.retention, at)
+        if scan is None:
+            return recorded
         due: list[tuple[Ticket, Any]] = []
         while True:
             page = self.store.query(scan)
@@ -1732,6 +1735,24 @@ def _refuse_closed(ticket: Ticket, action: str) -> None:
             status=ticket.status,
             transition=action,
         )
+
+
+def _retention_scan(
+    policies: Sequence[RetentionPolicy], now: datetime
+) -> TicketQuery | None:
+    """The tickets a retention pass at ``now`` reads: those closed long enough ago for
+    the shortest policy, and, when every policy anonymises, only those not anonymised yet
+    (an anonymise policy never has work on an anonymised ticket). None: none can be due."""
+    try:
+        cutoff = now - min(p.after for p in policies) + timedelta(microseconds=1)
+    except OverflowError:
+        return None  # the shortest period reaches back before the first instant
+    return TicketQuery(
+        closed_before=cutoff,
+        anonymised=False if all(p.action == "anonymise" for p in policies) else None,
+        order_by="number",
+        limit=1000,
+    )
 
 
 def _check_search_names(config: DeskConfig, query: TicketQuery) -> None:

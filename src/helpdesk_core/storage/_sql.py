@@ -172,6 +172,10 @@ class QueryBuilder:
         """A free-text value (category, asset, tag) as stored."""
         return text
 
+    def flag(self, value: bool) -> Any:
+        """A true/false value as stored in the ticket columns."""
+        return value
+
     def tags(self, tags: tuple[str, ...], params: list[Any]) -> str:
         """SQL true when the ticket carries any of ``tags``."""
         raise NotImplementedError
@@ -215,6 +219,12 @@ class QueryBuilder:
         if query.updated_since is not None:
             clauses.append("updated_at >= ?")
             params.append(self.instant(query.updated_since))
+        if query.closed_before is not None:
+            clauses.append("status_category = 'closed' AND closed_at < ?")
+            params.append(self.instant(query.closed_before))
+        if query.anonymised is not None:
+            clauses.append("anonymised = ?")
+            params.append(self.flag(query.anonymised))
         if query.sla_deadline_before is not None:
             clauses.append("sla_deadline < ?")
             params.append(self.instant(query.sla_deadline_before))

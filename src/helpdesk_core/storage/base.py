@@ -55,6 +55,7 @@ __all__ = [
     "check_name",
     "check_purge",
     "check_words",
+    "closed_at",
     "first_with_email",
     "item_id",
     "lease_end",
@@ -535,6 +536,13 @@ def _offset(instance: Any, attribute: Any, value: Any) -> None:
         )
 
 
+def _opt_flag(instance: Any, attribute: Any, value: Any) -> None:
+    if value is not None and not isinstance(value, bool):
+        raise ValidationError(
+            f"expected true, false or None, got {value!r}", field=attribute.name
+        )
+
+
 def _flag(instance: Any, attribute: Any, value: Any) -> None:
     if not isinstance(value, bool):
         raise ValidationError(f"expected true or false, got {value!r}", field=attribute.name)
@@ -622,7 +630,9 @@ class TicketQuery:
     assignee; ``sla_deadline_before`` keeps tickets with a running SLA clock whose deadline
     is before the instant; ``updated_since`` keeps tickets updated at or after it; ``text``
     is a case-insensitive substring of the subject or description (see :func:`search_text`);
-    ``active_only`` keeps tickets in an active status category; ``scope`` (a
+    ``active_only`` keeps tickets in an active status category; ``closed_before`` keeps
+    closed tickets that closed before the instant; ``anonymised`` keeps tickets whose
+    personal data was (True) or was not (False) anonymised; ``scope`` (a
     :class:`TicketScope`) keeps tickets in any of its teams, unrouted or assigned to or
     owned by its agent.
 
@@ -649,6 +659,8 @@ class TicketQuery:
     updated_since: datetime | None = field(default=None, validator=_opt_aware)
     text: str | None = field(default=None, converter=_text)
     active_only: bool = field(default=False, validator=_flag)
+    closed_before: datetime | None = field(default=None, validator=_opt_aware)
+    anonymised: bool | None = field(default=None, validator=_opt_flag)
     scope: TicketScope | None = field(default=None, validator=_scope)
     order_by: str = field(default="created_at", validator=_order)
     limit: int = field(default=50, validator=_limit)
@@ -687,6 +699,12 @@ class TicketQuery:
             return False
         if self.updated_since is not None and ticket.updated_at < self.updated_since:
             return False
+        if self.closed_before is not None:
+            closed = closed_at(ticket)
+            if closed is None or not closed < self.closed_before:
+                return False
+        if self.anonymised is not None and ticket.anonymised is not self.anonymised:
+            return False
         if self.sla_deadline_before is not None:
             deadline = sla_deadline(ticket)
             if deadline is None or not deadline < self.sla_deadline_before:
@@ -708,6 +726,14 @@ class TicketQuery:
         items = tuple(found[self.offset : self.offset + self.limit])
         end = self.offset + len(items)
         return Page(items=items, total=len(found), next_offset=end if end < len(found) else None)
+
+
+def closed_at(ticket: Ticket) -> datetime | None:
+    """When the ticket closed, while it is closed (None otherwise): what a retention
+    period counts from, and what :attr:`TicketQuery.closed_before` reads."""
+    if ticket.status_category is StatusCategory.CLOSED:
+        return ticket.closed_at
+    return None
 
 
 def sla_deadline(ticket: Ticket) -> datetime | None:

@@ -42,6 +42,10 @@ Versions:
    priority)``, which ``agent_loads`` reads; without it, the count walked every ticket
    ever assigned (closed ones included), tens of milliseconds a year on, on the path of
    every auto-assignment and tick.
+8. ``closed_at`` (set while a ticket is closed) and ``anonymised`` columns on tickets,
+   backfilled from the snapshots, and ``tickets_retention``, a partial index of closed
+   tickets on them: a retention pass reads the closed tickets that may be due, where it
+   read every closed ticket every hour (a minute a pass at 100,000 tickets).
 
 The optional text index (SQLite FTS5 trigram table, PostgreSQL ``pg_trgm`` GIN index) is
 not a schema version: :func:`enable_sqlite_text_index` / :func:`enable_postgres_text_index`
@@ -52,12 +56,13 @@ from __future__ import annotations
 
 import sqlite3
 from collections.abc import Callable
+from datetime import datetime
 from typing import Any
 
 from helpdesk_core.errors import SchemaVersionError, StorageError
 from helpdesk_core.storage._sql import ACTIVE_SQL
 from helpdesk_core.storage.base import search_text
-from helpdesk_core.storage.codecs import dumps, escape_nul, loads
+from helpdesk_core.storage.codecs import dumps, escape_nul, loads, to_micros
 
 __all__ = [
     "APPLICATION_ID",
@@ -71,7 +76,7 @@ __all__ = [
 ]
 
 #: The schema version this library writes.
-SCHEMA_VERSION = 7
+SCHEMA_VERSION = 8
 #: ``PRAGMA application_id`` of helpdesk_core SQLite files ("HDSK").
 APPLICATION_ID = 0x4844534B
 
@@ -354,6 +359,36 @@ def _sqlite_v7(conn: sqlite3.Connection) -> None:
     conn.execute(ACTIVE_LOAD_INDEX.format(table="tickets"))
 
 
+#: Version 8, both databases: what a retention pass asks for, closed tickets by when
+#: they closed (``closed_at`` is set for closed tickets only) and whether a ticket was
+#: anonymised, so a pass reads the tickets that may be due, not every closed ticket.
+RETENTION_INDEX = (
+    "CREATE INDEX IF NOT EXISTS tickets_retention ON {table} (closed_at, anonymised) "
+    "WHERE status_category = 'closed'"
+)
+
+
+def _retention_columns(snapshot: str | bytes) -> tuple[str | None, bool]:
+    """``(closed_at as stored in the snapshot, anonymised)`` of a snapshot's JSON: the
+    closing instant only while the ticket is closed."""
+    data = loads(snapshot if isinstance(snapshot, str) else snapshot.decode("utf-8"))
+    closed = data.get("closed_at") if data.get("status_category") == "closed" else None
+    return closed, bool(data.get("anonymised"))
+
+
+def _sqlite_v8(conn: sqlite3.Connection) -> None:
+    conn.execute("ALTER TABLE tickets ADD COLUMN closed_at INTEGER")
+    conn.execute("ALTER TABLE tickets ADD COLUMN anonymised INTEGER NOT NULL DEFAULT 0")
+    updates = []
+    for seq, snapshot in conn.execute("SELECT seq, snapshot FROM tickets").fetchall():
+        closed, anonymised = _retention_columns(snapshot)
+        if closed is not None or anonymised:
+            micros = None if closed is None else to_micros(datetime.fromisoformat(closed))
+            updates.append((micros, int(anonymised), seq))
+    conn.executemany("UPDATE tickets SET closed_at = ?, anonymised = ? WHERE seq = ?", updates)
+    conn.execute(RETENTION_INDEX.format(table="tickets"))
+
+
 _SQLITE_STEPS: dict[int, Callable[[sqlite3.Connection], None]] = {
     1: _sqlite_v1,
     2: _sqlite_v2,
@@ -362,6 +397,7 @@ _SQLITE_STEPS: dict[int, Callable[[sqlite3.Connection], None]] = {
     5: _sqlite_v5,
     6: _sqlite_v6,
     7: _sqlite_v7,
+    8: _sqlite_v8,
 }
 
 
@@ -603,6 +639,26 @@ def _pg_v7(cur: Any, schema: str) -> None:
     cur.execute(ACTIVE_LOAD_INDEX.format(table=f"{schema}.tickets"))
 
 
+def _pg_v8(cur: Any, schema: str) -> None:
+    cur.execute(f"ALTER TABLE {schema}.tickets ADD COLUMN closed_at timestamptz")
+    cur.execute(
+        f"ALTER TABLE {schema}.tickets ADD COLUMN anonymised boolean NOT NULL DEFAULT false"
+    )
+    cur.execute(f"SELECT id, snapshot::text FROM {schema}.tickets")
+    updates = []
+    for ticket_id, snapshot in cur.fetchall():
+        closed, anonymised = _retention_columns(snapshot)
+        if closed is not None or anonymised:
+            at = None if closed is None else datetime.fromisoformat(closed)
+            updates.append((at, anonymised, ticket_id))
+    if updates:
+        cur.executemany(
+            f"UPDATE {schema}.tickets SET closed_at = %s, anonymised = %s WHERE id = %s",
+            updates,
+        )
+    cur.execute(RETENTION_INDEX.format(table=f"{schema}.tickets"))
+
+
 _POSTGRES_STEPS: dict[int, Callable[[Any, str], None]] = {
     1: _pg_v1,
     2: _pg_v2,
@@ -611,6 +667,7 @@ _POSTGRES_STEPS: dict[int, Callable[[Any, str], None]] = {
     5: _pg_sqlite_only,
     6: _pg_sqlite_only,
     7: _pg_v7,
+    8: _pg_v8,
 }
 
 

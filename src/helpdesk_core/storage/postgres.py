@@ -78,6 +78,7 @@ from helpdesk_core.storage.base import (
     check_name,
     check_purge,
     check_words,
+    closed_at,
     first_with_email,
     item_id,
     lease_end,
@@ -107,10 +108,10 @@ _ESC = "\ue000"
 _COLUMNS = (
     "id, number, version, status, status_category, category, team, tier, assignee, owner, "
     "requester, asset, priority, priority_rank, created_at, updated_at, wake_at, "
-    "sla_deadline, tags, search_text, snapshot"
+    "sla_deadline, tags, search_text, closed_at, anonymised, snapshot"
 )
 _INSERT_TICKET = (
-    f"INSERT INTO tickets ({_COLUMNS}) VALUES ({', '.join(['%s'] * 21)}) "
+    f"INSERT INTO tickets ({_COLUMNS}) VALUES ({', '.join(['%s'] * 23)}) "
     "ON CONFLICT (id) DO NOTHING"
 )
 _UPDATE_TICKET = (
@@ -118,7 +119,8 @@ _UPDATE_TICKET = (
     "status_category = %s, category = %s, team = %s, tier = %s, assignee = %s, owner = %s, "
     "requester = %s, asset = %s, priority = %s, priority_rank = %s, created_at = %s, "
     "updated_at = %s, wake_at = %s, sla_deadline = %s, tags = %s, search_text = %s, "
-    "snapshot = %s, lease_owner = NULL, lease_until = NULL WHERE id = %s AND version = %s"
+    "closed_at = %s, anonymised = %s, snapshot = %s, lease_owner = NULL, lease_until = NULL "
+    "WHERE id = %s AND version = %s"
 )
 # One statement writes the snapshot and, only if that worked, the events (each event is
 # an outbox item): a version clash writes nothing and reports 0 rows.
@@ -194,6 +196,8 @@ def _ticket_row(snapshot: Ticket, wake_at: datetime | None) -> tuple[Any, ...]:
         sla_deadline(snapshot),
         [escape_nul(tag) for tag in snapshot.tags],
         escape_nul(search_text(snapshot.subject, snapshot.description)),
+        closed_at(snapshot),
+        snapshot.anonymised,
         encode_ticket(snapshot),
     )
 

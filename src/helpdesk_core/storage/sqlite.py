@@ -69,6 +69,7 @@ from helpdesk_core.storage.base import (
     check_name,
     check_purge,
     check_words,
+    closed_at,
     first_with_email,
     item_id,
     lease_end,
@@ -98,7 +99,7 @@ log = logging.getLogger("helpdesk_core.storage")
 _COLUMNS = (
     "id, number, version, status, status_category, category, team, tier, assignee, owner, "
     "requester, asset, priority, priority_rank, created_at, updated_at, wake_at, "
-    "sla_deadline, tags, search_text, search_nul, snapshot"
+    "sla_deadline, tags, search_text, search_nul, closed_at, anonymised, snapshot"
 )
 # The position the next event gets: one past the highest in the table, or past the highest
 # a purge removed (kept in ``sequences``), so a position is never reused.
@@ -109,7 +110,7 @@ _NEXT_POSITION = (
 # A ticket row records the position of its latest event (``last_event``); each event row
 # the position of the ticket's previous one (``prev``): a ticket's events are read by
 # walking that chain, so an event needs no index entry of its own.
-_INSERT_TICKET = f"INSERT INTO tickets ({_COLUMNS}, last_event) VALUES ({q.placeholders(23)})"
+_INSERT_TICKET = f"INSERT INTO tickets ({_COLUMNS}, last_event) VALUES ({q.placeholders(25)})"
 _NAMES = tuple(name.strip() for name in _COLUMNS.split(","))
 # An UPDATE rewrites the index entries of every column it sets, even to the same value, so
 # indexed columns are set only when they change.
@@ -124,6 +125,8 @@ _INDEXED = (
     "wake_at",
     "sla_deadline",
     "search_nul",
+    "closed_at",
+    "anonymised",
 )
 _ALWAYS = tuple(n for n in _NAMES if n not in _INDEXED and n != "id")
 _SELECT_CURRENT = (
@@ -237,6 +240,9 @@ class _Builder(q.QueryBuilder):
     def instant(self, value: datetime) -> Any:
         return to_micros(value)
 
+    def flag(self, value: bool) -> Any:
+        return int(value)
+
     def tags(self, tags: tuple[str, ...], params: list[Any]) -> str:
         params.extend(tags)
         return (
@@ -282,6 +288,8 @@ def _ticket_row(snapshot: Ticket, wake_at: datetime | None, tags: str) -> tuple[
         tags,
         text,
         int("\x00" in text),
+        None if (closed := closed_at(snapshot)) is None else to_micros(closed),
+        int(snapshot.anonymised),
         encode_ticket(snapshot),
     )
 

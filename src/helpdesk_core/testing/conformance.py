@@ -57,6 +57,7 @@ from helpdesk_core.model import (
     StatusCategory,
     StatusChanged,
     Ticket,
+    TicketAnonymised,
     TicketOpened,
     TicketRouted,
     apply_event,
@@ -610,6 +611,12 @@ class StoreConformance:
             (TicketQuery(number=tickets["T-c"].number), ["T-c"]),
             (TicketQuery(number=(tickets["T-e"].number, tickets["T-a"].number)), ["T-a", "T-e"]),
             (TicketQuery(number=10_000), []),
+            # Closed tickets by when they closed (what a retention pass reads).
+            (TicketQuery(closed_before=T0 + 6 * MINUTE + timedelta(microseconds=1)), ["T-e"]),
+            (TicketQuery(closed_before=T0 + 6 * MINUTE), []),
+            (TicketQuery(closed_before=(T0 + 7 * MINUTE).astimezone(_TOKYO)), ["T-e"]),
+            (TicketQuery(anonymised=False), ["T-a", "T-b", "T-c", "T-d", "T-e"]),
+            (TicketQuery(anonymised=True), []),
             # A scope's conditions are alternatives; the other filters still all apply.
             (TicketQuery(scope=TicketScope(teams=("desk", "ops"))), ["T-a", "T-c"]),
             (TicketQuery(scope=TicketScope(unrouted=True)), ["T-b", "T-d", "T-e"]),
@@ -1383,12 +1390,16 @@ class StoreConformance:
         ticket, events = self._secret_ticket()
         self.store.claim_outbox("mail", now=T0, limit=1)
         positions = [p for p, _ in self.store.event_stream()]
-        extra = commented("T-1", "after", at=T0 + 2 * MINUTE)
+        extra = TicketAnonymised(ticket_id="T-1", at=T0 + 2 * MINUTE, by=AGENT, reason="test")
         history = [*self._scrubbed(events), extra]
         snapshot = replay(history)
+        assert snapshot.anonymised
+        assert self.store.query(TicketQuery(anonymised=True)).total == 0
         self.store.anonymise(
             "T-1", expected_version=ticket.version, events=history, snapshot=snapshot
         )
+        assert _ids(self.store.query(TicketQuery(anonymised=True)).items) == ["T-1"]
+        assert self.store.query(TicketQuery(anonymised=False)).total == 0
         assert self.store.events("T-1") == history
         assert self.store.load("T-1") == snapshot
         assert [p for p, _ in self.store.event_stream()][: len(positions)] == positions
@@ -1561,6 +1572,8 @@ _FILTERS: dict[str, st.SearchStrategy[Any]] = {
     "text": st.sampled_from(["a", "b", "ab", "ß", "ss", "0", "\x00", "%", "_", "'", "\u03c3"])
     | _TEXT,
     "active_only": st.just(True),
+    "closed_before": _INSTANTS,
+    "anonymised": st.booleans(),
     "scope": st.builds(
         TicketScope,
         teams=st.sampled_from([(), ("desk",), ("ops", "desk")]),
