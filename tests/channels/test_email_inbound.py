@@ -440,3 +440,48 @@ def test_auto_submitted_no_with_a_comment_is_a_person() -> None:
     assert channel.receive(mail("Away", Auto_Submitted="auto-replied (vacation)")).action == (
         "ignored"
     )
+
+
+@pytest.mark.parametrize(
+    ("subject", "kept"),
+    [
+        ("Re: [#1] SLA report for March: totals wrong", "SLA report for March: totals wrong"),
+        ("Re: [#1] Escalation level of my ticket: low?", "Escalation level of my ticket: low?"),
+        ("Re: [#1] Solved: not at all", "Solved: not at all"),  # after the token: theirs
+    ],
+)  # fmt: skip
+def test_only_the_desks_literal_prefixes_before_the_token_are_left_behind(
+    subject: str, kept: str
+) -> None:
+    channel = make_channel(category=None)
+    desk = channel.desk
+    first = channel.receive(mail("Hi", sender="jo@example.org", subject="Printer"))
+    desk.reply(first.ticket_id or "", author="lena", body="On it")
+    desk.solve(first.ticket_id or "", by="lena", resolution="done")
+    desk.close(first.ticket_id or "", by="lena")
+    follow_up = channel.receive(mail("Again", sender="jo@example.org", subject=subject))
+    assert follow_up.ticket_id != first.ticket_id
+    assert desk.get(follow_up.ticket_id or "").subject == kept
+
+
+def test_a_template_field_before_the_token_strips_nothing() -> None:
+    from helpdesk_core.channels.email import SubjectToken, Templates
+
+    templates = Templates(languages={"en": {"solved.subject": "{desk_name}: {token} {subject}"}})
+    patterns = [p.pattern for p in templates.subject_prefixes()]
+    assert not any(".{" in p for p in patterns)
+    token = SubjectToken()
+    assert (
+        token.strip("Re: [#42] Printer: error: code 5", desk_prefixes=templates.subject_prefixes())
+        == "Printer: error: code 5"
+    )
+
+
+def test_a_charset_label_that_is_no_name_falls_back() -> None:
+    channel = make_channel(category=None)
+    raw = (
+        b"From: jane@example.org\r\nSubject: Printer\r\nMessage-ID: <nul@example.org>\r\n"
+        b'Content-Type: text/plain; charset="utf-8\x00"\r\n\r\nGr\xc3\xbc\xc3\x9fe, broken.\r\n'
+    )
+    opened = channel.receive(raw)
+    assert channel.desk.get(opened.ticket_id or "").description == "Gr\u00fc\u00dfe, broken."

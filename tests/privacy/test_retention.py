@@ -9,6 +9,7 @@ from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import pytest
 
@@ -560,3 +561,18 @@ def test_a_pass_with_a_delete_policy_still_reads_anonymised_tickets() -> None:
     desk.clock.advance(timedelta(days=30))  # type: ignore[attr-defined]
     assert len(desk.apply_retention()) == 1
     assert desk.get(ticket_id).fields == {}
+
+
+def test_a_pass_at_a_zoned_instant_counts_the_period_in_absolute_time() -> None:
+    # Closed at 10:30 UTC on 2 October; thirty days later is 10:30 UTC on 1 November,
+    # across the end of summer time. At 12:00 in Berlin (11:00 UTC) the ticket is due.
+    closed = datetime(2026, 10, 2, 10, 30, tzinfo=UTC)
+    desk = Helpdesk(_config(RetentionPolicy(name="monthly", after="30d")), MemoryStore(),
+                    ManualClock(closed - timedelta(hours=1)))  # fmt: skip
+    ticket_id = _story(desk, close=False)
+    desk.solve(ticket_id, by="alice", resolution="done")
+    desk.clock.set(closed)  # type: ignore[attr-defined]
+    desk.close(ticket_id, by="alice")
+    assert desk.get(ticket_id).closed_at == closed
+    now = datetime(2026, 11, 1, 12, 0, tzinfo=ZoneInfo("Europe/Berlin"))
+    assert len(desk.apply_retention(now)) == 1

@@ -476,3 +476,29 @@ def test_version_8_fills_the_retention_columns_in_postgres() -> None:
     finally:
         with psycopg.connect(DSN, autocommit=True) as conn:
             conn.execute(f"DROP SCHEMA IF EXISTS {quoted} CASCADE")
+
+
+def test_version_8_reads_an_instant_stored_without_an_offset_as_utc(tmp_path: Path) -> None:
+    path = tmp_path / "naive.sqlite"
+    store = SqliteStore(path)
+    events = _retention_histories()["T-1"]
+    store.append("T-1", expected_version=0, events=events, snapshot=replay(events))
+    store.close()
+    conn = sqlite3.connect(path)
+    try:
+        snapshot = json.loads(conn.execute("SELECT snapshot FROM tickets").fetchone()[0])
+        snapshot["closed_at"] = T0.replace(tzinfo=None).isoformat()  # an old writer's
+        snapshot["anonymised"] = "false"  # hand-edited: not true
+        conn.execute("UPDATE tickets SET snapshot = ?", (json.dumps(snapshot),))
+        _drop_retention_columns(conn)
+        conn.execute("PRAGMA user_version = 7")
+        conn.commit()
+    finally:
+        conn.close()
+    SqliteStore(path).close()  # migrates to 8
+    conn = sqlite3.connect(path)
+    try:
+        row = conn.execute("SELECT closed_at, anonymised FROM tickets").fetchone()
+    finally:
+        conn.close()
+    assert row == (to_micros(T0), 0)

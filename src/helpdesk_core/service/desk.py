@@ -1744,7 +1744,10 @@ def _retention_scan(
     the shortest policy, and, when every policy anonymises, only those not anonymised yet
     (an anonymise policy never has work on an anonymised ticket). None: none can be due."""
     try:
-        cutoff = now - min(p.after for p in policies) + timedelta(microseconds=1)
+        # In UTC: a zoned instant minus a duration would be counted on its wall clock
+        # (an hour off across a daylight-saving change).
+        cutoff = now.astimezone(UTC) - min(p.after for p in policies)
+        cutoff += timedelta(microseconds=1)
     except OverflowError:
         return None  # the shortest period reaches back before the first instant
     return TicketQuery(

@@ -56,7 +56,7 @@ from __future__ import annotations
 
 import sqlite3
 from collections.abc import Callable
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 from helpdesk_core.errors import SchemaVersionError, StorageError
@@ -373,7 +373,13 @@ def _retention_columns(snapshot: str | bytes) -> tuple[str | None, bool]:
     closing instant only while the ticket is closed."""
     data = loads(snapshot if isinstance(snapshot, str) else snapshot.decode("utf-8"))
     closed = data.get("closed_at") if data.get("status_category") == "closed" else None
-    return closed, bool(data.get("anonymised"))
+    return closed, data.get("anonymised") is True
+
+
+def _instant(text: str) -> datetime:
+    """A stored instant (an ISO text; one written without an offset is UTC)."""
+    value = datetime.fromisoformat(text)
+    return value if value.tzinfo is not None else value.replace(tzinfo=UTC)
 
 
 def _sqlite_v8(conn: sqlite3.Connection) -> None:
@@ -383,7 +389,7 @@ def _sqlite_v8(conn: sqlite3.Connection) -> None:
     for seq, snapshot in conn.execute("SELECT seq, snapshot FROM tickets").fetchall():
         closed, anonymised = _retention_columns(snapshot)
         if closed is not None or anonymised:
-            micros = None if closed is None else to_micros(datetime.fromisoformat(closed))
+            micros = None if closed is None else to_micros(_instant(closed))
             updates.append((micros, int(anonymised), seq))
     conn.executemany("UPDATE tickets SET closed_at = ?, anonymised = ? WHERE seq = ?", updates)
     conn.execute(RETENTION_INDEX.format(table="tickets"))
@@ -649,7 +655,7 @@ def _pg_v8(cur: Any, schema: str) -> None:
     for ticket_id, snapshot in cur.fetchall():
         closed, anonymised = _retention_columns(snapshot)
         if closed is not None or anonymised:
-            at = None if closed is None else datetime.fromisoformat(closed)
+            at = None if closed is None else _instant(closed)
             updates.append((at, anonymised, ticket_id))
     if updates:
         cur.executemany(

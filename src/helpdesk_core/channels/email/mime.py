@@ -53,7 +53,7 @@ def decode_text(data: bytes, charset: str | None) -> str:
     if label:
         try:
             name = codecs.lookup(label).name
-        except LookupError:
+        except (LookupError, ValueError):  # unknown, or not a name at all (a NUL in it)
             name = ""
     else:
         name = ""

@@ -219,9 +219,10 @@ def _to_teams(value: Any) -> dict[str, dict[str, dict[str, str]]]:
 
 
 def _prefix_pattern(text: str) -> re.Pattern[str] | None:
-    """The part of a subject template before ``{token}`` as a pattern (its fields match
-    any short text, its blanks any blanks), or None when the template puts nothing but
-    blanks there."""
+    """The literal text a subject template puts before ``{token}`` as a pattern (its
+    blanks match any blanks), or None when there is none, or when a field comes before
+    the token (``SLA {alert}:``, ``{desk_name}:``): a field would match whatever a
+    requester wrote there."""
     parts: list[str] = []
     literal = ""
     for text_part, name, _, _ in _FORMATTER.parse(text):
@@ -234,7 +235,7 @@ def _prefix_pattern(text: str) -> re.Pattern[str] | None:
         if name == "token":
             break
         if name is not None:
-            parts.append(r".{1,80}?")
+            return None
     else:
         return None  # no token in this template
     if not literal.strip():
@@ -311,10 +312,11 @@ class Templates:
         return _FORMATTER.vformat(text, (), {name: values.get(name, "") for name in FIELDS[key]})
 
     def subject_prefixes(self) -> tuple[re.Pattern[str], ...]:
-        """What the desk's subject templates write before the ticket token (``Solved:``,
-        ``Gelöst:``, ``Escalation level 2:``), in every language and team, as patterns
-        anchored at the start: a requester's answer to such a mail that opens a follow-up
-        ticket does not carry them into its subject."""
+        """The literal text the desk's subject templates write before the ticket token
+        (``Solved:``, ``Gelöst:``), in every language and team, as patterns anchored at
+        the start: a requester's answer to such a mail that opens a follow-up ticket
+        does not carry them into its subject. Templates with a field before the token
+        give none (the field would match anything)."""
         if self._prefixes is None:
             sources: list[Mapping[str, str]] = [*self._merged.values()]
             sources.extend(langs for team in self.teams.values() for langs in team.values())

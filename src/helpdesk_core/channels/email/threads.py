@@ -195,16 +195,26 @@ class SubjectToken:
         when it carries a token, also without the leading ``desk_prefixes`` (what the
         desk's own subjects put before the token, see
         :meth:`~helpdesk_core.channels.email.Templates.subject_prefixes`)."""
-        prefixes = [_PREFIX]
-        if self.pattern.search(subject) is not None:
-            prefixes.extend(desk_prefixes)
-        text = self.pattern.sub("", subject)
-        previous = None
-        while previous != text:
-            previous = text
-            for prefix in prefixes:
-                text = prefix.sub("", text, count=1).strip()
+        found = self.pattern.search(subject)
+        if found is not None:
+            # The desk's prefixes stand before the token: the text after it is the
+            # requester's, whatever words it starts with.
+            head = _strip_prefixes(subject[: found.start()], [_PREFIX, *desk_prefixes])
+            subject = head + " " + subject[found.end() :]
+        text = _strip_prefixes(self.pattern.sub("", subject), [_PREFIX])
         return re.sub(r"\s{2,}", " ", text).strip()
+
+
+def _strip_prefixes(text: str, prefixes: Iterable[re.Pattern[str]]) -> str:
+    """``text`` without any run of the ``prefixes`` at its start."""
+    patterns = list(prefixes)
+    text = text.strip()
+    previous = None
+    while previous != text:
+        previous = text
+        for prefix in patterns:
+            text = prefix.sub("", text, count=1).strip()
+    return text
 
 
 _PREFIX = re.compile(r"^\s*(?:re|fwd?|aw|wg|sv|vs|tr|antw)\s*(?:\[\d+\])?\s*:\s*", re.IGNORECASE)
