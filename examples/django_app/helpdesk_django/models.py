@@ -48,6 +48,10 @@ class TicketRecord(models.Model):
     #: Which SLA sweep worker holds the ticket, and until when (``claim_due``).
     lease_owner = models.TextField(null=True)
     lease_until = models.DateTimeField(null=True)
+    #: When a closed ticket closed (None unless closed), and whether its personal data
+    #: was anonymised: what a retention pass asks for.
+    closed_at = models.DateTimeField(null=True)
+    anonymised = models.BooleanField(default=False)
     #: Case-folded subject and description (``helpdesk_core.storage.search_text``).
     search_text = models.TextField()
     snapshot = models.TextField()
@@ -71,6 +75,11 @@ class TicketRecord(models.Model):
                 fields=["sla_deadline"],
                 name="helpdesk_ticket_deadline",
                 condition=models.Q(sla_deadline__isnull=False),
+            ),
+            models.Index(
+                fields=["closed_at", "anonymised"],
+                name="helpdesk_ticket_retention",
+                condition=models.Q(status_category="closed"),
             ),
         ]
 

@@ -68,6 +68,8 @@ from helpdesk_core.storage.base import (
     check_limit,
     check_name,
     check_purge,
+    closed_at,
+    first_with_email,
     item_id,
     parse_item_id,
     read_in_chunks,
@@ -140,6 +142,8 @@ def _ticket_fields(snapshot: Ticket, wake_at: datetime | None) -> dict[str, Any]
         "updated_at": snapshot.updated_at,
         "wake_at": wake_at,
         "sla_deadline": sla_deadline(snapshot),
+        "closed_at": closed_at(snapshot),
+        "anonymised": snapshot.anonymised,
         "search_text": escape_nul(search_text(snapshot.subject, snapshot.description)),
         "snapshot": encode_ticket(snapshot),
     }
@@ -496,6 +500,20 @@ class DjangoStore:
             rows = rows.filter(updated_at__gte=query.updated_since)
         if query.sla_deadline_before is not None:
             rows = rows.filter(sla_deadline__lt=query.sla_deadline_before)
+        if query.closed_before is not None:
+            rows = rows.filter(status_category="closed", closed_at__lt=query.closed_before)
+        if query.anonymised is not None:
+            rows = rows.filter(anonymised=query.anonymised)
+        if query.scope is not None:
+            scope = query.scope
+            anywhere = Q(pk__in=[])  # no condition: matches nothing
+            if scope.teams:
+                anywhere |= Q(team__in=list(scope.teams))
+            if scope.unrouted:
+                anywhere |= Q(team__isnull=True)
+            if scope.agent is not None:
+                anywhere |= Q(assignee=scope.agent) | Q(owner=scope.agent)
+            rows = rows.filter(anywhere)
         if query.text is not None:
             escaped = escape_nul(query.text.casefold())
             rows = rows.filter(search_text__contains=escaped)
@@ -641,18 +659,18 @@ class DjangoStore:
         return decode_requester(data)
 
     def find_requester(self, *, email: str) -> Requester | None:
-        """The requester with this email (case-insensitive; smallest id if several)."""
+        """The requester with this email, compared in lower case (smallest id if
+        several): the case-folded key finds the candidates."""
         if not isinstance(email, str):
             raise ValidationError("expected an email address", field="email")
         with self._read():
-            data = (
+            rows = list(
                 RequesterRecord.objects.using(self._using)
                 .filter(email_key=escape_nul(email.casefold()))
                 .order_by(*self._by_id())
                 .values_list("data", flat=True)
-                .first()
             )
-        return None if data is None else decode_requester(data)
+        return first_with_email((decode_requester(data) for data in rows), email)
 
     def delete_requester(self, requester_id: str) -> None:
         """Remove the requester record; unknown ids are ignored."""
