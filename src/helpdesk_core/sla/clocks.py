@@ -357,18 +357,29 @@ def _decide(
             return _Do.START
         return _Do.CARRY_ON if _stopped_for_want_of_target(ticket, clock) else _Do.CONTINUE
     if metric is Metric.NEXT_RESPONSE:
-        wanted = (
-            ticket.is_active
-            and ticket.first_response_at is not None
-            and ticket.awaiting_reply_since is not None
+        waiting = ticket.awaiting_reply_since
+        wanted = ticket.is_active and ticket.first_response_at is not None and waiting is not None
+        # The same wait goes on (the requester's message came before the clock stopped,
+        # and no answer since): the clock stopped for want of a target.
+        same_wait = waiting is not None and clock is not None and (
+            clock.stopped_at is not None and waiting < clock.stopped_at
         )
     else:  # periodic_update
         wanted = ticket.is_active and ticket.first_response_at is not None
         if active and wanted and _is_agent_reply(event):
             return _Do.RESTART
+        # No update since the clock stopped: it stopped for want of a target.
+        replied = ticket.last_agent_reply_at
+        same_wait = clock is not None and (
+            clock.stopped_at is not None and (replied is None or replied < clock.stopped_at)
+        )
     if active:
         return None if wanted else _Do.STOP
-    return _Do.START if wanted and has_target else None
+    if not (wanted and has_target):
+        return None
+    if clock is not None and same_wait and _stopped_for_want_of_target(ticket, clock):
+        return _Do.CARRY_ON  # its target applies again: it goes on, in the same cycle
+    return _Do.START
 
 
 def _react_metric(
