@@ -570,3 +570,27 @@ def test_a_trigger_whose_condition_fails_does_not_keep_the_desk_awake() -> None:
     assert desk.get(ticket.id).tier == "L2"
     wake = desk.next_wakeup(queues=False)
     assert wake is None or wake > clock.now()
+
+
+def test_a_queued_ticket_no_free_agent_can_take_does_not_hold_up_the_queue() -> None:
+    config = DeskConfig.from_dict({
+        "tiers": [{"id": "L1", "teams": ["desk"]}],
+        "teams": [{"id": "desk"}],
+        "agents": [{"id": "a", "teams": ["desk"], "capacity": 1}],
+        "categories": {"db": {"skills": ["sql"]}},
+        "assignment": {"strategy": "round_robin", "queue_order": "oldest"},
+    })  # fmt: skip
+    clock = ManualClock(datetime(2026, 5, 4, 10, tzinfo=UTC))
+    desk = Helpdesk(config=config, store=MemoryStore(), clock=clock)
+    first = desk.open(requester=Requester(id="r"), subject="one")  # a takes it: 1 of 1
+    clock.advance(minutes=1)
+    needs_sql = desk.open(requester=Requester(id="r"), subject="db down", category="db")
+    second_sql = desk.open(requester=Requester(id="r"), subject="db slow", category="db")
+    plain = desk.open(requester=Requester(id="r"), subject="printer")
+    assert first.assignee == "a"
+    assert needs_sql.assignee is None and second_sql.assignee is None and plain.assignee is None
+    clock.advance(minutes=1)
+    desk.solve(first.id, by="a", resolution="done", first_contact=True)  # nobody has "sql"
+    assert desk.get(plain.id).assignee == "a"
+    assert desk.get(needs_sql.id).queued_at is not None
+    assert desk.get(second_sql.id).queued_at is not None

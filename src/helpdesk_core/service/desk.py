@@ -805,22 +805,28 @@ class Helpdesk(KnowledgeCommands):
     ) -> Iterator[tuple[Ticket, bool, list[Event]]]:
         """Offer the team's queued tickets in queue order, each in its own command, while an
         agent of the team could take one; yields each command's ticket, whether it was
-        assigned and its events, and stops after the first refusal."""
+        assigned and its events. A refused ticket (it needs a skill or tier no free agent
+        has) does not hold up the tickets behind it; those that need the same are not
+        offered again in this pass (nothing changed that could take them)."""
         free_at = self._now(now)
         if not self._anyone_free(team, free_at):
             return
         queued = [t for t in self._queued(team) if t.queued_at is not None]
+        refused: set[tuple[str | None, frozenset[str], Priority]] = set()
         for index, ticket in enumerate(
             queue_order(queued, order=self.config.assignment.queue_order)
         ):
             if index and not self._anyone_free(team, free_at):
                 return
+            needs = (ticket.tier, _category_skills(self.config, ticket), ticket.priority)
+            if needs in refused:
+                continue
             result = self._command(ticket.id, self._take_from_queue, now=now)
             if result[1] is None:
                 continue  # no longer waiting: another process assigned or closed it
             yield result[0], result[1], result[2]
             if not result[1]:
-                return
+                refused.add(needs)
 
     def _take_from_queue(self, change: Change) -> bool | None:
         """Auto-assign a ticket offered from its team's queue; None when the ticket, as
