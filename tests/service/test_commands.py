@@ -4,8 +4,10 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import pytest
+from attrs import evolve
 from service_fixtures import DESK, berlin, make_desk
 
 from helpdesk_core import (
@@ -594,3 +596,40 @@ def test_a_queued_ticket_no_free_agent_can_take_does_not_hold_up_the_queue() -> 
     assert desk.get(plain.id).assignee == "a"
     assert desk.get(needs_sql.id).queued_at is not None
     assert desk.get(second_sql.id).queued_at is not None
+
+
+class _RescheduleCounting(MemoryStore):
+    def __init__(self) -> None:
+        super().__init__()
+        self.rescheduled = 0
+
+    def reschedule(self, ticket_id: str, *, expected_version: int, wake_at: Any) -> bool:
+        self.rescheduled += 1
+        return super().reschedule(ticket_id, expected_version=expected_version, wake_at=wake_at)
+
+
+def test_a_new_escalation_trigger_reaches_the_tickets_by_tick() -> None:
+    base: dict[str, Any] = {
+        "tiers": [{"id": "L1", "teams": ["desk"]}, {"id": "L2", "teams": ["net"]}],
+        "teams": [{"id": "desk"}, {"id": "net"}],
+        "agents": [{"id": "ann", "teams": ["desk"]}],
+        "assignment": {"auto_assign": False},
+    }
+    store = _RescheduleCounting()
+    clock = ManualClock(datetime(2026, 5, 4, 10, tzinfo=UTC))
+    desk = Helpdesk(config=DeskConfig.from_dict(base), store=store, clock=clock)
+    ticket = desk.open(requester=Requester(id="ada"), subject="x")
+    assert desk.next_wakeup() is None
+    # An agent going away changes no rule of time: nothing is rescheduled.
+    desk.reconfigure(desk.config.replace(agents=(evolve(desk.config.agent("ann"), away=True),)))
+    assert store.rescheduled == 0
+    trigger = {"name": "stuck", "on": "time_in_tier", "after": "1h",
+               "actions": [{"action": "escalate_tier"}]}  # fmt: skip
+    policies = [{"name": "e", "triggers": [trigger]}]
+    desk.reconfigure(DeskConfig.from_dict({**base, "escalation_policies": policies}))
+    assert store.rescheduled == 1
+    assert desk.next_wakeup() == datetime(2026, 5, 4, 11, tzinfo=UTC)
+    clock.set(datetime(2026, 5, 4, 13, tzinfo=UTC))
+    escalated = [e for e in desk.tick() if type(e).__name__ == "Escalated"]
+    assert [e.at for e in escalated] == [datetime(2026, 5, 4, 11, tzinfo=UTC)]
+    assert desk.get(ticket.id).tier == "L2"

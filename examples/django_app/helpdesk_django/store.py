@@ -68,6 +68,7 @@ from helpdesk_core.storage.base import (
     check_limit,
     check_name,
     check_purge,
+    check_reschedule,
     closed_at,
     first_with_email,
     item_id,
@@ -566,6 +567,21 @@ class DjangoStore:
             .filter(requester=requester_id)
             .order_by(*self._by_id(F("created_at").desc()))
         )
+
+    def reschedule(
+        self, ticket_id: str, *, expected_version: int, wake_at: datetime | None
+    ) -> bool:
+        """Set the ticket's wake-up if it is still at ``expected_version``."""
+        check_reschedule(ticket_id, expected_version, wake_at)
+        with self._write():
+            done = (
+                self._tickets()
+                .filter(id=ticket_id, version=expected_version)
+                .update(wake_at=wake_at)
+            )
+            if not done and not self._tickets().filter(id=ticket_id).exists():
+                raise NotFound("ticket", ticket_id)
+        return bool(done)
 
     def due(self, now: datetime, *, limit: int = 100) -> list[str]:
         """Ids of tickets whose ``wake_at`` has come, earliest first (ties by id)."""

@@ -180,14 +180,40 @@ class Helpdesk(KnowledgeCommands):
     def reconfigure(self, config: DeskConfig) -> None:
         """Work with ``config`` from now on (an agent away or back, a new policy): the
         tickets stay as they are and follow the new rules from their next command or
-        tick."""
+        tick. When the rules that say when a ticket needs a tick changed (escalation
+        policies, calendars, lifecycles and their auto-close, ticket types), every open
+        or solved ticket's stored wake-up is recomputed (:meth:`reschedule`), so a tick
+        finds a new escalation trigger's tickets at its instant."""
         if not isinstance(config, DeskConfig):
             raise ValidationError("config must be a DeskConfig", field="config")
+        before = _wake_rules(self.config)
         self.config = config
         self._decider = Decider(config)
         self._default_spec = AssignSpec(strategy=config.assignment.strategy)
         self._wakes.clear()  # wake times follow the rules: every ticket is checked again
         self._queue_queries.clear()
+        if _wake_rules(config) != before:
+            self.reschedule()
+
+    def reschedule(self) -> int:
+        """Store the next wake-up of every open or solved ticket as the current rules
+        have it, recording no event (see :meth:`Store.reschedule`); returns how many
+        tickets were rescheduled. :meth:`reconfigure` calls it when the rules changed;
+        call it after changing the configuration of a desk that shares the store from
+        another process. A ticket that changes meanwhile keeps the wake-up its change set."""
+        scan = TicketQuery(status_category=_WAKING, order_by="number", limit=1000)
+        done = 0
+        while True:
+            page = self.store.query(scan)
+            for ticket in page.items:
+                wake = self._decider.wake_at(ticket, self._requester_of(ticket))
+                if self.store.reschedule(
+                    ticket.id, expected_version=ticket.version, wake_at=wake
+                ):
+                    done += 1
+            if page.next_offset is None:
+                return done
+            scan = evolve(scan, offset=page.next_offset)
 
     @contextmanager
     def unit_of_work(self) -> Iterator[None]:
@@ -1296,8 +1322,10 @@ class Helpdesk(KnowledgeCommands):
     def tick(self, now: datetime | None = None) -> list[Event]:
         """Record everything due up to ``now`` (default: the clock): SLA warnings and
         breaches stamped with their exact instants, escalations, auto-closes; then offer
-        queued tickets to agents who came on shift. Idempotent and independent of how
-        often it is called."""
+        queued tickets to agents who came on shift. Idempotent; the events it records
+        and their instants do not depend on how often it is called, except the offers of
+        queued tickets, which go to the agents on shift at ``now`` (a tick at every
+        :meth:`next_wakeup` meets every shift start)."""
         at = self._now(now)
         recorded: list[Event] = []
         seen: set[str] = set()
@@ -1741,6 +1769,20 @@ def _refuse_closed(ticket: Ticket, action: str) -> None:
             status=ticket.status,
             transition=action,
         )
+
+
+#: The status categories of tickets that may need a tick (closed ones never do).
+_WAKING = tuple(c for c in StatusCategory if c is not StatusCategory.CLOSED)
+
+
+def _wake_rules(config: DeskConfig) -> tuple[Any, ...]:
+    """The parts of a configuration a ticket's wake-up depends on."""
+    return (
+        config.escalation_policies,
+        config.calendars,
+        config.lifecycles,
+        config.ticket_types,
+    )
 
 
 def _retention_scan(

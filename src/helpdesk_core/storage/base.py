@@ -54,6 +54,7 @@ __all__ = [
     "check_limit",
     "check_name",
     "check_purge",
+    "check_reschedule",
     "check_words",
     "closed_at",
     "first_with_email",
@@ -130,6 +131,15 @@ def _check_expected_version(expected_version: Any, *, existing: bool) -> None:
         raise ValidationError(
             f"expected_version is >= 0, got {expected_version}", field="expected_version"
         )
+
+
+def check_reschedule(ticket_id: Any, expected_version: Any, wake_at: Any) -> None:
+    """Validate the arguments of :meth:`Store.reschedule` (ValidationError naming the
+    part)."""
+    check_key(ticket_id, "ticket_id")
+    _check_expected_version(expected_version, existing=True)
+    if wake_at is not None:
+        check_instant(wake_at, "wake_at")
 
 
 def check_append(
@@ -865,6 +875,15 @@ class Store(UnitOfWork, Protocol):
 
     def due(self, now: datetime, *, limit: int = 100) -> list[str]:
         """Ids of tickets whose ``wake_at`` <= now, earliest first (ties by id)."""
+        ...
+
+    def reschedule(
+        self, ticket_id: str, *, expected_version: int, wake_at: datetime | None
+    ) -> bool:
+        """Set the ticket's ``wake_at`` (None: no wake-up) if it is still at
+        ``expected_version``, recording no event: its rules changed, not the ticket.
+        Returns whether it was set (False: the ticket changed meanwhile, and whoever
+        changed it set its wake-up); NotFound("ticket", id) when there is no such ticket."""
         ...
 
     def claim_due(

@@ -51,6 +51,7 @@ from helpdesk_core.storage.base import (
     check_limit,
     check_name,
     check_purge,
+    check_reschedule,
     first_with_email,
     item_id,
     lease_end,
@@ -486,6 +487,20 @@ class MemoryStore:
         tail = self._by_requester.get(requester_id, [])[-limit:]
         tail.reverse()
         return tail
+
+    def reschedule(
+        self, ticket_id: str, *, expected_version: int, wake_at: datetime | None
+    ) -> bool:
+        """Set the ticket's wake-up if it is still at ``expected_version``."""
+        check_reschedule(ticket_id, expected_version, wake_at)
+        with self.unit_of_work():
+            current = self._tickets.get(ticket_id)
+            if current is None:
+                raise NotFound("ticket", ticket_id)
+            if current.version != expected_version:
+                return False
+            self._set_wake(ticket_id, wake_at)
+            return True
 
     def due(self, now: datetime, *, limit: int = 100) -> list[str]:
         """Ids of tickets to wake by ``now``, earliest first."""

@@ -77,6 +77,7 @@ from helpdesk_core.storage.base import (
     check_limit,
     check_name,
     check_purge,
+    check_reschedule,
     check_words,
     closed_at,
     first_with_email,
@@ -568,6 +569,23 @@ class PostgresStore:
             sql = q.to_pyformat(q.SELECT_HISTORY_IDS)
             rows = conn.execute(sql, (requester_id, limit)).fetchall()
         return [row[0] for row in rows]
+
+    def reschedule(
+        self, ticket_id: str, *, expected_version: int, wake_at: datetime | None
+    ) -> bool:
+        """Set the ticket's wake-up if it is still at ``expected_version``."""
+        check_reschedule(ticket_id, expected_version, wake_at)
+        with self._read() as conn:
+            row = conn.execute(
+                "WITH done AS (UPDATE tickets SET wake_at = %s WHERE id = %s AND version = %s "
+                "RETURNING id) SELECT (SELECT count(*) FROM done), "
+                "EXISTS (SELECT 1 FROM tickets WHERE id = %s)",
+                (wake_at, ticket_id, expected_version, ticket_id),
+            ).fetchone()
+        assert row is not None
+        if not row[1]:
+            raise NotFound("ticket", ticket_id)
+        return bool(row[0])
 
     def due(self, now: datetime, *, limit: int = 100) -> list[str]:
         """Ids of tickets to wake by ``now``, earliest first."""

@@ -68,6 +68,7 @@ from helpdesk_core.storage.base import (
     check_limit,
     check_name,
     check_purge,
+    check_reschedule,
     check_words,
     closed_at,
     first_with_email,
@@ -1015,6 +1016,24 @@ class SqliteStore:
         with self._guard as conn:
             rows = conn.execute(q.SELECT_HISTORY_IDS, (requester_id, limit)).fetchall()
         return [row[0] for row in rows]
+
+    def reschedule(
+        self, ticket_id: str, *, expected_version: int, wake_at: datetime | None
+    ) -> bool:
+        """Set the ticket's wake-up if it is still at ``expected_version``."""
+        check_reschedule(ticket_id, expected_version, wake_at)
+        with self._write() as conn:
+            # What this store remembers of the row no longer holds its wake-up.
+            self._remember(ticket_id, None)
+            done = conn.execute(
+                "UPDATE tickets SET wake_at = ? WHERE id = ? AND version = ?",
+                (None if wake_at is None else to_micros(wake_at), ticket_id, expected_version),
+            ).rowcount
+            if not done and conn.execute(
+                "SELECT 1 FROM tickets WHERE id = ?", (ticket_id,)
+            ).fetchone() is None:
+                raise NotFound("ticket", ticket_id)
+        return bool(done)
 
     def due(self, now: datetime, *, limit: int = 100) -> list[str]:
         """Ids of tickets to wake by ``now``, earliest first."""

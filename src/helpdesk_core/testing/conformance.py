@@ -712,6 +712,33 @@ class StoreConformance:
         with raises(ValidationError):
             self.store.due(datetime(2026, 1, 1))  # noqa: DTZ001 - naive on purpose
 
+    def test_reschedule_sets_the_wake_up_of_the_version_it_names(self) -> None:
+        t1 = open_ticket(self.store, "T-1", wake_at=T0 + 5 * MINUTE)
+        open_ticket(self.store, "T-2")
+        assert self.store.reschedule("T-2", expected_version=1, wake_at=T0 + MINUTE) is True
+        assert self.store.reschedule("T-1", expected_version=1, wake_at=None) is True
+        assert self.store.due(T0 + timedelta(days=1)) == ["T-2"]
+        assert self.store.load("T-1") == t1  # no event, no new version
+        assert self.store.events("T-1") == [self.store.events("T-1")[0]]
+        # An append after a reschedule sets the wake-up it is given, even the one the
+        # ticket had before (a store must not skip it as unchanged).
+        t1 = change(self.store, t1, commented("T-1", "x", at=T0), wake_at=T0 + 5 * MINUTE)
+        assert self.store.due(T0 + 5 * MINUTE) == ["T-2", "T-1"]
+        # A version that moved on is left alone: whoever moved it set its wake-up.
+        assert self.store.reschedule("T-1", expected_version=1, wake_at=T0) is False
+        assert self.store.due(T0 + 5 * MINUTE - _ONE_US) == ["T-2"]
+        with raises(NotFound):
+            self.store.reschedule("T-404", expected_version=1, wake_at=None)
+        with raises(ValidationError):
+            self.store.reschedule("T-1", expected_version=0, wake_at=None)
+        with raises(ValidationError):
+            self.store.reschedule("T-1", expected_version=2, wake_at=datetime(2026, 1, 1))  # noqa: DTZ001
+        # Inside a unit of work that fails, it is undone with the rest.
+        with raises(RuntimeError), self.store.unit_of_work():
+            self.store.reschedule("T-1", expected_version=t1.version, wake_at=None)
+            raise RuntimeError("rolled back")
+        assert self.store.due(T0 + 5 * MINUTE) == ["T-2", "T-1"]
+
     def test_claimed_tickets_are_leased(self) -> None:
         tickets = {i: open_ticket(self.store, f"T-{i}", wake_at=T0 + i * MINUTE) for i in range(4)}
         now = T0 + 10 * MINUTE
