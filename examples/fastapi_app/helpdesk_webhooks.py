@@ -268,8 +268,10 @@ class WebhookDeliverer:
                     delivered += 1
                     continue
                 log.info("webhook %s: %s not delivered: %s", hook.name, item.id, error)
-                store.release_outbox(consumer, [item.id], error=error)
-                rest = [later.id for later in items[index + 1 :]]
+                # Given back as claimed: a lease that ran out meanwhile (a slow receiver)
+                # and went to another process is theirs, not ours to release.
+                store.release_outbox(consumer, [item], error=error)
+                rest = items[index + 1 :]
                 if rest:
                     store.release_outbox(consumer, rest, error=f"not sent: {item.id} failed first")
                 return WebhookResult(

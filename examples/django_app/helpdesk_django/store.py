@@ -74,6 +74,7 @@ from helpdesk_core.storage.base import (
     item_id,
     parse_item_id,
     read_in_chunks,
+    release_targets,
     search_text,
     sla_deadline,
 )
@@ -878,19 +879,30 @@ class DjangoStore:
                 self._deliveries().filter(consumer=consumer, position__lte=mark).delete()
 
     def release_outbox(
-        self, consumer: str, ids: Sequence[str], *, error: str | None = None
+        self, consumer: str, ids: Sequence[str | OutboxItem], *, error: str | None = None
     ) -> None:
-        """Give leased items back after a failure: pending again, ``attempts + 1``."""
+        """Give leased items back after a failure: pending again, ``attempts + 1`` (an
+        OutboxItem only while its claim's lease holds it)."""
         check_name(consumer, "consumer")
         if error is not None and not isinstance(error, str):
             raise ValidationError("error is text or None", field="error")
+        targets = release_targets(ids)
         note = None if error is None else escape_nul(error)
         with self._write():
-            positions = self._positions(ids)
+            positions = self._positions([item for item, _ in targets])
             self._high_water_mark(consumer)
-            self._deliveries().filter(
-                consumer=consumer, position__in=positions, state="leased"
-            ).update(state="pending", lease_until=None, attempts=F("attempts") + 1, last_error=note)
+            released = {"state": "pending", "lease_until": None, "last_error": note}
+            leased = self._deliveries().filter(consumer=consumer, state="leased")
+            by_id = [p for p, (_, a) in zip(positions, targets, strict=True) if a is None]
+            if by_id:
+                leased.filter(position__in=by_id).update(
+                    attempts=F("attempts") + 1, **released
+                )
+            for position, (_, attempts) in zip(positions, targets, strict=True):
+                if attempts is not None:
+                    leased.filter(position=position, attempts=attempts).update(
+                        attempts=attempts + 1, **released
+                    )
 
     def _high_water_mark(self, consumer: str) -> int:
         """The consumer's high-water mark; its row stays locked (PostgreSQL) until the

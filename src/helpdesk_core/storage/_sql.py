@@ -113,6 +113,24 @@ UPDATE_RELEASE = (
     "attempts = attempts + 1, last_error = ? "
     "WHERE consumer = ? AND position = ? AND state = 'leased'"
 )
+# The same, for an item given back as the OutboxItem a claim returned: only while that
+# claim's lease holds it (a later claim counted one more attempt).
+UPDATE_RELEASE_LEASE = UPDATE_RELEASE + " AND attempts = ?"
+
+
+def release_rows(
+    error: str | None, consumer: str, positions: Sequence[int], attempts: Sequence[int | None]
+) -> tuple[list[tuple[Any, ...]], list[tuple[Any, ...]]]:
+    """The parameters of :data:`UPDATE_RELEASE` (items given by id) and of
+    :data:`UPDATE_RELEASE_LEASE` (items given as claimed)."""
+    by_id: list[tuple[Any, ...]] = []
+    by_lease: list[tuple[Any, ...]] = []
+    for position, attempt in zip(positions, attempts, strict=True):
+        if attempt is None:
+            by_id.append((error, consumer, position))
+        else:
+            by_lease.append((error, consumer, position, attempt))
+    return by_id, by_lease
 # The first position after the high-water mark the consumer has not acked, and the last
 # position, read by one statement: in PostgreSQL's READ COMMITTED each statement sees its
 # own snapshot, and an append committed between two separate reads would be counted as

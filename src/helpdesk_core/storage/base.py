@@ -62,6 +62,7 @@ __all__ = [
     "lease_end",
     "parse_item_id",
     "read_in_chunks",
+    "release_targets",
     "search_text",
     "sla_deadline",
 ]
@@ -131,6 +132,23 @@ def _check_expected_version(expected_version: Any, *, existing: bool) -> None:
         raise ValidationError(
             f"expected_version is >= 0, got {expected_version}", field="expected_version"
         )
+
+
+def release_targets(values: Any) -> list[tuple[str, int | None]]:
+    """The items of :meth:`Store.release_outbox`: ``(id, attempts)`` for each, attempts
+    None when given as an id (ValidationError naming ``ids`` otherwise)."""
+    if isinstance(values, str | bytes) or not isinstance(values, Iterable):
+        raise ValidationError(
+            f"ids is a list of outbox item ids or items, got {type(values).__name__}",
+            field="ids",
+        )
+    out: list[tuple[str, int | None]] = []
+    for value in values:
+        if isinstance(value, OutboxItem):
+            out.append((check_key(value.id, "ids"), value.attempts))
+        else:
+            out.append((check_key(value, "ids"), None))
+    return out
 
 
 def check_reschedule(ticket_id: Any, expected_version: Any, wake_at: Any) -> None:
@@ -962,9 +980,13 @@ class Store(UnitOfWork, Protocol):
         ...
 
     def release_outbox(
-        self, consumer: str, ids: Sequence[str], *, error: str | None = None
+        self, consumer: str, ids: Sequence[str | OutboxItem], *, error: str | None = None
     ) -> None:
-        """Give leased items back (delivery failed): pending again, attempts + 1."""
+        """Give leased items back (delivery failed): pending again, attempts + 1. Given
+        as the :class:`OutboxItem` a claim returned, an item is given back only while that
+        claim's lease holds it (its ``attempts`` still match): a worker whose lease ran
+        out, and whose item another worker claimed since, cannot give the other's lease
+        away. Given as an id, it is given back whatever lease holds it."""
         ...
 
     # knowledge-base articles

@@ -56,6 +56,7 @@ from helpdesk_core.storage.base import (
     item_id,
     lease_end,
     parse_item_id,
+    release_targets,
 )
 from helpdesk_core.storage.codecs import decode_document, encode_document
 
@@ -757,19 +758,25 @@ class MemoryStore:
                 self._undo(lambda: setattr(state, "hwm", old))
 
     def release_outbox(
-        self, consumer: str, ids: Sequence[str], *, error: str | None = None
+        self, consumer: str, ids: Sequence[str | OutboxItem], *, error: str | None = None
     ) -> None:
-        """Give leased items back: pending again, attempts + 1."""
+        """Give leased items back: pending again, attempts + 1 (an OutboxItem only while
+        its claim's lease holds it)."""
         check_name(consumer, "consumer")
-        ids = check_keys(ids, "ids")
+        targets = release_targets(ids)
         check_error_note(error)
         with self._lock:
             self._check_open()
-            positions = self._item_positions(ids)
+            positions = self._item_positions([item for item, _ in targets])
             state = self._consumer(consumer)
-            for position in positions:
+            for position, (_, attempts) in zip(positions, targets, strict=True):
                 found = state.deliveries.get(position)
-                if position > state.hwm and found is not None and found[0] == "leased":
+                if (
+                    position > state.hwm
+                    and found is not None
+                    and found[0] == "leased"
+                    and (attempts is None or found[2] == attempts)
+                ):
                     self._set(state.deliveries, position, ("pending", None, found[2] + 1, error))
 
     def _consumer(self, name: str) -> _Consumer:

@@ -85,6 +85,7 @@ from helpdesk_core.storage.base import (
     lease_end,
     parse_item_id,
     read_in_chunks,
+    release_targets,
     search_text,
     sla_deadline,
 )
@@ -792,21 +793,25 @@ class PostgresStore:
                 conn.execute(q.to_pyformat(q.DELETE_ACKED), (consumer, new))
 
     def release_outbox(
-        self, consumer: str, ids: Sequence[str], *, error: str | None = None
+        self, consumer: str, ids: Sequence[str | OutboxItem], *, error: str | None = None
     ) -> None:
-        """Give leased items back: pending again, attempts + 1."""
+        """Give leased items back: pending again, attempts + 1 (an OutboxItem only while
+        its claim's lease holds it)."""
         check_name(consumer, "consumer")
-        ids = check_keys(ids, "ids")
+        targets = release_targets(ids)
         check_error_note(error)
         note = None if error is None else escape_nul(error)
         with self._tx() as conn:
-            positions = self._positions(conn, ids)
+            positions = self._positions(conn, [item for item, _ in targets])
             self._hwm(conn, consumer)
-            if positions:
-                with conn.cursor() as cur:
-                    cur.executemany(
-                        q.to_pyformat(q.UPDATE_RELEASE), [(note, consumer, p) for p in positions]
-                    )
+            by_id, by_lease = q.release_rows(
+                note, consumer, positions, [attempts for _, attempts in targets]
+            )
+            with conn.cursor() as cur:
+                if by_id:
+                    cur.executemany(q.to_pyformat(q.UPDATE_RELEASE), by_id)
+                if by_lease:
+                    cur.executemany(q.to_pyformat(q.UPDATE_RELEASE_LEASE), by_lease)
 
     @staticmethod
     def _hwm(conn: psycopg.Connection[Any], consumer: str) -> int:

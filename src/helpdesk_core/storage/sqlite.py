@@ -76,6 +76,7 @@ from helpdesk_core.storage.base import (
     lease_end,
     parse_item_id,
     read_in_chunks,
+    release_targets,
     search_text,
     sla_deadline,
 )
@@ -1224,15 +1225,20 @@ class SqliteStore:
                 conn.execute(q.DELETE_ACKED, (consumer, new))
 
     def release_outbox(
-        self, consumer: str, ids: Sequence[str], *, error: str | None = None
+        self, consumer: str, ids: Sequence[str | OutboxItem], *, error: str | None = None
     ) -> None:
-        """Give leased items back: pending again, attempts + 1."""
+        """Give leased items back: pending again, attempts + 1 (an OutboxItem only while
+        its claim's lease holds it)."""
         check_name(consumer, "consumer")
-        ids = check_keys(ids, "ids")
+        targets = release_targets(ids)
         check_error_note(error)
         with self._write() as conn:
-            positions = self._positions(conn, ids)
-            conn.executemany(q.UPDATE_RELEASE, [(error, consumer, p) for p in positions])
+            positions = self._positions(conn, [item for item, _ in targets])
+            by_id, by_lease = q.release_rows(
+                error, consumer, positions, [attempts for _, attempts in targets]
+            )
+            conn.executemany(q.UPDATE_RELEASE, by_id)
+            conn.executemany(q.UPDATE_RELEASE_LEASE, by_lease)
 
     @staticmethod
     def _hwm(conn: sqlite3.Connection, consumer: str) -> int:

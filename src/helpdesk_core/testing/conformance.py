@@ -1012,6 +1012,25 @@ class StoreConformance:
         self.store.ack_outbox("mail", ["T-1:1"])
         assert self.store.claim_outbox("mail", now=T0 + timedelta(days=9)) == []
 
+    def test_a_lease_that_ran_out_cannot_give_back_the_next_claim(self) -> None:
+        self._outbox_events()
+        lease = timedelta(seconds=60)
+        stalled = self.store.claim_outbox("mail", now=T0, limit=1, lease=lease)
+        taken = self.store.claim_outbox("mail", now=T0 + lease, limit=1, lease=lease)
+        assert [i.id for i in stalled] == [i.id for i in taken] == ["T-1:1"]
+        # The stalled worker gives its item back: the lease is another's now, and holds.
+        self.store.release_outbox("mail", stalled, error="SMTP timeout")
+        later = T0 + lease + timedelta(seconds=1)
+        assert "T-1:1" not in [i.id for i in self.store.claim_outbox("mail", now=later)]
+        # The worker that holds the lease gives it back; so would anyone by the bare id.
+        self.store.release_outbox("mail", taken, error="SMTP 451")
+        again = self.store.claim_outbox("mail", now=later, limit=1)
+        assert [(i.id, i.attempts) for i in again] == [("T-1:1", 2)]
+        self.store.release_outbox("mail", ["T-1:1"])
+        assert [i.id for i in self.store.claim_outbox("mail", now=later, limit=1)] == ["T-1:1"]
+        with raises(ValidationError):
+            self.store.release_outbox("mail", "T-1:1")
+
     def test_outbox_refuses_unknown_items(self) -> None:
         self._outbox_events()
         with raises(NotFound):

@@ -23,6 +23,7 @@ from helpdesk_core.channels.email.outbound import compose
 from helpdesk_core.channels.email.settings import EmailSettings
 from helpdesk_core.errors import NotFound, ValidationError
 from helpdesk_core.service import Helpdesk
+from helpdesk_core.storage import OutboxItem
 
 __all__ = ["DeliveryReport", "deliver"]
 
@@ -70,17 +71,18 @@ def deliver(
     gone: list[str] = []
     store = desk.store
 
-    def settle(settled: list[str], item_id: str, *, error: str | None = None) -> None:
-        """Ack (or, with an error, release) one item; a purged ticket took it along."""
+    def settle(settled: list[str], item: OutboxItem, *, error: str | None = None) -> None:
+        """Ack (or, with an error, release: only while this claim's lease holds it) one
+        item; a purged ticket took it along."""
         try:
             if error is None:
-                store.ack_outbox(consumer, [item_id])
+                store.ack_outbox(consumer, [item.id])
             else:
-                store.release_outbox(consumer, [item_id], error=error[:500])
+                store.release_outbox(consumer, [item], error=error[:500])
         except NotFound:
-            gone.append(item_id)
+            gone.append(item.id)
             return
-        settled.append(item_id)
+        settled.append(item.id)
 
     while True:
         items = store.claim_outbox(consumer, now=desk.clock.now(), limit=limit, lease=lease)
@@ -98,12 +100,12 @@ def deliver(
                 if item.attempts + 1 >= max_attempts:
                     log.error("dropping outbox item %s after %d attempts: %s",
                               item.id, item.attempts + 1, error)  # fmt: skip
-                    settle(dropped, item.id)
+                    settle(dropped, item)
                 else:
                     log.warning("delivery of outbox item %s failed: %s", item.id, error)
-                    settle(released, item.id, error=error)
+                    settle(released, item, error=error)
                 continue
-            settle(acked, item.id)
+            settle(acked, item)
         if failed or len(items) < limit:
             break
     return DeliveryReport(
