@@ -20,6 +20,7 @@ from helpdesk_core.errors import (
     SchemaVersionError,
     StorageError,
     StoreClosedError,
+    TickError,
     ValidationError,
 )
 from helpdesk_core.ids import IdFactory, SequentialIds, UuidIds
@@ -110,6 +111,7 @@ __all__ = [
     "StoreClosedError",
     "SystemClock",
     "Team",
+    "TickError",
     "Ticket",
     "TicketQuery",
     "TicketScope",

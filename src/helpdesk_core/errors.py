@@ -8,6 +8,8 @@ concern as attributes, so a frontend can render a precise message without parsin
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
+
 __all__ = [
     "AccessDenied",
     "ConfigError",
@@ -18,6 +20,7 @@ __all__ = [
     "SchemaVersionError",
     "StorageError",
     "StoreClosedError",
+    "TickError",
     "ValidationError",
 ]
 
@@ -128,3 +131,21 @@ class SchemaVersionError(StorageError):
         self.found = found
         self.supported = supported
         super().__init__(message)
+
+
+class TickError(HelpdeskError):
+    """A tick could not bring some tickets up to date, and did everything else: one
+    ticket that fails (a snapshot that cannot be read, a rule that refuses it) does not
+    hold up the SLA events of all the others. ``failures`` maps each such ticket id to
+    the error it raised (the first of them is also the ``__cause__``); ``recorded`` holds
+    the events the tick recorded (already saved and published)."""
+
+    def __init__(self, failures: Mapping[str, Exception], recorded: Sequence[object]) -> None:
+        self.failures = dict(failures)
+        self.recorded = list(recorded)
+        first, error = next(iter(self.failures.items()))
+        more = f" (and {len(self.failures) - 1} more)" if len(self.failures) > 1 else ""
+        super().__init__(
+            f"tick could not bring ticket {first!r} up to date: "
+            f"{type(error).__name__}: {error}{more}"
+        )

@@ -22,6 +22,8 @@ from helpdesk_core import (
     Requester,
     SequentialIds,
     SqliteStore,
+    StorageError,
+    TickError,
     ValidationError,
 )
 from helpdesk_core.model import CommentAdded, Event, QueuedForAssignment, Ticket, TicketOpened
@@ -633,3 +635,40 @@ def test_a_new_escalation_trigger_reaches_the_tickets_by_tick() -> None:
     escalated = [e for e in desk.tick() if type(e).__name__ == "Escalated"]
     assert [e.at for e in escalated] == [datetime(2026, 5, 4, 11, tzinfo=UTC)]
     assert desk.get(ticket.id).tier == "L2"
+
+
+class _PoisonedStore(MemoryStore):
+    """A store whose one ticket cannot be read back (a corrupt row, say)."""
+
+    poisoned = ""
+
+    def load(self, ticket_id: str) -> Ticket:
+        if ticket_id == self.poisoned:
+            raise StorageError(f"ticket {ticket_id!r}: the stored snapshot cannot be read")
+        return super().load(ticket_id)
+
+
+def test_a_ticket_a_tick_cannot_read_does_not_hold_up_the_others() -> None:
+    store = _PoisonedStore()
+    config = DeskConfig.from_dict({
+        "tiers": [{"id": "L1", "teams": ["desk"]}], "teams": [{"id": "desk"}],
+        "agents": [{"id": "ann", "teams": ["desk"]}],
+        "calendars": {"always": {"timezone": "UTC", "hours": {"mon-sun": "00:00-24:00"}}},
+        "sla_policies": [{"name": "std", "calendar": "always",
+                          "targets": {"medium": {"first_response": "1h"}}}],
+        "assignment": {"auto_assign": False},
+    })  # fmt: skip
+    clock = ManualClock(datetime(2026, 5, 4, 10, tzinfo=UTC))
+    desk = Helpdesk(config=config, store=store, clock=clock)
+    first = desk.open(requester=Requester(id="r"), subject="first")  # due first
+    clock.advance(minutes=1)
+    second = desk.open(requester=Requester(id="r"), subject="second")
+    store.poisoned = first.id
+    clock.advance(hours=2)
+    with pytest.raises(TickError) as caught:
+        desk.tick()
+    assert list(caught.value.failures) == [first.id]
+    assert isinstance(caught.value.__cause__, StorageError)
+    breached = [e for e in caught.value.recorded if type(e).__name__ == "SlaBreached"]
+    assert [e.ticket_id for e in breached] == [second.id]
+    assert "SlaBreached" in {type(e).__name__ for e in desk.history(second.id)}

@@ -27,6 +27,8 @@ from helpdesk_core.errors import (
     ConflictError,
     InvalidTransition,
     NotFound,
+    StoreClosedError,
+    TickError,
     ValidationError,
 )
 from helpdesk_core.ids import IdFactory, UuidIds
@@ -1325,9 +1327,13 @@ class Helpdesk(KnowledgeCommands):
         queued tickets to agents who came on shift. Idempotent; the events it records
         and their instants do not depend on how often it is called, except the offers of
         queued tickets, which go to the agents on shift at ``now`` (a tick at every
-        :meth:`next_wakeup` meets every shift start)."""
+        :meth:`next_wakeup` meets every shift start). A ticket that cannot be brought up to
+        date does not hold up the others: the tick does the rest, then raises
+        :class:`~helpdesk_core.errors.TickError` naming it (and holding what was
+        recorded)."""
         at = self._now(now)
         recorded: list[Event] = []
+        failures: dict[str, Exception] = {}
         seen: set[str] = set()
         while True:
             # Claiming leases each ticket to this desk, so several workers sweeping the
@@ -1341,13 +1347,24 @@ class Helpdesk(KnowledgeCommands):
                 break
             for ticket_id in claimed:
                 seen.add(ticket_id)
-                _, _, events = self._command(ticket_id, lambda change: None, now=at)
+                try:
+                    _, _, events = self._command(ticket_id, lambda change: None, now=at)
+                except StoreClosedError:
+                    raise
+                except Exception as exc:
+                    # One ticket that cannot be brought up to date must not hold up the
+                    # others (it would come first in every sweep): go on, raise at the end.
+                    log.exception("tick: ticket %s could not be brought up to date", ticket_id)
+                    failures.setdefault(ticket_id, exc)
+                    continue
                 recorded.extend(events)
         recorded.extend(self._drain_queues(at))
         settings = self.config.privacy
         last = self._retention_checked_at
         if settings.retention and (last is None or at - last >= settings.check_every):
             recorded.extend(self.apply_retention(at))
+        if failures:
+            raise TickError(failures, recorded) from next(iter(failures.values()))
         return recorded
 
     def _drain_queues(self, now: datetime) -> list[Event]:
