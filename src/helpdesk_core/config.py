@@ -61,6 +61,11 @@ def _to_weights(value: Any) -> dict[Priority, float]:
             priority = Priority.parse(key)
         except ValidationError as exc:
             raise ConfigError(exc.message, path=f"weights.{key}") from exc
+        if priority in out:
+            raise ConfigError(
+                f"the weight of {priority.value!r} is given twice (as {key!r} too)",
+                path=f"weights.{key}",
+            )
         if (
             isinstance(weight, bool)
             or not isinstance(weight, int | float)
@@ -325,6 +330,7 @@ class DeskConfig:
         conditions of the document are built under its ``limits`` section."""
         if not isinstance(doc, Mapping):
             raise ConfigError("a desk configuration is a mapping", path="$")
+        _check_text(doc, "$")
         limits = Limits.from_dict(doc["limits"], path="limits") if "limits" in doc else Limits()
         with limits.active():
             return cls._from_document(doc, limits)
@@ -392,6 +398,11 @@ class DeskConfig:
                 body = body or {}
                 if not isinstance(body, Mapping):
                     raise ConfigError("a ticket type is a mapping", path=f"ticket_types.{name}")
+                if "name" in body and body["name"] != name:
+                    raise ConfigError(
+                        f"the ticket type under {name!r} is named {body['name']!r}",
+                        path=f"ticket_types.{name}.name",
+                    )
                 types[name] = _structure({"name": name, **body}, TicketType, f"ticket_types.{name}")
             kwargs["ticket_types"] = types
         if "categories" in doc:
@@ -438,7 +449,9 @@ class DeskConfig:
         """Load from a JSON file path (or JSON text when ``source`` starts with ``{``)."""
         text = _read(source, json_text=True)
         try:
-            doc = json.loads(text)
+            doc = json.loads(text, object_pairs_hook=_no_duplicate_keys)
+        except ConfigError:
+            raise
         except json.JSONDecodeError as exc:
             raise ConfigError(f"not valid JSON: {exc}", path="$") from exc
         except (RecursionError, ValueError) as exc:  # nesting or numbers beyond the limits
@@ -562,6 +575,51 @@ def _drop_defaults(data: Any) -> Any:
     return data
 
 
+def _check_action_limits(limits: Limits, actions: Any, where: str) -> None:
+    """A rule's actions within the desk's limits: what a rule sets is stored as if a
+    request had set it (a rule that adds more tags than a ticket may hold would put
+    tickets above the limits, and refuse every later edit of theirs)."""
+    try:
+        if actions.category is not None:
+            limits.check_subject(actions.category, field="category")
+        if actions.add_tags:
+            limits.check_tags(actions.add_tags, field="add_tags")
+        if actions.fields:
+            limits.check_fields(actions.fields, field="fields")
+    except ValidationError as exc:
+        raise ConfigError(exc.message, path=f"{where}.{exc.field or ''}".rstrip(".")) from exc
+
+
+def _no_duplicate_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    """A JSON object, refusing a key given twice (JSON would keep the last silently; TOML
+    refuses it too)."""
+    out: dict[str, Any] = {}
+    for key, value in pairs:
+        if key in out:
+            raise ConfigError(f"the key {key!r} is given twice in one object", path=key)
+        out[key] = value
+    return out
+
+
+def _check_text(value: Any, path: str) -> None:
+    """Refuse text that is not valid Unicode (a lone surrogate: half an emoji a frontend
+    cut) anywhere in a document, naming where: no store could keep it."""
+    if isinstance(value, str):
+        try:
+            value.encode("utf-8")
+        except UnicodeEncodeError:
+            raise ConfigError(
+                "text holds a lone surrogate (not valid Unicode)", path=path
+            ) from None
+    elif isinstance(value, Mapping):
+        for key, item in value.items():
+            _check_text(key, path)
+            _check_text(item, f"{path}.{key}" if path != "$" else str(key))
+    elif isinstance(value, list | tuple):
+        for index, item in enumerate(value):
+            _check_text(item, f"{path}[{index}]")
+
+
 def _check_references(config: DeskConfig) -> None:
     calendars = set(config.calendars)
     team_ids = [t.id for t in config.teams]
@@ -588,6 +646,14 @@ def _check_references(config: DeskConfig) -> None:
         for team in agent.teams:
             if team not in teams:
                 raise ConfigError(f"unknown team {team!r}", path=f"agents[{i}].teams")
+    agent_ids = {a.id for a in config.agents}
+    for i, team_obj in enumerate(config.teams):
+        for contact in team_obj.contacts:
+            if contact not in agent_ids:
+                raise ConfigError(
+                    f"unknown agent {contact!r} (a team's contacts are agent ids)",
+                    path=f"teams[{i}].contacts",
+                )
     for name, kind in config.ticket_types.items():
         if kind.lifecycle not in config.lifecycles:
             raise ConfigError(
@@ -615,6 +681,7 @@ def _check_references(config: DeskConfig) -> None:
     for i, rule in enumerate(config.routing.rules):
         where = f"routing[{i}]"
         actions = rule.actions
+        _check_action_limits(config.limits, actions, f"{where}.actions")
         if actions.team is not None and actions.team not in teams:
             raise ConfigError(f"unknown team {actions.team!r}", path=f"{where}.actions.team")
         if actions.tier is not None and actions.tier not in tiers:

@@ -4,6 +4,7 @@ round-trips through ``to_dict``."""
 from __future__ import annotations
 
 from datetime import timedelta
+from typing import Any
 
 import pytest
 
@@ -60,3 +61,80 @@ def test_a_value_where_a_table_belongs_says_so(document: dict[str, object], mess
     with pytest.raises(ConfigError) as caught:
         DeskConfig.from_dict(document)
     assert str(caught.value) == message
+
+
+# -- what an admin writes by mistake -------------------------------------------------------
+
+
+def _desk(**extra: Any) -> dict[str, Any]:
+    return {
+        "tiers": [{"id": "L1", "teams": ["desk"]}],
+        "teams": [{"id": "desk", "contacts": ["lena"]}],
+        "agents": [{"id": "lena", "teams": ["desk"]}],
+        **extra,
+    }
+
+
+@pytest.mark.parametrize(
+    ("change", "path"),
+    [
+        (lambda d: d["teams"][0].update(contacts=["lena.f"]), "teams[0].contacts"),
+        (lambda d: d.update(routing=[{"name": "VIP \ud83d", "actions": {"team": "desk"}}]),
+         "routing[0].name"),
+        (lambda d: d.update(limits={"max_tags": 2}, routing=[
+            {"name": "tags", "actions": {"add_tags": ["a", "b", "c"]}}]),
+         "routing[0].actions.add_tags"),
+        (lambda d: d.update(assignment={"weights": {"critical": 4, "P1": 0.5}}),
+         "assignment.weights.P1"),
+        (lambda d: d.update(ticket_types={"change": {"name": "chnage"}}),
+         "ticket_types.change.name"),
+        (lambda d: d.update(sla_policies=[{"name": "p", "calendar": "c", "warnings": [10**400],
+                                           "targets": {}}],
+                            calendars={"c": {"timezone": "UTC", "hours": {"mon": "09:00-17:00"}}}),
+         "sla_policies[0].warnings[0]"),
+        (lambda d: d.update(escalation_policies=[{"name": "e", "triggers": [
+            {"name": "stuck", "on": "time_in_tier", "after": "3000000d",
+             "actions": [{"action": "escalate_tier"}]}]}]),
+         "escalation_policies[0].triggers[0].after"),
+    ],
+)  # fmt: skip
+def test_what_an_admin_writes_by_mistake_is_named(change: Any, path: str) -> None:
+    doc = _desk()
+    change(doc)
+    with pytest.raises(ConfigError) as caught:
+        DeskConfig.from_dict(doc)
+    assert caught.value.path == path
+
+
+def test_a_json_key_given_twice_is_refused() -> None:
+    text = '{"teams": [{"id": "desk"}], "teams": [{"id": "ops"}]}'
+    with pytest.raises(ConfigError, match="'teams' is given twice"):
+        DeskConfig.from_json(text)
+
+
+def test_a_priority_pair_given_twice_is_refused() -> None:
+    matrix = {f"{i}/{u}": "medium" for i in ("low", "medium", "high")
+              for u in ("low", "medium", "high")}  # fmt: skip
+    matrix["HIGH/HIGH"] = "critical"
+    with pytest.raises(ConfigError, match="given twice"):
+        DeskConfig.from_dict(_desk(priority_matrix=matrix))
+
+
+def test_an_automatic_close_from_a_status_never_solved_is_refused() -> None:
+    lifecycle = {
+        "initial": "new",
+        "statuses": [
+            {"name": "new", "category": "new"},
+            {"name": "waiting", "category": "pending"},
+            {"name": "solved", "category": "solved"},
+            {"name": "closed", "category": "closed"},
+        ],
+        "transitions": [
+            {"name": "wait", "from": "new", "to": "waiting"},
+            {"name": "solve", "from": ["new", "waiting"], "to": "solved"},
+            {"name": "expire", "from": "waiting", "to": "closed", "automatic": "solved_timeout"},
+        ],
+    }
+    with pytest.raises(ConfigError, match="never fire") as caught:
+        DeskConfig.from_dict(_desk(lifecycles={"custom": lifecycle}))
+    assert caught.value.path.endswith("transitions[2].automatic")

@@ -12,6 +12,7 @@ from service_fixtures import DESK, berlin, make_desk
 
 from helpdesk_core import (
     AccessDenied,
+    ConfigError,
     ConflictError,
     DeskConfig,
     Helpdesk,
@@ -178,7 +179,11 @@ def test_closed_is_terminal_and_replies_are_refused(desk: Helpdesk) -> None:
 
 
 def test_agents_free_up_and_take_queued_tickets() -> None:
-    doc = {**DESK, "agents": [{"id": "alice", "tier": "L1", "teams": ["desk"], "capacity": 1}]}
+    doc = {
+        **DESK,
+        "agents": [{"id": "alice", "tier": "L1", "teams": ["desk"], "capacity": 1}],
+        "teams": [{**team, "contacts": []} for team in DESK["teams"]],
+    }
     desk = make_desk(MemoryStore(), berlin(2026, 3, 2, 10, 0), DeskConfig.from_dict(doc))
     seen: list[Event] = []
     desk.subscribe(seen.append)
@@ -672,3 +677,45 @@ def test_a_ticket_a_tick_cannot_read_does_not_hold_up_the_others() -> None:
     breached = [e for e in caught.value.recorded if type(e).__name__ == "SlaBreached"]
     assert [e.ticket_id for e in breached] == [second.id]
     assert "SlaBreached" in {type(e).__name__ for e in desk.history(second.id)}
+
+
+def _policy_doc(policy: str, calendar: str = "office") -> dict[str, Any]:
+    return {
+        "calendars": {calendar: {"timezone": "UTC", "hours": {"mon-sun": "00:00-24:00"}}},
+        "agents": [{"id": "ann", "teams": ["service-desk"], "role": "admin"}],
+        "sla_policies": [{"name": policy, "calendar": calendar, "targets": {
+            "medium": {"first_response": "1h", "resolution": "1d"}}}],
+    }  # fmt: skip
+
+
+def test_a_retired_sla_policy_hands_its_clocks_to_the_one_that_applies_now() -> None:
+    clock = ManualClock(datetime(2026, 3, 2, 9, tzinfo=UTC))
+    store = MemoryStore()
+    old = Helpdesk(DeskConfig.from_dict(_policy_doc("standard")), store, clock)
+    ticket = old.open(requester=Requester(id="ada"), subject="VPN down")
+    clock.advance(minutes=30)
+    # A worker started with the renamed policy: the old ticket still works.
+    desk = Helpdesk(DeskConfig.from_dict(_policy_doc("standard-2026")), store, clock)
+    fresh = desk.open(requester=Requester(id="bo"), subject="printer")
+    clock.advance(hours=2)
+    desk.tick()  # breaches of both are recorded; nothing fails
+    assert desk.get(fresh.id).sla["first_response"].breached_at is not None
+    assert desk.get(ticket.id).sla["first_response"].breached_at is not None
+    desk.reply(ticket.id, author="ann", body="on it")
+    resolution = desk.get(ticket.id).sla["resolution"]
+    assert resolution.policy == "standard-2026"
+    assert resolution.used == timedelta(hours=2, minutes=30)  # the time it had used
+
+
+def test_dropping_a_calendar_open_clocks_count_on_is_refused() -> None:
+    clock = ManualClock(datetime(2026, 3, 2, 9, tzinfo=UTC))
+    desk = Helpdesk(DeskConfig.from_dict(_policy_doc("standard")), MemoryStore(), clock)
+    ticket = desk.open(requester=Requester(id="ada"), subject="VPN down")
+    with pytest.raises(ConfigError, match="calendar 'office'") as caught:
+        desk.reconfigure(DeskConfig.from_dict(_policy_doc("standard", calendar="hq")))
+    assert caught.value.path == "calendars.office" and ticket.id in caught.value.message
+    assert desk.config.calendars.keys() == {"office"}  # unchanged
+    desk.reply(ticket.id, author="ann", body="done")
+    desk.solve(ticket.id, by="ann", resolution="fixed")
+    desk.close(ticket.id, by="ann")
+    desk.reconfigure(DeskConfig.from_dict(_policy_doc("standard", calendar="hq")))  # now fine

@@ -183,6 +183,7 @@ def test_the_acknowledgement_promises_the_deadline_auto_assignment_chose() -> No
     document = config({"field": "assignee", "op": "eq", "value": "bob"}).to_dict()
     document["assignment"] = {"auto_assign": True}
     document["agents"] = [{"id": "bob", "teams": ["service-desk"]}]
+    document["teams"] = [{"id": "service-desk"}]  # the lead left, and contacts no one
     document["sla_policies"][0]["targets"] = {"medium": {"first_response": "1h"}}
     document["sla_policies"][1]["targets"] = {"medium": {"first_response": "8h"}}
     desk = Helpdesk(

@@ -47,7 +47,14 @@ def _to_table(value: Any) -> dict[tuple[Impact, Urgency], Priority]:
         try:
             impact = Impact.parse(impact_raw)
             urgency = Urgency.parse(urgency_raw)
+            if (impact, urgency) in table:
+                raise ConfigError(
+                    f"{impact.value}/{urgency.value} is given twice (as {key!r} too)",
+                    path=path,
+                )
             table[(impact, urgency)] = Priority.parse(prio)
+        except ConfigError:
+            raise
         except ValueError as exc:
             raise ConfigError(str(exc), path=path) from exc
     missing = [

@@ -145,7 +145,9 @@ class Decider:
     def __init__(self, config: DeskConfig) -> None:
         self.config = config
         self.calendars: Mapping[str, BusinessCalendar] = config.calendars
-        self.sla = SlaEngine(config.sla_policies, config.calendars)
+        # A clock of a policy the configuration retired runs on and moves to the policy
+        # that applies at its next change (not an error that stops its ticket).
+        self.sla = SlaEngine(config.sla_policies, config.calendars, retired_policies="run_on")
         self.contacts: Mapping[str, Sequence[str]] = {t.id: t.contacts for t in config.teams}
         self._policy_inputs = _policy_inputs(config.sla_policies)
         #: Whether an SLA policy's or escalation trigger's condition reads the requester

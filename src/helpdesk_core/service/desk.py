@@ -24,6 +24,7 @@ from helpdesk_core.clock import Clock, SystemClock
 from helpdesk_core.config import DeskConfig
 from helpdesk_core.errors import (
     AccessDenied,
+    ConfigError,
     ConflictError,
     InvalidTransition,
     NotFound,
@@ -188,6 +189,8 @@ class Helpdesk(KnowledgeCommands):
         finds a new escalation trigger's tickets at its instant."""
         if not isinstance(config, DeskConfig):
             raise ValidationError("config must be a DeskConfig", field="config")
+        if config.calendars != self.config.calendars:
+            self._check_clock_calendars(config)
         before = _wake_rules(self.config)
         self.config = config
         self._decider = Decider(config)
@@ -196,6 +199,35 @@ class Helpdesk(KnowledgeCommands):
         self._queue_queries.clear()
         if _wake_rules(config) != before:
             self.reschedule()
+
+    def _check_clock_calendars(self, config: DeskConfig) -> None:
+        """Refuse a configuration that drops a calendar the SLA clocks of open or solved
+        tickets still count on: their time cannot be counted without it, so their every
+        command and tick would fail. (A policy that is gone is no such trouble: its clocks
+        move to the policy that applies at their next change.)"""
+        calendars = set(config.calendars)
+        gone: dict[str, list[str]] = {}
+        scan = TicketQuery(status_category=_WAKING, order_by="number", limit=1000)
+        while True:
+            page = self.store.query(scan)
+            for ticket in page.items:
+                for clock in ticket.sla.values():
+                    if clock.calendar not in calendars:
+                        gone.setdefault(clock.calendar, []).append(ticket.id)
+            if page.next_offset is None:
+                break
+            scan = evolve(scan, offset=page.next_offset)
+        if gone:
+            name, ids = next(iter(gone.items()))
+            ids = list(dict.fromkeys(ids))
+            shown = ", ".join(ids[:5]) + (f" and {len(ids) - 5} more" if len(ids) > 5 else "")
+            raise ConfigError(
+                f"the new configuration drops calendar {name!r}, which SLA clocks of open "
+                f"or solved tickets count their time on ({shown}): keep it until they are "
+                "done (no policy need name it; their clocks move to the policy that applies "
+                "at their next change)",
+                path=f"calendars.{name}",
+            )
 
     def reschedule(self) -> int:
         """Store the next wake-up of every open or solved ticket as the current rules

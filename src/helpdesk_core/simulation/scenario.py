@@ -253,7 +253,8 @@ class Scenario:
 
 def apply_staffing(desk_doc: Mapping[str, Any], staffing: Any) -> Mapping[str, Any]:
     """``[staffing] service-desk = 6`` → the team has exactly 6 agents, cloned from its first
-    active agent (ids ``service-desk-1`` ...); its present members leave.
+    active agent (ids ``service-desk-1`` ...); its present members leave (one who is a
+    team's escalation contact stays, inactive: escalations still reach them).
 
     A team that serves several tiers is staffed per tier with a table,
     ``service-desk = { L1 = 6, L2 = 2 }``: each tier listed gets exactly that many
@@ -308,6 +309,19 @@ def apply_staffing(desk_doc: Mapping[str, Any], staffing: Any) -> Mapping[str, A
         for n in range(1, count + 1):
             agents.append({**template, "id": f"{team}-{n}", "name": f"{team} {n}",
                            "teams": [team]})
+    # A member who is a team's escalation contact stays, inactive: escalations still
+    # name them, but they take no tickets.
+    contacts = {
+        c
+        for t in (doc.get("teams") or ())
+        if isinstance(t, Mapping)
+        for c in ((t.get("contacts") or ()) if not isinstance(t.get("contacts"), str)
+                  else (t.get("contacts"),))
+    }  # fmt: skip
+    kept = {a.get("id") for a in agents if isinstance(a, Mapping)}
+    for agent in original:
+        if agent.get("id") in contacts and agent.get("id") not in kept:
+            agents.append({**agent, "active": False})
     doc["agents"] = agents
     return doc
 

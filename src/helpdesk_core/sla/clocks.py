@@ -69,7 +69,7 @@ class _Do(Enum):
 class _Env:
     """Calendars and policies looked up by name, with errors that name what is missing."""
 
-    __slots__ = ("calendars", "policies")
+    __slots__ = ("calendars", "policies", "run_on")
 
     def __init__(
         self,
@@ -111,6 +111,7 @@ class _Env:
             table[current.name] = current
         self.policies = table
         self.calendars = calendars
+        self.run_on = False
 
     def with_current(self, policy: SlaPolicy | None) -> _Env:
         """This environment, knowing ``policy`` too (itself when it already does)."""
@@ -119,6 +120,7 @@ class _Env:
         env = _Env.__new__(_Env)
         env.policies = {**self.policies, policy.name: policy}
         env.calendars = self.calendars
+        env.run_on = self.run_on
         return env
 
     def calendar(self, name: str) -> Calendar:
@@ -131,8 +133,13 @@ class _Env:
             ) from None
 
     def thresholds(self, clock: SlaClock) -> tuple[float, ...]:
+        """The warning thresholds of the clock's policy. A policy that is not given is
+        an error, unless the engine runs clocks of retired policies on (see
+        :class:`SlaEngine`): then it warns no more."""
         policy = self.policies.get(clock.policy)
         if policy is None:
+            if self.run_on:
+                return ()
             raise ConfigError(
                 f"the {clock.metric.value} clock runs under SLA policy {clock.policy!r}, "
                 "which is not among the policies given",
@@ -270,12 +277,30 @@ class SlaEngine:
     A desk asks the SLA engine about every event it records, always with the same
     policies and calendars; building their lookup table once keeps that cost out of each
     call. The results are those of the functions (which build one engine per call).
+
+    With ``retired_policies="run_on"`` (a desk's choice), a clock whose policy is not among
+    the engine's (a configuration retired or renamed it) is no error: it warns no more,
+    runs on to its deadline (a breach is still recorded), and moves to the policy that
+    applies at the ticket's next change, keeping the time it used. The default,
+    ``"error"``, is the functions' behaviour: a ``ConfigError`` naming the policy.
     """
 
     __slots__ = ("_env",)
 
-    def __init__(self, policies: Policies, calendars: Mapping[str, BusinessCalendar]) -> None:
+    def __init__(
+        self,
+        policies: Policies,
+        calendars: Mapping[str, BusinessCalendar],
+        *,
+        retired_policies: str = "error",
+    ) -> None:
+        if retired_policies not in ("error", "run_on"):
+            raise ValidationError(
+                f"retired_policies is 'error' or 'run_on', got {retired_policies!r}",
+                field="retired_policies",
+            )
         self._env = _Env(policies, calendars)
+        self._env.run_on = retired_policies == "run_on"
 
     def due_events(self, ticket: Ticket, *, now: datetime) -> list[Event]:
         """See :func:`due_events`."""

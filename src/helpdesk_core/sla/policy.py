@@ -149,7 +149,10 @@ def parse_warnings(value: Any, *, path: str = "warnings") -> tuple[float, ...]:
         where = f"{path}[{i}]"
         if isinstance(item, bool) or not isinstance(item, int | float):
             raise ConfigError(f"a warning threshold is a number, got {item!r}", path=where)
-        number = float(item)
+        try:
+            number = float(item)
+        except OverflowError:  # an integer too large for a float: far beyond 1
+            number = float("inf")
         if not 0.0 < number < 1.0:
             raise ConfigError(
                 f"a warning threshold is a fraction of the target strictly between 0 and 1, "

@@ -155,6 +155,10 @@ def _to_metric(value: Any) -> Metric | None:
     return None if value is None else Metric.parse(value, field="metric")
 
 
+#: The longest ``after`` of a trigger: a year of waiting, as an SLA target's longest.
+MAX_AFTER = timedelta(days=366)
+
+
 def _to_after(value: Any) -> timedelta | None:
     return None if value is None else to_timedelta(value, field="after")
 
@@ -236,6 +240,12 @@ class Trigger:
             )
         if self.after is not None and self.after <= timedelta(0):
             raise ConfigError(f"trigger {self.name!r}: 'after' must be positive", path="after")
+        if self.after is not None and self.after > MAX_AFTER:
+            raise ConfigError(
+                f"trigger {self.name!r}: 'after' is at most {MAX_AFTER.days} days, got "
+                f"{self.after.days} days (leave the trigger out for never)",
+                path="after",
+            )
 
     def to_dict(self) -> dict[str, Any]:
         """Plain data (only the parameters of its kind)."""

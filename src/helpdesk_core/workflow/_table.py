@@ -206,6 +206,14 @@ def build_table(
             by_target.setdefault((source, t.to), t)
             outgoing[source].append(t)
             if t.automatic is not None:
+                if t.automatic == "solved_timeout" and (
+                    by_status[source].category is not StatusCategory.SOLVED
+                ):
+                    raise ConfigError(
+                        f"transition {t.name!r} moves status {source!r} on 'solved_timeout', "
+                        "which only solved tickets reach: it would never fire",
+                        path=f"{path}.automatic",
+                    )
                 if (t.automatic, source) in by_trigger:
                     other = by_trigger[t.automatic, source].name
                     raise ConfigError(
