@@ -233,3 +233,11 @@ def test_bad_input_is_refused_with_the_argument_named() -> None:
     assert error.value.field == "asset_boost"
     with pytest.raises(ValidationError):
         index.add("T1")  # type: ignore[arg-type]
+
+
+def test_words_are_case_folded_as_article_search_folds_them() -> None:
+    assert tokenize("STRASSE Straße") == ["strasse", "strasse"]
+    index = SimilarityIndex()
+    index.add(ticket("T-1", "Straße gesperrt"))
+    query = ticket("T-2", "STRASSE gesperrt", solved=False)
+    assert [m.id for m in index.query(query)] == ["T-1"]

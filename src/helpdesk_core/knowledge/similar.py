@@ -39,9 +39,10 @@ _WORD = re.compile(r"[^\W_]+")
 
 
 def tokenize(text: str) -> list[str]:
-    """Lowercase words of ``text`` without punctuation, stopwords or one-letter words."""
+    """Case-folded words of ``text`` (``Straße`` and ``STRASSE`` are one word) without
+    punctuation, stopwords or one-letter words."""
     v.require(text, str, "text", field="text")
-    return [w for w in _WORD.findall(text.lower()) if len(w) > 1 and w not in STOPWORDS]
+    return [w for w in _WORD.findall(text.casefold()) if len(w) > 1 and w not in STOPWORDS]
 
 
 @frozen(kw_only=True)

@@ -83,7 +83,9 @@ _ARTICLE_FILTERS: Final = frozenset(a.name for a in attrs.fields(ArticleQuery))
 #: The texts of a known-error record, held to the desk's ``max_body_length``.
 _KNOWN_ERROR_TEXTS: Final = ("symptom", "workaround", "root_cause")
 #: Most distinct words of a ticket handed to a store's full-text search.
-_QUERY_WORDS: Final = 32
+#: The distinct words of a ticket a store is asked for candidates with: enough that the
+#: telling words of a mail behind a long greeting are among them.
+_QUERY_WORDS: Final = 64
 _PAGE: Final = 1000
 _CHUNK: Final = 50
 

@@ -14,7 +14,13 @@ from typing import Any
 
 from helpdesk_core.codec import converter, structure, unstructure
 from helpdesk_core.errors import StorageError, ValidationError
-from helpdesk_core.knowledge.articles import Article, ArticleQuery, ArticleStatus, article_words
+from helpdesk_core.knowledge.articles import (
+    Article,
+    ArticleQuery,
+    ArticleStatus,
+    article_words,
+    search_words,
+)
 from helpdesk_core.storage.codecs import dumps, escape_nul, loads
 
 __all__ = [
@@ -81,6 +87,20 @@ def tsvector(words: list[str]) -> str:
         f"{_lexeme(word)}:{','.join(str(p) for p in sorted(set(found)))}"
         for word, found in positions.items()
     )
+
+
+def solved_words(status_category: str, text: str) -> str | None:
+    """The ``tickets.solved_words`` value of PostgreSQL (schema version 8 on): a tsvector
+    literal of the library's words of a solved or closed ticket's search text (None for
+    other tickets), so that a host name, an address or a path is split into the words
+    :func:`search_words` finds (PostgreSQL's own parser keeps them whole)."""
+    if status_category not in ("solved", "closed"):
+        return None
+    return tsvector(search_words(text[:_MAX_SOLVED_TEXT]))
+
+
+#: The characters of a ticket's search text its solved words are taken from.
+_MAX_SOLVED_TEXT = 100_000
 
 
 def tsquery(words: tuple[str, ...] | list[str], match: str) -> str:

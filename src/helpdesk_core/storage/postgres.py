@@ -110,10 +110,10 @@ _ESC = "\ue000"
 _COLUMNS = (
     "id, number, version, status, status_category, category, team, tier, assignee, owner, "
     "requester, asset, priority, priority_rank, created_at, updated_at, wake_at, "
-    "sla_deadline, tags, search_text, closed_at, anonymised, snapshot"
+    "sla_deadline, tags, search_text, closed_at, anonymised, solved_words, snapshot"
 )
 _INSERT_TICKET = (
-    f"INSERT INTO tickets ({_COLUMNS}) VALUES ({', '.join(['%s'] * 23)}) "
+    f"INSERT INTO tickets ({_COLUMNS}) VALUES ({', '.join(['%s'] * 22)}, %s::tsvector, %s) "
     "ON CONFLICT (id) DO NOTHING"
 )
 _UPDATE_TICKET = (
@@ -121,7 +121,9 @@ _UPDATE_TICKET = (
     "status_category = %s, category = %s, team = %s, tier = %s, assignee = %s, owner = %s, "
     "requester = %s, asset = %s, priority = %s, priority_rank = %s, created_at = %s, "
     "updated_at = %s, wake_at = %s, sla_deadline = %s, tags = %s, search_text = %s, "
-    "closed_at = %s, anonymised = %s, snapshot = %s, lease_owner = NULL, lease_until = NULL "
+    "closed_at = %s, anonymised = %s, solved_words = %s::tsvector, snapshot = %s, "
+    "lease_owner = NULL, "
+    "lease_until = NULL "
     "WHERE id = %s AND version = %s"
 )
 # One statement writes the snapshot and, only if that worked, the events (each event is
@@ -142,6 +144,28 @@ _CLAIM_DUE = (
     "FOR UPDATE SKIP LOCKED) RETURNING id, wake_at) "
     "SELECT id FROM claimed ORDER BY wake_at, id"
 )
+
+
+#: A word in more than this share of the rows tells little about a row: ranking counts
+#: the other words first (``ts_rank`` knows no document frequency; SQLite's bm25 does).
+_COMMON_SHARE = 0.25
+
+
+def _telling(conn: psycopg.Connection[Any], table: str, column: str, words: list[str]) -> str:
+    """A tsquery literal of the ``words`` that few rows of ``table`` have (at most
+    :data:`_COMMON_SHARE` of those with words), or of all of them when every one is
+    common: what the ranking weighs first, so one rare shared word beats many words
+    every row has."""
+    row = conn.execute(
+        f"SELECT (SELECT count(*) FROM {table} WHERE {column} IS NOT NULL), "
+        f"array(SELECT (SELECT count(*) FROM {table} WHERE {column} @@ CAST(lit AS tsquery)) "
+        "FROM unnest(%s::text[]) WITH ORDINALITY AS u(lit, i) ORDER BY i)",
+        ([kb.tsquery([word], "any") for word in words],),
+    ).fetchone()
+    assert row is not None
+    total, counts = int(row[0]), list(row[1])
+    rare = [w for w, n in zip(words, counts, strict=True) if 0 < n <= total * _COMMON_SHARE]
+    return kb.tsquery(rare or words, "any")
 
 
 def _raw_json(data: Any) -> Any:
@@ -177,6 +201,7 @@ class _Builder(q.QueryBuilder):
 
 
 def _ticket_row(snapshot: Ticket, wake_at: datetime | None) -> tuple[Any, ...]:
+    text = search_text(snapshot.subject, snapshot.description)
     return (
         snapshot.id,
         snapshot.number,
@@ -197,9 +222,10 @@ def _ticket_row(snapshot: Ticket, wake_at: datetime | None) -> tuple[Any, ...]:
         wake_at,
         sla_deadline(snapshot),
         [escape_nul(tag) for tag in snapshot.tags],
-        escape_nul(search_text(snapshot.subject, snapshot.description)),
+        escape_nul(text),
         closed_at(snapshot),
         snapshot.anonymised,
+        kb.solved_words(snapshot.status_category.value, text),
         encode_ticket(snapshot),
     )
 
@@ -919,19 +945,29 @@ class PostgresStore:
         return self._article_page(query, sql, params, count_sql)
 
     def search_articles(self, query: ArticleQuery) -> Page[Article]:
-        """One page of the matching articles, best ``ts_rank`` first."""
+        """One page of the matching articles, the best first: by ``ts_rank`` of the query
+        words few articles have (see :func:`_telling`), then of all of them, so one rare
+        shared word beats a common one as in the other stores' rankings."""
         if not isinstance(query, ArticleQuery) or query.text is None:
             raise ValidationError("search_articles needs a query with text", field="query")
         if not query.words:
             return Page(items=(), total=0)
         where, params = self._article_where(query)
-        ranked = f"FROM articles, CAST(%s AS tsquery) AS query WHERE words @@ query AND {where}"
+        wanted = kb.tsquery(query.words, query.match)
+        with self._read() as conn:
+            telling = _telling(conn, "articles", "words", list(query.words))
         sql = (
-            f"SELECT data, count(*) OVER () {ranked} "
-            "ORDER BY ts_rank(words, query) DESC, id LIMIT %s OFFSET %s"
+            f"SELECT data, count(*) OVER () FROM articles WHERE {where} "
+            "AND words @@ CAST(%s AS tsquery) "
+            "ORDER BY ts_rank(words, CAST(%s AS tsquery)) DESC, "
+            "ts_rank(words, CAST(%s AS tsquery)) DESC, id LIMIT %s OFFSET %s"
         )
-        params = [kb.tsquery(query.words, query.match), *params]
-        return self._article_page(query, sql, params, f"SELECT count(*) {ranked}")
+        count_sql = (
+            f"SELECT count(*) FROM articles WHERE {where} AND words @@ CAST(%s AS tsquery) "
+            "AND CAST(%s AS tsquery) IS NOT NULL AND CAST(%s AS tsquery) IS NOT NULL"
+        )
+        params = [*params, wanted, telling, wanted]
+        return self._article_page(query, sql, params, count_sql)
 
     def _article_page(
         self, query: ArticleQuery, sql: str, params: list[Any], count_sql: str
@@ -950,21 +986,22 @@ class PostgresStore:
         return Page(items=items, total=total, next_offset=end if end < total else None)
 
     def search_solved(self, words: Sequence[str], *, limit: int = 50) -> list[Ticket]:
-        """Solved or closed tickets sharing any of ``words`` (as the ``simple`` text-search
-        configuration splits them), best ``ts_rank`` first."""
+        """Solved or closed tickets sharing any of ``words`` (the library's words of their
+        text, as :func:`~helpdesk_core.knowledge.search_words` splits it), the best first:
+        by ``ts_rank`` of the words few solved tickets have (see :func:`_telling`), then
+        of all of them, so a few telling words beat many words every mail has."""
         wanted = check_words(words, limit)
         if not wanted:
             return []
+        every = kb.tsquery(list(wanted), "any")
         sql = (
-            "WITH q AS (SELECT string_agg(p::text, ' | ')::tsquery AS query "
-            "FROM unnest(%s::text[]) AS w, plainto_tsquery('simple', w) AS p "
-            "WHERE numnode(p) > 0) "
-            "SELECT t.snapshot FROM tickets t, q "
-            "WHERE t.solved_words IS NOT NULL AND t.solved_words @@ q.query "
-            "ORDER BY ts_rank(t.solved_words, q.query) DESC, t.id LIMIT %s"
+            "SELECT snapshot FROM tickets WHERE solved_words @@ CAST(%s AS tsquery) "
+            "ORDER BY ts_rank(solved_words, CAST(%s AS tsquery)) DESC, "
+            "ts_rank(solved_words, CAST(%s AS tsquery)) DESC, id LIMIT %s"
         )
         with self._read() as conn:
-            rows = conn.execute(sql, ([escape_nul(w) for w in wanted], limit)).fetchall()
+            telling = _telling(conn, "tickets", "solved_words", list(wanted))
+            rows = conn.execute(sql, (every, telling, every, limit)).fetchall()
         return [decode_ticket(row[0]) for row in rows]
 
     # ------------------------------------------------------------------ lifecycle

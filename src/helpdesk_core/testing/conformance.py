@@ -39,7 +39,7 @@ from helpdesk_core.errors import (
     StoreClosedError,
     ValidationError,
 )
-from helpdesk_core.knowledge import Article, ArticleQuery, ArticleStatus
+from helpdesk_core.knowledge import Article, ArticleQuery, ArticleStatus, search_words
 from helpdesk_core.model import (
     Actor,
     Assigned,
@@ -1312,6 +1312,22 @@ class StoreConformance:
         assert found("printer") == []
         assert found("toner") == ["KB-b"]
 
+    def test_a_rare_shared_word_outranks_a_common_one(self) -> None:
+        for n in range(12):
+            self.store.save_article(
+                self._article(f"KB-{n:02d}", body="Reset your password in the portal."),
+                expected_version=0,
+            )
+        self.store.save_article(
+            self._article("KB-krb", body="Kerberos tickets expire; renew them with kinit."),
+            expected_version=0,
+        )
+        page = self.store.search_articles(
+            ArticleQuery(text="kerberos password", match="any", limit=3)
+        )
+        assert page.total == 13
+        assert page.items[0].id == "KB-krb"
+
     def test_articles_in_a_failed_unit_of_work_are_undone(self) -> None:
         with raises(ValidationError), self.store.unit_of_work():
             self.store.save_article(self._article("KB-1", body="zorblax"), expected_version=0)
@@ -1351,6 +1367,11 @@ class StoreConformance:
             tickets[ticket_id] = change(store, ticket, moved(ticket_id, status, category, at=later))
         assert _ids(store.search_solved(["vpn", "timeout"])) == ["T-4", "T-1"]
         assert _ids(store.search_solved(["vpn"], limit=1)) == ["T-4"]
+        # Words are the library's words (search_words): a host name's parts are found.
+        host = open_ticket(store, "T-5", subject="vpn2.example.org unreachable")
+        change(store, host, moved("T-5", "solved", StatusCategory.SOLVED, at=later))
+        assert _ids(store.search_solved(["example"])) == ["T-5"]
+        assert _ids(store.search_solved(["vpn2", "org"])) == ["T-5"]
         assert _ids(store.search_solved(["tray"])) == ["T-3"]
         assert store.search_solved(["nothing"]) == []
         assert store.search_solved([]) == []
@@ -1361,6 +1382,22 @@ class StoreConformance:
             store.search_solved("vpn")  # a text, not a list of words
         with raises(ValidationError):
             store.search_solved(["vpn"], limit=0)
+
+    def test_solved_ticket_search_weighs_rare_words_over_common_ones(self) -> None:
+        store = self.store
+        if not isinstance(store, SolvedTicketSearch):
+            return
+        later = T0 + MINUTE
+        greeting = "Dear support team hope you are well writing about an issue since morning"
+        for n in range(30):
+            ticket = open_ticket(
+                store, f"T-{n:02d}", subject=f"Issue {n}", description=f"{greeting} toner {n}"
+            )
+            change(store, ticket, moved(ticket.id, "solved", StatusCategory.SOLVED, at=later))
+        planted = open_ticket(store, "T-krb", subject="Kerberos renewal fails")
+        change(store, planted, moved("T-krb", "solved", StatusCategory.SOLVED, at=later))
+        words = [*search_words(greeting), "kerberos", "renewal", "fails"]
+        assert _ids(store.search_solved(words, limit=5))[0] == "T-krb"
 
     def test_solved_ticket_search_follows_new_rows_and_changed_text(self) -> None:
         store = self.store
