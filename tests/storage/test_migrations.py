@@ -268,14 +268,7 @@ def test_agent_loads_read_the_index_of_active_assigned_tickets(tmp_path: Path) -
 
     path = tmp_path / "loads.sqlite"
     SqliteStore(path).close()
-    conn = sqlite3.connect(path)
-    try:
-        conn.execute("DROP INDEX tickets_active_load")  # as a version 6 file has it
-        _drop_retention_columns(conn)
-        conn.execute("PRAGMA user_version = 6")
-        conn.commit()
-    finally:
-        conn.close()
+    _as_version(path, 6, "DROP INDEX tickets_active_load")  # as a version 6 file has it
     SqliteStore(path).close()  # migrates to 8
     conn = sqlite3.connect(path)
     try:
@@ -378,6 +371,23 @@ def test_a_snapshot_stored_before_a_ticket_field_existed_decodes_as_that_field_s
     assert decode_ticket(json.dumps(data)) == ticket
 
 
+def _as_version(path: Path, version: int, *statements: str | tuple[str, str]) -> None:
+    """Take a version 8 SQLite file back to ``version`` as far as these tests need: run
+    ``statements`` (text, or text and one parameter), drop the version 8 columns."""
+    conn = sqlite3.connect(path)
+    try:
+        for statement in statements:
+            if isinstance(statement, tuple):
+                conn.execute(statement[0], (statement[1],))
+            else:
+                conn.execute(statement)
+        _drop_retention_columns(conn)
+        conn.execute(f"PRAGMA user_version = {version}")
+        conn.commit()
+    finally:
+        conn.close()
+
+
 def _drop_retention_columns(conn: Any) -> None:
     """Take a version 8 tickets table back to version 7's columns."""
     conn.execute("DROP INDEX IF EXISTS tickets_retention")
@@ -416,11 +426,9 @@ def test_version_8_fills_the_retention_columns_of_stored_tickets(tmp_path: Path)
     conn = sqlite3.connect(path)
     try:
         written = _retention_rows(conn.execute(read).fetchall())
-        _drop_retention_columns(conn)
-        conn.execute("PRAGMA user_version = 7")
-        conn.commit()
     finally:
         conn.close()
+    _as_version(path, 7)
     assert written == {
         "T-1": (to_micros(T0), False),
         "T-2": (to_micros(T0), True),
@@ -487,14 +495,11 @@ def test_version_8_reads_an_instant_stored_without_an_offset_as_utc(tmp_path: Pa
     conn = sqlite3.connect(path)
     try:
         snapshot = json.loads(conn.execute("SELECT snapshot FROM tickets").fetchone()[0])
-        snapshot["closed_at"] = T0.replace(tzinfo=None).isoformat()  # an old writer's
-        snapshot["anonymised"] = "false"  # hand-edited: not true
-        conn.execute("UPDATE tickets SET snapshot = ?", (json.dumps(snapshot),))
-        _drop_retention_columns(conn)
-        conn.execute("PRAGMA user_version = 7")
-        conn.commit()
     finally:
         conn.close()
+    snapshot["closed_at"] = T0.replace(tzinfo=None).isoformat()  # an old writer's
+    snapshot["anonymised"] = "false"  # hand-edited: not true
+    _as_version(path, 7, ("UPDATE tickets SET snapshot = ?", json.dumps(snapshot)))
     SqliteStore(path).close()  # migrates to 8
     conn = sqlite3.connect(path)
     try:
