@@ -719,3 +719,71 @@ def test_dropping_a_calendar_open_clocks_count_on_is_refused() -> None:
     desk.solve(ticket.id, by="ann", resolution="fixed")
     desk.close(ticket.id, by="ann")
     desk.reconfigure(DeskConfig.from_dict(_policy_doc("standard", calendar="hq")))  # now fine
+
+
+class _OlderContractStore:
+    """A store written to an earlier contract: no reschedule(), releases by id only."""
+
+    def __init__(self) -> None:
+        self.inner = MemoryStore()
+
+    def __getattr__(self, name: str) -> Any:
+        if name == "reschedule":
+            raise AttributeError(name)
+        return getattr(self.inner, name)
+
+    def release_outbox(self, consumer: str, ids: Any, *, error: str | None = None) -> None:
+        if not all(isinstance(i, str) for i in ids):
+            raise ValidationError("ids is text", field="ids")
+        self.inner.release_outbox(consumer, ids, error=error)
+
+
+def test_a_store_of_an_earlier_contract_still_reconfigures_and_delivers(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    from helpdesk_core.channels.email import EmailChannel, EmailSettings
+
+    store = _OlderContractStore()
+    base = _policy_doc("standard")
+    clock = ManualClock(datetime(2026, 3, 2, 9, tzinfo=UTC))
+    desk = Helpdesk(DeskConfig.from_dict(base), store, clock)  # type: ignore[arg-type]
+    desk.upsert_requester(Requester(id="ada", name="Ada", email="ada@example.org"))
+    desk.open(requester="ada", subject="VPN down")
+    trigger = {"name": "stuck", "on": "time_in_tier", "after": "1h",
+               "actions": [{"action": "escalate_tier"}]}  # fmt: skip
+    with caplog.at_level("WARNING", logger="helpdesk_core"):
+        desk.reconfigure(DeskConfig.from_dict(
+            {**base, "escalation_policies": [{"name": "e", "triggers": [trigger]}]}
+        ))  # fmt: skip
+    assert desk.config.escalation_policies and "no reschedule()" in caplog.text
+    channel = EmailChannel(desk, EmailSettings(address="help@desk.example.com"))
+
+    def refuse(message: Any) -> None:
+        raise OSError("SMTP 451 try later")
+
+    report = channel.deliver(refuse)
+    assert len(report.released) == 1 and report.errors  # given back by id
+
+
+def test_a_queue_no_free_agent_can_take_costs_one_load_reading() -> None:
+    class Counting(MemoryStore):
+        loads = 0
+
+        def agent_loads(self) -> Any:
+            Counting.loads += 1
+            return super().agent_loads()
+
+    config = DeskConfig.from_dict({
+        "tiers": [{"id": "L1", "teams": ["desk"]}], "teams": [{"id": "desk"}],
+        "agents": [{"id": "a", "teams": ["desk"], "capacity": 1}],
+        "categories": {"db": {"skills": ["sql"]}},
+    })  # fmt: skip
+    store = Counting()
+    clock = ManualClock(datetime(2026, 5, 4, 10, tzinfo=UTC))
+    desk = Helpdesk(config=config, store=store, clock=clock)
+    first = desk.open(requester=Requester(id="r"), subject="one")
+    for n in range(40):
+        desk.open(requester=Requester(id="r"), subject=f"db {n}", category="db")
+    Counting.loads = 0
+    desk.solve(first.id, by="a", resolution="done", first_contact=True)
+    assert Counting.loads <= 4  # not one per queued ticket

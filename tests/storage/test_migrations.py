@@ -70,7 +70,7 @@ def test_a_version_1_sqlite_database_is_migrated_on_open(tmp_path: Path) -> None
     path = tmp_path / "old.sqlite"
     _v1_sqlite(path)
     store = SqliteStore(path)
-    assert _version(path) == migrations.SCHEMA_VERSION == 8
+    assert _version(path) == migrations.SCHEMA_VERSION == 9
     assert store.load("T-1") == TICKET
     assert store.events("T-1") == [EVENT]
     assert [t.id for t in store.query(TicketQuery(text="printer on fire")).items] == ["T-1"]
@@ -183,7 +183,7 @@ def test_a_version_4_sqlite_database_loses_the_word_index_triggers(tmp_path: Pat
     _stepped_sqlite(path, 4, [solved])
     assert {"tickets_words_insert", "tickets_words_update"} <= _triggers(path)
     store = SqliteStore(path)
-    assert _version(path) == migrations.SCHEMA_VERSION == 8
+    assert _version(path) == migrations.SCHEMA_VERSION == 9
     triggers = _triggers(path)
     assert not {"tickets_words_insert", "tickets_words_update"} & triggers
     assert "tickets_words_delete" in triggers
@@ -209,7 +209,7 @@ def test_a_version_5_sqlite_database_gets_its_event_chains(tmp_path: Path) -> No
     ]
     _stepped_sqlite(path, 5, histories)
     store = SqliteStore(path)
-    assert _version(path) == migrations.SCHEMA_VERSION == 8
+    assert _version(path) == migrations.SCHEMA_VERSION == 9
     for events in histories:
         ticket_id = events[0].ticket_id
         assert store.events(ticket_id) == events
@@ -269,12 +269,12 @@ def test_agent_loads_read_the_index_of_active_assigned_tickets(tmp_path: Path) -
     path = tmp_path / "loads.sqlite"
     SqliteStore(path).close()
     _as_version(path, 6, "DROP INDEX tickets_active_load")  # as a version 6 file has it
-    SqliteStore(path).close()  # migrates to 8
+    SqliteStore(path).close()  # migrates to 9
     conn = sqlite3.connect(path)
     try:
         plan = conn.execute("EXPLAIN QUERY PLAN " + _sql.SELECT_LOADS).fetchall()
         assert "tickets_active_load" in str(plan)
-        assert conn.execute("PRAGMA user_version").fetchone()[0] == 8
+        assert conn.execute("PRAGMA user_version").fetchone()[0] == 9
     finally:
         conn.close()
 
@@ -283,11 +283,11 @@ def test_a_newer_sqlite_database_is_refused(tmp_path: Path) -> None:
     path = tmp_path / "new.sqlite"
     SqliteStore(path).close()
     conn = sqlite3.connect(path)
-    conn.execute("PRAGMA user_version = 9")
+    conn.execute("PRAGMA user_version = 10")
     conn.close()
-    with pytest.raises(SchemaVersionError, match=r"schema version 9.*supports \(8\)") as info:
+    with pytest.raises(SchemaVersionError, match=r"schema version 10.*supports \(9\)") as info:
         SqliteStore(path)
-    assert (info.value.found, info.value.supported) == (9, 8)
+    assert (info.value.found, info.value.supported) == (10, 9)
 
 
 def _open(path: str, out: Any) -> None:
@@ -353,10 +353,10 @@ def test_a_version_1_postgres_schema_is_migrated_and_a_newer_one_refused() -> No
             ).fetchall()
             assert ("tickets_active_load",) in indexes
             assert ("tickets_retention",) in indexes
-            conn.execute(f"UPDATE {quoted}.schema_version SET version = 9")
-        with pytest.raises(SchemaVersionError, match="9") as info:
+            conn.execute(f"UPDATE {quoted}.schema_version SET version = 10")
+        with pytest.raises(SchemaVersionError, match="10") as info:
             PostgresStore(DSN, schema=schema)
-        assert (info.value.found, info.value.supported) == (9, migrations.SCHEMA_VERSION)
+        assert (info.value.found, info.value.supported) == (10, migrations.SCHEMA_VERSION)
     finally:
         with psycopg.connect(DSN, autocommit=True) as conn:
             conn.execute(f"DROP SCHEMA IF EXISTS {quoted} CASCADE")
@@ -435,7 +435,7 @@ def test_version_8_fills_the_retention_columns_of_stored_tickets(tmp_path: Path)
         "T-3": (None, False),
         "T-4": (None, True),
     }
-    store = SqliteStore(path)  # migrates to 8
+    store = SqliteStore(path)  # migrates to 9
     conn = sqlite3.connect(path)
     try:
         assert _retention_rows(conn.execute(read).fetchall()) == written
@@ -475,7 +475,7 @@ def test_version_8_fills_the_retention_columns_in_postgres() -> None:
         assert written == {
             "T-1": (T0, False), "T-2": (T0, True), "T-3": (None, False), "T-4": (None, True)
         }
-        store = PostgresStore(DSN, schema=schema)  # migrates to 8
+        store = PostgresStore(DSN, schema=schema)  # migrates to 9
         with psycopg.connect(DSN, autocommit=True) as conn:
             assert _retention_rows(conn.execute(read).fetchall()) == written
         query = TicketQuery(closed_before=T0 + timedelta(microseconds=1), anonymised=True)
@@ -500,10 +500,49 @@ def test_version_8_reads_an_instant_stored_without_an_offset_as_utc(tmp_path: Pa
     snapshot["closed_at"] = T0.replace(tzinfo=None).isoformat()  # an old writer's
     snapshot["anonymised"] = "false"  # hand-edited: not true
     _as_version(path, 7, ("UPDATE tickets SET snapshot = ?", json.dumps(snapshot)))
-    SqliteStore(path).close()  # migrates to 8
+    SqliteStore(path).close()  # migrates to 9
     conn = sqlite3.connect(path)
     try:
         row = conn.execute("SELECT closed_at, anonymised FROM tickets").fetchone()
     finally:
         conn.close()
     assert row == (to_micros(T0), 0)
+
+
+@pytest.mark.postgres
+@pytest.mark.skipif(not DSN, reason="set HELPDESK_TEST_POSTGRES_DSN to run PostgreSQL tests")
+def test_version_9_gives_postgres_the_librarys_solved_words() -> None:
+    import psycopg
+
+    from helpdesk_core.storage import PostgresStore
+
+    schema = f"hd_v9_{os.getpid()}"
+    quoted = f'"{schema}"'
+    store = PostgresStore(DSN, schema=schema)
+    try:
+        events = [
+            opened("T-1", 1, subject="vpn2.example.org unreachable"),
+            moved("T-1", "solved", StatusCategory.SOLVED, at=T0),
+        ]
+        store.append("T-1", expected_version=0, events=events, snapshot=replay(events))
+        store.close()
+        with psycopg.connect(DSN, autocommit=True) as conn:  # as version 8 left it
+            conn.execute(f"ALTER TABLE {quoted}.tickets DROP COLUMN solved_words")
+            conn.execute(
+                f"ALTER TABLE {quoted}.tickets ADD COLUMN solved_words tsvector GENERATED "
+                "ALWAYS AS (CASE WHEN status_category IN ('solved', 'closed') "
+                "THEN to_tsvector('simple'::regconfig, left(search_text, 100000)) END) STORED"
+            )
+            conn.execute(f"UPDATE {quoted}.schema_version SET version = 8")
+        store = PostgresStore(DSN, schema=schema)  # migrates to 9
+        assert [t.id for t in store.search_solved(["example"])] == ["T-1"]
+        more = [
+            opened("T-2", 2, subject="mail to bob@example.com bounces"),
+            moved("T-2", "solved", StatusCategory.SOLVED, at=T0),
+        ]
+        store.append("T-2", expected_version=0, events=more, snapshot=replay(more))
+        assert [t.id for t in store.search_solved(["bob", "bounces"])] == ["T-2"]
+        store.close()
+    finally:
+        with psycopg.connect(DSN, autocommit=True) as conn:
+            conn.execute(f"DROP SCHEMA IF EXISTS {quoted} CASCADE")

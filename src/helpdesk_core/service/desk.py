@@ -198,7 +198,13 @@ class Helpdesk(KnowledgeCommands):
         self._wakes.clear()  # wake times follow the rules: every ticket is checked again
         self._queue_queries.clear()
         if _wake_rules(config) != before:
-            self.reschedule()
+            if callable(getattr(self.store, "reschedule", None)):
+                self.reschedule()
+            else:  # a store written before Store.reschedule existed
+                log.warning(
+                    "the store has no reschedule(): tickets keep their wake-ups until their "
+                    "next command or tick"
+                )
 
     def _check_clock_calendars(self, config: DeskConfig) -> None:
         """Refuse a configuration that drops a calendar the SLA clocks of open or solved
@@ -873,19 +879,22 @@ class Helpdesk(KnowledgeCommands):
             return
         queued = [t for t in self._queued(team) if t.queued_at is not None]
         refused: set[tuple[str | None, frozenset[str], Priority]] = set()
-        for index, ticket in enumerate(
-            queue_order(queued, order=self.config.assignment.queue_order)
-        ):
-            if index and not self._anyone_free(team, free_at):
-                return
+        assigned = False  # since the team was last found to have someone free
+        for ticket in queue_order(queued, order=self.config.assignment.queue_order):
             needs = (ticket.tier, _category_skills(self.config, ticket), ticket.priority)
             if needs in refused:
                 continue
+            if assigned:
+                if not self._anyone_free(team, free_at):
+                    return
+                assigned = False
             result = self._command(ticket.id, self._take_from_queue, now=now)
             if result[1] is None:
                 continue  # no longer waiting: another process assigned or closed it
             yield result[0], result[1], result[2]
-            if not result[1]:
+            if result[1]:
+                assigned = True
+            else:
                 refused.add(needs)
 
     def _take_from_queue(self, change: Change) -> bool | None:

@@ -49,7 +49,7 @@ from helpdesk_core.errors import (
     StoreClosedError,
     ValidationError,
 )
-from helpdesk_core.knowledge.articles import Article, ArticleQuery, article_words
+from helpdesk_core.knowledge.articles import Article, ArticleQuery, article_words, search_words
 from helpdesk_core.model.enums import Priority
 from helpdesk_core.model.events import Event
 from helpdesk_core.model.people import Requester
@@ -990,17 +990,19 @@ class PostgresStore:
         text, as :func:`~helpdesk_core.knowledge.search_words` splits it), the best first:
         by ``ts_rank`` of the words few solved tickets have (see :func:`_telling`), then
         of all of them, so a few telling words beat many words every mail has."""
-        wanted = check_words(words, limit)
+        given = check_words(words, limit)
+        # Split and fold as the index was written: "VPN" is "vpn", "o'brien" is "brien".
+        wanted = list(dict.fromkeys(w for word in given for w in search_words(word)))
         if not wanted:
             return []
-        every = kb.tsquery(list(wanted), "any")
+        every = kb.tsquery(wanted, "any")
         sql = (
             "SELECT snapshot FROM tickets WHERE solved_words @@ CAST(%s AS tsquery) "
             "ORDER BY ts_rank(solved_words, CAST(%s AS tsquery)) DESC, "
             "ts_rank(solved_words, CAST(%s AS tsquery)) DESC, id LIMIT %s"
         )
         with self._read() as conn:
-            telling = _telling(conn, "tickets", "solved_words", list(wanted))
+            telling = _telling(conn, "tickets", "solved_words", wanted)
             rows = conn.execute(sql, (every, telling, every, limit)).fetchall()
         return [decode_ticket(row[0]) for row in rows]
 

@@ -1372,6 +1372,11 @@ class StoreConformance:
         change(store, host, moved("T-5", "solved", StatusCategory.SOLVED, at=later))
         assert _ids(store.search_solved(["example"])) == ["T-5"]
         assert _ids(store.search_solved(["vpn2", "org"])) == ["T-5"]
+        # Case-insensitively, as the index splits text; a word too long for any index
+        # finds nothing and fails nothing.
+        assert _ids(store.search_solved(["TRAY"])) == ["T-3"]
+        assert _ids(store.search_solved(["x" * 3000, "Tray"])) == ["T-3"]
+        assert store.search_solved(["x" * 3000]) == []
         assert _ids(store.search_solved(["tray"])) == ["T-3"]
         assert store.search_solved(["nothing"]) == []
         assert store.search_solved([]) == []

@@ -78,7 +78,10 @@ def deliver(
             if error is None:
                 store.ack_outbox(consumer, [item.id])
             else:
-                store.release_outbox(consumer, [item], error=error[:500])
+                try:
+                    store.release_outbox(consumer, [item], error=error[:500])
+                except ValidationError:  # a store that takes ids only (written before)
+                    store.release_outbox(consumer, [item.id], error=error[:500])
         except NotFound:
             gone.append(item.id)
             return
