@@ -213,16 +213,10 @@ class Helpdesk(KnowledgeCommands):
         move to the policy that applies at their next change.)"""
         calendars = set(config.calendars)
         gone: dict[str, list[str]] = {}
-        scan = TicketQuery(status_category=_WAKING, order_by="number", limit=1000)
-        while True:
-            page = self.store.query(scan)
-            for ticket in page.items:
-                for clock in ticket.sla.values():
-                    if clock.calendar not in calendars:
-                        gone.setdefault(clock.calendar, []).append(ticket.id)
-            if page.next_offset is None:
-                break
-            scan = evolve(scan, offset=page.next_offset)
+        for ticket in self._open_or_solved():
+            for clock in ticket.sla.values():
+                if clock.calendar not in calendars:
+                    gone.setdefault(clock.calendar, []).append(ticket.id)
         if gone:
             name, ids = next(iter(gone.items()))
             ids = list(dict.fromkeys(ids))
@@ -241,18 +235,22 @@ class Helpdesk(KnowledgeCommands):
         tickets were rescheduled. :meth:`reconfigure` calls it when the rules changed;
         call it after changing the configuration of a desk that shares the store from
         another process. A ticket that changes meanwhile keeps the wake-up its change set."""
-        scan = TicketQuery(status_category=_WAKING, order_by="number", limit=1000)
         done = 0
+        for ticket in self._open_or_solved():
+            wake = self._decider.wake_at(ticket, self._requester_of(ticket))
+            if self.store.reschedule(ticket.id, expected_version=ticket.version, wake_at=wake):
+                done += 1
+        return done
+
+    def _open_or_solved(self) -> Iterator[Ticket]:
+        """Every ticket that may still need a tick (not closed), in number order, read a
+        thousand at a time."""
+        scan = TicketQuery(status_category=_WAKING, order_by="number", limit=1000)
         while True:
             page = self.store.query(scan)
-            for ticket in page.items:
-                wake = self._decider.wake_at(ticket, self._requester_of(ticket))
-                if self.store.reschedule(
-                    ticket.id, expected_version=ticket.version, wake_at=wake
-                ):
-                    done += 1
+            yield from page.items
             if page.next_offset is None:
-                return done
+                return
             scan = evolve(scan, offset=page.next_offset)
 
     @contextmanager
