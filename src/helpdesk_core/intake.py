@@ -50,14 +50,18 @@ def _to_question_type(value: Any) -> QuestionType:
         return QuestionType(value)
     except ValueError as exc:
         choices = ", ".join(t.value for t in QuestionType)
-        raise ConfigError(f"unknown question type {value!r} (choose from {choices})") from exc
+        raise ConfigError(
+            f"unknown question type {value!r} (choose from {choices})", path="type"
+        ) from exc
 
 
 def _to_missing(value: Any) -> MissingAnswers:
     try:
         return MissingAnswers(value)
     except ValueError as exc:
-        raise ConfigError(f"on_missing must be 'refuse' or 'ask', got {value!r}") from exc
+        raise ConfigError(
+            f"on_missing must be 'refuse' or 'ask', got {value!r}", path="on_missing"
+        ) from exc
 
 
 @frozen(kw_only=True)
@@ -208,6 +212,8 @@ class Category:
             unknown = set(raw) - {"name", "type", "prompt", "required", "choices", "personal"}
             if unknown:
                 raise ConfigError(f"unknown key(s) {', '.join(sorted(unknown))}", path=qpath)
+            if "name" not in raw:
+                raise ConfigError("a question needs a name", path=f"{qpath}.name")
             try:
                 questions.append(Question(**raw))
             except ValidationError as exc:

@@ -138,3 +138,26 @@ def test_an_automatic_close_from_a_status_never_solved_is_refused() -> None:
     with pytest.raises(ConfigError, match="never fire") as caught:
         DeskConfig.from_dict(_desk(lifecycles={"custom": lifecycle}))
     assert caught.value.path.endswith("transitions[2].automatic")
+
+
+@pytest.mark.parametrize(
+    ("doc", "path"),
+    [
+        ({"categories": {"net": {"on_missing": "reject"}}}, "categories.net.on_missing"),
+        ({"categories": {"net": {"questions": [{"name": "q", "type": "string"}]}}},
+         "categories.net.questions[0].type"),
+        ({"categories": {"net": {"questions": [{"type": "text"}]}}},
+         "categories.net.questions[0].name"),
+        ({"privacy": {"retention": [{"name": "r", "after": "1d", "action": "shred"}]}},
+         "privacy.retention[0].action"),
+        ({"privacy": {"retention": [{"name": "r", "after": "a year"}]}},
+         "privacy.retention[0].after"),
+        ({"privacy": {"retention": [{"name": "r", "after": "1d"}, {"name": "r", "after": "2d"}]}},
+         "privacy.retention[1].name"),
+    ],
+)  # fmt: skip
+def test_an_error_names_the_key_itself(doc: dict[str, Any], path: str) -> None:
+    with pytest.raises(ConfigError) as caught:
+        DeskConfig.from_dict(doc)
+    assert caught.value.path == path
+    assert "__init__" not in caught.value.message

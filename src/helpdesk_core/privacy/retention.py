@@ -142,7 +142,11 @@ class RetentionPolicy:
         try:
             return cls(**doc)
         except ConfigError as exc:
-            raise ConfigError(exc.message, path=path) from exc
+            # The policy's own checks name its key last (``...after``): keep that key.
+            leaf = (exc.path or "").rsplit(".", 1)[-1]
+            known = {"name", "after", "action", "ticket_types", "teams"}
+            where = f"{path}.{leaf}" if leaf in known else path
+            raise ConfigError(exc.message, path=where) from exc
         except (TypeError, ValidationError) as exc:
             raise ConfigError(str(exc), path=path) from exc
 
@@ -174,10 +178,13 @@ def _policies(value: Any) -> tuple[RetentionPolicy, ...]:
     for i, item in enumerate(out):
         if not isinstance(item, RetentionPolicy):
             raise ConfigError("expected a RetentionPolicy", path=f"privacy.retention[{i}]")
-    names = [p.name for p in out]
-    for name in names:
-        if names.count(name) > 1:
-            raise ConfigError(f"duplicate retention policy {name!r}", path="privacy.retention")
+    seen: set[str] = set()
+    for i, policy in enumerate(out):
+        if policy.name in seen:
+            raise ConfigError(
+                f"duplicate retention policy {policy.name!r}", path=f"privacy.retention[{i}].name"
+            )
+        seen.add(policy.name)
     return out
 
 
