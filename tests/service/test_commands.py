@@ -787,3 +787,50 @@ def test_a_queue_no_free_agent_can_take_costs_one_load_reading() -> None:
     Counting.loads = 0
     desk.solve(first.id, by="a", resolution="done", first_contact=True)
     assert Counting.loads <= 4  # not one per queued ticket
+
+
+def _limited_desk(**extra: Any) -> Helpdesk:
+    config = DeskConfig.from_dict({
+        "tiers": [{"id": "L1", "teams": ["desk"]}], "teams": [{"id": "desk"}],
+        "agents": [{"id": "a", "teams": ["desk"]}],
+        "limits": {"max_fields": 2},
+        **extra,
+    })  # fmt: skip
+    return Helpdesk(config, MemoryStore(), ManualClock(datetime(2026, 5, 4, 10, tzinfo=UTC)))
+
+
+def test_routing_may_not_put_a_ticket_over_the_limits() -> None:
+    desk = _limited_desk(routing=[{"name": "r", "actions": {"fields": {"source": "web"}}}])
+    desk.open(requester=Requester(id="r"), subject="one field", fields={"a": 1})
+    with pytest.raises(ValidationError, match=r"'r'.*limits\.max_fields"):
+        desk.open(requester=Requester(id="r"), subject="two", fields={"a": 1, "b": 2})
+    assert desk.search().total == 1  # nothing stored for the refused one
+
+
+def test_a_whole_number_field_is_bounded_like_text_on_every_store() -> None:
+    desk = _limited_desk()
+    with pytest.raises(ValidationError) as caught:
+        desk.open(requester=Requester(id="r"), subject="huge", fields={"seats": 10**5000})
+    assert caught.value.field == "fields.seats"
+    ticket = desk.open(requester=Requester(id="r"), subject="fine", fields={"seats": 10**30})
+    assert ticket.number == 1  # the refused one used up no number
+
+
+def test_a_blank_category_is_refused() -> None:
+    desk = _limited_desk()
+    for blank in ("", "   "):
+        with pytest.raises(ValidationError) as caught:
+            desk.open(requester=Requester(id="r"), subject="x", category=blank)
+        assert caught.value.field == "category"
+    ticket = desk.open(requester=Requester(id="r"), subject="x")
+    with pytest.raises(ValidationError):
+        desk.update(ticket.id, by="a", category=" ")
+
+
+def test_an_email_channel_on_a_category_that_refuses_is_refused() -> None:
+    from helpdesk_core.channels.email import EmailChannel, EmailSettings
+
+    desk = _limited_desk(categories={"network": {
+        "on_missing": "refuse", "questions": [{"name": "site", "required": True}]}})  # fmt: skip
+    with pytest.raises(ConfigError, match="every new mail would be refused"):
+        EmailChannel(desk, EmailSettings(address="help@desk.example.com", category="network"))

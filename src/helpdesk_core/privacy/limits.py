@@ -180,8 +180,8 @@ class Limits:
             )
 
     def check_fields(self, fields: Any, *, field: str = "fields") -> None:
-        """ValidationError when there are more than ``max_fields`` custom fields or a
-        field's text is longer than ``max_field_length``."""
+        """ValidationError when there are more than ``max_fields`` custom fields, or a
+        field's text (or a whole number's digits) is longer than ``max_field_length``."""
         if not isinstance(fields, Mapping):
             return
         if len(fields) > self.max_fields:
@@ -191,7 +191,24 @@ class Limits:
                 field=field,
             )
         for name, value in fields.items():
-            _length(value, self.max_field_length, "max_field_length", f"{field}.{name}")
+            where = f"{field}.{name}"
+            _length(value, self.max_field_length, "max_field_length", where)
+            if isinstance(value, int) and not isinstance(value, bool):
+                # Digits are counted without writing them out (a million-digit number
+                # would take seconds); a bound, not a count: 1 + bits * log10(2).
+                digits = 1 + value.bit_length() * 30103 // 100000
+                if digits > min(self.max_field_length, _MAX_DIGITS):
+                    raise ValidationError(
+                        f"{where} is a whole number of about {digits:,} digits; the limit "
+                        f"is {min(self.max_field_length, _MAX_DIGITS):,} digits "
+                        "(limits.max_field_length, and what JSON stores hold)",
+                        field=where,
+                    )
+
+
+#: The most digits of a whole-number field any store writes (Python's JSON refuses
+#: integers of more than 4,300 digits).
+_MAX_DIGITS = 4000
 
 
 def _length(value: Any, limit: int, name: str, field: str) -> None:

@@ -60,6 +60,7 @@ from helpdesk_core.model import (
     TicketRouted,
     TicketUpdated,
     Urgency,
+    apply_event,
     replay,
 )
 from helpdesk_core.model._copy import copier
@@ -643,16 +644,15 @@ class Helpdesk(KnowledgeCommands):
         change = self._decider.begin(ticket, now=now, requester=req)
         change.events.append(provisional)
         if not routed_changes.is_empty or rules:
-            change.emit(
-                TicketRouted(
-                    ticket_id=ticket_id,
-                    at=now,
-                    by=Actor.system("routing"),
-                    changes=routed_changes,
-                    rules=rules,
-                ),
-                sla=False,
+            routed = TicketRouted(
+                ticket_id=ticket_id,
+                at=now,
+                by=Actor.system("routing"),
+                changes=routed_changes,
+                rules=rules,
             )
+            _check_routed(config, apply_event(ticket, routed), rules)
+            change.emit(routed, sla=False)
         change.react_sla(provisional)
         if config.assignment.auto_assign or spec is not None:
             self._auto_assign_in(change, spec)
@@ -1209,6 +1209,7 @@ class Helpdesk(KnowledgeCommands):
         limits = self.config.limits
         limits.check_subject(change_value.subject)
         limits.check_subject(change_value.category, field="category")
+        _check_category(change_value.category)
         limits.check_subject(change_value.asset, field="asset")
         limits.check_tags(change_value.tags)
         limits.check_fields(change_value.fields)
@@ -1796,6 +1797,7 @@ def _check_opening(limits: Limits, opened: TicketOpened) -> None:
     """The desk's limits on a new ticket (its validated opening event)."""
     limits.check_subject(opened.subject)
     limits.check_subject(opened.category, field="category")
+    _check_category(opened.category)
     limits.check_subject(opened.asset, field="asset")
     limits.check_body(opened.description, field="description")
     limits.check_tags(opened.tags)
@@ -1860,6 +1862,29 @@ def _retention_scan(
         order_by="number",
         limit=1000,
     )
+
+
+def _check_routed(config: DeskConfig, ticket: Ticket, rules: tuple[str, ...]) -> None:
+    """The ticket as routing leaves it stays within the desk's limits: a rule's tags or
+    fields added to the request's own must not put it where every later edit of the
+    ticket is refused."""
+    try:
+        config.limits.check_tags(ticket.tags)
+        config.limits.check_fields(ticket.fields)
+    except ValidationError as exc:
+        named = ", ".join(repr(r) for r in rules) or "routing"
+        raise ValidationError(
+            f"with what routing rule(s) {named} add: {exc.message}", field=exc.field
+        ) from exc
+
+
+def _check_category(category: str | None) -> None:
+    """A category is None (no category) or text that is not blank: a blank one would be
+    counted in reports as a category of its own."""
+    if isinstance(category, str) and not category.strip():
+        raise ValidationError(
+            "a category is non-blank text (leave it out for no category)", field="category"
+        )
 
 
 def _check_search_names(config: DeskConfig, query: TicketQuery) -> None:

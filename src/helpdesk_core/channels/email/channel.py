@@ -11,7 +11,7 @@ from helpdesk_core.channels.email.inbound import InboundResult, receive
 from helpdesk_core.channels.email.outbound import compose
 from helpdesk_core.channels.email.safety import RateLimiter
 from helpdesk_core.channels.email.settings import EmailSettings
-from helpdesk_core.errors import ValidationError
+from helpdesk_core.errors import ConfigError, ValidationError
 from helpdesk_core.model import Event
 from helpdesk_core.service import Helpdesk
 
@@ -35,6 +35,18 @@ class EmailChannel:
             raise ValidationError("desk must be a Helpdesk", field="desk")
         if not isinstance(settings, EmailSettings):
             raise ValidationError("settings must be EmailSettings", field="settings")
+        category = desk.config.categories.get(settings.category or "")
+        if (
+            category is not None
+            and category.on_missing.value == "refuse"
+            and any(q.required for q in category.questions)
+        ):
+            raise ConfigError(
+                f"category {category.name!r} refuses tickets without answers to its "
+                "required questions, which a mail cannot give: every new mail would be "
+                "refused (use a category that asks, or none)",
+                path="category",
+            )
         self.desk = desk
         self.settings = settings
         self.limiter = limiter or RateLimiter(
