@@ -834,3 +834,45 @@ def test_an_email_channel_on_a_category_that_refuses_is_refused() -> None:
         "on_missing": "refuse", "questions": [{"name": "site", "required": True}]}})  # fmt: skip
     with pytest.raises(ConfigError, match="every new mail would be refused"):
         EmailChannel(desk, EmailSettings(address="help@desk.example.com", category="network"))
+
+
+def _intake_desk(**extra: Any) -> Helpdesk:
+    config = DeskConfig.from_dict({
+        "tiers": [{"id": "L1", "teams": ["desk"]}], "teams": [{"id": "desk"}],
+        "agents": [{"id": "a", "teams": ["desk"]}],
+        "categories": {"network": {"on_missing": "refuse", "questions": [
+            {"name": "seats", "type": "int", "required": True},
+            {"name": "site", "type": "choice", "choices": ["home", "office"], "required": True},
+        ]}},
+        **extra,
+    })  # fmt: skip
+    return Helpdesk(config, MemoryStore(), ManualClock(datetime(2026, 5, 4, 10, tzinfo=UTC)))
+
+
+def test_an_update_checks_answers_as_the_opening_does() -> None:
+    desk = _intake_desk()
+    ticket = desk.open(requester=Requester(id="r"), subject="loose", fields={"seats": "abc"})
+    # Moving into the category checks the answers the ticket already has.
+    with pytest.raises(ValidationError) as caught:
+        desk.update(ticket.id, by="a", category="network")
+    assert caught.value.field == "fields.seats"
+    moved = desk.update(
+        ticket.id, by="a", category="network", fields={"seats": "7", "site": "home"}
+    )
+    assert moved.fields == {"seats": 7, "site": "home"}
+    # A blank answer is no answer: it does not overwrite, and cannot satisfy a refusal.
+    assert desk.update(ticket.id, by="a", fields={"seats": " "}).fields["seats"] == 7
+    with pytest.raises(ValidationError) as refused:
+        desk.update(ticket.id, by="a", fields={"site": "Mars"})
+    assert refused.value.field == "fields.site"
+
+
+def test_a_category_set_by_a_rule_checks_the_answers_too() -> None:
+    rule = {"name": "net", "when": {"field": "subject", "op": "contains", "value": "vpn"},
+            "actions": {"category": "network"}}  # fmt: skip
+    desk = _intake_desk(routing=[rule])
+    ticket = desk.open(requester=Requester(id="r"), subject="vpn down",
+                       fields={"seats": "7", "site": "home"})  # fmt: skip
+    assert ticket.category == "network" and ticket.fields["seats"] == 7
+    with pytest.raises(ValidationError, match="needs an answer"):
+        desk.open(requester=Requester(id="r"), subject="vpn again")

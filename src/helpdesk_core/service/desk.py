@@ -641,6 +641,8 @@ class Helpdesk(KnowledgeCommands):
         )
         ticket = replay([provisional])
         routed_changes, rules, spec = self._route(ticket, req, now)
+        # A category (or answers) a rule set is checked as the request's were.
+        routed_changes = _intake_changes(config, ticket, routed_changes)
         change = self._decider.begin(ticket, now=now, requester=req)
         change.events.append(provisional)
         if not routed_changes.is_empty or rules:
@@ -1233,23 +1235,11 @@ class Helpdesk(KnowledgeCommands):
         def updated(change: Change) -> TicketUpdated | None:
             if change_value.is_empty:
                 return None
-            changes = change_value
+            changes = _intake_changes(self.config, change.ticket, change_value)
+            if changes.is_empty:
+                return None  # only blank answers: nothing to record
             if changes.fields:
-                category = (
-                    changes.category if changes.category is not None else change.ticket.category
-                )
-                intake = self.config.categories.get(category) if category else None
-                if intake is not None:  # answers are checked and converted as at opening
-                    asked = {q.name: q for q in intake.questions}
-                    converted = {
-                        name: asked[name].convert(value)
-                        if name in asked and value is not None
-                        and not (isinstance(value, str) and not value.strip())
-                        else value
-                        for name, value in changes.fields.items()
-                    }
-                    changes = evolve(changes, fields=converted)
-                limits.check_fields({**change.ticket.fields, **(changes.fields or {})})
+                limits.check_fields({**change.ticket.fields, **changes.fields})
             return TicketUpdated(
                 ticket_id=change.ticket.id,
                 at=change.now,
@@ -1862,6 +1852,36 @@ def _retention_scan(
         order_by="number",
         limit=1000,
     )
+
+
+def _intake_changes(config: DeskConfig, ticket: Ticket, changes: Changes) -> Changes:
+    """``changes`` with the answers of the ticket's category (the new one when the changes
+    move it) checked and converted as at opening: the ticket's answers and the changed
+    ones together, since a new category may ask what the old did not; a blank answer is
+    no answer (it changes nothing); a category that refuses tickets without answers
+    refuses the change. Only
+    the answers that differ from the ticket's are kept in the changes."""
+    category = changes.category if changes.category is not None else ticket.category
+    intake = config.categories.get(category) if category else None
+    if intake is None or (not changes.fields and changes.category is None):
+        return changes
+    asked = {q.name for q in intake.questions}
+    given = {  # a blank answer is no answer: it leaves the ticket's answer as it is
+        name: value
+        for name, value in (changes.fields or {}).items()
+        if name not in asked or not _blank(value)
+    }
+    result = intake.check({**ticket.fields, **given})
+    fields = {
+        name: value
+        for name, value in result.fields.items()
+        if name in given or ticket.fields.get(name, _UNSEEN) != value
+    }
+    return evolve(changes, fields=fields or None)
+
+
+def _blank(value: Any) -> bool:
+    return value is None or (isinstance(value, str) and not value.strip())
 
 
 def _check_routed(config: DeskConfig, ticket: Ticket, rules: tuple[str, ...]) -> None:
