@@ -223,7 +223,7 @@ class AccessPolicy:
             return Decision(allowed=True, reason="admins may do everything", role=role)
         if action in ADMIN_ACTIONS:
             return Decision(allowed=False, reason=f"only admins may {action}", role=role)
-        why = self._agent_relation(agent, role, ticket, teams)
+        why = self._agent_relation(agent, ticket, teams)
         if why is None:
             return Decision(
                 allowed=False,
@@ -269,10 +269,17 @@ class AccessPolicy:
         why = "their own ticket" if own else "a ticket of their organization"
         return Decision(allowed=True, reason=why, role=Role.REQUESTER)
 
-    @staticmethod
-    def _agent_relation(
-        agent: Agent, role: Role, ticket: Ticket, teams: Sequence[Team]
-    ) -> str | None:
+    def agent_teams(self, agent: Agent, teams: Sequence[Team]) -> tuple[str, ...]:
+        """The teams whose tickets ``agent`` works, besides unrouted tickets and those
+        assigned to or owned by them: their own teams, and for a team lead the teams whose
+        escalation contact they are (``teams`` are the desk's)."""
+        own = tuple(agent.teams)
+        if self.role_of(agent) is not Role.TEAM_LEAD:
+            return own
+        led = tuple(t.id for t in teams if agent.id in t.contacts and t.id not in own)
+        return own + led
+
+    def _agent_relation(self, agent: Agent, ticket: Ticket, teams: Sequence[Team]) -> str | None:
         if ticket.assignee == agent.id:
             return "assigned to them"
         if ticket.owner == agent.id:
@@ -281,9 +288,7 @@ class AccessPolicy:
             return "not routed to any team yet"
         if ticket.team in agent.teams:
             return f"in their team {ticket.team!r}"
-        if role is Role.TEAM_LEAD and any(
-            t.id == ticket.team and agent.id in t.contacts for t in teams
-        ):
+        if ticket.team in self.agent_teams(agent, teams):
             return f"they lead team {ticket.team!r}"
         return None
 

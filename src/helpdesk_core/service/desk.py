@@ -60,7 +60,6 @@ from helpdesk_core.model import (
     TicketRouted,
     TicketUpdated,
     Urgency,
-    apply_event,
     replay,
 )
 from helpdesk_core.model._copy import copier
@@ -653,7 +652,7 @@ class Helpdesk(KnowledgeCommands):
                 changes=routed_changes,
                 rules=rules,
             )
-            _check_routed(config, apply_event(ticket, routed), rules)
+            _check_routed(config, ticket, routed_changes, rules)
             change.emit(routed, sla=False)
         change.react_sla(provisional)
         if config.assignment.auto_assign or spec is not None:
@@ -1546,12 +1545,9 @@ class Helpdesk(KnowledgeCommands):
         """What a (non-admin) agent may view, as a scope (None: nothing, they are
         inactive): the same rule as :meth:`AccessPolicy.decide`'s for agents."""
         agent = self.config.agent(agent_id)
-        role = self.config.privacy.access.role_of(agent)
+        teams = self.config.privacy.access.agent_teams(agent, self.config.teams)
         if not agent.active:
             return None
-        teams = list(agent.teams)
-        if role is Role.TEAM_LEAD:
-            teams.extend(t.id for t in self.config.teams if agent.id in t.contacts)
         return TicketScope(teams=teams, unrouted=True, agent=agent.id)
 
     def _filtered_search(self, query: TicketQuery, actor: Actor) -> Page[Ticket]:
@@ -1884,13 +1880,17 @@ def _blank(value: Any) -> bool:
     return value is None or (isinstance(value, str) and not value.strip())
 
 
-def _check_routed(config: DeskConfig, ticket: Ticket, rules: tuple[str, ...]) -> None:
+def _check_routed(
+    config: DeskConfig, ticket: Ticket, changes: Changes, rules: tuple[str, ...]
+) -> None:
     """The ticket as routing leaves it stays within the desk's limits: a rule's tags or
     fields added to the request's own must not put it where every later edit of the
-    ticket is refused."""
+    ticket is refused (``changes.tags`` is the whole new tag set, fields merge)."""
     try:
-        config.limits.check_tags(ticket.tags)
-        config.limits.check_fields(ticket.fields)
+        if changes.tags is not None:
+            config.limits.check_tags(changes.tags)
+        if changes.fields:
+            config.limits.check_fields({**ticket.fields, **changes.fields})
     except ValidationError as exc:
         named = ", ".join(repr(r) for r in rules) or "routing"
         raise ValidationError(

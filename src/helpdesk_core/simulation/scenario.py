@@ -406,11 +406,6 @@ def _arrivals(doc: Mapping[str, Any], desk: DeskConfig) -> Arrivals:
             _number(v, f"arrivals.profile[{i}]", low=0)
             for i, v in enumerate(_list(doc["profile"], "arrivals.profile"))
         )
-        if len(profile) != HOURS_PER_WEEK:
-            raise ConfigError(
-                f"an hour-of-week profile has {HOURS_PER_WEEK} values, got {len(profile)}",
-                path="arrivals.profile",
-            )
     else:
         weekdays = [
             _number(v, f"arrivals.weekdays[{i}]", low=0)
@@ -425,8 +420,6 @@ def _arrivals(doc: Mapping[str, Any], desk: DeskConfig) -> Arrivals:
         if len(hours) != 24:
             raise ConfigError("hours has 24 values (midnight first)", path="arrivals.hours")
         profile = tuple(w * h for w in weekdays for h in hours)
-    if max(profile) <= 0:
-        raise ConfigError("the arrival profile is zero everywhere", path="arrivals")
     bursts = []
     for i, item in enumerate(_list(doc.get("bursts", []), "arrivals.bursts")):
         where = f"arrivals.bursts[{i}]"
@@ -452,12 +445,7 @@ def _arrivals(doc: Mapping[str, Any], desk: DeskConfig) -> Arrivals:
         urgency=_weights(doc.get("urgency", {"medium": 1.0}), "arrivals.urgency",
                          lambda k: Urgency.parse(k).value),
     )
-    if not arrivals.peak_rate <= MAX_RATE_PER_HOUR:
-        raise ConfigError(
-            f"the busiest hour would bring {arrivals.peak_rate:.3g} tickets (rate x profile x "
-            f"bursts); at most {MAX_RATE_PER_HOUR:,} an hour",
-            path="arrivals",
-        )
+    _check_arrivals(arrivals)
     return arrivals
 
 
@@ -507,38 +495,7 @@ def _check_scenario(s: Scenario) -> None:
     if not isinstance(s.desk, DeskConfig):
         raise ConfigError(f"expected a DeskConfig, got {type(s.desk).__name__}", path="desk")
     arrivals = s.arrivals
-    if not isinstance(arrivals, Arrivals):
-        raise ConfigError(
-            f"expected Arrivals, got {type(arrivals).__name__}", path="arrivals"
-        )
-    _number(arrivals.rate_per_hour, "arrivals.rate_per_hour", low=0, strict=True)
-    profile = _list(arrivals.profile, "arrivals.profile")
-    if len(profile) != HOURS_PER_WEEK:
-        raise ConfigError(
-            f"an hour-of-week profile has {HOURS_PER_WEEK} values, got {len(profile)}",
-            path="arrivals.profile",
-        )
-    for i, value in enumerate(profile):
-        _number(value, f"arrivals.profile[{i}]", low=0)
-    if max(profile) <= 0:
-        raise ConfigError("the arrival profile is zero everywhere", path="arrivals")
-    for i, burst in enumerate(arrivals.bursts):
-        where = f"arrivals.bursts[{i}]"
-        if not isinstance(burst, Burst):
-            raise ConfigError(f"expected a Burst, got {type(burst).__name__}", path=where)
-        _span_part(burst.start, f"{where}.start")
-        _span_part(burst.duration, f"{where}.duration")
-        _number(burst.multiplier, f"{where}.multiplier", low=0)
-    _weights(arrivals.channels, "arrivals.channels", lambda k: Channel.parse(k).value)
-    _weights(arrivals.categories, "arrivals.categories", _text_key)
-    _weights(arrivals.impact, "arrivals.impact", lambda k: Impact.parse(k).value)
-    _weights(arrivals.urgency, "arrivals.urgency", lambda k: Urgency.parse(k).value)
-    if not arrivals.peak_rate <= MAX_RATE_PER_HOUR:
-        raise ConfigError(
-            f"the busiest hour would bring {arrivals.peak_rate:.3g} tickets (rate x profile x "
-            f"bursts); at most {MAX_RATE_PER_HOUR:,} an hour",
-            path="arrivals",
-        )
+    _check_arrivals(arrivals)
     tiers = _mapping(s.tiers, "tiers")
     known_tiers = [t.id for t in s.desk.tiers]
     categories = {*arrivals.categories, *s.desk.categories, "general"}
@@ -598,6 +555,42 @@ def _check_scenario(s: Scenario) -> None:
         )
     if s.regions:
         _weights(s.regions, "requesters.regions", _text_key)
+
+
+def _check_arrivals(arrivals: Any) -> None:
+    """Arrivals by the rules a document's are built by (ConfigError naming the path)."""
+    if not isinstance(arrivals, Arrivals):
+        raise ConfigError(
+            f"expected Arrivals, got {type(arrivals).__name__}", path="arrivals"
+        )
+    _number(arrivals.rate_per_hour, "arrivals.rate_per_hour", low=0, strict=True)
+    profile = _list(arrivals.profile, "arrivals.profile")
+    if len(profile) != HOURS_PER_WEEK:
+        raise ConfigError(
+            f"an hour-of-week profile has {HOURS_PER_WEEK} values, got {len(profile)}",
+            path="arrivals.profile",
+        )
+    for i, value in enumerate(profile):
+        _number(value, f"arrivals.profile[{i}]", low=0)
+    if max(profile) <= 0:
+        raise ConfigError("the arrival profile is zero everywhere", path="arrivals")
+    for i, burst in enumerate(arrivals.bursts):
+        where = f"arrivals.bursts[{i}]"
+        if not isinstance(burst, Burst):
+            raise ConfigError(f"expected a Burst, got {type(burst).__name__}", path=where)
+        _span_part(burst.start, f"{where}.start")
+        _span_part(burst.duration, f"{where}.duration")
+        _number(burst.multiplier, f"{where}.multiplier", low=0)
+    _weights(arrivals.channels, "arrivals.channels", lambda k: Channel.parse(k).value)
+    _weights(arrivals.categories, "arrivals.categories", _text_key)
+    _weights(arrivals.impact, "arrivals.impact", lambda k: Impact.parse(k).value)
+    _weights(arrivals.urgency, "arrivals.urgency", lambda k: Urgency.parse(k).value)
+    if not arrivals.peak_rate <= MAX_RATE_PER_HOUR:
+        raise ConfigError(
+            f"the busiest hour would bring {arrivals.peak_rate:.3g} tickets (rate x profile x "
+            f"bursts); at most {MAX_RATE_PER_HOUR:,} an hour",
+            path="arrivals",
+        )
 
 
 def _text_key(key: Any) -> str:
