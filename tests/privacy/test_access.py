@@ -484,6 +484,112 @@ def test_an_agents_search_is_one_store_query_whatever_the_desk_holds() -> None:
     assert store.queries == []
 
 
+def _organization_desk(store: MemoryStore, *, see_organization: bool = True) -> Helpdesk:
+    config = evolve(
+        _search_desk().config,
+        privacy=PrivacySettings(
+            access=AccessPolicy(requesters_see_organization=see_organization)
+        ),
+    )
+    desk = Helpdesk(config, store, ManualClock(T0))
+    desk.upsert_requester(Requester(id="r1", name="Ada", organization="acme"))
+    desk.upsert_requester(Requester(id="r2", name="Bea", organization="acme"))
+    desk.upsert_requester(Requester(id="r3", name="Cy", organization="globex"))
+    desk.upsert_requester(Requester(id="r4", name="Di"))
+    return desk
+
+
+def test_a_requesters_search_is_one_store_query_with_their_organization() -> None:
+    store = _CountingStore()
+    desk = _organization_desk(store)
+    for i in range(12):
+        desk.open(requester=("r1", "r2", "r3", "r4")[i % 4], subject=f"Ticket {i}")
+    # r1 moves to globex: their own acme tickets stay theirs, globex's become visible.
+    desk.upsert_requester(Requester(id="r1", name="Ada", organization="globex"))
+    store.queries.clear()
+    page = desk.search(as_="r1", limit=4, order_by="number")
+    assert len(store.queries) == 1 and store.queries[0].limit == 4
+    assert store.queries[0].scope == TicketScope(requester="r1", organization="globex")
+    everything = desk.search(as_="r1", limit=100, order_by="number")
+    assert {t.requester for t in everything.items} == {"r1", "r3"}
+    assert everything.total == 6 and page.items == everything.items[:4]
+    r2 = desk.search(as_="r2", limit=100)
+    assert {t.requester for t in r2.items} == {"r1", "r2"}  # r1's acme tickets stay acme's
+    assert desk.search(as_="r2", requester="r3").total == 0
+    assert desk.search(as_="r4").total == 3  # no organization: their own
+    # Anonymised tickets belong to nobody, whatever organization they were opened for.
+    r2s = [t.id for t in desk.search(requester="r2").items]
+    desk.erase_requester("r2", by="root")
+    # ... also once work goes on (the ticket is no longer "anonymised and untouched").
+    desk.reply(r2s[0], author="root", body="Closing this off")
+    desk.upsert_requester(Requester(id="r5", name="Ed", organization="acme"))
+    assert {t.requester for t in desk.search(as_="r5", limit=100).items} == {"r1"}
+    with pytest.raises(AccessDenied):
+        desk.get(r2s[0], as_="r5")
+    assert {t.requester for t in desk.search(as_="r1", limit=100).items} == {"r1", "r3"}
+    assert desk.search(as_="r1", anonymised=True).total == 0
+    # r1's tickets were opened for acme: globex's r3 does not see them.
+    assert {t.requester for t in desk.search(as_="r3", limit=100).items} == {"r3"}
+
+
+def test_a_requester_who_may_not_view_finds_nothing() -> None:
+    desk = _organization_desk(MemoryStore(), see_organization=False)
+    mine = desk.open(requester="r1", subject="Mine")
+    desk.open(requester="r2", subject="A colleague's")
+    assert [t.id for t in desk.search(as_="r1").items] == [mine.id]
+    blind = evolve(
+        desk.config,
+        privacy=PrivacySettings(access=AccessPolicy(requester_actions=("reply",))),
+    )
+    desk.reconfigure(blind)
+    with pytest.raises(AccessDenied):
+        desk.get(mine.id, as_="r1")
+    assert desk.search(as_="r1").total == 0  # as get: no view, no search
+
+
+@settings(max_examples=40, deadline=None)
+@given(
+    opened=st.lists(st.sampled_from(["r1", "r2", "r3", "r4"]), max_size=8),
+    moves=st.lists(
+        st.tuples(st.sampled_from(["r1", "r2", "r3"]), st.sampled_from([None, "acme", "globex"])),
+        max_size=3,
+    ),
+    order_by=st.sampled_from(["number", "-created_at", "priority"]),
+    limit=st.integers(min_value=1, max_value=4),
+    offset=st.integers(min_value=0, max_value=5),
+)
+def test_a_requesters_search_pages_exactly_what_the_policy_lets_them_view(
+    opened: list[str],
+    moves: list[tuple[str, str | None]],
+    order_by: str,
+    limit: int,
+    offset: int,
+) -> None:
+    desk = _organization_desk(MemoryStore())
+    for i, requester in enumerate(opened):
+        desk.open(requester=requester, subject=f"Ticket {i}")
+    for requester, organization in moves:
+        desk.upsert_requester(Requester(id=requester, organization=organization))
+    tickets = desk.search(limit=100).items
+    policy = desk.config.privacy.access
+    for who in ("r1", "r2", "r3", "r4"):
+        allowed = [
+            t
+            for t in tickets
+            if policy.decide(
+                actor=Actor.requester(who),
+                ticket=t,
+                action="view",
+                requester=desk.get_requester(who),
+                teams=desk.config.teams,
+            ).allowed
+        ]
+        expected = TicketQuery(order_by=order_by, limit=limit, offset=offset).page(allowed)
+        page = desk.search(as_=who, order_by=order_by, limit=limit, offset=offset)
+        assert [t.id for t in page.items] == [t.id for t in expected.items], who
+        assert (page.total, page.next_offset) == (expected.total, expected.next_offset), who
+
+
 def test_a_search_scope_names_known_teams(desk: Helpdesk) -> None:
     with pytest.raises(ValidationError) as caught:
         desk.search(scope=TicketScope(teams=("netwrok",)))

@@ -70,7 +70,7 @@ def test_a_version_1_sqlite_database_is_migrated_on_open(tmp_path: Path) -> None
     path = tmp_path / "old.sqlite"
     _v1_sqlite(path)
     store = SqliteStore(path)
-    assert _version(path) == migrations.SCHEMA_VERSION == 9
+    assert _version(path) == migrations.SCHEMA_VERSION == 10
     assert store.load("T-1") == TICKET
     assert store.events("T-1") == [EVENT]
     assert [t.id for t in store.query(TicketQuery(text="printer on fire")).items] == ["T-1"]
@@ -183,7 +183,7 @@ def test_a_version_4_sqlite_database_loses_the_word_index_triggers(tmp_path: Pat
     _stepped_sqlite(path, 4, [solved])
     assert {"tickets_words_insert", "tickets_words_update"} <= _triggers(path)
     store = SqliteStore(path)
-    assert _version(path) == migrations.SCHEMA_VERSION == 9
+    assert _version(path) == migrations.SCHEMA_VERSION == 10
     triggers = _triggers(path)
     assert not {"tickets_words_insert", "tickets_words_update"} & triggers
     assert "tickets_words_delete" in triggers
@@ -209,7 +209,7 @@ def test_a_version_5_sqlite_database_gets_its_event_chains(tmp_path: Path) -> No
     ]
     _stepped_sqlite(path, 5, histories)
     store = SqliteStore(path)
-    assert _version(path) == migrations.SCHEMA_VERSION == 9
+    assert _version(path) == migrations.SCHEMA_VERSION == 10
     for events in histories:
         ticket_id = events[0].ticket_id
         assert store.events(ticket_id) == events
@@ -269,12 +269,12 @@ def test_agent_loads_read_the_index_of_active_assigned_tickets(tmp_path: Path) -
     path = tmp_path / "loads.sqlite"
     SqliteStore(path).close()
     _as_version(path, 6, "DROP INDEX tickets_active_load")  # as a version 6 file has it
-    SqliteStore(path).close()  # migrates to 9
+    SqliteStore(path).close()  # migrates to 10
     conn = sqlite3.connect(path)
     try:
         plan = conn.execute("EXPLAIN QUERY PLAN " + _sql.SELECT_LOADS).fetchall()
         assert "tickets_active_load" in str(plan)
-        assert conn.execute("PRAGMA user_version").fetchone()[0] == 9
+        assert conn.execute("PRAGMA user_version").fetchone()[0] == 10
     finally:
         conn.close()
 
@@ -283,11 +283,11 @@ def test_a_newer_sqlite_database_is_refused(tmp_path: Path) -> None:
     path = tmp_path / "new.sqlite"
     SqliteStore(path).close()
     conn = sqlite3.connect(path)
-    conn.execute("PRAGMA user_version = 10")
+    conn.execute("PRAGMA user_version = 11")
     conn.close()
-    with pytest.raises(SchemaVersionError, match=r"schema version 10.*supports \(9\)") as info:
+    with pytest.raises(SchemaVersionError, match=r"schema version 11.*supports \(10\)") as info:
         SqliteStore(path)
-    assert (info.value.found, info.value.supported) == (10, 9)
+    assert (info.value.found, info.value.supported) == (11, 10)
 
 
 def _open(path: str, out: Any) -> None:
@@ -353,10 +353,11 @@ def test_a_version_1_postgres_schema_is_migrated_and_a_newer_one_refused() -> No
             ).fetchall()
             assert ("tickets_active_load",) in indexes
             assert ("tickets_retention",) in indexes
-            conn.execute(f"UPDATE {quoted}.schema_version SET version = 10")
-        with pytest.raises(SchemaVersionError, match="10") as info:
+            assert ("tickets_organization",) in indexes
+            conn.execute(f"UPDATE {quoted}.schema_version SET version = 11")
+        with pytest.raises(SchemaVersionError, match="11") as info:
             PostgresStore(DSN, schema=schema)
-        assert (info.value.found, info.value.supported) == (10, migrations.SCHEMA_VERSION)
+        assert (info.value.found, info.value.supported) == (11, migrations.SCHEMA_VERSION)
     finally:
         with psycopg.connect(DSN, autocommit=True) as conn:
             conn.execute(f"DROP SCHEMA IF EXISTS {quoted} CASCADE")
@@ -372,8 +373,9 @@ def test_a_snapshot_stored_before_a_ticket_field_existed_decodes_as_that_field_s
 
 
 def _as_version(path: Path, version: int, *statements: str | tuple[str, str]) -> None:
-    """Take a version 8 SQLite file back to ``version`` as far as these tests need: run
-    ``statements`` (text, or text and one parameter), drop the version 8 columns."""
+    """Take a current SQLite file back to ``version`` (7 or later) as far as these tests
+    need: run ``statements`` (text, or text and one parameter), drop the columns of the
+    versions after it."""
     conn = sqlite3.connect(path)
     try:
         for statement in statements:
@@ -381,11 +383,20 @@ def _as_version(path: Path, version: int, *statements: str | tuple[str, str]) ->
                 conn.execute(statement[0], (statement[1],))
             else:
                 conn.execute(statement)
-        _drop_retention_columns(conn)
+        if version < 10:
+            _drop_organization_column(conn)
+        if version < 8:
+            _drop_retention_columns(conn)
         conn.execute(f"PRAGMA user_version = {version}")
         conn.commit()
     finally:
         conn.close()
+
+
+def _drop_organization_column(conn: Any, table: str = "tickets") -> None:
+    """Take a version 10 tickets table back to version 9's columns."""
+    conn.execute("DROP INDEX IF EXISTS tickets_organization")
+    conn.execute(f"ALTER TABLE {table} DROP COLUMN organization")
 
 
 def _drop_retention_columns(conn: Any) -> None:
@@ -435,7 +446,7 @@ def test_version_8_fills_the_retention_columns_of_stored_tickets(tmp_path: Path)
         "T-3": (None, False),
         "T-4": (None, True),
     }
-    store = SqliteStore(path)  # migrates to 9
+    store = SqliteStore(path)  # migrates to 10
     conn = sqlite3.connect(path)
     try:
         assert _retention_rows(conn.execute(read).fetchall()) == written
@@ -469,13 +480,14 @@ def test_version_8_fills_the_retention_columns_in_postgres() -> None:
         read = f"SELECT id, closed_at, anonymised FROM {quoted}.tickets ORDER BY id"
         with psycopg.connect(DSN, autocommit=True) as conn:
             written = _retention_rows(conn.execute(read).fetchall())
+            _drop_organization_column(conn, f"{quoted}.tickets")
             conn.execute(f"ALTER TABLE {quoted}.tickets DROP COLUMN closed_at")
             conn.execute(f"ALTER TABLE {quoted}.tickets DROP COLUMN anonymised")
             conn.execute(f"UPDATE {quoted}.schema_version SET version = 7")
         assert written == {
             "T-1": (T0, False), "T-2": (T0, True), "T-3": (None, False), "T-4": (None, True)
         }
-        store = PostgresStore(DSN, schema=schema)  # migrates to 9
+        store = PostgresStore(DSN, schema=schema)  # migrates to 10
         with psycopg.connect(DSN, autocommit=True) as conn:
             assert _retention_rows(conn.execute(read).fetchall()) == written
         query = TicketQuery(closed_before=T0 + timedelta(microseconds=1), anonymised=True)
@@ -500,7 +512,7 @@ def test_version_8_reads_an_instant_stored_without_an_offset_as_utc(tmp_path: Pa
     snapshot["closed_at"] = T0.replace(tzinfo=None).isoformat()  # an old writer's
     snapshot["anonymised"] = "false"  # hand-edited: not true
     _as_version(path, 7, ("UPDATE tickets SET snapshot = ?", json.dumps(snapshot)))
-    SqliteStore(path).close()  # migrates to 9
+    SqliteStore(path).close()  # migrates to 10
     conn = sqlite3.connect(path)
     try:
         row = conn.execute("SELECT closed_at, anonymised FROM tickets").fetchone()
@@ -527,6 +539,7 @@ def test_version_9_gives_postgres_the_librarys_solved_words() -> None:
         store.append("T-1", expected_version=0, events=events, snapshot=replay(events))
         store.close()
         with psycopg.connect(DSN, autocommit=True) as conn:  # as version 8 left it
+            _drop_organization_column(conn, f"{quoted}.tickets")
             conn.execute(f"ALTER TABLE {quoted}.tickets DROP COLUMN solved_words")
             conn.execute(
                 f"ALTER TABLE {quoted}.tickets ADD COLUMN solved_words tsvector GENERATED "
@@ -534,7 +547,7 @@ def test_version_9_gives_postgres_the_librarys_solved_words() -> None:
                 "THEN to_tsvector('simple'::regconfig, left(search_text, 100000)) END) STORED"
             )
             conn.execute(f"UPDATE {quoted}.schema_version SET version = 8")
-        store = PostgresStore(DSN, schema=schema)  # migrates to 9
+        store = PostgresStore(DSN, schema=schema)  # migrates to 10
         assert [t.id for t in store.search_solved(["example"])] == ["T-1"]
         more = [
             opened("T-2", 2, subject="mail to bob@example.com bounces"),
@@ -542,6 +555,74 @@ def test_version_9_gives_postgres_the_librarys_solved_words() -> None:
         ]
         store.append("T-2", expected_version=0, events=more, snapshot=replay(more))
         assert [t.id for t in store.search_solved(["bob", "bounces"])] == ["T-2"]
+        store.close()
+    finally:
+        with psycopg.connect(DSN, autocommit=True) as conn:
+            conn.execute(f"DROP SCHEMA IF EXISTS {quoted} CASCADE")
+
+
+def _organization_histories() -> dict[str, list[Any]]:
+    """T-1 and T-3 opened for Acme (T-3's name holds a NUL), T-2 for no organization."""
+    return {
+        "T-1": [opened("T-1", 1, organization="Acme")],
+        "T-2": [opened("T-2", 2, requester="r-2")],
+        "T-3": [opened("T-3", 3, requester="r-3", organization="Ac\x00me")],
+    }
+
+
+def test_version_10_fills_the_organization_of_stored_tickets(tmp_path: Path) -> None:
+    path = tmp_path / "v9.sqlite"
+    store = SqliteStore(path)
+    for ticket_id, events in _organization_histories().items():
+        store.append(ticket_id, expected_version=0, events=events, snapshot=replay(events))
+    store.close()
+    _as_version(path, 9)
+    store = SqliteStore(path)  # migrates to 10
+    read = "SELECT id, organization FROM tickets ORDER BY id"
+    conn = sqlite3.connect(path)
+    try:
+        assert conn.execute(read).fetchall() == [
+            ("T-1", "Acme"), ("T-2", None), ("T-3", "Ac\x00me")
+        ]
+        plan = conn.execute(
+            "EXPLAIN QUERY PLAN SELECT id FROM tickets WHERE organization = ? "
+            "ORDER BY created_at",
+            ("Acme",),
+        ).fetchall()
+        assert "tickets_organization" in str(plan)
+    finally:
+        conn.close()
+    assert [t.id for t in store.query(TicketQuery(organization="Acme")).items] == ["T-1"]
+    assert [t.id for t in store.query(TicketQuery(organization="Ac\x00me")).items] == ["T-3"]
+    store.close()
+
+
+@pytest.mark.postgres
+@pytest.mark.skipif(not DSN, reason="set HELPDESK_TEST_POSTGRES_DSN to run PostgreSQL tests")
+def test_version_10_fills_the_organization_in_postgres() -> None:
+    import psycopg
+
+    from helpdesk_core.storage import PostgresStore, TicketScope
+
+    schema = f"hd_v10_{os.getpid()}"
+    quoted = f'"{schema}"'
+    store = PostgresStore(DSN, schema=schema)
+    try:
+        for ticket_id, events in _organization_histories().items():
+            store.append(ticket_id, expected_version=0, events=events, snapshot=replay(events))
+        store.close()
+        read = f"SELECT id, organization FROM {quoted}.tickets ORDER BY id"
+        with psycopg.connect(DSN, autocommit=True) as conn:
+            written = conn.execute(read).fetchall()
+            _drop_organization_column(conn, f"{quoted}.tickets")
+            conn.execute(f"UPDATE {quoted}.schema_version SET version = 9")
+        store = PostgresStore(DSN, schema=schema)  # migrates to 10
+        with psycopg.connect(DSN, autocommit=True) as conn:
+            assert conn.execute(read).fetchall() == written
+            assert [row[0] for row in written] == ["T-1", "T-2", "T-3"]
+            assert written[1][1] is None
+        scope = TicketScope(requester="r-2", organization="Ac\x00me")
+        assert [t.id for t in store.query(TicketQuery(scope=scope)).items] == ["T-2", "T-3"]
         store.close()
     finally:
         with psycopg.connect(DSN, autocommit=True) as conn:

@@ -36,6 +36,8 @@ class TicketRecord(models.Model):
     assignee = models.TextField(null=True)
     owner = models.TextField(null=True)
     requester = models.TextField()
+    #: The organization the ticket was opened for (its requester's when it opened).
+    organization = models.TextField(null=True)
     asset = models.TextField(null=True)
     priority = models.TextField()
     priority_rank = models.SmallIntegerField()
@@ -80,6 +82,11 @@ class TicketRecord(models.Model):
                 fields=["closed_at", "anonymised"],
                 name="helpdesk_ticket_retention",
                 condition=models.Q(status_category="closed"),
+            ),
+            models.Index(
+                fields=["organization", "created_at"],
+                name="helpdesk_ticket_organization",
+                condition=models.Q(organization__isnull=False),
             ),
         ]
 

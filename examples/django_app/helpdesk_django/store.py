@@ -77,6 +77,7 @@ from helpdesk_core.storage.base import (
     release_targets,
     search_text,
     sla_deadline,
+    ticket_organization,
 )
 from helpdesk_core.storage.codecs import (
     decode_document,
@@ -137,6 +138,9 @@ def _ticket_fields(snapshot: Ticket, wake_at: datetime | None) -> dict[str, Any]
         "assignee": snapshot.assignee,
         "owner": snapshot.owner,
         "requester": snapshot.requester,
+        "organization": None
+        if (organization := ticket_organization(snapshot)) is None
+        else escape_nul(organization),
         "asset": None if snapshot.asset is None else escape_nul(snapshot.asset),
         "priority": snapshot.priority.value,
         "priority_rank": snapshot.priority.rank,
@@ -483,6 +487,9 @@ class DjangoStore:
             "assignee": query.assignee,
             "owner": query.owner,
             "requester": query.requester,
+            "organization": None
+            if query.organization is None
+            else [escape_nul(o) for o in query.organization],
             "asset": None if query.asset is None else [escape_nul(a) for a in query.asset],
             "priority": None if query.priority is None else [p.value for p in query.priority],
         }
@@ -515,6 +522,10 @@ class DjangoStore:
                 anywhere |= Q(team__isnull=True)
             if scope.agent is not None:
                 anywhere |= Q(assignee=scope.agent) | Q(owner=scope.agent)
+            if scope.requester is not None:
+                anywhere |= Q(requester=scope.requester)
+            if scope.organization is not None:
+                anywhere |= Q(organization=escape_nul(scope.organization))
             rows = rows.filter(anywhere)
         if query.text is not None:
             escaped = escape_nul(query.text.casefold())

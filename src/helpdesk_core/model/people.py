@@ -12,7 +12,19 @@ from helpdesk_core.errors import ValidationError
 from helpdesk_core.model import _validate as v
 from helpdesk_core.model.enums import ActorKind, to_actor_kind
 
-__all__ = ["MAX_EMAIL_LENGTH", "SYSTEM", "Actor", "Agent", "Requester", "Team", "Tier"]
+__all__ = [
+    "ANONYMOUS_REQUESTER",
+    "MAX_EMAIL_LENGTH",
+    "SYSTEM",
+    "Actor",
+    "Agent",
+    "Requester",
+    "Team",
+    "Tier",
+]
+
+#: The requester id an anonymised ticket refers to: it belongs to no requester.
+ANONYMOUS_REQUESTER = "anonymised"
 
 #: The longest email address a requester may have (RFC 5321's path limit, less the
 #: angle brackets).

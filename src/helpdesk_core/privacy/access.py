@@ -36,9 +36,11 @@ from helpdesk_core.model import (
     Team,
     Ticket,
 )
+from helpdesk_core.model.people import ANONYMOUS_REQUESTER
 
 __all__ = [
     "ACTIONS",
+    "ANONYMOUS_REQUESTER",
     "REQUESTER_ACTIONS",
     "AccessPolicy",
     "Decision",
@@ -66,9 +68,6 @@ ACTIONS = frozenset(
     }
 )
 #: What a requester may do on their own tickets by default.
-#: The requester id an anonymised ticket refers to: it belongs to no requester.
-ANONYMOUS_REQUESTER = "anonymised"
-
 REQUESTER_ACTIONS = frozenset({"view", "reply", "rate", "reopen"})
 #: Actions reserved to admins.
 ADMIN_ACTIONS = frozenset({"anonymise", "erase"})

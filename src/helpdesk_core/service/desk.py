@@ -1521,14 +1521,14 @@ class Helpdesk(KnowledgeCommands):
             agent = self.config.agent(actor.id)
             if agent.active and self.config.privacy.access.role_of(agent) is Role.ADMIN:
                 return self.store.query(query)
-        policy = self.config.privacy.access
         if actor.is_requester and actor.id == ANONYMOUS_REQUESTER:
             return Page(items=(), total=0)  # anonymised tickets belong to nobody
-        if actor.is_requester and not policy.requesters_see_organization:
-            own = query.requester is None or actor.id in query.requester
-            if not own:
+        if actor.is_requester and query.scope is None:
+            # The requester's view as a query: the store filters and pages it.
+            scope = self._requester_scope(actor.id)
+            if scope is None or query.anonymised is True:
                 return Page(items=(), total=0)
-            page = self.store.query(evolve(query, requester=(actor.id,)))
+            page = self.store.query(evolve(query, scope=scope, anonymised=False))
         elif actor.is_agent and query.scope is None:
             # The agent's view as a query: the store filters and pages it.
             scope = self._agent_scope(actor.id)
@@ -1549,6 +1549,21 @@ class Helpdesk(KnowledgeCommands):
         if not agent.active:
             return None
         return TicketScope(teams=teams, unrouted=True, agent=agent.id)
+
+    def _requester_scope(self, requester_id: str) -> TicketScope | None:
+        """What a requester may view, as a scope (None: nothing): the same rule as
+        :meth:`AccessPolicy.decide`'s for requesters; anonymised tickets, which belong to
+        nobody, are left out by the caller."""
+        policy = self.config.privacy.access
+        if "view" not in policy.requester_actions:
+            return None
+        organization = None
+        if policy.requesters_see_organization:
+            try:
+                organization = self.store.get_requester(requester_id).organization
+            except NotFound:
+                organization = None
+        return TicketScope(requester=requester_id, organization=organization)
 
     def _filtered_search(self, query: TicketQuery, actor: Actor) -> Page[Ticket]:
         """Run ``query`` over every match, keep what ``actor`` may view, then cut the

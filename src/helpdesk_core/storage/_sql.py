@@ -226,6 +226,7 @@ class QueryBuilder:
         any_of("assignee", query.assignee)
         any_of("owner", query.owner)
         any_of("requester", query.requester)
+        any_of("organization", _texts(self, query.organization))
         any_of("asset", _texts(self, query.asset))
         any_of("priority", _values(query.priority))
         if query.tag is not None:
@@ -249,11 +250,11 @@ class QueryBuilder:
         if query.text is not None:
             clauses.append(self.text(query.text.casefold(), params))
         if query.scope is not None:
-            clauses.append(_scope_sql(query.scope, params))
+            clauses.append(_scope_sql(self, query.scope, params))
         return (" AND ".join(clauses) or "1 = 1"), params
 
 
-def _scope_sql(scope: TicketScope, params: list[Any]) -> str:
+def _scope_sql(builder: QueryBuilder, scope: TicketScope, params: list[Any]) -> str:
     """SQL true when a ticket meets any condition of ``scope`` (false when it has none)."""
     terms: list[str] = []
     if scope.teams:
@@ -265,6 +266,12 @@ def _scope_sql(scope: TicketScope, params: list[Any]) -> str:
         terms.append("assignee = ?")
         terms.append("owner = ?")
         params.extend((scope.agent, scope.agent))
+    if scope.requester is not None:
+        terms.append("requester = ?")
+        params.append(scope.requester)
+    if scope.organization is not None:
+        terms.append("organization = ?")
+        params.append(builder.value(scope.organization))
     return "(" + " OR ".join(terms) + ")" if terms else "1 = 0"
 
 

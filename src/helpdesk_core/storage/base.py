@@ -24,7 +24,7 @@ from helpdesk_core.knowledge.articles import text_filter as _text_tuple
 from helpdesk_core.model._validate import check_unicode
 from helpdesk_core.model.enums import Priority, StatusCategory
 from helpdesk_core.model.events import EVENT_TYPES, Event, TicketOpened
-from helpdesk_core.model.people import Requester
+from helpdesk_core.model.people import ANONYMOUS_REQUESTER, Requester
 from helpdesk_core.model.ticket import Ticket
 
 __all__ = [
@@ -65,6 +65,7 @@ __all__ = [
     "release_targets",
     "search_text",
     "sla_deadline",
+    "ticket_organization",
 ]
 
 T = TypeVar("T")
@@ -519,6 +520,10 @@ def _asset(value: Any) -> tuple[str, ...] | None:
     return _text_tuple(value, "asset")
 
 
+def _organization(value: Any) -> tuple[str, ...] | None:
+    return _text_tuple(value, "organization")
+
+
 def _tag(value: Any) -> tuple[str, ...] | None:
     return _text_tuple(value, "tag")
 
@@ -612,10 +617,29 @@ def _scope_agent(instance: Any, attribute: Any, value: Any) -> None:
         check_key(value, "scope.agent")
 
 
+def _scope_requester(instance: Any, attribute: Any, value: Any) -> None:
+    if value is not None:
+        if not isinstance(value, str) or not value:
+            raise ValidationError(
+                f"expected a requester id, got {value!r}", field="scope.requester"
+            )
+        check_key(value, "scope.requester")
+
+
+def _scope_organization(instance: Any, attribute: Any, value: Any) -> None:
+    if value is not None:
+        if not isinstance(value, str) or not value:
+            raise ValidationError(
+                f"expected an organization, got {value!r}", field="scope.organization"
+            )
+        check_unicode(value, "scope.organization")
+
+
 @frozen(kw_only=True)
 class TicketScope:
     """Where tickets may be, any one condition sufficing: routed to one of ``teams``, not
-    routed to any team (``unrouted``), or assigned to or owned by ``agent``.
+    routed to any team (``unrouted``), assigned to or owned by ``agent``, opened by
+    ``requester``, or opened for ``organization``.
 
     :class:`TicketQuery`'s filters must all match; a scope is the one filter whose parts
     are alternatives. It writes an agent's view of the desk as a query, so a store
@@ -623,12 +647,18 @@ class TicketScope:
 
         TicketScope(teams=agent.teams, unrouted=True, agent=agent.id)
 
+    and a requester's view, when requesters see their organization's tickets::
+
+        TicketScope(requester=requester.id, organization=requester.organization)
+
     A scope with no condition matches nothing.
     """
 
     teams: tuple[str, ...] = field(default=(), converter=_scope_teams)
     unrouted: bool = field(default=False, validator=_scope_flag)
     agent: str | None = field(default=None, validator=_scope_agent)
+    requester: str | None = field(default=None, validator=_scope_requester)
+    organization: str | None = field(default=None, validator=_scope_organization)
 
     def matches(self, ticket: Ticket) -> bool:
         """True when ``ticket`` meets any of the conditions (the reference semantics)."""
@@ -639,7 +669,12 @@ class TicketScope:
         elif team in self.teams:
             return True
         agent = self.agent
-        return agent is not None and (ticket.assignee == agent or ticket.owner == agent)
+        if agent is not None and (ticket.assignee == agent or ticket.owner == agent):
+            return True
+        if self.requester is not None and ticket.requester == self.requester:
+            return True
+        organization = self.organization
+        return organization is not None and ticket_organization(ticket) == organization
 
 
 def _scope(instance: Any, attribute: Any, value: Any) -> None:
@@ -653,7 +688,9 @@ class TicketQuery:
 
     Every filter left at None matches everything. Filters given as a list match any of
     the values (``status=("new", "open")``); different filters must all match. ``number``
-    picks tickets by their display number (``number=42``). ``tag``
+    picks tickets by their display number (``number=42``). ``organization`` matches the
+    organization a ticket was opened for (its requester's when it opened; none once it
+    was anonymised, see :func:`ticket_organization`). ``tag``
     matches tickets that carry any of the tags; ``unassigned`` keeps tickets without an
     assignee; ``sla_deadline_before`` keeps tickets with a running SLA clock whose deadline
     is before the instant; ``updated_since`` keeps tickets updated at or after it; ``text``
@@ -661,8 +698,8 @@ class TicketQuery:
     ``active_only`` keeps tickets in an active status category; ``closed_before`` keeps
     closed tickets that closed before the instant; ``anonymised`` keeps tickets whose
     personal data was (True) or was not (False) anonymised; ``scope`` (a
-    :class:`TicketScope`) keeps tickets in any of its teams, unrouted or assigned to or
-    owned by its agent.
+    :class:`TicketScope`) keeps tickets meeting any of its conditions (in its teams,
+    unrouted, its agent's, its requester's or its organization's).
 
     Ordering (``order_by``) breaks ties by ticket id, ascending, so pages are stable.
     ``priority`` orders most urgent first.
@@ -679,6 +716,7 @@ class TicketQuery:
     assignee: tuple[str, ...] | None = field(default=None, converter=_assignee)
     owner: tuple[str, ...] | None = field(default=None, converter=_owner)
     requester: tuple[str, ...] | None = field(default=None, converter=_requester)
+    organization: tuple[str, ...] | None = field(default=None, converter=_organization)
     asset: tuple[str, ...] | None = field(default=None, converter=_asset)
     tag: tuple[str, ...] | None = field(default=None, converter=_tag)
     priority: tuple[Priority, ...] | None = field(default=None, converter=_priority)
@@ -713,6 +751,7 @@ class TicketQuery:
             (self.assignee, ticket.assignee),
             (self.owner, ticket.owner),
             (self.requester, ticket.requester),
+            (self.organization, ticket_organization(ticket)),
             (self.asset, ticket.asset),
             (self.priority, ticket.priority),
         )
@@ -754,6 +793,15 @@ class TicketQuery:
         items = tuple(found[self.offset : self.offset + self.limit])
         end = self.offset + len(items)
         return Page(items=items, total=len(found), next_offset=end if end < len(found) else None)
+
+
+def ticket_organization(ticket: Ticket) -> str | None:
+    """The organization whose ticket this is: the one it was opened for, None once it was
+    anonymised (it belongs to no one). What :attr:`TicketQuery.organization` and
+    :attr:`TicketScope.organization` read."""
+    if ticket.requester == ANONYMOUS_REQUESTER:
+        return None
+    return ticket.organization
 
 
 def closed_at(ticket: Ticket) -> datetime | None:

@@ -88,6 +88,7 @@ from helpdesk_core.storage.base import (
     release_targets,
     search_text,
     sla_deadline,
+    ticket_organization,
 )
 from helpdesk_core.storage.codecs import (
     decode_document,
@@ -109,21 +110,20 @@ _ESC = "\ue000"
 
 _COLUMNS = (
     "id, number, version, status, status_category, category, team, tier, assignee, owner, "
-    "requester, asset, priority, priority_rank, created_at, updated_at, wake_at, "
-    "sla_deadline, tags, search_text, closed_at, anonymised, solved_words, snapshot"
+    "requester, organization, asset, priority, priority_rank, created_at, updated_at, "
+    "wake_at, sla_deadline, tags, search_text, closed_at, anonymised, solved_words, snapshot"
 )
 _INSERT_TICKET = (
-    f"INSERT INTO tickets ({_COLUMNS}) VALUES ({', '.join(['%s'] * 22)}, %s::tsvector, %s) "
+    f"INSERT INTO tickets ({_COLUMNS}) VALUES ({', '.join(['%s'] * 23)}, %s::tsvector, %s) "
     "ON CONFLICT (id) DO NOTHING"
 )
 _UPDATE_TICKET = (
     "UPDATE tickets SET id = %s, number = %s, version = %s, status = %s, "
     "status_category = %s, category = %s, team = %s, tier = %s, assignee = %s, owner = %s, "
-    "requester = %s, asset = %s, priority = %s, priority_rank = %s, created_at = %s, "
-    "updated_at = %s, wake_at = %s, sla_deadline = %s, tags = %s, search_text = %s, "
-    "closed_at = %s, anonymised = %s, solved_words = %s::tsvector, snapshot = %s, "
-    "lease_owner = NULL, "
-    "lease_until = NULL "
+    "requester = %s, organization = %s, asset = %s, priority = %s, priority_rank = %s, "
+    "created_at = %s, updated_at = %s, wake_at = %s, sla_deadline = %s, tags = %s, "
+    "search_text = %s, closed_at = %s, anonymised = %s, solved_words = %s::tsvector, "
+    "snapshot = %s, lease_owner = NULL, lease_until = NULL "
     "WHERE id = %s AND version = %s"
 )
 # One statement writes the snapshot and, only if that worked, the events (each event is
@@ -214,6 +214,8 @@ def _ticket_row(snapshot: Ticket, wake_at: datetime | None) -> tuple[Any, ...]:
         snapshot.assignee,
         snapshot.owner,
         snapshot.requester,
+        None if (organization := ticket_organization(snapshot)) is None
+        else escape_nul(organization),
         None if snapshot.asset is None else escape_nul(snapshot.asset),
         snapshot.priority.value,
         snapshot.priority.rank,

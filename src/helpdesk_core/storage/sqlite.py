@@ -79,6 +79,7 @@ from helpdesk_core.storage.base import (
     release_targets,
     search_text,
     sla_deadline,
+    ticket_organization,
 )
 from helpdesk_core.storage.codecs import (
     decode_document,
@@ -100,8 +101,8 @@ log = logging.getLogger("helpdesk_core.storage")
 
 _COLUMNS = (
     "id, number, version, status, status_category, category, team, tier, assignee, owner, "
-    "requester, asset, priority, priority_rank, created_at, updated_at, wake_at, "
-    "sla_deadline, tags, search_text, search_nul, closed_at, anonymised, snapshot"
+    "requester, organization, asset, priority, priority_rank, created_at, updated_at, "
+    "wake_at, sla_deadline, tags, search_text, search_nul, closed_at, anonymised, snapshot"
 )
 # The position the next event gets: one past the highest in the table, or past the highest
 # a purge removed (kept in ``sequences``), so a position is never reused.
@@ -112,7 +113,7 @@ _NEXT_POSITION = (
 # A ticket row records the position of its latest event (``last_event``); each event row
 # the position of the ticket's previous one (``prev``): a ticket's events are read by
 # walking that chain, so an event needs no index entry of its own.
-_INSERT_TICKET = f"INSERT INTO tickets ({_COLUMNS}, last_event) VALUES ({q.placeholders(25)})"
+_INSERT_TICKET = f"INSERT INTO tickets ({_COLUMNS}, last_event) VALUES ({q.placeholders(26)})"
 _NAMES = tuple(name.strip() for name in _COLUMNS.split(","))
 # An UPDATE rewrites the index entries of every column it sets, even to the same value, so
 # indexed columns are set only when they change.
@@ -122,6 +123,7 @@ _INDEXED = (
     "team",
     "assignee",
     "requester",
+    "organization",
     "created_at",
     "updated_at",
     "wake_at",
@@ -280,6 +282,7 @@ def _ticket_row(snapshot: Ticket, wake_at: datetime | None, tags: str) -> tuple[
         snapshot.assignee,
         snapshot.owner,
         snapshot.requester,
+        ticket_organization(snapshot),
         snapshot.asset,
         snapshot.priority.value,
         snapshot.priority.rank,
