@@ -576,3 +576,54 @@ def test_a_pass_at_a_zoned_instant_counts_the_period_in_absolute_time() -> None:
     assert desk.get(ticket_id).closed_at == closed
     now = datetime(2026, 11, 1, 12, 0, tzinfo=ZoneInfo("Europe/Berlin"))
     assert len(desk.apply_retention(now)) == 1
+
+
+def test_anonymising_drops_what_leads_back_to_the_requester() -> None:
+    clock = ManualClock(T0)
+    desk = Helpdesk(_config(YEARLY), MemoryStore(), clock)
+    desk.upsert_requester(Requester(id="ada", name="Ada", organization="Wibblewick Ltd"))
+    earlier = desk.open(requester="ada", subject="Still open")
+    later = desk.open(requester="ada", subject="Quick one")
+    opened = desk.history(later.id)[0]
+    assert isinstance(opened, TicketOpened) and opened.history == (earlier.id,)
+    desk.reply(later.id, author="alice", body="Done")
+    desk.solve(later.id, by="alice", resolution="Done")
+    desk.close(later.id, by="alice")
+    clock.advance(timedelta(days=31))
+    desk.tick()
+    opened = desk.history(later.id)[0]
+    assert isinstance(opened, TicketOpened)
+    assert (opened.requester, opened.history, opened.organization) == (
+        ANONYMOUS_REQUESTER,
+        (),
+        None,
+    )
+    assert desk.get(later.id).organization is None
+    assert desk.get(earlier.id).requester == "ada"  # open: untouched
+
+
+def test_a_retention_period_past_the_calendar_is_never_due() -> None:
+    forever = RetentionPolicy(name="keep", after=timedelta(days=3_000_000), teams=["desk"])
+    clock = ManualClock(T0)
+    desk = Helpdesk(_config(forever, YEARLY), MemoryStore(), clock)
+    kept = _story(desk)
+    clock.advance(timedelta(days=31))
+    desk.tick()  # no OverflowError, now or later
+    assert not desk.get(kept).anonymised
+    assert forever.due_at(desk.get(kept)) is None
+    for bad in ("x", None):
+        with pytest.raises(ValidationError, match="Ticket"):
+            forever.due_at(bad)  # type: ignore[arg-type]
+        with pytest.raises(ValidationError, match="Ticket"):
+            forever.matches(bad)  # type: ignore[arg-type]
+
+
+def test_a_requester_id_may_not_read_as_another_identity() -> None:
+    desk = Helpdesk(_config(), MemoryStore(), ManualClock(T0))
+    for rid in ("system:eve", "agent:root", "requester:ada"):
+        with pytest.raises(ValidationError, match="choose another id") as caught:
+            desk.upsert_requester(Requester(id=rid, name="Eve"))
+        assert caught.value.field == "requester.id"
+        with pytest.raises(ValidationError, match="choose another id"):
+            desk.open(requester=Requester(id=rid), subject="hi")
+    desk.upsert_requester(Requester(id="mailto:eve", name="Eve"))  # not an identity kind

@@ -86,3 +86,14 @@ def test_a_ticket_changed_after_the_scan_is_purged_only_if_still_due() -> None:
         except NotFound:
             continue
         raise AssertionError(f"{ticket_id} survived although still due")
+
+
+def test_a_ticket_another_worker_anonymised_meanwhile_is_anonymised_once() -> None:
+    for action in ("anonymise", "delete"):
+        desk, store, clock, ids = _desk(action)
+        other = Helpdesk(desk.config, store, clock)  # a second worker on the same store
+        store.meanwhile.append(other.apply_retention)
+        assert desk.apply_retention() == []  # the other worker did them all
+        for ticket_id in ids:
+            kinds = [type(e).__name__ for e in store.events(ticket_id)]
+            assert kinds.count("TicketAnonymised") == 1, (action, kinds)

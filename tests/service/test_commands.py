@@ -721,6 +721,57 @@ def test_dropping_a_calendar_open_clocks_count_on_is_refused() -> None:
     desk.reconfigure(DeskConfig.from_dict(_policy_doc("standard", calendar="hq")))  # now fine
 
 
+def test_dropping_a_lifecycle_status_or_tier_open_tickets_stand_on_is_refused() -> None:
+    from helpdesk_core.workflow import Lifecycle
+
+    default = Lifecycle.default().to_dict()
+    default.pop("name")
+    vendor = {**default, "statuses": [*default["statuses"], {"name": "vendor",
+                                                              "category": "pending"}],
+              "transitions": [*default["transitions"],
+                              {"name": "to_vendor", "from": "open", "to": "vendor"},
+                              {"name": "from_vendor", "from": "vendor", "to": "open"}]}  # fmt: skip
+    base = {
+        "tiers": [{"id": "L1", "teams": ["desk"]}, {"id": "L2", "teams": ["experts"]}],
+        "teams": [{"id": "desk"}, {"id": "experts"}],
+        "agents": [{"id": "ann", "tier": "L1", "teams": ["desk"]},
+                   {"id": "max", "tier": "L2", "teams": ["experts"]}],
+        "lifecycles": {"change": vendor},
+        "ticket_types": {"incident": {"lifecycle": "default"},
+                         "change": {"lifecycle": "change"}},
+    }  # fmt: skip
+    clock = ManualClock(datetime(2026, 3, 2, 9, tzinfo=UTC))
+    desk = Helpdesk(DeskConfig.from_dict(base), MemoryStore(), clock)
+    change = desk.open(requester=Requester(id="ada"), subject="New laptop", type="change")
+    desk.reply(change.id, author="ann", body="Ordered")
+    desk.transition(change.id, "to_vendor", by="ann")
+    incident = desk.open(requester=Requester(id="ada"), subject="VPN down")
+    desk.escalate(incident.id, by="ann", reason="needs an expert")
+    no_vendor = {**base, "lifecycles": {"change": default}}
+    no_change = {**base, "lifecycles": {}, "ticket_types": {"incident": {"lifecycle": "default"},
+                                                            "change": {"lifecycle": "default"}}}
+    no_l2 = {**base, "tiers": [{"id": "L1", "teams": ["desk", "experts"]}],
+             "agents": [{"id": "ann", "tier": "L1", "teams": ["desk"]}]}  # fmt: skip
+    refusals = [
+        (no_vendor, "status 'vendor' of lifecycle 'change'", "lifecycles.change.statuses"),
+        (no_change, "lifecycle 'change'", "lifecycles.change"),
+        (no_l2, "tier 'L2'", "tiers"),
+    ]
+    for doc, words, path in refusals:
+        with pytest.raises(ConfigError, match=words) as caught:
+            desk.reconfigure(DeskConfig.from_dict(doc))
+        assert caught.value.path == path
+        assert (change.id if "lifecycle" in words else incident.id) in caught.value.message
+        assert desk.config.lifecycles.keys() == {"default", "change"}  # unchanged
+        assert desk.config.ladder.ids == ("L1", "L2")
+    # Once the tickets are out of what goes, it may go.
+    desk.transition(change.id, "from_vendor", by="ann")
+    desk.reconfigure(DeskConfig.from_dict(no_vendor))
+    desk.solve(incident.id, by="max", resolution="Fixed", first_contact=True)
+    desk.close(incident.id, by="max")
+    desk.reconfigure(DeskConfig.from_dict({**no_l2, "lifecycles": {"change": default}}))
+
+
 class _OlderContractStore:
     """A store written to an earlier contract: no reschedule(), releases by id only."""
 
@@ -876,3 +927,21 @@ def test_a_category_set_by_a_rule_checks_the_answers_too() -> None:
     assert ticket.category == "network" and ticket.fields["seats"] == 7
     with pytest.raises(ValidationError, match="needs an answer"):
         desk.open(requester=Requester(id="r"), subject="vpn again")
+
+
+def test_a_rule_that_routes_to_a_higher_tiers_team_puts_the_ticket_in_that_tier() -> None:
+    doc = {
+        "tiers": [{"id": "L1", "teams": ["desk"]}, {"id": "L2", "teams": ["network"]}],
+        "teams": [{"id": "desk"}, {"id": "network"}],
+        "agents": [{"id": "ann", "teams": ["desk"], "tier": "L1"},
+                   {"id": "nick", "teams": ["network"], "tier": "L2"}],
+        "routing": [{"name": "vpn", "when": {"field": "subject", "op": "contains",
+                                             "value": "vpn"},
+                     "actions": {"team": "network"}}],
+    }  # fmt: skip
+    clock = ManualClock(datetime(2026, 3, 2, 9, tzinfo=UTC))
+    desk = Helpdesk(DeskConfig.from_dict(doc), MemoryStore(), clock)
+    routed = desk.open(requester=Requester(id="ada"), subject="vpn down")
+    assert (routed.tier, routed.team, routed.assignee) == ("L2", "network", "nick")
+    plain = desk.open(requester=Requester(id="ada"), subject="printer jam")
+    assert (plain.tier, plain.team, plain.assignee) == ("L1", "desk", "ann")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import json
 import re
 from datetime import timedelta
@@ -561,6 +562,28 @@ def test_mermaid_aliases_names_mermaid_cannot_take() -> None:
     assert "s0 --> s1 : go" in text
     assert "s2 --> [*]" in text
     assert "cat_pending" not in text  # only categories in use get a classDef
+
+
+def test_mermaid_ids_never_clash_with_status_names_or_keywords() -> None:
+    names = ["s1", "in-progress", "Default", "CLASS", "click", "State", "scale", "s0"]
+    lc = Lifecycle(
+        name="clash",
+        statuses=[Status(name=n, category="closed" if n == "s0" else "open") for n in names],
+        initial="s1",
+        transitions=[
+            Transition(name=f"t{i}", from_=a, to=b)
+            for i, (a, b) in enumerate(itertools.pairwise(names))
+        ],
+    )
+    text = lc.to_mermaid()
+    aliases = dict(re.findall(r'^    state "([^"]+)" as (\S+)$', text, re.MULTILINE))
+    ids = {n: aliases.get(n, n) for n in names}
+    assert len(set(ids.values())) == len(names)  # one state per status
+    assert set(aliases) == {"in-progress", "Default", "CLASS", "click", "State", "scale"}
+    keywords = {"default", "class", "click", "state", "scale"}
+    assert not any(i.casefold() in keywords for i in ids.values())
+    for i, (a, b) in enumerate(itertools.pairwise(names)):
+        assert f"    {ids[a]} --> {ids[b]} : t{i}" in text
 
 
 def test_docs_show_the_generated_default_diagram() -> None:

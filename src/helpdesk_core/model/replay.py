@@ -230,9 +230,17 @@ def _status(ticket: Ticket, event: StatusChanged) -> dict[str, Any]:
     out: dict[str, Any] = {"status": event.to_status, "status_category": event.category}
     was_done = not ticket.status_category.is_active
     if event.category is StatusCategory.SOLVED:
-        out["solved_at"] = event.at
-        out["resolution"] = event.resolution
-        out["first_contact"] = event.first_contact
+        if ticket.status_category is StatusCategory.SOLVED:
+            # From one solved status to another: still the same solution, solved when
+            # it was (a new resolution note, if the move gives one, replaces the old).
+            if event.resolution is not None:
+                out["resolution"] = event.resolution
+            if event.first_contact:
+                out["first_contact"] = True
+        else:
+            out["solved_at"] = event.at
+            out["resolution"] = event.resolution
+            out["first_contact"] = event.first_contact
     elif event.category is StatusCategory.CLOSED:
         out["closed_at"] = event.at
         if ticket.solved_at is None and event.resolution is not None:

@@ -115,17 +115,25 @@ class RetentionPolicy:
 
     def matches(self, ticket: Ticket) -> bool:
         """True when the policy covers this ticket (type and team)."""
+        if not isinstance(ticket, Ticket):
+            raise ValidationError(
+                f"expected a Ticket, got {type(ticket).__name__}", field="ticket"
+            )
         if self.ticket_types is not None and ticket.type not in self.ticket_types:
             return False
         return self.teams is None or ticket.team in self.teams
 
     def due_at(self, ticket: Ticket) -> datetime | None:
-        """When the ticket's data falls due (None: not closed, or not covered)."""
-        if ticket.status_category is not StatusCategory.CLOSED or ticket.closed_at is None:
-            return None
+        """When the ticket's data falls due (None: not closed, not covered, or not before
+        the end of the calendar)."""
         if not self.matches(ticket):
             return None
-        return ticket.closed_at + self.after
+        if ticket.status_category is not StatusCategory.CLOSED or ticket.closed_at is None:
+            return None
+        try:
+            return ticket.closed_at + self.after
+        except OverflowError:  # due after year 9999: never, as far as a desk can tell
+            return None
 
     @classmethod
     def from_dict(
@@ -335,7 +343,8 @@ def _personal_fields(value: Any) -> frozenset[str]:
 
 def anonymise_event(event: Event, *, personal_fields: frozenset[str], mode: Mode) -> Event:
     """``event`` with personal data replaced (``anonymise``) or removed (``delete``):
-    requester identity, subject, description, comment bodies, resolutions, rating
+    requester identity (and the opening's organization and list of the requester's
+    earlier tickets), subject, description, comment bodies, resolutions, rating
     comments, reasons typed by people, the fields an event class lists in its ``free_text``
     class attribute (known-error texts), and custom fields marked personal (all custom
     fields when deleting). Timestamps, ids, statuses and SLA clocks are kept."""
@@ -350,6 +359,9 @@ def anonymise_event(event: Event, *, personal_fields: frozenset[str], mode: Mode
             subject=ANONYMISED,
             description=_text(event.description, mode),
             fields=_fields(event.fields, personal_fields, mode),
+            # What leads back to the person: their organization, their other tickets.
+            organization=None,
+            history=(),
         )
     elif isinstance(event, TicketRouted | TicketUpdated):
         changes["changes"] = _changes(event.changes, personal_fields, mode)

@@ -4,8 +4,9 @@ A :class:`TicketState` is a handful of fields, not the ticket's events: the dime
 volumes are counted by (their latest values), the milestones the times are measured to,
 and the outcome of each SLA clock cycle. The fold mirrors
 :func:`helpdesk_core.model.apply_event` for the fields it keeps: ``solved_at`` is the latest
-solve and is cleared by a reopen, ``first_contact`` comes from the solve and is cleared by a
-reopen, the first public agent reply is the first response.
+move into solved (a move between solved statuses is none) and is cleared by a reopen,
+``first_contact`` comes from the solve and is cleared by a reopen, the first public agent
+reply is the first response.
 """
 
 from __future__ import annotations
@@ -175,10 +176,15 @@ def _comment(state: TicketState, event: CommentAdded) -> None:
 
 def _status(state: TicketState, event: StatusChanged) -> None:
     was_done = not state.status_category.is_active
+    was_solved = state.status_category is _SOLVED
     category = event.category
     state.status = event.to_status
     state.status_category = category
-    if category is _SOLVED:
+    if category is _SOLVED and was_solved:
+        # From one solved status to another: the same solve.
+        if event.first_contact:
+            state.first_contact = True
+    elif category is _SOLVED:
         state.solved_at = event.at
         state.ever_solved = True
         state.first_contact = event.first_contact

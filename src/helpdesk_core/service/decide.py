@@ -267,6 +267,8 @@ class Change:
         self.decider = decider
         self.assigner = assigner
         self.ticket = ticket
+        #: The ticket as the change began.
+        self.start = ticket
         self.start_version = ticket.version
         self.now = now
         self.requester = requester
@@ -319,6 +321,14 @@ class Change:
         """Emit several events in order."""
         for event in events:
             self.emit(event)
+
+    def entered(self, category: StatusCategory) -> bool:
+        """True when the change moved the ticket into ``category`` from another one (a
+        move between two statuses of one category enters nothing)."""
+        return (
+            self.start.status_category is not category
+            and self.ticket.status_category is category
+        )
 
     # -- lifecycle --------------------------------------------------------------------
     def transition(
@@ -388,7 +398,10 @@ class Change:
                 self._fire(first)
             else:
                 assert best is not None
-                self.auto_move("solved_timeout", by=Actor.system("lifecycle"), at=best)
+                # A history only grows: a close found only after later events (the
+                # timeout shortened by a reconfigure) is stamped at the latest event.
+                at = max(best, ticket.updated_at)
+                self.auto_move("solved_timeout", by=Actor.system("lifecycle"), at=at)
                 if self.ticket is ticket:
                     return
         raise RuntimeError(

@@ -14,6 +14,7 @@ import threading
 from collections.abc import Callable, Collection, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager, nullcontext
 from datetime import UTC, datetime, timedelta
+from functools import partial
 from typing import Any, TypeVar
 
 import attrs
@@ -189,8 +190,7 @@ class Helpdesk(KnowledgeCommands):
         finds a new escalation trigger's tickets at its instant."""
         if not isinstance(config, DeskConfig):
             raise ValidationError("config must be a DeskConfig", field="config")
-        if config.calendars != self.config.calendars:
-            self._check_clock_calendars(config)
+        self._check_open_tickets(config)
         before = _wake_rules(self.config)
         self.config = config
         self._decider = Decider(config)
@@ -206,21 +206,40 @@ class Helpdesk(KnowledgeCommands):
                     "next command or tick"
                 )
 
-    def _check_clock_calendars(self, config: DeskConfig) -> None:
-        """Refuse a configuration that drops a calendar the SLA clocks of open or solved
-        tickets still count on: their time cannot be counted without it, so their every
-        command and tick would fail. (A policy that is gone is no such trouble: its clocks
-        move to the policy that applies at their next change.)"""
-        calendars = set(config.calendars)
-        gone: dict[str, list[str]] = {}
+    def _check_open_tickets(self, config: DeskConfig) -> None:
+        """Refuse a configuration that drops what open or solved tickets stand on, so
+        their every command and tick would fail: a calendar their SLA clocks count time
+        on, the lifecycle they follow or the status they are in, the tier they are in.
+        (A policy that is gone is no such trouble: its clocks move to the policy that
+        applies at their next change.)"""
+        calendars = config.calendars != self.config.calendars
+        lifecycles = config.lifecycles != self.config.lifecycles
+        tiers = config.ladder.ids != self.config.ladder.ids
+        if not (calendars or lifecycles or tiers):
+            return
+        gone: dict[tuple[str, str, str], list[str]] = {}
         for ticket in self._open_or_solved():
-            for clock in ticket.sla.values():
-                if clock.calendar not in calendars:
-                    gone.setdefault(clock.calendar, []).append(ticket.id)
-        if gone:
-            name, ids = next(iter(gone.items()))
-            ids = list(dict.fromkeys(ids))
-            shown = ", ".join(ids[:5]) + (f" and {len(ids) - 5} more" if len(ids) > 5 else "")
+            if calendars:
+                for clock in ticket.sla.values():
+                    if clock.calendar not in config.calendars:
+                        key = ("calendar", clock.calendar, "")
+                        gone.setdefault(key, []).append(ticket.id)
+            if lifecycles:
+                lifecycle = config.lifecycles.get(ticket.lifecycle)
+                if lifecycle is None:
+                    key = ("lifecycle", ticket.lifecycle, "")
+                    gone.setdefault(key, []).append(ticket.id)
+                elif not lifecycle.has_status(ticket.status):
+                    key = ("status", ticket.lifecycle, ticket.status)
+                    gone.setdefault(key, []).append(ticket.id)
+            if tiers and ticket.tier is not None and ticket.tier not in config.ladder:
+                gone.setdefault(("tier", ticket.tier, ""), []).append(ticket.id)
+        if not gone:
+            return
+        (kind, name, status), ids = next(iter(gone.items()))
+        ids = list(dict.fromkeys(ids))
+        shown = ", ".join(ids[:5]) + (f" and {len(ids) - 5} more" if len(ids) > 5 else "")
+        if kind == "calendar":
             raise ConfigError(
                 f"the new configuration drops calendar {name!r}, which SLA clocks of open "
                 f"or solved tickets count their time on ({shown}): keep it until they are "
@@ -228,6 +247,25 @@ class Helpdesk(KnowledgeCommands):
                 "at their next change)",
                 path=f"calendars.{name}",
             )
+        if kind == "lifecycle":
+            raise ConfigError(
+                f"the new configuration drops lifecycle {name!r}, which open or solved "
+                f"tickets follow ({shown}): keep it until they are closed (no ticket type "
+                "need name it)",
+                path=f"lifecycles.{name}",
+            )
+        if kind == "status":
+            raise ConfigError(
+                f"the new configuration drops status {status!r} of lifecycle {name!r}, "
+                f"which open or solved tickets are in ({shown}): move them out of it "
+                "first, or keep it",
+                path=f"lifecycles.{name}.statuses",
+            )
+        raise ConfigError(
+            f"the new configuration drops tier {name!r}, which open or solved tickets are "
+            f"in ({shown}): move them to another tier first, or keep it",
+            path="tiers",
+        )
 
     def reschedule(self) -> int:
         """Store the next wake-up of every open or solved ticket as the current rules
@@ -509,6 +547,16 @@ class Helpdesk(KnowledgeCommands):
                 "choose another id",
                 field="requester.id",
             )
+        kind, sep, _ = requester.id.partition(":")
+        if sep and kind in _ACTOR_KINDS:
+            # ``by="agent:root"`` names the agent root: a requester of that id would be
+            # read as them wherever an identity is given as text.
+            raise ValidationError(
+                f"requester id {requester.id!r} starts with {kind + ':'!r}, which names "
+                f"{'an' if kind == 'agent' else 'a'} {kind} where an identity is given as "
+                "text; choose another id",
+                field="requester.id",
+            )
         limits = self.config.limits
         limits.check_subject(requester.id, field="requester.id")
         for name in ("name", "email", "organization"):
@@ -690,8 +738,14 @@ class Helpdesk(KnowledgeCommands):
         )
         changes = decision.changes
         ladder = self.config.ladder
-        tier = changes.tier or ticket.tier or ladder.lowest.id
         team = changes.team or ticket.team
+        tier = changes.tier or ticket.tier
+        if tier is None:
+            # The lowest tier, unless the team the ticket goes to works a higher one only.
+            tier = next(
+                (t.id for t in ladder if team is not None and team in t.teams),
+                ladder.lowest.id,
+            )
         if team is None:
             tier_obj = next(t for t in self.config.tiers if t.id == tier)
             team = tier_obj.default_team
@@ -954,6 +1008,7 @@ class Helpdesk(KnowledgeCommands):
 
         def decide(change: Change) -> None:
             _refuse_closed(change.ticket, "reply")
+            previous.append(_working_on(change.ticket))
             change.emit(
                 CommentAdded(
                     ticket_id=change.ticket.id,
@@ -965,13 +1020,20 @@ class Helpdesk(KnowledgeCommands):
                     channel=channel,
                 )
             )
+            moved = False
             if public and actor.is_requester:
-                change.auto_move("requester_public_reply", by=actor)
+                moved = change.auto_move("requester_public_reply", by=actor)
             elif public and actor.is_agent:
-                change.auto_move("agent_public_reply", by=actor)
+                moved = change.auto_move("agent_public_reply", by=actor)
+            if moved:  # as a transition by name would: CSAT, the problem's known error
+                self._after_moves(change, actor)
+            solved.append(change.entered(StatusCategory.SOLVED))
 
+        previous: list[str | None] = []
+        solved: list[bool] = []
         action = "reply" if public else "note"
-        ticket, _, _ = self._command(ticket_id, decide, actor=actor, action=action)
+        ticket, _, events = self._command(ticket_id, decide, actor=actor, action=action)
+        self._after_moved(ticket, events, previous[-1], solved[-1])
         return ticket
 
     # ------------------------------------------------------------------ lifecycle
@@ -993,6 +1055,7 @@ class Helpdesk(KnowledgeCommands):
         self.config.limits.check_body(reason, field="reason")
         self.config.limits.check_body(resolution, field="resolution")
         previous: list[str | None] = []
+        solved: list[bool] = []
 
         def decide(change: Change) -> None:
             previous.append(_working_on(change.ticket))
@@ -1003,16 +1066,31 @@ class Helpdesk(KnowledgeCommands):
                 resolution=resolution,
                 first_contact=first_contact,
             )
-            self._after_status(change)
-            self._after_problem_status(change, actor)
+            self._after_moves(change, actor)
+            solved.append(change.entered(StatusCategory.SOLVED))
 
         ticket, _, events = self._command(
             ticket_id, decide, actor=actor, action=lambda t: self._transition_action(t, to)
         )
-        if not ticket.is_active and previous and previous[-1]:
-            self._offer_queue(previous[-1])
-        self._problem_solved(ticket, events)
+        self._after_moved(ticket, events, previous[-1], solved[-1])
         return ticket
+
+    def _after_moves(self, change: Change, actor: Actor) -> None:
+        """Inside a command that moved the ticket: what a move into solved asks for (a
+        CSAT request, the resolution of a problem's known error)."""
+        self._after_status(change)
+        self._after_problem_status(change, actor)
+
+    def _after_moved(
+        self, ticket: Ticket, events: Sequence[Event], worker: str | None, solved: bool
+    ) -> None:
+        """After a command that may have moved the ticket: offer the queue to the agent it
+        no longer keeps busy, and pass a problem's solution on to its tickets when the
+        command solved it."""
+        if not ticket.is_active and worker:
+            self._offer_queue(worker)
+        if solved:
+            self._problem_solved(ticket, events)
 
     def _transition_action(self, ticket: Ticket, to: str) -> str:
         """The access action of moving ``ticket`` by ``to``: ``"reopen"`` when the move
@@ -1029,7 +1107,7 @@ class Helpdesk(KnowledgeCommands):
         ticket = change.ticket
         last = change.events[-1] if change.events else None
         if (
-            ticket.status_category is StatusCategory.SOLVED
+            change.entered(StatusCategory.SOLVED)
             and self.config.settings.csat_on_solve
             and not any(isinstance(e, CsatRequested) for e in change.events)
             and last is not None
@@ -1602,15 +1680,20 @@ class Helpdesk(KnowledgeCommands):
         reason: str,
         mode: str,
         publish: bool = True,
+        still_due: Callable[[Ticket], bool] | None = None,
     ) -> list[Event]:
         """Rewrite one ticket's stored history without its personal data; retried on a
         concurrent change. Returns the events appended (the TicketAnonymised), published
-        to subscribers unless the caller publishes them after its unit of work."""
+        to subscribers unless the caller publishes them after its unit of work. With
+        ``still_due``, the ticket as stored is anonymised only if it says so (another
+        worker's pass may have anonymised it since it was found due)."""
         retries = self.config.settings.max_retries
         for attempt in range(retries + 1):
             events = self.store.events(ticket_id)
             if not events:
                 raise NotFound("ticket", ticket_id)
+            if still_due is not None and not still_due(replay(events)):
+                return []
             latest = max(e.at for e in events)
             plan = plan_anonymisation(
                 events,
@@ -1737,12 +1820,18 @@ class Helpdesk(KnowledgeCommands):
                         reason=f"retention policy {policy.name!r}",
                         mode=policy.action,
                         publish=False,
+                        still_due=partial(self._still_due, policy=policy, at=at),
                     )
                 )
             except NotFound:
                 continue  # purged meanwhile by another worker
         recorded.extend(self._forget_purged(purged, linkers, now=at))
         return recorded
+
+    def _still_due(self, ticket: Ticket, *, policy: Any, at: datetime) -> bool:
+        """Whether ``ticket`` as now stored is still due for ``policy``'s action."""
+        still = due_for_retention([ticket], self.config.privacy, now=at)
+        return bool(still) and still[0][1].action == policy.action
 
     def erase_requester(self, requester_id: str, *, by: Identity) -> list[Event]:
         """Right to erasure: anonymise every ticket of the requester now (open ones too)

@@ -276,7 +276,9 @@ class KnowledgeCommands:
     def _after_problem_status(self, change: Change, by: Actor) -> None:
         """Inside the command that solved a problem ticket: resolve its known error."""
         ticket = change.ticket
-        if ticket.type != self.config.knowledge.problem_type or not _solved_in(change.events):
+        if ticket.type != self.config.knowledge.problem_type or not change.entered(
+            StatusCategory.SOLVED
+        ):
             return
         event = resolve_known_error(ticket, by=by, now=change.now)
         if event is not None:

@@ -29,14 +29,48 @@ CATEGORY_STYLES = {
 }
 
 _PLAIN = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
-_RESERVED = frozenset({"state", "note", "class", "classDef", "direction", "end", "style"})
+#: Words Mermaid's state diagrams read as keywords, in any case: a status named so is
+#: drawn under a generated id.
+_RESERVED = frozenset(
+    {
+        "accdescr",
+        "acctitle",
+        "choice",
+        "class",
+        "classdef",
+        "click",
+        "default",
+        "direction",
+        "end",
+        "fork",
+        "hide",
+        "join",
+        "linkstyle",
+        "note",
+        "scale",
+        "state",
+        "statediagram",
+        "style",
+    }
+)
 
 
 def _ids(lifecycle: Lifecycle) -> dict[str, str]:
+    """Each status's id in the diagram: its name when Mermaid reads that as a plain id,
+    else ``s<n>``, a generated id that is no status's name and no other's id."""
+    names = {status.name for status in lifecycle.statuses}
     out: dict[str, str] = {}
-    for i, status in enumerate(lifecycle.statuses):
-        plain = _PLAIN.match(status.name) and status.name not in _RESERVED
-        out[status.name] = status.name if plain else f"s{i}"
+    taken = set(names)
+    n = 0
+    for status in lifecycle.statuses:
+        name = status.name
+        if _PLAIN.match(name) and name.casefold() not in _RESERVED:
+            out[name] = name
+            continue
+        while f"s{n}" in taken:
+            n += 1
+        out[name] = f"s{n}"
+        taken.add(out[name])
     return out
 
 

@@ -25,7 +25,7 @@ __all__ = ["AUTOMATIC_TRIGGERS", "Step", "Table", "build_table"]
 #: Triggers an automatic transition may name, and what fires them.
 AUTOMATIC_TRIGGERS: Mapping[str, str] = {
     "requester_public_reply": "a public reply by the requester",
-    "agent_public_reply": "the first public reply by an agent",
+    "agent_public_reply": "a public reply by an agent (each one)",
     "solved_timeout": "auto_close_after business days after solving",
 }
 
