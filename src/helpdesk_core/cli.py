@@ -10,6 +10,7 @@ from __future__ import annotations
 import argparse
 import csv
 import importlib.util
+import math
 import sys
 from collections.abc import Sequence
 from importlib import resources
@@ -161,6 +162,10 @@ def _staff_queue(args: argparse.Namespace) -> int:
 
     if args.arrivals is None or args.aht is None:
         raise ValidationError("--arrivals and --aht go together", field="arrivals")
+    if not math.isfinite(args.arrivals) or args.arrivals < 0:
+        raise ValidationError(
+            f"tickets per hour, finite and >= 0, got {args.arrivals!r}", field="--arrivals"
+        )
     aht = to_timedelta(args.aht, field="--aht")
     target = to_timedelta(args.target, field="--target")
     traffic = erlang.traffic_intensity(args.arrivals, aht)
@@ -170,13 +175,19 @@ def _staff_queue(args: argparse.Namespace) -> int:
     predicted = erlang.service_level(traffic, agents, aht=aht, target=target)
     rows = [
         ("traffic", f"{traffic:.2f} Erlangs"),
-        ("agents required (Erlang C)", str(agents)),
+        (
+            "agents required (Erlang C)",
+            f"{agents} (no tickets arrive: Erlang C's smallest pool)" if traffic == 0
+            else str(agents),
+        ),
         ("predicted service level", f"{100 * predicted:.1f}% within {format_duration(target)}"),
     ]
     # The check runs for about a thousand handle times (traffic = arrivals per handle
     # time): a big queue drifts slowly, and 50,000 tickets would be minutes of it.
     tickets = int(min(max(50_000, traffic * 1_000), _MAX_CHECK_TICKETS))
-    if tickets >= traffic * 60:
+    if traffic == 0:
+        rows.append(("simulated service level", "not checked: no tickets arrive"))
+    elif tickets >= traffic * 60:
         check = simulate_queue(
             arrivals_per_hour=args.arrivals, agents=[agents], work=[aht], tickets=tickets,
             warmup=tickets // 10, seed=args.seed,

@@ -109,7 +109,7 @@ def test_peak_and_mean_rates() -> None:
 @pytest.mark.parametrize(
     ("kwargs", "field"),
     [
-        ({"target": "0m"}, "target"),
+        ({"target": timedelta(minutes=-5)}, "target"),
         ({"target": "soon"}, "target"),
         ({"target": "5m", "service_level": 1.0}, "service_level"),
         ({"target": "5m", "service_level": True}, "service_level"),
@@ -121,6 +121,15 @@ def test_bad_arguments_are_refused(kwargs: dict[str, Any], field: str) -> None:
     with pytest.raises(ValidationError) as caught:
         suggest_staffing(scenario, **kwargs)
     assert caught.value.field == field
+
+
+def test_a_target_of_zero_sizes_for_no_wait_as_erlang_c_does() -> None:
+    doc = scenario_doc(L1={"work": "20m", "solve": 1.0})
+    plan = suggest_staffing(Scenario.from_dict(doc), target="0s", service_level=0.8)
+    assert plan.target == timedelta(0)
+    l1 = plan.tiers[0]
+    assert l1.agents == erlang.agents_required(2.0, aht="20m", target=0, service_level=0.8)
+    assert l1.predicted_service_level == pytest.approx(1 - erlang.wait_probability(2.0, l1.agents))
 
 
 def test_a_scenario_is_required() -> None:

@@ -139,14 +139,12 @@ def suggest_staffing(
     rate: str = "peak",
 ) -> StaffingPlan:
     """Agents per tier (and team) that Erlang C says answer ``service_level`` of the work
-    within ``target`` (a duration: ``timedelta``, ``"20m"`` or ISO 8601), at the
-    scenario's busiest hourly arrival rate (``rate="peak"``, bursts left out) or its mean
-    rate (``rate="mean"``)."""
+    within ``target`` (a duration >= 0: ``timedelta``, ``"20m"`` or ISO 8601; 0 asks for
+    work started without a wait), at the scenario's busiest hourly arrival rate
+    (``rate="peak"``, bursts left out) or its mean rate (``rate="mean"``)."""
     if not isinstance(scenario, Scenario):
         raise ValidationError("expected a Scenario", field="scenario")
-    wait = to_timedelta(target, field="target")
-    if wait <= timedelta(0):
-        raise ValidationError("target must be a positive duration", field="target")
+    wait = to_timedelta(target, field="target")  # refuses a negative duration
     if isinstance(service_level, bool) or not isinstance(service_level, int | float):
         raise ValidationError("service_level is a fraction such as 0.8", field="service_level")
     if not 0.0 < service_level < 1.0:
