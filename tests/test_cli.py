@@ -50,3 +50,67 @@ def test_staff_refuses_arrivals_that_are_not_a_rate(
     err = capsys.readouterr().err
     assert err.startswith("helpdesk-core: --arrivals: tickets per hour, finite and >= 0, got ")
     assert err.count("\n") == 1
+
+
+def percent(text: str) -> float:
+    return float(text.split("%")[0]) / 100
+
+
+@pytest.mark.parametrize(
+    ("arrivals", "aht", "target", "tickets"),
+    [
+        # 54.5 Erlangs on 60 agents (91% busy), about the longest check there is.
+        ("1090", "3m", "20s", "981,901 after 9,819 of warm-up (18,017 handle times)"),
+        # 7 Erlangs on 8 agents: settles in 7 handle times.
+        ("21", "20m", "1h", "490,000 after 4,900 of warm-up (70,000 handle times)"),
+        # 5 Erlangs on 8 agents: the shortest check.
+        ("100", "3m", "20s", "50,000 after 500 of warm-up (10,000 handle times)"),
+    ],
+)
+def test_a_checked_queue_sits_within_the_stated_tolerance_of_erlang_c(
+    monkeypatch: pytest.MonkeyPatch, arrivals: str, aht: str, target: str, tickets: str
+) -> None:
+    for seed in ("1", "2", "3"):
+        args = ["--arrivals", arrivals, "--aht", aht, "--target", target, "--seed", seed]
+        rows = staff_rows(monkeypatch, args)
+        assert rows["simulated tickets"] == tickets
+        predicted = percent(rows["predicted service level"])
+        simulated = percent(rows["simulated service level"])
+        assert abs(simulated - predicted) <= cli._CHECK_TOLERANCE, (seed, simulated, predicted)
+
+
+@pytest.mark.parametrize(
+    ("arrivals", "seed"),
+    [("200000", "3"), ("100000", "1"), ("100000", "2"), ("100000", "3"), ("1100000", "1")],
+)
+def test_a_queue_too_slow_to_settle_is_not_checked_and_the_table_says_why(
+    monkeypatch: pytest.MonkeyPatch, arrivals: str, seed: str
+) -> None:
+    def no_simulation(**kwargs: object) -> None:
+        raise AssertionError("the queue was simulated")
+
+    monkeypatch.setattr("helpdesk_core.simulation.queueing.simulate_queue", no_simulation)
+    args = ["--arrivals", arrivals, "--aht", "3m", "--target", "20s", "--seed", seed]
+    rows = staff_rows(monkeypatch, args)
+    check = rows["simulated service level"]
+    assert check.startswith("not checked: at ")
+    assert "% occupancy the queue settles in " in check
+    assert "too slowly for a check of at most 1,000,000 tickets (it needs " in check
+    assert "simulated P(wait > 0)" not in rows and "simulated tickets" not in rows
+
+
+def test_a_queue_whose_tickets_outlast_the_simulated_clock_is_not_checked(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    rows = staff_rows(monkeypatch, ["--arrivals", "1e-300", "--aht", "3m", "--target", "20s"])
+    assert rows["simulated service level"].startswith(
+        "not checked: at this rate 50,500 tickets take longer than the simulated clock counts"
+    )
+    rows = staff_rows(monkeypatch, ["--arrivals", "1e-6", "--aht", "3m", "--target", "20s"])
+    assert rows["simulated service level"] == "100.0%"
+
+
+def test_the_staff_table_prints(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["staff", "--arrivals", "100000", "--aht", "3m", "--target", "20s"]) == 0
+    out = capsys.readouterr().out
+    assert "not checked" in out and "occupancy" in out

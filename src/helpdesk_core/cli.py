@@ -13,6 +13,7 @@ import importlib.util
 import math
 import sys
 from collections.abc import Sequence
+from datetime import timedelta
 from importlib import resources
 from pathlib import Path
 from typing import Any
@@ -151,14 +152,37 @@ def _cmd_staff(args: argparse.Namespace) -> int:
     return _staff_scenario(args)
 
 
-#: The longest single-queue check ``staff --arrivals`` runs (a few seconds: about a
-#: million tickets a few seconds through the queueing fast path).
+#: How long ``staff --arrivals`` simulates a queue to check Erlang C: the arrivals of
+#: 10,000 settling times of the queue (see :func:`_settling_time`), and a hundredth of that
+#: before them as warm-up. The simulated service level then has a standard error under
+#: one point and sits within :data:`_CHECK_TOLERANCE` of Erlang C's.
+_CHECK_SETTLING_TIMES = 10_000
+#: The shortest check, in measured tickets (a small queue settles within a handle time).
+_MIN_CHECK_TICKETS = 50_000
+#: The longest check, warm-up included (about two seconds through the queueing fast
+#: path); a queue that needs more is not checked.
 _MAX_CHECK_TICKETS = 1_000_000
+#: How far from Erlang C's the checked service level sits (docs/simulation.md says so).
+_CHECK_TOLERANCE = 0.03
+
+
+def _settling_time(traffic: float, agents: int) -> float:
+    """How many handle times an M/M/c queue of ``agents`` serving ``traffic`` Erlangs takes
+    to forget where it was (its relaxation time): about ``traffic / (agents - traffic)**2``,
+    which grows without bound as the occupancy nears 100%."""
+    return traffic / (agents - traffic) ** 2
+
+
+def _check_length(traffic: float, agents: int) -> float:
+    """The tickets the queue check measures: the arrivals of ``_CHECK_SETTLING_TIMES``
+    settling times, at least ``_MIN_CHECK_TICKETS`` (a float: for a queue near full
+    occupancy the count is astronomical)."""
+    per_settling = traffic * _settling_time(traffic, agents)  # arrivals per settling time
+    return max(float(_MIN_CHECK_TICKETS), per_settling * _CHECK_SETTLING_TIMES)
 
 
 def _staff_queue(args: argparse.Namespace) -> int:
     from helpdesk_core.simulation import erlang
-    from helpdesk_core.simulation.queueing import simulate_queue
 
     if args.arrivals is None or args.aht is None:
         raise ValidationError("--arrivals and --aht go together", field="arrivals")
@@ -181,31 +205,54 @@ def _staff_queue(args: argparse.Namespace) -> int:
             else str(agents),
         ),
         ("predicted service level", f"{100 * predicted:.1f}% within {format_duration(target)}"),
+        *_queue_check(args, traffic, agents, aht, target),
+        ("occupancy", f"{100 * erlang.occupancy(traffic, agents):.1f}%"),
     ]
-    # The check runs for about a thousand handle times (traffic = arrivals per handle
-    # time): a big queue drifts slowly, and 50,000 tickets would be minutes of it.
-    tickets = int(min(max(50_000, traffic * 1_000), _MAX_CHECK_TICKETS))
-    if traffic == 0:
-        rows.append(("simulated service level", "not checked: no tickets arrive"))
-    elif tickets >= traffic * 60:
-        check = simulate_queue(
-            arrivals_per_hour=args.arrivals, agents=[agents], work=[aht], tickets=tickets,
-            warmup=tickets // 10, seed=args.seed,
-        )
-        rows += [
-            ("simulated service level", f"{100 * check[0].service_level(target):.1f}%"),
-            ("simulated P(wait > 0)", f"{100 * check[0].wait_probability:.1f}%"),
-            ("simulated tickets", f"{tickets:,} ({tickets / traffic:,.0f} handle times)"),
-        ]
-    else:
-        rows.append((
-            "simulated service level",
-            f"- (a queue of {agents:,} agents needs more than {_MAX_CHECK_TICKETS:,} "
-            "tickets to check)",
-        ))  # fmt: skip
-    rows.append(("occupancy", f"{100 * erlang.occupancy(traffic, agents):.1f}%"))
     _table("Staffing", rows)
     return 0
+
+
+def _queue_check(
+    args: argparse.Namespace, traffic: float, agents: int, aht: timedelta, target: timedelta
+) -> list[tuple[str, str]]:
+    """The rows of the simulated check of one queue, or the row saying why there is none."""
+    from helpdesk_core.simulation import erlang
+    from helpdesk_core.simulation.queueing import simulate_queue
+
+    if traffic == 0:
+        return [("simulated service level", "not checked: no tickets arrive")]
+    needed = _check_length(traffic, agents)
+    measured = math.ceil(needed) if needed <= _MAX_CHECK_TICKETS else 0
+    warmup = measured // 100
+    tickets = measured + warmup
+    if not measured or tickets > _MAX_CHECK_TICKETS:
+        occupancy = 100 * erlang.occupancy(traffic, agents)
+        return [(
+            "simulated service level",
+            f"not checked: at {occupancy:.1f}% occupancy the queue settles in "
+            f"{_settling_time(traffic, agents):,.3g} handle times, too slowly for a check "
+            f"of at most {_MAX_CHECK_TICKETS:,} tickets (it needs {1.01 * needed:,.3g})",
+        )]  # fmt: skip
+    # The simulated clock counts seconds in a float: past 2**52 it cannot tell them apart.
+    if tickets * 3600.0 / args.arrivals > 2.0**52:
+        return [(
+            "simulated service level",
+            f"not checked: at this rate {tickets:,} tickets take longer than the "
+            "simulated clock counts (2**52 seconds, 143 million years)",
+        )]  # fmt: skip
+    check = simulate_queue(
+        arrivals_per_hour=args.arrivals, agents=[agents], work=[aht], tickets=tickets,
+        warmup=warmup, seed=args.seed,
+    )
+    return [
+        ("simulated service level", f"{100 * check[0].service_level(target):.1f}%"),
+        ("simulated P(wait > 0)", f"{100 * check[0].wait_probability:.1f}%"),
+        (
+            "simulated tickets",
+            f"{measured:,} after {warmup:,} of warm-up "
+            f"({measured / traffic:,.0f} handle times)",
+        ),
+    ]
 
 
 def _staff_scenario(args: argparse.Namespace) -> int:

@@ -921,21 +921,6 @@ def test_tickets_no_one_works_are_counted_beside_the_waits() -> None:
     assert rows["mean wait for an agent"].endswith("s")  # under an hour: with seconds
 
 
-def test_staff_checks_a_queue_for_long_enough_or_says_it_cannot(
-    capsys: pytest.CaptureFixture[str],
-) -> None:
-    args = ["staff", "--aht", "6m", "--target", "20s", "--seed", "1"]
-    assert main([*args, "--arrivals", "5000"]) == 0  # 500 Erlangs: 500,000 tickets
-    out = capsys.readouterr().out
-    assert "500,000 (1,000 handle times)" in out
-    simulated = float(out.split("simulated service level")[1].split("%")[0].strip(" │|"))
-    predicted = float(out.split("predicted service level")[1].split("%")[0].strip(" │|"))
-    assert abs(simulated - predicted) < 5
-    assert main(["staff", "--arrivals", "1e7", "--aht", "3m", "--target", "20s"]) == 0
-    out = capsys.readouterr().out
-    assert "needs more than" in out and "P(wait > 0)" not in out
-
-
 def test_p90s_are_the_reports_p90s() -> None:
     from helpdesk_core.reporting import build_report
 
