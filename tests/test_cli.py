@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from pathlib import Path
 
 import pytest
 
@@ -114,3 +115,33 @@ def test_the_staff_table_prints(capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["staff", "--arrivals", "100000", "--aht", "3m", "--target", "20s"]) == 0
     out = capsys.readouterr().out
     assert "not checked" in out and "occupancy" in out
+
+
+@pytest.mark.parametrize(
+    ("out", "problem"),
+    [("a_file", "it is a file, not a folder"), ("a_file/below", "Not a directory")],
+)
+def test_simulate_checks_out_before_it_runs(
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+    out: str,
+    problem: str,
+) -> None:
+    (tmp_path / "a_file").write_text("")
+
+    def no_simulation(*args: object, **kwargs: object) -> None:
+        raise AssertionError("the desk was simulated")
+
+    monkeypatch.setattr("helpdesk_core.simulation.simulate", no_simulation)
+    assert main(["simulate", "--days", "0.5", "--quiet", "--out", str(tmp_path / out)]) == 2
+    captured = capsys.readouterr()
+    assert captured.out == ""
+    assert captured.err.startswith(f"helpdesk-core: cannot write to {tmp_path / out}: ")
+    assert problem in captured.err and captured.err.count("\n") == 1
+
+
+def test_simulate_makes_the_out_folder(tmp_path: Path) -> None:
+    out = tmp_path / "runs" / "first"
+    assert main(["simulate", "--days", "0.1", "--quiet", "--out", str(out)]) == 0
+    assert (out / "tickets.csv").read_text().startswith("id,")

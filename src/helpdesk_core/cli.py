@@ -11,6 +11,7 @@ import argparse
 import csv
 import importlib.util
 import math
+import os
 import sys
 from collections.abc import Sequence
 from datetime import timedelta
@@ -87,6 +88,11 @@ def _cmd_simulate(args: argparse.Namespace) -> int:
             return 2
     path = Path(args.scenario) if args.scenario else _data_path("it_desk_scenario.toml")
     scenario = _with_days(Scenario.from_toml(path), args.days)
+    if args.out:  # before the run, which may take minutes
+        problem = _folder_problem(Path(args.out))
+        if problem:
+            print(f"helpdesk-core: cannot write to {args.out}: {problem}", file=sys.stderr)
+            return 2
     progress = _Progress(sys.stderr.isatty() and not args.quiet)
     try:
         result = simulate(scenario, seed=args.seed, progress=progress)
@@ -106,6 +112,19 @@ def _cmd_simulate(args: argparse.Namespace) -> int:
             print(f"helpdesk-core: cannot write to {args.out}: {exc}", file=sys.stderr)
             return 2
     return 0
+
+
+def _folder_problem(out: Path) -> str | None:
+    """Why ``out`` cannot take the files of ``--out`` (None: it can; the folder is made)."""
+    if out.exists() and not out.is_dir():
+        return "it is a file, not a folder"
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        return str(exc)
+    if not os.access(out, os.W_OK | os.X_OK):
+        return "permission denied"
+    return None
 
 
 def _write_out(result: Any, out: Path, form: str) -> int:
