@@ -12,6 +12,7 @@ from __future__ import annotations
 import json
 import math
 import os
+import re
 import tomllib
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from pathlib import Path
@@ -437,25 +438,28 @@ class DeskConfig:
         """Load from a TOML file path, or TOML text (``source`` holds a newline, or is one
         line of TOML that names no file)."""
         text, path = read_source(source, what="configuration file")
-        try:
-            doc = tomllib.loads(text)
-        except tomllib.TOMLDecodeError as exc:
-            where = str(path)[:80] if path is not None else "$"
-            raise ConfigError(f"not valid TOML: {exc}", path=where) from exc
-        return cls.from_dict(doc)
+        return cls.from_dict(load_toml(text, path))
 
     @classmethod
     def from_json(cls, source: str | Path) -> DeskConfig:
         """Load from a JSON file path (or JSON text when ``source`` starts with ``{``)."""
         text = _read(source, json_text=True)
+        twice: list[tuple[dict[str, Any], str]] = []
         try:
-            doc = json.loads(text, object_pairs_hook=_no_duplicate_keys)
-        except ConfigError:
-            raise
+            doc = json.loads(text, object_pairs_hook=_pairs_noting_duplicates(twice))
         except json.JSONDecodeError as exc:
             raise ConfigError(f"not valid JSON: {exc}", path="$") from exc
         except (RecursionError, ValueError) as exc:  # nesting or numbers beyond the limits
             raise ConfigError(f"JSON beyond the reader's limits: {exc}", path="$") from exc
+        if twice:
+            paths = _object_paths(doc)
+            # The first noted object that the document kept (a later value of its own key
+            # may have replaced it).
+            holder, key = next((h, k) for h, k in twice if id(h) in paths)
+            raise ConfigError(
+                f"the key {key!r} is given twice in one object",
+                path=_join(paths[id(holder)], key),
+            )
         return cls.from_dict(doc)
 
     def to_dict(self) -> dict[str, Any]:
@@ -526,6 +530,52 @@ def read_source(source: Any, *, what: str, json_text: bool = False) -> tuple[str
         raise ConfigError(f"{what} is not UTF-8 text: {exc}", path=str(path)) from exc
 
 
+def load_toml(text: str, path: Path | None) -> dict[str, Any]:
+    """The TOML document ``text`` read from ``path`` (None: given as text). ConfigError
+    when it is not valid TOML, whose path is the file (``$`` for text) and whose message
+    names the key or table on the line at fault (TOML's own message names only the line,
+    even of a key given twice)."""
+    try:
+        return tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        where = str(path)[:80] if path is not None else "$"
+        message = f"{exc}{_toml_key_at_fault(str(exc), text)}"
+        raise ConfigError(f"not valid TOML: {message}", path=where) from exc
+
+
+_TOML_KEY = r"""(?:[A-Za-z0-9_-]+|"(?:[^"\\]|\\.)*"|'[^']*')"""
+_TOML_KEYS = rf"{_TOML_KEY}(?:[ \t]*\.[ \t]*{_TOML_KEY})*"
+_TOML_TABLE_LINE = re.compile(rf"[ \t]*(\[\[?[ \t]*{_TOML_KEYS}[ \t]*\]\]?)")
+_TOML_KEY_LINE = re.compile(rf"[ \t]*({_TOML_KEYS})[ \t]*=")
+
+
+def _toml_key_at_fault(message: str, text: str) -> str:
+    """``": key name in [desk]"`` (or ``": [desk]"``) for the line a TOML error names,
+    its last line when the error is at the end; the value is never shown."""
+    lines = text.split("\n")
+    at = re.search(r"\(at line (\d+), column \d+\)$", message)
+    if at:
+        number = int(at.group(1))
+    elif message.endswith("(at end of document)"):
+        number = next((n for n in range(len(lines), 0, -1) if lines[n - 1].strip()), 0)
+    else:
+        return ""
+    if not 0 < number <= len(lines):
+        return ""
+    line = lines[number - 1]
+    table = _TOML_TABLE_LINE.match(line)
+    if table:
+        return f": {table.group(1)[:80]}"
+    key = _TOML_KEY_LINE.match(line)
+    if key is None:
+        return ""
+    header = next(
+        (m.group(1) for m in map(_TOML_TABLE_LINE.match, reversed(lines[: number - 1])) if m),
+        None,
+    )
+    return f": key {key.group(1)[:80]}" + (f" in {header[:80]}" if header else "")
+
+
 def _toml_line(source: str) -> bool:
     """Whether one line of text is TOML rather than the path of a file."""
     try:
@@ -590,15 +640,43 @@ def _check_action_limits(limits: Limits, actions: Any, where: str) -> None:
         raise ConfigError(exc.message, path=f"{where}.{exc.field or ''}".rstrip(".")) from exc
 
 
-def _no_duplicate_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
-    """A JSON object, refusing a key given twice (JSON would keep the last silently; TOML
-    refuses it too)."""
-    out: dict[str, Any] = {}
-    for key, value in pairs:
-        if key in out:
-            raise ConfigError(f"the key {key!r} is given twice in one object", path=key)
-        out[key] = value
-    return out
+def _pairs_noting_duplicates(
+    twice: list[tuple[dict[str, Any], str]],
+) -> Callable[[list[tuple[str, Any]]], dict[str, Any]]:
+    """An ``object_pairs_hook`` that notes in ``twice`` each JSON object holding a key
+    given twice, with the key (JSON would keep the last silently; TOML refuses it). The
+    reader builds objects innermost first, so where they sit is known only once the
+    document is whole (:func:`_object_paths`)."""
+
+    def hook(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+        out: dict[str, Any] = {}
+        for key, value in pairs:
+            if key in out:
+                twice.append((out, key))
+            out[key] = value
+        return out
+
+    return hook
+
+
+def _object_paths(doc: Any) -> dict[int, str]:
+    """The path of every object in a JSON document, by ``id``: ``"$"`` for the document
+    itself, then ``desk``, ``agents[2]``, ``calendars.office.hours``. Walked without
+    recursion (a document may nest as deep as the reader allows)."""
+    paths: dict[int, str] = {}
+    stack: list[tuple[Any, str]] = [(doc, "$")]
+    while stack:
+        value, path = stack.pop()
+        if isinstance(value, dict):
+            paths[id(value)] = path
+            stack.extend((item, _join(path, str(key))) for key, item in value.items())
+        elif isinstance(value, list):
+            stack.extend((item, f"{path}[{index}]") for index, item in enumerate(value))
+    return paths
+
+
+def _join(path: str, key: str) -> str:
+    return key if path == "$" else f"{path}.{key}"
 
 
 def _check_text(value: Any, path: str) -> None:

@@ -4,6 +4,7 @@ round-trips through ``to_dict``."""
 from __future__ import annotations
 
 from datetime import timedelta
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -110,6 +111,48 @@ def test_a_json_key_given_twice_is_refused() -> None:
     text = '{"teams": [{"id": "desk"}], "teams": [{"id": "ops"}]}'
     with pytest.raises(ConfigError, match="'teams' is given twice"):
         DeskConfig.from_json(text)
+
+
+@pytest.mark.parametrize(
+    ("text", "path"),
+    [
+        ('{"desk": {"name": "a", "name": "b"}}', "desk.name"),
+        ('{"teams": [{"id": "desk"}], "teams": []}', "teams"),
+        ('{"agents": [{"id": "a"}, {"id": "b", "teams": ["x"], "id": "c"}]}', "agents[1].id"),
+        ('{"calendars": {"c": {"hours": {"mon": "1", "mon": "2"}}}}', "calendars.c.hours.mon"),
+        # The inner object was replaced by the second "desk": the outer key is at fault.
+        ('{"desk": {"name": "a", "name": "b"}, "desk": {}}', "desk"),
+        ('[{"a": 1, "a": 2}]', "$[0].a"),
+    ],
+)
+def test_a_json_key_given_twice_is_named_by_its_full_path(text: str, path: str) -> None:
+    with pytest.raises(ConfigError) as caught:
+        DeskConfig.from_json(text)
+    assert caught.value.path == path
+    key = path.rsplit(".", 1)[-1]
+    assert str(caught.value) == f"{path}: the key {key!r} is given twice in one object"
+
+
+def test_a_toml_key_given_twice_names_the_file_and_the_key(tmp_path: Path) -> None:
+    path = tmp_path / "desk.toml"
+    path.write_text('[desk]\nname = "a"\nname = "b"\n', encoding="utf-8")
+    with pytest.raises(ConfigError) as caught:
+        DeskConfig.from_toml(path)
+    assert caught.value.path == str(path)[:80]
+    assert str(caught.value) == (
+        f"{str(path)[:80]}: not valid TOML: Cannot overwrite a value (at line 3, column 11): "
+        "key name in [desk]"
+    )
+    text = '[[agents]]\nid = "a"\n"id" = "b"\n[desk]\n[desk]\n'
+    with pytest.raises(ConfigError, match=r'\(at line 3, column 11\): key "id" in \[\[agents\]\]$'):
+        DeskConfig.from_toml(text)
+    with pytest.raises(ConfigError, match=r"^\$: .*twice \(at line 2, column 6\): \[desk\]$"):
+        DeskConfig.from_toml("[desk]\n[desk]\n")
+    with pytest.raises(ConfigError, match=r"\(at end of document\): key a\.b$"):
+        DeskConfig.from_toml("a.b = 1\na.b = 2")
+    with pytest.raises(ConfigError) as caught:
+        DeskConfig.from_toml('x = "a secret\n')
+    assert "secret" not in str(caught.value)  # the key is named, never the value
 
 
 def test_a_priority_pair_given_twice_is_refused() -> None:
