@@ -145,3 +145,17 @@ def test_simulate_makes_the_out_folder(tmp_path: Path) -> None:
     out = tmp_path / "runs" / "first"
     assert main(["simulate", "--days", "0.1", "--quiet", "--out", str(out)]) == 0
     assert (out / "tickets.csv").read_text().startswith("id,")
+
+
+@pytest.mark.parametrize("command", [["simulate"], ["staff", "--target", "1h"]])
+def test_a_scenario_that_is_not_toml_is_named(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], command: list[str]
+) -> None:
+    bad = tmp_path / "bad.toml"
+    bad.write_text("x = [\n", encoding="utf-8")
+    assert main([command[0], str(bad), *command[1:]]) == 2
+    err = capsys.readouterr().err
+    assert err == (
+        f"helpdesk-core: {str(bad)[:80]}: not valid TOML: Invalid value (at end of document): "
+        "key x\n"
+    )

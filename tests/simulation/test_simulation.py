@@ -921,6 +921,18 @@ def test_tickets_no_one_works_are_counted_beside_the_waits() -> None:
     assert rows["mean wait for an agent"].endswith("s")  # under an hour: with seconds
 
 
+def test_a_scenario_file_that_is_not_toml_is_named_as_desk_files_are(tmp_path: Path) -> None:
+    bad = tmp_path / "bad.toml"
+    bad.write_text('[simulation]\ndays = 3\ndays = 4\n', encoding="utf-8")
+    with pytest.raises(ConfigError) as caught:
+        Scenario.from_toml(bad)
+    assert caught.value.path == str(bad)[:80]
+    assert str(caught.value).endswith("(at line 3, column 9): key days in [simulation]")
+    with pytest.raises(ConfigError) as caught:
+        Scenario.from_toml("x = [\n")
+    assert caught.value.path == "$"
+
+
 def test_p90s_are_the_reports_p90s() -> None:
     from helpdesk_core.reporting import build_report
 

@@ -20,7 +20,7 @@ from zoneinfo import ZoneInfo
 from attrs import field, fields, frozen
 
 from helpdesk_core._time import parse_datetime, to_timedelta
-from helpdesk_core.config import DeskConfig, read_source
+from helpdesk_core.config import DeskConfig, load_toml, read_source
 from helpdesk_core.errors import ConfigError, ValidationError
 from helpdesk_core.model import Channel, Impact, Urgency
 from helpdesk_core.simulation.distributions import (
@@ -159,14 +159,11 @@ class Scenario:
     # ------------------------------------------------------------------ loading
     @classmethod
     def from_toml(cls, source: str | Path) -> Scenario:
-        """Load a scenario from a TOML file (or TOML text)."""
+        """Load a scenario from a TOML file (or TOML text). A file that is not valid TOML
+        is named as the error's path (``$`` for text)."""
         text, path = read_source(source, what="scenario")
         base = Path.cwd() if path is None else path.parent
-        try:
-            doc = tomllib.loads(text)
-        except tomllib.TOMLDecodeError as exc:
-            raise ConfigError(f"not valid TOML: {exc}", path="$") from exc
-        return cls.from_dict(doc, base=base)
+        return cls.from_dict(load_toml(text, path), base=base)
 
     @classmethod
     def from_dict(cls, doc: Mapping[str, Any], *, base: Path | None = None) -> Scenario:
