@@ -63,15 +63,37 @@ def inbound(sender: str, subject: str, body: str, **headers: str) -> EmailMessag
     return message
 
 
+def smtp_server(text: str) -> tuple[str, int]:
+    """``HOST[:PORT]`` as (host, port); the port is 25 when left out, and an IPv6 address
+    is written in brackets (``[::1]:2525``)."""
+    if text.startswith("["):
+        host, bracket, rest = text[1:].partition("]")
+        if not bracket or (rest and not rest.startswith(":")):
+            raise argparse.ArgumentTypeError(f"expected [IPv6 address][:PORT], got {text!r}")
+        port = rest[1:] if rest else ""
+    else:
+        host, _, port = text.partition(":")
+        if ":" in port:
+            raise argparse.ArgumentTypeError(
+                f"write an IPv6 address in brackets ([::1]:25), got {text!r}"
+            )
+    if not host:
+        raise argparse.ArgumentTypeError(f"expected HOST[:PORT], got {text!r}")
+    if not port:
+        return host, 25
+    if not (port.isascii() and port.isdigit() and 1 <= int(port) <= 65535):
+        raise argparse.ArgumentTypeError(f"the port is a number from 1 to 65535, got {port!r}")
+    return host, int(port)
+
+
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--send", metavar="HOST[:PORT]", help="send through this SMTP server")
+    parser.add_argument(
+        "--send", metavar="HOST[:PORT]", type=smtp_server,
+        help="send through this SMTP server (port 25 unless given)",
+    )
     args = parser.parse_args(argv)
-    if args.send:
-        host, _, port = args.send.partition(":")
-        send = smtp_sender(host, int(port or 25))
-    else:
-        send = printer
+    send = smtp_sender(*args.send) if args.send else printer
 
     config = example_config()
     agents = tuple(evolve(a, email=f"{a.id}@desk.example.com") for a in config.agents)
