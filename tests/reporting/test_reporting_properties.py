@@ -4,7 +4,8 @@
 - every breakdown sums to its total;
 - feeding the events in pieces (asking for results in between) equals feeding them at
   once, and merging reports over distinct tickets equals one report over all of them;
-- the figures agree with the tickets rebuilt by the model's own fold (``replay``).
+- the figures agree with the tickets rebuilt by the model's own fold (``replay``);
+- anonymised tickets count in the volumes but belong to no requester.
 """
 
 from __future__ import annotations
@@ -39,6 +40,7 @@ from helpdesk_core.model import (
     TicketUpdated,
     replay,
 )
+from helpdesk_core.model.people import ANONYMOUS_REQUESTER
 from helpdesk_core.reporting import Report, ReportResult
 from helpdesk_core.reporting._stats import duration_stats, to_micros
 from helpdesk_core.sla.calendar import BusinessCalendar
@@ -48,6 +50,8 @@ OFFICE = BusinessCalendar(
     timezone="Europe/Berlin", hours={"mon-fri": "09:00-17:00"}, holidays=[date(2026, 4, 6)]
 )
 TIERS = ("L1", "L2", "L3")
+#: Requesters of the random tickets; some tickets were anonymised before they were read.
+REQUESTERS = ("r0", "r1", "r2", "r3", ANONYMOUS_REQUESTER)
 STATUSES = {
     "open": "open",
     "pending": "pending",
@@ -79,7 +83,7 @@ def _clock(rng: random.Random, metric: str, start: datetime, now: datetime, cycl
 
 def ticket_history(rng: random.Random, tid: str, opened_at: datetime) -> list[Event]:
     """One ticket's random but well-formed history (times never go backwards)."""
-    requester = f"r{rng.randrange(4)}"
+    requester = rng.choice(REQUESTERS)
     now = opened_at
     events: list[Event] = [
         TicketOpened(
@@ -305,14 +309,35 @@ def test_figures_agree_with_the_models_fold(seed: int, size: int) -> None:
     assert result.first_contact_resolution.count == sum(t.first_contact for t in tickets)
     assert result.backlog.total == sum(t.is_active for t in tickets)
     categories: dict[str | None, int] = defaultdict(int)
+    requesters: dict[str | None, int] = defaultdict(int)
     for t in tickets:
         categories[t.category] += 1
+        requesters[None if t.requester == ANONYMOUS_REQUESTER else t.requester] += 1
     assert result.volume.by_category.as_dict() == categories
+    assert result.volume.by_requester.as_dict() == requesters
     rated = [t.satisfaction.score for t in tickets if t.satisfaction]
     assert result.csat.count == len(rated)
     held_now = {r.agent: r.open for r in result.agents}
     for agent, held in held_now.items():
         assert held == sum(t.assignee == agent and t.is_active for t in tickets)
+
+
+@settings(max_examples=60)
+@given(seeds, sizes, st.integers(2, 3))
+def test_anonymised_tickets_belong_to_no_requester(seed: int, size: int, threshold: int) -> None:
+    events = random_history(seed, size)
+    report = Report(**SETTINGS, repeat_threshold=threshold)
+    report.extend(events)
+    result = report.result()
+    anonymised = sum(
+        e.requester == ANONYMOUS_REQUESTER and SETTINGS["since"] <= e.at < SETTINGS["until"]
+        for e in events
+        if isinstance(e, TicketOpened)
+    )
+    assert ANONYMOUS_REQUESTER not in result.volume.by_requester.as_dict()
+    assert result.volume.by_requester.as_dict().get(None, 0) == anonymised
+    assert result.volume.by_requester.total == result.tickets
+    assert all(row.requester != ANONYMOUS_REQUESTER for row in result.repeat_requesters)
 
 
 def test_the_history_generator_covers_every_kind_of_event() -> None:

@@ -4,9 +4,9 @@ A :class:`TicketState` is a handful of fields, not the ticket's events: the dime
 volumes are counted by (their latest values), the milestones the times are measured to,
 and the outcome of each SLA clock cycle. The fold mirrors
 :func:`helpdesk_core.model.apply_event` for the fields it keeps: ``solved_at`` is the latest
-move into solved (a move between solved statuses is none) and is cleared by a reopen,
-``first_contact`` comes from the solve and is cleared by a reopen, the first public agent
-reply is the first response.
+solve and is cleared by a reopen, ``first_contact`` comes from the solve and is cleared by a
+reopen, the first public agent reply is the first response. An anonymised ticket (its
+requester is ``ANONYMOUS_REQUESTER``) belongs to no requester: its ``requester`` is None.
 """
 
 from __future__ import annotations
@@ -37,6 +37,7 @@ from helpdesk_core.model import (
     TicketUpdated,
 )
 from helpdesk_core.model.events import NO_TARGET
+from helpdesk_core.model.people import ANONYMOUS_REQUESTER
 
 __all__ = [
     "BREACHED",
@@ -105,7 +106,10 @@ class TicketState:
         self.hour_of_week = weekday * 24 + local.hour
         #: Monday of the week it was opened, in the report's zone.
         self.week: date = local.date() - timedelta(days=weekday)
-        self.requester: str = event.requester
+        #: None for an anonymised ticket: it belongs to no requester.
+        self.requester: str | None = (
+            None if event.requester == ANONYMOUS_REQUESTER else event.requester
+        )
         self.channel: str = event.channel.value
         self.category: str | None = event.category
         self.type: str = event.type

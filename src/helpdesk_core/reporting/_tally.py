@@ -67,7 +67,10 @@ class Tally:
         pairs = Counter(
             zip(map(attrgetter("requester"), states), map(attrgetter("category"), states))
         )
-        self.repeats = Counter({(r, c): n for (r, c), n in pairs.items() if c is not None})
+        # A ticket of no requester (anonymised) or of no category makes no repeat.
+        self.repeats = Counter(
+            {(r, c): n for (r, c), n in pairs.items() if r is not None and c is not None}
+        )
         for state in states:
             self._add(state)
 

@@ -3,7 +3,8 @@
 Definitions (the population is the tickets opened in the report's period):
 
 - volume: tickets by their latest channel, category, type, team, asset and requester, and
-  by the hour of the week they were opened (Monday 00:00 first, in the report's zone);
+  by the hour of the week they were opened (Monday 00:00 first, in the report's zone); an
+  anonymised ticket belongs to no requester and counts under None;
 - first contact resolution: tickets whose solve was marked ``first_contact`` and that were
   not reopened since, out of the tickets solved at least once;
 - reopen rate: tickets reopened (from solved or closed back to an active status) at least
@@ -22,7 +23,7 @@ Definitions (the population is the tickets opened in the report's period):
   when nobody was assigned) and active tickets held now; per tier, tickets that were in it,
   solved in it and escalated out of it;
 - top assets: tickets per asset, most first; repeat requesters: requesters with at least
-  ``repeat_threshold`` tickets of one category.
+  ``repeat_threshold`` tickets of one category (anonymised tickets are nobody's).
 """
 
 from __future__ import annotations

@@ -160,7 +160,8 @@ class HourOfWeek:
 @frozen(kw_only=True)
 class Volume:
     """How many tickets were opened, by each dimension. ``total`` is the cohort size;
-    every table sums to it (tickets without a value count under the key None)."""
+    every table sums to it (tickets without a value count under the key None; so do
+    anonymised tickets in ``by_requester``: they belong to no requester)."""
 
     total: int
     by_channel: CountTable
@@ -308,7 +309,8 @@ class TierRow:
 
 @frozen(kw_only=True)
 class RepeatRow:
-    """A requester with ``tickets`` tickets of the same ``category`` (training candidate)."""
+    """A requester with ``tickets`` tickets of the same ``category`` (training candidate);
+    anonymised tickets belong to no requester and make no row."""
 
     requester: str
     category: str
