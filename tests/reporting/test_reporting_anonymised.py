@@ -76,3 +76,45 @@ def test_an_anonymised_opening_counts_in_the_volumes_under_no_requester() -> Non
     report = Report()
     report.extend(events)
     assert report.result() == result
+
+
+def test_a_live_report_forgets_the_requester_of_an_erased_persons_tickets() -> None:
+    clock = ManualClock(T0)
+    store = MemoryStore()
+    desk = _desk(store, clock)
+    live = Report()
+    desk.subscribe(live.add)
+    for person in ("ada", "bob"):
+        desk.upsert_requester(Requester(id=person, name=person.title()))
+    for _ in range(3):
+        _closed_ticket(desk, "ada")
+        clock.advance(timedelta(hours=1))
+    still_open = desk.open(requester="ada", subject="Dock flickers", category="hardware")
+    _closed_ticket(desk, "bob")
+    before = live.result()
+    assert [(r.requester, r.tickets) for r in before.repeat_requesters] == [("ada", 4)]
+
+    desk.erase_requester("ada", by="root")
+    desk.reply(still_open.id, author="alice", body="A new dock is on its way")
+    after = live.result()
+    assert after.volume.by_requester.as_dict() == {None: 4, "bob": 1}
+    assert len(after.repeat_requesters) == 0
+    assert after == build_report(store.event_stream())
+
+
+def test_a_live_report_equals_one_read_after_retention_rewrote_the_history() -> None:
+    clock = ManualClock(T0)
+    store = MemoryStore()
+    desk = _desk(store, clock)
+    live = Report()
+    desk.subscribe(live.add)
+    for person in ("ada", "bea", "cy"):
+        desk.upsert_requester(Requester(id=person, name=person.title()))
+        _closed_ticket(desk, person)
+    _closed_ticket(desk, "ada")
+    clock.advance(timedelta(days=91))
+    assert len(desk.tick()) == 4
+
+    result = live.result()
+    assert result.volume.by_requester.as_dict() == {None: 4}
+    assert result == build_report(store.event_stream())

@@ -5,7 +5,8 @@
 - feeding the events in pieces (asking for results in between) equals feeding them at
   once, and merging reports over distinct tickets equals one report over all of them;
 - the figures agree with the tickets rebuilt by the model's own fold (``replay``);
-- anonymised tickets count in the volumes but belong to no requester.
+- anonymised tickets count in the volumes but belong to no requester, and a report that
+  read a ``TicketAnonymised`` live equals one read from the rewritten history.
 """
 
 from __future__ import annotations
@@ -35,12 +36,14 @@ from helpdesk_core.model import (
     SlaClockStarted,
     SlaClockStopped,
     StatusChanged,
+    TicketAnonymised,
     TicketOpened,
     TicketRouted,
     TicketUpdated,
     replay,
 )
 from helpdesk_core.model.people import ANONYMOUS_REQUESTER
+from helpdesk_core.privacy import anonymise_event
 from helpdesk_core.reporting import Report, ReportResult
 from helpdesk_core.reporting._stats import duration_stats, to_micros
 from helpdesk_core.sla.calendar import BusinessCalendar
@@ -338,6 +341,63 @@ def test_anonymised_tickets_belong_to_no_requester(seed: int, size: int, thresho
     assert result.volume.by_requester.as_dict().get(None, 0) == anonymised
     assert result.volume.by_requester.total == result.tickets
     assert all(row.requester != ANONYMOUS_REQUESTER for row in result.repeat_requesters)
+
+
+def anonymised_live_and_rewritten(
+    events: list[Event], chosen: set[str], when: dict[str, int]
+) -> tuple[list[Event], list[Event]]:
+    """``events`` with a ``TicketAnonymised`` for each ``chosen`` ticket after its
+    ``when[ticket]``-th event: as published live, and as the store holds it afterwards
+    (every event up to the marker rewritten, the later ones as recorded)."""
+    seen: dict[str, int] = defaultdict(int)
+    live: list[Event] = []
+    rewritten: list[Event] = []
+    for event in events:
+        tid = event.ticket_id
+        seen[tid] += 1
+        done = tid in chosen and seen[tid] > when[tid] + 1
+        live.append(event)
+        rewritten.append(
+            event
+            if tid not in chosen or done
+            else anonymise_event(event, personal_fields=frozenset(), mode="anonymise")
+        )
+        if tid in chosen and seen[tid] == when[tid] + 1:
+            marker = TicketAnonymised(
+                ticket_id=tid, at=event.at, by=Actor.system("retention"), reason="erasure"
+            )
+            live.append(marker)
+            rewritten.append(marker)
+    return live, rewritten
+
+
+@settings(max_examples=60)
+@given(seeds, sizes, st.data())
+def test_a_live_anonymisation_equals_the_rewritten_history(
+    seed: int, size: int, data: st.DataObject
+) -> None:
+    events = random_history(seed, size)
+    lengths: dict[str, int] = defaultdict(int)
+    for event in events:
+        lengths[event.ticket_id] += 1
+    tickets = sorted(lengths)
+    chosen = set(data.draw(st.lists(st.sampled_from(tickets), unique=True))) if tickets else set()
+    when = {tid: data.draw(st.integers(0, lengths[tid] - 1)) for tid in sorted(chosen)}
+    live, rewritten = anonymised_live_and_rewritten(events, chosen, when)
+    following = Report(**SETTINGS, repeat_threshold=2)
+    following.extend(live)
+    again = Report(**SETTINGS, repeat_threshold=2)
+    again.extend(rewritten)
+    result = following.result()
+    assert result == again.result()
+    since, until = SETTINGS["since"], SETTINGS["until"]
+    cohort = {
+        e.ticket_id: e.requester
+        for e in events
+        if isinstance(e, TicketOpened) and since <= e.at < until
+    }
+    nobodys = sum(tid in chosen or r == ANONYMOUS_REQUESTER for tid, r in cohort.items())
+    assert result.volume.by_requester.as_dict().get(None, 0) == nobodys
 
 
 def test_the_history_generator_covers_every_kind_of_event() -> None:

@@ -6,7 +6,8 @@ and the outcome of each SLA clock cycle. The fold mirrors
 :func:`helpdesk_core.model.apply_event` for the fields it keeps: ``solved_at`` is the latest
 solve and is cleared by a reopen, ``first_contact`` comes from the solve and is cleared by a
 reopen, the first public agent reply is the first response. An anonymised ticket (its
-requester is ``ANONYMOUS_REQUESTER``) belongs to no requester: its ``requester`` is None.
+requester is ``ANONYMOUS_REQUESTER``, or a ``TicketAnonymised`` was read) belongs to no
+requester: its ``requester`` is None.
 """
 
 from __future__ import annotations
@@ -32,6 +33,7 @@ from helpdesk_core.model import (
     SlaWarning,
     StatusCategory,
     StatusChanged,
+    TicketAnonymised,
     TicketOpened,
     TicketRouted,
     TicketUpdated,
@@ -230,6 +232,13 @@ def _rated(state: TicketState, event: Rated) -> None:
     state.rating = event.score
 
 
+def _anonymised(state: TicketState, event: TicketAnonymised) -> None:
+    # What anonymisation rewrites in the stored history, the state keeps only of the
+    # requester (texts and personal custom fields are not kept): the ticket is nobody's,
+    # as in a report read from the rewritten history.
+    state.requester = None
+
+
 def _sla(state: TicketState, event: Any) -> None:
     clock = event.clock
     if clock.breached_at is not None:
@@ -284,6 +293,7 @@ HANDLERS: dict[type[Event], _Handler] = {
     Escalated: _moved,
     DeEscalated: _moved,
     Rated: _rated,
+    TicketAnonymised: _anonymised,
     SlaClockStarted: _sla,
     SlaClockPaused: _sla,
     SlaClockResumed: _sla,
