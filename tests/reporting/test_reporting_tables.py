@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import sys
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 import pytest
 
@@ -21,7 +22,7 @@ from helpdesk_core.model import (
 )
 from helpdesk_core.reporting import Rate, Report, ReportResult, build_report
 from helpdesk_core.sla.calendar import BusinessCalendar
-from helpdesk_core.storage import MemoryStore
+from helpdesk_core.storage import MemoryStore, SqliteStore, Store
 
 T0 = datetime(2026, 6, 1, 9, tzinfo=UTC)  # a Monday
 
@@ -223,6 +224,37 @@ def test_a_report_follows_a_stores_event_stream() -> None:
     assert following.position == 4
     for event in history[4:]:
         _append(store, tickets, event)
-    following.extend(store.event_stream(after=following.position or 0))
+    following.extend(store.event_stream(after=following.position))
     assert following.position == len(history)
     assert following.result() == build_report(history)
+
+
+@pytest.mark.parametrize("kind", ["memory", "sqlite"])
+def test_following_a_store_that_is_empty_at_first(kind: str, tmp_path: Path) -> None:
+    store: Store = MemoryStore() if kind == "memory" else SqliteStore(tmp_path / "desk.db")
+    following = Report()
+    following.extend(store.event_stream())
+    assert following.position == 0  # after=0 reads the stream from its start
+    following.extend(store.event_stream(after=following.position))
+    assert (following.position, following.events) == (0, 0)
+    history = small_history()
+    tickets: dict[str, Ticket] = {}
+    for event in history:
+        _append(store, tickets, event)
+    following.extend(store.event_stream(after=following.position))
+    assert following.position == len(history)
+    assert following.result() == build_report(history)
+    store.close()
+
+
+def test_a_merged_report_reads_on_from_the_higher_position() -> None:
+    history = small_history()
+    paired = list(enumerate(history, start=1))
+    a, b, plain = Report(), Report(), Report()
+    for position, event in paired:
+        (a if event.ticket_id == "T0" else b).add((position, event))
+    plain.merge(a)
+    assert plain.position == max(p for p, e in paired if e.ticket_id == "T0")
+    plain.merge(b)
+    assert plain.position == len(history)
+    assert Report().position == 0

@@ -80,10 +80,11 @@ class Report:
         self._position: int | None = None
 
     @property
-    def position(self) -> int | None:
-        """The highest stream position read (None until a ``(position, event)`` pair is
-        read): pass it as ``after`` to ``store.event_stream`` to read on."""
-        return self._position
+    def position(self) -> int:
+        """The highest stream position read, 0 until a ``(position, event)`` pair is read:
+        pass it as ``after`` to ``store.event_stream`` to read on (``after=0`` reads a
+        store's stream from its start)."""
+        return 0 if self._position is None else self._position
 
     @property
     def tickets(self) -> int:
@@ -177,7 +178,8 @@ class Report:
 
     def merge(self, other: Report) -> None:
         """Add the tickets of ``other``, a report with the same settings over other tickets
-        (e.g. another shard of the same stream)."""
+        (e.g. another shard of the same stream). The merged report's ``position`` is the
+        higher of the two."""
         if not isinstance(other, Report):
             raise ValidationError(f"can only merge a Report, got {type(other).__name__}")
         if other._settings != self._settings:
