@@ -3,7 +3,8 @@
 - every rate lies in [0, 1];
 - every breakdown sums to its total;
 - feeding the events in pieces (asking for results in between) equals feeding them at
-  once, and merging reports over distinct tickets equals one report over all of them;
+  once, also when stream pieces are read again (a retried batch), and merging reports
+  over distinct tickets equals one report over all of them;
 - the figures agree with the tickets rebuilt by the model's own fold (``replay``);
 - anonymised tickets count in the volumes but belong to no requester, and a report that
   read a ``TicketAnonymised`` live equals one read from the rewritten history.
@@ -275,6 +276,29 @@ def test_incremental_equals_from_scratch(seed: int, size: int, cuts: list[float]
         incremental.result()  # results in between must not disturb the state
         start = point
     assert incremental.result() == scratch.result()
+
+
+@settings(max_examples=60)
+@given(seeds, sizes, st.data())
+def test_stream_pieces_read_again_equal_the_stream_read_once(
+    seed: int, size: int, data: st.DataObject
+) -> None:
+    events = random_history(seed, size)
+    pairs = list(enumerate(events, start=1))
+    options = {**SETTINGS, "as_of": data.draw(st.sampled_from((None, T0 + timedelta(days=20))))}
+    once = Report(**options)
+    once.extend(pairs)
+    following = Report(**options)
+    done = 0
+    while done < len(pairs):
+        end = data.draw(st.integers(done + 1, len(pairs)))
+        start = data.draw(st.integers(0, done))  # from before what was read: a retry
+        following.extend(pairs[start:end])
+        assert following.position == end
+        done = end
+    following.extend(pairs)  # everything again
+    assert following.result() == once.result()
+    assert (following.events, following.position) == (len(events), len(events))
 
 
 @settings(max_examples=40)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sys
+from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -227,6 +228,45 @@ def test_a_report_follows_a_stores_event_stream() -> None:
     following.extend(store.event_stream(after=following.position))
     assert following.position == len(history)
     assert following.result() == build_report(history)
+
+
+def test_pairs_read_already_are_skipped() -> None:
+    history = small_history()
+    paired = list(enumerate(history, start=1))
+    once = build_report(paired)
+    report = Report()
+    report.extend(paired[:5])
+    report.extend(paired[2:])  # a batch read again from an older position
+    report.add(paired[0])
+    assert report.position == len(history)
+    assert report.events == len(history)
+    assert report.result() == once
+
+
+def test_a_batch_that_failed_part_way_can_be_read_again() -> None:
+    paired = list(enumerate(small_history(), start=1))
+
+    def flaky() -> Iterator[tuple[int, Event]]:
+        yield from paired[:4]
+        raise ConnectionError("the store went away")
+
+    report = Report()
+    with pytest.raises(ConnectionError):
+        report.extend(flaky())
+    assert report.position == 4
+    report.extend(paired)  # the retry reads the whole batch again
+    assert report.result() == build_report(paired)
+
+
+def test_a_refused_pair_is_refused_again_when_read_again() -> None:
+    paired = list(enumerate(small_history(), start=1))
+    opening = paired[0][1]
+    batch = [*paired[:3], (4, opening)]  # T0 opened twice
+    report = Report()
+    for _ in range(2):
+        with pytest.raises(ValidationError, match="opened twice"):
+            report.extend(batch)
+        assert (report.position, report.events) == (3, 3)
 
 
 @pytest.mark.parametrize("kind", ["memory", "sqlite"])

@@ -4,7 +4,9 @@
 the ``(position, event)`` pairs of ``store.event_stream()``. It keeps a few fields per
 ticket opened in ``[since, until)``, never the events, so it can follow a store for ever:
 ``report.extend(store.event_stream(after=report.position))`` brings it up to date, and the
-figures equal those of a report fed the whole history at once.
+figures equal those of a report fed the whole history at once. Pairs at or below
+``report.position`` were read already and are skipped, so a batch read again changes
+nothing.
 """
 
 from __future__ import annotations
@@ -77,14 +79,15 @@ class Report:
         self._events = 0
         self._ignored = 0
         self._latest: datetime | None = None
-        self._position: int | None = None
+        #: The highest stream position read; -1 before any pair.
+        self._position = -1
 
     @property
     def position(self) -> int:
         """The highest stream position read, 0 until a ``(position, event)`` pair is read:
         pass it as ``after`` to ``store.event_stream`` to read on (``after=0`` reads a
         store's stream from its start)."""
-        return 0 if self._position is None else self._position
+        return max(self._position, 0)
 
     @property
     def tickets(self) -> int:
@@ -101,7 +104,11 @@ class Report:
         self.extend((item,))
 
     def extend(self, items: Iterable[EventItem]) -> None:
-        """Read events (or ``(position, event)`` pairs) in order; streamed, not stored."""
+        """Read events (or ``(position, event)`` pairs) in order; streamed, not stored.
+
+        A pair at or below :attr:`position` was read already and is skipped: reading a
+        batch again (a retry after a failure part-way through) changes nothing. Plain
+        events carry no position and are always read."""
         if isinstance(items, str | bytes) or not isinstance(items, Iterable):
             raise ValidationError(
                 f"expected events (an iterable), got {type(items).__name__}", field="events"
@@ -110,12 +117,16 @@ class Report:
         handlers = HANDLERS
         as_of = self._settings.as_of
         latest = self._latest
+        high = self._position
         read = ignored = 0
         try:
             for item in items:
                 if type(item) is tuple:
-                    event = self._position_of(item)
+                    position, event = _pair(item)
+                    if position <= high:
+                        continue  # read already
                 else:
+                    position = -1
                     event = item  # type: ignore[assignment]
                     if not isinstance(event, Event):
                         raise ValidationError(
@@ -123,44 +134,35 @@ class Report:
                             f"{type(item).__name__}",
                             field="event",
                         )
-                read += 1
                 at = event.at
                 if as_of is not None and at > as_of:
                     ignored += 1
-                    continue
-                if latest is None or at > latest:
-                    latest = at
-                kind = type(event)
-                if kind is TicketOpened:
-                    if not self._open(event):  # type: ignore[arg-type]
-                        ignored += 1
-                    continue
-                state = tickets.get(event.ticket_id)
-                if state is None:
-                    ignored += 1
-                    continue
-                handler = handlers.get(kind)
-                if handler is None:
-                    handler = handler_for(kind)
-                handler(state, event)
+                else:
+                    kind = type(event)
+                    if kind is TicketOpened:
+                        if not self._open(event):  # type: ignore[arg-type]
+                            ignored += 1
+                    else:
+                        state = tickets.get(event.ticket_id)
+                        if state is None:
+                            ignored += 1
+                        else:
+                            handler = handlers.get(kind)
+                            if handler is None:
+                                handler = handler_for(kind)
+                            handler(state, event)
+                    if latest is None or at > latest:
+                        latest = at
+                # Only an event taken in counts and moves the position: one refused above
+                # (a ticket opened twice) is refused again when the batch is read again.
+                read += 1
+                if position > high:
+                    high = position
         finally:
             self._events += read
             self._ignored += ignored
             self._latest = latest
-
-    def _position_of(self, item: tuple[Any, ...]) -> Event:
-        if len(item) != 2 or not isinstance(item[1], Event):
-            raise ValidationError(
-                "expected a (position, event) pair from store.event_stream()", field="event"
-            )
-        position = item[0]
-        if isinstance(position, bool) or not isinstance(position, int) or position < 0:
-            raise ValidationError(
-                f"a stream position is a whole number >= 0, got {position!r}", field="position"
-            )
-        if self._position is None or position > self._position:
-            self._position = position
-        return item[1]
+            self._position = high
 
     def _open(self, event: TicketOpened) -> bool:
         settings = self._settings
@@ -196,9 +198,7 @@ class Report:
         self._ignored += other._ignored
         if other._latest is not None and (self._latest is None or other._latest > self._latest):
             self._latest = other._latest
-        if other._position is not None and (
-            self._position is None or other._position > self._position
-        ):
+        if other._position > self._position:
             self._position = other._position
 
     def result(self) -> ReportResult:
@@ -213,6 +213,20 @@ class Report:
 
     def __repr__(self) -> str:
         return f"<Report tickets={len(self._tickets)} events={self._events}>"
+
+
+def _pair(item: tuple[Any, ...]) -> tuple[int, Event]:
+    """The position and the event of a ``(position, event)`` pair, checked."""
+    if len(item) != 2 or not isinstance(item[1], Event):
+        raise ValidationError(
+            "expected a (position, event) pair from store.event_stream()", field="event"
+        )
+    position = item[0]
+    if isinstance(position, bool) or not isinstance(position, int) or position < 0:
+        raise ValidationError(
+            f"a stream position is a whole number >= 0, got {position!r}", field="position"
+        )
+    return position, item[1]
 
 
 def build_report(events: Iterable[EventItem], **settings: Any) -> ReportResult:
