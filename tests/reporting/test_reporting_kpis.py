@@ -34,6 +34,7 @@ from helpdesk_core.model import (
     Assigned,
     Changes,
     CommentAdded,
+    DeEscalated,
     Escalated,
     Event,
     QueuedForAssignment,
@@ -383,6 +384,24 @@ def test_workload_per_agent_and_tier(result: ReportResult) -> None:
     assert agents == {"a1": (3, 1, 1), "a2": (1, 1, 0)}
     tiers = {r.tier: (r.tickets, r.solved, r.escalated, r.escalation_rate) for r in result.tiers}
     assert tiers == {"L1": (4, 1, 1, 0.25), "L2": (1, 1, 0, 0.0)}
+
+
+def test_a_ticket_without_a_tier_is_in_no_tier_row_and_entering_one_is_no_escalation() -> None:
+    t1, t2 = at(11, 10), at(11, 11)
+    routing = Actor.system("routing")
+    events: list[Event] = [
+        opened("T1", t1, "email", "r1"),
+        Escalated(ticket_id="T1", at=t1, by=routing, from_tier=None, to_tier="L1"),
+        opened("T2", t2, "email", "r1"),
+        status("T2", at(11, 12), A1, "open", "solved", "solved"),  # solved without a tier
+        status("T2", at(11, 13), R1, "solved", "open", "open"),
+        DeEscalated(ticket_id="T2", at=at(11, 14), by=A1, from_tier=None, to_tier="L1"),
+        Escalated(ticket_id="T2", at=at(11, 15), by=A1, from_tier="L1", to_tier="L2"),
+    ]
+    result = build_report(events)
+    tiers = {r.tier: (r.tickets, r.solved, r.escalated) for r in result.tiers}
+    assert tiers == {"L1": (2, 0, 1), "L2": (1, 0, 0)}
+    assert (result.escalation.count, result.escalation.total) == (1, 2)
 
 
 def test_top_failing_assets_and_repeat_requesters(result: ReportResult) -> None:

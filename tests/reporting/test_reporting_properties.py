@@ -424,6 +424,25 @@ def test_a_live_anonymisation_equals_the_rewritten_history(
     assert result.volume.by_requester.as_dict().get(None, 0) == nobodys
 
 
+@settings(max_examples=60)
+@given(seeds, sizes)
+def test_tickets_without_a_tier_are_in_no_tier_row(seed: int, size: int) -> None:
+    events = random_history(seed, size)
+    report = Report(**SETTINGS)
+    report.extend(events)
+    result = report.result()
+    since, until = SETTINGS["since"], SETTINGS["until"]
+    cohort = {e.ticket_id for e in events if isinstance(e, TicketOpened) and since <= e.at < until}
+    escalated = {
+        e.ticket_id
+        for e in events
+        if isinstance(e, Escalated) and e.from_tier is not None and e.ticket_id in cohort
+    }
+    assert all(row.tier is not None for row in result.tiers)
+    assert result.escalation.count == len(escalated)
+    assert sum(row.escalated for row in result.tiers) >= len(escalated)
+
+
 def test_the_history_generator_covers_every_kind_of_event() -> None:
     events = random_history(1, 200)
     kinds = {type(e) for e in events}

@@ -118,8 +118,8 @@ class TicketState:
         self.asset: str | None = event.asset
         self.team: str | None = None
         self.tier: str | None = None
-        self.tiers: tuple[str | None, ...] = ()
-        self.escalated_from: tuple[str | None, ...] = ()
+        self.tiers: tuple[str, ...] = ()
+        self.escalated_from: tuple[str, ...] = ()
         self.status: str = event.status
         self.status_category: StatusCategory = event.status_category
         self.first_response_at: datetime | None = None
@@ -148,7 +148,7 @@ class TicketState:
             other.sla_done = list(self.sla_done)
         return other
 
-    def visit_tier(self, tier: str | None) -> None:
+    def visit_tier(self, tier: str) -> None:
         """Remember that the ticket was in ``tier``."""
         if tier not in self.tiers:
             self.tiers = (*self.tiers, tier)
@@ -218,9 +218,13 @@ def _queued(state: TicketState, event: QueuedForAssignment) -> None:
 
 
 def _moved(state: TicketState, event: Escalated | DeEscalated) -> None:
-    if isinstance(event, Escalated) and event.from_tier not in state.escalated_from:
-        state.escalated_from = (*state.escalated_from, event.from_tier)
-    state.visit_tier(event.from_tier)
+    came_from = event.from_tier
+    # A ticket without a tier is in no tier's row, and its move into a tier (e.g. routing's
+    # ``Escalated(from_tier=None, to_tier="L1")``) is not an escalation out of one.
+    if came_from is not None:
+        state.visit_tier(came_from)
+        if isinstance(event, Escalated) and came_from not in state.escalated_from:
+            state.escalated_from = (*state.escalated_from, came_from)
     state.visit_tier(event.to_tier)
     state.tier = event.to_tier
     if event.team is not None:

@@ -10,7 +10,8 @@ Definitions (the population is the tickets opened in the report's period):
 - reopen rate: tickets reopened (from solved or closed back to an active status) at least
   once, out of the tickets solved at least once;
 - escalation rate: tickets functionally escalated at least once, out of all tickets; per
-  tier: tickets escalated out of the tier, out of the tickets that were in it;
+  tier: tickets escalated out of the tier, out of the tickets that were in it. A ticket
+  without a tier is in no tier's row, and a move out of no tier is not an escalation;
 - time to first response (first public agent reply) and to resolution (the latest solve of
   tickets solved now), in calendar time and in business time (``calendar.elapsed``); a
   milestone stamped before the opening counts as zero;
