@@ -144,6 +144,21 @@ def test_merge_refuses_other_settings_and_shared_tickets() -> None:
         a.merge("report")  # type: ignore[arg-type]
 
 
+@pytest.mark.parametrize("since", [None, T0 + timedelta(days=30)])
+def test_merge_refuses_the_report_itself(since: datetime | None) -> None:
+    report = Report(since=since)  # with tickets, and with only ignored events
+    paired = list(enumerate(small_history(), start=1))
+    report.extend(paired)
+    before = (report.result(), report.events, report.position)
+    with pytest.raises(ValidationError, match="itself") as refused:
+        report.merge(report)
+    assert refused.value.field == "other"
+    assert (report.result(), report.events, report.position) == before
+    empty = Report()
+    with pytest.raises(ValidationError, match="itself"):
+        empty.merge(empty)
+
+
 def test_merge_keeps_the_other_report_independent() -> None:
     a, b = Report(), Report()
     a.extend(small_history("A"))

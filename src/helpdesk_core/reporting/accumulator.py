@@ -181,9 +181,14 @@ class Report:
     def merge(self, other: Report) -> None:
         """Add the tickets of ``other``, a report with the same settings over other tickets
         (e.g. another shard of the same stream). The merged report's ``position`` is the
-        higher of the two."""
+        higher of the two. Merging a report into itself is refused."""
         if not isinstance(other, Report):
             raise ValidationError(f"can only merge a Report, got {type(other).__name__}")
+        if other is self:
+            raise ValidationError(
+                "a report cannot be merged into itself (its events would count twice)",
+                field="other",
+            )
         if other._settings != self._settings:
             raise ValidationError("reports with different settings cannot be merged", field="other")
         shared = self._tickets.keys() & other._tickets.keys()
