@@ -6,6 +6,7 @@ import sys
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -21,7 +22,21 @@ from helpdesk_core.model import (
     TicketOpened,
     apply_event,
 )
-from helpdesk_core.reporting import Rate, Report, ReportResult, build_report
+from helpdesk_core.reporting import (
+    AgentRow,
+    CountRow,
+    CountTable,
+    DurationStats,
+    Rate,
+    RepeatRow,
+    Report,
+    ReportResult,
+    ResponseTimes,
+    SlaRow,
+    Table,
+    TierRow,
+    build_report,
+)
 from helpdesk_core.sla.calendar import BusinessCalendar
 from helpdesk_core.storage import MemoryStore, SqliteStore, Store
 
@@ -108,6 +123,38 @@ def test_tables_become_dataframes(result: ReportResult) -> None:
     repeats = result.repeat_requesters.to_pandas()
     assert repeats.to_dict("records") == [{"requester": "r1", "category": "mail", "tickets": 3}]
     assert result.top_assets.to_pandas().to_dict("records") == [{"asset": "SRV-1", "count": 3}]
+
+
+def test_empty_tables_have_the_dtypes_of_filled_ones() -> None:
+    pytest.importorskip("pandas")
+    empty = Report().result()
+    rows: list[tuple[Any, Any]] = [
+        (empty.agents, AgentRow(agent="a", assigned=2, solved=1, open=1)),
+        (empty.tiers, TierRow(tier="L1", tickets=2, solved=1, escalated=1)),
+        (empty.repeat_requesters, RepeatRow(requester="r", category="c", tickets=3)),
+        (empty.sla.by_week, SlaRow(policy=None, metric="m", week=T0.date(), met=1, breached=1)),
+    ]
+    filled = [(table, Table.of(table.name, type(row), [row])) for table, row in rows]
+    one = (CountRow(key="k", count=2),)
+    for table in (empty.volume.by_channel, empty.top_assets):
+        filled.append((table, CountTable(dimension=table.dimension, rows=one)))
+    for table, other in filled:
+        frame, full = table.to_pandas(), other.to_pandas()
+        assert frame.empty and list(frame.columns) == list(full.columns)
+        numbers = [c for c in full.columns if full[c].dtype.kind in "ifm"]
+        assert numbers, table
+        assert frame[numbers].dtypes.to_dict() == full[numbers].dtypes.to_dict()
+    stats = DurationStats(count=1, mean=timedelta(1), median=timedelta(1), p90=timedelta(1))
+    measured = ResponseTimes(
+        first_response=stats,
+        resolution=stats,
+        first_response_business=stats,
+        resolution_business=stats,
+    ).to_pandas()
+    nothing = empty.times.to_pandas()  # nothing measured: NaT, still durations
+    assert nothing.dtypes.to_dict() == measured.dtypes.to_dict()
+    assert nothing["mean"].isna().all()
+    assert (nothing["count"].dtype.kind, measured["mean"].dtype.kind) == ("i", "m")
 
 
 def test_to_pandas_without_pandas_names_the_extra(

@@ -2,13 +2,16 @@
 
 Every table (:class:`CountTable`, :class:`Table`, :class:`HourOfWeek`, :class:`Csat`,
 :class:`ResponseTimes`) has ``to_pandas()``, which needs the ``analysis`` extra; nothing
-here imports pandas until it is called.
+here imports pandas until it is called. Count, rate and duration columns have their dtypes
+(whole numbers, floats, ``timedelta64``) also when a table has no rows.
 """
 
 from __future__ import annotations
 
+import typing
 from collections.abc import Iterator, Sequence
 from datetime import date, datetime, timedelta
+from functools import cache
 from typing import Any, Generic, TypeVar
 
 from attrs import asdict, fields, frozen
@@ -46,8 +49,9 @@ def _pandas() -> Any:
     return pandas
 
 
-def _frame(rows: Sequence[Any], columns: Sequence[str]) -> Any:
-    """A DataFrame with one row per record (attrs fields, then derived properties)."""
+def _frame(rows: Sequence[Any], columns: Sequence[str], row_type: type | None) -> Any:
+    """A DataFrame with one row per record (attrs fields, then derived properties); the
+    number and duration columns of ``row_type`` have their dtype even without rows."""
     pandas = _pandas()
     data = []
     for row in rows:
@@ -55,11 +59,39 @@ def _frame(rows: Sequence[Any], columns: Sequence[str]) -> Any:
         for name in getattr(row, "_derived", ()):
             item[name] = getattr(row, name)
         data.append(item)
-    return pandas.DataFrame(data, columns=list(columns))
+    frame = pandas.DataFrame(data, columns=list(columns))
+    return frame if row_type is None else frame.astype(_dtypes(pandas, row_type))
 
 
 def _columns(row_type: type) -> tuple[str, ...]:
     return (*(f.name for f in fields(row_type)), *getattr(row_type, "_derived", ()))
+
+
+#: A value of each column type whose pandas dtype does not depend on the values (whole
+#: numbers, ratios, durations): a column of that type gets the dtype pandas infers from it,
+#: also when the frame is empty or every value is None.
+_SAMPLES: dict[Any, object] = {int: 0, float: 0.5, timedelta: timedelta(0)}
+
+
+@cache
+def _typed_columns(row_type: type) -> tuple[tuple[str, Any], ...]:
+    """``(column, type)`` of the columns of ``row_type`` whose type is in ``_SAMPLES``
+    (``X | None`` counts as ``X``)."""
+    hints = typing.get_type_hints(row_type)
+    for name in getattr(row_type, "_derived", ()):
+        hints[name] = typing.get_type_hints(getattr(row_type, name).fget)["return"]
+    out = []
+    for name in _columns(row_type):
+        kind = hints[name]
+        kind = next((a for a in typing.get_args(kind) if a is not type(None)), kind)
+        if kind in _SAMPLES:
+            out.append((name, kind))
+    return tuple(out)
+
+
+def _dtypes(pandas: Any, row_type: type) -> dict[str, Any]:
+    """The dtype of each number and duration column of ``row_type``."""
+    return {name: pandas.Series([_SAMPLES[kind]]).dtype for name, kind in _typed_columns(row_type)}
 
 
 @frozen(kw_only=True)
@@ -107,7 +139,7 @@ class CountTable:
 
     def to_pandas(self) -> Any:
         """Columns ``key`` (named after the dimension) and ``count``."""
-        frame = _frame(self.rows, _columns(CountRow))
+        frame = _frame(self.rows, _columns(CountRow), CountRow)
         return frame.rename(columns={"key": self.dimension})
 
 
@@ -131,8 +163,9 @@ class Table(Generic[R]):
         return len(self.rows)
 
     def to_pandas(self) -> Any:
-        """One DataFrame row per record."""
-        return _frame(self.rows, self.columns)
+        """One DataFrame row per record; the columns of counts, rates and durations of the
+        report's row types have the same dtypes when the table is empty."""
+        return _frame(self.rows, self.columns, _ROW_TYPES.get(self.columns))
 
 
 @frozen(kw_only=True)
@@ -203,7 +236,9 @@ class ResponseTimes:
             ("resolution", "business", self.resolution_business),
         )
         data = [{"metric": m, "basis": b, **asdict(stats, recurse=False)} for m, b, stats in items]
-        return _pandas().DataFrame(data)
+        pandas = _pandas()
+        # Durations stay durations (NaT) when there are none to measure.
+        return pandas.DataFrame(data).astype(_dtypes(pandas, DurationStats))
 
 
 @frozen(kw_only=True)
@@ -346,3 +381,9 @@ class ReportResult:
     tiers: Table[TierRow]
     top_assets: CountTable
     repeat_requesters: Table[RepeatRow]
+
+
+#: The row types of the report's tables, by their columns.
+_ROW_TYPES: dict[tuple[str, ...], type] = {
+    _columns(row_type): row_type for row_type in (SlaRow, AgeRow, AgentRow, TierRow, RepeatRow)
+}
