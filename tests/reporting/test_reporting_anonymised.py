@@ -5,8 +5,9 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 from helpdesk_core import DeskConfig, Helpdesk, ManualClock, MemoryStore
-from helpdesk_core.model import Actor, Event, Requester, TicketOpened
+from helpdesk_core.model import Actor, Event, Requester, TicketAnonymised, TicketOpened
 from helpdesk_core.model.people import ANONYMOUS_REQUESTER
+from helpdesk_core.privacy import anonymise_event
 from helpdesk_core.reporting import Report, build_report
 
 T0 = datetime(2026, 3, 2, 9, tzinfo=UTC)
@@ -118,3 +119,20 @@ def test_a_live_report_equals_one_read_after_retention_rewrote_the_history() -> 
     result = live.result()
     assert result.volume.by_requester.as_dict() == {None: 4}
     assert result == build_report(store.event_stream())
+
+
+def test_an_anonymisation_after_as_of_still_takes_the_ticket_from_its_requester() -> None:
+    events: list[Event] = [opened(f"T{n}", "ada") for n in range(1, 4)]
+    later = T0 + timedelta(days=100)
+    retention = Actor.system("retention")
+    markers = [
+        TicketAnonymised(ticket_id=e.ticket_id, at=later, by=retention, reason="erasure")
+        for e in events
+    ]
+    rewritten = [anonymise_event(e, personal_fields=frozenset(), mode="anonymise") for e in events]
+    as_of = T0 + timedelta(days=1)
+    live = build_report([*events, *markers], as_of=as_of)
+    assert live.volume.by_requester.as_dict() == {None: 3}
+    assert len(live.repeat_requesters) == 0
+    assert live.ignored_events == 3
+    assert live == build_report([*rewritten, *markers], as_of=as_of)

@@ -408,9 +408,10 @@ def test_a_live_anonymisation_equals_the_rewritten_history(
     chosen = set(data.draw(st.lists(st.sampled_from(tickets), unique=True))) if tickets else set()
     when = {tid: data.draw(st.integers(0, lengths[tid] - 1)) for tid in sorted(chosen)}
     live, rewritten = anonymised_live_and_rewritten(events, chosen, when)
-    following = Report(**SETTINGS, repeat_threshold=2)
+    as_of = data.draw(st.sampled_from((None, T0 + timedelta(days=20))))
+    following = Report(**SETTINGS, as_of=as_of, repeat_threshold=2)
     following.extend(live)
-    again = Report(**SETTINGS, repeat_threshold=2)
+    again = Report(**SETTINGS, as_of=as_of, repeat_threshold=2)
     again.extend(rewritten)
     result = following.result()
     assert result == again.result()
@@ -418,7 +419,9 @@ def test_a_live_anonymisation_equals_the_rewritten_history(
     cohort = {
         e.ticket_id: e.requester
         for e in events
-        if isinstance(e, TicketOpened) and since <= e.at < until
+        if isinstance(e, TicketOpened)
+        and since <= e.at < until
+        and (as_of is None or e.at <= as_of)
     }
     nobodys = sum(tid in chosen or r == ANONYMOUS_REQUESTER for tid, r in cohort.items())
     assert result.volume.by_requester.as_dict().get(None, 0) == nobodys

@@ -18,7 +18,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from helpdesk_core.errors import ValidationError
-from helpdesk_core.model import Event, TicketOpened
+from helpdesk_core.model import Event, TicketAnonymised, TicketOpened
 from helpdesk_core.model._validate import refuse_unknown
 from helpdesk_core.reporting._settings import (
     DEFAULT_AGE_BUCKETS,
@@ -43,10 +43,11 @@ class Report:
     business time; without it each ticket's business time is measured on the calendar its
     SLA clocks name, when ``calendars`` has it. ``timezone`` (default: the calendar's, else
     UTC) places tickets in hours of the week and in weeks. ``as_of`` fixes the instant the
-    backlog is taken at; events after it are ignored. Without it the backlog is taken at the
-    latest event read. ``age_buckets`` are the backlog age boundaries; ``top_assets`` how
-    many assets to list; ``repeat_threshold`` how many tickets of one category make a
-    requester a training candidate.
+    backlog is taken at; events after it are ignored (but a ``TicketAnonymised`` after it
+    still takes the ticket from its requester: it rewrote the whole history). Without it
+    the backlog is taken at the latest event read. ``age_buckets`` are the backlog age
+    boundaries; ``top_assets`` how many assets to list; ``repeat_threshold`` how many
+    tickets of one category make a requester a training candidate.
     """
 
     __slots__ = ("_events", "_ignored", "_latest", "_position", "_settings", "_tickets")
@@ -137,6 +138,11 @@ class Report:
                 at = event.at
                 if as_of is not None and at > as_of:
                     ignored += 1
+                    if isinstance(event, TicketAnonymised):
+                        # It rewrote the whole history: the ticket is nobody's at as_of too.
+                        state = tickets.get(event.ticket_id)
+                        if state is not None:
+                            handlers[TicketAnonymised](state, event)
                 else:
                     kind = type(event)
                     if kind is TicketOpened:
