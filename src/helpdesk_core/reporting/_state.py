@@ -4,8 +4,9 @@ A :class:`TicketState` is a handful of fields, not the ticket's events: the dime
 volumes are counted by (their latest values), the milestones the times are measured to,
 and the outcome of each SLA clock cycle. The fold mirrors
 :func:`helpdesk_core.model.apply_event` for the fields it keeps: ``solved_at`` is the latest
-solve and is cleared by a reopen, ``first_contact`` comes from the solve and is cleared by a
-reopen, the first public agent reply is the first response. An anonymised ticket (its
+move into solved (a move between solved statuses is none) and is cleared by a reopen,
+``first_contact`` comes from the solve and is cleared by a reopen, the first public agent
+reply is the first response. An anonymised ticket (its
 requester is ``ANONYMOUS_REQUESTER``, or a ``TicketAnonymised`` was read) belongs to no
 requester: its ``requester`` is None.
 """
