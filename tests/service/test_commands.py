@@ -945,3 +945,21 @@ def test_a_rule_that_routes_to_a_higher_tiers_team_puts_the_ticket_in_that_tier(
     assert (routed.tier, routed.team, routed.assignee) == ("L2", "network", "nick")
     plain = desk.open(requester=Requester(id="ada"), subject="printer jam")
     assert (plain.tier, plain.team, plain.assignee) == ("L1", "desk", "ann")
+
+
+def test_auto_assign_keeps_an_assignee_whose_load_is_this_ticket() -> None:
+    doc = {
+        "tiers": [{"id": "L1", "teams": ["desk"]}],
+        "teams": [{"id": "desk"}],
+        "agents": [{"id": "ann", "teams": ["desk"], "capacity": 1},
+                   {"id": "bob", "teams": ["desk"], "capacity": 2}],
+    }  # fmt: skip
+    clock = ManualClock(datetime(2026, 5, 4, 10, tzinfo=UTC))
+    desk = Helpdesk(DeskConfig.from_dict(doc), MemoryStore(), clock)
+    ticket = desk.open(requester=Requester(id="r"), subject="x")
+    assert ticket.assignee == "ann"
+    again = desk.auto_assign(ticket.id)
+    assert again.assignee == "ann" and again.version == ticket.version  # nothing to do
+    # Another ticket fills bob up to one: ann, holding only this one, still keeps it.
+    desk.open(requester=Requester(id="r"), subject="y")
+    assert desk.auto_assign(ticket.id, strategy="least_loaded").assignee == "ann"

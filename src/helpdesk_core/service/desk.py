@@ -833,11 +833,21 @@ class Helpdesk(KnowledgeCommands):
         required = spec.skills | _category_skills(self.config, ticket)
         if required != spec.skills:
             spec = evolve(spec, skills=frozenset(required))
+        loads = self._loads(candidates)
+        stored = change.start
+        if stored.assignee is not None and stored.is_active and stored.assignee in loads:
+            # The stored ticket counts in its assignee's load: weigh whether they keep it
+            # against their load without it.
+            held = loads[stored.assignee]
+            weight = self.config.assignment.weights[stored.priority]
+            loads[stored.assignee] = AgentLoad(
+                active=max(held.active - 1, 0), weighted=max(held.weighted - weight, 0.0)
+            )
         decision = assign(
             ticket,
             candidates=candidates,
             spec=spec,
-            loads=self._loads(candidates),
+            loads=loads,
             now=at,
             calendars=self.config.calendars,
             cursor=cursor,
