@@ -39,6 +39,12 @@ EVIL = {
     r"(ab|a)*c": "alternatives",
     r"(\d|\d\d)+x": "alternatives",
     r"(|x)+": "alternatives",
+    # The engine takes these as one under IGNORECASE (i, dotless i, dotted capital I;
+    # the two st ligatures; K and the Kelvin sign), though lower() or upper() do not.
+    "(?i)(\u0131a|ia)+$": "alternatives",
+    "(?i)(\u0130a|ia)+$": "alternatives",
+    "(?i)(\ufb05a|\ufb06a)+$": "alternatives",
+    "(?i)(\u212aa|ka)+$": "alternatives",
     r"(a)\1": "backreferences",
     r"(?P<q>['\"]).*(?P=q)": "backreferences",
     r"(a)?(?(1)b|c)": "backreferences",
@@ -236,3 +242,15 @@ def test_a_negated_range_next_to_a_class_is_probed_on_both_sides(pattern: str) -
 
     with pytest.raises(ConfigError, match="exponential"):
         F.subject.matches(pattern)
+
+
+_CASED = st.characters(max_codepoint=0x1EFFF, categories=("Lu", "Ll", "Lt", "Lm", "Lo", "Nd"))
+
+
+@settings(max_examples=300, deadline=None)
+@given(_CASED, _CASED)
+def test_case_insensitive_variants_are_what_the_engine_takes_as_one(a: str, b: str) -> None:
+    # b is also tried as each of a's case relatives, so matches are not left to chance.
+    for other in (b, a.lower()[:1] or b, a.upper()[:1] or b, a.casefold()[:1] or b):
+        engine = re.fullmatch(re.escape(a), other, re.IGNORECASE) is not None
+        assert engine == (other in rx.icase_variants(a)), (a, other)

@@ -64,6 +64,51 @@ def _op(name: str) -> Any:
     return getattr(_P, name, None) if _P is not None else None
 
 
+#: The characters the regular expression engine takes as one under IGNORECASE beyond
+#: simple lower-casing (``i`` and dotless i U+0131, ``s`` and long s U+017F...), by code
+#: point.
+_EXTRA_CASES: dict[int, tuple[int, ...]] = getattr(
+    _stdlib_module("re._casefix"), "_EXTRA_CASES", {}
+)
+#: Cased characters lie below this code point (Adlam, the last cased script, ends at
+#: U+1E95F).
+_CASED_END = 0x1F000
+
+
+def _tolower(code: int) -> int:
+    """The engine's simple lower-case mapping of a code point (one code point, unlike
+    ``str.lower``: U+0130, dotted capital I, gives ``i``)."""
+    return int(_SRE.unicode_tolower(code))
+
+
+_SRE = _stdlib_module("_sre")
+
+
+@functools.cache
+def _lowered() -> dict[int, tuple[str, ...]]:
+    """Every cased character, by the code point it lower-cases to (built once)."""
+    out: dict[int, list[str]] = {}
+    for code in range(_CASED_END):
+        lower = _tolower(code)
+        if lower != code or chr(code).upper() != chr(code):
+            out.setdefault(lower, []).append(chr(code))
+    return {lower: tuple(chars) for lower, chars in out.items()}
+
+
+@functools.lru_cache(maxsize=4096)
+def icase_variants(char: str) -> frozenset[str]:
+    """The characters a pattern matching ``char`` under IGNORECASE also matches: those
+    with its lower case, and the engine's extra equivalents of it (dotted capital I
+    U+0130 and dotless i U+0131 for ``i``)."""
+    lowered = _lowered()
+    lower = _tolower(ord(char))
+    out = {char, chr(lower)}
+    for code in (lower, *_EXTRA_CASES.get(lower, ())):
+        out.add(chr(code))
+        out.update(lowered.get(code, ()))
+    return frozenset(out)
+
+
 _REPEATS = tuple(
     op for op in (_op("MAX_REPEAT"), _op("MIN_REPEAT"), _op("POSSESSIVE_REPEAT")) if op
 )
@@ -476,8 +521,8 @@ class _Analysis:
             return cached
         out = set()
         for char in self.probes:
-            variants = {char, char.lower(), char.upper(), char.casefold()} if self.icase else {char}
-            if any(len(v) == 1 and self._atom_matches(op, av, v) for v in variants):
+            variants = icase_variants(char) if self.icase else {char}
+            if any(self._atom_matches(op, av, v) for v in variants):
                 out.add(char)
         found = frozenset(out)
         self._atoms[key] = found

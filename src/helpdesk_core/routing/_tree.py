@@ -278,6 +278,21 @@ def canonical_value(spec: FieldSpec, op: str, raw: Any, *, path: str) -> Any:
     return _scalar(spec, op, raw, where, path)
 
 
+#: The most digits of a whole number a condition compares with: what a desk stores in a
+#: whole-number field (Python's JSON writes no integer of more than 4,300 digits).
+_MAX_DIGITS = 4000
+
+
+def _check_digits(value: int, where: str, path: str) -> None:
+    digits = 1 + value.bit_length() * 30103 // 100000  # an upper bound of len(str(value))
+    if digits > _MAX_DIGITS:
+        raise ConfigError(
+            f"{where} takes a whole number of at most {_MAX_DIGITS:,} digits, got one of "
+            f"about {digits:,}",
+            path=path,
+        )
+
+
 def _scalar(spec: FieldSpec, op: str, raw: Any, where: str, path: str) -> Any:
     kind = spec.kind
     if kind in (FieldKind.TEXT, FieldKind.TAGS):
@@ -295,6 +310,8 @@ def _scalar(spec: FieldSpec, op: str, raw: Any, where: str, path: str) -> Any:
             f"{raw!r} is not a valid {spec.name} (choose from {', '.join(spec.choices)})",
             path=path,
         )
+    if isinstance(raw, int) and not isinstance(raw, bool):
+        _check_digits(raw, where, path)
     if kind is FieldKind.INT:
         if isinstance(raw, bool) or not isinstance(raw, int):
             raise ConfigError(f"{where} takes a whole number, got {_describe(raw)}", path=path)

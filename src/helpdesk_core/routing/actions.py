@@ -31,6 +31,11 @@ def _assign(instance: Any, attribute: Any, value: Any) -> None:
         )
 
 
+def _category(instance: Any, attribute: Any, value: Any) -> None:
+    if value is not None and not value.strip():
+        raise ValidationError("a category is non-blank text", field="category")
+
+
 @frozen(kw_only=True)
 class Actions:
     """Changes a rule makes: set team, tier, priority, type, category, SLA policy and
@@ -40,7 +45,7 @@ class Actions:
     tier: str | None = field(default=None, validator=v.optional_identifier)
     priority: Priority | None = field(default=None, converter=_priority)
     type: str | None = field(default=None, validator=v.optional_identifier)
-    category: str | None = field(default=None, validator=v.optional_text)
+    category: str | None = field(default=None, validator=[v.optional_text, _category])
     add_tags: tuple[str, ...] = field(
         default=(), converter=v.to_tag_tuple, validator=v.tag_tuple
     )

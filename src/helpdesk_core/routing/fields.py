@@ -304,7 +304,7 @@ def field_spec(name: str) -> FieldSpec | None:
         return spec
     prefix, dot, rest = name.partition(".")
     entry = _PREFIXES.get(prefix)
-    if not dot or entry is None or not rest or not _NAME_RE.match(rest) or "." in rest:
+    if not dot or entry is None or not rest or not _NAME_RE.match(rest):
         return None
     kind, what, make = entry
     return FieldSpec(
