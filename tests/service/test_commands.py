@@ -963,3 +963,33 @@ def test_auto_assign_keeps_an_assignee_whose_load_is_this_ticket() -> None:
     # Another ticket fills bob up to one: ann, holding only this one, still keeps it.
     desk.open(requester=Requester(id="r"), subject="y")
     assert desk.auto_assign(ticket.id, strategy="least_loaded").assignee == "ann"
+
+
+def test_a_rule_that_sets_the_type_starts_the_ticket_in_that_types_lifecycle() -> None:
+    change = {
+        "initial": "requested",
+        "statuses": [{"name": "requested", "category": "new"},
+                     {"name": "approved", "category": "open"},
+                     {"name": "done", "category": "closed"}],
+        "transitions": [{"name": "approve", "from": "requested", "to": "approved"},
+                        {"name": "finish", "from": "approved", "to": "done"}],
+    }  # fmt: skip
+    doc = {
+        "tiers": [{"id": "L1", "teams": ["desk"]}],
+        "teams": [{"id": "desk"}],
+        "agents": [{"id": "ann", "teams": ["desk"]}],
+        "lifecycles": {"change": change},
+        "ticket_types": {"incident": {}, "change": {"lifecycle": "change"}},
+        "routing": [{"name": "laptops", "when": {"field": "subject", "op": "contains",
+                                                 "value": "laptop"},
+                     "actions": {"type": "change"}}],
+    }  # fmt: skip
+    clock = ManualClock(datetime(2026, 3, 2, 9, tzinfo=UTC))
+    desk = Helpdesk(DeskConfig.from_dict(doc), MemoryStore(), clock)
+    routed = desk.open(requester=Requester(id="ada"), subject="New laptop")
+    asked = desk.open(requester=Requester(id="ada"), subject="Desk move", type="change")
+    for ticket in (routed, asked):
+        assert (ticket.type, ticket.lifecycle, ticket.status) == ("change", "change", "requested")
+    assert desk.transition(routed.id, "approve", by="ann").status == "approved"
+    plain = desk.open(requester=Requester(id="ada"), subject="Printer")
+    assert (plain.type, plain.lifecycle, plain.status) == ("incident", "default", "new")

@@ -103,6 +103,7 @@ _complete_opening = copier(
     TicketOpened, ("ticket_id", "number", "requester", "by", "organization", "history")
 )
 _with_due = copier(TicketOpened, ("first_response_due",))
+_with_lifecycle = copier(TicketOpened, ("lifecycle", "status", "status_category"))
 _with_tier_team = copier(Changes, ("tier", "team"))
 
 
@@ -688,6 +689,20 @@ class Helpdesk(KnowledgeCommands):
         )
         ticket = replay([provisional])
         routed_changes, rules, spec = self._route(ticket, req, now)
+        if routed_changes.type is not None:
+            # A type a rule set brings its lifecycle: the ticket starts in it.
+            routed_lifecycle = config.lifecycle_for(routed_changes.type)
+            if routed_lifecycle.name != provisional.lifecycle:
+                initial = routed_lifecycle.initial
+                provisional = _with_lifecycle(
+                    provisional,
+                    {
+                        "lifecycle": routed_lifecycle.name,
+                        "status": initial,
+                        "status_category": routed_lifecycle.category(initial),
+                    },
+                )
+                ticket = replay([provisional])
         # A category (or answers) a rule set is checked as the request's were.
         routed_changes = _intake_changes(config, ticket, routed_changes)
         change = self._decider.begin(ticket, now=now, requester=req)
