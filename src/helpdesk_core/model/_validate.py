@@ -292,6 +292,19 @@ def to_text_set(value: Any) -> frozenset[str]:
     return frozenset(items)
 
 
+def to_name_tuple(value: Any) -> tuple[str, ...]:
+    """Names (skills ...) as a sorted tuple without duplicates; a str is one name."""
+    return tuple(sorted(to_text_set(value)))
+
+
+def name_tuple(instance: Any, attribute: Any, value: Any) -> None:
+    """Every name is text with more than blanks in it."""
+    for item in value:
+        if not item.strip():
+            raise ValidationError(f"invalid name {item!r}", field=_name(attribute))
+        check_unicode(item, _name(attribute))
+
+
 def as_tuple(value: Any, *, field: str | None = None, what: str = "a list") -> tuple[Any, ...]:
     """A list, tuple or other iterable (not text, bytes or a mapping) as a tuple; anything
     else is a ValidationError naming ``field``. Converters use it before their validators

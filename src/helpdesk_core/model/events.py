@@ -247,10 +247,19 @@ class Assigned(Event):
 
 @frozen(kw_only=True)
 class QueuedForAssignment(Event):
-    """Nobody eligible was available: the ticket waits in its team's queue."""
+    """Nobody eligible was available: the ticket waits in its team's queue.
+
+    ``strategy`` and ``skills`` are the assignment asked for the ticket, which every later
+    attempt to assign it while it waits follows: a routing rule's ``assign``, or the
+    strategy given to ``Helpdesk.auto_assign``. ``strategy`` is None when the ticket waits
+    for the desk's own assignment (its settings as they are at each attempt); events
+    recorded before these fields existed read so.
+    """
 
     team: str | None = field(default=None, validator=v.optional_identifier)
     reason: str = field(default="", validator=v.text)
+    strategy: str | None = field(default=None, validator=v.optional_identifier)
+    skills: tuple[str, ...] = field(default=(), converter=v.to_name_tuple, validator=v.name_tuple)
 
 
 @frozen(kw_only=True)

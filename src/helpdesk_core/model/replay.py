@@ -266,6 +266,8 @@ def _assigned(ticket: Ticket, event: Assigned) -> dict[str, Any]:
     out: dict[str, Any] = {"assignee": event.assignee}
     if event.assignee is not None:
         out["queued_at"] = None
+        out["queued_strategy"] = None
+        out["queued_skills"] = ()
         if ticket.owner is None or event.take_ownership:
             out["owner"] = event.assignee
     return out
@@ -273,7 +275,12 @@ def _assigned(ticket: Ticket, event: Assigned) -> dict[str, Any]:
 
 @register_fold(QueuedForAssignment)
 def _queued(ticket: Ticket, event: QueuedForAssignment) -> dict[str, Any]:
-    return {"queued_at": ticket.queued_at or event.at, "assignee": None}
+    return {
+        "queued_at": ticket.queued_at or event.at,
+        "assignee": None,
+        "queued_strategy": event.strategy,
+        "queued_skills": event.skills,
+    }
 
 
 @register_fold(OwnerChanged)

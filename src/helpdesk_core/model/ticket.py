@@ -197,6 +197,12 @@ class Ticket:
     known-error record of a problem ticket (None until one is recorded). ``version`` counts
     the ticket's events.
 
+    While the ticket waits in its team's queue (since ``queued_at``), ``queued_strategy``
+    and ``queued_skills`` hold the assignment asked for it (a routing rule's ``assign``, or
+    a strategy given to ``auto_assign``), which every attempt to assign it follows;
+    ``queued_strategy`` None means the desk's own assignment settings. All three are
+    cleared when the ticket is assigned.
+
     Time in tier counts from ``tier_since`` (entering the tier) and leaves out
     ``tier_inactive``: the spans the ticket spent solved since then, oldest first.
     Snapshots written before these spans were recorded hold none.
@@ -248,6 +254,10 @@ class Ticket:
     )
     queued_at: datetime | None = field(
         default=None, converter=v.to_optional_utc, validator=v.optional_aware
+    )
+    queued_strategy: str | None = field(default=None, validator=v.optional_identifier)
+    queued_skills: tuple[str, ...] = field(
+        default=(), converter=v.to_name_tuple, validator=v.name_tuple
     )
     tier_since: datetime | None = field(
         default=None, converter=v.to_optional_utc, validator=v.optional_aware

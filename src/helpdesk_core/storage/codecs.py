@@ -353,4 +353,8 @@ _build_ticket = _BUILDERS[Ticket] = trusted_structure(Ticket)
 _TICKET_SIZE = _build_ticket.size
 #: Snapshot keys added after snapshots were first stored, with the value an older
 #: snapshot means (so that it decodes on the fast path too).
-_ADDED_TICKET_KEYS: tuple[tuple[str, Any], ...] = (("tier_inactive", []),)
+_ADDED_TICKET_KEYS: tuple[tuple[str, Any], ...] = (
+    ("tier_inactive", []),
+    ("queued_strategy", None),
+    ("queued_skills", []),
+)
