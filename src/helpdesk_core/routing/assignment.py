@@ -75,7 +75,10 @@ class AssignSpec:
     """How a routing rule asks for the ticket to be assigned.
 
     ``skills`` are required of the agent (whatever the strategy); ``team`` limits the
-    candidates to that team's members (None: the ticket's team, if any).
+    candidates to that team's members (None: the ticket's team, if any). A ``Helpdesk``
+    routes a ticket whose rule asks for a team to that team, and a ticket that has to wait
+    keeps the strategy and skills for every later attempt (``Ticket.queued_strategy``,
+    ``Ticket.queued_skills``).
     """
 
     strategy: str = field(default="round_robin", validator=_strategy)

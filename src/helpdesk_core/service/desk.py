@@ -161,6 +161,7 @@ class Helpdesk(KnowledgeCommands):
         self._granted_by: DeskConfig | None = None
         self._default_spec = AssignSpec(strategy=self.config.assignment.strategy)
         self._load_values: dict[tuple[int, float], AgentLoad] = {}
+        self._requests: dict[tuple[str, tuple[str, ...]], AssignSpec] = {}
         self._candidates_of: DeskConfig | None = None
         self._candidates_by: dict[tuple[str | None, str | None], list[Agent]] = {}
 
@@ -753,7 +754,10 @@ class Helpdesk(KnowledgeCommands):
         )
         changes = decision.changes
         ladder = self.config.ladder
-        team = changes.team or ticket.team
+        # An assignment asked in a team puts the ticket in that team: it is worked from
+        # there, and waits in that team's queue when nobody can take it yet.
+        asked_team = decision.assign.team if decision.assign is not None else None
+        team = asked_team or changes.team or ticket.team
         tier = changes.tier or ticket.tier
         if tier is None:
             # The lowest tier, unless the team the ticket goes to works a higher one only.
@@ -826,14 +830,49 @@ class Helpdesk(KnowledgeCommands):
             ]
         return found
 
+    def _waiting_for(self, ticket: Ticket) -> AssignSpec | None:
+        """The assignment asked for ``ticket`` that it waits in its queue for (None: it
+        waits for the desk's own, or does not wait)."""
+        if ticket.queued_strategy is None:
+            return None
+        key = (ticket.queued_strategy, ticket.queued_skills)
+        spec = self._requests.get(key)
+        if spec is None:
+            if len(self._requests) >= _MAX_REMEMBERED_LOADS:
+                self._requests.clear()
+            spec = self._requests[key] = AssignSpec(strategy=key[0], skills=key[1])
+        return spec
+
+    def _assigns(self, ticket: Ticket) -> bool:
+        """Whether the desk assigns ``ticket`` without being asked again: always with
+        ``auto_assign``, else only a ticket waiting for an assignment asked for it."""
+        return self.config.assignment.auto_assign or ticket.queued_strategy is not None
+
     def _auto_assign_in(
-        self, change: Change, spec: AssignSpec | None, *, at: datetime | None = None
+        self,
+        change: Change,
+        spec: AssignSpec | None,
+        *,
+        at: datetime | None = None,
+        asked: bool = False,
     ) -> bool:
+        """Assign the change's ticket by ``spec`` (a routing rule's or a caller's); by
+        default, by the assignment the ticket waits for, else the desk's. A spec given
+        keeps the skills the ticket waits for. When nobody is eligible the ticket is
+        queued, remembering the assignment asked for it (``spec``; with ``asked``, also the
+        desk's, which a caller asked for by name)."""
         ticket = change.ticket
         at = at or change.now
         if not ticket.is_active:
             return False
-        spec = spec or self._default_spec
+        waiting = self._waiting_for(ticket)
+        if spec is None:
+            spec = waiting or self._default_spec
+            request = spec if waiting is not None or asked else None
+        else:
+            if waiting is not None and not waiting.skills <= spec.skills:
+                spec = evolve(spec, skills=spec.skills | waiting.skills)
+            request = spec
         team = spec.team or ticket.team
         candidates = self._candidates(team, ticket.tier)
         # One cursor per team and tier: the candidates are the team's agents who may work
@@ -893,12 +932,14 @@ class Helpdesk(KnowledgeCommands):
                     by=Actor.system("assignment"),
                     team=team,
                     reason=decision.explanation,
+                    strategy=None if request is None else request.strategy,
+                    skills=() if request is None else request.skills,
                 )
             )
         return False
 
     def _assigner(self, change: Change, at: datetime) -> bool:
-        if not self.config.assignment.auto_assign:
+        if not self._assigns(change.ticket):
             return False
         return self._auto_assign_in(change, None, at=at)
 
@@ -928,15 +969,26 @@ class Helpdesk(KnowledgeCommands):
         return ticket
 
     def auto_assign(self, ticket_id: str, *, strategy: str | None = None) -> Ticket:
-        """Assign by the desk's strategy (or ``strategy``); queues the ticket when nobody is
-        available."""
+        """Assign by ``strategy``, else by the assignment the ticket waits for, else by the
+        desk's strategy (the skills a waiting ticket needs apply in every case); queues the
+        ticket when nobody is available, to be assigned so when someone frees up (also
+        with ``auto_assign`` off)."""
         spec = AssignSpec(strategy=strategy) if strategy is not None else None
-        ticket, _, _ = self._command(ticket_id, lambda change: self._auto_assign_in(change, spec))
+        ticket, _, _ = self._command(
+            ticket_id, lambda change: self._auto_assign_in(change, spec, asked=True)
+        )
         return ticket
 
     def _offer_queue(self, agent_id: str) -> list[Ticket]:
-        """An agent freed up: offer them queued tickets of their teams, in queue order."""
-        if not self.config.assignment.auto_assign or not self.config.has_agent(agent_id):
+        """An agent freed up: offer them queued tickets of their teams, in queue order.
+        With ``auto_assign`` off, only a desk whose routing rules ask for assignment reads
+        its queues here (the others' queued tickets wait for a tick): there the queues
+        hold every ticket not yet assigned by hand."""
+        if not self.config.has_agent(agent_id):
+            return []
+        if not self.config.assignment.auto_assign and not any(
+            rule.actions.assign is not None for rule in self.config.routing.rules
+        ):
             return []
         agent = self.config.agent(agent_id)
         assigned: list[Ticket] = []
@@ -949,17 +1001,23 @@ class Helpdesk(KnowledgeCommands):
     ) -> Iterator[tuple[Ticket, bool, list[Event]]]:
         """Offer the team's queued tickets in queue order, each in its own command, while an
         agent of the team could take one; yields each command's ticket, whether it was
-        assigned and its events. A refused ticket (it needs a skill or tier no free agent
-        has) does not hold up the tickets behind it; those that need the same are not
-        offered again in this pass (nothing changed that could take them)."""
+        assigned and its events. With ``auto_assign`` off, only tickets waiting for an
+        assignment asked for them are offered. A refused ticket (it needs a skill or tier
+        no free agent has) does not hold up the tickets behind it; those that need the same
+        are not offered again in this pass (nothing changed that could take them)."""
         free_at = self._now(now)
         if not self._anyone_free(team, free_at):
             return
-        queued = [t for t in self._queued(team) if t.queued_at is not None]
-        refused: set[tuple[str | None, frozenset[str], Priority]] = set()
+        queued = [t for t in self._queued(team) if t.queued_at is not None and self._assigns(t)]
+        refused: set[tuple[str | None, frozenset[str], tuple[str, ...], Priority]] = set()
         assigned = False  # since the team was last found to have someone free
         for ticket in queue_order(queued, order=self.config.assignment.queue_order):
-            needs = (ticket.tier, _category_skills(self.config, ticket), ticket.priority)
+            needs = (
+                ticket.tier,
+                _category_skills(self.config, ticket),
+                ticket.queued_skills,
+                ticket.priority,
+            )
             if needs in refused:
                 continue
             if assigned:
@@ -980,7 +1038,12 @@ class Helpdesk(KnowledgeCommands):
         loaded, no longer waits there (the queue was read before another process took
         it): nothing is recorded then."""
         ticket = change.ticket
-        if ticket.assignee is not None or ticket.queued_at is None or not ticket.is_active:
+        if (
+            ticket.assignee is not None
+            or ticket.queued_at is None
+            or not ticket.is_active
+            or not self._assigns(ticket)
+        ):
             return None
         return self._auto_assign_in(change, None)
 
@@ -1227,7 +1290,7 @@ class Helpdesk(KnowledgeCommands):
                     to_tier=to_tier, team=team,
                 )
             change.extend(events)
-            if self.config.assignment.auto_assign:
+            if self._assigns(change.ticket):
                 self._auto_assign_in(change, None)
 
         ticket, _, _ = self._command(ticket_id, decide, actor=actor, action="escalate")
@@ -1501,8 +1564,6 @@ class Helpdesk(KnowledgeCommands):
 
     def _drain_queues(self, now: datetime) -> list[Event]:
         events: list[Event] = []
-        if not self.config.assignment.auto_assign:
-            return events
         for team in self.config.teams:
             for _, _, recorded in self._offer_team(team.id, now):
                 events.extend(recorded)
@@ -1558,7 +1619,7 @@ class Helpdesk(KnowledgeCommands):
         query = TicketQuery(team=team, unassigned=True, active_only=True, limit=20)
         while True:
             page = self.store.query(query)
-            if any(t.queued_at is not None for t in page.items):
+            if any(t.queued_at is not None and self._assigns(t) for t in page.items):
                 return True
             if page.next_offset is None:
                 return False
