@@ -38,7 +38,7 @@ from typing import Any, NoReturn
 from django.conf import settings
 from django.db import DEFAULT_DB_ALIAS, connections, transaction
 from django.db import utils as db
-from django.db.models import Avg, Count, F, Max, Min, Q, QuerySet
+from django.db.models import Avg, Count, F, Q, QuerySet, Subquery
 from django.db.models.expressions import OrderBy, Window
 from django.db.models.functions import Collate
 
@@ -872,17 +872,26 @@ class DjangoStore:
                     update_fields=["state", "lease_until"],
                 )
             acked = self._deliveries().filter(consumer=consumer, state="acked")
-            first = (
+            unacked = (
                 self._events()
                 .filter(position__gt=hwm)
                 .exclude(position__in=acked.values("position"))
-                .aggregate(first=Min("position"))["first"]
+                .order_by("position")
+                .values("position")[:1]
             )
-            if first is None:  # everything is acknowledged: up to the newest event
-                newest = self._events().aggregate(newest=Max("position"))["newest"]
-                mark = hwm if newest is None else int(newest)
-            else:
-                mark = int(first) - 1
+            newest = self._events().order_by("-position").values("position")[:1]
+            # The first unacknowledged position and the newest one, read by one statement:
+            # in PostgreSQL's READ COMMITTED each statement sees its own snapshot, and an
+            # event committed between two reads would count as acknowledged unclaimed.
+            first, last = (
+                OutboxConsumer.objects.using(self._using)
+                .filter(name=consumer)
+                .annotate(first=Subquery(unacked), last=Subquery(newest))
+                .values_list("first", "last")
+                .get()
+            )
+            # Up to the first unacknowledged event; everything acknowledged: the newest.
+            mark = int(first) - 1 if first is not None else hwm if last is None else int(last)
             if mark > hwm:
                 OutboxConsumer.objects.using(self._using).filter(
                     name=consumer, acked_upto__lt=mark
