@@ -21,7 +21,9 @@ checks that they agree.
 from __future__ import annotations
 
 import re
+import sys
 import threading
+import time
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
@@ -182,6 +184,105 @@ def _ids(tickets: Sequence[Ticket]) -> list[str]:
     return [t.id for t in tickets]
 
 
+#: Rounds of each race: a store that checks and then writes in two steps loses one.
+_RACE_ROUNDS = 8
+#: Rounds of a race whose second thread starts a little later each round.
+_SWEEP = 24
+#: Appends of each writer while others read.
+_APPENDS = 15
+
+
+@contextmanager
+def _switching_often() -> Iterator[None]:
+    """Let Python threads take turns every microsecond in the block, not every 5 ms."""
+    before = sys.getswitchinterval()
+    sys.setswitchinterval(1e-6)
+    try:
+        yield
+    finally:
+        sys.setswitchinterval(before)
+
+
+_LOCKS = (type(threading.Lock()), type(threading.RLock()))
+
+
+def _pause(seconds: float) -> None:
+    """Let the other threads of a concurrency test run for a moment."""
+    time.sleep(seconds)  # noqa: TID251 - threads of a test take turns, not domain time
+
+
+def _turn_takers(
+    stores: Sequence[object], *, lines: bool
+) -> tuple[Callable[[Any, str, Any], None], Callable[[Any, str, Any], Any] | None]:
+    """A profile function (and, with ``lines``, a trace function) that lets the other
+    threads take a turn each time the code of the stores' classes releases a lock (and
+    at each of its lines). Python switches threads every few milliseconds only: a store
+    written in Python that checks under a lock and writes under it again, or reads a
+    counter and writes it back in two lines, would be caught between the two once in
+    thousands of runs; this way it is in a few rounds. Code in C, the database
+    driver's included, runs as it would."""
+    modules = {cls.__module__ for store in stores for cls in type(store).__mro__}
+    modules.discard("builtins")
+
+    def after_unlocking(frame: Any, event: str, arg: Any) -> None:
+        if (
+            event == "c_return"
+            and isinstance(getattr(arg, "__self__", None), _LOCKS)
+            and frame.f_globals.get("__name__") in modules
+        ):
+            _pause(0.00002)
+
+    def each_line(frame: Any, event: str, arg: Any) -> Any:
+        if event == "line":
+            _pause(0)
+        return each_line
+
+    def trace(frame: Any, event: str, arg: Any) -> Any:
+        return each_line if frame.f_globals.get("__name__") in modules else None
+
+    return after_unlocking, (trace if lines else None)
+
+
+def _together(
+    work: Callable[[int, threading.Barrier], None],
+    count: int,
+    stores: Sequence[object],
+    *,
+    lines: bool = False,
+) -> None:
+    """Run ``work(index, barrier)`` in ``count`` threads at once (each waits at the
+    barrier where the race starts), threads taking turns often inside the code of
+    ``stores`` (see :func:`_turn_takers`), and raise the first error one of them met."""
+    barrier = threading.Barrier(count)
+    errors: list[BaseException] = []
+    profile, trace = _turn_takers(stores, lines=lines)
+
+    def run(index: int) -> None:
+        sys.setprofile(profile)
+        if trace is not None:
+            sys.settrace(trace)
+        try:
+            work(index, barrier)
+        except BaseException as exc:  # reported below
+            errors.append(exc)
+            barrier.abort()  # the others stop waiting for this one
+        finally:
+            sys.setprofile(None)
+            if trace is not None:
+                sys.settrace(None)
+
+    threads = [threading.Thread(target=run, args=(index,), daemon=True) for index in range(count)]
+    with _switching_often():
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join(timeout=60)
+    assert not any(thread.is_alive() for thread in threads), "a thread is still waiting"
+    first = [e for e in errors if not isinstance(e, threading.BrokenBarrierError)] or errors
+    if first:
+        raise first[0]
+
+
 def _deliver(store: Store, delivered: list[str], errors: list[BaseException]) -> None:
     """A "mail" worker: claim and ack until nothing is left (thread body)."""
     try:
@@ -305,6 +406,21 @@ class StoreConformance:
         assert len(set(numbers)) == 20
         assert numbers[0] >= 1
 
+    def test_numbers_allocated_at_once_are_all_different(self) -> None:
+        peers = [self._peer() for _ in range(self.workers)]
+        got: list[list[int]] = [[] for _ in peers]
+
+        def work(index: int, barrier: threading.Barrier) -> None:
+            barrier.wait()
+            for _ in range(25):
+                got[index].append(peers[index].allocate_number())
+
+        _together(work, len(peers), peers, lines=True)
+        numbers = [number for mine in got for number in mine]
+        assert len(set(numbers)) == len(numbers), "a number was handed out twice"
+        for mine in got:
+            assert mine == sorted(mine)
+
     def test_stale_write_conflicts_and_changes_nothing(self) -> None:
         ticket = open_ticket(self.store, "T-1")
         first = change(self.store, ticket, commented("T-1", "one", at=T0 + MINUTE))
@@ -320,6 +436,165 @@ class StoreConformance:
         assert len(self.store.events("T-1")) == 2
         assert len(list(self.store.event_stream())) == 2
         assert [i.id for i in self.store.claim_outbox("mail", now=T0)] == ["T-1:1", "T-1:2"]
+
+    def test_concurrent_appends_at_one_version_have_one_winner(self) -> None:
+        # Every handle loads the ticket at version 1 and appends one event: the version
+        # check and the write are one step, so exactly one append gets through.
+        peers = [self._peer() for _ in range(self.workers)]
+        winners: dict[str, Ticket] = {}
+        for round_ in range(_RACE_ROUNDS):
+            ticket_id = f"T-{round_}"
+            open_ticket(self.store, ticket_id)
+            won: list[Ticket] = []
+            refused: list[ConflictError] = []
+
+            def work(
+                index: int,
+                barrier: threading.Barrier,
+                ticket_id: str = ticket_id,
+                won: list[Ticket] = won,
+                refused: list[ConflictError] = refused,
+            ) -> None:
+                store = peers[index]
+                base = store.load(ticket_id)
+                reply = commented(ticket_id, f"worker {index}", at=T0 + (index + 1) * MINUTE)
+                snapshot = apply_event(base, reply)
+                barrier.wait()
+                try:
+                    store.append(
+                        ticket_id,
+                        expected_version=base.version,
+                        events=[reply],
+                        snapshot=snapshot,
+                    )
+                except ConflictError as error:
+                    refused.append(error)
+                else:
+                    won.append(snapshot)
+
+            _together(work, len(peers), peers, lines=True)
+            assert len(won) == 1, f"{len(won)} appends at version 1 of {ticket_id} got through"
+            assert [(e.expected, e.actual) for e in refused] == [(1, 2)] * (len(peers) - 1)
+            winners[ticket_id] = won[0]
+        reader = self._peer()  # a handle that has read nothing yet
+        for ticket_id, winner in winners.items():
+            history = reader.events(ticket_id)
+            assert len(history) == 2, (ticket_id, history)
+            assert replay(history) == reader.load(ticket_id) == winner, ticket_id
+        streamed = sorted(e.ticket_id for _, e in reader.event_stream())
+        assert streamed == sorted([*winners, *winners])
+        expected = sorted(f"{ticket_id}:{v}" for ticket_id in winners for v in (1, 2))
+        items = reader.claim_outbox("audit", now=T0, limit=100)
+        assert sorted(i.id for i in items) == expected
+
+    def test_readers_racing_appends_miss_no_event(self) -> None:
+        # Writers append while a reader follows the event stream and a consumer claims
+        # and acks the outbox: positions become visible in order, so neither passes over
+        # a position that shows up later.
+        writers = [self._peer() for _ in range(max(self.workers - 2, 1))]
+        reader, consumer = self._peer(), self._peer()
+        finished = threading.Event()
+        left = [len(writers)]
+        guard = threading.Lock()
+        followed: list[int] = []
+        acked: list[str] = []
+
+        def write(index: int) -> None:
+            try:
+                ticket = open_ticket(writers[index], f"T-{index}")
+                for n in range(_APPENDS):
+                    reply = commented(ticket.id, f"n{n}", at=T0 + (n + 1) * MINUTE)
+                    ticket = change(writers[index], ticket, reply)
+                    _pause(0.0005)  # the readers catch up now and then
+            finally:
+                with guard:
+                    left[0] -= 1
+                    if not left[0]:
+                        finished.set()
+
+        def follow() -> None:
+            last = 0
+            while True:
+                done = finished.is_set()  # then one more read sees every write
+                seen = len(followed)
+                for position, _ in reader.event_stream(after=last):
+                    followed.append(position)
+                    last = position
+                if done:
+                    return
+                if len(followed) == seen:
+                    _pause(0.002)  # nothing new: let the writers write
+
+        def consume() -> None:
+            while True:
+                done = finished.is_set()
+                batch = consumer.claim_outbox("mail", now=T0, limit=5)
+                consumer.ack_outbox("mail", [i.id for i in batch])
+                acked.extend(i.id for i in batch)
+                if done and not batch:
+                    return
+                if not batch:
+                    _pause(0.002)
+
+        def work(index: int, barrier: threading.Barrier) -> None:
+            barrier.wait()
+            if index < len(writers):
+                write(index)
+            elif index == len(writers):
+                follow()
+            else:
+                consume()
+
+        _together(work, len(writers) + 2, [*writers, reader, consumer])
+        stream = list(self._peer().event_stream())
+        assert len(stream) == (_APPENDS + 1) * len(writers)
+        assert followed == [p for p, _ in stream], "the stream passed over a position"
+        ids = sorted(f"T-{i}:{v}" for i in range(len(writers)) for v in range(1, _APPENDS + 2))
+        assert sorted(acked) == ids, "the outbox passed over an item"
+
+    def test_an_ack_racing_an_append_passes_over_nothing(self) -> None:
+        # A consumer claims everything and acks it while another handle appends; round
+        # by round the append starts a little later, so that its commit falls in every
+        # part of the claim and the ack once. An ack moves the consumer past what it
+        # acked, never past the event appended meanwhile.
+        writer, consumer = self._peer(), self._peer()
+        ticket = open_ticket(writer, "T-1")
+        took: list[float] = []
+
+        def measure(index: int, barrier: threading.Barrier) -> None:
+            for _ in range(2):  # the second time, as it will be in the race
+                started = time.perf_counter()
+                batch = consumer.claim_outbox("mail", now=T0, limit=100)
+                consumer.ack_outbox("mail", [i.id for i in batch])
+                took.append(time.perf_counter() - started)
+
+        _together(measure, 1, [writer, consumer])
+        seen = ["T-1:1"]
+        for round_ in range(_SWEEP):
+            reply = commented("T-1", f"n{round_}", at=T0 + (round_ + 1) * MINUTE)
+            latest: list[Ticket] = []
+
+            def work(
+                index: int,
+                barrier: threading.Barrier,
+                reply: Event = reply,
+                latest: list[Ticket] = latest,
+                ticket: Ticket = ticket,
+                delay: float = 1.5 * took[-1] * round_ / _SWEEP,
+            ) -> None:
+                barrier.wait()
+                if index == 0:
+                    batch = consumer.claim_outbox("mail", now=T0, limit=100)
+                    consumer.ack_outbox("mail", [i.id for i in batch])
+                    seen.extend(i.id for i in batch)
+                else:
+                    _pause(delay)
+                    latest.append(change(writer, ticket, reply))
+
+            _together(work, 2, [writer, consumer])
+            ticket = latest[0]
+        seen.extend(i.id for i in consumer.claim_outbox("mail", now=T0, limit=100))
+        assert sorted(seen) == sorted(f"T-1:{v}" for v in range(1, _SWEEP + 2))
 
     def test_creating_an_existing_ticket_conflicts(self) -> None:
         open_ticket(self.store, "T-1")
