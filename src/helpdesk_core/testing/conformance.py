@@ -283,6 +283,10 @@ def _together(
         raise first[0]
 
 
+class _Planned(Exception):
+    """The failure a test raises on purpose inside a unit of work."""
+
+
 def _deliver(store: Store, delivered: list[str], errors: list[BaseException]) -> None:
     """A "mail" worker: claim and ack until nothing is left (thread body)."""
     try:
@@ -1419,6 +1423,77 @@ class StoreConformance:
         assert [i.id for i in self.store.claim_outbox("mail", now=T0 + timedelta(hours=1))] == [
             "T-0:1"
         ]
+
+    def test_unit_of_work_rolls_back_on_an_interrupt(self) -> None:
+        # KeyboardInterrupt and SystemExit are no Exception: a block they end is undone
+        # all the same, and the store goes on working.
+        kept = open_ticket(self.store, "T-0")
+        for number, interrupt in enumerate((KeyboardInterrupt, SystemExit), start=1):
+            with raises(interrupt), self.store.unit_of_work():
+                open_ticket(self.store, f"T-{number}")
+                change(self.store, kept, commented("T-0", "x", at=T0 + MINUTE))
+                self.store.set_cursor("rr", number)
+                raise interrupt()
+            assert self.store.get_many([f"T-{number}"]) == [], interrupt
+            assert self.store.load("T-0") == kept, interrupt
+            assert self.store.get_cursor("rr") == 0, interrupt
+            assert [e.ticket_id for _, e in self.store.event_stream()] == ["T-0"], interrupt
+        with self.store.unit_of_work():
+            self.store.set_cursor("outer", 1)
+            with raises(KeyboardInterrupt), self.store.unit_of_work():
+                self.store.set_cursor("inner", 1)
+                raise KeyboardInterrupt
+        assert (self.store.get_cursor("outer"), self.store.get_cursor("inner")) == (1, 0)
+        latest = change(self.store, kept, commented("T-0", "y", at=T0 + MINUTE))
+        assert self.store.load("T-0") == latest
+
+    def test_a_claim_waits_for_the_unit_of_work_that_claimed_the_key(self) -> None:
+        # Thread A claims a key inside a unit of work and keeps it open; thread B claims
+        # the same key meanwhile. B must not see A's claim before A ends (B would lose to
+        # a claim that is then undone), nor ignore it (both would win): B waits, and wins
+        # only if A's block was undone.
+        if not isinstance(self.store, CursorClaims):
+            return
+        holder, other = self._peer(), self._peer()
+        assert isinstance(holder, CursorClaims)
+        assert isinstance(other, CursorClaims)
+        for keep in (False, True):
+            key = f"seen:{keep}"
+            claimed, asking = threading.Event(), threading.Event()
+            won: list[bool] = []
+
+            def work(
+                index: int,
+                barrier: threading.Barrier,
+                key: str = key,
+                keep: bool = keep,
+                claimed: threading.Event = claimed,
+                asking: threading.Event = asking,
+                won: list[bool] = won,
+            ) -> None:
+                barrier.wait()
+                if index == 0:
+                    try:
+                        with holder.unit_of_work():
+                            assert holder.claim_cursor(key, 1)
+                            claimed.set()
+                            asking.wait(5)
+                            _pause(0.05)  # the other thread is in its claim by now
+                            if not keep:
+                                raise _Planned("rolled back")
+                    except _Planned:
+                        pass
+                else:
+                    claimed.wait(5)
+                    asking.set()
+                    won.append(other.claim_cursor(key, 2))
+
+            _together(work, 2, [holder, other])
+            assert won == [not keep], (
+                "the claim of a key held by an unfinished unit of work that was then "
+                + ("kept won too" if keep else "undone lost")
+            )
+            assert self.store.get_cursor(key) == (1 if keep else 2)
 
     def test_failure_inside_a_nested_unit_rolls_back_only_that_unit(self) -> None:
         with self.store.unit_of_work():
