@@ -79,6 +79,7 @@ __all__ = ["StoreConformance", "make_differential_machine"]
 
 T0 = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
 MINUTE = timedelta(minutes=1)
+HOUR = timedelta(hours=1)
 _ONE_US = timedelta(microseconds=1)
 _NEW_YORK = ZoneInfo("America/New_York")
 _TOKYO = ZoneInfo("Asia/Tokyo")
@@ -712,6 +713,22 @@ class StoreConformance:
             page = self.store.query(TicketQuery(text=text))
             assert _ids(page.items) == expected, text
 
+    def test_text_search_keeps_subject_and_description_apart(self) -> None:
+        # The searched text is the subject, a newline and the description (search_text):
+        # a query never matches across the two as if they were one word or one line.
+        open_ticket(self.store, "T-1", subject="Printer jam", description="floor 3")
+        open_ticket(self.store, "T-2", subject="Printer", description="jam floor 3")
+        cases = {
+            "jamfloor": [],
+            "jam floor": ["T-2"],
+            "jam\nfloor": ["T-1"],
+            "printerjam": [],
+            "printer\njam": ["T-2"],
+            "jam": ["T-1", "T-2"],
+        }
+        for text, expected in cases.items():
+            assert _ids(self.store.query(TicketQuery(text=text)).items) == expected, text
+
     def test_bulk_import_when_the_store_offers_it(self) -> None:
         importer = getattr(self.store, "import_tickets", None)
         if importer is None:
@@ -956,6 +973,118 @@ class StoreConformance:
             assert list(page.items) == [tickets[i] for i in expected], query
             reference = [t.id for t in query.page(list(tickets.values())).items]
             assert reference == expected, ("reference semantics", query)
+
+    def test_text_filters_compare_exactly_and_lists_match_any_value(self) -> None:
+        # Text compares as stored: no case folding, no trailing blanks dropped (as a
+        # case-insensitive or padding SQL collation would); a list matches any value.
+        tickets = self._populate()
+        cases: list[tuple[TicketQuery, list[str]]] = [
+            (TicketQuery(category="hardware"), []),
+            (TicketQuery(category="HARDWARE"), []),
+            (TicketQuery(category="Hardware "), []),
+            (TicketQuery(category=" Hardware"), []),
+            (TicketQuery(tag="VPN"), []),
+            (TicketQuery(tag="vpn "), []),
+            (TicketQuery(tag=("Printer", "VIP")), []),
+            (TicketQuery(asset="pc-1"), []),
+            (TicketQuery(asset="PC-1 "), []),
+            (TicketQuery(team="Desk"), []),
+            (TicketQuery(tier="l1"), []),
+            (TicketQuery(assignee="A-1"), []),
+            (TicketQuery(owner="a-1 "), []),
+            (TicketQuery(requester="R-1"), []),
+            (TicketQuery(status="Open"), []),
+            (TicketQuery(organization="Acme "), []),
+            (TicketQuery(scope=TicketScope(organization="ACME")), []),
+            (TicketQuery(team=("desk", "ops")), ["T-a", "T-c"]),
+            (TicketQuery(team=("desk", "nowhere")), ["T-a"]),
+            (TicketQuery(team=("nowhere", "ops")), ["T-c"]),
+            (TicketQuery(tier=("L1", "L2")), ["T-a", "T-c"]),
+            (TicketQuery(tier=("L9", "L2")), ["T-c"]),
+            (TicketQuery(assignee=("a-1", "a-2")), ["T-a", "T-c", "T-e"]),
+            (TicketQuery(assignee=("a-9", "a-2")), ["T-c"]),
+            (TicketQuery(owner=("a-2", "a-1")), ["T-a", "T-c", "T-d", "T-e"]),
+            (TicketQuery(owner=("a-9", "a-2")), ["T-c"]),
+            (TicketQuery(asset=("PC-1", "PC-2")), ["T-a", "T-e"]),
+            (TicketQuery(asset=("PC-9", "PC-2")), ["T-e"]),
+            (TicketQuery(category=("Software", "Hardware")), ["T-a", "T-b"]),
+            (TicketQuery(tag=("nothing", "vpn")), ["T-b"]),
+        ]
+        for query, expected in cases:
+            assert _ids(self.store.query(query).items) == expected, query
+            assert self.store.query(query).total == len(expected), query
+            reference = [t.id for t in query.page(list(tickets.values())).items]
+            assert reference == expected, ("reference semantics", query)
+
+    def test_closed_before_reads_when_a_closed_ticket_closed(self) -> None:
+        # A closed ticket keeps the instant it closed while later events (a rating, a
+        # note) move its updated_at; a reopened ticket is not closed, whenever it closed.
+        closing = T0 + 2 * MINUTE
+        tickets: list[Ticket] = []
+        noted = open_ticket(self.store, "T-noted")
+        noted_events: list[Event] = [
+            moved("T-noted", "closed", StatusCategory.CLOSED, at=closing),
+            commented("T-noted", "after the close", at=T0 + 30 * MINUTE, public=False),
+        ]
+        tickets.append(change(self.store, noted, *noted_events))
+        reopened = open_ticket(self.store, "T-reopened")
+        reopened_events: list[Event] = [
+            moved("T-reopened", "closed", StatusCategory.CLOSED, at=closing),
+            moved("T-reopened", "open", StatusCategory.OPEN, at=T0 + 4 * MINUTE),
+        ]
+        tickets.append(change(self.store, reopened, *reopened_events))
+        again = open_ticket(self.store, "T-again")  # closed, reopened, closed again
+        for event in (
+            moved("T-again", "closed", StatusCategory.CLOSED, at=closing),
+            moved("T-again", "open", StatusCategory.OPEN, at=T0 + 4 * MINUTE),
+            moved("T-again", "closed", StatusCategory.CLOSED, at=T0 + 6 * MINUTE),
+        ):
+            again = change(self.store, again, event)
+        tickets.append(again)
+        solved = open_ticket(self.store, "T-solved")
+        solved_at = moved("T-solved", "solved", StatusCategory.SOLVED, at=T0)
+        tickets.append(change(self.store, solved, solved_at))
+        cases = {
+            closing: [],
+            closing + _ONE_US: ["T-noted"],
+            T0 + 6 * MINUTE: ["T-noted"],
+            T0 + 6 * MINUTE + _ONE_US: ["T-again", "T-noted"],
+            T0 + timedelta(days=1): ["T-again", "T-noted"],
+        }
+        for before, expected in cases.items():
+            query = TicketQuery(closed_before=before, order_by="-number")
+            assert sorted(_ids(self.store.query(query).items)) == expected, before
+            assert sorted(_ids(query.page(tickets).items)) == expected, ("reference", before)
+
+    def test_anonymised_means_nothing_was_recorded_since(self) -> None:
+        # ``anonymised=True`` keeps tickets whose latest snapshot says so: an event after
+        # the anonymisation may carry personal data again, and clears it.
+        ticket, events = self._secret_ticket()
+        erased = TicketAnonymised(ticket_id="T-1", at=T0 + 2 * MINUTE, by=AGENT, reason="test")
+        history = [*self._scrubbed(events), erased]
+        anonymised = replay(history)
+        self.store.anonymise(
+            "T-1", expected_version=ticket.version, events=history, snapshot=anonymised
+        )
+        by_event = open_ticket(self.store, "T-2", requester="r-2")
+        by_event = change(
+            self.store,
+            by_event,
+            TicketAnonymised(ticket_id="T-2", at=T0 + MINUTE, by=AGENT, reason="retention"),
+        )
+        assert by_event.anonymised
+        assert _ids(self.store.query(TicketQuery(anonymised=True)).items) == ["T-1", "T-2"]
+        assert self.store.query(TicketQuery(anonymised=False)).total == 0
+        later = change(
+            self.store, anonymised, commented("T-1", "Call me on 555", at=T0 + 3 * MINUTE)
+        )
+        assert not later.anonymised
+        assert self.store.load("T-1") == later
+        assert _ids(self.store.query(TicketQuery(anonymised=True)).items) == ["T-2"]
+        assert _ids(self.store.query(TicketQuery(anonymised=False)).items) == ["T-1"]
+        change(self.store, by_event, moved("T-2", "closed", StatusCategory.CLOSED, at=T0 + HOUR))
+        assert self.store.query(TicketQuery(anonymised=True)).total == 0
+        assert _ids(self.store.query(TicketQuery(anonymised=False)).items) == ["T-1", "T-2"]
 
     def test_orderings_break_ties_by_id(self) -> None:
         self._populate()
