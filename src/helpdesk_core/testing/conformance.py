@@ -298,6 +298,24 @@ def _deliver(store: Store, delivered: list[str], errors: list[BaseException]) ->
         errors.append(exc)
 
 
+def _scrubbed(events: Sequence[Event]) -> list[Event]:
+    """A history with its personal text replaced (what an anonymisation writes)."""
+    out: list[Event] = []
+    for event in events:
+        if isinstance(event, TicketOpened):
+            event = attrs.evolve(
+                event,
+                subject="[anonymised]",
+                description="[anonymised]",
+                requester="anon",
+                by=Actor.requester("anon"),
+            )
+        elif isinstance(event, CommentAdded):
+            event = attrs.evolve(event, body="[anonymised]")
+        out.append(event)
+    return out
+
+
 # ---------------------------------------------------------------------------- the suite
 
 
@@ -2008,20 +2026,7 @@ class StoreConformance:
 
     @staticmethod
     def _scrubbed(events: Sequence[Event]) -> list[Event]:
-        out: list[Event] = []
-        for event in events:
-            if isinstance(event, TicketOpened):
-                event = attrs.evolve(
-                    event,
-                    subject="[anonymised]",
-                    description="[anonymised]",
-                    requester="anon",
-                    by=Actor.requester("anon"),
-                )
-            elif isinstance(event, CommentAdded):
-                event = attrs.evolve(event, body="[anonymised]")
-            out.append(event)
-        return out
+        return _scrubbed(events)
 
     def test_anonymise_rewrites_history_snapshot_search_and_outbox(self) -> None:
         ticket, events = self._secret_ticket()
@@ -2193,13 +2198,28 @@ _INSTANTS = st.builds(
 _OPTIONAL_INSTANTS = st.none() | _INSTANTS
 
 
+# Values that differ in case or by a trailing blank only: a store must tell them apart.
+_CATEGORIES = st.sampled_from(["a", "A", "a ", "ß", "ss"])
+_ASSETS = st.sampled_from(["PC-1", "pc-1", "PC-1 "])
+_TAGS = st.sampled_from(["a", "A", "vpn", "VPN"])
+# Where TicketRouted sends a ticket, by the agent drawn for the change.
+_ROUTES = {"a-1": ("desk", "L1"), "a-2": ("ops", "L2"), "a-3": ("ops", "L1")}
+
+
+def _some(values: st.SearchStrategy[str]) -> st.SearchStrategy[tuple[str, ...]]:
+    """Two or three different values (a filter that matches any of them)."""
+    return st.lists(values, min_size=2, max_size=3, unique=True).map(tuple)
+
+
 _FILTERS: dict[str, st.SearchStrategy[Any]] = {
-    "status": st.sampled_from(["new", "open", "solved", ("new", "pending")]),
-    "status_category": st.sampled_from(["new", "solved", ("open", "new")]),
-    "category": _TEXT,
-    "team": st.sampled_from(["desk", "ops"]),
-    "assignee": _NAMES,
-    "owner": _NAMES,
+    "status": st.sampled_from(["new", "open", "solved", "closed", ("new", "pending")]),
+    "status_category": st.sampled_from(["new", "solved", "closed", ("open", "new")]),
+    "category": _CATEGORIES | _TEXT | _some(_CATEGORIES),
+    "team": st.sampled_from(["desk", "ops", "Ops"]) | _some(st.sampled_from(["desk", "ops", "x"])),
+    "tier": st.sampled_from(["L1", "L2", "l1"]) | _some(st.sampled_from(["L1", "L2", "L3"])),
+    "assignee": _NAMES | _some(_NAMES),
+    "owner": _NAMES | _some(_NAMES),
+    "asset": _ASSETS | _some(_ASSETS),
     "requester": st.sampled_from(["r-1", "r-2", ("r-1", "r-2")]),
     "tag": _TEXT | st.tuples(_TEXT, st.just("x")),
     "priority": st.sampled_from([*Priority, (Priority.LOW, Priority.CRITICAL)]),
@@ -2223,6 +2243,44 @@ _FILTERS: dict[str, st.SearchStrategy[Any]] = {
 }
 
 
+# Queries the machine also asks after every step, a few at a time in turn, so that every
+# run compares each filter on the states it reaches: instants a ticket closed or not,
+# anonymised or not, values in another case or with a trailing blank, lists of values.
+_PROBES: tuple[TicketQuery, ...] = tuple(
+    TicketQuery(limit=100, order_by="number", **fields)
+    for fields in (
+        {"closed_before": T0 + 10 * MINUTE},
+        {"anonymised": True},
+        {"category": "a"},
+        {"team": ("x", "ops")},
+        {"team": ("desk", "x")},
+        {"closed_before": (T0 + 40 * MINUTE).astimezone(_TOKYO)},
+        {"anonymised": False},
+        {"category": ("A", "ß")},
+        {"tier": ("L2", "L1")},
+        {"closed_before": T0 + 2 * HOUR},
+        {"category": "a "},
+        {"assignee": ("a-3", "a-2")},
+        {"owner": ("a-2", "a-1")},
+        {"status_category": "closed"},
+        {"asset": "PC-1"},
+        {"asset": ("pc-1", "PC-1 ")},
+        {"tag": ("A", "x")},
+        {"tag": "VPN"},
+        {"tag": "vpn "},
+        {"text": "sa"},
+        {"text": "s a"},
+        {"text": "s\na"},
+        {"team": "Ops"},
+        {"tier": "l1"},
+        {"tag": "a"},
+        {"closed_before": T0 + 25 * MINUTE, "anonymised": True},
+        {"assignee": ("a-1", "a-3"), "active_only": True},
+    )
+)
+_PROBES_PER_STEP = 3
+
+
 @st.composite
 def _queries(draw: st.DrawFn) -> TicketQuery:
     names = draw(st.lists(st.sampled_from(sorted(_FILTERS)), max_size=3, unique=True))
@@ -2237,29 +2295,54 @@ def _queries(draw: st.DrawFn) -> TicketQuery:
     )
 
 
+# The kinds of event :func:`_event_for` makes. A change appends events of consecutive
+# kinds, so a ticket is closed and reopened, closed again, or noted on after its close.
+_KINDS = (
+    "comment",
+    "assign",
+    "solve",
+    "close",
+    "reopen",
+    "close",
+    "route",
+    "sla",
+    "anonymise",
+)
+
+
 def _event_for(ticket: Ticket, kind: int, value: str, who: str, at: datetime) -> Event:
     tid = ticket.id
-    if kind == 0:
+    name = _KINDS[kind % len(_KINDS)]
+    if name == "comment":
         return commented(tid, value, at=at)
-    if kind == 1:
+    if name == "assign":
         return Assigned(ticket_id=tid, at=at, by=AGENT, assignee=who)
-    if kind == 2:
+    if name == "solve":
         return moved(tid, "solved", StatusCategory.SOLVED, at=at)
-    if kind == 3:
+    if name == "close":  # later events leave the instant it closed as it was
+        return moved(tid, "closed", StatusCategory.CLOSED, at=at)
+    if name == "reopen":
         return moved(tid, "open", StatusCategory.OPEN, at=at)
-    if kind == 4:
+    if name == "route":
+        team, tier = _ROUTES[who]
         return TicketRouted(
             ticket_id=tid,
             at=at,
             by=AGENT,
             changes=Changes(
-                team="ops",
+                team=team,
+                tier=tier,
                 category=value,
                 tags=(value.strip() or "t", "x"),
                 priority=Priority.CRITICAL,
             ),
         )
-    return SlaClockStarted(ticket_id=tid, at=at, by=AGENT, clock=sla_clock(at + 30 * MINUTE, at=at))
+    if name == "sla":
+        return SlaClockStarted(
+            ticket_id=tid, at=at, by=AGENT, clock=sla_clock(at + 30 * MINUTE, at=at)
+        )
+    # anonymised by an event: any later event clears the flag again
+    return TicketAnonymised(ticket_id=tid, at=at, by=AGENT, reason=value)
 
 
 def _load(store: Store, *, ticket_id: str) -> Ticket:
@@ -2276,9 +2359,13 @@ def make_differential_machine(
     teardown: Callable[[Store], None] | None = None,
 ) -> type[RuleBasedStateMachine]:
     """A Hypothesis state machine that runs random operations (opening and changing
-    tickets with stale versions among them, queries, due claims, outbox claims, acks and
-    releases, cursors, units of work that fail) against ``make_store()`` and a
-    :class:`~helpdesk_core.storage.MemoryStore`, and fails when they disagree.
+    tickets with stale versions among them: replies, assignments, routing, SLA clocks,
+    solving, closing, reopening, anonymising by an event or by rewriting the history;
+    queries, due claims, outbox claims, acks and releases, cursors, units of work that
+    fail) against ``make_store()`` and a :class:`~helpdesk_core.storage.MemoryStore`, and
+    fails when they disagree. After every step it also compares a few queries from a fixed
+    set (closing instants, the anonymised flag, text that differs in case or by a trailing
+    blank, lists of values), taking them in turn.
 
     Run it with ``TestX = make_differential_machine(factory).TestCase``."""
 
@@ -2290,6 +2377,7 @@ def make_differential_machine(
             self.number = 0
             self.last_numbers: dict[int, int] = {0: 0, 1: 0}
             self.claimed: list[str] = []
+            self.probes = 0
 
         def teardown(self) -> None:
             self.ref.close()
@@ -2306,19 +2394,21 @@ def make_differential_machine(
             assert results[0] == results[1], results
             return results[0][1]
 
-        @initialize()
-        def start(self) -> None:
+        @initialize(first_probe=st.integers(0, len(_PROBES) - 1))
+        def start(self, first_probe: int) -> None:
             assert list(self.sut.event_stream()) == []
+            self.probes = first_probe
 
         @rule(
             ticket_id=st.sampled_from(_IDS),
             # "anonymised": an anonymised ticket belongs to no organization.
             requester=st.sampled_from(["r-1", "r-2", "anonymised"]),
             subject=_TEXT,
-            description=_TEXT,
-            category=st.none() | _TEXT,
+            description=_TEXT | st.sampled_from(["a b", "ab"]),
+            category=st.none() | _CATEGORIES | _TEXT,
+            asset=st.none() | _ASSETS,
             organization=st.none() | st.sampled_from(["Acme", "acme", "Globex"]),
-            tags=st.lists(_TEXT.filter(lambda t: t == t.strip() and t), max_size=2),
+            tags=st.lists(_TAGS | _TEXT.filter(lambda t: t == t.strip() and t), max_size=2),
             priority=st.sampled_from(list(Priority)),
             at=_INSTANTS,
             wake_at=_OPTIONAL_INSTANTS,
@@ -2330,6 +2420,7 @@ def make_differential_machine(
             subject: str,
             description: str,
             category: str | None,
+            asset: str | None,
             organization: str | None,
             tags: list[str],
             priority: Priority,
@@ -2345,6 +2436,7 @@ def make_differential_machine(
                 subject=subject + "s",
                 description=description,
                 category=category,
+                asset=asset,
                 organization=organization,
                 tags=tags,
                 priority=priority,
@@ -2363,7 +2455,7 @@ def make_differential_machine(
         @precondition(lambda self: bool(self.ref.get_many(_IDS)))
         @rule(
             data=st.data(),
-            kind=st.integers(min_value=0, max_value=5),
+            kind=st.integers(min_value=0, max_value=len(_KINDS) - 1),
             value=_TEXT,
             who=_NAMES,
             stale=st.sampled_from([0, 0, 0, 1, 2]),
@@ -2388,7 +2480,7 @@ def make_differential_machine(
             events: list[Event] = []
             for extra in range(data.draw(st.integers(min_value=1, max_value=4), label="count")):
                 at = snapshot.updated_at + (step + extra) * MINUTE
-                event = _event_for(snapshot, (kind + extra) % 6, value, who, at)
+                event = _event_for(snapshot, kind + extra, value, who, at)
                 events.append(event)
                 snapshot = apply_event(snapshot, event)
             self.both(
@@ -2398,6 +2490,22 @@ def make_differential_machine(
                     events=events,
                     snapshot=snapshot,
                     wake_at=wake_at,
+                )
+            )
+
+        @precondition(lambda self: bool(self.ref.get_many(_IDS)))
+        @rule(data=st.data(), stale=st.sampled_from([0, 0, 0, 1]), step=st.integers(0, 30))
+        def anonymise(self, data: st.DataObject, stale: int, step: int) -> None:
+            ticket_id = data.draw(st.sampled_from(_ids(self.ref.get_many(_IDS))))
+            history = self.ref.events(ticket_id)
+            at = replay(history).updated_at + step * MINUTE
+            erased = TicketAnonymised(ticket_id=ticket_id, at=at, by=AGENT, reason="retention")
+            events = [*_scrubbed(history), erased]
+            snapshot = replay(events)
+            version = max(1, len(history) - stale)
+            self.both(
+                lambda s: s.anonymise(
+                    ticket_id, expected_version=version, events=events, snapshot=snapshot
                 )
             )
 
@@ -2494,6 +2602,24 @@ def make_differential_machine(
         def agree(self) -> None:
             everything = TicketQuery(limit=100, order_by="number")
             assert self.ref.query(everything) == self.sut.query(everything)
+            for _ in range(_PROBES_PER_STEP):
+                probe = _PROBES[self.probes % len(_PROBES)]
+                self.probes += 1
+                assert self.ref.query(probe) == self.sut.query(probe), probe
+            # Just at and just after the instant a ticket closed: reopened ones first, then
+            # ones changed since, then ones closed twice.
+            closed = sorted(
+                (t for t in self.ref.get_many(_IDS) if t.closed_at is not None),
+                key=lambda t: (
+                    t.status_category is StatusCategory.CLOSED,
+                    t.updated_at == t.closed_at,
+                    t.reopen_count == 0,
+                ),
+            )
+            for instant in [t.closed_at for t in closed[:2] if t.closed_at is not None]:
+                for before in (instant, instant + _ONE_US):
+                    probe = TicketQuery(closed_before=before, limit=100, order_by="number")
+                    assert self.ref.query(probe) == self.sut.query(probe), probe
             assert self.ref.agent_loads() == self.sut.agent_loads()
             ref = [e for _, e in self.ref.event_stream()]
             stream = list(self.sut.event_stream())
