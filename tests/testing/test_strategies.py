@@ -18,7 +18,17 @@ from hypothesis import strategies as st
 import helpdesk_core.testing as testing
 from helpdesk_core import DeskConfig, Helpdesk, ManualClock, MemoryStore, SequentialIds
 from helpdesk_core.errors import ValidationError
-from helpdesk_core.model import Actor, Agent, Requester, Team, Ticket, TicketOpened, Tier
+from helpdesk_core.model import (
+    Actor,
+    Agent,
+    ClockState,
+    Requester,
+    StatusCategory,
+    Team,
+    Ticket,
+    TicketOpened,
+    Tier,
+)
 from helpdesk_core.routing.conditions import Condition
 from helpdesk_core.routing.rules import RuleSet
 from helpdesk_core.sla.calendar import BusinessCalendar
@@ -375,6 +385,70 @@ def test_command_bounds_are_validated() -> None:
 def test_tickets_are_replayed_histories(ticket: Ticket) -> None:
     assert ticket.version >= 1
     assert ticket.subject.strip()
+
+
+DEFAULT_LIFECYCLE = Lifecycle.default()
+
+
+@settings(max_examples=200, deadline=None)
+@given(hs.tickets())
+def test_worked_tickets_are_what_a_desk_records(ticket: Ticket) -> None:
+    from helpdesk_core.sla.clocks import due_events
+    from helpdesk_core.testing.strategies import _SLA_POLICY
+
+    assert ticket.status in DEFAULT_LIFECYCLE.status_names
+    assert DEFAULT_LIFECYCLE.category(ticket.status) is ticket.status_category
+    if ticket.status_category in (StatusCategory.SOLVED, StatusCategory.CLOSED):
+        assert ticket.resolution and ticket.first_response_at is not None
+    if ticket.reopen_count:
+        assert ticket.reopened_at is not None
+    for clock in ticket.sla.values():
+        assert clock.policy == "standard"
+        if clock.state is ClockState.PAUSED:
+            assert not clock.is_running
+        if clock.state is ClockState.MET:
+            assert clock.is_stopped
+    # Every warning and breach due by the last event is recorded: the SLA engine, asked
+    # then, has nothing to add.
+    events = due_events(
+        ticket,
+        now=ticket.updated_at,
+        policies=[_SLA_POLICY],
+        calendars={"always": BusinessCalendar.always()},
+    )
+    assert events == []
+
+
+def test_worked_tickets_cover_the_lifecycle_and_the_clocks() -> None:
+    def clocks(ticket: Ticket, state: ClockState) -> bool:
+        return any(clock.state is state for clock in ticket.sla.values())
+
+    covers(
+        hs.tickets(),
+        {
+            "new": lambda t: t.status == "new",
+            "assigned": lambda t: t.assignee is not None,
+            "pending": lambda t: t.status == "pending",
+            "on hold": lambda t: t.status == "on_hold",
+            "solved": lambda t: t.status == "solved",
+            "closed": lambda t: t.status == "closed",
+            "reopened": lambda t: t.reopen_count > 0,
+            "no clocks": lambda t: not t.sla,
+            "a running clock": lambda t: clocks(t, ClockState.RUNNING),
+            "a paused clock": lambda t: clocks(t, ClockState.PAUSED),
+            "a met clock": lambda t: clocks(t, ClockState.MET),
+            "a breached clock": lambda t: clocks(t, ClockState.BREACHED),
+            "a warning": lambda t: any(c.warnings_sent for c in t.sla.values()),
+        },
+        draws=300,
+    )
+
+
+@given(hs.tickets(worked=False))
+def test_tickets_that_are_not_worked_stay_as_they_opened(ticket: Ticket) -> None:
+    assert ticket.status == "new"
+    assert ticket.assignee is None
+    assert ticket.sla == {}
 
 
 NARROW_TICKETS = hs.tickets(

@@ -20,6 +20,7 @@ from helpdesk_core.errors import ValidationError
 from helpdesk_core.model import (
     Actor,
     Agent,
+    Assigned,
     Changes,
     Channel,
     CommentAdded,
@@ -33,12 +34,14 @@ from helpdesk_core.model import (
     Requester,
     Satisfaction,
     StatusCategory,
+    StatusChanged,
     Team,
     Ticket,
     TicketOpened,
     TicketRouted,
     Tier,
     Urgency,
+    apply_event,
     priority_for,
     replay,
 )
@@ -47,6 +50,7 @@ from helpdesk_core.routing.assignment import AssignSpec
 from helpdesk_core.routing.conditions import Condition
 from helpdesk_core.routing.rules import Rule, RuleSet
 from helpdesk_core.sla.calendar import BusinessCalendar
+from helpdesk_core.sla.clocks import SlaEngine
 from helpdesk_core.sla.policy import ReopenMode, SlaPolicy
 from helpdesk_core.workflow.escalation import ESCALATION_ACTOR, EscalationPolicy
 from helpdesk_core.workflow.lifecycle import ANY, Lifecycle, Status, Transition
@@ -498,6 +502,112 @@ def opened_events(
     return _opened_events(ticket_id, at, parts)
 
 
+# The SLA policy of worked tickets: both metrics at every priority, on a 24/7 calendar,
+# so that clocks run, pause, stop, warn and breach within the gaps drawn between events.
+_SLA_POLICY = SlaPolicy.from_dict(
+    {
+        "name": "standard",
+        "calendar": "always",
+        "targets": {
+            "critical": {"first_response": "30m", "resolution": "4h"},
+            "high": {"first_response": "1h", "resolution": "8h"},
+            "medium": {"first_response": "4h", "resolution": "1d"},
+            "low": {"first_response": "8h", "resolution": "3d"},
+        },
+    }
+)
+_SLA_ENGINE = SlaEngine([_SLA_POLICY], {"always": BusinessCalendar.always()})
+# Ways through the default lifecycle after a ticket opens: (step, ...) in order.
+_PATHS: tuple[tuple[str, ...], ...] = (
+    (),
+    ("assign",),
+    ("assign", "open"),
+    ("assign", "open", "pend"),
+    ("assign", "open", "pend", "resume"),
+    ("assign", "open", "hold"),
+    ("assign", "open", "solve"),
+    ("assign", "open", "solve", "close"),
+    ("assign", "open", "solve", "reopen"),
+    ("assign", "open", "solve", "reopen", "solve", "close"),
+    ("open", "solve"),
+    ("open", "solve", "close"),
+)
+_WORK_GAPS = st.timedeltas(min_value=timedelta(0), max_value=timedelta(days=2))
+_AGENT_IDS = st.sampled_from(["a-1", "a-2"])
+# The default lifecycle's transitions the paths take: step -> (to status, category); the
+# step is the transition's name.
+_MOVES: dict[str, tuple[str, StatusCategory]] = {
+    "open": ("open", StatusCategory.OPEN),
+    "pend": ("pending", StatusCategory.PENDING),
+    "hold": ("on_hold", StatusCategory.ON_HOLD),
+    "resume": ("open", StatusCategory.OPEN),
+    "solve": ("solved", StatusCategory.SOLVED),
+    "close": ("closed", StatusCategory.CLOSED),
+    "reopen": ("open", StatusCategory.OPEN),
+}
+
+
+class _History:
+    """A ticket's events as they are recorded, each followed by the SLA events it causes
+    (with ``sla``: the SLA engine under :data:`_SLA_POLICY`)."""
+
+    def __init__(self, opened: TicketOpened, sla: bool) -> None:
+        self.events: list[Event] = []
+        self.ticket: Ticket | None = None
+        self.sla = sla
+        self.add(opened)
+
+    @property
+    def current(self) -> Ticket:
+        assert self.ticket is not None
+        return self.ticket
+
+    def add(self, event: Event) -> None:
+        self.events.append(event)
+        self.ticket = apply_event(self.ticket, event)
+        if self.sla:
+            for caused in _SLA_ENGINE.react(self.ticket, event, policy=_SLA_POLICY):
+                self.events.append(caused)
+                self.ticket = apply_event(self.ticket, caused)
+
+
+def _work(draw: st.DrawFn, history: _History, at: datetime) -> None:
+    """Take the ticket along one of :data:`_PATHS`, with drawn gaps between the steps."""
+    ticket_id = history.current.id
+    requester = Actor.requester(history.current.requester)
+    agent = Actor.agent(draw(_AGENT_IDS))
+    for step in draw(st.sampled_from(_PATHS)):
+        at = (at + draw(_WORK_GAPS)).astimezone(UTC)
+        if step == "assign":
+            history.add(Assigned(ticket_id=ticket_id, at=at, by=agent, assignee=agent.id))
+            continue
+        if step == "solve" and history.current.first_response_at is None:
+            # The default lifecycle solves a ticket that had a public response.
+            history.add(
+                CommentAdded(
+                    ticket_id=ticket_id,
+                    at=at,
+                    by=agent,
+                    comment_id=f"C-{history.current.version + 1}",
+                    body="On it",
+                    public=True,
+                )
+            )
+        to_status, category = _MOVES[step]
+        history.add(
+            StatusChanged(
+                ticket_id=ticket_id,
+                at=at,
+                by=requester if step == "reopen" else agent,
+                transition=step,
+                from_status=history.current.status,
+                to_status=to_status,
+                category=category,
+                resolution="Fixed" if step == "solve" else None,
+            )
+        )
+
+
 @st.composite
 def _tickets(
     draw: st.DrawFn,
@@ -505,14 +615,15 @@ def _tickets(
     max_comments: int,
     parts: _TicketParts,
     max_escalation_level: int,
+    worked: bool,
 ) -> Ticket:
     opened = draw(_opened_events(None, at, parts))
-    events: list[Event] = [opened]
+    history = _History(opened, sla=worked and draw(st.booleans()))
     at = opened.at
     if parts.team is not None:
         team = draw(parts.team)
         if team is not None:
-            events.append(
+            history.add(
                 TicketRouted(
                     ticket_id=opened.ticket_id,
                     at=at,
@@ -522,13 +633,13 @@ def _tickets(
             )
     for level in range(1, draw(st.integers(0, max_escalation_level)) + 1):
         at = at + draw(_LEVEL_GAPS)
-        events.append(
+        history.add(
             LevelRaised(ticket_id=opened.ticket_id, at=at, by=ESCALATION_ACTOR, level=level)
         )
     agent, requester = Actor.agent("a-1"), Actor.requester(opened.requester)
     for index in range(draw(st.integers(min_value=0, max_value=max_comments))):
         at = at + draw(_COMMENT_GAPS)
-        events.append(
+        history.add(
             CommentAdded(
                 ticket_id=opened.ticket_id,
                 at=at.astimezone(UTC),
@@ -538,7 +649,9 @@ def _tickets(
                 public=draw(st.booleans()),
             )
         )
-    return replay(events)
+    if worked:
+        _work(draw, history, at)
+    return replay(history.events)
 
 
 def _check_team(team: str) -> object:
@@ -556,24 +669,36 @@ def tickets(
     teams: Sequence[str] = (),
     max_escalation_level: int = 0,
     at: datetime | None = None,
+    worked: bool = True,
 ) -> st.SearchStrategy[Ticket]:
     """Tickets built the way the library builds them: by replaying a valid history (the
-    opening, up to ``max_comments`` public replies and internal notes).
+    opening, up to ``max_comments`` public replies and internal notes, and the work on
+    the ticket).
 
     ``subjects``, ``descriptions``, ``categories``, ``tags`` and ``fields`` narrow the
     opening as in :func:`opened_events`, so that conditions testing those fields match
     often. With ``teams``, a ticket is routed to one of them (or stays unrouted); with
     ``max_escalation_level``, its escalation level is raised up to that level. ``at``
-    fixes the instant the ticket opens (default: any, see :func:`aware_datetimes`)."""
+    fixes the instant the ticket opens (default: any, see :func:`aware_datetimes`).
+
+    A ``worked`` ticket (the default) then goes some way along the default lifecycle,
+    with drawn gaps between the steps: it stays new, or is assigned, opened, put on
+    pending or on hold and resumed, solved, closed, reopened and solved again. Half of
+    them have the SLA clocks of a policy with both metrics at every priority on a 24/7
+    calendar, which the SLA engine starts, pauses, resumes, stops, warns and breaches as
+    a desk would.
+    ``worked=False`` draws tickets as they opened: new, unassigned, without clocks."""
     _check_size("comments", 0, max_comments)
     if at is not None:
         _check_aware("at", at)
     _check_count("max_escalation_level", max_escalation_level)
+    if not isinstance(worked, bool):
+        raise ValidationError(f"worked is true or false, got {worked!r}")
     team_list = _check_each("teams", teams, _check_team)
     parts = _ticket_parts(subjects, descriptions, categories, tags, fields)
     if team_list:
         parts = parts._replace(team=st.one_of(st.none(), st.sampled_from(team_list)))
-    return _tickets(at, max_comments, parts, max_escalation_level)
+    return _tickets(at, max_comments, parts, max_escalation_level, worked)
 
 
 # ---------------------------------------------------------------------------- calendars
