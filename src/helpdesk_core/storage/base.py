@@ -610,29 +610,22 @@ def _scope_flag(instance: Any, attribute: Any, value: Any) -> None:
         raise ValidationError(f"expected true or false, got {value!r}", field="scope.unrouted")
 
 
-def _scope_agent(instance: Any, attribute: Any, value: Any) -> None:
-    if value is not None:
+def _scope_text(what: str, *, key: bool) -> Callable[[Any, Any, Any], None]:
+    """The validator of a scope's text condition: None, or non-empty text (an id when
+    ``key``: valid Unicode without NUL)."""
+
+    def check(instance: Any, attribute: Any, value: Any) -> None:
+        if value is None:
+            return
+        where = f"scope.{attribute.name}"
         if not isinstance(value, str) or not value:
-            raise ValidationError(f"expected an agent id, got {value!r}", field="scope.agent")
-        check_key(value, "scope.agent")
+            raise ValidationError(f"expected {what}, got {value!r}", field=where)
+        if key:
+            check_key(value, where)
+        else:
+            check_unicode(value, where)
 
-
-def _scope_requester(instance: Any, attribute: Any, value: Any) -> None:
-    if value is not None:
-        if not isinstance(value, str) or not value:
-            raise ValidationError(
-                f"expected a requester id, got {value!r}", field="scope.requester"
-            )
-        check_key(value, "scope.requester")
-
-
-def _scope_organization(instance: Any, attribute: Any, value: Any) -> None:
-    if value is not None:
-        if not isinstance(value, str) or not value:
-            raise ValidationError(
-                f"expected an organization, got {value!r}", field="scope.organization"
-            )
-        check_unicode(value, "scope.organization")
+    return check
 
 
 @frozen(kw_only=True)
@@ -656,9 +649,13 @@ class TicketScope:
 
     teams: tuple[str, ...] = field(default=(), converter=_scope_teams)
     unrouted: bool = field(default=False, validator=_scope_flag)
-    agent: str | None = field(default=None, validator=_scope_agent)
-    requester: str | None = field(default=None, validator=_scope_requester)
-    organization: str | None = field(default=None, validator=_scope_organization)
+    agent: str | None = field(default=None, validator=_scope_text("an agent id", key=True))
+    requester: str | None = field(
+        default=None, validator=_scope_text("a requester id", key=True)
+    )
+    organization: str | None = field(
+        default=None, validator=_scope_text("an organization", key=False)
+    )
 
     def matches(self, ticket: Ticket) -> bool:
         """True when ``ticket`` meets any of the conditions (the reference semantics)."""
