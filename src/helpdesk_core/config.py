@@ -94,7 +94,10 @@ _DEFAULT_WEIGHTS = {
 class AssignmentSettings:
     """How tickets are assigned when no routing rule names a strategy: ``strategy``
     (round_robin, least_loaded, skills_based), ``queue_order`` when an agent frees up
-    (oldest, most_urgent), and the priority ``weights`` of least-loaded assignment."""
+    (oldest, most_urgent), and the priority ``weights`` of least-loaded assignment.
+    With ``auto_assign`` off the desk assigns only the tickets an assignment was asked
+    for (a routing rule's ``assign``, :meth:`Helpdesk.auto_assign`); the others wait for
+    a person."""
 
     # Paths are relative to the section: loading a document puts "assignment." before them.
     strategy: str = field(default="least_loaded", validator=_choice(_STRATEGIES, "strategy"))
