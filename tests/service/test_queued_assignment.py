@@ -154,7 +154,7 @@ def test_with_auto_assign_off_a_solve_offers_the_rules_queued_ticket() -> None:
     assert desk.get(second.id).assignee == "ann"
 
 
-def test_with_auto_assign_off_a_ticket_asked_by_name_is_assigned_when_an_agent_frees_up() -> None:
+def test_with_auto_assign_off_and_no_rule_asking_the_desk_reads_no_queues() -> None:
     desk = _desk({
         "tiers": [{"id": "L1", "teams": ["desk"]}], "teams": [{"id": "desk"}],
         "agents": [{"id": "ann", "teams": ["desk"], "away": True}],
@@ -163,8 +163,13 @@ def test_with_auto_assign_off_a_ticket_asked_by_name_is_assigned_when_an_agent_f
     ticket = desk.open(requester=R, subject="printer")
     assert desk.auto_assign(ticket.id).queued_strategy == "least_loaded"  # the desk's
     _set_away(desk, "ann", False)
+    reads: list[object] = []
+    query = desk.store.query
+    desk.store.query = lambda q: reads.append(q) or query(q)  # type: ignore[method-assign]
     desk.tick()
-    assert desk.get(ticket.id).assignee == "ann"
+    assert reads == []  # a tick scans no backlog of tickets waiting for a person
+    assert desk.get(ticket.id).assignee is None
+    assert desk.auto_assign(ticket.id).assignee == "ann"  # the next call assigns it
 
 
 def test_a_strategy_given_to_auto_assign_keeps_the_skills_the_ticket_waits_for() -> None:

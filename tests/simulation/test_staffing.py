@@ -548,3 +548,13 @@ def test_staff_command_refuses_mixed_or_half_arguments(
     assert "--refine applies to a scenario" in capsys.readouterr().err
     assert main(["simulate", "--days", "1", "--quiet", "--format", "parquet"]) == 2
     assert "--out" in capsys.readouterr().err
+
+
+def test_a_desk_file_that_is_not_toml_is_named_with_the_key_at_fault(tmp_path: Path) -> None:
+    (tmp_path / "desk.toml").write_text("[desk]\nname = [\n", encoding="utf-8")
+    scenario = tmp_path / "scenario.toml"
+    scenario.write_text('desk = "desk.toml"\n[simulation]\ndays = 1\n', encoding="utf-8")
+    with pytest.raises(ConfigError, match="not valid TOML") as caught:
+        Scenario.from_toml(scenario)
+    assert caught.value.path.endswith("desk.toml")
+    assert "key name in [desk]" in caught.value.message

@@ -162,6 +162,8 @@ class Helpdesk(KnowledgeCommands):
         self._default_spec = AssignSpec(strategy=self.config.assignment.strategy)
         self._load_values: dict[tuple[int, float], AgentLoad] = {}
         self._requests: dict[tuple[str, tuple[str, ...]], AssignSpec] = {}
+        self._drains_for: DeskConfig | None = None
+        self._rules_assign = False
         self._candidates_of: DeskConfig | None = None
         self._candidates_by: dict[tuple[str | None, str | None], list[Agent]] = {}
 
@@ -971,24 +973,32 @@ class Helpdesk(KnowledgeCommands):
     def auto_assign(self, ticket_id: str, *, strategy: str | None = None) -> Ticket:
         """Assign by ``strategy``, else by the assignment the ticket waits for, else by the
         desk's strategy (the skills a waiting ticket needs apply in every case); queues the
-        ticket when nobody is available, to be assigned so when someone frees up (also
-        with ``auto_assign`` off)."""
+        ticket when nobody is available. A ticket queued so waits for that assignment,
+        offered to agents who free up when the desk drains its queues (``auto_assign`` on,
+        or a routing rule asking for assignment); a strategy given for a ticket already
+        waiting applies to that attempt only."""
         spec = AssignSpec(strategy=strategy) if strategy is not None else None
         ticket, _, _ = self._command(
             ticket_id, lambda change: self._auto_assign_in(change, spec, asked=True)
         )
         return ticket
 
+    def _drains(self) -> bool:
+        """Whether the desk offers its queues to agents who free up: with ``auto_assign``,
+        or when a routing rule asks for assignment. (With neither, the queues hold every
+        ticket not yet assigned by hand, and reading them would find nothing to offer.)"""
+        config = self.config
+        if config.assignment.auto_assign:
+            return True
+        if self._drains_for is not config:
+            self._drains_for = config
+            self._rules_assign = any(r.actions.assign is not None for r in config.routing.rules)
+        return self._rules_assign
+
     def _offer_queue(self, agent_id: str) -> list[Ticket]:
-        """An agent freed up: offer them queued tickets of their teams, in queue order.
-        With ``auto_assign`` off, only a desk whose routing rules ask for assignment reads
-        its queues here (the others' queued tickets wait for a tick): there the queues
-        hold every ticket not yet assigned by hand."""
-        if not self.config.has_agent(agent_id):
-            return []
-        if not self.config.assignment.auto_assign and not any(
-            rule.actions.assign is not None for rule in self.config.routing.rules
-        ):
+        """An agent freed up: offer them queued tickets of their teams, in queue order
+        (see :meth:`_drains`)."""
+        if not self.config.has_agent(agent_id) or not self._drains():
             return []
         agent = self.config.agent(agent_id)
         assigned: list[Ticket] = []
@@ -1564,6 +1574,8 @@ class Helpdesk(KnowledgeCommands):
 
     def _drain_queues(self, now: datetime) -> list[Event]:
         events: list[Event] = []
+        if not self._drains():
+            return events
         for team in self.config.teams:
             for _, _, recorded in self._offer_team(team.id, now):
                 events.extend(recorded)
@@ -1827,8 +1839,7 @@ class Helpdesk(KnowledgeCommands):
                     ticket = self.store.load(ticket.id)
                 except NotFound:
                     return True
-                still = due_for_retention([ticket], self.config.privacy, now=now)
-                if not still or still[0][1].action != "purge":
+                if not self._still_due(ticket, action="purge", at=now):
                     return False
                 continue
             log.info("purged ticket %s: %s", ticket.id, reason)
@@ -1891,8 +1902,7 @@ class Helpdesk(KnowledgeCommands):
                         ticket = self.store.load(ticket.id)
                     except NotFound:
                         continue
-                    still = due_for_retention([ticket], self.config.privacy, now=at)
-                    if not still or still[0][1].action != "purge":
+                    if not self._still_due(ticket, action="purge", at=at):
                         continue
                 if self._purge(ticket, now=at, reason=f"retention policy {policy.name!r}"):
                     purged.append(ticket.id)
@@ -1906,7 +1916,7 @@ class Helpdesk(KnowledgeCommands):
                         reason=f"retention policy {policy.name!r}",
                         mode=policy.action,
                         publish=False,
-                        still_due=partial(self._still_due, policy=policy, at=at),
+                        still_due=partial(self._still_due, action=policy.action, at=at),
                     )
                 )
             except NotFound:
@@ -1914,10 +1924,11 @@ class Helpdesk(KnowledgeCommands):
         recorded.extend(self._forget_purged(purged, linkers, now=at))
         return recorded
 
-    def _still_due(self, ticket: Ticket, *, policy: Any, at: datetime) -> bool:
-        """Whether ``ticket`` as now stored is still due for ``policy``'s action."""
+    def _still_due(self, ticket: Ticket, *, action: str, at: datetime) -> bool:
+        """Whether ``ticket`` as now stored is still due at ``at`` for ``action`` (another
+        worker may have changed it since a retention scan found it due)."""
         still = due_for_retention([ticket], self.config.privacy, now=at)
-        return bool(still) and still[0][1].action == policy.action
+        return bool(still) and still[0][1].action == action
 
     def erase_requester(self, requester_id: str, *, by: Identity) -> list[Event]:
         """Right to erasure: anonymise every ticket of the requester now (open ones too)

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import copy
 import math
-import tomllib
 from collections.abc import Iterable, Mapping, Sequence
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
@@ -180,13 +179,14 @@ class Scenario:
         if isinstance(desk_doc, str):
             desk_path = (base or Path.cwd()) / desk_doc
             try:
-                desk_doc = tomllib.loads(desk_path.read_text(encoding="utf-8"))
-            except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
+                desk_text = desk_path.read_text(encoding="utf-8")
+            except (OSError, UnicodeDecodeError) as exc:
                 raise ConfigError(
                     f"cannot load desk configuration {str(desk_path.resolve())!r} (a path is "
                     f"read from the scenario file's folder): {exc}",
                     path="desk",
                 ) from exc
+            desk_doc = load_toml(desk_text, desk_path)
         if not isinstance(desk_doc, Mapping):
             raise ConfigError("the desk configuration is a mapping or a TOML path", path="desk")
         desk_doc = apply_staffing(desk_doc, doc.get("staffing", {}))
