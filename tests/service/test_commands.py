@@ -993,3 +993,33 @@ def test_a_rule_that_sets_the_type_starts_the_ticket_in_that_types_lifecycle() -
     assert desk.transition(routed.id, "approve", by="ann").status == "approved"
     plain = desk.open(requester=Requester(id="ada"), subject="Printer")
     assert (plain.type, plain.lifecycle, plain.status) == ("incident", "default", "new")
+
+
+def test_a_de_escalation_goes_back_to_the_team_the_ticket_left() -> None:
+    doc = {
+        "tiers": [{"id": "L1", "teams": ["amer", "emea"]}, {"id": "L2", "teams": ["network"]}],
+        "teams": [{"id": "amer"}, {"id": "emea"}, {"id": "network"}],
+        "agents": [{"id": "ann", "tier": "L1", "teams": ["amer"]},
+                   {"id": "eve", "tier": "L1", "teams": ["emea"]},
+                   {"id": "nick", "tier": "L2", "teams": ["network"]}],
+        "routing": [{"name": "emea", "when": {"field": "subject", "op": "contains",
+                                              "value": "Berlin"},
+                     "actions": {"team": "emea"}}],
+    }  # fmt: skip
+    clock = ManualClock(datetime(2026, 3, 2, 9, tzinfo=UTC))
+    desk = Helpdesk(DeskConfig.from_dict(doc), MemoryStore(), clock)
+    ticket = desk.open(requester=Requester(id="ada"), subject="Berlin VPN down")
+    assert (ticket.team, ticket.assignee) == ("emea", "eve")
+    up = desk.escalate(ticket.id, by="eve", reason="needs the network team")
+    assert (up.tier, up.team) == ("L2", "network")
+    down = desk.de_escalate(ticket.id, by="nick", reason="fixed: tell the requester")
+    assert (down.tier, down.team, down.assignee) == ("L1", "emea", "eve")  # not amer
+    # A team given wins.
+    desk.escalate(ticket.id, by="eve", reason="again")
+    assert desk.de_escalate(ticket.id, by="nick", reason="x", team="amer").team == "amer"
+    # A team that no longer works the tier: the tier's default team.
+    desk.escalate(ticket.id, by="ann", reason="once more")
+    moved = {**doc, "tiers": [{"id": "L1", "teams": ["emea"]},
+                              {"id": "L2", "teams": ["network", "amer"]}]}  # fmt: skip
+    desk.reconfigure(DeskConfig.from_dict(moved))
+    assert desk.de_escalate(ticket.id, by="nick", reason="y").team == "emea"

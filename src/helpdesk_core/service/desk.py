@@ -61,6 +61,7 @@ from helpdesk_core.model import (
     TicketRouted,
     TicketUpdated,
     Urgency,
+    apply_event,
     replay,
 )
 from helpdesk_core.model._copy import copier
@@ -1270,6 +1271,26 @@ class Helpdesk(KnowledgeCommands):
             ticket_id, up=False, by=by, reason=reason, to_tier=to_tier, team=team
         )
 
+    def _team_left(self, ticket: Ticket, to_tier: str | None) -> str | None:
+        """The team ``ticket`` last had in the tier it goes down to (``to_tier``, else the
+        next one below), when that team still works the tier: where a de-escalation takes
+        it back to. None (the tier's default team) when it was never there, or when the
+        move will be refused anyway."""
+        ladder = self.config.ladder
+        if to_tier is None:
+            here = ticket.tier
+            below = ladder.next_below(here) if here is not None and here in ladder else None
+            to_tier = below.id if below is not None else None
+        if to_tier is None or to_tier not in ladder:
+            return None
+        last: str | None = None
+        state: Ticket | None = None
+        for event in self.store.events(ticket.id):  # a de-escalation is rare: read it all
+            state = replay([event]) if state is None else apply_event(state, event)
+            if state.tier == to_tier and state.team is not None:
+                last = state.team
+        return last if last in ladder.get(to_tier).teams else None
+
     def _move_tier(
         self,
         ticket_id: str,
@@ -1295,9 +1316,10 @@ class Helpdesk(KnowledgeCommands):
                     to_tier=to_tier, team=team, allow_skip=allow_skip,
                 )
             else:
+                back = team if team is not None else self._team_left(change.ticket, to_tier)
                 _, events = de_escalate(
                     change.ticket, ladder, by=actor, now=change.now, reason=reason,
-                    to_tier=to_tier, team=team,
+                    to_tier=to_tier, team=back,
                 )
             change.extend(events)
             if self._assigns(change.ticket):
