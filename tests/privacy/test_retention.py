@@ -30,6 +30,7 @@ from helpdesk_core.privacy import (
     ANONYMOUS_REQUESTER,
     PrivacySettings,
     RetentionPolicy,
+    anonymise_event,
     plan_anonymisation,
 )
 from helpdesk_core.reporting import build_report
@@ -627,3 +628,20 @@ def test_a_requester_id_may_not_read_as_another_identity() -> None:
         with pytest.raises(ValidationError, match="choose another id"):
             desk.open(requester=Requester(id=rid), subject="hi")
     desk.upsert_requester(Requester(id="mailto:eve", name="Eve"))  # not an identity kind
+
+
+def test_planning_refuses_what_is_not_one_tickets_history() -> None:
+    by = Actor.system("retention")
+    opened = TicketOpened(ticket_id="T-1", at=T0, by=Actor.requester("ada"), number=1,
+                          requester="ada", subject="Printer")  # fmt: skip
+    other = TicketOpened(ticket_id="T-2", at=T0, by=Actor.requester("bo"), number=2,
+                         requester="bo", subject="Mail")  # fmt: skip
+    for bad in ("abc", None, [1, 2], [opened, other]):
+        with pytest.raises(ValidationError) as caught:
+            plan_anonymisation(bad, now=T0, by=by, reason="r")  # type: ignore[arg-type]
+        assert caught.value.field == "events"
+    plan = plan_anonymisation(iter([opened]), now=T0, by=by, reason="r")  # any iterable
+    assert plan.expected_version == 1
+    for bad_event in ("x", None):
+        with pytest.raises(ValidationError, match="Event"):
+            anonymise_event(bad_event, personal_fields=frozenset(), mode="anonymise")  # type: ignore[arg-type]

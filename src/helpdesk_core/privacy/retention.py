@@ -348,6 +348,8 @@ def anonymise_event(event: Event, *, personal_fields: frozenset[str], mode: Mode
     comments, reasons typed by people, the fields an event class lists in its ``free_text``
     class attribute (known-error texts), and custom fields marked personal (all custom
     fields when deleting). Timestamps, ids, statuses and SLA clocks are kept."""
+    if not isinstance(event, Event):
+        raise ValidationError(f"expected an Event, got {type(event).__name__}", field="event")
     if mode not in _MODES:
         raise ValidationError(f"mode is 'anonymise' or 'delete', got {mode!r}", field="mode")
     personal_fields = _personal_fields(personal_fields)
@@ -409,8 +411,21 @@ def plan_anonymisation(
 ) -> AnonymisationPlan:
     """Rewrite a ticket's history (see :func:`anonymise_event`) and append a
     :class:`TicketAnonymised` event at ``now`` by ``by``."""
+    if isinstance(events, str | bytes) or not isinstance(events, Iterable):
+        raise ValidationError(
+            f"events is a ticket's history (a list of events), got {type(events).__name__}",
+            field="events",
+        )
+    events = list(events)
     if not events:
         raise ValidationError("a ticket to anonymise has at least one event", field="events")
+    for event in events:
+        if not isinstance(event, Event):
+            raise ValidationError(
+                f"expected an Event, got {type(event).__name__}", field="events"
+            )
+    if len({event.ticket_id for event in events}) != 1:
+        raise ValidationError("events hold the history of one ticket", field="events")
     if mode not in _MODES:
         raise ValidationError(f"mode is 'anonymise' or 'delete', got {mode!r}", field="mode")
     personal = _personal_fields(personal_fields)
