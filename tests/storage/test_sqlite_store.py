@@ -86,6 +86,23 @@ def test_data_survives_reopening(tmp_path: Path) -> None:
     again.close()
 
 
+def test_bundled_stores_close_at_the_end_of_a_with_block(tmp_path: Path) -> None:
+    from helpdesk_core.storage import MemoryStore
+
+    for make in (MemoryStore, lambda: SqliteStore(tmp_path / "with.sqlite")):
+        with make() as store:
+            open_ticket(store, "T-1")
+            assert store.load("T-1").id == "T-1"
+        with pytest.raises(StoreClosedError):
+            store.load("T-1")
+        with pytest.raises(RuntimeError, match="boom"), make() as store:
+            raise RuntimeError("boom")
+        with pytest.raises(StoreClosedError):
+            store.allocate_number()
+    with SqliteStore(tmp_path / "with.sqlite") as again:
+        assert again.load("T-1").id == "T-1"  # what the block wrote was kept
+
+
 def test_database_settings(tmp_path: Path) -> None:
     store = SqliteStore(tmp_path / "desk.sqlite")
     store.close()

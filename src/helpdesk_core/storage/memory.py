@@ -21,7 +21,7 @@ from contextlib import contextmanager
 from datetime import datetime, timedelta
 from functools import partial
 from operator import attrgetter
-from typing import Any, TypeVar
+from typing import Any, Self, TypeVar
 
 from helpdesk_core.errors import ConflictError, NotFound, StoreClosedError, ValidationError
 from helpdesk_core.knowledge.articles import Article, ArticleQuery, rank_articles
@@ -843,6 +843,13 @@ class MemoryStore:
         return [article for article, counts in items if query.matches(article, counts)]
 
     # ------------------------------------------------------------------ lifecycle
+
+    def __enter__(self) -> Self:
+        """The store itself: ``with`` closes it at the end of the block."""
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
 
     def close(self) -> None:
         """Drop everything; later calls raise StoreClosedError."""

@@ -29,7 +29,7 @@ from collections import Counter
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, Self
 
 from helpdesk_core.errors import (
     ConflictError,
@@ -1438,6 +1438,13 @@ class SqliteStore:
         return [decode_ticket(row[0]) for row in rows]
 
     # ------------------------------------------------------------------ lifecycle
+
+    def __enter__(self) -> Self:
+        """The store itself: ``with`` closes it at the end of the block."""
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
 
     def close(self) -> None:
         """Close the connection; later calls raise StoreClosedError."""
