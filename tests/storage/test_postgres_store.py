@@ -263,3 +263,69 @@ def test_claim_due_takes_wake_times_at_the_end_of_the_calendar(schema: str) -> N
         assert store.claim_due(far, worker="w") == ["T-2", "T-1"]
     finally:
         store.close()
+
+
+def test_an_append_the_server_refuses_writes_nothing_and_leaves_the_store_usable(
+    schema: str,
+) -> None:
+    """An append outside a unit of work is its own transaction (BEGIN and lock in one
+    message, the write and COMMIT in one pipeline): a write the server refuses is rolled
+    back whole, and the next append goes through."""
+    import psycopg
+
+    from helpdesk_core.errors import StorageError
+    from helpdesk_core.storage import PostgresStore
+
+    store = PostgresStore(DSN, schema=schema)
+    try:
+        ticket = open_ticket(store, "T-1")
+        with psycopg.connect(DSN, autocommit=True) as admin:
+            admin.execute(
+                f'CREATE FUNCTION "{schema}".refuse() RETURNS trigger LANGUAGE plpgsql AS '
+                "$$ BEGIN IF NEW.data::text LIKE '%%refuse me%%' THEN "
+                "RAISE EXCEPTION 'refused by trigger'; END IF; RETURN NEW; END $$"
+            )
+            admin.execute(
+                f'CREATE TRIGGER refuse BEFORE INSERT ON "{schema}".events '
+                f'FOR EACH ROW EXECUTE FUNCTION "{schema}".refuse()'
+            )
+        with pytest.raises(StorageError, match="refused by trigger"):
+            change(store, ticket, commented("T-1", "refuse me", at=T0 + MINUTE))
+        assert store._conn.info.transaction_status == psycopg.pq.TransactionStatus.IDLE
+        assert store.load("T-1") == ticket
+        assert len(store.events("T-1")) == 1
+        latest = change(store, ticket, commented("T-1", "fine", at=T0 + MINUTE))
+        assert store.load("T-1") == latest
+        assert [type(e).__name__ for e in store.events("T-1")] == [
+            "TicketOpened", "CommentAdded"
+        ]
+    finally:
+        store.close()
+
+
+def test_a_transaction_left_open_on_the_connection_is_undone_first(schema: str) -> None:
+    """A transaction an interruption left open on the store's connection is rolled back
+    before the next call, never joined by it."""
+    import psycopg
+
+    from helpdesk_core.storage import PostgresStore
+
+    store = PostgresStore(DSN, schema=schema)
+    try:
+        ticket = open_ticket(store, "T-1")
+        store._conn.execute("BEGIN")
+        store._conn.execute("DELETE FROM events")
+        latest = change(store, ticket, commented("T-1", "hello", at=T0 + MINUTE))
+        assert store._conn.info.transaction_status == psycopg.pq.TransactionStatus.IDLE
+        with PostgresStore(DSN, schema=schema) as peer:
+            assert peer.load("T-1") == latest
+            assert len(peer.events("T-1")) == 2
+        with pytest.raises(StoreClosedError):
+            peer.load("T-1")
+        # A connection that cannot even roll back is replaced.
+        store._conn.execute("BEGIN")
+        store._conn.pgconn.send_query(b"SELECT pg_sleep(0.2)")
+        assert store.load("T-1") == latest
+        assert store._conn.info.transaction_status == psycopg.pq.TransactionStatus.IDLE
+    finally:
+        store.close()

@@ -36,9 +36,10 @@ import threading
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, Self
 
 import psycopg
+from psycopg.pq import TransactionStatus
 from psycopg.types.json import set_json_loads
 
 from helpdesk_core.errors import (
@@ -246,6 +247,21 @@ def _lock_stored(conn: psycopg.Connection[Any], ticket_id: str, expected_version
         raise ConflictError(ticket_id, expected=expected_version, actual=int(found[0]))
 
 
+def _idle(conn: psycopg.Connection[Any]) -> bool:
+    return conn.info.transaction_status == TransactionStatus.IDLE
+
+
+def _roll_back(conn: psycopg.Connection[Any]) -> None:
+    """End a failed transaction the store began itself; the error that failed it is
+    what the caller reports, so a connection too broken to roll back is left as it is
+    (it is reopened on the next call)."""
+    try:
+        if not (conn.closed or _idle(conn)):
+            conn.rollback()
+    except psycopg.Error:
+        pass
+
+
 def _event_columns(events: Sequence[Event], first_version: int) -> tuple[list[Any], ...]:
     return (
         [e.ticket_id for e in events],
@@ -347,7 +363,17 @@ class PostgresStore:
     def _ready(self) -> psycopg.Connection[Any]:
         if self._closed:
             raise StoreClosedError("the store is closed")
-        if self._depth == 0 and (self._conn.closed or self._conn.broken):
+        if self._depth == 0:
+            conn = self._conn
+            if not (conn.closed or conn.broken):
+                if _idle(conn):
+                    return conn
+                # Outside every transaction of ours, so a transaction an interruption
+                # left open: undo it, or start afresh.
+                _roll_back(conn)
+                if _idle(conn):
+                    return conn
+                conn.close()
             self._conn = self._connect()
         return self._conn
 
@@ -434,15 +460,42 @@ class PostgresStore:
             sql, params = _APPEND_NEW, (*row, *columns)
         else:
             sql, params = _APPEND, (*row, ticket_id, expected_version, *columns)
-        with self._tx() as conn:
-            conn.execute("LOCK TABLE events IN EXCLUSIVE MODE")
-            if conn.execute(sql, params).rowcount == len(events):
+        with self._lock, self._errors():
+            conn = self._ready()
+            if self._depth:  # inside a unit of work: a savepoint
+                with self._tx():
+                    conn.execute("LOCK TABLE events IN EXCLUSIVE MODE")
+                    written = conn.execute(sql, params).rowcount
+            else:
+                written = self._write_alone(conn, sql, params)
+            if written == len(events):
                 return
+            # The version did not match, so the statement wrote nothing.
             found = conn.execute(
                 "SELECT version FROM tickets WHERE id = %s", (ticket_id,)
             ).fetchone()
-            actual = 0 if found is None else int(found[0])
-            raise ConflictError(ticket_id, expected=expected_version, actual=actual)
+        actual = 0 if found is None else int(found[0])
+        raise ConflictError(ticket_id, expected=expected_version, actual=actual)
+
+    def _write_alone(
+        self, conn: psycopg.Connection[Any], sql: str, params: Sequence[Any]
+    ) -> int:
+        """One append as its own transaction, in two round trips: the BEGIN and the
+        event-log lock travel in one message, the write and the COMMIT in one pipeline.
+        The write matches nothing on a version conflict, so committing it is harmless;
+        any error rolls the transaction back. Returns the rows the write inserted."""
+        self._depth += 1
+        try:
+            conn.execute("BEGIN; LOCK TABLE events IN EXCLUSIVE MODE")
+            with conn.pipeline():
+                cursor = conn.execute(sql, params)
+                conn.execute("COMMIT")
+        except BaseException:
+            _roll_back(conn)
+            raise
+        finally:
+            self._depth -= 1
+        return cursor.rowcount
 
     def anonymise(
         self,
@@ -1009,6 +1062,13 @@ class PostgresStore:
         return [decode_ticket(row[0]) for row in rows]
 
     # ------------------------------------------------------------------ lifecycle
+
+    def __enter__(self) -> Self:
+        """The store itself: ``with`` closes it at the end of the block."""
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
 
     def close(self) -> None:
         """Close the connection; later calls raise StoreClosedError."""
