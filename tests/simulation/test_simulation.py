@@ -400,6 +400,30 @@ def test_simulated_time_runs_exactly_across_a_dst_change() -> None:
         assert solved[session.ticket_id] == ended
 
 
+def test_offsets_from_a_start_in_the_desk_zone_count_absolute_time() -> None:
+    """Two days from midnight before the spring-forward change in Berlin are 48 hours, and
+    an absence 30 hours in starts where a burst 30 hours in does: offsets from the start
+    count absolute time, not the local clock (whose day of the change has 23 hours)."""
+    doc = mmc(agents=1, rate=6.0, days=2)
+    doc["desk"]["desk"] = {"timezone": "Europe/Berlin"}
+    doc["simulation"] = {"start": "2026-03-28T00:00:00", "days": 2, "warmup_days": 1.5}
+    doc["arrivals"]["bursts"] = [{"start": "30h", "duration": "2h", "multiplier": 0.0}]
+    doc["absences"] = [{"agent": "a0", "start": "30h", "end": "32h"}]
+    doc["tiers"]["L1"]["work"] = {"kind": "fixed", "value": "20m"}
+    scenario = Scenario.from_dict(doc)
+    start = scenario.start.astimezone(UTC)
+    assert scenario.end.astimezone(UTC) == start + timedelta(hours=48)
+    assert scenario.measured_from.astimezone(UTC) == start + timedelta(hours=36)
+    result = simulate(scenario, seed=1)
+    away, back = start + timedelta(hours=30), start + timedelta(hours=32)
+    assert not [r for r in result.records if away <= r.opened_at < back]  # the burst
+    assert all(
+        s.start + timedelta(seconds=s.seconds) <= away or s.start >= back for s in result.work
+    )
+    assert any(s.start == back for s in result.work)  # the queue waited for a0
+    assert max(r.opened_at for r in result.records) > start + timedelta(hours=47)
+
+
 def test_the_arrival_profile_follows_the_desk_time_zone() -> None:
     """A start given with a UTC offset does not move the profile out of the desk's zone."""
     doc = mmc(agents=2, rate=6.0, days=7)

@@ -98,7 +98,7 @@ class _Run:
         self.absent: dict[str, list[tuple[datetime, datetime]]] = {}
         for absence in scenario.absences:
             self.absent.setdefault(absence.agent, []).append(
-                (scenario.start + absence.start, scenario.start + absence.end)
+                (scenario.after(absence.start), scenario.after(absence.end))
             )
         self.absences_now: dict[str, int] = {}  # agent id -> absences in force
         self.working: dict[str, str] = {}  # ticket id -> the agent working on it
@@ -518,8 +518,8 @@ class _Run:
             self.push(at, _OFF, name)
         for absence in scenario.absences:
             if absence.agent in self.agents:
-                self.push(scenario.start + absence.start, _AWAY, absence.agent)
-                self.push(scenario.start + absence.end, _BACK, absence.agent)
+                self.push(scenario.after(absence.start), _AWAY, absence.agent)
+                self.push(scenario.after(absence.end), _BACK, absence.agent)
 
     # ------------------------------------------------------------------ loop
     def run(self) -> SimulationResult:
@@ -528,7 +528,7 @@ class _Run:
         first = self.next_arrival(scenario.start)
         if first is not None:
             self.push(first, _ARRIVAL, "")
-        total = (scenario.end - scenario.start).total_seconds()
+        total = timedelta(days=scenario.days).total_seconds()
         drain_until = scenario.end + timedelta(days=60)
         report_every = max(total / 100.0, 1.0)
         next_report = 0.0

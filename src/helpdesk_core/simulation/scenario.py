@@ -147,13 +147,19 @@ class Scenario:
 
     @property
     def end(self) -> datetime:
-        """When arrivals stop."""
-        return self.start + timedelta(days=self.days)
+        """When arrivals stop: ``days`` of absolute time after the start."""
+        return self.after(timedelta(days=self.days))
 
     @property
     def measured_from(self) -> datetime:
         """Tickets opened before this instant are warm-up and left out of the KPIs."""
-        return self.start + timedelta(days=self.warmup_days)
+        return self.after(timedelta(days=self.warmup_days))
+
+    def after(self, offset: timedelta) -> datetime:
+        """The instant ``offset`` after the start (an absence's or a burst's), counted in
+        absolute time as simulated time runs: across a daylight-saving change, not on
+        the local clock (which would make a day 23 or 25 hours long)."""
+        return (self.start.astimezone(UTC) + offset).astimezone(self.start.tzinfo)
 
     # ------------------------------------------------------------------ loading
     @classmethod
