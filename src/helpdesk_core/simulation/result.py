@@ -86,7 +86,8 @@ class WorkSession:
 
 @frozen(kw_only=True)
 class Kpis:
-    """Headline figures over the measured tickets."""
+    """Headline figures over the measured tickets; ``backlog`` counts every ticket open
+    when arrivals stopped, warm-up ones included."""
 
     tickets: int
     solved: int
