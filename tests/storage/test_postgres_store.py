@@ -265,18 +265,21 @@ def test_claim_due_takes_wake_times_at_the_end_of_the_calendar(schema: str) -> N
         store.close()
 
 
+@pytest.mark.parametrize("pipelines", [True, False], ids=["pipeline", "no-pipeline"])
 def test_an_append_the_server_refuses_writes_nothing_and_leaves_the_store_usable(
-    schema: str,
+    schema: str, pipelines: bool
 ) -> None:
     """An append outside a unit of work is its own transaction (BEGIN and lock in one
-    message, the write and COMMIT in one pipeline): a write the server refuses is rolled
-    back whole, and the next append goes through."""
+    message, the write and COMMIT in one pipeline, or one after the other where libpq
+    has no pipelines): a write the server refuses is rolled back whole, and the next
+    append goes through."""
     import psycopg
 
     from helpdesk_core.errors import StorageError
     from helpdesk_core.storage import PostgresStore
 
     store = PostgresStore(DSN, schema=schema)
+    store._pipelines = pipelines
     try:
         ticket = open_ticket(store, "T-1")
         with psycopg.connect(DSN, autocommit=True) as admin:

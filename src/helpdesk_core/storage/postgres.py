@@ -300,6 +300,8 @@ class PostgresStore:
         self._depth = 0
         self._closed = False
         self._builder = _Builder()
+        # Pipelines need libpq 14 or newer (psycopg[binary] bundles one).
+        self._pipelines = psycopg.Pipeline.is_supported()
         self._conn = self._connect()
         try:
             with self._errors():
@@ -481,13 +483,18 @@ class PostgresStore:
         self, conn: psycopg.Connection[Any], sql: str, params: Sequence[Any]
     ) -> int:
         """One append as its own transaction, in two round trips: the BEGIN and the
-        event-log lock travel in one message, the write and the COMMIT in one pipeline.
-        The write matches nothing on a version conflict, so committing it is harmless;
-        any error rolls the transaction back. Returns the rows the write inserted."""
+        event-log lock travel in one message, the write and the COMMIT in one pipeline
+        (three round trips with a libpq too old for pipelines). The write matches
+        nothing on a version conflict, so committing it is harmless; any error rolls the
+        transaction back. Returns the rows the write inserted."""
         self._depth += 1
         try:
             conn.execute("BEGIN; LOCK TABLE events IN EXCLUSIVE MODE")
-            with conn.pipeline():
+            if self._pipelines:
+                with conn.pipeline():
+                    cursor = conn.execute(sql, params)
+                    conn.execute("COMMIT")
+            else:
                 cursor = conn.execute(sql, params)
                 conn.execute("COMMIT")
         except BaseException:
