@@ -276,3 +276,31 @@ def test_an_assigned_ticket_has_every_skill_its_rule_asked_for(
             assert set(ticket.queued_skills) == needs[ticket_id]
         if ticket.assignee is not None:
             assert ticket.queued_strategy is None and ticket.queued_skills == ()
+
+
+def test_a_long_queue_of_routine_tickets_never_hides_a_critical_one() -> None:
+    """With ``most_urgent`` order, an agent who frees up takes the critical ticket even
+    when more routine tickets wait than a drain reads in one go."""
+    from helpdesk_core.service import desk as desk_module
+
+    desk = _desk({
+        "tiers": [{"id": "L1", "teams": ["desk"]}], "teams": [{"id": "desk"}],
+        "agents": [{"id": "ann", "teams": ["desk"], "capacity": 1}],
+        "assignment": {"queue_order": "most_urgent"},
+    })  # fmt: skip
+    first = desk.open(requester=R, subject="first", priority="low")
+    assert first.assignee == "ann"
+    window = desk_module._QUEUE_WINDOW
+    clock = desk.clock
+    assert isinstance(clock, ManualClock)
+    for n in range(window + 1):
+        clock.advance("1s")
+        desk.open(requester=R, subject=f"routine {n}", priority="low")
+    clock.advance("1s")
+    urgent = desk.open(requester=R, subject="everything is down", priority="critical")
+    high = desk.open(requester=R, subject="mail is slow", priority="high")
+    assert urgent.queued_at is not None and urgent.assignee is None
+    desk.solve(first.id, by="ann", resolution="ok", first_contact=True)
+    assert desk.get(urgent.id).assignee == "ann"
+    desk.solve(urgent.id, by="ann", resolution="ok", first_contact=True)
+    assert desk.get(high.id).assignee == "ann"

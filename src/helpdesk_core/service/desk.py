@@ -98,6 +98,8 @@ _FIRST_RESPONSE = Metric.FIRST_RESPONSE.value
 _MAX_REMEMBERED_WAKES = 10_000
 #: How many tickets a caused_by cycle check reads at most.
 _MAX_LINK_WALK = 1_000
+# How many of a team's waiting tickets a queue drain reads at most (see ``_queued``).
+_QUEUE_WINDOW = 1_000
 _MAX_REMEMBERED_GRANTS = 4_096
 _OPENED_FIELDS = attrs.fields(TicketOpened)
 _complete_opening = copier(
@@ -156,7 +158,7 @@ class Helpdesk(KnowledgeCommands):
         self._held = threading.local()  # events of an open unit_of_work, per thread
         self._worker = self.ids.new_id("worker")
         self._retention_checked_at: datetime | None = None
-        self._queue_queries: dict[str, TicketQuery] = {}
+        self._queue_queries: dict[str, list[TicketQuery]] = {}
         self._wakes: dict[tuple[str, int], datetime | None] = {}
         self._granted: dict[tuple[Any, ...], Role | None] = {}
         self._granted_by: DeskConfig | None = None
@@ -1075,11 +1077,30 @@ class Helpdesk(KnowledgeCommands):
         return False
 
     def _queued(self, team: str) -> list[Ticket]:
-        query = self._queue_queries.get(team)
-        if query is None:
-            query = TicketQuery(team=team, unassigned=True, active_only=True, limit=1000)
-            self._queue_queries[team] = query
-        return list(self.store.query(query).items)
+        """The team's waiting tickets a drain looks at: the oldest :data:`_QUEUE_WINDOW`;
+        with ``most_urgent`` order and a longer queue, the oldest of each priority, most
+        urgent first, up to that many in all (a long queue of routine tickets never hides
+        a critical one)."""
+        window = _QUEUE_WINDOW
+        queries = self._queue_queries.get(team)
+        if queries is None or queries[0].limit != window:
+            queries = [
+                TicketQuery(
+                    team=team, unassigned=True, active_only=True, priority=level, limit=window
+                )
+                for level in [None, *((p,) for p in sorted(Priority, key=lambda p: p.rank))]
+            ]
+            self._queue_queries[team] = queries
+        page = self.store.query(queries[0])
+        if page.next_offset is None or self.config.assignment.queue_order != "most_urgent":
+            return list(page.items)
+        found: list[Ticket] = []
+        for query in queries[1:]:
+            wanted = window - len(found)
+            if wanted <= 0:
+                break
+            found.extend(self.store.query(evolve(query, limit=wanted)).items)
+        return found
 
     # ------------------------------------------------------------------ conversation
     def reply(
