@@ -16,7 +16,7 @@ import pytest
 from helpdesk_core.codec import event_to_dict, ticket_to_dict
 from helpdesk_core.errors import SchemaVersionError
 from helpdesk_core.model import StatusCategory, replay
-from helpdesk_core.storage import SqliteStore, TicketQuery, migrations
+from helpdesk_core.storage import SqliteStore, TicketQuery, TicketScope, migrations
 from helpdesk_core.storage.base import search_text
 from helpdesk_core.storage.codecs import to_micros
 from helpdesk_core.testing.conformance import T0, change, commented, moved, opened
@@ -70,7 +70,7 @@ def test_a_version_1_sqlite_database_is_migrated_on_open(tmp_path: Path) -> None
     path = tmp_path / "old.sqlite"
     _v1_sqlite(path)
     store = SqliteStore(path)
-    assert _version(path) == migrations.SCHEMA_VERSION == 10
+    assert _version(path) == migrations.SCHEMA_VERSION == 11
     assert store.load("T-1") == TICKET
     assert store.events("T-1") == [EVENT]
     assert [t.id for t in store.query(TicketQuery(text="printer on fire")).items] == ["T-1"]
@@ -183,7 +183,7 @@ def test_a_version_4_sqlite_database_loses_the_word_index_triggers(tmp_path: Pat
     _stepped_sqlite(path, 4, [solved])
     assert {"tickets_words_insert", "tickets_words_update"} <= _triggers(path)
     store = SqliteStore(path)
-    assert _version(path) == migrations.SCHEMA_VERSION == 10
+    assert _version(path) == migrations.SCHEMA_VERSION == 11
     triggers = _triggers(path)
     assert not {"tickets_words_insert", "tickets_words_update"} & triggers
     assert "tickets_words_delete" in triggers
@@ -209,7 +209,7 @@ def test_a_version_5_sqlite_database_gets_its_event_chains(tmp_path: Path) -> No
     ]
     _stepped_sqlite(path, 5, histories)
     store = SqliteStore(path)
-    assert _version(path) == migrations.SCHEMA_VERSION == 10
+    assert _version(path) == migrations.SCHEMA_VERSION == 11
     for events in histories:
         ticket_id = events[0].ticket_id
         assert store.events(ticket_id) == events
@@ -269,12 +269,12 @@ def test_agent_loads_read_the_index_of_active_assigned_tickets(tmp_path: Path) -
     path = tmp_path / "loads.sqlite"
     SqliteStore(path).close()
     _as_version(path, 6, "DROP INDEX tickets_active_load")  # as a version 6 file has it
-    SqliteStore(path).close()  # migrates to 10
+    SqliteStore(path).close()  # migrates to 11
     conn = sqlite3.connect(path)
     try:
         plan = conn.execute("EXPLAIN QUERY PLAN " + _sql.SELECT_LOADS).fetchall()
         assert "tickets_active_load" in str(plan)
-        assert conn.execute("PRAGMA user_version").fetchone()[0] == 10
+        assert conn.execute("PRAGMA user_version").fetchone()[0] == 11
     finally:
         conn.close()
 
@@ -283,11 +283,11 @@ def test_a_newer_sqlite_database_is_refused(tmp_path: Path) -> None:
     path = tmp_path / "new.sqlite"
     SqliteStore(path).close()
     conn = sqlite3.connect(path)
-    conn.execute("PRAGMA user_version = 11")
+    conn.execute("PRAGMA user_version = 12")
     conn.close()
-    with pytest.raises(SchemaVersionError, match=r"schema version 11.*supports \(10\)") as info:
+    with pytest.raises(SchemaVersionError, match=r"schema version 12.*supports \(11\)") as info:
         SqliteStore(path)
-    assert (info.value.found, info.value.supported) == (11, 10)
+    assert (info.value.found, info.value.supported) == (12, 11)
 
 
 def _open(path: str, out: Any) -> None:
@@ -354,10 +354,12 @@ def test_a_version_1_postgres_schema_is_migrated_and_a_newer_one_refused() -> No
             assert ("tickets_active_load",) in indexes
             assert ("tickets_retention",) in indexes
             assert ("tickets_organization",) in indexes
-            conn.execute(f"UPDATE {quoted}.schema_version SET version = 11")
-        with pytest.raises(SchemaVersionError, match="11") as info:
+            assert ("tickets_owner",) in indexes
+            assert ("tickets_asset",) in indexes
+            conn.execute(f"UPDATE {quoted}.schema_version SET version = 12")
+        with pytest.raises(SchemaVersionError, match="12") as info:
             PostgresStore(DSN, schema=schema)
-        assert (info.value.found, info.value.supported) == (11, migrations.SCHEMA_VERSION)
+        assert (info.value.found, info.value.supported) == (12, migrations.SCHEMA_VERSION)
     finally:
         with psycopg.connect(DSN, autocommit=True) as conn:
             conn.execute(f"DROP SCHEMA IF EXISTS {quoted} CASCADE")
@@ -446,7 +448,7 @@ def test_version_8_fills_the_retention_columns_of_stored_tickets(tmp_path: Path)
         "T-3": (None, False),
         "T-4": (None, True),
     }
-    store = SqliteStore(path)  # migrates to 10
+    store = SqliteStore(path)  # migrates to 11
     conn = sqlite3.connect(path)
     try:
         assert _retention_rows(conn.execute(read).fetchall()) == written
@@ -487,7 +489,7 @@ def test_version_8_fills_the_retention_columns_in_postgres() -> None:
         assert written == {
             "T-1": (T0, False), "T-2": (T0, True), "T-3": (None, False), "T-4": (None, True)
         }
-        store = PostgresStore(DSN, schema=schema)  # migrates to 10
+        store = PostgresStore(DSN, schema=schema)  # migrates to 11
         with psycopg.connect(DSN, autocommit=True) as conn:
             assert _retention_rows(conn.execute(read).fetchall()) == written
         query = TicketQuery(closed_before=T0 + timedelta(microseconds=1), anonymised=True)
@@ -512,7 +514,7 @@ def test_version_8_reads_an_instant_stored_without_an_offset_as_utc(tmp_path: Pa
     snapshot["closed_at"] = T0.replace(tzinfo=None).isoformat()  # an old writer's
     snapshot["anonymised"] = "false"  # hand-edited: not true
     _as_version(path, 7, ("UPDATE tickets SET snapshot = ?", json.dumps(snapshot)))
-    SqliteStore(path).close()  # migrates to 10
+    SqliteStore(path).close()  # migrates to 11
     conn = sqlite3.connect(path)
     try:
         row = conn.execute("SELECT closed_at, anonymised FROM tickets").fetchone()
@@ -547,7 +549,7 @@ def test_version_9_gives_postgres_the_librarys_solved_words() -> None:
                 "THEN to_tsvector('simple'::regconfig, left(search_text, 100000)) END) STORED"
             )
             conn.execute(f"UPDATE {quoted}.schema_version SET version = 8")
-        store = PostgresStore(DSN, schema=schema)  # migrates to 10
+        store = PostgresStore(DSN, schema=schema)  # migrates to 11
         assert [t.id for t in store.search_solved(["example"])] == ["T-1"]
         more = [
             opened("T-2", 2, subject="mail to bob@example.com bounces"),
@@ -577,7 +579,7 @@ def test_version_10_fills_the_organization_of_stored_tickets(tmp_path: Path) -> 
         store.append(ticket_id, expected_version=0, events=events, snapshot=replay(events))
     store.close()
     _as_version(path, 9)
-    store = SqliteStore(path)  # migrates to 10
+    store = SqliteStore(path)  # migrates to 11
     read = "SELECT id, organization FROM tickets ORDER BY id"
     conn = sqlite3.connect(path)
     try:
@@ -616,7 +618,7 @@ def test_version_10_fills_the_organization_in_postgres() -> None:
             written = conn.execute(read).fetchall()
             _drop_organization_column(conn, f"{quoted}.tickets")
             conn.execute(f"UPDATE {quoted}.schema_version SET version = 9")
-        store = PostgresStore(DSN, schema=schema)  # migrates to 10
+        store = PostgresStore(DSN, schema=schema)  # migrates to 11
         with psycopg.connect(DSN, autocommit=True) as conn:
             assert conn.execute(read).fetchall() == written
             assert [row[0] for row in written] == ["T-1", "T-2", "T-3"]
@@ -625,5 +627,75 @@ def test_version_10_fills_the_organization_in_postgres() -> None:
         assert [t.id for t in store.query(TicketQuery(scope=scope)).items] == ["T-2", "T-3"]
         store.close()
     finally:
+        with psycopg.connect(DSN, autocommit=True) as conn:
+            conn.execute(f"DROP SCHEMA IF EXISTS {quoted} CASCADE")
+
+
+_AGENT_VIEW = TicketQuery(
+    scope=TicketScope(teams=("network",), unrouted=True, agent="a-1"), order_by="-updated_at"
+)
+_VERSION_11_INDEXES = ("tickets_owner", "tickets_asset", "tickets_active")
+
+
+def _sqlite_plan(store: SqliteStore, query: TicketQuery, *, page: bool = False) -> str:
+    """The plan of the count (or, with ``page``, of the page) ``store.query`` reads."""
+    where, params = store._builder.where(query)
+    sql = f"SELECT count(*) FROM tickets WHERE {where}"
+    if page:
+        sql = f"SELECT snapshot FROM tickets WHERE {where} ORDER BY created_at, id LIMIT 50"
+    return str(store._conn.execute(f"EXPLAIN QUERY PLAN {sql}", params).fetchall())
+
+
+def test_version_11_indexes_serve_agent_views_active_lists_and_assets(tmp_path: Path) -> None:
+    path = tmp_path / "v10.sqlite"
+    store = SqliteStore(path)
+    events = [opened("T-1", 1, asset="laptop-7")]
+    store.append("T-1", expected_version=0, events=events, snapshot=replay(events))
+    store.close()
+    _as_version(path, 10, *(f"DROP INDEX {name}" for name in _VERSION_11_INDEXES))
+    store = SqliteStore(path)  # migrates to 11
+    try:
+        assert _version(path) == 11
+        # each part of the agent's OR has an index (owner had none: every ticket was read)
+        assert "MULTI-INDEX OR" in _sqlite_plan(store, _AGENT_VIEW)
+        assert "tickets_owner" in _sqlite_plan(store, _AGENT_VIEW)
+        assert "tickets_active" in _sqlite_plan(store, TicketQuery(active_only=True), page=True)
+        facet = TicketQuery(status_category=("solved", "closed"), asset="laptop-7")
+        assert "tickets_asset" in _sqlite_plan(store, facet)
+        assert [t.id for t in store.query(TicketQuery(asset="laptop-7")).items] == ["T-1"]
+        assert [t.id for t in store.query(TicketQuery(active_only=True)).items] == ["T-1"]
+    finally:
+        store.close()
+
+
+@pytest.mark.postgres
+@pytest.mark.skipif(not DSN, reason="set HELPDESK_TEST_POSTGRES_DSN to run PostgreSQL tests")
+def test_version_11_adds_the_owner_and_asset_indexes_in_postgres() -> None:
+    import psycopg
+
+    from helpdesk_core.storage import PostgresStore
+
+    schema = f"hd_v11_{os.getpid()}"
+    quoted = f'"{schema}"'
+    store = PostgresStore(DSN, schema=schema)
+    try:
+        store.close()
+        with psycopg.connect(DSN, autocommit=True) as conn:
+            conn.execute(f"DROP INDEX {quoted}.tickets_owner")
+            conn.execute(f"DROP INDEX {quoted}.tickets_asset")
+            conn.execute(f"UPDATE {quoted}.schema_version SET version = 10")
+        store = PostgresStore(DSN, schema=schema)  # migrates to 11
+        store.close()
+        with psycopg.connect(DSN, autocommit=True) as conn:
+            found = conn.execute(
+                "SELECT indexname FROM pg_indexes WHERE schemaname = %s "
+                "AND indexname IN ('tickets_owner', 'tickets_asset') ORDER BY indexname",
+                (schema,),
+            ).fetchall()
+            assert found == [("tickets_asset",), ("tickets_owner",)]
+            version = conn.execute(f"SELECT version FROM {quoted}.schema_version").fetchone()
+            assert version == (11,)
+    finally:
+        store.close()
         with psycopg.connect(DSN, autocommit=True) as conn:
             conn.execute(f"DROP SCHEMA IF EXISTS {quoted} CASCADE")
