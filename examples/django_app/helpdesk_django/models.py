@@ -65,6 +65,12 @@ class TicketRecord(models.Model):
             models.Index(fields=["number"], name="helpdesk_ticket_number"),
             models.Index(fields=["requester", "created_at"], name="helpdesk_ticket_requester"),
             models.Index(fields=["assignee", "status_category"], name="helpdesk_ticket_assignee"),
+            models.Index(fields=["owner", "status_category"], name="helpdesk_ticket_owner"),
+            models.Index(
+                fields=["asset"],
+                name="helpdesk_ticket_asset",
+                condition=models.Q(asset__isnull=False),
+            ),
             models.Index(fields=["team", "status_category"], name="helpdesk_ticket_team"),
             models.Index(fields=["created_at"], name="helpdesk_ticket_created"),
             models.Index(fields=["updated_at"], name="helpdesk_ticket_updated"),

@@ -1,0 +1,24 @@
+"""Indexes on owner and asset: an agent's view of the desk (team, unrouted, assignee or
+owner) is an OR the database serves from indexes only when every part has one, and the
+asset facet of similar tickets reads by asset."""
+
+from django.db import migrations, models
+
+
+class Migration(migrations.Migration):
+    dependencies = [("helpdesk", "0003_organization")]
+
+    operations = [
+        migrations.AddIndex(
+            model_name="ticketrecord",
+            index=models.Index(fields=["owner", "status_category"], name="helpdesk_ticket_owner"),
+        ),
+        migrations.AddIndex(
+            model_name="ticketrecord",
+            index=models.Index(
+                condition=models.Q(asset__isnull=False),
+                fields=["asset"],
+                name="helpdesk_ticket_asset",
+            ),
+        ),
+    ]
