@@ -670,7 +670,7 @@ def test_version_11_indexes_serve_agent_views_active_lists_and_assets(tmp_path: 
 
 @pytest.mark.postgres
 @pytest.mark.skipif(not DSN, reason="set HELPDESK_TEST_POSTGRES_DSN to run PostgreSQL tests")
-def test_version_11_adds_the_owner_and_asset_indexes_in_postgres() -> None:
+def test_version_11_adds_the_owner_asset_and_active_indexes_in_postgres() -> None:
     import psycopg
 
     from helpdesk_core.storage import PostgresStore
@@ -681,18 +681,18 @@ def test_version_11_adds_the_owner_and_asset_indexes_in_postgres() -> None:
     try:
         store.close()
         with psycopg.connect(DSN, autocommit=True) as conn:
-            conn.execute(f"DROP INDEX {quoted}.tickets_owner")
-            conn.execute(f"DROP INDEX {quoted}.tickets_asset")
+            for name in _VERSION_11_INDEXES:
+                conn.execute(f"DROP INDEX {quoted}.{name}")
             conn.execute(f"UPDATE {quoted}.schema_version SET version = 10")
         store = PostgresStore(DSN, schema=schema)  # migrates to 11
         store.close()
         with psycopg.connect(DSN, autocommit=True) as conn:
             found = conn.execute(
                 "SELECT indexname FROM pg_indexes WHERE schemaname = %s "
-                "AND indexname IN ('tickets_owner', 'tickets_asset') ORDER BY indexname",
-                (schema,),
+                "AND indexname = ANY(%s) ORDER BY indexname",
+                (schema, list(_VERSION_11_INDEXES)),
             ).fetchall()
-            assert found == [("tickets_asset",), ("tickets_owner",)]
+            assert found == [("tickets_active",), ("tickets_asset",), ("tickets_owner",)]
             version = conn.execute(f"SELECT version FROM {quoted}.schema_version").fetchone()
             assert version == (11,)
     finally:

@@ -71,6 +71,11 @@ class TicketRecord(models.Model):
                 name="helpdesk_ticket_asset",
                 condition=models.Q(asset__isnull=False),
             ),
+            models.Index(
+                fields=["created_at", "id"],
+                name="helpdesk_ticket_active",
+                condition=models.Q(status_category__in=["new", "open", "pending", "on_hold"]),
+            ),
             models.Index(fields=["team", "status_category"], name="helpdesk_ticket_team"),
             models.Index(fields=["created_at"], name="helpdesk_ticket_created"),
             models.Index(fields=["updated_at"], name="helpdesk_ticket_updated"),

@@ -54,9 +54,9 @@ Versions:
     the snapshots, and ``tickets_organization``, a partial index on it: a requester who
     sees their organization's tickets is answered by one query, where every ticket of
     the query was read and checked one by one.
-11. ``tickets_owner`` on ``(owner, status_category)`` and ``tickets_asset``, a partial
-    index on ``asset``; SQLite also gets ``tickets_active``, a partial index of the active
-    tickets on ``created_at``: an agent's view (team, unrouted, assignee *or owner*), an
+11. ``tickets_owner`` on ``(owner, status_category)``, ``tickets_asset``, a partial
+    index on ``asset``, and ``tickets_active``, a partial index of the active tickets on
+    ``(created_at, id)``: an agent's view (team, unrouted, assignee *or owner*), an
     ``active_only`` list and the asset facet of ``similar()`` each read every ticket
     without them.
 
@@ -445,10 +445,11 @@ def _sqlite_v10(conn: sqlite3.Connection) -> None:
 #: an index can serve only when every part has one; the asset facet of similar tickets.
 OWNER_INDEX = "CREATE INDEX IF NOT EXISTS tickets_owner ON {table} (owner, status_category)"
 ASSET_INDEX = "CREATE INDEX IF NOT EXISTS tickets_asset ON {table} (asset) WHERE asset IS NOT NULL"
-#: Version 11, SQLite: the active tickets (``active_only``, a few percent of a desk a year
-#: on) in the default order. PostgreSQL reads them through ``tickets_team``'s second column.
+#: Version 11, both databases: the active tickets (``active_only``, a few percent of a desk
+#: a year on) in the default order. Without it PostgreSQL walks ``tickets_created`` from
+#: the oldest ticket to the newest, where the active ones are (0.4 s at 300,000 tickets).
 ACTIVE_INDEX = (
-    "CREATE INDEX IF NOT EXISTS tickets_active ON {table} (created_at) "
+    "CREATE INDEX IF NOT EXISTS tickets_active ON {table} (created_at, id) "
     f"WHERE status_category IN {ACTIVE_SQL}"
 )
 
@@ -765,7 +766,7 @@ def _pg_v10(cur: Any, schema: str) -> None:
 
 
 def _pg_v11(cur: Any, schema: str) -> None:
-    for index in (OWNER_INDEX, ASSET_INDEX):
+    for index in (OWNER_INDEX, ASSET_INDEX, ACTIVE_INDEX):
         cur.execute(index.format(table=f"{schema}.tickets"))
 
 
