@@ -537,6 +537,34 @@ def test_due_order_is_by_instant_then_policy_then_trigger() -> None:
         due_escalations(_ticket(), [first, first], now=T0)
 
 
+def test_business_time_triggers_keep_their_order_through_a_fall_back_night() -> None:
+    """London falls back at 01:00 UTC on 2026-10-25: 01:40 (first time round, 00:40 UTC)
+    comes before 01:10 (second time round, 01:10 UTC), though its wall clock is later."""
+    london = BusinessCalendar.always("Europe/London")
+    since = datetime(2026, 10, 24, 23, 40, tzinfo=UTC)  # 00:40 summer time
+    opened = TicketOpened(
+        ticket_id="T-9", at=since, by=Actor.requester("r-1"), number=9, requester="r-1",
+        subject="s",
+    )  # fmt: skip
+    ticket = apply_event(
+        replay([opened]),
+        Escalated(ticket_id="T-9", at=since, by=AGENT, from_tier=None, to_tier="L1", team="desk"),
+    )
+    policy = _policy(
+        Trigger(name="late", on="time_in_tier", after=timedelta(minutes=90), calendar="london",
+                actions=[RaiseLevel()]),
+        Trigger(name="early", on="time_in_tier", after=timedelta(minutes=60), calendar="london",
+                actions=[RaiseLevel()]),
+    )  # fmt: skip
+    calendars = {"london": london}
+    early = datetime(2026, 10, 25, 0, 40, tzinfo=UTC)
+    late = datetime(2026, 10, 25, 1, 10, tzinfo=UTC)
+    assert next_escalation_at(ticket, [policy], calendars) == early
+    due = due_escalations(ticket, [policy], now=late, calendars=calendars)
+    assert [(d.trigger, d.at.astimezone(UTC)) for d in due] == [("early", early), ("late", late)]
+    assert due_escalations(ticket, [policy], now=early + timedelta(minutes=5), calendars=calendars)
+
+
 # -- firing -------------------------------------------------------------------------------------
 
 

@@ -152,16 +152,20 @@ def _active_time_reached(
     calendar: WorkCalendar | None,
 ) -> datetime:
     """The instant ``after`` of time (open time of ``calendar`` when given) has passed
-    since ``since``, leaving out the ``inactive`` spans (in order, after ``since``)."""
+    since ``since``, leaving out the ``inactive`` spans (in order, after ``since``), in UTC:
+    instants are compared and sorted with one another, and two in one zone compare by
+    wall clock, which puts the repeated hour of a fall-back night out of order."""
     start, remaining = since.astimezone(UTC), after
     for begin, end in inactive:
         at = start + remaining if calendar is None else calendar.add(start, remaining)
+        at = at.astimezone(UTC)
         if at <= begin:
             return at
         used = begin - start if calendar is None else calendar.elapsed(start, begin)
         remaining -= used
         start = max(start, end.astimezone(UTC))
-    return start + remaining if calendar is None else calendar.add(start, remaining)
+    at = start + remaining if calendar is None else calendar.add(start, remaining)
+    return at.astimezone(UTC)
 
 
 def _instant(
