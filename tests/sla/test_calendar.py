@@ -417,6 +417,23 @@ def test_a_calendar_closed_for_good_by_its_holidays_is_a_config_error() -> None:
     assert cal.elapsed(berlin(2026, 5, 8, 9), berlin(2027, 5, 8, 9)) == timedelta(0)
 
 
+def test_a_calendar_closed_for_good_after_some_open_time_is_a_config_error() -> None:
+    """Open time is left after the start, but not enough: the same error as with none."""
+
+    class From2027:
+        def __contains__(self, day: object) -> bool:
+            return isinstance(day, date) and day >= date(2027, 1, 1)
+
+    class Until2027:
+        def __contains__(self, day: object) -> bool:
+            return isinstance(day, date) and day < date(2027, 1, 1)
+
+    with pytest.raises(ConfigError, match="no open hours in the ten years after 2026-12-31T17"):
+        office(holidays=From2027()).add(berlin(2026, 12, 30, 9), 100 * H)
+    with pytest.raises(ConfigError, match="no open hours in the ten years before 2027-01-01T09"):
+        office(holidays=Until2027()).subtract(berlin(2027, 1, 5, 9), 100 * H)
+
+
 # -- is_open, next_open, next_close, prev_close, open_intervals -------------------------------
 
 

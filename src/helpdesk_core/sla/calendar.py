@@ -319,8 +319,9 @@ class BusinessCalendar:
                 need = instant
             else:
                 ends = timeline.ends
-                if (not ends or ends[-1] <= at) and timeline.hi_safe - at > _SEARCH_US:
-                    raise self._no_open_time(at, after=True)
+                last = max(at, ends[-1]) if ends else at
+                if timeline.hi_safe - last > _SEARCH_US:
+                    raise self._no_open_time(last, after=True)
                 missing = target - (cum_end[-1] if cum_end else 0)
                 need = timeline.hi_safe + missing * _WEEK_US // self._week_open_us
             timeline = self._timeline_for(at, need)
@@ -344,8 +345,9 @@ class BusinessCalendar:
                 need = instant
             else:
                 starts = timeline.starts
-                if (not starts or starts[0] >= at) and at - timeline.lo_safe > _SEARCH_US:
-                    raise self._no_open_time(at, after=False)
+                first = min(at, starts[0]) if starts else at
+                if first - timeline.lo_safe > _SEARCH_US:
+                    raise self._no_open_time(first, after=False)
                 need = timeline.lo_safe + target * _WEEK_US // self._week_open_us
             timeline = self._timeline_for(need, at)
 
