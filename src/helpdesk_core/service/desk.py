@@ -160,15 +160,17 @@ class Helpdesk(KnowledgeCommands):
         self._retention_checked_at: datetime | None = None
         self._queue_queries: dict[str, list[TicketQuery]] = {}
         self._wakes: dict[tuple[str, int], datetime | None] = {}
-        self._granted: dict[tuple[Any, ...], Role | None] = {}
-        self._granted_by: DeskConfig | None = None
+        # Memos of what follows from one configuration, kept with it: a thread that
+        # worked an answer out from a configuration another thread has since replaced
+        # leaves it with the old one.
+        self._granted: tuple[DeskConfig | None, dict[tuple[Any, ...], Role | None]] = (None, {})
         self._default_spec = AssignSpec(strategy=self.config.assignment.strategy)
         self._load_values: dict[tuple[int, float], AgentLoad] = {}
         self._requests: dict[tuple[str, tuple[str, ...]], AssignSpec] = {}
-        self._drains_for: DeskConfig | None = None
-        self._rules_assign = False
-        self._candidates_of: DeskConfig | None = None
-        self._candidates_by: dict[tuple[str | None, str | None], list[Agent]] = {}
+        self._rules_assign: tuple[DeskConfig | None, bool] = (None, False)
+        self._candidates_by: tuple[
+            DeskConfig | None, dict[tuple[str | None, str | None], list[Agent]]
+        ] = (None, {})
 
     # ------------------------------------------------------------------ plumbing
     def _now(self, now: datetime | None = None) -> datetime:
@@ -401,25 +403,30 @@ class Helpdesk(KnowledgeCommands):
         access policy); return the actor's role."""
         # An agent's or the system's permission depends only on the configuration and the
         # ticket's assignee, owner and team: permissions granted are remembered by those.
+        config = self.config
         key = None
+        granted = None
         if actor.kind is not ActorKind.REQUESTER:
-            if self._granted_by is not self.config:
-                self._granted.clear()
-                self._granted_by = self.config
+            granted_by, granted = self._granted
+            if granted_by is not config:
+                granted = {}
+                self._granted = (config, granted)
             key = (actor, action, ticket.assignee, ticket.owner, ticket.team)
-            role = self._granted.get(key, _UNSEEN)
+            role = granted.get(key, _UNSEEN)
             if role is not _UNSEEN:
                 return role  # type: ignore[no-any-return]
-        role = self._decide_access(actor, ticket, action)
-        if key is not None:
-            if len(self._granted) >= _MAX_REMEMBERED_GRANTS:
-                self._granted.clear()
-            self._granted[key] = role
+        role = self._decide_access(actor, ticket, action, config)
+        if granted is not None and key is not None:
+            if len(granted) >= _MAX_REMEMBERED_GRANTS:
+                granted.clear()
+            granted[key] = role
         return role
 
-    def _decide_access(self, actor: Actor, ticket: Ticket, action: str) -> Role | None:
-        policy = self.config.privacy.access
-        agent = self.config.agent(actor.id) if actor.kind is ActorKind.AGENT else None
+    def _decide_access(
+        self, actor: Actor, ticket: Ticket, action: str, config: DeskConfig
+    ) -> Role | None:
+        policy = config.privacy.access
+        agent = config.agent(actor.id) if actor.kind is ActorKind.AGENT else None
         requester = None
         if actor.is_requester and policy.requesters_see_organization:
             try:
@@ -432,7 +439,7 @@ class Helpdesk(KnowledgeCommands):
             action=action,
             agent=agent,
             requester=requester,
-            teams=self.config.teams,
+            teams=config.teams,
         )
         return decision.role
 
@@ -822,15 +829,17 @@ class Helpdesk(KnowledgeCommands):
     def _candidates(self, team: str | None, tier: str | None) -> list[Agent]:
         """The agents of ``team`` who may work a ticket in ``tier`` (remembered per
         configuration: agents change only with it)."""
-        if self._candidates_of is not self.config:
-            self._candidates_of = self.config
-            self._candidates_by.clear()
+        config = self.config
+        known_by, known = self._candidates_by
+        if known_by is not config:
+            known = {}
+            self._candidates_by = (config, known)
         key = (team, tier)
-        found = self._candidates_by.get(key)
+        found = known.get(key)
         if found is None:
-            found = self._candidates_by[key] = [
+            found = known[key] = [
                 a
-                for a in self.config.agents_of(team=team)
+                for a in config.agents_of(team=team)
                 if tier is None or a.tier is None or a.tier == tier
             ]
         return found
@@ -993,10 +1002,11 @@ class Helpdesk(KnowledgeCommands):
         config = self.config
         if config.assignment.auto_assign:
             return True
-        if self._drains_for is not config:
-            self._drains_for = config
-            self._rules_assign = any(r.actions.assign is not None for r in config.routing.rules)
-        return self._rules_assign
+        rules_of, rules_assign = self._rules_assign
+        if rules_of is not config:
+            rules_assign = any(r.actions.assign is not None for r in config.routing.rules)
+            self._rules_assign = (config, rules_assign)
+        return rules_assign
 
     def _offer_queue(self, agent_id: str) -> list[Ticket]:
         """An agent freed up: offer them queued tickets of their teams, in queue order
