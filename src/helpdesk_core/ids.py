@@ -47,7 +47,8 @@ class SequentialIds:
         """Return the next id of ``kind``."""
         counter = self._counters.get(kind)
         if counter is None:
-            counter = self._counters[kind] = itertools.count(1)
+            # Threads that ask for a kind's first id at once all count on one counter.
+            counter = self._counters.setdefault(kind, itertools.count(1))
         prefix = self._prefixes.get(kind) or (kind[:1].upper() or "X")
         return f"{prefix}-{next(counter):0{self._width}d}"
 

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import pytest
 
@@ -116,6 +117,31 @@ def test_sequential_ids_are_deterministic_per_kind() -> None:
     assert other.new_id("ticket") == "INC-001"
     with pytest.raises(ValidationError):
         SequentialIds(width=0)
+
+
+def test_sequential_ids_asked_for_a_new_kind_by_two_threads_at_once_differ() -> None:
+    """Both threads find no counter for the kind yet (each waits in the lookup until the
+    other got there too); they still count on one counter."""
+    import threading
+
+    both_looked = threading.Barrier(2, timeout=5)
+
+    class Counters(dict[str, Any]):
+        def get(self, key: str, default: Any = None) -> Any:
+            found = super().get(key, default)
+            if threading.current_thread() is not threading.main_thread():
+                both_looked.wait()
+            return found
+
+    ids = SequentialIds()
+    ids._counters = Counters()
+    got: list[str] = []
+    threads = [threading.Thread(target=lambda: got.append(ids.new_id("ticket"))) for _ in "ab"]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(10)
+    assert sorted(got) == ["T-000001", "T-000002"]  # before: T-000001 twice
 
 
 def test_uuid_ids_are_unique() -> None:
