@@ -138,3 +138,32 @@ def test_a_tick_while_another_thread_first_works_out_whether_queues_drain() -> N
         assert desk.get(ticket.id).assignee == "ann"  # before: not offered, left queued
 
     _held_while(desk.tick, while_reading_the_rules, another_tick)
+
+
+def test_a_unit_of_work_forgets_wake_times_before_the_store_takes_its_writes_back() -> None:
+    """Another thread may run as soon as the store has rolled back: by then the wake times
+    remembered for the versions taken back are forgotten."""
+    from collections.abc import Iterator
+    from contextlib import contextmanager
+
+    desk = Helpdesk(example_config(), MemoryStore(), ManualClock(T0))
+    ticket = desk.open(requester=ADA, subject="printer jam")
+    seen_at_rollback: list[int] = []
+    inner = desk.store.unit_of_work
+
+    @contextmanager
+    def watched() -> Iterator[None]:
+        with inner():
+            try:
+                yield
+            except BaseException:
+                seen_at_rollback.append(len(desk._wakes))
+                raise
+
+    desk.store.unit_of_work = watched  # type: ignore[method-assign]
+    with pytest.raises(RuntimeError, match="undo"), desk.unit_of_work():
+        desk.reply(ticket.id, author="ada", body="still jammed")
+        assert desk._wakes  # the reply's version is remembered
+        raise RuntimeError("undo")
+    assert seen_at_rollback == [0]
+    assert desk.get(ticket.id).version == ticket.version

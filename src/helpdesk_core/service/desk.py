@@ -312,12 +312,17 @@ class Helpdesk(KnowledgeCommands):
         mark = len(held)  # a failing inner block takes back only its own events
         try:
             with self.store.unit_of_work():
-                yield
+                try:
+                    yield
+                except BaseException:
+                    # Wake times remembered for versions the store is about to take back
+                    # would be trusted when another thread or process writes those version
+                    # numbers: forget them all, before the store lets anyone else in.
+                    self._wakes.clear()
+                    raise
         except BaseException:
             del held[mark:]
-            # Wake times remembered for versions the store just took back would be trusted
-            # when another process writes those version numbers: forget them all.
-            self._wakes.clear()
+            self._wakes.clear()  # and after a commit that failed
             if outer:
                 self._held.events = None
             raise
