@@ -645,3 +645,46 @@ def test_planning_refuses_what_is_not_one_tickets_history() -> None:
     for bad_event in ("x", None):
         with pytest.raises(ValidationError, match="Event"):
             anonymise_event(bad_event, personal_fields=frozenset(), mode="anonymise")  # type: ignore[arg-type]
+
+
+class _CountingStore(MemoryStore):
+    """A memory store that counts the tickets its retention scans (queries for tickets
+    closed before an instant) hand out."""
+
+    read = 0
+
+    def query(self, query: TicketQuery) -> Any:
+        page = super().query(query)
+        if query.closed_before is not None:
+            self.read += len(page.items)
+        return page
+
+
+def test_a_pass_reads_what_may_be_due_not_every_ticket_a_policy_handled() -> None:
+    """Purge the lab's tickets after 10 days, anonymise the rest after 30: a pass reads
+    each policy's tickets closed long enough ago, and the anonymise policy's only while
+    they are not anonymised yet (it used to read every closed ticket every pass once a
+    policy was not an anonymise one)."""
+    clock = ManualClock(T0)
+    policies = (
+        RetentionPolicy(name="lab", after="10d", action="purge", teams=["lab"]),
+        RetentionPolicy(name="rest", after="30d"),
+    )
+    store = _CountingStore()
+    desk = Helpdesk(_config(*policies), store, clock)
+    closed = [_story(desk, requester=f"r{n}") for n in range(5)]
+    in_lab = _story(desk, requester="labrat")
+    desk.update(in_lab, by="root", team="lab")
+    clock.advance(timedelta(days=11))
+    store.read = 0
+    assert desk.apply_retention() == []  # a purge leaves no event
+    with pytest.raises(NotFound):
+        desk.get(in_lab)
+    assert store.read == 1  # only the lab's ticket was closed long enough ago for its policy
+    clock.advance(timedelta(days=20))
+    assert sorted(e.ticket_id for e in desk.apply_retention()) == sorted(closed)
+    store.read = 0
+    clock.advance(timedelta(days=1))
+    assert desk.apply_retention() == []
+    assert store.read == 0  # all anonymised: nothing left for either policy
+    assert all(desk.get(ticket_id).anonymised for ticket_id in closed)

@@ -1917,16 +1917,18 @@ class Helpdesk(KnowledgeCommands):
         if not settings.retention:
             return []
         recorded: list[Event] = []
-        scan = _retention_scan(settings.retention, at)
-        if scan is None:
-            return recorded
-        due: list[tuple[Ticket, Any]] = []
-        while True:
-            page = self.store.query(scan)
-            due.extend(due_for_retention(page.items, settings, now=at))
-            if page.next_offset is None:
-                break
-            scan = evolve(scan, offset=page.next_offset)
+        found: dict[str, Ticket] = {}
+        for scan in _retention_scans(settings.retention, at):
+            while True:
+                page = self.store.query(scan)
+                for ticket in page.items:
+                    found.setdefault(ticket.id, ticket)
+                if page.next_offset is None:
+                    break
+                scan = evolve(scan, offset=page.next_offset)
+        due: list[tuple[Ticket, Any]] = due_for_retention(
+            sorted(found.values(), key=lambda t: t.number), settings, now=at
+        )
         # The tickets linking to those to purge, found in one scan: each unit drops the
         # links to the tickets it purged (and their place in articles) with the purge.
         linkers = self._links_to([t.id for t, policy in due if policy.action == "purge"])
@@ -2088,25 +2090,33 @@ def _wake_rules(config: DeskConfig) -> tuple[Any, ...]:
     )
 
 
-def _retention_scan(
+def _retention_scans(
     policies: Sequence[RetentionPolicy], now: datetime
-) -> TicketQuery | None:
-    """The tickets a retention pass at ``now`` reads: those closed long enough ago for
-    the shortest policy, and, when every policy anonymises, only those not anonymised yet
-    (an anonymise policy never has work on an anonymised ticket). None: none can be due."""
-    try:
-        # In UTC: a zoned instant minus a duration would be counted on its wall clock
-        # (an hour off across a daylight-saving change).
-        cutoff = now.astimezone(UTC) - min(p.after for p in policies)
-        cutoff += timedelta(microseconds=1)
-    except OverflowError:
-        return None  # the shortest period reaches back before the first instant
-    return TicketQuery(
-        closed_before=cutoff,
-        anonymised=False if all(p.action == "anonymise" for p in policies) else None,
-        order_by="number",
-        limit=1000,
-    )
+) -> list[TicketQuery]:
+    """What a retention pass at ``now`` reads: for each policy, the tickets it covers (by
+    team) closed long enough ago, and for an anonymise policy only those not anonymised
+    yet (it never has work on an anonymised ticket). Every ticket due under the policy
+    that governs it is among them, and a pass reads what is due or nearly so, not every
+    ticket a policy ever handled: with "anonymise after a year, purge after seven", the
+    tickets anonymised in between are not read again every pass."""
+    scans: list[TicketQuery] = []
+    for policy in policies:
+        try:
+            # In UTC: a zoned instant minus a duration would be counted on its wall clock
+            # (an hour off across a daylight-saving change).
+            cutoff = now.astimezone(UTC) - policy.after + timedelta(microseconds=1)
+        except OverflowError:
+            continue  # the period reaches back before the first instant: never due
+        scans.append(
+            TicketQuery(
+                closed_before=cutoff,
+                team=None if policy.teams is None else tuple(sorted(policy.teams)),
+                anonymised=False if policy.action == "anonymise" else None,
+                order_by="number",
+                limit=1000,
+            )
+        )
+    return scans
 
 
 def _intake_changes(config: DeskConfig, ticket: Ticket, changes: Changes) -> Changes:
