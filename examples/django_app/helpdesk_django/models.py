@@ -65,7 +65,11 @@ class TicketRecord(models.Model):
             models.Index(fields=["number"], name="helpdesk_ticket_number"),
             models.Index(fields=["requester", "created_at"], name="helpdesk_ticket_requester"),
             models.Index(fields=["assignee", "status_category"], name="helpdesk_ticket_assignee"),
-            models.Index(fields=["owner", "status_category"], name="helpdesk_ticket_owner"),
+            models.Index(
+                fields=["owner", "status_category"],
+                name="helpdesk_ticket_owner",
+                condition=models.Q(owner__isnull=False),
+            ),
             models.Index(
                 fields=["asset"],
                 name="helpdesk_ticket_asset",

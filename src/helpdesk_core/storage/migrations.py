@@ -54,11 +54,11 @@ Versions:
     the snapshots, and ``tickets_organization``, a partial index on it: a requester who
     sees their organization's tickets is answered by one query, where every ticket of
     the query was read and checked one by one.
-11. ``tickets_owner`` on ``(owner, status_category)``, ``tickets_asset``, a partial
-    index on ``asset``, and ``tickets_active``, a partial index of the active tickets on
-    ``(created_at, id)``: an agent's view (team, unrouted, assignee *or owner*), an
-    ``active_only`` list and the asset facet of ``similar()`` each read every ticket
-    without them.
+11. ``tickets_owner`` on ``(owner, status_category)`` of the tickets with an owner,
+    ``tickets_asset``, a partial index on ``asset``, and ``tickets_active``, a partial
+    index of the active tickets on ``(created_at, id)``: an agent's view (team, unrouted,
+    assignee *or owner*), an ``active_only`` list and the asset facet of ``similar()``
+    each read every ticket without them.
 
 The optional text index (SQLite FTS5 trigram table, PostgreSQL ``pg_trgm`` GIN index) is
 not a schema version: :func:`enable_sqlite_text_index` / :func:`enable_postgres_text_index`
@@ -443,7 +443,10 @@ def _sqlite_v10(conn: sqlite3.Connection) -> None:
 
 #: Version 11, both databases: an agent's view is an OR of team, assignee and owner, which
 #: an index can serve only when every part has one; the asset facet of similar tickets.
-OWNER_INDEX = "CREATE INDEX IF NOT EXISTS tickets_owner ON {table} (owner, status_category)"
+OWNER_INDEX = (
+    "CREATE INDEX IF NOT EXISTS tickets_owner ON {table} (owner, status_category) "
+    "WHERE owner IS NOT NULL"
+)
 ASSET_INDEX = "CREATE INDEX IF NOT EXISTS tickets_asset ON {table} (asset) WHERE asset IS NOT NULL"
 #: Version 11, both databases: the active tickets (``active_only``, a few percent of a desk
 #: a year on) in the default order. Without it PostgreSQL walks ``tickets_created`` from

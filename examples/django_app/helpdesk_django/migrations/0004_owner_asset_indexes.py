@@ -12,7 +12,11 @@ class Migration(migrations.Migration):
     operations = [
         migrations.AddIndex(
             model_name="ticketrecord",
-            index=models.Index(fields=["owner", "status_category"], name="helpdesk_ticket_owner"),
+            index=models.Index(
+                fields=["owner", "status_category"],
+                name="helpdesk_ticket_owner",
+                condition=models.Q(owner__isnull=False),
+            ),
         ),
         migrations.AddIndex(
             model_name="ticketrecord",
