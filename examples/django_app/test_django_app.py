@@ -561,3 +561,29 @@ def test_purge_agrees_with_the_memory_store(alias: str) -> None:
     expected = run(MemoryStore())
     assert run(fresh_store(alias)) == expected
     assert expected["tickets"] == ["T-2", "T-3"]
+
+
+@pytest.mark.parametrize("alias", ["default", pytest.param("postgres", marks=needs_postgres)])
+def test_an_active_only_list_can_read_the_index_of_active_tickets(alias: str) -> None:
+    """The filter is written as the ``helpdesk_ticket_active`` index's condition is, so
+    the database may answer from the index (SQLite cannot match a list sent as parameters
+    to the literal list of a partial index)."""
+    from django.db import connections
+
+    from helpdesk_core.storage import TicketQuery
+    from helpdesk_core.testing.conformance import open_ticket
+
+    store = fresh_store(alias)
+    open_ticket(store, "T-1")
+    query = TicketQuery(active_only=True)
+    assert [t.id for t in store.query(query).items] == ["T-1"]
+    matching = store._matching(query)  # type: ignore[attr-defined]
+    with connections[alias].cursor() as cursor:
+        if alias == "postgres":
+            cursor.execute("SET enable_seqscan = off")
+        try:
+            plan = matching.order_by("created_at", "id").explain()
+        finally:
+            if alias == "postgres":
+                cursor.execute("RESET enable_seqscan")
+    assert "helpdesk_ticket_active" in plan
