@@ -201,9 +201,12 @@ class Helpdesk(KnowledgeCommands):
             raise ValidationError("config must be a DeskConfig", field="config")
         self._check_open_tickets(config)
         before = _wake_rules(self.config)
-        self.config = config
-        self._decider = Decider(config)
-        self._default_spec = AssignSpec(strategy=config.assignment.strategy)
+        # Everything that follows from the configuration is built first and switched in
+        # a few steps: a command running in another thread meanwhile sees one or the
+        # other for nearly all of its decisions.
+        decider = Decider(config)
+        spec = AssignSpec(strategy=config.assignment.strategy)
+        self._decider, self._default_spec, self.config = decider, spec, config
         self._wakes.clear()  # wake times follow the rules: every ticket is checked again
         self._queue_queries.clear()
         if _wake_rules(config) != before:
