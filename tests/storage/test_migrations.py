@@ -19,7 +19,7 @@ from helpdesk_core.model import StatusCategory, replay
 from helpdesk_core.storage import SqliteStore, TicketQuery, TicketScope, migrations
 from helpdesk_core.storage.base import search_text
 from helpdesk_core.storage.codecs import to_micros
-from helpdesk_core.testing.conformance import T0, change, commented, moved, opened
+from helpdesk_core.testing.conformance import AGENT, T0, change, commented, moved, opened
 
 DSN = os.environ.get("HELPDESK_TEST_POSTGRES_DSN", "")
 
@@ -70,7 +70,7 @@ def test_a_version_1_sqlite_database_is_migrated_on_open(tmp_path: Path) -> None
     path = tmp_path / "old.sqlite"
     _v1_sqlite(path)
     store = SqliteStore(path)
-    assert _version(path) == migrations.SCHEMA_VERSION == 11
+    assert _version(path) == migrations.SCHEMA_VERSION == 12
     assert store.load("T-1") == TICKET
     assert store.events("T-1") == [EVENT]
     assert [t.id for t in store.query(TicketQuery(text="printer on fire")).items] == ["T-1"]
@@ -183,7 +183,7 @@ def test_a_version_4_sqlite_database_loses_the_word_index_triggers(tmp_path: Pat
     _stepped_sqlite(path, 4, [solved])
     assert {"tickets_words_insert", "tickets_words_update"} <= _triggers(path)
     store = SqliteStore(path)
-    assert _version(path) == migrations.SCHEMA_VERSION == 11
+    assert _version(path) == migrations.SCHEMA_VERSION == 12
     triggers = _triggers(path)
     assert not {"tickets_words_insert", "tickets_words_update"} & triggers
     assert "tickets_words_delete" in triggers
@@ -209,7 +209,7 @@ def test_a_version_5_sqlite_database_gets_its_event_chains(tmp_path: Path) -> No
     ]
     _stepped_sqlite(path, 5, histories)
     store = SqliteStore(path)
-    assert _version(path) == migrations.SCHEMA_VERSION == 11
+    assert _version(path) == migrations.SCHEMA_VERSION == 12
     for events in histories:
         ticket_id = events[0].ticket_id
         assert store.events(ticket_id) == events
@@ -269,12 +269,12 @@ def test_agent_loads_read_the_index_of_active_assigned_tickets(tmp_path: Path) -
     path = tmp_path / "loads.sqlite"
     SqliteStore(path).close()
     _as_version(path, 6, "DROP INDEX tickets_active_load")  # as a version 6 file has it
-    SqliteStore(path).close()  # migrates to 11
+    SqliteStore(path).close()  # migrates to 12
     conn = sqlite3.connect(path)
     try:
         plan = conn.execute("EXPLAIN QUERY PLAN " + _sql.SELECT_LOADS).fetchall()
         assert "tickets_active_load" in str(plan)
-        assert conn.execute("PRAGMA user_version").fetchone()[0] == 11
+        assert conn.execute("PRAGMA user_version").fetchone()[0] == 12
     finally:
         conn.close()
 
@@ -283,11 +283,11 @@ def test_a_newer_sqlite_database_is_refused(tmp_path: Path) -> None:
     path = tmp_path / "new.sqlite"
     SqliteStore(path).close()
     conn = sqlite3.connect(path)
-    conn.execute("PRAGMA user_version = 12")
+    conn.execute("PRAGMA user_version = 13")
     conn.close()
-    with pytest.raises(SchemaVersionError, match=r"schema version 12.*supports \(11\)") as info:
+    with pytest.raises(SchemaVersionError, match=r"schema version 13.*supports \(12\)") as info:
         SqliteStore(path)
-    assert (info.value.found, info.value.supported) == (12, 11)
+    assert (info.value.found, info.value.supported) == (13, 12)
 
 
 def _open(path: str, out: Any) -> None:
@@ -356,10 +356,11 @@ def test_a_version_1_postgres_schema_is_migrated_and_a_newer_one_refused() -> No
             assert ("tickets_organization",) in indexes
             assert ("tickets_owner",) in indexes
             assert ("tickets_asset",) in indexes
-            conn.execute(f"UPDATE {quoted}.schema_version SET version = 12")
-        with pytest.raises(SchemaVersionError, match="12") as info:
+            assert ("tickets_links",) in indexes
+            conn.execute(f"UPDATE {quoted}.schema_version SET version = 13")
+        with pytest.raises(SchemaVersionError, match="13") as info:
             PostgresStore(DSN, schema=schema)
-        assert (info.value.found, info.value.supported) == (12, migrations.SCHEMA_VERSION)
+        assert (info.value.found, info.value.supported) == (13, migrations.SCHEMA_VERSION)
     finally:
         with psycopg.connect(DSN, autocommit=True) as conn:
             conn.execute(f"DROP SCHEMA IF EXISTS {quoted} CASCADE")
@@ -385,6 +386,9 @@ def _as_version(path: Path, version: int, *statements: str | tuple[str, str]) ->
                 conn.execute(statement[0], (statement[1],))
             else:
                 conn.execute(statement)
+        if version < 12:
+            _drop_links(conn)
+            conn.execute("DROP TABLE ticket_links")
         if version < 10:
             _drop_organization_column(conn)
         if version < 8:
@@ -393,6 +397,12 @@ def _as_version(path: Path, version: int, *statements: str | tuple[str, str]) ->
         conn.commit()
     finally:
         conn.close()
+
+
+def _drop_links(conn: Any, table: str = "tickets") -> None:
+    """Take a version 12 tickets table back to version 11's columns (a SQLite file also
+    has the ``ticket_links`` table to drop)."""
+    conn.execute(f"ALTER TABLE {table} DROP COLUMN links")
 
 
 def _drop_organization_column(conn: Any, table: str = "tickets") -> None:
@@ -448,7 +458,7 @@ def test_version_8_fills_the_retention_columns_of_stored_tickets(tmp_path: Path)
         "T-3": (None, False),
         "T-4": (None, True),
     }
-    store = SqliteStore(path)  # migrates to 11
+    store = SqliteStore(path)  # migrates to 12
     conn = sqlite3.connect(path)
     try:
         assert _retention_rows(conn.execute(read).fetchall()) == written
@@ -482,6 +492,7 @@ def test_version_8_fills_the_retention_columns_in_postgres() -> None:
         read = f"SELECT id, closed_at, anonymised FROM {quoted}.tickets ORDER BY id"
         with psycopg.connect(DSN, autocommit=True) as conn:
             written = _retention_rows(conn.execute(read).fetchall())
+            _drop_links(conn, f"{quoted}.tickets")
             _drop_organization_column(conn, f"{quoted}.tickets")
             conn.execute(f"ALTER TABLE {quoted}.tickets DROP COLUMN closed_at")
             conn.execute(f"ALTER TABLE {quoted}.tickets DROP COLUMN anonymised")
@@ -489,7 +500,7 @@ def test_version_8_fills_the_retention_columns_in_postgres() -> None:
         assert written == {
             "T-1": (T0, False), "T-2": (T0, True), "T-3": (None, False), "T-4": (None, True)
         }
-        store = PostgresStore(DSN, schema=schema)  # migrates to 11
+        store = PostgresStore(DSN, schema=schema)  # migrates to 12
         with psycopg.connect(DSN, autocommit=True) as conn:
             assert _retention_rows(conn.execute(read).fetchall()) == written
         query = TicketQuery(closed_before=T0 + timedelta(microseconds=1), anonymised=True)
@@ -514,7 +525,7 @@ def test_version_8_reads_an_instant_stored_without_an_offset_as_utc(tmp_path: Pa
     snapshot["closed_at"] = T0.replace(tzinfo=None).isoformat()  # an old writer's
     snapshot["anonymised"] = "false"  # hand-edited: not true
     _as_version(path, 7, ("UPDATE tickets SET snapshot = ?", json.dumps(snapshot)))
-    SqliteStore(path).close()  # migrates to 11
+    SqliteStore(path).close()  # migrates to 12
     conn = sqlite3.connect(path)
     try:
         row = conn.execute("SELECT closed_at, anonymised FROM tickets").fetchone()
@@ -541,6 +552,7 @@ def test_version_9_gives_postgres_the_librarys_solved_words() -> None:
         store.append("T-1", expected_version=0, events=events, snapshot=replay(events))
         store.close()
         with psycopg.connect(DSN, autocommit=True) as conn:  # as version 8 left it
+            _drop_links(conn, f"{quoted}.tickets")
             _drop_organization_column(conn, f"{quoted}.tickets")
             conn.execute(f"ALTER TABLE {quoted}.tickets DROP COLUMN solved_words")
             conn.execute(
@@ -549,7 +561,7 @@ def test_version_9_gives_postgres_the_librarys_solved_words() -> None:
                 "THEN to_tsvector('simple'::regconfig, left(search_text, 100000)) END) STORED"
             )
             conn.execute(f"UPDATE {quoted}.schema_version SET version = 8")
-        store = PostgresStore(DSN, schema=schema)  # migrates to 11
+        store = PostgresStore(DSN, schema=schema)  # migrates to 12
         assert [t.id for t in store.search_solved(["example"])] == ["T-1"]
         more = [
             opened("T-2", 2, subject="mail to bob@example.com bounces"),
@@ -579,7 +591,7 @@ def test_version_10_fills_the_organization_of_stored_tickets(tmp_path: Path) -> 
         store.append(ticket_id, expected_version=0, events=events, snapshot=replay(events))
     store.close()
     _as_version(path, 9)
-    store = SqliteStore(path)  # migrates to 11
+    store = SqliteStore(path)  # migrates to 12
     read = "SELECT id, organization FROM tickets ORDER BY id"
     conn = sqlite3.connect(path)
     try:
@@ -616,9 +628,10 @@ def test_version_10_fills_the_organization_in_postgres() -> None:
         read = f"SELECT id, organization FROM {quoted}.tickets ORDER BY id"
         with psycopg.connect(DSN, autocommit=True) as conn:
             written = conn.execute(read).fetchall()
+            _drop_links(conn, f"{quoted}.tickets")
             _drop_organization_column(conn, f"{quoted}.tickets")
             conn.execute(f"UPDATE {quoted}.schema_version SET version = 9")
-        store = PostgresStore(DSN, schema=schema)  # migrates to 11
+        store = PostgresStore(DSN, schema=schema)  # migrates to 12
         with psycopg.connect(DSN, autocommit=True) as conn:
             assert conn.execute(read).fetchall() == written
             assert [row[0] for row in written] == ["T-1", "T-2", "T-3"]
@@ -653,9 +666,9 @@ def test_version_11_indexes_serve_agent_views_active_lists_and_assets(tmp_path: 
     store.append("T-1", expected_version=0, events=events, snapshot=replay(events))
     store.close()
     _as_version(path, 10, *(f"DROP INDEX {name}" for name in _VERSION_11_INDEXES))
-    store = SqliteStore(path)  # migrates to 11
+    store = SqliteStore(path)  # migrates to 12
     try:
-        assert _version(path) == 11
+        assert _version(path) == 12
         # each part of the agent's OR has an index (owner had none: every ticket was read)
         assert "MULTI-INDEX OR" in _sqlite_plan(store, _AGENT_VIEW)
         assert "tickets_owner" in _sqlite_plan(store, _AGENT_VIEW)
@@ -683,8 +696,9 @@ def test_version_11_adds_the_owner_asset_and_active_indexes_in_postgres() -> Non
         with psycopg.connect(DSN, autocommit=True) as conn:
             for name in _VERSION_11_INDEXES:
                 conn.execute(f"DROP INDEX {quoted}.{name}")
+            _drop_links(conn, f"{quoted}.tickets")
             conn.execute(f"UPDATE {quoted}.schema_version SET version = 10")
-        store = PostgresStore(DSN, schema=schema)  # migrates to 11
+        store = PostgresStore(DSN, schema=schema)  # migrates to 12
         store.close()
         with psycopg.connect(DSN, autocommit=True) as conn:
             found = conn.execute(
@@ -694,8 +708,117 @@ def test_version_11_adds_the_owner_asset_and_active_indexes_in_postgres() -> Non
             ).fetchall()
             assert found == [("tickets_active",), ("tickets_asset",), ("tickets_owner",)]
             version = conn.execute(f"SELECT version FROM {quoted}.schema_version").fetchone()
-            assert version == (11,)
+            assert version == (12,)
     finally:
         store.close()
+        with psycopg.connect(DSN, autocommit=True) as conn:
+            conn.execute(f"DROP SCHEMA IF EXISTS {quoted} CASCADE")
+
+
+def _linking_histories() -> dict[str, list[Any]]:
+    """P-1 links to nothing (its subject names "other"); T-2 links to P-1 and, twice in
+    two ways, to P-3; T-3 to P-1; T-4 to P-9, which is not stored."""
+    from helpdesk_core.testing.conformance import linked
+
+    return {
+        "P-1": [opened("P-1", 1, subject='The "other" gateway')],
+        "T-2": [
+            opened("T-2", 2),
+            linked("T-2", "P-1"),
+            linked("T-2", "P-3", "duplicate_of"),
+            linked("T-2", "P-3", "follow_up_of"),
+        ],
+        "T-3": [opened("T-3", 3), linked("T-3", "P-1", "follow_up_of")],
+        "T-4": [opened("T-4", 4), linked("T-4", "P-9")],
+    }
+
+
+def _check_links_to(store: Any) -> None:
+    """What a version 12 store answers of :func:`_linking_histories`, also after T-2's
+    link to P-1 is dropped (the rows the migration wrote are rewritten)."""
+    from helpdesk_core.privacy import LinkedTicketPurged
+
+    def linking(*ids: str) -> list[str]:
+        return [t.id for t in store.query(TicketQuery(links_to=ids, order_by="number")).items]
+
+    assert linking("P-1") == ["T-2", "T-3"]
+    assert linking("P-3", "P-9") == ["T-2", "T-4"]
+    assert linking("T-2") == []
+    dropped = LinkedTicketPurged(ticket_id="T-2", at=T0, by=AGENT, other="P-1")
+    change(store, store.load("T-2"), dropped)
+    assert linking("P-1") == ["T-3"]
+    assert linking("P-3") == ["T-2"]
+
+
+def test_version_12_fills_the_links_of_stored_tickets(tmp_path: Path) -> None:
+    path = tmp_path / "v11.sqlite"
+    store = SqliteStore(path)
+    for ticket_id, events in _linking_histories().items():
+        store.append(ticket_id, expected_version=0, events=events, snapshot=replay(events))
+    store.close()
+    read_rows = "SELECT ticket_id, other FROM ticket_links ORDER BY ticket_id, other"
+    read_column = "SELECT id, links FROM tickets ORDER BY id"
+    conn = sqlite3.connect(path)
+    try:
+        rows, column = conn.execute(read_rows).fetchall(), conn.execute(read_column).fetchall()
+    finally:
+        conn.close()
+    assert rows == [("T-2", "P-1"), ("T-2", "P-3"), ("T-3", "P-1"), ("T-4", "P-9")]
+    assert column == [
+        ("P-1", None), ("T-2", '["P-1","P-3"]'), ("T-3", '["P-1"]'), ("T-4", '["P-9"]')
+    ]
+    _as_version(path, 11)
+    store = SqliteStore(path)  # migrates to 12
+    conn = sqlite3.connect(path)
+    try:
+        assert conn.execute(read_rows).fetchall() == rows
+        assert conn.execute(read_column).fetchall() == column
+    finally:
+        conn.close()
+    try:
+        assert _version(path) == 12
+        plan = _sqlite_plan(store, TicketQuery(links_to=("P-1", "P-3")), page=True)
+        assert "ticket_links_other" in plan
+        _check_links_to(store)
+    finally:
+        store.close()
+
+
+@pytest.mark.postgres
+@pytest.mark.skipif(not DSN, reason="set HELPDESK_TEST_POSTGRES_DSN to run PostgreSQL tests")
+def test_version_12_fills_the_links_in_postgres() -> None:
+    import psycopg
+
+    from helpdesk_core.storage import PostgresStore
+
+    schema = f"hd_v12_{os.getpid()}"
+    quoted = f'"{schema}"'
+    store = PostgresStore(DSN, schema=schema)
+    try:
+        for ticket_id, events in _linking_histories().items():
+            store.append(ticket_id, expected_version=0, events=events, snapshot=replay(events))
+        store.close()
+        read = f"SELECT id, links FROM {quoted}.tickets ORDER BY id"
+        with psycopg.connect(DSN, autocommit=True) as conn:
+            written = conn.execute(read).fetchall()
+            _drop_links(conn, f"{quoted}.tickets")  # and its index
+            conn.execute(f"UPDATE {quoted}.schema_version SET version = 11")
+        assert written == [
+            ("P-1", []), ("T-2", ["P-1", "P-3"]), ("T-3", ["P-1"]), ("T-4", ["P-9"])
+        ]
+        store = PostgresStore(DSN, schema=schema)  # migrates to 12
+        with psycopg.connect(DSN, autocommit=True) as conn:
+            assert conn.execute(read).fetchall() == written
+            index = conn.execute(
+                "SELECT indexdef FROM pg_indexes WHERE schemaname = %s AND indexname = %s",
+                (schema, "tickets_links"),
+            ).fetchone()
+            assert index is not None
+            assert "gin (links)" in index[0] and "WHERE (links <> '{}'::text[])" in index[0]
+            version = conn.execute(f"SELECT version FROM {quoted}.schema_version").fetchone()
+            assert version == (12,)
+        _check_links_to(store)
+        store.close()
+    finally:
         with psycopg.connect(DSN, autocommit=True) as conn:
             conn.execute(f"DROP SCHEMA IF EXISTS {quoted} CASCADE")

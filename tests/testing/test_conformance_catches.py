@@ -5,11 +5,12 @@ from __future__ import annotations
 
 from typing import Any
 
+import attrs
 import pytest
 from hypothesis import HealthCheck, settings
 
 from helpdesk_core.errors import HelpdeskError
-from helpdesk_core.storage import MemoryStore, Store
+from helpdesk_core.storage import MemoryStore, Store, TicketQuery
 from helpdesk_core.testing import StoreConformance
 from helpdesk_core.testing.conformance import make_differential_machine
 
@@ -43,6 +44,28 @@ def test_the_differential_machine_fails_a_store_that_drops_events() -> None:
     )
     with pytest.raises(AssertionError):
         machine.TestCase().runTest()
+
+
+class _NoLinksFilter(MemoryStore):
+    """Ignores ``TicketQuery.links_to`` (a store written before the filter existed)."""
+
+    def query(self, query: TicketQuery) -> Any:
+        return super().query(attrs.evolve(query, links_to=None))
+
+
+class _NoLinksFilterSuite(StoreConformance):
+    def make_store(self) -> Store:
+        return _NoLinksFilter()
+
+
+def test_the_suite_fails_a_store_that_ignores_the_links_filter() -> None:
+    suite = _NoLinksFilterSuite()
+    suite.setup_method()
+    try:
+        with pytest.raises(AssertionError):
+            suite.test_links_to_keeps_tickets_linking_to_any_of_the_ids()
+    finally:
+        suite.teardown_method()
 
 
 class _Recording(MemoryStore):

@@ -4,8 +4,8 @@ Statements are written with ``?`` placeholders and unqualified table names; the
 PostgreSQL store turns ``?`` into ``%s`` (:func:`to_pyformat`) and sets its schema as the
 connection's ``search_path``. :class:`QueryBuilder` translates a
 :class:`~helpdesk_core.storage.base.TicketQuery` into a WHERE clause with the same meaning
-as :meth:`TicketQuery.matches`; each adapter supplies how instants, free text, tags and
-text search are written.
+as :meth:`TicketQuery.matches`; each adapter supplies how instants, free text, tags,
+links and text search are written.
 """
 
 from __future__ import annotations
@@ -179,8 +179,8 @@ def chunks(items: Sequence[T], size: int) -> Iterator[Sequence[T]]:
 class QueryBuilder:
     """Turns a TicketQuery into ``WHERE`` SQL and parameters (``?`` placeholders).
 
-    Subclasses say how instants and free-text values are stored, and how tag and text
-    filters are written."""
+    Subclasses say how instants and free-text values are stored, and how tag, link and
+    text filters are written."""
 
     def instant(self, value: datetime) -> Any:
         """An instant as stored in the ticket columns."""
@@ -196,6 +196,10 @@ class QueryBuilder:
 
     def tags(self, tags: tuple[str, ...], params: list[Any]) -> str:
         """SQL true when the ticket carries any of ``tags``."""
+        raise NotImplementedError
+
+    def links_to(self, ids: tuple[str, ...], params: list[Any]) -> str:
+        """SQL true when the ticket holds a link (of any kind) to any of the ticket ``ids``."""
         raise NotImplementedError
 
     def text(self, folded: str, params: list[Any]) -> str:
@@ -231,6 +235,8 @@ class QueryBuilder:
         any_of("priority", _values(query.priority))
         if query.tag is not None:
             clauses.append(self.tags(tuple(self.value(t) for t in query.tag), params))
+        if query.links_to is not None:
+            clauses.append(self.links_to(tuple(dict.fromkeys(query.links_to)), params))
         if query.unassigned:
             clauses.append("assignee IS NULL")
         if query.active_only:

@@ -528,6 +528,10 @@ def _tag(value: Any) -> tuple[str, ...] | None:
     return _text_tuple(value, "tag")
 
 
+def _links_to(value: Any) -> tuple[str, ...] | None:
+    return _ids(value, "links_to")
+
+
 def _ids(value: Any, name: str) -> tuple[str, ...] | None:
     """A filter on ids (statuses, teams, people): text that is valid Unicode without NUL."""
     out = _text_tuple(value, name)
@@ -687,10 +691,12 @@ class TicketQuery:
     the values (``status=("new", "open")``); different filters must all match. ``number``
     picks tickets by their display number (``number=42``). ``organization`` matches the
     organization a ticket was opened for (its requester's when it opened; none once it
-    was anonymised, see :func:`ticket_organization`). ``tag``
-    matches tickets that carry any of the tags; ``unassigned`` keeps tickets without an
-    assignee; ``sla_deadline_before`` keeps tickets with a running SLA clock whose deadline
-    is before the instant; ``updated_since`` keeps tickets updated at or after it; ``text``
+    was anonymised, see :func:`ticket_organization`). ``tag`` matches tickets that carry
+    any of the tags; ``links_to`` keeps tickets holding a link (of any kind) to any of
+    these ticket ids (links go one way: ticket A's ``Link(kind, other="B")`` links A to
+    B, so ``links_to="B"`` finds A); ``unassigned`` keeps tickets without an assignee;
+    ``sla_deadline_before`` keeps tickets with a running SLA clock whose deadline is
+    before the instant; ``updated_since`` keeps tickets updated at or after it; ``text``
     is a case-insensitive substring of the subject or description (see :func:`search_text`);
     ``active_only`` keeps tickets in an active status category; ``closed_before`` keeps
     closed tickets that closed before the instant; ``anonymised`` keeps tickets whose
@@ -716,6 +722,7 @@ class TicketQuery:
     organization: tuple[str, ...] | None = field(default=None, converter=_organization)
     asset: tuple[str, ...] | None = field(default=None, converter=_asset)
     tag: tuple[str, ...] | None = field(default=None, converter=_tag)
+    links_to: tuple[str, ...] | None = field(default=None, converter=_links_to)
     priority: tuple[Priority, ...] | None = field(default=None, converter=_priority)
     unassigned: bool = field(default=False, validator=_flag)
     sla_deadline_before: datetime | None = field(default=None, validator=_opt_aware)
@@ -756,6 +763,10 @@ class TicketQuery:
             if wanted is not None and value not in wanted:
                 return False
         if self.tag is not None and not any(tag in ticket.tags for tag in self.tag):
+            return False
+        if self.links_to is not None and not any(
+            link.other in self.links_to for link in ticket.links
+        ):
             return False
         if self.unassigned and ticket.assignee is not None:
             return False

@@ -6,7 +6,7 @@ shared by threads. Snapshots and events are kept as the frozen model objects the
 (never copied: they are immutable). :meth:`MemoryStore.unit_of_work` holds the lock for its
 whole block and records an undo journal, so an exception puts every structure back as it
 was. Indexes kept up to date on each append: tickets per requester, the set of active
-tickets, agent loads, and a heap of wake-up instants.
+tickets, agent loads, the tickets linking to each ticket, and a heap of wake-up instants.
 """
 
 from __future__ import annotations
@@ -29,7 +29,7 @@ from helpdesk_core.model._validate import check_unicode
 from helpdesk_core.model.enums import Priority
 from helpdesk_core.model.events import Event
 from helpdesk_core.model.people import Requester
-from helpdesk_core.model.ticket import Ticket
+from helpdesk_core.model.ticket import Link, Ticket
 from helpdesk_core.storage._articles import word_counts
 from helpdesk_core.storage.base import (
     ImportItem,
@@ -116,6 +116,8 @@ class MemoryStore:
         # Active tickets without an assignee, by team (None: no team): the queues.
         self._queues: dict[str | None, dict[str, None]] = {}
         self._by_requester: dict[str, list[str]] = {}
+        # The tickets holding a link to each ticket id (other id -> ids, in link order).
+        self._linked: dict[str, dict[str, None]] = {}
         self._loads: dict[str, dict[Priority, int]] = {}
         self._wake: dict[str, datetime] = {}
         self._wake_heap: list[tuple[datetime, str]] = []
@@ -280,6 +282,7 @@ class MemoryStore:
             self._del(self._positions, ticket_id)
             self._del(self._tickets, ticket_id)
             self._list_remove(self._by_requester, current.requester, ticket_id)
+            self._relink(ticket_id, current.links, ())
             self._del(self._active, ticket_id)
             self._queue_move(current, None)
             load = _load_key(current)
@@ -345,6 +348,11 @@ class MemoryStore:
             if old is not None:
                 self._list_remove(self._by_requester, old.requester, old.id)
             self._history_add(new)
+        if old is None:
+            if new.links:
+                self._relink(new.id, (), new.links)
+        elif old.links != new.links:
+            self._relink(new.id, old.links, new.links)
         if new.is_active:
             if new.id not in self._active:
                 self._set(self._active, new.id, None)
@@ -358,6 +366,23 @@ class MemoryStore:
                 self._count(before, -1)
             if after is not None:
                 self._count(after, +1)
+
+    def _relink(self, ticket_id: str, before: Iterable[Link], after: Iterable[Link]) -> None:
+        """Keep the links index: the ticket no longer links to the others of ``before``
+        that ``after`` lacks, and links to those of ``after`` that ``before`` lacked."""
+        old = {link.other for link in before}
+        new = {link.other for link in after}
+        for other in old - new:
+            linkers = self._linked[other]
+            self._del(linkers, ticket_id)
+            if not linkers:
+                self._del(self._linked, other)
+        for other in sorted(new - old):
+            found = self._linked.get(other)
+            if found is None:
+                found = {}
+                self._set(self._linked, other, found)
+            self._set(found, ticket_id, None)
 
     def _queue_move(self, old: Ticket | None, new: Ticket | None) -> None:
         """Keep the queues index: ``old`` leaves its team's queue, ``new`` joins its own."""
@@ -449,8 +474,13 @@ class MemoryStore:
                 query.status_category is not None
                 and all(c.is_active for c in query.status_category)
             )
-            if query.requester is not None:
-                ids: Iterable[str] = [
+            if query.links_to is not None:
+                linked = self._linked
+                ids: Iterable[str] = dict.fromkeys(
+                    i for other in dict.fromkeys(query.links_to) for i in linked.get(other, ())
+                )
+            elif query.requester is not None:
+                ids = [
                     i for r in dict.fromkeys(query.requester) for i in self._by_requester.get(r, ())
                 ]
             elif active and query.unassigned and query.team is not None:
@@ -862,6 +892,7 @@ class MemoryStore:
             self._active = {}
             self._queues = {}
             self._by_requester = {}
+            self._linked = {}
             self._loads = {}
             self._wake = {}
             self._wake_heap = []

@@ -59,6 +59,12 @@ Versions:
     index of the active tickets on ``(created_at, id)``: an agent's view (team, unrouted,
     assignee *or owner*), an ``active_only`` list and the asset facet of ``similar()``
     each read every ticket without them.
+12. The tickets each ticket links to, back-filled from the snapshots, for
+    ``TicketQuery.links_to`` (SQLite: a ``ticket_links`` table indexed on ``other`` and a
+    ``tickets.links`` column with the linked ids as a JSON list, NULL without links, so a
+    write knows when they changed; PostgreSQL: ``tickets.links text[]`` with a GIN index
+    of the tickets that hold links): a retention pass that purges a ticket, and
+    ``incidents_of``, read the tickets linking to it, where they read every ticket.
 
 The optional text index (SQLite FTS5 trigram table, PostgreSQL ``pg_trgm`` GIN index) is
 not a schema version: :func:`enable_sqlite_text_index` / :func:`enable_postgres_text_index`
@@ -77,7 +83,7 @@ from helpdesk_core.model.people import ANONYMOUS_REQUESTER
 from helpdesk_core.storage._articles import solved_words
 from helpdesk_core.storage._sql import ACTIVE_SQL
 from helpdesk_core.storage.base import search_text
-from helpdesk_core.storage.codecs import dumps, escape_nul, loads, to_micros
+from helpdesk_core.storage.codecs import dumps, encode_tags, escape_nul, loads, to_micros
 
 __all__ = [
     "APPLICATION_ID",
@@ -91,7 +97,7 @@ __all__ = [
 ]
 
 #: The schema version this library writes.
-SCHEMA_VERSION = 11
+SCHEMA_VERSION = 12
 #: ``PRAGMA application_id`` of helpdesk_core SQLite files ("HDSK").
 APPLICATION_ID = 0x4844534B
 
@@ -457,9 +463,58 @@ ACTIVE_INDEX = (
 )
 
 
+#: Version 12, PostgreSQL: the tickets holding links, by the ids they link to.
+LINKS_INDEX = (
+    "CREATE INDEX IF NOT EXISTS tickets_links ON {table} USING gin (links) "
+    "WHERE links <> '{{}}'"
+)
+
+
 def _sqlite_v11(conn: sqlite3.Connection) -> None:
     for index in (OWNER_INDEX, ASSET_INDEX, ACTIVE_INDEX):
         conn.execute(index.format(table="tickets"))
+
+
+#: Version 12, SQLite: the tickets each ticket links to (``TicketQuery.links_to``).
+SQLITE_V12 = """
+ALTER TABLE tickets ADD COLUMN links TEXT;
+CREATE TABLE ticket_links (
+    ticket_id TEXT NOT NULL,
+    other TEXT NOT NULL,
+    PRIMARY KEY (ticket_id, other)
+) WITHOUT ROWID;
+CREATE INDEX ticket_links_other ON ticket_links (other)
+"""
+
+
+def _linked(rows: Iterable[tuple[Any, str | bytes]]) -> list[tuple[Any, list[str]]]:
+    """``(key, ids)`` of each snapshot (``(key, snapshot JSON)`` rows) that links to
+    other tickets: the ids it links to, each once, in the order of its links."""
+    out = []
+    for key, snapshot in rows:
+        data = loads(snapshot if isinstance(snapshot, str) else snapshot.decode("utf-8"))
+        others = [
+            link["other"]
+            for link in data.get("links") or ()
+            if isinstance(link, dict) and isinstance(link.get("other"), str)
+        ]
+        if others:
+            out.append((key, list(dict.fromkeys(others))))
+    return out
+
+
+def _sqlite_v12(conn: sqlite3.Connection) -> None:
+    _script(conn, SQLITE_V12)
+    rows = conn.execute("SELECT seq, id, snapshot FROM tickets WHERE snapshot LIKE '%\"other\"%'")
+    linked = _linked(((seq, ticket_id), snapshot) for seq, ticket_id, snapshot in rows)
+    conn.executemany(
+        "UPDATE tickets SET links = ? WHERE seq = ?",
+        [(encode_tags(tuple(others)), seq) for (seq, _), others in linked],
+    )
+    conn.executemany(
+        "INSERT INTO ticket_links (ticket_id, other) VALUES (?, ?)",
+        [(ticket_id, other) for (_, ticket_id), others in linked for other in others],
+    )
 
 
 _SQLITE_STEPS: dict[int, Callable[[sqlite3.Connection], None]] = {
@@ -474,6 +529,7 @@ _SQLITE_STEPS: dict[int, Callable[[sqlite3.Connection], None]] = {
     9: _sqlite_v9,
     10: _sqlite_v10,
     11: _sqlite_v11,
+    12: _sqlite_v12,
 }
 
 
@@ -773,6 +829,22 @@ def _pg_v11(cur: Any, schema: str) -> None:
         cur.execute(index.format(table=f"{schema}.tickets"))
 
 
+def _pg_v12(cur: Any, schema: str) -> None:
+    # A constant default: adding the column rewrites no row. The index holds only the
+    # tickets with links (queries say ``links <> '{}'`` to use it).
+    cur.execute(f"ALTER TABLE {schema}.tickets ADD COLUMN links text[] NOT NULL DEFAULT '{{}}'")
+    cur.execute(
+        f"SELECT id, snapshot::text FROM {schema}.tickets WHERE snapshot::text LIKE %s",
+        ('%"other"%',),
+    )
+    updates = [
+        ([escape_nul(other) for other in others], key) for key, others in _linked(cur.fetchall())
+    ]
+    if updates:
+        cur.executemany(f"UPDATE {schema}.tickets SET links = %s WHERE id = %s", updates)
+    cur.execute(LINKS_INDEX.format(table=f"{schema}.tickets"))
+
+
 _POSTGRES_STEPS: dict[int, Callable[[Any, str], None]] = {
     1: _pg_v1,
     2: _pg_v2,
@@ -785,6 +857,7 @@ _POSTGRES_STEPS: dict[int, Callable[[Any, str], None]] = {
     9: _pg_v9,
     10: _pg_v10,
     11: _pg_v11,
+    12: _pg_v12,
 }
 
 

@@ -22,7 +22,8 @@ Concurrency across processes:
   one consumer skip items another consumer is busy with.)
 
 Types: instants are ``timestamptz``, positions ``bigserial``, tags ``text[]`` (GIN
-indexed), snapshots and events ``json``. ``json`` rather than ``jsonb`` keeps the
+indexed), the ids a ticket links to ``text[]`` (a GIN index of the tickets with links),
+snapshots and events ``json``. ``json`` rather than ``jsonb`` keeps the
 document text exactly as written, and it can hold ``\\u0000``, which ``jsonb`` refuses.
 PostgreSQL ``text`` cannot hold NUL at all, so the free-text columns used by queries
 (category, asset, tags, search text, email) store text escaped by
@@ -112,10 +113,11 @@ _ESC = "\ue000"
 _COLUMNS = (
     "id, number, version, status, status_category, category, team, tier, assignee, owner, "
     "requester, organization, asset, priority, priority_rank, created_at, updated_at, "
-    "wake_at, sla_deadline, tags, search_text, closed_at, anonymised, solved_words, snapshot"
+    "wake_at, sla_deadline, tags, links, search_text, closed_at, anonymised, solved_words, "
+    "snapshot"
 )
 _INSERT_TICKET = (
-    f"INSERT INTO tickets ({_COLUMNS}) VALUES ({', '.join(['%s'] * 23)}, %s::tsvector, %s) "
+    f"INSERT INTO tickets ({_COLUMNS}) VALUES ({', '.join(['%s'] * 24)}, %s::tsvector, %s) "
     "ON CONFLICT (id) DO NOTHING"
 )
 _UPDATE_TICKET = (
@@ -123,7 +125,7 @@ _UPDATE_TICKET = (
     "status_category = %s, category = %s, team = %s, tier = %s, assignee = %s, owner = %s, "
     "requester = %s, organization = %s, asset = %s, priority = %s, priority_rank = %s, "
     "created_at = %s, updated_at = %s, wake_at = %s, sla_deadline = %s, tags = %s, "
-    "search_text = %s, closed_at = %s, anonymised = %s, solved_words = %s::tsvector, "
+    "links = %s, search_text = %s, closed_at = %s, anonymised = %s, solved_words = %s::tsvector, "
     "snapshot = %s, lease_owner = NULL, lease_until = NULL "
     "WHERE id = %s AND version = %s"
 )
@@ -190,6 +192,11 @@ class _Builder(q.QueryBuilder):
         params.append(list(tags))
         return "tags && ?::text[]"
 
+    def links_to(self, ids: tuple[str, ...], params: list[Any]) -> str:
+        params.append([escape_nul(other) for other in ids])
+        # ``links <> '{}'`` lets the planner use the partial index of tickets with links.
+        return "(links <> '{}' AND links && ?::text[])"
+
     def text(self, folded: str, params: list[Any]) -> str:
         escaped = escape_nul(folded)
         params.append(_like(escaped))
@@ -225,6 +232,7 @@ def _ticket_row(snapshot: Ticket, wake_at: datetime | None) -> tuple[Any, ...]:
         wake_at,
         sla_deadline(snapshot),
         [escape_nul(tag) for tag in snapshot.tags],
+        [escape_nul(other) for other in dict.fromkeys(link.other for link in snapshot.links)],
         escape_nul(text),
         closed_at(snapshot),
         snapshot.anonymised,

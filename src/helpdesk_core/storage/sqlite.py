@@ -102,7 +102,8 @@ log = logging.getLogger("helpdesk_core.storage")
 _COLUMNS = (
     "id, number, version, status, status_category, category, team, tier, assignee, owner, "
     "requester, organization, asset, priority, priority_rank, created_at, updated_at, "
-    "wake_at, sla_deadline, tags, search_text, search_nul, closed_at, anonymised, snapshot"
+    "wake_at, sla_deadline, tags, links, search_text, search_nul, closed_at, anonymised, "
+    "snapshot"
 )
 # The position the next event gets: one past the highest in the table, or past the highest
 # a purge removed (kept in ``sequences``), so a position is never reused.
@@ -113,7 +114,7 @@ _NEXT_POSITION = (
 # A ticket row records the position of its latest event (``last_event``); each event row
 # the position of the ticket's previous one (``prev``): a ticket's events are read by
 # walking that chain, so an event needs no index entry of its own.
-_INSERT_TICKET = f"INSERT INTO tickets ({_COLUMNS}, last_event) VALUES ({q.placeholders(26)})"
+_INSERT_TICKET = f"INSERT INTO tickets ({_COLUMNS}, last_event) VALUES ({q.placeholders(27)})"
 _NAMES = tuple(name.strip() for name in _COLUMNS.split(","))
 # An UPDATE rewrites the index entries of every column it sets, even to the same value, so
 # indexed columns are set only when they change.
@@ -136,13 +137,17 @@ _INDEXED = (
 )
 _ALWAYS = tuple(n for n in _NAMES if n not in _INDEXED and n != "id")
 _SELECT_CURRENT = (
-    f"SELECT version, tags, last_event, {', '.join(_INDEXED)} FROM tickets WHERE id = ?"
+    f"SELECT version, tags, links, last_event, {', '.join(_INDEXED)} FROM tickets WHERE id = ?"
 )
+# Where _SELECT_CURRENT's row holds the tags, the links, the latest event and the first
+# indexed column.
+_CURRENT_TAGS, _CURRENT_LINKS, _CURRENT_LAST, _CURRENT_INDEXED = 1, 2, 3, 4
 
 
 _indexed_of = operator.itemgetter(*(_NAMES.index(name) for name in _INDEXED))
 _always_of = operator.itemgetter(*(_NAMES.index(name) for name in _ALWAYS))
 _TAGS_AT = _NAMES.index("tags")
+_LINKS_AT = _NAMES.index("links")
 _STATUS_CATEGORY_AT = _NAMES.index("status_category")
 _INDEXED_STATUS_AT = _INDEXED.index("status_category")
 
@@ -150,12 +155,13 @@ _INDEXED_STATUS_AT = _INDEXED.index("status_category")
 @functools.lru_cache(maxsize=256)
 def _update_sql(changed: tuple[str, ...], guarded: bool = False) -> str:
     """The update of the always-set columns, the ``changed`` indexed ones and
-    ``last_event``; with ``guarded``, it applies only while the row's tags, latest event
-    and indexed columns still hold the values this store last wrote (``IS ?`` each)."""
+    ``last_event``; with ``guarded``, it applies only while the row's tags, links, latest
+    event and indexed columns still hold the values this store last wrote (``IS ?``
+    each)."""
     sets = ", ".join(f"{name} = ?" for name in (*_ALWAYS, *changed))
     where = "id = ? AND version = ?"
     if guarded:
-        where += "".join(f" AND {name} IS ?" for name in ("tags", "last_event", *_INDEXED))
+        where += "".join(f" AND {name} IS ?" for name in ("tags", "links", "last_event", *_INDEXED))
     return (
         f"UPDATE tickets SET {sets}, last_event = ?, lease_owner = NULL, lease_until = NULL "
         f"WHERE {where}"
@@ -177,9 +183,9 @@ def _update_params(
     return tuple(changed), params
 
 
-# What a store remembers of the rows it wrote: (version, tags, last event, indexed
+# What a store remembers of the rows it wrote: (version, tags, links, last event, indexed
 # values), per id.
-_Written = tuple[int, str, int | None, tuple[Any, ...]]
+_Written = tuple[int, str, str | None, int | None, tuple[Any, ...]]
 _WRITTEN_MAX = 65_536
 
 
@@ -255,6 +261,13 @@ class _Builder(q.QueryBuilder):
             f"id IN (SELECT ticket_id FROM ticket_tags WHERE tag IN ({q.placeholders(len(tags))}))"
         )
 
+    def links_to(self, ids: tuple[str, ...], params: list[Any]) -> str:
+        params.extend(ids)
+        return (
+            "id IN (SELECT ticket_id FROM ticket_links "
+            f"WHERE other IN ({q.placeholders(len(ids))}))"
+        )
+
     def text(self, folded: str, params: list[Any]) -> str:
         if self.fts and len(folded) >= 3 and "\x00" not in folded:
             params.append('"' + folded.replace('"', '""') + '"')
@@ -267,6 +280,11 @@ class _Builder(q.QueryBuilder):
             )
         params.append(folded)
         return "instr(search_text, ?) > 0"
+
+
+def _linked_ids(snapshot: Ticket) -> tuple[str, ...]:
+    """The ids of the tickets ``snapshot`` links to, each once, in the order of its links."""
+    return tuple(dict.fromkeys(link.other for link in snapshot.links))
 
 
 def _ticket_row(snapshot: Ticket, wake_at: datetime | None, tags: str) -> tuple[Any, ...]:
@@ -293,6 +311,7 @@ def _ticket_row(snapshot: Ticket, wake_at: datetime | None, tags: str) -> tuple[
         None if wake_at is None else to_micros(wake_at),
         None if deadline is None else to_micros(deadline),
         tags,
+        encode_tags(_linked_ids(snapshot)) if snapshot.links else None,
         text,
         int("\x00" in text),
         None if (closed := closed_at(snapshot)) is None else to_micros(closed),
@@ -675,16 +694,16 @@ class SqliteStore:
             if (
                 written is not None
                 and written[0] == expected_version
-                and not (self._words and written[3][_INDEXED_STATUS_AT] in _WORDS_STATUSES)
+                and not (self._words and written[4][_INDEXED_STATUS_AT] in _WORDS_STATUSES)
             ):
                 last = self._update_as_written(
-                    conn, row, indexed, snapshot.tags, written, expected_version, encoded
+                    conn, row, indexed, snapshot, written, expected_version, encoded
                 )
             if last is None:
                 last = self._update_as_found(
-                    conn, row, indexed, snapshot.tags, expected_version, encoded
+                    conn, row, indexed, snapshot, expected_version, encoded
                 )
-            self._remember(ticket_id, (snapshot.version, tags, last, indexed))
+            self._remember(ticket_id, (snapshot.version, tags, row[_LINKS_AT], last, indexed))
 
     @staticmethod
     def _insert_events(
@@ -712,7 +731,7 @@ class SqliteStore:
         conn: sqlite3.Connection,
         row: tuple[Any, ...],
         indexed: tuple[Any, ...],
-        tags: tuple[str, ...],
+        snapshot: Ticket,
         written: _Written,
         expected_version: int,
         encoded: Sequence[_Encoded],
@@ -722,13 +741,14 @@ class SqliteStore:
         event position. None, with nothing written, when the row no longer holds those
         values (a rolled-back transaction, another process or an in-place rewrite
         changed it)."""
-        _, old_tags, old_last, old = written
+        _, old_tags, old_links, old_last, old = written
         last = self._insert_events(conn, encoded, expected_version + 1, old_last)
         changed, params = _update_params(row, indexed, old)
         params.append(last)
         params.append(row[0])
         params.append(expected_version)
         params.append(old_tags)
+        params.append(old_links)
         params.append(old_last)
         params.extend(old)
         if conn.execute(_update_sql(changed, True), params).rowcount != 1:
@@ -737,7 +757,9 @@ class SqliteStore:
             conn.execute("DELETE FROM events WHERE position > ?", (last - len(encoded),))
             return None
         if row[_TAGS_AT] != old_tags:
-            self._write_tags(conn, row[0], tags, replace=True)
+            self._write_tags(conn, row[0], snapshot.tags, replace=True)
+        if row[_LINKS_AT] != old_links:
+            self._write_links(conn, row[0], _linked_ids(snapshot), replace=True)
         if self._words and row[_STATUS_CATEGORY_AT] in _WORDS_STATUSES:
             conn.execute(_INSERT_WORDS, (row[0],))
         return last
@@ -747,7 +769,7 @@ class SqliteStore:
         conn: sqlite3.Connection,
         row: tuple[Any, ...],
         indexed: tuple[Any, ...],
-        tags: tuple[str, ...],
+        snapshot: Ticket,
         expected_version: int,
         encoded: Sequence[_Encoded],
     ) -> int:
@@ -762,14 +784,14 @@ class SqliteStore:
         if actual != expected_version:
             raise ConflictError(ticket_id, expected=expected_version, actual=actual)
         last = self._insert_events(
-            conn, encoded, expected_version + 1, None if found is None else found[2]
+            conn, encoded, expected_version + 1, None if found is None else found[_CURRENT_LAST]
         )
         if found is None:
             conn.execute(_INSERT_TICKET, (*row, last))
         else:
-            if self._words and found[3 + _INDEXED_STATUS_AT] in _WORDS_STATUSES:
+            if self._words and found[_CURRENT_INDEXED + _INDEXED_STATUS_AT] in _WORDS_STATUSES:
                 conn.execute(_DELETE_WORDS, (ticket_id,))
-            changed, params = _update_params(row, indexed, found[3:])
+            changed, params = _update_params(row, indexed, found[_CURRENT_INDEXED:])
             cursor = conn.execute(
                 _update_sql(changed), (*params, last, ticket_id, expected_version)
             )
@@ -777,8 +799,10 @@ class SqliteStore:
                 raise ConflictError(ticket_id, expected=expected_version, actual=actual)
         if self._words and row[_STATUS_CATEGORY_AT] in _WORDS_STATUSES:
             conn.execute(_INSERT_WORDS, (ticket_id,))
-        if found is None or found[1] != row[_TAGS_AT]:
-            self._write_tags(conn, ticket_id, tags, replace=found is not None)
+        if found is None or found[_CURRENT_TAGS] != row[_TAGS_AT]:
+            self._write_tags(conn, ticket_id, snapshot.tags, replace=found is not None)
+        if (None if found is None else found[_CURRENT_LINKS]) != row[_LINKS_AT]:
+            self._write_links(conn, ticket_id, _linked_ids(snapshot), replace=found is not None)
         return last
 
     def _remember(self, ticket_id: str, written: _Written | None) -> None:
@@ -829,10 +853,10 @@ class SqliteStore:
                 "AND position = ?",
                 [(position,) for position in positions.values()],
             )
-            last = found[2]
+            last = found[_CURRENT_LAST]
             if added:
                 last = self._insert_events(conn, added, expected_version + 1, last)
-            if self._words and found[3 + _INDEXED_STATUS_AT] in _WORDS_STATUSES:
+            if self._words and found[_CURRENT_INDEXED + _INDEXED_STATUS_AT] in _WORDS_STATUSES:
                 conn.execute(_DELETE_WORDS, (ticket_id,))
             sets = ", ".join(f"{name} = ?" for name in _NAMES if name != "id")
             conn.execute(
@@ -843,6 +867,8 @@ class SqliteStore:
             if self._words and row[_STATUS_CATEGORY_AT] in _WORDS_STATUSES:
                 conn.execute(_INSERT_WORDS, (ticket_id,))
             self._write_tags(conn, ticket_id, snapshot.tags, replace=True)
+            if found[_CURRENT_LINKS] != row[_LINKS_AT]:
+                self._write_links(conn, ticket_id, _linked_ids(snapshot), replace=True)
             self._scrub_ticket_text()
         self._checkpoint_after_commit()
 
@@ -875,6 +901,7 @@ class SqliteStore:
             conn.executemany("DELETE FROM outbox_deliveries WHERE position = ?", positions)
             conn.executemany("DELETE FROM events WHERE position = ?", positions)
             conn.execute("DELETE FROM ticket_tags WHERE ticket_id = ?", (ticket_id,))
+            conn.execute("DELETE FROM ticket_links WHERE ticket_id = ?", (ticket_id,))
             conn.execute("DELETE FROM tickets WHERE id = ?", (ticket_id,))
             self._scrub_ticket_text()
         self._checkpoint_after_commit()
@@ -910,6 +937,20 @@ class SqliteStore:
             conn.executemany(
                 "INSERT INTO ticket_tags (ticket_id, tag) VALUES (?, ?)",
                 [(ticket_id, tag) for tag in tags],
+            )
+
+    @staticmethod
+    def _write_links(
+        conn: sqlite3.Connection, ticket_id: str, others: Sequence[str], *, replace: bool
+    ) -> None:
+        """Keep ``ticket_links`` (what ``links_to`` queries read): the ticket links to
+        ``others``; with ``replace``, its earlier rows go first."""
+        if replace:
+            conn.execute("DELETE FROM ticket_links WHERE ticket_id = ?", (ticket_id,))
+        if others:
+            conn.executemany(
+                "INSERT INTO ticket_links (ticket_id, other) VALUES (?, ?)",
+                [(ticket_id, other) for other in others],
             )
 
     def import_tickets(self, items: Iterable[ImportItem]) -> int:
@@ -949,6 +990,7 @@ class SqliteStore:
         ticket_rows: list[tuple[Any, ...]] = []
         event_rows: list[tuple[Any, ...]] = []
         tag_rows: list[tuple[str, str]] = []
+        link_rows: list[tuple[str, str]] = []
         position = int(conn.execute(_SELECT_NEXT_POSITION).fetchone()[0])
         for events, snapshot, wake_at in batch:
             ticket_id = snapshot.id
@@ -972,6 +1014,8 @@ class SqliteStore:
             )
             for tag in snapshot.tags:
                 tag_rows.append((ticket_id, tag))
+            if snapshot.links:
+                link_rows.extend((ticket_id, other) for other in _linked_ids(snapshot))
         conn.executemany(_INSERT_TICKET, ticket_rows)
         if self._words:
             conn.executemany(
@@ -980,6 +1024,10 @@ class SqliteStore:
             )
         conn.executemany(_INSERT_EVENT, event_rows)
         conn.executemany("INSERT INTO ticket_tags (ticket_id, tag) VALUES (?, ?)", tag_rows)
+        if link_rows:
+            conn.executemany(
+                "INSERT INTO ticket_links (ticket_id, other) VALUES (?, ?)", link_rows
+            )
         return len(batch)
 
     def query(self, query: TicketQuery) -> Page[Ticket]:

@@ -49,6 +49,8 @@ from helpdesk_core.model import (
     ClockState,
     CommentAdded,
     Event,
+    Linked,
+    LinkKind,
     Metric,
     OwnerChanged,
     Priority,
@@ -65,6 +67,7 @@ from helpdesk_core.model import (
     apply_event,
     replay,
 )
+from helpdesk_core.privacy.purge import LinkedTicketPurged
 from helpdesk_core.storage import (
     CursorClaims,
     MemoryStore,
@@ -149,6 +152,11 @@ def open_ticket(
     snapshot = replay([event])
     store.append(ticket_id, expected_version=0, events=[event], snapshot=snapshot, wake_at=wake_at)
     return snapshot
+
+
+def linked(ticket_id: str, other: str, kind: str = "caused_by", *, at: datetime = T0) -> Linked:
+    """A link from ``ticket_id`` to the ticket ``other``."""
+    return Linked(ticket_id=ticket_id, at=at, by=AGENT, kind=LinkKind(kind), other=other)
 
 
 def change(store: Store, ticket: Ticket, *events: Event, wake_at: datetime | None = None) -> Ticket:
@@ -754,27 +762,30 @@ class StoreConformance:
         first = opened("T-1", 1, tags=("vip",))
         reply = commented("T-1", "hi", at=T0 + MINUTE)
         second = opened("T-2", 2, category="Hardware")
+        link = linked("T-2", "T-1", "duplicate_of")
         one = apply_event(replay([first]), reply)
-        two = replay([second])
-        assert importer([([first, reply], one), ([second], two, T0)]) == 2
+        two = replay([second, link])
+        assert importer([([first, reply], one), ([second, link], two, T0)]) == 2
         assert self.store.get_many(["T-1", "T-2"]) == [one, two]
         assert self.store.events("T-1") == [first, reply]
         assert self.store.due(T0) == ["T-2"]
         assert _ids(self.store.query(TicketQuery(tag="vip")).items) == ["T-1"]
+        assert _ids(self.store.query(TicketQuery(links_to="T-1")).items) == ["T-2"]
         assert [i.id for i in self.store.claim_outbox("mail", now=T0)] == [
             "T-1:1",
             "T-1:2",
             "T-2:1",
+            "T-2:2",
         ]
         third = opened("T-3", 3)
         with raises(ConflictError):
-            importer([([third], replay([third])), ([second], two)])
+            importer([([third], replay([third])), ([second, link], two)])
         with raises(ConflictError):
             importer([([third], replay([third])), ([third], replay([third]))])
         with raises(ValidationError):
             importer([([reply], one)])
         assert self.store.get_many(["T-3"]) == []
-        assert len(list(self.store.event_stream())) == 3
+        assert len(list(self.store.event_stream())) == 4
 
     # -- queries ------------------------------------------------------------------------
 
@@ -1103,6 +1114,127 @@ class StoreConformance:
         change(self.store, by_event, moved("T-2", "closed", StatusCategory.CLOSED, at=T0 + HOUR))
         assert self.store.query(TicketQuery(anonymised=True)).total == 0
         assert _ids(self.store.query(TicketQuery(anonymised=False)).items) == ["T-1", "T-2"]
+
+    def _linking(self) -> dict[str, Ticket]:
+        """P-1, P-2, P-3 link to nothing; T-4 links to P-1 (``caused_by``) and to P-2
+        (``duplicate_of``), T-5 to P-2 twice (two kinds), T-6 to P-9 (no such ticket),
+        T-7 to nothing."""
+        out = {tid: open_ticket(self.store, tid) for tid in ("P-1", "P-2", "P-3")}
+        out["T-4"] = change(
+            self.store,
+            open_ticket(self.store, "T-4"),
+            linked("T-4", "P-1"),
+            linked("T-4", "P-2", "duplicate_of"),
+        )
+        out["T-5"] = change(
+            self.store,
+            open_ticket(self.store, "T-5"),
+            linked("T-5", "P-2", "follow_up_of"),
+            linked("T-5", "P-2"),
+        )
+        out["T-6"] = change(self.store, open_ticket(self.store, "T-6"), linked("T-6", "P-9"))
+        out["T-7"] = open_ticket(self.store, "T-7")
+        return out
+
+    def _linking_to(self, *ids: str, **filters: Any) -> list[str]:
+        page = self.store.query(TicketQuery(links_to=ids, order_by="number", **filters))
+        assert page.total == len(page.items), page
+        return _ids(page.items)
+
+    def test_links_to_keeps_tickets_linking_to_any_of_the_ids(self) -> None:
+        tickets = self._linking()
+        assert self._linking_to("P-1") == ["T-4"]
+        assert self._linking_to("P-2") == ["T-4", "T-5"]  # T-5 once, for both its links
+        assert self._linking_to("P-1", "P-2") == ["T-4", "T-5"]  # T-4 once, for either
+        assert self._linking_to("P-2", "P-1", "P-2") == ["T-4", "T-5"]
+        assert self._linking_to("P-9") == ["T-6"]  # a link to a ticket that is not stored
+        assert self._linking_to("P-3") == []
+        assert self._linking_to("T-4") == []  # links go one way
+        assert self._linking_to("p-1") == []  # ids compare exactly
+        assert self.store.query(TicketQuery(links_to="P-1")) == self.store.query(
+            TicketQuery(links_to=("P-1",))
+        )
+        # with other filters, orders and pages
+        change(
+            self.store, tickets["T-5"], moved("T-5", "closed", StatusCategory.CLOSED, at=T0)
+        )
+        assert self._linking_to("P-1", "P-2", active_only=True) == ["T-4"]
+        assert self._linking_to("P-2", status_category="closed") == ["T-5"]
+        backwards = TicketQuery(links_to=("P-2", "P-9"), order_by="-number", limit=2)
+        first = self.store.query(backwards)
+        assert (_ids(first.items), first.total, first.next_offset) == (["T-6", "T-5"], 3, 2)
+        rest = self.store.query(attrs.evolve(backwards, offset=2))
+        assert (_ids(rest.items), rest.total, rest.next_offset) == (["T-4"], 3, None)
+        for bad in ((), "P-\x00", ("P-1", 7)):
+            with raises(ValidationError):
+                TicketQuery(links_to=bad)
+
+    def test_links_to_follows_links_added_dropped_and_purged(self) -> None:
+        tickets = self._linking()
+        # the purge of P-1 drops the links to it (what a retention pass records)
+        t4 = change(
+            self.store,
+            tickets["T-4"],
+            LinkedTicketPurged(ticket_id="T-4", at=T0 + MINUTE, by=AGENT, other="P-1"),
+        )
+        assert t4.linked(LinkKind.DUPLICATE_OF) == ("P-2",)
+        assert self._linking_to("P-1") == []
+        assert self._linking_to("P-2") == ["T-4", "T-5"]
+        # a new link, and one to a ticket linked already in another way
+        change(self.store, tickets["T-7"], linked("T-7", "P-1", at=T0 + MINUTE))
+        t4 = change(self.store, t4, linked("T-4", "P-2", "follow_up_of", at=T0 + MINUTE))
+        assert self._linking_to("P-1") == ["T-7"]
+        assert self._linking_to("P-2") == ["T-4", "T-5"]
+        # a purged ticket links to nothing; the ones it linked to are left alone
+        self.store.purge("T-5", expected_version=tickets["T-5"].version)
+        assert self._linking_to("P-2") == ["T-4"]
+        assert self._linking_to("P-1", "P-2", "P-9") == ["T-4", "T-6", "T-7"]
+        # an id freed by a purge starts with no links
+        open_ticket(self.store, "T-5")
+        assert self._linking_to("P-2") == ["T-4"]
+
+    def test_links_to_follows_a_rewritten_history(self) -> None:
+        tickets = self._linking()
+        # anonymised as retention does it: the links stay
+        erased = TicketAnonymised(ticket_id="T-4", at=T0 + MINUTE, by=AGENT, reason="retention")
+        history = [*self.store.events("T-4"), erased]
+        self.store.anonymise(
+            "T-4",
+            expected_version=tickets["T-4"].version,
+            events=history,
+            snapshot=replay(history),
+        )
+        assert self._linking_to("P-1", "P-2") == ["T-4", "T-5"]
+        # a history rewritten without its links drops them, and one with a new link
+        # adds it
+        first = self.store.events("T-5")[0]
+        history = [first, commented("T-5", "no link", at=T0), linked("T-5", "P-3", at=T0)]
+        rewritten = replay(history)
+        self.store.anonymise(
+            "T-5", expected_version=tickets["T-5"].version, events=history, snapshot=rewritten
+        )
+        assert self.store.load("T-5") == rewritten
+        assert self._linking_to("P-2") == ["T-4"]
+        assert self._linking_to("P-3") == ["T-5"]
+
+    def test_links_to_in_a_failed_unit_of_work_is_undone(self) -> None:
+        tickets = self._linking()
+        before = {ids: self._linking_to(*ids) for ids in (("P-1",), ("P-2",), ("P-1", "P-9"))}
+        with raises(ValidationError), self.store.unit_of_work():
+            change(
+                self.store,
+                tickets["T-4"],
+                LinkedTicketPurged(ticket_id="T-4", at=T0 + MINUTE, by=AGENT, other="P-1"),
+            )
+            change(self.store, tickets["T-7"], linked("T-7", "P-1", at=T0 + MINUTE))
+            self.store.purge("T-6", expected_version=tickets["T-6"].version)
+            self.store.purge("T-5", expected_version=tickets["T-5"].version)
+            new = open_ticket(self.store, "T-8")
+            change(self.store, new, linked("T-8", "P-9"))
+            assert self._linking_to("P-1") == ["T-7"]
+            raise ValidationError("planned failure")
+        assert {ids: self._linking_to(*ids) for ids in before} == before
+        assert self.store.get_many(list(tickets)) == list(tickets.values())
 
     def test_orderings_break_ties_by_id(self) -> None:
         self._populate()
@@ -2204,6 +2336,13 @@ _ASSETS = st.sampled_from(["PC-1", "pc-1", "PC-1 "])
 _TAGS = st.sampled_from(["a", "A", "vpn", "VPN"])
 # Where TicketRouted sends a ticket, by the agent drawn for the change.
 _ROUTES = {"a-1": ("desk", "L1"), "a-2": ("ops", "L2"), "a-3": ("ops", "L1")}
+# What a change links a ticket to (or drops its links to), by the agent drawn for it: two
+# kinds of link to T-0, one to T-5.
+_LINKS = {
+    "a-1": ("T-0", "caused_by"),
+    "a-2": ("T-5", "duplicate_of"),
+    "a-3": ("T-0", "follow_up_of"),
+}
 
 
 def _some(values: st.SearchStrategy[str]) -> st.SearchStrategy[tuple[str, ...]]:
@@ -2240,6 +2379,7 @@ _FILTERS: dict[str, st.SearchStrategy[Any]] = {
         organization=st.none() | st.sampled_from(["Acme", "acme", "Globex"]),
     ),
     "organization": st.sampled_from(["Acme", "Globex", ("Acme", "Globex")]),
+    "links_to": st.sampled_from(["T-0", "T-5", ("T-5", "T-0"), ("T-1", "T-5"), "T-x"]),
 }
 
 
@@ -2276,6 +2416,8 @@ _PROBES: tuple[TicketQuery, ...] = tuple(
         {"tag": "a"},
         {"closed_before": T0 + 25 * MINUTE, "anonymised": True},
         {"assignee": ("a-1", "a-3"), "active_only": True},
+        {"links_to": "T-0"},
+        {"links_to": ("T-5", "T-0"), "active_only": True},
     )
 )
 _PROBES_PER_STEP = 3
@@ -2307,6 +2449,8 @@ _KINDS = (
     "route",
     "sla",
     "anonymise",
+    "link",
+    "unlink",
 )
 
 
@@ -2341,6 +2485,11 @@ def _event_for(ticket: Ticket, kind: int, value: str, who: str, at: datetime) ->
         return SlaClockStarted(
             ticket_id=tid, at=at, by=AGENT, clock=sla_clock(at + 30 * MINUTE, at=at)
         )
+    if name == "link":
+        other, link_kind = _LINKS[who]
+        return linked(tid, other, link_kind, at=at)
+    if name == "unlink":  # as when the ticket linked to was purged
+        return LinkedTicketPurged(ticket_id=tid, at=at, by=AGENT, other=_LINKS[who][0])
     # anonymised by an event: any later event clears the flag again
     return TicketAnonymised(ticket_id=tid, at=at, by=AGENT, reason=value)
 
@@ -2360,7 +2509,8 @@ def make_differential_machine(
 ) -> type[RuleBasedStateMachine]:
     """A Hypothesis state machine that runs random operations (opening and changing
     tickets with stale versions among them: replies, assignments, routing, SLA clocks,
-    solving, closing, reopening, anonymising by an event or by rewriting the history;
+    solving, closing, reopening, links added and dropped, anonymising by an event or by
+    rewriting the history;
     queries, due claims, outbox claims, acks and releases, cursors, units of work that
     fail) against ``make_store()`` and a :class:`~helpdesk_core.storage.MemoryStore`, and
     fails when they disagree. After every step it also compares a few queries from a fixed
@@ -2494,13 +2644,23 @@ def make_differential_machine(
             )
 
         @precondition(lambda self: bool(self.ref.get_many(_IDS)))
-        @rule(data=st.data(), stale=st.sampled_from([0, 0, 0, 1]), step=st.integers(0, 30))
-        def anonymise(self, data: st.DataObject, stale: int, step: int) -> None:
+        @rule(
+            data=st.data(),
+            stale=st.sampled_from([0, 0, 0, 1]),
+            step=st.integers(0, 30),
+            unlink=st.booleans(),
+        )
+        def anonymise(self, data: st.DataObject, stale: int, step: int, unlink: bool) -> None:
             ticket_id = data.draw(st.sampled_from(_ids(self.ref.get_many(_IDS))))
             history = self.ref.events(ticket_id)
             at = replay(history).updated_at + step * MINUTE
             erased = TicketAnonymised(ticket_id=ticket_id, at=at, by=AGENT, reason="retention")
             events = [*_scrubbed(history), erased]
+            if unlink:  # a rewritten history may drop links too
+                events = [
+                    commented(ticket_id, "unlinked", at=e.at) if isinstance(e, Linked) else e
+                    for e in events
+                ]
             snapshot = replay(events)
             version = max(1, len(history) - stale)
             self.both(
@@ -2602,6 +2762,8 @@ def make_differential_machine(
         def agree(self) -> None:
             everything = TicketQuery(limit=100, order_by="number")
             assert self.ref.query(everything) == self.sut.query(everything)
+            linking = TicketQuery(links_to=("T-0", "T-5"), limit=100, order_by="number")
+            assert self.ref.query(linking) == self.sut.query(linking)
             for _ in range(_PROBES_PER_STEP):
                 probe = _PROBES[self.probes % len(_PROBES)]
                 self.probes += 1
