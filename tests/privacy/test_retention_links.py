@@ -9,6 +9,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+import attrs
 import pytest
 
 from desk_stores import STORES, StoreFactory, store_factory
@@ -444,3 +445,97 @@ def test_a_pass_does_not_take_its_own_changes_for_concurrent_ones() -> None:
         (tickets[-1], tickets[0])
     ]
     assert desk.search(as_="root").total == 0
+
+
+class _Watching(MemoryStore):
+    """A MemoryStore that keeps every ticket query it is asked."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.queries: list[TicketQuery] = []
+
+    def query(self, query: TicketQuery) -> Any:
+        self.queries.append(query)
+        return super().query(query)
+
+
+class _Unaware(MemoryStore):
+    """A store written before ``TicketQuery.links_to`` existed: it translates the filters
+    it knows and lists every ticket for the others."""
+
+    def query(self, query: TicketQuery) -> Any:
+        return super().query(attrs.evolve(query, links_to=None))
+
+
+def test_a_purge_reads_the_tickets_linking_to_it_not_every_ticket() -> None:
+    store = _Watching()
+    desk, clock = _desk(store)
+    ids = _world(desk)
+    clock.advance(timedelta(days=11))
+    desk.tick()
+    clock.advance(timedelta(days=20))
+    store.queries.clear()
+    assert [e.ticket_id for e in desk.tick()] == [
+        ids[name] for name in ("incident", "duplicate", "closed", "follow_up")
+    ]
+    # the retention scans ask for closed tickets; the links, for those linking to the
+    # purged problem; nothing reads the whole store
+    assert store.queries
+    for query in store.queries:
+        assert query.closed_before is not None or query.links_to == (ids["problem"],), query
+
+
+def test_incidents_of_reads_the_active_tickets_linking_to_the_problem() -> None:
+    store = _Watching()
+    desk, _ = _desk(store)
+    problem = desk.open(requester=ADA, subject="Gateway drops VPN", type="problem").id
+    caused = desk.open(requester=ADA, subject="VPN drops").id
+    duplicate = desk.open(requester=ADA, subject="VPN drops again").id
+    desk.link(caused, kind="caused_by", other=problem, by="alice")
+    desk.link(duplicate, kind="duplicate_of", other=problem, by="alice")
+    store.queries.clear()
+    # a ticket linking another way is read, and left out
+    assert [t.id for t in desk.incidents_of(problem)] == [caused]
+    assert store.queries == [
+        TicketQuery(links_to=problem, active_only=True, order_by="number", limit=1000)
+    ]
+    assert desk.incidents_of("T-\x00") == []  # no ticket can link to it
+
+
+@pytest.mark.parametrize("chunk", [1, 2, 500])
+def test_links_to_many_purged_tickets_are_dropped_whatever_the_store_knows(
+    monkeypatch: pytest.MonkeyPatch, chunk: int
+) -> None:
+    # The ids are asked for a chunk at a time; a store that ignores the filter (it lists
+    # every ticket) gives the same links to drop, only slower.
+    monkeypatch.setattr("helpdesk_core.service.knowledge._LINKS_CHUNK", chunk)
+    outcomes = []
+    for store in (MemoryStore(), _Unaware()):
+        desk, clock = _desk(store)
+        problems = [
+            desk.open(requester=ADA, subject=f"Problem {n}", type="problem").id for n in range(5)
+        ]
+        incident = desk.open(requester=ADA, subject="VPN drops").id
+        follow_up = desk.open(requester=ADA, subject="VPN drops again").id
+        for problem in (problems[4], problems[0], problems[3]):
+            desk.link(incident, kind="caused_by", other=problem, by="alice")
+        desk.link(follow_up, kind="follow_up_of", other=problems[3], by="alice")
+        desk.link(follow_up, kind="duplicate_of", other=incident, by="alice")
+        assert [t.id for t in desk.incidents_of(problems[0])] == [incident]
+        assert desk.incidents_of(problems[1]) == []
+        for problem in problems:
+            desk.solve(problem, by="alice", resolution="Fixed", first_contact=True)
+            desk.close(problem, by="alice")
+        clock.advance(timedelta(days=31))
+        recorded = desk.tick()
+        # each ticket drops its links to the purged tickets in the order of its links
+        assert [(e.ticket_id, getattr(e, "other", None)) for e in recorded] == [
+            (incident, problems[4]),
+            (incident, problems[0]),
+            (incident, problems[3]),
+            (follow_up, problems[3]),
+        ]
+        assert desk.get(incident).links == ()
+        assert [link.other for link in desk.get(follow_up).links] == [incident]
+        outcomes.append(recorded)
+    assert outcomes[0] == outcomes[1]

@@ -87,6 +87,8 @@ _KNOWN_ERROR_TEXTS: Final = ("symptom", "workaround", "root_cause")
 #: telling words of a mail behind a long greeting are among them.
 _QUERY_WORDS: Final = 64
 _PAGE: Final = 1000
+#: How many purged ticket ids one ``links_to`` query asks for.
+_LINKS_CHUNK: Final = 500
 _CHUNK: Final = 50
 
 
@@ -249,15 +251,24 @@ class KnowledgeCommands:
         return [e for e in entries if self._may_view(actor, by_id[e.problem])]
 
     def incidents_of(self, problem_id: str) -> list[Ticket]:
-        """The active tickets linked ``caused_by`` to the problem, by number (a scan of the
-        active tickets)."""
+        """The active tickets linked ``caused_by`` to the problem, by number (read with
+        ``TicketQuery(links_to=...)``: the tickets linking to it in any way, of which those
+        linked ``caused_by`` are kept)."""
         if not isinstance(problem_id, str) or not problem_id:
             raise ValidationError("a ticket id is non-empty text", field="problem_id")
-        return caused_by(self._active_tickets(), problem_id)
+        try:
+            linking = TicketQuery(links_to=(problem_id,), active_only=True)
+        except ValidationError:
+            return []  # not an id a store can be asked for (a NUL): no ticket links to it
+        return caused_by(self._tickets(linking), problem_id)
 
     def _active_tickets(self) -> list[Ticket]:
+        return self._tickets(TicketQuery(active_only=True))
+
+    def _tickets(self, query: TicketQuery) -> list[Ticket]:
+        """Every ticket ``query`` selects, by number, read a page of a thousand at a time."""
         found: list[Ticket] = []
-        scan = TicketQuery(active_only=True, order_by="number", limit=_PAGE)
+        scan = evolve(query, order_by="number", limit=_PAGE, offset=0)
         while True:
             page = self.store.query(scan)
             found.extend(page.items)
@@ -529,18 +540,19 @@ class KnowledgeCommands:
     # ------------------------------------------------------------------ purged tickets
     def _links_to(self, purging: Collection[str]) -> dict[str, list[str]]:
         """The tickets that link to each of ``purging`` (the tickets a retention pass is
-        about to purge), found in one scan of the store."""
+        about to purge), by number: read with ``TicketQuery(links_to=...)``, for
+        :data:`_LINKS_CHUNK` of the ids at a time. The links of what was read are checked
+        again here, so a store that does not know the filter (one written before it
+        existed, which returns every ticket) still gives the right answer, only slower."""
         found: dict[str, list[str]] = {}
-        if not purging:
-            return found
-        scan = TicketQuery(order_by="number", limit=_PAGE)
-        while True:
-            page = self.store.query(scan)
-            for other, ticket_ids in links_to(page.items, purging).items():
+        wanted = list(dict.fromkeys(purging))
+        for start in range(0, len(wanted), _LINKS_CHUNK):
+            chunk = wanted[start : start + _LINKS_CHUNK]
+            for other, ticket_ids in links_to(
+                self._tickets(TicketQuery(links_to=chunk)), chunk
+            ).items():
                 found.setdefault(other, []).extend(ticket_ids)
-            if page.next_offset is None:
-                return found
-            scan = evolve(scan, offset=page.next_offset)
+        return found
 
     def _forget_purged(
         self, purged: Sequence[str], linkers: Mapping[str, Sequence[str]], *, now: datetime
