@@ -119,6 +119,7 @@ def fresh_store(alias: str = "default") -> Store:
         models.OutboxDelivery,
         models.OutboxConsumer,
         models.TicketTag,
+        models.TicketLink,
         models.EventRecord,
         models.TicketRecord,
         models.RequesterRecord,
@@ -498,6 +499,42 @@ def test_tickets_survive_migrate_and_the_app_migrates_back_and_forth(alias: str)
     reopened = again.open(requester=Requester(id="r-1"), subject="Fresh tables")
     again.reply(reopened.id, author="r-1", body="Hello")
     assert [type(e) for e in again.history(reopened.id)][-1] is CommentAdded
+
+
+@pytest.mark.parametrize("alias", ["default", pytest.param("postgres", marks=needs_postgres)])
+def test_migration_0005_fills_the_links_of_stored_tickets(alias: str) -> None:
+    from django.core.management import call_command
+    from helpdesk_django.models import TicketLink
+
+    from helpdesk_core.privacy import LinkedTicketPurged
+    from helpdesk_core.storage import TicketQuery
+    from helpdesk_core.testing.conformance import AGENT, T0, change, linked, open_ticket
+
+    store = fresh_store(alias)
+    open_ticket(store, "P-1", subject='The "other" gateway')
+    two = open_ticket(store, "T-2")
+    change(store, two, linked("T-2", "P-1"), linked("T-2", "P-3", "duplicate_of"))
+    change(store, open_ticket(store, "T-3"), linked("T-3", "P-1", "follow_up_of"))
+
+    def stored() -> list[tuple[str, str]]:
+        return sorted(TicketLink.objects.using(alias).values_list("ticket_id", "other"))
+
+    def linking(*ids: str) -> list[str]:
+        return [t.id for t in store.query(TicketQuery(links_to=ids, order_by="number")).items]
+
+    rows = stored()
+    assert rows == [("T-2", "P-1"), ("T-2", "P-3"), ("T-3", "P-1")]
+    call_command("migrate", "helpdesk", "0004", database=alias, verbosity=0)
+    call_command("migrate", "helpdesk", database=alias, verbosity=0)
+    assert stored() == rows
+    assert linking("P-1") == ["T-2", "T-3"]
+    assert linking("P-3", "P-9") == ["T-2"]
+    dropped = LinkedTicketPurged(ticket_id="T-2", at=T0, by=AGENT, other="P-1")
+    change(store, store.load("T-2"), dropped)
+    assert linking("P-1") == ["T-3"]
+    store.purge("T-3", expected_version=2)
+    assert linking("P-1") == []
+    assert stored() == [("T-2", "P-3")]
 
 
 # ---------------------------------------------------------------------------- the how-to

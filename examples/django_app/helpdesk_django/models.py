@@ -6,7 +6,8 @@ tables like any other app's, and they can live in the same database (and the sam
 transactions) as the rest of the project.
 
 Every ticket row keeps the columns queries filter and sort on, plus the ticket's snapshot;
-every event row keeps one event. Knowledge-base articles keep their filter columns, tags,
+its tags and the tickets it links to have tables of their own; every event row keeps one
+event. Knowledge-base articles keep their filter columns, tags,
 problem links, and a word index (``helpdesk_article_word``) for text search and ranking.
 
 Snapshots, events, requesters, articles and the configuration document are JSON *text*
@@ -121,6 +122,21 @@ class TicketTag(models.Model):
             models.UniqueConstraint(fields=["ticket", "tag"], name="helpdesk_ticket_tag_unique")
         ]
         indexes = [models.Index(fields=["tag"], name="helpdesk_ticket_tag_tag")]
+
+
+class TicketLink(models.Model):
+    """A ticket that a ticket links to, in any way (``links_to`` filters look here: a
+    retention pass that purges a ticket finds the tickets linking to it)."""
+
+    ticket = models.ForeignKey(TicketRecord, on_delete=models.CASCADE, related_name="link_rows")
+    other = models.TextField()
+
+    class Meta:
+        db_table = "helpdesk_ticket_link"
+        constraints = [
+            models.UniqueConstraint(fields=["ticket", "other"], name="helpdesk_ticket_link_unique")
+        ]
+        indexes = [models.Index(fields=["other"], name="helpdesk_ticket_link_other")]
 
 
 class EventRecord(models.Model):

@@ -104,6 +104,7 @@ from helpdesk_django.models import (
     OutboxConsumer,
     OutboxDelivery,
     RequesterRecord,
+    TicketLink,
     TicketRecord,
     TicketTag,
 )
@@ -368,6 +369,7 @@ class DjangoStore:
             if found is None:
                 tickets.create(id=ticket_id, **fields)
                 self._write_tags(ticket_id, snapshot.tags, replace=False)
+                self._write_links(ticket_id, snapshot, replace=False)
             else:
                 updated = tickets.filter(id=ticket_id, version=expected_version).update(
                     **fields, lease_owner=None, lease_until=None
@@ -375,6 +377,7 @@ class DjangoStore:
                 if updated != 1:
                     raise ConflictError(ticket_id, expected=expected_version, actual=actual)
                 self._write_tags(ticket_id, snapshot.tags, replace=True)
+                self._write_links(ticket_id, snapshot, replace=True)
             self._write_events(events, expected_version + 1)
 
     def anonymise(
@@ -412,6 +415,7 @@ class DjangoStore:
             ).update(last_error=None)
             tickets.filter(id=ticket_id).update(**fields, lease_owner=None, lease_until=None)
             self._write_tags(ticket_id, snapshot.tags, replace=True)
+            self._write_links(ticket_id, snapshot, replace=True)
             if len(events) > expected_version:
                 self._write_events(events[expected_version:], expected_version + 1)
         self._checkpoint()
@@ -436,6 +440,7 @@ class DjangoStore:
             self._deliveries().filter(position__in=stored.values("position")).delete()
             stored.delete()
             TicketTag.objects.using(self._using).filter(ticket_id=ticket_id).delete()
+            TicketLink.objects.using(self._using).filter(ticket_id=ticket_id).delete()
             tickets.filter(id=ticket_id).delete()
         self._checkpoint()
 
@@ -465,6 +470,20 @@ class DjangoStore:
         TicketTag.objects.using(self._using).bulk_create(
             [TicketTag(ticket_id=ticket_id, tag=tag) for tag in sorted(wanted)]
         )
+
+    def _write_links(self, ticket_id: str, snapshot: Ticket, *, replace: bool) -> None:
+        """Keep ``helpdesk_ticket_link``: one row for each ticket ``snapshot`` links to
+        (ids hold no NUL: stored as they are); rows are rewritten only when they change."""
+        wanted = {link.other for link in snapshot.links}
+        rows = TicketLink.objects.using(self._using).filter(ticket_id=ticket_id)
+        if replace:
+            if set(rows.values_list("other", flat=True)) == wanted:
+                return
+            rows.delete()
+        if wanted:
+            TicketLink.objects.using(self._using).bulk_create(
+                [TicketLink(ticket_id=ticket_id, other=other) for other in sorted(wanted)]
+            )
 
     def _write_events(self, events: Sequence[Event], first_version: int) -> None:
         self._events().bulk_create(
@@ -509,6 +528,9 @@ class DjangoStore:
                 tag__in=[escape_nul(tag) for tag in query.tag]
             )
             rows = rows.filter(id__in=tagged.values("ticket_id"))
+        if query.links_to is not None:
+            linking = TicketLink.objects.using(self._using).filter(other__in=query.links_to)
+            rows = rows.filter(id__in=linking.values("ticket_id"))
         if query.unassigned:
             rows = rows.filter(assignee__isnull=True)
         if query.active_only:
