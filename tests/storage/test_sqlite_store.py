@@ -417,3 +417,24 @@ def test_anonymise_and_purge_refuse_a_broken_event_chain(tmp_path: Path) -> None
         store.anonymise("T-1", expected_version=2, events=events, snapshot=ticket)
     assert store.load("T-1") == ticket
     store.close()
+
+
+def test_links_rewritten_behind_a_stores_back_are_written_again(tmp_path: Path) -> None:
+    # Another handle wrote a version this store remembers writing, with the same indexed
+    # values and latest event position but other links: the next update must bring
+    # ticket_links in line with its snapshot.
+    from helpdesk_core.testing.conformance import linked
+
+    path = tmp_path / "desk.sqlite"
+    a, b = SqliteStore(path), SqliteStore(path)
+    ticket = open_ticket(a, "T-1")
+    with pytest.raises(RuntimeError), a.unit_of_work():
+        ours = change(a, ticket, linked("T-1", "P-1", at=T0 + MINUTE))
+        raise RuntimeError("rolled back")
+    change(b, b.load("T-1"), commented("T-1", "no link", at=T0 + MINUTE))
+    final = change(a, ours, commented("T-1", "done", at=T0 + 2 * MINUTE))
+    assert a.load("T-1") == final
+    assert [t.id for t in a.query(TicketQuery(links_to="P-1")).items] == ["T-1"]
+    assert [t.id for t in b.query(TicketQuery(links_to="P-1")).items] == ["T-1"]
+    a.close()
+    b.close()
