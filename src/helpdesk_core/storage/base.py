@@ -60,6 +60,7 @@ __all__ = [
     "first_with_email",
     "item_id",
     "lease_end",
+    "linked_ids",
     "parse_item_id",
     "read_in_chunks",
     "release_targets",
@@ -818,6 +819,12 @@ def closed_at(ticket: Ticket) -> datetime | None:
     if ticket.status_category is StatusCategory.CLOSED:
         return ticket.closed_at
     return None
+
+
+def linked_ids(ticket: Ticket) -> tuple[str, ...]:
+    """The ids of the tickets ``ticket`` links to, each once, in the order of its links:
+    what :attr:`TicketQuery.links_to` reads."""
+    return tuple(dict.fromkeys(link.other for link in ticket.links))
 
 
 def sla_deadline(ticket: Ticket) -> datetime | None:

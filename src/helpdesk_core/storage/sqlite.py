@@ -74,6 +74,7 @@ from helpdesk_core.storage.base import (
     first_with_email,
     item_id,
     lease_end,
+    linked_ids,
     parse_item_id,
     read_in_chunks,
     release_targets,
@@ -282,11 +283,6 @@ class _Builder(q.QueryBuilder):
         return "instr(search_text, ?) > 0"
 
 
-def _linked_ids(snapshot: Ticket) -> tuple[str, ...]:
-    """The ids of the tickets ``snapshot`` links to, each once, in the order of its links."""
-    return tuple(dict.fromkeys(link.other for link in snapshot.links))
-
-
 def _ticket_row(snapshot: Ticket, wake_at: datetime | None, tags: str) -> tuple[Any, ...]:
     deadline = sla_deadline(snapshot)
     text = search_text(snapshot.subject, snapshot.description)
@@ -311,7 +307,7 @@ def _ticket_row(snapshot: Ticket, wake_at: datetime | None, tags: str) -> tuple[
         None if wake_at is None else to_micros(wake_at),
         None if deadline is None else to_micros(deadline),
         tags,
-        encode_tags(_linked_ids(snapshot)) if snapshot.links else None,
+        encode_tags(linked_ids(snapshot)) if snapshot.links else None,
         text,
         int("\x00" in text),
         None if (closed := closed_at(snapshot)) is None else to_micros(closed),
@@ -759,7 +755,7 @@ class SqliteStore:
         if row[_TAGS_AT] != old_tags:
             self._write_tags(conn, row[0], snapshot.tags, replace=True)
         if row[_LINKS_AT] != old_links:
-            self._write_links(conn, row[0], _linked_ids(snapshot), replace=True)
+            self._write_links(conn, row[0], linked_ids(snapshot), replace=True)
         if self._words and row[_STATUS_CATEGORY_AT] in _WORDS_STATUSES:
             conn.execute(_INSERT_WORDS, (row[0],))
         return last
@@ -802,7 +798,7 @@ class SqliteStore:
         if found is None or found[_CURRENT_TAGS] != row[_TAGS_AT]:
             self._write_tags(conn, ticket_id, snapshot.tags, replace=found is not None)
         if (None if found is None else found[_CURRENT_LINKS]) != row[_LINKS_AT]:
-            self._write_links(conn, ticket_id, _linked_ids(snapshot), replace=found is not None)
+            self._write_links(conn, ticket_id, linked_ids(snapshot), replace=found is not None)
         return last
 
     def _remember(self, ticket_id: str, written: _Written | None) -> None:
@@ -868,7 +864,7 @@ class SqliteStore:
                 conn.execute(_INSERT_WORDS, (ticket_id,))
             self._write_tags(conn, ticket_id, snapshot.tags, replace=True)
             if found[_CURRENT_LINKS] != row[_LINKS_AT]:
-                self._write_links(conn, ticket_id, _linked_ids(snapshot), replace=True)
+                self._write_links(conn, ticket_id, linked_ids(snapshot), replace=True)
             self._scrub_ticket_text()
         self._checkpoint_after_commit()
 
@@ -1015,7 +1011,7 @@ class SqliteStore:
             for tag in snapshot.tags:
                 tag_rows.append((ticket_id, tag))
             if snapshot.links:
-                link_rows.extend((ticket_id, other) for other in _linked_ids(snapshot))
+                link_rows.extend((ticket_id, other) for other in linked_ids(snapshot))
         conn.executemany(_INSERT_TICKET, ticket_rows)
         if self._words:
             conn.executemany(
