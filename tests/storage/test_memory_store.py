@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 import threading
+from collections.abc import Iterable
 from datetime import datetime
 
+import attrs
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from helpdesk_core.storage import MemoryStore, Store
+from helpdesk_core.model import Ticket
+from helpdesk_core.storage import MemoryStore, Store, TicketQuery
 from helpdesk_core.testing import StoreConformance
 from helpdesk_core.testing.conformance import MINUTE, T0, open_ticket
 
@@ -178,3 +181,33 @@ def test_a_requester_whose_tickets_were_all_purged_can_open_again() -> None:
     open_ticket(store, "T-2", requester="r-1")
     assert store.requester_ticket_ids("r-1") == ["T-2"]
     assert [t.id for t in store.requester_history("r-1")] == ["T-2"]
+
+
+def test_next_pages_of_unchanged_data_are_cut_from_the_kept_matches(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    store = MemoryStore()
+    for i in range(7):
+        open_ticket(store, f"T-{i}", at=T0 + (i % 3) * MINUTE)
+    sorts: list[TicketQuery] = []
+    ordered = TicketQuery.ordered
+
+    def counting(self: TicketQuery, tickets: Iterable[Ticket]) -> list[Ticket]:
+        sorts.append(self)
+        return ordered(self, tickets)
+
+    monkeypatch.setattr(TicketQuery, "ordered", counting)
+    query = TicketQuery(order_by="-created_at", limit=3)
+    first = store.query(query)
+    second = store.query(attrs.evolve(query, offset=3))
+    assert len(sorts) == 1  # the second page came from the first's matches
+    assert first.next_offset == 3
+    assert second.next_offset == 6
+    # another query, or a write, and the matches are worked out again
+    store.query(attrs.evolve(query, order_by="created_at", offset=3))
+    assert len(sorts) == 2
+    open_ticket(store, "T-9", at=T0 - MINUTE)
+    last = store.query(attrs.evolve(query, offset=6))
+    assert len(sorts) == 3
+    assert [t.id for t in last.items] == ["T-6", "T-9"]
+    assert last.total == 8

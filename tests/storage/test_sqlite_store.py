@@ -438,3 +438,36 @@ def test_links_rewritten_behind_a_stores_back_are_written_again(tmp_path: Path) 
     assert [t.id for t in b.query(TicketQuery(links_to="P-1")).items] == ["T-1"]
     a.close()
     b.close()
+
+
+def test_the_next_page_of_unchanged_data_starts_after_the_last_row(tmp_path: Path) -> None:
+    store = SqliteStore(tmp_path / "desk.sqlite")
+    peer = SqliteStore(tmp_path / "desk.sqlite")
+    for i in range(8):
+        open_ticket(store, f"T-{i}", at=T0 + (i % 3) * MINUTE)
+    statements: list[str] = []
+    store._conn.set_trace_callback(statements.append)
+
+    def read(offset: int) -> list[str]:
+        statements.clear()
+        page = store.query(TicketQuery(order_by="-created_at", limit=3, offset=offset))
+        return [t.id for t in page.items]
+
+    def offset_walked() -> bool:
+        return any("OFFSET" in s or "count(*)" in s for s in statements)
+
+    assert read(0) == ["T-2", "T-5", "T-1"]
+    assert offset_walked()  # the first page counts the matches
+    assert read(3) == ["T-4", "T-7", "T-0"]
+    assert not offset_walked()  # after the last row, with the first page's total
+    open_ticket(peer, "T-9", at=T0 + 5 * MINUTE)  # another connection's commit
+    assert read(6) == ["T-0", "T-3", "T-6"]
+    assert offset_walked()
+    assert read(0) == ["T-9", "T-2", "T-5"]
+    assert read(3) == ["T-1", "T-4", "T-7"]
+    assert not offset_walked()
+    with store.unit_of_work():  # inside a unit of work: by offset
+        assert read(6) == ["T-0", "T-3", "T-6"]
+        assert offset_walked()
+    peer.close()
+    store.close()

@@ -285,10 +285,15 @@ class Helpdesk(KnowledgeCommands):
         tickets were rescheduled. :meth:`reconfigure` calls it when the rules changed;
         call it after changing the configuration of a desk that shares the store from
         another process. A ticket that changes meanwhile keeps the wake-up its change set."""
+        # Every wake-up is worked out before the first is written: the scan then reads
+        # pages of unchanged data, which the stores serve from where the last one ended.
+        wakes = [
+            (ticket.id, ticket.version, self._decider.wake_at(ticket, self._requester_of(ticket)))
+            for ticket in self._open_or_solved()
+        ]
         done = 0
-        for ticket in self._open_or_solved():
-            wake = self._decider.wake_at(ticket, self._requester_of(ticket))
-            if self.store.reschedule(ticket.id, expected_version=ticket.version, wake_at=wake):
+        for ticket_id, version, wake in wakes:
+            if self.store.reschedule(ticket_id, expected_version=version, wake_at=wake):
                 done += 1
         return done
 

@@ -14,12 +14,17 @@ from collections.abc import Iterator, Sequence
 from datetime import datetime
 from typing import Any, TypeVar
 
+from attrs import frozen
+
 from helpdesk_core.storage.base import ACTIVE_CATEGORIES, TicketQuery, TicketScope
 
 __all__ = [
     "ACTIVE_SQL",
+    "ORDER_KEYS",
     "ORDER_SQL",
+    "Kept",
     "QueryBuilder",
+    "after_sql",
     "chunks",
     "placeholders",
     "to_pyformat",
@@ -40,6 +45,47 @@ ORDER_SQL = {
     "number": "number, id",
     "-number": "number DESC, id",
 }
+
+#: The column each ordering sorts on and whether it sorts descending (ties by id,
+#: ascending): what a page that follows on from the last row read needs to know.
+ORDER_KEYS = {
+    "created_at": ("created_at", False),
+    "-created_at": ("created_at", True),
+    "updated_at": ("updated_at", False),
+    "-updated_at": ("updated_at", True),
+    "priority": ("priority_rank", False),
+    "number": ("number", False),
+    "-number": ("number", True),
+}
+
+
+def after_sql(order_by: str) -> str:
+    """A condition keeping the rows that come after ``(key, id)`` in the order of
+    ``order_by``: two qmark parameters for the key, one for the id."""
+    column, descending = ORDER_KEYS[order_by]
+    op = "<" if descending else ">"
+    return f"{column} {op}= ? AND ({column} {op} ? OR id > ?)"
+
+
+@frozen
+class Kept:
+    """Where the last page of a query that had more pages ended: the query's
+    :attr:`~helpdesk_core.storage.base.TicketQuery.matches_key`, a token of the data it
+    was read from (any value that differs once the data may differ), the offset after
+    it, the order key and id of its last row (see :func:`after_sql`) and the total.
+    While the token holds, the page at that offset is the one after that row, and the
+    total stands."""
+
+    key: tuple[Any, ...]
+    token: Any
+    end: int
+    last: tuple[Any, Any]
+    total: int
+
+    def continues(self, query: TicketQuery) -> bool:
+        """Whether ``query`` asks for the page after this one."""
+        return self.end == query.offset and self.key == query.matches_key
+
 
 # ---------------------------------------------------------------------------- statements
 

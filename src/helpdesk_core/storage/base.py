@@ -15,7 +15,7 @@ from contextlib import AbstractContextManager
 from datetime import datetime, timedelta
 from typing import Any, Generic, Protocol, TypeVar, runtime_checkable
 
-from attrs import field, frozen
+from attrs import field, fields, frozen
 
 from helpdesk_core._time import ensure_aware
 from helpdesk_core.errors import ValidationError
@@ -798,11 +798,29 @@ class TicketQuery:
 
     def page(self, tickets: Sequence[Ticket]) -> Page[Ticket]:
         """Filter, order and cut ``tickets`` into this query's page (reference semantics)."""
-        found = sorted((t for t in tickets if self.matches(t)), key=self.sort_key)
+        return self.cut(self.ordered(tickets))
+
+    def ordered(self, tickets: Iterable[Ticket]) -> list[Ticket]:
+        """Every ticket of ``tickets`` that matches, in this query's order."""
+        return sorted((t for t in tickets if self.matches(t)), key=self.sort_key)
+
+    def cut(self, found: Sequence[Ticket]) -> Page[Ticket]:
+        """This query's page of ``found``, every match already in order."""
         items = tuple(found[self.offset : self.offset + self.limit])
         end = self.offset + len(items)
         return Page(items=items, total=len(found), next_offset=end if end < len(found) else None)
 
+    @property
+    def matches_key(self) -> tuple[Any, ...]:
+        """Every field but ``limit`` and ``offset``: two queries with the same key match
+        the same tickets in the same order (a store that keeps the matches of one page
+        to serve the next looks them up by it)."""
+        return tuple(getattr(self, name) for name in _MATCH_FIELDS)
+
+
+_MATCH_FIELDS = tuple(
+    f.name for f in fields(TicketQuery) if f.name not in ("limit", "offset")
+)
 
 def ticket_organization(ticket: Ticket) -> str | None:
     """The organization whose ticket this is: the one it was opened for, None once it was

@@ -128,6 +128,11 @@ class MemoryStore:
         self._config: str | None = None
         self._consumers: dict[str, _Consumer] = {}
         self._articles: dict[str, tuple[Article, Counter[str]]] = {}
+        # Every write of a ticket bumps the revision. The matches of the last query that
+        # had more than one page, in order, stay kept while the revision holds, so that
+        # reading its next pages costs a slice, not a filter and sort of every ticket.
+        self._revision = 0
+        self._scan: tuple[int, tuple[Any, ...], list[Ticket]] | None = None
 
     def __repr__(self) -> str:
         state = "closed" if self._closed else f"{len(self._tickets)} tickets"
@@ -175,10 +180,16 @@ class MemoryStore:
             except BaseException:
                 while len(journal) > mark:
                     journal.pop()()
+                self._changed()
                 raise
             finally:
                 if outer:
                     self._journal = None
+
+    def _changed(self) -> None:
+        """A ticket was written, removed or restored: kept query matches are stale."""
+        self._revision += 1
+        self._scan = None
 
     def _lookup(self, table: Mapping[str, _V], key: str, kind: str) -> _V:
         """``table[key]`` read under the lock; NotFound(kind, key) when missing. (A table
@@ -281,6 +292,7 @@ class MemoryStore:
                     self._del(state.deliveries, position)
             self._del(self._positions, ticket_id)
             self._del(self._tickets, ticket_id)
+            self._changed()
             self._list_remove(self._by_requester, current.requester, ticket_id)
             self._relink(ticket_id, current.links, ())
             self._del(self._active, ticket_id)
@@ -339,6 +351,7 @@ class MemoryStore:
             positions.append(start + offset)
         self._undo(lambda: _truncate(self, positions, start, had))
         self._set(self._tickets, ticket_id, snapshot)
+        self._changed()
         self._index(current, snapshot)
         self._set_wake(ticket_id, wake_at)
         self._del(self._leases, ticket_id)
@@ -470,6 +483,15 @@ class MemoryStore:
             raise ValidationError("expected a TicketQuery", field="query")
         with self._lock:
             self._check_open()
+            revision = self._revision
+            kept = self._scan
+            if (
+                query.offset
+                and kept is not None
+                and kept[0] == revision
+                and kept[1] == query.matches_key
+            ):
+                return query.cut(kept[2])
             active = query.active_only or (
                 query.status_category is not None
                 and all(c.is_active for c in query.status_category)
@@ -493,7 +515,13 @@ class MemoryStore:
             else:
                 ids = self._tickets
             tickets = [self._tickets[i] for i in ids]
-        return query.page(tickets)
+        found = query.ordered(tickets)
+        page = query.cut(found)
+        if page.next_offset is not None:
+            with self._lock:
+                if self._revision == revision:
+                    self._scan = (revision, query.matches_key, found)
+        return page
 
     def requester_history(self, requester_id: str, *, limit: int = 50) -> list[Ticket]:
         """The requester's tickets, newest first."""
@@ -885,6 +913,7 @@ class MemoryStore:
         """Drop everything; later calls raise StoreClosedError."""
         with self._lock:
             self._closed = True
+            self._scan = None
             self._tickets = {}
             self._positions = {}
             self._log = []

@@ -309,6 +309,7 @@ class PostgresStore:
         self._depth = 0
         self._closed = False
         self._builder = _Builder()
+        self._kept: q.Kept | None = None  # see query
         # Pipelines need libpq 14 or newer (psycopg[binary] bundles one).
         self._pipelines = psycopg.Pipeline.is_supported()
         self._conn = self._connect()
@@ -631,22 +632,44 @@ class PostgresStore:
             raise ValidationError("expected a TicketQuery", field="query")
         where, params = self._builder.where(query)
         where = q.to_pyformat(where)
+        column = q.ORDER_KEYS[query.order_by][0]
+        order = q.ORDER_SQL[query.order_by]
         # The page is read on its own (a count over the window would read and sort every
         # match for a page of 50); the total is counted apart, unless the first page
-        # already holds every match.
-        sql = (
-            f"SELECT snapshot FROM tickets WHERE {where} "
-            f"ORDER BY {q.ORDER_SQL[query.order_by]} LIMIT %s OFFSET %s"
-        )
+        # already holds every match. Each row carries the snapshot its statement read
+        # (txid_current_snapshot: equal snapshots see the same data). Outside a unit of
+        # work, the page that follows the last one read starts after that page's last
+        # row and takes its total, and is kept when it was read from the same snapshot:
+        # reading every page of a long list costs each row once, where an OFFSET walks
+        # every row before the page again.
+        select = f"SELECT snapshot, {column}, id, txid_current_snapshot()::text FROM tickets"
+        kept = self._kept
         with self._read() as conn:
-            rows = conn.execute(sql, (*params, query.limit, query.offset)).fetchall()
-            if query.offset == 0 and len(rows) < query.limit:
-                total = len(rows)
-            else:
-                row = conn.execute(f"SELECT count(*) FROM tickets WHERE {where}", params).fetchone()
-                total = 0 if row is None else int(row[0])
+            rows: list[Any] | None = None
+            if self._depth == 0 and kept is not None and kept.continues(query):
+                after = q.to_pyformat(q.after_sql(query.order_by))
+                found = conn.execute(
+                    f"{select} WHERE ({where}) AND {after} ORDER BY {order} LIMIT %s",
+                    (*params, kept.last[0], *kept.last, query.limit),
+                ).fetchall()
+                if found and found[0][3] == kept.token:
+                    rows, total = found, kept.total
+            if rows is None:
+                rows = conn.execute(
+                    f"{select} WHERE {where} ORDER BY {order} LIMIT %s OFFSET %s",
+                    (*params, query.limit, query.offset),
+                ).fetchall()
+                if query.offset == 0 and len(rows) < query.limit:
+                    total = len(rows)
+                else:
+                    counted = f"SELECT count(*) FROM tickets WHERE {where}"
+                    row = conn.execute(counted, params).fetchone()
+                    total = 0 if row is None else int(row[0])
+            end = query.offset + len(rows)
+            if rows and end < total and self._depth == 0:
+                last = rows[-1]
+                self._kept = q.Kept(query.matches_key, last[3], end, (last[1], last[2]), total)
         items = tuple(decode_ticket(row[0]) for row in rows)
-        end = query.offset + len(items)
         if items:
             total = max(total, end)  # tickets closed between the two reads
         return Page(items=items, total=total, next_offset=end if end < total else None)

@@ -520,6 +520,7 @@ class SqliteStore:
         # The rows this store wrote last (see _update_as_written): a hint, never trusted
         # without the guard in the UPDATE's WHERE clause.
         self._written: dict[str, _Written] = {}
+        self._kept: q.Kept | None = None  # see query
         try:
             self._conn = sqlite3.connect(
                 self._path,
@@ -1031,25 +1032,59 @@ class SqliteStore:
         if not isinstance(query, TicketQuery):
             raise ValidationError("expected a TicketQuery", field="query")
         where, params = self._builder.where(query)
+        column = q.ORDER_KEYS[query.order_by][0]
+        order = q.ORDER_SQL[query.order_by]
         # The page is read on its own (a count over the window would read and sort every
         # match for a page of 50); the total is counted apart, unless the first page
-        # already holds every match.
-        sql = (
-            f"SELECT snapshot FROM tickets WHERE {where} "
-            f"ORDER BY {q.ORDER_SQL[query.order_by]} LIMIT ? OFFSET ?"
-        )
+        # already holds every match. Outside a unit of work, the page that follows the
+        # last one read, on a database nobody changed since (see _Kept), starts after
+        # that page's last row and takes its total: reading every page of a long list
+        # costs each row once, where an OFFSET walks every row before the page again.
         with self._read(consistent=True) as conn:
-            rows = conn.execute(sql, (*params, query.limit, query.offset)).fetchall()
-            if query.offset == 0 and len(rows) < query.limit:
-                total = len(rows)
+            kept = self._kept if self._depth == 0 else None
+            token = None
+            if kept is not None and kept.continues(query):
+                token = self._token(conn)
+                if token != kept.token:
+                    kept = None
             else:
-                row = conn.execute(f"SELECT count(*) FROM tickets WHERE {where}", params).fetchone()
-                total = 0 if row is None else int(row[0])
+                kept = None
+            if kept is not None:
+                rows = conn.execute(
+                    f"SELECT snapshot, {column}, id FROM tickets WHERE ({where}) AND "
+                    f"{q.after_sql(query.order_by)} ORDER BY {order} LIMIT ?",
+                    (*params, kept.last[0], *kept.last, query.limit),
+                ).fetchall()
+                total = kept.total
+            else:
+                rows = conn.execute(
+                    f"SELECT snapshot, {column}, id FROM tickets WHERE {where} "
+                    f"ORDER BY {order} LIMIT ? OFFSET ?",
+                    (*params, query.limit, query.offset),
+                ).fetchall()
+                if query.offset == 0 and len(rows) < query.limit:
+                    total = len(rows)
+                else:
+                    row = conn.execute(
+                        f"SELECT count(*) FROM tickets WHERE {where}", params
+                    ).fetchone()
+                    total = 0 if row is None else int(row[0])
+            end = query.offset + len(rows)
+            if rows and end < total and self._depth == 0:
+                if token is None:
+                    token = self._token(conn)
+                last = rows[-1]
+                self._kept = q.Kept(query.matches_key, token, end, (last[1], last[2]), total)
         items = tuple(decode_ticket(row[0]) for row in rows)
-        end = query.offset + len(items)
         if items:
             total = max(total, end)  # tickets closed between the two reads
         return Page(items=items, total=total, next_offset=end if end < total else None)
+
+    def _token(self, conn: sqlite3.Connection) -> tuple[int, int]:
+        """What changes whenever the database may have: this connection's row changes
+        and SQLite's count of commits by other connections (read in the current read
+        transaction, it describes the data that transaction sees)."""
+        return conn.total_changes, int(conn.execute("PRAGMA data_version").fetchone()[0])
 
     def requester_history(self, requester_id: str, *, limit: int = 50) -> list[Ticket]:
         """The requester's tickets, newest first."""

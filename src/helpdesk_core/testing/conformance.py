@@ -20,6 +20,7 @@ checks that they agree.
 
 from __future__ import annotations
 
+import itertools
 import re
 import sys
 import threading
@@ -1271,6 +1272,56 @@ class StoreConformance:
             TicketQuery(limit=0)
         with raises(ValidationError, match="order_by"):
             TicketQuery(order_by="colour")
+
+    def test_next_pages_see_changes_made_between_pages(self) -> None:
+        # Ties on every ordering (four creation instants, two priorities); each round
+        # reads the pages one after another, changing the desk between some of them
+        # (through this handle and through another on the same data), and every page is
+        # the one the reference semantics give for the data as it is.
+        for i in range(12):
+            open_ticket(
+                self.store,
+                f"T-{i:02d}",
+                at=T0 + (i % 4) * MINUTE,
+                priority=Priority.HIGH if i % 3 else Priority.LOW,
+            )
+        steps = itertools.count()
+        peer = self._peer()
+
+        def now() -> list[Ticket]:
+            return list(self.store.get_many([f"T-{i:02d}" for i in range(40)]))
+
+        def disturb(step: int) -> None:
+            tickets = {t.id: t for t in now()}
+            writer = peer if step % 8 < 4 else self.store
+            if step % 4 == 0:  # a new ticket, sorting first by creation
+                open_ticket(writer, f"T-{12 + step // 4:02d}", at=T0 - MINUTE)
+            elif step % 4 == 1:  # a change that moves a ticket in the updated orders
+                first = tickets["T-00"]
+                change(writer, first, commented(first.id, "more", at=T0 + step * HOUR))
+            elif step % 4 == 2:  # a unit of work that fails changes nothing
+                with raises(ValueError), self.store.unit_of_work():
+                    open_ticket(self.store, "T-39", at=T0 - HOUR)
+                    raise ValueError("planned")
+            else:  # a ticket leaves the active ones
+                active = [t for t in tickets.values() if t.is_active]
+                if active:
+                    ticket = min(active, key=lambda t: t.id)
+                    closing = moved(ticket.id, "closed", StatusCategory.CLOSED, at=T0 + HOUR)
+                    change(writer, ticket, closing)
+
+        for order in sorted(ORDERINGS):
+            for active_only in (False, True):
+                for changing in (False, True):
+                    query = TicketQuery(order_by=order, active_only=active_only, limit=3)
+                    offset: int | None = 0
+                    while offset is not None:
+                        asked = attrs.evolve(query, offset=offset)
+                        page = self.store.query(asked)
+                        assert page == asked.page(now()), (asked, changing)
+                        offset = page.next_offset
+                        if changing:
+                            disturb(next(steps))
 
     def test_requester_history_is_newest_first(self) -> None:
         for i in range(5):
@@ -2528,6 +2579,7 @@ def make_differential_machine(
             self.last_numbers: dict[int, int] = {0: 0, 1: 0}
             self.claimed: list[str] = []
             self.probes = 0
+            self.paging: TicketQuery | None = None
 
         def teardown(self) -> None:
             self.ref.close()
@@ -2672,6 +2724,19 @@ def make_differential_machine(
         @rule(query=_queries())
         def query(self, query: TicketQuery) -> None:
             self.both(lambda s: s.query(query))
+
+        @rule(query=_queries())
+        def page_on(self, query: TicketQuery) -> None:
+            """The page after the one this rule read last (``query`` once that one ran
+            out), with whatever other rules changed in between: a store that serves a
+            next page from where the last one ended must notice every change."""
+            if self.paging is not None:
+                query = self.paging
+            page = self.both(lambda s: s.query(query))
+            assert page == query.page(self.ref.get_many(_IDS)), query
+            self.paging = (
+                None if page.next_offset is None else attrs.evolve(query, offset=page.next_offset)
+            )
 
         @rule(ids=st.lists(st.sampled_from([*_IDS, "T-x"]), max_size=4), after=st.integers(0, 3))
         def read(self, ids: list[str], after: int) -> None:
