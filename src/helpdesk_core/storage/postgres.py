@@ -281,6 +281,21 @@ def _event_columns(events: Sequence[Event], first_version: int) -> tuple[list[An
     )
 
 
+def _snapshot_token(conn: psycopg.Connection[Any]) -> str:
+    """SQL giving one value per statement that differs whenever the data the statement
+    sees may differ: a digest of the snapshot it reads from (a commit, or a transaction
+    taking an id, changes the snapshot of every later statement on the server). NULL on
+    a standby, whose snapshots leave out the transactions in progress, so that equal
+    snapshots there may see different data."""
+    if conn.info.server_version >= 130000:
+        snapshot = "pg_current_snapshot()"
+    else:  # before PostgreSQL 13
+        snapshot = "txid_current_snapshot()"
+    return (
+        f"(SELECT CASE WHEN pg_is_in_recovery() THEN NULL ELSE md5({snapshot}::text) END)"
+    )
+
+
 class PostgresStore:
     """A store in one PostgreSQL schema (see the module docstring).
 
@@ -636,25 +651,26 @@ class PostgresStore:
         order = q.ORDER_SQL[query.order_by]
         # The page is read on its own (a count over the window would read and sort every
         # match for a page of 50); the total is counted apart, unless the first page
-        # already holds every match. Each row carries the snapshot its statement read
-        # (txid_current_snapshot: equal snapshots see the same data). Outside a unit of
-        # work, the page that follows the last one read starts after that page's last
-        # row and takes its total, and is kept when it was read from the same snapshot:
-        # reading every page of a long list costs each row once, where an OFFSET walks
-        # every row before the page again.
-        select = f"SELECT snapshot, {column}, id, txid_current_snapshot()::text FROM tickets"
-        kept = self._kept
+        # already holds every match. Each page carries a token of the snapshot its
+        # statement read from (see _snapshot_token). Outside a unit of work, the page
+        # that follows the last one read, asked for on the same snapshot, starts after
+        # that page's last row and takes its total: reading every page of a long list
+        # costs each row once, where an OFFSET walks every row before the page again.
         with self._read() as conn:
-            rows: list[Any] | None = None
+            token = _snapshot_token(conn)
+            select = f"SELECT snapshot, {column}, id, {token} FROM tickets"
+            kept = self._kept
+            rows: list[Any] = []
             if self._depth == 0 and kept is not None and kept.continues(query):
                 after = q.to_pyformat(q.after_sql(query.order_by))
-                found = conn.execute(
-                    f"{select} WHERE ({where}) AND {after} ORDER BY {order} LIMIT %s",
-                    (*params, kept.last[0], *kept.last, query.limit),
+                # No rows when the snapshot moved on: nothing is read then.
+                rows = conn.execute(
+                    f"{select} WHERE ({where}) AND {after} AND {token} = %s "
+                    f"ORDER BY {order} LIMIT %s",
+                    (*params, kept.last[0], *kept.last, kept.token, query.limit),
                 ).fetchall()
-                if found and found[0][3] == kept.token:
-                    rows, total = found, kept.total
-            if rows is None:
+                total = kept.total
+            if not rows:
                 rows = conn.execute(
                     f"{select} WHERE {where} ORDER BY {order} LIMIT %s OFFSET %s",
                     (*params, query.limit, query.offset),
@@ -666,7 +682,7 @@ class PostgresStore:
                     row = conn.execute(counted, params).fetchone()
                     total = 0 if row is None else int(row[0])
             end = query.offset + len(rows)
-            if rows and end < total and self._depth == 0:
+            if rows and end < total and self._depth == 0 and rows[-1][3] is not None:
                 last = rows[-1]
                 self._kept = q.Kept(query.matches_key, last[3], end, (last[1], last[2]), total)
         items = tuple(decode_ticket(row[0]) for row in rows)

@@ -1323,6 +1323,18 @@ class StoreConformance:
                         if changing:
                             disturb(next(steps))
 
+    def test_a_page_read_in_a_unit_of_work_that_failed_is_not_followed_on(self) -> None:
+        for i in range(7):
+            open_ticket(self.store, f"T-{i}", at=T0 + i * MINUTE)
+        query = TicketQuery(order_by="created_at", limit=3)
+        with raises(ValueError), self.store.unit_of_work():
+            open_ticket(self.store, "T-x", at=T0 - MINUTE)
+            inside = self.store.query(query)
+            assert (_ids(inside.items), inside.next_offset) == (["T-x", "T-0", "T-1"], 3)
+            raise ValueError("planned")
+        rest = self.store.query(attrs.evolve(query, offset=3))
+        assert (_ids(rest.items), rest.total, rest.next_offset) == (["T-3", "T-4", "T-5"], 7, 6)
+
     def test_requester_history_is_newest_first(self) -> None:
         for i in range(5):
             open_ticket(self.store, f"T-{i}", requester="r-1", at=T0 + (i % 3) * MINUTE)
