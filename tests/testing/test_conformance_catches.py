@@ -68,6 +68,37 @@ def test_the_suite_fails_a_store_that_ignores_the_links_filter() -> None:
         suite.teardown_method()
 
 
+class _NoQueuedFilter(MemoryStore):
+    """Ignores ``TicketQuery.queued`` (a store written before the filter existed)."""
+
+    def query(self, query: TicketQuery) -> Any:
+        return super().query(attrs.evolve(query, queued=False))
+
+
+class _NoQueuedFilterSuite(StoreConformance):
+    def make_store(self) -> Store:
+        return _NoQueuedFilter()
+
+
+def test_the_suite_fails_a_store_that_ignores_the_queued_filter() -> None:
+    suite = _NoQueuedFilterSuite()
+    suite.setup_method()
+    try:
+        with pytest.raises(AssertionError):
+            suite.test_queued_keeps_tickets_waiting_for_an_assignment()
+    finally:
+        suite.teardown_method()
+
+
+def test_the_differential_machine_fails_a_store_that_ignores_the_queued_filter() -> None:
+    machine = make_differential_machine(_NoQueuedFilter)
+    machine.TestCase.settings = settings(
+        max_examples=200, deadline=None, suppress_health_check=list(HealthCheck)
+    )
+    with pytest.raises(AssertionError):
+        machine.TestCase().runTest()
+
+
 class _Recording(MemoryStore):
     """A MemoryStore that notes which of its methods are called once it is closed."""
 

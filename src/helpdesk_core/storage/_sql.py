@@ -285,6 +285,8 @@ class QueryBuilder:
             clauses.append(self.links_to(tuple(dict.fromkeys(query.links_to)), params))
         if query.unassigned:
             clauses.append("assignee IS NULL")
+        if query.queued:
+            clauses.append("queued_at IS NOT NULL")
         if query.active_only:
             clauses.append(f"status_category IN {ACTIVE_SQL}")
         if query.updated_since is not None:

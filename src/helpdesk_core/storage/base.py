@@ -696,6 +696,9 @@ class TicketQuery:
     any of the tags; ``links_to`` keeps tickets holding a link (of any kind) to any of
     these ticket ids (links go one way: ticket A's ``Link(kind, other="B")`` links A to
     B, so ``links_to="B"`` finds A); ``unassigned`` keeps tickets without an assignee;
+    ``queued`` (True) keeps tickets waiting in a queue for an assignment (their
+    ``queued_at`` is set: a ``QueuedForAssignment`` put them there and no ``Assigned``
+    took them out; a closed ticket keeps it, so add ``active_only`` for the live queue);
     ``sla_deadline_before`` keeps tickets with a running SLA clock whose deadline is
     before the instant; ``updated_since`` keeps tickets updated at or after it; ``text``
     is a case-insensitive substring of the subject or description (see :func:`search_text`);
@@ -726,6 +729,7 @@ class TicketQuery:
     links_to: tuple[str, ...] | None = field(default=None, converter=_links_to)
     priority: tuple[Priority, ...] | None = field(default=None, converter=_priority)
     unassigned: bool = field(default=False, validator=_flag)
+    queued: bool = field(default=False, validator=_flag)
     sla_deadline_before: datetime | None = field(default=None, validator=_opt_aware)
     updated_since: datetime | None = field(default=None, validator=_opt_aware)
     text: str | None = field(default=None, converter=_text)
@@ -770,6 +774,8 @@ class TicketQuery:
         ):
             return False
         if self.unassigned and ticket.assignee is not None:
+            return False
+        if self.queued and ticket.queued_at is None:
             return False
         if self.active_only and not ticket.status_category.is_active:
             return False

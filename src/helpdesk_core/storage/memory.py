@@ -6,7 +6,9 @@ shared by threads. Snapshots and events are kept as the frozen model objects the
 (never copied: they are immutable). :meth:`MemoryStore.unit_of_work` holds the lock for its
 whole block and records an undo journal, so an exception puts every structure back as it
 was. Indexes kept up to date on each append: tickets per requester, the set of active
-tickets, agent loads, the tickets linking to each ticket, and a heap of wake-up instants.
+tickets, the queues (active unassigned tickets by team, and those of them waiting for an
+assignment), agent loads, the tickets linking to each ticket, and a heap of wake-up
+instants.
 """
 
 from __future__ import annotations
@@ -115,6 +117,9 @@ class MemoryStore:
         self._active: dict[str, None] = {}
         # Active tickets without an assignee, by team (None: no team): the queues.
         self._queues: dict[str | None, dict[str, None]] = {}
+        # Those of them waiting for an assignment (``queued_at`` set), by team: what a
+        # queue drain reads.
+        self._waiting: dict[str | None, dict[str, None]] = {}
         self._by_requester: dict[str, list[str]] = {}
         # The tickets holding a link to each ticket id (other id -> ids, in link order).
         self._linked: dict[str, dict[str, None]] = {}
@@ -398,18 +403,30 @@ class MemoryStore:
             self._set(found, ticket_id, None)
 
     def _queue_move(self, old: Ticket | None, new: Ticket | None) -> None:
-        """Keep the queues index: ``old`` leaves its team's queue, ``new`` joins its own."""
-        before = _queue_key(old)
-        after = _queue_key(new)
+        """Keep the queues indexes: ``old`` leaves its team's queue (and the tickets of it
+        waiting for an assignment), ``new`` joins its own."""
+        self._move(self._queues, _queue_key(old), _queue_key(new), old, new)
+        self._move(self._waiting, _waiting_key(old), _waiting_key(new), old, new)
+
+    def _move(
+        self,
+        index: dict[str | None, dict[str, None]],
+        before: Any,
+        after: Any,
+        old: Ticket | None,
+        new: Ticket | None,
+    ) -> None:
+        """``old`` leaves the ids of ``index`` under ``before``, ``new`` joins those under
+        ``after`` (_NOT_QUEUED: under none); nothing changes when the two keys are equal."""
         if before == after:
             return
         if before is not _NOT_QUEUED and old is not None:
-            self._del(self._queues[before], old.id)
+            self._del(index[before], old.id)
         if after is not _NOT_QUEUED and new is not None:
-            queue = self._queues.get(after)
+            queue = index.get(after)
             if queue is None:
                 queue = {}
-                self._set(self._queues, after, queue)
+                self._set(index, after, queue)
             self._set(queue, new.id, None)
 
     def _history_add(self, ticket: Ticket) -> None:
@@ -506,7 +523,8 @@ class MemoryStore:
                     i for r in dict.fromkeys(query.requester) for i in self._by_requester.get(r, ())
                 ]
             elif active and query.unassigned and query.team is not None:
-                ids = [i for team in dict.fromkeys(query.team) for i in self._queues.get(team, ())]
+                queues = self._waiting if query.queued else self._queues
+                ids = [i for team in dict.fromkeys(query.team) for i in queues.get(team, ())]
             elif query.active_only or (
                 query.status_category is not None
                 and all(c.is_active for c in query.status_category)
@@ -920,6 +938,7 @@ class MemoryStore:
             self._log_versions = array("q")
             self._active = {}
             self._queues = {}
+            self._waiting = {}
             self._by_requester = {}
             self._linked = {}
             self._loads = {}
@@ -965,6 +984,14 @@ def _queue_key(ticket: Ticket | None) -> Any:
     if ticket is None or ticket.assignee is not None or not ticket.is_active:
         return _NOT_QUEUED
     return ticket.team
+
+
+def _waiting_key(ticket: Ticket | None) -> Any:
+    """The team whose queue holds ``ticket`` waiting for an assignment (``queued_at``
+    set), or _NOT_QUEUED."""
+    if ticket is None or ticket.queued_at is None:
+        return _NOT_QUEUED
+    return _queue_key(ticket)
 
 
 def _load_key(ticket: Ticket | None) -> tuple[str, Priority] | None:

@@ -65,6 +65,14 @@ Versions:
     write knows when they changed; PostgreSQL: ``tickets.links text[]`` with a GIN index
     of the tickets that hold links): a retention pass that purges a ticket, and
     ``incidents_of``, read the tickets linking to it, where they read every ticket.
+13. ``tickets.queued_at``, when a ticket began waiting in its team's queue for an
+    assignment (NULL when it does not wait), back-filled from the snapshots, for
+    ``TicketQuery.queued``, and ``tickets_queued``, a partial index of the active
+    unassigned tickets that wait, on ``(team, queued_at)``. A queue drain read the
+    oldest 1,000 active unassigned tickets of a team and kept those waiting: with
+    ``auto_assign`` off, where most unassigned tickets wait for a person to pick them, a
+    backlog of 1,000 hid every ticket a routing rule asked to assign behind it, and each
+    offer read 1,000 tickets to find none. A drain now reads the waiting tickets only.
 
 The optional text index (SQLite FTS5 trigram table, PostgreSQL ``pg_trgm`` GIN index) is
 not a schema version: :func:`enable_sqlite_text_index` / :func:`enable_postgres_text_index`
@@ -97,7 +105,7 @@ __all__ = [
 ]
 
 #: The schema version this library writes.
-SCHEMA_VERSION = 12
+SCHEMA_VERSION = 13
 #: ``PRAGMA application_id`` of helpdesk_core SQLite files ("HDSK").
 APPLICATION_ID = 0x4844534B
 
@@ -517,6 +525,40 @@ def _sqlite_v12(conn: sqlite3.Connection) -> None:
     )
 
 
+#: Version 13, both databases: the tickets waiting in a team's queue for an assignment. The
+#: condition is a drain's own filters (``queued``, ``unassigned``, ``active_only``) as the
+#: query builder writes them, so SQLite matches a query to it. ``queued_at`` after the team
+#: lets SQLite read a drain's count (``queued_at IS NOT NULL`` is a range on it) from the
+#: index too; on ``created_at`` it counted through ``tickets_team``, every active ticket of
+#: the team. A drain's page sorts the few waiting tickets.
+QUEUED_INDEX = (
+    "CREATE INDEX IF NOT EXISTS tickets_queued ON {table} (team, queued_at) "
+    f"WHERE queued_at IS NOT NULL AND assignee IS NULL AND status_category IN {ACTIVE_SQL}"
+)
+
+
+def _queued_since(rows: Iterable[tuple[Any, str | bytes]]) -> list[tuple[datetime, Any]]:
+    """``(queued_at, key)`` of each snapshot (``(key, snapshot JSON)`` rows) that waits in
+    a queue for an assignment (see :attr:`TicketQuery.queued`)."""
+    out = []
+    for key, snapshot in rows:
+        data = loads(snapshot if isinstance(snapshot, str) else snapshot.decode("utf-8"))
+        queued = data.get("queued_at")
+        if isinstance(queued, str):
+            out.append((_instant(queued), key))
+    return out
+
+
+def _sqlite_v13(conn: sqlite3.Connection) -> None:
+    conn.execute("ALTER TABLE tickets ADD COLUMN queued_at INTEGER")
+    queued = _queued_since(conn.execute("SELECT seq, snapshot FROM tickets"))
+    conn.executemany(
+        "UPDATE tickets SET queued_at = ? WHERE seq = ?",
+        [(to_micros(at), seq) for at, seq in queued],
+    )
+    conn.execute(QUEUED_INDEX.format(table="tickets"))
+
+
 _SQLITE_STEPS: dict[int, Callable[[sqlite3.Connection], None]] = {
     1: _sqlite_v1,
     2: _sqlite_v2,
@@ -530,6 +572,7 @@ _SQLITE_STEPS: dict[int, Callable[[sqlite3.Connection], None]] = {
     10: _sqlite_v10,
     11: _sqlite_v11,
     12: _sqlite_v12,
+    13: _sqlite_v13,
 }
 
 
@@ -845,6 +888,15 @@ def _pg_v12(cur: Any, schema: str) -> None:
     cur.execute(LINKS_INDEX.format(table=f"{schema}.tickets"))
 
 
+def _pg_v13(cur: Any, schema: str) -> None:
+    cur.execute(f"ALTER TABLE {schema}.tickets ADD COLUMN queued_at timestamptz")
+    cur.execute(f"SELECT id, snapshot::text FROM {schema}.tickets")
+    updates = _queued_since(cur.fetchall())
+    if updates:
+        cur.executemany(f"UPDATE {schema}.tickets SET queued_at = %s WHERE id = %s", updates)
+    cur.execute(QUEUED_INDEX.format(table=f"{schema}.tickets"))
+
+
 _POSTGRES_STEPS: dict[int, Callable[[Any, str], None]] = {
     1: _pg_v1,
     2: _pg_v2,
@@ -858,6 +910,7 @@ _POSTGRES_STEPS: dict[int, Callable[[Any, str], None]] = {
     10: _pg_v10,
     11: _pg_v11,
     12: _pg_v12,
+    13: _pg_v13,
 }
 
 

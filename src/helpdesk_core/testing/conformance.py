@@ -55,6 +55,7 @@ from helpdesk_core.model import (
     Metric,
     OwnerChanged,
     Priority,
+    QueuedForAssignment,
     Requester,
     SlaClock,
     SlaClockStarted,
@@ -158,6 +159,16 @@ def open_ticket(
 def linked(ticket_id: str, other: str, kind: str = "caused_by", *, at: datetime = T0) -> Linked:
     """A link from ``ticket_id`` to the ticket ``other``."""
     return Linked(ticket_id=ticket_id, at=at, by=AGENT, kind=LinkKind(kind), other=other)
+
+
+def queued(
+    ticket_id: str, *, at: datetime = T0, strategy: str | None = None
+) -> QueuedForAssignment:
+    """The ticket waits in its team's queue for an assignment (``strategy``: one asked
+    for it, None: the desk's)."""
+    return QueuedForAssignment(
+        ticket_id=ticket_id, at=at, by=Actor.system("assignment"), strategy=strategy
+    )
 
 
 def change(store: Store, ticket: Ticket, *events: Event, wake_at: datetime | None = None) -> Ticket:
@@ -1235,6 +1246,159 @@ class StoreConformance:
             assert self._linking_to("P-1") == ["T-7"]
             raise ValidationError("planned failure")
         assert {ids: self._linking_to(*ids) for ids in before} == before
+        assert self.store.get_many(list(tickets)) == list(tickets.values())
+
+    def _queueing(self) -> dict[str, Ticket]:
+        """Q-1 (team desk) waits in the queue for the desk's assignment, Q-2 (desk) for a
+        rule's; Q-3 (desk) waited and was assigned; Q-4 (desk) never waited; Q-5 (team
+        ops) waits; Q-6 (no team) waits."""
+        s = self.store
+        out = {tid: self._in_team(tid, "desk") for tid in ("Q-1", "Q-2", "Q-3", "Q-4")}
+        out["Q-5"] = self._in_team("Q-5", "ops")
+        out["Q-6"] = open_ticket(s, "Q-6")
+        at = T0 + MINUTE
+        out["Q-1"] = change(s, out["Q-1"], queued("Q-1", at=at))
+        out["Q-2"] = change(s, out["Q-2"], queued("Q-2", at=at, strategy="skills_based"))
+        out["Q-3"] = change(
+            s,
+            out["Q-3"],
+            queued("Q-3", at=at),
+            Assigned(ticket_id="Q-3", at=at, by=AGENT, assignee="a-1"),
+        )
+        out["Q-5"] = change(s, out["Q-5"], queued("Q-5", at=at))
+        out["Q-6"] = change(s, out["Q-6"], queued("Q-6", at=at))
+        return out
+
+    def _in_team(self, ticket_id: str, team: str) -> Ticket:
+        """A new ticket routed to ``team``."""
+        to_team = TicketRouted(ticket_id=ticket_id, at=T0, by=AGENT, changes=Changes(team=team))
+        return change(self.store, open_ticket(self.store, ticket_id), to_team)
+
+    def _waiting(self, **filters: Any) -> list[str]:
+        page = self.store.query(TicketQuery(queued=True, order_by="number", **filters))
+        assert page.total == len(page.items), page
+        return _ids(page.items)
+
+    def _drained(self, team: str) -> list[str]:
+        """What a queue drain reads of ``team``: its active unassigned waiting tickets."""
+        return self._waiting(team=team, unassigned=True, active_only=True)
+
+    def test_queued_keeps_tickets_waiting_for_an_assignment(self) -> None:
+        tickets = self._queueing()
+        assert self._waiting() == ["Q-1", "Q-2", "Q-5", "Q-6"]
+        assert self._drained("desk") == ["Q-1", "Q-2"]
+        assert self._drained("ops") == ["Q-5"]
+        assert self._waiting(team="desk", unassigned=True) == ["Q-1", "Q-2"]
+        everything = self.store.query(TicketQuery(order_by="number"))
+        assert _ids(everything.items) == ["Q-1", "Q-2", "Q-3", "Q-4", "Q-5", "Q-6"]
+        assert self.store.query(TicketQuery(queued=False, order_by="number")) == everything
+        # queued again: still waiting, since the first time
+        q1 = change(self.store, tickets["Q-1"], queued("Q-1", at=T0 + 2 * MINUTE))
+        assert q1.queued_at == T0 + MINUTE
+        assert self._drained("desk") == ["Q-1", "Q-2"]
+        # routed to another team: it waits in that team's queue
+        to_ops = TicketRouted(
+            ticket_id="Q-2", at=T0 + 2 * MINUTE, by=AGENT, changes=Changes(team="ops")
+        )
+        q2 = change(self.store, tickets["Q-2"], to_ops)
+        assert (self._drained("desk"), self._drained("ops")) == (["Q-1"], ["Q-2", "Q-5"])
+        # assigned: it no longer waits; unassigned again, it waits only when queued again
+        q2 = change(
+            self.store, q2, Assigned(ticket_id="Q-2", at=T0 + 3 * MINUTE, by=AGENT, assignee="a-2")
+        )
+        assert self._waiting() == ["Q-1", "Q-5", "Q-6"]
+        q2 = change(
+            self.store,
+            q2,
+            Assigned(ticket_id="Q-2", at=T0 + 4 * MINUTE, by=AGENT, assignee=None, previous="a-2"),
+        )
+        assert q2.queued_at is None
+        assert self._drained("ops") == ["Q-5"]
+        q2 = change(self.store, q2, queued("Q-2", at=T0 + 5 * MINUTE))
+        assert self._drained("ops") == ["Q-2", "Q-5"]
+        # closed while waiting: it keeps queued_at, but leaves the drain's queue; reopened,
+        # it is back
+        q5 = change(
+            self.store,
+            tickets["Q-5"],
+            moved("Q-5", "closed", StatusCategory.CLOSED, at=T0 + 2 * MINUTE),
+        )
+        assert q5.queued_at is not None
+        assert self._drained("ops") == ["Q-2"]
+        assert self._waiting(status_category="closed") == ["Q-5"]
+        change(self.store, q5, moved("Q-5", "open", StatusCategory.OPEN, at=T0 + 3 * MINUTE))
+        assert self._drained("ops") == ["Q-2", "Q-5"]
+        # other orders and pages
+        oldest = TicketQuery(queued=True, order_by="-number", limit=2)
+        first = self.store.query(oldest)
+        assert (_ids(first.items), first.total, first.next_offset) == (["Q-6", "Q-5"], 4, 2)
+        rest = self.store.query(attrs.evolve(oldest, offset=2))
+        assert (_ids(rest.items), rest.total, rest.next_offset) == (["Q-2", "Q-1"], 4, None)
+        # a ticket imported while it waits
+        importer = getattr(self.store, "import_tickets", None)
+        if importer is not None:
+            history = [
+                opened("Q-7", 70),
+                TicketRouted(ticket_id="Q-7", at=T0, by=AGENT, changes=Changes(team="desk")),
+                queued("Q-7", at=T0 + MINUTE),
+            ]
+            assert importer([(history, replay(history))]) == 1
+            assert self._drained("desk") == ["Q-1", "Q-7"]
+        for bad in (None, 1, "yes"):
+            with raises(ValidationError, match="true or false"):
+                TicketQuery(queued=bad)  # type: ignore[arg-type]
+
+    def test_queued_follows_a_rewritten_history_and_a_purge(self) -> None:
+        tickets = self._queueing()
+        # anonymised as retention does it: the ticket still waits
+        erased = TicketAnonymised(ticket_id="Q-1", at=T0 + MINUTE, by=AGENT, reason="retention")
+        history = [*self.store.events("Q-1"), erased]
+        self.store.anonymise(
+            "Q-1",
+            expected_version=tickets["Q-1"].version,
+            events=history,
+            snapshot=replay(history),
+        )
+        assert self._drained("desk") == ["Q-1", "Q-2"]
+        # a history rewritten without its queueing no longer waits, one with it does
+        opening = self.store.events("Q-2")[:2]  # opened and routed to desk
+        history = [*opening, commented("Q-2", "not queued", at=T0 + MINUTE)]
+        self.store.anonymise(
+            "Q-2", expected_version=tickets["Q-2"].version, events=history, snapshot=replay(history)
+        )
+        history = [*self.store.events("Q-4"), queued("Q-4", at=T0 + MINUTE)]
+        self.store.anonymise(
+            "Q-4", expected_version=tickets["Q-4"].version, events=history, snapshot=replay(history)
+        )
+        assert self._drained("desk") == ["Q-1", "Q-4"]
+        # a purged ticket waits nowhere; an id freed by a purge starts without waiting
+        self.store.purge("Q-1", expected_version=self.store.load("Q-1").version)
+        assert self._waiting() == ["Q-4", "Q-5", "Q-6"]
+        self._in_team("Q-1", "desk")
+        assert self._drained("desk") == ["Q-4"]
+
+    def test_queued_in_a_failed_unit_of_work_is_undone(self) -> None:
+        tickets = self._queueing()
+        before = {team: self._drained(team) for team in ("desk", "ops")}
+        with raises(ValidationError), self.store.unit_of_work():
+            change(
+                self.store,
+                tickets["Q-1"],
+                Assigned(ticket_id="Q-1", at=T0 + MINUTE, by=AGENT, assignee="a-1"),
+            )
+            change(self.store, tickets["Q-4"], queued("Q-4", at=T0 + MINUTE))
+            change(
+                self.store,
+                tickets["Q-5"],
+                moved("Q-5", "closed", StatusCategory.CLOSED, at=T0 + MINUTE),
+            )
+            self.store.purge("Q-2", expected_version=tickets["Q-2"].version)
+            new = self._in_team("Q-8", "ops")
+            change(self.store, new, queued("Q-8", at=T0 + MINUTE))
+            assert self._drained("desk") == ["Q-4"]
+            assert self._drained("ops") == ["Q-8"]
+            raise ValidationError("planned failure")
+        assert {team: self._drained(team) for team in before} == before
         assert self.store.get_many(list(tickets)) == list(tickets.values())
 
     def test_orderings_break_ties_by_id(self) -> None:
@@ -2443,6 +2607,7 @@ _FILTERS: dict[str, st.SearchStrategy[Any]] = {
     ),
     "organization": st.sampled_from(["Acme", "Globex", ("Acme", "Globex")]),
     "links_to": st.sampled_from(["T-0", "T-5", ("T-5", "T-0"), ("T-1", "T-5"), "T-x"]),
+    "queued": st.booleans(),
 }
 
 
@@ -2481,6 +2646,10 @@ _PROBES: tuple[TicketQuery, ...] = tuple(
         {"assignee": ("a-1", "a-3"), "active_only": True},
         {"links_to": "T-0"},
         {"links_to": ("T-5", "T-0"), "active_only": True},
+        {"queued": True},
+        # a queue drain's query, which MemoryStore answers from its index of waiting tickets
+        {"team": "ops", "unassigned": True, "active_only": True, "queued": True},
+        {"team": ("desk", "ops"), "unassigned": True, "status_category": "new", "queued": True},
     )
 )
 _PROBES_PER_STEP = 3
@@ -2510,6 +2679,7 @@ _KINDS = (
     "reopen",
     "close",
     "route",
+    "queue",
     "sla",
     "anonymise",
     "link",
@@ -2544,6 +2714,8 @@ def _event_for(ticket: Ticket, kind: int, value: str, who: str, at: datetime) ->
                 priority=Priority.CRITICAL,
             ),
         )
+    if name == "queue":  # nobody was free: it waits (an Assigned takes it out)
+        return queued(tid, at=at, strategy=None if who == "a-1" else "least_loaded")
     if name == "sla":
         return SlaClockStarted(
             ticket_id=tid, at=at, by=AGENT, clock=sla_clock(at + 30 * MINUTE, at=at)
@@ -2571,9 +2743,9 @@ def make_differential_machine(
     teardown: Callable[[Store], None] | None = None,
 ) -> type[RuleBasedStateMachine]:
     """A Hypothesis state machine that runs random operations (opening and changing
-    tickets with stale versions among them: replies, assignments, routing, SLA clocks,
-    solving, closing, reopening, links added and dropped, anonymising by an event or by
-    rewriting the history;
+    tickets with stale versions among them: replies, assignments, routing, waiting in a
+    queue, SLA clocks, solving, closing, reopening, links added and dropped, anonymising by
+    an event or by rewriting the history;
     queries, due claims, outbox claims, acks and releases, cursors, units of work that
     fail) against ``make_store()`` and a :class:`~helpdesk_core.storage.MemoryStore`, and
     fails when they disagree. After every step it also compares a few queries from a fixed
@@ -2713,8 +2885,11 @@ def make_differential_machine(
             stale=st.sampled_from([0, 0, 0, 1]),
             step=st.integers(0, 30),
             unlink=st.booleans(),
+            dequeue=st.booleans(),
         )
-        def anonymise(self, data: st.DataObject, stale: int, step: int, unlink: bool) -> None:
+        def anonymise(
+            self, data: st.DataObject, stale: int, step: int, unlink: bool, dequeue: bool
+        ) -> None:
             ticket_id = data.draw(st.sampled_from(_ids(self.ref.get_many(_IDS))))
             history = self.ref.events(ticket_id)
             at = replay(history).updated_at + step * MINUTE
@@ -2723,6 +2898,13 @@ def make_differential_machine(
             if unlink:  # a rewritten history may drop links too
                 events = [
                     commented(ticket_id, "unlinked", at=e.at) if isinstance(e, Linked) else e
+                    for e in events
+                ]
+            if dequeue:  # or the ticket's waits in a queue
+                events = [
+                    commented(ticket_id, "dequeued", at=e.at)
+                    if isinstance(e, QueuedForAssignment)
+                    else e
                     for e in events
                 ]
             snapshot = replay(events)
@@ -2841,6 +3023,8 @@ def make_differential_machine(
             assert self.ref.query(everything) == self.sut.query(everything)
             linking = TicketQuery(links_to=("T-0", "T-5"), limit=100, order_by="number")
             assert self.ref.query(linking) == self.sut.query(linking)
+            waiting = TicketQuery(queued=True, limit=100, order_by="number")
+            assert self.ref.query(waiting) == self.sut.query(waiting)
             for _ in range(_PROBES_PER_STEP):
                 probe = _PROBES[self.probes % len(_PROBES)]
                 self.probes += 1
