@@ -304,3 +304,43 @@ def test_a_long_queue_of_routine_tickets_never_hides_a_critical_one() -> None:
     assert desk.get(urgent.id).assignee == "ann"
     desk.solve(urgent.id, by="ann", resolution="ok", first_contact=True)
     assert desk.get(high.id).assignee == "ann"
+
+
+def test_with_auto_assign_off_a_backlog_picked_by_hand_never_hides_a_rules_queued_ticket() -> (
+    None
+):
+    """With ``auto_assign`` off, unassigned tickets wait for a person to pick them. More of
+    them than a drain reads in one go, all older, neither hide a ticket a routing rule
+    asked to assign from an agent who frees up nor are read by the drain."""
+    from helpdesk_core.service import desk as desk_module
+
+    desk = _desk({
+        "tiers": [{"id": "L1", "teams": ["desk"]}], "teams": [{"id": "desk"}],
+        "agents": [{"id": "ann", "teams": ["desk"], "skills": ["vpn"], "capacity": 1}],
+        "routing": [VPN_RULE],
+        "assignment": {"auto_assign": False},
+    })  # fmt: skip
+    first = desk.open(requester=R, subject="vpn one")
+    assert first.assignee == "ann"
+    clock = desk.clock
+    assert isinstance(clock, ManualClock)
+    for n in range(desk_module._QUEUE_WINDOW + 1):
+        clock.advance("1s")
+        backlog = desk.open(requester=R, subject=f"printer {n}")
+    assert (backlog.queued_at, backlog.assignee) == (None, None)  # waits for a person
+    clock.advance("1s")
+    asked = desk.open(requester=R, subject="vpn two")
+    assert asked.queued_at is not None and asked.assignee is None  # ann is busy
+    read: list[int] = []
+    query = desk.store.query
+
+    def counted(q: Any) -> Any:
+        page = query(q)
+        if q.unassigned:  # a drain's read of the queue
+            read.append(len(page.items))
+        return page
+
+    desk.store.query = counted  # type: ignore[method-assign]
+    desk.solve(first.id, by="ann", resolution="ok", first_contact=True)
+    assert desk.get(asked.id).assignee == "ann"
+    assert sum(read) == 1  # the drain read the one waiting ticket, not the backlog

@@ -1103,14 +1103,15 @@ class Helpdesk(KnowledgeCommands):
         """The team's waiting tickets a drain looks at: the oldest :data:`_QUEUE_WINDOW`;
         with ``most_urgent`` order and a longer queue, the oldest of each priority, most
         urgent first, up to that many in all (a long queue of routine tickets never hides
-        a critical one)."""
+        a critical one). Only tickets waiting for an assignment (``queued``) are read:
+        unassigned tickets nobody asked to assign, which agents pick by hand when
+        ``auto_assign`` is off, neither fill the window nor cost a read (the store serves
+        the query from its index of waiting tickets)."""
         window = _QUEUE_WINDOW
         queries = self._queue_queries.get(team)
         if queries is None or queries[0].limit != window:
             queries = [
-                TicketQuery(
-                    team=team, unassigned=True, active_only=True, priority=level, limit=window
-                )
+                _queue_query(team, priority=level, limit=window)
                 for level in [None, *((p,) for p in sorted(Priority, key=lambda p: p.rank))]
             ]
             self._queue_queries[team] = queries
@@ -1692,9 +1693,9 @@ class Helpdesk(KnowledgeCommands):
         return best
 
     def _has_queued(self, team: str) -> bool:
-        """Whether a ticket waits in the team's queue (read a few at a time: the first
-        unassigned active ticket nearly always is one)."""
-        query = TicketQuery(team=team, unassigned=True, active_only=True, limit=20)
+        """Whether a ticket waits in the team's queue for the desk to assign it (read a
+        few at a time: the first waiting ticket nearly always is one)."""
+        query = _queue_query(team, limit=20)
         while True:
             page = self.store.query(query)
             if any(t.queued_at is not None and self._assigns(t) for t in page.items):
@@ -2070,6 +2071,21 @@ def _working_on(ticket: Ticket) -> str | None:
     """The agent working on the ticket (None: it is not active or has nobody), whose work
     a command that ends the ticket's activity frees."""
     return ticket.assignee if ticket.is_active else None
+
+
+def _queue_query(
+    team: str, *, priority: tuple[Priority, ...] | None = None, limit: int
+) -> TicketQuery:
+    """The tickets of ``team``'s queue waiting for an assignment, oldest first: active,
+    unassigned and ``queued`` (the filters of the stores' index of waiting tickets)."""
+    return TicketQuery(
+        team=team,
+        unassigned=True,
+        active_only=True,
+        queued=True,
+        priority=priority,
+        limit=limit,
+    )
 
 
 def _refuse_closed(ticket: Ticket, action: str) -> None:
