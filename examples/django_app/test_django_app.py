@@ -537,6 +537,61 @@ def test_migration_0005_fills_the_links_of_stored_tickets(alias: str) -> None:
     assert stored() == [("T-2", "P-3")]
 
 
+@pytest.mark.parametrize("alias", ["default", pytest.param("postgres", marks=needs_postgres)])
+def test_migration_0006_fills_the_queued_at_of_stored_tickets(alias: str) -> None:
+    from django.core.management import call_command
+    from helpdesk_django.models import TicketRecord
+
+    from helpdesk_core.model import Assigned, Changes, TicketRouted
+    from helpdesk_core.storage import TicketQuery
+    from helpdesk_core.testing.conformance import AGENT, MINUTE, T0, change, open_ticket, queued
+
+    store = fresh_store(alias)
+    to_desk = {"at": T0, "by": AGENT, "changes": Changes(team="desk")}
+    for ticket_id in ("T-1", "T-2", "T-3"):
+        ticket = open_ticket(store, ticket_id)
+        change(store, ticket, TicketRouted(ticket_id=ticket_id, **to_desk))
+    change(store, store.load("T-1"), queued("T-1", at=T0 + MINUTE))
+    change(store, store.load("T-2"), queued("T-2", at=T0 + 2 * MINUTE, strategy="round_robin"))
+    drain = TicketQuery(team="desk", unassigned=True, active_only=True, queued=True)
+
+    def stored() -> list[tuple[str, Any]]:
+        return sorted(TicketRecord.objects.using(alias).values_list("id", "queued_at"))
+
+    rows = stored()
+    assert rows == [("T-1", T0 + MINUTE), ("T-2", T0 + 2 * MINUTE), ("T-3", None)]
+    call_command("migrate", "helpdesk", "0005", database=alias, verbosity=0)
+    call_command("migrate", "helpdesk", database=alias, verbosity=0)
+    assert stored() == rows
+    assert [t.id for t in store.query(drain).items] == ["T-1", "T-2"]
+    assigned = Assigned(ticket_id="T-1", at=T0 + MINUTE, by=AGENT, assignee="a-1")
+    change(store, store.load("T-1"), assigned)
+    assert [t.id for t in store.query(drain).items] == ["T-2"]
+    assert [t.id for t in store.query(TicketQuery(queued=False)).items] == ["T-1", "T-2", "T-3"]
+
+
+@pytest.mark.parametrize("alias", ["default", pytest.param("postgres", marks=needs_postgres)])
+def test_a_queue_drain_reads_the_index_of_waiting_tickets(alias: str) -> None:
+    """A drain's filters hold the ``helpdesk_ticket_queued`` index's condition, so the
+    database answers from it, not from every unassigned ticket of the team."""
+    from django.db import connections
+
+    from helpdesk_core.storage import TicketQuery
+
+    store = fresh_store(alias)
+    drain = TicketQuery(team="desk", unassigned=True, active_only=True, queued=True)
+    matching = store._matching(drain)  # type: ignore[attr-defined]
+    with connections[alias].cursor() as cursor:
+        if alias == "postgres":
+            cursor.execute("SET enable_seqscan = off")
+        try:
+            plans = [matching.order_by("created_at", "id").explain(), matching.explain()]
+        finally:
+            if alias == "postgres":
+                cursor.execute("RESET enable_seqscan")
+    assert all("helpdesk_ticket_queued" in plan for plan in plans), plans
+
+
 # ---------------------------------------------------------------------------- the how-to
 
 

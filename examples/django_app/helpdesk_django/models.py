@@ -55,6 +55,9 @@ class TicketRecord(models.Model):
     #: was anonymised: what a retention pass asks for.
     closed_at = models.DateTimeField(null=True)
     anonymised = models.BooleanField(default=False)
+    #: Since when the ticket waits in its team's queue for an assignment (None: it does
+    #: not wait): what a queue drain asks for.
+    queued_at = models.DateTimeField(null=True)
     #: Case-folded subject and description (``helpdesk_core.storage.search_text``).
     search_text = models.TextField()
     snapshot = models.TextField()
@@ -103,6 +106,15 @@ class TicketRecord(models.Model):
                 fields=["organization", "created_at"],
                 name="helpdesk_ticket_organization",
                 condition=models.Q(organization__isnull=False),
+            ),
+            models.Index(
+                fields=["team", "queued_at"],
+                name="helpdesk_ticket_queued",
+                condition=models.Q(
+                    queued_at__isnull=False,
+                    assignee__isnull=True,
+                    status_category__in=["new", "open", "pending", "on_hold"],
+                ),
             ),
         ]
 

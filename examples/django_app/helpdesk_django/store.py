@@ -159,6 +159,7 @@ def _ticket_fields(snapshot: Ticket, wake_at: datetime | None) -> dict[str, Any]
         "sla_deadline": sla_deadline(snapshot),
         "closed_at": closed_at(snapshot),
         "anonymised": snapshot.anonymised,
+        "queued_at": snapshot.queued_at,
         "search_text": escape_nul(search_text(snapshot.subject, snapshot.description)),
         "snapshot": encode_ticket(snapshot),
     }
@@ -533,6 +534,8 @@ class DjangoStore:
             rows = rows.filter(id__in=linking.values("ticket_id"))
         if query.unassigned:
             rows = rows.filter(assignee__isnull=True)
+        if query.queued:
+            rows = rows.filter(queued_at__isnull=False)
         if query.active_only:
             rows = rows.filter(_IS_ACTIVE)
         if query.updated_since is not None:
