@@ -201,6 +201,11 @@ def raises(kind: type[BaseException], match: str | None = None) -> Iterator[list
         raise AssertionError(f"{kind.__name__} not raised")
 
 
+def _retention_erasure(ticket_id: str) -> TicketAnonymised:
+    """The event a retention policy's anonymisation records."""
+    return TicketAnonymised(ticket_id=ticket_id, at=T0 + MINUTE, by=AGENT, reason="retention")
+
+
 def _ids(tickets: Sequence[Ticket]) -> list[str]:
     return [t.id for t in tickets]
 
@@ -369,6 +374,17 @@ class StoreConformance:
             if peer is not self.store:
                 peer.close()
         self.teardown_store(self.store)
+
+    def _rewrite(self, ticket: Ticket, *more: Event) -> None:
+        """Rewrite the ticket's stored history in place (as anonymising does) with
+        ``more`` events after it."""
+        history = [*self.store.events(ticket.id), *more]
+        self.store.anonymise(
+            ticket.id,
+            expected_version=ticket.version,
+            events=history,
+            snapshot=replay(history),
+        )
 
     def _peer(self) -> Store:
         peer = self.open_peer(self.store)
@@ -1208,14 +1224,7 @@ class StoreConformance:
     def test_links_to_follows_a_rewritten_history(self) -> None:
         tickets = self._linking()
         # anonymised as retention does it: the links stay
-        erased = TicketAnonymised(ticket_id="T-4", at=T0 + MINUTE, by=AGENT, reason="retention")
-        history = [*self.store.events("T-4"), erased]
-        self.store.anonymise(
-            "T-4",
-            expected_version=tickets["T-4"].version,
-            events=history,
-            snapshot=replay(history),
-        )
+        self._rewrite(tickets["T-4"], _retention_erasure("T-4"))
         assert self._linking_to("P-1", "P-2") == ["T-4", "T-5"]
         # a history rewritten without its links drops them, and one with a new link
         # adds it
@@ -1351,14 +1360,7 @@ class StoreConformance:
     def test_queued_follows_a_rewritten_history_and_a_purge(self) -> None:
         tickets = self._queueing()
         # anonymised as retention does it: the ticket still waits
-        erased = TicketAnonymised(ticket_id="Q-1", at=T0 + MINUTE, by=AGENT, reason="retention")
-        history = [*self.store.events("Q-1"), erased]
-        self.store.anonymise(
-            "Q-1",
-            expected_version=tickets["Q-1"].version,
-            events=history,
-            snapshot=replay(history),
-        )
+        self._rewrite(tickets["Q-1"], _retention_erasure("Q-1"))
         assert self._drained("desk") == ["Q-1", "Q-2"]
         # a history rewritten without its queueing no longer waits, one with it does
         opening = self.store.events("Q-2")[:2]  # opened and routed to desk
@@ -1366,10 +1368,7 @@ class StoreConformance:
         self.store.anonymise(
             "Q-2", expected_version=tickets["Q-2"].version, events=history, snapshot=replay(history)
         )
-        history = [*self.store.events("Q-4"), queued("Q-4", at=T0 + MINUTE)]
-        self.store.anonymise(
-            "Q-4", expected_version=tickets["Q-4"].version, events=history, snapshot=replay(history)
-        )
+        self._rewrite(tickets["Q-4"], queued("Q-4", at=T0 + MINUTE))
         assert self._drained("desk") == ["Q-1", "Q-4"]
         # a purged ticket waits nowhere; an id freed by a purge starts without waiting
         self.store.purge("Q-1", expected_version=self.store.load("Q-1").version)
