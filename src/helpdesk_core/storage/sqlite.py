@@ -1039,7 +1039,7 @@ class SqliteStore:
         # The page is read on its own (a count over the window would read and sort every
         # match for a page of 50); the total is counted apart, unless the first page
         # already holds every match. Outside a unit of work, the page that follows the
-        # last one read, on a database nobody changed since (see _Kept), starts after
+        # last one read, on a database nobody changed since (see _token), starts after
         # that page's last row and takes its total: reading every page of a long list
         # costs each row once, where an OFFSET walks every row before the page again.
         with self._read(consistent=True) as conn:
