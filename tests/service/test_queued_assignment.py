@@ -344,3 +344,33 @@ def test_with_auto_assign_off_a_backlog_picked_by_hand_never_hides_a_rules_queue
     desk.solve(first.id, by="ann", resolution="ok", first_contact=True)
     assert desk.get(asked.id).assignee == "ann"
     assert sum(read) == 1  # the drain read the one waiting ticket, not the backlog
+
+
+def test_tickets_queued_before_auto_assign_was_turned_off_never_hide_a_rules_one() -> None:
+    """Tickets the desk queued for itself while ``auto_assign`` was on wait, once it is
+    off, to be picked by hand. More of them than a drain's window, all older, do not
+    hide a ticket a rule asked to assign from an agent who frees up."""
+    from helpdesk_core.service import desk as desk_module
+
+    doc: dict[str, Any] = {
+        "tiers": [{"id": "L1", "teams": ["desk"]}], "teams": [{"id": "desk"}],
+        "agents": [{"id": "ann", "teams": ["desk"], "skills": ["vpn"], "capacity": 1}],
+        "routing": [VPN_RULE],
+        "assignment": {"auto_assign": True},
+    }  # fmt: skip
+    desk = _desk(doc)
+    first = desk.open(requester=R, subject="vpn one")
+    assert first.assignee == "ann"
+    clock = desk.clock
+    assert isinstance(clock, ManualClock)
+    for n in range(desk_module._QUEUE_WINDOW + 1):
+        clock.advance("1s")
+        backlog = desk.open(requester=R, subject=f"printer {n}")
+    assert backlog.queued_at is not None and backlog.queued_strategy is None
+    desk.reconfigure(DeskConfig.from_dict({**doc, "assignment": {"auto_assign": False}}))
+    clock.advance("1s")
+    asked = desk.open(requester=R, subject="vpn two")
+    assert asked.queued_at is not None and asked.queued_strategy is not None
+    desk.solve(first.id, by="ann", resolution="ok", first_contact=True)
+    assert desk.get(asked.id).assignee == "ann"
+    assert desk.get(backlog.id).assignee is None  # still left to a person

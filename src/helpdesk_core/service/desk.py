@@ -1100,13 +1100,13 @@ class Helpdesk(KnowledgeCommands):
         return False
 
     def _queued(self, team: str) -> list[Ticket]:
-        """The team's waiting tickets a drain looks at: the oldest :data:`_QUEUE_WINDOW`;
-        with ``most_urgent`` order and a longer queue, the oldest of each priority, most
-        urgent first, up to that many in all (a long queue of routine tickets never hides
-        a critical one). Only tickets waiting for an assignment (``queued``) are read:
-        unassigned tickets nobody asked to assign, which agents pick by hand when
-        ``auto_assign`` is off, neither fill the window nor cost a read (the store serves
-        the query from its index of waiting tickets)."""
+        """The team's waiting tickets a drain looks at: the oldest :data:`_QUEUE_WINDOW`
+        the desk may assign; with ``most_urgent`` order and a longer queue, the oldest of
+        each priority, most urgent first, up to that many in all (a long queue of routine
+        tickets never hides a critical one). Only tickets waiting for an assignment
+        (``queued``) are read: unassigned tickets nobody asked to assign, which agents
+        pick by hand when ``auto_assign`` is off, neither fill the window nor cost a read
+        (the store serves the query from its index of waiting tickets)."""
         window = _QUEUE_WINDOW
         queries = self._queue_queries.get(team)
         if queries is None or queries[0].limit != window:
@@ -1115,16 +1115,34 @@ class Helpdesk(KnowledgeCommands):
                 for level in [None, *((p,) for p in sorted(Priority, key=lambda p: p.rank))]
             ]
             self._queue_queries[team] = queries
-        page = self.store.query(queries[0])
-        if page.next_offset is None or self.config.assignment.queue_order != "most_urgent":
-            return list(page.items)
+        first, more = self._assignable(queries[0], window)
+        if not more or self.config.assignment.queue_order != "most_urgent":
+            return first
         found: list[Ticket] = []
         for query in queries[1:]:
             wanted = window - len(found)
             if wanted <= 0:
                 break
-            found.extend(self.store.query(evolve(query, limit=wanted)).items)
+            found.extend(self._assignable(query, wanted)[0])
         return found
+
+    def _assignable(self, query: TicketQuery, wanted: int) -> tuple[list[Ticket], bool]:
+        """The first ``wanted`` tickets of the queue ``query`` selects that the desk may
+        assign (:meth:`_assigns`), and whether more of the queue lies beyond them. With
+        ``auto_assign`` on, that is every waiting ticket; off, the pages are read on past
+        tickets that wait without an assignment asked for them (queued while it was on,
+        now left to be picked by hand), so they never hide one a rule asked for."""
+        query = evolve(query, limit=wanted)
+        if self.config.assignment.auto_assign:
+            page = self.store.query(query)
+            return list(page.items), page.next_offset is not None
+        found: list[Ticket] = []
+        while True:
+            page = self.store.query(query)
+            found.extend(t for t in page.items if self._assigns(t))
+            if len(found) >= wanted or page.next_offset is None:
+                return found[:wanted], len(found) > wanted or page.next_offset is not None
+            query = evolve(query, offset=page.next_offset)
 
     # ------------------------------------------------------------------ conversation
     def reply(
@@ -1702,7 +1720,8 @@ class Helpdesk(KnowledgeCommands):
                 return True
             if page.next_offset is None:
                 return False
-            query = evolve(query, offset=page.next_offset)
+            # past the first few: the rest of the queue in long pages
+            query = evolve(query, offset=page.next_offset, limit=_QUEUE_WINDOW)
 
     # ------------------------------------------------------------------ reading
     def get(self, ticket_id: str, *, as_: Identity | None = None) -> Ticket:

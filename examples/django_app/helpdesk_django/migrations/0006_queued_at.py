@@ -14,7 +14,9 @@ from helpdesk_core.storage.codecs import loads
 def _fill(apps: Any, schema_editor: Any) -> None:
     tickets = apps.get_model("helpdesk", "TicketRecord")
     using = schema_editor.connection.alias
-    for row in tickets.objects.using(using).only("pk", "snapshot"):
+    # Snapshots are compact JSON: a waiting ticket's holds '"queued_at":"<instant>"'.
+    waiting = tickets.objects.using(using).filter(snapshot__contains='"queued_at":"')
+    for row in waiting.only("pk", "snapshot").iterator():
         queued = loads(row.snapshot).get("queued_at")
         if not isinstance(queued, str):
             continue
