@@ -1132,7 +1132,8 @@ class Helpdesk(KnowledgeCommands):
         ``auto_assign`` on, that is every waiting ticket; off, the pages are read on past
         tickets that wait without an assignment asked for them (queued while it was on,
         now left to be picked by hand), so they never hide one a rule asked for."""
-        query = evolve(query, limit=wanted)
+        if query.limit != wanted:
+            query = evolve(query, limit=wanted)
         if self.config.assignment.auto_assign:
             page = self.store.query(query)
             return list(page.items), page.next_offset is not None
