@@ -9,23 +9,28 @@ The page starts with a summary of every target (helpdesk_core against its peers,
 costs that must not grow) and, when matplotlib is installed, two charts written to
 docs/img/performance-*.png. The same results.json always gives the same page and the same
 charts: everything shown, including the date and the machine, is read from the file.
+Each suite runs in a fresh interpreter, its peers beside it, so that what one suite
+leaves behind (a heap grown and freed, the collector's state) does not move the next
+one's figures.
 """
 
 from __future__ import annotations
 
 import argparse
-import importlib
 import json
 import math
 import os
 import platform
-import sys
 import time
 from collections.abc import Callable, Sequence
+from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from multiprocessing import get_context
 from pathlib import Path
 from typing import Any
+
+from benchmarks._suites import bench_module, run_suite
 
 ROOT = Path(__file__).resolve().parents[1]
 SUITES = ("calendar", "workflow", "routing", "storage", "service", "reporting", "simulation")
@@ -82,10 +87,7 @@ class Check:
 
 def _bench(suite: str) -> Any:
     """The benchmark module of ``suite`` (the modules live beside this file)."""
-    folder = str(ROOT / "benchmarks")
-    if folder not in sys.path:
-        sys.path.insert(0, folder)
-    return importlib.import_module(f"bench_{suite}")
+    return bench_module(suite)
 
 
 def _targets(suite: str) -> dict[str, float]:
@@ -558,15 +560,16 @@ def measure(quick: bool) -> dict[str, Any]:
         }
     }
     for suite in SUITES:
-        module = _bench(suite)
         started = time.perf_counter()
-        if suite == "storage":
-            figures = module.run(quick, dsn=os.environ.get("HELPDESK_TEST_POSTGRES_DSN"))
-        else:
-            figures = module.run(quick)
+        # Each suite in a fresh interpreter: what one suite leaves behind (a heap grown
+        # to a million objects and freed, caches, collector state) does not weigh on the
+        # next one's figures.
+        with ProcessPoolExecutor(max_workers=1, mp_context=get_context("spawn")) as pool:
+            figures = pool.submit(run_suite, suite, quick).result()
         results[suite] = {"seconds": time.perf_counter() - started, "figures": figures}
         print(f"{suite}: done in {results[suite]['seconds']:.0f}s", flush=True)
     return results
+
 
 
 def main(argv: Sequence[str] | None = None, *, out: Callable[[str], None] = print) -> None:
