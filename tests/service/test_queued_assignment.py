@@ -33,6 +33,16 @@ def _set_away(desk: Helpdesk, agent_id: str, away: bool) -> None:
     desk.reconfigure(desk.config.replace(agents=agents))
 
 
+def _one_agent(**assignment: Any) -> dict[str, Any]:
+    """A desk of one agent with the VPN skill who takes one ticket at a time."""
+    return {
+        "tiers": [{"id": "L1", "teams": ["desk"]}], "teams": [{"id": "desk"}],
+        "agents": [{"id": "ann", "teams": ["desk"], "skills": ["vpn"], "capacity": 1}],
+        "routing": [VPN_RULE],
+        "assignment": assignment,
+    }  # fmt: skip
+
+
 def _skills_desk(**assignment: Any) -> Helpdesk:
     return _desk({
         "tiers": [{"id": "L1", "teams": ["desk"]}],
@@ -141,12 +151,7 @@ def test_with_auto_assign_off_a_rules_queued_ticket_is_assigned_when_an_agent_fr
 
 
 def test_with_auto_assign_off_a_solve_offers_the_rules_queued_ticket() -> None:
-    desk = _desk({
-        "tiers": [{"id": "L1", "teams": ["desk"]}], "teams": [{"id": "desk"}],
-        "agents": [{"id": "ann", "teams": ["desk"], "skills": ["vpn"], "capacity": 1}],
-        "routing": [VPN_RULE],
-        "assignment": {"auto_assign": False},
-    })  # fmt: skip
+    desk = _desk(_one_agent(auto_assign=False))
     first = desk.open(requester=R, subject="vpn one")
     second = desk.open(requester=R, subject="vpn two")
     assert (first.assignee, second.assignee) == ("ann", None)
@@ -314,12 +319,7 @@ def test_with_auto_assign_off_a_backlog_picked_by_hand_never_hides_a_rules_queue
     asked to assign from an agent who frees up nor are read by the drain."""
     from helpdesk_core.service import desk as desk_module
 
-    desk = _desk({
-        "tiers": [{"id": "L1", "teams": ["desk"]}], "teams": [{"id": "desk"}],
-        "agents": [{"id": "ann", "teams": ["desk"], "skills": ["vpn"], "capacity": 1}],
-        "routing": [VPN_RULE],
-        "assignment": {"auto_assign": False},
-    })  # fmt: skip
+    desk = _desk(_one_agent(auto_assign=False))
     first = desk.open(requester=R, subject="vpn one")
     assert first.assignee == "ann"
     clock = desk.clock
@@ -352,13 +352,7 @@ def test_tickets_queued_before_auto_assign_was_turned_off_never_hide_a_rules_one
     hide a ticket a rule asked to assign from an agent who frees up."""
     from helpdesk_core.service import desk as desk_module
 
-    doc: dict[str, Any] = {
-        "tiers": [{"id": "L1", "teams": ["desk"]}], "teams": [{"id": "desk"}],
-        "agents": [{"id": "ann", "teams": ["desk"], "skills": ["vpn"], "capacity": 1}],
-        "routing": [VPN_RULE],
-        "assignment": {"auto_assign": True},
-    }  # fmt: skip
-    desk = _desk(doc)
+    desk = _desk(_one_agent(auto_assign=True))
     first = desk.open(requester=R, subject="vpn one")
     assert first.assignee == "ann"
     clock = desk.clock
@@ -367,7 +361,7 @@ def test_tickets_queued_before_auto_assign_was_turned_off_never_hide_a_rules_one
         clock.advance("1s")
         backlog = desk.open(requester=R, subject=f"printer {n}")
     assert backlog.queued_at is not None and backlog.queued_strategy is None
-    desk.reconfigure(DeskConfig.from_dict({**doc, "assignment": {"auto_assign": False}}))
+    desk.reconfigure(DeskConfig.from_dict(_one_agent(auto_assign=False)))
     clock.advance("1s")
     asked = desk.open(requester=R, subject="vpn two")
     assert asked.queued_at is not None and asked.queued_strategy is not None
