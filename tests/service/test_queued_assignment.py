@@ -12,7 +12,7 @@ from hypothesis import strategies as st
 
 from desk_stores import StoreFactory
 from helpdesk_core import DeskConfig, Helpdesk, ManualClock, MemoryStore, Requester
-from helpdesk_core.model import Assigned, Event, QueuedForAssignment
+from helpdesk_core.model import Assigned, Event, QueuedForAssignment, Ticket
 
 T0 = datetime(2026, 5, 4, 10, tzinfo=UTC)
 R = Requester(id="r")
@@ -41,6 +41,21 @@ def _one_agent(**assignment: Any) -> dict[str, Any]:
         "routing": [VPN_RULE],
         "assignment": assignment,
     }  # fmt: skip
+
+
+def _busy_behind_a_backlog(desk: Helpdesk) -> tuple[Ticket, Ticket]:
+    """Ann takes a VPN ticket; then more printer tickets than a drain's window arrive,
+    a second apart. Returns the VPN ticket and the last printer ticket."""
+    from helpdesk_core.service import desk as desk_module
+
+    first = desk.open(requester=R, subject="vpn one")
+    assert first.assignee == "ann"
+    clock = desk.clock
+    assert isinstance(clock, ManualClock)
+    for n in range(desk_module._QUEUE_WINDOW + 1):
+        clock.advance("1s")
+        backlog = desk.open(requester=R, subject=f"printer {n}")
+    return first, backlog
 
 
 def _skills_desk(**assignment: Any) -> Helpdesk:
@@ -317,18 +332,10 @@ def test_with_auto_assign_off_a_backlog_picked_by_hand_never_hides_a_rules_queue
     """With ``auto_assign`` off, unassigned tickets wait for a person to pick them. More of
     them than a drain reads in one go, all older, neither hide a ticket a routing rule
     asked to assign from an agent who frees up nor are read by the drain."""
-    from helpdesk_core.service import desk as desk_module
-
     desk = _desk(_one_agent(auto_assign=False))
-    first = desk.open(requester=R, subject="vpn one")
-    assert first.assignee == "ann"
-    clock = desk.clock
-    assert isinstance(clock, ManualClock)
-    for n in range(desk_module._QUEUE_WINDOW + 1):
-        clock.advance("1s")
-        backlog = desk.open(requester=R, subject=f"printer {n}")
+    first, backlog = _busy_behind_a_backlog(desk)
     assert (backlog.queued_at, backlog.assignee) == (None, None)  # waits for a person
-    clock.advance("1s")
+    desk.clock.advance("1s")  # type: ignore[attr-defined]
     asked = desk.open(requester=R, subject="vpn two")
     assert asked.queued_at is not None and asked.assignee is None  # ann is busy
     read: list[int] = []
@@ -350,19 +357,11 @@ def test_tickets_queued_before_auto_assign_was_turned_off_never_hide_a_rules_one
     """Tickets the desk queued for itself while ``auto_assign`` was on wait, once it is
     off, to be picked by hand. More of them than a drain's window, all older, do not
     hide a ticket a rule asked to assign from an agent who frees up."""
-    from helpdesk_core.service import desk as desk_module
-
     desk = _desk(_one_agent(auto_assign=True))
-    first = desk.open(requester=R, subject="vpn one")
-    assert first.assignee == "ann"
-    clock = desk.clock
-    assert isinstance(clock, ManualClock)
-    for n in range(desk_module._QUEUE_WINDOW + 1):
-        clock.advance("1s")
-        backlog = desk.open(requester=R, subject=f"printer {n}")
+    first, backlog = _busy_behind_a_backlog(desk)
     assert backlog.queued_at is not None and backlog.queued_strategy is None
     desk.reconfigure(DeskConfig.from_dict(_one_agent(auto_assign=False)))
-    clock.advance("1s")
+    desk.clock.advance("1s")  # type: ignore[attr-defined]
     asked = desk.open(requester=R, subject="vpn two")
     assert asked.queued_at is not None and asked.queued_strategy is not None
     desk.solve(first.id, by="ann", resolution="ok", first_contact=True)
