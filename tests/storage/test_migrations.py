@@ -71,7 +71,7 @@ def test_a_version_1_sqlite_database_is_migrated_on_open(tmp_path: Path) -> None
     path = tmp_path / "old.sqlite"
     _v1_sqlite(path)
     store = SqliteStore(path)
-    assert _version(path) == migrations.SCHEMA_VERSION == 13
+    assert _version(path) == migrations.SCHEMA_VERSION == 14
     assert store.load("T-1") == TICKET
     assert store.events("T-1") == [EVENT]
     assert [t.id for t in store.query(TicketQuery(text="printer on fire")).items] == ["T-1"]
@@ -184,7 +184,7 @@ def test_a_version_4_sqlite_database_loses_the_word_index_triggers(tmp_path: Pat
     _stepped_sqlite(path, 4, [solved])
     assert {"tickets_words_insert", "tickets_words_update"} <= _triggers(path)
     store = SqliteStore(path)
-    assert _version(path) == migrations.SCHEMA_VERSION == 13
+    assert _version(path) == migrations.SCHEMA_VERSION == 14
     triggers = _triggers(path)
     assert not {"tickets_words_insert", "tickets_words_update"} & triggers
     assert "tickets_words_delete" in triggers
@@ -210,7 +210,7 @@ def test_a_version_5_sqlite_database_gets_its_event_chains(tmp_path: Path) -> No
     ]
     _stepped_sqlite(path, 5, histories)
     store = SqliteStore(path)
-    assert _version(path) == migrations.SCHEMA_VERSION == 13
+    assert _version(path) == migrations.SCHEMA_VERSION == 14
     for events in histories:
         ticket_id = events[0].ticket_id
         assert store.events(ticket_id) == events
@@ -270,12 +270,12 @@ def test_agent_loads_read_the_index_of_active_assigned_tickets(tmp_path: Path) -
     path = tmp_path / "loads.sqlite"
     SqliteStore(path).close()
     _as_version(path, 6, "DROP INDEX tickets_active_load")  # as a version 6 file has it
-    SqliteStore(path).close()  # migrates to 13
+    SqliteStore(path).close()  # migrates to 14
     conn = sqlite3.connect(path)
     try:
         plan = conn.execute("EXPLAIN QUERY PLAN " + _sql.SELECT_LOADS).fetchall()
         assert "tickets_active_load" in str(plan)
-        assert conn.execute("PRAGMA user_version").fetchone()[0] == 13
+        assert conn.execute("PRAGMA user_version").fetchone()[0] == 14
     finally:
         conn.close()
 
@@ -284,11 +284,11 @@ def test_a_newer_sqlite_database_is_refused(tmp_path: Path) -> None:
     path = tmp_path / "new.sqlite"
     SqliteStore(path).close()
     conn = sqlite3.connect(path)
-    conn.execute("PRAGMA user_version = 14")
+    conn.execute("PRAGMA user_version = 15")
     conn.close()
-    with pytest.raises(SchemaVersionError, match=r"schema version 14.*supports \(13\)") as info:
+    with pytest.raises(SchemaVersionError, match=r"schema version 15.*supports \(14\)") as info:
         SqliteStore(path)
-    assert (info.value.found, info.value.supported) == (14, 13)
+    assert (info.value.found, info.value.supported) == (15, 14)
 
 
 def _open(path: str, out: Any) -> None:
@@ -359,10 +359,11 @@ def test_a_version_1_postgres_schema_is_migrated_and_a_newer_one_refused() -> No
             assert ("tickets_asset",) in indexes
             assert ("tickets_links",) in indexes
             assert ("tickets_queued",) in indexes
-            conn.execute(f"UPDATE {quoted}.schema_version SET version = 14")
-        with pytest.raises(SchemaVersionError, match="14") as info:
+            assert ("tickets_type",) in indexes
+            conn.execute(f"UPDATE {quoted}.schema_version SET version = 15")
+        with pytest.raises(SchemaVersionError, match="15") as info:
             PostgresStore(DSN, schema=schema)
-        assert (info.value.found, info.value.supported) == (14, migrations.SCHEMA_VERSION)
+        assert (info.value.found, info.value.supported) == (15, migrations.SCHEMA_VERSION)
     finally:
         with psycopg.connect(DSN, autocommit=True) as conn:
             conn.execute(f"DROP SCHEMA IF EXISTS {quoted} CASCADE")
@@ -388,6 +389,8 @@ def _as_version(path: Path, version: int, *statements: str | tuple[str, str]) ->
                 conn.execute(statement[0], (statement[1],))
             else:
                 conn.execute(statement)
+        if version < 14:
+            _drop_type(conn)
         if version < 13:
             _drop_queued(conn)
         if version < 12:
@@ -401,6 +404,12 @@ def _as_version(path: Path, version: int, *statements: str | tuple[str, str]) ->
         conn.commit()
     finally:
         conn.close()
+
+
+def _drop_type(conn: Any, table: str = "tickets") -> None:
+    """Take a version 14 tickets table back to version 13's columns."""
+    conn.execute("DROP INDEX IF EXISTS tickets_type")
+    conn.execute(f"ALTER TABLE {table} DROP COLUMN type")
 
 
 def _drop_queued(conn: Any, table: str = "tickets") -> None:
@@ -468,7 +477,7 @@ def test_version_8_fills_the_retention_columns_of_stored_tickets(tmp_path: Path)
         "T-3": (None, False),
         "T-4": (None, True),
     }
-    store = SqliteStore(path)  # migrates to 13
+    store = SqliteStore(path)  # migrates to 14
     conn = sqlite3.connect(path)
     try:
         assert _retention_rows(conn.execute(read).fetchall()) == written
@@ -502,6 +511,7 @@ def test_version_8_fills_the_retention_columns_in_postgres() -> None:
         read = f"SELECT id, closed_at, anonymised FROM {quoted}.tickets ORDER BY id"
         with psycopg.connect(DSN, autocommit=True) as conn:
             written = _retention_rows(conn.execute(read).fetchall())
+            _drop_type(conn, f"{quoted}.tickets")
             _drop_queued(conn, f"{quoted}.tickets")
             _drop_links(conn, f"{quoted}.tickets")
             _drop_organization_column(conn, f"{quoted}.tickets")
@@ -511,7 +521,7 @@ def test_version_8_fills_the_retention_columns_in_postgres() -> None:
         assert written == {
             "T-1": (T0, False), "T-2": (T0, True), "T-3": (None, False), "T-4": (None, True)
         }
-        store = PostgresStore(DSN, schema=schema)  # migrates to 13
+        store = PostgresStore(DSN, schema=schema)  # migrates to 14
         with psycopg.connect(DSN, autocommit=True) as conn:
             assert _retention_rows(conn.execute(read).fetchall()) == written
         query = TicketQuery(closed_before=T0 + timedelta(microseconds=1), anonymised=True)
@@ -536,7 +546,7 @@ def test_version_8_reads_an_instant_stored_without_an_offset_as_utc(tmp_path: Pa
     snapshot["closed_at"] = T0.replace(tzinfo=None).isoformat()  # an old writer's
     snapshot["anonymised"] = "false"  # hand-edited: not true
     _as_version(path, 7, ("UPDATE tickets SET snapshot = ?", json.dumps(snapshot)))
-    SqliteStore(path).close()  # migrates to 13
+    SqliteStore(path).close()  # migrates to 14
     conn = sqlite3.connect(path)
     try:
         row = conn.execute("SELECT closed_at, anonymised FROM tickets").fetchone()
@@ -563,6 +573,7 @@ def test_version_9_gives_postgres_the_librarys_solved_words() -> None:
         store.append("T-1", expected_version=0, events=events, snapshot=replay(events))
         store.close()
         with psycopg.connect(DSN, autocommit=True) as conn:  # as version 8 left it
+            _drop_type(conn, f"{quoted}.tickets")
             _drop_queued(conn, f"{quoted}.tickets")
             _drop_links(conn, f"{quoted}.tickets")
             _drop_organization_column(conn, f"{quoted}.tickets")
@@ -573,7 +584,7 @@ def test_version_9_gives_postgres_the_librarys_solved_words() -> None:
                 "THEN to_tsvector('simple'::regconfig, left(search_text, 100000)) END) STORED"
             )
             conn.execute(f"UPDATE {quoted}.schema_version SET version = 8")
-        store = PostgresStore(DSN, schema=schema)  # migrates to 13
+        store = PostgresStore(DSN, schema=schema)  # migrates to 14
         assert [t.id for t in store.search_solved(["example"])] == ["T-1"]
         more = [
             opened("T-2", 2, subject="mail to bob@example.com bounces"),
@@ -603,7 +614,7 @@ def test_version_10_fills_the_organization_of_stored_tickets(tmp_path: Path) -> 
         store.append(ticket_id, expected_version=0, events=events, snapshot=replay(events))
     store.close()
     _as_version(path, 9)
-    store = SqliteStore(path)  # migrates to 13
+    store = SqliteStore(path)  # migrates to 14
     read = "SELECT id, organization FROM tickets ORDER BY id"
     conn = sqlite3.connect(path)
     try:
@@ -640,11 +651,12 @@ def test_version_10_fills_the_organization_in_postgres() -> None:
         read = f"SELECT id, organization FROM {quoted}.tickets ORDER BY id"
         with psycopg.connect(DSN, autocommit=True) as conn:
             written = conn.execute(read).fetchall()
+            _drop_type(conn, f"{quoted}.tickets")
             _drop_queued(conn, f"{quoted}.tickets")
             _drop_links(conn, f"{quoted}.tickets")
             _drop_organization_column(conn, f"{quoted}.tickets")
             conn.execute(f"UPDATE {quoted}.schema_version SET version = 9")
-        store = PostgresStore(DSN, schema=schema)  # migrates to 13
+        store = PostgresStore(DSN, schema=schema)  # migrates to 14
         with psycopg.connect(DSN, autocommit=True) as conn:
             assert conn.execute(read).fetchall() == written
             assert [row[0] for row in written] == ["T-1", "T-2", "T-3"]
@@ -679,9 +691,9 @@ def test_version_11_indexes_serve_agent_views_active_lists_and_assets(tmp_path: 
     store.append("T-1", expected_version=0, events=events, snapshot=replay(events))
     store.close()
     _as_version(path, 10, *(f"DROP INDEX {name}" for name in _VERSION_11_INDEXES))
-    store = SqliteStore(path)  # migrates to 13
+    store = SqliteStore(path)  # migrates to 14
     try:
-        assert _version(path) == 13
+        assert _version(path) == 14
         # each part of the agent's OR has an index (owner had none: every ticket was read)
         assert "MULTI-INDEX OR" in _sqlite_plan(store, _AGENT_VIEW)
         assert "tickets_owner" in _sqlite_plan(store, _AGENT_VIEW)
@@ -709,10 +721,11 @@ def test_version_11_adds_the_owner_asset_and_active_indexes_in_postgres() -> Non
         with psycopg.connect(DSN, autocommit=True) as conn:
             for name in _VERSION_11_INDEXES:
                 conn.execute(f"DROP INDEX {quoted}.{name}")
+            _drop_type(conn, f"{quoted}.tickets")
             _drop_queued(conn, f"{quoted}.tickets")
             _drop_links(conn, f"{quoted}.tickets")
             conn.execute(f"UPDATE {quoted}.schema_version SET version = 10")
-        store = PostgresStore(DSN, schema=schema)  # migrates to 13
+        store = PostgresStore(DSN, schema=schema)  # migrates to 14
         store.close()
         with psycopg.connect(DSN, autocommit=True) as conn:
             found = conn.execute(
@@ -722,7 +735,7 @@ def test_version_11_adds_the_owner_asset_and_active_indexes_in_postgres() -> Non
             ).fetchall()
             assert found == [("tickets_active",), ("tickets_asset",), ("tickets_owner",)]
             version = conn.execute(f"SELECT version FROM {quoted}.schema_version").fetchone()
-            assert version == (13,)
+            assert version == (14,)
     finally:
         store.close()
         with psycopg.connect(DSN, autocommit=True) as conn:
@@ -782,7 +795,7 @@ def test_version_12_fills_the_links_of_stored_tickets(tmp_path: Path) -> None:
         ("P-1", None), ("T-2", '["P-1","P-3"]'), ("T-3", '["P-1"]'), ("T-4", '["P-9"]')
     ]
     _as_version(path, 11)
-    store = SqliteStore(path)  # migrates to 13
+    store = SqliteStore(path)  # migrates to 14
     conn = sqlite3.connect(path)
     try:
         assert conn.execute(read_rows).fetchall() == rows
@@ -790,7 +803,7 @@ def test_version_12_fills_the_links_of_stored_tickets(tmp_path: Path) -> None:
     finally:
         conn.close()
     try:
-        assert _version(path) == 13
+        assert _version(path) == 14
         plan = _sqlite_plan(store, TicketQuery(links_to=("P-1", "P-3")), page=True)
         assert "ticket_links_other" in plan
         _check_links_to(store)
@@ -815,13 +828,14 @@ def test_version_12_fills_the_links_in_postgres() -> None:
         read = f"SELECT id, links FROM {quoted}.tickets ORDER BY id"
         with psycopg.connect(DSN, autocommit=True) as conn:
             written = conn.execute(read).fetchall()
+            _drop_type(conn, f"{quoted}.tickets")
             _drop_queued(conn, f"{quoted}.tickets")
             _drop_links(conn, f"{quoted}.tickets")  # and its index
             conn.execute(f"UPDATE {quoted}.schema_version SET version = 11")
         assert written == [
             ("P-1", []), ("T-2", ["P-1", "P-3"]), ("T-3", ["P-1"]), ("T-4", ["P-9"])
         ]
-        store = PostgresStore(DSN, schema=schema)  # migrates to 13
+        store = PostgresStore(DSN, schema=schema)  # migrates to 14
         with psycopg.connect(DSN, autocommit=True) as conn:
             assert conn.execute(read).fetchall() == written
             index = conn.execute(
@@ -831,7 +845,7 @@ def test_version_12_fills_the_links_in_postgres() -> None:
             assert index is not None
             assert "gin (links)" in index[0] and "WHERE (links <> '{}'::text[])" in index[0]
             version = conn.execute(f"SELECT version FROM {quoted}.schema_version").fetchone()
-            assert version == (13,)
+            assert version == (14,)
         _check_links_to(store)
         store.close()
     finally:
@@ -919,14 +933,14 @@ def test_version_13_fills_the_queued_at_of_stored_tickets(tmp_path: Path) -> Non
         assert "queued_at" not in {row[1] for row in conn.execute("PRAGMA table_info(tickets)")}
     finally:
         conn.close()
-    store = SqliteStore(path)  # migrates to 13
+    store = SqliteStore(path)  # migrates to 14
     conn = sqlite3.connect(path)
     try:
         assert conn.execute(read).fetchall() == written
     finally:
         conn.close()
     try:
-        assert _version(path) == 13
+        assert _version(path) == 14
         # a drain's page and count read the index of waiting tickets
         assert "tickets_queued (team=? AND queued_at>?)" in _sqlite_plan(store, _DRAIN, page=True)
         assert "tickets_queued (team=? AND queued_at>?)" in _sqlite_plan(store, _DRAIN)
@@ -954,6 +968,7 @@ def test_version_13_fills_the_queued_at_in_postgres() -> None:
         read = f"SELECT id, queued_at FROM {quoted}.tickets ORDER BY id"
         with psycopg.connect(DSN, autocommit=True) as conn:
             written = conn.execute(read).fetchall()
+            _drop_type(conn, f"{quoted}.tickets")
             _drop_queued(conn, f"{quoted}.tickets")  # and its index
             conn.execute(f"UPDATE {quoted}.schema_version SET version = 12")
         minute = timedelta(minutes=1)
@@ -961,7 +976,7 @@ def test_version_13_fills_the_queued_at_in_postgres() -> None:
             ("T-1", T0 + minute), ("T-2", None), ("T-3", None), ("T-4", T0 + minute),
             ("T-5", T0 + 3 * minute),
         ]  # fmt: skip
-        store = PostgresStore(DSN, schema=schema)  # migrates to 13
+        store = PostgresStore(DSN, schema=schema)  # migrates to 14
         with psycopg.connect(DSN, autocommit=True) as conn:
             assert conn.execute(read).fetchall() == written
             index = conn.execute(
@@ -972,7 +987,7 @@ def test_version_13_fills_the_queued_at_in_postgres() -> None:
             assert "(team, queued_at)" in index[0]
             assert "queued_at IS NOT NULL" in index[0] and "assignee IS NULL" in index[0]
             version = conn.execute(f"SELECT version FROM {quoted}.schema_version").fetchone()
-            assert version == (13,)
+            assert version == (14,)
             # a drain's query reads the index (PostgreSQL picks it on any data once a
             # sequential scan is ruled out: the plan proves the index serves it)
             where, params = store._builder.where(_DRAIN)  # type: ignore[attr-defined]
@@ -984,5 +999,167 @@ def test_version_13_fills_the_queued_at_in_postgres() -> None:
         _check_queued(store)
         store.close()
     finally:
+        with psycopg.connect(DSN, autocommit=True) as conn:
+            conn.execute(f"DROP SCHEMA IF EXISTS {quoted} CASCADE")
+
+
+def _typed_histories() -> dict[str, list[Any]]:
+    """T-1 an incident (the default type); T-2 a problem, active; T-3 an access request,
+    closed; T-4 opened an incident, changed to a problem; T-5 an incident whose subject
+    names the snapshot key; T-6 a problem, closed."""
+    from helpdesk_core.model import Changes, TicketRouted
+
+    minute = timedelta(minutes=1)
+    to_problem = Changes(type="problem")
+    retyped = TicketRouted(ticket_id="T-4", at=T0 + minute, by=AGENT, changes=to_problem)
+    return {
+        "T-1": [opened("T-1", 1)],
+        "T-2": [opened("T-2", 2, type="problem")],
+        "T-3": [
+            opened("T-3", 3, type="access_request"),
+            moved("T-3", "closed", StatusCategory.CLOSED, at=T0 + minute),
+        ],
+        "T-4": [opened("T-4", 4), retyped],
+        "T-5": [opened("T-5", 5, subject='"type": "problem"')],
+        "T-6": [
+            opened("T-6", 6, type="problem"),
+            moved("T-6", "closed", StatusCategory.CLOSED, at=T0 + minute),
+        ],
+    }
+
+
+_TYPED_ROWS = [
+    ("T-1", "incident"),
+    ("T-2", "problem"),
+    ("T-3", "access_request"),
+    ("T-4", "problem"),
+    ("T-5", "incident"),
+    ("T-6", "problem"),
+]
+# A retention scan of a policy limited to access requests, and the known-error view's read.
+_TYPED_RETENTION = TicketQuery(
+    type="access_request", closed_before=T0 + timedelta(days=1), order_by="number", limit=1000
+)
+_KNOWN_ERRORS = TicketQuery(type="problem", active_only=True, order_by="number", limit=1000)
+
+
+def _check_types(store: Any) -> None:
+    """What a version 14 store answers of :func:`_typed_histories`, also after T-1 becomes
+    a problem (the column the migration wrote is rewritten)."""
+    from helpdesk_core.model import Changes, TicketUpdated
+
+    def typed(query: TicketQuery) -> list[str]:
+        return [t.id for t in store.query(query).items]
+
+    assert typed(_TYPED_RETENTION) == ["T-3"]
+    assert typed(_KNOWN_ERRORS) == ["T-2", "T-4"]
+    assert typed(TicketQuery(type=("incident", "access_request"), order_by="number")) == [
+        "T-1", "T-3", "T-5"
+    ]  # fmt: skip
+    retyped = TicketUpdated(
+        ticket_id="T-1", at=T0 + timedelta(hours=1), by=AGENT, changes=Changes(type="problem")
+    )
+    change(store, store.load("T-1"), retyped)
+    assert typed(_KNOWN_ERRORS) == ["T-1", "T-2", "T-4"]
+    assert typed(TicketQuery(type="incident", order_by="number")) == ["T-5"]
+
+
+def test_version_14_fills_the_type_of_stored_tickets(tmp_path: Path) -> None:
+    path = tmp_path / "v13.sqlite"
+    store = SqliteStore(path)
+    for ticket_id, events in _typed_histories().items():
+        store.append(ticket_id, expected_version=0, events=events, snapshot=replay(events))
+    store.close()
+    read = "SELECT id, type FROM tickets ORDER BY id"
+    conn = sqlite3.connect(path)
+    try:
+        assert conn.execute(read).fetchall() == _TYPED_ROWS
+        # a snapshot written before the model had types names none: an incident
+        snapshot = json.loads(
+            conn.execute("SELECT snapshot FROM tickets WHERE id = 'T-1'").fetchone()[0]
+        )
+    finally:
+        conn.close()
+    del snapshot["type"]
+    untyped = ("UPDATE tickets SET snapshot = ? WHERE id = 'T-1'", json.dumps(snapshot))
+    _as_version(path, 13, untyped)
+    conn = sqlite3.connect(path)
+    try:
+        assert "type" not in {row[1] for row in conn.execute("PRAGMA table_info(tickets)")}
+    finally:
+        conn.close()
+    store = SqliteStore(path)  # migrates to 14
+    conn = sqlite3.connect(path)
+    try:
+        assert conn.execute(read).fetchall() == _TYPED_ROWS
+        notnull = {row[1]: row[3] for row in conn.execute("PRAGMA table_info(tickets)")}
+        assert notnull["type"] == 1
+    finally:
+        conn.close()
+    try:
+        assert _version(path) == 14
+        # a type-limited retention scan reads the closed tickets of its types old enough,
+        # and the known-error view the active tickets of the problem type
+        plan = _sqlite_plan(store, _TYPED_RETENTION)
+        assert "tickets_type (type=? AND status_category=? AND closed_at<?)" in plan, plan
+        assert "tickets_type (type=? AND status_category=?)" in _sqlite_plan(store, _KNOWN_ERRORS)
+        _check_types(store)
+    finally:
+        store.close()
+
+
+@pytest.mark.postgres
+@pytest.mark.skipif(not DSN, reason="set HELPDESK_TEST_POSTGRES_DSN to run PostgreSQL tests")
+def test_version_14_fills_the_type_in_postgres() -> None:
+    import psycopg
+
+    from helpdesk_core.storage import PostgresStore
+
+    schema = f"hd_v14_{os.getpid()}"
+    quoted = f'"{schema}"'
+    store = PostgresStore(DSN, schema=schema)
+    try:
+        for ticket_id, events in _typed_histories().items():
+            store.append(ticket_id, expected_version=0, events=events, snapshot=replay(events))
+        store.close()
+        read = f"SELECT id, type FROM {quoted}.tickets ORDER BY id"
+        with psycopg.connect(DSN, autocommit=True) as conn:
+            assert conn.execute(read).fetchall() == _TYPED_ROWS
+            _drop_type(conn, f"{quoted}.tickets")  # and its index
+            conn.execute(
+                f"UPDATE {quoted}.tickets SET snapshot = (snapshot::jsonb - 'type')::json "
+                "WHERE id = 'T-1'"
+            )
+            conn.execute(f"UPDATE {quoted}.schema_version SET version = 13")
+        store = PostgresStore(DSN, schema=schema)  # migrates to 14
+        with psycopg.connect(DSN, autocommit=True) as conn:
+            assert conn.execute(read).fetchall() == _TYPED_ROWS
+            index = conn.execute(
+                "SELECT indexdef FROM pg_indexes WHERE schemaname = %s AND indexname = %s",
+                (schema, "tickets_type"),
+            ).fetchone()
+            assert index is not None
+            assert "(type, status_category, closed_at)" in index[0]
+            version = conn.execute(f"SELECT version FROM {quoted}.schema_version").fetchone()
+            assert version == (14,)
+            # the known-error view reads the index (PostgreSQL picks it on any data once a
+            # sequential scan is ruled out); a retention scan reads an index of closed
+            # tickets (on six rows, tickets_retention costs the same: at scale PostgreSQL
+            # takes tickets_type for a policy limited to few types, see docs/storage.md)
+            conn.execute(f"SET search_path = {quoted}")
+            conn.execute("SET enable_seqscan = off")
+            plans = {}
+            for query in (_TYPED_RETENTION, _KNOWN_ERRORS):
+                where, params = store._builder.where(query)  # type: ignore[attr-defined]
+                sql = f"SELECT id FROM tickets WHERE {where} ORDER BY number, id LIMIT 1000"
+                plan = conn.execute("EXPLAIN " + sql.replace("?", "%s"), params).fetchall()
+                plans[query] = str(plan)
+            assert "tickets_type" in plans[_KNOWN_ERRORS], plans
+            retention = plans[_TYPED_RETENTION]
+            assert "tickets_type" in retention or "tickets_retention" in retention, plans
+        _check_types(store)
+        store.close()
+    finally:
+        store.close()
         with psycopg.connect(DSN, autocommit=True) as conn:
             conn.execute(f"DROP SCHEMA IF EXISTS {quoted} CASCADE")

@@ -99,6 +99,37 @@ def test_the_differential_machine_fails_a_store_that_ignores_the_queued_filter()
         machine.TestCase().runTest()
 
 
+class _NoTypeFilter(MemoryStore):
+    """Ignores ``TicketQuery.type`` (a store written before the filter existed)."""
+
+    def query(self, query: TicketQuery) -> Any:
+        return super().query(attrs.evolve(query, type=None))
+
+
+class _NoTypeFilterSuite(StoreConformance):
+    def make_store(self) -> Store:
+        return _NoTypeFilter()
+
+
+def test_the_suite_fails_a_store_that_ignores_the_type_filter() -> None:
+    suite = _NoTypeFilterSuite()
+    suite.setup_method()
+    try:
+        with pytest.raises(AssertionError):
+            suite.test_type_keeps_tickets_of_any_of_the_types()
+    finally:
+        suite.teardown_method()
+
+
+def test_the_differential_machine_fails_a_store_that_ignores_the_type_filter() -> None:
+    machine = make_differential_machine(_NoTypeFilter)
+    machine.TestCase.settings = settings(
+        max_examples=200, deadline=None, suppress_health_check=list(HealthCheck)
+    )
+    with pytest.raises(AssertionError):
+        machine.TestCase().runTest()
+
+
 class _Recording(MemoryStore):
     """A MemoryStore that notes which of its methods are called once it is closed."""
 

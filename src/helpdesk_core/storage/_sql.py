@@ -271,6 +271,7 @@ class QueryBuilder:
         any_of("status", query.status)
         any_of("status_category", _values(query.status_category))
         any_of("category", _texts(self, query.category))
+        any_of("type", query.type)
         any_of("team", query.team)
         any_of("tier", query.tier)
         any_of("assignee", query.assignee)

@@ -497,6 +497,10 @@ def _category(value: Any) -> tuple[str, ...] | None:
     return _text_tuple(value, "category")
 
 
+def _type(value: Any) -> tuple[str, ...] | None:
+    return _ids(value, "type")
+
+
 def _team(value: Any) -> tuple[str, ...] | None:
     return _ids(value, "team")
 
@@ -690,7 +694,9 @@ class TicketQuery:
 
     Every filter left at None matches everything. Filters given as a list match any of
     the values (``status=("new", "open")``); different filters must all match. ``number``
-    picks tickets by their display number (``number=42``). ``organization`` matches the
+    picks tickets by their display number (``number=42``); ``type`` by their ticket type
+    (``type=("incident", "problem")``, what ``Ticket.type`` holds now: the opening's, or
+    the last change's). ``organization`` matches the
     organization a ticket was opened for (its requester's when it opened; none once it
     was anonymised, see :func:`ticket_organization`). ``tag`` matches tickets that carry
     any of the tags; ``links_to`` keeps tickets holding a link (of any kind) to any of
@@ -718,6 +724,7 @@ class TicketQuery:
         default=None, converter=_status_category
     )
     category: tuple[str, ...] | None = field(default=None, converter=_category)
+    type: tuple[str, ...] | None = field(default=None, converter=_type)
     team: tuple[str, ...] | None = field(default=None, converter=_team)
     tier: tuple[str, ...] | None = field(default=None, converter=_tier)
     assignee: tuple[str, ...] | None = field(default=None, converter=_assignee)
@@ -755,6 +762,7 @@ class TicketQuery:
             (self.status, ticket.status),
             (self.status_category, ticket.status_category),
             (self.category, ticket.category),
+            (self.type, ticket.type),
             (self.team, ticket.team),
             (self.tier, ticket.tier),
             (self.assignee, ticket.assignee),

@@ -73,6 +73,12 @@ Versions:
     ``auto_assign`` off, where most unassigned tickets wait for a person to pick them, a
     backlog of 1,000 hid every ticket a routing rule asked to assign behind it, and each
     offer read 1,000 tickets to find none. A drain now reads the waiting tickets only.
+14. ``tickets.type``, the ticket's type (``NOT NULL``; ``'incident'``, the model's
+    default, for a snapshot that names none), back-filled from the snapshots, for
+    ``TicketQuery.type``, and ``tickets_type``, an index on ``(type, status_category,
+    closed_at)``: a retention pass with a policy limited to some ticket types read every
+    closed ticket old enough for the policy, of any type, and ``known_errors`` read every
+    active ticket. Both now read the tickets of their types only.
 
 The optional text index (SQLite FTS5 trigram table, PostgreSQL ``pg_trgm`` GIN index) is
 not a schema version: :func:`enable_sqlite_text_index` / :func:`enable_postgres_text_index`
@@ -105,7 +111,7 @@ __all__ = [
 ]
 
 #: The schema version this library writes.
-SCHEMA_VERSION = 13
+SCHEMA_VERSION = 14
 #: ``PRAGMA application_id`` of helpdesk_core SQLite files ("HDSK").
 APPLICATION_ID = 0x4844534B
 
@@ -559,6 +565,43 @@ def _sqlite_v13(conn: sqlite3.Connection) -> None:
     conn.execute(QUEUED_INDEX.format(table="tickets"))
 
 
+#: Version 14, both databases: the tickets of some types, by status category, and the
+#: closed ones among them by when they closed (``closed_at`` is set for closed tickets
+#: only). It serves both the known-error view (``type = ? AND status_category IN``
+#: the active ones) and a retention scan of a policy limited to some types (``type IN
+#: (...) AND status_category = 'closed' AND closed_at < ?``), which reads from it the
+#: closed tickets of its types old enough, where ``tickets_retention`` gives those of
+#: every type.
+TYPE_INDEX = (
+    "CREATE INDEX IF NOT EXISTS tickets_type ON {table} (type, status_category, closed_at)"
+)
+#: What a snapshot written without a type holds (the model's default).
+_DEFAULT_TYPE = "incident"
+
+
+def _types(rows: Iterable[tuple[Any, str | bytes]]) -> list[tuple[str, Any]]:
+    """``(type, key)`` of each snapshot (``(key, snapshot JSON)`` rows) whose type is not
+    the default one (the column's default covers the others)."""
+    out = []
+    for key, snapshot in rows:
+        data = loads(snapshot if isinstance(snapshot, str) else snapshot.decode("utf-8"))
+        kind = data.get("type", _DEFAULT_TYPE)
+        if not isinstance(kind, str):
+            raise StorageError(f"a stored snapshot has a type that is not text: {kind!r}")
+        if kind != _DEFAULT_TYPE:
+            out.append((kind, key))
+    return out
+
+
+def _sqlite_v14(conn: sqlite3.Connection) -> None:
+    conn.execute(f"ALTER TABLE tickets ADD COLUMN type TEXT NOT NULL DEFAULT '{_DEFAULT_TYPE}'")
+    conn.executemany(
+        "UPDATE tickets SET type = ? WHERE seq = ?",
+        _types(conn.execute("SELECT seq, snapshot FROM tickets")),
+    )
+    conn.execute(TYPE_INDEX.format(table="tickets"))
+
+
 _SQLITE_STEPS: dict[int, Callable[[sqlite3.Connection], None]] = {
     1: _sqlite_v1,
     2: _sqlite_v2,
@@ -573,6 +616,7 @@ _SQLITE_STEPS: dict[int, Callable[[sqlite3.Connection], None]] = {
     11: _sqlite_v11,
     12: _sqlite_v12,
     13: _sqlite_v13,
+    14: _sqlite_v14,
 }
 
 
@@ -897,6 +941,17 @@ def _pg_v13(cur: Any, schema: str) -> None:
     cur.execute(QUEUED_INDEX.format(table=f"{schema}.tickets"))
 
 
+def _pg_v14(cur: Any, schema: str) -> None:
+    cur.execute(
+        f"ALTER TABLE {schema}.tickets ADD COLUMN type text NOT NULL DEFAULT '{_DEFAULT_TYPE}'"
+    )
+    cur.execute(f"SELECT id, snapshot::text FROM {schema}.tickets")
+    updates = _types(cur.fetchall())
+    if updates:
+        cur.executemany(f"UPDATE {schema}.tickets SET type = %s WHERE id = %s", updates)
+    cur.execute(TYPE_INDEX.format(table=f"{schema}.tickets"))
+
+
 _POSTGRES_STEPS: dict[int, Callable[[Any, str], None]] = {
     1: _pg_v1,
     2: _pg_v2,
@@ -911,6 +966,7 @@ _POSTGRES_STEPS: dict[int, Callable[[Any, str], None]] = {
     11: _pg_v11,
     12: _pg_v12,
     13: _pg_v13,
+    14: _pg_v14,
 }
 
 

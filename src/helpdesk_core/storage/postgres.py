@@ -115,10 +115,10 @@ _COLUMNS = (
     "id, number, version, status, status_category, category, team, tier, assignee, owner, "
     "requester, organization, asset, priority, priority_rank, created_at, updated_at, "
     "wake_at, sla_deadline, tags, links, search_text, closed_at, anonymised, queued_at, "
-    "solved_words, snapshot"
+    "type, solved_words, snapshot"
 )
 _INSERT_TICKET = (
-    f"INSERT INTO tickets ({_COLUMNS}) VALUES ({', '.join(['%s'] * 25)}, %s::tsvector, %s) "
+    f"INSERT INTO tickets ({_COLUMNS}) VALUES ({', '.join(['%s'] * 26)}, %s::tsvector, %s) "
     "ON CONFLICT (id) DO NOTHING"
 )
 _UPDATE_TICKET = (
@@ -126,7 +126,7 @@ _UPDATE_TICKET = (
     "status_category = %s, category = %s, team = %s, tier = %s, assignee = %s, owner = %s, "
     "requester = %s, organization = %s, asset = %s, priority = %s, priority_rank = %s, "
     "created_at = %s, updated_at = %s, wake_at = %s, sla_deadline = %s, tags = %s, "
-    "links = %s, search_text = %s, closed_at = %s, anonymised = %s, queued_at = %s, "
+    "links = %s, search_text = %s, closed_at = %s, anonymised = %s, queued_at = %s, type = %s, "
     "solved_words = %s::tsvector, snapshot = %s, lease_owner = NULL, lease_until = NULL "
     "WHERE id = %s AND version = %s"
 )
@@ -238,6 +238,7 @@ def _ticket_row(snapshot: Ticket, wake_at: datetime | None) -> tuple[Any, ...]:
         closed_at(snapshot),
         snapshot.anonymised,
         snapshot.queued_at,
+        snapshot.type,
         kb.solved_words(snapshot.status_category.value, text),
         encode_ticket(snapshot),
     )

@@ -104,7 +104,7 @@ _COLUMNS = (
     "id, number, version, status, status_category, category, team, tier, assignee, owner, "
     "requester, organization, asset, priority, priority_rank, created_at, updated_at, "
     "wake_at, sla_deadline, tags, links, search_text, search_nul, closed_at, anonymised, "
-    "queued_at, snapshot"
+    "queued_at, type, snapshot"
 )
 # The position the next event gets: one past the highest in the table, or past the highest
 # a purge removed (kept in ``sequences``), so a position is never reused.
@@ -115,7 +115,7 @@ _NEXT_POSITION = (
 # A ticket row records the position of its latest event (``last_event``); each event row
 # the position of the ticket's previous one (``prev``): a ticket's events are read by
 # walking that chain, so an event needs no index entry of its own.
-_INSERT_TICKET = f"INSERT INTO tickets ({_COLUMNS}, last_event) VALUES ({q.placeholders(28)})"
+_INSERT_TICKET = f"INSERT INTO tickets ({_COLUMNS}, last_event) VALUES ({q.placeholders(29)})"
 _NAMES = tuple(name.strip() for name in _COLUMNS.split(","))
 # An UPDATE rewrites the index entries of every column it sets, even to the same value, so
 # indexed columns are set only when they change.
@@ -136,6 +136,7 @@ _INDEXED = (
     "closed_at",
     "anonymised",
     "queued_at",
+    "type",
 )
 _ALWAYS = tuple(n for n in _NAMES if n not in _INDEXED and n != "id")
 _SELECT_CURRENT = (
@@ -314,6 +315,7 @@ def _ticket_row(snapshot: Ticket, wake_at: datetime | None, tags: str) -> tuple[
         None if (closed := closed_at(snapshot)) is None else to_micros(closed),
         int(snapshot.anonymised),
         None if snapshot.queued_at is None else to_micros(snapshot.queued_at),
+        snapshot.type,
         encode_ticket(snapshot),
     )
 

@@ -1400,6 +1400,128 @@ class StoreConformance:
         assert {team: self._drained(team) for team in before} == before
         assert self.store.get_many(list(tickets)) == list(tickets.values())
 
+    def _typed(self) -> dict[str, Ticket]:
+        """Y-1 an incident (the default type), Y-2 a problem, Y-3 an access request in
+        team desk, Y-4 a problem closed at T0 + 1 minute, Y-5 an access request closed at
+        T0 + 1 minute, Y-6 an incident closed and anonymised."""
+        s = self.store
+        out = {
+            "Y-1": open_ticket(s, "Y-1"),
+            "Y-2": open_ticket(s, "Y-2", type="problem"),
+            "Y-3": change(
+                s,
+                open_ticket(s, "Y-3", type="access_request"),
+                TicketRouted(ticket_id="Y-3", at=T0, by=AGENT, changes=Changes(team="desk")),
+            ),
+        }
+        closing = T0 + MINUTE
+        for tid, kind in (("Y-4", "problem"), ("Y-5", "access_request"), ("Y-6", "incident")):
+            ticket = open_ticket(s, tid, type=kind)
+            out[tid] = change(s, ticket, moved(tid, "closed", StatusCategory.CLOSED, at=closing))
+        out["Y-6"] = change(s, out["Y-6"], _retention_erasure("Y-6"))
+        return out
+
+    def _of_type(self, *types: str, **filters: Any) -> list[str]:
+        page = self.store.query(TicketQuery(type=types, order_by="number", **filters))
+        assert page.total == len(page.items), page
+        return _ids(page.items)
+
+    def test_type_keeps_tickets_of_any_of_the_types(self) -> None:
+        tickets = self._typed()
+        assert self._of_type("incident") == ["Y-1", "Y-6"]
+        assert self._of_type("problem") == ["Y-2", "Y-4"]
+        assert self._of_type("access_request", "problem") == ["Y-2", "Y-3", "Y-4", "Y-5"]
+        assert self._of_type("problem", "problem", "x") == ["Y-2", "Y-4"]
+        assert self._of_type("change") == []
+        assert self._of_type("Problem") == []  # types are ids: compared exactly
+        everything = self.store.query(TicketQuery(order_by="number"))
+        assert len(everything.items) == 6
+        assert self.store.query(TicketQuery(type=None, order_by="number")) == everything
+        # with other filters: the known-error view's read and retention scans
+        assert self._of_type("problem", active_only=True) == ["Y-2"]
+        after = T0 + 2 * MINUTE
+        assert self._of_type("access_request", closed_before=after) == ["Y-5"]
+        assert self._of_type("access_request", closed_before=T0 + MINUTE) == []
+        assert self._of_type("incident", "problem", closed_before=after) == ["Y-4", "Y-6"]
+        unanonymised = self._of_type("incident", "problem", closed_before=after, anonymised=False)
+        assert unanonymised == ["Y-4"]
+        assert self._of_type("access_request", team="desk") == ["Y-3"]
+        assert self._of_type("access_request", status_category="closed") == ["Y-5"]
+        # changed by routing or an edit: the query follows the ticket's type now
+        retyped = TicketRouted(
+            ticket_id="Y-1", at=T0 + MINUTE, by=AGENT, changes=Changes(type="problem")
+        )
+        y1 = change(self.store, tickets["Y-1"], retyped)
+        assert y1.type == "problem"
+        assert self._of_type("incident") == ["Y-6"]
+        assert self._of_type("problem", active_only=True) == ["Y-1", "Y-2"]
+        # closed, it is among the retention scans of its type; reopened, no longer
+        y2 = change(
+            self.store, tickets["Y-2"], moved("Y-2", "closed", StatusCategory.CLOSED, at=T0)
+        )
+        assert self._of_type("problem", closed_before=after) == ["Y-2", "Y-4"]
+        change(self.store, y2, moved("Y-2", "open", StatusCategory.OPEN, at=T0 + MINUTE))
+        assert self._of_type("problem", closed_before=after) == ["Y-4"]
+        # other orders and pages
+        newest = TicketQuery(type=("problem", "access_request"), order_by="-number", limit=2)
+        first = self.store.query(newest)
+        assert (_ids(first.items), first.total, first.next_offset) == (["Y-5", "Y-4"], 5, 2)
+        rest = self.store.query(attrs.evolve(newest, offset=4))
+        assert (_ids(rest.items), rest.total, rest.next_offset) == (["Y-1"], 5, None)
+        # a ticket imported with its type
+        importer = getattr(self.store, "import_tickets", None)
+        if importer is not None:
+            history = [opened("Y-7", 70, type="access_request")]
+            assert importer([(history, replay(history))]) == 1
+            assert self._of_type("access_request") == ["Y-3", "Y-5", "Y-7"]
+        for bad, message in (
+            ((), "empty list"),
+            (("problem", 1), "text"),
+            ("a\x00b", "NUL"),
+            (1, "text"),
+        ):
+            with raises(ValidationError, match=message) as caught:
+                TicketQuery(type=bad)
+            [error] = caught
+            assert isinstance(error, ValidationError), error
+            assert error.field == "type", error
+
+    def test_type_follows_a_rewritten_history_and_a_purge(self) -> None:
+        tickets = self._typed()
+        # anonymised as retention does it: the type stays
+        self._rewrite(tickets["Y-4"], _retention_erasure("Y-4"))
+        assert self._of_type("problem") == ["Y-2", "Y-4"]
+        # a history rewritten with a type change follows it
+        retyped = TicketRouted(
+            ticket_id="Y-2", at=T0 + MINUTE, by=AGENT, changes=Changes(type="incident")
+        )
+        self._rewrite(tickets["Y-2"], retyped)
+        assert self._of_type("problem") == ["Y-4"]
+        assert self._of_type("incident") == ["Y-1", "Y-2", "Y-6"]
+        # a purged ticket is of no type; an id freed by a purge takes its new one
+        self.store.purge("Y-5", expected_version=tickets["Y-5"].version)
+        assert self._of_type("access_request") == ["Y-3"]
+        open_ticket(self.store, "Y-5", type="change")
+        assert self._of_type("access_request") == ["Y-3"]
+        assert self._of_type("change") == ["Y-5"]
+
+    def test_type_in_a_failed_unit_of_work_is_undone(self) -> None:
+        tickets = self._typed()
+        queries = (("problem",), ("incident",), ("access_request", "change"))
+        before = {types: self._of_type(*types) for types in queries}
+        with raises(ValidationError), self.store.unit_of_work():
+            retyped = TicketRouted(
+                ticket_id="Y-1", at=T0 + MINUTE, by=AGENT, changes=Changes(type="problem")
+            )
+            change(self.store, tickets["Y-1"], retyped)
+            self.store.purge("Y-2", expected_version=tickets["Y-2"].version)
+            open_ticket(self.store, "Y-8", type="change")
+            assert self._of_type("problem") == ["Y-1", "Y-4"]
+            assert self._of_type("access_request", "change") == ["Y-3", "Y-5", "Y-8"]
+            raise ValidationError("planned failure")
+        assert {types: self._of_type(*types) for types in queries} == before
+        assert self.store.get_many(list(tickets)) == list(tickets.values())
+
     def test_orderings_break_ties_by_id(self) -> None:
         self._populate()
         expected = {
@@ -2560,6 +2682,10 @@ _OPTIONAL_INSTANTS = st.none() | _INSTANTS
 _CATEGORIES = st.sampled_from(["a", "A", "a ", "ß", "ss"])
 _ASSETS = st.sampled_from(["PC-1", "pc-1", "PC-1 "])
 _TAGS = st.sampled_from(["a", "A", "vpn", "VPN"])
+_TYPES = st.sampled_from(["incident", "problem", "access_request"])
+# The type a TicketRouted gives a ticket, by the agent drawn for the change (None: it
+# keeps its type).
+_RETYPES = {"a-1": None, "a-2": "problem", "a-3": "incident"}
 # Where TicketRouted sends a ticket, by the agent drawn for the change.
 _ROUTES = {"a-1": ("desk", "L1"), "a-2": ("ops", "L2"), "a-3": ("ops", "L1")}
 # What a change links a ticket to (or drops its links to), by the agent drawn for it: two
@@ -2607,6 +2733,7 @@ _FILTERS: dict[str, st.SearchStrategy[Any]] = {
     "organization": st.sampled_from(["Acme", "Globex", ("Acme", "Globex")]),
     "links_to": st.sampled_from(["T-0", "T-5", ("T-5", "T-0"), ("T-1", "T-5"), "T-x"]),
     "queued": st.booleans(),
+    "type": _TYPES | st.just("Problem") | _some(_TYPES),
 }
 
 
@@ -2649,6 +2776,10 @@ _PROBES: tuple[TicketQuery, ...] = tuple(
         # a queue drain's query, which MemoryStore answers from its index of waiting tickets
         {"team": "ops", "unassigned": True, "active_only": True, "queued": True},
         {"team": ("desk", "ops"), "unassigned": True, "status_category": "new", "queued": True},
+        {"type": "problem"},
+        # the known-error view's read, and a retention scan of a policy limited to types
+        {"type": "problem", "active_only": True},
+        {"type": ("access_request", "incident"), "closed_before": T0 + HOUR},
     )
 )
 _PROBES_PER_STEP = 3
@@ -2708,6 +2839,7 @@ def _event_for(ticket: Ticket, kind: int, value: str, who: str, at: datetime) ->
             changes=Changes(
                 team=team,
                 tier=tier,
+                type=_RETYPES[who],
                 category=value,
                 tags=(value.strip() or "t", "x"),
                 priority=Priority.CRITICAL,
@@ -2742,9 +2874,10 @@ def make_differential_machine(
     teardown: Callable[[Store], None] | None = None,
 ) -> type[RuleBasedStateMachine]:
     """A Hypothesis state machine that runs random operations (opening and changing
-    tickets with stale versions among them: replies, assignments, routing, waiting in a
-    queue, SLA clocks, solving, closing, reopening, links added and dropped, anonymising by
-    an event or by rewriting the history;
+    tickets of several types with stale versions among them: replies, assignments,
+    routing (which may change the type), waiting in a queue, SLA clocks, solving, closing,
+    reopening, links added and dropped, anonymising by an event or by rewriting the
+    history;
     queries, due claims, outbox claims, acks and releases, cursors, units of work that
     fail) against ``make_store()`` and a :class:`~helpdesk_core.storage.MemoryStore`, and
     fails when they disagree. After every step it also compares a few queries from a fixed
@@ -2795,6 +2928,7 @@ def make_differential_machine(
             organization=st.none() | st.sampled_from(["Acme", "acme", "Globex"]),
             tags=st.lists(_TAGS | _TEXT.filter(lambda t: t == t.strip() and t), max_size=2),
             priority=st.sampled_from(list(Priority)),
+            type=_TYPES,
             at=_INSTANTS,
             wake_at=_OPTIONAL_INSTANTS,
         )
@@ -2809,6 +2943,7 @@ def make_differential_machine(
             organization: str | None,
             tags: list[str],
             priority: Priority,
+            type: str,
             at: datetime,
             wake_at: datetime | None,
         ) -> None:
@@ -2825,6 +2960,7 @@ def make_differential_machine(
                 organization=organization,
                 tags=tags,
                 priority=priority,
+                type=type,
             )
             snapshot = replay([event])
             self.both(
@@ -3024,6 +3160,8 @@ def make_differential_machine(
             assert self.ref.query(linking) == self.sut.query(linking)
             waiting = TicketQuery(queued=True, limit=100, order_by="number")
             assert self.ref.query(waiting) == self.sut.query(waiting)
+            problems = TicketQuery(type="problem", limit=100, order_by="number")
+            assert self.ref.query(problems) == self.sut.query(problems)
             for _ in range(_PROBES_PER_STEP):
                 probe = _PROBES[self.probes % len(_PROBES)]
                 self.probes += 1
