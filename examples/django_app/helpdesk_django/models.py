@@ -32,6 +32,9 @@ class TicketRecord(models.Model):
     status = models.TextField()
     status_category = models.TextField()
     category = models.TextField(null=True)
+    #: The ticket's type (``Ticket.type``): what a type-limited retention policy and the
+    #: known-error view ask for.
+    type = models.TextField(default="incident")
     team = models.TextField(null=True)
     tier = models.TextField(null=True)
     assignee = models.TextField(null=True)
@@ -106,6 +109,9 @@ class TicketRecord(models.Model):
                 fields=["organization", "created_at"],
                 name="helpdesk_ticket_organization",
                 condition=models.Q(organization__isnull=False),
+            ),
+            models.Index(
+                fields=["type", "status_category", "closed_at"], name="helpdesk_ticket_type"
             ),
             models.Index(
                 fields=["team", "queued_at"],

@@ -142,6 +142,7 @@ def _ticket_fields(snapshot: Ticket, wake_at: datetime | None) -> dict[str, Any]
         "status": snapshot.status,
         "status_category": snapshot.status_category.value,
         "category": None if snapshot.category is None else escape_nul(snapshot.category),
+        "type": snapshot.type,
         "team": snapshot.team,
         "tier": snapshot.tier,
         "assignee": snapshot.assignee,
@@ -510,6 +511,7 @@ class DjangoStore:
             if query.status_category is None
             else [c.value for c in query.status_category],
             "category": None if query.category is None else [escape_nul(c) for c in query.category],
+            "type": query.type,
             "team": query.team,
             "tier": query.tier,
             "assignee": query.assignee,
