@@ -5,6 +5,7 @@ with the ticket, and stored by every store."""
 from __future__ import annotations
 
 from datetime import timedelta
+from typing import Any
 
 import pytest
 from knowledge_fixtures import StoreFactory, make_desk
@@ -20,6 +21,7 @@ from helpdesk_core.knowledge import (
 )
 from helpdesk_core.model import ANONYMISED, Actor, replay
 from helpdesk_core.privacy import anonymise_event
+from helpdesk_core.storage import TicketQuery
 from helpdesk_core.storage.codecs import decode_event, encode_event
 
 ADA = Requester(id="ada", name="Ada Lovelace", organization="acme")
@@ -140,6 +142,92 @@ def test_the_known_error_view_lists_active_known_errors_with_their_incidents(
     assert isinstance(last, KnownErrorUpdated)
     assert (last.status, last.by) == (KnownErrorStatus.RESOLVED, Actor.agent("alice"))
     assert desk.known_errors() == []
+
+
+def _close(desk: Helpdesk, ticket_id: str) -> None:
+    desk.reply(ticket_id, author="root", body="Fixed on our side.")
+    desk.solve(ticket_id, by="root", resolution="fixed")
+    desk.close(ticket_id, by="root")
+
+
+def _active_tickets(desk: Helpdesk) -> list[Any]:
+    """Every active ticket, as the view read them before it read by type."""
+    return list(desk.store.query(TicketQuery(active_only=True, limit=1000)).items)
+
+
+def test_the_view_reads_the_problems_and_the_tickets_linking_to_them(
+    make_store: StoreFactory,
+) -> None:
+    """Its result is what the view function gives over every active ticket (as the view
+    read them before), but it reads the active problems and the active tickets linking to
+    those with a listed known error only."""
+    desk, clock = make_desk(make_store())
+    vpn, mail, plain, solved, lab, chained = (
+        _problem(desk, subject)
+        for subject in ("VPN drops", "Mail stalls", "No record", "Printer", "Lab", "Chained")
+    )
+    for problem in (vpn, mail, solved, lab, chained):
+        desk.record_known_error(problem, symptom=f"symptom of {problem}", by="root")
+    desk.update_known_error(mail, status="resolved", by="root")
+    desk.update(lab, by="root", team="network")
+    _close(desk, solved)
+    incidents = [desk.open(requester=ADA, subject=f"incident {n}").id for n in range(12)]
+    for incident in incidents[:3]:
+        desk.link(incident, kind="caused_by", other=vpn, by="root")
+    desk.link(incidents[3], kind="follow_up_of", other=vpn, by="root")  # not an incident
+    desk.link(incidents[4], kind="caused_by", other=mail, by="root")
+    desk.link(incidents[5], kind="caused_by", other=lab, by="root")
+    desk.link(chained, kind="caused_by", other=vpn, by="root")  # a problem behind a problem
+    desk.link(incidents[6], kind="caused_by", other=solved, by="root")
+    _close(desk, incidents[2])  # no longer counted
+    clock.advance(minutes=5)
+
+    read: list[str] = []
+    query = desk.store.query
+
+    def counted(q: TicketQuery) -> Any:
+        page = query(q)
+        read.extend(t.id for t in page.items)
+        return page
+
+    for include_resolved in (False, True):
+        before = known_error_entries(_active_tickets(desk), include_resolved=include_resolved)
+        desk.store.query = counted  # type: ignore[method-assign]
+        try:
+            read.clear()
+            entries = desk.known_errors(include_resolved=include_resolved)
+            assert entries == before
+            # the five active problems, then the tickets linking to those listed
+            linking = [*incidents[:2], incidents[3], incidents[5], chained]
+            if include_resolved:
+                linking.append(incidents[4])
+            assert sorted(read) == sorted([vpn, mail, plain, lab, chained, *linking])
+            assert set(incidents[7:]).isdisjoint(read)
+            # alice works the desk team, bob the network team, where the lab problem is
+            alice = desk.known_errors(include_resolved=include_resolved, as_="alice")
+            assert alice == [e for e in before if e.problem != lab]
+            bob = desk.known_errors(include_resolved=include_resolved, as_="bob")
+            assert bob == [e for e in before if e.problem == lab]
+        finally:
+            del desk.store.query
+    assert [(e.problem, e.incidents) for e in desk.known_errors()] == [
+        (vpn, 3), (lab, 1), (chained, 0)
+    ]  # fmt: skip
+
+
+def test_a_problem_changed_to_another_type_leaves_the_view(make_store: StoreFactory) -> None:
+    # The view lists the known errors of problem tickets (the type that carries them,
+    # which it reads by); a ticket changed to another type keeps its record but leaves the
+    # view (the view read every active ticket, and listed it, before it read by type).
+    desk, _ = make_desk(make_store())
+    kept, retyped = _problem(desk), _problem(desk, "Mail stalls")
+    for problem in (kept, retyped):
+        desk.record_known_error(problem, symptom="drops", by="root")
+    desk.update(retyped, by="root", type="incident")
+    assert desk.get(retyped).known_error is not None
+    assert [e.problem for e in desk.known_errors()] == [kept]
+    desk.update(retyped, by="root", type="problem")
+    assert [e.problem for e in desk.known_errors()] == [kept, retyped]
 
 
 def test_the_view_function_counts_only_active_linked_tickets() -> None:

@@ -688,3 +688,38 @@ def test_a_pass_reads_what_may_be_due_not_every_ticket_a_policy_handled() -> Non
     assert desk.apply_retention() == []
     assert store.read == 0  # all anonymised: nothing left for either policy
     assert all(desk.get(ticket_id).anonymised for ticket_id in closed)
+
+
+def test_a_pass_reads_only_the_tickets_of_a_policys_types() -> None:
+    """Purge service requests after 10 days, anonymise everything after a year: a pass
+    reads the service requests closed 10 days ago, not every ticket closed 10 days ago
+    (it read them all, and kept the service requests)."""
+    clock = ManualClock(T0)
+    policies = (
+        RetentionPolicy(
+            name="requests", after="10d", action="purge", ticket_types=["service_request"]
+        ),
+        RetentionPolicy(name="rest", after="365d"),
+    )
+    store = _CountingStore()
+    desk = Helpdesk(_config(*policies), store, clock)
+    incidents = [_story(desk, requester=f"r{n}") for n in range(5)]
+    request = _story(desk, requester="asker")
+    desk.update(request, by="root", type="service_request")
+    clock.advance(timedelta(days=11))
+    store.read = 0
+    assert desk.apply_retention() == []  # a purge leaves no event
+    with pytest.raises(NotFound):
+        desk.get(request)
+    assert store.read == 1  # the one service request, not the five incidents
+    assert not any(desk.get(ticket_id).anonymised for ticket_id in incidents)
+    # a ticket changed to the policy's type is read (and purged) from then on
+    desk.update(incidents[0], by="root", type="service_request")
+    store.read = 0
+    assert desk.apply_retention() == []
+    assert store.read == 1
+    with pytest.raises(NotFound):
+        desk.get(incidents[0])
+    clock.advance(timedelta(days=365))
+    assert sorted(e.ticket_id for e in desk.apply_retention()) == sorted(incidents[1:])
+

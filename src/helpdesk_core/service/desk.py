@@ -2138,11 +2138,13 @@ def _retention_scans(
     policies: Sequence[RetentionPolicy], now: datetime
 ) -> list[TicketQuery]:
     """What a retention pass at ``now`` reads: for each policy, the tickets it covers (by
-    team) closed long enough ago, and for an anonymise policy only those not anonymised
-    yet (it never has work on an anonymised ticket). Every ticket due under the policy
-    that governs it is among them, and a pass reads what is due or nearly so, not every
-    ticket a policy ever handled: with "anonymise after a year, purge after seven", the
-    tickets anonymised in between are not read again every pass."""
+    team and ticket type) closed long enough ago, and for an anonymise policy only those
+    not anonymised yet (it never has work on an anonymised ticket). Every ticket due under
+    the policy that governs it is among them, and a pass reads what is due or nearly so,
+    not every ticket a policy ever handled: with "anonymise after a year, purge after
+    seven", the tickets anonymised in between are not read again every pass, and with
+    "purge access requests after 90 days", the tickets of other types closed 90 days ago
+    are not read at all."""
     scans: list[TicketQuery] = []
     for policy in policies:
         try:
@@ -2155,6 +2157,7 @@ def _retention_scans(
             TicketQuery(
                 closed_before=cutoff,
                 team=None if policy.teams is None else tuple(sorted(policy.teams)),
+                type=None if policy.ticket_types is None else tuple(sorted(policy.ticket_types)),
                 anonymised=False if policy.action == "anonymise" else None,
                 order_by="number",
                 limit=1000,
