@@ -696,9 +696,9 @@ class TicketQuery:
     the values (``status=("new", "open")``); different filters must all match. ``number``
     picks tickets by their display number (``number=42``); ``type`` by their ticket type
     (``type=("incident", "problem")``, what ``Ticket.type`` holds now: the opening's, or
-    the last change's). ``organization`` matches the
-    organization a ticket was opened for (its requester's when it opened; none once it
-    was anonymised, see :func:`ticket_organization`). ``tag`` matches tickets that carry
+    the last change's). ``organization`` matches the organization a ticket was opened
+    for (its requester's when it opened; none once it was anonymised, see
+    :func:`ticket_organization`). ``tag`` matches tickets that carry
     any of the tags; ``links_to`` keeps tickets holding a link (of any kind) to any of
     these ticket ids (links go one way: ticket A's ``Link(kind, other="B")`` links A to
     B, so ``links_to="B"`` finds A); ``unassigned`` keeps tickets without an assignee;
