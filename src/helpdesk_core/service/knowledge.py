@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import logging
 import threading
-from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
+from collections.abc import Callable, Collection, Iterable, Iterator, Mapping, Sequence
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, Final, TypeVar
 
@@ -255,9 +255,8 @@ class KnowledgeCommands:
         # The tickets linking to them, for their incident counts (each counted once: a
         # problem may link to another).
         tickets = dict(problems)
-        for start in range(0, len(listed), _LINKS_CHUNK):
-            query = TicketQuery(links_to=listed[start : start + _LINKS_CHUNK], active_only=True)
-            for ticket in self._tickets(query):
+        for _, linking in self._linking(listed, active_only=True):
+            for ticket in linking:
                 tickets.setdefault(ticket.id, ticket)
         entries = [
             e
@@ -568,14 +567,20 @@ class KnowledgeCommands:
         again here, so a store that does not know the filter (one written before it
         existed, which returns every ticket) still gives the right answer, only slower."""
         found: dict[str, list[str]] = {}
-        wanted = list(dict.fromkeys(purging))
-        for start in range(0, len(wanted), _LINKS_CHUNK):
-            chunk = wanted[start : start + _LINKS_CHUNK]
-            for other, ticket_ids in links_to(
-                self._tickets(TicketQuery(links_to=chunk)), chunk
-            ).items():
+        for chunk, linking in self._linking(list(dict.fromkeys(purging))):
+            for other, ticket_ids in links_to(linking, chunk).items():
                 found.setdefault(other, []).extend(ticket_ids)
         return found
+
+    def _linking(
+        self, ids: Sequence[str], *, active_only: bool = False
+    ) -> Iterator[tuple[Sequence[str], list[Ticket]]]:
+        """The tickets linking to any of ``ids`` (``TicketQuery(links_to=...)``, active
+        ones only with ``active_only``), read for :data:`_LINKS_CHUNK` of the ids at a
+        time: each chunk with what was read for it."""
+        for start in range(0, len(ids), _LINKS_CHUNK):
+            chunk = ids[start : start + _LINKS_CHUNK]
+            yield chunk, self._tickets(TicketQuery(links_to=chunk, active_only=active_only))
 
     def _forget_purged(
         self, purged: Sequence[str], linkers: Mapping[str, Sequence[str]], *, now: datetime

@@ -35,17 +35,6 @@ T = TypeVar("T")
 #: The active status categories as an SQL list literal (values are fixed identifiers).
 ACTIVE_SQL = "(" + ", ".join(f"'{c.value}'" for c in ACTIVE_CATEGORIES) + ")"
 
-#: ORDER BY clauses of the orderings TicketQuery accepts; ties by id, ascending.
-ORDER_SQL = {
-    "created_at": "created_at, id",
-    "-created_at": "created_at DESC, id",
-    "updated_at": "updated_at, id",
-    "-updated_at": "updated_at DESC, id",
-    "priority": "priority_rank, id",
-    "number": "number, id",
-    "-number": "number DESC, id",
-}
-
 #: The column each ordering sorts on and whether it sorts descending (ties by id,
 #: ascending): what a page that follows on from the last row read needs to know.
 ORDER_KEYS = {
@@ -56,6 +45,12 @@ ORDER_KEYS = {
     "priority": ("priority_rank", False),
     "number": ("number", False),
     "-number": ("number", True),
+}
+
+#: ORDER BY clauses of the orderings TicketQuery accepts; ties by id, ascending.
+ORDER_SQL = {
+    order: f"{column} DESC, id" if descending else f"{column}, id"
+    for order, (column, descending) in ORDER_KEYS.items()
 }
 
 

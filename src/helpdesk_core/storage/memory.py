@@ -525,10 +525,7 @@ class MemoryStore:
             elif active and query.unassigned and query.team is not None:
                 queues = self._waiting if query.queued else self._queues
                 ids = [i for team in dict.fromkeys(query.team) for i in queues.get(team, ())]
-            elif query.active_only or (
-                query.status_category is not None
-                and all(c.is_active for c in query.status_category)
-            ):
+            elif active:
                 ids = self._active
             else:
                 ids = self._tickets
