@@ -46,83 +46,48 @@ def test_the_differential_machine_fails_a_store_that_drops_events() -> None:
         machine.TestCase().runTest()
 
 
-class _NoLinksFilter(MemoryStore):
-    """Ignores ``TicketQuery.links_to`` (a store written before the filter existed)."""
+def _ignoring(**unfiltered: Any) -> type[MemoryStore]:
+    """A store that ignores a ``TicketQuery`` filter (one written before the filter
+    existed): ``unfiltered`` sets it back to its match-everything value."""
 
-    def query(self, query: TicketQuery) -> Any:
-        return super().query(attrs.evolve(query, links_to=None))
+    class Ignoring(MemoryStore):
+        def query(self, query: TicketQuery) -> Any:
+            return super().query(attrs.evolve(query, **unfiltered))
+
+    return Ignoring
 
 
-class _NoLinksFilterSuite(StoreConformance):
-    def make_store(self) -> Store:
-        return _NoLinksFilter()
+_FILTER_TESTS = [
+    ({"links_to": None}, "test_links_to_keeps_tickets_linking_to_any_of_the_ids"),
+    ({"queued": False}, "test_queued_keeps_tickets_waiting_for_an_assignment"),
+    ({"type": None}, "test_type_keeps_tickets_of_any_of_the_types"),
+]
 
 
-def test_the_suite_fails_a_store_that_ignores_the_links_filter() -> None:
-    suite = _NoLinksFilterSuite()
+@pytest.mark.parametrize(("unfiltered", "test"), _FILTER_TESTS)
+def test_the_suite_fails_a_store_that_ignores_a_filter(
+    unfiltered: dict[str, Any], test: str
+) -> None:
+    store = _ignoring(**unfiltered)
+
+    class Suite(StoreConformance):
+        def make_store(self) -> Store:
+            return store()
+
+    suite = Suite()
     suite.setup_method()
     try:
         with pytest.raises(AssertionError):
-            suite.test_links_to_keeps_tickets_linking_to_any_of_the_ids()
+            getattr(suite, test)()
     finally:
         suite.teardown_method()
 
 
-class _NoQueuedFilter(MemoryStore):
-    """Ignores ``TicketQuery.queued`` (a store written before the filter existed)."""
-
-    def query(self, query: TicketQuery) -> Any:
-        return super().query(attrs.evolve(query, queued=False))
-
-
-class _NoQueuedFilterSuite(StoreConformance):
-    def make_store(self) -> Store:
-        return _NoQueuedFilter()
-
-
-def test_the_suite_fails_a_store_that_ignores_the_queued_filter() -> None:
-    suite = _NoQueuedFilterSuite()
-    suite.setup_method()
-    try:
-        with pytest.raises(AssertionError):
-            suite.test_queued_keeps_tickets_waiting_for_an_assignment()
-    finally:
-        suite.teardown_method()
-
-
-def test_the_differential_machine_fails_a_store_that_ignores_the_queued_filter() -> None:
-    machine = make_differential_machine(_NoQueuedFilter)
-    machine.TestCase.settings = settings(
-        max_examples=200, deadline=None, suppress_health_check=list(HealthCheck)
-    )
-    with pytest.raises(AssertionError):
-        machine.TestCase().runTest()
-
-
-class _NoTypeFilter(MemoryStore):
-    """Ignores ``TicketQuery.type`` (a store written before the filter existed)."""
-
-    def query(self, query: TicketQuery) -> Any:
-        return super().query(attrs.evolve(query, type=None))
-
-
-class _NoTypeFilterSuite(StoreConformance):
-    def make_store(self) -> Store:
-        return _NoTypeFilter()
-
-
-def test_the_suite_fails_a_store_that_ignores_the_type_filter() -> None:
-    suite = _NoTypeFilterSuite()
-    suite.setup_method()
-    try:
-        with pytest.raises(AssertionError):
-            suite.test_type_keeps_tickets_of_any_of_the_types()
-    finally:
-        suite.teardown_method()
-
-
-def test_the_differential_machine_fails_a_store_that_ignores_the_type_filter() -> None:
-    machine = make_differential_machine(_NoTypeFilter)
+@pytest.mark.parametrize("unfiltered", [{"queued": False}, {"type": None}])
+def test_the_differential_machine_fails_a_store_that_ignores_a_filter(
+    unfiltered: dict[str, Any],
+) -> None:
+    machine = make_differential_machine(_ignoring(**unfiltered))
     machine.TestCase.settings = settings(
         max_examples=200, deadline=None, suppress_health_check=list(HealthCheck)
     )
