@@ -76,3 +76,38 @@ def test_an_erasure_by_a_desk_whose_clock_is_behind_comes_after_the_latest_event
     [erased] = b.erase_requester("ada", by="marc")
     assert erased.at == ticket.updated_at
     assert _in_order(a, ticket.id)
+
+
+def _rolled_back(store: MemoryStore, command: Any) -> None:
+    """Run ``command`` in a unit of work of the store (not of the desk) that fails."""
+    try:
+        with store.unit_of_work():
+            command()
+            raise RuntimeError("the caller's transaction fails")
+    except RuntimeError:
+        pass
+
+
+def test_a_wake_time_remembered_for_a_rolled_back_version_is_not_trusted() -> None:
+    """Desk A lowers a ticket's priority inside the caller's own transaction (the store's
+    unit of work, as a web framework's request transaction), which then rolls back: A
+    remembers a wake time for a version the store no longer has. Desk B then raises the
+    priority to high, writing that same version number. A's next command must still
+    catch up and record the breach due before it; before, A trusted the wake time of the
+    rolled-back low-priority version and recorded its note ahead of the breach."""
+    store = MemoryStore()
+    start = datetime(2026, 3, 2, 10, 0, tzinfo=BERLIN)
+    clock = ManualClock(start)
+    a = Helpdesk(example_config(), store, clock)
+    b = Helpdesk(example_config(), store, clock)
+    ada = Requester(id="ada", email="ada@example.com")
+    ticket = a.open(requester=ada, subject="Printer")
+    _rolled_back(store, lambda: a.set_priority(ticket.id, "low", by="lena", reason="can wait"))
+    raised = b.set_priority(ticket.id, "high", by="lena", reason="whole floor")
+    assert (ticket.id, raised.version) in a._wakes  # the same version number
+    clock.set(start + timedelta(hours=6))
+    a.reply(ticket.id, author="lena", body="Looking", public=False)
+    kinds = [type(e).__name__ for e in a.history(ticket.id)]
+    assert "SlaBreached" in kinds
+    assert kinds[-1] != "SlaBreached" and kinds.index("SlaBreached") < len(kinds) - 1
+    assert _in_order(a, ticket.id)

@@ -159,7 +159,8 @@ class Helpdesk(KnowledgeCommands):
         self._worker = self.ids.new_id("worker")
         self._retention_checked_at: datetime | None = None
         self._queue_queries: dict[str, list[TicketQuery]] = {}
-        self._wakes: dict[tuple[str, int], datetime | None] = {}
+        # Wake times of the versions this desk saved, with the snapshot they follow from.
+        self._wakes: dict[tuple[str, int], tuple[Ticket, datetime | None]] = {}
         # Memos of what follows from one configuration, kept with it: a thread that
         # worked an answer out from a configuration another thread has since replaced
         # leaves it with the old one.
@@ -486,7 +487,7 @@ class Helpdesk(KnowledgeCommands):
             change = self._decider.begin(
                 ticket, now=at, requester=self._requester_of(ticket), assigner=self._assigner
             )
-            woken = self._wakes.get((ticket.id, ticket.version), _UNSEEN)
+            woken = self._woken(ticket)
             if woken is _UNSEEN or (woken is not None and woken <= at):
                 change.catch_up(at)
             result = decide(change)
@@ -554,7 +555,20 @@ class Helpdesk(KnowledgeCommands):
             wakes.pop((ticket.id, previous), None)
         if len(wakes) >= _MAX_REMEMBERED_WAKES:
             wakes.clear()
-        wakes[(ticket.id, ticket.version)] = wake_at
+        wakes[(ticket.id, ticket.version)] = (ticket, wake_at)
+
+    def _woken(self, ticket: Ticket) -> Any:
+        """The wake time remembered for ``ticket`` as loaded (``_UNSEEN``: none). Only
+        for the very snapshot this desk saved: a version number alone is not enough, as
+        a version a caller's transaction took back may be written again, differently, by
+        another desk."""
+        entry = self._wakes.get((ticket.id, ticket.version))
+        if entry is None:
+            return _UNSEEN
+        saved, wake_at = entry
+        if saved is not ticket and saved != ticket:
+            return _UNSEEN
+        return wake_at
 
     # ------------------------------------------------------------------ requesters
     def upsert_requester(self, requester: Requester) -> Requester:
@@ -1675,7 +1689,7 @@ class Helpdesk(KnowledgeCommands):
         best: datetime | None = None
         if ids:
             ticket = self.store.load(ids[0])
-            known = self._wakes.get((ticket.id, ticket.version), _UNSEEN)
+            known = self._woken(ticket)
             best = (
                 self._decider.wake_at(ticket, self._requester_of(ticket))
                 if known is _UNSEEN
