@@ -265,6 +265,22 @@ def test_claim_due_takes_wake_times_at_the_end_of_the_calendar(schema: str) -> N
         store.close()
 
 
+def _refuse_comments_saying(schema: str, words: str) -> None:
+    """A trigger on the schema's events that refuses an event whose data holds ``words``."""
+    import psycopg
+
+    with psycopg.connect(DSN, autocommit=True) as admin:
+        admin.execute(
+            f'CREATE FUNCTION "{schema}".refuse() RETURNS trigger LANGUAGE plpgsql AS '
+            f"$$ BEGIN IF NEW.data::text LIKE '%%{words}%%' THEN "
+            "RAISE EXCEPTION 'refused by trigger'; END IF; RETURN NEW; END $$"
+        )
+        admin.execute(
+            f'CREATE TRIGGER refuse BEFORE INSERT ON "{schema}".events '
+            f'FOR EACH ROW EXECUTE FUNCTION "{schema}".refuse()'
+        )
+
+
 @pytest.mark.parametrize("pipelines", [True, False], ids=["pipeline", "no-pipeline"])
 def test_an_append_the_server_refuses_writes_nothing_and_leaves_the_store_usable(
     schema: str, pipelines: bool
@@ -282,16 +298,7 @@ def test_an_append_the_server_refuses_writes_nothing_and_leaves_the_store_usable
     store._pipelines = pipelines
     try:
         ticket = open_ticket(store, "T-1")
-        with psycopg.connect(DSN, autocommit=True) as admin:
-            admin.execute(
-                f'CREATE FUNCTION "{schema}".refuse() RETURNS trigger LANGUAGE plpgsql AS '
-                "$$ BEGIN IF NEW.data::text LIKE '%%refuse me%%' THEN "
-                "RAISE EXCEPTION 'refused by trigger'; END IF; RETURN NEW; END $$"
-            )
-            admin.execute(
-                f'CREATE TRIGGER refuse BEFORE INSERT ON "{schema}".events '
-                f'FOR EACH ROW EXECUTE FUNCTION "{schema}".refuse()'
-            )
+        _refuse_comments_saying(schema, "refuse me")
         with pytest.raises(StorageError, match="refused by trigger"):
             change(store, ticket, commented("T-1", "refuse me", at=T0 + MINUTE))
         assert store._conn.info.transaction_status == psycopg.pq.TransactionStatus.IDLE
@@ -300,6 +307,47 @@ def test_an_append_the_server_refuses_writes_nothing_and_leaves_the_store_usable
         latest = change(store, ticket, commented("T-1", "fine", at=T0 + MINUTE))
         assert store.load("T-1") == latest
         assert [type(e).__name__ for e in store.events("T-1")] == [
+            "TicketOpened", "CommentAdded"
+        ]
+    finally:
+        store.close()
+
+
+@pytest.mark.parametrize("pipelines", [True, False], ids=["pipeline", "no-pipeline"])
+def test_an_append_refused_inside_a_unit_of_work_leaves_the_rest_of_it(
+    schema: str, pipelines: bool
+) -> None:
+    """Inside a unit of work an append runs under a savepoint of its own (savepoint, lock,
+    write and release in one pipeline, or one after the other): a write the server
+    refuses is undone alone, the unit of work goes on and commits what else it did, and
+    the event-log lock is still held until it ends."""
+    import psycopg
+
+    from helpdesk_core.errors import StorageError
+    from helpdesk_core.storage import PostgresStore
+
+    store = PostgresStore(DSN, schema=schema)
+    store._pipelines = pipelines
+    try:
+        first = open_ticket(store, "T-1")
+        second = open_ticket(store, "T-2")
+        _refuse_comments_saying(schema, "refuse me")
+        with store.unit_of_work():
+            kept = change(store, first, commented("T-1", "fine", at=T0 + MINUTE))
+            with pytest.raises(StorageError, match="refused by trigger"):
+                change(store, second, commented("T-2", "refuse me", at=T0 + MINUTE))
+            status = store._conn.info.transaction_status
+            assert status == psycopg.pq.TransactionStatus.INTRANS
+            also = change(store, second, commented("T-2", "also fine", at=T0 + MINUTE))
+            with psycopg.connect(DSN, autocommit=True) as peer:
+                held = peer.execute(
+                    "SELECT mode FROM pg_locks WHERE pid = %s AND relation = %s::regclass",
+                    (store._conn.info.backend_pid, f'"{schema}".events'),
+                ).fetchall()
+            assert ("ExclusiveLock",) in held
+        assert store._conn.info.transaction_status == psycopg.pq.TransactionStatus.IDLE
+        assert (store.load("T-1"), store.load("T-2")) == (kept, also)
+        assert [type(e).__name__ for e in store.events("T-2")] == [
             "TicketOpened", "CommentAdded"
         ]
     finally:
