@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import copy
 import itertools
+import statistics
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from types import SimpleNamespace
@@ -19,7 +20,13 @@ import helpdesk_core
 from helpdesk_core import ConfigError, ValidationError
 from helpdesk_core.cli import main
 from helpdesk_core.model import Actor, Escalated, TicketOpened
-from helpdesk_core.simulation import Scenario, SimulationResult, WorkSession, erlang
+from helpdesk_core.simulation import (
+    Scenario,
+    SimulationResult,
+    WorkSession,
+    erlang,
+    simulate,
+)
 from helpdesk_core.simulation.staffing import (
     _spread,
     check_staffing,
@@ -88,11 +95,51 @@ def test_work_flows_up_the_tiers_with_questions_and_reopenings() -> None:
     doc["tiers"]["L2"]["work_by_category"] = {"b": "3h"}
     plan = suggest_staffing(Scenario.from_dict(doc), target="10m")
     l1, l2 = plan.tiers
-    # L1: every ticket once, half of them again after a question, reopenings of its solves.
-    assert l1.arrivals_per_hour == pytest.approx(6.0 * (1.5 + 0.7 * 0.1))
-    # L2 (the top tier solves what reaches it): 30 % of tickets.
-    assert l2.arrivals_per_hour == pytest.approx(6.0 * (0.3 * 1.2 + 0.3 * 0.1))
+    # L1: every ticket once, half of them again after a question; the 7 % it solves and
+    # sees reopened come back once more, and half of those not asked the first time are
+    # asked now.
+    assert l1.arrivals_per_hour == pytest.approx(6.0 * (1.5 + 0.07 * (1 + 0.5 * 0.5)))
+    # L2 (the top tier solves what reaches it): the 30 % L1 escalates, and 30 % of the
+    # reopened L1 tickets that L1 escalates this time, each asked with probability 0.2;
+    # the 3 % reopened after L2 solved them come back, asked if L2 did not ask before.
+    escalated = 0.3 + 0.07 * 0.3
+    assert l2.arrivals_per_hour == pytest.approx(
+        6.0 * (escalated * 1.2 + 0.3 * 0.1 * (1 + 0.2 * 0.8))
+    )
     assert l2.aht == timedelta(hours=0.75 * 1 + 0.25 * 3)
+
+
+def test_the_sessions_erlang_c_counts_are_the_sessions_the_simulator_works() -> None:
+    # Reopenings and questions both likely, over three tiers: a reopened ticket is worked
+    # again by the tier that solved it, asked there only if it was not asked before, and
+    # may be escalated again; a tier above asks it as it would a first visit.
+    doc = scenario_doc(
+        L1={"work": "10m", "solve": 0.5, "pending": 0.5},
+        L2={"work": "10m", "solve": 0.5, "pending": 0.5},
+        L3={"work": "10m", "pending": 0.5},
+    )
+    doc["desk"] = desk_doc({"L1": ["front"], "L2": ["middle"], "L3": ["back"]}, per_team=10)
+    doc["simulation"] = {"start": "2026-01-05T00:00:00+00:00", "days": 5, "warmup_days": 0}
+    doc["arrivals"]["rate_per_hour"] = 10.0
+    doc["requesters"].update(
+        reply={"kind": "fixed", "value": "1h"},
+        reopen=0.5,
+        reopen_delay={"kind": "fixed", "value": "2h"},  # long before the auto-close
+    )
+    scenario = Scenario.from_dict(doc)
+    plan = suggest_staffing(scenario, target="10m")
+    result = simulate(scenario, seed=3)
+    opened = [e.ticket_id for e in result.events if isinstance(e, TicketOpened)]
+    assert not any(r.active for r in result.records)  # every ticket done
+    counts = {tier.tier: dict.fromkeys(opened, 0) for tier in plan.tiers}
+    for session in result.work:
+        counts[session.tier][session.ticket_id] += 1
+    for tier in plan.tiers:
+        per_ticket = list(counts[tier.tier].values())
+        mean = statistics.fmean(per_ticket)
+        error = statistics.stdev(per_ticket) / len(per_ticket) ** 0.5
+        estimate = tier.arrivals_per_hour / 10.0  # a flat profile: peak = mean rate
+        assert abs(mean - estimate) < 4 * error, (tier.tier, mean, estimate, error)
 
 
 def test_peak_and_mean_rates() -> None:

@@ -3,9 +3,11 @@
 :func:`suggest_staffing` reads a :class:`~helpdesk_core.simulation.Scenario` the way
 Erlang C sees a desk: tickets arrive at the first tier at the scenario's busiest hourly
 rate (or its mean rate); each tier works a ticket once, once more when it asked the
-requester first (``pending``), and passes it on with probability ``1 - solve``; solved
-tickets come back to the tier that solved them with probability ``reopen``. The handle
-time of a tier is its work-time mean over the category mix. Each tier gets the smallest
+requester first (``pending``, at most once per ticket and tier), and passes it on with
+probability ``1 - solve``; solved tickets come back once to the tier that solved them with
+probability ``reopen``, and go on from there as the simulator takes them: asked again
+only by a tier that has not asked yet, escalated again with probability ``1 - solve``.
+The handle time of a tier is its work-time mean over the category mix. Each tier gets the smallest
 pool of agents that answers ``service_level`` of its work within ``target``, spread over
 its teams in proportion to their present head counts (at least one agent per team).
 
@@ -160,7 +162,9 @@ def suggest_staffing(
     mix = _normalised(scenario.arrivals.categories)
     counts = _head_counts(scenario)
     tiers = scenario.desk.tiers
-    reach = 1.0  # share of tickets that visit the tier
+    # Shares of the arrivals that visit the tier, as the simulator works them:
+    reach = 1.0  # before any reopen
+    again = 0.0  # after a reopen at a lower tier, escalated here again (not asked here yet)
     out: list[TierStaffing] = []
     for index, tier in enumerate(tiers):
         where = f"tiers.{tier.id}"
@@ -175,8 +179,14 @@ def suggest_staffing(
                 path=f"desk.tiers.{tier.id}",
             )
         top = index == len(tiers) - 1
-        solved = reach if top else reach * behaviour.solve
-        sessions = arrivals * (reach * (1.0 + behaviour.pending) + solved * scenario.reopen)
+        solve = 1.0 if top else behaviour.solve
+        ask = behaviour.pending
+        # Reopened tickets come back to the tier that solved them; the tier asks them only
+        # if it did not ask the first time.
+        back = reach * solve * scenario.reopen
+        sessions = arrivals * (
+            (reach + again) * (1.0 + ask) + back * (1.0 + ask * (1.0 - ask))
+        )
         seconds = sum(
             weight * behaviour.work_for(category).mean_seconds for category, weight in mix
         )
@@ -202,7 +212,8 @@ def suggest_staffing(
                 teams=_spread(agents, staffed, present),
             )
         )
-        reach -= solved
+        reach *= 1.0 - solve
+        again = (again + back) * (1.0 - solve)
     team_tiers: dict[str, set[str | None]] = {}
     for agent in scenario.desk.agents:
         if agent.active:
