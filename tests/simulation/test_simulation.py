@@ -17,7 +17,7 @@ import pytest
 import helpdesk_core
 from helpdesk_core import ConfigError, ValidationError
 from helpdesk_core.cli import main
-from helpdesk_core.model import StatusCategory, StatusChanged
+from helpdesk_core.model import Escalated, StatusCategory, StatusChanged
 from helpdesk_core.simulation import (
     Scenario,
     WorkSession,
@@ -148,6 +148,16 @@ def test_example_scenario_runs_the_real_desk() -> None:
     assert 0 < result.kpis.first_contact_resolution < 1
     frame = result.to_pandas()
     assert len(frame) == len(result.records)
+    # The service desk escalates network trouble to the network team, the rest to
+    # workplace and devices (not everything to L2's first team).
+    category = {r.id: r.category for r in result.records}
+    to_l2 = {
+        (category[e.ticket_id], e.team)
+        for e in result.events
+        if isinstance(e, Escalated) and e.to_tier == "L2"
+    }
+    assert {team for _, team in to_l2} == {"network", "workplace"}
+    assert all((team == "network") == (c == "network") for c, team in to_l2)
 
 
 @pytest.mark.parametrize(
@@ -180,6 +190,9 @@ def test_example_scenario_runs_the_real_desk() -> None:
          "simulation.start"),
         (lambda d: (d.update(staffing={"q": 2}), d["desk"]["agents"][0].update(teams=5)),
          "desk.agents[0].teams"),
+        (lambda d: d["tiers"]["L1"].update(escalate_to={"general": "q"}),
+         "tiers.L1.escalate_to.general"),  # the top tier escalates nowhere
+        (lambda d: d["tiers"]["L1"].update(escalate_to=["q"]), "tiers.L1.escalate_to"),
     ],
 )
 def test_bad_scenarios_name_the_path(change: Any, path: str) -> None:
@@ -762,6 +775,63 @@ def _two_tiers(**desk: Any) -> dict[str, Any]:
         },
         "requesters": {"count": 20},
     }
+
+
+def _two_teams_above() -> dict[str, Any]:
+    """Two tiers; L2 has two teams, ``r`` (its default) and ``s``."""
+    doc = _two_tiers()
+    doc["desk"]["tiers"][1]["teams"].append("s")
+    doc["desk"]["teams"].append({"id": "s"})
+    doc["desk"]["agents"].append(
+        {"id": "c", "tier": "L2", "teams": ["s"], "capacity": 1, "calendar": "always"}
+    )
+    doc["arrivals"]["categories"] = {"general": 1.0, "network": 1.0, "hardware": 1.0}
+    return doc
+
+
+def test_a_tier_escalates_each_category_to_the_team_it_names() -> None:
+    doc = _two_teams_above()
+    doc["simulation"]["days"] = 4
+    doc["tiers"]["L1"]["escalate_to"] = {"network": "s", "general": "s"}
+    scenario = Scenario.from_dict(doc)
+    assert scenario.tiers["L1"].escalation_team(None) == "s"  # general: no category
+    assert scenario.tiers["L1"].escalation_team("hardware") is None
+    result = simulate(scenario, seed=2)
+    category = {r.id: r.category for r in result.records}
+    moves = [(category[e.ticket_id], e.team) for e in result.events if isinstance(e, Escalated)]
+    assert {c for c, _ in moves} == {None, "network", "hardware"}
+    # Hardware is not named: it goes to L2's default team.
+    assert all(team == ("r" if c == "hardware" else "s") for c, team in moves)
+    worked = {(category[w.ticket_id], w.agent) for w in result.work if w.tier == "L2"}
+    assert all(agent == ("b" if c == "hardware" else "c") for c, agent in worked)
+
+
+@pytest.mark.parametrize(
+    ("escalate_to", "path", "message"),
+    [
+        ({"netwrok": "s"}, "tiers.L1.escalate_to.netwrok", "unknown category 'netwrok'"),
+        ({"network": "q"}, "tiers.L1.escalate_to.network",
+         "'q' is not a team of tier 'L2', the next one up (its teams: r, s)"),
+        ({"network": 3}, "tiers.L1.escalate_to.network", "3 is not a team of tier 'L2'"),
+    ],
+)
+def test_escalate_to_names_a_team_of_the_next_tier(
+    escalate_to: dict[str, Any], path: str, message: str
+) -> None:
+    doc = _two_teams_above()
+    doc["tiers"]["L1"]["escalate_to"] = escalate_to
+    with pytest.raises(ConfigError) as caught:
+        Scenario.from_dict(doc)
+    assert caught.value.path == path
+    assert message in str(caught.value)
+    scenario = Scenario.from_dict(_two_teams_above())
+    with pytest.raises(ConfigError) as built:  # a scenario built in code, checked alike
+        attrs.evolve(
+            scenario,
+            tiers={**scenario.tiers, "L1": attrs.evolve(scenario.tiers["L1"],
+                                                        escalate_to=escalate_to)},
+        )
+    assert built.value.path == path
 
 
 def test_an_escalation_trigger_for_one_tier_does_not_stall_the_run() -> None:

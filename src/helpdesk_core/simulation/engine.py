@@ -400,7 +400,12 @@ class _Run:
                 self.after_solve(ticket_id)
             else:
                 self.escalated.add(ticket_id)
-                self.desk.escalate(ticket_id, by=agent_id, reason="needs the next tier")
+                self.desk.escalate(
+                    ticket_id,
+                    by=agent_id,
+                    reason="needs the next tier",
+                    team=behaviour.escalation_team(ticket.category),
+                )
         self.try_start(agent)
 
     def after_solve(self, ticket_id: str) -> None:

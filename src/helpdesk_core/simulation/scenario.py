@@ -95,12 +95,15 @@ class TierBehaviour:
     """How a tier works a ticket: handle ``work`` time (per category when given), the
     probability it ``solve``\\s (else it escalates; the top tier always solves), the
     probability it asks the requester first (``pending``), and whether a solve at the
-    first tier without a question is a first-contact resolution."""
+    first tier without a question is a first-contact resolution. ``escalate_to`` names,
+    per category, the team of the next tier up its agents escalate a ticket to (else the
+    next tier's default team, its first)."""
 
     work: Distribution
     work_by_category: Mapping[str, Distribution] = field(factory=dict, hash=False)
     solve: float = 1.0
     pending: float = 0.0
+    escalate_to: Mapping[str, str] = field(factory=dict, hash=False)
 
     def work_for(self, category: str | None) -> Distribution:
         """The handle-time distribution for a category: its ``work_by_category`` entry,
@@ -108,6 +111,12 @@ class TierBehaviour:
         the ``general`` entry if there is one."""
         found = self.work_by_category.get("general" if category is None else category)
         return self.work if found is None else found
+
+    def escalation_team(self, category: str | None) -> str | None:
+        """The team of the next tier a ticket of ``category`` is escalated to: its
+        ``escalate_to`` entry (``general`` for a ticket without a category), else None
+        (the next tier's default team)."""
+        return self.escalate_to.get("general" if category is None else category)
 
 
 @frozen
@@ -462,7 +471,7 @@ def _tiers(doc: Mapping[str, Any], desk: DeskConfig) -> dict[str, TierBehaviour]
                 f"unknown tier {name!r} (desk tiers: {', '.join(known_tiers)})", path=where
             )
         body = _mapping(body, where)
-        _known(body, {"work", "work_by_category", "solve", "pending"}, where)
+        _known(body, {"work", "work_by_category", "solve", "pending", "escalate_to"}, where)
         by_category = {
             str(cat): distribution_from(dist, path=f"{where}.work_by_category.{cat}")
             for cat, dist in _mapping(body.get("work_by_category", {}),
@@ -473,6 +482,7 @@ def _tiers(doc: Mapping[str, Any], desk: DeskConfig) -> dict[str, TierBehaviour]
             work_by_category=by_category,
             solve=_probability(body.get("solve", 1.0), f"{where}.solve"),
             pending=_probability(body.get("pending", 0.0), f"{where}.pending"),
+            escalate_to=dict(_mapping(body.get("escalate_to", {}), f"{where}.escalate_to")),
         )
     for tier in known_tiers:
         out.setdefault(tier, TierBehaviour(work=Exponential(timedelta(minutes=30))))
@@ -518,15 +528,26 @@ def _check_scenario(s: Scenario) -> None:
         _distribution(behaviour.work, f"{where}.work")
         by_category = _mapping(behaviour.work_by_category, f"{where}.work_by_category")
         for category, work in by_category.items():
-            if category not in categories:
-                raise ConfigError(
-                    f"unknown category {category!r}: no arrival brings it and the desk has "
-                    f"no such category (known: {', '.join(sorted(map(str, categories)))})",
-                    path=f"{where}.work_by_category.{category}",
-                )
+            _known_category(category, categories, f"{where}.work_by_category.{category}")
             _distribution(work, f"{where}.work_by_category.{category}")
         _probability(behaviour.solve, f"{where}.solve")
         _probability(behaviour.pending, f"{where}.pending")
+        escalate_to = _mapping(behaviour.escalate_to, f"{where}.escalate_to")
+        index = known_tiers.index(name)
+        above = s.desk.tiers[index + 1] if index + 1 < len(known_tiers) else None
+        for category, team in escalate_to.items():
+            path = f"{where}.escalate_to.{category}"
+            _known_category(category, categories, path)
+            if above is None:
+                raise ConfigError(
+                    f"tier {name!r} is the top tier: it escalates to no team", path=path
+                )
+            if not isinstance(team, str) or team not in above.teams:
+                raise ConfigError(
+                    f"{team!r} is not a team of tier {above.id!r}, the next one up "
+                    f"(its teams: {', '.join(above.teams)})",
+                    path=path,
+                )
     _distribution(s.requester_reply, "requesters.reply")
     _distribution(s.reopen_delay, "requesters.reopen_delay")
     _probability(s.reopen, "requesters.reopen")
@@ -593,6 +614,15 @@ def _check_arrivals(arrivals: Any) -> None:
             f"the busiest hour would bring {arrivals.peak_rate:.3g} tickets (rate x profile x "
             f"bursts); at most {MAX_RATE_PER_HOUR:,} an hour",
             path="arrivals",
+        )
+
+
+def _known_category(category: Any, categories: set[str], path: str) -> None:
+    if category not in categories:
+        raise ConfigError(
+            f"unknown category {category!r}: no arrival brings it and the desk has "
+            f"no such category (known: {', '.join(sorted(map(str, categories)))})",
+            path=path,
         )
 
 
