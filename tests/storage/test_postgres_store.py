@@ -285,10 +285,9 @@ def _refuse_comments_saying(schema: str, words: str) -> None:
 def test_an_append_the_server_refuses_writes_nothing_and_leaves_the_store_usable(
     schema: str, pipelines: bool
 ) -> None:
-    """An append outside a unit of work is its own transaction (BEGIN and lock in one
-    message, the write and COMMIT in one pipeline, or one after the other where libpq
-    has no pipelines): a write the server refuses is rolled back whole, and the next
-    append goes through."""
+    """An append outside a unit of work is its own transaction (BEGIN, lock, write and
+    COMMIT in one pipeline, or one after the other where libpq has no pipelines): a write
+    the server refuses is rolled back whole, and the next append goes through."""
     import psycopg
 
     from helpdesk_core.errors import StorageError

@@ -533,19 +533,21 @@ class PostgresStore:
     def _write_alone(
         self, conn: psycopg.Connection[Any], sql: str, params: Sequence[Any]
     ) -> int:
-        """One append as its own transaction, in two round trips: the BEGIN and the
-        event-log lock travel in one message, the write and the COMMIT in one pipeline
-        (three round trips with a libpq too old for pipelines). The write matches
-        nothing on a version conflict, so committing it is harmless; any error rolls the
-        transaction back. Returns the rows the write inserted."""
+        """One append as its own transaction, in one round trip: the BEGIN, the event-log
+        lock, the write and the COMMIT travel in one pipeline (three round trips with a
+        libpq too old for pipelines). The write matches nothing on a version conflict, so
+        committing it is harmless; any error rolls the transaction back. Returns the rows
+        the write inserted."""
         self._depth += 1
         try:
-            conn.execute("BEGIN; LOCK TABLE events IN EXCLUSIVE MODE")
             if self._pipelines:
                 with conn.pipeline():
+                    conn.execute("BEGIN")
+                    conn.execute("LOCK TABLE events IN EXCLUSIVE MODE")
                     cursor = conn.execute(sql, params)
                     conn.execute("COMMIT")
             else:
+                conn.execute("BEGIN; LOCK TABLE events IN EXCLUSIVE MODE")
                 cursor = conn.execute(sql, params)
                 conn.execute("COMMIT")
         except BaseException:
