@@ -466,12 +466,15 @@ class Helpdesk(KnowledgeCommands):
         actor: Actor | None = None,
         action: str | Callable[[Ticket], str] = "change",
         publish: bool = True,
+        confirm: Callable[[], object] | None = None,
     ) -> tuple[Ticket, T, list[Event]]:
         """Load → catch up → decide → save (version-checked) → publish; retried on conflict.
         ``action`` is what ``actor`` must be allowed to do, or a function of the loaded
-        ticket that says it. Returns the new ticket, what ``decide`` returned and the
-        events recorded (not published with ``publish=False``: the caller publishes them
-        once its unit of work is committed)."""
+        ticket that says it. ``confirm`` (when there is something to save) runs in the
+        unit of work of the save, after the append: what it raises undoes the save (see
+        :meth:`_save`). Returns the new ticket, what ``decide`` returned and the events
+        recorded (not published with ``publish=False``: the caller publishes them once
+        its unit of work is committed)."""
         ticket_id = _ticket_id(ticket_id)
         retries = self.config.settings.max_retries
         for attempt in range(retries + 1):
@@ -493,7 +496,7 @@ class Helpdesk(KnowledgeCommands):
             result = decide(change)
             change.fire_escalations()
             try:
-                self._save(change)
+                self._save(change, confirm=confirm)
             except ConflictError:
                 if attempt == retries:
                     raise
@@ -510,6 +513,7 @@ class Helpdesk(KnowledgeCommands):
         *,
         actor: Actor | None,
         action: str,
+        confirm: Callable[[], object] | None = None,
     ) -> Ticket:
         """A :meth:`_command` that records at most one event: ``event_of`` builds it from
         the change (None: nothing to record). Returns the new ticket."""
@@ -519,15 +523,20 @@ class Helpdesk(KnowledgeCommands):
             if event is not None:
                 change.emit(event)
 
-        ticket, _, _ = self._command(ticket_id, decide, actor=actor, action=action)
+        ticket, _, _ = self._command(ticket_id, decide, actor=actor, action=action, confirm=confirm)
         return ticket
 
-    def _save(self, change: Change) -> None:
+    def _save(self, change: Change, *, confirm: Callable[[], object] | None = None) -> None:
+        """Append the change's events (nothing when it has none), with the cursors it
+        moved, in one unit of work when there are cursors or a ``confirm``: that runs
+        after the append, in the same unit of work, and what it raises undoes the save.
+        (A check there sees what every unit of work that wrote before committed, and
+        none that writes can commit until this one ends: the stores serialize writers.)"""
         if not change.events:
             return
         ticket = change.ticket
         wake_at = self._decider.wake_at(ticket, change.requester)
-        with self.store.unit_of_work() if change.cursors else nullcontext():
+        with self.store.unit_of_work() if change.cursors or confirm else nullcontext():
             self.store.append(
                 ticket.id,
                 expected_version=change.start_version,
@@ -536,6 +545,8 @@ class Helpdesk(KnowledgeCommands):
                 wake_at=wake_at,
             )
             self._save_cursors(change)
+            if confirm is not None:
+                confirm()
         self._remember_wake(ticket, wake_at, previous=change.start_version)
 
     def _save_cursors(self, change: Change) -> None:
@@ -1533,7 +1544,9 @@ class Helpdesk(KnowledgeCommands):
         other: str,
         by: Identity | None = None,
     ) -> Ticket:
-        """Link the ticket to another: ``duplicate_of``, ``caused_by``, ``follow_up_of``."""
+        """Link the ticket to another: ``duplicate_of``, ``caused_by``, ``follow_up_of``.
+        NotFound when ``other`` does not exist, or is purged before the link commits (the
+        link is then undone: no link is left to a ticket that is gone)."""
         actor = self._actor(by) if by is not None else SYSTEM
         link_kind = LinkKind.parse(kind, field="kind")
         other = _ticket_id(other, field="other")
@@ -1560,7 +1573,18 @@ class Helpdesk(KnowledgeCommands):
                 ticket_id=change.ticket.id, at=change.now, by=actor, kind=link_kind, other=other
             )
 
-        return self._record(ticket_id, linked, actor=actor, action="link")
+        # The target is read again once the link is written, in its unit of work: a
+        # retention pass that purged it meanwhile has committed by then (NotFound, and
+        # the link is undone), or reads the tickets linking to it only after this link
+        # is committed, and drops it with the purge. Either way no link is left to a
+        # ticket that is gone.
+        return self._record(
+            ticket_id,
+            linked,
+            actor=actor,
+            action="link",
+            confirm=partial(self.store.load, other),
+        )
 
     def _causes(self, ticket_id: str, start: Ticket) -> bool:
         """Whether ``start`` is caused by ``ticket_id``, directly or down its chain of
@@ -1972,27 +1996,22 @@ class Helpdesk(KnowledgeCommands):
         due: list[tuple[Ticket, Any]] = due_for_retention(
             sorted(found.values(), key=lambda t: t.number), settings, now=at
         )
-        # The tickets linking to those to purge, found in one scan: each unit drops the
-        # links to the tickets it purged (and their place in articles) with the purge.
-        linkers = self._links_to([t.id for t, policy in due if policy.action == "purge"])
         # In units of work of a hundred tickets: a store that must rewrite a text index
         # to forget removed text (SQLite's FTS5) does it once per unit, not per ticket.
-        # Subscribers hear of each unit's events once it is committed.
+        # Each unit drops the links to the tickets it purged (and their place in
+        # articles) with the purge. Subscribers hear of each unit's events once it is
+        # committed.
         changed: set[str] = set()  # tickets this pass recorded events on
         for start in range(0, len(due), 100):
             with self.store.unit_of_work():
-                added = self._retain(due[start : start + 100], at, linkers, changed)
+                added = self._retain(due[start : start + 100], at, changed)
             self._publish(added)
             recorded.extend(added)
             changed.update(e.ticket_id for e in added)
         return recorded
 
     def _retain(
-        self,
-        due: list[tuple[Ticket, Any]],
-        at: datetime,
-        linkers: Mapping[str, list[str]],
-        changed: Collection[str] = (),
+        self, due: list[tuple[Ticket, Any]], at: datetime, changed: Collection[str] = ()
     ) -> list[Event]:
         recorded: list[Event] = []
         purged: list[str] = []
@@ -2024,7 +2043,12 @@ class Helpdesk(KnowledgeCommands):
                 )
             except NotFound:
                 continue  # purged meanwhile by another worker
-        recorded.extend(self._forget_purged(purged, linkers, now=at))
+        # The tickets linking to those purged are read now, after the purges, in their
+        # unit of work: a link committed before it is read here and dropped; one that
+        # commits later finds its target gone (Helpdesk.link reads it again in the unit
+        # of work of the link) and is refused. Read before the purges, a link made in
+        # between would be missed and left to a ticket that is gone.
+        recorded.extend(self._forget_purged(purged, self._links_to(purged), now=at))
         return recorded
 
     def _still_due(self, ticket: Ticket, *, action: str, at: datetime) -> bool:

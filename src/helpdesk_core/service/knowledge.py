@@ -561,11 +561,12 @@ class KnowledgeCommands:
 
     # ------------------------------------------------------------------ purged tickets
     def _links_to(self, purging: Collection[str]) -> dict[str, list[str]]:
-        """The tickets that link to each of ``purging`` (the tickets a retention pass is
-        about to purge), by number: read with ``TicketQuery(links_to=...)``, for
-        :data:`_LINKS_CHUNK` of the ids at a time. The links of what was read are checked
-        again here, so a store that does not know the filter (one written before it
-        existed, which returns every ticket) still gives the right answer, only slower."""
+        """The tickets that link to each of ``purging`` (the tickets a retention pass has
+        just purged, in the unit of work of the purge), by number: read with
+        ``TicketQuery(links_to=...)``, for :data:`_LINKS_CHUNK` of the ids at a time. The
+        links of what was read are checked again here, so a store that does not know the
+        filter (one written before it existed, which returns every ticket) still gives
+        the right answer, only slower."""
         found: dict[str, list[str]] = {}
         for chunk, linking in self._linking(list(dict.fromkeys(purging))):
             for other, ticket_ids in links_to(linking, chunk).items():
@@ -587,9 +588,10 @@ class KnowledgeCommands:
     ) -> list[Event]:
         """Inside the unit of work that purged the tickets ``purged``: record a
         ``LinkedTicketPurged`` event on each ticket that links to one of them (``linkers``,
-        from :meth:`_links_to`), which drops those links, and take them out of the
-        problems of every article. Returns the events recorded; they are not published
-        here (the caller does, once the unit of work is committed)."""
+        from :meth:`_links_to`, read in that unit of work after the purges: read before,
+        it would miss a link committed in between), which drops those links, and take
+        them out of the problems of every article. Returns the events recorded; they are
+        not published here (the caller does, once the unit of work is committed)."""
         if not purged:
             return []
         gone = frozenset(purged)

@@ -1,0 +1,256 @@
+"""A link made while its target is purged, by another thread or process: the link is
+refused (``NotFound``) or dropped with the purge, and no ticket is left holding a link to
+a ticket that is gone. Each test runs two handles on one database: the same
+``MemoryStore`` for threads, two ``SqliteStore`` objects on one file, two
+``PostgresStore`` connections to one schema (as two processes would)."""
+
+from __future__ import annotations
+
+import itertools
+import os
+import threading
+from collections.abc import Callable, Iterator
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from desk_stores import DSN, POSTGRES_MARKS, drop
+from helpdesk_core import DeskConfig, Helpdesk, ManualClock, MemoryStore, SequentialIds, SqliteStore
+from helpdesk_core.errors import NotFound
+from helpdesk_core.model import Requester
+from helpdesk_core.storage import Store, TicketQuery
+
+T0 = datetime(2026, 3, 2, 9, tzinfo=UTC)
+ADA = Requester(id="ada", name="Ada Lovelace")
+#: How long a test waits for the other thread to finish a link that no lock holds up.
+UNBLOCKED = 0.5
+#: How long a thread may take at most (a test failing on a deadlock, not hanging).
+JOIN = 60.0
+_names = itertools.count()
+
+
+def _memory(tmp_path: Path) -> tuple[Store, Store]:
+    store = MemoryStore()
+    return store, store
+
+
+def _sqlite(tmp_path: Path) -> tuple[Store, Store]:
+    path = tmp_path / "shared.sqlite"
+    return SqliteStore(path), SqliteStore(path)
+
+
+def _postgres(tmp_path: Path) -> tuple[Store, Store]:
+    from helpdesk_core.storage import PostgresStore
+
+    schema = f"hd_race_{os.getpid()}_{next(_names)}"
+    first = PostgresStore(DSN, schema=schema)
+    return first, PostgresStore(DSN, schema=schema)
+
+
+@pytest.fixture(
+    params=[
+        pytest.param(_memory, id="memory"),
+        pytest.param(_sqlite, id="sqlite"),
+        pytest.param(_postgres, id="postgres", marks=POSTGRES_MARKS),
+    ]
+)
+def handles(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[tuple[Store, Store]]:
+    """Two handles on one database: the linking desk's and the purging desk's."""
+    first, second = request.param(tmp_path)
+    yield first, second
+    if second is not first:
+        second.close()
+    drop(first)
+
+
+class _Hooked:
+    """A handle that runs ``hook`` once, right after the first call of ``method`` whose
+    arguments ``when`` accepts; every other call passes straight through."""
+
+    def __init__(self, store: Store) -> None:
+        self._store = store
+        self._hooks: list[tuple[str, Callable[..., bool], Callable[[], None]]] = []
+
+    def hook(self, method: str, when: Callable[..., bool], hook: Callable[[], None]) -> None:
+        self._hooks.append((method, when, hook))
+
+    def __getattr__(self, name: str) -> Any:
+        found = getattr(self._store, name)
+        if not any(method == name for method, _, _ in self._hooks):
+            return found
+
+        def hooked(*args: Any, **kwargs: Any) -> Any:
+            result = found(*args, **kwargs)
+            for entry in self._hooks:
+                method, when, hook = entry
+                if method == name and when(*args, **kwargs):
+                    self._hooks.remove(entry)
+                    hook()
+                    break
+            return result
+
+        return hooked
+
+
+def _config() -> DeskConfig:
+    return DeskConfig.from_dict(
+        {
+            "tiers": [{"id": "L1", "teams": ["desk"]}],
+            "teams": [{"id": "desk"}],
+            "agents": [{"id": "alice", "teams": ["desk"]}],
+            "assignment": {"auto_assign": False},
+            "privacy": {
+                "retention": [
+                    {
+                        "name": "problems",
+                        "after": "30d",
+                        "action": "purge",
+                        "ticket_types": ["problem"],
+                    }
+                ]
+            },
+        }
+    )
+
+
+def _desks(
+    linking: Any, purging: Any, problems: int = 1
+) -> tuple[Helpdesk, Helpdesk, list[str], list[str]]:
+    """The desk that links and the desk that purges (one clock, 31 days after the first
+    of ``problems`` problems closed, a minute apart); the problems and as many open
+    incidents."""
+    clock = ManualClock(T0)
+    desk = Helpdesk(_config(), linking, clock, ids=SequentialIds())
+    desk.upsert_requester(ADA)
+    closed = []
+    for n in range(problems):
+        clock.set(T0 + timedelta(minutes=n))
+        problem = desk.open(requester=ADA, subject=f"Gateway {n}", type="problem").id
+        desk.solve(problem, by="alice", resolution="Firmware 2.1", first_contact=True)
+        desk.close(problem, by="alice")
+        closed.append(problem)
+    clock.set(T0 + timedelta(days=31))
+    incidents = [desk.open(requester=ADA, subject=f"VPN drops {n}").id for n in closed]
+    other = Helpdesk(_config(), purging, clock, ids=SequentialIds(prefixes={"ticket": "X"}))
+    return desk, other, closed, incidents
+
+
+def _links_recorded(desk: Helpdesk, ticket_id: str) -> list[str]:
+    """The kinds of the ticket's events that make or drop links, in order."""
+    kinds = (type(e).__name__ for e in desk.history(ticket_id))
+    return [k for k in kinds if k in ("Linked", "LinkedTicketPurged")]
+
+
+def _dangling(store: Store) -> list[tuple[str, str]]:
+    """(ticket, other) of every link to a ticket that is not in the store."""
+    tickets = store.query(TicketQuery(limit=1000)).items
+    present = {t.id for t in tickets}
+    return [(t.id, link.other) for t in tickets for link in t.links if link.other not in present]
+
+
+def test_a_link_whose_target_is_purged_before_it_commits_is_refused(
+    handles: tuple[Store, Store],
+) -> None:
+    # The link has read its target (it exists) when another worker purges the target and
+    # commits; then the link commits. It must not record a link to a ticket that is gone.
+    first, second = handles
+    linking = _Hooked(first)
+    desk, other, (problem,), (incident,) = _desks(linking, second)
+    purged: list[Any] = []
+    linking.hook(
+        "load", lambda ticket_id: ticket_id == problem, lambda: purged.extend(other.tick())
+    )
+    with pytest.raises(NotFound, match=problem):
+        desk.link(incident, kind="caused_by", other=problem, by="alice")
+
+    assert purged == []  # the target was purged, nothing linked to it yet
+    with pytest.raises(NotFound):
+        desk.get(problem)
+    assert desk.get(incident).links == ()
+    assert _links_recorded(desk, incident) == []
+    assert _dangling(first) == []
+    # the incident goes on as usual
+    replied = desk.reply(incident, author="alice", body="Looking into it")
+    assert replied.version == len(desk.history(incident)) > 1
+
+
+def test_a_link_made_after_a_purge_read_the_linking_tickets_is_dropped_or_refused(
+    handles: tuple[Store, Store],
+) -> None:
+    # The purging worker has read the tickets linking to the problem (none) when another
+    # worker links a ticket to it. Whether the link gets in before the purge (and is
+    # dropped with it) or after (and is refused), none is left dangling.
+    first, second = handles
+    purging = _Hooked(second)
+    desk, other, (problem,), (incident,) = _desks(first, purging)
+    outcome: list[object] = []
+
+    def link() -> None:
+        try:
+            outcome.append(desk.link(incident, kind="caused_by", other=problem, by="alice"))
+        except NotFound as refused:
+            outcome.append(refused)
+
+    def meanwhile() -> None:
+        # The link runs in another thread; it may be held up until the purge commits,
+        # which is fine: the purge goes on after a while.
+        thread.start()
+        thread.join(UNBLOCKED)
+
+    thread = threading.Thread(target=link, daemon=True)
+    purging.hook(
+        "query",
+        lambda query: query.links_to is not None and problem in query.links_to,
+        meanwhile,
+    )
+    recorded = other.tick()
+    thread.join(JOIN)
+    assert not thread.is_alive()
+
+    with pytest.raises(NotFound):
+        desk.get(problem)
+    assert _dangling(first) == []
+    assert desk.get(incident).links == ()
+    [result] = outcome
+    if isinstance(result, NotFound):  # refused: the incident recorded nothing
+        assert _links_recorded(desk, incident) == []
+        assert recorded == []
+    else:  # linked, then dropped by the purge
+        assert _links_recorded(desk, incident) == ["Linked", "LinkedTicketPurged"]
+        assert [e.ticket_id for e in recorded] == [incident]
+
+
+def test_links_racing_purges_never_dangle(handles: tuple[Store, Store]) -> None:
+    # Real concurrency, no forced order: one worker links each incident to its problem
+    # while another purges the problems.
+    first, second = handles
+    desk, other, problems, incidents = _desks(first, second, problems=12)
+    refused: list[str] = []
+    start = threading.Barrier(2)
+
+    def link_all() -> None:
+        start.wait()
+        for incident, problem in zip(incidents, problems, strict=True):
+            try:
+                desk.link(incident, kind="caused_by", other=problem, by="alice")
+            except NotFound:
+                refused.append(incident)
+
+    def purge() -> None:
+        start.wait()
+        for n in range(len(problems)):  # each pass purges one more problem
+            other.apply_retention(T0 + timedelta(days=30, minutes=n, seconds=30))
+
+    threads = [threading.Thread(target=link_all), threading.Thread(target=purge)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(JOIN)
+    assert not any(thread.is_alive() for thread in threads)
+    other.apply_retention()
+    assert _dangling(first) == []
+    for incident in incidents:
+        expected = [] if incident in refused else ["Linked", "LinkedTicketPurged"]
+        assert _links_recorded(desk, incident) == expected
