@@ -906,7 +906,10 @@ class UnitOfWork(Protocol):
 
     def unit_of_work(self) -> AbstractContextManager[None]:
         """Group the changes made inside the block: all are kept, or (on an exception)
-        none. Nested blocks join the outer one."""
+        none. Nested blocks join the outer one. Blocks that write tickets (``append``,
+        ``anonymise``, ``purge``) do not interleave: from its first such write (or
+        earlier) to its end a block keeps the others from writing tickets, and what it
+        reads after that write includes everything they committed before it."""
         ...
 
 
