@@ -195,6 +195,37 @@ def test_similar_follows_reopening_anonymising_and_articles(make_store: StoreFac
         desk.similar(new, limit=0)
 
 
+def test_similar_finds_words_with_marks_and_across_normal_forms(make_store: StoreFactory) -> None:
+    # A solved Hindi ticket is found by its words (whole: their vowel signs are marks),
+    # a ticket written decomposed (NFD) by the composed (NFC) words and the other way
+    # round, with the same shared words on every store.
+    desk, _ = make_desk(make_store())
+    desk.upsert_requester(ADA)
+    solved = {
+        "hindi": "प्रिंटर काम नहीं कर रहा",
+        "nfd": "Cafe\u0301 kiosk: cre\u0300me bru\u0302le\u0301e",
+        "nfc": "Résumé portal: Zürich",
+    }
+    ids = {}
+    for name, subject in solved.items():
+        ticket = desk.open(requester=ADA, subject=subject)
+        desk.reply(ticket.id, author="alice", body="ok")
+        desk.solve(ticket.id, by="alice", resolution="done")
+        ids[name] = ticket.id
+    queries = {
+        "hindi": ("मेरा प्रिंटर", "shared words: प्रिंटर"),
+        "nfd": ("Café crème", "shared words: café, crème"),
+        "nfc": ("Re\u0301sume\u0301 zu\u0308rich", "shared words: résumé, zürich"),
+    }
+    for name, (subject, reason) in queries.items():
+        new = desk.open(requester=ADA, subject=subject).id
+        matches = desk.similar(new)
+        assert [m.id for m in matches] == [ids[name]], name
+        assert matches[0].reasons == (reason,)
+    fragment = desk.open(requester=ADA, subject="प्र").id  # not a word of any ticket
+    assert desk.similar(fragment) == []
+
+
 def _without_fts5(monkeypatch: pytest.MonkeyPatch, path: Path) -> SqliteStore:
     monkeypatch.setattr(migrations, "SQLITE_V3_WORDS", "CREATE VIRTUAL TABLE x USING nofts5(a)")
     store = SqliteStore(path)

@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import multiprocessing
 import os
+import re
 import sqlite3
 from datetime import timedelta
 from pathlib import Path
@@ -16,8 +17,11 @@ import pytest
 
 from helpdesk_core.codec import event_to_dict, ticket_to_dict
 from helpdesk_core.errors import SchemaVersionError
+from helpdesk_core.knowledge import STOPWORDS, Article, ArticleQuery
+from helpdesk_core.knowledge.articles import MAX_WORD_LENGTH
 from helpdesk_core.model import StatusCategory, replay
-from helpdesk_core.storage import SqliteStore, TicketQuery, TicketScope, migrations
+from helpdesk_core.storage import SqliteStore, Store, TicketQuery, TicketScope, migrations
+from helpdesk_core.storage._articles import tsvector
 from helpdesk_core.storage.base import search_text
 from helpdesk_core.storage.codecs import to_micros
 from helpdesk_core.testing.conformance import AGENT, T0, change, commented, moved, opened
@@ -71,7 +75,7 @@ def test_a_version_1_sqlite_database_is_migrated_on_open(tmp_path: Path) -> None
     path = tmp_path / "old.sqlite"
     _v1_sqlite(path)
     store = SqliteStore(path)
-    assert _version(path) == migrations.SCHEMA_VERSION == 14
+    assert _version(path) == migrations.SCHEMA_VERSION == 15
     assert store.load("T-1") == TICKET
     assert store.events("T-1") == [EVENT]
     assert [t.id for t in store.query(TicketQuery(text="printer on fire")).items] == ["T-1"]
@@ -184,7 +188,7 @@ def test_a_version_4_sqlite_database_loses_the_word_index_triggers(tmp_path: Pat
     _stepped_sqlite(path, 4, [solved])
     assert {"tickets_words_insert", "tickets_words_update"} <= _triggers(path)
     store = SqliteStore(path)
-    assert _version(path) == migrations.SCHEMA_VERSION == 14
+    assert _version(path) == migrations.SCHEMA_VERSION == 15
     triggers = _triggers(path)
     assert not {"tickets_words_insert", "tickets_words_update"} & triggers
     assert "tickets_words_delete" in triggers
@@ -210,7 +214,7 @@ def test_a_version_5_sqlite_database_gets_its_event_chains(tmp_path: Path) -> No
     ]
     _stepped_sqlite(path, 5, histories)
     store = SqliteStore(path)
-    assert _version(path) == migrations.SCHEMA_VERSION == 14
+    assert _version(path) == migrations.SCHEMA_VERSION == 15
     for events in histories:
         ticket_id = events[0].ticket_id
         assert store.events(ticket_id) == events
@@ -270,12 +274,12 @@ def test_agent_loads_read_the_index_of_active_assigned_tickets(tmp_path: Path) -
     path = tmp_path / "loads.sqlite"
     SqliteStore(path).close()
     _as_version(path, 6, "DROP INDEX tickets_active_load")  # as a version 6 file has it
-    SqliteStore(path).close()  # migrates to 14
+    SqliteStore(path).close()  # migrates to 15
     conn = sqlite3.connect(path)
     try:
         plan = conn.execute("EXPLAIN QUERY PLAN " + _sql.SELECT_LOADS).fetchall()
         assert "tickets_active_load" in str(plan)
-        assert conn.execute("PRAGMA user_version").fetchone()[0] == 14
+        assert conn.execute("PRAGMA user_version").fetchone()[0] == 15
     finally:
         conn.close()
 
@@ -284,11 +288,11 @@ def test_a_newer_sqlite_database_is_refused(tmp_path: Path) -> None:
     path = tmp_path / "new.sqlite"
     SqliteStore(path).close()
     conn = sqlite3.connect(path)
-    conn.execute("PRAGMA user_version = 15")
+    conn.execute("PRAGMA user_version = 16")
     conn.close()
-    with pytest.raises(SchemaVersionError, match=r"schema version 15.*supports \(14\)") as info:
+    with pytest.raises(SchemaVersionError, match=r"schema version 16.*supports \(15\)") as info:
         SqliteStore(path)
-    assert (info.value.found, info.value.supported) == (15, 14)
+    assert (info.value.found, info.value.supported) == (16, 15)
 
 
 def _open(path: str, out: Any) -> None:
@@ -360,10 +364,10 @@ def test_a_version_1_postgres_schema_is_migrated_and_a_newer_one_refused() -> No
             assert ("tickets_links",) in indexes
             assert ("tickets_queued",) in indexes
             assert ("tickets_type",) in indexes
-            conn.execute(f"UPDATE {quoted}.schema_version SET version = 15")
-        with pytest.raises(SchemaVersionError, match="15") as info:
+            conn.execute(f"UPDATE {quoted}.schema_version SET version = 16")
+        with pytest.raises(SchemaVersionError, match="16") as info:
             PostgresStore(DSN, schema=schema)
-        assert (info.value.found, info.value.supported) == (15, migrations.SCHEMA_VERSION)
+        assert (info.value.found, info.value.supported) == (16, migrations.SCHEMA_VERSION)
     finally:
         with psycopg.connect(DSN, autocommit=True) as conn:
             conn.execute(f"DROP SCHEMA IF EXISTS {quoted} CASCADE")
@@ -389,6 +393,8 @@ def _as_version(path: Path, version: int, *statements: str | tuple[str, str]) ->
                 conn.execute(statement[0], (statement[1],))
             else:
                 conn.execute(statement)
+        if version < 15:
+            _drop_solved_words(conn)
         if version < 14:
             _drop_type(conn)
         if version < 13:
@@ -404,6 +410,36 @@ def _as_version(path: Path, version: int, *statements: str | tuple[str, str]) ->
         conn.commit()
     finally:
         conn.close()
+
+
+#: Version 14's word index of solved tickets: unicode61 over the case-folded search text.
+_V14_TICKET_WORDS = """
+CREATE VIRTUAL TABLE tickets_words USING fts5(
+    search_text, content='tickets', content_rowid='seq',
+    tokenize='unicode61 remove_diacritics 0'
+);
+CREATE TRIGGER tickets_words_delete AFTER DELETE ON tickets
+WHEN old.status_category IN ('solved', 'closed') BEGIN
+    INSERT INTO tickets_words (tickets_words, rowid, search_text)
+        VALUES ('delete', old.seq, old.search_text);
+END;
+INSERT INTO tickets_words (rowid, search_text)
+    SELECT seq, search_text FROM tickets WHERE status_category IN ('solved', 'closed')
+"""
+
+
+def _drop_solved_words(conn: Any) -> None:
+    """Take a version 15 SQLite file back to version 14's word index of solved tickets
+    (the articles' words stay as the current library splits them)."""
+    indexed = conn.execute(
+        "SELECT 1 FROM sqlite_master WHERE name = 'tickets_words'"
+    ).fetchone()
+    if indexed:
+        conn.execute("DROP TRIGGER tickets_words_delete")
+        conn.execute("DROP TABLE tickets_words")
+    conn.execute("ALTER TABLE tickets DROP COLUMN solved_words")
+    if indexed:
+        migrations._script(conn, _V14_TICKET_WORDS)
 
 
 def _drop_type(conn: Any, table: str = "tickets") -> None:
@@ -477,7 +513,7 @@ def test_version_8_fills_the_retention_columns_of_stored_tickets(tmp_path: Path)
         "T-3": (None, False),
         "T-4": (None, True),
     }
-    store = SqliteStore(path)  # migrates to 14
+    store = SqliteStore(path)  # migrates to 15
     conn = sqlite3.connect(path)
     try:
         assert _retention_rows(conn.execute(read).fetchall()) == written
@@ -521,7 +557,7 @@ def test_version_8_fills_the_retention_columns_in_postgres() -> None:
         assert written == {
             "T-1": (T0, False), "T-2": (T0, True), "T-3": (None, False), "T-4": (None, True)
         }
-        store = PostgresStore(DSN, schema=schema)  # migrates to 14
+        store = PostgresStore(DSN, schema=schema)  # migrates to 15
         with psycopg.connect(DSN, autocommit=True) as conn:
             assert _retention_rows(conn.execute(read).fetchall()) == written
         query = TicketQuery(closed_before=T0 + timedelta(microseconds=1), anonymised=True)
@@ -546,7 +582,7 @@ def test_version_8_reads_an_instant_stored_without_an_offset_as_utc(tmp_path: Pa
     snapshot["closed_at"] = T0.replace(tzinfo=None).isoformat()  # an old writer's
     snapshot["anonymised"] = "false"  # hand-edited: not true
     _as_version(path, 7, ("UPDATE tickets SET snapshot = ?", json.dumps(snapshot)))
-    SqliteStore(path).close()  # migrates to 14
+    SqliteStore(path).close()  # migrates to 15
     conn = sqlite3.connect(path)
     try:
         row = conn.execute("SELECT closed_at, anonymised FROM tickets").fetchone()
@@ -584,7 +620,7 @@ def test_version_9_gives_postgres_the_librarys_solved_words() -> None:
                 "THEN to_tsvector('simple'::regconfig, left(search_text, 100000)) END) STORED"
             )
             conn.execute(f"UPDATE {quoted}.schema_version SET version = 8")
-        store = PostgresStore(DSN, schema=schema)  # migrates to 14
+        store = PostgresStore(DSN, schema=schema)  # migrates to 15
         assert [t.id for t in store.search_solved(["example"])] == ["T-1"]
         more = [
             opened("T-2", 2, subject="mail to bob@example.com bounces"),
@@ -614,7 +650,7 @@ def test_version_10_fills_the_organization_of_stored_tickets(tmp_path: Path) -> 
         store.append(ticket_id, expected_version=0, events=events, snapshot=replay(events))
     store.close()
     _as_version(path, 9)
-    store = SqliteStore(path)  # migrates to 14
+    store = SqliteStore(path)  # migrates to 15
     read = "SELECT id, organization FROM tickets ORDER BY id"
     conn = sqlite3.connect(path)
     try:
@@ -656,7 +692,7 @@ def test_version_10_fills_the_organization_in_postgres() -> None:
             _drop_links(conn, f"{quoted}.tickets")
             _drop_organization_column(conn, f"{quoted}.tickets")
             conn.execute(f"UPDATE {quoted}.schema_version SET version = 9")
-        store = PostgresStore(DSN, schema=schema)  # migrates to 14
+        store = PostgresStore(DSN, schema=schema)  # migrates to 15
         with psycopg.connect(DSN, autocommit=True) as conn:
             assert conn.execute(read).fetchall() == written
             assert [row[0] for row in written] == ["T-1", "T-2", "T-3"]
@@ -691,9 +727,9 @@ def test_version_11_indexes_serve_agent_views_active_lists_and_assets(tmp_path: 
     store.append("T-1", expected_version=0, events=events, snapshot=replay(events))
     store.close()
     _as_version(path, 10, *(f"DROP INDEX {name}" for name in _VERSION_11_INDEXES))
-    store = SqliteStore(path)  # migrates to 14
+    store = SqliteStore(path)  # migrates to 15
     try:
-        assert _version(path) == 14
+        assert _version(path) == 15
         # each part of the agent's OR has an index (owner had none: every ticket was read)
         assert "MULTI-INDEX OR" in _sqlite_plan(store, _AGENT_VIEW)
         assert "tickets_owner" in _sqlite_plan(store, _AGENT_VIEW)
@@ -725,7 +761,7 @@ def test_version_11_adds_the_owner_asset_and_active_indexes_in_postgres() -> Non
             _drop_queued(conn, f"{quoted}.tickets")
             _drop_links(conn, f"{quoted}.tickets")
             conn.execute(f"UPDATE {quoted}.schema_version SET version = 10")
-        store = PostgresStore(DSN, schema=schema)  # migrates to 14
+        store = PostgresStore(DSN, schema=schema)  # migrates to 15
         store.close()
         with psycopg.connect(DSN, autocommit=True) as conn:
             found = conn.execute(
@@ -735,7 +771,7 @@ def test_version_11_adds_the_owner_asset_and_active_indexes_in_postgres() -> Non
             ).fetchall()
             assert found == [("tickets_active",), ("tickets_asset",), ("tickets_owner",)]
             version = conn.execute(f"SELECT version FROM {quoted}.schema_version").fetchone()
-            assert version == (14,)
+            assert version == (15,)
     finally:
         store.close()
         with psycopg.connect(DSN, autocommit=True) as conn:
@@ -795,7 +831,7 @@ def test_version_12_fills_the_links_of_stored_tickets(tmp_path: Path) -> None:
         ("P-1", None), ("T-2", '["P-1","P-3"]'), ("T-3", '["P-1"]'), ("T-4", '["P-9"]')
     ]
     _as_version(path, 11)
-    store = SqliteStore(path)  # migrates to 14
+    store = SqliteStore(path)  # migrates to 15
     conn = sqlite3.connect(path)
     try:
         assert conn.execute(read_rows).fetchall() == rows
@@ -803,7 +839,7 @@ def test_version_12_fills_the_links_of_stored_tickets(tmp_path: Path) -> None:
     finally:
         conn.close()
     try:
-        assert _version(path) == 14
+        assert _version(path) == 15
         plan = _sqlite_plan(store, TicketQuery(links_to=("P-1", "P-3")), page=True)
         assert "ticket_links_other" in plan
         _check_links_to(store)
@@ -835,7 +871,7 @@ def test_version_12_fills_the_links_in_postgres() -> None:
         assert written == [
             ("P-1", []), ("T-2", ["P-1", "P-3"]), ("T-3", ["P-1"]), ("T-4", ["P-9"])
         ]
-        store = PostgresStore(DSN, schema=schema)  # migrates to 14
+        store = PostgresStore(DSN, schema=schema)  # migrates to 15
         with psycopg.connect(DSN, autocommit=True) as conn:
             assert conn.execute(read).fetchall() == written
             index = conn.execute(
@@ -845,7 +881,7 @@ def test_version_12_fills_the_links_in_postgres() -> None:
             assert index is not None
             assert "gin (links)" in index[0] and "WHERE (links <> '{}'::text[])" in index[0]
             version = conn.execute(f"SELECT version FROM {quoted}.schema_version").fetchone()
-            assert version == (14,)
+            assert version == (15,)
         _check_links_to(store)
         store.close()
     finally:
@@ -933,14 +969,14 @@ def test_version_13_fills_the_queued_at_of_stored_tickets(tmp_path: Path) -> Non
         assert "queued_at" not in {row[1] for row in conn.execute("PRAGMA table_info(tickets)")}
     finally:
         conn.close()
-    store = SqliteStore(path)  # migrates to 14
+    store = SqliteStore(path)  # migrates to 15
     conn = sqlite3.connect(path)
     try:
         assert conn.execute(read).fetchall() == written
     finally:
         conn.close()
     try:
-        assert _version(path) == 14
+        assert _version(path) == 15
         # a drain's page and count read the index of waiting tickets
         assert "tickets_queued (team=? AND queued_at>?)" in _sqlite_plan(store, _DRAIN, page=True)
         assert "tickets_queued (team=? AND queued_at>?)" in _sqlite_plan(store, _DRAIN)
@@ -976,7 +1012,7 @@ def test_version_13_fills_the_queued_at_in_postgres() -> None:
             ("T-1", T0 + minute), ("T-2", None), ("T-3", None), ("T-4", T0 + minute),
             ("T-5", T0 + 3 * minute),
         ]  # fmt: skip
-        store = PostgresStore(DSN, schema=schema)  # migrates to 14
+        store = PostgresStore(DSN, schema=schema)  # migrates to 15
         with psycopg.connect(DSN, autocommit=True) as conn:
             assert conn.execute(read).fetchall() == written
             index = conn.execute(
@@ -987,7 +1023,7 @@ def test_version_13_fills_the_queued_at_in_postgres() -> None:
             assert "(team, queued_at)" in index[0]
             assert "queued_at IS NOT NULL" in index[0] and "assignee IS NULL" in index[0]
             version = conn.execute(f"SELECT version FROM {quoted}.schema_version").fetchone()
-            assert version == (14,)
+            assert version == (15,)
             # a drain's query reads the index (PostgreSQL picks it on any data once a
             # sequential scan is ruled out: the plan proves the index serves it)
             where, params = store._builder.where(_DRAIN)  # type: ignore[attr-defined]
@@ -1088,7 +1124,7 @@ def test_version_14_fills_the_type_of_stored_tickets(tmp_path: Path) -> None:
         assert "type" not in {row[1] for row in conn.execute("PRAGMA table_info(tickets)")}
     finally:
         conn.close()
-    store = SqliteStore(path)  # migrates to 14
+    store = SqliteStore(path)  # migrates to 15
     conn = sqlite3.connect(path)
     try:
         assert conn.execute(read).fetchall() == _TYPED_ROWS
@@ -1097,7 +1133,7 @@ def test_version_14_fills_the_type_of_stored_tickets(tmp_path: Path) -> None:
     finally:
         conn.close()
     try:
-        assert _version(path) == 14
+        assert _version(path) == 15
         # a type-limited retention scan reads the closed tickets of its types old enough,
         # and the known-error view the active tickets of the problem type
         plan = _sqlite_plan(store, _TYPED_RETENTION)
@@ -1131,7 +1167,7 @@ def test_version_14_fills_the_type_in_postgres() -> None:
                 "WHERE id = 'T-1'"
             )
             conn.execute(f"UPDATE {quoted}.schema_version SET version = 13")
-        store = PostgresStore(DSN, schema=schema)  # migrates to 14
+        store = PostgresStore(DSN, schema=schema)  # migrates to 15
         with psycopg.connect(DSN, autocommit=True) as conn:
             assert conn.execute(read).fetchall() == _TYPED_ROWS
             index = conn.execute(
@@ -1141,7 +1177,7 @@ def test_version_14_fills_the_type_in_postgres() -> None:
             assert index is not None
             assert "(type, status_category, closed_at)" in index[0]
             version = conn.execute(f"SELECT version FROM {quoted}.schema_version").fetchone()
-            assert version == (14,)
+            assert version == (15,)
             # the known-error view reads the index (PostgreSQL picks it on any data once a
             # sequential scan is ruled out); a retention scan reads an index of closed
             # tickets (on six rows, tickets_retention costs the same: at scale PostgreSQL
@@ -1158,6 +1194,223 @@ def test_version_14_fills_the_type_in_postgres() -> None:
             retention = plans[_TYPED_RETENTION]
             assert "tickets_type" in retention or "tickets_retention" in retention, plans
         _check_types(store)
+        store.close()
+    finally:
+        store.close()
+        with psycopg.connect(DSN, autocommit=True) as conn:
+            conn.execute(f"DROP SCHEMA IF EXISTS {quoted} CASCADE")
+
+
+# ---------------------------------------------------------------- version 15: words
+
+#: How versions 14 and before split words: case-folded runs of letters and digits, cut at
+#: every combining mark, decomposed text left decomposed.
+_OLD_WORD = re.compile(r"[^\W_]+")
+
+
+def _old_words(text: str) -> list[str]:
+    return [
+        w
+        for w in _OLD_WORD.findall(text.casefold())
+        if 1 < len(w) <= MAX_WORD_LENGTH and w not in STOPWORDS
+    ]
+
+
+def _word_histories() -> dict[str, list[Any]]:
+    """T-hi solved in Hindi, T-nfd solved written decomposed, T-nfc closed written
+    composed, T-open open (never in the word index)."""
+    later = T0 + timedelta(minutes=1)
+    texts = {
+        "T-hi": ("नमस्ते, मेरा लैपटॉप", "वीपीएन से कनेक्ट नहीं हो रहा", StatusCategory.SOLVED),
+        "T-nfd": ("Cafe\u0301 printer", "Zu\u0308rich office", StatusCategory.SOLVED),
+        "T-nfc": ("Résumé upload", "crème brûlée", StatusCategory.CLOSED),
+        "T-open": ("Café printer", "नमस्ते", StatusCategory.OPEN),
+    }
+    out = {}
+    for number, (ticket_id, (subject, description, category)) in enumerate(texts.items(), 1):
+        events = [opened(ticket_id, number, subject=subject, description=description)]
+        if category is not StatusCategory.OPEN:
+            events.append(moved(ticket_id, category.value, category, at=later))
+        out[ticket_id] = events
+    return out
+
+
+def _word_article() -> Article:
+    return Article(
+        id="KB-1",
+        title="नमस्ते: printer guide",
+        body="Cafe\u0301 kiosk and the Zürich office.",
+        tags=("लैपटॉप",),
+        author="a-1",
+        created_at=T0,
+        updated_at=T0,
+    )
+
+
+def _v14_with_words(path: Path) -> None:
+    """A version 14 file holding the word histories and the article, their words split
+    and indexed as version 14 did (written by the current store, then taken back)."""
+    store = SqliteStore(path)
+    for ticket_id, events in _word_histories().items():
+        store.append(ticket_id, expected_version=0, events=events, snapshot=replay(events))
+    article = _word_article()
+    store.save_article(article, expected_version=0)
+    store.close()
+    text = f"{article.title}\n{article.body}\n{' '.join(article.tags)}"
+    _as_version(path, 14, ("UPDATE articles SET words = ?", " ".join(_old_words(text))))
+
+
+def _check_words_found(store: Any) -> None:
+    """What a version 15 store answers of the word histories and the article."""
+
+    def solved(*words: str) -> list[str]:
+        return [t.id for t in store.search_solved(list(words))]
+
+    def articles(text: str) -> list[str]:
+        return [a.id for a in store.search_articles(ArticleQuery(text=text)).items]
+
+    assert solved("नमस्ते") == solved("लैपटॉप") == solved("वीपीएन") == ["T-hi"]
+    assert store.search_solved(["नमस"]) == []  # a fragment of the old splitting
+    assert solved("café") == solved("CAFE\u0301") == solved("zürich") == ["T-nfd"]
+    assert store.search_solved(["cafe"]) == []
+    assert solved("re\u0301sume\u0301") == solved("crème") == ["T-nfc"]
+    assert articles("नमस्ते") == articles("लैपटॉप") == ["KB-1"]
+    assert articles("café zu\u0308rich") == ["KB-1"]
+    assert articles("नमस") == articles("cafe") == []
+
+
+def _solved_word_column(path: Path) -> dict[str, str | None]:
+    conn = sqlite3.connect(path)
+    try:
+        return dict(conn.execute("SELECT id, solved_words FROM tickets").fetchall())
+    finally:
+        conn.close()
+
+
+def _fresh_sqlite(path: Path) -> dict[str, str | None]:
+    """The ``solved_words`` a version 15 store writes for the word histories."""
+    store = SqliteStore(path)
+    for ticket_id, events in _word_histories().items():
+        store.append(ticket_id, expected_version=0, events=events, snapshot=replay(events))
+    store.close()
+    return _solved_word_column(path)
+
+
+def test_version_15_writes_the_word_indexes_of_sqlite_again(tmp_path: Path) -> None:
+    path = tmp_path / "v14.sqlite"
+    _v14_with_words(path)
+    conn = sqlite3.connect(path)
+    try:  # version 14 found the Hindi words' fragments, not the words
+        match = "SELECT rowid FROM tickets_words WHERE tickets_words MATCH ?"
+        assert conn.execute(match, ('"नमस"',)).fetchall() != []
+        assert conn.execute(match, ('"café"',)).fetchall() == []
+    finally:
+        conn.close()
+    store = SqliteStore(path)  # migrates to 15
+    try:
+        assert _version(path) == 15
+        assert store.has_word_index
+        _check_words_found(store)
+        written = _solved_word_column(path)
+        assert written == _fresh_sqlite(tmp_path / "fresh.sqlite")
+        assert written["T-open"] is None
+        assert written["T-hi"] is not None and "नमस्ते" in written["T-hi"].split()
+        conn = sqlite3.connect(path)
+        try:  # the FTS5 tables agree with the columns they index
+            for table in ("tickets_words", "articles_fts"):
+                conn.execute(f"INSERT INTO {table} ({table}) VALUES ('integrity-check')")
+            words = conn.execute("SELECT words FROM articles").fetchone()[0]
+        finally:
+            conn.close()
+        assert "नमस्ते" in words.split() and "café" in words.split()
+        # the store goes on keeping the new index: reopened, solved again, purged
+        ticket = store.load("T-hi")
+        ticket = change(store, ticket, moved("T-hi", "open", StatusCategory.OPEN, at=T0))
+        assert store.search_solved(["नमस्ते"]) == []
+        later = T0 + timedelta(minutes=5)
+        change(store, ticket, moved("T-hi", "solved", StatusCategory.SOLVED, at=later))
+        assert [t.id for t in store.search_solved(["नमस्ते"])] == ["T-hi"]
+        store.purge("T-nfd", expected_version=2)
+        assert store.search_solved(["café"]) == []
+        conn = sqlite3.connect(path)
+        try:
+            conn.execute("INSERT INTO tickets_words (tickets_words) VALUES ('integrity-check')")
+        finally:
+            conn.close()
+    finally:
+        store.close()
+
+
+def test_version_15_gives_a_sqlite_without_fts5_the_solved_words(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    path = tmp_path / "v14.sqlite"
+    monkeypatch.setattr(migrations, "SQLITE_V3_WORDS", "CREATE VIRTUAL TABLE x USING nofts5(a)")
+    _v14_with_words(path)  # no FTS5: version 3 left the word indexes out
+    monkeypatch.undo()
+    conn = sqlite3.connect(path)
+    try:
+        assert not migrations.sqlite_has_word_index(conn)
+    finally:
+        conn.close()
+    store = SqliteStore(path)  # migrates to 15, still without word indexes
+    try:
+        assert _version(path) == 15
+        assert not store.has_word_index
+        _check_words_found(store)
+        assert _solved_word_column(path) == _fresh_sqlite(tmp_path / "fresh.sqlite")
+        ticket = store.load("T-nfc")
+        change(store, ticket, moved("T-nfc", "open", StatusCategory.OPEN, at=T0))
+        assert store.search_solved(["résumé"]) == []
+    finally:
+        store.close()
+
+
+@pytest.mark.postgres
+@pytest.mark.skipif(not DSN, reason="set HELPDESK_TEST_POSTGRES_DSN to run PostgreSQL tests")
+def test_version_15_writes_the_word_columns_of_postgres_again() -> None:
+    import psycopg
+
+    from helpdesk_core.storage import PostgresStore
+
+    schema = f"hd_v15_{os.getpid()}"
+    quoted = f'"{schema}"'
+    store: Store = PostgresStore(DSN, schema=schema)
+    read = f"SELECT id, solved_words::text FROM {quoted}.tickets ORDER BY id"
+    try:
+        for ticket_id, events in _word_histories().items():
+            store.append(ticket_id, expected_version=0, events=events, snapshot=replay(events))
+        article = _word_article()
+        store.save_article(article, expected_version=0)
+        store.close()
+        with psycopg.connect(DSN, autocommit=True) as conn:  # as version 14 wrote them
+            fresh = conn.execute(read).fetchall()
+            for ticket_id, events in _word_histories().items():
+                ticket = replay(events)
+                if ticket.is_active:
+                    continue
+                old = _old_words(f"{ticket.subject}\n{ticket.description}")
+                conn.execute(
+                    f"UPDATE {quoted}.tickets SET solved_words = %s::tsvector WHERE id = %s",
+                    (tsvector(old), ticket_id),
+                )
+            text = f"{article.title}\n{article.body}\n{' '.join(article.tags)}"
+            conn.execute(
+                f"UPDATE {quoted}.articles SET words = %s::tsvector",
+                (tsvector(_old_words(text)),),
+            )
+            conn.execute(f"UPDATE {quoted}.schema_version SET version = 14")
+            found = conn.execute(
+                f"SELECT count(*) FROM {quoted}.tickets WHERE solved_words @@ %s::tsquery",
+                ("'नमस्ते'",),
+            ).fetchone()
+            assert found == (0,)
+        store = PostgresStore(DSN, schema=schema)  # migrates to 15
+        with psycopg.connect(DSN, autocommit=True) as conn:
+            assert conn.execute(read).fetchall() == fresh
+            version = conn.execute(f"SELECT version FROM {quoted}.schema_version").fetchone()
+            assert version == (15,)
+        _check_words_found(store)
         store.close()
     finally:
         store.close()

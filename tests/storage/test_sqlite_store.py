@@ -108,7 +108,7 @@ def test_database_settings(tmp_path: Path) -> None:
     store.close()
     conn = sqlite3.connect(tmp_path / "desk.sqlite")
     assert conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
-    assert conn.execute("PRAGMA user_version").fetchone()[0] == migrations.SCHEMA_VERSION == 14
+    assert conn.execute("PRAGMA user_version").fetchone()[0] == migrations.SCHEMA_VERSION == 15
     conn.close()
     store = SqliteStore(tmp_path / "desk.sqlite")
     pragmas = {

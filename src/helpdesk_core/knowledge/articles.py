@@ -5,8 +5,9 @@ An :class:`Article` is written by agents (``author``), may document problem tick
 (kept, shown to agents only). Stores keep articles (``Store.save_article`` ...) with an
 optimistic ``version`` check like tickets.
 
-Search works on **words**: lowercase runs of letters and digits of the title, body and
-tags (case-folded, so ``Straße`` and ``STRASSE`` are one word), without stopwords,
+Search works on **words**: case-folded runs of letters, digits and combining marks of the
+NFC-normalised title, body and tags (``Straße`` and ``STRASSE`` are one word, so are
+``café`` typed precomposed and decomposed, and ``नमस्ते`` is one word), without stopwords,
 one-character words or words longer than :data:`MAX_WORD_LENGTH`; see :func:`search_words`.
 An :class:`ArticleQuery` with ``text`` matches the articles that have all (``match="all"``)
 or any (``match="any"``) of the text's words, exactly, in every store; stores rank the
@@ -60,9 +61,11 @@ MAX_QUERY_WORDS: Final = 32
 
 
 def search_words(text: str) -> list[str]:
-    """The searchable words of ``text``, in order (repeats kept)."""
+    """The searchable words of ``text``, in order (repeats kept): its words as
+    :func:`~helpdesk_core.knowledge.tokenize` splits them, up to
+    :data:`MAX_WORD_LENGTH` characters long."""
     v.require(text, str, "text", field="text")
-    return [w for w in tokenize(text.casefold()) if len(w) <= MAX_WORD_LENGTH]
+    return [w for w in tokenize(text) if len(w) <= MAX_WORD_LENGTH]
 
 
 class ArticleStatus(_ParseMixin):

@@ -6,14 +6,17 @@ asset, the same requester organization, the same problem (a ticket's ``caused_by
 document's problems) and shared tags. Every :class:`Match` says why it was chosen:
 ``("same category 'network'", "shared words: vpn, timeout")``.
 
-Words are lowercase runs of letters and digits; a short list of English stopwords and
-one-character words are left out.
+Words are case-folded runs of letters, digits and combining marks of the NFC-normalised
+text (see :func:`tokenize`); a short list of English stopwords and one-character words
+are left out.
 """
 
 from __future__ import annotations
 
+import itertools
 import math
 import re
+import unicodedata
 from collections import Counter
 from collections.abc import Iterable
 from typing import Any
@@ -35,14 +38,70 @@ STOPWORDS = frozenset(
     up us was we were what when where which while who why will with won would you your""".split()  # noqa: SIM905
 )
 
-_WORD = re.compile(r"[^\W_]+")
+
+def _mark_class(*spans: range) -> str:
+    """The combining marks (categories Mn, Mc, Me) of this Python's Unicode database
+    among the code points of ``spans``, as the ranges of a regular-expression character
+    class: ``re`` has no category classes, and its ``\\w`` leaves marks out."""
+    is_mark = frozenset({"Mn", "Mc", "Me"}).__contains__
+    points = itertools.chain(*spans)
+    found = map(is_mark, map(unicodedata.category, map(chr, itertools.chain(*spans))))
+    ranges: list[list[int]] = []
+    for point in itertools.compress(points, found):
+        if ranges and ranges[-1][1] == point - 1:
+            ranges[-1][1] = point
+        else:
+            ranges.append([point, point])
+    return "".join(
+        f"\\U{low:08x}" if low == high else f"\\U{low:08x}-\\U{high:08x}" for low, high in ranges
+    )
+
+
+# A word starts with a letter or digit (``[^\W_]``: ``\w`` without the underscore) and
+# goes on over letters, digits and combining marks: a mark belongs to the character
+# before it (as in UAX #29's word boundaries), so it never starts a word. The pattern is
+# runs of letters and digits, each after the first led by marks, matched possessively
+# (it never backtracks). ``re`` tests a class of Basic Multilingual Plane characters
+# against a bitmap but a class with characters beyond it range by range, so the few
+# hundred ranges of marks beyond the BMP are only tried on a character beyond it, and
+# nothing is tried on an ASCII character (the end of most words). ASCII text has no
+# marks at all: the plain pattern splits it.
+_LETTER = r"[^\W_]"
+# Unicode assigns marks in planes 0 and 1 and among the variation selectors of plane 14
+# only (planes 2 and 3 hold ideographs, 15 and 16 private use, the others nothing):
+# scanning those takes a few hundredths of a second, the whole code space ten times as
+# long. A test checks the whole code space of the running Python.
+_BMP_MARKS = _mark_class(range(0x10000))
+_ASTRAL_MARKS = _mark_class(range(0x10000, 0x20000), range(0xE0000, 0xE1000))
+_WORD = re.compile(
+    f"{_LETTER}++(?:(?![\\x00-\\x7f])(?:[{_BMP_MARKS}]++{_LETTER}*+"
+    f"|(?=[\\U00010000-\\U0010ffff])[{_ASTRAL_MARKS}]{_LETTER}*+))*+"
+)
+_ASCII_WORD = re.compile(f"{_LETTER}+")
+
+
+def _words(text: str) -> list[str]:
+    """The words of ``text``, NFC-normalised (so a word typed precomposed and one sent
+    decomposed, as some mail clients do, are one word), case-folded and NFC-normalised
+    again (folding may decompose: ``ǰ`` folds to ``j`` and a combining caron)."""
+    if text.isascii():
+        return _ASCII_WORD.findall(text.lower())
+    folded = unicodedata.normalize("NFC", unicodedata.normalize("NFC", text).casefold())
+    return _WORD.findall(folded)
 
 
 def tokenize(text: str) -> list[str]:
     """Case-folded words of ``text`` (``Straße`` and ``STRASSE`` are one word) without
-    punctuation, stopwords or one-letter words."""
+    punctuation, stopwords or one-letter words.
+
+    The text is NFC-normalised first, so ``café`` written with a combining acute
+    (``cafe\\u0301``) is ``café``. A word is a run of letters, digits and combining marks
+    that starts with a letter or digit: ``नमस्ते`` (whose vowel signs and virama are marks)
+    is one word. Underscores and everything else separate words. Scripts written without
+    spaces between words (Thai, Chinese, Japanese) are not split into words: a run of
+    them is one word."""
     v.require(text, str, "text", field="text")
-    return [w for w in _WORD.findall(text.casefold()) if len(w) > 1 and w not in STOPWORDS]
+    return [w for w in _words(text) if len(w) > 1 and w not in STOPWORDS]
 
 
 @frozen(kw_only=True)

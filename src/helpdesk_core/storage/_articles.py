@@ -4,7 +4,9 @@ Articles are stored as JSON text written through the codec. Their searchable wor
 (:func:`~helpdesk_core.knowledge.articles.article_words`) are computed here, in Python, and
 handed to each database already split: SQLite indexes them with an FTS5 table whose
 ``ascii`` tokenizer keeps each word whole, PostgreSQL as a ``tsvector`` literal that no
-text-search parser touches. So a word matches the same articles in every store.
+text-search parser touches. So a word matches the same articles in every store. The words
+of solved and closed tickets, which ``similar()`` asks the stores for, are split the same
+way (:func:`solved_word_list`) and kept alike.
 """
 
 from __future__ import annotations
@@ -21,6 +23,7 @@ from helpdesk_core.knowledge.articles import (
     article_words,
     search_words,
 )
+from helpdesk_core.model import ANONYMISED
 from helpdesk_core.storage.codecs import dumps, escape_nul, loads
 
 __all__ = [
@@ -29,6 +32,10 @@ __all__ = [
     "decode_article",
     "encode_article",
     "fts5_query",
+    "snapshot_text",
+    "solved_word_list",
+    "solved_word_text",
+    "solved_words",
     "tsquery",
     "tsvector",
     "word_counts",
@@ -89,17 +96,44 @@ def tsvector(words: list[str]) -> str:
     )
 
 
-def solved_words(status_category: str, text: str) -> str | None:
-    """The ``tickets.solved_words`` value of PostgreSQL (schema version 8 on): a tsvector
-    literal of the library's words of a solved or closed ticket's search text (None for
-    other tickets), so that a host name, an address or a path is split into the words
-    :func:`search_words` finds (PostgreSQL's own parser keeps them whole)."""
+def solved_word_list(status_category: str, text: str) -> list[str] | None:
+    """The words a solved or closed ticket is found by in a store's word index (None for
+    other tickets): the :func:`search_words` of the first 100,000 characters of ``text``,
+    the ticket's :func:`~helpdesk_core.knowledge.ticket_text` (schema version 15 on; its
+    case-folded search text before), which the in-memory index splits too."""
     if status_category not in ("solved", "closed"):
         return None
-    return tsvector(search_words(text[:_MAX_SOLVED_TEXT]))
+    return search_words(text[:_MAX_SOLVED_TEXT])
 
 
-#: The characters of a ticket's search text its solved words are taken from.
+def solved_words(status_category: str, text: str) -> str | None:
+    """The ``tickets.solved_words`` value of PostgreSQL (schema version 9 on): a tsvector
+    literal of :func:`solved_word_list`, so that a host name, an address or a path is
+    split into the words :func:`search_words` finds (PostgreSQL's own parser keeps them
+    whole)."""
+    words = solved_word_list(status_category, text)
+    return None if words is None else tsvector(words)
+
+
+def solved_word_text(status_category: str, text: str) -> str | None:
+    """The ``tickets.solved_words`` value of SQLite (schema version 15 on): the words of
+    :func:`solved_word_list` joined by spaces, which the FTS5 ``ascii`` tokenizer keeps
+    whole (it splits at ASCII spaces and punctuation, which no word holds)."""
+    words = solved_word_list(status_category, text)
+    return None if words is None else " ".join(words)
+
+
+def snapshot_text(data: Any) -> str:
+    """:func:`~helpdesk_core.knowledge.ticket_text` of a ticket from its stored snapshot
+    (decoded JSON, as the migrations read it): the subject and description, nothing of
+    an anonymised ticket or of what an anonymisation put in their place."""
+    if data.get("anonymised") is True:
+        return ""
+    parts = (data.get("subject"), data.get("description"))
+    return "\n".join(p for p in parts if isinstance(p, str) and p and p != ANONYMISED)
+
+
+#: The characters of a ticket's text its solved words are taken from.
 _MAX_SOLVED_TEXT = 100_000
 
 

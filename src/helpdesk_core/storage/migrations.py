@@ -79,6 +79,20 @@ Versions:
     closed_at)``: a retention pass with a policy limited to some ticket types read every
     closed ticket old enough for the policy, of any type, and ``known_errors`` read every
     active ticket. Both now read the tickets of their types only.
+15. Words: the library's words now keep combining marks (a Devanagari, Tamil or Bengali
+    word is one word, no longer cut at each vowel sign) and come from the NFC form of the
+    text (``cafe`` with a combining acute is ``café``), so what the word indexes hold is
+    written again. Articles' words are split anew from the stored articles (SQLite:
+    ``articles.words``, which the FTS5 table follows through its triggers; PostgreSQL:
+    ``articles.words``). The words of solved and closed tickets are split anew from the
+    snapshots' subject and description (``ticket_text``, what the in-memory index
+    splits; they came from the case-folded search text, which is not normalised):
+    PostgreSQL rewrites ``tickets.solved_words``; SQLite gains ``tickets.solved_words``,
+    the words joined by spaces (NULL for other tickets), and ``tickets_words`` becomes an
+    FTS5 table over it with the ``ascii`` tokenizer, like the articles' (it was
+    ``unicode61`` over the search text, which cut words at marks and never matched a
+    decomposed word to a composed one). A SQLite without FTS5 gets the column, which its
+    scans read.
 
 The optional text index (SQLite FTS5 trigram table, PostgreSQL ``pg_trgm`` GIN index) is
 not a schema version: :func:`enable_sqlite_text_index` / :func:`enable_postgres_text_index`
@@ -93,8 +107,15 @@ from datetime import UTC, datetime
 from typing import Any
 
 from helpdesk_core.errors import SchemaVersionError, StorageError
+from helpdesk_core.knowledge.articles import article_words
 from helpdesk_core.model.people import ANONYMOUS_REQUESTER
-from helpdesk_core.storage._articles import solved_words
+from helpdesk_core.storage._articles import (
+    decode_article,
+    snapshot_text,
+    solved_word_text,
+    solved_words,
+    tsvector,
+)
 from helpdesk_core.storage._sql import ACTIVE_SQL
 from helpdesk_core.storage.base import search_text
 from helpdesk_core.storage.codecs import dumps, encode_tags, escape_nul, loads, to_micros
@@ -111,7 +132,7 @@ __all__ = [
 ]
 
 #: The schema version this library writes.
-SCHEMA_VERSION = 14
+SCHEMA_VERSION = 15
 #: ``PRAGMA application_id`` of helpdesk_core SQLite files ("HDSK").
 APPLICATION_ID = 0x4844534B
 
@@ -602,6 +623,62 @@ def _sqlite_v14(conn: sqlite3.Connection) -> None:
     conn.execute(TYPE_INDEX.format(table="tickets"))
 
 
+#: Version 15, SQLite: the word index of solved and closed tickets over the library's
+#: words (``tickets.solved_words``), kept by the store like the one of version 6; a
+#: trigger removes the entry of a deleted (purged) ticket.
+SQLITE_V15_WORDS = """
+DROP TRIGGER IF EXISTS tickets_words_delete;
+DROP TABLE tickets_words;
+CREATE VIRTUAL TABLE tickets_words USING fts5(
+    solved_words, content='tickets', content_rowid='seq', tokenize='ascii'
+);
+CREATE TRIGGER tickets_words_delete AFTER DELETE ON tickets
+WHEN old.status_category IN ('solved', 'closed') BEGIN
+    INSERT INTO tickets_words (tickets_words, rowid, solved_words)
+        VALUES ('delete', old.seq, old.solved_words);
+END;
+INSERT INTO tickets_words (rowid, solved_words)
+    SELECT seq, solved_words FROM tickets WHERE status_category IN ('solved', 'closed')
+"""
+
+
+def _solved_texts(
+    rows: Iterable[tuple[Any, str, str | bytes]], words: Callable[[str, str], str | None]
+) -> list[tuple[str | None, Any]]:
+    """``(words, key)`` of each ``(key, status category, snapshot JSON)`` row: ``words``
+    (:func:`solved_word_text` or :func:`solved_words`) of the ticket's text."""
+    out = []
+    for key, category, snapshot in rows:
+        data = loads(snapshot if isinstance(snapshot, str) else snapshot.decode("utf-8"))
+        out.append((words(category, snapshot_text(data)), key))
+    return out
+
+
+def _article_words(rows: Iterable[tuple[Any, str | bytes]]) -> list[tuple[list[str], Any]]:
+    """``(words, key)`` of each ``(key, article JSON)`` row: the article's searchable words."""
+    return [(article_words(decode_article(data)), key) for key, data in rows]
+
+
+def _sqlite_v15(conn: sqlite3.Connection) -> None:
+    conn.execute("ALTER TABLE tickets ADD COLUMN solved_words TEXT")
+    rows = conn.execute(
+        "SELECT seq, status_category, snapshot FROM tickets "
+        "WHERE status_category IN ('solved', 'closed')"
+    )
+    conn.executemany(
+        "UPDATE tickets SET solved_words = ? WHERE seq = ?", _solved_texts(rows, solved_word_text)
+    )
+    # An update of ``words`` re-indexes the article through the FTS5 table's triggers.
+    stored = dict(conn.execute("SELECT seq, words FROM articles").fetchall())
+    found = _article_words(conn.execute("SELECT seq, data FROM articles"))
+    conn.executemany(
+        "UPDATE articles SET words = ? WHERE seq = ?",
+        [(text, seq) for words, seq in found if (text := " ".join(words)) != stored[seq]],
+    )
+    if sqlite_has_word_index(conn):
+        _script(conn, SQLITE_V15_WORDS)
+
+
 _SQLITE_STEPS: dict[int, Callable[[sqlite3.Connection], None]] = {
     1: _sqlite_v1,
     2: _sqlite_v2,
@@ -617,6 +694,7 @@ _SQLITE_STEPS: dict[int, Callable[[sqlite3.Connection], None]] = {
     12: _sqlite_v12,
     13: _sqlite_v13,
     14: _sqlite_v14,
+    15: _sqlite_v15,
 }
 
 
@@ -952,6 +1030,23 @@ def _pg_v14(cur: Any, schema: str) -> None:
     cur.execute(TYPE_INDEX.format(table=f"{schema}.tickets"))
 
 
+def _pg_v15(cur: Any, schema: str) -> None:
+    # The words the library splits changed (marks, NFC): write both word columns again.
+    cur.execute(
+        f"SELECT id, status_category, snapshot::text FROM {schema}.tickets "
+        "WHERE status_category IN ('solved', 'closed')"
+    )
+    updates = _solved_texts(cur.fetchall(), solved_words)
+    if updates:
+        cur.executemany(
+            f"UPDATE {schema}.tickets SET solved_words = %s::tsvector WHERE id = %s", updates
+        )
+    cur.execute(f"SELECT id, data::text FROM {schema}.articles")
+    words = [(tsvector(found), key) for found, key in _article_words(cur.fetchall())]
+    if words:
+        cur.executemany(f"UPDATE {schema}.articles SET words = %s::tsvector WHERE id = %s", words)
+
+
 _POSTGRES_STEPS: dict[int, Callable[[Any, str], None]] = {
     1: _pg_v1,
     2: _pg_v2,
@@ -967,6 +1062,7 @@ _POSTGRES_STEPS: dict[int, Callable[[Any, str], None]] = {
     12: _pg_v12,
     13: _pg_v13,
     14: _pg_v14,
+    15: _pg_v15,
 }
 
 

@@ -52,6 +52,7 @@ from helpdesk_core.errors import (
     ValidationError,
 )
 from helpdesk_core.knowledge.articles import Article, ArticleQuery, article_words, search_words
+from helpdesk_core.knowledge.similar import ticket_text
 from helpdesk_core.model.enums import Priority
 from helpdesk_core.model.events import Event
 from helpdesk_core.model.people import Requester
@@ -239,7 +240,7 @@ def _ticket_row(snapshot: Ticket, wake_at: datetime | None) -> tuple[Any, ...]:
         snapshot.anonymised,
         snapshot.queued_at,
         snapshot.type,
-        kb.solved_words(snapshot.status_category.value, text),
+        kb.solved_words(snapshot.status_category.value, ticket_text(snapshot)),
         encode_ticket(snapshot),
     )
 

@@ -39,7 +39,14 @@ from helpdesk_core.errors import (
     StoreClosedError,
     ValidationError,
 )
-from helpdesk_core.knowledge.articles import Article, ArticleQuery, article_words, rank_articles
+from helpdesk_core.knowledge.articles import (
+    Article,
+    ArticleQuery,
+    article_words,
+    rank_articles,
+    search_words,
+)
+from helpdesk_core.knowledge.similar import ticket_text
 from helpdesk_core.model._validate import check_unicode
 from helpdesk_core.model.enums import Priority
 from helpdesk_core.model.events import Event
@@ -104,7 +111,7 @@ _COLUMNS = (
     "id, number, version, status, status_category, category, team, tier, assignee, owner, "
     "requester, organization, asset, priority, priority_rank, created_at, updated_at, "
     "wake_at, sla_deadline, tags, links, search_text, search_nul, closed_at, anonymised, "
-    "queued_at, type, snapshot"
+    "queued_at, type, solved_words, snapshot"
 )
 # The position the next event gets: one past the highest in the table, or past the highest
 # a purge removed (kept in ``sequences``), so a position is never reused.
@@ -115,7 +122,7 @@ _NEXT_POSITION = (
 # A ticket row records the position of its latest event (``last_event``); each event row
 # the position of the ticket's previous one (``prev``): a ticket's events are read by
 # walking that chain, so an event needs no index entry of its own.
-_INSERT_TICKET = f"INSERT INTO tickets ({_COLUMNS}, last_event) VALUES ({q.placeholders(29)})"
+_INSERT_TICKET = f"INSERT INTO tickets ({_COLUMNS}, last_event) VALUES ({q.placeholders(30)})"
 _NAMES = tuple(name.strip() for name in _COLUMNS.split(","))
 # An UPDATE rewrites the index entries of every column it sets, even to the same value, so
 # indexed columns are set only when they change.
@@ -194,17 +201,18 @@ _WRITTEN_MAX = 65_536
 
 # The word index of solved and closed tickets is kept by the store, not by triggers: an
 # INSERT or UPDATE trigger, even one whose condition is false, makes SQLite keep a
-# statement journal for every row written. Its rows are added from the ticket row after a
-# write that leaves the ticket solved or closed, and removed (FTS5 needs the indexed text
-# to remove it) from the row before a write to a ticket that was.
+# statement journal for every row written. Its rows are added from the ticket row (its
+# ``solved_words``, the library's words) after a write that leaves the ticket solved or
+# closed, and removed (FTS5 needs the indexed text to remove it) from the row before a
+# write to a ticket that was.
 _WORDS_STATUSES = frozenset({"solved", "closed"})
 _INSERT_WORDS = (
-    "INSERT INTO tickets_words (rowid, search_text) SELECT seq, search_text FROM tickets "
+    "INSERT INTO tickets_words (rowid, solved_words) SELECT seq, solved_words FROM tickets "
     "WHERE id = ?"
 )
 _DELETE_WORDS = (
-    "INSERT INTO tickets_words (tickets_words, rowid, search_text) "
-    "SELECT 'delete', seq, search_text FROM tickets WHERE id = ?"
+    "INSERT INTO tickets_words (tickets_words, rowid, solved_words) "
+    "SELECT 'delete', seq, solved_words FROM tickets WHERE id = ?"
 )
 
 
@@ -316,6 +324,7 @@ def _ticket_row(snapshot: Ticket, wake_at: datetime | None, tags: str) -> tuple[
         int(snapshot.anonymised),
         None if snapshot.queued_at is None else to_micros(snapshot.queued_at),
         snapshot.type,
+        kb.solved_word_text(snapshot.status_category.value, ticket_text(snapshot)),
         encode_ticket(snapshot),
     )
 
@@ -1497,9 +1506,12 @@ class SqliteStore:
         return Page(items=items, total=total, next_offset=end if end < total else None)
 
     def search_solved(self, words: Sequence[str], *, limit: int = 50) -> list[Ticket]:
-        """Solved or closed tickets sharing any of ``words``, best FTS5 ``bm25()`` rank
-        first (without FTS5: most shared words first, by substring, then newest)."""
-        wanted = check_words(words, limit)
+        """Solved or closed tickets sharing any of ``words`` (the library's words of their
+        text, as :func:`~helpdesk_core.knowledge.search_words` splits it), best FTS5
+        ``bm25()`` rank first (without FTS5: most shared words first, then newest)."""
+        given = check_words(words, limit)
+        # Split and fold as the index was written: "VPN" is "vpn", "o'brien" is "brien".
+        wanted = list(dict.fromkeys(w for word in given for w in search_words(word)))
         if not wanted:
             return []
         if self._words:
@@ -1511,13 +1523,14 @@ class SqliteStore:
             )
             params: list[Any] = [kb.fts5_query(wanted, "any"), limit]
         else:
-            hits = " + ".join("(instr(search_text, ?) > 0)" for _ in wanted)
+            # No FTS5: look each word up in the space-padded word list.
+            hits = " + ".join("(instr(' ' || solved_words || ' ', ?) > 0)" for _ in wanted)
             sql = (
                 f"SELECT snapshot FROM (SELECT snapshot, id, updated_at, {hits} AS hits "
                 f"FROM tickets WHERE status_category IN {kb.SOLVED_SQL}) WHERE hits > 0 "
                 "ORDER BY hits DESC, updated_at DESC, id LIMIT ?"
             )
-            params = [*(w.casefold() for w in wanted), limit]
+            params = [*(f" {w} " for w in wanted), limit]
         with self._guard as conn:
             rows = conn.execute(sql, params).fetchall()
         return [decode_ticket(row[0]) for row in rows]

@@ -2359,6 +2359,34 @@ class StoreConformance:
         assert found("printer") == []
         assert found("toner") == ["KB-b"]
 
+    def test_article_words_keep_their_marks_and_match_across_normal_forms(self) -> None:
+        # A Devanagari word (vowel signs and virama are combining marks) is one word; a
+        # word written decomposed (NFD, as some mail clients send it) is the same word as
+        # one written composed (NFC), either way round.
+        specs = {
+            "KB-hi": ("नमस्ते प्रिंटर", "लैपटॉप वीपीएन"),
+            "KB-nfd": ("Cafe\u0301 menu", "Cre\u0300me bru\u0302le\u0301e"),
+            "KB-nfc": ("Résumé upload", "Zürich office"),
+        }
+        for minutes, (article_id, (title, body)) in enumerate(specs.items()):
+            at = T0 + minutes * MINUTE
+            article = self._article(article_id, title=title, body=body, updated_at=at)
+            self.store.save_article(article, expected_version=0)
+
+        def found(text: str) -> list[str]:
+            return [a.id for a in self.store.search_articles(ArticleQuery(text=text)).items]
+
+        assert found("नमस्ते") == ["KB-hi"]
+        assert found("लैपटॉप प्रिंटर") == ["KB-hi"]
+        assert found("नमस") == []  # a fragment is not a word
+        assert found("café") == ["KB-nfd"]
+        assert found("CAFE\u0301 crème brûlée") == ["KB-nfd"]
+        assert found("cafe") == []
+        assert found("Re\u0301sume\u0301") == ["KB-nfc"]
+        assert found("zu\u0308rich") == ["KB-nfc"]
+        listed = self.store.list_articles(ArticleQuery(text="café résumé", match="any"))
+        assert [a.id for a in listed.items] == ["KB-nfc", "KB-nfd"]
+
     def test_a_rare_shared_word_outranks_a_common_one(self) -> None:
         for n in range(12):
             self.store.save_article(
@@ -2434,6 +2462,29 @@ class StoreConformance:
             store.search_solved("vpn")  # a text, not a list of words
         with raises(ValidationError):
             store.search_solved(["vpn"], limit=0)
+
+    def test_solved_ticket_search_keeps_marks_and_matches_across_normal_forms(self) -> None:
+        store = self.store
+        if not isinstance(store, SolvedTicketSearch):
+            return
+        later = T0 + MINUTE
+        specs = {
+            "T-hi": ("नमस्ते, मेरा लैपटॉप", "वीपीएन से कनेक्ट नहीं हो रहा"),
+            "T-nfd": ("Cafe\u0301 printer", "Zu\u0308rich office"),
+            "T-nfc": ("Résumé upload", "crème brûlée"),
+        }
+        for ticket_id, (subject, description) in specs.items():
+            ticket = open_ticket(store, ticket_id, subject=subject, description=description)
+            change(store, ticket, moved(ticket_id, "solved", StatusCategory.SOLVED, at=later))
+        assert _ids(store.search_solved(["नमस्ते"])) == ["T-hi"]
+        assert _ids(store.search_solved(["लैपटॉप"])) == ["T-hi"]
+        assert store.search_solved(["नमस"]) == []  # a fragment is not a word
+        assert _ids(store.search_solved(["café"])) == ["T-nfd"]
+        assert _ids(store.search_solved(["zürich"])) == ["T-nfd"]
+        assert _ids(store.search_solved(["CAFE\u0301"])) == ["T-nfd"]
+        assert store.search_solved(["cafe"]) == []
+        assert _ids(store.search_solved(["re\u0301sume\u0301"])) == ["T-nfc"]
+        assert _ids(store.search_solved(["cre\u0300me"])) == ["T-nfc"]
 
     def test_solved_ticket_search_weighs_rare_words_over_common_ones(self) -> None:
         store = self.store
