@@ -658,6 +658,59 @@ def test_migration_0007_fills_the_type_of_stored_tickets(alias: str) -> None:
 
 
 @pytest.mark.parametrize("alias", ["default", pytest.param("postgres", marks=needs_postgres)])
+def test_migration_0008_splits_the_words_of_stored_articles_again(alias: str) -> None:
+    import re
+    from collections import Counter
+
+    from django.core.management import call_command
+    from helpdesk_django.models import ArticleRecord, ArticleWord
+
+    from helpdesk_core.knowledge import STOPWORDS, Article, ArticleQuery, article_words
+    from helpdesk_core.testing.conformance import T0
+
+    store = fresh_store(alias)
+    article = Article(
+        id="KB-1",
+        title="नमस्ते: printer guide",
+        body="Cafe\u0301 kiosk in Zürich.",
+        tags=("लैपटॉप",),
+        author="a-1",
+        created_at=T0,
+        updated_at=T0,
+    )
+    store.save_article(article, expected_version=0)
+    other = Article(id="KB-2", title="Toner", author="a-1", created_at=T0, updated_at=T0)
+    store.save_article(other, expected_version=0)
+
+    def stored(article_id: str) -> dict[str, int]:
+        rows = ArticleWord.objects.using(alias).filter(article_id=article_id)
+        return dict(rows.values_list("word", "count"))
+
+    def found(text: str) -> list[str]:
+        return [a.id for a in store.search_articles(ArticleQuery(text=text)).items]
+
+    fresh = {key: stored(key) for key in ("KB-1", "KB-2")}
+    assert fresh["KB-1"] == dict(Counter(article_words(article)))
+    # as the library of migration 0007 split the words: cut at every mark, NFD apart
+    text = f"{article.title}\n{article.body}\n{' '.join(article.tags)}"
+    old = Counter(
+        w for w in re.findall(r"[^\W_]+", text.casefold()) if len(w) > 1 and w not in STOPWORDS
+    )
+    ArticleWord.objects.using(alias).filter(article_id="KB-1").delete()
+    ArticleWord.objects.using(alias).bulk_create(
+        ArticleWord(article_id="KB-1", word=word, count=count) for word, count in old.items()
+    )
+    ArticleRecord.objects.using(alias).filter(id="KB-1").update(word_count=sum(old.values()))
+    assert found("नमस्ते") == found("café") == []
+    call_command("migrate", "helpdesk", "0007", database=alias, verbosity=0)
+    call_command("migrate", "helpdesk", database=alias, verbosity=0)
+    assert {key: stored(key) for key in ("KB-1", "KB-2")} == fresh
+    counts = dict(ArticleRecord.objects.using(alias).values_list("id", "word_count"))
+    assert counts == {"KB-1": sum(fresh["KB-1"].values()), "KB-2": 1}
+    assert found("नमस्ते") == found("CAFE\u0301") == found("zu\u0308rich लैपटॉप") == ["KB-1"]
+
+
+@pytest.mark.parametrize("alias", ["default", pytest.param("postgres", marks=needs_postgres)])
 def test_the_known_error_view_and_a_typed_retention_scan_read_the_type_index(alias: str) -> None:
     """The active problems, and the closed tickets of a policy's types old enough, are read
     from ``helpdesk_ticket_type``, not from every active or closed ticket."""
