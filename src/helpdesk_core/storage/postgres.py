@@ -210,6 +210,15 @@ class _Builder(q.QueryBuilder):
         return "(search_text LIKE ? AND search_text ~ ?)"
 
 
+def _solved_words(snapshot: Ticket) -> str | None:
+    """The ``solved_words`` column of a ticket row: the words of a solved or closed
+    ticket's text (None for others, without reading their text)."""
+    category = snapshot.status_category.value
+    if category not in ("solved", "closed"):
+        return None
+    return kb.solved_words(category, ticket_text(snapshot))
+
+
 def _ticket_row(snapshot: Ticket, wake_at: datetime | None) -> tuple[Any, ...]:
     text = search_text(snapshot.subject, snapshot.description)
     return (
@@ -240,7 +249,7 @@ def _ticket_row(snapshot: Ticket, wake_at: datetime | None) -> tuple[Any, ...]:
         snapshot.anonymised,
         snapshot.queued_at,
         snapshot.type,
-        kb.solved_words(snapshot.status_category.value, ticket_text(snapshot)),
+        _solved_words(snapshot),
         encode_ticket(snapshot),
     )
 

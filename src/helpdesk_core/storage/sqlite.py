@@ -293,6 +293,15 @@ class _Builder(q.QueryBuilder):
         return "instr(search_text, ?) > 0"
 
 
+def _solved_words(snapshot: Ticket) -> str | None:
+    """The ``solved_words`` column of a ticket row: the words of a solved or closed
+    ticket's text (None for others, without reading their text)."""
+    category = snapshot.status_category.value
+    if category not in ("solved", "closed"):
+        return None
+    return kb.solved_word_text(category, ticket_text(snapshot))
+
+
 def _ticket_row(snapshot: Ticket, wake_at: datetime | None, tags: str) -> tuple[Any, ...]:
     deadline = sla_deadline(snapshot)
     text = search_text(snapshot.subject, snapshot.description)
@@ -324,7 +333,7 @@ def _ticket_row(snapshot: Ticket, wake_at: datetime | None, tags: str) -> tuple[
         int(snapshot.anonymised),
         None if snapshot.queued_at is None else to_micros(snapshot.queued_at),
         snapshot.type,
-        kb.solved_word_text(snapshot.status_category.value, ticket_text(snapshot)),
+        _solved_words(snapshot),
         encode_ticket(snapshot),
     )
 
