@@ -47,6 +47,35 @@ STORES = [
 ]
 
 
+def _memory_twice(tmp_path: Path) -> tuple[Store, Store]:
+    store = MemoryStore()
+    return store, store
+
+
+def _sqlite_twice(tmp_path: Path) -> tuple[Store, Store]:
+    path = tmp_path / f"shared-{next(_names)}.sqlite"
+    first = SqliteStore(path)
+    return first, SqliteStore(path)
+
+
+def _postgres_twice(tmp_path: Path) -> tuple[Store, Store]:
+    from helpdesk_core.storage import PostgresStore
+
+    schema = f"hd_pair_{os.getpid()}_{next(_names)}"
+    first = PostgresStore(DSN, schema=schema)
+    return first, PostgresStore(DSN, schema=schema)
+
+
+#: ``pytest.param``s of functions ``tmp_path -> (Store, Store)``: two handles on one
+#: database, as two threads or processes have (the same MemoryStore twice, two
+#: SqliteStores on one file, two PostgresStore connections to one schema).
+STORE_PAIRS = [
+    pytest.param(_memory_twice, id="memory"),
+    pytest.param(_sqlite_twice, id="sqlite"),
+    pytest.param(_postgres_twice, id="postgres", marks=POSTGRES_MARKS),
+]
+
+
 def drop(store: Store) -> None:
     """Close a store made here; a PostgreSQL store's schema is dropped."""
     schema = getattr(store, "schema", None)
@@ -71,3 +100,13 @@ def store_factory(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[St
     yield make
     for store in made:
         drop(store)
+
+
+def store_pair(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[tuple[Store, Store]]:
+    """The body of a fixture parametrized with :data:`STORE_PAIRS`: yields two handles on
+    one database, and closes and drops them afterwards."""
+    first, second = request.param(tmp_path)
+    yield first, second
+    if second is not first:
+        second.close()
+    drop(first)

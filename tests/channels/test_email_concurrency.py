@@ -3,9 +3,8 @@ store before it is applied, and a claim another worker holds makes the second on
 
 from __future__ import annotations
 
-import os
 import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from datetime import datetime
 from email.message import EmailMessage
 from pathlib import Path
@@ -14,7 +13,7 @@ import pytest
 from test_email_inbound import mail
 from test_email_support import ADDRESS, make_desk
 
-from desk_stores import DSN, POSTGRES_MARKS, drop
+from desk_stores import STORE_PAIRS, store_pair
 from helpdesk_core import MemoryStore, SqliteStore
 from helpdesk_core.channels.email import (
     EmailChannel,
@@ -26,43 +25,10 @@ from helpdesk_core.channels.email import (
 from helpdesk_core.ids import UuidIds
 from helpdesk_core.storage import Store, TicketQuery
 
-#: A kind of store -> a function giving two handles on one database (for the memory
-#: store, the same object twice).
-Pair = Callable[[Path], tuple[Store, Store]]
 
-
-def _memory(tmp_path: Path) -> tuple[Store, Store]:
-    store = MemoryStore()
-    return store, store
-
-
-def _sqlite(tmp_path: Path) -> tuple[Store, Store]:
-    path = tmp_path / "shared.sqlite"
-    first = SqliteStore(path)
-    return first, SqliteStore(path)
-
-
-def _postgres(tmp_path: Path) -> tuple[Store, Store]:
-    from helpdesk_core.storage import PostgresStore
-
-    schema = f"hd_claims_{os.getpid()}"
-    first = PostgresStore(DSN, schema=schema)
-    return first, PostgresStore(DSN, schema=schema)
-
-
-@pytest.fixture(
-    params=[
-        pytest.param(_memory, id="memory"),
-        pytest.param(_sqlite, id="sqlite"),
-        pytest.param(_postgres, id="postgres", marks=POSTGRES_MARKS),
-    ]
-)
+@pytest.fixture(params=STORE_PAIRS)
 def pair(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[tuple[Store, Store]]:
-    first, second = request.param(tmp_path)
-    yield first, second
-    if second is not first:
-        second.close()
-    drop(first)
+    yield from store_pair(request, tmp_path)
 
 
 class _Gate(RateLimiter):

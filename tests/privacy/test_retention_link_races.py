@@ -6,8 +6,6 @@ a ticket that is gone. Each test runs two handles on one database: the same
 
 from __future__ import annotations
 
-import itertools
-import os
 import threading
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta
@@ -16,8 +14,8 @@ from typing import Any
 
 import pytest
 
-from desk_stores import DSN, POSTGRES_MARKS, drop
-from helpdesk_core import DeskConfig, Helpdesk, ManualClock, MemoryStore, SequentialIds, SqliteStore
+from desk_stores import STORE_PAIRS, store_pair
+from helpdesk_core import DeskConfig, Helpdesk, ManualClock, SequentialIds
 from helpdesk_core.errors import NotFound
 from helpdesk_core.model import Requester
 from helpdesk_core.storage import Store, TicketQuery
@@ -28,41 +26,12 @@ ADA = Requester(id="ada", name="Ada Lovelace")
 UNBLOCKED = 0.5
 #: How long a thread may take at most (a test failing on a deadlock, not hanging).
 JOIN = 60.0
-_names = itertools.count()
 
 
-def _memory(tmp_path: Path) -> tuple[Store, Store]:
-    store = MemoryStore()
-    return store, store
-
-
-def _sqlite(tmp_path: Path) -> tuple[Store, Store]:
-    path = tmp_path / "shared.sqlite"
-    return SqliteStore(path), SqliteStore(path)
-
-
-def _postgres(tmp_path: Path) -> tuple[Store, Store]:
-    from helpdesk_core.storage import PostgresStore
-
-    schema = f"hd_race_{os.getpid()}_{next(_names)}"
-    first = PostgresStore(DSN, schema=schema)
-    return first, PostgresStore(DSN, schema=schema)
-
-
-@pytest.fixture(
-    params=[
-        pytest.param(_memory, id="memory"),
-        pytest.param(_sqlite, id="sqlite"),
-        pytest.param(_postgres, id="postgres", marks=POSTGRES_MARKS),
-    ]
-)
+@pytest.fixture(params=STORE_PAIRS)
 def handles(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[tuple[Store, Store]]:
     """Two handles on one database: the linking desk's and the purging desk's."""
-    first, second = request.param(tmp_path)
-    yield first, second
-    if second is not first:
-        second.close()
-    drop(first)
+    yield from store_pair(request, tmp_path)
 
 
 class _Hooked:

@@ -12,6 +12,7 @@ way (:func:`solved_word_list`) and kept alike.
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Callable
 from typing import Any
 
 from helpdesk_core.codec import converter, structure, unstructure
@@ -23,7 +24,8 @@ from helpdesk_core.knowledge.articles import (
     article_words,
     search_words,
 )
-from helpdesk_core.model import ANONYMISED
+from helpdesk_core.knowledge.similar import ticket_text
+from helpdesk_core.model import ANONYMISED, Ticket
 from helpdesk_core.storage.codecs import dumps, escape_nul, loads
 
 __all__ = [
@@ -33,6 +35,7 @@ __all__ = [
     "encode_article",
     "fts5_query",
     "snapshot_text",
+    "snapshot_words",
     "solved_word_list",
     "solved_word_text",
     "solved_words",
@@ -104,6 +107,16 @@ def solved_word_list(status_category: str, text: str) -> list[str] | None:
     if status_category not in ("solved", "closed"):
         return None
     return search_words(text[:_MAX_SOLVED_TEXT])
+
+
+def snapshot_words(snapshot: Ticket, form: Callable[[list[str]], str]) -> str | None:
+    """The ``tickets.solved_words`` value of a ticket row, ``form`` (a store's way of
+    writing a word list) of :func:`solved_word_list`: None for a ticket neither solved
+    nor closed, whose text is not read."""
+    category = snapshot.status_category.value
+    if category not in ("solved", "closed"):
+        return None
+    return form(search_words(ticket_text(snapshot)[:_MAX_SOLVED_TEXT]))
 
 
 def solved_words(status_category: str, text: str) -> str | None:

@@ -52,7 +52,6 @@ from helpdesk_core.errors import (
     ValidationError,
 )
 from helpdesk_core.knowledge.articles import Article, ArticleQuery, article_words, search_words
-from helpdesk_core.knowledge.similar import ticket_text
 from helpdesk_core.model.enums import Priority
 from helpdesk_core.model.events import Event
 from helpdesk_core.model.people import Requester
@@ -210,15 +209,6 @@ class _Builder(q.QueryBuilder):
         return "(search_text LIKE ? AND search_text ~ ?)"
 
 
-def _solved_words(snapshot: Ticket) -> str | None:
-    """The ``solved_words`` column of a ticket row: the words of a solved or closed
-    ticket's text (None for others, without reading their text)."""
-    category = snapshot.status_category.value
-    if category not in ("solved", "closed"):
-        return None
-    return kb.solved_words(category, ticket_text(snapshot))
-
-
 def _ticket_row(snapshot: Ticket, wake_at: datetime | None) -> tuple[Any, ...]:
     text = search_text(snapshot.subject, snapshot.description)
     return (
@@ -249,7 +239,7 @@ def _ticket_row(snapshot: Ticket, wake_at: datetime | None) -> tuple[Any, ...]:
         snapshot.anonymised,
         snapshot.queued_at,
         snapshot.type,
-        _solved_words(snapshot),
+        kb.snapshot_words(snapshot, kb.tsvector),
         encode_ticket(snapshot),
     )
 

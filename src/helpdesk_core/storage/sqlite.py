@@ -46,7 +46,6 @@ from helpdesk_core.knowledge.articles import (
     rank_articles,
     search_words,
 )
-from helpdesk_core.knowledge.similar import ticket_text
 from helpdesk_core.model._validate import check_unicode
 from helpdesk_core.model.enums import Priority
 from helpdesk_core.model.events import Event
@@ -293,15 +292,6 @@ class _Builder(q.QueryBuilder):
         return "instr(search_text, ?) > 0"
 
 
-def _solved_words(snapshot: Ticket) -> str | None:
-    """The ``solved_words`` column of a ticket row: the words of a solved or closed
-    ticket's text (None for others, without reading their text)."""
-    category = snapshot.status_category.value
-    if category not in ("solved", "closed"):
-        return None
-    return kb.solved_word_text(category, ticket_text(snapshot))
-
-
 def _ticket_row(snapshot: Ticket, wake_at: datetime | None, tags: str) -> tuple[Any, ...]:
     deadline = sla_deadline(snapshot)
     text = search_text(snapshot.subject, snapshot.description)
@@ -333,7 +323,7 @@ def _ticket_row(snapshot: Ticket, wake_at: datetime | None, tags: str) -> tuple[
         int(snapshot.anonymised),
         None if snapshot.queued_at is None else to_micros(snapshot.queued_at),
         snapshot.type,
-        _solved_words(snapshot),
+        kb.snapshot_words(snapshot, " ".join),
         encode_ticket(snapshot),
     )
 
