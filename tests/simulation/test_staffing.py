@@ -28,7 +28,11 @@ from helpdesk_core.simulation import (
     simulate,
 )
 from helpdesk_core.simulation.staffing import (
+    _grown,
+    _head_counts,
+    _normalised,
     _spread,
+    _team_weights,
     check_staffing,
     refine_staffing,
     suggest_staffing,
@@ -192,6 +196,37 @@ def test_teams_share_a_tier_by_head_count() -> None:
     assert _spread(1, ["emea", "amer"], {"emea": 3, "amer": 1}) == {"emea": 1, "amer": 1}
     assert _spread(4, ["x", "y"], {}) == {"x": 2, "y": 2}
     assert _spread(3, [], {}) == {}
+
+
+def test_a_tier_escalated_to_by_category_is_spread_by_the_work_each_team_gets() -> None:
+    """L1 sends network tickets (a tenth, an hour each in L2) to ``net`` and the rest
+    (half an hour each) to ``apps``: L2's agents go where that work goes, 1 to 4.5, not
+    by the teams' equal head counts; refining grows the tier in the same proportion."""
+    doc = scenario_doc()
+    doc["desk"] = desk_doc({"L1": ["front"], "L2": ["net", "apps"]}, per_team=2)
+    doc["desk"]["categories"] = {"network": {}, "software": {}}
+    doc["arrivals"] = {"rate_per_hour": 30.0, "categories": {"network": 1, "software": 9}}
+    doc["tiers"] = {
+        "L1": {"work": "10m", "solve": 0.2, "escalate_to": {"network": "net", "software": "apps"}},
+        "L2": {"work": "30m", "work_by_category": {"network": "1h"}},
+    }
+    scenario = Scenario.from_dict(doc)
+    work = {"net": 0.1 * 3600, "apps": 0.9 * 1800}
+    plan = suggest_staffing(scenario, target="15m", service_level=0.8)
+    l2 = plan.tiers[1]
+    assert l2.agents >= 10
+    assert l2.teams == _spread(l2.agents, ["net", "apps"], work)
+    assert l2.teams["apps"] >= 4 * l2.teams["net"] - 1
+    weights = _team_weights(
+        scenario, 1, _head_counts(scenario), _normalised(scenario.arrivals.categories)
+    )
+    assert weights == pytest.approx(work)
+    grown = _grown(l2, plan.target, weights)  # what refine_staffing adds to a short tier
+    assert grown.teams == _spread(l2.agents + 1, ["net", "apps"], work)
+    # Without escalate_to, the head counts decide, as before: an even split.
+    del doc["tiers"]["L1"]["escalate_to"]
+    even = suggest_staffing(Scenario.from_dict(doc), target="15m", service_level=0.8).tiers[1]
+    assert even.teams == _spread(even.agents, ["net", "apps"], {"net": 2, "apps": 2})
 
 
 @given(

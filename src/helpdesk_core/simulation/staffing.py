@@ -209,7 +209,7 @@ def suggest_staffing(
                 traffic=traffic,
                 agents=agents,
                 predicted_service_level=predicted,
-                teams=_spread(agents, staffed, present),
+                teams=_spread(agents, staffed, _team_weights(scenario, index, counts, mix)),
             )
         )
         reach *= 1.0 - solve
@@ -272,6 +272,11 @@ def refine_staffing(
     if isinstance(max_rounds, bool) or not isinstance(max_rounds, int) or max_rounds < 0:
         raise ValidationError("max_rounds is a whole number >= 0", field="max_rounds")
     counts = _head_counts(scenario)
+    mix = _normalised(scenario.arrivals.categories)
+    weights = {
+        tier.id: _team_weights(scenario, index, counts, mix)
+        for index, tier in enumerate(scenario.desk.tiers)
+    }
     checks = [check_staffing(scenario, plan, seed=seed)]
     for _ in range(max_rounds):
         check = checks[-1]
@@ -283,16 +288,14 @@ def refine_staffing(
         if not short:
             break
         tiers = tuple(
-            _grown(t, check.plan.target, counts) if t.tier in short else t
+            _grown(t, check.plan.target, weights.get(t.tier, {})) if t.tier in short else t
             for t in check.plan.tiers
         )
         checks.append(check_staffing(scenario, attrs.evolve(check.plan, tiers=tiers), seed=seed))
     return tuple(checks)
 
 
-def _grown(
-    tier: TierStaffing, target: timedelta, counts: Mapping[tuple[str, str], int]
-) -> TierStaffing:
+def _grown(tier: TierStaffing, target: timedelta, weights: Mapping[str, float]) -> TierStaffing:
     """``tier`` with one agent more, spread over the same teams."""
     agents = tier.agents + 1
     return attrs.evolve(
@@ -301,7 +304,7 @@ def _grown(
         predicted_service_level=erlang.service_level(
             tier.traffic, agents, aht=tier.aht, target=target
         ),
-        teams=_spread(agents, list(tier.teams), _of_tier(counts, tier.tier)),
+        teams=_spread(agents, list(tier.teams), weights),
     )
 
 
@@ -384,12 +387,36 @@ def _of_tier(counts: Mapping[tuple[str, str], int], tier: str) -> dict[str, int]
     return {team: n for (team, of), n in counts.items() if of == tier}
 
 
-def _spread(agents: int, teams: Sequence[str], counts: Mapping[str, int]) -> dict[str, int]:
+def _team_weights(
+    scenario: Scenario,
+    index: int,
+    counts: Mapping[tuple[str, str], int],
+    mix: Sequence[tuple[str | None, float]],
+) -> dict[str, float]:
+    """How the agents of the tier at ``index`` are spread over its teams: by the work each
+    team gets when the tier below names, per category, the team it escalates to
+    (``escalate_to``: the category mix times this tier's handle time of the category; a
+    category it does not name goes to the tier's default team), else by the teams'
+    present head counts."""
+    tiers = scenario.desk.tiers
+    tier = tiers[index]
+    below = scenario.tiers.get(tiers[index - 1].id) if index > 0 else None
+    behaviour = scenario.tiers.get(tier.id)
+    if below is None or not below.escalate_to or behaviour is None:
+        return {team: float(n) for team, n in _of_tier(counts, tier.id).items()}
+    work: dict[str, float] = {}
+    for category, share in mix:
+        team = below.escalation_team(category) or tier.teams[0]
+        work[team] = work.get(team, 0.0) + share * behaviour.work_for(category).mean_seconds
+    return work
+
+
+def _spread(agents: int, teams: Sequence[str], counts: Mapping[str, float]) -> dict[str, int]:
     """``agents`` over ``teams`` in proportion to ``counts`` (largest remainders; equal
-    shares when no team has anyone), at least one per team."""
+    shares when no team has any), at least one per team."""
     if not teams:
         return {}
-    weights = [counts.get(team, 0) for team in teams]
+    weights = [counts.get(team, 0.0) for team in teams]
     if sum(weights) == 0:
         weights = [1] * len(teams)
     total = sum(weights)
