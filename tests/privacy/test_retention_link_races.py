@@ -1,8 +1,9 @@
 """A link made while its target is purged, by another thread or process: the link is
 refused (``NotFound``) or dropped with the purge, and no ticket is left holding a link to
-a ticket that is gone. Each test runs two handles on one database: the same
-``MemoryStore`` for threads, two ``SqliteStore`` objects on one file, two
-``PostgresStore`` connections to one schema (as two processes would)."""
+a ticket that is gone. The same holds for an article naming a problem ticket that is
+being purged: refused, or its problem dropped with the purge. Each test runs two handles
+on one database: the same ``MemoryStore`` for threads, two ``SqliteStore`` objects on one
+file, two ``PostgresStore`` connections to one schema (as two processes would)."""
 
 from __future__ import annotations
 
@@ -17,6 +18,7 @@ import pytest
 from desk_stores import STORE_PAIRS, store_pair
 from helpdesk_core import DeskConfig, Helpdesk, ManualClock, SequentialIds
 from helpdesk_core.errors import NotFound
+from helpdesk_core.knowledge import Article, ArticleQuery
 from helpdesk_core.model import Requester
 from helpdesk_core.storage import Store, TicketQuery
 
@@ -223,3 +225,132 @@ def test_links_racing_purges_never_dangle(handles: tuple[Store, Store]) -> None:
     for incident in incidents:
         expected = [] if incident in refused else ["Linked", "LinkedTicketPurged"]
         assert _links_recorded(desk, incident) == expected
+
+
+# --- articles naming a problem ---------------------------------------------------------
+
+
+def _named_but_gone(store: Store) -> list[tuple[str, str]]:
+    """(article, problem) of every article naming a problem ticket that is not stored."""
+    articles = store.list_articles(ArticleQuery(status=None, limit=1000)).items
+    present = {t.id for t in store.query(TicketQuery(limit=1000)).items}
+    return [(a.id, p) for a in articles for p in a.problems if p not in present]
+
+
+def _publish(desk: Helpdesk, problem: str, n: int = 0) -> Article:
+    return desk.publish_article(
+        title=f"Gateway drops VPN {n}", body="Update the firmware.", by="alice", problems=[problem]
+    )
+
+
+def test_an_article_whose_problem_is_purged_before_it_commits_is_refused(
+    handles: tuple[Store, Store],
+) -> None:
+    # The article has checked its problem (a problem ticket, there) when another worker
+    # purges that problem and commits; then the article is saved. It must not name a
+    # ticket that is gone.
+    first, second = handles
+    writing = _Hooked(first)
+    desk, other, (problem,), _ = _desks(writing, second)
+    writing.hook(
+        "load", lambda ticket_id: ticket_id == problem, lambda: other.apply_retention()
+    )
+    with pytest.raises(NotFound, match=problem):
+        _publish(desk, problem)
+
+    with pytest.raises(NotFound):
+        desk.get(problem)
+    assert first.list_articles(ArticleQuery(status=None)).items == ()
+    assert _named_but_gone(first) == []
+
+
+def test_an_article_update_naming_a_problem_purged_before_it_commits_is_refused(
+    handles: tuple[Store, Store],
+) -> None:
+    first, second = handles
+    writing = _Hooked(first)
+    desk, other, (problem,), _ = _desks(writing, second)
+    article = desk.publish_article(title="Gateway drops VPN", body="Reboot it.", by="alice")
+    writing.hook(
+        "load", lambda ticket_id: ticket_id == problem, lambda: other.apply_retention()
+    )
+    with pytest.raises(NotFound, match=problem):
+        desk.update_article(article.id, by="alice", problems=[problem], body="Update it.")
+
+    assert desk.get_article(article.id) == article  # unchanged
+    assert _named_but_gone(first) == []
+
+
+def test_an_article_saved_after_a_purge_read_the_articles_is_dropped_or_refused(
+    handles: tuple[Store, Store],
+) -> None:
+    # The purging worker has read the articles naming the problem (none) when another
+    # worker publishes one naming it. Whether the article gets in before the purge (and
+    # loses the problem with it) or after (and is refused), none names a ticket gone.
+    first, second = handles
+    purging = _Hooked(second)
+    desk, other, (problem,), _ = _desks(first, purging)
+    outcome: list[object] = []
+
+    def publish() -> None:
+        try:
+            outcome.append(_publish(desk, problem))
+        except NotFound as refused:
+            outcome.append(refused)
+
+    def meanwhile() -> None:
+        thread.start()
+        thread.join(UNBLOCKED)
+
+    thread = threading.Thread(target=publish, daemon=True)
+    purging.hook(
+        "list_articles",
+        lambda query: query.problem is not None and problem in query.problem,
+        meanwhile,
+    )
+    other.apply_retention()
+    thread.join(JOIN)
+    assert not thread.is_alive()
+
+    with pytest.raises(NotFound):
+        desk.get(problem)
+    assert _named_but_gone(first) == []
+    [result] = outcome
+    if isinstance(result, Article):  # published, then the purge took its problem out
+        assert desk.get_article(result.id).problems == ()
+    else:
+        assert isinstance(result, NotFound)
+        assert first.list_articles(ArticleQuery(status=None)).items == ()
+
+
+def test_articles_racing_purges_never_name_a_ticket_gone(handles: tuple[Store, Store]) -> None:
+    # Real concurrency, no forced order: one worker publishes an article on each problem
+    # while another purges the problems.
+    first, second = handles
+    desk, other, problems, _ = _desks(first, second, problems=12)
+    refused: list[str] = []
+    start = threading.Barrier(2)
+
+    def publish_all() -> None:
+        start.wait()
+        for n, problem in enumerate(problems):
+            try:
+                _publish(desk, problem, n)
+            except NotFound:
+                refused.append(problem)
+
+    def purge() -> None:
+        start.wait()
+        for n in range(len(problems)):  # each pass purges one more problem
+            other.apply_retention(T0 + timedelta(days=30, minutes=n, seconds=30))
+
+    threads = [threading.Thread(target=publish_all), threading.Thread(target=purge)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(JOIN)
+    assert not any(thread.is_alive() for thread in threads)
+    other.apply_retention()
+    assert _named_but_gone(first) == []
+    articles = first.list_articles(ArticleQuery(status=None, limit=100)).items
+    assert len(articles) + len(refused) == len(problems)

@@ -1005,6 +1005,8 @@ class DjangoStore:
             "data": dumps(unstructure(article)),
         }
         with self._write():
+            if article.problems:
+                self._serialize_appends()  # with purges, as PostgresStore does
             articles = self._articles()
             if expected_version == 0:
                 try:

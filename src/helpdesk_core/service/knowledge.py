@@ -12,6 +12,7 @@ from __future__ import annotations
 import logging
 import threading
 from collections.abc import Callable, Collection, Iterable, Iterator, Mapping, Sequence
+from contextlib import nullcontext
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, Final, TypeVar
 
@@ -419,6 +420,18 @@ class KnowledgeCommands:
                 )
         return items
 
+    def _problems_still_there(self, article: Article) -> None:
+        """Inside the unit of work that saved ``article``: its problems must all still be
+        stored (NotFound names one that is gone, and undoes the save). They were checked
+        before the save; a retention pass may have purged one since. The stores
+        serialize this with purges (a purge that commits first is seen here; one that
+        commits later reads the article and takes the problem out), so an article never
+        names a ticket that is gone."""
+        found = {t.id for t in self.store.get_many(article.problems)}
+        for problem_id in article.problems:
+            if problem_id not in found:
+                raise NotFound("ticket", problem_id)
+
     def _check_article_texts(self, title: Any, body: Any) -> None:
         """The desk's limits on an article: its title is held to ``max_subject_length``,
         its body to ``max_body_length`` (None and non-text values pass: the article
@@ -457,7 +470,10 @@ class KnowledgeCommands:
             created_at=now,
             updated_at=now,
         )
-        self.store.save_article(article, expected_version=0)
+        with self.store.unit_of_work() if problem_ids else nullcontext():
+            self.store.save_article(article, expected_version=0)
+            if problem_ids:
+                self._problems_still_there(article)
         return article
 
     def update_article(self, article_id: str, *, by: Identity, **changes: Any) -> Article:
@@ -476,7 +492,8 @@ class KnowledgeCommands:
                 unchecked = False
             return evolve(current, **changes)
 
-        return self._change_article(_id(article_id), edit)
+        confirm = self._problems_still_there if "problems" in changes else None
+        return self._change_article(_id(article_id), edit, confirm=confirm)
 
     def _change_article(
         self,
@@ -484,10 +501,13 @@ class KnowledgeCommands:
         edit: Callable[[Article], Article],
         *,
         now: datetime | None = None,
+        confirm: Callable[[Article], object] | None = None,
     ) -> Article:
         """Save ``edit(current)`` as the article's next version (nothing when it changes
         nothing); on a concurrent change the article is read and edited again. Stamped
-        with the clock, or with ``now`` (never before the article's last update)."""
+        with the clock, or with ``now`` (never before the article's last update).
+        ``confirm(saved)`` runs after the save in the same unit of work: what it raises
+        undoes the save."""
         retries = self.config.settings.max_retries
         for attempt in range(retries + 1):
             current = self.store.get_article(article_id)
@@ -497,7 +517,10 @@ class KnowledgeCommands:
             at = self._now() if now is None else max(now, current.updated_at)
             updated = evolve(candidate, updated_at=at, version=current.version + 1)
             try:
-                self.store.save_article(updated, expected_version=current.version)
+                with self.store.unit_of_work() if confirm is not None else nullcontext():
+                    self.store.save_article(updated, expected_version=current.version)
+                    if confirm is not None:
+                        confirm(updated)
             except ConflictError:
                 if attempt == retries:
                     raise

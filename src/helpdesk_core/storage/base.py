@@ -907,9 +907,10 @@ class UnitOfWork(Protocol):
     def unit_of_work(self) -> AbstractContextManager[None]:
         """Group the changes made inside the block: all are kept, or (on an exception)
         none. Nested blocks join the outer one. Blocks that write tickets (``append``,
-        ``anonymise``, ``purge``) do not interleave: from its first such write (or
-        earlier) to its end a block keeps the others from writing tickets, and what it
-        reads after that write includes everything they committed before it."""
+        ``anonymise``, ``purge``) or an article naming ``problems`` do not interleave:
+        from its first such write (or earlier) to its end a block keeps the others from
+        writing tickets, and what it reads after that write includes everything they
+        committed before it."""
         ...
 
 
@@ -1091,7 +1092,9 @@ class Store(UnitOfWork, Protocol):
     def save_article(self, article: Article, *, expected_version: int) -> None:
         """Insert or replace an article, only if its stored version is ``expected_version``
         (0: it must not exist yet), else ConflictError (``kind="article"``);
-        ``article.version`` is ``expected_version + 1``."""
+        ``article.version`` is ``expected_version + 1``. An article that names
+        ``problems`` is a write that never interleaves with a purge, like an append
+        (see :meth:`unit_of_work`)."""
         ...
 
     def get_article(self, article_id: str) -> Article:

@@ -1041,6 +1041,11 @@ class PostgresStore:
             )
             params = (*row, expected_version)
         with self._tx() as conn:
+            if article.problems:
+                # Serialized with purges, which take this lock too: a purge committed
+                # before is seen by what the caller reads after this save in its unit
+                # of work; one committing after reads this article (see Store.purge).
+                conn.execute("LOCK TABLE events IN EXCLUSIVE MODE")
             if conn.execute(sql, params).rowcount == 1:
                 return
             found = conn.execute(
