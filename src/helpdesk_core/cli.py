@@ -13,14 +13,17 @@ import importlib.util
 import math
 import os
 import sys
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import timedelta
 from importlib import resources
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from helpdesk_core._time import format_duration, parse_datetime, to_timedelta
 from helpdesk_core.errors import HelpdeskError, ValidationError
+
+if TYPE_CHECKING:
+    from helpdesk_core.simulation.staffing import StaffingCheck, TierStaffing
 
 __all__ = ["main"]
 
@@ -293,6 +296,7 @@ def _staff_scenario(args: argparse.Namespace) -> int:
     if args.refine:
         rows.append(("rounds of one more agent per short tier", str(len(checks) - 1)))
     erlang_agents = {tier.tier: tier.agents for tier in checks[0].plan.tiers}
+    erlang_teams = {tier.tier: tier.teams for tier in checks[0].plan.tiers}
     for tier in plan.tiers:
         within = check.within_target.get(tier.tier)
         agents = str(tier.agents)
@@ -312,6 +316,8 @@ def _staff_scenario(args: argparse.Namespace) -> int:
                 "no work" if within is None else f"{100 * within:.1f}%",
             ),
         ]
+        if len(tier.teams) > 1:
+            rows += _team_rows(tier, erlang_teams[tier.tier], check, target)
     for metric, value in check.result.kpis.sla_compliance.items():
         rows.append((f"SLA {metric.replace('_', ' ')} (simulated)", f"{100 * value:.1f}%"))
     title = (
@@ -334,6 +340,39 @@ def _staff_scenario(args: argparse.Namespace) -> int:
         else:
             print(f"{_toml_key(team)} = {count}")
     return 0
+
+
+def _team_rows(
+    tier: TierStaffing, erlang_teams: Mapping[str, int], check: StaffingCheck, target: str
+) -> list[tuple[str, str]]:
+    """The rows of each team of a tier: its traffic and predicted service level when the
+    tier is sized team by team, its agents, and its simulated share within the target."""
+    shares = check.within_target_by_team.get(tier.tier, {})
+    rows: list[tuple[str, str]] = []
+    for team, count in tier.teams.items():
+        name = f"{tier.tier} {team}"
+        figures = tier.per_team.get(team)
+        agents = str(count)
+        if count != erlang_teams.get(team, count):
+            agents += f" (Erlang C: {erlang_teams[team]})"
+        if figures is not None:
+            rows.append((f"{name} traffic", f"{figures.traffic:.2f} Erlangs"))
+        rows.append((f"{name} agents", agents))
+        if figures is not None:
+            rows.append(
+                (
+                    f"{name} predicted within {target}",
+                    f"{100 * figures.predicted_service_level:.1f}%",
+                )
+            )
+        share = shares.get(team)
+        rows.append(
+            (
+                f"{name} simulated within {target}",
+                "no work" if share is None else f"{100 * share:.1f}%",
+            )
+        )
+    return rows
 
 
 def _toml_key(name: str) -> str:

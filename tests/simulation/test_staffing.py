@@ -29,10 +29,7 @@ from helpdesk_core.simulation import (
 )
 from helpdesk_core.simulation.staffing import (
     _grown,
-    _head_counts,
-    _normalised,
     _spread,
-    _team_weights,
     check_staffing,
     refine_staffing,
     suggest_staffing,
@@ -198,35 +195,206 @@ def test_teams_share_a_tier_by_head_count() -> None:
     assert _spread(3, [], {}) == {}
 
 
-def test_a_tier_escalated_to_by_category_is_spread_by_the_work_each_team_gets() -> None:
-    """L1 sends network tickets (a tenth, an hour each in L2) to ``net`` and the rest
-    (half an hour each) to ``apps``: L2's agents go where that work goes, 1 to 4.5, not
-    by the teams' equal head counts; refining grows the tier in the same proportion."""
+def routed_doc(
+    *, rate: float, solve: float, network: float, work: dict[str, str], per_team: int = 2
+) -> dict[str, Any]:
+    """L1 (``front``) escalates network tickets (``network`` of the arrivals) to L2's
+    ``net`` and software tickets to ``apps``; L2 works them ``work[category]`` long."""
     doc = scenario_doc()
-    doc["desk"] = desk_doc({"L1": ["front"], "L2": ["net", "apps"]}, per_team=2)
+    doc["desk"] = desk_doc({"L1": ["front"], "L2": ["net", "apps"]}, per_team=per_team)
     doc["desk"]["categories"] = {"network": {}, "software": {}}
-    doc["arrivals"] = {"rate_per_hour": 30.0, "categories": {"network": 1, "software": 9}}
-    doc["tiers"] = {
-        "L1": {"work": "10m", "solve": 0.2, "escalate_to": {"network": "net", "software": "apps"}},
-        "L2": {"work": "30m", "work_by_category": {"network": "1h"}},
+    doc["arrivals"] = {
+        "rate_per_hour": rate,
+        "categories": {"network": network, "software": 1 - network},
     }
+    doc["tiers"] = {
+        "L1": {
+            "work": "5m",
+            "solve": solve,
+            "escalate_to": {"network": "net", "software": "apps"},
+        },
+        "L2": {"work": work["software"], "work_by_category": {"network": work["network"]}},
+    }
+    return doc
+
+
+def test_each_team_a_tier_escalates_to_by_category_is_its_own_pool() -> None:
+    """L1 sends network tickets (a tenth, an hour each in L2) to ``net`` and the rest
+    (half an hour each) to ``apps``: each team is sized by Erlang C for its own work, and
+    the tier needs the sum, more than one pool of the same work spread over the teams."""
+    doc = routed_doc(rate=30.0, solve=0.2, network=0.1, work={"network": "1h", "software": "30m"})
     scenario = Scenario.from_dict(doc)
-    work = {"net": 0.1 * 3600, "apps": 0.9 * 1800}
     plan = suggest_staffing(scenario, target="15m", service_level=0.8)
     l2 = plan.tiers[1]
-    assert l2.agents >= 10
-    assert l2.teams == _spread(l2.agents, ["net", "apps"], work)
-    assert l2.teams["apps"] >= 4 * l2.teams["net"] - 1
-    weights = _team_weights(
-        scenario, 1, _head_counts(scenario), _normalised(scenario.arrivals.categories)
+    sessions = 30.0 * 0.8
+    assert l2.arrivals_per_hour == pytest.approx(sessions)
+    assert l2.traffic == pytest.approx(0.1 * sessions * 1.0 + 0.9 * sessions * 0.5)
+    expected = {
+        "net": (0.1 * sessions, timedelta(hours=1)),
+        "apps": (0.9 * sessions, timedelta(minutes=30)),
+    }
+    needed = {
+        team: erlang.agents_required(
+            erlang.traffic_intensity(arrivals, aht), aht=aht, target="15m", service_level=0.8
+        )
+        for team, (arrivals, aht) in expected.items()
+    }
+    assert l2.teams == needed
+    assert l2.agents == sum(needed.values())
+    # One pool for the tier's work, spread by the work each team gets, is short.
+    pooled = erlang.agents_required(l2.traffic, aht=l2.aht, target="15m", service_level=0.8)
+    assert pooled < l2.agents
+    assert plan.staffing["net"] == needed["net"] and plan.staffing["apps"] == needed["apps"]
+    assert list(l2.per_team) == ["net", "apps"]
+    for team, (arrivals, aht) in expected.items():
+        figures = l2.per_team[team]
+        traffic = erlang.traffic_intensity(arrivals, aht)
+        assert figures.team == team
+        assert figures.arrivals_per_hour == pytest.approx(arrivals)
+        assert figures.aht == aht
+        assert figures.traffic == pytest.approx(traffic)
+        assert figures.agents == needed[team]
+        assert figures.predicted_service_level == pytest.approx(
+            erlang.service_level(traffic, needed[team], aht=aht, target="15m")
+        )
+        assert figures.predicted_service_level >= 0.8
+    assert l2.predicted_service_level == pytest.approx(
+        0.1 * l2.per_team["net"].predicted_service_level
+        + 0.9 * l2.per_team["apps"].predicted_service_level
     )
-    assert weights == pytest.approx(work)
-    grown = _grown(l2, plan.target, weights)  # what refine_staffing adds to a short tier
-    assert grown.teams == _spread(l2.agents + 1, ["net", "apps"], work)
-    # Without escalate_to, the head counts decide, as before: an even split.
+    # L1 has one team and is one pool, as before.
+    assert plan.tiers[0].per_team == {}
+    # Without escalate_to, L1 names no team: L2 is one pool spread by head count.
     del doc["tiers"]["L1"]["escalate_to"]
     even = suggest_staffing(Scenario.from_dict(doc), target="15m", service_level=0.8).tiers[1]
-    assert even.teams == _spread(even.agents, ["net", "apps"], {"net": 2, "apps": 2})
+    assert even.per_team == {}
+    assert even.agents == pooled
+    assert even.teams == _spread(pooled, ["net", "apps"], {"net": 2, "apps": 2})
+
+
+def test_teams_sized_apart_meet_the_target_a_pool_split_over_them_misses() -> None:
+    """Three in ten tickets L1 escalates are network ones, an hour each in ``net``; the
+    others take 20 minutes in ``apps``. Agents always on shift, one ticket at a time:
+    sized team by team, L2 answers 80 % within 15 minutes in the simulation; one Erlang C
+    pool for L2's work spread over the two teams by their work does not."""
+    doc = routed_doc(rate=10.0, solve=0.4, network=0.3, work={"network": "1h", "software": "20m"})
+    doc["simulation"] = {"start": "2026-01-05T00:00:00+00:00", "days": 4, "warmup_days": 1}
+    scenario = Scenario.from_dict(doc)
+    plan = suggest_staffing(scenario, target="15m", service_level=0.8)
+    apart = check_staffing(scenario, plan, seed=1)
+    share = apart.within_target["L2"]
+    assert share is not None and share >= 0.8
+    l2 = plan.tiers[1]
+    pooled = erlang.agents_required(l2.traffic, aht=l2.aht, target="15m", service_level=0.8)
+    work = {"net": 0.3 * 3600, "apps": 0.7 * 1200}  # share x handle time
+    split = attrs.evolve(
+        l2, agents=pooled, teams=_spread(pooled, ["net", "apps"], work), per_team={}
+    )
+    assert sum(split.teams.values()) < l2.agents
+    together = check_staffing(scenario, attrs.evolve(plan, tiers=(plan.tiers[0], split)), seed=1)
+    short = together.within_target["L2"]
+    assert short is not None and short < 0.8
+    # Per team: every team sized apart meets it; the split leaves a team short.
+    assert set(apart.within_target_by_team["L2"]) == {"net", "apps"}
+    assert min(apart.within_target_by_team["L2"].values()) >= 0.8
+    assert min(together.within_target_by_team["L2"].values()) < 0.8
+    # The teams' tickets are the tier's: L1's in the team routing gave them, L2's in the
+    # team they were escalated to.
+    waits = tier_waits(apart.result, plan.apply(scenario))
+    assert apart.tickets_by_team["L1"] == {"front": len(waits["L1"])}
+    assert sum(apart.tickets_by_team["L2"].values()) == len(waits["L2"])
+
+
+def test_a_tier_of_one_team_is_sized_as_before() -> None:
+    """One team takes all of L2's work: sized on its own, it is the pool of old."""
+    doc = scenario_doc(L1={"work": "20m", "solve": 0.7}, L2={"work": "1h", "pending": 0.2})
+    doc["arrivals"]["categories"] = {"a": 1, "b": 1}
+    doc["tiers"]["L2"]["work_by_category"] = {"b": "2h"}
+    doc["requesters"]["reopen"] = 0.1
+    pooled = suggest_staffing(Scenario.from_dict(doc), target="15m").tiers[1]
+    doc["tiers"]["L1"]["escalate_to"] = {"a": "back", "b": "back"}
+    scenario = Scenario.from_dict(doc)
+    apart = suggest_staffing(scenario, target="15m").tiers[1]
+    assert apart.agents == pooled.agents == erlang.agents_required(
+        pooled.traffic, aht=pooled.aht, target="15m", service_level=0.8
+    )
+    assert apart.teams == pooled.teams == {"back": pooled.agents}
+    assert apart.predicted_service_level == pytest.approx(pooled.predicted_service_level)
+    assert (apart.arrivals_per_hour, apart.aht) == (pooled.arrivals_per_hour, pooled.aht)
+    assert list(apart.per_team) == ["back"] and pooled.per_team == {}
+    figures = apart.per_team["back"]
+    assert figures.agents == apart.agents
+    assert figures.arrivals_per_hour == pytest.approx(pooled.arrivals_per_hour)
+    assert figures.aht == pooled.aht
+    assert figures.traffic == pytest.approx(pooled.traffic)
+
+
+def test_work_escalated_to_a_team_without_agents_is_refused() -> None:
+    doc = routed_doc(rate=6.0, solve=0.5, network=0.5, work={"network": "1h", "software": "1h"})
+    doc["desk"]["agents"] = [a for a in doc["desk"]["agents"] if "net" not in a["teams"]]
+    with pytest.raises(ConfigError, match="'net'") as caught:
+        suggest_staffing(Scenario.from_dict(doc), target="15m")
+    assert caught.value.path == "tiers.L1.escalate_to.network"
+    # A category escalate_to leaves out goes to the tier's default team.
+    del doc["tiers"]["L1"]["escalate_to"]["network"]
+    with pytest.raises(ConfigError, match="default team 'net'") as left_out:
+        suggest_staffing(Scenario.from_dict(doc), target="15m")
+    assert left_out.value.path == "tiers.L1.escalate_to"
+    # No network tickets: nothing waits for net, and the plan leaves it out.
+    doc["arrivals"]["categories"] = {"network": 0, "software": 1}
+    plan = suggest_staffing(Scenario.from_dict(doc), target="15m")
+    assert dict(plan.tiers[1].teams) == {"apps": plan.tiers[1].agents}
+
+
+def test_refining_grows_the_team_that_misses_the_target_most() -> None:
+    doc = routed_doc(rate=10.0, solve=0.4, network=0.3, work={"network": "1h", "software": "20m"})
+    doc["simulation"] = {"start": "2026-01-05T00:00:00+00:00", "days": 3, "warmup_days": 1}
+    scenario = Scenario.from_dict(doc)
+    plan = suggest_staffing(scenario, target="15m", service_level=0.8)
+    l2 = plan.tiers[1]
+    # The grown team: the most tickets late beyond what the service level allows.
+    grown = _grown(l2, plan.target, {"net": 3.0, "apps": 7.5})
+    assert grown.teams == {"net": l2.teams["net"], "apps": l2.teams["apps"] + 1}
+    assert grown.agents == l2.agents + 1
+    apps = grown.per_team["apps"]
+    assert apps.agents == l2.per_team["apps"].agents + 1
+    assert apps.predicted_service_level == pytest.approx(
+        erlang.service_level(apps.traffic, apps.agents, aht=apps.aht, target="15m")
+    )
+    assert grown.per_team["net"] == l2.per_team["net"]
+    assert grown.predicted_service_level > l2.predicted_service_level
+    # Nothing measured: the team Erlang C gives the lowest service level.
+    worst = min(l2.per_team.values(), key=lambda t: t.predicted_service_level).team
+    assert _grown(l2, plan.target, {}).teams[worst] == l2.teams[worst] + 1
+    # A tier sized as one pool grows its agents and the team that misses most.
+    l1 = attrs.evolve(plan.tiers[0], teams={"front": 2, "side": 1})
+    pool = _grown(l1, plan.target, {"front": -1.0, "side": 2.0})
+    assert (pool.agents, dict(pool.teams)) == (l1.agents + 1, {"front": 2, "side": 2})
+    assert pool.predicted_service_level == pytest.approx(
+        erlang.service_level(l1.traffic, l1.agents + 1, aht=l1.aht, target="15m")
+    )
+    # In the simulation: with one agent, net misses by far; refining gives it the agent.
+    one = attrs.evolve(l2.per_team["net"], agents=1, predicted_service_level=0.0)
+    thin = attrs.evolve(
+        plan,
+        tiers=(
+            plan.tiers[0],
+            attrs.evolve(
+                l2,
+                agents=l2.teams["apps"] + 1,
+                teams={**l2.teams, "net": 1},
+                per_team={**l2.per_team, "net": one},
+            ),
+        ),
+    )
+    first, second = refine_staffing(scenario, thin, seed=1, max_rounds=1)
+    missed = first.within_target_by_team["L2"]
+    assert missed["net"] < 0.8 <= missed["apps"]
+    grown_l2 = second.plan.tiers[1]
+    assert grown_l2.teams == {"net": 2, "apps": l2.teams["apps"]}
+    assert grown_l2.agents == l2.teams["apps"] + 2
+    assert grown_l2.per_team["net"].agents == 2
+    assert second.plan.tiers[0] == plan.tiers[0]
 
 
 @given(
@@ -605,6 +773,10 @@ def test_staff_command_on_a_scenario(capsys: pytest.CaptureFixture[str]) -> None
     assert "rounds of one more agent" not in out
     assert "L1 agents" in out
     assert "L3 simulated within 1h" in out
+    # Per team: L2's teams sized apart (escalate_to), L1's regional teams one pool.
+    assert "L2 network traffic" in out and "L2 workplace predicted within 1h" in out
+    assert "L1 service-desk-amer simulated within 1h" in out
+    assert "L1 service-desk-amer traffic" not in out and "L3 engineering" not in out
     assert "SLA first response (simulated)" in out
     staffing = out[out.index("[staffing]"):]
     assert "service-desk-emea = " in staffing and "engineering = " in staffing

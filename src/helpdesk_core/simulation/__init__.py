@@ -22,6 +22,7 @@ from helpdesk_core.simulation.scenario import Absence, Arrivals, Burst, Scenario
 from helpdesk_core.simulation.staffing import (
     StaffingCheck,
     StaffingPlan,
+    TeamStaffing,
     TierStaffing,
     check_staffing,
     suggest_staffing,
@@ -46,6 +47,7 @@ __all__ = [
     "StaffingCheck",
     "StaffingPlan",
     "SweepRow",
+    "TeamStaffing",
     "TicketRecord",
     "TierBehaviour",
     "TierStaffing",

@@ -7,21 +7,24 @@ requester first (``pending``, at most once per ticket and tier), and passes it o
 probability ``1 - solve``; solved tickets come back once to the tier that solved them with
 probability ``reopen``, and go on from there as the simulator takes them: asked again
 only by a tier that has not asked yet, escalated again with probability ``1 - solve``.
-The handle time of a tier is its work-time mean over the category mix. Each tier gets the smallest
-pool of agents that answers ``service_level`` of its work within ``target``, spread over
-its teams in proportion to their present head counts (at least one agent per team).
+The handle time of a tier is its work-time mean over the category mix. A tier whose work
+the tier below sends to its teams by category (``escalate_to``) is sized team by team:
+each team is its own pool, sized for the work it gets, since a ticket escalated to a team
+waits for that team's agents only. Any other tier gets the smallest pool of agents that
+answers ``service_level`` of its work within ``target``, spread over its teams in
+proportion to their present head counts (at least one agent per team).
 
 Erlang C assumes one pool of agents, all on shift, facing a steady Poisson stream; a
 desk has shifts, regional teams, routing rules and bursts. :func:`check_staffing` runs
 the scenario with the suggested head counts through the real desk and measures, per
-tier, the share of tickets an agent started working on within ``target``;
-:func:`refine_staffing` adds agents to the tiers that miss it until the simulation
-meets it.
+tier and team, the share of tickets an agent started working on within ``target``;
+:func:`refine_staffing` adds agents to the tiers that miss it (in the team that misses it
+most) until the simulation meets it.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -31,16 +34,17 @@ from attrs import field, frozen
 from helpdesk_core._time import to_timedelta
 from helpdesk_core.config import DeskConfig
 from helpdesk_core.errors import ConfigError, ValidationError
-from helpdesk_core.model import Escalated, TicketOpened
+from helpdesk_core.model import Escalated, TicketOpened, TicketRouted
 from helpdesk_core.simulation import erlang
 from helpdesk_core.simulation.engine import simulate
 from helpdesk_core.simulation.result import SimulationResult, WorkSession
-from helpdesk_core.simulation.scenario import Scenario, apply_staffing
+from helpdesk_core.simulation.scenario import Scenario, TierBehaviour, apply_staffing
 
 __all__ = [
     "RATES",
     "StaffingCheck",
     "StaffingPlan",
+    "TeamStaffing",
     "TierStaffing",
     "check_staffing",
     "refine_staffing",
@@ -53,11 +57,31 @@ RATES = ("peak", "mean")
 
 
 @frozen(kw_only=True)
+class TeamStaffing:
+    """Erlang C's answer for one team of a tier whose teams take work apart: the work the
+    team gets per hour (work sessions, as :class:`TierStaffing` counts them), its mean
+    handle time, the ``traffic`` in Erlangs, the ``agents`` the team needs on shift as a
+    pool of its own, and the service level they give."""
+
+    team: str
+    arrivals_per_hour: float
+    aht: timedelta
+    traffic: float
+    agents: int
+    predicted_service_level: float
+
+
+@frozen(kw_only=True)
 class TierStaffing:
     """Erlang C's answer for one tier: the work reaching it per hour (``arrivals_per_hour``
     counts work sessions: first visits, answers to questions and reopenings), its mean
     handle time, the offered ``traffic`` in Erlangs, the ``agents`` needed on shift, the
-    service level they give, and how they are spread over the tier's ``teams``."""
+    service level they give, and how they are spread over the tier's ``teams``.
+
+    ``per_team`` holds the figures of each team when the tier is sized team by team (the
+    tier below sends its work to the teams by category with ``escalate_to``): then
+    ``agents`` is the sum of the teams' and the service level is that of the tier's work
+    over the teams. It is empty when the tier is sized as one pool."""
 
     tier: str
     arrivals_per_hour: float
@@ -66,6 +90,7 @@ class TierStaffing:
     agents: int
     predicted_service_level: float
     teams: Mapping[str, int] = field(hash=False)
+    per_team: Mapping[str, TeamStaffing] = field(factory=dict, hash=False)
 
 
 @frozen(kw_only=True)
@@ -126,11 +151,15 @@ class StaffingPlan:
 class StaffingCheck:
     """A plan run through the desk: the simulation, and per tier the share of measured
     tickets an agent started working on within the plan's target (None: no ticket
-    reached the tier)."""
+    reached the tier). ``within_target_by_team`` gives the same share per tier and team
+    the tickets went to, and ``tickets_by_team`` how many measured tickets it counts
+    (teams no measured ticket reached left out)."""
 
     plan: StaffingPlan
     result: SimulationResult
     within_target: Mapping[str, float | None] = field(hash=False)
+    within_target_by_team: Mapping[str, Mapping[str, float]] = field(factory=dict, hash=False)
+    tickets_by_team: Mapping[str, Mapping[str, int]] = field(factory=dict, hash=False)
 
 
 def suggest_staffing(
@@ -143,7 +172,13 @@ def suggest_staffing(
     """Agents per tier (and team) that Erlang C says answer ``service_level`` of the work
     within ``target`` (a duration >= 0: ``timedelta``, ``"20m"`` or ISO 8601; 0 asks for
     work started without a wait), at the scenario's busiest hourly arrival rate
-    (``rate="peak"``, bursts left out) or its mean rate (``rate="mean"``)."""
+    (``rate="peak"``, bursts left out) or its mean rate (``rate="mean"``).
+
+    A tier the tier below escalates to by category (``escalate_to``) is sized team by
+    team, each team a pool of its own for the work it gets (:attr:`TierStaffing.per_team`);
+    any other tier as one pool spread over its teams by head count. A
+    :class:`~helpdesk_core.errors.ConfigError` names an ``escalate_to`` that sends work
+    to a team without an active agent of the tier."""
     if not isinstance(scenario, Scenario):
         raise ValidationError("expected a Scenario", field="scenario")
     wait = to_timedelta(target, field="target")  # refuses a negative duration
@@ -191,12 +226,27 @@ def suggest_staffing(
             weight * behaviour.work_for(category).mean_seconds for category, weight in mix
         )
         aht = timedelta(seconds=seconds)
+        # The teams the tier below escalates to by category take their work apart: each
+        # is a pool of its own. Otherwise (routing rules choose the first tier's teams)
+        # the tier is one pool.
+        routed = _routed_mix(scenario, index, mix)
+        if routed is not None:
+            _check_routed(scenario, index, routed, staffed, sessions)
+        per_team: dict[str, TeamStaffing] = {}
         try:
-            traffic = erlang.traffic_intensity(sessions, aht)
-            agents = erlang.agents_required(
-                traffic, aht=aht, target=wait, service_level=service_level
-            )
-            predicted = erlang.service_level(traffic, agents, aht=aht, target=wait)
+            if routed is None:
+                traffic, agents, predicted = _pool(sessions, aht, wait, service_level)
+                teams = _spread(agents, staffed, present)
+            else:
+                traffic = erlang.traffic_intensity(sessions, aht)
+                for team in staffed:
+                    per_team[team] = _team_pool(
+                        team, routed.get(team, []), behaviour, sessions, aht, wait,
+                        service_level,
+                    )
+                agents = sum(figures.agents for figures in per_team.values())
+                predicted = _weighted_level(per_team.values())
+                teams = {team: figures.agents for team, figures in per_team.items()}
         except ValidationError as exc:
             raise ValidationError(
                 f"tier {tier.id!r}: {exc.message} ({exc.field})", field=where
@@ -209,7 +259,8 @@ def suggest_staffing(
                 traffic=traffic,
                 agents=agents,
                 predicted_service_level=predicted,
-                teams=_spread(agents, staffed, _team_weights(scenario, index, counts, mix)),
+                teams=teams,
+                per_team=per_team,
             )
         )
         reach *= 1.0 - solve
@@ -234,9 +285,9 @@ def check_staffing(
     *,
     seed: int = 1,
 ) -> StaffingCheck:
-    """Simulate ``scenario`` staffed by ``plan`` and measure, per tier, the share of
-    tickets an agent started working on within the plan's target of their arrival there
-    (see :func:`tier_waits`; tickets opened after the warm-up)."""
+    """Simulate ``scenario`` staffed by ``plan`` and measure, per tier and per team of the
+    tier, the share of tickets an agent started working on within the plan's target of
+    their arrival there (see :func:`tier_waits`; tickets opened after the warm-up)."""
     if not isinstance(plan, StaffingPlan):
         raise ValidationError("expected a StaffingPlan", field="plan")
     if isinstance(seed, bool) or not isinstance(seed, int):
@@ -244,14 +295,36 @@ def check_staffing(
     staffed = plan.apply(scenario)
     result = simulate(staffed, seed=seed)
     target = plan.target.total_seconds()
-    within: dict[str, float | None] = {}
-    for tier, waits in tier_waits(result, staffed).items():
-        within[tier] = (
-            sum(1 for w in waits if w is not None and w <= target) / len(waits)
-            if waits
-            else None
-        )
-    return StaffingCheck(plan=plan, result=result, within_target=within)
+    per_tier: dict[str, list[float | None]] = {t.id: [] for t in staffed.desk.tiers}
+    per_team: dict[str, dict[str, list[float | None]]] = {}
+    for tier, team, waited in _visit_waits(result, staffed):
+        per_tier.setdefault(tier, []).append(waited)
+        if team is not None:
+            per_team.setdefault(tier, {}).setdefault(team, []).append(waited)
+    return StaffingCheck(
+        plan=plan,
+        result=result,
+        within_target={tier: _within(waits, target) for tier, waits in per_tier.items()},
+        within_target_by_team={
+            tier: {
+                team: share
+                for team, waits in teams.items()
+                if (share := _within(waits, target)) is not None
+            }
+            for tier, teams in per_team.items()
+        },
+        tickets_by_team={
+            tier: {team: len(waits) for team, waits in teams.items() if waits}
+            for tier, teams in per_team.items()
+        },
+    )
+
+
+def _within(waits: Sequence[float | None], target: float) -> float | None:
+    """The share of ``waits`` that ended within ``target`` seconds (None: no waits)."""
+    if not waits:
+        return None
+    return sum(1 for w in waits if w is not None and w <= target) / len(waits)
 
 
 def refine_staffing(
@@ -262,21 +335,17 @@ def refine_staffing(
     max_rounds: int = 10,
 ) -> tuple[StaffingCheck, ...]:
     """Check ``plan`` by simulation and, while some tier misses the plan's service level,
-    give each such tier one more agent (spread over its teams as before) and check again,
-    at most ``max_rounds`` times. Returns every check in order; the last one meets the
-    service level in every tier unless the rounds ran out."""
+    give each such tier one more agent and check again, at most ``max_rounds`` times. The
+    agent goes to the team of the tier that misses the target most in the check: the one
+    with the most tickets started late beyond what the service level allows it
+    (``tickets x (service_level - share within target)``). Returns every check in order;
+    the last one meets the service level in every tier unless the rounds ran out."""
     if not isinstance(scenario, Scenario):
         raise ValidationError("expected a Scenario", field="scenario")
     if not isinstance(plan, StaffingPlan):
         raise ValidationError("expected a StaffingPlan", field="plan")
     if isinstance(max_rounds, bool) or not isinstance(max_rounds, int) or max_rounds < 0:
         raise ValidationError("max_rounds is a whole number >= 0", field="max_rounds")
-    counts = _head_counts(scenario)
-    mix = _normalised(scenario.arrivals.categories)
-    weights = {
-        tier.id: _team_weights(scenario, index, counts, mix)
-        for index, tier in enumerate(scenario.desk.tiers)
-    }
     checks = [check_staffing(scenario, plan, seed=seed)]
     for _ in range(max_rounds):
         check = checks[-1]
@@ -288,24 +357,74 @@ def refine_staffing(
         if not short:
             break
         tiers = tuple(
-            _grown(t, check.plan.target, weights.get(t.tier, {})) if t.tier in short else t
+            _grown(t, check.plan.target, _shortfalls(check, t.tier)) if t.tier in short else t
             for t in check.plan.tiers
         )
         checks.append(check_staffing(scenario, attrs.evolve(check.plan, tiers=tiers), seed=seed))
     return tuple(checks)
 
 
-def _grown(tier: TierStaffing, target: timedelta, weights: Mapping[str, float]) -> TierStaffing:
-    """``tier`` with one agent more, spread over the same teams."""
-    agents = tier.agents + 1
+def _shortfalls(check: StaffingCheck, tier: str) -> dict[str, float]:
+    """Per team of ``tier`` in ``check``, how many of its tickets were started late beyond
+    what the plan's service level allows: ``tickets x (service_level - share)``."""
+    level = check.plan.service_level
+    shares = check.within_target_by_team.get(tier, {})
+    tickets = check.tickets_by_team.get(tier, {})
+    return {
+        team: tickets.get(team, 0) * (level - share) for team, share in shares.items()
+    }
+
+
+def _grown(
+    tier: TierStaffing, target: timedelta, shortfalls: Mapping[str, float]
+) -> TierStaffing:
+    """``tier`` with one agent more, in the team that misses the target most: the largest
+    of ``shortfalls`` (see :func:`_shortfalls`; the first such team of the tier on a tie),
+    else the team with the lowest predicted service level, else the tier's first team."""
+    teams = list(tier.teams)
+    if not teams:
+        return attrs.evolve(tier, agents=tier.agents + 1)
+    measured = [team for team in teams if team in shortfalls]
+    if measured:
+        team = max(measured, key=lambda t: shortfalls[t])
+    elif tier.per_team:
+        team = min(tier.per_team.values(), key=lambda t: t.predicted_service_level).team
+    else:
+        team = teams[0]
+    counts = {**tier.teams, team: tier.teams[team] + 1}
+    figures = tier.per_team.get(team)
+    if figures is None:  # one pool
+        agents = tier.agents + 1
+        return attrs.evolve(
+            tier,
+            agents=agents,
+            predicted_service_level=_level(tier.traffic, agents, tier.aht, target),
+            teams=counts,
+        )
+    more = figures.agents + 1
+    per_team = {
+        **tier.per_team,
+        team: attrs.evolve(
+            figures,
+            agents=more,
+            predicted_service_level=_level(figures.traffic, more, figures.aht, target),
+        ),
+    }
     return attrs.evolve(
         tier,
-        agents=agents,
-        predicted_service_level=erlang.service_level(
-            tier.traffic, agents, aht=tier.aht, target=target
-        ),
-        teams=_spread(agents, list(tier.teams), weights),
+        agents=tier.agents + 1,
+        predicted_service_level=_weighted_level(per_team.values()),
+        teams=counts,
+        per_team=per_team,
     )
+
+
+def _level(traffic: float, agents: int, aht: timedelta, target: timedelta) -> float:
+    """Erlang C's service level of ``agents`` for ``traffic``; 0 when they cannot keep up
+    (as many agents as Erlangs or fewer: the queue grows without end)."""
+    if agents <= traffic:
+        return 0.0
+    return erlang.service_level(traffic, agents, aht=aht, target=target)
 
 
 def tier_waits(result: SimulationResult, scenario: Scenario) -> dict[str, list[float | None]]:
@@ -315,28 +434,44 @@ def tier_waits(result: SimulationResult, scenario: Scenario) -> dict[str, list[f
     hours without one), the time Erlang C speaks of. None when no agent started before
     the ticket left the tier or the run ended. First visits only: work after a question
     or a reopening is not a wait. Tickets opened during the warm-up are left out."""
+    out: dict[str, list[float | None]] = {t.id: [] for t in scenario.desk.tiers}
+    for tier, _, waited in _visit_waits(result, scenario):
+        out.setdefault(tier, []).append(waited)
+    return out
+
+
+def _visit_waits(
+    result: SimulationResult, scenario: Scenario
+) -> list[tuple[str, str | None, float | None]]:
+    """Every wait :func:`tier_waits` lists, as (tier, team, seconds): the team the ticket
+    waited in (where routing put it at the opening, or the escalation sent it; None when
+    the desk gave it none)."""
     desk = scenario.desk
     calendars = {
         a.id: desk.calendars[a.calendar] if a.calendar is not None else None
         for a in desk.agents
     }
     first = desk.tiers[0].id if desk.tiers else None
-    visits: dict[str, list[tuple[datetime, str | None]]] = {}
+    visits: dict[str, list[tuple[datetime, str | None, str | None]]] = {}
     for event in result.events:
         if isinstance(event, TicketOpened):
             if event.at >= scenario.measured_from:
-                visits[event.ticket_id] = [(event.at, None)]
+                visits[event.ticket_id] = [(event.at, None, None)]
+        elif isinstance(event, TicketRouted) and event.ticket_id in visits:
+            entered = visits[event.ticket_id]
+            if len(entered) == 1 and event.changes.team is not None:
+                entered[0] = (entered[0][0], None, event.changes.team)
         elif isinstance(event, Escalated) and event.ticket_id in visits:
-            visits[event.ticket_id].append((event.at, event.to_tier))
+            visits[event.ticket_id].append((event.at, event.to_tier, event.team))
     sessions: dict[str, list[WorkSession]] = {}
     for session in result.work:
         if session.ticket_id in visits:
             sessions.setdefault(session.ticket_id, []).append(session)
-    out: dict[str, list[float | None]] = {t.id: [] for t in desk.tiers}
+    out: list[tuple[str, str | None, float | None]] = []
     for ticket_id, entered in visits.items():
         worked = sessions.get(ticket_id, [])
         i = 0
-        for k, (since, tier) in enumerate(entered):
+        for k, (since, tier, team) in enumerate(entered):
             until = entered[k + 1][0] if k + 1 < len(entered) else None
             while i < len(worked) and worked[i].start < since:
                 i += 1
@@ -349,13 +484,13 @@ def tier_waits(result: SimulationResult, scenario: Scenario) -> dict[str, list[f
             if where is None:
                 continue
             if picked is None:
-                out.setdefault(where, []).append(None)
+                out.append((where, team, None))
                 continue
             calendar = calendars.get(picked.agent)
             waited = (
                 picked.start - since if calendar is None else calendar.elapsed(since, picked.start)
             )
-            out.setdefault(where, []).append(waited.total_seconds())
+            out.append((where, team, waited.total_seconds()))
     return out
 
 
@@ -387,28 +522,112 @@ def _of_tier(counts: Mapping[tuple[str, str], int], tier: str) -> dict[str, int]
     return {team: n for (team, of), n in counts.items() if of == tier}
 
 
-def _team_weights(
-    scenario: Scenario,
-    index: int,
-    counts: Mapping[tuple[str, str], int],
-    mix: Sequence[tuple[str | None, float]],
-) -> dict[str, float]:
-    """How the agents of the tier at ``index`` are spread over its teams: by the work each
-    team gets when the tier below names, per category, the team it escalates to
-    (``escalate_to``: the category mix times this tier's handle time of the category; a
-    category it does not name goes to the tier's default team), else by the teams'
-    present head counts."""
+def _routed_mix(
+    scenario: Scenario, index: int, mix: Sequence[tuple[str | None, float]]
+) -> dict[str, list[tuple[str | None, float]]] | None:
+    """Per team of the tier at ``index``, the categories of the mix (with their shares)
+    the tier below escalates to it when it names teams by category (``escalate_to``; a
+    category it does not name goes to the tier's default team, as in the simulator).
+    None when the tier is the first (routing rules choose its teams) or the tier below
+    names no team: the tier is then sized as one pool."""
+    if index == 0:
+        return None
     tiers = scenario.desk.tiers
+    below = scenario.tiers.get(tiers[index - 1].id)
+    if below is None or not below.escalate_to:
+        return None
     tier = tiers[index]
-    below = scenario.tiers.get(tiers[index - 1].id) if index > 0 else None
-    behaviour = scenario.tiers.get(tier.id)
-    if below is None or not below.escalate_to or behaviour is None:
-        return {team: float(n) for team, n in _of_tier(counts, tier.id).items()}
-    work: dict[str, float] = {}
+    out: dict[str, list[tuple[str | None, float]]] = {}
     for category, share in mix:
         team = below.escalation_team(category) or tier.teams[0]
-        work[team] = work.get(team, 0.0) + share * behaviour.work_for(category).mean_seconds
-    return work
+        out.setdefault(team, []).append((category, share))
+    return out
+
+
+def _check_routed(
+    scenario: Scenario,
+    index: int,
+    routed: Mapping[str, Sequence[tuple[str | None, float]]],
+    staffed: Sequence[str],
+    sessions: float,
+) -> None:
+    """Refuse work escalated to a team of the tier at ``index`` that has no active agent of
+    the tier: nobody could take its tickets, and a plan has nobody to clone for it."""
+    if sessions <= 0:
+        return
+    tier = scenario.desk.tiers[index]
+    below = scenario.desk.tiers[index - 1]
+    behaviour = scenario.tiers[below.id]
+    for team, categories in routed.items():
+        sent = [category for category, share in categories if share > 0]
+        if team in staffed or not sent:
+            continue
+        named = [category for category in sent if behaviour.escalation_team(category)]
+        if named:
+            category = named[0] or "general"
+            raise ConfigError(
+                f"tier {below.id!r} escalates {category} tickets to team {team!r}, which has "
+                f"no active agent of tier {tier.id!r} to staff it from",
+                path=f"tiers.{below.id}.escalate_to.{category}",
+            )
+        left_out = ", ".join(category or "general" for category in sent)
+        raise ConfigError(
+            f"tier {below.id!r} escalates the categories its escalate_to leaves out "
+            f"({left_out}) to tier {tier.id!r}'s default team {team!r}, which has no active "
+            "agent of the tier to staff it from",
+            path=f"tiers.{below.id}.escalate_to",
+        )
+
+
+def _pool(
+    arrivals_per_hour: float, aht: timedelta, wait: timedelta, service_level: float
+) -> tuple[float, int, float]:
+    """Erlang C for one pool of agents: the traffic, the agents it needs and the service
+    level they give."""
+    traffic = erlang.traffic_intensity(arrivals_per_hour, aht)
+    agents = erlang.agents_required(traffic, aht=aht, target=wait, service_level=service_level)
+    return traffic, agents, erlang.service_level(traffic, agents, aht=aht, target=wait)
+
+
+def _team_pool(
+    team: str,
+    categories: Sequence[tuple[str | None, float]],
+    behaviour: TierBehaviour,
+    sessions: float,
+    aht: timedelta,
+    wait: timedelta,
+    service_level: float,
+) -> TeamStaffing:
+    """One team as a pool of its own: it gets the shares of the tier's ``sessions`` of the
+    ``categories`` escalated to it (every session of a ticket, its reopening and answers
+    included, stays with its category), at the mean work time of those categories (the
+    tier's ``aht`` when it gets nothing)."""
+    share = sum(weight for _, weight in categories)
+    arrivals = sessions * share
+    if share > 0:
+        seconds = sum(
+            weight * behaviour.work_for(category).mean_seconds for category, weight in categories
+        )
+        aht = timedelta(seconds=seconds / share)
+    traffic, agents, predicted = _pool(arrivals, aht, wait, service_level)
+    return TeamStaffing(
+        team=team,
+        arrivals_per_hour=arrivals,
+        aht=aht,
+        traffic=traffic,
+        agents=agents,
+        predicted_service_level=predicted,
+    )
+
+
+def _weighted_level(teams: Iterable[TeamStaffing]) -> float:
+    """The service level of a tier's work over its teams: each team's, weighted by the
+    work it gets."""
+    pools = list(teams)
+    total = sum(team.arrivals_per_hour for team in pools)
+    if total <= 0:
+        return min((team.predicted_service_level for team in pools), default=1.0)
+    return sum(team.arrivals_per_hour * team.predicted_service_level for team in pools) / total
 
 
 def _spread(agents: int, teams: Sequence[str], counts: Mapping[str, float]) -> dict[str, int]:
