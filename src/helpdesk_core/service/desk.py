@@ -799,29 +799,7 @@ class Helpdesk(KnowledgeCommands):
     def _route(
         self, ticket: Ticket, requester: Requester, now: datetime
     ) -> tuple[Changes, tuple[str, ...], AssignSpec | None]:
-        decision = self.config.routing.evaluate(
-            ticket, requester=requester, now=now, calendars=self.config.calendars
-        )
-        changes = decision.changes
-        ladder = self.config.ladder
-        # An assignment asked in a team puts the ticket in that team: it is worked from
-        # there, and waits in that team's queue when nobody can take it yet.
-        asked_team = decision.assign.team if decision.assign is not None else None
-        team = asked_team or changes.team or ticket.team
-        tier = changes.tier or ticket.tier
-        if tier is None:
-            # The lowest tier, unless the team the ticket goes to works a higher one only.
-            tier = next(
-                (t.id for t in ladder if team is not None and team in t.teams),
-                ladder.lowest.id,
-            )
-        if team is None:
-            tier_obj = next(t for t in self.config.tiers if t.id == tier)
-            team = tier_obj.default_team
-        # tier and team are configured ids (validated with the configuration)
-        changes = _with_tier_team(changes, {"tier": tier, "team": team})
-        rules = tuple(m.name for m in decision.matched)
-        return changes, rules, decision.assign
+        return route_opening(self.config, ticket, requester, now)
 
     def _first_response_due(self, change: Change, now: datetime) -> datetime | None:
         """When the first response is due on a ticket opened ``now``: the deadline of the
@@ -2105,6 +2083,39 @@ class Helpdesk(KnowledgeCommands):
             )
         self.store.delete_requester(requester_id)
         return recorded
+
+
+def route_opening(
+    config: DeskConfig, ticket: Ticket, requester: Requester, now: datetime
+) -> tuple[Changes, tuple[str, ...], AssignSpec | None]:
+    """Route a ticket being opened as :meth:`Helpdesk.open` does: the desk's routing rules'
+    changes with the tier and team the ticket goes to (a team a rule or an assignment
+    names; else the tier's default team; the tier a rule names, else the lowest tier the
+    team works, else the lowest tier), the names of the matched rules and the assignment
+    a rule asked for. Reads the configuration only: no store, no event."""
+    decision = config.routing.evaluate(
+        ticket, requester=requester, now=now, calendars=config.calendars
+    )
+    changes = decision.changes
+    ladder = config.ladder
+    # An assignment asked in a team puts the ticket in that team: it is worked from
+    # there, and waits in that team's queue when nobody can take it yet.
+    asked_team = decision.assign.team if decision.assign is not None else None
+    team = asked_team or changes.team or ticket.team
+    tier = changes.tier or ticket.tier
+    if tier is None:
+        # The lowest tier, unless the team the ticket goes to works a higher one only.
+        tier = next(
+            (t.id for t in ladder if team is not None and team in t.teams),
+            ladder.lowest.id,
+        )
+    if team is None:
+        tier_obj = next(t for t in config.tiers if t.id == tier)
+        team = tier_obj.default_team
+    # tier and team are configured ids (validated with the configuration)
+    changes = _with_tier_team(changes, {"tier": tier, "team": team})
+    rules = tuple(m.name for m in decision.matched)
+    return changes, rules, decision.assign
 
 
 def _check_opening(limits: Limits, opened: TicketOpened) -> None:

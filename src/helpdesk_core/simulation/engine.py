@@ -24,7 +24,7 @@ import attrs
 from helpdesk_core.clock import ManualClock
 from helpdesk_core.errors import HelpdeskError, ValidationError
 from helpdesk_core.ids import SequentialIds
-from helpdesk_core.intake import Question
+from helpdesk_core.intake import Category, Question
 from helpdesk_core.model import (
     Actor,
     Assigned,
@@ -118,20 +118,7 @@ class _Run:
         self.tiers = [t.id for t in scenario.desk.tiers]
         self.peak_rate = scenario.arrivals.peak_rate  # a max over the week: read once
         self.zone = ZoneInfo(scenario.desk.settings.timezone)  # the arrival profile's zone
-        regions = (list(scenario.regions), _cumulative(list(scenario.regions.values())))
-        self.requesters = [
-            Requester(
-                id=f"R-{n:05d}",
-                name=f"Requester {n}",
-                email=f"requester{n}@example.com",
-                organization=f"org-{n % 7}",
-                vip=people_rng.random() < 0.03,
-                attributes=(
-                    {"region": regions[0][_draw(people_rng, regions[1])]} if regions[0] else {}
-                ),
-            )
-            for n in range(1, scenario.requesters + 1)
-        ]
+        self.requesters = requesters(scenario, people_rng)
         for requester in self.requesters:
             self.store.save_requester(requester)
         arrivals = scenario.arrivals
@@ -220,12 +207,7 @@ class _Run:
         requester = self.requesters[self.arrival_rng.randrange(len(self.requesters))]
         category = self.pick("category")
         intake = self.scenario.desk.categories.get(category)
-        answers: dict[str, object] = {}
-        if intake is not None:
-            for question in intake.questions:
-                refuse = intake.on_missing.value == "refuse"
-                if refuse or self.arrival_rng.random() < 0.8:
-                    answers[question.name] = _answer(question)
+        answers = intake_answers(intake, self.arrival_rng)
         ticket = self.desk.open(
             requester=requester.id,
             subject=f"{category} issue",
@@ -618,6 +600,37 @@ class _Run:
         before = self.recorded
         self.desk.tick()
         self.idle = (now, before) if self.recorded == before else None
+
+
+def requesters(scenario: Scenario, rng: random.Random) -> list[Requester]:
+    """The scenario's requesters as the simulator makes them, drawn from ``rng``: about
+    3 % VIPs, seven organizations, and a region drawn from the scenario's ``regions``
+    (the ``region`` attribute; none without regions)."""
+    regions = (list(scenario.regions), _cumulative(list(scenario.regions.values())))
+    return [
+        Requester(
+            id=f"R-{n:05d}",
+            name=f"Requester {n}",
+            email=f"requester{n}@example.com",
+            organization=f"org-{n % 7}",
+            vip=rng.random() < 0.03,
+            attributes=({"region": regions[0][_draw(rng, regions[1])]} if regions[0] else {}),
+        )
+        for n in range(1, scenario.requesters + 1)
+    ]
+
+
+def intake_answers(intake: Category | None, rng: random.Random) -> dict[str, object]:
+    """The answers a simulated requester gives the intake questions of a category: every
+    one when the category refuses a ticket with answers missing, else each with
+    probability 0.8 (drawn from ``rng``)."""
+    answers: dict[str, object] = {}
+    if intake is not None:
+        for question in intake.questions:
+            refuse = intake.on_missing.value == "refuse"
+            if refuse or rng.random() < 0.8:
+                answers[question.name] = _answer(question)
+    return answers
 
 
 def _answer(question: Question) -> object:

@@ -7,11 +7,13 @@ requester first (``pending``, at most once per ticket and tier), and passes it o
 probability ``1 - solve``; solved tickets come back once to the tier that solved them with
 probability ``reopen``, and go on from there as the simulator takes them: asked again
 only by a tier that has not asked yet, escalated again with probability ``1 - solve``.
-The handle time of a tier is its work-time mean over the category mix. A tier whose work
-the tier below sends to its teams by category (``escalate_to``) is sized team by team:
-each team is its own pool, sized for the work it gets, since a ticket escalated to a team
-waits for that team's agents only. Any other tier gets the smallest pool of agents that
-answers ``service_level`` of its work within ``target``, spread over its teams in
+The handle time of a tier is its work-time mean over the category mix. A ticket waits
+for the agents of its team only, so a tier whose work is shared out over its teams is
+sized team by team, each team a pool of its own sized for the work it gets: the first
+tier's teams as the desk's routing rules share out the arrivals (the tickets the
+simulator opens, routed as the desk routes them), a higher tier's as the tier below
+escalates by category (``escalate_to``). Any other tier gets the smallest pool of agents
+that answers ``service_level`` of its work within ``target``, spread over its teams in
 proportion to their present head counts (at least one agent per team).
 
 Erlang C assumes one pool of agents, all on shift, facing a steady Poisson stream; a
@@ -24,9 +26,12 @@ most) until the simulation meets it.
 
 from __future__ import annotations
 
+import itertools
+import random
 from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime, timedelta
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import attrs
 from attrs import field, frozen
@@ -34,14 +39,33 @@ from attrs import field, frozen
 from helpdesk_core._time import to_timedelta
 from helpdesk_core.config import DeskConfig
 from helpdesk_core.errors import ConfigError, ValidationError
-from helpdesk_core.model import Escalated, TicketOpened, TicketRouted
+from helpdesk_core.model import (
+    SYSTEM,
+    Escalated,
+    Impact,
+    Requester,
+    Ticket,
+    TicketOpened,
+    TicketRouted,
+    Urgency,
+    replay,
+)
+from helpdesk_core.service.desk import route_opening
 from helpdesk_core.simulation import erlang
-from helpdesk_core.simulation.engine import simulate
+from helpdesk_core.simulation.engine import (
+    _answer,
+    _cumulative,
+    _draw,
+    intake_answers,
+    requesters,
+    simulate,
+)
 from helpdesk_core.simulation.result import SimulationResult, WorkSession
 from helpdesk_core.simulation.scenario import Scenario, TierBehaviour, apply_staffing
 
 __all__ = [
     "RATES",
+    "ROUTING_SAMPLE",
     "StaffingCheck",
     "StaffingPlan",
     "TeamStaffing",
@@ -79,7 +103,8 @@ class TierStaffing:
     service level they give, and how they are spread over the tier's ``teams``.
 
     ``per_team`` holds the figures of each team when the tier is sized team by team (the
-    tier below sends its work to the teams by category with ``escalate_to``): then
+    first tier of several teams, whose work routing shares out, or a tier the tier below
+    sends its work to by category with ``escalate_to``): then
     ``agents`` is the sum of the teams' and the service level is that of the tier's work
     over the teams. It is empty when the tier is sized as one pool."""
 
@@ -174,11 +199,15 @@ def suggest_staffing(
     work started without a wait), at the scenario's busiest hourly arrival rate
     (``rate="peak"``, bursts left out) or its mean rate (``rate="mean"``).
 
-    A tier the tier below escalates to by category (``escalate_to``) is sized team by
-    team, each team a pool of its own for the work it gets (:attr:`TierStaffing.per_team`);
-    any other tier as one pool spread over its teams by head count. A
-    :class:`~helpdesk_core.errors.ConfigError` names an ``escalate_to`` that sends work
-    to a team without an active agent of the tier."""
+    The first tier of several teams is sized team by team, each team a pool of its own
+    for the share of the arrivals the desk's routing puts in it (exact over the
+    scenario's mixes when the rules that place a ticket read only what the mixes decide,
+    else from a fixed sample of :data:`ROUTING_SAMPLE` simulated tickets), and so is a
+    tier the tier below escalates to by category (``escalate_to``), each team for the
+    work escalated to it (:attr:`TierStaffing.per_team`); any other tier as one pool
+    spread over its teams by head count. A :class:`~helpdesk_core.errors.ConfigError`
+    names routing or an ``escalate_to`` that sends work to a team without an active
+    agent of the tier."""
     if not isinstance(scenario, Scenario):
         raise ValidationError("expected a Scenario", field="scenario")
     wait = to_timedelta(target, field="target")  # refuses a negative duration
@@ -226,12 +255,16 @@ def suggest_staffing(
             weight * behaviour.work_for(category).mean_seconds for category, weight in mix
         )
         aht = timedelta(seconds=seconds)
-        # The teams the tier below escalates to by category take their work apart: each
-        # is a pool of its own. Otherwise (routing rules choose the first tier's teams)
-        # the tier is one pool.
-        routed = _routed_mix(scenario, index, mix)
-        if routed is not None:
-            _check_routed(scenario, index, routed, staffed, sessions)
+        # The teams of a tier take their work apart, each a pool of its own: the first
+        # tier's as the desk's routing rules share the arrivals out, a higher tier's as
+        # the tier below escalates by category. A tier above one that names no team is
+        # one pool.
+        if index == 0:
+            routed = _opened_mix(scenario, present, sessions) if len(tier.teams) > 1 else None
+        else:
+            routed = _routed_mix(scenario, index, mix)
+            if routed is not None:
+                _check_routed(scenario, index, routed, staffed, sessions)
         per_team: dict[str, TeamStaffing] = {}
         try:
             if routed is None:
@@ -239,7 +272,9 @@ def suggest_staffing(
                 teams = _spread(agents, staffed, present)
             else:
                 traffic = erlang.traffic_intensity(sessions, aht)
-                for team in staffed:
+                # (routing may put tickets in a staffed team outside the tier: sized too)
+                extra = [t for t in routed if t not in staffed and present.get(t, 0) > 0]
+                for team in [*staffed, *extra]:
                     per_team[team] = _team_pool(
                         team, routed.get(team, []), behaviour, sessions, aht, wait,
                         service_level,
@@ -542,6 +577,226 @@ def _routed_mix(
         team = below.escalation_team(category) or tier.teams[0]
         out.setdefault(team, []).append((category, share))
     return out
+
+
+#: How many simulated tickets stand for the arrivals when the desk's routing rules read
+#: what the scenario's mixes leave to chance (a requester's id, name, e-mail, VIP flag or
+#: organization, the ticket number, intake answers, business hours).
+ROUTING_SAMPLE = 4000
+
+# Fields of a simulated ticket at its opening that the scenario's mixes (channel,
+# category, impact and urgency, the requester's region) decide, or that are the same for
+# every ticket.
+_MIXED_FIELDS = frozenset(
+    {
+        "subject", "description", "channel", "category", "type", "priority", "impact",
+        "urgency", "tags", "asset", "team", "tier", "status", "status_category", "assignee",
+        "owner", "escalation_level", "reopen_count", "lifecycle", "requester.language",
+    }
+)
+# Requester fields that differ between the simulator's requesters beyond their region.
+_PERSONAL_FIELDS = frozenset(
+    {"requester.id", "requester.name", "requester.email", "requester.vip",
+     "requester.organization"}
+)
+
+
+def _mixed(name: str) -> bool:
+    """Whether the scenario's mixes decide the routing field ``name`` of a simulated
+    ticket at its opening (a requester attribute other than the fixed ones is its
+    ``region`` or missing)."""
+    if name in _MIXED_FIELDS:
+        return True
+    return name.startswith("requester.") and name not in _PERSONAL_FIELDS
+
+
+def _opened_mix(
+    scenario: Scenario, present: Mapping[str, int], sessions: float
+) -> dict[str, list[tuple[str | None, float]]] | None:
+    """Per team the desk's routing puts tickets in at the opening, in the first tier, the
+    categories it gets (with their shares of the tickets kept in the first tier); None
+    when routing keeps no ticket in the first tier. Work put in a team with no active
+    agent of the tier is refused with a ConfigError: nobody could take it."""
+    first = scenario.desk.tiers[0]
+    kept = {
+        team: categories
+        for (tier, team), categories in _opening_places(scenario).items()
+        if tier == first.id
+    }
+    total = sum(sum(categories.values()) for categories in kept.values())
+    if total <= 0:
+        return None
+    out: dict[str, list[tuple[str | None, float]]] = {}
+    for team, categories in kept.items():
+        share = sum(categories.values()) / total
+        if sessions > 0 and share > 0 and present.get(team, 0) <= 0:
+            default = " (the tier's default team)" if team == first.default_team else ""
+            raise ConfigError(
+                f"routing puts {100 * share:.1f}% of the tickets opened in tier "
+                f"{first.id!r} in team {team!r}{default}, which has no active agent of the "
+                "tier to staff it from",
+                path="desk.routing",
+            )
+        out[team] = [(category, weight / total) for category, weight in categories.items()]
+    return out
+
+
+def _opening_places(scenario: Scenario) -> dict[tuple[str, str], dict[str | None, float]]:
+    """Per (tier, team) the desk's routing puts a simulated ticket in at its opening
+    (:func:`~helpdesk_core.service.desk.route_opening`, as the desk does: no store), per
+    category (None: ``general``), the share of the arrivals that goes there.
+
+    Exact when the routing rules read only what the scenario's mixes decide: every
+    combination of channel, category, impact, urgency and requester region, with its
+    probability. Otherwise :data:`ROUTING_SAMPLE` tickets drawn as the simulator draws
+    them (its requesters, intake answers) from a fixed seed, at instants of a week drawn
+    from the arrival profile."""
+    desk = scenario.desk
+    arrivals = scenario.arrivals
+    out: dict[tuple[str, str], dict[str | None, float]] = {}
+
+    def put(
+        name: str, ticket: Ticket, requester: Requester, at: datetime, weight: float
+    ) -> None:
+        changes, _, _ = route_opening(desk, ticket, requester, at)
+        place = out.setdefault((changes.tier or "", changes.team or ""), {})
+        category = None if name == "general" else name  # as the plan's category mix
+        place[category] = place.get(category, 0.0) + weight
+
+    if all(_mixed(name) for name in _placing_fields(desk)):
+        regions: list[tuple[str | None, float]] = [
+            (region, share) for region, share in _fractions(scenario.regions)
+        ] or [(None, 1.0)]
+        for (channel, p1), (name, p2), (impact, p3), (urgency, p4), (region, p5) in (
+            itertools.product(
+                _fractions(arrivals.channels),
+                _fractions(arrivals.categories),
+                _fractions(arrivals.impact),
+                _fractions(arrivals.urgency),
+                regions,
+            )
+        ):
+            weight = p1 * p2 * p3 * p4 * p5
+            if weight <= 0:
+                continue
+            requester = Requester(
+                id="R-00001",
+                name="Requester 1",
+                email="requester1@example.com",
+                organization="org-1",
+                attributes={} if region is None else {"region": region},
+            )
+            ticket = _opening(scenario, requester, name, channel, impact, urgency, None, 1)
+            put(name, ticket, requester, scenario.start, weight)
+        return out
+    rng = random.Random("staffing:routing")
+    people = requesters(scenario, rng)
+    mixes = {
+        name: (list(weights), _cumulative(list(weights.values())))
+        for name, weights in (
+            ("channel", arrivals.channels),
+            ("category", arrivals.categories),
+            ("impact", arrivals.impact),
+            ("urgency", arrivals.urgency),
+        )
+    }
+
+    def pick(name: str) -> str:
+        keys, cumulative = mixes[name]
+        return keys[_draw(rng, cumulative)]
+
+    zone = ZoneInfo(desk.settings.timezone)  # the arrival profile's zone
+    local = scenario.start.astimezone(zone)
+    week = (local - timedelta(days=local.weekday())).replace(
+        hour=0, minute=0, second=0, microsecond=0
+    )
+    hours = range(len(arrivals.profile))
+    profile = arrivals.profile if sum(arrivals.profile) > 0 else None
+    for number in range(1, ROUTING_SAMPLE + 1):
+        requester = people[rng.randrange(len(people))]
+        name = pick("category")
+        answers = intake_answers(desk.categories.get(name), rng)
+        channel, impact, urgency = pick("channel"), pick("impact"), pick("urgency")
+        hour = rng.choices(hours, weights=profile)[0]
+        at = week + timedelta(hours=hour, seconds=rng.uniform(0.0, 3600.0))
+        ticket = _opening(scenario, requester, name, channel, impact, urgency, answers, number)
+        put(name, ticket, requester, at, 1.0 / ROUTING_SAMPLE)
+    return out
+
+
+def _placing_fields(desk: DeskConfig) -> frozenset[str]:
+    """The fields the routing rules that can place a ticket test: the rules that set its
+    team or tier (or ask for assignment in a team), and the ``stop`` rules before them,
+    which may end the evaluation first. Other rules leave the place alone: every rule sees
+    the ticket as it came in."""
+    rules = list(desk.routing)
+    placing = [
+        rule.actions.team is not None
+        or rule.actions.tier is not None
+        or (rule.actions.assign is not None and rule.actions.assign.team is not None)
+        for rule in rules
+    ]
+    last = max((i for i, places in enumerate(placing) if places), default=-1)
+    return frozenset().union(
+        *(
+            rule.when.fields()
+            for rule, places in zip(rules[: last + 1], placing, strict=False)
+            if places or rule.stop
+        )
+    )
+
+
+def _fractions(weights: Mapping[str, float]) -> list[tuple[str, float]]:
+    """``weights`` as fractions of their sum (none when they sum to nothing)."""
+    total = sum(weights.values())
+    if total <= 0:
+        return []
+    return [(name, weight / total) for name, weight in weights.items()]
+
+
+def _opening(
+    scenario: Scenario,
+    requester: Requester,
+    name: str,
+    channel: str,
+    impact: str,
+    urgency: str,
+    answers: Mapping[str, object] | None,
+    number: int,
+) -> Ticket:
+    """The ticket the simulator opens for ``requester`` in category ``name`` (``general``:
+    without a category unless the desk has one), as the desk holds it before routing,
+    with the intake ``answers`` (None: every question answered)."""
+    desk = scenario.desk
+    intake = desk.categories.get(name)
+    if answers is None:
+        answers = {q.name: _answer(q) for q in intake.questions} if intake is not None else {}
+    category = None if name == "general" and intake is None else name
+    fields = dict(intake.check(answers).fields) if intake is not None else dict(answers)
+    impact_v = Impact.parse(impact, field="impact")
+    urgency_v = Urgency.parse(urgency, field="urgency")
+    lifecycle = desk.lifecycle_for("incident")
+    opened = TicketOpened(
+        ticket_id="T-staffing",
+        at=scenario.start,
+        by=SYSTEM,
+        number=number,
+        requester=requester.id,
+        subject=f"{name} issue",
+        description="Simulated request",
+        channel=channel,
+        category=category,
+        type="incident",
+        impact=impact_v,
+        urgency=urgency_v,
+        priority=desk.priority_matrix(impact_v, urgency_v),
+        fields=fields,
+        organization=requester.organization,
+        lifecycle=lifecycle.name,
+        status=lifecycle.initial,
+        status_category=lifecycle.category(lifecycle.initial),
+    )
+    return replay([opened])
 
 
 def _check_routed(
