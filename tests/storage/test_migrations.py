@@ -1039,6 +1039,74 @@ def test_version_13_fills_the_queued_at_in_postgres() -> None:
             conn.execute(f"DROP SCHEMA IF EXISTS {quoted} CASCADE")
 
 
+def _drain_statements(store: Any, query: TicketQuery, at: Any) -> list[tuple[str, tuple[Any, ...]]]:
+    """The statements (qmark) a store reads ``query``'s page with: from the start, and
+    after a row queued at ``at`` (the next page of a long list)."""
+    from helpdesk_core.storage import _sql as q
+
+    where, params = store._builder.where(query)
+    order = q.order_sql(query)
+    after, after_params = q.after_sql(query, (at, "T-1"))
+    first = f"SELECT snapshot FROM tickets WHERE {where} ORDER BY {order} LIMIT 1000"
+    more = f"SELECT snapshot FROM tickets WHERE ({where}) AND {after} ORDER BY {order} LIMIT 1000"
+    return [(first, tuple(params)), (more, (*params, *after_params))]
+
+
+_DRAINS_BY_QUEUED_AT = [
+    attrs.evolve(_DRAIN, order_by=order, priority=priority)
+    for order in ("queued_at", "-queued_at")
+    for priority in (None, "critical")
+]
+
+
+def test_a_drain_in_queued_at_order_reads_the_index_of_waiting_tickets_in_order(
+    tmp_path: Path,
+) -> None:
+    store = SqliteStore(tmp_path / "desk.sqlite")
+    try:
+        for query in _DRAINS_BY_QUEUED_AT:
+            for sql, params in _drain_statements(store, query, to_micros(T0)):
+                plan = str(store._conn.execute(f"EXPLAIN QUERY PLAN {sql}", params).fetchall())
+                assert "tickets_queued (team=? AND queued_at>?" in plan, (query, plan)
+                # only the tickets queued at the same instant are sorted (by id)
+                assert "USE TEMP B-TREE FOR RIGHT PART OF ORDER BY" in plan, (query, plan)
+    finally:
+        store.close()
+
+
+@pytest.mark.postgres
+@pytest.mark.skipif(not DSN, reason="set HELPDESK_TEST_POSTGRES_DSN to run PostgreSQL tests")
+def test_a_drain_in_queued_at_order_reads_the_index_of_waiting_tickets_in_order_in_postgres() -> (
+    None
+):
+    import psycopg
+
+    from helpdesk_core.storage import PostgresStore
+    from helpdesk_core.storage import _sql as q
+
+    schema = f"hd_drain_order_{os.getpid()}"
+    store = PostgresStore(DSN, schema=schema)
+    try:
+        with psycopg.connect(DSN, autocommit=True) as conn:
+            conn.execute(f'SET search_path = "{schema}"')
+            # On a few rows PostgreSQL sorts what the index finds; ruling a full sort out
+            # shows the index gives the order (it reads it so for a long queue: with
+            # 20,000 waiting, a page of 1,000 in 1.5 ms, where a sort took 31 ms).
+            conn.execute("SET enable_seqscan = off")
+            conn.execute("SET enable_bitmapscan = off")
+            conn.execute("SET enable_sort = off")
+            for query in _DRAINS_BY_QUEUED_AT:
+                for sql, params in _drain_statements(store, query, T0):
+                    rows = conn.execute("EXPLAIN " + q.to_pyformat(sql), params).fetchall()
+                    plan = "\n".join(row[0] for row in rows)
+                    assert "using tickets_queued" in plan, (query, plan)
+                    assert "Presorted Key: queued_at" in plan, (query, plan)
+        store.close()
+    finally:
+        with psycopg.connect(DSN, autocommit=True) as conn:
+            conn.execute(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE')
+
+
 def _typed_histories() -> dict[str, list[Any]]:
     """T-1 an incident (the default type); T-2 a problem, active; T-3 an access request,
     closed; T-4 opened an incident, changed to a problem; T-5 an incident whose subject

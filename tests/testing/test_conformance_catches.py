@@ -7,7 +7,7 @@ from typing import Any
 
 import attrs
 import pytest
-from hypothesis import HealthCheck, settings
+from hypothesis import HealthCheck, Phase, settings
 
 from helpdesk_core.errors import HelpdeskError
 from helpdesk_core.storage import MemoryStore, Store, TicketQuery
@@ -90,6 +90,53 @@ def test_the_differential_machine_fails_a_store_that_ignores_a_filter(
     machine = make_differential_machine(_ignoring(**unfiltered))
     machine.TestCase.settings = settings(
         max_examples=200, deadline=None, suppress_health_check=list(HealthCheck)
+    )
+    with pytest.raises(AssertionError):
+        machine.TestCase().runTest()
+
+
+class _QueuedAtAsCreated(MemoryStore):
+    """Answers the ``queued_at`` orders with the ``created_at`` ones (a queue drain's
+    order before it had its own)."""
+
+    def query(self, query: TicketQuery) -> Any:
+        order = query.order_by.replace("queued_at", "created_at")
+        return super().query(attrs.evolve(query, order_by=order))
+
+
+class _QueuedAtNullsFirst(MemoryStore):
+    """Puts the tickets with no ``queued_at`` first in the ``queued_at`` orders (where
+    SQLite's ascending order puts NULLs)."""
+
+    def query(self, query: TicketQuery) -> Any:
+        if "queued_at" not in query.order_by:
+            return super().query(query)
+        every = super().query(attrs.evolve(query, limit=1000, offset=0)).items
+        return query.cut(sorted(every, key=lambda t: t.queued_at is not None))
+
+
+@pytest.mark.parametrize("store", [_QueuedAtAsCreated, _QueuedAtNullsFirst])
+def test_the_suite_and_the_machine_fail_a_store_that_orders_queued_at_wrong(
+    store: type[MemoryStore],
+) -> None:
+    class Suite(StoreConformance):
+        def make_store(self) -> Store:
+            return store()
+
+    suite = Suite()
+    suite.setup_method()
+    try:
+        with pytest.raises(AssertionError):
+            suite.test_queued_at_orders_by_how_long_tickets_waited()
+    finally:
+        suite.teardown_method()
+    machine = make_differential_machine(store)
+    machine.TestCase.settings = settings(
+        max_examples=200,
+        deadline=None,
+        suppress_health_check=list(HealthCheck),
+        phases=(Phase.generate,),  # finding a failure is the point, not shrinking it
+        report_multiple_bugs=False,
     )
     with pytest.raises(AssertionError):
         machine.TestCase().runTest()

@@ -130,7 +130,11 @@ _ORDERS = {
     "priority": ("priority_rank", False),
     "number": ("number", False),
     "-number": ("number", True),
+    "queued_at": ("queued_at", False),
+    "-queued_at": ("queued_at", True),
 }
+#: The orders on a column that may be NULL: its NULLs come last in either direction.
+_NULLS_LAST = frozenset({"queued_at", "-queued_at"})
 _TICKET_NUMBER = "ticket_number"
 
 
@@ -576,7 +580,14 @@ class DjangoStore:
         if not isinstance(query, TicketQuery):
             raise ValidationError("expected a TicketQuery", field="query")
         column, descending = _ORDERS[query.order_by]
-        first = F(column).desc() if descending else F(column).asc()
+        # A queue drain's query (``queued=True``) matches no NULL: its order is written
+        # plain, as the index of waiting tickets has it.
+        nulls_last = True if query.order_by in _NULLS_LAST and not query.queued else None
+        first = (
+            F(column).desc(nulls_last=nulls_last)
+            if descending
+            else F(column).asc(nulls_last=nulls_last)
+        )
         matching = self._matching(query)
         with self._read():
             rows = list(

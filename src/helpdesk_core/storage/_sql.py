@@ -20,12 +20,13 @@ from helpdesk_core.storage.base import ACTIVE_CATEGORIES, TicketQuery, TicketSco
 
 __all__ = [
     "ACTIVE_SQL",
+    "NULLS_LAST",
     "ORDER_KEYS",
-    "ORDER_SQL",
     "Kept",
     "QueryBuilder",
     "after_sql",
     "chunks",
+    "order_sql",
     "placeholders",
     "to_pyformat",
 ]
@@ -45,21 +46,44 @@ ORDER_KEYS = {
     "priority": ("priority_rank", False),
     "number": ("number", False),
     "-number": ("number", True),
+    "queued_at": ("queued_at", False),
+    "-queued_at": ("queued_at", True),
 }
 
-#: ORDER BY clauses of the orderings TicketQuery accepts; ties by id, ascending.
-ORDER_SQL = {
-    order: f"{column} DESC, id" if descending else f"{column}, id"
-    for order, (column, descending) in ORDER_KEYS.items()
-}
+#: The orderings on a column that may be NULL: its NULLs come last in either direction.
+NULLS_LAST = frozenset({"queued_at", "-queued_at"})
 
 
-def after_sql(order_by: str) -> str:
-    """A condition keeping the rows that come after ``(key, id)`` in the order of
-    ``order_by``: two qmark parameters for the key, one for the id."""
-    column, descending = ORDER_KEYS[order_by]
+def _nulls_match(query: TicketQuery) -> bool:
+    """Whether rows whose order key is NULL may match ``query``. None match a query of
+    waiting tickets (``queued=True``, a queue drain's): its ``queued_at`` order is then
+    written as the other orders are, so that the database can read it in the order of
+    the index of waiting tickets, ``(team, queued_at)``, and page on from a range of it
+    (an ``IS NULL OR`` would rule that range out)."""
+    return query.order_by in NULLS_LAST and not query.queued
+
+
+def order_sql(query: TicketQuery) -> str:
+    """The ORDER BY clause of ``query``'s order; ties by id, ascending."""
+    column, descending = ORDER_KEYS[query.order_by]
+    order = f"{column} DESC" if descending else column
+    if _nulls_match(query):
+        order += " NULLS LAST"
+    return f"{order}, id"
+
+
+def after_sql(query: TicketQuery, last: tuple[Any, Any]) -> tuple[str, tuple[Any, ...]]:
+    """A condition keeping the rows that come after the row whose order key and id are
+    ``last`` in ``query``'s order, and its qmark parameters."""
+    column, descending = ORDER_KEYS[query.order_by]
+    key, last_id = last
+    if key is None:  # NULLs come last: the NULLs with a greater id follow
+        return f"{column} IS NULL AND id > ?", (last_id,)
     op = "<" if descending else ">"
-    return f"{column} {op}= ? AND ({column} {op} ? OR id > ?)"
+    sql = f"{column} {op}= ? AND ({column} {op} ? OR id > ?)"
+    if _nulls_match(query):
+        sql = f"({column} IS NULL OR ({sql}))"
+    return sql, (key, key, last_id)
 
 
 @frozen

@@ -75,8 +75,19 @@ T = TypeVar("T")
 ACTIVE_CATEGORIES: tuple[StatusCategory, ...] = tuple(c for c in StatusCategory if c.is_active)
 
 #: The orders :class:`TicketQuery` accepts; ties are always broken by ticket id, ascending.
+#: ``queued_at`` and ``-queued_at`` put the tickets with no ``queued_at`` last.
 ORDERINGS = frozenset(
-    {"created_at", "-created_at", "updated_at", "-updated_at", "priority", "number", "-number"}
+    {
+        "created_at",
+        "-created_at",
+        "updated_at",
+        "-updated_at",
+        "priority",
+        "number",
+        "-number",
+        "queued_at",
+        "-queued_at",
+    }
 )
 MAX_LIMIT = 1000
 
@@ -715,7 +726,10 @@ class TicketQuery:
     unrouted, its agent's, its requester's or its organization's).
 
     Ordering (``order_by``) breaks ties by ticket id, ascending, so pages are stable.
-    ``priority`` orders most urgent first.
+    ``priority`` orders most urgent first. ``queued_at`` orders the tickets that wait in a
+    queue by how long they have waited, longest first (``-queued_at``: most recently
+    queued first); in either order, tickets with no ``queued_at`` come after all of them.
+    It is a queue drain's order (``queued=True``, which keeps no ticket without one).
     """
 
     number: tuple[int, ...] | None = field(default=None, converter=_number)
@@ -894,6 +908,9 @@ _SORT_KEYS: dict[str, Any] = {
     "priority": lambda t: (t.priority.rank, t.id),
     "number": lambda t: (t.number, t.id),
     "-number": lambda t: (-t.number, t.id),
+    # Tickets with no queued_at last, either way (two Nones compare equal, so ids decide).
+    "queued_at": lambda t: (t.queued_at is None, t.queued_at, t.id),
+    "-queued_at": lambda t: (t.queued_at is None, _Reversed(t.queued_at), t.id),
 }
 
 

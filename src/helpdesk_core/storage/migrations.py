@@ -557,7 +557,8 @@ def _sqlite_v12(conn: sqlite3.Connection) -> None:
 #: query builder writes them, so SQLite matches a query to it. ``queued_at`` after the team
 #: lets SQLite read a drain's count (``queued_at IS NOT NULL`` is a range on it) from the
 #: index too; on ``created_at`` it counted through ``tickets_team``, every active ticket of
-#: the team. A drain's page sorts the few waiting tickets.
+#: the team. A drain's page, in ``queued_at`` order (the longest-waiting first), is read in
+#: the index's order.
 QUEUED_INDEX = (
     "CREATE INDEX IF NOT EXISTS tickets_queued ON {table} (team, queued_at) "
     f"WHERE queued_at IS NOT NULL AND assignee IS NULL AND status_category IN {ACTIVE_SQL}"

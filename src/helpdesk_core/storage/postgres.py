@@ -676,7 +676,7 @@ class PostgresStore:
         where, params = self._builder.where(query)
         where = q.to_pyformat(where)
         column = q.ORDER_KEYS[query.order_by][0]
-        order = q.ORDER_SQL[query.order_by]
+        order = q.order_sql(query)
         # The page is read on its own (a count over the window would read and sort every
         # match for a page of 50); the total is counted apart, unless the first page
         # already holds every match. Each page carries a token of the snapshot its
@@ -690,12 +690,12 @@ class PostgresStore:
             kept = self._kept
             rows: list[Any] = []
             if self._depth == 0 and kept is not None and kept.continues(query):
-                after = q.to_pyformat(q.after_sql(query.order_by))
+                after, after_params = q.after_sql(query, kept.last)
                 # No rows when the snapshot moved on: nothing is read then.
                 rows = conn.execute(
-                    f"{select} WHERE ({where}) AND {after} AND {token} = %s "
+                    f"{select} WHERE ({where}) AND {q.to_pyformat(after)} AND {token} = %s "
                     f"ORDER BY {order} LIMIT %s",
-                    (*params, kept.last[0], *kept.last, kept.token, query.limit),
+                    (*params, *after_params, kept.token, query.limit),
                 ).fetchall()
                 total = kept.total
             if not rows:

@@ -1045,7 +1045,7 @@ class SqliteStore:
             raise ValidationError("expected a TicketQuery", field="query")
         where, params = self._builder.where(query)
         column = q.ORDER_KEYS[query.order_by][0]
-        order = q.ORDER_SQL[query.order_by]
+        order = q.order_sql(query)
         # The page is read on its own (a count over the window would read and sort every
         # match for a page of 50); the total is counted apart, unless the first page
         # already holds every match. Outside a unit of work, the page that follows the
@@ -1062,10 +1062,11 @@ class SqliteStore:
             else:
                 kept = None
             if kept is not None:
+                after, after_params = q.after_sql(query, kept.last)
                 rows = conn.execute(
                     f"SELECT snapshot, {column}, id FROM tickets WHERE ({where}) AND "
-                    f"{q.after_sql(query.order_by)} ORDER BY {order} LIMIT ?",
-                    (*params, kept.last[0], *kept.last, query.limit),
+                    f"{after} ORDER BY {order} LIMIT ?",
+                    (*params, *after_params, query.limit),
                 ).fetchall()
                 total = kept.total
             else:

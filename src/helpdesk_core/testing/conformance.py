@@ -1376,6 +1376,116 @@ class StoreConformance:
         self._in_team("Q-1", "desk")
         assert self._drained("desk") == ["Q-4"]
 
+    def _waited(self) -> dict[str, Ticket]:
+        """Tickets opened in an order other than the one they were queued in: W-1 (team
+        desk) opened first and queued last; W-2, W-3 (desk); W-5 (desk) queued at W-3's
+        instant; W-6 (team ops); W-7 (desk) closed while it waits (it keeps queued_at);
+        W-8 (desk) queued, then assigned (no longer waiting); N-1, N-2 (desk) never
+        queued."""
+        s = self.store
+        plan = {  # created, queued (minutes after T0)
+            "W-1": (0, 30),
+            "W-2": (10, 11),
+            "W-3": (20, 21),
+            "W-5": (5, 21),
+            "W-6": (1, 15),
+            "W-7": (2, 12),
+            "W-8": (3, 4),
+            "N-1": (2, None),
+            "N-2": (3, None),
+        }
+        out: dict[str, Ticket] = {}
+        for tid, (created, waits) in plan.items():
+            at = T0 + created * MINUTE
+            routed = Changes(team="ops" if tid == "W-6" else "desk")
+            ticket = change(
+                s,
+                open_ticket(s, tid, at=at),
+                TicketRouted(ticket_id=tid, at=at, by=AGENT, changes=routed),
+            )
+            if waits is not None:
+                ticket = change(s, ticket, queued(tid, at=T0 + waits * MINUTE))
+            out[tid] = ticket
+        at = T0 + HOUR
+        out["W-7"] = change(s, out["W-7"], moved("W-7", "closed", StatusCategory.CLOSED, at=at))
+        out["W-8"] = change(
+            s, out["W-8"], Assigned(ticket_id="W-8", at=at, by=AGENT, assignee="a-1")
+        )
+        return out
+
+    def test_queued_at_orders_by_how_long_tickets_waited(self) -> None:
+        # queued_at: the longest-waiting first; -queued_at: the latest queued first; in
+        # both, tickets with no queued_at after the others, and ties by id. Read whole
+        # and page by page (pages that end on a tie, on the last ticket with queued_at
+        # and among those without one), as the reference semantics order them.
+        tickets = self._waited()
+        drain = TicketQuery(team="desk", unassigned=True, active_only=True, queued=True)
+        cases = [
+            (TicketQuery(), "queued_at",
+             ["W-2", "W-7", "W-6", "W-3", "W-5", "W-1", "N-1", "N-2", "W-8"]),
+            (TicketQuery(), "-queued_at",
+             ["W-1", "W-3", "W-5", "W-6", "W-7", "W-2", "N-1", "N-2", "W-8"]),
+            (TicketQuery(queued=True), "queued_at", ["W-2", "W-7", "W-6", "W-3", "W-5", "W-1"]),
+            (TicketQuery(queued=True), "-queued_at", ["W-1", "W-3", "W-5", "W-6", "W-7", "W-2"]),
+            (drain, "queued_at", ["W-2", "W-3", "W-5", "W-1"]),
+            (drain, "-queued_at", ["W-1", "W-3", "W-5", "W-2"]),
+            (drain, "created_at", ["W-1", "W-5", "W-2", "W-3"]),
+            (TicketQuery(team="desk", active_only=True), "queued_at",
+             ["W-2", "W-3", "W-5", "W-1", "N-1", "N-2", "W-8"]),
+        ]  # fmt: skip
+        for base, order, expected in cases:
+            query = attrs.evolve(base, order_by=order)
+            page = self.store.query(query)
+            assert (_ids(page.items), page.total) == (expected, len(expected)), query
+            assert page == query.page(list(tickets.values())), ("reference", query)
+            for limit in (1, 2, 3):
+                seen: list[str] = []
+                offset: int | None = 0
+                while offset is not None:
+                    asked = attrs.evolve(query, limit=limit, offset=offset)
+                    page = self.store.query(asked)
+                    assert page == asked.page(list(tickets.values())), asked
+                    seen.extend(_ids(page.items))
+                    offset = page.next_offset
+                assert seen == expected, (query, limit)
+
+    def test_queued_at_order_follows_the_queue_as_it_changes(self) -> None:
+        # A drain's order, read again after each change: a ticket queued anew joins the
+        # end, one assigned leaves, one unassigned and queued again takes its new place
+        # at the end; between the pages of one read, as between reads.
+        tickets = self._waited()
+        drain = TicketQuery(
+            team="desk", unassigned=True, active_only=True, queued=True, order_by="queued_at"
+        )
+
+        def waiting(limit: int = 50) -> list[str]:
+            seen: list[str] = []
+            offset: int | None = 0
+            while offset is not None:
+                page = self.store.query(attrs.evolve(drain, limit=limit, offset=offset))
+                seen.extend(_ids(page.items))
+                offset = page.next_offset
+            return seen
+
+        assert waiting() == waiting(1) == ["W-2", "W-3", "W-5", "W-1"]
+        at = T0 + 2 * HOUR
+        n1 = change(self.store, tickets["N-1"], queued("N-1", at=at))
+        assert waiting() == waiting(2) == ["W-2", "W-3", "W-5", "W-1", "N-1"]
+        w2 = change(
+            self.store, tickets["W-2"], Assigned(ticket_id="W-2", at=at, by=AGENT, assignee="a-2")
+        )
+        assert waiting() == waiting(3) == ["W-3", "W-5", "W-1", "N-1"]
+        unassigned = Assigned(
+            ticket_id="W-2", at=at + MINUTE, by=AGENT, assignee=None, previous="a-2"
+        )
+        change(self.store, w2, unassigned, queued("W-2", at=at + MINUTE))
+        assert waiting() == waiting(1) == ["W-3", "W-5", "W-1", "N-1", "W-2"]
+        first = self.store.query(attrs.evolve(drain, limit=2))
+        assert _ids(first.items) == ["W-3", "W-5"]
+        change(self.store, n1, Assigned(ticket_id="N-1", at=at, by=AGENT, assignee="a-1"))
+        rest = self.store.query(attrs.evolve(drain, limit=2, offset=2))
+        assert (_ids(rest.items), rest.total, rest.next_offset) == (["W-1", "W-2"], 4, None)
+
     def test_queued_in_a_failed_unit_of_work_is_undone(self) -> None:
         tickets = self._queueing()
         before = {team: self._drained(team) for team in ("desk", "ops")}
@@ -1574,7 +1684,7 @@ class StoreConformance:
         peer = self._peer()
 
         def now() -> list[Ticket]:
-            return list(self.store.get_many([f"T-{i:02d}" for i in range(40)]))
+            return list(self.store.get_many([f"T-{i:02d}" for i in range(100)]))
 
         def disturb(step: int) -> None:
             tickets = {t.id: t for t in now()}
@@ -1586,7 +1696,7 @@ class StoreConformance:
                 change(writer, first, commented(first.id, "more", at=T0 + step * HOUR))
             elif step % 4 == 2:  # a unit of work that fails changes nothing
                 with raises(ValueError), self.store.unit_of_work():
-                    open_ticket(self.store, "T-39", at=T0 - HOUR)
+                    open_ticket(self.store, "T-99", at=T0 - HOUR)
                     raise ValueError("planned")
             else:  # a ticket leaves the active ones
                 active = [t for t in tickets.values() if t.is_active]
@@ -2788,11 +2898,17 @@ _FILTERS: dict[str, st.SearchStrategy[Any]] = {
 }
 
 
+def _probe(fields: dict[str, Any]) -> TicketQuery:
+    """A query of up to 100 tickets in number order, unless ``fields`` say otherwise."""
+    return TicketQuery(**{"limit": 100, "order_by": "number", **fields})
+
+
 # Queries the machine also asks after every step, a few at a time in turn, so that every
 # run compares each filter on the states it reaches: instants a ticket closed or not,
-# anonymised or not, values in another case or with a trailing blank, lists of values.
+# anonymised or not, values in another case or with a trailing blank, lists of values,
+# the queued_at orders.
 _PROBES: tuple[TicketQuery, ...] = tuple(
-    TicketQuery(limit=100, order_by="number", **fields)
+    _probe(fields)
     for fields in (
         {"closed_before": T0 + 10 * MINUTE},
         {"anonymised": True},
@@ -2827,6 +2943,17 @@ _PROBES: tuple[TicketQuery, ...] = tuple(
         # a queue drain's query, which MemoryStore answers from its index of waiting tickets
         {"team": "ops", "unassigned": True, "active_only": True, "queued": True},
         {"team": ("desk", "ops"), "unassigned": True, "status_category": "new", "queued": True},
+        # ... in a drain's order: the longest-waiting first (and ties by id)
+        {
+            "team": "ops",
+            "unassigned": True,
+            "active_only": True,
+            "queued": True,
+            "order_by": "queued_at",
+        },
+        # every ticket by queued_at, either way: those without one last
+        {"order_by": "queued_at"},
+        {"order_by": "-queued_at", "active_only": True},
         {"type": "problem"},
         # the known-error view's read, and a retention scan of a policy limited to types
         {"type": "problem", "active_only": True},
@@ -2842,6 +2969,11 @@ def _queries(draw: st.DrawFn) -> TicketQuery:
     if "unassigned" in names and "assignee" in names:
         names.remove("assignee")
     fields = {name: draw(_FILTERS[name]) for name in names}
+    if draw(st.integers(min_value=0, max_value=3), label="drain") == 0:
+        # a queue drain's filters (with any drawn besides): its query, paged in any order
+        fields.pop("assignee", None)
+        fields.update(unassigned=True, active_only=True, queued=True)
+        fields.setdefault("team", draw(st.sampled_from(["desk", "ops"])))
     return TicketQuery(
         **fields,
         order_by=draw(st.sampled_from(sorted(ORDERINGS))),
