@@ -367,3 +367,82 @@ def test_tickets_queued_before_auto_assign_was_turned_off_never_hide_a_rules_one
     desk.solve(first.id, by="ann", resolution="ok", first_contact=True)
     assert desk.get(asked.id).assignee == "ann"
     assert desk.get(backlog.id).assignee is None  # still left to a person
+
+
+def _escalation_desk(store: Any, **assignment: Any) -> Helpdesk:
+    """Leo works the first tier (front) and has room for every ticket; ann works the
+    second (back) and takes one ticket at a time."""
+    return _desk({
+        "tiers": [{"id": "L1", "teams": ["front"]}, {"id": "L2", "teams": ["back"]}],
+        "teams": [{"id": "front"}, {"id": "back"}],
+        "agents": [
+            {"id": "leo", "teams": ["front"], "capacity": 100},
+            {"id": "ann", "teams": ["back"], "capacity": 1},
+        ],
+        "assignment": assignment,
+    }, store)  # fmt: skip
+
+
+def _escalated(desk: Helpdesk, ticket: Ticket) -> Ticket:
+    clock = desk.clock
+    assert isinstance(clock, ManualClock)
+    clock.advance("1m")
+    return desk.escalate(ticket.id, by="leo", reason="needs the back office")
+
+
+def test_a_drain_offers_the_tickets_that_waited_longest_though_older_ones_queued_later(
+    make_store: StoreFactory, monkeypatch: Any
+) -> None:
+    """A drain reads the tickets that have waited longest in the queue, not the oldest
+    by creation: more tickets than its window, opened long ago and escalated into the
+    team lately, never hide one that has waited there since before them."""
+    from helpdesk_core.service import desk as desk_module
+
+    monkeypatch.setattr(desk_module, "_QUEUE_WINDOW", 3)
+    desk = _escalation_desk(make_store())
+    busy = _escalated(desk, desk.open(requester=R, subject="busy"))
+    assert busy.assignee == "ann"
+    old = [desk.open(requester=R, subject=f"old {n}") for n in range(4)]
+    assert {t.assignee for t in old} == {"leo"}
+    desk.clock.advance("1h")  # type: ignore[attr-defined]
+    waiting = _escalated(desk, desk.open(requester=R, subject="waiting"))
+    assert (waiting.team, waiting.assignee) == ("back", None)
+    assert waiting.queued_at is not None
+    later = [_escalated(desk, t) for t in old]  # opened before, queued after it
+    assert all(t.queued_at is not None and waiting.queued_at < t.queued_at for t in later)
+    assert all(t.created_at < waiting.created_at for t in later)
+    desk.solve(busy.id, by="ann", resolution="ok", first_contact=True)
+    assert desk.get(waiting.id).assignee == "ann"
+    for previous, ticket in zip([waiting, *later[:-1]], later, strict=True):
+        # then the others, in the order they were queued
+        desk.solve(previous.id, by="ann", resolution="ok", first_contact=True)
+        assert desk.get(ticket.id).assignee == "ann"
+
+
+def test_most_urgent_drains_each_priority_by_how_long_its_tickets_waited(
+    make_store: StoreFactory, monkeypatch: Any
+) -> None:
+    """With ``most_urgent`` order and a queue longer than a drain's window, each
+    priority's window holds its tickets that have waited longest: a critical ticket queued
+    last goes first, then the high one that waited longest, though more high tickets than
+    the window were opened before it and queued after it."""
+    from helpdesk_core.service import desk as desk_module
+
+    monkeypatch.setattr(desk_module, "_QUEUE_WINDOW", 3)
+    desk = _escalation_desk(make_store(), queue_order="most_urgent")
+    busy = _escalated(desk, desk.open(requester=R, subject="busy"))
+    assert busy.assignee == "ann"
+    old = [desk.open(requester=R, subject=f"old {n}", priority="high") for n in range(4)]
+    urgent = desk.open(requester=R, subject="down", priority="critical")
+    desk.clock.advance("1h")  # type: ignore[attr-defined]
+    waiting = _escalated(desk, desk.open(requester=R, subject="waiting", priority="high"))
+    assert (waiting.team, waiting.assignee) == ("back", None)
+    later = [_escalated(desk, t) for t in old]
+    urgent = _escalated(desk, urgent)
+    assert urgent.queued_at is not None and waiting.queued_at is not None
+    assert waiting.queued_at < urgent.queued_at and urgent.created_at < waiting.created_at
+    desk.solve(busy.id, by="ann", resolution="ok", first_contact=True)
+    assert desk.get(urgent.id).assignee == "ann"
+    desk.solve(urgent.id, by="ann", resolution="ok", first_contact=True)
+    assert desk.get(waiting.id).assignee == "ann"
+    assert all(desk.get(t.id).assignee is None for t in later)

@@ -1103,13 +1103,14 @@ class Helpdesk(KnowledgeCommands):
         return False
 
     def _queued(self, team: str) -> list[Ticket]:
-        """The team's waiting tickets a drain looks at: the oldest :data:`_QUEUE_WINDOW`
-        the desk may assign; with ``most_urgent`` order and a longer queue, the oldest of
-        each priority, most urgent first, up to that many in all (a long queue of routine
-        tickets never hides a critical one). Only tickets waiting for an assignment
-        (``queued``) are read: unassigned tickets nobody asked to assign, which agents
-        pick by hand when ``auto_assign`` is off, neither fill the window nor cost a read
-        (the store serves the query from its index of waiting tickets)."""
+        """The team's waiting tickets a drain looks at: the :data:`_QUEUE_WINDOW` that have
+        waited longest (by ``queued_at``) the desk may assign; with ``most_urgent`` order
+        and a longer queue, the longest-waiting of each priority, most urgent first, up to
+        that many in all (a long queue of routine tickets never hides a critical one).
+        Only tickets waiting for an assignment (``queued``) are read: unassigned tickets
+        nobody asked to assign, which agents pick by hand when ``auto_assign`` is off,
+        neither fill the window nor cost a read (the store serves the query from its
+        index of waiting tickets, in its order)."""
         window = _QUEUE_WINDOW
         queries = self._queue_queries.get(team)
         if queries is None or queries[0].limit != window:
@@ -2145,14 +2146,18 @@ def _working_on(ticket: Ticket) -> str | None:
 def _queue_query(
     team: str, *, priority: tuple[Priority, ...] | None = None, limit: int
 ) -> TicketQuery:
-    """The tickets of ``team``'s queue waiting for an assignment, oldest first: active,
-    unassigned and ``queued`` (the filters of the stores' index of waiting tickets)."""
+    """The tickets of ``team``'s queue waiting for an assignment, those that have waited
+    longest first (by ``queued_at``, the order the desk offers them in, and that of the
+    stores' index of waiting tickets): active, unassigned and ``queued`` (its filters).
+    A ticket opened long ago and queued lately (reopened, escalated into the team) takes
+    its place by when it was queued, not ahead of tickets that have waited longer."""
     return TicketQuery(
         team=team,
         unassigned=True,
         active_only=True,
         queued=True,
         priority=priority,
+        order_by="queued_at",
         limit=limit,
     )
 
