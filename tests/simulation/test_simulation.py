@@ -177,6 +177,12 @@ def test_example_scenario_runs_the_real_desk() -> None:
         (lambda d: d["tiers"]["L1"].update(work={"kind": ["lognormal"]}), "tiers.L1.work.kind"),
         (
             lambda d: d["tiers"]["L1"].update(
+                work={"kind": "lognormal", "mean": "20m", "sigma": 10**400}
+            ),
+            "tiers.L1.work.sigma",
+        ),
+        (
+            lambda d: d["tiers"]["L1"].update(
                 work_by_category={"general": {"kind": "empirical", "samples": ["1h", "12"]}}
             ),
             "tiers.L1.work_by_category.general.samples[1]",

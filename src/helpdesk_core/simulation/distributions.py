@@ -172,6 +172,8 @@ def distribution_from(doc: Any, *, path: str) -> Distribution:
             sigma = doc.get("sigma", 0.5)
             if isinstance(sigma, bool) or not isinstance(sigma, int | float):
                 raise ConfigError("sigma must be a number", path=f"{path}.sigma")
+            if not 0 < sigma < 10:  # (before float(): an int too large for one overflows)
+                raise ConfigError("sigma must be between 0 and 10", path=f"{path}.sigma")
             return LogNormal(_bounded(doc.get("mean"), f"{path}.mean"), float(sigma))
         if kind == "fixed":
             return Fixed(_bounded(doc.get("value"), f"{path}.value"))
