@@ -19,6 +19,7 @@ from helpdesk_core import ConfigError, ValidationError
 from helpdesk_core.cli import main
 from helpdesk_core.model import Escalated, StatusCategory, StatusChanged
 from helpdesk_core.simulation import (
+    Kpis,
     Scenario,
     WorkSession,
     erlang,
@@ -235,6 +236,22 @@ def test_sweep_runs_a_grid_on_any_executor() -> None:
         sweep(scenario, vary={"tiers.L1.solve": [2.0]}, executor=pool)
     with pytest.raises(ValidationError):
         sweep(scenario, vary={})
+
+
+def test_a_sweep_row_flattens_every_kpi() -> None:
+    """flat() is the table row of a run: every KPI is in it, durations in hours."""
+    scenario = Scenario.from_dict(mmc(days=3))
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        (row,) = sweep(scenario, vary={"staffing.q": [2]}, executor=pool)
+    flat = row.flat()
+    for kpi in attrs.fields(Kpis):
+        value = getattr(row.kpis, kpi.name)
+        if isinstance(value, timedelta):
+            assert flat[f"{kpi.name}_hours"] == value.total_seconds() / 3600, kpi.name
+        elif kpi.name != "sla_compliance":
+            assert flat[kpi.name] == value, kpi.name
+    assert flat["p90_resolution_hours"] >= flat["mean_resolution_hours"] > 0
+    assert flat["never_worked"] == flat["unanswered"] == 0
 
 
 def test_overlapping_bursts_multiply() -> None:

@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from attrs import frozen
+from attrs import fields, frozen
 
 from helpdesk_core.errors import ConfigError, ValidationError
 from helpdesk_core.simulation.engine import simulate
@@ -35,20 +35,27 @@ class SweepRow:
     kpis: Kpis
 
     def flat(self) -> dict[str, Any]:
-        """Values, seed and KPIs as one flat dict (a table row)."""
+        """Values, seed and every KPI as one flat dict (a table row): durations (means and
+        p90s) as ``<name>_hours``, SLA compliance as ``sla_<metric>``."""
         row: dict[str, Any] = dict(self.values)
         row["seed"] = self.seed
-        for name in (
-            "tickets", "solved", "first_contact_resolution", "escalation_rate", "reopen_rate",
-            "csat", "backlog",
-        ):
-            row[name] = getattr(self.kpis, name)
-        for name in ("mean_wait_for_agent", "mean_first_response", "mean_resolution"):
-            value = getattr(self.kpis, name)
-            row[f"{name}_hours"] = None if value is None else value.total_seconds() / 3600
-        for metric, value in self.kpis.sla_compliance.items():
-            row[f"sla_{metric}"] = value
+        for kpi in fields(Kpis):
+            value = getattr(self.kpis, kpi.name)
+            if kpi.name == "sla_compliance":
+                for metric, share in value.items():
+                    row[f"sla_{metric}"] = share
+            elif kpi.name in _DURATION_KPIS:
+                row[f"{kpi.name}_hours"] = None if value is None else value.total_seconds() / 3600
+            else:
+                row[kpi.name] = value
         return row
+
+
+#: The KPIs that are durations (None when no ticket has one): hours in a flat row.
+_DURATION_KPIS = frozenset(
+    {"mean_wait_for_agent", "mean_first_response", "p90_first_response", "mean_resolution",
+     "p90_resolution"}
+)
 
 
 def _set_path(doc: dict[str, Any], path: str, value: Any) -> None:
