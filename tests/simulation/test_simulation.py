@@ -294,6 +294,19 @@ def test_a_changed_scenario_is_checked_and_swept_as_it_is() -> None:
     assert caught.value.field == "scenario.arrivals"
 
 
+def test_a_sweep_of_a_scenario_built_in_code_asks_for_a_document() -> None:
+    loaded = Scenario.from_dict(mmc(days=3))
+    built = Scenario(
+        desk=loaded.desk, start=loaded.start, days=2.0, arrivals=loaded.arrivals,
+        tiers=loaded.tiers,
+    )
+    assert simulate(built, seed=1).records  # it runs: only a sweep needs the document
+    with pytest.raises(ValidationError) as caught:
+        sweep(built, vary={"requesters.count": [50]})
+    assert caught.value.field == "scenario"
+    assert "Scenario.from_dict" in str(caught.value)
+
+
 def test_a_sweep_keeps_a_start_in_the_desk_zone_across_daylight_saving() -> None:
     doc = mmc(days=4)
     doc["desk"]["desk"] = {"timezone": "Europe/Berlin"}

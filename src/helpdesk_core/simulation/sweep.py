@@ -93,6 +93,13 @@ def _document_of(scenario: Scenario, base: Path | None) -> dict[str, Any]:
     the fields an app may have changed since loading (``attrs.evolve(scenario,
     days=...)``) written back; a change the document cannot hold is refused."""
     doc = scenario.to_dict()
+    if not doc:
+        raise ValidationError(
+            "the scenario was built in code, not loaded from a document; a sweep rebuilds "
+            "every run from the scenario's document: load it with Scenario.from_dict or "
+            "Scenario.from_toml",
+            field="scenario",
+        )
     doc["desk"] = scenario.desk.to_dict()  # the desk as it is now, staffing applied
     simulation = dict(doc.get("simulation") or {})
     simulation.update(days=scenario.days, warmup_days=scenario.warmup_days)
