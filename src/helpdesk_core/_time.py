@@ -10,6 +10,7 @@ import re
 from datetime import datetime, timedelta
 from typing import Any
 
+from helpdesk_core._numbers import real_number
 from helpdesk_core.errors import ValidationError
 
 __all__ = ["ensure_aware", "format_duration", "parse_datetime", "to_timedelta"]
@@ -58,7 +59,8 @@ def to_timedelta(value: Any, *, field: str = "duration", allow_negative: bool = 
         result = value
     elif isinstance(value, bool):
         raise ValidationError(f"expected a duration, got {value!r}", field=field)
-    elif isinstance(value, int | float):
+    elif not isinstance(value, str) and (number := real_number(value)) is not None:
+        value = number
         if value != value or value in (float("inf"), float("-inf")):
             raise ValidationError(f"expected a finite duration, got {value!r}", field=field)
         try:

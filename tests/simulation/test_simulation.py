@@ -19,6 +19,7 @@ from helpdesk_core import ConfigError, ValidationError
 from helpdesk_core.cli import main
 from helpdesk_core.model import Escalated, StatusCategory, StatusChanged
 from helpdesk_core.simulation import (
+    Empirical,
     Kpis,
     Scenario,
     WorkSession,
@@ -208,6 +209,37 @@ def test_bad_scenarios_name_the_path(change: Any, path: str) -> None:
     with pytest.raises(ConfigError) as info:
         Scenario.from_dict(doc)
     assert str(info.value).startswith(path)
+
+
+def test_numpy_numbers_are_numbers() -> None:
+    # A notebook hands over NumPy's numbers (np.int64 from an array, list(np.arange(...)))
+    # where Python's are expected: they count as the same numbers, bools never do.
+    np = pytest.importorskip("numpy")
+    doc = copy.deepcopy(mmc(days=3))
+    doc["simulation"]["days"] = np.int64(3)
+    doc["arrivals"]["rate_per_hour"] = np.int64(4)
+    doc["requesters"]["count"] = np.int64(50)
+    doc["tiers"]["L1"]["work"] = {"kind": "lognormal", "mean": np.int64(1800),
+                                  "sigma": np.float32(0.5)}
+    plain = copy.deepcopy(mmc(days=3))
+    plain["tiers"]["L1"]["work"] = {"kind": "lognormal", "mean": "30m", "sigma": 0.5}
+    scenario, expected = Scenario.from_dict(doc), Scenario.from_dict(plain)
+    assert simulate(scenario, seed=np.int64(1)).records == simulate(expected, seed=1).records
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        rows = sweep(expected, vary={"arrivals.rate_per_hour": list(np.arange(2, 4))},
+                     seeds=[np.int64(1)], executor=pool)
+    assert [(r.values["arrivals.rate_per_hour"], r.seed) for r in rows] == [(2, 1), (3, 1)]
+    assert Empirical(np.array([60, 120])).samples == (60.0, 120.0)
+    queue = simulate_queue(arrivals_per_hour=np.int64(4), agents=[np.int64(3)],
+                           work=[np.int64(1800)], tickets=np.int64(500), seed=np.int64(2))
+    assert queue == simulate_queue(arrivals_per_hour=4, agents=[3], work=["30m"],
+                                   tickets=500, seed=2)
+    for bad in (np.bool_(True), True):
+        doc["requesters"]["count"] = bad
+        with pytest.raises(ConfigError, match="count"):
+            Scenario.from_dict(doc)
+    with pytest.raises(ValidationError, match="seed"):
+        simulate(expected, seed=np.float64(1.0))
 
 
 def test_a_rate_too_small_to_bring_anyone_brings_no_one() -> None:

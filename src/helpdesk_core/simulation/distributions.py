@@ -14,6 +14,7 @@ from typing import Any
 
 from attrs import field, frozen
 
+from helpdesk_core._numbers import real_number
 from helpdesk_core._time import to_timedelta
 from helpdesk_core.errors import ConfigError, ValidationError
 
@@ -54,9 +55,11 @@ class LogNormal:
     def __attrs_post_init__(self) -> None:
         if not isinstance(self.mean, timedelta) or self.mean <= timedelta(0):
             raise ConfigError("the mean of a lognormal must be positive", path="mean")
-        sigma = self.sigma
-        if isinstance(sigma, bool) or not isinstance(sigma, int | float) or not 0 < sigma < 10:
+        sigma = real_number(self.sigma)
+        if sigma is None or not 0 < sigma < 10:
             raise ConfigError("sigma must be between 0 and 10", path="sigma")
+        if not isinstance(self.sigma, float):
+            object.__setattr__(self, "sigma", float(sigma))
 
     @property
     def mean_seconds(self) -> float:
@@ -151,7 +154,7 @@ def distribution_from(doc: Any, *, path: str) -> Distribution:
     """Build a distribution from ``"30m"`` (exponential with that mean) or
     ``{"kind": "lognormal", "mean": "30m", "sigma": 0.6}`` and friends."""
     try:
-        if isinstance(doc, str | int | float) and not isinstance(doc, bool):
+        if isinstance(doc, str) or real_number(doc) is not None:
             return Exponential(_bounded(doc, path))
         if not isinstance(doc, Mapping):
             raise ConfigError("a distribution is a duration or a mapping with 'kind'", path=path)
@@ -169,8 +172,8 @@ def distribution_from(doc: Any, *, path: str) -> Distribution:
         if kind == "exponential":
             return Exponential(_bounded(doc.get("mean"), f"{path}.mean"))
         if kind == "lognormal":
-            sigma = doc.get("sigma", 0.5)
-            if isinstance(sigma, bool) or not isinstance(sigma, int | float):
+            sigma = real_number(doc.get("sigma", 0.5))
+            if sigma is None:
                 raise ConfigError("sigma must be a number", path=f"{path}.sigma")
             if not 0 < sigma < 10:  # (before float(): an int too large for one overflows)
                 raise ConfigError("sigma must be between 0 and 10", path=f"{path}.sigma")

@@ -21,6 +21,7 @@ from zoneinfo import ZoneInfo
 
 import attrs
 
+from helpdesk_core._numbers import whole_number
 from helpdesk_core.clock import ManualClock
 from helpdesk_core.errors import HelpdeskError, ValidationError
 from helpdesk_core.ids import SequentialIds
@@ -68,8 +69,10 @@ class _Agent:
 
 class _Run:
     def __init__(self, scenario: Scenario, seed: int, progress: Progress | None) -> None:
-        if isinstance(seed, bool) or not isinstance(seed, int):
+        whole = whole_number(seed)
+        if whole is None:
             raise ValidationError("seed must be a whole number", field="seed")
+        seed = whole
         self.scenario = scenario
         # One stream per source of chance: a what-if run with the same seed (one more
         # agent, a faster tier) sees the same arrivals and the same requesters. What

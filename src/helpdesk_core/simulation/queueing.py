@@ -19,6 +19,7 @@ from datetime import timedelta
 
 from attrs import frozen
 
+from helpdesk_core._numbers import real_number, whole_number
 from helpdesk_core._time import to_timedelta
 from helpdesk_core.errors import ValidationError
 from helpdesk_core.simulation.distributions import Distribution, Exponential
@@ -89,10 +90,11 @@ def simulate_queue(
     times); ``escalate[i]`` the probability that tier i passes the ticket to tier i+1 after
     working it. The first ``warmup`` arrivals are left out of the statistics.
     """
-    if isinstance(arrivals_per_hour, bool) or not isinstance(arrivals_per_hour, int | float):
+    given_rate = real_number(arrivals_per_hour)
+    if given_rate is None:
         raise ValidationError("arrivals_per_hour must be a number", field="arrivals_per_hour")
     try:
-        rate = float(arrivals_per_hour)
+        rate = float(given_rate)
     except OverflowError:  # an int too large for a float
         rate = math.inf
     if not math.isfinite(rate) or rate <= 0:
@@ -118,7 +120,7 @@ def simulate_queue(
         raise ValidationError("one work distribution per tier", field="work")
     dists: list[Distribution] = []
     for i, item in enumerate(work):
-        if isinstance(item, timedelta | str | int | float) and not isinstance(item, bool):
+        if isinstance(item, timedelta | str) or real_number(item) is not None:
             try:
                 dists.append(Exponential(to_timedelta(item, field=f"work[{i}]")))
             except ValidationError as exc:
@@ -137,20 +139,25 @@ def simulate_queue(
     esc = list(escalate) if escalate is not None else [0.0] * len(agents)
     if len(esc) != len(agents):
         raise ValidationError("one escalation probability per tier", field="escalate")
-    for i, p in enumerate(esc):
-        if isinstance(p, bool) or not isinstance(p, int | float) or not 0.0 <= p <= 1.0:
+    for i, given in enumerate(esc):
+        p = real_number(given)
+        if p is None or not 0.0 <= p <= 1.0:
             raise ValidationError("a probability is between 0 and 1", field=f"escalate[{i}]")
+        esc[i] = float(p)
     esc[-1] = 0.0
-    if isinstance(tickets, bool) or not isinstance(tickets, int) or tickets < 1:
+    given_tickets, given_warmup = whole_number(tickets), whole_number(warmup)
+    if given_tickets is None or given_tickets < 1:
         raise ValidationError("tickets must be a whole number >= 1", field="tickets")
-    if isinstance(warmup, bool) or not isinstance(warmup, int) or not 0 <= warmup < tickets:
+    if given_warmup is None or not 0 <= given_warmup < given_tickets:
         raise ValidationError("warmup must be >= 0 and below tickets", field="warmup")
+    tickets, warmup = given_tickets, given_warmup
 
-    if isinstance(seed, bool) or not isinstance(seed, int):
+    given_seed = whole_number(seed)
+    if given_seed is None:
         raise ValidationError("seed must be a whole number", field="seed")
-    rng = random.Random(seed)
+    rng = random.Random(given_seed)
     expo = rng.expovariate
-    rate = arrivals_per_hour / 3600.0
+    rate = rate / 3600.0
     n_tiers = len(agents)
     free = list(agents)
     queues: list[deque[tuple[float, int]]] = [deque() for _ in range(n_tiers)]

@@ -18,6 +18,7 @@ from zoneinfo import ZoneInfo
 
 from attrs import field, fields, frozen
 
+from helpdesk_core._numbers import real_number, whole_number
 from helpdesk_core._time import parse_datetime, to_timedelta
 from helpdesk_core.config import DeskConfig, load_toml, read_source
 from helpdesk_core.errors import ConfigError, ValidationError
@@ -230,10 +231,8 @@ class Scenario:
             _absence(item, f"absences[{i}]", desk)
             for i, item in enumerate(_list(doc.get("absences", []), "absences"))
         )
-        count = req.get("count", 500)
-        if isinstance(count, bool) or not isinstance(count, int) or not 1 <= count <= (
-            MAX_REQUESTERS
-        ):
+        count = whole_number(req.get("count", 500))
+        if count is None or not 1 <= count <= MAX_REQUESTERS:
             raise ConfigError(
                 f"count must be a whole number from 1 to {MAX_REQUESTERS:,}",
                 path="requesters.count",
@@ -377,7 +376,8 @@ def _staff_tiers(
 
 
 def _check_staff(count: Any, path: str) -> None:
-    if isinstance(count, bool) or not isinstance(count, int) or not 0 <= count <= MAX_STAFF:
+    count = whole_number(count)
+    if count is None or not 0 <= count <= MAX_STAFF:
         raise ConfigError(
             f"staffing is a whole number from 0 to {MAX_STAFF:,}, or a table of them per "
             "tier",
@@ -554,7 +554,8 @@ def _check_scenario(s: Scenario) -> None:
     _probability(s.csat_response, "requesters.csat_response")
     csat = _mapping(s.csat, "requesters.csat")
     for key in csat:
-        if isinstance(key, bool) or not isinstance(key, int) or not 1 <= key <= 5:
+        score = whole_number(key)
+        if score is None or not 1 <= score <= 5:
             raise ConfigError(
                 f"a CSAT score is a whole number 1-5, got {key!r}", path="requesters.csat"
             )
@@ -569,10 +570,8 @@ def _check_scenario(s: Scenario) -> None:
         _span_part(absence.end, f"{where}.end")
         if absence.end <= absence.start:
             raise ConfigError("an absence ends after it starts", path=f"{where}.end")
-    count = s.requesters
-    if isinstance(count, bool) or not isinstance(count, int) or not 1 <= count <= (
-        MAX_REQUESTERS
-    ):
+    count = whole_number(s.requesters)
+    if count is None or not 1 <= count <= MAX_REQUESTERS:
         raise ConfigError(
             f"count must be a whole number from 1 to {MAX_REQUESTERS:,}, got {count!r}",
             path="requesters.count",
@@ -705,8 +704,10 @@ def _check_span(start: Any, days: Any, warmup: Any) -> None:
 
 
 def _number(value: Any, path: str, *, low: float | None = None, strict: bool = False) -> float:
-    if isinstance(value, bool) or not isinstance(value, int | float):
-        raise ConfigError(f"expected a number, got {value!r}", path=path)
+    given = value
+    value = real_number(value)
+    if value is None:
+        raise ConfigError(f"expected a number, got {given!r}", path=path)
     try:
         finite = math.isfinite(value)
     except OverflowError:  # an int too large for a float

@@ -36,6 +36,7 @@ from zoneinfo import ZoneInfo
 import attrs
 from attrs import field, frozen
 
+from helpdesk_core._numbers import real_number, whole_number
 from helpdesk_core._time import to_timedelta
 from helpdesk_core.config import DeskConfig
 from helpdesk_core.errors import ConfigError, ValidationError
@@ -211,8 +212,10 @@ def suggest_staffing(
     if not isinstance(scenario, Scenario):
         raise ValidationError("expected a Scenario", field="scenario")
     wait = to_timedelta(target, field="target")  # refuses a negative duration
-    if isinstance(service_level, bool) or not isinstance(service_level, int | float):
+    level = real_number(service_level)
+    if level is None:
         raise ValidationError("service_level is a fraction such as 0.8", field="service_level")
+    service_level = float(level)
     if not 0.0 < service_level < 1.0:
         raise ValidationError(
             f"service_level is a fraction in (0, 1), got {service_level!r}",
@@ -325,8 +328,10 @@ def check_staffing(
     their arrival there (see :func:`tier_waits`; tickets opened after the warm-up)."""
     if not isinstance(plan, StaffingPlan):
         raise ValidationError("expected a StaffingPlan", field="plan")
-    if isinstance(seed, bool) or not isinstance(seed, int):
+    whole = whole_number(seed)
+    if whole is None:
         raise ValidationError("seed must be a whole number", field="seed")
+    seed = whole
     staffed = plan.apply(scenario)
     result = simulate(staffed, seed=seed)
     target = plan.target.total_seconds()
@@ -379,8 +384,10 @@ def refine_staffing(
         raise ValidationError("expected a Scenario", field="scenario")
     if not isinstance(plan, StaffingPlan):
         raise ValidationError("expected a StaffingPlan", field="plan")
-    if isinstance(max_rounds, bool) or not isinstance(max_rounds, int) or max_rounds < 0:
+    rounds = whole_number(max_rounds)
+    if rounds is None or rounds < 0:
         raise ValidationError("max_rounds is a whole number >= 0", field="max_rounds")
+    max_rounds = rounds
     checks = [check_staffing(scenario, plan, seed=seed)]
     for _ in range(max_rounds):
         check = checks[-1]

@@ -18,6 +18,7 @@ from zoneinfo import ZoneInfo
 
 from attrs import fields, frozen
 
+from helpdesk_core._numbers import whole_number
 from helpdesk_core.errors import ConfigError, ValidationError
 from helpdesk_core.simulation.engine import simulate
 from helpdesk_core.simulation.result import Kpis
@@ -147,8 +148,9 @@ def sweep(
         raise ValidationError("vary maps at least one path to its values", field="vary")
     if isinstance(seeds, str | bytes) or not isinstance(seeds, Iterable):
         raise ValidationError("seeds is a list of whole numbers", field="seeds")
-    seed_list = list(seeds)
-    if not seed_list or not all(isinstance(s, int) and not isinstance(s, bool) for s in seed_list):
+    wholes = [whole_number(s) for s in seeds]
+    seed_list = [s for s in wholes if s is not None]
+    if not seed_list or len(seed_list) != len(wholes):
         raise ValidationError("seeds are whole numbers (at least one)", field="seeds")
     if executor is not None and not callable(getattr(executor, "submit", None)):
         raise ValidationError(
