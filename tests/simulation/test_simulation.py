@@ -242,6 +242,22 @@ def test_numpy_numbers_are_numbers() -> None:
         simulate(expected, seed=np.float64(1.0))
 
 
+def test_an_entry_of_weight_zero_is_never_drawn() -> None:
+    # The shares of 0.1 and 0.3 add up to just under 1.0 (0.9999999999999999): the
+    # sliver above them must not go to a weight-0 entry after the last positive one.
+    from helpdesk_core.simulation.engine import _cumulative, _draw
+
+    edges = _cumulative([0.1, 0.3, 0.0, 0.0])
+    assert edges == [0.25, 1.0, 1.0, 1.0]
+
+    class Top:  # the largest value random() returns
+        def random(self) -> float:
+            return 1.0 - 2.0**-53
+
+    assert _draw(Top(), edges) == 1  # type: ignore[arg-type]
+    assert _draw(Top(), _cumulative([1.0, 0.0])) == 0  # type: ignore[arg-type]
+
+
 def test_a_rate_too_small_to_bring_anyone_brings_no_one() -> None:
     """The first gap of a vanishing arrival rate lies beyond any date: no arrivals."""
     doc = copy.deepcopy(mmc(days=3, rate=1e-300))

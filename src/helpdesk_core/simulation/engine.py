@@ -644,14 +644,18 @@ def _answer(question: Question) -> object:
 
 
 def _cumulative(weights: list[float]) -> list[float]:
+    """The upper edges of ``weights``' shares of [0, 1) for :func:`_draw`. The edges from
+    the last positive weight on are exactly 1.0, so rounding never leaves a sliver of
+    [0, 1) to an entry of weight 0 after it."""
     total = sum(weights)
     out: list[float] = []
     running = 0.0
     for weight in weights:
         running += weight / total
         out.append(running)
-    if out:
-        out[-1] = 1.0
+    last = max((i for i, weight in enumerate(weights) if weight > 0), default=len(out) - 1)
+    for index in range(max(last, 0), len(out)):
+        out[index] = 1.0
     return out
 
 
