@@ -281,13 +281,13 @@ def _staff_scenario(args: argparse.Namespace) -> int:
     from helpdesk_core.simulation import Scenario
     from helpdesk_core.simulation.staffing import refine_staffing, suggest_staffing
 
+    if args.refine < 0:  # before the scenario is read and sized
+        raise ValidationError("--refine is a whole number >= 0", field="--refine")
     path = Path(args.scenario) if args.scenario else _data_path("it_desk_scenario.toml")
     scenario = _with_days(Scenario.from_toml(path), args.days)
     plan = suggest_staffing(
         scenario, target=args.target, service_level=args.service_level, rate=args.rate or "peak"
     )
-    if args.refine < 0:
-        raise ValidationError("--refine is a whole number >= 0", field="--refine")
     checks = refine_staffing(scenario, plan, seed=args.seed, max_rounds=args.refine)
     check = checks[-1]
     plan = check.plan
