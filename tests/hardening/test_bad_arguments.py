@@ -884,3 +884,34 @@ def test_workflow_and_routing_functions_name_a_wrong_argument() -> None:
         with pytest.raises(ValidationError) as caught:
             call()
         assert caught.value.field == field, name
+
+
+class _NaiveClock:
+    """An application's clock that forgot the time zone (``datetime.now()``)."""
+
+    def __init__(self, value: object) -> None:
+        self.value = value
+
+    def now(self) -> object:
+        return self.value
+
+
+@pytest.mark.parametrize("told", [datetime(2026, 3, 2, 10), "2026-03-02T10:00:00+00:00"])
+def test_a_clock_that_tells_no_aware_datetime_is_named(store: Store, told: object) -> None:
+    desk = _desk(store)
+    ticket = desk.open(requester=ADA, subject="Printer jams")
+    before = _contents(store)
+    broken = Helpdesk(config=example_config(), store=store, clock=cast(Any, _NaiveClock(told)))
+    commands = [
+        lambda: broken.reply(ticket.id, author="lena", body="Tried again?"),
+        lambda: broken.open(requester=ADA, subject="Second"),
+        lambda: broken.solve(ticket.id, by="lena", resolution="Fixed"),
+        broken.tick,
+        broken.next_wakeup,
+    ]
+    for command in commands:
+        with pytest.raises(ValidationError, match="clock") as refused:
+            command()
+        assert refused.value.field == "clock"
+        assert "timezone-aware" in str(refused.value)
+    assert _contents(store) == before

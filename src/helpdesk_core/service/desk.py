@@ -175,7 +175,20 @@ class Helpdesk(KnowledgeCommands):
 
     # ------------------------------------------------------------------ plumbing
     def _now(self, now: datetime | None = None) -> datetime:
-        return ensure_aware(now, field="now") if now is not None else self.clock.now()
+        return ensure_aware(now, field="now") if now is not None else self._clock_now()
+
+    def _clock_now(self) -> datetime:
+        """The clock's instant; a clock of the application's that tells a naive datetime
+        (``datetime.now()``) or no datetime at all is refused by name."""
+        now = self.clock.now()
+        if not isinstance(now, datetime) or now.utcoffset() is None:
+            shown = now.isoformat() if isinstance(now, datetime) else type(now).__name__
+            raise ValidationError(
+                f"{type(self.clock).__name__}.now() must return a timezone-aware datetime, "
+                f"got {shown}",
+                field="clock",
+            )
+        return now
 
     def subscribe(self, handler: EventHandler) -> Callable[[], None]:
         """Call ``handler(event)`` for every event after it is committed; returns a function
@@ -1706,7 +1719,7 @@ class Helpdesk(KnowledgeCommands):
         return best
 
     def _next_shift_start_for_queues(self) -> datetime | None:
-        now = self.clock.now()
+        now = self._clock_now()
         best: datetime | None = None
         for team in self.config.teams:
             earliest: datetime | None = None
