@@ -325,3 +325,39 @@ def test_a_text_part_with_a_malformed_content_type_is_still_the_body() -> None:
     result = channel.receive(raw)
     assert channel.desk.get(result.ticket_id or "").description == "The printer jams."
     assert [(a.name, a.content_type) for a in result.attachments] == [("part-2.csv", "text/csv")]
+
+
+def _with_file(disposition: bytes, sender: bytes = b"ada@example.org") -> bytes:
+    return (
+        b"From: " + sender + b"\nSubject: Log attached\n"
+        b"Content-Type: multipart/mixed; boundary=zz\n\n"
+        b"--zz\nContent-Type: text/plain\n\nThe log is attached.\n"
+        b"--zz\nContent-Type: application/octet-stream\n" + disposition + b"\n"
+        b"Content-Transfer-Encoding: base64\n\naGVsbG8=\n--zz--\n"
+    )
+
+
+@pytest.mark.parametrize(
+    ("disposition", "name"),
+    [
+        (b'Content-Disposition: attachment; filename=".."', "part-2"),
+        (b'Content-Disposition: attachment; filename="."', "part-2"),
+        (b'Content-Disposition: attachment; filename=" .. "', "part-2"),
+        (b'Content-Disposition: attachment; filename="../../etc/passwd"', ".._.._etc_passwd"),
+        (b"Content-Disposition: attachment; filename=\"a\x07b\x1b[31m.log\"", "a b [31m.log"),
+        (
+            b"Content-Disposition: attachment; filename*=utf-8''invoice%E2%80%AEfdp.exe",
+            "invoicefdp.exe",
+        ),
+        (
+            b'Content-Disposition: attachment; filename="' + b"x" * 5000 + b'.log"',
+            "x" * 96 + ".log",
+        ),
+        (b'Content-Disposition: attachment; filename="' + b"y" * 5000 + b'"', "y" * 100),
+    ],
+)
+def test_an_attachment_name_is_one_plain_path_component(disposition: bytes, name: str) -> None:
+    channel = make_channel(category=None)
+    result = channel.receive(_with_file(disposition))
+    assert result.action == "opened"
+    assert [a.name for a in result.attachments] == [name]

@@ -386,6 +386,31 @@ def _is_body_text(part: Message) -> bool:
         return False
 
 
+# What no file name needs: controls (a terminal escape in a log line; a tab or a line
+# break is a space) and the marks that reorder text (``U+202E`` shows
+# ``invoice\u202efdp.exe`` as ``invoiceexe.pdf``).
+_CONTROLS = re.compile("[\x00-\x1f\x7f-\x9f]")
+_REORDERING = re.compile("[\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]")
+_NAME_LIMIT = 100
+
+
+def _file_name(text: str) -> str:
+    """A sender's file name as one path component the application can store a file
+    under: no separators, controls or reordering marks, not ``.`` or ``..``, at most
+    ``_NAME_LIMIT`` characters (the extension kept); empty when nothing usable is left."""
+    name = " ".join(_CONTROLS.sub(" ", _REORDERING.sub("", _clean(text))).split())
+    name = name.replace("/", "_").replace("\\", "_")
+    if not name.strip("."):
+        return ""
+    if len(name) > _NAME_LIMIT:
+        stem, dot, extension = name.rpartition(".")
+        if dot and stem.strip() and len(extension) <= 10:
+            name = f"{stem[: _NAME_LIMIT - len(extension) - 1].rstrip()}.{extension}"
+        else:
+            name = name[:_NAME_LIMIT].rstrip()
+    return name
+
+
 def _attached_message(part: Message, index: int) -> Attachment:
     """An attached message, whole, as an ``.eml`` file named after its subject."""
     inner = part.get_payload()
@@ -398,7 +423,7 @@ def _attached_message(part: Message, index: int) -> Attachment:
     if isinstance(message, Message):
         with contextlib.suppress(Exception):
             subject = str(make_header(decode_header(message.get("Subject", ""))))
-    name = " ".join(_clean(subject).split()).replace("/", "_").replace("\\", "_")[:100]
+    name = _file_name(subject)[:100]
     return Attachment(
         name=f"{name or f'message-{index}'}.eml",
         content_type="message/rfc822",
@@ -423,7 +448,7 @@ def _attachment(part: Message, index: int) -> Attachment:
     if name:
         with contextlib.suppress(Exception):
             name = str(make_header(decode_header(name)))
-    clean_name = " ".join(_clean(name or "").split()).replace("/", "_").replace("\\", "_")
+    clean_name = _file_name(name or "")
     try:
         content_type = _content_type(part)
     except Exception:
