@@ -327,12 +327,14 @@ def test_a_text_part_with_a_malformed_content_type_is_still_the_body() -> None:
     assert [(a.name, a.content_type) for a in result.attachments] == [("part-2.csv", "text/csv")]
 
 
-def _with_file(disposition: bytes, sender: bytes = b"ada@example.org") -> bytes:
+def _with_file(
+    disposition: bytes, content_type: bytes = b"Content-Type: application/octet-stream"
+) -> bytes:
     return (
-        b"From: " + sender + b"\nSubject: Log attached\n"
+        b"From: ada@example.org\nSubject: Log attached\n"
         b"Content-Type: multipart/mixed; boundary=zz\n\n"
         b"--zz\nContent-Type: text/plain\n\nThe log is attached.\n"
-        b"--zz\nContent-Type: application/octet-stream\n" + disposition + b"\n"
+        b"--zz\n" + content_type + b"\n" + disposition + b"\n"
         b"Content-Transfer-Encoding: base64\n\naGVsbG8=\n--zz--\n"
     )
 
@@ -361,3 +363,23 @@ def test_an_attachment_name_is_one_plain_path_component(disposition: bytes, name
     result = channel.receive(_with_file(disposition))
     assert result.action == "opened"
     assert [a.name for a in result.attachments] == [name]
+
+
+@pytest.mark.parametrize(
+    "disposition",
+    [
+        b'Content-Disposition: attachment; filename="R\xc3\xa9sum\xc3\xa9 M\xc3\xa4rz.pdf"',
+        b'Content-Disposition: attachment; filename="R\xe9sum\xe9 M\xe4rz.pdf"',
+        b"Content-Disposition: attachment",
+    ],
+    ids=["utf-8", "windows-1252", "content-type-name"],
+)
+def test_a_file_name_written_as_raw_8bit_text_is_read_like_the_headers(
+    disposition: bytes,
+) -> None:
+    channel = make_channel(category=None)
+    content_type = b"Content-Type: application/pdf"
+    if b"filename" not in disposition:  # only Content-Type names the file
+        content_type += b'; name="R\xc3\xa9sum\xc3\xa9 M\xc3\xa4rz.pdf"'
+    result = channel.receive(_with_file(disposition, content_type))
+    assert [a.name for a in result.attachments] == ["Résumé März.pdf"]

@@ -411,6 +411,31 @@ def _file_name(text: str) -> str:
     return name
 
 
+def _filename(part: Message) -> str | None:
+    """The part's file name (``Content-Disposition``'s ``filename``, else
+    ``Content-Type``'s ``name``). A name written as raw 8-bit text is read as UTF-8, else
+    as Windows-1252, like every header: the parser would hand it over with each such
+    byte made a replacement character."""
+    try:
+        headers = [
+            (key, value)
+            for key, value in part.raw_items()
+            if key.lower() in ("content-disposition", "content-type")
+        ]
+        if any(isinstance(v, str) and _has_raw_8bit(v) for _, v in headers):
+            probe = Message()
+            for key, value in headers:
+                probe[key] = _clean(value)
+            return probe.get_filename()
+        return part.get_filename()
+    except Exception:
+        return None
+
+
+def _has_raw_8bit(text: str) -> bool:
+    return any("\udc80" <= char <= "\udcff" for char in text)
+
+
 def _attached_message(part: Message, index: int) -> Attachment:
     """An attached message, whole, as an ``.eml`` file named after its subject."""
     inner = part.get_payload()
@@ -441,10 +466,7 @@ def _attachment(part: Message, index: int) -> Attachment:
     if not isinstance(data, bytes):
         raw = part.get_payload()
         data = raw.encode("utf-8", "surrogateescape") if isinstance(raw, str) else b""
-    try:
-        name = part.get_filename()
-    except Exception:
-        name = None
+    name = _filename(part)
     if name:
         with contextlib.suppress(Exception):
             name = str(make_header(decode_header(name)))
