@@ -316,3 +316,19 @@ def test_delivery_from_a_sqlite_outbox_survives_a_restart(tmp_path: Path) -> Non
     [ack] = outbound(reopened)
     assert ack["Subject"] == "[#1] VPN drops every few minutes"
     reopened.desk.store.close()
+
+
+def test_nul_and_line_breaks_a_web_form_stored_never_reach_a_message() -> None:
+    channel = make_channel(category=None)
+    desk = channel.desk
+    requester = Requester(id="ada", name="Ada\x00\x1b[2J Lovelace", email="ada@example.org")
+    ticket = desk.open(requester=requester, subject="VPN\x00 drops\r\nagain", channel="web")
+    desk.reply(ticket.id, author="lena", body="Restart\x00 the client.")
+    ack, reply = outbound(channel)
+    for message in (ack, reply):
+        raw = message.as_bytes()
+        headers = raw.split(b"\n\n", 1)[0]
+        assert b"\x00" not in raw and b"\x1b" not in headers
+    assert ack["To"] == "\"Ada [2J Lovelace\" <ada@example.org>"
+    assert ack["Subject"] == "[#1] VPN drops again"
+    assert "Restart the client." in body_of(reply)

@@ -10,6 +10,7 @@ deterministic Message-IDs, so an at-least-once sender can resend safely.
 from __future__ import annotations
 
 import math
+import re
 from datetime import datetime, timedelta
 from email.headerregistry import Address
 from email.message import EmailMessage
@@ -319,7 +320,7 @@ class _Composer:
         message = EmailMessage()
         message["From"] = _address(sender_name, self._from_address(ticket), field="email.address")
         message["To"] = to
-        message["Subject"] = " ".join(subject.split())
+        message["Subject"] = _header_text(subject)
         message["Date"] = format_datetime(self.event.at)
         message["Message-ID"] = message_id_for(
             ticket.id, self.version, domain=self.domain, n=n, internal=internal
@@ -337,6 +338,7 @@ class _Composer:
             message["X-Auto-Response-Suppress"] = "All"
         message[LOOP_HEADER] = self.key
         message["X-Helpdesk-Ticket"] = str(ticket.number)
+        body = body.replace("\x00", "")  # kept by the store, refused by mail servers
         if body.isascii():
             message.set_content(body)
         else:
@@ -344,10 +346,19 @@ class _Composer:
         return message
 
 
+_CONTROLS = re.compile("[\x00-\x1f\x7f-\x9f]")
+
+
+def _header_text(text: str) -> str:
+    """``text`` on one header line: line breaks and other controls (a NUL, which the store
+    keeps and mail servers refuse) become spaces, runs of spaces one."""
+    return " ".join(_CONTROLS.sub(" ", text).split())
+
+
 def _address(name: str, address: str, *, field: str) -> Address:
     local, _, domain = address.rpartition("@")
     try:
-        return Address(display_name=" ".join(name.split()), username=local, domain=domain)
+        return Address(display_name=_header_text(name), username=local, domain=domain)
     except (ValueError, TypeError, IndexError) as exc:
         raise ValidationError(
             f"{address!r} cannot be used as an address: {exc}", field=field
