@@ -332,3 +332,28 @@ def test_nul_and_line_breaks_a_web_form_stored_never_reach_a_message() -> None:
     assert ack["To"] == "\"Ada [2J Lovelace\" <ada@example.org>"
     assert ack["Subject"] == "[#1] VPN drops again"
     assert "Restart the client." in body_of(reply)
+
+
+def test_delivery_without_settings_is_refused_before_it_claims_anything() -> None:
+    from helpdesk_core.channels.email import EmailSettings, deliver, receive
+    from helpdesk_core.errors import ValidationError
+
+    desk = make_desk()
+    desk.open(requester=Requester(id="ada", email="ada@example.org"), subject="Printer")
+    settings = EmailSettings(address=ADDRESS)
+    opened = desk.history("T-000001")[0]
+    for _ in range(12):  # more than max_attempts: no acknowledgement may be dropped
+        with pytest.raises(ValidationError, match="settings must be EmailSettings"):
+            deliver(desk, send=lambda message: None, settings=None)  # type: ignore[arg-type]
+    with pytest.raises(ValidationError, match="desk must be a Helpdesk"):
+        deliver(None, send=lambda message: None, settings=settings)  # type: ignore[arg-type]
+    with pytest.raises(ValidationError, match="settings must be EmailSettings"):
+        receive(desk, corpus("new_ticket.eml"), settings=None)  # type: ignore[arg-type]
+    with pytest.raises(ValidationError, match="desk must be a Helpdesk"):
+        compose(None, opened, key="T-000001:1", settings=settings)  # type: ignore[arg-type]
+    with pytest.raises(ValidationError, match="limiter must be a RateLimiter"):
+        receive(desk, corpus("new_ticket.eml"), settings=settings, limiter=10)  # type: ignore[arg-type]
+    assert desk.search().total == 1
+    sent: list[EmailMessage] = []
+    report = deliver(desk, send=sent.append, settings=settings)
+    assert report.dropped == () and [str(m["Subject"]) for m in sent] == ["[#1] Printer"]

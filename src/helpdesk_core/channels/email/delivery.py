@@ -20,7 +20,7 @@ from email.message import EmailMessage
 from attrs import frozen
 
 from helpdesk_core.channels.email.outbound import compose
-from helpdesk_core.channels.email.settings import EmailSettings
+from helpdesk_core.channels.email.settings import EmailSettings, check_channel_arguments
 from helpdesk_core.errors import NotFound, ValidationError
 from helpdesk_core.service import Helpdesk
 from helpdesk_core.storage import OutboxItem
@@ -59,6 +59,7 @@ def deliver(
 ) -> DeliveryReport:
     """Deliver the outbox of ``consumer``: batches of ``limit`` items until none is left
     or a batch had a failure (failed items wait for a later call)."""
+    check_channel_arguments(desk, settings)
     if not callable(send):
         raise ValidationError("send must be callable", field="send")
     if isinstance(max_attempts, bool) or not isinstance(max_attempts, int) or max_attempts < 1:

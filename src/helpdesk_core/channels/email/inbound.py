@@ -28,7 +28,7 @@ from helpdesk_core.channels.email.mime import (
     sender_of,
 )
 from helpdesk_core.channels.email.safety import RateLimiter, automatic_reason
-from helpdesk_core.channels.email.settings import EmailSettings
+from helpdesk_core.channels.email.settings import EmailSettings, check_channel_arguments
 from helpdesk_core.channels.email.templates import normalize_language
 from helpdesk_core.channels.email.text import clean_reply, strip_signature
 from helpdesk_core.channels.email.threads import ThreadRef, message_ids_in, parse_message_id
@@ -192,6 +192,12 @@ def receive(
     of a message another worker is applying waits for that one and then ignores it. A
     message that is rejected or ignored (or fails) changes nothing and is released, so it
     can come again."""
+    check_channel_arguments(desk, settings)
+    if limiter is not None and not isinstance(limiter, RateLimiter):
+        raise ValidationError(
+            f"limiter must be a RateLimiter or None, got {type(limiter).__name__}",
+            field="limiter",
+        )
     try:
         mail = read_mail(message, max_bytes=settings.max_bytes)
     except ValidationError as exc:

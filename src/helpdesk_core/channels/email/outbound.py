@@ -19,7 +19,7 @@ from zoneinfo import ZoneInfo
 
 from helpdesk_core._time import format_duration
 from helpdesk_core.channels.email.safety import LOOP_HEADER
-from helpdesk_core.channels.email.settings import EmailSettings
+from helpdesk_core.channels.email.settings import EmailSettings, check_channel_arguments
 from helpdesk_core.channels.email.threads import message_id_for, root_message_id
 from helpdesk_core.errors import NotFound, ValidationError
 from helpdesk_core.knowledge import LinkedProblemSolved
@@ -48,6 +48,7 @@ def compose(
     """The messages ``event`` calls for (often none). ``key`` is the event's outbox id
     (``"<ticket id>:<version>"``); it makes the Message-IDs and the ``X-Helpdesk-Event``
     header."""
+    check_channel_arguments(desk, settings)
     ticket_id, version = parse_item_id(key)
     if ticket_id != event.ticket_id:
         raise ValidationError(

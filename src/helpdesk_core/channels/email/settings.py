@@ -11,7 +11,7 @@ from attrs import evolve, field, frozen
 from helpdesk_core._time import to_timedelta
 from helpdesk_core.channels.email.templates import Templates
 from helpdesk_core.channels.email.threads import SubjectToken, check_domain
-from helpdesk_core.errors import ConfigError, HelpdeskError
+from helpdesk_core.errors import ConfigError, HelpdeskError, ValidationError
 
 __all__ = ["EmailSettings"]
 
@@ -152,3 +152,16 @@ class EmailSettings:
     def replace(self, **changes: Any) -> EmailSettings:
         """A copy with ``changes`` applied (and checked)."""
         return evolve(self, **changes)
+
+
+def check_channel_arguments(desk: object, settings: object) -> None:
+    """Refuse, by name, a ``desk`` that is no ``Helpdesk`` or ``settings`` that are no
+    ``EmailSettings``, before any message is read or any outbox item claimed."""
+    from helpdesk_core.service import Helpdesk
+
+    if not isinstance(desk, Helpdesk):
+        raise ValidationError(f"desk must be a Helpdesk, got {type(desk).__name__}", field="desk")
+    if not isinstance(settings, EmailSettings):
+        raise ValidationError(
+            f"settings must be EmailSettings, got {type(settings).__name__}", field="settings"
+        )
