@@ -2,9 +2,15 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+from email.message import EmailMessage
+from typing import Any
+from zoneinfo import ZoneInfo
+
 import pytest
 
 from helpdesk_core.channels.email import clean_reply, html_to_text, strip_quotes, strip_signature
+from helpdesk_core.errors import ValidationError
 
 
 def test_html_blocks_lists_links_and_entities() -> None:
@@ -157,3 +163,68 @@ def test_stray_end_tags_cost_no_stack_scans(monkeypatch: pytest.MonkeyPatch) -> 
     _CountingStack.reads = 0
     assert html_to_text("<div>" + "<b><i>" * n + "Hi" + "</b>" * n + "</div>") == "Hi"
     assert _CountingStack.reads < 10 * n
+
+
+# --- the public helpers refuse what is not theirs, by name --------------------------------
+
+
+def _bad_helper_calls() -> list[Any]:
+    from helpdesk_core.channels import email as mail
+
+    at = datetime(2026, 3, 2, 9, tzinfo=UTC)
+    settings = mail.EmailSettings(address="help@example.org")
+    token = mail.SubjectToken()
+    message = EmailMessage()
+    return [
+        pytest.param(lambda: clean_reply(None), "text", id="clean_reply-None"),
+        pytest.param(lambda: clean_reply(b"hi"), "text", id="clean_reply-bytes"),
+        pytest.param(lambda: clean_reply("hi", marker=1), "marker", id="clean_reply-marker"),
+        pytest.param(lambda: strip_quotes(None), "text", id="strip_quotes"),
+        pytest.param(lambda: strip_signature(1), "text", id="strip_signature"),
+        pytest.param(lambda: html_to_text(None), "html", id="html_to_text-None"),
+        pytest.param(lambda: html_to_text(b"<p>x</p>"), "html", id="html_to_text-bytes"),
+        pytest.param(
+            lambda: mail.parse_message_id("<a@b.org>", domain=None), "domain",
+            id="parse_message_id-domain",
+        ),
+        pytest.param(lambda: token.find(None), "subject", id="token-find"),
+        pytest.param(lambda: token.strip(None), "subject", id="token-strip"),
+        pytest.param(lambda: token.render("x"), "number", id="token-render"),
+        pytest.param(lambda: mail.requester_id_for(1), "address", id="requester_id_for"),
+        pytest.param(lambda: mail.requester_id_for("  "), "address", id="requester_id_for-blank"),
+        pytest.param(
+            lambda: mail.automatic_reason(None, lambda name: None), "message",
+            id="automatic_reason-message",
+        ),
+        pytest.param(
+            lambda: mail.automatic_reason(message, None), "header", id="automatic_reason-header"
+        ),
+        pytest.param(
+            lambda: mail.read_mail(b"From: a@b.org\r\n\r\nhi", max_bytes="x"), "max_bytes",
+            id="read_mail-max_bytes",
+        ),
+        pytest.param(
+            lambda: mail.describe_due(None, at=at, zone=ZoneInfo("UTC"), settings=settings),
+            "due", id="describe_due-due",
+        ),
+        pytest.param(
+            lambda: mail.describe_due(at, at=at.replace(tzinfo=None), zone=ZoneInfo("UTC"),
+                                      settings=settings),
+            "at", id="describe_due-naive",
+        ),
+        pytest.param(
+            lambda: mail.describe_due(at, at=at, zone="UTC", settings=settings), "zone",
+            id="describe_due-zone",
+        ),
+        pytest.param(
+            lambda: mail.describe_due(at, at=at, zone=ZoneInfo("UTC"), settings=None),
+            "settings", id="describe_due-settings",
+        ),
+    ]
+
+
+@pytest.mark.parametrize(("call", "field"), _bad_helper_calls())
+def test_the_mail_helpers_refuse_bad_arguments_by_name(call: Any, field: str) -> None:
+    with pytest.raises(ValidationError) as info:
+        call()
+    assert info.value.field == field

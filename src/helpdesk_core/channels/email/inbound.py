@@ -93,6 +93,10 @@ class ReadMail:
 def read_mail(message: bytes | Message, *, max_bytes: int) -> ReadMail:
     """Parse and read ``message``; a message that is too big, unparseable or has no sender
     raises ``ValidationError`` (field ``message`` or ``From``)."""
+    if isinstance(max_bytes, bool) or not isinstance(max_bytes, int) or max_bytes < 1:
+        raise ValidationError(
+            f"max_bytes is a whole number >= 1, got {max_bytes!r}", field="max_bytes"
+        )
     msg = load_message(message, max_bytes=max_bytes)
     try:
         return _read(msg)
@@ -133,6 +137,8 @@ def requester_id_for(address: str) -> str:
     """A requester id derived from an email address: the lower-cased address when it is
     made of id characters only, else a cleaned form with a short hash (so two addresses
     never share an id)."""
+    if not isinstance(address, str) or not address.strip():
+        raise ValidationError("an email address is non-empty text", field="address")
     lowered = address.strip().lower()
     cleaned = _ID_UNSAFE.sub("_", lowered)
     if cleaned == lowered and len(cleaned) <= 180:

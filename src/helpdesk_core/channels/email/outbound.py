@@ -11,13 +11,13 @@ from __future__ import annotations
 
 import math
 import re
-from datetime import datetime, timedelta
+from datetime import datetime, timedelta, tzinfo
 from email.headerregistry import Address
 from email.message import EmailMessage
 from email.utils import format_datetime
 from zoneinfo import ZoneInfo
 
-from helpdesk_core._time import format_duration
+from helpdesk_core._time import ensure_aware, format_duration
 from helpdesk_core.channels.email.safety import LOOP_HEADER
 from helpdesk_core.channels.email.settings import EmailSettings, check_channel_arguments
 from helpdesk_core.channels.email.threads import message_id_for, root_message_id
@@ -88,6 +88,12 @@ def describe_due(
 ) -> str:
     """``'by Mon 09:40 (in 2h 10m)'``: the deadline in local time and as a duration from
     ``at`` (the event's instant, not the wall clock), in the requester's language."""
+    due = ensure_aware(due, field="due")
+    at = ensure_aware(at, field="at")
+    if not isinstance(zone, tzinfo):
+        raise ValidationError(f"zone is a ZoneInfo, got {type(zone).__name__}", field="zone")
+    if not isinstance(settings, EmailSettings):
+        raise ValidationError("settings must be EmailSettings", field="settings")
     templates = settings.templates
     left = max(due - at, timedelta(0))
     left = timedelta(minutes=math.ceil(left.total_seconds() / 60))

@@ -35,6 +35,12 @@ def automatic_reason(message: Message, header: Callable[[str], str | None]) -> s
 
     ``header(name)`` returns a header's text (None when absent); the caller decides how
     tolerant header decoding is."""
+    if not isinstance(message, Message):
+        raise ValidationError(
+            f"expected an email.message.Message, got {type(message).__name__}", field="message"
+        )
+    if not callable(header):
+        raise ValidationError("header must be callable: name -> text or None", field="header")
     auto = header("Auto-Submitted")
     # RFC 3834: a keyword, then optional parameters (after ";") and comments ("(...)").
     if auto is not None and _COMMENT.sub(" ", auto).split(";")[0].strip().lower() not in ("", "no"):

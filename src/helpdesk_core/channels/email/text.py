@@ -11,6 +11,9 @@ from __future__ import annotations
 
 import re
 from html.parser import HTMLParser
+from typing import Any
+
+from helpdesk_core.errors import ValidationError
 
 __all__ = ["clean_reply", "html_to_text", "normalize_text", "strip_quotes", "strip_signature"]
 
@@ -159,7 +162,8 @@ def html_to_text(html: str, *, drop_quotes: bool = False) -> str:
     ``drop_quotes`` the quoted history containers (``<blockquote>``, Gmail's
     ``gmail_quote``, Outlook's ``divRplyFwdMsg`` and what follows it) and signature
     containers are left out."""
-    parser = _TextExtractor(drop_quotes=drop_quotes)
+    _check_text(html, "html")
+    parser = _TextExtractor(drop_quotes=bool(drop_quotes))
     try:
         parser.feed(html)
         parser.close()
@@ -252,6 +256,9 @@ def strip_quotes(text: str, *, marker: str | None = None) -> str:
     """The new part of a reply: everything before the first quoted-history boundary (a
     reply marker line, an attribution, an Outlook header block, a forwarded-message rule),
     without remaining ``>``-quoted lines."""
+    _check_text(text, "text")
+    if marker is not None:
+        _check_text(marker, "marker")
     lines = normalize_text(text).split("\n")
     end = len(lines)
     for index, line in enumerate(lines):
@@ -290,6 +297,7 @@ def strip_signature(text: str) -> str:
     """Text without its signature: from the ``-- `` delimiter line (also a bare ``--``) or
     a mobile footer ("Sent from my iPhone") to the end, or to a forwarded message that
     follows it (which is kept: it is what the sender passes on)."""
+    _check_text(text, "text")
     lines = normalize_text(text).split("\n")
     for index, line in enumerate(lines):
         if line.rstrip() == "--" or _MOBILE.match(line):
@@ -305,3 +313,9 @@ def strip_signature(text: str) -> str:
 def clean_reply(text: str, *, marker: str | None = None) -> str:
     """The reply as the person wrote it: quoted history and signature removed."""
     return strip_signature(strip_quotes(text, marker=marker))
+
+
+def _check_text(value: Any, field: str) -> None:
+    """The text helpers take text (a mail body already decoded), nothing else."""
+    if not isinstance(value, str):
+        raise ValidationError(f"expected text, got {type(value).__name__}", field=field)

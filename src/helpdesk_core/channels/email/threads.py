@@ -100,6 +100,8 @@ def root_message_id(ticket_id: str, *, domain: str) -> str:
 def parse_message_id(value: str, *, domain: str) -> ThreadRef | None:
     """The :class:`ThreadRef` of a Message-ID this desk made for ``domain``, else None
     (other domains, other shapes, garbage)."""
+    if not isinstance(domain, str):
+        raise ValidationError(f"{domain!r} is not a host name", field="domain")
     if not isinstance(value, str):
         return None
     match = _ANGLE.search(value)
@@ -178,10 +180,15 @@ class SubjectToken:
 
     def render(self, number: int) -> str:
         """The token for ticket ``number``."""
+        if isinstance(number, bool) or not isinstance(number, int) or number < 0:
+            raise ValidationError(
+                f"a ticket number is a whole number >= 0, got {number!r}", field="number"
+            )
         return self.format.format(number=number)
 
     def find(self, subject: str) -> int | None:
         """The ticket number in ``subject`` (the first token), or None."""
+        _check_subject(subject)
         found = self.pattern.search(subject)
         if found is None:
             return None
@@ -195,6 +202,7 @@ class SubjectToken:
         when it carries a token, also without the leading ``desk_prefixes`` (what the
         desk's own subjects put before the token, see
         :meth:`~helpdesk_core.channels.email.Templates.subject_prefixes`)."""
+        _check_subject(subject)
         found = self.pattern.search(subject)
         if found is not None:
             # The desk's prefixes stand before the token: the text after it is the
@@ -218,3 +226,10 @@ def _strip_prefixes(text: str, prefixes: Iterable[re.Pattern[str]]) -> str:
 
 
 _PREFIX = re.compile(r"^\s*(?:re|fwd?|aw|wg|sv|vs|tr|antw)\s*(?:\[\d+\])?\s*:\s*", re.IGNORECASE)
+
+
+def _check_subject(subject: object) -> None:
+    if not isinstance(subject, str):
+        raise ValidationError(
+            f"a subject is text, got {type(subject).__name__}", field="subject"
+        )
