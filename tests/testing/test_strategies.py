@@ -603,3 +603,28 @@ def test_importing_the_package_and_plugin_needs_neither_hypothesis_nor_pytest() 
         "assert 'pytest' not in sys.modules, 'pytest imported'\n"
     )
     subprocess.run([sys.executable, "-c", code], check=True)
+
+
+@pytest.mark.parametrize(
+    "bounds",
+    [
+        {"prefix": "bad prefix"},
+        {"prefix": "é-"},
+        {"prefix": "x" * 195},
+        {"max_size": 201},
+        {"min_size": 0, "max_size": 0},
+        {"prefix": 7},
+    ],
+)
+def test_ids_refuse_bounds_that_would_draw_invalid_ids(bounds: dict[str, Any]) -> None:
+    with pytest.raises(ValidationError):
+        hs.ids(**bounds)
+
+
+@settings(max_examples=100, deadline=None, database=None)
+@given(hs.ids(prefix="T.1:", min_size=190, max_size=196), hs.ids(min_size=0, max_size=1))
+def test_ids_are_valid_at_their_bounds(long: str, short: str) -> None:
+    for value in (long, short):
+        assert Actor.agent(value).id == value
+    assert long.startswith("T.1:") and 194 <= len(long) <= 200
+    assert len(short) == 1

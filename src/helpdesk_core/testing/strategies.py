@@ -45,6 +45,7 @@ from helpdesk_core.model import (
     priority_for,
     replay,
 )
+from helpdesk_core.model._validate import MAX_ID_LENGTH
 from helpdesk_core.routing.actions import Actions
 from helpdesk_core.routing.assignment import AssignSpec
 from helpdesk_core.routing.conditions import Condition
@@ -145,9 +146,29 @@ def _check_count(name: str, value: object, low: int = 0) -> int:
 
 # ---------------------------------------------------------------------------- basics
 def ids(*, prefix: str = "", min_size: int = 1, max_size: int = 12) -> st.SearchStrategy[str]:
-    """Valid ids: letters, digits, ``_`` and ``-``, optionally prefixed."""
+    """Valid ids: letters, digits, ``_`` and ``-``, optionally prefixed. ``min_size`` and
+    ``max_size`` bound the part after the prefix, which is never empty; the prefix uses
+    the characters of an id, and the whole id fits the longest id (200 characters)."""
     _check_size("size", min_size, max_size)
-    return st.text(_ID_ALPHABET, min_size=max(min_size, 1), max_size=max(max_size, 1)).map(
+    if max_size < 1:
+        raise ValidationError(
+            f"an id has at least one character after its prefix, got max_size={max_size}",
+            field="max_size",
+        )
+    if not isinstance(prefix, str):
+        raise ValidationError(f"prefix is text, got {prefix!r}", field="prefix")
+    if prefix:
+        try:
+            Actor.agent(prefix)
+        except ValidationError as exc:
+            raise ValidationError(f"bad prefix {prefix!r}: {exc.message}", field="prefix") from exc
+    if len(prefix) + max_size > MAX_ID_LENGTH:
+        raise ValidationError(
+            f"ids are at most {MAX_ID_LENGTH} characters: prefix {len(prefix)} + max_size "
+            f"{max_size} is too long",
+            field="max_size",
+        )
+    return st.text(_ID_ALPHABET, min_size=max(min_size, 1), max_size=max_size).map(
         lambda s: f"{prefix}{s}"
     )
 
