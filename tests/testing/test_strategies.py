@@ -628,3 +628,31 @@ def test_ids_are_valid_at_their_bounds(long: str, short: str) -> None:
         assert Actor.agent(value).id == value
     assert long.startswith("T.1:") and 194 <= len(long) <= 200
     assert len(short) == 1
+
+
+@pytest.mark.parametrize(
+    "build",
+    [
+        lambda: hs.lifecycles(name="bad name"),
+        lambda: hs.lifecycles(calendars=["bad cal!"]),
+        lambda: hs.sla_policies(calendars=["bad cal!"]),
+        lambda: hs.sla_policies(name="sla-1"),  # a name, not a strategy
+        lambda: hs.escalation_policies(name=""),
+        lambda: hs.agents(teams=["bad team!"]),
+        lambda: hs.agents(calendars=["bad cal!"]),
+        lambda: hs.opened_events(ticket_id="bad id!"),
+        lambda: hs.conditions(calendars="office"),  # a string is not a list of names
+        lambda: hs.conditions(calendars=["bad cal!"]),
+        lambda: hs.conditions(max_depth="2"),
+        lambda: hs.routing_rules(sla_policies=["bad name!"]),
+        lambda: hs.routing_rules(calendars=["bad cal!"]),
+        lambda: hs.desk_configs(max_tiers="2"),
+        lambda: hs.business_calendars(min_date="2026-01-01"),
+    ],
+)
+def test_bad_arguments_are_refused_when_the_strategy_is_built(
+    build: Callable[[], Any],
+) -> None:
+    # not later, while drawing, as a failure of the test using the strategy
+    with pytest.raises(ValidationError):
+        build()

@@ -124,6 +124,30 @@ def _check_each(name: str, values: Sequence[_T], check: Callable[[_T], object]) 
     return items
 
 
+def _check_id(value: str | None) -> object:
+    """A name of a configured part (a team, calendar, policy, lifecycle) is an id."""
+    if value is None:
+        raise ValidationError("expected a name, got None")
+    return Team(id=value)
+
+
+def _check_optional_id(value: str | None) -> object:
+    return None if value is None else _check_id(value)
+
+
+def _check_names(
+    name: str, values: Sequence[str | None], *, optional: bool = False, nonempty: bool = True
+) -> list[Any]:
+    """``values`` as a list of valid names (None among them with ``optional``)."""
+    if nonempty:
+        values = _check_nonempty(name, values)
+    return _check_each(name, values, _check_optional_id if optional else _check_id)
+
+
+def _check_name(name: str, value: str) -> str:
+    return str(_check_names(name, [value])[0])
+
+
 def _check_strategy(name: str, value: object) -> None:
     if not isinstance(value, st.SearchStrategy):
         raise ValidationError(
@@ -324,9 +348,9 @@ def agents(
     among ``tiers`` or ``calendars`` draws agents without one), with any subset of
     ``skills`` and a capacity from 0 to ``max_capacity`` (small capacities make agents
     fill up within a few tickets)."""
-    team_list = _check_nonempty("teams", teams)
+    team_list = _check_names("teams", teams)
     tier_list = _check_each("tiers", _check_nonempty("tiers", tiers), _check_agent_tier)
-    calendar_list = _check_nonempty("calendars", calendars)
+    calendar_list = _check_names("calendars", calendars, optional=True)
     skill_list = _check_each("skills", skills, _check_skill)
     _check_count("max_capacity", max_capacity)
     if id is not None:
@@ -519,6 +543,8 @@ def opened_events(
     fields, e.g. :func:`custom_fields` with ``names`` and ``values``)."""
     if at is not None:
         _check_aware("at", at)
+    if ticket_id is not None:
+        _check_name("ticket_id", ticket_id)
     parts = _ticket_parts(subjects, descriptions, categories, tags, fields)
     return _opened_events(ticket_id, at, parts)
 
@@ -909,6 +935,9 @@ def business_calendars(
     ``grid=(1, 15, 60)`` mixes odd minutes with quarter and whole hours). Without
     ``overnight`` no interval crosses midnight."""
     zone_list = _check_each("timezones", _check_nonempty("timezones", timezones), _check_zone)
+    for value, which in ((min_date, "min_date"), (max_date, "max_date")):
+        if not isinstance(value, date) or isinstance(value, datetime):
+            raise ValidationError(f"{which} is a date, got {value!r}", field=which)
     if max_date < min_date:
         raise ValidationError("need min_date <= max_date", field="max_date")
     if layout not in LAYOUTS:
@@ -974,9 +1003,12 @@ def conditions(
 ) -> st.SearchStrategy[Condition]:
     """Routing / SLA conditions: ``all`` / ``any`` / ``not`` trees over field tests of
     the right type. ``business_hours.<name>`` tests use only the given calendar names."""
-    if max_depth < 0:
-        raise ValidationError("max_depth must be >= 0", field="max_depth")
-    built = _condition_docs(list(calendars), max_depth).map(Condition.from_dict)
+    if isinstance(max_depth, bool) or not isinstance(max_depth, int) or max_depth < 0:
+        raise ValidationError(
+            f"max_depth must be a whole number >= 0, got {max_depth!r}", field="max_depth"
+        )
+    calendar_list = _check_names("calendars", calendars, nonempty=False)
+    built = _condition_docs(calendar_list, max_depth).map(Condition.from_dict)
     if allow_always:
         return st.one_of(st.just(Condition.always()), built)
     return built
@@ -1036,7 +1068,9 @@ def sla_policies(
     """SLA policies on one of the named ``calendars``: targets for some priorities and
     metrics, warning thresholds, pauses, reopen mode and (unless ``conditional`` is false)
     a condition."""
-    calendar_list = _check_nonempty("calendars", calendars)
+    calendar_list = _check_names("calendars", calendars)
+    if name is not None:
+        _check_strategy("name", name)
     strategy = name if name is not None else ids(prefix="sla-", max_size=8)
     return _sla_policies(calendar_list, strategy, conditional)
 
@@ -1123,7 +1157,8 @@ def lifecycles(
     None (no limit), whole days or any whole number of seconds up to
     ``max_reopen_window``; the auto-close delay is None or 0 to ``max_auto_close_after``
     business days."""
-    calendar_list = _check_nonempty("calendars", calendars)
+    _check_name("name", name)
+    calendar_list = _check_names("calendars", calendars, optional=True)
     if not isinstance(max_reopen_window, timedelta) or max_reopen_window < timedelta(0):
         raise ValidationError(
             f"max_reopen_window must be a timedelta >= 0, got {max_reopen_window!r}",
@@ -1252,14 +1287,14 @@ def routing_rules(
     tag_list = None if tags is None else _check_each("tags", tags, _check_tag)
     parts = _action_parts(
         placements=[(tier.id, team) for tier in tier_list for team in tier.teams],
-        policies=list(sla_policies),
+        policies=_check_names("sla_policies", sla_policies, nonempty=False),
         add_tags=["vip", "network", "major"] if tag_list is None else tag_list,
         remove_tags=["urgent", "spam"] if tag_list is None else tag_list,
         fields=fields,
         assign=_check_each("assign", assign, _check_assign),
     )
     return _routing_rules(
-        when if when is not None else conditions(calendars=list(calendars)),
+        when if when is not None else conditions(calendars=calendars),
         _actions(parts),
         st.integers(0, max_size),
     )
@@ -1285,6 +1320,7 @@ _TRIGGERS: tuple[dict[str, Any], ...] = (
 def escalation_policies(*, name: str = "escalation") -> st.SearchStrategy[EscalationPolicy]:
     """Escalation policies with some of the usual triggers (SLA warning and breach,
     priority) and actions (raise level, escalate tier, notify)."""
+    _check_name("name", name)
     return st.lists(st.sampled_from(range(len(_TRIGGERS))), min_size=1, unique=True).map(
         lambda picks: EscalationPolicy.from_dict(
             {"name": name, "triggers": [{"name": f"t{i}", **_TRIGGERS[i]} for i in picks]}
@@ -1376,8 +1412,7 @@ def desk_configs(*, max_tiers: int = 3, max_agents: int = 6) -> st.SearchStrateg
     """Whole desk configurations whose cross-references agree (agents' teams, tiers and
     calendars, teams' contacts, policies' calendars, rules' targets, ticket types'
     lifecycles), so :class:`DeskConfig` builds them without error."""
-    if max_tiers < 1:
-        raise ValidationError("max_tiers must be >= 1", field="max_tiers")
+    _check_count("max_tiers", max_tiers, low=1)
     _check_size("agents", 0, max_agents)
     return _desk_configs(max_tiers, max_agents)
 
