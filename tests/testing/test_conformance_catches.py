@@ -191,3 +191,56 @@ def test_the_closed_store_tests_call_every_method_of_the_protocols() -> None:
     wanted -= {"search_solved"}
     wanted |= {"import_tickets"}
     assert wanted <= called, sorted(wanted - called)
+
+
+class _OffsetBlind(MemoryStore):
+    """Reads every page from the first match on: ``offset`` ignored."""
+
+    def query(self, query: TicketQuery) -> Any:
+        return super().query(attrs.evolve(query, offset=0))
+
+
+class _RemembersRequesters(MemoryStore):
+    """Its index of each requester's tickets keeps the ids a purge or an anonymisation
+    took away from the requester."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._ever: dict[str, list[str]] = {}
+
+    def append(self, ticket_id: str, **kwargs: Any) -> Any:
+        result = super().append(ticket_id, **kwargs)
+        requester = kwargs["snapshot"].requester
+        self._ever.setdefault(requester, [])
+        if ticket_id not in self._ever[requester]:
+            self._ever[requester].insert(0, ticket_id)
+        return result
+
+    def requester_ticket_ids(self, requester_id: str, *, limit: int = 50) -> list[str]:
+        current = super().requester_ticket_ids(requester_id, limit=limit)
+        stale = [t for t in self._ever.get(requester_id, []) if t not in current]
+        return [*current, *stale][:limit]
+
+
+@pytest.mark.parametrize(
+    ("store", "test"),
+    [
+        (_OffsetBlind, "test_pages_cover_every_match_once"),
+        (_RemembersRequesters, "test_purge_removes_every_trace_of_the_ticket"),
+        (_RemembersRequesters, "test_anonymise_rewrites_history_snapshot_search_and_outbox"),
+    ],
+)
+def test_the_suite_fails_a_store_that_pages_or_indexes_wrong(
+    store: type[MemoryStore], test: str
+) -> None:
+    class Suite(StoreConformance):
+        def make_store(self) -> Store:
+            return store()
+
+    suite = Suite()
+    suite.setup_method()
+    try:
+        with pytest.raises(AssertionError):  # fails (a store ignoring offsets: no loop)
+            getattr(suite, test)()
+    finally:
+        suite.teardown_method()

@@ -1655,6 +1655,11 @@ class StoreConformance:
             page = self.store.query(TicketQuery(order_by="-created_at", limit=5, offset=offset))
             assert page.total == 23
             seen.extend(_ids(page.items))
+            # Each page moves on (a store that ignores the offset fails here, not loops).
+            assert page.next_offset is None or page.next_offset == offset + 5, (
+                f"the page at offset {offset} gives next_offset {page.next_offset}"
+            )
+            assert len(seen) <= 23, "the pages give more tickets than match"
             offset = page.next_offset
         assert len(seen) == 23
         assert len(set(seen)) == 23
@@ -2690,7 +2695,9 @@ class StoreConformance:
         assert self.store.query(TicketQuery(text="zorblax")).total == 0
         assert self.store.query(TicketQuery(text="anonymised")).total == 1
         assert self.store.requester_history("r-zorblax") == []
+        assert self.store.requester_ticket_ids("r-zorblax") == []
         assert _ids(self.store.requester_history("anon")) == ["T-1"]
+        assert self.store.requester_ticket_ids("anon") == ["T-1"]
         delivered = self.store.claim_outbox("mail", now=T0 + timedelta(hours=1), limit=10)
         assert [i.event for i in delivered] == history
         assert self.store.claim_outbox("hook", now=T0)[0].event == history[0]
@@ -2758,6 +2765,7 @@ class StoreConformance:
         assert self.store.query(TicketQuery(text="zorblax")).total == 0
         assert _ids(self.store.query(TicketQuery()).items) == ["T-2"]
         assert self.store.requester_history("r-zorblax") == []
+        assert self.store.requester_ticket_ids("r-zorblax") == []
         assert self.store.agent_loads() == {}
         assert self.store.due(T0 + timedelta(hours=1)) == ["T-2"]
         assert self.store.claim_due(T0 + timedelta(hours=1), worker="w2") == ["T-2"]
