@@ -3100,7 +3100,10 @@ def make_differential_machine(
                 except (ConflictError, NotFound, ValidationError) as exc:
                     detail = (type(exc).__name__, getattr(exc, "actual", None))
                     results.append(("error", detail))
-            assert results[0] == results[1], results
+            assert results[0] == results[1], (
+                f"the store disagrees with the reference MemoryStore\n"
+                f"  reference:      {results[0]!r}\n  store under test: {results[1]!r}"
+            )
             return results[0][1]
 
         @initialize(first_probe=st.integers(0, len(_PROBES) - 1))
