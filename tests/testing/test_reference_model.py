@@ -4,14 +4,17 @@ implementation of a user's own helpdesk and shrinks the failure."""
 from __future__ import annotations
 
 from datetime import datetime, timedelta
+from pathlib import Path
+from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
 from hypothesis import HealthCheck, Phase, settings
 from hypothesis.stateful import run_state_machine_as_test
 
-from helpdesk_core import DeskConfig, Helpdesk, ManualClock, MemoryStore, SequentialIds
+from helpdesk_core import DeskConfig, Helpdesk, ManualClock, MemoryStore, SequentialIds, SqliteStore
 from helpdesk_core.demo import example_config
+from helpdesk_core.errors import StoreClosedError
 from helpdesk_core.testing import (
     AdvanceTime,
     Command,
@@ -191,3 +194,37 @@ def test_differences_compare_only_what_was_observed() -> None:
     assert differences(outcome, Observed(accepted=True, status="new", priority="critical")) == []
     found = differences(outcome, Observed(status="open", error="InvalidTransition"))
     assert [d.split(":")[0] for d in found] == ["error", "status"]
+
+
+# ---------------------------------------------------------------- the model on your store
+class _Forgetful(MemoryStore):
+    """Reads a ticket's history without its latest event once it has four."""
+
+    def events(self, ticket_id: str, *, after_version: int = 0) -> Any:
+        found = super().events(ticket_id, after_version=after_version)
+        return found[:-1] if after_version == 0 and len(found) >= 4 else found
+
+
+def test_the_model_runs_on_a_store_of_your_own(tmp_path: Path) -> None:
+    made: list[SqliteStore] = []
+
+    class OnSqlite(ReferenceModel):
+        def make_store(self) -> SqliteStore:
+            store = SqliteStore(tmp_path / f"model-{len(made)}.sqlite")
+            made.append(store)
+            return store
+
+    run_state_machine_as_test(OnSqlite, settings=settings(QUICK, max_examples=10))
+    assert made
+    for store in made:  # each example's store is closed after it
+        with pytest.raises(StoreClosedError):
+            store.load("T-1")
+
+
+def test_the_model_on_a_broken_store_fails() -> None:
+    class OnForgetful(ReferenceModel):
+        def make_store(self) -> MemoryStore:
+            return _Forgetful()
+
+    with pytest.raises(AssertionError):
+        run_state_machine_as_test(OnForgetful, settings=settings(QUICK, max_examples=50))

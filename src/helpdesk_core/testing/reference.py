@@ -49,7 +49,7 @@ from helpdesk_core.model import (
     replay,
 )
 from helpdesk_core.service import Helpdesk
-from helpdesk_core.storage import MemoryStore
+from helpdesk_core.storage import MemoryStore, Store
 
 __all__ = [
     "AdvanceTime",
@@ -413,6 +413,7 @@ class ReferenceModel(RuleBasedStateMachine):
     :meth:`desk_config`), ``start`` (the clock's first instant; a Monday 09:00 in
     Berlin), ``requester_ids`` and ``max_advance`` (longest single time step). The
     machine keeps ``desk``, ``clock``, ``runner`` and ``steps`` (commands so far).
+    Override :meth:`make_store` to run the reference desk on a store of your own.
 
     Override :meth:`apply_to_system` to compare your own system with the reference.
     Run it with ``TestMine = MyModel.TestCase`` or
@@ -428,7 +429,8 @@ class ReferenceModel(RuleBasedStateMachine):
         super().__init__()
         self.clock = ManualClock(self.start)
         self.desk = Helpdesk(
-            config=self.desk_config(), store=MemoryStore(), clock=self.clock, ids=SequentialIds()
+            config=self.desk_config(), store=self.make_store(), clock=self.clock,
+            ids=SequentialIds(),
         )
         self.runner = CommandRunner(self.desk)
         self.steps: list[Command] = []
@@ -441,6 +443,17 @@ class ReferenceModel(RuleBasedStateMachine):
         """The desk configuration (default: the class's ``config``, else
         :func:`default_config`)."""
         return type(self).config or default_config()
+
+    def make_store(self) -> Store:
+        """The store the reference desk runs on: a new, empty one for each example
+        (default: a :class:`~helpdesk_core.storage.MemoryStore`). Return your own store
+        to run the model's commands and invariants over it (replay equals state, the
+        lifecycle, SLA monotonicity...); :meth:`teardown` closes it."""
+        return MemoryStore()
+
+    def teardown(self) -> None:
+        """Close the desk's store after the example (call it when you override this)."""
+        self.desk.store.close()
 
     def apply_to_system(self, command: Command) -> Observed | None:
         """Apply ``command`` to the system under test and say what happened (None: do not
