@@ -108,6 +108,33 @@ def _desks(
     return desk, other, closed, incidents
 
 
+def _while_purging(
+    purging: Helpdesk, problems: list[str], each: Callable[[int, str], None]
+) -> None:
+    """Real concurrency, no forced order: ``each(n, problem)`` for every problem in one
+    thread while ``purging`` purges the problems in another, one more each pass; then a
+    last pass purges any left."""
+    start = threading.Barrier(2)
+
+    def work() -> None:
+        start.wait()
+        for n, problem in enumerate(problems):
+            each(n, problem)
+
+    def purge() -> None:
+        start.wait()
+        for n in range(len(problems)):
+            purging.apply_retention(T0 + timedelta(days=30, minutes=n, seconds=30))
+
+    threads = [threading.Thread(target=work), threading.Thread(target=purge)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(JOIN)
+    assert not any(thread.is_alive() for thread in threads)
+    purging.apply_retention()
+
+
 def _links_recorded(desk: Helpdesk, ticket_id: str) -> list[str]:
     """The kinds of the ticket's events that make or drop links, in order."""
     kinds = (type(e).__name__ for e in desk.history(ticket_id))
@@ -199,28 +226,14 @@ def test_links_racing_purges_never_dangle(handles: tuple[Store, Store]) -> None:
     first, second = handles
     desk, other, problems, incidents = _desks(first, second, problems=12)
     refused: list[str] = []
-    start = threading.Barrier(2)
 
-    def link_all() -> None:
-        start.wait()
-        for incident, problem in zip(incidents, problems, strict=True):
-            try:
-                desk.link(incident, kind="caused_by", other=problem, by="alice")
-            except NotFound:
-                refused.append(incident)
+    def link(n: int, problem: str) -> None:
+        try:
+            desk.link(incidents[n], kind="caused_by", other=problem, by="alice")
+        except NotFound:
+            refused.append(incidents[n])
 
-    def purge() -> None:
-        start.wait()
-        for n in range(len(problems)):  # each pass purges one more problem
-            other.apply_retention(T0 + timedelta(days=30, minutes=n, seconds=30))
-
-    threads = [threading.Thread(target=link_all), threading.Thread(target=purge)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(JOIN)
-    assert not any(thread.is_alive() for thread in threads)
-    other.apply_retention()
+    _while_purging(other, problems, link)
     assert _dangling(first) == []
     for incident in incidents:
         expected = [] if incident in refused else ["Linked", "LinkedTicketPurged"]
@@ -329,28 +342,14 @@ def test_articles_racing_purges_never_name_a_ticket_gone(handles: tuple[Store, S
     first, second = handles
     desk, other, problems, _ = _desks(first, second, problems=12)
     refused: list[str] = []
-    start = threading.Barrier(2)
 
-    def publish_all() -> None:
-        start.wait()
-        for n, problem in enumerate(problems):
-            try:
-                _publish(desk, problem, n)
-            except NotFound:
-                refused.append(problem)
+    def publish(n: int, problem: str) -> None:
+        try:
+            _publish(desk, problem, n)
+        except NotFound:
+            refused.append(problem)
 
-    def purge() -> None:
-        start.wait()
-        for n in range(len(problems)):  # each pass purges one more problem
-            other.apply_retention(T0 + timedelta(days=30, minutes=n, seconds=30))
-
-    threads = [threading.Thread(target=publish_all), threading.Thread(target=purge)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(JOIN)
-    assert not any(thread.is_alive() for thread in threads)
-    other.apply_retention()
+    _while_purging(other, problems, publish)
     assert _named_but_gone(first) == []
     articles = first.list_articles(ArticleQuery(status=None, limit=100)).items
     assert len(articles) + len(refused) == len(problems)

@@ -124,16 +124,7 @@ class _Run:
         self.requesters = requesters(scenario, people_rng)
         for requester in self.requesters:
             self.store.save_requester(requester)
-        arrivals = scenario.arrivals
-        self.mix = {
-            name: (list(weights), _cumulative(list(weights.values())))
-            for name, weights in (
-                ("channel", arrivals.channels),
-                ("category", arrivals.categories),
-                ("impact", arrivals.impact),
-                ("urgency", arrivals.urgency),
-            )
-        }
+        self.mix = arrival_mixes(scenario)
         self.csat = (list(scenario.csat), _cumulative(list(scenario.csat.values())))
         self.desk.subscribe(self._on_event)
 
@@ -603,6 +594,21 @@ class _Run:
         before = self.recorded
         self.desk.tick()
         self.idle = (now, before) if self.recorded == before else None
+
+
+def arrival_mixes(scenario: Scenario) -> dict[str, tuple[list[str], list[float]]]:
+    """The scenario's arrival mixes (``channel``, ``category``, ``impact``, ``urgency``)
+    as their keys and the edges :func:`_draw` picks one of them by."""
+    arrivals = scenario.arrivals
+    return {
+        name: (list(weights), _cumulative(list(weights.values())))
+        for name, weights in (
+            ("channel", arrivals.channels),
+            ("category", arrivals.categories),
+            ("impact", arrivals.impact),
+            ("urgency", arrivals.urgency),
+        )
+    }
 
 
 def requesters(scenario: Scenario, rng: random.Random) -> list[Requester]:

@@ -55,8 +55,8 @@ from helpdesk_core.service.desk import route_opening
 from helpdesk_core.simulation import erlang
 from helpdesk_core.simulation.engine import (
     _answer,
-    _cumulative,
     _draw,
+    arrival_mixes,
     intake_answers,
     requesters,
     simulate,
@@ -698,15 +698,7 @@ def _opening_places(scenario: Scenario) -> dict[tuple[str, str], dict[str | None
         return out
     rng = random.Random("staffing:routing")
     people = requesters(scenario, rng)
-    mixes = {
-        name: (list(weights), _cumulative(list(weights.values())))
-        for name, weights in (
-            ("channel", arrivals.channels),
-            ("category", arrivals.categories),
-            ("impact", arrivals.impact),
-            ("urgency", arrivals.urgency),
-        )
-    }
+    mixes = arrival_mixes(scenario)
 
     def pick(name: str) -> str:
         keys, cumulative = mixes[name]
