@@ -3,6 +3,7 @@ passes a broken store protects nobody."""
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Any
 
 import attrs
@@ -95,6 +96,101 @@ def test_the_differential_machine_fails_a_store_that_ignores_a_filter(
     )
     with pytest.raises(AssertionError):
         machine.TestCase().runTest()
+
+
+class _ReleaseUncounted(MemoryStore):
+    """Gives leased items back without counting the attempt. (It reaches into the
+    MemoryStore's deliveries: ``(state, lease end, attempts, error)`` by position.)"""
+
+    def release_outbox(self, consumer: str, ids: Any, *, error: str | None = None) -> None:
+        deliveries = self._consumer(consumer).deliveries
+        leased = {p: d[2] for p, d in deliveries.items() if d[0] == "leased"}
+        super().release_outbox(consumer, ids, error=error)
+        for position, attempts in leased.items():
+            state, until, _, note = deliveries[position]
+            if state == "pending":
+                deliveries[position] = (state, until, attempts, note)
+
+
+class _AckLost(MemoryStore):
+    """Records acks for the wrong consumer: the acked items come back once their lease
+    runs out."""
+
+    def ack_outbox(self, consumer: str, ids: Any) -> None:
+        super().ack_outbox(f"{consumer}-elsewhere", ids)
+
+
+class _LeaseBlind(MemoryStore):
+    """Holds every lease for a microsecond only: items still leased are handed out again."""
+
+    def claim_outbox(self, consumer: str, *, now: Any, limit: int = 100, lease: Any = None) -> Any:
+        return super().claim_outbox(
+            consumer, now=now, limit=limit, lease=timedelta(microseconds=1)
+        )
+
+
+class _StreamIgnoringAfter(MemoryStore):
+    """Streams every event from the first, whatever ``after`` says."""
+
+    def event_stream(self, *, after: int = 0, limit: int | None = None) -> Any:
+        return super().event_stream(limit=limit)
+
+
+class _StreamIgnoringLimit(MemoryStore):
+    """Streams every event after ``after``, however many ``limit`` allows."""
+
+    def event_stream(self, *, after: int = 0, limit: int | None = None) -> Any:
+        return super().event_stream(after=after)
+
+
+# As the store tests run the machine (tests/storage: 60 examples of up to 30 steps), with
+# a fixed seed; finding a failure is the point, not shrinking it.
+_AS_THE_STORE_TESTS_RUN_IT = settings(
+    max_examples=60,
+    stateful_step_count=30,
+    deadline=None,
+    suppress_health_check=list(HealthCheck),
+    derandomize=True,
+    database=None,
+    phases=(Phase.generate,),
+    report_multiple_bugs=False,
+)
+
+
+@pytest.mark.parametrize(
+    "store",
+    [
+        _ignoring(number=None),
+        _ignoring(organization=None),
+        _ignoring(unassigned=False),
+        _ignoring(updated_since=None),
+        _ReleaseUncounted,
+        _AckLost,
+        _LeaseBlind,
+        _StreamIgnoringAfter,
+        _StreamIgnoringLimit,
+    ],
+    ids=[
+        "ignores-number",
+        "ignores-organization",
+        "ignores-unassigned",
+        "ignores-updated_since",
+        "release-uncounted",
+        "ack-lost",
+        "lease-blind",
+        "stream-ignores-after",
+        "stream-ignores-limit",
+    ],
+)
+def test_the_differential_machine_fails_a_store_and_says_what_differed(
+    store: type[MemoryStore],
+) -> None:
+    machine = make_differential_machine(store)
+    machine.TestCase.settings = _AS_THE_STORE_TESTS_RUN_IT
+    with pytest.raises(AssertionError) as info:
+        machine.TestCase().runTest()
+    message = str(info.value)
+    assert "reference" in message and "store under test" in message, message
 
 
 class _QueuedAtAsCreated(MemoryStore):

@@ -73,6 +73,8 @@ from helpdesk_core.privacy.purge import LinkedTicketPurged
 from helpdesk_core.storage import (
     CursorClaims,
     MemoryStore,
+    OutboxItem,
+    Page,
     SolvedTicketSearch,
     Store,
     TicketQuery,
@@ -2845,6 +2847,11 @@ _INSTANTS = st.builds(
     st.sampled_from([UTC, UTC, _NEW_YORK, _TOKYO]),
 )
 _OPTIONAL_INSTANTS = st.none() | _INSTANTS
+# When a consumer claims outbox items: one of those instants, or one past every lease
+# taken at them (at most nine minutes), when every item not acked is due again.
+_CLAIM_INSTANTS = _INSTANTS | st.integers(min_value=50, max_value=60).map(
+    lambda m: T0 + m * MINUTE
+)
 
 
 # Values that differ in case or by a trailing blank only: a store must tell them apart.
@@ -2871,7 +2878,10 @@ def _some(values: st.SearchStrategy[str]) -> st.SearchStrategy[tuple[str, ...]]:
     return st.lists(values, min_size=2, max_size=3, unique=True).map(tuple)
 
 
+_NUMBERS = st.integers(min_value=1, max_value=8)
+
 _FILTERS: dict[str, st.SearchStrategy[Any]] = {
+    "number": _NUMBERS | st.lists(_NUMBERS, min_size=2, max_size=3, unique=True).map(tuple),
     "status": st.sampled_from(["new", "open", "solved", "closed", ("new", "pending")]),
     "status_category": st.sampled_from(["new", "solved", "closed", ("open", "new")]),
     "category": _CATEGORIES | _TEXT | _some(_CATEGORIES),
@@ -2966,6 +2976,14 @@ _PROBES: tuple[TicketQuery, ...] = tuple(
         # the known-error view's read, and a retention scan of a policy limited to types
         {"type": "problem", "active_only": True},
         {"type": ("access_request", "incident"), "closed_before": T0 + HOUR},
+        {"number": 2},
+        {"number": (4, 1, 3)},
+        {"organization": "Acme"},
+        {"organization": ("Globex", "acme")},
+        {"unassigned": True},
+        {"unassigned": True, "active_only": True},
+        {"updated_since": T0 + 20 * MINUTE},
+        {"updated_since": (T0 + 45 * MINUTE).astimezone(_NEW_YORK)},
     )
 )
 _PROBES_PER_STEP = 3
@@ -3051,12 +3069,72 @@ def _event_for(ticket: Ticket, kind: int, value: str, who: str, at: datetime) ->
     return TicketAnonymised(ticket_id=tid, at=at, by=AGENT, reason=value)
 
 
+_OUTCOME = st.sampled_from(["ack", "release", "keep"])
+
+
+def _outcomes(n: int) -> st.SearchStrategy[list[str]]:
+    """What a consumer does with the ``n`` items it claimed: all of them acked (in one
+    call), all given back, all kept, or each its own way."""
+    return _OUTCOME.map(lambda outcome: [outcome] * n) | st.lists(
+        _OUTCOME, min_size=n, max_size=n
+    )
+
+
+_OUTCOMES = {n: _outcomes(n) for n in range(4)}  # a claim's largest limit is 3
+
+
 def _load(store: Store, *, ticket_id: str) -> Ticket:
     return store.load(ticket_id)
 
 
 def _events(store: Store, *, ticket_id: str, after: int) -> list[Event]:
     return store.events(ticket_id, after_version=after)
+
+
+def _difference(ref: Any, sut: Any) -> str:
+    """Where ``ref`` (the reference's answer) and ``sut`` (the store's) part: for pages the
+    ids, totals and next offsets, for lists the lengths and the first item that differs,
+    then the first items that differ in full."""
+    if isinstance(ref, Page) and isinstance(sut, Page):
+        lines = []
+        for name, a, b in (
+            ("ids", [_describe(t) for t in ref.items], [_describe(t) for t in sut.items]),
+            ("total", ref.total, sut.total),
+            ("next_offset", ref.next_offset, sut.next_offset),
+        ):
+            if a != b:
+                lines.append(f"  {name}:\n    reference:        {a!r}\n    store under test: {b!r}")
+        if lines:
+            return "\n".join(lines)
+        return _difference(list(ref.items), list(sut.items))
+    if isinstance(ref, list | tuple) and isinstance(sut, list | tuple):
+        for index, (a, b) in enumerate(zip(ref, sut)):
+            if a != b:
+                return (
+                    f"  lengths: reference {len(ref)}, store under test {len(sut)}; "
+                    f"first difference at index {index}:\n"
+                    f"    reference:        {a!r}\n    store under test: {b!r}"
+                )
+        longer, extra = ("reference", ref) if len(ref) > len(sut) else ("store under test", sut)
+        shorter = min(len(ref), len(sut))
+        return (
+            f"  lengths: reference {len(ref)}, store under test {len(sut)}; the {longer} "
+            f"goes on with: {list(extra[shorter : shorter + 3])!r}"
+        )
+    return f"  reference:        {ref!r}\n  store under test: {sut!r}"
+
+
+def _describe(value: Any) -> Any:
+    """A ticket by its id (a page's items compared by what they are)."""
+    return value.id if isinstance(value, Ticket) else value
+
+
+def _agree(what: object, ref: Any, sut: Any) -> None:
+    """Fail, saying where and how, unless the store answers ``what`` (a call, or the query
+    asked) as the reference did."""
+    assert ref == sut, (
+        f"the store disagrees with the reference MemoryStore on {what}\n{_difference(ref, sut)}"
+    )
 
 
 def make_differential_machine(
@@ -3069,11 +3147,15 @@ def make_differential_machine(
     routing (which may change the type), waiting in a queue, SLA clocks, solving, closing,
     reopening, links added and dropped, anonymising by an event or by rewriting the
     history;
-    queries, due claims, outbox claims, acks and releases, cursors, units of work that
-    fail) against ``make_store()`` and a :class:`~helpdesk_core.storage.MemoryStore`, and
-    fails when they disagree. After every step it also compares a few queries from a fixed
-    set (closing instants, the anonymised flag, text that differs in case or by a trailing
-    blank, lists of values), taking them in turn.
+    queries, due claims, outbox claims in rounds (some items acked, some given back as ids
+    or as the items claimed, the rest kept leased, then a claim again within the lease or
+    past it), cursors, units of work that fail) against ``make_store()`` and a
+    :class:`~helpdesk_core.storage.MemoryStore`, and fails when they disagree. After every
+    step it also compares a few queries from a fixed set (closing instants, the anonymised
+    flag, text that differs in case or by a trailing blank, lists of values, numbers,
+    organizations, unassigned tickets, ``updated_since``), taking them in turn, and reads
+    the event stream in two parts (``limit``, then ``after``), split at each event in turn.
+    A failure shows the reference's answer and the store's.
 
     Run it with ``TestX = make_differential_machine(factory).TestCase``."""
 
@@ -3084,7 +3166,8 @@ def make_differential_machine(
             self.sut: Store = make_store()
             self.number = 0
             self.last_numbers: dict[int, int] = {0: 0, 1: 0}
-            self.claimed: list[str] = []
+            # What each consumer claimed: the reference's item and the store's, in pairs.
+            self.claimed: dict[str, list[tuple[OutboxItem, OutboxItem]]] = {}
             self.probes = 0
             self.paging: TicketQuery | None = None
 
@@ -3108,7 +3191,7 @@ def make_differential_machine(
 
         @initialize(first_probe=st.integers(0, len(_PROBES) - 1))
         def start(self, first_probe: int) -> None:
-            assert list(self.sut.event_stream()) == []
+            _agree("a new store's event stream", [], list(self.sut.event_stream()))
             self.probes = first_probe
 
         @rule(
@@ -3125,6 +3208,8 @@ def make_differential_machine(
             type=_TYPES,
             at=_INSTANTS,
             wake_at=_OPTIONAL_INSTANTS,
+            # assigned in the same append, as a desk that assigns on opening does
+            assignee=st.none() | _NAMES,
         )
         def open(
             self,
@@ -3140,6 +3225,7 @@ def make_differential_machine(
             type: str,
             at: datetime,
             wake_at: datetime | None,
+            assignee: str | None,
         ) -> None:
             self.number += 1
             event = opened(
@@ -3156,12 +3242,15 @@ def make_differential_machine(
                 priority=priority,
                 type=type,
             )
-            snapshot = replay([event])
+            events: list[Event] = [event]
+            if assignee is not None:
+                events.append(Assigned(ticket_id=ticket_id, at=at, by=AGENT, assignee=assignee))
+            snapshot = replay(events)
             self.both(
                 lambda s: s.append(
                     ticket_id,
                     expected_version=0,
-                    events=[event],
+                    events=events,
                     snapshot=snapshot,
                     wake_at=wake_at,
                 )
@@ -3256,7 +3345,9 @@ def make_differential_machine(
             if self.paging is not None:
                 query = self.paging
             page = self.both(lambda s: s.query(query))
-            assert page == query.page(self.ref.get_many(_IDS)), query
+            expected = query.page(self.ref.get_many(_IDS))
+            if page != expected:
+                _agree(f"{query!r}, paged by TicketQuery.page", expected, page)
             self.paging = (
                 None if page.next_offset is None else attrs.evolve(query, offset=page.next_offset)
             )
@@ -3282,37 +3373,107 @@ def make_differential_machine(
                 )
             )
 
-        @rule(
-            consumer=st.sampled_from(["mail", "hook"]),
-            now=_INSTANTS,
-            limit=st.integers(1, 3),
-            minutes=st.integers(1, 9),
-        )
-        def claim_outbox(self, consumer: str, now: datetime, limit: int, minutes: int) -> None:
-            items = self.both(
-                lambda s: [
-                    (i.id, i.attempts, i.event)
-                    for i in s.claim_outbox(
-                        consumer, now=now, limit=limit, lease=timedelta(minutes=minutes)
-                    )
-                ]
-            )
-            if isinstance(items, list):
-                self.claimed.extend(item[0] for item in items)
+        def claim_items(
+            self, consumer: str, now: datetime, limit: int, minutes: int
+        ) -> list[tuple[OutboxItem, OutboxItem]]:
+            """Claim on both stores; the items claimed, the reference's and the store's in
+            pairs (also noted in :attr:`claimed`)."""
+            got: dict[int, list[OutboxItem]] = {}
 
-        @precondition(lambda self: bool(self.claimed))
+            def claim(store: Store) -> list[tuple[str, int, Event]]:
+                items = store.claim_outbox(
+                    consumer, now=now, limit=limit, lease=timedelta(minutes=minutes)
+                )
+                got[id(store)] = items
+                return [(i.id, i.attempts, i.event) for i in items]
+
+            self.both(claim)
+            if id(self.ref) not in got or id(self.sut) not in got:
+                return []
+            pairs = list(zip(got[id(self.ref)], got[id(self.sut)], strict=True))
+            self.claimed.setdefault(consumer, []).extend(pairs)
+            return pairs
+
+        def settle_items(
+            self,
+            consumer: str,
+            pairs: Sequence[tuple[OutboxItem, OutboxItem]],
+            *,
+            ack: bool,
+            as_items: bool = False,
+            error: str | None = None,
+        ) -> None:
+            """Ack or give back items on both stores, each store its own; given back as
+            ids or (``as_items``) as the items its claim returned."""
+            if not pairs:
+                return
+
+            def items(store: Store) -> list[OutboxItem]:
+                return [pair[0 if store is self.ref else 1] for pair in pairs]
+
+            if ack:
+                self.both(lambda s: s.ack_outbox(consumer, [i.id for i in items(s)]))
+            elif as_items:
+                self.both(lambda s: s.release_outbox(consumer, items(s), error=error))
+            else:
+                self.both(
+                    lambda s: s.release_outbox(consumer, [i.id for i in items(s)], error=error)
+                )
+
         @rule(
             data=st.data(),
             consumer=st.sampled_from(["mail", "hook"]),
+            now=_CLAIM_INSTANTS,
+            limit=st.integers(1, 3),
+            minutes=st.integers(1, 9),
+            as_items=st.booleans(),
+            error=st.none() | _TEXT,
+            # minutes later; 10: past the longest lease
+            again=st.just(10) | st.integers(0, 9),
+        )
+        def claim_outbox(
+            self,
+            data: st.DataObject,
+            consumer: str,
+            now: datetime,
+            limit: int,
+            minutes: int,
+            as_items: bool,
+            error: str | None,
+            again: int,
+        ) -> None:
+            """A consumer's round: it claims items, acks some of them and gives some back
+            at once (the rest stay leased until it settles them later, or its lease runs
+            out), and claims again ``again`` minutes later: an item it acked must not
+            come back, one still leased to it not before the lease runs out, one given
+            back or whose lease ran out only with one attempt more."""
+            pairs = self.claim_items(consumer, now, limit, minutes)
+            outcomes = data.draw(_OUTCOMES[len(pairs)], label="outcomes")
+            for outcome, ack in (("ack", True), ("release", False)):
+                chosen = [p for p, o in zip(pairs, outcomes, strict=True) if o == outcome]
+                self.settle_items(consumer, chosen, ack=ack, as_items=as_items, error=error)
+            self.claim_items(consumer, now + again * MINUTE, limit, minutes)
+
+        @precondition(lambda self: any(self.claimed.values()))
+        @rule(
+            data=st.data(),
             ack=st.booleans(),
+            as_items=st.booleans(),
             error=st.none() | _TEXT,
         )
-        def settle(self, data: st.DataObject, consumer: str, ack: bool, error: str | None) -> None:
-            ids = data.draw(st.lists(st.sampled_from(self.claimed), max_size=3))
-            if ack:
-                self.both(lambda s: s.ack_outbox(consumer, ids))
-            else:
-                self.both(lambda s: s.release_outbox(consumer, ids, error=error))
+        def settle(self, data: st.DataObject, ack: bool, as_items: bool, error: str | None) -> None:
+            """Ack or give back some of the items a consumer claimed earlier: its latest
+            claims (which may still be leased to it) more often than older ones (acked,
+            given back, claimed again since, or leased to it again)."""
+            consumer = data.draw(st.sampled_from(sorted(c for c, i in self.claimed.items() if i)))
+            claimed = self.claimed[consumer]
+            recent = st.integers(max(0, len(claimed) - 3), len(claimed) - 1)
+            picks = data.draw(
+                st.lists(recent | st.integers(0, len(claimed) - 1), min_size=1, max_size=3)
+            )
+            self.settle_items(
+                consumer, [claimed[i] for i in picks], ack=ack, as_items=as_items, error=error
+            )
 
         @rule(
             key=st.sampled_from(["k1", "k2"]),
@@ -3343,23 +3504,25 @@ def make_differential_machine(
         def allocate(self) -> None:
             for index, store in enumerate((self.ref, self.sut)):
                 number = store.allocate_number()
-                assert number > self.last_numbers[index]
+                assert number > self.last_numbers[index], (
+                    f"allocate_number() of the {('reference', 'store under test')[index]} "
+                    f"returned {number} after {self.last_numbers[index]}"
+                )
                 self.last_numbers[index] = number
+
+        def same_query(self, query: TicketQuery) -> None:
+            _agree(query, self.ref.query(query), self.sut.query(query))
 
         @invariant()
         def agree(self) -> None:
-            everything = TicketQuery(limit=100, order_by="number")
-            assert self.ref.query(everything) == self.sut.query(everything)
-            linking = TicketQuery(links_to=("T-0", "T-5"), limit=100, order_by="number")
-            assert self.ref.query(linking) == self.sut.query(linking)
-            waiting = TicketQuery(queued=True, limit=100, order_by="number")
-            assert self.ref.query(waiting) == self.sut.query(waiting)
-            problems = TicketQuery(type="problem", limit=100, order_by="number")
-            assert self.ref.query(problems) == self.sut.query(problems)
+            self.same_query(TicketQuery(limit=100, order_by="number"))
+            self.same_query(TicketQuery(links_to=("T-0", "T-5"), limit=100, order_by="number"))
+            self.same_query(TicketQuery(queued=True, limit=100, order_by="number"))
+            self.same_query(TicketQuery(type="problem", limit=100, order_by="number"))
             for _ in range(_PROBES_PER_STEP):
                 probe = _PROBES[self.probes % len(_PROBES)]
                 self.probes += 1
-                assert self.ref.query(probe) == self.sut.query(probe), probe
+                self.same_query(probe)
             # Just at and just after the instant a ticket closed: reopened ones first, then
             # ones changed since, then ones closed twice.
             closed = sorted(
@@ -3372,17 +3535,32 @@ def make_differential_machine(
             )
             for instant in [t.closed_at for t in closed[:2] if t.closed_at is not None]:
                 for before in (instant, instant + _ONE_US):
-                    probe = TicketQuery(closed_before=before, limit=100, order_by="number")
-                    assert self.ref.query(probe) == self.sut.query(probe), probe
-            assert self.ref.agent_loads() == self.sut.agent_loads()
+                    self.same_query(TicketQuery(closed_before=before, limit=100, order_by="number"))
+            _agree("agent_loads()", self.ref.agent_loads(), self.sut.agent_loads())
+            # The store's stream read in two parts, split in turn at each of its events:
+            # its first ``k`` events (``limit=k``), then the rest (``after`` the position
+            # of the k-th: each store's own, positions may differ).
             ref = [e for _, e in self.ref.event_stream()]
-            stream = list(self.sut.event_stream())
-            assert [e for _, e in stream] == ref
-            positions = [p for p, _ in stream]
-            assert positions == sorted(set(positions))
+            k = self.probes // _PROBES_PER_STEP % (len(ref) + 1)
+            head = list(self.sut.event_stream(limit=k)) if k else []
+            _agree(f"event_stream(limit={k})", ref[:k], [e for _, e in head])
+            after = head[-1][0] if head else 0
+            rest = list(self.sut.event_stream(after=after) if k else self.sut.event_stream())
+            _agree(f"event_stream(after={after}), {k} events in", ref[k:], [e for _, e in rest])
+            positions = [p for p, _ in head + rest]
+            assert positions == sorted(set(positions)), (
+                f"the positions of the store's event stream do not increase: {positions}"
+            )
             for ticket in self.sut.get_many(_IDS):  # every event kept, the snapshot its fold
                 history = self.sut.events(ticket.id)
-                assert len(history) == ticket.version
-                assert replay(history) == ticket
+                assert len(history) == ticket.version, (
+                    f"the store holds {len(history)} events of {ticket.id}, at version "
+                    f"{ticket.version}"
+                )
+                fold = replay(history)
+                assert fold == ticket, (
+                    f"the store's snapshot of {ticket.id} is not the fold of its events\n"
+                    f"  fold:     {fold!r}\n  snapshot: {ticket!r}"
+                )
 
     return StoreAgreement
