@@ -264,12 +264,15 @@ def test_each_team_a_tier_escalates_to_by_category_is_its_own_pool() -> None:
     )
     # L1 has one team and is one pool, as before.
     assert plan.tiers[0].per_team == {}
-    # Without escalate_to, L1 names no team: L2 is one pool spread by head count.
+    # Without escalate_to, L1 escalates everything to L2's default team, as the desk
+    # does: that team is sized for all of L2's work, the other gets no work and one agent.
     del doc["tiers"]["L1"]["escalate_to"]
     even = suggest_staffing(Scenario.from_dict(doc), target="15m", service_level=0.8).tiers[1]
-    assert even.per_team == {}
-    assert even.agents == pooled
-    assert even.teams == _spread(pooled, ["net", "apps"], {"net": 2, "apps": 2})
+    assert even.per_team["net"].agents == pooled
+    assert even.per_team["net"].arrivals_per_hour == pytest.approx(even.arrivals_per_hour)
+    assert even.per_team["apps"].arrivals_per_hour == 0
+    assert even.teams == {"net": pooled, "apps": 1}
+    assert even.agents == pooled + 1
 
 
 def test_teams_sized_apart_meet_the_target_a_pool_split_over_them_misses() -> None:

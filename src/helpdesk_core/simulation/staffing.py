@@ -12,9 +12,9 @@ for the agents of its team only, so a tier whose work is shared out over its tea
 sized team by team, each team a pool of its own sized for the work it gets: the first
 tier's teams as the desk's routing rules share out the arrivals (the tickets the
 simulator opens, routed as the desk routes them), a higher tier's as the tier below
-escalates by category (``escalate_to``). Any other tier gets the smallest pool of agents
-that answers ``service_level`` of its work within ``target``, spread over its teams in
-proportion to their present head counts (at least one agent per team).
+escalates (by category with ``escalate_to``, else every ticket to the tier's default
+team). A tier of one team gets the smallest pool of agents that answers
+``service_level`` of its work within ``target``.
 
 Erlang C assumes one pool of agents, all on shift, facing a steady Poisson stream; a
 desk has shifts, regional teams, routing rules and bursts. :func:`check_staffing` runs
@@ -204,9 +204,10 @@ def suggest_staffing(
     for the share of the arrivals the desk's routing puts in it (exact over the
     scenario's mixes when the rules that place a ticket read only what the mixes decide,
     else from a fixed sample of :data:`ROUTING_SAMPLE` simulated tickets), and so is a
-    tier the tier below escalates to by category (``escalate_to``), each team for the
-    work escalated to it (:attr:`TierStaffing.per_team`); any other tier as one pool
-    spread over its teams by head count. A :class:`~helpdesk_core.errors.ConfigError`
+    higher tier, each team for the work escalated to it (by category with the tier
+    below's ``escalate_to``, else all of it to the default team;
+    :attr:`TierStaffing.per_team`); a tier of one team as one pool. A
+    :class:`~helpdesk_core.errors.ConfigError`
     names routing or an ``escalate_to`` that sends work to a team without an active
     agent of the tier."""
     if not isinstance(scenario, Scenario):
@@ -260,8 +261,8 @@ def suggest_staffing(
         aht = timedelta(seconds=seconds)
         # The teams of a tier take their work apart, each a pool of its own: the first
         # tier's as the desk's routing rules share the arrivals out, a higher tier's as
-        # the tier below escalates by category. A tier above one that names no team is
-        # one pool.
+        # the tier below escalates (by category, else all to the default team). A tier
+        # of one team is one pool.
         if index == 0:
             routed = _opened_mix(scenario, present, sessions) if len(tier.teams) > 1 else None
         else:
@@ -568,20 +569,21 @@ def _routed_mix(
     scenario: Scenario, index: int, mix: Sequence[tuple[str | None, float]]
 ) -> dict[str, list[tuple[str | None, float]]] | None:
     """Per team of the tier at ``index``, the categories of the mix (with their shares)
-    the tier below escalates to it when it names teams by category (``escalate_to``; a
-    category it does not name goes to the tier's default team, as in the simulator).
-    None when the tier is the first (routing rules choose its teams) or the tier below
-    names no team: the tier is then sized as one pool."""
+    the tier below escalates to it: by category when it names teams (``escalate_to``),
+    and a category it does not name, or every category when it names none, to the tier's
+    default team, as the desk and the simulator escalate. None when the tier is the
+    first (routing rules choose its teams), or has one team and the tier below names
+    none: it is then one pool."""
+    tiers = scenario.desk.tiers
     if index == 0:
         return None
-    tiers = scenario.desk.tiers
     below = scenario.tiers.get(tiers[index - 1].id)
-    if below is None or not below.escalate_to:
+    if len(tiers[index].teams) < 2 and (below is None or not below.escalate_to):
         return None
-    tier = tiers[index]
+    default = tiers[index].teams[0]
     out: dict[str, list[tuple[str | None, float]]] = {}
     for category, share in mix:
-        team = below.escalation_team(category) or tier.teams[0]
+        team = (below.escalation_team(category) if below is not None else None) or default
         out.setdefault(team, []).append((category, share))
     return out
 
