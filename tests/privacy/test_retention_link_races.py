@@ -108,6 +108,31 @@ def _desks(
     return desk, other, closed, incidents
 
 
+def _meanwhile(
+    hooked: _Hooked, method: str, when: Callable[..., bool], act: Callable[[], object]
+) -> tuple[list[object], threading.Thread]:
+    """Once ``hooked`` has run ``method`` as ``when`` accepts, ``act()`` runs in another
+    thread; the list gets what it returns, or the ``NotFound`` it raises. The hooked side
+    waits for it a while (it may be held up until the hooked side's unit of work commits,
+    which is fine: that side goes on after ``UNBLOCKED`` seconds); join the thread."""
+    outcome: list[object] = []
+
+    def run() -> None:
+        try:
+            outcome.append(act())
+        except NotFound as refused:
+            outcome.append(refused)
+
+    thread = threading.Thread(target=run, daemon=True)
+
+    def meanwhile() -> None:
+        thread.start()
+        thread.join(UNBLOCKED)
+
+    hooked.hook(method, when, meanwhile)
+    return outcome, thread
+
+
 def _while_purging(
     purging: Helpdesk, problems: list[str], each: Callable[[int, str], None]
 ) -> None:
@@ -183,25 +208,11 @@ def test_a_link_made_after_a_purge_read_the_linking_tickets_is_dropped_or_refuse
     first, second = handles
     purging = _Hooked(second)
     desk, other, (problem,), (incident,) = _desks(first, purging)
-    outcome: list[object] = []
-
-    def link() -> None:
-        try:
-            outcome.append(desk.link(incident, kind="caused_by", other=problem, by="alice"))
-        except NotFound as refused:
-            outcome.append(refused)
-
-    def meanwhile() -> None:
-        # The link runs in another thread; it may be held up until the purge commits,
-        # which is fine: the purge goes on after a while.
-        thread.start()
-        thread.join(UNBLOCKED)
-
-    thread = threading.Thread(target=link, daemon=True)
-    purging.hook(
+    outcome, thread = _meanwhile(
+        purging,
         "query",
         lambda query: query.links_to is not None and problem in query.links_to,
-        meanwhile,
+        lambda: desk.link(incident, kind="caused_by", other=problem, by="alice"),
     )
     recorded = other.tick()
     thread.join(JOIN)
@@ -303,23 +314,11 @@ def test_an_article_saved_after_a_purge_read_the_articles_is_dropped_or_refused(
     first, second = handles
     purging = _Hooked(second)
     desk, other, (problem,), _ = _desks(first, purging)
-    outcome: list[object] = []
-
-    def publish() -> None:
-        try:
-            outcome.append(_publish(desk, problem))
-        except NotFound as refused:
-            outcome.append(refused)
-
-    def meanwhile() -> None:
-        thread.start()
-        thread.join(UNBLOCKED)
-
-    thread = threading.Thread(target=publish, daemon=True)
-    purging.hook(
+    outcome, thread = _meanwhile(
+        purging,
         "list_articles",
         lambda query: query.problem is not None and problem in query.problem,
-        meanwhile,
+        lambda: _publish(desk, problem),
     )
     other.apply_retention()
     thread.join(JOIN)

@@ -20,7 +20,7 @@ from email.utils import getaddresses, parseaddr
 
 from attrs import field, frozen
 
-from helpdesk_core.channels.email.text import html_to_text, normalize_text
+from helpdesk_core.channels.email.text import html_to_text, normalize_text, one_line
 from helpdesk_core.errors import ValidationError
 
 __all__ = ["Attachment", "MailText", "body_text", "header", "load_message", "sender_of"]
@@ -386,10 +386,9 @@ def _is_body_text(part: Message) -> bool:
         return False
 
 
-# What no file name needs: controls (a terminal escape in a log line; a tab or a line
-# break is a space) and the marks that reorder text (``U+202E`` shows
+# What no file name needs besides controls (a terminal escape in a log line; a tab or a
+# line break is a space): the marks that reorder text (``U+202E`` shows
 # ``invoice\u202efdp.exe`` as ``invoiceexe.pdf``).
-_CONTROLS = re.compile("[\x00-\x1f\x7f-\x9f]")
 _REORDERING = re.compile("[\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]")
 _NAME_LIMIT = 100
 
@@ -398,7 +397,7 @@ def _file_name(text: str) -> str:
     """A sender's file name as one path component the application can store a file
     under: no separators, controls or reordering marks, not ``.`` or ``..``, at most
     ``_NAME_LIMIT`` characters (the extension kept); empty when nothing usable is left."""
-    name = " ".join(_CONTROLS.sub(" ", _REORDERING.sub("", _clean(text))).split())
+    name = one_line(_REORDERING.sub("", _clean(text)))
     name = name.replace("/", "_").replace("\\", "_")
     if not name.strip("."):
         return ""

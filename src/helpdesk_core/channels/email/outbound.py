@@ -10,7 +10,6 @@ deterministic Message-IDs, so an at-least-once sender can resend safely.
 from __future__ import annotations
 
 import math
-import re
 from datetime import datetime, timedelta, tzinfo
 from email.headerregistry import Address
 from email.message import EmailMessage
@@ -20,6 +19,7 @@ from zoneinfo import ZoneInfo
 from helpdesk_core._time import ensure_aware, format_duration
 from helpdesk_core.channels.email.safety import LOOP_HEADER
 from helpdesk_core.channels.email.settings import EmailSettings, check_channel_arguments
+from helpdesk_core.channels.email.text import one_line
 from helpdesk_core.channels.email.threads import message_id_for, root_message_id
 from helpdesk_core.errors import NotFound, ValidationError
 from helpdesk_core.knowledge import LinkedProblemSolved
@@ -327,7 +327,7 @@ class _Composer:
         message = EmailMessage()
         message["From"] = _address(sender_name, self._from_address(ticket), field="email.address")
         message["To"] = to
-        message["Subject"] = _header_text(subject)
+        message["Subject"] = one_line(subject)  # a NUL the store kept: servers refuse it
         message["Date"] = format_datetime(self.event.at)
         message["Message-ID"] = message_id_for(
             ticket.id, self.version, domain=self.domain, n=n, internal=internal
@@ -353,19 +353,10 @@ class _Composer:
         return message
 
 
-_CONTROLS = re.compile("[\x00-\x1f\x7f-\x9f]")
-
-
-def _header_text(text: str) -> str:
-    """``text`` on one header line: line breaks and other controls (a NUL, which the store
-    keeps and mail servers refuse) become spaces, runs of spaces one."""
-    return " ".join(_CONTROLS.sub(" ", text).split())
-
-
 def _address(name: str, address: str, *, field: str) -> Address:
     local, _, domain = address.rpartition("@")
     try:
-        return Address(display_name=_header_text(name), username=local, domain=domain)
+        return Address(display_name=one_line(name), username=local, domain=domain)
     except (ValueError, TypeError, IndexError) as exc:
         raise ValidationError(
             f"{address!r} cannot be used as an address: {exc}", field=field

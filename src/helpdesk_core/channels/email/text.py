@@ -315,6 +315,15 @@ def clean_reply(text: str, *, marker: str | None = None) -> str:
     return strip_signature(strip_quotes(text, marker=marker))
 
 
+_CONTROLS = re.compile("[\x00-\x1f\x7f-\x9f]")
+
+
+def one_line(text: str) -> str:
+    """``text`` on one line: line breaks and other controls (a NUL a ticket kept, a
+    terminal escape) become spaces, runs of spaces one, no space at either end."""
+    return " ".join(_CONTROLS.sub(" ", text).split())
+
+
 def _check_text(value: Any, field: str) -> None:
     """The text helpers take text (a mail body already decoded), nothing else."""
     if not isinstance(value, str):
