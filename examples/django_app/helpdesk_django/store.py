@@ -30,7 +30,7 @@ from __future__ import annotations
 import math
 import sys
 from collections import Counter
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from datetime import datetime, timedelta
 from typing import Any, NoReturn
@@ -63,6 +63,7 @@ from helpdesk_core.storage.base import (
     check_article,
     check_claim,
     check_cursor,
+    check_cursor_values,
     check_instant,
     check_lease,
     check_limit,
@@ -795,6 +796,24 @@ class DjangoStore:
             except db.IntegrityError:  # set, or released meanwhile by its claimer
                 return bool(cursors.filter(key=key, value=0).update(value=value))
             return True
+
+    def delete_cursors(self, prefix: str, *, values: Iterable[int]) -> int:
+        """Delete the cursors whose key starts with ``prefix`` and whose value is one of
+        ``values``; return how many. (Django's ``startswith`` ignores the case of ASCII
+        letters on SQLite: the keys it finds are checked again here.)"""
+        check_name(prefix, "prefix")
+        wanted = sorted(check_cursor_values(values))
+        cursors = Cursor.objects.using(self._using)
+        deleted = 0
+        with self._write():
+            for start in range(0, len(wanted), 500):
+                found = cursors.filter(
+                    key__startswith=prefix, value__in=wanted[start : start + 500]
+                ).values_list("key", flat=True)
+                keys = [key for key in found if key.startswith(prefix)]
+                for first in range(0, len(keys), 500):
+                    deleted += cursors.filter(key__in=keys[first : first + 500]).delete()[0]
+        return deleted
 
     def agent_loads(self) -> dict[str, dict[Priority, int]]:
         """Active tickets per assignee per priority (non-zero counts only)."""

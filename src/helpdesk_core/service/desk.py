@@ -78,6 +78,7 @@ from helpdesk_core.privacy import (
 from helpdesk_core.routing import AgentLoad, AssignSpec, assign, queue_order
 from helpdesk_core.service.decide import Change, Decider
 from helpdesk_core.service.knowledge import KnowledgeCommands
+from helpdesk_core.service.received import forget_received
 from helpdesk_core.sla import SlaView, sla_view
 from helpdesk_core.storage import MemoryStore, Page, Store, TicketQuery, TicketScope
 from helpdesk_core.workflow import de_escalate, escalate, raise_level
@@ -2007,6 +2008,7 @@ class Helpdesk(KnowledgeCommands):
     ) -> list[Event]:
         recorded: list[Event] = []
         purged: list[str] = []
+        forgotten: list[int] = []  # numbers of the tickets purged or anonymised
         for ticket, policy in due:
             if policy.action == "purge":
                 if ticket.id in changed:
@@ -2020,21 +2022,25 @@ class Helpdesk(KnowledgeCommands):
                         continue
                 if self._purge(ticket, now=at, reason=f"retention policy {policy.name!r}"):
                     purged.append(ticket.id)
+                    forgotten.append(ticket.number)
                 continue
             try:
-                recorded.extend(
-                    self._anonymise(
-                        ticket.id,
-                        now=at,
-                        by=Actor.system("retention"),
-                        reason=f"retention policy {policy.name!r}",
-                        mode=policy.action,
-                        publish=False,
-                        still_due=partial(self._still_due, action=policy.action, at=at),
-                    )
+                added = self._anonymise(
+                    ticket.id,
+                    now=at,
+                    by=Actor.system("retention"),
+                    reason=f"retention policy {policy.name!r}",
+                    mode=policy.action,
+                    publish=False,
+                    still_due=partial(self._still_due, action=policy.action, at=at),
                 )
             except NotFound:
                 continue  # purged meanwhile by another worker
+            if added:
+                forgotten.append(ticket.number)
+            recorded.extend(added)
+        # What channels recorded of the messages applied to those tickets goes with them.
+        forget_received(self.store, forgotten)
         # The tickets linking to those purged are read now, after the purges, in their
         # unit of work: a link committed before it is read here and dropped; one that
         # commits later finds its target gone (Helpdesk.link reads it again in the unit
@@ -2095,6 +2101,7 @@ class Helpdesk(KnowledgeCommands):
                     ticket.id, now=at, by=actor, reason="erasure requested", mode="anonymise"
                 )
             )
+        forget_received(self.store, [ticket.number for ticket in tickets])
         self.store.delete_requester(requester_id)
         return recorded
 

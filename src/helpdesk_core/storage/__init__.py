@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Any
 
 from helpdesk_core.storage.base import (
     CursorClaims,
+    CursorDeletion,
     ImportItem,
     OutboxItem,
     Page,
@@ -28,6 +29,7 @@ if TYPE_CHECKING:
 
 __all__ = [
     "CursorClaims",
+    "CursorDeletion",
     "ImportItem",
     "MemoryStore",
     "OutboxItem",

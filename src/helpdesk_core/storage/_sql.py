@@ -145,6 +145,17 @@ INSERT_CURSOR_IF_ABSENT = (
     "INSERT INTO cursors (key, value) VALUES (?, ?) ON CONFLICT (key) DO NOTHING RETURNING key"
 )
 CLAIM_RELEASED_CURSOR = "UPDATE cursors SET value = ? WHERE key = ? AND value = 0 RETURNING key"
+
+
+def delete_cursors_sql(count: int) -> str:
+    """Delete the cursors whose key starts with a prefix (parameters: its length, the
+    prefix) and whose value is one of ``count`` values (the parameters that follow)."""
+    return (
+        "DELETE FROM cursors WHERE substr(key, 1, ?) = ? "
+        f"AND value IN ({placeholders(count)})"
+    )
+
+
 SELECT_CONFIG = "SELECT document FROM config WHERE id = 1"
 UPSERT_CONFIG = (
     "INSERT INTO config (id, document) VALUES (1, ?) "

@@ -31,6 +31,7 @@ __all__ = [
     "ACTIVE_CATEGORIES",
     "ORDERINGS",
     "CursorClaims",
+    "CursorDeletion",
     "ImportItem",
     "OutboxItem",
     "Page",
@@ -45,6 +46,7 @@ __all__ = [
     "check_article",
     "check_claim",
     "check_cursor",
+    "check_cursor_values",
     "check_error_note",
     "check_import",
     "check_instant",
@@ -404,6 +406,23 @@ def check_cursor(value: Any) -> int:
     if isinstance(value, bool) or not isinstance(value, int) or not -_INT64 <= value < _INT64:
         raise ValidationError(f"a cursor is a 64-bit whole number, got {value!r}", field="value")
     return value
+
+
+def check_cursor_values(values: Any) -> frozenset[int]:
+    """The ``values`` of :meth:`CursorDeletion.delete_cursors`: cursor values, as a set."""
+    if isinstance(values, str | bytes | Mapping) or not isinstance(values, Iterable):
+        raise ValidationError(
+            f"values is a collection of cursor values, got {type(values).__name__}",
+            field="values",
+        )
+    found: set[int] = set()
+    for value in values:
+        if isinstance(value, bool) or not isinstance(value, int) or not -_INT64 <= value < _INT64:
+            raise ValidationError(
+                f"a cursor value is a 64-bit whole number, got {value!r}", field="values"
+            )
+        found.add(value)
+    return frozenset(found)
 
 
 def check_claim(value: Any) -> int:
@@ -1148,6 +1167,21 @@ class CursorClaims(Protocol):
         cursor back to 0. A claim that loses should hold no lock (a store with row locks
         leaves the row unlocked), so that workers which only learn that keys are taken
         never wait for each other."""
+        ...
+
+
+@runtime_checkable
+class CursorDeletion(Protocol):
+    """A store that deletes cursors by key prefix and value (optional: the three bundled
+    stores have it). Cursors that record which ticket a received message was applied to
+    (their value is the ticket's number) are deleted with the ticket's personal data:
+    when the ticket is anonymised or purged."""
+
+    def delete_cursors(self, prefix: str, *, values: Iterable[int]) -> int:
+        """Delete every cursor whose key starts with ``prefix`` and whose value is one of
+        ``values``; return how many were deleted. Inside a
+        :meth:`~UnitOfWork.unit_of_work`, the deletion is part of it (a rollback restores
+        them)."""
         ...
 
 

@@ -44,6 +44,7 @@ from helpdesk_core.storage.base import (
     check_article,
     check_claim,
     check_cursor,
+    check_cursor_values,
     check_error_note,
     check_import,
     check_instant,
@@ -737,6 +738,22 @@ class MemoryStore:
                 return False
             self._set(self._cursors, key, value)
             return True
+
+    def delete_cursors(self, prefix: str, *, values: Iterable[int]) -> int:
+        """Delete the cursors whose key starts with ``prefix`` and whose value is one of
+        ``values``; return how many."""
+        check_name(prefix, "prefix")
+        wanted = check_cursor_values(values)
+        with self._lock:
+            self._check_open()
+            gone = [
+                key
+                for key, value in self._cursors.items()
+                if value in wanted and key.startswith(prefix)
+            ]
+            for key in gone:
+                self._del(self._cursors, key)
+            return len(gone)
 
     def agent_loads(self) -> dict[str, dict[Priority, int]]:
         """Active tickets per assignee per priority."""

@@ -70,6 +70,7 @@ from helpdesk_core.storage.base import (
     check_article,
     check_claim,
     check_cursor,
+    check_cursor_values,
     check_error_note,
     check_import,
     check_instant,
@@ -872,6 +873,20 @@ class PostgresStore:
             # Locks the row only when it is released (0), after a concurrent claimer ended.
             row = conn.execute(q.to_pyformat(q.CLAIM_RELEASED_CURSOR), (value, key)).fetchone()
         return row is not None
+
+    def delete_cursors(self, prefix: str, *, values: Iterable[int]) -> int:
+        """Delete the cursors whose key starts with ``prefix`` and whose value is one of
+        ``values``; return how many."""
+        check_name(prefix, "prefix")
+        wanted = sorted(check_cursor_values(values))
+        if not wanted:
+            return 0
+        with self._read() as conn:
+            cursor = conn.execute(
+                "DELETE FROM cursors WHERE left(key, %s) = %s AND value = ANY(%s)",
+                (len(prefix), prefix, wanted),
+            )
+            return cursor.rowcount
 
     def agent_loads(self) -> dict[str, dict[Priority, int]]:
         """Active tickets per assignee per priority."""

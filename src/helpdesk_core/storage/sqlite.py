@@ -65,6 +65,7 @@ from helpdesk_core.storage.base import (
     check_article,
     check_claim,
     check_cursor,
+    check_cursor_values,
     check_error_note,
     check_import,
     check_instant,
@@ -1246,6 +1247,20 @@ class SqliteStore:
         check_claim(value)
         with self._write() as conn:
             return bool(conn.execute(q.CLAIM_CURSOR, (key, value)).fetchall())
+
+    def delete_cursors(self, prefix: str, *, values: Iterable[int]) -> int:
+        """Delete the cursors whose key starts with ``prefix`` and whose value is one of
+        ``values``; return how many (zeroed on disk: ``secure_delete``)."""
+        check_name(prefix, "prefix")
+        wanted = sorted(check_cursor_values(values))
+        deleted = 0
+        with self._write() as conn:
+            for start in range(0, len(wanted), _CHUNK):
+                chunk = wanted[start : start + _CHUNK]
+                deleted += conn.execute(
+                    q.delete_cursors_sql(len(chunk)), (len(prefix), prefix, *chunk)
+                ).rowcount
+        return deleted
 
     def agent_loads(self) -> dict[str, dict[Priority, int]]:
         """Active tickets per assignee per priority."""

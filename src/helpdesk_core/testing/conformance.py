@@ -72,6 +72,7 @@ from helpdesk_core.model import (
 from helpdesk_core.privacy.purge import LinkedTicketPurged
 from helpdesk_core.storage import (
     CursorClaims,
+    CursorDeletion,
     MemoryStore,
     OutboxItem,
     Page,
@@ -1956,6 +1957,45 @@ class StoreConformance:
             store.claim_cursor("", 1)
         assert store.get_cursor("seen:m3") == 0
 
+    def test_cursor_deletion_when_the_store_offers_it(self) -> None:
+        store = self.store
+        if not isinstance(store, CursorDeletion):
+            return  # optional: records of received messages then outlive their tickets
+        for key, value in (
+            ("email-seen:a", 1),
+            ("email-seen:b", 2),
+            ("email-seen:c", 3),
+            ("email-seen:d", 1),
+            ("email-seenx", 1),  # another prefix that merely starts alike
+            ("rr:desk", 1),
+            ("email-seen%_", 1),  # LIKE wildcards in a key match nothing but themselves
+        ):
+            store.set_cursor(key, value)
+        with raises(RuntimeError), store.unit_of_work():
+            assert store.delete_cursors("email-seen:", values=[1, 2]) == 3
+            raise RuntimeError("rolled back")
+        assert store.get_cursor("email-seen:a") == 1
+        assert store.delete_cursors("email-seen:", values=iter([1, 3, 99])) == 3
+        remaining = {
+            key: store.get_cursor(key)
+            for key in ("email-seen:a", "email-seen:b", "email-seen:c", "email-seen:d",
+                        "email-seenx", "rr:desk", "email-seen%_")
+        }
+        assert remaining == {
+            "email-seen:a": 0, "email-seen:b": 2, "email-seen:c": 0, "email-seen:d": 0,
+            "email-seenx": 1, "rr:desk": 1, "email-seen%_": 1,
+        }, "delete_cursors deleted other cursors than those of the prefix and values"
+        assert store.delete_cursors("email-seen:", values=[]) == 0
+        assert store.delete_cursors("email-seen%", values=[1]) == 1
+        assert store.get_cursor("email-seenx") == 1
+        for bad in ("", 7, None, "x\x00"):
+            with raises(ValidationError):
+                store.delete_cursors(bad, values=[1])
+        for values in ("12", 3, [1.5], [True], [2**63], None):
+            with raises(ValidationError):
+                store.delete_cursors("rr:", values=values)
+        assert store.get_cursor("rr:desk") == 1
+
     def test_concurrent_cursor_claims_have_one_winner(self) -> None:
         if not isinstance(self.store, CursorClaims):
             return
@@ -2297,6 +2337,8 @@ class StoreConformance:
         }
         if isinstance(store, CursorClaims):
             calls["claim_cursor"] = lambda: store.claim_cursor("k2", 1)
+        if isinstance(store, CursorDeletion):
+            calls["delete_cursors"] = lambda: store.delete_cursors("k", values=[1])
         if isinstance(store, SolvedTicketSearch):
             calls["search_solved"] = lambda: store.search_solved(["ticket"])
         importer = getattr(store, "import_tickets", None)

@@ -41,6 +41,7 @@ from helpdesk_core.errors import (
 )
 from helpdesk_core.model import Actor, LinkKind, Requester, StatusCategory, Ticket
 from helpdesk_core.service import Helpdesk
+from helpdesk_core.service.received import received_key
 from helpdesk_core.storage import CursorClaims, Store, TicketQuery
 
 __all__ = [
@@ -193,7 +194,8 @@ def receive(
     A message is applied whole or not at all (one :meth:`Helpdesk.unit_of_work`), and
     once: a message whose sender and ``Message-ID`` opened a ticket or were added to one
     before is ignored (the desk's store remembers them, as a cursor named ``email-seen:``
-    and a digest of both). The message is claimed before it is applied: on a store with
+    and a digest of both, until the ticket is anonymised or purged). The message is
+    claimed before it is applied: on a store with
     :class:`~helpdesk_core.storage.CursorClaims` (the bundled ones), a worker given a copy
     of a message another worker is applying waits for that one and then ignores it. A
     message that is rejected or ignored (or fails) changes nothing and is released, so it
@@ -282,8 +284,7 @@ def _seen_key(message_id: str | None, sender: str) -> str | None:
     (None: the mail has no Message-ID)."""
     if not message_id:
         return None
-    key = f"{sender}\n{message_id}".encode("utf-8", "surrogatepass")
-    return f"email-seen:{hashlib.sha256(key).hexdigest()[:40]}"
+    return received_key(sender, message_id)
 
 
 class _Receiver:
