@@ -8,9 +8,10 @@ from __future__ import annotations
 
 import re
 from datetime import datetime, timedelta
+from fractions import Fraction
 from typing import Any
 
-from helpdesk_core._numbers import real_number
+from helpdesk_core._numbers import is_timedelta64, real_number
 from helpdesk_core.errors import ValidationError
 
 __all__ = ["ensure_aware", "format_duration", "parse_datetime", "to_timedelta"]
@@ -22,6 +23,21 @@ _UNIT_SECONDS = {
     "m": 60,
     "min": 60,
     "s": 1,
+}
+#: Microseconds per unit of a NumPy ``timedelta64`` (units finer than a microsecond as
+#: fractions; years and months have no fixed length).
+_TIMEDELTA64_MICROSECONDS = {
+    "W": Fraction(604_800_000_000),
+    "D": Fraction(86_400_000_000),
+    "h": Fraction(3_600_000_000),
+    "m": Fraction(60_000_000),
+    "s": Fraction(1_000_000),
+    "ms": Fraction(1_000),
+    "us": Fraction(1),
+    "ns": Fraction(1, 1_000),
+    "ps": Fraction(1, 1_000_000),
+    "fs": Fraction(1, 1_000_000_000),
+    "as": Fraction(1, 1_000_000_000_000),
 }
 _DURATION_PART = re.compile(r"\s*(\d+(?:\.\d+)?)\s*(w|d|h|min|m|s)\s*", re.IGNORECASE)
 
@@ -52,11 +68,14 @@ def parse_datetime(value: Any, *, field: str = "datetime") -> datetime:
 
 
 def to_timedelta(value: Any, *, field: str = "duration", allow_negative: bool = False) -> timedelta:
-    """Turn a timedelta, a number of seconds, ``"4h"`` / ``"1d 2h 30m"`` text or an ISO 8601
-    duration (``"PT4H"``) into a timedelta."""
+    """Turn a timedelta (a pandas ``Timedelta`` or a NumPy ``timedelta64`` too), a number of
+    seconds, ``"4h"`` / ``"1d 2h 30m"`` text or an ISO 8601 duration (``"PT4H"``) into a
+    timedelta."""
     result: timedelta
     if isinstance(value, timedelta):
         result = value
+    elif is_timedelta64(value):
+        result = _from_timedelta64(value, field=field)
     elif isinstance(value, bool):
         raise ValidationError(f"expected a duration, got {value!r}", field=field)
     elif not isinstance(value, str) and (number := real_number(value)) is not None:
@@ -81,6 +100,28 @@ def to_timedelta(value: Any, *, field: str = "duration", allow_negative: bool = 
     if not allow_negative and result < timedelta(0):
         raise ValidationError(f"negative duration {result} refused", field=field)
     return result
+
+
+def _from_timedelta64(value: Any, *, field: str) -> timedelta:
+    """A NumPy ``timedelta64`` as a timedelta, rounded to the microsecond (its integer
+    counts its own units, not seconds)."""
+    import numpy as np
+
+    if np.isnat(value):
+        raise ValidationError("expected a duration, got NaT (no duration)", field=field)
+    unit, step = np.datetime_data(value.dtype)
+    per_unit = _TIMEDELTA64_MICROSECONDS.get(unit)
+    if per_unit is None:
+        raise ValidationError(
+            f"a timedelta64 in units of {unit!r} has no fixed length: give it in weeks, "
+            "days, hours, minutes or seconds",
+            field=field,
+        )
+    microseconds = round(int(value.astype(np.int64)) * step * per_unit)
+    try:
+        return timedelta(microseconds=microseconds)
+    except OverflowError as exc:
+        raise ValidationError(f"duration out of range: {value!r}", field=field) from exc
 
 
 def _parse_duration_text(text: str, *, field: str) -> timedelta:

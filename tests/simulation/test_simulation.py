@@ -20,6 +20,7 @@ from helpdesk_core.cli import main
 from helpdesk_core.model import Escalated, StatusCategory, StatusChanged
 from helpdesk_core.simulation import (
     Empirical,
+    Fixed,
     Kpis,
     Scenario,
     WorkSession,
@@ -240,6 +241,39 @@ def test_numpy_numbers_are_numbers() -> None:
             Scenario.from_dict(doc)
     with pytest.raises(ValidationError, match="seed"):
         simulate(expected, seed=np.float64(1.0))
+
+
+def test_numpy_durations_are_durations() -> None:
+    # A pandas column of durations hands over NumPy's timedelta64, which NumPy registers
+    # as an integer counting its own units: 5 minutes is 5, 3 minutes in nanoseconds
+    # 180_000_000_000. It is read as the duration it is, never as that many seconds.
+    np = pytest.importorskip("numpy")
+    handle = np.array([180, 600], dtype="timedelta64[s]").astype("timedelta64[ns]")
+    assert Empirical(list(handle)).samples == (180.0, 600.0)
+    doc = copy.deepcopy(mmc(days=3))
+    doc["tiers"]["L1"]["work"] = {"kind": "empirical", "samples": list(handle)}
+    assert Scenario.from_dict(doc).tiers["L1"].work == Empirical([180, 600])
+    doc["tiers"]["L1"]["work"] = {"kind": "fixed", "value": np.timedelta64(5, "m")}
+    assert Scenario.from_dict(doc).tiers["L1"].work == Fixed(timedelta(minutes=5))
+    assert erlang.service_level(5.0, 8, aht=np.timedelta64(3, "m"),
+                                target=np.timedelta64(20_000, "ms")) == erlang.service_level(
+        5.0, 8, aht="3m", target="20s")
+    assert erlang.traffic_intensity(100, np.timedelta64(180_000_000_000, "ns")) == 5.0
+    assert simulate_queue(arrivals_per_hour=4, agents=[3], work=[np.timedelta64(30, "m")],
+                          tickets=200, seed=2) == simulate_queue(
+        arrivals_per_hour=4, agents=[3], work=["30m"], tickets=200, seed=2)
+    # A duration is no number, and a duration without a fixed length is refused.
+    for call, field in [
+        (lambda: erlang.wait_probability(2.0, np.timedelta64(3, "s")), "agents"),
+        (lambda: erlang.wait_probability(np.timedelta64(2, "s"), 3), "traffic"),
+        (lambda: simulate_queue(arrivals_per_hour=4, agents=[np.timedelta64(3, "s")],
+                                work=["30m"]), "agents[0]"),
+        (lambda: erlang.service_level(1.0, 2, aht=np.timedelta64(1, "M"), target=0), "aht"),
+        (lambda: erlang.service_level(1.0, 2, aht=np.timedelta64("NaT"), target=0), "aht"),
+    ]:
+        with pytest.raises(ValidationError) as info:
+            call()
+        assert info.value.field == field
 
 
 def test_an_entry_of_weight_zero_is_never_drawn() -> None:

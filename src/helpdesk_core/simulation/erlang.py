@@ -42,10 +42,10 @@ text such as ``"3m"`` / ``"20s"``.
 from __future__ import annotations
 
 import math
-import numbers
 from datetime import timedelta
 from typing import TypeAlias
 
+from helpdesk_core._numbers import real_number, whole_number
 from helpdesk_core._time import to_timedelta
 from helpdesk_core.errors import ValidationError
 
@@ -76,7 +76,7 @@ MAX_AGENTS = 10_000_000
 # --- validation -------------------------------------------------------------------------
 
 
-def _as_float(value: numbers.Real) -> float:
+def _as_float(value: float) -> float:
     """``float(value)``; an integer too large for a float reads as infinity."""
     try:
         return float(value)
@@ -85,11 +85,12 @@ def _as_float(value: numbers.Real) -> float:
 
 
 def _check_traffic(value: object, *, field: str = "traffic") -> float:
-    if isinstance(value, bool) or not isinstance(value, numbers.Real):
+    number = real_number(value)
+    if number is None:
         raise ValidationError(
             f"expected a number of Erlangs, got {type(value).__name__}", field=field
         )
-    traffic = _as_float(value)
+    traffic = _as_float(number)
     if not math.isfinite(traffic):
         raise ValidationError(f"must be finite, got {traffic!r}", field=field)
     if traffic < 0:
@@ -103,11 +104,11 @@ def _check_traffic(value: object, *, field: str = "traffic") -> float:
 
 
 def _check_agents(value: object, *, field: str = "agents") -> int:
-    if isinstance(value, bool) or not isinstance(value, numbers.Integral):
+    agents = whole_number(value)
+    if agents is None:
         raise ValidationError(
             f"expected a whole number of agents, got {type(value).__name__}", field=field
         )
-    agents = int(value)
     if agents < 1:
         raise ValidationError(f"must be >= 1, got {agents}", field=field)
     if agents > MAX_AGENTS:
@@ -118,20 +119,22 @@ def _check_agents(value: object, *, field: str = "agents") -> int:
 
 
 def _check_rate(value: object, *, field: str) -> float:
-    if isinstance(value, bool) or not isinstance(value, numbers.Real):
+    number = real_number(value)
+    if number is None:
         raise ValidationError(f"expected a number, got {type(value).__name__}", field=field)
-    rate = _as_float(value)
+    rate = _as_float(number)
     if not math.isfinite(rate) or rate < 0:
         raise ValidationError(f"must be finite and >= 0, got {rate!r}", field=field)
     return rate
 
 
 def _check_probability(value: object, *, field: str) -> float:
-    if isinstance(value, bool) or not isinstance(value, numbers.Real):
+    number = real_number(value)
+    if number is None:
         raise ValidationError(
             f"expected a fraction between 0 and 1, got {type(value).__name__}", field=field
         )
-    fraction = _as_float(value)
+    fraction = _as_float(number)
     if not 0.0 < fraction < 1.0:
         raise ValidationError(
             f"must be strictly between 0 and 1 (e.g. 0.8 for 80%), got {fraction!r}",

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import heapq
 import math
-import numbers
 import random
 from collections import deque
 from collections.abc import Sequence
@@ -19,7 +18,7 @@ from datetime import timedelta
 
 from attrs import frozen
 
-from helpdesk_core._numbers import real_number, whole_number
+from helpdesk_core._numbers import is_timedelta64, real_number, whole_number
 from helpdesk_core._time import to_timedelta
 from helpdesk_core.errors import ValidationError
 from helpdesk_core.simulation.distributions import Distribution, Exponential
@@ -106,21 +105,26 @@ def simulate_queue(
     if isinstance(work, str | bytes) or not isinstance(work, Sequence):
         raise ValidationError("work is a list of handle times, one per tier", field="work")
     counts: list[int] = []
-    for i, count in enumerate(agents):
-        if isinstance(count, bool) or not isinstance(count, numbers.Integral):
+    for i, head_count in enumerate(agents):
+        count = whole_number(head_count)
+        if count is None:
             raise ValidationError(
-                f"a head count is a whole number, got {type(count).__name__}",
+                f"a head count is a whole number, got {type(head_count).__name__}",
                 field=f"agents[{i}]",
             )
         if count < 1:
             raise ValidationError("each tier needs at least one agent", field=f"agents[{i}]")
-        counts.append(int(count))
+        counts.append(count)
     agents = counts
     if len(work) != len(agents):
         raise ValidationError("one work distribution per tier", field="work")
     dists: list[Distribution] = []
     for i, item in enumerate(work):
-        if isinstance(item, timedelta | str) or real_number(item) is not None:
+        if (
+            isinstance(item, timedelta | str)
+            or real_number(item) is not None
+            or is_timedelta64(item)
+        ):
             try:
                 dists.append(Exponential(to_timedelta(item, field=f"work[{i}]")))
             except ValidationError as exc:
