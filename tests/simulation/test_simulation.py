@@ -437,15 +437,33 @@ def test_cli_refuses_bad_days_and_writes_what_it_can(
     assert "cannot write" in capsys.readouterr().err
     import helpdesk_core.simulation.plots as plots
 
-    def no_matplotlib() -> Any:
+    def no_matplotlib(width: float, height: float) -> Any:
         raise ImportError("charts need matplotlib")
 
-    monkeypatch.setattr(plots, "_pyplot", no_matplotlib)
+    monkeypatch.setattr(plots, "_figure", no_matplotlib)
     out = tmp_path / "out"
     assert main(["simulate", "--days", "0.01", "--quiet", "--out", str(out)]) == 0
     assert "no charts" in capsys.readouterr().err
     header = (out / "tickets.csv").read_text().splitlines()[0]  # a header, even with no ticket
     assert header.startswith("id,")
+
+
+def test_charts_leave_the_callers_matplotlib_backend_alone() -> None:
+    # In a notebook the backend is the notebook's (inline, widget ...): drawing a chart of
+    # a run must not switch it to Agg, which stops the notebook showing figures.
+    matplotlib = pytest.importorskip("matplotlib")
+    from helpdesk_core.simulation.plots import plot_first_response, plot_volume_by_day
+
+    result = simulate(Scenario.from_dict(mmc(days=3)), seed=1)
+    before = matplotlib.get_backend()
+    matplotlib.use("svg")
+    try:
+        for chart in (plot_volume_by_day, plot_first_response):
+            figure = chart(result)
+            assert figure.axes
+            assert matplotlib.get_backend() == "svg"
+    finally:
+        matplotlib.use(before)
 
 
 def test_cli_simulate_staff_demo_and_sla(

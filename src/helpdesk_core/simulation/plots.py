@@ -1,4 +1,7 @@
-"""Charts of a simulation run (needs the ``analysis`` extra: matplotlib)."""
+"""Charts of a simulation run (needs the ``analysis`` extra: matplotlib).
+
+Each chart is a :class:`matplotlib.figure.Figure` drawn on the Agg canvas, without pyplot,
+so it works on servers and in notebooks alike and never changes the caller's backend."""
 
 from __future__ import annotations
 
@@ -12,24 +15,24 @@ from helpdesk_core.simulation.result import SimulationResult
 __all__ = ["plot_first_response", "plot_volume_by_day", "save_charts"]
 
 
-def _pyplot() -> Any:
+def _figure(width: float, height: float) -> Any:
     try:
-        import matplotlib
-
-        matplotlib.use("Agg")
-        import matplotlib.pyplot as plt
+        from matplotlib.backends.backend_agg import FigureCanvasAgg
+        from matplotlib.figure import Figure
     except ImportError as exc:  # pragma: no cover - depends on the environment
         raise ImportError("charts need matplotlib: pip install 'helpdesk-core[analysis]'") from exc
-    return plt
+    figure = Figure(figsize=(width, height))
+    FigureCanvasAgg(figure)
+    return figure
 
 
 def plot_volume_by_day(result: SimulationResult) -> Any:
     """Tickets opened per day, as a bar chart; returns the Figure."""
-    plt = _pyplot()
     zone = ZoneInfo(result.scenario.desk.settings.timezone)  # days as the desk counts them
     counts = Counter(r.opened_at.astimezone(zone).date() for r in result.records)
     days = sorted(counts)
-    fig, ax = plt.subplots(figsize=(8, 3))
+    fig = _figure(8, 3)
+    ax = fig.add_subplot()
     ax.bar(days, [counts[d] for d in days])
     ax.set_title("Tickets opened per day")
     fig.autofmt_xdate()
@@ -39,10 +42,10 @@ def plot_volume_by_day(result: SimulationResult) -> Any:
 
 def plot_first_response(result: SimulationResult) -> Any:
     """Distribution of first-response times (hours) of measured tickets; returns the Figure."""
-    plt = _pyplot()
     hours = [r.first_response / 3600 for r in result.records
              if r.measured and r.first_response is not None]
-    fig, ax = plt.subplots(figsize=(6, 3))
+    fig = _figure(6, 3)
+    ax = fig.add_subplot()
     ax.hist(hours, bins=40)
     ax.set_xlabel("hours to first response (calendar time)")
     ax.set_ylabel("tickets")
@@ -52,12 +55,10 @@ def plot_first_response(result: SimulationResult) -> Any:
 
 def save_charts(result: SimulationResult, folder: Path) -> list[str]:
     """Write the standard charts as PNG files into ``folder``; returns their names."""
-    plt = _pyplot()
     written = []
     for name, make in (("volume_by_day.png", plot_volume_by_day),
                        ("first_response.png", plot_first_response)):
         fig = make(result)
         fig.savefig(folder / name, dpi=100)
-        plt.close(fig)
         written.append(name)
     return written
