@@ -202,6 +202,11 @@ def test_example_scenario_runs_the_real_desk() -> None:
         (lambda d: d["tiers"]["L1"].update(escalate_to={"general": "q"}),
          "tiers.L1.escalate_to.general"),  # the top tier escalates nowhere
         (lambda d: d["tiers"]["L1"].update(escalate_to=["q"]), "tiers.L1.escalate_to"),
+        # a profile would silently replace the weekdays and hours given with it
+        (lambda d: d["arrivals"].update(profile=[1.0] * 168, weekdays=[2.0] + [1.0] * 6),
+         "arrivals.profile"),
+        (lambda d: d["arrivals"].update(profile=[1.0] * 168, hours=[1.0] * 24),
+         "arrivals.profile"),
     ],
 )
 def test_bad_scenarios_name_the_path(change: Any, path: str) -> None:

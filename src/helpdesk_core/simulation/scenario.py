@@ -414,6 +414,13 @@ def _arrivals(doc: Mapping[str, Any], desk: DeskConfig) -> Arrivals:
                  "categories", "impact", "urgency"}, "arrivals")
     rate = _number(doc.get("rate_per_hour"), "arrivals.rate_per_hour", low=0, strict=True)
     if "profile" in doc:
+        shaped = [key for key in ("weekdays", "hours") if key in doc]
+        if shaped:
+            raise ConfigError(
+                f"give a profile of {HOURS_PER_WEEK} values or weekdays and hours, not "
+                f"both: the profile would replace {' and '.join(shaped)}",
+                path="arrivals.profile",
+            )
         profile = tuple(
             _number(v, f"arrivals.profile[{i}]", low=0)
             for i, v in enumerate(_list(doc["profile"], "arrivals.profile"))
