@@ -471,6 +471,31 @@ def test_charts_leave_the_callers_matplotlib_backend_alone() -> None:
         matplotlib.use(before)
 
 
+def test_result_helpers_check_their_arguments(tmp_path: Path) -> None:
+    pytest.importorskip("matplotlib")
+    from helpdesk_core.simulation.plots import plot_volume_by_day, save_charts
+    from helpdesk_core.simulation.staffing import tier_waits
+
+    scenario = Scenario.from_dict(mmc(days=3))
+    with pytest.raises(ValidationError) as info:  # refused before the run, not during it
+        simulate(scenario, seed=1, progress=5)  # type: ignore[arg-type]
+    assert info.value.field == "progress"
+    result = simulate(scenario, seed=1)
+    for call, field in [
+        (lambda: tier_waits("result", scenario), "result"),  # type: ignore[arg-type]
+        (lambda: tier_waits(result, "scenario"), "scenario"),  # type: ignore[arg-type]
+        (lambda: plot_volume_by_day("result"), "result"),  # type: ignore[arg-type]
+        (lambda: save_charts(result, 5), "folder"),  # type: ignore[arg-type]
+        (lambda: save_charts(result, tmp_path / "missing"), "folder"),
+    ]:
+        with pytest.raises(ValidationError) as info:
+            call()
+        assert info.value.field == field
+    # A folder given as text, as a notebook does.
+    assert save_charts(result, str(tmp_path)) == ["volume_by_day.png", "first_response.png"]
+    assert (tmp_path / "volume_by_day.png").stat().st_size > 0
+
+
 def test_cli_simulate_staff_demo_and_sla(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:

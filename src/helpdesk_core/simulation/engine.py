@@ -682,4 +682,10 @@ def simulate(
     """Run the scenario through the real desk in simulated time; same seed, same result."""
     if not isinstance(scenario, Scenario):
         raise ValidationError("expected a Scenario", field="scenario")
+    if progress is not None and not callable(progress):
+        raise ValidationError(
+            f"progress is called with (seconds done, seconds in all), got "
+            f"{type(progress).__name__}",
+            field="progress",
+        )
     return _Run(scenario, seed, progress).run()

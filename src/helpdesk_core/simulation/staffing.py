@@ -477,6 +477,13 @@ def tier_waits(result: SimulationResult, scenario: Scenario) -> dict[str, list[f
     hours without one), the time Erlang C speaks of. None when no agent started before
     the ticket left the tier or the run ended. First visits only: work after a question
     or a reopening is not a wait. Tickets opened during the warm-up are left out."""
+    if not all(hasattr(result, name) for name in ("events", "work")):
+        # (anything with the events and work sessions of a run will do)
+        raise ValidationError(
+            f"expected a SimulationResult, got {type(result).__name__}", field="result"
+        )
+    if not isinstance(scenario, Scenario):
+        raise ValidationError("expected a Scenario", field="scenario")
     out: dict[str, list[float | None]] = {t.id: [] for t in scenario.desk.tiers}
     for tier, _, waited in _visit_waits(result, scenario):
         out.setdefault(tier, []).append(waited)
