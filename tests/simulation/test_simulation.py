@@ -258,6 +258,16 @@ def test_numpy_durations_are_durations() -> None:
     doc = copy.deepcopy(mmc(days=3))
     doc["tiers"]["L1"]["work"] = {"kind": "empirical", "samples": list(handle)}
     assert Scenario.from_dict(doc).tiers["L1"].work == Empirical([180, 600])
+    # an array or a Series of them, as Empirical itself takes them
+    pd = pytest.importorskip("pandas")
+    for samples in (handle, pd.Series(handle), np.array([180.0, 600.0])):
+        doc["tiers"]["L1"]["work"] = {"kind": "empirical", "samples": samples}
+        assert Scenario.from_dict(doc).tiers["L1"].work == Empirical([180, 600])
+    for bad in ("180", {"a": 180}, 180.0):
+        doc["tiers"]["L1"]["work"] = {"kind": "empirical", "samples": bad}
+        with pytest.raises(ConfigError) as refused:
+            Scenario.from_dict(doc)
+        assert refused.value.path == "tiers.L1.work.samples"
     doc["tiers"]["L1"]["work"] = {"kind": "fixed", "value": np.timedelta64(5, "m")}
     assert Scenario.from_dict(doc).tiers["L1"].work == Fixed(timedelta(minutes=5))
     assert erlang.service_level(5.0, 8, aht=np.timedelta64(3, "m"),

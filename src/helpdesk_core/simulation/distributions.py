@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import math
 import random
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Mapping
 from datetime import timedelta
 from typing import Any
 
@@ -181,7 +181,8 @@ def distribution_from(doc: Any, *, path: str) -> Distribution:
         if kind == "fixed":
             return Fixed(_bounded(doc.get("value"), f"{path}.value"))
         samples = doc.get("samples")
-        if not isinstance(samples, Sequence) or isinstance(samples, str):
+        # a list, or any other collection of them (a NumPy array, a pandas Series)
+        if isinstance(samples, str | bytes | Mapping) or not isinstance(samples, Iterable):
             raise ConfigError("samples must be a list of durations", path=f"{path}.samples")
         return Empirical(samples)
     except ConfigError as exc:
