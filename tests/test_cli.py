@@ -53,6 +53,21 @@ def test_staff_refuses_arrivals_that_are_not_a_rate(
     assert err.count("\n") == 1
 
 
+@pytest.mark.parametrize(
+    ("argv", "start"),
+    [
+        (["--service-level", "80"], "helpdesk-core: --service-level: must be strictly between"),
+        (["--service-level", "0"], "helpdesk-core: --service-level: must be strictly between"),
+    ],
+)
+def test_staff_names_a_bad_option_as_the_command_line_does(
+    argv: list[str], start: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    base = ["staff", "--arrivals", "100", "--aht", "3m", "--target", "20s"]
+    assert main([*base, *argv]) == 2
+    assert capsys.readouterr().err.startswith(start)
+
+
 def percent(text: str) -> float:
     return float(text.split("%")[0]) / 100
 

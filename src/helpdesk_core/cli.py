@@ -472,9 +472,23 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         code: int = args.run(args)
     except HelpdeskError as exc:
-        print(f"helpdesk-core: {exc}", file=sys.stderr)
+        print(f"helpdesk-core: {_as_option(exc, args)}", file=sys.stderr)
         return 2
     return code
+
+
+#: The positional arguments of the subcommands (the others are ``--`` options).
+_POSITIONALS = frozenset({"scenario", "start", "duration"})
+
+
+def _as_option(exc: HelpdeskError, args: argparse.Namespace) -> str:
+    """The error as the command line says it: a bad argument named by its option
+    (``--service-level``), not by the Python argument it was passed as."""
+    field = getattr(exc, "field", None)
+    if isinstance(exc, ValidationError) and field and field in vars(args):
+        name = field if field in _POSITIONALS else "--" + field.replace("_", "-")
+        return f"{name}: {exc.message}"
+    return str(exc)
 
 
 

@@ -235,6 +235,15 @@ def test_numpy_numbers_are_numbers() -> None:
         rows = sweep(expected, vary={"arrivals.rate_per_hour": list(np.arange(2, 4))},
                      seeds=[np.int64(1)], executor=pool)
     assert [(r.values["arrivals.rate_per_hour"], r.seed) for r in rows] == [(2, 1), (3, 1)]
+    with ThreadPoolExecutor(max_workers=1) as pool:  # an array as it is, numbers made plain
+        arrayed = sweep(expected, vary={"arrivals.rate_per_hour": np.arange(2, 4)},
+                        seeds=[1], executor=pool)
+    assert [r.values for r in arrayed] == [r.values for r in rows]
+    assert [type(r.values["arrivals.rate_per_hour"]) for r in arrayed] == [int, int]
+    assert [r.flat() for r in arrayed] == [r.flat() for r in rows]
+    for unordered in ({2, 3}, {"a": 2}, "23", 2):
+        with pytest.raises(ValidationError, match="ordered collection"):
+            sweep(expected, vary={"arrivals.rate_per_hour": unordered})
     assert Empirical(np.array([60, 120])).samples == (60.0, 120.0)
     queue = simulate_queue(arrivals_per_hour=np.int64(4), agents=[np.int64(3)],
                            work=[np.int64(1800)], tickets=np.int64(500), seed=np.int64(2))
@@ -1233,3 +1242,22 @@ def test_an_unknown_desk_section_is_named_under_desk() -> None:
         Scenario.from_dict(doc)
     assert caught.value.path == "desk"
     assert "bogus" in caught.value.message
+
+
+def test_records_written_to_parquet_read_back(tmp_path: Path) -> None:
+    pd = pytest.importorskip("pandas")
+    pytest.importorskip("pyarrow")
+    result = simulate(Scenario.from_dict(mmc(days=3)), seed=3)
+    target = tmp_path / "records.parquet"
+    result.to_parquet(str(target))
+    back = pd.read_parquet(target)
+    assert list(back.columns) == list(result.to_pandas().columns)
+    assert list(back["id"]) == [r.id for r in result.records]
+    for bad, message in (
+        (tmp_path, "is a folder"),
+        (tmp_path / "missing" / "records.parquet", "folder does not exist"),
+        (7, "file path"),
+    ):
+        with pytest.raises(ValidationError, match=message):
+            result.to_parquet(bad)  # type: ignore[arg-type]
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["records.parquet"]

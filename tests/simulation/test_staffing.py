@@ -70,6 +70,15 @@ def scenario_doc(**tiers: Any) -> dict[str, Any]:
     }
 
 
+@pytest.mark.parametrize(
+    "work", [{"kind": "fixed", "value": 0}, {"kind": "empirical", "samples": [0, 0]}]
+)
+def test_a_tier_whose_work_takes_no_time_is_named_with_its_work(work: object) -> None:
+    doc = scenario_doc(L1={"work": "20m", "solve": 0.7}, L2={"work": work})
+    with pytest.raises(ValidationError, match=r"tiers.L2: .*average zero.*tiers.L2.work"):
+        suggest_staffing(Scenario.from_dict(doc), target="5m")
+
+
 def test_one_tier_gets_what_erlang_c_says() -> None:
     doc = scenario_doc(L1={"work": "20m", "solve": 1.0})
     plan = suggest_staffing(Scenario.from_dict(doc), target="5m", service_level=0.9)

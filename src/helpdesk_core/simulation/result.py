@@ -6,10 +6,12 @@ import os
 import statistics
 from collections.abc import Iterator, Sequence
 from datetime import datetime, timedelta
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from attrs import asdict, fields, frozen
 
+from helpdesk_core.errors import ValidationError
 from helpdesk_core.model import (
     Assigned,
     ClockState,
@@ -171,10 +173,26 @@ class SimulationResult:
 
     def to_parquet(self, path: str | os.PathLike[str]) -> None:
         """Write the records to a Parquet file (needs the ``analysis`` extra: pandas and
-        pyarrow). Instants keep their time zone; missing durations are nulls."""
+        pyarrow). Instants keep their time zone; missing durations are nulls. A path
+        that is not text or a path, or names a folder, or a file in a folder that does not
+        exist, raises ``ValidationError`` before anything is written."""
+        if isinstance(path, bool) or not isinstance(path, str | os.PathLike):
+            raise ValidationError(
+                f"path is a file path, got {type(path).__name__}", field="path"
+            )
+        target = Path(path)
+        if target.is_dir():
+            raise ValidationError(
+                f"path {str(target)!r} is a folder: name the Parquet file to write",
+                field="path",
+            )
+        if not target.parent.is_dir():
+            raise ValidationError(
+                f"path {str(target)!r}: its folder does not exist", field="path"
+            )
         frame = self.to_pandas()
         try:
-            frame.to_parquet(path, index=False)
+            frame.to_parquet(target, index=False)
         except ImportError as exc:  # pragma: no cover - depends on the environment
             raise ImportError(
                 "to_parquet needs pyarrow: pip install 'helpdesk-core[analysis]'"

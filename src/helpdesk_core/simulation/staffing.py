@@ -259,6 +259,13 @@ def suggest_staffing(
             weight * behaviour.work_for(category).mean_seconds for category, weight in mix
         )
         aht = timedelta(seconds=seconds)
+        if not seconds > 0:
+            raise ValidationError(
+                f"tier {tier.id!r}: its work times average zero, so Erlang C has no "
+                "handle time to size it by: give the tier's work (tiers."
+                f"{tier.id}.work) a mean above zero",
+                field=where,
+            )
         # The teams of a tier take their work apart, each a pool of its own: the first
         # tier's as the desk's routing rules share the arrivals out, a higher tier's as
         # the tier below escalates (by category, else all to the default team). A tier

@@ -10,7 +10,8 @@ from __future__ import annotations
 
 import copy
 import itertools
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Mapping
+from collections.abc import Set as AbstractSet
 from concurrent.futures import Executor, ProcessPoolExecutor
 from pathlib import Path
 from typing import Any
@@ -132,10 +133,18 @@ def _document_of(scenario: Scenario, base: Path | None) -> dict[str, Any]:
     return doc
 
 
+def _plain(value: Any) -> Any:
+    """A NumPy number as the Python number it holds (``np.arange`` gives them), so that
+    the scenario document and the table hold plain values."""
+    if type(value).__module__ == "numpy" and callable(getattr(value, "item", None)):
+        return value.item()
+    return value
+
+
 def sweep(
     scenario: Scenario,
     *,
-    vary: Mapping[str, Sequence[Any]],
+    vary: Mapping[str, Iterable[Any]],
     seeds: Iterable[int] = (1,),
     executor: Executor | None = None,
     base: Path | None = None,
@@ -162,12 +171,15 @@ def sweep(
         if not isinstance(name, str) or not name:
             raise ValidationError(f"a varied path is dotted text, got {name!r}", field="vary")
         tried = vary[name]
-        if isinstance(tried, str | bytes) or not isinstance(tried, Sequence):
+        if isinstance(tried, str | bytes | Mapping | AbstractSet) or not isinstance(
+            tried, Iterable
+        ):
             raise ValidationError(
-                f"the values of {name!r} are a list, got {type(tried).__name__}",
+                f"the values of {name!r} are a list (or another ordered collection: a "
+                f"tuple, a range, a NumPy array), got {type(tried).__name__}",
                 field=f"vary.{name}",
             )
-    grids = [list(vary[name]) for name in names]
+    grids = [[_plain(value) for value in vary[name]] for name in names]
     if any(not values for values in grids):
         raise ValidationError("every varied path needs at least one value", field="vary")
     base_doc = _document_of(scenario, base)
