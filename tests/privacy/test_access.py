@@ -312,6 +312,22 @@ def test_search_returns_only_what_the_identity_may_see(desk: Helpdesk) -> None:
     rest = desk.search(as_="lead", limit=2, offset=2, order_by="number")
     assert ids(page) | ids(rest) == ids(desk.search(as_="lead"))
     assert rest.next_offset is None
+    # Pages by the token of where the last ended: through the store's scope (an agent's
+    # view) and through the desk's own filter (an explicit scope read as an agent).
+    for asked in ({}, {"scope": TicketScope(teams=("desk", "network"))}):
+        before = desk.search(as_="lead", order_by="-number", limit=100, **asked)
+        shown = desk.search(as_="lead", order_by="-number", limit=3, **asked)
+        walked = [t.id for t in shown.items]
+        assert shown.next_after is not None
+        desk.open(requester="r1", subject="Arrives between the pages")
+        while shown.next_after is not None:
+            shown = desk.search(
+                as_="lead", order_by="-number", limit=3, after=shown.next_after, **asked
+            )
+            assert shown.next_offset is None
+            walked.extend(t.id for t in shown.items)
+        assert walked == [t.id for t in before.items], asked
+        assert len(walked) >= 4
 
 
 def test_requesters_may_reopen_but_not_move_by_a_reopens_name(desk: Helpdesk) -> None:

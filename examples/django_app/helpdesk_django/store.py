@@ -73,6 +73,7 @@ from helpdesk_core.storage.base import (
     closed_at,
     first_with_email,
     item_id,
+    order_instant,
     parse_item_id,
     read_in_chunks,
     release_targets,
@@ -590,6 +591,8 @@ class DjangoStore:
             else F(column).asc(nulls_last=nulls_last)
         )
         matching = self._matching(query)
+        if query.after is not None:
+            return self._query_after(query, matching, column, descending, first)
         with self._read():
             rows = list(
                 matching.annotate(matches=Window(Count("pk")))
@@ -604,7 +607,54 @@ class DjangoStore:
                 total = 0
         items = tuple(decode_ticket(snapshot) for snapshot, _ in rows)
         end = query.offset + len(items)
-        return Page(items=items, total=total, next_offset=end if end < total else None)
+        more = end < total
+        return Page(
+            items=items,
+            total=total,
+            next_offset=end if more else None,
+            next_after=query.after_token(items[-1]) if more and items else None,
+        )
+
+    def _query_after(
+        self,
+        query: TicketQuery,
+        matching: QuerySet[TicketRecord],
+        column: str,
+        descending: bool,
+        first: OrderBy,
+    ) -> Page[Ticket]:
+        """The page of ``query`` after the ticket its ``after`` names (one row more than
+        the page says whether another follows); the total counted apart."""
+        key = query.after_key
+        assert key is not None
+        value, last_id = key
+        last: Any = value
+        if value is not None and column in ("created_at", "updated_at", "queued_at"):
+            last = order_instant(value)
+        ticket_id = Collate(F("id"), "C") if self._postgres else F("id")
+        if last is None:  # NULLs come last: the NULLs with a greater id follow
+            after = Q(**{f"{column}__isnull": True}, order_id__gt=last_id)
+        else:
+            after = Q(**{f"{column}__{'lt' if descending else 'gt'}": last}) | Q(
+                **{column: last}, order_id__gt=last_id
+            )
+            if query.order_by in _NULLS_LAST and not query.queued:
+                after |= Q(**{f"{column}__isnull": True})
+        with self._read():
+            rows = list(
+                matching.alias(order_id=ticket_id)
+                .filter(after)
+                .order_by(*self._by_id(first))
+                .values_list("snapshot", flat=True)[: query.limit + 1]
+            )
+            total = matching.count()
+        items = tuple(decode_ticket(snapshot) for snapshot in rows[: query.limit])
+        more = len(rows) > query.limit
+        return Page(
+            items=items,
+            total=total,
+            next_after=query.after_token(items[-1]) if more else None,
+        )
 
     def requester_history(self, requester_id: str, *, limit: int = 50) -> list[Ticket]:
         """The requester's tickets, newest first."""

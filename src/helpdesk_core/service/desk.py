@@ -1863,7 +1863,7 @@ class Helpdesk(KnowledgeCommands):
         """Run ``query`` over every match, keep what ``actor`` may view, then cut the
         page asked for (cost: one pass over the unfiltered matches)."""
         visible: list[Ticket] = []
-        scan = evolve(query, limit=1000, offset=0)
+        scan = evolve(query, limit=1000, offset=0, after=None)
         while True:
             page = self.store.query(scan)
             for ticket in page.items:
@@ -1875,11 +1875,7 @@ class Helpdesk(KnowledgeCommands):
             if page.next_offset is None:
                 break
             scan = evolve(scan, offset=page.next_offset)
-        items = tuple(visible[query.offset : query.offset + query.limit])
-        end = query.offset + len(items)
-        return Page(
-            items=items, total=len(visible), next_offset=end if end < len(visible) else None
-        )
+        return query.cut(visible)  # in order: the page asked for, by offset or by after
 
     # ------------------------------------------------------------------ privacy
     def _personal_fields(self) -> frozenset[str]:

@@ -10,9 +10,12 @@ selects and in which order; the SQL adapters translate the same rules.
 
 from __future__ import annotations
 
+import base64
+import binascii
+import json
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import AbstractContextManager
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any, Generic, Protocol, TypeVar, runtime_checkable
 
 from attrs import field, fields, frozen
@@ -30,6 +33,7 @@ from helpdesk_core.model.ticket import Ticket
 __all__ = [
     "ACTIVE_CATEGORIES",
     "ORDERINGS",
+    "ORDER_DESCENDING",
     "CursorClaims",
     "CursorDeletion",
     "ImportItem",
@@ -59,10 +63,14 @@ __all__ = [
     "check_reschedule",
     "check_words",
     "closed_at",
+    "decode_after",
+    "encode_after",
     "first_with_email",
     "item_id",
     "lease_end",
     "linked_ids",
+    "order_instant",
+    "order_value",
     "parse_item_id",
     "read_in_chunks",
     "release_targets",
@@ -459,12 +467,16 @@ def check_import(item: Any) -> tuple[Sequence[Event], Ticket, datetime | None]:
 
 @frozen(kw_only=True)
 class Page(Generic[T]):
-    """One page of a query: ``items``, the ``total`` number of matches, and the offset of
-    the next page (None on the last page)."""
+    """One page of a query: ``items``, the ``total`` number of matches, the offset of the
+    next page (None on the last page) and, for a page of tickets, ``next_after``: the
+    token that asks for the next page by where this one ended
+    (``TicketQuery(after=page.next_after)``; None on the last page). A page asked for by
+    ``after`` has no ``next_offset``: its place among the matches is not counted."""
 
     items: tuple[T, ...]
     total: int
     next_offset: int | None = None
+    next_after: str | None = None
 
 
 @frozen(kw_only=True)
@@ -606,6 +618,11 @@ def _offset(instance: Any, attribute: Any, value: Any) -> None:
         raise ValidationError(
             f"offset is a whole number >= 0 (64-bit), got {value!r}", field="offset"
         )
+
+
+def _after(instance: Any, attribute: Any, value: Any) -> None:
+    if value is not None:
+        decode_after(value)
 
 
 def _opt_flag(instance: Any, attribute: Any, value: Any) -> None:
@@ -780,6 +797,7 @@ class TicketQuery:
     order_by: str = field(default="created_at", validator=_order)
     limit: int = field(default=50, validator=_limit)
     offset: int = field(default=0, validator=_offset)
+    after: str | None = field(default=None, validator=_after)
 
     def __attrs_post_init__(self) -> None:
         if self.unassigned and self.assignee is not None:
@@ -787,6 +805,49 @@ class TicketQuery:
                 "unassigned=True and an assignee filter together match nothing",
                 field="unassigned",
             )
+        if self.after is not None:
+            if self.offset:
+                raise ValidationError(
+                    "after continues from where a page ended: it takes no offset",
+                    field="after",
+                )
+            order_by = decode_after(self.after)[0]
+            if order_by != self.order_by:
+                raise ValidationError(
+                    f"after is a token of a page ordered by {order_by!r}, not by "
+                    f"{self.order_by!r}",
+                    field="after",
+                )
+
+    @property
+    def after_key(self) -> tuple[int | None, str] | None:
+        """The order value and id of the ticket that ``after`` names (None without it):
+        the page holds the matches that come after that ticket in this query's order."""
+        if self.after is None:
+            return None
+        _, value, ticket_id = decode_after(self.after)
+        return value, ticket_id
+
+    def after_token(self, ticket: Ticket) -> str:
+        """The ``after`` token that asks for the matches following ``ticket`` in this
+        query's order (what a page ending with ``ticket`` gives as ``next_after``)."""
+        return encode_after(self.order_by, order_value(self.order_by, ticket), ticket.id)
+
+    def follows(self, ticket: Ticket) -> bool:
+        """Whether ``ticket`` comes after the ticket ``after`` names, in this query's
+        order (True without ``after``). The ticket named need not exist any more."""
+        key = self.after_key
+        if key is None:
+            return True
+        last, last_id = key
+        value = order_value(self.order_by, ticket)
+        if last is None:  # NULLs come last: the NULLs with a greater id follow
+            return value is None and ticket.id > last_id
+        if value is None:
+            return True
+        if value == last:
+            return ticket.id > last_id
+        return value < last if ORDER_DESCENDING[self.order_by] else value > last
 
     def matches(self, ticket: Ticket) -> bool:
         """True when ``ticket`` passes every filter (the reference semantics)."""
@@ -853,9 +914,24 @@ class TicketQuery:
 
     def cut(self, found: Sequence[Ticket]) -> Page[Ticket]:
         """This query's page of ``found``, every match already in order."""
+        if self.after is not None:
+            rest = [t for t in found if self.follows(t)]
+            items = tuple(rest[: self.limit])
+            more = len(rest) > len(items)
+            return Page(
+                items=items,
+                total=len(found),
+                next_after=self.after_token(items[-1]) if more else None,
+            )
         items = tuple(found[self.offset : self.offset + self.limit])
         end = self.offset + len(items)
-        return Page(items=items, total=len(found), next_offset=end if end < len(found) else None)
+        more = end < len(found)
+        return Page(
+            items=items,
+            total=len(found),
+            next_offset=end if more else None,
+            next_after=self.after_token(items[-1]) if more and items else None,
+        )
 
     @property
     def matches_key(self) -> tuple[Any, ...]:
@@ -866,8 +942,86 @@ class TicketQuery:
 
 
 _MATCH_FIELDS = tuple(
-    f.name for f in fields(TicketQuery) if f.name not in ("limit", "offset")
+    f.name for f in fields(TicketQuery) if f.name not in ("limit", "offset", "after")
 )
+
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+_MICRO = timedelta(microseconds=1)
+
+
+def _micros(value: datetime | None) -> int | None:
+    return None if value is None else (value - _EPOCH) // _MICRO
+
+
+#: What each ordering sorts on, as a number (an instant in microseconds since the epoch,
+#: as the SQL stores hold it; a priority by its rank), None where a ticket has none.
+_ORDER_VALUES: dict[str, Callable[[Ticket], int | None]] = {
+    "created_at": lambda t: _micros(t.created_at),
+    "-created_at": lambda t: _micros(t.created_at),
+    "updated_at": lambda t: _micros(t.updated_at),
+    "-updated_at": lambda t: _micros(t.updated_at),
+    "priority": lambda t: t.priority.rank,
+    "number": lambda t: t.number,
+    "-number": lambda t: t.number,
+    "queued_at": lambda t: _micros(t.queued_at),
+    "-queued_at": lambda t: _micros(t.queued_at),
+}
+
+#: Whether each ordering sorts its value descending (ties by id, always ascending).
+ORDER_DESCENDING: dict[str, bool] = {
+    name: name.startswith("-") for name in _ORDER_VALUES
+}
+
+
+def order_value(order_by: str, ticket: Ticket) -> int | None:
+    """The number ``ticket`` sorts on under ``order_by`` (see :attr:`TicketQuery.after`):
+    an instant in microseconds since the epoch, a priority's rank, a ticket number; None
+    for a ticket with no ``queued_at`` under a ``queued_at`` order."""
+    return _ORDER_VALUES[order_by](ticket)
+
+
+def order_instant(value: int) -> datetime:
+    """The instant (UTC) of an order value in microseconds since the epoch."""
+    return _EPOCH + value * _MICRO
+
+
+def encode_after(order_by: str, value: int | None, ticket_id: str) -> str:
+    """The ``after`` token of the ticket ``ticket_id`` whose order value is ``value``."""
+    raw = json.dumps([1, order_by, value, ticket_id], separators=(",", ":"), ensure_ascii=False)
+    return base64.urlsafe_b64encode(raw.encode("utf-8")).decode("ascii").rstrip("=")
+
+
+def _token_value(order_by: str, value: Any) -> bool:
+    if value is None:
+        return order_by in ("queued_at", "-queued_at")
+    return not isinstance(value, bool) and isinstance(value, int) and -_INT64 <= value < _INT64
+
+
+def decode_after(token: Any) -> tuple[str, int | None, str]:
+    """The ordering, order value and ticket id an ``after`` token holds; ValidationError
+    for anything that is no such token."""
+    if not isinstance(token, str) or not 0 < len(token) <= 2048:
+        raise ValidationError(
+            f"after is the next_after token of a page, got {token!r}", field="after"
+        )
+    try:
+        raw = base64.urlsafe_b64decode(token + "=" * (-len(token) % 4))
+        found = json.loads(raw.decode("utf-8"))
+    except (ValueError, binascii.Error, UnicodeDecodeError):
+        found = None
+    if isinstance(found, list) and len(found) == 4 and found[0] == 1:
+        _, order_by, value, ticket_id = found
+        if (
+            isinstance(order_by, str)
+            and order_by in _ORDER_VALUES
+            and _token_value(order_by, value)
+            and isinstance(ticket_id, str)
+            and ticket_id
+        ):
+            return order_by, value, ticket_id
+    raise ValidationError(
+        f"after is the next_after token of a page, got {token!r}", field="after"
+    )
 
 def ticket_organization(ticket: Ticket) -> str | None:
     """The organization whose ticket this is: the one it was opened for, None once it was

@@ -87,6 +87,7 @@ from helpdesk_core.storage.base import (
     item_id,
     lease_end,
     linked_ids,
+    order_instant,
     parse_item_id,
     read_in_chunks,
     release_targets,
@@ -110,6 +111,9 @@ __all__ = ["PostgresStore"]
 
 _SCHEMA_RE = re.compile(r"^[a-z_][a-z0-9_]{0,62}$")
 _CHUNK = 500
+
+#: The order columns that hold instants (a token holds them in microseconds).
+_INSTANT_COLUMNS = frozenset({"created_at", "updated_at", "queued_at"})
 _ESC = "\ue000"
 
 _COLUMNS = (
@@ -685,6 +689,8 @@ class PostgresStore:
         # that follows the last one read, asked for on the same snapshot, starts after
         # that page's last row and takes its total: reading every page of a long list
         # costs each row once, where an OFFSET walks every row before the page again.
+        if query.after is not None:
+            return self._query_after(query, where, params, column, order)
         with self._read() as conn:
             token = _snapshot_token(conn)
             select = f"SELECT snapshot, {column}, id, {token} FROM tickets"
@@ -717,7 +723,48 @@ class PostgresStore:
         items = tuple(decode_ticket(row[0]) for row in rows)
         if items:
             total = max(total, end)  # tickets closed between the two reads
-        return Page(items=items, total=total, next_offset=end if end < total else None)
+        more = end < total
+        return Page(
+            items=items,
+            total=total,
+            next_offset=end if more else None,
+            next_after=query.after_token(items[-1]) if more and items else None,
+        )
+
+    def _query_after(
+        self, query: TicketQuery, where: str, params: list[Any], column: str, order: str
+    ) -> Page[Ticket]:
+        """The page of ``query`` after the ticket its ``after`` names: one row more than
+        the page says whether another follows; the total is counted apart, in the same
+        statement (one snapshot)."""
+        key = query.after_key
+        assert key is not None
+        value, ticket_id = key
+        if value is not None and column in _INSTANT_COLUMNS:
+            last: tuple[Any, Any] = (order_instant(value), ticket_id)
+        else:
+            last = key
+        after, after_params = q.after_sql(query, last)
+        with self._read() as conn:
+            rows = conn.execute(
+                f"SELECT snapshot, (SELECT count(*) FROM tickets WHERE {where}) FROM tickets "
+                f"WHERE ({where}) AND {q.to_pyformat(after)} ORDER BY {order} LIMIT %s",
+                (*params, *params, *after_params, query.limit + 1),
+            ).fetchall()
+            if rows:
+                total = int(rows[0][1])
+            else:
+                found = conn.execute(
+                    f"SELECT count(*) FROM tickets WHERE {where}", params
+                ).fetchone()
+                total = 0 if found is None else int(found[0])
+        items = tuple(decode_ticket(row[0]) for row in rows[: query.limit])
+        more = len(rows) > query.limit
+        return Page(
+            items=items,
+            total=total,
+            next_after=query.after_token(items[-1]) if more else None,
+        )
 
     def requester_history(self, requester_id: str, *, limit: int = 50) -> list[Ticket]:
         """The requester's tickets, newest first."""

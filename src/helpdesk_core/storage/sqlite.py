@@ -1053,6 +1053,8 @@ class SqliteStore:
         # last one read, on a database nobody changed since (see _token), starts after
         # that page's last row and takes its total: reading every page of a long list
         # costs each row once, where an OFFSET walks every row before the page again.
+        if query.after is not None:
+            return self._query_after(query, where, params, column, order)
         with self._read(consistent=True) as conn:
             kept = self._kept if self._depth == 0 else None
             token = None
@@ -1092,7 +1094,37 @@ class SqliteStore:
         items = tuple(decode_ticket(row[0]) for row in rows)
         if items:
             total = max(total, end)  # tickets closed between the two reads
-        return Page(items=items, total=total, next_offset=end if end < total else None)
+        more = end < total
+        return Page(
+            items=items,
+            total=total,
+            next_offset=end if more else None,
+            next_after=query.after_token(items[-1]) if more and items else None,
+        )
+
+    def _query_after(
+        self, query: TicketQuery, where: str, params: list[Any], column: str, order: str
+    ) -> Page[Ticket]:
+        """The page of ``query`` after the ticket its ``after`` names (order values are
+        stored as the token holds them): one row more than the page says whether another
+        follows; the total is counted apart."""
+        key = query.after_key
+        assert key is not None
+        after, after_params = q.after_sql(query, key)
+        with self._read(consistent=True) as conn:
+            rows = conn.execute(
+                f"SELECT snapshot FROM tickets WHERE ({where}) AND {after} "
+                f"ORDER BY {order} LIMIT ?",
+                (*params, *after_params, query.limit + 1),
+            ).fetchall()
+            row = conn.execute(f"SELECT count(*) FROM tickets WHERE {where}", params).fetchone()
+        items = tuple(decode_ticket(row[0]) for row in rows[: query.limit])
+        more = len(rows) > query.limit
+        return Page(
+            items=items,
+            total=0 if row is None else int(row[0]),
+            next_after=query.after_token(items[-1]) if more else None,
+        )
 
     def _token(self, conn: sqlite3.Connection) -> tuple[int, int]:
         """What changes whenever the database may have: this connection's row changes

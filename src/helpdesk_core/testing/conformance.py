@@ -20,7 +20,9 @@ checks that they agree.
 
 from __future__ import annotations
 
+import base64
 import itertools
+import json
 import re
 import sys
 import threading
@@ -1692,7 +1694,7 @@ class StoreConformance:
         peer = self._peer()
 
         def now() -> list[Ticket]:
-            return list(self.store.get_many([f"T-{i:02d}" for i in range(100)]))
+            return list(self.store.get_many([f"T-{i:02d}" for i in range(200)]))
 
         def disturb(step: int) -> None:
             tickets = {t.id: t for t in now()}
@@ -1704,7 +1706,7 @@ class StoreConformance:
                 change(writer, first, commented(first.id, "more", at=T0 + step * HOUR))
             elif step % 4 == 2:  # a unit of work that fails changes nothing
                 with raises(ValueError), self.store.unit_of_work():
-                    open_ticket(self.store, "T-99", at=T0 - HOUR)
+                    open_ticket(self.store, "X-99", at=T0 - HOUR)
                     raise ValueError("planned")
             else:  # a ticket leaves the active ones
                 active = [t for t in tickets.values() if t.is_active]
@@ -1713,18 +1715,77 @@ class StoreConformance:
                     closing = moved(ticket.id, "closed", StatusCategory.CLOSED, at=T0 + HOUR)
                     change(writer, ticket, closing)
 
+        # Pages asked for by offset, and by the token of where the page before ended.
         for order in sorted(ORDERINGS):
             for active_only in (False, True):
                 for changing in (False, True):
-                    query = TicketQuery(order_by=order, active_only=active_only, limit=3)
-                    offset: int | None = 0
-                    while offset is not None:
-                        asked = attrs.evolve(query, offset=offset)
-                        page = self.store.query(asked)
-                        assert page == asked.page(now()), (asked, changing)
-                        offset = page.next_offset
-                        if changing:
-                            disturb(next(steps))
+                    for by_token in (False, True):
+                        query = TicketQuery(order_by=order, active_only=active_only, limit=3)
+                        asked: TicketQuery | None = query
+                        while asked is not None:
+                            page = self.store.query(asked)
+                            assert page == asked.page(now()), (asked, changing)
+                            follow_on: dict[str, Any] = (
+                                {"after": page.next_after} if by_token
+                                else {"offset": page.next_offset}
+                            )
+                            asked = (
+                                None if None in follow_on.values()
+                                else attrs.evolve(query, **follow_on)
+                            )
+                            if changing:
+                                disturb(next(steps))
+
+    def test_after_pages_skip_and_repeat_nothing_while_tickets_arrive(self) -> None:
+        # Newest first, with a ticket arriving before each page: every page asked for by
+        # the token of where the last one ended goes on from there (an offset would have
+        # moved by one ticket a page, showing a ticket again each time).
+        for i in range(10):
+            open_ticket(self.store, f"T-{i:02d}", at=T0 + i * MINUTE)
+        query = TicketQuery(order_by="-created_at", limit=3)
+        page = self.store.query(query)
+        first_token = page.next_after
+        seen = _ids(page.items)
+        for n in itertools.count():
+            if page.next_after is None:
+                break
+            open_ticket(self.store, f"N-{n}", at=T0 + HOUR + n * MINUTE)
+            page = self.store.query(attrs.evolve(query, after=page.next_after))
+            assert page.next_offset is None, "a page asked for by after has no next_offset"
+            assert page.total == 11 + n, "total counts every match, not those after the token"
+            seen.extend(_ids(page.items))
+            assert n < 10, "the pages never end"
+        assert seen == [f"T-{i:02d}" for i in reversed(range(10))]
+        # The token still says where to go on from once its ticket is gone.
+        gone = self.store.load("T-07")
+        self.store.purge("T-07", expected_version=gone.version)
+        assert first_token is not None
+        page = self.store.query(attrs.evolve(query, after=first_token))
+        assert _ids(page.items) == ["T-06", "T-05", "T-04"]
+        with raises(ValidationError, match="offset"):
+            attrs.evolve(query, after=first_token, offset=3)
+        with raises(ValidationError, match="ordered by '-created_at'"):
+            TicketQuery(order_by="number", after=first_token)
+
+        def forged(*parts: object) -> str:
+            raw = json.dumps(list(parts)).encode()
+            return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+
+        for bad in (
+            "",
+            "not a token",
+            7,
+            "A" * 3000,
+            forged(2, "number", 1, "T-01"),
+            forged(1, "colour", 1, "T-01"),
+            forged(1, "number", True, "T-01"),
+            forged(1, "number", None, "T-01"),
+            forged(1, "number", 2**63, "T-01"),
+            forged(1, "number", 1, ""),
+            forged(1, "number", 1),
+        ):
+            with raises(ValidationError, match="after"):
+                TicketQuery(order_by="number", after=bad)  # type: ignore[arg-type]
 
     def test_a_page_read_in_a_unit_of_work_that_failed_is_not_followed_on(self) -> None:
         for i in range(7):
