@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import UTC, date, datetime, timedelta
-from typing import Any
+from typing import Any, cast
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -443,6 +443,35 @@ def test_auto_close_due_in_business_days() -> None:
     assert auto_close_due(_solved_at(friday, lc), lc, with_holiday) == datetime(
         2026, 3, 12, 16, 0, tzinfo=berlin
     )
+
+
+def test_auto_close_counts_the_days_night_shifts_start_on_not_holidays_they_run_into() -> None:
+    """A night shift belongs to the day it starts on: the morning it spills into is no
+    business day of its own, and a holiday is none even though the shift of the evening
+    before still runs into it."""
+    lc = Lifecycle.from_dict({**LC.to_dict(), "calendar": "night", "auto_close_after": 1})
+    berlin = ZoneInfo("Europe/Berlin")
+    night = BusinessCalendar(
+        timezone="Europe/Berlin",
+        hours={"mon-fri": "22:00-06:00"},
+        holidays=[date(2026, 3, 11)],  # a Wednesday
+    )
+    calendars = {"night": night}
+    tuesday = datetime(2026, 3, 10, 23, 0, tzinfo=berlin)
+    assert auto_close_due(_solved_at(tuesday, lc), lc, calendars) == datetime(
+        2026, 3, 12, 23, 0, tzinfo=berlin
+    )  # Thursday: Wednesday is a holiday
+    friday = datetime(2026, 3, 13, 23, 0, tzinfo=berlin)
+    assert auto_close_due(_solved_at(friday, lc), lc, calendars) == datetime(
+        2026, 3, 16, 23, 0, tzinfo=berlin
+    )  # Monday: Saturday 00:00-06:00 is Friday's shift
+    assert night.opens_on(date(2026, 3, 13)) and not night.opens_on(date(2026, 3, 14))
+    assert not night.opens_on(date(2026, 3, 11))
+
+
+def test_opens_on_wants_a_date() -> None:
+    with pytest.raises(ValidationError, match="day must be a date"):
+        _weekdays().opens_on(cast(Any, datetime(2026, 3, 2, 9, tzinfo=UTC)))
 
 
 def test_auto_close_due_across_a_dst_gap_keeps_the_wall_time_or_moves_forward() -> None:

@@ -371,6 +371,24 @@ class BusinessCalendar:
         i = bisect_right(timeline.starts, instant) - 1
         return i >= 0 and instant < timeline.ends[i]
 
+    def opens_on(self, day: date) -> bool:
+        """Whether an open interval starts on the local date ``day`` (a business day): a
+        holiday has none, even when the night shift of the day before runs into it, and
+        the morning a night shift spills into is not a business day of its own."""
+        if isinstance(day, datetime) or not isinstance(day, date):
+            raise ValidationError(
+                f"day must be a date, got {type(day).__name__} {day!r}", field="day"
+            )
+        rules = self._rules
+        ordinal = day.toordinal()
+        try:
+            return any(
+                rules.instant(ordinal, start) < rules.instant(ordinal, end)
+                for start, end in rules.spans_on(day)
+            )
+        except (OverflowError, ValueError):  # the last representable date's night shift
+            return bool(rules.spans_on(day))
+
     def next_open(self, at: datetime) -> datetime:
         """``at`` itself when open, else the next opening instant."""
         instant = _to_us(at, "at")

@@ -53,9 +53,23 @@ def calendar_named(
 
 
 def next_open_day(calendar: WorkCalendar, day: date) -> date:
-    """The first local date on or after ``day`` during which ``calendar`` is open."""
-    midnight = datetime.combine(day, time(0), tzinfo=calendar.zone)
-    return calendar.next_open(midnight).astimezone(calendar.zone).date()
+    """The first business day on or after ``day``: a local date on which an open interval
+    of ``calendar`` starts (an interval belongs to the day it starts on, so neither a
+    holiday nor the morning a night shift runs into is one). A calendar without
+    ``opens_on`` counts every local date during which it is open at some instant."""
+    opens_on = getattr(calendar, "opens_on", None)
+    for _ in range(MAX_BUSINESS_DAYS + 1):
+        midnight = datetime.combine(day, time(0), tzinfo=calendar.zone)
+        # No interval starts between midnight and the next open instant.
+        found = calendar.next_open(midnight).astimezone(calendar.zone).date()
+        if opens_on is None or opens_on(found):
+            return found
+        day = found + timedelta(days=1)
+    raise ConfigError(
+        f"the calendar has no business day in the {MAX_BUSINESS_DAYS} days after {day}: "
+        "check its holidays",
+        path="calendar",
+    )
 
 
 #: The most business days a count (auto-close, business-day offsets) may span: ten years.
@@ -63,10 +77,11 @@ MAX_BUSINESS_DAYS = 3650
 
 
 def add_business_days(calendar: WorkCalendar, start: datetime, days: int) -> datetime:
-    """The same local wall-clock time as ``start`` on the ``days``-th open day after the
-    local date of ``start`` (an *open day* is a local date during which the calendar is
-    open at some instant). A wall time that does not exist that day (spring forward) moves
-    forward by the gap; an ambiguous one (fall back) is its first occurrence."""
+    """The same local wall-clock time as ``start`` on the ``days``-th business day after
+    the local date of ``start`` (a *business day* is a local date on which an open interval
+    starts: see :func:`next_open_day`). A wall time that does not exist that day (spring
+    forward) moves forward by the gap; an ambiguous one (fall back) is its first
+    occurrence."""
     if isinstance(days, bool) or not isinstance(days, int) or not 0 <= days <= MAX_BUSINESS_DAYS:
         raise ValidationError(
             f"days is a whole number from 0 to {MAX_BUSINESS_DAYS}, got {days!r}", field="days"

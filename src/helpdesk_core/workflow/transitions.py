@@ -205,9 +205,9 @@ def auto_close_due(
     """The instant a solved ticket closes by itself, or None (not solved, no
     ``solved_timeout`` transition from its status, or ``auto_close_after`` is None).
 
-    With a lifecycle ``calendar``: the same local time as ``solved_at`` on the N-th open
-    day after the day it was solved (N = ``auto_close_after``; an open day is a local date
-    on which the calendar is open at some instant), e.g. solved Friday 16:00 with N = 3 on a
+    With a lifecycle ``calendar``: the same local time as ``solved_at`` on the N-th
+    business day after the day it was solved (N = ``auto_close_after``; a business day is
+    a local date on which an open interval starts), e.g. solved Friday 16:00 with N = 3 on a
     Monday-Friday calendar closes Wednesday 16:00. Without a calendar: ``solved_at`` plus
     N x 24 hours.
     """
