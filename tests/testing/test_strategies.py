@@ -380,6 +380,26 @@ def test_command_bounds_are_validated() -> None:
         hs.command_sequences(config, min_size=3, max_size=2)
 
 
+@pytest.mark.parametrize("bad", ["Ada Lovelace", "", "é", 7, None])
+def test_commands_refuse_requester_ids_no_desk_takes(bad: Any) -> None:
+    # Every Open of such a requester would be refused, so a run would open no ticket and
+    # pass without checking anything: the strategy refuses the id when it is built.
+    config = testing.default_config()
+    with pytest.raises(ValidationError, match="requesters") as caught:
+        hs.commands(config, requesters=["ada", bad])
+    assert caught.value.field == "requesters"
+    with pytest.raises(ValidationError, match="requesters"):
+        hs.command_sequences(config, requesters=[bad])
+
+
+def test_a_model_whose_requesters_no_desk_takes_refuses_to_start() -> None:
+    class Nobody(r.ReferenceModel):
+        requester_ids = ("Ada Lovelace",)
+
+    with pytest.raises(ValidationError, match="requesters"):
+        Nobody()
+
+
 # ---------------------------------------------------------------- model values and registry
 @given(hs.tickets(max_comments=4))
 def test_tickets_are_replayed_histories(ticket: Ticket) -> None:

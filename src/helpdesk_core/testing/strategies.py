@@ -131,6 +131,20 @@ def _check_id(value: str | None) -> object:
     return Team(id=value)
 
 
+def _check_requester_id(value: str) -> object:
+    """A requester id a desk takes (the runner opens tickets for it)."""
+    if not isinstance(value, str):
+        raise ValidationError(f"a requester id is text, got {type(value).__name__}")
+    return Requester(id=value, name=value.title())
+
+
+def _check_requesters(values: Sequence[str]) -> list[str]:
+    """The requester ids of :func:`commands`: a non-empty list of ids every desk takes
+    (one it refuses would have every :class:`~reference.Open` refused, and a run would
+    open no ticket and check nothing)."""
+    return _check_each("requesters", _check_nonempty("requesters", values), _check_requester_id)
+
+
 def _check_optional_id(value: str | None) -> object:
     return None if value is None else _check_id(value)
 
@@ -1430,10 +1444,11 @@ def commands(
     among the tickets opened so far (``ticket=k``; the runner takes it modulo the count);
     actors are the given requester ids and the config's agents, or, for a third of the
     commands, the ticket's own requester or the agent working it (``"requester:@own"``,
-    ``"agent:@team"``, which the runner resolves)."""
+    ``"agent:@team"``, which the runner resolves). A requester id a desk would refuse
+    raises ValidationError at once: every ticket it opened would be refused."""
     from helpdesk_core.testing import reference as r
 
-    requester_list = _check_nonempty("requesters", requesters)
+    requester_list = _check_requesters(requesters)
     if isinstance(max_tickets, bool) or not isinstance(max_tickets, int) or max_tickets < 1:
         raise ValidationError("max_tickets must be a whole number >= 1", field="max_tickets")
     if not isinstance(max_advance, timedelta) or max_advance < timedelta(minutes=1):
@@ -1500,7 +1515,7 @@ def command_sequences(
 
     first = st.builds(
         r.Open,
-        requester=st.sampled_from(_check_nonempty("requesters", requesters)),
+        requester=st.sampled_from(_check_requesters(requesters)),
         subject=st.just("First ticket"),
     )
     rest = st.lists(
