@@ -330,3 +330,39 @@ def test_the_suite_fails_a_store_that_pages_or_indexes_wrong(
     store: type[MemoryStore], test: str
 ) -> None:
     _suite_fails(store, test)  # fails (a store ignoring offsets: no endless loop)
+
+
+class _CursorsAsDoubles(MemoryStore):
+    """Keeps cursors as floating-point numbers (a JSON document store's numbers, or a
+    REAL column): whole numbers past 2**53 come back rounded."""
+
+    def set_cursor(self, key: str, value: int) -> None:
+        super().set_cursor(key, value)
+        self._cursors[key] = int(float(value))
+
+    def claim_cursor(self, key: str, value: int) -> bool:
+        won = super().claim_cursor(key, value)
+        if won:
+            self._cursors[key] = int(float(value))
+        return won
+
+
+class _CursorsIn32Bits(MemoryStore):
+    """Keeps cursors in a 32-bit column (an ``integer`` where ``bigint`` was needed):
+    values past its range are cut to it."""
+
+    def set_cursor(self, key: str, value: int) -> None:
+        super().set_cursor(key, max(-(2**31), min(2**31 - 1, value)))
+
+    def claim_cursor(self, key: str, value: int) -> bool:
+        return super().claim_cursor(key, max(-(2**31), min(2**31 - 1, value)))
+
+
+@pytest.mark.parametrize("store", [_CursorsAsDoubles, _CursorsIn32Bits])
+@pytest.mark.parametrize(
+    "test", ["test_cursors", "test_cursor_claims_when_the_store_offers_them"]
+)
+def test_the_suite_fails_a_store_that_cuts_cursors_short(
+    store: type[MemoryStore], test: str
+) -> None:
+    _suite_fails(store, test)

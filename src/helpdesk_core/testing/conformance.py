@@ -215,6 +215,9 @@ def _ids(tickets: Sequence[Ticket]) -> list[str]:
     return [t.id for t in tickets]
 
 
+#: Cursor values at the ends of the 64-bit range and past a double's exact integers.
+_WIDE_CURSORS = (2**63 - 1, -(2**63), 2**53 + 1, -(2**31) - 1, 2**31)
+
 #: Rounds of each race: a store that checks and then writes in two steps loses one.
 _RACE_ROUNDS = 8
 #: Rounds of a race whose second thread starts a little later each round.
@@ -1995,6 +1998,12 @@ class StoreConformance:
         assert (self.store.get_cursor("rr:desk"), self.store.get_cursor("rr:ops")) == (6, -2)
         with raises(ValidationError):
             self.store.set_cursor("rr:desk", True)
+        # A cursor is any 64-bit whole number, kept exactly (not in 32 bits, not as a
+        # floating-point number, which rounds whole numbers past 2**53).
+        for value in _WIDE_CURSORS:
+            self.store.set_cursor("rr:wide", value)
+            got = self.store.get_cursor("rr:wide")
+            assert got == value, f"set_cursor({value}) reads back as {got!r}"
 
     def test_cursor_claims_when_the_store_offers_them(self) -> None:
         store = self.store
@@ -2011,6 +2020,10 @@ class StoreConformance:
             raise RuntimeError("rolled back")
         assert store.get_cursor("seen:m2") == 0
         assert store.claim_cursor("seen:m2", 4)
+        for number, value in enumerate(_WIDE_CURSORS):
+            assert store.claim_cursor(f"seen:w{number}", value)
+            got = store.get_cursor(f"seen:w{number}")
+            assert got == value, f"claim_cursor({value}) reads back as {got!r}"
         for bad in (0, True, 2**63, "1"):
             with raises(ValidationError):
                 store.claim_cursor("seen:m3", bad)
