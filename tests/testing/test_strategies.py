@@ -676,3 +676,32 @@ def test_bad_arguments_are_refused_when_the_strategy_is_built(
     # not later, while drawing, as a failure of the test using the strategy
     with pytest.raises(ValidationError):
         build()
+
+
+@pytest.mark.parametrize(
+    ("build", "argument", "has_min"),
+    [
+        (lambda: hs.tags(max_size=-1), "max_size", False),
+        (lambda: hs.custom_fields(max_size=-1), "max_size", False),
+        (lambda: hs.routing_rules(max_size=-1), "max_size", False),
+        (lambda: hs.desk_configs(max_agents=-1), "max_agents", False),
+        (lambda: hs.tickets(max_comments=-1), "max_comments", False),
+        (lambda: hs.ids(min_size=-1), "min_size", True),
+        (lambda: hs.ids(min_size=5, max_size=3), "max_size", True),
+        (
+            lambda: hs.command_sequences(testing.default_config(), min_size=3, max_size=2),
+            "max_size",
+            True,
+        ),
+    ],
+    ids=["tags", "fields", "rules", "desks", "tickets", "ids-min", "ids-max", "sequences"],
+)
+def test_a_bad_bound_is_refused_under_its_own_name(
+    build: Callable[[], object], argument: str, has_min: bool
+) -> None:
+    with pytest.raises(ValidationError) as caught:
+        build()
+    assert caught.value.field == argument
+    assert argument in caught.value.message
+    if not has_min:  # no argument the strategy lacks (tickets has no min_comments)
+        assert "min_" not in caught.value.message, caught.value.message

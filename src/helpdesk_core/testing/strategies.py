@@ -97,8 +97,12 @@ def _check_size(name: str, low: int, high: int) -> None:
             raise ValidationError(
                 f"{which}_{name} is a whole number, got {value!r}", field=f"{which}_{name}"
             )
-    if low < 0 or high < low:
-        raise ValidationError(f"need 0 <= min_{name} <= max_{name}, got {low}, {high}")
+    if low < 0:
+        raise ValidationError(f"min_{name} is >= 0, got {low}", field=f"min_{name}")
+    if high < low:
+        raise ValidationError(
+            f"need min_{name} <= max_{name}, got {low}, {high}", field=f"max_{name}"
+        )
 
 
 def _check_nonempty(name: str, values: Sequence[Any]) -> list[Any]:
@@ -268,7 +272,7 @@ def tags(
     *, max_size: int = 5, names: Sequence[str] | None = None
 ) -> st.SearchStrategy[tuple[str, ...]]:
     """Tag tuples (sorted, unique); with ``names``, subsets of those tags only."""
-    _check_size("size", 0, max_size)
+    _check_count("max_size", max_size)
     chosen = None if names is None else _check_each("names", names, _check_tag)
     return _tag_tuples(chosen, max_size)
 
@@ -291,7 +295,7 @@ def custom_fields(
     """Custom-field mappings of id → scalar (text, number, bool or None). ``names`` and
     ``values`` narrow them to the given field names and values, e.g. the ones your rules
     test: ``custom_fields(names=["os"], values=["mac", "win", 0, 1, True])``."""
-    _check_size("size", 0, max_size)
+    _check_count("max_size", max_size)
     keys = ids(max_size=10)
     if names is not None:
         keys = st.sampled_from(
@@ -749,7 +753,7 @@ def tickets(
     calendar, which the SLA engine starts, pauses, resumes, stops, warns and breaches as
     a desk would.
     ``worked=False`` draws tickets as they opened: new, unassigned, without clocks."""
-    _check_size("comments", 0, max_comments)
+    _check_count("max_comments", max_comments)
     if at is not None:
         _check_aware("at", at)
     _check_count("max_escalation_level", max_escalation_level)
@@ -1292,7 +1296,7 @@ def routing_rules(
     strategy such as :func:`custom_fields`) they may set custom fields, and with
     ``assign`` (names from :data:`~helpdesk_core.routing.STRATEGIES`) ask for assignment
     with one of those strategies."""
-    _check_size("size", 0, max_size)
+    _check_count("max_size", max_size)
     tier_list = _check_each("tiers", tiers, _check_tier)
     if when is not None:
         _check_strategy("when", when)
@@ -1427,7 +1431,7 @@ def desk_configs(*, max_tiers: int = 3, max_agents: int = 6) -> st.SearchStrateg
     calendars, teams' contacts, policies' calendars, rules' targets, ticket types'
     lifecycles), so :class:`DeskConfig` builds them without error."""
     _check_count("max_tiers", max_tiers, low=1)
-    _check_size("agents", 0, max_agents)
+    _check_count("max_agents", max_agents)
     return _desk_configs(max_tiers, max_agents)
 
 
