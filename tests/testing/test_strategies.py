@@ -705,3 +705,38 @@ def test_a_bad_bound_is_refused_under_its_own_name(
     assert argument in caught.value.message
     if not has_min:  # no argument the strategy lacks (tickets has no min_comments)
         assert "min_" not in caught.value.message, caught.value.message
+
+
+@pytest.mark.parametrize(
+    "at",
+    [
+        datetime(9999, 12, 30, tzinfo=ZoneInfo("UTC")),
+        datetime(9996, 12, 31, tzinfo=ZoneInfo("UTC")),
+        datetime(1, 1, 2, tzinfo=ZoneInfo("UTC")),
+        datetime(3, 1, 1, tzinfo=ZoneInfo("Asia/Tokyo")),
+    ],
+)
+def test_tickets_refuse_an_opening_that_leaves_no_room_for_the_history(at: datetime) -> None:
+    # Drawn, such a ticket's later events overflowed datetime or the SLA engine's years.
+    with pytest.raises(ValidationError) as caught:
+        hs.tickets(at=at)
+    assert caught.value.field == "at"
+
+
+@pytest.mark.parametrize(
+    ("at", "options"),
+    [
+        (datetime(3, 1, 8, tzinfo=ZoneInfo("UTC")), {}),
+        (datetime(9996, 10, 1, tzinfo=ZoneInfo("UTC")), {"max_comments": 3}),
+        (datetime(9996, 6, 1, tzinfo=ZoneInfo("UTC")), {"max_escalation_level": 3}),
+    ],
+)
+def test_tickets_open_at_the_ends_of_the_years_they_allow(
+    at: datetime, options: dict[str, Any]
+) -> None:
+    @settings(max_examples=40, deadline=None, database=None)
+    @given(hs.tickets(at=at, **options))
+    def opens_there(ticket: Ticket) -> None:
+        assert ticket.created_at == at
+
+    opens_there()

@@ -507,8 +507,10 @@ _TYPES = st.sampled_from(["incident", "service_request", "problem"])
 _DESCRIPTIONS = st.text(max_size=200)
 _ASSETS = st.one_of(st.none(), ids(prefix="PC-"))
 _ORGANIZATIONS = st.one_of(st.none(), st.sampled_from(["acme", "globex"]))
+_LEVEL_GAPS_MAX = timedelta(days=1)
 _LEVEL_GAPS = st.integers(0, 24 * 60).map(lambda minutes: timedelta(minutes=minutes))
-_COMMENT_GAPS = st.timedeltas(min_value=timedelta(0), max_value=timedelta(days=3))
+_COMMENT_GAPS_MAX = timedelta(days=3)
+_COMMENT_GAPS = st.timedeltas(min_value=timedelta(0), max_value=_COMMENT_GAPS_MAX)
 _BODIES = st.text(max_size=100)
 
 
@@ -597,7 +599,8 @@ _PATHS: tuple[tuple[str, ...], ...] = (
     ("open", "solve"),
     ("open", "solve", "close"),
 )
-_WORK_GAPS = st.timedeltas(min_value=timedelta(0), max_value=timedelta(days=2))
+_WORK_GAPS_MAX = timedelta(days=2)
+_WORK_GAPS = st.timedeltas(min_value=timedelta(0), max_value=_WORK_GAPS_MAX)
 _AGENT_IDS = st.sampled_from(["a-1", "a-2"])
 # The default lifecycle's transitions the paths take: step -> (to status, category); the
 # step is the transition's name.
@@ -719,6 +722,35 @@ def _tickets(
     return replay(history.events)
 
 
+#: The instants a ticket's history may take, with a few days on either side for the SLA
+#: clocks of worked tickets: the years in which business time is computed.
+_FIRST_INSTANT = datetime(3, 1, 8, tzinfo=UTC)
+_LAST_INSTANT = datetime(9997, 1, 1, tzinfo=UTC)
+
+
+def _check_opening(at: datetime, max_comments: int, max_escalation_level: int) -> None:
+    """``at`` leaves room for the longest history :func:`tickets` draws after it (the
+    gaps between its events: a day per level, three days per comment, two per step of
+    work), so that every instant of it, and every SLA deadline, can be computed."""
+    longest = (
+        max_escalation_level * _LEVEL_GAPS_MAX
+        + max_comments * _COMMENT_GAPS_MAX
+        + (max(map(len, _PATHS)) + 1) * _WORK_GAPS_MAX
+    )
+    try:
+        latest = _LAST_INSTANT - longest
+    except OverflowError:
+        latest = datetime.min.replace(tzinfo=UTC)
+    if not _FIRST_INSTANT <= at <= latest:
+        raise ValidationError(
+            f"at={at.isoformat()} leaves no room for a ticket's history: with "
+            f"max_comments={max_comments} and max_escalation_level={max_escalation_level} "
+            f"it is between {_FIRST_INSTANT.isoformat()} and "
+            f"{max(latest, _FIRST_INSTANT).isoformat()}",
+            field="at",
+        )
+
+
 def _check_team(team: str) -> object:
     return Changes(team=team)
 
@@ -744,7 +776,10 @@ def tickets(
     opening as in :func:`opened_events`, so that conditions testing those fields match
     often. With ``teams``, a ticket is routed to one of them (or stays unrouted); with
     ``max_escalation_level``, its escalation level is raised up to that level. ``at``
-    fixes the instant the ticket opens (default: any, see :func:`aware_datetimes`).
+    fixes the instant the ticket opens (default: any, see :func:`aware_datetimes`); one
+    that leaves no room for the history drawn after it (before the year 3, or too close
+    to the year 9997 for the comments, levels and work that may follow) raises
+    ValidationError.
 
     A ``worked`` ticket (the default) then goes some way along the default lifecycle,
     with drawn gaps between the steps: it stays new, or is assigned, opened, put on
@@ -754,9 +789,10 @@ def tickets(
     a desk would.
     ``worked=False`` draws tickets as they opened: new, unassigned, without clocks."""
     _check_count("max_comments", max_comments)
+    _check_count("max_escalation_level", max_escalation_level)
     if at is not None:
         _check_aware("at", at)
-    _check_count("max_escalation_level", max_escalation_level)
+        _check_opening(at, max_comments, max_escalation_level)
     if not isinstance(worked, bool):
         raise ValidationError(f"worked is true or false, got {worked!r}")
     team_list = _check_each("teams", teams, _check_team)
