@@ -10,7 +10,7 @@ from email.parser import BytesParser
 import pytest
 from test_email_support import ADDRESS, corpus, make_channel, make_desk, outbound
 
-from helpdesk_core.channels.email import EmailChannel, free_requester_id, receive
+from helpdesk_core.channels.email import EmailChannel, SubjectToken, free_requester_id, receive
 from helpdesk_core.errors import ValidationError
 from helpdesk_core.model import CommentAdded, Requester
 
@@ -104,6 +104,24 @@ def test_a_strangers_subject_token_alone_opens_a_new_request(channel: EmailChann
     )
     assert result.action == "opened" and result.ticket_id == "T-000002"
     assert comments(channel) == []
+
+
+@pytest.mark.parametrize("subject", ["[#0] Your order", "Re: [#000] Invoice"])
+def test_a_subject_token_numbering_no_ticket_opens_a_new_request(
+    channel: EmailChannel, subject: str
+) -> None:
+    """Ticket numbers start at 1: another system's ``[#0]`` is no reply, and no error."""
+    result = channel.receive(mail("Please help.", sender="carl@example.com", subject=subject))
+    assert (result.action, result.ticket_id) == ("opened", "T-000002")
+
+
+def test_a_custom_token_with_a_number_beyond_64_bits_opens_a_new_request() -> None:
+    channel = make_channel(
+        category=None,
+        subject_token=SubjectToken(format="[#{number}]", pattern=r"\[#(?P<number>\d+)\]"),
+    )
+    result = channel.receive(mail("Hi", subject="Re: [#99999999999999999999999] Order"))
+    assert (result.action, result.ticket_id) == ("opened", "T-000001")
 
 
 def test_a_message_is_applied_once(channel: EmailChannel) -> None:

@@ -242,6 +242,10 @@ class _NotApplied(Exception):
         self.result = result
 
 
+#: Ticket numbers are 64-bit whole numbers from 1.
+_MAX_NUMBER = 2**63
+
+
 def _apply(
     desk: Helpdesk, receiver: _Receiver, seen: str | None, limiter: RateLimiter | None
 ) -> InboundResult:
@@ -359,6 +363,10 @@ class _Receiver:
         return None
 
     def _by_number(self, number: int) -> Ticket | None:
+        if not 1 <= number < _MAX_NUMBER:
+            # ``[#0]``, or a custom pattern's longer run of digits: no ticket of the desk's
+            # (ticket numbers start at 1 and are 64-bit), so the subject is a new request.
+            return None
         page = self.desk.search(TicketQuery(number=number, limit=1))
         return page.items[0] if page.items else None
 
