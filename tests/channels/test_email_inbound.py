@@ -8,9 +8,12 @@ from email.message import EmailMessage
 from email.parser import BytesParser
 
 import pytest
-from test_email_support import ADDRESS, corpus, make_channel, make_desk, outbound
+from attrs import evolve
+from test_email_support import ADDRESS, MONDAY_9, corpus, make_channel, make_desk, outbound
 
+from helpdesk_core import Helpdesk, ManualClock, MemoryStore, SequentialIds
 from helpdesk_core.channels.email import EmailChannel, SubjectToken, free_requester_id, receive
+from helpdesk_core.demo import example_config
 from helpdesk_core.errors import ValidationError
 from helpdesk_core.model import CommentAdded, Requester
 
@@ -304,6 +307,23 @@ def test_a_free_requester_id_skips_every_taken_one() -> None:
     for bad in ("", "  ", None):
         with pytest.raises(ValidationError):
             free_requester_id(desk, bad)  # type: ignore[arg-type]
+
+
+def test_a_new_requester_never_gets_an_agents_id() -> None:
+    """An agent whose id is an address: a stranger writing from it (or the agent, from
+    a mailbox the desk does not know as theirs) becomes a requester of another id."""
+    config = example_config()
+    ops = evolve(config.agents[0], id="ops@example.org", email=None)
+    desk = Helpdesk(
+        config=config.replace(agents=(*config.agents, ops)),
+        store=MemoryStore(),
+        clock=ManualClock(MONDAY_9),
+        ids=SequentialIds(),
+    )
+    assert free_requester_id(desk, "ops@example.org") == "ops@example.org-2"
+    result = make_channel(desk, category=None).receive(mail("Hi", sender="ops@example.org"))
+    assert result.action == "opened"
+    assert desk.get(result.ticket_id or "").requester == "ops@example.org-2"
 
 
 def test_oversized_messages_are_refused_before_anything_is_written() -> None:

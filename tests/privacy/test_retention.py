@@ -630,6 +630,23 @@ def test_a_requester_id_may_not_read_as_another_identity() -> None:
     desk.upsert_requester(Requester(id="mailto:eve", name="Eve"))  # not an identity kind
 
 
+def test_a_requester_may_not_take_an_agents_id() -> None:
+    """A bare id given as an identity names the agent first: a requester "alice" would
+    act as the agent, internal notes included."""
+    desk = Helpdesk(_config(), MemoryStore(), ManualClock(T0))
+    desk.upsert_requester(Requester(id="ada", name="Ada"))
+    ticket = desk.open(requester="ada", subject="Printer")
+    for rid in ("alice", "root"):
+        with pytest.raises(ValidationError, match="id of an agent") as caught:
+            desk.upsert_requester(Requester(id=rid, name="Mallory"))
+        assert caught.value.field == "requester.id"
+        with pytest.raises(ValidationError, match="id of an agent"):
+            desk.open(requester=Requester(id=rid), subject="hi")
+        with pytest.raises(NotFound):
+            desk.get_requester(rid)
+    assert desk.search().total == 1 and desk.get(ticket.id).version == ticket.version
+
+
 def test_planning_refuses_what_is_not_one_tickets_history() -> None:
     by = Actor.system("retention")
     opened = TicketOpened(ticket_id="T-1", at=T0, by=Actor.requester("ada"), number=1,

@@ -605,7 +605,8 @@ class Helpdesk(KnowledgeCommands):
         return requester
 
     def _check_requester(self, requester: Requester) -> None:
-        """A requester the desk may store: not the id anonymised tickets name, and
+        """A requester the desk may store: not the id anonymised tickets name, nor an id
+        that reads as another identity (an agent's id, an ``agent:`` prefix ...), and
         within the desk's limits."""
         if requester.id == ANONYMOUS_REQUESTER:
             raise ValidationError(
@@ -621,6 +622,14 @@ class Helpdesk(KnowledgeCommands):
                 f"requester id {requester.id!r} starts with {kind + ':'!r}, which names "
                 f"{'an' if kind == 'agent' else 'a'} {kind} where an identity is given as "
                 "text; choose another id",
+                field="requester.id",
+            )
+        if self.config.has_agent(requester.id):
+            # A bare id given as an identity (``author="alice"``, ``as_="alice"``) names the
+            # agent first: the requester would act, and see internal notes, as them.
+            raise ValidationError(
+                f"requester id {requester.id!r} is the id of an agent, which an identity "
+                "given as text names; choose another id",
                 field="requester.id",
             )
         limits = self.config.limits

@@ -149,7 +149,8 @@ def requester_id_for(address: str) -> str:
 
 
 def free_requester_id(desk: Helpdesk, address: str) -> str:
-    """An id for a new requester with this email address that no stored requester has:
+    """An id for a new requester with this email address that no stored requester (and
+    no agent) has:
     :func:`requester_id_for` the address, else that id with ``-2``, ``-3`` ... (a stored
     requester keeps their id when their address changes, so the plain id may be taken by
     someone else). Opening a ticket with a requester saves it, so a taken id would
@@ -163,6 +164,8 @@ def free_requester_id(desk: Helpdesk, address: str) -> str:
         (f"{base[:160]}-{_digest(address, n)}" for n in itertools.count(1)),
     )
     for candidate in itertools.islice(candidates, 10_000):
+        if desk.config.has_agent(candidate):
+            continue  # an agent's id names the agent wherever an identity is text
         try:
             desk.get_requester(candidate)
         except NotFound:
