@@ -204,3 +204,13 @@ def test_an_error_names_the_key_itself(doc: dict[str, Any], path: str) -> None:
         DeskConfig.from_dict(doc)
     assert caught.value.path == path
     assert "__init__" not in caught.value.message
+
+
+@pytest.mark.parametrize("agent_id", ["system:cron", "requester:ada", "agent:lena"])
+def test_an_agent_id_that_reads_as_another_identity_is_refused(agent_id: str) -> None:
+    """``by="system:cron"`` names automation (which may do everything), not the agent."""
+    doc = {"agents": [{"id": "lena"}, {"id": agent_id}]}
+    with pytest.raises(ConfigError, match="choose another id") as caught:
+        DeskConfig.from_dict(doc)
+    assert caught.value.path == "agents[1].id"
+    assert DeskConfig.from_dict({"agents": [{"id": "mailto:lena"}]}).agents[0].id == "mailto:lena"
