@@ -86,15 +86,25 @@ class NotFound(HelpdeskError, LookupError):
 
 class ConflictError(HelpdeskError):
     """An optimistic-concurrency clash: the ticket (or, as ``kind`` says, another versioned
-    record such as a knowledge-base article) changed since it was read."""
+    record such as a knowledge-base article) changed since it was read, or a record meant
+    to be new (``expected`` 0) exists already."""
 
-    def __init__(self, ticket_id: str, *, expected: int, actual: int, kind: str = "ticket") -> None:
+    def __init__(
+        self,
+        ticket_id: str,
+        *,
+        expected: int,
+        actual: int,
+        kind: str = "ticket",
+        message: str | None = None,
+    ) -> None:
         self.ticket_id = ticket_id
         self.expected = expected
         self.actual = actual
         self.kind = kind
         super().__init__(
-            f"{kind} {ticket_id!r} changed concurrently: expected version {expected}, "
+            message
+            or f"{kind} {ticket_id!r} changed concurrently: expected version {expected}, "
             f"found version {actual}"
         )
 

@@ -85,8 +85,12 @@ def test_who_may_write_and_what_is_checked(make_store: StoreFactory) -> None:
     assert error.value.field == "body"
     article = desk.publish_article(title="t", body="b", by="system:import", id="KB-7")
     assert article.author == "import"
-    with pytest.raises(ConflictError, match="article 'KB-7'"):
+    with pytest.raises(ConflictError, match="article 'KB-7' exists already") as conflict:
         desk.publish_article(title="again", body="b", by="alice", id="KB-7")
+    assert (conflict.value.kind, conflict.value.expected, conflict.value.actual) == (
+        "article", 0, 1,
+    )
+    assert desk.get_article("KB-7").title == "t"
     with pytest.raises(ValidationError) as error:
         desk.update_article("KB-7", author="bob", by="alice")
     assert error.value.field == "author"

@@ -470,10 +470,22 @@ class KnowledgeCommands:
             created_at=now,
             updated_at=now,
         )
-        with self.store.unit_of_work() if problem_ids else nullcontext():
-            self.store.save_article(article, expected_version=0)
-            if problem_ids:
-                self._problems_still_there(article)
+        try:
+            with self.store.unit_of_work() if problem_ids else nullcontext():
+                self.store.save_article(article, expected_version=0)
+                if problem_ids:
+                    self._problems_still_there(article)
+        except ConflictError as exc:
+            if exc.expected != 0 or exc.ticket_id != article.id:
+                raise
+            raise ConflictError(
+                article.id,
+                expected=0,
+                actual=exc.actual,
+                kind="article",
+                message=f"article {article.id!r} exists already: publish under another id, "
+                "or change it with update_article",
+            ) from None
         return article
 
     def update_article(self, article_id: str, *, by: Identity, **changes: Any) -> Article:
