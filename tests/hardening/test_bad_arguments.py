@@ -915,3 +915,25 @@ def test_a_clock_that_tells_no_aware_datetime_is_named(store: Store, told: objec
         assert refused.value.field == "clock"
         assert "timezone-aware" in str(refused.value)
     assert _contents(store) == before
+
+
+def test_a_requester_given_by_value_never_replaces_the_stored_record(store: Store) -> None:
+    """An id with other details (a form that only knows the name, a requester making
+    themselves a VIP of another organization) would replace the stored record."""
+    desk = _desk(store)
+    stored = Requester(id="cy", name="Cy", email="cy@example.com", organization="Acme", vip=True)
+    desk.upsert_requester(stored)
+    before = _contents(store)
+    for value, differ in [
+        (Requester(id="cy"), "name, email, organization, vip"),
+        (attrs.evolve(stored, organization="Initech"), "organization"),
+    ]:
+        for by in (None, "lena"):
+            with pytest.raises(ValidationError, match="stored with other details") as caught:
+                desk.open(requester=value, subject="Printer", by=by)
+            assert caught.value.field == "requester"
+            assert f"({differ})" in caught.value.message
+    assert _contents(store) == before and store.get_requester("cy") == stored
+    assert desk.open(requester=stored, subject="Printer").requester == "cy"  # as stored
+    assert desk.open(requester="cy", subject="Scanner").requester == "cy"
+    assert store.get_requester("cy") == stored

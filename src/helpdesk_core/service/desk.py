@@ -660,6 +660,27 @@ class Helpdesk(KnowledgeCommands):
             field="requester",
         )
 
+    def _check_stored_requester(self, requester: Requester) -> None:
+        """Refuse a requester given by value whose id is stored with other details:
+        saving it with the ticket would replace the stored record (its email,
+        organization, VIP flag ...) with whatever the caller happened to pass."""
+        try:
+            stored = self.store.get_requester(requester.id)
+        except NotFound:
+            return
+        if stored == requester:
+            return
+        differ = [
+            a.name
+            for a in attrs.fields(Requester)
+            if getattr(stored, a.name) != getattr(requester, a.name)
+        ]
+        raise ValidationError(
+            f"requester {requester.id!r} is stored with other details ({', '.join(differ)}): "
+            "open the ticket with their id, or change the record with upsert_requester first",
+            field="requester",
+        )
+
     def requester_history(self, requester_id: str, *, limit: int = 50) -> list[Ticket]:
         """The requester's earlier tickets, newest first, with their outcomes."""
         if not isinstance(requester_id, str):
@@ -687,7 +708,9 @@ class Helpdesk(KnowledgeCommands):
         """Open a ticket: validate intake, derive priority, route, start SLA clocks and
         auto-assign (lowest tier first). The ``TicketOpened`` event carries the human
         number, the first-response deadline, missing intake answers and the requester's
-        earlier tickets."""
+        earlier tickets. A ``requester`` given by value is saved with the ticket when
+        it is new; one stored already must be given as it is stored (else pass the id, or
+        change the record with :meth:`upsert_requester` first)."""
         now = self._now()
         config = self.config
         if not isinstance(type, str) or type not in config.ticket_types:
@@ -746,6 +769,8 @@ class Helpdesk(KnowledgeCommands):
         identifier(None, _OPENED_FIELDS.ticket_id, ticket_id)
         req = self._resolve_requester(requester)
         actor = self._opening_actor(by, req)
+        if isinstance(requester, Requester):
+            self._check_stored_requester(req)
         history = tuple(self.store.requester_ticket_ids(req.id, limit=20))
         number = self.store.allocate_number()
         # The rest comes validated (the probe, the requester, the store's number and ids),
