@@ -93,6 +93,12 @@ def test_register_profiles_validates_its_arguments() -> None:
         register_profiles(ci_examples=0, load=False)
     with pytest.raises(ValidationError):
         register_profiles(ci_name="same", dev_name="same", load=False)
+    for name in ("ci_name", "dev_name", "env_var"):
+        for bad in (None, "", 7):
+            with pytest.raises(ValidationError, match=name):
+                register_profiles(**{name: bad, "load": False})
+    with pytest.raises(ValidationError, match="load"):
+        register_profiles(load="yes")  # type: ignore[arg-type]
 
 
 def test_the_plugin_loads_from_its_entry_point(tmp_path: Path) -> None:

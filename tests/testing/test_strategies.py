@@ -102,6 +102,10 @@ def test_calendar_bounds_are_validated() -> None:
         hs.business_calendars(min_date=date(2027, 1, 1), max_date=date(2026, 1, 1))
     with pytest.raises(ValidationError, match="layout"):
         hs.business_calendars(layout="shifts")
+    for flag in ("overnight", "holidays", "special_days"):
+        for bad in (None, "no", 0):
+            with pytest.raises(ValidationError, match=flag):
+                hs.business_calendars(**{flag: bad})
     for grid in [(), (7,), (0,), (90,), (True,)]:
         with pytest.raises(ValidationError, match="grid"):
             hs.business_calendars(grid=grid)

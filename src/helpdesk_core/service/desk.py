@@ -643,10 +643,12 @@ class Helpdesk(KnowledgeCommands):
         return self.store.get_requester(requester_id)
 
     def find_requester(self, *, email: str) -> Requester | None:
-        """The requester with this email address, if any (case-insensitive)."""
+        """The requester with this email address, if any (case-insensitive; blanks around
+        the address, as a form field may bring them, are ignored: no stored address has
+        any)."""
         if not isinstance(email, str) or not email.strip():
             raise ValidationError("email must be non-empty text", field="email")
-        return self.store.find_requester(email=email)
+        return self.store.find_requester(email=email.strip())
 
     def _resolve_requester(self, requester: Requester | str) -> Requester:
         """The requester of a new ticket: a value (saved with the ticket) or a stored id."""

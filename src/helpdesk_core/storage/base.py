@@ -1112,7 +1112,9 @@ class Store(UnitOfWork, Protocol):
 
     # tickets
     def allocate_number(self) -> int:
-        """The next human ticket number; unique per store (numbers may have gaps)."""
+        """The next human ticket number; unique among the tickets of the store (numbers
+        may have gaps; a number allocated in a unit of work that was rolled back may be
+        handed out again, as no ticket holds it)."""
         ...
 
     def load(self, ticket_id: str) -> Ticket:
@@ -1201,8 +1203,10 @@ class Store(UnitOfWork, Protocol):
         limit: int = 100,
         lease: timedelta = timedelta(seconds=60),
     ) -> list[str]:
-        """Like :meth:`due` but skips tickets under a live lease and leases the ones
-        returned to ``worker`` until ``now + lease`` or their next append."""
+        """Like :meth:`due` but skips tickets under a live lease (``worker``'s own
+        included: a worker that runs again before its leases end takes nothing twice) and
+        leases the ones returned to ``worker`` until ``now + lease`` or their next
+        append."""
         ...
 
     def event_stream(

@@ -67,8 +67,13 @@ def register_profiles(
     for name, value in (("ci_examples", ci_examples), ("dev_examples", dev_examples)):
         if isinstance(value, bool) or not isinstance(value, int) or value < 1:
             raise ValidationError(f"{name} must be a whole number >= 1, got {value!r}", field=name)
-    if not ci_name or not dev_name or ci_name == dev_name:
+    for name, text in (("ci_name", ci_name), ("dev_name", dev_name), ("env_var", env_var)):
+        if not isinstance(text, str) or not text:
+            raise ValidationError(f"{name} is non-empty text, got {text!r}", field=name)
+    if ci_name == dev_name:
         raise ValidationError("ci_name and dev_name must be two different names", field="ci_name")
+    if not isinstance(load, bool):
+        raise ValidationError(f"load is true or false, got {load!r}", field="load")
     settings.register_profile(
         ci_name,
         max_examples=ci_examples,

@@ -999,6 +999,11 @@ def business_calendars(
             f"unknown layout {layout!r}: use one of {', '.join(LAYOUTS)}", field="layout"
         )
     grids = _check_each("grid", _check_nonempty("grid", grid), _check_grid)
+    for flag, which in (
+        (overnight, "overnight"), (holidays, "holidays"), (special_days, "special_days")
+    ):
+        if not isinstance(flag, bool):
+            raise ValidationError(f"{which} is true or false, got {flag!r}", field=which)
     return _business_calendars(
         zone_list, overnight, holidays, special_days, min_date, max_date, layout, grids
     )

@@ -1,0 +1,35 @@
+"""Lookups and lists as an app's forms hand them over."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+import pytest
+
+from helpdesk_core import DeskConfig, Helpdesk, ManualClock, MemoryStore, ValidationError
+from helpdesk_core.model import Actor, Requester
+
+
+def _desk() -> Helpdesk:
+    config = DeskConfig.from_dict({"agents": [{"id": "alice", "teams": ["service-desk"]}]})
+    return Helpdesk(config, MemoryStore(), ManualClock(datetime(2026, 3, 2, 9, tzinfo=UTC)))
+
+
+def test_find_requester_ignores_blanks_around_the_address() -> None:
+    desk = _desk()
+    ada = desk.upsert_requester(Requester(id="ada", name="Ada", email="ada@example.com"))
+    assert desk.find_requester(email=" ADA@example.com\t") == ada
+    with pytest.raises(ValidationError, match="email"):
+        desk.find_requester(email="   ")
+
+
+def test_tags_given_as_a_mapping_are_refused() -> None:
+    desk = _desk()
+    desk.upsert_requester(Requester(id="r1", name="R"))
+    with pytest.raises(ValidationError, match="list of tags, got dict"):
+        desk.open(requester="r1", subject="Printer", tags={"printer": 1})
+    ticket = desk.open(requester="r1", subject="Printer", tags="printer")
+    assert ticket.tags == ("printer",)
+    with pytest.raises(ValidationError, match="list of tags"):
+        desk.update(ticket.id, by=Actor.system("import"), tags={"printer": True})
+    assert desk.get(ticket.id).tags == ("printer",)
