@@ -418,9 +418,11 @@ def search_tickets(
     order_by: OrderBy = "created_at",
     limit: Annotated[int, Query(ge=1, le=100)] = 20,
     offset: Annotated[int, Query(ge=0, le=1_000_000)] = 0,
+    after: Annotated[str, Query(max_length=2048)] = "",
 ) -> TicketPageOut:
     """Tickets the identity may see, filtered (a list matches any of its values), ordered
-    and paged; follow ``next_offset`` for the next page."""
+    and paged; follow ``next_offset`` for the next page, or pass ``next_after`` as
+    ``after`` to go on from where the page ended while tickets come and go."""
     query = TicketQuery(  # a filter left out (empty) matches everything
         status=status or None,
         status_category=status_category or None,
@@ -436,6 +438,7 @@ def search_tickets(
         order_by=order_by,
         limit=limit,
         offset=offset,
+        after=after or None,
     )
     return ticket_page_out(desk.search(query, as_=actor))
 

@@ -277,11 +277,13 @@ class TicketOut(BaseModel):
 
 
 class TicketPageOut(BaseModel):
-    """One page of search results; ``next_offset`` is None on the last page."""
+    """One page of search results; ``next_offset`` and ``next_after`` are None on the last
+    page (a page asked for by ``after`` has no ``next_offset``)."""
 
     items: list[TicketOut]
     total: int
     next_offset: int | None
+    next_after: str | None = None
 
 
 class RequesterOut(BaseModel):
@@ -411,7 +413,10 @@ def ticket_out(ticket: Ticket) -> TicketOut:
 def ticket_page_out(page: Page[Ticket]) -> TicketPageOut:
     """The response shape of a page of tickets."""
     return TicketPageOut(
-        items=[ticket_out(t) for t in page.items], total=page.total, next_offset=page.next_offset
+        items=[ticket_out(t) for t in page.items],
+        total=page.total,
+        next_offset=page.next_offset,
+        next_after=page.next_after,
     )
 
 

@@ -341,6 +341,26 @@ def test_search_pages_through_what_the_identity_may_see(client: TestClient) -> N
     assert total("marc", status_category=["new", "open"], priority="high") == 5
     assert total("marc", requester=["ada", "bob"], tag="network") == 5
     assert total("marc", text="PRINTER") == 1
+    # By the token of where each page ended: a ticket opened meanwhile sorts last here
+    # and joins the walk; none is shown twice.
+    walked: list[str] = []
+    after = ""
+    while True:
+        page = client.get(
+            "/tickets",
+            params={"text": "vpn", "order_by": "number", "limit": 2, "after": after},
+            headers=who("marc"),
+        ).json()
+        assert page["next_offset"] is None or not after
+        walked += [t["id"] for t in page["items"]]
+        if page["next_after"] is None:
+            break
+        after = page["next_after"]
+        if len(walked) == 2:
+            ids.append(open_vpn_ticket(client, subject="VPN drops, take 5")["id"])
+    assert walked == ids
+    wrong = client.get("/tickets", params={"after": "not a token"}, headers=who("marc"))
+    assert wrong.status_code == 422, wrong.text
 
 
 def test_concurrent_commands_on_one_ticket_all_land(client: TestClient) -> None:
