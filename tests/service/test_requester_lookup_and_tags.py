@@ -1,4 +1,4 @@
-"""Lookups and lists as an app's forms hand them over."""
+"""Lookups, lists and labels as an app's forms hand them over."""
 
 from __future__ import annotations
 
@@ -33,3 +33,15 @@ def test_tags_given_as_a_mapping_are_refused() -> None:
     with pytest.raises(ValidationError, match="list of tags"):
         desk.update(ticket.id, by=Actor.system("import"), tags={"printer": True})
     assert desk.get(ticket.id).tags == ("printer",)
+
+
+@pytest.mark.parametrize("category", ["\x00", "net\nwork", "printer\t", "a\x7fb"])
+def test_a_category_with_a_control_character_is_refused(category: str) -> None:
+    desk = _desk()
+    desk.upsert_requester(Requester(id="r1", name="R"))
+    with pytest.raises(ValidationError, match="one line of printable text"):
+        desk.open(requester="r1", subject="Printer", category=category)
+    ticket = desk.open(requester="r1", subject="Printer", category="Drucker (3. OG)")
+    with pytest.raises(ValidationError, match="one line of printable text"):
+        desk.update(ticket.id, by=Actor.system("import"), category=category)
+    assert desk.get(ticket.id).category == "Drucker (3. OG)"

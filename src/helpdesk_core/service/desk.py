@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import logging
 import threading
+import unicodedata
 from collections.abc import Callable, Collection, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager, nullcontext
 from datetime import UTC, datetime, timedelta
@@ -2322,10 +2323,18 @@ def _check_routed(
 
 def _check_category(category: str | None) -> None:
     """A category is None (no category) or text that is not blank: a blank one would be
-    counted in reports as a category of its own."""
+    counted in reports as a category of its own. It is a label, one line of printable
+    text: a control character (a NUL, a line break) in one is a mistake of the caller's,
+    which reports, routing rules and CSV exports would carry on."""
     if isinstance(category, str) and not category.strip():
         raise ValidationError(
             "a category is non-blank text (leave it out for no category)", field="category"
+        )
+    if isinstance(category, str) and any(
+        unicodedata.category(c) == "Cc" for c in category
+    ):
+        raise ValidationError(
+            f"a category is one line of printable text, got {category!r}", field="category"
         )
 
 
