@@ -459,8 +459,13 @@ def build_parser() -> argparse.ArgumentParser:
     sla = sub.add_parser("sla", help="an SLA deadline on a weekday calendar")
     sla.add_argument("start", help="ISO datetime with offset")
     sla.add_argument("duration", help="e.g. 8h")
-    sla.add_argument("--timezone", default="UTC")
-    sla.add_argument("--hours", default="09:00-17:00")
+    sla.add_argument(
+        "--timezone", default="UTC", help="IANA zone of the business hours (default UTC)"
+    )
+    sla.add_argument(
+        "--hours", default="09:00-17:00",
+        help="Monday to Friday hours, e.g. 08:00-18:00 (default 09:00-17:00)",
+    )
     sla.set_defaults(run=_cmd_sla)
     return parser
 
