@@ -366,3 +366,45 @@ def test_the_suite_fails_a_store_that_cuts_cursors_short(
     store: type[MemoryStore], test: str
 ) -> None:
     _suite_fails(store, test)
+
+
+class _AfterBlind(MemoryStore):
+    """Pages by ``after`` as if it were not there: every page is the first."""
+
+    def query(self, query: TicketQuery) -> Any:
+        return super().query(attrs.evolve(query, after=None))
+
+
+class _AfterByOffset(MemoryStore):
+    """Pages by ``after`` by counting: the token's ticket found among today's matches and
+    the page cut after it (what an offset does, so a ticket that arrived or left before
+    the token's place shifts the page; a token whose ticket is gone starts over)."""
+
+    def query(self, query: TicketQuery) -> Any:
+        key = query.after_key
+        if key is None:
+            return super().query(query)
+        every = list(super().query(attrs.evolve(query, after=None, limit=1000)).items)
+        ids = [t.id for t in every]
+        start = ids.index(key[1]) + 1 if key[1] in ids else 0
+        page = attrs.evolve(query, after=None).cut(every[start:])
+        return attrs.evolve(page, total=len(every), next_offset=None)
+
+
+@pytest.mark.parametrize("store", [_AfterBlind, _AfterByOffset])
+def test_the_suite_and_the_machine_fail_a_store_that_pages_after_wrong(
+    store: type[MemoryStore],
+) -> None:
+    _suite_fails(store, "test_after_pages_skip_and_repeat_nothing_while_tickets_arrive")
+    if store is _AfterBlind:  # (the other differs only once a token's ticket is gone)
+        _suite_fails(store, "test_next_pages_see_changes_made_between_pages")
+        machine = make_differential_machine(store)
+        machine.TestCase.settings = settings(
+            max_examples=200,
+            deadline=None,
+            suppress_health_check=list(HealthCheck),
+            phases=(Phase.generate,),
+            report_multiple_bugs=False,
+        )
+        with pytest.raises(AssertionError):
+            machine.TestCase().runTest()

@@ -3290,6 +3290,7 @@ def make_differential_machine(
             self.claimed: dict[str, list[tuple[OutboxItem, OutboxItem]]] = {}
             self.probes = 0
             self.paging: TicketQuery | None = None
+            self.paging_after: TicketQuery | None = None
 
         def teardown(self) -> None:
             self.ref.close()
@@ -3470,6 +3471,22 @@ def make_differential_machine(
                 _agree(f"{query!r}, paged by TicketQuery.page", expected, page)
             self.paging = (
                 None if page.next_offset is None else attrs.evolve(query, offset=page.next_offset)
+            )
+
+        @rule(query=_queries())
+        def page_after(self, query: TicketQuery) -> None:
+            """As ``page_on``, the next page asked for by the token of where the last one
+            ended (``after``), with whatever other rules changed in between."""
+            if self.paging_after is not None:
+                query = self.paging_after
+            elif query.offset:
+                query = attrs.evolve(query, offset=0)
+            page = self.both(lambda s: s.query(query))
+            expected = query.page(self.ref.get_many(_IDS))
+            if page != expected:
+                _agree(f"{query!r}, paged by TicketQuery.page", expected, page)
+            self.paging_after = (
+                None if page.next_after is None else attrs.evolve(query, after=page.next_after)
             )
 
         @rule(ids=st.lists(st.sampled_from([*_IDS, "T-x"]), max_size=4), after=st.integers(0, 3))
