@@ -211,3 +211,70 @@ def test_next_pages_of_unchanged_data_are_cut_from_the_kept_matches(
     assert len(sorts) == 3
     assert [t.id for t in last.items] == ["T-6", "T-9"]
     assert last.total == 8
+
+
+@settings(max_examples=150, deadline=None)
+@given(
+    steps=st.lists(
+        st.tuples(
+            st.sampled_from(["open", "import", "purge"]),
+            st.integers(0, 5),
+            st.integers(1, 4),
+            st.booleans(),
+        ),
+        min_size=1,
+        max_size=30,
+    )
+)
+def test_number_queries_match_a_full_scan(steps: list[tuple[str, int, int, bool]]) -> None:
+    """Queries by number read an index of numbers: it agrees with filtering every ticket,
+    through imports that bring a number taken already, purges and rollbacks."""
+    from helpdesk_core.model import replay
+    from helpdesk_core.testing.conformance import opened
+
+    store = MemoryStore()
+    for n, (action, which, number, roll_back) in enumerate(steps):
+        ticket_id = f"T-{which}-{n}" if action == "import" else f"T-{which}"
+        exists = store.get_many([ticket_id])
+
+        def act() -> None:
+            if action == "open" and not exists:
+                open_ticket(store, ticket_id, at=T0 + n * MINUTE)
+            elif action == "import" and not exists:
+                event = opened(ticket_id, number, at=T0 + n * MINUTE)
+                store.import_tickets([([event], replay([event]))])
+            elif action == "purge" and exists:
+                store.purge(ticket_id, expected_version=exists[0].version)
+
+        if roll_back:
+            with pytest.raises(KeyError), store.unit_of_work():
+                act()
+                raise KeyError("undo")
+        else:
+            act()
+        everything = store.query(TicketQuery(limit=1000)).items
+        for numbers in ((1,), (2,), (3, 1), (4, 9)):
+            expected = sorted(t.id for t in everything if t.number in numbers)
+            query = TicketQuery(number=numbers, limit=1000)
+            assert sorted(t.id for t in store.query(query).items) == expected
+
+
+def test_a_query_by_number_reads_only_the_tickets_of_that_number(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """What an inbound mail's ``[#n]`` asks for: the tickets looked at do not grow with
+    the store."""
+    store = MemoryStore()
+    for i in range(500):
+        open_ticket(store, f"T-{i}")
+    looked_at: list[Ticket] = []
+    matches = TicketQuery.matches
+
+    def counting(self: TicketQuery, ticket: Ticket) -> bool:
+        looked_at.append(ticket)
+        return matches(self, ticket)
+
+    monkeypatch.setattr(TicketQuery, "matches", counting)
+    page = store.query(TicketQuery(number=250, limit=1))
+    assert [t.id for t in page.items] == ["T-249"]
+    assert len(looked_at) == 1

@@ -122,6 +122,10 @@ class MemoryStore:
         # queue drain reads.
         self._waiting: dict[str | None, dict[str, None]] = {}
         self._by_requester: dict[str, list[str]] = {}
+        # The ticket with each number; the rare further tickets of a number already
+        # taken (an import may bring one) in ``_more_numbers``.
+        self._numbers: dict[int, str] = {}
+        self._more_numbers: dict[int, dict[str, None]] = {}
         # The tickets holding a link to each ticket id (other id -> ids, in link order).
         self._linked: dict[str, dict[str, None]] = {}
         self._loads: dict[str, dict[Priority, int]] = {}
@@ -300,6 +304,7 @@ class MemoryStore:
             self._del(self._tickets, ticket_id)
             self._changed()
             self._list_remove(self._by_requester, current.requester, ticket_id)
+            self._number_remove(current)
             self._relink(ticket_id, current.links, ())
             self._del(self._active, ticket_id)
             self._queue_move(current, None)
@@ -363,6 +368,10 @@ class MemoryStore:
         self._del(self._leases, ticket_id)
 
     def _index(self, old: Ticket | None, new: Ticket) -> None:
+        if old is None or old.number != new.number:
+            if old is not None:
+                self._number_remove(old)
+            self._number_add(new)
         if old is None or old.requester != new.requester:
             if old is not None:
                 self._list_remove(self._by_requester, old.requester, old.id)
@@ -385,6 +394,41 @@ class MemoryStore:
                 self._count(before, -1)
             if after is not None:
                 self._count(after, +1)
+
+    def _number_add(self, ticket: Ticket) -> None:
+        if ticket.number not in self._numbers:
+            self._set(self._numbers, ticket.number, ticket.id)
+            return
+        more = self._more_numbers.get(ticket.number)
+        if more is None:
+            more = {}
+            self._set(self._more_numbers, ticket.number, more)
+        self._set(more, ticket.id, None)
+
+    def _number_remove(self, ticket: Ticket) -> None:
+        number = ticket.number
+        more = self._more_numbers.get(number)
+        if self._numbers.get(number) == ticket.id:
+            if more:  # another ticket of the number takes the first place
+                first = next(iter(more))
+                self._del(more, first)
+                self._set(self._numbers, number, first)
+            else:
+                self._del(self._numbers, number)
+        elif more is not None:
+            self._del(more, ticket.id)
+        if more is not None and not more:
+            self._del(self._more_numbers, number)
+
+    def _with_numbers(self, numbers: Iterable[int]) -> list[str]:
+        """The ids of the tickets with these numbers."""
+        ids: list[str] = []
+        for number in dict.fromkeys(numbers):
+            first = self._numbers.get(number)
+            if first is not None:
+                ids.append(first)
+                ids.extend(self._more_numbers.get(number, ()))
+        return ids
 
     def _relink(self, ticket_id: str, before: Iterable[Link], after: Iterable[Link]) -> None:
         """Keep the links index: the ticket no longer links to the others of ``before``
@@ -514,9 +558,11 @@ class MemoryStore:
                 query.status_category is not None
                 and all(c.is_active for c in query.status_category)
             )
-            if query.links_to is not None:
+            if query.number is not None:
+                ids: Iterable[str] = self._with_numbers(query.number)
+            elif query.links_to is not None:
                 linked = self._linked
-                ids: Iterable[str] = dict.fromkeys(
+                ids = dict.fromkeys(
                     i for other in dict.fromkeys(query.links_to) for i in linked.get(other, ())
                 )
             elif query.requester is not None:
@@ -954,6 +1000,8 @@ class MemoryStore:
             self._queues = {}
             self._waiting = {}
             self._by_requester = {}
+            self._numbers = {}
+            self._more_numbers = {}
             self._linked = {}
             self._loads = {}
             self._wake = {}
