@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import random
 from datetime import UTC, datetime
+from typing import Any
 
 import pytest
 from attrs import evolve
@@ -241,3 +242,58 @@ def test_words_are_case_folded_as_article_search_folds_them() -> None:
     index.add(ticket("T-1", "Straße gesperrt"))
     query = ticket("T-2", "STRASSE gesperrt", solved=False)
     assert [m.id for m in index.query(query)] == ["T-1"]
+
+
+@pytest.mark.parametrize("seed", [1, 2, 3])
+def test_the_ranking_is_the_full_sort_of_every_match(seed: int) -> None:
+    """Matches built as they are taken come in the order of sorting every candidate's
+    match by score (ties by id), with the same scores and reasons."""
+    rng = random.Random(seed)
+    index = SimilarityIndex()
+    for t in noise(rng, 300):
+        index.add(t)
+    probe = ticket("Q", "printer toner jam", "laptop battery", category="hardware", asset="LAP-001",
+                   organization="acme", solved=False)
+    every = index.query(probe, limit=len(index))
+    assert every == sorted(every, key=lambda m: (-m.score, m.id))
+    assert list(index._ranking(probe)) == every
+    assert index.query(probe, limit=7) == every[:7]
+
+
+def test_similar_builds_only_the_matches_it_returns(monkeypatch: pytest.MonkeyPatch) -> None:
+    """On a store without a full-text index, ``desk.similar`` ranks every solved ticket
+    like the one asked about, but the matches it builds (with their reasons) do not grow
+    with how many there are."""
+    from knowledge_fixtures import make_desk
+
+    from helpdesk_core import MemoryStore, Requester
+    from helpdesk_core.model import StatusCategory, replay
+    from helpdesk_core.testing.conformance import MINUTE, moved, opened
+
+    built: list[str] = []
+    match = SimilarityIndex._match
+
+    def counting(self: SimilarityIndex, probe: Any, t: Ticket, doc: Any, words: Any) -> Match:
+        built.append(doc.id)
+        return match(self, probe, t, doc, words)
+
+    monkeypatch.setattr(SimilarityIndex, "_match", counting)
+    counts = []
+    for size in (100, 1000):
+        store = MemoryStore()
+        for i in range(size):
+            events = [
+                opened(f"S-{i}", store.allocate_number(), subject="printer jam again",
+                       category="hardware", at=T0),
+                moved(f"S-{i}", "solved", StatusCategory.SOLVED, at=T0 + MINUTE),
+            ]
+            store.append(f"S-{i}", expected_version=0, events=events, snapshot=replay(events))
+        desk, _ = make_desk(store)
+        asked = desk.open(requester=Requester(id="ada", name="Ada"), subject="printer jam",
+                          category="hardware")
+        built.clear()
+        found = desk.similar(asked.id, limit=3)
+        assert [m.id for m in found] == ["S-0", "S-1", "S-10"]
+        counts.append(len(built))
+    # built a chunk at a time (the first few may be purged, or hidden from the caller)
+    assert counts[0] == counts[1] <= 50

@@ -13,12 +13,13 @@ are left out.
 
 from __future__ import annotations
 
+import heapq
 import itertools
 import math
 import re
 import unicodedata
 from collections import Counter
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from typing import Any
 
 from attrs import field, frozen
@@ -114,6 +115,9 @@ class Match:
     score: float
     reasons: tuple[str, ...]
     kind: str = "ticket"
+
+
+_NO_WORDS: dict[str, float] = {}
 
 
 def _key(value: str | None) -> str | None:
@@ -365,6 +369,16 @@ class SimilarityIndex:
             raise ValidationError(f"expected a Ticket, got {type(ticket).__name__}", field="ticket")
         if isinstance(limit, bool) or not isinstance(limit, int) or limit < 1:
             raise ValidationError(f"limit is a whole number >= 1, got {limit!r}", field="limit")
+        return list(itertools.islice(self._ranking(ticket), limit))
+
+    def _ranking(self, ticket: Ticket) -> Iterator[Match]:
+        """Every entry similar to ``ticket``, best first (ties by id), as :meth:`query`
+        orders them: the candidates are scored at once, but each :class:`Match`, with its
+        reasons, is built only when it is taken (a caller that keeps the first few of
+        many candidates pays for those). What is taken stays as the index was at the
+        call, whatever is added or removed meanwhile."""
+        if not isinstance(ticket, Ticket):
+            raise ValidationError(f"expected a Ticket, got {type(ticket).__name__}", field="ticket")
         text = ticket_text(ticket)
         probe = _Doc(
             id=ticket.id,
@@ -382,9 +396,42 @@ class SimilarityIndex:
             for value in values:
                 candidates |= self._by[name].get(value, set())
         candidates.discard(ticket.id)
-        matches = [self._match(probe, ticket, self._docs[i], words.get(i, {})) for i in candidates]
-        matches.sort(key=lambda m: (-m.score, m.id))
-        return matches[:limit]
+        docs = self._docs
+        entries: list[tuple[float, str, _Doc, dict[str, float]]] = []
+        for i in candidates:
+            doc = docs[i]
+            shared = words.get(i, _NO_WORDS)
+            entries.append((-round(self._score(probe, doc, shared), 6), i, doc, shared))
+        return self._taken(probe, ticket, entries)
+
+    def _taken(
+        self,
+        probe: _Doc,
+        ticket: Ticket,
+        entries: list[tuple[float, str, _Doc, dict[str, float]]],
+    ) -> Iterator[Match]:
+        heapq.heapify(entries)  # ids differ: no two entries compare past the id
+        while entries:
+            _, _, doc, shared = heapq.heappop(entries)
+            yield self._match(probe, ticket, doc, shared)
+
+    def _score(self, probe: _Doc, doc: _Doc, words: dict[str, float]) -> float:
+        """The score :meth:`_match` gives ``doc``, added up in the same order (the same
+        float), without the reasons."""
+        weights = self._weights
+        score = sum(words.values())
+        if probe.category is not None and probe.category == doc.category:
+            score += weights.category
+        if probe.asset is not None and probe.asset == doc.asset:
+            score += weights.asset
+        if probe.organization is not None and probe.organization == doc.organization:
+            score += weights.organization
+        if not probe.problems.isdisjoint(doc.problems):
+            score += weights.problem
+        tags = len(probe.tags & doc.tags)
+        if tags:
+            score += weights.tag * tags
+        return score
 
     def _text_scores(self, probe: _Doc) -> dict[str, dict[str, float]]:
         """Per candidate id, the BM25 contribution of each query word it shares."""

@@ -9,6 +9,7 @@ themselves are the pure functions of :mod:`helpdesk_core.knowledge`.
 
 from __future__ import annotations
 
+import itertools
 import logging
 import threading
 from collections.abc import Callable, Collection, Iterable, Iterator, Mapping, Sequence
@@ -758,7 +759,11 @@ class KnowledgeCommands:
         return list(found.values())
 
     @staticmethod
-    def _rank(index: SimilarityIndex, ticket: Ticket, articles: Sequence[Article]) -> list[Match]:
+    def _rank(
+        index: SimilarityIndex, ticket: Ticket, articles: Sequence[Article]
+    ) -> Iterator[Match]:
+        """Every entry of ``index`` and of ``articles`` like ``ticket``, best first; each
+        match is built when it is taken (see :meth:`SimilarityIndex._ranking`)."""
         added: list[str] = []
         try:
             for article in articles:
@@ -774,21 +779,22 @@ class KnowledgeCommands:
                     kind="article",
                 )
                 added.append(article.id)
-            return index.query(ticket, limit=max(len(index), 1))
+            return index._ranking(ticket)
         finally:
             for article_id in added:
                 index.remove(article_id)
 
     def _visible_matches(
-        self, ranked: list[Match], actor: Actor | None, limit: int
+        self, ranked: Iterable[Match], actor: Actor | None, limit: int
     ) -> tuple[list[Match], list[str]]:
         """The first ``limit`` matches that still exist and ``actor`` may see, and the ids
-        of ticket matches the store no longer has (purged)."""
+        of ticket matches the store no longer has (purged). ``ranked`` is read only as
+        far as those need."""
         requester = actor is not None and actor.is_requester
         out: list[Match] = []
         missing: list[str] = []
-        for start in range(0, len(ranked), _CHUNK):
-            chunk = ranked[start : start + _CHUNK]
+        ranked = iter(ranked)
+        while chunk := list(itertools.islice(ranked, _CHUNK)):
             ids = [m.id for m in chunk if m.kind == "ticket"]
             found = {t.id: t for t in self.store.get_many(ids)} if ids and not requester else {}
             for match in chunk:
