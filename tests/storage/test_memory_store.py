@@ -278,3 +278,120 @@ def test_a_query_by_number_reads_only_the_tickets_of_that_number(
     page = store.query(TicketQuery(number=250, limit=1))
     assert [t.id for t in page.items] == ["T-249"]
     assert len(looked_at) == 1
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    steps=st.lists(
+        st.tuples(
+            st.sampled_from(["open", "queue", "assign", "route", "priority", "close", "purge"]),
+            st.integers(0, 6),
+            st.sampled_from(("desk", "net")),
+            st.integers(-3, 3),
+            st.booleans(),
+        ),
+        min_size=1,
+        max_size=40,
+    ),
+    offset=st.integers(0, 3),
+    limit=st.integers(1, 4),
+)
+def test_waiting_queue_pages_match_a_full_scan(
+    steps: list[tuple[str, int, str, int, bool]], offset: int, limit: int
+) -> None:
+    """The tickets waiting for an assignment are kept per team in ``queued_at`` order; a
+    drain's query reads them from there, and gets the page (items, total, next offset and
+    token) a filter and sort of every ticket gives: through tickets queued out of time
+    order and at the same instant, assignments, moves between teams, priorities, closes,
+    purges and rollbacks."""
+    from helpdesk_core.model import (
+        Assigned,
+        Priority,
+        PriorityChanged,
+        StatusCategory,
+        TicketRouted,
+    )
+    from helpdesk_core.model.events import Changes
+    from helpdesk_core.testing.conformance import AGENT, change, moved, queued
+
+    store = MemoryStore()
+    priorities = list(Priority)
+    for n, (action, which, team, shift, roll_back) in enumerate(steps):
+        ticket_id = f"T-{which}"
+        at = T0 + n * MINUTE
+        exists = store.get_many([ticket_id])
+
+        def act() -> None:
+            if action == "open" and not exists:
+                open_ticket(store, ticket_id, at=at)
+            elif not exists or not exists[0].is_active:
+                return
+            elif action == "queue":
+                change(store, exists[0], queued(ticket_id, at=T0 + shift * MINUTE))
+            elif action == "assign":
+                assigned = Assigned(ticket_id=ticket_id, at=at, by=AGENT, assignee="a-1")
+                change(store, exists[0], assigned)
+            elif action == "route":
+                routed = TicketRouted(
+                    ticket_id=ticket_id, at=at, by=AGENT, changes=Changes(team=team)
+                )
+                change(store, exists[0], routed)
+            elif action == "priority":
+                new = priorities[which % len(priorities)]
+                if new is not exists[0].priority:
+                    changed = PriorityChanged(
+                        ticket_id=ticket_id, at=at, by=AGENT, priority=new,
+                        previous=exists[0].priority,
+                    )
+                    change(store, exists[0], changed)
+            elif action == "close":
+                closed = moved(ticket_id, "closed", StatusCategory.CLOSED, at=at)
+                change(store, exists[0], closed)
+            elif action == "purge":
+                store.purge(ticket_id, expected_version=exists[0].version)
+
+        if roll_back:
+            with pytest.raises(KeyError), store.unit_of_work():
+                act()
+                raise KeyError("undo")
+        else:
+            act()
+        everything = store.query(TicketQuery(limit=1000)).items
+        for teams in (("desk",), ("net",), ("net", "desk")):
+            for wanted in (None, (Priority.MEDIUM,), (Priority.HIGH, Priority.LOW)):
+                query = TicketQuery(
+                    team=teams, unassigned=True, active_only=True, queued=True,
+                    priority=wanted, order_by="queued_at", offset=offset, limit=limit,
+                )
+                assert store.query(query) == query.page(everything)
+
+
+def test_a_queue_drain_reads_the_front_of_the_queue(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The window a drain asks for (the longest-waiting few) is read without looking at
+    the rest of the queue: the tickets looked at do not grow with the queue."""
+    from helpdesk_core.model import TicketRouted
+    from helpdesk_core.model.events import Changes
+    from helpdesk_core.testing.conformance import AGENT, change, queued
+
+    store = MemoryStore()
+    for i in range(300):
+        ticket = open_ticket(store, f"T-{i:03d}", at=T0)
+        routed = TicketRouted(ticket_id=ticket.id, at=T0, by=AGENT, changes=Changes(team="desk"))
+        change(store, ticket, routed, queued(ticket.id, at=T0 + (300 - i) * MINUTE))
+    looked_at: list[Ticket] = []
+    matches = TicketQuery.matches
+
+    def counting(self: TicketQuery, ticket: Ticket) -> bool:
+        looked_at.append(ticket)
+        return matches(self, ticket)
+
+    monkeypatch.setattr(TicketQuery, "matches", counting)
+    query = TicketQuery(
+        team="desk", unassigned=True, active_only=True, queued=True, order_by="queued_at",
+        limit=5,
+    )
+    page = store.query(query)
+    assert [t.id for t in page.items] == ["T-299", "T-298", "T-297", "T-296", "T-295"]
+    assert page.total == 300
+    assert page.next_offset == 5
+    assert looked_at == []

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import bisect
 import heapq
+import itertools
 import threading
 from array import array
 from collections import Counter
@@ -121,6 +122,9 @@ class MemoryStore:
         # Those of them waiting for an assignment (``queued_at`` set), by team: what a
         # queue drain reads.
         self._waiting: dict[str | None, dict[str, None]] = {}
+        # The same tickets, per team, as (queued_at, id) in that order: a queue drain's
+        # window is the first few of them.
+        self._waiting_order: dict[str | None, list[tuple[datetime, str]]] = {}
         self._by_requester: dict[str, list[str]] = {}
         # The ticket with each number; the rare further tickets of a number already
         # taken (an import may bring one) in ``_more_numbers``.
@@ -452,6 +456,76 @@ class MemoryStore:
         waiting for an assignment), ``new`` joins its own."""
         self._move(self._queues, _queue_key(old), _queue_key(new), old, new)
         self._move(self._waiting, _waiting_key(old), _waiting_key(new), old, new)
+        before = _waiting_entry(old)
+        after = _waiting_entry(new)
+        if before != after:
+            if before is not None:
+                self._order_remove(*before)
+            if after is not None:
+                self._order_add(*after)
+
+    def _order_add(self, team: str | None, entry: tuple[datetime, str]) -> None:
+        items = self._waiting_order.get(team)
+        if items is None:
+            items = []
+            self._set(self._waiting_order, team, items)
+        where = bisect.bisect_left(items, entry)
+        items.insert(where, entry)
+        self._undo(partial(_pop_at, items, where))
+
+    def _order_remove(self, team: str | None, entry: tuple[datetime, str]) -> None:
+        items = self._waiting_order[team]
+        where = bisect.bisect_left(items, entry)
+        del items[where]
+        self._undo(partial(items.insert, where, entry))
+
+    def _waiting_page(self, query: TicketQuery) -> Page[Ticket] | None:
+        """The page of a query for the tickets of teams' queues waiting for an assignment,
+        longest-waiting first (what a queue drain asks for), read from the front of
+        those queues kept in that order: None for any other query."""
+        if (
+            query.team is None
+            or not query.queued
+            or query.order_by != "queued_at"
+            or query.after is not None
+        ):
+            return None
+        plain = TicketQuery(
+            team=query.team,
+            unassigned=True,
+            active_only=True,
+            queued=True,
+            priority=query.priority,
+            order_by="queued_at",
+        )
+        if query.matches_key != plain.matches_key:
+            return None
+        queues = [self._waiting_order.get(team, []) for team in dict.fromkeys(query.team)]
+        entries = heapq.merge(*queues) if len(queues) > 1 else iter(queues[0])
+        tickets = self._tickets
+        wanted = query.offset + query.limit
+        if query.priority is None:
+            total = sum(len(queue) for queue in queues)
+            found = [tickets[i] for _, i in itertools.islice(entries, wanted)]
+        else:
+            priorities = frozenset(query.priority)
+            total = 0
+            found = []
+            for _, i in entries:
+                ticket = tickets[i]
+                if ticket.priority in priorities:
+                    total += 1
+                    if len(found) < wanted:
+                        found.append(ticket)
+        items = tuple(found[query.offset : wanted])
+        end = query.offset + len(items)
+        more = end < total
+        return Page(
+            items=items,
+            total=total,
+            next_offset=end if more else None,
+            next_after=query.after_token(items[-1]) if more and items else None,
+        )
 
     def _move(
         self,
@@ -546,6 +620,9 @@ class MemoryStore:
         with self._lock:
             self._check_open()
             revision = self._revision
+            waiting = self._waiting_page(query)
+            if waiting is not None:
+                return waiting
             kept = self._scan
             if (
                 query.offset
@@ -999,6 +1076,7 @@ class MemoryStore:
             self._active = {}
             self._queues = {}
             self._waiting = {}
+            self._waiting_order = {}
             self._by_requester = {}
             self._numbers = {}
             self._more_numbers = {}
@@ -1034,6 +1112,10 @@ def _truncate(store: MemoryStore, positions: array[int], start: int, had: int) -
     del positions[had:]
 
 
+def _pop_at(items: list[Any], where: int) -> None:
+    del items[where]
+
+
 def _drop_last(items: list[str]) -> None:
     items.pop()
 
@@ -1054,6 +1136,15 @@ def _waiting_key(ticket: Ticket | None) -> Any:
     if ticket is None or ticket.queued_at is None:
         return _NOT_QUEUED
     return _queue_key(ticket)
+
+
+def _waiting_entry(ticket: Ticket | None) -> tuple[str | None, tuple[datetime, str]] | None:
+    """Where ``ticket`` is kept among the tickets waiting for an assignment, in
+    ``queued_at`` order: its team and its (queued_at, id) entry (None: it does not wait)."""
+    team = _waiting_key(ticket)
+    if team is _NOT_QUEUED or ticket is None or ticket.queued_at is None:
+        return None
+    return team, (ticket.queued_at, ticket.id)
 
 
 def _load_key(ticket: Ticket | None) -> tuple[str, Priority] | None:
