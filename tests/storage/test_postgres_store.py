@@ -379,3 +379,42 @@ def test_a_transaction_left_open_on_the_connection_is_undone_first(schema: str) 
         assert store._conn.info.transaction_status == psycopg.pq.TransactionStatus.IDLE
     finally:
         store.close()
+
+
+def test_a_role_that_may_not_create_schemas_opens_a_migrated_store(schema: str) -> None:
+    """Production runs as a role that reads and writes the tables the owner migrated,
+    without the right to create schemas (or indexes): opening its store creates nothing."""
+    import psycopg
+    from psycopg.conninfo import make_conninfo
+
+    from helpdesk_core.storage import PostgresStore
+
+    trgm = _has_trgm()
+    PostgresStore(DSN, schema=schema, text_index=trgm).close()
+    role = f"hd_app_{os.getpid()}"
+    with psycopg.connect(DSN, autocommit=True) as admin:
+        try:
+            admin.execute(f"CREATE ROLE {role} NOLOGIN")
+        except psycopg.Error:
+            pytest.skip("the test's user may not create roles")
+        try:
+            database = admin.info.dbname
+            admin.execute(f'REVOKE CREATE ON DATABASE "{database}" FROM {role}')
+            admin.execute(f'GRANT USAGE ON SCHEMA "{schema}" TO {role}')
+            admin.execute(
+                f'GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA "{schema}" '
+                f"TO {role}"
+            )
+            admin.execute(f'GRANT USAGE ON ALL SEQUENCES IN SCHEMA "{schema}" TO {role}')
+            created = admin.execute(
+                "SELECT has_database_privilege(%s, %s, 'CREATE')", (role, database)
+            ).fetchone()
+            if created is None or created[0]:
+                pytest.skip("every role may create schemas in this database")
+            as_role = make_conninfo(DSN, options=f"-c role={role}")
+            with PostgresStore(as_role, schema=schema, text_index=trgm) as store:
+                open_ticket(store, "T-1")
+                assert store.load("T-1").id == "T-1"
+        finally:
+            admin.execute(f'DROP OWNED BY {role}')
+            admin.execute(f"DROP ROLE {role}")

@@ -1067,24 +1067,43 @@ _POSTGRES_STEPS: dict[int, Callable[[Any, str], None]] = {
 }
 
 
+def _pg_current_version(cur: Any, schema: str) -> int | None:
+    """The version recorded in ``schema`` (a quoted identifier), None without a
+    ``schema_version`` table."""
+    cur.execute("SELECT to_regclass(%s)", (f"{schema}.schema_version",))
+    if cur.fetchone()[0] is None:
+        return None
+    cur.execute(f"SELECT version FROM {schema}.schema_version")
+    row = cur.fetchone()
+    return int(row[0]) if row else 0
+
+
 def migrate_postgres(conn: Any, schema: str) -> int:
     """Bring ``schema`` (a quoted identifier) to :data:`SCHEMA_VERSION` in one transaction,
-    serialized with other processes by an advisory lock; return the version it had."""
+    serialized with other processes by an advisory lock; return the version it had.
+
+    A schema already at :data:`SCHEMA_VERSION` (or newer: :class:`SchemaVersionError`) is
+    only read: a role allowed to read and write the tables, but not to create schemas in
+    the database, can open a store that its owner migrated."""
+    with conn.transaction(), conn.cursor() as cur:
+        found = _pg_current_version(cur, schema)
+        if found is not None and found >= SCHEMA_VERSION:
+            _check_version(found)
+            return found
     with conn.transaction(), conn.cursor() as cur:
         cur.execute("SELECT pg_advisory_xact_lock(hashtext(%s))", (f"helpdesk_core:{schema}",))
-        cur.execute(f"CREATE SCHEMA IF NOT EXISTS {schema}")
-        cur.execute("SELECT to_regclass(%s)", (f"{schema}.schema_version",))
+        # Schema owners need no right to create schemas in the database.
+        cur.execute("SELECT to_regnamespace(%s)", (schema,))
         if cur.fetchone()[0] is None:
+            cur.execute(f"CREATE SCHEMA IF NOT EXISTS {schema}")
+        recorded = _pg_current_version(cur, schema)
+        if recorded is None:
             cur.execute("SELECT to_regclass(%s)", (f"{schema}.tickets",))
             if cur.fetchone()[0] is not None:
                 raise StorageError(
                     f"schema {schema} has a tickets table but no helpdesk_core schema version"
                 )
-            found = 0
-        else:
-            cur.execute(f"SELECT version FROM {schema}.schema_version")
-            row = cur.fetchone()
-            found = int(row[0]) if row else 0
+        found = recorded or 0
         _check_version(found)
         for version in range(found + 1, SCHEMA_VERSION + 1):
             _POSTGRES_STEPS[version](cur, schema)
@@ -1098,6 +1117,11 @@ def enable_postgres_text_index(conn: Any, schema: str) -> None:
     extension must be installed in the database (``CREATE EXTENSION pg_trgm``). Takes
     the schema's migration lock: ``IF NOT EXISTS`` alone does not keep two processes
     opening the store at once from both creating the index (one would fail)."""
+    with conn.transaction(), conn.cursor() as cur:
+        # Present already: nothing to create (which only the tables' owner may do).
+        cur.execute("SELECT to_regclass(%s)", (f"{schema}.tickets_search",))
+        if cur.fetchone()[0] is not None:
+            return
     with conn.transaction(), conn.cursor() as cur:
         cur.execute("SELECT pg_advisory_xact_lock(hashtext(%s))", (f"helpdesk_core:{schema}",))
         cur.execute(
