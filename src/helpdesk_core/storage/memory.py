@@ -331,7 +331,8 @@ class MemoryStore:
 
     def import_tickets(self, items: Iterable[ImportItem]) -> int:
         """Add many new tickets at once (all or none); each item is ``(events, snapshot)``
-        or ``(events, snapshot, wake_at)``. Returns how many were added."""
+        or ``(events, snapshot, wake_at)``. Returns how many were added. Later
+        :meth:`allocate_number` calls give numbers above every imported ticket's."""
         if isinstance(items, str | bytes) or not isinstance(items, Iterable):
             raise ValidationError(
                 f"items is a list of (events, snapshot), got {type(items).__name__}",
@@ -344,6 +345,8 @@ class MemoryStore:
                 if current is not None:
                     raise ConflictError(snapshot.id, expected=0, actual=current.version)
                 self._write(None, events, snapshot, wake_at)
+            # allocate_number must not hand out the number of a ticket imported here.
+            self._number = max(self._number, *(snapshot.number for _, snapshot, _ in batch))
         return len(batch)
 
     def _write(

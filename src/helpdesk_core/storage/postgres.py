@@ -619,7 +619,8 @@ class PostgresStore:
 
     def import_tickets(self, items: Iterable[ImportItem]) -> int:
         """Add many new tickets in one transaction (all or none); each item is
-        ``(events, snapshot)`` or ``(events, snapshot, wake_at)``. Returns the count."""
+        ``(events, snapshot)`` or ``(events, snapshot, wake_at)``. Returns the count.
+        Later :meth:`allocate_number` calls give numbers above every imported ticket's."""
         if isinstance(items, str | bytes) or not isinstance(items, Iterable):
             raise ValidationError(
                 f"items is a list of (events, snapshot), got {type(items).__name__}",
@@ -654,6 +655,12 @@ class PostgresStore:
         ).fetchone()
         if existing is not None:
             raise ConflictError(existing[0], expected=0, actual=int(existing[1]))
+        # allocate_number must not hand out the number of a ticket imported here: the
+        # sequence moves past the batch's numbers (never back: the nextval is ours).
+        conn.execute(
+            "SELECT setval('ticket_number', greatest(nextval('ticket_number'), %s))",
+            (max(snapshot.number for _, snapshot, _ in batch),),
+        )
         # COPY is the bulk path; ids were checked above, under the events lock that every
         # writer of tickets takes.
         with conn.cursor() as cur:

@@ -965,7 +965,8 @@ class SqliteStore:
 
     def import_tickets(self, items: Iterable[ImportItem]) -> int:
         """Add many new tickets in one transaction (all or none); each item is
-        ``(events, snapshot)`` or ``(events, snapshot, wake_at)``. Returns the count."""
+        ``(events, snapshot)`` or ``(events, snapshot, wake_at)``. Returns the count.
+        Later :meth:`allocate_number` calls give numbers above every imported ticket's."""
         if isinstance(items, str | bytes) or not isinstance(items, Iterable):
             raise ValidationError(
                 f"items is a list of (events, snapshot), got {type(items).__name__}",
@@ -986,6 +987,11 @@ class SqliteStore:
     def _import_batch(
         self, conn: sqlite3.Connection, batch: list[tuple[Sequence[Event], Ticket, datetime | None]]
     ) -> int:
+        # allocate_number must not hand out the number of a ticket imported here.
+        conn.execute(
+            "UPDATE sequences SET value = max(value, ?) WHERE name = 'ticket_number'",
+            (max(snapshot.number for _, snapshot, _ in batch),),
+        )
         ids = [snapshot.id for _, snapshot, _ in batch]
         seen: set[str] = set()
         for ticket_id in ids:

@@ -823,6 +823,22 @@ class StoreConformance:
         assert self.store.get_many(["T-3"]) == []
         assert len(list(self.store.event_stream())) == 4
 
+    def test_numbers_allocated_after_a_bulk_import_are_new(self) -> None:
+        """Imported tickets keep the numbers they had (a legacy system's); a ticket opened
+        afterwards must not get one of them, or mail about it would reach the wrong one."""
+        importer = getattr(self.store, "import_tickets", None)
+        if importer is None:
+            return  # optional: only the stores of this library promise import_tickets
+        before = self.store.allocate_number()
+        legacy = [opened(f"L-{n}", before + n) for n in (1, 1000, 7)]
+        assert importer(([event], replay([event])) for event in legacy) == 3
+        fresh = self.store.allocate_number()
+        assert fresh > before + 1000
+        assert _ids(self.store.query(TicketQuery(number=fresh)).items) == []
+        smaller = opened("L-small", before + 2)
+        assert importer([([smaller], replay([smaller]))]) == 1
+        assert self.store.allocate_number() > fresh  # never goes back
+
     # -- queries ------------------------------------------------------------------------
 
     def _populate(self) -> dict[str, Ticket]:
