@@ -418,3 +418,56 @@ def test_a_role_that_may_not_create_schemas_opens_a_migrated_store(schema: str) 
         finally:
             admin.execute(f'DROP OWNED BY {role}')
             admin.execute(f"DROP ROLE {role}")
+
+
+def test_a_session_ended_during_any_call_is_reported_as_a_lost_connection(schema: str) -> None:
+    """However the server's end of the session meets a call (an append's pipeline busy,
+    a statement running, the connection being opened), the call raises
+    StoreClosedError, and a later call works on a new connection."""
+    import random
+    import threading
+    import time
+
+    import psycopg
+    from psycopg.conninfo import make_conninfo
+
+    from helpdesk_core.errors import StorageError
+    from helpdesk_core.storage import PostgresStore
+
+    name = f"hd_ended_{os.getpid()}"
+    store = PostgresStore(make_conninfo(DSN, application_name=name), schema=schema)
+    ticket = open_ticket(store, "T-1")
+    stop = threading.Event()
+    pauses = random.Random(7)
+
+    def end_sessions() -> None:
+        with psycopg.connect(DSN, autocommit=True) as admin:
+            while not stop.wait(pauses.uniform(0.002, 0.03)):
+                admin.execute(
+                    "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+                    "WHERE application_name = %s",
+                    (name,),
+                )
+
+    ender = threading.Thread(target=end_sessions)
+    ender.start()
+    failures: list[StorageError] = []
+    deadline = time.monotonic() + 60
+    try:
+        while len(failures) < 150 and time.monotonic() < deadline:
+            try:
+                ticket = store.load("T-1")
+                change(store, ticket, commented("T-1", "x", at=ticket.updated_at + MINUTE))
+            except StorageError as exc:
+                failures.append(exc)
+    finally:
+        stop.set()
+        ender.join()
+    try:
+        wrong = [f"{type(e).__name__}: {e}" for e in failures if type(e) is not StoreClosedError]
+        assert wrong == []
+        latest = store.load("T-1")
+        change(store, latest, commented("T-1", "y", at=latest.updated_at + MINUTE))
+        assert store.load("T-1").version == latest.version + 1
+    finally:
+        store.close()

@@ -40,7 +40,7 @@ from datetime import datetime, timedelta
 from typing import Any, Self
 
 import psycopg
-from psycopg.pq import TransactionStatus
+from psycopg.pq import ConnStatus, TransactionStatus
 from psycopg.types.json import set_json_loads
 
 from helpdesk_core.errors import (
@@ -263,6 +263,32 @@ def _lock_stored(conn: psycopg.Connection[Any], ticket_id: str, expected_version
         raise ConflictError(ticket_id, expected=expected_version, actual=int(found[0]))
 
 
+#: SQLSTATEs of a server that ended the session: administrator or crash shutdown, the
+#: server starting or stopping, an idle session or transaction timing out (class ``08``,
+#: connection exceptions, is recognised by its prefix).
+_SESSION_ENDED = frozenset({"57P01", "57P02", "57P03", "57P05", "25P03"})
+
+
+def _lost(conn: psycopg.Connection[Any], exc: BaseException) -> bool:
+    """Whether ``exc`` means that the connection is gone. The error raised may not say it
+    by itself: a session ended while a pipeline was busy fails as "cannot exit pipeline
+    mode while busy", its cause (the server's shutdown message) chained to it, before
+    the connection notices the socket is closed."""
+    if conn.closed or conn.broken or conn.pgconn.status == ConnStatus.BAD:
+        return True
+    seen: set[int] = set()
+    error: BaseException | None = exc
+    while error is not None and id(error) not in seen:
+        seen.add(id(error))
+        if isinstance(error, psycopg.InterfaceError):
+            return True
+        state = getattr(error, "sqlstate", None)
+        if isinstance(state, str) and (state.startswith("08") or state in _SESSION_ENDED):
+            return True
+        error = error.__cause__ or error.__context__
+    return False
+
+
 def _idle(conn: psycopg.Connection[Any]) -> bool:
     return conn.info.transaction_status == TransactionStatus.IDLE
 
@@ -365,7 +391,10 @@ class PostgresStore:
             set_json_loads(_raw_json, conn)
             conn.execute(f"SET search_path TO {self._quoted}")
         except psycopg.Error as exc:
+            lost = _lost(conn, exc)
             conn.close()
+            if lost:
+                raise StoreClosedError(f"PostgreSQL connection failed: {exc}") from exc
             raise StorageError(f"PostgreSQL: cannot use schema {self._schema}: {exc}") from exc
         return conn
 
@@ -380,8 +409,7 @@ class PostgresStore:
                 raise StoreClosedError("the store is closed") from exc
             if isinstance(exc, psycopg.errors.ProgramLimitExceeded):
                 raise ValidationError(f"PostgreSQL refused a value: {exc}") from exc
-            conn = self._conn
-            if isinstance(exc, psycopg.InterfaceError) or conn.closed or conn.broken:
+            if _lost(self._conn, exc):
                 raise StoreClosedError(f"PostgreSQL connection failed: {exc}") from exc
             # The connection is fine: a timeout, a lock, a deadlock, a full disk...
             raise StorageError(f"PostgreSQL: {exc}") from exc
