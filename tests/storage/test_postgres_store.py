@@ -117,6 +117,21 @@ def test_bad_schema_names_are_refused() -> None:
             PostgresStore(DSN, schema=bad)
 
 
+def test_system_schemas_are_refused_before_anything_is_created() -> None:
+    """information_schema exists already, so a superuser's store would put its tables
+    there; pg_temp is the session's own schema, and pg_* names are the server's."""
+    import psycopg
+
+    from helpdesk_core.storage import PostgresStore
+
+    for system in ("pg_temp", "pg_catalog", "pg_toast", "pg_helpdesk", "information_schema"):
+        with pytest.raises(ValidationError, match="system schema"):
+            PostgresStore(DSN, schema=system)
+    with psycopg.connect(DSN, autocommit=True) as conn:
+        row = conn.execute("SELECT to_regclass('information_schema.schema_version')").fetchone()
+    assert row is not None and row[0] is None
+
+
 def test_unreachable_server_says_so() -> None:
     from helpdesk_core.storage import PostgresStore
 

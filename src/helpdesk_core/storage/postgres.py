@@ -349,6 +349,14 @@ class PostgresStore:
             raise ValidationError(
                 f"schema must be a lower-case SQL identifier, got {schema!r}", field="schema"
             )
+        if schema.startswith("pg_") or schema == "information_schema":
+            # The server's own schemas: pg_temp is the session's (dropped on disconnect),
+            # and a superuser could create the store's tables in information_schema.
+            raise ValidationError(
+                f"schema {schema!r} is one of PostgreSQL's system schemas (pg_*, "
+                "information_schema): choose a name of your own",
+                field="schema",
+            )
         self._dsn = dsn
         self._schema = schema
         self._quoted = f'"{schema}"'
