@@ -471,3 +471,45 @@ def test_the_next_page_of_unchanged_data_starts_after_the_last_row(tmp_path: Pat
         assert offset_walked()
     peer.close()
     store.close()
+
+
+def test_a_long_read_elsewhere_holds_up_a_purge_and_other_writers_briefly(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    """The checkpoint after a purge cannot finish while another connection reads; while
+    it waits SQLite holds back every writer of the file, so it gives up after a moment
+    (and says so) rather than after the whole busy timeout."""
+    import time
+
+    path = tmp_path / "desk.sqlite"
+    store = SqliteStore(path, timeout=8)
+    other = SqliteStore(path, timeout=8)
+    ticket = open_ticket(store, "T-1")
+    reader = sqlite3.connect(path, isolation_level=None)
+    reader.execute("BEGIN")
+    reader.execute("SELECT count(*) FROM tickets").fetchone()
+    took: list[float] = []
+
+    def write() -> None:
+        threading.Event().wait(0.3)  # the purge has begun
+        started = time.monotonic()
+        open_ticket(other, "T-2")
+        took.append(time.monotonic() - started)
+
+    writer = threading.Thread(target=write)
+    writer.start()
+    try:
+        started = time.monotonic()
+        with caplog.at_level("WARNING", logger="helpdesk_core.storage"):
+            store.purge("T-1", expected_version=ticket.version)
+        purged = time.monotonic() - started
+        writer.join()
+    finally:
+        reader.execute("COMMIT")
+        reader.close()
+    assert purged < 4 and took[0] < 4, (purged, took)
+    assert "could not finish" in caplog.text
+    assert store.checkpoint()  # the read ended: the old pages go now
+    assert other.load("T-2").id == "T-2"
+    store.close()
+    other.close()

@@ -253,6 +253,9 @@ _CHUNK = 500
 # checkpointing every 10,000 WAL pages (40 MB) rather than SQLite's 1,000 makes the
 # checkpoint's fsyncs rarer and writes a hot page once per checkpoint, not once per 1,000.
 _CHECKPOINT_PAGES = 10_000
+# How long the checkpoint after a rewrite or removal waits for other connections (see
+# SqliteStore._checkpoint_briefly), in milliseconds.
+_CHECKPOINT_WAIT_MS = 1000
 _WAL_LIMIT = 64 * 1024 * 1024
 
 
@@ -462,14 +465,11 @@ class _Write:
             if conn.in_transaction:
                 conn.execute("ROLLBACK")
             raise
-        if checkpoint and store._path != ":memory:":
+        if checkpoint:
             # Old values a rewrite or removal replaced must not linger in the -wal file. The
             # work is committed: a checkpoint that fails is logged, not raised (a caller
             # would take the unit of work for failed); checkpoint() can be called again.
-            try:
-                conn.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchone()
-            except sqlite3.Error as failure:
-                log.warning("WAL checkpoint after a rewrite failed: %s", failure)
+            store._checkpoint_briefly()
 
     @staticmethod
     def _release(store: SqliteStore, name: str, exc: BaseException | None) -> None:
@@ -520,6 +520,7 @@ class SqliteStore:
             raise ValidationError(
                 f"text_index is true or false, got {text_index!r}", field="text_index"
             )
+        self._timeout_ms = int(timeout * 1000)
         self._lock = threading.RLock()
         self._depth = 0
         # FTS5 tables to merge before the outermost transaction commits (see _scrub).
@@ -547,7 +548,7 @@ class SqliteStore:
         try:
             with self._errors():
                 conn = self._conn
-                conn.execute(f"PRAGMA busy_timeout = {int(timeout * 1000)}")
+                conn.execute(f"PRAGMA busy_timeout = {self._timeout_ms}")
                 if self._path != ":memory:":
                     conn.execute("PRAGMA journal_mode = WAL")
                     conn.execute(f"PRAGMA wal_autocheckpoint = {_CHECKPOINT_PAGES}")
@@ -920,12 +921,37 @@ class SqliteStore:
         """Checkpoint now, or when the enclosing unit of work commits: the WAL holds the
         pages a rewrite or removal replaced until a checkpoint copies them over."""
         if self._depth == 0:
-            try:
-                self.checkpoint()
-            except StorageError as failure:  # the rewrite is committed: say so, go on
-                log.warning("WAL checkpoint after a rewrite failed: %s", failure)
+            with self._guard:
+                self._checkpoint_briefly()
         else:
             self._checkpoint_pending = True
+
+    def _checkpoint_briefly(self) -> None:
+        """The checkpoint after a committed rewrite, waiting at most
+        ``_CHECKPOINT_WAIT_MS`` milliseconds: while it waits for another connection's read to
+        end, SQLite holds back every writer of the file, in every process, so waiting the
+        whole busy timeout behind a long read (a backup, a report) would stall them all
+        that long, once per purged ticket. A checkpoint that cannot finish is logged; the
+        old pages stay in the ``-wal`` file until :meth:`checkpoint` succeeds."""
+        if self._path == ":memory:":
+            return
+        conn = self._conn
+        try:
+            conn.execute(f"PRAGMA busy_timeout = {min(self._timeout_ms, _CHECKPOINT_WAIT_MS)}")
+            try:
+                busy = conn.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchone()[0]
+            finally:
+                conn.execute(f"PRAGMA busy_timeout = {self._timeout_ms}")
+        except sqlite3.Error as failure:
+            log.warning("WAL checkpoint after a rewrite failed: %s", failure)
+            return
+        if busy:
+            log.warning(
+                "WAL checkpoint after a rewrite of %r could not finish: another connection "
+                "is reading; the replaced pages stay in the -wal file until "
+                "SqliteStore.checkpoint() succeeds",
+                self._path,
+            )
 
     def checkpoint(self) -> bool:
         """Copy the WAL into the database file and truncate the WAL; False when another
