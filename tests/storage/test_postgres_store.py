@@ -486,3 +486,38 @@ def test_a_session_ended_during_any_call_is_reported_as_a_lost_connection(schema
         assert store.load("T-1").version == latest.version + 1
     finally:
         store.close()
+
+
+def test_a_forked_process_gets_a_connection_of_its_own(schema: str) -> None:
+    """A web server that opens the store before forking its workers: each worker talks to
+    the server over a session of its own (over the shared one they would read each
+    other's results, or wait forever), and the first process's session stays usable."""
+    import multiprocessing
+
+    from helpdesk_core.storage import PostgresStore
+
+    store = PostgresStore(DSN, schema=schema)
+    _FORKED.append(store)  # what the forked workers find
+    try:
+        for n in range(4):
+            open_ticket(store, f"T-{n}")
+        parent_pid = store._conn.info.backend_pid
+        with multiprocessing.get_context("fork").Pool(2) as pool:
+            got = pool.map_async(_load_in_child, [f"T-{n % 4}" for n in range(8)]).get(60)
+        assert [ticket_id for ticket_id, _ in got] == [f"T-{n % 4}" for n in range(8)]
+        assert parent_pid not in {backend for _, backend in got}
+        assert store.load("T-1").id == "T-1"
+        assert store._conn.info.backend_pid == parent_pid
+    finally:
+        _FORKED.clear()
+        store.close()
+
+
+_FORKED: list[Store] = []
+
+
+def _load_in_child(ticket_id: str) -> tuple[str, int]:
+    store = _FORKED[0]
+    for _ in range(100):
+        assert store.load(ticket_id).id == ticket_id
+    return ticket_id, store._conn.info.backend_pid  # type: ignore[attr-defined]

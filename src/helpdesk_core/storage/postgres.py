@@ -32,6 +32,7 @@ PostgreSQL ``text`` cannot hold NUL at all, so the free-text columns used by que
 
 from __future__ import annotations
 
+import os
 import re
 import threading
 from collections.abc import Iterable, Iterator, Mapping, Sequence
@@ -368,6 +369,10 @@ class PostgresStore:
         self._kept: q.Kept | None = None  # see query
         # Pipelines need libpq 14 or newer (psycopg[binary] bundles one).
         self._pipelines = psycopg.Pipeline.is_supported()
+        # Connections inherited from the process this one was forked from: kept, never
+        # used nor closed (closing would end the session that process still uses).
+        self._inherited: list[psycopg.Connection[Any]] = []
+        self._pid = os.getpid()
         self._conn = self._connect()
         try:
             with self._errors():
@@ -433,6 +438,8 @@ class PostgresStore:
     def _ready(self) -> psycopg.Connection[Any]:
         if self._closed:
             raise StoreClosedError("the store is closed")
+        if self._pid != os.getpid():
+            self._leave_inherited()
         if self._depth == 0:
             conn = self._conn
             if not (conn.closed or conn.broken):
@@ -446,6 +453,22 @@ class PostgresStore:
                 conn.close()
             self._conn = self._connect()
         return self._conn
+
+    def _leave_inherited(self) -> None:
+        """In a process forked from the one that opened the store (a web server's workers
+        forked after start-up): the connection's socket is shared with that process, and
+        two processes talking over one session read each other's results or wait
+        forever. Leave it alone and open this process's own."""
+        if not any(conn is self._conn for conn in self._inherited):
+            self._inherited.append(self._conn)
+        if self._depth:
+            self._pid = os.getpid()
+            self._closed = True
+            raise StoreClosedError(
+                "the store was forked inside a unit of work; open a store in each process"
+            )
+        self._conn = self._connect()  # until it succeeds, every call tries again
+        self._pid = os.getpid()
 
     @contextmanager
     def _tx(self) -> Iterator[psycopg.Connection[Any]]:
@@ -1268,4 +1291,5 @@ class PostgresStore:
         with self._lock:
             if not self._closed:
                 self._closed = True
-                self._conn.close()
+                if self._pid == os.getpid():  # not a connection another process uses
+                    self._conn.close()
