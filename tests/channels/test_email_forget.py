@@ -12,7 +12,7 @@ import pytest
 from attrs import evolve
 from test_email_support import ADDRESS, make_channel, make_desk
 
-from desk_stores import STORES
+from desk_stores import STORES, drop
 from helpdesk_core import Helpdesk
 from helpdesk_core.channels.email import EmailChannel
 from helpdesk_core.ids import SequentialIds
@@ -79,7 +79,7 @@ def test_retention_forgets_the_messages_of_the_tickets_it_clears(
         again = channel.receive(_mail("ada@example.org", "m1@example.org"))
         assert again.action == "opened" and again.ticket_id != first.ticket_id
     finally:
-        store.close()
+        drop(store)
 
 
 @pytest.mark.parametrize("make_store", STORES)
@@ -98,7 +98,7 @@ def test_erasing_a_requester_forgets_the_messages_of_their_tickets(
         assert _seen(store, "bob@example.org", "m2@example.org") == 2
         assert channel.receive(_mail("bob@example.org", "m2@example.org")).action == "ignored"
     finally:
-        store.close()
+        drop(store)
 
 
 def test_a_retention_run_that_fails_keeps_the_records() -> None:
