@@ -4,6 +4,7 @@ across reopening, shares a file between handles, and reports driver errors as ou
 from __future__ import annotations
 
 import json
+import os
 import shutil
 import sqlite3
 import tempfile
@@ -513,3 +514,73 @@ def test_a_long_read_elsewhere_holds_up_a_purge_and_other_writers_briefly(
     assert other.load("T-2").id == "T-2"
     store.close()
     other.close()
+
+
+_FORKED: list[SqliteStore] = []
+
+
+def _write_in_child(ticket_id: str) -> tuple[str, bool]:
+    store = _FORKED[0]
+    open_ticket(store, ticket_id)
+    assert store.load(ticket_id).id == ticket_id
+    own = bool(store._inherited) and all(store._conn is not c for c in store._inherited)
+    return ticket_id, own
+
+
+@pytest.mark.skipif(not hasattr(os, "fork"), reason="needs fork")
+def test_a_forked_process_opens_a_connection_of_its_own(tmp_path: Path) -> None:
+    """A web server that opens the store before forking its workers: SQLite's connection
+    (its file locks belong to the process that took them) is never used in a worker, which
+    opens its own; what the workers write lands whole, and the first process's connection
+    stays usable."""
+    import multiprocessing
+
+    store = SqliteStore(tmp_path / "forked.sqlite")
+    _FORKED.append(store)
+    try:
+        open_ticket(store, "T-parent")
+        parent = store._conn
+        with multiprocessing.get_context("fork").Pool(2) as pool:
+            got = pool.map_async(_write_in_child, [f"T-{n}" for n in range(6)]).get(60)
+        assert got == [(f"T-{n}", True) for n in range(6)]
+        assert store._conn is parent and not store._inherited
+        assert [t.id for t in store.get_many([f"T-{n}" for n in range(6)])] == [
+            f"T-{n}" for n in range(6)
+        ]
+        assert parent.execute("PRAGMA integrity_check").fetchone() == ("ok",)
+    finally:
+        _FORKED.clear()
+        store.close()
+
+
+@pytest.mark.skipif(not hasattr(os, "fork"), reason="needs fork")
+def test_a_store_forked_inside_a_unit_of_work_is_closed_in_the_child(tmp_path: Path) -> None:
+    store = SqliteStore(tmp_path / "forked.sqlite")
+    try:
+        with store.unit_of_work():
+            open_ticket(store, "T-1")
+            pid = os.fork()
+            if pid == 0:  # the child: the unit of work is the parent's
+                try:
+                    store.load("T-1")
+                except StoreClosedError:
+                    os._exit(0)
+                except BaseException:
+                    os._exit(2)
+                os._exit(1)
+            _, status = os.waitpid(pid, 0)
+        assert os.waitstatus_to_exitcode(status) == 0
+        assert store.load("T-1").id == "T-1"  # the parent's unit of work committed
+    finally:
+        store.close()
+
+
+def test_a_read_only_database_is_named_with_its_path(tmp_path: Path) -> None:
+    store = SqliteStore(tmp_path / "desk.sqlite")
+    try:
+        refused = sqlite3.OperationalError("attempt to write a readonly database")
+        mapped = store._translate(refused)
+        assert isinstance(mapped, StorageError)
+        assert str(tmp_path / "desk.sqlite") in str(mapped) and "read-only" in str(mapped)
+    finally:
+        store.close()

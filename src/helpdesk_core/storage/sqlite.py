@@ -25,6 +25,7 @@ import operator
 import os
 import sqlite3
 import threading
+import weakref
 from collections import Counter
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
@@ -249,6 +250,23 @@ _CLAIM_DUE = (
     "AND (lease_until IS NULL OR lease_until <= ?) ORDER BY wake_at, id LIMIT ?"
 )
 _CHUNK = 500
+
+#: The stores on a database file that are open in this process: a child process forked
+#: from it must not use their connections (see SqliteStore._ready).
+_OPEN_STORES: weakref.WeakSet[SqliteStore] = weakref.WeakSet()
+
+
+def _after_fork() -> None:
+    """In a forked child: every open store reconnects before its next call. The lock is
+    made anew too: a thread of the parent may have held it, and no thread of the child
+    ever releases it."""
+    for store in list(_OPEN_STORES):
+        store._forked = True
+        store._lock = threading.RLock()
+
+
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(after_in_child=_after_fork)
 # A command writes a handful of pages (ticket row, changed index entries, event row):
 # checkpointing every 10,000 WAL pages (40 MB) rather than SQLite's 1,000 makes the
 # checkpoint's fsyncs rarer and writes a hot page once per checkpoint, not once per 1,000.
@@ -382,9 +400,12 @@ class _Guard:
     def __enter__(self) -> sqlite3.Connection:
         store = self._store
         store._lock.acquire()
-        if store._closed:
-            store._lock.release()
-            raise StoreClosedError("the store is closed")
+        if store._closed or store._forked:
+            try:
+                store._ready()
+            except BaseException:
+                store._lock.release()
+                raise
         return store._conn
 
     def __exit__(self, kind: object, exc: BaseException | None, tb: object) -> None:
@@ -409,8 +430,8 @@ class _Write:
         store = self._store
         store._lock.acquire()
         try:
-            if store._closed:
-                raise StoreClosedError("the store is closed")
+            if store._closed or store._forked:
+                store._ready()
             conn = store._conn
             if store._depth == 0:
                 conn.execute("BEGIN IMMEDIATE")
@@ -535,26 +556,15 @@ class SqliteStore:
         # without the guard in the UPDATE's WHERE clause.
         self._written: dict[str, _Written] = {}
         self._kept: q.Kept | None = None  # see query
-        try:
-            self._conn = sqlite3.connect(
-                self._path,
-                timeout=timeout,
-                isolation_level=None,
-                check_same_thread=False,
-                cached_statements=256,
-            )
-        except sqlite3.Error as exc:
-            raise StoreClosedError(f"cannot open SQLite database {self._path!r}: {exc}") from exc
+        # Set in a child process forked while the store was open (see _after_fork).
+        self._forked = False
+        # Connections inherited from the process this one was forked from: kept, never
+        # used nor closed (SQLite's file locks belong to the process that took them).
+        self._inherited: list[sqlite3.Connection] = []
+        self._conn = self._connect()
         try:
             with self._errors():
                 conn = self._conn
-                conn.execute(f"PRAGMA busy_timeout = {self._timeout_ms}")
-                if self._path != ":memory:":
-                    conn.execute("PRAGMA journal_mode = WAL")
-                    conn.execute(f"PRAGMA wal_autocheckpoint = {_CHECKPOINT_PAGES}")
-                    conn.execute(f"PRAGMA journal_size_limit = {_WAL_LIMIT}")
-                conn.execute("PRAGMA synchronous = NORMAL")
-                conn.execute("PRAGMA secure_delete = ON")
                 migrations.migrate_sqlite(conn)
                 if text_index:
                     migrations.enable_sqlite_text_index(conn)
@@ -563,6 +573,55 @@ class SqliteStore:
         except BaseException:
             self._conn.close()
             raise
+
+        if self._path != ":memory:":
+            _OPEN_STORES.add(self)
+
+    def _connect(self) -> sqlite3.Connection:
+        """A connection to the database, set up as the store works with it."""
+        try:
+            conn = sqlite3.connect(
+                self._path,
+                timeout=self._timeout_ms / 1000,
+                isolation_level=None,
+                check_same_thread=False,
+                cached_statements=256,
+            )
+        except sqlite3.Error as exc:
+            raise StoreClosedError(f"cannot open SQLite database {self._path!r}: {exc}") from exc
+        try:
+            with self._errors():
+                conn.execute(f"PRAGMA busy_timeout = {self._timeout_ms}")
+                if self._path != ":memory:":
+                    conn.execute("PRAGMA journal_mode = WAL")
+                    conn.execute(f"PRAGMA wal_autocheckpoint = {_CHECKPOINT_PAGES}")
+                    conn.execute(f"PRAGMA journal_size_limit = {_WAL_LIMIT}")
+                conn.execute("PRAGMA synchronous = NORMAL")
+                conn.execute("PRAGMA secure_delete = ON")
+        except BaseException:
+            conn.close()
+            raise
+        return conn
+
+    def _ready(self) -> None:
+        """Before a call on a store that is closed (StoreClosedError) or was forked: in a
+        process forked from the one that opened the store (a web server's workers forked
+        after start-up), SQLite's connection must not be used (its file locks belong to
+        the other process, and using it there can corrupt the database): leave it alone
+        and open this process's own. A store forked inside a unit of work cannot go on
+        with it: it is closed."""
+        if self._closed:
+            raise StoreClosedError("the store is closed")
+        self._inherited.append(self._conn)
+        self._forked = False
+        if self._depth:
+            self._closed = True
+            raise StoreClosedError(
+                "the store was forked inside a unit of work; open a store in each process"
+            )
+        self._written.clear()
+        self._kept = None
+        self._conn = self._connect()
 
     def __repr__(self) -> str:
         return f"SqliteStore({self._path!r}{', closed' if self._closed else ''})"
@@ -595,6 +654,11 @@ class SqliteStore:
                 )
             if "unable to open" in text or "disk I/O" in text:
                 return StoreClosedError(f"SQLite database {self._path!r}: {text}")
+            if "readonly" in text:
+                return StorageError(
+                    f"SQLite database {self._path!r} cannot be written (the file, or its "
+                    f"folder for the -wal and -shm files, is read-only): {text}"
+                )
             return StorageError(f"SQLite: {text}")
         if isinstance(exc, sqlite3.Error):
             return StorageError(f"SQLite database {self._path!r}: {exc}")
@@ -1624,8 +1688,12 @@ class SqliteStore:
         self.close()
 
     def close(self) -> None:
-        """Close the connection; later calls raise StoreClosedError."""
+        """Close the connection; later calls raise StoreClosedError. (In a process forked
+        from the one that opened the store, the connection it inherited is left open:
+        it belongs to that process.)"""
         with self._lock:
             if not self._closed:
                 self._closed = True
-                self._conn.close()
+                _OPEN_STORES.discard(self)
+                if not self._forked:
+                    self._conn.close()
