@@ -555,24 +555,36 @@ def test_a_forked_process_opens_a_connection_of_its_own(tmp_path: Path) -> None:
 
 @pytest.mark.skipif(not hasattr(os, "fork"), reason="needs fork")
 def test_a_store_forked_inside_a_unit_of_work_is_closed_in_the_child(tmp_path: Path) -> None:
+    """The transaction is the parent's: in the child every call fails, and leaving the
+    block commits nothing there; the parent's unit of work goes on and commits."""
     store = SqliteStore(tmp_path / "forked.sqlite")
+    pid = -1
     try:
-        with store.unit_of_work():
-            open_ticket(store, "T-1")
-            pid = os.fork()
-            if pid == 0:  # the child: the unit of work is the parent's
-                try:
-                    store.load("T-1")
-                except StoreClosedError:
-                    os._exit(0)
-                except BaseException:
-                    os._exit(2)
-                os._exit(1)
-            _, status = os.waitpid(pid, 0)
+        try:
+            with store.unit_of_work():
+                open_ticket(store, "T-1")
+                pid = os.fork()
+                if pid == 0:
+                    try:
+                        open_ticket(store, "T-child")
+                    except StoreClosedError:
+                        pass
+                    else:
+                        os._exit(1)
+                else:
+                    _, status = os.waitpid(pid, 0)
+                    open_ticket(store, "T-2")
+        except StoreClosedError:
+            if pid == 0:
+                os._exit(0)  # the child: its commit was refused
+            raise
+        if pid == 0:
+            os._exit(2)  # the child committed the parent's transaction
         assert os.waitstatus_to_exitcode(status) == 0
-        assert store.load("T-1").id == "T-1"  # the parent's unit of work committed
+        assert [t.id for t in store.get_many(["T-1", "T-2", "T-child"])] == ["T-1", "T-2"]
     finally:
-        store.close()
+        if pid != 0:
+            store.close()
 
 
 def test_a_read_only_database_is_named_with_its_path(tmp_path: Path) -> None:
@@ -584,3 +596,4 @@ def test_a_read_only_database_is_named_with_its_path(tmp_path: Path) -> None:
         assert str(tmp_path / "desk.sqlite") in str(mapped) and "read-only" in str(mapped)
     finally:
         store.close()
+

@@ -30,7 +30,7 @@ from collections import Counter
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from datetime import datetime, timedelta
-from typing import Any, Self
+from typing import Any, NoReturn, Self
 
 from helpdesk_core.errors import (
     ConflictError,
@@ -256,13 +256,35 @@ _CHUNK = 500
 _OPEN_STORES: weakref.WeakSet[SqliteStore] = weakref.WeakSet()
 
 
+class _ForkedConnection:
+    """Stands in, in a forked child, for the connection of a store that was inside a unit
+    of work: the transaction is the other process's, and nothing of it may be done here
+    (not even its commit or rollback)."""
+
+    in_transaction = False
+
+    def execute(self, *args: object) -> NoReturn:
+        raise StoreClosedError(
+            "the store was forked inside a unit of work; open a store in each process"
+        )
+
+    executemany = execute
+
+
 def _after_fork() -> None:
-    """In a forked child: every open store reconnects before its next call. The lock is
-    made anew too: a thread of the parent may have held it, and no thread of the child
-    ever releases it."""
+    """In a forked child: every open store reconnects before its next call, with a lock of
+    its own (a thread of the parent may have held the old one, and no thread here would
+    release it). A store that was inside a unit of work is closed: that transaction is
+    the parent's. (Its lock stays as it was: the thread that forked goes on in the unit
+    of work's block, and leaves it.)"""
     for store in list(_OPEN_STORES):
         store._forked = True
-        store._lock = threading.RLock()
+        if store._depth:
+            store._closed = True
+            store._inherited.append(store._conn)
+            store._conn = _ForkedConnection()  # type: ignore[assignment]
+        else:
+            store._lock = threading.RLock()
 
 
 if hasattr(os, "register_at_fork"):
@@ -399,6 +421,8 @@ class _Guard:
 
     def __enter__(self) -> sqlite3.Connection:
         store = self._store
+        if store._closed:  # (without the lock: a store closed in a fork may hold it)
+            raise StoreClosedError("the store is closed")
         store._lock.acquire()
         if store._closed or store._forked:
             try:
@@ -428,6 +452,8 @@ class _Write:
 
     def __enter__(self) -> sqlite3.Connection:
         store = self._store
+        if store._closed:  # (without the lock: a store closed in a fork may hold it)
+            raise StoreClosedError("the store is closed")
         store._lock.acquire()
         try:
             if store._closed or store._forked:
