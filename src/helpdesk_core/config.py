@@ -25,8 +25,9 @@ from helpdesk_core.codec import structure, unstructure
 from helpdesk_core.errors import ConfigError, NotFound, ValidationError
 from helpdesk_core.intake import Category
 from helpdesk_core.knowledge.settings import KnowledgeSettings
-from helpdesk_core.model import ActorKind, Agent, Priority, PriorityMatrix, Team, Tier
+from helpdesk_core.model import Agent, Priority, PriorityMatrix, Team, Tier
 from helpdesk_core.model import _validate as v
+from helpdesk_core.model.people import identity_clash
 from helpdesk_core.privacy.limits import Limits
 from helpdesk_core.privacy.retention import PrivacySettings
 from helpdesk_core.routing.conditions import Condition
@@ -36,9 +37,6 @@ from helpdesk_core.sla.policy import SlaPolicy
 from helpdesk_core.workflow.escalation import EscalationPolicy
 from helpdesk_core.workflow.lifecycle import Lifecycle
 from helpdesk_core.workflow.tiers import TierLadder
-
-#: The kinds an identity given as text may start with (``agent:lena``).
-_ACTOR_KINDS = frozenset(kind.value for kind in ActorKind)
 
 __all__ = ["AssignmentSettings", "DeskConfig", "DeskSettings", "Limits", "TicketType"]
 
@@ -723,16 +721,9 @@ def _check_references(config: DeskConfig) -> None:
                 f"unknown calendar {team_obj.calendar!r}", path=f"teams[{i}].calendar"
             )
     for i, agent in enumerate(config.agents):
-        prefix, sep, _ = agent.id.partition(":")
-        if sep and prefix in _ACTOR_KINDS:
-            # ``by="system:cron"`` names automation, which may do everything: an agent of
-            # that id would be read as another identity wherever one is given as text.
-            raise ConfigError(
-                f"agent id {agent.id!r} starts with {prefix + ':'!r}, which names "
-                f"{'an' if prefix == 'agent' else 'a'} {prefix} where an identity is given as "
-                "text; choose another id",
-                path=f"agents[{i}].id",
-            )
+        clash = identity_clash(agent.id, "agent")
+        if clash is not None:
+            raise ConfigError(clash, path=f"agents[{i}].id")
         if agent.calendar is not None and agent.calendar not in calendars:
             raise ConfigError(f"unknown calendar {agent.calendar!r}", path=f"agents[{i}].calendar")
         if agent.tier is not None and agent.tier not in tiers:

@@ -11,7 +11,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from helpdesk_core.model import Ticket
+from helpdesk_core.model import Priority, StatusCategory, Ticket
 from helpdesk_core.storage import MemoryStore, Store, TicketQuery
 from helpdesk_core.testing import StoreConformance
 from helpdesk_core.testing.conformance import MINUTE, T0, open_ticket
@@ -111,6 +111,58 @@ def test_requester_history_matches_a_full_sort(
 _TEAMS = ("desk", "net", None)
 
 
+def _step(
+    store: MemoryStore,
+    roll_back: bool,
+    action: str,
+    ticket_id: str,
+    at: datetime,
+    *,
+    team: str | None = None,
+    queued_at: datetime | None = None,
+    priority: Priority | None = None,
+) -> None:
+    """One step of the queue properties on ``ticket_id`` (open, queue, assign, unassign,
+    route, priority, close or purge; what does not apply to the ticket is skipped), in a
+    unit of work rolled back when ``roll_back`` says so."""
+    from helpdesk_core.model import Assigned, PriorityChanged, TicketRouted
+    from helpdesk_core.model.events import Changes
+    from helpdesk_core.testing.conformance import AGENT, change, moved, queued
+
+    def act() -> None:
+        exists = store.get_many([ticket_id])
+        if action == "open" and not exists:
+            open_ticket(store, ticket_id, at=at)
+            return
+        if not exists or not exists[0].is_active:
+            return
+        ticket = exists[0]
+        if action in ("assign", "unassign"):
+            who = "a-1" if action == "assign" else None
+            change(store, ticket, Assigned(ticket_id=ticket_id, at=at, by=AGENT, assignee=who))
+        elif action == "queue" and queued_at is not None:
+            change(store, ticket, queued(ticket_id, at=queued_at))
+        elif action == "route" and team is not None:
+            routed = TicketRouted(ticket_id=ticket_id, at=at, by=AGENT, changes=Changes(team=team))
+            change(store, ticket, routed)
+        elif action == "priority" and priority is not None and priority is not ticket.priority:
+            changed = PriorityChanged(
+                ticket_id=ticket_id, at=at, by=AGENT, priority=priority, previous=ticket.priority
+            )
+            change(store, ticket, changed)
+        elif action == "close":
+            change(store, ticket, moved(ticket_id, "closed", StatusCategory.CLOSED, at=at))
+        elif action == "purge":
+            store.purge(ticket_id, expected_version=ticket.version)
+
+    if roll_back:
+        with pytest.raises(KeyError), store.unit_of_work():
+            act()
+            raise KeyError("undo")
+    else:
+        act()
+
+
 @settings(max_examples=150, deadline=None)
 @given(
     steps=st.lists(
@@ -127,44 +179,11 @@ _TEAMS = ("desk", "net", None)
 def test_queue_queries_match_a_full_scan(steps: list[tuple[str, int, str | None, bool]]) -> None:
     """Queries for a team's unassigned active tickets read a per-team index: it agrees with
     filtering every ticket, through assignments, routing, closing, purges and rollbacks."""
-    from helpdesk_core.model import Assigned, StatusCategory, TicketRouted
-    from helpdesk_core.model.events import Changes
     from helpdesk_core.storage import TicketQuery
-    from helpdesk_core.testing.conformance import AGENT, change, moved
 
     store = MemoryStore()
     for n, (action, which, team, roll_back) in enumerate(steps):
-        ticket_id = f"T-{which}"
-        at = T0 + n * MINUTE
-        exists = store.get_many([ticket_id])
-
-        def act() -> None:
-            if action == "open" and not exists:
-                open_ticket(store, ticket_id, at=at)
-            elif not exists or not exists[0].is_active:
-                return
-            elif action in ("assign", "unassign"):
-                who = "a-1" if action == "assign" else None
-                change(
-                    store, exists[0], Assigned(ticket_id=ticket_id, at=at, by=AGENT, assignee=who)
-                )
-            elif action == "route" and team is not None:
-                routed = TicketRouted(
-                    ticket_id=ticket_id, at=at, by=AGENT, changes=Changes(team=team)
-                )
-                change(store, exists[0], routed)
-            elif action == "close":
-                closed = moved(ticket_id, "closed", StatusCategory.CLOSED, at=at)
-                change(store, exists[0], closed)
-            elif action == "purge":
-                store.purge(ticket_id, expected_version=exists[0].version)
-
-        if roll_back:
-            with pytest.raises(KeyError), store.unit_of_work():
-                act()
-                raise KeyError("undo")
-        else:
-            act()
+        _step(store, roll_back, action, f"T-{which}", T0 + n * MINUTE, team=team)
         everything = store.query(TicketQuery(limit=1000)).items
         for teams in (("desk",), ("net",), ("desk", "net")):
             expected = sorted(
@@ -305,57 +324,16 @@ def test_waiting_queue_pages_match_a_full_scan(
     order and at the same instant, assignments, moves between teams, priorities, closes,
     purges and rollbacks."""
     from helpdesk_core.model import (
-        Assigned,
         Priority,
-        PriorityChanged,
-        StatusCategory,
-        TicketRouted,
     )
-    from helpdesk_core.model.events import Changes
-    from helpdesk_core.testing.conformance import AGENT, change, moved, queued
 
     store = MemoryStore()
     priorities = list(Priority)
     for n, (action, which, team, shift, roll_back) in enumerate(steps):
-        ticket_id = f"T-{which}"
-        at = T0 + n * MINUTE
-        exists = store.get_many([ticket_id])
-
-        def act() -> None:
-            if action == "open" and not exists:
-                open_ticket(store, ticket_id, at=at)
-            elif not exists or not exists[0].is_active:
-                return
-            elif action == "queue":
-                change(store, exists[0], queued(ticket_id, at=T0 + shift * MINUTE))
-            elif action == "assign":
-                assigned = Assigned(ticket_id=ticket_id, at=at, by=AGENT, assignee="a-1")
-                change(store, exists[0], assigned)
-            elif action == "route":
-                routed = TicketRouted(
-                    ticket_id=ticket_id, at=at, by=AGENT, changes=Changes(team=team)
-                )
-                change(store, exists[0], routed)
-            elif action == "priority":
-                new = priorities[which % len(priorities)]
-                if new is not exists[0].priority:
-                    changed = PriorityChanged(
-                        ticket_id=ticket_id, at=at, by=AGENT, priority=new,
-                        previous=exists[0].priority,
-                    )
-                    change(store, exists[0], changed)
-            elif action == "close":
-                closed = moved(ticket_id, "closed", StatusCategory.CLOSED, at=at)
-                change(store, exists[0], closed)
-            elif action == "purge":
-                store.purge(ticket_id, expected_version=exists[0].version)
-
-        if roll_back:
-            with pytest.raises(KeyError), store.unit_of_work():
-                act()
-                raise KeyError("undo")
-        else:
-            act()
+        _step(
+            store, roll_back, action, f"T-{which}", T0 + n * MINUTE, team=team,
+            queued_at=T0 + shift * MINUTE, priority=priorities[which % len(priorities)],
+        )
         everything = store.query(TicketQuery(limit=1000)).items
         for teams in (("desk",), ("net",), ("net", "desk")):
             for wanted in (None, (Priority.MEDIUM,), (Priority.HIGH, Priority.LOW)):

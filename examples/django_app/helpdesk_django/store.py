@@ -605,15 +605,7 @@ class DjangoStore:
                 total = matching.count()
             else:
                 total = 0
-        items = tuple(decode_ticket(snapshot) for snapshot, _ in rows)
-        end = query.offset + len(items)
-        more = end < total
-        return Page(
-            items=items,
-            total=total,
-            next_offset=end if more else None,
-            next_after=query.after_token(items[-1]) if more and items else None,
-        )
+        return query.offset_page(tuple(decode_ticket(snapshot) for snapshot, _ in rows), total)
 
     def _query_after(
         self,
@@ -648,13 +640,7 @@ class DjangoStore:
                 .values_list("snapshot", flat=True)[: query.limit + 1]
             )
             total = matching.count()
-        items = tuple(decode_ticket(snapshot) for snapshot in rows[: query.limit])
-        more = len(rows) > query.limit
-        return Page(
-            items=items,
-            total=total,
-            next_after=query.after_token(items[-1]) if more else None,
-        )
+        return query.after_page([decode_ticket(snapshot) for snapshot in rows], total)
 
     def requester_history(self, requester_id: str, *, limit: int = 50) -> list[Ticket]:
         """The requester's tickets, newest first."""

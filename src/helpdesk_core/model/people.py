@@ -21,6 +21,7 @@ __all__ = [
     "Requester",
     "Team",
     "Tier",
+    "identity_clash",
 ]
 
 #: The requester id an anonymised ticket refers to: it belongs to no requester.
@@ -89,6 +90,24 @@ def _shared(cls: type[Actor], kind: ActorKind, id: str) -> Actor:
             _ACTORS.clear()
         _ACTORS[key] = found
     return found
+
+
+_ACTOR_KINDS = frozenset(kind.value for kind in ActorKind)
+
+
+def identity_clash(ident: str, what: str) -> str | None:
+    """Why ``ident`` cannot be the id of ``what`` (``"agent"``, ``"requester"``): it
+    starts with ``agent:``, ``requester:`` or ``system:``, which names another identity
+    wherever one is given as text (``by="system:cron"`` is automation, which may do
+    everything); None when it can."""
+    kind, sep, _ = ident.partition(":")
+    if not sep or kind not in _ACTOR_KINDS:
+        return None
+    article = "an" if kind == "agent" else "a"
+    return (
+        f"{what} id {ident!r} starts with {kind + ':'!r}, which names {article} {kind} "
+        "where an identity is given as text; choose another id"
+    )
 
 
 def _attributes(value: Any) -> dict[str, Any]:

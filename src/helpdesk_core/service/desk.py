@@ -67,6 +67,7 @@ from helpdesk_core.model import (
 )
 from helpdesk_core.model._copy import copier
 from helpdesk_core.model._validate import identifier, refuse_unknown, to_utc
+from helpdesk_core.model.people import identity_clash
 from helpdesk_core.privacy import (
     ANONYMOUS_REQUESTER,
     Limits,
@@ -615,16 +616,9 @@ class Helpdesk(KnowledgeCommands):
                 "choose another id",
                 field="requester.id",
             )
-        kind, sep, _ = requester.id.partition(":")
-        if sep and kind in _ACTOR_KINDS:
-            # ``by="agent:root"`` names the agent root: a requester of that id would be
-            # read as them wherever an identity is given as text.
-            raise ValidationError(
-                f"requester id {requester.id!r} starts with {kind + ':'!r}, which names "
-                f"{'an' if kind == 'agent' else 'a'} {kind} where an identity is given as "
-                "text; choose another id",
-                field="requester.id",
-            )
+        clash = identity_clash(requester.id, "requester")
+        if clash is not None:
+            raise ValidationError(clash, field="requester.id")
         if self.config.has_agent(requester.id):
             # A bare id given as an identity (``author="alice"``, ``as_="alice"``) names the
             # agent first: the requester would act, and see internal notes, as them.

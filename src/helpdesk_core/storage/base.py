@@ -916,21 +916,30 @@ class TicketQuery:
         """This query's page of ``found``, every match already in order."""
         if self.after is not None:
             rest = [t for t in found if self.follows(t)]
-            items = tuple(rest[: self.limit])
-            more = len(rest) > len(items)
-            return Page(
-                items=items,
-                total=len(found),
-                next_after=self.after_token(items[-1]) if more else None,
-            )
-        items = tuple(found[self.offset : self.offset + self.limit])
+            return self.after_page(rest[: self.limit + 1], len(found))
+        return self.offset_page(tuple(found[self.offset : self.offset + self.limit]), len(found))
+
+    def offset_page(self, items: tuple[Ticket, ...], total: int) -> Page[Ticket]:
+        """The page of ``items``, read at this query's ``offset``, of ``total`` matches:
+        with the offset and the ``after`` token of the next page while more follow."""
         end = self.offset + len(items)
-        more = end < len(found)
+        more = end < total
         return Page(
             items=items,
-            total=len(found),
+            total=total,
             next_offset=end if more else None,
             next_after=self.after_token(items[-1]) if more and items else None,
+        )
+
+    def after_page(self, following: Sequence[Ticket], total: int) -> Page[Ticket]:
+        """The page of an ``after`` query, from the matches that follow its place (the
+        page, and one more when another page follows), of ``total`` matches."""
+        items = tuple(following[: self.limit])
+        more = len(following) > self.limit
+        return Page(
+            items=items,
+            total=total,
+            next_after=self.after_token(items[-1]) if more else None,
         )
 
     @property

@@ -520,15 +520,7 @@ class MemoryStore:
                     total += 1
                     if len(found) < wanted:
                         found.append(ticket)
-        items = tuple(found[query.offset : wanted])
-        end = query.offset + len(items)
-        more = end < total
-        return Page(
-            items=items,
-            total=total,
-            next_offset=end if more else None,
-            next_after=query.after_token(items[-1]) if more and items else None,
-        )
+        return query.offset_page(tuple(found[query.offset : wanted]), total)
 
     def _move(
         self,

@@ -789,13 +789,7 @@ class PostgresStore:
         items = tuple(decode_ticket(row[0]) for row in rows)
         if items:
             total = max(total, end)  # tickets closed between the two reads
-        more = end < total
-        return Page(
-            items=items,
-            total=total,
-            next_offset=end if more else None,
-            next_after=query.after_token(items[-1]) if more and items else None,
-        )
+        return query.offset_page(items, total)
 
     def _query_after(
         self, query: TicketQuery, where: str, params: list[Any], column: str, order: str
@@ -824,13 +818,7 @@ class PostgresStore:
                     f"SELECT count(*) FROM tickets WHERE {where}", params
                 ).fetchone()
                 total = 0 if found is None else int(found[0])
-        items = tuple(decode_ticket(row[0]) for row in rows[: query.limit])
-        more = len(rows) > query.limit
-        return Page(
-            items=items,
-            total=total,
-            next_after=query.after_token(items[-1]) if more else None,
-        )
+        return query.after_page([decode_ticket(row[0]) for row in rows], total)
 
     def requester_history(self, requester_id: str, *, limit: int = 50) -> list[Ticket]:
         """The requester's tickets, newest first."""

@@ -1216,13 +1216,7 @@ class SqliteStore:
         items = tuple(decode_ticket(row[0]) for row in rows)
         if items:
             total = max(total, end)  # tickets closed between the two reads
-        more = end < total
-        return Page(
-            items=items,
-            total=total,
-            next_offset=end if more else None,
-            next_after=query.after_token(items[-1]) if more and items else None,
-        )
+        return query.offset_page(items, total)
 
     def _query_after(
         self, query: TicketQuery, where: str, params: list[Any], column: str, order: str
@@ -1240,13 +1234,8 @@ class SqliteStore:
                 (*params, *after_params, query.limit + 1),
             ).fetchall()
             row = conn.execute(f"SELECT count(*) FROM tickets WHERE {where}", params).fetchone()
-        items = tuple(decode_ticket(row[0]) for row in rows[: query.limit])
-        more = len(rows) > query.limit
-        return Page(
-            items=items,
-            total=0 if row is None else int(row[0]),
-            next_after=query.after_token(items[-1]) if more else None,
-        )
+        total = 0 if row is None else int(row[0])
+        return query.after_page([decode_ticket(found[0]) for found in rows], total)
 
     def _token(self, conn: sqlite3.Connection) -> tuple[int, int]:
         """What changes whenever the database may have: this connection's row changes
