@@ -108,6 +108,19 @@ def test_requester_history_matches_a_full_sort(
         assert store.requester_ticket_ids(requester, limit=limit) == expected
 
 
+def _looked_at(monkeypatch: pytest.MonkeyPatch) -> list[Ticket]:
+    """The tickets queries look at from now on (every ``TicketQuery.matches`` call)."""
+    looked_at: list[Ticket] = []
+    matches = TicketQuery.matches
+
+    def counting(self: TicketQuery, ticket: Ticket) -> bool:
+        looked_at.append(ticket)
+        return matches(self, ticket)
+
+    monkeypatch.setattr(TicketQuery, "matches", counting)
+    return looked_at
+
+
 _TEAMS = ("desk", "net", None)
 
 
@@ -286,14 +299,7 @@ def test_a_query_by_number_reads_only_the_tickets_of_that_number(
     store = MemoryStore()
     for i in range(500):
         open_ticket(store, f"T-{i}")
-    looked_at: list[Ticket] = []
-    matches = TicketQuery.matches
-
-    def counting(self: TicketQuery, ticket: Ticket) -> bool:
-        looked_at.append(ticket)
-        return matches(self, ticket)
-
-    monkeypatch.setattr(TicketQuery, "matches", counting)
+    looked_at = _looked_at(monkeypatch)
     page = store.query(TicketQuery(number=250, limit=1))
     assert [t.id for t in page.items] == ["T-249"]
     assert len(looked_at) == 1
@@ -356,14 +362,7 @@ def test_a_queue_drain_reads_the_front_of_the_queue(monkeypatch: pytest.MonkeyPa
         ticket = open_ticket(store, f"T-{i:03d}", at=T0)
         routed = TicketRouted(ticket_id=ticket.id, at=T0, by=AGENT, changes=Changes(team="desk"))
         change(store, ticket, routed, queued(ticket.id, at=T0 + (300 - i) * MINUTE))
-    looked_at: list[Ticket] = []
-    matches = TicketQuery.matches
-
-    def counting(self: TicketQuery, ticket: Ticket) -> bool:
-        looked_at.append(ticket)
-        return matches(self, ticket)
-
-    monkeypatch.setattr(TicketQuery, "matches", counting)
+    looked_at = _looked_at(monkeypatch)
     query = TicketQuery(
         team="desk", unassigned=True, active_only=True, queued=True, order_by="queued_at",
         limit=5,

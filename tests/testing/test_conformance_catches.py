@@ -55,6 +55,21 @@ def test_the_suite_fails_a_store_that_drops_events() -> None:
         suite.teardown_method()
 
 
+def _machine_fails(store: type[MemoryStore]) -> None:
+    """The differential machine, run on ``store`` for up to 200 examples, must fail (no
+    shrinking: finding a failure is the point)."""
+    machine = make_differential_machine(store)
+    machine.TestCase.settings = settings(
+        max_examples=200,
+        deadline=None,
+        suppress_health_check=list(HealthCheck),
+        phases=(Phase.generate,),
+        report_multiple_bugs=False,
+    )
+    with pytest.raises(AssertionError):
+        machine.TestCase().runTest()
+
+
 def test_the_differential_machine_fails_a_store_that_drops_events() -> None:
     machine = make_differential_machine(_Lossy)
     machine.TestCase.settings = settings(
@@ -98,12 +113,7 @@ def test_the_suite_fails_a_store_that_ignores_a_filter(
 def test_the_differential_machine_fails_a_store_that_ignores_a_filter(
     unfiltered: dict[str, Any],
 ) -> None:
-    machine = make_differential_machine(_ignoring(**unfiltered))
-    machine.TestCase.settings = settings(
-        max_examples=200, deadline=None, suppress_health_check=list(HealthCheck)
-    )
-    with pytest.raises(AssertionError):
-        machine.TestCase().runTest()
+    _machine_fails(_ignoring(**unfiltered))
 
 
 class _ReleaseUncounted(MemoryStore):
@@ -226,16 +236,7 @@ def test_the_suite_and_the_machine_fail_a_store_that_orders_queued_at_wrong(
     store: type[MemoryStore],
 ) -> None:
     _suite_fails(store, "test_queued_at_orders_by_how_long_tickets_waited")
-    machine = make_differential_machine(store)
-    machine.TestCase.settings = settings(
-        max_examples=200,
-        deadline=None,
-        suppress_health_check=list(HealthCheck),
-        phases=(Phase.generate,),  # finding a failure is the point, not shrinking it
-        report_multiple_bugs=False,
-    )
-    with pytest.raises(AssertionError):
-        machine.TestCase().runTest()
+    _machine_fails(store)
 
 
 class _Recording(MemoryStore):
@@ -398,13 +399,4 @@ def test_the_suite_and_the_machine_fail_a_store_that_pages_after_wrong(
     _suite_fails(store, "test_after_pages_skip_and_repeat_nothing_while_tickets_arrive")
     if store is _AfterBlind:  # (the other differs only once a token's ticket is gone)
         _suite_fails(store, "test_next_pages_see_changes_made_between_pages")
-        machine = make_differential_machine(store)
-        machine.TestCase.settings = settings(
-            max_examples=200,
-            deadline=None,
-            suppress_health_check=list(HealthCheck),
-            phases=(Phase.generate,),
-            report_multiple_bugs=False,
-        )
-        with pytest.raises(AssertionError):
-            machine.TestCase().runTest()
+        _machine_fails(store)
