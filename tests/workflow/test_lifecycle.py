@@ -12,6 +12,7 @@ from typing import Any
 import pytest
 from hypothesis import given
 
+from helpdesk_core.config import DeskConfig
 from helpdesk_core.errors import ConfigError, NotFound, ValidationError
 from helpdesk_core.model import StatusCategory
 from helpdesk_core.testing.strategies import lifecycles
@@ -220,6 +221,21 @@ def test_unknown_initial_status_is_refused() -> None:
     err = _config_error(doc)
     assert "initial status 'draft'" in err.message
     assert err.path == "lifecycle.initial"
+
+
+@pytest.mark.parametrize("initial", ["done", "closed"])
+def test_an_initial_status_of_the_solved_or_closed_category_is_refused(initial: str) -> None:
+    # A ticket would be born solved or closed, without solved_at / closed_at: never
+    # auto-closed, never due for retention.
+    doc = _doc()
+    doc["initial"] = initial
+    doc["transitions"].append({"name": "restart", "from": "done", "to": "new"})
+    err = _config_error(doc)
+    assert f"initial status {initial!r} is of the " in err.message
+    assert err.path == "lifecycle.initial"
+    with pytest.raises(ConfigError) as in_desk:
+        DeskConfig.from_dict({"lifecycles": {"default": {**doc, "name": "default"}}})
+    assert in_desk.value.path == "lifecycles.default.initial"
 
 
 def test_missing_closed_status_is_refused() -> None:

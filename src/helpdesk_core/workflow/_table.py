@@ -73,6 +73,15 @@ def _check_statuses(statuses: Sequence[Status], initial: str, root: str) -> dict
             f"initial status {initial!r} is not one of the statuses ({_quote(set(by_name))})",
             path=f"{root}.initial",
         )
+    category = by_name[initial].category
+    if not category.is_active:
+        # A ticket opened there would be born solved or closed, with no solved_at or
+        # closed_at: never auto-closed, never due for retention, never worked.
+        raise ConfigError(
+            f"initial status {initial!r} is of the {category.value} category: a new ticket "
+            "starts in a status of the new, open, pending or on_hold category",
+            path=f"{root}.initial",
+        )
     if not any(s.category is StatusCategory.CLOSED for s in statuses):
         raise ConfigError(
             "no status of the closed category: a lifecycle needs a terminal status",
