@@ -772,6 +772,28 @@ def test_dropping_a_lifecycle_status_or_tier_open_tickets_stand_on_is_refused() 
     desk.reconfigure(DeskConfig.from_dict({**no_l2, "lifecycles": {"change": default}}))
 
 
+def test_dropping_a_team_open_tickets_are_in_is_refused() -> None:
+    base: dict[str, Any] = {
+        "tiers": [{"id": "L1", "teams": ["desk", "net"]}],
+        "teams": [{"id": "desk"}, {"id": "net", "contacts": ["nils"]}],
+        "agents": [{"id": "ann", "teams": ["desk"]}, {"id": "nils", "teams": ["net"]}],
+    }
+    no_net = {**base, "tiers": [{"id": "L1", "teams": ["desk"]}], "teams": [{"id": "desk"}],
+              "agents": [{"id": "ann", "teams": ["desk"]}]}  # fmt: skip
+    clock = ManualClock(datetime(2026, 3, 2, 9, tzinfo=UTC))
+    desk = Helpdesk(DeskConfig.from_dict(base), MemoryStore(), clock)
+    ticket = desk.open(requester=Requester(id="ada"), subject="VPN down")
+    desk.update(ticket.id, by="ann", team="net")
+    with pytest.raises(ConfigError, match="drops team 'net'") as caught:
+        desk.reconfigure(DeskConfig.from_dict(no_net))
+    assert caught.value.path == "teams" and ticket.id in caught.value.message
+    assert desk.config.has_agent("nils")  # unchanged
+    desk.raise_level(ticket.id, by="ann", reason="stuck")  # the team's contacts still there
+    desk.update(ticket.id, by="ann", team="desk")
+    desk.reconfigure(DeskConfig.from_dict(no_net))  # no ticket is in it any more
+    assert desk.search(team="desk").total == 1
+
+
 class _OlderContractStore:
     """A store written to an earlier contract: no reschedule(), releases by id only."""
 

@@ -238,13 +238,16 @@ class Helpdesk(KnowledgeCommands):
     def _check_open_tickets(self, config: DeskConfig) -> None:
         """Refuse a configuration that drops what open or solved tickets stand on, so
         their every command and tick would fail: a calendar their SLA clocks count time
-        on, the lifecycle they follow or the status they are in, the tier they are in.
-        (A policy that is gone is no such trouble: its clocks move to the policy that
-        applies at their next change.)"""
+        on, the lifecycle they follow or the status they are in, the tier or the team
+        they are in (a team that is gone has no agents to take its queue, no contacts to
+        raise a level to, and no name a search may give). (A policy that is gone is no
+        such trouble: its clocks move to the policy that applies at their next change.)"""
         calendars = config.calendars != self.config.calendars
         lifecycles = config.lifecycles != self.config.lifecycles
         tiers = config.ladder.ids != self.config.ladder.ids
-        if not (calendars or lifecycles or tiers):
+        team_ids = {team.id for team in config.teams}
+        teams = team_ids != {team.id for team in self.config.teams}
+        if not (calendars or lifecycles or tiers or teams):
             return
         gone: dict[tuple[str, str, str], list[str]] = {}
         for ticket in self._open_or_solved():
@@ -263,6 +266,8 @@ class Helpdesk(KnowledgeCommands):
                     gone.setdefault(key, []).append(ticket.id)
             if tiers and ticket.tier is not None and ticket.tier not in config.ladder:
                 gone.setdefault(("tier", ticket.tier, ""), []).append(ticket.id)
+            if teams and ticket.team is not None and ticket.team not in team_ids:
+                gone.setdefault(("team", ticket.team, ""), []).append(ticket.id)
         if not gone:
             return
         (kind, name, status), ids = next(iter(gone.items()))
@@ -289,6 +294,13 @@ class Helpdesk(KnowledgeCommands):
                 f"which open or solved tickets are in ({shown}): move them out of it "
                 "first, or keep it",
                 path=f"lifecycles.{name}.statuses",
+            )
+        if kind == "team":
+            raise ConfigError(
+                f"the new configuration drops team {name!r}, which open or solved tickets "
+                f"are in ({shown}): move them to another team first "
+                "(desk.update(ticket_id, by=..., team=...)), or keep it",
+                path="teams",
             )
         raise ConfigError(
             f"the new configuration drops tier {name!r}, which open or solved tickets are "
