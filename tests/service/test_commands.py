@@ -707,6 +707,33 @@ def test_a_retired_sla_policy_hands_its_clocks_to_the_one_that_applies_now() -> 
     assert resolution.used == timedelta(hours=2, minutes=30)  # the time it had used
 
 
+def test_a_retired_sla_policy_a_rule_named_hands_its_clocks_on_too() -> None:
+    def doc(*policies: str) -> dict[str, Any]:
+        targets = {"medium": {"first_response": "1h", "resolution": "1d"}}
+        vip = {"name": "vip", "when": {"field": "subject", "op": "contains", "value": "vip"},
+               "actions": {"sla_policy": "vip"}}  # fmt: skip
+        return {
+            **_policy_doc("standard"),
+            "sla_policies": [
+                {"name": name, "calendar": "office", "targets": targets} for name in policies
+            ],
+            "routing": [vip] if "vip" in policies else [],
+        }
+
+    clock = ManualClock(datetime(2026, 3, 2, 9, tzinfo=UTC))
+    desk = Helpdesk(DeskConfig.from_dict(doc("vip", "standard")), MemoryStore(), clock)
+    ticket = desk.open(requester=Requester(id="ada"), subject="vip: VPN down")
+    assert ticket.sla_policy == "vip"
+    clock.advance(minutes=30)
+    desk.reconfigure(DeskConfig.from_dict(doc("standard")))
+    desk.reply(ticket.id, author="ann", body="on it")  # before: NotFound sla policy 'vip'
+    desk.set_priority(ticket.id, "medium", by="ann", reason="checked")
+    resolution = desk.get(ticket.id).sla["resolution"]
+    assert resolution.policy == "standard"
+    assert resolution.used == timedelta(minutes=30)
+    desk.solve(ticket.id, by="ann", resolution="fixed")
+
+
 def test_dropping_a_calendar_open_clocks_count_on_is_refused() -> None:
     clock = ManualClock(datetime(2026, 3, 2, 9, tzinfo=UTC))
     desk = Helpdesk(DeskConfig.from_dict(_policy_doc("standard")), MemoryStore(), clock)

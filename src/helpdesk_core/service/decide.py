@@ -164,6 +164,7 @@ class Decider:
             for name in condition.fields()
         )
         self._policies: dict[tuple[Any, ...], SlaPolicy | None] = {}
+        self._named_policies = {policy.name: policy for policy in config.sla_policies}
 
     def lifecycle(self, ticket: Ticket) -> Lifecycle:
         """The lifecycle a ticket follows."""
@@ -173,9 +174,13 @@ class Decider:
     def policy_for(
         self, ticket: Ticket, *, requester: Requester | None, now: datetime
     ) -> SlaPolicy | None:
-        """The SLA policy that applies: the one a rule named, else the first that matches."""
+        """The SLA policy that applies: the one a rule named, else the first that matches
+        (also when the policy a rule named is one the configuration retired: its clocks
+        move to the policy that applies now, as those of any retired policy do)."""
         if ticket.sla_policy is not None:
-            return self.config.sla_policy(ticket.sla_policy)
+            named = self._named_policies.get(ticket.sla_policy)
+            if named is not None:
+                return named
         key = self._policy_key(ticket, requester)
         if key is not None:
             found = self._policies.get(key, _UNKNOWN)
