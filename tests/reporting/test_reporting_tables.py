@@ -264,6 +264,28 @@ def test_subclassed_events_use_their_base_class_handler() -> None:
     assert result.times.first_response.median == timedelta(minutes=1)
 
 
+
+def test_a_subclassed_opening_opens_the_ticket_like_its_base_class() -> None:
+    class ImportedOpening(TicketOpened):
+        pass
+
+    events = small_history(count=2)
+    first = events[0]
+    assert isinstance(first, TicketOpened)
+    events[0] = ImportedOpening(
+        ticket_id=first.ticket_id,
+        at=first.at,
+        by=first.by,
+        number=first.number,
+        requester=first.requester,
+        subject=first.subject,
+        category=first.category,
+        asset=first.asset,
+    )
+    result = build_report(events)
+    assert result == build_report(small_history(count=2))
+    assert (result.tickets, result.ignored_events) == (2, 0)
+
 def _append(store: MemoryStore, tickets: dict[str, Ticket], event: Event) -> None:
     before = tickets.get(event.ticket_id)
     after = apply_event(before, event)

@@ -145,7 +145,9 @@ class Report:
                             handlers[TicketAnonymised](state, event)
                 else:
                     kind = type(event)
-                    if kind is TicketOpened:
+                    if kind is TicketOpened or (
+                        kind not in handlers and isinstance(event, TicketOpened)
+                    ):  # a subclass opens the ticket too, as in the model's fold
                         if not self._open(event):  # type: ignore[arg-type]
                             ignored += 1
                     else:
