@@ -6,9 +6,11 @@ import random
 import sys
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import pytest
 
+from helpdesk_core.errors import ValidationError
 from helpdesk_core.model import Actor, Event, SlaClock, SlaClockStopped, TicketOpened
 from helpdesk_core.reporting import ReportResult, build_report
 from helpdesk_core.reporting.plots import (
@@ -100,3 +102,16 @@ def test_plots_without_matplotlib_name_the_extra(
     monkeypatch.setitem(sys.modules, "matplotlib.figure", None)
     with pytest.raises(ImportError, match="analysis"):
         plot_backlog_age(result)
+
+
+@pytest.mark.parametrize("plot", [plot_sla_compliance, plot_backlog_age, plot_volume_heatmap])
+def test_plots_refuse_what_is_not_a_result_before_drawing(
+    plot: Any, result: ReportResult, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setitem(sys.modules, "matplotlib.figure", None)  # checked before drawing
+    for wrong in (None, result.sla, {"sla": 1}):
+        with pytest.raises(ValidationError, match="ReportResult") as caught:
+            plot(wrong)
+        assert caught.value.field == "result"
+    with pytest.raises(ValidationError, match="title is text"):
+        plot(result, title=5)

@@ -9,9 +9,22 @@ from __future__ import annotations
 
 from typing import Any
 
+from helpdesk_core.errors import ValidationError
 from helpdesk_core.reporting.records import WEEKDAYS, ReportResult
 
 __all__ = ["plot_backlog_age", "plot_sla_compliance", "plot_volume_heatmap"]
+
+
+def _check(result: Any, title: Any) -> None:
+    """Refuse what is not a report's result (e.g. one of its tables) or a title that is
+    not text, before anything is drawn."""
+    if not isinstance(result, ReportResult):
+        raise ValidationError(
+            f"expected a ReportResult (report.result()), got {type(result).__name__}",
+            field="result",
+        )
+    if not isinstance(title, str):
+        raise ValidationError(f"a title is text, got {type(title).__name__}", field="title")
 
 
 def _figure(width: float, height: float) -> Any:
@@ -28,6 +41,7 @@ def _figure(width: float, height: float) -> Any:
 def plot_sla_compliance(result: ReportResult, *, title: str = "SLA compliance") -> Any:
     """Share of settled SLA clock cycles that met their target, per week of opening, one
     line per metric and one for all metrics."""
+    _check(result, title)
     figure = _figure(8, 4)
     axes = figure.add_subplot()
     weeks: dict[str, dict[Any, float]] = {}
@@ -63,6 +77,7 @@ def plot_sla_compliance(result: ReportResult, *, title: str = "SLA compliance") 
 
 def plot_backlog_age(result: ReportResult, *, title: str = "Backlog by age") -> Any:
     """Active tickets at the report's ``as_of``, one bar per age bucket."""
+    _check(result, title)
     figure = _figure(6, 4)
     axes = figure.add_subplot()
     rows = result.backlog.by_age.rows
@@ -77,6 +92,7 @@ def plot_backlog_age(result: ReportResult, *, title: str = "Backlog by age") -> 
 
 def plot_volume_heatmap(result: ReportResult, *, title: str = "Tickets by hour of week") -> Any:
     """Tickets opened per weekday (rows, Monday first) and hour of day (columns)."""
+    _check(result, title)
     figure = _figure(10, 3.6)
     axes = figure.add_subplot()
     volume = result.volume.by_hour_of_week
