@@ -240,14 +240,18 @@ class Helpdesk(KnowledgeCommands):
         their every command and tick would fail: a calendar their SLA clocks count time
         on, the lifecycle they follow or the status they are in, the tier or the team
         they are in (a team that is gone has no agents to take its queue, no contacts to
-        raise a level to, and no name a search may give). (A policy that is gone is no
-        such trouble: its clocks move to the policy that applies at their next change.)"""
+        raise a level to, and no name a search may give), the agent they are assigned to
+        (their work would wait in nobody's queue; an inactive agent keeps them visible).
+        (A policy that is gone is no such trouble: its clocks move to the policy that
+        applies at their next change.)"""
         calendars = config.calendars != self.config.calendars
         lifecycles = config.lifecycles != self.config.lifecycles
         tiers = config.ladder.ids != self.config.ladder.ids
         team_ids = {team.id for team in config.teams}
         teams = team_ids != {team.id for team in self.config.teams}
-        if not (calendars or lifecycles or tiers or teams):
+        agent_ids = {agent.id for agent in config.agents}
+        agents = agent_ids != {agent.id for agent in self.config.agents}
+        if not (calendars or lifecycles or tiers or teams or agents):
             return
         gone: dict[tuple[str, str, str], list[str]] = {}
         for ticket in self._open_or_solved():
@@ -268,6 +272,8 @@ class Helpdesk(KnowledgeCommands):
                 gone.setdefault(("tier", ticket.tier, ""), []).append(ticket.id)
             if teams and ticket.team is not None and ticket.team not in team_ids:
                 gone.setdefault(("team", ticket.team, ""), []).append(ticket.id)
+            if agents and ticket.assignee is not None and ticket.assignee not in agent_ids:
+                gone.setdefault(("agent", ticket.assignee, ""), []).append(ticket.id)
         if not gone:
             return
         (kind, name, status), ids = next(iter(gone.items()))
@@ -294,6 +300,13 @@ class Helpdesk(KnowledgeCommands):
                 f"which open or solved tickets are in ({shown}): move them out of it "
                 "first, or keep it",
                 path=f"lifecycles.{name}.statuses",
+            )
+        if kind == "agent":
+            raise ConfigError(
+                f"the new configuration drops agent {name!r}, to whom open or solved tickets "
+                f"are assigned ({shown}): they would wait in nobody's work; assign them to "
+                "another agent first (desk.assign), or keep the agent with active = false",
+                path="agents",
             )
         if kind == "team":
             raise ConfigError(
