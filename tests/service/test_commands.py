@@ -821,6 +821,29 @@ def test_dropping_a_team_open_tickets_are_in_is_refused() -> None:
     assert desk.search(team="desk").total == 1
 
 
+def test_dropping_an_agent_open_tickets_are_assigned_to_is_refused() -> None:
+    base: dict[str, Any] = {
+        "agents": [{"id": "ann", "teams": ["service-desk"]},
+                   {"id": "bea", "teams": ["service-desk"]}],
+        "assignment": {"auto_assign": False},
+    }  # fmt: skip
+    without_bea = {**base, "agents": [{"id": "ann", "teams": ["service-desk"]}]}
+    inactive_bea = {**base, "agents": [{"id": "ann", "teams": ["service-desk"]},
+                                       {"id": "bea", "active": False}]}  # fmt: skip
+    clock = ManualClock(datetime(2026, 3, 2, 9, tzinfo=UTC))
+    desk = Helpdesk(DeskConfig.from_dict(base), MemoryStore(), clock)
+    ticket = desk.open(requester=Requester(id="ada"), subject="VPN down")
+    desk.assign(ticket.id, "bea", by="ann")
+    with pytest.raises(ConfigError, match="drops agent 'bea'") as caught:
+        desk.reconfigure(DeskConfig.from_dict(without_bea))
+    assert caught.value.path == "agents" and ticket.id in caught.value.message
+    assert desk.config.has_agent("bea")  # unchanged
+    desk.reconfigure(DeskConfig.from_dict(inactive_bea))  # kept, inactive: allowed
+    desk.assign(ticket.id, "ann", by="ann")
+    desk.reconfigure(DeskConfig.from_dict(without_bea))  # nothing assigned to bea any more
+    assert not desk.config.has_agent("bea")
+
+
 class _OlderContractStore:
     """A store written to an earlier contract: no reschedule(), releases by id only."""
 
