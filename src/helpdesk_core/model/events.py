@@ -39,6 +39,7 @@ from helpdesk_core.model.people import Actor
 from helpdesk_core.model.ticket import SlaClock
 
 __all__ = [
+    "CANCELLED",
     "EVENT_TYPES",
     "NO_TARGET",
     "SLA_EVENT_TYPES",
@@ -402,13 +403,20 @@ class SlaClockResumed(_SlaEvent):
 #: applies): the clock neither met nor missed a target, and compliance leaves it out.
 NO_TARGET = "no_target"
 
+#: The ``reason`` of an :class:`SlaClockStopped` whose clock stopped because its ticket
+#: was closed without being solved (cancelled, say, as a duplicate), where its lifecycle
+#: has a solved status: the clock neither met nor missed its target, and compliance
+#: leaves it out (a breach recorded before still counts).
+CANCELLED = "cancelled"
+
 
 @frozen(kw_only=True)
 class SlaClockStopped(_SlaEvent):
     """An SLA clock stopped: met, or breached if it stopped after its deadline.
 
-    ``reason`` is empty when the clock's own event stopped it (a reply, a solve), and
-    :data:`NO_TARGET` when it stopped because no target applies any more."""
+    ``reason`` is empty when the clock's own event stopped it (a reply, a solve),
+    :data:`NO_TARGET` when it stopped because no target applies any more, and
+    :data:`CANCELLED` when the ticket was closed without being solved."""
 
     reason: str = field(default="", validator=v.text)
 

@@ -39,7 +39,7 @@ from helpdesk_core.model import (
     TicketRouted,
     TicketUpdated,
 )
-from helpdesk_core.model.events import NO_TARGET
+from helpdesk_core.model.events import CANCELLED, NO_TARGET
 from helpdesk_core.model.people import ANONYMOUS_REQUESTER
 
 __all__ = [
@@ -259,8 +259,8 @@ def _sla_stopped(state: TicketState, event: SlaClockStopped) -> None:
     clock = event.clock
     if clock.breached_at is not None:
         outcome = BREACHED  # breached while its target applied
-    elif event.reason == NO_TARGET:
-        outcome = WITHDRAWN
+    elif event.reason == NO_TARGET or event.reason == CANCELLED:
+        outcome = WITHDRAWN  # neither met nor missed: its target was withdrawn
     else:
         outcome = MET
     _outcome(state, clock, outcome)

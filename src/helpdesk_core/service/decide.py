@@ -30,6 +30,7 @@ from helpdesk_core.model import (
     PriorityChanged,
     QueuedForAssignment,
     Requester,
+    SlaClockStopped,
     StatusCategory,
     StatusChanged,
     Ticket,
@@ -40,6 +41,7 @@ from helpdesk_core.model import (
 )
 from helpdesk_core.routing.fields import Env, Getter, field_spec
 from helpdesk_core.sla import (
+    CANCELLED,
     BusinessCalendar,
     SlaEngine,
     SlaPolicy,
@@ -165,11 +167,22 @@ class Decider:
         )
         self._policies: dict[tuple[Any, ...], SlaPolicy | None] = {}
         self._named_policies = {policy.name: policy for policy in config.sla_policies}
+        self._has_solved: dict[int, bool] = {}
 
     def lifecycle(self, ticket: Ticket) -> Lifecycle:
         """The lifecycle a ticket follows."""
         lifecycle = self.config.lifecycles.get(ticket.lifecycle)
         return lifecycle if lifecycle is not None else self.config.lifecycle_for(ticket.type)
+
+    def has_solved_status(self, ticket: Ticket) -> bool:
+        """Whether the lifecycle ``ticket`` follows has a status of the solved category
+        (so a move into the closed category that skips it is no solve)."""
+        lifecycle = self.lifecycle(ticket)  # one of the configuration's, which it holds
+        found = self._has_solved.get(id(lifecycle))
+        if found is None:
+            found = any(s.category is StatusCategory.SOLVED for s in lifecycle.statuses)
+            self._has_solved[id(lifecycle)] = found
+        return found
 
     def policy_for(
         self, ticket: Ticket, *, requester: Requester | None, now: datetime
@@ -317,9 +330,19 @@ class Change:
         return self._policy  # type: ignore[return-value]
 
     def react_sla(self, event: Event) -> None:
-        """Let the SLA engine react to an event already folded."""
+        """Let the SLA engine react to an event already folded. A clock a move into the
+        closed category stops, on a ticket whose lifecycle has a solved status (so the
+        move skipped it: a cancellation), stops with the reason ``CANCELLED``: it
+        neither met nor missed its target."""
         policy = self.policy(event.at)
+        cancelled = (
+            isinstance(event, StatusChanged)
+            and event.category is StatusCategory.CLOSED
+            and self.decider.has_solved_status(self.ticket)
+        )
         for sla_event in self.decider.sla.react(self.ticket, event, policy=policy):
+            if cancelled and isinstance(sla_event, SlaClockStopped) and not sla_event.reason:
+                sla_event = attrs.evolve(sla_event, reason=CANCELLED)
             self.record(sla_event)
 
     def extend(self, events: Sequence[Event]) -> None:

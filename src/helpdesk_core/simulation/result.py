@@ -24,7 +24,7 @@ from helpdesk_core.model import (
     Ticket,
     TicketOpened,
 )
-from helpdesk_core.model.events import NO_TARGET, SLA_EVENT_TYPES
+from helpdesk_core.model.events import CANCELLED, NO_TARGET, SLA_EVENT_TYPES
 from helpdesk_core.storage import Store
 
 if TYPE_CHECKING:
@@ -248,7 +248,7 @@ def _breached(ticket: Ticket, metric: Metric, events: Sequence[Event]) -> bool |
         if isinstance(event, SlaBreached):
             return True
     if clock.stopped_at is not None:
-        if isinstance(last, SlaClockStopped) and last.reason == NO_TARGET:
+        if isinstance(last, SlaClockStopped) and last.reason in (NO_TARGET, CANCELLED):
             return None
         return False
     return None

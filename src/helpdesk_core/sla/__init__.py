@@ -11,6 +11,7 @@ and breaches stamped with their exact instants, :func:`next_wakeup` for schedule
 
 from helpdesk_core.sla.calendar import BusinessCalendar
 from helpdesk_core.sla.clocks import (
+    CANCELLED,
     NO_TARGET,
     SLA_ACTOR,
     SlaEngine,
@@ -29,6 +30,7 @@ from helpdesk_core.sla.policy import (
 from helpdesk_core.sla.view import SlaView, clock_view, sla_view
 
 __all__ = [
+    "CANCELLED",
     "DEFAULT_PAUSES",
     "DEFAULT_WARNINGS",
     "NO_TARGET",

@@ -34,12 +34,13 @@ from helpdesk_core.model import (
     SlaClock,
     Ticket,
 )
-from helpdesk_core.model.events import NO_TARGET, SLA_EVENT_TYPES
+from helpdesk_core.model.events import CANCELLED, NO_TARGET, SLA_EVENT_TYPES
 from helpdesk_core.sla._transitions import SLA_ACTOR, Calendar, Step
 from helpdesk_core.sla.calendar import BusinessCalendar
 from helpdesk_core.sla.policy import ReopenMode, SlaPolicy
 
 __all__ = [
+    "CANCELLED",
     "NO_TARGET",
     "SLA_ACTOR",
     "Policies",
