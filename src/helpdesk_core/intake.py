@@ -82,6 +82,20 @@ class Question:
             raise ConfigError(f"question {self.name!r} of type choice needs choices")
         if self.type is not QuestionType.CHOICE and self.choices:
             raise ConfigError(f"question {self.name!r} has choices but is of type {self.type}")
+        for choice in self.choices:
+            if not choice.strip():
+                # a blank answer is no answer: the choice could never be picked
+                raise ConfigError(
+                    f"question {self.name!r} has a blank choice, which no answer can pick",
+                    path="choices",
+                )
+        if len(set(self.choices)) != len(self.choices):
+            twice = sorted({c for c in self.choices if self.choices.count(c) > 1})
+            raise ConfigError(
+                f"question {self.name!r} lists the choice(s) {', '.join(map(repr, twice))} "
+                "more than once",
+                path="choices",
+            )
 
     def convert(self, value: Any) -> FieldValue:
         """Check and convert one answer; raise ValidationError naming the question."""

@@ -97,6 +97,12 @@ def _desk(**extra: Any) -> dict[str, Any]:
             {"name": "stuck", "on": "time_in_tier", "after": "3000000d",
              "actions": [{"action": "escalate_tier"}]}]}]),
          "escalation_policies[0].triggers[0].after"),
+        (lambda d: d.update(categories={"hw": {"questions": [
+            {"name": "model", "type": "choice", "choices": ["T14", ""]}]}}),
+         "categories.hw.questions[0].choices"),
+        (lambda d: d.update(categories={"hw": {"questions": [
+            {"name": "model", "type": "choice", "choices": ["T14", "X1", "T14"]}]}}),
+         "categories.hw.questions[0].choices"),
     ],
 )  # fmt: skip
 def test_what_an_admin_writes_by_mistake_is_named(change: Any, path: str) -> None:
