@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from datetime import UTC, datetime
 from email.message import EmailMessage
 from typing import Any
@@ -163,6 +164,32 @@ def test_stray_end_tags_cost_no_stack_scans(monkeypatch: pytest.MonkeyPatch) -> 
     _CountingStack.reads = 0
     assert html_to_text("<div>" + "<b><i>" * n + "Hi" + "</b>" * n + "</div>") == "Hi"
     assert _CountingStack.reads < 10 * n
+
+
+@pytest.mark.parametrize(
+    "html",
+    [
+        pytest.param("<a/" * 20_000, id="unclosed-tags"),
+        pytest.param("<!--x>" * 10_000, id="unclosed-comments"),
+        pytest.param("<![CDATA[>" * 10_000, id="unclosed-cdata"),
+        pytest.param("<p>Hello</p>" + "<a" * 30_000, id="text-then-unclosed"),
+    ],
+)
+def test_unfinished_markup_is_read_in_one_pass(html: str) -> None:
+    """Hostile mail: markup that never ends. The parser's close() retried it at every
+    "<" that followed, each time reading to the end (60 KB of "<a/" took 40 s)."""
+    started = time.perf_counter()
+    text = html_to_text(html)
+    assert time.perf_counter() - started < 2.0
+    assert "<" not in text
+
+
+def test_unfinished_markup_at_the_end_is_left_out() -> None:
+    assert html_to_text("<p>Hello</p><p>world <!-- a note <b>kept</b> text") == (
+        "Hello\n\nworld kept text"
+    )
+    assert html_to_text("<div>Hi <a href='https://exa") == "Hi"
+    assert html_to_text("<p>5 < 6 &amp 7 <") == "5 < 6 & 7 <"
 
 
 # --- the public helpers refuse what is not theirs, by name --------------------------------

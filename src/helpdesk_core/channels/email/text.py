@@ -10,6 +10,7 @@ mobile footers ("Sent from my iPhone").
 from __future__ import annotations
 
 import re
+from html import unescape
 from html.parser import HTMLParser
 from typing import Any
 
@@ -166,10 +167,24 @@ def html_to_text(html: str, *, drop_quotes: bool = False) -> str:
     parser = _TextExtractor(drop_quotes=bool(drop_quotes))
     try:
         parser.feed(html)
+        # What feed() could not parse is the text from the first construct that never
+        # ends (a tag without ">", a comment without "-->" ...) to the end. close()
+        # would retry it at every "<" that follows, each retry reading to the end: a
+        # hostile body ("<a/" repeated, 120 KB) kept it busy for minutes. That text is
+        # read here in one pass instead, its unfinished tags left out.
+        tail = parser.rawdata
+        if tail:
+            parser.rawdata = ""
+            parser.handle_data(unescape(_UNFINISHED_TAG.sub("", tail)))
         parser.close()
     except (AssertionError, ValueError):  # pragma: no cover - html.parser is lenient
         pass
     return parser.text()
+
+
+# A tag, comment or declaration in text the parser left unparsed (up to its ">", or to
+# the next "<" when it has none). A "<" before a space or a digit is text.
+_UNFINISHED_TAG = re.compile(r"<[A-Za-z/!?][^<>]*>?")
 
 
 def normalize_text(text: str) -> str:
