@@ -184,6 +184,25 @@ def test_unfinished_markup_is_read_in_one_pass(html: str) -> None:
     assert "<" not in text
 
 
+@pytest.mark.parametrize(
+    "text",
+    [
+        pytest.param(" " * 3_000_000 + "x", id="one-indented-line"),
+        pytest.param((" " * 999 + "x\n") * 3_000, id="indented-lines"),
+    ],
+)
+def test_indented_lines_cost_one_pass(text: str) -> None:
+    """Hostile mail: lines indented by long runs of blanks, each tried as an attribution
+    ("On ... wrote:") once per blank of its indent (3 MB took six seconds)."""
+    started = time.perf_counter()
+    assert clean_reply(text).endswith("x")
+    assert time.perf_counter() - started < 2.0
+
+
+def test_indented_attribution_still_ends_the_reply() -> None:
+    assert clean_reply("Thanks!\n    On Mon, Ada wrote:\n> old") == "Thanks!"
+
+
 def test_unfinished_markup_at_the_end_is_left_out() -> None:
     assert html_to_text("<p>Hello</p><p>world <!-- a note <b>kept</b> text") == (
         "Hello\n\nworld kept text"
