@@ -545,6 +545,11 @@ def load_toml(text: str, path: Path | None) -> dict[str, Any]:
         where = str(path)[:80] if path is not None else "$"
         message = f"{exc}{_toml_key_at_fault(str(exc), text)}"
         raise ConfigError(f"not valid TOML: {message}", path=where) from exc
+    except RecursionError:  # arrays or inline tables nested a few hundred deep
+        where = str(path)[:80] if path is not None else "$"
+        raise ConfigError(
+            "TOML beyond the reader's limits: arrays or tables nested too deep", path=where
+        ) from None
 
 
 _TOML_KEY = r"""(?:[A-Za-z0-9_-]+|"(?:[^"\\]|\\.)*"|'[^']*')"""
@@ -591,6 +596,8 @@ def _toml_line(source: str) -> bool:
         tomllib.loads(source)
     except tomllib.TOMLDecodeError:
         return False
+    except RecursionError:
+        return True  # TOML, nested too deep: load_toml says so
     return True
 
 
@@ -683,23 +690,43 @@ def _join(path: str, key: str) -> str:
     return key if path == "$" else f"{path}.{key}"
 
 
+#: How deep a configuration document may nest. A condition as deep as conditions go
+#: (``limits.max_condition_depth``'s bound, 32), written ``{"all": [...]}`` at each
+#: level, nests about 70 deep within its routing rule.
+MAX_DOCUMENT_DEPTH = 100
+
+
 def _check_text(value: Any, path: str) -> None:
     """Refuse text that is not valid Unicode (a lone surrogate: half an emoji a frontend
-    cut) anywhere in a document, naming where: no store could keep it."""
-    if isinstance(value, str):
-        try:
-            value.encode("utf-8")
-        except UnicodeEncodeError:
+    cut) anywhere in a document, naming where: no store could keep it. A document that
+    nests deeper than :data:`MAX_DOCUMENT_DEPTH` is refused where it does (what reads it
+    would run out of stack). Walked without recursion, in document order."""
+    stack: list[tuple[Any, str, int]] = [(value, path, 0)]
+    while stack:
+        value, path, depth = stack.pop()
+        if isinstance(value, str):
+            try:
+                value.encode("utf-8")
+            except UnicodeEncodeError:
+                raise ConfigError(
+                    "text holds a lone surrogate (not valid Unicode)", path=path
+                ) from None
+            continue
+        if not isinstance(value, Mapping | list | tuple):
+            continue
+        if depth >= MAX_DOCUMENT_DEPTH:
             raise ConfigError(
-                "text holds a lone surrogate (not valid Unicode)", path=path
-            ) from None
-    elif isinstance(value, Mapping):
-        for key, item in value.items():
-            _check_text(key, path)
-            _check_text(item, f"{path}.{key}" if path != "$" else str(key))
-    elif isinstance(value, list | tuple):
-        for index, item in enumerate(value):
-            _check_text(item, f"{path}[{index}]")
+                f"the document nests deeper than {MAX_DOCUMENT_DEPTH} levels", path=path
+            )
+        if isinstance(value, Mapping):
+            for key, item in reversed(list(value.items())):
+                stack.append((item, f"{path}.{key}" if path != "$" else str(key), depth + 1))
+                stack.append((key, path, depth + 1))
+        else:
+            stack.extend(
+                (item, f"{path}[{index}]", depth + 1)
+                for index, item in reversed(list(enumerate(value)))
+            )
 
 
 def _check_references(config: DeskConfig) -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import math
 import re
+import reprlib
 from collections.abc import Callable, Hashable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from contextvars import ContextVar
@@ -209,8 +210,15 @@ def parse(doc: Any, path: str, level: int = 0) -> Node:
     return All(children) if key == "all" else AnyOf(children)
 
 
+_SHORT_REPR = reprlib.Repr()
+_SHORT_REPR.maxlevel = 3
+
+
 def _describe(value: Any) -> str:
-    text = repr(value)
+    # A list or mapping is shown by its first levels and items: one nested thousands
+    # deep has a repr only recursion could write.
+    containers = (list, tuple, dict, set, frozenset)
+    text = _SHORT_REPR.repr(value) if isinstance(value, containers) else repr(value)
     if len(text) > 60:
         text = text[:57] + "..."
     return f"{type(value).__name__} {text}"

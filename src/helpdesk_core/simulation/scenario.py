@@ -20,7 +20,7 @@ from attrs import field, fields, frozen
 
 from helpdesk_core._numbers import real_number, whole_number
 from helpdesk_core._time import parse_datetime, to_timedelta
-from helpdesk_core.config import DeskConfig, load_toml, read_source
+from helpdesk_core.config import DeskConfig, _check_text, load_toml, read_source
 from helpdesk_core.errors import ConfigError, ValidationError
 from helpdesk_core.model import Channel, Impact, Urgency
 from helpdesk_core.simulation.distributions import (
@@ -190,6 +190,7 @@ class Scenario:
         unknown = sorted(map(str, set(doc) - known))
         if unknown:
             raise ConfigError(f"unknown section(s) {', '.join(unknown)}", path="$")
+        _check_text(doc, "$")  # before the copy: no deeper than a document may nest
         original = copy.deepcopy(dict(doc))
         desk_doc = doc.get("desk")
         if isinstance(desk_doc, str):
