@@ -389,6 +389,25 @@ def test_known_errors_stay_with_the_agents(desk: Helpdesk) -> None:
     assert visible_events(everything, role="agent") == everything
 
 
+def test_a_requesters_command_returns_the_ticket_without_its_known_error(
+    desk: Helpdesk,
+) -> None:
+    """What reply, reopen or rate return to a requester is their view of the ticket, as
+    get(as_=...) gives it: the agents' known error is not in it."""
+    problem = desk.open(requester="r1", subject="Gateway drops VPN", type="problem")
+    desk.record_known_error(problem.id, symptom="drops", root_cause="rule 17", by="alice")
+    replied = desk.reply(problem.id, author="r1", body="Still dropping")
+    assert replied.known_error is None
+    desk.reply(problem.id, author="alice", body="Looking")
+    desk.solve(problem.id, by="alice", resolution="rule 17 removed")
+    assert desk.rate(problem.id, score=4, by="r1").known_error is None
+    reopened = desk.transition(problem.id, "open", by="r1", reason="back again")
+    assert reopened.status == "open" and reopened.known_error is None
+    stored = desk.get(problem.id)
+    assert stored.known_error is not None and stored.known_error.root_cause == "rule 17"
+    assert desk.reply(problem.id, author="alice", body="Again").known_error is not None
+
+
 def test_limits_bound_category_asset_and_requesters(desk: Helpdesk) -> None:
     huge = "x" * 1_001
     for name in ("category", "asset"):

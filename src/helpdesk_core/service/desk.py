@@ -513,7 +513,8 @@ class Helpdesk(KnowledgeCommands):
         ``action`` is what ``actor`` must be allowed to do, or a function of the loaded
         ticket that says it. ``confirm`` (when there is something to save) runs in the
         unit of work of the save, after the append: what it raises undoes the save (see
-        :meth:`_save`). Returns the new ticket, what ``decide`` returned and the events
+        :meth:`_save`). Returns the new ticket (as a requester ``actor`` may see it),
+        what ``decide`` returned and the events
         recorded (not published with ``publish=False``: the caller publishes them once
         its unit of work is committed)."""
         ticket_id = _ticket_id(ticket_id)
@@ -544,7 +545,11 @@ class Helpdesk(KnowledgeCommands):
                 continue
             if publish:
                 self._publish(change.events)
-            return change.ticket, result, change.events
+            ticket = change.ticket
+            if actor is not None and actor.is_requester:
+                # What the command returns, the requester sees: not the known error.
+                ticket = _as_seen_by(Role.REQUESTER, ticket)
+            return ticket, result, change.events
         raise AssertionError("unreachable")
 
     def _record(
