@@ -127,7 +127,9 @@ def to_id_tuple(value: Any) -> tuple[str, ...]:
     """A str or iterable of str → tuple, order kept, duplicates dropped."""
     if isinstance(value, str):
         value = (value,)
-    if isinstance(value, bytes | Mapping) or not isinstance(value, Iterable):
+    elif not isinstance(value, tuple | list) and (
+        isinstance(value, bytes | Mapping) or not isinstance(value, Iterable)
+    ):
         raise ValidationError(f"expected a list of ids, got {type(value).__name__}")
     out: list[str] = []
     for item in value:
@@ -140,7 +142,9 @@ def to_tag_tuple(value: Any) -> tuple[str, ...]:
     """Tags: a str or iterable of str → sorted tuple without duplicates."""
     if isinstance(value, str):
         value = (value,)
-    if isinstance(value, bytes | Mapping) or not isinstance(value, Iterable):
+    elif not isinstance(value, tuple | list) and (
+        isinstance(value, bytes | Mapping) or not isinstance(value, Iterable)
+    ):
         # (a mapping's keys are no list of tags the caller meant: its values would be lost)
         raise ValidationError(f"expected a list of tags, got {type(value).__name__}", field="tags")
     items: set[str] = set()

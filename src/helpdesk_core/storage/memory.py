@@ -26,6 +26,8 @@ from functools import partial
 from operator import attrgetter
 from typing import Any, Self, TypeVar
 
+import attrs
+
 from helpdesk_core.errors import ConflictError, NotFound, StoreClosedError, ValidationError
 from helpdesk_core.knowledge.articles import Article, ArticleQuery, rank_articles
 from helpdesk_core.model._validate import check_unicode
@@ -489,20 +491,15 @@ class MemoryStore:
         if (
             query.team is None
             or not query.queued
+            or not query.unassigned
+            or not query.active_only
             or query.order_by != "queued_at"
             or query.after is not None
         ):
             return None
-        plain = TicketQuery(
-            team=query.team,
-            unassigned=True,
-            active_only=True,
-            queued=True,
-            priority=query.priority,
-            order_by="queued_at",
-        )
-        if query.matches_key != plain.matches_key:
-            return None
+        for name, default in _DRAIN_DEFAULTS:  # no other filter
+            if getattr(query, name) != default:
+                return None
         queues = [self._waiting_order.get(team, []) for team in dict.fromkeys(query.team)]
         entries = heapq.merge(*queues) if len(queues) > 1 else iter(queues[0])
         tickets = self._tickets
@@ -1105,6 +1102,19 @@ def _truncate(store: MemoryStore, positions: array[int], start: int, had: int) -
     del store._log[start:]
     del store._log_versions[start:]
     del positions[had:]
+
+
+#: The fields of a queue drain's query left at their defaults (it filters by team and
+#: priority only, besides waiting unassigned and active, in ``queued_at`` order).
+_DRAIN_DEFAULTS = tuple(
+    (a.name, a.default)
+    for a in attrs.fields(TicketQuery)
+    if a.name
+    not in (
+        "team", "priority", "unassigned", "active_only", "queued", "order_by", "limit",
+        "offset", "after",
+    )
+)
 
 
 def _pop_at(items: list[Any], where: int) -> None:
