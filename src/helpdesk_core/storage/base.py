@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import itertools
 import json
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import AbstractContextManager
@@ -836,18 +837,28 @@ class TicketQuery:
     def follows(self, ticket: Ticket) -> bool:
         """Whether ``ticket`` comes after the ticket ``after`` names, in this query's
         order (True without ``after``). The ticket named need not exist any more."""
+        return self._follower()(ticket)
+
+    def _follower(self) -> Callable[[Ticket], bool]:
+        """:meth:`follows` with the token read once."""
         key = self.after_key
         if key is None:
-            return True
+            return lambda ticket: True
         last, last_id = key
-        value = order_value(self.order_by, ticket)
-        if last is None:  # NULLs come last: the NULLs with a greater id follow
-            return value is None and ticket.id > last_id
-        if value is None:
-            return True
-        if value == last:
-            return ticket.id > last_id
-        return value < last if ORDER_DESCENDING[self.order_by] else value > last
+        value_of = _ORDER_VALUES[self.order_by]
+        descending = ORDER_DESCENDING[self.order_by]
+
+        def follows(ticket: Ticket) -> bool:
+            value = value_of(ticket)
+            if last is None:  # NULLs come last: the NULLs with a greater id follow
+                return value is None and ticket.id > last_id
+            if value is None:
+                return True
+            if value == last:
+                return ticket.id > last_id
+            return value < last if descending else value > last
+
+        return follows
 
     def matches(self, ticket: Ticket) -> bool:
         """True when ``ticket`` passes every filter (the reference semantics)."""
@@ -915,8 +926,9 @@ class TicketQuery:
     def cut(self, found: Sequence[Ticket]) -> Page[Ticket]:
         """This query's page of ``found``, every match already in order."""
         if self.after is not None:
-            rest = [t for t in found if self.follows(t)]
-            return self.after_page(rest[: self.limit + 1], len(found))
+            follows = self._follower()
+            rest = list(itertools.islice((t for t in found if follows(t)), self.limit + 1))
+            return self.after_page(rest, len(found))
         return self.offset_page(tuple(found[self.offset : self.offset + self.limit]), len(found))
 
     def offset_page(self, items: tuple[Ticket, ...], total: int) -> Page[Ticket]:
