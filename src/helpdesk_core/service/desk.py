@@ -304,7 +304,7 @@ class Helpdesk(KnowledgeCommands):
         if kind == "agent":
             raise ConfigError(
                 f"the new configuration drops agent {name!r}, to whom open or solved tickets "
-                f"are assigned ({shown}): they would wait in nobody's work; assign them to "
+                f"are assigned ({shown}): they would wait in nobody's queue; assign them to "
                 "another agent first (desk.assign), or keep the agent with active = false",
                 path="agents",
             )
