@@ -482,3 +482,26 @@ def test_bad_input_is_refused() -> None:
     report.add(first)
     with pytest.raises(ValidationError, match="opened twice"):
         report.add(first)
+
+
+def test_volume_by_priority_counts_the_current_priority() -> None:
+    from datetime import UTC
+
+    from helpdesk_core import DeskConfig, Helpdesk, ManualClock, MemoryStore
+    from helpdesk_core.model import Requester
+
+    config = DeskConfig.from_dict({"agents": [{"id": "alice", "teams": ["service-desk"]}]})
+    desk = Helpdesk(config, MemoryStore(), ManualClock(datetime(2026, 3, 2, 9, tzinfo=UTC)))
+    desk.upsert_requester(Requester(id="r1", name="R"))
+    tickets = [desk.open(requester="r1", subject=f"Ticket {i}") for i in range(4)]
+    desk.set_priority(tickets[0].id, "critical", by="alice", reason="outage")
+    desk.set_priority(tickets[1].id, "low", by="alice")
+    desk.set_priority(tickets[1].id, "high", by="alice")
+    events = [e for t in tickets for e in desk.history(t.id)]
+    volume = build_report(events).volume
+    assert volume.by_priority.as_dict() == {"medium": 2, "critical": 1, "high": 1}
+    assert volume.by_priority.total == volume.total == 4
+    live = Report()
+    for event in events:  # an incremental report agrees, event by event
+        live.extend([event])
+    assert live.result().volume.by_priority == volume.by_priority

@@ -23,6 +23,7 @@ from helpdesk_core.model import (
     DeEscalated,
     Escalated,
     Event,
+    PriorityChanged,
     QueuedForAssignment,
     Rated,
     SlaBreached,
@@ -84,6 +85,7 @@ class TicketState:
         "first_response_at",
         "hour_of_week",
         "opened_at",
+        "priority",
         "rating",
         "reopens",
         "requester",
@@ -114,6 +116,7 @@ class TicketState:
             None if event.requester == ANONYMOUS_REQUESTER else event.requester
         )
         self.channel: str = event.channel.value
+        self.priority: str = event.priority.value
         self.category: str | None = event.category
         self.type: str = event.type
         self.asset: str | None = event.asset
@@ -174,6 +177,8 @@ def _changed(state: TicketState, event: TicketRouted | TicketUpdated) -> None:
     if changes.tier is not None:
         state.tier = changes.tier
         state.visit_tier(changes.tier)
+    if changes.priority is not None:
+        state.priority = changes.priority.value
 
 
 def _comment(state: TicketState, event: CommentAdded) -> None:
@@ -285,12 +290,17 @@ def _outcome(state: TicketState, clock: Any, outcome: int) -> None:
     state.sla[metric] = (clock.cycle, clock.policy, outcome)
 
 
+def _priority(state: TicketState, event: PriorityChanged) -> None:
+    state.priority = event.priority.value
+
+
 _Handler = Callable[[TicketState, Any], None]
 
 #: How each event type changes a ticket's state; types not listed change nothing.
 HANDLERS: dict[type[Event], _Handler] = {
     TicketRouted: _changed,
     TicketUpdated: _changed,
+    PriorityChanged: _priority,
     CommentAdded: _comment,
     StatusChanged: _status,
     Assigned: _assigned,

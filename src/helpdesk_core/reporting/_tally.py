@@ -23,7 +23,7 @@ __all__ = ["DIMENSIONS", "SlaKey", "Tally"]
 SlaKey = tuple[str, str, date]
 
 #: Fields volumes are counted by.
-DIMENSIONS = ("channel", "category", "type", "team", "asset", "requester")
+DIMENSIONS = ("channel", "category", "type", "priority", "team", "asset", "requester")
 
 _DONE = frozenset((StatusCategory.SOLVED, StatusCategory.CLOSED))
 _SETTLED = (MET, BREACHED)

@@ -150,6 +150,7 @@ def _volume(tally: Tally, total: int, settings: Settings) -> Volume:
         by_channel=count_table("channel", dims["channel"]),
         by_category=count_table("category", dims["category"]),
         by_type=count_table("type", dims["type"]),
+        by_priority=count_table("priority", dims["priority"]),
         by_team=count_table("team", dims["team"]),
         by_asset=count_table("asset", dims["asset"]),
         by_requester=count_table("requester", dims["requester"]),

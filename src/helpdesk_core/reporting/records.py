@@ -194,12 +194,14 @@ class HourOfWeek:
 class Volume:
     """How many tickets were opened, by each dimension. ``total`` is the cohort size;
     every table sums to it (tickets without a value count under the key None; so do
-    anonymised tickets in ``by_requester``: they belong to no requester)."""
+    anonymised tickets in ``by_requester``: they belong to no requester). ``by_priority``
+    counts by the current priority (``"critical"`` ... ``"low"``)."""
 
     total: int
     by_channel: CountTable
     by_category: CountTable
     by_type: CountTable
+    by_priority: CountTable
     by_team: CountTable
     by_asset: CountTable
     by_requester: CountTable
