@@ -73,7 +73,6 @@ from helpdesk_core.storage.base import (
     closed_at,
     first_with_email,
     item_id,
-    order_instant,
     parse_item_id,
     read_in_chunks,
     release_targets,
@@ -617,12 +616,9 @@ class DjangoStore:
     ) -> Page[Ticket]:
         """The page of ``query`` after the ticket its ``after`` names (one row more than
         the page says whether another follows); the total counted apart."""
-        key = query.after_key
-        assert key is not None
-        value, last_id = key
-        last: Any = value
-        if value is not None and column in ("created_at", "updated_at", "queued_at"):
-            last = order_instant(value)
+        bound = query.after_bound
+        assert bound is not None
+        last, last_id = bound
         ticket_id = Collate(F("id"), "C") if self._postgres else F("id")
         if last is None:  # NULLs come last: the NULLs with a greater id follow
             after = Q(**{f"{column}__isnull": True}, order_id__gt=last_id)

@@ -829,6 +829,15 @@ class TicketQuery:
         _, value, ticket_id = decode_after(self.after)
         return value, ticket_id
 
+    @property
+    def after_bound(self) -> tuple[datetime | int | None, str] | None:
+        """:attr:`after_key` with an instant as its UTC datetime, as a database that keeps
+        instants as timestamps compares them (None without ``after``)."""
+        key = self.after_key
+        if key is None or key[0] is None or self.order_by.lstrip("-") not in _INSTANT_ORDERS:
+            return key
+        return order_instant(key[0]), key[1]
+
     def after_token(self, ticket: Ticket) -> str:
         """The ``after`` token that asks for the matches following ``ticket`` in this
         query's order (what a page ending with ``ticket`` gives as ``next_after``)."""
@@ -987,6 +996,9 @@ _ORDER_VALUES: dict[str, Callable[[Ticket], int | None]] = {
     "queued_at": lambda t: _micros(t.queued_at),
     "-queued_at": lambda t: _micros(t.queued_at),
 }
+
+#: The orderings (without their ``-``) whose values are instants.
+_INSTANT_ORDERS = frozenset({"created_at", "updated_at", "queued_at"})
 
 #: Whether each ordering sorts its value descending (ties by id, always ascending).
 ORDER_DESCENDING: dict[str, bool] = {

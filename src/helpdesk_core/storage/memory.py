@@ -121,11 +121,8 @@ class MemoryStore:
         self._active: dict[str, None] = {}
         # Active tickets without an assignee, by team (None: no team): the queues.
         self._queues: dict[str | None, dict[str, None]] = {}
-        # Those of them waiting for an assignment (``queued_at`` set), by team: what a
-        # queue drain reads.
-        self._waiting: dict[str | None, dict[str, None]] = {}
-        # The same tickets, per team, as (queued_at, id) in that order: a queue drain's
-        # window is the first few of them.
+        # Those of them waiting for an assignment (``queued_at`` set), per team, as
+        # (queued_at, id) in that order: a queue drain's window is the first few of them.
         self._waiting_order: dict[str | None, list[tuple[datetime, str]]] = {}
         self._by_requester: dict[str, list[str]] = {}
         # The ticket with each number; the rare further tickets of a number already
@@ -460,7 +457,6 @@ class MemoryStore:
         """Keep the queues indexes: ``old`` leaves its team's queue (and the tickets of it
         waiting for an assignment), ``new`` joins its own."""
         self._move(self._queues, _queue_key(old), _queue_key(new), old, new)
-        self._move(self._waiting, _waiting_key(old), _waiting_key(new), old, new)
         before = _waiting_entry(old)
         after = _waiting_entry(new)
         if before != after:
@@ -639,8 +635,11 @@ class MemoryStore:
                     i for r in dict.fromkeys(query.requester) for i in self._by_requester.get(r, ())
                 ]
             elif active and query.unassigned and query.team is not None:
-                queues = self._waiting if query.queued else self._queues
-                ids = [i for team in dict.fromkeys(query.team) for i in queues.get(team, ())]
+                teams = dict.fromkeys(query.team)
+                if query.queued:
+                    ids = [i for t in teams for _, i in self._waiting_order.get(t, ())]
+                else:
+                    ids = [i for t in teams for i in self._queues.get(t, ())]
             elif active:
                 ids = self._active
             else:
@@ -1067,7 +1066,6 @@ class MemoryStore:
             self._log_versions = array("q")
             self._active = {}
             self._queues = {}
-            self._waiting = {}
             self._waiting_order = {}
             self._by_requester = {}
             self._numbers = {}

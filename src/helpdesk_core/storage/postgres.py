@@ -88,7 +88,6 @@ from helpdesk_core.storage.base import (
     item_id,
     lease_end,
     linked_ids,
-    order_instant,
     parse_item_id,
     read_in_chunks,
     release_targets,
@@ -112,9 +111,6 @@ __all__ = ["PostgresStore"]
 
 _SCHEMA_RE = re.compile(r"^[a-z_][a-z0-9_]{0,62}$")
 _CHUNK = 500
-
-#: The order columns that hold instants (a token holds them in microseconds).
-_INSTANT_COLUMNS = frozenset({"created_at", "updated_at", "queued_at"})
 _ESC = "\ue000"
 
 _COLUMNS = (
@@ -797,13 +793,8 @@ class PostgresStore:
         """The page of ``query`` after the ticket its ``after`` names: one row more than
         the page says whether another follows; the total is counted apart, in the same
         statement (one snapshot)."""
-        key = query.after_key
-        assert key is not None
-        value, ticket_id = key
-        if value is not None and column in _INSTANT_COLUMNS:
-            last: tuple[Any, Any] = (order_instant(value), ticket_id)
-        else:
-            last = key
+        last = query.after_bound
+        assert last is not None
         after, after_params = q.after_sql(query, last)
         with self._read() as conn:
             rows = conn.execute(

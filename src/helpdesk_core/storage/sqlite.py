@@ -641,17 +641,12 @@ class SqliteStore:
         process forked from the one that opened the store (a web server's workers forked
         after start-up), SQLite's connection must not be used (its file locks belong to
         the other process, and using it there can corrupt the database): leave it alone
-        and open this process's own. A store forked inside a unit of work cannot go on
-        with it: it is closed."""
+        and open this process's own. (A store forked inside a unit of work was closed by
+        :func:`_after_fork`.)"""
         if self._closed:
             raise StoreClosedError("the store is closed")
         self._inherited.append(self._conn)
         self._forked = False
-        if self._depth:
-            self._closed = True
-            raise StoreClosedError(
-                "the store was forked inside a unit of work; open a store in each process"
-            )
         self._written.clear()
         self._kept = None
         self._conn = self._connect()
