@@ -341,6 +341,55 @@ def test_sla_compliance_per_metric_and_policy(result: ReportResult) -> None:
     }
 
 
+def test_sla_compliance_per_team_and_tier_where_the_outcome_was_recorded(
+    result: ReportResult,
+) -> None:
+    # T2's first response was breached in L1 (service-desk); its resolution was met after
+    # the escalation to L2 (network-team).
+    sla = result.sla
+    tiers = [(r.tier, r.metric, r.met, r.breached) for r in sla.by_tier]
+    assert tiers == [
+        ("L1", "first_response", 2, 2),
+        ("L1", "resolution", 1, 0),
+        ("L2", "resolution", 1, 0),
+    ]
+    teams = [(r.team, r.metric, r.met, r.breached) for r in sla.by_team]
+    assert teams == [
+        ("network-team", "resolution", 1, 0),
+        ("service-desk", "first_response", 2, 2),
+        ("service-desk", "resolution", 1, 0),
+    ]
+    assert [r.rate for r in sla.by_tier] == [0.5, 1.0, 1.0]
+    frame = sla.by_tier.to_pandas()
+    assert list(frame.columns) == ["tier", "metric", "met", "breached", "total", "rate"]
+
+
+def test_sla_by_team_keeps_where_a_stopped_cycle_was_met() -> None:
+    t0 = at(11, 10)
+    met = clock("first_response", "standard", t0, stopped=at(11, 11))
+    events: list[Event] = [
+        opened("T1", t0, "email", "r1"),
+        sla(SlaClockStarted, "T1", t0, clock("first_response", "standard", t0)),
+        routed("T1", t0, team="service-desk", tier="L1"),
+        sla(SlaClockStopped, "T1", at(11, 11), met),
+        Escalated(ticket_id="T1", at=at(11, 12), by=A1, from_tier="L1", to_tier="L2",
+                  team="network-team"),
+        # A later event of the stopped cycle does not move its outcome to L2.
+        sla(SlaClockStopped, "T1", at(11, 13), met),
+        # A ticket in no team or tier counts under None, after the named ones.
+        opened("T7", t0, "email", "r2"),
+        sla(SlaBreached, "T7", at(11, 15), clock("resolution", "standard", t0,
+                                                 breached=at(11, 15))),
+    ]
+    sla_result = build_report(events).sla
+    assert [(r.team, r.metric, r.met, r.breached) for r in sla_result.by_team] == [
+        ("service-desk", "first_response", 1, 0),
+        (None, "resolution", 0, 1),
+    ]
+    assert [(r.tier, r.metric) for r in sla_result.by_tier] == [
+        ("L1", "first_response"), (None, "resolution")]
+
+
 def test_a_resumed_cycle_is_not_counted_until_it_stops_again() -> None:
     cut = [e for e in history() if e.at <= at(19, 10)]
     result = build_report(cut, calendar=OFFICE, since=at(4, 0))

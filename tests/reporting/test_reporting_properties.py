@@ -215,7 +215,9 @@ def rates(result: ReportResult) -> list[float | None]:
         result.csat.satisfied.value,
     ]
     sla = result.sla
-    for table in (sla.by_metric, sla.by_policy, sla.by_policy_metric, sla.by_week):
+    for table in (
+        sla.by_metric, sla.by_policy, sla.by_policy_metric, sla.by_week, sla.by_team, sla.by_tier
+    ):
         out.extend(row.rate for row in table)
     out.append(sla.overall.rate)
     out.extend(row.escalation_rate for row in result.tiers)
@@ -254,7 +256,9 @@ def test_totals_equal_the_sum_of_their_groups(seed: int, size: int) -> None:
     assert sum(r.count for r in backlog.by_age) == backlog.total
     assert backlog.by_status.total == backlog.by_category.total == backlog.total
     sla = result.sla
-    for table in (sla.by_metric, sla.by_policy, sla.by_policy_metric, sla.by_week):
+    for table in (
+        sla.by_metric, sla.by_policy, sla.by_policy_metric, sla.by_week, sla.by_team, sla.by_tier
+    ):
         assert sum(r.met for r in table) == sla.overall.met
         assert sum(r.breached for r in table) == sla.overall.breached
     assert sum(result.csat.distribution) == result.csat.count

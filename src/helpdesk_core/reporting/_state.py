@@ -60,14 +60,21 @@ RUNNING, MET, BREACHED, WITHDRAWN = 0, 1, 2, 3
 _SOLVED = StatusCategory.SOLVED
 _CLOSED = StatusCategory.CLOSED
 
+#: A metric's current cycle: ``(cycle, policy, outcome, team, tier)``.
+_Cycle = tuple[int, str, int, "str | None", "str | None"]
+#: A settled cycle that ended: ``(metric, policy, outcome, team, tier)``.
+_Settled = tuple[str, str, int, "str | None", "str | None"]
+
 
 class TicketState:
     """The few facts a report keeps per ticket (mutable, private to the accumulator).
     ``zone`` is the report's time zone, which places the opening in a week and an hour.
 
-    ``sla`` maps a metric name to ``(cycle, policy, outcome)`` of its current cycle;
-    ``sla_done`` lists ``(metric, policy, outcome)`` of settled cycles (met or breached)
-    that ended before a new one began. ``business`` caches the business durations last
+    ``sla`` maps a metric name to ``(cycle, policy, outcome, team, tier)`` of its current
+    cycle; ``sla_done`` lists ``(metric, policy, outcome, team, tier)`` of settled cycles
+    (met or breached) that ended before a new one began. ``team`` and ``tier`` are where
+    the ticket was when the cycle's outcome was recorded (the breach, or the stop that met
+    the target). ``business`` caches the business durations last
     computed: ``(calendar, first_response_at, solved_at, first_response_us, resolution_us)``.
     """
 
@@ -137,8 +144,8 @@ class TicketState:
         self.solved_tier: str | None = None
         self.rating: int | None = None
         self.calendar: str | None = None
-        self.sla: dict[str, tuple[int, str, int]] | None = None
-        self.sla_done: list[tuple[str, str, int]] | None = None
+        self.sla: dict[str, _Cycle] | None = None
+        self.sla_done: list[_Settled] | None = None
         self.business: tuple[Any, ...] | None = None
 
     def copy(self) -> TicketState:
@@ -277,17 +284,22 @@ def _outcome(state: TicketState, clock: Any, outcome: int) -> None:
     if state.sla is None:
         state.sla = {}
     previous = state.sla.get(metric)
+    team, tier = state.team, state.tier
     if previous is not None:
         if previous[0] != clock.cycle:
             if previous[2] in (MET, BREACHED):
                 if state.sla_done is None:
                     state.sla_done = []
-                state.sla_done.append((metric, previous[1], previous[2]))
+                state.sla_done.append((metric, *previous[1:]))
         elif previous[2] == BREACHED:
             # A breach recorded in this cycle stays a breach, whatever the clock does next
             # (a relaxed target gives it a deadline ahead again; a withdrawn one stops it).
             return
-    state.sla[metric] = (clock.cycle, clock.policy, outcome)
+        elif previous[2] == outcome:
+            # The same outcome again (a later event of a stopped clock): it was recorded
+            # where the ticket was then.
+            team, tier = previous[3], previous[4]
+    state.sla[metric] = (clock.cycle, clock.policy, outcome, team, tier)
 
 
 def _priority(state: TicketState, event: PriorityChanged) -> None:

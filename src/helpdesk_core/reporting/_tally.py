@@ -49,6 +49,9 @@ class Tally:
         self.resolution_business: list[int] = []
         self.solved = self.first_contact = self.reopened = self.escalated = 0
         self.sla: dict[SlaKey, list[int]] = {}
+        #: Met / breached by (team, metric) and by (tier, metric).
+        self.sla_teams: dict[tuple[str | None, str], list[int]] = {}
+        self.sla_tiers: dict[tuple[str | None, str], list[int]] = {}
         self.backlog_ages = [0] * (len(settings.age_buckets) + 1)
         self.statuses: Counter[str | None] = Counter()
         self.status_categories: Counter[str | None] = Counter()
@@ -121,13 +124,15 @@ class Tally:
 
     def _sla(self, state: TicketState) -> None:
         week = state.week
-        cells = self.sla
-        for metric, (_, policy, outcome) in (state.sla or {}).items():
+        cells, teams, tiers = self.sla, self.sla_teams, self.sla_tiers
+        settled = [(metric, *cycle[1:]) for metric, cycle in (state.sla or {}).items()]
+        settled.extend(state.sla_done or ())
+        for metric, policy, outcome, team, tier in settled:
             if outcome in _SETTLED:
-                cells.setdefault((policy, metric, week), [0, 0])[outcome == BREACHED] += 1
-        for metric, policy, outcome in state.sla_done or ():
-            if outcome in _SETTLED:
-                cells.setdefault((policy, metric, week), [0, 0])[outcome == BREACHED] += 1
+                breached = outcome == BREACHED
+                cells.setdefault((policy, metric, week), [0, 0])[breached] += 1
+                teams.setdefault((team, metric), [0, 0])[breached] += 1
+                tiers.setdefault((tier, metric), [0, 0])[breached] += 1
 
     def _backlog(self, state: TicketState) -> None:
         as_of = self.as_of

@@ -17,7 +17,9 @@ Definitions (the population is the tickets opened in the report's period):
   milestone stamped before the opening counts as zero;
 - SLA compliance: each clock cycle counts once its outcome is settled: stopped without a
   breach is met, breached (even if still running) is not; a running cycle is not counted,
-  nor is one stopped without a breach because no target applies any more;
+  nor is one stopped without a breach because no target applies any more (or because the
+  ticket was closed unsolved); by team and by tier, a cycle counts where the ticket was
+  when its outcome was recorded (the breach, or the stop that met the target);
 - backlog: tickets active at ``as_of``, by age, status and status category;
 - CSAT: the latest rating of each rated ticket;
 - workload: per agent, tickets ever assigned, solved while assigned (or solved by the agent
@@ -51,6 +53,8 @@ from helpdesk_core.reporting.records import (
     ResponseTimes,
     SlaCompliance,
     SlaRow,
+    SlaTeamRow,
+    SlaTierRow,
     Table,
     TierRow,
     Volume,
@@ -103,15 +107,33 @@ def _sla_table(
     return Table.of(name, SlaRow, rows)
 
 
-def _sla(cells: dict[SlaKey, list[int]]) -> SlaCompliance:
+def _group_order(item: tuple[tuple[str | None, str], list[int]]) -> tuple[bool, str, str]:
+    (group, metric), _ = item
+    return (group is None, group or "", metric)
+
+
+def _sla(tally: Tally) -> SlaCompliance:
+    cells = tally.sla
     met = sum(c[0] for c in cells.values())
     breached = sum(c[1] for c in cells.values())
+    teams = sorted(tally.sla_teams.items(), key=_group_order)
+    tiers = sorted(tally.sla_tiers.items(), key=_group_order)
     return SlaCompliance(
         overall=SlaRow(policy=None, metric=None, week=None, met=met, breached=breached),
         by_metric=_sla_table("sla_by_metric", cells, (False, True, False)),
         by_policy=_sla_table("sla_by_policy", cells, (True, False, False)),
         by_policy_metric=_sla_table("sla_by_policy_metric", cells, (True, True, False)),
         by_week=_sla_table("sla_by_week", cells, (False, True, True)),
+        by_team=Table.of(
+            "sla_by_team",
+            SlaTeamRow,
+            [SlaTeamRow(team=g, metric=m, met=c[0], breached=c[1]) for (g, m), c in teams],
+        ),
+        by_tier=Table.of(
+            "sla_by_tier",
+            SlaTierRow,
+            [SlaTierRow(tier=g, metric=m, met=c[0], breached=c[1]) for (g, m), c in tiers],
+        ),
     )
 
 
@@ -203,7 +225,7 @@ def compute(
             first_response_business=duration_stats(tally.first_business),
             resolution_business=duration_stats(tally.resolution_business),
         ),
-        sla=_sla(tally.sla),
+        sla=_sla(tally),
         backlog=_backlog(tally, settings),
         csat=_csat(tally.ratings),
         agents=Table.of(

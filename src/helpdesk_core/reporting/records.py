@@ -31,6 +31,8 @@ __all__ = [
     "ResponseTimes",
     "SlaCompliance",
     "SlaRow",
+    "SlaTeamRow",
+    "SlaTierRow",
     "Table",
     "TierRow",
     "Volume",
@@ -243,14 +245,9 @@ class ResponseTimes:
         return pandas.DataFrame(data).astype(_dtypes(pandas, DurationStats))
 
 
-@frozen(kw_only=True)
-class SlaRow:
-    """Settled SLA clock cycles: ``met`` (stopped without breach) and ``breached``.
-    A None ``policy``, ``metric`` or ``week`` means "all"."""
+class _Settled:
+    """``total`` and ``rate`` of a row of ``met`` and ``breached`` clock cycles."""
 
-    policy: str | None
-    metric: str | None
-    week: date | None
     met: int
     breached: int
 
@@ -268,15 +265,52 @@ class SlaRow:
 
 
 @frozen(kw_only=True)
+class SlaRow(_Settled):
+    """Settled SLA clock cycles: ``met`` (stopped without breach) and ``breached``.
+    A None ``policy``, ``metric`` or ``week`` means "all"."""
+
+    policy: str | None
+    metric: str | None
+    week: date | None
+    met: int
+    breached: int
+
+
+@frozen(kw_only=True)
+class SlaTeamRow(_Settled):
+    """Settled cycles of one metric whose outcome was recorded while the ticket was in
+    ``team`` (None: in no team)."""
+
+    team: str | None
+    metric: str
+    met: int
+    breached: int
+
+
+@frozen(kw_only=True)
+class SlaTierRow(_Settled):
+    """Settled cycles of one metric whose outcome was recorded while the ticket was in
+    ``tier`` (None: in no tier)."""
+
+    tier: str | None
+    metric: str
+    met: int
+    breached: int
+
+
+@frozen(kw_only=True)
 class SlaCompliance:
-    """SLA compliance overall, per metric, per policy, per policy and metric, and per
-    week of opening (Monday dates in the report's zone) and metric."""
+    """SLA compliance overall, per metric, per policy, per policy and metric, per week of
+    opening (Monday dates in the report's zone) and metric, and per team and per tier
+    (where the ticket was when each cycle's outcome was recorded) and metric."""
 
     overall: SlaRow
     by_metric: Table[SlaRow]
     by_policy: Table[SlaRow]
     by_policy_metric: Table[SlaRow]
     by_week: Table[SlaRow]
+    by_team: Table[SlaTeamRow]
+    by_tier: Table[SlaTierRow]
 
 
 @frozen(kw_only=True)
@@ -387,5 +421,6 @@ class ReportResult:
 
 #: The row types of the report's tables, by their columns.
 _ROW_TYPES: dict[tuple[str, ...], type] = {
-    _columns(row_type): row_type for row_type in (SlaRow, AgeRow, AgentRow, TierRow, RepeatRow)
+    _columns(row_type): row_type
+    for row_type in (SlaRow, SlaTeamRow, SlaTierRow, AgeRow, AgentRow, TierRow, RepeatRow)
 }
