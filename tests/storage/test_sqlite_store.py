@@ -17,7 +17,7 @@ import pytest
 from hypothesis import given, settings
 
 from helpdesk_core.codec import event_from_dict, structure, ticket_from_dict
-from helpdesk_core.errors import ConflictError, StorageError, StoreClosedError
+from helpdesk_core.errors import ConflictError, StorageError, StoreClosedError, ValidationError
 from helpdesk_core.model import (
     Changes,
     Event,
@@ -531,6 +531,33 @@ def test_a_long_read_elsewhere_holds_up_a_purge_and_other_writers_briefly(
     assert other.load("T-2").id == "T-2"
     store.close()
     other.close()
+
+
+def test_checkpoint_waits_as_long_as_it_is_told(tmp_path: Path) -> None:
+    import time
+
+    path = tmp_path / "desk.sqlite"
+    store = SqliteStore(path, timeout=8)
+    open_ticket(store, "T-1")
+    reader = sqlite3.connect(path, isolation_level=None)
+    reader.execute("BEGIN")
+    reader.execute("SELECT count(*) FROM tickets").fetchone()
+    try:
+        started = time.monotonic()
+        assert not store.checkpoint(wait=0.2)  # the read keeps it from finishing
+        assert time.monotonic() - started < 4
+    finally:
+        reader.execute("COMMIT")
+        reader.close()
+    assert store.checkpoint(wait=0)
+    for bad in (-1, 86_401, float("nan"), True, "1s"):
+        with pytest.raises(ValidationError, match="wait is a number of seconds") as caught:
+            store.checkpoint(wait=bad)  # type: ignore[arg-type]
+        assert caught.value.field == "wait"
+    # The store's own timeout is back in force for the writes after it.
+    busy = store._conn.execute("PRAGMA busy_timeout").fetchone()[0]
+    assert busy == 8000
+    store.close()
 
 
 _FORKED: list[SqliteStore] = []

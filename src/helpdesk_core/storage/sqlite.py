@@ -1027,17 +1027,12 @@ class SqliteStore:
         old pages stay in the ``-wal`` file until :meth:`checkpoint` succeeds."""
         if self._path == ":memory:":
             return
-        conn = self._conn
         try:
-            conn.execute(f"PRAGMA busy_timeout = {min(self._timeout_ms, _CHECKPOINT_WAIT_MS)}")
-            try:
-                busy = conn.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchone()[0]
-            finally:
-                conn.execute(f"PRAGMA busy_timeout = {self._timeout_ms}")
+            finished = self._truncate_wal(min(self._timeout_ms, _CHECKPOINT_WAIT_MS))
         except sqlite3.Error as failure:
             log.warning("WAL checkpoint after a rewrite failed: %s", failure)
             return
-        if busy:
+        if not finished:
             log.warning(
                 "WAL checkpoint after a rewrite of %r could not finish: another connection "
                 "is reading; the replaced pages stay in the -wal file until "
@@ -1045,15 +1040,41 @@ class SqliteStore:
                 self._path,
             )
 
-    def checkpoint(self) -> bool:
+    def _truncate_wal(self, wait_ms: int) -> bool:
+        """``wal_checkpoint(TRUNCATE)`` waiting at most ``wait_ms`` for other connections;
+        False when it could not finish. The caller holds the guard."""
+        conn = self._conn
+        if wait_ms == self._timeout_ms:
+            return not conn.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchone()[0]
+        conn.execute(f"PRAGMA busy_timeout = {wait_ms}")
+        try:
+            return not conn.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchone()[0]
+        finally:
+            conn.execute(f"PRAGMA busy_timeout = {self._timeout_ms}")
+
+    def checkpoint(self, *, wait: float | None = None) -> bool:
         """Copy the WAL into the database file and truncate the WAL; False when another
         connection's reads kept it from finishing (try again later). True for
-        ``":memory:"``."""
+        ``":memory:"``.
+
+        ``wait`` is how many seconds (0 to 86400) it waits for those reads to end, by
+        default the store's ``timeout``. While it waits, SQLite holds back every writer
+        of the file, in every process: with a long read running (a backup, a report), a
+        short ``wait`` and a retry later keep the writers going."""
+        if wait is None:
+            wait_ms = self._timeout_ms
+        elif (
+            isinstance(wait, bool) or not isinstance(wait, int | float) or not (0 <= wait <= 86_400)
+        ):
+            raise ValidationError(
+                f"wait is a number of seconds from 0 to 86400, got {wait!r}", field="wait"
+            )
+        else:
+            wait_ms = int(wait * 1000)
         if self._path == ":memory:":
             return True
-        with self._guard as conn:
-            busy, _, _ = conn.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchone()
-        return not busy
+        with self._guard:
+            return self._truncate_wal(wait_ms)
 
     @staticmethod
     def _write_tags(
