@@ -297,3 +297,16 @@ def test_the_scan_bound_keeps_a_polynomial_pattern_cheap_on_huge_text() -> None:
     # Unbounded, '.*z' on 100,000 characters takes seconds (quadratic); bounded to
     # 1,000 characters it takes about a millisecond.
     assert time.perf_counter() - started < 0.5
+
+
+def test_a_text_query_is_at_most_ten_thousand_characters() -> None:
+    from helpdesk_core.errors import ValidationError
+    from helpdesk_core.storage import MemoryStore, TicketQuery
+    from helpdesk_core.storage.base import MAX_TEXT_QUERY_LENGTH
+
+    assert MAX_TEXT_QUERY_LENGTH == 10_000
+    assert TicketQuery(text="x" * MAX_TEXT_QUERY_LENGTH).text == "x" * MAX_TEXT_QUERY_LENGTH
+    with pytest.raises(ValidationError, match="10001 characters long; at most 10000") as caught:
+        TicketQuery(text="1" * (MAX_TEXT_QUERY_LENGTH + 1))
+    assert caught.value.field == "text"
+    assert MemoryStore().query(TicketQuery(text="1" * MAX_TEXT_QUERY_LENGTH)).total == 0

@@ -101,6 +101,9 @@ ORDERINGS = frozenset(
     }
 )
 MAX_LIMIT = 1000
+#: The longest ``TicketQuery.text``, in characters (a pasted error message fits; a
+#: megabyte of text asked for as a substring of every ticket does not).
+MAX_TEXT_QUERY_LENGTH = 10_000
 
 
 def item_id(ticket_id: str, version: int) -> str:
@@ -643,6 +646,11 @@ def _text(value: Any) -> str | None:
         return None
     if not isinstance(value, str):
         raise ValidationError(f"expected text, got {type(value).__name__}", field="text")
+    if len(value) > MAX_TEXT_QUERY_LENGTH:
+        raise ValidationError(
+            f"text is {len(value)} characters long; at most {MAX_TEXT_QUERY_LENGTH}",
+            field="text",
+        )
     check_unicode(value, "text")
     return value
 
