@@ -372,3 +372,31 @@ def test_a_queue_drain_reads_the_front_of_the_queue(monkeypatch: pytest.MonkeyPa
     assert page.total == 300
     assert page.next_offset == 5
     assert looked_at == []
+
+
+@settings(max_examples=40, deadline=None)
+@given(
+    requesters=st.lists(st.sampled_from(["r-1", "r-2", "r-3"]), min_size=1, max_size=12),
+    who=st.sampled_from(["r-1", "r-2", "r-9"]),
+    order_by=st.sampled_from(["number", "-number", "created_at", "priority"]),
+    active_only=st.booleans(),
+    organization=st.none() | st.just("Acme"),
+)
+def test_a_requesters_own_scope_finds_what_a_full_scan_finds(
+    requesters: list[str], who: str, order_by: str, active_only: bool, organization: str | None
+) -> None:
+    """A scope of a requester alone is read from the requester's tickets; it finds what
+    the scope's reference semantics find among all tickets."""
+    from helpdesk_core.storage import TicketScope
+
+    store = MemoryStore()
+    every = [
+        open_ticket(store, f"T-{n}", requester=r, organization="Acme" if n % 2 else None)
+        for n, r in enumerate(requesters)
+    ]
+    scope = TicketScope(requester=who, organization=organization)
+    query = TicketQuery(scope=scope, order_by=order_by, active_only=active_only, limit=5)
+    expected = query.ordered(every)
+    page = store.query(query)
+    assert page.total == len(expected)
+    assert [t.id for t in page.items] == [t.id for t in expected[:5]]

@@ -41,6 +41,7 @@ from helpdesk_core.storage.base import (
     OutboxItem,
     Page,
     TicketQuery,
+    TicketScope,
     check_after,
     check_anonymise,
     check_append,
@@ -634,6 +635,9 @@ class MemoryStore:
                 ids = [
                     i for r in dict.fromkeys(query.requester) for i in self._by_requester.get(r, ())
                 ]
+            elif (scope := query.scope) is not None and _requester_only(scope):
+                # A requester's own view: their tickets are all the scope can match.
+                ids = self._by_requester.get(scope.requester or "", ())
             elif active and query.unassigned and query.team is not None:
                 teams = dict.fromkeys(query.team)
                 if query.queued:
@@ -1081,6 +1085,18 @@ class MemoryStore:
             self._config = None
             self._consumers = {}
             self._articles = {}
+
+
+def _requester_only(scope: TicketScope) -> bool:
+    """Whether ``scope`` can match only tickets of its requester (a requester's view with
+    no organization)."""
+    return (
+        scope.requester is not None
+        and scope.organization is None
+        and scope.agent is None
+        and not scope.teams
+        and not scope.unrouted
+    )
 
 
 def _article_page(query: ArticleQuery, found: list[Article]) -> Page[Article]:
