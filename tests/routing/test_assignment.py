@@ -60,7 +60,9 @@ def test_round_robin_skips_unavailable_agents_and_keeps_its_place() -> None:
     agents = [Agent(id="a1"), Agent(id="a2", away=True), Agent(id="a3")]
     d = assign(ticket(), candidates=agents, spec=AssignSpec(), loads={}, now=NOW, cursor=1)
     assert d.agent == "a3"
-    assert d.cursor == 3
+    after = assign(ticket(), candidates=agents, spec=AssignSpec(), loads={}, now=NOW,
+                   cursor=d.cursor)
+    assert after.agent == "a1"
     assert d.eligible == ("a3", "a1")
     assert d.ineligible == {"a2": "away"}
     assert "round robin" in d.explanation
@@ -235,3 +237,36 @@ def test_weights_are_checked_on_every_call_even_after_equal_ones_passed() -> Non
     with pytest.raises(ValidationError):
         assign(ticket(), candidates=agents, spec=spec, loads={}, now=NOW,
                weights={Priority.HIGH: [1]})  # type: ignore[dict-item]
+
+
+def test_round_robin_does_not_serve_the_same_agent_twice_when_an_agent_joins() -> None:
+    before = [Agent(id="bob"), Agent(id="cy")]
+    first = assign(ticket(), candidates=before, spec=AssignSpec(), loads={}, now=NOW)
+    assert first.agent == "bob"
+    # ann sorts before bob: the turn still goes on after bob.
+    after = [Agent(id="ann"), *before]
+    second = assign(ticket(), candidates=after, spec=AssignSpec(), loads={}, now=NOW,
+                    cursor=first.cursor)
+    assert second.agent == "cy"
+    third = assign(ticket(), candidates=after, spec=AssignSpec(), loads={}, now=NOW,
+                   cursor=second.cursor)
+    assert third.agent == "ann"
+
+
+def test_round_robin_goes_on_with_the_successor_when_the_last_agent_leaves() -> None:
+    agents = [Agent(id=x) for x in ("a", "b", "c", "d")]
+    cursor = 0
+    for expected in ("a", "b"):
+        d = assign(ticket(), candidates=agents, spec=AssignSpec(), loads={}, now=NOW,
+                   cursor=cursor)
+        assert d.agent == expected
+        cursor = d.cursor
+    left = [a for a in agents if a.id != "b"]
+    d = assign(ticket(), candidates=left, spec=AssignSpec(), loads={}, now=NOW, cursor=cursor)
+    assert d.agent == "c"
+
+
+def test_round_robin_reads_a_bare_position_cursor() -> None:
+    agents = [Agent(id="a1"), Agent(id="a2"), Agent(id="a3")]
+    d = assign(ticket(), candidates=agents, spec=AssignSpec(), loads={}, now=NOW, cursor=2)
+    assert d.agent == "a3"

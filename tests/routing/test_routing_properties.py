@@ -373,6 +373,55 @@ def test_round_robin_is_fair_over_equal_agents(k: int, n: int, start: int) -> No
         assert max(all_counts) - min(all_counts) <= 1
 
 
+_NAMES = st.text(alphabet="abcdefgh", min_size=1, max_size=3)
+
+
+@given(
+    st.lists(
+        st.one_of(
+            st.tuples(st.just("join"), _NAMES),
+            st.tuples(st.just("leave"), _NAMES),
+            st.tuples(st.just("assign"), st.just("")),
+        ),
+        max_size=40,
+    ),
+    st.sets(_NAMES, min_size=1, max_size=5),
+)
+def test_round_robin_never_serves_an_agent_twice_in_a_row_as_the_roster_changes(
+    steps: list[tuple[str, str]], roster: set[str]
+) -> None:
+    cursor, last = 0, None
+    # Between two turns of one agent, every agent present all along gets a turn.
+    served_since: dict[str, set[str]] = {}
+    present_since: dict[str, set[str]] = {}
+    for op, name in steps:
+        if op == "join":
+            roster.add(name)
+            continue
+        if op == "leave":
+            roster.discard(name)
+            for seen in present_since.values():
+                seen.discard(name)
+            continue
+        if not roster:
+            continue
+        agents = [Agent(id=a) for a in sorted(roster, reverse=True)]
+        d = assign(
+            _ticket(), candidates=agents, spec=AssignSpec(), loads={}, now=NOW, cursor=cursor
+        )
+        assert d.agent is not None
+        if len(roster) > 1:
+            assert d.agent != last
+        if d.agent in present_since:
+            stayed = {a for a in present_since[d.agent] if a in roster}
+            assert stayed <= served_since[d.agent] | {d.agent}
+        for agent, served in served_since.items():
+            served.add(d.agent)
+        served_since[d.agent] = set()
+        present_since[d.agent] = set(roster)
+        cursor, last = d.cursor, d.agent
+
+
 def _ticket(priority: Priority = Priority.MEDIUM) -> Ticket:
     return Ticket(
         id="T-1",

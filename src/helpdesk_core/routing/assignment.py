@@ -9,6 +9,7 @@ eligible; ties break by agent id, so runs are reproducible.
 
 from __future__ import annotations
 
+import hashlib
 import math
 from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime
@@ -158,7 +159,8 @@ class AssignmentDecision:
     ``agent`` is None when nobody was eligible (the ticket waits in its team queue);
     ``eligible`` lists the eligible agents in the strategy's preference order;
     ``ineligible`` maps every other candidate to the reason; ``cursor`` is the round-robin
-    cursor to persist (unchanged by the other strategies).
+    cursor to persist (unchanged by the other strategies): an opaque whole number that
+    names the agent chosen and their place among the candidates.
     """
 
     agent: str | None
@@ -244,10 +246,11 @@ def assign(
 
     ``loads`` maps agent ids to their current load (missing: no load; build them with
     :func:`agent_loads`); ``now`` decides who is on shift by ``calendars`` (agents without
-    a calendar are always on shift); ``cursor`` is the round-robin position persisted by
-    the caller (per team); ``tier_order`` lists tier ids lowest first for
-    ``skills_based``; ``weights`` are the priority weights the loads were computed with
-    (validated and named in the explanation; default :data:`DEFAULT_PRIORITY_WEIGHTS`).
+    a calendar are always on shift); ``cursor`` is the round-robin cursor persisted by
+    the caller (per team; 0 to start, then the last decision's); ``tier_order`` lists
+    tier ids lowest first for ``skills_based``; ``weights`` are the priority weights the
+    loads were computed with (validated and named in the explanation; default
+    :data:`DEFAULT_PRIORITY_WEIGHTS`).
     """
     candidates = _check_assign_inputs(ticket, candidates, spec, loads, calendars, tier_order)
     ensure_aware(now, field="now")
@@ -384,17 +387,49 @@ def _load_key(agent: Agent, loads: Mapping[str, AgentLoad], empty: AgentLoad) ->
     return (load.weighted, load.active, agent.id)
 
 
+#: A round-robin cursor packs the last chosen agent: ``(fingerprint << 20) | position``,
+#: the fingerprint a 40-bit digest of the agent's id (never 0), the position one past the
+#: agent's place in the id-sorted candidates. A cursor below ``1 << 20`` is a bare
+#: position (as the cursors kept before the fingerprint was added).
+_POSITION_BITS = 20
+_POSITION_MASK = (1 << _POSITION_BITS) - 1
+_FINGERPRINT_SPAN = (1 << 40) - 1
+
+
+def _fingerprint(agent_id: str) -> int:
+    digest = hashlib.blake2b(agent_id.encode("utf-8"), digest_size=8).digest()
+    return int.from_bytes(digest, "big") % _FINGERPRINT_SPAN + 1
+
+
 def _round_robin(
     agents: list[Agent], eligible: list[Agent], cursor: int
 ) -> tuple[list[Agent], int, str]:
-    """The cursor is a position in the id-sorted candidate list: the next eligible agent
-    at or after it is chosen, and the new cursor points just past that agent."""
-    how = f"round robin (next eligible agent from position {cursor})"
+    """The next eligible agent after the last one chosen, in id order among the
+    candidates (wrapping round), and the new cursor naming the chosen agent.
+
+    The cursor names the agent it was left at, not only a place in the list, so a roster
+    change does not shift the turn: an agent added before the last chosen one waits for
+    their turn in id order instead of handing the last chosen agent a second ticket in a
+    row. When the last chosen agent is no longer a candidate, the turn goes on from the
+    place they held (their successor, if nobody else joined or left before them)."""
+    fingerprint, position = cursor >> _POSITION_BITS, cursor & _POSITION_MASK
+    n = len(agents)
+    start = cursor % n if n else 0
+    how = f"round robin (next eligible agent from position {start})"
+    if fingerprint:
+        last = next((i for i, a in enumerate(agents) if _fingerprint(a.id) == fingerprint), None)
+        if last is not None:
+            start = (last + 1) % n
+            how = f"round robin (next eligible agent after {agents[last].id})"
+        else:
+            start = (position - 1) % n if n else 0
+            how = (
+                f"round robin (next eligible agent from position {start}, where the last "
+                "one chosen, no longer a candidate, stood)"
+            )
     if not agents or not eligible:
         return [], cursor, how
     ok = {a.id for a in eligible}
-    n = len(agents)
-    start = cursor % n
     ordered: list[Agent] = []
     new_cursor = cursor
     for step in range(n):
@@ -402,7 +437,8 @@ def _round_robin(
         agent = agents[index]
         if agent.id in ok:
             if not ordered:
-                new_cursor = index + 1
+                position = min(index + 1, _POSITION_MASK)
+                new_cursor = (_fingerprint(agent.id) << _POSITION_BITS) | position
             ordered.append(agent)
     return ordered, new_cursor, how
 
