@@ -1095,3 +1095,45 @@ def test_a_de_escalation_goes_back_to_the_team_the_ticket_left() -> None:
                               {"id": "L2", "teams": ["network", "amer"]}]}  # fmt: skip
     desk.reconfigure(DeskConfig.from_dict(moved))
     assert desk.de_escalate(ticket.id, by="nick", reason="y").team == "emea"
+
+
+def test_a_new_impact_or_urgency_derives_the_priority_again(desk: Helpdesk) -> None:
+    from helpdesk_core.model import Priority, replay
+
+    ticket = desk.open(requester=ADA, subject="printer", impact="low", urgency="low")
+    assert ticket.priority is Priority.LOW
+    assert ticket.sla["first_response"].target == timedelta(hours=8)
+    ticket = desk.update(ticket.id, by="alice", impact="high", urgency="high")
+    assert ticket.priority is Priority.CRITICAL
+    assert not ticket.priority_explicit
+    # the critical policy applies now, from the original start
+    assert ticket.sla["first_response"].target == timedelta(minutes=30)
+    ticket = desk.update(ticket.id, by="alice", urgency="medium")
+    assert ticket.priority is Priority.HIGH
+    assert replay(desk.history(ticket.id)) == ticket
+
+
+def test_an_explicit_priority_stays_when_impact_or_urgency_change(desk: Helpdesk) -> None:
+    from helpdesk_core.model import Priority
+
+    ticket = desk.open(requester=ADA, subject="printer", impact="low", urgency="low",
+                       priority="high")
+    ticket = desk.update(ticket.id, by="alice", urgency="high", impact="high")
+    assert ticket.priority is Priority.HIGH
+    ticket = desk.open(requester=ADA, subject="scanner", impact="low", urgency="low")
+    ticket = desk.set_priority(ticket.id, "medium", by="alice")
+    ticket = desk.update(ticket.id, by="alice", urgency="high", impact="high")
+    assert ticket.priority is Priority.MEDIUM
+
+
+def test_a_priority_a_routing_rule_set_stays_when_urgency_changes() -> None:
+    from helpdesk_core.model import Priority
+
+    rules = [{"name": "vip", "when": {"field": "subject", "op": "contains", "value": "vip"},
+              "actions": {"priority": "critical"}}]
+    desk = make_desk(MemoryStore(), berlin(2026, 3, 2, 10, 0),
+                     DeskConfig.from_dict({**DESK, "routing": rules}))
+    ticket = desk.open(requester=ADA, subject="vip printer", impact="low", urgency="low")
+    assert ticket.priority is Priority.CRITICAL
+    ticket = desk.update(ticket.id, by="alice", urgency="medium")
+    assert ticket.priority is Priority.CRITICAL

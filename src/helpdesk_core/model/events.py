@@ -203,7 +203,8 @@ class TicketRouted(Event):
 
 @frozen(kw_only=True)
 class TicketUpdated(Event):
-    """An agent edited the ticket's fields."""
+    """An agent edited the ticket's fields. A priority among the changes is explicit,
+    unless the impact or the urgency changes with it: then it is the one they derive."""
 
     changes: Changes = field(validator=_changes)
     reason: str | None = field(default=None, validator=v.optional_text)

@@ -204,7 +204,8 @@ def _routed(ticket: Ticket, event: TicketRouted) -> dict[str, Any]:
 @register_fold(TicketUpdated)
 def _updated(ticket: Ticket, event: TicketUpdated) -> dict[str, Any]:
     out = _changes(ticket, event)
-    if "priority" in out:
+    if "priority" in out and "impact" not in out and "urgency" not in out:
+        # a priority that comes with a new impact or urgency is derived from them
         out["priority_explicit"] = True
     return out
 

@@ -1531,7 +1531,10 @@ class Helpdesk(KnowledgeCommands):
         **changes: Any,
     ) -> Ticket:
         """Edit ticket fields (category, type, impact, urgency, subject, asset, tags,
-        fields, team, tier, sla_policy)."""
+        fields, team, tier, sla_policy). A new impact or urgency derives the priority
+        again from the matrix, unless the priority was set explicitly (or by a routing
+        rule to another value than the matrix's); running SLA clocks are retargeted as
+        for :meth:`set_priority`."""
         actor = self._actor(by)
         allowed = {
             "category",
@@ -1576,6 +1579,7 @@ class Helpdesk(KnowledgeCommands):
             if change_value.is_empty:
                 return None
             changes = _intake_changes(self.config, change.ticket, change_value)
+            changes = _derived_priority(self.config, change.ticket, changes)
             if changes.is_empty:
                 return None  # only blank answers: nothing to record
             if changes.fields:
@@ -2321,6 +2325,22 @@ def _intake_changes(config: DeskConfig, ticket: Ticket, changes: Changes) -> Cha
         if name in given or ticket.fields.get(name, _UNSEEN) != value
     }
     return evolve(changes, fields=fields or None)
+
+
+def _derived_priority(config: DeskConfig, ticket: Ticket, changes: Changes) -> Changes:
+    """``changes`` with the priority the matrix derives from the new impact and urgency,
+    when they change and the ticket's priority is still the one derived from its old ones
+    (never set explicitly, nor by a routing rule to another value)."""
+    if changes.impact is None and changes.urgency is None:
+        return changes
+    if ticket.priority_explicit:
+        return changes
+    if config.priority_matrix(ticket.impact, ticket.urgency) is not ticket.priority:
+        return changes
+    derived = config.priority_matrix(
+        changes.impact or ticket.impact, changes.urgency or ticket.urgency
+    )
+    return changes if derived is ticket.priority else evolve(changes, priority=derived)
 
 
 def _blank(value: Any) -> bool:
