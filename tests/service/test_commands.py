@@ -1137,3 +1137,23 @@ def test_a_priority_a_routing_rule_set_stays_when_urgency_changes() -> None:
     assert ticket.priority is Priority.CRITICAL
     ticket = desk.update(ticket.id, by="alice", urgency="medium")
     assert ticket.priority is Priority.CRITICAL
+
+
+def test_a_de_escalation_may_skip_tiers_back_when_asked() -> None:
+    doc = {
+        "tiers": [{"id": "L1", "teams": ["amer", "emea"]}, {"id": "L2", "teams": ["network"]},
+                  {"id": "L3", "teams": ["vendor"]}],
+        "teams": [{"id": "amer"}, {"id": "emea"}, {"id": "network"}, {"id": "vendor"}],
+        "agents": [{"id": "eve", "tier": "L1", "teams": ["emea"]},
+                   {"id": "vic", "tier": "L3", "teams": ["vendor"]}],
+        "routing": [{"name": "emea", "when": {"always": True}, "actions": {"team": "emea"}}],
+    }  # fmt: skip
+    clock = ManualClock(datetime(2026, 3, 2, 9, tzinfo=UTC))
+    desk = Helpdesk(DeskConfig.from_dict(doc), MemoryStore(), clock)
+    ticket = desk.open(requester=Requester(id="ada"), subject="firmware bug")
+    up = desk.escalate(ticket.id, by="eve", reason="vendor", to_tier="L3", allow_skip=True)
+    assert up.tier == "L3"
+    with pytest.raises(InvalidTransition, match="allow_skip"):
+        desk.de_escalate(ticket.id, by="vic", reason="fixed", to_tier="L1")
+    down = desk.de_escalate(ticket.id, by="vic", reason="fixed", to_tier="L1", allow_skip=True)
+    assert (down.tier, down.team, down.assignee) == ("L1", "emea", "eve")

@@ -1408,10 +1408,14 @@ class Helpdesk(KnowledgeCommands):
         reason: str,
         to_tier: str | None = None,
         team: str | None = None,
+        allow_skip: bool = False,
     ) -> Ticket:
-        """Functional de-escalation to the next lower (or the given) tier."""
+        """Functional de-escalation to the next lower (or the given) tier; going down more
+        than one tier (back to the service desk from a tier a policy skipped to) needs
+        ``allow_skip``, as escalating does."""
         return self._move_tier(
-            ticket_id, up=False, by=by, reason=reason, to_tier=to_tier, team=team
+            ticket_id, up=False, by=by, reason=reason, to_tier=to_tier, team=team,
+            allow_skip=allow_skip,
         )
 
     def _team_left(self, ticket: Ticket, to_tier: str | None) -> str | None:
@@ -1462,7 +1466,7 @@ class Helpdesk(KnowledgeCommands):
                 back = team if team is not None else self._team_left(change.ticket, to_tier)
                 _, events = de_escalate(
                     change.ticket, ladder, by=actor, now=change.now, reason=reason,
-                    to_tier=to_tier, team=back,
+                    to_tier=to_tier, team=back, allow_skip=allow_skip,
                 )
             change.extend(events)
             if self._assigns(change.ticket):
