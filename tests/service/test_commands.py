@@ -1157,3 +1157,18 @@ def test_a_de_escalation_may_skip_tiers_back_when_asked() -> None:
         desk.de_escalate(ticket.id, by="vic", reason="fixed", to_tier="L1")
     down = desk.de_escalate(ticket.id, by="vic", reason="fixed", to_tier="L1", allow_skip=True)
     assert (down.tier, down.team, down.assignee) == ("L1", "emea", "eve")
+
+
+def test_round_robin_serves_nobody_twice_in_a_row_when_an_agent_joins() -> None:
+    def config(names: str) -> DeskConfig:
+        return DeskConfig.from_dict({
+            "tiers": [{"id": "L1", "teams": ["desk"]}],
+            "teams": [{"id": "desk"}],
+            "agents": [{"id": n, "tier": "L1", "teams": ["desk"]} for n in names],
+            "assignment": {"strategy": "round_robin"},
+        })  # fmt: skip
+
+    desk = Helpdesk(config("bc"), MemoryStore(), ManualClock(datetime(2026, 3, 2, 9, tzinfo=UTC)))
+    assert [desk.open(requester=ADA, subject=s).assignee for s in "xy"] == ["b", "c"]
+    desk.reconfigure(config("abc"))
+    assert [desk.open(requester=ADA, subject=s).assignee for s in "xyzw"] == ["a", "b", "c", "a"]
