@@ -1,7 +1,7 @@
 """BusinessCalendar against the business-time vectors taken from other libraries' test suites.
 
-The vectors live in ``shared/data/business_time_vectors.json`` beside the clone. Each records
-a peer's schedule, inputs and the output its own tests assert. Where the peer's convention
+The vectors live in ``tests/sla/data/business_time_vectors.json``. Each records a peer's
+schedule, inputs and the output its own tests assert. Where the peer's convention
 differs from ours (see the file's ``meta``), the check says how the two relate.
 """
 
@@ -16,20 +16,10 @@ import pytest
 
 from helpdesk_core.sla.calendar import BusinessCalendar
 
-VECTORS_FILE = (
-    Path(__file__).resolve().parents[2].parent / "shared" / "data" / "business_time_vectors.json"
-)
+VECTORS_FILE = Path(__file__).resolve().parent / "data" / "business_time_vectors.json"
 
 
 def _load() -> list[Any]:
-    if not VECTORS_FILE.exists():
-        return [
-            pytest.param(
-                None,
-                marks=pytest.mark.skip(reason=f"business-time vectors not found at {VECTORS_FILE}"),
-                id="vectors-missing",
-            )
-        ]
     doc = json.loads(VECTORS_FILE.read_text(encoding="utf-8"))
     return [pytest.param(vector, id=vector["id"]) for vector in doc["vectors"]]
 
