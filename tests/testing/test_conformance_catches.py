@@ -400,3 +400,26 @@ def test_the_suite_and_the_machine_fail_a_store_that_pages_after_wrong(
     if store is _AfterBlind:  # (the other differs only once a token's ticket is gone)
         _suite_fails(store, "test_next_pages_see_changes_made_between_pages")
         _machine_fails(store)
+
+
+class _StreamLimitCountsPositions(MemoryStore):
+    """Reads ``limit`` positions of the stream, not ``limit`` events: the positions of a
+    purged ticket's events count, so a page behind a purge comes back short (or empty)."""
+
+    def event_stream(self, *, after: int = 0, limit: int | None = None) -> Any:
+        stream = super().event_stream(after=after)
+        if limit is None:
+            return stream
+        return iter([(p, e) for p, e in stream if p <= after + limit])
+
+
+@pytest.mark.parametrize(
+    ("store", "test"),
+    [
+        (_StreamLimitCountsPositions, "test_event_stream_limit_counts_events_not_purged_positions"),
+    ],
+)
+def test_the_suite_fails_a_store_that_isolates_or_counts_wrong(
+    store: type[MemoryStore], test: str
+) -> None:
+    _suite_fails(store, test)

@@ -1253,7 +1253,9 @@ class Store(UnitOfWork, Protocol):
     def event_stream(
         self, *, after: int = 0, limit: int | None = None
     ) -> Iterator[tuple[int, Event]]:
-        """(position, event) in global order after position ``after``, streamed."""
+        """(position, event) in global order after position ``after``, streamed: at most
+        ``limit`` events (positions a purge left empty do not count, so a shorter read
+        means the stream's end)."""
         ...
 
     # people

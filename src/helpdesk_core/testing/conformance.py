@@ -1978,6 +1978,28 @@ class StoreConformance:
         assert count == 1200
         assert len(list(self.store.event_stream(limit=700))) == 700
 
+    def test_event_stream_limit_counts_events_not_purged_positions(self) -> None:
+        # A reader pages the stream (``limit``, then ``after`` the last position read) and
+        # takes a short page for its end. Positions a purge left empty must not count
+        # against the limit: a reader behind a purged ticket would stop there for good.
+        first = open_ticket(self.store, "T-1")
+        gone = open_ticket(self.store, "T-2")
+        for minute in (1, 2, 3):
+            gone = change(self.store, gone, commented("T-2", f"c{minute}", at=T0 + minute * MINUTE))
+        change(self.store, first, commented("T-1", "x", at=T0 + 5 * MINUTE))
+        open_ticket(self.store, "T-3")
+        self.store.purge("T-2", expected_version=gone.version)
+        stream = list(self.store.event_stream())
+        assert [e.ticket_id for _, e in stream] == ["T-1", "T-1", "T-3"]
+        for after in (0, stream[0][0]):
+            rest = [item for item in stream if item[0] > after]
+            for limit in (1, 2, 3):
+                page = list(self.store.event_stream(after=after, limit=limit))
+                assert page == rest[:limit], (
+                    f"event_stream(after={after}, limit={limit}) gave "
+                    f"{[p for p, _ in page]}, not {[p for p, _ in rest[:limit]]}"
+                )
+
     # -- people, cursors, loads, configuration ----------------------------------------
 
     def test_requesters(self) -> None:
