@@ -3,7 +3,8 @@ passes a broken store protects nobody."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from datetime import timedelta
 from typing import Any
 
@@ -413,10 +414,38 @@ class _StreamLimitCountsPositions(MemoryStore):
         return iter([(p, e) for p, e in stream if p <= after + limit])
 
 
+class _UnitsLetOthersIn(MemoryStore):
+    """Undoes a failed unit of work, but holds no lock while it runs: other threads read
+    its writes before it ends (a database read at READ UNCOMMITTED)."""
+
+    @contextmanager
+    def unit_of_work(self) -> Iterator[None]:
+        with self._lock:
+            self._check_open()
+            outer = self._journal is None
+            if outer:
+                self._journal = []
+            journal = self._journal
+            assert journal is not None
+            mark = len(journal)
+        try:
+            yield
+        except BaseException:
+            with self._lock:
+                while len(journal) > mark:
+                    journal.pop()()
+                self._changed()
+            raise
+        finally:
+            if outer:
+                self._journal = None
+
+
 @pytest.mark.parametrize(
     ("store", "test"),
     [
         (_StreamLimitCountsPositions, "test_event_stream_limit_counts_events_not_purged_positions"),
+        (_UnitsLetOthersIn, "test_other_handles_see_nothing_of_an_unfinished_unit_of_work"),
     ],
 )
 def test_the_suite_fails_a_store_that_isolates_or_counts_wrong(

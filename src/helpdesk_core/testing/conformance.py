@@ -2395,6 +2395,54 @@ class StoreConformance:
             )
             assert self.store.get_cursor(key) == (1 if keep else 2)
 
+    def test_other_handles_see_nothing_of_an_unfinished_unit_of_work(self) -> None:
+        # Thread A writes inside a unit of work on one handle and keeps it open; thread B
+        # reads meanwhile on another. B may wait for A's block or read what was there
+        # before it, never what A wrote: A's block is then undone, and an outbox consumer
+        # that saw its events would send mail about a ticket that never was.
+        kept = open_ticket(self.store, "T-0")
+        self.store.set_cursor("rr", 1)
+        writer, reader = self._peer(), self._peer()
+        written, looked = threading.Event(), threading.Event()
+        seen: dict[str, Any] = {}
+
+        def work(index: int, barrier: threading.Barrier) -> None:
+            barrier.wait()
+            if index == 0:
+                try:
+                    with writer.unit_of_work():
+                        open_ticket(writer, "T-1")
+                        change(writer, kept, commented("T-0", "x", at=T0 + MINUTE))
+                        writer.set_cursor("rr", 2)
+                        written.set()
+                        looked.wait(0.5)  # the reader has read, or waits for the block
+                        raise _Planned("rolled back")
+                except _Planned:
+                    pass
+            else:
+                written.wait(5)
+                seen["new ticket"] = _ids(reader.get_many(["T-1"]))
+                seen["changed ticket"] = reader.load("T-0").version
+                seen["cursor"] = reader.get_cursor("rr")
+                seen["event stream"] = [e.ticket_id for _, e in reader.event_stream()]
+                seen["tickets"] = _ids(reader.query(TicketQuery()).items)
+                seen["outbox"] = [i.id for i in reader.claim_outbox("mail", now=T0)]
+                looked.set()
+
+        _together(work, 2, [writer, reader])
+        before = {
+            "new ticket": [],
+            "changed ticket": kept.version,
+            "cursor": 1,
+            "event stream": ["T-0"],
+            "tickets": ["T-0"],
+            "outbox": ["T-0:1"],
+        }
+        differ = {k: v for k, v in seen.items() if v != before[k]}
+        assert not differ, f"another handle saw a unit of work before it ended: {differ}"
+        assert self.store.load("T-0") == kept
+        assert self.store.get_many(["T-1"]) == []
+
     def test_failure_inside_a_nested_unit_rolls_back_only_that_unit(self) -> None:
         with self.store.unit_of_work():
             open_ticket(self.store, "T-1")
