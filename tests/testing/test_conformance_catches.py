@@ -3,16 +3,17 @@ passes a broken store protects nobody."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 import attrs
 import pytest
 from hypothesis import HealthCheck, Phase, settings
 
-from helpdesk_core.errors import HelpdeskError
+from helpdesk_core.errors import ConflictError, HelpdeskError
+from helpdesk_core.model import Event, Ticket
 from helpdesk_core.storage import MemoryStore, Store, TicketQuery
 from helpdesk_core.testing import StoreConformance
 from helpdesk_core.testing.conformance import make_differential_machine
@@ -441,11 +442,43 @@ class _UnitsLetOthersIn(MemoryStore):
                 self._journal = None
 
 
+class _BatchesCheckedApart(MemoryStore):
+    """Appends one event in one step, but checks the version of an append of several
+    events before it takes the lock to write them: two such appends at one version can
+    both get through."""
+
+    def append(
+        self,
+        ticket_id: str,
+        *,
+        expected_version: int,
+        events: Sequence[Event],
+        snapshot: Ticket,
+        wake_at: datetime | None = None,
+    ) -> None:
+        if len(events) == 1:
+            super().append(
+                ticket_id,
+                expected_version=expected_version,
+                events=events,
+                snapshot=snapshot,
+                wake_at=wake_at,
+            )
+            return
+        current = self._tickets.get(ticket_id)
+        actual = 0 if current is None else current.version
+        if actual != expected_version:
+            raise ConflictError(ticket_id, expected=expected_version, actual=actual)
+        with self._lock:
+            self._write(self._tickets.get(ticket_id), events, snapshot, wake_at)
+
+
 @pytest.mark.parametrize(
     ("store", "test"),
     [
         (_StreamLimitCountsPositions, "test_event_stream_limit_counts_events_not_purged_positions"),
         (_UnitsLetOthersIn, "test_other_handles_see_nothing_of_an_unfinished_unit_of_work"),
+        (_BatchesCheckedApart, "test_concurrent_appends_at_one_version_have_one_winner"),
     ],
 )
 def test_the_suite_fails_a_store_that_isolates_or_counts_wrong(

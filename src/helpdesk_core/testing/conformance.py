@@ -505,8 +505,9 @@ class StoreConformance:
         assert [i.id for i in self.store.claim_outbox("mail", now=T0)] == ["T-1:1", "T-1:2"]
 
     def test_concurrent_appends_at_one_version_have_one_winner(self) -> None:
-        # Every handle loads the ticket at version 1 and appends one event: the version
-        # check and the write are one step, so exactly one append gets through.
+        # Every handle loads the ticket at version 1 and appends one event (every other
+        # round two): the version check and the write of every event and the snapshot
+        # are one step, so exactly one append gets through.
         peers = [self._peer() for _ in range(self.workers)]
         winners: dict[str, Ticket] = {}
         for round_ in range(_RACE_ROUNDS):
@@ -514,6 +515,7 @@ class StoreConformance:
             open_ticket(self.store, ticket_id)
             won: list[Ticket] = []
             refused: list[ConflictError] = []
+            size = 1 + round_ % 2
 
             def work(
                 index: int,
@@ -521,17 +523,27 @@ class StoreConformance:
                 ticket_id: str = ticket_id,
                 won: list[Ticket] = won,
                 refused: list[ConflictError] = refused,
+                size: int = size,
             ) -> None:
                 store = peers[index]
                 base = store.load(ticket_id)
-                reply = commented(ticket_id, f"worker {index}", at=T0 + (index + 1) * MINUTE)
-                snapshot = apply_event(base, reply)
+                replies = [
+                    commented(
+                        ticket_id,
+                        f"worker {index}, part {part}",
+                        at=T0 + (index + 1) * MINUTE + part * timedelta(seconds=1),
+                    )
+                    for part in range(size)
+                ]
+                snapshot = base
+                for reply in replies:
+                    snapshot = apply_event(snapshot, reply)
                 barrier.wait()
                 try:
                     store.append(
                         ticket_id,
                         expected_version=base.version,
-                        events=[reply],
+                        events=replies,
                         snapshot=snapshot,
                     )
                 except ConflictError as error:
@@ -541,16 +553,18 @@ class StoreConformance:
 
             _together(work, len(peers), peers, lines=True)
             assert len(won) == 1, f"{len(won)} appends at version 1 of {ticket_id} got through"
-            assert [(e.expected, e.actual) for e in refused] == [(1, 2)] * (len(peers) - 1)
+            assert [(e.expected, e.actual) for e in refused] == [(1, 1 + size)] * (len(peers) - 1)
             winners[ticket_id] = won[0]
         reader = self._peer()  # a handle that has read nothing yet
         for ticket_id, winner in winners.items():
             history = reader.events(ticket_id)
-            assert len(history) == 2, (ticket_id, history)
+            assert len(history) == winner.version, (ticket_id, history)
             assert replay(history) == reader.load(ticket_id) == winner, ticket_id
         streamed = sorted(e.ticket_id for _, e in reader.event_stream())
-        assert streamed == sorted([*winners, *winners])
-        expected = sorted(f"{ticket_id}:{v}" for ticket_id in winners for v in (1, 2))
+        assert streamed == sorted(t for t, w in winners.items() for _ in range(w.version))
+        expected = sorted(
+            f"{ticket_id}:{v}" for ticket_id, w in winners.items() for v in range(1, w.version + 1)
+        )
         items = reader.claim_outbox("audit", now=T0, limit=100)
         assert sorted(i.id for i in items) == expected
 
