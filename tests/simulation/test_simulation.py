@@ -433,6 +433,17 @@ def test_queue_fast_path_occupancy_counts_only_the_measured_window() -> None:
         assert result.tiers[0].occupancy == pytest.approx(0.625, rel=0.05)
 
 
+def test_queue_fast_path_occupancy_of_a_tier_ignores_a_later_tier_draining() -> None:
+    # L1: 5 Erlangs on 6 agents (occupancy 5/6). L2 gets 4 Erlangs on one agent: it cannot
+    # keep up and works for a long time after the arrivals stop, while L1 is idle.
+    result = simulate_queue(
+        arrivals_per_hour=10, agents=[6, 1], work=["30m", "1h"], escalate=[0.4, 0.0],
+        tickets=20_000, warmup=1_000, seed=2,
+    )
+    assert result.tiers[0].occupancy == pytest.approx(5 / 6, rel=0.05)
+    assert result.tiers[1].occupancy == pytest.approx(1.0, rel=0.01)
+
+
 def test_queue_fast_path_validates() -> None:
     with pytest.raises(ValidationError) as caught:
         simulate_queue(arrivals_per_hour=10**400, agents=[1], work=["1h"])

@@ -28,7 +28,9 @@ __all__ = ["QueueResult", "TierStats", "simulate_queue"]
 
 @frozen
 class TierStats:
-    """What one tier's arrivals experienced (after the warm-up)."""
+    """What one tier's arrivals experienced (after the warm-up). ``horizon`` is the
+    tier's measured time, from the first measured arrival to the tier's last finished
+    ticket, which ``occupancy`` shares ``busy_time`` over."""
 
     tier: int
     served: int
@@ -170,6 +172,7 @@ def simulate_queue(
     total_wait = [0.0] * n_tiers
     waits: list[list[float]] = [[] for _ in range(n_tiers)]
     busy = [0.0] * n_tiers
+    last_done = [0.0] * n_tiers  # when each tier finished its last ticket
     samplers = [d.sample for d in dists]
     heap: list[tuple[float, int, int, int]] = []  # (time, seq, tier (-1 = arrival), ticket)
     push = heapq.heappush
@@ -212,6 +215,7 @@ def simulate_queue(
                 queues[0].append((now, ticket))
             continue
         # a ticket finished at `tier`
+        last_done[tier] = now
         if esc[tier] and random_() < esc[tier]:
             nxt = tier + 1
             if free[nxt]:
@@ -225,7 +229,8 @@ def simulate_queue(
             start(tier, waiting, now, since)
         else:
             free[tier] += 1
-    horizon = now - measured_from
+    # Each tier's occupancy is over its own measured time: a later tier that drains
+    # for long after the arrivals stop (it cannot keep up) is no idle time of the others.
     stats = tuple(
         TierStats(
             tier=i,
@@ -235,7 +240,7 @@ def simulate_queue(
             waits=tuple(waits[i]),
             busy_time=busy[i],
             agents=agents[i],
-            horizon=horizon,
+            horizon=max(last_done[i] - measured_from, 0.0),
         )
         for i in range(n_tiers)
     )
