@@ -193,6 +193,10 @@ def test_example_scenario_runs_the_real_desk() -> None:
         (lambda d: d.update(absences=[{"agent": "a0", "start": "1d", "end": "3000000d"}]),
          "absences[0].end"),
         (lambda d: d["requesters"].update(csat={None: 1}), "requesters.csat"),
+        # two spellings of one entry: the second weight would replace the first
+        (lambda d: d["requesters"].update(csat={"5": 0.5, "05": 0.5}), "requesters.csat.05"),
+        (lambda d: d["arrivals"].update(channels={"email": 1, "Email": 1}),
+         "arrivals.channels.Email"),
         (lambda d: d["simulation"].update(start="0001-01-01T00:00:00+05:00"),
          "simulation.start"),
         (lambda d: d["simulation"].update(start="9998-06-01T00:00:00+00:00"),

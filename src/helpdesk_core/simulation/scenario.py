@@ -756,11 +756,18 @@ def _csat_key(key: Any) -> str:
 def _weights(value: Any, path: str, key: Any) -> dict[str, float]:
     doc = _mapping(value, path)
     out: dict[str, float] = {}
+    given: dict[str, Any] = {}  # each entry's key as written
     for raw, weight in doc.items():
         try:
             name = key(raw)
         except (TypeError, ValueError, ValidationError) as exc:
             raise ConfigError(f"bad key {raw!r}: {exc}", path=f"{path}.{raw}") from exc
+        if name in given:  # ("email" and "Email", "5" and "05"): one would replace the other
+            raise ConfigError(
+                f"{given[name]!r} and {raw!r} both name {name!r}: give its weight once",
+                path=f"{path}.{raw}",
+            )
+        given[name] = raw
         out[name] = _number(weight, f"{path}.{raw}", low=0)
     if not out or sum(out.values()) <= 0:
         raise ConfigError("the weights must not all be zero", path=path)
