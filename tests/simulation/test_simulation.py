@@ -193,6 +193,8 @@ def test_example_scenario_runs_the_real_desk() -> None:
         (lambda d: d.update(absences=[{"agent": "a0", "start": "1d", "end": "3000000d"}]),
          "absences[0].end"),
         (lambda d: d["requesters"].update(csat={None: 1}), "requesters.csat"),
+        (lambda d: d["requesters"].update(csat={4.7: 1}), "requesters.csat.4.7"),
+        (lambda d: d["requesters"].update(csat={True: 1}), "requesters.csat.True"),
         # two spellings of one entry: the second weight would replace the first
         (lambda d: d["requesters"].update(csat={"5": 0.5, "05": 0.5}), "requesters.csat.05"),
         (lambda d: d["arrivals"].update(channels={"email": 1, "Email": 1}),

@@ -747,9 +747,10 @@ def _duration(value: Any, path: str) -> timedelta:
 
 
 def _csat_key(key: Any) -> str:
-    score = int(key)
-    if not 1 <= score <= 5:
-        raise ValueError("a CSAT score is 1-5")
+    # int() would take 4.7 for a 4 (a key of a dict built in code) and True for a 1
+    score = whole_number(int(key) if isinstance(key, str) else key)
+    if score is None or not 1 <= score <= 5:
+        raise ValueError("a CSAT score is a whole number 1-5")
     return str(score)
 
 
