@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 
+import helpdesk_core
 import helpdesk_core.cli as cli
 from helpdesk_core.cli import main
 
@@ -173,4 +174,22 @@ def test_a_scenario_that_is_not_toml_is_named(
     assert err == (
         f"helpdesk-core: {str(bad)[:80]}: not valid TOML: Invalid value (at end of document): "
         "key x\n"
+    )
+
+
+@pytest.mark.parametrize("command", [["simulate"], ["staff", "--target", "1h"]])
+def test_a_bad_value_in_a_scenario_names_the_file(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], command: list[str]
+) -> None:
+    bundled = Path(helpdesk_core.__file__).parent / "data"
+    text = (bundled / "it_desk_scenario.toml").read_text(encoding="utf-8")
+    (tmp_path / "it_desk.toml").write_text(
+        (bundled / "it_desk.toml").read_text(encoding="utf-8"), encoding="utf-8"
+    )
+    bad = tmp_path / "scenario.toml"
+    bad.write_text(text.replace("solve = 0.8", "solve = 1.8"), encoding="utf-8")
+    assert main([command[0], str(bad), *command[1:]]) == 2
+    err = capsys.readouterr().err
+    assert err == (
+        f"helpdesk-core: {bad}: tiers.L1.solve: a probability is between 0 and 1, got 1.8\n"
     )

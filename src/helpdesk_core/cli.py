@@ -8,19 +8,20 @@ the embedded defaults; pass a scenario TOML to run your own.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import csv
 import importlib.util
 import math
 import os
 import sys
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from datetime import timedelta
 from importlib import resources
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from helpdesk_core._time import format_duration, parse_datetime, to_timedelta
-from helpdesk_core.errors import HelpdeskError, ValidationError
+from helpdesk_core.errors import ConfigError, HelpdeskError, ValidationError
 
 if TYPE_CHECKING:
     from helpdesk_core.simulation.staffing import StaffingCheck, TierStaffing
@@ -76,7 +77,7 @@ class _Progress:
 
 
 def _cmd_simulate(args: argparse.Namespace) -> int:
-    from helpdesk_core.simulation import Scenario, simulate
+    from helpdesk_core.simulation import simulate
 
     if args.format == "parquet":
         if not args.out:
@@ -90,7 +91,7 @@ def _cmd_simulate(args: argparse.Namespace) -> int:
             )
             return 2
     path = Path(args.scenario) if args.scenario else _data_path("it_desk_scenario.toml")
-    scenario = _with_days(Scenario.from_toml(path), args.days)
+    scenario = _with_days(_load_scenario(path), args.days)
     if args.out:  # before the run, which may take minutes
         problem = _folder_problem(Path(args.out))
         if problem:
@@ -278,17 +279,18 @@ def _queue_check(
 
 
 def _staff_scenario(args: argparse.Namespace) -> int:
-    from helpdesk_core.simulation import Scenario
     from helpdesk_core.simulation.staffing import refine_staffing, suggest_staffing
 
     if args.refine < 0:  # before the scenario is read and sized
         raise ValidationError("--refine is a whole number >= 0", field="--refine")
     path = Path(args.scenario) if args.scenario else _data_path("it_desk_scenario.toml")
-    scenario = _with_days(Scenario.from_toml(path), args.days)
-    plan = suggest_staffing(
-        scenario, target=args.target, service_level=args.service_level, rate=args.rate or "peak"
-    )
-    checks = refine_staffing(scenario, plan, seed=args.seed, max_rounds=args.refine)
+    scenario = _with_days(_load_scenario(path), args.days)
+    with _naming(path):  # what the scenario's desk cannot staff
+        plan = suggest_staffing(
+            scenario, target=args.target, service_level=args.service_level,
+            rate=args.rate or "peak",
+        )
+        checks = refine_staffing(scenario, plan, seed=args.seed, max_rounds=args.refine)
     check = checks[-1]
     plan = check.plan
     target = format_duration(plan.target)
@@ -378,6 +380,28 @@ def _team_rows(
 def _toml_key(name: str) -> str:
     bare = name.replace("-", "").replace("_", "")
     return name if bare.isascii() and bare.isalnum() else '"' + name.replace('"', '\\"') + '"'
+
+
+def _load_scenario(path: Path) -> Any:
+    """The scenario of the file ``path``; an error in it names the file."""
+    from helpdesk_core.simulation import Scenario
+
+    with _naming(path):
+        return Scenario.from_toml(path)
+
+
+@contextlib.contextmanager
+def _naming(path: Path) -> Iterator[None]:
+    """A ConfigError raised inside names the scenario file ``path`` first (its own path,
+    such as ``tiers.L1.solve``, is a place in that file), unless it names the file
+    already (TOML that does not parse, a file that cannot be read)."""
+    try:
+        yield
+    except ConfigError as exc:
+        if exc.path in (str(path), str(path)[:80]):
+            raise
+        message = f"{exc.path}: {exc.message}" if exc.path else exc.message
+        raise ConfigError(message, path=str(path)) from exc
 
 
 def _with_days(scenario: Any, days: float | None) -> Any:
