@@ -193,3 +193,11 @@ def test_a_bad_value_in_a_scenario_names_the_file(
     assert err == (
         f"helpdesk-core: {bad}: tiers.L1.solve: a probability is between 0 and 1, got 1.8\n"
     )
+
+
+@pytest.mark.parametrize("days", ["0", "-1", "40000"])
+def test_a_bad_days_option_is_named_as_the_option(
+    capsys: pytest.CaptureFixture[str], days: str
+) -> None:
+    assert main(["simulate", "--days", days, "--quiet"]) == 2
+    assert capsys.readouterr().err.startswith("helpdesk-core: --days: ")

@@ -410,9 +410,14 @@ def _with_days(scenario: Any, days: float | None) -> Any:
 
     if days is None:
         return scenario
-    if days <= scenario.warmup_days:
-        return attrs.evolve(scenario, days=days, warmup_days=0.0)
-    return attrs.evolve(scenario, days=days)
+    try:
+        if days <= scenario.warmup_days:
+            return attrs.evolve(scenario, days=days, warmup_days=0.0)
+        return attrs.evolve(scenario, days=days)
+    except ConfigError as exc:
+        if exc.path != "simulation.days":
+            raise
+        raise ValidationError(exc.message, field="days") from exc
 
 
 def _cmd_demo(args: argparse.Namespace) -> int:
