@@ -223,6 +223,18 @@ def test_bad_scenarios_name_the_path(change: Any, path: str) -> None:
     assert str(info.value).startswith(path)
 
 
+def test_an_absence_of_an_agent_staffing_replaced_says_so() -> None:
+    doc = copy.deepcopy(mmc(days=3))
+    doc["staffing"] = {"q": 2}
+    doc["absences"] = [{"agent": "a0", "start": "1d", "end": "2d"}]
+    with pytest.raises(ConfigError) as info:
+        Scenario.from_dict(doc)
+    assert info.value.path == "absences[0].agent"
+    assert "[staffing] replaced the agents of q (now: q-1, q-2)" in info.value.message
+    doc["absences"][0]["agent"] = "q-2"
+    assert Scenario.from_dict(doc).absences[0].agent == "q-2"
+
+
 def test_numpy_numbers_are_numbers() -> None:
     # A notebook hands over NumPy's numbers (np.int64 from an array, list(np.arange(...)))
     # where Python's are expected: they count as the same numbers, bools never do.

@@ -206,6 +206,7 @@ class Scenario:
             desk_doc = load_toml(desk_text, desk_path)
         if not isinstance(desk_doc, Mapping):
             raise ConfigError("the desk configuration is a mapping or a TOML path", path="desk")
+        unstaffed = desk_doc
         desk_doc = apply_staffing(desk_doc, doc.get("staffing", {}))
         try:
             desk = DeskConfig.from_dict(desk_doc)
@@ -228,8 +229,9 @@ class Scenario:
             _weights(req["regions"], "requesters.regions", str) if "regions" in req else {}
         )
         csat = _weights(req.get("csat", {"5": 1.0}), "requesters.csat", _csat_key)
+        replaced = _replaced(unstaffed, desk) if "staffing" in doc else {}
         absences = tuple(
-            _absence(item, f"absences[{i}]", desk)
+            _absence(item, f"absences[{i}]", desk, replaced)
             for i, item in enumerate(_list(doc.get("absences", []), "absences"))
         )
         count = whole_number(req.get("count", 500))
@@ -497,10 +499,41 @@ def _tiers(doc: Mapping[str, Any], desk: DeskConfig) -> dict[str, TierBehaviour]
     return out
 
 
-def _absence(item: Any, where: str, desk: DeskConfig) -> Absence:
+def _replaced(unstaffed: Mapping[str, Any], desk: DeskConfig) -> dict[str, list[str]]:
+    """The agents of the desk document ``unstaffed`` that ``[staffing]`` took off the
+    staffed ``desk``, each with the teams they were in."""
+    agents = unstaffed.get("agents", ())
+    if not isinstance(agents, Sequence) or isinstance(agents, str | bytes):
+        return {}
+    out: dict[str, list[str]] = {}
+    for agent in agents:
+        if (
+            isinstance(agent, Mapping)
+            and isinstance(agent.get("id"), str)
+            and not desk.has_agent(agent["id"])
+        ):
+            teams = agent.get("teams", ())
+            teams = [teams] if isinstance(teams, str) else list(teams)
+            out[agent["id"]] = [str(team) for team in teams]
+    return out
+
+
+def _absence(
+    item: Any, where: str, desk: DeskConfig, replaced: Mapping[str, list[str]]
+) -> Absence:
     item = _mapping(item, where)
     _known(item, {"agent", "start", "end"}, where)
     agent = item.get("agent")
+    if isinstance(agent, str) and agent in replaced:
+        teams = replaced[agent]
+        clones = sorted(
+            a.id for a in desk.agents if a.active and any(t in a.teams for t in teams)
+        )
+        raise ConfigError(
+            f"agent {agent!r} is not on the desk: [staffing] replaced the agents of "
+            f"{', '.join(teams)} (now: {', '.join(clones) or 'none'}); name one of those",
+            path=f"{where}.agent",
+        )
     if not isinstance(agent, str) or not desk.has_agent(agent):
         raise ConfigError(f"unknown agent {agent!r}", path=f"{where}.agent")
     start = _duration(item.get("start"), f"{where}.start")
