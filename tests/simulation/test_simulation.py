@@ -362,6 +362,23 @@ def test_sweep_runs_a_grid_on_any_executor() -> None:
         sweep(scenario, vary={})
 
 
+def test_a_sweep_varies_an_item_of_a_list() -> None:
+    doc = mmc(days=3)
+    doc["simulation"]["warmup_days"] = 0
+    doc["arrivals"]["bursts"] = [{"start": "1d", "duration": "1d", "multiplier": 1}]
+    scenario = Scenario.from_dict(doc)
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        rows = sweep(scenario, vary={"arrivals.bursts.0.multiplier": [1, 4]}, executor=pool)
+        assert rows[1].kpis.tickets > rows[0].kpis.tickets * 1.5  # the second day brings 4x
+        for path, named in [
+            ("arrivals.bursts.1.multiplier", "'arrivals.bursts' is a list (its indices: from 0"),
+            ("tiers.L1.work.mean", "'tiers.L1.work' holds str '30m', not a table"),
+        ]:
+            with pytest.raises(ConfigError) as info:
+                sweep(scenario, vary={path: [2]}, executor=pool)
+            assert named in info.value.message and info.value.path == path
+
+
 def test_a_sweep_row_flattens_every_kpi() -> None:
     """flat() is the table row of a run: every KPI is in it, durations in hours."""
     scenario = Scenario.from_dict(mmc(days=3))

@@ -1,7 +1,8 @@
 """Sweeps: run a grid of scenario variants and seeds on any ``concurrent.futures.Executor``.
 
 ``vary`` maps dotted paths in the scenario document (``"staffing.service-desk-emea"``,
-``"arrivals.rate_per_hour"``, ``"tiers.L1.solve"``) to the values to try; every
+``"arrivals.rate_per_hour"``, ``"tiers.L1.solve"``, a list item by its index:
+``"arrivals.bursts.0.multiplier"``) to the values to try; every
 combination runs with every seed. A process pool is the default; a Dask cluster
 (``client.get_executor()``) or Ray's executor spread the same sweep over machines.
 """
@@ -61,15 +62,36 @@ _DURATION_KPIS = frozenset(
 
 
 def _set_path(doc: dict[str, Any], path: str, value: Any) -> None:
+    """Set the value at the dotted ``path`` of ``doc``: a table's key (made if missing),
+    or a whole number indexing a list (``arrivals.bursts.0.multiplier``)."""
     parts = path.split(".")
     target: Any = doc
-    for part in parts[:-1]:
+    for depth, part in enumerate(parts):
+        last = depth == len(parts) - 1
+        if isinstance(target, list):
+            index = int(part) if part.isdigit() else None
+            if index is None or index >= len(target):
+                where = ".".join(parts[:depth])
+                indices = f"from 0 to {len(target) - 1}" if target else "none: it is empty"
+                raise ConfigError(
+                    f"cannot set {path!r}: {where!r} is a list (its indices: {indices})",
+                    path=path,
+                )
+            if last:
+                target[index] = value
+            else:
+                target = target[index]
+            continue
         if not isinstance(target, dict):
-            raise ConfigError(f"cannot set {path!r}: {part!r} is not a table", path=path)
-        target = target.setdefault(part, {})
-    if not isinstance(target, dict):
-        raise ConfigError(f"cannot set {path!r}", path=path)
-    target[parts[-1]] = value
+            raise ConfigError(
+                f"cannot set {path!r}: {'.'.join(parts[:depth])!r} holds "
+                f"{type(target).__name__} {target!r:.60}, not a table",
+                path=path,
+            )
+        if last:
+            target[part] = value
+        else:
+            target = target.setdefault(part, {})
 
 
 def _run_one(document: dict[str, Any], base: str | None, values: dict[str, Any],
