@@ -208,6 +208,8 @@ def test_example_scenario_runs_the_real_desk() -> None:
         (lambda d: d["tiers"]["L1"].update(escalate_to={"general": "q"}),
          "tiers.L1.escalate_to.general"),  # the top tier escalates nowhere
         (lambda d: d["tiers"]["L1"].update(escalate_to=["q"]), "tiers.L1.escalate_to"),
+        # the top tier solves everything: a solve below 1 would be ignored
+        (lambda d: d["tiers"]["L1"].update(solve=0.7), "tiers.L1.solve"),
         # a profile would silently replace the weekdays and hours given with it
         (lambda d: d["arrivals"].update(profile=[1.0] * 168, weekdays=[2.0] + [1.0] * 6),
          "arrivals.profile"),

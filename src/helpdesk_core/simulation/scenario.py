@@ -576,6 +576,13 @@ def _check_scenario(s: Scenario) -> None:
         escalate_to = _mapping(behaviour.escalate_to, f"{where}.escalate_to")
         index = known_tiers.index(name)
         above = s.desk.tiers[index + 1] if index + 1 < len(known_tiers) else None
+        if above is None and behaviour.solve < 1:
+            raise ConfigError(
+                f"tier {name!r} is the top tier: it solves every ticket it works, having "
+                f"no tier to escalate to, so a solve of {behaviour.solve:g} would be "
+                "ignored (leave it out, or add a tier above)",
+                path=f"{where}.solve",
+            )
         for category, team in escalate_to.items():
             path = f"{where}.escalate_to.{category}"
             _known_category(category, categories, path)
