@@ -489,6 +489,10 @@ def test_queue_fast_path_validates() -> None:
         simulate_queue(arrivals_per_hour=1, agents=[0], work=["1h"])
     with pytest.raises(ValidationError, match="escalate"):
         simulate_queue(arrivals_per_hour=1, agents=[1], work=["1h"], escalate=[2.0])
+    with pytest.raises(ValidationError) as caught:  # it would be ignored: no tier above
+        simulate_queue(arrivals_per_hour=1, agents=[1, 1], work=["1h", "1h"],
+                       escalate=[0.5, 0.3])
+    assert caught.value.field == "escalate[1]"
     with pytest.raises(ValidationError) as caught:
         simulate_queue(arrivals_per_hour=1, agents=[1], work=[0])
     assert caught.value.field == "work[0]"

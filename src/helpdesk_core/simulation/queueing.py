@@ -89,7 +89,8 @@ def simulate_queue(
 
     ``work[i]`` is the handle time at tier i (a distribution, or a mean for exponential
     times); ``escalate[i]`` the probability that tier i passes the ticket to tier i+1 after
-    working it. The first ``warmup`` arrivals are left out of the statistics.
+    working it (0 for the last tier, which has none above it). The first ``warmup``
+    arrivals are left out of the statistics.
     """
     given_rate = real_number(arrivals_per_hour)
     if given_rate is None:
@@ -150,7 +151,11 @@ def simulate_queue(
         if p is None or not 0.0 <= p <= 1.0:
             raise ValidationError("a probability is between 0 and 1", field=f"escalate[{i}]")
         esc[i] = float(p)
-    esc[-1] = 0.0
+    if esc[-1]:
+        raise ValidationError(
+            f"the last tier has no tier to escalate to: its probability is 0, got {esc[-1]:g}",
+            field=f"escalate[{len(esc) - 1}]",
+        )
     given_tickets, given_warmup = whole_number(tickets), whole_number(warmup)
     if given_tickets is None or given_tickets < 1:
         raise ValidationError("tickets must be a whole number >= 1", field="tickets")
