@@ -1264,6 +1264,19 @@ def test_a_scenario_file_that_is_not_toml_is_named_as_desk_files_are(tmp_path: P
     assert caught.value.path == "$"
 
 
+def test_a_bad_value_in_a_desk_file_names_the_desk_file(tmp_path: Path) -> None:
+    desk = copy.deepcopy(mmc()["desk"])
+    desk["agents"][0]["capacity"] = -1
+    tomli_w = pytest.importorskip("tomli_w")
+    (tmp_path / "desk.toml").write_text(tomli_w.dumps(desk), encoding="utf-8")
+    scenario = tmp_path / "scenario.toml"
+    scenario.write_text('desk = "desk.toml"\n[arrivals]\nrate_per_hour = 1\n', encoding="utf-8")
+    with pytest.raises(ConfigError) as caught:
+        Scenario.from_toml(scenario)
+    assert caught.value.path == "desk.agents[0].capacity"
+    assert caught.value.message.endswith(f"(in the desk file {str(tmp_path / 'desk.toml')!r})")
+
+
 def test_p90s_are_the_reports_p90s() -> None:
     from helpdesk_core.reporting import build_report
 

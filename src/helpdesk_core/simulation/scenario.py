@@ -193,6 +193,7 @@ class Scenario:
         _check_text(doc, "$")  # before the copy: no deeper than a document may nest
         original = copy.deepcopy(dict(doc))
         desk_doc = doc.get("desk")
+        desk_file: Path | None = None  # where the desk configuration was read from
         if isinstance(desk_doc, str):
             desk_path = (base or Path.cwd()) / desk_doc
             try:
@@ -204,6 +205,7 @@ class Scenario:
                     path="desk",
                 ) from exc
             desk_doc = load_toml(desk_text, desk_path)
+            desk_file = desk_path
         if not isinstance(desk_doc, Mapping):
             raise ConfigError("the desk configuration is a mapping or a TOML path", path="desk")
         unstaffed = desk_doc
@@ -212,7 +214,11 @@ class Scenario:
             desk = DeskConfig.from_dict(desk_doc)
         except ConfigError as exc:
             inner = exc.path if exc.path not in (None, "", "$") else None
-            raise ConfigError(exc.message, path=f"desk.{inner}" if inner else "desk") from exc
+            # (the path is in the desk file, not the scenario's own desk table)
+            where = f" (in the desk file {str(desk_file)!r})" if desk_file is not None else ""
+            raise ConfigError(
+                f"{exc.message}{where}", path=f"desk.{inner}" if inner else "desk"
+            ) from exc
         sim = _mapping(doc.get("simulation", {}), "simulation")
         _known(sim, {"start", "days", "warmup_days"}, "simulation")
         zone = ZoneInfo(desk.settings.timezone)
