@@ -237,6 +237,15 @@ def test_an_absence_of_an_agent_staffing_replaced_says_so() -> None:
     assert Scenario.from_dict(doc).absences[0].agent == "q-2"
 
 
+def test_a_value_a_document_cannot_hold_is_named() -> None:
+    doc = copy.deepcopy(mmc(days=3))
+    doc["tiers"]["L1"]["work"] = {"kind": "empirical", "samples": (s for s in (60.0, 120.0))}
+    with pytest.raises(ConfigError) as info:
+        Scenario.from_dict(doc)
+    assert info.value.path == "tiers.L1.work.samples"
+    assert "not a generator" in info.value.message
+
+
 def test_numpy_numbers_are_numbers() -> None:
     # A notebook hands over NumPy's numbers (np.int64 from an array, list(np.arange(...)))
     # where Python's are expected: they count as the same numbers, bools never do.

@@ -191,7 +191,15 @@ class Scenario:
         if unknown:
             raise ConfigError(f"unknown section(s) {', '.join(unknown)}", path="$")
         _check_text(doc, "$")  # before the copy: no deeper than a document may nest
-        original = copy.deepcopy(dict(doc))
+        try:
+            original = copy.deepcopy(dict(doc))
+        except TypeError as exc:  # a generator, a lock ...: the document cannot be kept
+            path, value = _uncopyable(doc)
+            raise ConfigError(
+                f"a document holds data (lists, tables, text, numbers, durations), not a "
+                f"{type(value).__name__}: {exc}",
+                path=path,
+            ) from exc
         desk_doc = doc.get("desk")
         desk_file: Path | None = None  # where the desk configuration was read from
         if isinstance(desk_doc, str):
@@ -269,6 +277,29 @@ class Scenario:
     def to_dict(self) -> dict[str, Any]:
         """The document this scenario was loaded from (for sweeps and reports)."""
         return copy.deepcopy(dict(self.document))
+
+
+def _uncopyable(doc: Mapping[str, Any]) -> tuple[str, Any]:
+    """The path and value of the first part of ``doc`` that cannot be copied (``$`` and
+    the document when no single part is to blame)."""
+    stack: list[tuple[Any, str]] = [(doc, "$")]
+    while stack:
+        value, path = stack.pop()
+        if isinstance(value, Mapping):
+            stack.extend(
+                (item, f"{path}.{key}" if path != "$" else str(key))
+                for key, item in reversed(list(value.items()))
+            )
+        elif isinstance(value, list | tuple):
+            stack.extend(
+                (item, f"{path}[{index}]") for index, item in reversed(list(enumerate(value)))
+            )
+        else:
+            try:
+                copy.deepcopy(value)
+            except TypeError:
+                return path, value
+    return "$", doc
 
 
 def apply_staffing(desk_doc: Mapping[str, Any], staffing: Any) -> Mapping[str, Any]:
