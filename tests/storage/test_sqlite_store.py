@@ -146,7 +146,7 @@ def test_a_long_text_query_costs_the_index_little(tmp_path: Path) -> None:
         open_ticket(store, f"T-{n}", subject="Lorem", description="lorem ipsum " * 50)
     open_ticket(store, "T-hit", subject="Long", description="lorem " * 300 + "needle")
     started = time.perf_counter()
-    assert store.query(TicketQuery(text="lorem " * 20_000)).total == 0
+    assert store.query(TicketQuery(text="lorem " * 1_666)).total == 0  # the longest allowed
     assert time.perf_counter() - started < 2.0
     found = store.query(TicketQuery(text="LOREM " * 200 + "needle")).items
     assert [t.id for t in found] == ["T-hit"]
