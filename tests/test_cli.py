@@ -150,17 +150,22 @@ def test_simulate_checks_out_before_it_runs(
         raise AssertionError("the desk was simulated")
 
     monkeypatch.setattr("helpdesk_core.simulation.simulate", no_simulation)
-    assert main(["simulate", "--days", "0.5", "--quiet", "--out", str(tmp_path / out)]) == 2
+    assert main(["simulate", "--days", "3", "--quiet", "--out", str(tmp_path / out)]) == 2
     captured = capsys.readouterr()
     assert captured.out == ""
     assert captured.err.startswith(f"helpdesk-core: cannot write to {tmp_path / out}: ")
     assert problem in captured.err and captured.err.count("\n") == 1
 
 
-def test_simulate_makes_the_out_folder(tmp_path: Path) -> None:
+def test_simulate_makes_the_out_folder(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     out = tmp_path / "runs" / "first"
     assert main(["simulate", "--days", "0.1", "--quiet", "--out", str(out)]) == 0
     assert (out / "tickets.csv").read_text().startswith("id,")
+    # The bundled scenario warms up for 2 days: a shorter run has none, and says so.
+    assert capsys.readouterr().err == (
+        "helpdesk-core: --days 0.1 is not longer than the scenario's 2-day warm-up: "
+        "no warm-up, every ticket is measured\n"
+    )
 
 
 @pytest.mark.parametrize("command", [["simulate"], ["staff", "--target", "1h"]])

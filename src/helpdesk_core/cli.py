@@ -412,7 +412,13 @@ def _with_days(scenario: Any, days: float | None) -> Any:
         return scenario
     try:
         if days <= scenario.warmup_days:
-            return attrs.evolve(scenario, days=days, warmup_days=0.0)
+            shorter = attrs.evolve(scenario, days=days, warmup_days=0.0)
+            print(
+                f"helpdesk-core: --days {days:g} is not longer than the scenario's "
+                f"{scenario.warmup_days:g}-day warm-up: no warm-up, every ticket is measured",
+                file=sys.stderr,
+            )
+            return shorter
         return attrs.evolve(scenario, days=days)
     except ConfigError as exc:
         if exc.path != "simulation.days":
