@@ -6,9 +6,11 @@ own deliveries. A round claims the consumer's oldest undelivered items under a l
 POSTs them one by one, in order, and acknowledges each on a 2xx answer. On the first
 failure it gives that item and the rest of the batch back to the outbox (they count one
 more attempt) and moves on to the next webhook; the next round starts again from the
-failed item. A process that dies between sending and acknowledging sends again once the
-lease runs out: receivers deduplicate with the ``Idempotency-Key`` header, which is the
-same on every retry (``<ticket id>:<version>``).
+failed item, which it claims alone until a delivery succeeds, so a receiver that stays
+down charges no more attempts to the items waiting behind it. A process that dies
+between sending and acknowledging sends again once the lease runs out: receivers
+deduplicate with the ``Idempotency-Key`` header, which is the same on every retry
+(``<ticket id>:<version>``).
 """
 
 from __future__ import annotations
@@ -111,8 +113,8 @@ class HttpxSender:
 @dataclass(frozen=True, kw_only=True)
 class WebhookResult:
     """What one round did for one webhook: items ``claimed``, ``delivered`` (acked),
-    ``failed`` (0 or 1: a round stops at the first failure), ``dropped`` (acked without
-    sending after ``max_attempts``), and the failure's ``error``."""
+    ``failed`` (0 or 1: a round stops at the first failure), ``dropped`` (acked after a
+    failed delivery that reached ``max_attempts``), and the failure's ``error``."""
 
     webhook: str
     claimed: int
@@ -178,8 +180,9 @@ class WebhookDeliverer:
     sender's timeout): a round claims at most ``lease / (2 * request_timeout)`` items at a
     time, so each claim is sent before its lease runs out and no other process sends the
     same items meanwhile;
-    ``max_attempts`` (None: retry for ever) acknowledges an item without sending it once
-    that many deliveries of it have failed, so one poison event cannot block a receiver.
+    ``max_attempts`` (None: retry for ever) acknowledges an item once a delivery of it
+    fails with that many attempts counted, so one poison event cannot block a receiver;
+    an item is always sent before it is dropped, and the round goes on after it.
     """
 
     def __init__(
@@ -226,6 +229,7 @@ class WebhookDeliverer:
         self._max_attempts = max_attempts
         # Rounds in one process run one at a time, so a webhook sees its events in order.
         self._lock = threading.Lock()
+        self._failing: set[str] = set()  # webhooks whose last round ended in a failure
 
     @property
     def webhooks(self) -> tuple[Webhook, ...]:
@@ -241,31 +245,37 @@ class WebhookDeliverer:
         store, consumer = self._store, hook.consumer
         claimed = delivered = dropped = 0
         while claimed < self._batch:
+            # After a failed round, its failed item alone: while it keeps failing (the
+            # receiver is down), the items behind it are not charged attempts they never had.
+            alone = claimed == 0 and hook.name in self._failing
             items = store.claim_outbox(
                 consumer,
                 now=self._clock.now(),
-                limit=min(self._chunk, self._batch - claimed),
+                limit=1 if alone else min(self._chunk, self._batch - claimed),
                 lease=self._lease,
             )
             if not items:
                 break
             claimed += len(items)
             for index, item in enumerate(items):
-                if self._max_attempts is not None and item.attempts >= self._max_attempts:
-                    log.warning(
-                        "webhook %s: dropping %s (%s) after %d failed attempts",
-                        hook.name,
-                        item.id,
-                        type(item.event).__name__,
-                        item.attempts,
-                    )
-                    store.ack_outbox(consumer, [item.id])
-                    dropped += 1
-                    continue
                 error = self._send(hook, item)
                 if error is None:
                     store.ack_outbox(consumer, [item.id])
                     delivered += 1
+                    continue
+                if self._max_attempts is not None and item.attempts + 1 >= self._max_attempts:
+                    # Dropped only after a delivery of its own failed: an item released
+                    # behind a failed one counts attempts it was never sent.
+                    log.warning(
+                        "webhook %s: dropping %s (%s) after %d failed attempts: %s",
+                        hook.name,
+                        item.id,
+                        type(item.event).__name__,
+                        item.attempts + 1,
+                        error,
+                    )
+                    store.ack_outbox(consumer, [item.id])
+                    dropped += 1
                     continue
                 log.info("webhook %s: %s not delivered: %s", hook.name, item.id, error)
                 # Given back as claimed: a lease that ran out meanwhile (a slow receiver)
@@ -274,6 +284,7 @@ class WebhookDeliverer:
                 rest = items[index + 1 :]
                 if rest:
                     store.release_outbox(consumer, rest, error=f"not sent: {item.id} failed first")
+                self._failing.add(hook.name)
                 return WebhookResult(
                     webhook=hook.name,
                     claimed=claimed,
@@ -282,6 +293,7 @@ class WebhookDeliverer:
                     dropped=dropped,
                     error=error,
                 )
+        self._failing.discard(hook.name)
         return WebhookResult(
             webhook=hook.name, claimed=claimed, delivered=delivered, failed=0, dropped=dropped
         )

@@ -690,15 +690,41 @@ def test_poison_events_are_dropped_after_max_attempts(tmp_path: Path, clock: Man
         client.put("/requesters/ada", json={"name": "Ada"}, headers=who("lena"))
         open_vpn_ticket(client)
         assert deliver(client)["failed"] == 1
-        assert deliver(client)["failed"] == 1
-        report = deliver(client)
-        assert (report["claimed"], report["dropped"], report["delivered"]) == (
-            report["claimed"],
-            report["claimed"],
-            0,
-        )
+        # The first event's second failure drops it; the events behind it, charged one
+        # attempt when it sent them back, are each dropped after one failure of their own.
+        second = deliver(client)
+        assert (second["failed"], second["dropped"]) == (0, 3)
+        assert second["delivered"] == second["claimed"] - 3 > 0
         assert deliver(client)["claimed"] == 0
-    assert len(receiver.deliveries) == 2
+    assert [d.status for d in receiver.deliveries[:4]] == [500] * 4
+    assert len(receiver.accepted()) == second["delivered"]
+
+
+def test_events_behind_a_poison_event_are_sent_not_dropped(
+    tmp_path: Path, clock: ManualClock
+) -> None:
+    # The receiver refuses the first event for good, and each later one once.
+    receiver = Receiver(outcomes=[500, 500, 500, 500])
+    app = create_app(
+        tmp_path / "desk.sqlite",
+        clock=clock,
+        webhooks=[Webhook(name="crm", url=HOOK_URL)],
+        sender=receiver,
+        max_attempts=3,
+    )
+    with TestClient(app) as client:
+        client.put("/requesters/ada", json={"name": "Ada"}, headers=who("lena"))
+        tid = open_vpn_ticket(client)["id"]
+        history = client.get(f"/tickets/{tid}/history", headers=who("marc")).json()
+        keys = [f"{tid}:{e['version']}" for e in history]
+        assert len(keys) > 2
+        reports = [deliver(client) for _ in range(5)]
+    assert sum(r["dropped"] for r in reports) == 1
+    sent = [d.headers["Idempotency-Key"] for d in receiver.deliveries]
+    assert sent[:3] == [keys[0]] * 3  # the poison event: tried max_attempts times
+    assert list(receiver.accepted()) == keys[1:]  # every other event was sent and kept
+    # Charged once, when the first failure sent the batch back; not for every retry.
+    assert receiver.deliveries[3].headers["X-Helpdesk-Delivery-Attempt"] == "2"
 
 
 def test_the_background_worker_ticks_and_delivers(tmp_path: Path, clock: ManualClock) -> None:
