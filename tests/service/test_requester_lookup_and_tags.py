@@ -6,6 +6,7 @@ from datetime import UTC, datetime
 
 import pytest
 
+from desk_stores import StoreFactory
 from helpdesk_core import DeskConfig, Helpdesk, ManualClock, MemoryStore, ValidationError
 from helpdesk_core.model import Actor, Requester
 
@@ -45,3 +46,16 @@ def test_a_category_with_a_control_character_is_refused(category: str) -> None:
     with pytest.raises(ValidationError, match="one line of printable text"):
         desk.update(ticket.id, by=Actor.system("import"), category=category)
     assert desk.get(ticket.id).category == "Drucker (3. OG)"
+
+
+def test_finding_a_requester_by_an_address_that_is_not_unicode_says_so(
+    make_store: StoreFactory,
+) -> None:
+    # A lookup stores nothing: every store names the field, not a failed write.
+    desk = Helpdesk(
+        DeskConfig.from_dict({}), make_store(), ManualClock(datetime(2026, 3, 2, 9, tzinfo=UTC))
+    )
+    with pytest.raises(ValidationError) as caught:
+        desk.find_requester(email="ada\ud800@example.com")
+    assert caught.value.field == "email"
+    assert "cannot be stored" not in str(caught.value)

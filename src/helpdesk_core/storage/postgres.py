@@ -53,6 +53,7 @@ from helpdesk_core.errors import (
     ValidationError,
 )
 from helpdesk_core.knowledge.articles import Article, ArticleQuery, article_words, search_words
+from helpdesk_core.model._validate import check_unicode
 from helpdesk_core.model.enums import Priority
 from helpdesk_core.model.events import Event
 from helpdesk_core.model.people import Requester
@@ -919,6 +920,7 @@ class PostgresStore:
         """The requester with this email (case-insensitive), smallest id first."""
         if not isinstance(email, str):
             raise ValidationError("expected an email address", field="email")
+        check_unicode(email, "email")
         with self._read() as conn:
             rows = conn.execute(
                 q.to_pyformat(q.SELECT_REQUESTER_BY_EMAIL), (escape_nul(email.casefold()),)

@@ -1378,6 +1378,7 @@ class SqliteStore:
         """The requester with this email (case-insensitive), smallest id first."""
         if not isinstance(email, str):
             raise ValidationError("expected an email address", field="email")
+        check_unicode(email, "email")
         with self._guard as conn:
             rows = conn.execute(q.SELECT_REQUESTER_BY_EMAIL, (email.casefold(),)).fetchall()
         return first_with_email((decode_requester(row[0]) for row in rows), email)
