@@ -3,6 +3,8 @@ the same on every store, and nothing written by a call that fails."""
 
 from __future__ import annotations
 
+import base64
+import json
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
@@ -11,6 +13,7 @@ from typing import Any, cast
 import attrs
 import pytest
 
+from desk_stores import STORES, drop
 from helpdesk_core import (
     Helpdesk,
     ManualClock,
@@ -938,3 +941,32 @@ def test_a_requester_given_by_value_never_replaces_the_stored_record(store: Stor
     assert desk.open(requester=stored, subject="Printer").requester == "cy"  # as stored
     assert desk.open(requester="cy", subject="Scanner").requester == "cy"
     assert store.get_requester("cy") == stored
+
+
+@pytest.mark.parametrize("make", STORES)
+@pytest.mark.parametrize(
+    ("order_by", "value", "ticket_id"),
+    [
+        ("created_at", 2**62, "T-1"),  # no instant a ticket can have
+        ("-updated_at", -(2**62), "T-1"),
+        ("queued_at", 2**63 - 1, "T-1"),
+        ("number", 1, "T-\ud800"),  # no id a ticket can have
+        ("-number", 1, "T-\x001"),
+        ("priority", 1, "T 1"),
+    ],
+)
+def test_an_after_token_no_page_could_give_is_refused_on_every_store(
+    make: Any, tmp_path: Path, order_by: str, value: int, ticket_id: str
+) -> None:
+    # As an API hands the token over from a query string: a ValidationError naming it.
+    store = make(tmp_path)
+    try:
+        desk = _desk(store)
+        desk.open(requester=ADA, subject="Printer")
+        raw = json.dumps([1, order_by, value, ticket_id]).encode("ascii")  # \ud800 escaped
+        token = base64.urlsafe_b64encode(raw).decode("ascii").rstrip("=")
+        with pytest.raises(ValidationError, match="next_after token") as caught:
+            desk.search(order_by=order_by, after=token)
+        assert caught.value.field == "after"
+    finally:
+        drop(store)

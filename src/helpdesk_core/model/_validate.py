@@ -36,13 +36,18 @@ def _name(attribute: Any) -> str:
     return str(getattr(attribute, "alias", None) or attribute.name).lstrip("_")
 
 
+def is_identifier(value: str) -> bool:
+    """Whether ``value`` is a valid id (see :func:`identifier`)."""
+    return bool(value) and len(value) <= MAX_ID_LENGTH and _ID_RE.match(value) is not None
+
+
 def identifier(instance: Any, attribute: Any, value: Any) -> None:
     """A non-empty id of letters, digits and ``_.:@+-``."""
     if not isinstance(value, str):
         raise ValidationError(
             f"expected an id (text), got {type(value).__name__}", field=_name(attribute)
         )
-    if not value or len(value) > MAX_ID_LENGTH or not _ID_RE.match(value):
+    if not is_identifier(value):
         raise ValidationError(
             f"invalid id {value!r}: use 1-{MAX_ID_LENGTH} letters, digits or _.:@+-",
             field=_name(attribute),

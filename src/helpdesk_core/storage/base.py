@@ -25,7 +25,7 @@ from helpdesk_core._time import ensure_aware
 from helpdesk_core.errors import ValidationError
 from helpdesk_core.knowledge.articles import Article, ArticleQuery
 from helpdesk_core.knowledge.articles import text_filter as _text_tuple
-from helpdesk_core.model._validate import check_unicode
+from helpdesk_core.model._validate import check_unicode, is_identifier
 from helpdesk_core.model.enums import Priority, StatusCategory
 from helpdesk_core.model.events import EVENT_TYPES, Event, TicketOpened
 from helpdesk_core.model.people import ANONYMOUS_REQUESTER, Requester
@@ -1032,10 +1032,20 @@ def encode_after(order_by: str, value: int | None, ticket_id: str) -> str:
     return base64.urlsafe_b64encode(raw.encode("utf-8")).decode("ascii").rstrip("=")
 
 
+#: The order values of the first and the last representable instant (microseconds).
+_FIRST_INSTANT = (datetime.min.replace(tzinfo=UTC) - _EPOCH) // _MICRO
+_LAST_INSTANT = (datetime.max.replace(tzinfo=UTC) - _EPOCH) // _MICRO
+
+
 def _token_value(order_by: str, value: Any) -> bool:
     if value is None:
         return order_by in ("queued_at", "-queued_at")
-    return not isinstance(value, bool) and isinstance(value, int) and -_INT64 <= value < _INT64
+    if isinstance(value, bool) or not isinstance(value, int):
+        return False
+    if order_by.lstrip("-") in _INSTANT_ORDERS:
+        # An instant a ticket can have: a store comparing datetimes could build no other.
+        return _FIRST_INSTANT <= value <= _LAST_INSTANT
+    return -_INT64 <= value < _INT64
 
 
 def decode_after(token: Any) -> tuple[str, int | None, str]:
@@ -1057,7 +1067,7 @@ def decode_after(token: Any) -> tuple[str, int | None, str]:
             and order_by in _ORDER_VALUES
             and _token_value(order_by, value)
             and isinstance(ticket_id, str)
-            and ticket_id
+            and is_identifier(ticket_id)  # a ticket's id, which a store can look up
         ):
             return order_by, value, ticket_id
     raise ValidationError(
