@@ -123,3 +123,11 @@ def test_requester_ids_of_odd_addresses_get_a_hash() -> None:
     assert requester_id_for("Ada@Example.org") == "ada@example.org"
     odd = requester_id_for("o'brien@example.org")
     assert odd.startswith("o_brien@example.org-") and odd != requester_id_for("o_brien@example.org")
+
+
+def test_a_message_domain_with_a_line_break_is_refused_when_configured() -> None:
+    # Not only once the first message is built: every header would refuse it.
+    with pytest.raises(ConfigError, match="host name"):
+        EmailSettings(address="help@desk.example.com", domain="desk.example.com\n")
+    with pytest.raises(ValidationError, match="host name"):
+        message_id_for("T-1", 1, domain="desk.example.com\n")

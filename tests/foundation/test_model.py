@@ -267,3 +267,18 @@ def test_named_actor_constructors_share_one_value_per_kind_and_id() -> None:
     for bad in ("", "has space", None, ["a"], 7):
         with pytest.raises(ValidationError):
             Actor.agent(bad)  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize("bad", ["ada\n", "T-1\n", "\nada"])
+def test_an_id_with_a_line_break_at_either_end_is_refused(bad: str) -> None:
+    # Otherwise "ada\n" would be a requester of its own, printed like "ada".
+    with pytest.raises(ValidationError, match="invalid id"):
+        Requester(id=bad, name="Ada")
+    with pytest.raises(ValidationError, match="invalid id"):
+        Actor.agent(bad)
+    with pytest.raises(ValidationError):
+        Requester(id="ada", name="Ada", attributes={bad: "x"})
+    from helpdesk_core import DeskConfig
+
+    with pytest.raises(ConfigError):
+        DeskConfig.from_dict({"agents": [{"id": bad, "teams": ["service-desk"]}]})

@@ -327,3 +327,12 @@ def test_bad_stop_and_shapes() -> None:
     assert rules_error(["a"]).path == "routing[0]"
     with pytest.raises(ConfigError, match="expected a Rule"):
         RuleSet(["a"])  # type: ignore[list-item]
+
+
+def test_a_field_name_ending_in_a_line_break_is_unknown() -> None:
+    from helpdesk_core import DeskConfig
+
+    rule = {"name": "r", "when": {"field": "fields.location\n", "op": "eq", "value": "x"},
+            "actions": {"add_tags": ["t"]}}  # fmt: skip
+    with pytest.raises(ConfigError, match="unknown field"):
+        DeskConfig.from_dict({"routing": [rule]})

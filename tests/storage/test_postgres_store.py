@@ -112,7 +112,7 @@ def test_data_survives_reopening_and_schemas_are_separate(schema: str) -> None:
 def test_bad_schema_names_are_refused() -> None:
     from helpdesk_core.storage import PostgresStore
 
-    for bad in ("Helpdesk", "a-b", 'x"; DROP', ""):
+    for bad in ("Helpdesk", "a-b", 'x"; DROP', "", "helpdesk\n"):
         with pytest.raises(ValidationError, match="schema"):
             PostgresStore(DSN, schema=bad)
 

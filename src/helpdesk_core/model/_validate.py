@@ -27,7 +27,7 @@ MAX_FIELD_TEXT_LENGTH = 100_000
 MAX_BODY_LENGTH = 1_000_000
 
 _INT64 = 2**63
-_ID_RE = re.compile(r"^[A-Za-z0-9_.:@+\-]+$")
+_ID_RE = re.compile(r"^[A-Za-z0-9_.:@+\-]+\Z")  # \Z: "$" also matches before a final "\n"
 
 FieldValue = str | int | float | bool | None
 

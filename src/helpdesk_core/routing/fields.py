@@ -50,7 +50,7 @@ ORDER_OPS = frozenset({"gt", "ge", "lt", "le"})
 #: Operators whose matching values can be looked up in an index.
 EQUALITY_OPS = frozenset({"eq", "in"})
 
-_NAME_RE = re.compile(r"^[A-Za-z0-9_.:@+\-]+$")
+_NAME_RE = re.compile(r"^[A-Za-z0-9_.:@+\-]+\Z")
 
 
 class OpenHours(Protocol):

@@ -110,7 +110,7 @@ from helpdesk_core.storage.codecs import (
 
 __all__ = ["PostgresStore"]
 
-_SCHEMA_RE = re.compile(r"^[a-z_][a-z0-9_]{0,62}$")
+_SCHEMA_RE = re.compile(r"^[a-z_][a-z0-9_]{0,62}\Z")
 _CHUNK = 500
 _ESC = "\ue000"
 

@@ -34,7 +34,7 @@ _LOCAL = re.compile(
     r"^(?P<kind>ticket|note)-(?P<id>[A-Za-z0-9_+=-]+)-(?P<version>\d{1,12})"
     r"(?:\.(?P<n>\d{1,6}))?$"
 )
-_DOMAIN = re.compile(r"^[A-Za-z0-9](?:[A-Za-z0-9.-]{0,251}[A-Za-z0-9])?$")
+_DOMAIN = re.compile(r"^[A-Za-z0-9](?:[A-Za-z0-9.-]{0,251}[A-Za-z0-9])?\Z")
 _ANGLE = re.compile(r"<([^<>\s]{1,998})>")
 _BARE = re.compile(r"^[^@\s()<>\[\]\\,;:\"]+@[^@\s()<>\\,;:\"]+$")
 
