@@ -339,6 +339,7 @@ def test_oversized_messages_are_refused_before_anything_is_written() -> None:
         (b"", "empty"),
         (b"Subject: no sender\n\nbody", "no usable sender"),
         (b"From: not an address\nSubject: x\n\nbody", "no usable sender"),
+        (b"From: ada\x7f@example.org\nSubject: x\n\nbody", "no usable sender"),  # DEL
         ("text", "expected the message as bytes"),
     ],
 )

@@ -241,7 +241,7 @@ def _ok(address: str) -> bool:
         and bool(domain)
         and "." in domain
         and len(address) <= 254
-        and not any(ch.isspace() or ch in '<>,;"\\' or ord(ch) < 32 for ch in address)
+        and not any(ch.isspace() or ch in '<>,;"\\\x7f' or ord(ch) < 32 for ch in address)
     )
 
 
