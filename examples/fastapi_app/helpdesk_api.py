@@ -39,7 +39,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Annotated, Any, cast
 
-from fastapi import APIRouter, Depends, FastAPI, Query, Request, Response, Security
+from fastapi import APIRouter, Depends, FastAPI, Header, Query, Request, Response, Security
 from fastapi import Path as PathParam
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
@@ -379,9 +379,18 @@ def _requester_for(desk: Helpdesk, actor: Actor, body: OpenTicketIn) -> Requeste
 
 
 @router.post("/tickets", status_code=201, tags=["tickets"])
-def open_ticket(body: OpenTicketIn, actor: Acting, desk: Desk, response: Response) -> TicketOut:
-    """Open a ticket: the desk routes it, starts its SLA clocks and assigns it."""
+def open_ticket(
+    body: OpenTicketIn,
+    actor: Acting,
+    desk: Desk,
+    response: Response,
+    idempotency_key: Annotated[str | None, Header(max_length=200)] = None,
+) -> TicketOut:
+    """Open a ticket: the desk routes it, starts its SLA clocks and assigns it. With an
+    ``Idempotency-Key`` header, a retried request returns the ticket the first one
+    opened (for the same requester) instead of opening another."""
     ticket = desk.open(
+        request_id=idempotency_key,
         requester=_requester_for(desk, actor, body),
         subject=body.subject,
         description=body.description,

@@ -156,6 +156,22 @@ def clocks(client: TestClient, ticket_id: str, actor: str = "ada") -> dict[str, 
     return {c["metric"]: c for c in answer.json()["clocks"]}
 
 
+def test_a_retried_open_with_an_idempotency_key_returns_the_first_ticket(
+    client: TestClient,
+) -> None:
+    body = {"subject": "VPN drops", "category": "network", "fields": {"location": "office"}}
+    headers = {**who("ada"), "Idempotency-Key": "6f1c-retry"}
+    first = client.post("/tickets", json=body, headers=headers)
+    again = client.post("/tickets", json=body, headers=headers)
+    assert first.status_code == again.status_code == 201, again.text
+    assert again.json()["id"] == first.json()["id"]
+    other = client.post("/tickets", json=body, headers={**who("ada"), "Idempotency-Key": "2"})
+    assert other.json()["id"] != first.json()["id"]
+    blank = client.post("/tickets", json=body, headers={**who("ada"), "Idempotency-Key": " "})
+    assert blank.status_code == 422
+    assert "request_id" in blank.text
+
+
 # ---------------------------------------------------------------------------- the story
 
 

@@ -80,9 +80,10 @@ from helpdesk_core.privacy import (
 from helpdesk_core.routing import AgentLoad, AssignSpec, assign, queue_order
 from helpdesk_core.service.decide import Change, Decider
 from helpdesk_core.service.knowledge import KnowledgeCommands
-from helpdesk_core.service.received import forget_received
+from helpdesk_core.service.received import claim_record, forget_received, request_key
 from helpdesk_core.sla import SlaView, sla_view
 from helpdesk_core.storage import MemoryStore, Page, Store, TicketQuery, TicketScope
+from helpdesk_core.storage.base import check_name
 from helpdesk_core.workflow import de_escalate, escalate, raise_level
 
 __all__ = ["EventHandler", "Helpdesk"]
@@ -731,13 +732,41 @@ class Helpdesk(KnowledgeCommands):
         tags: Iterable[str] = (),
         fields: Mapping[str, Any] | None = None,
         by: Identity | None = None,
+        request_id: str | None = None,
     ) -> Ticket:
         """Open a ticket: validate intake, derive priority, route, start SLA clocks and
         auto-assign (lowest tier first). The ``TicketOpened`` event carries the human
         number, the first-response deadline, missing intake answers and the requester's
         earlier tickets. A ``requester`` given by value is saved with the ticket when
         it is new; one stored already must be given as it is stored (else pass the id, or
-        change the record with :meth:`upsert_requester` first)."""
+        change the record with :meth:`upsert_requester` first).
+
+        ``request_id`` (text of at most 200 characters, e.g. a client's idempotency key)
+        makes the call safe to retry: the first call with a requester and request id
+        opens the ticket, and any later one returns that ticket as it is now, opening
+        nothing, whatever else it passes. The record is kept in the store (see
+        :mod:`helpdesk_core.service.received`) until the ticket is anonymised or purged."""
+        if request_id is not None:
+            return self._open_once(
+                requester,
+                request_id,
+                by,
+                lambda: self.open(
+                    requester=requester,
+                    subject=subject,
+                    description=description,
+                    channel=channel,
+                    category=category,
+                    impact=impact,
+                    urgency=urgency,
+                    priority=priority,
+                    type=type,
+                    asset=asset,
+                    tags=tags,
+                    fields=fields,
+                    by=by,
+                ),
+            )
         now = self._now()
         config = self.config
         if not isinstance(type, str) or type not in config.ticket_types:
@@ -870,6 +899,41 @@ class Helpdesk(KnowledgeCommands):
         self._remember_wake(change.ticket, wake_at)
         self._publish(change.events)
         return change.ticket
+
+    def _open_once(
+        self,
+        requester: Requester | str,
+        request_id: Any,
+        by: Identity | None,
+        open_ticket: Callable[[], Ticket],
+    ) -> Ticket:
+        """:meth:`open` with a ``request_id``: the ticket the request opened before, else
+        ``open_ticket()`` and a record of it, in one unit of work (a concurrent call with
+        the same request waits for this one on the bundled stores, then finds its
+        ticket)."""
+        check_name(request_id, "request_id")
+        req = self._resolve_requester(requester)
+        # Who may open a ticket for this requester may see what it opened.
+        actor = self._opening_actor(by, req)
+        key = request_key(req.id, request_id)
+        with self.unit_of_work():
+            if not claim_record(self.store, key):
+                number = self.store.get_cursor(key)
+                if number <= 0:
+                    raise ConflictError(
+                        request_id,
+                        expected=0,
+                        actual=1,
+                        kind="request",
+                        message=f"request {request_id!r} is being applied elsewhere: retry",
+                    )
+                found = self.store.query(TicketQuery(number=number, limit=1)).items
+                if found:
+                    return _as_seen_by(Role.REQUESTER if actor.is_requester else None, found[0])
+                # The ticket is gone (purged by hand): the record is stale, open anew.
+            ticket = open_ticket()
+            self.store.set_cursor(key, ticket.number)
+            return ticket
 
     def _route(
         self, ticket: Ticket, requester: Requester, now: datetime

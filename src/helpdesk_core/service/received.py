@@ -7,6 +7,11 @@ the ticket the message was applied to. The digest is derived from the sender's a
 so the record is personal data of the ticket: the desk deletes a ticket's records when it
 anonymises or purges the ticket (on a store with
 :class:`~helpdesk_core.storage.CursorDeletion`; the bundled stores have it).
+
+:meth:`Helpdesk.open <helpdesk_core.service.Helpdesk.open>` keeps the same kind of record
+for a ``request_id``: a cursor keyed by a digest of the requester's id and the request id,
+whose value is the number of the ticket the request opened, so a retried request returns
+that ticket instead of opening another.
 """
 
 from __future__ import annotations
@@ -14,12 +19,24 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Iterable
 
-from helpdesk_core.storage import CursorDeletion, Store
+from helpdesk_core.storage import CursorClaims, CursorDeletion, Store
 
-__all__ = ["RECEIVED_PREFIX", "forget_received", "received_key"]
+__all__ = [
+    "APPLYING",
+    "RECEIVED_PREFIX",
+    "REQUEST_PREFIX",
+    "claim_record",
+    "forget_received",
+    "received_key",
+    "request_key",
+]
 
 #: The key prefix of the cursors that record received messages.
 RECEIVED_PREFIX = "email-seen:"
+#: The key prefix of the cursors that record requests that opened a ticket.
+REQUEST_PREFIX = "request-seen:"
+#: The value of a record being applied (the ticket's number replaces it).
+APPLYING = -1
 
 
 def received_key(sender: str, message_id: str) -> str:
@@ -28,11 +45,32 @@ def received_key(sender: str, message_id: str) -> str:
     return f"{RECEIVED_PREFIX}{hashlib.sha256(key).hexdigest()[:40]}"
 
 
+def request_key(requester_id: str, request_id: str) -> str:
+    """The cursor key that records the request ``request_id`` of ``requester_id``."""
+    key = f"{requester_id}\n{request_id}".encode("utf-8", "surrogatepass")
+    return f"{REQUEST_PREFIX}{hashlib.sha256(key).hexdigest()[:40]}"
+
+
+def claim_record(store: Store, key: str) -> bool:
+    """Claim the record ``key`` for this worker (set it to :data:`APPLYING`) unless it is
+    set: atomically on a store with :class:`~helpdesk_core.storage.CursorClaims`, else by
+    a read then a write. Inside a unit of work, what the claimer does next is undone with
+    the claim when it fails."""
+    if isinstance(store, CursorClaims):
+        return store.claim_cursor(key, APPLYING)
+    if store.get_cursor(key):
+        return False
+    store.set_cursor(key, APPLYING)
+    return True
+
+
 def forget_received(store: Store, numbers: Iterable[int]) -> int:
-    """Delete the records of the messages applied to the tickets numbered ``numbers``;
-    return how many were deleted (0 on a store without
+    """Delete the records of the messages applied to, and the requests that opened, the
+    tickets numbered ``numbers``; return how many were deleted (0 on a store without
     :class:`~helpdesk_core.storage.CursorDeletion`)."""
     wanted = list(numbers)
     if not wanted or not isinstance(store, CursorDeletion):
         return 0
-    return store.delete_cursors(RECEIVED_PREFIX, values=wanted)
+    return sum(
+        store.delete_cursors(prefix, values=wanted) for prefix in (RECEIVED_PREFIX, REQUEST_PREFIX)
+    )

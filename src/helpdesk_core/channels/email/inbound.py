@@ -41,8 +41,8 @@ from helpdesk_core.errors import (
 )
 from helpdesk_core.model import Actor, LinkKind, Requester, StatusCategory, Ticket
 from helpdesk_core.service import Helpdesk
-from helpdesk_core.service.received import received_key
-from helpdesk_core.storage import CursorClaims, Store, TicketQuery
+from helpdesk_core.service.received import claim_record, received_key
+from helpdesk_core.storage import TicketQuery
 
 __all__ = [
     "InboundResult",
@@ -232,10 +232,6 @@ def receive(
     return result
 
 
-#: The cursor value of a message being applied (its ticket number replaces it).
-_APPLYING = -1
-
-
 class _NotApplied(Exception):
     """A claimed message that was rejected or ignored: its unit of work is rolled back, so
     the claim is released (and nothing else it did stays)."""
@@ -256,7 +252,7 @@ def _apply(
     message that is not applied in the end is not counted by the rate limit either."""
     try:
         with desk.unit_of_work():
-            if seen is not None and not _claim(desk.store, seen):
+            if seen is not None and not claim_record(desk.store, seen):
                 number = desk.store.get_cursor(seen)
                 return receiver.result(
                     "ignored",
@@ -273,17 +269,6 @@ def _apply(
         if limiter is not None and receiver.counted_at is not None:
             limiter.take_back(receiver.mail.sender, receiver.counted_at)
         raise
-
-
-def _claim(store: Store, key: str) -> bool:
-    """Claim a message for this worker: atomically on a store that can, else by a read
-    then a write."""
-    if isinstance(store, CursorClaims):
-        return store.claim_cursor(key, _APPLYING)
-    if store.get_cursor(key):
-        return False
-    store.set_cursor(key, _APPLYING)
-    return True
 
 
 def _seen_key(message_id: str | None, sender: str) -> str | None:
