@@ -479,10 +479,22 @@ def ticket_sla(ticket_id: TicketId, actor: Acting, desk: Desk) -> SlaOut:
 
 
 @router.post("/tickets/{ticket_id}/replies", tags=["tickets"])
-def reply(ticket_id: TicketId, body: ReplyIn, actor: Acting, desk: Desk) -> TicketOut:
-    """Add a public reply or (agents only) an internal note."""
+def reply(
+    ticket_id: TicketId,
+    body: ReplyIn,
+    actor: Acting,
+    desk: Desk,
+    idempotency_key: Annotated[str | None, Header(max_length=200)] = None,
+) -> TicketOut:
+    """Add a public reply or (agents only) an internal note; with an ``Idempotency-Key``
+    header, a retried request adds nothing more."""
     ticket = desk.reply(
-        ticket_id, author=actor, body=body.body, public=body.public, channel=body.channel
+        ticket_id,
+        author=actor,
+        body=body.body,
+        public=body.public,
+        channel=body.channel,
+        request_id=idempotency_key,
     )
     return ticket_out(ticket)
 

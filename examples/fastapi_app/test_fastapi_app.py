@@ -167,6 +167,14 @@ def test_a_retried_open_with_an_idempotency_key_returns_the_first_ticket(
     assert again.json()["id"] == first.json()["id"]
     other = client.post("/tickets", json=body, headers={**who("ada"), "Idempotency-Key": "2"})
     assert other.json()["id"] != first.json()["id"]
+    tid = first.json()["id"]
+    for _ in range(2):
+        answer = client.post(
+            f"/tickets/{tid}/replies", json={"body": "Still down"}, headers=headers
+        )
+        assert answer.status_code == 200, answer.text
+    history = client.get(f"/tickets/{tid}/history", headers=who("ada"))
+    assert [item["type"] for item in history.json()].count("CommentAdded") == 1
     blank = client.post("/tickets", json=body, headers={**who("ada"), "Idempotency-Key": " "})
     assert blank.status_code == 422
     assert "request_id" in blank.text

@@ -169,3 +169,34 @@ def test_a_request_being_applied_elsewhere_is_a_conflict() -> None:
         desk.open(requester=ADA, subject="VPN down", request_id="req-1")
     assert caught.value.kind == "request"
     assert store.query(TicketQuery()).total == 0
+
+
+def test_a_retried_reply_adds_one_comment(store: Store) -> None:
+    desk = _desk(store)
+    ticket = desk.open(requester=ADA, subject="VPN down")
+    published: list[Event] = []
+    desk.subscribe(published.append)
+    first = desk.reply(ticket.id, author="lena", body="Restart it", request_id="r-1")
+    count = len(published)
+    again = desk.reply(ticket.id, author="lena", body="Restart it", request_id="r-1")
+    assert again.version == first.version and len(published) == count
+    comments = [e for e in desk.history(ticket.id) if type(e).__name__ == "CommentAdded"]
+    assert len(comments) == 1
+    # The same request id of another author, or on another ticket, is another request.
+    desk.reply(ticket.id, author="ada", body="Did that", request_id="r-1")
+    other = desk.open(requester="ada", subject="Printer")
+    desk.reply(other.id, author="lena", body="Which one?", request_id="r-1")
+    assert [type(e).__name__ for e in desk.history(ticket.id)].count("CommentAdded") == 2
+    with pytest.raises(ValidationError) as caught:
+        desk.reply(ticket.id, author="lena", body="x", request_id="")
+    assert caught.value.field == "request_id"
+
+
+def test_a_retried_reply_is_answered_as_its_author_may_see_the_ticket() -> None:
+    store = MemoryStore()
+    desk = _desk(store)
+    ticket = desk.open(requester=ADA, subject="VPN down")
+    desk.reply(ticket.id, author="ada", body="Any news?", request_id="r-1")
+    desk.upsert_requester(Requester(id="mallory"))
+    with pytest.raises(AccessDenied):
+        desk.reply(ticket.id, author="requester:mallory", body="x", request_id="r-1")

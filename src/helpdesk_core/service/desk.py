@@ -907,15 +907,30 @@ class Helpdesk(KnowledgeCommands):
         by: Identity | None,
         open_ticket: Callable[[], Ticket],
     ) -> Ticket:
-        """:meth:`open` with a ``request_id``: the ticket the request opened before, else
-        ``open_ticket()`` and a record of it, in one unit of work (a concurrent call with
-        the same request waits for this one on the bundled stores, then finds its
-        ticket)."""
+        """:meth:`open` with a ``request_id`` (see :meth:`_once`); a ticket purged by hand
+        leaves a stale record, and the request opens anew."""
         check_name(request_id, "request_id")
         req = self._resolve_requester(requester)
         # Who may open a ticket for this requester may see what it opened.
-        actor = self._opening_actor(by, req)
-        key = request_key(req.id, request_id)
+        role = Role.REQUESTER if self._opening_actor(by, req).is_requester else None
+
+        def opened_before(number: int) -> Ticket | None:
+            found = self.store.query(TicketQuery(number=number, limit=1)).items
+            return _as_seen_by(role, found[0]) if found else None
+
+        return self._once(request_key(req.id, request_id), request_id, open_ticket, opened_before)
+
+    def _once(
+        self,
+        key: str,
+        request_id: str,
+        first: Callable[[], Ticket],
+        again: Callable[[int], Ticket | None],
+    ) -> Ticket:
+        """``first()`` and a record of the request ``key`` (the ticket's number), in one
+        unit of work; for a request recorded before, ``again(number)`` (None: ``first()``
+        after all). A concurrent call with the same request waits for this one on the
+        bundled stores (an atomic claim), then finds it recorded."""
         with self.unit_of_work():
             if not claim_record(self.store, key):
                 number = self.store.get_cursor(key)
@@ -927,11 +942,10 @@ class Helpdesk(KnowledgeCommands):
                         kind="request",
                         message=f"request {request_id!r} is being applied elsewhere: retry",
                     )
-                found = self.store.query(TicketQuery(number=number, limit=1)).items
-                if found:
-                    return _as_seen_by(Role.REQUESTER if actor.is_requester else None, found[0])
-                # The ticket is gone (purged by hand): the record is stale, open anew.
-            ticket = open_ticket()
+                before = again(number)
+                if before is not None:
+                    return before
+            ticket = first()
             self.store.set_cursor(key, ticket.number)
             return ticket
 
@@ -1297,10 +1311,26 @@ class Helpdesk(KnowledgeCommands):
         body: str,
         public: bool = True,
         channel: Channel | str | None = None,
+        request_id: str | None = None,
     ) -> Ticket:
         """Add a public reply or an internal note. A requester's public reply reopens a
-        pending ticket; an agent's first public reply opens a new one (lifecycle data)."""
+        pending ticket; an agent's first public reply opens a new one (lifecycle data).
+
+        ``request_id`` makes the call safe to retry, as :meth:`open`'s does: a later call
+        by the same author on the same ticket with that request id adds nothing and
+        returns the ticket as the author may see it now."""
         actor = self._actor(author, field="author")
+        if request_id is not None:
+            check_name(request_id, "request_id")
+            scope = f"{actor}\n{_ticket_id(ticket_id)}"
+            return self._once(
+                request_key(scope, request_id),
+                request_id,
+                lambda: self.reply(
+                    ticket_id, author=actor, body=body, public=public, channel=channel
+                ),
+                lambda number: self.get(ticket_id, as_=actor),
+            )
         if not isinstance(body, str):
             raise ValidationError("body must be text", field="body")
         if not body.strip():

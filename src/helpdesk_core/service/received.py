@@ -9,9 +9,10 @@ anonymises or purges the ticket (on a store with
 :class:`~helpdesk_core.storage.CursorDeletion`; the bundled stores have it).
 
 :meth:`Helpdesk.open <helpdesk_core.service.Helpdesk.open>` keeps the same kind of record
-for a ``request_id``: a cursor keyed by a digest of the requester's id and the request id,
-whose value is the number of the ticket the request opened, so a retried request returns
-that ticket instead of opening another.
+for a ``request_id`` (and :meth:`Helpdesk.reply <helpdesk_core.service.Helpdesk.reply>`):
+a cursor keyed by a digest of the request's scope (the requester's id; the author and the
+ticket) and the request id, whose value is the number of the ticket, so a retried request
+returns that ticket instead of doing it again.
 """
 
 from __future__ import annotations
@@ -45,9 +46,10 @@ def received_key(sender: str, message_id: str) -> str:
     return f"{RECEIVED_PREFIX}{hashlib.sha256(key).hexdigest()[:40]}"
 
 
-def request_key(requester_id: str, request_id: str) -> str:
-    """The cursor key that records the request ``request_id`` of ``requester_id``."""
-    key = f"{requester_id}\n{request_id}".encode("utf-8", "surrogatepass")
+def request_key(scope: str, request_id: str) -> str:
+    """The cursor key that records the request ``request_id`` made in ``scope`` (a ticket
+    opened for a requester: the requester's id; a reply: the author and the ticket)."""
+    key = f"{scope}\n{request_id}".encode("utf-8", "surrogatepass")
     return f"{REQUEST_PREFIX}{hashlib.sha256(key).hexdigest()[:40]}"
 
 
