@@ -87,10 +87,21 @@ def add_business_days(calendar: WorkCalendar, start: datetime, days: int) -> dat
             f"days is a whole number from 0 to {MAX_BUSINESS_DAYS}, got {days!r}", field="days"
         )
     start = ensure_aware(start, field="start")
-    zone = calendar.zone
-    local = start.astimezone(zone)
-    day = local.date()
-    for _ in range(days):
-        day = next_open_day(calendar, day + timedelta(days=1))
-    wall = datetime.combine(day, local.time().replace(fold=0), tzinfo=zone)
-    return wall.astimezone(UTC).astimezone(zone)
+    zone = getattr(calendar, "zone", None)
+    if not isinstance(zone, tzinfo) or not callable(getattr(calendar, "next_open", None)):
+        raise ValidationError(
+            f"calendar is a business calendar, got {type(calendar).__name__}", field="calendar"
+        )
+    try:
+        local = start.astimezone(zone)
+        day = local.date()
+        for _ in range(days):
+            day = next_open_day(calendar, day + timedelta(days=1))
+        wall = datetime.combine(day, local.time().replace(fold=0), tzinfo=zone)
+        return wall.astimezone(UTC).astimezone(zone)
+    except OverflowError as exc:
+        raise ValidationError(
+            f"cannot count {days} business days from {start.isoformat()}: "
+            "that runs past the year 9999",
+            field="start",
+        ) from exc
