@@ -27,3 +27,30 @@ def test_business_days_from_the_last_instants_are_refused() -> None:
         add_business_days(None, T0, 1)  # type: ignore[arg-type]
     assert caught.value.field == "calendar"
     assert add_business_days(calendar, T0, 1) > T0
+
+
+@pytest.mark.parametrize(
+    ("call", "field"),
+    [
+        ("replay(None)", "events"),
+        ("replay(5)", "events"),
+        ("replay('abc')", "events"),
+        ("apply_events(None, {'a': 1})", "events"),
+        ("apply_event(True, opened)", "ticket"),
+        ("apply_event(ticket, None)", "event"),
+        ("apply_event(ticket, 'x')", "event"),
+    ],
+)
+def test_folding_names_what_is_not_a_ticket_or_events(call: str, field: str) -> None:
+    from helpdesk_core.model import Actor, TicketOpened, apply_event, apply_events, replay
+
+    opened = TicketOpened(
+        ticket_id="T", at=T0, by=Actor.requester("r"), number=1, requester="r", subject="s"
+    )
+    ticket = replay([opened])
+    scope = {"replay": replay, "apply_event": apply_event, "apply_events": apply_events,
+             "opened": opened, "ticket": ticket}
+    with pytest.raises(ValidationError) as caught:
+        eval(call, scope)
+    assert caught.value.field == field
+    assert replay(iter([opened])) == ticket

@@ -7,7 +7,7 @@ service layer uses the same fold after deciding, so snapshot and history never d
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from datetime import UTC, datetime
 from typing import Any
 
@@ -134,6 +134,11 @@ def _evolve(ticket: Ticket, changes: dict[str, Any]) -> Ticket:
 
 def apply_event(ticket: Ticket | None, event: Event) -> Ticket:
     """Return the ticket after ``event``. The first event must be :class:`TicketOpened`."""
+    if ticket is not None and not isinstance(ticket, Ticket):
+        raise ValidationError(
+            f"expected a Ticket (or None before TicketOpened), got {type(ticket).__name__}",
+            field="ticket",
+        )
     if ticket is None:
         if not isinstance(event, TicketOpened):
             raise ValidationError(
@@ -141,6 +146,8 @@ def apply_event(ticket: Ticket | None, event: Event) -> Ticket:
                 field="events[0]",
             )
         return _opened(event)
+    if not isinstance(event, Event):
+        raise ValidationError(f"expected an Event, got {type(event).__name__}", field="event")
     if isinstance(event, TicketOpened):
         raise ValidationError(f"ticket {ticket.id!r} is already open", field="event")
     if event.ticket_id != ticket.id:
@@ -173,6 +180,10 @@ def fold_changes(ticket: Ticket, event: Event) -> dict[str, Any]:
 
 def apply_events(ticket: Ticket | None, events: Iterable[Event]) -> Ticket | None:
     """Fold ``events`` onto ``ticket`` (which may be None before ``TicketOpened``)."""
+    if isinstance(events, str | bytes | Mapping) or not isinstance(events, Iterable):
+        raise ValidationError(
+            f"events is an iterable of events, got {type(events).__name__}", field="events"
+        )
     for event in events:
         ticket = apply_event(ticket, event)
     return ticket
