@@ -5,6 +5,7 @@ OverflowError from deep inside."""
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from typing import Any
 
 import pytest
 
@@ -54,3 +55,38 @@ def test_folding_names_what_is_not_a_ticket_or_events(call: str, field: str) -> 
         eval(call, scope)
     assert caught.value.field == field
     assert replay(iter([opened])) == ticket
+
+
+def test_workflow_lookups_name_a_wrong_argument() -> None:
+    from helpdesk_core.model import priority_for
+    from helpdesk_core.workflow import (
+        due_escalations,
+        guard_names,
+        level_contact,
+        lifecycle_for,
+        lookup_guard,
+        next_escalation_at,
+    )
+
+    calls: dict[str, tuple[Any, str]] = {
+        "level none": (lambda: level_contact(["a"], None), "level"),
+        "level text": (lambda: level_contact(["a"], "1"), "level"),
+        "type list": (lambda: lifecycle_for([], {}, "d"), "ticket_type"),
+        "mapping none": (lambda: lifecycle_for("x", None, "d"), "mapping"),
+        "default none": (lambda: lifecycle_for("x", {}, None), "default"),
+        "guard list": (lambda: lookup_guard([]), "name"),
+        "guard extra": (lambda: lookup_guard("x", True), "extra"),
+        "names extra": (lambda: guard_names(True), "extra"),
+        "names keys": (lambda: guard_names({1: len}), "extra"),
+        "due ticket": (lambda: due_escalations(None, [], now=T0), "ticket"),
+        "next ticket": (lambda: next_escalation_at(None, []), "ticket"),
+        "matrix": (lambda: priority_for("high", "high", matrix=True), "matrix"),
+    }
+    for name, (call, field) in calls.items():
+        with pytest.raises(ValidationError) as caught:
+            call()
+        assert caught.value.field == field, name
+    assert level_contact(["a", "b"], 3) == "b"
+    assert lifecycle_for("problem", {"problem": "p"}, "d") == "p"
+    assert lookup_guard("nope", {}) is None
+    assert priority_for("high", "high").value == "critical"

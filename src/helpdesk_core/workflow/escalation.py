@@ -104,6 +104,11 @@ class DueTrigger:
     key: str = field(validator=v.text)
 
 
+def _check_ticket(ticket: object) -> None:
+    if not isinstance(ticket, Ticket):
+        raise ValidationError(f"expected a Ticket, got {type(ticket).__name__}", field="ticket")
+
+
 def _check_names(policies: Sequence[EscalationPolicy]) -> None:
     if isinstance(policies, str | bytes | Mapping) or not isinstance(policies, Iterable):
         raise ValidationError(
@@ -208,6 +213,7 @@ def due_escalations(
     in ``ticket.fired_triggers``, earliest first (ties: policy order, then trigger order).
     ``calendars`` serve business-time triggers and ``business_hours`` conditions;
     ``requester`` feeds ``requester.*`` fields of conditions."""
+    _check_ticket(ticket)
     now = ensure_aware(now, field="now")
     _check_names(policies)
     found: list[tuple[datetime, int, DueTrigger]] = []
@@ -259,6 +265,7 @@ def next_escalation_at(
     holds (searched over the next :data:`MAX_CONDITION_STEPS` of them). A condition on
     ``requester.*`` fields is evaluated only with the ``requester`` given (without it, the
     trigger's own instant is returned)."""
+    _check_ticket(ticket)
     _check_names(policies)
     best: datetime | None = None
     if not ticket.is_active:

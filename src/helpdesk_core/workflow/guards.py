@@ -135,6 +135,9 @@ def register_guard(name: str, fn: Guard, *, replace: bool = False) -> Guard:
 
 def lookup_guard(name: str, extra: Mapping[str, Guard] | None = None) -> Guard | None:
     """The guard called ``name``: from ``extra`` first, then the registry; None if unknown."""
+    if not isinstance(name, str):
+        raise ValidationError(f"a guard name is a text, got {type(name).__name__}", field="name")
+    _check_extra(extra)
     if extra is not None:
         found = extra.get(name)
         if found is not None:
@@ -144,4 +147,17 @@ def lookup_guard(name: str, extra: Mapping[str, Guard] | None = None) -> Guard |
 
 def guard_names(extra: Mapping[str, Guard] | None = None) -> tuple[str, ...]:
     """Every known guard name (registry plus ``extra``), sorted."""
+    _check_extra(extra)
     return tuple(sorted({*_REGISTRY, *(extra or {})}))
+
+
+def _check_extra(extra: object) -> None:
+    if extra is not None and not isinstance(extra, Mapping):
+        raise ValidationError(
+            f"extra maps guard names to guards, got {type(extra).__name__}", field="extra"
+        )
+    for key in extra or {}:
+        if not isinstance(key, str):
+            raise ValidationError(
+                f"a guard name is a text, got {type(key).__name__}", field="extra"
+            )

@@ -299,6 +299,11 @@ def level_contact(contacts: Sequence[str], level: int) -> str | None:
         raise ValidationError(
             f"contacts is a list of ids, got {type(contacts).__name__}", field="contacts"
         )
+    if isinstance(level, bool) or not isinstance(level, int):
+        raise ValidationError(
+            f"level is a whole number (1 = first contact), got {type(level).__name__}",
+            field="level",
+        )
     if level < 1 or not contacts:
         return None
     return contacts[level - 1] if level <= len(contacts) else contacts[-1]
