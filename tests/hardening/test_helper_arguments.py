@@ -90,3 +90,28 @@ def test_workflow_lookups_name_a_wrong_argument() -> None:
     assert lifecycle_for("problem", {"problem": "p"}, "d") == "p"
     assert lookup_guard("nope", {}) is None
     assert priority_for("high", "high").value == "critical"
+
+
+def test_due_descriptions_name_a_wrong_language_team_or_instant() -> None:
+    from zoneinfo import ZoneInfo
+
+    from helpdesk_core.channels.email import EmailSettings, describe_due
+
+    settings = EmailSettings(domain="example.com", address="help@example.com")
+    berlin, tokyo = ZoneInfo("Europe/Berlin"), ZoneInfo("Asia/Tokyo")
+    cases: list[tuple[dict[str, Any], str]] = [
+        ({"language": True}, "language"),
+        ({"language": b"de"}, "language"),
+        ({"team": []}, "team"),
+        ({"due": datetime.max.replace(tzinfo=UTC), "zone": tokyo}, "due"),
+    ]
+    for given, field in cases:
+        kwargs: dict[str, Any] = {"due": T0, "at": T0, "zone": berlin, "settings": settings}
+        kwargs.update(given)
+        with pytest.raises(ValidationError) as caught:
+            describe_due(kwargs.pop("due"), **kwargs)
+        assert caught.value.field == field, given
+    with pytest.raises(ValidationError) as caught:
+        settings.templates.weekday(7, language=None, team=None)
+    assert caught.value.field == "index"
+    assert describe_due(T0, at=T0, zone=berlin, settings=settings, language="de").startswith("bis")

@@ -97,7 +97,10 @@ def describe_due(
     templates = settings.templates
     left = max(due - at, timedelta(0))
     left = timedelta(minutes=math.ceil(left.total_seconds() / 60))
-    local = due.astimezone(zone)
+    try:
+        local = due.astimezone(zone)
+    except OverflowError as exc:
+        raise ValidationError(f"{due.isoformat()} has no date in {zone}", field="due") from exc
     values = {
         "weekday": templates.weekday(local.weekday(), language=language, team=team),
         "date": local.strftime("%Y-%m-%d"),
