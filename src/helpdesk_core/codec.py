@@ -354,6 +354,8 @@ def unstructure(value: Any) -> Any:
 
 def ticket_to_dict(ticket: Ticket) -> dict[str, Any]:
     """A ticket as plain data."""
+    if not isinstance(ticket, Ticket):
+        raise ValidationError(f"expected a Ticket, got {type(ticket).__name__}", field="ticket")
     data: dict[str, Any] = converter.unstructure(ticket, unstructure_as=Ticket)
     return data
 
@@ -365,6 +367,8 @@ def ticket_from_dict(data: Mapping[str, Any]) -> Ticket:
 
 def event_to_dict(event: Event) -> dict[str, Any]:
     """An event as plain data, tagged with its class name under ``event``."""
+    if not isinstance(event, Event):
+        raise ValidationError(f"expected an Event, got {type(event).__name__}", field="event")
     return _unstructure_event(event)
 
 

@@ -115,3 +115,24 @@ def test_due_descriptions_name_a_wrong_language_team_or_instant() -> None:
         settings.templates.weekday(7, language=None, team=None)
     assert caught.value.field == "index"
     assert describe_due(T0, at=T0, zone=berlin, settings=settings, language="de").startswith("bis")
+
+
+def test_the_codec_names_what_is_not_a_ticket_or_an_event() -> None:
+    from helpdesk_core.codec import event_to_dict, ticket_to_dict
+    from helpdesk_core.model import Actor, TicketOpened, replay
+
+    opened = TicketOpened(
+        ticket_id="T", at=T0, by=Actor.requester("r"), number=1, requester="r", subject="s"
+    )
+    ticket = replay([opened])
+    for call, field in (
+        (lambda: event_to_dict(None), "event"),  # type: ignore[arg-type]
+        (lambda: event_to_dict(ticket), "event"),  # type: ignore[arg-type]
+        (lambda: ticket_to_dict(None), "ticket"),  # type: ignore[arg-type]
+        (lambda: ticket_to_dict(opened), "ticket"),  # type: ignore[arg-type]
+    ):
+        with pytest.raises(ValidationError) as caught:
+            call()
+        assert caught.value.field == field
+    assert event_to_dict(opened)["event"] == "TicketOpened"
+    assert ticket_to_dict(ticket)["id"] == "T"
