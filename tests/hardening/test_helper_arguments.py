@@ -136,3 +136,15 @@ def test_the_codec_names_what_is_not_a_ticket_or_an_event() -> None:
         assert caught.value.field == field
     assert event_to_dict(opened)["event"] == "TicketOpened"
     assert ticket_to_dict(ticket)["id"] == "T"
+
+
+def test_a_queue_simulation_of_endless_tickets_is_refused() -> None:
+    from helpdesk_core.simulation import simulate_queue
+    from helpdesk_core.simulation.queueing import MAX_TICKETS
+
+    for tickets in (2**70, MAX_TICKETS + 1):
+        with pytest.raises(ValidationError) as caught:
+            simulate_queue(arrivals_per_hour=10, agents=[2], work=["10m"], tickets=tickets)
+        assert caught.value.field == "tickets"
+    result = simulate_queue(arrivals_per_hour=10, agents=[2], work=["10m"], tickets=100)
+    assert result.tickets == 100

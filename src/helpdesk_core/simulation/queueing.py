@@ -75,6 +75,10 @@ class QueueResult:
         return self.tiers[tier]
 
 
+#: The most tickets one :func:`simulate_queue` run simulates.
+MAX_TICKETS = 10_000_000
+
+
 def simulate_queue(
     *,
     arrivals_per_hour: float,
@@ -90,7 +94,8 @@ def simulate_queue(
     ``work[i]`` is the handle time at tier i (a distribution, or a mean for exponential
     times); ``escalate[i]`` the probability that tier i passes the ticket to tier i+1 after
     working it (0 for the last tier, which has none above it). The first ``warmup``
-    arrivals are left out of the statistics.
+    arrivals are left out of the statistics. ``tickets`` is at most :data:`MAX_TICKETS`
+    (every wait is kept for the statistics).
     """
     given_rate = real_number(arrivals_per_hour)
     if given_rate is None:
@@ -157,8 +162,10 @@ def simulate_queue(
             field=f"escalate[{len(esc) - 1}]",
         )
     given_tickets, given_warmup = whole_number(tickets), whole_number(warmup)
-    if given_tickets is None or given_tickets < 1:
-        raise ValidationError("tickets must be a whole number >= 1", field="tickets")
+    if given_tickets is None or not 1 <= given_tickets <= MAX_TICKETS:
+        raise ValidationError(
+            f"tickets must be a whole number from 1 to {MAX_TICKETS:,}", field="tickets"
+        )
     if given_warmup is None or not 0 <= given_warmup < given_tickets:
         raise ValidationError("warmup must be >= 0 and below tickets", field="warmup")
     tickets, warmup = given_tickets, given_warmup
