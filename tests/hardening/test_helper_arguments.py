@@ -148,3 +148,23 @@ def test_a_queue_simulation_of_endless_tickets_is_refused() -> None:
         assert caught.value.field == "tickets"
     result = simulate_queue(arrivals_per_hour=10, agents=[2], work=["10m"], tickets=100)
     assert result.tickets == 100
+
+
+def test_the_rate_limiter_names_a_wrong_sender_and_counts_from_the_first_instant() -> None:
+    from datetime import timedelta
+
+    from helpdesk_core.channels.email import RateLimiter
+
+    limiter = RateLimiter(max_messages=2, per="10m")
+    first = datetime.min.replace(tzinfo=UTC)
+    assert limiter.allow("a@example.com", first)
+    assert limiter.allow("a@example.com", first + timedelta(minutes=1))
+    assert not limiter.allow("a@example.com", first + timedelta(minutes=2))
+    assert limiter.allow("a@example.com", first + timedelta(minutes=20))
+    for call in (
+        lambda: limiter.allow(None, T0),  # type: ignore[arg-type]
+        lambda: limiter.take_back(b"a@example.com", T0),  # type: ignore[arg-type]
+    ):
+        with pytest.raises(ValidationError) as caught:
+            call()
+        assert caught.value.field == "sender"

@@ -106,10 +106,11 @@ class RateLimiter:
     def allow(self, sender: str, now: datetime) -> bool:
         """True (and counted) if ``sender`` is under the limit at ``now``."""
         now = ensure_aware(now, field="now")
-        key = sender.strip().lower()
+        key = _sender_key(sender)
+        cutoff = self._cutoff(now)
         with self._lock:
             seen = self._seen.setdefault(key, deque())
-            while seen and seen[0] <= now - self.per:
+            while seen and cutoff is not None and seen[0] <= cutoff:
                 seen.popleft()
             if len(seen) >= self.max_messages:
                 return False
@@ -121,7 +122,7 @@ class RateLimiter:
     def take_back(self, sender: str, at: datetime) -> None:
         """Uncount a message :meth:`allow` let through at ``at`` that was not accepted in
         the end (ignored, rejected, or failed): the limit counts accepted messages."""
-        key = sender.strip().lower()
+        key = _sender_key(sender)
         with self._lock:
             seen = self._seen.get(key)
             if not seen:
@@ -132,8 +133,26 @@ class RateLimiter:
                     return
 
     def _forget(self, now: datetime) -> None:
-        for key in [k for k, v in self._seen.items() if not v or v[-1] <= now - self.per]:
+        cutoff = self._cutoff(now)
+        for key in [
+            k for k, v in self._seen.items() if not v or (cutoff is not None and v[-1] <= cutoff)
+        ]:
             del self._seen[key]
+
+    def _cutoff(self, now: datetime) -> datetime | None:
+        """The last instant out of the window at ``now``; None before the first instant."""
+        try:
+            return now - self.per
+        except OverflowError:
+            return None
 
     def __repr__(self) -> str:
         return f"RateLimiter(max_messages={self.max_messages}, per={self.per!r})"
+
+
+def _sender_key(sender: object) -> str:
+    if not isinstance(sender, str):
+        raise ValidationError(
+            f"sender is an e-mail address, got {type(sender).__name__}", field="sender"
+        )
+    return sender.strip().lower()
