@@ -168,3 +168,22 @@ def test_the_rate_limiter_names_a_wrong_sender_and_counts_from_the_first_instant
         with pytest.raises(ValidationError) as caught:
             call()
         assert caught.value.field == "sender"
+
+
+def test_the_similarity_index_names_a_wrong_limit_or_id() -> None:
+    from helpdesk_core.knowledge import SimilarityIndex
+    from helpdesk_core.model import Actor, TicketOpened, replay
+
+    opened = TicketOpened(
+        ticket_id="T", at=T0, by=Actor.requester("r"), number=1, requester="r", subject="vpn"
+    )
+    index = SimilarityIndex()
+    index.add_document("D-1", "vpn down", "restart the client")
+    for call, field in (
+        (lambda: index.query(replay([opened]), 2**70), "limit"),
+        (lambda: index.remove(["D-1"]), "id"),  # type: ignore[arg-type]
+    ):
+        with pytest.raises(ValidationError) as caught:
+            call()
+        assert caught.value.field == field
+    assert [m.id for m in index.query(replay([opened]), 2**62)] == ["D-1"]

@@ -325,6 +325,8 @@ class SimilarityIndex:
 
     def remove(self, id: str) -> None:
         """Forget an entry; NotFound if it is not indexed."""
+        if not isinstance(id, str):
+            raise ValidationError(f"an entry id is a text, got {type(id).__name__}", field="id")
         doc = self._docs.pop(id, None)
         if doc is None:
             raise NotFound("similar entry", id)
@@ -367,8 +369,10 @@ class SimilarityIndex:
         ticket itself is never returned."""
         if not isinstance(ticket, Ticket):
             raise ValidationError(f"expected a Ticket, got {type(ticket).__name__}", field="ticket")
-        if isinstance(limit, bool) or not isinstance(limit, int) or limit < 1:
-            raise ValidationError(f"limit is a whole number >= 1, got {limit!r}", field="limit")
+        if isinstance(limit, bool) or not isinstance(limit, int) or not 1 <= limit < 2**63:
+            raise ValidationError(
+                f"limit is a whole number >= 1 (64-bit), got {limit!r}", field="limit"
+            )
         return list(itertools.islice(self._ranking(ticket), limit))
 
     def _ranking(self, ticket: Ticket) -> Iterator[Match]:
