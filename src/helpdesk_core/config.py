@@ -294,6 +294,10 @@ class DeskConfig:
 
     def has_agent(self, agent_id: str) -> bool:
         """True when an agent with this id is configured."""
+        if not isinstance(agent_id, str):
+            raise ValidationError(
+                f"an agent id is text, got {type(agent_id).__name__}", field="agent_id"
+            )
         return agent_id in self.__dict__["_agents"]
 
     def team(self, team_id: str) -> Team:
@@ -309,6 +313,8 @@ class DeskConfig:
     def sla_policy(self, name: str) -> SlaPolicy:
         """The SLA policy with this name."""
         policies: dict[str, SlaPolicy] = self.__dict__["_policies"]
+        if not isinstance(name, str):
+            raise ValidationError(f"a policy name is text, got {type(name).__name__}", field="name")
         try:
             return policies[name]
         except KeyError:
@@ -316,6 +322,10 @@ class DeskConfig:
 
     def lifecycle_for(self, ticket_type: str) -> Lifecycle:
         """The lifecycle tickets of this type follow."""
+        if not isinstance(ticket_type, str):
+            raise ValidationError(
+                f"a ticket type is text, got {type(ticket_type).__name__}", field="ticket_type"
+            )
         kind = self.ticket_types.get(ticket_type)
         name = kind.lifecycle if kind is not None else "default"
         return self.lifecycles[name] if name in self.lifecycles else Lifecycle.default()

@@ -187,3 +187,28 @@ def test_the_similarity_index_names_a_wrong_limit_or_id() -> None:
             call()
         assert caught.value.field == field
     assert [m.id for m in index.query(replay([opened]), 2**62)] == ["D-1"]
+
+
+def test_lifecycle_and_configuration_lookups_name_a_name_that_is_not_text() -> None:
+    from helpdesk_core.workflow import Lifecycle
+
+    lifecycle, config = Lifecycle.default(), example_config()
+    calls: dict[str, tuple[Any, str]] = {
+        "has_status": (lambda: lifecycle.has_status([]), "status"),
+        "status": (lambda: lifecycle.status([]), "status"),
+        "category": (lambda: lifecycle.category([]), "status"),
+        "is_terminal": (lambda: lifecycle.is_terminal([]), "status"),
+        "find": (lambda: lifecycle.find("new", []), "name_or_target"),
+        "step": (lambda: lifecycle.step([], "open"), "status"),
+        "automatic": (lambda: lifecycle.automatic_transition([], "new"), "trigger"),
+        "sources": (lambda: lifecycle.sources(None), "transition"),
+        "has_agent": (lambda: config.has_agent([]), "agent_id"),
+        "sla_policy": (lambda: config.sla_policy([]), "name"),
+        "lifecycle_for": (lambda: config.lifecycle_for([]), "ticket_type"),
+    }
+    for name, (call, field) in calls.items():
+        with pytest.raises(ValidationError) as caught:
+            call()
+        assert caught.value.field == field, name
+    assert lifecycle.has_status("new") and not config.has_agent("nobody")
+    assert config.lifecycle_for("incident").has_status("new")
