@@ -5,6 +5,7 @@ OverflowError from deep inside."""
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -212,3 +213,22 @@ def test_lifecycle_and_configuration_lookups_name_a_name_that_is_not_text() -> N
         assert caught.value.field == field, name
     assert lifecycle.has_status("new") and not config.has_agent("nobody")
     assert config.lifecycle_for("incident").has_status("new")
+
+
+@pytest.mark.parametrize("kind", ["memory", "sqlite"])
+def test_an_article_offset_beyond_64_bits_is_refused_by_every_store(
+    kind: str, tmp_path: Path
+) -> None:
+    from helpdesk_core import Helpdesk, ManualClock, MemoryStore, SequentialIds, SqliteStore
+    from helpdesk_core.knowledge import ArticleQuery
+
+    store = MemoryStore() if kind == "memory" else SqliteStore(tmp_path / "desk.sqlite")
+    desk = Helpdesk(config=example_config(), store=store, clock=ManualClock(T0),
+                    ids=SequentialIds())
+    desk.publish_article(title="VPN", body="restart the client", by="agent:lena")
+    with pytest.raises(ValidationError) as caught:
+        desk.search_articles(offset=2**63)
+    assert caught.value.field == "offset"
+    assert not desk.search_articles(ArticleQuery(offset=2**63 - 1)).items
+    assert len(desk.search_articles().items) == 1
+    store.close()

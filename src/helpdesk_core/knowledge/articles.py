@@ -246,7 +246,8 @@ class ArticleQuery:
     (``match="any"``) of its words (:func:`search_words`; a text without searchable words
     matches nothing). ``status`` defaults to published articles only (None: any status).
     ``category``, ``tag``, ``problem`` and ``author`` match any of their values (``tag``
-    and ``problem``: articles carrying any of them). ``limit`` is 1 to 1000.
+    and ``problem``: articles carrying any of them). ``limit`` is 1 to 1000; ``offset``
+    fits in 64 bits, as every store can take it.
     """
 
     text: str | None = field(default=None, converter=_query_text)
@@ -259,7 +260,7 @@ class ArticleQuery:
     problem: tuple[str, ...] | None = field(default=None, converter=_problem_ids)
     author: tuple[str, ...] | None = field(default=None, converter=_authors)
     limit: int = field(default=50, validator=_bounded(1, 1000))
-    offset: int = field(default=0, validator=_bounded(0, None))
+    offset: int = field(default=0, validator=_bounded(0, 2**63 - 1))
 
     @property
     def words(self) -> tuple[str, ...]:
