@@ -232,3 +232,41 @@ def test_an_article_offset_beyond_64_bits_is_refused_by_every_store(
     assert not desk.search_articles(ArticleQuery(offset=2**63 - 1)).items
     assert len(desk.search_articles().items) == 1
     store.close()
+
+
+def _token(order_by: str, value: int | None, ticket_id: str) -> str:
+    import base64
+    import json
+
+    raw = json.dumps([1, order_by, value, ticket_id], separators=(",", ":"))
+    return base64.urlsafe_b64encode(raw.encode()).decode().rstrip("=")
+
+
+@pytest.mark.parametrize(
+    ("order_by", "value", "ticket_id"),
+    [
+        ("updated_at", 10**18, "T-1"),  # past the year 9999
+        ("-created_at", -(10**17), "T-1"),  # before the year 1
+        ("queued_at", 2**63 - 1, "T-1"),
+        ("updated_at", 0, "\ud800"),
+        ("number", 1, "T\x00"),
+    ],
+)
+def test_an_after_token_no_page_could_end_with_is_refused_alike(
+    order_by: str, value: int, ticket_id: str
+) -> None:
+    from helpdesk_core.storage import TicketQuery
+
+    with pytest.raises(ValidationError) as caught:
+        TicketQuery(order_by=order_by, after=_token(order_by, value, ticket_id))
+    assert caught.value.field == "after"
+
+
+def test_after_tokens_at_the_first_and_last_instants_are_taken() -> None:
+    from helpdesk_core.storage import MemoryStore, TicketQuery
+
+    epoch = datetime(1970, 1, 1, tzinfo=UTC)
+    for instant in (datetime.min.replace(tzinfo=UTC), datetime.max.replace(tzinfo=UTC)):
+        micros = (instant - epoch) // (datetime.min.resolution)
+        query = TicketQuery(order_by="-updated_at", after=_token("-updated_at", micros, "T-1"))
+        assert not MemoryStore().query(query).items
