@@ -4,14 +4,17 @@ OverflowError from deep inside."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 import pytest
 
+from desk_stores import STORES, drop
 from helpdesk_core.demo import example_config
 from helpdesk_core.errors import ValidationError
+from helpdesk_core.storage import Store
 
 T0 = datetime(2026, 3, 2, 9, tzinfo=UTC)
 
@@ -270,3 +273,17 @@ def test_after_tokens_at_the_first_and_last_instants_are_taken() -> None:
         micros = (instant - epoch) // (datetime.min.resolution)
         query = TicketQuery(order_by="-updated_at", after=_token("-updated_at", micros, "T-1"))
         assert not MemoryStore().query(query).items
+
+
+@pytest.fixture(params=STORES)
+def store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Store]:
+    made: Store = request.param(tmp_path)
+    yield made
+    drop(made)
+
+
+def test_an_email_that_is_not_valid_text_is_named_by_every_store(store: Store) -> None:
+    with pytest.raises(ValidationError) as caught:
+        store.find_requester(email="ada\ud800@example.com")
+    assert caught.value.field == "email"
+    assert store.find_requester(email="ada@example.com") is None
