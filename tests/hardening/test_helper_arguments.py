@@ -287,3 +287,10 @@ def test_an_email_that_is_not_valid_text_is_named_by_every_store(store: Store) -
         store.find_requester(email="ada\ud800@example.com")
     assert caught.value.field == "email"
     assert store.find_requester(email="ada@example.com") is None
+
+
+@pytest.mark.parametrize("ticket_id", ["T\x00", "T\ud800"])
+def test_purge_names_a_ticket_id_no_ticket_can_have(store: Store, ticket_id: str) -> None:
+    with pytest.raises(ValidationError) as caught:
+        store.purge(ticket_id, expected_version=1)
+    assert caught.value.field == "ticket_id"

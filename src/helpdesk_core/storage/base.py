@@ -294,6 +294,7 @@ def check_purge(ticket_id: Any, expected_version: Any) -> None:
     """Validate the arguments of :meth:`Store.purge` (ValidationError naming the part)."""
     if not isinstance(ticket_id, str) or not ticket_id:
         raise ValidationError(f"expected a ticket id, got {ticket_id!r}", field="ticket_id")
+    check_key(ticket_id, "ticket_id")
     _check_expected_version(expected_version, existing=True)
 
 
