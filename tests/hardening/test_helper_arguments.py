@@ -294,3 +294,13 @@ def test_purge_names_a_ticket_id_no_ticket_can_have(store: Store, ticket_id: str
     with pytest.raises(ValidationError) as caught:
         store.purge(ticket_id, expected_version=1)
     assert caught.value.field == "ticket_id"
+
+
+def test_an_expected_version_beyond_64_bits_is_refused_by_every_store(store: Store) -> None:
+    for call in (
+        lambda: store.reschedule("T-1", expected_version=2**63, wake_at=None),
+        lambda: store.purge("T-1", expected_version=2**70),
+    ):
+        with pytest.raises(ValidationError) as caught:
+            call()
+        assert caught.value.field == "expected_version"

@@ -144,10 +144,16 @@ _INT64 = 2**63
 
 def _check_expected_version(expected_version: Any, *, existing: bool) -> None:
     """An ``expected_version`` argument: a whole number, >= 1 for an ``existing`` record
-    (a ticket to rewrite or remove), else >= 0 (0: the record must not exist yet)."""
+    (a ticket to rewrite or remove), else >= 0 (0: the record must not exist yet); every
+    store counts versions in 64 bits."""
     if isinstance(expected_version, bool) or not isinstance(expected_version, int):
         raise ValidationError(
             f"expected_version is a whole number, got {expected_version!r}",
+            field="expected_version",
+        )
+    if expected_version >= _INT64:
+        raise ValidationError(
+            f"expected_version is a 64-bit whole number, got {expected_version}",
             field="expected_version",
         )
     if existing and expected_version < 1:
