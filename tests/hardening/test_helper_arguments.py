@@ -304,3 +304,29 @@ def test_an_expected_version_beyond_64_bits_is_refused_by_every_store(store: Sto
         with pytest.raises(ValidationError) as caught:
             call()
         assert caught.value.field == "expected_version"
+
+
+def test_a_transition_reason_or_resolution_with_a_lone_surrogate_is_refused(
+    store: Store,
+) -> None:
+    from helpdesk_core import Helpdesk, ManualClock, Requester, SequentialIds
+
+    desk = Helpdesk(config=example_config(), store=store, clock=ManualClock(T0),
+                    ids=SequentialIds())
+    desk.upsert_requester(Requester(id="ada"))
+    ticket = desk.open(requester="ada", subject="vpn")
+    desk.reply(ticket.id, author="agent:lena", body="on it")
+    before = (desk.get(ticket.id), desk.history(ticket.id), list(store.event_stream()))
+    calls: dict[str, tuple[Any, str]] = {
+        "transition": (lambda: desk.transition(ticket.id, "pend", by="agent:lena",
+                                               reason="\ud800"), "reason"),
+        "solve": (lambda: desk.solve(ticket.id, by="agent:lena", resolution="ok \udfff"),
+                  "resolution"),
+        "cancel": (lambda: desk.cancel(ticket.id, by="agent:lena", reason="\ud800"), "reason"),
+    }
+    for name, (call, field) in calls.items():
+        with pytest.raises(ValidationError) as caught:
+            call()
+        assert caught.value.field == field, name
+    assert (desk.get(ticket.id), desk.history(ticket.id), list(store.event_stream())) == before
+    assert desk.solve(ticket.id, by="agent:lena", resolution="Grüße").status == "solved"

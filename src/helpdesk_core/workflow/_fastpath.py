@@ -31,6 +31,7 @@ import attrs
 from helpdesk_core.errors import ValidationError
 from helpdesk_core.model import Actor, StatusChanged, Ticket, apply_event
 from helpdesk_core.model._copy import compile_function, copier, setter_lines
+from helpdesk_core.model._validate import check_unicode
 from helpdesk_core.model.replay import fold_changes
 
 __all__ = ["check_request", "fold_status_change", "make_status_changed"]
@@ -84,6 +85,9 @@ def check_request(
         raise ValidationError(f"expected text, got {type(reason).__name__}", field="reason")
     if resolution is not None and not isinstance(resolution, str):
         raise ValidationError(f"expected text, got {type(resolution).__name__}", field="resolution")
+    for name, value in (("reason", reason), ("resolution", resolution)):
+        if value is not None:
+            check_unicode(value, name)
     if first_contact is not True and first_contact is not False:
         raise ValidationError(
             f"expected true or false, got {first_contact!r}", field="first_contact"

@@ -106,8 +106,8 @@ def apply_transition(
         or type(lifecycle) is not Lifecycle
         or type(transition) is not str
         or type(by) is not Actor
-        or (reason is not None and type(reason) is not str)
-        or (resolution is not None and type(resolution) is not str)
+        or (reason is not None and (type(reason) is not str or not reason.isascii()))
+        or (resolution is not None and (type(resolution) is not str or not resolution.isascii()))
         or (first_contact is not True and first_contact is not False)
         or (automatic is not True and automatic is not False)
     ):
