@@ -330,3 +330,28 @@ def test_a_transition_reason_or_resolution_with_a_lone_surrogate_is_refused(
         assert caught.value.field == field, name
     assert (desk.get(ticket.id), desk.history(ticket.id), list(store.event_stream())) == before
     assert desk.solve(ticket.id, by="agent:lena", resolution="Grüße").status == "solved"
+
+
+def test_access_decisions_name_a_wrong_agent_or_teams() -> None:
+    from helpdesk_core.model import Actor, Agent, Team, TicketOpened, replay
+    from helpdesk_core.privacy import AccessPolicy
+
+    policy, lead = AccessPolicy(), Agent(id="a", role="team_lead", teams=("desk",))
+    opened = TicketOpened(
+        ticket_id="T", at=T0, by=Actor.requester("r"), number=1, requester="r", subject="s"
+    )
+    ticket = replay([opened])
+    calls: dict[str, tuple[Any, str]] = {
+        "role_of": (lambda: policy.role_of(None), "agent"),
+        "agent_teams agent": (lambda: policy.agent_teams("a", ()), "agent"),
+        "agent_teams none": (lambda: policy.agent_teams(lead, None), "teams"),
+        "agent_teams item": (lambda: policy.agent_teams(lead, ["net"]), "teams[0]"),
+        "decide": (lambda: policy.decide(actor=Actor.agent("a"), ticket=ticket, action="view",
+                                         agent=lead, teams=5), "teams"),
+    }
+    for name, (call, field) in calls.items():
+        with pytest.raises(ValidationError) as caught:
+            call()
+        assert caught.value.field == field, name
+    net = Team(id="net", contacts=("a",))
+    assert policy.agent_teams(lead, (net,)) == ("desk", "net")

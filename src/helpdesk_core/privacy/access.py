@@ -171,6 +171,7 @@ class AccessPolicy:
 
     def role_of(self, agent: Agent) -> Role:
         """The role of an agent (ConfigError when its role name is unknown)."""
+        _check_agent(agent)
         role = self.roles.get(agent.role)
         if role is None:
             raise ConfigError(
@@ -207,6 +208,7 @@ class AccessPolicy:
             )
         if not isinstance(action, str):
             raise ValidationError(f"action is text, got {type(action).__name__}", field="action")
+        _check_teams(teams)
         if action not in ACTIONS:
             return Decision(allowed=False, reason=f"{action!r} is not a known action")
         if actor.kind is ActorKind.SYSTEM:
@@ -272,6 +274,8 @@ class AccessPolicy:
         """The teams whose tickets ``agent`` works, besides unrouted tickets and those
         assigned to or owned by them: their own teams, and for a team lead the teams whose
         escalation contact they are (``teams`` are the desk's)."""
+        _check_agent(agent)
+        _check_teams(teams)
         own = tuple(agent.teams)
         if self.role_of(agent) is not Role.TEAM_LEAD:
             return own
@@ -356,3 +360,20 @@ def visible_events(events: Iterable[Event], *, role: Role | None) -> list[Event]
             if not (e.agents_only or (isinstance(e, CommentAdded) and not e.public))
         ]
     return items
+
+
+def _check_agent(agent: object) -> None:
+    if not isinstance(agent, Agent):
+        raise ValidationError(f"expected an Agent, got {type(agent).__name__}", field="agent")
+
+
+def _check_teams(teams: object) -> None:
+    if isinstance(teams, str | bytes | Mapping) or not isinstance(teams, Iterable):
+        raise ValidationError(
+            f"teams is a list of the desk's teams, got {type(teams).__name__}", field="teams"
+        )
+    for i, team in enumerate(teams):
+        if not isinstance(team, Team):
+            raise ValidationError(
+                f"expected a Team, got {type(team).__name__}", field=f"teams[{i}]"
+            )
