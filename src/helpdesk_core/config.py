@@ -740,6 +740,8 @@ def _check_text(value: Any, path: str) -> None:
 
 
 def _check_references(config: DeskConfig) -> None:
+    if not isinstance(config.limits, Limits):  # read by the routing checks below
+        raise ConfigError("expected Limits", path="limits")
     calendars = set(config.calendars)
     team_ids = [t.id for t in config.teams]
     teams = set(team_ids)

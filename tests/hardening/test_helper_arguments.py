@@ -355,3 +355,17 @@ def test_access_decisions_name_a_wrong_agent_or_teams() -> None:
         assert caught.value.field == field, name
     net = Team(id="net", contacts=("a",))
     assert policy.agent_teams(lead, (net,)) == ("desk", "net")
+
+
+@pytest.mark.parametrize("limits", [None, 5, "strict"])
+def test_limits_that_are_not_limits_are_named_on_a_desk_with_routing_rules(limits: Any) -> None:
+    from helpdesk_core import DeskConfig
+    from helpdesk_core.errors import ConfigError
+
+    config = example_config()
+    assert config.routing.rules
+    with pytest.raises(ConfigError) as caught:
+        config.replace(limits=limits)
+    assert caught.value.path == "limits"
+    with pytest.raises(ConfigError):
+        DeskConfig(limits=limits)
