@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Any, Literal, TypeVar
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from attrs import evolve, field, frozen
+from attrs import evolve, field, fields, frozen
 
 from helpdesk_core.codec import structure, unstructure
 from helpdesk_core.errors import ConfigError, NotFound, ValidationError
@@ -517,6 +517,9 @@ class DeskConfig:
 
     def replace(self, **changes: Any) -> DeskConfig:
         """A copy with some parts replaced (validated again)."""
+        unknown = sorted(set(changes) - {a.alias for a in fields(DeskConfig) if a.init})
+        if unknown:
+            raise ConfigError(f"no configuration part named {unknown[0]!r}", path=unknown[0])
         return evolve(self, **changes)
 
 

@@ -369,3 +369,13 @@ def test_limits_that_are_not_limits_are_named_on_a_desk_with_routing_rules(limit
     assert caught.value.path == "limits"
     with pytest.raises(ConfigError):
         DeskConfig(limits=limits)
+
+
+def test_replacing_a_configuration_part_that_does_not_exist_is_named() -> None:
+    from helpdesk_core.errors import ConfigError
+
+    config = example_config()
+    with pytest.raises(ConfigError) as caught:
+        config.replace(teamz=())
+    assert caught.value.path == "teamz"
+    assert config.replace(agents=config.agents).agents == config.agents
