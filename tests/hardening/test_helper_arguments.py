@@ -379,3 +379,14 @@ def test_replacing_a_configuration_part_that_does_not_exist_is_named() -> None:
         config.replace(teamz=())
     assert caught.value.path == "teamz"
     assert config.replace(agents=config.agents).agents == config.agents
+
+
+def test_replacing_an_email_setting_that_does_not_exist_is_named() -> None:
+    from helpdesk_core.channels.email import EmailSettings
+    from helpdesk_core.errors import ConfigError
+
+    settings = EmailSettings(domain="example.com", address="help@example.com")
+    with pytest.raises(ConfigError) as caught:
+        settings.replace(adress="desk@example.com")
+    assert caught.value.path == "email.adress"
+    assert settings.replace(address="desk@example.com").address == "desk@example.com"

@@ -6,7 +6,7 @@ from datetime import timedelta
 from typing import Any, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from attrs import evolve, field, frozen
+from attrs import evolve, field, fields, frozen
 
 from helpdesk_core._time import to_timedelta
 from helpdesk_core.channels.email.templates import Templates
@@ -151,6 +151,9 @@ class EmailSettings:
 
     def replace(self, **changes: Any) -> EmailSettings:
         """A copy with ``changes`` applied (and checked)."""
+        unknown = sorted(set(changes) - {a.alias for a in fields(EmailSettings) if a.init})
+        if unknown:
+            raise ConfigError("no such e-mail setting", path=f"email.{unknown[0]}")
         return evolve(self, **changes)
 
 
