@@ -133,6 +133,29 @@ def test_automation_may_do_everything(action: str) -> None:
     assert decision.allowed
 
 
+@pytest.mark.parametrize(
+    ("action", "words"),
+    [
+        ("reply", "may not reply to ticket 'T-1'"),
+        ("set_priority", "may not set the priority of ticket 'T-1'"),
+        ("transition", "may not change the status of ticket 'T-1'"),
+        ("update", "may not edit ticket 'T-1'"),
+        ("view", "may not view ticket 'T-1'"),
+    ],
+)
+def test_a_refusal_names_the_action_in_words(action: str, words: str) -> None:
+    with pytest.raises(AccessDenied) as caught:
+        AccessPolicy().check(
+            actor=Actor.requester("r2"), ticket=_ticket(team="apps"), action=action
+        )
+    assert words in str(caught.value)
+    assert caught.value.action == action
+    own = AccessPolicy().decide(
+        actor=Actor.requester("r1"), ticket=_ticket(team="apps"), action="set_priority"
+    )
+    assert own.reason == "requesters may not set the priority of tickets"
+
+
 def test_check_raises_access_denied_naming_identity_ticket_and_action() -> None:
     with pytest.raises(AccessDenied, match="agent:alice may not reply") as caught:
         AccessPolicy().check(

@@ -67,6 +67,22 @@ ACTIONS = frozenset(
         "erase",
     }
 )
+#: How a refusal names each action, before "ticket 'T-1'" (``set_priority``: "set the
+#: priority of").
+_PHRASES = {
+    "reply": "reply to",
+    "note": "add a note to",
+    "transition": "change the status of",
+    "set_priority": "set the priority of",
+    "update": "edit",
+    "erase": "erase the requester of",
+}
+
+
+def _phrase(action: str) -> str:
+    return _PHRASES.get(action, action)
+
+
 #: What a requester may do on their own tickets by default.
 REQUESTER_ACTIONS = frozenset({"view", "reply", "rate", "reopen"})
 #: Actions reserved to admins.
@@ -259,12 +275,17 @@ class AccessPolicy:
             )
         if action not in self.requester_actions or action in ADMIN_ACTIONS:
             return Decision(
-                allowed=False, reason=f"requesters may not {action}", role=Role.REQUESTER
+                allowed=False,
+                reason=f"requesters may not {_phrase(action)} tickets",
+                role=Role.REQUESTER,
             )
         if not own and action != "view":
             return Decision(
                 allowed=False,
-                reason=f"requesters may only view their organization's tickets, not {action}",
+                reason=(
+                    f"requesters may only view their organization's tickets, not "
+                    f"{_phrase(action)} them"
+                ),
                 role=Role.REQUESTER,
             )
         why = "their own ticket" if own else "a ticket of their organization"
@@ -317,7 +338,7 @@ class AccessPolicy:
         )
         if not decision.allowed:
             raise AccessDenied(
-                f"{actor} may not {action} ticket {ticket.id!r}: {decision.reason}",
+                f"{actor} may not {_phrase(action)} ticket {ticket.id!r}: {decision.reason}",
                 identity=str(actor),
                 ticket_id=ticket.id,
                 action=action,

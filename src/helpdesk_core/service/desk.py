@@ -2237,8 +2237,8 @@ class Helpdesk(KnowledgeCommands):
             if page.next_offset is None:
                 break
             scan = evolve(scan, offset=page.next_offset)
-        for ticket in tickets:
-            self._check_access(actor, ticket, "erase")
+        # Who may erase at all is decided first: a requester or a plain agent is told
+        # that only admins erase, not which of the person's tickets they may not touch.
         if actor.kind is ActorKind.AGENT:
             agent = self.config.agent(actor.id)
             if not agent.active or self.config.privacy.access.role_of(agent) is not Role.ADMIN:
@@ -2253,6 +2253,8 @@ class Helpdesk(KnowledgeCommands):
                 identity=str(actor),
                 action="erase",
             )
+        for ticket in tickets:
+            self._check_access(actor, ticket, "erase")
         recorded: list[Event] = []
         for ticket in tickets:
             recorded.extend(
