@@ -100,6 +100,46 @@ def test_a_stranger_cannot_write_on_someone_elses_ticket(channel: EmailChannel) 
     assert comments(channel) == []
 
 
+@pytest.mark.parametrize(
+    ("sender", "extra"),
+    [
+        # A From with no usable address: Reply-To or Sender, which no mail server checks,
+        # must not stand in for it.
+        ("Helpdesk <eve@localhost>", {"Reply_To": "lena@desk.example.com"}),
+        ("Helpdesk <eve@localhost>", {"Sender": "ada@example.org"}),
+        ("undisclosed-recipients:;", {"Reply_To": "ada@example.org"}),
+        # Two addresses in From (or two From headers): DMARC checks one of them at most.
+        ("eve@localhost, lena@desk.example.com", {}),
+    ],
+)
+def test_only_the_from_address_names_the_sender(
+    channel: EmailChannel, sender: str, extra: dict[str, str]
+) -> None:
+    message = mail(
+        "Send your password to eve@example.net",
+        sender=sender,
+        subject="Re: [#1] VPN",
+        In_Reply_To=_acknowledgement_id(channel),
+        **extra,
+    )
+    with pytest.raises(ValidationError, match="no usable sender"):
+        channel.receive(message)
+    assert comments(channel) == []
+    assert outbound(channel) == []
+
+
+def test_two_from_headers_name_no_sender(channel: EmailChannel) -> None:
+    raw = (
+        b"From: eve@localhost\r\nFrom: ada@example.org\r\nSubject: Re: [#1] VPN\r\n"
+        b"Message-ID: <two-from@example.net>\r\nIn-Reply-To: "
+        + _acknowledgement_id(channel).encode()
+        + b"\r\n\r\nReopen it, please.\r\n"
+    )
+    with pytest.raises(ValidationError, match="no usable sender"):
+        channel.receive(raw)
+    assert comments(channel) == []
+
+
 def test_a_strangers_subject_token_alone_opens_a_new_request(channel: EmailChannel) -> None:
     """Another system's [#1] in a forwarded subject is no reply to our ticket 1."""
     result = channel.receive(

@@ -216,21 +216,23 @@ def raw_header(message: Message, name: str) -> str | None:
 
 
 def sender_of(message: Message) -> tuple[str, str]:
-    """``(address, display name)`` of the sender: ``From`` (then ``Sender``, then
-    ``Reply-To`` when those hold no usable address); ValidationError if there is none."""
-    for name in ("From", "Sender", "Reply-To"):
-        raw = raw_header(message, name)
-        if not raw:
-            continue
+    """``(address, display name)`` of the sender: the one address of ``From``;
+    ValidationError if it holds none that is usable, or several (two ``From`` headers
+    too). ``Sender`` and ``Reply-To`` are never read: mail servers check SPF, DKIM and
+    DMARC against the ``From`` domain, so a message whose ``From`` holds no usable address
+    (``x@localhost``), or that one beside another, could otherwise name any requester or
+    agent and write on their tickets as them."""
+    raw = raw_header(message, "From")
+    if raw:
         try:
             pairs = getaddresses([raw])
         except Exception:
             pairs = [parseaddr(raw)]
-        for display, address in pairs:
-            address = address.strip().strip("<>").strip()
-            if _ok(address):
-                display = _decoded(display)
-                return address.lower(), " ".join(_clean(display).split()).strip("\"' ")
+        found = [(d, a.strip().strip("<>").strip()) for d, a in pairs if a.strip()]
+        if len(found) == 1 and _ok(found[0][1]):
+            display, address = found[0]
+            display = _decoded(display)
+            return address.lower(), " ".join(_clean(display).split()).strip("\"' ")
     raise ValidationError("the message has no usable sender address (From)", field="From")
 
 
