@@ -96,6 +96,20 @@ def test_a_retry_is_answered_only_to_who_may_open_for_the_requester() -> None:
     assert agent.requester == "ada" and store.query(TicketQuery()).total == 1
 
 
+def test_a_retry_by_an_agent_shows_only_a_ticket_in_their_view() -> None:
+    store = MemoryStore()
+    desk = _desk(store)
+    ticket = desk.open(requester=ADA, subject="VPN down", request_id="req-1")
+    assert ticket.team == "service-desk-emea"
+    # jamie (service desk Americas) may open tickets for ada, but not see this one.
+    with pytest.raises(AccessDenied) as refused:
+        desk.open(requester="ada", subject="x", request_id="req-1", by="jamie")
+    assert ticket.id not in str(refused.value) and refused.value.ticket_id is None
+    assert store.query(TicketQuery()).total == 1
+    seen = desk.open(requester="ada", subject="x", request_id="req-1", by="marc")  # an admin
+    assert seen.id == ticket.id
+
+
 def test_racing_retries_open_one_ticket(pair: tuple[Store, Store]) -> None:
     """Two desks (processes) on one database get the same request at once: one opens the
     ticket, the other waits for it and returns that ticket."""

@@ -744,7 +744,8 @@ class Helpdesk(KnowledgeCommands):
         ``request_id`` (text of at most 200 characters, e.g. a client's idempotency key)
         makes the call safe to retry: the first call with a requester and request id
         opens the ticket, and any later one returns that ticket as it is now, opening
-        nothing, whatever else it passes. The record is kept in the store (see
+        nothing, whatever else it passes (an agent's ``by`` gets it only when they may
+        view it: AccessDenied otherwise, naming no ticket). The record is kept in the store (see
         :mod:`helpdesk_core.service.received`) until the ticket is anonymised or purged."""
         if request_id is not None:
             return self._open_once(
@@ -911,12 +912,27 @@ class Helpdesk(KnowledgeCommands):
         leaves a stale record, and the request opens anew."""
         check_name(request_id, "request_id")
         req = self._resolve_requester(requester)
-        # Who may open a ticket for this requester may see what it opened.
-        role = Role.REQUESTER if self._opening_actor(by, req).is_requester else None
+        actor = self._opening_actor(by, req)
 
         def opened_before(number: int) -> Ticket | None:
             found = self.store.query(TicketQuery(number=number, limit=1)).items
-            return _as_seen_by(role, found[0]) if found else None
+            if not found:
+                return None
+            if actor.is_requester:  # the request's own requester: their ticket
+                return _as_seen_by(Role.REQUESTER, found[0])
+            # An agent opens tickets for anyone, but sees only those in their view: a
+            # request id another agent (or the requester) used is no way into a ticket,
+            # nor to its id.
+            try:
+                role = self._check_access(actor, found[0], "view")
+            except AccessDenied:
+                raise AccessDenied(
+                    f"{actor} may not view the ticket request {request_id!r} of requester "
+                    f"{req.id!r} opened",
+                    identity=str(actor),
+                    action="view",
+                ) from None
+            return _as_seen_by(role, found[0])
 
         return self._once(request_key(req.id, request_id), request_id, open_ticket, opened_before)
 
