@@ -250,6 +250,29 @@ def test_refusals_name_the_parts_and_change_nothing(desk: Helpdesk) -> None:
     assert desk.get(ticket.id).version == ticket.version
 
 
+def test_an_agent_added_with_a_stored_requesters_id_lends_them_nothing(desk: Helpdesk) -> None:
+    ticket = desk.open(requester="r1", subject="VPN down")
+    desk.reply(ticket.id, author="alice", body="the admin password is in the vault", public=False)
+    desk.upsert_requester(Requester(id="kim", name="Kim"))
+    # Later an admin called kim joins the desk: the requester's id names them both.
+    desk.reconfigure(
+        desk.config.replace(agents=(*desk.config.agents, Agent(id="kim", role="admin")))
+    )
+    for call in (
+        lambda: desk.get(ticket.id, as_="kim"),
+        lambda: desk.history(ticket.id, as_="kim"),
+        lambda: desk.search(as_="kim"),
+        lambda: desk.reply(ticket.id, author="kim", body="me too"),
+        lambda: desk.set_priority(ticket.id, "critical", by="kim"),
+    ):
+        with pytest.raises(ValidationError, match="agent and of a stored requester"):
+            call()
+    with pytest.raises(AccessDenied):
+        desk.get(ticket.id, as_="requester:kim")
+    assert desk.get(ticket.id, as_="agent:kim").id == ticket.id
+    assert desk.get(ticket.id).version == ticket.version + 1
+
+
 def test_opening_for_someone_else_takes_an_active_agent(desk: Helpdesk) -> None:
     before = desk.store.allocate_number()
     refused = [

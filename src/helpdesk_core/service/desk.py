@@ -169,6 +169,7 @@ class Helpdesk(KnowledgeCommands):
         # worked an answer out from a configuration another thread has since replaced
         # leaves it with the old one.
         self._granted: tuple[DeskConfig | None, dict[tuple[Any, ...], Role | None]] = (None, {})
+        self._agent_names: tuple[DeskConfig | None, dict[str, bool]] = (None, {})
         self._default_spec = AssignSpec(strategy=self.config.assignment.strategy)
         self._load_values: dict[tuple[int, float], AgentLoad] = {}
         self._requests: dict[tuple[str, tuple[str, ...]], AssignSpec] = {}
@@ -410,6 +411,7 @@ class Helpdesk(KnowledgeCommands):
                     raise NotFound("agent", ident)
                 return actor
             if self.config.has_agent(identity):
+                self._check_agent_name(identity, field=field)
                 return Actor.agent(identity)
             try:
                 self.store.get_requester(identity)
@@ -420,6 +422,33 @@ class Helpdesk(KnowledgeCommands):
             f"expected an Agent, Requester, Actor or id, got {type(identity).__name__}",
             field=field,
         )
+
+    def _check_agent_name(self, agent_id: str, *, field: str) -> None:
+        """Refuse a bare id that names an agent and a stored requester both: an agent
+        added to the configuration after a requester was saved with that id would
+        otherwise lend that requester their rights (and internal notes) wherever the
+        application passes the requester's id. Looked up once per agent and configuration."""
+        config = self.config
+        checked_by, checked = self._agent_names
+        if checked_by is not config:
+            checked = {}
+            self._agent_names = (config, checked)
+        clash = checked.get(agent_id)
+        if clash is None:
+            try:
+                self.store.get_requester(agent_id)
+            except NotFound:
+                clash = False
+            else:
+                clash = True
+            checked[agent_id] = clash
+        if clash:
+            raise ValidationError(
+                f"{agent_id!r} is the id of an agent and of a stored requester: say which "
+                f"with 'agent:{agent_id}' or 'requester:{agent_id}' (or give the agent "
+                "another id)",
+                field=field,
+            )
 
     def _opening_actor(self, by: Identity | None, requester: Requester) -> Actor:
         """Who opens a ticket: ``by``, or the requester (who may not be stored yet). An
