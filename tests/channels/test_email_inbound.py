@@ -564,3 +564,22 @@ def test_a_charset_label_that_is_no_name_falls_back() -> None:
     )
     opened = channel.receive(raw)
     assert channel.desk.get(opened.ticket_id or "").description == "Gr\u00fc\u00dfe, broken."
+
+
+def test_a_message_of_too_many_parts_is_refused() -> None:
+    channel = make_channel(category=None)
+    part = (
+        b"--b\r\nContent-Type: application/octet-stream\r\n"
+        b"Content-Disposition: attachment; filename=a\r\n\r\nx\r\n"
+    )
+    head = (
+        b"From: jane@example.org\r\nSubject: Files\r\nMessage-ID: <parts@example.org>\r\n"
+        b"MIME-Version: 1.0\r\nContent-Type: multipart/mixed; boundary=b\r\n\r\n"
+    )
+    # The message and its 999 attachments: a thousand parts, the most there may be.
+    fine = channel.receive(head + part * 999 + b"--b--\r\n")
+    assert fine.action == "opened" and len(fine.attachments) == 999
+    with pytest.raises(ValidationError, match="more than 1,000 MIME parts") as refused:
+        channel.receive(head.replace(b"<parts@", b"<more-parts@") + part * 1000 + b"--b--\r\n")
+    assert refused.value.field == "message"
+    assert channel.desk.search().total == 1

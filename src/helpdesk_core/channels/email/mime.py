@@ -11,6 +11,7 @@ from __future__ import annotations
 import codecs
 import contextlib
 import hashlib
+import itertools
 import re
 from email import policy
 from email.header import Header, decode_header, make_header
@@ -24,6 +25,10 @@ from helpdesk_core.channels.email.text import html_to_text, normalize_text, one_
 from helpdesk_core.errors import ValidationError
 
 __all__ = ["Attachment", "MailText", "body_text", "header", "load_message", "sender_of"]
+
+#: The most MIME parts a message may have (the message itself and every part inside it,
+#: those of attached messages too).
+_MAX_PARTS = 1000
 
 # Charset labels read as mail clients read them (the WHATWG encoding labels): Latin-1 and
 # ASCII as Windows-1252, which they are in practice; and the labels mailers write that
@@ -288,9 +293,15 @@ def body_text(message: Message) -> tuple[MailText, list[Attachment]]:
     html: list[str] = []
     attachments: list[Attachment] = []
     try:
-        parts = list(message.walk())
+        parts = list(itertools.islice(message.walk(), _MAX_PARTS + 1))
     except Exception as exc:
         raise ValidationError(f"malformed MIME structure: {exc}", field="message") from None
+    if len(parts) > _MAX_PARTS:
+        # Ten megabytes of empty parts are a hundred thousand attachments: seconds of
+        # work here, and as many files for the application to store.
+        raise ValidationError(
+            f"the message has more than {_MAX_PARTS:,} MIME parts", field="message"
+        )
     inside: set[int] = set()  # the parts of attached messages
     alternatives = _alternatives(parts)
     for index, part in enumerate(parts):
