@@ -27,6 +27,26 @@ def _open(channel: EmailChannel) -> str:
     return result.ticket_id
 
 
+def test_encoded_words_in_names_and_subjects_add_no_header() -> None:
+    from email import message_from_bytes
+    from email import policy as email_policy
+
+    channel = make_channel(category=None)
+    word = "=?utf-8?q?x=0D=0ABcc:_eve@evil.example?="
+    channel.desk.open(
+        requester=Requester(id="eve", name=f"Eve {word}", email="eve@example.org"),
+        subject=f"Printer {word}",
+    )
+    [ack] = outbound(channel)
+    sent = message_from_bytes(ack.as_bytes(), policy=email_policy.default)
+    assert sent["Bcc"] is None
+    assert sent["To"].addresses[0].addr_spec == "eve@example.org"
+    # The text reads as it was written (an invisible word joiner after the "=").
+    assert str(sent["Subject"]).replace("\u2060", "") == f"[#1] Printer {word}"
+    name = sent["To"].addresses[0].display_name
+    assert "".join(name.replace("\u2060", "").split()) == "".join(f"Eve {word}".split())
+
+
 def test_acknowledgement_names_number_deadline_and_open_questions() -> None:
     channel = make_channel()
     ticket_id = _open(channel)

@@ -330,7 +330,7 @@ class _Composer:
         message = EmailMessage()
         message["From"] = _address(sender_name, self._from_address(ticket), field="email.address")
         message["To"] = to
-        message["Subject"] = one_line(subject)  # a NUL the store kept: servers refuse it
+        message["Subject"] = _header_text(subject)
         message["Date"] = format_datetime(self.event.at)
         message["Message-ID"] = message_id_for(
             ticket.id, self.version, domain=self.domain, n=n, internal=internal
@@ -356,10 +356,19 @@ class _Composer:
         return message
 
 
+def _header_text(text: str) -> str:
+    """``text`` for a header, on one line (a NUL the store kept: servers refuse it), and
+    with ``=?`` written ``=\u2060?``: the ``email`` package decodes RFC 2047 words it
+    finds in a header's text when it writes the message, so a subject or a name holding
+    ``=?utf-8?q?=0D=0ABcc:_...?=`` would come out as a line break and a header of the
+    sender's choosing. The invisible word joiner keeps the text as it reads."""
+    return one_line(text).replace("=?", "=\u2060?")
+
+
 def _address(name: str, address: str, *, field: str) -> Address:
     local, _, domain = address.rpartition("@")
     try:
-        return Address(display_name=one_line(name), username=local, domain=domain)
+        return Address(display_name=_header_text(name), username=local, domain=domain)
     except (ValueError, TypeError, IndexError) as exc:
         raise ValidationError(
             f"{address!r} cannot be used as an address: {exc}", field=field
