@@ -456,7 +456,8 @@ class DeskConfig:
 
     @classmethod
     def from_json(cls, source: str | Path) -> DeskConfig:
-        """Load from a JSON file path (or JSON text when ``source`` starts with ``{``)."""
+        """Load from a JSON file path (or JSON text when ``source`` holds a newline or
+        starts with ``{`` or ``[``)."""
         text = _read(source, json_text=True)
         twice: list[tuple[dict[str, Any], str]] = []
         try:
@@ -541,7 +542,8 @@ def read_source(source: Any, *, what: str, json_text: bool = False) -> tuple[str
     except OSError as exc:
         hint = ""
         if isinstance(source, str):
-            hint = " (text is read as a document when it holds a newline or is a line of TOML)"
+            told = "starts with { or [" if json_text else "is a line of TOML"
+            hint = f" (text is read as a document when it holds a newline or {told})"
         raise ConfigError(f"cannot read {what}: {exc.strerror}{hint}", path=str(path)) from exc
     except (UnicodeDecodeError, ValueError) as exc:
         raise ConfigError(f"{what} is not UTF-8 text: {exc}", path=str(path)) from exc

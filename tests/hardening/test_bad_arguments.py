@@ -375,6 +375,18 @@ def test_one_line_of_toml_is_text_and_a_missing_file_says_how_text_is_told(
     assert DeskConfig.from_toml(str(odd)).settings.name == "From the file"
 
 
+def test_a_missing_json_file_says_how_json_text_is_told(tmp_path: Path) -> None:
+    from helpdesk_core import DeskConfig
+    from helpdesk_core.errors import ConfigError
+
+    missing_file = str(tmp_path / "desk.json")
+    with pytest.raises(ConfigError) as missing:
+        DeskConfig.from_json(missing_file)
+    assert missing.value.path == missing_file
+    assert "holds a newline or starts with { or [" in str(missing.value)
+    assert "TOML" not in str(missing.value)
+
+
 def test_configuration_documents_with_odd_keys_or_depth() -> None:
     from helpdesk_core import DeskConfig
     from helpdesk_core.errors import ConfigError
