@@ -206,3 +206,19 @@ def test_a_bad_days_option_is_named_as_the_option(
 ) -> None:
     assert main(["simulate", "--days", days, "--quiet"]) == 2
     assert capsys.readouterr().err.startswith("helpdesk-core: --days: ")
+
+
+def test_the_demo_tells_what_its_events_show() -> None:
+    """Each heading of ``helpdesk-core demo`` names what the events under it record."""
+    from helpdesk_core.demo import run_demo
+
+    lines: list[str] = []
+    run_demo(lines.append)
+    text = "\n".join(lines)
+    answer = text.split("Ada answers;")[1].split("\n\n")[0]
+    assert answer.startswith(" the ticket resumes") and "transition=resume" in answer
+    closing = text.split("a tick closes the solved ticket")[0].rsplit("\n", 1)[1]
+    assert closing == "Friday 20 March - "
+    closed = text.split("a tick closes the solved ticket")[1].split("\n\n")[0]
+    assert "three business days after the solve" in closed
+    assert "Thu 12 Mar 15:00  StatusChanged" in closed and "transition=close" in closed

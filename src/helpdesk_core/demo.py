@@ -92,7 +92,7 @@ def run_demo(out: Callable[[str], object] = print) -> Helpdesk:
     desk.transition(ticket.id, "pending", by=agent, reason="waiting for the client name")
 
     clock.set(datetime(2026, 3, 9, 11, 0, tzinfo=zone))
-    out("\nMonday 11:00 - Ada answers; the ticket reopens and goes to the network team:")
+    out("\nMonday 11:00 - Ada answers; the ticket resumes and goes to the network team:")
     desk.reply(ticket.id, author="ada", body="AnyConnect 5.1")
     desk.escalate(ticket.id, by=agent, reason="needs the network team")
 
@@ -105,7 +105,8 @@ def run_demo(out: Callable[[str], object] = print) -> Helpdesk:
     desk.rate(ticket.id, score=5, comment="Quick and clear", by="ada")
 
     clock.set(datetime(2026, 3, 20, 9, 0, tzinfo=zone))
-    out("\nTwo weeks later - tick closes the solved ticket:")
+    out("\nFriday 20 March - a tick closes the solved ticket, stamped three business days "
+        "after the solve:")
     desk.tick()
     ticket = desk.get(ticket.id)
     views = desk.sla(ticket.id)
