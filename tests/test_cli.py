@@ -222,3 +222,11 @@ def test_the_demo_tells_what_its_events_show() -> None:
     closed = text.split("a tick closes the solved ticket")[1].split("\n\n")[0]
     assert "three business days after the solve" in closed
     assert "Thu 12 Mar 15:00  StatusChanged" in closed and "transition=close" in closed
+
+
+def test_simulate_titles_one_day_in_the_singular(monkeypatch: pytest.MonkeyPatch) -> None:
+    titles: list[str] = []
+    monkeypatch.setattr(cli, "_table", lambda title, rows: titles.append(title))
+    assert main(["simulate", "--days", "1", "--quiet"]) == 0
+    assert main(["simulate", "--days", "2.5", "--quiet"]) == 0
+    assert titles == ["Example IT desk, 1 day (seed 1)", "Example IT desk, 2.5 days (seed 1)"]

@@ -102,7 +102,7 @@ def _cmd_simulate(args: argparse.Namespace) -> int:
         result = simulate(scenario, seed=args.seed, progress=progress)
     finally:
         progress.close()
-    title = f"{scenario.desk.settings.name}, {scenario.days:g} days (seed {args.seed})"
+    title = f"{scenario.desk.settings.name}, {_days(scenario.days)} (seed {args.seed})"
     rows = [
         ("tickets simulated", str(len(result.records))),
         ("events recorded", str(len(result.events))),
@@ -116,6 +116,11 @@ def _cmd_simulate(args: argparse.Namespace) -> int:
             print(f"helpdesk-core: cannot write to {args.out}: {exc}", file=sys.stderr)
             return 2
     return 0
+
+
+def _days(days: float) -> str:
+    """``days`` for a title: "1 day", "30 days", "2.5 days"."""
+    return f"{days:g} day" if days == 1 else f"{days:g} days"
 
 
 def _folder_problem(out: Path) -> str | None:
@@ -324,7 +329,7 @@ def _staff_scenario(args: argparse.Namespace) -> int:
         rows.append((f"SLA {metric.replace('_', ' ')} (simulated)", f"{100 * value:.1f}%"))
     title = (
         f"Staffing {scenario.desk.settings.name} for {100 * plan.service_level:g}% within "
-        f"{target} ({scenario.days:g} days, seed {args.seed})"
+        f"{target} ({_days(scenario.days)}, seed {args.seed})"
     )
     _table(title, rows)
     short = [
