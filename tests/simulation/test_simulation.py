@@ -1318,6 +1318,19 @@ def test_an_unknown_desk_section_is_named_under_desk() -> None:
     assert "bogus" in caught.value.message
 
 
+def test_to_parquet_without_pandas_names_itself_and_both_packages(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    result = simulate(Scenario.from_dict(mmc(days=3)), seed=3)
+    monkeypatch.setitem(__import__("sys").modules, "pandas", None)  # import pandas fails
+    with pytest.raises(ImportError) as missing:
+        result.to_parquet(tmp_path / "records.parquet")
+    assert str(missing.value) == (
+        "to_parquet needs pandas and pyarrow: pip install 'helpdesk-core[analysis]'"
+    )
+    assert list(tmp_path.iterdir()) == []
+
+
 def test_records_written_to_parquet_read_back(tmp_path: Path) -> None:
     pd = pytest.importorskip("pandas")
     pytest.importorskip("pyarrow")

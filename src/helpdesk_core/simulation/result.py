@@ -190,7 +190,12 @@ class SimulationResult:
             raise ValidationError(
                 f"path {str(target)!r}: its folder does not exist", field="path"
             )
-        frame = self.to_pandas()
+        try:
+            frame = self.to_pandas()
+        except ImportError as exc:
+            raise ImportError(
+                "to_parquet needs pandas and pyarrow: pip install 'helpdesk-core[analysis]'"
+            ) from exc
         try:
             frame.to_parquet(target, index=False)
         except ImportError as exc:  # pragma: no cover - depends on the environment
