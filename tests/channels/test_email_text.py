@@ -184,6 +184,16 @@ def test_unfinished_markup_is_read_in_one_pass(html: str) -> None:
     assert "<" not in text
 
 
+def _best_time(work: Any, text: str) -> float:
+    """The best of three timings of ``work(text)`` (a busy machine slows some)."""
+    times = []
+    for _ in range(3):
+        started = time.perf_counter()
+        work(text)
+        times.append(time.perf_counter() - started)
+    return min(times)
+
+
 @pytest.mark.parametrize(
     "text",
     [
@@ -193,10 +203,12 @@ def test_unfinished_markup_is_read_in_one_pass(html: str) -> None:
 )
 def test_indented_lines_cost_one_pass(text: str) -> None:
     """Hostile mail: lines indented by long runs of blanks, each tried as an attribution
-    ("On ... wrote:") once per blank of its indent (3 MB took six seconds)."""
-    started = time.perf_counter()
+    ("On ... wrote:") once per blank of its indent (3 MB took six seconds). Measured
+    against one strip of every line of the same text, in the same run, so a busy machine
+    slows both: about 150 times that now, over 2,000 times when each blank was tried."""
     assert clean_reply(text).endswith("x")
-    assert time.perf_counter() - started < 2.0
+    strip = _best_time(lambda t: [line.strip() for line in t.splitlines()], text)
+    assert _best_time(clean_reply, text) < 600 * strip + 0.05
 
 
 def test_indented_attribution_still_ends_the_reply() -> None:
