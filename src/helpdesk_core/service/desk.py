@@ -1246,6 +1246,8 @@ class Helpdesk(KnowledgeCommands):
         if not self._anyone_free(team, free_at):
             return
         queued = [t for t in self._queued(team) if t.queued_at is not None and self._assigns(t)]
+        if not queued:
+            return
         refused: set[tuple[str | None, frozenset[str], tuple[str, ...], Priority]] = set()
         assigned = False  # since the team was last found to have someone free
         for ticket in queue_order(queued, order=self.config.assignment.queue_order):

@@ -494,10 +494,11 @@ class MemoryStore:
             or query.after is not None
         ):
             return None
-        for name, default in _DRAIN_DEFAULTS:  # no other filter
-            if getattr(query, name) != default:
-                return None
+        if _drain_values(query) != _DRAIN_VALUES:  # no other filter
+            return None
         queues = [self._waiting_order.get(team, []) for team in dict.fromkeys(query.team)]
+        if not any(queues):  # nothing waits (a drain after every solve mostly finds that)
+            return _NO_TICKETS
         entries = heapq.merge(*queues) if len(queues) > 1 else iter(queues[0])
         tickets = self._tickets
         wanted = query.offset + query.limit
@@ -1129,6 +1130,10 @@ _DRAIN_DEFAULTS = tuple(
         "offset", "after",
     )
 )
+# The fields of _DRAIN_DEFAULTS read in one call, and the values they must have.
+_drain_values = attrgetter(*(name for name, _ in _DRAIN_DEFAULTS))
+_DRAIN_VALUES = tuple(default for _, default in _DRAIN_DEFAULTS)
+_NO_TICKETS: Page[Ticket] = Page(items=(), total=0)
 
 
 def _pop_at(items: list[Any], where: int) -> None:
