@@ -180,17 +180,23 @@ class _JsonBuilder:
         self.depth += 1
         item, key = f"_x{self.depth}", f"_k{self.depth}"
         try:
+            # Empty collections (most of a snapshot's) are written without a join: an
+            # empty tuple is ``()`` and an empty dict ``{}`` whatever their type says.
             if origin is tuple and len(args) == 2 and args[1] is Ellipsis:
                 if args[0] is str:
-                    return f"('[' + ','.join(map(_s, {value})) + ']')"
+                    return f"('[]' if {value} == () else '[' + ','.join(map(_s, {value})) + ']')"
                 inner = self.expr(args[0], item)
-                return f"('[' + ','.join([{inner} for {item} in {value}]) + ']')"
+                return (
+                    f"('[]' if {value} == () else "
+                    f"'[' + ','.join([{inner} for {item} in {value}]) + ']')"
+                )
             if origin in (dict, Mapping) and len(args) == 2 and args[0] is str:
                 if _is_scalar_union(args[1]):
                     return f"_m({value})"
                 inner = self.expr(args[1], item)
                 return (
-                    f"('{{' + ','.join([_s({key}) + ':' + {inner} "
+                    f"('{{}}' if {value}.__class__ is dict and not {value} else "
+                    f"'{{' + ','.join([_s({key}) + ':' + {inner} "
                     f"for {key}, {item} in {value}.items()]) + '}}')"
                 )
         finally:
