@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -230,3 +231,22 @@ def test_simulate_titles_one_day_in_the_singular(monkeypatch: pytest.MonkeyPatch
     assert main(["simulate", "--days", "1", "--quiet"]) == 0
     assert main(["simulate", "--days", "2.5", "--quiet"]) == 0
     assert titles == ["Example IT desk, 1 day (seed 1)", "Example IT desk, 2.5 days (seed 1)"]
+
+
+def test_a_reader_that_goes_away_ends_the_output_quietly() -> None:
+    """``helpdesk-core demo | head -1``: no traceback per event the desk printed after the
+    reader left, nor one at exit."""
+    import subprocess
+
+    process = subprocess.Popen(
+        [sys.executable, "-c", "from helpdesk_core.cli import main; raise SystemExit(main())",
+         "demo"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    )
+    assert process.stdout is not None and process.stderr is not None
+    process.stdout.readline()
+    process.stdout.close()  # the reader goes away after one line
+    err = process.stderr.read().decode()
+    process.wait(timeout=60)
+    assert "Traceback" not in err and "BrokenPipeError" not in err, err

@@ -434,8 +434,28 @@ def _with_days(scenario: Any, days: float | None) -> Any:
 def _cmd_demo(args: argparse.Namespace) -> int:
     from helpdesk_core.demo import run_demo
 
-    run_demo(print)
-    return 0
+    gone: list[bool] = []
+
+    def out(line: str) -> None:
+        # The events are printed by a subscriber, whose errors the desk logs and goes on
+        # from: a reader that went away (``| head``) ends the printing here, once.
+        if gone:
+            return
+        try:
+            print(line)
+        except BrokenPipeError:
+            gone.append(True)
+            _stdout_to_devnull()
+
+    run_demo(out)
+    return 1 if gone else 0
+
+
+def _stdout_to_devnull() -> None:
+    """Send what is left for standard output nowhere (its reader went away), so that
+    flushing it at exit raises no second error."""
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, sys.stdout.fileno())
 
 
 def _cmd_sla(args: argparse.Namespace) -> int:
@@ -519,6 +539,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     except HelpdeskError as exc:
         print(f"helpdesk-core: {_as_option(exc, args)}", file=sys.stderr)
         return 2
+    except BrokenPipeError:
+        # The reader went away (``helpdesk-core simulate | head``): stop quietly.
+        _stdout_to_devnull()
+        return 1
     return code
 
 
