@@ -112,8 +112,8 @@ class Kpis:
     def as_rows(self) -> list[tuple[str, str]]:
         """(name, text) pairs for a table."""
         rows: list[tuple[str, str]] = [
-            ("tickets", str(self.tickets)),
-            ("solved", str(self.solved)),
+            ("tickets measured (after the warm-up)", str(self.tickets)),
+            ("of those solved", str(self.solved)),
             ("first contact resolution", _pct(self.first_contact_resolution)),
             ("escalation rate", _pct(self.escalation_rate)),
             ("reopen rate", _pct(self.reopen_rate)),
