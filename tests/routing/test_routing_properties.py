@@ -422,6 +422,40 @@ def test_round_robin_never_serves_an_agent_twice_in_a_row_as_the_roster_changes(
         cursor, last = d.cursor, d.agent
 
 
+@given(
+    st.lists(
+        st.tuples(
+            st.sets(_NAMES, min_size=1, max_size=5),  # the roster at this turn
+            st.sets(_NAMES, max_size=3),  # away at this turn
+            st.sets(_NAMES, max_size=3),  # at capacity at this turn
+        ),
+        min_size=1,
+        max_size=25,
+    )
+)
+def test_round_robin_never_serves_an_agent_twice_in_a_row_while_another_is_eligible(
+    turns: list[tuple[set[str], set[str], set[str]]],
+) -> None:
+    cursor, last = 0, None
+    for roster, away, full in turns:
+        agents = [
+            Agent(id=a, away=a in away, capacity=1 if a in full else 5) for a in roster
+        ]
+        loads = {a: AgentLoad(active=1, weighted=1.0) for a in full}
+        d = assign(
+            _ticket(), candidates=agents, spec=AssignSpec(), loads=loads, now=NOW, cursor=cursor
+        )
+        eligible = {a.id for a in agents if a.id not in away and a.id not in full}
+        assert set(d.eligible) == eligible
+        if not eligible:
+            assert d.agent is None
+            continue
+        assert d.agent in eligible
+        if eligible - {last}:
+            assert d.agent != last, (last, sorted(eligible))
+        cursor, last = d.cursor, d.agent
+
+
 def _ticket(priority: Priority = Priority.MEDIUM) -> Ticket:
     return Ticket(
         id="T-1",
