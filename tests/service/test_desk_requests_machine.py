@@ -129,6 +129,8 @@ class DeskRequests(RuleBasedStateMachine):
             except HelpdeskError as error:
                 outcomes.append(("error", type(error).__name__))
         assert outcomes[0] == outcomes[1], outcomes
+        # one caller at a time: a request is never still being applied elsewhere
+        assert outcomes[0] != ("error", "ConflictError"), outcomes
         return outcomes[0]
 
     def _ticket(self, index: int) -> str | None:
