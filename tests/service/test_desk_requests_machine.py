@@ -18,16 +18,20 @@ and both desks agree on every answer, ticket and history."""
 
 from __future__ import annotations
 
+import itertools
+import os
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+import pytest
 from hypothesis import settings
 from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, precondition, rule
 from service_fixtures import berlin, make_desk
 
+from desk_stores import DSN, drop
 from helpdesk_core import DeskConfig, Helpdesk, HelpdeskError, MemoryStore, SqliteStore
 from helpdesk_core.model import Assigned, CommentAdded, Requester, StatusCategory, Ticket, replay
 from helpdesk_core.reporting import build_report
@@ -104,7 +108,7 @@ class DeskRequests(RuleBasedStateMachine):
         config = _config(self.absent)
         self.desks = (
             make_desk(MemoryStore(), start, config),
-            make_desk(SqliteStore(Path(self._tmp.name) / "desk.sqlite"), start, config),
+            make_desk(self.other_store(Path(self._tmp.name)), start, config),
         )
         self.tickets: list[str] = []  # ids of the tickets not purged, in opening order
         self.opened: dict[tuple[str, str], str] = {}  # (requester, request id) -> ticket
@@ -114,9 +118,13 @@ class DeskRequests(RuleBasedStateMachine):
         for requester in REQUESTERS[:2]:  # tickets to work on from the first step
             self.open(requester, "r1", "medium", "high", "VPN down")
 
+    def other_store(self, tmp: Path) -> Store:
+        """The store the second desk runs on (compared with the MemoryStore desk's)."""
+        return SqliteStore(tmp / "desk.sqlite")
+
     def teardown(self) -> None:
         if hasattr(self, "desks"):
-            self.desks[1].store.close()
+            drop(self.desks[1].store)
             self._tmp.cleanup()
 
     # ------------------------------------------------------------------ helpers
@@ -458,3 +466,21 @@ def _walk_search(desk: Helpdesk, who: str) -> list[str]:
 
 TestDeskRequests = DeskRequests.TestCase
 TestDeskRequests.settings = settings(max_examples=40, stateful_step_count=30, deadline=None)
+
+
+class DeskRequestsOnPostgres(DeskRequests):
+    def other_store(self, tmp: Path) -> Store:
+        from helpdesk_core.storage import PostgresStore
+
+        return PostgresStore(DSN, schema=f"hd_requests_{os.getpid()}_{next(_schemas)}")
+
+
+_schemas = itertools.count()
+TestDeskRequestsOnPostgres = pytest.mark.postgres(
+    pytest.mark.skipif(not DSN, reason="set HELPDESK_TEST_POSTGRES_DSN to run PostgreSQL")(
+        DeskRequestsOnPostgres.TestCase
+    )
+)
+TestDeskRequestsOnPostgres.settings = settings(
+    max_examples=20, stateful_step_count=25, deadline=None
+)
