@@ -214,3 +214,28 @@ def test_a_retried_reply_is_answered_as_its_author_may_see_the_ticket() -> None:
     desk.upsert_requester(Requester(id="mallory"))
     with pytest.raises(AccessDenied):
         desk.reply(ticket.id, author="requester:mallory", body="x", request_id="r-1")
+
+
+def test_an_erasure_cut_short_changes_nothing() -> None:
+    """Erasure is one unit of work: cut short, no ticket is anonymised (a second run would
+    no longer find it by the requester), no record forgotten, the person kept."""
+    store = MemoryStore()
+    desk = _desk(store)
+    ticket = desk.open(requester=ADA, subject="VPN down", request_id="req-1")
+    published: list[Event] = []
+    desk.subscribe(published.append)
+
+    def broken(requester_id: str) -> None:
+        raise RuntimeError("disk full")
+
+    store.delete_requester = broken  # type: ignore[method-assign]
+    with pytest.raises(RuntimeError, match="disk full"):
+        desk.erase_requester("ada", by=Actor.system("privacy"))
+    assert not desk.get(ticket.id).anonymised
+    assert store.get_cursor(request_key("ada", "req-1")) == ticket.number
+    assert desk.get_requester("ada") == ADA
+    assert published == []
+    del store.delete_requester  # the store's own method again
+    desk.erase_requester("ada", by=Actor.system("privacy"))
+    assert desk.get(ticket.id).anonymised
+    assert store.get_cursor(request_key("ada", "req-1")) == 0

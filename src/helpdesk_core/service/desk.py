@@ -2263,8 +2263,8 @@ class Helpdesk(KnowledgeCommands):
 
     def erase_requester(self, requester_id: str, *, by: Identity) -> list[Event]:
         """Right to erasure: anonymise every ticket of the requester now (open ones too)
-        and delete the requester record. Only admins (or automation) may do it. Returns
-        the ``TicketAnonymised`` events recorded."""
+        and delete the requester record, in one unit of work (all or nothing). Only admins
+        (or automation) may do it. Returns the ``TicketAnonymised`` events recorded."""
         if not isinstance(requester_id, str) or not requester_id:
             raise ValidationError("a requester id is non-empty text", field="requester_id")
         if requester_id == ANONYMOUS_REQUESTER:
@@ -2303,14 +2303,17 @@ class Helpdesk(KnowledgeCommands):
         for ticket in tickets:
             self._check_access(actor, ticket, "erase")
         recorded: list[Event] = []
-        for ticket in tickets:
-            recorded.extend(
-                self._anonymise(
-                    ticket.id, now=at, by=actor, reason="erasure requested", mode="anonymise"
+        # All or nothing: a run cut short would leave tickets anonymised (which the next
+        # run no longer finds by the requester) with their records and the person kept.
+        with self.unit_of_work():
+            for ticket in tickets:
+                recorded.extend(
+                    self._anonymise(
+                        ticket.id, now=at, by=actor, reason="erasure requested", mode="anonymise"
+                    )
                 )
-            )
-        forget_received(self.store, [ticket.number for ticket in tickets])
-        self.store.delete_requester(requester_id)
+            forget_received(self.store, [ticket.number for ticket in tickets])
+            self.store.delete_requester(requester_id)
         return recorded
 
 
