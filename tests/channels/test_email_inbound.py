@@ -190,6 +190,30 @@ def test_the_same_message_id_from_another_sender_is_another_message(
     assert channel.receive(second).action == "opened"
 
 
+def test_a_message_without_a_message_id_is_applied_once_by_its_date_and_text(
+    channel: EmailChannel,
+) -> None:
+    def without_id(body: str, date: str | None) -> EmailMessage:
+        message = mail(body, subject="Printer")
+        del message["Message-ID"]
+        if date is not None:
+            message["Date"] = date
+        return message
+
+    monday = "Mon, 02 Mar 2026 09:00:00 +0100"
+    first = channel.receive(without_id("It jams.", monday))
+    assert first.action == "opened" and first.message_id is None
+    again = channel.receive(without_id("It jams.", monday))  # delivered a second time
+    assert (again.action, again.ticket_id) == ("ignored", first.ticket_id)
+    # Written again later, or saying something else: another message.
+    later = channel.receive(without_id("It jams.", "Mon, 02 Mar 2026 09:05:00 +0100"))
+    other = channel.receive(without_id("It smokes.", monday))
+    assert later.action == other.action == "opened"
+    # Without a Date either, nothing tells two deliveries apart: each is applied.
+    assert channel.receive(without_id("Paper?", None)).action == "opened"
+    assert channel.receive(without_id("Paper?", None)).action == "opened"
+
+
 def test_mail_beyond_the_desks_limits_is_cut_not_refused() -> None:
     """A pasted log or a long subject fits the desk's ``[limits]``: the text is cut, with
     a note saying how long it was, and the mail is applied (a refusal would come back on

@@ -89,6 +89,10 @@ class ReadMail:
     attachments: tuple[Attachment, ...]
     language: str | None
     automatic: str | None
+    #: For a message without a ``Message-ID``: a digest of its ``Date``, subject and body
+    #: text, the same for every delivery of the message (None when it has a
+    #: ``Message-ID``, or no ``Date`` either).
+    fingerprint: str | None = None
 
 
 def read_mail(message: bytes | Message, *, max_bytes: int) -> ReadMail:
@@ -121,16 +125,26 @@ def _read(msg: Message) -> ReadMail:
     references = message_ids_in([raw_header(msg, "References")])
     body, attachments = body_text(msg)
     language = header(msg, "Content-Language") or header(msg, "Accept-Language")
+    subject = header(msg, "Subject") or ""
+    fingerprint = None
+    date = raw_header(msg, "Date")
+    if not ids and date:
+        # A message without a Message-ID is told apart from another by when it was
+        # written and what it says: a second delivery of it is the same, a second
+        # message of the same text written later is not.
+        parts = "\n\x00".join((date, subject, body.text))
+        fingerprint = hashlib.sha256(parts.encode("utf-8", "surrogatepass")).hexdigest()[:40]
     return ReadMail(
         message_id=ids[0] if ids else None,
         sender=sender,
         sender_name=name,
-        subject=header(msg, "Subject") or "",
+        subject=subject,
         references=tuple(dict.fromkeys([*in_reply_to, *reversed(references)])),
         body=body,
         attachments=tuple(attachments),
         language=normalize_language(language.split(",")[0]) if language else None,
         automatic=automatic,
+        fingerprint=fingerprint,
     )
 
 
@@ -215,7 +229,7 @@ def receive(
         log.warning("inbound message refused: %s", exc)
         raise
     receiver = _Receiver(desk, settings, mail)
-    seen = _seen_key(mail.message_id, mail.sender)
+    seen = _seen_key(mail.message_id or _fingerprint_id(mail.fingerprint), mail.sender)
     result = receiver.skipped()
     if result is None:
         try:
@@ -269,6 +283,11 @@ def _apply(
         if limiter is not None and receiver.counted_at is not None:
             limiter.take_back(receiver.mail.sender, receiver.counted_at)
         raise
+
+
+def _fingerprint_id(fingerprint: str | None) -> str | None:
+    """What stands for the ``Message-ID`` of a message without one (None: nothing)."""
+    return None if fingerprint is None else f"<fingerprint:{fingerprint}>"
 
 
 def _seen_key(message_id: str | None, sender: str) -> str | None:
