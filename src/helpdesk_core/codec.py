@@ -20,6 +20,7 @@ from cattrs.gen import make_dict_structure_fn, make_dict_unstructure_fn, overrid
 from helpdesk_core._time import to_timedelta
 from helpdesk_core._unstructure import make_unstructure_fn
 from helpdesk_core.errors import HelpdeskError, ValidationError
+from helpdesk_core.model._validate import require
 from helpdesk_core.model.enums import (
     ActorKind,
     Channel,
@@ -354,8 +355,7 @@ def unstructure(value: Any) -> Any:
 
 def ticket_to_dict(ticket: Ticket) -> dict[str, Any]:
     """A ticket as plain data."""
-    if not isinstance(ticket, Ticket):
-        raise ValidationError(f"expected a Ticket, got {type(ticket).__name__}", field="ticket")
+    require(ticket, Ticket, "a Ticket", field="ticket")
     data: dict[str, Any] = converter.unstructure(ticket, unstructure_as=Ticket)
     return data
 
@@ -367,8 +367,7 @@ def ticket_from_dict(data: Mapping[str, Any]) -> Ticket:
 
 def event_to_dict(event: Event) -> dict[str, Any]:
     """An event as plain data, tagged with its class name under ``event``."""
-    if not isinstance(event, Event):
-        raise ValidationError(f"expected an Event, got {type(event).__name__}", field="event")
+    require(event, Event, "an Event", field="event")
     return _unstructure_event(event)
 
 

@@ -283,10 +283,7 @@ class DeskConfig:
     def agent(self, agent_id: str) -> Agent:
         """The agent with this id (NotFound otherwise)."""
         agents: dict[str, Agent] = self.__dict__["_agents"]
-        if not isinstance(agent_id, str):
-            raise ValidationError(
-                f"an agent id is text, got {type(agent_id).__name__}", field="agent_id"
-            )
+        v.require(agent_id, str, "an agent id (text)", field="agent_id")
         try:
             return agents[agent_id]
         except KeyError:
@@ -294,10 +291,7 @@ class DeskConfig:
 
     def has_agent(self, agent_id: str) -> bool:
         """True when an agent with this id is configured."""
-        if not isinstance(agent_id, str):
-            raise ValidationError(
-                f"an agent id is text, got {type(agent_id).__name__}", field="agent_id"
-            )
+        v.require(agent_id, str, "an agent id (text)", field="agent_id")
         return agent_id in self.__dict__["_agents"]
 
     def team(self, team_id: str) -> Team:
@@ -313,8 +307,7 @@ class DeskConfig:
     def sla_policy(self, name: str) -> SlaPolicy:
         """The SLA policy with this name."""
         policies: dict[str, SlaPolicy] = self.__dict__["_policies"]
-        if not isinstance(name, str):
-            raise ValidationError(f"a policy name is text, got {type(name).__name__}", field="name")
+        v.require(name, str, "a policy name (text)", field="name")
         try:
             return policies[name]
         except KeyError:
@@ -322,10 +315,7 @@ class DeskConfig:
 
     def lifecycle_for(self, ticket_type: str) -> Lifecycle:
         """The lifecycle tickets of this type follow."""
-        if not isinstance(ticket_type, str):
-            raise ValidationError(
-                f"a ticket type is text, got {type(ticket_type).__name__}", field="ticket_type"
-            )
+        v.require(ticket_type, str, "a ticket type (text)", field="ticket_type")
         kind = self.ticket_types.get(ticket_type)
         name = kind.lifecycle if kind is not None else "default"
         return self.lifecycles[name] if name in self.lifecycles else Lifecycle.default()

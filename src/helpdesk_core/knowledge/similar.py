@@ -325,8 +325,7 @@ class SimilarityIndex:
 
     def remove(self, id: str) -> None:
         """Forget an entry; NotFound if it is not indexed."""
-        if not isinstance(id, str):
-            raise ValidationError(f"an entry id is a text, got {type(id).__name__}", field="id")
+        v.require(id, str, "an entry id (text)", field="id")
         doc = self._docs.pop(id, None)
         if doc is None:
             raise NotFound("similar entry", id)

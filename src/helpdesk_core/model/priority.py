@@ -7,7 +7,8 @@ from typing import Any
 
 from attrs import field, frozen
 
-from helpdesk_core.errors import ConfigError, ValidationError
+from helpdesk_core.errors import ConfigError
+from helpdesk_core.model._validate import require
 from helpdesk_core.model.enums import Impact, Priority, Urgency
 
 __all__ = ["DEFAULT_PRIORITY_MATRIX", "PriorityMatrix", "priority_for"]
@@ -97,8 +98,6 @@ def priority_for(
     >>> priority_for("high", "medium")
     <Priority.HIGH: 'high'>
     """
-    if matrix is not None and not isinstance(matrix, PriorityMatrix):
-        raise ValidationError(
-            f"matrix is a PriorityMatrix, got {type(matrix).__name__}", field="matrix"
-        )
+    if matrix is not None:
+        require(matrix, PriorityMatrix, "a PriorityMatrix", field="matrix")
     return (matrix or DEFAULT_PRIORITY_MATRIX)(impact, urgency)

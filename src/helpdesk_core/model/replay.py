@@ -16,6 +16,7 @@ from attrs import evolve
 
 from helpdesk_core.errors import ValidationError
 from helpdesk_core.model._copy import copier
+from helpdesk_core.model._validate import require
 from helpdesk_core.model.enums import StatusCategory
 from helpdesk_core.model.events import (
     Assigned,
@@ -134,11 +135,8 @@ def _evolve(ticket: Ticket, changes: dict[str, Any]) -> Ticket:
 
 def apply_event(ticket: Ticket | None, event: Event) -> Ticket:
     """Return the ticket after ``event``. The first event must be :class:`TicketOpened`."""
-    if ticket is not None and not isinstance(ticket, Ticket):
-        raise ValidationError(
-            f"expected a Ticket (or None before TicketOpened), got {type(ticket).__name__}",
-            field="ticket",
-        )
+    if ticket is not None:
+        require(ticket, Ticket, "a Ticket (or None before TicketOpened)", field="ticket")
     if ticket is None:
         if not isinstance(event, TicketOpened):
             raise ValidationError(
@@ -146,8 +144,7 @@ def apply_event(ticket: Ticket | None, event: Event) -> Ticket:
                 field="events[0]",
             )
         return _opened(event)
-    if not isinstance(event, Event):
-        raise ValidationError(f"expected an Event, got {type(event).__name__}", field="event")
+    require(event, Event, "an Event", field="event")
     if isinstance(event, TicketOpened):
         raise ValidationError(f"ticket {ticket.id!r} is already open", field="event")
     if event.ticket_id != ticket.id:

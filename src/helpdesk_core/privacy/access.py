@@ -36,6 +36,7 @@ from helpdesk_core.model import (
     Team,
     Ticket,
 )
+from helpdesk_core.model._validate import require
 from helpdesk_core.model.people import ANONYMOUS_REQUESTER
 
 __all__ = [
@@ -187,7 +188,7 @@ class AccessPolicy:
 
     def role_of(self, agent: Agent) -> Role:
         """The role of an agent (ConfigError when its role name is unknown)."""
-        _check_agent(agent)
+        require(agent, Agent, "an Agent", field="agent")
         role = self.roles.get(agent.role)
         if role is None:
             raise ConfigError(
@@ -295,7 +296,7 @@ class AccessPolicy:
         """The teams whose tickets ``agent`` works, besides unrouted tickets and those
         assigned to or owned by them: their own teams, and for a team lead the teams whose
         escalation contact they are (``teams`` are the desk's)."""
-        _check_agent(agent)
+        require(agent, Agent, "an Agent", field="agent")
         _check_teams(teams)
         own = tuple(agent.teams)
         if self.role_of(agent) is not Role.TEAM_LEAD:
@@ -381,11 +382,6 @@ def visible_events(events: Iterable[Event], *, role: Role | None) -> list[Event]
             if not (e.agents_only or (isinstance(e, CommentAdded) and not e.public))
         ]
     return items
-
-
-def _check_agent(agent: object) -> None:
-    if not isinstance(agent, Agent):
-        raise ValidationError(f"expected an Agent, got {type(agent).__name__}", field="agent")
 
 
 def _check_teams(teams: object) -> None:

@@ -542,6 +542,19 @@ def _raise_mapped(store: SqliteStore, exc: BaseException) -> None:
             raise mapped from exc
 
 
+def _milliseconds(seconds: Any, name: str) -> int:
+    """A wait of ``seconds`` (a number from 0 to 86400, a day) in milliseconds."""
+    if (
+        isinstance(seconds, bool)
+        or not isinstance(seconds, int | float)
+        or not 0 <= seconds <= 86_400
+    ):
+        raise ValidationError(
+            f"{name} is a number of seconds from 0 to 86400, got {seconds!r}", field=name
+        )
+    return int(seconds * 1000)
+
+
 class SqliteStore:
     """A store in one SQLite file (see the module docstring).
 
@@ -561,20 +574,12 @@ class SqliteStore:
         if not isinstance(self._path, str) or not self._path or "\x00" in self._path:
             raise ValidationError(f"not a usable file path: {self._path!r}", field="path")
         check_unicode(self._path, "path")
-        if (
-            isinstance(timeout, bool)
-            or not isinstance(timeout, int | float)
-            or not 0 <= timeout <= 86_400
-        ):
-            raise ValidationError(
-                f"timeout is a number of seconds from 0 to 86400, got {timeout!r}",
-                field="timeout",
-            )
+        timeout_ms = _milliseconds(timeout, "timeout")
         if not isinstance(text_index, bool):
             raise ValidationError(
                 f"text_index is true or false, got {text_index!r}", field="text_index"
             )
-        self._timeout_ms = int(timeout * 1000)
+        self._timeout_ms = timeout_ms
         self._lock = threading.RLock()
         self._depth = 0
         # FTS5 tables to merge before the outermost transaction commits (see _scrub).
@@ -1061,16 +1066,7 @@ class SqliteStore:
         default the store's ``timeout``. While it waits, SQLite holds back every writer
         of the file, in every process: with a long read running (a backup, a report), a
         short ``wait`` and a retry later keep the writers going."""
-        if wait is None:
-            wait_ms = self._timeout_ms
-        elif (
-            isinstance(wait, bool) or not isinstance(wait, int | float) or not (0 <= wait <= 86_400)
-        ):
-            raise ValidationError(
-                f"wait is a number of seconds from 0 to 86400, got {wait!r}", field="wait"
-            )
-        else:
-            wait_ms = int(wait * 1000)
+        wait_ms = self._timeout_ms if wait is None else _milliseconds(wait, "wait")
         if self._path == ":memory:":
             return True
         with self._guard:

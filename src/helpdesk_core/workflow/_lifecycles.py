@@ -10,6 +10,7 @@ from attrs import field, frozen
 
 from helpdesk_core.errors import ConfigError, NotFound, ValidationError
 from helpdesk_core.model import Ticket
+from helpdesk_core.model._validate import require
 from helpdesk_core.workflow import _config as cfg
 from helpdesk_core.workflow.guards import Guard
 from helpdesk_core.workflow.lifecycle import Lifecycle
@@ -19,17 +20,13 @@ __all__ = ["Lifecycles", "lifecycle_for"]
 
 def lifecycle_for(ticket_type: str, mapping: Mapping[str, str], default: str) -> str:
     """The lifecycle name for ``ticket_type``: ``mapping[ticket_type]``, else ``default``."""
-    if not isinstance(ticket_type, str):
-        raise ValidationError(
-            f"ticket_type is a text, got {type(ticket_type).__name__}", field="ticket_type"
-        )
+    require(ticket_type, str, "text", field="ticket_type")
     if not isinstance(mapping, Mapping):
         raise ValidationError(
             f"mapping maps ticket types to lifecycle names, got {type(mapping).__name__}",
             field="mapping",
         )
-    if not isinstance(default, str):
-        raise ValidationError(f"default is a text, got {type(default).__name__}", field="default")
+    require(default, str, "text", field="default")
     return mapping.get(ticket_type, default)
 
 

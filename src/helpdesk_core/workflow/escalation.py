@@ -104,11 +104,6 @@ class DueTrigger:
     key: str = field(validator=v.text)
 
 
-def _check_ticket(ticket: object) -> None:
-    if not isinstance(ticket, Ticket):
-        raise ValidationError(f"expected a Ticket, got {type(ticket).__name__}", field="ticket")
-
-
 def _check_names(policies: Sequence[EscalationPolicy]) -> None:
     if isinstance(policies, str | bytes | Mapping) or not isinstance(policies, Iterable):
         raise ValidationError(
@@ -213,7 +208,7 @@ def due_escalations(
     in ``ticket.fired_triggers``, earliest first (ties: policy order, then trigger order).
     ``calendars`` serve business-time triggers and ``business_hours`` conditions;
     ``requester`` feeds ``requester.*`` fields of conditions."""
-    _check_ticket(ticket)
+    v.require(ticket, Ticket, "a Ticket", field="ticket")
     now = ensure_aware(now, field="now")
     _check_names(policies)
     found: list[tuple[datetime, int, DueTrigger]] = []
@@ -265,7 +260,7 @@ def next_escalation_at(
     holds (searched over the next :data:`MAX_CONDITION_STEPS` of them). A condition on
     ``requester.*`` fields is evaluated only with the ``requester`` given (without it, the
     trigger's own instant is returned)."""
-    _check_ticket(ticket)
+    v.require(ticket, Ticket, "a Ticket", field="ticket")
     _check_names(policies)
     best: datetime | None = None
     if not ticket.is_active:

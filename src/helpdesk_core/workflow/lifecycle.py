@@ -198,12 +198,12 @@ class Lifecycle:
 
     def has_status(self, name: str) -> bool:
         """Whether ``name`` is a status of this lifecycle."""
-        _check_name(name, "status")
+        v.require(name, str, "a name", field="status")
         return name in self._table.statuses
 
     def status(self, name: str) -> Status:
         """The status called ``name`` (NotFound if there is none)."""
-        _check_name(name, "status")
+        v.require(name, str, "a name", field="status")
         found = self._table.statuses.get(name)
         if found is None:
             raise NotFound("status", name, f"lifecycle {self.name!r} has no status {name!r}")
@@ -219,10 +219,7 @@ class Lifecycle:
 
     def sources(self, transition: Transition) -> tuple[str, ...]:
         """The statuses ``transition`` starts from (``"*"`` expanded)."""
-        if not isinstance(transition, Transition):
-            raise ValidationError(
-                f"expected a Transition, got {type(transition).__name__}", field="transition"
-            )
+        v.require(transition, Transition, "a Transition", field="transition")
         for i, t in enumerate(self.transitions):
             if t is transition or t == transition:
                 return self._table.sources[i]
@@ -243,22 +240,22 @@ class Lifecycle:
     def find(self, status: str, name_or_target: str) -> Transition | None:
         """The transition from ``status`` named ``name_or_target``, else the first one
         from ``status`` to the status of that name; None if neither exists."""
-        _check_name(status, "status")
-        _check_name(name_or_target, "name_or_target")
+        v.require(status, str, "a name", field="status")
+        v.require(name_or_target, str, "a name", field="name_or_target")
         found = self._table.steps.get((status, name_or_target))
         return None if found is None else found.transition
 
     def step(self, status: str, name_or_target: str) -> Step | None:
         """Like :meth:`find`, with the target's category and the guard functions resolved
         (guard names resolve when the lifecycle is built)."""
-        _check_name(status, "status")
-        _check_name(name_or_target, "name_or_target")
+        v.require(status, str, "a name", field="status")
+        v.require(name_or_target, str, "a name", field="name_or_target")
         return self._table.steps.get((status, name_or_target))
 
     def automatic_transition(self, trigger: str, status: str) -> Transition | None:
         """The transition that ``trigger`` applies by itself in ``status``, if any."""
-        _check_name(trigger, "trigger")
-        _check_name(status, "status")
+        v.require(trigger, str, "a name", field="trigger")
+        v.require(status, str, "a name", field="status")
         return self._table.by_trigger.get((trigger, status))
 
     def guard(self, name: str) -> Guard:
@@ -401,8 +398,3 @@ def _default() -> Lifecycle:
             Transition(name="cancel", from_=ANY, to="cancelled", guards=("reason_given",)),
         ),
     )
-
-
-def _check_name(value: object, field: str) -> None:
-    if not isinstance(value, str):
-        raise ValidationError(f"{field} is a name, got {type(value).__name__}", field=field)

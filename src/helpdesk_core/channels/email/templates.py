@@ -18,6 +18,7 @@ from typing import Any
 from attrs import field, frozen
 
 from helpdesk_core.errors import ConfigError, ValidationError
+from helpdesk_core.model._validate import require
 
 __all__ = ["DEFAULT_TEMPLATES", "FIELDS", "Templates", "normalize_language"]
 
@@ -247,11 +248,6 @@ def _prefix_pattern(text: str) -> re.Pattern[str] | None:
     return re.compile(r"^\s*" + "".join(parts) + r"\s*", re.IGNORECASE)
 
 
-def _check_text(name: str, value: object) -> None:
-    if not isinstance(value, str):
-        raise ValidationError(f"{name} is a text, got {type(value).__name__}", field=name)
-
-
 def normalize_language(language: str) -> str:
     """``'de-DE'`` / ``'de_AT'`` / ``'DE'`` → ``'de'``."""
     return language.strip().replace("_", "-").split("-")[0].lower()
@@ -295,15 +291,15 @@ class Templates:
 
     def supports(self, language: str) -> bool:
         """True when templates exist for ``language`` (built in or given)."""
-        _check_text("language", language)
+        require(language, str, "a language (text)", field="language")
         return normalize_language(language) in self._merged
 
     def template(self, key: str, *, language: str | None = None, team: str | None = None) -> str:
         """The template text for ``key`` in this team and language (see the lookup order)."""
-        _check_text("key", key)
+        require(key, str, "a template key (text)", field="key")
         for name, value in (("language", language), ("team", team)):
             if value is not None:
-                _check_text(name, value)
+                require(value, str, "text", field=name)
         if key not in FIELDS:
             raise ConfigError(f"unknown template {key!r}")
         merged = self._merged
