@@ -1348,3 +1348,27 @@ def test_records_written_to_parquet_read_back(tmp_path: Path) -> None:
         with pytest.raises(ValidationError, match=message):
             result.to_parquet(bad)  # type: ignore[arg-type]
     assert sorted(p.name for p in tmp_path.iterdir()) == ["records.parquet"]
+
+
+def test_requesters_are_made_when_first_drawn_and_the_same_whatever_the_order() -> None:
+    """A run makes (and stores) only the people who open tickets: ten million requesters
+    cost nothing up front. Requester n is the same person whichever draws came before."""
+    from helpdesk_core.model import TicketOpened
+    from helpdesk_core.simulation.engine import Requesters
+
+    doc = mmc(days=3)
+    doc["requesters"] = {"count": 10_000_000, "regions": {"emea": 2, "amer": 1}}
+    scenario = Scenario.from_dict(doc)
+    result = simulate(scenario, seed=3)
+    opened = [e for e in result.events if isinstance(e, TicketOpened)]
+    assert len({e.requester for e in opened}) > 0.99 * len(opened)
+    assert max(int(e.requester[2:]) for e in opened) > 1_000_000
+
+    forward, backward = Requesters(scenario, "3"), Requesters(scenario, "3")
+    numbers = list(range(1, 2001))
+    made = [forward.make(n) for n in numbers]
+    assert made == [backward.make(n) for n in reversed(numbers)][::-1]
+    assert 0.01 < sum(r.vip for r in made) / len(made) < 0.05
+    regions = [r.attributes["region"] for r in made]
+    assert 0.6 < regions.count("emea") / len(regions) < 0.73
+    assert made != [Requesters(scenario, "4").make(n) for n in numbers]

@@ -84,7 +84,6 @@ class _Run:
         self._dice = random.Random()
         self._throws: dict[tuple[str, str], int] = {}
         self.arrival_rng = random.Random(f"{seed}:arrivals")
-        people_rng = random.Random(f"{seed}:requesters")
         self.clock = ManualClock(scenario.start.astimezone(UTC))  # see push
         self.store = MemoryStore()
         self.desk = Helpdesk(
@@ -121,9 +120,7 @@ class _Run:
         self.tiers = [t.id for t in scenario.desk.tiers]
         self.peak_rate = scenario.arrivals.peak_rate  # a max over the week: read once
         self.zone = ZoneInfo(scenario.desk.settings.timezone)  # the arrival profile's zone
-        self.requesters = requesters(scenario, people_rng)
-        for requester in self.requesters:
-            self.store.save_requester(requester)
+        self.requesters = Requesters(scenario, str(seed))
         self.mix = arrival_mixes(scenario)
         self.csat = (list(scenario.csat), _cumulative(list(scenario.csat.values())))
         self.desk.subscribe(self._on_event)
@@ -198,7 +195,9 @@ class _Run:
                 return at
 
     def arrive(self) -> None:
-        requester = self.requesters[self.arrival_rng.randrange(len(self.requesters))]
+        requester, new = self.requesters.draw(self.arrival_rng)
+        if new:
+            self.store.save_requester(requester)
         category = self.pick("category")
         intake = self.scenario.desk.categories.get(category)
         answers = intake_answers(intake, self.arrival_rng)
@@ -611,22 +610,42 @@ def arrival_mixes(scenario: Scenario) -> dict[str, tuple[list[str], list[float]]
     }
 
 
-def requesters(scenario: Scenario, rng: random.Random) -> list[Requester]:
-    """The scenario's requesters as the simulator makes them, drawn from ``rng``: about
-    3 % VIPs, seven organizations, and a region drawn from the scenario's ``regions``
-    (the ``region`` attribute; none without regions)."""
-    regions = (list(scenario.regions), _cumulative(list(scenario.regions.values())))
-    return [
-        Requester(
+class Requesters:
+    """The scenario's requesters, each made when first drawn: requester ``n`` is the same
+    person however many were drawn before it, so a run holds (and stores) only the people
+    who open tickets, not every one of the scenario's ``count``. About 3 % are VIPs, seven
+    organizations, and a region drawn from the scenario's ``regions`` (the ``region``
+    attribute; none without regions). ``label`` names the family of people (a run's seed):
+    two pools of one label make the same people."""
+
+    def __init__(self, scenario: Scenario, label: str) -> None:
+        self.count = scenario.requesters
+        self._label = label
+        self._regions = (list(scenario.regions), _cumulative(list(scenario.regions.values())))
+        self._made: dict[int, Requester] = {}
+
+    def draw(self, rng: random.Random) -> tuple[Requester, bool]:
+        """One of the requesters, picked uniformly with ``rng``, and whether it is new
+        (drawn for the first time)."""
+        n = rng.randrange(self.count) + 1
+        known = self._made.get(n)
+        if known is not None:
+            return known, False
+        made = self._made[n] = self.make(n)
+        return made, True
+
+    def make(self, n: int) -> Requester:
+        """Requester number ``n`` (from 1), drawn from a stream of its own."""
+        rng = random.Random(f"{self._label}:requester:{n}")
+        names, edges = self._regions
+        return Requester(
             id=f"R-{n:05d}",
             name=f"Requester {n}",
             email=f"requester{n}@example.com",
             organization=f"org-{n % 7}",
             vip=rng.random() < 0.03,
-            attributes=({"region": regions[0][_draw(rng, regions[1])]} if regions[0] else {}),
+            attributes=({"region": names[_draw(rng, edges)]} if names else {}),
         )
-        for n in range(1, scenario.requesters + 1)
-    ]
 
 
 def intake_answers(intake: Category | None, rng: random.Random) -> dict[str, object]:

@@ -54,11 +54,11 @@ from helpdesk_core.model import (
 from helpdesk_core.service.desk import route_opening
 from helpdesk_core.simulation import erlang
 from helpdesk_core.simulation.engine import (
+    Requesters,
     _answer,
     _draw,
     arrival_mixes,
     intake_answers,
-    requesters,
     simulate,
 )
 from helpdesk_core.simulation.result import SimulationResult, WorkSession
@@ -713,7 +713,7 @@ def _opening_places(scenario: Scenario) -> dict[tuple[str, str], dict[str | None
             put(name, ticket, requester, scenario.start, weight)
         return out
     rng = random.Random("staffing:routing")
-    people = requesters(scenario, rng)
+    people = Requesters(scenario, "staffing:routing")
     mixes = arrival_mixes(scenario)
 
     def pick(name: str) -> str:
@@ -728,7 +728,7 @@ def _opening_places(scenario: Scenario) -> dict[tuple[str, str], dict[str | None
     hours = range(len(arrivals.profile))
     profile = arrivals.profile if sum(arrivals.profile) > 0 else None
     for number in range(1, ROUTING_SAMPLE + 1):
-        requester = people[rng.randrange(len(people))]
+        requester, _ = people.draw(rng)
         name = pick("category")
         answers = intake_answers(desk.categories.get(name), rng)
         channel, impact, urgency = pick("channel"), pick("impact"), pick("urgency")
