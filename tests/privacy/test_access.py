@@ -686,3 +686,56 @@ def test_a_search_scope_names_known_teams(desk: Helpdesk) -> None:
     with pytest.raises(ValidationError):
         TicketScope(agent="")
     assert TicketScope(teams=["desk", "desk"]).teams == ("desk",)
+
+
+def test_sla_and_requester_reads_take_an_identity(desk: Helpdesk) -> None:
+    """``sla``, ``requester_history``, ``get_requester`` and ``find_requester`` answer an
+    identity only what it may see, as ``get`` does."""
+    desk.upsert_requester(Requester(id="r4", name="Di", email="di@example.org"))
+    ours = desk.open(requester="r1", subject="VPN down")
+    desk.reply(ours.id, author="alice", body="On it")
+    desk.clock.advance(minutes=5)  # type: ignore[attr-defined]
+    elsewhere = desk.open(requester="r1", subject="Router")
+    elsewhere = desk.update(elsewhere.id, by="root", team="network")
+    # sla: as get
+    assert desk.sla(ours.id, as_="r1") == desk.sla(ours.id)
+    assert desk.sla(ours.id, as_="alice") == desk.sla(ours.id)
+    for who, denied in (("r2", "requester:r2"), ("bob", "agent:bob"), ("gone", "agent:gone")):
+        with pytest.raises(AccessDenied) as caught:
+            desk.sla(ours.id, as_=who)
+        assert (caught.value.identity, caught.value.action) == (denied, "view")
+    # requester_history: only the tickets the identity may see, as it sees them
+    assert [t.id for t in desk.requester_history("r1")] == [elsewhere.id, ours.id]
+    assert [t.id for t in desk.requester_history("r1", as_="r1")] == [elsewhere.id, ours.id]
+    assert [t.id for t in desk.requester_history("r1", as_="bob")] == [elsewhere.id]
+    assert [t.id for t in desk.requester_history("r1", as_="alice")] == [ours.id]
+    assert [t.id for t in desk.requester_history("r1", as_="root")] == [elsewhere.id, ours.id]
+    assert desk.requester_history("r1", as_="r2") == []
+    assert len(desk.requester_history("r1", as_="r3")) == 2  # same organization
+    assert desk.requester_history("r1", as_="gone") == []
+    problem = desk.open(requester="r1", subject="Gateway drops VPN", type="problem")
+    desk.record_known_error(
+        problem.id, symptom="drops", root_cause="rule 17", workaround="vpn2", by="alice"
+    )
+    assert desk.requester_history("r1", as_="alice")[0].known_error is not None
+    assert desk.requester_history("r1", as_="r1")[0].known_error is None
+    # get_requester: a requester reads only their own record, whether the other exists
+    assert desk.get_requester("r2", as_="r2") == desk.get_requester("r2")
+    assert desk.get_requester("r2", as_="alice") == desk.get_requester("r2")
+    assert desk.get_requester("r2", as_="system:mail").id == "r2"
+    for other in ("r1", "nobody"):
+        with pytest.raises(AccessDenied) as caught:
+            desk.get_requester(other, as_="r2")
+        assert caught.value.identity == "requester:r2"
+        assert other in str(caught.value)
+    with pytest.raises(AccessDenied, match="inactive"):
+        desk.get_requester("r2", as_="gone")
+    # find_requester: a requester finds only themselves; no address can be probed
+    assert desk.find_requester(email="di@example.org", as_="r4") == desk.get_requester("r4")
+    assert desk.find_requester(email="di@example.org", as_="r2") is None
+    assert desk.find_requester(email="nobody@example.org", as_="r2") is None
+    assert desk.find_requester(email="di@example.org", as_="alice") == desk.get_requester("r4")
+    with pytest.raises(AccessDenied, match="inactive"):
+        desk.find_requester(email="di@example.org", as_="gone")
+    with pytest.raises(NotFound):
+        desk.sla(ours.id, as_="stranger")

@@ -693,17 +693,52 @@ class Helpdesk(KnowledgeCommands):
             limits.check_subject(getattr(requester, name), field=f"requester.{name}")
         limits.check_fields(requester.attributes, field="requester.attributes")
 
-    def get_requester(self, requester_id: str) -> Requester:
-        """The requester with this id (NotFound otherwise)."""
+    def get_requester(self, requester_id: str, *, as_: Identity | None = None) -> Requester:
+        """The requester with this id (NotFound otherwise). With ``as_``, only if that
+        identity may read people's records: a requester only their own (AccessDenied for
+        any other id, stored or not, before anything is read), an agent only while active."""
+        if as_ is not None:
+            actor = self._actor(as_, field="as_")
+            if actor.is_requester:
+                if actor.id != requester_id:
+                    raise AccessDenied(
+                        f"{actor} may not read requester {requester_id!r}: requesters "
+                        "read only their own record",
+                        identity=str(actor),
+                        action="view",
+                    )
+            else:
+                self._check_reads_people(actor)
         return self.store.get_requester(requester_id)
 
-    def find_requester(self, *, email: str) -> Requester | None:
+    def find_requester(
+        self, *, email: str, as_: Identity | None = None
+    ) -> Requester | None:
         """The requester with this email address, if any (case-insensitive; blanks around
         the address, as a form field may bring them, are ignored: no stored address has
-        any)."""
+        any). With ``as_``, a requester finds only themselves (None for anyone else's
+        address, so an address cannot be probed), an agent anyone while active."""
         if not isinstance(email, str) or not email.strip():
             raise ValidationError("email must be non-empty text", field="email")
-        return self.store.find_requester(email=email.strip())
+        actor = None if as_ is None else self._actor(as_, field="as_")
+        if actor is not None and not actor.is_requester:
+            self._check_reads_people(actor)
+        found = self.store.find_requester(email=email.strip())
+        if actor is not None and actor.is_requester and (found is None or found.id != actor.id):
+            return None
+        return found
+
+    def _check_reads_people(self, actor: Actor) -> None:
+        """AccessDenied unless ``actor`` (an agent or the system) may read requesters'
+        records: automation always, an agent while active."""
+        if actor.is_agent:
+            agent = self.config.agent(actor.id)
+            if not agent.active:
+                raise AccessDenied(
+                    f"{actor} may not read requesters' records: agent {agent.id!r} is inactive",
+                    identity=str(actor),
+                    action="view",
+                )
 
     def _resolve_requester(self, requester: Requester | str) -> Requester:
         """The requester of a new ticket: a value (saved with the ticket) or a stored id."""
@@ -738,11 +773,26 @@ class Helpdesk(KnowledgeCommands):
             field="requester",
         )
 
-    def requester_history(self, requester_id: str, *, limit: int = 50) -> list[Ticket]:
-        """The requester's earlier tickets, newest first, with their outcomes."""
+    def requester_history(
+        self, requester_id: str, *, limit: int = 50, as_: Identity | None = None
+    ) -> list[Ticket]:
+        """The requester's earlier tickets, newest first, with their outcomes. With
+        ``as_``, only those of the latest ``limit`` that identity may see (as
+        :meth:`get` shows them to it)."""
         if not isinstance(requester_id, str):
             raise ValidationError("requester_id must be text", field="requester_id")
-        return self.store.requester_history(requester_id, limit=limit)
+        actor = None if as_ is None else self._actor(as_, field="as_")
+        tickets = self.store.requester_history(requester_id, limit=limit)
+        if actor is None:
+            return tickets
+        seen = []
+        for ticket in tickets:
+            try:
+                role = self._check_access(actor, ticket, "view")
+            except AccessDenied:
+                continue
+            seen.append(_as_seen_by(role, ticket))
+        return seen
 
     # ------------------------------------------------------------------ open
     def open(
@@ -1988,10 +2038,15 @@ class Helpdesk(KnowledgeCommands):
             events = visible_events(events, role=role)
         return events
 
-    def sla(self, ticket_id: str, *, now: datetime | None = None) -> dict[str, SlaView]:
+    def sla(
+        self, ticket_id: str, *, now: datetime | None = None, as_: Identity | None = None
+    ) -> dict[str, SlaView]:
         """Live SLA figures of the ticket's clocks (state, target, used, remaining,
-        deadline, breached_at) at ``now`` (default: the clock)."""
+        deadline, breached_at) at ``now`` (default: the clock); with ``as_``, only if that
+        identity may see the ticket (AccessDenied otherwise)."""
         ticket = self.store.load(_ticket_id(ticket_id))
+        if as_ is not None:
+            self._check_access(self._actor(as_, field="as_"), ticket, "view")
         return sla_view(ticket, self.config.calendars, self._now(now))
 
     def search(
