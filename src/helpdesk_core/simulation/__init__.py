@@ -4,10 +4,12 @@
 in simulated time; :func:`sweep` runs grids of variants on any executor;
 :func:`simulate_queue` is the bare queueing fast path; :mod:`.erlang` is the analytic
 companion (Erlang C); :func:`suggest_staffing` sizes a scenario's tiers by Erlang C and
-:func:`check_staffing` checks the sizes by simulation.
+:func:`check_staffing` checks the sizes by simulation; :func:`calibrate` measures a
+scenario's figures from a desk's own history.
 """
 
 from helpdesk_core.simulation import erlang
+from helpdesk_core.simulation.calibrate import Calibration, calibrate
 from helpdesk_core.simulation.distributions import (
     Distribution,
     Empirical,
@@ -33,6 +35,7 @@ __all__ = [
     "Absence",
     "Arrivals",
     "Burst",
+    "Calibration",
     "Distribution",
     "Empirical",
     "Exponential",
@@ -53,6 +56,7 @@ __all__ = [
     "TierStaffing",
     "TierStats",
     "WorkSession",
+    "calibrate",
     "check_staffing",
     "erlang",
     "simulate",

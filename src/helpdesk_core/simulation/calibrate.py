@@ -1,0 +1,421 @@
+"""A scenario's figures measured from a desk's own history.
+
+:func:`calibrate` reads the events a desk recorded (a store's event stream, a simulation's
+events, or any iterable of events) and measures what a :class:`Scenario` asks for and a
+history can tell: the arrival rate and its hour-of-week profile, the channel, category,
+impact and urgency mixes, how often each tier solves rather than escalates and asks the
+requester first, how long requesters take to answer, how often and how soon they reopen,
+and how often and how they rate. It returns those as scenario sections
+(:attr:`Calibration.document`), with the number of observations behind each figure, to
+merge into a scenario that adds what a history cannot tell: the desk, the work times, the
+period to simulate.
+
+Each figure is measured the way the simulator draws it, so a simulated desk's events
+calibrate a scenario that gives back its own figures (within sampling error).
+"""
+
+from __future__ import annotations
+
+import copy
+import math
+import statistics
+from collections import Counter
+from collections.abc import Iterable, Mapping
+from datetime import UTC, datetime, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from attrs import field, frozen
+
+from helpdesk_core._time import ensure_aware, format_duration
+from helpdesk_core.config import DeskConfig
+from helpdesk_core.errors import ValidationError
+from helpdesk_core.model import (
+    ActorKind,
+    CommentAdded,
+    DeEscalated,
+    Escalated,
+    Event,
+    Rated,
+    StatusCategory,
+    StatusChanged,
+    TicketOpened,
+    TicketRouted,
+    TicketUpdated,
+)
+from helpdesk_core.model._validate import require
+from helpdesk_core.simulation.scenario import HOURS_PER_WEEK
+
+__all__ = ["Calibration", "calibrate"]
+
+#: The shortest history :func:`calibrate` reads: every hour of the week must be seen once.
+MIN_SPAN = timedelta(days=7)
+#: Delays are given as ``"lognormal"`` (mean and sigma fitted), ``"exponential"`` (the
+#: mean) or ``"empirical"`` (the observed delays, at most :data:`MAX_SAMPLES` quantiles).
+DELAY_KINDS = ("lognormal", "exponential", "empirical")
+MAX_SAMPLES = 1000
+#: A fitted lognormal's sigma is kept within these (a scenario takes 0 < sigma < 10);
+#: below the first the delays are all alike and given as fixed.
+_SIGMA = (1e-4, 9.99)
+
+
+@frozen(kw_only=True)
+class Calibration:
+    """What :func:`calibrate` measured.
+
+    ``document`` holds scenario sections (``arrivals``, ``tiers``, ``requesters``) with
+    the figures the history gave; a figure with nothing to measure it by (no ticket was
+    ever rated, say) is left out, so a scenario it is merged into keeps its own.
+    ``counts`` says how many observations each figure rests on, by its path in the
+    document (``"tiers.L1.solve"``: the tier's decisions). ``start`` and ``end`` bound
+    the tickets read (opened in ``[start, end)``), ``tickets`` counts them."""
+
+    document: Mapping[str, Any] = field(hash=False)
+    counts: Mapping[str, int] = field(hash=False)
+    start: datetime
+    end: datetime
+    tickets: int
+
+    def merge(self, scenario: Mapping[str, Any]) -> dict[str, Any]:
+        """A copy of the scenario document ``scenario`` with the measured figures in it:
+        each measured key replaces the scenario's own, everything else is kept (the desk,
+        the work times, the simulated period ...). An hour-of-week ``profile`` replaces
+        the scenario's ``weekdays`` and ``hours``."""
+        if not isinstance(scenario, Mapping):
+            raise ValidationError(
+                f"scenario is a scenario document (a mapping), got {type(scenario).__name__}",
+                field="scenario",
+            )
+        merged = copy.deepcopy(dict(scenario))
+        arrivals = merged.get("arrivals")
+        if isinstance(arrivals, Mapping) and "profile" in self.document.get("arrivals", {}):
+            merged["arrivals"] = {
+                k: v for k, v in arrivals.items() if k not in ("weekdays", "hours")
+            }
+        _merge_into(merged, self.document)
+        return merged
+
+
+def _merge_into(target: dict[str, Any], source: Mapping[str, Any]) -> None:
+    for key, value in source.items():
+        present = target.get(key)
+        if isinstance(value, Mapping) and isinstance(present, Mapping) and not _mix(key):
+            inner = dict(present)
+            _merge_into(inner, value)
+            target[key] = inner
+        else:
+            target[key] = copy.deepcopy(value)
+
+
+def _mix(key: str) -> bool:
+    """A mix of weights is replaced whole: a key the history never saw must not stay."""
+    return key in ("channels", "categories", "impact", "urgency", "csat")
+
+
+class _Ticket:
+    """What calibration follows of one ticket."""
+
+    __slots__ = ("asked", "category", "pending_since", "rated", "reopened", "solved_at",
+                 "solves", "tier")
+
+    def __init__(self, tier: str | None, category: StatusCategory) -> None:
+        self.tier = tier
+        self.category = category
+        self.asked: set[str] = set()  # tiers that asked the requester
+        self.pending_since: datetime | None = None
+        self.solved_at: datetime | None = None
+        self.solves = 0
+        self.reopened = False
+        self.rated = False
+
+
+class _Tally:
+    """Counts and samples, filled event by event."""
+
+    def __init__(self, first_tier: str | None) -> None:
+        self.first_tier = first_tier
+        self.tickets: dict[str, _Ticket] = {}
+        self.openings: list[datetime] = []
+        self.mixes: dict[str, Counter[str]] = {
+            name: Counter() for name in ("channels", "categories", "impact", "urgency")
+        }
+        self.requesters: set[str] = set()
+        self.solves: Counter[str] = Counter()
+        self.escalations: Counter[str] = Counter()
+        self.asks: Counter[str] = Counter()
+        self.ask_draws: Counter[str] = Counter()
+        self.replies: list[float] = []
+        self.reopen_delays: list[float] = []
+        self.scores: Counter[int] = Counter()
+
+    def opened(self, event: TicketOpened) -> None:
+        self.tickets[event.ticket_id] = _Ticket(None, event.status_category)
+        self.openings.append(event.at)
+        self.mixes["channels"][event.channel.value] += 1
+        self.mixes["categories"][event.category or "general"] += 1
+        self.mixes["impact"][event.impact.value] += 1
+        self.mixes["urgency"][event.urgency.value] += 1
+        self.requesters.add(event.requester)
+
+    def decision(self, ticket: _Ticket, tier: str) -> None:
+        """A tier solved or escalated: a draw of whether to ask first, if it had not."""
+        if tier not in ticket.asked:
+            self.ask_draws[tier] += 1
+
+    def event(self, ticket: _Ticket, event: Event) -> None:
+        tier = ticket.tier or self.first_tier
+        if isinstance(event, TicketRouted | TicketUpdated):
+            if event.changes.tier is not None:
+                ticket.tier = event.changes.tier
+        elif isinstance(event, Escalated):
+            if event.by.kind is not ActorKind.SYSTEM and event.from_tier is not None:
+                self.escalations[event.from_tier] += 1
+                self.decision(ticket, event.from_tier)
+            ticket.tier = event.to_tier
+        elif isinstance(event, DeEscalated):
+            ticket.tier = event.to_tier
+        elif isinstance(event, StatusChanged):
+            self.status(ticket, event, tier)
+        elif isinstance(event, CommentAdded):
+            if ticket.pending_since is not None and event.public and event.by.is_requester:
+                self.replies.append((event.at - ticket.pending_since).total_seconds())
+                ticket.pending_since = None
+        elif isinstance(event, Rated) and not ticket.rated:
+            ticket.rated = True
+            self.scores[event.score] += 1
+
+    def status(self, ticket: _Ticket, event: StatusChanged, tier: str | None) -> None:
+        before, after = ticket.category, event.category
+        ticket.category = after
+        if after is not StatusCategory.PENDING:
+            ticket.pending_since = None
+        if after is before:
+            return
+        if after is StatusCategory.PENDING and before.is_active:
+            ticket.pending_since = event.at
+            if tier is not None and tier not in ticket.asked:
+                self.asks[tier] += 1
+                self.ask_draws[tier] += 1
+                ticket.asked.add(tier)
+        elif after is StatusCategory.SOLVED and before.is_active:
+            ticket.solves += 1
+            ticket.solved_at = event.at
+            if tier is not None:
+                self.solves[tier] += 1
+                self.decision(ticket, tier)
+        elif (
+            before is StatusCategory.SOLVED
+            and after.is_active
+            and not ticket.reopened
+            and ticket.solved_at is not None
+        ):
+            ticket.reopened = True
+            self.reopen_delays.append((event.at - ticket.solved_at).total_seconds())
+
+
+def calibrate(
+    history: Any,
+    *,
+    desk: DeskConfig,
+    start: datetime | None = None,
+    end: datetime | None = None,
+    delays: str = "lognormal",
+) -> Calibration:
+    """Measure a scenario's figures from the events a desk recorded.
+
+    ``history`` is a store (its :meth:`~helpdesk_core.storage.Store.event_stream` is read),
+    a :class:`~helpdesk_core.simulation.SimulationResult` (its events), or an iterable of
+    events or of ``(position, event)`` pairs, in the order they were recorded. ``desk``
+    is the desk's configuration: its time zone places the hour-of-week profile, its tiers
+    say which is the first (where a ticket without one is worked) and the top (which
+    solves everything, so it gets no ``solve``). The tickets read are those opened in
+    ``[start, end)`` (by default from the first opening to just after the last); their
+    later events count wherever they fall. At least seven days of openings are needed, so
+    that every hour of the week is seen. ``delays`` says how the requesters' reply and
+    reopen delays are given (one of :data:`DELAY_KINDS`; a lognormal whose delays are
+    all alike is given as fixed, and one with a delay of nothing as exponential).
+
+    What is measured, as the simulator draws it:
+
+    - ``arrivals``: ``rate_per_hour`` (openings over the hours of the period), a 168-hour
+      ``profile`` (each hour of the week's rate over that mean, in the desk's zone) and
+      the ``channels``, ``categories`` (``general``: none), ``impact`` and ``urgency``
+      shares of the openings;
+    - ``tiers.<id>.solve``: of the tier's decisions (a solve, or an escalation an agent
+      made; the escalations automation made are not decisions), the share that solved;
+      ``tiers.<id>.pending``: the share of the tier's first decision on a ticket that was
+      a question to the requester (a move into a pending status);
+    - ``requesters``: ``count`` (the people who opened tickets), ``reply`` (from the move
+      into pending to the requester's next public comment), ``reopen`` (the share of
+      solved tickets reopened) and ``reopen_delay`` (from the solve to the reopen),
+      ``csat_response`` (the share of solved tickets rated) and ``csat`` (the scores'
+      shares).
+    """
+    require(desk, DeskConfig, "a DeskConfig", field="desk")
+    if delays not in DELAY_KINDS:
+        raise ValidationError(
+            f"delays is one of {', '.join(DELAY_KINDS)}, got {delays!r}", field="delays"
+        )
+    start = None if start is None else ensure_aware(start, field="start").astimezone(UTC)
+    end = None if end is None else ensure_aware(end, field="end").astimezone(UTC)
+    if start is not None and end is not None and end <= start:
+        raise ValidationError("end must come after start", field="end")
+    tiers = [tier.id for tier in desk.tiers]
+    tally = _Tally(tiers[0] if tiers else None)
+    skipped: set[str] = set()
+    for event in _events(history):
+        if isinstance(event, TicketOpened):
+            if (start is not None and event.at < start) or (end is not None and event.at >= end):
+                skipped.add(event.ticket_id)
+                continue
+            tally.opened(event)
+            continue
+        ticket = tally.tickets.get(event.ticket_id)
+        if ticket is not None:
+            tally.event(ticket, event)
+    if not tally.openings:
+        raise ValidationError("the history holds no ticket opened in the period", field="history")
+    first = start if start is not None else min(tally.openings)
+    last = end if end is not None else max(tally.openings) + timedelta(seconds=1)
+    if last - first < MIN_SPAN:
+        raise ValidationError(
+            f"calibrating takes at least {MIN_SPAN.days} days of openings (every hour of the "
+            f"week), got {format_duration(last - first)}",
+            field="history",
+        )
+    return _calibration(tally, desk, tiers, first, last, delays)
+
+
+def _events(history: Any) -> Iterable[Event]:
+    """The events of ``history`` (see :func:`calibrate`), checked one by one."""
+    from helpdesk_core.simulation.result import SimulationResult
+
+    source: Any
+    if isinstance(history, SimulationResult):
+        source = history.events
+    elif callable(getattr(history, "event_stream", None)):
+        source = history.event_stream()
+    elif isinstance(history, str | bytes | Mapping) or not isinstance(history, Iterable):
+        raise ValidationError(
+            "history is a store, a SimulationResult or an iterable of events, got "
+            f"{type(history).__name__}",
+            field="history",
+        )
+    else:
+        source = history
+    for index, item in enumerate(source):
+        event = item[1] if isinstance(item, tuple) and len(item) == 2 else item
+        if not isinstance(event, Event):
+            raise ValidationError(
+                f"history[{index}] is not an event: {type(event).__name__}", field="history"
+            )
+        yield event
+
+
+def _calibration(
+    tally: _Tally, desk: DeskConfig, tiers: list[str], first: datetime, last: datetime,
+    delays: str,
+) -> Calibration:
+    counts: dict[str, int] = {}
+    zone = ZoneInfo(desk.settings.timezone)
+    hours = (last - first).total_seconds() / 3600
+    tickets = len(tally.openings)
+    arrivals: dict[str, Any] = {
+        "rate_per_hour": tickets / hours,
+        "profile": _profile(tally.openings, first, last, zone, tickets / hours),
+    }
+    counts["arrivals.rate_per_hour"] = counts["arrivals.profile"] = tickets
+    for name, counter in tally.mixes.items():
+        arrivals[name] = _shares(counter)
+        counts[f"arrivals.{name}"] = tickets
+    document: dict[str, Any] = {"arrivals": arrivals}
+    tier_doc: dict[str, Any] = {}
+    top = tiers[-1] if tiers else None
+    for tier in tiers:
+        measured: dict[str, Any] = {}
+        decisions = tally.solves[tier] + tally.escalations[tier]
+        if tier != top and decisions:
+            measured["solve"] = tally.solves[tier] / decisions
+            counts[f"tiers.{tier}.solve"] = decisions
+        if tally.ask_draws[tier]:
+            measured["pending"] = tally.asks[tier] / tally.ask_draws[tier]
+            counts[f"tiers.{tier}.pending"] = tally.ask_draws[tier]
+        if measured:
+            tier_doc[tier] = measured
+    if tier_doc:
+        document["tiers"] = tier_doc
+    requesters: dict[str, Any] = {"count": len(tally.requesters)}
+    counts["requesters.count"] = tickets
+    if tally.replies:
+        requesters["reply"] = _delay(tally.replies, delays)
+        counts["requesters.reply"] = len(tally.replies)
+    solved = sum(1 for t in tally.tickets.values() if t.solves)
+    if solved:
+        reopened = sum(1 for t in tally.tickets.values() if t.reopened)
+        requesters["reopen"] = reopened / solved
+        requesters["csat_response"] = sum(tally.scores.values()) / solved
+        counts["requesters.reopen"] = counts["requesters.csat_response"] = solved
+    if tally.reopen_delays:
+        requesters["reopen_delay"] = _delay(tally.reopen_delays, delays)
+        counts["requesters.reopen_delay"] = len(tally.reopen_delays)
+    if tally.scores:
+        requesters["csat"] = _shares(Counter({str(k): v for k, v in tally.scores.items()}))
+        counts["requesters.csat"] = sum(tally.scores.values())
+    document["requesters"] = requesters
+    return Calibration(document=document, counts=counts, start=first, end=last, tickets=tickets)
+
+
+def _profile(
+    openings: list[datetime], first: datetime, last: datetime, zone: ZoneInfo, mean: float
+) -> list[float]:
+    """Each hour of the week's arrival rate (in the desk's zone) over ``mean``: openings in
+    that hour over the hours of it the period holds (the first and last in part)."""
+    exposure = [0.0] * HOURS_PER_WEEK
+    hour = first.replace(minute=0, second=0, microsecond=0)
+    while hour < last:
+        following = hour + timedelta(hours=1)
+        covered = (min(following, last) - max(hour, first)).total_seconds() / 3600
+        local = hour.astimezone(zone)
+        exposure[local.weekday() * 24 + local.hour] += covered
+        hour = following
+    seen = [0] * HOURS_PER_WEEK
+    for at in openings:
+        local = at.astimezone(zone)
+        seen[local.weekday() * 24 + local.hour] += 1
+    return [
+        round(count / held / mean, 6) if held > 0 else 0.0
+        for count, held in zip(seen, exposure, strict=True)
+    ]
+
+
+def _shares(counter: Counter[str]) -> dict[str, float]:
+    total = sum(counter.values())
+    return {key: round(count / total, 6) for key, count in sorted(counter.items())}
+
+
+def _delay(seconds: list[float], kind: str) -> Any:
+    """Observed delays as a scenario's duration distribution of ``kind``."""
+    mean = statistics.fmean(seconds)
+    if kind != "empirical" and mean <= 0:
+        return {"kind": "fixed", "value": 0}
+    if kind == "lognormal" and min(seconds) > 0:
+        sigma = statistics.pstdev([math.log(s) for s in seconds])
+        if sigma < _SIGMA[0]:  # all alike
+            return {"kind": "fixed", "value": _duration(mean)}
+        sigma = round(min(sigma, _SIGMA[1]), 4)
+        return {"kind": "lognormal", "mean": _duration(mean), "sigma": sigma}
+    if kind != "empirical":  # exponential, or lognormal with a delay of nothing
+        return _duration(mean)
+    ordered = sorted(seconds)
+    if len(ordered) > MAX_SAMPLES:
+        step = (len(ordered) - 1) / (MAX_SAMPLES - 1)
+        ordered = [ordered[round(i * step)] for i in range(MAX_SAMPLES)]
+    return {"kind": "empirical", "samples": [round(s, 3) for s in ordered]}
+
+
+def _duration(seconds: float) -> str | float:
+    """A positive duration as short text from a minute up (``"4h 12m 5s"``), else in
+    seconds (a millisecond at least)."""
+    if seconds >= 60:
+        return format_duration(timedelta(seconds=round(seconds)))
+    return max(round(seconds, 3), 0.001)

@@ -1,0 +1,234 @@
+"""calibrate: a scenario's figures measured from a desk's history."""
+
+from __future__ import annotations
+
+import tomllib
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any, cast
+
+import attrs
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+import helpdesk_core
+from helpdesk_core import DeskConfig, Helpdesk, ManualClock, MemoryStore, Requester, SqliteStore
+from helpdesk_core.errors import ValidationError
+from helpdesk_core.ids import SequentialIds
+from helpdesk_core.model import Actor, TicketOpened
+from helpdesk_core.simulation import Calibration, Scenario, calibrate, simulate
+from helpdesk_core.simulation.calibrate import MAX_SAMPLES
+
+DATA = Path(helpdesk_core.__file__).parent / "data"
+MONDAY = datetime(2026, 3, 2, tzinfo=UTC)
+
+
+def _desk(**settings: Any) -> DeskConfig:
+    return DeskConfig.from_dict({
+        "desk": {"timezone": "UTC", **settings},
+        "tiers": [{"id": "L1", "teams": ["desk"]}, {"id": "L2", "teams": ["experts"]}],
+        "teams": [{"id": "desk"}, {"id": "experts"}],
+        "agents": [{"id": "ann", "tier": "L1", "teams": ["desk"]},
+                   {"id": "eve", "tier": "L2", "teams": ["experts"]}],
+    })
+
+
+Simulated = tuple[dict[str, Any], Scenario, Calibration, set[str]]
+
+
+@pytest.fixture(scope="module")
+def simulated() -> Simulated:
+    """Ninety days of the bundled IT desk, what its events calibrate, and who opened."""
+    doc = tomllib.loads((DATA / "it_desk_scenario.toml").read_text())
+    scenario = attrs.evolve(Scenario.from_toml(DATA / "it_desk_scenario.toml"), days=90.0)
+    result = simulate(scenario, seed=11)
+    openers = {e.requester for e in result.events if isinstance(e, TicketOpened)}
+    return doc, scenario, calibrate(result, desk=scenario.desk), openers
+
+
+def test_a_simulated_desk_calibrates_the_figures_it_was_run_with(
+    simulated: Simulated,
+) -> None:
+    doc, scenario, measured, openers = simulated
+    got = measured.document
+    arrivals = scenario.arrivals
+    # the rate over the week, and each hour of it (busy hours have the tickets to tell)
+    expected_rate = arrivals.rate_per_hour * sum(arrivals.profile) / len(arrivals.profile)
+    assert got["arrivals"]["rate_per_hour"] == pytest.approx(expected_rate, rel=0.05)
+    for hour, (ours, theirs) in enumerate(zip(got["arrivals"]["profile"], arrivals.profile,
+                                              strict=True)):
+        expected = theirs * arrivals.rate_per_hour / got["arrivals"]["rate_per_hour"]
+        if expected > 1.5:
+            assert ours == pytest.approx(expected, rel=0.25), hour
+    for name in ("channels", "categories", "impact", "urgency"):
+        for key, weight in doc["arrivals"][name].items():
+            assert got["arrivals"][name][key] == pytest.approx(weight, abs=0.02), (name, key)
+    for tier in ("L1", "L2"):
+        assert got["tiers"][tier]["solve"] == pytest.approx(doc["tiers"][tier]["solve"],
+                                                            abs=0.03)
+        assert got["tiers"][tier]["pending"] == pytest.approx(doc["tiers"][tier]["pending"],
+                                                              abs=0.03)
+    assert "solve" not in got["tiers"]["L3"]  # the top tier solves everything
+    assert got["tiers"]["L3"]["pending"] == 0.0
+    requesters = got["requesters"]
+    assert requesters["count"] == len(openers)
+    assert requesters["reply"]["kind"] == "lognormal"
+    assert requesters["reply"]["sigma"] == pytest.approx(1.0, abs=0.15)
+    assert requesters["csat_response"] == pytest.approx(0.4, abs=0.04)
+    for score, weight in doc["requesters"]["csat"].items():
+        assert requesters["csat"][score] == pytest.approx(weight, abs=0.04)
+    # A reopen that comes after the auto-close is not made: fewer reopens, sooner.
+    assert 0.02 < requesters["reopen"] <= 0.055
+    assert measured.counts["tiers.L1.solve"] > 2000
+    assert measured.tickets == measured.counts["arrivals.rate_per_hour"]
+
+
+def test_the_calibrated_document_runs_as_a_scenario(simulated: Simulated) -> None:
+    doc, _, measured, _ = simulated
+    doc["desk"] = str(DATA / "it_desk.toml")
+    merged = measured.merge(doc)
+    assert "weekdays" not in merged["arrivals"] and "hours" not in merged["arrivals"]
+    assert merged["arrivals"]["bursts"] == doc["arrivals"]["bursts"]  # kept: not measured
+    assert merged["tiers"]["L1"]["work"] == doc["tiers"]["L1"]["work"]
+    assert merged["tiers"]["L1"]["escalate_to"] == doc["tiers"]["L1"]["escalate_to"]
+    assert merged["tiers"]["L1"]["solve"] == measured.document["tiers"]["L1"]["solve"]
+    assert merged["requesters"]["regions"] == doc["requesters"]["regions"]
+    assert doc["arrivals"]["weekdays"]  # the scenario given is left alone
+    scenario = Scenario.from_dict(merged)
+    assert scenario.tiers["L1"].solve == measured.document["tiers"]["L1"]["solve"]
+    assert simulate(attrs.evolve(scenario, days=3.0), seed=1).records
+
+
+def test_each_figure_is_counted_from_the_events_as_the_simulator_draws_it() -> None:
+    """One ticket of each story, told through the real desk: the counts are exact."""
+    clock = ManualClock(MONDAY)
+    desk = Helpdesk(_desk(), MemoryStore(), clock, ids=SequentialIds())
+    for name in ("ada", "bea"):
+        desk.upsert_requester(Requester(id=name, name=name.title()))
+    ada, bea = Actor.requester("ada"), Actor.requester("bea")
+
+    # 1: L1 asks, the requester answers after 2 hours, L1 solves, the requester rates 4
+    one = desk.open(requester="ada", subject="one", channel="email", category="network")
+    desk.reply(one.id, author="ann", body="which one?")
+    desk.transition(one.id, "pending", by="ann")
+    clock.advance(hours=2)
+    desk.reply(one.id, author=ada, body="here")
+    desk.solve(one.id, by="ann", resolution="done")
+    desk.rate(one.id, score=4, by=ada)
+    # 2: L1 escalates; L2 solves; reopened 3 hours later, L2 solves again
+    clock.advance(hours=1)
+    two = desk.open(requester="bea", subject="two", channel="web")
+    desk.escalate(two.id, by="ann", reason="hard")
+    desk.reply(two.id, author="eve", body="on it")
+    desk.solve(two.id, by="eve", resolution="done")
+    clock.advance(hours=3)
+    desk.reopen(two.id, by=bea, reason="again")
+    desk.solve(two.id, by="eve", resolution="done")
+    # 3: opened, nothing done yet
+    clock.advance(days=8)
+    three = desk.open(requester="ada", subject="three", channel="email", category="network")
+
+    measured = calibrate(desk.store, desk=desk.config, delays="exponential")
+    got = measured.document
+    assert measured.tickets == 3
+    assert got["arrivals"]["channels"] == {"email": pytest.approx(2 / 3),
+                                           "web": pytest.approx(1 / 3)}
+    assert got["arrivals"]["categories"] == {"general": pytest.approx(1 / 3),
+                                             "network": pytest.approx(2 / 3)}
+    # L1: two decisions (one solve, one escalation), the first of each ticket's an ask
+    # draw: ticket one asked (then its solve draws no more), ticket two did not
+    assert got["tiers"]["L1"] == {"solve": 0.5, "pending": 0.5}
+    assert measured.counts["tiers.L1.solve"] == 2
+    assert got["tiers"]["L2"] == {"pending": 0.0}  # the top tier: no solve figure
+    assert measured.counts["tiers.L2.pending"] == 2  # two solves, neither asked first
+    requesters = got["requesters"]
+    assert requesters["count"] == 2
+    assert requesters["reply"] == "2h"
+    assert requesters["reopen"] == 0.5 and requesters["reopen_delay"] == "3h"
+    assert requesters["csat_response"] == 0.5 and requesters["csat"] == {"4": 1.0}
+    # the same through SQLite, and from (position, event) pairs or events
+    sqlite = SqliteStore(":memory:")
+    sqlite.import_tickets(
+        (desk.store.events(t), desk.store.load(t)) for t in (one.id, two.id, three.id)
+    )
+    for source in (sqlite, list(desk.store.event_stream()),
+                   [e for _, e in desk.store.event_stream()]):
+        again = calibrate(source, desk=desk.config, delays="exponential")
+        assert again.document == got and again.counts == measured.counts
+
+
+def test_the_period_picks_the_tickets_by_their_opening() -> None:
+    clock = ManualClock(MONDAY)
+    desk = Helpdesk(_desk(timezone="Europe/Berlin"), MemoryStore(), clock, ids=SequentialIds())
+    desk.upsert_requester(Requester(id="ada", name="Ada"))
+    for day in range(21):
+        clock.set(MONDAY + timedelta(days=day, hours=8))  # 09:00 in Berlin
+        desk.open(requester="ada", subject=f"day {day}")
+    week = calibrate(desk.store, desk=desk.config, start=MONDAY + timedelta(days=7),
+                     end=MONDAY + timedelta(days=14))
+    assert week.tickets == 7 and week.start == MONDAY + timedelta(days=7)
+    profile = week.document["arrivals"]["profile"]
+    rate = week.document["arrivals"]["rate_per_hour"]
+    assert rate == pytest.approx(7 / 168)
+    # every ticket in the 09:00 hour of its day, in the desk's zone
+    assert [hour for hour, value in enumerate(profile) if value] == [
+        day * 24 + 9 for day in range(7)
+    ]
+    assert profile[9] == pytest.approx(1 / rate)
+    assert sum(profile) / len(profile) == pytest.approx(1.0)
+    whole = calibrate(desk.store, desk=desk.config)
+    assert whole.tickets == 21
+    assert whole.end == MONDAY + timedelta(days=20, hours=8, seconds=1)
+
+
+def test_bad_input_is_named() -> None:
+    clock = ManualClock(MONDAY)
+    desk = Helpdesk(_desk(), MemoryStore(), clock, ids=SequentialIds())
+    desk.upsert_requester(Requester(id="ada", name="Ada"))
+    desk.open(requester="ada", subject="one")
+    clock.advance(days=3)
+    desk.open(requester="ada", subject="two")
+    with pytest.raises(ValidationError, match="at least 7 days") as caught:
+        calibrate(desk.store, desk=desk.config)
+    assert caught.value.field == "history"
+    with pytest.raises(ValidationError, match="no ticket") as caught:
+        calibrate([], desk=desk.config)
+    cases: list[tuple[dict[str, Any], str]] = [
+        ({"history": 5}, "history"),
+        ({"history": "events"}, "history"),
+        ({"history": [1, 2]}, "history"),
+        ({"desk": {"tiers": []}}, "desk"),
+        ({"delays": "gamma"}, "delays"),
+        ({"start": datetime(2026, 3, 2)}, "start"),
+        ({"start": MONDAY, "end": MONDAY}, "end"),
+    ]
+    for change, name in cases:
+        kwargs: dict[str, Any] = {"history": desk.store, "desk": desk.config, **change}
+        with pytest.raises(ValidationError) as caught:
+            calibrate(**kwargs)
+        assert caught.value.field == name, change
+    measured = calibrate(desk.store, desk=desk.config, end=MONDAY + timedelta(days=8))
+    with pytest.raises(ValidationError) as caught:
+        measured.merge(cast(Any, ["not", "a", "document"]))
+    assert caught.value.field == "scenario"
+
+
+@settings(max_examples=40, deadline=None)
+@given(
+    delays=st.lists(st.floats(min_value=0, max_value=1e7), min_size=1, max_size=3000),
+    kind=st.sampled_from(["lognormal", "exponential", "empirical"]),
+)
+def test_delays_become_distributions_a_scenario_reads(delays: list[float], kind: str) -> None:
+    from helpdesk_core.simulation.calibrate import _delay
+    from helpdesk_core.simulation.distributions import distribution_from
+
+    given_as = _delay(delays, kind)
+    built = distribution_from(given_as, path="requesters.reply")
+    mean = sum(delays) / len(delays)
+    if kind == "empirical":
+        assert len(given_as["samples"]) == min(len(delays), MAX_SAMPLES)
+        assert min(given_as["samples"]) == pytest.approx(min(delays), abs=1e-3)
+        assert max(given_as["samples"]) == pytest.approx(max(delays), abs=1e-3)
+    else:  # a mean to the second from a minute up, to the millisecond below
+        assert built.mean_seconds == pytest.approx(mean, abs=0.5 if mean >= 60 else 1e-3)
