@@ -250,3 +250,76 @@ def test_a_reader_that_goes_away_ends_the_output_quietly() -> None:
     err = process.stderr.read().decode()
     process.wait(timeout=60)
     assert "Traceback" not in err and "BrokenPipeError" not in err, err
+
+
+def _history_database(path: Path) -> None:
+    """Ten days of the bundled IT desk, simulated, in an SQLite store."""
+    import attrs
+
+    from helpdesk_core.model import replay
+    from helpdesk_core.simulation import Scenario, simulate
+    from helpdesk_core.storage import SqliteStore
+
+    data = Path(helpdesk_core.__file__).parent / "data"
+    scenario = attrs.evolve(Scenario.from_toml(data / "it_desk_scenario.toml"), days=10.0)
+    by_ticket: dict[str, list[object]] = {}
+    for event in simulate(scenario, seed=4).events:
+        by_ticket.setdefault(event.ticket_id, []).append(event)
+    store = SqliteStore(path)
+    store.import_tickets((events, replay(events)) for events in by_ticket.values())  # type: ignore[arg-type]
+    store.close()
+
+
+def test_calibrate_writes_a_scenario_that_runs(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import tomllib
+
+    from helpdesk_core.simulation import Scenario
+
+    data = Path(helpdesk_core.__file__).parent / "data"
+    database = tmp_path / "desk.sqlite"
+    _history_database(database)
+    # alone: the measured figures and the desk, a scenario of its own
+    out = tmp_path / "out" / "measured.toml"
+    argv = ["calibrate", str(database), "--desk", str(data / "it_desk.toml"), "--out", str(out)]
+    assert main(argv) == 0
+    err = capsys.readouterr().err
+    assert "tiers.L1.solve" in err and f"wrote {out}" in err
+    text = out.read_text()
+    assert text.startswith("# Measured from the ")
+    measured = Scenario.from_toml(out)
+    assert len(measured.arrivals.profile) == 168
+    assert 0.6 < measured.tiers["L1"].solve < 0.95
+    assert tomllib.loads(text)["desk"] == str((data / "it_desk.toml").resolve())
+    # into a scenario: its work times and routing of escalations stay; to standard output
+    monkeypatch.chdir(data)
+    argv = ["calibrate", str(database), "--desk", "it_desk.toml",
+            "--scenario", "it_desk_scenario.toml", "--profile", "weekdays_hours"]
+    assert main(argv) == 0
+    document = tomllib.loads(capsys.readouterr().out)
+    assert document["desk"] == "it_desk.toml"
+    assert document["tiers"]["L1"]["work"] == {"kind": "lognormal", "mean": "20m", "sigma": 0.6}
+    assert len(document["arrivals"]["hours"]) == 24 and "profile" not in document["arrivals"]
+    assert Scenario.from_dict(document).tiers["L1"].escalate_to
+
+
+def test_calibrate_refuses_what_it_cannot_read(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    desk = str(Path(helpdesk_core.__file__).parent / "data" / "it_desk.toml")
+    missing = tmp_path / "nope.sqlite"
+    assert main(["calibrate", str(missing), "--desk", desk]) == 2
+    assert capsys.readouterr().err == f"helpdesk-core: store: no such database file: {missing}\n"
+    assert not missing.exists()  # no empty database left behind
+    database = tmp_path / "desk.sqlite"
+    _history_database(database)
+    assert main(["calibrate", str(database), "--desk", desk, "--start", "2026-03-08"]) == 2
+    assert "at least 7 days" in capsys.readouterr().err
+    assert main(["calibrate", str(database), "--desk", desk, "--start", "soon"]) == 2
+    assert capsys.readouterr().err.startswith("helpdesk-core: --start: ")
+    blocker = tmp_path / "file"
+    blocker.write_text("")
+    assert main(["calibrate", str(database), "--desk", desk,
+                 "--out", str(blocker / "x.toml")]) == 2
+    assert capsys.readouterr().err.startswith("helpdesk-core: --out: cannot write ")

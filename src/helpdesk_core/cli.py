@@ -15,11 +15,12 @@ import math
 import os
 import sys
 from collections.abc import Iterator, Mapping, Sequence
-from datetime import timedelta
+from datetime import datetime, timedelta
 from importlib import resources
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from helpdesk_core import _toml
 from helpdesk_core._time import format_duration, parse_datetime, to_timedelta
 from helpdesk_core.errors import ConfigError, HelpdeskError, ValidationError
 
@@ -342,10 +343,10 @@ def _staff_scenario(args: argparse.Namespace) -> int:
     print("[staffing]")
     for team, count in plan.staffing.items():
         if isinstance(count, dict):
-            cells = ", ".join(f"{_toml_key(tier)} = {n}" for tier, n in count.items())
-            print(f"{_toml_key(team)} = {{ {cells} }}")
+            cells = ", ".join(f"{_toml.key(tier)} = {n}" for tier, n in count.items())
+            print(f"{_toml.key(team)} = {{ {cells} }}")
         else:
-            print(f"{_toml_key(team)} = {count}")
+            print(f"{_toml.key(team)} = {count}")
     return 0
 
 
@@ -380,11 +381,6 @@ def _team_rows(
             )
         )
     return rows
-
-
-def _toml_key(name: str) -> str:
-    bare = name.replace("-", "").replace("_", "")
-    return name if bare.isascii() and bare.isalnum() else '"' + name.replace('"', '\\"') + '"'
 
 
 def _load_scenario(path: Path) -> Any:
@@ -458,6 +454,106 @@ def _stdout_to_devnull() -> None:
     os.dup2(devnull, sys.stdout.fileno())
 
 
+def _cmd_calibrate(args: argparse.Namespace) -> int:
+    from helpdesk_core.config import DeskConfig
+    from helpdesk_core.simulation import calibrate
+
+    desk = DeskConfig.from_toml(Path(args.desk))
+    base: dict[str, Any] | None = None
+    if args.scenario is not None:
+        base = _read_toml(Path(args.scenario))
+        _load_scenario(Path(args.scenario))  # a scenario that would not load is named now
+    start = _instant(args.start, desk.settings.timezone, "start")
+    end = _instant(args.end, desk.settings.timezone, "end")
+    with _history(args.store, args.schema) as store:
+        measured = calibrate(
+            store, desk=desk, start=start, end=end, delays=args.delays, profile=args.profile
+        )
+    # The desk file is named from where the scenario is written, which reads it.
+    folder = Path.cwd() if args.out is None else Path(args.out).parent
+    if base is None:
+        document = {"desk": _path_from(folder, Path(args.desk)), **measured.document}
+    else:
+        document = measured.merge(base)
+        if isinstance(document.get("desk"), str):
+            desk_path = Path(args.scenario).parent / document["desk"]
+            document["desk"] = _path_from(folder, desk_path)
+    header = (
+        f"# Measured from the {measured.tickets} tickets opened from "
+        f"{measured.start.isoformat()} to {measured.end.isoformat()}.\n"
+        "# A history does not tell how long agents work: [tiers.<id>] work (30m if not "
+        "given).\n"
+    )
+    text = header + _toml.dumps(document)
+    if args.out is None:
+        sys.stdout.write(text)
+    else:
+        out = Path(args.out)
+        try:
+            out.parent.mkdir(parents=True, exist_ok=True)
+            out.write_text(text, encoding="utf-8")
+        except OSError as exc:
+            raise ValidationError(f"cannot write {out}: {exc.strerror}", field="out") from exc
+        print(f"wrote {out}", file=sys.stderr)
+    rows = [(path, str(count)) for path, count in sorted(measured.counts.items())]
+    with contextlib.redirect_stdout(sys.stderr):
+        _table("Observations behind each figure", rows)
+    return 0
+
+
+def _instant(text: str | None, zone: str, name: str) -> datetime | None:
+    """An ISO date or date-time; without an offset, in the desk's time zone ``zone``."""
+    if text is None:
+        return None
+    from zoneinfo import ZoneInfo
+
+    try:
+        value = datetime.fromisoformat(text)
+    except ValueError:
+        return parse_datetime(text, field=name)  # says what it wants
+    return value if value.tzinfo is not None else value.replace(tzinfo=ZoneInfo(zone))
+
+
+def _path_from(folder: Path, path: Path) -> str:
+    """``path`` as a file in ``folder`` names it: relative when it is near (in the
+    folder, or beside it), else absolute."""
+    try:
+        relative = Path(os.path.relpath(path.resolve(), folder.resolve())).as_posix()
+    except ValueError:  # another drive
+        return str(path.resolve())
+    return str(path.resolve()) if relative.startswith("../..") else relative
+
+
+def _read_toml(path: Path) -> dict[str, Any]:
+    import tomllib
+
+    try:
+        return tomllib.loads(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
+        raise ConfigError(f"cannot read it: {exc}", path=str(path)) from exc
+
+
+@contextlib.contextmanager
+def _history(where: str, schema: str) -> Iterator[Any]:
+    """The store at ``where``: a PostgreSQL URL, or an SQLite file that must exist (a
+    mistyped path must not leave an empty database behind)."""
+    store: Any
+    if where.startswith(("postgresql://", "postgres://")):
+        from helpdesk_core.storage.postgres import PostgresStore
+
+        store = PostgresStore(where, schema=schema)
+    else:
+        if not Path(where).is_file():
+            raise ValidationError(f"no such database file: {where}", field="store")
+        from helpdesk_core.storage import SqliteStore
+
+        store = SqliteStore(where)
+    try:
+        yield store
+    finally:
+        store.close()
+
+
 def _cmd_sla(args: argparse.Namespace) -> int:
     from helpdesk_core.sla import BusinessCalendar
 
@@ -513,6 +609,36 @@ def build_parser() -> argparse.ArgumentParser:
     staff.add_argument("--aht", help="one queue: average handle time, e.g. 20m")
     staff.set_defaults(run=_cmd_staff)
 
+    cal = sub.add_parser(
+        "calibrate",
+        help="a scenario's figures measured from a desk's history",
+        description=(
+            "Measure the arrival rate and profile, the mixes, the tiers' solve and "
+            "ask-first shares and the requesters' delays, reopens and ratings from the "
+            "events of a desk's store, and write them as a scenario TOML that names the "
+            "desk (to standard output, or --out). With --scenario, the figures go into "
+            "that scenario and everything else it says (work times, period) is kept."
+        ),
+    )
+    cal.add_argument("store", help="the desk's SQLite file, or a postgresql:// URL")
+    cal.add_argument("--desk", required=True, help="the desk's configuration TOML")
+    cal.add_argument("--scenario", help="a scenario TOML to put the figures in")
+    cal.add_argument(
+        "--start", help="read tickets opened from this ISO date(-time); naive: the desk's zone"
+    )
+    cal.add_argument("--end", help="read tickets opened before this ISO date(-time)")
+    cal.add_argument(
+        "--delays", choices=("lognormal", "exponential", "empirical"), default="lognormal",
+        help="how reply and reopen delays are given (default lognormal)",
+    )
+    cal.add_argument(
+        "--profile", choices=("week", "weekdays_hours"), default="week",
+        help="arrivals by hour of the week (168 figures, default) or by weekday and hour",
+    )
+    cal.add_argument("--schema", default="helpdesk", help="PostgreSQL schema (default helpdesk)")
+    cal.add_argument("--out", help="write the TOML to this file")
+    cal.set_defaults(run=_cmd_calibrate)
+
     demo = sub.add_parser("demo", help="walk a ticket through the example desk")
     demo.set_defaults(run=_cmd_demo)
 
@@ -546,8 +672,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     return code
 
 
-#: The positional arguments of the subcommands (the others are ``--`` options).
-_POSITIONALS = frozenset({"scenario", "start", "duration"})
+#: The positional arguments of each subcommand (the others are ``--`` options).
+_POSITIONALS = {
+    "simulate": {"scenario"},
+    "staff": {"scenario"},
+    "sla": {"start", "duration"},
+    "calibrate": {"store"},
+}
 
 
 def _as_option(exc: HelpdeskError, args: argparse.Namespace) -> str:
@@ -555,7 +686,8 @@ def _as_option(exc: HelpdeskError, args: argparse.Namespace) -> str:
     (``--service-level``), not by the Python argument it was passed as."""
     field = getattr(exc, "field", None)
     if isinstance(exc, ValidationError) and field and field in vars(args):
-        name = field if field in _POSITIONALS else "--" + field.replace("_", "-")
+        positional = field in _POSITIONALS.get(args.command, ())
+        name = field if positional else "--" + field.replace("_", "-")
         return f"{name}: {exc.message}"
     return str(exc)
 

@@ -17,7 +17,13 @@ from helpdesk_core import DeskConfig, Helpdesk, ManualClock, MemoryStore, Reques
 from helpdesk_core.errors import ValidationError
 from helpdesk_core.ids import SequentialIds
 from helpdesk_core.model import Actor, TicketOpened
-from helpdesk_core.simulation import Calibration, Scenario, calibrate, simulate
+from helpdesk_core.simulation import (
+    Calibration,
+    Scenario,
+    SimulationResult,
+    calibrate,
+    simulate,
+)
 from helpdesk_core.simulation.calibrate import MAX_SAMPLES
 
 DATA = Path(helpdesk_core.__file__).parent / "data"
@@ -34,23 +40,23 @@ def _desk(**settings: Any) -> DeskConfig:
     })
 
 
-Simulated = tuple[dict[str, Any], Scenario, Calibration, set[str]]
+Simulated = tuple[dict[str, Any], Scenario, Calibration, SimulationResult]
 
 
 @pytest.fixture(scope="module")
 def simulated() -> Simulated:
-    """Ninety days of the bundled IT desk, what its events calibrate, and who opened."""
+    """Ninety days of the bundled IT desk, what its events calibrate, and the run."""
     doc = tomllib.loads((DATA / "it_desk_scenario.toml").read_text())
     scenario = attrs.evolve(Scenario.from_toml(DATA / "it_desk_scenario.toml"), days=90.0)
     result = simulate(scenario, seed=11)
-    openers = {e.requester for e in result.events if isinstance(e, TicketOpened)}
-    return doc, scenario, calibrate(result, desk=scenario.desk), openers
+    return doc, scenario, calibrate(result, desk=scenario.desk), result
 
 
 def test_a_simulated_desk_calibrates_the_figures_it_was_run_with(
     simulated: Simulated,
 ) -> None:
-    doc, scenario, measured, openers = simulated
+    doc, scenario, measured, history = simulated
+    openers = {e.requester for e in history.events if isinstance(e, TicketOpened)}
     got = measured.document
     arrivals = scenario.arrivals
     # the rate over the week, and each hour of it (busy hours have the tickets to tell)
@@ -69,6 +75,13 @@ def test_a_simulated_desk_calibrates_the_figures_it_was_run_with(
                                                             abs=0.03)
         assert got["tiers"][tier]["pending"] == pytest.approx(doc["tiers"][tier]["pending"],
                                                               abs=0.03)
+    # the scenario's weekdays and hours, each over its mean (the burst's day a little up)
+    split = calibrate(history, desk=scenario.desk, profile="weekdays_hours").document
+    for name in ("weekdays", "hours"):
+        theirs = doc["arrivals"][name]
+        mean = sum(theirs) / len(theirs)
+        for ours, their in zip(split["arrivals"][name], theirs, strict=True):
+            assert ours == pytest.approx(their / mean, rel=0.15, abs=0.1), name
     assert "solve" not in got["tiers"]["L3"]  # the top tier solves everything
     assert got["tiers"]["L3"]["pending"] == 0.0
     requesters = got["requesters"]
@@ -95,6 +108,13 @@ def test_the_calibrated_document_runs_as_a_scenario(simulated: Simulated) -> Non
     assert merged["tiers"]["L1"]["solve"] == measured.document["tiers"]["L1"]["solve"]
     assert merged["requesters"]["regions"] == doc["requesters"]["regions"]
     assert doc["arrivals"]["weekdays"]  # the scenario given is left alone
+    split = calibrate(simulated[3], desk=simulated[1].desk, profile="weekdays_hours")
+    doc["arrivals"]["profile"] = [1.0] * 168
+    merged = split.merge(doc)
+    assert "profile" not in merged["arrivals"]
+    assert merged["arrivals"]["hours"] == split.document["arrivals"]["hours"]
+    Scenario.from_dict(merged)
+    del doc["arrivals"]["profile"]
     scenario = Scenario.from_dict(merged)
     assert scenario.tiers["L1"].solve == measured.document["tiers"]["L1"]["solve"]
     assert simulate(attrs.evolve(scenario, days=3.0), seed=1).records
@@ -170,13 +190,18 @@ def test_the_period_picks_the_tickets_by_their_opening() -> None:
     assert week.tickets == 7 and week.start == MONDAY + timedelta(days=7)
     profile = week.document["arrivals"]["profile"]
     rate = week.document["arrivals"]["rate_per_hour"]
-    assert rate == pytest.approx(7 / 168)
+    assert rate == pytest.approx(7 / 168, abs=1e-6)  # six decimals
     # every ticket in the 09:00 hour of its day, in the desk's zone
     assert [hour for hour, value in enumerate(profile) if value] == [
         day * 24 + 9 for day in range(7)
     ]
-    assert profile[9] == pytest.approx(1 / rate)
-    assert sum(profile) / len(profile) == pytest.approx(1.0)
+    assert profile[9] == pytest.approx(168 / 7, rel=1e-4)
+    assert sum(profile) / len(profile) == pytest.approx(1.0, rel=1e-4)
+    split = calibrate(desk.store, desk=desk.config, start=MONDAY + timedelta(days=7),
+                      end=MONDAY + timedelta(days=14), profile="weekdays_hours")
+    assert "profile" not in split.document["arrivals"]
+    assert split.document["arrivals"]["weekdays"] == [1.0] * 7
+    assert split.document["arrivals"]["hours"] == [24.0 if h == 9 else 0.0 for h in range(24)]
     whole = calibrate(desk.store, desk=desk.config)
     assert whole.tickets == 21
     assert whole.end == MONDAY + timedelta(days=20, hours=8, seconds=1)
@@ -200,6 +225,7 @@ def test_bad_input_is_named() -> None:
         ({"history": [1, 2]}, "history"),
         ({"desk": {"tiers": []}}, "desk"),
         ({"delays": "gamma"}, "delays"),
+        ({"profile": "day"}, "profile"),
         ({"start": datetime(2026, 3, 2)}, "start"),
         ({"start": MONDAY, "end": MONDAY}, "end"),
     ]

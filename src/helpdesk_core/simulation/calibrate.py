@@ -54,6 +54,9 @@ MIN_SPAN = timedelta(days=7)
 #: mean) or ``"empirical"`` (the observed delays, at most :data:`MAX_SAMPLES` quantiles).
 DELAY_KINDS = ("lognormal", "exponential", "empirical")
 MAX_SAMPLES = 1000
+#: The arrivals' shape is given as a 168-hour ``"week"`` profile, or as 7 weekday and 24
+#: hour multipliers (``"weekdays_hours"``).
+PROFILE_KINDS = ("week", "weekdays_hours")
 #: A fitted lognormal's sigma is kept within these (a scenario takes 0 < sigma < 10);
 #: below the first the delays are all alike and given as fixed.
 _SIGMA = (1e-4, 9.99)
@@ -79,8 +82,8 @@ class Calibration:
     def merge(self, scenario: Mapping[str, Any]) -> dict[str, Any]:
         """A copy of the scenario document ``scenario`` with the measured figures in it:
         each measured key replaces the scenario's own, everything else is kept (the desk,
-        the work times, the simulated period ...). An hour-of-week ``profile`` replaces
-        the scenario's ``weekdays`` and ``hours``."""
+        the work times, the simulated period ...). The measured arrival shape (``profile``,
+        or ``weekdays`` and ``hours``) replaces the scenario's."""
         if not isinstance(scenario, Mapping):
             raise ValidationError(
                 f"scenario is a scenario document (a mapping), got {type(scenario).__name__}",
@@ -88,9 +91,11 @@ class Calibration:
             )
         merged = copy.deepcopy(dict(scenario))
         arrivals = merged.get("arrivals")
-        if isinstance(arrivals, Mapping) and "profile" in self.document.get("arrivals", {}):
+        measured = self.document.get("arrivals", {})
+        if isinstance(arrivals, Mapping) and ("profile" in measured or "hours" in measured):
+            # one shape replaces the other
             merged["arrivals"] = {
-                k: v for k, v in arrivals.items() if k not in ("weekdays", "hours")
+                k: v for k, v in arrivals.items() if k not in ("profile", "weekdays", "hours")
             }
         _merge_into(merged, self.document)
         return merged
@@ -220,6 +225,7 @@ def calibrate(
     start: datetime | None = None,
     end: datetime | None = None,
     delays: str = "lognormal",
+    profile: str = "week",
 ) -> Calibration:
     """Measure a scenario's figures from the events a desk recorded.
 
@@ -234,11 +240,15 @@ def calibrate(
     that every hour of the week is seen. ``delays`` says how the requesters' reply and
     reopen delays are given (one of :data:`DELAY_KINDS`; a lognormal whose delays are
     all alike is given as fixed, and one with a delay of nothing as exponential).
+    ``profile`` says how the arrivals' hour-of-week shape is given: ``"week"``, 168
+    multipliers, or ``"weekdays_hours"``, 7 weekday and 24 hour multipliers whose
+    products make the week: fewer figures, each from more tickets, for a short history.
 
     What is measured, as the simulator draws it:
 
     - ``arrivals``: ``rate_per_hour`` (openings over the hours of the period), a 168-hour
-      ``profile`` (each hour of the week's rate over that mean, in the desk's zone) and
+      ``profile`` (each hour of the week's rate over that mean, in the desk's zone), or
+      ``weekdays`` and ``hours`` (each weekday's and each hour of the day's), and
       the ``channels``, ``categories`` (``general``: none), ``impact`` and ``urgency``
       shares of the openings;
     - ``tiers.<id>.solve``: of the tier's decisions (a solve, or an escalation an agent
@@ -252,6 +262,10 @@ def calibrate(
       shares).
     """
     require(desk, DeskConfig, "a DeskConfig", field="desk")
+    if profile not in PROFILE_KINDS:
+        raise ValidationError(
+            f"profile is one of {', '.join(PROFILE_KINDS)}, got {profile!r}", field="profile"
+        )
     if delays not in DELAY_KINDS:
         raise ValidationError(
             f"delays is one of {', '.join(DELAY_KINDS)}, got {delays!r}", field="delays"
@@ -283,7 +297,7 @@ def calibrate(
             f"week), got {format_duration(last - first)}",
             field="history",
         )
-    return _calibration(tally, desk, tiers, first, last, delays)
+    return _calibration(tally, desk, tiers, first, last, delays, profile)
 
 
 def _events(history: Any) -> Iterable[Event]:
@@ -314,17 +328,28 @@ def _events(history: Any) -> Iterable[Event]:
 
 def _calibration(
     tally: _Tally, desk: DeskConfig, tiers: list[str], first: datetime, last: datetime,
-    delays: str,
+    delays: str, shape: str,
 ) -> Calibration:
     counts: dict[str, int] = {}
     zone = ZoneInfo(desk.settings.timezone)
     hours = (last - first).total_seconds() / 3600
     tickets = len(tally.openings)
-    arrivals: dict[str, Any] = {
-        "rate_per_hour": tickets / hours,
-        "profile": _profile(tally.openings, first, last, zone, tickets / hours),
-    }
-    counts["arrivals.rate_per_hour"] = counts["arrivals.profile"] = tickets
+    mean = tickets / hours
+    seen, held = _by_hour_of_week(tally.openings, first, last, zone)
+    arrivals: dict[str, Any] = {"rate_per_hour": round(mean, 6)}
+    if shape == "week":
+        arrivals["profile"] = _multipliers(seen, held, mean)
+    else:
+        days = [slice(day * 24, day * 24 + 24) for day in range(7)]
+        arrivals["weekdays"] = _multipliers(
+            [sum(seen[d]) for d in days], [sum(held[d]) for d in days], mean
+        )
+        arrivals["hours"] = _multipliers(
+            [sum(seen[h::24]) for h in range(24)], [sum(held[h::24]) for h in range(24)], mean
+        )
+    for name in ("rate_per_hour", "profile", "weekdays", "hours"):
+        if name in arrivals:
+            counts[f"arrivals.{name}"] = tickets
     for name, counter in tally.mixes.items():
         arrivals[name] = _shares(counter)
         counts[f"arrivals.{name}"] = tickets
@@ -365,26 +390,31 @@ def _calibration(
     return Calibration(document=document, counts=counts, start=first, end=last, tickets=tickets)
 
 
-def _profile(
-    openings: list[datetime], first: datetime, last: datetime, zone: ZoneInfo, mean: float
-) -> list[float]:
-    """Each hour of the week's arrival rate (in the desk's zone) over ``mean``: openings in
-    that hour over the hours of it the period holds (the first and last in part)."""
-    exposure = [0.0] * HOURS_PER_WEEK
+def _by_hour_of_week(
+    openings: list[datetime], first: datetime, last: datetime, zone: ZoneInfo
+) -> tuple[list[int], list[float]]:
+    """Per hour of the week (in the desk's zone, Monday 00:00 first): the openings in it,
+    and the hours of it the period holds (the first and last in part)."""
+    held = [0.0] * HOURS_PER_WEEK
     hour = first.replace(minute=0, second=0, microsecond=0)
     while hour < last:
         following = hour + timedelta(hours=1)
         covered = (min(following, last) - max(hour, first)).total_seconds() / 3600
         local = hour.astimezone(zone)
-        exposure[local.weekday() * 24 + local.hour] += covered
+        held[local.weekday() * 24 + local.hour] += covered
         hour = following
     seen = [0] * HOURS_PER_WEEK
     for at in openings:
         local = at.astimezone(zone)
         seen[local.weekday() * 24 + local.hour] += 1
+    return seen, held
+
+
+def _multipliers(seen: list[int], held: list[float], mean: float) -> list[float]:
+    """Each slot's rate (openings over hours held) over the ``mean`` rate."""
     return [
-        round(count / held / mean, 6) if held > 0 else 0.0
-        for count, held in zip(seen, exposure, strict=True)
+        round(count / hours / mean, 6) if hours > 0 else 0.0
+        for count, hours in zip(seen, held, strict=True)
     ]
 
 

@@ -1,0 +1,110 @@
+"""TOML text of plain documents (the standard library reads TOML but does not write it)."""
+
+from __future__ import annotations
+
+import json
+import math
+from collections.abc import Mapping
+from datetime import date, datetime, time
+from typing import Any
+
+from helpdesk_core.errors import ValidationError
+
+__all__ = ["dumps", "key"]
+
+
+def key(name: str) -> str:
+    """``name`` as a TOML key: bare when it may be, else quoted."""
+    bare = name.replace("-", "").replace("_", "")
+    return name if name and bare.isascii() and bare.isalnum() else _string(name)
+
+
+def dumps(document: Mapping[str, Any]) -> str:
+    """TOML text that :func:`tomllib.loads` reads back as ``document``: a mapping of text
+    keys to tables (mappings), lists, text, numbers, booleans, dates and times. Tables
+    inside lists are written inline. ValidationError names a value TOML cannot hold."""
+    lines: list[str] = []
+    _table(document, (), lines)
+    return "\n".join(lines).lstrip("\n") + "\n"
+
+
+#: A list whose line would be longer than this is written an item group a line.
+_WIDTH = 88
+
+
+def _table(table: Mapping[str, Any], path: tuple[str, ...], lines: list[str]) -> None:
+    nested = []
+    values = []
+    for name, value in table.items():
+        _check_key(name, path)
+        if isinstance(value, Mapping):
+            nested.append((name, value))
+        else:
+            values.append(_entry(key(name), value, (*path, name)))
+    if path and (values or not nested):  # a table of tables only needs no header
+        lines.append("")
+        lines.append("[" + ".".join(key(part) for part in path) + "]")
+    lines.extend(values)
+    for name, value in nested:
+        _table(value, (*path, name), lines)
+
+
+def _entry(name: str, value: Any, path: tuple[str, ...]) -> str:
+    text = f"{name} = {_value(value, path)}"
+    if len(text) <= _WIDTH or not isinstance(value, list | tuple):
+        return text
+    rows: list[str] = []
+    row = ""
+    for item in value:
+        cell = _value(item, path) + ","
+        if row and len(row) + 1 + len(cell) > _WIDTH - 4:
+            rows.append(row)
+            row = ""
+        row = f"{row} {cell}" if row else cell
+    rows.append(row)
+    return f"{name} = [\n" + "\n".join("    " + r for r in rows) + "\n]"
+
+
+def _check_key(name: Any, path: tuple[str, ...]) -> None:
+    if not isinstance(name, str):
+        raise ValidationError(
+            f"a TOML key is text, got {type(name).__name__} {name!r}",
+            field=".".join(path) or "document",
+        )
+
+
+def _value(value: Any, path: tuple[str, ...]) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, int):
+        return str(value)
+    if isinstance(value, float):
+        if math.isnan(value):
+            return "nan"
+        if math.isinf(value):
+            return "inf" if value > 0 else "-inf"
+        return repr(value)
+    if isinstance(value, str):
+        return _string(value)
+    if isinstance(value, datetime | date | time):
+        return value.isoformat()
+    if isinstance(value, Mapping):
+        for name in value:
+            _check_key(name, path)
+        cells = ", ".join(
+            f"{key(name)} = {_value(item, (*path, name))}" for name, item in value.items()
+        )
+        return "{ " + cells + " }" if cells else "{}"
+    if isinstance(value, list | tuple):
+        return "[" + ", ".join(_value(item, path) for item in value) + "]"
+    raise ValidationError(
+        f"TOML cannot hold a {type(value).__name__}", field=".".join(path) or "document"
+    )
+
+
+def _string(text: str) -> str:
+    # JSON's escapes are TOML's for every character but the lone surrogates, which UTF-8
+    # (and so a TOML file) cannot hold; DEL, which TOML wants escaped, JSON leaves as it is.
+    if any("\ud800" <= ch <= "\udfff" for ch in text):
+        raise ValidationError("text holds a lone surrogate, which TOML cannot hold")
+    return json.dumps(text, ensure_ascii=False).replace("\x7f", "\\u007f")
