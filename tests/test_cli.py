@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -10,6 +11,7 @@ import pytest
 
 import helpdesk_core
 import helpdesk_core.cli as cli
+from desk_stores import DSN, POSTGRES_MARKS, drop
 from helpdesk_core.cli import main
 
 
@@ -252,21 +254,22 @@ def test_a_reader_that_goes_away_ends_the_output_quietly() -> None:
     assert "Traceback" not in err and "BrokenPipeError" not in err, err
 
 
-def _history_database(path: Path) -> None:
-    """Ten days of the bundled IT desk, simulated, in an SQLite store."""
+def _history_database(path: Path | None = None, *, schema: str | None = None) -> None:
+    """Ten days of the bundled IT desk, simulated, in an SQLite file (``path``) or a
+    PostgreSQL schema."""
     import attrs
 
-    from helpdesk_core.model import replay
+    from helpdesk_core.model import Event, replay
     from helpdesk_core.simulation import Scenario, simulate
-    from helpdesk_core.storage import SqliteStore
+    from helpdesk_core.storage import PostgresStore, SqliteStore, Store
 
     data = Path(helpdesk_core.__file__).parent / "data"
     scenario = attrs.evolve(Scenario.from_toml(data / "it_desk_scenario.toml"), days=10.0)
-    by_ticket: dict[str, list[object]] = {}
+    by_ticket: dict[str, list[Event]] = {}
     for event in simulate(scenario, seed=4).events:
         by_ticket.setdefault(event.ticket_id, []).append(event)
-    store = SqliteStore(path)
-    store.import_tickets((events, replay(events)) for events in by_ticket.values())  # type: ignore[arg-type]
+    store: Store = SqliteStore(path) if schema is None else PostgresStore(DSN, schema=schema)
+    store.import_tickets((events, replay(events)) for events in by_ticket.values())
     store.close()
 
 
@@ -323,3 +326,22 @@ def test_calibrate_refuses_what_it_cannot_read(
     assert main(["calibrate", str(database), "--desk", desk,
                  "--out", str(blocker / "x.toml")]) == 2
     assert capsys.readouterr().err.startswith("helpdesk-core: --out: cannot write ")
+
+
+@pytest.mark.parametrize("_", [pytest.param(None, marks=POSTGRES_MARKS)])
+def test_calibrate_reads_a_postgresql_store(
+    _: None, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from helpdesk_core.storage import PostgresStore
+
+    desk = str(Path(helpdesk_core.__file__).parent / "data" / "it_desk.toml")
+    schema = f"hd_calibrate_{os.getpid()}"
+    _history_database(schema=schema)
+    try:
+        assert main(["calibrate", DSN, "--schema", schema, "--desk", desk]) == 0
+        from_postgres = capsys.readouterr().out
+    finally:
+        drop(PostgresStore(DSN, schema=schema))
+    _history_database(tmp_path / "desk.sqlite")
+    assert main(["calibrate", str(tmp_path / "desk.sqlite"), "--desk", desk]) == 0
+    assert capsys.readouterr().out == from_postgres
