@@ -607,3 +607,17 @@ def test_a_message_of_too_many_parts_is_refused() -> None:
         channel.receive(head.replace(b"<parts@", b"<more-parts@") + part * 1000 + b"--b--\r\n")
     assert refused.value.field == "message"
     assert channel.desk.search().total == 1
+
+
+def test_the_senders_address_is_logged_only_at_debug(
+    channel: EmailChannel, caplog: pytest.LogCaptureFixture
+) -> None:
+    message = mail("Still broken.", subject="Re: [#1] VPN")
+    with caplog.at_level("INFO", logger="helpdesk_core"):
+        assert channel.receive(message).action == "replied"
+    assert caplog.records and str(message["Message-ID"]) in caplog.text
+    assert "ada@example.org" not in caplog.text
+    caplog.clear()
+    with caplog.at_level("DEBUG", logger="helpdesk_core"):
+        channel.receive(mail("And again.", subject="Re: [#1] VPN"))
+    assert "ada@example.org" in caplog.text
