@@ -258,3 +258,20 @@ def test_delays_become_distributions_a_scenario_reads(delays: list[float], kind:
         assert max(given_as["samples"]) == pytest.approx(max(delays), abs=1e-3)
     else:  # a mean to the second from a minute up, to the millisecond below
         assert built.mean_seconds == pytest.approx(mean, abs=0.5 if mean >= 60 else 1e-3)
+
+
+def test_anonymised_tickets_count_but_their_requesters_do_not() -> None:
+    clock = ManualClock(MONDAY)
+    desk = Helpdesk(_desk(), MemoryStore(), clock, ids=SequentialIds())
+    for name in ("ada", "bea"):
+        desk.upsert_requester(Requester(id=name, name=name.title()))
+    for day in range(8):
+        clock.set(MONDAY + timedelta(days=day))
+        desk.open(requester="ada" if day % 2 else "bea", subject=f"day {day}")
+    assert calibrate(desk.store, desk=desk.config).document["requesters"]["count"] == 2
+    desk.erase_requester("bea", by="system:privacy")
+    measured = calibrate(desk.store, desk=desk.config)
+    assert measured.tickets == 8
+    assert measured.document["requesters"]["count"] == 1
+    desk.erase_requester("ada", by="system:privacy")
+    assert "count" not in calibrate(desk.store, desk=desk.config).document["requesters"]

@@ -44,6 +44,7 @@ from helpdesk_core.model import (
     TicketUpdated,
 )
 from helpdesk_core.model._validate import require
+from helpdesk_core.model.people import ANONYMOUS_REQUESTER
 from helpdesk_core.simulation.scenario import HOURS_PER_WEEK
 
 __all__ = ["Calibration", "calibrate"]
@@ -160,7 +161,8 @@ class _Tally:
         self.mixes["categories"][event.category or "general"] += 1
         self.mixes["impact"][event.impact.value] += 1
         self.mixes["urgency"][event.urgency.value] += 1
-        self.requesters.add(event.requester)
+        if event.requester != ANONYMOUS_REQUESTER:  # an erased person is no one
+            self.requesters.add(event.requester)
 
     def decision(self, ticket: _Ticket, tier: str) -> None:
         """A tier solved or escalated: a draw of whether to ask first, if it had not."""
@@ -255,7 +257,8 @@ def calibrate(
       made; the escalations automation made are not decisions), the share that solved;
       ``tiers.<id>.pending``: the share of the tier's first decision on a ticket that was
       a question to the requester (a move into a pending status);
-    - ``requesters``: ``count`` (the people who opened tickets), ``reply`` (from the move
+    - ``requesters``: ``count`` (the people who opened tickets; those a retention policy
+      anonymised are not counted), ``reply`` (from the move
       into pending to the requester's next public comment), ``reopen`` (the share of
       solved tickets reopened) and ``reopen_delay`` (from the solve to the reopen),
       ``csat_response`` (the share of solved tickets rated) and ``csat`` (the scores'
@@ -369,8 +372,10 @@ def _calibration(
             tier_doc[tier] = measured
     if tier_doc:
         document["tiers"] = tier_doc
-    requesters: dict[str, Any] = {"count": len(tally.requesters)}
-    counts["requesters.count"] = tickets
+    requesters: dict[str, Any] = {}
+    if tally.requesters:
+        requesters["count"] = len(tally.requesters)
+        counts["requesters.count"] = tickets
     if tally.replies:
         requesters["reply"] = _delay(tally.replies, delays)
         counts["requesters.reply"] = len(tally.replies)
