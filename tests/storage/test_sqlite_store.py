@@ -10,6 +10,7 @@ import sqlite3
 import tempfile
 import threading
 import time
+from datetime import datetime
 from pathlib import Path
 
 import attrs
@@ -26,6 +27,7 @@ from helpdesk_core.model import (
     Requester,
     SlaClockStarted,
     SlaWarning,
+    StatusCategory,
     Ticket,
     TicketRouted,
     replay,
@@ -38,6 +40,8 @@ from helpdesk_core.testing.conformance import (
     T0,
     change,
     commented,
+    linked,
+    moved,
     open_ticket,
     opened,
     sla_clock,
@@ -641,3 +645,88 @@ def test_a_read_only_database_is_named_with_its_path(tmp_path: Path) -> None:
     finally:
         store.close()
 
+
+def _import_items() -> list[tuple[list[Event], Ticket, datetime | None]]:
+    """New tickets whose rows hold a value, or NULL, in each nullable column, with tags
+    (one holding NUL, which SQLite's JSON functions cannot read) and links."""
+    items: list[tuple[list[Event], Ticket, datetime | None]] = []
+    plain = opened("T-1", 1)
+    items.append(([plain], replay([plain]), None))
+    tagged = opened(
+        "T-2",
+        2,
+        category="network",
+        tags=("vip", "a\x00b", "z"),
+        organization="acme",
+        asset="laptop-7",
+        fields={"floor": 3},
+    )
+    items.append(([tagged], replay([tagged]), T0 + MINUTE))
+    routed = opened("T-3", 3, tags=("vpn",))
+    snapshot = attrs.evolve(
+        replay([routed]),
+        team="desk",
+        tier="l1",
+        assignee="a-1",
+        owner="a-2",
+        queued_at=T0,
+        sla={"resolution": sla_clock(T0 + 60 * MINUTE, at=T0)},
+    )
+    items.append(([routed], snapshot, T0))
+    for number, (status, category) in enumerate(
+        (("solved", StatusCategory.SOLVED), ("closed", StatusCategory.CLOSED)), start=4
+    ):
+        events: list[Event] = [
+            opened(f"T-{number}", number, subject="VPN drops", tags=("vpn",)),
+            moved(f"T-{number}", status, category, at=T0 + MINUTE),
+        ]
+        items.append((events, replay(events), None))
+    events = [opened("T-6", 6), linked("T-6", "T-1"), linked("T-6", "T-3", "duplicate_of")]
+    items.append((events, replay(events), None))
+    return items
+
+
+def test_an_import_writes_the_rows_an_append_writes(tmp_path: Path) -> None:
+    """import_tickets binds a stand-in for NULL (which its statement turns back into NULL)
+    and reads the tags back from the ticket rows it inserted: every row it writes is the
+    one append writes for the same ticket, NULLs and tags included."""
+    items = _import_items()
+    imported = SqliteStore(tmp_path / "imported.sqlite")
+    assert imported.import_tickets(items) == len(items)
+    imported.close()
+    appended = SqliteStore(tmp_path / "appended.sqlite")
+    for events, snapshot, wake_at in items:
+        appended.append(
+            snapshot.id, expected_version=0, events=events, snapshot=snapshot, wake_at=wake_at
+        )
+    appended.close()
+
+    def rows(name: str) -> dict[str, list[tuple[object, ...]]]:
+        conn = sqlite3.connect(tmp_path / name)
+        try:
+            return {
+                table: conn.execute(f"SELECT * FROM {table} ORDER BY 1, 2").fetchall()
+                for table in ("tickets", "ticket_tags", "ticket_links", "events")
+            }
+        finally:
+            conn.close()
+
+    found = rows("imported.sqlite")
+    assert found == rows("appended.sqlite")
+    nulls = {row[1]: row.count(None) for row in found["tickets"]}
+    assert nulls["T-1"] > nulls["T-3"] > 0  # columns left NULL, and others set
+    assert ("T-2", "a\x00b") in found["ticket_tags"] and len(found["ticket_tags"]) == 6
+    assert sorted(found["ticket_links"]) == [("T-6", "T-1"), ("T-6", "T-3")]
+
+
+def test_an_import_gives_back_the_page_cache_it_widened(tmp_path: Path) -> None:
+    store = SqliteStore(tmp_path / "desk.sqlite")
+    try:
+        store._conn.execute("PRAGMA cache_size = -1234")
+        store.import_tickets(_import_items())
+        assert store._conn.execute("PRAGMA cache_size").fetchone()[0] == -1234
+        with pytest.raises(ConflictError):
+            store.import_tickets(_import_items()[:1])
+        assert store._conn.execute("PRAGMA cache_size").fetchone()[0] == -1234
+    finally:
+        store.close()

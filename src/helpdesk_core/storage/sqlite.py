@@ -125,6 +125,38 @@ _NEXT_POSITION = (
 # walking that chain, so an event needs no index entry of its own.
 _INSERT_TICKET = f"INSERT INTO tickets ({_COLUMNS}, last_event) VALUES ({q.placeholders(30)})"
 _NAMES = tuple(name.strip() for name in _COLUMNS.split(","))
+# CPython's sqlite3 runs its adaptation protocol for every parameter that is not an int,
+# float, str or bytearray: binding None costs about a quarter of a microsecond, and a new
+# ticket's row holds a dozen NULLs. A bulk import binds _NULL in their place, which its
+# statement turns back into NULL (``nullif``): no column of a ticket row holds that integer
+# otherwise (text columns hold text, an instant is at least -62135596800000000
+# microseconds, year 1, and an event position is positive).
+_NULL = -(2**62)
+_NULLABLE = frozenset(
+    {
+        "category",
+        "team",
+        "tier",
+        "assignee",
+        "owner",
+        "organization",
+        "asset",
+        "wake_at",
+        "sla_deadline",
+        "links",
+        "closed_at",
+        "queued_at",
+        "solved_words",
+        "last_event",
+    }
+)
+_IMPORT_TICKET = (
+    f"INSERT INTO tickets ({_COLUMNS}, last_event) VALUES ("
+    + ", ".join(
+        f"nullif(?, {_NULL})" if name in _NULLABLE else "?" for name in (*_NAMES, "last_event")
+    )
+    + ")"
+)
 # An UPDATE rewrites the index entries of every column it sets, even to the same value, so
 # indexed columns are set only when they change.
 _INDEXED = (
@@ -216,6 +248,23 @@ _DELETE_WORDS = (
     "SELECT 'delete', seq, solved_words FROM tickets WHERE id = ?"
 )
 
+
+# A bulk import's tags, read from the ``tags`` column (a JSON list) of the ticket rows it
+# inserted, those after ``seq`` ``?``: one statement for a batch, not a row bound from
+# Python per tag. SQLite's JSON reader ends a string at ``\u0000``, so a row whose tags
+# hold one (as the JSON escape) is left out; the import binds those tags itself.
+_JSON_NUL = "\\u0000"
+_IMPORT_TAGS = (
+    "INSERT INTO ticket_tags (ticket_id, tag) SELECT t.id, j.value "
+    f"FROM tickets t, json_each(t.tags) j WHERE t.seq > ? AND instr(t.tags, '{_JSON_NUL}') = 0"
+)
+_MAX_ROWID = 2**63 - 1
+# The page cache of a bulk import's connection, in KiB (restored after the import). With
+# SQLite's default of 2 MB, an import of more than a few hundred tickets fills the cache
+# with pages it changed, which SQLite then writes to the WAL before the commit, the ones
+# the import goes on changing (the last pages of each table and index) more than once.
+# Only memory changes: what the transaction writes, and when it is durable, do not.
+_IMPORT_CACHE_KIB = 65_536
 
 _INSERT_EVENT = (
     "INSERT INTO events (position, ticket_id, version, prev, type, at, data) "
@@ -343,40 +392,60 @@ class _Builder(q.QueryBuilder):
         return "instr(search_text, ?) > 0"
 
 
-def _ticket_row(snapshot: Ticket, wake_at: datetime | None, tags: str) -> tuple[Any, ...]:
+def _ticket_row(
+    snapshot: Ticket, wake_at: datetime | None, tags: str, null: Any = None
+) -> tuple[Any, ...]:
+    """The values of ``_COLUMNS`` for ``snapshot``; a NULL of a nullable column is ``null``
+    (``_NULL`` for the import's statement)."""
     deadline = sla_deadline(snapshot)
     text = search_text(snapshot.subject, snapshot.description)
+    organization = ticket_organization(snapshot)
+    words = kb.snapshot_words(snapshot, " ".join)
     return (
         snapshot.id,
         snapshot.number,
         snapshot.version,
         snapshot.status,
         snapshot.status_category.value,
-        snapshot.category,
-        snapshot.team,
-        snapshot.tier,
-        snapshot.assignee,
-        snapshot.owner,
+        null if (category := snapshot.category) is None else category,
+        null if (team := snapshot.team) is None else team,
+        null if (tier := snapshot.tier) is None else tier,
+        null if (assignee := snapshot.assignee) is None else assignee,
+        null if (owner := snapshot.owner) is None else owner,
         snapshot.requester,
-        ticket_organization(snapshot),
-        snapshot.asset,
+        null if organization is None else organization,
+        null if (asset := snapshot.asset) is None else asset,
         snapshot.priority.value,
         snapshot.priority.rank,
         to_micros(snapshot.created_at),
         to_micros(snapshot.updated_at),
-        None if wake_at is None else to_micros(wake_at),
-        None if deadline is None else to_micros(deadline),
+        null if wake_at is None else to_micros(wake_at),
+        null if deadline is None else to_micros(deadline),
         tags,
-        encode_tags(linked_ids(snapshot)) if snapshot.links else None,
+        encode_tags(linked_ids(snapshot)) if snapshot.links else null,
         text,
         int("\x00" in text),
-        None if (closed := closed_at(snapshot)) is None else to_micros(closed),
+        null if (closed := closed_at(snapshot)) is None else to_micros(closed),
         int(snapshot.anonymised),
-        None if snapshot.queued_at is None else to_micros(snapshot.queued_at),
+        null if (queued := snapshot.queued_at) is None else to_micros(queued),
         snapshot.type,
-        kb.snapshot_words(snapshot, " ".join),
+        null if words is None else words,
         encode_ticket(snapshot),
     )
+
+
+def _widen_cache(conn: sqlite3.Connection) -> int | None:
+    """Give the connection a page cache of ``_IMPORT_CACHE_KIB`` unless it has one as
+    large; return the ``cache_size`` setting to restore (None: unchanged)."""
+    cache = int(conn.execute("PRAGMA cache_size").fetchone()[0])
+    if cache < 0:
+        kib = -cache
+    else:  # a number of pages
+        kib = cache * int(conn.execute("PRAGMA page_size").fetchone()[0]) // 1024
+    if kib >= _IMPORT_CACHE_KIB:
+        return None
+    conn.execute(f"PRAGMA cache_size = {-_IMPORT_CACHE_KIB}")
+    return cache
 
 
 def _erase_stored(
@@ -1109,14 +1178,20 @@ class SqliteStore:
             )
         count = 0
         batch: list[tuple[Sequence[Event], Ticket, datetime | None]] = []
-        with self._write() as conn:
-            for item in items:
-                batch.append(check_import(item))
-                if len(batch) == _CHUNK:
-                    count += self._import_batch(conn, batch)
-                    batch = []
-            if batch:
-                count += self._import_batch(conn, batch)
+        with self._guard as conn:
+            cache = _widen_cache(conn)
+            try:
+                with self._write() as conn:
+                    for item in items:
+                        batch.append(check_import(item))
+                        if len(batch) == _CHUNK:
+                            count += self._import_batch(conn, batch)
+                            batch = []
+                    if batch:
+                        count += self._import_batch(conn, batch)
+            finally:
+                if cache is not None:
+                    conn.execute(f"PRAGMA cache_size = {cache}")
         return count
 
     def _import_batch(
@@ -1143,6 +1218,11 @@ class SqliteStore:
         tag_rows: list[tuple[str, str]] = []
         link_rows: list[tuple[str, str]] = []
         position = int(conn.execute(_SELECT_NEXT_POSITION).fetchone()[0])
+        # The new rows get the rowids after the highest (SQLite's rule while that is below
+        # the largest rowid): their tags are read back from them in one statement.
+        after = int(conn.execute("SELECT coalesce(max(seq), 0) FROM tickets").fetchone()[0])
+        from_rows = after <= _MAX_ROWID - len(batch)
+        tag_count = 0
         for events, snapshot, wake_at in batch:
             ticket_id = snapshot.id
             prev = 0
@@ -1160,21 +1240,25 @@ class SqliteStore:
                 )
                 prev = position
                 position += 1
-            ticket_rows.append(
-                (*_ticket_row(snapshot, wake_at, encode_tags(snapshot.tags)), prev or None)
-            )
-            for tag in snapshot.tags:
-                tag_rows.append((ticket_id, tag))
+            tags = encode_tags(snapshot.tags)
+            ticket_rows.append((*_ticket_row(snapshot, wake_at, tags, _NULL), prev or _NULL))
+            if from_rows and _JSON_NUL not in tags:
+                tag_count += len(snapshot.tags)
+            else:
+                tag_rows.extend((ticket_id, tag) for tag in snapshot.tags)
             if snapshot.links:
                 link_rows.extend((ticket_id, other) for other in linked_ids(snapshot))
-        conn.executemany(_INSERT_TICKET, ticket_rows)
+        conn.executemany(_IMPORT_TICKET, ticket_rows)
         if self._words:
             conn.executemany(
                 _INSERT_WORDS,
                 [(row[0],) for row in ticket_rows if row[_STATUS_CATEGORY_AT] in _WORDS_STATUSES],
             )
         conn.executemany(_INSERT_EVENT, event_rows)
-        conn.executemany("INSERT INTO ticket_tags (ticket_id, tag) VALUES (?, ?)", tag_rows)
+        if tag_count and conn.execute(_IMPORT_TAGS, (after,)).rowcount != tag_count:
+            raise StorageError("the imported tickets' tags could not be read back from their rows")
+        if tag_rows:
+            conn.executemany("INSERT INTO ticket_tags (ticket_id, tag) VALUES (?, ?)", tag_rows)
         if link_rows:
             conn.executemany(
                 "INSERT INTO ticket_links (ticket_id, other) VALUES (?, ?)", link_rows
