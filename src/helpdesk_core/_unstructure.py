@@ -161,12 +161,18 @@ class _JsonBuilder:
     def expr(self, tp: Any, value: str) -> str:
         if tp is str:
             return f"_s({value})"
+        # Integers and instants are inlined (a call of a Python helper costs more than
+        # the conversion): ``_v`` holds the value while its expression is evaluated.
         if tp is int:
-            return f"_i({value})"
+            return f"(f'{{_v}}' if (_v := {value}).__class__ is int else _j(_v))"
         if tp is bool:
             return f"('true' if {value} is True else 'false' if {value} is False else _j({value}))"
         if tp is _dt.datetime:
-            return f"_t({value})"
+            # a recent UTC instant's text from _INSTANTS, as _instant gives it
+            return (
+                f"(_T.get(_v) or _t(_v) if (_v := {value}).__class__ is _D "
+                "and _v.tzinfo is _U else _t(_v))"
+            )
         if isinstance(tp, type) and issubclass(tp, Enum) and _enum_values_are_str(tp):
             return f"_s({value}._value_)"
         if isinstance(tp, type) and tp in self.known:
@@ -224,9 +230,6 @@ def make_json_fn(
     for other, fn in (known or {}).items():
         names[other] = plain._bind(fn)
 
-    def _int(value: Any) -> str:
-        return int.__repr__(value) if value.__class__ is int else dumps(value)
-
     def _scalars(mapping: Mapping[str, Any]) -> str:
         if mapping.__class__ is dict and not mapping:
             return "{}"
@@ -245,7 +248,15 @@ def make_json_fn(
                 return dumps(dict(mapping))
         return "{" + ",".join(parts) + "}"
 
-    plain.namespace.update(_s=encode_str, _i=_int, _j=dumps, _m=_scalars, _t=_instant)
+    plain.namespace.update(
+        _s=encode_str,
+        _j=dumps,
+        _m=_scalars,
+        _t=_instant,
+        _T=_INSTANTS,
+        _D=_dt.datetime,
+        _U=_UTC,
+    )
     hints = typing.get_type_hints(cls)
     pieces: list[str] = []  # Python expressions, joined in order
     text = "{"

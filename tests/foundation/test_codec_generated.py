@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta, timezone
 from importlib import resources
 from typing import Any
 
@@ -201,10 +201,22 @@ def test_generated_json_matches_the_encoder_on_odd_values() -> None:
     fallback = converter.unstructure
     to_json = make_json_fn(Box, lambda v, tp: fallback(v, tp), encoder.encode)
     plain = make_unstructure_fn(Box, lambda v, tp: fallback(v, tp))
+
+    class Count(int):
+        def __repr__(self) -> str:
+            return "Count()"
+
     odd = Odd(2026, 3, 2, tzinfo=UTC)
+    utc = datetime(2026, 3, 2, tzinfo=UTC)
+    # after the UTC instant's text is remembered, an equal instant in another zone (and
+    # an int subclass in an int field) still gets its own text
+    berlin = utc.astimezone(timezone(timedelta(hours=1)))
     for box in (
         Box(at=odd, values={}, flag=True, count=3),
-        Box(at=datetime(2026, 3, 2, tzinfo=UTC), values={"a": None, "b": 2}, flag=False, count=0),
+        Box(at=utc, values={"a": None, "b": 2}, flag=False, count=0),
         Box(at=odd, values={"x": "y\x00"}, flag=1, count=True),  # type: ignore[arg-type]
+        Box(at=berlin, values={}, flag=False, count=10**30),
+        Box(at=utc, values={}, flag=False, count=Count(7)),
     ):
         assert to_json(box) == encoder.encode(plain(box))
+    assert '"2026-03-02T01:00:00+01:00"' in to_json(Box(at=berlin, values={}, flag=False, count=0))
