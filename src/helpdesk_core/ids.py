@@ -50,7 +50,8 @@ class SequentialIds:
             # Threads that ask for a kind's first id at once all count on one counter.
             counter = self._counters.setdefault(kind, itertools.count(1))
         prefix = self._prefixes.get(kind) or (kind[:1].upper() or "X")
-        return f"{prefix}-{next(counter):0{self._width}d}"
+        # (zfill pads as the format "0{width}d" does, without a format spec built per id)
+        return prefix + "-" + str(next(counter)).zfill(self._width)
 
     def __repr__(self) -> str:
         return f"SequentialIds(prefixes={self._prefixes!r}, width={self._width})"

@@ -114,6 +114,15 @@ _with_lifecycle = copier(TicketOpened, ("lifecycle", "status", "status_category"
 _with_tier_team = copier(Changes, ("tier", "team"))
 
 
+class _Held(threading.local):
+    """The events of a thread's open :meth:`Helpdesk.unit_of_work` (None outside one):
+    a class attribute gives a thread that never opened one None at the cost of an
+    attribute read (a missing attribute of a plain ``threading.local`` raises, and every
+    command asks)."""
+
+    events: list[Event] | None = None
+
+
 class Helpdesk(KnowledgeCommands):
     """A helpdesk: configuration + store + clock (+ id factory), and the commands.
 
@@ -159,7 +168,7 @@ class Helpdesk(KnowledgeCommands):
                 )
         self._decider = Decider(self.config)
         self._handlers: list[EventHandler] = []
-        self._held = threading.local()  # events of an open unit_of_work, per thread
+        self._held = _Held()  # events of an open unit_of_work, per thread
         self._worker = self.ids.new_id("worker")
         self._retention_checked_at: datetime | None = None
         self._queue_queries: dict[str, list[TicketQuery]] = {}
@@ -357,7 +366,7 @@ class Helpdesk(KnowledgeCommands):
         """Run several commands as one: the store keeps all their changes, or (on an
         exception) none, and subscribers get their events only once the outermost block
         has ended well."""
-        held: list[Event] | None = getattr(self._held, "events", None)
+        held = self._held.events
         outer = held is None
         if held is None:
             held = self._held.events = []
@@ -383,7 +392,7 @@ class Helpdesk(KnowledgeCommands):
             self._publish(held)
 
     def _publish(self, events: Iterable[Event]) -> None:
-        held: list[Event] | None = getattr(self._held, "events", None)
+        held = self._held.events
         if held is not None:
             held.extend(events)
             return
@@ -612,7 +621,7 @@ class Helpdesk(KnowledgeCommands):
             return
         ticket = change.ticket
         wake_at = self._decider.wake_at(ticket, change.requester)
-        with self.store.unit_of_work() if change.cursors or confirm else nullcontext():
+        if not change.cursors and confirm is None:  # one append: no unit of work around it
             self.store.append(
                 ticket.id,
                 expected_version=change.start_version,
@@ -620,9 +629,18 @@ class Helpdesk(KnowledgeCommands):
                 snapshot=ticket,
                 wake_at=wake_at,
             )
-            self._save_cursors(change)
-            if confirm is not None:
-                confirm()
+        else:
+            with self.store.unit_of_work():
+                self.store.append(
+                    ticket.id,
+                    expected_version=change.start_version,
+                    events=change.events,
+                    snapshot=ticket,
+                    wake_at=wake_at,
+                )
+                self._save_cursors(change)
+                if confirm is not None:
+                    confirm()
         self._remember_wake(ticket, wake_at, previous=change.start_version)
 
     def _save_cursors(self, change: Change) -> None:
