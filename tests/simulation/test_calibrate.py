@@ -275,3 +275,30 @@ def test_anonymised_tickets_count_but_their_requesters_do_not() -> None:
     assert measured.document["requesters"]["count"] == 1
     desk.erase_requester("ada", by="system:privacy")
     assert "count" not in calibrate(desk.store, desk=desk.config).document["requesters"]
+
+
+def test_ratings_of_tickets_never_solved_are_not_the_simulators_ratings() -> None:
+    """The simulator rates only solved tickets: a cancelled ticket's rating counts in
+    neither the response share (which must stay a probability) nor the scores."""
+    clock = ManualClock(MONDAY)
+    desk = Helpdesk(_desk(), MemoryStore(), clock, ids=SequentialIds())
+    desk.upsert_requester(Requester(id="ada", name="Ada"))
+    ada = Actor.requester("ada")
+    solved = desk.open(requester="ada", subject="solved")
+    desk.reply(solved.id, author="ann", body="done")
+    desk.solve(solved.id, by="ann", resolution="done")
+    desk.rate(solved.id, score=5, by=ada)
+    for day in range(3):
+        clock.advance(days=3)
+        cancelled = desk.open(requester="ada", subject=f"cancelled {day}")
+        desk.transition(cancelled.id, "cancel", by="ann", reason="a duplicate")
+        desk.rate(cancelled.id, score=1, by=ada)
+    measured = calibrate(desk.store, desk=desk.config)
+    requesters = measured.document["requesters"]
+    assert requesters["csat_response"] == 1.0
+    assert requesters["csat"] == {"5": 1.0}
+    assert measured.counts["requesters.csat"] == 1
+    document = tomllib.loads((DATA / "it_desk_scenario.toml").read_text())
+    document["desk"] = str(DATA / "it_desk.toml")
+    document["tiers"] = {}
+    Scenario.from_dict(measured.merge(document))

@@ -187,7 +187,9 @@ class _Tally:
             if ticket.pending_since is not None and event.public and event.by.is_requester:
                 self.replies.append((event.at - ticket.pending_since).total_seconds())
                 ticket.pending_since = None
-        elif isinstance(event, Rated) and not ticket.rated:
+        elif isinstance(event, Rated) and not ticket.rated and ticket.solves:
+            # The simulator rates solved tickets only: a ticket closed unsolved (cancelled)
+            # and rated is not one of its ratings (and would push the share past 1).
             ticket.rated = True
             self.scores[event.score] += 1
 
@@ -262,7 +264,7 @@ def calibrate(
       into pending to the requester's next public comment), ``reopen`` (the share of
       solved tickets reopened) and ``reopen_delay`` (from the solve to the reopen),
       ``csat_response`` (the share of solved tickets rated) and ``csat`` (the scores'
-      shares).
+      shares; a ticket closed without being solved, cancelled, is not a rating).
     """
     require(desk, DeskConfig, "a DeskConfig", field="desk")
     if profile not in PROFILE_KINDS:
