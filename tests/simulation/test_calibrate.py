@@ -302,3 +302,47 @@ def test_ratings_of_tickets_never_solved_are_not_the_simulators_ratings() -> Non
     document["desk"] = str(DATA / "it_desk.toml")
     document["tiers"] = {}
     Scenario.from_dict(measured.merge(document))
+
+
+def _uniform_openings(timezone: str, first: datetime, every: timedelta, count: int) -> Helpdesk:
+    clock = ManualClock(first)
+    desk = Helpdesk(_desk(timezone=timezone), MemoryStore(), clock, ids=SequentialIds())
+    desk.upsert_requester(Requester(id="ada", name="Ada"))
+    for n in range(count):
+        clock.set(first + n * every)
+        desk.open(requester="ada", subject=f"ticket {n}")
+    return desk
+
+
+def test_every_hour_of_the_week_gets_its_own_rate_across_a_spring_forward() -> None:
+    """A week whose Sunday loses its 02:00 hour (Berlin, 29 March 2026) never holds that
+    hour of the week: it is not measured as "no arrivals" but from its weekday's and its
+    hour's rates."""
+    from zoneinfo import ZoneInfo
+
+    berlin = ZoneInfo("Europe/Berlin")
+    start = datetime(2026, 3, 23, tzinfo=berlin).astimezone(UTC)
+    end = datetime(2026, 3, 31, tzinfo=berlin).astimezone(UTC)  # Monday to Tuesday
+    hours = int((end - start).total_seconds() // 3600)
+    assert hours == 8 * 24 - 1
+    desk = _uniform_openings("Europe/Berlin", start + timedelta(minutes=30), timedelta(hours=1),
+                             hours)
+    measured = calibrate(desk.store, desk=desk.config, start=start, end=end)
+    profile = measured.document["arrivals"]["profile"]
+    assert profile[6 * 24 + 2] == pytest.approx(1.0)
+    assert profile == pytest.approx([1.0] * 168)
+    assert measured.counts["arrivals.profile"] == hours
+
+
+def test_the_hours_of_a_zone_off_the_hour_are_its_own() -> None:
+    """In a zone half an hour off UTC (India), the period's first and last hours count
+    for the local hours they are part of."""
+    from zoneinfo import ZoneInfo
+
+    kolkata = ZoneInfo("Asia/Kolkata")
+    first = datetime(2026, 3, 2, 9, 15, tzinfo=kolkata).astimezone(UTC)
+    desk = _uniform_openings("Asia/Kolkata", first, timedelta(minutes=15), 4 * 24 * 8)
+    end = first + timedelta(days=7, hours=5, minutes=15)  # from 09:15 to 14:30, local
+    measured = calibrate(desk.store, desk=desk.config, start=first, end=end)
+    profile = measured.document["arrivals"]["profile"]
+    assert profile == pytest.approx([1.0] * 168, rel=1e-3)

@@ -251,10 +251,11 @@ def calibrate(
     What is measured, as the simulator draws it:
 
     - ``arrivals``: ``rate_per_hour`` (openings over the hours of the period), a 168-hour
-      ``profile`` (each hour of the week's rate over that mean, in the desk's zone), or
-      ``weekdays`` and ``hours`` (each weekday's and each hour of the day's), and
-      the ``channels``, ``categories`` (``general``: none), ``impact`` and ``urgency``
-      shares of the openings;
+      ``profile`` (each hour of the week's rate over that mean, in the desk's zone; an
+      hour the period never held, skipped by a spring-forward, gets its weekday's
+      multiplier times its hour's), or ``weekdays`` and ``hours`` (each weekday's and
+      each hour of the day's), and the ``channels``, ``categories`` (``general``:
+      none), ``impact`` and ``urgency`` shares of the openings;
     - ``tiers.<id>.solve``: of the tier's decisions (a solve, or an escalation an agent
       made; the escalations automation made are not decisions), the share that solved;
       ``tiers.<id>.pending``: the share of the tier's first decision on a ticket that was
@@ -342,16 +343,23 @@ def _calibration(
     mean = tickets / hours
     seen, held = _by_hour_of_week(tally.openings, first, last, zone)
     arrivals: dict[str, Any] = {"rate_per_hour": round(mean, 6)}
+    days = [slice(day * 24, day * 24 + 24) for day in range(7)]
+    weekdays = _multipliers([sum(seen[d]) for d in days], [sum(held[d]) for d in days], mean)
+    by_hour = _multipliers(
+        [sum(seen[h::24]) for h in range(24)], [sum(held[h::24]) for h in range(24)], mean
+    )
     if shape == "week":
-        arrivals["profile"] = _multipliers(seen, held, mean)
+        week = _multipliers(seen, held, mean)
+        for slot, hours in enumerate(held):
+            if hours <= 0:
+                # An hour of the week the period never held (the hour a spring-forward
+                # skips, in a history of one such week): no sign of no arrivals, so its
+                # weekday's and its hour's rates tell it, as weekdays_hours would.
+                week[slot] = round(weekdays[slot // 24] * by_hour[slot % 24], 6)
+        arrivals["profile"] = week
     else:
-        days = [slice(day * 24, day * 24 + 24) for day in range(7)]
-        arrivals["weekdays"] = _multipliers(
-            [sum(seen[d]) for d in days], [sum(held[d]) for d in days], mean
-        )
-        arrivals["hours"] = _multipliers(
-            [sum(seen[h::24]) for h in range(24)], [sum(held[h::24]) for h in range(24)], mean
-        )
+        arrivals["weekdays"] = weekdays
+        arrivals["hours"] = by_hour
     for name in ("rate_per_hour", "profile", "weekdays", "hours"):
         if name in arrivals:
             counts[f"arrivals.{name}"] = tickets
@@ -403,7 +411,11 @@ def _by_hour_of_week(
     """Per hour of the week (in the desk's zone, Monday 00:00 first): the openings in it,
     and the hours of it the period holds (the first and last in part)."""
     held = [0.0] * HOURS_PER_WEEK
-    hour = first.replace(minute=0, second=0, microsecond=0)
+    # The hours stepped through are the zone's: from the start of the local hour ``first``
+    # falls in (in a zone off the hour, India's, a UTC hour would be half of one local
+    # hour and half of the next).
+    local = first.astimezone(zone)
+    hour = local.replace(minute=0, second=0, microsecond=0).astimezone(UTC)
     while hour < last:
         following = hour + timedelta(hours=1)
         covered = (min(following, last) - max(hour, first)).total_seconds() / 3600
