@@ -345,3 +345,27 @@ def test_calibrate_reads_a_postgresql_store(
     _history_database(tmp_path / "desk.sqlite")
     assert main(["calibrate", str(tmp_path / "desk.sqlite"), "--desk", desk]) == 0
     assert capsys.readouterr().out == from_postgres
+
+
+@pytest.mark.parametrize("_", [pytest.param(None, marks=POSTGRES_MARKS)])
+def test_calibrate_refuses_a_postgresql_schema_that_does_not_exist(
+    _: None, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A mistyped --schema is named, and leaves no empty schema behind (as a mistyped
+    SQLite path leaves no empty file)."""
+    import psycopg
+
+    desk = str(Path(helpdesk_core.__file__).parent / "data" / "it_desk.toml")
+    schema = f"hd_no_such_{os.getpid()}"
+    try:
+        assert main(["calibrate", DSN, "--schema", schema, "--desk", desk]) == 2
+        assert capsys.readouterr().err == (
+            f"helpdesk-core: --schema: the database has no schema {schema!r}\n"
+        )
+    finally:
+        with psycopg.connect(DSN, autocommit=True) as conn:
+            found = conn.execute(
+                "SELECT 1 FROM pg_namespace WHERE nspname = %s", (schema,)
+            ).fetchone()
+            conn.execute(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE')
+    assert found is None

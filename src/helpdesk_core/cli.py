@@ -535,12 +535,14 @@ def _read_toml(path: Path) -> dict[str, Any]:
 
 @contextlib.contextmanager
 def _history(where: str, schema: str) -> Iterator[Any]:
-    """The store at ``where``: a PostgreSQL URL, or an SQLite file that must exist (a
-    mistyped path must not leave an empty database behind)."""
+    """The store at ``where``: a PostgreSQL URL whose ``schema`` must exist, or an SQLite
+    file that must exist (a mistyped path or schema must not leave an empty database or
+    schema behind)."""
     store: Any
     if where.startswith(("postgresql://", "postgres://")):
         from helpdesk_core.storage.postgres import PostgresStore
 
+        _check_schema(where, schema)
         store = PostgresStore(where, schema=schema)
     else:
         if not Path(where).is_file():
@@ -552,6 +554,24 @@ def _history(where: str, schema: str) -> Iterator[Any]:
         yield store
     finally:
         store.close()
+
+
+def _check_schema(dsn: str, schema: str) -> None:
+    """ValidationError unless the database at ``dsn`` has the schema ``schema`` (opening a
+    store on one that is missing would create it, tables and all)."""
+    import psycopg
+
+    from helpdesk_core.errors import StoreClosedError
+
+    try:
+        with psycopg.connect(dsn, autocommit=True, connect_timeout=10) as conn:
+            found = conn.execute(
+                "SELECT 1 FROM pg_namespace WHERE nspname = %s", (schema,)
+            ).fetchone()
+    except psycopg.Error as exc:
+        raise StoreClosedError(f"cannot reach PostgreSQL: {exc}") from exc
+    if found is None:
+        raise ValidationError(f"the database has no schema {schema!r}", field="schema")
 
 
 def _cmd_sla(args: argparse.Namespace) -> int:
