@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import math
 from collections.abc import Mapping
-from datetime import date, datetime, time
+from datetime import date, datetime, time, timedelta
 from typing import Any
 
 from helpdesk_core.errors import ValidationError
@@ -77,6 +77,10 @@ def _value(value: Any, path: tuple[str, ...]) -> str:
     if isinstance(value, bool):
         return "true" if value else "false"
     if isinstance(value, int):
+        if not -(2**63) <= value < 2**63:
+            raise ValidationError(
+                f"TOML integers are 64-bit, got {value}", field=".".join(path) or "document"
+            )
         return str(value)
     if isinstance(value, float):
         if math.isnan(value):
@@ -87,6 +91,16 @@ def _value(value: Any, path: tuple[str, ...]) -> str:
     if isinstance(value, str):
         return _string(value)
     if isinstance(value, datetime | date | time):
+        offset = value.utcoffset() if isinstance(value, datetime | time) else None
+        if isinstance(value, time) and value.tzinfo is not None:
+            raise ValidationError(
+                "a TOML time of day has no offset", field=".".join(path) or "document"
+            )
+        if offset is not None and offset % timedelta(minutes=1):
+            raise ValidationError(
+                f"a TOML offset is whole minutes, got {offset}",
+                field=".".join(path) or "document",
+            )
         return value.isoformat()
     if isinstance(value, Mapping):
         for name in value:

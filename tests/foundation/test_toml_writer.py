@@ -80,3 +80,22 @@ def test_long_lists_are_wrapped_and_tables_of_tables_need_no_header() -> None:
     assert max(len(line) for line in text.splitlines()) <= 88
     assert "[tiers]" not in text and "[tiers.L1]" in text and "[empty]" in text
     assert text.count("\n    ") > 10
+
+
+def test_values_toml_has_no_syntax_for_are_refused_not_written() -> None:
+    """TOML's integers are 64-bit, its offsets whole minutes, and its times have no
+    offset: such values are refused rather than written as text that is not TOML."""
+    from datetime import time, timedelta, timezone
+
+    odd_offset = timezone(timedelta(minutes=17, seconds=30))
+    for document in (
+        {"n": 2**63},
+        {"n": -(2**63) - 1},
+        {"t": time(9, tzinfo=UTC)},
+        {"d": datetime(1890, 1, 1, tzinfo=odd_offset)},
+    ):
+        with pytest.raises(ValidationError) as caught:
+            dumps(document)
+        assert caught.value.field == next(iter(document))
+    for document in ({"n": 2**63 - 1}, {"n": -(2**63)}, {"t": time(9, 30)}):
+        assert tomllib.loads(dumps(document)) == document
