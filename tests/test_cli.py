@@ -369,3 +369,24 @@ def test_calibrate_refuses_a_postgresql_schema_that_does_not_exist(
             ).fetchone()
             conn.execute(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE')
     assert found is None
+
+
+def test_calibrate_measures_on_the_scenarios_desk(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    data = Path(helpdesk_core.__file__).parent / "data"
+    database = tmp_path / "desk.sqlite"
+    _history_database(database)
+    scenario = str(data / "it_desk_scenario.toml")
+    assert main(["calibrate", str(database), "--scenario", scenario]) == 0
+    assert "[tiers.L1]" in capsys.readouterr().out
+    other = tmp_path / "other.toml"
+    other.write_text('[desk]\ntimezone = "UTC"\n')
+    assert main(["calibrate", str(database), "--scenario", scenario, "--desk", str(other)]) == 2
+    assert capsys.readouterr().err.startswith(
+        "helpdesk-core: --desk: the desk's time zone and tiers differ"
+    )
+    assert main(["calibrate", str(database)]) == 2
+    assert capsys.readouterr().err == (
+        "helpdesk-core: --desk: name the desk (--desk), or a scenario (--scenario)\n"
+    )

@@ -458,11 +458,24 @@ def _cmd_calibrate(args: argparse.Namespace) -> int:
     from helpdesk_core.config import DeskConfig
     from helpdesk_core.simulation import calibrate
 
-    desk = DeskConfig.from_toml(Path(args.desk))
     base: dict[str, Any] | None = None
-    if args.scenario is not None:
+    if args.scenario is None:
+        if args.desk is None:
+            raise ValidationError("name the desk (--desk), or a scenario (--scenario)",
+                                  field="desk")
+        desk = DeskConfig.from_toml(Path(args.desk))
+    else:
         base = _read_toml(Path(args.scenario))
-        _load_scenario(Path(args.scenario))  # a scenario that would not load is named now
+        desk = _load_scenario(Path(args.scenario)).desk  # a bad scenario is named now
+        # The figures must be measured on the desk they are written for.
+        if args.desk is not None and _calibrated_by(
+            DeskConfig.from_toml(Path(args.desk))
+        ) != _calibrated_by(desk):
+            raise ValidationError(
+                "the desk's time zone and tiers differ from those of the scenario's desk: "
+                "leave --desk out to measure with the scenario's",
+                field="desk",
+            )
     start = _instant(args.start, desk.settings.timezone, "start")
     end = _instant(args.end, desk.settings.timezone, "end")
     with _history(args.store, args.schema) as store:
@@ -499,6 +512,11 @@ def _cmd_calibrate(args: argparse.Namespace) -> int:
     with contextlib.redirect_stdout(sys.stderr):
         _table("Observations behind each figure", rows)
     return 0
+
+
+def _calibrated_by(desk: Any) -> tuple[str, tuple[str, ...]]:
+    """What calibrate reads of a desk: its time zone and its tiers."""
+    return desk.settings.timezone, tuple(tier.id for tier in desk.tiers)
 
 
 def _instant(text: str | None, zone: str, name: str) -> datetime | None:
@@ -559,8 +577,10 @@ def _history(where: str, schema: str) -> Iterator[Any]:
 def _check_schema(dsn: str, schema: str) -> None:
     """ValidationError unless the database at ``dsn`` has the schema ``schema`` (opening a
     store on one that is missing would create it, tables and all)."""
-    import psycopg
-
+    try:
+        import psycopg
+    except ImportError:
+        return  # the store says which extra to install
     from helpdesk_core.errors import StoreClosedError
 
     try:
@@ -641,7 +661,9 @@ def build_parser() -> argparse.ArgumentParser:
         ),
     )
     cal.add_argument("store", help="the desk's SQLite file, or a postgresql:// URL")
-    cal.add_argument("--desk", required=True, help="the desk's configuration TOML")
+    cal.add_argument(
+        "--desk", help="the desk's configuration TOML (default: the --scenario's desk)"
+    )
     cal.add_argument("--scenario", help="a scenario TOML to put the figures in")
     cal.add_argument(
         "--start", help="read tickets opened from this ISO date(-time); naive: the desk's zone"

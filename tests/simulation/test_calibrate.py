@@ -6,9 +6,11 @@ import tomllib
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any, cast
+from zoneinfo import ZoneInfo
 
 import attrs
 import pytest
+from attrs import evolve
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -346,3 +348,35 @@ def test_the_hours_of_a_zone_off_the_hour_are_its_own() -> None:
     measured = calibrate(desk.store, desk=desk.config, start=first, end=end)
     profile = measured.document["arrivals"]["profile"]
     assert profile == pytest.approx([1.0] * 168, rel=1e-3)
+
+
+def test_moves_automation_made_are_no_decisions_and_a_week_may_lose_an_hour() -> None:
+    """An automatic solve (or one by a system actor) is no decision of the tier's, though
+    the ticket counts as solved; an escalation naming no tier it left is the first
+    tier's. A local week holding a spring-forward (167 hours) is history enough."""
+    from helpdesk_core.model import Escalated, StatusChanged
+
+    clock = ManualClock(MONDAY)
+    desk = Helpdesk(_desk(), MemoryStore(), clock, ids=SequentialIds())
+    desk.upsert_requester(Requester(id="ada", name="Ada"))
+    opened = [desk.open(requester="ada", subject=f"t{i}") for i in range(3)]
+    events = [e for _, e in desk.store.event_stream()]
+    at = MONDAY + timedelta(hours=1)
+    solved = {"transition": "solve", "from_status": "new", "to_status": "solved",
+              "category": "solved", "at": at}
+    events += [
+        StatusChanged(ticket_id=opened[0].id, by=Actor.agent("ann"), automatic=True, **solved),
+        StatusChanged(ticket_id=opened[1].id, by=Actor.system("rules"), **solved),
+        Escalated(ticket_id=opened[2].id, at=at, by=Actor.agent("ann"), from_tier=None,
+                  to_tier="L2"),
+    ]
+    measured = calibrate(events, desk=desk.config, end=MONDAY + timedelta(days=7))
+    assert measured.document["tiers"]["L1"] == {"solve": 0.0, "pending": 0.0}
+    assert measured.counts["tiers.L1.solve"] == 1
+    assert measured.document["requesters"]["reopen"] == 0.0
+    assert measured.counts["requesters.reopen"] == 2  # both solved tickets
+    spring = datetime(2026, 3, 23, tzinfo=ZoneInfo("Europe/Berlin"))  # the week of the 29th
+    berlin = _desk(timezone="Europe/Berlin")
+    shifted = [evolve(e, at=spring) if isinstance(e, TicketOpened) else e for e in events]
+    week = calibrate(shifted, desk=berlin, start=spring, end=spring + timedelta(days=7))
+    assert week.end - week.start == timedelta(days=7) - timedelta(hours=1)

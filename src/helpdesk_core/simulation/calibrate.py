@@ -175,9 +175,10 @@ class _Tally:
             if event.changes.tier is not None:
                 ticket.tier = event.changes.tier
         elif isinstance(event, Escalated):
-            if event.by.kind is not ActorKind.SYSTEM and event.from_tier is not None:
-                self.escalations[event.from_tier] += 1
-                self.decision(ticket, event.from_tier)
+            source = event.from_tier or self.first_tier  # none: worked at the first tier
+            if event.by.kind is not ActorKind.SYSTEM and source is not None:
+                self.escalations[source] += 1
+                self.decision(ticket, source)
             ticket.tier = event.to_tier
         elif isinstance(event, DeEscalated):
             ticket.tier = event.to_tier
@@ -200,6 +201,9 @@ class _Tally:
             ticket.pending_since = None
         if after is before:
             return
+        # A move the lifecycle or automation made is no decision of the tier's.
+        if event.automatic or event.by.kind is ActorKind.SYSTEM:
+            tier = None
         if after is StatusCategory.PENDING and before.is_active:
             ticket.pending_since = event.at
             if tier is not None and tier not in ticket.asked:
@@ -259,7 +263,9 @@ def calibrate(
     - ``tiers.<id>.solve``: of the tier's decisions (a solve, or an escalation an agent
       made; the escalations automation made are not decisions), the share that solved;
       ``tiers.<id>.pending``: the share of the tier's first decision on a ticket that was
-      a question to the requester (a move into a pending status);
+      a question to the requester (a move into a pending status). Moves the lifecycle or
+      automation made (``automatic``, or by a system actor) are no decisions; an
+      escalation that names no tier it left counts for the first tier;
     - ``requesters``: ``count`` (the people who opened tickets; those a retention policy
       anonymised are not counted), ``reply`` (from the move
       into pending to the requester's next public comment), ``reopen`` (the share of
@@ -297,7 +303,8 @@ def calibrate(
         raise ValidationError("the history holds no ticket opened in the period", field="history")
     first = start if start is not None else min(tally.openings)
     last = end if end is not None else max(tally.openings) + timedelta(seconds=1)
-    if last - first < MIN_SPAN:
+    # (a local week that holds a spring-forward lasts an hour less)
+    if last - first < MIN_SPAN - timedelta(hours=1):
         raise ValidationError(
             f"calibrating takes at least {MIN_SPAN.days} days of openings (every hour of the "
             f"week), got {format_duration(last - first)}",
