@@ -153,64 +153,90 @@ class ActorKind(_ParseMixin):
 
 def to_priority(value: Any) -> Priority:
     """Parse a priority (member, value, name, or P1-P4)."""
+    if value.__class__ is Priority:  # a member already: the usual case, one test
+        return value
     return Priority.parse(value, field="priority")
 
 
 def to_optional_priority(value: Any) -> Priority | None:
     """None or a priority."""
+    if value.__class__ is Priority:  # a member already: the usual case, one test
+        return value
     return None if value is None else Priority.parse(value, field="priority")
 
 
 def to_impact(value: Any) -> Impact:
     """Parse an impact."""
+    if value.__class__ is Impact:  # a member already: the usual case, one test
+        return value
     return Impact.parse(value, field="impact")
 
 
 def to_optional_impact(value: Any) -> Impact | None:
     """None or an impact."""
+    if value.__class__ is Impact:  # a member already: the usual case, one test
+        return value
     return None if value is None else Impact.parse(value, field="impact")
 
 
 def to_urgency(value: Any) -> Urgency:
     """Parse an urgency."""
+    if value.__class__ is Urgency:  # a member already: the usual case, one test
+        return value
     return Urgency.parse(value, field="urgency")
 
 
 def to_optional_urgency(value: Any) -> Urgency | None:
     """None or an urgency."""
+    if value.__class__ is Urgency:  # a member already: the usual case, one test
+        return value
     return None if value is None else Urgency.parse(value, field="urgency")
 
 
 def to_channel(value: Any) -> Channel:
     """Parse a channel."""
+    if value.__class__ is Channel:  # a member already: the usual case, one test
+        return value
     return Channel.parse(value, field="channel")
 
 
 def to_optional_channel(value: Any) -> Channel | None:
     """None or a channel."""
+    if value.__class__ is Channel:  # a member already: the usual case, one test
+        return value
     return None if value is None else Channel.parse(value, field="channel")
 
 
 def to_status_category(value: Any) -> StatusCategory:
     """Parse a status category."""
+    if value.__class__ is StatusCategory:  # a member already: the usual case, one test
+        return value
     return StatusCategory.parse(value, field="category")
 
 
 def to_metric(value: Any) -> Metric:
     """Parse an SLA metric."""
+    if value.__class__ is Metric:  # a member already: the usual case, one test
+        return value
     return Metric.parse(value, field="metric")
 
 
 def to_clock_state(value: Any) -> ClockState:
     """Parse an SLA clock state."""
+    if value.__class__ is ClockState:  # a member already: the usual case, one test
+        return value
     return ClockState.parse(value, field="state")
 
 
 def to_link_kind(value: Any) -> LinkKind:
     """Parse a link kind."""
+    if value.__class__ is LinkKind:  # a member already: the usual case, one test
+        return value
     return LinkKind.parse(value, field="kind")
 
 
 def to_actor_kind(value: Any) -> ActorKind:
     """Parse an actor kind."""
+    if value.__class__ is ActorKind:  # a member already: the usual case, one test
+        return value
     return ActorKind.parse(value, field="kind")
