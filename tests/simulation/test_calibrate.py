@@ -87,7 +87,9 @@ def test_a_simulated_desk_calibrates_the_figures_it_was_run_with(
     assert "solve" not in got["tiers"]["L3"]  # the top tier solves everything
     assert got["tiers"]["L3"]["pending"] == 0.0
     requesters = got["requesters"]
-    assert requesters["count"] == len(openers)
+    # nearly all of the 400 opened in 90 days: the draw needs about 400 to reach them
+    assert len(openers) > 390
+    assert requesters["count"] == pytest.approx(doc["requesters"]["count"], rel=0.03)
     assert requesters["reply"]["kind"] == "lognormal"
     assert requesters["reply"]["sigma"] == pytest.approx(1.0, abs=0.15)
     assert requesters["csat_response"] == pytest.approx(0.4, abs=0.04)
@@ -165,7 +167,7 @@ def test_each_figure_is_counted_from_the_events_as_the_simulator_draws_it() -> N
     assert got["tiers"]["L2"] == {"pending": 0.0}  # the top tier: no solve figure
     assert measured.counts["tiers.L2.pending"] == 2  # two solves, neither asked first
     requesters = got["requesters"]
-    assert requesters["count"] == 2
+    assert requesters["count"] == 3  # 2 people in 3 tickets: a draw from 2.6 reaches 2
     assert requesters["reply"] == "2h"
     assert requesters["reopen"] == 0.5 and requesters["reopen_delay"] == "3h"
     assert requesters["csat_response"] == 0.5 and requesters["csat"] == {"4": 1.0}
@@ -380,3 +382,37 @@ def test_moves_automation_made_are_no_decisions_and_a_week_may_lose_an_hour() ->
     shifted = [evolve(e, at=spring) if isinstance(e, TicketOpened) else e for e in events]
     week = calibrate(shifted, desk=berlin, start=spring, end=spring + timedelta(days=7))
     assert week.end - week.start == timedelta(days=7) - timedelta(hours=1)
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.integers(min_value=1, max_value=5000), st.integers(min_value=1, max_value=50_000))
+def test_the_requester_count_is_the_population_a_uniform_draw_needs(
+    distinct: int, openings: int
+) -> None:
+    from helpdesk_core.simulation.calibrate import _population
+    from helpdesk_core.simulation.scenario import MAX_REQUESTERS
+
+    distinct = min(distinct, openings)
+    n = _population(distinct, openings)
+    assert distinct <= n <= MAX_REQUESTERS
+    if distinct == openings:  # nobody twice: half a repeat expected
+        assert n == max(distinct, min(openings * (openings - 1), MAX_REQUESTERS))
+        return
+
+    def reached(people: int) -> float:
+        return people * (1 - (1 - 1 / people) ** openings)
+
+    # the expected number reached is the number seen, to the rounding of n
+    assert n == distinct or reached(n - 1) - 1e-6 <= distinct
+    assert reached(n + 1) + 1e-6 >= distinct
+
+
+def test_a_short_history_is_not_taken_for_a_small_population() -> None:
+    """Ten days of a desk of 400 requesters reach fewer than 400 of them; the count
+    calibrated is that of the desk, not of those seen."""
+    scenario = attrs.evolve(Scenario.from_toml(DATA / "it_desk_scenario.toml"), days=10.0)
+    result = simulate(scenario, seed=2)
+    seen = {e.requester for e in result.events if isinstance(e, TicketOpened)}
+    assert len(seen) < 370
+    count = calibrate(result, desk=scenario.desk).document["requesters"]["count"]
+    assert count == pytest.approx(400, rel=0.1)

@@ -45,7 +45,7 @@ from helpdesk_core.model import (
 )
 from helpdesk_core.model._validate import require
 from helpdesk_core.model.people import ANONYMOUS_REQUESTER
-from helpdesk_core.simulation.scenario import HOURS_PER_WEEK
+from helpdesk_core.simulation.scenario import HOURS_PER_WEEK, MAX_REQUESTERS
 
 __all__ = ["Calibration", "calibrate"]
 
@@ -146,6 +146,7 @@ class _Tally:
             name: Counter() for name in ("channels", "categories", "impact", "urgency")
         }
         self.requesters: set[str] = set()
+        self.named = 0  # openings by a requester not erased
         self.solves: Counter[str] = Counter()
         self.escalations: Counter[str] = Counter()
         self.asks: Counter[str] = Counter()
@@ -163,6 +164,7 @@ class _Tally:
         self.mixes["urgency"][event.urgency.value] += 1
         if event.requester != ANONYMOUS_REQUESTER:  # an erased person is no one
             self.requesters.add(event.requester)
+            self.named += 1
 
     def decision(self, ticket: _Ticket, tier: str) -> None:
         """A tier solved or escalated: a draw of whether to ask first, if it had not."""
@@ -266,8 +268,10 @@ def calibrate(
       a question to the requester (a move into a pending status). Moves the lifecycle or
       automation made (``automatic``, or by a system actor) are no decisions; an
       escalation that names no tier it left counts for the first tier;
-    - ``requesters``: ``count`` (the people who opened tickets; those a retention policy
-      anonymised are not counted), ``reply`` (from the move
+    - ``requesters``: ``count`` (how many people the simulator's uniform draw needs to
+      reach as many different ones as opened the tickets, in as many tickets; the
+      people a retention policy or an erasure anonymised are left out), ``reply`` (from
+      the move
       into pending to the requester's next public comment), ``reopen`` (the share of
       solved tickets reopened) and ``reopen_delay`` (from the solve to the reopen),
       ``csat_response`` (the share of solved tickets rated) and ``csat`` (the scores'
@@ -391,8 +395,8 @@ def _calibration(
         document["tiers"] = tier_doc
     requesters: dict[str, Any] = {}
     if tally.requesters:
-        requesters["count"] = len(tally.requesters)
-        counts["requesters.count"] = tickets
+        requesters["count"] = _population(len(tally.requesters), tally.named)
+        counts["requesters.count"] = tally.named
     if tally.replies:
         requesters["reply"] = _delay(tally.replies, delays)
         counts["requesters.reply"] = len(tally.replies)
@@ -442,6 +446,32 @@ def _multipliers(seen: list[int], held: list[float], mean: float) -> list[float]
         round(count / hours / mean, 6) if hours > 0 else 0.0
         for count, hours in zip(seen, held, strict=True)
     ]
+
+
+def _population(distinct: int, openings: int) -> int:
+    """How many people a uniform draw (the simulator's) picks ``openings`` times from to
+    reach ``distinct`` different ones, as expected: the N with
+    ``N * (1 - (1 - 1/N) ** openings) == distinct``. When nobody opened twice no finite N
+    fits best; then the N whose draws would expect half a repeat, ``openings *
+    (openings - 1)``. At most :data:`MAX_REQUESTERS`."""
+    if distinct >= openings:
+        return max(distinct, min(openings * (openings - 1), MAX_REQUESTERS))
+
+    def reached(n: float) -> float:
+        return n * -math.expm1(openings * math.log1p(-1 / n)) if n > 1 else 1.0
+
+    low, high = float(distinct), float(MAX_REQUESTERS)
+    if reached(high) <= distinct:
+        return MAX_REQUESTERS
+    for _ in range(200):  # bisection: reached() grows with n
+        middle = (low + high) / 2
+        if reached(middle) < distinct:
+            low = middle
+        else:
+            high = middle
+        if high - low < 0.01:
+            break
+    return max(distinct, round((low + high) / 2))
 
 
 def _shares(counter: Counter[str]) -> dict[str, float]:
