@@ -262,20 +262,20 @@ def calibrate(
       multiplier times its hour's), or ``weekdays`` and ``hours`` (each weekday's and
       each hour of the day's), and the ``channels``, ``categories`` (``general``:
       none), ``impact`` and ``urgency`` shares of the openings;
-    - ``tiers.<id>.solve``: of the tier's decisions (a solve, or an escalation an agent
-      made; the escalations automation made are not decisions), the share that solved;
-      ``tiers.<id>.pending``: the share of the tier's first decision on a ticket that was
-      a question to the requester (a move into a pending status). Moves the lifecycle or
-      automation made (``automatic``, or by a system actor) are no decisions; an
-      escalation that names no tier it left counts for the first tier;
+    - ``tiers.<id>.solve``: of the tier's decisions (a move into a solved status, or an
+      escalation), the share that solved; ``tiers.<id>.pending``: of the tier's
+      decisions until it first asked on a ticket, the share that asked the requester (a
+      move into a pending status). Moves the lifecycle or automation made
+      (``automatic``, or by a system actor) are no decisions; an escalation that names
+      no tier it left counts for the first tier;
     - ``requesters``: ``count`` (how many people the simulator's uniform draw needs to
       reach as many different ones as opened the tickets, in as many tickets; the
       people a retention policy or an erasure anonymised are left out), ``reply`` (from
-      the move
-      into pending to the requester's next public comment), ``reopen`` (the share of
-      solved tickets reopened) and ``reopen_delay`` (from the solve to the reopen),
-      ``csat_response`` (the share of solved tickets rated) and ``csat`` (the scores'
-      shares; a ticket closed without being solved, cancelled, is not a rating).
+      the move into pending to the requester's next public comment), ``reopen`` (the
+      share of solved tickets reopened) and ``reopen_delay`` (from the solve to the
+      reopen), ``csat_response`` (the share of solved tickets rated) and ``csat`` (the
+      scores' shares; a ticket closed without being solved, cancelled, is not a
+      rating).
     """
     require(desk, DeskConfig, "a DeskConfig", field="desk")
     if profile not in PROFILE_KINDS:
@@ -292,13 +292,11 @@ def calibrate(
         raise ValidationError("end must come after start", field="end")
     tiers = [tier.id for tier in desk.tiers]
     tally = _Tally(tiers[0] if tiers else None)
-    skipped: set[str] = set()
     for event in _events(history):
         if isinstance(event, TicketOpened):
-            if (start is not None and event.at < start) or (end is not None and event.at >= end):
-                skipped.add(event.ticket_id)
-                continue
-            tally.opened(event)
+            # a ticket opened outside the period is not followed: its later events pass
+            if (start is None or event.at >= start) and (end is None or event.at < end):
+                tally.opened(event)
             continue
         ticket = tally.tickets.get(event.ticket_id)
         if ticket is not None:
