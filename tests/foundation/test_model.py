@@ -282,3 +282,11 @@ def test_an_id_with_a_line_break_at_either_end_is_refused(bad: str) -> None:
 
     with pytest.raises(ConfigError):
         DeskConfig.from_dict({"agents": [{"id": bad, "teams": ["service-desk"]}]})
+
+
+def test_only_solved_and_closed_categories_are_inactive() -> None:
+    from helpdesk_core.model import StatusCategory
+
+    inactive = {StatusCategory.SOLVED, StatusCategory.CLOSED}
+    for category in StatusCategory:
+        assert category.is_active is (category not in inactive)

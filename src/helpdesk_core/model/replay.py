@@ -61,6 +61,9 @@ __all__ = [
 ANONYMISED = "[anonymised]"
 
 _Fold = Callable[[Ticket, Any], dict[str, Any]]
+# Enum members as module constants: reading one off its class costs a metaclass lookup.
+_SOLVED = StatusCategory.SOLVED
+_CLOSED = StatusCategory.CLOSED
 _FOLDS: dict[type[Event], _Fold] = {}
 
 
@@ -236,10 +239,11 @@ def _comment(ticket: Ticket, event: CommentAdded) -> dict[str, Any]:
 
 @register_fold(StatusChanged)
 def _status(ticket: Ticket, event: StatusChanged) -> dict[str, Any]:
-    out: dict[str, Any] = {"status": event.to_status, "status_category": event.category}
-    was_done = not ticket.status_category.is_active
-    if event.category is StatusCategory.SOLVED:
-        if ticket.status_category is StatusCategory.SOLVED:
+    category = event.category
+    out: dict[str, Any] = {"status": event.to_status, "status_category": category}
+    was = ticket.status_category
+    if category is _SOLVED:
+        if was is _SOLVED:
             # From one solved status to another: still the same solution, solved when
             # it was (a new resolution note, if the move gives one, replaces the old).
             if event.resolution is not None:
@@ -250,11 +254,11 @@ def _status(ticket: Ticket, event: StatusChanged) -> dict[str, Any]:
             out["solved_at"] = event.at
             out["resolution"] = event.resolution
             out["first_contact"] = event.first_contact
-    elif event.category is StatusCategory.CLOSED:
+    elif category is _CLOSED:
         out["closed_at"] = event.at
         if ticket.solved_at is None and event.resolution is not None:
             out["resolution"] = event.resolution
-    elif was_done:
+    elif was is _SOLVED or was is _CLOSED:  # reopened: was done, no longer is
         out["reopen_count"] = ticket.reopen_count + 1
         out["reopened_at"] = event.at
         # Time in tier stands still while the ticket is solved: from the later of the
