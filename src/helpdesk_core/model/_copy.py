@@ -9,6 +9,7 @@ validator runs again.
 
 from __future__ import annotations
 
+import inspect
 import types
 from collections.abc import Callable
 from typing import Any
@@ -50,33 +51,48 @@ _TWINS: dict[type, type | None] = {}
 
 
 def _twin(cls: type) -> type | None:
-    """A plain class with the same slots as ``cls``, or None when ``cls`` cannot have one.
+    """A class with the same slots as ``cls`` and the default ``setattr``, or None when
+    ``cls`` cannot have one.
 
     A frozen attrs class refuses ``setattr``, so a copy written through it pays a
     descriptor call per field. Its twin has the same slot layout and the default
     ``setattr``, whose stores the interpreter specialises to a direct slot write; the copy
     is built as a twin and then takes ``cls`` as its class (``__class__`` assignment
-    between layout-compatible classes), about three times faster for a ticket. Only
-    classes with named slots and neither ``__dict__`` nor ``__weakref__`` qualify; the
-    twin is checked once by building one."""
+    between layout-compatible classes), about three times faster for a ticket.
+
+    A class straight on ``object`` gets a plain twin; a subclass (an event on ``Event``)
+    gets a twin on the same base, which puts back the default ``__setattr__`` and
+    ``__delattr__`` (both: with either one inherited, stores go through a Python call
+    again). Only classes with named slots of their own, one base and no ``__dict__``
+    qualify, whose every attrs field is a slot; the twin is checked once by building
+    one."""
     if cls in _TWINS:
         return _TWINS[cls]
     twin: type | None = None
     slots = cls.__dict__.get("__slots__")
     if (
         isinstance(slots, tuple)
-        and cls.__bases__ == (object,)
+        and len(cls.__bases__) == 1
         and "__weakref__" not in slots
         and "__dict__" not in slots
-        and {a.name for a in attrs.fields(cls)} == set(slots)
+        and cls.__dictoffset__ == 0
     ):
-        candidate = type(f"_{cls.__name__}Copy", (object,), {"__slots__": slots})
-        try:
-            probe: Any = object.__new__(candidate)
-            probe.__class__ = cls
-            twin = candidate
-        except TypeError:
-            twin = None
+        base = cls.__bases__[0]
+        namespace: dict[str, Any] = {"__slots__": slots}
+        if base is not object:
+            namespace["__setattr__"] = object.__setattr__
+            namespace["__delattr__"] = object.__delattr__
+        candidate = type(f"_{cls.__name__}Copy", (base,), namespace)
+        if all(
+            isinstance(inspect.getattr_static(candidate, a.name, None), types.MemberDescriptorType)
+            for a in attrs.fields(cls)
+        ):
+            try:
+                probe: Any = object.__new__(candidate)
+                probe.__class__ = cls
+                twin = candidate
+            except TypeError:
+                twin = None
     _TWINS[cls] = twin
     return twin
 

@@ -30,7 +30,7 @@ import attrs
 
 from helpdesk_core.errors import ValidationError
 from helpdesk_core.model import Actor, StatusChanged, Ticket, apply_event
-from helpdesk_core.model._copy import compile_function, copier, setter_lines
+from helpdesk_core.model._copy import _twin, compile_function, copier, setter_lines
 from helpdesk_core.model._validate import check_unicode
 from helpdesk_core.model.replay import fold_changes
 
@@ -43,8 +43,12 @@ def _maker(cls: type) -> Callable[..., Any]:
     converters need more than the value gets its own validating constructor instead."""
     namespace: dict[str, Any] = {"_missing": attrs.NOTHING}
     setters = setter_lines(cls, namespace)
+    twin = _twin(cls)
+    if twin is not None:  # plain stores into a twin, then the class (see model._copy)
+        namespace["_twin"] = twin
+        setters = [(name, f"n.{name} = (") for name, _ in setters]
     params: list[str] = []
-    body = ["    n = _new(_cls)"]
+    body = ["    n = _new(_cls)" if twin is None else "    n = _new(_twin)"]
     for i, (a, (name, prefix)) in enumerate(zip(attrs.fields(cls), setters, strict=True)):
         default = a.default
         if default is attrs.NOTHING:
@@ -63,6 +67,8 @@ def _maker(cls: type) -> Callable[..., Any]:
             namespace[f"_c{i}"] = a.converter
             value = f"_c{i}({name})"
         body.append(f"    {prefix}{value})")
+    if twin is not None:
+        body.append("    n.__class__ = _cls")
     lines = [f"def make(*, {', '.join(params)}):", *body, "    return n"]
     return compile_function(lines, "make", namespace)  # type: ignore[no-any-return]
 
