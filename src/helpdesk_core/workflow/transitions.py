@@ -127,21 +127,19 @@ def apply_transition(
         )
     if type(now) is not datetime or now.utcoffset() is None:
         now = ensure_aware(now, field="now")
-    step = lifecycle.step(ticket.status, transition) if ticket.lifecycle == lifecycle.name else None
+    # The arguments are checked by now: the step table is read directly (Lifecycle.step
+    # would check them again).
+    step = (
+        lifecycle._table.steps.get((ticket.status, transition))
+        if ticket.lifecycle == lifecycle.name
+        else None
+    )
     if step is None:
         raise _not_found(ticket, lifecycle, transition)
     found = step.transition
     if step.guards:
-        ctx = GuardContext(
-            ticket=ticket,
-            lifecycle=lifecycle,
-            transition=found,
-            actor=by,
-            now=now,
-            reason=reason,
-            resolution=resolution,
-            first_contact=first_contact,
-            automatic=automatic,
+        ctx = GuardContext(  # positionally: the fields' order, cheaper than by keyword
+            ticket, lifecycle, found, by, now, reason, resolution, first_contact, automatic
         )
         for name, guard in step.guards:
             why = guard(ctx)
