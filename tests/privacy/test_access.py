@@ -739,3 +739,26 @@ def test_sla_and_requester_reads_take_an_identity(desk: Helpdesk) -> None:
         desk.find_requester(email="di@example.org", as_="gone")
     with pytest.raises(NotFound):
         desk.sla(ours.id, as_="stranger")
+
+
+def test_an_agent_id_acts_only_while_the_configuration_names_the_agent(desk: Helpdesk) -> None:
+    ticket = desk.open(requester="r1", subject="VPN down")
+    desk.reply(ticket.id, author="alice", body="looking")
+    desk.reply(ticket.id, author="alice", body="still looking")  # the same id, again
+    assert [e.by for e in desk.history(ticket.id) if isinstance(e, CommentAdded)] == [
+        Actor.agent("alice"),
+        Actor.agent("alice"),
+    ]
+    # alice leaves; a requester later stored as alice is who the bare id names now
+    desk.reconfigure(
+        desk.config.replace(agents=tuple(a for a in desk.config.agents if a.id != "alice"))
+    )
+    with pytest.raises(NotFound):
+        desk.reply(ticket.id, author="alice", body="back?")
+    desk.upsert_requester(Requester(id="alice", name="Alice"))
+    with pytest.raises(AccessDenied):  # a requester, not the agent: not her ticket
+        desk.reply(ticket.id, author="alice", body="back?")
+    # alice rejoins: her id names an agent and a stored requester, which is refused
+    desk.reconfigure(desk.config.replace(agents=(*desk.config.agents, Agent(id="alice"))))
+    with pytest.raises(ValidationError, match="agent and of a stored requester"):
+        desk.reply(ticket.id, author="alice", body="back")

@@ -48,6 +48,14 @@ def test_a_category_with_a_control_character_is_refused(category: str) -> None:
     assert desk.get(ticket.id).category == "Drucker (3. OG)"
 
 
+@pytest.mark.parametrize("category", ["Drucker\u00a0OG", "a\u200bb", "net\u2028work"])
+def test_a_category_with_other_unprintable_characters_is_kept(category: str) -> None:
+    # Not printable by str.isprintable, but no control character (Cc): accepted as before.
+    desk = _desk()
+    desk.upsert_requester(Requester(id="r1", name="R"))
+    assert desk.open(requester="r1", subject="Printer", category=category).category == category
+
+
 def test_finding_a_requester_by_an_address_that_is_not_unicode_says_so(
     make_store: StoreFactory,
 ) -> None:

@@ -31,6 +31,12 @@ ANONYMOUS_REQUESTER = "anonymised"
 #: angle brackets).
 MAX_EMAIL_LENGTH = 254
 
+# Enum members as module constants: on Python 3.11 reading one off its class goes through
+# EnumType's __getattr__ hook, several times the cost of a global.
+_AGENT = ActorKind.AGENT
+_REQUESTER = ActorKind.REQUESTER
+_SYSTEM = ActorKind.SYSTEM
+
 
 @frozen(kw_only=True)
 class Actor:
@@ -42,27 +48,27 @@ class Actor:
     @classmethod
     def agent(cls, id: str) -> Actor:
         """An agent acting."""
-        return _shared(cls, ActorKind.AGENT, id)
+        return _shared(cls, _AGENT, id)
 
     @classmethod
     def requester(cls, id: str) -> Actor:
         """A requester acting."""
-        return _shared(cls, ActorKind.REQUESTER, id)
+        return _shared(cls, _REQUESTER, id)
 
     @classmethod
     def system(cls, id: str = "system") -> Actor:
         """Automation acting (``id`` names the component: ``sla``, ``routing`` ...)."""
-        return _shared(cls, ActorKind.SYSTEM, id)
+        return _shared(cls, _SYSTEM, id)
 
     @property
     def is_agent(self) -> bool:
         """True when an agent acts."""
-        return self.kind is ActorKind.AGENT
+        return self.kind is _AGENT
 
     @property
     def is_requester(self) -> bool:
         """True when a requester acts."""
-        return self.kind is ActorKind.REQUESTER
+        return self.kind is _REQUESTER
 
     def __str__(self) -> str:
         return f"{self.kind.value}:{self.id}"

@@ -163,11 +163,15 @@ class Limits:
 
     def check_subject(self, value: Any, *, field: str = "subject") -> None:
         """ValidationError when the text is longer than ``max_subject_length``."""
+        if value.__class__ is str and len(value) <= self.max_subject_length:
+            return  # the usual case, without a call
         _length(value, self.max_subject_length, "max_subject_length", field)
 
     def check_body(self, value: Any, *, field: str) -> None:
         """ValidationError when the text is longer than ``max_body_length`` (None and
         non-text values pass: the model refuses those with its own message)."""
+        if value is None or (value.__class__ is str and len(value) <= self.max_body_length):
+            return  # the usual cases, without a call
         _length(value, self.max_body_length, "max_body_length", field)
 
     def check_tags(self, tags: Any, *, field: str = "tags") -> None:

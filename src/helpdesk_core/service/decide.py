@@ -67,6 +67,9 @@ MAX_CATCH_UP_STEPS = 1_000
 
 
 _UNKNOWN = object()
+# Read on every command: module constants cost less than members read off their class.
+_SOLVED = StatusCategory.SOLVED
+_CLOSED = StatusCategory.CLOSED
 #: Events after which the SLA engine may have something to do.
 _SLA_RELEVANT = (
     TicketOpened,
@@ -236,7 +239,7 @@ class Decider:
             )
             if at is not None and (best is None or at < best):
                 best = at
-        if ticket.status_category is StatusCategory.SOLVED:  # only solved tickets auto-close
+        if ticket.status_category is _SOLVED:  # only solved tickets auto-close
             at = self.closes_at(ticket)
             if at is not None and (best is None or at < best):
                 best = at
@@ -337,7 +340,7 @@ class Change:
         policy = self.policy(event.at)
         cancelled = (
             isinstance(event, StatusChanged)
-            and event.category is StatusCategory.CLOSED
+            and event.category is _CLOSED
             and self.decider.has_solved_status(self.ticket)
         )
         for sla_event in self.decider.sla.react(self.ticket, event, policy=policy):

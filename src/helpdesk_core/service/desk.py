@@ -98,6 +98,11 @@ _FAR_FUTURE = datetime.max.replace(tzinfo=UTC)
 _UNSEEN: Any = object()
 _MAX_REMEMBERED_LOADS = 4096
 _ACTOR_KINDS = frozenset(kind.value for kind in ActorKind)
+# Enum members read on every command, as module constants (on Python 3.11 a member read
+# off its class goes through EnumType's __getattr__ hook, several times a global's cost).
+_AGENT = ActorKind.AGENT
+_REQUESTER = ActorKind.REQUESTER
+_SOLVED = StatusCategory.SOLVED
 _FIRST_RESPONSE = Metric.FIRST_RESPONSE.value
 _MAX_REMEMBERED_WAKES = 10_000
 #: How many tickets a caused_by cycle check reads at most.
@@ -179,6 +184,8 @@ class Helpdesk(KnowledgeCommands):
         # leaves it with the old one.
         self._granted: tuple[DeskConfig | None, dict[tuple[Any, ...], Role | None]] = (None, {})
         self._agent_names: tuple[DeskConfig | None, dict[str, bool]] = (None, {})
+        # The actors bare agent ids name (checked as _actor checks them), per configuration.
+        self._agent_actors: tuple[DeskConfig | None, dict[str, Actor]] = (None, {})
         self._default_spec = AssignSpec(strategy=self.config.assignment.strategy)
         self._load_values: dict[tuple[int, float], AgentLoad] = {}
         self._requests: dict[tuple[str, tuple[str, ...]], AssignSpec] = {}
@@ -408,6 +415,12 @@ class Helpdesk(KnowledgeCommands):
     def _actor(self, identity: Identity | None, *, field: str = "by") -> Actor:
         if identity is None:
             raise ValidationError("say who acts", field=field)
+        if identity.__class__ is str:  # an agent's id, as a command gives it again and again
+            known_by, known = self._agent_actors
+            if known_by is self.config:
+                found = known.get(identity)
+                if found is not None:
+                    return found
         if isinstance(identity, Actor):
             return identity
         if isinstance(identity, Agent | Requester):
@@ -419,9 +432,19 @@ class Helpdesk(KnowledgeCommands):
                 if actor.is_agent and not self.config.has_agent(ident):
                     raise NotFound("agent", ident)
                 return actor
-            if self.config.has_agent(identity):
+            config = self.config
+            if config.has_agent(identity):
                 self._check_agent_name(identity, field=field)
-                return Actor.agent(identity)
+                actor = Actor.agent(identity)
+                if identity.__class__ is str:
+                    known_by, known = self._agent_actors
+                    if known_by is not config:
+                        known = {}
+                        self._agent_actors = (config, known)
+                    if len(known) >= _MAX_REMEMBERED_GRANTS:
+                        known.clear()
+                    known[identity] = actor
+                return actor
             try:
                 self.store.get_requester(identity)
             except NotFound:
@@ -500,7 +523,7 @@ class Helpdesk(KnowledgeCommands):
         config = self.config
         key = None
         granted = None
-        if actor.kind is not ActorKind.REQUESTER:
+        if actor.kind is not _REQUESTER:
             granted_by, granted = self._granted
             if granted_by is not config:
                 granted = {}
@@ -520,7 +543,7 @@ class Helpdesk(KnowledgeCommands):
         self, actor: Actor, ticket: Ticket, action: str, config: DeskConfig
     ) -> Role | None:
         policy = config.privacy.access
-        agent = config.agent(actor.id) if actor.kind is ActorKind.AGENT else None
+        agent = config.agent(actor.id) if actor.kind is _AGENT else None
         requester = None
         if actor.is_requester and policy.requesters_see_organization:
             try:
@@ -568,8 +591,9 @@ class Helpdesk(KnowledgeCommands):
             if actor is not None:
                 wanted = action if isinstance(action, str) else action(ticket)
                 self._check_access(actor, ticket, wanted)
+            requester = self._requester_of(ticket) if self._decider.reads_requester else None
             change = self._decider.begin(
-                ticket, now=at, requester=self._requester_of(ticket), assigner=self._assigner
+                ticket, now=at, requester=requester, assigner=self._assigner
             )
             woken = self._woken(ticket)
             if woken is _UNSEEN or (woken is not None and woken <= at):
@@ -1478,7 +1502,7 @@ class Helpdesk(KnowledgeCommands):
                 moved = change.auto_move("agent_public_reply", by=actor)
             if moved:  # as a transition by name would: CSAT, the problem's known error
                 self._after_moves(change, actor)
-            solved.append(change.entered(StatusCategory.SOLVED))
+            solved.append(change.entered(_SOLVED))
 
         previous: list[str | None] = []
         solved: list[bool] = []
@@ -1518,7 +1542,7 @@ class Helpdesk(KnowledgeCommands):
                 first_contact=first_contact,
             )
             self._after_moves(change, actor)
-            solved.append(change.entered(StatusCategory.SOLVED))
+            solved.append(change.entered(_SOLVED))
 
         ticket, _, events = self._command(
             ticket_id, decide, actor=actor, action=lambda t: self._transition_action(t, to)
@@ -1551,14 +1575,14 @@ class Helpdesk(KnowledgeCommands):
         step = self._decider.lifecycle(ticket).step(ticket.status, to)
         if step is None:
             return "reopen" if to in ("reopen", "open") else "transition"
-        reopens = ticket.status_category is StatusCategory.SOLVED and step.category.is_active
+        reopens = ticket.status_category is _SOLVED and step.category.is_active
         return "reopen" if reopens else "transition"
 
     def _after_status(self, change: Change) -> None:
         ticket = change.ticket
         last = change.events[-1] if change.events else None
         if (
-            change.entered(StatusCategory.SOLVED)
+            change.entered(_SOLVED)
             and self.config.settings.csat_on_solve
             and not any(isinstance(e, CsatRequested) for e in change.events)
             and last is not None
@@ -2419,7 +2443,7 @@ def route_opening(
         team = tier_obj.default_team
     # tier and team are configured ids (validated with the configuration)
     changes = _with_tier_team(changes, {"tier": tier, "team": team})
-    rules = tuple(m.name for m in decision.matched)
+    rules = tuple([m.name for m in decision.matched])
     return changes, rules, decision.assign
 
 
@@ -2597,8 +2621,10 @@ def _check_category(category: str | None) -> None:
         raise ValidationError(
             "a category is non-blank text (leave it out for no category)", field="category"
         )
-    if isinstance(category, str) and any(
-        unicodedata.category(c) == "Cc" for c in category
+    if (
+        isinstance(category, str)
+        and not category.isprintable()  # printable text has no control character
+        and any(unicodedata.category(c) == "Cc" for c in category)
     ):
         raise ValidationError(
             f"a category is one line of printable text, got {category!r}", field="category"
