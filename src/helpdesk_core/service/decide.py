@@ -197,7 +197,16 @@ class Decider:
             named = self._named_policies.get(ticket.sla_policy)
             if named is not None:
                 return named
-        key = self._policy_key(ticket, requester)
+        # The values the policies' conditions read, when they decide alone which policy
+        # applies (no key: a condition reads the time, or a value is not hashable).
+        key = None
+        key_of = self._policy_inputs
+        if key_of is not None:
+            try:
+                key = key_of(ticket, requester)
+                hash(key)
+            except TypeError:
+                key = None
         if key is not None:
             found = self._policies.get(key, _UNKNOWN)
             if found is not _UNKNOWN:
@@ -214,19 +223,6 @@ class Decider:
                 self._policies.clear()
             self._policies[key] = policy
         return policy
-
-    def _policy_key(self, ticket: Ticket, requester: Requester | None) -> tuple[Any, ...] | None:
-        """The values the policies' conditions read, when they decide alone which policy
-        applies (None: a condition reads the time, or a value is not hashable)."""
-        key_of = self._policy_inputs
-        if key_of is None:
-            return None
-        try:
-            key = key_of(ticket, requester)
-            hash(key)
-        except TypeError:
-            return None
-        return key
 
     def wake_at(self, ticket: Ticket, requester: Requester | None = None) -> datetime | None:
         """The next instant this ticket needs a tick (SLA threshold, escalation, auto-close).

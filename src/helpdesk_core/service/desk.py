@@ -528,7 +528,17 @@ class Helpdesk(KnowledgeCommands):
             if granted_by is not config:
                 granted = {}
                 self._granted = (config, granted)
-            key = (actor, action, ticket.assignee, ticket.owner, ticket.team)
+            # The actor by its class, kind (agent or system) and id: hashing the Actor
+            # itself costs two Python calls (its attrs __hash__, the kind's Enum.__hash__).
+            key = (
+                actor.__class__,
+                actor.kind is _AGENT,
+                actor.id,
+                action,
+                ticket.assignee,
+                ticket.owner,
+                ticket.team,
+            )
             role = granted.get(key, _UNSEEN)
             if role is not _UNSEEN:
                 return role  # type: ignore[no-any-return]
@@ -582,7 +592,7 @@ class Helpdesk(KnowledgeCommands):
         ticket_id = _ticket_id(ticket_id)
         retries = self.config.settings.max_retries
         for attempt in range(retries + 1):
-            at = self._now(now)
+            at = self._clock_now() if now is None else ensure_aware(now, field="now")
             ticket = self.store.load(ticket_id)
             if ticket.updated_at > at:
                 # Another process recorded later (its clock runs ahead, or it wrote after
