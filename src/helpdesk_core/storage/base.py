@@ -67,6 +67,7 @@ __all__ = [
     "decode_after",
     "encode_after",
     "first_with_email",
+    "import_in_chunks",
     "item_id",
     "lease_end",
     "linked_ids",
@@ -471,6 +472,27 @@ def check_import(item: Any) -> tuple[Sequence[Event], Ticket, datetime | None]:
     ticket_id = snapshot.id if isinstance(snapshot, Ticket) else ""
     check_append(ticket_id, 0, events, snapshot, wake_at)
     return events, snapshot, wake_at
+
+
+def import_in_chunks(
+    items: Iterable[Any],
+    import_batch: Callable[[list[tuple[Sequence[Event], Ticket, datetime | None]]], int],
+    *,
+    chunk: int = 500,
+) -> int:
+    """Check each item of ``import_tickets`` (:func:`check_import`) and hand them to
+    ``import_batch`` ``chunk`` at a time (the last batch may be shorter); the sum of what
+    it returns, the count of tickets imported."""
+    count = 0
+    batch: list[tuple[Sequence[Event], Ticket, datetime | None]] = []
+    for item in items:
+        batch.append(check_import(item))
+        if len(batch) == chunk:
+            count += import_batch(batch)
+            batch = []
+    if batch:
+        count += import_batch(batch)
+    return count
 
 
 # ---------------------------------------------------------------------------- values

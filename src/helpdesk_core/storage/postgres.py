@@ -74,7 +74,6 @@ from helpdesk_core.storage.base import (
     check_cursor,
     check_cursor_values,
     check_error_note,
-    check_import,
     check_instant,
     check_key,
     check_keys,
@@ -86,6 +85,7 @@ from helpdesk_core.storage.base import (
     check_words,
     closed_at,
     first_with_email,
+    import_in_chunks,
     item_id,
     lease_end,
     linked_ids,
@@ -682,18 +682,11 @@ class PostgresStore:
                 f"items is a list of (events, snapshot), got {type(items).__name__}",
                 field="items",
             )
-        count = 0
-        batch: list[tuple[Sequence[Event], Ticket, datetime | None]] = []
         with self._tx() as conn:
             conn.execute("LOCK TABLE events IN EXCLUSIVE MODE")
-            for item in items:
-                batch.append(check_import(item))
-                if len(batch) == _CHUNK:
-                    count += self._import_batch(conn, batch)
-                    batch = []
-            if batch:
-                count += self._import_batch(conn, batch)
-        return count
+            return import_in_chunks(
+                items, lambda batch: self._import_batch(conn, batch), chunk=_CHUNK
+            )
 
     def _import_batch(
         self,

@@ -68,7 +68,6 @@ from helpdesk_core.storage.base import (
     check_cursor,
     check_cursor_values,
     check_error_note,
-    check_import,
     check_instant,
     check_key,
     check_keys,
@@ -80,6 +79,7 @@ from helpdesk_core.storage.base import (
     check_words,
     closed_at,
     first_with_email,
+    import_in_chunks,
     item_id,
     lease_end,
     linked_ids,
@@ -1176,19 +1176,13 @@ class SqliteStore:
                 f"items is a list of (events, snapshot), got {type(items).__name__}",
                 field="items",
             )
-        count = 0
-        batch: list[tuple[Sequence[Event], Ticket, datetime | None]] = []
         with self._guard as conn:
             cache = _widen_cache(conn)
             try:
                 with self._write() as conn:
-                    for item in items:
-                        batch.append(check_import(item))
-                        if len(batch) == _CHUNK:
-                            count += self._import_batch(conn, batch)
-                            batch = []
-                    if batch:
-                        count += self._import_batch(conn, batch)
+                    count = import_in_chunks(
+                        items, lambda batch: self._import_batch(conn, batch), chunk=_CHUNK
+                    )
             finally:
                 if cache is not None:
                     conn.execute(f"PRAGMA cache_size = {cache}")
