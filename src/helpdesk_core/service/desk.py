@@ -656,26 +656,24 @@ class Helpdesk(KnowledgeCommands):
         ticket = change.ticket
         wake_at = self._decider.wake_at(ticket, change.requester)
         if not change.cursors and confirm is None:  # one append: no unit of work around it
-            self.store.append(
-                ticket.id,
-                expected_version=change.start_version,
-                events=change.events,
-                snapshot=ticket,
-                wake_at=wake_at,
-            )
+            self._append(change, wake_at)
         else:
             with self.store.unit_of_work():
-                self.store.append(
-                    ticket.id,
-                    expected_version=change.start_version,
-                    events=change.events,
-                    snapshot=ticket,
-                    wake_at=wake_at,
-                )
+                self._append(change, wake_at)
                 self._save_cursors(change)
                 if confirm is not None:
                     confirm()
         self._remember_wake(ticket, wake_at, previous=change.start_version)
+
+    def _append(self, change: Change, wake_at: datetime | None) -> None:
+        """The change's events and new snapshot, version-checked, into the store."""
+        self.store.append(
+            change.ticket.id,
+            expected_version=change.start_version,
+            events=change.events,
+            snapshot=change.ticket,
+            wake_at=wake_at,
+        )
 
     def _save_cursors(self, change: Change) -> None:
         """The round-robin positions a change moved, written with its events (a command
