@@ -124,8 +124,8 @@ class _Ticket:
     __slots__ = ("asked", "category", "pending_since", "rated", "reopened", "solved_at",
                  "solves", "tier")
 
-    def __init__(self, tier: str | None, category: StatusCategory) -> None:
-        self.tier = tier
+    def __init__(self, category: StatusCategory) -> None:
+        self.tier: str | None = None  # until routing or an escalation names one
         self.category = category
         self.asked: set[str] = set()  # tiers that asked the requester
         self.pending_since: datetime | None = None
@@ -156,7 +156,7 @@ class _Tally:
         self.scores: Counter[int] = Counter()
 
     def opened(self, event: TicketOpened) -> None:
-        self.tickets[event.ticket_id] = _Ticket(None, event.status_category)
+        self.tickets[event.ticket_id] = _Ticket(event.status_category)
         self.openings.append(event.at)
         self.mixes["channels"][event.channel.value] += 1
         self.mixes["categories"][event.category or "general"] += 1
