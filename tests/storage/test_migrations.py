@@ -742,6 +742,30 @@ def test_version_11_indexes_serve_agent_views_active_lists_and_assets(tmp_path: 
         store.close()
 
 
+def test_a_list_of_active_categories_reads_the_active_index(tmp_path: Path) -> None:
+    """``status_category=("new", "open")`` asks for active tickets as ``active_only`` does:
+    it reads the partial index of active tickets, not every ticket of the desk."""
+    store = SqliteStore(tmp_path / "desk.sqlite")
+    try:
+        for n in (1, 2, 3):
+            events = [opened(f"T-{n}", n)]
+            store.append(f"T-{n}", expected_version=0, events=events, snapshot=replay(events))
+        ticket = store.load("T-2")
+        change(store, ticket, moved("T-2", "solved", StatusCategory.SOLVED, at=T0))
+        for categories in (("open",), ("new", "open", "pending")):
+            query = TicketQuery(status_category=categories)
+            assert "tickets_active" in _sqlite_plan(store, query, page=True), categories
+        assert [t.id for t in store.query(TicketQuery(status_category="new")).items] == [
+            "T-1", "T-3"
+        ]
+        # a category that is not active keeps its own plan and finds its tickets
+        solved = TicketQuery(status_category=("new", "solved"))
+        assert "tickets_active" not in _sqlite_plan(store, solved, page=True)
+        assert [t.id for t in store.query(solved).items] == ["T-1", "T-2", "T-3"]
+    finally:
+        store.close()
+
+
 @pytest.mark.postgres
 @pytest.mark.skipif(not DSN, reason="set HELPDESK_TEST_POSTGRES_DSN to run PostgreSQL tests")
 def test_version_11_adds_the_owner_asset_and_active_indexes_in_postgres() -> None:
