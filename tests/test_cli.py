@@ -390,3 +390,17 @@ def test_calibrate_measures_on_the_scenarios_desk(
     assert capsys.readouterr().err == (
         "helpdesk-core: --desk: name the desk (--desk), or a scenario (--scenario)\n"
     )
+
+
+def test_the_progress_bar_goes_to_standard_error(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A terminal on standard error shows the bar there: standard output, redirected to a
+    file (``simulate > kpis.txt``), gets the table alone."""
+    pytest.importorskip("rich")
+    monkeypatch.setattr(sys.stderr, "isatty", lambda: True)
+    assert main(["simulate", "--days", "0.5"]) == 0
+    captured = capsys.readouterr()
+    assert "simulating" not in captured.out
+    assert "Example IT desk" in captured.out
+    assert "simulating" in captured.err

@@ -53,7 +53,8 @@ def _table(title: str, rows: Sequence[tuple[str, str]]) -> None:
 
 
 class _Progress:
-    """A rich progress bar when rich is installed and the output is a terminal."""
+    """A rich progress bar on standard error when rich is installed and standard error is
+    a terminal (standard output keeps the table alone, whatever it is redirected to)."""
 
     def __init__(self, enabled: bool) -> None:
         self._bar: Any = None
@@ -61,10 +62,11 @@ class _Progress:
         if not enabled:
             return
         try:
+            from rich.console import Console
             from rich.progress import Progress
         except ImportError:
             return
-        self._bar = Progress()
+        self._bar = Progress(console=Console(stderr=True))
         self._bar.start()
         self._task = self._bar.add_task("simulating", total=100.0)
 
