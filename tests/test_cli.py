@@ -404,3 +404,20 @@ def test_the_progress_bar_goes_to_standard_error(
     assert "simulating" not in captured.out
     assert "Example IT desk" in captured.out
     assert "simulating" in captured.err
+
+
+def test_a_bad_value_in_calibrate_s_desk_names_the_file(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    bundled = Path(helpdesk_core.__file__).parent / "data"
+    text = (bundled / "it_desk.toml").read_text(encoding="utf-8")
+    desk = tmp_path / "desk.toml"
+    desk.write_text(text.replace('"Europe/Berlin"', '"Mars/Base"'), encoding="utf-8")
+    database = tmp_path / "desk.sqlite"
+    database.write_bytes(b"")
+    scenario = str(bundled / "it_desk_scenario.toml")
+    for extra in ([], ["--scenario", scenario]):
+        assert main(["calibrate", str(database), "--desk", str(desk), *extra]) == 2
+        assert capsys.readouterr().err == (
+            f"helpdesk-core: {desk}: desk.timezone: unknown time zone 'Mars/Base'\n"
+        )

@@ -393,9 +393,17 @@ def _load_scenario(path: Path) -> Any:
         return Scenario.from_toml(path)
 
 
+def _load_desk(path: Path) -> Any:
+    """The desk configuration of the file ``path``; an error in it names the file."""
+    from helpdesk_core.config import DeskConfig
+
+    with _naming(path):
+        return DeskConfig.from_toml(path)
+
+
 @contextlib.contextmanager
 def _naming(path: Path) -> Iterator[None]:
-    """A ConfigError raised inside names the scenario file ``path`` first (its own path,
+    """A ConfigError raised inside names the scenario (or desk) file ``path`` first (its own path,
     such as ``tiers.L1.solve``, is a place in that file), unless it names the file
     already (TOML that does not parse, a file that cannot be read)."""
     try:
@@ -457,7 +465,6 @@ def _stdout_to_devnull() -> None:
 
 
 def _cmd_calibrate(args: argparse.Namespace) -> int:
-    from helpdesk_core.config import DeskConfig
     from helpdesk_core.simulation import calibrate
 
     base: dict[str, Any] | None = None
@@ -465,13 +472,13 @@ def _cmd_calibrate(args: argparse.Namespace) -> int:
         if args.desk is None:
             raise ValidationError("name the desk (--desk), or a scenario (--scenario)",
                                   field="desk")
-        desk = DeskConfig.from_toml(Path(args.desk))
+        desk = _load_desk(Path(args.desk))
     else:
         base = _read_toml(Path(args.scenario))
         desk = _load_scenario(Path(args.scenario)).desk  # a bad scenario is named now
         # The figures must be measured on the desk they are written for.
         if args.desk is not None and _calibrated_by(
-            DeskConfig.from_toml(Path(args.desk))
+            _load_desk(Path(args.desk))
         ) != _calibrated_by(desk):
             raise ValidationError(
                 "the desk's time zone and tiers differ from those of the scenario's desk: "
