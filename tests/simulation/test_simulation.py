@@ -20,8 +20,10 @@ from helpdesk_core.cli import main
 from helpdesk_core.model import Escalated, StatusCategory, StatusChanged
 from helpdesk_core.simulation import (
     Empirical,
+    Exponential,
     Fixed,
     Kpis,
+    LogNormal,
     Scenario,
     WorkSession,
     erlang,
@@ -1220,6 +1222,22 @@ def test_an_answer_to_an_absent_agent_goes_to_a_colleague() -> None:
         ),
         (lambda s: attrs.evolve(s, tiers={**s.tiers, "L9": s.tiers["L1"]}), "tiers.L9"),
         (lambda s: attrs.evolve(s, tiers={}), "tiers"),
+        # durations of at most a century, as the loader reads them
+        (
+            lambda s: attrs.evolve(s, requester_reply=Fixed(timedelta(days=40_000))),
+            "requesters.reply",
+        ),
+        (
+            lambda s: attrs.evolve(s, reopen_delay=Exponential(timedelta(days=40_000))),
+            "requesters.reopen_delay",
+        ),
+        (
+            lambda s: attrs.evolve(
+                s,
+                tiers={"L1": attrs.evolve(s.tiers["L1"], work=LogNormal(timedelta(days=40_000)))},
+            ),
+            "tiers.L1.work",
+        ),
     ],
 )
 def test_a_scenario_built_in_code_is_checked_like_a_document(change: Any, path: str) -> None:

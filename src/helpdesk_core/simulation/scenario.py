@@ -717,11 +717,18 @@ def _text_key(key: Any) -> str:
 
 
 def _distribution(value: Any, path: str) -> None:
+    """A distribution of durations of at most MAX_DAYS, as :func:`distribution_from`
+    reads them from a document (an empirical one bounds its samples itself)."""
     if not isinstance(value, Exponential | LogNormal | Fixed | Empirical):
         raise ConfigError(
             f"expected a distribution (Exponential, LogNormal, Fixed, Empirical), got "
             f"{type(value).__name__}",
             path=path,
+        )
+    given = value.value if isinstance(value, Fixed) else getattr(value, "mean", None)
+    if given is not None and given > timedelta(days=MAX_DAYS):
+        raise ConfigError(
+            f"a duration of at most {MAX_DAYS} days, got {given.days} days", path=path
         )
 
 
