@@ -1390,3 +1390,33 @@ def test_requesters_are_made_when_first_drawn_and_the_same_whatever_the_order() 
     regions = [r.attributes["region"] for r in made]
     assert 0.6 < regions.count("emea") / len(regions) < 0.73
     assert made != [Requesters(scenario, "4").make(n) for n in numbers]
+
+
+@pytest.mark.parametrize(
+    "change",
+    [
+        # a long tail's draw lands centuries after a late start
+        lambda doc: (
+            doc["simulation"].update(start="8999-01-04T00:00:00+00:00"),
+            doc["tiers"]["L1"].update(pending=1.0),
+            doc["requesters"].update(reply={"kind": "lognormal", "mean": "36525d", "sigma": 3}),
+        ),
+        # a century of work an hour a week takes millennia of shifts
+        lambda doc: (
+            doc["desk"]["calendars"].update(
+                rare={"timezone": "UTC", "hours": {"mon": "09:00-10:00"}}
+            ),
+            doc["desk"]["agents"][0].update(calendar="rare"),
+            doc["tiers"]["L1"].update(work={"kind": "fixed", "value": "36525d"}),
+        ),
+    ],
+)
+def test_what_would_happen_beyond_the_last_date_does_not_happen(change: Any) -> None:
+    """A work time or delay a scenario allows may end past the last date a datetime holds
+    (long after the run has drained): the run goes on without it."""
+    doc = mmc(agents=1, rate=4.0, days=1)
+    doc["simulation"]["warmup_days"] = 0
+    doc["desk"]["agents"][0]["capacity"] = 1000
+    change(doc)
+    result = simulate(Scenario.from_dict(doc), seed=1)
+    assert result.kpis.tickets > 50

@@ -118,6 +118,8 @@ class _Run:
         # (instant, events recorded) after a tick that recorded nothing
         self.idle: tuple[datetime, int] | None = None
         self.tiers = [t.id for t in scenario.desk.tiers]
+        # The run stops at the first event past this, having drained what it could.
+        self.horizon = scenario.end + timedelta(days=60)
         self.peak_rate = scenario.arrivals.peak_rate  # a max over the week: read once
         self.zone = ZoneInfo(scenario.desk.settings.timezone)  # the arrival profile's zone
         self.requesters = Requesters(scenario, str(seed))
@@ -138,6 +140,13 @@ class _Run:
         return self._dice
 
     # ------------------------------------------------------------------ scheduling
+    def later(self, at: datetime, seconds: float) -> datetime | None:
+        """``seconds`` after ``at``; None past the horizon, where the run never gets (a
+        draw from a long tail may even lie past the last date a datetime holds)."""
+        if seconds > (self.horizon - at).total_seconds():
+            return None
+        return at + timedelta(seconds=seconds)
+
     def push(self, at: datetime, kind: int, key: str) -> None:
         self.seq += 1
         # Simulated time runs in UTC: a duration added to a zoned instant would be added to
@@ -278,18 +287,25 @@ class _Run:
                 )
             )
             agent.session += 1  # a "done" of an earlier session of theirs is stale
-            self.push(
-                self.finish(agent, now, seconds), _DONE, f"{agent.id}|{ticket_id}|{agent.session}"
-            )
+            finished = self.finish(agent, now, seconds)
+            if finished is not None:
+                self.push(finished, _DONE, f"{agent.id}|{ticket_id}|{agent.session}")
             return
 
-    def finish(self, agent: _Agent, start: datetime, seconds: float) -> datetime:
+    def finish(self, agent: _Agent, start: datetime, seconds: float) -> datetime | None:
         """When work of ``seconds`` started at ``start`` ends: the agent works it on shift,
-        so work left at the end of a shift goes on at the next one."""
-        work = timedelta(seconds=seconds)
-        if agent.calendar is None:
-            return start + work
-        return self.scenario.desk.calendars[agent.calendar].add(start, work)
+        so work left at the end of a shift goes on at the next one. None past the
+        horizon (see :meth:`later`)."""
+        end = self.later(start, seconds)
+        if agent.calendar is None or end is None:
+            return end
+        try:
+            end = self.scenario.desk.calendars[agent.calendar].add(
+                start, timedelta(seconds=seconds)
+            )
+        except ValidationError:  # so few hours on shift that it ends past the year 9997
+            return None
+        return end if end <= self.horizon else None
 
     def interrupt(self, agent: _Agent) -> None:
         """The agent leaves in the middle of a session (an absence starts): the work done
@@ -319,7 +335,8 @@ class _Run:
             index -= 1
         session = work[index]
         now = self.clock.now()
-        if self.finish(agent, session.start, session.seconds) <= now:
+        finished = self.finish(agent, session.start, session.seconds)
+        if finished is not None and finished <= now:
             return None
         if agent.calendar is None:
             done = (now - session.start).total_seconds()
@@ -361,7 +378,9 @@ class _Run:
                 self.desk.reply(ticket_id, author=agent_id, body="Could you tell us more?")
                 self.desk.transition(ticket_id, "pending", by=agent_id, reason="question")
                 delay = self.scenario.requester_reply.sample(self.dice(ticket_id, "reply"))
-                self.push(self.clock.now() + timedelta(seconds=delay), _REPLY, ticket_id)
+                answered = self.later(self.clock.now(), delay)
+                if answered is not None:
+                    self.push(answered, _REPLY, ticket_id)
             elif top or self.dice(ticket_id, f"solve:{tier}").random() < behaviour.solve:
                 first_contact = (
                     tier == self.tiers[0]
@@ -390,7 +409,9 @@ class _Run:
             self.scenario.reopen
         ):
             delay = self.scenario.reopen_delay.sample(self.dice(ticket_id, "reopen_delay"))
-            self.push(now + timedelta(seconds=delay), _REOPEN, ticket_id)
+            reopened = self.later(now, delay)
+            if reopened is not None:
+                self.push(reopened, _REOPEN, ticket_id)
         else:
             self.maybe_rate(ticket_id, now)
 
@@ -509,7 +530,7 @@ class _Run:
         if first is not None:
             self.push(first, _ARRIVAL, "")
         total = timedelta(days=scenario.days).total_seconds()
-        drain_until = scenario.end + timedelta(days=60)
+        drain_until = self.horizon
         report_every = max(total / 100.0, 1.0)
         next_report = 0.0
         handlers: Mapping[int, Callable[[str], None]] = {
