@@ -308,6 +308,31 @@ def test_ratings_of_tickets_never_solved_are_not_the_simulators_ratings() -> Non
     Scenario.from_dict(measured.merge(document))
 
 
+def test_a_category_the_history_never_saw_stays_in_the_mix_with_weight_zero() -> None:
+    """Work times and escalations of a category nobody opened in the history still name a
+    category the merged scenario knows: it stays in the mix, never drawn."""
+    clock = ManualClock(MONDAY)
+    desk = Helpdesk(_desk(), MemoryStore(), clock, ids=SequentialIds())
+    desk.upsert_requester(Requester(id="ada", name="Ada"))
+    for day in range(8):
+        desk.open(requester="ada", subject=f"network {day}", category="network")
+        clock.advance(days=1)
+    measured = calibrate(desk.store, desk=desk.config)
+    assert measured.document["arrivals"]["categories"] == {"network": 1.0}
+    document: dict[str, Any] = {
+        "desk": desk.config.to_dict(),
+        "arrivals": {"rate_per_hour": 1, "categories": {"network": 1, "printing": 3}},
+        "tiers": {"L1": {"work": "10m", "work_by_category": {"printing": "20m"},
+                         "escalate_to": {"printing": "experts"}}},
+    }
+    merged = measured.merge(document)
+    assert merged["arrivals"]["categories"] == {"network": 1.0, "printing": 0.0}
+    scenario = Scenario.from_dict(merged)
+    assert scenario.arrivals.categories == {"network": 1.0, "printing": 0.0}
+    categories = {r.category for r in simulate(attrs.evolve(scenario, days=2.0)).records}
+    assert categories == {"network"}
+
+
 def _uniform_openings(timezone: str, first: datetime, every: timedelta, count: int) -> Helpdesk:
     clock = ManualClock(first)
     desk = Helpdesk(_desk(timezone=timezone), MemoryStore(), clock, ids=SequentialIds())

@@ -105,7 +105,12 @@ class Calibration:
 def _merge_into(target: dict[str, Any], source: Mapping[str, Any]) -> None:
     for key, value in source.items():
         present = target.get(key)
-        if isinstance(value, Mapping) and isinstance(present, Mapping) and not _mix(key):
+        if isinstance(value, Mapping) and isinstance(present, Mapping):
+            if _mix(key):
+                # A key the history never saw is never drawn, but stays named with weight
+                # 0: work times or an escalation of that category still load.
+                target[key] = {**dict.fromkeys(present, 0.0), **copy.deepcopy(dict(value))}
+                continue
             inner = dict(present)
             _merge_into(inner, value)
             target[key] = inner
@@ -114,7 +119,7 @@ def _merge_into(target: dict[str, Any], source: Mapping[str, Any]) -> None:
 
 
 def _mix(key: str) -> bool:
-    """A mix of weights is replaced whole: a key the history never saw must not stay."""
+    """A mix of weights is replaced as a whole, by the measured weights."""
     return key in ("channels", "categories", "impact", "urgency", "csat")
 
 
