@@ -399,11 +399,25 @@ def test_the_progress_bar_goes_to_standard_error(
     file (``simulate > kpis.txt``), gets the table alone."""
     pytest.importorskip("rich")
     monkeypatch.setattr(sys.stderr, "isatty", lambda: True)
+    monkeypatch.setattr(cli._Progress, "after", 0.0)
     assert main(["simulate", "--days", "0.5"]) == 0
     captured = capsys.readouterr()
     assert "simulating" not in captured.out
     assert "Example IT desk" in captured.out
     assert "simulating" in captured.err
+
+
+def test_a_short_run_shows_no_progress_bar(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The bar is for long runs: one that ends within a second leaves none behind."""
+    pytest.importorskip("rich")
+    monkeypatch.setattr(sys.stderr, "isatty", lambda: True)
+    monkeypatch.setattr(cli._Progress, "after", 3600.0)
+    assert main(["simulate", "--days", "0.5"]) == 0
+    captured = capsys.readouterr()
+    assert "Example IT desk" in captured.out
+    assert "simulating" not in captured.err
 
 
 def test_a_bad_value_in_calibrate_s_desk_names_the_file(

@@ -14,6 +14,7 @@ import importlib.util
 import math
 import os
 import sys
+import time
 from collections.abc import Iterator, Mapping, Sequence
 from datetime import datetime, timedelta
 from importlib import resources
@@ -54,25 +55,34 @@ def _table(title: str, rows: Sequence[tuple[str, str]]) -> None:
 
 class _Progress:
     """A rich progress bar on standard error when rich is installed and standard error is
-    a terminal (standard output keeps the table alone, whatever it is redirected to)."""
+    a terminal (standard output keeps the table alone, whatever it is redirected to).
+    The bar shows only on a long run: from the first report after :attr:`after` seconds
+    (a run that ends sooner leaves no bar behind)."""
+
+    #: Seconds of running before the bar shows.
+    after = 1.0
 
     def __init__(self, enabled: bool) -> None:
         self._bar: Any = None
         self._task: Any = None
-        if not enabled:
+        self._since: float | None = None
+        if not enabled or importlib.util.find_spec("rich") is None:
             return
-        try:
-            from rich.console import Console
-            from rich.progress import Progress
-        except ImportError:
-            return
-        self._bar = Progress(console=Console(stderr=True))
-        self._bar.start()
-        self._task = self._bar.add_task("simulating", total=100.0)
+        self._since = time.monotonic()
 
     def __call__(self, done: float, total: float) -> None:
-        if self._bar is not None and total > 0:
-            self._bar.update(self._task, completed=100.0 * done / total)
+        if self._since is None or total <= 0:
+            return
+        if self._bar is None:
+            if time.monotonic() - self._since < self.after:
+                return
+            from rich.console import Console
+            from rich.progress import Progress
+
+            self._bar = Progress(console=Console(stderr=True))
+            self._bar.start()
+            self._task = self._bar.add_task("simulating", total=100.0)
+        self._bar.update(self._task, completed=100.0 * done / total)
 
     def close(self) -> None:
         if self._bar is not None:
