@@ -4,8 +4,10 @@ conditions read: whatever those conditions read, the remembered choice is the on
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from typing import Any
 
+from attrs import evolve
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -93,3 +95,34 @@ def test_a_remembered_policy_choice_is_the_one_select_policy_makes(
             )
             found = decider.policy_for(ticket, requester=requester, now=ticket.updated_at)
             assert found == expected
+
+
+
+def test_a_remembered_choice_tells_true_from_one() -> None:
+    """``true`` is not ``1`` to a condition, though Python's ``==`` (and so a dict key)
+    says they are equal: a ticket whose custom field or requester attribute holds one
+    gets the policy its own value selects, whichever the decider saw first."""
+    config = DeskConfig.from_dict(
+        {
+            "calendars": {"always": _ALWAYS},
+            "sla_policies": [
+                _policy("vip", {"field": "fields.vip", "op": "eq", "value": True}),
+                _policy("gold", {"field": "requester.gold", "op": "eq", "value": 1}),
+                _policy("std"),
+            ],
+        }
+    )
+    t0 = datetime(2026, 5, 4, 9, tzinfo=UTC)
+    ticket = Ticket(id="T-1", number=1, requester="ada", subject="s", created_at=t0, updated_at=t0)
+    ada = Requester(id="ada")
+    cases = [(evolve(ticket, fields={"vip": value}), ada) for value in (1, True, 0, False)]
+    cases += [
+        (ticket, Requester(id="ada", attributes={"gold": value})) for value in (True, 1, False, 0)
+    ]
+    for order in (cases, cases[::-1]):
+        decider = Decider(config)
+        for case, requester in order:
+            expected = select_policy(
+                config.sla_policies, case, requester=requester, now=t0, calendars=config.calendars
+            )
+            assert decider.policy_for(case, requester=requester, now=t0) == expected

@@ -39,7 +39,7 @@ from helpdesk_core.model import (
     TicketUpdated,
     apply_event,
 )
-from helpdesk_core.routing.fields import Env, Getter, field_spec
+from helpdesk_core.routing.fields import Env, FieldKind, Getter, field_spec
 from helpdesk_core.sla import (
     CANCELLED,
     BusinessCalendar,
@@ -135,13 +135,27 @@ def _policy_inputs(policies: Sequence[SlaPolicy]) -> PolicyKey | None:
     if len(attrs) == len(specs) > 1:
         read = operator.attrgetter(*attrs)  # a tuple of the values
         return lambda ticket, requester: read(ticket)
-    getters: list[Getter] = [spec.get for spec in specs]
+    getters: list[Getter] = [
+        _typed(spec.get) if spec.kind is FieldKind.ANY else spec.get for spec in specs
+    ]
 
     def key(ticket: Ticket, requester: Requester | None) -> tuple[Any, ...]:
         env = Env(requester)
         return tuple([get(ticket, env) for get in getters])
 
     return key
+
+
+def _typed(get: Getter) -> Getter:
+    """``get`` for a field of any kind (a custom field, a requester attribute), reading
+    ``true`` apart from ``1`` (and ``false`` from ``0``): Python's ``==``, and so a key
+    of the remembered choices, takes them for equal, while a condition does not."""
+
+    def typed(ticket: Ticket, env: Env) -> Any:
+        value = get(ticket, env)
+        return ("bool", value) if value.__class__ is bool else value
+
+    return typed
 
 
 class Decider:
