@@ -192,6 +192,29 @@ def test_with_auto_assign_off_and_no_rule_asking_the_desk_reads_no_queues() -> N
     assert desk.auto_assign(ticket.id).assignee == "ann"  # the next call assigns it
 
 
+def test_with_auto_assign_off_and_no_rule_asking_no_shift_start_is_a_wakeup() -> None:
+    """A tick there offers no queue (see above): a shift start is no work for it, and a
+    scheduler sleeping until ``next_wakeup`` is not woken for it, nor the queues read."""
+    desk = _desk({
+        "calendars": {"office": {"timezone": "UTC", "hours": {"mon-fri": "09:00-17:00"}}},
+        "tiers": [{"id": "L1", "teams": ["desk"]}], "teams": [{"id": "desk"}],
+        "agents": [{"id": "ann", "teams": ["desk"], "calendar": "office"}],
+        "assignment": {"auto_assign": False},
+    })  # fmt: skip
+    clock = desk.clock
+    assert isinstance(clock, ManualClock)
+    clock.advance("10h")  # Monday 20:00: ann is off shift
+    ticket = desk.auto_assign(desk.open(requester=R, subject="printer").id)
+    assert ticket.queued_at is not None and ticket.assignee is None
+    reads: list[object] = []
+    query = desk.store.query
+    desk.store.query = lambda q: reads.append(q) or query(q)  # type: ignore[method-assign]
+    assert desk.next_wakeup() is None
+    assert reads == []
+    clock.advance("13h")  # Tuesday 09:00, ann's shift starts: the tick assigns nothing
+    assert desk.tick() == [] and desk.get(ticket.id).assignee is None
+
+
 def test_a_strategy_given_to_auto_assign_keeps_the_skills_the_ticket_waits_for() -> None:
     desk = _skills_desk()
     ticket = desk.open(requester=R, subject="vpn down")

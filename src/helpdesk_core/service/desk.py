@@ -2030,6 +2030,8 @@ class Helpdesk(KnowledgeCommands):
         return best
 
     def _next_shift_start_for_queues(self) -> datetime | None:
+        if not self._drains():  # a tick offers no queue: a shift start is no work for it
+            return None
         now = self._clock_now()
         best: datetime | None = None
         for team in self.config.teams:
