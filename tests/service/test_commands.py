@@ -429,6 +429,20 @@ def test_a_command_fires_the_escalations_it_makes_true_at_once() -> None:
     assert "watch/bounced/reopens/1" in reopened.fired_triggers
 
 
+def test_a_ticket_an_escalation_moves_as_it_opens_is_assigned_in_its_new_tier() -> None:
+    """A trigger the opening makes true (a critical ticket, a priority trigger) fires in
+    the opening: the ticket goes on to an agent of the tier it climbed to, as after any
+    other command, not into that tier with nobody and in no queue."""
+    config = _with_triggers(
+        {"name": "urgent", "on": "priority", "priorities": ["critical"],
+         "actions": [{"action": "escalate_tier"}]},
+    )
+    desk = make_desk(MemoryStore(), berlin(2026, 3, 2, 10, 0), config)
+    ticket = desk.open(requester=ADA, subject="Printer on fire", priority="critical")
+    assert (ticket.tier, ticket.team, ticket.assignee) == ("L2", "network", "bob")
+    assert desk.get(ticket.id).assignee == "bob"
+
+
 def test_a_policy_added_later_fires_at_the_latest_event_never_before() -> None:
     """A restarted desk with a new time-in-tier policy finds tickets long past it: the
     escalation is stamped at the ticket's latest event, so the history stays in order."""

@@ -990,7 +990,7 @@ class Helpdesk(KnowledgeCommands):
                 ticket = replay([provisional])
         # A category (or answers) a rule set is checked as the request's were.
         routed_changes = _intake_changes(config, ticket, routed_changes)
-        change = self._decider.begin(ticket, now=now, requester=req)
+        change = self._decider.begin(ticket, now=now, requester=req, assigner=self._assigner)
         change.events.append(provisional)
         if not routed_changes.is_empty or rules:
             routed = TicketRouted(
