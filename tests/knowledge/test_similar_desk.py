@@ -195,6 +195,25 @@ def test_similar_follows_reopening_anonymising_and_articles(make_store: StoreFac
         desk.similar(new, limit=0)
 
 
+def test_a_ticket_cancelled_without_a_solve_is_not_offered(make_store: StoreFactory) -> None:
+    """A duplicate cancelled unsolved is closed, but no solution: it is not offered as a
+    similar solved ticket (it would come first, with nothing to say); one that was solved
+    before it closed is."""
+    desk, clock = make_desk(make_store())
+    desk.upsert_requester(ADA)
+    old = desk.open(requester=ADA, subject="VPN timeout at home", category="network").id
+    desk.reply(old, author="alice", body="Use vpn2 for now.")
+    desk.solve(old, by="alice", resolution="vpn2")
+    duplicate = desk.open(requester=ADA, subject="VPN timeout at home", category="network").id
+    desk.cancel(duplicate, by="alice", reason="a duplicate")
+    new = desk.open(requester=ADA, subject="VPN timeout at home", category="network").id
+    assert [m.id for m in desk.similar(new)] == [old]
+    clock.advance(days=30)
+    desk.tick()  # the solved ticket closes by itself: still a solution
+    assert desk.get(old).status == "closed"
+    assert [m.id for m in desk.similar(new)] == [old]
+
+
 def test_similar_finds_words_with_marks_and_across_normal_forms(make_store: StoreFactory) -> None:
     # A solved Hindi ticket is found by its words (whole: their vowel signs are marks),
     # a ticket written decomposed (NFD) by the composed (NFC) words and the other way

@@ -69,7 +69,7 @@ from helpdesk_core.workflow import apply_transition
 
 if TYPE_CHECKING:
     from helpdesk_core.privacy import Role
-    from helpdesk_core.service.decide import Change
+    from helpdesk_core.service.decide import Change, Decider
 
 __all__ = ["KnowledgeCommands"]
 
@@ -95,16 +95,18 @@ _CHUNK: Final = 50
 
 
 class _TailIndex:
-    """A similarity index of every solved or closed ticket of a store without a full-text
-    index of its own, kept up to date by reading the store's event stream from where it
-    stopped: each ticket with new events is indexed again (or dropped when active)."""
+    """A similarity index of every ticket a store without a full-text index of its own
+    holds that ``offered`` says may be offered (solved, see
+    :meth:`KnowledgeCommands._offered`), kept up to date by reading the store's event
+    stream from where it stopped: each ticket with new events is indexed again (or
+    dropped when it may not be offered any more)."""
 
     def __init__(self) -> None:
         self.index = SimilarityIndex()
         self.position = 0
         self.lock = threading.Lock()
 
-    def catch_up(self, store: Store) -> None:
+    def catch_up(self, store: Store, offered: Callable[[Ticket], bool]) -> None:
         touched: dict[str, None] = {}
         last = self.position
         for position, event in store.event_stream(after=self.position):
@@ -113,11 +115,10 @@ class _TailIndex:
         ids = list(touched)
         for start in range(0, len(ids), _PAGE):
             for ticket in store.get_many(ids[start : start + _PAGE]):
-                if ticket.is_active:
-                    if ticket.id in self.index:
-                        self.index.remove(ticket.id)
-                else:
+                if offered(ticket):
                     self.index.add(ticket)
+                elif ticket.id in self.index:
+                    self.index.remove(ticket.id)
         self.position = last
 
 
@@ -131,6 +132,8 @@ class KnowledgeCommands:
     _similar_tail: _TailIndex | None = None
 
     if TYPE_CHECKING:
+        _decider: Decider
+
         def _now(self, now: datetime | None = None) -> datetime: ...
 
         def _actor(self, identity: Identity | None, *, field: str = "by") -> Actor: ...
@@ -704,7 +707,7 @@ class KnowledgeCommands:
         if tail is None:
             tail = self._similar_tail = _TailIndex()
         with tail.lock:
-            tail.catch_up(self.store)
+            tail.catch_up(self.store, self._offered)
             ranked = self._rank(tail.index, ticket, articles)
             matches, missing = self._visible_matches(ranked, actor, limit)
             for gone in missing:  # purged since it was indexed
@@ -738,7 +741,16 @@ class KnowledgeCommands:
             found.update((t.id, t) for t in self.store.query(query).items)
         problems = [*ticket.linked(LinkKind.CAUSED_BY)]
         found.update((t.id, t) for t in self.store.get_many(problems))
-        return [t for t in found.values() if t.status_category in _SOLVED]
+        return [t for t in found.values() if self._offered(t)]
+
+    def _offered(self, ticket: Ticket) -> bool:
+        """Whether ``ticket`` is offered as a similar solved ticket: it is done and was
+        solved on the way (also once closed after that). One its lifecycle closed while
+        skipping the solved status it has (cancelled: a duplicate, a mistake) solved
+        nothing, as its SLA clocks say (stopped ``cancelled``)."""
+        if ticket.is_active:
+            return False
+        return ticket.solved_at is not None or not self._decider.has_solved_status(ticket)
 
     def _article_candidates(self, ticket: Ticket, words: list[str]) -> list[Article]:
         size = self.config.knowledge.similar_candidates
