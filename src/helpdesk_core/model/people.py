@@ -204,7 +204,9 @@ class Agent:
 @frozen(kw_only=True)
 class Team:
     """A team (queue) of agents. ``contacts`` are the escalation contacts per
-    hierarchical level (index 0 = level 1, e.g. team lead, then manager)."""
+    hierarchical level (index 0 = level 1, e.g. team lead, then manager). ``calendar``
+    names the team's hours for frontends to show; the desk's rules read others: who is
+    on shift comes from each agent's ``calendar``, SLA time from the policy's."""
 
     id: str = field(validator=v.identifier)
     name: str = field(default="", validator=v.text)
