@@ -221,6 +221,7 @@ def test_wrongly_typed_arguments_to_desk_commands(store: Store) -> None:
         lambda: desk.get_requester(cast(Any, ["ada"])),
         lambda: desk.search(bogus=1),
         lambda: desk.search(cast(Any, "open")),
+        lambda: desk.next_wakeup(queues=cast(Any, "no")),
     ):
         with pytest.raises(ValidationError):
             call()

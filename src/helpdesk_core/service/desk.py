@@ -66,7 +66,7 @@ from helpdesk_core.model import (
     replay,
 )
 from helpdesk_core.model._copy import copier
-from helpdesk_core.model._validate import identifier, refuse_unknown, to_utc
+from helpdesk_core.model._validate import identifier, refuse_unknown, require, to_utc
 from helpdesk_core.model.people import identity_clash
 from helpdesk_core.privacy import (
     ANONYMOUS_REQUESTER,
@@ -2012,6 +2012,7 @@ class Helpdesk(KnowledgeCommands):
         """The next instant at which :meth:`tick` has work (None: nothing scheduled): the
         earliest SLA threshold, escalation or auto-close, and (unless ``queues`` is false)
         the next shift start of an agent who could take a queued ticket."""
+        require(queues, bool, "True or False", field="queues")
         ids = self.store.due(_FAR_FUTURE, limit=1)
         best: datetime | None = None
         if ids:
