@@ -564,11 +564,15 @@ class MemoryStore:
         self._undo(lambda: items.remove(ticket.id))
 
     def _list_remove(self, index: dict[str, list[str]], key: str, value: str) -> None:
+        """Take ``value`` out of ``key``'s list, and the key out of ``index`` once its
+        list is empty (a requester's id, say, is not kept after their last ticket went)."""
         items = index.get(key, [])
         if value in items:
             where = items.index(value)
             items.pop(where)
             self._undo(lambda: items.insert(where, value))
+            if not items:
+                self._del(index, key)
 
     def _count(self, key: tuple[str, Priority], delta: int) -> None:
         assignee, priority = key
