@@ -479,6 +479,26 @@ def test_memory_store_keeps_no_personal_values(story: str) -> None:
         assert secret not in text, secret
 
 
+@pytest.mark.parametrize("policy", [YEARLY, PURGE], ids=["anonymise", "purge"])
+def test_a_desk_keeps_no_personal_values_of_what_it_cleared(policy: RetentionPolicy) -> None:
+    """What the desk remembers of the tickets it wrote (when each next needs a tick) and
+    read (the words of solved tickets, for similar()) goes with their personal data: a
+    process that anonymised or purged a ticket holds no copy of it as it was."""
+    clock = ManualClock(T0)
+    desk = Helpdesk(_config(policy), MemoryStore(), clock)
+    closed = _story(desk)
+    still_open = _story(desk, close=False)
+    assert [m.id for m in desk.similar(still_open)] == [closed]
+    clock.advance(timedelta(days=31))
+    desk.tick()
+    desk.erase_requester("quentin", by="root")
+    text = "\n".join(_texts(desk, set())).casefold()
+    for secret in (*SECRETS, NAME.casefold(), EMAIL, "quentin"):
+        assert secret not in text, secret
+    expected = [closed] if policy is YEARLY else []  # indexed again, without its text
+    assert [m.id for m in desk.similar(still_open)] == expected
+
+
 def _postgres_dump(store: Store) -> str:
     import psycopg
 

@@ -694,6 +694,14 @@ class Helpdesk(KnowledgeCommands):
             wakes.clear()
         wakes[(ticket.id, ticket.version)] = (ticket, wake_at)
 
+    def _forget_cleared(self, ticket_id: str, version: int) -> None:
+        """Once a ticket was anonymised or purged, forget what the desk keeps of it as it
+        was: the snapshot :meth:`_remember_wake` kept of ``version``, and its words in
+        the index of solved tickets for :meth:`similar`; either would keep its personal
+        data in the process."""
+        self._wakes.pop((ticket_id, version), None)
+        self._forget_similar(ticket_id)
+
     def _woken(self, ticket: Ticket) -> Any:
         """The wake time remembered for ``ticket`` as loaded (``_UNSEEN``: none). Only
         for the very snapshot this desk saved: a version number alone is not enough, as
@@ -2247,6 +2255,7 @@ class Helpdesk(KnowledgeCommands):
                 if attempt == retries:
                     raise
                 continue
+            self._forget_cleared(ticket_id, plan.expected_version)
             added = list(plan.added)
             if publish:
                 self._publish(added)
@@ -2274,6 +2283,7 @@ class Helpdesk(KnowledgeCommands):
                 if not self._still_due(ticket, action="purge", at=now):
                     return False
                 continue
+            self._forget_cleared(ticket.id, ticket.version)
             log.info("purged ticket %s: %s", ticket.id, reason)
             return True
         raise AssertionError("unreachable")

@@ -99,27 +99,58 @@ class _TailIndex:
     holds that ``offered`` says may be offered (solved, see
     :meth:`KnowledgeCommands._offered`), kept up to date by reading the store's event
     stream from where it stopped: each ticket with new events is indexed again (or
-    dropped when it may not be offered any more)."""
+    dropped when it may not be offered any more), and so is each ticket :meth:`forget`
+    named."""
 
     def __init__(self) -> None:
         self.index = SimilarityIndex()
         self.position = 0
         self.lock = threading.Lock()
+        self._forgotten: dict[str, None] = {}
+        self._forgotten_lock = threading.Lock()
+
+    def forget(self, ticket_id: str) -> None:
+        """The ticket was anonymised or purged: its words must not stay in the process.
+        It leaves the index now, or when the catch-up that holds the index ends (the
+        caller may be inside a unit of work that catch-up waits for: this never waits
+        for it); the next catch-up reads it again from the store (as anonymised, or as
+        it was if that unit of work was rolled back)."""
+        with self._forgotten_lock:
+            self._forgotten[ticket_id] = None
+        if self.lock.acquire(blocking=False):
+            try:
+                if ticket_id in self.index:
+                    self.index.remove(ticket_id)
+            finally:
+                self.lock.release()
 
     def catch_up(self, store: Store, offered: Callable[[Ticket], bool]) -> None:
-        touched: dict[str, None] = {}
+        with self._forgotten_lock:
+            touched, self._forgotten = self._forgotten, {}
+        for ticket_id in touched:
+            if ticket_id in self.index:
+                self.index.remove(ticket_id)
         last = self.position
-        for position, event in store.event_stream(after=self.position):
-            touched[event.ticket_id] = None
-            last = position
-        ids = list(touched)
-        for start in range(0, len(ids), _PAGE):
-            for ticket in store.get_many(ids[start : start + _PAGE]):
-                if offered(ticket):
-                    self.index.add(ticket)
-                elif ticket.id in self.index:
-                    self.index.remove(ticket.id)
+        try:
+            for position, event in store.event_stream(after=self.position):
+                touched[event.ticket_id] = None
+                last = position
+            ids = list(touched)
+            for start in range(0, len(ids), _PAGE):
+                for ticket in store.get_many(ids[start : start + _PAGE]):
+                    if offered(ticket):
+                        self.index.add(ticket)
+                    elif ticket.id in self.index:
+                        self.index.remove(ticket.id)
+        except BaseException:
+            with self._forgotten_lock:  # read them again next time
+                self._forgotten.update(touched)
+            raise
         self.position = last
+        with self._forgotten_lock:  # named while this read: out of the index till read
+            for ticket_id in self._forgotten:
+                if ticket_id in self.index:
+                    self.index.remove(ticket_id)
 
 
 class KnowledgeCommands:
@@ -679,6 +710,13 @@ class KnowledgeCommands:
                 continue  # deleted meanwhile
 
     # ------------------------------------------------------------------ similar
+    def _forget_similar(self, ticket_id: str) -> None:
+        """Drop an anonymised or purged ticket's words from the in-memory index of solved
+        tickets, if this desk keeps one (see :class:`_TailIndex`)."""
+        tail = self._similar_tail
+        if tail is not None:
+            tail.forget(ticket_id)
+
     def similar(
         self, ticket_id: str, limit: int = 5, *, as_: Identity | None = None
     ) -> list[Match]:
