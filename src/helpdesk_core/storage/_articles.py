@@ -179,11 +179,15 @@ def article_filters(
             clauses.append(f"{prefix}{column} && ?::text[]")
             params.append([text(value) for value in values])
         else:
-            marks = ", ".join("?" * len(values))
-            clauses.append(
-                f"EXISTS (SELECT 1 FROM json_each({prefix}{column}) WHERE value IN ({marks}))"
-            )
-            params.extend(values)
+            # The column is the JSON list ``dumps`` wrote: a value is found as its JSON
+            # text between commas, the list's brackets made commas (``,"`` starts an
+            # element only, as a quote inside a string is escaped). ``json_each`` of the
+            # column would not do: SQLite's JSON functions end a string at ``\u0000``,
+            # reading "ab\x00cd" as "ab". The JSON texts looked for hold no NUL (it is
+            # escaped), so they are handed over as one JSON list.
+            listed = f"',' || substr({prefix}{column}, 2, length({prefix}{column}) - 2) || ','"
+            clauses.append(f"EXISTS (SELECT 1 FROM json_each(?) WHERE instr({listed}, value) > 0)")
+            params.append(dumps([f",{dumps(value)}," for value in values]))
 
     statuses = None if query.status is None else tuple(s.value for s in query.status)
     any_of("status", statuses)

@@ -2663,6 +2663,34 @@ class StoreConformance:
         assert listed(category="tied") == ["KB-y", "KB-z"]
         assert listed()[:3] == ["KB-y", "KB-z", "KB-e"]
 
+    def test_article_tags_match_exactly_whatever_they_hold(self) -> None:
+        # A tag is matched whole, NUL, quotes, commas and brackets included (SQLite's
+        # JSON functions end a string at NUL: "ab" must not find "ab\x00cd").
+        tags = {
+            "KB-1": ("ab\x00cd",),
+            "KB-2": ("ab",),
+            "KB-3": ('x","ab', "\x00"),
+            "KB-4": ("[ab]", "\\"),
+            "KB-5": (),
+        }
+        for article_id, carried in tags.items():
+            self.store.save_article(self._article(article_id, tags=carried), expected_version=0)
+
+        def tagged(*wanted: str) -> list[str]:
+            page = self.store.list_articles(ArticleQuery(tag=wanted))
+            return sorted(a.id for a in page.items)
+
+        assert tagged("ab\x00cd") == ["KB-1"]
+        assert tagged("ab") == ["KB-2"]
+        assert tagged("ab\x00") == []
+        assert tagged("\x00") == ["KB-3"]
+        assert tagged('x","ab') == ["KB-3"]
+        assert tagged("x") == []
+        assert tagged("[ab]", "ab\x00cd") == ["KB-1", "KB-4"]
+        assert tagged("\\") == ["KB-4"]
+        found = self.store.search_articles(ArticleQuery(text="article", tag="ab"))
+        assert [a.id for a in found.items] == ["KB-2"]
+
     def test_article_search_matches_whole_words(self) -> None:
         library = self._library()
 
