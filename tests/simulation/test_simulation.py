@@ -1349,6 +1349,46 @@ def test_to_parquet_without_pandas_names_itself_and_both_packages(
     assert list(tmp_path.iterdir()) == []
 
 
+def test_record_frames_have_one_dtype_per_column_whatever_the_run_held(
+    tmp_path: Path,
+) -> None:
+    """Runs differ in what is missing (no rating yet, no clock): each column keeps its
+    dtype, so frames concatenate and Parquet files of several runs share a schema."""
+    pd = pytest.importorskip("pandas")
+    pytest.importorskip("pyarrow")
+    doc = mmc(days=3)
+    doc["requesters"] = {"csat_response": 0.5}
+    result = simulate(Scenario.from_dict(doc), seed=3)
+    records = result.records
+    assert any(r.satisfaction is None for r in records)
+    assert any(r.satisfaction is not None for r in records)
+    full = result.to_pandas()
+    first = attrs.evolve(result, records=records[:1])
+    empty = attrs.evolve(result, records=())
+    expected = {
+        "number": "int64", "escalations": "int64", "reopens": "int64",
+        "active": "bool", "measured": "bool", "first_contact": "bool",
+        "wait_for_agent": "float64", "first_response": "float64", "resolution": "float64",
+        "first_response_breached": "boolean", "resolution_breached": "boolean",
+        "open_at_end": "boolean", "satisfaction": "Int64",
+    }
+    for frame in (full, first.to_pandas(), empty.to_pandas()):
+        assert {name: str(frame[name].dtype) for name in expected} == expected
+        assert str(frame["opened_at"].dtype).endswith(", UTC]")
+    assert list(full["satisfaction"].dropna()) == [
+        r.satisfaction for r in records if r.satisfaction is not None
+    ]
+    assert full["resolution_breached"].isna().sum() == sum(
+        r.resolution_breached is None for r in records
+    )
+    assert list(full["opened_at"]) == [r.opened_at for r in records]
+    first.to_parquet(tmp_path / "one.parquet")
+    result.to_parquet(tmp_path / "all.parquet")
+    one, every = (pd.read_parquet(tmp_path / f"{n}.parquet") for n in ("one", "all"))
+    assert dict(one.dtypes) == dict(every.dtypes)
+    assert len(pd.concat([one, every])) == len(records) + 1
+
+
 def test_records_written_to_parquet_read_back(tmp_path: Path) -> None:
     pd = pytest.importorskip("pandas")
     pytest.importorskip("pyarrow")

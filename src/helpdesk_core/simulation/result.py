@@ -7,7 +7,7 @@ import statistics
 from collections.abc import Iterator, Sequence
 from datetime import datetime, timedelta
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Final
 
 from attrs import asdict, fields, frozen
 
@@ -162,14 +162,22 @@ class SimulationResult:
         return iter(self.records)
 
     def to_pandas(self) -> Any:
-        """The records as a pandas DataFrame (needs the ``analysis`` extra)."""
+        """The records as a pandas DataFrame (needs the ``analysis`` extra), one column
+        per :class:`TicketRecord` field. Each column has one dtype whatever the run held,
+        so frames of several runs concatenate and their Parquet files share a schema:
+        ``opened_at`` is a UTC datetime, counts are ``int64``, durations (seconds)
+        ``float64`` with NaN for a milestone not reached, ``satisfaction`` a nullable
+        ``Int64`` and the breach flags and ``open_at_end`` nullable ``boolean``."""
         try:
             import pandas as pd
         except ImportError as exc:  # pragma: no cover - depends on the environment
             raise ImportError(
                 "to_pandas needs pandas: pip install 'helpdesk-core[analysis]'"
             ) from exc
-        return pd.DataFrame([asdict(r) for r in self.records], columns=RECORD_COLUMNS)
+        frame = pd.DataFrame([asdict(r) for r in self.records], columns=RECORD_COLUMNS)
+        frame = frame.astype(_RECORD_DTYPES)
+        frame["opened_at"] = pd.to_datetime(frame["opened_at"], utc=True)
+        return frame
 
     def to_parquet(self, path: str | os.PathLike[str]) -> None:
         """Write the records to a Parquet file (needs the ``analysis`` extra: pandas and
@@ -211,6 +219,16 @@ class SimulationResult:
 #: The columns of a ticket record (the CSV header and the DataFrame columns, also when a
 #: run recorded no ticket).
 RECORD_COLUMNS: tuple[str, ...] = tuple(a.name for a in fields(TicketRecord))
+#: The pandas dtypes of the record columns that a run's values would not fix (a column
+#: of None and True is ``object``; of None and 4, ``float64``).
+_RECORD_DTYPES: Final = {
+    **dict.fromkeys(("number", "escalations", "reopens"), "int64"),
+    **dict.fromkeys(("active", "measured", "first_contact"), "bool"),
+    **dict.fromkeys(("wait_for_agent", "first_response", "resolution"), "float64"),
+    **dict.fromkeys(("first_response_breached", "resolution_breached", "open_at_end"),
+                    "boolean"),
+    "satisfaction": "Int64",
+}
 
 
 def _percentile(values: Sequence[float], fraction: float) -> float | None:
