@@ -595,6 +595,32 @@ def test_a_trigger_whose_condition_fails_does_not_keep_the_desk_awake() -> None:
     assert wake is None or wake > clock.now()
 
 
+def test_a_tick_with_nothing_to_record_does_not_leave_the_ticket_due() -> None:
+    """The trigger's condition reads the requester, who is no VIP any more when its
+    instant comes: nothing fires, and the ticket, which no change of its own schedules
+    again, must not stay due at that past instant (``next_wakeup()`` would stay there, and
+    every tick would take the ticket up again)."""
+    config = _with_triggers(
+        {"name": "vip-stuck", "on": "time_in_tier", "after": "1h",
+         "when": {"field": "requester.vip", "op": "eq", "value": True},
+         "actions": [{"action": "escalate_tier"}]},
+    )
+    start = berlin(2026, 3, 2, 10, 0)
+    desk = make_desk(MemoryStore(), start, config)
+    vip = Requester(id="vip", name="V", vip=True)
+    ticket = desk.open(requester=vip, subject="Printer")
+    assert desk.next_wakeup(queues=False) == start + timedelta(hours=1)
+    desk.upsert_requester(evolve(vip, vip=False))
+    clock = desk.clock
+    assert isinstance(clock, ManualClock)
+    clock.advance(timedelta(minutes=90))
+    assert desk.tick() == []
+    assert desk.get(ticket.id).tier == "L1"
+    # Next: the first-response warning, at three of its four office hours.
+    assert desk.next_wakeup(queues=False) == start + timedelta(hours=3)
+    assert desk.store.due(clock.now()) == []
+
+
 def test_a_queued_ticket_no_free_agent_can_take_does_not_hold_up_the_queue() -> None:
     config = DeskConfig.from_dict({
         "tiers": [{"id": "L1", "teams": ["desk"]}],

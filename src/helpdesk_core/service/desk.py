@@ -702,6 +702,18 @@ class Helpdesk(KnowledgeCommands):
         self._wakes.pop((ticket_id, version), None)
         self._forget_similar(ticket_id)
 
+    def _wake_again(self, ticket: Ticket) -> None:
+        """Store when ``ticket``, just brought up to date with nothing to record, next has
+        due work. It was due by the wake-up stored with it, which no longer holds (what
+        it was worked out from changed without a change of the ticket: its requester, say):
+        kept, it would leave the ticket due, and :meth:`next_wakeup` in the past, until
+        the ticket next changes."""
+        if not callable(getattr(self.store, "reschedule", None)):
+            return  # a store written before Store.reschedule existed
+        wake_at = self._decider.wake_at(ticket, self._requester_of(ticket))
+        if self.store.reschedule(ticket.id, expected_version=ticket.version, wake_at=wake_at):
+            self._remember_wake(ticket, wake_at)
+
     def _woken(self, ticket: Ticket) -> Any:
         """The wake time remembered for ``ticket`` as loaded (``_UNSEEN``: none). Only
         for the very snapshot this desk saved: a version number alone is not enough, as
@@ -1988,7 +2000,9 @@ class Helpdesk(KnowledgeCommands):
             for ticket_id in claimed:
                 seen.add(ticket_id)
                 try:
-                    _, _, events = self._command(ticket_id, lambda change: None, now=at)
+                    ticket, _, events = self._command(ticket_id, lambda change: None, now=at)
+                    if not events:
+                        self._wake_again(ticket)
                 except StoreClosedError:
                     raise
                 except Exception as exc:
