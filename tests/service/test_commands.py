@@ -774,6 +774,35 @@ def test_a_retired_sla_policy_a_rule_named_hands_its_clocks_on_too() -> None:
     desk.solve(ticket.id, by="ann", resolution="fixed")
 
 
+@pytest.mark.parametrize(
+    "policy",
+    [
+        {"name": "standard", "warnings": [0.5]},  # the 0.75 warning is gone
+        {"name": "standard-2026", "warnings": [0.5, 0.75]},  # the policy is retired
+    ],
+    ids=["fewer-warnings", "retired"],
+)
+def test_a_warning_the_policy_no_longer_has_is_not_waited_for(policy: dict[str, Any]) -> None:
+    def doc(name: str, warnings: list[float]) -> dict[str, Any]:
+        base = _policy_doc(name)
+        base["sla_policies"][0]["warnings"] = warnings
+        return base
+
+    start = datetime(2026, 3, 2, 9, tzinfo=UTC)
+    clock = ManualClock(start)
+    desk = Helpdesk(DeskConfig.from_dict(doc("standard", [0.5, 0.75])), MemoryStore(), clock)
+    ticket = desk.open(requester=Requester(id="ada"), subject="VPN down")
+    desk.reply(ticket.id, author="ann", body="on it")
+    clock.advance(hours=13)
+    assert [type(e).__name__ for e in desk.tick()] == ["SlaWarning"]  # half of the day
+    desk.reconfigure(DeskConfig.from_dict(doc(policy["name"], policy["warnings"])))
+    deadline = start + timedelta(days=1)
+    assert desk.next_wakeup(queues=False) == deadline
+    clock.advance(hours=6)  # past where the 0.75 warning was due
+    assert desk.tick() == []
+    assert desk.next_wakeup(queues=False) == deadline
+
+
 def test_dropping_a_calendar_open_clocks_count_on_is_refused() -> None:
     clock = ManualClock(datetime(2026, 3, 2, 9, tzinfo=UTC))
     desk = Helpdesk(DeskConfig.from_dict(_policy_doc("standard")), MemoryStore(), clock)

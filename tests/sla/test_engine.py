@@ -19,7 +19,7 @@ from test_clock_properties import (
 
 from helpdesk_core.errors import ConfigError, ValidationError
 from helpdesk_core.model import Event, Ticket
-from helpdesk_core.sla import SlaEngine, SlaPolicy, due_events, react
+from helpdesk_core.sla import SlaEngine, SlaPolicy, due_events, next_wakeup, react
 from helpdesk_core.sla._transitions import Step
 from helpdesk_core.sla.clocks import _METRICS, _check_order, _due, _Env, _react_metric
 
@@ -52,6 +52,8 @@ class EngineRun(Run):
         out = self.engine.due_events(self.ticket, now=now)
         assert out == due_events(self.ticket, policies=POLICIES, calendars=CALENDARS, now=now)
         self.fold(out)
+        # The clocks' policies are the engine's, thresholds and all: the same wake-up.
+        assert self.engine.next_wakeup(self.ticket) == next_wakeup(self.ticket)
 
 
 @settings(max_examples=150, deadline=None)

@@ -45,7 +45,6 @@ from helpdesk_core.sla import (
     BusinessCalendar,
     SlaEngine,
     SlaPolicy,
-    next_wakeup,
     select_policy,
 )
 from helpdesk_core.workflow import (
@@ -241,7 +240,7 @@ class Decider:
     def wake_at(self, ticket: Ticket, requester: Requester | None = None) -> datetime | None:
         """The next instant this ticket needs a tick (SLA threshold, escalation, auto-close).
         ``requester`` feeds escalation conditions on ``requester.*`` fields."""
-        best = next_wakeup(ticket)
+        best = self.sla.next_wakeup(ticket)
         escalations = self.config.escalation_policies
         if escalations:
             at = next_escalation_at(

@@ -225,11 +225,24 @@ def next_wakeup(ticket: Ticket) -> datetime | None:
     """The next instant a running clock of the ticket crosses a threshold (a warning, or
     its deadline when not yet breached); None when no clock will."""
     _check_ticket(ticket)
+    return _next_wakeup(ticket, None)
+
+
+def _next_wakeup(ticket: Ticket, env: _Env | None) -> datetime | None:
+    """:func:`next_wakeup`; with ``env``, a warning the clock's policy no longer has is
+    left out (:meth:`Step.due` records none: waiting for it would wake for nothing)."""
     best: datetime | None = None
     for clock in ticket.sla.values():
         if not clock.is_running:
             continue
-        for instant in (clock.warn_at, None if clock.breached_at else clock.deadline):
+        warn_at = clock.warn_at
+        if (
+            warn_at is not None
+            and env is not None
+            and clock.warnings_sent >= len(env.thresholds(clock))
+        ):
+            warn_at = None
+        for instant in (warn_at, None if clock.breached_at else clock.deadline):
             if instant is not None and (best is None or instant < best):
                 best = instant
     return best
@@ -309,6 +322,13 @@ class SlaEngine:
         ensure_aware(now, field="now")
         events, _ = _due(ticket, self._env, now)
         return events
+
+    def next_wakeup(self, ticket: Ticket) -> datetime | None:
+        """See :func:`next_wakeup`, with the warnings the clocks' policies have now: one a
+        policy no longer has (it has fewer thresholds since the clock was armed, or it is
+        retired and its clocks run on) is not waited for, as none will be recorded."""
+        _check_ticket(ticket)
+        return _next_wakeup(ticket, self._env)
 
     def react(self, ticket: Ticket, event: Event, *, policy: SlaPolicy | None) -> list[Event]:
         """See :func:`react`; ``policy`` need not be among the engine's policies."""
