@@ -595,6 +595,21 @@ def test_a_trigger_whose_condition_fails_does_not_keep_the_desk_awake() -> None:
     assert wake is None or wake > clock.now()
 
 
+def test_a_command_is_allowed_by_the_ticket_brought_up_to_date() -> None:
+    """The first-response warning (13:00) escalates the VPN ticket into bob's team. At
+    14:00 nobody has ticked: bob's reply is checked against the ticket as it stands by
+    then, in his team, as it would be had the desk ticked at 13:00."""
+    desk = make_desk(MemoryStore(), berlin(2026, 3, 2, 10, 0))
+    ticket = desk.open(requester=ADA, subject="vpn down")
+    clock = desk.clock
+    assert isinstance(clock, ManualClock)
+    clock.advance(timedelta(hours=4))
+    replied = desk.reply(ticket.id, author="bob", body="Looking at the tunnel")
+    assert (replied.team, replied.public_replies) == ("network", 1)
+    escalated = [e for e in desk.history(ticket.id) if type(e).__name__ == "Escalated"]
+    assert [e.at for e in escalated] == [berlin(2026, 3, 2, 13, 0)]
+
+
 def test_a_tick_with_nothing_to_record_does_not_leave_the_ticket_due() -> None:
     """The trigger's condition reads the requester, who is no VIP any more when its
     instant comes: nothing fires, and the ticket, which no change of its own schedules

@@ -598,9 +598,6 @@ class Helpdesk(KnowledgeCommands):
                 # Another process recorded later (its clock runs ahead, or it wrote after
                 # this one read its clock): a history only grows, so stamp at its latest.
                 at = ticket.updated_at
-            if actor is not None:
-                wanted = action if isinstance(action, str) else action(ticket)
-                self._check_access(actor, ticket, wanted)
             requester = self._requester_of(ticket) if self._decider.reads_requester else None
             change = self._decider.begin(
                 ticket, now=at, requester=requester, assigner=self._assigner
@@ -608,6 +605,12 @@ class Helpdesk(KnowledgeCommands):
             woken = self._woken(ticket)
             if woken is _UNSEEN or (woken is not None and woken <= at):
                 change.catch_up(at)
+            if actor is not None:
+                # Checked on the ticket as it stands at ``at``, as a tick would have left
+                # it: an escalation due meanwhile may have moved it into another team.
+                current = change.ticket
+                wanted = action if isinstance(action, str) else action(current)
+                self._check_access(actor, current, wanted)
             result = decide(change)
             change.fire_escalations()
             try:
