@@ -90,7 +90,7 @@ def test_replies_thread_by_references_alone(channel: EmailChannel) -> None:
     ("name", "reason"),
     [
         ("out_of_office.eml", "Auto-Submitted"),
-        ("exchange_auto_reply.eml", "X-Auto-Response-Suppress"),
+        ("exchange_auto_reply.eml", "Auto-Submitted: auto-generated"),
         ("x_autoreply.eml", "X-Autoreply"),
         ("bounce.eml", "bounce"),
         ("mailing_list.eml", "List-Id"),

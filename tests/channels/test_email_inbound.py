@@ -275,6 +275,22 @@ def test_empty_return_path_is_ignored(channel: EmailChannel) -> None:
     assert result.action == "ignored"
 
 
+@pytest.mark.parametrize("suppress", ["All", "DR, RN, NRN, OOF, AutoReply", "OOF"])
+def test_a_person_asking_for_no_auto_replies_is_heard(
+    channel: EmailChannel, suppress: str
+) -> None:
+    """Exchange and Outlook write X-Auto-Response-Suppress on mail people send (a request
+    that no automatic answer comes back), not only on their own automatic replies."""
+    opened = channel.receive(
+        mail("The printer is jammed", subject="Printer", X_Auto_Response_Suppress=suppress)
+    )
+    assert opened.action == "opened", opened.reason
+    replied = channel.receive(
+        mail("Still broken", subject="Re: [#1] VPN", X_Auto_Response_Suppress=suppress)
+    )
+    assert replied.action == "replied", replied.reason
+
+
 def test_the_rate_limit_stops_a_loop() -> None:
     desk = make_desk()
     channel = make_channel(desk, category=None, rate_limit=3, rate_window="10m")

@@ -3,9 +3,12 @@
 A helpdesk that answers an out-of-office reply with an acknowledgement, which the other
 side answers again, fills both mailboxes in minutes. :func:`automatic_reason` recognises
 auto-replies, bounces and list traffic by their headers (RFC 3834 ``Auto-Submitted``,
-``Precedence``, Microsoft's ``X-Auto-Response-Suppress``, RFC 2369/2919 list headers,
-RFC 3464 delivery reports, the null return path); :class:`RateLimiter` stops whatever
-slips through.
+``Precedence``, ``X-Autoreply``, RFC 2369/2919 list headers, RFC 3464 delivery reports,
+the null return path); :class:`RateLimiter` stops whatever slips through.
+
+Microsoft's ``X-Auto-Response-Suppress`` is not among them: it asks the receiver not to
+answer automatically, and Exchange and Outlook write it on mail people send too. An
+Exchange out-of-office reply carries ``Auto-Submitted`` as well.
 """
 
 from __future__ import annotations
@@ -48,8 +51,6 @@ def automatic_reason(message: Message, header: Callable[[str], str | None]) -> s
     precedence = header("Precedence")
     if precedence is not None and precedence.strip().lower() in _BULK_PRECEDENCE:
         return f"bulk or automatic message (Precedence: {precedence.strip()})"
-    if header("X-Auto-Response-Suppress") is not None:
-        return "automatic message (X-Auto-Response-Suppress)"
     for name in ("X-Autoreply", "X-Autorespond", "X-Autoresponder"):
         if header(name) is not None:
             return f"automatic reply ({name})"
