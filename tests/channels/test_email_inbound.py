@@ -511,6 +511,25 @@ def test_a_message_parsed_with_the_default_policy_keeps_its_raw_8bit_subject() -
     assert channel.desk.get(opened.ticket_id or "").subject == "Drucker Gr\u00fc\u00dfe"
 
 
+@pytest.mark.parametrize(
+    "address", ["jörg@example.org", "jo@müller.de", "\u674e@\u4f8b\u3048.jp"]
+)
+def test_a_message_built_in_code_keeps_a_non_ascii_sender_address(address: str) -> None:
+    """An EmailMessage the application builds (from a mail provider's webhook, say) with
+    an internationalised address names the same sender as the raw message would."""
+    channel = make_channel(category=None)
+    built = mail("Hallo", sender=f"Jörg <{address}>", subject="Drucker")
+    from_bytes = channel.receive(built.as_bytes(policy=policy.SMTPUTF8))
+    assert from_bytes.sender == address
+    del built["Message-ID"]
+    built["Message-ID"] = "<built@example.org>"
+    from_object = channel.receive(built)
+    assert from_object.sender == address
+    ticket = channel.desk.get(from_object.ticket_id or "")
+    assert channel.desk.get_requester(ticket.requester).email == address
+    assert ticket.requester == channel.desk.get(from_bytes.ticket_id or "").requester
+
+
 def test_message_ids_without_angle_brackets_are_read() -> None:
     channel = make_channel(category=None)
     raw = (

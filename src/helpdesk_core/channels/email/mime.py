@@ -103,7 +103,10 @@ def load_message(raw: bytes | Message, *, max_bytes: int) -> Message:
     """Parse ``raw`` (bytes or an already parsed message) and check its size."""
     if isinstance(raw, Message):
         try:
-            data = raw.as_bytes(policy=policy.SMTP)
+            # Headers as UTF-8, the way they came (or would come) over the wire: written
+            # as ASCII, an internationalised address (jo@müller.de) would become an
+            # RFC 2047 word, which names another mailbox.
+            data = raw.as_bytes(policy=policy.SMTPUTF8)
         except Exception as exc:
             raise ValidationError(
                 f"malformed message: cannot serialize it ({exc})", field="message"
