@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import email
 from datetime import timedelta
 from email import policy
 from email.message import EmailMessage
@@ -528,6 +529,27 @@ def test_a_message_built_in_code_keeps_a_non_ascii_sender_address(address: str) 
     ticket = channel.desk.get(from_object.ticket_id or "")
     assert channel.desk.get_requester(ticket.requester).email == address
     assert ticket.requester == channel.desk.get(from_bytes.ticket_id or "").requester
+
+
+@pytest.mark.parametrize("parse_policy", [policy.compat32, policy.default])
+def test_a_message_parsed_from_text_with_8bit_content_is_read(
+    parse_policy: policy.Policy,
+) -> None:
+    """A mail sent as 8-bit UTF-8 (Thunderbird's habit) that the application decoded and
+    parsed from text (``email.message_from_string``) has characters but no bytes."""
+    channel = make_channel(category=None)
+    text = (
+        "From: Jörg Müller <jörg@example.org>\nTo: help@desk.example.com\n"
+        "Subject: Drucker im 3. Stock\nMessage-ID: <tb-1@example.org>\n"
+        "Content-Type: text/plain; charset=UTF-8\nContent-Transfer-Encoding: 8bit\n\n"
+        "Grüße, der Drucker zeigt „Papierstau“.\n"
+    )
+    message = email.message_from_string(text, policy=parse_policy)
+    opened = channel.receive(message)
+    assert (opened.action, opened.sender) == ("opened", "jörg@example.org")
+    ticket = channel.desk.get(opened.ticket_id or "")
+    assert ticket.description == "Grüße, der Drucker zeigt „Papierstau“."
+    assert channel.desk.get_requester(ticket.requester).name == "Jörg Müller"
 
 
 def test_message_ids_without_angle_brackets_are_read() -> None:

@@ -102,15 +102,7 @@ class MailText:
 def load_message(raw: bytes | Message, *, max_bytes: int) -> Message:
     """Parse ``raw`` (bytes or an already parsed message) and check its size."""
     if isinstance(raw, Message):
-        try:
-            # Headers as UTF-8, the way they came (or would come) over the wire: written
-            # as ASCII, an internationalised address (jo@müller.de) would become an
-            # RFC 2047 word, which names another mailbox.
-            data = raw.as_bytes(policy=policy.SMTPUTF8)
-        except Exception as exc:
-            raise ValidationError(
-                f"malformed message: cannot serialize it ({exc})", field="message"
-            ) from None
+        data = _message_bytes(raw)
         _check_size(len(data), max_bytes)
         # Read again from its bytes, as bytes are read: a message parsed with another
         # policy (``policy.default``) has already decoded raw 8-bit headers, losing text.
@@ -132,6 +124,28 @@ def load_message(raw: bytes | Message, *, max_bytes: int) -> Message:
         return BytesParser(policy=policy.compat32).parsebytes(raw)
     except Exception as exc:
         raise ValidationError(f"malformed message: {exc}", field="message") from None
+
+
+def _message_bytes(message: Message) -> bytes:
+    """The bytes of a parsed message. Headers are written as UTF-8, the way they came (or
+    would come) over the wire: written as ASCII, an internationalised address
+    (jo@müller.de) would become an RFC 2047 word, which names another mailbox. A message
+    parsed from text (``email.message_from_string``) may hold 8-bit text as characters,
+    which have no bytes: that text is written as UTF-8."""
+    try:
+        return message.as_bytes(policy=policy.SMTPUTF8)
+    except UnicodeEncodeError:
+        pass
+    except Exception as exc:
+        raise ValidationError(
+            f"malformed message: cannot serialize it ({exc})", field="message"
+        ) from None
+    try:
+        return message.as_string(policy=policy.SMTPUTF8).encode("utf-8", "surrogateescape")
+    except Exception as exc:
+        raise ValidationError(
+            f"malformed message: cannot serialize it ({exc})", field="message"
+        ) from None
 
 
 def _check_size(size: int, max_bytes: int) -> None:
