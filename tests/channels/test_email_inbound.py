@@ -315,6 +315,33 @@ def test_the_rate_limit_counts_accepted_messages_only() -> None:
     assert channel.receive(mail("m2", subject="S2")).action == "rejected"
 
 
+_VENDOR = (
+    "From: Vendor Support <support@vendor.example>\nSubject: Case 4711\n\nFirmware 2.1 fixes it."
+)
+
+
+@pytest.mark.parametrize(
+    ("text", "kept"),
+    [
+        (f"---------- Forwarded message ---------\n{_VENDOR}", ""),
+        (f"What the vendor says:\n\n---------- Forwarded message ---------\n{_VENDOR}",
+         "What the vendor says:"),
+        (f"See below.\n\nBegin forwarded message:\n\n{_VENDOR}", "See below."),
+    ],
+)
+def test_a_message_forwarded_onto_a_ticket_is_kept(
+    channel: EmailChannel, text: str, kept: str
+) -> None:
+    """A forward is what the requester passes on, not history of the ticket: the mail
+    that only forwards one is no empty reply."""
+    result = channel.receive(mail(text, subject="Fwd: [#1] VPN drops every few minutes"))
+    assert result.action == "replied", result.reason
+    body = comments(channel)[-1].body
+    assert body.startswith(kept)
+    assert "\n\n\n" not in body
+    assert body.endswith("Subject: Case 4711\n\nFirmware 2.1 fixes it.")
+
+
 def test_a_reply_with_only_quoted_text_is_ignored(channel: EmailChannel) -> None:
     result = channel.receive(
         mail("On Mon, Desk wrote:\n> old text", subject="Re: [#1] VPN drops every few minutes")

@@ -271,8 +271,10 @@ def _outlook_header_at(lines: list[str], index: int) -> bool:
 
 def strip_quotes(text: str, *, marker: str | None = None) -> str:
     """The new part of a reply: everything before the first quoted-history boundary (a
-    reply marker line, an attribution, an Outlook header block, a forwarded-message rule),
-    without remaining ``>``-quoted lines."""
+    reply marker line, an attribution, an Outlook header block, an original-message rule),
+    without remaining ``>``-quoted lines. A forwarded message at that boundary ("----------
+    Forwarded message ----------", "Begin forwarded message:") is no history but what the
+    sender passes on: it is kept, whole, after the new part."""
     _check_text(text, "text")
     if marker is not None:
         _check_text(marker, "marker")
@@ -282,6 +284,11 @@ def strip_quotes(text: str, *, marker: str | None = None) -> str:
         if marker and marker in line:
             end = index
             break
+        if _FORWARD.match(line):
+            head = [line for line in lines[:index] if not line.lstrip().startswith(">")]
+            new_text = "\n".join(head).strip()
+            forwarded = "\n".join(lines[index:])
+            return f"{new_text}\n\n{forwarded}".strip()
         if (
             _ORIGINAL.match(line)
             or _attribution_at(lines, index)
@@ -301,6 +308,13 @@ def _next_is_from(lines: list[str], index: int) -> bool:
     return False
 
 
+# The rules above a forwarded message (not those above a quoted original).
+_FORWARD = re.compile(
+    r"^\s*(?:-{2,}\s*(?:Forwarded message|Weitergeleitete Nachricht|Message transféré"
+    r"|Mensaje reenviado)\s*-{2,}|Begin forwarded message\s*:"
+    r"|Anfang der weitergeleiteten Nachricht\s*:|Début du message réexpédié\s*:)\s*$",
+    re.IGNORECASE,
+)
 _FORWARDED = re.compile(
     r"^\s*(?:-{2,}\s*(?:Forwarded message|Original Message|Weitergeleitete Nachricht"
     r"|Ursprüngliche Nachricht|Message transféré|Message d'origine|Mensaje reenviado)"
