@@ -1319,6 +1319,26 @@ def test_p90s_are_the_reports_p90s() -> None:
     assert abs(kpis.p90_resolution - report.times.resolution.p90) < timedelta(milliseconds=1)
 
 
+def test_reopen_and_first_contact_rates_count_tickets_reopened_and_not_solved_again() -> None:
+    """Half the solved tickets are reopened twelve hours later, when nobody is left to
+    solve them again: they were solved, and reopened, as the report counts them."""
+    from helpdesk_core.reporting import build_report
+
+    doc = mmc(agents=2, rate=2.0, days=3)
+    doc["requesters"] = {
+        "count": 50, "reopen": 0.5, "reopen_delay": {"kind": "fixed", "value": "12h"}
+    }
+    doc["absences"] = [{"agent": f"a{i}", "start": "2d12h", "end": "100d"} for i in range(2)]
+    scenario = Scenario.from_dict(doc)
+    result = simulate(scenario, seed=1)
+    stuck = [r for r in result.records if r.measured and r.reopens and r.resolution is None]
+    assert stuck  # reopened, never solved again
+    report = build_report(result.events, since=scenario.measured_from)
+    kpis = result.kpis
+    assert kpis.reopen_rate == report.reopen.value
+    assert kpis.first_contact_resolution == report.first_contact_resolution.value
+
+
 def test_a_bare_toml_date_starts_at_midnight_in_the_desk_zone() -> None:
     doc = mmc(days=5)
     doc["desk"]["desk"] = {"timezone": "Europe/Berlin"}

@@ -89,7 +89,10 @@ class WorkSession:
 @frozen(kw_only=True)
 class Kpis:
     """Headline figures over the measured tickets; ``backlog`` counts every ticket open
-    when arrivals stopped, warm-up ones included."""
+    when arrivals stopped, warm-up ones included. ``solved`` counts the tickets solved at
+    the end; ``first_contact_resolution`` and ``reopen_rate`` are shares of the tickets
+    solved at least once, as the reports count them (a ticket reopened and not solved
+    again counts as reopened)."""
 
     tickets: int
     solved: int
@@ -356,6 +359,9 @@ def compute_kpis(records: Sequence[TicketRecord], *, end: datetime) -> Kpis:
     arrivals stop)."""
     measured = [r for r in records if r.measured]
     solved = [r for r in measured if r.resolution is not None]
+    # Solved at least once, as the reports count it: a ticket reopened (only a solved one
+    # is) and not solved again since still counts, reopened and not solved on first contact.
+    ever_solved = [r for r in measured if r.resolution is not None or r.reopens]
     n = len(measured)
     waits = [r.wait_for_agent for r in measured if r.wait_for_agent is not None]
     responses = [r.first_response for r in measured if r.first_response is not None]
@@ -380,11 +386,15 @@ def compute_kpis(records: Sequence[TicketRecord], *, end: datetime) -> Kpis:
     return Kpis(
         tickets=n,
         solved=len(solved),
-        first_contact_resolution=(sum(1 for r in solved if r.first_contact) / len(solved))
-        if solved
+        first_contact_resolution=(
+            sum(1 for r in ever_solved if r.first_contact) / len(ever_solved)
+        )
+        if ever_solved
         else 0.0,
         escalation_rate=(sum(1 for r in measured if r.escalations) / n) if n else 0.0,
-        reopen_rate=(sum(1 for r in solved if r.reopens) / len(solved)) if solved else 0.0,
+        reopen_rate=(sum(1 for r in ever_solved if r.reopens) / len(ever_solved))
+        if ever_solved
+        else 0.0,
         mean_wait_for_agent=mean_td(waits),
         mean_first_response=mean_td(responses),
         p90_first_response=p90(responses),
