@@ -25,6 +25,7 @@ from helpdesk_core.model import (
     TicketOpened,
 )
 from helpdesk_core.model.events import CANCELLED, NO_TARGET, SLA_EVENT_TYPES
+from helpdesk_core.reporting._stats import percentile
 from helpdesk_core.storage import Store
 
 if TYPE_CHECKING:
@@ -234,16 +235,14 @@ _RECORD_DTYPES: Final = {
 }
 
 
-def _percentile(values: Sequence[float], fraction: float) -> float | None:
-    if not values:
+def _p90(seconds: Sequence[float]) -> timedelta | None:
+    """The 90th percentile of durations in seconds, interpolated between the two nearest
+    ranks on whole microseconds as the reports (and numpy) do, so it is the report's."""
+    if not seconds:
         return None
-    # Interpolated between the two nearest ranks, as the reports (and numpy) do.
-    ordered = sorted(values)
-    position = fraction * (len(ordered) - 1)
-    low = int(position)
-    if low + 1 >= len(ordered):
-        return ordered[-1]
-    return ordered[low] + (ordered[low + 1] - ordered[low]) * (position - low)
+    # A record's seconds are a timedelta's total_seconds(): its microseconds come back whole.
+    ordered = sorted(round(value * 1_000_000) for value in seconds)
+    return timedelta(microseconds=percentile(ordered, 9, 10))
 
 
 def _seconds(a: datetime | None, b: datetime | None) -> float | None:
@@ -379,10 +378,6 @@ def compute_kpis(records: Sequence[TicketRecord], *, end: datetime) -> Kpis:
     def mean_td(values: Sequence[float]) -> timedelta | None:
         return timedelta(seconds=statistics.fmean(values)) if values else None
 
-    def p90(values: Sequence[float]) -> timedelta | None:
-        value = _percentile(values, 0.9)
-        return None if value is None else timedelta(seconds=value)
-
     return Kpis(
         tickets=n,
         solved=len(solved),
@@ -397,9 +392,9 @@ def compute_kpis(records: Sequence[TicketRecord], *, end: datetime) -> Kpis:
         else 0.0,
         mean_wait_for_agent=mean_td(waits),
         mean_first_response=mean_td(responses),
-        p90_first_response=p90(responses),
+        p90_first_response=_p90(responses),
         mean_resolution=mean_td(resolutions),
-        p90_resolution=p90(resolutions),
+        p90_resolution=_p90(resolutions),
         sla_compliance=compliance,
         csat=statistics.fmean(ratings) if ratings else None,
         backlog=sum(1 for r in records if _counts_open(r, end)),
