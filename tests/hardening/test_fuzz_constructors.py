@@ -11,7 +11,7 @@ model values of the wrong kind. Starting from valid arguments lets the later val
 of a class run too (attrs stops at the first one that refuses).
 
 The classes are batched into three targets (model values, configuration parts, the rest
-and the enums' ``parse``), each run ``HELPDESK_FUZZ_EXAMPLES`` times (CI: 10,000).
+and the enums' ``parse``), each run ``HELPDESK_FUZZ_EXAMPLES`` times (CI: 3,000).
 """
 
 from __future__ import annotations
