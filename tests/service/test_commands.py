@@ -883,6 +883,48 @@ def test_dropping_a_lifecycle_status_or_tier_open_tickets_stand_on_is_refused() 
     desk.reconfigure(DeskConfig.from_dict({**no_l2, "lifecycles": {"change": default}}))
 
 
+def test_moving_a_status_open_tickets_are_in_to_another_category_is_refused() -> None:
+    # The ticket keeps the category it entered the status with: a status moved from
+    # on_hold to open would leave its SLA clocks paused until it moves again.
+    from helpdesk_core.workflow import Lifecycle
+
+    default = Lifecycle.default().to_dict()
+    default.pop("name")
+
+    def doc(category: str) -> dict[str, Any]:
+        vendor = {
+            **default,
+            "statuses": [*default["statuses"], {"name": "vendor", "category": category}],
+            "transitions": [
+                *default["transitions"],
+                {"name": "to_vendor", "from": "open", "to": "vendor"},
+                {"name": "from_vendor", "from": "vendor", "to": "open"},
+            ],
+        }
+        return {
+            "agents": [{"id": "ann", "teams": ["service-desk"]}],
+            "lifecycles": {"default": vendor},
+            "sla_policies": [{"name": "std", "calendar": "always",
+                              "targets": {"medium": {"resolution": "8h"}}}],
+        }  # fmt: skip
+
+    clock = ManualClock(datetime(2026, 3, 2, 9, tzinfo=UTC))
+    desk = Helpdesk(DeskConfig.from_dict(doc("on_hold")), MemoryStore(), clock)
+    ticket = desk.open(requester=Requester(id="ada"), subject="New laptop")
+    desk.reply(ticket.id, author="ann", body="Ordered")
+    desk.transition(ticket.id, "to_vendor", by="ann")
+    with pytest.raises(ConfigError, match="status 'vendor' of lifecycle 'default'") as caught:
+        desk.reconfigure(DeskConfig.from_dict(doc("open")))
+    assert caught.value.path == "lifecycles.default.statuses"
+    assert ticket.id in caught.value.message and "on_hold" in caught.value.message
+    assert desk.config.lifecycles["default"].category("vendor") == "on_hold"  # unchanged
+    desk.transition(ticket.id, "from_vendor", by="ann")
+    desk.reconfigure(DeskConfig.from_dict(doc("open")))  # no ticket is in it any more
+    desk.transition(ticket.id, "to_vendor", by="ann")
+    assert desk.get(ticket.id).status_category == "open"
+    assert desk.get(ticket.id).sla["resolution"].state == "running"
+
+
 def test_dropping_a_team_open_tickets_are_in_is_refused() -> None:
     base: dict[str, Any] = {
         "tiers": [{"id": "L1", "teams": ["desk", "net"]}],

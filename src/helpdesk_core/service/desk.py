@@ -256,7 +256,8 @@ class Helpdesk(KnowledgeCommands):
     def _check_open_tickets(self, config: DeskConfig) -> None:
         """Refuse a configuration that drops what open or solved tickets stand on, so
         their every command and tick would fail: a calendar their SLA clocks count time
-        on, the lifecycle they follow or the status they are in, the tier or the team
+        on, the lifecycle they follow or the status they are in (or that status's category:
+        a ticket keeps the one it entered with), the tier or the team
         they are in (a team that is gone has no agents to take its queue, no contacts to
         raise a level to, and no name a search may give), the agent they are assigned to
         (their work would wait in nobody's queue; an inactive agent keeps them visible).
@@ -272,6 +273,7 @@ class Helpdesk(KnowledgeCommands):
         if not (calendars or lifecycles or tiers or teams or agents):
             return
         gone: dict[tuple[str, str, str], list[str]] = {}
+        was: dict[tuple[str, str, str], str] = {}  # a moved status's category before
         for ticket in self._open_or_solved():
             if calendars:
                 for clock in ticket.sla.values():
@@ -286,6 +288,10 @@ class Helpdesk(KnowledgeCommands):
                 elif not lifecycle.has_status(ticket.status):
                     key = ("status", ticket.lifecycle, ticket.status)
                     gone.setdefault(key, []).append(ticket.id)
+                elif lifecycle.category(ticket.status) is not ticket.status_category:
+                    key = ("category", ticket.lifecycle, ticket.status)
+                    gone.setdefault(key, []).append(ticket.id)
+                    was.setdefault(key, ticket.status_category.value)
             if tiers and ticket.tier is not None and ticket.tier not in config.ladder:
                 gone.setdefault(("tier", ticket.tier, ""), []).append(ticket.id)
             if teams and ticket.team is not None and ticket.team not in team_ids:
@@ -317,6 +323,17 @@ class Helpdesk(KnowledgeCommands):
                 f"the new configuration drops status {status!r} of lifecycle {name!r}, "
                 f"which open or solved tickets are in ({shown}): move them out of it "
                 "first, or keep it",
+                path=f"lifecycles.{name}.statuses",
+            )
+        if kind == "category":
+            before = was[kind, name, status]
+            after = config.lifecycles[name].category(status).value
+            raise ConfigError(
+                f"the new configuration moves status {status!r} of lifecycle {name!r} from "
+                f"the {before} to the {after} category, while open or solved tickets are in "
+                f"it ({shown}): they would keep the {before} category until they move, "
+                "their SLA clocks pausing as it says; move them out of it first, or keep "
+                "its category",
                 path=f"lifecycles.{name}.statuses",
             )
         if kind == "agent":
