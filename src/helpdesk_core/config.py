@@ -153,8 +153,10 @@ def _items(value: Any, cls: type[T], path: str) -> tuple[T, ...]:
     return items
 
 
-def _by_name(value: Any, cls: type[T], path: str) -> dict[str, T]:
-    """A mapping of names to ``cls`` values (ConfigError naming the bad entry)."""
+def _by_name(value: Any, cls: type[T], path: str, what: str | None = None) -> dict[str, T]:
+    """A mapping of names to ``cls`` values (ConfigError naming the bad entry). A part
+    with a name of its own (``what`` says what it is) is kept under that name: the
+    document keys it by its name, so one under another key would load back renamed."""
     if not isinstance(value, Mapping):
         raise ConfigError(f"expected a mapping, got {type(value).__name__}", path=path)
     for name, item in value.items():
@@ -162,6 +164,11 @@ def _by_name(value: Any, cls: type[T], path: str) -> dict[str, T]:
             raise ConfigError(
                 f"expected a {cls.__name__} by name, got {type(item).__name__}",
                 path=f"{path}.{name}",
+            )
+        named = getattr(item, "name", name) if what is not None else name
+        if named != name:
+            raise ConfigError(
+                f"the {what} under {name!r} is named {named!r}", path=f"{path}.{name}.name"
             )
     return dict(value)
 
@@ -171,15 +178,15 @@ def _calendars(value: Any) -> dict[str, BusinessCalendar]:
 
 
 def _lifecycles(value: Any) -> dict[str, Lifecycle]:
-    return _by_name(value, Lifecycle, "lifecycles")
+    return _by_name(value, Lifecycle, "lifecycles", "lifecycle")
 
 
 def _ticket_types(value: Any) -> dict[str, TicketType]:
-    return _by_name(value, TicketType, "ticket_types")
+    return _by_name(value, TicketType, "ticket_types", "ticket type")
 
 
 def _categories(value: Any) -> dict[str, Category]:
-    return _by_name(value, Category, "categories")
+    return _by_name(value, Category, "categories", "category")
 
 
 def _tiers(value: Any) -> tuple[Tier, ...]:
@@ -779,11 +786,6 @@ def _check_references(config: DeskConfig) -> None:
                 f"unknown lifecycle {kind.lifecycle!r}", path=f"ticket_types.{name}.lifecycle"
             )
     for name, lifecycle in config.lifecycles.items():
-        if lifecycle.name != name:
-            raise ConfigError(
-                f"the lifecycle under {name!r} is named {lifecycle.name!r}",
-                path=f"lifecycles.{name}.name",
-            )
         lc_calendar = getattr(lifecycle, "calendar", None)
         if lc_calendar is not None and lc_calendar not in calendars:
             raise ConfigError(

@@ -10,6 +10,9 @@ from typing import Any
 import pytest
 
 from helpdesk_core import ConfigError, DeskConfig
+from helpdesk_core.config import TicketType
+from helpdesk_core.intake import Category
+from helpdesk_core.workflow import Lifecycle
 
 
 def test_a_bad_desk_time_zone_names_its_path() -> None:
@@ -220,3 +223,22 @@ def test_an_agent_id_that_reads_as_another_identity_is_refused(agent_id: str) ->
         DeskConfig.from_dict(doc)
     assert caught.value.path == "agents[1].id"
     assert DeskConfig.from_dict({"agents": [{"id": "mailto:lena"}]}).agents[0].id == "mailto:lena"
+
+
+@pytest.mark.parametrize(
+    ("section", "part", "what"),
+    [
+        ("ticket_types", TicketType(name="change"), "ticket type"),
+        ("categories", Category(name="network"), "category"),
+        ("lifecycles", Lifecycle.default(), "lifecycle"),
+    ],
+)
+def test_a_part_kept_under_another_name_is_refused(section: str, part: Any, what: str) -> None:
+    # The document keys a part by its name: one under another key would come back from
+    # to_dict under the key's name, another part than the one configured.
+    parts = {"ticket_types": dict(DeskConfig().ticket_types), "categories": {},
+             "lifecycles": dict(DeskConfig().lifecycles)}  # fmt: skip
+    parts[section]["other"] = part
+    with pytest.raises(ConfigError, match=f"the {what} under 'other' is named") as caught:
+        DeskConfig(**{section: parts[section]})
+    assert caught.value.path == f"{section}.other.name"
