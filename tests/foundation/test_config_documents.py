@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from helpdesk_core import ConfigError, DeskConfig
+from helpdesk_core import ConfigError, DeskConfig, _toml
 from helpdesk_core.config import TicketType
 from helpdesk_core.intake import Category
 from helpdesk_core.workflow import Lifecycle
@@ -242,3 +242,52 @@ def test_a_part_kept_under_another_name_is_refused(section: str, part: Any, what
     with pytest.raises(ConfigError, match=f"the {what} under 'other' is named") as caught:
         DeskConfig(**{section: parts[section]})
     assert caught.value.path == f"{section}.other.name"
+
+
+def test_a_document_read_from_toml_is_written_back_as_toml() -> None:
+    # to_dict leaves out what is not set (TOML has no null) rather than writing None.
+    text = """
+[calendars.office]
+timezone = "Europe/Berlin"
+hours = { "mon-fri" = "09:00-17:00" }
+
+[[tiers]]
+id = "L1"
+teams = ["desk"]
+
+[[tiers]]
+id = "L2"
+teams = ["net"]
+
+[[teams]]
+id = "desk"
+
+[[teams]]
+id = "net"
+
+[lifecycles.change]
+initial = "requested"
+statuses = [
+  { name = "requested", category = "new" },
+  { name = "done", category = "solved" },
+  { name = "closed", category = "closed" },
+]
+transitions = [
+  { name = "finish", from = "requested", to = "done" },
+  { name = "close", from = "done", to = "closed", automatic = "solved_timeout" },
+]
+
+[ticket_types.incident]
+[ticket_types.change]
+lifecycle = "change"
+
+[[escalation_policies]]
+name = "standard"
+triggers = [
+  { name = "stuck", on = "time_in_tier", after = "4h", actions = [{ action = "escalate_tier" }] },
+]
+"""
+    config = DeskConfig.from_toml(text)
+    written = _toml.dumps(config.to_dict())
+    assert DeskConfig.from_toml(written) == config
+    assert DeskConfig.from_toml(written).to_dict() == config.to_dict()

@@ -217,7 +217,7 @@ def test_policy_round_trips_through_json() -> None:
         "on": "time_in_tier",
         "after": 14400,
         "calendar": "office",
-        "actions": [{"action": "escalate_tier", "to_tier": None, "allow_skip": False}],
+        "actions": [{"action": "escalate_tier", "allow_skip": False}],  # TOML has no null
     }
 
 

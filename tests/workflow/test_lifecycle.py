@@ -446,7 +446,9 @@ def test_round_trip_keeps_every_setting(lc: Lifecycle) -> None:
     assert Lifecycle.from_dict(data) == lc
     window = lc.reopen_window
     assert data["reopen_window"] == (None if window is None else window.total_seconds())
-    assert (data["auto_close_after"], data["calendar"]) == (lc.auto_close_after, lc.calendar)
+    assert (data["auto_close_after"], data.get("calendar")) == (lc.auto_close_after, lc.calendar)
+    assert data.get("calendar", "unset") is not None  # no null where TOML cannot hold one
+    assert all(value is not None for t in data["transitions"] for value in t.values())
 
 
 # -- guards registry and lifecycle-local guards ------------------------------------------------

@@ -56,8 +56,12 @@ class EscalateTier:
     allow_skip: bool = field(default=False, validator=v.boolean)
 
     def to_dict(self) -> dict[str, Any]:
-        """Plain data."""
-        return {"action": self.kind, "to_tier": self.to_tier, "allow_skip": self.allow_skip}
+        """Plain data (``to_tier`` only when set: TOML has no null)."""
+        out: dict[str, Any] = {"action": self.kind}
+        if self.to_tier is not None:
+            out["to_tier"] = self.to_tier
+        out["allow_skip"] = self.allow_skip
+        return out
 
 
 @frozen(kw_only=True)

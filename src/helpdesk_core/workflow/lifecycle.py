@@ -99,14 +99,17 @@ class Transition:
         return self.from_ == (ANY,)
 
     def to_dict(self) -> dict[str, Any]:
-        """Plain data: ``{"name", "from", "to", "guards", "automatic"}``."""
-        return {
+        """Plain data: ``{"name", "from", "to", "guards", "automatic"}`` (``automatic``
+        only when set: TOML has no null)."""
+        out: dict[str, Any] = {
             "name": self.name,
             "from": ANY if self.from_any else list(self.from_),
             "to": self.to,
             "guards": list(self.guards),
-            "automatic": self.automatic,
         }
+        if self.automatic is not None:
+            out["automatic"] = self.automatic
+        return out
 
 
 def _to_window(value: Any) -> timedelta | None:
@@ -274,17 +277,20 @@ class Lifecycle:
         return _default()
 
     def to_dict(self) -> dict[str, Any]:
-        """Plain data; ``Lifecycle.from_dict(lc.to_dict()) == lc``."""
+        """Plain data; ``Lifecycle.from_dict(lc.to_dict()) == lc``. ``calendar`` is left
+        out when not set (TOML has no null)."""
         window = self.reopen_window
-        return {
+        out: dict[str, Any] = {
             "name": self.name,
             "initial": self.initial,
             "statuses": [{"name": s.name, "category": s.category.value} for s in self.statuses],
             "transitions": [t.to_dict() for t in self.transitions],
             "reopen_window": None if window is None else _seconds(window),
             "auto_close_after": self.auto_close_after,
-            "calendar": self.calendar,
         }
+        if self.calendar is not None:
+            out["calendar"] = self.calendar
+        return out
 
     @classmethod
     def from_dict(
