@@ -130,25 +130,33 @@ def test_find_by_name_or_by_target_status() -> None:
     assert lc.find("nowhere", "open") is None
 
 
-def test_a_name_wins_over_a_target_status() -> None:
-    lc = Lifecycle(
-        name="tricky",
-        statuses=[
-            Status(name="a", category="new"),
-            Status(name="b", category="open"),
-            Status(name="z", category="closed"),
-        ],
-        initial="a",
-        transitions=[
-            Transition(name="b", from_="a", to="z"),
-            Transition(name="go", from_="a", to="b"),
-            Transition(name="end", from_="b", to="z"),
-        ],
-    )
-    found = lc.find("a", "b")
-    assert found is not None
-    assert found.name == "b"
-    assert found.to == "z"
+def test_a_transition_named_after_a_status_it_does_not_go_to_is_refused() -> None:
+    # A move is asked for by its name or by its target status: asked for "b", this one
+    # would go to "z", not to the status "b".
+    with pytest.raises(ConfigError) as info:
+        Lifecycle(
+            name="tricky",
+            statuses=[
+                Status(name="a", category="new"),
+                Status(name="b", category="open"),
+                Status(name="z", category="closed"),
+            ],
+            initial="a",
+            transitions=[
+                Transition(name="go", from_="a", to="b"),
+                Transition(name="b", from_="a", to="z"),
+                Transition(name="end", from_="b", to="z"),
+            ],
+        )
+    assert info.value.path == "lifecycle.transitions[1].name"
+    assert "transition 'b' goes to 'z'" in info.value.message
+    assert "status 'b'" in info.value.message
+    doc = _doc()
+    doc["transitions"][0]["name"] = "done"  # new -> work, named after the status done
+    err = _config_error(doc, path="lifecycles.incident")
+    assert err.path == "lifecycles.incident.transitions[0].name"
+    doc["transitions"][0]["name"] = "work"  # named after its own target: fine
+    assert Lifecycle.from_dict(doc).find("new", "work") is not None
 
 
 def test_allowed_lists_transition_names_in_order() -> None:

@@ -43,7 +43,8 @@ class Step:
 @frozen
 class Table:
     """The lookup tables of a valid lifecycle. ``steps`` maps ``(status, name)`` and
-    ``(status, target status)`` to the step (a name wins over a target)."""
+    ``(status, target status)`` to the step (a name that is a status's is that of a move
+    to it, so the two never disagree)."""
 
     statuses: Mapping[str, Status]
     steps: Mapping[tuple[str, str], Step]
@@ -197,6 +198,13 @@ def build_table(
     for i, t in enumerate(transitions):
         path = f"{root}.transitions[{i}]"
         froms = _check_transition(t, by_status, guards, path)
+        if t.name != t.to and t.name in by_status:
+            raise ConfigError(
+                f"transition {t.name!r} goes to {t.to!r} but is named after status "
+                f"{t.name!r}: a move is asked for by its name or by its target status, so "
+                f"asking for {t.name!r} would not go there; name it otherwise",
+                path=f"{path}.name",
+            )
         sources.append(froms)
         earlier = target_of_name.setdefault(t.name, t.to)
         if earlier != t.to:
