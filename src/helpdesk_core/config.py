@@ -780,6 +780,12 @@ def _check_references(config: DeskConfig) -> None:
                     f"unknown agent {contact!r} (a team's contacts are agent ids)",
                     path=f"teams[{i}].contacts",
                 )
+    if not config.ticket_types:
+        raise ConfigError(
+            "a desk needs at least one ticket type (every ticket has one: with none, no "
+            "ticket could be opened)",
+            path="ticket_types",
+        )
     for name, kind in config.ticket_types.items():
         if kind.lifecycle not in config.lifecycles:
             raise ConfigError(

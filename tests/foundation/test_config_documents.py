@@ -291,3 +291,12 @@ triggers = [
     written = _toml.dumps(config.to_dict())
     assert DeskConfig.from_toml(written) == config
     assert DeskConfig.from_toml(written).to_dict() == config.to_dict()
+
+
+def test_a_desk_without_ticket_types_is_refused() -> None:
+    # Every ticket has a type the desk knows: with none, desk.open refused every ticket.
+    with pytest.raises(ConfigError, match="at least one ticket type") as caught:
+        DeskConfig.from_dict({"ticket_types": {}})
+    assert caught.value.path == "ticket_types"
+    with pytest.raises(ConfigError, match="at least one ticket type"):
+        DeskConfig(ticket_types={})
