@@ -148,7 +148,7 @@ def _items(value: Any, cls: type[T], path: str) -> tuple[T, ...]:
     for i, item in enumerate(items):
         if not isinstance(item, cls):
             raise ConfigError(
-                f"expected a {cls.__name__}, got {type(item).__name__}", path=f"{path}[{i}]"
+                f"expected {v.a_name(cls.__name__)}, got {type(item).__name__}", path=f"{path}[{i}]"
             )
     return items
 
@@ -162,7 +162,7 @@ def _by_name(value: Any, cls: type[T], path: str, what: str | None = None) -> di
     for name, item in value.items():
         if not isinstance(name, str) or not isinstance(item, cls):
             raise ConfigError(
-                f"expected a {cls.__name__} by name, got {type(item).__name__}",
+                f"expected {v.a_name(cls.__name__)} by name, got {type(item).__name__}",
                 path=f"{path}.{name}",
             )
         named = getattr(item, "name", name) if what is not None else name
@@ -214,7 +214,9 @@ def _a(cls: type, path: str) -> Callable[[Any, Any, Any], None]:
 
     def check(instance: Any, attribute: Any, value: Any) -> None:
         if not isinstance(value, cls):
-            raise ConfigError(f"expected a {cls.__name__}, got {type(value).__name__}", path=path)
+            raise ConfigError(
+                f"expected {v.a_name(cls.__name__)}, got {type(value).__name__}", path=path
+            )
 
     return check
 

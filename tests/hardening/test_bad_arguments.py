@@ -15,6 +15,7 @@ import pytest
 
 from desk_stores import STORES, drop
 from helpdesk_core import (
+    DeskConfig,
     Helpdesk,
     ManualClock,
     MemoryStore,
@@ -443,6 +444,15 @@ def test_escalation_flags_and_contacts_are_checked() -> None:
     assert caught.value.field == "allow_skip"
     with pytest.raises(ValidationError):
         _team_contacts({"desk": cast(Any, "alice")}, "desk")
+
+
+def test_a_wrong_part_is_named_with_its_article() -> None:
+    with pytest.raises(HelpdeskError) as wrong:
+        DeskConfig(assignment=cast(Any, 5))
+    assert "expected an AssignmentSettings, got int" in str(wrong.value)
+    with pytest.raises(HelpdeskError) as wrong:
+        DeskConfig(teams=cast(Any, [5]))
+    assert "expected a Team, got int" in str(wrong.value)
 
 
 def test_configuration_cross_checks() -> None:

@@ -334,6 +334,11 @@ def as_dict(value: Any, *, field: str | None = None, what: str = "a mapping") ->
     return dict(value)
 
 
+def a_name(name: str) -> str:
+    """``name`` with its indefinite article, for messages: "a Ticket", "an Escalated"."""
+    return f"{'an' if name[:1] in 'AEIOUaeiou' else 'a'} {name}"
+
+
 def require(value: Any, cls: type[_T], what: str, *, field: str | None) -> _T:
     """``value`` when it is a ``cls``; else a ValidationError naming ``field`` (``what``
     names the expected kind in the message: ``"a Ticket"``)."""

@@ -25,7 +25,7 @@ from helpdesk_core._time import ensure_aware
 from helpdesk_core.errors import ValidationError
 from helpdesk_core.knowledge.articles import Article, ArticleQuery
 from helpdesk_core.knowledge.articles import text_filter as _text_tuple
-from helpdesk_core.model._validate import check_unicode, is_identifier
+from helpdesk_core.model._validate import a_name, check_unicode, is_identifier
 from helpdesk_core.model.enums import Priority, StatusCategory
 from helpdesk_core.model.events import EVENT_TYPES, Event, TicketOpened
 from helpdesk_core.model.people import ANONYMOUS_REQUESTER, Requester
@@ -535,7 +535,7 @@ def _enum_tuple(value: Any, enum: Any, name: str) -> tuple[Any, ...] | None:
         raw = tuple(items)
     except TypeError:
         raise ValidationError(
-            f"expected a {enum.__name__} or a list of them, got {type(value).__name__}",
+            f"expected {a_name(enum.__name__)} or a list of them, got {type(value).__name__}",
             field=name,
         ) from None
     if not raw:

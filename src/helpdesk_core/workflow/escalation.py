@@ -467,7 +467,7 @@ def _check_fire_inputs(
     ):
         if not isinstance(value, cls):
             raise ValidationError(
-                f"expected a {cls.__name__}, got {type(value).__name__}", field=name
+                f"expected {v.a_name(cls.__name__)}, got {type(value).__name__}", field=name
             )
     _check_contacts(contacts)
 
