@@ -630,3 +630,31 @@ def test_workflow_all_lists_exactly_the_public_names() -> None:
     assert set(workflow.__all__) >= public
     assert all(hasattr(workflow, name) for name in workflow.__all__)
     assert list(workflow.__all__) == sorted(workflow.__all__, key=lambda n: (not n.isupper(), n))
+
+
+def test_toml_says_no_reopen_limit_and_no_auto_close_in_words() -> None:
+    """TOML has no None: "unlimited" and "never" stand for it, and read back as None."""
+    doc = _doc()
+    doc["reopen_window"] = "unlimited"
+    doc["auto_close_after"] = "never"
+    lifecycle = Lifecycle.from_dict(doc)
+    assert lifecycle.reopen_window is None and lifecycle.auto_close_after is None
+    assert Lifecycle.from_dict(lifecycle.to_dict()) == lifecycle
+    desk = DeskConfig.from_toml(
+        '[lifecycles.calm]\ninitial = "new"\nreopen_window = "unlimited"\n'
+        'auto_close_after = "never"\n'
+        + "".join(
+            f'[[lifecycles.calm.statuses]]\nname = "{name}"\ncategory = "{name}"\n'
+            for name in ("new", "open", "solved", "closed")
+        )
+        + "".join(
+            f'[[lifecycles.calm.transitions]]\nname = "{name}"\nfrom = "{a}"\nto = "{b}"\n'
+            for name, a, b in (("open", "new", "open"), ("solve", "open", "solved"),
+                               ("close", "solved", "closed"))
+        )
+    )
+    calm = desk.lifecycles["calm"]
+    assert calm.reopen_window is None and calm.auto_close_after is None
+    for words in ({"reopen_window": "never"}, {"auto_close_after": "unlimited"}):
+        with pytest.raises(ConfigError):
+            Lifecycle.from_dict({**_doc(), **words})

@@ -301,8 +301,10 @@ class Lifecycle:
         guards: Mapping[str, Guard] | None = None,
     ) -> Lifecycle:
         """Build from plain data (see :meth:`to_dict`). ``reopen_window`` takes seconds,
-        ``"7d"`` text or ISO 8601; ``from`` takes a name, a list or ``"*"``. A problem
-        raises ConfigError whose path starts with ``path``."""
+        ``"7d"`` text or ISO 8601; ``from`` takes a name, a list or ``"*"``. TOML has no
+        None: there ``reopen_window = "unlimited"`` and ``auto_close_after = "never"`` say
+        it (either is read as None wherever the document comes from). A problem raises
+        ConfigError whose path starts with ``path``."""
         data = cfg.mapping(doc, path, "a lifecycle")
         cfg.check_keys(
             data,
@@ -322,6 +324,9 @@ class Lifecycle:
         ]
         options = ("name", "reopen_window", "auto_close_after", "calendar")
         kwargs: dict[str, Any] = {k: data[k] for k in options if k in data}
+        for key, none in (("reopen_window", "unlimited"), ("auto_close_after", "never")):
+            if kwargs.get(key) == none:
+                kwargs[key] = None
         try:
             with cfg.at(_ROOT):
                 return cls(
