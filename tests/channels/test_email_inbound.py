@@ -15,7 +15,7 @@ from test_email_support import ADDRESS, MONDAY_9, corpus, make_channel, make_des
 from helpdesk_core import Helpdesk, ManualClock, MemoryStore, SequentialIds
 from helpdesk_core.channels.email import EmailChannel, SubjectToken, free_requester_id, receive
 from helpdesk_core.demo import example_config
-from helpdesk_core.errors import ValidationError
+from helpdesk_core.errors import ConfigError, ValidationError
 from helpdesk_core.model import CommentAdded, Requester
 
 
@@ -705,3 +705,22 @@ def test_the_senders_address_is_logged_only_at_debug(
     with caplog.at_level("DEBUG", logger="helpdesk_core"):
         channel.receive(mail("And again.", subject="Re: [#1] VPN"))
     assert "ada@example.org" in caplog.text
+
+
+def test_mail_opens_tickets_of_the_type_the_settings_name() -> None:
+    """A desk whose types leave out ``incident`` names the type mail opens, and a type
+    the desk does not have is refused when the channel is made, not at every mail."""
+    config = example_config()
+    requests_only = config.replace(
+        ticket_types={"service_request": config.ticket_types["service_request"]}
+    )
+    desk = Helpdesk(config=requests_only, store=MemoryStore(),
+                    clock=ManualClock(MONDAY_9), ids=SequentialIds())
+    with pytest.raises(ConfigError) as refused:
+        make_channel(desk, category=None)
+    assert refused.value.path == "ticket_type"
+    assert "'incident'" in str(refused.value) and "service_request" in str(refused.value)
+    channel = make_channel(desk, category=None, ticket_type="service_request")
+    result = channel.receive(mail("Please set up a laptop for Ada."))
+    assert result.ticket_id is not None
+    assert desk.get(result.ticket_id).type == "service_request"

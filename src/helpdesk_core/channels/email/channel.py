@@ -47,6 +47,13 @@ class EmailChannel:
                 "refused (use a category that asks, or none)",
                 path="category",
             )
+        if settings.ticket_type not in desk.config.ticket_types:
+            raise ConfigError(
+                f"the desk has no ticket type {settings.ticket_type!r} (its types: "
+                f"{', '.join(sorted(desk.config.ticket_types))}): every new mail would be "
+                "refused",
+                path="ticket_type",
+            )
         self.desk = desk
         self.settings = settings
         self.limiter = limiter or RateLimiter(

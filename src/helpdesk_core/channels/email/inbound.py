@@ -467,6 +467,7 @@ class _Receiver:
             description=description,
             channel="email",
             category=self.settings.category,
+            type=self.settings.ticket_type,
         )
         if follow_up_of is None:
             return self.result("opened", ticket.id)

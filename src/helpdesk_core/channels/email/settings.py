@@ -89,6 +89,7 @@ class EmailSettings:
     - ``max_bytes``: larger messages are refused (ValidationError).
     - ``rate_limit`` messages per ``rate_window`` per sender; more are rejected.
     - ``category``: category of tickets opened by mail (None: none).
+    - ``ticket_type``: the type of tickets opened by mail (one of the desk's ticket types).
     - ``foreign_sender``: a threaded message from someone who is neither the ticket's
       requester nor an agent is ``"reject"``-ed (default) or opens a ``"new_ticket"``.
     - ``csat_url``: the rating link of the solve notice, with ``{ticket_id}``, ``{number}``
@@ -114,6 +115,7 @@ class EmailSettings:
     rate_limit: int = field(default=10, validator=_positive_int)
     rate_window: timedelta = field(default=timedelta(minutes=10), converter=_window)
     category: str | None = field(default=None, validator=_optional_text)
+    ticket_type: str = field(default="incident", validator=_text)
     foreign_sender: Literal["reject", "new_ticket"] = field(default="reject", validator=_foreign)
     csat_url: str = field(default="https://{domain}/csat/{ticket_id}", validator=_text)
     reply_marker: str = field(
