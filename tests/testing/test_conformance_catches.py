@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import attrs
@@ -482,6 +482,52 @@ class _BatchesCheckedApart(MemoryStore):
     ],
 )
 def test_the_suite_fails_a_store_that_isolates_or_counts_wrong(
+    store: type[MemoryStore], test: str
+) -> None:
+    _suite_fails(store, test)
+
+
+def _wall_clock_as_utc(instant: datetime) -> datetime:
+    """The instant a store reads back when it keeps the wall-clock text of ``instant``
+    without its offset (``2026-03-02 18:00`` of Tokyo read as UTC)."""
+    return instant.replace(tzinfo=UTC)
+
+
+class _ClaimDueWallClock(MemoryStore):
+    """Compares ``claim_due``'s ``now`` by its wall-clock time, as if it were UTC (``due``
+    gets it right: the two calls are separate queries in most adapters)."""
+
+    def claim_due(self, now: datetime, **kwargs: Any) -> Any:
+        return super().claim_due(_wall_clock_as_utc(now), **kwargs)
+
+
+class _ClaimOutboxWallClock(MemoryStore):
+    """Compares ``claim_outbox``'s ``now`` by its wall-clock time, as if it were UTC."""
+
+    def claim_outbox(self, consumer: str, *, now: datetime, **kwargs: Any) -> Any:
+        return super().claim_outbox(consumer, now=_wall_clock_as_utc(now), **kwargs)
+
+
+class _ImportWakeWallClock(MemoryStore):
+    """Imports wake-ups by their wall-clock time, as if they were UTC (``append``
+    gets them right)."""
+
+    def import_tickets(self, items: Any) -> int:
+        return super().import_tickets(
+            (*item[:2], _wall_clock_as_utc(item[2])) if len(item) == 3 and item[2] else item
+            for item in items
+        )
+
+
+@pytest.mark.parametrize(
+    ("store", "test"),
+    [
+        (_ClaimDueWallClock, "test_claimed_tickets_are_leased"),
+        (_ClaimOutboxWallClock, "test_outbox_release_and_lease_expiry"),
+        (_ImportWakeWallClock, "test_bulk_import_when_the_store_offers_it"),
+    ],
+)
+def test_the_suite_fails_a_store_that_reads_an_instant_by_its_wall_clock(
     store: type[MemoryStore], test: str
 ) -> None:
     _suite_fails(store, test)

@@ -815,7 +815,8 @@ class StoreConformance:
         link = linked("T-2", "T-1", "duplicate_of")
         one = apply_event(replay([first]), reply)
         two = replay([second, link])
-        assert importer([([first, reply], one), ([second, link], two, T0)]) == 2
+        # A wake-up written in another zone is the same instant: T0.
+        assert importer([([first, reply], one), ([second, link], two, T0.astimezone(_TOKYO))]) == 2
         assert self.store.get_many(["T-1", "T-2"]) == [one, two]
         assert self.store.events("T-1") == [first, reply]
         assert self.store.due(T0) == ["T-2"]
@@ -1896,7 +1897,8 @@ class StoreConformance:
 
     def test_claimed_tickets_are_leased(self) -> None:
         tickets = {i: open_ticket(self.store, f"T-{i}", wake_at=T0 + i * MINUTE) for i in range(4)}
-        now = T0 + 10 * MINUTE
+        # Instants in other zones, as a desk's clock tells them: the same instants.
+        now = (T0 + 10 * MINUTE).astimezone(_TOKYO)
         lease = timedelta(minutes=5)
         first = self.store.claim_due(now, worker="w1", limit=2, lease=lease)
         assert first == ["T-0", "T-1"]
@@ -1913,7 +1915,7 @@ class StoreConformance:
         assert self.store.claim_due(now, worker="w3", lease=lease) == ["T-1"]
         # The leases hold until now + lease, not a moment less.
         assert self.store.claim_due(now + lease - _ONE_US, worker="w5", lease=lease) == []
-        later = now + lease
+        later = (now + lease).astimezone(_NEW_YORK)
         assert self.store.claim_due(later, worker="w4", lease=lease) == ["T-0", "T-1", "T-2", "T-3"]
         with raises(ValidationError, match="lease"):
             self.store.claim_due(now, worker="w", lease=timedelta(0))
@@ -2231,8 +2233,11 @@ class StoreConformance:
         again = self.store.claim_outbox("mail", now=T0, lease=lease)
         assert [(i.id, i.attempts) for i in again] == [("T-2:1", 1)]
         self.store.ack_outbox("mail", ids[2:3])
-        assert self.store.claim_outbox("mail", now=T0 + lease - timedelta(seconds=1)) == []
-        expired = self.store.claim_outbox("mail", now=T0 + lease, lease=lease)
+        # Instants in other zones, as a desk's clock tells them: the same instants.
+        held = (T0 + lease - timedelta(seconds=1)).astimezone(_TOKYO)
+        ran_out = (T0 + lease).astimezone(_NEW_YORK)
+        assert self.store.claim_outbox("mail", now=held) == []
+        expired = self.store.claim_outbox("mail", now=ran_out, lease=lease)
         assert [(i.id, i.attempts) for i in expired] == [("T-1:1", 1), ("T-2:1", 2), ("T-2:2", 1)]
         self.store.release_outbox("mail", ["T-1:1"])
         self.store.release_outbox("mail", ["T-1:1"])  # no longer leased: no change
