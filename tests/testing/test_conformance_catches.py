@@ -531,3 +531,18 @@ def test_the_suite_fails_a_store_that_reads_an_instant_by_its_wall_clock(
     store: type[MemoryStore], test: str
 ) -> None:
     _suite_fails(store, test)
+
+
+class _AckForEveryConsumer(MemoryStore):
+    """Marks acked items delivered for every consumer that has claimed them (an UPDATE
+    of the deliveries by item id that forgot the consumer)."""
+
+    def ack_outbox(self, consumer: str, ids: Any) -> None:
+        super().ack_outbox(consumer, ids)
+        for other in list(self._consumers):
+            if other != consumer:
+                super().ack_outbox(other, ids)
+
+
+def test_the_suite_fails_a_store_whose_ack_reaches_other_consumers() -> None:
+    _suite_fails(_AckForEveryConsumer, "test_outbox_delivers_every_event_once_acked")

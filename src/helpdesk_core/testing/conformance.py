@@ -2195,6 +2195,7 @@ class StoreConformance:
 
     def test_outbox_delivers_every_event_once_acked(self) -> None:
         ids = self._outbox_events()
+        hooked = self.store.claim_outbox("hook", now=T0, limit=10)
         items = self.store.claim_outbox("mail", now=T0, limit=3)
         assert [i.id for i in items] == ids[:3]
         assert all(i.attempts == 0 for i in items)
@@ -2207,6 +2208,11 @@ class StoreConformance:
         assert self.store.claim_outbox("mail", now=T0 + timedelta(days=1)) == []
         other = self.store.claim_outbox("audit", now=T0, limit=10)
         assert [i.id for i in other] == ids
+        # An ack is the acking consumer's alone: what another one claimed before it comes
+        # back to that one once its lease ran out.
+        assert [i.id for i in hooked] == ids
+        again = self.store.claim_outbox("hook", now=T0 + timedelta(days=1), limit=10)
+        assert [(i.id, i.attempts) for i in again] == [(i, 1) for i in ids]
         t3 = open_ticket(self.store, "T-3")
         assert [i.id for i in self.store.claim_outbox("mail", now=T0)] == ["T-3:1"]
         assert t3.version == 1
