@@ -546,3 +546,26 @@ class _AckForEveryConsumer(MemoryStore):
 
 def test_the_suite_fails_a_store_whose_ack_reaches_other_consumers() -> None:
     _suite_fails(_AckForEveryConsumer, "test_outbox_delivers_every_event_once_acked")
+
+
+def _bools_as_numbers(values: Any) -> dict[str, Any]:
+    return {k: int(v) if isinstance(v, bool) else v for k, v in values.items()}
+
+
+class _BoolsAsNumbers(MemoryStore):
+    """Keeps custom fields and requester attributes in number columns: ``True`` comes
+    back as ``1`` (which Python's ``==`` takes for ``True``; the desk's conditions do
+    not)."""
+
+    def append(self, ticket_id: str, *, snapshot: Ticket, **kwargs: Any) -> Any:
+        snapshot = attrs.evolve(snapshot, fields=_bools_as_numbers(snapshot.fields))
+        return super().append(ticket_id, snapshot=snapshot, **kwargs)
+
+    def save_requester(self, requester: Any) -> None:
+        attributes = _bools_as_numbers(requester.attributes)
+        super().save_requester(attrs.evolve(requester, attributes=attributes))
+
+
+@pytest.mark.parametrize("test", ["test_new_ticket_round_trips", "test_requesters"])
+def test_the_suite_fails_a_store_that_gives_back_true_as_one(test: str) -> None:
+    _suite_fails(_BoolsAsNumbers, test)

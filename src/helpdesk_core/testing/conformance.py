@@ -27,7 +27,7 @@ import re
 import sys
 import threading
 import time
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from functools import partial
@@ -213,6 +213,13 @@ def _retention_erasure(ticket_id: str) -> TicketAnonymised:
 
 def _ids(tickets: Sequence[Ticket]) -> list[str]:
     return [t.id for t in tickets]
+
+
+def _typed(values: Mapping[str, Any]) -> dict[str, tuple[type, Any]]:
+    """Custom fields (or requester attributes) with the type of each value: ``==`` takes
+    ``True`` for ``1`` and ``1`` for ``1.0``, and the desk's conditions tell ``True``
+    from ``1``."""
+    return {name: (type(value), value) for name, value in values.items()}
 
 
 #: Cursor values at the ends of the 64-bit range and past a double's exact integers.
@@ -412,6 +419,14 @@ class StoreConformance:
         )
         assert ticket.version == 1
         assert self.store.load("T-1") == ticket
+        for found in (
+            self.store.load("T-1"),
+            *self.store.get_many(["T-1"]),
+            *self.store.query(TicketQuery()).items,
+            *self.store.events("T-1"),
+        ):
+            assert isinstance(found, Ticket | TicketOpened)
+            assert _typed(found.fields) == _typed(ticket.fields), "a value changed its type"
         assert self.store.events("T-1") == [
             opened(
                 "T-1",
@@ -2019,10 +2034,22 @@ class StoreConformance:
     # -- people, cursors, loads, configuration ----------------------------------------
 
     def test_requesters(self) -> None:
-        alice = Requester(id="r-1", name="Alice", email="Alice@Example.ORG", vip=True)
+        alice = Requester(
+            id="r-1",
+            name="Alice",
+            email="Alice@Example.ORG",
+            vip=True,
+            attributes={"admin": True, "seats": 1, "share": 0.5, "plan": "gold", "note": None},
+        )
         self.store.save_requester(alice)
         self.store.save_requester(Requester(id="r-2", name="Bob"))
         assert self.store.get_requester("r-1") == alice
+        found = self.store.find_requester(email="alice@example.org")
+        for requester in (self.store.get_requester("r-1"), found):
+            assert requester is not None
+            assert _typed(requester.attributes) == _typed(alice.attributes), (
+                "an attribute changed its type"
+            )
         assert self.store.find_requester(email="alice@example.org") == alice
         assert self.store.find_requester(email="ALICE@EXAMPLE.ORG") == alice
         assert self.store.find_requester(email="nobody@example.org") is None
