@@ -3,6 +3,7 @@ passes a broken store protects nobody."""
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
@@ -569,3 +570,36 @@ class _BoolsAsNumbers(MemoryStore):
 @pytest.mark.parametrize("test", ["test_new_ticket_round_trips", "test_requesters"])
 def test_the_suite_fails_a_store_that_gives_back_true_as_one(test: str) -> None:
     _suite_fails(_BoolsAsNumbers, test)
+
+
+class _ArticlesOffsetBlind(MemoryStore):
+    """Lists every page of articles from the first: ``offset`` ignored."""
+
+    def list_articles(self, query: Any) -> Any:
+        return super().list_articles(attrs.evolve(query, offset=0))
+
+
+@pytest.mark.parametrize(
+    ("store", "test"),
+    [
+        (_OffsetBlind, "test_queued_at_order_follows_the_queue_as_it_changes"),
+        (_ArticlesOffsetBlind, "test_article_filters_order_and_pages"),
+    ],
+)
+def test_the_suite_fails_rather_than_loops_on_a_store_that_ignores_offsets(
+    store: type[MemoryStore], test: str
+) -> None:
+    done = threading.Event()
+    failed: list[BaseException] = []
+
+    def run() -> None:
+        try:
+            _suite_fails(store, test)
+        except BaseException as error:  # reported below
+            failed.append(error)
+        finally:
+            done.set()
+
+    threading.Thread(target=run, daemon=True).start()
+    assert done.wait(timeout=20), f"{test} pages on for ever"
+    assert not failed, failed

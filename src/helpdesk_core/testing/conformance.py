@@ -1518,6 +1518,10 @@ class StoreConformance:
             while offset is not None:
                 page = self.store.query(attrs.evolve(drain, limit=limit, offset=offset))
                 seen.extend(_ids(page.items))
+                # Each page moves on (a store that ignores the offset fails here, not loops).
+                assert page.next_offset is None or page.next_offset == offset + limit, (
+                    f"the page at offset {offset} gives next_offset {page.next_offset}"
+                )
                 offset = page.next_offset
             return seen
 
@@ -2689,6 +2693,10 @@ class StoreConformance:
             page = self.store.list_articles(query)
             assert page.total == 5
             seen.extend(a.id for a in page.items)
+            # Each page moves on (a store that ignores the offset fails here, not loops).
+            assert page.next_offset is None or page.next_offset == query.offset + 2, (
+                f"the page at offset {query.offset} gives next_offset {page.next_offset}"
+            )
             offset = page.next_offset
             query = None if offset is None else attrs.evolve(query, offset=offset)
         assert seen == ["KB-e", "KB-d", "KB-c", "KB-b", "KB-a"]
