@@ -476,6 +476,14 @@ class DeskConfig:
             )
         return cls.from_dict(doc)
 
+    def to_toml(self) -> str:
+        """The configuration as TOML text, what :meth:`to_dict` gives:
+        ``DeskConfig.from_toml(config.to_toml()) == config`` (an admin screen may keep
+        the desk it edits in a file people read)."""
+        from helpdesk_core._toml import dumps
+
+        return dumps(self.to_dict())
+
     def to_dict(self) -> dict[str, Any]:
         """The configuration as a plain document (round-trips through :meth:`from_dict`)."""
         doc: dict[str, Any] = {

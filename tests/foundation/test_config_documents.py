@@ -8,10 +8,12 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from hypothesis import HealthCheck, given, settings
 
 from helpdesk_core import ConfigError, DeskConfig, _toml
 from helpdesk_core.config import TicketType
 from helpdesk_core.intake import Category
+from helpdesk_core.testing.strategies import desk_configs
 from helpdesk_core.workflow import Lifecycle
 
 
@@ -300,3 +302,26 @@ def test_a_desk_without_ticket_types_is_refused() -> None:
     assert caught.value.path == "ticket_types"
     with pytest.raises(ConfigError, match="at least one ticket type"):
         DeskConfig(ticket_types={})
+
+
+@settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(desk_configs())
+def test_any_configuration_round_trips_through_toml(config: DeskConfig) -> None:
+    """``to_toml`` writes what ``from_toml`` reads back as the same desk (no null, which
+    TOML has not, anywhere in the document)."""
+    assert DeskConfig.from_toml(config.to_toml()) == config
+
+
+def test_the_bundled_desk_written_as_toml_reads_back_and_says_never_in_words() -> None:
+    from helpdesk_core.demo import example_config
+
+    config = example_config()
+    assert DeskConfig.from_toml(config.to_toml()) == config
+    calm = Lifecycle.from_dict(
+        {**Lifecycle.default().to_dict(), "name": "calm", "reopen_window": None,
+         "auto_close_after": None}
+    )
+    desk = config.replace(lifecycles={**config.lifecycles, "calm": calm})
+    text = desk.to_toml()
+    assert 'reopen_window = "unlimited"' in text and 'auto_close_after = "never"' in text
+    assert DeskConfig.from_toml(text) == desk

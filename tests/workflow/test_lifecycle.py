@@ -453,9 +453,12 @@ def test_round_trip_keeps_every_setting(lc: Lifecycle) -> None:
     data = json.loads(json.dumps(lc.to_dict()))
     assert Lifecycle.from_dict(data) == lc
     window = lc.reopen_window
-    assert data["reopen_window"] == (None if window is None else window.total_seconds())
-    assert (data["auto_close_after"], data.get("calendar")) == (lc.auto_close_after, lc.calendar)
-    assert data.get("calendar", "unset") is not None  # no null where TOML cannot hold one
+    assert data["reopen_window"] == (
+        "unlimited" if window is None else window.total_seconds()
+    )
+    closes = "never" if lc.auto_close_after is None else lc.auto_close_after
+    assert (data["auto_close_after"], data.get("calendar")) == (closes, lc.calendar)
+    assert None not in data.values()  # no null: TOML cannot hold one
     assert all(value is not None for t in data["transitions"] for value in t.values())
 
 

@@ -277,16 +277,17 @@ class Lifecycle:
         return _default()
 
     def to_dict(self) -> dict[str, Any]:
-        """Plain data; ``Lifecycle.from_dict(lc.to_dict()) == lc``. ``calendar`` is left
-        out when not set (TOML has no null)."""
+        """Plain data; ``Lifecycle.from_dict(lc.to_dict()) == lc``. It holds no null,
+        which TOML has not: ``calendar`` is left out when not set, and no reopen limit or
+        no auto-close is written ``"unlimited"`` or ``"never"``."""
         window = self.reopen_window
         out: dict[str, Any] = {
             "name": self.name,
             "initial": self.initial,
             "statuses": [{"name": s.name, "category": s.category.value} for s in self.statuses],
             "transitions": [t.to_dict() for t in self.transitions],
-            "reopen_window": None if window is None else _seconds(window),
-            "auto_close_after": self.auto_close_after,
+            "reopen_window": "unlimited" if window is None else _seconds(window),
+            "auto_close_after": "never" if self.auto_close_after is None else self.auto_close_after,
         }
         if self.calendar is not None:
             out["calendar"] = self.calendar
