@@ -71,9 +71,14 @@ def test_register_profiles_registers_and_selects_by_environment(
     assert register_profiles(**kwargs) == "hd-ci"  # type: ignore[arg-type]
     monkeypatch.setenv("HELPDESK_PROFILE", "hd-dev")
     assert register_profiles(**kwargs) == "hd-dev"  # type: ignore[arg-type]
-    monkeypatch.setenv("HELPDESK_PROFILE", "nightly")
-    with pytest.raises(ValidationError, match="nightly"):
+    monkeypatch.setenv("HELPDESK_PROFILE", "hd-nightly")
+    with pytest.raises(ValidationError, match="hd-nightly"):
         register_profiles(**kwargs)  # type: ignore[arg-type]
+    # a profile the project registered itself (or Hypothesis's own) may be chosen
+    settings.register_profile("hd-nightly", max_examples=5000)
+    assert register_profiles(**kwargs) == "hd-nightly"  # type: ignore[arg-type]
+    monkeypatch.setenv("HELPDESK_PROFILE", "default")
+    assert register_profiles(**kwargs) == "default"  # type: ignore[arg-type]
 
 
 def test_register_profiles_loads_the_chosen_profile(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -61,8 +61,11 @@ def register_profiles(
     deadline, failing examples printed as reproducible blobs, derandomized so a CI run
     is repeatable) and ``dev_name`` (``dev_examples`` examples, no deadline), and load
     the one ``$env_var`` names (default: ``ci_name`` when ``$CI`` is set, else
-    ``dev_name``). Returns the name chosen; ``load=False`` only registers."""
+    ``dev_name``); a profile registered before, the project's own or Hypothesis's
+    ``default``, may be named too. Returns the name chosen; ``load=False`` only
+    registers."""
     from hypothesis import HealthCheck, settings
+    from hypothesis.errors import InvalidArgument
 
     for name, value in (("ci_examples", ci_examples), ("dev_examples", dev_examples)):
         if isinstance(value, bool) or not isinstance(value, int) or value < 1:
@@ -86,9 +89,14 @@ def register_profiles(
     default = ci_name if os.environ.get("CI") else dev_name
     chosen = os.environ.get(env_var) or default
     if chosen not in (ci_name, dev_name):
-        raise ValidationError(
-            f"${env_var} is {chosen!r}: use {ci_name!r} or {dev_name!r}", field=env_var
-        )
+        try:  # a profile of the project's own (registered before), or Hypothesis's
+            settings.get_profile(chosen)
+        except InvalidArgument:
+            raise ValidationError(
+                f"${env_var} is {chosen!r}, which is no registered profile: use "
+                f"{ci_name!r} or {dev_name!r}, or register {chosen!r} first",
+                field=env_var,
+            ) from None
     if load:
         settings.load_profile(chosen)
     return chosen
