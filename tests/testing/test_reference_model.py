@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -14,7 +14,7 @@ from hypothesis.stateful import run_state_machine_as_test
 
 from helpdesk_core import DeskConfig, Helpdesk, ManualClock, MemoryStore, SequentialIds, SqliteStore
 from helpdesk_core.demo import example_config
-from helpdesk_core.errors import StoreClosedError
+from helpdesk_core.errors import StoreClosedError, ValidationError
 from helpdesk_core.testing import (
     AdvanceTime,
     Command,
@@ -219,6 +219,23 @@ def test_the_model_runs_on_a_store_of_your_own(tmp_path: Path) -> None:
     for store in made:  # each example's store is closed after it
         with pytest.raises(StoreClosedError):
             store.load("T-1")
+
+
+def test_a_store_made_for_a_desk_that_cannot_be_made_is_closed(tmp_path: Path) -> None:
+    made: list[SqliteStore] = []
+
+    class Refused(ReferenceModel):
+        def make_store(self) -> SqliteStore:
+            made.append(SqliteStore(tmp_path / "model.sqlite"))
+            return made[-1]
+
+        def desk_config(self) -> DeskConfig:
+            return cast(Any, "not a configuration")
+
+    with pytest.raises(ValidationError):
+        Refused()
+    with pytest.raises(StoreClosedError):
+        made[0].load("T-1")
 
 
 def test_the_model_on_a_broken_store_fails() -> None:

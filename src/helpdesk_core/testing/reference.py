@@ -428,10 +428,14 @@ class ReferenceModel(RuleBasedStateMachine):
     def __init__(self) -> None:
         super().__init__()
         self.clock = ManualClock(self.start)
-        self.desk = Helpdesk(
-            config=self.desk_config(), store=self.make_store(), clock=self.clock,
-            ids=SequentialIds(),
-        )
+        config = self.desk_config()
+        store = self.make_store()
+        try:
+            self.desk = Helpdesk(config=config, store=store, clock=self.clock,
+                                 ids=SequentialIds())
+        except BaseException:
+            store.close()  # teardown() never runs for a machine that was not made
+            raise
         self.runner = CommandRunner(self.desk)
         self.steps: list[Command] = []
         self._commands = _command_strategy(self.desk.config, self)
