@@ -320,3 +320,27 @@ def test_purged_tickets_are_not_offered_and_leave_the_index(make_store: StoreFac
     assert desk.similar(new.id) == []
     tail = desk._similar_tail  # the in-memory index of stores without a word index
     assert tail is None or old.id not in tail.index
+
+
+def test_incidents_of_the_same_problem_find_each_other_on_every_store(
+    make_store: StoreFactory,
+) -> None:
+    # Two incidents of one problem need not share a word: the solved one is offered for
+    # the same problem, to the other incident and to the problem, on every store.
+    desk, _ = make_desk(make_store())
+    desk.upsert_requester(ADA)
+    problem = desk.open(requester=ADA, subject="Mail relay disk full", type="problem").id
+    solved = desk.open(requester=ADA, subject="Outlook shows an error").id
+    desk.link(solved, kind="caused_by", other=problem, by="alice")
+    desk.reply(solved, author="alice", body="The relay is being fixed.")
+    desk.solve(solved, by="alice", resolution="Relay fixed")
+    related = desk.open(requester=ADA, subject="Colleague sent a duplicate").id
+    desk.link(related, kind="duplicate_of", other=problem, by="alice")
+    desk.reply(related, author="alice", body="ok")
+    desk.solve(related, by="alice", resolution="done")
+    new = desk.open(requester=ADA, subject="My messages are late").id
+    desk.link(new, kind="caused_by", other=problem, by="alice")
+    [match] = desk.similar(new)
+    assert (match.id, match.reasons) == (solved, (f"same problem '{problem}'",))
+    [match] = desk.similar(problem)
+    assert (match.id, match.reasons) == (solved, (f"same problem '{problem}'",))

@@ -777,8 +777,21 @@ class KnowledgeCommands:
             )
         for query in facets:
             found.update((t.id, t) for t in self.store.query(query).items)
-        problems = [*ticket.linked(LinkKind.CAUSED_BY)]
-        found.update((t.id, t) for t in self.store.get_many(problems))
+        # The same problem: the problems themselves, and the tickets linked to one of
+        # them (or to this ticket) ``caused_by``, as the in-memory index finds them.
+        problems = frozenset((*ticket.linked(LinkKind.CAUSED_BY), ticket.id))
+        linking = TicketQuery(
+            status_category=_SOLVED,
+            links_to=tuple(sorted(problems)),
+            order_by="-updated_at",
+            limit=size,
+        )
+        found.update(
+            (t.id, t)
+            for t in self.store.query(linking).items
+            if not problems.isdisjoint(t.linked(LinkKind.CAUSED_BY))
+        )
+        found.update((t.id, t) for t in self.store.get_many(sorted(problems - {ticket.id})))
         return [t for t in found.values() if self._offered(t)]
 
     def _offered(self, ticket: Ticket) -> bool:
