@@ -15,6 +15,7 @@ from hypothesis import strategies as st
 from knowledge_fixtures import STORES, StoreFactory, drop, make_desk
 
 from helpdesk_core import AccessDenied, Helpdesk, Requester, ValidationError
+from helpdesk_core.knowledge.articles import MAX_WORD_LENGTH
 from helpdesk_core.model import StatusCategory, replay
 from helpdesk_core.storage import SolvedTicketSearch, SqliteStore, Store, migrations
 from helpdesk_core.testing.conformance import MINUTE, T0, moved, opened
@@ -344,3 +345,20 @@ def test_incidents_of_the_same_problem_find_each_other_on_every_store(
     assert (match.id, match.reasons) == (solved, (f"same problem '{problem}'",))
     [match] = desk.similar(problem)
     assert (match.id, match.reasons) == (solved, (f"same problem '{problem}'",))
+
+
+def test_a_word_too_long_to_search_for_offers_nothing_on_any_store(
+    make_store: StoreFactory,
+) -> None:
+    # Words longer than MAX_WORD_LENGTH are not searchable in any store's word index: the
+    # in-memory index of solved tickets leaves them out too, so every store offers the
+    # same tickets, with the same shared words.
+    desk, _ = make_desk(make_store())
+    desk.upsert_requester(ADA)
+    digest = "f" * (MAX_WORD_LENGTH + 1)
+    solved = desk.open(requester=ADA, subject=f"Checksum {digest} refused").id
+    desk.reply(solved, author="alice", body="ok")
+    desk.solve(solved, by="alice", resolution="done")
+    assert desk.similar(desk.open(requester=ADA, subject=f"Upload {digest}").id) == []
+    [match] = desk.similar(desk.open(requester=ADA, subject=f"Checksum {digest}").id)
+    assert (match.id, match.reasons) == (solved, ("shared words: checksum",))

@@ -26,7 +26,7 @@ from typing import Any, Final, Literal
 from attrs import field, frozen
 
 from helpdesk_core.errors import AccessDenied, ValidationError
-from helpdesk_core.knowledge.similar import tokenize
+from helpdesk_core.knowledge.similar import MAX_WORD_LENGTH, tokenize
 from helpdesk_core.model import Actor, ActorKind, Agent
 from helpdesk_core.model import _validate as v
 from helpdesk_core.model.enums import _ParseMixin
@@ -54,8 +54,6 @@ MAX_ARTICLE_BODY: Final = 100_000
 #: Most tags and most linked problems an article may have.
 MAX_ARTICLE_TAGS: Final = 50
 MAX_ARTICLE_PROBLEMS: Final = 100
-#: Words longer than this are not searchable.
-MAX_WORD_LENGTH: Final = 64
 #: Only the first distinct words of a query text are searched for.
 MAX_QUERY_WORDS: Final = 32
 

@@ -7,8 +7,9 @@ document's problems) and shared tags. Every :class:`Match` says why it was chose
 ``("same category 'network'", "shared words: vpn, timeout")``.
 
 Words are case-folded runs of letters, digits and combining marks of the NFC-normalised
-text (see :func:`tokenize`); a short list of English stopwords and one-character words
-are left out.
+text (see :func:`tokenize`); a short list of English stopwords, one-character words and
+words longer than :data:`MAX_WORD_LENGTH` are left out, as the stores' word indexes
+leave them out.
 """
 
 from __future__ import annotations
@@ -20,7 +21,7 @@ import re
 import unicodedata
 from collections import Counter
 from collections.abc import Iterable, Iterator
-from typing import Any
+from typing import Any, Final
 
 from attrs import field, frozen
 
@@ -38,6 +39,12 @@ STOPWORDS = frozenset(
     some still than thank thanks that the their them then there these they this to too
     up us was we were what when where which while who why will with won would you your""".split()  # noqa: SIM905
 )
+
+
+#: Words longer than this are not searchable (:mod:`helpdesk_core.knowledge.articles`
+#: re-exports it): the word indexes of the stores leave them out, and so does the
+#: similarity index.
+MAX_WORD_LENGTH: Final = 64
 
 
 def _mark_class(*spans: range) -> str:
@@ -152,7 +159,7 @@ class _Doc:
         tags: Iterable[str] = (),
         problems: Iterable[str] = (),
     ) -> None:
-        words = tokenize(text)
+        words = [w for w in tokenize(text) if len(w) <= MAX_WORD_LENGTH]
         self.id = id
         self.kind = kind
         self.terms = Counter(words)
