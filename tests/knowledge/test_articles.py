@@ -159,6 +159,22 @@ def test_search_through_the_desk_ranks_and_filters(make_store: StoreFactory) -> 
         desk.search_articles("vpn", as_="gone")
 
 
+def test_a_requester_asking_for_retired_articles_gets_none(make_store: StoreFactory) -> None:
+    # A requester's search keeps the statuses asked for that a requester may read: the
+    # published articles are not handed over instead of the retired ones asked for.
+    desk, _ = make_desk(make_store())
+    desk.upsert_requester(ADA)
+    live = desk.publish_article(title="VPN timeout", body="Use vpn2.", by="alice").id
+    old = desk.publish_article(title="VPN timeout (old)", body="Use vpn1.", by="alice").id
+    desk.retire_article(old, by="alice")
+    for query in (ArticleQuery(status="retired"), ArticleQuery(text="vpn", status="retired")):
+        assert desk.search_articles(query, as_="ada").total == 0
+        assert [a.id for a in desk.search_articles(query, as_="alice").items] == [old]
+    for status in (None, ("retired", "published")):
+        found = desk.search_articles("vpn", status=status, as_="ada")
+        assert [a.id for a in found.items] == [live]
+
+
 def test_article_words_are_the_searchable_words() -> None:
     article = Article(
         id="KB-1",

@@ -598,7 +598,8 @@ class KnowledgeCommands:
         """A page of articles: pass an :class:`ArticleQuery`, a search text, or the
         query's fields as keywords. With a text the best matches come first (the store's
         full-text ranking), otherwise the most recently updated. Requesters (``as_``) only
-        ever get published articles. An unknown keyword is a ValidationError naming it."""
+        ever get published articles (none when the statuses asked for leave published
+        out). An unknown keyword is a ValidationError naming it."""
         unknown = sorted(set(filters) - _ARTICLE_FILTERS)
         if unknown:
             raise ValidationError(
@@ -624,6 +625,9 @@ class KnowledgeCommands:
         if as_ is not None:
             actor = self._article_actor(as_, "read", None, field="as_")
             if actor.is_requester:
+                # The statuses asked for that a requester may read: none, nothing found.
+                if query.status is not None and ArticleStatus.PUBLISHED not in query.status:
+                    return Page(items=(), total=0)
                 query = evolve(query, status=(ArticleStatus.PUBLISHED,))
         if query.text is not None:
             return self.store.search_articles(query)
