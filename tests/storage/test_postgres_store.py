@@ -5,8 +5,13 @@ from __future__ import annotations
 
 import itertools
 import os
+import signal
 import subprocess
 import sys
+import threading
+import time
+import warnings
+from collections.abc import Callable
 from datetime import datetime
 
 import pytest
@@ -510,6 +515,85 @@ def test_a_forked_process_gets_a_connection_of_its_own(schema: str) -> None:
         assert store._conn.info.backend_pid == parent_pid
     finally:
         _FORKED.clear()
+        store.close()
+
+
+def _exit_code_in_fork(child: Callable[[], bool]) -> int | None:
+    """Fork; the child exits 0 when ``child()`` is true, 1 otherwise. The child's exit
+    code, or None when it was still running after 10 seconds (it is then killed)."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", DeprecationWarning)  # a fork with threads running
+        pid = os.fork()
+    if pid == 0:
+        code = 1
+        try:
+            code = 0 if child() else 1
+        finally:
+            os._exit(code)
+    deadline = time.monotonic() + 10
+    while (done := os.waitpid(pid, os.WNOHANG))[0] == 0 and time.monotonic() < deadline:
+        threading.Event().wait(0.05)
+    if done[0] == 0:
+        os.kill(pid, signal.SIGKILL)
+        os.waitpid(pid, 0)
+        return None
+    return os.waitstatus_to_exitcode(done[1])
+
+
+def _refused(call: Callable[[], object]) -> bool:
+    try:
+        call()
+    except StoreClosedError:
+        return True
+    return False
+
+
+@pytest.mark.skipif(not hasattr(os, "fork"), reason="needs fork")
+def test_a_process_forked_while_another_thread_uses_the_store_does_not_wait_for_it(
+    schema: str,
+) -> None:
+    """A thread of the parent is in a call of the store (a read waiting for a table lock)
+    or in a unit of work when another thread forks: that thread does not exist in the
+    child, so the store's lock it held would never be released there. The child's calls
+    run on a connection of their own; before, the child waited for that lock forever.
+    A store the forking thread itself is in a unit of work of is closed in the child."""
+    import psycopg
+
+    from helpdesk_core.storage import PostgresStore
+
+    store = PostgresStore(DSN, schema=schema)
+    open_ticket(store, "T-1")
+    blocker = psycopg.connect(DSN)
+    blocker.execute(f'LOCK TABLE "{schema}".tickets IN ACCESS EXCLUSIVE MODE')
+    reader = threading.Thread(target=store.load, args=("T-1",))
+    inside, leave = threading.Event(), threading.Event()
+
+    def in_unit_of_work() -> None:
+        with store.unit_of_work():
+            inside.set()
+            leave.wait(30)
+
+    try:
+        reader.start()
+        while store._lock.acquire(blocking=False):  # until the reader holds it
+            store._lock.release()
+            threading.Event().wait(0.01)
+        assert _exit_code_in_fork(lambda: store.allocate_number() > 0) == 0
+        blocker.rollback()
+        reader.join()
+        worker = threading.Thread(target=in_unit_of_work)
+        worker.start()
+        inside.wait(30)
+        assert _exit_code_in_fork(lambda: store.get_cursor("k") == 0) == 0
+        leave.set()
+        worker.join()
+        with store.unit_of_work():
+            store.set_cursor("k", 1)
+            assert _exit_code_in_fork(lambda: _refused(lambda: store.get_cursor("k"))) == 0
+        assert store.get_cursor("k") == 1
+    finally:
+        leave.set()
+        blocker.close()
         store.close()
 
 

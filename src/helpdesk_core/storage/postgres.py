@@ -35,6 +35,7 @@ from __future__ import annotations
 import os
 import re
 import threading
+import weakref
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager, suppress
 from datetime import datetime, timedelta
@@ -327,6 +328,33 @@ def _snapshot_token(conn: psycopg.Connection[Any]) -> str:
     )
 
 
+#: The stores open in this process: a child process forked from it must not wait for
+#: their locks (see _after_fork).
+_OPEN_STORES: weakref.WeakSet[PostgresStore] = weakref.WeakSet()
+
+
+def _after_fork() -> None:
+    """In a forked child: a store's lock held by a thread of the parent that was in a call
+    (or a unit of work) would never be released here, as that thread does not exist:
+    the store gets a lock of its own, and its next call opens this process's connection
+    (the call, or the transaction, stays the parent's). A store the thread that forked
+    is in a unit of work of is closed: that transaction is the parent's, and the thread
+    goes on in its block, with the lock it holds."""
+    for store in list(_OPEN_STORES):
+        lock = store._lock
+        if lock.acquire(blocking=False):  # free, or held by the thread that forked
+            lock.release()
+            if store._depth:
+                store._closed = True
+        else:
+            store._lock = threading.RLock()
+            store._depth = 0
+
+
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(after_in_child=_after_fork)
+
+
 class PostgresStore:
     """A store in one PostgreSQL schema (see the module docstring).
 
@@ -379,6 +407,7 @@ class PostgresStore:
         except BaseException:
             self._conn.close()
             raise
+        _OPEN_STORES.add(self)
 
     def __repr__(self) -> str:
         return f"PostgresStore(schema={self._schema!r}{', closed' if self._closed else ''})"
@@ -470,6 +499,8 @@ class PostgresStore:
     @contextmanager
     def _tx(self) -> Iterator[psycopg.Connection[Any]]:
         """A transaction (a savepoint when nested)."""
+        if self._closed:  # (without the lock: a store closed in a fork may hold it)
+            raise StoreClosedError("the store is closed")
         with self._lock, self._errors():
             conn = self._ready()
             self._depth += 1
@@ -481,6 +512,8 @@ class PostgresStore:
 
     @contextmanager
     def _read(self) -> Iterator[psycopg.Connection[Any]]:
+        if self._closed:  # (without the lock: a store closed in a fork may hold it)
+            raise StoreClosedError("the store is closed")
         with self._lock, self._errors():
             yield self._ready()
 
@@ -550,6 +583,8 @@ class PostgresStore:
             sql, params = _APPEND_NEW, (*row, *columns)
         else:
             sql, params = _APPEND, (*row, ticket_id, expected_version, *columns)
+        if self._closed:  # (without the lock: a store closed in a fork may hold it)
+            raise StoreClosedError("the store is closed")
         with self._lock, self._errors():
             conn = self._ready()
             if self._depth:  # inside a unit of work: a savepoint
@@ -1262,8 +1297,11 @@ class PostgresStore:
 
     def close(self) -> None:
         """Close the connection; later calls raise StoreClosedError."""
+        if self._closed:  # (without the lock: a store closed in a fork may hold it)
+            return
         with self._lock:
             if not self._closed:
                 self._closed = True
+                _OPEN_STORES.discard(self)
                 if self._pid == os.getpid():  # not a connection another process uses
                     self._conn.close()
