@@ -6,10 +6,12 @@ from __future__ import annotations
 import json
 import os
 import shutil
+import signal
 import sqlite3
 import tempfile
 import threading
 import time
+import warnings
 from datetime import datetime
 from pathlib import Path
 
@@ -632,6 +634,52 @@ def test_a_store_forked_inside_a_unit_of_work_is_closed_in_the_child(tmp_path: P
         assert [t.id for t in store.get_many(["T-1", "T-2", "T-child"])] == ["T-1", "T-2"]
     finally:
         if pid != 0:
+            store.close()
+
+
+@pytest.mark.skipif(not hasattr(os, "fork"), reason="needs fork")
+def test_a_store_another_thread_writes_with_as_a_process_forks_opens_its_own_there(
+    tmp_path: Path,
+) -> None:
+    """A thread of the parent is in a unit of work (a web server's background ticker,
+    say) when another thread forks a worker: the transaction is the parent's, and the
+    worker's store opens a connection of its own. Before, the worker's store was closed
+    for good, every call refused."""
+    store = SqliteStore(tmp_path / "forked.sqlite")
+    inside, leave = threading.Event(), threading.Event()
+
+    def in_unit_of_work() -> None:
+        with store.unit_of_work():
+            open_ticket(store, "T-parent")
+            inside.set()
+            leave.wait(30)
+
+    worker = threading.Thread(target=in_unit_of_work)
+    worker.start()
+    pid = -1
+    try:
+        inside.wait(30)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", DeprecationWarning)  # a fork with threads running
+            pid = os.fork()
+        if pid == 0:
+            code = 1
+            try:
+                code = 0 if store.get_many(["T-parent"]) == [] else 2
+            finally:
+                os._exit(code)
+        deadline = time.monotonic() + 10
+        while (done := os.waitpid(pid, os.WNOHANG))[0] == 0 and time.monotonic() < deadline:
+            threading.Event().wait(0.05)
+        if done[0] == 0:
+            os.kill(pid, signal.SIGKILL)
+            os.waitpid(pid, 0)
+        assert done[0] == pid, "the forked worker hung"
+        assert os.waitstatus_to_exitcode(done[1]) == 0
+    finally:
+        if pid != 0:
+            leave.set()
+            worker.join()
             store.close()
 
 

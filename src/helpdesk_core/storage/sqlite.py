@@ -321,19 +321,26 @@ class _ForkedConnection:
 
 
 def _after_fork() -> None:
-    """In a forked child: every open store reconnects before its next call, with a lock of
-    its own (a thread of the parent may have held the old one, and no thread here would
-    release it). A store that was inside a unit of work is closed: that transaction is
-    the parent's. (Its lock stays as it was: the thread that forked goes on in the unit
-    of work's block, and leaves it.)"""
+    """In a forked child: every open store reconnects before its next call. A store the
+    thread that forked is in a unit of work of is closed: that transaction is the
+    parent's (its lock stays as it was: the thread goes on in the unit of work's block,
+    and leaves it). A lock held by another thread of the parent, in a call or a unit of
+    work, would never be released here, as that thread does not exist: the store gets a
+    lock of its own (the call, or the transaction, stays the parent's)."""
     for store in list(_OPEN_STORES):
         store._forked = True
-        if store._depth:
-            store._closed = True
-            store._inherited.append(store._conn)
-            store._conn = _ForkedConnection()  # type: ignore[assignment]
+        lock = store._lock
+        if lock.acquire(blocking=False):  # free, or held by the thread that forked
+            lock.release()
+            if store._depth:
+                store._closed = True
+                store._inherited.append(store._conn)
+                store._conn = _ForkedConnection()  # type: ignore[assignment]
         else:
             store._lock = threading.RLock()
+            store._depth = 0
+            store._scrub_pending.clear()
+            store._checkpoint_pending = False
 
 
 if hasattr(os, "register_at_fork"):
