@@ -734,6 +734,45 @@ def test_a_ticket_a_tick_cannot_read_does_not_hold_up_the_others() -> None:
     assert "SlaBreached" in {type(e).__name__ for e in desk.history(second.id)}
 
 
+def test_a_queued_ticket_a_tick_cannot_assign_does_not_hold_up_other_queues() -> None:
+    """Its retries run out (another process keeps changing it): the tick offers the other
+    teams' queues, then raises TickError naming it, not the bare ConflictError."""
+    doc = {
+        "tiers": [{"id": "L1", "teams": ["a", "b"]}], "teams": [{"id": "a"}, {"id": "b"}],
+        "agents": [{"id": "ann", "teams": ["a"], "away": True},
+                   {"id": "bob", "teams": ["b"], "away": True}],
+        "routing": [{"name": "to b", "when": {"field": "subject", "op": "contains",
+                                              "value": "b"},
+                     "actions": {"team": "b"}}],
+    }  # fmt: skip
+    clock = ManualClock(datetime(2026, 5, 4, 10, tzinfo=UTC))
+    desk = Helpdesk(config=DeskConfig.from_dict(doc), store=MemoryStore(), clock=clock)
+    stuck = desk.open(requester=Requester(id="r"), subject="for a")
+    other = desk.open(requester=Requester(id="r"), subject="for b")
+    assert (stuck.team, other.team) == ("a", "b")
+    assert stuck.queued_at is not None and other.queued_at is not None
+    agents = tuple(evolve(a, away=False) for a in desk.config.agents)
+    desk.reconfigure(desk.config.replace(agents=agents))
+    real = desk.store.append
+
+    def conflict_on_stuck(ticket_id, *, expected_version, **kw):  # type: ignore[no-untyped-def]
+        if ticket_id == stuck.id:
+            raise ConflictError(ticket_id, expected=expected_version, actual=expected_version + 1)
+        return real(ticket_id, expected_version=expected_version, **kw)
+
+    desk.store.append = conflict_on_stuck  # type: ignore[method-assign]
+    clock.advance(minutes=1)
+    with pytest.raises(TickError) as caught:
+        desk.tick()
+    assert list(caught.value.failures) == [stuck.id]
+    assert isinstance(caught.value.__cause__, ConflictError)
+    assert desk.get(other.id).assignee == "bob"
+    assert other.id in {e.ticket_id for e in caught.value.recorded}
+    desk.store.append = real  # type: ignore[method-assign]
+    desk.tick()
+    assert desk.get(stuck.id).assignee == "ann"
+
+
 def _policy_doc(policy: str, calendar: str = "office") -> dict[str, Any]:
     return {
         "calendars": {calendar: {"timezone": "UTC", "hours": {"mon-sun": "00:00-24:00"}}},

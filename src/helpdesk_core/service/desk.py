@@ -2000,9 +2000,9 @@ class Helpdesk(KnowledgeCommands):
         and their instants do not depend on how often it is called, except the offers of
         queued tickets, which go to the agents on shift at ``now`` (a tick at every
         :meth:`next_wakeup` meets every shift start). A ticket that cannot be brought up to
-        date does not hold up the others: the tick does the rest, then raises
-        :class:`~helpdesk_core.errors.TickError` naming it (and holding what was
-        recorded)."""
+        date, or assigned from its queue, does not hold up the others: the tick does the
+        rest, then raises :class:`~helpdesk_core.errors.TickError` naming it (and holding
+        what was recorded)."""
         at = self._now(now)
         recorded: list[Event] = []
         failures: dict[str, Exception] = {}
@@ -2032,7 +2032,7 @@ class Helpdesk(KnowledgeCommands):
                     failures.setdefault(ticket_id, exc)
                     continue
                 recorded.extend(events)
-        recorded.extend(self._drain_queues(at))
+        recorded.extend(self._drain_queues(at, failures))
         settings = self.config.privacy
         last = self._retention_checked_at
         if settings.retention and (last is None or at - last >= settings.check_every):
@@ -2041,13 +2041,26 @@ class Helpdesk(KnowledgeCommands):
             raise TickError(failures, recorded) from next(iter(failures.values()))
         return recorded
 
-    def _drain_queues(self, now: datetime) -> list[Event]:
+    def _drain_queues(self, now: datetime, failures: dict[str, Exception]) -> list[Event]:
+        """Offer every team's queue; a ticket that cannot be assigned (its retries ran
+        out, say) ends its team's offer this tick, not the other teams' nor the tick:
+        it goes into ``failures``, by its id."""
         events: list[Event] = []
         if not self._drains():
             return events
         for team in self.config.teams:
-            for _, _, recorded in self._offer_team(team.id, now):
-                events.extend(recorded)
+            try:
+                for _, _, recorded in self._offer_team(team.id, now):
+                    events.extend(recorded)
+            except StoreClosedError:
+                raise
+            except Exception as exc:
+                ticket_id = getattr(exc, "ticket_id", None)
+                log.exception("tick: the queue of team %s could not be offered", team.id)
+                failures.setdefault(
+                    ticket_id if isinstance(ticket_id, str) else f"queue of team {team.id}",
+                    exc,
+                )
         return events
 
     def next_wakeup(self, *, queues: bool = True) -> datetime | None:
