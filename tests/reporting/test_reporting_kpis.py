@@ -22,7 +22,7 @@ Report: since Mon 4 May, until Mon 25 May, as_of Wed 20 May 09:00 Berlin.
 
 from __future__ import annotations
 
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -516,6 +516,17 @@ def test_settings_are_validated_with_the_name_of_the_bad_one() -> None:
     with pytest.raises(ValidationError) as verror:
         Report(repeat_threshold=1)
     assert verror.value.field == "repeat_threshold"
+
+
+def test_settings_take_the_standard_utc_and_numpy_counts() -> None:
+    """A notebook's ``datetime.UTC`` and NumPy integers are what they say."""
+    np = pytest.importorskip("numpy")
+    assert report(timezone=UTC) == report(timezone="UTC")
+    assert report(top_assets=np.int64(2), repeat_threshold=np.int32(3)) == report(
+        top_assets=2, repeat_threshold=3
+    )
+    with pytest.raises(ValidationError):
+        Report(top_assets=np.float64(2.0))
 
 
 def test_bad_input_is_refused() -> None:

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from itertools import pairwise
 from typing import Any, Protocol, runtime_checkable
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from attrs import field, frozen
 
+from helpdesk_core._numbers import whole_number
 from helpdesk_core._time import ensure_aware, format_duration, to_timedelta
 from helpdesk_core.errors import ConfigError, ValidationError
 
@@ -107,9 +108,12 @@ def _zone(value: Any, calendar: Calendar | None) -> ZoneInfo:
         value = calendar.timezone if calendar is not None else "UTC"
     if isinstance(value, ZoneInfo):
         return value
+    if value is UTC:  # datetime.UTC, the standard library's own UTC
+        value = "UTC"
     if not isinstance(value, str):
         raise ValidationError(
-            f"timezone is an IANA name or a ZoneInfo, got {type(value).__name__}",
+            f"timezone is an IANA name, a ZoneInfo or datetime.UTC, got "
+            f"{type(value).__name__}",
             field="timezone",
         )
     try:
@@ -142,9 +146,10 @@ def _buckets(value: Any) -> tuple[timedelta, ...]:
 
 
 def _count(value: Any, name: str, minimum: int) -> int:
-    if isinstance(value, bool) or not isinstance(value, int) or value < minimum:
+    whole = whole_number(value)  # an int, or a NumPy integer from a notebook's grid
+    if whole is None or whole < minimum:
         raise ValidationError(f"expected a whole number >= {minimum}, got {value!r}", field=name)
-    return value
+    return whole
 
 
 def make_settings(
