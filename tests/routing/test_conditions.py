@@ -444,3 +444,13 @@ def test_builder_errors() -> None:
         F.category.in_("network")
     with pytest.raises(ConfigError, match="not a valid priority"):
         F.priority >= "urgentest"
+
+
+@pytest.mark.parametrize("values", [5, None, 2.5, {"network": 1}])
+def test_builder_lists_refuse_what_is_no_list(values: Any) -> None:
+    # The dict form refuses these with a ConfigError; the builder did too little (a
+    # mapping's keys were read as the list) or too much (a TypeError from list()).
+    for build in (F.category.in_, F.category.not_in):
+        with pytest.raises(ConfigError, match="takes a list") as info:
+            build(values)
+        assert info.value.path == "F.category.value"

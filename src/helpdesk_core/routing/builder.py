@@ -9,7 +9,7 @@ fields whose names are not Python identifiers.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from typing import Any
 
 from helpdesk_core.errors import ConfigError
@@ -61,11 +61,11 @@ class FieldRef:
 
     def in_(self, values: Iterable[Any]) -> Condition:
         """The value is one of ``values`` (for tags: some tag is)."""
-        return self._test("in", _listed(values))
+        return self._test("in", _listed(values, self.name))
 
     def not_in(self, values: Iterable[Any]) -> Condition:
         """The value is none of ``values``."""
-        return self._test("not_in", _listed(values))
+        return self._test("not_in", _listed(values, self.name))
 
     def contains(self, value: str) -> Condition:
         """Text: case-insensitive substring. Tags: has this tag."""
@@ -83,11 +83,16 @@ class FieldRef:
         return f"F.{self.name}"
 
 
-def _listed(values: Iterable[Any]) -> list[Any]:
+def _listed(values: Iterable[Any], name: str) -> Any:
+    """``values`` as a list; anything else that is no list of values (a number, None, a
+    mapping) as it is, for the test to refuse as the dict form does."""
     if isinstance(values, str | bytes):
         raise ConfigError(
-            f"expected a list of values, got text {values!r} (wrap it in a list)", path="F"
+            f"expected a list of values, got text {values!r} (wrap it in a list)",
+            path=f"F.{name}.value",
         )
+    if isinstance(values, Mapping) or not isinstance(values, Iterable):
+        return values
     return list(values)
 
 
