@@ -284,6 +284,15 @@ def test_business_hours_needs_now_and_a_known_calendar() -> None:
         F.business_hours.emea.matches(t, now=NOW)
 
 
+@pytest.mark.parametrize("calendar", [{"mon-fri": "09:00-17:00"}, "09:00-17:00", None])
+def test_business_hours_refuses_what_is_no_calendar(calendar: Any) -> None:
+    # A calendar's definition where a calendar belongs (as assign() refuses it too).
+    t = ticket()
+    with pytest.raises(ValidationError, match="calendars map names to calendars") as info:
+        F.business_hours.emea.matches(t, now=NOW, calendars={"emea": calendar})
+    assert info.value.field == "calendars.emea"
+
+
 def test_naive_now_is_refused() -> None:
     with pytest.raises(ValidationError, match="naive"):
         Condition.always().matches(ticket(), now=datetime(2024, 1, 1))

@@ -272,13 +272,20 @@ def _business_hours(name: str) -> Getter:
                 field=f"business_hours.{name}",
             )
         calendar = None if e.calendars is None else e.calendars.get(name)
-        if calendar is None:
-            known = ", ".join(sorted(e.calendars or {})) or "none given"
+        is_open = getattr(calendar, "is_open", None)
+        if not callable(is_open):
+            if e.calendars is None or name not in e.calendars:
+                known = ", ".join(sorted(e.calendars or {})) or "none given"
+                raise ValidationError(
+                    f"unknown calendar {name!r} (calendars: {known})",
+                    field=f"business_hours.{name}",
+                )
             raise ValidationError(
-                f"unknown calendar {name!r} (calendars: {known})",
-                field=f"business_hours.{name}",
+                f"calendars map names to calendars, got {type(calendar).__name__} under "
+                f"{name!r}",
+                field=f"calendars.{name}",
             )
-        return bool(calendar.is_open(e.now))
+        return bool(is_open(e.now))
 
     return get
 
