@@ -72,7 +72,8 @@ class FieldRef:
         return self._test("contains", value)
 
     def matches(self, pattern: str) -> Condition:
-        """A regular expression found anywhere in the text (``re.search``)."""
+        """A regular expression found in the text (``re.search``); of a text longer than
+        ``limits.regex_scan_length``, in its beginning (and its end, for ``$``)."""
         return self._test("matches", pattern)
 
     def exists(self, present: bool = True) -> Condition:
