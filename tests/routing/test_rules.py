@@ -269,6 +269,18 @@ def test_error_in_condition_names_rule_and_part() -> None:
     assert err.message.startswith("rule 'vpn': bad regular expression '[vpn'")
 
 
+def test_a_rule_built_in_python_names_itself_in_an_error_of_its_condition() -> None:
+    with pytest.raises(ConfigError) as info:
+        Rule(name="vpn", when={"all": [{"field": "subject", "op": "matches", "value": "[vpn"}]})
+    assert info.value.path == "when.all[0].value"
+    assert info.value.message.startswith("rule 'vpn': bad regular expression '[vpn'")
+    with pytest.raises(ConfigError, match=r"^when\.field: rule 'vpn': unknown field 'categroy'"):
+        Rule(name="vpn", when={"field": "categroy", "op": "eq", "value": "network"})
+    # a Condition or nothing is taken as it is
+    assert Rule(name="vpn", when=F.category == "x").when == (F.category == "x")
+    assert Rule(name="vpn").when == Condition.always()
+
+
 def test_duplicate_rule_names() -> None:
     err = rules_error([{"name": "a"}, {"name": "b"}, {"name": "a"}])
     assert err.path == "routing[2].name"

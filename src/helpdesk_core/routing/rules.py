@@ -16,7 +16,7 @@ from collections.abc import Callable, Iterable, Iterator, Mapping
 from datetime import datetime
 from typing import Any
 
-from attrs import field, frozen
+from attrs import NOTHING, field, frozen
 
 from helpdesk_core.errors import ConfigError, NotFound, ValidationError
 from helpdesk_core.model import Changes, Requester, Ticket
@@ -61,6 +61,16 @@ class Rule:
     when: Condition = field(factory=Condition.always, converter=_when)
     actions: Actions = field(factory=Actions, validator=_instance(Actions))
     stop: bool = field(default=False, validator=_instance(bool))
+
+    def __attrs_pre_init__(self, *, name: Any, when: Any = NOTHING, **_: Any) -> None:
+        # ``when`` in its dict form is built by the converter, which cannot see the name:
+        # build it here first, so that an error in it names the rule as from_dict does.
+        if when is NOTHING or isinstance(when, Condition) or not isinstance(name, str):
+            return
+        try:
+            Condition.from_dict(when, path="when")
+        except ConfigError as exc:
+            raise ConfigError(f"rule {name!r}: {exc.message}", path=exc.path) from exc
 
     @classmethod
     def from_dict(cls, doc: Any, *, path: str = "rule") -> Rule:
