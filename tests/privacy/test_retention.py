@@ -793,3 +793,21 @@ def test_a_pass_reads_only_the_tickets_of_a_policys_types() -> None:
     clock.advance(timedelta(days=365))
     assert sorted(e.ticket_id for e in desk.apply_retention()) == sorted(incidents[1:])
 
+
+def test_a_requesters_assignment_keeps_no_trace_of_them() -> None:
+    config = DeskConfig.from_dict(
+        {
+            **{k: v for k, v in _config().to_dict().items() if k != "privacy"},
+            "agents": [
+                {"id": "alice", "teams": ["desk"]},
+                {"id": "bob", "teams": ["desk"]},
+                {"id": "root", "role": "admin"},
+            ],
+            "privacy": {"requester_actions": ["view", "reply", "assign"]},
+        }
+    )
+    desk = Helpdesk(config, MemoryStore(), ManualClock(T0))
+    ticket = _story(desk, requester="zorblax", close=False)
+    desk.assign(ticket, "bob", by="zorblax")
+    desk.erase_requester("zorblax", by="root")
+    _assert_clean(repr(desk.history(ticket)) + repr(desk.get(ticket)))

@@ -30,6 +30,7 @@ from helpdesk_core.model import (
     ANONYMISED,
     Actor,
     ActorKind,
+    Assigned,
     Changes,
     CommentAdded,
     Event,
@@ -343,8 +344,9 @@ def _personal_fields(value: Any) -> frozenset[str]:
 
 def anonymise_event(event: Event, *, personal_fields: frozenset[str], mode: Mode) -> Event:
     """``event`` with personal data replaced (``anonymise``) or removed (``delete``):
-    requester identity (and the opening's organization and list of the requester's
-    earlier tickets), subject, description, comment bodies, resolutions, rating
+    requester identity (also where an assignment's explanation names the requester who
+    made it; and the opening's organization and list of the requester's earlier
+    tickets), subject, description, comment bodies, resolutions, rating
     comments, reasons typed by people, the fields an event class lists in its ``free_text``
     class attribute (known-error texts), and custom fields marked personal (all custom
     fields when deleting). Timestamps, ids, statuses and SLA clocks are kept."""
@@ -373,6 +375,9 @@ def anonymise_event(event: Event, *, personal_fields: frozenset[str], mode: Mode
         changes["resolution"] = _text(event.resolution, mode)
     elif isinstance(event, Rated):
         changes["comment"] = _text(event.comment, mode)
+    elif isinstance(event, Assigned) and event.explanation and event.by.kind is ActorKind.REQUESTER:
+        # A requester's assignment is explained as "assigned by requester:<their id>".
+        changes["explanation"] = event.explanation.replace(str(event.by), str(changes["by"]))
     # Event types defined outside the model (e.g. known-error records) name their typed
     # text fields in a ``free_text`` class attribute.
     for name in getattr(type(event), "free_text", ()):
