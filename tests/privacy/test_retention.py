@@ -811,3 +811,45 @@ def test_a_requesters_assignment_keeps_no_trace_of_them() -> None:
     desk.assign(ticket, "bob", by="zorblax")
     desk.erase_requester("zorblax", by="root")
     _assert_clean(repr(desk.history(ticket)) + repr(desk.get(ticket)))
+
+
+def test_an_erased_requesters_open_ticket_keeps_taking_edits_of_its_fields() -> None:
+    config = DeskConfig.from_dict(
+        {
+            "agents": [{"id": "alice", "teams": ["service-desk"]}, {"id": "root", "role": "admin"}],
+            "categories": {
+                "hr": {
+                    "questions": [
+                        {"name": "employee_no", "type": "int", "personal": True},
+                        {"name": "contract", "type": "choice", "choices": ["fixed", "temp"],
+                         "personal": True, "required": True},
+                        {"name": "room"},
+                    ],
+                    "on_missing": "refuse",
+                },
+                "facilities": {"questions": [{"name": "room"}]},
+            },
+        }
+    )
+    desk = Helpdesk(config, MemoryStore(), ManualClock(T0))
+    desk.upsert_requester(Requester(id="quentin", name=NAME))
+    ticket = desk.open(
+        requester="quentin",
+        subject="Payslip",
+        category="hr",
+        fields={"employee_no": 4711, "contract": "temp", "room": "B12"},
+    )
+    desk.erase_requester("quentin", by="root")
+    assert desk.get(ticket.id).fields["employee_no"] == ANONYMISED
+
+    edited = desk.update(ticket.id, by="alice", fields={"room": "C3"})
+    assert edited.fields == {"employee_no": ANONYMISED, "contract": ANONYMISED, "room": "C3"}
+    desk.update(ticket.id, by="alice", category="facilities")
+    back = desk.update(ticket.id, by="alice", category="hr")
+    assert back.fields == edited.fields
+    with pytest.raises(ValidationError) as refused:  # a new answer is checked as ever
+        desk.update(ticket.id, by="alice", fields={"employee_no": "many"})
+    assert refused.value.field == "fields.employee_no"
+    assert desk.update(ticket.id, by="alice", fields={"employee_no": 12}).fields[
+        "employee_no"
+    ] == 12

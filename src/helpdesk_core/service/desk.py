@@ -36,6 +36,7 @@ from helpdesk_core.errors import (
 )
 from helpdesk_core.ids import IdFactory, UuidIds
 from helpdesk_core.model import (
+    ANONYMISED,
     SYSTEM,
     Actor,
     ActorKind,
@@ -2633,6 +2634,15 @@ def _intake_changes(config: DeskConfig, ticket: Ticket, changes: Changes) -> Cha
         for name, value in (changes.fields or {}).items()
         if name not in asked or not _blank(value)
     }
+    # An answer anonymised (an erasure, say) stands for the answer it replaced: it is
+    # kept as it is, not checked against its question's type again.
+    cleared = {
+        name
+        for name, value in ticket.fields.items()
+        if value == ANONYMISED and name in asked and name not in given
+    }
+    if cleared:
+        intake = evolve(intake, questions=[q for q in intake.questions if q.name not in cleared])
     result = intake.check({**ticket.fields, **given})
     fields = {
         name: value
