@@ -1349,6 +1349,26 @@ def test_reopen_and_first_contact_rates_count_tickets_reopened_and_not_solved_ag
     assert kpis.first_contact_resolution == report.first_contact_resolution.value
 
 
+def test_a_reopen_past_the_reopen_window_does_not_happen_and_the_requester_still_rates() -> None:
+    """Every solved ticket is to be reopened two hours later, but the lifecycle's reopen
+    window closes after one: the requester lets it go and rates it, as after a close."""
+    from helpdesk_core.workflow import Lifecycle
+
+    doc = mmc(agents=2, rate=1.0, days=3)
+    doc["desk"]["lifecycles"] = {
+        "default": {**Lifecycle.default().to_dict(), "reopen_window": 3600}
+    }
+    doc["requesters"] = {
+        "count": 50, "reopen": 1.0, "reopen_delay": {"kind": "fixed", "value": "2h"},
+        "csat_response": 1.0,
+    }
+    result = simulate(Scenario.from_dict(doc), seed=1)
+    solved = [r for r in result.records if r.resolution is not None]
+    assert solved
+    assert not any(r.reopens for r in result.records)
+    assert all(r.satisfaction is not None for r in solved)
+
+
 def test_a_bare_toml_date_starts_at_midnight_in_the_desk_zone() -> None:
     doc = mmc(days=5)
     doc["desk"]["desk"] = {"timezone": "Europe/Berlin"}

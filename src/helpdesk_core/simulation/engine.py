@@ -456,6 +456,9 @@ class _Run:
         try:
             self.desk.reopen(ticket_id, by=Actor.requester(ticket.requester), reason="still broken")
         except HelpdeskError:
+            # Too late (the lifecycle's reopen window has passed): they let it go, as
+            # after a close, and may still rate.
+            self.maybe_rate(ticket_id, self.clock.now())
             return
         self.back_to_work(self.desk.get(ticket_id))
 
