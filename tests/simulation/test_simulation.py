@@ -1510,3 +1510,41 @@ def test_what_would_happen_beyond_the_last_date_does_not_happen(change: Any) -> 
     change(doc)
     result = simulate(Scenario.from_dict(doc), seed=1)
     assert result.kpis.tickets > 50
+
+
+def test_a_desk_whose_incidents_cannot_make_the_simulated_moves_is_refused_up_front() -> None:
+    """The simulation solves, asks (pending) and reopens by the default lifecycle's
+    names; an incident lifecycle without one is refused before the run, naming it."""
+    from helpdesk_core.workflow import Lifecycle
+
+    plain = Lifecycle.default().to_dict()
+    no_pending = {
+        **plain,
+        "name": "terse",
+        "transitions": [
+            {**t, "from": [f for f in t["from"] if f != "pending"]}
+            if isinstance(t["from"], list) else t
+            for t in plain["transitions"]
+            if "pending" not in (t["to"], *t["from"]) or t["name"] == "solve"
+        ],
+        "statuses": [st for st in plain["statuses"] if st["name"] != "pending"],
+    }
+    doc = mmc(days=3)
+    doc["desk"]["lifecycles"] = {"terse": no_pending}
+    doc["desk"]["ticket_types"] = {"incident": {"lifecycle": "terse"}}
+    Scenario.from_dict(doc)  # nobody is asked: the desk needs no pending move
+    doc["tiers"]["L1"]["pending"] = 0.2
+    with pytest.raises(ConfigError) as refused:
+        Scenario.from_dict(doc)
+    assert refused.value.path == "desk.lifecycles.terse.transitions"
+    assert "'pending'" in str(refused.value)
+    deaf = {**plain, "name": "deaf", "transitions": [
+        {k: v for k, v in t.items() if k != "automatic"} for t in plain["transitions"]
+    ]}
+    doc["desk"]["lifecycles"] = {"deaf": deaf}
+    doc["desk"]["ticket_types"] = {"incident": {"lifecycle": "deaf"}}
+    with pytest.raises(ConfigError, match="wait for ever"):
+        Scenario.from_dict(doc)
+    doc["desk"]["ticket_types"] = {"question": {"lifecycle": "deaf"}}
+    with pytest.raises(ConfigError, match="opens incidents"):
+        Scenario.from_dict(doc)

@@ -580,6 +580,49 @@ def _absence(
     return Absence(agent=agent, start=start, end=end)
 
 
+def _check_moves(s: Scenario) -> None:
+    """The simulated desk opens incidents and moves them as the default lifecycle names
+    its moves: ``solve``; ``pending`` when a tier asks the requester, whose public reply
+    then moves the ticket on by itself; ``reopen`` when requesters reopen. An incident
+    lifecycle without one would stop the run half-way (or leave tickets waiting for
+    ever): ConfigError naming what is missing, before the run."""
+    kinds = s.desk.ticket_types
+    if "incident" not in kinds:
+        raise ConfigError(
+            "the simulation opens incidents: the desk has no ticket type 'incident'",
+            path="desk.ticket_types",
+        )
+    lifecycle = s.desk.lifecycles[kinds["incident"].lifecycle]
+    where = f"desk.lifecycles.{lifecycle.name}.transitions"
+    moves = {t.name for t in lifecycle.transitions} | {t.to for t in lifecycle.transitions}
+    asks = any(
+        isinstance(b, TierBehaviour) and b.pending > 0 for b in _mapping(s.tiers, "tiers").values()
+    )
+    needed = ["solve", *(["pending"] if asks else []), *(["reopen"] if s.reopen > 0 else [])]
+    missing = [name for name in needed if name not in moves]
+    if missing:
+        raise ConfigError(
+            f"the simulation moves incidents by the moves {', '.join(map(repr, needed))}; "
+            f"lifecycle {lifecycle.name!r} has no {', '.join(map(repr, missing))} (add a "
+            "transition of that name, or leave out what needs it)",
+            path=where,
+        )
+    if asks:
+        waiting = {t.to for t in lifecycle.transitions if "pending" in (t.name, t.to)}
+        if not any(
+            lifecycle.automatic_transition("requester_public_reply", status) is not None
+            for status in waiting
+        ):
+            raise ConfigError(
+                f"a tier asks the requester (pending), but lifecycle {lifecycle.name!r} "
+                "moves no ticket on by itself when the requester replies: the asked "
+                "tickets would wait for ever (give a transition from "
+                f"{', '.join(map(repr, sorted(waiting)))} \"automatic\": "
+                '"requester_public_reply")',
+                path=where,
+            )
+
+
 def _check_scenario(s: Scenario) -> None:
     """The parts of a built scenario, by the rules :meth:`Scenario.from_dict` applies to a
     document; ConfigError naming the path of the first bad part."""
@@ -633,6 +676,7 @@ def _check_scenario(s: Scenario) -> None:
                     f"(its teams: {', '.join(above.teams)})",
                     path=path,
                 )
+    _check_moves(s)
     _distribution(s.requester_reply, "requesters.reply")
     _distribution(s.reopen_delay, "requesters.reopen_delay")
     _probability(s.reopen, "requesters.reopen")
