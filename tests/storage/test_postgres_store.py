@@ -5,16 +5,15 @@ from __future__ import annotations
 
 import itertools
 import os
-import signal
 import subprocess
 import sys
 import threading
 import time
-import warnings
 from collections.abc import Callable
 from datetime import datetime
 
 import pytest
+from fork_support import exit_code_in_fork
 
 from helpdesk_core.errors import StoreClosedError, ValidationError
 from helpdesk_core.storage import Store, TicketQuery
@@ -446,7 +445,6 @@ def test_a_session_ended_during_any_call_is_reported_as_a_lost_connection(schema
     StoreClosedError, and a later call works on a new connection."""
     import random
     import threading
-    import time
 
     import psycopg
     from psycopg.conninfo import make_conninfo
@@ -518,28 +516,6 @@ def test_a_forked_process_gets_a_connection_of_its_own(schema: str) -> None:
         store.close()
 
 
-def _exit_code_in_fork(child: Callable[[], bool]) -> int | None:
-    """Fork; the child exits 0 when ``child()`` is true, 1 otherwise. The child's exit
-    code, or None when it was still running after 10 seconds (it is then killed)."""
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", DeprecationWarning)  # a fork with threads running
-        pid = os.fork()
-    if pid == 0:
-        code = 1
-        try:
-            code = 0 if child() else 1
-        finally:
-            os._exit(code)
-    deadline = time.monotonic() + 10
-    while (done := os.waitpid(pid, os.WNOHANG))[0] == 0 and time.monotonic() < deadline:
-        threading.Event().wait(0.05)
-    if done[0] == 0:
-        os.kill(pid, signal.SIGKILL)
-        os.waitpid(pid, 0)
-        return None
-    return os.waitstatus_to_exitcode(done[1])
-
-
 def _refused(call: Callable[[], object]) -> bool:
     try:
         call()
@@ -578,18 +554,18 @@ def test_a_process_forked_while_another_thread_uses_the_store_does_not_wait_for_
         while store._lock.acquire(blocking=False):  # until the reader holds it
             store._lock.release()
             threading.Event().wait(0.01)
-        assert _exit_code_in_fork(lambda: store.allocate_number() > 0) == 0
+        assert exit_code_in_fork(lambda: store.allocate_number() > 0) == 0
         blocker.rollback()
         reader.join()
         worker = threading.Thread(target=in_unit_of_work)
         worker.start()
         inside.wait(30)
-        assert _exit_code_in_fork(lambda: store.get_cursor("k") == 0) == 0
+        assert exit_code_in_fork(lambda: store.get_cursor("k") == 0) == 0
         leave.set()
         worker.join()
         with store.unit_of_work():
             store.set_cursor("k", 1)
-            assert _exit_code_in_fork(lambda: _refused(lambda: store.get_cursor("k"))) == 0
+            assert exit_code_in_fork(lambda: _refused(lambda: store.get_cursor("k"))) == 0
         assert store.get_cursor("k") == 1
     finally:
         leave.set()
