@@ -67,6 +67,21 @@ def test_acknowledgement_names_number_deadline_and_open_questions() -> None:
     assert text.startswith("##- Please type your reply above this line -##")
 
 
+def test_acknowledgement_asks_the_questions_of_a_category_a_rule_set() -> None:
+    from helpdesk_core.routing import RuleSet
+
+    desk = make_desk()
+    rule = {"name": "printers", "when": {"field": "subject", "op": "contains",
+            "value": "printer"}, "actions": {"category": "hardware"}}  # fmt: skip
+    desk.reconfigure(desk.config.replace(routing=RuleSet.from_dict([rule])))
+    channel = make_channel(desk, category=None)
+    ada = Requester(id="ada", name="Ada", email="ada@example.org", attributes={"region": "emea"})
+    ticket = desk.open(requester=ada, subject="Printer jams")
+    assert ticket.category == "hardware"
+    [ack] = outbound(channel)
+    assert "- Which device model is it?" in body_of(ack)
+
+
 def test_acknowledgement_without_a_deadline_and_without_questions() -> None:
     desk = make_desk()
     desk = Helpdesk(

@@ -1166,6 +1166,23 @@ def test_a_category_set_by_a_rule_checks_the_answers_too() -> None:
         desk.open(requester=Requester(id="r"), subject="vpn again")
 
 
+def test_a_category_set_by_a_rule_lists_its_missing_answers() -> None:
+    rule = {"name": "net", "when": {"field": "subject", "op": "contains", "value": "vpn"},
+            "actions": {"category": "network"}}  # fmt: skip
+    desk = _intake_desk(
+        routing=[rule],
+        categories={"network": {"on_missing": "ask", "questions": [
+            {"name": "seats", "type": "int", "required": True},
+            {"name": "site", "type": "choice", "choices": ["home", "office"], "required": True},
+        ]}},
+    )  # fmt: skip
+    ticket = desk.open(requester=Requester(id="r"), subject="vpn down", fields={"seats": "7"})
+    assert (ticket.category, ticket.fields) == ("network", {"seats": 7})
+    opened = desk.history(ticket.id)[0]
+    assert isinstance(opened, TicketOpened)
+    assert opened.missing_fields == ("site",)
+
+
 def test_a_rule_that_routes_to_a_higher_tiers_team_puts_the_ticket_in_that_tier() -> None:
     doc = {
         "tiers": [{"id": "L1", "teams": ["desk"]}, {"id": "L2", "teams": ["network"]}],

@@ -117,6 +117,7 @@ _complete_opening = copier(
 )
 _with_due = copier(TicketOpened, ("first_response_due",))
 _with_lifecycle = copier(TicketOpened, ("lifecycle", "status", "status_category"))
+_with_missing = copier(TicketOpened, ("missing_fields",))
 _with_tier_team = copier(Changes, ("tier", "team"))
 
 
@@ -1031,6 +1032,11 @@ class Helpdesk(KnowledgeCommands):
                 ticket = replay([provisional])
         # A category (or answers) a rule set is checked as the request's were.
         routed_changes = _intake_changes(config, ticket, routed_changes)
+        if routed_changes.category is not None or routed_changes.fields:
+            # The acknowledgement asks for what the category the ticket is in lacks.
+            missing = _missing_answers(config, ticket, routed_changes)
+            if missing != provisional.missing_fields:
+                provisional = _with_missing(provisional, {"missing_fields": missing})
         change = self._decider.begin(ticket, now=now, requester=req, assigner=self._assigner)
         change.events.append(provisional)
         if not routed_changes.is_empty or rules:
@@ -2650,6 +2656,17 @@ def _intake_changes(config: DeskConfig, ticket: Ticket, changes: Changes) -> Cha
         if name in given or ticket.fields.get(name, _UNSEEN) != value
     }
     return evolve(changes, fields=fields or None)
+
+
+def _missing_answers(config: DeskConfig, ticket: Ticket, changes: Changes) -> tuple[str, ...]:
+    """The required questions of the category ``changes`` leave ``ticket`` in that its
+    answers and those of the changes (checked by :func:`_intake_changes`) leave open."""
+    category = changes.category if changes.category is not None else ticket.category
+    intake = config.categories.get(category) if category else None
+    if intake is None:
+        return ()
+    answers = {**ticket.fields, **(changes.fields or {})}
+    return tuple(q.name for q in intake.questions if q.required and _blank(answers.get(q.name)))
 
 
 def _derived_priority(config: DeskConfig, ticket: Ticket, changes: Changes) -> Changes:

@@ -206,10 +206,14 @@ class _Composer:
         else:
             due_text = templates.render("ack.no_due", {}, language=language, team=team)
         prompts: list[str] = []
-        category = self.desk.config.categories.get(event.category) if event.category else None
+        # The questions of the category the ticket is in (a routing rule may have set it),
+        # that its answers leave open.
+        name = ticket.category
+        category = self.desk.config.categories.get(name) if name else None
         if category is not None:
             for question in category.questions:
-                if question.name in event.missing_fields or question.name not in event.fields:
+                answer = ticket.fields.get(question.name)
+                if answer is None or (isinstance(answer, str) and not answer.strip()):
                     prompts.append(question.prompt or question.name)
         questions = ""
         if prompts:
