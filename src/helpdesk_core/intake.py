@@ -8,6 +8,7 @@ the acknowledgement so the requester can answer it at once (per category).
 from __future__ import annotations
 
 import math
+import unicodedata
 from collections.abc import Mapping, Sequence
 from enum import StrEnum
 from typing import Any
@@ -89,8 +90,12 @@ class Question:
                     f"question {self.name!r} has a blank choice, which no answer can pick",
                     path="choices",
                 )
-        if len(set(self.choices)) != len(self.choices):
-            twice = sorted({c for c in self.choices if self.choices.count(c) > 1})
+        # Choices are told apart as answers are (see convert): one that another reads as
+        # could never be picked.
+        keys = [_choice_key(c) for c in self.choices]
+        if len(set(keys)) != len(keys):
+            pairs = zip(self.choices, keys, strict=True)
+            twice = sorted({c for c, k in pairs if keys.count(k) > 1})
             raise ConfigError(
                 f"question {self.name!r} lists the choice(s) {', '.join(map(repr, twice))} "
                 "more than once",
@@ -135,11 +140,22 @@ class Question:
             if number is None or not math.isfinite(number):
                 raise ValidationError(f"expected a number, got {value!r}", field=where)
             return number
-        if value not in self.choices:
-            raise ValidationError(
-                f"{value!r} is not one of {', '.join(map(repr, self.choices))}", field=where
-            )
-        return str(value)
+        if isinstance(value, str):
+            # Read as the other types are: without surrounding blanks, and the same text
+            # whichever Unicode form it comes in ("è" as one character or as "e" and a
+            # combining grave accent); the answer is the choice as configured.
+            typed = _choice_key(value)
+            for choice in self.choices:
+                if _choice_key(choice) == typed:
+                    return choice
+        raise ValidationError(
+            f"{value!r} is not one of {', '.join(map(repr, self.choices))}", field=where
+        )
+
+
+def _choice_key(text: str) -> str:
+    """What a choice answer is matched by: its text without surrounding blanks, in NFC."""
+    return unicodedata.normalize("NFC", text.strip())
 
 
 @frozen

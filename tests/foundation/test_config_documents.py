@@ -108,6 +108,9 @@ def _desk(**extra: Any) -> dict[str, Any]:
         (lambda d: d.update(categories={"hw": {"questions": [
             {"name": "model", "type": "choice", "choices": ["T14", "X1", "T14"]}]}}),
          "categories.hw.questions[0].choices"),
+        (lambda d: d.update(categories={"hw": {"questions": [
+            {"name": "site", "type": "choice", "choices": ["Genève", "Gene\u0300ve "]}]}}),
+         "categories.hw.questions[0].choices"),
     ],
 )  # fmt: skip
 def test_what_an_admin_writes_by_mistake_is_named(change: Any, path: str) -> None:

@@ -1166,6 +1166,24 @@ def test_a_category_set_by_a_rule_checks_the_answers_too() -> None:
         desk.open(requester=Requester(id="r"), subject="vpn again")
 
 
+def test_a_choice_is_picked_without_surrounding_blanks_and_in_any_unicode_form() -> None:
+    import unicodedata
+
+    desk = _intake_desk(categories={"office": {"questions": [
+        {"name": "site", "type": "choice", "choices": ["Zürich", "Genève"]},
+    ]}})  # fmt: skip
+    decomposed = unicodedata.normalize("NFD", "Genève")
+    for typed, picked in ((" Zürich\n", "Zürich"), (decomposed, "Genève")):
+        ticket = desk.open(
+            requester=Requester(id="r"), subject="desk", category="office", fields={"site": typed}
+        )
+        assert ticket.fields == {"site": picked}
+    with pytest.raises(ValidationError) as refused:
+        desk.open(requester=Requester(id="r"), subject="desk", category="office",
+                  fields={"site": "zürich"})  # fmt: skip
+    assert refused.value.field == "fields.site"
+
+
 def test_a_category_set_by_a_rule_lists_its_missing_answers() -> None:
     rule = {"name": "net", "when": {"field": "subject", "op": "contains", "value": "vpn"},
             "actions": {"category": "network"}}  # fmt: skip
