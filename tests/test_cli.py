@@ -211,6 +211,20 @@ def test_a_bad_days_option_is_named_as_the_option(
     assert capsys.readouterr().err.startswith("helpdesk-core: --days: ")
 
 
+@pytest.mark.parametrize(
+    ("hours", "problem"),
+    [
+        ("9-17", "bad interval '9-17' on mon-fri: write 'HH:MM-HH:MM', e.g. '09:00-17:00'"),
+        ("09:00-09:00", "interval '09:00-09:00' on mon-fri is empty"),
+    ],
+)
+def test_sla_names_bad_hours_as_the_option(
+    capsys: pytest.CaptureFixture[str], hours: str, problem: str
+) -> None:
+    assert main(["sla", "2026-03-06T16:00+01:00", "4h", "--hours", hours]) == 2
+    assert capsys.readouterr().err.startswith(f"helpdesk-core: --hours: {problem}")
+
+
 def test_the_demo_tells_what_its_events_show() -> None:
     """Each heading of ``helpdesk-core demo`` names what the events under it record."""
     from helpdesk_core.demo import run_demo

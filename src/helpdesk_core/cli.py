@@ -618,8 +618,14 @@ def _cmd_sla(args: argparse.Namespace) -> int:
 
     start = parse_datetime(args.start, field="start")
     duration = to_timedelta(args.duration, field="duration")
-    hours = {"mon-fri": args.hours}
-    calendar = BusinessCalendar(timezone=args.timezone, hours=hours)
+    try:
+        calendar = BusinessCalendar(timezone=args.timezone, hours={"mon-fri": args.hours})
+    except ConfigError as exc:
+        if exc.path != "hours.mon-fri":
+            raise
+        # The one interval --hours gave, named as the option rather than the calendar's
+        # definition the command builds from it.
+        raise ValidationError(exc.message, field="hours") from exc
     deadline = calendar.add(start, duration)
     print(deadline.isoformat())
     return 0
