@@ -202,6 +202,29 @@ def test_erasure_needs_an_admin_and_removes_the_person() -> None:
     assert desk.erase_requester("quentin", by="root") == []
 
 
+def test_an_erasure_reads_the_persons_tickets_in_its_own_unit_of_work() -> None:
+    """Another worker opens a ticket for the person as the erasure starts: the erasure
+    reads the person's tickets inside its unit of work, so that ticket is not missed."""
+    clock = ManualClock(T0)
+    store = MemoryStore()
+    desk = Helpdesk(_config(), store, clock)
+    other_worker = Helpdesk(_config(), store, clock)
+    first = _story(desk)
+    opened: list[str] = []
+    real = store.unit_of_work
+
+    def another_worker_opens_first() -> Any:
+        if not opened:  # the other worker's commit lands just before this one begins
+            opened.append(_story(other_worker, close=False))
+        return real()
+
+    store.unit_of_work = another_worker_opens_first  # type: ignore[method-assign]
+    recorded = desk.erase_requester("quentin", by="root")
+    assert sorted(e.ticket_id for e in recorded) == sorted([first, *opened])
+    for ticket_id in (first, *opened):
+        _assert_clean(repr(desk.history(ticket_id)) + repr(desk.get(ticket_id)))
+
+
 def test_privacy_config_round_trips_and_checks_references() -> None:
     config = _config(RetentionPolicy(name="lab", after="10d", action="delete", teams=["lab"]))
     assert DeskConfig.from_dict(config.to_dict()).privacy == config.privacy

@@ -2448,14 +2448,6 @@ class Helpdesk(KnowledgeCommands):
             )
         actor = self._actor(by)
         at = self._now()
-        tickets: list[Ticket] = []
-        scan = TicketQuery(requester=requester_id, order_by="number", limit=1000)
-        while True:
-            page = self.store.query(scan)
-            tickets.extend(page.items)
-            if page.next_offset is None:
-                break
-            scan = evolve(scan, offset=page.next_offset)
         # Who may erase at all is decided first: a requester or a plain agent is told
         # that only admins erase, not which of the person's tickets they may not touch.
         if actor.kind is ActorKind.AGENT:
@@ -2472,12 +2464,22 @@ class Helpdesk(KnowledgeCommands):
                 identity=str(actor),
                 action="erase",
             )
-        for ticket in tickets:
-            self._check_access(actor, ticket, "erase")
         recorded: list[Event] = []
         # All or nothing: a run cut short would leave tickets anonymised (which the next
         # run no longer finds by the requester) with their records and the person kept.
+        # The person's tickets are read inside it too: one opened for them, or purged,
+        # while the erasure ran is not missed (or looked for in vain).
         with self.unit_of_work():
+            tickets: list[Ticket] = []
+            scan = TicketQuery(requester=requester_id, order_by="number", limit=1000)
+            while True:
+                page = self.store.query(scan)
+                tickets.extend(page.items)
+                if page.next_offset is None:
+                    break
+                scan = evolve(scan, offset=page.next_offset)
+            for ticket in tickets:
+                self._check_access(actor, ticket, "erase")
             for ticket in tickets:
                 recorded.extend(
                     self._anonymise(
