@@ -8,6 +8,7 @@ from email.message import EmailMessage
 from pathlib import Path
 
 import pytest
+from attrs import evolve
 from test_email_support import ADDRESS, body_of, corpus, make_channel, make_desk, outbound
 
 from helpdesk_core import Helpdesk, MemoryStore, SequentialIds, SqliteStore
@@ -19,6 +20,7 @@ from helpdesk_core.channels.email import (
 )
 from helpdesk_core.errors import ConfigError
 from helpdesk_core.model import Requester
+from helpdesk_core.routing import RuleSet
 
 
 def _open(channel: EmailChannel) -> str:
@@ -192,6 +194,32 @@ def test_sla_alerts_go_to_team_contacts_as_internal_notifications() -> None:
         assert ref is not None and ref.internal
     assert len({m["Message-ID"] for m in messages}) == len(messages)
     assert any("was breached" in str(m["Subject"]) for m in alerts)
+
+
+def test_an_alert_for_a_team_this_worker_does_not_know_still_reaches_the_assignee() -> None:
+    """A delivery worker whose configuration lacks the ticket's team (another process's
+    desk, or one reconfigured since) mails the assignee, not nobody after ten tries."""
+    desk = make_desk()
+    channel = make_channel(desk)
+    ticket_id = _open(channel)
+    outbound(channel)
+    ticket = desk.get(ticket_id)
+    assert ticket.team is not None and ticket.assignee is not None
+    desk.clock.advance(timedelta(days=2))  # type: ignore[attr-defined]
+    desk.tick()
+    config = desk.config
+    other = config.replace(
+        teams=tuple(t for t in config.teams if t.id != ticket.team),
+        tiers=tuple(evolve(t, teams=tuple(x for x in t.teams if x != ticket.team))
+                    for t in config.tiers),
+        agents=tuple(evolve(a, teams=tuple(x for x in a.teams if x != ticket.team))
+                     for a in config.agents),
+        routing=RuleSet(()),
+    )
+    worker = Helpdesk(config=other, store=desk.store, clock=desk.clock, ids=SequentialIds())
+    alerts = [m for m in outbound(make_channel(worker)) if str(m["Subject"]).startswith("SLA ")]
+    assignee = other.agent(ticket.assignee)
+    assert {str(m["To"]) for m in alerts} == {f"{assignee.name} <{assignee.email}>"}
 
 
 def test_an_agent_answering_an_alert_by_mail_writes_an_internal_note() -> None:

@@ -9,6 +9,7 @@ deterministic Message-IDs, so an at-least-once sender can resend safely.
 
 from __future__ import annotations
 
+import contextlib
 import math
 from datetime import datetime, timedelta, tzinfo
 from email.headerregistry import Address
@@ -263,7 +264,12 @@ class _Composer:
         if isinstance(event, LevelRaised | EscalationNotified):
             recipients = [event.contact] if event.contact else []
         else:
-            contacts = config.team(ticket.team).contacts if ticket.team else ()
+            # A team gone from this worker's configuration (another process's desk, or
+            # one reconfigured since) has no contacts: the assignee is still told.
+            contacts: tuple[str, ...] = ()
+            if ticket.team:
+                with contextlib.suppress(NotFound):
+                    contacts = config.team(ticket.team).contacts
             recipients = [*contacts, *([ticket.assignee] if ticket.assignee else [])]
         values = self._common(ticket, self._requester(ticket))
         values["team"] = ticket.team or ""
