@@ -20,7 +20,7 @@ from cattrs.gen import make_dict_structure_fn, make_dict_unstructure_fn, overrid
 from helpdesk_core._time import to_timedelta
 from helpdesk_core._unstructure import make_unstructure_fn
 from helpdesk_core.errors import HelpdeskError, ValidationError
-from helpdesk_core.model._validate import require
+from helpdesk_core.model._validate import FieldValue, require
 from helpdesk_core.model.enums import (
     ActorKind,
     Channel,
@@ -161,6 +161,15 @@ def _structure_literal(value: Any, cls: Any) -> Any:
 
 
 converter.register_structure_hook_func(_is_literal, _structure_literal)
+
+
+def _structure_field_value(value: Any, _: Any) -> Any:
+    return value  # the model's validator judges a custom field's value, naming the field
+
+
+# cattrs has no hook for this union of scalars: a mapping of custom fields that may be
+# None (``Changes.fields``) could not be read at all.
+converter.register_structure_hook_func(lambda cls: cls == FieldValue, _structure_field_value)
 converter.register_unstructure_hook_func(
     lambda cls: isinstance(cls, type) and issubclass(cls, Enum), lambda value: value.value
 )
