@@ -329,7 +329,7 @@ def _note_to_path(note: Any) -> str:
     if name is not None:
         return f".{name}"
     index = getattr(note, "index", None)
-    if index is not None:
+    if isinstance(index, int):  # (a note in plain text has str.index)
         return f"[{index}]"
     text = str(note)
     if text.startswith("Structuring class ") and "@ attribute " in text:

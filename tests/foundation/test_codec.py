@@ -102,3 +102,22 @@ def test_changes_with_custom_fields_round_trip(kind: str) -> None:
     assert decode_event(encode_event(event)) == event
     with pytest.raises(ValidationError, match=r"changes\.fields"):
         event_from_dict({**event_to_dict(event), "changes": {"fields": {"x": [1]}}})
+
+
+def test_a_short_span_in_tier_inactive_is_named_by_its_index() -> None:
+    data = ticket_to_dict(ticket_from_dict(_BASE_TICKET))
+    data["tier_inactive"] = [["2026-01-01T00:00:00+00:00"]]
+    with pytest.raises(ValidationError) as info:
+        ticket_from_dict(data)
+    assert info.value.field == "$.tier_inactive[0]"
+    assert "built-in" not in str(info.value)
+
+
+_BASE_TICKET = {
+    "id": "T-1",
+    "number": 1,
+    "requester": "r1",
+    "subject": "s",
+    "created_at": "2026-01-01T00:00:00+00:00",
+    "updated_at": "2026-01-01T00:00:00+00:00",
+}
