@@ -121,3 +121,25 @@ _BASE_TICKET = {
     "created_at": "2026-01-01T00:00:00+00:00",
     "updated_at": "2026-01-01T00:00:00+00:00",
 }
+
+
+@pytest.mark.parametrize(
+    ("kind", "key"),
+    [("TicketOpened", "history"), ("TicketOpened", "missing_fields"), ("TicketRouted", "rules")],
+)
+def test_a_lone_surrogate_in_a_list_of_text_is_refused(kind: str, key: str) -> None:
+    data = {
+        "event": kind,
+        "ticket_id": "T-1",
+        "at": "2026-01-01T10:00:00+00:00",
+        "by": {"kind": "requester", "id": "r1"},
+        **({"number": 1, "requester": "r1", "subject": "s"} if kind == "TicketOpened" else {}),
+        **({"changes": {}} if kind == "TicketRouted" else {}),
+        key: ["fine", "half \ud83d"],
+    }
+    with pytest.raises(ValidationError, match="surrogate") as info:
+        event_from_dict(data)
+    assert info.value.field == f"$.{key}"
+    with pytest.raises(ValidationError, match="surrogate"):
+        ticket_from_dict({**_BASE_TICKET, "fired_triggers": ["half \ud83d"]})
+    assert event_from_dict({**data, key: ["é", "💥"]}) is not None

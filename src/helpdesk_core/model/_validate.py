@@ -289,6 +289,13 @@ def to_str_tuple(value: Any) -> tuple[str, ...]:
     return out
 
 
+def text_tuple(instance: Any, attribute: Any, value: Any) -> None:
+    """Every item is valid Unicode text (see :func:`check_unicode`)."""
+    for item in value:
+        if not item.isascii():
+            check_unicode(item, _name(attribute))
+
+
 def to_text_set(value: Any) -> frozenset[str]:
     """Names (skills ...): a str or an iterable of str → frozenset; a str is one name."""
     if isinstance(value, str):

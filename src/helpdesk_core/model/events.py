@@ -131,8 +131,10 @@ class TicketOpened(Event):
     first_response_due: datetime | None = field(
         default=None, converter=v.to_optional_utc, validator=v.optional_aware
     )
-    missing_fields: tuple[str, ...] = field(default=(), converter=v.to_str_tuple)
-    history: tuple[str, ...] = field(default=(), converter=v.to_str_tuple)
+    missing_fields: tuple[str, ...] = field(
+        default=(), converter=v.to_str_tuple, validator=v.text_tuple
+    )
+    history: tuple[str, ...] = field(default=(), converter=v.to_str_tuple, validator=v.text_tuple)
 
 
 @frozen(kw_only=True)
@@ -198,7 +200,7 @@ class TicketRouted(Event):
     """Routing rules changed the ticket; ``rules`` names the rules that matched, in order."""
 
     changes: Changes = field(validator=_changes)
-    rules: tuple[str, ...] = field(default=(), converter=v.to_str_tuple)
+    rules: tuple[str, ...] = field(default=(), converter=v.to_str_tuple, validator=v.text_tuple)
 
 
 @frozen(kw_only=True)

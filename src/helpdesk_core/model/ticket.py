@@ -277,7 +277,9 @@ class Ticket:
     reopened_at: datetime | None = field(
         default=None, converter=v.to_optional_utc, validator=v.optional_aware
     )
-    fired_triggers: tuple[str, ...] = field(default=(), converter=v.to_str_tuple)
+    fired_triggers: tuple[str, ...] = field(
+        default=(), converter=v.to_str_tuple, validator=v.text_tuple
+    )
     sla: Mapping[str, SlaClock] = field(factory=dict, converter=_to_sla, validator=_sla, hash=False)
     anonymised: bool = field(default=False, validator=v.boolean)
     version: int = field(default=0, validator=v.non_negative_int)
