@@ -20,7 +20,7 @@ from cattrs.gen import make_dict_structure_fn, make_dict_unstructure_fn, overrid
 from helpdesk_core._time import to_timedelta
 from helpdesk_core._unstructure import make_unstructure_fn
 from helpdesk_core.errors import HelpdeskError, ValidationError
-from helpdesk_core.model._validate import FieldValue, require
+from helpdesk_core.model._validate import FieldValue, require, to_utc
 from helpdesk_core.model.enums import (
     ActorKind,
     Channel,
@@ -66,8 +66,11 @@ def _structure_datetime(value: Any, _: Any) -> datetime:
             raise ValidationError(f"not an ISO 8601 datetime: {value!r}") from exc
     else:
         raise ValidationError(f"expected an ISO 8601 datetime, got {type(value).__name__}")
-    if parsed.tzinfo is None or parsed.utcoffset() is None:
+    offset = parsed.utcoffset()
+    if parsed.tzinfo is None or offset is None:
         raise ValidationError(f"naive datetime {value!r} refused: include a UTC offset")
+    if offset and parsed.year in (1, 9999):
+        to_utc(parsed)  # refused here, where the error names the field, if not in UTC's range
     return parsed
 
 

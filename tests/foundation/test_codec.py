@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from hypothesis import given
@@ -143,3 +143,27 @@ def test_a_lone_surrogate_in_a_list_of_text_is_refused(kind: str, key: str) -> N
     with pytest.raises(ValidationError, match="surrogate"):
         ticket_from_dict({**_BASE_TICKET, "fired_triggers": ["half \ud83d"]})
     assert event_from_dict({**data, key: ["é", "💥"]}) is not None
+
+
+@pytest.mark.parametrize("at", ["0001-01-01T00:30:00+01:00", "9999-12-31T23:00:00-05:00"])
+def test_an_instant_outside_the_utc_range_is_refused_naming_the_field(at: str) -> None:
+    from datetime import timezone
+
+    from helpdesk_core.model import Actor
+    from helpdesk_core.model.events import Rated
+
+    data = {
+        "event": "Rated",
+        "ticket_id": "T-1",
+        "at": at,
+        "by": {"kind": "requester", "id": "r1"},
+        "score": 4,
+    }
+    with pytest.raises(ValidationError, match="out of range") as info:
+        event_from_dict(data)
+    assert info.value.field == "$.at"
+    with pytest.raises(ValidationError, match="out of range"):
+        Rated(ticket_id="T-1", at=datetime.fromisoformat(at), by=Actor.requester("r1"), score=4)
+    # the earliest and latest instants there are in UTC are kept, in any zone
+    edge = datetime(1, 1, 1, 1, tzinfo=timezone(timedelta(hours=1)))
+    assert event_from_dict({**data, "at": edge.isoformat()}).at == edge

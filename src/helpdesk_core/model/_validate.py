@@ -259,15 +259,25 @@ def to_utc(value: Any) -> Any:
             return value
         if value.tzinfo is None or value.utcoffset() is None:
             return value
-        return value.astimezone(UTC)
+        return _astimezone_utc(value)
     if isinstance(value, datetime):
         if value.tzinfo is None or value.utcoffset() is None:
             return value
-        u = value.astimezone(UTC)
+        u = _astimezone_utc(value)
         return datetime(
             u.year, u.month, u.day, u.hour, u.minute, u.second, u.microsecond, tzinfo=UTC
         )
     return value
+
+
+def _astimezone_utc(value: datetime) -> datetime:
+    try:
+        return value.astimezone(UTC)
+    except OverflowError:  # year 1 or 9999 in its zone, and out of them in UTC
+        raise ValidationError(
+            f"instant {value.isoformat()} is out of range: in UTC it falls before year 1 "
+            "or after year 9999"
+        ) from None
 
 
 def to_optional_utc(value: Any) -> Any:
