@@ -205,9 +205,9 @@ _ATTRIBUTION = re.compile(
     r"\s*:\s*$",
     re.IGNORECASE,
 )
+# The rule above a quoted original (a forwarded message's rules are _FORWARD).
 _ORIGINAL = re.compile(
-    r"^\s*-{2,}\s*(?:Original Message|Ursprüngliche Nachricht|Message d'origine"
-    r"|Forwarded message|Weitergeleitete Nachricht)\s*-{2,}\s*$",
+    r"^\s*-{2,}\s*(?:Original Message|Ursprüngliche Nachricht|Message d'origine)\s*-{2,}\s*$",
     re.IGNORECASE,
 )
 # Outlook's header block of the quoted message, in English, German, French, Spanish,
@@ -315,13 +315,6 @@ _FORWARD = re.compile(
     r"|Anfang der weitergeleiteten Nachricht\s*:|Début du message réexpédié\s*:)\s*$",
     re.IGNORECASE,
 )
-_FORWARDED = re.compile(
-    r"^\s*(?:-{2,}\s*(?:Forwarded message|Original Message|Weitergeleitete Nachricht"
-    r"|Ursprüngliche Nachricht|Message transféré|Message d'origine|Mensaje reenviado)"
-    r"\s*-{2,}|Begin forwarded message\s*:|Anfang der weitergeleiteten Nachricht\s*:"
-    r"|Début du message réexpédié\s*:)\s*$",
-    re.IGNORECASE,
-)
 
 
 def strip_signature(text: str) -> str:
@@ -333,7 +326,12 @@ def strip_signature(text: str) -> str:
     for index, line in enumerate(lines):
         if line.rstrip() == "--" or _MOBILE.match(line):
             forward = next(
-                (i for i in range(index + 1, len(lines)) if _FORWARDED.match(lines[i])), None
+                (
+                    i
+                    for i in range(index + 1, len(lines))
+                    if _FORWARD.match(lines[i]) or _ORIGINAL.match(lines[i])
+                ),
+                None,
             )
             head = "\n".join(lines[:index]).rstrip().split("\n")
             lines = head if forward is None else [*head, "", *lines[forward:]]
