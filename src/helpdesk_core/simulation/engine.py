@@ -258,7 +258,7 @@ class _Run:
         if not self.on_shift(agent, now):
             if agent.backlog:
                 wake = self.next_on_shift(agent, now)
-                if wake is not None and wake < self.scenario.end + timedelta(days=30):
+                if wake is not None and wake <= self.horizon:
                     self.push(wake, _WAKE, agent.id)
             return
         while agent.backlog:
@@ -499,7 +499,7 @@ class _Run:
         """A tick at every shift start (queued tickets go to agents who come on shift), a
         hand-over at every shift end, and the starts and ends of absences."""
         scenario = self.scenario
-        horizon = scenario.end + timedelta(days=60)
+        horizon = self.horizon
         starts: set[datetime] = set()
         ends: set[tuple[datetime, str]] = set()
         for name in sorted({a.calendar for a in self.agents.values() if a.calendar}):
