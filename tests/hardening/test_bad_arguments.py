@@ -298,6 +298,12 @@ def test_privacy_helpers_refuse_what_they_would_misread() -> None:
             visible_events(cast(Any, events), role=cast(Any, "agent"))
         assert bad.value.field == field
     assert visible_events(iter([note]), role=None) == [note]
+    # One field name alone would be read as its characters: refused, as other non-lists.
+    for hidden in ("phone", b"phone", 5, {"phone": True}, ["phone", 5]):
+        with pytest.raises(ValidationError) as bad:
+            visible_events([note], role=None, hidden_fields=cast(Any, hidden))
+        assert bad.value.field == "hidden_fields"
+    assert visible_events([note], role=None, hidden_fields=iter(["phone"])) == [note]
     with pytest.raises(ValidationError) as fields:
         plan_anonymisation(
             [note], now=T0, by=Actor.system(), reason="r", personal_fields="phone"

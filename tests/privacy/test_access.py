@@ -15,14 +15,18 @@ from hypothesis import strategies as st
 from helpdesk_core import DeskConfig, Helpdesk, ManualClock, MemoryStore, Page
 from helpdesk_core.config import AssignmentSettings
 from helpdesk_core.errors import AccessDenied, ConfigError, NotFound, ValidationError
+from helpdesk_core.intake import Category, Question
 from helpdesk_core.model import (
     Actor,
     Agent,
     CommentAdded,
+    Event,
     Requester,
     Team,
     Ticket,
     TicketOpened,
+    TicketRouted,
+    TicketUpdated,
     Tier,
     replay,
 )
@@ -435,6 +439,83 @@ def test_known_errors_stay_with_the_agents(desk: Helpdesk) -> None:
     assert visible_events(everything, role="agent") == everything
 
 
+#: Intake questions: ``phone`` and ``home`` are personal answers, ``floor`` and ``os`` not.
+CATEGORIES = {
+    "network": Category(
+        name="network",
+        questions=(Question(name="phone", personal=True), Question(name="floor", type="int")),
+    ),
+    "laptop": Category(
+        name="laptop",
+        questions=(Question(name="home", personal=True), Question(name="os")),
+    ),
+}
+PERSONAL = frozenset({"phone", "home"})
+
+
+def _answers(event: Event) -> dict[str, object] | None:
+    """The custom fields an event carries (None: it carries none)."""
+    if isinstance(event, TicketOpened):
+        return dict(event.fields)
+    if isinstance(event, TicketRouted | TicketUpdated) and event.changes.fields is not None:
+        return dict(event.changes.fields)
+    return None
+
+
+def test_colleagues_do_not_see_personal_answers(desk: Helpdesk) -> None:
+    """With ``requesters_see_organization``, a colleague reads a ticket without the
+    answers its requester gave to personal questions; the requester and the agents read
+    them all, and no read changes what is stored."""
+    desk.reconfigure(desk.config.replace(categories=CATEGORIES))
+    ticket = desk.open(
+        requester="r1",
+        subject="Wifi drops at home",
+        category="network",
+        fields={"phone": "+44 20 7946 0000", "floor": 3},
+    )
+    desk.update(ticket.id, by="alice", fields={"phone": "+44 20 7946 0001", "floor": 4})
+    desk.update(ticket.id, by="alice", fields={"phone": "+44 20 7946 0002"}, reason="new number")
+    desk.reply(ticket.id, author="alice", body="Calling you now")
+    stored = desk.get(ticket.id)
+    stored_history = desk.history(ticket.id)
+    assert stored.fields == {"phone": "+44 20 7946 0002", "floor": 4}
+
+    # The requester and the agents see every answer.
+    for who in ("r1", "alice", "root", "system:mail"):
+        assert desk.get(ticket.id, as_=who) == stored, who
+        assert desk.history(ticket.id, as_=who) == stored_history, who
+    assert desk.search(as_="r1").items == (stored,)
+    assert desk.requester_history("r1", as_="r1") == [stored]
+
+    # A colleague of the same organization: the ticket without the personal answers.
+    seen = desk.get(ticket.id, as_="r3")
+    assert seen == evolve(stored, fields={"floor": 4})
+    events = desk.history(ticket.id, as_="r3")
+    assert "+44" not in repr(events)
+    assert [type(e) for e in events] == [type(e) for e in stored_history]
+    assert [_answers(e) for e in events if _answers(e) is not None] == [
+        {"floor": 3},
+        {"floor": 4},
+    ]
+    updates = [e for e in events if isinstance(e, TicketUpdated)]
+    assert updates[1].changes.fields is None and updates[1].reason == "new number"
+    assert desk.search(as_="r3").items == (seen,)
+    assert desk.requester_history("r1", as_="r3") == [seen]
+    # The public filter a frontend uses agrees with the desk.
+    assert visible_events(stored_history, role="requester", hidden_fields=PERSONAL) == events
+    assert visible_events(stored_history, role="requester") == stored_history
+
+    # A question is personal in any category (as for retention): the answer stays hidden
+    # once the ticket moves to a category that does not ask it.
+    moved = desk.update(ticket.id, by="alice", category="laptop", fields={"os": "linux"})
+    assert moved.fields == {"phone": "+44 20 7946 0002", "floor": 4, "os": "linux"}
+    assert desk.get(ticket.id, as_="r3").fields == {"floor": 4, "os": "linux"}
+
+    # Reading changed nothing that is stored.
+    assert desk.history(ticket.id)[: len(stored_history)] == stored_history
+    assert desk.store.load(ticket.id) == desk.get(ticket.id) == moved
+
+
 def test_a_requesters_command_returns_the_ticket_without_its_known_error(
     desk: Helpdesk,
 ) -> None:
@@ -669,6 +750,89 @@ def test_a_requesters_search_pages_exactly_what_the_policy_lets_them_view(
         page = desk.search(as_=who, order_by=order_by, limit=limit, offset=offset)
         assert [t.id for t in page.items] == [t.id for t in expected.items], who
         assert (page.total, page.next_offset) == (expected.total, expected.next_offset), who
+
+
+_ANSWERS = st.fixed_dictionaries(
+    {},
+    optional={
+        "phone": st.sampled_from(["+44 1", "+44 2"]),
+        "home": st.sampled_from(["12 Elm Row", "3 Oak Lane"]),
+        "floor": st.integers(min_value=0, max_value=9),
+        "os": st.sampled_from(["linux", "mac"]),
+    },
+)
+
+
+@settings(max_examples=40, deadline=None)
+@given(
+    opened=st.lists(
+        st.tuples(
+            st.sampled_from(["r1", "r2", "r3", "r4"]),
+            st.sampled_from([None, "network", "laptop"]),
+            _ANSWERS,
+        ),
+        max_size=6,
+    ),
+    edits=st.lists(st.tuples(st.integers(min_value=0, max_value=5), _ANSWERS), max_size=4),
+    moves=st.lists(
+        st.tuples(st.sampled_from(["r1", "r2", "r3"]), st.sampled_from([None, "acme", "globex"])),
+        max_size=2,
+    ),
+)
+def test_a_requester_sees_personal_answers_of_their_own_tickets_only(
+    opened: list[tuple[str, str | None, dict[str, object]]],
+    edits: list[tuple[int, dict[str, object]]],
+    moves: list[tuple[str, str | None]],
+) -> None:
+    """Whatever was answered and edited, and whoever moved organization: every ticket a
+    requester reads (get, history, search, requester_history) holds the personal answers
+    of their own tickets as stored, none of their colleagues' tickets, and every other
+    answer as stored; and reading leaves the store as it was."""
+    desk = _organization_desk(MemoryStore())
+    desk.reconfigure(desk.config.replace(categories=CATEGORIES))
+    ids = [
+        desk.open(requester=who, subject=f"Ticket {i}", category=category, fields=answers).id
+        for i, (who, category, answers) in enumerate(opened)
+    ]
+    for index, answers in edits:
+        if ids and answers:
+            desk.update(ids[index % len(ids)], by="root", fields=answers)
+    for requester, organization in moves:
+        desk.upsert_requester(Requester(id=requester, organization=organization))
+    stored = {t.id: t for t in desk.search(limit=100).items}
+    histories = {ticket_id: desk.history(ticket_id) for ticket_id in stored}
+
+    def expected(ticket: Ticket, who: str) -> dict[str, object]:
+        if ticket.requester == who:
+            return dict(ticket.fields)
+        return {k: v for k, v in ticket.fields.items() if k not in PERSONAL}
+
+    for who in ("r1", "r2", "r3", "r4"):
+        page = desk.search(as_=who, limit=100)
+        for ticket in page.items:
+            original = stored[ticket.id]
+            assert ticket == evolve(original, fields=expected(original, who))
+            assert desk.get(ticket.id, as_=who) == ticket
+            history = desk.history(ticket.id, as_=who)
+            assert len(history) == len(histories[ticket.id])
+            for seen, event in zip(history, histories[ticket.id], strict=True):
+                answers = _answers(event)
+                if answers is None or ticket.requester == who:
+                    assert seen == event
+                    continue
+                kept = {k: v for k, v in answers.items() if k not in PERSONAL}
+                if isinstance(event, TicketOpened):
+                    assert seen == evolve(event, fields=kept)
+                else:
+                    assert isinstance(event, TicketRouted | TicketUpdated)
+                    assert seen == evolve(event, changes=evolve(event.changes, fields=kept or None))
+        for requester in ("r1", "r2", "r3", "r4"):
+            for ticket in desk.requester_history(requester, as_=who):
+                assert ticket == evolve(
+                    stored[ticket.id], fields=expected(stored[ticket.id], who)
+                )
+    assert {t.id: t for t in desk.search(limit=100).items} == stored
+    assert {ticket_id: desk.history(ticket_id) for ticket_id in stored} == histories
 
 
 def test_a_search_scope_names_known_teams(desk: Helpdesk) -> None:

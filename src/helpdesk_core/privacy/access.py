@@ -5,8 +5,9 @@ from :attr:`Agent.role` through :attr:`AccessPolicy.roles` (``"agent"``, ``"team
 ``"admin"``, ``"manager"`` by default; a desk may map its own names). The rules:
 
 * a requester sees only their own tickets (and their organization's when
-  ``requesters_see_organization`` is on), never internal notes, and may only do the
-  requester actions (reply, rate, reopen, view);
+  ``requesters_see_organization`` is on), never internal notes, nor on a colleague's
+  ticket the answers to questions marked ``personal``, and may only do the requester
+  actions (reply, rate, reopen, view);
 * an agent sees and works the tickets of their teams, tickets not routed to any team, and
   the tickets assigned to or owned by them;
 * a team lead, in addition, the tickets of the teams whose escalation contact they are;
@@ -23,7 +24,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from enum import StrEnum
 from typing import Any
 
-from attrs import field, frozen
+from attrs import evolve, field, frozen
 
 from helpdesk_core.errors import AccessDenied, ConfigError, ValidationError
 from helpdesk_core.model import (
@@ -35,6 +36,9 @@ from helpdesk_core.model import (
     Requester,
     Team,
     Ticket,
+    TicketOpened,
+    TicketRouted,
+    TicketUpdated,
 )
 from helpdesk_core.model._validate import require
 from helpdesk_core.model.people import ANONYMOUS_REQUESTER
@@ -359,16 +363,25 @@ class AccessPolicy:
         return doc
 
 
-def visible_events(events: Iterable[Event], *, role: Role | None) -> list[Event]:
+def visible_events(
+    events: Iterable[Event], *, role: Role | None, hidden_fields: Iterable[str] = ()
+) -> list[Event]:
     """The events ``role`` may see: internal notes and the events marked
     ``agents_only`` (the known error of a problem) never leave the agent side. ``role``
-    is a :class:`Role`, its name, or None (the system: everything)."""
+    is a :class:`Role`, its name, or None (the system: everything).
+
+    ``hidden_fields`` names custom fields whose answers are left out of the events that
+    carry answers: the opening's ``fields`` and the ``changes.fields`` of a routing or an
+    edit (None when no answer is left; the event itself stays). A requester reading a
+    colleague's ticket gets its history without the answers to questions marked
+    ``personal``. The events given are not changed: those that lose answers are copies."""
     if role is not None:
         role = Role.parse(role)
     if isinstance(events, str | bytes | Mapping) or not isinstance(events, Iterable):
         raise ValidationError(
             f"events is a list of events, got {type(events).__name__}", field="events"
         )
+    hidden = _field_names(hidden_fields)
     items = list(events)
     for index, event in enumerate(items):
         if not isinstance(event, Event):
@@ -376,12 +389,44 @@ def visible_events(events: Iterable[Event], *, role: Role | None) -> list[Event]
                 f"expected an Event, got {type(event).__name__}", field=f"events[{index}]"
             )
     if role is Role.REQUESTER:
-        return [
+        items = [
             e
             for e in items
             if not (e.agents_only or (isinstance(e, CommentAdded) and not e.public))
         ]
+    if hidden:
+        items = [_without_answers(e, hidden) for e in items]
     return items
+
+
+def _field_names(value: Any) -> frozenset[str]:
+    """Names of custom fields: a list of text (one name alone is refused, as it would be
+    read as its characters)."""
+    if isinstance(value, str | bytes | Mapping) or not isinstance(value, Iterable):
+        raise ValidationError(
+            f"hidden_fields is a list of field names, got {type(value).__name__}",
+            field="hidden_fields",
+        )
+    names = tuple(value)
+    if not all(isinstance(name, str) for name in names):
+        raise ValidationError("hidden_fields holds field names (text)", field="hidden_fields")
+    return frozenset(names)
+
+
+def _without_answers(event: Event, hidden: frozenset[str]) -> Event:
+    """``event`` without the answers to the custom fields ``hidden`` names (the event
+    itself when it carries none of them)."""
+    if isinstance(event, TicketOpened):
+        if hidden.isdisjoint(event.fields):
+            return event
+        return evolve(event, fields={k: v for k, v in event.fields.items() if k not in hidden})
+    if isinstance(event, TicketRouted | TicketUpdated):
+        fields = event.changes.fields
+        if fields is None or hidden.isdisjoint(fields):
+            return event
+        kept = {k: v for k, v in fields.items() if k not in hidden}
+        return evolve(event, changes=evolve(event.changes, fields=kept or None))
+    return event
 
 
 def _check_teams(teams: object) -> None:

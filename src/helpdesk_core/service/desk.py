@@ -111,6 +111,7 @@ _MAX_LINK_WALK = 1_000
 # How many of a team's waiting tickets a queue drain reads at most (see ``_queued``).
 _QUEUE_WINDOW = 1_000
 _MAX_REMEMBERED_GRANTS = 4_096
+_NO_FIELDS: frozenset[str] = frozenset()
 _OPENED_FIELDS = attrs.fields(TicketOpened)
 _complete_opening = copier(
     TicketOpened, ("ticket_id", "number", "requester", "by", "organization", "history")
@@ -186,6 +187,8 @@ class Helpdesk(KnowledgeCommands):
         # leaves it with the old one.
         self._granted: tuple[DeskConfig | None, dict[tuple[Any, ...], Role | None]] = (None, {})
         self._agent_names: tuple[DeskConfig | None, dict[str, bool]] = (None, {})
+        # The custom fields of the questions marked personal, in any category.
+        self._personal: tuple[DeskConfig | None, frozenset[str]] = (None, frozenset())
         # The actors bare agent ids name (checked as _actor checks them), per configuration.
         self._agent_actors: tuple[DeskConfig | None, dict[str, Actor]] = (None, {})
         self._default_spec = AssignSpec(strategy=self.config.assignment.strategy)
@@ -642,8 +645,9 @@ class Helpdesk(KnowledgeCommands):
                 self._publish(change.events)
             ticket = change.ticket
             if actor is not None and actor.is_requester:
-                # What the command returns, the requester sees: not the known error.
-                ticket = _as_seen_by(Role.REQUESTER, ticket)
+                # What the command returns, the requester sees: not the known error (nor
+                # the personal answers of someone else's ticket).
+                ticket = _as_seen_by(Role.REQUESTER, ticket, self._hidden_fields(actor, ticket))
             return ticket, result, change.events
         raise AssertionError("unreachable")
 
@@ -883,7 +887,7 @@ class Helpdesk(KnowledgeCommands):
                 role = self._check_access(actor, ticket, "view")
             except AccessDenied:
                 continue
-            seen.append(_as_seen_by(role, ticket))
+            seen.append(_as_seen_by(role, ticket, self._hidden_fields(actor, ticket)))
         return seen
 
     # ------------------------------------------------------------------ open
@@ -1095,7 +1099,7 @@ class Helpdesk(KnowledgeCommands):
             if not found:
                 return None
             if actor.is_requester:  # the request's own requester: their ticket
-                return _as_seen_by(Role.REQUESTER, found[0])
+                return _as_seen_by(Role.REQUESTER, found[0], self._hidden_fields(actor, found[0]))
             # An agent opens tickets for anyone, but sees only those in their view: a
             # request id another agent (or the requester) used is no way into a ticket,
             # nor to its id.
@@ -1108,7 +1112,7 @@ class Helpdesk(KnowledgeCommands):
                     identity=str(actor),
                     action="view",
                 ) from None
-            return _as_seen_by(role, found[0])
+            return _as_seen_by(role, found[0], self._hidden_fields(actor, found[0]))
 
         return self._once(request_key(req.id, request_id), request_id, open_ticket, opened_before)
 
@@ -2133,24 +2137,30 @@ class Helpdesk(KnowledgeCommands):
     # ------------------------------------------------------------------ reading
     def get(self, ticket_id: str, *, as_: Identity | None = None) -> Ticket:
         """The ticket as of its latest event; with ``as_``, only if that identity may see
-        it (AccessDenied otherwise), and without its known error for a requester."""
+        it (AccessDenied otherwise), and without its known error for a requester (nor,
+        on a colleague's ticket, the answers to questions marked ``personal``)."""
         ticket = self.store.load(_ticket_id(ticket_id))
         if as_ is not None:
-            role = self._check_access(self._actor(as_, field="as_"), ticket, "view")
-            return _as_seen_by(role, ticket)
+            actor = self._actor(as_, field="as_")
+            role = self._check_access(actor, ticket, "view")
+            return _as_seen_by(role, ticket, self._hidden_fields(actor, ticket))
         return ticket
 
     def history(self, ticket_id: str, *, as_: Identity | None = None) -> list[Event]:
         """The ticket's events, oldest first; with ``as_``, only if that identity may see
-        the ticket, and without internal notes or the known error for requesters."""
+        the ticket, and without internal notes or the known error for requesters (nor, on
+        a colleague's ticket, the answers to questions marked ``personal``)."""
         ticket_id = _ticket_id(ticket_id)
         events = self.store.events(ticket_id)
         if not events:
             raise NotFound("ticket", ticket_id)
         if as_ is not None:
             actor = self._actor(as_, field="as_")
-            role = self._check_access(actor, self.store.load(ticket_id), "view")
-            events = visible_events(events, role=role)
+            ticket = self.store.load(ticket_id)
+            role = self._check_access(actor, ticket, "view")
+            events = visible_events(
+                events, role=role, hidden_fields=self._hidden_fields(actor, ticket)
+            )
         return events
 
     def sla(
@@ -2173,7 +2183,8 @@ class Helpdesk(KnowledgeCommands):
     ) -> Page[Ticket]:
         """A page of tickets: pass a :class:`TicketQuery` or its fields as keywords. With
         ``as_``, only the tickets that identity may see (a requester: their own; an
-        agent: their teams', unrouted ones and those assigned to or owned by them)."""
+        agent: their teams', unrouted ones and those assigned to or owned by them), as
+        :meth:`get` shows them to it."""
         if query is not None and not isinstance(query, TicketQuery):
             raise ValidationError(
                 f"query is a TicketQuery, got {type(query).__name__}", field="query"
@@ -2212,7 +2223,13 @@ class Helpdesk(KnowledgeCommands):
         else:
             page = self._filtered_search(query, actor)
         if actor.is_requester:
-            page = evolve(page, items=tuple(_as_seen_by(Role.REQUESTER, t) for t in page.items))
+            page = evolve(
+                page,
+                items=tuple(
+                    _as_seen_by(Role.REQUESTER, t, self._hidden_fields(actor, t))
+                    for t in page.items
+                ),
+            )
         return page
 
     def _agent_scope(self, agent_id: str) -> TicketScope | None:
@@ -2259,9 +2276,25 @@ class Helpdesk(KnowledgeCommands):
 
     # ------------------------------------------------------------------ privacy
     def _personal_fields(self) -> frozenset[str]:
-        return frozenset(
-            q.name for c in self.config.categories.values() for q in c.questions if q.personal
-        )
+        """The custom fields of the questions marked ``personal``, in any category."""
+        config = self.config
+        known_for, names = self._personal
+        if known_for is not config:
+            names = frozenset(
+                q.name for c in config.categories.values() for q in c.questions if q.personal
+            )
+            self._personal = (config, names)
+        return names
+
+    def _hidden_fields(self, actor: Actor, ticket: Ticket) -> frozenset[str]:
+        """The custom fields whose answers ``actor`` does not read on ``ticket``: for a
+        requester reading another person's ticket (their organization's, with
+        ``requesters_see_organization``), the answers to questions marked ``personal`` in
+        any category, as retention anonymises them; none otherwise (the requester of the
+        ticket, agents and automation read every answer)."""
+        if actor.is_requester and ticket.requester != actor.id:
+            return self._personal_fields()
+        return _NO_FIELDS
 
     def _anonymise(
         self,
@@ -2535,11 +2568,19 @@ def _check_opening(limits: Limits, opened: TicketOpened) -> None:
     limits.check_fields(opened.fields)
 
 
-def _as_seen_by(role: Role | None, ticket: Ticket) -> Ticket:
-    """``ticket`` as ``role`` may read it: a requester does not see its known error."""
+def _as_seen_by(
+    role: Role | None, ticket: Ticket, hidden_fields: frozenset[str] = frozenset()
+) -> Ticket:
+    """``ticket`` as ``role`` may read it: a requester does not see its known error, and
+    the custom fields ``hidden_fields`` names are left out (see
+    :meth:`Helpdesk._hidden_fields`). A copy when anything is left out: the ticket given
+    is not changed."""
+    hidden: dict[str, Any] = {}
     if role is Role.REQUESTER and ticket.known_error is not None:
-        return evolve(ticket, known_error=None)
-    return ticket
+        hidden["known_error"] = None
+    if hidden_fields and not hidden_fields.isdisjoint(ticket.fields):
+        hidden["fields"] = {k: v for k, v in ticket.fields.items() if k not in hidden_fields}
+    return evolve(ticket, **hidden) if hidden else ticket
 
 
 def _working_on(ticket: Ticket) -> str | None:
