@@ -459,12 +459,27 @@ def get_ticket(ticket_id: TicketId, actor: Acting, desk: Desk) -> TicketOut:
 @router.get("/tickets/{ticket_id}/history", tags=["tickets"])
 def ticket_history(ticket_id: TicketId, actor: Acting, desk: Desk) -> list[EventOut]:
     """The ticket's events, oldest first, each with the version it made; requesters do
-    not see internal notes."""
-    desk.get(ticket_id, as_=actor)
-    events = desk.history(ticket_id)
+    not see internal notes, nor on a colleague's ticket the answers to personal
+    questions."""
+    ticket = desk.get(ticket_id, as_=actor)
+    events = desk.history(ticket_id)  # every event, to number them
     role = Role.REQUESTER if actor.is_requester else None
-    shown = {id(e) for e in visible_events(events, role=role)}
-    return [event_out(e, version) for version, e in enumerate(events, start=1) if id(e) in shown]
+    hidden = (
+        _personal_fields(desk)
+        if actor.is_requester and ticket.requester != actor.id
+        else frozenset()
+    )
+    return [
+        event_out(shown, version)
+        for version, event in enumerate(events, start=1)
+        for shown in visible_events([event], role=role, hidden_fields=hidden)
+    ]
+
+
+def _personal_fields(desk: Helpdesk) -> frozenset[str]:
+    """The custom fields of the questions marked personal, in any category."""
+    categories = desk.config.categories.values()
+    return frozenset(q.name for c in categories for q in c.questions if q.personal)
 
 
 @router.get("/tickets/{ticket_id}/sla", tags=["tickets"])

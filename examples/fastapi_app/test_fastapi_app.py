@@ -18,6 +18,7 @@ from zoneinfo import ZoneInfo
 import httpx
 import pytest
 import schemathesis
+from attrs import evolve
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from helpdesk_api import Unauthenticated, app_from_env, create_app, error_response
@@ -178,6 +179,45 @@ def test_a_retried_open_with_an_idempotency_key_returns_the_first_ticket(
     blank = client.post("/tickets", json=body, headers={**who("ada"), "Idempotency-Key": " "})
     assert blank.status_code == 422
     assert "request_id" in blank.text
+
+
+def test_a_colleague_reads_a_ticket_without_the_personal_answers(
+    tmp_path: Path, clock: ManualClock
+) -> None:
+    """With ``requesters_see_organization``, a colleague reads the ticket and its history
+    without the answers to questions marked personal; the requester reads them all, and
+    the versions of the events are the same for both."""
+    base = example_config()
+    network = base.categories["network"]
+    questions = [evolve(q, personal=q.name == "location") for q in network.questions]
+    access = evolve(base.privacy.access, requesters_see_organization=True)
+    config = base.replace(
+        categories={**base.categories, "network": evolve(network, questions=questions)},
+        privacy=evolve(base.privacy, access=access),
+    )
+    with TestClient(create_app(tmp_path / "desk.sqlite", config, clock)) as client:
+        for requester in ("ada", "cy"):
+            answer = client.put(
+                f"/requesters/{requester}",
+                json={"name": requester.title(), "organization": "acme"},
+                headers=who("lena"),
+            )
+            assert answer.status_code == 200, answer.text
+        answers = {"location": "12 Elm Row", "vpn_client": "wireguard"}
+        tid = open_vpn_ticket(client, fields=answers)["id"]
+        assert client.get(f"/tickets/{tid}", headers=who("ada")).json()["fields"] == answers
+        seen = client.get(f"/tickets/{tid}", headers=who("cy")).json()
+        assert seen["fields"] == {"vpn_client": "wireguard"}
+        listed = client.get("/tickets", headers=who("cy")).json()["items"]
+        assert [t["fields"] for t in listed] == [{"vpn_client": "wireguard"}]
+        mine = client.get(f"/tickets/{tid}/history", headers=who("ada")).json()
+        theirs = client.get(f"/tickets/{tid}/history", headers=who("cy")).json()
+        assert mine[0]["data"]["fields"] == answers
+        assert theirs[0]["data"]["fields"] == {"vpn_client": "wireguard"}
+        assert "12 Elm Row" not in json.dumps(theirs)
+        assert [e["version"] for e in theirs] == [e["version"] for e in mine]
+        stored = client.get(f"/tickets/{tid}", headers=who("lena")).json()
+        assert stored["fields"] == answers
 
 
 # ---------------------------------------------------------------------------- the story
