@@ -341,6 +341,15 @@ def as_tuple(value: Any, *, field: str | None = None, what: str = "a list") -> t
     return tuple(value)
 
 
+def field_names(value: Any, *, field: str) -> frozenset[str]:
+    """Names of custom fields: a list of text (one name alone is refused, as it would be
+    read as its characters); anything else is a ValidationError naming ``field``."""
+    names = as_tuple(value, field=field, what="a list of field names")
+    if not all(isinstance(name, str) for name in names):
+        raise ValidationError("expected a list of field names (text)", field=field)
+    return frozenset(names)
+
+
 def as_dict(value: Any, *, field: str | None = None, what: str = "a mapping") -> dict[Any, Any]:
     """A mapping (None: empty) as a dict; anything else is a ValidationError naming
     ``field``."""

@@ -40,7 +40,7 @@ from helpdesk_core.model import (
     TicketRouted,
     TicketUpdated,
 )
-from helpdesk_core.model._validate import require
+from helpdesk_core.model._validate import field_names, require
 from helpdesk_core.model.people import ANONYMOUS_REQUESTER
 
 __all__ = [
@@ -381,7 +381,7 @@ def visible_events(
         raise ValidationError(
             f"events is a list of events, got {type(events).__name__}", field="events"
         )
-    hidden = _field_names(hidden_fields)
+    hidden = field_names(hidden_fields, field="hidden_fields")
     items = list(events)
     for index, event in enumerate(items):
         if not isinstance(event, Event):
@@ -397,20 +397,6 @@ def visible_events(
     if hidden:
         items = [_without_answers(e, hidden) for e in items]
     return items
-
-
-def _field_names(value: Any) -> frozenset[str]:
-    """Names of custom fields: a list of text (one name alone is refused, as it would be
-    read as its characters)."""
-    if isinstance(value, str | bytes | Mapping) or not isinstance(value, Iterable):
-        raise ValidationError(
-            f"hidden_fields is a list of field names, got {type(value).__name__}",
-            field="hidden_fields",
-        )
-    names = tuple(value)
-    if not all(isinstance(name, str) for name in names):
-        raise ValidationError("hidden_fields holds field names (text)", field="hidden_fields")
-    return frozenset(names)
 
 
 def _without_answers(event: Event, hidden: frozenset[str]) -> Event:

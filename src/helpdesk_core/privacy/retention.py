@@ -44,6 +44,7 @@ from helpdesk_core.model import (
     TicketUpdated,
     replay,
 )
+from helpdesk_core.model._validate import field_names
 from helpdesk_core.privacy.access import ANONYMOUS_REQUESTER, AccessPolicy
 
 __all__ = [
@@ -328,20 +329,6 @@ def _changes(changes: Changes, personal: frozenset[str], mode: Mode) -> Changes:
     return evolve(changes, subject=subject, fields=fields)
 
 
-def _personal_fields(value: Any) -> frozenset[str]:
-    """Names of personal custom fields: a list of text (one name alone is refused, as it
-    would be read as its characters)."""
-    if isinstance(value, str | bytes) or not isinstance(value, Iterable):
-        raise ValidationError(
-            f"personal_fields is a list of field names, got {type(value).__name__}",
-            field="personal_fields",
-        )
-    names = frozenset(value)
-    if not all(isinstance(name, str) for name in names):
-        raise ValidationError("personal_fields holds field names (text)", field="personal_fields")
-    return names
-
-
 def anonymise_event(event: Event, *, personal_fields: frozenset[str], mode: Mode) -> Event:
     """``event`` with personal data replaced (``anonymise``) or removed (``delete``):
     requester identity (also where an assignment's explanation names the requester who
@@ -354,7 +341,7 @@ def anonymise_event(event: Event, *, personal_fields: frozenset[str], mode: Mode
         raise ValidationError(f"expected an Event, got {type(event).__name__}", field="event")
     if mode not in _MODES:
         raise ValidationError(f"mode is 'anonymise' or 'delete', got {mode!r}", field="mode")
-    personal_fields = _personal_fields(personal_fields)
+    personal_fields = field_names(personal_fields, field="personal_fields")
     changes: dict[str, Any] = {"by": _actor(event.by)}
     human = event.by.kind is not ActorKind.SYSTEM
     if isinstance(event, TicketOpened):
@@ -433,7 +420,7 @@ def plan_anonymisation(
         raise ValidationError("events hold the history of one ticket", field="events")
     if mode not in _MODES:
         raise ValidationError(f"mode is 'anonymise' or 'delete', got {mode!r}", field="mode")
-    personal = _personal_fields(personal_fields)
+    personal = field_names(personal_fields, field="personal_fields")
     rewritten = [anonymise_event(e, personal_fields=personal, mode=mode) for e in events]
     marker = TicketAnonymised(ticket_id=events[0].ticket_id, at=now, by=by, reason=reason)
     history = (*rewritten, marker)
