@@ -1511,8 +1511,10 @@ class Helpdesk(KnowledgeCommands):
         channel: Channel | str | None = None,
         request_id: str | None = None,
     ) -> Ticket:
-        """Add a public reply or an internal note. A requester's public reply reopens a
-        pending ticket; an agent's first public reply opens a new one (lifecycle data).
+        """Add a public reply or an internal note. A requester's public reply resumes a
+        pending ticket; an agent's first public reply opens a new one (lifecycle data). An
+        automatic move that would reopen a solved ticket is the author's reopen: without
+        the ``reopen`` right it is left out and only the reply is recorded.
 
         ``request_id`` makes the call safe to retry, as :meth:`open`'s does: a later call
         by the same author on the same ticket with that request id adds nothing and
@@ -1556,9 +1558,9 @@ class Helpdesk(KnowledgeCommands):
             )
             moved = False
             if public and actor.is_requester:
-                moved = change.auto_move("requester_public_reply", by=actor)
+                moved = self._auto_move(change, "requester_public_reply", actor)
             elif public and actor.is_agent:
-                moved = change.auto_move("agent_public_reply", by=actor)
+                moved = self._auto_move(change, "agent_public_reply", actor)
             if moved:  # as a transition by name would: CSAT, the problem's known error
                 self._after_moves(change, actor)
             solved.append(change.entered(_SOLVED))
@@ -1569,6 +1571,24 @@ class Helpdesk(KnowledgeCommands):
         ticket, _, events = self._command(ticket_id, decide, actor=actor, action=action)
         self._after_moved(ticket, events, previous[-1], solved[-1])
         return ticket
+
+    def _auto_move(self, change: Change, trigger: str, actor: Actor) -> bool:
+        """Apply the automatic move that ``actor``'s reply sets off (``trigger``), if any.
+        A move that reopens the ticket is ``actor``'s reopen: without the right to reopen
+        it, the ticket stays where it is, as when a guard refuses the move (the reply is
+        kept)."""
+        ticket = change.ticket
+        if ticket.status_category is _SOLVED:
+            lifecycle = self._decider.lifecycle(ticket)
+            transition = lifecycle.automatic_transition(trigger, ticket.status)
+            if transition is None:
+                return False
+            if self._transition_action(ticket, transition.name) == "reopen":
+                try:
+                    self._check_access(actor, ticket, "reopen")
+                except AccessDenied:
+                    return False
+        return change.auto_move(trigger, by=actor)
 
     # ------------------------------------------------------------------ lifecycle
     def transition(
