@@ -3,7 +3,8 @@ does to the incidents it caused (pure).
 
 A problem ticket (type ``problem`` by default) carries one :class:`~helpdesk_core.model.
 KnownError` record: the symptom users see, a workaround, the root cause and a status
-(``investigating`` → ``known_error`` → ``resolved``). It is made by a
+(``investigating`` → ``known_error`` → ``resolved``; reopening the problem brings back
+the status its solve resolved). It is made by a
 :class:`KnownErrorRecorded` event and changed by :class:`KnownErrorUpdated` events; both are
 folded into ``Ticket.known_error``. Incidents name their problem with a ``caused_by`` link.
 When the problem is solved, each active incident linked to it records a
@@ -49,6 +50,7 @@ __all__ = [
     "caused_by",
     "known_error_entries",
     "record_known_error",
+    "reopen_known_error",
     "resolve_known_error",
     "solving_transition",
     "update_known_error",
@@ -144,16 +146,33 @@ def _recorded(ticket: Ticket, event: KnownErrorRecorded) -> dict[str, Any]:
 @register_fold(KnownErrorUpdated)
 def _updated(ticket: Ticket, event: KnownErrorUpdated) -> dict[str, Any]:
     old = ticket.known_error
+    status = _pick(event.status, old.status if old else KnownErrorStatus.INVESTIGATING)
     return {
         "known_error": KnownError(
-            status=_pick(event.status, old.status if old else KnownErrorStatus.INVESTIGATING),
+            status=status,
             symptom=_pick(event.symptom, old.symptom if old else ""),
             workaround=_pick(event.workaround, old.workaround if old else ""),
             root_cause=_pick(event.root_cause, old.root_cause if old else ""),
             recorded_at=old.recorded_at if old else event.at,
             updated_at=event.at,
+            resolved_from=_resolved_from(ticket, old, status),
         )
     }
+
+
+def _resolved_from(
+    ticket: Ticket, old: KnownError | None, status: KnownErrorStatus
+) -> KnownErrorStatus | None:
+    """What the record's ``resolved_from`` becomes at an update to ``status``: kept while
+    the status stays; the live status it left when the problem's solve resolves it (the
+    solve's move into the solved category is folded first); None otherwise."""
+    if old is None or status.is_active:
+        return None
+    if status is old.status:
+        return old.resolved_from
+    if ticket.status_category is StatusCategory.SOLVED:
+        return old.status
+    return None
 
 
 @register_fold(LinkedProblemSolved)
@@ -314,6 +333,23 @@ def resolve_known_error(ticket: Ticket, *, by: Actor, now: datetime) -> KnownErr
     if record is None or not record.is_active:
         return None
     return KnownErrorUpdated(ticket_id=ticket.id, at=now, by=by, status=KnownErrorStatus.RESOLVED)
+
+
+def reopen_known_error(ticket: Ticket, *, by: Actor, now: datetime) -> KnownErrorUpdated | None:
+    """When a problem ticket is reopened the known error its solve resolved is live
+    again, in the status it had before (``KnownError.resolved_from``): the event that
+    records it, or None (no record, a live one, one resolved otherwise, or a ticket that
+    is not active). A record whose root cause and workaround were emptied since comes
+    back ``investigating``: ``known_error`` needs one of them."""
+    record = _check_ticket(ticket).known_error
+    if record is None or record.resolved_from is None or not ticket.is_active:
+        return None
+    status = record.resolved_from
+    if status is KnownErrorStatus.KNOWN_ERROR and not (
+        record.workaround.strip() or record.root_cause.strip()
+    ):
+        status = KnownErrorStatus.INVESTIGATING
+    return KnownErrorUpdated(ticket_id=ticket.id, at=now, by=by, status=status)
 
 
 def solving_transition(lifecycle: Lifecycle, ticket: Ticket) -> Transition:

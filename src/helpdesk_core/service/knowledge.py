@@ -44,6 +44,7 @@ from helpdesk_core.knowledge import (
     check_article_access,
     known_error_entries,
     record_known_error,
+    reopen_known_error,
     resolve_known_error,
     search_words,
     solving_transition,
@@ -343,13 +344,18 @@ class KnowledgeCommands:
 
     # ------------------------------------------------------------------ problem solved
     def _after_problem_status(self, change: Change, by: Actor) -> None:
-        """Inside the command that solved a problem ticket: resolve its known error."""
+        """Inside a command that moved a ticket: resolve a problem's known error when the
+        command solved the problem, and bring back the known error its solve resolved
+        when the command reopened it (left the solved category for an active one)."""
         ticket = change.ticket
-        if ticket.type != self.config.knowledge.problem_type or not change.entered(
+        if change.start.status_category is StatusCategory.SOLVED and ticket.is_active:
+            event = reopen_known_error(ticket, by=by, now=change.now)
+        elif ticket.type == self.config.knowledge.problem_type and change.entered(
             StatusCategory.SOLVED
         ):
+            event = resolve_known_error(ticket, by=by, now=change.now)
+        else:
             return
-        event = resolve_known_error(ticket, by=by, now=change.now)
         if event is not None:
             change.emit(event)
 
