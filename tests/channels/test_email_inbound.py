@@ -724,3 +724,21 @@ def test_mail_opens_tickets_of_the_type_the_settings_name() -> None:
     result = channel.receive(mail("Please set up a laptop for Ada."))
     assert result.ticket_id is not None
     assert desk.get(result.ticket_id).type == "service_request"
+
+
+def test_a_reply_on_a_solved_ticket_by_a_requester_who_may_not_reopen_is_kept() -> None:
+    """Without the reopen right the mail is recorded on the solved ticket, which stays
+    solved (as a reply through the desk is), not refused with nothing written."""
+    desk = make_desk()
+    access = evolve(desk.config.privacy.access, requester_actions={"view", "reply", "rate"})
+    desk.reconfigure(
+        evolve(desk.config, privacy=evolve(desk.config.privacy, access=access))
+    )
+    channel = make_channel(desk, category=None)
+    assert channel.receive(corpus("new_ticket.eml")).ticket_id == "T-000001"
+    desk.reply("T-000001", author="lena", body="Fixed")
+    desk.solve("T-000001", by="lena", resolution="Gateway updated")
+    result = channel.receive(mail("Not fixed", subject="Re: [#1] VPN"))
+    assert result.action == "replied", result.reason
+    assert desk.get("T-000001").status_category.name == "SOLVED"
+    assert comments(channel)[-1].body == "Not fixed"

@@ -204,8 +204,9 @@ def receive(
 
     Automatic messages (auto-replies, bounces, list mail, our own mail) are ignored;
     senders over the ``limiter`` are rejected; replies thread onto their ticket (a solved
-    ticket is reopened by its requester's reply; a closed one, or one past its reopen
-    window, gets a linked follow-up); anything else opens a ticket. Oversized or malformed
+    ticket is reopened by its requester's reply, or stays solved with the reply when the
+    desk's requesters may not reopen; a closed one, or one past its reopen window, gets a
+    linked follow-up); anything else opens a ticket. Oversized or malformed
     messages raise ``ValidationError`` before anything is written.
 
     A message is applied whole or not at all (one :meth:`Helpdesk.unit_of_work`), and
@@ -424,6 +425,10 @@ class _Receiver:
                 self.desk.reopen(ticket.id, by=author, reason="the requester replied by email")
             except InvalidTransition:  # e.g. the reopen window has passed
                 return self._open(follow_up_of=ticket, description=body)
+            except AccessDenied:
+                # The desk's requesters may not reopen: the mail is kept on the solved
+                # ticket, which stays solved, as a reply through the desk would leave it.
+                pass
         # An agent's mail is public only when it answers a message the requester got:
         # one that names no such message (a notification, or the subject token alone)
         # stays an internal note.
