@@ -83,7 +83,7 @@ from helpdesk_core.service.decide import Change, Decider
 from helpdesk_core.service.knowledge import KnowledgeCommands
 from helpdesk_core.service.received import claim_record, forget_received, request_key
 from helpdesk_core.sla import SlaView, sla_view
-from helpdesk_core.storage import MemoryStore, Page, Store, TicketQuery, TicketScope
+from helpdesk_core.storage import MemoryStore, Page, RequesterLock, Store, TicketQuery, TicketScope
 from helpdesk_core.storage.base import check_name
 from helpdesk_core.workflow import de_escalate, escalate, raise_level
 
@@ -2520,9 +2520,14 @@ class Helpdesk(KnowledgeCommands):
         recorded: list[Event] = []
         # All or nothing: a run cut short would leave tickets anonymised (which the next
         # run no longer finds by the requester) with their records and the person kept.
-        # The person's tickets are read inside it too: one opened for them, or purged,
-        # while the erasure ran is not missed (or looked for in vain).
+        # The person's tickets are read inside it too, after the store has locked the
+        # requester (a store with RequesterLock; the bundled ones): a ticket opened for
+        # them by another thread or process either committed before, and is read here,
+        # or waits for the erasure to commit and comes after it (where the next erasure
+        # finds it); one purged meanwhile is not looked for in vain.
         with self.unit_of_work():
+            if isinstance(self.store, RequesterLock):
+                self.store.lock_requester(requester_id)
             tickets: list[Ticket] = []
             scan = TicketQuery(requester=requester_id, order_by="number", limit=1000)
             while True:

@@ -40,6 +40,7 @@ __all__ = [
     "ImportItem",
     "OutboxItem",
     "Page",
+    "RequesterLock",
     "SolvedTicketSearch",
     "Store",
     "TicketQuery",
@@ -1422,6 +1423,24 @@ class CursorDeletion(Protocol):
         ``values``; return how many were deleted. Inside a
         :meth:`~UnitOfWork.unit_of_work`, the deletion is part of it (a rollback restores
         them)."""
+        ...
+
+
+@runtime_checkable
+class RequesterLock(Protocol):
+    """A store whose unit of work can hold back the tickets of one requester written
+    elsewhere (optional: the three bundled stores have it). An erasure takes it before
+    it reads the person's tickets, so that none is opened for them, or moved to them, by
+    another thread or process between that read and the erasure's commit."""
+
+    def lock_requester(self, requester_id: str) -> None:
+        """Inside a :meth:`~UnitOfWork.unit_of_work`: until the block ends, a write in
+        another block that gives a ticket to ``requester_id`` (an append of a new ticket
+        whose snapshot names them, or of a snapshot that names them where the stored one
+        named someone else) waits for it, and what this block reads from now on includes
+        every such write committed before. A store may hold back more than that (the
+        bundled ones hold back every ticket write). Outside a unit of work it holds
+        nothing."""
         ...
 
 

@@ -833,6 +833,14 @@ class MemoryStore:
                     self._del(self._emails, key)
             self._del(self._requesters, requester_id)
 
+    def lock_requester(self, requester_id: str) -> None:
+        """Hold back the tickets of ``requester_id`` written elsewhere until the unit of
+        work ends (see :class:`~helpdesk_core.storage.RequesterLock`): nothing to do, a
+        unit of work holds the whole store from its start."""
+        check_key(requester_id, "requester_id")
+        with self._lock:
+            self._check_open()
+
     # ------------------------------------------------------------------ routing state
 
     def get_cursor(self, key: str) -> int:

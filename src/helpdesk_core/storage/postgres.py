@@ -14,6 +14,9 @@ Concurrency across processes:
   ``LOCK TABLE events IN EXCLUSIVE MODE`` first, so event positions become visible in
   commit order: a reader that has seen position *n* has seen every position below it,
   which the outbox and incremental reports rely on (appends are serialized per database);
+* :meth:`PostgresStore.lock_requester` (an erasure, before it reads the person's
+  tickets) locks the requester's row and takes that same lock until its unit of work
+  ends, so no ticket is given to the person between that read and the erasure's commit;
 * :meth:`PostgresStore.claim_due` leases with ``FOR UPDATE SKIP LOCKED``;
 * the outbox work of one consumer (claim, ack, release) locks that consumer's row
   (``SELECT ... FOR UPDATE``) for its short transaction, so two workers of one consumer
@@ -960,6 +963,24 @@ class PostgresStore:
         check_key(requester_id, "requester_id")
         with self._read() as conn:
             conn.execute("DELETE FROM requesters WHERE id = %s", (requester_id,))
+
+    def lock_requester(self, requester_id: str) -> None:
+        """Hold back the tickets of ``requester_id`` written elsewhere until the unit of
+        work ends (see :class:`~helpdesk_core.storage.RequesterLock`): lock the
+        requester's row, then take the event-log lock every ticket write takes, both held
+        until the transaction ends. Every append, anonymisation, purge and import of
+        another transaction waits for it, as from the unit of work's first ticket write;
+        reads do not. The row comes first, as in a unit of work that saves a requester and
+        then appends their ticket (:meth:`Helpdesk.open` with a requester given by value),
+        so that the two wait for each other in one order only. Outside a unit of work
+        nothing is locked."""
+        check_key(requester_id, "requester_id")
+        with self._read():
+            if self._depth == 0:
+                return
+            with self._tx() as conn:
+                conn.execute("SELECT 1 FROM requesters WHERE id = %s FOR UPDATE", (requester_id,))
+                conn.execute("LOCK TABLE events IN EXCLUSIVE MODE")
 
     # ------------------------------------------------------------------ routing state
 

@@ -1472,6 +1472,15 @@ class SqliteStore:
         if self._depth == 0:
             self.checkpoint()
 
+    def lock_requester(self, requester_id: str) -> None:
+        """Hold back the tickets of ``requester_id`` written elsewhere until the unit of
+        work ends (see :class:`~helpdesk_core.storage.RequesterLock`): nothing to do, a
+        unit of work is a ``BEGIN IMMEDIATE`` transaction, which holds the database's
+        write lock from its start."""
+        check_key(requester_id, "requester_id")
+        with self._guard:
+            pass
+
     # ------------------------------------------------------------------ routing state
 
     def get_cursor(self, key: str) -> int:

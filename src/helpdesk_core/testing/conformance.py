@@ -78,6 +78,7 @@ from helpdesk_core.storage import (
     MemoryStore,
     OutboxItem,
     Page,
+    RequesterLock,
     SolvedTicketSearch,
     Store,
     TicketQuery,
@@ -2450,6 +2451,54 @@ class StoreConformance:
                 + ("kept won too" if keep else "undone lost")
             )
             assert self.store.get_cursor(key) == (1 if keep else 2)
+
+    def test_a_requester_lock_holds_back_tickets_given_to_the_requester(self) -> None:
+        # Thread A locks requester "ada" inside a unit of work and reads their tickets (as
+        # an erasure does); thread B, on another handle, then opens a ticket for ada and
+        # moves bob's ticket to her. Neither may commit before A's block ends: A would
+        # act on a list of ada's tickets that misses them. B waits, then both land.
+        if not isinstance(self.store, RequesterLock):
+            return
+        open_ticket(self.store, "T-0", requester="ada")
+        bobs = open_ticket(self.store, "T-1", requester="bob")
+        holder, other = self._peer(), self._peer()
+        assert isinstance(holder, RequesterLock)
+        locked, writing = threading.Event(), threading.Event()
+        seen: dict[str, list[str]] = {}
+        ada = TicketQuery(requester="ada")
+
+        def work(index: int, barrier: threading.Barrier) -> None:
+            barrier.wait()
+            if index == 0:
+                with holder.unit_of_work():
+                    holder.lock_requester("ada")
+                    seen["read first"] = _ids(holder.query(ada).items)
+                    locked.set()
+                    writing.wait(5)
+                    _pause(0.2)  # the other thread has written by now, or waits
+                    seen["read last"] = _ids(holder.query(ada).items)
+            else:
+                locked.wait(5)
+                writing.set()
+                with other.unit_of_work():
+                    open_ticket(other, "T-2", requester="ada")
+                    note = commented("T-1", "hers now", at=T0 + MINUTE)
+                    other.append(
+                        "T-1",
+                        expected_version=bobs.version,
+                        events=[note],
+                        snapshot=attrs.evolve(apply_event(bobs, note), requester="ada"),
+                    )
+
+        _together(work, 2, [holder, other])
+        assert seen == {"read first": ["T-0"], "read last": ["T-0"]}, (
+            "a ticket given to a locked requester was written before the lock's block ended"
+        )
+        assert sorted(_ids(self.store.query(ada).items)) == ["T-0", "T-1", "T-2"]
+        # Outside a unit of work the lock holds nothing.
+        holder.lock_requester("ada")
+        open_ticket(other, "T-3", requester="ada")
+        assert sorted(_ids(holder.query(ada).items)) == ["T-0", "T-1", "T-2", "T-3"]
 
     def test_other_handles_see_nothing_of_an_unfinished_unit_of_work(self) -> None:
         # Thread A writes inside a unit of work on one handle and keeps it open; thread B
