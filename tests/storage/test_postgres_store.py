@@ -573,6 +573,57 @@ def test_a_process_forked_while_another_thread_uses_the_store_does_not_wait_for_
         store.close()
 
 
+@pytest.mark.skipif(not hasattr(os, "fork"), reason="needs fork")
+@pytest.mark.parametrize("ending", ["leaves", "raises"])
+def test_a_store_forked_inside_a_unit_of_work_ends_nothing_of_it_in_the_child(
+    schema: str, ending: str
+) -> None:
+    """The transaction is the parent's: in the child every call fails, and leaving the
+    block, as usual or by an exception, neither commits nor rolls back the parent's
+    transaction over the session the two processes share; the parent's unit of work
+    goes on and commits."""
+    import warnings
+
+    from helpdesk_core.storage import PostgresStore
+
+    store = PostgresStore(DSN, schema=schema)
+    pid = -1
+    try:
+        try:
+            with store.unit_of_work():
+                open_ticket(store, "T-1")
+                with warnings.catch_warnings():
+                    warnings.simplefilter("ignore", DeprecationWarning)  # threads running
+                    pid = os.fork()
+                if pid == 0:
+                    try:
+                        open_ticket(store, "T-child")
+                    except StoreClosedError:
+                        if ending == "raises":
+                            raise
+                    else:
+                        os._exit(1)
+                else:
+                    _, status = os.waitpid(pid, 0)
+                    assert os.waitstatus_to_exitcode(status) == 0
+                    open_ticket(store, "T-2")  # the transaction is still the parent's
+        except StoreClosedError:
+            if pid == 0:
+                os._exit(0)  # the child: its commit, or rollback, was refused
+            raise
+        except BaseException:
+            if pid == 0:
+                os._exit(3)
+            raise
+        if pid == 0:
+            os._exit(2)  # the child committed the parent's transaction
+        assert [t.id for t in store.get_many(["T-1", "T-2", "T-child"])] == ["T-1", "T-2"]
+        assert store.load("T-2").version == 1
+    finally:
+        if pid != 0:
+            store.close()
+
+
 _FORKED: list[Store] = []
 
 

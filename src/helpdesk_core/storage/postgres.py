@@ -331,6 +331,8 @@ def _snapshot_token(conn: psycopg.Connection[Any]) -> str:
     )
 
 
+_FORKED_INSIDE = "the store was forked inside a unit of work; open a store in each process"
+
 #: The stores open in this process: a child process forked from it must not wait for
 #: their locks (see _after_fork).
 _OPEN_STORES: weakref.WeakSet[PostgresStore] = weakref.WeakSet()
@@ -342,7 +344,9 @@ def _after_fork() -> None:
     the store gets a lock of its own, and its next call opens this process's connection
     (the call, or the transaction, stays the parent's). A store the thread that forked
     is in a unit of work of is closed: that transaction is the parent's, and the thread
-    goes on in its block, with the lock it holds."""
+    goes on in its block, with the lock it holds; leaving the block there neither
+    commits nor rolls back the parent's transaction over the session the two processes
+    share (see PostgresStore._tx, which tells by the store's process id)."""
     for store in list(_OPEN_STORES):
         lock = store._lock
         if lock.acquire(blocking=False):  # free, or held by the thread that forked
@@ -493,23 +497,36 @@ class PostgresStore:
         if self._depth:
             self._pid = os.getpid()
             self._closed = True
-            raise StoreClosedError(
-                "the store was forked inside a unit of work; open a store in each process"
-            )
+            raise StoreClosedError(_FORKED_INSIDE)
         self._conn = self._connect()  # until it succeeds, every call tries again
         self._pid = os.getpid()
 
     @contextmanager
     def _tx(self) -> Iterator[psycopg.Connection[Any]]:
-        """A transaction (a savepoint when nested)."""
+        """A transaction (a savepoint when nested). In a process forked inside it (see
+        :func:`_after_fork`) leaving the block ends nothing, neither commit nor rollback:
+        the transaction, and the session, are the other process's. The block's exception
+        goes on as it was; a block that ended well raises StoreClosedError (its work is
+        not committed here)."""
         if self._closed:  # (without the lock: a store closed in a fork may hold it)
             raise StoreClosedError("the store is closed")
         with self._lock, self._errors():
             conn = self._ready()
             self._depth += 1
             try:
-                with conn.transaction():
+                # The Transaction itself, entered and left by hand: conn.transaction() is a
+                # generator, which would roll back when collected, in a forked process too.
+                transaction = psycopg.Transaction(conn)
+                transaction.__enter__()
+                try:
                     yield conn
+                except BaseException as exc:
+                    if self._pid == os.getpid():
+                        transaction.__exit__(type(exc), exc, exc.__traceback__)
+                    raise
+                if self._pid != os.getpid():
+                    raise StoreClosedError(_FORKED_INSIDE)
+                transaction.__exit__(None, None, None)
             finally:
                 self._depth -= 1
 
