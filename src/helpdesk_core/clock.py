@@ -8,8 +8,9 @@ from a :class:`Clock`. Apps use :class:`SystemClock`; tests and the simulator us
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
-from typing import Protocol, runtime_checkable
+from typing import Any, Protocol, runtime_checkable
 
+from helpdesk_core._numbers import real_number
 from helpdesk_core._time import ensure_aware, to_timedelta
 from helpdesk_core.errors import ValidationError
 
@@ -70,9 +71,21 @@ class ManualClock:
         The step is elapsed time: across a daylight-saving change the wall clock of the
         start's zone shows one hour more or less than the step (2026-03-29 01:30 in
         Berlin, advanced by one hour, is 03:30)."""
-        step = timedelta(days=days, hours=hours, minutes=minutes, seconds=seconds)
+        steps = [
+            _amount(name, amount)
+            for name, amount in (
+                ("days", days),
+                ("hours", hours),
+                ("minutes", minutes),
+                ("seconds", seconds),
+            )
+        ]
         if delta is not None:
-            step += to_timedelta(delta, field="delta")
+            steps.append(to_timedelta(delta, field="delta"))
+        try:
+            step = sum(steps, timedelta(0))
+        except OverflowError:
+            raise ValidationError("the step is out of range", field="delta") from None
         if step < timedelta(0):
             raise ValidationError(f"cannot move a clock backwards (by {step})", field="delta")
         try:
@@ -101,6 +114,18 @@ class ManualClock:
 
     def __repr__(self) -> str:
         return f"ManualClock({self._now.isoformat()!r})"
+
+
+def _amount(name: str, value: Any) -> timedelta:
+    """One keyword amount of :meth:`ManualClock.advance` (``hours=2``) as a timedelta:
+    a finite real number (not a bool, not text), or a ValidationError naming it."""
+    number = real_number(value)
+    if number is None or number != number or number in (float("inf"), float("-inf")):
+        raise ValidationError(f"{name} is a finite number, got {value!r}", field=name)
+    try:
+        return timedelta(**{name: number})
+    except OverflowError:
+        raise ValidationError(f"{name}={value!r} is out of range", field=name) from None
 
 
 def _utc(at: datetime) -> datetime:

@@ -66,6 +66,28 @@ def test_manual_clock_moves_forward_only() -> None:
     assert clock.now() == START + timedelta(days=1)
 
 
+@pytest.mark.parametrize(
+    ("amounts", "field"),
+    [
+        ({"hours": "2"}, "hours"),  # text typed into a form, not a number
+        ({"minutes": None}, "minutes"),
+        ({"days": True}, "days"),
+        ({"seconds": float("nan")}, "seconds"),
+        ({"hours": float("inf")}, "hours"),
+        ({"days": 10**10}, "days"),  # beyond what a timedelta holds
+    ],
+)
+def test_manual_clock_refuses_bad_keyword_amounts_naming_them(
+    amounts: dict[str, Any], field: str
+) -> None:
+    clock = ManualClock(START)
+    with pytest.raises(ValidationError) as refused:
+        clock.advance(**amounts)
+    assert refused.value.field == field
+    assert repr(amounts[field]) in str(refused.value)
+    assert clock.now() == START
+
+
 def test_manual_clock_counts_elapsed_time_across_daylight_saving() -> None:
     """Berlin springs forward on 2026-03-29 (02:00 becomes 03:00) and falls back on
     2026-10-25 (03:00 becomes 02:00): advancing moves the instant by the step, and the
