@@ -1372,3 +1372,25 @@ def test_round_robin_serves_nobody_twice_in_a_row_when_an_agent_joins() -> None:
     assert [desk.open(requester=ADA, subject=s).assignee for s in "xy"] == ["b", "c"]
     desk.reconfigure(config("abc"))
     assert [desk.open(requester=ADA, subject=s).assignee for s in "xyzw"] == ["a", "b", "c", "a"]
+
+
+def test_open_with_an_id_a_stored_ticket_has_says_so(tmp_path: Path) -> None:
+    """A desk whose id factory hands out an id the store holds already (SequentialIds in
+    a process started again on the same file) is told that, not that a ticket changed
+    concurrently; nothing is written, the requester given by value included."""
+    clock = ManualClock(datetime(2026, 3, 2, 10, tzinfo=UTC))
+    path = tmp_path / "desk.sqlite"
+    with SqliteStore(path) as store:
+        first = Helpdesk(DeskConfig(), store, clock, ids=SequentialIds())
+        taken = first.open(requester=ADA, subject="Printer jams")
+    with SqliteStore(path) as store:
+        again = Helpdesk(DeskConfig(), store, clock, ids=SequentialIds())  # a restart
+        with pytest.raises(ConflictError) as clash:
+            again.open(requester=EVE, subject="VPN drops")
+        assert (clash.value.ticket_id, clash.value.expected) == (taken.id, 0)
+        message = str(clash.value)
+        assert f"ticket id {taken.id!r}" in message and "taken" in message
+        assert "UuidIds" in message and "concurrently" not in message
+        assert store.load(taken.id).subject == "Printer jams"
+        with pytest.raises(NotFound):
+            store.get_requester(EVE.id)

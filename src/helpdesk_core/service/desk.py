@@ -1069,13 +1069,27 @@ class Helpdesk(KnowledgeCommands):
         with self.store.unit_of_work() if by_value or change.cursors else nullcontext():
             if by_value:
                 self.store.save_requester(req)
-            self.store.append(
-                ticket_id,
-                expected_version=0,
-                events=change.events,
-                snapshot=change.ticket,
-                wake_at=wake_at,
-            )
+            try:
+                self.store.append(
+                    ticket_id,
+                    expected_version=0,
+                    events=change.events,
+                    snapshot=change.ticket,
+                    wake_at=wake_at,
+                )
+            except ConflictError as clash:
+                # A new ticket's id is the id factory's: a stored one with that id is no
+                # concurrent change, and trying again would not help.
+                raise ConflictError(
+                    ticket_id,
+                    expected=0,
+                    actual=clash.actual,
+                    message=f"ticket id {ticket_id!r} is taken: the store holds a ticket "
+                    f"with that id (version {clash.actual}), and the desk's id factory "
+                    f"gave it for a new one. Ids must be unique in the store: "
+                    f"SequentialIds counts from 1 again in every process, so use "
+                    f"UuidIds (the default) with a store that outlives the process",
+                ) from clash
             self._save_cursors(change)
         self._remember_wake(change.ticket, wake_at)
         self._publish(change.events)
