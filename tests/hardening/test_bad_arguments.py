@@ -999,3 +999,17 @@ def test_an_after_token_no_page_could_give_is_refused_on_every_store(
         assert caught.value.field == "after"
     finally:
         drop(store)
+
+
+def test_acking_the_claimed_items_themselves_says_to_give_their_ids(store: Store) -> None:
+    """release_outbox takes the claimed items, ack_outbox their ids: an ack given the
+    items is refused, and the message says which id to give, without acking anything."""
+    desk = _desk(store)
+    desk.open(requester=Requester(id="ada", name="Ada"), subject="Printer jams")
+    items = store.claim_outbox("chat", now=T0, limit=1)
+    with pytest.raises(ValidationError) as refused:
+        store.ack_outbox("chat", cast(Any, items))
+    assert refused.value.field == "ids"
+    assert "OutboxItem" in str(refused.value) and f"{items[0].id!r}" in str(refused.value)
+    later = T0 + timedelta(hours=1)  # past the lease: the item is pending again
+    assert [i.id for i in store.claim_outbox("chat", now=later, limit=1)] == [items[0].id]

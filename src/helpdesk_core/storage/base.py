@@ -363,7 +363,9 @@ def check_lease(value: Any) -> timedelta:
 def check_key(value: Any, name: str) -> str:
     """An id to look up: text (ValidationError otherwise; an unknown id is NotFound later)."""
     if not isinstance(value, str):
-        raise ValidationError(f"{name} is text, got {type(value).__name__}", field=name)
+        own = getattr(value, "id", None)  # an OutboxItem, a Ticket ... given for its id
+        hint = f": give its id, {own!r}" if isinstance(own, str) else ""
+        raise ValidationError(f"{name} is text, got {type(value).__name__}{hint}", field=name)
     check_unicode(value, name)
     if "\x00" in value:  # no id holds one; PostgreSQL text cannot even be asked for it
         raise ValidationError(f"{name} holds a NUL character", field=name)
