@@ -98,8 +98,15 @@ def to_timedelta(value: Any, *, field: str = "duration", allow_negative: bool = 
             field=field,
         )
     if not allow_negative and result < timedelta(0):
-        raise ValidationError(f"negative duration {result} refused", field=field)
+        raise negative_duration(result, field=field)
     return result
+
+
+def negative_duration(value: timedelta, *, field: str) -> ValidationError:
+    """The error refusing a negative duration, written as it would be given ("-5s", not
+    timedelta's "-1 day, 23:59:55")."""
+    text = format_duration(value) if not value.microseconds else f"{value.total_seconds():g}s"
+    return ValidationError(f"negative duration {text} refused", field=field)
 
 
 def _from_timedelta64(value: Any, *, field: str) -> timedelta:

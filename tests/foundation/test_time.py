@@ -43,6 +43,25 @@ def test_negative_durations_refused_unless_allowed() -> None:
     assert to_timedelta(-5, allow_negative=True) == timedelta(seconds=-5)
 
 
+@pytest.mark.parametrize(
+    ("bad", "shown"),
+    [(-5, "-5s"), (timedelta(hours=-2, minutes=-30), "-2h 30m"), (-0.25, "-0.25s")],
+)
+def test_a_negative_duration_is_shown_as_it_was_given(bad: object, shown: str) -> None:
+    """Not as timedelta prints it ("-1 day, 23:59:55" for five seconds back)."""
+    with pytest.raises(ValidationError) as info:
+        to_timedelta(bad, field="delta")
+    assert str(info.value) == f"delta: negative duration {shown} refused"
+
+
+def test_a_calendar_refuses_a_negative_duration_as_it_was_given() -> None:
+    from helpdesk_core.sla import BusinessCalendar
+
+    calendar = BusinessCalendar.from_dict({"timezone": "UTC", "hours": {"mon-fri": "09:00-17:00"}})
+    with pytest.raises(ValidationError, match=r"negative duration -1h refused"):
+        calendar.add(datetime(2026, 3, 2, 9, tzinfo=UTC), timedelta(hours=-1))
+
+
 def test_naive_datetimes_refused() -> None:
     with pytest.raises(ValidationError, match="naive"):
         ensure_aware(datetime(2026, 1, 1), field="at")

@@ -23,7 +23,7 @@ from types import MappingProxyType
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from helpdesk_core._time import ensure_aware, to_timedelta
+from helpdesk_core._time import ensure_aware, negative_duration, to_timedelta
 from helpdesk_core.errors import ConfigError, ValidationError
 from helpdesk_core.sla._calendar_config import (
     DAY_NAMES,
@@ -81,7 +81,7 @@ def _duration_us(duration: timedelta) -> int:
     else:
         micros = _timedelta_floordiv(to_timedelta(duration, field="duration"), _ONE_US)
     if micros < 0:
-        raise ValidationError(f"negative duration {duration} refused", field="duration")
+        raise negative_duration(timedelta(microseconds=micros), field="duration")
     return micros
 
 
