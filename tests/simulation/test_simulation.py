@@ -1291,6 +1291,24 @@ def test_a_scenario_file_that_is_not_toml_is_named_as_desk_files_are(tmp_path: P
     assert caught.value.path == "$"
 
 
+def test_the_base_folder_of_a_desk_path_may_be_given_as_text(tmp_path: Path) -> None:
+    tomli_w = pytest.importorskip("tomli_w")
+    (tmp_path / "desk.toml").write_text(tomli_w.dumps(mmc()["desk"]), encoding="utf-8")
+    doc = {**mmc(), "desk": "desk.toml"}
+    from_text = Scenario.from_dict(doc, base=str(tmp_path))
+    assert from_text.desk == Scenario.from_dict(doc, base=tmp_path).desk
+    with pytest.raises(ValidationError) as caught:
+        Scenario.from_dict(doc, base=3)  # type: ignore[arg-type]
+    assert caught.value.field == "base"
+    scenario = attrs.evolve(from_text, days=1.0, warmup_days=0.0)
+    rows = sweep(scenario, vary={"staffing.q": [2]}, executor=ThreadPoolExecutor(1),
+                 base=str(tmp_path))
+    assert rows[0].kpis.tickets > 0
+    with pytest.raises(ValidationError) as caught:
+        sweep(scenario, vary={"staffing.q": [2]}, base=3)  # type: ignore[arg-type]
+    assert caught.value.field == "base"
+
+
 def test_a_bad_value_in_a_desk_file_names_the_desk_file(tmp_path: Path) -> None:
     desk = copy.deepcopy(mmc()["desk"])
     desk["agents"][0]["capacity"] = -1

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import copy
 import math
+import os
 from collections.abc import Iterable, Mapping, Sequence
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
@@ -181,8 +182,18 @@ class Scenario:
         return cls.from_dict(load_toml(text, path), base=base)
 
     @classmethod
-    def from_dict(cls, doc: Mapping[str, Any], *, base: Path | None = None) -> Scenario:
-        """Build and validate a scenario; errors name the path of the bad part."""
+    def from_dict(
+        cls, doc: Mapping[str, Any], *, base: str | os.PathLike[str] | None = None
+    ) -> Scenario:
+        """Build and validate a scenario; errors name the path of the bad part. ``base``
+        (a path or text; the working folder if not given) is the folder a ``desk`` that
+        names a TOML file is read from."""
+        if base is not None:
+            if not isinstance(base, str | os.PathLike):
+                raise ValidationError(
+                    f"expected a folder path, got {type(base).__name__}", field="base"
+                )
+            base = Path(base)
         if not isinstance(doc, Mapping):
             raise ConfigError("a scenario is a mapping", path="$")
         known = {"simulation", "desk", "arrivals", "tiers", "requesters", "staffing",

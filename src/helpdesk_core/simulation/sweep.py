@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import copy
 import itertools
+import os
 from collections.abc import Iterable, Mapping
 from collections.abc import Set as AbstractSet
 from concurrent.futures import Executor, ProcessPoolExecutor
@@ -169,7 +170,7 @@ def sweep(
     vary: Mapping[str, Iterable[Any]],
     seeds: Iterable[int] = (1,),
     executor: Executor | None = None,
-    base: Path | None = None,
+    base: str | os.PathLike[str] | None = None,
 ) -> list[SweepRow]:
     """Run every combination of ``vary`` with every seed; return one row per run, in grid
     order. Each variant is validated before any run starts."""
@@ -188,6 +189,12 @@ def sweep(
             f"executor is a concurrent.futures.Executor, got {type(executor).__name__}",
             field="executor",
         )
+    if base is not None:
+        if not isinstance(base, str | os.PathLike):
+            raise ValidationError(
+                f"expected a folder path, got {type(base).__name__}", field="base"
+            )
+        base = Path(base)
     names = list(vary)
     for name in names:
         if not isinstance(name, str) or not name:
