@@ -600,6 +600,28 @@ def test_an_absent_agent_the_plan_replaces_is_reported() -> None:
         plan.apply(scenario)
 
 
+def test_an_absent_agent_the_plan_replaces_is_named_by_the_absence_path() -> None:
+    doc = scenario_doc()
+    doc["absences"] = [
+        {"agent": "back-a0", "start": "1d", "end": "2d"},
+        {"agent": "front-a0", "start": "1d", "end": "2d"},
+    ]
+    scenario = Scenario.from_dict(doc)
+    plan = suggest_staffing(scenario, target="15m")
+    with pytest.raises(ConfigError) as caught:
+        plan.apply(scenario)
+    assert caught.value.path == "absences[0].agent"
+    # What to do about it: staff the team in the scenario and name one of its agents.
+    assert "[staffing]" in str(caught.value)
+    assert "back-1" in str(caught.value)
+    doc["staffing"] = {"front": 2, "back": 1}
+    doc["absences"] = [{"agent": "back-1", "start": "1d", "end": "2d"},
+                       {"agent": "front-1", "start": "1d", "end": "2d"}]
+    staffed = Scenario.from_dict(doc)
+    applied = suggest_staffing(staffed, target="15m").apply(staffed)
+    assert [a.agent for a in applied.absences] == ["back-1", "front-1"]
+
+
 T0 = datetime(2026, 3, 6, 16, tzinfo=UTC)  # a Friday, one office hour left
 
 

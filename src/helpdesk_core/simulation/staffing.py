@@ -161,12 +161,21 @@ class StaffingPlan:
             raise ValidationError("expected a Scenario", field="scenario")
         desk = DeskConfig.from_dict(apply_staffing(scenario.desk.to_dict(), self.staffing))
         present = {agent.id for agent in desk.agents}
-        for absence in scenario.absences:
+        for index, absence in enumerate(scenario.absences):
             if absence.agent not in present:
+                teams = next(
+                    (a.teams for a in scenario.desk.agents if a.id == absence.agent), ()
+                )
+                clones = sorted(
+                    a.id for a in desk.agents if a.active and any(t in a.teams for t in teams)
+                )
+                example = f" ({clones[0]}, whom every plan keeps)" if clones else ""
                 raise ConfigError(
                     f"agent {absence.agent!r} is absent in the scenario but the plan replaces "
-                    "the agents of its team",
-                    path="absences",
+                    f"the agents of {', '.join(teams) or 'its team'} (with "
+                    f"{', '.join(clones) or 'none'}): staff the team in the scenario's "
+                    f"[staffing] and name one of the agents that gives it{example}",
+                    path=f"absences[{index}].agent",
                 )
         document = scenario.to_dict()
         document["staffing"] = {**dict(document.get("staffing") or {}), **self.staffing}
