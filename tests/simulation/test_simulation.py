@@ -492,6 +492,21 @@ def test_queue_fast_path_occupancy_of_a_tier_ignores_a_later_tier_draining() -> 
     assert result.tiers[1].occupancy == pytest.approx(1.0, rel=0.01)
 
 
+def test_results_print_short_whatever_the_length_of_the_run() -> None:
+    # A notebook shows a cell's last value: a result must not print every event it holds.
+    scenario = Scenario.from_dict(mmc(agents=3, rate=4.0, days=4))
+    result = simulate(scenario, seed=1)
+    text = repr(result)
+    assert len(text) < 2000
+    assert f"tickets={len(result.records)}" in text
+    assert f"events={len(result.events)}" in text
+    assert repr(result.kpis) in text
+    queue = simulate_queue(arrivals_per_hour=10, agents=[6], work=["30m"], tickets=20_000,
+                           seed=1)
+    assert len(repr(queue)) < 1000
+    assert "served=" in repr(queue[0])
+
+
 def test_queue_fast_path_validates() -> None:
     with pytest.raises(ValidationError) as caught:
         simulate_queue(arrivals_per_hour=10**400, agents=[1], work=["1h"])

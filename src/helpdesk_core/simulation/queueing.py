@@ -16,7 +16,7 @@ from collections import deque
 from collections.abc import Sequence
 from datetime import timedelta
 
-from attrs import frozen
+from attrs import field, frozen
 
 from helpdesk_core._numbers import is_timedelta64, real_number, whole_number
 from helpdesk_core._time import to_timedelta
@@ -36,7 +36,7 @@ class TierStats:
     served: int
     waited: int
     total_wait: float
-    waits: tuple[float, ...]
+    waits: tuple[float, ...] = field(repr=False)  # one per arrival: too many to print
     busy_time: float
     agents: int
     horizon: float

@@ -165,6 +165,16 @@ class SimulationResult:
     def __iter__(self) -> Iterator[TicketRecord]:
         return iter(self.records)
 
+    def __repr__(self) -> str:
+        # Counts, not contents: a run holds thousands of records and events, and a
+        # notebook prints a cell's last value.
+        return (
+            f"SimulationResult(desk={self.scenario.desk.settings.name!r}, "
+            f"days={self.scenario.days:g}, tickets={len(self.records)}, "
+            f"events={len(self.events)}, work={len(self.work)}, "
+            f"end={self.end.isoformat()!r}, kpis={self.kpis!r})"
+        )
+
     def to_pandas(self) -> Any:
         """The records as a pandas DataFrame (needs the ``analysis`` extra), one column
         per :class:`TicketRecord` field. Each column has one dtype whatever the run held,
