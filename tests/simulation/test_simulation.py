@@ -132,6 +132,18 @@ def test_same_seed_same_result_different_seed_differs() -> None:
     assert one.records != other.records
 
 
+def test_a_run_ends_at_its_last_event_not_at_the_last_shift_start() -> None:
+    """The desk with shifts goes on being ticked at shift starts up to 60 days after the
+    arrivals stop; the run ended when it recorded its last event (the drain)."""
+    scenario = Scenario.from_toml(DATA / "it_desk_scenario.toml")
+    result = simulate(attrs.evolve(scenario, days=2.0, warmup_days=0.0), seed=3)
+    last = max(e.at for e in result.events)
+    assert last > scenario.start + timedelta(days=2)  # something was drained
+    assert result.end == last
+    quiet = simulate(Scenario.from_dict(mmc(days=3, rate=1e-300)), seed=1)
+    assert quiet.events == () and quiet.end == quiet.scenario.end
+
+
 def test_example_scenario_runs_the_real_desk() -> None:
     import attrs
 

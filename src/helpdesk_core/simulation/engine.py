@@ -115,6 +115,7 @@ class _Run:
         self.escalated: set[str] = set()
         self.tick_at: datetime | None = None
         self.recorded = 0  # events the desk recorded so far
+        self.last_at: datetime | None = None  # when it recorded the latest
         # (instant, events recorded) after a tick that recorded nothing
         self.idle: tuple[datetime, int] | None = None
         self.tiers = [t.id for t in scenario.desk.tiers]
@@ -475,6 +476,7 @@ class _Run:
 
     def _on_event(self, event: Event) -> None:
         self.recorded += 1
+        self.last_at = event.at
         worker = self.working.get(event.ticket_id)
         if worker is not None and (
             isinstance(event, Escalated | QueuedForAssignment)
@@ -568,9 +570,10 @@ class _Run:
                     next_report = done + report_every
         if self.progress is not None:
             self.progress(total, total)
-        return build_result(
-            scenario, self.desk, self.store, end=self.clock.now(), work=self.work
-        )
+        # The run's end: when the desk recorded its last event (the drain after the
+        # arrivals stop), not the shift starts it went on ticking at with nothing to do.
+        end = max(scenario.end, self.last_at) if self.last_at is not None else scenario.end
+        return build_result(scenario, self.desk, self.store, end=end, work=self.work)
 
     def _wake(self, agent_id: str) -> None:
         self.desk.tick()

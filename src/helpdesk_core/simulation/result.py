@@ -153,7 +153,9 @@ def _td(value: timedelta | None) -> str:
 @frozen(kw_only=True)
 class SimulationResult:
     """Per-ticket records, the full event stream, the KPIs of one run, and the agents'
-    work sessions in the order they started."""
+    work sessions in the order they started. ``end`` is when the run ended: the instant
+    of the desk's last event (the drain of what was open when arrivals stopped), and
+    never before the scenario's end."""
 
     scenario: Scenario
     records: tuple[TicketRecord, ...]
