@@ -1593,3 +1593,21 @@ def test_a_desk_whose_incidents_cannot_make_the_simulated_moves_is_refused_up_fr
     doc["desk"]["ticket_types"] = {"question": {"lifecycle": "deaf"}}
     with pytest.raises(ConfigError, match="opens incidents"):
         Scenario.from_dict(doc)
+
+
+def test_shares_of_nothing_are_shown_as_none_not_as_zero() -> None:
+    """A run that solved nothing has no first-contact or reopen rate: the table says "-",
+    not "0.0%" (a desk failing every ticket on first contact)."""
+    kpis = Kpis(
+        tickets=4, solved=0, first_contact_resolution=0.0, escalation_rate=0.25,
+        reopen_rate=0.0, mean_wait_for_agent=None, mean_first_response=None,
+        p90_first_response=None, mean_resolution=None, p90_resolution=None,
+        sla_compliance={}, csat=None, backlog=4,
+    )  # fmt: skip
+    rows = dict(kpis.as_rows())
+    assert rows["first contact resolution"] == rows["reopen rate"] == "-"
+    assert rows["escalation rate"] == "25.0%"
+    empty = dict(attrs.evolve(kpis, tickets=0, escalation_rate=0.0).as_rows())
+    assert empty["escalation rate"] == "-"
+    solved = dict(attrs.evolve(kpis, solved=2, first_contact_resolution=0.5).as_rows())
+    assert (solved["first contact resolution"], solved["reopen rate"]) == ("50.0%", "0.0%")

@@ -118,9 +118,10 @@ class Kpis:
         rows: list[tuple[str, str]] = [
             ("tickets measured (after the warm-up)", str(self.tickets)),
             ("of those solved", str(self.solved)),
-            ("first contact resolution", _pct(self.first_contact_resolution)),
-            ("escalation rate", _pct(self.escalation_rate)),
-            ("reopen rate", _pct(self.reopen_rate)),
+            # shares of the solved tickets, and of the measured ones: none, no share
+            ("first contact resolution", _pct(self.first_contact_resolution, self.solved)),
+            ("escalation rate", _pct(self.escalation_rate, self.tickets)),
+            ("reopen rate", _pct(self.reopen_rate, self.solved)),
             ("mean wait for an agent", _td(self.mean_wait_for_agent)),
             ("never worked (not in the waits)", str(self.never_worked)),
             ("mean first response", _td(self.mean_first_response)),
@@ -136,8 +137,9 @@ class Kpis:
         return rows
 
 
-def _pct(value: float) -> str:
-    return f"{100 * value:.1f}%"
+def _pct(value: float, of: int | None = None) -> str:
+    """A share as a percentage; "-" when it is a share of nothing (``of`` is 0)."""
+    return "-" if of == 0 else f"{100 * value:.1f}%"
 
 
 def _td(value: timedelta | None) -> str:
