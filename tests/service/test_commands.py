@@ -27,7 +27,15 @@ from helpdesk_core import (
     TickError,
     ValidationError,
 )
-from helpdesk_core.model import CommentAdded, Event, QueuedForAssignment, Ticket, TicketOpened
+from helpdesk_core.model import (
+    CommentAdded,
+    Event,
+    QueuedForAssignment,
+    SlaBreached,
+    SlaWarning,
+    Ticket,
+    TicketOpened,
+)
 from helpdesk_core.storage import TicketQuery
 
 ADA = Requester(id="ada", name="Ada", email="ada@example.com")
@@ -855,6 +863,80 @@ def test_a_warning_the_policy_no_longer_has_is_not_waited_for(policy: dict[str, 
     clock.advance(hours=6)  # past where the 0.75 warning was due
     assert desk.tick() == []
     assert desk.next_wakeup(queues=False) == deadline
+
+
+def _warnings_doc(warnings: list[float]) -> dict[str, Any]:
+    base = _policy_doc("standard")
+    base["sla_policies"][0]["warnings"] = warnings
+    return base
+
+
+def _warnings_recorded(events: list[Event], start: datetime) -> list[tuple[timedelta, float]]:
+    return [(e.at - start, e.threshold) for e in events if isinstance(e, SlaWarning)]
+
+
+def test_a_lowered_warning_threshold_the_clock_has_passed_is_recorded_at_the_next_tick() -> None:
+    start = datetime(2026, 3, 2, 9, tzinfo=UTC)
+    clock = ManualClock(start)
+    desk = Helpdesk(DeskConfig.from_dict(_warnings_doc([0.75])), MemoryStore(), clock)
+    ticket = desk.open(requester=Requester(id="ada"), subject="VPN down")
+    desk.reply(ticket.id, author="ann", body="on it")
+    clock.advance(hours=14)  # past half of the day, not yet three quarters
+    assert desk.tick() == []
+    desk.reconfigure(DeskConfig.from_dict(_warnings_doc([0.5])))
+    assert desk.next_wakeup(queues=False) == start + timedelta(hours=12)  # due already
+    recorded = desk.tick()
+    assert [type(e).__name__ for e in recorded] == ["SlaTargetChanged", "SlaWarning"]
+    # Recorded when the desk learns of it, as a retarget records the thresholds it
+    # puts behind the time used; not at 18:00 as the old threshold had it.
+    assert _warnings_recorded(recorded, start) == [(timedelta(hours=14), 0.5)]
+    assert "warning thresholds" in recorded[0].reason  # type: ignore[attr-defined]
+    resolution = desk.get(ticket.id).sla["resolution"]
+    assert (resolution.warnings_sent, resolution.warn_at) == (1, None)
+    assert desk.next_wakeup(queues=False) == start + timedelta(days=1)  # the deadline
+    clock.advance(hours=5)  # past where the 0.75 warning was due
+    assert desk.tick() == []
+
+
+@pytest.mark.parametrize(
+    ("before", "after", "expected"),
+    [
+        # Lowered ahead of the clock: recorded at the new threshold's own instant.
+        ([0.75], [0.5], [(timedelta(hours=12), 0.5)]),
+        # Raised: not at the old instant (18:00) but at the new one.
+        ([0.75], [0.9], [(timedelta(hours=21, minutes=36), 0.9)]),
+        # The first threshold was recorded under its old value and is not recorded
+        # again; the second is recorded at its new value's instant.
+        (
+            [0.25, 0.75],
+            [0.4, 0.9],
+            [(timedelta(hours=6), 0.25), (timedelta(hours=21, minutes=36), 0.9)],
+        ),
+        # A threshold gained after the clock recorded the last one it had.
+        ([0.25], [0.25, 0.9], [(timedelta(hours=6), 0.25), (timedelta(hours=21, minutes=36), 0.9)]),
+    ],
+    ids=["lowered", "raised", "one-already-recorded", "gained"],
+)
+def test_a_changed_warning_threshold_applies_to_running_clocks(
+    before: list[float], after: list[float], expected: list[tuple[timedelta, float]]
+) -> None:
+    start = datetime(2026, 3, 2, 9, tzinfo=UTC)
+    clock = ManualClock(start)
+    desk = Helpdesk(DeskConfig.from_dict(_warnings_doc(before)), MemoryStore(), clock)
+    ticket = desk.open(requester=Requester(id="ada"), subject="VPN down")
+    desk.reply(ticket.id, author="ann", body="on it")
+    recorded: list[Event] = []
+    clock.advance(hours=8)
+    recorded += desk.tick()
+    desk.reconfigure(DeskConfig.from_dict(_warnings_doc(after)))
+    # A scheduler that ticks whenever the desk says it has work.
+    while (wake := desk.next_wakeup(queues=False)) is not None:
+        clock.set(max(wake, clock.now()))
+        recorded += desk.tick()
+    assert _warnings_recorded(recorded, start) == expected
+    assert [e.at - start for e in recorded if isinstance(e, SlaBreached)] == [timedelta(days=1)]
+    history = desk.history(ticket.id)
+    assert _warnings_recorded(history, start) == expected
 
 
 def test_dropping_a_calendar_open_clocks_count_on_is_refused() -> None:

@@ -426,7 +426,8 @@ class SlaClockStopped(_SlaEvent):
 
 @frozen(kw_only=True)
 class SlaTargetChanged(_SlaEvent):
-    """The clock's target changed (priority or policy change); time used is kept."""
+    """The clock's target changed (priority or policy change), or its policy's calendar
+    or warning thresholds did; time used is kept."""
 
     reason: str = field(default="", validator=v.text)
 

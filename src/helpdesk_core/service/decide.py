@@ -237,10 +237,16 @@ class Decider:
             self._policies[key] = policy
         return policy
 
-    def wake_at(self, ticket: Ticket, requester: Requester | None = None) -> datetime | None:
+    def wake_at(
+        self, ticket: Ticket, requester: Requester | None = None, *, rearm: bool = False
+    ) -> datetime | None:
         """The next instant this ticket needs a tick (SLA threshold, escalation, auto-close).
-        ``requester`` feeds escalation conditions on ``requester.*`` fields."""
-        best = self.sla.next_wakeup(ticket)
+        ``requester`` feeds escalation conditions on ``requester.*`` fields. With
+        ``rearm``, an SLA warning armed under a threshold value its policy has changed
+        since is waited for until the earlier of its armed and its new instant (for a
+        ticket saved under an earlier configuration: one this desk caught up is armed as
+        the policies say)."""
+        best = self.sla.next_wakeup(ticket, rearm=True) if rearm else self.sla.next_wakeup(ticket)
         escalations = self.config.escalation_policies
         if escalations:
             at = next_escalation_at(

@@ -234,9 +234,11 @@ class Helpdesk(KnowledgeCommands):
         """Work with ``config`` from now on (an agent away or back, a new policy): the
         tickets stay as they are and follow the new rules from their next command or
         tick. When the rules that say when a ticket needs a tick changed (escalation
-        policies, calendars, lifecycles and their auto-close, ticket types), every open
-        or solved ticket's stored wake-up is recomputed (:meth:`reschedule`), so a tick
-        finds a new escalation trigger's tickets at its instant."""
+        policies, calendars, lifecycles and their auto-close, ticket types, the warning
+        thresholds of SLA policies), every open or solved ticket's stored wake-up is
+        recomputed (:meth:`reschedule`), so a tick finds a new escalation trigger's
+        tickets at its instant, and a running SLA clock's warning at its new threshold's
+        instant (re-armed by the catch-up of that tick or of the ticket's next command)."""
         if not isinstance(config, DeskConfig):
             raise ValidationError("config must be a DeskConfig", field="config")
         self._check_open_tickets(config)
@@ -369,8 +371,13 @@ class Helpdesk(KnowledgeCommands):
         another process. A ticket that changes meanwhile keeps the wake-up its change set."""
         # Every wake-up is worked out before the first is written: the scan then reads
         # pages of unchanged data, which the stores serve from where the last one ended.
+        decider = self._decider
         wakes = [
-            (ticket.id, ticket.version, self._decider.wake_at(ticket, self._requester_of(ticket)))
+            (
+                ticket.id,
+                ticket.version,
+                decider.wake_at(ticket, self._requester_of(ticket), rearm=True),
+            )
             for ticket in self._open_or_solved()
         ]
         done = 0
@@ -2119,7 +2126,7 @@ class Helpdesk(KnowledgeCommands):
             ticket = self.store.load(ids[0])
             known = self._woken(ticket)
             best = (
-                self._decider.wake_at(ticket, self._requester_of(ticket))
+                self._decider.wake_at(ticket, self._requester_of(ticket), rearm=True)
                 if known is _UNSEEN
                 else known
             )
@@ -2664,12 +2671,14 @@ _WAKING = tuple(c for c in StatusCategory if c is not StatusCategory.CLOSED)
 
 
 def _wake_rules(config: DeskConfig) -> tuple[Any, ...]:
-    """The parts of a configuration a ticket's wake-up depends on."""
+    """The parts of a configuration a ticket's wake-up depends on (of the SLA policies,
+    their warning thresholds: running clocks are armed for the next one)."""
     return (
         config.escalation_policies,
         config.calendars,
         config.lifecycles,
         config.ticket_types,
+        {policy.name: policy.warnings for policy in config.sla_policies},
     )
 
 

@@ -35,7 +35,7 @@ from helpdesk_core.model import (
 from helpdesk_core.model import _validate as v
 from helpdesk_core.model._copy import copier
 
-__all__ = ["SLA_ACTOR", "Calendar", "Step", "state_of"]
+__all__ = ["SLA_ACTOR", "Calendar", "Step", "rearmed_warning", "state_of"]
 
 #: Who SLA events are recorded as caused by.
 SLA_ACTOR = Actor.system("sla")
@@ -151,6 +151,49 @@ def _armed(
         thresholds=thresholds,
     )
     return changes
+
+
+def rearmed_warning(
+    clock: SlaClock,
+    calendar: Calendar,
+    thresholds: Sequence[float],
+    now: datetime | None = None,
+) -> datetime | None:
+    """The instant the running clock's next warning falls due under ``thresholds`` when
+    it is armed for another instant, or for none (its policy's thresholds changed value,
+    or it gained one, since the clock was armed); None when the clock is armed as
+    ``thresholds`` say, or has no warning ahead (paused, stopped, breached, past its last
+    threshold), or (given ``now``) changed last after ``now``. Costs a calendar step or
+    two: the engine asks when it catches a ticket up, or when the armed warning falls
+    due, not on every event. A clock whose deadline the calendar no longer gives (its
+    opening hours changed) is left as it is: its warning instant says nothing of its
+    threshold then."""
+    sent = clock.warnings_sent
+    deadline = clock.deadline
+    if deadline is None or sent >= len(thresholds):
+        return None
+    if clock.breached_at is not None or clock.stopped_at is not None:
+        return None
+    as_of = clock.as_of
+    if now is not None and now < as_of:
+        return None
+    used = clock.used
+    left = clock.target * thresholds[sent] - used
+    armed = clock.warn_at
+    if armed is not None and (
+        armed <= as_of if left <= _ZERO else armed < as_of or calendar.elapsed(as_of, armed) == left
+    ):
+        # Armed where the threshold is reached (a timedelta to compare), or before the
+        # clock's last change, which the engine never arms: left as it is.
+        return None
+    rest = clock.target - used
+    if rest > _ZERO and calendar.elapsed(as_of, deadline) != rest:
+        return None
+    return as_of if left <= _ZERO else calendar.add(as_of, left)
+
+
+def _shown(thresholds: Sequence[float]) -> str:
+    return ", ".join(f"{threshold:g}" for threshold in thresholds)
 
 
 def _not_before(clock: SlaClock, at: datetime) -> None:
@@ -304,6 +347,34 @@ class Step:
         if used >= target and clock.breached_at is None:
             clock = self._emit(SlaBreached, _set(clock, breached_at=at), at)
         return clock
+
+    def rearm(
+        self, clock: SlaClock, calendar: Calendar, thresholds: Sequence[float], now: datetime
+    ) -> SlaClock:
+        """Re-arm a running clock whose next warning is armed otherwise than its policy's
+        thresholds say (see :func:`rearmed_warning`), as a retarget that keeps the policy,
+        target and calendar: at ``now``, or at the instant the clock is armed for (its
+        warning, else its deadline) if that came first, since the clock ran to it as
+        armed. The warnings already recorded stay recorded, each threshold once per
+        cycle; one whose new value the time used has passed is recorded at the
+        re-arming; the next one is armed at its own instant. A clock armed as its
+        thresholds say is returned as it is, and so is one whose last change is after
+        ``now``."""
+        if rearmed_warning(clock, calendar, thresholds, now) is None:
+            return clock
+        armed = clock.warn_at if clock.warn_at is not None else clock.deadline
+        assert armed is not None  # a running clock
+        return self.retarget(
+            clock,
+            old_calendar=calendar,
+            policy=clock.policy,
+            calendar_name=clock.calendar,
+            calendar=calendar,
+            thresholds=thresholds,
+            target=clock.target,
+            at=min(now, armed),
+            reason=f"SLA policy {clock.policy!r}: warning thresholds {_shown(thresholds)}",
+        )
 
     def due(
         self, clock: SlaClock, calendar: Calendar, thresholds: Sequence[float], now: datetime

@@ -34,8 +34,9 @@ from helpdesk_core.model import (
     SlaClock,
     Ticket,
 )
+from helpdesk_core.model._validate import require
 from helpdesk_core.model.events import CANCELLED, NO_TARGET, SLA_EVENT_TYPES
-from helpdesk_core.sla._transitions import SLA_ACTOR, Calendar, Step
+from helpdesk_core.sla._transitions import SLA_ACTOR, Calendar, Step, rearmed_warning
 from helpdesk_core.sla.calendar import BusinessCalendar
 from helpdesk_core.sla.policy import ReopenMode, SlaPolicy
 
@@ -154,7 +155,14 @@ def _check_ticket(ticket: Ticket) -> None:
         raise ValidationError(f"expected a Ticket, got {type(ticket).__name__}", field="ticket")
 
 
-def _due(ticket: Ticket, env: _Env, now: datetime) -> tuple[list[Event], dict[Metric, SlaClock]]:
+def _due(
+    ticket: Ticket, env: _Env, now: datetime, *, rearm: bool = False
+) -> tuple[list[Event], dict[Metric, SlaClock]]:
+    """The warnings and breaches due by ``now``, and the clocks after them. A clock whose
+    armed warning falls due is first checked against its policy's thresholds (re-armed
+    if they say otherwise now, see :meth:`Step.rearm`); with ``rearm``, every running
+    clock is (a catch-up: a calendar step per clock, which a reaction to each event does
+    without)."""
     clocks: dict[Metric, SlaClock] = {}
     events: list[Event] = []
     sla = ticket.sla
@@ -173,6 +181,13 @@ def _due(ticket: Ticket, env: _Env, now: datetime) -> tuple[list[Event], dict[Me
             clock.breached_at is None and deadline <= now
         ):
             step = Step(ticket.id)
+            if rearm or (warn_at is not None and warn_at <= now):
+                clock = step.rearm(clock, calendar, thresholds, now)
+            clocks[metric] = step.due(clock, calendar, thresholds, now)
+            events.extend(step.events)
+        elif rearm and rearmed_warning(clock, calendar, thresholds, now) is not None:
+            step = Step(ticket.id)
+            clock = step.rearm(clock, calendar, thresholds, now)
             clocks[metric] = step.due(clock, calendar, thresholds, now)
             events.extend(step.events)
     if len(events) > 1:
@@ -217,6 +232,14 @@ def due_events(
     ``now`` -- every second or once a day -- records the same events with the same
     instants. ``policies`` supplies each clock's warning thresholds (looked up by the
     clock's policy name); ``calendars`` its calendar.
+
+    A running clock armed for its next warning otherwise than its policy's thresholds
+    say now (a threshold's value changed, or the policy gained one, since it was armed)
+    is first re-armed, as a retarget that keeps the target: an
+    :class:`~helpdesk_core.model.SlaTargetChanged` at ``now``, or at the instant the
+    clock was armed for if that came first. Warnings already recorded stay recorded
+    (each threshold once per cycle); one the time used has passed under its new value
+    is recorded at the re-arming; the next falls due at its new value's instant.
     """
     return SlaEngine(policies, calendars).due_events(ticket, now=now)
 
@@ -248,6 +271,20 @@ def _next_wakeup(ticket: Ticket, env: _Env | None) -> datetime | None:
     return best
 
 
+def _rearmed_wakeup(ticket: Ticket, env: _Env) -> datetime | None:
+    """:func:`_next_wakeup` with ``env``, where a clock armed for its next warning
+    otherwise than its policy's thresholds say now is waited for until the earlier of
+    the instant it is armed for and the one they give (:meth:`Step.rearm` re-arms it at
+    the earlier of its armed instant and the catch-up)."""
+    best = _next_wakeup(ticket, env)
+    for clock in ticket.sla.values():
+        if clock.is_running:
+            due = rearmed_warning(clock, env.calendar(clock.calendar), env.thresholds(clock))
+            if due is not None and (best is None or due < best):
+                best = due
+    return best
+
+
 def next_wakeup_many(tickets: Iterable[Ticket]) -> datetime | None:
     """The earliest :func:`next_wakeup` of several tickets (None when none has one)."""
     if isinstance(tickets, str | bytes | Mapping) or not isinstance(tickets, Iterable):
@@ -276,7 +313,9 @@ def react(
     :func:`~helpdesk_core.sla.policy.select_policy`); ``policies`` are all policies clocks
     may still run under (for their warning thresholds). First the warnings and breaches
     that fell due up to ``event.at`` are recorded with their exact instants (as
-    :func:`due_events` would), so the history does not depend on how often anyone ticked.
+    :func:`due_events` would, re-arming only a clock whose armed warning fell due: a
+    reaction does no calendar arithmetic for the others), so the history does not depend
+    on how often anyone ticked.
     Then, metric by metric: a clock whose target, policy or calendar changed is retargeted
     (or stopped when no target applies any more); clocks start, stop, restart or continue
     as the metric's rules say; and clocks pause or resume with the status category. These
@@ -320,15 +359,24 @@ class SlaEngine:
         """See :func:`due_events`."""
         _check_ticket(ticket)
         ensure_aware(now, field="now")
-        events, _ = _due(ticket, self._env, now)
+        events, _ = _due(ticket, self._env, now, rearm=True)
         return events
 
-    def next_wakeup(self, ticket: Ticket) -> datetime | None:
+    def next_wakeup(self, ticket: Ticket, *, rearm: bool = False) -> datetime | None:
         """See :func:`next_wakeup`, with the warnings the clocks' policies have now: one a
         policy no longer has (it has fewer thresholds since the clock was armed, or it is
-        retired and its clocks run on) is not waited for, as none will be recorded."""
+        retired and its clocks run on) is not waited for, as none will be recorded.
+
+        With ``rearm``, a clock armed for its next warning otherwise than its policy's
+        thresholds say now (see :func:`due_events`) is waited for until the earlier of
+        the instant it is armed for and the instant they give, worked out on the calendar
+        for every running clock (a desk asks so when it reschedules its tickets after a
+        reconfiguration, not after every command)."""
         _check_ticket(ticket)
-        return _next_wakeup(ticket, self._env)
+        if rearm is False:
+            return _next_wakeup(ticket, self._env)
+        require(rearm, bool, "True or False", field="rearm")
+        return _rearmed_wakeup(ticket, self._env) if rearm else _next_wakeup(ticket, self._env)
 
     def react(self, ticket: Ticket, event: Event, *, policy: SlaPolicy | None) -> list[Event]:
         """See :func:`react`; ``policy`` need not be among the engine's policies."""
