@@ -608,3 +608,57 @@ def test_the_suite_fails_rather_than_loops_on_a_store_that_ignores_offsets(
     threading.Thread(target=run, daemon=True).start()
     assert done.wait(timeout=20), f"{test} pages on for ever"
     assert not failed, failed
+
+
+def _some_suite_test_fails(make_store: Callable[[], Store], containing: str) -> None:
+    """Run every test of the suite whose name holds ``containing`` on stores
+    ``make_store`` makes: at least one must fail."""
+
+    class Suite(StoreConformance):
+        def make_store(self) -> Store:
+            return make_store()
+
+    names = sorted(n for n in dir(Suite) if n.startswith("test_") and containing in n)
+    assert names, containing
+    failed: list[str] = []
+    for name in names:
+        suite = Suite()
+        suite.setup_method()
+        try:
+            getattr(suite, name)()
+        except AssertionError:
+            failed.append(name)
+        finally:
+            suite.teardown_method()
+    assert failed, f"every test of {containing!r} passed a broken store: {names}"
+
+
+class _AnonymiseDropsWakeUp(MemoryStore):
+    """Rewrites a history without the wake-up it is given (a rewrite that deletes the
+    ticket's row and inserts it again, forgetting the column): an open ticket whose
+    requester is erased never breaches, escalates or closes."""
+
+    def anonymise(self, ticket_id: str, **kwargs: Any) -> None:
+        super().anonymise(ticket_id, **{**kwargs, "wake_at": None})
+
+
+class _AnonymiseKeepsWakeUp(MemoryStore):
+    """Rewrites a history and leaves the ticket's wake-up as it was (an UPDATE that
+    forgot the column)."""
+
+    def anonymise(self, ticket_id: str, **kwargs: Any) -> None:
+        kwargs.pop("wake_at", None)
+        with self.unit_of_work():
+            kept = self._wake.get(ticket_id)
+            super().anonymise(ticket_id, **kwargs, wake_at=kept)
+
+
+@pytest.mark.parametrize("store", [_AnonymiseDropsWakeUp, _AnonymiseKeepsWakeUp])
+def test_the_suite_fails_a_store_whose_anonymise_ignores_the_wake_up(
+    store: type[MemoryStore],
+) -> None:
+    _some_suite_test_fails(store, "anonymise")
+
+
+def test_the_machine_fails_a_store_whose_anonymise_drops_the_wake_up() -> None:
+    _machine_fails(_AnonymiseDropsWakeUp)

@@ -3047,6 +3047,37 @@ class StoreConformance:
         assert [i.event for i in delivered] == history
         assert self.store.claim_outbox("hook", now=T0)[0].event == history[0]
 
+    def test_anonymise_sets_the_wake_up_it_is_given(self) -> None:
+        # An erasure rewrites open tickets too, with the instant their SLA clocks next
+        # need a tick: a store that drops it (or keeps the old one) leaves the ticket
+        # without its warnings, breaches, escalations and auto-close.
+        ticket, events = self._secret_ticket()  # no wake-up
+        open_ticket(self.store, "T-2", wake_at=T0 + 2 * MINUTE)
+        history = self._scrubbed(events)
+
+        def rewrite(wake_at: datetime | None) -> None:
+            self.store.anonymise(
+                "T-1",
+                expected_version=ticket.version,
+                events=history,
+                snapshot=replay(history),
+                wake_at=wake_at,
+            )
+
+        rewrite((T0 + MINUTE).astimezone(_TOKYO))
+        assert self.store.due(T0 + 5 * MINUTE) == ["T-1", "T-2"], (
+            "anonymise did not set the wake-up it was given"
+        )
+        rewrite(T0 + 3 * MINUTE)
+        assert self.store.due(T0 + 2 * MINUTE) == ["T-2"], (
+            "anonymise left the wake-up the ticket had before"
+        )
+        assert self.store.due(T0 + 3 * MINUTE) == ["T-2", "T-1"]
+        rewrite(None)
+        assert self.store.due(T0 + timedelta(days=1)) == ["T-2"], (
+            "anonymise with no wake-up left the one the ticket had before"
+        )
+
     def test_anonymise_checks_the_version_and_changes_nothing_on_refusal(self) -> None:
         ticket, events = self._secret_ticket()
         history = self._scrubbed(events)
@@ -3648,9 +3679,16 @@ def make_differential_machine(
             step=st.integers(0, 30),
             unlink=st.booleans(),
             dequeue=st.booleans(),
+            wake_at=_OPTIONAL_INSTANTS,
         )
         def anonymise(
-            self, data: st.DataObject, stale: int, step: int, unlink: bool, dequeue: bool
+            self,
+            data: st.DataObject,
+            stale: int,
+            step: int,
+            unlink: bool,
+            dequeue: bool,
+            wake_at: datetime | None,
         ) -> None:
             ticket_id = data.draw(st.sampled_from(_ids(self.ref.get_many(_IDS))))
             history = self.ref.events(ticket_id)
@@ -3673,7 +3711,11 @@ def make_differential_machine(
             version = max(1, len(history) - stale)
             self.both(
                 lambda s: s.anonymise(
-                    ticket_id, expected_version=version, events=events, snapshot=snapshot
+                    ticket_id,
+                    expected_version=version,
+                    events=events,
+                    snapshot=snapshot,
+                    wake_at=wake_at,
                 )
             )
 
