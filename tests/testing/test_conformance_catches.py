@@ -662,3 +662,41 @@ def test_the_suite_fails_a_store_whose_anonymise_ignores_the_wake_up(
 
 def test_the_machine_fails_a_store_whose_anonymise_drops_the_wake_up() -> None:
     _machine_fails(_AnonymiseDropsWakeUp)
+
+
+class _CaseBlindTicketIds(MemoryStore):
+    """Looks a ticket up by its id compared without case, as a key column under a
+    case-insensitive collation (MySQL's default, SQL Server's) does."""
+
+    def _same(self, ticket_id: Any) -> Any:
+        if isinstance(ticket_id, str):
+            for known in list(self._tickets):
+                if known.casefold() == ticket_id.casefold():
+                    return known
+        return ticket_id
+
+    def load(self, ticket_id: str) -> Ticket:
+        return super().load(self._same(ticket_id))
+
+    def events(self, ticket_id: str, *, after_version: int = 0) -> list[Event]:
+        return super().events(self._same(ticket_id), after_version=after_version)
+
+
+class _CaseBlindCursorKeys(MemoryStore):
+    """Keeps cursors under their keys in lower case (a case-insensitive key column)."""
+
+    def get_cursor(self, key: str) -> int:
+        return super().get_cursor(key.lower() if isinstance(key, str) else key)
+
+    def set_cursor(self, key: str, value: int) -> None:
+        super().set_cursor(key.lower() if isinstance(key, str) else key, value)
+
+    def claim_cursor(self, key: str, value: int) -> bool:
+        return super().claim_cursor(key.lower() if isinstance(key, str) else key, value)
+
+
+@pytest.mark.parametrize("store", [_CaseBlindTicketIds, _CaseBlindCursorKeys])
+def test_the_suite_fails_a_store_that_compares_ids_without_case(
+    store: type[MemoryStore],
+) -> None:
+    _some_suite_test_fails(store, "")

@@ -483,6 +483,50 @@ class StoreConformance:
         assert _ids(found) == ["T-3", "T-1", "T-2"]
         assert self.store.get_many([]) == []
 
+    def test_ids_and_keys_compare_exactly(self) -> None:
+        # Ids and keys are looked up as stored, case included: a key column under a
+        # case-insensitive collation (MySQL's default, SQL Server's) finds one record for
+        # another, or refuses a new one as a duplicate of one that differs in case.
+        lower = open_ticket(self.store, "T-a", requester="ada", subject="lower")
+        upper = open_ticket(self.store, "T-A", requester="Ada", subject="upper")
+        assert [self.store.load(t).subject for t in ("T-a", "T-A")] == ["lower", "upper"], (
+            "T-a and T-A are two tickets"
+        )
+        upper = change(self.store, upper, commented("T-A", "x", at=T0 + MINUTE))
+        assert self.store.load("T-a") == lower, "a write to T-A changed T-a"
+        for missing in ("t-a", "t-A"):
+            with raises(NotFound):
+                self.store.load(missing)
+            assert self.store.events(missing) == [], f"events({missing!r}) found a ticket"
+        assert _ids(self.store.get_many(["t-a", "T-A", "T-a", "t-A"])) == ["T-A", "T-a"]
+        assert [len(self.store.events(t)) for t in ("T-a", "T-A")] == [1, 2]
+        assert self.store.requester_ticket_ids("ada") == ["T-a"]
+        assert _ids(self.store.requester_history("Ada")) == ["T-A"]
+        assert self.store.query(TicketQuery(requester="ADA")).total == 0
+        with raises(NotFound):
+            self.store.ack_outbox("mail", ["t-a:1"])
+        self.store.save_requester(Requester(id="Ada", name="Upper"))
+        self.store.save_requester(Requester(id="ada", name="Lower"))
+        assert self.store.get_requester("Ada").name == "Upper"
+        assert self.store.get_requester("ada").name == "Lower"
+        with raises(NotFound):
+            self.store.get_requester("ADA")
+        self.store.delete_requester("ADA")
+        assert self.store.get_requester("Ada").name == "Upper"
+        self.store.set_cursor("rr:Desk", 5)
+        self.store.set_cursor("rr:desk", 7)
+        assert [self.store.get_cursor(k) for k in ("rr:Desk", "rr:desk", "RR:DESK")] == [5, 7, 0]
+        if isinstance(self.store, CursorClaims):
+            assert self.store.claim_cursor("seen:M1", 1)
+            assert self.store.claim_cursor("seen:m1", 2), "a claim lost to another key's"
+            assert (self.store.get_cursor("seen:M1"), self.store.get_cursor("seen:m1")) == (1, 2)
+        self.store.save_article(self._article("KB-a", title="Lower"), expected_version=0)
+        self.store.save_article(self._article("KB-A", title="Upper"), expected_version=0)
+        assert self.store.get_article("KB-a").title == "Lower"
+        assert self.store.get_article("KB-A").title == "Upper"
+        with raises(NotFound):
+            self.store.get_article("kb-a")
+
     def test_numbers_are_unique_and_increasing(self) -> None:
         numbers = [self.store.allocate_number() for _ in range(20)]
         assert numbers == sorted(numbers)
