@@ -34,3 +34,24 @@ def test_configuration_page_shows_the_bundled_example() -> None:
     page = (ROOT / "docs" / "configuration.md").read_text(encoding="utf-8")
     bundled = (ROOT / "src" / "helpdesk_core" / "data" / "it_desk.toml").read_text(encoding="utf-8")
     assert f"```toml\n{bundled}```" in page
+
+
+def test_the_third_party_store_guide_names_every_method_a_store_may_offer() -> None:
+    # An adapter is written from this page: a method it does not name is one an adapter
+    # leaves out without knowing what the desk then does without it.
+    from helpdesk_core.storage import (
+        CursorClaims,
+        CursorDeletion,
+        RequesterLock,
+        SolvedTicketSearch,
+        Store,
+    )
+
+    page = (ROOT / "docs" / "howto" / "third-party-store.md").read_text(encoding="utf-8")
+    protocols = (Store, CursorClaims, CursorDeletion, RequesterLock, SolvedTicketSearch)
+    methods = {name for p in protocols for name in dir(p) if not name.startswith("_")}
+    methods.add("import_tickets")
+    missing = sorted(m for m in methods if f"`{m}" not in page)
+    assert not missing, missing
+    for protocol in protocols[1:]:
+        assert f"`{protocol.__name__}`" in page, protocol.__name__
