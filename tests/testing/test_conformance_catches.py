@@ -273,7 +273,12 @@ class _RecordingSuite(StoreConformance):
 
 
 def test_the_closed_store_tests_call_every_method_of_the_protocols() -> None:
-    from helpdesk_core.storage.base import CursorClaims, CursorDeletion, SolvedTicketSearch
+    from helpdesk_core.storage.base import (
+        CursorClaims,
+        CursorDeletion,
+        RequesterLock,
+        SolvedTicketSearch,
+    )
 
     called: set[str] = set()
     for name in ("test_closed_store_refuses_every_call", "test_closed_store_refuses_article_calls"):
@@ -287,7 +292,7 @@ def test_the_closed_store_tests_call_every_method_of_the_protocols() -> None:
             suite.teardown_method()
     wanted = {
         name
-        for protocol in (Store, CursorClaims, CursorDeletion, SolvedTicketSearch)
+        for protocol in (Store, CursorClaims, CursorDeletion, RequesterLock, SolvedTicketSearch)
         for name in dir(protocol)
         if not name.startswith("_")
     }

@@ -2652,6 +2652,8 @@ class StoreConformance:
             calls["claim_cursor"] = lambda: store.claim_cursor("k2", 1)
         if isinstance(store, CursorDeletion):
             calls["delete_cursors"] = lambda: store.delete_cursors("k", values=[1])
+        if isinstance(store, RequesterLock):
+            calls["lock_requester"] = lambda: store.lock_requester("r-1")
         if isinstance(store, SolvedTicketSearch):
             calls["search_solved"] = lambda: store.search_solved(["ticket"])
         importer = getattr(store, "import_tickets", None)
