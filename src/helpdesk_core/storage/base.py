@@ -22,7 +22,7 @@ from typing import Any, Generic, Protocol, TypeVar, runtime_checkable
 from attrs import field, fields, frozen
 
 from helpdesk_core._time import ensure_aware
-from helpdesk_core.errors import ValidationError
+from helpdesk_core.errors import StorageError, ValidationError
 from helpdesk_core.knowledge.articles import Article, ArticleQuery
 from helpdesk_core.knowledge.articles import text_filter as _text_tuple
 from helpdesk_core.model._validate import a_name, check_unicode, is_identifier
@@ -347,6 +347,13 @@ def read_in_chunks(
         rows = fetch(position, size)
         if not rows:
             return
+        if rows[0][0] <= position or rows[-1][0] < rows[0][0]:
+            # read on, it would give the same rows again for ever
+            raise StorageError(
+                f"rows read after position {position} start at {rows[0][0]} and end at "
+                f"{rows[-1][0]}: a fetch gives the rows after its position (>, not >=), "
+                "in position order"
+            )
         yield from rows
         position = rows[-1][0]
         if remaining is not None:
