@@ -7,6 +7,7 @@ import itertools
 import os
 from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -110,3 +111,33 @@ def store_pair(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[tuple
     if second is not first:
         second.close()
     drop(first)
+
+
+class HookedStore:
+    """A store handle that runs each hook once, right after the first call of its
+    ``method`` whose arguments its ``when`` accepts; every other call passes straight
+    through (a race test's "meanwhile, on another handle ...")."""
+
+    def __init__(self, store: Store) -> None:
+        self._store = store
+        self._hooks: list[tuple[str, Callable[..., bool], Callable[[], None]]] = []
+
+    def hook(self, method: str, when: Callable[..., bool], hook: Callable[[], None]) -> None:
+        self._hooks.append((method, when, hook))
+
+    def __getattr__(self, name: str) -> Any:
+        found = getattr(self._store, name)
+        if not any(method == name for method, _, _ in self._hooks):
+            return found
+
+        def hooked(*args: Any, **kwargs: Any) -> Any:
+            result = found(*args, **kwargs)
+            for entry in self._hooks:
+                method, when, hook = entry
+                if method == name and when(*args, **kwargs):
+                    self._hooks.remove(entry)
+                    hook()
+                    break
+            return result
+
+        return hooked

@@ -14,14 +14,13 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
 
 import pytest
 
-from desk_stores import DSN, STORE_PAIRS, store_pair
+from desk_stores import DSN, STORE_PAIRS, HookedStore, store_pair
 from helpdesk_core import DeskConfig, Helpdesk, ManualClock, SequentialIds
 from helpdesk_core.errors import NotFound
 from helpdesk_core.model import Requester, Ticket
@@ -40,32 +39,6 @@ JOIN = 60.0
 def handles(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[tuple[Store, Store]]:
     """Two handles on one database: the erasing desk's and the opening desk's."""
     yield from store_pair(request, tmp_path)
-
-
-class _Hooked:
-    """A handle that runs ``hook`` once, right after the first call of ``method`` whose
-    arguments ``when`` accepts; every other call passes straight through."""
-
-    def __init__(self, store: Store) -> None:
-        self._store = store
-        self._hook: tuple[str, Callable[..., bool], Callable[[], None]] | None = None
-
-    def hook(self, method: str, when: Callable[..., bool], hook: Callable[[], None]) -> None:
-        self._hook = (method, when, hook)
-
-    def __getattr__(self, name: str) -> Any:
-        found = getattr(self._store, name)
-        if self._hook is None or self._hook[0] != name:
-            return found
-
-        def hooked(*args: Any, **kwargs: Any) -> Any:
-            result = found(*args, **kwargs)
-            if self._hook is not None and self._hook[1](*args, **kwargs):
-                hook, self._hook = self._hook[2], None
-                hook()
-            return result
-
-        return hooked
 
 
 def _config() -> DeskConfig:
@@ -118,7 +91,7 @@ def test_a_ticket_opened_for_the_person_during_an_erasure_waits_for_it(
     # ticket). That ticket must not commit before the erasure: it waits, then is refused
     # or written after the erasure, and erasing the person again erases it.
     first, second = handles
-    erasing = _Hooked(first)
+    erasing = HookedStore(first)
     clock = ManualClock(T0)
     desk = Helpdesk(_config(), erasing, clock, ids=SequentialIds())  # type: ignore[arg-type]
     desk.upsert_requester(ADA)

@@ -15,7 +15,7 @@ from typing import Any
 
 import pytest
 
-from desk_stores import STORE_PAIRS, store_pair
+from desk_stores import STORE_PAIRS, HookedStore, store_pair
 from helpdesk_core import DeskConfig, Helpdesk, ManualClock, SequentialIds
 from helpdesk_core.errors import NotFound
 from helpdesk_core.knowledge import Article, ArticleQuery
@@ -34,35 +34,6 @@ JOIN = 60.0
 def handles(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[tuple[Store, Store]]:
     """Two handles on one database: the linking desk's and the purging desk's."""
     yield from store_pair(request, tmp_path)
-
-
-class _Hooked:
-    """A handle that runs ``hook`` once, right after the first call of ``method`` whose
-    arguments ``when`` accepts; every other call passes straight through."""
-
-    def __init__(self, store: Store) -> None:
-        self._store = store
-        self._hooks: list[tuple[str, Callable[..., bool], Callable[[], None]]] = []
-
-    def hook(self, method: str, when: Callable[..., bool], hook: Callable[[], None]) -> None:
-        self._hooks.append((method, when, hook))
-
-    def __getattr__(self, name: str) -> Any:
-        found = getattr(self._store, name)
-        if not any(method == name for method, _, _ in self._hooks):
-            return found
-
-        def hooked(*args: Any, **kwargs: Any) -> Any:
-            result = found(*args, **kwargs)
-            for entry in self._hooks:
-                method, when, hook = entry
-                if method == name and when(*args, **kwargs):
-                    self._hooks.remove(entry)
-                    hook()
-                    break
-            return result
-
-        return hooked
 
 
 def _config() -> DeskConfig:
@@ -109,7 +80,7 @@ def _desks(
 
 
 def _meanwhile(
-    hooked: _Hooked, method: str, when: Callable[..., bool], act: Callable[[], object]
+    hooked: HookedStore, method: str, when: Callable[..., bool], act: Callable[[], object]
 ) -> tuple[list[object], threading.Thread]:
     """Once ``hooked`` has run ``method`` as ``when`` accepts, ``act()`` runs in another
     thread; the list gets what it returns, or the ``NotFound`` it raises. The hooked side
@@ -179,7 +150,7 @@ def test_a_link_whose_target_is_purged_before_it_commits_is_refused(
     # The link has read its target (it exists) when another worker purges the target and
     # commits; then the link commits. It must not record a link to a ticket that is gone.
     first, second = handles
-    linking = _Hooked(first)
+    linking = HookedStore(first)
     desk, other, (problem,), (incident,) = _desks(linking, second)
     purged: list[Any] = []
     linking.hook(
@@ -206,7 +177,7 @@ def test_a_link_made_after_a_purge_read_the_linking_tickets_is_dropped_or_refuse
     # worker links a ticket to it. Whether the link gets in before the purge (and is
     # dropped with it) or after (and is refused), none is left dangling.
     first, second = handles
-    purging = _Hooked(second)
+    purging = HookedStore(second)
     desk, other, (problem,), (incident,) = _desks(first, purging)
     outcome, thread = _meanwhile(
         purging,
@@ -274,7 +245,7 @@ def test_an_article_whose_problem_is_purged_before_it_commits_is_refused(
     # purges that problem and commits; then the article is saved. It must not name a
     # ticket that is gone.
     first, second = handles
-    writing = _Hooked(first)
+    writing = HookedStore(first)
     desk, other, (problem,), _ = _desks(writing, second)
     writing.hook(
         "load", lambda ticket_id: ticket_id == problem, lambda: other.apply_retention()
@@ -292,7 +263,7 @@ def test_an_article_update_naming_a_problem_purged_before_it_commits_is_refused(
     handles: tuple[Store, Store],
 ) -> None:
     first, second = handles
-    writing = _Hooked(first)
+    writing = HookedStore(first)
     desk, other, (problem,), _ = _desks(writing, second)
     article = desk.publish_article(title="Gateway drops VPN", body="Reboot it.", by="alice")
     writing.hook(
@@ -312,7 +283,7 @@ def test_an_article_saved_after_a_purge_read_the_articles_is_dropped_or_refused(
     # worker publishes one naming it. Whether the article gets in before the purge (and
     # loses the problem with it) or after (and is refused), none names a ticket gone.
     first, second = handles
-    purging = _Hooked(second)
+    purging = HookedStore(second)
     desk, other, (problem,), _ = _desks(first, purging)
     outcome, thread = _meanwhile(
         purging,
