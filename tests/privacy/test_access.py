@@ -40,7 +40,7 @@ from helpdesk_core.privacy import (
     Role,
     visible_events,
 )
-from helpdesk_core.storage import TicketQuery, TicketScope
+from helpdesk_core.storage import Store, TicketQuery, TicketScope
 
 T0 = datetime(2026, 3, 2, 9, tzinfo=UTC)
 TEAMS = (
@@ -926,3 +926,120 @@ def test_an_agent_id_acts_only_while_the_configuration_names_the_agent(desk: Hel
     desk.reconfigure(desk.config.replace(agents=(*desk.config.agents, Agent(id="alice"))))
     with pytest.raises(ValidationError, match="agent and of a stored requester"):
         desk.reply(ticket.id, author="alice", body="back")
+
+
+# --------------------------------------------------------- reads of a ticket due to move
+
+
+def _escalating_desk(store: Store | None = None) -> Helpdesk:
+    """A desk whose tickets move from team desk (L1) to team network (L2) after an hour
+    in L1; no auto-assignment, so the team alone decides who sees the ticket."""
+    config = DeskConfig.from_dict(
+        {
+            "tiers": [{"id": "L1", "teams": ["desk"]}, {"id": "L2", "teams": ["network"]}],
+            "teams": [{"id": "desk"}, {"id": "network"}, {"id": "apps"}],
+            "agents": [
+                {"id": "alice", "teams": ["desk"]},
+                {"id": "bob", "teams": ["network"]},
+                {"id": "carl", "teams": ["apps"]},
+            ],
+            "assignment": {"auto_assign": False},
+            "escalation_policies": [
+                {
+                    "name": "stuck",
+                    "triggers": [
+                        {
+                            "name": "an-hour-in-l1",
+                            "on": "time_in_tier",
+                            "after": "1h",
+                            "when": {"field": "tier", "op": "eq", "value": "L1"},
+                            "actions": [{"action": "escalate_tier"}],
+                        }
+                    ],
+                }
+            ],
+        }
+    )
+    return Helpdesk(config, store or MemoryStore(), ManualClock(T0))
+
+
+@pytest.mark.parametrize("fresh_desk", [False, True], ids=["same-desk", "fresh-desk"])
+def test_reads_check_access_on_the_ticket_as_a_tick_would_have_left_it(fresh_desk: bool) -> None:
+    """An escalation due but not yet run by a tick: the new team's agent reads the ticket
+    as they may act on it (a command catches up first), and the read writes nothing: it
+    shows what is stored, as the role the caught-up ticket gives."""
+    desk = _escalating_desk()
+    desk.upsert_requester(Requester(id="r1", name="Ada"))
+    desk.upsert_requester(Requester(id="r2", name="Bea"))
+    ticket = desk.open(requester="r1", subject="VPN down")
+    other = desk.open(requester="r1", subject="Mail down")
+    desk.reply(ticket.id, author="alice", body="the VPN key is in the vault", public=False)
+    stored = desk.get(ticket.id)
+    assert (stored.team, stored.tier) == ("desk", "L1")
+    desk.clock.advance(minutes=30)  # type: ignore[attr-defined]
+    for read in (desk.get, desk.history, desk.sla):
+        with pytest.raises(AccessDenied):  # not due yet: still desk's
+            read(ticket.id, as_="bob")
+    desk.clock.advance(hours=1)  # type: ignore[attr-defined]  # due at 10:00, no tick
+    if fresh_desk:  # a desk that has not seen the ticket (another process, a restart)
+        desk = Helpdesk(desk.config, desk.store, desk.clock)
+    events = desk.history(ticket.id)
+
+    # The new team's agent reads it, as an agent (internal notes included) ...
+    assert desk.get(ticket.id, as_="bob") == stored
+    assert desk.history(ticket.id, as_="bob") == events
+    assert any(isinstance(e, CommentAdded) and not e.public for e in events)
+    assert desk.sla(ticket.id, as_="bob") == desk.sla(ticket.id)
+    assert desk.similar(ticket.id, as_="bob") == desk.similar(ticket.id)
+    # ... the old team's still does (the stored ticket is theirs), the owner too ...
+    assert desk.get(ticket.id, as_="alice") == stored
+    assert desk.get(ticket.id, as_="r1") == stored
+    # ... and nobody else: another team's agent, another requester.
+    for who, identity in (("carl", "agent:carl"), ("r2", "requester:r2")):
+        for any_read in (desk.get, desk.history, desk.sla, desk.similar):
+            with pytest.raises(AccessDenied) as caught:
+                any_read(ticket.id, as_=who)
+            assert (caught.value.identity, caught.value.action) == (identity, "view")
+    # A read writes nothing: the escalation is still the next tick's (or command's).
+    assert desk.get(ticket.id) == stored
+    assert desk.history(ticket.id) == events
+    assert desk.store.load(ticket.id).version == stored.version
+
+    # The command the reads stand for: bob may reply, which records the escalation first.
+    replied = desk.reply(ticket.id, author="bob", body="On it")
+    assert (replied.team, replied.tier) == ("network", "L2")
+    assert desk.get(ticket.id, as_="bob") == replied
+    with pytest.raises(AccessDenied):
+        desk.get(ticket.id, as_="alice")  # moved on for good: no longer desk's
+    # A link's target is in sight the same way, and is not written either.
+    linked = desk.link(ticket.id, kind="follow_up_of", other=other.id, by="bob")
+    assert other.id in linked.linked("follow_up_of")
+    assert desk.store.load(other.id).version == other.version
+    assert desk.get(other.id, as_="bob") == desk.get(other.id)
+
+
+def test_a_read_allowed_or_not_due_does_no_catch_up_work() -> None:
+    """The catch-up of a read is for an identity refused on a due ticket only: a read
+    allowed on the stored ticket, or refused on one with nothing due, begins no change."""
+    desk = _escalating_desk()
+    desk.upsert_requester(Requester(id="r1", name="Ada"))
+    ticket = desk.open(requester="r1", subject="VPN down")
+    begun: list[str] = []
+    begin = desk._decider.begin
+
+    def counted(ticket: Ticket, **kwargs: object) -> object:
+        begun.append(ticket.id)
+        return begin(ticket, **kwargs)  # type: ignore[arg-type]
+
+    desk._decider.begin = counted  # type: ignore[method-assign,assignment]
+    desk.clock.advance(minutes=30)  # type: ignore[attr-defined]
+    assert desk.get(ticket.id, as_="alice").team == "desk"
+    desk.history(ticket.id, as_="r1")
+    with pytest.raises(AccessDenied):
+        desk.get(ticket.id, as_="bob")  # refused, nothing due: the desk knows its wake-up
+    assert begun == []
+    desk.clock.advance(hours=1)  # type: ignore[attr-defined]
+    desk.get(ticket.id, as_="alice")  # still allowed on the stored ticket
+    assert begun == []
+    desk.get(ticket.id, as_="bob")  # refused on the stored ticket, due: worked out
+    assert begun == [ticket.id]

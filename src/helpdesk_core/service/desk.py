@@ -578,6 +578,39 @@ class Helpdesk(KnowledgeCommands):
             granted[key] = role
         return role
 
+    def _check_view(self, actor: Actor, ticket: Ticket) -> Role | None:
+        """Raise AccessDenied unless ``actor`` may view the stored ``ticket``, or the
+        ticket as a tick would leave it now (see :meth:`_caught_up`): a read lets in whom a
+        command on the ticket would let in. Return the role the check that allowed gave.
+        Allowed on the stored ticket, or refused on one with nothing due, it costs what
+        :meth:`_check_access` does: the catch-up is for a refusal on a due ticket only."""
+        try:
+            return self._check_access(actor, ticket, "view")
+        except AccessDenied as refused:
+            current = self._caught_up(ticket)
+            if current is None:
+                raise
+            try:
+                return self._check_access(actor, current, "view")
+            except AccessDenied:
+                raise refused from None
+
+    def _caught_up(self, ticket: Ticket) -> Ticket | None:
+        """``ticket`` (as loaded) as a command now would find it once caught up, worked
+        out in memory and never saved: the due work a tick would record (an escalation
+        that moves it into another team, say). None when nothing is due, which the desk
+        knows without work for a snapshot it saved itself, as :meth:`_command` does."""
+        at = self._clock_now()
+        if ticket.updated_at > at:
+            at = ticket.updated_at  # as :meth:`_command` stamps it
+        woken = self._woken(ticket)
+        if woken is not _UNSEEN and (woken is None or woken > at):
+            return None
+        requester = self._requester_of(ticket) if self._decider.reads_requester else None
+        change = self._decider.begin(ticket, now=at, requester=requester, assigner=self._assigner)
+        change.catch_up(at)
+        return change.ticket if change.events else None
+
     def _decide_access(
         self, actor: Actor, ticket: Ticket, action: str, config: DeskConfig
     ) -> Role | None:
@@ -1125,7 +1158,7 @@ class Helpdesk(KnowledgeCommands):
             # request id another agent (or the requester) used is no way into a ticket,
             # nor to its id.
             try:
-                role = self._check_access(actor, found[0], "view")
+                role = self._check_view(actor, found[0])
             except AccessDenied:
                 raise AccessDenied(
                     f"{actor} may not view the ticket request {request_id!r} of requester "
@@ -1952,7 +1985,7 @@ class Helpdesk(KnowledgeCommands):
             target = self.store.load(other)  # after the access check: no probing
             if actor.kind is not ActorKind.SYSTEM:
                 try:
-                    self._check_access(actor, target, "view")
+                    self._check_view(actor, target)
                 except AccessDenied:
                     # A ticket the actor may not see reads as one that does not exist.
                     raise NotFound("ticket", other) from None
@@ -2179,18 +2212,25 @@ class Helpdesk(KnowledgeCommands):
     def get(self, ticket_id: str, *, as_: Identity | None = None) -> Ticket:
         """The ticket as of its latest event; with ``as_``, only if that identity may see
         it (AccessDenied otherwise), and without its known error for a requester (nor,
-        on a colleague's ticket, the answers to questions marked ``personal``)."""
+        on a colleague's ticket, the answers to questions marked ``personal``).
+
+        Access is checked as a command's is: an identity refused on the stored ticket
+        reads it when the ticket as a tick would leave it now lets them in (an escalation
+        due, not yet recorded, that moves it into their team). The read writes nothing
+        and returns the stored ticket, as the role that check gave."""
         ticket = self.store.load(_ticket_id(ticket_id))
         if as_ is not None:
             actor = self._actor(as_, field="as_")
-            role = self._check_access(actor, ticket, "view")
+            role = self._check_view(actor, ticket)
             return _as_seen_by(role, ticket, self._hidden_fields(actor, ticket))
         return ticket
 
     def history(self, ticket_id: str, *, as_: Identity | None = None) -> list[Event]:
         """The ticket's events, oldest first; with ``as_``, only if that identity may see
-        the ticket, and without internal notes or the known error for requesters (nor, on
-        a colleague's ticket, the answers to questions marked ``personal``)."""
+        the ticket (checked as :meth:`get` checks it: the stored events, never those of
+        due work not yet recorded), and without internal notes or the known error for
+        requesters (nor, on a colleague's ticket, the answers to questions marked
+        ``personal``)."""
         ticket_id = _ticket_id(ticket_id)
         events = self.store.events(ticket_id)
         if not events:
@@ -2198,7 +2238,7 @@ class Helpdesk(KnowledgeCommands):
         if as_ is not None:
             actor = self._actor(as_, field="as_")
             ticket = self.store.load(ticket_id)
-            role = self._check_access(actor, ticket, "view")
+            role = self._check_view(actor, ticket)
             events = visible_events(
                 events, role=role, hidden_fields=self._hidden_fields(actor, ticket)
             )
@@ -2209,10 +2249,11 @@ class Helpdesk(KnowledgeCommands):
     ) -> dict[str, SlaView]:
         """Live SLA figures of the ticket's clocks (state, target, used, remaining,
         deadline, breached_at) at ``now`` (default: the clock); with ``as_``, only if that
-        identity may see the ticket (AccessDenied otherwise)."""
+        identity may see the ticket (AccessDenied otherwise; checked as :meth:`get` checks
+        it, at the clock's instant whatever ``now`` says)."""
         ticket = self.store.load(_ticket_id(ticket_id))
         if as_ is not None:
-            self._check_access(self._actor(as_, field="as_"), ticket, "view")
+            self._check_view(self._actor(as_, field="as_"), ticket)
         return sla_view(ticket, self.config.calendars, self._now(now))
 
     def search(

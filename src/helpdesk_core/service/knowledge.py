@@ -172,6 +172,8 @@ class KnowledgeCommands:
 
         def _check_access(self, actor: Actor, ticket: Ticket, action: str) -> Role | None: ...
 
+        def _check_view(self, actor: Actor, ticket: Ticket) -> Role | None: ...
+
         def _command(
             self,
             ticket_id: str,
@@ -742,7 +744,7 @@ class KnowledgeCommands:
         ticket = self.store.load(_id(ticket_id, field="ticket_id"))
         actor = self._actor(as_, field="as_") if as_ is not None else None
         if actor is not None:
-            self._check_access(actor, ticket, "view")
+            self._check_view(actor, ticket)
         words = _query_words(ticket)
         articles = self._article_candidates(ticket, words)
         if isinstance(self.store, SolvedTicketSearch):
