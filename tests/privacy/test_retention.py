@@ -876,3 +876,48 @@ def test_an_erased_requesters_open_ticket_keeps_taking_edits_of_its_fields() -> 
     assert desk.update(ticket.id, by="alice", fields={"employee_no": 12}).fields[
         "employee_no"
     ] == 12
+
+
+class _NoCursorDeletion:
+    """A store without the optional ``delete_cursors`` (``CursorDeletion``)."""
+
+    def __init__(self) -> None:
+        self.inner = MemoryStore()
+
+    def __getattr__(self, name: str) -> Any:
+        if name == "delete_cursors":
+            raise AttributeError(name)
+        return getattr(self.inner, name)
+
+
+def test_retention_and_erasure_warn_once_on_a_store_without_cursor_deletion(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    clock = ManualClock(T0)
+    desk = Helpdesk(_config(YEARLY), _NoCursorDeletion(), clock)  # type: ignore[arg-type]
+    _story(desk)
+    with caplog.at_level("WARNING", logger="helpdesk_core"):
+        assert desk.apply_retention() == []  # nothing due: nothing left behind, no word
+        assert "delete_cursors" not in caplog.text
+        clock.advance(timedelta(days=31))
+        assert len(desk.apply_retention()) == 1
+        _story(desk, requester="ada")
+        assert len(desk.erase_requester("ada", by="root")) == 1
+    warnings = [r for r in caplog.records if "delete_cursors" in r.getMessage()]
+    assert len(warnings) == 1, "the desk warns once, at its first retention or erasure"
+    assert warnings[0].levelname == "WARNING"
+    assert "request" in warnings[0].getMessage() and "email" in warnings[0].getMessage()
+
+
+def test_retention_and_erasure_do_not_warn_on_a_store_with_cursor_deletion(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    clock = ManualClock(T0)
+    desk = Helpdesk(_config(YEARLY), MemoryStore(), clock)
+    _story(desk)
+    clock.advance(timedelta(days=31))
+    with caplog.at_level("WARNING", logger="helpdesk_core"):
+        assert len(desk.apply_retention()) == 1
+        _story(desk, requester="ada")
+        desk.erase_requester("ada", by="root")
+    assert "delete_cursors" not in caplog.text

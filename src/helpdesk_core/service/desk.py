@@ -83,7 +83,15 @@ from helpdesk_core.service.decide import Change, Decider
 from helpdesk_core.service.knowledge import KnowledgeCommands
 from helpdesk_core.service.received import claim_record, forget_received, request_key
 from helpdesk_core.sla import SlaView, sla_view
-from helpdesk_core.storage import MemoryStore, Page, RequesterLock, Store, TicketQuery, TicketScope
+from helpdesk_core.storage import (
+    CursorDeletion,
+    MemoryStore,
+    Page,
+    RequesterLock,
+    Store,
+    TicketQuery,
+    TicketScope,
+)
 from helpdesk_core.storage.base import check_name
 from helpdesk_core.workflow import de_escalate, escalate, raise_level
 
@@ -179,6 +187,9 @@ class Helpdesk(KnowledgeCommands):
         self._held = _Held()  # events of an open unit_of_work, per thread
         self._worker = self.ids.new_id("worker")
         self._retention_checked_at: datetime | None = None
+        # Whether this desk has said that its store keeps the records of received
+        # messages and requests (no delete_cursors()): once is enough.
+        self._warned_records_kept = False
         self._queue_queries: dict[str, list[TicketQuery]] = {}
         # Wake times of the versions this desk saved, with the snapshot they follow from.
         self._wakes: dict[tuple[str, int], tuple[Ticket, datetime | None]] = {}
@@ -2533,7 +2544,7 @@ class Helpdesk(KnowledgeCommands):
                 forgotten.append(ticket.number)
             recorded.extend(added)
         # What channels recorded of the messages applied to those tickets goes with them.
-        forget_received(self.store, forgotten)
+        self._forget_received(forgotten)
         # The tickets linking to those purged are read now, after the purges, in their
         # unit of work: a link committed before it is read here and dropped; one that
         # commits later finds its target gone (Helpdesk.link reads it again in the unit
@@ -2541,6 +2552,23 @@ class Helpdesk(KnowledgeCommands):
         # between would be missed and left to a ticket that is gone.
         recorded.extend(self._forget_purged(purged, self._links_to(purged), now=at))
         return recorded
+
+    def _forget_received(self, numbers: list[int]) -> None:
+        """Delete the records of the messages and requests applied to the tickets
+        numbered ``numbers`` (see :func:`forget_received`). A store without
+        ``delete_cursors`` (:class:`~helpdesk_core.storage.CursorDeletion`) keeps them:
+        the first time that happens the desk logs a warning."""
+        if numbers and not isinstance(self.store, CursorDeletion):
+            if not self._warned_records_kept:
+                self._warned_records_kept = True
+                log.warning(
+                    "the store has no delete_cursors(): retention and erasure leave behind "
+                    "the records of the email messages and requests applied to the tickets "
+                    "they clear (keyed by digests of the sender's address and the "
+                    "requester's id)"
+                )
+            return
+        forget_received(self.store, numbers)
 
     def _still_due(self, ticket: Ticket, *, action: str, at: datetime) -> bool:
         """Whether ``ticket`` as now stored is still due at ``at`` for ``action`` (another
@@ -2606,7 +2634,7 @@ class Helpdesk(KnowledgeCommands):
                         ticket.id, now=at, by=actor, reason="erasure requested", mode="anonymise"
                     )
                 )
-            forget_received(self.store, [ticket.number for ticket in tickets])
+            self._forget_received([ticket.number for ticket in tickets])
             self.store.delete_requester(requester_id)
         return recorded
 
