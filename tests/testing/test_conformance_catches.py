@@ -705,3 +705,17 @@ def test_the_suite_fails_a_store_that_compares_ids_without_case(
     store: type[MemoryStore],
 ) -> None:
     _some_suite_test_fails(store, "")
+
+
+class _OwnJson(MemoryStore):
+    """Writes the configuration document with ``json.dumps`` of its own, which turns a key
+    ``1`` into ``"1"``."""
+
+    def save_config_document(self, document: Any) -> None:
+        import json
+
+        super().save_config_document(json.loads(json.dumps(document)))
+
+
+def test_the_suite_fails_a_store_that_accepts_keys_that_are_not_text() -> None:
+    _suite_fails(_OwnJson, "test_config_document_keys_are_text_at_any_depth")

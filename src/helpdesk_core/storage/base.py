@@ -1345,7 +1345,8 @@ class Store(UnitOfWork, Protocol):
         ...
 
     def save_config_document(self, document: Mapping[str, Any]) -> None:
-        """Replace the configuration document (must be JSON-serializable)."""
+        """Replace the configuration document (must be JSON-serializable, with text keys
+        at every depth; else :class:`ValidationError` naming the path)."""
         ...
 
     # outbox

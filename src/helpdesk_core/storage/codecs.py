@@ -155,13 +155,43 @@ def encode_requester(requester: Requester) -> str:
     return dumps(unstructure(requester))
 
 
+def _check_text_keys(document: Mapping[Any, Any]) -> None:
+    """Refuse a key that is not text anywhere in ``document`` (JSON would store ``1`` as
+    ``"1"``: the document would load back with other keys), naming its path, such as
+    ``document['teams'][0][2]``. Walks without recursion, each container once."""
+    stack: list[tuple[str, Any]] = [("document", document)]
+    seen: set[int] = set()
+    while stack:
+        path, value = stack.pop()
+        if isinstance(value, Mapping):
+            if id(value) in seen:  # shared, or a cycle (the encoder refuses that)
+                continue
+            seen.add(id(value))
+            for key, item in value.items():
+                where = f"{path}[{key!r}]"
+                if not isinstance(key, str):
+                    raise ValidationError(
+                        f"the keys of a configuration document are text: {where} is a key "
+                        f"of type {type(key).__name__}",
+                        field=where,
+                    )
+                stack.append((where, item))
+        elif isinstance(value, list | tuple):
+            if id(value) in seen:
+                continue
+            seen.add(id(value))
+            stack.extend((f"{path}[{index}]", item) for index, item in enumerate(value))
+
+
 def encode_document(document: Mapping[str, Any]) -> str:
-    """A configuration document as JSON text; it must be a JSON-able mapping."""
+    """A configuration document as JSON text; it must be a JSON-able mapping whose keys
+    are text at every depth."""
     if not isinstance(document, Mapping):
         raise ValidationError(
             f"a configuration document is a mapping, got {type(document).__name__}",
             field="document",
         )
+    _check_text_keys(document)
     try:
         text = _encoder.encode(document)
     except (TypeError, ValueError) as exc:

@@ -2260,6 +2260,32 @@ class StoreConformance:
                 self.store.save_config_document(bad)  # type: ignore[arg-type]
         assert self.store.load_config_document() == {"replaced": True}
 
+    def test_config_document_keys_are_text_at_any_depth(self) -> None:
+        # JSON turns a key 1 into "1": a document saved with one would load back with
+        # other keys than it was saved with, so every store refuses it.
+        self.store.save_config_document({"kept": {"a": [1]}})
+        for bad in (
+            {1: "a"},
+            {"teams": [{"id": "desk", 2: "x"}]},
+            {"a": {"b": {None: 1}}},
+            {"a": [[{True: 1}]]},
+            {"a": {1.5: "x"}},
+        ):
+            try:
+                self.store.save_config_document(bad)  # type: ignore[arg-type]
+            except ValidationError:
+                continue
+            raise AssertionError(
+                f"save_config_document({bad!r}) must raise ValidationError: a key that is not "
+                "text would load back as text"
+            )
+        stored = self.store.load_config_document()
+        assert stored == {"kept": {"a": [1]}}, (
+            "load_config_document() after refused saves of documents with keys that are "
+            f"not text: expected the document saved before, {{'kept': {{'a': [1]}}}}, "
+            f"got {stored!r}"
+        )
+
     # -- outbox -----------------------------------------------------------------------
 
     def _outbox_events(self) -> list[str]:
