@@ -418,15 +418,23 @@ class StoreConformance:
             fields={"floor": 3, "ratio": 0.5, "ok": True, "note": None},
             category="Hardware",
         )
-        assert ticket.version == 1
-        assert self.store.load("T-1") == ticket
+        assert ticket.version == 1, (
+            "a ticket opened with append(expected_version=0, one TicketOpened) must be at version "
+            f"1, got {ticket.version}"
+        )
+        assert self.store.load("T-1") == ticket, (
+            "load('T-1') after opening it must return the snapshot given to append()"
+        )
         for found in (
             self.store.load("T-1"),
             *self.store.get_many(["T-1"]),
             *self.store.query(TicketQuery()).items,
             *self.store.events("T-1"),
         ):
-            assert isinstance(found, Ticket | TicketOpened)
+            assert isinstance(found, Ticket | TicketOpened), (
+                f"load/get_many/query/events returned {type(found).__name__}, expected a Ticket or "
+                "a TicketOpened"
+            )
             assert _typed(found.fields) == _typed(ticket.fields), "a value changed its type"
         assert self.store.events("T-1") == [
             opened(
@@ -437,21 +445,36 @@ class StoreConformance:
                 fields={"floor": 3, "ratio": 0.5, "ok": True, "note": None},
                 category="Hardware",
             )
-        ]
+        ], "events('T-1') must return the one TicketOpened given to append(), equal field for field"
 
     def test_appended_events_come_back_in_order(self) -> None:
         ticket = open_ticket(self.store, "T-1")
         reply = commented("T-1", "On it", at=T0 + MINUTE)
         solved = moved("T-1", "solved", StatusCategory.SOLVED, at=T0 + 2 * MINUTE)
         latest = change(self.store, ticket, reply, solved)
-        assert latest.version == 3
-        assert latest.status == "solved"
-        assert self.store.load("T-1") == latest
+        assert latest.version == 3, (
+            f"three events appended one after the other must make version 3, got {latest.version}"
+        )
+        assert latest.status == "solved", (
+            f"the snapshot after StatusChanged to 'solved' has status {latest.status!r}"
+        )
+        assert self.store.load("T-1") == latest, (
+            "load('T-1') after two appends must return the snapshot given to the last append()"
+        )
         events = self.store.events("T-1")
-        assert events[1:] == [reply, solved]
-        assert self.store.events("T-1", after_version=1) == [reply, solved]
-        assert self.store.events("T-1", after_version=3) == []
-        assert replay(events) == latest
+        assert events[1:] == [reply, solved], (
+            "events('T-1') must return the appended events in the order they were appended, after "
+            "the TicketOpened"
+        )
+        assert self.store.events("T-1", after_version=1) == [reply, solved], (
+            "events('T-1', after_version=1) must return the events of versions 2 and 3, in order"
+        )
+        assert self.store.events("T-1", after_version=3) == [], (
+            "events('T-1', after_version=3) at the latest version must return []"
+        )
+        assert replay(events) == latest, (
+            "replaying events('T-1') must give the snapshot stored by the last append()"
+        )
 
     def test_many_events_appended_at_once_are_all_kept(self) -> None:
         ticket = open_ticket(self.store, "T-1")
@@ -459,20 +482,37 @@ class StoreConformance:
             commented("T-1", f"note {i}", at=T0 + (i + 1) * MINUTE) for i in range(6)
         ]
         latest = change(self.store, ticket, *events)
-        assert latest.version == 7
-        assert self.store.events("T-1")[1:] == events
-        assert self.store.events("T-1", after_version=4) == events[3:]
-        assert [e for _, e in self.store.event_stream()][1:] == events
-        assert replay(self.store.events("T-1")) == self.store.load("T-1") == latest
+        assert latest.version == 7, (
+            f"an append of 6 events to version 1 must make version 7, got {latest.version}"
+        )
+        assert self.store.events("T-1")[1:] == events, (
+            "events('T-1') must return all 6 events of one append() after the TicketOpened, in "
+            "order"
+        )
+        assert self.store.events("T-1", after_version=4) == events[3:], (
+            "events('T-1', after_version=4) must return the events of versions 5 to 7"
+        )
+        assert [e for _, e in self.store.event_stream()][1:] == events, (
+            "event_stream() must hold all 6 events of one append() after the TicketOpened, in order"
+        )
+        assert replay(self.store.events("T-1")) == self.store.load("T-1") == latest, (
+            "replay(events('T-1')), load('T-1') and the snapshot appended must be equal"
+        )
 
     def test_missing_things_are_not_found(self) -> None:
         with raises(NotFound) as caught:
             self.store.load("T-404")
         error = caught[0]
         assert isinstance(error, NotFound)
-        assert error.kind == "ticket"
-        assert error.id == "T-404"
-        assert self.store.events("T-404") == []
+        assert error.kind == "ticket", (
+            f"load('T-404') raised NotFound with kind={error.kind!r}, expected kind='ticket'"
+        )
+        assert error.id == "T-404", (
+            f"load('T-404') raised NotFound with id={error.id!r}, expected id='T-404'"
+        )
+        assert self.store.events("T-404") == [], (
+            "events('T-404') of a ticket that does not exist must return [], not raise"
+        )
         with raises(NotFound, match="requester"):
             self.store.get_requester("r-404")
 
@@ -480,8 +520,11 @@ class StoreConformance:
         for ticket_id in ("T-1", "T-2", "T-3"):
             open_ticket(self.store, ticket_id)
         found = self.store.get_many(["T-3", "T-404", "T-1", "T-2"])
-        assert _ids(found) == ["T-3", "T-1", "T-2"]
-        assert self.store.get_many([]) == []
+        assert _ids(found) == ["T-3", "T-1", "T-2"], (
+            "get_many(['T-3', 'T-404', 'T-1', 'T-2']) must return the tickets found in the order "
+            f"asked, skipping T-404: expected ['T-3', 'T-1', 'T-2'], got {_ids(found)}"
+        )
+        assert self.store.get_many([]) == [], "get_many([]) must return []"
 
     def test_ids_and_keys_compare_exactly(self) -> None:
         # Ids and keys are looked up as stored, case included: a key column under a
@@ -498,40 +541,80 @@ class StoreConformance:
             with raises(NotFound):
                 self.store.load(missing)
             assert self.store.events(missing) == [], f"events({missing!r}) found a ticket"
-        assert _ids(self.store.get_many(["t-a", "T-A", "T-a", "t-A"])) == ["T-A", "T-a"]
-        assert [len(self.store.events(t)) for t in ("T-a", "T-A")] == [1, 2]
-        assert self.store.requester_ticket_ids("ada") == ["T-a"]
-        assert _ids(self.store.requester_history("Ada")) == ["T-A"]
-        assert self.store.query(TicketQuery(requester="ADA")).total == 0
+        assert _ids(self.store.get_many(["t-a", "T-A", "T-a", "t-A"])) == ["T-A", "T-a"], (
+            "get_many(['t-a', 'T-A', 'T-a', 't-A']) must find only T-A and T-a (ids compare "
+            "exactly, case included)"
+        )
+        assert [len(self.store.events(t)) for t in ("T-a", "T-A")] == [1, 2], (
+            "events('T-a') and events('T-A') must have 1 and 2 events: an append to T-A must not "
+            "reach T-a"
+        )
+        assert self.store.requester_ticket_ids("ada") == ["T-a"], (
+            "requester_ticket_ids('ada') must be ['T-a']: requester ids compare exactly, case "
+            "included"
+        )
+        assert _ids(self.store.requester_history("Ada")) == ["T-A"], (
+            "requester_history('Ada') must hold T-A only: requester ids compare exactly, case "
+            "included"
+        )
+        assert self.store.query(TicketQuery(requester="ADA")).total == 0, (
+            "query(TicketQuery(requester='ADA')) must match nothing: requester ids compare exactly"
+        )
         with raises(NotFound):
             self.store.ack_outbox("mail", ["t-a:1"])
         self.store.save_requester(Requester(id="Ada", name="Upper"))
         self.store.save_requester(Requester(id="ada", name="Lower"))
-        assert self.store.get_requester("Ada").name == "Upper"
-        assert self.store.get_requester("ada").name == "Lower"
+        assert self.store.get_requester("Ada").name == "Upper", (
+            "get_requester('Ada') must return the record saved as 'Ada' (name 'Upper'), not the "
+            "one saved as 'ada'"
+        )
+        assert self.store.get_requester("ada").name == "Lower", (
+            "get_requester('ada') must return the record saved as 'ada' (name 'Lower'), not the "
+            "one saved as 'Ada'"
+        )
         with raises(NotFound):
             self.store.get_requester("ADA")
         self.store.delete_requester("ADA")
-        assert self.store.get_requester("Ada").name == "Upper"
+        assert self.store.get_requester("Ada").name == "Upper", (
+            "delete_requester('ADA') must not delete the requester 'Ada': ids compare exactly"
+        )
         self.store.set_cursor("rr:Desk", 5)
         self.store.set_cursor("rr:desk", 7)
-        assert [self.store.get_cursor(k) for k in ("rr:Desk", "rr:desk", "RR:DESK")] == [5, 7, 0]
+        assert [self.store.get_cursor(k) for k in ("rr:Desk", "rr:desk", "RR:DESK")] == [5, 7, 0], (
+            "get_cursor of 'rr:Desk', 'rr:desk', 'RR:DESK' after set_cursor('rr:Desk', 5) and "
+            "set_cursor('rr:desk', 7) must be 5, 7, 0: cursor keys compare exactly"
+        )
         if isinstance(self.store, CursorClaims):
-            assert self.store.claim_cursor("seen:M1", 1)
+            assert self.store.claim_cursor("seen:M1", 1), (
+                "claim_cursor('seen:M1', 1) of an unset cursor must return True"
+            )
             assert self.store.claim_cursor("seen:m1", 2), "a claim lost to another key's"
-            assert (self.store.get_cursor("seen:M1"), self.store.get_cursor("seen:m1")) == (1, 2)
+            assert (self.store.get_cursor("seen:M1"), self.store.get_cursor("seen:m1")) == (1, 2), (
+                "get_cursor('seen:M1'), get_cursor('seen:m1') after claiming them with 1 and 2 "
+                "must be (1, 2): cursor keys compare exactly"
+            )
         self.store.save_article(self._article("KB-a", title="Lower"), expected_version=0)
         self.store.save_article(self._article("KB-A", title="Upper"), expected_version=0)
-        assert self.store.get_article("KB-a").title == "Lower"
-        assert self.store.get_article("KB-A").title == "Upper"
+        assert self.store.get_article("KB-a").title == "Lower", (
+            "get_article('KB-a') must return the article saved as 'KB-a' (title 'Lower'): article "
+            "ids compare exactly"
+        )
+        assert self.store.get_article("KB-A").title == "Upper", (
+            "get_article('KB-A') must return the article saved as 'KB-A' (title 'Upper'): article "
+            "ids compare exactly"
+        )
         with raises(NotFound):
             self.store.get_article("kb-a")
 
     def test_numbers_are_unique_and_increasing(self) -> None:
         numbers = [self.store.allocate_number() for _ in range(20)]
-        assert numbers == sorted(numbers)
-        assert len(set(numbers)) == 20
-        assert numbers[0] >= 1
+        assert numbers == sorted(numbers), (
+            f"allocate_number() called 20 times must hand out increasing numbers, got {numbers}"
+        )
+        assert len(set(numbers)) == 20, (
+            f"allocate_number() called 20 times must hand out 20 different numbers, got {numbers}"
+        )
+        assert numbers[0] >= 1, f"allocate_number() must start at 1 or above, got {numbers[0]}"
 
     def test_numbers_allocated_at_once_are_all_different(self) -> None:
         peers = [self._peer() for _ in range(self.workers)]
@@ -546,7 +629,10 @@ class StoreConformance:
         numbers = [number for mine in got for number in mine]
         assert len(set(numbers)) == len(numbers), "a number was handed out twice"
         for mine in got:
-            assert mine == sorted(mine)
+            assert mine == sorted(mine), (
+                "allocate_number() on one handle must hand out increasing numbers while others "
+                f"allocate too, got {mine}"
+            )
 
     def test_stale_write_conflicts_and_changes_nothing(self) -> None:
         ticket = open_ticket(self.store, "T-1")
@@ -558,11 +644,24 @@ class StoreConformance:
             )
         error = caught[0]
         assert isinstance(error, ConflictError)
-        assert (error.ticket_id, error.expected, error.actual) == ("T-1", 1, 2)
-        assert self.store.load("T-1") == first
-        assert len(self.store.events("T-1")) == 2
-        assert len(list(self.store.event_stream())) == 2
-        assert [i.id for i in self.store.claim_outbox("mail", now=T0)] == ["T-1:1", "T-1:2"]
+        assert (error.ticket_id, error.expected, error.actual) == ("T-1", 1, 2), (
+            "append('T-1', expected_version=1) at version 2 must raise "
+            "ConflictError(ticket_id='T-1', expected=1, actual=2), got "
+            f"ticket_id={error.ticket_id!r}, expected={error.expected!r}, actual={error.actual!r}"
+        )
+        assert self.store.load("T-1") == first, (
+            "load('T-1') after a refused stale append() must return the snapshot before it"
+        )
+        assert len(self.store.events("T-1")) == 2, (
+            "events('T-1') after a refused stale append() must still hold 2 events"
+        )
+        assert len(list(self.store.event_stream())) == 2, (
+            "event_stream() after a refused stale append() must still hold 2 events"
+        )
+        assert [i.id for i in self.store.claim_outbox("mail", now=T0)] == ["T-1:1", "T-1:2"], (
+            "claim_outbox('mail') after a refused stale append() must hand out the items of "
+            "versions 1 and 2 only"
+        )
 
     def test_concurrent_appends_at_one_version_have_one_winner(self) -> None:
         # Every handle loads the ticket at version 1 and appends one event (every other
@@ -613,20 +712,37 @@ class StoreConformance:
 
             _together(work, len(peers), peers, lines=True)
             assert len(won) == 1, f"{len(won)} appends at version 1 of {ticket_id} got through"
-            assert [(e.expected, e.actual) for e in refused] == [(1, 1 + size)] * (len(peers) - 1)
+            refusals = [(e.expected, e.actual) for e in refused]
+            assert refusals == [(1, 1 + size)] * (len(peers) - 1), (
+                f"of {len(peers)} concurrent append()s at version 1 of {ticket_id}, the losers "
+                f"must raise ConflictError(expected=1, actual={1 + size}), got (expected, actual) "
+                f"= {[(e.expected, e.actual) for e in refused]}"
+            )
             winners[ticket_id] = won[0]
         reader = self._peer()  # a handle that has read nothing yet
         for ticket_id, winner in winners.items():
             history = reader.events(ticket_id)
-            assert len(history) == winner.version, (ticket_id, history)
-            assert replay(history) == reader.load(ticket_id) == winner, ticket_id
+            assert len(history) == winner.version, (
+                f"events({ticket_id!r}) on another handle after the race must hold "
+                f"{winner.version} events (the winner's), got {len(history)}: {history!r}"
+            )
+            assert replay(history) == reader.load(ticket_id) == winner, (
+                f"replay(events({ticket_id!r})), load({ticket_id!r}) on another handle and the "
+                "winner's snapshot must be equal"
+            )
         streamed = sorted(e.ticket_id for _, e in reader.event_stream())
-        assert streamed == sorted(t for t, w in winners.items() for _ in range(w.version))
+        assert streamed == sorted(t for t, w in winners.items() for _ in range(w.version)), (
+            "event_stream() after the races must hold the events of the winning appends only, one "
+            "per version"
+        )
         expected = sorted(
             f"{ticket_id}:{v}" for ticket_id, w in winners.items() for v in range(1, w.version + 1)
         )
         items = reader.claim_outbox("audit", now=T0, limit=100)
-        assert sorted(i.id for i in items) == expected
+        assert sorted(i.id for i in items) == expected, (
+            "claim_outbox('audit') after the races must hand out one item per version of each "
+            "ticket, the winners' only"
+        )
 
     def test_readers_racing_appends_miss_no_event(self) -> None:
         # Writers append while a reader follows the event stream and a consumer claims
@@ -688,7 +804,10 @@ class StoreConformance:
 
         _together(work, len(writers) + 2, [*writers, reader, consumer])
         stream = list(self._peer().event_stream())
-        assert len(stream) == (_APPENDS + 1) * len(writers)
+        assert len(stream) == (_APPENDS + 1) * len(writers), (
+            f"event_stream() after {len(writers)} writers appended {_APPENDS + 1} events each must "
+            f"hold {(_APPENDS + 1) * len(writers)} events, got {len(stream)}"
+        )
         assert followed == [p for p, _ in stream], "the stream passed over a position"
         ids = sorted(f"T-{i}:{v}" for i in range(len(writers)) for v in range(1, _APPENDS + 2))
         assert sorted(acked) == ids, "the outbox passed over an item"
@@ -735,7 +854,10 @@ class StoreConformance:
             _together(work, 2, [writer, consumer])
             ticket = latest[0]
         seen.extend(i.id for i in consumer.claim_outbox("mail", now=T0, limit=100))
-        assert sorted(seen) == sorted(f"T-1:{v}" for v in range(1, _SWEEP + 2))
+        assert sorted(seen) == sorted(f"T-1:{v}" for v in range(1, _SWEEP + 2)), (
+            "claim_outbox('mail') and ack_outbox('mail') racing appends passed over or repeated an "
+            "item: every version of T-1 must be claimed once"
+        )
 
     def test_creating_an_existing_ticket_conflicts(self) -> None:
         open_ticket(self.store, "T-1")
@@ -743,8 +865,14 @@ class StoreConformance:
         with raises(ConflictError) as caught:
             self.store.append("T-1", expected_version=0, events=[event], snapshot=replay([event]))
         assert isinstance(caught[0], ConflictError)
-        assert caught[0].actual == 1
-        assert self.store.load("T-1").subject == "Ticket T-1"
+        assert caught[0].actual == 1, (
+            "append('T-1', expected_version=0) of an existing ticket must raise ConflictError with "
+            f"actual=1, got actual={caught[0].actual!r}"
+        )
+        assert self.store.load("T-1").subject == "Ticket T-1", (
+            "load('T-1') after a refused second TicketOpened must still return the first ticket "
+            "(subject 'Ticket T-1')"
+        )
 
     def test_writing_to_a_missing_ticket_conflicts(self) -> None:
         ticket = replay([opened("T-9", 9)])
@@ -754,7 +882,10 @@ class StoreConformance:
                 "T-9", expected_version=1, events=[reply], snapshot=apply_event(ticket, reply)
             )
         assert isinstance(caught[0], ConflictError)
-        assert caught[0].actual == 0
+        assert caught[0].actual == 0, (
+            "append('T-9', expected_version=1) of a missing ticket must raise ConflictError with "
+            f"actual=0, got actual={caught[0].actual!r}"
+        )
         with raises(NotFound):
             self.store.load("T-9")
 
@@ -774,13 +905,21 @@ class StoreConformance:
             with raises(ValidationError) as caught:
                 self.store.append("T-1", expected_version=0, **kwargs)
             assert isinstance(caught[0], ValidationError)
-            assert field in (caught[0].field or ""), (field, caught[0])
+            assert field in (caught[0].field or ""), (
+                f"append('T-1', expected_version=0, ...) with a bad {field} must raise "
+                f"ValidationError naming field {field!r}, got field={caught[0].field!r}: "
+                f"{caught[0]}"
+            )
         with raises(ValidationError):
             self.store.append("T-1", expected_version=-1, events=[event], snapshot=good)
         with raises(NotFound):
             self.store.load("T-1")
-        assert list(self.store.event_stream()) == []
-        assert self.store.claim_outbox("mail", now=T0) == []
+        assert list(self.store.event_stream()) == [], (
+            "event_stream() after refused append()s must be empty"
+        )
+        assert self.store.claim_outbox("mail", now=T0) == [], (
+            "claim_outbox('mail') after refused append()s must hand out nothing"
+        )
 
     def test_strange_text_round_trips_byte_for_byte(self) -> None:
         body = ("0123456789abcdef" * 65536)[:1_000_000] + NASTY
@@ -796,19 +935,37 @@ class StoreConformance:
         )
         latest = change(self.store, ticket, commented("T-1", body, at=T0 + MINUTE))
         loaded = self.store.load("T-1")
-        assert loaded == latest
-        assert loaded.subject == NASTY
-        assert self.store.events("T-1")[1] == commented("T-1", body, at=T0 + MINUTE)
+        assert loaded == latest, (
+            "load('T-1') of a ticket with NUL bytes, quotes, SQL and non-ASCII text must return "
+            "the snapshot appended, byte for byte"
+        )
+        assert loaded.subject == NASTY, (
+            f"load('T-1').subject must come back byte for byte: expected {NASTY!r}, got "
+            f"{loaded.subject!r}"
+        )
+        assert self.store.events("T-1")[1] == commented("T-1", body, at=T0 + MINUTE), (
+            "events('T-1')[1], a comment of a million characters and strange text, must come back "
+            "as appended"
+        )
         comment = self.store.events("T-1")[1]
-        assert isinstance(comment, CommentAdded)
-        assert comment.body == body
+        assert isinstance(comment, CommentAdded), (
+            f"events('T-1')[1] must come back as a CommentAdded, got {type(comment).__name__}"
+        )
+        assert comment.body == body, (
+            "events('T-1')[1].body, a million characters and strange text, must come back byte for "
+            "byte"
+        )
         requester = Requester(
             id="r-1", name=NASTY, email="Bob@Example.org", attributes={"note": NASTY}
         )
         self.store.save_requester(requester)
-        assert self.store.get_requester("r-1") == requester
+        assert self.store.get_requester("r-1") == requester, (
+            "get_requester('r-1') of a requester with strange text must return it as saved"
+        )
         self.store.save_config_document({"name": NASTY, "list": [NASTY, 1, None]})
-        assert self.store.load_config_document() == {"name": NASTY, "list": [NASTY, 1, None]}
+        assert self.store.load_config_document() == {"name": NASTY, "list": [NASTY, 1, None]}, (
+            "load_config_document() of a document with strange text must return it as saved"
+        )
         for query in (
             TicketQuery(category=NASTY),
             TicketQuery(asset=NASTY),
@@ -816,7 +973,10 @@ class StoreConformance:
             TicketQuery(text="nul \x00 percent % under _"),
             TicketQuery(text="\ue000 É"),
         ):
-            assert _ids(self.store.query(query).items) == ["T-1"], query
+            assert _ids(self.store.query(query).items) == ["T-1"], (
+                f"query({query!r}) must find T-1, whose fields hold NUL bytes, quotes, % and _ and "
+                "non-ASCII text: these match literally"
+            )
         for query in (
             TicketQuery(category=NASTY[:-1]),
             TicketQuery(tag="%"),
@@ -824,7 +984,10 @@ class StoreConformance:
             TicketQuery(text="%%"),
             TicketQuery(text="nul _ "),
         ):
-            assert self.store.query(query).total == 0, query
+            assert self.store.query(query).total == 0, (
+                f"query({query!r}) must match nothing: %, _ and NUL are literal characters, not "
+                "patterns"
+            )
 
     def test_text_search_is_a_case_insensitive_substring(self) -> None:
         open_ticket(self.store, "T-1", subject="Printer jammed", description="Floor 3\nRoom A")
@@ -847,7 +1010,10 @@ class StoreConformance:
         }
         for text, expected in cases.items():
             page = self.store.query(TicketQuery(text=text))
-            assert _ids(page.items) == expected, text
+            assert _ids(page.items) == expected, (
+                f"query(TicketQuery(text={text!r})) must match a case-folded substring of subject "
+                f"and description: expected {expected}, got {_ids(page.items)}"
+            )
 
     def test_text_search_keeps_subject_and_description_apart(self) -> None:
         # The searched text is the subject, a newline and the description (search_text):
@@ -863,7 +1029,10 @@ class StoreConformance:
             "jam": ["T-1", "T-2"],
         }
         for text, expected in cases.items():
-            assert _ids(self.store.query(TicketQuery(text=text)).items) == expected, text
+            assert _ids(self.store.query(TicketQuery(text=text)).items) == expected, (
+                f"query(TicketQuery(text={text!r})) must search the subject and the description as "
+                f"two lines: expected {expected}"
+            )
 
     def test_bulk_import_when_the_store_offers_it(self) -> None:
         importer = getattr(self.store, "import_tickets", None)
@@ -876,18 +1045,32 @@ class StoreConformance:
         one = apply_event(replay([first]), reply)
         two = replay([second, link])
         # A wake-up written in another zone is the same instant: T0.
-        assert importer([([first, reply], one), ([second, link], two, T0.astimezone(_TOKYO))]) == 2
-        assert self.store.get_many(["T-1", "T-2"]) == [one, two]
-        assert self.store.events("T-1") == [first, reply]
-        assert self.store.due(T0) == ["T-2"]
-        assert _ids(self.store.query(TicketQuery(tag="vip")).items) == ["T-1"]
-        assert _ids(self.store.query(TicketQuery(links_to="T-1")).items) == ["T-2"]
+        imported = importer([([first, reply], one), ([second, link], two, T0.astimezone(_TOKYO))])
+        assert imported == 2, (
+            "import_tickets() of two tickets must return 2"
+        )
+        assert self.store.get_many(["T-1", "T-2"]) == [one, two], (
+            "get_many(['T-1', 'T-2']) after import_tickets() must return the snapshots imported"
+        )
+        assert self.store.events("T-1") == [first, reply], (
+            "events('T-1') after import_tickets() must return the events imported"
+        )
+        assert self.store.due(T0) == ["T-2"], (
+            "due(T0) after import_tickets() with T-2's wake-up at T0 (given in Tokyo time) must "
+            "list T-2"
+        )
+        assert _ids(self.store.query(TicketQuery(tag="vip")).items) == ["T-1"], (
+            "query(TicketQuery(tag='vip')) after import_tickets() must find T-1"
+        )
+        assert _ids(self.store.query(TicketQuery(links_to="T-1")).items) == ["T-2"], (
+            "query(TicketQuery(links_to='T-1')) after import_tickets() must find T-2"
+        )
         assert [i.id for i in self.store.claim_outbox("mail", now=T0)] == [
             "T-1:1",
             "T-1:2",
             "T-2:1",
             "T-2:2",
-        ]
+        ], "claim_outbox('mail') after import_tickets() must hand out one item per imported event"
         third = opened("T-3", 3)
         with raises(ConflictError):
             importer([([third], replay([third])), ([second, link], two)])
@@ -895,8 +1078,14 @@ class StoreConformance:
             importer([([third], replay([third])), ([third], replay([third]))])
         with raises(ValidationError):
             importer([([reply], one)])
-        assert self.store.get_many(["T-3"]) == []
-        assert len(list(self.store.event_stream())) == 4
+        assert self.store.get_many(["T-3"]) == [], (
+            "get_many(['T-3']) after a refused import_tickets() must return []: an import is all "
+            "or nothing"
+        )
+        assert len(list(self.store.event_stream())) == 4, (
+            "event_stream() after refused import_tickets() must still hold the 4 events imported "
+            "before"
+        )
 
     def test_numbers_allocated_after_a_bulk_import_are_new(self) -> None:
         """Imported tickets keep the numbers they had (a legacy system's); a ticket opened
@@ -906,13 +1095,25 @@ class StoreConformance:
             return  # optional: only the stores of this library promise import_tickets
         before = self.store.allocate_number()
         legacy = [opened(f"L-{n}", before + n) for n in (1, 1000, 7)]
-        assert importer(([event], replay([event])) for event in legacy) == 3
+        assert importer(([event], replay([event])) for event in legacy) == 3, (
+            "import_tickets() of three tickets must return 3"
+        )
         fresh = self.store.allocate_number()
-        assert fresh > before + 1000
-        assert _ids(self.store.query(TicketQuery(number=fresh)).items) == []
+        assert fresh > before + 1000, (
+            f"allocate_number() after importing number {before + 1000} must hand out a greater "
+            f"number, got {fresh}"
+        )
+        assert _ids(self.store.query(TicketQuery(number=fresh)).items) == [], (
+            f"query(TicketQuery(number={fresh})) must find nothing: allocate_number() handed out "
+            "the number of an imported ticket"
+        )
         smaller = opened("L-small", before + 2)
-        assert importer([([smaller], replay([smaller]))]) == 1
-        assert self.store.allocate_number() > fresh  # never goes back
+        assert importer([([smaller], replay([smaller]))]) == 1, (
+            "import_tickets() of one ticket must return 1"
+        )
+        assert self.store.allocate_number() > fresh, (  # never goes back
+            f"allocate_number() after importing a smaller number must not go back below {fresh}"
+        )
 
     # -- queries ------------------------------------------------------------------------
 
@@ -1039,7 +1240,10 @@ class StoreConformance:
             TicketQuery(scope=TicketScope(organization="Acme")),
             TicketQuery(scope=TicketScope(requester="r-9", organization="Acme")),
         ):
-            assert _ids(self.store.query(query).items) == ["T-2"], query
+            assert _ids(self.store.query(query).items) == ["T-2"], (
+                f"query({query!r}) must find T-2 only: an anonymised ticket belongs to no "
+                "organization"
+            )
 
     def test_each_filter_selects_the_right_tickets(self) -> None:
         tickets = self._populate()
@@ -1123,12 +1327,25 @@ class StoreConformance:
         ]
         for query, expected in cases:
             page = self.store.query(query)
-            assert _ids(page.items) == expected, query
-            assert page.total == len(expected), query
-            assert page.next_offset is None, query
-            assert list(page.items) == [tickets[i] for i in expected], query
+            assert _ids(page.items) == expected, (
+                f"query({query!r}) must find {expected}, got {_ids(page.items)}"
+            )
+            assert page.total == len(expected), (
+                f"query({query!r}).total must count the {len(expected)} matches, got {page.total}"
+            )
+            assert page.next_offset is None, (
+                f"query({query!r}) of every match on one page must have next_offset None, got "
+                f"{page.next_offset}"
+            )
+            assert list(page.items) == [tickets[i] for i in expected], (
+                f"query({query!r}) must return the stored snapshots of {expected}, equal field for "
+                "field"
+            )
             reference = [t.id for t in query.page(list(tickets.values())).items]
-            assert reference == expected, ("reference semantics", query)
+            assert reference == expected, (
+                "the reference semantics, TicketQuery.page(), disagree with the suite for "
+                f"{query!r}: {reference} (a bug of the suite)"
+            )
 
     def test_text_filters_compare_exactly_and_lists_match_any_value(self) -> None:
         # Text compares as stored: no case folding, no trailing blanks dropped (as a
@@ -1167,10 +1384,18 @@ class StoreConformance:
             (TicketQuery(tag=("nothing", "vpn")), ["T-b"]),
         ]
         for query, expected in cases:
-            assert _ids(self.store.query(query).items) == expected, query
-            assert self.store.query(query).total == len(expected), query
+            assert _ids(self.store.query(query).items) == expected, (
+                f"query({query!r}) must find {expected}: text filters compare exactly (no case "
+                "folding, no trimmed blanks) and a list matches any of its values"
+            )
+            assert self.store.query(query).total == len(expected), (
+                f"query({query!r}).total must be {len(expected)}"
+            )
             reference = [t.id for t in query.page(list(tickets.values())).items]
-            assert reference == expected, ("reference semantics", query)
+            assert reference == expected, (
+                "the reference semantics, TicketQuery.page(), disagree with the suite for "
+                f"{query!r}: {reference} (a bug of the suite)"
+            )
 
     def test_closed_before_reads_when_a_closed_ticket_closed(self) -> None:
         # A closed ticket keeps the instant it closed while later events (a rating, a
@@ -1209,8 +1434,14 @@ class StoreConformance:
         }
         for before, expected in cases.items():
             query = TicketQuery(closed_before=before, order_by="-number")
-            assert sorted(_ids(self.store.query(query).items)) == expected, before
-            assert sorted(_ids(query.page(tickets).items)) == expected, ("reference", before)
+            assert sorted(_ids(self.store.query(query).items)) == expected, (
+                f"query(TicketQuery(closed_before={before})) must find {expected}: tickets closed "
+                "before it and still closed, by the instant they closed (not updated_at)"
+            )
+            assert sorted(_ids(query.page(tickets).items)) == expected, (
+                "the reference semantics, TicketQuery.page(), disagree with the suite for "
+                f"closed_before={before} (a bug of the suite)"
+            )
 
     def test_anonymised_means_nothing_was_recorded_since(self) -> None:
         # ``anonymised=True`` keeps tickets whose latest snapshot says so: an event after
@@ -1228,19 +1459,43 @@ class StoreConformance:
             by_event,
             TicketAnonymised(ticket_id="T-2", at=T0 + MINUTE, by=AGENT, reason="retention"),
         )
-        assert by_event.anonymised
-        assert _ids(self.store.query(TicketQuery(anonymised=True)).items) == ["T-1", "T-2"]
-        assert self.store.query(TicketQuery(anonymised=False)).total == 0
+        assert by_event.anonymised, (
+            "a TicketAnonymised appended to T-2 must make its snapshot anonymised"
+        )
+        assert _ids(self.store.query(TicketQuery(anonymised=True)).items) == ["T-1", "T-2"], (
+            "query(TicketQuery(anonymised=True)) must find T-1 (anonymise()) and T-2 (a "
+            "TicketAnonymised appended)"
+        )
+        assert self.store.query(TicketQuery(anonymised=False)).total == 0, (
+            "query(TicketQuery(anonymised=False)) must find nothing while both tickets are "
+            "anonymised"
+        )
         later = change(
             self.store, anonymised, commented("T-1", "Call me on 555", at=T0 + 3 * MINUTE)
         )
-        assert not later.anonymised
-        assert self.store.load("T-1") == later
-        assert _ids(self.store.query(TicketQuery(anonymised=True)).items) == ["T-2"]
-        assert _ids(self.store.query(TicketQuery(anonymised=False)).items) == ["T-1"]
+        assert not later.anonymised, (
+            "a comment appended after the anonymisation must clear the snapshot's anonymised flag"
+        )
+        assert self.store.load("T-1") == later, (
+            "load('T-1') after a comment appended to the anonymised ticket must return the "
+            "snapshot appended"
+        )
+        assert _ids(self.store.query(TicketQuery(anonymised=True)).items) == ["T-2"], (
+            "query(TicketQuery(anonymised=True)) after a comment on anonymised T-1 must find T-2 "
+            "only"
+        )
+        assert _ids(self.store.query(TicketQuery(anonymised=False)).items) == ["T-1"], (
+            "query(TicketQuery(anonymised=False)) after a comment on anonymised T-1 must find T-1"
+        )
         change(self.store, by_event, moved("T-2", "closed", StatusCategory.CLOSED, at=T0 + HOUR))
-        assert self.store.query(TicketQuery(anonymised=True)).total == 0
-        assert _ids(self.store.query(TicketQuery(anonymised=False)).items) == ["T-1", "T-2"]
+        assert self.store.query(TicketQuery(anonymised=True)).total == 0, (
+            "query(TicketQuery(anonymised=True)) must find nothing once both tickets had an event "
+            "after their anonymisation"
+        )
+        assert _ids(self.store.query(TicketQuery(anonymised=False)).items) == ["T-1", "T-2"], (
+            "query(TicketQuery(anonymised=False)) must find T-1 and T-2 once both had an event "
+            "after their anonymisation"
+        )
 
     def _linking(self) -> dict[str, Ticket]:
         """P-1, P-2, P-3 link to nothing; T-4 links to P-1 (``caused_by``) and to P-2
@@ -1265,33 +1520,75 @@ class StoreConformance:
 
     def _linking_to(self, *ids: str, **filters: Any) -> list[str]:
         page = self.store.query(TicketQuery(links_to=ids, order_by="number", **filters))
-        assert page.total == len(page.items), page
+        assert page.total == len(page.items), (
+            f"query(TicketQuery(links_to={ids!r}, ...)) returned {len(page.items)} tickets on a "
+            f"page of every match but total={page.total}"
+        )
         return _ids(page.items)
 
     def test_links_to_keeps_tickets_linking_to_any_of_the_ids(self) -> None:
         tickets = self._linking()
-        assert self._linking_to("P-1") == ["T-4"]
-        assert self._linking_to("P-2") == ["T-4", "T-5"]  # T-5 once, for both its links
-        assert self._linking_to("P-1", "P-2") == ["T-4", "T-5"]  # T-4 once, for either
-        assert self._linking_to("P-2", "P-1", "P-2") == ["T-4", "T-5"]
-        assert self._linking_to("P-9") == ["T-6"]  # a link to a ticket that is not stored
-        assert self._linking_to("P-3") == []
-        assert self._linking_to("T-4") == []  # links go one way
-        assert self._linking_to("p-1") == []  # ids compare exactly
+        assert self._linking_to("P-1") == ["T-4"], (
+            "query(TicketQuery(links_to=('P-1',), order_by='number')) must return ['T-4'] (T-4 "
+            "links to P-1)"
+        )
+        assert self._linking_to("P-2") == ["T-4", "T-5"], (  # T-5 once, for both its links
+            "query(TicketQuery(links_to=('P-2',), order_by='number')) must return ['T-4', 'T-5'] "
+            "(T-5 links to P-2 twice and must come once)"
+        )
+        assert self._linking_to("P-1", "P-2") == ["T-4", "T-5"], (  # T-4 once, for either
+            "query(TicketQuery(links_to=('P-1', 'P-2'), order_by='number')) must return ['T-4', "
+            "'T-5'] (a ticket linking to both comes once)"
+        )
+        assert self._linking_to("P-2", "P-1", "P-2") == ["T-4", "T-5"], (
+            "query(TicketQuery(links_to=('P-2', 'P-1', 'P-2'), order_by='number')) must return "
+            "['T-4', 'T-5'] (repeated ids match once)"
+        )
+        assert self._linking_to("P-9") == ["T-6"], (  # a link to a ticket that is not stored
+            "query(TicketQuery(links_to=('P-9',), order_by='number')) must return ['T-6'] (a link "
+            "to a ticket that is not stored still counts)"
+        )
+        assert self._linking_to("P-3") == [], (
+            "query(TicketQuery(links_to=('P-3',), order_by='number')) must return [] (nothing "
+            "links to P-3)"
+        )
+        assert self._linking_to("T-4") == [], (  # links go one way
+            "query(TicketQuery(links_to=('T-4',), order_by='number')) must return [] (links go one "
+            "way: T-4 links to others, nothing links to T-4)"
+        )
+        assert self._linking_to("p-1") == [], (  # ids compare exactly
+            "query(TicketQuery(links_to=('p-1',), order_by='number')) must return [] (ids compare "
+            "exactly, case included)"
+        )
         assert self.store.query(TicketQuery(links_to="P-1")) == self.store.query(
             TicketQuery(links_to=("P-1",))
+        ), (
+            "query(TicketQuery(links_to='P-1')) and query(TicketQuery(links_to=('P-1',))) must "
+            "return the same page"
         )
         # with other filters, orders and pages
         change(
             self.store, tickets["T-5"], moved("T-5", "closed", StatusCategory.CLOSED, at=T0)
         )
-        assert self._linking_to("P-1", "P-2", active_only=True) == ["T-4"]
-        assert self._linking_to("P-2", status_category="closed") == ["T-5"]
+        assert self._linking_to("P-1", "P-2", active_only=True) == ["T-4"], (
+            "query(TicketQuery(links_to=('P-1', 'P-2'), active_only=True, order_by='number')) must "
+            "return ['T-4'] (T-5 was closed)"
+        )
+        assert self._linking_to("P-2", status_category="closed") == ["T-5"], (
+            "query(TicketQuery(links_to=('P-2',), status_category='closed', order_by='number')) "
+            "must return ['T-5'] (T-5 was closed)"
+        )
         backwards = TicketQuery(links_to=("P-2", "P-9"), order_by="-number", limit=2)
         first = self.store.query(backwards)
-        assert (_ids(first.items), first.total, first.next_offset) == (["T-6", "T-5"], 3, 2)
+        assert (_ids(first.items), first.total, first.next_offset) == (["T-6", "T-5"], 3, 2), (
+            "query(TicketQuery(links_to=('P-2', 'P-9'), order_by='-number', limit=2)) must return "
+            "(ids, total, next_offset) = (['T-6', 'T-5'], 3, 2)"
+        )
         rest = self.store.query(attrs.evolve(backwards, offset=2))
-        assert (_ids(rest.items), rest.total, rest.next_offset) == (["T-4"], 3, None)
+        assert (_ids(rest.items), rest.total, rest.next_offset) == (["T-4"], 3, None), (
+            "query(TicketQuery(links_to=('P-2', 'P-9'), order_by='-number', limit=2, offset=2)) "
+            "must return (ids, total, next_offset) = (['T-4'], 3, None)"
+        )
         for bad in ((), "P-\x00", ("P-1", 7)):
             with raises(ValidationError):
                 TicketQuery(links_to=bad)
@@ -1304,27 +1601,53 @@ class StoreConformance:
             tickets["T-4"],
             LinkedTicketPurged(ticket_id="T-4", at=T0 + MINUTE, by=AGENT, other="P-1"),
         )
-        assert t4.linked(LinkKind.DUPLICATE_OF) == ("P-2",)
-        assert self._linking_to("P-1") == []
-        assert self._linking_to("P-2") == ["T-4", "T-5"]
+        assert t4.linked(LinkKind.DUPLICATE_OF) == ("P-2",), (
+            "a LinkedTicketPurged(other='P-1') must leave T-4 linked to P-2 only"
+        )
+        assert self._linking_to("P-1") == [], (
+            "query(TicketQuery(links_to=('P-1',), order_by='number')) must return [] (T-4's link "
+            "to P-1 was dropped by a LinkedTicketPurged)"
+        )
+        assert self._linking_to("P-2") == ["T-4", "T-5"], (
+            "query(TicketQuery(links_to=('P-2',), order_by='number')) must return ['T-4', 'T-5'] "
+            "(T-4's link to P-1 was dropped, its link to P-2 kept)"
+        )
         # a new link, and one to a ticket linked already in another way
         change(self.store, tickets["T-7"], linked("T-7", "P-1", at=T0 + MINUTE))
         t4 = change(self.store, t4, linked("T-4", "P-2", "follow_up_of", at=T0 + MINUTE))
-        assert self._linking_to("P-1") == ["T-7"]
-        assert self._linking_to("P-2") == ["T-4", "T-5"]
+        assert self._linking_to("P-1") == ["T-7"], (
+            "query(TicketQuery(links_to=('P-1',), order_by='number')) must return ['T-7'] (T-7 was "
+            "linked to P-1)"
+        )
+        assert self._linking_to("P-2") == ["T-4", "T-5"], (
+            "query(TicketQuery(links_to=('P-2',), order_by='number')) must return ['T-4', 'T-5'] "
+            "(T-4 gained a second link to P-2, of another kind: it comes once)"
+        )
         # a purged ticket links to nothing; the ones it linked to are left alone
         self.store.purge("T-5", expected_version=tickets["T-5"].version)
-        assert self._linking_to("P-2") == ["T-4"]
-        assert self._linking_to("P-1", "P-2", "P-9") == ["T-4", "T-6", "T-7"]
+        assert self._linking_to("P-2") == ["T-4"], (
+            "query(TicketQuery(links_to=('P-2',), order_by='number')) must return ['T-4'] (T-5 was "
+            "purged)"
+        )
+        assert self._linking_to("P-1", "P-2", "P-9") == ["T-4", "T-6", "T-7"], (
+            "query(TicketQuery(links_to=('P-1', 'P-2', 'P-9'), order_by='number')) must return "
+            "['T-4', 'T-6', 'T-7'] (T-5 was purged)"
+        )
         # an id freed by a purge starts with no links
         open_ticket(self.store, "T-5")
-        assert self._linking_to("P-2") == ["T-4"]
+        assert self._linking_to("P-2") == ["T-4"], (
+            "query(TicketQuery(links_to=('P-2',), order_by='number')) must return ['T-4'] (T-5 was "
+            "purged, then a new T-5 opened without links)"
+        )
 
     def test_links_to_follows_a_rewritten_history(self) -> None:
         tickets = self._linking()
         # anonymised as retention does it: the links stay
         self._rewrite(tickets["T-4"], _retention_erasure("T-4"))
-        assert self._linking_to("P-1", "P-2") == ["T-4", "T-5"]
+        assert self._linking_to("P-1", "P-2") == ["T-4", "T-5"], (
+            "query(TicketQuery(links_to=('P-1', 'P-2'), order_by='number')) must return ['T-4', "
+            "'T-5'] (T-4 was anonymised as retention does: its links stay)"
+        )
         # a history rewritten without its links drops them, and one with a new link
         # adds it
         first = self.store.events("T-5")[0]
@@ -1333,9 +1656,17 @@ class StoreConformance:
         self.store.anonymise(
             "T-5", expected_version=tickets["T-5"].version, events=history, snapshot=rewritten
         )
-        assert self.store.load("T-5") == rewritten
-        assert self._linking_to("P-2") == ["T-4"]
-        assert self._linking_to("P-3") == ["T-5"]
+        assert self.store.load("T-5") == rewritten, (
+            "load('T-5') after anonymise() with a rewritten history must return the snapshot given"
+        )
+        assert self._linking_to("P-2") == ["T-4"], (
+            "query(TicketQuery(links_to=('P-2',), order_by='number')) must return ['T-4'] (T-5's "
+            "history was rewritten without its links to P-2)"
+        )
+        assert self._linking_to("P-3") == ["T-5"], (
+            "query(TicketQuery(links_to=('P-3',), order_by='number')) must return ['T-5'] (T-5's "
+            "history was rewritten with a link to P-3)"
+        )
 
     def test_links_to_in_a_failed_unit_of_work_is_undone(self) -> None:
         tickets = self._linking()
@@ -1351,10 +1682,19 @@ class StoreConformance:
             self.store.purge("T-5", expected_version=tickets["T-5"].version)
             new = open_ticket(self.store, "T-8")
             change(self.store, new, linked("T-8", "P-9"))
-            assert self._linking_to("P-1") == ["T-7"]
+            assert self._linking_to("P-1") == ["T-7"], (
+                "query(TicketQuery(links_to=('P-1',), order_by='number')) must return ['T-7'] "
+                "(inside the unit of work, before it fails)"
+            )
             raise ValidationError("planned failure")
-        assert {ids: self._linking_to(*ids) for ids in before} == before
-        assert self.store.get_many(list(tickets)) == list(tickets.values())
+        assert {ids: self._linking_to(*ids) for ids in before} == before, (
+            "query(TicketQuery(links_to=...)) after a unit of work that failed must find what it "
+            "found before it"
+        )
+        assert self.store.get_many(list(tickets)) == list(tickets.values()), (
+            "get_many() after a unit of work that failed must return the tickets as they were "
+            "before it"
+        )
 
     def _queueing(self) -> dict[str, Ticket]:
         """Q-1 (team desk) waits in the queue for the desk's assignment, Q-2 (desk) for a
@@ -1384,7 +1724,10 @@ class StoreConformance:
 
     def _waiting(self, **filters: Any) -> list[str]:
         page = self.store.query(TicketQuery(queued=True, order_by="number", **filters))
-        assert page.total == len(page.items), page
+        assert page.total == len(page.items), (
+            f"query(TicketQuery(queued=True, ...)) returned {len(page.items)} tickets on a page of "
+            f"every match but total={page.total}"
+        )
         return _ids(page.items)
 
     def _drained(self, team: str) -> list[str]:
@@ -1393,37 +1736,74 @@ class StoreConformance:
 
     def test_queued_keeps_tickets_waiting_for_an_assignment(self) -> None:
         tickets = self._queueing()
-        assert self._waiting() == ["Q-1", "Q-2", "Q-5", "Q-6"]
-        assert self._drained("desk") == ["Q-1", "Q-2"]
-        assert self._drained("ops") == ["Q-5"]
-        assert self._waiting(team="desk", unassigned=True) == ["Q-1", "Q-2"]
+        assert self._waiting() == ["Q-1", "Q-2", "Q-5", "Q-6"], (
+            "query(TicketQuery(queued=True, order_by='number')) must return ['Q-1', 'Q-2', 'Q-5', "
+            "'Q-6'] (tickets queued and not assigned since)"
+        )
+        assert self._drained("desk") == ["Q-1", "Q-2"], (
+            "query(TicketQuery(queued=True, team='desk', unassigned=True, active_only=True)) (a "
+            "queue drain) must return ['Q-1', 'Q-2'] (a queue drain of team desk)"
+        )
+        assert self._drained("ops") == ["Q-5"], (
+            "query(TicketQuery(queued=True, team='ops', unassigned=True, active_only=True)) (a "
+            "queue drain) must return ['Q-5'] (a queue drain of team ops)"
+        )
+        assert self._waiting(team="desk", unassigned=True) == ["Q-1", "Q-2"], (
+            "query(TicketQuery(queued=True, team='desk', unassigned=True, order_by='number')) must "
+            "return ['Q-1', 'Q-2']"
+        )
         everything = self.store.query(TicketQuery(order_by="number"))
-        assert _ids(everything.items) == ["Q-1", "Q-2", "Q-3", "Q-4", "Q-5", "Q-6"]
-        assert self.store.query(TicketQuery(queued=False, order_by="number")) == everything
+        assert _ids(everything.items) == ["Q-1", "Q-2", "Q-3", "Q-4", "Q-5", "Q-6"], (
+            "query(TicketQuery(order_by='number')) must find all six tickets Q-1 to Q-6"
+        )
+        assert self.store.query(TicketQuery(queued=False, order_by="number")) == everything, (
+            "query(TicketQuery(queued=False)) must match every ticket, like no queued filter at all"
+        )
         # queued again: still waiting, since the first time
         q1 = change(self.store, tickets["Q-1"], queued("Q-1", at=T0 + 2 * MINUTE))
-        assert q1.queued_at == T0 + MINUTE
-        assert self._drained("desk") == ["Q-1", "Q-2"]
+        assert q1.queued_at == T0 + MINUTE, (
+            "a second QueuedForAssignment must keep queued_at of the first, T0 + 1 minute, got "
+            f"{q1.queued_at}"
+        )
+        assert self._drained("desk") == ["Q-1", "Q-2"], (
+            "query(TicketQuery(queued=True, team='desk', unassigned=True, active_only=True)) (a "
+            "queue drain) must return ['Q-1', 'Q-2'] (Q-1 was queued a second time)"
+        )
         # routed to another team: it waits in that team's queue
         to_ops = TicketRouted(
             ticket_id="Q-2", at=T0 + 2 * MINUTE, by=AGENT, changes=Changes(team="ops")
         )
         q2 = change(self.store, tickets["Q-2"], to_ops)
-        assert (self._drained("desk"), self._drained("ops")) == (["Q-1"], ["Q-2", "Q-5"])
+        assert (self._drained("desk"), self._drained("ops")) == (["Q-1"], ["Q-2", "Q-5"]), (
+            "query(TicketQuery(queued=True, team=..., unassigned=True, active_only=True)) after "
+            "Q-2 was routed from desk to ops must find (desk, ops) = (['Q-1'], ['Q-2', 'Q-5'])"
+        )
         # assigned: it no longer waits; unassigned again, it waits only when queued again
         q2 = change(
             self.store, q2, Assigned(ticket_id="Q-2", at=T0 + 3 * MINUTE, by=AGENT, assignee="a-2")
         )
-        assert self._waiting() == ["Q-1", "Q-5", "Q-6"]
+        assert self._waiting() == ["Q-1", "Q-5", "Q-6"], (
+            "query(TicketQuery(queued=True, order_by='number')) must return ['Q-1', 'Q-5', 'Q-6'] "
+            "(Q-2 was assigned)"
+        )
         q2 = change(
             self.store,
             q2,
             Assigned(ticket_id="Q-2", at=T0 + 4 * MINUTE, by=AGENT, assignee=None, previous="a-2"),
         )
-        assert q2.queued_at is None
-        assert self._drained("ops") == ["Q-5"]
+        assert q2.queued_at is None, (
+            "unassigning Q-2 must leave its queued_at None (it waits again only when queued "
+            f"again), got {q2.queued_at}"
+        )
+        assert self._drained("ops") == ["Q-5"], (
+            "query(TicketQuery(queued=True, team='ops', unassigned=True, active_only=True)) (a "
+            "queue drain) must return ['Q-5'] (Q-2 was unassigned but not queued again)"
+        )
         q2 = change(self.store, q2, queued("Q-2", at=T0 + 5 * MINUTE))
-        assert self._drained("ops") == ["Q-2", "Q-5"]
+        assert self._drained("ops") == ["Q-2", "Q-5"], (
+            "query(TicketQuery(queued=True, team='ops', unassigned=True, active_only=True)) (a "
+            "queue drain) must return ['Q-2', 'Q-5'] (Q-2 was queued again)"
+        )
         # closed while waiting: it keeps queued_at, but leaves the drain's queue; reopened,
         # it is back
         q5 = change(
@@ -1431,17 +1811,32 @@ class StoreConformance:
             tickets["Q-5"],
             moved("Q-5", "closed", StatusCategory.CLOSED, at=T0 + 2 * MINUTE),
         )
-        assert q5.queued_at is not None
-        assert self._drained("ops") == ["Q-2"]
-        assert self._waiting(status_category="closed") == ["Q-5"]
+        assert q5.queued_at is not None, "a closed ticket must keep its queued_at"
+        assert self._drained("ops") == ["Q-2"], (
+            "query(TicketQuery(queued=True, team='ops', unassigned=True, active_only=True)) (a "
+            "queue drain) must return ['Q-2'] (Q-5 was closed while waiting)"
+        )
+        assert self._waiting(status_category="closed") == ["Q-5"], (
+            "query(TicketQuery(queued=True, status_category='closed', order_by='number')) must "
+            "return ['Q-5'] (Q-5 was closed while waiting and keeps queued_at)"
+        )
         change(self.store, q5, moved("Q-5", "open", StatusCategory.OPEN, at=T0 + 3 * MINUTE))
-        assert self._drained("ops") == ["Q-2", "Q-5"]
+        assert self._drained("ops") == ["Q-2", "Q-5"], (
+            "query(TicketQuery(queued=True, team='ops', unassigned=True, active_only=True)) (a "
+            "queue drain) must return ['Q-2', 'Q-5'] (Q-5 was reopened)"
+        )
         # other orders and pages
         oldest = TicketQuery(queued=True, order_by="-number", limit=2)
         first = self.store.query(oldest)
-        assert (_ids(first.items), first.total, first.next_offset) == (["Q-6", "Q-5"], 4, 2)
+        assert (_ids(first.items), first.total, first.next_offset) == (["Q-6", "Q-5"], 4, 2), (
+            "query(TicketQuery(queued=True, order_by='-number', limit=2)) must return (ids, total, "
+            "next_offset) = (['Q-6', 'Q-5'], 4, 2)"
+        )
         rest = self.store.query(attrs.evolve(oldest, offset=2))
-        assert (_ids(rest.items), rest.total, rest.next_offset) == (["Q-2", "Q-1"], 4, None)
+        assert (_ids(rest.items), rest.total, rest.next_offset) == (["Q-2", "Q-1"], 4, None), (
+            "query(TicketQuery(queued=True, order_by='-number', limit=2, offset=2)) must return "
+            "(ids, total, next_offset) = (['Q-2', 'Q-1'], 4, None)"
+        )
         # a ticket imported while it waits
         importer = getattr(self.store, "import_tickets", None)
         if importer is not None:
@@ -1450,8 +1845,13 @@ class StoreConformance:
                 TicketRouted(ticket_id="Q-7", at=T0, by=AGENT, changes=Changes(team="desk")),
                 queued("Q-7", at=T0 + MINUTE),
             ]
-            assert importer([(history, replay(history))]) == 1
-            assert self._drained("desk") == ["Q-1", "Q-7"]
+            assert importer([(history, replay(history))]) == 1, (
+                "import_tickets() of one ticket must return 1"
+            )
+            assert self._drained("desk") == ["Q-1", "Q-7"], (
+                "query(TicketQuery(queued=True, team='desk', unassigned=True, active_only=True)) "
+                "(a queue drain) must return ['Q-1', 'Q-7'] (Q-7 was imported waiting)"
+            )
         for bad in (None, 1, "yes"):
             with raises(ValidationError, match="true or false"):
                 TicketQuery(queued=bad)  # type: ignore[arg-type]
@@ -1460,7 +1860,11 @@ class StoreConformance:
         tickets = self._queueing()
         # anonymised as retention does it: the ticket still waits
         self._rewrite(tickets["Q-1"], _retention_erasure("Q-1"))
-        assert self._drained("desk") == ["Q-1", "Q-2"]
+        assert self._drained("desk") == ["Q-1", "Q-2"], (
+            "query(TicketQuery(queued=True, team='desk', unassigned=True, active_only=True)) (a "
+            "queue drain) must return ['Q-1', 'Q-2'] (Q-1 was anonymised as retention does: it "
+            "still waits)"
+        )
         # a history rewritten without its queueing no longer waits, one with it does
         opening = self.store.events("Q-2")[:2]  # opened and routed to desk
         history = [*opening, commented("Q-2", "not queued", at=T0 + MINUTE)]
@@ -1468,12 +1872,23 @@ class StoreConformance:
             "Q-2", expected_version=tickets["Q-2"].version, events=history, snapshot=replay(history)
         )
         self._rewrite(tickets["Q-4"], queued("Q-4", at=T0 + MINUTE))
-        assert self._drained("desk") == ["Q-1", "Q-4"]
+        assert self._drained("desk") == ["Q-1", "Q-4"], (
+            "query(TicketQuery(queued=True, team='desk', unassigned=True, active_only=True)) (a "
+            "queue drain) must return ['Q-1', 'Q-4'] (Q-2's history was rewritten without its "
+            "queueing, Q-4's with one)"
+        )
         # a purged ticket waits nowhere; an id freed by a purge starts without waiting
         self.store.purge("Q-1", expected_version=self.store.load("Q-1").version)
-        assert self._waiting() == ["Q-4", "Q-5", "Q-6"]
+        assert self._waiting() == ["Q-4", "Q-5", "Q-6"], (
+            "query(TicketQuery(queued=True, order_by='number')) must return ['Q-4', 'Q-5', 'Q-6'] "
+            "(Q-1 was purged)"
+        )
         self._in_team("Q-1", "desk")
-        assert self._drained("desk") == ["Q-4"]
+        assert self._drained("desk") == ["Q-4"], (
+            "query(TicketQuery(queued=True, team='desk', unassigned=True, active_only=True)) (a "
+            "queue drain) must return ['Q-4'] (Q-1 was purged, then a new Q-1 routed to desk, not "
+            "queued)"
+        )
 
     def _waited(self) -> dict[str, Ticket]:
         """Tickets opened in an order other than the one they were queued in: W-1 (team
@@ -1535,18 +1950,29 @@ class StoreConformance:
         for base, order, expected in cases:
             query = attrs.evolve(base, order_by=order)
             page = self.store.query(query)
-            assert (_ids(page.items), page.total) == (expected, len(expected)), query
-            assert page == query.page(list(tickets.values())), ("reference", query)
+            assert (_ids(page.items), page.total) == (expected, len(expected)), (
+                f"query({query!r}) must return (ids, total) = ({expected}, {len(expected)}): the "
+                "longest-waiting first, tickets without queued_at last, ties by id"
+            )
+            assert page == query.page(list(tickets.values())), (
+                f"query({query!r}) must return the page of the reference semantics, "
+                "TicketQuery.page()"
+            )
             for limit in (1, 2, 3):
                 seen: list[str] = []
                 offset: int | None = 0
                 while offset is not None:
                     asked = attrs.evolve(query, limit=limit, offset=offset)
                     page = self.store.query(asked)
-                    assert page == asked.page(list(tickets.values())), asked
+                    assert page == asked.page(list(tickets.values())), (
+                        f"query({asked!r}) must return the page of the reference semantics, "
+                        "TicketQuery.page()"
+                    )
                     seen.extend(_ids(page.items))
                     offset = page.next_offset
-                assert seen == expected, (query, limit)
+                assert seen == expected, (
+                    f"query({query!r}) read in pages of {limit} must give {expected}, got {seen}"
+                )
 
     def test_queued_at_order_follows_the_queue_as_it_changes(self) -> None:
         # A drain's order, read again after each change: a ticket queued anew joins the
@@ -1570,24 +1996,41 @@ class StoreConformance:
                 offset = page.next_offset
             return seen
 
-        assert waiting() == waiting(1) == ["W-2", "W-3", "W-5", "W-1"]
+        assert waiting() == waiting(1) == ["W-2", "W-3", "W-5", "W-1"], (
+            "a queue drain, query(TicketQuery(team='desk', unassigned=True, active_only=True, "
+            "queued=True, order_by='queued_at')), whole and in pages of 1, must return the "
+            "longest-waiting first"
+        )
         at = T0 + 2 * HOUR
         n1 = change(self.store, tickets["N-1"], queued("N-1", at=at))
-        assert waiting() == waiting(2) == ["W-2", "W-3", "W-5", "W-1", "N-1"]
+        assert waiting() == waiting(2) == ["W-2", "W-3", "W-5", "W-1", "N-1"], (
+            "a queue drain after N-1 was queued must return it last, whole and in pages of 2"
+        )
         w2 = change(
             self.store, tickets["W-2"], Assigned(ticket_id="W-2", at=at, by=AGENT, assignee="a-2")
         )
-        assert waiting() == waiting(3) == ["W-3", "W-5", "W-1", "N-1"]
+        assert waiting() == waiting(3) == ["W-3", "W-5", "W-1", "N-1"], (
+            "a queue drain after W-2 was assigned must no longer return it, whole and in pages of 3"
+        )
         unassigned = Assigned(
             ticket_id="W-2", at=at + MINUTE, by=AGENT, assignee=None, previous="a-2"
         )
         change(self.store, w2, unassigned, queued("W-2", at=at + MINUTE))
-        assert waiting() == waiting(1) == ["W-3", "W-5", "W-1", "N-1", "W-2"]
+        assert waiting() == waiting(1) == ["W-3", "W-5", "W-1", "N-1", "W-2"], (
+            "a queue drain after W-2 was unassigned and queued again must return it last, whole "
+            "and in pages of 1"
+        )
         first = self.store.query(attrs.evolve(drain, limit=2))
-        assert _ids(first.items) == ["W-3", "W-5"]
+        assert _ids(first.items) == ["W-3", "W-5"], (
+            "the first page (limit=2) of a queue drain must be ['W-3', 'W-5'], got "
+            f"{_ids(first.items)}"
+        )
         change(self.store, n1, Assigned(ticket_id="N-1", at=at, by=AGENT, assignee="a-1"))
         rest = self.store.query(attrs.evolve(drain, limit=2, offset=2))
-        assert (_ids(rest.items), rest.total, rest.next_offset) == (["W-1", "W-2"], 4, None)
+        assert (_ids(rest.items), rest.total, rest.next_offset) == (["W-1", "W-2"], 4, None), (
+            "the second page (limit=2, offset=2) of a queue drain, read after N-1 was assigned, "
+            "must return (ids, total, next_offset) = (['W-1', 'W-2'], 4, None)"
+        )
 
     def test_queued_in_a_failed_unit_of_work_is_undone(self) -> None:
         tickets = self._queueing()
@@ -1607,11 +2050,22 @@ class StoreConformance:
             self.store.purge("Q-2", expected_version=tickets["Q-2"].version)
             new = self._in_team("Q-8", "ops")
             change(self.store, new, queued("Q-8", at=T0 + MINUTE))
-            assert self._drained("desk") == ["Q-4"]
-            assert self._drained("ops") == ["Q-8"]
+            assert self._drained("desk") == ["Q-4"], (
+                "query(TicketQuery(queued=True, team='desk', unassigned=True, active_only=True)) "
+                "(a queue drain) must return ['Q-4'] (inside the unit of work, before it fails)"
+            )
+            assert self._drained("ops") == ["Q-8"], (
+                "query(TicketQuery(queued=True, team='ops', unassigned=True, active_only=True)) (a "
+                "queue drain) must return ['Q-8'] (inside the unit of work, before it fails)"
+            )
             raise ValidationError("planned failure")
-        assert {team: self._drained(team) for team in before} == before
-        assert self.store.get_many(list(tickets)) == list(tickets.values())
+        assert {team: self._drained(team) for team in before} == before, (
+            "a queue drain after a unit of work that failed must find what it found before it"
+        )
+        assert self.store.get_many(list(tickets)) == list(tickets.values()), (
+            "get_many() after a unit of work that failed must return the tickets as they were "
+            "before it"
+        )
 
     def _typed(self) -> dict[str, Ticket]:
         """Y-1 an incident (the default type), Y-2 a problem, Y-3 an access request in
@@ -1636,57 +2090,126 @@ class StoreConformance:
 
     def _of_type(self, *types: str, **filters: Any) -> list[str]:
         page = self.store.query(TicketQuery(type=types, order_by="number", **filters))
-        assert page.total == len(page.items), page
+        assert page.total == len(page.items), (
+            f"query(TicketQuery(type={types!r}, ...)) returned {len(page.items)} tickets on a page "
+            f"of every match but total={page.total}"
+        )
         return _ids(page.items)
 
     def test_type_keeps_tickets_of_any_of_the_types(self) -> None:
         tickets = self._typed()
-        assert self._of_type("incident") == ["Y-1", "Y-6"]
-        assert self._of_type("problem") == ["Y-2", "Y-4"]
-        assert self._of_type("access_request", "problem") == ["Y-2", "Y-3", "Y-4", "Y-5"]
-        assert self._of_type("problem", "problem", "x") == ["Y-2", "Y-4"]
-        assert self._of_type("change") == []
-        assert self._of_type("Problem") == []  # types are ids: compared exactly
+        assert self._of_type("incident") == ["Y-1", "Y-6"], (
+            "query(TicketQuery(type=('incident',), order_by='number')) must return ['Y-1', 'Y-6'] "
+            "(Y-1 is an incident by default)"
+        )
+        assert self._of_type("problem") == ["Y-2", "Y-4"], (
+            "query(TicketQuery(type=('problem',), order_by='number')) must return ['Y-2', 'Y-4']"
+        )
+        assert self._of_type("access_request", "problem") == ["Y-2", "Y-3", "Y-4", "Y-5"], (
+            "query(TicketQuery(type=('access_request', 'problem'), order_by='number')) must return "
+            "['Y-2', 'Y-3', 'Y-4', 'Y-5']"
+        )
+        assert self._of_type("problem", "problem", "x") == ["Y-2", "Y-4"], (
+            "query(TicketQuery(type=('problem', 'problem', 'x'), order_by='number')) must return "
+            "['Y-2', 'Y-4']"
+        )
+        assert self._of_type("change") == [], (
+            "query(TicketQuery(type=('change',), order_by='number')) must return []"
+        )
+        assert self._of_type("Problem") == [], (  # types are ids: compared exactly
+            "query(TicketQuery(type=('Problem',), order_by='number')) must return [] (types "
+            "compare exactly)"
+        )
         everything = self.store.query(TicketQuery(order_by="number"))
-        assert len(everything.items) == 6
-        assert self.store.query(TicketQuery(type=None, order_by="number")) == everything
+        assert len(everything.items) == 6, (
+            "query(TicketQuery(order_by='number')) must find all six tickets Y-1 to Y-6"
+        )
+        assert self.store.query(TicketQuery(type=None, order_by="number")) == everything, (
+            "query(TicketQuery(type=None)) must match every ticket, like no type filter at all"
+        )
         # with other filters: the known-error view's read and retention scans
-        assert self._of_type("problem", active_only=True) == ["Y-2"]
+        assert self._of_type("problem", active_only=True) == ["Y-2"], (
+            "query(TicketQuery(type=('problem',), active_only=True, order_by='number')) must "
+            "return ['Y-2'] (Y-4 is closed)"
+        )
         after = T0 + 2 * MINUTE
-        assert self._of_type("access_request", closed_before=after) == ["Y-5"]
-        assert self._of_type("access_request", closed_before=T0 + MINUTE) == []
-        assert self._of_type("incident", "problem", closed_before=after) == ["Y-4", "Y-6"]
+        assert self._of_type("access_request", closed_before=after) == ["Y-5"], (
+            "query(TicketQuery(type=('access_request',), closed_before=after, order_by='number')) "
+            "must return ['Y-5']"
+        )
+        assert self._of_type("access_request", closed_before=T0 + MINUTE) == [], (
+            "query(TicketQuery(type=('access_request',), closed_before=T0 + MINUTE, "
+            "order_by='number')) must return [] (Y-5 closed at T0 + 1 minute, not before it)"
+        )
+        assert self._of_type("incident", "problem", closed_before=after) == ["Y-4", "Y-6"], (
+            "query(TicketQuery(type=('incident', 'problem'), closed_before=after, "
+            "order_by='number')) must return ['Y-4', 'Y-6']"
+        )
         unanonymised = self._of_type("incident", "problem", closed_before=after, anonymised=False)
-        assert unanonymised == ["Y-4"]
-        assert self._of_type("access_request", team="desk") == ["Y-3"]
-        assert self._of_type("access_request", status_category="closed") == ["Y-5"]
+        assert unanonymised == ["Y-4"], (
+            "query(TicketQuery(type=('incident', 'problem'), closed_before=T0 + 2 minutes, "
+            "anonymised=False)) must find ['Y-4']"
+        )
+        assert self._of_type("access_request", team="desk") == ["Y-3"], (
+            "query(TicketQuery(type=('access_request',), team='desk', order_by='number')) must "
+            "return ['Y-3']"
+        )
+        assert self._of_type("access_request", status_category="closed") == ["Y-5"], (
+            "query(TicketQuery(type=('access_request',), status_category='closed', "
+            "order_by='number')) must return ['Y-5']"
+        )
         # changed by routing or an edit: the query follows the ticket's type now
         retyped = TicketRouted(
             ticket_id="Y-1", at=T0 + MINUTE, by=AGENT, changes=Changes(type="problem")
         )
         y1 = change(self.store, tickets["Y-1"], retyped)
-        assert y1.type == "problem"
-        assert self._of_type("incident") == ["Y-6"]
-        assert self._of_type("problem", active_only=True) == ["Y-1", "Y-2"]
+        assert y1.type == "problem", (
+            "a TicketRouted with changes type='problem' must make Y-1 a problem"
+        )
+        assert self._of_type("incident") == ["Y-6"], (
+            "query(TicketQuery(type=('incident',), order_by='number')) must return ['Y-6'] (Y-1 "
+            "was retyped to problem)"
+        )
+        assert self._of_type("problem", active_only=True) == ["Y-1", "Y-2"], (
+            "query(TicketQuery(type=('problem',), active_only=True, order_by='number')) must "
+            "return ['Y-1', 'Y-2'] (Y-1 was retyped to problem)"
+        )
         # closed, it is among the retention scans of its type; reopened, no longer
         y2 = change(
             self.store, tickets["Y-2"], moved("Y-2", "closed", StatusCategory.CLOSED, at=T0)
         )
-        assert self._of_type("problem", closed_before=after) == ["Y-2", "Y-4"]
+        assert self._of_type("problem", closed_before=after) == ["Y-2", "Y-4"], (
+            "query(TicketQuery(type=('problem',), closed_before=after, order_by='number')) must "
+            "return ['Y-2', 'Y-4'] (Y-2 was closed at T0)"
+        )
         change(self.store, y2, moved("Y-2", "open", StatusCategory.OPEN, at=T0 + MINUTE))
-        assert self._of_type("problem", closed_before=after) == ["Y-4"]
+        assert self._of_type("problem", closed_before=after) == ["Y-4"], (
+            "query(TicketQuery(type=('problem',), closed_before=after, order_by='number')) must "
+            "return ['Y-4'] (Y-2 was reopened)"
+        )
         # other orders and pages
         newest = TicketQuery(type=("problem", "access_request"), order_by="-number", limit=2)
         first = self.store.query(newest)
-        assert (_ids(first.items), first.total, first.next_offset) == (["Y-5", "Y-4"], 5, 2)
+        assert (_ids(first.items), first.total, first.next_offset) == (["Y-5", "Y-4"], 5, 2), (
+            "query(TicketQuery(type=('problem', 'access_request'), order_by='-number', limit=2)) "
+            "must return (ids, total, next_offset) = (['Y-5', 'Y-4'], 5, 2)"
+        )
         rest = self.store.query(attrs.evolve(newest, offset=4))
-        assert (_ids(rest.items), rest.total, rest.next_offset) == (["Y-1"], 5, None)
+        assert (_ids(rest.items), rest.total, rest.next_offset) == (["Y-1"], 5, None), (
+            "query(TicketQuery(type=('problem', 'access_request'), order_by='-number', limit=2, "
+            "offset=4)) must return (ids, total, next_offset) = (['Y-1'], 5, None)"
+        )
         # a ticket imported with its type
         importer = getattr(self.store, "import_tickets", None)
         if importer is not None:
             history = [opened("Y-7", 70, type="access_request")]
-            assert importer([(history, replay(history))]) == 1
-            assert self._of_type("access_request") == ["Y-3", "Y-5", "Y-7"]
+            assert importer([(history, replay(history))]) == 1, (
+                "import_tickets() of one ticket must return 1"
+            )
+            assert self._of_type("access_request") == ["Y-3", "Y-5", "Y-7"], (
+                "query(TicketQuery(type=('access_request',), order_by='number')) must return "
+                "['Y-3', 'Y-5', 'Y-7'] (Y-7 was imported with its type)"
+            )
         for bad, message in (
             ((), "empty list"),
             (("problem", 1), "text"),
@@ -1696,27 +2219,50 @@ class StoreConformance:
             with raises(ValidationError, match=message) as caught:
                 TicketQuery(type=bad)
             [error] = caught
-            assert isinstance(error, ValidationError), error
-            assert error.field == "type", error
+            assert isinstance(error, ValidationError), (
+                f"TicketQuery(type={bad!r}) must raise ValidationError, got {error!r}"
+            )
+            assert error.field == "type", (
+                f"TicketQuery(type={bad!r}) must raise ValidationError naming field 'type', got "
+                f"field={error.field!r}"
+            )
 
     def test_type_follows_a_rewritten_history_and_a_purge(self) -> None:
         tickets = self._typed()
         # anonymised as retention does it: the type stays
         self._rewrite(tickets["Y-4"], _retention_erasure("Y-4"))
-        assert self._of_type("problem") == ["Y-2", "Y-4"]
+        assert self._of_type("problem") == ["Y-2", "Y-4"], (
+            "query(TicketQuery(type=('problem',), order_by='number')) must return ['Y-2', 'Y-4'] "
+            "(Y-4 was anonymised as retention does: its type stays)"
+        )
         # a history rewritten with a type change follows it
         retyped = TicketRouted(
             ticket_id="Y-2", at=T0 + MINUTE, by=AGENT, changes=Changes(type="incident")
         )
         self._rewrite(tickets["Y-2"], retyped)
-        assert self._of_type("problem") == ["Y-4"]
-        assert self._of_type("incident") == ["Y-1", "Y-2", "Y-6"]
+        assert self._of_type("problem") == ["Y-4"], (
+            "query(TicketQuery(type=('problem',), order_by='number')) must return ['Y-4'] (Y-2's "
+            "history was rewritten with a change of type to incident)"
+        )
+        assert self._of_type("incident") == ["Y-1", "Y-2", "Y-6"], (
+            "query(TicketQuery(type=('incident',), order_by='number')) must return ['Y-1', 'Y-2', "
+            "'Y-6'] (Y-2's history was rewritten with a change of type to incident)"
+        )
         # a purged ticket is of no type; an id freed by a purge takes its new one
         self.store.purge("Y-5", expected_version=tickets["Y-5"].version)
-        assert self._of_type("access_request") == ["Y-3"]
+        assert self._of_type("access_request") == ["Y-3"], (
+            "query(TicketQuery(type=('access_request',), order_by='number')) must return ['Y-3'] "
+            "(Y-5 was purged)"
+        )
         open_ticket(self.store, "Y-5", type="change")
-        assert self._of_type("access_request") == ["Y-3"]
-        assert self._of_type("change") == ["Y-5"]
+        assert self._of_type("access_request") == ["Y-3"], (
+            "query(TicketQuery(type=('access_request',), order_by='number')) must return ['Y-3'] "
+            "(Y-5 was purged, then a new Y-5 opened as a change)"
+        )
+        assert self._of_type("change") == ["Y-5"], (
+            "query(TicketQuery(type=('change',), order_by='number')) must return ['Y-5'] (a new "
+            "Y-5 opened as a change after the purge)"
+        )
 
     def test_type_in_a_failed_unit_of_work_is_undone(self) -> None:
         tickets = self._typed()
@@ -1729,11 +2275,23 @@ class StoreConformance:
             change(self.store, tickets["Y-1"], retyped)
             self.store.purge("Y-2", expected_version=tickets["Y-2"].version)
             open_ticket(self.store, "Y-8", type="change")
-            assert self._of_type("problem") == ["Y-1", "Y-4"]
-            assert self._of_type("access_request", "change") == ["Y-3", "Y-5", "Y-8"]
+            assert self._of_type("problem") == ["Y-1", "Y-4"], (
+                "query(TicketQuery(type=('problem',), order_by='number')) must return ['Y-1', "
+                "'Y-4'] (inside the unit of work, before it fails)"
+            )
+            assert self._of_type("access_request", "change") == ["Y-3", "Y-5", "Y-8"], (
+                "query(TicketQuery(type=('access_request', 'change'), order_by='number')) must "
+                "return ['Y-3', 'Y-5', 'Y-8'] (inside the unit of work, before it fails)"
+            )
             raise ValidationError("planned failure")
-        assert {types: self._of_type(*types) for types in queries} == before
-        assert self.store.get_many(list(tickets)) == list(tickets.values())
+        assert {types: self._of_type(*types) for types in queries} == before, (
+            "query(TicketQuery(type=...)) after a unit of work that failed must find what it found "
+            "before it"
+        )
+        assert self.store.get_many(list(tickets)) == list(tickets.values()), (
+            "get_many() after a unit of work that failed must return the tickets as they were "
+            "before it"
+        )
 
     def test_orderings_break_ties_by_id(self) -> None:
         self._populate()
@@ -1747,7 +2305,10 @@ class StoreConformance:
             "-number": ["T-e", "T-d", "T-c", "T-b", "T-a"],
         }
         for order, ids in expected.items():
-            assert _ids(self.store.query(TicketQuery(order_by=order)).items) == ids, order
+            assert _ids(self.store.query(TicketQuery(order_by=order)).items) == ids, (
+                f"query(TicketQuery(order_by={order!r})) must return {ids} (ties broken by id), "
+                f"got {_ids(self.store.query(TicketQuery(order_by=order)).items)}"
+            )
 
     def test_pages_cover_every_match_once(self) -> None:
         for i in range(23):
@@ -1756,7 +2317,10 @@ class StoreConformance:
         offset: int | None = 0
         while offset is not None:
             page = self.store.query(TicketQuery(order_by="-created_at", limit=5, offset=offset))
-            assert page.total == 23
+            assert page.total == 23, (
+                f"query(TicketQuery(order_by='-created_at', limit=5, offset={offset})).total must "
+                f"count all 23 matches, got {page.total}"
+            )
             seen.extend(_ids(page.items))
             # Each page moves on (a store that ignores the offset fails here, not loops).
             assert page.next_offset is None or page.next_offset == offset + 5, (
@@ -1764,13 +2328,29 @@ class StoreConformance:
             )
             assert len(seen) <= 23, "the pages give more tickets than match"
             offset = page.next_offset
-        assert len(seen) == 23
-        assert len(set(seen)) == 23
-        assert seen == _ids(self.store.query(TicketQuery(order_by="-created_at", limit=100)).items)
+        assert len(seen) == 23, (
+            f"query() pages of 5 at offsets 0, 5, ... must give 23 tickets in all, got {len(seen)}"
+        )
+        assert len(set(seen)) == 23, (
+            f"query() pages of 5 at offsets 0, 5, ... gave a ticket twice: {seen}"
+        )
+        whole = _ids(self.store.query(TicketQuery(order_by="-created_at", limit=100)).items)
+        assert seen == whole, (
+            "query() pages of 5, put together, must give what one page of 100 gives, in its order"
+        )
         beyond = self.store.query(TicketQuery(limit=5, offset=40))
-        assert beyond.items == ()
-        assert beyond.total == 23
-        assert beyond.next_offset is None
+        assert beyond.items == (), (
+            "query(TicketQuery(limit=5, offset=40)) past the last of 23 matches must return no "
+            f"tickets, got {_ids(beyond.items)}"
+        )
+        assert beyond.total == 23, (
+            "query(TicketQuery(limit=5, offset=40)).total must still count the 23 matches, got "
+            f"{beyond.total}"
+        )
+        assert beyond.next_offset is None, (
+            "query(TicketQuery(limit=5, offset=40)) past the last match must have next_offset "
+            f"None, got {beyond.next_offset}"
+        )
         with raises(ValidationError, match="limit"):
             TicketQuery(limit=0)
         with raises(ValidationError, match="order_by"):
@@ -1822,7 +2402,11 @@ class StoreConformance:
                         asked: TicketQuery | None = query
                         while asked is not None:
                             page = self.store.query(asked)
-                            assert page == asked.page(now()), (asked, changing)
+                            assert page == asked.page(now()), (
+                                f"query({asked!r}) must return the page the reference semantics, "
+                                "TicketQuery.page(), give for the data as it is "
+                                f"now{' (the data changed between pages)' if changing else ''}"
+                            )
                             follow_on: dict[str, Any] = (
                                 {"after": page.next_after} if by_token
                                 else {"offset": page.next_offset}
@@ -1853,13 +2437,22 @@ class StoreConformance:
             assert page.total == 11 + n, "total counts every match, not those after the token"
             seen.extend(_ids(page.items))
             assert n < 10, "the pages never end"
-        assert seen == [f"T-{i:02d}" for i in reversed(range(10))]
+        assert seen == [f"T-{i:02d}" for i in reversed(range(10))], (
+            "query() pages of 3 newest first, each asked for by the next_after of the one before "
+            f"while tickets arrived, must give T-09 to T-00 once each, got {seen}"
+        )
         # The token still says where to go on from once its ticket is gone.
         gone = self.store.load("T-07")
         self.store.purge("T-07", expected_version=gone.version)
-        assert first_token is not None
+        assert first_token is not None, (
+            "query(TicketQuery(order_by='-created_at', limit=3)) of 10 tickets must give a "
+            "next_after token"
+        )
         page = self.store.query(attrs.evolve(query, after=first_token))
-        assert _ids(page.items) == ["T-06", "T-05", "T-04"]
+        assert _ids(page.items) == ["T-06", "T-05", "T-04"], (
+            "query(...) with the after token of the first page must go on after T-07, purged "
+            f"since: expected ['T-06', 'T-05', 'T-04'], got {_ids(page.items)}"
+        )
         with raises(ValidationError, match="offset"):
             attrs.evolve(query, after=first_token, offset=3)
         with raises(ValidationError, match="ordered by '-created_at'"):
@@ -1892,23 +2485,41 @@ class StoreConformance:
         with raises(ValueError), self.store.unit_of_work():
             open_ticket(self.store, "T-x", at=T0 - MINUTE)
             inside = self.store.query(query)
-            assert (_ids(inside.items), inside.next_offset) == (["T-x", "T-0", "T-1"], 3)
+            assert (_ids(inside.items), inside.next_offset) == (["T-x", "T-0", "T-1"], 3), (
+                "query(TicketQuery(order_by='created_at', limit=3)) inside a unit of work that "
+                "opened T-x must see it: expected (['T-x', 'T-0', 'T-1'], next_offset 3)"
+            )
             raise ValueError("planned")
         rest = self.store.query(attrs.evolve(query, offset=3))
-        assert (_ids(rest.items), rest.total, rest.next_offset) == (["T-3", "T-4", "T-5"], 7, 6)
+        assert (_ids(rest.items), rest.total, rest.next_offset) == (["T-3", "T-4", "T-5"], 7, 6), (
+            "query(..., offset=3) after the unit of work failed must return the page of the data "
+            "as committed: expected (['T-3', 'T-4', 'T-5'], total 7, next_offset 6)"
+        )
 
     def test_requester_history_is_newest_first(self) -> None:
         for i in range(5):
             open_ticket(self.store, f"T-{i}", requester="r-1", at=T0 + (i % 3) * MINUTE)
         open_ticket(self.store, "T-x", requester="r-2")
         history = self.store.requester_history("r-1")
-        assert _ids(history) == ["T-2", "T-1", "T-4", "T-0", "T-3"]
-        assert _ids(self.store.requester_history("r-1", limit=2)) == ["T-2", "T-1"]
-        assert self.store.requester_history("r-404") == []
+        assert _ids(history) == ["T-2", "T-1", "T-4", "T-0", "T-3"], (
+            "requester_history('r-1') must list the requester's tickets newest first, ties by id: "
+            f"expected ['T-2', 'T-1', 'T-4', 'T-0', 'T-3'], got {_ids(history)}"
+        )
+        assert _ids(self.store.requester_history("r-1", limit=2)) == ["T-2", "T-1"], (
+            "requester_history('r-1', limit=2) must return the 2 newest: expected ['T-2', 'T-1']"
+        )
+        assert self.store.requester_history("r-404") == [], (
+            "requester_history('r-404') of an unknown requester must return []"
+        )
         for limit in (1, 2, 5, 50):
             expected = _ids(self.store.requester_history("r-1", limit=limit))
-            assert self.store.requester_ticket_ids("r-1", limit=limit) == expected
-        assert self.store.requester_ticket_ids("r-404") == []
+            assert self.store.requester_ticket_ids("r-1", limit=limit) == expected, (
+                f"requester_ticket_ids('r-1', limit={limit}) must give the ids of "
+                f"requester_history('r-1', limit={limit}) in its order: expected {expected}"
+            )
+        assert self.store.requester_ticket_ids("r-404") == [], (
+            "requester_ticket_ids('r-404') of an unknown requester must return []"
+        )
         with raises(ValidationError):
             self.store.requester_ticket_ids("r-1", limit=0)
 
@@ -1922,31 +2533,79 @@ class StoreConformance:
         open_ticket(self.store, "T-5")
         # A wake time in another zone is the same instant: 2 minutes after T0.
         open_ticket(self.store, "T-6", wake_at=(T0 + 2 * MINUTE).astimezone(_NEW_YORK))
-        assert self.store.due(T0) == []
-        assert self.store.due(T0 + MINUTE - _ONE_US) == []  # to the microsecond
-        assert self.store.due(T0 + 5 * MINUTE - _ONE_US) == ["T-2", "T-6"]
-        assert self.store.due((T0 + 5 * MINUTE).astimezone(_TOKYO)) == ["T-2", "T-6", "T-1", "T-3"]
-        assert self.store.due(T0 + 5 * MINUTE, limit=2) == ["T-2", "T-6"]
+        assert self.store.due(T0) == [], (
+            "due(T0) must list no ticket: every wake-up is later (T-6's, given in New York time, "
+            "is T0 + 2 minutes as an instant, not as wall-clock time)"
+        )
+        assert self.store.due(T0 + MINUTE - _ONE_US) == [], (  # to the microsecond
+            "due(T0 + 1 minute - 1 microsecond) must list no ticket: the earliest wake-up is T0 + "
+            "1 minute (compared to the microsecond)"
+        )
+        assert self.store.due(T0 + 5 * MINUTE - _ONE_US) == ["T-2", "T-6"], (
+            "due(T0 + 5 minutes - 1 microsecond) must list T-2 (T0 + 1 minute) and T-6 (T0 + 2 "
+            "minutes, given in New York time), earliest first"
+        )
+        assert self.store.due((T0 + 5 * MINUTE).astimezone(_TOKYO)) == [
+            "T-2",
+            "T-6",
+            "T-1",
+            "T-3",
+        ], (
+            "due(T0 + 5 minutes, given in Tokyo time) must list T-2, T-6, T-1, T-3: earliest "
+            "first, ties by id, instants compared whatever their zone"
+        )
+        assert self.store.due(T0 + 5 * MINUTE, limit=2) == ["T-2", "T-6"], (
+            "due(T0 + 5 minutes, limit=2) must list the 2 earliest, T-2 and T-6"
+        )
         change(self.store, t1, commented("T-1", "x", at=T0 + MINUTE), wake_at=None)
-        assert self.store.due(T0 + timedelta(days=1)) == ["T-2", "T-6", "T-3", "T-4"]
+        assert self.store.due(T0 + timedelta(days=1)) == ["T-2", "T-6", "T-3", "T-4"], (
+            "due(T0 + 1 day) after an append to T-1 with wake_at=None must no longer list T-1: "
+            "expected ['T-2', 'T-6', 'T-3', 'T-4']"
+        )
         with raises(ValidationError):
             self.store.due(datetime(2026, 1, 1))  # noqa: DTZ001 - naive on purpose
 
     def test_reschedule_sets_the_wake_up_of_the_version_it_names(self) -> None:
         t1 = open_ticket(self.store, "T-1", wake_at=T0 + 5 * MINUTE)
         open_ticket(self.store, "T-2")
-        assert self.store.reschedule("T-2", expected_version=1, wake_at=T0 + MINUTE) is True
-        assert self.store.reschedule("T-1", expected_version=1, wake_at=None) is True
-        assert self.store.due(T0 + timedelta(days=1)) == ["T-2"]
-        assert self.store.load("T-1") == t1  # no event, no new version
-        assert self.store.events("T-1") == [self.store.events("T-1")[0]]
+        assert self.store.reschedule("T-2", expected_version=1, wake_at=T0 + MINUTE) is True, (
+            "reschedule('T-2', expected_version=1, wake_at=T0 + 1 minute) of T-2 at version 1 must "
+            "return True"
+        )
+        assert self.store.reschedule("T-1", expected_version=1, wake_at=None) is True, (
+            "reschedule('T-1', expected_version=1, wake_at=None) of T-1 at version 1 must return "
+            "True"
+        )
+        assert self.store.due(T0 + timedelta(days=1)) == ["T-2"], (
+            "due(T0 + 1 day) after reschedule() set T-2's wake-up and cleared T-1's must list T-2 "
+            "only"
+        )
+        assert self.store.load("T-1") == t1, (  # no event, no new version
+            "load('T-1') after reschedule() must return the same snapshot: a reschedule records no "
+            "event and makes no new version"
+        )
+        assert self.store.events("T-1") == [self.store.events("T-1")[0]], (
+            "events('T-1') after reschedule() must hold the TicketOpened only: a reschedule "
+            "records no event"
+        )
         # An append after a reschedule sets the wake-up it is given, even the one the
         # ticket had before (a store must not skip it as unchanged).
         t1 = change(self.store, t1, commented("T-1", "x", at=T0), wake_at=T0 + 5 * MINUTE)
-        assert self.store.due(T0 + 5 * MINUTE) == ["T-2", "T-1"]
+        assert self.store.due(T0 + 5 * MINUTE) == ["T-2", "T-1"], (
+            "due(T0 + 5 minutes) after an append to T-1 with wake_at=T0 + 5 minutes (its wake-up "
+            "before reschedule() cleared it) must list T-2 and T-1: an append sets the wake_at it "
+            "is given"
+        )
         # A version that moved on is left alone: whoever moved it set its wake-up.
-        assert self.store.reschedule("T-1", expected_version=1, wake_at=T0) is False
-        assert self.store.due(T0 + 5 * MINUTE - _ONE_US) == ["T-2"]
+        assert self.store.reschedule("T-1", expected_version=1, wake_at=T0) is False, (
+            "reschedule('T-1', expected_version=1, wake_at=T0) of T-1, now at version 2, must "
+            "return False and change nothing: the version it names moved on"
+        )
+        assert self.store.due(T0 + 5 * MINUTE - _ONE_US) == ["T-2"], (
+            "due(T0 + 5 minutes - 1 microsecond) after a refused reschedule('T-1', "
+            "expected_version=1, wake_at=T0) must list T-2 only: T-1 keeps its wake-up at T0 + 5 "
+            "minutes"
+        )
         with raises(NotFound):
             self.store.reschedule("T-404", expected_version=1, wake_at=None)
         with raises(ValidationError):
@@ -1957,7 +2616,10 @@ class StoreConformance:
         with raises(RuntimeError), self.store.unit_of_work():
             self.store.reschedule("T-1", expected_version=t1.version, wake_at=None)
             raise RuntimeError("rolled back")
-        assert self.store.due(T0 + 5 * MINUTE) == ["T-2", "T-1"]
+        assert self.store.due(T0 + 5 * MINUTE) == ["T-2", "T-1"], (
+            "due(T0 + 5 minutes) after a reschedule() in a unit of work that failed must list T-2 "
+            "and T-1: the reschedule is undone"
+        )
 
     def test_claimed_tickets_are_leased(self) -> None:
         tickets = {i: open_ticket(self.store, f"T-{i}", wake_at=T0 + i * MINUTE) for i in range(4)}
@@ -1965,22 +2627,48 @@ class StoreConformance:
         now = (T0 + 10 * MINUTE).astimezone(_TOKYO)
         lease = timedelta(minutes=5)
         first = self.store.claim_due(now, worker="w1", limit=2, lease=lease)
-        assert first == ["T-0", "T-1"]
-        assert self.store.claim_due(now, worker="w2", lease=lease) == ["T-2", "T-3"]
-        assert self.store.claim_due(now, worker="w3", lease=lease) == []
+        assert first == ["T-0", "T-1"], (
+            "claim_due(T0 + 10 minutes, worker='w1', limit=2) must claim the 2 earliest due "
+            f"tickets, T-0 and T-1, got {first}"
+        )
+        assert self.store.claim_due(now, worker="w2", lease=lease) == ["T-2", "T-3"], (
+            "claim_due(T0 + 10 minutes, worker='w2') must claim only the due tickets w1 does not "
+            "hold, T-2 and T-3"
+        )
+        assert self.store.claim_due(now, worker="w3", lease=lease) == [], (
+            "claim_due(T0 + 10 minutes, worker='w3') while w1 and w2 hold every due ticket must "
+            "claim nothing"
+        )
         # A worker's own live leases are skipped too: run again early, it takes nothing.
         assert self.store.claim_due(now, worker="w1", lease=lease) == [], (
             "claim_due gave a worker the tickets it holds already"
         )
-        assert self.store.due(now) == ["T-0", "T-1", "T-2", "T-3"]
+        assert self.store.due(now) == ["T-0", "T-1", "T-2", "T-3"], (
+            "due(T0 + 10 minutes) must list claimed tickets too: a lease hides them from claim_due "
+            "only"
+        )
         change(
             self.store, tickets[1], commented("T-1", "x", at=T0 + MINUTE), wake_at=T0 + 2 * MINUTE
         )
-        assert self.store.claim_due(now, worker="w3", lease=lease) == ["T-1"]
+        assert self.store.claim_due(now, worker="w3", lease=lease) == ["T-1"], (
+            "claim_due(T0 + 10 minutes, worker='w3') after an append to T-1 must claim T-1: an "
+            "append ends the ticket's lease"
+        )
         # The leases hold until now + lease, not a moment less.
-        assert self.store.claim_due(now + lease - _ONE_US, worker="w5", lease=lease) == []
+        assert self.store.claim_due(now + lease - _ONE_US, worker="w5", lease=lease) == [], (
+            "claim_due(now + lease - 1 microsecond, worker='w5') must claim nothing: the leases "
+            "hold until now + lease"
+        )
         later = (now + lease).astimezone(_NEW_YORK)
-        assert self.store.claim_due(later, worker="w4", lease=lease) == ["T-0", "T-1", "T-2", "T-3"]
+        assert self.store.claim_due(later, worker="w4", lease=lease) == [
+            "T-0",
+            "T-1",
+            "T-2",
+            "T-3",
+        ], (
+            "claim_due(now + lease, given in New York time, worker='w4') must claim every due "
+            "ticket: the leases ran out"
+        )
         with raises(ValidationError, match="lease"):
             self.store.claim_due(now, worker="w", lease=timedelta(0))
 
@@ -2008,9 +2696,12 @@ class StoreConformance:
             thread.start()
         for thread in threads:
             thread.join()
-        assert not errors, errors
+        assert not errors, f"claim_due() in {self.workers} threads raised: {errors!r}"
         claimed = [ticket_id for batch in got.values() for ticket_id in batch]
-        assert sorted(claimed) == [f"T-{i:02d}" for i in range(40)]
+        assert sorted(claimed) == [f"T-{i:02d}" for i in range(40)], (
+            f"claim_due() by {self.workers} concurrent workers must claim each of the 40 due "
+            f"tickets exactly once, got {sorted(claimed)}"
+        )
 
     # -- event stream -----------------------------------------------------------------
 
@@ -2025,22 +2716,35 @@ class StoreConformance:
             commented("T-2", "c", at=T0 + 2 * MINUTE),
         )
         stream = self.store.event_stream()
-        assert isinstance(stream, Iterator)
+        assert isinstance(stream, Iterator), (
+            f"event_stream() must return an iterator, got {type(stream).__name__}"
+        )
         items = list(stream)
         positions = [p for p, _ in items]
-        assert positions == sorted(positions)
-        assert len(set(positions)) == 5
+        assert positions == sorted(positions), (
+            f"event_stream() must give increasing positions, got {positions}"
+        )
+        assert len(set(positions)) == 5, (
+            f"event_stream() must give 5 different positions for 5 events, got {positions}"
+        )
         assert [(e.ticket_id, type(e).__name__) for _, e in items] == [
             ("T-1", "TicketOpened"),
             ("T-2", "TicketOpened"),
             ("T-1", "CommentAdded"),
             ("T-2", "CommentAdded"),
             ("T-2", "CommentAdded"),
-        ]
+        ], "event_stream() must give the events in the order they were appended, across tickets"
         after = list(self.store.event_stream(after=positions[1]))
-        assert after == items[2:]
-        assert list(self.store.event_stream(after=positions[0], limit=2)) == items[1:3]
-        assert list(self.store.event_stream(after=positions[-1])) == []
+        assert after == items[2:], (
+            f"event_stream(after={positions[1]}) must give the events after the second position"
+        )
+        assert list(self.store.event_stream(after=positions[0], limit=2)) == items[1:3], (
+            f"event_stream(after={positions[0]}, limit=2) must give the 2 events after the first "
+            "position"
+        )
+        assert list(self.store.event_stream(after=positions[-1])) == [], (
+            f"event_stream(after={positions[-1]}) from the last position must give nothing"
+        )
 
     def test_event_stream_reads_in_chunks(self) -> None:
         for i in range(1200):
@@ -2051,12 +2755,21 @@ class StoreConformance:
         count = 0
         last = 0
         for position, streamed in self.store.event_stream():
-            assert position > last
-            assert streamed.ticket_id == f"T-{count:04d}"
+            assert position > last, (
+                f"event_stream() gave position {position} after {last}: positions must increase"
+            )
+            assert streamed.ticket_id == f"T-{count:04d}", (
+                f"event_stream() must give the 1200 events in the order appended: event {count} is "
+                f"of {streamed.ticket_id}, expected T-{count:04d}"
+            )
             last = position
             count += 1
-        assert count == 1200
-        assert len(list(self.store.event_stream(limit=700))) == 700
+        assert count == 1200, (
+            f"event_stream() of 1200 events (read in chunks) must give all of them, got {count}"
+        )
+        assert len(list(self.store.event_stream(limit=700))) == 700, (
+            "event_stream(limit=700) must give 700 events"
+        )
 
     def test_event_stream_limit_counts_events_not_purged_positions(self) -> None:
         # A reader pages the stream (``limit``, then ``after`` the last position read) and
@@ -2070,7 +2783,9 @@ class StoreConformance:
         open_ticket(self.store, "T-3")
         self.store.purge("T-2", expected_version=gone.version)
         stream = list(self.store.event_stream())
-        assert [e.ticket_id for _, e in stream] == ["T-1", "T-1", "T-3"]
+        assert [e.ticket_id for _, e in stream] == ["T-1", "T-1", "T-3"], (
+            "event_stream() after T-2 was purged must give the events of T-1, T-1 and T-3 only"
+        )
         for after in (0, stream[0][0]):
             rest = [item for item in stream if item[0] > after]
             for limit in (1, 2, 3):
@@ -2092,24 +2807,47 @@ class StoreConformance:
         )
         self.store.save_requester(alice)
         self.store.save_requester(Requester(id="r-2", name="Bob"))
-        assert self.store.get_requester("r-1") == alice
+        assert self.store.get_requester("r-1") == alice, (
+            "get_requester('r-1') must return the requester saved, equal field for field"
+        )
         found = self.store.find_requester(email="alice@example.org")
         for requester in (self.store.get_requester("r-1"), found):
-            assert requester is not None
+            assert requester is not None, (
+                "find_requester(email='alice@example.org') must find r-1, saved with "
+                "'Alice@Example.ORG'"
+            )
             assert _typed(requester.attributes) == _typed(alice.attributes), (
                 "an attribute changed its type"
             )
-        assert self.store.find_requester(email="alice@example.org") == alice
-        assert self.store.find_requester(email="ALICE@EXAMPLE.ORG") == alice
-        assert self.store.find_requester(email="nobody@example.org") is None
+        assert self.store.find_requester(email="alice@example.org") == alice, (
+            "find_requester(email='alice@example.org') must find r-1, saved with email "
+            "'Alice@Example.ORG': emails compare in lower case"
+        )
+        assert self.store.find_requester(email="ALICE@EXAMPLE.ORG") == alice, (
+            "find_requester(email='ALICE@EXAMPLE.ORG') must find r-1, saved with email "
+            "'Alice@Example.ORG': emails compare in lower case"
+        )
+        assert self.store.find_requester(email="nobody@example.org") is None, (
+            "find_requester(email='nobody@example.org') must return None"
+        )
         moved_alice = Requester(id="r-1", name="Alice", email="alice@new.example")
         self.store.save_requester(moved_alice)
-        assert self.store.find_requester(email="alice@example.org") is None
-        assert self.store.find_requester(email="ALICE@new.example") == moved_alice
+        assert self.store.find_requester(email="alice@example.org") is None, (
+            "find_requester(email='alice@example.org') after r-1 was saved with a new email must "
+            "return None"
+        )
+        assert self.store.find_requester(email="ALICE@new.example") == moved_alice, (
+            "find_requester(email='ALICE@new.example') must find r-1 by its new email"
+        )
         self.store.save_requester(Requester(id="r-0", name="Twin", email="alice@new.example"))
         found = self.store.find_requester(email="alice@new.example")
-        assert found is not None
-        assert found.id == "r-0"
+        assert found is not None, (
+            "find_requester(email='alice@new.example') must find one of r-0 and r-1, which share it"
+        )
+        assert found.id == "r-0", (
+            "find_requester(email='alice@new.example') shared by r-0 and r-1 must return the "
+            f"smallest id, r-0, got {found.id!r}"
+        )
 
     def test_an_address_is_never_matched_to_another_mailbox(self) -> None:
         # Letters compare in lower case; a case fold would also make "ß" and "ss" alike,
@@ -2117,19 +2855,39 @@ class StoreConformance:
         sabine = Requester(id="r-1", name="Sabine", email="strasse@example.de")
         jorg = Requester(id="r-0", name="J\u00f6rg", email="STRA\u00dfE@example.de")
         self.store.save_requester(sabine)
-        assert self.store.find_requester(email="stra\u00dfe@example.de") is None
-        assert self.store.find_requester(email="Strasse@Example.DE") == sabine
+        assert self.store.find_requester(email="stra\u00dfe@example.de") is None, (
+            "find_requester(email='straße@example.de') must not find the requester of "
+            "'strasse@example.de': emails compare in lower case, not case-folded"
+        )
+        assert self.store.find_requester(email="Strasse@Example.DE") == sabine, (
+            "find_requester(email='Strasse@Example.DE') must find the requester of "
+            "'strasse@example.de'"
+        )
         self.store.save_requester(jorg)  # a smaller id, and the same case fold as sabine's
-        assert self.store.find_requester(email="strasse@example.de") == sabine
-        assert self.store.find_requester(email="stra\u00dfe@example.de") == jorg
-        assert self.store.find_requester(email="STRA\u1e9eE@EXAMPLE.DE") == jorg
+        assert self.store.find_requester(email="strasse@example.de") == sabine, (
+            "find_requester(email='strasse@example.de') must find r-1 (strasse@), not r-0 "
+            "(STRAßE@), whose case fold is the same"
+        )
+        assert self.store.find_requester(email="stra\u00dfe@example.de") == jorg, (
+            "find_requester(email='straße@example.de') must find r-0, saved with "
+            "'STRAßE@example.de'"
+        )
+        assert self.store.find_requester(email="STRA\u1e9eE@EXAMPLE.DE") == jorg, (
+            "find_requester(email='STRAẞE@EXAMPLE.DE') must find r-0, saved with "
+            "'STRAßE@example.de' (the same in lower case)"
+        )
 
     def test_cursors(self) -> None:
-        assert self.store.get_cursor("rr:desk") == 0
+        assert self.store.get_cursor("rr:desk") == 0, (
+            "get_cursor('rr:desk') of a cursor never set must return 0"
+        )
         self.store.set_cursor("rr:desk", 5)
         self.store.set_cursor("rr:ops", -2)
         self.store.set_cursor("rr:desk", 6)
-        assert (self.store.get_cursor("rr:desk"), self.store.get_cursor("rr:ops")) == (6, -2)
+        assert (self.store.get_cursor("rr:desk"), self.store.get_cursor("rr:ops")) == (6, -2), (
+            "get_cursor('rr:desk'), get_cursor('rr:ops') after set_cursor('rr:desk', 6) and "
+            "set_cursor('rr:ops', -2) must be (6, -2)"
+        )
         with raises(ValidationError):
             self.store.set_cursor("rr:desk", True)
         # A cursor is any 64-bit whole number, kept exactly (not in 32 bits, not as a
@@ -2143,19 +2901,40 @@ class StoreConformance:
         store = self.store
         if not isinstance(store, CursorClaims):
             return  # optional: the email channel falls back to a read and a write
-        assert store.claim_cursor("seen:m1", -1)
-        assert not store.claim_cursor("seen:m1", 7)  # held
-        assert store.get_cursor("seen:m1") == -1
+        assert store.claim_cursor("seen:m1", -1), (
+            "claim_cursor('seen:m1', -1) of an unset cursor must return True"
+        )
+        assert not store.claim_cursor("seen:m1", 7), (  # held
+            "claim_cursor('seen:m1', 7) of a cursor held at -1 must return False"
+        )
+        assert store.get_cursor("seen:m1") == -1, (
+            "get_cursor('seen:m1') after a claim with -1 and a refused one with 7 must be -1"
+        )
         store.set_cursor("seen:m1", 0)  # released: 0 reads as unset
-        assert store.claim_cursor("seen:m1", 7)
-        assert store.get_cursor("seen:m1") == 7
+        assert store.claim_cursor("seen:m1", 7), (
+            "claim_cursor('seen:m1', 7) after set_cursor('seen:m1', 0) must return True: 0 reads "
+            "as unset"
+        )
+        assert store.get_cursor("seen:m1") == 7, (
+            "get_cursor('seen:m1') after claim_cursor('seen:m1', 7) must be 7"
+        )
         with raises(RuntimeError), store.unit_of_work():
-            assert store.claim_cursor("seen:m2", 3)
+            assert store.claim_cursor("seen:m2", 3), (
+                "claim_cursor('seen:m2', 3) of an unset cursor inside a unit of work must return "
+                "True"
+            )
             raise RuntimeError("rolled back")
-        assert store.get_cursor("seen:m2") == 0
-        assert store.claim_cursor("seen:m2", 4)
+        assert store.get_cursor("seen:m2") == 0, (
+            "get_cursor('seen:m2') after a claim in a unit of work that failed must be 0: the "
+            "claim is undone"
+        )
+        assert store.claim_cursor("seen:m2", 4), (
+            "claim_cursor('seen:m2', 4) after a claim that was undone must return True"
+        )
         for number, value in enumerate(_WIDE_CURSORS):
-            assert store.claim_cursor(f"seen:w{number}", value)
+            assert store.claim_cursor(f"seen:w{number}", value), (
+                f"claim_cursor('seen:w{number}', {value}) of an unset cursor must return True"
+            )
             got = store.get_cursor(f"seen:w{number}")
             assert got == value, f"claim_cursor({value}) reads back as {got!r}"
         for bad in (0, True, 2**63, "1"):
@@ -2163,7 +2942,9 @@ class StoreConformance:
                 store.claim_cursor("seen:m3", bad)
         with raises(ValidationError):
             store.claim_cursor("", 1)
-        assert store.get_cursor("seen:m3") == 0
+        assert store.get_cursor("seen:m3") == 0, (
+            "get_cursor('seen:m3') after claim_cursor() refused bad values must be 0"
+        )
 
     def test_cursor_deletion_when_the_store_offers_it(self) -> None:
         store = self.store
@@ -2180,10 +2961,19 @@ class StoreConformance:
         ):
             store.set_cursor(key, value)
         with raises(RuntimeError), store.unit_of_work():
-            assert store.delete_cursors("email-seen:", values=[1, 2]) == 3
+            assert store.delete_cursors("email-seen:", values=[1, 2]) == 3, (
+                "delete_cursors('email-seen:', values=[1, 2]) must delete the 3 cursors of that "
+                "prefix whose value is 1 or 2"
+            )
             raise RuntimeError("rolled back")
-        assert store.get_cursor("email-seen:a") == 1
-        assert store.delete_cursors("email-seen:", values=iter([1, 3, 99])) == 3
+        assert store.get_cursor("email-seen:a") == 1, (
+            "get_cursor('email-seen:a') after delete_cursors() in a unit of work that failed must "
+            "be 1: the deletion is undone"
+        )
+        assert store.delete_cursors("email-seen:", values=iter([1, 3, 99])) == 3, (
+            "delete_cursors('email-seen:', values=iter([1, 3, 99])) must delete the 3 cursors of "
+            "that prefix whose value is 1 or 3"
+        )
         remaining = {
             key: store.get_cursor(key)
             for key in ("email-seen:a", "email-seen:b", "email-seen:c", "email-seen:d",
@@ -2193,16 +2983,26 @@ class StoreConformance:
             "email-seen:a": 0, "email-seen:b": 2, "email-seen:c": 0, "email-seen:d": 0,
             "email-seenx": 1, "rr:desk": 1, "email-seen%_": 1,
         }, "delete_cursors deleted other cursors than those of the prefix and values"
-        assert store.delete_cursors("email-seen:", values=[]) == 0
-        assert store.delete_cursors("email-seen%", values=[1]) == 1
-        assert store.get_cursor("email-seenx") == 1
+        assert store.delete_cursors("email-seen:", values=[]) == 0, (
+            "delete_cursors('email-seen:', values=[]) must delete nothing and return 0"
+        )
+        assert store.delete_cursors("email-seen%", values=[1]) == 1, (
+            "delete_cursors('email-seen%', values=[1]) must delete only the key 'email-seen%_': % "
+            "is no wildcard"
+        )
+        assert store.get_cursor("email-seenx") == 1, (
+            "get_cursor('email-seenx') after delete_cursors('email-seen%', values=[1]) must be 1: "
+            "% and _ are no wildcards"
+        )
         for bad in ("", 7, None, "x\x00"):
             with raises(ValidationError):
                 store.delete_cursors(bad, values=[1])
         for values in ("12", 3, [1.5], [True], [2**63], None):
             with raises(ValidationError):
                 store.delete_cursors("rr:", values=values)
-        assert store.get_cursor("rr:desk") == 1
+        assert store.get_cursor("rr:desk") == 1, (
+            "get_cursor('rr:desk') after delete_cursors() refused bad arguments must be 1"
+        )
 
     def test_concurrent_cursor_claims_have_one_winner(self) -> None:
         if not isinstance(self.store, CursorClaims):
@@ -2212,7 +3012,9 @@ class StoreConformance:
 
         def work(worker: int, store: Store) -> None:
             try:
-                assert isinstance(store, CursorClaims)
+                assert isinstance(store, CursorClaims), (
+                    "open_peer() of a store with CursorClaims gave a handle without claim_cursor"
+                )
                 for i in range(20):
                     with store.unit_of_work():
                         if store.claim_cursor(f"seen:{i}", -1):
@@ -2228,37 +3030,61 @@ class StoreConformance:
             thread.start()
         for thread in threads:
             thread.join()
-        assert not errors, errors
-        assert sorted(key for key, _ in won) == sorted(f"seen:{i}" for i in range(20))
+        assert not errors, f"claim_cursor() in {self.workers} threads raised: {errors!r}"
+        assert sorted(key for key, _ in won) == sorted(f"seen:{i}" for i in range(20)), (
+            f"claim_cursor() of 20 keys by {self.workers} concurrent workers must give each key "
+            f"exactly one winner, got {sorted(key for key, _ in won)}"
+        )
         for key, worker in won:
-            assert self.store.get_cursor(key) == worker + 1
+            assert self.store.get_cursor(key) == worker + 1, (
+                f"get_cursor({key!r}) must hold the value its one winner, worker {worker}, set: "
+                f"{worker + 1}"
+            )
 
     def test_agent_loads_count_active_tickets(self) -> None:
         self._populate()
-        assert self.store.agent_loads() == {"a-1": {Priority.HIGH: 1}}
+        assert self.store.agent_loads() == {"a-1": {Priority.HIGH: 1}}, (
+            "agent_loads() must count each agent's active tickets by priority: expected a-1 with "
+            f"one high (T-a), got {self.store.agent_loads()}"
+        )
         f = open_ticket(self.store, "T-f", priority=Priority.LOW)
         f = change(self.store, f, Assigned(ticket_id="T-f", at=T0, by=AGENT, assignee="a-2"))
         g = open_ticket(self.store, "T-g", priority=Priority.LOW)
         change(self.store, g, Assigned(ticket_id="T-g", at=T0, by=AGENT, assignee="a-2"))
-        assert self.store.agent_loads() == {"a-1": {Priority.HIGH: 1}, "a-2": {Priority.LOW: 2}}
+        assert self.store.agent_loads() == {"a-1": {Priority.HIGH: 1}, "a-2": {Priority.LOW: 2}}, (
+            "agent_loads() after T-f and T-g (low) were assigned to a-2 must count them"
+        )
         change(self.store, f, moved("T-f", "solved", StatusCategory.SOLVED, at=T0 + MINUTE))
-        assert self.store.agent_loads() == {"a-1": {Priority.HIGH: 1}, "a-2": {Priority.LOW: 1}}
+        assert self.store.agent_loads() == {"a-1": {Priority.HIGH: 1}, "a-2": {Priority.LOW: 1}}, (
+            "agent_loads() after T-f was solved must count only a-2's active ticket T-g"
+        )
 
     def test_config_document(self) -> None:
-        assert self.store.load_config_document() is None
+        assert self.store.load_config_document() is None, (
+            "load_config_document() of a new store must return None"
+        )
         document = {"teams": [{"id": "desk"}], "version": 2, "nested": {"a": [1, 2.5, None]}}
         self.store.save_config_document(document)
         loaded = self.store.load_config_document()
-        assert loaded == document
-        assert loaded is not None
+        assert loaded == document, (
+            f"load_config_document() must return the document saved, got {loaded!r}"
+        )
+        assert loaded is not None, "load_config_document() after a save must not return None"
         loaded["teams"].append("mutated")
-        assert self.store.load_config_document() == document
+        assert self.store.load_config_document() == document, (
+            "load_config_document() must return a fresh copy: a change to the dict it returned "
+            "before reached the store"
+        )
         self.store.save_config_document({"replaced": True})
-        assert self.store.load_config_document() == {"replaced": True}
+        assert self.store.load_config_document() == {"replaced": True}, (
+            "load_config_document() after a second save must return the new document"
+        )
         for bad in ({"x": object()}, {"x": float("nan")}, ["not", "a", "mapping"]):
             with raises(ValidationError):
                 self.store.save_config_document(bad)  # type: ignore[arg-type]
-        assert self.store.load_config_document() == {"replaced": True}
+        assert self.store.load_config_document() == {"replaced": True}, (
+            "load_config_document() after refused saves must return the document saved before them"
+        )
 
     def test_config_document_keys_are_text_at_any_depth(self) -> None:
         # JSON turns a key 1 into "1": a document saved with one would load back with
@@ -2299,25 +3125,55 @@ class StoreConformance:
         ids = self._outbox_events()
         hooked = self.store.claim_outbox("hook", now=T0, limit=10)
         items = self.store.claim_outbox("mail", now=T0, limit=3)
-        assert [i.id for i in items] == ids[:3]
-        assert all(i.attempts == 0 for i in items)
-        assert [i.position for i in items] == sorted(i.position for i in items)
-        assert items[2].event == commented("T-1", "a", at=T0 + MINUTE)
-        assert [i.id for i in self.store.claim_outbox("mail", now=T0)] == ids[3:]
-        assert self.store.claim_outbox("mail", now=T0) == []
+        assert [i.id for i in items] == ids[:3], (
+            "claim_outbox('mail', limit=3) must hand out the 3 oldest events in stream order, as "
+            f"'<ticket id>:<version>': expected {ids[:3]}, got {[i.id for i in items]}"
+        )
+        assert all(i.attempts == 0 for i in items), (
+            "claim_outbox('mail') of items never claimed must give attempts=0, got "
+            f"{[i.attempts for i in items]}"
+        )
+        assert [i.position for i in items] == sorted(i.position for i in items), (
+            "claim_outbox('mail') must hand out items in position order, got positions "
+            f"{[i.position for i in items]}"
+        )
+        assert items[2].event == commented("T-1", "a", at=T0 + MINUTE), (
+            "claim_outbox('mail') item T-1:2 must carry the comment appended to T-1, got "
+            f"{items[2].event!r}"
+        )
+        assert [i.id for i in self.store.claim_outbox("mail", now=T0)] == ids[3:], (
+            f"claim_outbox('mail') must hand out the item not claimed yet, {ids[3:]}, and skip the "
+            "3 leased"
+        )
+        assert self.store.claim_outbox("mail", now=T0) == [], (
+            "claim_outbox('mail') while every item is leased must hand out nothing"
+        )
         self.store.ack_outbox("mail", ids)
         self.store.ack_outbox("mail", ids[:1])  # acking twice is harmless
-        assert self.store.claim_outbox("mail", now=T0 + timedelta(days=1)) == []
+        assert self.store.claim_outbox("mail", now=T0 + timedelta(days=1)) == [], (
+            "claim_outbox('mail') a day later after ack_outbox('mail', every id) must hand out "
+            "nothing: acked items never come back"
+        )
         other = self.store.claim_outbox("audit", now=T0, limit=10)
-        assert [i.id for i in other] == ids
+        assert [i.id for i in other] == ids, (
+            "claim_outbox('audit') must hand out every item to a new consumer, whatever 'mail' "
+            f"acked: expected {ids}"
+        )
         # An ack is the acking consumer's alone: what another one claimed before it comes
         # back to that one once its lease ran out.
-        assert [i.id for i in hooked] == ids
+        assert [i.id for i in hooked] == ids, (
+            f"claim_outbox('hook') must have handed out every item: expected {ids}"
+        )
         again = self.store.claim_outbox("hook", now=T0 + timedelta(days=1), limit=10)
-        assert [(i.id, i.attempts) for i in again] == [(i, 1) for i in ids]
+        assert [(i.id, i.attempts) for i in again] == [(i, 1) for i in ids], (
+            "claim_outbox('hook') a day later must hand out every item again with attempts=1: "
+            "'mail' acked them, not 'hook', whose lease ran out"
+        )
         t3 = open_ticket(self.store, "T-3")
-        assert [i.id for i in self.store.claim_outbox("mail", now=T0)] == ["T-3:1"]
-        assert t3.version == 1
+        assert [i.id for i in self.store.claim_outbox("mail", now=T0)] == ["T-3:1"], (
+            "claim_outbox('mail') after T-3 was opened must hand out its item T-3:1 only"
+        )
+        assert t3.version == 1, "a ticket opened with one event must be at version 1"
         # Every event of one append reaches a consumer that is already there.
         self.store.ack_outbox("mail", ["T-3:1"])
         change(
@@ -2331,7 +3187,10 @@ class StoreConformance:
             "T-3:2",
             "T-3:3",
             "T-3:4",
-        ]
+        ], (
+            "claim_outbox('mail') after one append of 3 events to T-3 must hand out an item for "
+            "each of them"
+        )
 
     def test_outbox_release_and_lease_expiry(self) -> None:
         ids = self._outbox_events()
@@ -2339,38 +3198,66 @@ class StoreConformance:
         self.store.claim_outbox("mail", now=T0, lease=lease)
         self.store.release_outbox("mail", ids[1:2], error="SMTP 451")
         again = self.store.claim_outbox("mail", now=T0, lease=lease)
-        assert [(i.id, i.attempts) for i in again] == [("T-2:1", 1)]
+        assert [(i.id, i.attempts) for i in again] == [("T-2:1", 1)], (
+            "claim_outbox('mail') after release_outbox('mail', ['T-2:1']) must hand out T-2:1 "
+            "again with attempts=1"
+        )
         self.store.ack_outbox("mail", ids[2:3])
         # Instants in other zones, as a desk's clock tells them: the same instants.
         held = (T0 + lease - timedelta(seconds=1)).astimezone(_TOKYO)
         ran_out = (T0 + lease).astimezone(_NEW_YORK)
-        assert self.store.claim_outbox("mail", now=held) == []
+        assert self.store.claim_outbox("mail", now=held) == [], (
+            "claim_outbox('mail') 1 second before the leases run out must hand out nothing"
+        )
         expired = self.store.claim_outbox("mail", now=ran_out, lease=lease)
-        assert [(i.id, i.attempts) for i in expired] == [("T-1:1", 1), ("T-2:1", 2), ("T-2:2", 1)]
+        assert [(i.id, i.attempts) for i in expired] == [
+            ("T-1:1", 1),
+            ("T-2:1", 2),
+            ("T-2:2", 1),
+        ], (
+            "claim_outbox('mail') when the leases ran out must hand out the items not acked, each "
+            "with one more attempt"
+        )
         self.store.release_outbox("mail", ["T-1:1"])
         self.store.release_outbox("mail", ["T-1:1"])  # no longer leased: no change
         self.store.ack_outbox("mail", ["T-2:1", "T-2:2"])
         final = self.store.claim_outbox("mail", now=T0 + lease)
-        assert [(i.id, i.attempts) for i in final] == [("T-1:1", 2)]
+        assert [(i.id, i.attempts) for i in final] == [("T-1:1", 2)], (
+            "claim_outbox('mail') after a release of T-1:1 and a second release of it (no longer "
+            "leased) must hand it out with attempts=2, not 3"
+        )
         self.store.ack_outbox("mail", ["T-1:1"])
-        assert self.store.claim_outbox("mail", now=T0 + timedelta(days=9)) == []
+        assert self.store.claim_outbox("mail", now=T0 + timedelta(days=9)) == [], (
+            "claim_outbox('mail') after every item was acked must hand out nothing"
+        )
 
     def test_a_lease_that_ran_out_cannot_give_back_the_next_claim(self) -> None:
         self._outbox_events()
         lease = timedelta(seconds=60)
         stalled = self.store.claim_outbox("mail", now=T0, limit=1, lease=lease)
         taken = self.store.claim_outbox("mail", now=T0 + lease, limit=1, lease=lease)
-        assert [i.id for i in stalled] == [i.id for i in taken] == ["T-1:1"]
+        assert [i.id for i in stalled] == [i.id for i in taken] == ["T-1:1"], (
+            "claim_outbox('mail', limit=1) at T0 and again when the lease ran out must both hand "
+            "out T-1:1"
+        )
         # The stalled worker gives its item back: the lease is another's now, and holds.
         self.store.release_outbox("mail", stalled, error="SMTP timeout")
         later = T0 + lease + timedelta(seconds=1)
-        assert "T-1:1" not in [i.id for i in self.store.claim_outbox("mail", now=later)]
+        assert "T-1:1" not in [i.id for i in self.store.claim_outbox("mail", now=later)], (
+            "claim_outbox('mail') after release_outbox() of the OutboxItem of a lease that ran out "
+            "must not hand out T-1:1: the second claim's lease holds it"
+        )
         # The worker that holds the lease gives it back; so would anyone by the bare id.
         self.store.release_outbox("mail", taken, error="SMTP 451")
         again = self.store.claim_outbox("mail", now=later, limit=1)
-        assert [(i.id, i.attempts) for i in again] == [("T-1:1", 2)]
+        assert [(i.id, i.attempts) for i in again] == [("T-1:1", 2)], (
+            "claim_outbox('mail') after the holder of the lease released T-1:1 must hand it out "
+            "with attempts=2"
+        )
         self.store.release_outbox("mail", ["T-1:1"])
-        assert [i.id for i in self.store.claim_outbox("mail", now=later, limit=1)] == ["T-1:1"]
+        assert [i.id for i in self.store.claim_outbox("mail", now=later, limit=1)] == ["T-1:1"], (
+            "claim_outbox('mail') after release_outbox('mail', ['T-1:1']) by id must hand out T-1:1"
+        )
         with raises(ValidationError):
             self.store.release_outbox("mail", "T-1:1")
 
@@ -2385,7 +3272,10 @@ class StoreConformance:
         # every id is checked before any is looked up: a malformed one wins over a missing
         with raises(ValidationError):
             self.store.release_outbox("mail", ["T-404:1", "no-version"])
-        assert len(self.store.claim_outbox("mail", now=T0)) == 4
+        assert len(self.store.claim_outbox("mail", now=T0)) == 4, (
+            "claim_outbox('mail') after refused ack_outbox() and release_outbox() calls must hand "
+            "out all 4 items"
+        )
 
     def test_concurrent_outbox_claims_never_share_an_item(self) -> None:
         peers = [self._peer() for _ in range(self.workers)]
@@ -2405,10 +3295,17 @@ class StoreConformance:
                 thread.start()
             for thread in threads:
                 thread.join()
-            assert not errors, errors
+            assert not errors, (
+                f"claim_outbox() and ack_outbox() in {self.workers} threads raised: {errors!r}"
+            )
             delivered = [item for batch in got.values() for item in batch]
-            assert sorted(delivered) == expected, round_
-        assert self.store.claim_outbox("mail", now=T0 + timedelta(days=1)) == []
+            assert sorted(delivered) == expected, (
+                f"claim_outbox('mail') by {self.workers} concurrent workers (round {round_}) must "
+                f"hand out each of the 30 new items exactly once, got {sorted(delivered)}"
+            )
+        assert self.store.claim_outbox("mail", now=T0 + timedelta(days=1)) == [], (
+            "claim_outbox('mail') after the workers acked everything must hand out nothing"
+        )
 
     # -- transactions and lifecycle ---------------------------------------------------
 
@@ -2419,9 +3316,16 @@ class StoreConformance:
             self.store.set_cursor("rr", 3)
             with self.store.unit_of_work():
                 self.store.save_requester(Requester(id="r-1"))
-        assert self.store.load("T-1").version == 2
-        assert self.store.get_cursor("rr") == 3
-        assert self.store.get_requester("r-1") == Requester(id="r-1")
+        assert self.store.load("T-1").version == 2, (
+            "load('T-1') after a unit of work that opened it and appended to it must be at version "
+            "2"
+        )
+        assert self.store.get_cursor("rr") == 3, (
+            "get_cursor('rr') after a unit of work that set it to 3 must be 3"
+        )
+        assert self.store.get_requester("r-1") == Requester(id="r-1"), (
+            "get_requester('r-1') after a nested unit of work that saved it must return it"
+        )
 
     def test_unit_of_work_rolls_everything_back(self) -> None:
         kept = open_ticket(self.store, "T-0", wake_at=T0)
@@ -2435,21 +3339,47 @@ class StoreConformance:
             self.store.save_config_document({"a": 1})
             self.store.ack_outbox("mail", ["T-0:1"])
             self.store.claim_due(T0, worker="w")
-            assert self.store.load("T-1") == ticket
+            assert self.store.load("T-1") == ticket, (
+                "load('T-1') inside the unit of work that opened it must return it"
+            )
             raise RuntimeError("boom")
         with raises(NotFound):
             self.store.load("T-1")
-        assert self.store.load("T-0") == kept
-        assert self.store.events("T-0") == [opened("T-0", kept.number)]
-        assert self.store.get_cursor("rr") == 1
-        assert self.store.find_requester(email="a@b.c") is None
-        assert self.store.load_config_document() is None
-        assert self.store.due(T0) == ["T-0"]
-        assert self.store.claim_due(T0, worker="w") == ["T-0"]
-        assert [e.ticket_id for _, e in self.store.event_stream()] == ["T-0"]
+        assert self.store.load("T-0") == kept, (
+            "load('T-0') after a unit of work that appended to it failed must return it as before"
+        )
+        assert self.store.events("T-0") == [opened("T-0", kept.number)], (
+            "events('T-0') after a unit of work that appended to it failed must hold the "
+            "TicketOpened only"
+        )
+        assert self.store.get_cursor("rr") == 1, (
+            "get_cursor('rr') after a unit of work that set it to 2 failed must be 1, as before"
+        )
+        assert self.store.find_requester(email="a@b.c") is None, (
+            "find_requester(email='a@b.c') after a unit of work that saved the requester failed "
+            "must return None"
+        )
+        assert self.store.load_config_document() is None, (
+            "load_config_document() after a unit of work that saved one failed must return None"
+        )
+        assert self.store.due(T0) == ["T-0"], (
+            "due(T0) after a unit of work that opened T-1 (due at T0) and cleared T-0's wake-up "
+            "failed must list T-0 only"
+        )
+        assert self.store.claim_due(T0, worker="w") == ["T-0"], (
+            "claim_due(T0, worker='w') after a unit of work that claimed T-0 failed must claim "
+            "T-0: the claim is undone"
+        )
+        assert [e.ticket_id for _, e in self.store.event_stream()] == ["T-0"], (
+            "event_stream() after a unit of work that appended events failed must give T-0's "
+            "TicketOpened only"
+        )
         assert [i.id for i in self.store.claim_outbox("mail", now=T0 + timedelta(hours=1))] == [
             "T-0:1"
-        ]
+        ], (
+            "claim_outbox('mail') after a unit of work that acked T-0:1 failed must hand it out "
+            "again: the ack is undone"
+        )
 
     def test_unit_of_work_rolls_back_on_an_interrupt(self) -> None:
         # KeyboardInterrupt and SystemExit are no Exception: a block they end is undone
@@ -2461,18 +3391,36 @@ class StoreConformance:
                 change(self.store, kept, commented("T-0", "x", at=T0 + MINUTE))
                 self.store.set_cursor("rr", number)
                 raise interrupt()
-            assert self.store.get_many([f"T-{number}"]) == [], interrupt
-            assert self.store.load("T-0") == kept, interrupt
-            assert self.store.get_cursor("rr") == 0, interrupt
-            assert [e.ticket_id for _, e in self.store.event_stream()] == ["T-0"], interrupt
+            assert self.store.get_many([f"T-{number}"]) == [], (
+                f"get_many(['T-{number}']) after a unit of work that opened it was ended by "
+                f"{interrupt.__name__} must return []"
+            )
+            assert self.store.load("T-0") == kept, (
+                "load('T-0') after a unit of work that appended to it was ended by "
+                f"{interrupt.__name__} must return it as before"
+            )
+            assert self.store.get_cursor("rr") == 0, (
+                "get_cursor('rr') after a unit of work that set it was ended by "
+                f"{interrupt.__name__} must be 0"
+            )
+            assert [e.ticket_id for _, e in self.store.event_stream()] == ["T-0"], (
+                f"event_stream() after a unit of work ended by {interrupt.__name__} must give "
+                "T-0's TicketOpened only"
+            )
         with self.store.unit_of_work():
             self.store.set_cursor("outer", 1)
             with raises(KeyboardInterrupt), self.store.unit_of_work():
                 self.store.set_cursor("inner", 1)
                 raise KeyboardInterrupt
-        assert (self.store.get_cursor("outer"), self.store.get_cursor("inner")) == (1, 0)
+        assert (self.store.get_cursor("outer"), self.store.get_cursor("inner")) == (1, 0), (
+            "get_cursor('outer'), get_cursor('inner') after a nested unit of work that set 'inner' "
+            "was ended by KeyboardInterrupt must be (1, 0): only the inner unit is undone"
+        )
         latest = change(self.store, kept, commented("T-0", "y", at=T0 + MINUTE))
-        assert self.store.load("T-0") == latest
+        assert self.store.load("T-0") == latest, (
+            "load('T-0') after an append following the interrupted units of work must return the "
+            "snapshot appended: the store goes on working"
+        )
 
     def test_a_claim_waits_for_the_unit_of_work_that_claimed_the_key(self) -> None:
         # Thread A claims a key inside a unit of work and keeps it open; thread B claims
@@ -2482,8 +3430,12 @@ class StoreConformance:
         if not isinstance(self.store, CursorClaims):
             return
         holder, other = self._peer(), self._peer()
-        assert isinstance(holder, CursorClaims)
-        assert isinstance(other, CursorClaims)
+        assert isinstance(holder, CursorClaims), (
+            "open_peer() of a store with CursorClaims gave a handle without claim_cursor"
+        )
+        assert isinstance(other, CursorClaims), (
+            "open_peer() of a store with CursorClaims gave a handle without claim_cursor"
+        )
         for keep in (False, True):
             key = f"seen:{keep}"
             claimed, asking = threading.Event(), threading.Event()
@@ -2502,7 +3454,10 @@ class StoreConformance:
                 if index == 0:
                     try:
                         with holder.unit_of_work():
-                            assert holder.claim_cursor(key, 1)
+                            assert holder.claim_cursor(key, 1), (
+                                f"claim_cursor({key!r}, 1) of an unset cursor inside a unit of "
+                                "work must return True"
+                            )
                             claimed.set()
                             asking.wait(5)
                             _pause(0.05)  # the other thread is in its claim by now
@@ -2517,10 +3472,14 @@ class StoreConformance:
 
             _together(work, 2, [holder, other])
             assert won == [not keep], (
-                "the claim of a key held by an unfinished unit of work that was then "
-                + ("kept won too" if keep else "undone lost")
+                f"claim_cursor({key!r}, 2) while another handle's unfinished unit of work held the "
+                f"key: the claim won {won}, expected {[not keep]}, as the holder's unit of work "
+                f"was then {'kept' if keep else 'undone'}"
             )
-            assert self.store.get_cursor(key) == (1 if keep else 2)
+            assert self.store.get_cursor(key) == (1 if keep else 2), (
+                f"get_cursor({key!r}) after the race must be {1 if keep else 2}: the holder's "
+                "value if its unit of work was kept, else the other claim's"
+            )
 
     def test_a_requester_lock_holds_back_tickets_given_to_the_requester(self) -> None:
         # Thread A locks requester "ada" inside a unit of work and reads their tickets (as
@@ -2532,7 +3491,9 @@ class StoreConformance:
         open_ticket(self.store, "T-0", requester="ada")
         bobs = open_ticket(self.store, "T-1", requester="bob")
         holder, other = self._peer(), self._peer()
-        assert isinstance(holder, RequesterLock)
+        assert isinstance(holder, RequesterLock), (
+            "open_peer() of a store with RequesterLock gave a handle without lock_requester"
+        )
         locked, writing = threading.Event(), threading.Event()
         seen: dict[str, list[str]] = {}
         ada = TicketQuery(requester="ada")
@@ -2564,11 +3525,18 @@ class StoreConformance:
         assert seen == {"read first": ["T-0"], "read last": ["T-0"]}, (
             "a ticket given to a locked requester was written before the lock's block ended"
         )
-        assert sorted(_ids(self.store.query(ada).items)) == ["T-0", "T-1", "T-2"]
+        assert sorted(_ids(self.store.query(ada).items)) == ["T-0", "T-1", "T-2"], (
+            "query(TicketQuery(requester='ada')) after both units of work ended must find T-0, T-1 "
+            "and T-2"
+        )
         # Outside a unit of work the lock holds nothing.
         holder.lock_requester("ada")
         open_ticket(other, "T-3", requester="ada")
-        assert sorted(_ids(holder.query(ada).items)) == ["T-0", "T-1", "T-2", "T-3"]
+        assert sorted(_ids(holder.query(ada).items)) == ["T-0", "T-1", "T-2", "T-3"], (
+            "query(TicketQuery(requester='ada')) after lock_requester('ada') outside a unit of "
+            "work must find T-3, opened by another handle: the lock holds nothing outside a unit "
+            "of work"
+        )
 
     def test_other_handles_see_nothing_of_an_unfinished_unit_of_work(self) -> None:
         # Thread A writes inside a unit of work on one handle and keeps it open; thread B
@@ -2615,8 +3583,14 @@ class StoreConformance:
         }
         differ = {k: v for k, v in seen.items() if v != before[k]}
         assert not differ, f"another handle saw a unit of work before it ended: {differ}"
-        assert self.store.load("T-0") == kept
-        assert self.store.get_many(["T-1"]) == []
+        assert self.store.load("T-0") == kept, (
+            "load('T-0') after another handle's unit of work that changed it was undone must "
+            "return it as before"
+        )
+        assert self.store.get_many(["T-1"]) == [], (
+            "get_many(['T-1']) after another handle's unit of work that opened it was undone must "
+            "return []"
+        )
 
     def test_failure_inside_a_nested_unit_rolls_back_only_that_unit(self) -> None:
         with self.store.unit_of_work():
@@ -2625,8 +3599,13 @@ class StoreConformance:
                 open_ticket(self.store, "T-2")
                 open_ticket(self.store, "T-1")
             self.store.set_cursor("rr", 7)
-        assert _ids(self.store.get_many(["T-1", "T-2"])) == ["T-1"]
-        assert self.store.get_cursor("rr") == 7
+        assert _ids(self.store.get_many(["T-1", "T-2"])) == ["T-1"], (
+            "get_many(['T-1', 'T-2']) after a nested unit of work that opened T-2 failed inside an "
+            "outer one that opened T-1 must return T-1 only"
+        )
+        assert self.store.get_cursor("rr") == 7, (
+            "get_cursor('rr') set in the outer unit of work after a nested one failed must be 7"
+        )
 
     def test_closed_store_refuses_every_call(self) -> None:
         # Every method of the Store protocol (the article methods in the next test), and
@@ -2699,7 +3678,10 @@ class StoreConformance:
         assert not wrong, f"a closed store did not raise StoreClosedError: {wrong}"
 
     def test_store_satisfies_the_protocol(self) -> None:
-        assert isinstance(self.store, Store)
+        assert isinstance(self.store, Store), (
+            f"the store is no Store: type {type(self.store).__name__} lacks a method of the Store "
+            "protocol"
+        )
 
     # -- knowledge-base articles -----------------------------------------------------
 
@@ -2721,15 +3703,24 @@ class StoreConformance:
             problems=("P-2", "P-1"),
         )
         self.store.save_article(first, expected_version=0)
-        assert self.store.get_article("KB-1") == first
+        assert self.store.get_article("KB-1") == first, (
+            "get_article('KB-1') must return the article saved, byte for byte"
+        )
         with raises(ConflictError) as caught:
             self.store.save_article(first, expected_version=0)
         clash = caught[0]
         assert isinstance(clash, ConflictError)
-        assert (clash.kind, clash.expected, clash.actual) == ("article", 0, 1)
+        assert (clash.kind, clash.expected, clash.actual) == ("article", 0, 1), (
+            "save_article(KB-1, expected_version=0) of an existing article must raise "
+            f"ConflictError(kind='article', expected=0, actual=1), got kind={clash.kind!r}, "
+            f"expected={clash.expected!r}, actual={clash.actual!r}"
+        )
         second = attrs.evolve(first, body="Reinstall it.", version=2, updated_at=T0 + MINUTE)
         self.store.save_article(second, expected_version=1)
-        assert self.store.get_article("KB-1") == second
+        assert self.store.get_article("KB-1") == second, (
+            "get_article('KB-1') after save_article(expected_version=1) of version 2 must return "
+            "version 2"
+        )
         with raises(ConflictError):
             self.store.save_article(attrs.evolve(second, body="stale"), expected_version=1)
         with raises(ConflictError):
@@ -2740,7 +3731,10 @@ class StoreConformance:
             self.store.save_article("KB-1", expected_version=0)  # type: ignore[arg-type]
         with raises(NotFound):
             self.store.get_article("KB-2")
-        assert self.store.get_article("KB-1") == second
+        assert self.store.get_article("KB-1") == second, (
+            "get_article('KB-1') after refused save_article() calls must return version 2, "
+            "unchanged"
+        )
 
     def _library(self) -> dict[str, Article]:
         specs: list[dict[str, Any]] = [
@@ -2796,23 +3790,56 @@ class StoreConformance:
         def listed(**fields: Any) -> list[str]:
             return [a.id for a in self.store.list_articles(ArticleQuery(**fields)).items]
 
-        assert listed() == ["KB-e", "KB-c", "KB-b", "KB-a"]  # newest first, published only
-        assert listed(status=None) == ["KB-e", "KB-d", "KB-c", "KB-b", "KB-a"]
-        assert listed(status="retired") == ["KB-d"]
-        assert listed(category="network") == ["KB-e", "KB-c", "KB-a"]
-        assert listed(category=("hardware", "none")) == ["KB-b"]
-        assert listed(tag=("legacy", "printer"), status=None) == ["KB-d", "KB-b"]
-        assert listed(problem="P-1") == ["KB-c", "KB-a"]
-        assert listed(problem=("P-2",)) == ["KB-c"]
-        assert listed(author="a-2") == ["KB-b"]
-        assert listed(text="vpn timeout") == ["KB-a"]
-        assert listed(text="vpn timeout", status=None) == ["KB-d", "KB-a"]
-        assert listed(text="vpn timeout", match="any") == ["KB-e", "KB-a"]
+        assert listed() == ["KB-e", "KB-c", "KB-b", "KB-a"], (  # newest first, published only
+            "list_articles(ArticleQuery()) must return ['KB-e', 'KB-c', 'KB-b', 'KB-a'] (newest "
+            "first, published only)"
+        )
+        assert listed(status=None) == ["KB-e", "KB-d", "KB-c", "KB-b", "KB-a"], (
+            "list_articles(ArticleQuery(status=None)) must return ['KB-e', 'KB-d', 'KB-c', 'KB-b', "
+            "'KB-a'] (every status)"
+        )
+        assert listed(status="retired") == ["KB-d"], (
+            "list_articles(ArticleQuery(status='retired')) must return ['KB-d']"
+        )
+        assert listed(category="network") == ["KB-e", "KB-c", "KB-a"], (
+            "list_articles(ArticleQuery(category='network')) must return ['KB-e', 'KB-c', 'KB-a']"
+        )
+        assert listed(category=("hardware", "none")) == ["KB-b"], (
+            "list_articles(ArticleQuery(category=('hardware', 'none'))) must return ['KB-b']"
+        )
+        assert listed(tag=("legacy", "printer"), status=None) == ["KB-d", "KB-b"], (
+            "list_articles(ArticleQuery(tag=('legacy', 'printer'), status=None)) must return "
+            "['KB-d', 'KB-b']"
+        )
+        assert listed(problem="P-1") == ["KB-c", "KB-a"], (
+            "list_articles(ArticleQuery(problem='P-1')) must return ['KB-c', 'KB-a']"
+        )
+        assert listed(problem=("P-2",)) == ["KB-c"], (
+            "list_articles(ArticleQuery(problem=('P-2',))) must return ['KB-c']"
+        )
+        assert listed(author="a-2") == ["KB-b"], (
+            "list_articles(ArticleQuery(author='a-2')) must return ['KB-b']"
+        )
+        assert listed(text="vpn timeout") == ["KB-a"], (
+            "list_articles(ArticleQuery(text='vpn timeout')) must return ['KB-a'] (every word must "
+            "match)"
+        )
+        assert listed(text="vpn timeout", status=None) == ["KB-d", "KB-a"], (
+            "list_articles(ArticleQuery(text='vpn timeout', status=None)) must return ['KB-d', "
+            "'KB-a']"
+        )
+        assert listed(text="vpn timeout", match="any") == ["KB-e", "KB-a"], (
+            "list_articles(ArticleQuery(text='vpn timeout', match='any')) must return ['KB-e', "
+            "'KB-a'] (any word may match)"
+        )
         seen: list[str] = []
         query: ArticleQuery | None = ArticleQuery(status=None, limit=2)
         while query is not None:
             page = self.store.list_articles(query)
-            assert page.total == 5
+            assert page.total == 5, (
+                f"list_articles(ArticleQuery(status=None, limit=2, offset={query.offset})).total "
+                f"must count the 5 articles, got {page.total}"
+            )
             seen.extend(a.id for a in page.items)
             # Each page moves on (a store that ignores the offset fails here, not loops).
             assert page.next_offset is None or page.next_offset == query.offset + 2, (
@@ -2820,15 +3847,26 @@ class StoreConformance:
             )
             offset = page.next_offset
             query = None if offset is None else attrs.evolve(query, offset=offset)
-        assert seen == ["KB-e", "KB-d", "KB-c", "KB-b", "KB-a"]
+        assert seen == ["KB-e", "KB-d", "KB-c", "KB-b", "KB-a"], (
+            f"list_articles() pages of 2 must give all 5 articles once, newest first, got {seen}"
+        )
         past = self.store.list_articles(ArticleQuery(limit=2, offset=10))
-        assert (past.items, past.total, past.next_offset) == ((), 4, None)
+        assert (past.items, past.total, past.next_offset) == ((), 4, None), (
+            "list_articles(ArticleQuery(limit=2, offset=10)) past the last article must return (no "
+            "items, total 4, next_offset None)"
+        )
         # Ties on updated_at go by id, ascending.
         for article_id in ("KB-z", "KB-y"):
             tied = self._article(article_id, updated_at=T0 + 10 * MINUTE, category="tied")
             self.store.save_article(tied, expected_version=0)
-        assert listed(category="tied") == ["KB-y", "KB-z"]
-        assert listed()[:3] == ["KB-y", "KB-z", "KB-e"]
+        assert listed(category="tied") == ["KB-y", "KB-z"], (
+            "list_articles(ArticleQuery(category='tied')) must return ['KB-y', 'KB-z'] (ties on "
+            "updated_at go by id)"
+        )
+        assert listed()[:3] == ["KB-y", "KB-z", "KB-e"], (
+            "list_articles() must list KB-y and KB-z (updated last, at the same instant, ties by "
+            "id) first, then KB-e"
+        )
 
     def test_article_tags_match_exactly_whatever_they_hold(self) -> None:
         # A tag is matched whole, NUL, quotes, commas and brackets included (SQLite's
@@ -2847,16 +3885,39 @@ class StoreConformance:
             page = self.store.list_articles(ArticleQuery(tag=wanted))
             return sorted(a.id for a in page.items)
 
-        assert tagged("ab\x00cd") == ["KB-1"]
-        assert tagged("ab") == ["KB-2"]
-        assert tagged("ab\x00") == []
-        assert tagged("\x00") == ["KB-3"]
-        assert tagged('x","ab') == ["KB-3"]
-        assert tagged("x") == []
-        assert tagged("[ab]", "ab\x00cd") == ["KB-1", "KB-4"]
-        assert tagged("\\") == ["KB-4"]
+        assert tagged("ab\x00cd") == ["KB-1"], (
+            "list_articles(ArticleQuery(tag=('ab\\x00cd',))) must return ['KB-1'] (tags match "
+            "whole, NUL included)"
+        )
+        assert tagged("ab") == ["KB-2"], (
+            "list_articles(ArticleQuery(tag=('ab',))) must return ['KB-2'] ('ab' is not "
+            "'ab\\x00cd')"
+        )
+        assert tagged("ab\x00") == [], (
+            "list_articles(ArticleQuery(tag=('ab\\x00',))) must return [] (a tag matches whole, "
+            "not its beginning)"
+        )
+        assert tagged("\x00") == ["KB-3"], (
+            "list_articles(ArticleQuery(tag=('\\x00',))) must return ['KB-3']"
+        )
+        assert tagged('x","ab') == ["KB-3"], (
+            "list_articles(ArticleQuery(tag=('x\",\"ab',))) must return ['KB-3'] (quotes and "
+            "commas are part of the tag)"
+        )
+        assert tagged("x") == [], "list_articles(ArticleQuery(tag=('x',))) must return []"
+        assert tagged("[ab]", "ab\x00cd") == ["KB-1", "KB-4"], (
+            "list_articles(ArticleQuery(tag=('[ab]', 'ab\\x00cd'))) must return ['KB-1', 'KB-4'] "
+            "(brackets are part of the tag)"
+        )
+        assert tagged("\\") == ["KB-4"], (
+            "list_articles(ArticleQuery(tag=('\\\\',))) must return ['KB-4'] (a backslash is a tag "
+            "like any other)"
+        )
         found = self.store.search_articles(ArticleQuery(text="article", tag="ab"))
-        assert [a.id for a in found.items] == ["KB-2"]
+        assert [a.id for a in found.items] == ["KB-2"], (
+            "search_articles(ArticleQuery(text='article', tag='ab')) must find KB-2 only: tags "
+            "match whole"
+        )
 
     def test_article_search_matches_whole_words(self) -> None:
         library = self._library()
@@ -2865,31 +3926,78 @@ class StoreConformance:
             page = self.store.search_articles(ArticleQuery(text=text, **fields))
             return [a.id for a in page.items]
 
-        assert found("vpn") == ["KB-a", "KB-e"]  # KB-a says "vpn" five times, KB-e once
-        assert set(found("VPN TIMEOUT")) == {"KB-a"}
-        assert set(found("vpn timeout", match="any")) == {"KB-a", "KB-e"}
-        assert set(found("vpn timeout", status=None)) == {"KB-a", "KB-d"}
-        assert found("STRASSE") == ["KB-c"]  # case-folded: Straße
-        assert found("address") == ["KB-c"]
-        assert found("print") == []  # words, not substrings: "printer" and "print" differ
-        assert found("printer") == ["KB-b"]
-        assert found("the and of") == []  # stopwords only: nothing to search for
-        assert found("vpn", category="hardware") == []
-        assert found("vpn", tag="vpn", problem="P-1") == ["KB-a"]
-        assert found("vpn1") == []  # retired
-        assert found("vpn1", status=None) == ["KB-d"]
-        assert self.store.get_article("KB-a") == library["KB-a"]
+        assert found("vpn") == ["KB-a", "KB-e"], (  # KB-a says "vpn" five times, KB-e once
+            "search_articles(ArticleQuery(text='vpn')) must return ['KB-a', 'KB-e'] (KB-a says vpn "
+            "five times, KB-e once)"
+        )
+        assert set(found("VPN TIMEOUT")) == {"KB-a"}, (
+            "search_articles(ArticleQuery(text='VPN TIMEOUT')) must find KB-a, the one published "
+            "article with both words, in any case"
+        )
+        assert set(found("vpn timeout", match="any")) == {"KB-a", "KB-e"}, (
+            "search_articles(ArticleQuery(text='vpn timeout', match='any')) must find KB-a and "
+            "KB-e, the published articles with either word"
+        )
+        assert set(found("vpn timeout", status=None)) == {"KB-a", "KB-d"}, (
+            "search_articles(ArticleQuery(text='vpn timeout', status=None)) must find KB-a and "
+            "KB-d (retired), the articles with both words"
+        )
+        assert found("STRASSE") == ["KB-c"], (  # case-folded: Straße
+            "search_articles(ArticleQuery(text='STRASSE')) must return ['KB-c'] (words are "
+            "case-folded: Straße)"
+        )
+        assert found("address") == ["KB-c"], (
+            "search_articles(ArticleQuery(text='address')) must return ['KB-c']"
+        )
+        assert found("print") == [], (  # words, not substrings: "printer" and "print" differ
+            "search_articles(ArticleQuery(text='print')) must return [] (words, not substrings)"
+        )
+        assert found("printer") == ["KB-b"], (
+            "search_articles(ArticleQuery(text='printer')) must return ['KB-b']"
+        )
+        assert found("the and of") == [], (  # stopwords only: nothing to search for
+            "search_articles(ArticleQuery(text='the and of')) must return [] (stopwords only: "
+            "nothing to search for)"
+        )
+        assert found("vpn", category="hardware") == [], (
+            "search_articles(ArticleQuery(text='vpn', category='hardware')) must return []"
+        )
+        assert found("vpn", tag="vpn", problem="P-1") == ["KB-a"], (
+            "search_articles(ArticleQuery(text='vpn', tag='vpn', problem='P-1')) must return "
+            "['KB-a']"
+        )
+        assert found("vpn1") == [], (  # retired
+            "search_articles(ArticleQuery(text='vpn1')) must return [] (KB-d is retired)"
+        )
+        assert found("vpn1", status=None) == ["KB-d"], (
+            "search_articles(ArticleQuery(text='vpn1', status=None)) must return ['KB-d']"
+        )
+        assert self.store.get_article("KB-a") == library["KB-a"], (
+            "get_article('KB-a') after searches must return the article saved"
+        )
         page = self.store.search_articles(ArticleQuery(text="network vpn", match="any", limit=1))
-        assert page.total == 2
-        assert page.next_offset == 1
+        assert page.total == 2, (
+            "search_articles(ArticleQuery(text='network vpn', match='any', limit=1)).total must "
+            f"count 2 matches, got {page.total}"
+        )
+        assert page.next_offset == 1, (
+            "search_articles(ArticleQuery(text='network vpn', match='any', limit=1)) must give "
+            f"next_offset 1, got {page.next_offset}"
+        )
         with raises(ValidationError):
             self.store.search_articles(ArticleQuery(category="network"))
         updated = attrs.evolve(
             library["KB-b"], title="Toner", body="Toner only.", tags=("toner",), version=2
         )
         self.store.save_article(updated, expected_version=1)
-        assert found("printer") == []
-        assert found("toner") == ["KB-b"]
+        assert found("printer") == [], (
+            "search_articles(ArticleQuery(text='printer')) must return [] (KB-b no longer says "
+            "printer)"
+        )
+        assert found("toner") == ["KB-b"], (
+            "search_articles(ArticleQuery(text='toner')) must return ['KB-b'] (KB-b was updated to "
+            "say toner)"
+        )
 
     def test_article_words_keep_their_marks_and_match_across_normal_forms(self) -> None:
         # A Devanagari word (vowel signs and virama are combining marks) is one word; a
@@ -2908,16 +4016,40 @@ class StoreConformance:
         def found(text: str) -> list[str]:
             return [a.id for a in self.store.search_articles(ArticleQuery(text=text)).items]
 
-        assert found("नमस्ते") == ["KB-hi"]
-        assert found("लैपटॉप प्रिंटर") == ["KB-hi"]
-        assert found("नमस") == []  # a fragment is not a word
-        assert found("café") == ["KB-nfd"]
-        assert found("CAFE\u0301 crème brûlée") == ["KB-nfd"]
-        assert found("cafe") == []
-        assert found("Re\u0301sume\u0301") == ["KB-nfc"]
-        assert found("zu\u0308rich") == ["KB-nfc"]
+        assert found("नमस्ते") == ["KB-hi"], (
+            "search_articles(ArticleQuery(text='नमस्ते')) must return ['KB-hi'] (a Devanagari word "
+            "is one word)"
+        )
+        assert found("लैपटॉप प्रिंटर") == ["KB-hi"], (
+            "search_articles(ArticleQuery(text='लैपटॉप प्रिंटर')) must return ['KB-hi']"
+        )
+        assert found("नमस") == [], (  # a fragment is not a word
+            "search_articles(ArticleQuery(text='नमस')) must return [] (a fragment is not a word)"
+        )
+        assert found("café") == ["KB-nfd"], (
+            "search_articles(ArticleQuery(text='café')) must return ['KB-nfd'] (the word written "
+            "decomposed (NFD) in KB-nfd)"
+        )
+        assert found("CAFE\u0301 crème brûlée") == ["KB-nfd"], (
+            "search_articles(ArticleQuery(text='CAFE\\u0301 crème brûlée')) must return ['KB-nfd']"
+        )
+        assert found("cafe") == [], (
+            "search_articles(ArticleQuery(text='cafe')) must return [] (marks are kept: cafe is "
+            "not café)"
+        )
+        assert found("Re\u0301sume\u0301") == ["KB-nfc"], (
+            "search_articles(ArticleQuery(text='Re\\u0301sume\\u0301')) must return ['KB-nfc'] "
+            "(the word written composed (NFC) in KB-nfc)"
+        )
+        assert found("zu\u0308rich") == ["KB-nfc"], (
+            "search_articles(ArticleQuery(text='zu\\u0308rich')) must return ['KB-nfc'] (the word "
+            "written composed (NFC) in KB-nfc)"
+        )
         listed = self.store.list_articles(ArticleQuery(text="café résumé", match="any"))
-        assert [a.id for a in listed.items] == ["KB-nfc", "KB-nfd"]
+        assert [a.id for a in listed.items] == ["KB-nfc", "KB-nfd"], (
+            "list_articles(ArticleQuery(text='café résumé', match='any')) must find the articles "
+            "of both words, whatever their normal form: expected ['KB-nfc', 'KB-nfd']"
+        )
 
     def test_a_rare_shared_word_outranks_a_common_one(self) -> None:
         for n in range(12):
@@ -2932,8 +4064,15 @@ class StoreConformance:
         page = self.store.search_articles(
             ArticleQuery(text="kerberos password", match="any", limit=3)
         )
-        assert page.total == 13
-        assert page.items[0].id == "KB-krb"
+        assert page.total == 13, (
+            "search_articles(ArticleQuery(text='kerberos password', match='any', limit=3)).total "
+            f"must count 13 matches, got {page.total}"
+        )
+        assert page.items[0].id == "KB-krb", (
+            "search_articles(ArticleQuery(text='kerberos password', match='any')) must rank "
+            "KB-krb, the one article with the rare word 'kerberos', first, got "
+            f"{page.items[0].id!r}"
+        )
 
     def test_articles_in_a_failed_unit_of_work_are_undone(self) -> None:
         with raises(ValidationError), self.store.unit_of_work():
@@ -2941,7 +4080,10 @@ class StoreConformance:
             raise ValidationError("planned failure")
         with raises(NotFound):
             self.store.get_article("KB-1")
-        assert self.store.search_articles(ArticleQuery(text="zorblax")).total == 0
+        assert self.store.search_articles(ArticleQuery(text="zorblax")).total == 0, (
+            "search_articles(ArticleQuery(text='zorblax')) after the unit of work that saved the "
+            "article failed must find nothing: the search index is undone too"
+        )
 
     def test_closed_store_refuses_article_calls(self) -> None:
         self.store.save_article(self._article("KB-1"), expected_version=0)
@@ -2972,24 +4114,46 @@ class StoreConformance:
             ticket = open_ticket(store, ticket_id, subject=subject, description=description)
             status = category.value if category is not StatusCategory.OPEN else "open"
             tickets[ticket_id] = change(store, ticket, moved(ticket_id, status, category, at=later))
-        assert _ids(store.search_solved(["vpn", "timeout"])) == ["T-4", "T-1"]
-        assert _ids(store.search_solved(["vpn"], limit=1)) == ["T-4"]
+        assert _ids(store.search_solved(["vpn", "timeout"])) == ["T-4", "T-1"], (
+            "search_solved(['vpn', 'timeout']) must find the solved or closed tickets with the "
+            "words, best match first: expected ['T-4', 'T-1'] (T-2 is open)"
+        )
+        assert _ids(store.search_solved(["vpn"], limit=1)) == ["T-4"], (
+            "search_solved(['vpn'], limit=1) must return the best match only, T-4"
+        )
         # Words are the library's words (search_words): a host name's parts are found.
         host = open_ticket(store, "T-5", subject="vpn2.example.org unreachable")
         change(store, host, moved("T-5", "solved", StatusCategory.SOLVED, at=later))
-        assert _ids(store.search_solved(["example"])) == ["T-5"]
-        assert _ids(store.search_solved(["vpn2", "org"])) == ["T-5"]
+        assert _ids(store.search_solved(["example"])) == ["T-5"], (
+            "search_solved(['example']) must find T-5, whose subject holds vpn2.example.org: words "
+            "are those of search_words()"
+        )
+        assert _ids(store.search_solved(["vpn2", "org"])) == ["T-5"], (
+            "search_solved(['vpn2', 'org']) must find T-5, whose subject holds vpn2.example.org"
+        )
         # Case-insensitively, as the index splits text; a word too long for any index
         # finds nothing and fails nothing.
-        assert _ids(store.search_solved(["TRAY"])) == ["T-3"]
-        assert _ids(store.search_solved(["x" * 3000, "Tray"])) == ["T-3"]
-        assert store.search_solved(["x" * 3000]) == []
-        assert _ids(store.search_solved(["tray"])) == ["T-3"]
-        assert store.search_solved(["nothing"]) == []
-        assert store.search_solved([]) == []
+        assert _ids(store.search_solved(["TRAY"])) == ["T-3"], (
+            "search_solved(['TRAY']) must find T-3 ('tray 2'): words compare case-insensitively"
+        )
+        assert _ids(store.search_solved(["x" * 3000, "Tray"])) == ["T-3"], (
+            "search_solved([a word of 3000 letters, 'Tray']) must find T-3 and not fail"
+        )
+        assert store.search_solved(["x" * 3000]) == [], (
+            "search_solved([a word of 3000 letters]) must find nothing and not fail"
+        )
+        assert _ids(store.search_solved(["tray"])) == ["T-3"], (
+            "search_solved(['tray']) must find T-3"
+        )
+        assert store.search_solved(["nothing"]) == [], (
+            "search_solved(['nothing']) must find nothing"
+        )
+        assert store.search_solved([]) == [], "search_solved([]) must return []"
         reopened = moved("T-4", "open", StatusCategory.OPEN, at=later + MINUTE)
         change(store, tickets["T-4"], reopened)
-        assert _ids(store.search_solved(["vpn", "timeout"])) == ["T-1"]
+        assert _ids(store.search_solved(["vpn", "timeout"])) == ["T-1"], (
+            "search_solved(['vpn', 'timeout']) after T-4 was reopened must find T-1 only"
+        )
         with raises(ValidationError):
             store.search_solved("vpn")  # a text, not a list of words
         with raises(ValidationError):
@@ -3008,15 +4172,35 @@ class StoreConformance:
         for ticket_id, (subject, description) in specs.items():
             ticket = open_ticket(store, ticket_id, subject=subject, description=description)
             change(store, ticket, moved(ticket_id, "solved", StatusCategory.SOLVED, at=later))
-        assert _ids(store.search_solved(["नमस्ते"])) == ["T-hi"]
-        assert _ids(store.search_solved(["लैपटॉप"])) == ["T-hi"]
-        assert store.search_solved(["नमस"]) == []  # a fragment is not a word
-        assert _ids(store.search_solved(["café"])) == ["T-nfd"]
-        assert _ids(store.search_solved(["zürich"])) == ["T-nfd"]
-        assert _ids(store.search_solved(["CAFE\u0301"])) == ["T-nfd"]
-        assert store.search_solved(["cafe"]) == []
-        assert _ids(store.search_solved(["re\u0301sume\u0301"])) == ["T-nfc"]
-        assert _ids(store.search_solved(["cre\u0300me"])) == ["T-nfc"]
+        assert _ids(store.search_solved(["नमस्ते"])) == ["T-hi"], (
+            "search_solved(['नमस्ते']) must find T-hi: a Devanagari word with its vowel signs and "
+            "virama is one word"
+        )
+        assert _ids(store.search_solved(["लैपटॉप"])) == ["T-hi"], (
+            "search_solved(['लैपटॉप']) must find T-hi"
+        )
+        assert store.search_solved(["नमस"]) == [], (  # a fragment is not a word
+            "search_solved(['नमस']) must find nothing: a fragment is not a word"
+        )
+        assert _ids(store.search_solved(["café"])) == ["T-nfd"], (
+            "search_solved(['café']) (composed) must find T-nfd, which writes it decomposed"
+        )
+        assert _ids(store.search_solved(["zürich"])) == ["T-nfd"], (
+            "search_solved(['zürich']) (composed) must find T-nfd, which writes it decomposed"
+        )
+        assert _ids(store.search_solved(["CAFE\u0301"])) == ["T-nfd"], (
+            "search_solved(['CAFE\\u0301']) (decomposed, upper case) must find T-nfd"
+        )
+        assert store.search_solved(["cafe"]) == [], (
+            "search_solved(['cafe']) must find nothing: marks are kept, cafe is not café"
+        )
+        assert _ids(store.search_solved(["re\u0301sume\u0301"])) == ["T-nfc"], (
+            "search_solved(['re\\u0301sume\\u0301']) (decomposed) must find T-nfc, which writes it "
+            "composed"
+        )
+        assert _ids(store.search_solved(["cre\u0300me"])) == ["T-nfc"], (
+            "search_solved(['cre\\u0300me']) (decomposed) must find T-nfc, which writes it composed"
+        )
 
     def test_solved_ticket_search_weighs_rare_words_over_common_ones(self) -> None:
         store = self.store
@@ -3032,7 +4216,10 @@ class StoreConformance:
         planted = open_ticket(store, "T-krb", subject="Kerberos renewal fails")
         change(store, planted, moved("T-krb", "solved", StatusCategory.SOLVED, at=later))
         words = [*search_words(greeting), "kerberos", "renewal", "fails"]
-        assert _ids(store.search_solved(words, limit=5))[0] == "T-krb"
+        assert _ids(store.search_solved(words, limit=5))[0] == "T-krb", (
+            "search_solved(common words of 30 tickets + ['kerberos', 'renewal', 'fails'], limit=5) "
+            "must rank T-krb, the one ticket with the rare words, first"
+        )
 
     def test_solved_ticket_search_follows_new_rows_and_changed_text(self) -> None:
         store = self.store
@@ -3059,10 +4246,15 @@ class StoreConformance:
         else:
             for events, snapshot in more:
                 store.append(snapshot.id, expected_version=0, events=events, snapshot=snapshot)
-        assert _ids(store.search_solved(["outlook"])) == ["T-1", "T-2"]
+        assert _ids(store.search_solved(["outlook"])) == ["T-1", "T-2"], (
+            "search_solved(['outlook']) must find T-1 (solved by one append) and T-2 (written "
+            "closed), not T-3 (open)"
+        )
         # an update that leaves the text alone keeps the entry; a new subject replaces it
         solved = change(store, solved, commented("T-1", "kept", at=later + MINUTE))
-        assert _ids(store.search_solved(["crashes"])) == ["T-1"]
+        assert _ids(store.search_solved(["crashes"])) == ["T-1"], (
+            "search_solved(['crashes']) after a comment on T-1 must still find it"
+        )
         renamed = TicketRouted(
             ticket_id="T-1",
             at=later + 2 * MINUTE,
@@ -3070,9 +4262,17 @@ class StoreConformance:
             changes=Changes(subject="Kerberos renewal"),
         )
         change(store, solved, renamed)
-        assert _ids(store.search_solved(["kerberos"])) == ["T-1"]
-        assert store.search_solved(["crashes"]) == []
-        assert _ids(store.search_solved(["outlook"])) == ["T-2"]
+        assert _ids(store.search_solved(["kerberos"])) == ["T-1"], (
+            "search_solved(['kerberos']) after T-1's subject changed to 'Kerberos renewal' must "
+            "find it"
+        )
+        assert store.search_solved(["crashes"]) == [], (
+            "search_solved(['crashes']) after T-1's subject changed to 'Kerberos renewal' must "
+            "find nothing: the old words are gone"
+        )
+        assert _ids(store.search_solved(["outlook"])) == ["T-2"], (
+            "search_solved(['outlook']) after T-1's subject changed must find T-2 only"
+        )
 
     # -- privacy ----------------------------------------------------------------------
 
@@ -3098,26 +4298,64 @@ class StoreConformance:
         extra = TicketAnonymised(ticket_id="T-1", at=T0 + 2 * MINUTE, by=AGENT, reason="test")
         history = [*self._scrubbed(events), extra]
         snapshot = replay(history)
-        assert snapshot.anonymised
-        assert self.store.query(TicketQuery(anonymised=True)).total == 0
+        assert snapshot.anonymised, (
+            "the replayed anonymised history must give an anonymised snapshot"
+        )
+        assert self.store.query(TicketQuery(anonymised=True)).total == 0, (
+            "query(TicketQuery(anonymised=True)) before anonymise() must find nothing"
+        )
         self.store.anonymise(
             "T-1", expected_version=ticket.version, events=history, snapshot=snapshot
         )
-        assert _ids(self.store.query(TicketQuery(anonymised=True)).items) == ["T-1"]
-        assert self.store.query(TicketQuery(anonymised=False)).total == 0
-        assert self.store.events("T-1") == history
-        assert self.store.load("T-1") == snapshot
-        assert [p for p, _ in self.store.event_stream()][: len(positions)] == positions
-        assert "zorblax" not in repr(self.store.events("T-1")).casefold()
-        assert self.store.query(TicketQuery(text="zorblax")).total == 0
-        assert self.store.query(TicketQuery(text="anonymised")).total == 1
-        assert self.store.requester_history("r-zorblax") == []
-        assert self.store.requester_ticket_ids("r-zorblax") == []
-        assert _ids(self.store.requester_history("anon")) == ["T-1"]
-        assert self.store.requester_ticket_ids("anon") == ["T-1"]
+        assert _ids(self.store.query(TicketQuery(anonymised=True)).items) == ["T-1"], (
+            "query(TicketQuery(anonymised=True)) after anonymise('T-1') must find T-1"
+        )
+        assert self.store.query(TicketQuery(anonymised=False)).total == 0, (
+            "query(TicketQuery(anonymised=False)) after anonymise('T-1') must find nothing"
+        )
+        assert self.store.events("T-1") == history, (
+            "events('T-1') after anonymise() must return the history given, in place of the old one"
+        )
+        assert self.store.load("T-1") == snapshot, (
+            "load('T-1') after anonymise() must return the snapshot given"
+        )
+        assert [p for p, _ in self.store.event_stream()][: len(positions)] == positions, (
+            "event_stream() after anonymise() must keep the positions the events had: the history "
+            f"is rewritten in place, got {[p for p, _ in self.store.event_stream()]}, expected to "
+            f"start with {positions}"
+        )
+        assert "zorblax" not in repr(self.store.events("T-1")).casefold(), (
+            "events('T-1') after anonymise() still hold the removed text 'Zorblax'"
+        )
+        assert self.store.query(TicketQuery(text="zorblax")).total == 0, (
+            "query(TicketQuery(text='zorblax')) after anonymise() must find nothing: the search "
+            "text is rewritten too"
+        )
+        assert self.store.query(TicketQuery(text="anonymised")).total == 1, (
+            "query(TicketQuery(text='anonymised')) after anonymise() must find T-1 by its new text"
+        )
+        assert self.store.requester_history("r-zorblax") == [], (
+            "requester_history('r-zorblax') after anonymise() gave the ticket to 'anon' must "
+            "return []"
+        )
+        assert self.store.requester_ticket_ids("r-zorblax") == [], (
+            "requester_ticket_ids('r-zorblax') after anonymise() gave the ticket to 'anon' must "
+            "return []"
+        )
+        assert _ids(self.store.requester_history("anon")) == ["T-1"], (
+            "requester_history('anon') after anonymise() must return T-1"
+        )
+        assert self.store.requester_ticket_ids("anon") == ["T-1"], (
+            "requester_ticket_ids('anon') after anonymise() must return ['T-1']"
+        )
         delivered = self.store.claim_outbox("mail", now=T0 + timedelta(hours=1), limit=10)
-        assert [i.event for i in delivered] == history
-        assert self.store.claim_outbox("hook", now=T0)[0].event == history[0]
+        assert [i.event for i in delivered] == history, (
+            "claim_outbox('mail') after anonymise() must hand out the rewritten events, not the "
+            "old ones"
+        )
+        assert self.store.claim_outbox("hook", now=T0)[0].event == history[0], (
+            "claim_outbox('hook') after anonymise() must hand out the rewritten TicketOpened"
+        )
 
     def test_anonymise_sets_the_wake_up_it_is_given(self) -> None:
         # An erasure rewrites open tickets too, with the instant their SLA clocks next
@@ -3144,7 +4382,10 @@ class StoreConformance:
         assert self.store.due(T0 + 2 * MINUTE) == ["T-2"], (
             "anonymise left the wake-up the ticket had before"
         )
-        assert self.store.due(T0 + 3 * MINUTE) == ["T-2", "T-1"]
+        assert self.store.due(T0 + 3 * MINUTE) == ["T-2", "T-1"], (
+            "due(T0 + 3 minutes) after anonymise(wake_at=T0 + 3 minutes) must list T-2 (T0 + 2 "
+            "minutes), then T-1"
+        )
         rewrite(None)
         assert self.store.due(T0 + timedelta(days=1)) == ["T-2"], (
             "anonymise with no wake-up left the one the ticket had before"
@@ -3172,8 +4413,12 @@ class StoreConformance:
                 events=history[:1],
                 snapshot=replay(history[:1]),
             )
-        assert self.store.events("T-1") == events
-        assert self.store.load("T-1") == ticket
+        assert self.store.events("T-1") == events, (
+            "events('T-1') after refused anonymise() calls must return the history as it was"
+        )
+        assert self.store.load("T-1") == ticket, (
+            "load('T-1') after refused anonymise() calls must return the snapshot as it was"
+        )
 
     def test_anonymise_inside_a_failed_unit_of_work_is_undone(self) -> None:
         ticket, events = self._secret_ticket()
@@ -3183,8 +4428,14 @@ class StoreConformance:
                 "T-1", expected_version=ticket.version, events=history, snapshot=replay(history)
             )
             raise ValidationError("planned failure")
-        assert self.store.events("T-1") == events
-        assert self.store.load("T-1") == ticket
+        assert self.store.events("T-1") == events, (
+            "events('T-1') after anonymise() in a unit of work that failed must return the history "
+            "as it was"
+        )
+        assert self.store.load("T-1") == ticket, (
+            "load('T-1') after anonymise() in a unit of work that failed must return the snapshot "
+            "as it was"
+        )
 
     def _purge_setup(self) -> tuple[Ticket, Ticket, list[tuple[int, Event]]]:
         """T-2 (kept), then T-1 (to purge) holding the last positions, with an assignee,
@@ -3208,39 +4459,78 @@ class StoreConformance:
         self.store.purge("T-1", expected_version=secret.version)
         with raises(NotFound):
             self.store.load("T-1")
-        assert self.store.events("T-1") == []
-        assert _ids(self.store.get_many(["T-1", "T-2"])) == ["T-2"]
-        assert self.store.query(TicketQuery(text="zorblax")).total == 0
-        assert _ids(self.store.query(TicketQuery()).items) == ["T-2"]
-        assert self.store.requester_history("r-zorblax") == []
-        assert self.store.requester_ticket_ids("r-zorblax") == []
-        assert self.store.agent_loads() == {}
-        assert self.store.due(T0 + timedelta(hours=1)) == ["T-2"]
-        assert self.store.claim_due(T0 + timedelta(hours=1), worker="w2") == ["T-2"]
+        assert self.store.events("T-1") == [], "events('T-1') after purge('T-1') must return []"
+        assert _ids(self.store.get_many(["T-1", "T-2"])) == ["T-2"], (
+            "get_many(['T-1', 'T-2']) after purge('T-1') must return T-2 only"
+        )
+        assert self.store.query(TicketQuery(text="zorblax")).total == 0, (
+            "query(TicketQuery(text='zorblax')) after purge('T-1') must find nothing"
+        )
+        assert _ids(self.store.query(TicketQuery()).items) == ["T-2"], (
+            "query(TicketQuery()) after purge('T-1') must find T-2 only"
+        )
+        assert self.store.requester_history("r-zorblax") == [], (
+            "requester_history('r-zorblax') after purge('T-1') must return []"
+        )
+        assert self.store.requester_ticket_ids("r-zorblax") == [], (
+            "requester_ticket_ids('r-zorblax') after purge('T-1') must return []"
+        )
+        assert self.store.agent_loads() == {}, (
+            "agent_loads() after purge('T-1'), the one assigned ticket, must return no load"
+        )
+        assert self.store.due(T0 + timedelta(hours=1)) == ["T-2"], (
+            "due(T0 + 1 hour) after purge('T-1') must list T-2 only: the purged ticket's wake-up "
+            "is gone"
+        )
+        assert self.store.claim_due(T0 + timedelta(hours=1), worker="w2") == ["T-2"], (
+            "claim_due(T0 + 1 hour, worker='w2') after purge('T-1') must claim T-2 only"
+        )
         # The other ticket's events keep their positions; nothing else is left.
         left = [(p, e) for p, e in stream if e.ticket_id == "T-2"]
-        assert list(self.store.event_stream()) == left
+        assert list(self.store.event_stream()) == left, (
+            "event_stream() after purge('T-1') must give T-2's events only, at their old positions"
+        )
         for consumer in ("mail", "hook"):
             items = self.store.claim_outbox(consumer, now=T0 + timedelta(hours=1), limit=10)
-            assert [i.id for i in items] == ["T-2:1"], consumer
-            assert "zorblax" not in repr(items).casefold()
+            assert [i.id for i in items] == ["T-2:1"], (
+                f"claim_outbox({consumer!r}) after purge('T-1') must hand out T-2:1 only, got "
+                f"{[i.id for i in items]}"
+            )
+            assert "zorblax" not in repr(items).casefold(), (
+                f"claim_outbox({consumer!r}) after purge('T-1') still hands out text of the purged "
+                "ticket (a delivery error?)"
+            )
         with raises(NotFound):
             self.store.ack_outbox("mail", ["T-1:1"])
         # Numbers and positions are never handed out again.
-        assert self.store.allocate_number() > max(kept.number, secret.number)
+        assert self.store.allocate_number() > max(kept.number, secret.number), (
+            "allocate_number() after purge('T-1') must hand out a number above those ever handed "
+            f"out, {max(kept.number, secret.number)}"
+        )
         open_ticket(self.store, "T-3")
         new_position = [p for p, e in self.store.event_stream() if e.ticket_id == "T-3"]
-        assert new_position[0] > max(p for p, _ in stream)
+        assert new_position[0] > max(p for p, _ in stream), (
+            "event_stream() position of a ticket opened after purge('T-1') must be above every "
+            "position before it: positions are never reused"
+        )
         # Acking what is left moves past the purged positions.
         self.store.ack_outbox("mail", ["T-2:1"])
         assert [i.id for i in self.store.claim_outbox("mail", now=T0 + timedelta(hours=2))] == [
             "T-3:1"
-        ]
+        ], (
+            "claim_outbox('mail') after T-2:1 was acked must hand out T-3:1: an ack moves past the "
+            "purged positions"
+        )
         self.store.ack_outbox("mail", ["T-3:1"])
-        assert self.store.claim_outbox("mail", now=T0 + timedelta(hours=3)) == []
+        assert self.store.claim_outbox("mail", now=T0 + timedelta(hours=3)) == [], (
+            "claim_outbox('mail') after everything was acked must hand out nothing"
+        )
         # The id is free again, as for a ticket that never existed.
         open_ticket(self.store, "T-1")
-        assert self.store.events("T-1") == [opened("T-1", self.store.load("T-1").number)]
+        assert self.store.events("T-1") == [opened("T-1", self.store.load("T-1").number)], (
+            "events('T-1') of a ticket opened with the id of a purged one must hold its "
+            "TicketOpened only"
+        )
 
     def test_purge_checks_the_version_and_changes_nothing_on_refusal(self) -> None:
         ticket, events = self._secret_ticket()
@@ -3253,18 +4543,34 @@ class StoreConformance:
                 self.store.purge("T-1", **bad)
         with raises(ValidationError):
             self.store.purge("", expected_version=1)
-        assert self.store.load("T-1") == ticket
-        assert self.store.events("T-1") == events
+        assert self.store.load("T-1") == ticket, (
+            "load('T-1') after refused purge() calls must return the snapshot as it was"
+        )
+        assert self.store.events("T-1") == events, (
+            "events('T-1') after refused purge() calls must return the history as it was"
+        )
 
     def test_purge_inside_a_failed_unit_of_work_is_undone(self) -> None:
         ticket, events = self._secret_ticket()
         with raises(ValidationError), self.store.unit_of_work():
             self.store.purge("T-1", expected_version=ticket.version)
             raise ValidationError("planned failure")
-        assert self.store.load("T-1") == ticket
-        assert self.store.events("T-1") == events
-        assert [e for _, e in self.store.event_stream()] == events
-        assert [i.event for i in self.store.claim_outbox("mail", now=T0)] == events
+        assert self.store.load("T-1") == ticket, (
+            "load('T-1') after purge() in a unit of work that failed must return the snapshot as "
+            "it was"
+        )
+        assert self.store.events("T-1") == events, (
+            "events('T-1') after purge() in a unit of work that failed must return the history as "
+            "it was"
+        )
+        assert [e for _, e in self.store.event_stream()] == events, (
+            "event_stream() after purge() in a unit of work that failed must give the ticket's "
+            "events again"
+        )
+        assert [i.event for i in self.store.claim_outbox("mail", now=T0)] == events, (
+            "claim_outbox('mail') after purge() in a unit of work that failed must hand out the "
+            "ticket's events again"
+        )
 
     def test_delete_requester(self) -> None:
         self.store.save_requester(Requester(id="r-1", name="Ada", email="Ada@Example.org"))
@@ -3274,10 +4580,19 @@ class StoreConformance:
         with raises(NotFound):
             self.store.get_requester("r-1")
         found = self.store.find_requester(email="ADA@example.org")
-        assert found is not None
-        assert found.id == "r-2"
+        assert found is not None, (
+            "find_requester(email='ADA@example.org') after delete_requester('r-1') must find r-2, "
+            "who has the same email in lower case"
+        )
+        assert found.id == "r-2", (
+            "find_requester(email='ADA@example.org') after delete_requester('r-1') must find r-2, "
+            f"got {found.id!r}"
+        )
         self.store.delete_requester("r-2")
-        assert self.store.find_requester(email="ada@example.org") is None
+        assert self.store.find_requester(email="ada@example.org") is None, (
+            "find_requester(email='ada@example.org') after both requesters were deleted must "
+            "return None"
+        )
 
 
 # ---------------------------------------------------------------------------- differential
