@@ -4,12 +4,14 @@ assertion rewriting, what came back)."""
 
 from __future__ import annotations
 
+import contextlib
 import re
 from datetime import UTC, datetime
 from typing import Any
 
 import pytest
 
+from helpdesk_core.errors import NotFound
 from helpdesk_core.storage import MemoryStore, Store
 from helpdesk_core.testing import StoreConformance
 
@@ -29,6 +31,14 @@ class _WallClock(MemoryStore):
         if wake_at is not None:
             wake_at = wake_at.replace(tzinfo=UTC)
         super().append(ticket_id, wake_at=wake_at, **rest)
+
+
+class _AckAnything(MemoryStore):
+    """Acks unknown outbox items without a word."""
+
+    def ack_outbox(self, consumer: str, ids: Any) -> None:
+        with contextlib.suppress(NotFound):
+            super().ack_outbox(consumer, ids)
 
 
 class _AckElsewhere(MemoryStore):
@@ -71,6 +81,12 @@ def _failure(store: type[MemoryStore], test: str) -> str:
             r"time, is T0 \+ 2 minutes as an instant, not as wall-clock time\)",
         ),
         (
+            _AckAnything,
+            "test_outbox_refuses_unknown_items",
+            r"NotFound not raised: in test_outbox_refuses_unknown_items, "
+            r"self\.store\.ack_outbox\(\"mail\", \[\"T-1:1\", \"T-404:1\"\]\)",
+        ),
+        (
             _AckElsewhere,
             "test_outbox_delivers_every_event_once_acked",
             r"claim_outbox\('mail'\) a day later after ack_outbox\('mail', every id\) must hand "
@@ -95,6 +111,7 @@ def test_the_bundled_memory_store_passes_the_tests_used_here() -> None:
         "test_reschedule_sets_the_wake_up_of_the_version_it_names",
         "test_due_lists_earliest_first",
         "test_outbox_delivers_every_event_once_acked",
+        "test_outbox_refuses_unknown_items",
     ):
         suite.setup_method()
         try:

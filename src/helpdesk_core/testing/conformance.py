@@ -23,6 +23,7 @@ from __future__ import annotations
 import base64
 import itertools
 import json
+import linecache
 import re
 import sys
 import threading
@@ -201,10 +202,24 @@ def raises(kind: type[BaseException], match: str | None = None) -> Iterator[list
         yield caught
     except kind as exc:
         if match is not None and not re.search(match, str(exc)):
-            raise AssertionError(f"{exc!r} does not match {match!r}") from exc
+            raise AssertionError(f"{exc!r} does not match {match!r}{_block()}") from exc
         caught.append(exc)
     else:
-        raise AssertionError(f"{kind.__name__} not raised")
+        raise AssertionError(f"{kind.__name__} not raised{_block()}")
+
+
+def _block() -> str:
+    """Where the ``with raises(...)`` that failed stands, and the call in its block, as
+    ": in test_x, self.store.ack_outbox(...)" (empty when the source cannot be read): a
+    failure names the store call without the suite's source open."""
+    # this function, raises(), contextlib's __exit__, then the test that used it
+    frame = sys._getframe(3)
+    code = frame.f_code
+    lines = [linecache.getline(code.co_filename, frame.f_lineno + n).strip() for n in (0, 1)]
+    if not lines[0].startswith("with raises("):
+        return f": in {code.co_name}" if code.co_name.startswith("test_") else ""
+    call = lines[1] or lines[0]
+    return f": in {code.co_name}, {call}"
 
 
 def _retention_erasure(ticket_id: str) -> TicketAnonymised:
