@@ -12,6 +12,7 @@ from typing import Any
 import attrs
 import pytest
 from hypothesis import HealthCheck, Phase, settings
+from suite_support import suite_failure
 
 from helpdesk_core.errors import ConflictError, HelpdeskError
 from helpdesk_core.model import Event, Ticket
@@ -22,18 +23,7 @@ from helpdesk_core.testing.conformance import make_differential_machine
 
 def _suite_fails(make_store: Callable[[], Store], test: str) -> None:
     """Run the suite's ``test`` on stores ``make_store`` makes: it must fail."""
-
-    class Suite(StoreConformance):
-        def make_store(self) -> Store:
-            return make_store()
-
-    suite = Suite()
-    suite.setup_method()
-    try:
-        with pytest.raises(AssertionError):  # the test must not pass
-            getattr(suite, test)()
-    finally:
-        suite.teardown_method()
+    suite_failure(make_store, test)
 
 
 class _Lossy(MemoryStore):

@@ -10,6 +10,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 import pytest
+from suite_support import suite_failure
 
 from helpdesk_core.errors import NotFound
 from helpdesk_core.storage import MemoryStore, Store
@@ -50,19 +51,7 @@ class _AckElsewhere(MemoryStore):
 
 def _failure(store: type[MemoryStore], test: str) -> str:
     """The message of the AssertionError the suite's ``test`` fails with on ``store``."""
-
-    class Suite(StoreConformance):
-        def make_store(self) -> Store:
-            return store()
-
-    suite = Suite()
-    suite.setup_method()
-    try:
-        with pytest.raises(AssertionError) as info:
-            getattr(suite, test)()
-    finally:
-        suite.teardown_method()
-    return str(info.value)
+    return suite_failure(store, test)
 
 
 @pytest.mark.parametrize(
