@@ -188,12 +188,7 @@ class Scenario:
         """Build and validate a scenario; errors name the path of the bad part. ``base``
         (a path or text; the working folder if not given) is the folder a ``desk`` that
         names a TOML file is read from."""
-        if base is not None:
-            if not isinstance(base, str | os.PathLike):
-                raise ValidationError(
-                    f"expected a folder path, got {type(base).__name__}", field="base"
-                )
-            base = Path(base)
+        base = folder(base)
         if not isinstance(doc, Mapping):
             raise ConfigError("a scenario is a mapping", path="$")
         known = {"simulation", "desk", "arrivals", "tiers", "requesters", "staffing",
@@ -288,6 +283,16 @@ class Scenario:
     def to_dict(self) -> dict[str, Any]:
         """The document this scenario was loaded from (for sweeps and reports)."""
         return copy.deepcopy(dict(self.document))
+
+
+def folder(base: str | os.PathLike[str] | None) -> Path | None:
+    """The folder a scenario's ``desk = "file.toml"`` is read from, given as a path or
+    text (None: the working folder); anything else is a ValidationError on ``base``."""
+    if base is None:
+        return None
+    if not isinstance(base, str | os.PathLike):
+        raise ValidationError(f"expected a folder path, got {type(base).__name__}", field="base")
+    return Path(base)
 
 
 def _uncopyable(doc: Mapping[str, Any]) -> tuple[str, Any]:

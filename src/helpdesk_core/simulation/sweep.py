@@ -25,7 +25,7 @@ from helpdesk_core._numbers import whole_number
 from helpdesk_core.errors import ConfigError, ValidationError
 from helpdesk_core.simulation.engine import simulate
 from helpdesk_core.simulation.result import Kpis
-from helpdesk_core.simulation.scenario import Scenario
+from helpdesk_core.simulation.scenario import Scenario, folder
 
 __all__ = ["SweepRow", "sweep"]
 
@@ -189,12 +189,7 @@ def sweep(
             f"executor is a concurrent.futures.Executor, got {type(executor).__name__}",
             field="executor",
         )
-    if base is not None:
-        if not isinstance(base, str | os.PathLike):
-            raise ValidationError(
-                f"expected a folder path, got {type(base).__name__}", field="base"
-            )
-        base = Path(base)
+    base = folder(base)
     names = list(vary)
     for name in names:
         if not isinstance(name, str) or not name:
