@@ -698,7 +698,7 @@ class Helpdesk(KnowledgeCommands):
             if actor is not None and actor.is_requester:
                 # What the command returns, the requester sees: not the known error (nor
                 # the personal answers of someone else's ticket).
-                ticket = _as_seen_by(Role.REQUESTER, ticket, self._hidden_fields(actor, ticket))
+                ticket = self._shown(actor, Role.REQUESTER, ticket)
             return ticket, result, change.events
         raise AssertionError("unreachable")
 
@@ -938,7 +938,7 @@ class Helpdesk(KnowledgeCommands):
                 role = self._check_access(actor, ticket, "view")
             except AccessDenied:
                 continue
-            seen.append(_as_seen_by(role, ticket, self._hidden_fields(actor, ticket)))
+            seen.append(self._shown(actor, role, ticket))
         return seen
 
     # ------------------------------------------------------------------ open
@@ -1164,7 +1164,7 @@ class Helpdesk(KnowledgeCommands):
             if not found:
                 return None
             if actor.is_requester:  # the request's own requester: their ticket
-                return _as_seen_by(Role.REQUESTER, found[0], self._hidden_fields(actor, found[0]))
+                return self._shown(actor, Role.REQUESTER, found[0])
             # An agent opens tickets for anyone, but sees only those in their view: a
             # request id another agent (or the requester) used is no way into a ticket,
             # nor to its id.
@@ -1177,7 +1177,7 @@ class Helpdesk(KnowledgeCommands):
                     identity=str(actor),
                     action="view",
                 ) from None
-            return _as_seen_by(role, found[0], self._hidden_fields(actor, found[0]))
+            return self._shown(actor, role, found[0])
 
         return self._once(request_key(req.id, request_id), request_id, open_ticket, opened_before)
 
@@ -2233,7 +2233,7 @@ class Helpdesk(KnowledgeCommands):
         if as_ is not None:
             actor = self._actor(as_, field="as_")
             role = self._check_view(actor, ticket)
-            return _as_seen_by(role, ticket, self._hidden_fields(actor, ticket))
+            return self._shown(actor, role, ticket)
         return ticket
 
     def history(self, ticket_id: str, *, as_: Identity | None = None) -> list[Event]:
@@ -2316,13 +2316,8 @@ class Helpdesk(KnowledgeCommands):
         else:
             page = self._filtered_search(query, actor)
         if actor.is_requester:
-            page = evolve(
-                page,
-                items=tuple(
-                    _as_seen_by(Role.REQUESTER, t, self._hidden_fields(actor, t))
-                    for t in page.items
-                ),
-            )
+            shown = tuple(self._shown(actor, Role.REQUESTER, t) for t in page.items)
+            page = evolve(page, items=shown)
         return page
 
     def _agent_scope(self, agent_id: str) -> TicketScope | None:
@@ -2378,6 +2373,11 @@ class Helpdesk(KnowledgeCommands):
             )
             self._personal = (config, names)
         return names
+
+    def _shown(self, actor: Actor, role: Role | None, ticket: Ticket) -> Ticket:
+        """``ticket`` as ``actor``, allowed in as ``role``, reads it (see
+        :func:`_as_seen_by` and :meth:`_hidden_fields`)."""
+        return _as_seen_by(role, ticket, self._hidden_fields(actor, ticket))
 
     def _hidden_fields(self, actor: Actor, ticket: Ticket) -> frozenset[str]:
         """The custom fields whose answers ``actor`` does not read on ``ticket``: for a
