@@ -614,13 +614,23 @@ class Helpdesk(KnowledgeCommands):
         at = self._clock_now()
         if ticket.updated_at > at:
             at = ticket.updated_at  # as :meth:`_command` stamps it
-        woken = self._woken(ticket)
-        if woken is not _UNSEEN and (woken is None or woken > at):
+        if not self._due(ticket, at):
             return None
-        requester = self._requester_of(ticket) if self._decider.reads_requester else None
-        change = self._decider.begin(ticket, now=at, requester=requester, assigner=self._assigner)
+        change = self._begin(ticket, at)
         change.catch_up(at)
         return change.ticket if change.events else None
+
+    def _due(self, ticket: Ticket, at: datetime) -> bool:
+        """Whether ``ticket`` (as loaded) may have work due by ``at``: its wake-up, as this
+        desk remembers it for the snapshot it saved, has come, or the desk did not save
+        that snapshot (another desk or process did) and does not know."""
+        woken = self._woken(ticket)
+        return woken is _UNSEEN or (woken is not None and woken <= at)
+
+    def _begin(self, ticket: Ticket, at: datetime) -> Change:
+        """A change of ``ticket`` (as loaded) at ``at``, not caught up."""
+        requester = self._requester_of(ticket) if self._decider.reads_requester else None
+        return self._decider.begin(ticket, now=at, requester=requester, assigner=self._assigner)
 
     def _decide_access(
         self, actor: Actor, ticket: Ticket, action: str, config: DeskConfig
@@ -671,12 +681,8 @@ class Helpdesk(KnowledgeCommands):
                 # Another process recorded later (its clock runs ahead, or it wrote after
                 # this one read its clock): a history only grows, so stamp at its latest.
                 at = ticket.updated_at
-            requester = self._requester_of(ticket) if self._decider.reads_requester else None
-            change = self._decider.begin(
-                ticket, now=at, requester=requester, assigner=self._assigner
-            )
-            woken = self._woken(ticket)
-            if woken is _UNSEEN or (woken is not None and woken <= at):
+            change = self._begin(ticket, at)
+            if self._due(ticket, at):
                 change.catch_up(at)
             if actor is not None:
                 # Checked on the ticket as it stands at ``at``, as a tick would have left
