@@ -23,6 +23,7 @@ from helpdesk_core.model import (
     Metric,
     Priority,
     PriorityChanged,
+    Requester,
     SlaBreached,
     SlaClock,
     SlaClockStarted,
@@ -805,6 +806,41 @@ def test_a_business_hours_condition_is_scheduled_when_it_holds() -> None:
         )
     )
     assert next_escalation_at(ticket, [never], {"office": office}) is None
+
+
+def test_a_business_hours_condition_is_evaluated_in_full_when_the_trigger_fires() -> None:
+    """Scheduling may take a condition it cannot tell (no requester, no calendars) to hold;
+    firing may not: a trigger for VIPs in office hours does not fire without a requester
+    (``requester.vip`` is missing, as in a condition without business hours), and one
+    whose calendars are not given is refused as its condition is elsewhere."""
+    office = BusinessCalendar(timezone="UTC", hours={"mon-fri": "09:00-17:00"})
+    calendars = {"office": office}
+    in_office = Condition.where("business_hours.office", "eq", True)
+    vip = Condition.where("requester.vip", "eq", True)
+
+    def policy(when: Condition) -> EscalationPolicy:
+        return _policy(
+            Trigger(
+                name="vip",
+                on="time_in_tier",
+                after=timedelta(hours=1),
+                when=when,
+                actions=[RaiseLevel()],
+            )
+        )
+
+    ticket = _ticket()  # Monday 09:00 UTC: due at 10:00, the office is open
+    now = T0 + timedelta(hours=2)
+    assert due_escalations(ticket, [policy(vip)], now=now, calendars=calendars) == []
+    both = policy(vip & in_office)
+    assert due_escalations(ticket, [both], now=now, calendars=calendars) == []
+    ada = Requester(id="r-1", vip=True)
+    due = due_escalations(ticket, [both], now=now, calendars=calendars, requester=ada)
+    assert [d.at for d in due] == [T0 + timedelta(hours=1)]
+    # Scheduling still wakes the ticket at the trigger's own instant without them.
+    assert next_escalation_at(ticket, [both], calendars) == T0 + timedelta(hours=1)
+    with pytest.raises(ValidationError, match="unknown calendar 'office'"):
+        due_escalations(ticket, [policy(~in_office)], now=now)
 
 
 def test_a_business_hours_trigger_fires_the_same_whatever_the_tick_times() -> None:

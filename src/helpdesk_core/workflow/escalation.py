@@ -226,7 +226,7 @@ def due_escalations(
             if when is not None and when.calendar_names():
                 # True at some instants only: the trigger fires at the first one from its
                 # own instant on (ticking at any other moment gives the same history).
-                holds = _when_holds(ticket, trigger, at, calendars, requester)
+                holds = _when_holds(ticket, trigger, at, calendars, requester, guess=False)
                 if holds is None or holds > now:
                     continue
                 at = holds
@@ -276,7 +276,7 @@ def next_escalation_at(
             hit = _instant(ticket, policy, trigger, calendars)
             if hit is None or hit[1] in ticket.fired_triggers:
                 continue
-            at = _when_holds(ticket, trigger, hit[0], calendars, requester)
+            at = _when_holds(ticket, trigger, hit[0], calendars, requester, guess=True)
             if at is not None and (best is None or at < best):
                 best = at
     return best
@@ -293,16 +293,21 @@ def _when_holds(
     at: datetime,
     calendars: Mapping[str, WorkCalendar] | None,
     requester: Requester | None,
+    *,
+    guess: bool,
 ) -> datetime | None:
-    """``at`` if the trigger's condition holds there (or cannot be told), else the first
-    later instant it holds without a change of the ticket; None if there is none."""
+    """``at`` if the trigger's condition holds there, else the first later instant it
+    holds without a change of the ticket; None if there is none. With ``guess`` (to
+    schedule), a condition that cannot be told without the requester or the calendars is
+    taken to hold at ``at``; without it (to fire), it is evaluated as given: a missing
+    requester's fields are missing, and a calendar not given is a ValidationError."""
     when = trigger.when
     if when is None:
         return at
-    if requester is None and any(f.startswith("requester.") for f in when.fields()):
-        return at  # the desk evaluates it when the trigger is due
     names = when.calendar_names()
-    if names and calendars is None:
+    if guess and requester is None and any(f.startswith("requester.") for f in when.fields()):
+        return at  # the desk evaluates it when the trigger is due
+    if guess and names and calendars is None:
         return at
     watched = [calendars[name] for name in sorted(names) if calendars and name in calendars]
     instant = max(at, ticket.updated_at)
