@@ -480,6 +480,18 @@ def test_lifecycle_local_guard_is_known_and_not_serialised() -> None:
     assert "needs_category" in guard_names(lc.guards)
 
 
+def test_lifecycle_local_guard_must_be_callable() -> None:
+    """A lifecycle's own guard that is no function is refused when the lifecycle is built,
+    as register_guard refuses one, not with a TypeError at the first transition."""
+    doc = _doc()
+    doc["transitions"][1]["guards"] = ["needs_category"]
+    with pytest.raises(ConfigError, match="guard 'needs_category' is not callable") as err:
+        Lifecycle.from_dict(doc, path="lifecycles.support", guards={"needs_category": "yes"})
+    assert err.value.path == "lifecycles.support.guards.needs_category"
+    with pytest.raises(ConfigError, match="a guard needs a name"):
+        Lifecycle.from_dict(doc, guards={1: lambda ctx: None})
+
+
 def test_register_guard_rules() -> None:
     def first(ctx: GuardContext) -> str | None:
         return None

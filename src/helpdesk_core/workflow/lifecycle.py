@@ -145,7 +145,15 @@ def _to_transition_tuple(value: Iterable[Transition]) -> tuple[Transition, ...]:
 
 
 def _to_guards(value: Any) -> Mapping[str, Guard]:
-    return MappingProxyType(v.as_dict(value, field="guards"))
+    guards = v.as_dict(value, field="guards")
+    for name, fn in guards.items():
+        if not isinstance(name, str) or not name.strip():
+            raise ConfigError(f"a guard needs a name, got {name!r}", path=f"{_ROOT}.guards")
+        if not callable(fn):
+            raise ConfigError(
+                f"guard {name!r} is not callable: {fn!r:.80}", path=f"{_ROOT}.guards.{name}"
+            )
+    return MappingProxyType(guards)
 
 
 @frozen(kw_only=True)
