@@ -485,6 +485,21 @@ def test_auto_close_due_across_a_dst_gap_keeps_the_wall_time_or_moves_forward() 
     assert due.astimezone(UTC) - solved.astimezone(UTC) == timedelta(hours=24)
 
 
+def test_auto_close_after_zero_days_is_the_solve_itself_in_a_fall_back_hour() -> None:
+    """Solved in the repeated hour of a fall-back night (its second 02:30), with
+    auto_close_after 0 on a calendar: due at the solve, not at the first 02:30, an hour
+    before it."""
+    lc = Lifecycle.from_dict({**LC.to_dict(), "calendar": "always", "auto_close_after": 0})
+    berlin = ZoneInfo("Europe/Berlin")
+    calendars = {"always": BusinessCalendar.always("Europe/Berlin")}
+    for fold in (0, 1):
+        # In UTC: an ambiguous local time never equals an instant of another zone.
+        solved = datetime(2026, 10, 25, 2, 30, fold=fold, tzinfo=berlin).astimezone(UTC)
+        ticket = _solved_at(solved, lc)
+        due = auto_close_due(ticket, lc, calendars)
+        assert due is not None and due.astimezone(UTC) == solved
+
+
 def test_auto_close_needs_the_named_calendar() -> None:
     lc = Lifecycle.from_dict({**LC.to_dict(), "calendar": "office"})
     ticket = _solved_at(T0, lc)

@@ -207,7 +207,7 @@ def auto_close_due(
     business day after the day it was solved (N = ``auto_close_after``; a business day is
     a local date on which an open interval starts), e.g. solved Friday 16:00 with N = 3 on a
     Monday-Friday calendar closes Wednesday 16:00. Without a calendar: ``solved_at`` plus
-    N x 24 hours.
+    N x 24 hours. N = 0: ``solved_at`` itself.
     """
     _check_subject(ticket, lifecycle)
     days = lifecycle.auto_close_after
@@ -219,6 +219,10 @@ def auto_close_due(
     if lifecycle.calendar is None:
         return solved_at.astimezone(UTC) + timedelta(days=days)
     calendar = calendar_named(calendars, lifecycle.calendar, path="lifecycle.calendar")
+    if days == 0:
+        # The solve's instant itself: its wall time on its own day may be the other
+        # occurrence of a fall-back hour, an hour before it.
+        return solved_at
     return add_business_days(calendar, solved_at, days)
 
 
