@@ -321,6 +321,21 @@ def test_bad_actions() -> None:
     assert err.path == "routing[0].actions"
 
 
+def test_bad_tag_actions_name_the_action() -> None:
+    """A tag list that is no list of text is named by its action, as an invalid tag is
+    (``actions.add_tags``, not ``actions.tags``, a key a rule does not have)."""
+    for key, value, message in (
+        ("add_tags", 5, "expected a list of tags, got int"),
+        ("remove_tags", ["vpn", 5], "tag 5 is not text"),
+        ("add_tags", [" vpn"], "invalid tag ' vpn'"),
+    ):
+        err = rules_error([{"name": "a", "actions": {key: value}}])
+        assert (err.path, err.message) == (f"routing[0].actions.{key}", f"rule 'a': {message}")
+    with pytest.raises(ValidationError) as info:
+        Actions(remove_tags=5)  # type: ignore[arg-type]
+    assert info.value.field == "remove_tags"
+
+
 def test_bad_assign_spec() -> None:
     err = rules_error([{"name": "a", "actions": {"assign": {"strategy": "random"}}}])
     assert err.path == "routing[0].actions.assign.strategy"

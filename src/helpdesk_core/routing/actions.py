@@ -24,6 +24,22 @@ def _priority(value: Any) -> Priority | None:
     return None if value is None else Priority.parse(value, field="priority")
 
 
+def _tags(value: Any, name: str) -> tuple[str, ...]:
+    """Tags, their errors naming the action (``add_tags``, not ``tags``)."""
+    try:
+        return v.to_tag_tuple(value)
+    except ValidationError as exc:
+        raise ValidationError(exc.message, field=name) from exc
+
+
+def _add_tags(value: Any) -> tuple[str, ...]:
+    return _tags(value, "add_tags")
+
+
+def _remove_tags(value: Any) -> tuple[str, ...]:
+    return _tags(value, "remove_tags")
+
+
 def _assign(instance: Any, attribute: Any, value: Any) -> None:
     if value is not None and not isinstance(value, AssignSpec):
         raise ValidationError(
@@ -47,10 +63,10 @@ class Actions:
     type: str | None = field(default=None, validator=v.optional_identifier)
     category: str | None = field(default=None, validator=[v.optional_text, _category])
     add_tags: tuple[str, ...] = field(
-        default=(), converter=v.to_tag_tuple, validator=v.tag_tuple
+        default=(), converter=_add_tags, validator=v.tag_tuple
     )
     remove_tags: tuple[str, ...] = field(
-        default=(), converter=v.to_tag_tuple, validator=v.tag_tuple
+        default=(), converter=_remove_tags, validator=v.tag_tuple
     )
     fields: Mapping[str, v.FieldValue] = field(
         factory=dict, converter=v.to_field_dict, validator=v.field_dict, hash=False
