@@ -346,7 +346,7 @@ class MemoryStore:
                     raise ConflictError(snapshot.id, expected=0, actual=current.version)
                 self._write(None, events, snapshot, wake_at)
             # allocate_number must not hand out the number of a ticket imported here.
-            self._number = max(self._number, *(snapshot.number for _, snapshot, _ in batch))
+            self._number = max([self._number, *(snapshot.number for _, snapshot, _ in batch)])
         return len(batch)
 
     def _write(

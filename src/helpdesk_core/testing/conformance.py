@@ -1053,6 +1053,10 @@ class StoreConformance:
         importer = getattr(self.store, "import_tickets", None)
         if importer is None:
             return  # optional: only the stores of this library promise import_tickets
+        assert importer([]) == 0, "import_tickets([]) must import nothing and return 0"
+        assert importer(iter(())) == 0, (
+            "import_tickets() of an empty iterator must import nothing and return 0"
+        )
         first = opened("T-1", 1, tags=("vip",))
         reply = commented("T-1", "hi", at=T0 + MINUTE)
         second = opened("T-2", 2, category="Hardware")
