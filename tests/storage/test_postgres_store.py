@@ -136,6 +136,35 @@ def test_system_schemas_are_refused_before_anything_is_created() -> None:
     assert row is not None and row[0] is None
 
 
+@pytest.mark.parametrize(
+    ("arguments", "field"),
+    [
+        ({"dsn": 5}, "dsn"),
+        ({"dsn": b"postgresql://postgres@127.0.0.1:9/test"}, "dsn"),
+        ({"dsn": "postgresql://postgres@127.0.0.1:9/test\x00other"}, "dsn"),
+        ({"connect_timeout": "10"}, "connect_timeout"),
+        ({"connect_timeout": float("nan")}, "connect_timeout"),
+        ({"connect_timeout": float("inf")}, "connect_timeout"),
+        ({"connect_timeout": -1}, "connect_timeout"),
+        ({"connect_timeout": True}, "connect_timeout"),
+        ({"text_index": "yes"}, "text_index"),
+        ({"text_index": 1}, "text_index"),
+    ],
+)
+def test_bad_arguments_are_refused_before_connecting(
+    arguments: dict[str, object], field: str
+) -> None:
+    """As SqliteStore refuses a bad path, timeout or text_index: a ValidationError naming
+    the argument, not a TypeError or ValueError from the driver (and not a connection to
+    the database a DSN cut at its NUL names)."""
+    from helpdesk_core.storage import PostgresStore
+
+    given: dict[str, object] = {"dsn": "postgresql://postgres@127.0.0.1:9/test", **arguments}
+    with pytest.raises(ValidationError) as refused:
+        PostgresStore(**given)  # type: ignore[arg-type]
+    assert refused.value.field == field
+
+
 def test_unreachable_server_says_so() -> None:
     from helpdesk_core.storage import PostgresStore
 

@@ -366,8 +366,10 @@ class PostgresStore:
     """A store in one PostgreSQL schema (see the module docstring).
 
     ``dsn`` is a libpq connection string or URL; ``schema`` a lower-case identifier;
-    ``connect_timeout`` in seconds; ``text_index=True`` adds a ``pg_trgm`` GIN index for
-    text queries (the extension must be installed in the database).
+    ``connect_timeout`` in seconds (0 to 86400; libpq waits whole seconds, at least one);
+    ``text_index=True`` adds a ``pg_trgm`` GIN index for text queries (the extension must
+    be installed in the database). A bad argument is a ValidationError naming it, raised
+    before connecting.
     """
 
     def __init__(
@@ -389,6 +391,25 @@ class PostgresStore:
                 f"schema {schema!r} is one of PostgreSQL's system schemas (pg_*, "
                 "information_schema): choose a name of your own",
                 field="schema",
+            )
+        if not isinstance(dsn, str) or "\x00" in dsn:
+            # libpq would read a DSN up to its NUL, and connect to what that part names
+            raise ValidationError(
+                f"dsn is a libpq connection string or URL without NUL, got {dsn!r}", field="dsn"
+            )
+        check_unicode(dsn, "dsn")
+        if (
+            isinstance(connect_timeout, bool)
+            or not isinstance(connect_timeout, int | float)
+            or not 0 <= connect_timeout <= 86_400
+        ):
+            raise ValidationError(
+                f"connect_timeout is a number of seconds from 0 to 86400, got {connect_timeout!r}",
+                field="connect_timeout",
+            )
+        if not isinstance(text_index, bool):
+            raise ValidationError(
+                f"text_index is true or false, got {text_index!r}", field="text_index"
             )
         self._dsn = dsn
         self._schema = schema
