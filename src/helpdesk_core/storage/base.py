@@ -33,6 +33,7 @@ from helpdesk_core.model.ticket import Ticket
 
 __all__ = [
     "ACTIVE_CATEGORIES",
+    "LAST_NUMBER",
     "ORDERINGS",
     "ORDER_DESCENDING",
     "CursorClaims",
@@ -72,6 +73,7 @@ __all__ = [
     "item_id",
     "lease_end",
     "linked_ids",
+    "numbers_used_up",
     "order_instant",
     "order_value",
     "parse_item_id",
@@ -142,6 +144,19 @@ def search_text(subject: str, description: str) -> str:
 # Every adapter validates its arguments with these, so all raise the same errors.
 
 _INT64 = 2**63
+
+
+#: The last ticket number a store hands out (numbers are 64-bit).
+LAST_NUMBER = _INT64 - 1
+
+
+def numbers_used_up() -> StorageError:
+    """What :meth:`Store.allocate_number` raises once :data:`LAST_NUMBER` was handed out
+    (an import may bring a legacy ticket numbered near it): never a number handed out
+    twice, nor one no ticket can carry."""
+    return StorageError(
+        f"ticket numbers are used up: the last one, {LAST_NUMBER}, was handed out"
+    )
 
 
 def _check_expected_version(expected_version: Any, *, existing: bool) -> None:
@@ -1204,7 +1219,8 @@ class Store(UnitOfWork, Protocol):
     def allocate_number(self) -> int:
         """The next human ticket number; unique among the tickets of the store (numbers
         may have gaps; a number allocated in a unit of work that was rolled back may be
-        handed out again, as no ticket holds it)."""
+        handed out again, as no ticket holds it). Numbers are 64-bit: past
+        :data:`LAST_NUMBER`, StorageError (:func:`numbers_used_up`)."""
         ...
 
     def load(self, ticket_id: str) -> Ticket:

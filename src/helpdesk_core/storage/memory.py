@@ -37,6 +37,7 @@ from helpdesk_core.model.people import Requester
 from helpdesk_core.model.ticket import Link, Ticket
 from helpdesk_core.storage._articles import word_counts
 from helpdesk_core.storage.base import (
+    LAST_NUMBER,
     ImportItem,
     OutboxItem,
     Page,
@@ -62,6 +63,7 @@ from helpdesk_core.storage.base import (
     first_with_email,
     item_id,
     lease_end,
+    numbers_used_up,
     parse_item_id,
     release_targets,
 )
@@ -221,6 +223,8 @@ class MemoryStore:
         """The next ticket number (never handed out twice, even after a rollback)."""
         with self._lock:
             self._check_open()
+            if self._number >= LAST_NUMBER:
+                raise numbers_used_up()
             self._number += 1
             return self._number
 

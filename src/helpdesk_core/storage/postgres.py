@@ -93,6 +93,7 @@ from helpdesk_core.storage.base import (
     item_id,
     lease_end,
     linked_ids,
+    numbers_used_up,
     parse_item_id,
     read_in_chunks,
     release_targets,
@@ -570,7 +571,10 @@ class PostgresStore:
     def allocate_number(self) -> int:
         """The next ticket number (a sequence: never handed out twice)."""
         with self._read() as conn:
-            row = conn.execute("SELECT nextval('ticket_number')").fetchone()
+            try:
+                row = conn.execute("SELECT nextval('ticket_number')").fetchone()
+            except psycopg.errors.SequenceGeneratorLimitExceeded as exc:
+                raise numbers_used_up() from exc
         assert row is not None
         return int(row[0])
 

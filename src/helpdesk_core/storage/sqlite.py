@@ -56,6 +56,7 @@ from helpdesk_core.storage import _articles as kb
 from helpdesk_core.storage import _sql as q
 from helpdesk_core.storage import migrations
 from helpdesk_core.storage.base import (
+    LAST_NUMBER,
     ImportItem,
     OutboxItem,
     Page,
@@ -83,6 +84,7 @@ from helpdesk_core.storage.base import (
     item_id,
     lease_end,
     linked_ids,
+    numbers_used_up,
     parse_item_id,
     read_in_chunks,
     release_targets,
@@ -820,10 +822,13 @@ class SqliteStore:
     def allocate_number(self) -> int:
         """The next ticket number (a row in ``sequences``)."""
         with self._write() as conn:
+            # (past the last 64-bit number, SQLite's value + 1 is a REAL that stays put)
             row = conn.execute(
                 "UPDATE sequences SET value = value + 1 WHERE name = 'ticket_number' "
-                "RETURNING value"
+                f"AND value < {LAST_NUMBER} RETURNING value"
             ).fetchone()
+            if row is None:
+                raise numbers_used_up()
             return int(row[0])
 
     def load(self, ticket_id: str) -> Ticket:
