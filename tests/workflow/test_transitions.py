@@ -572,3 +572,18 @@ def test_random_requests_fold_like_apply_event_or_leave_the_ticket_alone(
     closed = [t for t in history if t.status_category is StatusCategory.CLOSED]
     if closed:
         assert ticket.status == closed[0].status
+
+
+@pytest.mark.parametrize("answer", [True, False, 0, "", "  ", ["why"]])
+def test_a_guard_answering_neither_none_nor_a_reason_is_an_error(answer: object) -> None:
+    # A guard written as a yes/no check would otherwise refuse every move as "True".
+    lc = Lifecycle(
+        name="default",
+        statuses=[Status(name="new", category="new"), Status(name="done", category="closed")],
+        initial="new",
+        transitions=[Transition(name="finish", from_="new", to="done", guards=("yes_no",))],
+        guards={"yes_no": lambda ctx: answer},  # type: ignore[arg-type,return-value]
+    )
+    ticket = _ticket()
+    with pytest.raises(ValidationError, match=r"guard 'yes_no' returned .*returns None to allow"):
+        apply_transition(ticket, lc, "finish", by=AGENT, now=T0)

@@ -1,7 +1,8 @@
 """Guards: named checks a lifecycle transition must pass.
 
 A guard is a function ``(ctx: GuardContext) -> str | None``: ``None`` allows the transition,
-a text refuses it and says why. Transitions name their guards (``guards=("reason_given",)``);
+a text refuses it and says why (any other answer, such as ``True`` or ``False``, is a
+``ValidationError`` naming the guard). Transitions name their guards (``guards=("reason_given",)``);
 the names resolve first in the lifecycle's own ``guards`` mapping, then in the registry this
 module keeps (:func:`register_guard`). Built-in guards:
 

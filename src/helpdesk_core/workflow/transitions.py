@@ -48,6 +48,16 @@ def _refuse(
     )
 
 
+def _bad_guard_answer(name: str, answer: object) -> ValidationError:
+    """A guard answered neither None (allow) nor a text saying why it refuses: a guard
+    written as a yes/no check (``return ctx.reason is not None``) would refuse every move,
+    or allow none of the ones it meant to, under a message of ``True`` or ``False``."""
+    return ValidationError(
+        f"guard {name!r} returned {answer!r}: a guard returns None to allow the transition "
+        "or a non-blank text saying why it refuses"
+    )
+
+
 def _check_subject(ticket: object, lifecycle: object) -> None:
     """The ticket and lifecycle a transition function is given (ValidationError naming
     the wrong one)."""
@@ -144,6 +154,8 @@ def apply_transition(
         for name, guard in step.guards:
             why = guard(ctx)
             if why is not None:
+                if type(why) is not str or not why.strip():
+                    raise _bad_guard_answer(name, why)
                 raise _refuse(
                     ticket,
                     transition,
