@@ -15,8 +15,10 @@ from hypothesis.stateful import run_state_machine_as_test
 from helpdesk_core import DeskConfig, Helpdesk, ManualClock, MemoryStore, SequentialIds, SqliteStore
 from helpdesk_core.demo import example_config
 from helpdesk_core.errors import StoreClosedError, ValidationError
+from helpdesk_core.model import Actor, CommentAdded, StatusCategory, apply_event
 from helpdesk_core.testing import (
     AdvanceTime,
+    ChangeStatus,
     Command,
     CommandRunner,
     Mismatch,
@@ -245,3 +247,43 @@ def test_the_model_on_a_broken_store_fails() -> None:
 
     with pytest.raises(AssertionError):
         run_state_machine_as_test(OnForgetful, settings=settings(QUICK, max_examples=50))
+
+
+# ---------------------------------------------------------------- the invariants catch
+class _TakesRepliesWhenClosed(Helpdesk):
+    """Records a reply on a closed ticket instead of refusing it."""
+
+    def reply(self, ticket_id: str, *, author: Any, body: str, **rest: Any) -> Any:
+        ticket = self.get(ticket_id)
+        if ticket.status_category is not StatusCategory.CLOSED:
+            return super().reply(ticket_id, author=author, body=body, **rest)
+        event = CommentAdded(
+            ticket_id=ticket_id,
+            at=self.clock.now(),
+            by=Actor.agent(author.partition(":")[2]),
+            comment_id=f"C-{ticket.version + 1}",
+            body=body,
+            public=True,
+        )
+        snapshot = apply_event(ticket, event)
+        self.store.append(
+            ticket_id, expected_version=ticket.version, events=[event], snapshot=snapshot
+        )
+        return snapshot
+
+
+def test_a_command_on_a_closed_ticket_fails_the_history_even_with_no_time_passing() -> None:
+    model = ReferenceModel()
+    model.desk = _TakesRepliesWhenClosed(
+        config=model.desk.config, store=MemoryStore(), clock=model.clock, ids=SequentialIds()
+    )
+    model.runner = CommandRunner(model.desk)
+    assert model.runner.run(Open(requester="ada")).accepted
+    model.history_keeps_its_promises()
+    cancelled = model.runner.run(ChangeStatus(ticket=0, by="agent:alice", to="cancelled"))
+    assert cancelled.status == "cancelled"
+    model.history_keeps_its_promises()
+    # the same instant as the cancellation: no AdvanceTime in between
+    assert model.runner.run(Reply(ticket=0, by="agent:alice", body="Any news?")).accepted
+    with pytest.raises(AssertionError, match=r"T-000001 took \['CommentAdded'\] after it closed"):
+        model.history_keeps_its_promises()

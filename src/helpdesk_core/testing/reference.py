@@ -442,6 +442,7 @@ class ReferenceModel(RuleBasedStateMachine):
         self._seen: dict[str, Ticket] = {}
         self._used: dict[tuple[str, str, int, str], timedelta] = {}
         self._breached: set[tuple[str, str, int, str, timedelta]] = set()
+        self._closed: dict[str, int] = {}
 
     def desk_config(self) -> DeskConfig:
         """The desk configuration (default: the class's ``config``, else
@@ -534,12 +535,16 @@ class ReferenceModel(RuleBasedStateMachine):
                 ),
                 None,
             )
-            if closed is not None:  # the closing command's own reactions share its instant
+            if closed is not None:
+                # The closing command's own reactions share its instant and come before
+                # the version the ticket had when it was first seen closed (after that
+                # step); a later command's events come after it, at that instant or not.
                 at = history[closed].at
+                seen = self._closed.setdefault(ticket_id, len(history))
                 late = [
                     type(e).__name__
-                    for e in history[closed + 1 :]
-                    if not isinstance(e, Rated) and e.at != at
+                    for n, e in enumerate(history[closed + 1 :], start=closed + 1)
+                    if not isinstance(e, Rated) and (e.at != at or n >= seen)
                 ]
                 assert not late, f"{ticket_id} took {late} after it closed"
             replies = [
