@@ -3,6 +3,7 @@ passes a broken store protects nobody."""
 
 from __future__ import annotations
 
+import re
 import threading
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
@@ -207,6 +208,43 @@ def test_the_differential_machine_fails_a_store_and_says_what_differed(
         machine.TestCase().runTest()
     message = str(info.value)
     assert "reference" in message and "store under test" in message, message
+
+
+class _DueSkipsTheFirst(MemoryStore):
+    """Leaves the earliest wake-up out of ``due``."""
+
+    def due(self, now: datetime, *, limit: int = 100) -> Any:
+        return super().due(now, limit=limit)[1:]
+
+
+class _HistoryOldestFirst(MemoryStore):
+    """Lists a requester's tickets oldest first."""
+
+    def requester_history(self, requester_id: str, *, limit: int = 20, **rest: Any) -> Any:
+        return super().requester_history(requester_id, limit=limit, **rest)[::-1]
+
+
+@pytest.mark.parametrize(
+    ("store", "says"),
+    [
+        (_DueSkipsTheFirst, r"on due\(\S+, limit=\d\)\s+lengths: reference \d, store under test"),
+        (
+            _HistoryOldestFirst,
+            r"on requester_history\('r-1', limit=3\)\s+lengths: reference (\d), store under "
+            r"test \1; first difference at index 0",
+        ),
+        (_LeaseBlind, r"on claim_outbox\('(mail|hook)', now=\S+, limit=\d, lease=\d minutes\)"),
+    ],
+    ids=["due", "requester_history", "claim_outbox"],
+)
+def test_the_differential_machine_names_the_call_whose_answers_differ(
+    store: type[MemoryStore], says: str
+) -> None:
+    machine = make_differential_machine(store)
+    machine.TestCase.settings = _AS_THE_STORE_TESTS_RUN_IT
+    with pytest.raises(AssertionError) as info:
+        machine.TestCase().runTest()
+    assert re.search(says, str(info.value)), str(info.value)
 
 
 class _QueuedAtAsCreated(MemoryStore):

@@ -4904,6 +4904,11 @@ def _difference(ref: Any, sut: Any) -> str:
     return f"  reference:        {ref!r}\n  store under test: {sut!r}"
 
 
+def _names(events: Sequence[Event]) -> str:
+    """``[TicketOpened, Assigned]``: the kinds of ``events``, in order."""
+    return f"[{', '.join(type(e).__name__ for e in events)}]"
+
+
 def _describe(value: Any) -> Any:
     """A ticket by its id (a page's items compared by what they are)."""
     return value.id if isinstance(value, Ticket) else value
@@ -4935,7 +4940,7 @@ def make_differential_machine(
     flag, text that differs in case or by a trailing blank, lists of values, numbers,
     organizations, unassigned tickets, ``updated_since``), taking them in turn, and reads
     the event stream in two parts (``limit``, then ``after``), split at each event in turn.
-    A failure shows the reference's answer and the store's.
+    A failure names the call or query and shows the reference's answer and the store's.
 
     Run it with ``TestX = make_differential_machine(factory).TestCase``."""
 
@@ -4956,7 +4961,9 @@ def make_differential_machine(
             self.ref.close()
             (teardown or (lambda store: store.close()))(self.sut)
 
-        def both(self, fn: Callable[[Store], Any]) -> Any:
+        def both(self, what: str, fn: Callable[[Store], Any]) -> Any:
+            """``fn`` on both stores (``what`` names the call): the same answer, or the
+            same refusal."""
             results = []
             for store in (self.ref, self.sut):
                 try:
@@ -4964,9 +4971,11 @@ def make_differential_machine(
                 except (ConflictError, NotFound, ValidationError) as exc:
                     detail = (type(exc).__name__, getattr(exc, "actual", None))
                     results.append(("error", detail))
+            if results[0][0] == results[1][0] == "ok":
+                _agree(what, results[0][1], results[1][1])
             assert results[0] == results[1], (
-                f"the store disagrees with the reference MemoryStore\n"
-                f"  reference:      {results[0]!r}\n  store under test: {results[1]!r}"
+                f"the store disagrees with the reference MemoryStore on {what}\n"
+                f"  reference:        {results[0]!r}\n  store under test: {results[1]!r}"
             )
             return results[0][1]
 
@@ -5028,6 +5037,7 @@ def make_differential_machine(
                 events.append(Assigned(ticket_id=ticket_id, at=at, by=AGENT, assignee=assignee))
             snapshot = replay(events)
             self.both(
+                f"append({ticket_id!r}, expected_version=0, events={_names(events)})",
                 lambda s: s.append(
                     ticket_id,
                     expected_version=0,
@@ -5069,6 +5079,7 @@ def make_differential_machine(
                 events.append(event)
                 snapshot = apply_event(snapshot, event)
             self.both(
+                f"append({ticket_id!r}, expected_version={version}, events={_names(events)})",
                 lambda s: s.append(
                     ticket_id,
                     expected_version=version,
@@ -5116,6 +5127,8 @@ def make_differential_machine(
             snapshot = replay(events)
             version = max(1, len(history) - stale)
             self.both(
+                f"anonymise({ticket_id!r}, expected_version={version}, "
+                f"events={_names(events)})",
                 lambda s: s.anonymise(
                     ticket_id,
                     expected_version=version,
@@ -5127,7 +5140,7 @@ def make_differential_machine(
 
         @rule(query=_queries())
         def query(self, query: TicketQuery) -> None:
-            self.both(lambda s: s.query(query))
+            self.both(f"query({query!r})", lambda s: s.query(query))
 
         @rule(query=_queries())
         def page_on(self, query: TicketQuery) -> None:
@@ -5157,7 +5170,7 @@ def make_differential_machine(
         def _page(self, query: TicketQuery) -> Page[Ticket]:
             """The page of ``query`` both stores give, checked against the reference
             semantics of the tickets as they are."""
-            page: Page[Ticket] = self.both(lambda s: s.query(query))
+            page: Page[Ticket] = self.both(f"query({query!r})", lambda s: s.query(query))
             expected = query.page(self.ref.get_many(_IDS))
             if page != expected:
                 _agree(f"{query!r}, paged by TicketQuery.page", expected, page)
@@ -5165,23 +5178,34 @@ def make_differential_machine(
 
         @rule(ids=st.lists(st.sampled_from([*_IDS, "T-x"]), max_size=4), after=st.integers(0, 3))
         def read(self, ids: list[str], after: int) -> None:
-            self.both(lambda s: s.get_many(ids))
+            self.both(f"get_many({ids!r})", lambda s: s.get_many(ids))
             for ticket_id in ids:
-                self.both(partial(_load, ticket_id=ticket_id))
-                self.both(partial(_events, ticket_id=ticket_id, after=after))
-            self.both(lambda s: s.requester_history("r-1", limit=3))
-            self.both(lambda s: s.requester_ticket_ids("r-1", limit=3))
+                self.both(f"load({ticket_id!r})", partial(_load, ticket_id=ticket_id))
+                self.both(
+                    f"events({ticket_id!r}, after_version={after})",
+                    partial(_events, ticket_id=ticket_id, after=after),
+                )
+            self.both(
+                "requester_history('r-1', limit=3)",
+                lambda s: s.requester_history("r-1", limit=3),
+            )
+            self.both(
+                "requester_ticket_ids('r-1', limit=3)",
+                lambda s: s.requester_ticket_ids("r-1", limit=3),
+            )
 
         @rule(now=_INSTANTS, limit=st.integers(1, 4))
         def due(self, now: datetime, limit: int) -> None:
-            self.both(lambda s: s.due(now, limit=limit))
+            self.both(f"due({now.isoformat()}, limit={limit})", lambda s: s.due(now, limit=limit))
 
         @rule(now=_INSTANTS, worker=_NAMES, limit=st.integers(1, 3), minutes=st.integers(1, 9))
         def claim_due(self, now: datetime, worker: str, limit: int, minutes: int) -> None:
             self.both(
+                f"claim_due({now.isoformat()}, worker={worker!r}, limit={limit}, "
+                f"lease={minutes} minutes)",
                 lambda s: s.claim_due(
                     now, worker=worker, limit=limit, lease=timedelta(minutes=minutes)
-                )
+                ),
             )
 
         def claim_items(
@@ -5198,7 +5222,11 @@ def make_differential_machine(
                 got[id(store)] = items
                 return [(i.id, i.attempts, i.event) for i in items]
 
-            self.both(claim)
+            self.both(
+                f"claim_outbox({consumer!r}, now={now.isoformat()}, limit={limit}, "
+                f"lease={minutes} minutes), as (id, attempts, event)",
+                claim,
+            )
             if id(self.ref) not in got or id(self.sut) not in got:
                 return []
             pairs = list(zip(got[id(self.ref)], got[id(self.sut)], strict=True))
@@ -5222,13 +5250,22 @@ def make_differential_machine(
             def items(store: Store) -> list[OutboxItem]:
                 return [pair[0 if store is self.ref else 1] for pair in pairs]
 
+            ids = [pair[0].id for pair in pairs]
             if ack:
-                self.both(lambda s: s.ack_outbox(consumer, [i.id for i in items(s)]))
+                self.both(
+                    f"ack_outbox({consumer!r}, {ids!r})",
+                    lambda s: s.ack_outbox(consumer, [i.id for i in items(s)]),
+                )
             elif as_items:
-                self.both(lambda s: s.release_outbox(consumer, items(s), error=error))
+                self.both(
+                    f"release_outbox({consumer!r}, the items claimed as {ids!r}, "
+                    f"error={error!r})",
+                    lambda s: s.release_outbox(consumer, items(s), error=error),
+                )
             else:
                 self.both(
-                    lambda s: s.release_outbox(consumer, [i.id for i in items(s)], error=error)
+                    f"release_outbox({consumer!r}, {ids!r}, error={error!r})",
+                    lambda s: s.release_outbox(consumer, [i.id for i in items(s)], error=error),
                 )
 
         @rule(
@@ -5308,8 +5345,17 @@ def make_differential_machine(
                     if fail:
                         raise ValidationError("planned failure")
 
-            self.both(work)
-            self.both(lambda s: (s.get_cursor(key), s.load_config_document()))
+            failing = " that fails" if fail else ""
+            self.both(
+                f"a unit of work{failing}: set_cursor({key!r}, {value}), "
+                f"save_config_document({{'value': {value}}}), append({ticket_id!r}, "
+                f"expected_version=0, events=[TicketOpened])",
+                work,
+            )
+            self.both(
+                f"(get_cursor({key!r}), load_config_document()) after a unit of work{failing}",
+                lambda s: (s.get_cursor(key), s.load_config_document()),
+            )
 
         @rule()
         def allocate(self) -> None:
