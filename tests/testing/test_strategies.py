@@ -744,3 +744,15 @@ def test_tickets_open_at_the_ends_of_the_years_they_allow(
         assert ticket.created_at == at
 
     opens_there()
+
+
+def test_auto_close_bounds_past_what_a_lifecycle_takes_are_refused() -> None:
+    with pytest.raises(ValidationError, match="max_auto_close_after is at most 3650"):
+        hs.lifecycles(max_auto_close_after=3651)
+
+
+@settings(max_examples=200)
+@given(hs.lifecycles(max_auto_close_after=3650))
+def test_lifecycles_are_valid_at_the_longest_auto_close(lifecycle: Lifecycle) -> None:
+    assert Lifecycle.from_dict(lifecycle.to_dict()) == lifecycle
+

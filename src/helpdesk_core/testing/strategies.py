@@ -53,6 +53,7 @@ from helpdesk_core.routing.rules import Rule, RuleSet
 from helpdesk_core.sla.calendar import BusinessCalendar
 from helpdesk_core.sla.clocks import SlaEngine
 from helpdesk_core.sla.policy import ReopenMode, SlaPolicy
+from helpdesk_core.workflow._calendar import MAX_BUSINESS_DAYS
 from helpdesk_core.workflow.escalation import ESCALATION_ACTOR, EscalationPolicy
 from helpdesk_core.workflow.lifecycle import ANY, Lifecycle, Status, Transition
 
@@ -1215,7 +1216,7 @@ def lifecycles(
     guards, and auto-close delays counted on one of ``calendars``. The reopen window is
     None (no limit), whole days or any whole number of seconds up to
     ``max_reopen_window``; the auto-close delay is None or 0 to ``max_auto_close_after``
-    business days."""
+    business days (at most 3650, the longest delay a lifecycle takes)."""
     _check_name("name", name)
     calendar_list = _check_names("calendars", calendars, optional=True)
     if not isinstance(max_reopen_window, timedelta) or max_reopen_window < timedelta(0):
@@ -1224,6 +1225,12 @@ def lifecycles(
             field="max_reopen_window",
         )
     _check_count("max_auto_close_after", max_auto_close_after)
+    if max_auto_close_after > MAX_BUSINESS_DAYS:
+        raise ValidationError(
+            f"max_auto_close_after is at most {MAX_BUSINESS_DAYS} business days, the longest "
+            f"auto-close delay a lifecycle takes, got {max_auto_close_after}",
+            field="max_auto_close_after",
+        )
     windows = _reopen_windows(max_reopen_window)
     return _lifecycles(name, calendar_list, windows, max_auto_close_after)
 
