@@ -756,3 +756,12 @@ def test_auto_close_bounds_past_what_a_lifecycle_takes_are_refused() -> None:
 def test_lifecycles_are_valid_at_the_longest_auto_close(lifecycle: Lifecycle) -> None:
     assert Lifecycle.from_dict(lifecycle.to_dict()) == lifecycle
 
+
+def test_lifecycles_draw_reopen_windows_up_to_the_longest_timedelta() -> None:
+    longest = find(
+        hs.lifecycles(max_reopen_window=timedelta.max),
+        lambda lc: lc.reopen_window is not None
+        and lc.reopen_window > timedelta.max - timedelta(seconds=1),
+        settings=settings(max_examples=2000, database=None, derandomize=True),
+    )
+    assert Lifecycle.from_dict(longest.to_dict()) == longest

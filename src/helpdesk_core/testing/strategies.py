@@ -1199,7 +1199,7 @@ def _reopen_windows(longest: timedelta) -> st.SearchStrategy[timedelta | None]:
     branches: list[st.SearchStrategy[timedelta | None]] = [st.none()]
     if longest >= timedelta(days=1):
         branches.append(st.integers(1, longest.days).map(lambda d: timedelta(days=d)))
-    seconds = int(longest.total_seconds())
+    seconds = longest // timedelta(seconds=1)  # exact: total_seconds() may round up
     branches.append(st.integers(0, seconds).map(lambda n: timedelta(seconds=n)))
     return st.one_of(branches)
 
