@@ -7,7 +7,7 @@ import subprocess
 import sys
 from collections import Counter
 from collections.abc import Callable
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -765,3 +765,42 @@ def test_lifecycles_draw_reopen_windows_up_to_the_longest_timedelta() -> None:
         settings=settings(max_examples=2000, database=None, derandomize=True),
     )
     assert Lifecycle.from_dict(longest.to_dict()) == longest
+
+
+_LAST_DAY = datetime(9999, 12, 31, 20, tzinfo=UTC)
+
+
+@pytest.mark.parametrize(
+    ("bounds", "argument"),
+    [
+        ({"min_value": _LAST_DAY, "max_value": datetime.max.replace(tzinfo=UTC)}, "min_value"),
+        (
+            {"min_value": datetime(9999, 1, 1, tzinfo=UTC), "max_value": _LAST_DAY},
+            "max_value",
+        ),
+        ({"min_value": datetime.min.replace(tzinfo=UTC), "max_value": _LAST_DAY}, "min_value"),
+        (
+            {"min_value": datetime(1, 1, 1, 1, tzinfo=ZoneInfo("Asia/Kolkata")),
+             "max_value": datetime(1, 1, 2, tzinfo=UTC)},
+            "min_value",
+        ),
+    ],
+    ids=["last-day", "last-day-max", "first-day", "first-hour-kolkata"],
+)
+def test_aware_bounds_a_zone_cannot_show_are_refused_under_their_name(
+    bounds: dict[str, datetime], argument: str
+) -> None:
+    # not an OverflowError when built (in UTC) or now and then when drawn (in a zone)
+    with pytest.raises(ValidationError) as caught:
+        hs.aware_datetimes(**bounds)
+    assert caught.value.field == argument
+
+
+@settings(max_examples=300)
+@given(
+    hs.aware_datetimes(
+        min_value=datetime(1, 1, 2, tzinfo=UTC), max_value=datetime(9999, 12, 30, tzinfo=UTC)
+    )
+)
+def test_aware_bounds_every_zone_can_show_give_values_between_them(value: datetime) -> None:
+    assert datetime(1, 1, 2, tzinfo=UTC) <= value <= datetime(9999, 12, 30, tzinfo=UTC)

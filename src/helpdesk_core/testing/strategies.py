@@ -224,7 +224,8 @@ def aware_datetimes(
 ) -> st.SearchStrategy[datetime]:
     """Timezone-aware datetimes in a few real zones (DST included). Naive bounds are
     local wall times in the drawn zone; aware bounds are instants, and every value lies
-    between them."""
+    between them (a bound that falls outside the years 1 to 9999 in UTC or one of the
+    ``zones`` raises ValidationError)."""
     zone_list = _check_nonempty("zones", zones)
     for value, name in ((min_value, "min_value"), (max_value, "max_value")):
         if not isinstance(value, datetime):
@@ -244,6 +245,16 @@ def aware_datetimes(
         return st.datetimes(
             min_value=min_value, max_value=max_value, timezones=st.sampled_from(zone_objects)
         )
+    for value, name in ((min_value, "min_value"), (max_value, "max_value")):
+        for zone in (UTC, *zone_objects):
+            try:  # near the ends of the calendar an instant may have no wall time in a zone
+                value.astimezone(zone)
+            except OverflowError:
+                raise ValidationError(
+                    f"{value.isoformat()} cannot be shown in {zone}: it falls outside "
+                    f"the years 1 to 9999 there",
+                    field=name,
+                ) from None
     # An instant between the bounds, shown in one of the zones.
     instants = st.datetimes(
         min_value=min_value.astimezone(UTC).replace(tzinfo=None),
