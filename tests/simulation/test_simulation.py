@@ -1249,6 +1249,13 @@ def test_an_answer_to_an_absent_agent_goes_to_a_colleague() -> None:
         ),
         (lambda s: attrs.evolve(s, tiers={**s.tiers, "L9": s.tiers["L1"]}), "tiers.L9"),
         (lambda s: attrs.evolve(s, tiers={}), "tiers"),
+        # a value of the wrong type is named too, not a TypeError of the checks after it
+        (lambda s: attrs.evolve(s, reopen="0.1"), "requesters.reopen"),
+        (lambda s: attrs.evolve(s, absences=5), "absences"),
+        (
+            lambda s: attrs.evolve(s, arrivals=attrs.evolve(s.arrivals, bursts=5)),
+            "arrivals.bursts",
+        ),
         # durations of at most a century, as the loader reads them
         (
             lambda s: attrs.evolve(s, requester_reply=Fixed(timedelta(days=40_000))),

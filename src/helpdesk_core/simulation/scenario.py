@@ -692,11 +692,11 @@ def _check_scenario(s: Scenario) -> None:
                     f"(its teams: {', '.join(above.teams)})",
                     path=path,
                 )
-    _check_moves(s)
     _distribution(s.requester_reply, "requesters.reply")
     _distribution(s.reopen_delay, "requesters.reopen_delay")
     _probability(s.reopen, "requesters.reopen")
     _probability(s.csat_response, "requesters.csat_response")
+    _check_moves(s)  # (after the probabilities it reads)
     csat = _mapping(s.csat, "requesters.csat")
     for key in csat:
         score = whole_number(key)
@@ -705,7 +705,7 @@ def _check_scenario(s: Scenario) -> None:
                 f"a CSAT score is a whole number 1-5, got {key!r}", path="requesters.csat"
             )
     _weights(csat, "requesters.csat", _csat_key)
-    for i, absence in enumerate(s.absences):
+    for i, absence in enumerate(_list(s.absences, "absences")):
         where = f"absences[{i}]"
         if not isinstance(absence, Absence):
             raise ConfigError(f"expected an Absence, got {type(absence).__name__}", path=where)
@@ -742,7 +742,7 @@ def _check_arrivals(arrivals: Any) -> None:
         _number(value, f"arrivals.profile[{i}]", low=0)
     if max(profile) <= 0:
         raise ConfigError("the arrival profile is zero everywhere", path="arrivals")
-    for i, burst in enumerate(arrivals.bursts):
+    for i, burst in enumerate(_list(arrivals.bursts, "arrivals.bursts")):
         where = f"arrivals.bursts[{i}]"
         if not isinstance(burst, Burst):
             raise ConfigError(f"expected a Burst, got {type(burst).__name__}", path=where)
