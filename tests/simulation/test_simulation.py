@@ -251,6 +251,34 @@ def test_an_absence_of_an_agent_staffing_replaced_says_so() -> None:
     assert Scenario.from_dict(doc).absences[0].agent == "q-2"
 
 
+@pytest.mark.parametrize(
+    ("change", "path"),
+    [
+        (lambda d: d["desk"]["teams"][0].update(contacts=5), "desk.teams[0].contacts"),
+        (lambda d: d["desk"]["teams"][0].update(contacts=[["a0"]]), "desk.teams[0].contacts"),
+        (lambda d: d["desk"]["teams"][0].update(id=["q"]), "desk.teams[0].id"),
+        (lambda d: d["desk"]["agents"][0].update(id=["a0"]), "desk.agents[0].id"),
+        (lambda d: d["desk"]["tiers"][0].update(id=["L1"]), "desk.tiers[0].id"),
+        (lambda d: d["desk"].update(teams={"q": {}}), "desk.teams"),
+        # the agent of the desk as written, not the place staffing moved it to
+        (lambda d: d["desk"]["agents"][1].update(active="no"), "desk.agents[1].active"),
+        (lambda d: d["desk"]["agents"].insert(1, 5), "desk.agents[1]"),
+    ],
+)
+@pytest.mark.parametrize("staffing", [2, {"L1": 2}], ids=["count", "per-tier"])
+def test_a_bad_desk_that_is_staffed_names_its_own_path(
+    change: Any, path: str, staffing: Any
+) -> None:
+    doc = copy.deepcopy(mmc(days=3))
+    change(doc)
+    with pytest.raises(ConfigError) as plain:
+        Scenario.from_dict(doc)
+    doc["staffing"] = {"q": staffing}
+    with pytest.raises(ConfigError) as staffed:
+        Scenario.from_dict(doc)
+    assert plain.value.path == staffed.value.path == path
+
+
 def test_a_value_a_document_cannot_hold_is_named() -> None:
     doc = copy.deepcopy(mmc(days=3))
     doc["tiers"]["L1"]["work"] = {"kind": "empirical", "samples": (s for s in (60.0, 120.0))}

@@ -223,16 +223,11 @@ class Scenario:
         if not isinstance(desk_doc, Mapping):
             raise ConfigError("the desk configuration is a mapping or a TOML path", path="desk")
         unstaffed = desk_doc
-        desk_doc = apply_staffing(desk_doc, doc.get("staffing", {}))
-        try:
-            desk = DeskConfig.from_dict(desk_doc)
-        except ConfigError as exc:
-            inner = exc.path if exc.path not in (None, "", "$") else None
-            # (the path is in the desk file, not the scenario's own desk table)
-            where = f" (in the desk file {str(desk_file)!r})" if desk_file is not None else ""
-            raise ConfigError(
-                f"{exc.message}{where}", path=f"desk.{inner}" if inner else "desk"
-            ) from exc
+        if doc.get("staffing"):
+            # The desk as written first: staffing takes agents off and adds clones at the
+            # end, so an error of the staffed desk would name another agent's place.
+            _desk_config(desk_doc, desk_file)
+        desk = _desk_config(apply_staffing(desk_doc, doc.get("staffing", {})), desk_file)
         sim = _mapping(doc.get("simulation", {}), "simulation")
         _known(sim, {"start", "days", "warmup_days"}, "simulation")
         zone = ZoneInfo(desk.settings.timezone)
@@ -283,6 +278,20 @@ class Scenario:
     def to_dict(self) -> dict[str, Any]:
         """The document this scenario was loaded from (for sweeps and reports)."""
         return copy.deepcopy(dict(self.document))
+
+
+def _desk_config(doc: Mapping[str, Any], desk_file: Path | None) -> DeskConfig:
+    """The desk configuration of a scenario's ``desk`` document; its errors are named
+    under ``desk`` (and the desk file it was read from, if any)."""
+    try:
+        return DeskConfig.from_dict(doc)
+    except ConfigError as exc:
+        inner = exc.path if exc.path not in (None, "", "$") else None
+        # (the path is in the desk file, not the scenario's own desk table)
+        where = f" (in the desk file {str(desk_file)!r})" if desk_file is not None else ""
+        raise ConfigError(
+            f"{exc.message}{where}", path=f"desk.{inner}" if inner else "desk"
+        ) from exc
 
 
 def folder(base: str | os.PathLike[str] | None) -> Path | None:
