@@ -333,6 +333,36 @@ def test_a_category_the_history_never_saw_stays_in_the_mix_with_weight_zero() ->
     assert categories == {"network"}
 
 
+def test_a_mix_entry_spelled_otherwise_in_the_scenario_is_replaced_not_kept() -> None:
+    """A scenario may spell an entry of a mix as the loader reads it ("Email", a CSAT
+    score as a number): the measured entry replaces it, rather than sitting beside it
+    with weight 0 as a second name of the same entry, which the scenario refuses."""
+    clock = ManualClock(MONDAY)
+    desk = Helpdesk(_desk(), MemoryStore(), clock, ids=SequentialIds())
+    desk.upsert_requester(Requester(id="ada", name="Ada"))
+    for day in range(8):
+        ticket = desk.open(requester="ada", subject=f"mail {day}", channel="email",
+                           impact="high")
+        desk.reply(ticket.id, author="ann", body="done")
+        desk.solve(ticket.id, by="ann", resolution="done")
+        desk.rate(ticket.id, score=5, by=Actor.requester("ada"))
+        clock.advance(days=1)
+    measured = calibrate(desk.store, desk=desk.config)
+    document: dict[str, Any] = {
+        "desk": desk.config.to_dict(),
+        "arrivals": {"rate_per_hour": 1, "channels": {"Email": 3, "Chat": 1},
+                     "impact": {"HIGH": 1, "low": 1}},
+        "requesters": {"csat": {5: 0.5, 1: 0.5}},
+    }
+    merged = measured.merge(document)
+    assert merged["arrivals"]["channels"] == {"Chat": 0.0, "email": 1.0}
+    assert merged["arrivals"]["impact"] == {"low": 0.0, "high": 1.0}
+    assert merged["requesters"]["csat"] == {1: 0.0, "5": 1.0}
+    scenario = Scenario.from_dict(merged)
+    assert scenario.arrivals.channels == {"chat": 0.0, "email": 1.0}
+    assert scenario.csat == {1: 0.0, 5: 1.0}
+
+
 def _uniform_openings(timezone: str, first: datetime, every: timedelta, count: int) -> Helpdesk:
     clock = ManualClock(first)
     desk = Helpdesk(_desk(timezone=timezone), MemoryStore(), clock, ids=SequentialIds())

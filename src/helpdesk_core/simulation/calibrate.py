@@ -20,7 +20,7 @@ import copy
 import math
 import statistics
 from collections import Counter
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from datetime import UTC, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -32,20 +32,23 @@ from helpdesk_core.config import DeskConfig
 from helpdesk_core.errors import ValidationError
 from helpdesk_core.model import (
     ActorKind,
+    Channel,
     CommentAdded,
     DeEscalated,
     Escalated,
     Event,
+    Impact,
     Rated,
     StatusCategory,
     StatusChanged,
     TicketOpened,
     TicketRouted,
     TicketUpdated,
+    Urgency,
 )
 from helpdesk_core.model._validate import require
 from helpdesk_core.model.people import ANONYMOUS_REQUESTER
-from helpdesk_core.simulation.scenario import HOURS_PER_WEEK, MAX_REQUESTERS
+from helpdesk_core.simulation.scenario import HOURS_PER_WEEK, MAX_REQUESTERS, _csat_key
 
 __all__ = ["Calibration", "calibrate"]
 
@@ -108,8 +111,12 @@ def _merge_into(target: dict[str, Any], source: Mapping[str, Any]) -> None:
         if isinstance(value, Mapping) and isinstance(present, Mapping):
             if _mix(key):
                 # A key the history never saw is never drawn, but stays named with weight
-                # 0: work times or an escalation of that category still load.
-                target[key] = {**dict.fromkeys(present, 0.0), **copy.deepcopy(dict(value))}
+                # 0: work times or an escalation of that category still load. A key the
+                # history saw under another spelling ("Email", a score given as 5) is
+                # that entry: the measured one replaces it.
+                seen = {_entry(key, name) for name in value}
+                unseen = [name for name in present if _entry(key, name) not in seen]
+                target[key] = {**dict.fromkeys(unseen, 0.0), **copy.deepcopy(dict(value))}
                 continue
             inner = dict(present)
             _merge_into(inner, value)
@@ -120,7 +127,26 @@ def _merge_into(target: dict[str, Any], source: Mapping[str, Any]) -> None:
 
 def _mix(key: str) -> bool:
     """A mix of weights is replaced as a whole, by the measured weights."""
-    return key in ("channels", "categories", "impact", "urgency", "csat")
+    return key in _ENTRY_NAMES
+
+
+#: How a scenario names the entries of each mix, whatever their spelling.
+_ENTRY_NAMES: dict[str, Callable[[Any], str]] = {
+    "channels": lambda key: Channel.parse(key).value,
+    "categories": str,
+    "impact": lambda key: Impact.parse(key).value,
+    "urgency": lambda key: Urgency.parse(key).value,
+    "csat": _csat_key,
+}
+
+
+def _entry(mix: str, key: Any) -> Any:
+    """The entry ``key`` names in ``mix``, as the scenario reads it (a key it refuses is
+    left as it is, for the scenario to name)."""
+    try:
+        return _ENTRY_NAMES[mix](key)
+    except (TypeError, ValueError):
+        return key
 
 
 class _Ticket:
