@@ -1517,6 +1517,21 @@ def test_record_frames_have_one_dtype_per_column_whatever_the_run_held(
     one, every = (pd.read_parquet(tmp_path / f"{n}.parquet") for n in ("one", "all"))
     assert dict(one.dtypes) == dict(every.dtypes)
     assert len(pd.concat([one, every])) == len(records) + 1
+    # Text too: a run whose tickets have no category (or no ticket at all) and a run
+    # whose tickets have one give the columns of one dtype, and files of one schema.
+    assert all(r.category is None for r in records)
+    doc["arrivals"]["categories"] = {"network": 1.0}
+    named = simulate(Scenario.from_dict(doc), seed=3)
+    assert all(r.category == "network" for r in named.records)
+    frames = [full, empty.to_pandas(), named.to_pandas()]
+    assert all(dict(frame.dtypes) == dict(full.dtypes) for frame in frames)
+    assert full["category"].isna().all()
+    assert list(frames[2]["category"]) == ["network"] * len(named.records)
+    empty.to_parquet(tmp_path / "none.parquet")
+    named.to_parquet(tmp_path / "named.parquet")
+    pq = pytest.importorskip("pyarrow.parquet")
+    schemas = [pq.read_schema(tmp_path / f"{n}.parquet") for n in ("all", "none", "named")]
+    assert all(schema.equals(schemas[0]) for schema in schemas)
 
 
 def test_records_written_to_parquet_read_back(tmp_path: Path) -> None:

@@ -185,7 +185,9 @@ class SimulationResult:
         so frames of several runs concatenate and their Parquet files share a schema:
         ``opened_at`` is a UTC datetime, counts are ``int64``, durations (seconds)
         ``float64`` with NaN for a milestone not reached, ``satisfaction`` a nullable
-        ``Int64`` and the breach flags and ``open_at_end`` nullable ``boolean``."""
+        ``Int64``, the breach flags and ``open_at_end`` nullable ``boolean``, and text
+        (``category``, ``tier``, ``team`` ...) pandas' string dtype, missing where a
+        ticket has none."""
         try:
             import pandas as pd
         except ImportError as exc:  # pragma: no cover - depends on the environment
@@ -193,8 +195,15 @@ class SimulationResult:
                 "to_pandas needs pandas: pip install 'helpdesk-core[analysis]'"
             ) from exc
         frame = pd.DataFrame([asdict(r) for r in self.records], columns=RECORD_COLUMNS)
-        frame = frame.astype(_RECORD_DTYPES)
-        frame["opened_at"] = pd.to_datetime(frame["opened_at"], utc=True)
+        # pandas' own text dtype (``str`` since pandas 3, with NaN for missing text), or
+        # the nullable "string" where it has none (object would be inferred as nothing
+        # but nulls in a column without text, and given no type of text in Parquet).
+        text = pd.Series(["text"]).dtype
+        if pd.api.types.is_object_dtype(text):
+            text = pd.StringDtype()
+        frame = frame.astype({**_RECORD_DTYPES, **dict.fromkeys(_TEXT_COLUMNS, text)})
+        # (microseconds as a datetime holds them, also for a run without a ticket)
+        frame["opened_at"] = pd.to_datetime(frame["opened_at"], utc=True).dt.as_unit("us")
         return frame
 
     def to_parquet(self, path: str | os.PathLike[str]) -> None:
@@ -247,6 +256,8 @@ _RECORD_DTYPES: Final = {
                     "boolean"),
     "satisfaction": "Int64",
 }
+#: The record columns of text (or None: a ticket without a category, tier or team).
+_TEXT_COLUMNS: Final = ("id", "channel", "category", "priority", "tier", "team", "status")
 
 
 def _p90(seconds: Sequence[float]) -> timedelta | None:
