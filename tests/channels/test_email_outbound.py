@@ -286,11 +286,28 @@ def test_team_and_language_overrides() -> None:
         ({"en": {"ack.subject": "{subject.__class__}"}}, "named fields only"),
         ({"en": {"ack.subject": "{"}}, "ack.subject"),
         ({"en": {"weekdays": "Mo Di"}}, "seven day names"),
+        ({"en": {"ack.subject": "{token!x} {subject}"}}, "unknown conversion !x of {token}"),
+        ({"en": {"ack.subject": "{token} {subject:d}"}}, "{subject}: Unknown format code 'd'"),
+        ({"de": {"solved.body": "{resolution:%Y}"}}, "templates.languages.de.solved.body"),
+        ({"en": {"ack.subject": "{number:q} {token}"}}, "{number}: Unknown format code 'q'"),
     ],
 )
 def test_bad_templates_fail_when_built(languages: dict[str, dict[str, str]], message: str) -> None:
     with pytest.raises(ConfigError, match=message.replace("{", r"\{").replace(".", r"\.")):
         Templates(languages=languages)
+
+
+def test_templates_with_format_specs_that_fit_their_values_render() -> None:
+    """A conversion or a format spec is checked against the value the field gets (the
+    ticket number is a whole number, the subject text), not refused outright."""
+    templates = Templates(
+        languages={"en": {"ack.subject": "{number:06d} {token!s} {subject:.40}"}},
+        teams={"network": {"en": {"escalation.subject": "L{level:>2} {token}"}}},
+    )
+    channel = make_channel(templates=templates)
+    _open(channel)
+    [ack] = outbound(channel)
+    assert ack["Subject"].startswith("000001 [#1] ")
 
 
 def test_compose_checks_the_key_belongs_to_the_event() -> None:

@@ -4,8 +4,9 @@ Defaults exist in English and German. Override any template for a language
 (``languages={"fr": {...}}``) or for a team in a language
 (``teams={"network": {"en": {...}}}``). Lookup for (team, language) tries the team's
 template in that language, the desk template in that language, then both in the fallback
-language. Every template is checked when built: an unknown key or a field the template
-cannot have is a ``ConfigError`` naming the language, team and key.
+language. Every template is checked when built: an unknown key, a field the template
+cannot have, or a conversion or format spec the field's value cannot take is a
+``ConfigError`` naming the language, team and key.
 """
 
 from __future__ import annotations
@@ -172,7 +173,7 @@ def _check_template(key: str, text: Any, where: str) -> str:
         parsed = list(_FORMATTER.parse(text))
     except ValueError as exc:
         raise ConfigError(f"{where}.{key}: {exc} in {text!r}") from None
-    for _, name, spec, _ in parsed:
+    for _, name, spec, conversion in parsed:
         if name is None:
             continue
         if not name or not name.isidentifier():
@@ -184,9 +185,33 @@ def _check_template(key: str, text: Any, where: str) -> str:
             raise ConfigError(f"{where}.{key}: unknown field {{{name}}} (allowed: {allowed})")
         if spec and "{" in spec:
             raise ConfigError(f"{where}.{key}: nested fields are not allowed in {text!r}")
+        _check_format(key, name, spec, conversion, text, where)
     if key == "weekdays" and len(text.split()) != 7:
         raise ConfigError(f"{where}.weekdays: give seven day names, got {text!r}")
     return text
+
+
+#: The fields whose values are whole numbers; every other field is text.
+_NUMBER_FIELDS = frozenset({"number", "level"})
+
+
+def _check_format(
+    key: str, name: str, spec: str | None, conversion: str | None, text: str, where: str
+) -> None:
+    """A field's conversion (``!r``) and format spec (``:>6``) must apply to the value it
+    is given (a whole number or text), or every message of the template would fail."""
+    if conversion is not None and conversion not in ("r", "s", "a"):
+        raise ConfigError(
+            f"{where}.{key}: unknown conversion !{conversion} of {{{name}}} in {text!r} "
+            "(use !r, !s or !a)"
+        )
+    if not spec:
+        return
+    sample: object = 4711 if name in _NUMBER_FIELDS and conversion is None else "text"
+    try:
+        format(sample, spec)
+    except ValueError as exc:
+        raise ConfigError(f"{where}.{key}: {{{name}}}: {exc} in {text!r}") from None
 
 
 def _language_map(value: Any, where: str) -> dict[str, dict[str, str]]:
