@@ -66,6 +66,9 @@ def test_unbalanced_html_does_not_lose_text() -> None:
         "De : Desk <help@desk.example.com>\nEnvoyé : lundi 2 mars 2026\n\nold",
         "Il giorno lun 2 mar 2026 alle ore 10:15 Desk <help@desk.example.com> ha scritto:\nold",
         "Em seg., 2 de mar. de 2026 às 10:15, Desk <help@desk.example.com> escreveu:\nold",
+        "Den mån 2 mars 2026 kl 10:15 skrev Desk <help@desk.example.com>:\n> old",
+        "Den 2026-03-02 kl. 10:15, skrev Desk:\n> old",
+        "Den mån 2 mars 2026 kl 10:15 skrev Example IT desk <\nhelp@desk.example.com>:\n\n> old",
     ],
 )
 def test_quoted_history_is_stripped(history: str) -> None:
@@ -128,6 +131,7 @@ def test_a_forwarded_message_after_the_signature_is_kept(boundary: str) -> None:
         "Please move my desk.\nFrom: room 2.14\nTo: room 3.01\nThanks",
         "Ho riavviato.\nIl tecnico di ieri mi ha scritto:\n\"riavviare\"\nma non va.",
         "Reiniciei.\nEm resposta, o técnico escreveu:\n\"reinicie\"\nmas falha.",
+        "Den nya skrivaren skrev ut 3 sidor:\n- en\n- två",
     ],
 )
 def test_prose_that_looks_like_a_header_is_kept(prose: str) -> None:

@@ -198,9 +198,10 @@ _ATTRIBUTION = re.compile(
     r"^\s*(?:On\s.{1,400}\swrote|Am\s.{1,400}\sschrieb\s.{0,200}|Le\s.{1,400}\sa\s[ée]crit"
     r"|El\s.{1,400}\sescribi[óo]|Op\s.{1,400}\sschreef\s.{0,200}"
     # Italian, Portuguese and Swedish attributions carry the date (a digit), which keeps
-    # a sentence such as "Il collega ha scritto:" in the reply.
+    # a sentence such as "Il collega ha scritto:" in the reply. A Swedish one starts with
+    # it and names the writer after the verb: "Den mån 2 mars 2026 kl 10:15 skrev Desk:".
     r"|Il\s(?=.*\d).{1,400}\sha\sscritto|Em\s(?=.*\d).{1,400}\sescreveu"
-    r"|Den\s(?=.*\d).{1,400}\sskrev"
+    r"|Den\s(?:\w+\.?,?\s+)?\d.{0,400}\sskrev(?:\s.{0,200})?"
     r"|.{1,200}\swrote\s+on\s.{1,200})"
     r"\s*:\s*$",
     re.IGNORECASE,
