@@ -42,6 +42,20 @@ def test_outlook_html_history_after_the_reply_header_is_cut() -> None:
     assert html_to_text(html, drop_quotes=True) == "Answer"
 
 
+def test_html_table_cells_stay_apart() -> None:
+    """A minified table (a form mail, a monitoring alert, a pasted spreadsheet) has no
+    blank between its cells: they are joined with a tab, as a browser's innerText joins
+    them, not run together ("HP 4050" and "42" are no "HP 405042")."""
+    html = (
+        "<table><tr><th>Printer</th><th>Error</th></tr>"
+        "<tr><td>HP 4050</td><td>42</td></tr></table><p>Please help</p>"
+    )
+    assert html_to_text(html) == "Printer\tError\nHP 4050\t42\n\nPlease help"
+    spaced = "<table>\n<tr>\n  <td>a</td>\n  <td> b</td>\n</tr>\n</table>"
+    assert html_to_text(spaced) == "a\tb"
+    assert html_to_text("<table><tr><td></td><td>x</td><td></td></tr></table>") == "x"
+
+
 def test_unbalanced_html_does_not_lose_text() -> None:
     assert html_to_text("<div><p>a<b>b</div>c</i>") == "ab\n\nc"
 

@@ -23,6 +23,7 @@ _PARAGRAPH_TAGS = frozenset(
      "dl", "section", "article", "header", "footer"}
 )  # fmt: skip
 _LINE_TAGS = frozenset({"div", "li", "tr", "dt", "dd", "center", "address"})
+_CELL_TAGS = frozenset({"td", "th"})
 _SKIP_TAGS = frozenset({"script", "style", "head", "title", "template"})
 _QUOTE_CLASSES = frozenset(
     {"gmail_quote", "gmail_extra", "moz-cite-prefix", "yahoo_quoted", "protonmail_quote"}
@@ -51,6 +52,15 @@ class _TextExtractor(HTMLParser):
 
     def _block(self, level: int) -> None:
         self._pending = max(self._pending, level)
+
+    def _cell(self) -> None:
+        """A table cell after another on its row: a tab between them, as a browser's
+        ``innerText`` has it (cells "HP 4050" and "42" do not read "HP 405042")."""
+        if self._parts and not self._pending:
+            if self._parts[-1] == " ":
+                self._parts[-1] = "\t"
+            elif not self._parts[-1].endswith("\t"):
+                self._parts.append("\t")
 
     def _emit(self, text: str) -> None:
         if self._parts and self._pending:
@@ -91,6 +101,8 @@ class _TextExtractor(HTMLParser):
             self._block(2)
         elif tag in _LINE_TAGS:
             self._block(1)
+        elif tag in _CELL_TAGS:
+            self._cell()
         if tag == "pre":
             self._pre += 1
         elif tag == "li":
@@ -147,8 +159,9 @@ class _TextExtractor(HTMLParser):
             return
         text = re.sub(r"[ \t\r\n\f]+", " ", data)
         if text.strip():
-            self._emit(text.lstrip() if self._pending or not self._parts else text)
-        elif self._parts and not self._pending:
+            at_start = self._pending or not self._parts or self._parts[-1].endswith("\t")
+            self._emit(text.lstrip() if at_start else text)
+        elif self._parts and not self._pending and not self._parts[-1].endswith("\t"):
             self._parts.append(" ")
 
     def text(self) -> str:
@@ -158,11 +171,11 @@ class _TextExtractor(HTMLParser):
 
 
 def html_to_text(html: str, *, drop_quotes: bool = False) -> str:
-    """Readable plain text of an HTML mail body: block elements become line breaks, list
-    items get ``- ``, links show their target, scripts and styles vanish. With
-    ``drop_quotes`` the quoted history containers (``<blockquote>``, Gmail's
-    ``gmail_quote``, Outlook's ``divRplyFwdMsg`` and what follows it) and signature
-    containers are left out."""
+    """Readable plain text of an HTML mail body: block elements become line breaks, table
+    cells of a row are parted by a tab, list items get ``- ``, links show their target,
+    scripts and styles vanish. With ``drop_quotes`` the quoted history containers
+    (``<blockquote>``, Gmail's ``gmail_quote``, Outlook's ``divRplyFwdMsg`` and what
+    follows it) and signature containers are left out."""
     _check_text(html, "html")
     parser = _TextExtractor(drop_quotes=bool(drop_quotes))
     try:
