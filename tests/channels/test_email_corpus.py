@@ -366,6 +366,37 @@ def test_an_attachment_name_is_one_plain_path_component(disposition: bytes, name
 
 
 @pytest.mark.parametrize(
+    ("subject", "name"),
+    [
+        ("Verify", "Verify.eml"),
+        ("Fwd: " + "quarterly report " * 10, "Fwd: " + ("quarterly report " * 6)[:91] + ".eml"),
+        ("Invoice 2026.03 " + "z" * 200, "Invoice 2026.03 " + "z" * 80 + ".eml"),
+        ("../../etc/passwd", ".._.._etc_passwd.eml"),
+        ("", "message-2.eml"),
+    ],
+)
+def test_an_attached_message_is_named_within_the_limit_of_file_names(
+    subject: str, name: str
+) -> None:
+    """``<subject>.eml`` obeys the rules of every attachment name: at most 100
+    characters, the extension kept."""
+    from email.mime.message import MIMEMessage
+    from email.mime.multipart import MIMEMultipart
+    from email.mime.text import MIMEText
+
+    outer = MIMEMultipart("mixed")
+    outer["From"], outer["Subject"] = "Ed <ed@example.org>", "Phishing?"
+    outer.attach(MIMEText("Is the attached mail phishing?", "plain"))
+    inner = MIMEText("Verify your password\n", "plain")
+    inner["Subject"] = subject
+    outer.attach(MIMEMessage(inner))
+    result = make_channel(category=None).receive(outer.as_bytes())
+    [eml] = result.attachments
+    assert eml.name == name
+    assert len(eml.name) <= 100
+
+
+@pytest.mark.parametrize(
     "disposition",
     [
         b'Content-Disposition: attachment; filename="R\xc3\xa9sum\xc3\xa9 M\xc3\xa4rz.pdf"',

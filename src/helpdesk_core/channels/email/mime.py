@@ -477,9 +477,11 @@ def _attached_message(part: Message, index: int) -> Attachment:
     if isinstance(message, Message):
         with contextlib.suppress(Exception):
             subject = str(make_header(decode_header(message.get("Subject", ""))))
-    name = _file_name(subject)[:100]
+    stem = _file_name(subject)
+    # Named as every file is: within the limit, its extension kept.
+    name = _file_name(f"{stem}.eml") if stem else f"message-{index}.eml"
     return Attachment(
-        name=f"{name or f'message-{index}'}.eml",
+        name=name,
         content_type="message/rfc822",
         size=len(data),
         sha256=hashlib.sha256(data).hexdigest(),
