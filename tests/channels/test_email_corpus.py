@@ -397,6 +397,28 @@ def test_an_attached_message_is_named_within_the_limit_of_file_names(
 
 
 @pytest.mark.parametrize(
+    ("subject", "name"),
+    [
+        (b"Gr\xc3\xbc\xc3\x9fe aus K\xc3\xb6ln", "Grüße aus Köln.eml"),
+        (b"Gr\xfc\xdfe aus K\xf6ln", "Grüße aus Köln.eml"),
+        (b"=?x-unknown?q?Rechnung?=", "Rechnung.eml"),
+        (b"Re: =?utf-8?q?M=C3=A4rz?= \xc3\xbcbersicht", "Re: März übersicht.eml"),
+    ],
+    ids=["raw-utf-8", "raw-windows-1252", "unknown-charset", "encoded-beside-raw"],
+)
+def test_an_attached_message_subject_is_read_like_the_headers(subject: bytes, name: str) -> None:
+    raw = (
+        b"From: ed@example.org\nSubject: Phishing?\nMIME-Version: 1.0\n"
+        b"Content-Type: multipart/mixed; boundary=zz\n\n"
+        b"--zz\nContent-Type: text/plain\n\nIs the attached mail phishing?\n"
+        b"--zz\nContent-Type: message/rfc822\n\n"
+        b"From: bank@example.net\nSubject: " + subject + b"\n\nVerify your password\n--zz--\n"
+    )
+    [eml] = make_channel(category=None).receive(raw).attachments
+    assert eml.name == name
+
+
+@pytest.mark.parametrize(
     "disposition",
     [
         b'Content-Disposition: attachment; filename="R\xc3\xa9sum\xc3\xa9 M\xc3\xa4rz.pdf"',

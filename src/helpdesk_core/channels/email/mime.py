@@ -473,10 +473,8 @@ def _attached_message(part: Message, index: int) -> Attachment:
         data = message.as_bytes(policy=policy.SMTP) if isinstance(message, Message) else b""
     except Exception:
         data = b""
-    subject = ""
-    if isinstance(message, Message):
-        with contextlib.suppress(Exception):
-            subject = str(make_header(decode_header(message.get("Subject", ""))))
+    # Its subject is read as the message's own is (raw 8-bit text, charset labels).
+    subject = (header(message, "Subject") if isinstance(message, Message) else None) or ""
     stem = _file_name(subject)
     # Named as every file is: within the limit, its extension kept.
     name = _file_name(f"{stem}.eml") if stem else f"message-{index}.eml"
