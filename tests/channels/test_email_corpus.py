@@ -356,6 +356,18 @@ def _with_file(
             "x" * 96 + ".log",
         ),
         (b'Content-Disposition: attachment; filename="' + b"y" * 5000 + b'"', "y" * 100),
+        # RFC 2047 words in a file name (not allowed there, written anyway) are decoded
+        # where they stand: no blank before the extension, none between two words.
+        (b'Content-Disposition: attachment; filename="=?utf-8?B?5pel5pys6Kqe?=.pdf"', "日本語.pdf"),
+        (
+            b'Content-Disposition: attachment; filename="=?utf-8?q?R=C3=A4chnung?= '
+            b'=?iso-8859-1?q?_M=E4rz.pdf?="',
+            "Rächnung März.pdf",
+        ),
+        (
+            b'Content-Disposition: attachment; filename="=?x-unknown?q?Rechnung.pdf?="',
+            "Rechnung.pdf",
+        ),
     ],
 )
 def test_an_attachment_name_is_one_plain_path_component(disposition: bytes, name: str) -> None:

@@ -461,6 +461,20 @@ def _filename(part: Message) -> str | None:
         return None
 
 
+# Blanks between two encoded words, which RFC 2047 says are no text.
+_BETWEEN_WORDS = re.compile(r"(?<=\?=)\s+(?==\?)")
+
+
+def _decoded_file_name(name: str) -> str:
+    """A file name with the RFC 2047 words some mailers write in it decoded where they
+    stand: ``=?utf-8?b?5pel5pys6Kqe?=.pdf`` is ``日本語.pdf`` (``make_header`` would put a
+    blank before the extension), and a word of a charset label Python does not know is
+    read as a label of a body part is."""
+    if "=?" not in name:
+        return name
+    return _ENCODED_WORD.sub(_decode_word, _BETWEEN_WORDS.sub("", name))
+
+
 def _has_raw_8bit(text: str) -> bool:
     return any("\udc80" <= char <= "\udcff" for char in text)
 
@@ -495,11 +509,7 @@ def _attachment(part: Message, index: int) -> Attachment:
     if not isinstance(data, bytes):
         raw = part.get_payload()
         data = raw.encode("utf-8", "surrogateescape") if isinstance(raw, str) else b""
-    name = _filename(part)
-    if name:
-        with contextlib.suppress(Exception):
-            name = str(make_header(decode_header(name)))
-    clean_name = _file_name(name or "")
+    clean_name = _file_name(_decoded_file_name(_filename(part) or ""))
     try:
         content_type = _content_type(part)
     except Exception:
