@@ -350,6 +350,27 @@ def test_a_reply_with_only_quoted_text_is_ignored(channel: EmailChannel) -> None
     assert comments(channel) == []
 
 
+def test_a_reply_written_below_the_quote_is_kept(channel: EmailChannel) -> None:
+    """Thunderbird (set to reply below the quote) and mutt put the attribution on top and
+    the answer below the quoted history, or between its lines: that answer is the reply,
+    not an empty one."""
+    text = (
+        "On 02.03.26 10:15, Example IT desk wrote:\n"
+        "> ##- Please type your reply above this line -##\n"
+        ">\n"
+        "> Which VPN client do you use?\n"
+        "AnyConnect 4.10\n"
+        "> Since when?\n"
+        "Since Monday.\n"
+        "\n"
+        "-- \n"
+        "Ada Lovelace\n"
+    )
+    result = channel.receive(mail(text, subject="Re: [#1] VPN drops every few minutes"))
+    assert result.action == "replied", result.reason
+    assert comments(channel)[-1].body == "AnyConnect 4.10\nSince Monday."
+
+
 def test_a_reply_on_a_closed_ticket_opens_a_linked_follow_up(channel: EmailChannel) -> None:
     desk = channel.desk
     desk.reply("T-000001", author="lena", body="Fixed")

@@ -97,6 +97,29 @@ def test_inline_quote_lines_are_removed_but_answers_between_them_kept() -> None:
     assert strip_quotes(text) == "AnyConnect\nMonday"
 
 
+@pytest.mark.parametrize(
+    ("text", "kept"),
+    [
+        ("On 02.03.26 10:15, Desk wrote:\n> Which client?\nAnyConnect\n> Since when?\nMonday",
+         "AnyConnect\nMonday"),
+        ("Am 02.03.26 um 10:15 schrieb Desk:\n> ##- Please type your reply above this line -##"
+         "\n>\n> Which client?\n\nAnyConnect", "AnyConnect"),
+        ("On Mon, 2 Mar 2026 at 10:15, Example IT desk <\nhelp@desk.example.com> wrote:\n\n"
+         "> old\n\nBelow the quote", "Below the quote"),
+        ("On Mon, Desk wrote:\n> old\nmy answer\n\nOn Sun, Bob wrote:\n> older\nold answer",
+         "my answer"),
+        # Nothing tells an answer from history that is not quoted with ">".
+        ("On Mon, Desk wrote:\nold text", ""),
+        ("From: Desk <help@desk.example.com>\nSent: Monday\nTo: Ada\n\nold text", ""),
+        ("On Mon, Desk wrote:\n> old text", ""),
+        ("New text\n\nOn Mon, Desk wrote:\n> old\nbelow", "New text"),
+    ],
+)
+def test_an_answer_below_or_inside_the_quote_is_the_new_part(text: str, kept: str) -> None:
+    marker = "##- Please type your reply above this line -##"
+    assert strip_quotes(text, marker=marker) == kept
+
+
 def test_a_from_line_in_the_text_is_not_history_without_a_header_block() -> None:
     text = "From: my point of view it is broken.\nPlease check."
     assert strip_quotes(text) == text

@@ -242,11 +242,16 @@ _MOBILE = re.compile(
 
 
 def _attribution_at(lines: list[str], index: int) -> bool:
+    return _attribution_span(lines, index) > 0
+
+
+def _attribution_span(lines: list[str], index: int) -> int:
+    """How many lines the attribution at ``index`` takes (0: there is none)."""
     # Matched without its indent: the pattern's leading \s* gave a run of blanks back one
     # at a time, trying every alternative after each (2 MB of blanks: seconds).
     line = lines[index].lstrip()
     if _ATTRIBUTION.match(line):
-        return True
+        return 1
     # Gmail wraps long attributions over two (rarely three) lines.
     if index + 1 < len(lines) and re.match(
         r"^\s*(?:On|Am|Le|El|Op|Il|Em|Den)\s", line, re.IGNORECASE
@@ -254,8 +259,8 @@ def _attribution_at(lines: list[str], index: int) -> bool:
         for end in range(2, 4):
             candidate = " ".join(part.strip() for part in lines[index : index + end])
             if _ATTRIBUTION.match(candidate):
-                return True
-    return False
+                return end
+    return 0
 
 
 _HEADER_SENT = re.compile(
@@ -288,31 +293,49 @@ def strip_quotes(text: str, *, marker: str | None = None) -> str:
     reply marker line, an attribution, an Outlook header block, an original-message rule),
     without remaining ``>``-quoted lines. A forwarded message at that boundary ("----------
     Forwarded message ----------", "Begin forwarded message:") is no history but what the
-    sender passes on: it is kept, whole, after the new part."""
+    sender passes on: it is kept, whole, after the new part. A reply with nothing above an
+    attribution whose history below is quoted with ``>`` was written below the quote or
+    between its lines (Thunderbird, mutt): its lines that are not quoted are the new part,
+    up to the next boundary."""
     _check_text(text, "text")
     if marker is not None:
         _check_text(marker, "marker")
     lines = normalize_text(text).split("\n")
-    end = len(lines)
+    new_text, end = _new_part(lines, marker)
+    if new_text or end is None:
+        return new_text
+    span = _attribution_span(lines, end)
+    below = lines[end + span :]
+    if span and any(line.lstrip().startswith(">") for line in below):
+        new_text, _ = _new_part(below, marker, below_quote=True)
+    return new_text
+
+
+def _new_part(
+    lines: list[str], marker: str | None, *, below_quote: bool = False
+) -> tuple[str, int | None]:
+    """The text before the first history boundary of ``lines``, without ``>``-quoted
+    lines, and the index of that boundary (None: there is none, or it is a forwarded
+    message, kept with the text). ``below_quote``: the ``>`` lines are the history
+    answered in between, so the reply marker in one of them ends nothing."""
     for index, line in enumerate(lines):
-        if marker and marker in line:
-            end = index
-            break
+        if marker and marker in line and not (below_quote and line.lstrip().startswith(">")):
+            return _unquoted(lines[:index]), index
         if _FORWARD.match(line):
-            head = [line for line in lines[:index] if not line.lstrip().startswith(">")]
-            new_text = "\n".join(head).strip()
             forwarded = "\n".join(lines[index:])
-            return f"{new_text}\n\n{forwarded}".strip()
+            return f"{_unquoted(lines[:index])}\n\n{forwarded}".strip(), None
         if (
             _ORIGINAL.match(line)
             or _attribution_at(lines, index)
             or _outlook_header_at(lines, index)
             or (_UNDERSCORES.match(line) and index + 1 < len(lines) and _next_is_from(lines, index))
         ):
-            end = index
-            break
-    kept = [line for line in lines[:end] if not line.lstrip().startswith(">")]
-    return "\n".join(kept).strip()
+            return _unquoted(lines[:index]), index
+    return _unquoted(lines), None
+
+
+def _unquoted(lines: list[str]) -> str:
+    return "\n".join(line for line in lines if not line.lstrip().startswith(">")).strip()
 
 
 def _next_is_from(lines: list[str], index: int) -> bool:
