@@ -694,6 +694,31 @@ def test_a_requesters_search_is_one_store_query_with_their_organization() -> Non
     assert {t.requester for t in desk.search(as_="r3", limit=100).items} == {"r3"}
 
 
+@pytest.mark.parametrize("blank", ["", "  "])
+def test_a_blank_organization_shares_no_tickets(blank: str) -> None:
+    """An organization left blank (a form's empty field) is no organization: the
+    requesters who left it blank see their own tickets only, and may search them."""
+    desk = _organization_desk(MemoryStore())
+    desk.upsert_requester(Requester(id="r5", name="Ed", organization=blank))
+    desk.upsert_requester(Requester(id="r6", name="Flo", organization=blank))
+    private = desk.open(requester="r5", subject="My salary is wrong")
+    mine = desk.open(requester="r6", subject="Printer jams")
+    with pytest.raises(AccessDenied):
+        desk.get(private.id, as_="r6")
+    with pytest.raises(AccessDenied):
+        desk.history(private.id, as_="r6")
+    assert desk.requester_history("r5", as_="r6") == []
+    assert [t.id for t in desk.search(as_="r6").items] == [mine.id]
+    assert [t.id for t in desk.search(as_="r5").items] == [private.id]
+    decision = desk.config.privacy.access.decide(
+        actor=Actor.requester("r6"),
+        ticket=desk.get(private.id),
+        action="view",
+        requester=desk.get_requester("r6"),
+    )
+    assert not decision.allowed
+
+
 def test_a_requester_who_may_not_view_finds_nothing() -> None:
     desk = _organization_desk(MemoryStore(), see_organization=False)
     mine = desk.open(requester="r1", subject="Mine")

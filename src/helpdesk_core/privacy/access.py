@@ -5,9 +5,9 @@ from :attr:`Agent.role` through :attr:`AccessPolicy.roles` (``"agent"``, ``"team
 ``"admin"``, ``"manager"`` by default; a desk may map its own names). The rules:
 
 * a requester sees only their own tickets (and their organization's when
-  ``requesters_see_organization`` is on), never internal notes, nor on a colleague's
-  ticket the answers to questions marked ``personal``, and may only do the requester
-  actions (reply, rate, reopen, view);
+  ``requesters_see_organization`` is on; a blank organization is none), never internal
+  notes, nor on a colleague's ticket the answers to questions marked ``personal``, and
+  may only do the requester actions (reply, rate, reopen, view);
 * an agent sees and works the tickets of their teams, tickets not routed to any team, and
   the tickets assigned to or owned by them;
 * a team lead, in addition, the tickets of the teams whose escalation contact they are;
@@ -269,7 +269,7 @@ class AccessPolicy:
             self.requesters_see_organization
             and requester is not None
             and requester.id == actor.id
-            and requester.organization is not None
+            and shared_organization(requester.organization) is not None
             and requester.organization == ticket.organization
         )
         if not own and not organization:
@@ -413,6 +413,12 @@ def _without_answers(event: Event, hidden: frozenset[str]) -> Event:
         kept = {k: v for k, v in fields.items() if k not in hidden}
         return evolve(event, changes=evolve(event.changes, fields=kept or None))
     return event
+
+
+def shared_organization(value: str | None) -> str | None:
+    """An organization as the organization rule reads it: a blank one (a form's empty
+    field) is none, so the requesters who left it blank share no tickets."""
+    return value if value is not None and value.strip() else None
 
 
 def _check_teams(teams: object) -> None:

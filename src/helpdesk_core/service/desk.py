@@ -78,6 +78,7 @@ from helpdesk_core.privacy import (
     plan_anonymisation,
     visible_events,
 )
+from helpdesk_core.privacy.access import shared_organization
 from helpdesk_core.routing import AgentLoad, AssignSpec, assign, queue_order
 from helpdesk_core.service.decide import Change, Decider
 from helpdesk_core.service.knowledge import KnowledgeCommands
@@ -2348,7 +2349,7 @@ class Helpdesk(KnowledgeCommands):
                 organization = self.store.get_requester(requester_id).organization
             except NotFound:
                 organization = None
-        return TicketScope(requester=requester_id, organization=organization)
+        return TicketScope(requester=requester_id, organization=shared_organization(organization))
 
     def _filtered_search(self, query: TicketQuery, actor: Actor) -> Page[Ticket]:
         """Run ``query`` over every match, keep what ``actor`` may view, then cut the
