@@ -434,6 +434,34 @@ def test_a_retention_pass_leaves_no_personal_bytes_in_the_wal(
         assert secret.encode() not in folded, secret
 
 
+@pytest.mark.parametrize("tickets", [0, 1])
+def test_an_erasure_leaves_no_personal_bytes_in_the_wal(tmp_path: Path, tickets: int) -> None:
+    """Erasing a person checkpoints the WAL once it commits, also when they have no
+    ticket left to anonymise (never opened one, or every one was purged): the deleted
+    record does not stay in the ``-wal`` file."""
+    path = tmp_path / "desk.sqlite"
+    store = SqliteStore(path)
+    desk = Helpdesk(_config(), store, ManualClock(T0))
+    desk.upsert_requester(Requester(id="bea", name="Bea"))
+    desk.open(requester="bea", subject="Printer jam")
+    desk.upsert_requester(
+        Requester(
+            id="quentin",
+            name=NAME,
+            email=EMAIL,
+            organization="Frobisher Holdings",
+            attributes={"phone": "0170-5550199"},
+        )
+    )
+    for _ in range(tickets):
+        desk.open(requester="quentin", subject="Printer jam")
+    desk.erase_requester("quentin", by="root")
+    folded = _file_bytes(path).lower()
+    store.close()
+    for secret in (NAME.lower(), EMAIL, "frobisher", "0170-5550199"):
+        assert secret.encode() not in folded, secret
+
+
 def test_a_failing_checkpoint_does_not_fail_a_committed_pass(
     tmp_path: Path, caplog: pytest.LogCaptureFixture
 ) -> None:

@@ -1470,12 +1470,13 @@ class SqliteStore:
         return first_with_email((decode_requester(row[0]) for row in rows), email)
 
     def delete_requester(self, requester_id: str) -> None:
-        """Remove the requester row (zeroed on disk: ``secure_delete``)."""
+        """Remove the requester row (zeroed on disk: ``secure_delete``); the WAL is
+        checkpointed once the transaction commits (the outermost unit of work, if any), so
+        the old row does not stay in the ``-wal`` file."""
         check_key(requester_id, "requester_id")
         with self._write() as conn:
             conn.execute("DELETE FROM requesters WHERE id = ?", (requester_id,))
-        if self._depth == 0:
-            self.checkpoint()
+        self._checkpoint_after_commit()
 
     def lock_requester(self, requester_id: str) -> None:
         """Hold back the tickets of ``requester_id`` written elsewhere until the unit of
