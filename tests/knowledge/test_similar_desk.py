@@ -299,6 +299,28 @@ def test_sqlite_word_indexes_keep_no_old_words(tmp_path: Path) -> None:
     store.close()
 
 
+@pytest.mark.parametrize("text_index", [False, True])
+def test_an_article_edited_clean_leaves_no_old_text_in_the_wal(
+    tmp_path: Path, text_index: bool
+) -> None:
+    """``update_article`` rewrites the row in place: once it commits the WAL is
+    checkpointed, so the text edited away does not stay in the ``-wal`` file until some
+    later checkpoint (nobody calls ``checkpoint()`` here)."""
+    path = tmp_path / "desk.sqlite"
+    store = SqliteStore(path, text_index=text_index)
+    desk, _ = make_desk(store)
+    article = desk.publish_article(
+        title="Wifi", body="Call qqzorblax on 0170-5550199 for the key", by="alice"
+    )
+    desk.update_article(article.id, body="Call the service desk for the key", by="alice")
+    wal = Path(f"{path}-wal")
+    data = path.read_bytes() + (wal.read_bytes() if wal.exists() else b"")
+    assert b"qqzorblax" not in data
+    assert b"0170-5550199" not in data
+    assert desk.search_articles("service desk").total == 1
+    store.close()
+
+
 def test_similar_checks_its_arguments(make_store: StoreFactory) -> None:
     desk, _ = make_desk(make_store())
     with pytest.raises(ValidationError):

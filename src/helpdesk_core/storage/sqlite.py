@@ -1654,8 +1654,9 @@ class SqliteStore:
 
     def save_article(self, article: Article, *, expected_version: int) -> None:
         """Insert or replace an article if its stored version is ``expected_version``.
-        Replacing the words of an article merges its FTS5 index, so the old words do not
-        linger in the file."""
+        Replacing the words of an article merges its FTS5 index, and replacing an article
+        checkpoints the WAL once the transaction commits, so the old text does not linger
+        in the file or its ``-wal``."""
         check_article(article, expected_version)
         words = " ".join(article_words(article))
         row = (
@@ -1696,6 +1697,9 @@ class SqliteStore:
                 )
                 if self._words and found[1] != words:
                     self._scrub_pending.add("articles_fts")
+                # The old version must not linger in the -wal file: checkpoint once the
+                # transaction commits (the outermost unit of work, if any).
+                self._checkpoint_pending = True
 
     def get_article(self, article_id: str) -> Article:
         """The article, or NotFound."""
