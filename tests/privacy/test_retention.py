@@ -949,3 +949,28 @@ def test_retention_and_erasure_do_not_warn_on_a_store_with_cursor_deletion(
         _story(desk, requester="ada")
         desk.erase_requester("ada", by="root")
     assert "delete_cursors" not in caplog.text
+
+
+def test_a_desk_ticked_only_at_its_wakeups_still_runs_its_retention_passes() -> None:
+    """A scheduler that sleeps until ``next_wakeup()`` (as the quick start suggests) must be
+    woken for retention too: a quiet desk, nothing active, would otherwise keep a closed
+    ticket's personal data for good."""
+    clock = ManualClock(T0)
+    desk = Helpdesk(_config(YEARLY), MemoryStore(), clock)
+    ticket_id = _story(desk)
+    hour = desk.config.privacy.check_every
+    assert desk.next_wakeup() == clock.now()  # no pass yet: one is due now
+    assert desk.next_wakeup(retention=False) is None  # nothing else to wake for
+    while not desk.get(ticket_id).anonymised:
+        wake = desk.next_wakeup()
+        assert wake is not None and wake <= T0 + timedelta(days=31) + hour
+        clock.set(max(wake, clock.now()))
+        desk.tick()
+        assert desk.next_wakeup() == clock.now() + hour
+    desk.get(ticket_id)
+    _assert_clean(repr(desk.history(ticket_id)))
+    # A desk with no retention policy is not woken for passes.
+    quiet = Helpdesk(_config(), MemoryStore(), ManualClock(T0))
+    assert quiet.next_wakeup() is None
+    with pytest.raises(ValidationError, match="retention"):
+        quiet.next_wakeup(retention="no")  # type: ignore[arg-type]

@@ -1160,7 +1160,9 @@ def test_a_wake_up_no_tick_can_satisfy_stops_the_run_with_an_error(
     from helpdesk_core.simulation import SimulationStalled
 
     scenario = Scenario.from_dict(_two_tiers())
-    monkeypatch.setattr(Helpdesk, "next_wakeup", lambda self, queues=True: scenario.start)
+    monkeypatch.setattr(
+        Helpdesk, "next_wakeup", lambda self, queues=True, retention=True: scenario.start
+    )
     with pytest.raises(SimulationStalled, match="woken at 2026-01-05T00:00:00"):
         simulate(scenario, seed=1)
 

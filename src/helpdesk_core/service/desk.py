@@ -2166,11 +2166,31 @@ class Helpdesk(KnowledgeCommands):
                 )
         return events
 
-    def next_wakeup(self, *, queues: bool = True) -> datetime | None:
+    def next_wakeup(self, *, queues: bool = True, retention: bool = True) -> datetime | None:
         """The next instant at which :meth:`tick` has work (None: nothing scheduled): the
-        earliest SLA threshold, escalation or auto-close, and (unless ``queues`` is false)
-        the next shift start of an agent who could take a queued ticket."""
+        earliest SLA threshold, escalation or auto-close, (unless ``queues`` is false) the
+        next shift start of an agent who could take a queued ticket, and (unless
+        ``retention`` is false, and when the desk has retention policies) the next
+        retention pass: ``privacy.check_every`` after this desk's last one, or now when
+        it has run none yet, so a desk ticked only at its wake-ups still forgets what
+        its policies say it must."""
         require(queues, bool, "True or False", field="queues")
+        require(retention, bool, "True or False", field="retention")
+        best = self._next_ticket_wakeup()
+        if retention:
+            best = _earliest(best, self._next_retention_pass())
+        if queues:
+            best = _earliest(best, self._next_shift_start_for_queues())
+        return best
+
+    def _next_retention_pass(self) -> datetime | None:
+        settings = self.config.privacy
+        if not settings.retention:
+            return None
+        last = self._retention_checked_at
+        return self._clock_now() if last is None else last + settings.check_every
+
+    def _next_ticket_wakeup(self) -> datetime | None:
         ids = self.store.due(_FAR_FUTURE, limit=1)
         best: datetime | None = None
         if ids:
@@ -2181,11 +2201,6 @@ class Helpdesk(KnowledgeCommands):
                 if known is _UNSEEN
                 else known
             )
-        if not queues:
-            return best
-        shift = self._next_shift_start_for_queues()
-        if shift is not None and (best is None or shift < best):
-            best = shift
         return best
 
     def _next_shift_start_for_queues(self) -> datetime | None:
@@ -2756,6 +2771,13 @@ def _wake_rules(config: DeskConfig) -> tuple[Any, ...]:
         config.ticket_types,
         {policy.name: policy.warnings for policy in config.sla_policies},
     )
+
+
+def _earliest(a: datetime | None, b: datetime | None) -> datetime | None:
+    """The earlier of two instants, either of which may be None (nothing)."""
+    if a is None:
+        return b
+    return a if b is None or a <= b else b
 
 
 def _retention_scans(
