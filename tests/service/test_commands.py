@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -29,6 +30,7 @@ from helpdesk_core import (
 )
 from helpdesk_core.model import (
     CommentAdded,
+    Escalated,
     Event,
     QueuedForAssignment,
     SlaBreached,
@@ -36,7 +38,7 @@ from helpdesk_core.model import (
     Ticket,
     TicketOpened,
 )
-from helpdesk_core.storage import TicketQuery
+from helpdesk_core.storage import Store, TicketQuery
 
 ADA = Requester(id="ada", name="Ada", email="ada@example.com")
 EVE = Requester(id="eve", name="Eve", email="eve@example.com")
@@ -642,6 +644,57 @@ def test_a_tick_with_nothing_to_record_does_not_leave_the_ticket_due() -> None:
     # Next: the first-response warning, at three of its four office hours.
     assert desk.next_wakeup(queues=False) == start + timedelta(hours=3)
     assert desk.store.due(clock.now()) == []
+
+
+def _vip_trigger_config() -> DeskConfig:
+    return _with_triggers(
+        {"name": "vip-stuck", "on": "time_in_tier", "after": "1h",
+         "when": {"field": "requester.vip", "op": "eq", "value": True},
+         "actions": [{"action": "escalate_tier"}]},
+    )
+
+
+def test_a_requester_made_a_vip_is_escalated_by_the_tick_at_the_triggers_instant(
+    make_store: Callable[[], Store],
+) -> None:
+    """Ann becomes a VIP after her ticket was opened: the VIP trigger now holds, and a
+    tick after its instant fires it (no command on the ticket needed), as a desk on the
+    same store that never saw the ticket schedules it."""
+    start = berlin(2026, 3, 2, 10, 0)
+    store = make_store()
+    desk = make_desk(store, start, _vip_trigger_config())
+    ann = Requester(id="ann", name="Ann")
+    ticket = desk.open(requester=ann, subject="Printer")
+    assert desk.next_wakeup(queues=False) == start + timedelta(hours=3)  # the SLA warning
+    desk.upsert_requester(evolve(ann, vip=True))
+    assert desk.next_wakeup(queues=False) == start + timedelta(hours=1)
+    other = make_desk(store, start, _vip_trigger_config())
+    assert other.next_wakeup(queues=False) == start + timedelta(hours=1)
+    clock = desk.clock
+    assert isinstance(clock, ManualClock)
+    clock.advance(timedelta(minutes=90))
+    desk.tick()
+    escalated = [e for e in desk.history(ticket.id) if isinstance(e, Escalated)]
+    assert [e.at for e in escalated] == [start + timedelta(hours=1)]
+    assert desk.get(ticket.id).tier == "L2"
+
+
+def test_a_requester_no_longer_a_vip_leaves_the_next_wakeup_to_other_tickets(
+    make_store: Callable[[], Store],
+) -> None:
+    """Vic's ticket waited for the VIP trigger at 11:00; Vic is no VIP any more. Another
+    desk on the store (a worker process) must wake at Ben's first-response warning
+    (11:30), not at Vic's next instant (13:00), an hour and a half after it."""
+    start = berlin(2026, 3, 2, 10, 0)
+    store = make_store()
+    desk = make_desk(store, start, _vip_trigger_config())
+    vic = Requester(id="vic", name="Vic", vip=True)
+    desk.open(requester=vic, subject="Printer")
+    desk.open(requester=Requester(id="ben", name="Ben"), subject="Printer", impact="high")
+    desk.upsert_requester(evolve(vic, vip=False))
+    other = make_desk(store, start, _vip_trigger_config())
+    assert other.next_wakeup(queues=False) == start + timedelta(minutes=90)
+    assert desk.next_wakeup(queues=False) == start + timedelta(minutes=90)
 
 
 def test_a_queued_ticket_no_free_agent_can_take_does_not_hold_up_the_queue() -> None:

@@ -813,12 +813,50 @@ class Helpdesk(KnowledgeCommands):
 
     # ------------------------------------------------------------------ requesters
     def upsert_requester(self, requester: Requester) -> Requester:
-        """Save a requester (new or changed)."""
+        """Save a requester (new or changed). When an escalation trigger's condition reads
+        the requester (``requester.*`` fields), the stored wake-ups of their open and
+        solved tickets follow the change: a tick then finds a trigger the change made
+        true at its instant, and no longer wakes for one it made false."""
         if not isinstance(requester, Requester):
             raise ValidationError("expected a Requester", field="requester")
         self._check_requester(requester)
+        reads = self._decider.reads_requester
+        before = self._stored_requester(requester.id) if reads else None
         self.store.save_requester(requester)
+        if reads and before != requester:
+            self._reschedule_tickets_of(before, requester)
         return requester
+
+    def _stored_requester(self, requester_id: str) -> Requester | None:
+        try:
+            return self.store.get_requester(requester_id)
+        except NotFound:
+            return None
+
+    def _reschedule_tickets_of(self, before: Requester | None, requester: Requester) -> None:
+        """Store the wake-up of each open or solved ticket of ``requester`` that their
+        change moves (worked out with the record as it was, ``before``, and as it is
+        now), recording no event; a ticket that changes meanwhile keeps the wake-up its
+        change set."""
+        if not callable(getattr(self.store, "reschedule", None)):
+            return  # a store written before Store.reschedule existed
+        decider = self._decider
+        scan = TicketQuery(
+            requester=requester.id, status_category=_WAKING, order_by="number", limit=1000
+        )
+        moved: list[tuple[Ticket, datetime | None]] = []
+        while True:
+            page = self.store.query(scan)
+            for ticket in page.items:
+                wake_at = decider.wake_at(ticket, requester)
+                if wake_at != decider.wake_at(ticket, before):
+                    moved.append((ticket, wake_at))
+            if page.next_offset is None:
+                break
+            scan = evolve(scan, offset=page.next_offset)
+        for ticket, wake_at in moved:
+            if self.store.reschedule(ticket.id, expected_version=ticket.version, wake_at=wake_at):
+                self._remember_wake(ticket, wake_at)
 
     def _check_requester(self, requester: Requester) -> None:
         """A requester the desk may store: not the id anonymised tickets name, nor an id
