@@ -697,6 +697,28 @@ def test_a_requester_no_longer_a_vip_leaves_the_next_wakeup_to_other_tickets(
     assert desk.next_wakeup(queues=False) == start + timedelta(minutes=90)
 
 
+def test_an_erased_requesters_open_ticket_does_not_keep_the_desk_awake(
+    make_store: Callable[[], Store],
+) -> None:
+    """Ann is erased while her ticket is open: its requester has no record any more, so
+    the VIP trigger cannot fire (its fields are missing, as a tick finds them). The
+    ticket must not be scheduled at the trigger's instant, where every tick would take
+    it up and record nothing, and ``next_wakeup()`` would stay in the past."""
+    start = berlin(2026, 3, 2, 10, 0)
+    desk = make_desk(make_store(), start, _vip_trigger_config())
+    ticket = desk.open(requester=Requester(id="ann", name="Ann"), subject="Printer")
+    desk.erase_requester("ann", by="system:privacy")
+    # Next: the first-response warning, at three of its four office hours.
+    assert desk.next_wakeup(queues=False) == start + timedelta(hours=3)
+    clock = desk.clock
+    assert isinstance(clock, ManualClock)
+    clock.advance(timedelta(minutes=90))
+    assert desk.tick() == []
+    assert desk.get(ticket.id).tier == "L1"
+    assert desk.next_wakeup(queues=False) == start + timedelta(hours=3)
+    assert desk.store.due(clock.now()) == []
+
+
 def test_a_queued_ticket_no_free_agent_can_take_does_not_hold_up_the_queue() -> None:
     config = DeskConfig.from_dict({
         "tiers": [{"id": "L1", "teams": ["desk"]}],

@@ -772,6 +772,33 @@ def test_a_trigger_whose_condition_fails_is_not_scheduled() -> None:
     assert next_escalation_at(_ticket(category="network"), [policy]) == T0 + timedelta(hours=1)
 
 
+def test_a_requester_known_to_have_no_record_is_weighed_not_guessed() -> None:
+    """With ``requester_known``, a requester of None is one without a record (erased):
+    a VIP trigger cannot fire for it (its fields are missing, as firing finds them), so
+    it is not scheduled; one that holds without the requester's fields still is."""
+    def policy(when: Condition) -> EscalationPolicy:
+        return _policy(
+            Trigger(
+                name="vip",
+                on="time_in_tier",
+                after=timedelta(hours=1),
+                when=when,
+                actions=[RaiseLevel()],
+            )
+        )
+
+    vip = Condition.where("requester.vip", "eq", True)
+    ticket = _ticket()
+    assert next_escalation_at(ticket, [policy(vip)]) == T0 + timedelta(hours=1)  # a guess
+    assert next_escalation_at(ticket, [policy(vip)], requester_known=True) is None
+    assert next_escalation_at(
+        ticket, [policy(~vip)], requester_known=True
+    ) == T0 + timedelta(hours=1)
+    with pytest.raises(ValidationError) as raised:
+        next_escalation_at(ticket, [policy(vip)], requester_known="yes")  # type: ignore[arg-type]
+    assert raised.value.field == "requester_known"
+
+
 def test_a_business_hours_condition_is_scheduled_when_it_holds() -> None:
     office = BusinessCalendar(timezone="UTC", hours={"mon-fri": "12:00-13:00"})
     policy = _policy(

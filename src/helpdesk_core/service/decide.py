@@ -241,7 +241,8 @@ class Decider:
         self, ticket: Ticket, requester: Requester | None = None, *, rearm: bool = False
     ) -> datetime | None:
         """The next instant this ticket needs a tick (SLA threshold, escalation, auto-close).
-        ``requester`` feeds escalation conditions on ``requester.*`` fields. With
+        ``requester`` feeds escalation conditions on ``requester.*`` fields (None, when
+        they read any: the ticket's requester has no record, as when a trigger fires). With
         ``rearm``, an SLA warning armed under a threshold value its policy has changed
         since is waited for until the earlier of its armed and its new instant (for a
         ticket saved under an earlier configuration: one this desk caught up is armed as
@@ -250,7 +251,11 @@ class Decider:
         escalations = self.config.escalation_policies
         if escalations:
             at = next_escalation_at(
-                ticket, escalations, calendars=self.calendars, requester=requester
+                ticket,
+                escalations,
+                calendars=self.calendars,
+                requester=requester,
+                requester_known=self.reads_requester,
             )
             if at is not None and (best is None or at < best):
                 best = at

@@ -246,6 +246,7 @@ def next_escalation_at(
     calendars: Mapping[str, WorkCalendar] | None = None,
     *,
     requester: Requester | None = None,
+    requester_known: bool = False,
 ) -> datetime | None:
     """The earliest instant a time-in-tier trigger that has not fired becomes true (it may
     already have passed: then it is due now), for scheduling the next evaluation; None if
@@ -259,8 +260,11 @@ def next_escalation_at(
     business hours is due at the first opening or closing of its calendars at which it
     holds (searched over the next :data:`MAX_CONDITION_STEPS` of them). A condition on
     ``requester.*`` fields is evaluated only with the ``requester`` given (without it, the
-    trigger's own instant is returned)."""
+    trigger's own instant is returned), or with ``requester_known``: then a ``requester``
+    of None is one without a record (erased, say), whose fields are missing, as they are
+    when the trigger fires."""
     v.require(ticket, Ticket, "a Ticket", field="ticket")
+    v.require(requester_known, bool, "True or False", field="requester_known")
     _check_names(policies)
     best: datetime | None = None
     if not ticket.is_active:
@@ -276,7 +280,10 @@ def next_escalation_at(
             hit = _instant(ticket, policy, trigger, calendars)
             if hit is None or hit[1] in ticket.fired_triggers:
                 continue
-            at = _when_holds(ticket, trigger, hit[0], calendars, requester, guess=True)
+            at = _when_holds(
+                ticket, trigger, hit[0], calendars, requester,
+                guess=True, requester_known=requester_known,
+            )
             if at is not None and (best is None or at < best):
                 best = at
     return best
@@ -295,17 +302,24 @@ def _when_holds(
     requester: Requester | None,
     *,
     guess: bool,
+    requester_known: bool = False,
 ) -> datetime | None:
     """``at`` if the trigger's condition holds there, else the first later instant it
     holds without a change of the ticket; None if there is none. With ``guess`` (to
     schedule), a condition that cannot be told without the requester or the calendars is
     taken to hold at ``at``; without it (to fire), it is evaluated as given: a missing
-    requester's fields are missing, and a calendar not given is a ValidationError."""
+    requester's fields are missing, and a calendar not given is a ValidationError. With
+    ``requester_known``, a missing requester is not guessed at when scheduling either."""
     when = trigger.when
     if when is None:
         return at
     names = when.calendar_names()
-    if guess and requester is None and any(f.startswith("requester.") for f in when.fields()):
+    if (
+        guess
+        and requester is None
+        and not requester_known
+        and any(f.startswith("requester.") for f in when.fields())
+    ):
         return at  # the desk evaluates it when the trigger is due
     if guess and names and calendars is None:
         return at
