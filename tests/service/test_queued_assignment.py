@@ -469,3 +469,52 @@ def test_most_urgent_drains_each_priority_by_how_long_its_tickets_waited(
     desk.solve(urgent.id, by="ann", resolution="ok", first_contact=True)
     assert desk.get(waiting.id).assignee == "ann"
     assert all(desk.get(t.id).assignee is None for t in later)
+
+
+def _shift_desk(store: Any, *, away: bool) -> Helpdesk:
+    """Ann works 09:00-17:00 UTC; at T0 (Monday 10:00) she is on shift, unless away."""
+    return _desk({
+        "calendars": {"office": {"timezone": "UTC", "hours": {"mon-fri": "09:00-17:00"}}},
+        "tiers": [{"id": "L1", "teams": ["desk"]}], "teams": [{"id": "desk"}],
+        "agents": [{"id": "ann", "teams": ["desk"], "calendar": "office", "away": away}],
+        "assignment": {"auto_assign": True},
+    }, store)  # fmt: skip
+
+
+def test_an_agent_back_during_their_shift_makes_a_tick_due_now(
+    make_store: StoreFactory,
+) -> None:
+    """Ann comes back (reconfigure) during her shift with a ticket waiting in her queue:
+    a tick now assigns it, so ``next_wakeup`` is now, not her next shift start (a
+    scheduler sleeping until then leaves the ticket waiting all day). Once a tick has
+    offered the queues, the desk does not ask for another at once."""
+    desk = _shift_desk(make_store(), away=True)
+    ticket = desk.open(requester=R, subject="printer")
+    assert ticket.queued_at is not None and ticket.assignee is None
+    assert desk.tick() == []
+    assert desk.next_wakeup() is None  # nobody could take it
+    _set_away(desk, "ann", False)
+    assert desk.next_wakeup() == T0
+    assert [type(e) for e in desk.tick()] == [Assigned]
+    assert desk.get(ticket.id).assignee == "ann"
+    assert desk.next_wakeup() is None
+
+
+def test_a_desk_started_during_a_shift_ticks_at_once_for_the_queue(
+    make_store: StoreFactory,
+) -> None:
+    """A worker process starts at 10:00, after ann's shift began with a ticket waiting
+    for her (she was away when it came, and is back in the configuration the worker
+    starts with): its first ``next_wakeup`` is now. A queued ticket nobody free can take
+    asks for one tick, not one after another."""
+    store = make_store()
+    ticket = _shift_desk(store, away=True).open(requester=R, subject="printer")
+    worker = _shift_desk(store, away=False)
+    assert worker.next_wakeup() == T0
+    worker.tick()
+    assert worker.get(ticket.id).assignee == "ann"
+    full = _skills_desk()
+    full.open(requester=R, subject="vpn down")  # needs ann's skill; ann is away
+    assert full.next_wakeup() == T0
+    assert full.tick() == []
+    assert full.next_wakeup() is None

@@ -188,6 +188,10 @@ class Helpdesk(KnowledgeCommands):
         self._held = _Held()  # events of an open unit_of_work, per thread
         self._worker = self.ids.new_id("worker")
         self._retention_checked_at: datetime | None = None
+        # Whether a tick of this desk has offered the queues since the desk was made or
+        # last reconfigured: until then an agent on shift may be free for a queued ticket
+        # (the process started, or the agent came back, after their shift began).
+        self._queues_offered = False
         # Whether this desk has said that its store keeps the records of received
         # messages and requests (no delete_cursors()): once is enough.
         self._warned_records_kept = False
@@ -263,6 +267,7 @@ class Helpdesk(KnowledgeCommands):
         self._decider, self._default_spec, self.config = decider, spec, config
         self._wakes.clear()  # wake times follow the rules: every ticket is checked again
         self._queue_queries.clear()
+        self._queues_offered = False  # an agent back may take a queued ticket now
         if _wake_rules(config) != before:
             if callable(getattr(self.store, "reschedule", None)):
                 self.reschedule()
@@ -2202,16 +2207,19 @@ class Helpdesk(KnowledgeCommands):
                     ticket_id if isinstance(ticket_id, str) else f"queue of team {team.id}",
                     exc,
                 )
+        self._queues_offered = True
         return events
 
     def next_wakeup(self, *, queues: bool = True, retention: bool = True) -> datetime | None:
         """The next instant at which :meth:`tick` has work (None: nothing scheduled): the
-        earliest SLA threshold, escalation or auto-close, (unless ``queues`` is false) the
-        next shift start of an agent who could take a queued ticket, and (unless
-        ``retention`` is false, and when the desk has retention policies) the next
-        retention pass: ``privacy.check_every`` after this desk's last one, or now when
-        it has run none yet, so a desk ticked only at its wake-ups still forgets what
-        its policies say it must."""
+        earliest SLA threshold, escalation or auto-close; (unless ``queues`` is false) the
+        next shift start of an agent who could take a queued ticket, or now, when a ticket
+        waits in the queue of a team with an agent free now and no tick of this desk has
+        offered the queues since it was made or reconfigured (an agent came back, the
+        process started during a shift); and (unless ``retention`` is false, and when the
+        desk has retention policies) the next retention pass: ``privacy.check_every``
+        after this desk's last one, or now when it has run none yet, so a desk ticked
+        only at its wake-ups still forgets what its policies say it must."""
         require(queues, bool, "True or False", field="queues")
         require(retention, bool, "True or False", field="retention")
         best = self._next_ticket_wakeup()
@@ -2246,6 +2254,11 @@ class Helpdesk(KnowledgeCommands):
             return None
         now = self._clock_now()
         best: datetime | None = None
+        if not self._queues_offered and any(
+            self._anyone_free(team.id, now) and self._has_queued(team.id)
+            for team in self.config.teams
+        ):
+            return now
         for team in self.config.teams:
             earliest: datetime | None = None
             for agent in self.config.agents_of(team=team.id):
