@@ -44,9 +44,14 @@ class SequentialIds:
         self._width = width
 
     def new_id(self, kind: str) -> str:
-        """Return the next id of ``kind``."""
-        counter = self._counters.get(kind)
+        """Return the next id of ``kind`` (text; a ValidationError names anything else)."""
+        counter = self._counters.get(kind) if kind.__class__ is str else None
         if counter is None:
+            if not isinstance(kind, str):
+                raise ValidationError(
+                    f"an id kind is text such as 'ticket', got {type(kind).__name__}",
+                    field="kind",
+                )
             # Threads that ask for a kind's first id at once all count on one counter.
             counter = self._counters.setdefault(kind, itertools.count(1))
         prefix = self._prefixes.get(kind) or (kind[:1].upper() or "X")

@@ -141,6 +141,15 @@ def test_sequential_ids_are_deterministic_per_kind() -> None:
         SequentialIds(width=0)
 
 
+@pytest.mark.parametrize("kind", [None, 5, b"ticket", ["ticket"], {"ticket": 1}])
+def test_sequential_ids_refuse_a_kind_that_is_not_text(kind: Any) -> None:
+    ids = SequentialIds()
+    with pytest.raises(ValidationError) as raised:
+        ids.new_id(kind)
+    assert raised.value.field == "kind"
+    assert ids.new_id("ticket") == "T-000001"
+
+
 def test_sequential_ids_asked_for_a_new_kind_by_two_threads_at_once_differ() -> None:
     """Both threads find no counter for the kind yet (each waits in the lookup until the
     other got there too); they still count on one counter."""
