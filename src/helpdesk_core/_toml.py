@@ -28,6 +28,18 @@ def dumps(document: Mapping[str, Any]) -> str:
     return "\n".join(lines).lstrip("\n") + "\n"
 
 
+#: Where a value sits in the document: its keys, and its index in each list it is in.
+_Path = tuple[str | int, ...]
+
+
+def _where(path: _Path) -> str:
+    """The path of a value as errors name it: ``routing[0].actions.fields.n``."""
+    where = ""
+    for part in path:
+        where += f"[{part}]" if isinstance(part, int) else f".{part}" if where else part
+    return where or "document"
+
+
 #: A list whose line would be longer than this is written an item group a line.
 _WIDTH = 88
 
@@ -49,14 +61,14 @@ def _table(table: Mapping[str, Any], path: tuple[str, ...], lines: list[str]) ->
         _table(value, (*path, name), lines)
 
 
-def _entry(name: str, value: Any, path: tuple[str, ...]) -> str:
+def _entry(name: str, value: Any, path: _Path) -> str:
     text = f"{name} = {_value(value, path)}"
     if len(text) <= _WIDTH or not isinstance(value, list | tuple):
         return text
     rows: list[str] = []
     row = ""
-    for item in value:
-        cell = _value(item, path) + ","
+    for index, item in enumerate(value):
+        cell = _value(item, (*path, index)) + ","
         if row and len(row) + 1 + len(cell) > _WIDTH - 4:
             rows.append(row)
             row = ""
@@ -65,22 +77,20 @@ def _entry(name: str, value: Any, path: tuple[str, ...]) -> str:
     return f"{name} = [\n" + "\n".join("    " + r for r in rows) + "\n]"
 
 
-def _check_key(name: Any, path: tuple[str, ...]) -> None:
+def _check_key(name: Any, path: _Path) -> None:
     if not isinstance(name, str):
         raise ValidationError(
             f"a TOML key is text, got {type(name).__name__} {name!r}",
-            field=".".join(path) or "document",
+            field=_where(path),
         )
 
 
-def _value(value: Any, path: tuple[str, ...]) -> str:
+def _value(value: Any, path: _Path) -> str:
     if isinstance(value, bool):
         return "true" if value else "false"
     if isinstance(value, int):
         if not -(2**63) <= value < 2**63:
-            raise ValidationError(
-                f"TOML integers are 64-bit, got {value}", field=".".join(path) or "document"
-            )
+            raise ValidationError(f"TOML integers are 64-bit, got {value}", field=_where(path))
         return str(value)
     if isinstance(value, float):
         if math.isnan(value):
@@ -93,13 +103,11 @@ def _value(value: Any, path: tuple[str, ...]) -> str:
     if isinstance(value, datetime | date | time):
         offset = value.utcoffset() if isinstance(value, datetime | time) else None
         if isinstance(value, time) and value.tzinfo is not None:
-            raise ValidationError(
-                "a TOML time of day has no offset", field=".".join(path) or "document"
-            )
+            raise ValidationError("a TOML time of day has no offset", field=_where(path))
         if offset is not None and offset % timedelta(minutes=1):
             raise ValidationError(
                 f"a TOML offset is whole minutes, got {offset}",
-                field=".".join(path) or "document",
+                field=_where(path),
             )
         return value.isoformat()
     if isinstance(value, Mapping):
@@ -110,10 +118,10 @@ def _value(value: Any, path: tuple[str, ...]) -> str:
         )
         return "{ " + cells + " }" if cells else "{}"
     if isinstance(value, list | tuple):
-        return "[" + ", ".join(_value(item, path) for item in value) + "]"
-    raise ValidationError(
-        f"TOML cannot hold a {type(value).__name__}", field=".".join(path) or "document"
-    )
+        return "[" + ", ".join(_value(item, (*path, i)) for i, item in enumerate(value)) + "]"
+    if value is None:
+        raise ValidationError("TOML has no null", field=_where(path))
+    raise ValidationError(f"TOML cannot hold a {type(value).__name__}", field=_where(path))
 
 
 def _string(text: str) -> str:

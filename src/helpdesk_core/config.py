@@ -479,10 +479,17 @@ class DeskConfig:
     def to_toml(self) -> str:
         """The configuration as TOML text, what :meth:`to_dict` gives:
         ``DeskConfig.from_toml(config.to_toml()) == config`` (an admin screen may keep
-        the desk it edits in a file people read)."""
+        the desk it edits in a file people read). A value TOML has no syntax for (a
+        custom field a routing rule sets to None, a whole number beyond 64 bits) is a
+        ConfigError naming its path; such a desk is kept as JSON (:meth:`to_dict`)."""
         from helpdesk_core._toml import dumps
 
-        return dumps(self.to_dict())
+        try:
+            return dumps(self.to_dict())
+        except ValidationError as exc:
+            raise ConfigError(
+                f"{exc.message}: keep this desk as JSON (to_dict), not TOML", path=exc.field
+            ) from exc
 
     def to_dict(self) -> dict[str, Any]:
         """The configuration as a plain document (round-trips through :meth:`from_dict`)."""

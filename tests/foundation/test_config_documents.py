@@ -3,6 +3,7 @@ round-trips through ``to_dict``."""
 
 from __future__ import annotations
 
+import json
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
@@ -13,7 +14,8 @@ from hypothesis import HealthCheck, given, settings
 from helpdesk_core import ConfigError, DeskConfig, _toml
 from helpdesk_core.config import TicketType
 from helpdesk_core.intake import Category
-from helpdesk_core.testing.strategies import desk_configs
+from helpdesk_core.routing import RuleSet
+from helpdesk_core.testing.strategies import custom_fields, desk_configs, routing_rules
 from helpdesk_core.workflow import Lifecycle
 
 
@@ -313,6 +315,40 @@ def test_any_configuration_round_trips_through_toml(config: DeskConfig) -> None:
     """``to_toml`` writes what ``from_toml`` reads back as the same desk (no null, which
     TOML has not, anywhere in the document)."""
     assert DeskConfig.from_toml(config.to_toml()) == config
+
+
+@settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(routing_rules(fields=custom_fields()))
+def test_rules_setting_custom_fields_round_trip_through_toml_or_name_the_null(
+    rules: RuleSet,
+) -> None:
+    # TOML has no null: a rule that sets a custom field to None cannot be written, and
+    # is named by its path, not by a ValidationError at the path of no rule.
+    config = DeskConfig(routing=rules)
+    nulls = [
+        f"routing[{i}].actions.fields.{name}"
+        for i, rule in enumerate(rules.rules)
+        for name, value in rule.actions.fields.items()
+        if value is None
+    ]
+    if not nulls:
+        assert DeskConfig.from_toml(config.to_toml()) == config
+        return
+    with pytest.raises(ConfigError, match="TOML has no null") as caught:
+        config.to_toml()
+    assert caught.value.path == nulls[0]
+
+
+def test_a_number_toml_cannot_hold_is_named_by_its_path() -> None:
+    config = DeskConfig.from_dict({"routing": [
+        {"name": "ok", "actions": {"add_tags": ["x"]}},
+        {"name": "big", "when": {"field": "fields.n", "op": "eq", "value": 2**64},
+         "actions": {"fields": {"n": 1}}},
+    ]})  # fmt: skip
+    assert DeskConfig.from_json(json.dumps(config.to_dict())) == config
+    with pytest.raises(ConfigError, match="64-bit") as caught:
+        config.to_toml()
+    assert caught.value.path == "routing[1].when.value"
 
 
 def test_the_bundled_desk_written_as_toml_reads_back_and_says_never_in_words() -> None:

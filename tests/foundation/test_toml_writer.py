@@ -62,7 +62,9 @@ def test_values_toml_cannot_hold_are_named() -> None:
     for document, field in (
         ({"a": {"b": object()}}, "a.b"),
         ({"a": {1: 2}}, "a"),
-        ({"a": [{"x": {3}}]}, "a.x"),
+        ({"a": [{"x": {3}}]}, "a[0].x"),
+        ({"a": [1, [2, None]]}, "a[1][1]"),
+        ({"a": {"b": [{"c": 1}, {"c": 2**64}]}}, "a.b[1].c"),
     ):
         with pytest.raises(ValidationError) as caught:
             dumps(document)
