@@ -178,7 +178,9 @@ def _calendars(value: Any) -> dict[str, BusinessCalendar]:
 
 
 def _lifecycles(value: Any) -> dict[str, Lifecycle]:
-    return _by_name(value, Lifecycle, "lifecycles", "lifecycle")
+    # ``default`` is built in, as in a document: a desk built without it would load back
+    # from its own document with it.
+    return {**_default_lifecycles(), **_by_name(value, Lifecycle, "lifecycles", "lifecycle")}
 
 
 def _ticket_types(value: Any) -> dict[str, TicketType]:

@@ -15,7 +15,12 @@ from helpdesk_core import ConfigError, DeskConfig, _toml
 from helpdesk_core.config import TicketType
 from helpdesk_core.intake import Category
 from helpdesk_core.routing import RuleSet
-from helpdesk_core.testing.strategies import custom_fields, desk_configs, routing_rules
+from helpdesk_core.testing.strategies import (
+    custom_fields,
+    desk_configs,
+    lifecycles,
+    routing_rules,
+)
 from helpdesk_core.workflow import Lifecycle
 
 
@@ -349,6 +354,19 @@ def test_a_number_toml_cannot_hold_is_named_by_its_path() -> None:
     with pytest.raises(ConfigError, match="64-bit") as caught:
         config.to_toml()
     assert caught.value.path == "routing[1].when.value"
+
+
+@settings(max_examples=50, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(lifecycles(name="custom"))
+def test_a_desk_built_without_the_default_lifecycle_round_trips(lifecycle: Lifecycle) -> None:
+    # ``default`` is built in: a document always has it, so a desk built in Python has it
+    # too, else it would load back from its own document as another desk.
+    incident = TicketType(name="incident", lifecycle="custom")
+    config = DeskConfig(lifecycles={"custom": lifecycle}, ticket_types={"incident": incident})
+    assert config.lifecycles == {"default": Lifecycle.default(), "custom": lifecycle}
+    assert DeskConfig.from_dict(config.to_dict()) == config
+    assert DeskConfig.from_toml(config.to_toml()) == config
+    assert DeskConfig(lifecycles={}).lifecycles == {"default": Lifecycle.default()}
 
 
 def test_the_bundled_desk_written_as_toml_reads_back_and_says_never_in_words() -> None:
