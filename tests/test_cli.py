@@ -335,6 +335,12 @@ def test_calibrate_refuses_what_it_cannot_read(
     assert "at least 7 days" in capsys.readouterr().err
     assert main(["calibrate", str(database), "--desk", desk, "--start", "soon"]) == 2
     assert capsys.readouterr().err.startswith("helpdesk-core: --start: ")
+    # Midnight of year 1 in the desk's zone (Europe/Berlin) is before year 1 in UTC.
+    assert main(["calibrate", str(database), "--desk", desk, "--start", "0001-01-01"]) == 2
+    assert capsys.readouterr().err.startswith("helpdesk-core: --start: instant 0001-01-01")
+    assert main(["calibrate", str(database), "--desk", desk,
+                 "--end", "9999-12-31T23:00-05:00"]) == 2
+    assert "out of range" in capsys.readouterr().err
     blocker = tmp_path / "file"
     blocker.write_text("")
     assert main(["calibrate", str(database), "--desk", desk,

@@ -232,6 +232,10 @@ def test_bad_input_is_named() -> None:
         ({"profile": "day"}, "profile"),
         ({"start": datetime(2026, 3, 2)}, "start"),
         ({"start": MONDAY, "end": MONDAY}, "end"),
+        # instants UTC cannot show: the first hour of year 1 east of Greenwich, the
+        # last of year 9999 west of it
+        ({"start": datetime(1, 1, 1, tzinfo=ZoneInfo("Europe/Berlin"))}, "start"),
+        ({"end": datetime(9999, 12, 31, 23, tzinfo=ZoneInfo("America/New_York"))}, "end"),
     ]
     for change, name in cases:
         kwargs: dict[str, Any] = {"history": desk.store, "desk": desk.config, **change}

@@ -46,7 +46,7 @@ from helpdesk_core.model import (
     TicketUpdated,
     Urgency,
 )
-from helpdesk_core.model._validate import require
+from helpdesk_core.model._validate import require, to_utc
 from helpdesk_core.model.people import ANONYMOUS_REQUESTER
 from helpdesk_core.simulation.scenario import HOURS_PER_WEEK, MAX_REQUESTERS, _csat_key
 
@@ -259,6 +259,16 @@ class _Tally:
             self.reopen_delays.append((event.at - ticket.solved_at).total_seconds())
 
 
+def _in_utc(value: Any, name: str) -> datetime:
+    """The aware datetime ``value`` in UTC; ValidationError naming ``name`` when it is
+    naive, or an instant of year 1 or 9999 in its zone that UTC cannot show."""
+    try:
+        utc: datetime = to_utc(ensure_aware(value, field=name))
+    except ValidationError as exc:
+        raise ValidationError(exc.message, field=name) from None
+    return utc
+
+
 def calibrate(
     history: Any,
     *,
@@ -317,8 +327,8 @@ def calibrate(
         raise ValidationError(
             f"delays is one of {', '.join(DELAY_KINDS)}, got {delays!r}", field="delays"
         )
-    start = None if start is None else ensure_aware(start, field="start").astimezone(UTC)
-    end = None if end is None else ensure_aware(end, field="end").astimezone(UTC)
+    start = None if start is None else _in_utc(start, "start")
+    end = None if end is None else _in_utc(end, "end")
     if start is not None and end is not None and end <= start:
         raise ValidationError("end must come after start", field="end")
     tiers = [tier.id for tier in desk.tiers]
