@@ -34,6 +34,7 @@ from helpdesk_core.model import (
     Event,
     QueuedForAssignment,
     SlaBreached,
+    SlaTargetChanged,
     SlaWarning,
     Ticket,
     TicketOpened,
@@ -1012,6 +1013,91 @@ def test_a_changed_warning_threshold_applies_to_running_clocks(
     assert [e.at - start for e in recorded if isinstance(e, SlaBreached)] == [timedelta(days=1)]
     history = desk.history(ticket.id)
     assert _warnings_recorded(history, start) == expected
+
+
+def _office_doc(**resolution: str) -> dict[str, Any]:
+    """Weekdays 09:00-17:00 in Berlin; medium tickets resolved within ``resolution``."""
+    return {
+        "calendars": {"office": {"timezone": "Europe/Berlin", "hours": {"mon-fri": "09:00-17:00"}}},
+        "agents": [{"id": "ann", "teams": ["service-desk"], "role": "admin"}],
+        "sla_policies": [{"name": "standard", "calendar": "office", "targets": {
+            "medium": {"resolution": resolution.get("medium", "8h")}}}],
+    }  # fmt: skip
+
+
+def test_a_holiday_added_by_reconfigure_moves_running_deadlines() -> None:
+    clock = ManualClock(berlin(2026, 3, 9, 13, 0))  # a Monday
+    desk = Helpdesk(DeskConfig.from_dict(_office_doc()), MemoryStore(), clock)
+    ticket = desk.open(requester=Requester(id="ada"), subject="VPN down")
+    untouched = desk.open(requester=Requester(id="bo"), subject="printer")
+    assert ticket.sla["resolution"].deadline == berlin(2026, 3, 10, 13, 0)
+    clock.set(berlin(2026, 3, 9, 14, 0))
+    doc = _office_doc()
+    doc["calendars"]["office"]["holidays"] = ["2026-03-10"]  # Tuesday closed
+    desk.reconfigure(DeskConfig.from_dict(doc))
+    assert desk.next_wakeup(queues=False) == berlin(2026, 3, 9, 13, 0)  # due at once
+    desk.reply(ticket.id, author="ann", body="looking", public=False)
+    retargeted = [e for e in desk.history(ticket.id) if isinstance(e, SlaTargetChanged)]
+    assert [(e.at, e.reason) for e in retargeted] == [
+        (berlin(2026, 3, 9, 14, 0), "SLA policy 'standard': calendar 'office' changed")
+    ]
+    clock.set(berlin(2026, 3, 10, 14, 0))
+    recorded = desk.tick()
+    # Nothing falls due on the holiday: the untouched ticket was retargeted by the tick,
+    # no later than its warning armed on the old hours (Tuesday 11:00).
+    assert [(type(e).__name__, e.ticket_id, e.at) for e in recorded] == [
+        ("SlaTargetChanged", untouched.id, berlin(2026, 3, 10, 11, 0))
+    ]
+    for ticket_id in (ticket.id, untouched.id):
+        resolution = desk.get(ticket_id).sla["resolution"]
+        assert resolution.deadline == berlin(2026, 3, 11, 13, 0)
+        view = desk.sla(ticket_id)["resolution"]
+        assert (view.state.value, view.remaining) == ("running", timedelta(hours=4))
+
+
+def test_a_target_changed_by_reconfigure_applies_at_the_next_tick() -> None:
+    start = berlin(2026, 3, 9, 9, 0)
+    clock = ManualClock(start)
+    desk = Helpdesk(DeskConfig.from_dict(_office_doc()), MemoryStore(), clock)
+    ticket = desk.open(requester=Requester(id="ada"), subject="VPN down")
+    clock.set(berlin(2026, 3, 9, 10, 0))
+    desk.reconfigure(DeskConfig.from_dict(_office_doc(medium="40h")))
+    assert desk.next_wakeup(queues=False) == start  # due at once
+    clock.set(berlin(2026, 3, 9, 18, 0))  # past the old deadline (17:00)
+    recorded = desk.tick()
+    assert [(type(e).__name__, e.at) for e in recorded] == [
+        ("SlaTargetChanged", berlin(2026, 3, 9, 15, 0))  # where the old warning was armed
+    ]
+    assert recorded[0].reason == "SLA policy 'standard': target 8h changed to 1d 16h"  # type: ignore[attr-defined]
+    resolution = desk.get(ticket.id).sla["resolution"]
+    assert (resolution.target, resolution.breached_at) == (timedelta(hours=40), None)
+    assert resolution.deadline == berlin(2026, 3, 13, 17, 0)
+    # Shortened again below the time used: breached at the catch-up.
+    clock.set(berlin(2026, 3, 10, 10, 0))
+    desk.reconfigure(DeskConfig.from_dict(_office_doc(medium="4h")))
+    assert [(type(e).__name__, e.at) for e in desk.tick()] == [
+        ("SlaTargetChanged", berlin(2026, 3, 10, 10, 0)),
+        ("SlaWarning", berlin(2026, 3, 10, 10, 0)),
+        ("SlaBreached", berlin(2026, 3, 10, 10, 0)),
+    ]
+
+
+def test_pauses_changed_by_reconfigure_pause_and_resume_running_clocks() -> None:
+    clock = ManualClock(datetime(2026, 3, 2, 9, tzinfo=UTC))
+    desk = Helpdesk(DeskConfig.from_dict(_policy_doc("standard")), MemoryStore(), clock)
+    ticket = desk.open(requester=Requester(id="ada"), subject="VPN down")
+    desk.reply(ticket.id, author="ann", body="on it")
+    desk.transition(ticket.id, "pend", by="ann")
+    assert desk.get(ticket.id).sla["resolution"].state.value == "paused"
+    clock.advance(hours=2)
+    doc = _policy_doc("standard")
+    doc["sla_policies"][0]["pauses"] = {"resolution": []}  # it runs while pending now
+    desk.reconfigure(DeskConfig.from_dict(doc))
+    assert [type(e).__name__ for e in desk.tick()] == ["SlaClockResumed"]
+    clock.advance(hours=3)
+    desk.reconfigure(DeskConfig.from_dict(_policy_doc("standard")))
+    assert [type(e).__name__ for e in desk.tick()] == ["SlaClockPaused"]
+    assert desk.get(ticket.id).sla["resolution"].used == timedelta(hours=3)
 
 
 def test_dropping_a_calendar_open_clocks_count_on_is_refused() -> None:

@@ -152,7 +152,7 @@ def test_a_threshold_gained_after_the_last_one_was_recorded_is_armed_at_the_catc
     ]
 
 
-def test_a_calendar_whose_hours_changed_is_not_taken_for_changed_thresholds() -> None:
+def test_a_calendar_whose_hours_changed_retargets_its_running_clocks() -> None:
     nine_to_five = {"office": BusinessCalendar(timezone="UTC", hours={"mon-fri": "09:00-17:00"})}
     eight_to_six = {"office": BusinessCalendar(timezone="UTC", hours={"mon-fri": "08:00-18:00"})}
     office = SlaPolicy(name="p", calendar="office", targets={"medium": {"resolution": "16h"}})
@@ -160,13 +160,21 @@ def test_a_calendar_whose_hours_changed_is_not_taken_for_changed_thresholds() ->
                          requester="ada", subject="Help")  # fmt: skip
     ticket = replay([event])
     ticket = fold(ticket, SlaEngine([office], nine_to_five).react(ticket, event, policy=office))
+    # Armed on the old hours: warning on Tuesday 13:00, deadline Tuesday 17:00.
+    assert ticket.sla["resolution"].warn_at == T0 + 37 * H
     engine = SlaEngine([office], eight_to_six)
-    # The clock keeps the instants it was armed for (Tuesday 13:00 and 17:00), as before.
-    armed = ticket.sla["resolution"].warn_at
-    assert engine.next_wakeup(ticket, rearm=True) == armed == T0 + 37 * H
+    assert engine.next_wakeup(ticket, rearm=True) == T0  # due at once
+    # Caught up on Monday 01:00: retargeted there, on the new hours (Tuesday 14:00).
+    early = engine.due_events(ticket, now=T0 + H)
+    assert shown(early) == [("SlaTargetChanged", H, None)]
+    assert early[0].reason == "SLA policy 'p': calendar 'office' changed"  # type: ignore[attr-defined]
+    assert fold(ticket, early).sla["resolution"].deadline == T0 + 38 * H
+    # Caught up only days later: retargeted no later than the instant the clock was armed
+    # for (15 h used by Tuesday 13:00 on the new hours), nothing recorded on the old ones.
     assert shown(engine.due_events(ticket, now=T0 + 3 * 24 * H)) == [
+        ("SlaTargetChanged", 37 * H, None),
         ("SlaWarning", 37 * H, 0.75),
-        ("SlaBreached", 41 * H, None),
+        ("SlaBreached", 38 * H, None),
     ]
 
 

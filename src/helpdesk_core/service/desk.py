@@ -250,11 +250,16 @@ class Helpdesk(KnowledgeCommands):
         """Work with ``config`` from now on (an agent away or back, a new policy): the
         tickets stay as they are and follow the new rules from their next command or
         tick. When the rules that say when a ticket needs a tick changed (escalation
-        policies, calendars, lifecycles and their auto-close, ticket types, the warning
-        thresholds of SLA policies), every open or solved ticket's stored wake-up is
-        recomputed (:meth:`reschedule`), so a tick finds a new escalation trigger's
-        tickets at its instant, and a running SLA clock's warning at its new threshold's
-        instant (re-armed by the catch-up of that tick or of the ticket's next command)."""
+        policies, calendars, lifecycles and their auto-close, ticket types, the targets,
+        calendar, warning thresholds or pauses of SLA policies), every open or solved
+        ticket's stored wake-up is recomputed (:meth:`reschedule`), so a tick finds a new
+        escalation trigger's tickets at its instant, and a running SLA clock's warning at
+        its new threshold's instant (re-armed by the catch-up of that tick or of the
+        ticket's next command). A clock whose policy's target, calendar (its name, or the
+        hours a calendar of that name defines now) or pauses changed is due at once: the
+        next tick, or the ticket's next command, retargets it (pauses or resumes it) as a
+        change of the ticket would, so no tick records a warning or breach under the old
+        rules."""
         if not isinstance(config, DeskConfig):
             raise ValidationError("config must be a DeskConfig", field="config")
         self._check_open_tickets(config)
@@ -2814,13 +2819,17 @@ _WAKING = tuple(c for c in StatusCategory if c is not StatusCategory.CLOSED)
 
 def _wake_rules(config: DeskConfig) -> tuple[Any, ...]:
     """The parts of a configuration a ticket's wake-up depends on (of the SLA policies,
-    their warning thresholds: running clocks are armed for the next one)."""
+    what running clocks are armed by: their targets, calendar, warning thresholds and
+    the status categories they pause in). Calendars compare by what they define."""
     return (
         config.escalation_policies,
         config.calendars,
         config.lifecycles,
         config.ticket_types,
-        {policy.name: policy.warnings for policy in config.sla_policies},
+        {
+            policy.name: (policy.targets, policy.calendar, policy.warnings, policy.pauses)
+            for policy in config.sla_policies
+        },
     )
 
 

@@ -167,7 +167,7 @@ def rearmed_warning(
     two: the engine asks when it catches a ticket up, or when the armed warning falls
     due, not on every event. A clock whose deadline the calendar no longer gives (its
     opening hours changed) is left as it is: its warning instant says nothing of its
-    threshold then."""
+    threshold then (a catch-up retargets such a clock first)."""
     sent = clock.warnings_sent
     deadline = clock.deadline
     if deadline is None or sent >= len(thresholds):

@@ -160,9 +160,10 @@ def _due(
 ) -> tuple[list[Event], dict[Metric, SlaClock]]:
     """The warnings and breaches due by ``now``, and the clocks after them. A clock whose
     armed warning falls due is first checked against its policy's thresholds (re-armed
-    if they say otherwise now, see :meth:`Step.rearm`); with ``rearm``, every running
-    clock is (a catch-up: a calendar step per clock, which a reaction to each event does
-    without)."""
+    if they say otherwise now, see :meth:`Step.rearm`); with ``rearm``, every active
+    clock is, and against its policy's target, calendar and pauses too (brought in line
+    if they changed, see :func:`_follow`): a catch-up, a calendar step or two per clock,
+    which a reaction to each event does without."""
     clocks: dict[Metric, SlaClock] = {}
     events: list[Event] = []
     sla = ticket.sla
@@ -171,9 +172,20 @@ def _due(
         if clock is None:
             continue
         clocks[metric] = clock
+        if clock.stopped_at is not None:
+            continue
+        if rearm:
+            change = _drift(ticket, clock, env)
+            if change is not None:
+                step = Step(ticket.id)
+                clock = _follow(step, clock, env, now, change)
+                events.extend(step.events)
+                clocks[metric] = clock
+                if clock.stopped_at is not None:
+                    continue
         deadline = clock.deadline
-        if deadline is None or clock.stopped_at is not None:
-            continue  # paused or stopped
+        if deadline is None:
+            continue  # paused
         calendar = env.calendar(clock.calendar)
         thresholds = env.thresholds(clock)
         warn_at = clock.warn_at
@@ -193,6 +205,89 @@ def _due(
     if len(events) > 1:
         events.sort(key=_instant)  # stable: metric order among equal instants
     return events, clocks
+
+
+#: What a clock's policy, as now given, asks of it: the policy, the metric's target (None:
+#: no target any more), the reason of a retarget ("" for none) and whether it pauses.
+_Drift = tuple[SlaPolicy, "timedelta | None", str, bool]
+_ZERO = timedelta(0)
+
+
+def _drift(ticket: Ticket, clock: SlaClock, env: _Env) -> _Drift | None:
+    """How the active clock's policy, as given now, differs from what the clock runs
+    under (a reconfiguration changed its target, its calendar's name or hours, or the
+    status categories it pauses in); None when it does not, or when the policy is not
+    given (a retired policy's clocks run on). A running clock's calendar is compared by
+    what it gives: the deadline the clock is armed for is not the one it gives now."""
+    policy = env.policies.get(clock.policy)
+    if policy is None:
+        return None
+    metric = clock.metric
+    target = policy.targets.get(ticket.priority, _NO_TARGETS).get(metric)
+    pausing = ticket.status_category in policy.pauses[metric]
+    running = clock.deadline is not None
+    if target is None:
+        return policy, None, "", pausing
+    parts = []
+    if target != clock.target:
+        parts.append(
+            f"target {format_duration(clock.target)} changed to {format_duration(target)}"
+        )
+    if policy.calendar != clock.calendar:
+        parts.append(f"calendar {clock.calendar!r} replaced by {policy.calendar!r}")
+    elif running and clock.breached_at is None:
+        rest = clock.target - clock.used
+        if rest > _ZERO and env.calendar(clock.calendar).add(clock.as_of, rest) != clock.deadline:
+            parts.append(f"calendar {clock.calendar!r} changed")
+    if parts:
+        return policy, target, f"SLA policy {policy.name!r}: " + ", ".join(parts), pausing
+    if running is pausing:  # running where it pauses now, or paused where it runs
+        return policy, target, "", pausing
+    return None
+
+
+def _follow(
+    step: Step, clock: SlaClock, env: _Env, now: datetime, drift: _Drift
+) -> SlaClock:
+    """Bring the active clock in line with its policy as given now (see :func:`_drift`),
+    as a change of the ticket would: retargeted keeping the business time used and the
+    pauses taken (the time since its last change counted on its calendar as given now),
+    stopped when its metric has no target any more, paused or resumed as the status
+    categories it pauses in say. At ``now``, or at the instant a running clock is armed
+    for (its next warning, else its deadline) if that came first: nothing falls due under
+    the old rules once they changed. A clock whose last change is after ``now`` is left."""
+    policy, target, reason, pausing = drift
+    if now < clock.as_of:
+        return clock
+    at = now
+    if clock.deadline is not None:
+        for armed in (clock.warn_at, None if clock.breached_at else clock.deadline):
+            if armed is not None and armed < at:
+                at = armed
+    for recorded in (clock.as_of, clock.warned_at, clock.breached_at):
+        if recorded is not None and recorded > at:
+            at = recorded
+    calendar = env.calendar(clock.calendar)
+    if target is None:
+        return step.stop(clock, calendar, at, NO_TARGET)
+    if reason:
+        clock = step.retarget(
+            clock,
+            old_calendar=calendar,
+            policy=policy.name,
+            calendar_name=policy.calendar,
+            calendar=env.calendar(policy.calendar),
+            thresholds=policy.warnings,
+            target=target,
+            at=at,
+            reason=reason,
+        )
+        calendar = env.calendar(policy.calendar)
+    if clock.is_running and pausing:
+        clock = step.pause(clock, calendar, at)
+    elif not clock.is_running and not pausing:
+        clock = step.resume(clock, calendar, policy.warnings, at)
+    return clock
 
 
 def _check_order(ticket: Ticket, at: datetime) -> None:
@@ -240,6 +335,15 @@ def due_events(
     clock was armed for if that came first. Warnings already recorded stay recorded
     (each threshold once per cycle); one the time used has passed under its new value
     is recorded at the re-arming; the next falls due at its new value's instant.
+
+    An active clock whose policy, as given now, has another target for its metric, another
+    calendar, a calendar of the same name that gives another deadline (its hours or
+    holidays changed), or pauses it in other status categories, is first brought in
+    line, at the same instant, as a change of the ticket would: retargeted keeping the
+    business time used and the pauses taken (the time since the clock's last change
+    counted on its calendar as given now; a breach at once is recorded there), stopped
+    when the metric has no target any more, paused or resumed. Nothing falls due under
+    the old rules.
     """
     return SlaEngine(policies, calendars).due_events(ticket, now=now)
 
@@ -278,7 +382,11 @@ def _rearmed_wakeup(ticket: Ticket, env: _Env) -> datetime | None:
     the earlier of its armed instant and the catch-up)."""
     best = _next_wakeup(ticket, env)
     for clock in ticket.sla.values():
-        if clock.is_running:
+        if clock.stopped_at is None and _drift(ticket, clock, env) is not None:
+            # Its policy changed under it: due at once (a catch-up brings it in line).
+            if best is None or clock.as_of < best:
+                best = clock.as_of
+        elif clock.is_running:
             due = rearmed_warning(clock, env.calendar(clock.calendar), env.thresholds(clock))
             if due is not None and (best is None or due < best):
                 best = due
@@ -371,7 +479,8 @@ class SlaEngine:
         thresholds say now (see :func:`due_events`) is waited for until the earlier of
         the instant it is armed for and the instant they give, worked out on the calendar
         for every running clock (a desk asks so when it reschedules its tickets after a
-        reconfiguration, not after every command)."""
+        reconfiguration, not after every command); one whose policy's target, calendar
+        or pauses changed under it is due at once (its last change's instant)."""
         _check_ticket(ticket)
         if rearm is False:
             return _next_wakeup(ticket, self._env)
