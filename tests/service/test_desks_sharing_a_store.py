@@ -6,9 +6,17 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from typing import Any
 
+import pytest
 from service_fixtures import BERLIN
 
-from helpdesk_core import DeskConfig, Helpdesk, ManualClock, MemoryStore, Requester
+from helpdesk_core import (
+    DeskConfig,
+    Helpdesk,
+    ManualClock,
+    MemoryStore,
+    Requester,
+    ValidationError,
+)
 from helpdesk_core.demo import example_config
 from helpdesk_core.model import Assigned
 from helpdesk_core.storage import TicketQuery
@@ -33,6 +41,24 @@ def test_a_desk_whose_clock_is_behind_stamps_at_the_tickets_latest_event() -> No
     b.set_priority(ticket.id, "high", by="lena")
     b.solve(ticket.id, by="lena", resolution="Restarted")
     assert _in_order(a, ticket.id)
+
+
+def test_live_sla_figures_read_by_a_desk_whose_clock_is_behind() -> None:
+    """Desk B's clock runs two seconds ahead of A's, and B resumed the resolution clock.
+    A's ``sla()`` without ``now`` reads at the ticket's latest event, as A's commands
+    would stamp; an explicit ``now`` before it is still refused."""
+    store = MemoryStore()
+    start = datetime(2026, 3, 2, 10, 0, tzinfo=BERLIN)
+    a = Helpdesk(example_config(), store, ManualClock(start))
+    b = Helpdesk(example_config(), store, ManualClock(start + timedelta(seconds=2)))
+    ticket = a.open(requester=Requester(id="ada", email="ada@example.com"), subject="VPN")
+    b.reply(ticket.id, author="lena", body="Which client?")
+    b.transition(ticket.id, "pend", by="lena")
+    b.reply(ticket.id, author="requester:ada", body="The new one")  # resumes the clock
+    resolution = a.sla(ticket.id)["resolution"]
+    assert (resolution.state.value, resolution.as_of) == ("running", a.get(ticket.id).updated_at)
+    with pytest.raises(ValidationError, match="clock's last change"):
+        a.sla(ticket.id, now=start)
 
 
 class _Interleaved(MemoryStore):

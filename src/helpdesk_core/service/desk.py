@@ -2337,13 +2337,22 @@ class Helpdesk(KnowledgeCommands):
         self, ticket_id: str, *, now: datetime | None = None, as_: Identity | None = None
     ) -> dict[str, SlaView]:
         """Live SLA figures of the ticket's clocks (state, target, used, remaining,
-        deadline, breached_at) at ``now`` (default: the clock); with ``as_``, only if that
-        identity may see the ticket (AccessDenied otherwise; checked as :meth:`get` checks
-        it, at the clock's instant whatever ``now`` says)."""
+        deadline, breached_at) at ``now`` (default: the clock, or the ticket's latest
+        event if that is later, as a command would stamp: another process whose clock
+        runs a little ahead may have changed it); with ``as_``, only if that identity may
+        see the ticket (AccessDenied otherwise; checked as :meth:`get` checks it, at the
+        clock's instant whatever ``now`` says). An explicit ``now`` before a running
+        clock's last change is refused (``ValidationError``)."""
         ticket = self.store.load(_ticket_id(ticket_id))
         if as_ is not None:
             self._check_view(self._actor(as_, field="as_"), ticket)
-        return sla_view(ticket, self.config.calendars, self._now(now))
+        if now is None:
+            at = self._clock_now()
+            if ticket.updated_at > at:
+                at = ticket.updated_at
+        else:
+            at = ensure_aware(now, field="now")
+        return sla_view(ticket, self.config.calendars, at)
 
     def search(
         self,
