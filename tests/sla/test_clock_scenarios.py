@@ -668,7 +668,30 @@ def test_solving_stops_every_clock() -> None:
     assert next_wakeup(desk.ticket) is None
 
 
-def test_a_policy_applied_later_starts_its_clocks_at_that_event() -> None:
+RAISED = {"low": {"resolution": "40h"}, "high": {"first_response": "1h", "resolution": "8h"}}
+
+
+def test_a_metric_gaining_a_target_counts_from_its_original_start() -> None:
+    desk = Desk(policy(RAISED), at=berlin(2026, 3, 30, 9), priority="low")
+    assert FR.value not in desk.ticket.sla  # no first-response target for low tickets
+    events = desk.set_priority(berlin(2026, 3, 30, 14), "high")
+    # As resolution is recomputed from its start (5 h used of 8 h), so is the first
+    # response owed since the opening: exceeded at 10:00, breached at the change.
+    assert desk.clock(RES).used == 5 * H
+    first = desk.clock(FR)
+    assert (first.started_at, first.used) == (berlin(2026, 3, 30, 9), 5 * H)
+    assert ("SlaBreached", "first_response", berlin(2026, 3, 30, 14)) in kinds(events)
+    assert first.breached_at == berlin(2026, 3, 30, 14)
+
+
+def test_a_metric_gaining_a_target_it_already_met_starts_no_clock() -> None:
+    desk = Desk(policy(RAISED), at=berlin(2026, 3, 30, 9), priority="low")
+    desk.agent_reply(berlin(2026, 3, 30, 10))  # the first response, while none was owed
+    desk.set_priority(berlin(2026, 3, 30, 14), "high")
+    assert FR.value not in desk.ticket.sla
+
+
+def test_a_policy_applied_later_counts_its_clocks_from_their_original_start() -> None:
     desk = Desk(None, at=berlin(2026, 3, 30, 9))
     assert desk.ticket.sla == {}
     events = desk.set_policy(
@@ -678,8 +701,30 @@ def test_a_policy_applied_later_starts_its_clocks_at_that_event() -> None:
         ("SlaClockStarted", "first_response", berlin(2026, 3, 30, 10)),
         ("SlaClockStarted", "resolution", berlin(2026, 3, 30, 10)),
     ]
+    # The first response is owed since the opening: the hour before counts.
+    first = desk.clock(FR)
+    assert (first.started_at, first.used) == (berlin(2026, 3, 30, 9), H)
+    assert first.deadline == berlin(2026, 3, 30, 13)
+    # Resolution pauses (pending, on hold), which a ticket keeps no record of: it starts
+    # at the change.
+    assert desk.clock(RES).started_at == berlin(2026, 3, 30, 10)
     assert desk.clock(RES).deadline == berlin(2026, 4, 2, 10)  # 1d = 24 business hours
     assert desk.clock(RES).target == 24 * H
+
+
+def test_a_policy_applied_later_breaches_at_once_when_its_target_is_already_exceeded() -> None:
+    desk = Desk(None, at=berlin(2026, 3, 30, 9))
+    events = desk.set_policy(
+        berlin(2026, 3, 30, 12),
+        policy({"medium": {"first_response": "2h"}}, warnings=(0.5,)),
+    )
+    # Exceeded at 11:00, before the change: warned and breached at the change.
+    assert kinds(events) == [
+        ("SlaClockStarted", "first_response", berlin(2026, 3, 30, 12)),
+        ("SlaWarning", "first_response", berlin(2026, 3, 30, 12)),
+        ("SlaBreached", "first_response", berlin(2026, 3, 30, 12)),
+    ]
+    assert desk.clock(FR).used == 3 * H
 
 
 @pytest.mark.parametrize("priority", [p.value for p in Priority])

@@ -61,4 +61,7 @@ def test_an_answer_while_no_target_applied_starts_the_next_wait_afresh() -> None
     desk.set_priority(ticket_id, "high", by="bob")
     views = desk.sla(ticket_id)
     assert views["next_response"].cycle == 2 and views["next_response"].used == timedelta(0)
-    assert views["periodic_update"].used == timedelta(0)  # bob's answer was an update
+    # Bob's answer was an update: a new cycle, counted from it (its target came later).
+    update = views["periodic_update"]
+    assert (update.cycle, update.used) == (2, timedelta(minutes=30))
+    assert update.started_at == t0 + timedelta(hours=1, minutes=30)

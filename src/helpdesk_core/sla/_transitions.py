@@ -231,8 +231,27 @@ class Step:
         at: datetime,
         cycle: int,
         paused: bool,
+        since: datetime | None = None,
     ) -> SlaClock:
-        """A new cycle of a clock, running (or paused) from ``at``."""
+        """A new cycle of a clock, running (or paused) from ``at``. With ``since`` (before
+        ``at``; a running clock), the cycle started then: the business time since counts
+        as used, thresholds it puts behind are recorded at ``at``, and so is a breach
+        (the target was exceeded at or before ``at``, so ``at`` is the later instant)."""
+        if since is not None and not paused and since < at:
+            clock = evolve(
+                _BLANK,
+                metric=metric,
+                policy=policy,
+                calendar=calendar_name,
+                target=target,
+                started_at=since,
+                used=calendar.elapsed(since, at),
+                as_of=at,
+                cycle=cycle,
+            )
+            clock = _set(clock, **_armed(clock, {}, calendar, thresholds))
+            self._emit(SlaClockStarted, clock, at)
+            return self.due(clock, calendar, thresholds, at)
         deadline = warn_at = None
         if not paused:
             deadline = calendar.add(at, target)

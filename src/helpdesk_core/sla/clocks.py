@@ -426,8 +426,11 @@ def react(
     on how often anyone ticked.
     Then, metric by metric: a clock whose target, policy or calendar changed is retargeted
     (or stopped when no target applies any more); clocks start, stop, restart or continue
-    as the metric's rules say; and clocks pause or resume with the status category. These
-    events are stamped ``event.at`` and caused by ``Actor.system("sla")``.
+    as the metric's rules say; and clocks pause or resume with the status category. A
+    metric that gains a target only now (a priority raised, a policy that applies since)
+    starts counting from its original start (the opening, the oldest unanswered message,
+    the latest update) unless its policy pauses it in some status category. These events
+    are stamped ``event.at`` and caused by ``Actor.system("sla")``.
     """
     return SlaEngine(policies, calendars).react(ticket, event, policy=policy)
 
@@ -585,6 +588,27 @@ def _decide(
     return _Do.START
 
 
+def _origin(metric: Metric, ticket: Ticket, clock: SlaClock | None) -> datetime | None:
+    """The instant the metric's wait began, for a clock that starts: the opening
+    (``first_response``, ``resolution``), the oldest unanswered requester message
+    (``next_response``), the latest public agent reply (``periodic_update``); never
+    before the latest reopen nor the previous cycle's end. A clock that starts with its
+    wait (at the opening, the message or the reply) starts there anyway; one whose target
+    came later (a priority raised, a policy that applies since) counts from it."""
+    if metric is Metric.FIRST_RESPONSE or metric is Metric.RESOLUTION:
+        origin: datetime | None = ticket.created_at
+    elif metric is Metric.NEXT_RESPONSE:
+        origin = ticket.awaiting_reply_since
+    else:
+        origin = ticket.last_agent_reply_at
+    if origin is None:
+        return None
+    for bound in (ticket.reopened_at, clock.stopped_at if clock is not None else None):
+        if bound is not None and bound > origin:
+            origin = bound
+    return origin
+
+
 def _react_metric(
     step: Step,
     ticket: Ticket,
@@ -624,6 +648,13 @@ def _react_metric(
             at=at,
             cycle=clock.cycle + 1 if clock is not None else 1,
             paused=pausing,
+            # Backdated only where the ticket cannot have paused it: a ticket does not
+            # record how long it spent in each status category.
+            since=(
+                _origin(metric, ticket, clock)
+                if do is _Do.START and not policy.pauses[metric]
+                else None
+            ),
         )
         return
     if clock is None or clock.stopped_at is not None:
