@@ -343,6 +343,27 @@ def test_a_policy_that_reads_the_time_is_chosen_afresh_at_every_open() -> None:
     )
 
 
+def test_a_policy_that_reads_the_time_reads_it_at_the_opening() -> None:
+    """Opened after hours under ``other`` (8 h): a note in office hours, a tag in the
+    evening change nothing; the policy depends on when the ticket arrived."""
+    desk = _policy_desk(
+        berlin(2026, 3, 2, 19, 0),
+        {"field": "business_hours.office", "op": "eq", "value": True},
+    )
+    ticket = desk.open(requester=ADA, subject="After hours")
+    desk.clock.set(berlin(2026, 3, 3, 9, 30))  # type: ignore[attr-defined]
+    desk.reply(ticket.id, author="a1", body="looking", public=False)
+    desk.clock.set(berlin(2026, 3, 3, 11, 0))  # type: ignore[attr-defined]
+    desk.tick()
+    desk.clock.set(berlin(2026, 3, 3, 18, 30))  # type: ignore[attr-defined]
+    desk.update(ticket.id, by="a1", tags=["vpn"])
+    assert _policies(desk.get(ticket.id)) == {"other"}
+    history = desk.history(ticket.id)
+    assert not [e for e in history if isinstance(e, SlaTargetChanged)]
+    # Breached once, at its own 8 h deadline, not under the 1 h of the daytime policy.
+    assert [e.at for e in history if isinstance(e, SlaBreached)] == [berlin(2026, 3, 3, 3, 0)]
+
+
 def test_the_policy_follows_the_fields_its_condition_reads() -> None:
     desk = _policy_desk(
         berlin(2026, 3, 2, 10, 0), {"field": "priority", "op": "eq", "value": "critical"}

@@ -100,7 +100,8 @@ _POLICY_INPUT_ONLY = tuple(t for t in _CHANGES_POLICY_INPUT if t not in _SLA_REL
 
 def _off_policy(ticket: Ticket, policy: SlaPolicy | None) -> bool:
     """Whether a clock of the ticket that has not stopped runs under another policy than
-    ``policy`` (one chosen earlier by a condition that reads the time)."""
+    ``policy`` (a policy retired or no longer chosen since a reconfiguration: the
+    ticket's own fields did not change which applies)."""
     name = None if policy is None else policy.name
     return any(c.stopped_at is None and c.policy != name for c in ticket.sla.values())
 
@@ -116,15 +117,18 @@ _MAX_REMEMBERED_POLICIES = 4096
 PolicyKey = Callable[[Ticket, "Requester | None"], tuple[Any, ...]]
 
 
-def _policy_inputs(policies: Sequence[SlaPolicy]) -> PolicyKey | None:
+def _policy_inputs(
+    policies: Sequence[SlaPolicy], calendars: Mapping[str, BusinessCalendar]
+) -> PolicyKey | None:
     """How to read every field the policies' conditions test (in a fixed order), or None
-    when a condition depends on the time (``business_hours.*``): then the choice cannot
-    be remembered by field values. Plain ticket attributes are read in one call."""
+    when one is not known. Plain ticket attributes are read in one call; the time a
+    condition reads (``business_hours.*``) is the ticket's opening, so the calendar's
+    state then is a value like the others."""
     names = sorted({name for p in policies for name in p.condition.fields()})
     specs = []
     for name in names:
         spec = field_spec(name)
-        if spec is None or not spec.indexable:
+        if spec is None:
             return None
         specs.append(spec)
     attrs = [spec.attr for spec in specs if spec.attr]
@@ -139,7 +143,7 @@ def _policy_inputs(policies: Sequence[SlaPolicy]) -> PolicyKey | None:
     ]
 
     def key(ticket: Ticket, requester: Requester | None) -> tuple[Any, ...]:
-        env = Env(requester)
+        env = Env(requester, ticket.created_at, calendars)
         return tuple([get(ticket, env) for get in getters])
 
     return key
@@ -167,7 +171,7 @@ class Decider:
         # that applies at its next change (not an error that stops its ticket).
         self.sla = SlaEngine(config.sla_policies, config.calendars, retired_policies="run_on")
         self.contacts: Mapping[str, Sequence[str]] = {t.id: t.contacts for t in config.teams}
-        self._policy_inputs = _policy_inputs(config.sla_policies)
+        self._policy_inputs = _policy_inputs(config.sla_policies, config.calendars)
         #: Whether an SLA policy's or escalation trigger's condition reads the requester
         #: (``requester.*`` fields): only then does a change need the requester loaded.
         conditions = [policy.condition for policy in config.sla_policies] + [
@@ -200,18 +204,18 @@ class Decider:
             self._has_solved[id(lifecycle)] = found
         return found
 
-    def policy_for(
-        self, ticket: Ticket, *, requester: Requester | None, now: datetime
-    ) -> SlaPolicy | None:
+    def policy_for(self, ticket: Ticket, *, requester: Requester | None) -> SlaPolicy | None:
         """The SLA policy that applies: the one a rule named, else the first that matches
         (also when the policy a rule named is one the configuration retired: its clocks
-        move to the policy that applies now, as those of any retired policy do)."""
+        move to the policy that applies now, as those of any retired policy do). A
+        condition reads the time (``business_hours.*``) at the ticket's opening: the policy
+        a ticket gets depends on when it arrived, not on when it last changed."""
         if ticket.sla_policy is not None:
             named = self._named_policies.get(ticket.sla_policy)
             if named is not None:
                 return named
-        # The values the policies' conditions read, when they decide alone which policy
-        # applies (no key: a condition reads the time, or a value is not hashable).
+        # The values the policies' conditions read, which decide alone which policy
+        # applies (no key: a value is not hashable).
         key = None
         key_of = self._policy_inputs
         if key_of is not None:
@@ -228,7 +232,7 @@ class Decider:
             self.config.sla_policies,
             ticket,
             requester=requester,
-            now=now,
+            now=ticket.created_at,
             calendars=self.calendars,
         )
         if key is not None:
@@ -329,10 +333,10 @@ class Change:
         if sla and isinstance(event, _POLICY_INPUT_ONLY):
             # The SLA engine reacts only if the event changes the policy: then the clocks
             # are retargeted (or start, or stop) at the event, not at the next change.
-            before = self.policy(event.at)
+            before = self.policy()
             self.record(event)
             self._policy = _UNKNOWN
-            after = self.policy(event.at)
+            after = self.policy()
             if (after is not before and after != before) or _off_policy(self.ticket, after):
                 self.react_sla(event)
             return
@@ -346,10 +350,10 @@ class Change:
         if sla and isinstance(event, _SLA_RELEVANT):
             self.react_sla(event)
 
-    def policy(self, at: datetime) -> SlaPolicy | None:
+    def policy(self) -> SlaPolicy | None:
         """The SLA policy of the ticket as it stands (cached until a field changes)."""
         if self._policy is _UNKNOWN:
-            self._policy = self.decider.policy_for(self.ticket, requester=self.requester, now=at)
+            self._policy = self.decider.policy_for(self.ticket, requester=self.requester)
         return self._policy  # type: ignore[return-value]
 
     def react_sla(self, event: Event) -> None:
@@ -357,7 +361,7 @@ class Change:
         closed category stops, on a ticket whose lifecycle has a solved status (so the
         move skipped it: a cancellation), stops with the reason ``CANCELLED``: it
         neither met nor missed its target."""
-        policy = self.policy(event.at)
+        policy = self.policy()
         cancelled = (
             isinstance(event, StatusChanged)
             and event.category is _CLOSED

@@ -1282,7 +1282,7 @@ class Helpdesk(KnowledgeCommands):
             and clock.deadline is not None
         ):
             return clock.deadline
-        policy = change.policy(now)
+        policy = change.policy()
         if policy is None:
             return None
         target = policy.target(change.ticket.priority, Metric.FIRST_RESPONSE)
