@@ -401,6 +401,45 @@ def test_an_append_refused_inside_a_unit_of_work_leaves_the_rest_of_it(
         store.close()
 
 
+def test_a_unit_of_work_that_goes_on_after_a_failed_statement_keeps_nothing_silently(
+    schema: str,
+) -> None:
+    """A statement the server refuses inside a unit of work (here a lock timeout) aborts
+    the transaction; a block that catches the error and ends well must not look
+    committed, as PostgreSQL answers the COMMIT of an aborted transaction with a rollback
+    and no error. The block raises StorageError, keeps nothing and leaves the store
+    usable; a nested block that does so is undone alone, and the outer one commits."""
+    import psycopg
+    from psycopg.conninfo import make_conninfo
+
+    from helpdesk_core.errors import StorageError
+    from helpdesk_core.storage import PostgresStore
+
+    store = PostgresStore(make_conninfo(DSN, options="-c lock_timeout=100"), schema=schema)
+    store.set_cursor("held", 1)
+    try:
+        with psycopg.connect(DSN) as peer:  # holds the cursor's row until it ends
+            peer.execute(f'UPDATE "{schema}".cursors SET value = 2 WHERE key = %s', ("held",))
+            with pytest.raises(StorageError, match="rolled back"), store.unit_of_work():
+                open_ticket(store, "T-1")
+                with pytest.raises(StorageError, match="lock timeout"):
+                    store.set_cursor("held", 3)
+            with store.unit_of_work():
+                open_ticket(store, "T-2")
+                with pytest.raises(StorageError, match="rolled back"), store.unit_of_work():
+                    open_ticket(store, "T-3")
+                    with pytest.raises(StorageError, match="lock timeout"):
+                        store.set_cursor("held", 3)
+                store.set_cursor("other", 1)
+            peer.rollback()
+        assert store._conn.info.transaction_status == psycopg.pq.TransactionStatus.IDLE
+        found = store.get_many(["T-1", "T-2", "T-3"])
+        assert [t.id for t in found] == ["T-2"]
+        assert (store.get_cursor("held"), store.get_cursor("other")) == (1, 1)
+    finally:
+        store.close()
+
+
 def test_a_transaction_left_open_on_the_connection_is_undone_first(schema: str) -> None:
     """A transaction an interruption left open on the store's connection is rolled back
     before the next call, never joined by it."""

@@ -296,6 +296,12 @@ def _idle(conn: psycopg.Connection[Any]) -> bool:
     return conn.info.transaction_status == TransactionStatus.IDLE
 
 
+def _aborted(conn: psycopg.Connection[Any]) -> bool:
+    """Whether the connection's transaction failed (a statement raised in it): it can
+    only be rolled back, and a COMMIT would roll it back without an error."""
+    return conn.info.transaction_status == TransactionStatus.INERROR
+
+
 def _roll_back(conn: psycopg.Connection[Any]) -> None:
     """End a failed transaction the store began itself; the error that failed it is
     what the caller reports, so a connection too broken to roll back is left as it is
@@ -542,6 +548,16 @@ class PostgresStore:
                 transaction.__enter__()
                 try:
                     yield conn
+                    if self._pid == os.getpid() and _aborted(conn):
+                        # A statement of the block failed and the block went on (it
+                        # caught the error): PostgreSQL would answer the COMMIT with a
+                        # rollback and no error, so the block's work would vanish
+                        # unreported. Undo the block instead, as for any exception.
+                        raise StorageError(
+                            "PostgreSQL: a statement of this unit of work failed and the "
+                            "block went on; the server had aborted its transaction, so "
+                            "nothing of the block was kept (it was rolled back)"
+                        )
                 except BaseException as exc:
                     if self._pid == os.getpid():
                         transaction.__exit__(type(exc), exc, exc.__traceback__)
