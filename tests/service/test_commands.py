@@ -1103,6 +1103,25 @@ def test_a_target_changed_by_reconfigure_applies_at_the_next_tick() -> None:
     ]
 
 
+def test_live_figures_read_a_reconfigured_clock_as_the_next_tick_leaves_it() -> None:
+    clock = ManualClock(berlin(2026, 3, 9, 9, 0))
+    desk = Helpdesk(DeskConfig.from_dict(_office_doc()), MemoryStore(), clock)
+    ticket = desk.open(requester=Requester(id="ada"), subject="VPN down")
+    clock.set(berlin(2026, 3, 9, 10, 0))
+    desk.reconfigure(DeskConfig.from_dict(_office_doc(medium="40h")))
+    clock.set(berlin(2026, 3, 9, 18, 0))  # past the old deadline (17:00), untouched since
+    before = desk.sla(ticket.id)["resolution"]
+    later = desk.sla(ticket.id, now=berlin(2026, 3, 10, 9, 0))["resolution"]
+    assert [type(e).__name__ for e in desk.tick()] == ["SlaTargetChanged"]
+    after = desk.sla(ticket.id)["resolution"]
+    assert before == after  # not breached at the old deadline: no tick records that
+    assert (after.state.value, after.target, after.breached_at) == (
+        "running", timedelta(hours=40), None
+    )
+    assert later.used == after.used == timedelta(hours=8)
+    assert desk.sla(ticket.id, now=berlin(2026, 3, 10, 9, 0))["resolution"] == later
+
+
 def test_pauses_changed_by_reconfigure_pause_and_resume_running_clocks() -> None:
     clock = ManualClock(datetime(2026, 3, 2, 9, tzinfo=UTC))
     desk = Helpdesk(DeskConfig.from_dict(_policy_doc("standard")), MemoryStore(), clock)

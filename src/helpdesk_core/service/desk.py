@@ -617,14 +617,16 @@ class Helpdesk(KnowledgeCommands):
             except AccessDenied:
                 raise refused from None
 
-    def _caught_up(self, ticket: Ticket) -> Ticket | None:
-        """``ticket`` (as loaded) as a command now would find it once caught up, worked
-        out in memory and never saved: the due work a tick would record (an escalation
-        that moves it into another team, say). None when nothing is due, which the desk
-        knows without work for a snapshot it saved itself, as :meth:`_command` does."""
-        at = self._clock_now()
-        if ticket.updated_at > at:
-            at = ticket.updated_at  # as :meth:`_command` stamps it
+    def _caught_up(self, ticket: Ticket, at: datetime | None = None) -> Ticket | None:
+        """``ticket`` (as loaded) as a command now (or at ``at``) would find it once caught
+        up, worked out in memory and never saved: the due work a tick would record (an
+        escalation that moves it into another team, say). None when nothing is due, which
+        the desk knows without work for a snapshot it saved itself, as :meth:`_command`
+        does."""
+        if at is None:
+            at = self._clock_now()
+            if ticket.updated_at > at:
+                at = ticket.updated_at  # as :meth:`_command` stamps it
         if not self._due(ticket, at):
             return None
         change = self._begin(ticket, at)
@@ -2339,10 +2341,13 @@ class Helpdesk(KnowledgeCommands):
         """Live SLA figures of the ticket's clocks (state, target, used, remaining,
         deadline, breached_at) at ``now`` (default: the clock, or the ticket's latest
         event if that is later, as a command would stamp: another process whose clock
-        runs a little ahead may have changed it); with ``as_``, only if that identity may
-        see the ticket (AccessDenied otherwise; checked as :meth:`get` checks it, at the
-        clock's instant whatever ``now`` says). An explicit ``now`` before a running
-        clock's last change is refused (``ValidationError``)."""
+        runs a little ahead may have changed it), read on the ticket as a tick at ``now``
+        would leave it (worked out in memory, never saved): a clock that a reconfiguration
+        retargets at its next tick shows its new target, not a breach at its old deadline.
+        With ``as_``, only if that identity may see the ticket (AccessDenied otherwise;
+        checked as :meth:`get` checks it, at the clock's instant whatever ``now`` says).
+        An explicit ``now`` before a running clock's last change is refused
+        (``ValidationError``)."""
         ticket = self.store.load(_ticket_id(ticket_id))
         if as_ is not None:
             self._check_view(self._actor(as_, field="as_"), ticket)
@@ -2352,6 +2357,10 @@ class Helpdesk(KnowledgeCommands):
                 at = ticket.updated_at
         else:
             at = ensure_aware(now, field="now")
+        if at >= ticket.updated_at:
+            current = self._caught_up(ticket, at)
+            if current is not None:
+                ticket = current
         return sla_view(ticket, self.config.calendars, at)
 
     def search(
