@@ -271,17 +271,7 @@ def _follow(
     if target is None:
         return step.stop(clock, calendar, at, NO_TARGET)
     if reason:
-        clock = step.retarget(
-            clock,
-            old_calendar=calendar,
-            policy=policy.name,
-            calendar_name=policy.calendar,
-            calendar=env.calendar(policy.calendar),
-            thresholds=policy.warnings,
-            target=target,
-            at=at,
-            reason=reason,
-        )
+        clock = _retarget(step, clock, policy, target, env, at, reason)
         calendar = env.calendar(policy.calendar)
     if clock.is_running and pausing:
         clock = step.pause(clock, calendar, at)
@@ -686,6 +676,20 @@ def _align(
         )
     else:
         reason = f"calendar {clock.calendar!r} replaced by {policy.calendar!r}"
+    return _retarget(step, clock, policy, target, env, at, reason)
+
+
+def _retarget(
+    step: Step,
+    clock: SlaClock,
+    policy: SlaPolicy,
+    target: timedelta,
+    env: _Env,
+    at: datetime,
+    reason: str,
+) -> SlaClock:
+    """The active clock retargeted at ``at`` to ``policy``'s calendar, thresholds and
+    ``target``, keeping the business time used (counted on its own calendar up to ``at``)."""
     return step.retarget(
         clock,
         old_calendar=env.calendar(clock.calendar),
