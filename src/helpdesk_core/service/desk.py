@@ -617,6 +617,12 @@ class Helpdesk(KnowledgeCommands):
             except AccessDenied:
                 raise refused from None
 
+    def _stamp(self, ticket: Ticket) -> datetime:
+        """The instant a command now would stamp on ``ticket``: the clock's, or the
+        ticket's latest event if another process recorded later (its clock runs ahead)."""
+        at = self._clock_now()
+        return ticket.updated_at if ticket.updated_at > at else at
+
     def _caught_up(self, ticket: Ticket, at: datetime | None = None) -> Ticket | None:
         """``ticket`` (as loaded) as a command now (or at ``at``) would find it once caught
         up, worked out in memory and never saved: the due work a tick would record (an
@@ -624,9 +630,7 @@ class Helpdesk(KnowledgeCommands):
         the desk knows without work for a snapshot it saved itself, as :meth:`_command`
         does."""
         if at is None:
-            at = self._clock_now()
-            if ticket.updated_at > at:
-                at = ticket.updated_at  # as :meth:`_command` stamps it
+            at = self._stamp(ticket)
         if not self._due(ticket, at):
             return None
         change = self._begin(ticket, at)
@@ -2351,12 +2355,7 @@ class Helpdesk(KnowledgeCommands):
         ticket = self.store.load(_ticket_id(ticket_id))
         if as_ is not None:
             self._check_view(self._actor(as_, field="as_"), ticket)
-        if now is None:
-            at = self._clock_now()
-            if ticket.updated_at > at:
-                at = ticket.updated_at
-        else:
-            at = ensure_aware(now, field="now")
+        at = self._stamp(ticket) if now is None else ensure_aware(now, field="now")
         if at >= ticket.updated_at:
             current = self._caught_up(ticket, at)
             if current is not None:
