@@ -191,6 +191,17 @@ def test_merge_refuses_other_settings_and_shared_tickets() -> None:
         a.merge("report")  # type: ignore[arg-type]
 
 
+@pytest.mark.parametrize("other", ["report", None, [Report()], build_report([])])
+def test_merge_of_what_is_not_a_report_names_the_argument(other: object) -> None:
+    report = Report()
+    report.extend(small_history())
+    before = report.result()
+    with pytest.raises(ValidationError, match="can only merge a Report") as refused:
+        report.merge(other)  # type: ignore[arg-type]
+    assert refused.value.field == "other"
+    assert report.result() == before
+
+
 @pytest.mark.parametrize("since", [None, T0 + timedelta(days=30)])
 def test_merge_refuses_the_report_itself(since: datetime | None) -> None:
     report = Report(since=since)  # with tickets, and with only ignored events

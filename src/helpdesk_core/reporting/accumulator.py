@@ -191,7 +191,9 @@ class Report:
         (e.g. another shard of the same stream). The merged report's ``position`` is the
         higher of the two. Merging a report into itself is refused."""
         if not isinstance(other, Report):
-            raise ValidationError(f"can only merge a Report, got {type(other).__name__}")
+            raise ValidationError(
+                f"can only merge a Report, got {type(other).__name__}", field="other"
+            )
         if other is self:
             raise ValidationError(
                 "a report cannot be merged into itself (its events would count twice)",
