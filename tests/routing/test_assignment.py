@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import Any, cast
 
 import pytest
 
@@ -187,6 +187,14 @@ def test_decision_events() -> None:
     assert isinstance(event, QueuedForAssignment)
     assert event.team == "net"
     assert event.reason == d.explanation
+
+
+def test_decision_event_refuses_what_is_not_a_ticket() -> None:
+    d = assign(ticket(), candidates=[Agent(id="a1")], spec=AssignSpec(), loads={}, now=NOW)
+    with pytest.raises(ValidationError) as refused:
+        d.event(cast(Any, "T-1"), at=NOW)
+    assert refused.value.field == "ticket"
+    assert "expected a Ticket, got str" in refused.value.message
 
 
 def test_agent_loads_count_active_tickets_by_priority_weight() -> None:

@@ -175,6 +175,7 @@ class AssignmentDecision:
         self, ticket: Ticket, *, at: datetime, by: Actor | None = None
     ) -> Assigned | QueuedForAssignment:
         """``Assigned`` to the chosen agent, or ``QueuedForAssignment`` when nobody was."""
+        v.require(ticket, Ticket, "a Ticket", field="ticket")
         actor = by or Actor.system("routing")
         if self.agent is None:
             return QueuedForAssignment(
