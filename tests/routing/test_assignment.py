@@ -197,6 +197,13 @@ def test_decision_event_refuses_what_is_not_a_ticket() -> None:
     assert "expected a Ticket, got str" in refused.value.message
 
 
+@pytest.mark.parametrize("weighted", [-1.0, -1, 10**400], ids=["negative", "negative int", "huge"])
+def test_agent_load_refuses_a_weight_below_zero_or_beyond_a_float(weighted: Any) -> None:
+    with pytest.raises(ValidationError) as refused:
+        AgentLoad(active=1, weighted=weighted)
+    assert refused.value.field == "weighted"
+
+
 def test_agent_loads_count_active_tickets_by_priority_weight() -> None:
     tickets = [
         ticket(id="1", assignee="a", priority="critical"),

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import hashlib
 import math
+import sys
 from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime
 from types import MappingProxyType
@@ -124,12 +125,21 @@ class AssignSpec:
         return self.strategy + (f" ({'; '.join(extra)})" if extra else "")
 
 
+def _weighted(instance: Any, attribute: Any, value: Any) -> None:
+    """A sum of priority weights: a number >= 0 that a float holds (it is shown as one)."""
+    v.finite_number(instance, attribute, value)
+    if not 0 <= value <= sys.float_info.max:
+        raise ValidationError(
+            f"a weighted load is a finite number >= 0, got {value!r:.40}", field="weighted"
+        )
+
+
 @frozen(kw_only=True)
 class AgentLoad:
     """An agent's current load: active tickets, and their sum of priority weights."""
 
     active: int = field(default=0, validator=v.non_negative_int)
-    weighted: float = field(default=0.0, validator=v.finite_number)
+    weighted: float = field(default=0.0, validator=_weighted)
 
 
 def agent_loads(
