@@ -198,6 +198,25 @@ def test_unchanged_thresholds_record_nothing_more() -> None:
             ]
 
 
+def test_a_deadline_in_the_repeated_hour_of_a_fall_back_night_is_no_changed_calendar() -> None:
+    # Berlin goes back from 03:00 CEST to 02:00 CET on 2026-10-25: a 10-hour target from
+    # 14:30 UTC the day before falls due at 02:30 CEST, the first 02:30 of the night, and
+    # from 15:30 UTC at 02:30 CET, the second.
+    berlin = {"always": BusinessCalendar.always("Europe/Berlin")}
+    under = policy([0.75])
+    engine = SlaEngine([under], berlin)
+    for start in (T0.replace(month=10, day=24, hour=14, minute=30), T0.replace(
+        month=10, day=24, hour=15, minute=30
+    )):
+        event = TicketOpened(ticket_id="T", at=start, by=Actor.requester("ada"), number=1,
+                             requester="ada", subject="Help")  # fmt: skip
+        ticket = replay([event])
+        ticket = fold(ticket, engine.react(ticket, event, policy=under))
+        assert ticket.sla["resolution"].deadline == start + 10 * H
+        assert engine.next_wakeup(ticket, rearm=True) == start + 7.5 * H
+        assert engine.due_events(ticket, now=start + H) == []
+
+
 def _fractions(n: int) -> st.SearchStrategy[tuple[float, ...]]:
     return st.lists(st.integers(1, 99), min_size=n, max_size=n, unique=True).map(
         lambda xs: tuple(x / 100 for x in sorted(xs))

@@ -22,7 +22,7 @@ stops every clock. Internal notes never stop a response clock.
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from enum import Enum
 
 from helpdesk_core._time import ensure_aware, format_duration
@@ -237,7 +237,11 @@ def _drift(ticket: Ticket, clock: SlaClock, env: _Env) -> _Drift | None:
         parts.append(f"calendar {clock.calendar!r} replaced by {policy.calendar!r}")
     elif running and clock.breached_at is None:
         rest = clock.target - clock.used
-        if rest > _ZERO and env.calendar(clock.calendar).add(clock.as_of, rest) != clock.deadline:
+        # In UTC, as the clock's: ``!=`` never finds a datetime in the calendar's zone that
+        # falls in a repeated (fall-back) hour equal to the same instant in another zone.
+        if rest > _ZERO and (
+            env.calendar(clock.calendar).add(clock.as_of, rest).astimezone(UTC) != clock.deadline
+        ):
             parts.append(f"calendar {clock.calendar!r} changed")
     if parts:
         return policy, target, f"SLA policy {policy.name!r}: " + ", ".join(parts), pausing
