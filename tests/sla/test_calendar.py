@@ -617,6 +617,20 @@ def test_a_special_day_may_open_a_weekend_overnight() -> None:
     assert cal.elapsed(berlin(2026, 5, 9), berlin(2026, 5, 11)) == 6 * H
 
 
+def test_a_holidays_package_holiday_next_to_a_special_day_leaves_nothing_to_overlap(
+) -> None:
+    holidays = pytest.importorskip("holidays")
+    nights = {"mon-sun": "22:00-06:00"}
+    boxing_day = {date(2026, 12, 26): "05:00-08:00"}  # Christmas Day has no night shift
+    fresh = holidays.country_holidays("DE")  # no year loaded yet: an empty dict
+    built = BusinessCalendar(timezone="UTC", hours=nights, holidays=fresh, special_days=boxing_day)
+    assert built.is_open(datetime(2026, 12, 26, 5, 30, tzinfo=UTC))
+    assert not built.is_open(datetime(2026, 12, 26, 4, tzinfo=UTC))
+    doc = {"timezone": "UTC", "hours": nights, "holidays": {"country": "DE"},
+           "special_days": {"2026-12-26": ["05:00-08:00"]}}  # fmt: skip
+    assert BusinessCalendar.from_dict(doc) == built
+
+
 def test_holidays_from_the_holidays_package() -> None:
     holidays = pytest.importorskip("holidays")
     cal = office(holidays=holidays.country_holidays("DE", subdiv="BY"))

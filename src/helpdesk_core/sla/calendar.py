@@ -179,7 +179,10 @@ class BusinessCalendar:
         week = parse_hours(hours, path="")
         explicit, source = parse_holidays(holidays, path="")
         special = parse_special_days(
-            special_days, week, path="", holidays=_HolidaysWithExtra(source or (), explicit)
+            special_days,
+            week,
+            path="",
+            holidays=_HolidaysWithExtra(() if source is None else source, explicit),
         )
         self._init_parts(zone, week, explicit, source, special)
 
@@ -553,7 +556,7 @@ class BusinessCalendar:
             week,
             path=path,
             text_dates=True,
-            holidays=_HolidaysWithExtra(source or (), explicit),
+            holidays=_HolidaysWithExtra(() if source is None else source, explicit),
         )
         return cls._from_parts(zone, week, explicit, source, special)
 
