@@ -332,6 +332,16 @@ def test_view_checks_its_inputs() -> None:
         clock_view("resolution", ALWAYS, T0)  # type: ignore[arg-type]
 
 
+def test_sla_view_checks_its_inputs_whatever_clocks_the_ticket_has() -> None:
+    for ticket in (start(), replay([opened("T1", T0)])):  # with clocks, and with none
+        with pytest.raises(ValidationError, match="naive") as refused:
+            sla_view(ticket, {"always": ALWAYS}, datetime(2026, 3, 30, 9))
+        assert refused.value.field == "now"
+        with pytest.raises(ValidationError) as refused:
+            sla_view(ticket, [ALWAYS], T0)  # type: ignore[arg-type]
+        assert refused.value.field == "calendars"
+
+
 def test_views_are_frozen() -> None:
     view = clock_view(start().sla["resolution"], ALWAYS, T0)
     with pytest.raises(AttributeError):

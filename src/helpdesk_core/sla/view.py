@@ -63,17 +63,21 @@ class SlaView:
         return self.used / self.target
 
 
-def _calendar(
-    clock: SlaClock, calendars: Mapping[str, BusinessCalendar] | BusinessCalendar
-) -> BusinessCalendar:
-    if isinstance(calendars, BusinessCalendar):
-        return calendars
-    if not isinstance(calendars, Mapping):
+def _check_calendars(calendars: object) -> None:
+    if not isinstance(calendars, Mapping | BusinessCalendar):
         raise ValidationError(
             "calendars is a BusinessCalendar or a mapping of names to them, got "
             f"{type(calendars).__name__}",
             field="calendars",
         )
+
+
+def _calendar(
+    clock: SlaClock, calendars: Mapping[str, BusinessCalendar] | BusinessCalendar
+) -> BusinessCalendar:
+    if isinstance(calendars, BusinessCalendar):
+        return calendars
+    _check_calendars(calendars)
     try:
         found = calendars[clock.calendar]
     except KeyError:
@@ -146,6 +150,8 @@ def sla_view(
     :class:`~helpdesk_core.model.Metric` order)."""
     if not isinstance(ticket, Ticket):
         raise ValidationError(f"expected a Ticket, got {type(ticket).__name__}", field="ticket")
+    ensure_aware(now, field="now")  # checked here too: a ticket may have no clock to check it
+    _check_calendars(calendars)
     return {
         metric.value: clock_view(ticket.sla[metric.value], calendars, now)
         for metric in Metric
