@@ -73,7 +73,7 @@ def to_timedelta(value: Any, *, field: str = "duration", allow_negative: bool = 
     timedelta."""
     result: timedelta
     if isinstance(value, timedelta):
-        result = value
+        result = value if type(value) is timedelta else _plain_timedelta(value, field=field)
     elif is_timedelta64(value):
         result = _from_timedelta64(value, field=field)
     elif isinstance(value, bool):
@@ -107,6 +107,15 @@ def negative_duration(value: timedelta, *, field: str) -> ValidationError:
     timedelta's "-1 day, 23:59:55")."""
     text = format_duration(value) if not value.microseconds else f"{value.total_seconds():g}s"
     return ValidationError(f"negative duration {text} refused", field=field)
+
+
+def _plain_timedelta(value: timedelta, *, field: str) -> timedelta:
+    """A timedelta of a subclass as a plain one; pandas' ``Timedelta`` counts nanoseconds
+    too, rounded to the microsecond as its ``timedelta64`` would be."""
+    exact = getattr(value, "asm8", None)
+    if is_timedelta64(exact):
+        return _from_timedelta64(exact, field=field)
+    return timedelta(value.days, value.seconds, value.microseconds)
 
 
 def _from_timedelta64(value: Any, *, field: str) -> timedelta:

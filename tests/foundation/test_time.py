@@ -62,6 +62,33 @@ def test_a_calendar_refuses_a_negative_duration_as_it_was_given() -> None:
         calendar.add(datetime(2026, 3, 2, 9, tzinfo=UTC), timedelta(hours=-1))
 
 
+def test_a_pandas_timedelta_is_read_to_the_microsecond_as_a_timedelta64_is() -> None:
+    pd = pytest.importorskip("pandas")
+    from helpdesk_core.errors import ConfigError
+    from helpdesk_core.sla import BusinessCalendar, SlaPolicy
+
+    for given_, expected in [
+        (pd.Timedelta("4h"), timedelta(hours=4)),
+        (pd.Timedelta("4h 1ns"), timedelta(hours=4)),
+        (pd.Timedelta("1h 1600ns"), timedelta(hours=1, microseconds=2)),
+    ]:
+        result = to_timedelta(given_)
+        assert type(result) is timedelta and result == expected
+        assert result == to_timedelta(given_.to_timedelta64())
+    # A policy reads back from its dict form as itself; a few nanoseconds are no target.
+    policy = SlaPolicy(name="p", calendar="c", targets={"high": {"resolution": pd.Timedelta(
+        "4h 1ns")}})  # fmt: skip
+    assert SlaPolicy.from_dict(policy.to_dict()) == policy
+    with pytest.raises(ConfigError, match="longer than zero"):
+        SlaPolicy(name="p", calendar="c", targets={"high": {"resolution": pd.Timedelta(
+            nanoseconds=400)}})  # fmt: skip
+    # A calendar adds what it counts.
+    calendar = BusinessCalendar.always()
+    start = datetime(2026, 3, 2, 9, tzinfo=UTC)
+    duration = pd.Timedelta("1h 1600ns")
+    assert calendar.elapsed(start, calendar.add(start, duration)) == to_timedelta(duration)
+
+
 def test_naive_datetimes_refused() -> None:
     with pytest.raises(ValidationError, match="naive"):
         ensure_aware(datetime(2026, 1, 1), field="at")
