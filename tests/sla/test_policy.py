@@ -229,6 +229,20 @@ def test_python_construction_validates_too() -> None:
         SlaPolicy(name="p", calendar="c", targets={}, condition={"always": True})  # type: ignore[arg-type]
 
 
+def test_warning_thresholds_take_any_real_number() -> None:
+    np = pytest.importorskip("numpy")
+    from fractions import Fraction
+
+    given_ = [np.float32(0.5), Fraction(3, 4), np.float64(0.9)]
+    policy = SlaPolicy(name="p", calendar="c", targets={}, warnings=given_)
+    assert policy.warnings == (0.5, 0.75, 0.9)
+    assert all(type(threshold) is float for threshold in policy.warnings)
+    assert json.loads(json.dumps(policy.to_dict()))["warnings"] == [0.5, 0.75, 0.9]
+    with pytest.raises(ConfigError, match="is a number") as refused:
+        SlaPolicy(name="p", calendar="c", targets={}, warnings=["0.5"])
+    assert refused.value.path == "warnings[0]"
+
+
 def test_policies_are_immutable_values() -> None:
     policy = SlaPolicy.from_dict(doc())
     with pytest.raises(AttributeError):

@@ -25,6 +25,7 @@ from typing import Any
 
 from attrs import field, frozen
 
+from helpdesk_core._numbers import real_number
 from helpdesk_core._time import format_duration, to_timedelta
 from helpdesk_core.errors import ConfigError, ValidationError
 from helpdesk_core.model import Metric, Priority, Requester, StatusCategory, Ticket
@@ -147,10 +148,11 @@ def parse_warnings(value: Any, *, path: str = "warnings") -> tuple[float, ...]:
     out: list[float] = []
     for i, item in enumerate(value):
         where = f"{path}[{i}]"
-        if isinstance(item, bool) or not isinstance(item, int | float):
+        real = real_number(item)  # NumPy's numbers and Fractions too, never a bool
+        if real is None:
             raise ConfigError(f"a warning threshold is a number, got {item!r}", path=where)
         try:
-            number = float(item)
+            number = float(real)
         except OverflowError:  # an integer too large for a float: far beyond 1
             number = float("inf")
         if not 0.0 < number < 1.0:
