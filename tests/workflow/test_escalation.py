@@ -366,31 +366,41 @@ def test_time_in_tier_in_business_hours() -> None:
     assert info.value.path == "policies.standard.triggers.stuck.calendar"
 
 
-def test_time_in_tier_stops_when_the_ticket_is_solved() -> None:
-    policy = _policy(
-        Trigger(name="stuck", on="time_in_tier", after=timedelta(hours=4), actions=[RaiseLevel()])
+
+def test_calendars_that_are_no_mapping_of_calendars_are_refused_by_name() -> None:
+    office = BusinessCalendar(timezone="Europe/Berlin", hours={"mon-fri": "09:00-17:00"})
+    business_time = Trigger(
+        name="stuck", on="time_in_tier", after=timedelta(hours=10), calendar="office",
+        actions=[RaiseLevel()],
     )
-    solved, _ = apply_transition(
-        _ticket(),
-        Lifecycle.default(),
-        "solve",
-        by=AGENT,
-        now=T0 + timedelta(hours=3),
-        resolution="ok",
-        first_contact=True,
+    in_hours = Trigger(
+        name="stuck", on="time_in_tier", after=timedelta(hours=4),
+        when={"field": "business_hours.office", "op": "eq", "value": True},
+        actions=[RaiseLevel()],
     )
-    assert due_escalations(solved, [policy], now=T0 + timedelta(days=2)) == []
-    assert next_escalation_at(solved, [policy]) is None
-    late, _ = apply_transition(
-        _ticket(),
-        Lifecycle.default(),
-        "solve",
-        by=AGENT,
-        now=T0 + timedelta(hours=5),
-        resolution="ok",
-        first_contact=True,
-    )
-    assert len(due_escalations(late, [policy], now=T0 + timedelta(days=2))) == 1
+    ticket = _ticket()
+    later = T0 + timedelta(days=3)
+    cases: list[tuple[Any, str]] = [
+        ("office", "calendars"),
+        (["office"], "calendars"),
+        ({"office": "09:00-17:00"}, "calendars.office"),
+    ]
+    for trigger in (business_time, in_hours):
+        policies = [_policy(trigger)]
+        for calendars, field in cases:
+            with pytest.raises(ValidationError) as info:
+                due_escalations(ticket, policies, now=later, calendars=calendars)
+            assert info.value.field == field
+            with pytest.raises(ValidationError) as info:
+                next_escalation_at(ticket, policies, calendars)
+            assert info.value.field == field
+            with pytest.raises(ValidationError) as info:
+                run_escalations(
+                    ticket, policies, ladder=LADDER, contacts=CONTACTS, now=later,
+                    calendars=calendars,
+                )
+            assert info.value.field == field
+        assert due_escalations(ticket, policies, now=later, calendars={"office": office})
 
 
 def test_reopens_and_priority_triggers() -> None:

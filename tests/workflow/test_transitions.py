@@ -420,12 +420,27 @@ def _solved_at(at: datetime, lifecycle: Lifecycle = LC) -> Ticket:
     return moved
 
 
-def test_auto_close_due_in_calendar_days() -> None:
-    ticket = _solved_at(T0)
-    assert auto_close_due(ticket, LC) == T0 + timedelta(days=3)
-    assert auto_close_due(_ticket(), LC) is None
-    never = Lifecycle.from_dict({**LC.to_dict(), "auto_close_after": None})
-    assert auto_close_due(ticket, never) is None
+def test_auto_close_refuses_calendars_that_are_no_mapping_of_calendars() -> None:
+    office = Lifecycle.from_dict({**LC.to_dict(), "calendar": "office"})
+    later = T0 + timedelta(days=10)
+    cases: list[tuple[Lifecycle, Any, str]] = [
+        (office, "office", "calendars"),
+        (office, ["office"], "calendars"),
+        (office, {"office": "09:00-17:00"}, "calendars.office"),
+        (LC, "office", "calendars"),
+    ]
+    for lifecycle, calendars, field in cases:
+        ticket = _solved_at(T0, lifecycle)
+        with pytest.raises(ValidationError) as info:
+            auto_close_due(ticket, lifecycle, calendars)
+        assert info.value.field == field
+        with pytest.raises(ValidationError) as info:
+            auto_close(ticket, lifecycle, now=later, calendars=calendars)
+        assert info.value.field == field
+    closed, _ = auto_close(
+        _solved_at(T0, office), office, now=later, calendars={"office": _weekdays()}
+    )
+    assert closed.status == "closed"
 
 
 def test_auto_close_due_in_business_days() -> None:

@@ -13,7 +13,13 @@ from typing import Protocol
 from helpdesk_core._time import ensure_aware
 from helpdesk_core.errors import ConfigError, ValidationError
 
-__all__ = ["WorkCalendar", "add_business_days", "calendar_named", "next_open_day"]
+__all__ = [
+    "WorkCalendar",
+    "add_business_days",
+    "calendar_named",
+    "check_calendars",
+    "next_open_day",
+]
 
 
 class WorkCalendar(Protocol):
@@ -41,14 +47,31 @@ class WorkCalendar(Protocol):
         ...
 
 
+def check_calendars(calendars: object) -> None:
+    """``calendars`` is None or a mapping of names to calendars (ValidationError naming
+    it otherwise)."""
+    if calendars is not None and not isinstance(calendars, Mapping):
+        raise ValidationError(
+            f"calendars map names to calendars, got {type(calendars).__name__}",
+            field="calendars",
+        )
+
+
 def calendar_named(
     calendars: Mapping[str, WorkCalendar] | None, name: str, *, path: str
 ) -> WorkCalendar:
-    """The calendar called ``name``; ConfigError naming it (and ``path``) when missing."""
+    """The calendar called ``name``; ConfigError naming it (and ``path``) when missing,
+    ValidationError when ``calendars`` is no mapping of calendars."""
+    check_calendars(calendars)
     found = None if calendars is None else calendars.get(name)
     if found is None:
         known = ", ".join(sorted(calendars or {})) or "none given"
         raise ConfigError(f"calendar {name!r} is not defined (calendars: {known})", path=path)
+    if not all(callable(getattr(found, m, None)) for m in ("add", "elapsed", "next_open")):
+        raise ValidationError(
+            f"calendars map names to calendars, got {type(found).__name__} under {name!r}",
+            field=f"calendars.{name}",
+        )
     return found
 
 

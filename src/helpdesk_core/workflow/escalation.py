@@ -49,7 +49,7 @@ from helpdesk_core.model import (
     apply_event,
 )
 from helpdesk_core.model import _validate as v
-from helpdesk_core.workflow._calendar import WorkCalendar, calendar_named
+from helpdesk_core.workflow._calendar import WorkCalendar, calendar_named, check_calendars
 from helpdesk_core.workflow._policy import (
     Action,
     EscalateTier,
@@ -211,6 +211,7 @@ def due_escalations(
     v.require(ticket, Ticket, "a Ticket", field="ticket")
     now = ensure_aware(now, field="now")
     _check_names(policies)
+    check_calendars(calendars)
     found: list[tuple[datetime, int, DueTrigger]] = []
     order = 0
     for policy in policies:
@@ -266,6 +267,7 @@ def next_escalation_at(
     v.require(ticket, Ticket, "a Ticket", field="ticket")
     v.require(requester_known, bool, "True or False", field="requester_known")
     _check_names(policies)
+    check_calendars(calendars)
     best: datetime | None = None
     if not ticket.is_active:
         return None

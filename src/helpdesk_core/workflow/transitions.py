@@ -15,7 +15,12 @@ from datetime import UTC, datetime, timedelta
 from helpdesk_core._time import ensure_aware
 from helpdesk_core.errors import InvalidTransition, ValidationError
 from helpdesk_core.model import Actor, Event, StatusCategory, Ticket
-from helpdesk_core.workflow._calendar import WorkCalendar, add_business_days, calendar_named
+from helpdesk_core.workflow._calendar import (
+    WorkCalendar,
+    add_business_days,
+    calendar_named,
+    check_calendars,
+)
 from helpdesk_core.workflow._fastpath import (
     check_request,
     fold_status_change,
@@ -222,6 +227,7 @@ def auto_close_due(
     N x 24 hours. N = 0: ``solved_at`` itself.
     """
     _check_subject(ticket, lifecycle)
+    check_calendars(calendars)
     days = lifecycle.auto_close_after
     solved_at = ticket.solved_at
     if days is None or solved_at is None or ticket.status_category is not StatusCategory.SOLVED:
