@@ -55,6 +55,26 @@ def test_a_move_between_solved_statuses_keeps_the_solution() -> None:
     assert replay(history) == desk.get(ticket.id)
 
 
+def test_a_ticket_rated_already_is_not_asked_for_a_rating_again() -> None:
+    desk = _desk({"agents": AGENTS})
+    ticket = desk.open(requester=ADA, subject="Printer jams")
+    desk.solve(ticket.id, by="alice", resolution="Cleaned", first_contact=True)
+    desk.rate(ticket.id, score=2, comment="jammed again", by="ada")
+    desk.reopen(ticket.id, by="ada", reason="it jams again")
+    desk.solve(ticket.id, by="alice", resolution="Replaced the roller", first_contact=True)
+    history = desk.history(ticket.id)
+    # One rating per ticket: a second request would ask for one the desk refuses.
+    assert sum(isinstance(e, CsatRequested) for e in history) == 1
+    assert desk.get(ticket.id).satisfaction is not None
+    assert replay(history) == desk.get(ticket.id)
+    # An unrated ticket solved again is asked again.
+    other = desk.open(requester=ADA, subject="Scanner")
+    desk.solve(other.id, by="alice", resolution="Rebooted", first_contact=True)
+    desk.reopen(other.id, by="ada", reason="not fixed")
+    desk.solve(other.id, by="alice", resolution="Driver updated", first_contact=True)
+    assert sum(isinstance(e, CsatRequested) for e in desk.history(other.id)) == 2
+
+
 def _question_desk() -> Helpdesk:
     questions = {
         "initial": "asked",

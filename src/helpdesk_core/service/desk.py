@@ -1784,11 +1784,15 @@ class Helpdesk(KnowledgeCommands):
         return "reopen" if reopens else "transition"
 
     def _after_status(self, change: Change) -> None:
+        """A move into solved asks for a rating (when the desk asks for them), unless the
+        ticket was rated already: a ticket is rated once, so a second request (a ticket
+        reopened after its rating and solved again) would ask for one that is refused."""
         ticket = change.ticket
         last = change.events[-1] if change.events else None
         if (
             change.entered(_SOLVED)
             and self.config.settings.csat_on_solve
+            and ticket.satisfaction is None
             and not any(isinstance(e, CsatRequested) for e in change.events)
             and last is not None
         ):
