@@ -1438,6 +1438,23 @@ def test_an_update_checks_answers_as_the_opening_does() -> None:
     assert refused.value.field == "fields.site"
 
 
+def test_an_update_records_only_what_it_changes() -> None:
+    desk = _intake_desk()
+    ticket = desk.open(requester=Requester(id="r"), subject="vpn", category="network",
+                       tags=["b", "a"], fields={"seats": "7", "site": "home", "n": 1})  # fmt: skip
+    before = desk.history(ticket.id)
+    # A form saved again with every value the ticket has changes nothing: no event.
+    form = {"subject": "vpn", "category": "network", "tags": ["a", "b"], "impact": ticket.impact}
+    same = desk.update(ticket.id, by="a", **form, fields={"seats": "7", "site": "home", "n": 1})
+    assert same == desk.get(ticket.id)
+    assert desk.history(ticket.id) == before
+    # Only the values that differ are recorded; an answer of another type is a change.
+    desk.update(ticket.id, by="a", subject="vpn", tags=["a", "c"], fields={"seats": 7, "n": True})
+    (updated,) = desk.history(ticket.id)[len(before):]
+    assert updated.changes.as_dict() == {"tags": ("a", "c"), "fields": {"n": True}}
+    assert desk.get(ticket.id).fields == {"seats": 7, "site": "home", "n": True}
+
+
 def test_a_category_set_by_a_rule_checks_the_answers_too() -> None:
     rule = {"name": "net", "when": {"field": "subject", "op": "contains", "value": "vpn"},
             "actions": {"category": "network"}}  # fmt: skip

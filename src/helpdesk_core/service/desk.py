@@ -2025,9 +2025,10 @@ class Helpdesk(KnowledgeCommands):
             if change_value.is_empty:
                 return None
             changes = _intake_changes(self.config, change.ticket, change_value)
+            changes = _unchanged_dropped(change.ticket, changes)
             changes = _derived_priority(self.config, change.ticket, changes)
             if changes.is_empty:
-                return None  # only blank answers: nothing to record
+                return None  # only blank answers or the values it has: nothing to record
             if changes.fields:
                 limits.check_fields({**change.ticket.fields, **changes.fields})
             return TicketUpdated(
@@ -2937,6 +2938,29 @@ def _missing_answers(config: DeskConfig, ticket: Ticket, changes: Changes) -> tu
         return ()
     answers = {**ticket.fields, **(changes.fields or {})}
     return tuple(q.name for q in intake.questions if q.required and _blank(answers.get(q.name)))
+
+
+def _unchanged_dropped(ticket: Ticket, changes: Changes) -> Changes:
+    """``changes`` without the values the ticket already has (a form saved again with
+    every field records only what the agent changed); an answer of another type than the
+    ticket's (``1`` for ``True``, ``1.0`` for ``1``) is a change."""
+    same: dict[str, Any] = {}
+    for name, value in changes.as_dict().items():
+        if name == "fields":
+            fields = {
+                key: answer
+                for key, answer in value.items()
+                if not _same_value(ticket.fields.get(key, _UNSEEN), answer)
+            }
+            if len(fields) != len(value):
+                same["fields"] = fields or None
+        elif _same_value(getattr(ticket, name), value):
+            same[name] = None
+    return evolve(changes, **same) if same else changes
+
+
+def _same_value(old: Any, new: Any) -> bool:
+    return type(old) is type(new) and old == new
 
 
 def _derived_priority(config: DeskConfig, ticket: Ticket, changes: Changes) -> Changes:
