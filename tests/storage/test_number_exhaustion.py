@@ -35,3 +35,20 @@ def test_allocating_past_the_last_number_is_refused_every_time(
         assert store.load("T-1").number == LAST
     finally:
         drop(store)
+
+
+@pytest.mark.parametrize("make_store", STORES)
+def test_an_import_after_the_last_number_was_handed_out_keeps_its_numbers(
+    make_store: Callable[[Path], Store], tmp_path: Path
+) -> None:
+    store = make_store(tmp_path)
+    try:
+        legacy = opened("L-1", LAST)
+        store.import_tickets([([legacy], replay([legacy]))])  # type: ignore[attr-defined]
+        later = opened("L-2", 42)
+        assert store.import_tickets([([later], replay([later]))]) == 1  # type: ignore[attr-defined]
+        assert store.load("L-2").number == 42
+        with pytest.raises(StorageError, match="ticket numbers are used up"):
+            store.allocate_number()
+    finally:
+        drop(store)

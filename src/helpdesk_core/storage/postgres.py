@@ -801,10 +801,14 @@ class PostgresStore:
         if existing is not None:
             raise ConflictError(existing[0], expected=0, actual=int(existing[1]))
         # allocate_number must not hand out the number of a ticket imported here: the
-        # sequence moves past the batch's numbers (never back: the nextval is ours).
+        # sequence moves past the batch's numbers (never back: the nextval is ours). One
+        # that handed out a number as high already stays: nextval would fail on one that
+        # handed out the last number, which an imported ticket can carry.
+        top = max(snapshot.number for _, snapshot, _ in batch)
         conn.execute(
-            "SELECT setval('ticket_number', greatest(nextval('ticket_number'), %s))",
-            (max(snapshot.number for _, snapshot, _ in batch),),
+            "SELECT setval('ticket_number', greatest(nextval('ticket_number'), %s)) "
+            "FROM ticket_number WHERE NOT (is_called AND last_value >= %s)",
+            (top, top),
         )
         # COPY is the bulk path; ids were checked above, under the events lock that every
         # writer of tickets takes.
