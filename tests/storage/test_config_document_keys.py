@@ -53,3 +53,23 @@ def test_a_key_deep_in_a_document_is_named_by_its_whole_path() -> None:
     with pytest.raises(ValidationError) as info:
         encode_document(document)
     assert info.value.field is not None and info.value.field.endswith("['x'][0][7]")
+
+
+@pytest.mark.parametrize("make_store", STORES)
+def test_every_store_refuses_a_document_nested_too_deeply_for_json(
+    make_store: Callable[[Path], Store], tmp_path: Path
+) -> None:
+    document: dict[str, Any] = {}
+    inner = document
+    for _ in range(5_000):  # past the interpreter's recursion limit
+        inner["x"] = [{}]
+        inner = inner["x"][0]
+    store = make_store(tmp_path)
+    try:
+        store.save_config_document({"kept": 1})
+        with pytest.raises(ValidationError, match="nested") as info:
+            store.save_config_document(document)
+        assert info.value.field == "document"
+        assert store.load_config_document() == {"kept": 1}
+    finally:
+        drop(store)

@@ -196,6 +196,10 @@ def encode_document(document: Mapping[str, Any]) -> str:
         text = _encoder.encode(document)
     except (TypeError, ValueError) as exc:
         raise ValidationError(f"not storable as JSON: {exc}", field="document") from exc
+    except RecursionError:
+        raise ValidationError(
+            "not storable as JSON: nested too deeply", field="document"
+        ) from None
     check_unicode(text, "document")  # what no encoding can store, no store keeps
     return text
 
