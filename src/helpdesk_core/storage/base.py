@@ -494,8 +494,11 @@ def check_import(item: Any) -> tuple[Sequence[Event], Ticket, datetime | None]:
         )
     events, snapshot = item[0], item[1]
     wake_at = item[2] if len(item) == 3 else None
-    ticket_id = snapshot.id if isinstance(snapshot, Ticket) else ""
-    check_append(ticket_id, 0, events, snapshot, wake_at)
+    if not isinstance(snapshot, Ticket):
+        raise ValidationError(
+            f"expected a Ticket snapshot, got {type(snapshot).__name__}", field="snapshot"
+        )
+    check_append(snapshot.id, 0, events, snapshot, wake_at)
     return events, snapshot, wake_at
 
 
