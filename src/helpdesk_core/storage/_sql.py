@@ -20,6 +20,7 @@ from helpdesk_core.storage.base import ACTIVE_CATEGORIES, TicketQuery, TicketSco
 
 __all__ = [
     "ACTIVE_SQL",
+    "LONG_LIST",
     "NULLS_LAST",
     "ORDER_KEYS",
     "Kept",
@@ -35,6 +36,11 @@ T = TypeVar("T")
 
 #: The active status categories as an SQL list literal (values are fixed identifiers).
 ACTIVE_SQL = "(" + ", ".join(f"'{c.value}'" for c in ACTIVE_CATEGORIES) + ")"
+
+#: A filter with more values than this is bound as one parameter (a list), not one
+#: parameter a value: a statement takes at most 65,535 parameters on PostgreSQL and
+#: 32,766 on a SQLite built with its defaults.
+LONG_LIST = 1000
 
 #: The column each ordering sorts on and whether it sorts descending (ties by id,
 #: ascending): what a page that follows on from the last row read needs to know.
@@ -270,6 +276,13 @@ class QueryBuilder:
         """A true/false value as stored in the ticket columns."""
         return value
 
+    def any_of(self, column: str, values: Sequence[Any], params: list[Any]) -> str:
+        """SQL true when ``column`` holds one of ``values`` (one or more)."""
+        params.extend(values)
+        if len(values) == 1:
+            return f"{column} = ?"
+        return f"{column} IN ({placeholders(len(values))})"
+
     def tags(self, tags: tuple[str, ...], params: list[Any]) -> str:
         """SQL true when the ticket carries any of ``tags``."""
         raise NotImplementedError
@@ -288,14 +301,8 @@ class QueryBuilder:
         params: list[Any] = []
 
         def any_of(column: str, values: Sequence[Any] | None) -> None:
-            if values is None:
-                return
-            clauses.append(
-                f"{column} = ?"
-                if len(values) == 1
-                else f"{column} IN ({placeholders(len(values))})"
-            )
-            params.extend(values)
+            if values is not None:
+                clauses.append(self.any_of(column, values, params))
 
         any_of("number", query.number)
         any_of("status", query.status)
@@ -349,8 +356,7 @@ def _scope_sql(builder: QueryBuilder, scope: TicketScope, params: list[Any]) -> 
     """SQL true when a ticket meets any condition of ``scope`` (false when it has none)."""
     terms: list[str] = []
     if scope.teams:
-        terms.append(f"team IN ({placeholders(len(scope.teams))})")
-        params.extend(scope.teams)
+        terms.append(builder.any_of("team", scope.teams, params))
     if scope.unrouted:
         terms.append("team IS NULL")
     if scope.agent is not None:

@@ -197,6 +197,12 @@ class _Builder(q.QueryBuilder):
     def value(self, text: str) -> str:
         return escape_nul(text)
 
+    def any_of(self, column: str, values: Sequence[Any], params: list[Any]) -> str:
+        if len(values) > q.LONG_LIST:  # one array, however many values
+            params.append(list(values))
+            return f"{column} = ANY(?::{'bigint' if column == 'number' else 'text'}[])"
+        return super().any_of(column, values, params)
+
     def tags(self, tags: tuple[str, ...], params: list[Any]) -> str:
         params.append(list(tags))
         return "tags && ?::text[]"

@@ -369,17 +369,23 @@ class _Builder(q.QueryBuilder):
     def flag(self, value: bool) -> Any:
         return int(value)
 
+    def any_of(self, column: str, values: Sequence[Any], params: list[Any]) -> str:
+        if len(values) > q.LONG_LIST and not any(
+            isinstance(value, str) and "\x00" in value for value in values
+        ):
+            # One JSON list, however many values (SQLite's JSON reader would end a text
+            # at NUL: a list holding one is bound value by value).
+            params.append(dumps(list(values)))
+            return f"{column} IN (SELECT value FROM json_each(?))"
+        return super().any_of(column, values, params)
+
     def tags(self, tags: tuple[str, ...], params: list[Any]) -> str:
-        params.extend(tags)
-        return (
-            f"id IN (SELECT ticket_id FROM ticket_tags WHERE tag IN ({q.placeholders(len(tags))}))"
-        )
+        return f"id IN (SELECT ticket_id FROM ticket_tags WHERE {self.any_of('tag', tags, params)})"
 
     def links_to(self, ids: tuple[str, ...], params: list[Any]) -> str:
-        params.extend(ids)
         return (
             "id IN (SELECT ticket_id FROM ticket_links "
-            f"WHERE other IN ({q.placeholders(len(ids))}))"
+            f"WHERE {self.any_of('other', ids, params)})"
         )
 
     def text(self, folded: str, params: list[Any]) -> str:
