@@ -120,6 +120,8 @@ _MAX_LINK_WALK = 1_000
 # How many of a team's waiting tickets a queue drain reads at most (see ``_queued``).
 _QUEUE_WINDOW = 1_000
 _MAX_REMEMBERED_GRANTS = 4_096
+#: How many of the requester's earlier tickets an opening lists (``TicketOpened.history``).
+_EARLIER_TICKETS = 20
 _NO_FIELDS: frozenset[str] = frozenset()
 _OPENED_FIELDS = attrs.fields(TicketOpened)
 _complete_opening = copier(
@@ -1115,7 +1117,7 @@ class Helpdesk(KnowledgeCommands):
         actor = self._opening_actor(by, req)
         if isinstance(requester, Requester):
             self._check_stored_requester(req)
-        history = tuple(self.store.requester_ticket_ids(req.id, limit=20))
+        history = tuple(self.store.requester_ticket_ids(req.id, limit=_EARLIER_TICKETS))
         number = self.store.allocate_number()
         # The rest comes validated (the probe, the requester, the store's number and ids),
         # so the real event is a copy of the probe, not a second validation.
@@ -2612,7 +2614,7 @@ class Helpdesk(KnowledgeCommands):
     ) -> list[Event]:
         recorded: list[Event] = []
         purged: list[str] = []
-        forgotten: list[int] = []  # numbers of the tickets purged or anonymised
+        cleared: list[Ticket] = []  # the tickets purged or anonymised, as found due
         for ticket, policy in due:
             if policy.action == "purge":
                 if ticket.id in changed:
@@ -2626,7 +2628,7 @@ class Helpdesk(KnowledgeCommands):
                         continue
                 if self._purge(ticket, now=at, reason=f"retention policy {policy.name!r}"):
                     purged.append(ticket.id)
-                    forgotten.append(ticket.number)
+                    cleared.append(ticket)
                 continue
             try:
                 added = self._anonymise(
@@ -2641,10 +2643,12 @@ class Helpdesk(KnowledgeCommands):
             except NotFound:
                 continue  # purged meanwhile by another worker
             if added:
-                forgotten.append(ticket.number)
+                cleared.append(ticket)
             recorded.extend(added)
-        # What channels recorded of the messages applied to those tickets goes with them.
-        self._forget_received(forgotten)
+        # What channels recorded of the messages applied to those tickets goes with them,
+        # and so does their place in the openings of their requesters' later tickets.
+        self._forget_received([ticket.number for ticket in cleared])
+        self._forget_earlier(cleared)
         # The tickets linking to those purged are read now, after the purges, in their
         # unit of work: a link committed before it is read here and dropped; one that
         # commits later finds its target gone (Helpdesk.link reads it again in the unit
@@ -2669,6 +2673,55 @@ class Helpdesk(KnowledgeCommands):
                 )
             return
         forget_received(self.store, numbers)
+
+    def _forget_earlier(self, cleared: Sequence[Ticket]) -> None:
+        """Drop the ids of ``cleared`` (tickets just anonymised or purged, as read before)
+        from the openings of their requesters' later tickets, which list the requester's
+        earlier tickets (``TicketOpened.history``): kept, they would tie an anonymised
+        ticket back to the person. Only a requester's next :data:`_EARLIER_TICKETS`
+        tickets (by number) can list one: a ticket opened after those found as many
+        newer ones to list."""
+        gone: dict[str, set[str]] = {}  # per requester
+        later: dict[str, dict[str, None]] = {}
+        for ticket in cleared:
+            if ticket.requester == ANONYMOUS_REQUESTER:
+                continue  # anonymised before: its requester's tickets no longer list it
+            gone.setdefault(ticket.requester, set()).add(ticket.id)
+            query = TicketQuery(
+                requester=ticket.requester, order_by="number", limit=_EARLIER_TICKETS
+            )
+            page = self.store.query(evolve(query, after=query.after_token(ticket)))
+            later.setdefault(ticket.requester, {}).update(dict.fromkeys(t.id for t in page.items))
+        for requester, ticket_ids in later.items():
+            for ticket_id in ticket_ids:
+                self._drop_earlier(ticket_id, frozenset(gone[requester]))
+
+    def _drop_earlier(self, ticket_id: str, gone: frozenset[str]) -> None:
+        """Rewrite the opening of ``ticket_id`` without the ``gone`` tickets among the
+        earlier tickets it lists (in place, as an anonymisation rewrites a history: the
+        ticket keeps its version and snapshot); retried on a concurrent change."""
+        retries = self.config.settings.max_retries
+        for attempt in range(retries + 1):
+            events = self.store.events(ticket_id)
+            opened = events[0] if events else None
+            if not isinstance(opened, TicketOpened) or gone.isdisjoint(opened.history):
+                return
+            history = tuple(i for i in opened.history if i not in gone)
+            rewritten = [evolve(opened, history=history), *events[1:]]
+            snapshot = replay(rewritten)
+            try:
+                self.store.anonymise(
+                    ticket_id,
+                    expected_version=len(rewritten),
+                    events=rewritten,
+                    snapshot=snapshot,
+                    wake_at=self._decider.wake_at(snapshot, self._requester_of(snapshot)),
+                )
+            except ConflictError:
+                if attempt == retries:
+                    raise
+                continue
+            return
 
     def _still_due(self, ticket: Ticket, *, action: str, at: datetime) -> bool:
         """Whether ``ticket`` as now stored is still due at ``at`` for ``action`` (another
