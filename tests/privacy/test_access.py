@@ -545,7 +545,7 @@ def test_limits_bound_category_asset_and_requesters(desk: Helpdesk) -> None:
     for name in ("category", "asset"):
         with pytest.raises(ValidationError, match="max_subject_length"):
             desk.update(ticket.id, by="root", **{name: huge})
-    for name in ("name", "organization"):
+    for name in ("name", "organization", "language"):
         with pytest.raises(ValidationError) as caught:
             desk.upsert_requester(Requester(id="r9", **{name: huge}))
         assert caught.value.field == f"requester.{name}"

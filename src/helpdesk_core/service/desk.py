@@ -899,7 +899,7 @@ class Helpdesk(KnowledgeCommands):
             )
         limits = self.config.limits
         limits.check_subject(requester.id, field="requester.id")
-        for name in ("name", "email", "organization"):
+        for name in ("name", "email", "organization", "language"):
             limits.check_subject(getattr(requester, name), field=f"requester.{name}")
         limits.check_fields(requester.attributes, field="requester.attributes")
 
