@@ -8,9 +8,17 @@ from datetime import timedelta
 
 import attrs
 import pytest
-from knowledge_fixtures import T0, StoreFactory, make_desk
+from knowledge_fixtures import T0, StoreFactory, desk_config, make_desk
 
-from helpdesk_core import AccessDenied, ConflictError, NotFound, Requester, ValidationError
+from helpdesk_core import (
+    AccessDenied,
+    ConflictError,
+    Helpdesk,
+    ManualClock,
+    NotFound,
+    Requester,
+    ValidationError,
+)
 from helpdesk_core.knowledge import Article, ArticleQuery, ArticleStatus, article_words
 from helpdesk_core.storage import MemoryStore
 
@@ -196,3 +204,26 @@ def test_article_words_are_the_searchable_words() -> None:
         ArticleQuery(status="draft")
     assert error.value.field == "status"
     assert ArticleQuery(text="The VPN, the vpn and TIMEOUT").words == ("vpn", "timeout")
+
+
+def test_an_update_from_a_desk_whose_clock_runs_behind_is_stamped_at_the_last_update(
+    make_store: StoreFactory,
+) -> None:
+    # Two processes share the store; the second one's clock runs a second behind. Its
+    # update is stamped at the article's last update, as a ticket command is, rather
+    # than refused or stamped before it.
+    store = make_store()
+    ahead, clock = make_desk(store)
+    article = ahead.publish_article(title="VPN", body="use vpn2", by="alice")
+    clock.advance(minutes=1)
+    article = ahead.update_article(article.id, body="use vpn1", by="alice")
+    lagging = ManualClock(T0 - timedelta(seconds=1))
+    behind = Helpdesk(config=desk_config(), store=store, clock=lagging)
+    updated = behind.update_article(article.id, tags=["vpn"], by="alice")
+    assert (updated.updated_at, updated.version) == (T0 + timedelta(minutes=1), 3)
+    assert store.get_article(article.id) == updated
+    first = behind.publish_article(title="Printer", body="tray 2", by="alice", id="KB-9")
+    ahead.update_article(first.id, body="tray 3", by="alice")
+    assert behind.update_article(first.id, body="tray 4", by="alice").updated_at == (
+        T0 + timedelta(minutes=1)
+    )

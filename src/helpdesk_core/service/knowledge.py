@@ -560,7 +560,8 @@ class KnowledgeCommands:
     ) -> Article:
         """Save ``edit(current)`` as the article's next version (nothing when it changes
         nothing); on a concurrent change the article is read and edited again. Stamped
-        with the clock, or with ``now`` (never before the article's last update).
+        with the clock, or with ``now``, but never before the article's last update
+        (another process whose clock runs ahead may have saved it).
         ``confirm(saved)`` runs after the save in the same unit of work: what it raises
         undoes the save."""
         retries = self.config.settings.max_retries
@@ -569,7 +570,7 @@ class KnowledgeCommands:
             candidate = edit(current)
             if candidate == current:
                 return current
-            at = self._now() if now is None else max(now, current.updated_at)
+            at = max(self._now(now), current.updated_at)
             updated = evolve(candidate, updated_at=at, version=current.version + 1)
             try:
                 with self.store.unit_of_work() if confirm is not None else nullcontext():
