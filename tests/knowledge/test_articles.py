@@ -133,6 +133,16 @@ def test_an_update_that_met_a_concurrent_change_is_decided_again() -> None:
     assert store.get_article(article.id) == updated
 
 
+def test_tags_given_as_an_iterator_survive_a_concurrent_change() -> None:
+    # The update is decided again after the concurrent change: the tags are read once.
+    store = _Racing()
+    desk, _ = make_desk(store)
+    article = desk.publish_article(title="VPN", body="use vpn2", by="alice")
+    updated = desk.update_article(article.id, tags=iter(["vpn", "gateway"]), by="alice")
+    assert (updated.tags, updated.version) == (("gateway", "vpn"), 3)
+    assert store.get_article(article.id) == updated
+
+
 def test_search_through_the_desk_ranks_and_filters(make_store: StoreFactory) -> None:
     desk, clock = make_desk(make_store())
     desk.upsert_requester(ADA)

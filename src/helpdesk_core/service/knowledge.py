@@ -537,6 +537,8 @@ class KnowledgeCommands:
         on a concurrent change."""
         v.refuse_unknown(changes, _ARTICLE_CHANGES, what="cannot update")
         self._check_article_texts(changes.get("title"), changes.get("body"))
+        if "tags" in changes:  # read once: a retry decides again with the same tags
+            changes["tags"] = v.to_tag_tuple(changes["tags"])
         unchecked = "problems" in changes
 
         def edit(current: Article) -> Article:
