@@ -196,6 +196,24 @@ def test_similar_follows_reopening_anonymising_and_articles(make_store: StoreFac
         desk.similar(new, limit=0)
 
 
+def test_an_article_sharing_a_word_behind_a_long_greeting_is_offered(
+    make_store: StoreFactory,
+) -> None:
+    # The ticket's telling word comes after forty other words: its first 64 distinct
+    # words are asked for solved tickets and for articles alike.
+    desk, _ = make_desk(make_store())
+    desk.upsert_requester(ADA)
+    article = desk.publish_article(title="Kerberos renewal", body="Renew the ticket.", by="alice")
+    old = desk.open(requester=ADA, subject="Kerberos expired").id
+    desk.reply(old, author="alice", body="Renewed.")
+    desk.solve(old, by="alice", resolution="renewed")
+    greeting = " ".join(f"greeting{i}" for i in range(40))
+    new = desk.open(requester=ADA, subject="Hello", description=f"{greeting} kerberos").id
+    matches = desk.similar(new)
+    assert {(m.id, m.kind) for m in matches} == {(old, "ticket"), (article.id, "article")}
+    assert all(m.reasons == ("shared words: kerberos",) for m in matches)
+
+
 def test_a_ticket_cancelled_without_a_solve_is_not_offered(make_store: StoreFactory) -> None:
     """A duplicate cancelled unsolved is closed, but no solution: it is not offered as a
     similar solved ticket (it would come first, with nothing to say); one that was solved

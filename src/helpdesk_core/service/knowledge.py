@@ -50,6 +50,7 @@ from helpdesk_core.knowledge import (
     solving_transition,
     update_known_error,
 )
+from helpdesk_core.knowledge.articles import MAX_QUERY_WORDS
 from helpdesk_core.knowledge.similar import ticket_text
 from helpdesk_core.model import (
     Actor,
@@ -821,8 +822,10 @@ class KnowledgeCommands:
     def _article_candidates(self, ticket: Ticket, words: list[str]) -> list[Article]:
         size = self.config.knowledge.similar_candidates
         queries = [ArticleQuery(problem=(*ticket.linked(LinkKind.CAUSED_BY), ticket.id))]
-        if words:
-            text = " ".join(words)
+        # An article query searches for its first MAX_QUERY_WORDS words: ask for the
+        # ticket's words that many at a time, so an article is found by any of them.
+        for start in range(0, len(words), MAX_QUERY_WORDS):
+            text = " ".join(words[start : start + MAX_QUERY_WORDS])
             queries.append(ArticleQuery(text=text, match="any", limit=size))
         if ticket.category is not None:
             queries.append(ArticleQuery(category=ticket.category, limit=size))
