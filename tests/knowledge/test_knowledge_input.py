@@ -19,7 +19,7 @@ from helpdesk_core import (
     ValidationError,
 )
 from helpdesk_core.config import Limits
-from helpdesk_core.knowledge import ArticleQuery, ArticleStatus
+from helpdesk_core.knowledge import Article, ArticleQuery, ArticleStatus, SimilarityIndex
 
 ADA = Requester(id="ada", name="Ada")
 
@@ -85,6 +85,18 @@ def test_bad_problems_on_update_are_validation_errors(problems: Any) -> None:
         desk.update_article(article.id, problems=problems, by="bob")
     assert refused.value.field == "problems"
     assert store.get_article(article.id) == article
+
+
+@pytest.mark.parametrize("problems", [None, 7, b"T-1", {"T-1": 1}])
+def test_bad_problems_of_an_article_or_a_document_are_named(problems: Any) -> None:
+    with pytest.raises(ValidationError) as refused:
+        Article(
+            id="KB-1", title="VPN", problems=problems, author="alice", created_at=T0, updated_at=T0
+        )
+    assert refused.value.field == "problems"
+    with pytest.raises(ValidationError) as refused:
+        SimilarityIndex().add_document("KB-1", "VPN", "", problems=problems)
+    assert refused.value.field == "problems"
 
 
 def test_a_ticket_that_is_no_problem_is_refused_from_a_generator() -> None:

@@ -89,7 +89,10 @@ def _limit_length(limit: int) -> Any:
 
 
 def _to_problems(value: Any) -> tuple[str, ...]:
-    items = v.to_id_tuple(value)
+    try:
+        items = v.to_id_tuple(value)
+    except ValidationError as exc:
+        raise ValidationError(exc.message, field="problems") from None
     for item in items:
         if not isinstance(item, str):
             raise ValidationError(f"a problem is a ticket id, got {item!r}", field="problems")

@@ -190,6 +190,13 @@ def ticket_text(ticket: Ticket) -> str:
     )
 
 
+def _to_problems(value: Any) -> tuple[str, ...]:
+    try:
+        return v.to_id_tuple(value)
+    except ValidationError as exc:
+        raise ValidationError(exc.message, field="problems") from None
+
+
 @frozen(kw_only=True)
 class _Document:
     """A knowledge document as given, validated like the model's values."""
@@ -199,7 +206,7 @@ class _Document:
     body: str = field(validator=v.text)
     category: str | None = field(default=None, validator=v.optional_text)
     tags: tuple[str, ...] = field(default=(), converter=v.to_tag_tuple, validator=v.tag_tuple)
-    problems: tuple[str, ...] = field(default=(), converter=v.to_id_tuple, validator=v.id_tuple)
+    problems: tuple[str, ...] = field(default=(), converter=_to_problems, validator=v.id_tuple)
     kind: str = field(default="document", validator=v.identifier)
 
 
