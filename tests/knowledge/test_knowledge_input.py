@@ -68,7 +68,9 @@ def test_a_single_problem_id_is_one_problem() -> None:
     assert article.problems == (problem,)
 
 
-@pytest.mark.parametrize("problems", [None, 7, b"T-1", [1], ["", "x"], [None]])
+@pytest.mark.parametrize(
+    "problems", [None, 7, b"T-1", [1], ["", "x"], [None], ["T-1\x00"], ["T 1"], ["T" * 201]]
+)
 def test_bad_problems_are_validation_errors(problems: Any) -> None:
     desk, store = _desk()
     with pytest.raises(ValidationError) as refused:
@@ -77,7 +79,7 @@ def test_bad_problems_are_validation_errors(problems: Any) -> None:
     assert list(store.list_articles(ArticleQuery(status=None)).items) == []
 
 
-@pytest.mark.parametrize("problems", [None, 7, [3]])
+@pytest.mark.parametrize("problems", [None, 7, [3], ["T-1\x00"]])
 def test_bad_problems_on_update_are_validation_errors(problems: Any) -> None:
     desk, store = _desk()
     article = desk.publish_article(title="VPN drops", body="", by="alice")

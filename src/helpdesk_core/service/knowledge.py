@@ -454,8 +454,10 @@ class KnowledgeCommands:
             raise ValidationError(exc.message, field="problems") from exc
         problem_type = self.config.knowledge.problem_type
         for problem_id in items:
-            if not isinstance(problem_id, str) or not problem_id:
-                raise ValidationError("a problem is a ticket id", field="problems")
+            if not isinstance(problem_id, str) or not v.is_identifier(problem_id):
+                raise ValidationError(
+                    f"a problem is a ticket id, got {problem_id!r}", field="problems"
+                )
             ticket = self.store.load(problem_id)
             if ticket.type != problem_type:
                 raise ValidationError(
