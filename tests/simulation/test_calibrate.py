@@ -475,3 +475,39 @@ def test_a_short_history_is_not_taken_for_a_small_population() -> None:
     assert len(seen) < 370
     count = calibrate(result, desk=scenario.desk).document["requesters"]["count"]
     assert count == pytest.approx(400, rel=0.1)
+
+
+@pytest.mark.parametrize(
+    ("given", "measured"),
+    [
+        ({"kind": "lognormal", "mean": "3h", "sigma": 1.0},
+         {"kind": "empirical", "samples": [60.0, 120.0, 7200.0]}),
+        ({"kind": "lognormal", "mean": "3h", "sigma": 1.0}, {"kind": "fixed", "value": "2h"}),
+        ({"kind": "empirical", "samples": ["1h", "2h"]},
+         {"kind": "lognormal", "mean": "2h", "sigma": 0.5}),
+        ({"kind": "fixed", "value": "1d"}, {"kind": "lognormal", "mean": "20h", "sigma": 0.3}),
+    ],
+)
+def test_a_measured_delay_replaces_the_scenarios_whole(
+    given: dict[str, Any], measured: dict[str, Any]
+) -> None:
+    """A delay is one distribution: the measured one replaces the scenario's, whatever
+    kind either is, rather than having its keys mixed into the other's (a lognormal's
+    mean and sigma beside an empirical's samples, which the scenario refuses)."""
+    calibration = Calibration(
+        document={"requesters": {"reply": measured, "reopen_delay": measured}},
+        counts={"requesters.reply": 3, "requesters.reopen_delay": 3},
+        start=MONDAY,
+        end=MONDAY + timedelta(days=7),
+        tickets=3,
+    )
+    document: dict[str, Any] = {
+        "desk": _desk().to_dict(),
+        "arrivals": {"rate_per_hour": 1},
+        "requesters": {"count": 20, "reply": given, "reopen_delay": given},
+    }
+    merged = calibration.merge(document)
+    assert merged["requesters"] == {"count": 20, "reply": measured, "reopen_delay": measured}
+    scenario = Scenario.from_dict(merged)
+    assert scenario.requester_reply == scenario.reopen_delay
+    assert document["requesters"]["reply"] == given  # the scenario document is not changed

@@ -108,7 +108,7 @@ class Calibration:
 def _merge_into(target: dict[str, Any], source: Mapping[str, Any]) -> None:
     for key, value in source.items():
         present = target.get(key)
-        if isinstance(value, Mapping) and isinstance(present, Mapping):
+        if isinstance(value, Mapping) and isinstance(present, Mapping) and not _delay_key(key):
             if _mix(key):
                 # A key the history never saw is never drawn, but stays named with weight
                 # 0: work times or an escalation of that category still load. A key the
@@ -123,6 +123,12 @@ def _merge_into(target: dict[str, Any], source: Mapping[str, Any]) -> None:
             target[key] = inner
         else:
             target[key] = copy.deepcopy(value)
+
+
+def _delay_key(key: str) -> bool:
+    """A delay is one distribution, replaced as a whole (its keys depend on its kind: a
+    lognormal's mean and sigma do not go with an empirical's samples)."""
+    return key in ("reply", "reopen_delay")
 
 
 def _mix(key: str) -> bool:
