@@ -411,9 +411,12 @@ class DeskConfig:
         if "ticket_types" in doc:
             types: dict[str, TicketType] = {}
             for name, body in _mapping(doc["ticket_types"], "ticket_types").items():
-                body = body or {}
+                body = {} if body is None else body  # (JSON's null: the defaults)
                 if not isinstance(body, Mapping):
-                    raise ConfigError("a ticket type is a mapping", path=f"ticket_types.{name}")
+                    raise ConfigError(
+                        f"a ticket type is a mapping, got {type(body).__name__}",
+                        path=f"ticket_types.{name}",
+                    )
                 if "name" in body and body["name"] != name:
                     raise ConfigError(
                         f"the ticket type under {name!r} is named {body['name']!r}",
