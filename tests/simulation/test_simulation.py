@@ -1282,6 +1282,8 @@ def test_an_answer_to_an_absent_agent_goes_to_a_colleague() -> None:
         # a value of the wrong type is named too, not a TypeError of the checks after it
         (lambda s: attrs.evolve(s, reopen="0.1"), "requesters.reopen"),
         (lambda s: attrs.evolve(s, absences=5), "absences"),
+        (lambda s: attrs.evolve(s, regions=None), "requesters.regions"),
+        (lambda s: attrs.evolve(s, regions=[]), "requesters.regions"),
         (
             lambda s: attrs.evolve(s, arrivals=attrs.evolve(s.arrivals, bursts=5)),
             "arrivals.bursts",

@@ -730,7 +730,7 @@ def _check_scenario(s: Scenario) -> None:
             f"count must be a whole number from 1 to {MAX_REQUESTERS:,}, got {count!r}",
             path="requesters.count",
         )
-    if s.regions:
+    if _mapping(s.regions, "requesters.regions"):  # (none: no region attribute)
         _weights(s.regions, "requesters.regions", _text_key)
 
 
