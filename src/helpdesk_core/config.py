@@ -333,6 +333,10 @@ class DeskConfig:
 
     def agents_of(self, team: str | None = None, tier: str | None = None) -> list[Agent]:
         """Agents in a team and/or tier, in configuration order."""
+        if team is not None:
+            v.require(team, str, "a team id (text)", field="team")
+        if tier is not None:
+            v.require(tier, str, "a tier id (text)", field="tier")
         return [
             a
             for a in self.agents

@@ -209,6 +209,8 @@ def test_lifecycle_and_configuration_lookups_name_a_name_that_is_not_text() -> N
         "has_agent": (lambda: config.has_agent([]), "agent_id"),
         "sla_policy": (lambda: config.sla_policy([]), "name"),
         "lifecycle_for": (lambda: config.lifecycle_for([]), "ticket_type"),
+        "agents_of team": (lambda: config.agents_of(team=["network", "workplace"]), "team"),
+        "agents_of tier": (lambda: config.agents_of(tier=2), "tier"),
     }
     for name, (call, field) in calls.items():
         with pytest.raises(ValidationError) as caught:
@@ -216,6 +218,7 @@ def test_lifecycle_and_configuration_lookups_name_a_name_that_is_not_text() -> N
         assert caught.value.field == field, name
     assert lifecycle.has_status("new") and not config.has_agent("nobody")
     assert config.lifecycle_for("incident").has_status("new")
+    assert [a.id for a in config.agents_of(team="network", tier="L2")] == ["nora", "piet"]
 
 
 @pytest.mark.parametrize("kind", ["memory", "sqlite"])
