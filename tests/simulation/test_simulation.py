@@ -1313,6 +1313,22 @@ def test_a_scenario_built_in_code_is_checked_like_a_document(change: Any, path: 
     assert caught.value.path == path
 
 
+@pytest.mark.parametrize("offset", ["1d", 3600, None])
+def test_an_offset_from_the_start_is_a_timedelta(offset: Any) -> None:
+    scenario = Scenario.from_dict(mmc(days=5))
+    with pytest.raises(ValidationError) as caught:
+        scenario.after(offset)
+    assert caught.value.field == "offset"
+    assert scenario.after(timedelta(hours=1)) == scenario.start + timedelta(hours=1)
+
+
+def test_an_offset_past_the_last_instant_is_named() -> None:
+    scenario = Scenario.from_dict(mmc(days=5))
+    with pytest.raises(ValidationError) as caught:
+        scenario.after(timedelta(days=10**8))
+    assert caught.value.field == "offset"
+
+
 def test_work_by_category_names_categories_that_arrive() -> None:
     doc = mmc(days=5)
     doc["arrivals"]["categories"] = {"network": 1.0, "general": 1.0}

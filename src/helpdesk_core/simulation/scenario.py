@@ -170,7 +170,18 @@ class Scenario:
         """The instant ``offset`` after the start (an absence's or a burst's), counted in
         absolute time as simulated time runs: across a daylight-saving change, not on
         the local clock (which would make a day 23 or 25 hours long)."""
-        return (self.start.astimezone(UTC) + offset).astimezone(self.start.tzinfo)
+        if not isinstance(offset, timedelta):
+            raise ValidationError(
+                f"expected a duration (timedelta), got {type(offset).__name__}", field="offset"
+            )
+        try:
+            return (self.start.astimezone(UTC) + offset).astimezone(self.start.tzinfo)
+        except OverflowError as exc:
+            raise ValidationError(
+                f"{offset} from {self.start.isoformat()} is beyond the years 1 to 9999 a "
+                "datetime holds",
+                field="offset",
+            ) from exc
 
     # ------------------------------------------------------------------ loading
     @classmethod
