@@ -25,6 +25,7 @@ from helpdesk_core.simulation import (
     Kpis,
     LogNormal,
     Scenario,
+    TierBehaviour,
     WorkSession,
     erlang,
     simulate,
@@ -1327,6 +1328,22 @@ def test_an_offset_past_the_last_instant_is_named() -> None:
     with pytest.raises(ValidationError) as caught:
         scenario.after(timedelta(days=10**8))
     assert caught.value.field == "offset"
+
+
+@pytest.mark.parametrize("category", [["network"], 5, b"network"])
+def test_a_tier_s_work_and_escalation_are_looked_up_by_a_category_name(category: Any) -> None:
+    behaviour = TierBehaviour(
+        work=Exponential(timedelta(minutes=30)),
+        work_by_category={"network": Exponential(timedelta(hours=1))},
+        escalate_to={"network": "net"},
+    )
+    for lookup in (behaviour.work_for, behaviour.escalation_team):
+        with pytest.raises(ValidationError) as caught:
+            lookup(category)
+        assert caught.value.field == "category"
+    assert behaviour.work_for("network").mean == timedelta(hours=1)
+    assert behaviour.work_for(None).mean == timedelta(minutes=30)
+    assert behaviour.escalation_team("network") == "net"
 
 
 def test_work_by_category_names_categories_that_arrive() -> None:

@@ -111,14 +111,25 @@ class TierBehaviour:
         """The handle-time distribution for a category: its ``work_by_category`` entry,
         else ``work``. A ticket without a category (the arrival mix's ``general``) takes
         the ``general`` entry if there is one."""
-        found = self.work_by_category.get("general" if category is None else category)
+        found = self.work_by_category.get(_category_key(category))
         return self.work if found is None else found
 
     def escalation_team(self, category: str | None) -> str | None:
         """The team of the next tier a ticket of ``category`` is escalated to: its
         ``escalate_to`` entry (``general`` for a ticket without a category), else None
         (the next tier's default team)."""
-        return self.escalate_to.get("general" if category is None else category)
+        return self.escalate_to.get(_category_key(category))
+
+
+def _category_key(category: Any) -> str:
+    """The entry of a ticket's category in a tier's tables: ``general`` for none."""
+    if category is None:
+        return "general"
+    if not isinstance(category, str):
+        raise ValidationError(
+            f"a category is text or None, got {type(category).__name__}", field="category"
+        )
+    return category
 
 
 @frozen
