@@ -203,6 +203,27 @@ def test_a_bad_value_in_a_scenario_names_the_file(
     )
 
 
+def test_a_tier_staff_cannot_size_names_the_scenario_file(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """What the scenario says that Erlang C cannot size (work that takes no time) is a
+    place in the scenario file, named after it as its other errors are; a bad option is
+    still named as the option."""
+    scenario = tmp_path / "scenario.toml"
+    scenario.write_text(
+        '[desk.desk]\nname = "z"\n\n[[desk.agents]]\nid = "a"\nteams = ["service-desk"]\n\n'
+        "[simulation]\ndays = 1\n\n[arrivals]\nrate_per_hour = 2\n\n"
+        '[tiers.L1]\nwork = { kind = "fixed", value = "0s" }\n',
+        encoding="utf-8",
+    )
+    assert main(["staff", str(scenario), "--target", "1h"]) == 2
+    assert capsys.readouterr().err.startswith(
+        f"helpdesk-core: {scenario}: tiers.L1: tier 'L1': its work times average zero"
+    )
+    assert main(["staff", str(scenario), "--target", "1h", "--service-level", "2"]) == 2
+    assert capsys.readouterr().err.startswith("helpdesk-core: --service-level: ")
+
+
 @pytest.mark.parametrize("days", ["0", "-1", "40000"])
 def test_a_bad_days_option_is_named_as_the_option(
     capsys: pytest.CaptureFixture[str], days: str

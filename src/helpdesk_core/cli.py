@@ -15,7 +15,7 @@ import math
 import os
 import sys
 import time
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Container, Iterator, Mapping, Sequence
 from datetime import datetime, timedelta
 from importlib import resources
 from pathlib import Path
@@ -303,7 +303,7 @@ def _staff_scenario(args: argparse.Namespace) -> int:
         raise ValidationError("--refine is a whole number >= 0", field="--refine")
     path = Path(args.scenario) if args.scenario else _data_path("it_desk_scenario.toml")
     scenario = _with_days(_load_scenario(path), args.days)
-    with _naming(path):  # what the scenario's desk cannot staff
+    with _naming(path, vars(args)):  # what the scenario's desk cannot staff
         plan = suggest_staffing(
             scenario, target=args.target, service_level=args.service_level,
             rate=args.rate or "peak",
@@ -412,16 +412,21 @@ def _load_desk(path: Path) -> Any:
 
 
 @contextlib.contextmanager
-def _naming(path: Path) -> Iterator[None]:
+def _naming(path: Path, options: Container[str] = ()) -> Iterator[None]:
     """A ConfigError raised inside names the scenario (or desk) file ``path`` first (its own path,
     such as ``tiers.L1.solve``, is a place in that file), unless it names the file
-    already (TOML that does not parse, a file that cannot be read)."""
+    already (TOML that does not parse, a file that cannot be read). So does a
+    ValidationError of a place in the file (what staffing cannot size, ``tiers.L1``);
+    one of the command's ``options`` (``service_level``) is left to name the option."""
     try:
         yield
-    except ConfigError as exc:
-        if exc.path in (str(path), str(path)[:80]):
+    except ValidationError as exc:
+        if isinstance(exc, ConfigError):
+            if exc.path in (str(path), str(path)[:80]):
+                raise
+        elif exc.field is None or exc.field in options:
             raise
-        message = f"{exc.path}: {exc.message}" if exc.path else exc.message
+        message = f"{exc.field}: {exc.message}" if exc.field else exc.message
         raise ConfigError(message, path=str(path)) from exc
 
 
