@@ -329,6 +329,24 @@ def test_numpy_numbers_are_numbers() -> None:
         simulate(expected, seed=np.float64(1.0))
 
 
+def test_a_scenario_changed_in_code_takes_any_number_of_days() -> None:
+    # attrs.evolve (or Scenario(...)) with NumPy's numbers or a Fraction, which the
+    # scenario's checks accept, runs as the same run with Python's floats.
+    np = pytest.importorskip("numpy")
+    from fractions import Fraction
+
+    scenario = Scenario.from_dict(mmc(days=3))
+    expected = simulate(scenario, seed=1)
+    for days, warmup in [(np.int64(3), np.int64(2)), (Fraction(3), Fraction(2)),
+                         (np.float32(3), np.float64(2))]:
+        changed = attrs.evolve(scenario, days=days, warmup_days=warmup)
+        assert (changed.days, changed.warmup_days) == (3.0, 2.0)
+        assert type(changed.days) is type(changed.warmup_days) is float
+        result = simulate(changed, seed=1)
+        assert result.records == expected.records and result.kpis == expected.kpis
+        assert "days=3," in repr(result)
+
+
 def test_numpy_durations_are_durations() -> None:
     # A pandas column of durations hands over NumPy's timedelta64, which NumPy registers
     # as an integer counting its own units: 5 minutes is 5, 3 minutes in nanoseconds

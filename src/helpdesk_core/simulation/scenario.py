@@ -165,6 +165,10 @@ class Scenario:
         # A scenario built in code, or changed with attrs.evolve (days=..., a CLI's
         # --days, requesters=..., reopen=...), is checked by the rules a document is.
         _check_span(self.start, self.days, self.warmup_days)
+        # Held as the floats a document gives: NumPy's numbers or a Fraction, which the
+        # checks accept, make no timedelta (the run's end) and print with no :g.
+        object.__setattr__(self, "days", float(self.days))
+        object.__setattr__(self, "warmup_days", float(self.warmup_days))
         _check_scenario(self)
 
     @property
