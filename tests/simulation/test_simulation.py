@@ -347,6 +347,19 @@ def test_a_scenario_changed_in_code_takes_any_number_of_days() -> None:
         assert "days=3," in repr(result)
 
 
+def test_csat_scores_given_as_numpy_numbers_are_rated() -> None:
+    # The scenario's checks take a NumPy score (a key from an array) as the whole number
+    # it is: the requesters rate with it instead of stopping the run half-way.
+    np = pytest.importorskip("numpy")
+    doc = mmc(days=3)
+    doc["requesters"].update(csat_response=1.0, csat={"4": 1.0})
+    expected = simulate(Scenario.from_dict(doc), seed=1)
+    changed = attrs.evolve(Scenario.from_dict(doc), csat={np.int64(4): np.float64(1.0)})
+    result = simulate(changed, seed=1)
+    assert result.kpis.csat == expected.kpis.csat == 4.0
+    assert result.records == expected.records
+
+
 def test_numpy_durations_are_durations() -> None:
     # A pandas column of durations hands over NumPy's timedelta64, which NumPy registers
     # as an integer counting its own units: 5 minutes is 5, 3 minutes in nanoseconds

@@ -125,7 +125,10 @@ class _Run:
         self.zone = ZoneInfo(scenario.desk.settings.timezone)  # the arrival profile's zone
         self.requesters = Requesters(scenario, str(seed))
         self.mix = arrival_mixes(scenario)
-        self.csat = (list(scenario.csat), _cumulative(list(scenario.csat.values())))
+        # (scores as Python ints: the desk takes no NumPy score, which a scenario may hold)
+        self.csat = (
+            [int(score) for score in scenario.csat], _cumulative(list(scenario.csat.values()))
+        )
         self.desk.subscribe(self._on_event)
 
     # ------------------------------------------------------------------ chance
