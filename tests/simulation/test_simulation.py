@@ -1027,6 +1027,21 @@ def test_a_breach_counts_after_an_escalation_relaxed_the_target() -> None:
     assert by_metric["resolution"].breached == sum(r.resolution_breached for r in counted)
 
 
+@pytest.mark.parametrize("action", ["anonymise", "delete", "purge"])
+def test_the_desks_retention_policies_do_not_run_in_simulated_time(action: str) -> None:
+    """A desk's retention policy would anonymise or purge the run's tickets half-way: a
+    purged ticket would drop out of the records and KPIs (or stop the run when its
+    requester came back), an anonymised one could no longer be rated. The run keeps
+    every ticket, as the same desk without the policy does."""
+    doc = mmc(days=8)
+    doc["requesters"].update(csat_response=1.0, reopen=0.3, reopen_delay="3d")
+    plain = simulate(Scenario.from_dict(doc), seed=1)
+    doc["desk"]["privacy"] = {"retention": [{"name": "soon", "after": "1d", "action": action}]}
+    result = simulate(Scenario.from_dict(doc), seed=1)
+    assert result.records == plain.records and result.events == plain.events
+    assert result.kpis == plain.kpis and result.kpis.csat is not None
+
+
 def test_the_backlog_counts_tickets_open_when_arrivals_stopped() -> None:
     """Every ticket is solved within minutes and reopened 20 hours later: at the end of a
     one-day run, tickets solved before it (reopened and solved again after it) are not

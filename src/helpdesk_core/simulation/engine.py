@@ -86,9 +86,14 @@ class _Run:
         self.arrival_rng = random.Random(f"{seed}:arrivals")
         self.clock = ManualClock(scenario.start.astimezone(UTC))  # see push
         self.store = MemoryStore()
-        self.desk = Helpdesk(
-            config=scenario.desk, store=self.store, clock=self.clock, ids=SequentialIds()
-        )
+        # The desk without its retention policies: they would anonymise or purge the run's
+        # tickets half-way, which its records, KPIs and requesters (who come back to reopen
+        # and rate) still read.
+        config = scenario.desk
+        if config.privacy.retention:
+            config = attrs.evolve(config, privacy=attrs.evolve(config.privacy, retention=()))
+        self.config = config
+        self.desk = Helpdesk(config=config, store=self.store, clock=self.clock, ids=SequentialIds())
         self.progress = progress
         # (instant in UTC, sequence, kind, key): see push.
         self.heap: list[tuple[datetime, int, int, str]] = []
@@ -165,8 +170,7 @@ class _Run:
         return keys[_draw(self.arrival_rng, cumulative)]
 
     def schedule_tick(self) -> None:
-        # Retention passes run at the ticks the run has anyway: waking for them alone
-        # would tick every check_every for nothing a KPI reads.
+        # (the run's desk has no retention policies: see __init__)
         wake = self.desk.next_wakeup(queues=False, retention=False)
         if wake is None:
             return
@@ -604,7 +608,7 @@ class _Run:
         self.absences_now[agent_id] = count
         if count > (1 if away else 0):
             return  # another absence of theirs starts before this one ends, or goes on
-        config = self.scenario.desk
+        config = self.config
         agents = tuple(
             attrs.evolve(a, away=True) if self.absences_now.get(a.id, 0) > 0 else a
             for a in config.agents
