@@ -1728,6 +1728,30 @@ def test_a_desk_whose_incidents_cannot_make_the_simulated_moves_is_refused_up_fr
         Scenario.from_dict(doc)
 
 
+@pytest.mark.parametrize(
+    ("allowed", "change", "named"),
+    [
+        (["view", "reopen", "rate"], lambda doc: doc["tiers"]["L1"].update(pending=0.2), "reply"),
+        (["view", "reply", "rate"], lambda doc: doc["requesters"].update(reopen=0.1), "reopen"),
+        (["view", "reply"], lambda doc: doc["requesters"].update(csat_response=0.5), "rate"),
+    ],
+)
+def test_a_desk_whose_requesters_may_not_do_what_the_simulated_ones_do_is_refused_up_front(
+    allowed: list[str], change: Any, named: str
+) -> None:
+    """Simulated requesters answer when asked, reopen and rate as the scenario says; a desk
+    whose privacy settings refuse them that is refused before the run, not half-way."""
+    doc = mmc(days=3)
+    doc["desk"]["privacy"] = {"requester_actions": allowed}
+    doc.setdefault("requesters", {})
+    Scenario.from_dict(doc)  # the scenario has them do none of it
+    change(doc)
+    with pytest.raises(ConfigError) as refused:
+        Scenario.from_dict(doc)
+    assert refused.value.path == "desk.privacy.requester_actions"
+    assert f"not {named}" in str(refused.value)
+
+
 def test_shares_of_nothing_are_shown_as_none_not_as_zero() -> None:
     """A run that solved nothing has no first-contact or reopen rate: the table says "-",
     not "0.0%" (a desk failing every ticket on first contact)."""

@@ -636,7 +636,8 @@ def _check_moves(s: Scenario) -> None:
     its moves: ``solve``; ``pending`` when a tier asks the requester, whose public reply
     then moves the ticket on by itself; ``reopen`` when requesters reopen. An incident
     lifecycle without one would stop the run half-way (or leave tickets waiting for
-    ever): ConfigError naming what is missing, before the run."""
+    ever), and so would a desk that does not let requesters reply, reopen or rate as the
+    scenario has them do: ConfigError naming what is missing, before the run."""
     kinds = s.desk.ticket_types
     if "incident" not in kinds:
         raise ConfigError(
@@ -657,6 +658,20 @@ def _check_moves(s: Scenario) -> None:
             f"lifecycle {lifecycle.name!r} has no {', '.join(map(repr, missing))} (add a "
             "transition of that name, or leave out what needs it)",
             path=where,
+        )
+    acts = [
+        *(["reply"] if asks else []),
+        *(["reopen"] if s.reopen > 0 else []),
+        *(["rate"] if s.csat_response > 0 else []),
+    ]
+    allowed = s.desk.privacy.access.requester_actions
+    refused = [action for action in acts if action not in allowed]
+    if refused:
+        raise ConfigError(
+            f"the simulated requesters {', '.join(acts)}; the desk lets requesters "
+            f"{', '.join(sorted(allowed)) or 'do nothing'}, not {', '.join(refused)} "
+            "(allow it, or leave out what needs it)",
+            path="desk.privacy.requester_actions",
         )
     if asks:
         waiting = {t.to for t in lifecycle.transitions if "pending" in (t.name, t.to)}
