@@ -384,6 +384,17 @@ def test_command_bounds_are_validated() -> None:
         hs.command_sequences(config, min_size=3, max_size=2)
 
 
+@pytest.mark.parametrize("bad", [None, "default", {"desk": {"name": "Desk"}}])
+@pytest.mark.parametrize("build", [hs.commands, hs.command_sequences])
+def test_commands_refuse_a_config_that_is_no_desk_config(
+    build: Callable[[Any], object], bad: Any
+) -> None:
+    # not an AttributeError from deep inside, when built
+    with pytest.raises(ValidationError, match="DeskConfig") as caught:
+        build(bad)
+    assert caught.value.field == "config"
+
+
 @pytest.mark.parametrize("bad", ["Ada Lovelace", "", "é", 7, None])
 def test_commands_refuse_requester_ids_no_desk_takes(bad: Any) -> None:
     # Every Open of such a requester would be refused, so a run would open no ticket and

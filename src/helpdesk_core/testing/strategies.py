@@ -1511,6 +1511,10 @@ def commands(
     raises ValidationError at once: every ticket it opened would be refused."""
     from helpdesk_core.testing import reference as r
 
+    if not isinstance(config, DeskConfig):
+        raise ValidationError(
+            f"config must be a DeskConfig, got {type(config).__name__}", field="config"
+        )
     requester_list = _check_requesters(requesters)
     if isinstance(max_tickets, bool) or not isinstance(max_tickets, int) or max_tickets < 1:
         raise ValidationError("max_tickets must be a whole number >= 1", field="max_tickets")
