@@ -93,6 +93,22 @@ def test_calendars_cover_their_space() -> None:
     covers(hs.business_calendars(), checks, draws=300)
 
 
+@pytest.mark.parametrize(
+    ("build", "flag"),
+    [
+        (hs.conditions, "allow_always"),
+        (hs.sla_policies, "conditional"),
+        (hs.tickets, "worked"),
+    ],
+)
+@pytest.mark.parametrize("bad", [None, "no", 0])
+def test_flags_are_true_or_false(build: Callable[..., object], flag: str, bad: Any) -> None:
+    # "no" is truthy: taken as given, it would draw what the caller turned off
+    with pytest.raises(ValidationError, match=flag) as caught:
+        build(**{flag: bad})
+    assert caught.value.field == flag
+
+
 def test_calendar_bounds_are_validated() -> None:
     with pytest.raises(ValidationError):
         hs.business_calendars(timezones=())

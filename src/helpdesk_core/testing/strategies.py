@@ -181,6 +181,11 @@ def _check_aware(name: str, value: object) -> None:
         )
 
 
+def _check_flag(name: str, value: object) -> None:
+    if not isinstance(value, bool):
+        raise ValidationError(f"{name} is true or false, got {value!r}", field=name)
+
+
 def _check_count(name: str, value: object, low: int = 0) -> int:
     if isinstance(value, bool) or not isinstance(value, int) or value < low:
         raise ValidationError(f"{name} must be a whole number >= {low}, got {value!r}", field=name)
@@ -805,8 +810,7 @@ def tickets(
     if at is not None:
         _check_aware("at", at)
         _check_opening(at, max_comments, max_escalation_level)
-    if not isinstance(worked, bool):
-        raise ValidationError(f"worked is true or false, got {worked!r}")
+    _check_flag("worked", worked)
     team_list = _check_each("teams", teams, _check_team)
     parts = _ticket_parts(subjects, descriptions, categories, tags, fields)
     if team_list:
@@ -1079,6 +1083,7 @@ def conditions(
             f"max_depth must be a whole number >= 0, got {max_depth!r}", field="max_depth"
         )
     calendar_list = _check_names("calendars", calendars, nonempty=False)
+    _check_flag("allow_always", allow_always)
     built = _condition_docs(calendar_list, max_depth).map(Condition.from_dict)
     if allow_always:
         return st.one_of(st.just(Condition.always()), built)
@@ -1142,6 +1147,7 @@ def sla_policies(
     calendar_list = _check_names("calendars", calendars)
     if name is not None:
         _check_strategy("name", name)
+    _check_flag("conditional", conditional)
     strategy = name if name is not None else ids(prefix="sla-", max_size=8)
     return _sla_policies(calendar_list, strategy, conditional)
 
