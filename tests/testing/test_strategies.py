@@ -23,6 +23,7 @@ from helpdesk_core.model import (
     Agent,
     ClockState,
     Requester,
+    Satisfaction,
     StatusCategory,
     Team,
     Ticket,
@@ -821,6 +822,48 @@ def test_aware_bounds_a_zone_cannot_show_are_refused_under_their_name(
     with pytest.raises(ValidationError) as caught:
         hs.aware_datetimes(**bounds)
     assert caught.value.field == argument
+
+
+@pytest.mark.parametrize(
+    ("bounds", "argument"),
+    [
+        ({"min_value": datetime(1, 1, 1), "max_value": datetime(1, 1, 2)}, "min_value"),
+        (
+            {"min_value": datetime(9999, 12, 1), "max_value": datetime(9999, 12, 31, 22)},
+            "max_value",
+        ),
+        (
+            {
+                "min_value": datetime(1, 1, 1, 3),
+                "max_value": datetime(1, 1, 2),
+                "zones": ["UTC", "Asia/Kolkata"],
+            },
+            "min_value",
+        ),
+    ],
+    ids=["first-day", "last-day-new-york", "first-hours-kolkata"],
+)
+def test_naive_bounds_no_instant_can_show_are_refused_under_their_name(
+    bounds: dict[str, Any], argument: str
+) -> None:
+    # 0001-01-01 00:00 in Kolkata, 9999-12-31 22:00 in New York: no instant of the years 1
+    # to 9999 in UTC, which the library refuses; drawn, they failed the caller's test
+    with pytest.raises(ValidationError) as caught:
+        hs.aware_datetimes(**bounds)
+    assert caught.value.field == argument
+
+
+@settings(max_examples=300)
+@given(
+    hs.aware_datetimes(min_value=datetime(1, 1, 1, 12), max_value=datetime(9999, 12, 31, 12)),
+    hs.aware_datetimes(min_value=datetime.min, max_value=datetime.max, zones=["UTC"]),
+)
+def test_naive_bounds_every_zone_can_show_give_instants_the_library_takes(
+    value: datetime, utc: datetime
+) -> None:
+    for instant in (value, utc):
+        # (in UTC: a time of a fall-back night equals no time of another zone in Python)
+        assert Satisfaction(score=3, at=instant).at == instant.astimezone(UTC)
 
 
 @settings(max_examples=300)

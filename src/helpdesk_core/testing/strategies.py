@@ -228,9 +228,10 @@ def aware_datetimes(
     zones: Sequence[str] = _ZONES,
 ) -> st.SearchStrategy[datetime]:
     """Timezone-aware datetimes in a few real zones (DST included). Naive bounds are
-    local wall times in the drawn zone; aware bounds are instants, and every value lies
-    between them (a bound that falls outside the years 1 to 9999 in UTC or one of the
-    ``zones`` raises ValidationError)."""
+    local wall times in the drawn zone (a bound that is no instant of the years 1 to 9999
+    in UTC in one of the ``zones`` raises ValidationError); aware bounds are instants, and
+    every value lies between them (a bound that falls outside the years 1 to 9999 in UTC
+    or one of the ``zones`` raises ValidationError)."""
     zone_list = _check_nonempty("zones", zones)
     for value, name in ((min_value, "min_value"), (max_value, "max_value")):
         if not isinstance(value, datetime):
@@ -247,6 +248,16 @@ def aware_datetimes(
     ):
         raise ValidationError("need min_value <= max_value", field="max_value")
     if not all(aware):
+        for value, name in ((min_value, "min_value"), (max_value, "max_value")):
+            for local in zone_objects:
+                try:  # near the ends of the calendar a wall time may be no instant in UTC
+                    value.replace(tzinfo=local).astimezone(UTC)
+                except OverflowError:
+                    raise ValidationError(
+                        f"{value.isoformat()} in {local} is no instant: in UTC it falls "
+                        f"outside the years 1 to 9999",
+                        field=name,
+                    ) from None
         return st.datetimes(
             min_value=min_value, max_value=max_value, timezones=st.sampled_from(zone_objects)
         )
