@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any, cast
 from zoneinfo import ZoneInfo
 
+import attrs
 import pytest
 from hypothesis import HealthCheck, Phase, settings
 from hypothesis.stateful import run_state_machine_as_test
@@ -27,6 +28,7 @@ from helpdesk_core.testing import (
     Outcome,
     ReferenceModel,
     Reply,
+    TicketCommand,
     default_config,
 )
 from helpdesk_core.testing.reference import differences
@@ -187,6 +189,65 @@ def test_runner_resolves_positions_and_refuses_other_requesters() -> None:
     time = runner.run(AdvanceTime(minutes=60 * 24 * 3))
     assert time.accepted
     assert "SlaBreached" in time.event_types
+
+
+def test_runner_refuses_what_is_no_desk() -> None:
+    with pytest.raises(ValidationError, match="Helpdesk") as caught:
+        CommandRunner(cast(Any, "desk"))
+    assert caught.value.field == "desk"
+
+
+@pytest.mark.parametrize(
+    "command",
+    [
+        "open",
+        Command(),
+        Reply(ticket=1, by="agent:alice"),  # one ticket is open: position 1 is none
+        Reply(ticket=-1, by="agent:alice"),
+        Reply(ticket=0, by="requester:@own"),  # its actor not resolved
+        Reply(ticket=0, by="agent:@team"),
+    ],
+    ids=["text", "bare-command", "past-the-tickets", "negative", "own", "team"],
+)
+def test_runner_refuses_commands_it_cannot_run(command: Any) -> None:
+    # not an IndexError or AssertionError, nor a command silently refused by the desk
+    runner = CommandRunner(make_desk())
+    assert runner.run(Open(requester="ada")).accepted
+    version = runner.desk.get("T-000001").version
+    with pytest.raises(ValidationError) as caught:
+        runner.run(command)
+    assert caught.value.field == "command"
+    assert runner.desk.get("T-000001").version == version
+
+
+def test_runner_refuses_to_resolve_what_is_no_command() -> None:
+    with pytest.raises(ValidationError) as caught:
+        CommandRunner(make_desk()).resolve(cast(Any, "open"))
+    assert caught.value.field == "command"
+
+
+def test_runner_resolves_commands_of_your_own() -> None:
+    @attrs.frozen(kw_only=True)
+    class Ping(TicketCommand):
+        pass
+
+    runner = CommandRunner(make_desk())
+    assert runner.run(Open(requester="ada")).accepted
+    resolved = runner.resolve(Ping(ticket=3, by="requester:@own"))
+    assert resolved == Ping(ticket=0, by="requester:ada")
+    assert isinstance(resolved, Ping)
+    assert runner.ticket_id(resolved) == "T-000001"
+
+
+def test_runner_refuses_time_passing_on_a_desk_without_a_manual_clock() -> None:
+    from helpdesk_core.clock import SystemClock
+
+    desk = Helpdesk(
+        config=default_config(), store=MemoryStore(), clock=SystemClock(), ids=SequentialIds()
+    )
+    with pytest.raises(ValidationError, match="ManualClock") as caught:
+        CommandRunner(desk).run(AdvanceTime(minutes=5))
+    assert caught.value.field == "command"
 
 
 def test_differences_compare_only_what_was_observed() -> None:

@@ -36,7 +36,7 @@ from hypothesis.stateful import RuleBasedStateMachine, invariant, rule
 
 from helpdesk_core.clock import ManualClock
 from helpdesk_core.config import DeskConfig
-from helpdesk_core.errors import HelpdeskError
+from helpdesk_core.errors import HelpdeskError, ValidationError
 from helpdesk_core.ids import SequentialIds
 from helpdesk_core.model import (
     CommentAdded,
@@ -260,12 +260,17 @@ class CommandRunner:
     :func:`~helpdesk_core.testing.strategies.command_sequences` in a plain ``@given``."""
 
     def __init__(self, desk: Helpdesk) -> None:
+        if not isinstance(desk, Helpdesk):
+            raise ValidationError(
+                f"desk must be a Helpdesk, got {type(desk).__name__}", field="desk"
+            )
         self.desk = desk
         self.tickets: list[str] = []
 
     def resolve(self, command: Command) -> Command | None:
         """The command with its ticket position taken modulo the number of tickets
         opened; None when it names a ticket and there is none yet."""
+        _check_command(command, Command)
         if isinstance(command, TicketCommand):
             if not self.tickets:
                 return None
@@ -288,19 +293,42 @@ class CommandRunner:
 
     def ticket_id(self, command: TicketCommand) -> str:
         """The id of the ticket a (resolved) command is about."""
-        return self.tickets[command.ticket]
+        position = command.ticket
+        if (
+            isinstance(position, bool)
+            or not isinstance(position, int)
+            or not 0 <= position < len(self.tickets)
+        ):
+            raise ValidationError(
+                f"{command!r} names ticket {position!r}, and {len(self.tickets)} ticket(s) "
+                "are open: resolve the command first",
+                field="command",
+            )
+        return self.tickets[position]
 
     def run(self, command: Command) -> Outcome:
-        """Apply a resolved command; a HelpdeskError becomes a refused :class:`Outcome`."""
+        """Apply a resolved command; a HelpdeskError becomes a refused :class:`Outcome`.
+        A command that is not resolved (a ticket position past the tickets opened, a
+        symbolic actor) raises ValidationError."""
+        _check_command(command, *_KINDS)
         desk = self.desk
         if isinstance(command, AdvanceTime):
             clock = desk.clock
             if not isinstance(clock, ManualClock):
-                raise TypeError("AdvanceTime needs a desk with a ManualClock")
+                raise ValidationError(
+                    f"{command!r} needs a desk with a ManualClock, got "
+                    f"{type(clock).__name__}",
+                    field="command",
+                )
             clock.advance(timedelta(minutes=command.minutes))
             events = desk.tick()
             return Outcome(command=command, now=clock.now(), events=tuple(events))
         ticket_id = self.ticket_id(command) if isinstance(command, TicketCommand) else None
+        if isinstance(command, TicketCommand) and command.by in (OWN_REQUESTER, TEAM_AGENT):
+            raise ValidationError(
+                f"{command!r} names its actor {command.by!r}: resolve the command first",
+                field="command",
+            )
         before = 0 if ticket_id is None else desk.get(ticket_id).version
         try:
             ticket = self._call(command, ticket_id)
@@ -356,6 +384,20 @@ class CommandRunner:
         if isinstance(command, Rate):
             return desk.rate(ticket_id, score=command.score, by=by)
         raise TypeError(f"unknown command {type(command).__name__}")
+
+
+_KINDS = (Open, Reply, ChangeStatus, Solve, Reopen, Escalate, SetPriority, Rate, AdvanceTime)
+
+
+def _check_command(command: object, *kinds: type[Command]) -> None:
+    """``command`` is one of ``kinds`` (a runner resolves any command, and runs those of
+    :data:`_KINDS`)."""
+    if not isinstance(command, kinds):
+        raise ValidationError(
+            f"command must be {' or '.join(k.__name__ for k in kinds)}, got "
+            f"{type(command).__name__}",
+            field="command",
+        )
 
 
 # ---------------------------------------------------------------------------- model
