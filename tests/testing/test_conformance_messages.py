@@ -12,9 +12,9 @@ from typing import Any
 import pytest
 from suite_support import suite_failure
 
-from helpdesk_core.errors import NotFound
+from helpdesk_core.errors import NotFound, ValidationError
 from helpdesk_core.storage import MemoryStore, Store
-from helpdesk_core.testing import StoreConformance
+from helpdesk_core.testing import StoreConformance, make_differential_machine
 
 
 class _VersionBlind(MemoryStore):
@@ -107,3 +107,21 @@ def test_the_bundled_memory_store_passes_the_tests_used_here() -> None:
             getattr(suite, test)()
         finally:
             suite.teardown_method()
+
+
+@pytest.mark.parametrize(
+    ("arguments", "argument"),
+    [
+        ({"make_store": MemoryStore()}, "make_store"),  # a store, not what makes one
+        ({"make_store": "memory"}, "make_store"),
+        ({"make_store": MemoryStore, "teardown": "close"}, "teardown"),
+    ],
+    ids=["a-store", "text", "teardown"],
+)
+def test_the_differential_machine_refuses_what_cannot_make_a_store(
+    arguments: dict[str, Any], argument: str
+) -> None:
+    # when it is made, not as a TypeError in every example it runs
+    with pytest.raises(ValidationError) as caught:
+        make_differential_machine(**arguments)
+    assert caught.value.field == argument

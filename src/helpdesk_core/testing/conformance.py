@@ -4943,6 +4943,18 @@ def make_differential_machine(
     A failure names the call or query and shows the reference's answer and the store's.
 
     Run it with ``TestX = make_differential_machine(factory).TestCase``."""
+    if not callable(make_store):
+        raise ValidationError(
+            "make_store must be a callable that makes a new store (such as the store's "
+            f"class), got {type(make_store).__name__}",
+            field="make_store",
+        )
+    if teardown is not None and not callable(teardown):
+        raise ValidationError(
+            f"teardown must be None or a callable taking the store, got "
+            f"{type(teardown).__name__}",
+            field="teardown",
+        )
 
     class StoreAgreement(RuleBasedStateMachine):
         def __init__(self) -> None:
