@@ -301,6 +301,28 @@ def test_a_store_made_for_a_desk_that_cannot_be_made_is_closed(tmp_path: Path) -
         made[0].load("T-1")
 
 
+def test_a_make_store_that_returns_nothing_is_refused() -> None:
+    # a forgotten return: the model ran on a MemoryStore, and never on the store
+    class Forgot(ReferenceModel):
+        def make_store(self) -> Any:
+            SqliteStore(":memory:").close()  # made, and not returned
+
+    with pytest.raises(ValidationError, match="make_store") as caught:
+        Forgot()
+    assert caught.value.field == "make_store"
+
+
+def test_a_make_store_that_returns_no_store_is_refused_by_the_desk() -> None:
+    # the desk's ValidationError, not an AttributeError from closing what is no store
+    class NoStore(ReferenceModel):
+        def make_store(self) -> Any:
+            return "sqlite://"
+
+    with pytest.raises(ValidationError) as caught:
+        NoStore()
+    assert caught.value.field == "store"
+
+
 def test_the_model_on_a_broken_store_fails() -> None:
     class OnForgetful(ReferenceModel):
         def make_store(self) -> MemoryStore:

@@ -472,11 +472,18 @@ class ReferenceModel(RuleBasedStateMachine):
         self.clock = ManualClock(self.start)
         config = self.desk_config()
         store = self.make_store()
+        if store is None:  # the desk would make a MemoryStore of its own
+            raise ValidationError(
+                "make_store returned None: return the store the reference desk runs on",
+                field="make_store",
+            )
         try:
             self.desk = Helpdesk(config=config, store=store, clock=self.clock,
                                  ids=SequentialIds())
         except BaseException:
-            store.close()  # teardown() never runs for a machine that was not made
+            close = getattr(store, "close", None)
+            if callable(close):  # teardown() never runs for a machine that was not made
+                close()
             raise
         self.runner = CommandRunner(self.desk)
         self.steps: list[Command] = []
