@@ -747,3 +747,67 @@ class _OwnJson(MemoryStore):
 
 def test_the_suite_fails_a_store_that_accepts_keys_that_are_not_text() -> None:
     _suite_fails(_OwnJson, "test_config_document_keys_are_text_at_any_depth")
+
+
+def _to_the_millisecond(instant: datetime) -> datetime:
+    """What a store that keeps instants as milliseconds (a BSON date, a JavaScript
+    ``Date``, ``DATETIME(3)``) gives back."""
+    return instant.replace(microsecond=instant.microsecond // 1000 * 1000)
+
+
+class _EventsToTheMillisecond(MemoryStore):
+    """Gives back the instants of events to the millisecond."""
+
+    def events(self, ticket_id: str, *, after_version: int = 0) -> list[Event]:
+        found = super().events(ticket_id, after_version=after_version)
+        return [attrs.evolve(e, at=_to_the_millisecond(e.at)) for e in found]
+
+
+class _SnapshotsToTheMillisecond(MemoryStore):
+    """Keeps a snapshot's instants to the millisecond."""
+
+    def append(self, ticket_id: str, *, snapshot: Ticket, **kwargs: Any) -> Any:
+        snapshot = attrs.evolve(
+            snapshot,
+            created_at=_to_the_millisecond(snapshot.created_at),
+            updated_at=_to_the_millisecond(snapshot.updated_at),
+        )
+        return super().append(ticket_id, snapshot=snapshot, **kwargs)
+
+
+class _WakeUpsToTheSecond(MemoryStore):
+    """Keeps wake-ups to the second (``DATETIME`` without a fraction)."""
+
+    def append(self, ticket_id: str, *, wake_at: datetime | None = None, **kwargs: Any) -> Any:
+        if wake_at is not None:
+            wake_at = wake_at.replace(microsecond=0)
+        return super().append(ticket_id, wake_at=wake_at, **kwargs)
+
+
+class _ArticlesToTheMillisecond(MemoryStore):
+    """Keeps an article's instants to the millisecond."""
+
+    def save_article(self, article: Any, *, expected_version: int) -> None:
+        article = attrs.evolve(
+            article,
+            created_at=_to_the_millisecond(article.created_at),
+            updated_at=_to_the_millisecond(article.updated_at),
+        )
+        super().save_article(article, expected_version=expected_version)
+
+
+@pytest.mark.parametrize(
+    ("store", "says"),
+    [
+        (_EventsToTheMillisecond, "events('T-1')"),
+        (_SnapshotsToTheMillisecond, "load('T-1')"),
+        (_WakeUpsToTheSecond, "due("),
+        (_ArticlesToTheMillisecond, "get_article('KB-1')"),
+    ],
+    ids=["events", "snapshots", "wake-ups", "articles"],
+)
+def test_the_suite_fails_a_store_that_rounds_instants(store: type[MemoryStore], says: str) -> None:
+    # A desk's clock reads to the microsecond: rounded, a replayed history no longer
+    # gives the stored ticket, and a wake-up falls due early.
+    message = suite_failure(store, "test_instants_keep_their_microseconds")
+    assert says in message, message

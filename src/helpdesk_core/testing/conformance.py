@@ -1004,6 +1004,49 @@ class StoreConformance:
                 "patterns"
             )
 
+    def test_instants_keep_their_microseconds(self) -> None:
+        # A desk's clock reads to the microsecond: a store that keeps milliseconds (a BSON
+        # date, DATETIME(3)) or seconds breaks replay(history) == load(), and wakes early.
+        at = T0 + timedelta(seconds=1, microseconds=234_567)
+        ticket = open_ticket(self.store, "T-1", at=at)
+        reply = commented("T-1", "On it", at=at + _ONE_US)
+        started = SlaClockStarted(
+            ticket_id="T-1",
+            at=at + 2 * _ONE_US,
+            by=AGENT,
+            clock=sla_clock(at + HOUR + 3 * _ONE_US, at=at + 2 * _ONE_US),
+        )
+        wake_at = at + 999 * _ONE_US
+        latest = change(self.store, ticket, reply, started, wake_at=wake_at)
+        history = [opened("T-1", ticket.number, at=at), reply, started]
+        assert self.store.events("T-1") == history, (
+            "events('T-1') must give back each event's instant to the microsecond (T0 + "
+            "1.234567 s, then 1 and 2 microseconds later), not rounded to the millisecond"
+        )
+        assert [e for _, e in self.store.event_stream()] == history, (
+            "event_stream() must give back each event's instant to the microsecond, not "
+            "rounded to the millisecond"
+        )
+        assert self.store.load("T-1") == latest, (
+            "load('T-1') must give back the snapshot's instants (created_at, updated_at, its "
+            "SLA clock's deadline) to the microsecond, not rounded to the millisecond"
+        )
+        assert list(self.store.query(TicketQuery()).items) == [latest], (
+            "query(TicketQuery()) must give back the snapshot's instants to the microsecond"
+        )
+        assert self.store.due(wake_at - _ONE_US) == [], (
+            "due(T0 + 1.235565 s) must list no ticket: T-1 wakes at T0 + 1.235566 s, compared "
+            "to the microsecond"
+        )
+        assert self.store.due(wake_at) == ["T-1"], (
+            "due(T0 + 1.235566 s) must list T-1, which wakes then"
+        )
+        article = self._article("KB-1", created_at=at, updated_at=at + _ONE_US)
+        self.store.save_article(article, expected_version=0)
+        assert self.store.get_article("KB-1") == article, (
+            "get_article('KB-1') must give back created_at and updated_at to the microsecond"
+        )
+
     def test_text_search_is_a_case_insensitive_substring(self) -> None:
         open_ticket(self.store, "T-1", subject="Printer jammed", description="Floor 3\nRoom A")
         open_ticket(self.store, "T-2", subject="VPN down", description="STRASSE ΣΊΣΥΦΟΣ 0")
