@@ -757,15 +757,54 @@ class Helpdesk(KnowledgeCommands):
             return
         ticket = change.ticket
         wake_at = self._decider.wake_at(ticket, change.requester)
-        if not change.cursors and confirm is None:  # one append: no unit of work around it
-            self._append(change, wake_at)
+        chosen = self._chosen_agent(change)
+        if not change.cursors and confirm is None and chosen is None:
+            self._append(change, wake_at)  # one append: no unit of work around it
         else:
             with self.store.unit_of_work():
                 self._append(change, wake_at)
                 self._save_cursors(change)
+                if chosen is not None:
+                    self._check_capacity(chosen)
                 if confirm is not None:
                     confirm()
         self._remember_wake(ticket, wake_at, previous=change.start_version)
+
+    def _chosen_agent(self, change: Change) -> Agent | None:
+        """The agent an automatic assignment of ``change`` gave its (active) ticket to,
+        if any: their load was read before the change was saved, so it is checked again
+        once it is (:meth:`_check_capacity`)."""
+        ticket = change.ticket
+        agent_id = ticket.assignee
+        if agent_id is None or not ticket.is_active:
+            return None
+        start = change.start
+        if start.assignee == agent_id and start.is_active:
+            return None  # they hold it already: it counted in their load
+        if not any(
+            isinstance(e, Assigned) and e.strategy is not None and e.assignee == agent_id
+            for e in change.events
+        ):
+            return None  # assigned by hand: a person may go past an agent's capacity
+        return self.config.agent(agent_id) if self.config.has_agent(agent_id) else None
+
+    def _check_capacity(self, agent: Agent) -> None:
+        """After the append of a ticket an automatic assignment gave ``agent``, in its unit
+        of work: refuse (ConflictError, so the command is decided again) when the agent
+        is now past their capacity, as another thread or process assigned them a ticket
+        after this one read their load. The stores serialize writers, so of two such
+        assignments the one that saves second sees the first."""
+        active = sum(self.store.agent_loads().get(agent.id, {}).values())
+        if active > agent.capacity:
+            raise ConflictError(
+                agent.id,
+                expected=agent.capacity,
+                actual=active,
+                kind="agent",
+                message=f"agent {agent.id!r} would hold {active} active tickets, past their "
+                f"capacity of {agent.capacity}: another assignment took their last place "
+                "meanwhile",
+            )
 
     def _append(self, change: Change, wake_at: datetime | None) -> None:
         """The change's events and new snapshot, version-checked, into the store."""
@@ -1155,56 +1194,73 @@ class Helpdesk(KnowledgeCommands):
             missing = _missing_answers(config, ticket, routed_changes)
             if missing != provisional.missing_fields:
                 provisional = _with_missing(provisional, {"missing_fields": missing})
-        change = self._decider.begin(ticket, now=now, requester=req, assigner=self._assigner)
-        change.events.append(provisional)
-        if not routed_changes.is_empty or rules:
-            routed = TicketRouted(
-                ticket_id=ticket_id,
-                at=now,
-                by=Actor.system("routing"),
-                changes=routed_changes,
-                rules=rules,
-            )
-            _check_routed(config, ticket, routed_changes, rules)
-            change.emit(routed, sla=False)
-        change.react_sla(provisional)
-        if config.assignment.auto_assign or spec is not None:
-            self._auto_assign_in(change, spec)
-        change.fire_escalations()
-        # After assignment and escalation, which may choose another policy at once: the
-        # acknowledgement promises the deadline the clock runs to.
-        due = self._first_response_due(change, now)
-        if due is not None:
-            opened = _with_due(provisional, {"first_response_due": to_utc(due)})
-            change.events[0] = opened  # the snapshot does not hold the acknowledgement
-        wake_at = self._decider.wake_at(change.ticket, req)
-        # A requester given by value is saved with the ticket, or not at all.
-        by_value = isinstance(requester, Requester)
-        with self.store.unit_of_work() if by_value or change.cursors else nullcontext():
-            if by_value:
-                self.store.save_requester(req)
-            try:
-                self.store.append(
-                    ticket_id,
-                    expected_version=0,
-                    events=change.events,
-                    snapshot=change.ticket,
-                    wake_at=wake_at,
+        retries = config.settings.max_retries
+        for attempt in range(retries + 1):
+            change = self._decider.begin(ticket, now=now, requester=req, assigner=self._assigner)
+            change.events.append(provisional)
+            if not routed_changes.is_empty or rules:
+                routed = TicketRouted(
+                    ticket_id=ticket_id,
+                    at=now,
+                    by=Actor.system("routing"),
+                    changes=routed_changes,
+                    rules=rules,
                 )
+                _check_routed(config, ticket, routed_changes, rules)
+                change.emit(routed, sla=False)
+            change.react_sla(provisional)
+            if config.assignment.auto_assign or spec is not None:
+                self._auto_assign_in(change, spec)
+            change.fire_escalations()
+            # After assignment and escalation, which may choose another policy at once: the
+            # acknowledgement promises the deadline the clock runs to.
+            due = self._first_response_due(change, now)
+            if due is not None:
+                opened = _with_due(provisional, {"first_response_due": to_utc(due)})
+                change.events[0] = opened  # the snapshot does not hold the acknowledgement
+            wake_at = self._decider.wake_at(change.ticket, req)
+            # A requester given by value is saved with the ticket, or not at all.
+            by_value = isinstance(requester, Requester)
+            chosen = self._chosen_agent(change)
+            try:
+                with (
+                    self.store.unit_of_work()
+                    if by_value or change.cursors or chosen is not None
+                    else nullcontext()
+                ):
+                    if by_value:
+                        self.store.save_requester(req)
+                    try:
+                        self.store.append(
+                            ticket_id,
+                            expected_version=0,
+                            events=change.events,
+                            snapshot=change.ticket,
+                            wake_at=wake_at,
+                        )
+                    except ConflictError as clash:
+                        # A new ticket's id is the id factory's: a stored one with that id is
+                        # no concurrent change, and trying again would not help.
+                        raise ConflictError(
+                            ticket_id,
+                            expected=0,
+                            actual=clash.actual,
+                            message=f"ticket id {ticket_id!r} is taken: the store holds a "
+                            f"ticket with that id (version {clash.actual}), and the desk's id "
+                            f"factory gave it for a new one. Ids must be unique in the store: "
+                            f"SequentialIds counts from 1 again in every process, so use "
+                            f"UuidIds (the default) with a store that outlives the process",
+                        ) from clash
+                    self._save_cursors(change)
+                    if chosen is not None:
+                        self._check_capacity(chosen)
             except ConflictError as clash:
-                # A new ticket's id is the id factory's: a stored one with that id is no
-                # concurrent change, and trying again would not help.
-                raise ConflictError(
-                    ticket_id,
-                    expected=0,
-                    actual=clash.actual,
-                    message=f"ticket id {ticket_id!r} is taken: the store holds a ticket "
-                    f"with that id (version {clash.actual}), and the desk's id factory "
-                    f"gave it for a new one. Ids must be unique in the store: "
-                    f"SequentialIds counts from 1 again in every process, so use "
-                    f"UuidIds (the default) with a store that outlives the process",
-                ) from clash
-            self._save_cursors(change)
+                # The agent chosen took another ticket meanwhile: assign again, with the
+                # loads as they are now (the number and id were not used).
+                if clash.kind != "agent" or attempt == retries:
+                    raise
+                continue
+            break
         self._remember_wake(change.ticket, wake_at)
         self._publish(change.events)
         return change.ticket
