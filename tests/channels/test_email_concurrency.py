@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Iterator
-from datetime import datetime
+from datetime import datetime, timedelta
 from email.message import EmailMessage
 from pathlib import Path
 
@@ -13,8 +13,8 @@ import pytest
 from test_email_inbound import mail
 from test_email_support import ADDRESS, make_desk
 
-from desk_stores import STORE_PAIRS, store_pair
-from helpdesk_core import MemoryStore, SqliteStore
+from desk_stores import STORE_PAIRS, HookedStore, store_pair
+from helpdesk_core import ManualClock, MemoryStore, Requester, SqliteStore
 from helpdesk_core.channels.email import (
     EmailChannel,
     EmailSettings,
@@ -151,3 +151,38 @@ def test_two_workers_batching_seen_mail_do_not_deadlock(
         thread.join(30)
     assert not errors, errors
     assert results == ["ignored"] * 4
+
+
+def test_a_worker_whose_lease_ran_out_leaves_the_rest_of_its_batch(
+    pair: tuple[Store, Store],
+) -> None:
+    """Worker A's relay takes 40 s a message, so its 60 s lease on the batch runs out
+    after the second; worker B then claims what A has not sent and sends it. Before, A
+    went on through its batch and sent those messages a second time; now it stops when
+    its lease has run out, and every message goes out once."""
+    hooked = HookedStore(pair[0])
+    a, b = _channel(hooked), _channel(pair[1])  # type: ignore[arg-type]
+    clock = a.desk.clock
+    assert isinstance(clock, ManualClock)
+    b.desk.clock = clock
+    start = clock.now()
+    for n in range(3):
+        a.desk.open(requester=Requester(id=f"r{n}", email=f"r{n}@example.org"), subject=f"VPN {n}")
+    sent_by_a: list[EmailMessage] = []
+    sent_by_b: list[EmailMessage] = []
+
+    def slow(message: EmailMessage) -> None:
+        sent_by_a.append(message)
+        clock.advance(timedelta(seconds=40))
+
+    hooked.hook(
+        "ack_outbox",
+        lambda *args, **kwargs: clock.now() >= start + timedelta(seconds=60),
+        lambda: b.deliver(sent_by_b.append),
+    )
+    a.deliver(slow, lease=timedelta(seconds=60))
+    assert sent_by_a and sent_by_b
+    ids = [m["Message-ID"] for m in sent_by_a + sent_by_b]
+    assert len(ids) == len(set(ids))
+    b.deliver(sent_by_b.append)  # nothing was left behind
+    assert len(sent_by_a) + len(sent_by_b) == len(ids)

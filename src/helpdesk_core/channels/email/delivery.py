@@ -5,9 +5,11 @@ was handed to ``send`` without an exception; otherwise it is released and comes 
 later call (its ``attempts`` count grows). After ``max_attempts`` failures an item is
 acknowledged and reported as dropped, so one broken address cannot block the outbox. An
 item whose ticket was purged after it was claimed can be neither acknowledged nor
-released (it is gone); it is reported as ``gone`` and the rest of the batch goes on. The
-event's idempotency key travels in the ``X-Helpdesk-Event`` header so a receiving side can
-drop duplicates.
+released (it is gone); it is reported as ``gone`` and the rest of the batch goes on. An
+item is sent only while the batch's lease holds it (by the desk's clock): once the lease
+has run out, another worker may have claimed the items not sent yet, so the call leaves
+them (they come back on a later claim) and returns. The event's idempotency key travels
+in the ``X-Helpdesk-Event`` header so a receiving side can drop duplicates.
 """
 
 from __future__ import annotations
@@ -57,8 +59,9 @@ def deliver(
     lease: timedelta = timedelta(seconds=60),
     max_attempts: int = 10,
 ) -> DeliveryReport:
-    """Deliver the outbox of ``consumer``: batches of ``limit`` items until none is left
-    or a batch had a failure (failed items wait for a later call)."""
+    """Deliver the outbox of ``consumer``: batches of ``limit`` items until none is left,
+    a batch had a failure (failed items wait for a later call) or its ``lease`` ran out
+    before every item was sent (the rest wait for a later claim)."""
     check_channel_arguments(desk, settings)
     if not callable(send):
         raise ValidationError("send must be callable", field="send")
@@ -89,9 +92,16 @@ def deliver(
         settled.append(item.id)
 
     while True:
-        items = store.claim_outbox(consumer, now=desk.clock.now(), limit=limit, lease=lease)
-        failed = False
+        claimed_at = desk.clock.now()
+        items = store.claim_outbox(consumer, now=claimed_at, limit=limit, lease=lease)
+        until = claimed_at + lease  # (claim_outbox refused a lease that overflows)
+        failed = expired = False
         for item in items:
+            if desk.clock.now() >= until:
+                # The lease ran out while earlier items were sent: another worker may
+                # have claimed the rest and be sending them. They come back to a claim.
+                expired = True
+                break
             try:
                 messages = compose(desk, item.event, key=item.id, settings=settings)
                 for message in messages:
@@ -110,7 +120,7 @@ def deliver(
                     settle(released, item, error=error)
                 continue
             settle(acked, item)
-        if failed or len(items) < limit:
+        if failed or expired or len(items) < limit:
             break
     return DeliveryReport(
         sent=sent,
