@@ -1228,7 +1228,9 @@ class Helpdesk(KnowledgeCommands):
                     if by_value or change.cursors or chosen is not None
                     else nullcontext()
                 ):
-                    if by_value:
+                    if by_value and self._stored_requester(req.id) is None:
+                        # Saved only when new: a record stored already was found as given,
+                        # and saved again it would undo a change another desk made since.
                         self.store.save_requester(req)
                     try:
                         self.store.append(
