@@ -11,6 +11,7 @@ from helpdesk_core.model import (
     Actor,
     Agent,
     Assigned,
+    Changes,
     Channel,
     CommentAdded,
     Escalated,
@@ -257,6 +258,18 @@ def test_replay_refuses_inconsistent_histories() -> None:
 def test_ticket_direct_construction_validates() -> None:
     with pytest.raises(ValidationError, match="subject"):
         Ticket(id="T-1", number=1, requester="r1", subject="x" * 1001, created_at=AT, updated_at=AT)
+
+
+@pytest.mark.parametrize("subject", ["", "   ", "x" * 1001])
+def test_events_refuse_a_subject_no_ticket_may_have(subject: str) -> None:
+    # Folded into the ticket without another check: a replayed history would give a
+    # snapshot that no store could read back.
+    with pytest.raises(ValidationError, match="subject") as opening:
+        opened(subject=subject)
+    assert opening.value.field == "subject"
+    with pytest.raises(ValidationError, match="subject") as change:
+        Changes(subject=subject)
+    assert change.value.field == "subject"
 
 
 def test_named_actor_constructors_share_one_value_per_kind_and_id() -> None:

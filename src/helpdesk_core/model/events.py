@@ -36,7 +36,7 @@ from helpdesk_core.model.enums import (
     to_urgency,
 )
 from helpdesk_core.model.people import Actor
-from helpdesk_core.model.ticket import SlaClock
+from helpdesk_core.model.ticket import SlaClock, check_optional_subject, check_subject
 
 __all__ = [
     "CANCELLED",
@@ -108,7 +108,7 @@ class TicketOpened(Event):
 
     number: int = field(validator=v.non_negative_int)
     requester: str = field(validator=v.identifier)
-    subject: str = field(validator=v.non_empty_text)
+    subject: str = field(validator=check_subject)
     description: str = field(default="", validator=v.text)
     channel: Channel = field(default=Channel.WEB, converter=to_channel)
     category: str | None = field(default=None, validator=v.optional_text)
@@ -149,7 +149,7 @@ class Changes:
     urgency: Urgency | None = field(default=None, converter=to_optional_urgency)
     type: str | None = field(default=None, validator=v.optional_identifier)
     category: str | None = field(default=None, validator=v.optional_text)
-    subject: str | None = field(default=None, validator=v.optional_text)
+    subject: str | None = field(default=None, validator=check_optional_subject)
     asset: str | None = field(default=None, validator=v.optional_text)
     tags: tuple[str, ...] | None = field(
         default=None, converter=v.to_optional_tag_tuple, validator=v.optional_tag_tuple

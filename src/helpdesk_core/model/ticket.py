@@ -39,6 +39,24 @@ __all__ = ["Link", "Satisfaction", "SlaClock", "Ticket"]
 MAX_SUBJECT_LENGTH = 1_000
 
 
+def check_subject(instance: Any, attribute: Any, value: Any) -> None:
+    """A subject: text with more than blanks, at most :data:`MAX_SUBJECT_LENGTH`
+    characters (events that carry one check it as the ticket does, so their fold gives
+    a ticket that can be built again)."""
+    v.non_empty_text(instance, attribute, value)
+    if len(value) > MAX_SUBJECT_LENGTH:
+        raise ValidationError(
+            f"subject is {len(value)} characters long; at most {MAX_SUBJECT_LENGTH}",
+            field="subject",
+        )
+
+
+def check_optional_subject(instance: Any, attribute: Any, value: Any) -> None:
+    """None or a subject (see :func:`check_subject`)."""
+    if value is not None:
+        check_subject(instance, attribute, value)
+
+
 @frozen(kw_only=True)
 class Link:
     """A link from one ticket to another (``duplicate_of``, ``caused_by``, ``follow_up_of``)."""
@@ -211,7 +229,7 @@ class Ticket:
     id: str = field(validator=v.identifier)
     number: int = field(validator=v.non_negative_int)
     requester: str = field(validator=v.identifier)
-    subject: str = field(validator=v.non_empty_text)
+    subject: str = field(validator=check_subject)
     description: str = field(default="", validator=v.text)
     channel: Channel = field(default=Channel.WEB, converter=to_channel)
     category: str | None = field(default=None, validator=v.optional_text)
@@ -283,14 +301,6 @@ class Ticket:
     sla: Mapping[str, SlaClock] = field(factory=dict, converter=_to_sla, validator=_sla, hash=False)
     anonymised: bool = field(default=False, validator=v.boolean)
     version: int = field(default=0, validator=v.non_negative_int)
-
-    @subject.validator
-    def _check_subject_length(self, attribute: Any, value: str) -> None:
-        if len(value) > MAX_SUBJECT_LENGTH:
-            raise ValidationError(
-                f"subject is {len(value)} characters long; at most {MAX_SUBJECT_LENGTH}",
-                field="subject",
-            )
 
     @property
     def is_active(self) -> bool:

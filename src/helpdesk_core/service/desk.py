@@ -1123,6 +1123,7 @@ class Helpdesk(KnowledgeCommands):
             else config.priority_matrix(impact_v, urgency_v)
         )
         lifecycle = config.lifecycle_for(type)
+        config.limits.check_subject(subject)  # (named by the limit before the model's)
         # Validate the requester-independent parts before anything is written.
         probe = TicketOpened(
             ticket_id="probe",
@@ -2056,9 +2057,9 @@ class Helpdesk(KnowledgeCommands):
             "sla_policy",
         }
         refuse_unknown(changes, allowed, what="cannot update")
-        change_value = Changes(**changes)  # tags: sorted, without duplicates
         limits = self.config.limits
-        limits.check_subject(change_value.subject)
+        limits.check_subject(changes.get("subject"))  # (named by the limit before the model's)
+        change_value = Changes(**changes)  # tags: sorted, without duplicates
         limits.check_subject(change_value.category, field="category")
         _check_category(change_value.category)
         limits.check_subject(change_value.asset, field="asset")
