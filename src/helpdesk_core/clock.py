@@ -50,7 +50,7 @@ class ManualClock:
 
     def __init__(self, start: datetime) -> None:
         self._now = ensure_aware(start, field="start")
-        self._utc = _utc(self._now)
+        self._utc = _utc(self._now, field="start")
 
     def now(self) -> datetime:
         """Return the clock's current instant."""
@@ -101,7 +101,7 @@ class ManualClock:
     def set(self, at: datetime) -> datetime:
         """Move the clock to ``at``, which must not be earlier than the current instant."""
         at = ensure_aware(at, field="at")
-        utc = _utc(at)
+        utc = _utc(at, field="at")
         if utc < self._utc:
             raise ValidationError(
                 f"cannot move a clock backwards from {self._now.isoformat()} to "
@@ -128,7 +128,18 @@ def _amount(name: str, value: Any) -> timedelta:
         raise ValidationError(f"{name}={value!r} is out of range", field=name) from None
 
 
-def _utc(at: datetime) -> datetime:
+def _utc(at: datetime, *, field: str) -> datetime:
     """``at`` in UTC, where adding and comparing count elapsed time (in a zone with
-    daylight saving, Python adds and compares wall times of the same zone)."""
-    return at if at.tzinfo is UTC else at.astimezone(UTC)
+    daylight saving, Python adds and compares wall times of the same zone); a
+    ValidationError naming ``field`` when UTC cannot hold it (year 1 or 9999 in its zone,
+    out of them in UTC)."""
+    if at.tzinfo is UTC:
+        return at
+    try:
+        return at.astimezone(UTC)
+    except OverflowError:
+        raise ValidationError(
+            f"instant {at.isoformat()} is out of range: in UTC it falls before year 1 "
+            "or after year 9999",
+            field=field,
+        ) from None

@@ -1,7 +1,8 @@
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime, timedelta, timezone
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import pytest
 
@@ -121,6 +122,22 @@ def test_manual_clock_refuses_naive_start() -> None:
         ManualClock(datetime(2026, 1, 1))
     with pytest.raises(ValidationError, match="naive"):
         ManualClock(START).set(datetime(2027, 1, 1))
+
+
+def test_manual_clock_refuses_an_instant_utc_cannot_hold() -> None:
+    # 9999-12-31 23:00 in Honolulu is in year 10000 in UTC, 0001-01-01 00:00 at +14:00
+    # in year 0.
+    late = datetime(9999, 12, 31, 23, tzinfo=ZoneInfo("Pacific/Honolulu"))
+    early = datetime(1, 1, 1, tzinfo=timezone(timedelta(hours=14)))
+    for start in (late, early):
+        with pytest.raises(ValidationError, match="year") as error:
+            ManualClock(start)
+        assert error.value.field == "start"
+    clock = ManualClock(datetime(2026, 3, 2, 9, tzinfo=UTC))
+    with pytest.raises(ValidationError, match="year") as error:
+        clock.set(late)
+    assert error.value.field == "at"
+    assert clock.now() == datetime(2026, 3, 2, 9, tzinfo=UTC)
 
 
 def test_system_clock_is_aware() -> None:
