@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import attrs
 import pytest
@@ -20,6 +21,7 @@ from helpdesk_core.model import (
     Linked,
     LinkKind,
     Priority,
+    PriorityChanged,
     PriorityMatrix,
     Rated,
     Requester,
@@ -129,6 +131,37 @@ def test_bad_values_raise_validation_error_naming_the_field(
     with pytest.raises(ValidationError) as info:
         opened(**{field: value})
     assert fragment in str(info.value)
+
+
+def _ticket(**changes: object) -> Ticket:
+    return Ticket(
+        **{"id": "T-1", "number": 1, "requester": "r1", "subject": "s", "created_at": AT,
+           "updated_at": AT, **changes}  # type: ignore[arg-type]
+    )
+
+
+def _priority_changed(**changes: object) -> PriorityChanged:
+    values: dict[str, object] = {"ticket_id": "T-1", "at": AT, "by": SYSTEM,
+                                 "priority": "high", "previous": "low", **changes}
+    return PriorityChanged(**values)  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize(
+    ("build", "field", "value"),
+    [
+        (opened, "status_category", "halfway"),
+        (_ticket, "status_category", "halfway"),
+        (_priority_changed, "previous", "P9"),
+        (_ticket, "sla", {"speed": None}),
+    ],
+)
+def test_a_bad_value_is_refused_naming_its_own_field_not_another(
+    build: Any, field: str, value: object
+) -> None:
+    # (Ticket and TicketOpened have a category too, PriorityChanged a priority.)
+    with pytest.raises(ValidationError) as info:
+        build(**{field: value})
+    assert info.value.field == field
 
 
 def test_people_validate() -> None:

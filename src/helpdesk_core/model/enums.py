@@ -219,6 +219,13 @@ def to_status_category(value: Any) -> StatusCategory:
     return StatusCategory.parse(value, field="category")
 
 
+def to_ticket_status_category(value: Any) -> StatusCategory:
+    """Parse the status category of a ticket (an error names ``status_category``)."""
+    if value.__class__ is StatusCategory:  # a member already: the usual case, one test
+        return value
+    return StatusCategory.parse(value, field="status_category")
+
+
 def to_metric(value: Any) -> Metric:
     """Parse an SLA metric."""
     if value.__class__ is Metric:  # a member already: the usual case, one test

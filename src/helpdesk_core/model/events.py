@@ -33,6 +33,7 @@ from helpdesk_core.model.enums import (
     to_optional_urgency,
     to_priority,
     to_status_category,
+    to_ticket_status_category,
     to_urgency,
 )
 from helpdesk_core.model.people import Actor
@@ -126,7 +127,7 @@ class TicketOpened(Event):
     lifecycle: str = field(default="default", validator=v.identifier)
     status: str = field(default="new", validator=v.identifier)
     status_category: StatusCategory = field(
-        default=StatusCategory.NEW, converter=to_status_category
+        default=StatusCategory.NEW, converter=to_ticket_status_category
     )
     first_response_due: datetime | None = field(
         default=None, converter=v.to_optional_utc, validator=v.optional_aware
@@ -328,12 +329,18 @@ class EscalationTriggered(Event):
     key: str = field(validator=v.non_empty_text)
 
 
+def _to_previous_priority(value: Any) -> Priority:
+    if value.__class__ is Priority:  # a member already: the usual case, one test
+        return value
+    return Priority.parse(value, field="previous")
+
+
 @frozen(kw_only=True)
 class PriorityChanged(Event):
     """The priority changed (explicitly, or by an escalation policy)."""
 
     priority: Priority = field(converter=to_priority)
-    previous: Priority = field(converter=to_priority)
+    previous: Priority = field(converter=_to_previous_priority)
     reason: str = field(default="", validator=v.text)
 
 

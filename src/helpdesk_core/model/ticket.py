@@ -29,7 +29,7 @@ from helpdesk_core.model.enums import (
     to_link_kind,
     to_metric,
     to_priority,
-    to_status_category,
+    to_ticket_status_category,
     to_urgency,
 )
 from helpdesk_core.model.known_error import KnownError
@@ -178,7 +178,7 @@ def _satisfaction(instance: Any, attribute: Any, value: Any) -> None:
 def _to_sla(value: Any) -> dict[str, SlaClock]:
     if not isinstance(value, Mapping):
         raise ValidationError("sla must be a mapping of metric to clock", field="sla")
-    return {Metric.parse(k).value: c for k, c in value.items()}
+    return {Metric.parse(k, field="sla").value: c for k, c in value.items()}
 
 
 def _sla(instance: Any, attribute: Any, value: Any) -> None:
@@ -251,7 +251,7 @@ class Ticket:
     lifecycle: str = field(default="default", validator=v.identifier)
     status: str = field(default="new", validator=v.identifier)
     status_category: StatusCategory = field(
-        default=StatusCategory.NEW, converter=to_status_category
+        default=StatusCategory.NEW, converter=to_ticket_status_category
     )
     escalation_level: int = field(default=0, validator=v.non_negative_int)
     sla_policy: str | None = field(default=None, validator=v.optional_identifier)
