@@ -23,6 +23,7 @@ from helpdesk_core.model import (
     Priority,
     PriorityChanged,
     PriorityMatrix,
+    QueuedForAssignment,
     Rated,
     Requester,
     StatusCategory,
@@ -30,6 +31,7 @@ from helpdesk_core.model import (
     Team,
     Ticket,
     TicketOpened,
+    TicketRouted,
     Tier,
     Urgency,
     apply_event,
@@ -159,6 +161,29 @@ def test_a_bad_value_is_refused_naming_its_own_field_not_another(
     build: Any, field: str, value: object
 ) -> None:
     # (Ticket and TicketOpened have a category too, PriorityChanged a priority.)
+    with pytest.raises(ValidationError) as info:
+        build(**{field: value})
+    assert info.value.field == field
+
+
+@pytest.mark.parametrize(
+    ("build", "field"),
+    [
+        (_ticket, "fired_triggers"),
+        (_ticket, "queued_skills"),
+        (opened, "missing_fields"),
+        (opened, "history"),
+        (lambda **kw: TicketRouted(ticket_id="T-1", at=AT, by=SYSTEM, changes=Changes(), **kw),
+         "rules"),
+        (lambda **kw: QueuedForAssignment(ticket_id="T-1", at=AT, by=SYSTEM, **kw), "skills"),
+        (lambda **kw: Agent(id="a1", **kw), "teams"),
+        (lambda **kw: Agent(id="a1", **kw), "skills"),
+        (lambda **kw: Team(id="t1", **kw), "contacts"),
+        (lambda **kw: Tier(id="L1", **kw), "teams"),
+    ],
+)
+@pytest.mark.parametrize("value", [None, 7, {"a": "b"}, ["ok", 3]])
+def test_a_bad_list_is_refused_naming_its_field(build: Any, field: str, value: object) -> None:
     with pytest.raises(ValidationError) as info:
         build(**{field: value})
     assert info.value.field == field

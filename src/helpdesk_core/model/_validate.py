@@ -128,14 +128,15 @@ def boolean(instance: Any, attribute: Any, value: Any) -> None:
         raise ValidationError(f"expected true or false, got {value!r}", field=_name(attribute))
 
 
-def to_id_tuple(value: Any) -> tuple[str, ...]:
-    """A str or iterable of str → tuple, order kept, duplicates dropped."""
+def to_id_tuple(value: Any, *, field: str | None = None) -> tuple[str, ...]:
+    """A str or iterable of str → tuple, order kept, duplicates dropped (``field`` names
+    them in errors)."""
     if isinstance(value, str):
         value = (value,)
     elif not isinstance(value, tuple | list) and (
         isinstance(value, bytes | Mapping) or not isinstance(value, Iterable)
     ):
-        raise ValidationError(f"expected a list of ids, got {type(value).__name__}")
+        raise ValidationError(f"expected a list of ids, got {type(value).__name__}", field=field)
     out: list[str] = []
     for item in value:
         if item not in out:
@@ -285,17 +286,17 @@ def to_optional_utc(value: Any) -> Any:
     return None if value is None else to_utc(value)
 
 
-def to_str_tuple(value: Any) -> tuple[str, ...]:
+def to_str_tuple(value: Any, *, field: str | None = None) -> tuple[str, ...]:
     """Any iterable of text as a tuple (a str counts as one item); anything else is a
-    ValidationError."""
+    ValidationError (naming ``field``)."""
     if isinstance(value, str):
         return (value,)
     if isinstance(value, bytes | Mapping) or not isinstance(value, Iterable):
-        raise ValidationError(f"expected a list of text, got {type(value).__name__}")
+        raise ValidationError(f"expected a list of text, got {type(value).__name__}", field=field)
     out = tuple(value)
     for item in out:
         if not isinstance(item, str):
-            raise ValidationError(f"expected a list of text, got an item {item!r}")
+            raise ValidationError(f"expected a list of text, got an item {item!r}", field=field)
     return out
 
 
@@ -306,22 +307,23 @@ def text_tuple(instance: Any, attribute: Any, value: Any) -> None:
             check_unicode(item, _name(attribute))
 
 
-def to_text_set(value: Any) -> frozenset[str]:
-    """Names (skills ...): a str or an iterable of str → frozenset; a str is one name."""
+def to_text_set(value: Any, *, field: str | None = None) -> frozenset[str]:
+    """Names (skills ...): a str or an iterable of str → frozenset; a str is one name
+    (``field`` names them in errors)."""
     if isinstance(value, str):
         return frozenset((value,))
     if isinstance(value, bytes | Mapping) or not isinstance(value, Iterable):
-        raise ValidationError(f"expected a list of names, got {type(value).__name__}")
+        raise ValidationError(f"expected a list of names, got {type(value).__name__}", field=field)
     items = tuple(value)
     for item in items:
         if not isinstance(item, str):
-            raise ValidationError(f"expected a list of names, got an item {item!r}")
+            raise ValidationError(f"expected a list of names, got an item {item!r}", field=field)
     return frozenset(items)
 
 
-def to_name_tuple(value: Any) -> tuple[str, ...]:
+def to_name_tuple(value: Any, *, field: str | None = None) -> tuple[str, ...]:
     """Names (skills ...) as a sorted tuple without duplicates; a str is one name."""
-    return tuple(sorted(to_text_set(value)))
+    return tuple(sorted(to_text_set(value, field=field)))
 
 
 def name_tuple(instance: Any, attribute: Any, value: Any) -> None:

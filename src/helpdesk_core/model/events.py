@@ -101,6 +101,14 @@ class Event:
         cls.event_type = cls.__name__
 
 
+def _to_missing_fields(value: Any) -> tuple[str, ...]:
+    return v.to_str_tuple(value, field="missing_fields")
+
+
+def _to_history(value: Any) -> tuple[str, ...]:
+    return v.to_str_tuple(value, field="history")
+
+
 @frozen(kw_only=True)
 class TicketOpened(Event):
     """A ticket was opened. Carries everything an auto-acknowledgement needs: the human
@@ -133,9 +141,9 @@ class TicketOpened(Event):
         default=None, converter=v.to_optional_utc, validator=v.optional_aware
     )
     missing_fields: tuple[str, ...] = field(
-        default=(), converter=v.to_str_tuple, validator=v.text_tuple
+        default=(), converter=_to_missing_fields, validator=v.text_tuple
     )
-    history: tuple[str, ...] = field(default=(), converter=v.to_str_tuple, validator=v.text_tuple)
+    history: tuple[str, ...] = field(default=(), converter=_to_history, validator=v.text_tuple)
 
 
 @frozen(kw_only=True)
@@ -196,12 +204,16 @@ def _changes(instance: Any, attribute: Any, value: Any) -> None:
         raise ValidationError(f"expected Changes, got {type(value).__name__}", field="changes")
 
 
+def _to_rules(value: Any) -> tuple[str, ...]:
+    return v.to_str_tuple(value, field="rules")
+
+
 @frozen(kw_only=True)
 class TicketRouted(Event):
     """Routing rules changed the ticket; ``rules`` names the rules that matched, in order."""
 
     changes: Changes = field(validator=_changes)
-    rules: tuple[str, ...] = field(default=(), converter=v.to_str_tuple, validator=v.text_tuple)
+    rules: tuple[str, ...] = field(default=(), converter=_to_rules, validator=v.text_tuple)
 
 
 @frozen(kw_only=True)
@@ -250,6 +262,10 @@ class Assigned(Event):
     take_ownership: bool = field(default=False, validator=v.boolean)
 
 
+def _to_skills(value: Any) -> tuple[str, ...]:
+    return v.to_name_tuple(value, field="skills")
+
+
 @frozen(kw_only=True)
 class QueuedForAssignment(Event):
     """Nobody eligible was available: the ticket waits in its team's queue.
@@ -264,7 +280,7 @@ class QueuedForAssignment(Event):
     team: str | None = field(default=None, validator=v.optional_identifier)
     reason: str = field(default="", validator=v.text)
     strategy: str | None = field(default=None, validator=v.optional_identifier)
-    skills: tuple[str, ...] = field(default=(), converter=v.to_name_tuple, validator=v.name_tuple)
+    skills: tuple[str, ...] = field(default=(), converter=_to_skills, validator=v.name_tuple)
 
 
 @frozen(kw_only=True)

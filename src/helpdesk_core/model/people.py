@@ -141,6 +141,18 @@ def _email_address(instance: Any, attribute: Any, value: str | None) -> None:
         )
 
 
+def _to_teams(value: Any) -> tuple[str, ...]:
+    return v.to_id_tuple(value, field="teams")
+
+
+def _to_skills(value: Any) -> frozenset[str]:
+    return v.to_text_set(value, field="skills")
+
+
+def _to_contacts(value: Any) -> tuple[str, ...]:
+    return v.to_id_tuple(value, field="contacts")
+
+
 def _no_blank(value: Any) -> Any:
     """An empty address is no address (so a configuration round-trips)."""
     return None if value == "" else value
@@ -181,8 +193,8 @@ class Agent:
     name: str = field(default="", validator=v.text)
     email: str | None = field(default=None, converter=_no_blank, validator=_email_address)
     tier: str | None = field(default=None, validator=v.optional_identifier)
-    teams: tuple[str, ...] = field(default=(), converter=v.to_id_tuple, validator=v.id_tuple)
-    skills: frozenset[str] = field(factory=frozenset, converter=v.to_text_set)
+    teams: tuple[str, ...] = field(default=(), converter=_to_teams, validator=v.id_tuple)
+    skills: frozenset[str] = field(factory=frozenset, converter=_to_skills)
     capacity: int = field(default=10, validator=v.non_negative_int)
     calendar: str | None = field(default=None, validator=v.optional_identifier)
     active: bool = field(default=True, validator=v.boolean)
@@ -211,7 +223,7 @@ class Team:
     id: str = field(validator=v.identifier)
     name: str = field(default="", validator=v.text)
     calendar: str | None = field(default=None, validator=v.optional_identifier)
-    contacts: tuple[str, ...] = field(default=(), converter=v.to_id_tuple, validator=v.id_tuple)
+    contacts: tuple[str, ...] = field(default=(), converter=_to_contacts, validator=v.id_tuple)
     email: str | None = field(default=None, converter=_no_blank, validator=_email_address)
 
 
@@ -222,7 +234,7 @@ class Tier:
 
     id: str = field(validator=v.identifier)
     name: str = field(default="", validator=v.text)
-    teams: tuple[str, ...] = field(default=(), converter=v.to_id_tuple, validator=v.id_tuple)
+    teams: tuple[str, ...] = field(default=(), converter=_to_teams, validator=v.id_tuple)
 
     @property
     def default_team(self) -> str | None:

@@ -204,6 +204,14 @@ def _to_spans(value: Any) -> tuple[tuple[datetime, datetime], ...]:
     return tuple(spans)
 
 
+def _to_queued_skills(value: Any) -> tuple[str, ...]:
+    return v.to_name_tuple(value, field="queued_skills")
+
+
+def _to_fired_triggers(value: Any) -> tuple[str, ...]:
+    return v.to_str_tuple(value, field="fired_triggers")
+
+
 @frozen(kw_only=True, weakref_slot=False)
 class Ticket:
     """A helpdesk ticket as of its latest event.
@@ -275,7 +283,7 @@ class Ticket:
     )
     queued_strategy: str | None = field(default=None, validator=v.optional_identifier)
     queued_skills: tuple[str, ...] = field(
-        default=(), converter=v.to_name_tuple, validator=v.name_tuple
+        default=(), converter=_to_queued_skills, validator=v.name_tuple
     )
     tier_since: datetime | None = field(
         default=None, converter=v.to_optional_utc, validator=v.optional_aware
@@ -296,7 +304,7 @@ class Ticket:
         default=None, converter=v.to_optional_utc, validator=v.optional_aware
     )
     fired_triggers: tuple[str, ...] = field(
-        default=(), converter=v.to_str_tuple, validator=v.text_tuple
+        default=(), converter=_to_fired_triggers, validator=v.text_tuple
     )
     sla: Mapping[str, SlaClock] = field(factory=dict, converter=_to_sla, validator=_sla, hash=False)
     anonymised: bool = field(default=False, validator=v.boolean)
