@@ -15,6 +15,7 @@ from enum import Enum
 from typing import Any, Literal, TypeVar, get_args, get_origin
 
 import cattrs
+from cattrs.errors import IterableValidationNote
 from cattrs.gen import make_dict_structure_fn, make_dict_unstructure_fn, override
 
 from helpdesk_core._time import to_timedelta
@@ -331,9 +332,11 @@ def _note_to_path(note: Any) -> str:
     name = getattr(note, "name", None)
     if name is not None:
         return f".{name}"
-    index = getattr(note, "index", None)
-    if isinstance(index, int):  # (a note in plain text has str.index)
-        return f"[{index}]"
+    if isinstance(note, IterableValidationNote):  # (a note in plain text has str.index)
+        index = note.index
+        if isinstance(index, str):  # a mapping's key: named as the model's errors name it
+            return f".{index}"
+        return f"[{index!r}]"
     text = str(note)
     if text.startswith("Structuring class ") and "@ attribute " in text:
         return "." + text.rsplit("@ attribute ", 1)[1].strip()

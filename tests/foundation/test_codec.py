@@ -167,3 +167,17 @@ def test_an_instant_outside_the_utc_range_is_refused_naming_the_field(at: str) -
     # the earliest and latest instants there are in UTC are kept, in any zone
     edge = datetime(1, 1, 1, 1, tzinfo=timezone(timedelta(hours=1)))
     assert event_from_dict({**data, "at": edge.isoformat()}).at == edge
+
+
+@pytest.mark.parametrize(
+    ("clock", "path"),
+    [
+        (5, "$.sla.first_response"),
+        ({}, "$.sla.first_response.metric"),
+        ({"metric": "first_response"}, "$.sla.first_response.policy"),
+    ],
+)
+def test_a_bad_sla_clock_is_named_by_its_key(clock: object, path: str) -> None:
+    with pytest.raises(ValidationError) as info:
+        ticket_from_dict({**_BASE_TICKET, "sla": {"first_response": clock}})
+    assert info.value.field == path
