@@ -181,3 +181,16 @@ def test_a_bad_sla_clock_is_named_by_its_key(clock: object, path: str) -> None:
     with pytest.raises(ValidationError) as info:
         ticket_from_dict({**_BASE_TICKET, "sla": {"first_response": clock}})
     assert info.value.field == path
+
+
+def test_the_event_base_class_cannot_be_registered_as_an_event_type() -> None:
+    # Its hooks would shadow the tagged decoding of every event.
+    from helpdesk_core.model.events import EVENT_TYPES, Event, register_event_type
+
+    try:
+        with pytest.raises(ValidationError, match="base class") as info:
+            register_event_type(Event)
+        assert info.value.field == "cls"
+        assert "Event" not in EVENT_TYPES
+    finally:
+        EVENT_TYPES.pop("Event", None)

@@ -519,6 +519,10 @@ def register_event_type(cls: type[Event]) -> type[Event]:
     the model) so stores can serialize it. Usable as a class decorator."""
     if not (isinstance(cls, type) and issubclass(cls, Event)):
         raise ValidationError(f"{cls!r} is not an Event class", field="cls")
+    if cls is Event:
+        raise ValidationError(
+            "Event is the base class; register a concrete event type", field="cls"
+        )
     existing = EVENT_TYPES.get(cls.__name__)
     if existing is not None and existing is not cls:
         raise ValidationError(f"an event type named {cls.__name__!r} exists already")
