@@ -552,6 +552,22 @@ def test_mislabelled_and_unlabelled_8bit_text_keeps_its_letters() -> None:
     assert desk.get(subject.ticket_id or "").subject == "\u05e9\u05dc\u05d5\u05dd"
 
 
+def test_raw_8bit_text_beside_an_encoded_word_keeps_every_letter() -> None:
+    """A header written partly as raw UTF-8 and partly as RFC 2047 words (a gateway that
+    encodes only what it adds) reads as text, whatever the script: no letter becomes an
+    escape sequence such as ``\\u65e5``."""
+    channel = make_channel(category=None)
+    raw = (
+        "From: \u65e5\u672c =?utf-8?q?Taro?= <taro@example.jp>\n"
+        "Subject: \u65e5\u672c\u8a9e =?utf-8?q?caf=C3=A9?= \u30d7\u30ea\u30f3\u30bf\u30fc\n"
+        "Message-ID: <jp-mixed@example.jp>\n\nbody\n"
+    ).encode()
+    opened = channel.receive(raw)
+    ticket = channel.desk.get(opened.ticket_id or "")
+    assert ticket.subject == "\u65e5\u672c\u8a9e caf\u00e9 \u30d7\u30ea\u30f3\u30bf\u30fc"
+    assert channel.desk.get_requester(ticket.requester).name == "\u65e5\u672c Taro"
+
+
 def test_a_message_parsed_with_the_default_policy_keeps_its_raw_8bit_subject() -> None:
     channel = make_channel(category=None)
     raw = "From: ada@example.org\nSubject: Drucker Gr\u00fc\u00dfe\nMessage-ID: <p@x.org>\n\nbody\n"

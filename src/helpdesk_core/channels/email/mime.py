@@ -190,9 +190,11 @@ _ENCODED_WORD = re.compile(r"=\?[^?\s]+\?[bBqQ]\?[^?\s]*\?=")
 
 def _decoded(text: str) -> str:
     """``text`` with its RFC 2047 encoded words decoded, also those beside raw 8-bit text
-    (which ``decode_header`` leaves as they are)."""
-    with contextlib.suppress(Exception):
-        text = str(make_header(decode_header(text)))
+    (which ``decode_header`` leaves as they are, or writes as ``\\uXXXX`` escapes beyond
+    Latin-1: such text is decoded word by word)."""
+    if text.isascii():
+        with contextlib.suppress(Exception):
+            text = str(make_header(decode_header(text)))
     return _ENCODED_WORD.sub(_decode_word, text) if "=?" in text else text
 
 
