@@ -528,6 +528,26 @@ def test_charset_labels_python_does_not_know_by_name_are_read(charset: str, text
     assert channel.desk.get(opened.ticket_id or "").description == text
 
 
+@pytest.mark.parametrize(
+    "charset", ["iso-8859-1", "ISO8859-1", "iso_8859-1", "l1", "cp819", "ansi_x3.4-1968", "us"]
+)
+def test_every_latin_1_and_ascii_label_is_read_as_windows_1252(charset: str) -> None:
+    """Mailers write Word's quotes, dashes and the euro sign (bytes 0x80-0x9f) in text
+    they label Latin-1 or ASCII, under any of the labels' spellings: they are read as
+    Windows-1252, in the body and in RFC 2047 words, not as invisible control
+    characters or replacement characters."""
+    channel = make_channel(category=None)
+    raw = (
+        b"From: ada@example.org\nSubject: =?" + charset.encode()
+        + b"?q?Don=92t_work_=80?=\nMessage-ID: <l1-" + charset.encode() + b"@example.org>\n"
+        b"Content-Type: text/plain; charset=" + charset.encode() + b"\n\n"
+        b"\x93Gr\xfc\xdfe\x94 \x96 10 \x80\n"
+    )
+    ticket = channel.desk.get(channel.receive(raw).ticket_id or "")
+    assert ticket.subject == "Don\u2019t work \u20ac"
+    assert ticket.description == "\u201cGr\u00fc\u00dfe\u201d \u2013 10 \u20ac"
+
+
 def test_mislabelled_and_unlabelled_8bit_text_keeps_its_letters() -> None:
     channel = make_channel(category=None)
     desk = channel.desk

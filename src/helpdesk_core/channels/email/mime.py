@@ -14,7 +14,7 @@ import hashlib
 import itertools
 import re
 from email import policy
-from email.header import Header, decode_header, make_header
+from email.header import Header, decode_header
 from email.message import Message
 from email.parser import BytesParser
 from email.utils import getaddresses, parseaddr
@@ -31,11 +31,11 @@ __all__ = ["Attachment", "MailText", "body_text", "header", "load_message", "sen
 _MAX_PARTS = 1000
 
 # Charset labels read as mail clients read them (the WHATWG encoding labels): Latin-1 and
-# ASCII as Windows-1252, which they are in practice; and the labels mailers write that
-# Python does not know by name.
-_ALIASES = {"iso-8859-1": "windows-1252", "latin-1": "windows-1252", "us-ascii": "windows-1252",
-            "ascii": "windows-1252", "latin1": "windows-1252",
-            "iso-8859-6-i": "iso-8859-6", "iso-8859-6-e": "iso-8859-6",
+# ASCII as Windows-1252, which they are in practice, under any spelling of their labels
+# (``_WINDOWS_1252``: the codecs they name); and the labels mailers write that Python
+# does not know by name.
+_WINDOWS_1252 = frozenset({"iso8859-1", "ascii"})
+_ALIASES = {"iso-8859-6-i": "iso-8859-6", "iso-8859-6-e": "iso-8859-6",
             "iso-8859-8-i": "iso-8859-8", "iso-8859-8-e": "iso-8859-8",
             "windows-874": "cp874", "x-sjis": "shift_jis", "x-mac-roman": "mac_roman",
             "x-mac-cyrillic": "mac_cyrillic", "x-gbk": "gbk", "gb2312": "gbk",
@@ -60,6 +60,8 @@ def decode_text(data: bytes, charset: str | None) -> str:
             name = codecs.lookup(label).name
         except (LookupError, ValueError):  # unknown, or not a name at all (a NUL in it)
             name = ""
+        if name in _WINDOWS_1252:
+            name = "cp1252"
     else:
         name = ""
     if name in ("", "utf-8"):
@@ -193,8 +195,12 @@ def _decoded(text: str) -> str:
     (which ``decode_header`` leaves as they are, or writes as ``\\uXXXX`` escapes beyond
     Latin-1: such text is decoded word by word)."""
     if text.isascii():
+        # Each word's charset label is read as a body part's is (decode_text).
         with contextlib.suppress(Exception):
-            text = str(make_header(decode_header(text)))
+            text = "".join(
+                chunk if isinstance(chunk, str) else decode_text(chunk, charset)
+                for chunk, charset in decode_header(text)
+            )
     return _ENCODED_WORD.sub(_decode_word, text) if "=?" in text else text
 
 
