@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import email
 from datetime import timedelta
 from email import policy
@@ -546,6 +547,39 @@ def test_every_latin_1_and_ascii_label_is_read_as_windows_1252(charset: str) -> 
     ticket = channel.desk.get(channel.receive(raw).ticket_id or "")
     assert ticket.subject == "Don\u2019t work \u20ac"
     assert ticket.description == "\u201cGr\u00fc\u00dfe\u201d \u2013 10 \u20ac"
+
+
+@pytest.mark.parametrize(
+    ("charset", "codec", "text"),
+    [
+        ("shift_jis", "cp932", "\u2460\u2461 \u9ad9\u6a4b \u3231 \uff5e"),
+        ("x-sjis", "cp932", "\u2460 \u9ad9\u6a4b"),
+        ("windows-31j", "cp932", "\u2460 \u9ad9\u6a4b"),
+        ("euc-kr", "cp949", "\ub620\ubc29\uac01\ud558"),
+        ("ks_c_5601-1987", "cp949", "\ub620\ubc29\uac01\ud558"),
+        ("windows-949", "cp949", "\ub620\ubc29\uac01\ud558"),
+        ("big5", "cp950", "\u7881\u92b9"),
+        ("x-x-big5", "cp950", "\u7881\u92b9"),
+    ],
+)
+def test_east_asian_labels_are_read_as_the_encodings_mailers_write(
+    charset: str, codec: str, text: str
+) -> None:
+    """Windows writes Shift_JIS, EUC-KR and Big5 text as its code pages (circled digits,
+    the IBM kanji of names such as \u9ad9\u6a4b, the Hangul beyond KS X 1001) under the
+    standard labels; mail clients read them as such, and so does the desk, in the body
+    and in RFC 2047 words."""
+    channel = make_channel(category=None)
+    data = text.encode(codec)
+    word = base64.b64encode(data)
+    raw = (
+        b"From: ada@example.org\nSubject: =?" + charset.encode() + b"?b?" + word + b"?=\n"
+        b"Message-ID: <cjk@example.org>\n"
+        b"Content-Type: text/plain; charset=" + charset.encode() + b"\n"
+        b"Content-Transfer-Encoding: 8bit\n\n" + data + b"\n"
+    )
+    ticket = channel.desk.get(channel.receive(raw).ticket_id or "")
+    assert (ticket.subject, ticket.description) == (text, text)
 
 
 def test_mislabelled_and_unlabelled_8bit_text_keeps_its_letters() -> None:

@@ -31,13 +31,17 @@ __all__ = ["Attachment", "MailText", "body_text", "header", "load_message", "sen
 _MAX_PARTS = 1000
 
 # Charset labels read as mail clients read them (the WHATWG encoding labels): Latin-1 and
-# ASCII as Windows-1252, which they are in practice, under any spelling of their labels
-# (``_WINDOWS_1252``: the codecs they name); and the labels mailers write that Python
-# does not know by name.
-_WINDOWS_1252 = frozenset({"iso8859-1", "ascii"})
+# ASCII as Windows-1252, Shift_JIS, EUC-KR and Big5 as the Windows code pages and the
+# Hong Kong set that extend them, which is what they are in practice, under any spelling
+# of their labels (``_SUPERSETS``, by the codecs they name); and the labels mailers
+# write that Python does not know by name.
+_SUPERSETS = {"iso8859-1": "cp1252", "ascii": "cp1252", "shift_jis": "cp932",
+              "euc_kr": "cp949", "big5": "big5hkscs"}  # fmt: skip
 _ALIASES = {"iso-8859-6-i": "iso-8859-6", "iso-8859-6-e": "iso-8859-6",
             "iso-8859-8-i": "iso-8859-8", "iso-8859-8-e": "iso-8859-8",
-            "windows-874": "cp874", "x-sjis": "shift_jis", "x-mac-roman": "mac_roman",
+            "windows-874": "cp874", "x-sjis": "shift_jis", "windows-31j": "shift_jis",
+            "windows-949": "cp949", "cseuckr": "euc_kr", "cn-big5": "big5",
+            "x-x-big5": "big5", "x-mac-roman": "mac_roman",
             "x-mac-cyrillic": "mac_cyrillic", "x-gbk": "gbk", "gb2312": "gbk",
             "x-euc-jp": "euc_jp", "ks_c_5601-1987": "cp949", "x-windows-949": "cp949",
             "x-cp1252": "windows-1252", "unicode-1-1-utf-8": "utf-8",
@@ -48,11 +52,11 @@ _ALIASES = {"iso-8859-6-i": "iso-8859-6", "iso-8859-6-e": "iso-8859-6",
 def decode_text(data: bytes, charset: str | None) -> str:
     """``data`` as text in ``charset`` (a MIME label, or None when the message gave none).
 
-    Labels are read as mail clients read them (see ``_ALIASES``). Without a label, or with
-    one no codec knows, the text is UTF-8 if it is valid UTF-8, else Windows-1252. Text
-    labelled UTF-8 in which no byte beyond ASCII forms a valid UTF-8 character is
-    Windows-1252 mislabelled (``Grüße`` written by a Latin-1 mailer), and read as such;
-    otherwise invalid bytes become U+FFFD."""
+    Labels are read as mail clients read them (see ``_SUPERSETS`` and ``_ALIASES``).
+    Without a label, or with one no codec knows, the text is UTF-8 if it is valid UTF-8,
+    else Windows-1252. Text labelled UTF-8 in which no byte beyond ASCII forms a valid
+    UTF-8 character is Windows-1252 mislabelled (``Grüße`` written by a Latin-1 mailer),
+    and read as such; otherwise invalid bytes become U+FFFD."""
     label = (charset or "").strip().lower()
     label = _ALIASES.get(label, label)
     if label:
@@ -60,8 +64,7 @@ def decode_text(data: bytes, charset: str | None) -> str:
             name = codecs.lookup(label).name
         except (LookupError, ValueError):  # unknown, or not a name at all (a NUL in it)
             name = ""
-        if name in _WINDOWS_1252:
-            name = "cp1252"
+        name = _SUPERSETS.get(name, name)
     else:
         name = ""
     if name in ("", "utf-8"):
