@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import email
+import time
 from datetime import timedelta
 from email import policy
 from email.message import EmailMessage
@@ -15,6 +16,7 @@ from test_email_support import ADDRESS, MONDAY_9, corpus, make_channel, make_des
 
 from helpdesk_core import Helpdesk, ManualClock, MemoryStore, SequentialIds
 from helpdesk_core.channels.email import EmailChannel, SubjectToken, free_requester_id, receive
+from helpdesk_core.channels.email.mime import decode_text
 from helpdesk_core.demo import example_config
 from helpdesk_core.errors import ConfigError, ValidationError
 from helpdesk_core.model import CommentAdded, Requester
@@ -580,6 +582,31 @@ def test_east_asian_labels_are_read_as_the_encodings_mailers_write(
     )
     ticket = channel.desk.get(channel.receive(raw).ticket_id or "")
     assert (ticket.subject, ticket.description) == (text, text)
+
+
+def test_iso_2022_jp_is_read_with_the_rows_windows_adds() -> None:
+    """Outlook writes ISO-2022-JP with the NEC and IBM rows of JIS X 0208 (circled digits,
+    the kanji of names such as \u9ad9\u6a4b), as mail clients read it: they are kept, in
+    the body and in RFC 2047 words, not replaced."""
+    channel = make_channel(category=None)
+    # \u2460 is row 13 (NEC), \u9ad9 row 92 (IBM); the rest is plain JIS X 0208.
+    data = b"\x1b$B-!|b\x1b(B" + "\u6a4b\u3067\u3059 (\u30d7\u30ea\u30f3\u30bf)".encode(
+        "iso2022_jp"
+    )
+    text = "\u2460\u9ad9\u6a4b\u3067\u3059 (\u30d7\u30ea\u30f3\u30bf)"
+    raw = (
+        b"From: taro@example.jp\nSubject: =?ISO-2022-JP?B?" + base64.b64encode(data) + b"?=\n"
+        b"Message-ID: <jis@example.jp>\nContent-Type: text/plain; charset=ISO-2022-JP\n"
+        b"Content-Transfer-Encoding: 7bit\n\n" + data + b"\n"
+    )
+    ticket = channel.desk.get(channel.receive(raw).ticket_id or "")
+    assert (ticket.subject, ticket.description) == (text, text)
+    # Megabytes of such text are read in one pass, not pair by pair.
+    started = time.perf_counter()
+    assert decode_text(b"\x1b$B" + b"-!|b" * 1_000_000 + b"\x1b(B", "iso-2022-jp") == (
+        "\u2460\u9ad9" * 1_000_000
+    )
+    assert time.perf_counter() - started < 5
 
 
 def test_mislabelled_and_unlabelled_8bit_text_keeps_its_letters() -> None:

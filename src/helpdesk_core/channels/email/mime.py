@@ -75,10 +75,79 @@ def decode_text(data: bytes, charset: str | None) -> str:
             if name and any(ord(ch) > 127 and ch != "\ufffd" for ch in text):
                 return text  # UTF-8 with a few broken bytes
             return data.decode("windows-1252", "replace")
+    if name == "iso2022_jp":
+        try:
+            return data.decode(name)
+        except UnicodeDecodeError:
+            return _windows_iso_2022_jp(data)
     try:
         return data.decode(name, "replace")
     except (LookupError, ValueError):
         return data.decode("windows-1252", "replace")
+
+
+# An escape to another set in ISO-2022-JP; the bytes of JIS X 0208 pairs. Text with more
+# escapes than a long letter has (each line of it two) is read by Python's codec alone.
+_JIS_ESCAPE = re.compile(rb"\x1b(\$[@B]|\$?\(?[\x20-\x2f]*[\x30-\x7e])")
+_JIS_BYTES = bytes(range(0x21, 0x7F))
+_MAX_JIS_ESCAPES = 100_000
+
+
+def _windows_iso_2022_jp(data: bytes) -> str:
+    """ISO-2022-JP as Windows writes it and mail clients read it: its JIS X 0208 has the
+    NEC and IBM rows (circled digits, the kanji of names such as 髙橋), which Python's
+    codec refuses. That text is read as code page 932, which has the same rows, once its
+    byte pairs are in Shift_JIS form (text that is no byte pairs is read by Python's
+    codec); the text of a set other than ASCII, JIS X 0201 Roman and JIS X 0208 is
+    U+FFFD."""
+    if data.count(b"\x1b") > _MAX_JIS_ESCAPES:
+        return data.decode("iso2022_jp", "replace")
+    out: list[str] = []
+    mode = b"(B"
+    for index, piece in enumerate(_JIS_ESCAPE.split(data)):
+        if index % 2:
+            mode = piece
+        elif mode in (b"$@", b"$B"):
+            if len(piece) % 2 or piece.translate(None, _JIS_BYTES):  # not pairs alone
+                out.append((b"\x1b$B" + piece).decode("iso2022_jp", "replace"))
+            else:
+                out.append(_shift_jis_form(piece).decode("cp932", "replace"))
+        elif mode in (b"(B", b"(J"):
+            out.append(piece.decode("ascii", "replace"))
+        elif piece:
+            out.append("\ufffd")
+    return "".join(out)
+
+
+def _jis_tables() -> tuple[bytes, bytes, bytes, bytes]:
+    """``bytes.translate`` tables from a JIS X 0208 byte pair (0x21-0x7e each) to
+    Shift_JIS: the lead byte of a first byte, the trail byte of a second byte after an
+    odd and after an even first byte, and 0xff for an odd first byte."""
+    lead, odd, even, odd_row = bytearray(256), bytearray(256), bytearray(256), bytearray(256)
+    for byte in range(0x21, 0x7F):
+        lead[byte] = (byte + 1) // 2 + (0x70 if byte <= 0x5E else 0xB0)
+        # Odd rows take the lower half of the trail bytes (skipping 0x7f), even the upper.
+        odd[byte] = byte + (0x1F if byte < 0x60 else 0x20)
+        even[byte] = byte + 0x7E
+        odd_row[byte] = 0xFF if byte % 2 else 0
+    return bytes(lead), bytes(odd), bytes(even), bytes(odd_row)
+
+
+_JIS_LEAD, _JIS_ODD_TRAIL, _JIS_EVEN_TRAIL, _JIS_ODD_ROW = _jis_tables()
+
+
+def _shift_jis_form(pairs: bytes) -> bytes:
+    """JIS X 0208 byte pairs as Shift_JIS, byte-wise in C (a message may hold megabytes
+    of them): each trail byte is picked by the parity of its lead with big-number
+    masks."""
+    firsts, seconds = pairs[0::2], pairs[1::2]
+    odd = int.from_bytes(seconds.translate(_JIS_ODD_TRAIL), "big")
+    even = int.from_bytes(seconds.translate(_JIS_EVEN_TRAIL), "big")
+    mask = int.from_bytes(firsts.translate(_JIS_ODD_ROW), "big")
+    out = bytearray(len(pairs))
+    out[0::2] = firsts.translate(_JIS_LEAD)
+    out[1::2] = ((odd & mask) | (even & ~mask)).to_bytes(len(seconds), "big")
+    return bytes(out)
 
 
 @frozen(kw_only=True)
