@@ -133,6 +133,17 @@ def test_a_from_line_in_the_text_is_not_history_without_a_header_block() -> None
         "Sent from my iPhone",
         "Von meinem iPad gesendet",
         "Get Outlook for iOS",
+        # Samsung's, with its full stop, and the phones' footers in the languages whose
+        # attributions are read.
+        "Sent from my Samsung Galaxy smartphone.",
+        "Von meinem Samsung Galaxy Smartphone gesendet.",
+        "Envoyé depuis mon appareil Galaxy",
+        "Enviado desde mi iPhone",
+        "Inviato da iPhone",
+        "Inviato dal mio Samsung Galaxy",
+        "Enviado do meu iPhone",
+        "Verstuurd vanaf mijn iPhone",
+        "Skickat från min iPhone",
     ],
 )
 def test_signatures_are_stripped(signature: str) -> None:

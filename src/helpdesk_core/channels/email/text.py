@@ -234,9 +234,14 @@ _HEADER_NEXT = re.compile(
     re.IGNORECASE,
 )
 _UNDERSCORES = re.compile(r"^\s*_{10,}\s*$")
+# A phone's footer, in the languages whose attributions are read (Samsung's ends with a
+# full stop).
 _MOBILE = re.compile(
-    r"^\s*(?:Sent from my \w[\w ]{0,30}|Sent from (?:Outlook|Mail|Yahoo Mail)\b.*"
-    r"|Get Outlook for \w+.*|Von meinem \w[\w ]{0,30} gesendet|Envoyé de mon \w+.*)\s*$",
+    r"^\s*(?:(?:Sent from my|Enviado desde mi|Inviato da(?:l mio)?|Enviado do meu"
+    r"|Verstuurd vanaf mijn|Skickat från min) \w[\w ]{0,30}\.?"
+    r"|Sent from (?:Outlook|Mail|Yahoo Mail)\b.*"
+    r"|Get Outlook for \w+.*|Von meinem \w[\w ]{0,30} gesendet\.?"
+    r"|Envoyé (?:de|depuis) mon \w+.*)\s*$",
     re.IGNORECASE,
 )
 
