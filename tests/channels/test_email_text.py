@@ -171,6 +171,45 @@ def test_a_forwarded_message_after_the_signature_is_kept(boundary: str) -> None:
 
 
 @pytest.mark.parametrize(
+    "attribution",
+    [
+        "\u043f\u043d, 2 \u043c\u0430\u0440. 2026 \u0433. \u0432 10:15, Desk "
+        "<help@desk.example.com>:",
+        "pon., 2 mar 2026 o 10:15 Desk <help@desk.example.com> napisa\u0142(a):",
+        "Desk <help@desk.example.com> \u4e8e2026\u5e743\u67082\u65e5\u5468\u4e00 10:15"
+        "\u5199\u9053\uff1a",
+        "2026\u5e743\u67082\u65e5(\u6708) 10:15 Desk <help@desk.example.com>:",
+        "po 2. 3. 2026 v 10:15 odes\u00edlatel Desk <help@desk.example.com> napsal:",
+        "Desk <help@desk.example.com>, 2 Mar 2026 Pzt, 10:15 tarihinde \u015funu yazd\u0131:",
+        "\u043f\u043d, 2 \u043c\u0430\u0440. 2026 \u0433. \u0432 10:15, Desk <\n"
+        "help@desk.example.com>:",
+    ],
+    ids=["ru", "pl", "zh", "ja", "cs", "tr", "ru-wrapped"],
+)
+def test_an_attribution_in_any_language_is_cut_above_quoted_history(attribution: str) -> None:
+    """Gmail writes its attribution in the reader's language: whatever the words, a line
+    with a date and an address in angle brackets that ends with a colon, above lines
+    quoted with ``>``, is history, not what the sender wrote."""
+    text = f"Neuer Text\n\n{attribution}\n\n> old\n> older"
+    assert clean_reply(text) == "Neuer Text"
+    below = f"{attribution}\n> old\n\nMy answer below\n\n> older"
+    assert clean_reply(below) == "My answer below"
+
+
+@pytest.mark.parametrize(
+    "prose",
+    [
+        "See what Bob <bob@example.org> said:\n> the server is down\nPlease fix it.",
+        "Since 2 March write to <it@example.org>:\nroom 2.14, please.",
+    ],
+)
+def test_a_line_naming_an_address_is_no_attribution_without_date_or_quote(prose: str) -> None:
+    assert strip_quotes(prose) == "\n".join(
+        line for line in prose.split("\n") if not line.startswith(">")
+    )
+
+
+@pytest.mark.parametrize(
     "prose",
     [
         "Horario de la oficina:\nDe: 9:00\nA: 17:00\nSaludos",

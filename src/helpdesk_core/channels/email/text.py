@@ -265,7 +265,31 @@ def _attribution_span(lines: list[str], index: int) -> int:
             candidate = " ".join(part.strip() for part in lines[index : index + end])
             if _ATTRIBUTION.match(candidate):
                 return end
+    # Any other language (Gmail writes the attribution in the reader's): a date and an
+    # address in angle brackets, ending with a colon, right above lines quoted with ">";
+    # Gmail wraps it after the "<".
+    span = 2 if line.endswith("<") and index + 1 < len(lines) else 1
+    candidate = "".join(part.strip() for part in lines[index : index + span])
+    if (
+        len(candidate) <= 1000
+        and candidate.endswith((":", "\uff1a"))
+        and _ADDRESSED.search(candidate)
+        and any(ch.isdigit() for ch in candidate)
+        and _quote_follows(lines, index + span)
+    ):
+        return span
     return 0
+
+
+_ADDRESSED = re.compile(r"<[^<>\s@]+@[^<>\s@]+>")
+
+
+def _quote_follows(lines: list[str], index: int) -> bool:
+    """The first line from ``index`` that is not blank is quoted with ``>``."""
+    for line in lines[index:]:
+        if line.strip():
+            return line.lstrip().startswith(">")
+    return False
 
 
 _HEADER_SENT = re.compile(
