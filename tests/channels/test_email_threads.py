@@ -12,6 +12,7 @@ from helpdesk_core.channels.email import (
     EmailSettings,
     RateLimiter,
     SubjectToken,
+    Templates,
     message_id_for,
     parse_message_id,
     requester_id_for,
@@ -57,6 +58,29 @@ def test_subject_token_default_and_custom() -> None:
     custom = SubjectToken(format="[Ticket#{number}]", pattern=r"\[Ticket#(?P<number>\d+)\]")
     assert custom.find("Re: [Ticket#7] x") == 7
     assert custom.find("Re: [#7] x") is None
+
+
+@pytest.mark.parametrize(
+    "prefix",
+    [
+        "RES:", "ENC:", "RV:", "Odp:", "PD:", "V\u00c1:", "Tov:", "YNT:", "\u0130LT:", "VL:",
+        "Doorst:", "\u56de\u590d\uff1a", "\u7b54\u590d:", "\u8f6c\u53d1:", "\u56de\u8986:",
+        "\u8f49\u5bc4:", "\u0391\u03a0:", "\u03a0\u03a1\u0398:",
+    ],
+)
+def test_reply_and_forward_prefixes_of_localised_mail_clients_are_stripped(prefix: str) -> None:
+    """Outlook writes "Re:" and "Fw:" in its users' language (Portuguese "RES:", Polish
+    "Odp:", Chinese "\u56de\u590d:" ...): a new ticket's subject, and a follow-up's that
+    answers one of the desk's own subjects, start with the requester's words."""
+    token = SubjectToken()
+    prefixes = Templates().subject_prefixes()
+    assert token.strip(f"{prefix} VPN drops") == "VPN drops"
+    assert token.strip(f"{prefix} Solved: [#1] VPN drops", desk_prefixes=prefixes) == "VPN drops"
+
+
+@pytest.mark.parametrize("subject", ["I: drive not mapped", "R: drive full", "FS: /var full"])
+def test_a_drive_or_a_file_system_named_first_is_no_prefix(subject: str) -> None:
+    assert SubjectToken().strip(subject) == subject
 
 
 @pytest.mark.parametrize(

@@ -198,7 +198,8 @@ class SubjectToken:
             return None
 
     def strip(self, subject: str, *, desk_prefixes: Iterable[re.Pattern[str]] = ()) -> str:
-        """``subject`` without tokens and leading ``Re:``/``Fwd:``/``AW:``/``WG:`` prefixes;
+        """``subject`` without tokens and leading ``Re:``/``Fwd:``/``AW:``/``WG:`` prefixes
+        (in the languages mail clients write them: ``RES:``, ``Odp:``, ``回复:`` ...);
         when it carries a token, also without the leading ``desk_prefixes`` (what the
         desk's own subjects put before the token, see
         :meth:`~helpdesk_core.channels.email.Templates.subject_prefixes`)."""
@@ -225,7 +226,15 @@ def _strip_prefixes(text: str, prefixes: Iterable[re.Pattern[str]]) -> str:
     return text
 
 
-_PREFIX = re.compile(r"^\s*(?:re|fwd?|aw|wg|sv|vs|tr|antw)\s*(?:\[\d+\])?\s*:\s*", re.IGNORECASE)
+# Reply and forward prefixes as mail clients write them in their users' languages
+# (Outlook's Portuguese RES/ENC, Spanish RV, Polish Odp/PD, Hungarian VÁ/Tov, Turkish
+# YNT/İLT, Finnish VL, Dutch Antw/Doorst, Chinese, Greek), before a colon or a full-width
+# one. Single letters (Italian R and I) are not among them: "I: drive missing" is a subject.
+_PREFIX = re.compile(
+    r"^\s*(?:re|fwd?|aw|wg|sv|vs|tr|antw|doorst|res|enc|rv|odp|pd|vá|tov|ynt|[iİ]lt|vl"
+    r"|回复|答复|转发|回覆|轉寄|απ|πρθ)\s*(?:\[\d+\])?\s*[:\uff1a]\s*",
+    re.IGNORECASE,
+)
 
 
 def _check_subject(subject: object) -> None:
