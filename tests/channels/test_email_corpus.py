@@ -154,6 +154,39 @@ def test_windows_1252_and_encoded_words() -> None:
     assert requester.name == "Renée Müller"
 
 
+def test_flowed_text_is_read_as_the_paragraphs_it_was_written_in() -> None:
+    """Thunderbird and Apple Mail send ``format=flowed`` text (RFC 3676): a line ending
+    in a space goes on in the next one, a leading space is stuffing, and with
+    ``delsp=yes`` the space before the break was added by the wrapping. The paragraphs
+    are read back as written, not cut into 72-character lines, and the signature line
+    ``-- `` still ends the text."""
+    channel = make_channel(category=None)
+    raw = (
+        b"From: ada@example.org\nSubject: VPN\nMessage-ID: <flowed@example.org>\n"
+        b"Content-Type: text/plain; charset=utf-8; format=flowed\n\n"
+        b"Since this morning the VPN disconnects every five minutes, also on the \n"
+        b"office network. \n"
+        b" From the logs:\n"
+        b"\n"
+        b"timeout\n"
+        b"-- \n"
+        b"Ada\n"
+    )
+    opened = channel.receive(raw)
+    assert channel.desk.get(opened.ticket_id or "").description == (
+        "Since this morning the VPN disconnects every five minutes, also on the "
+        "office network. From the logs:\n\ntimeout"
+    )
+    text = "\u65e5\u672c\u8a9e\u306e\u9577\u3044\u6587\u7ae0\u3067\u3059\u3002"
+    apple = (
+        b"From: taro@example.jp\nSubject: VPN\nMessage-ID: <delsp@example.jp>\n"
+        b"Content-Type: text/plain; charset=utf-8; format=flowed; delsp=yes\n\n"
+        + text[:6].encode() + b" \n" + text[6:].encode() + b"\n"
+    )
+    opened = channel.receive(apple)
+    assert channel.desk.get(opened.ticket_id or "").description == text
+
+
 def test_mixed_encoded_words_and_8bit_latin1() -> None:
     channel = make_channel(category=None)
     result = channel.receive(corpus("latin1_encoded_subject.eml"))

@@ -418,7 +418,7 @@ def body_text(message: Message) -> tuple[MailText, list[Attachment]]:
             attachments.append(_attachment(part, index))
             continue
         if content_type == "text/plain":
-            plain.append(_decode_part(part))
+            plain.append(_unflowed(part, _decode_part(part)))
         elif content_type == "text/html":
             html.append(_decode_part(part))
         elif part.get_content_maintype() == "multipart":
@@ -445,6 +445,45 @@ def body_text(message: Message) -> tuple[MailText, list[Attachment]]:
         reply = normalize_text(html_to_text(source, drop_quotes=True))
         return MailText(text=full, reply=reply, from_html=True), attachments
     return MailText(text=text, reply=text), attachments
+
+
+def _unflowed(part: Message, text: str) -> str:
+    """``text`` of a ``format=flowed`` part (RFC 3676) as the lines it was written in: a
+    line that ends in a space (other than the signature line ``-- ``) goes on in the next
+    one of the same quote depth, its space dropped with ``delsp=yes``; a line's leading
+    space is stuffing. Other text as it is."""
+    try:
+        if str(part.get_param("format") or "").lower() != "flowed":
+            return text
+        delsp = str(part.get_param("delsp") or "").lower() == "yes"
+    except Exception:
+        return text
+    lines: list[str] = []
+    run: list[str] = []  # the pieces of the flowed line being joined
+    depth_of_run = 0  # and its quote depth
+    for line in text.replace("\r\n", "\n").split("\n"):
+        content = line.lstrip(">")
+        depth = len(line) - len(content)
+        content = content.removeprefix(" ")
+        signature = content == "-- "
+        soft = content.endswith(" ") and not signature
+        if soft and delsp:
+            content = content[:-1]
+        if run and (depth != depth_of_run or signature):  # a signature line ends it too
+            lines.append(_quoted(depth_of_run, "".join(run)))
+            run = []
+        depth_of_run = depth
+        run.append(content)
+        if not soft:
+            lines.append(_quoted(depth, "".join(run)))
+            run = []
+    if run:
+        lines.append(_quoted(depth_of_run, "".join(run)))
+    return "\n".join(lines)
+
+
+def _quoted(depth: int, text: str) -> str:
+    return f"{'>' * depth} {text}" if depth else text
 
 
 #: The file name extension of an unnamed text part kept as an attachment.
