@@ -414,6 +414,27 @@ def test_nul_and_line_breaks_a_web_form_stored_never_reach_a_message() -> None:
     assert "Restart the client." in body_of(reply)
 
 
+def test_an_internationalised_address_is_written_so_that_it_can_be_delivered() -> None:
+    """A requester who wrote from an internationalised address gets mail that names it:
+    a domain such as m\u00fcller.de in its ASCII form (xn--...), which every mail server
+    takes, and a local part such as j\u00f6rg as UTF-8 (SMTPUTF8, which such an address
+    needs), not an RFC 2047 word that names no mailbox."""
+    channel = make_channel(category=None)
+    desk = channel.desk
+    for rid, address in (("jo", "jo@m\u00fcller.de"), ("joerg", "j\u00f6rg@example.de")):
+        desk.open(
+            requester=Requester(id=rid, name="J\u00f6rg", email=address),
+            subject="Drucker",
+            channel="web",
+        )
+    idn, utf8 = outbound(channel)
+    assert idn["To"].addresses[0].addr_spec == "jo@xn--mller-kva.de"
+    assert b"<jo@xn--mller-kva.de>" in idn.as_bytes()
+    assert utf8["To"].addresses[0].addr_spec == "j\u00f6rg@example.de"
+    assert "<j\u00f6rg@example.de>".encode() in utf8.as_bytes()
+    assert b"=?" not in utf8.as_bytes().split(b"\n\n", 1)[0]
+
+
 def test_delivery_without_settings_is_refused_before_it_claims_anything() -> None:
     from helpdesk_core.channels.email import EmailSettings, deliver, receive
     from helpdesk_core.errors import ValidationError

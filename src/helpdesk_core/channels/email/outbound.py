@@ -12,6 +12,7 @@ from __future__ import annotations
 import contextlib
 import math
 from datetime import datetime, timedelta, tzinfo
+from email import policy
 from email.headerregistry import Address
 from email.message import EmailMessage
 from email.utils import format_datetime
@@ -41,6 +42,9 @@ from helpdesk_core.service import Helpdesk
 from helpdesk_core.storage.base import parse_item_id
 
 __all__ = ["compose", "describe_due"]
+
+#: The policy of a message to a mailbox whose name is not ASCII (SMTPUTF8).
+_UTF8 = policy.default.clone(utf8=True)
 
 
 def compose(
@@ -337,7 +341,11 @@ class _Composer:
         n: int = 0,
     ) -> EmailMessage:
         internal = n > 0
-        message = EmailMessage()
+        # A mailbox whose name is not ASCII (jörg@) is reached only over SMTPUTF8, with
+        # the headers written as UTF-8: smtplib asks for it when an address needs it.
+        message = EmailMessage(
+            policy=policy.default if to.username.isascii() else _UTF8
+        )
         message["From"] = _address(sender_name, self._from_address(ticket), field="email.address")
         message["To"] = to
         message["Subject"] = _header_text(subject)
@@ -376,7 +384,13 @@ def _header_text(text: str) -> str:
 
 
 def _address(name: str, address: str, *, field: str) -> Address:
+    """``name <address>`` for a header. An internationalised domain (müller.de) is
+    written in its ASCII form (xn--mller-kva.de), which every mail server takes: the
+    ``email`` package would write it as an RFC 2047 word, which names no mailbox."""
     local, _, domain = address.rpartition("@")
+    if not domain.isascii():
+        with contextlib.suppress(UnicodeError):
+            domain = domain.encode("idna").decode("ascii")
     try:
         return Address(display_name=_header_text(name), username=local, domain=domain)
     except (ValueError, TypeError, IndexError) as exc:
