@@ -132,6 +132,38 @@ def test_only_the_from_address_names_the_sender(
     assert outbound(channel) == []
 
 
+@pytest.mark.parametrize(
+    ("sender", "address", "name"),
+    [
+        ("Doe, John <john@example.com>", "john@example.com", "Doe, John"),
+        ("M\u00fcller, J\u00f6rg <jm@example.de>", "jm@example.de", "M\u00fcller, J\u00f6rg"),
+        ("john@example.com <John@Example.com>", "john@example.com", "john@example.com"),
+    ],
+)
+def test_a_from_whose_name_is_not_quoted_names_its_one_mailbox(
+    sender: str, address: str, name: str
+) -> None:
+    """Mailers that do not quote a display name write a comma or the address itself into
+    it: the header still names one mailbox (one domain for DMARC to check), and the
+    message is its sender's, with the name as written."""
+    channel = make_channel(category=None)
+    raw = f"From: {sender}\nSubject: VPN\nMessage-ID: <unquoted@example.org>\n\nHi\n"
+    opened = channel.receive(raw.encode())
+    assert (opened.action, opened.sender) == ("opened", address)
+    ticket = channel.desk.get(opened.ticket_id or "")
+    assert channel.desk.get_requester(ticket.requester).name == name
+
+
+@pytest.mark.parametrize(
+    "sender", ["eve@example.net <ada@example.org>", "Eve, eve@localhost <ada@example.org>"]
+)
+def test_a_from_naming_two_mailboxes_is_still_refused(sender: str) -> None:
+    channel = make_channel(category=None)
+    raw = f"From: {sender}\nSubject: VPN\nMessage-ID: <two@example.org>\n\nHi\n"
+    with pytest.raises(ValidationError, match="no usable sender"):
+        channel.receive(raw.encode())
+
+
 def test_two_from_headers_name_no_sender(channel: EmailChannel) -> None:
     raw = (
         b"From: eve@localhost\r\nFrom: ada@example.org\r\nSubject: Re: [#1] VPN\r\n"

@@ -330,9 +330,18 @@ def sender_of(message: Message) -> tuple[str, str]:
             pairs = getaddresses([raw])
         except Exception:
             pairs = [parseaddr(raw)]
-        found = [(d, a.strip().strip("<>").strip()) for d, a in pairs if a.strip()]
-        if len(found) == 1 and _ok(found[0][1]):
-            display, address = found[0]
+        # A display name a mailer did not quote can hold a comma ("Doe, John") or the
+        # address itself: its words are no mailbox (no "@"), and the address again is the
+        # same one; what is left must be one mailbox, one domain for DMARC to check.
+        found: dict[str, tuple[str, str]] = {}
+        for d, a in pairs:
+            mailbox = a.strip().strip("<>").strip()
+            if "@" in mailbox:
+                found.setdefault(mailbox.lower(), (d, mailbox))
+        if len(found) == 1 and _ok(next(iter(found))):
+            [(display, address)] = found.values()
+            if len(pairs) > 1 and "<" in raw:  # the name as written, not the parser's piece
+                display = raw.rpartition("<")[0]
             display = _decoded(display)
             return address.lower(), " ".join(_clean(display).split()).strip("\"' ")
     raise ValidationError("the message has no usable sender address (From)", field="From")
