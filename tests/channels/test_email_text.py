@@ -92,6 +92,40 @@ def test_quoted_history_is_stripped(history: str) -> None:
     )
 
 
+@pytest.mark.parametrize(
+    "block",
+    [
+        "Fra: Desk <help@desk.example.com>\nSendt: 2. marts 2026 10:15\nTil: Ada\nEmne: x",
+        "L\u00e4hett\u00e4j\u00e4: Desk <help@desk.example.com>\nL\u00e4hetetty: maanantai"
+        "\nVastaanottaja: Ada\nAihe: x",
+        "Od: Desk <help@desk.example.com>\nWys\u0142ano: poniedzia\u0142ek, 2 marca 2026"
+        "\nDo: Ada\nTemat: x",
+        "Od: Desk <help@desk.example.com>\nOdesl\u00e1no: pond\u011bl\u00ed 2. b\u0159ezna"
+        "\nKomu: Ada\nP\u0159edm\u011bt: x",
+        "\u041e\u0442: Desk <help@desk.example.com>\n\u041e\u0442\u043f\u0440\u0430\u0432"
+        "\u043b\u0435\u043d\u043e: 2 \u043c\u0430\u0440\u0442\u0430 2026 \u0433.\n"
+        "\u041a\u043e\u043c\u0443: Ada\n\u0422\u0435\u043c\u0430: x",
+        "Kimden: Desk <help@desk.example.com>\nG\u00f6nderildi: 2 Mart 2026\nKime: Ada\nKonu: x",
+        "Felad\u00f3: Desk <help@desk.example.com>\nElk\u00fcldve: 2026. m\u00e1rcius 2."
+        "\nC\u00edmzett: Ada\nT\u00e1rgy: x",
+        "\u5dee\u51fa\u4eba: Desk <help@desk.example.com>\n\u9001\u4fe1\u65e5\u6642: "
+        "2026\u5e743\u67082\u65e5\n\u5b9b\u5148: Ada\n\u4ef6\u540d: x",
+        "\u53d1\u4ef6\u4eba: Desk <help@desk.example.com>\n\u53d1\u9001\u65f6\u95f4\uff1a"
+        "2026\u5e743\u67082\u65e5\n\u6536\u4ef6\u4eba: Ada\n\u4e3b\u9898: x",
+        "\u5bc4\u4ef6\u8005: Desk <help@desk.example.com>\n\u5bc4\u4ef6\u65e5\u671f: "
+        "2026\u5e743\u67082\u65e5\n\u6536\u4ef6\u8005: Ada\n\u4e3b\u65e8: x",
+        "\ubcf4\ub0b8 \uc0ac\ub78c: Desk <help@desk.example.com>\n\ubcf4\ub0b8 \ub0a0\uc9dc:"
+        " 2026\ub144 3\uc6d4 2\uc77c\n\ubc1b\ub294 \uc0ac\ub78c: Ada\n\uc81c\ubaa9: x",
+    ],
+    ids=["da-no", "fi", "pl", "cs", "ru", "tr", "hu", "ja", "zh-hans", "zh-hant", "ko"],
+)
+def test_an_outlook_header_block_in_more_languages_is_history(block: str) -> None:
+    """Outlook writes the header block above the message it answers in its user's
+    language; without ``>`` quoting, everything below it is history."""
+    text = f"New answer.\n\n{block}\n\nHello Ada,\nwe have solved ticket [#1]."
+    assert strip_quotes(text) == "New answer."
+
+
 def test_inline_quote_lines_are_removed_but_answers_between_them_kept() -> None:
     text = "> Which client?\nAnyConnect\n> Since when?\nMonday"
     assert strip_quotes(text) == "AnyConnect\nMonday"

@@ -225,12 +225,25 @@ _ORIGINAL = re.compile(
     re.IGNORECASE,
 )
 # Outlook's header block of the quoted message, in English, German, French, Spanish,
-# Italian, Portuguese, Dutch and Swedish.
-_HEADER_FROM = re.compile(r"^\s*\**(?:From|Von|De|Da|Van|Från)\s*:\**\s*\S", re.IGNORECASE)
+# Italian, Portuguese, Dutch, Swedish, Danish and Norwegian, Finnish, Polish, Czech,
+# Russian, Turkish, Hungarian, Japanese, Chinese and Korean (a colon may be full-width).
+_HEADER_FROM = re.compile(
+    r"^\s*\**(?:From|Von|De|Da|Van|Från|Fra|Lähettäjä|Od|От|Kimden|Feladó|差出人|发件人"
+    r"|寄件者|보낸 사람)\s*[:\uff1a]\**\s*\S",
+    re.IGNORECASE,
+)
+_SENT_LABELS = (
+    r"Sent|Date|Gesendet|Datum|Envoyé|Enviado|Inviato|Verzonden|Skickat|Fecha|Data|Sendt"
+    r"|Lähetetty|Wysłano|Odesláno|Отправлено|Gönderildi|Elküldve|送信日時|发送时间|寄件日期"
+    r"|보낸 날짜"
+)
+_SUBJECT_LABELS = (
+    r"Subject|Betreff|Objet|Asunto|Oggetto|Assunto|Onderwerp|Ämne|Emne|Aihe|Temat|Předmět"
+    r"|Тема|Konu|Tárgy|件名|主题|主旨|제목"
+)
 _HEADER_NEXT = re.compile(
-    r"^\s*\**(?:Sent|Date|Gesendet|Datum|Envoyé|Enviado|Inviato|Verzonden|Skickat|Fecha"
-    r"|Data|To|An|À|Para|A|Aan|Till|Subject|Betreff|Objet|Asunto|Oggetto|Assunto|Onderwerp"
-    r"|Ämne)\s*\**\s*:",
+    rf"^\s*\**(?:{_SENT_LABELS}|{_SUBJECT_LABELS}|To|An|À|Para|A|Aan|Till|Til"
+    r"|Vastaanottaja|Do|Komu|Кому|Kime|Címzett|宛先|收件人|收件者|받는 사람)\s*\**\s*[:\uff1a]",
     re.IGNORECASE,
 )
 _UNDERSCORES = re.compile(r"^\s*_{10,}\s*$")
@@ -292,15 +305,8 @@ def _quote_follows(lines: list[str], index: int) -> bool:
     return False
 
 
-_HEADER_SENT = re.compile(
-    r"^\s*\**(?:Sent|Date|Gesendet|Datum|Envoyé|Enviado|Inviato|Verzonden|Skickat|Fecha|Data)"
-    r"\s*\**\s*:",
-    re.IGNORECASE,
-)
-_HEADER_SUBJECT = re.compile(
-    r"^\s*\**(?:Subject|Betreff|Objet|Asunto|Oggetto|Assunto|Onderwerp|Ämne)\s*\**\s*:",
-    re.IGNORECASE,
-)
+_HEADER_SENT = re.compile(rf"^\s*\**(?:{_SENT_LABELS})\s*\**\s*[:\uff1a]", re.IGNORECASE)
+_HEADER_SUBJECT = re.compile(rf"^\s*\**(?:{_SUBJECT_LABELS})\s*\**\s*[:\uff1a]", re.IGNORECASE)
 
 
 def _outlook_header_at(lines: list[str], index: int) -> bool:
