@@ -126,6 +126,31 @@ def test_an_outlook_header_block_in_more_languages_is_history(block: str) -> Non
     assert strip_quotes(text) == "New answer."
 
 
+@pytest.mark.parametrize(
+    "rule",
+    [
+        "-----Mensaje original-----",
+        "-----Messaggio originale-----",
+        "-----Mensagem original-----",
+        "-----Oorspronkelijk bericht-----",
+        "-----Ursprungligt meddelande-----",
+        "-----Wiadomo\u015b\u0107 oryginalna-----",
+        "-----\u0418\u0441\u0445\u043e\u0434\u043d\u043e\u0435 \u0441\u043e\u043e\u0431"
+        "\u0449\u0435\u043d\u0438\u0435-----",
+    ],
+)
+def test_the_rule_above_an_original_in_any_language_goes_with_it(rule: str) -> None:
+    """Outlook writes a rule in its user's language above the header block of the
+    message answered: it is history too, not the last line of the reply."""
+    block = "De: Desk <help@desk.example.com>\nEnviado: lunes\nPara: Ana\nAsunto: x"
+    assert strip_quotes(f"Nuevo\n\n{rule}\n{block}\n\nold") == "Nuevo"
+
+
+def test_a_rule_in_the_text_is_kept() -> None:
+    text = "Steps:\n----- step one -----\nFrom: the start menu, open Settings"
+    assert strip_quotes(text) == text
+
+
 def test_inline_quote_lines_are_removed_but_answers_between_them_kept() -> None:
     text = "> Which client?\nAnyConnect\n> Since when?\nMonday"
     assert strip_quotes(text) == "AnyConnect\nMonday"

@@ -361,6 +361,7 @@ def _new_part(
             return f"{_unquoted(lines[:index])}\n\n{forwarded}".strip(), None
         if (
             _ORIGINAL.match(line)
+            or (_RULE.match(line) and _header_block_follows(lines, index + 1))
             or _attribution_at(lines, index)
             or _outlook_header_at(lines, index)
             or (_UNDERSCORES.match(line) and index + 1 < len(lines) and _next_is_from(lines, index))
@@ -371,6 +372,19 @@ def _new_part(
 
 def _unquoted(lines: list[str]) -> str:
     return "\n".join(line for line in lines if not line.lstrip().startswith(">")).strip()
+
+
+# A rule of dashes around a few words: Outlook's above the message answered, in its
+# user's language ("-----Mensaje original-----"), when a header block follows it.
+_RULE = re.compile(r"^\s*-{2,}\s*[^\s-][^-]{0,60}-{2,}\s*$")
+
+
+def _header_block_follows(lines: list[str], index: int) -> bool:
+    """The first line from ``index`` that is not blank starts an Outlook header block."""
+    for at in range(index, min(index + 3, len(lines))):
+        if lines[at].strip():
+            return _outlook_header_at(lines, at)
+    return False
 
 
 def _next_is_from(lines: list[str], index: int) -> bool:
