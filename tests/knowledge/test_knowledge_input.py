@@ -20,6 +20,7 @@ from helpdesk_core import (
 )
 from helpdesk_core.config import Limits
 from helpdesk_core.knowledge import Article, ArticleQuery, ArticleStatus, SimilarityIndex
+from helpdesk_core.model import Actor
 
 ADA = Requester(id="ada", name="Ada")
 
@@ -219,3 +220,64 @@ def test_article_bodies_and_titles_are_held_to_the_desk_limits() -> None:
         assert refused.value.field == next(iter(change))
     assert store.get_article(article.id) == article
     assert desk.update_article(article.id, body="c" * 40, by="bob").version == 2
+
+
+# ---------------------------------------------------------------------------- decisions
+
+
+def _decisions(desk: Helpdesk) -> dict[str, Any]:
+    """Each known-error decision on tickets where it decides nothing (no record to update,
+    resolve or bring back) and on one where it records, by name."""
+    from helpdesk_core.knowledge import (
+        record_known_error,
+        reopen_known_error,
+        resolve_known_error,
+        update_known_error,
+    )
+
+    bare = desk.store.load(_problem(desk))
+    recorded = desk.record_known_error(_problem(desk), symptom="VPN drops", by="alice")
+    return {
+        "record": lambda **kw: record_known_error(bare, symptom="VPN drops", **kw),
+        "update (unchanged)": lambda **kw: update_known_error(recorded, symptom="VPN drops", **kw),
+        "update": lambda **kw: update_known_error(recorded, workaround="vpn2", **kw),
+        "resolve (no record)": lambda **kw: resolve_known_error(bare, **kw),
+        "resolve": lambda **kw: resolve_known_error(recorded, **kw),
+        "reopen (nothing to bring back)": lambda **kw: reopen_known_error(recorded, **kw),
+    }
+
+
+@pytest.mark.parametrize(
+    ("by", "now", "name"),
+    [
+        ("alice", T0, "by"),
+        (None, T0, "by"),
+        (Actor.agent("alice"), T0.replace(tzinfo=None), "now"),
+        (Actor.agent("alice"), "2026-05-04T09:00:00Z", "now"),
+    ],
+)
+def test_the_known_error_decisions_refuse_a_bad_actor_or_instant(
+    by: Any, now: Any, name: str
+) -> None:
+    desk, _ = _desk()
+    for decision, call in _decisions(desk).items():
+        with pytest.raises(ValidationError) as refused:
+            call(by=by, now=now)
+        assert refused.value.field == name, decision
+
+
+def test_record_known_error_refuses_a_problem_type_that_is_no_type_name() -> None:
+    from helpdesk_core.knowledge import record_known_error
+
+    desk, store = _desk()
+    problem = store.load(_problem(desk))
+    for problem_type in (3, None, ""):
+        with pytest.raises(ValidationError) as refused:
+            record_known_error(
+                problem,
+                symptom="VPN drops",
+                by=Actor.agent("alice"),
+                now=T0,
+                problem_type=problem_type,  # type: ignore[arg-type]
+            )
+        assert refused.value.field == "problem_type"

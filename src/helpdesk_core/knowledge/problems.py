@@ -22,6 +22,7 @@ from typing import Any, ClassVar, Final
 
 from attrs import field, frozen
 
+from helpdesk_core._time import ensure_aware
 from helpdesk_core.errors import InvalidTransition, ValidationError
 from helpdesk_core.model import (
     Actor,
@@ -217,8 +218,16 @@ def _check_tickets(tickets: object) -> list[Ticket]:
     return [_check_ticket(t, f"tickets[{i}]") for i, t in enumerate(items)]
 
 
+def _check_stamp(by: object, now: object) -> datetime:
+    """Who decides and when, checked before anything is decided (also when nothing is)."""
+    v.require(by, Actor, "an Actor", field="by")
+    return ensure_aware(now, field="now")
+
+
 def _check_problem(ticket: Ticket, problem_type: str) -> None:
     _check_ticket(ticket)
+    if not isinstance(problem_type, str) or not problem_type:
+        raise ValidationError(f"expected a ticket type, got {problem_type!r}", field="problem_type")
     if ticket.type != problem_type:
         raise ValidationError(
             f"ticket {ticket.id} is of type {ticket.type!r}: known errors are recorded on "
@@ -242,6 +251,7 @@ def record_known_error(
     of ``problem_type`` and have no record yet; the symptom is required; the status
     ``known_error`` needs a workaround or a root cause."""
     _check_problem(ticket, problem_type)
+    now = _check_stamp(by, now)
     if ticket.known_error is not None:
         raise ValidationError(
             f"ticket {ticket.id} has a known-error record already: update it instead",
@@ -277,6 +287,7 @@ def update_known_error(
     """The event that changes the ticket's known-error record (only the fields that
     differ), or None when nothing changes. The record must exist."""
     old = _check_ticket(ticket).known_error
+    now = _check_stamp(by, now)
     if old is None:
         raise ValidationError(
             f"ticket {ticket.id} has no known-error record: record one first",
@@ -330,6 +341,7 @@ def resolve_known_error(ticket: Ticket, *, by: Actor, now: datetime) -> KnownErr
     """When a problem ticket is solved its active known error is resolved with it: the
     event that records it, or None (no record, or resolved already)."""
     record = _check_ticket(ticket).known_error
+    now = _check_stamp(by, now)
     if record is None or not record.is_active:
         return None
     return KnownErrorUpdated(ticket_id=ticket.id, at=now, by=by, status=KnownErrorStatus.RESOLVED)
@@ -342,6 +354,7 @@ def reopen_known_error(ticket: Ticket, *, by: Actor, now: datetime) -> KnownErro
     is not active). A record whose root cause and workaround were emptied since comes
     back ``investigating``: ``known_error`` needs one of them."""
     record = _check_ticket(ticket).known_error
+    now = _check_stamp(by, now)
     if record is None or record.resolved_from is None or not ticket.is_active:
         return None
     status = record.resolved_from
