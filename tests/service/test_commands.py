@@ -189,6 +189,15 @@ def test_closed_is_terminal_and_replies_are_refused(desk: Helpdesk) -> None:
         desk.link(follow.id, kind="duplicate_of", other="T-404")
 
 
+@pytest.mark.parametrize("other", ["T-1\x00", "T 1", "T" * 300])
+def test_a_link_to_what_cannot_be_a_ticket_id_names_other(desk: Helpdesk, other: str) -> None:
+    ticket = desk.open(requester=ADA, subject="Printer")
+    with pytest.raises(ValidationError) as refused:
+        desk.link(ticket.id, kind="duplicate_of", other=other, by="alice")
+    assert refused.value.field == "other"
+    assert desk.get(ticket.id).links == ()
+
+
 def test_agents_free_up_and_take_queued_tickets() -> None:
     doc = {
         **DESK,

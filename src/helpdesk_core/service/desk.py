@@ -67,7 +67,13 @@ from helpdesk_core.model import (
     replay,
 )
 from helpdesk_core.model._copy import copier
-from helpdesk_core.model._validate import identifier, refuse_unknown, require, to_utc
+from helpdesk_core.model._validate import (
+    identifier,
+    is_identifier,
+    refuse_unknown,
+    require,
+    to_utc,
+)
 from helpdesk_core.model.people import identity_clash
 from helpdesk_core.privacy import (
     ANONYMOUS_REQUESTER,
@@ -2111,11 +2117,14 @@ class Helpdesk(KnowledgeCommands):
         by: Identity | None = None,
     ) -> Ticket:
         """Link the ticket to another: ``duplicate_of``, ``caused_by``, ``follow_up_of``.
-        NotFound when ``other`` does not exist, or is purged before the link commits (the
-        link is then undone: no link is left to a ticket that is gone)."""
+        ValidationError naming ``other`` when it cannot be a ticket id; NotFound when it
+        does not exist, or is purged before the link commits (the link is then undone: no
+        link is left to a ticket that is gone)."""
         actor = self._actor(by) if by is not None else SYSTEM
         link_kind = LinkKind.parse(kind, field="kind")
         other = _ticket_id(other, field="other")
+        if not is_identifier(other):  # no ticket has it: refused before any store is asked
+            raise ValidationError(f"{other!r} cannot be a ticket id", field="other")
         if other == ticket_id:
             raise ValidationError("a ticket cannot link to itself", field="other")
 
