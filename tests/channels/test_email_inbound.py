@@ -311,6 +311,18 @@ def test_empty_return_path_is_ignored(channel: EmailChannel) -> None:
     assert result.action == "ignored"
 
 
+def test_a_bounce_forwarded_as_an_attachment_is_a_persons_mail(channel: EmailChannel) -> None:
+    """The delivery report is the attached message's: the mail around it is someone
+    asking why their mail bounced."""
+    bounce = email.message_from_bytes(corpus("bounce.eml"), policy=policy.default)
+    forward = mail("My mail to our supplier bounced, see the attached report.", subject="Bounce")
+    forward.add_attachment(bounce)
+    result = channel.receive(forward)
+    assert result.action == "opened", result.reason
+    assert [a.name for a in result.attachments] == ["Undelivered Mail Returned to Sender.eml"]
+    assert channel.receive(corpus("bounce.eml")).action == "ignored"
+
+
 @pytest.mark.parametrize("suppress", ["All", "DR, RN, NRN, OOF, AutoReply", "OOF"])
 def test_a_person_asking_for_no_auto_replies_is_heard(
     channel: EmailChannel, suppress: str

@@ -31,6 +31,9 @@ LOOP_HEADER = "X-Helpdesk-Event"
 _COMMENT = re.compile(r"\([^()]*\)")
 _BULK_PRECEDENCE = frozenset({"bulk", "junk", "list", "auto_reply", "auto-reply"})
 _BOUNCE_SENDERS = ("mailer-daemon@", "postmaster@")
+_REPORT_TYPES = frozenset(
+    {"multipart/report", "message/delivery-status", "message/disposition-notification"}
+)
 
 
 def automatic_reason(message: Message, header: Callable[[str], str | None]) -> str | None:
@@ -71,15 +74,20 @@ def automatic_reason(message: Message, header: Callable[[str], str | None]) -> s
 
 
 def _is_delivery_report(message: Message) -> bool:
+    """True when the message itself is a delivery or read report. Only its own parts
+    count: a report inside an attached message (a bounce a person forwards as an
+    attachment) is that message's, and the person's mail is no bounce."""
     try:
-        content_type = message.get_content_type()
-        if content_type == "multipart/report":
-            return True
-        return any(
-            part.get_content_type()
-            in ("message/delivery-status", "message/disposition-notification")
-            for part in message.walk()
-        )
+        parts = [message]
+        while parts:
+            part = parts.pop()
+            content_type = part.get_content_type()
+            if content_type in _REPORT_TYPES:
+                return True
+            payload = part.get_payload()
+            if part.get_content_maintype() == "multipart" and isinstance(payload, list):
+                parts.extend(p for p in payload if isinstance(p, Message))
+        return False
     except Exception:  # a broken MIME tree is not evidence of a bounce
         return False
 
