@@ -301,6 +301,25 @@ def test_our_own_outbound_message_coming_back_is_ignored(channel: EmailChannel) 
     assert result.action == "ignored" and "X-Helpdesk-Event" in result.reason
 
 
+def test_a_reply_from_another_desk_of_this_library_is_a_persons_mail(
+    channel: EmailChannel,
+) -> None:
+    """Another desk stamps X-Helpdesk-Event on its agents' replies too: those are not our
+    messages coming back (its automatic mail carries Auto-Submitted)."""
+    vendor = make_channel(make_desk(), address="support@vendor.example", category=None)
+    vendor.desk.open(
+        requester=Requester(id="acme", name="ACME IT", email=ADDRESS),
+        subject="Licence renewal",
+        channel="web",
+    )
+    vendor.desk.reply("T-000001", author="lena", body="Your licence is renewed.")
+    ack, reply = outbound(vendor)
+    assert channel.receive(ack).action == "ignored"
+    result = channel.receive(reply)
+    assert result.action == "opened", result.reason
+    assert "Your licence is renewed." in channel.desk.get(result.ticket_id or "").description
+
+
 def test_auto_submitted_no_is_a_person(channel: EmailChannel) -> None:
     result = channel.receive(mail("Still broken", subject="Re: [#1] VPN", Auto_Submitted="no"))
     assert result.action == "replied"

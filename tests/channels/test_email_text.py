@@ -412,6 +412,14 @@ def _bad_helper_calls() -> list[Any]:
             id="read_mail-max_bytes",
         ),
         pytest.param(
+            lambda: mail.automatic_reason(message, lambda name: None, domain="no domain"),
+            "domain", id="automatic_reason-domain",
+        ),
+        pytest.param(
+            lambda: mail.read_mail(b"From: a@b.org\r\n\r\nhi", max_bytes=99, domain=1),
+            "domain", id="read_mail-domain",
+        ),
+        pytest.param(
             lambda: mail.describe_due(None, at=at, zone=ZoneInfo("UTC"), settings=settings),
             "due", id="describe_due-due",
         ),

@@ -31,7 +31,12 @@ from helpdesk_core.channels.email.safety import RateLimiter, automatic_reason
 from helpdesk_core.channels.email.settings import EmailSettings, check_channel_arguments
 from helpdesk_core.channels.email.templates import normalize_language
 from helpdesk_core.channels.email.text import clean_reply, strip_signature
-from helpdesk_core.channels.email.threads import ThreadRef, message_ids_in, parse_message_id
+from helpdesk_core.channels.email.threads import (
+    ThreadRef,
+    check_domain,
+    message_ids_in,
+    parse_message_id,
+)
 from helpdesk_core.errors import (
     AccessDenied,
     HelpdeskError,
@@ -95,25 +100,31 @@ class ReadMail:
     fingerprint: str | None = None
 
 
-def read_mail(message: bytes | Message, *, max_bytes: int) -> ReadMail:
+def read_mail(
+    message: bytes | Message, *, max_bytes: int, domain: str | None = None
+) -> ReadMail:
     """Parse and read ``message``; a message that is too big, unparseable or has no sender
-    raises ``ValidationError`` (field ``message`` or ``From``)."""
+    raises ``ValidationError`` (field ``message`` or ``From``). With the desk's Message-ID
+    ``domain``, only the desk's own messages count as looping back (see
+    :func:`~helpdesk_core.channels.email.automatic_reason`)."""
     if isinstance(max_bytes, bool) or not isinstance(max_bytes, int) or max_bytes < 1:
         raise ValidationError(
             f"max_bytes is a whole number >= 1, got {max_bytes!r}", field="max_bytes"
         )
+    if domain is not None:
+        domain = check_domain(domain)
     msg = load_message(message, max_bytes=max_bytes)
     try:
-        return _read(msg)
+        return _read(msg, domain)
     except HelpdeskError:
         raise
     except Exception as exc:  # the email package has many ways to fail on broken input
         raise ValidationError(f"malformed message: {exc!r}", field="message") from None
 
 
-def _read(msg: Message) -> ReadMail:
+def _read(msg: Message, domain: str | None) -> ReadMail:
     ids = message_ids_in([raw_header(msg, "Message-ID")])
-    automatic = automatic_reason(msg, lambda name: header(msg, name))
+    automatic = automatic_reason(msg, lambda name: header(msg, name), domain=domain)
     try:
         sender, name = sender_of(msg)
     except ValidationError:
@@ -225,7 +236,7 @@ def receive(
             field="limiter",
         )
     try:
-        mail = read_mail(message, max_bytes=settings.max_bytes)
+        mail = read_mail(message, max_bytes=settings.max_bytes, domain=settings.message_domain)
     except ValidationError as exc:
         log.warning("inbound message refused: %s", exc)
         raise

@@ -21,6 +21,11 @@ from datetime import datetime, timedelta
 from email.message import Message
 
 from helpdesk_core._time import ensure_aware, to_timedelta
+from helpdesk_core.channels.email.threads import (
+    check_domain,
+    message_ids_in,
+    parse_message_id,
+)
 from helpdesk_core.errors import ValidationError
 
 __all__ = ["LOOP_HEADER", "RateLimiter", "automatic_reason"]
@@ -36,17 +41,24 @@ _REPORT_TYPES = frozenset(
 )
 
 
-def automatic_reason(message: Message, header: Callable[[str], str | None]) -> str | None:
+def automatic_reason(
+    message: Message, header: Callable[[str], str | None], *, domain: str | None = None
+) -> str | None:
     """Why ``message`` must not open a ticket or get an answer (None: a person wrote it).
 
     ``header(name)`` returns a header's text (None when absent); the caller decides how
-    tolerant header decoding is."""
+    tolerant header decoding is. With the desk's Message-ID ``domain``, the loop header
+    counts on a message the desk made (its ``Message-ID`` is one of the desk's) only:
+    another desk of this library writes the header too, on its agents' replies, which
+    people wrote (its automatic mail carries ``Auto-Submitted``)."""
     if not isinstance(message, Message):
         raise ValidationError(
             f"expected an email.message.Message, got {type(message).__name__}", field="message"
         )
     if not callable(header):
         raise ValidationError("header must be callable: name -> text or None", field="header")
+    if domain is not None:
+        domain = check_domain(domain)
     auto = header("Auto-Submitted")
     # RFC 3834: a keyword, then optional parameters (after ";") and comments ("(...)").
     if auto is not None and _COMMENT.sub(" ", auto).split(";")[0].strip().lower() not in ("", "no"):
@@ -60,7 +72,7 @@ def automatic_reason(message: Message, header: Callable[[str], str | None]) -> s
     for name in ("List-Id", "List-Unsubscribe"):
         if header(name) is not None:
             return f"mailing-list message ({name})"
-    if header(LOOP_HEADER) is not None:
+    if header(LOOP_HEADER) is not None and (domain is None or _made_here(header, domain)):
         return f"a message sent by the helpdesk itself ({LOOP_HEADER})"
     if _is_delivery_report(message):
         return "delivery status report (bounce)"
@@ -71,6 +83,14 @@ def automatic_reason(message: Message, header: Callable[[str], str | None]) -> s
     if any(prefix in sender for prefix in _BOUNCE_SENDERS):
         return "delivery status report from a mailer daemon"
     return None
+
+
+def _made_here(header: Callable[[str], str | None], domain: str) -> bool:
+    """Whether the message's ``Message-ID`` is one the desk made for ``domain``."""
+    return any(
+        parse_message_id(mid, domain=domain) is not None
+        for mid in message_ids_in([header("Message-ID")])
+    )
 
 
 def _is_delivery_report(message: Message) -> bool:
