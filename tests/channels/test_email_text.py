@@ -10,6 +10,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
+from helpdesk_core import Helpdesk
 from helpdesk_core.channels.email import clean_reply, html_to_text, strip_quotes, strip_signature
 from helpdesk_core.errors import ValidationError
 
@@ -418,6 +419,34 @@ def _bad_helper_calls() -> list[Any]:
         pytest.param(
             lambda: mail.read_mail(b"From: a@b.org\r\n\r\nhi", max_bytes=99, domain=1),
             "domain", id="read_mail-domain",
+        ),
+        pytest.param(
+            lambda: mail.message_id_for("T-1", 1, domain="example.org", n=-1), "n",
+            id="message_id_for-n",
+        ),
+        pytest.param(
+            lambda: mail.message_id_for("T-1", 1, domain="example.org", n=True), "n",
+            id="message_id_for-n-bool",
+        ),
+        pytest.param(
+            lambda: mail.message_id_for("T-1", 1, domain="example.org", internal="no"),
+            "internal", id="message_id_for-internal",
+        ),
+        pytest.param(
+            lambda: mail.free_requester_id(None, "ada@example.org"), "desk",
+            id="free_requester_id-desk",
+        ),
+        pytest.param(
+            lambda: mail.compose(Helpdesk(), None, key="T-000001:1", settings=settings),
+            "event", id="compose-event",
+        ),
+        pytest.param(
+            lambda: mail.EmailChannel(Helpdesk(), settings, limiter=5), "limiter",
+            id="channel-limiter",
+        ),
+        pytest.param(
+            lambda: mail.Templates().render("ack.subject", None, language="en", team=None),
+            "values", id="templates-render-values",
         ),
         pytest.param(
             lambda: mail.describe_due(None, at=at, zone=ZoneInfo("UTC"), settings=settings),

@@ -35,6 +35,11 @@ class EmailChannel:
             raise ValidationError("desk must be a Helpdesk", field="desk")
         if not isinstance(settings, EmailSettings):
             raise ValidationError("settings must be EmailSettings", field="settings")
+        if limiter is not None and not isinstance(limiter, RateLimiter):
+            raise ValidationError(
+                f"limiter must be a RateLimiter or None, got {type(limiter).__name__}",
+                field="limiter",
+            )
         category = desk.config.categories.get(settings.category or "")
         if (
             category is not None

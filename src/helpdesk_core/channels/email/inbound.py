@@ -180,6 +180,8 @@ def free_requester_id(desk: Helpdesk, address: str) -> str:
     requester keeps their id when their address changes, so the plain id may be taken by
     someone else). Opening a ticket with a requester saves it, so a taken id would
     overwrite that person's record."""
+    if not isinstance(desk, Helpdesk):
+        raise ValidationError(f"desk must be a Helpdesk, got {type(desk).__name__}", field="desk")
     if not isinstance(address, str) or not address.strip():
         raise ValidationError("an email address is non-empty text", field="address")
     base = requester_id_for(address)

@@ -54,6 +54,10 @@ def compose(
     (``"<ticket id>:<version>"``); it makes the Message-IDs and the ``X-Helpdesk-Event``
     header."""
     check_channel_arguments(desk, settings)
+    if not isinstance(event, Event):
+        raise ValidationError(
+            f"event must be a desk Event, got {type(event).__name__}", field="event"
+        )
     ticket_id, version = parse_item_id(key)
     if ticket_id != event.ticket_id:
         raise ValidationError(

@@ -340,6 +340,11 @@ class Templates:
     ) -> str:
         """Fill the template ``key`` with ``values``."""
         text = self.template(key, language=language, team=team)
+        if not isinstance(values, Mapping):
+            raise ValidationError(
+                f"values is a mapping of field names to values, got {type(values).__name__}",
+                field="values",
+            )
         return _FORMATTER.vformat(text, (), {name: values.get(name, "") for name in FIELDS[key]})
 
     def subject_prefixes(self) -> tuple[re.Pattern[str], ...]:

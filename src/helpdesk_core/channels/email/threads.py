@@ -86,6 +86,10 @@ def message_id_for(
         raise ValidationError("a ticket id is non-empty text", field="ticket_id")
     if isinstance(version, bool) or not isinstance(version, int) or version < 1:
         raise ValidationError(f"version is a whole number >= 1, got {version!r}", field="version")
+    if isinstance(n, bool) or not isinstance(n, int) or n < 0:
+        raise ValidationError(f"n is a whole number >= 0, got {n!r:.40}", field="n")
+    if not isinstance(internal, bool):
+        raise ValidationError(f"internal is true or false, got {internal!r:.40}", field="internal")
     suffix = f".{n}" if n else ""
     kind = "note" if internal else "ticket"
     return f"<{kind}-{_encode(ticket_id)}-{version}{suffix}@{check_domain(domain)}>"
