@@ -450,6 +450,27 @@ def test_a_reply_on_a_closed_ticket_opens_a_linked_follow_up(channel: EmailChann
     assert "T-000001" in follow_up.linked("follow_up_of")  # type: ignore[arg-type]
 
 
+def test_a_follow_up_belongs_to_the_closed_tickets_requester() -> None:
+    """Two records may share an address (a shared mailbox, or an address that moved):
+    the reply was taken as the closed ticket's requester's, so is the follow-up."""
+    channel = make_channel(category=None)
+    desk = channel.desk
+    desk.upsert_requester(Requester(id="office-anna", name="Anna", email="office@example.org"))
+    desk.open(
+        requester=Requester(id="office-ben", name="Ben", email="office@example.org"),
+        subject="VPN",
+        channel="web",
+    )
+    desk.reply("T-000001", author="lena", body="Fixed")
+    desk.solve("T-000001", by="lena", resolution="Gateway updated")
+    desk.close("T-000001", by="lena")
+    result = channel.receive(
+        mail("It is back!", sender="office@example.org", subject="Re: [#1] VPN")
+    )
+    assert result.action == "opened" and "follow-up" in result.reason
+    assert desk.get(result.ticket_id or "").requester == "office-ben"
+
+
 def test_a_reply_on_a_solved_ticket_reopens_it(channel: EmailChannel) -> None:
     desk = channel.desk
     desk.reply("T-000001", author="lena", body="Fixed")

@@ -453,7 +453,11 @@ class _Receiver:
         return self.result("replied", ticket.id, "" if public else "internal note")
 
     # -------------------------------------------------------------- new tickets
-    def _requester(self) -> Requester:
+    def _requester(self, follow_up_of: Ticket | None = None) -> Requester:
+        if follow_up_of is not None:
+            # The sender was taken as this ticket's requester (several records may share
+            # an address): the follow-up is theirs.
+            return self.desk.get_requester(follow_up_of.requester)
         found = self.desk.find_requester(email=self.mail.sender)
         if found is not None:
             return found
@@ -480,7 +484,7 @@ class _Receiver:
                 description = f"(attachments: {names})"
         description = _fit(description, limits.max_body_length)
         ticket = self.desk.open(
-            requester=self._requester(),
+            requester=self._requester(follow_up_of),
             subject=subject or "(no subject)",
             description=description,
             channel="email",
