@@ -974,3 +974,31 @@ def test_a_desk_ticked_only_at_its_wakeups_still_runs_its_retention_passes() -> 
     assert quiet.next_wakeup() is None
     with pytest.raises(ValidationError, match="retention"):
         quiet.next_wakeup(retention="no")  # type: ignore[arg-type]
+
+
+def test_a_retention_pass_that_fails_in_a_tick_is_a_tick_failure() -> None:
+    """A tick whose retention pass fails raises ``TickError`` naming the pass, holding the
+    events the tick recorded before it, and tries the pass again ``check_every`` later."""
+    from helpdesk_core.errors import StorageError, TickError
+
+    clock = ManualClock(T0)
+    store = MemoryStore()
+    desk = Helpdesk(_config(YEARLY), store, clock)
+    ticket_id = _story(desk)
+    clock.set(T0 + timedelta(days=400))
+    real_query = store.query
+
+    def broken(query: TicketQuery) -> Any:
+        raise StorageError("the disk went away")
+
+    store.query = broken  # type: ignore[method-assign]
+    with pytest.raises(TickError) as failed:
+        desk.tick()
+    assert set(failed.value.failures) == {"retention pass"}
+    assert isinstance(failed.value.failures["retention pass"], StorageError)
+    assert not desk.get(ticket_id).anonymised
+    store.query = real_query  # type: ignore[method-assign]
+    assert desk.next_wakeup() == clock.now() + desk.config.privacy.check_every
+    clock.advance(desk.config.privacy.check_every)
+    desk.tick()
+    assert desk.get(ticket_id).anonymised

@@ -2234,7 +2234,8 @@ class Helpdesk(KnowledgeCommands):
         :meth:`next_wakeup` meets every shift start). A ticket that cannot be brought up to
         date, or assigned from its queue, does not hold up the others: the tick does the
         rest, then raises :class:`~helpdesk_core.errors.TickError` naming it (and holding
-        what was recorded)."""
+        what was recorded); so does a retention pass that fails (named ``retention
+        pass``)."""
         at = self._now(now)
         recorded: list[Event] = []
         failures: dict[str, Exception] = {}
@@ -2268,7 +2269,15 @@ class Helpdesk(KnowledgeCommands):
         settings = self.config.privacy
         last = self._retention_checked_at
         if settings.retention and (last is None or at - last >= settings.check_every):
-            recorded.extend(self.apply_retention(at))
+            try:
+                recorded.extend(self.apply_retention(at))
+            except StoreClosedError:
+                raise
+            except Exception as exc:
+                # As a ticket's failure: the events recorded so far are not lost to the
+                # caller, and the pass is tried again after ``check_every``.
+                log.exception("tick: the retention pass failed")
+                failures.setdefault("retention pass", exc)
         if failures:
             raise TickError(failures, recorded) from next(iter(failures.values()))
         return recorded
