@@ -173,6 +173,36 @@ def test_a_problem_solved_through_another_passes_it_on(make_store: StoreFactory)
     assert desk.get(incident.id).status == "solved"
 
 
+def test_a_sub_problem_purged_as_it_is_solved_does_not_fail_the_solve(
+    make_store: StoreFactory,
+) -> None:
+    """A problem solved through another is read again to pass the solve on; when another
+    worker purged it meanwhile there is nothing to pass on, and the solve that set it off
+    (committed already) does not fail with NotFound."""
+    from helpdesk_core import NotFound
+
+    desk, _ = make_desk(make_store(), on_problem_solved="solve")
+    root = desk.open(requester=ADA, subject="Core switch", type="problem")
+    middle = desk.open(requester=ADA, subject="Gateway drops VPN", type="problem")
+    desk.reply(middle.id, author="alice", body="On it.")
+    desk.link(middle.id, kind="caused_by", other=root.id, by="alice")
+    desk.reply(root.id, author="alice", body="Replaced.")
+    store = desk.store
+    real_load = store.load
+    solved_middle = []
+
+    def load(ticket_id: str) -> object:
+        if ticket_id == middle.id and real_load(ticket_id).status == "solved":
+            solved_middle.append(ticket_id)
+            raise NotFound("ticket", ticket_id)  # as if purged the moment it was solved
+        return real_load(ticket_id)
+
+    store.load = load  # type: ignore[method-assign]
+    solved = desk.solve(root.id, by="alice", resolution="New switch")
+    store.load = real_load  # type: ignore[method-assign]
+    assert solved.status == "solved" and solved_middle
+
+
 def test_a_solved_problems_known_error_can_only_be_resolved(make_store: StoreFactory) -> None:
     desk, _ = make_desk(make_store())
     problem = desk.open(requester=ADA, subject="Gateway", type="problem")

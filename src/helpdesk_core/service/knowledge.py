@@ -389,7 +389,10 @@ class KnowledgeCommands:
                 continue
             recorded.extend(produced)
             if incident.type == problem.type:
-                solved = self.store.load(incident.id)
+                try:
+                    solved = self.store.load(incident.id)
+                except NotFound:
+                    continue  # purged meanwhile (by another worker): nothing to pass on
                 recorded.extend(self._problem_solved(solved, produced, seen))
         return recorded
 
