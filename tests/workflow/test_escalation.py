@@ -965,3 +965,55 @@ def test_a_breach_trigger_for_office_hours_waits_for_the_office() -> None:
     assert [e.at for e in desk.history(ticket.id) if isinstance(e, EscalationTriggered)] == [
         tuesday_nine
     ]
+
+
+def test_a_business_hours_trigger_does_not_fire_on_a_ticket_solved_before_it_held() -> None:
+    """Two hours in L1 by Sunday 05:00, solved at 06:00, the office opens on Monday: the
+    trigger for office hours never held while the ticket was active. A note on the
+    solved ticket on Monday does not fire it (its actions skipped, its once-only key
+    spent), so the reopen escalates the ticket at once."""
+    from helpdesk_core import DeskConfig, Helpdesk, ManualClock, MemoryStore, Requester
+
+    document = {
+        "calendars": {"office": {"timezone": "UTC", "hours": {"mon-fri": "09:00-17:00"}}},
+        "tiers": [{"id": "L1", "teams": ["desk"]}, {"id": "L2", "teams": ["network"]}],
+        "teams": [{"id": "desk"}, {"id": "network"}],
+        "agents": [{"id": "ann", "teams": ["desk", "network"]}],
+        "escalation_policies": [
+            {
+                "name": "p",
+                "triggers": [
+                    {
+                        "name": "stuck",
+                        "on": "time_in_tier",
+                        "after": "2h",
+                        "when": {"field": "business_hours.office", "op": "eq", "value": True},
+                        "actions": [{"action": "escalate_tier"}],
+                    }
+                ],
+            }
+        ],
+        "assignment": {"auto_assign": False},
+    }
+    clock = ManualClock(datetime(2026, 3, 8, 3, 0, tzinfo=UTC))  # a Sunday
+    desk = Helpdesk(DeskConfig.from_dict(document), MemoryStore(), clock)
+    ticket = desk.open(requester=Requester(id="ada"), subject="VPN down")
+    clock.set(datetime(2026, 3, 8, 6, 0, tzinfo=UTC))
+    desk.solve(ticket.id, by="ann", resolution="restarted", first_contact=True)
+    monday_ten = datetime(2026, 3, 9, 10, 0, tzinfo=UTC)
+    config = desk.config
+    solved = desk.get(ticket.id)
+    due = due_escalations(
+        solved, config.escalation_policies, now=monday_ten, calendars=config.calendars
+    )
+    assert due == []
+    clock.set(monday_ten)
+    desk.tick()
+    desk.reply(ticket.id, author="ann", body="checked the logs", public=False)
+    assert not any(isinstance(e, EscalationTriggered) for e in desk.history(ticket.id))
+    clock.set(datetime(2026, 3, 9, 11, 0, tzinfo=UTC))
+    reopened = desk.reopen(ticket.id, by="ann", reason="it drops again")
+    assert reopened.tier == "L2"
+    assert [e.at for e in desk.history(ticket.id) if isinstance(e, Escalated)][-1:] == [
+        datetime(2026, 3, 9, 11, 0, tzinfo=UTC)
+    ]

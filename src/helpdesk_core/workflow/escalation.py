@@ -213,6 +213,7 @@ def due_escalations(
     _check_names(policies)
     check_calendars(calendars)
     found: list[tuple[datetime, int, DueTrigger]] = []
+    ended = None if ticket.is_active else ticket.solved_at or ticket.closed_at
     order = 0
     for policy in policies:
         for trigger in policy.triggers:
@@ -226,9 +227,14 @@ def due_escalations(
             when = trigger.when
             if when is not None and when.calendar_names():
                 # True at some instants only: the trigger fires at the first one from its
-                # own instant on (ticking at any other moment gives the same history).
+                # own instant on (ticking at any other moment gives the same history),
+                # while the ticket is active: one that holds only after the ticket was
+                # solved or closed did not become true (a reopen asks again). The search
+                # starts at the ticket's last change, where its fields are as read.
                 holds = _when_holds(ticket, trigger, at, calendars, requester, guess=False)
                 if holds is None or holds > now:
+                    continue
+                if ended is not None and max(holds, ticket.updated_at) > ended:
                     continue
                 at = holds
             elif when is not None and not when.matches(
