@@ -1017,3 +1017,56 @@ def test_a_business_hours_trigger_does_not_fire_on_a_ticket_solved_before_it_hel
     assert [e.at for e in desk.history(ticket.id) if isinstance(e, Escalated)][-1:] == [
         datetime(2026, 3, 9, 11, 0, tzinfo=UTC)
     ]
+
+
+def test_a_priority_raised_on_a_solved_ticket_escalates_when_it_is_reopened() -> None:
+    """Raised to critical while solved, then reopened: the manager is told at the reopen.
+    The trigger did not fire on the solved ticket with its action skipped, which spent
+    it for the ticket's life."""
+    from helpdesk_core import DeskConfig, Helpdesk, ManualClock, MemoryStore, Requester
+
+    document = {
+        "tiers": [{"id": "L1", "teams": ["desk"]}],
+        "teams": [{"id": "desk", "contacts": ["lead", "boss"]}],
+        "agents": [
+            {"id": "ann", "teams": ["desk"]},
+            {"id": "lead", "teams": ["desk"], "capacity": 0},
+            {"id": "boss", "teams": ["desk"], "capacity": 0},
+        ],
+        "escalation_policies": [
+            {
+                "name": "major",
+                "triggers": [
+                    {
+                        "name": "p1",
+                        "on": "priority",
+                        "priorities": ["critical"],
+                        "actions": [{"action": "notify", "contact": "manager"}],
+                    },
+                    {
+                        "name": "urgent-again",
+                        "on": "reopens",
+                        "count": 1,
+                        "when": {"field": "priority", "op": "eq", "value": "critical"},
+                        "actions": [{"action": "raise_level"}],
+                    },
+                ],
+            }
+        ],
+        "assignment": {"auto_assign": False},
+    }
+    clock = ManualClock(T0)
+    desk = Helpdesk(DeskConfig.from_dict(document), MemoryStore(), clock)
+    ticket = desk.open(requester=Requester(id="ada"), subject="VPN down")
+    clock.set(T0 + timedelta(hours=1))
+    desk.solve(ticket.id, by="ann", resolution="restarted", first_contact=True)
+    clock.set(T0 + timedelta(hours=2))
+    raised = desk.set_priority(ticket.id, "critical", by="ann", reason="the floor is down")
+    assert due_escalations(raised, desk.config.escalation_policies, now=clock.now()) == []
+    assert not any(isinstance(e, EscalationTriggered) for e in desk.history(ticket.id))
+    reopen_at = T0 + timedelta(hours=2, minutes=5)
+    clock.set(reopen_at)
+    reopened = desk.reopen(ticket.id, by="ann", reason="it drops again")
+    assert reopened.escalation_level == 1
+    told = [(e.at, e.contact) for e in desk.history(ticket.id) if isinstance(e, EscalationNotified)]
+    assert told == [(reopen_at, "boss")]

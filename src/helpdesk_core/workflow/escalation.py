@@ -225,16 +225,19 @@ def due_escalations(
             if at > now or key in ticket.fired_triggers:
                 continue
             when = trigger.when
+            if ended is not None and (
+                at > ended or (when is not None and ticket.updated_at > ended)
+            ):
+                # Solved or closed: only a trigger that became true while the ticket was
+                # active is due (a priority set since, or a condition read on fields
+                # changed since, says nothing of it then). A reopen weighs it again.
+                continue
             if when is not None and when.calendar_names():
                 # True at some instants only: the trigger fires at the first one from its
                 # own instant on (ticking at any other moment gives the same history),
-                # while the ticket is active: one that holds only after the ticket was
-                # solved or closed did not become true (a reopen asks again). The search
-                # starts at the ticket's last change, where its fields are as read.
+                # while the ticket is active.
                 holds = _when_holds(ticket, trigger, at, calendars, requester, guess=False)
-                if holds is None or holds > now:
-                    continue
-                if ended is not None and max(holds, ticket.updated_at) > ended:
+                if holds is None or holds > now or (ended is not None and holds > ended):
                     continue
                 at = holds
             elif when is not None and not when.matches(
