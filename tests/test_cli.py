@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
+import sqlite3
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -350,6 +352,19 @@ def test_calibrate_refuses_what_it_cannot_read(
     assert main(["calibrate", str(missing), "--desk", desk]) == 2
     assert capsys.readouterr().err == f"helpdesk-core: store: no such database file: {missing}\n"
     assert not missing.exists()  # no empty database left behind
+    for name, make in (("empty.sqlite", ""), ("other.sqlite", "CREATE TABLE notes (a)")):
+        other = tmp_path / name
+        other.touch()
+        if make:
+            with contextlib.closing(sqlite3.connect(other)) as conn:
+                conn.execute(make)
+        before = other.read_bytes()
+        assert main(["calibrate", str(other), "--desk", desk]) == 2
+        assert capsys.readouterr().err == (
+            f"helpdesk-core: store: not a helpdesk_core database (no helpdesk_core schema): "
+            f"{other}\n"
+        )
+        assert other.read_bytes() == before  # read, never written
     database = tmp_path / "desk.sqlite"
     _history_database(database)
     assert main(["calibrate", str(database), "--desk", desk, "--start", "2026-03-08"]) == 2

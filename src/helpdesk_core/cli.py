@@ -589,6 +589,7 @@ def _history(where: str, schema: str) -> Iterator[Any]:
     else:
         if not Path(where).is_file():
             raise ValidationError(f"no such database file: {where}", field="store")
+        _check_sqlite_history(where)
         from helpdesk_core.storage import SqliteStore
 
         store = SqliteStore(where)
@@ -596,6 +597,26 @@ def _history(where: str, schema: str) -> Iterator[Any]:
         yield store
     finally:
         store.close()
+
+
+def _check_sqlite_history(path: str) -> None:
+    """ValidationError unless the SQLite file at ``path`` already holds a helpdesk_core
+    schema, read without writing (opening a store on an empty file would create the
+    tables in it)."""
+    import sqlite3
+
+    try:
+        conn = sqlite3.connect(f"{Path(path).resolve().as_uri()}?mode=ro", uri=True)
+        try:
+            version = conn.execute("PRAGMA user_version").fetchone()[0]
+        finally:
+            conn.close()
+    except sqlite3.Error:
+        return  # the store says what is wrong with the file
+    if version == 0:
+        raise ValidationError(
+            f"not a helpdesk_core database (no helpdesk_core schema): {path}", field="store"
+        )
 
 
 def _check_schema(dsn: str, schema: str) -> None:
