@@ -1070,3 +1070,131 @@ def test_a_priority_raised_on_a_solved_ticket_escalates_when_it_is_reopened() ->
     assert reopened.escalation_level == 1
     told = [(e.at, e.contact) for e in desk.history(ticket.id) if isinstance(e, EscalationNotified)]
     assert told == [(reopen_at, "boss")]
+
+
+def _reconfigured_desk() -> tuple[Any, Any, str]:
+    """A desk without escalation policies whose ticket, opened at T0, was solved at
+    12:00; then a policy escalating after one hour in a tier is added."""
+    from helpdesk_core import DeskConfig, Helpdesk, ManualClock, MemoryStore, Requester
+
+    document: dict[str, Any] = {
+        "tiers": [{"id": "L1", "teams": ["desk"]}, {"id": "L2", "teams": ["network"]}],
+        "teams": [{"id": "desk", "contacts": ["lead"]}, {"id": "network"}],
+        "agents": [
+            {"id": "ann", "teams": ["desk", "network"]},
+            {"id": "lead", "teams": ["desk"], "capacity": 0},
+        ],
+        "assignment": {"auto_assign": False},
+    }
+    clock = ManualClock(T0)
+    desk = Helpdesk(DeskConfig.from_dict(document), MemoryStore(), clock)
+    ticket = desk.open(requester=Requester(id="ada"), subject="VPN down")
+    clock.set(T0 + timedelta(hours=3))
+    desk.reply(ticket.id, author="ann", body="restarted the gateway", public=True)
+    desk.solve(ticket.id, by="ann", resolution="restarted")
+    document["escalation_policies"] = [
+        {
+            "name": "stuck",
+            "triggers": [
+                {
+                    "name": "hour",
+                    "on": "time_in_tier",
+                    "after": "1h",
+                    "actions": [
+                        {"action": "notify", "contact": "team_lead"},
+                        {"action": "escalate_tier"},
+                    ],
+                }
+            ],
+        }
+    ]
+    desk.reconfigure(DeskConfig.from_dict(document))
+    return desk, clock, ticket.id
+
+
+def test_a_trigger_added_after_the_solve_does_not_fire_on_the_solved_ticket() -> None:
+    """The ticket spent three hours in L1 before a policy escalating after one hour was
+    added: that trigger did not exist while the ticket was active, so it was not true
+    then. A note, a read or a tick on the solved ticket does not fire it (its actions
+    skipped, its once-only key spent); the reopen does, with its actions."""
+    desk, clock, ticket_id = _reconfigured_desk()
+    clock.set(T0 + timedelta(hours=4))
+    assert desk.tick() == []
+    assert not desk.get(ticket_id).fired_triggers
+    desk.reply(ticket_id, author="ann", body="checked the logs", public=False)
+    assert not any(isinstance(e, EscalationTriggered) for e in desk.history(ticket_id))
+    reopen_at = T0 + timedelta(hours=5)
+    clock.set(reopen_at)
+    reopened = desk.reopen(ticket_id, by="ann", reason="it drops again")
+    assert reopened.tier == "L2"
+    fired = [
+        (type(e).__name__, e.at)
+        for e in desk.history(ticket_id)
+        if isinstance(e, EscalationTriggered | EscalationNotified | Escalated)
+    ]
+    assert fired == [
+        ("EscalationTriggered", reopen_at),
+        ("EscalationNotified", reopen_at),
+        ("Escalated", reopen_at),
+    ]
+
+
+def test_a_trigger_added_after_the_solve_is_not_spent_by_the_auto_close() -> None:
+    """The tick that closes the solved ticket does not fire the trigger added since
+    (a closed ticket cannot be reopened: it never fires there)."""
+    desk, clock, ticket_id = _reconfigured_desk()
+    clock.set(T0 + timedelta(days=30))
+    desk.tick()
+    closed = desk.get(ticket_id)
+    assert closed.status_category.value == "closed"
+    assert not any(isinstance(e, EscalationTriggered) for e in desk.history(ticket_id))
+
+
+def test_a_requester_made_a_vip_after_the_solve_does_not_fire_a_vip_trigger_there() -> None:
+    """A trigger for VIPs' tickets, on a ticket whose requester became a VIP after it was
+    solved: it was not true while the ticket was active, so a note on the solved ticket
+    (by a desk of another process, which catches the ticket up) does not spend it; the
+    reopen fires it."""
+    from helpdesk_core import DeskConfig, Helpdesk, ManualClock, MemoryStore, Requester
+
+    document = {
+        "tiers": [{"id": "L1", "teams": ["desk"]}],
+        "teams": [{"id": "desk", "contacts": ["lead"]}],
+        "agents": [
+            {"id": "ann", "teams": ["desk"]},
+            {"id": "lead", "teams": ["desk"], "capacity": 0},
+        ],
+        "escalation_policies": [
+            {
+                "name": "vip",
+                "triggers": [
+                    {
+                        "name": "half-hour",
+                        "on": "time_in_tier",
+                        "after": "30m",
+                        "when": {"field": "requester.vip", "op": "eq", "value": True},
+                        "actions": [{"action": "raise_level"}],
+                    }
+                ],
+            }
+        ],
+        "assignment": {"auto_assign": False},
+    }
+    clock = ManualClock(T0)
+    desk = Helpdesk(DeskConfig.from_dict(document), MemoryStore(), clock)
+    ticket = desk.open(requester=Requester(id="ada"), subject="VPN down")
+    clock.set(T0 + timedelta(hours=1))
+    desk.reply(ticket.id, author="ann", body="restarted the gateway", public=True)
+    desk.solve(ticket.id, by="ann", resolution="restarted")
+    clock.set(T0 + timedelta(hours=2))
+    desk.upsert_requester(Requester(id="ada", vip=True))
+    desk.tick()
+    # another process sharing the store, which did not save the solved ticket itself
+    other = Helpdesk(desk.config, desk.store, clock)
+    other.reply(ticket.id, author="ann", body="checked the logs", public=False)
+    assert not any(isinstance(e, EscalationTriggered) for e in desk.history(ticket.id))
+    reopen_at = T0 + timedelta(hours=3)
+    clock.set(reopen_at)
+    reopened = desk.reopen(ticket.id, by="ann", reason="it drops again")
+    assert reopened.escalation_level == 1
+    assert [e.at for e in desk.history(ticket.id) if isinstance(e, LevelRaised)] == [reopen_at]

@@ -486,6 +486,12 @@ class Change:
         policies = self.decider.config.escalation_policies
         if not policies:
             return None
+        if not self.start.is_active and not self.ticket.is_active:
+            # Solved or closed before this change: the change that ended it fired every
+            # trigger true while it was active. One due now is new (a policy added by a
+            # reconfiguration, or a requester made a VIP since) and was not true then:
+            # firing it here would skip its actions and spend it. A reopen weighs it.
+            return None
         due = due_escalations(
             self.ticket,
             policies,

@@ -267,7 +267,9 @@ class Helpdesk(KnowledgeCommands):
         hours a calendar of that name defines now) or pauses changed is due at once: the
         next tick, or the ticket's next command, retargets it (pauses or resumes it) as a
         change of the ticket would, so no tick records a warning or breach under the old
-        rules."""
+        rules. A new escalation trigger whose instant has passed fires on an active
+        ticket at its latest event; a solved ticket never met it while active, so it
+        fires there only once the ticket is reopened, at the reopen."""
         if not isinstance(config, DeskConfig):
             raise ValidationError("config must be a DeskConfig", field="config")
         self._check_open_tickets(config)
