@@ -435,12 +435,14 @@ def test_workload_per_agent_and_tier(result: ReportResult) -> None:
     assert tiers == {"L1": (4, 1, 1, 0.25), "L2": (1, 1, 0, 0.0)}
 
 
-def test_a_ticket_without_a_tier_is_in_no_tier_row_and_entering_one_is_no_escalation() -> None:
+def test_a_ticket_without_a_tier_is_in_no_tier_row_and_its_escalation_counts() -> None:
+    """T1, imported without a tier (the lowest, L1, as far as the ladder is concerned),
+    escalated to L2: an escalation, as the simulation's records count it, in no tier's
+    row (the report does not know which tier the ticket was in)."""
     t1, t2 = at(11, 10), at(11, 11)
-    routing = Actor.system("routing")
     events: list[Event] = [
         opened("T1", t1, "email", "r1"),
-        Escalated(ticket_id="T1", at=t1, by=routing, from_tier=None, to_tier="L1"),
+        Escalated(ticket_id="T1", at=t1, by=A1, from_tier=None, to_tier="L2"),
         opened("T2", t2, "email", "r1"),
         status("T2", at(11, 12), A1, "open", "solved", "solved"),  # solved without a tier
         status("T2", at(11, 13), R1, "solved", "open", "open"),
@@ -449,8 +451,30 @@ def test_a_ticket_without_a_tier_is_in_no_tier_row_and_entering_one_is_no_escala
     ]
     result = build_report(events)
     tiers = {r.tier: (r.tickets, r.solved, r.escalated) for r in result.tiers}
-    assert tiers == {"L1": (2, 0, 1), "L2": (1, 0, 0)}
-    assert (result.escalation.count, result.escalation.total) == (1, 2)
+    assert tiers == {"L1": (1, 0, 1), "L2": (2, 0, 0)}
+    assert (result.escalation.count, result.escalation.total) == (2, 2)
+
+
+def test_an_imported_ticket_escalated_by_the_desk_counts_in_the_report_as_in_the_simulation(
+) -> None:
+    """``escalate`` of a ticket without a tier records ``Escalated(from_tier=None)``: the
+    report's escalation rate and a simulation record (``escalations``, the ticket's
+    ``Escalated`` events) agree that it was escalated."""
+    from helpdesk_core.model import Tier, replay
+    from helpdesk_core.workflow import TierLadder, escalate
+
+    ladder = TierLadder([Tier(id="L1", teams=("desk",)), Tier(id="L2", teams=("net",))])
+    imported = opened("T1", at(11, 10), "email", "r1")
+    ticket = replay([imported])
+    assert ticket.tier is None
+    _, moved = escalate(ticket, ladder, by=A1, now=at(11, 11), reason="needs the network team")
+    assert [(e.from_tier, e.to_tier) for e in moved if isinstance(e, Escalated)] == [
+        (None, "L2")
+    ]
+    result = build_report([imported, *moved])
+    record_escalations = sum(1 for e in moved if isinstance(e, Escalated))  # as result.py
+    assert result.escalation.count == (record_escalations > 0) == 1
+    assert {r.tier: r.escalated for r in result.tiers} == {"L2": 0}
 
 
 def test_top_failing_assets_and_repeat_requesters(result: ReportResult) -> None:

@@ -86,6 +86,7 @@ class TicketState:
         "calendar",
         "category",
         "channel",
+        "escalated",
         "escalated_from",
         "ever_solved",
         "first_contact",
@@ -130,6 +131,9 @@ class TicketState:
         self.team: str | None = None
         self.tier: str | None = None
         self.tiers: tuple[str, ...] = ()
+        #: Whether an ``Escalated`` event moved it, whatever tier it left.
+        self.escalated = False
+        #: The tiers it was escalated out of (a move out of no tier names none).
         self.escalated_from: tuple[str, ...] = ()
         self.status: str = event.status
         self.status_category: StatusCategory = event.status_category
@@ -232,8 +236,11 @@ def _queued(state: TicketState, event: QueuedForAssignment) -> None:
 
 def _moved(state: TicketState, event: Escalated | DeEscalated) -> None:
     came_from = event.from_tier
-    # A ticket without a tier is in no tier's row, and its move into a tier (e.g. routing's
-    # ``Escalated(from_tier=None, to_tier="L1")``) is not an escalation out of one.
+    # Every ``Escalated`` is a functional escalation, as the simulation's records count
+    # it: one of a ticket without a tier (imported without one; it counts as being in the
+    # lowest tier) too. That ticket is in no tier's row, so the move is in none either.
+    if isinstance(event, Escalated):
+        state.escalated = True
     if came_from is not None:
         state.visit_tier(came_from)
         if isinstance(event, Escalated) and came_from not in state.escalated_from:

@@ -84,7 +84,7 @@ class Tally:
             self.solved += 1
             self.first_contact += state.first_contact
             self.reopened += state.reopens > 0
-        if state.escalated_from:
+        if state.escalated:
             self.escalated += 1
         if state.sla is not None:
             self._sla(state)

@@ -9,9 +9,10 @@ Definitions (the population is the tickets opened in the report's period):
   not reopened since, out of the tickets solved at least once;
 - reopen rate: tickets reopened (from solved or closed back to an active status) at least
   once, out of the tickets solved at least once;
-- escalation rate: tickets functionally escalated at least once, out of all tickets; per
-  tier: tickets escalated out of the tier, out of the tickets that were in it. A ticket
-  without a tier is in no tier's row, and a move out of no tier is not an escalation;
+- escalation rate: tickets functionally escalated (an ``Escalated`` event, whatever tier
+  it names as left) at least once, out of all tickets; per tier: tickets escalated out of
+  the tier, out of the tickets that were in it. A ticket without a tier is in no tier's
+  row: its escalation (``from_tier=None``) counts in the rate, in no tier's row;
 - time to first response (first public agent reply) and to resolution (the latest solve of
   tickets solved now), in calendar time and in business time (``calendar.elapsed``); a
   milestone stamped before the opening counts as zero;

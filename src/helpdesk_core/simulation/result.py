@@ -40,6 +40,8 @@ __all__ = ["Kpis", "SimulationResult", "TicketRecord", "WorkSession", "build_res
 class TicketRecord:
     """One simulated ticket, flattened for tables. Durations are in seconds (None when the
     milestone was not reached); ``measured`` is false for warm-up tickets.
+    ``escalations`` counts the ticket's ``Escalated`` events (a functional escalation,
+    whatever tier it left), as the reports' escalation rate does.
     ``first_response_breached`` / ``resolution_breached`` say whether the ticket's latest
     clock of the metric was breached: None without a clock, while it runs, and when it
     stopped because no target applies any more (as the desk's reports, the SLA compliance
