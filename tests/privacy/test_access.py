@@ -21,7 +21,9 @@ from helpdesk_core.model import (
     Agent,
     CommentAdded,
     Event,
+    Rated,
     Requester,
+    StatusCategory,
     Team,
     Ticket,
     TicketOpened,
@@ -516,6 +518,54 @@ def test_colleagues_do_not_see_personal_answers(desk: Helpdesk) -> None:
     assert desk.store.load(ticket.id) == desk.get(ticket.id) == moved
 
 
+def test_colleagues_do_not_see_the_requesters_earlier_tickets_or_rating_comment(
+    desk: Helpdesk,
+) -> None:
+    """With ``requesters_see_organization``, a colleague reads a ticket without the ids
+    of its requester's earlier tickets (the opening's ``history``) and without the
+    comment of the requester's rating (the score stays); the requester and the agents
+    read them, and no read changes what is stored."""
+    earlier = desk.open(requester="r1", subject="Password expired")
+    ticket = desk.open(requester="r1", subject="Badge does not open the lab")
+    desk.reply(ticket.id, author="alice", body="New badge at reception")
+    desk.solve(ticket.id, by="alice", resolution="New badge")
+    desk.rate(ticket.id, score=2, comment="Slow, and Bob at reception was rude", by="r1")
+    stored = desk.get(ticket.id)
+    stored_history = desk.history(ticket.id)
+    assert stored_history[0].history == (earlier.id,)  # type: ignore[attr-defined]
+    assert stored.satisfaction is not None and stored.satisfaction.comment
+
+    for who in ("r1", "alice", "root", "system:mail"):
+        assert desk.get(ticket.id, as_=who) == stored, who
+        assert desk.history(ticket.id, as_=who) == stored_history, who
+    assert stored in desk.search(as_="r1").items
+    assert stored in desk.requester_history("r1", as_="r1")
+
+    # A colleague of the same organization.
+    seen = desk.get(ticket.id, as_="r3")
+    assert seen == evolve(stored, satisfaction=evolve(stored.satisfaction, comment=""))
+    assert seen.satisfaction is not None and seen.satisfaction.score == 2
+    events = desk.history(ticket.id, as_="r3")
+    assert earlier.id not in repr(events) and "rude" not in repr(events)
+    assert [type(e) for e in events] == [type(e) for e in stored_history]
+    opened = events[0]
+    assert isinstance(opened, TicketOpened) and opened.history == ()
+    (rated,) = [e for e in events if isinstance(e, Rated)]
+    assert (rated.score, rated.comment) == (2, "")
+    assert seen in desk.search(as_="r3").items
+    assert stored not in desk.search(as_="r3").items
+    assert seen in desk.requester_history("r1", as_="r3")
+    # The public filter a frontend uses agrees with the desk.
+    assert visible_events(stored_history, role="requester", colleague=True) == events
+    with pytest.raises(ValidationError) as caught:
+        visible_events(stored_history, role="requester", colleague="yes")  # type: ignore[arg-type]
+    assert caught.value.field == "colleague"
+
+    # Reading changed nothing that is stored.
+    assert desk.history(ticket.id) == stored_history
+    assert desk.store.load(ticket.id) == stored
+
+
 def test_a_requesters_command_returns_the_ticket_without_its_known_error(
     desk: Helpdesk,
 ) -> None:
@@ -803,16 +853,22 @@ _ANSWERS = st.fixed_dictionaries(
         st.tuples(st.sampled_from(["r1", "r2", "r3"]), st.sampled_from([None, "acme", "globex"])),
         max_size=2,
     ),
+    ratings=st.lists(
+        st.tuples(st.integers(min_value=0, max_value=5), st.sampled_from(["", "Too slow"])),
+        max_size=3,
+    ),
 )
 def test_a_requester_sees_personal_answers_of_their_own_tickets_only(
     opened: list[tuple[str, str | None, dict[str, object]]],
     edits: list[tuple[int, dict[str, object]]],
     moves: list[tuple[str, str | None]],
+    ratings: list[tuple[int, str]],
 ) -> None:
-    """Whatever was answered and edited, and whoever moved organization: every ticket a
-    requester reads (get, history, search, requester_history) holds the personal answers
-    of their own tickets as stored, none of their colleagues' tickets, and every other
-    answer as stored; and reading leaves the store as it was."""
+    """Whatever was answered, edited and rated, and whoever moved organization: every
+    ticket a requester reads (get, history, search, requester_history) holds the personal
+    answers, the earlier tickets and the rating comment of their own tickets as stored,
+    none of those of their colleagues' tickets, and everything else as stored; and
+    reading leaves the store as it was."""
     desk = _organization_desk(MemoryStore())
     desk.reconfigure(desk.config.replace(categories=CATEGORIES))
     ids = [
@@ -822,40 +878,54 @@ def test_a_requester_sees_personal_answers_of_their_own_tickets_only(
     for index, answers in edits:
         if ids and answers:
             desk.update(ids[index % len(ids)], by="root", fields=answers)
+    for index, comment in ratings:
+        if ids and desk.get(ids[index % len(ids)]).satisfaction is None:
+            rated = desk.get(ids[index % len(ids)])
+            if rated.status_category is not StatusCategory.SOLVED:
+                desk.solve(rated.id, by="root", resolution="Fixed", first_contact=True)
+            desk.rate(rated.id, score=3, comment=comment, by=rated.requester)
     for requester, organization in moves:
         desk.upsert_requester(Requester(id=requester, organization=organization))
     stored = {t.id: t for t in desk.search(limit=100).items}
     histories = {ticket_id: desk.history(ticket_id) for ticket_id in stored}
 
-    def expected(ticket: Ticket, who: str) -> dict[str, object]:
+    def expected(ticket: Ticket, who: str) -> Ticket:
         if ticket.requester == who:
-            return dict(ticket.fields)
-        return {k: v for k, v in ticket.fields.items() if k not in PERSONAL}
+            return ticket
+        rating = ticket.satisfaction
+        return evolve(
+            ticket,
+            fields={k: v for k, v in ticket.fields.items() if k not in PERSONAL},
+            satisfaction=None if rating is None else evolve(rating, comment=""),
+        )
 
     for who in ("r1", "r2", "r3", "r4"):
         page = desk.search(as_=who, limit=100)
         for ticket in page.items:
             original = stored[ticket.id]
-            assert ticket == evolve(original, fields=expected(original, who))
+            assert ticket == expected(original, who)
             assert desk.get(ticket.id, as_=who) == ticket
             history = desk.history(ticket.id, as_=who)
             assert len(history) == len(histories[ticket.id])
             for seen, event in zip(history, histories[ticket.id], strict=True):
-                answers = _answers(event)
-                if answers is None or ticket.requester == who:
+                if ticket.requester == who:
                     assert seen == event
                     continue
-                kept = {k: v for k, v in answers.items() if k not in PERSONAL}
+                if isinstance(event, Rated):
+                    assert seen == evolve(event, comment="")
+                    continue
+                answers = _answers(event)
+                kept = {k: v for k, v in (answers or {}).items() if k not in PERSONAL}
                 if isinstance(event, TicketOpened):
-                    assert seen == evolve(event, fields=kept)
+                    assert seen == evolve(event, fields=kept, history=())
+                elif answers is None:
+                    assert seen == event
                 else:
                     assert isinstance(event, TicketRouted | TicketUpdated)
                     assert seen == evolve(event, changes=evolve(event.changes, fields=kept or None))
         for requester in ("r1", "r2", "r3", "r4"):
             for ticket in desk.requester_history(requester, as_=who):
-                assert ticket == evolve(
-                    stored[ticket.id], fields=expected(stored[ticket.id], who)
-                )
+                assert ticket == expected(stored[ticket.id], who)
     assert {t.id: t for t in desk.search(limit=100).items} == stored
     assert {ticket_id: desk.history(ticket_id) for ticket_id in stored} == histories
 

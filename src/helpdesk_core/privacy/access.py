@@ -33,6 +33,7 @@ from helpdesk_core.model import (
     Agent,
     CommentAdded,
     Event,
+    Rated,
     Requester,
     Team,
     Ticket,
@@ -364,7 +365,11 @@ class AccessPolicy:
 
 
 def visible_events(
-    events: Iterable[Event], *, role: Role | None, hidden_fields: Iterable[str] = ()
+    events: Iterable[Event],
+    *,
+    role: Role | None,
+    hidden_fields: Iterable[str] = (),
+    colleague: bool = False,
 ) -> list[Event]:
     """The events ``role`` may see: internal notes and the events marked
     ``agents_only`` (the known error of a problem) never leave the agent side. ``role``
@@ -374,7 +379,17 @@ def visible_events(
     carry answers: the opening's ``fields`` and the ``changes.fields`` of a routing or an
     edit (None when no answer is left; the event itself stays). A requester reading a
     colleague's ticket gets its history without the answers to questions marked
-    ``personal``. The events given are not changed: those that lose answers are copies."""
+    ``personal``.
+
+    ``colleague`` (true for a requester reading another person's ticket, their
+    organization's) leaves out what is the ticket's requester's own business: the ids
+    of their earlier tickets the opening lists (``history`` empty) and the comment of
+    their rating (``comment`` empty; the score stays). The events given are not
+    changed: those that lose anything are copies."""
+    if not isinstance(colleague, bool):
+        raise ValidationError(
+            f"colleague is true or false, got {type(colleague).__name__}", field="colleague"
+        )
     if role is not None:
         role = Role.parse(role)
     if isinstance(events, str | bytes | Mapping) or not isinstance(events, Iterable):
@@ -396,7 +411,20 @@ def visible_events(
         ]
     if hidden:
         items = [_without_answers(e, hidden) for e in items]
+    if colleague:
+        items = [_without_requesters_own(e) for e in items]
     return items
+
+
+def _without_requesters_own(event: Event) -> Event:
+    """``event`` as a colleague of the ticket's requester reads it: without the ids of
+    the requester's earlier tickets an opening lists and without a rating's comment
+    (the event itself when it carries neither)."""
+    if isinstance(event, TicketOpened) and event.history:
+        return evolve(event, history=())
+    if isinstance(event, Rated) and event.comment:
+        return evolve(event, comment="")
+    return event
 
 
 def _without_answers(event: Event, hidden: frozenset[str]) -> Event:

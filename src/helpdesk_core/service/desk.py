@@ -2421,7 +2421,10 @@ class Helpdesk(KnowledgeCommands):
             ticket = self.store.load(ticket_id)
             role = self._check_view(actor, ticket)
             events = visible_events(
-                events, role=role, hidden_fields=self._hidden_fields(actor, ticket)
+                events,
+                role=role,
+                hidden_fields=self._hidden_fields(actor, ticket),
+                colleague=_colleague(actor, ticket),
             )
         return events
 
@@ -2558,7 +2561,9 @@ class Helpdesk(KnowledgeCommands):
     def _shown(self, actor: Actor, role: Role | None, ticket: Ticket) -> Ticket:
         """``ticket`` as ``actor``, allowed in as ``role``, reads it (see
         :func:`_as_seen_by` and :meth:`_hidden_fields`)."""
-        return _as_seen_by(role, ticket, self._hidden_fields(actor, ticket))
+        return _as_seen_by(
+            role, ticket, self._hidden_fields(actor, ticket), colleague=_colleague(actor, ticket)
+        )
 
     def _hidden_fields(self, actor: Actor, ticket: Ticket) -> frozenset[str]:
         """The custom fields whose answers ``actor`` does not read on ``ticket``: for a
@@ -2566,7 +2571,7 @@ class Helpdesk(KnowledgeCommands):
         ``requesters_see_organization``), the answers to questions marked ``personal`` in
         any category, as retention anonymises them; none otherwise (the requester of the
         ticket, agents and automation read every answer)."""
-        if actor.is_requester and ticket.requester != actor.id:
+        if _colleague(actor, ticket):
             return self._personal_fields()
         return _NO_FIELDS
 
@@ -2915,18 +2920,32 @@ def _check_opening(limits: Limits, opened: TicketOpened) -> None:
     limits.check_fields(opened.fields)
 
 
+def _colleague(actor: Actor, ticket: Ticket) -> bool:
+    """True when ``actor`` is a requester reading another person's ticket (their
+    organization's, with ``requesters_see_organization``)."""
+    return actor.is_requester and ticket.requester != actor.id
+
+
 def _as_seen_by(
-    role: Role | None, ticket: Ticket, hidden_fields: frozenset[str] = frozenset()
+    role: Role | None,
+    ticket: Ticket,
+    hidden_fields: frozenset[str] = frozenset(),
+    *,
+    colleague: bool = False,
 ) -> Ticket:
     """``ticket`` as ``role`` may read it: a requester does not see its known error, and
     the custom fields ``hidden_fields`` names are left out (see
-    :meth:`Helpdesk._hidden_fields`). A copy when anything is left out: the ticket given
-    is not changed."""
+    :meth:`Helpdesk._hidden_fields`); a ``colleague`` of its requester does not read the
+    comment of their rating (the score stays). A copy when anything is left out: the
+    ticket given is not changed."""
     hidden: dict[str, Any] = {}
     if role is Role.REQUESTER and ticket.known_error is not None:
         hidden["known_error"] = None
     if hidden_fields and not hidden_fields.isdisjoint(ticket.fields):
         hidden["fields"] = {k: v for k, v in ticket.fields.items() if k not in hidden_fields}
+    rating = ticket.satisfaction
+    if colleague and rating is not None and rating.comment:
+        hidden["satisfaction"] = evolve(rating, comment="")
     return evolve(ticket, **hidden) if hidden else ticket
 
 
