@@ -300,6 +300,28 @@ def test_opening_for_someone_else_takes_an_active_agent(desk: Helpdesk) -> None:
     assert desk.history(own.id)[0].by == Actor.requester("r2")
 
 
+def test_opening_for_someone_else_does_not_tell_whether_they_are_stored(
+    desk: Helpdesk,
+) -> None:
+    """A requester opening a ticket for another requester id is refused the same way
+    whether that id is stored or not (with or without a request id): the refusal comes
+    before the id is looked up, so people's ids cannot be probed."""
+    before = desk.store.allocate_number()
+    messages = []
+    for target in ("r1", "nobody-here"):
+        for request_id in (None, "form-1"):
+            with pytest.raises(AccessDenied) as caught:
+                desk.open(requester=target, subject="x", by="r2", request_id=request_id)
+            assert (caught.value.identity, caught.value.action) == ("requester:r2", "open")
+            messages.append(str(caught.value).replace(repr(target), "<id>"))
+    assert len(set(messages)) == 1
+    assert desk.search().total == 0  # nothing was written
+    assert desk.store.allocate_number() == before + 1
+    # An agent opening for an id nobody has still learns it is not stored.
+    with pytest.raises(NotFound):
+        desk.open(requester="nobody-here", subject="x", by="alice")
+
+
 def test_a_link_to_a_ticket_out_of_sight_reads_as_not_found(desk: Helpdesk) -> None:
     hidden = desk.open(requester="r1", subject="VPN down")  # team desk: bob cannot see it
     mine = desk.open(requester="r2", subject="Switch", by="bob")

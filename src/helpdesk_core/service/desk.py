@@ -543,17 +543,28 @@ class Helpdesk(KnowledgeCommands):
                 field=field,
             )
 
-    def _opening_actor(self, by: Identity | None, requester: Requester) -> Actor:
-        """Who opens a ticket: ``by``, or the requester (who may not be stored yet). An
-        agent opens tickets for anyone while active; a requester opens only their own."""
-        if by is None or (isinstance(by, Requester) and by.id == requester.id):
-            return requester.actor
-        if isinstance(by, str) and by in (requester.id, f"requester:{requester.id}"):
-            return requester.actor
+    def _opening_actor(self, by: Identity | None, requester: Requester | str) -> Actor:
+        """Who opens a ticket: ``by``, or the requester (given by value or id; checked
+        before the requester is looked up, so a refusal does not tell whether a requester
+        with that id is stored). An agent opens tickets for anyone while active; a
+        requester opens only their own."""
+        if isinstance(requester, Requester):
+            requester_id = requester.id
+        elif isinstance(requester, str):
+            requester_id = _ticket_id(requester, field="requester")
+        else:
+            raise ValidationError(
+                f"requester must be a Requester or its id, got {type(requester).__name__}",
+                field="requester",
+            )
+        if by is None or (isinstance(by, Requester) and by.id == requester_id):
+            return Actor.requester(requester_id)
+        if isinstance(by, str) and by in (requester_id, f"requester:{requester_id}"):
+            return Actor.requester(requester_id)
         actor = self._actor(by)
-        if actor.is_requester and actor.id != requester.id:
+        if actor.is_requester and actor.id != requester_id:
             raise AccessDenied(
-                f"{actor} may not open a ticket for requester {requester.id!r}: "
+                f"{actor} may not open a ticket for requester {requester_id!r}: "
                 "requesters open their own tickets",
                 identity=str(actor),
                 action="open",
@@ -1161,8 +1172,8 @@ class Helpdesk(KnowledgeCommands):
         # before anything is written.
         ticket_id = self.ids.new_id("ticket")
         identifier(None, _OPENED_FIELDS.ticket_id, ticket_id)
+        actor = self._opening_actor(by, requester)
         req = self._resolve_requester(requester)
-        actor = self._opening_actor(by, req)
         if isinstance(requester, Requester):
             self._check_stored_requester(req)
         history = tuple(self.store.requester_ticket_ids(req.id, limit=_EARLIER_TICKETS))
@@ -1286,8 +1297,8 @@ class Helpdesk(KnowledgeCommands):
         """:meth:`open` with a ``request_id`` (see :meth:`_once`); a ticket purged by hand
         leaves a stale record, and the request opens anew."""
         check_name(request_id, "request_id")
+        actor = self._opening_actor(by, requester)
         req = self._resolve_requester(requester)
-        actor = self._opening_actor(by, req)
 
         def opened_before(number: int) -> Ticket | None:
             found = self.store.query(TicketQuery(number=number, limit=1)).items
