@@ -237,3 +237,32 @@ def test_an_update_from_a_desk_whose_clock_runs_behind_is_stamped_at_the_last_up
     assert behind.update_article(first.id, body="tray 4", by="alice").updated_at == (
         T0 + timedelta(minutes=1)
     )
+
+
+def test_an_article_names_only_problems_its_writer_may_view(make_store: StoreFactory) -> None:
+    """A ticket an agent may not view reads as one that does not exist when they name it
+    among an article's problems (as a link's target does), whatever its type: the answer
+    does not tell whether the id is taken, nor by a problem. Nothing is saved."""
+    desk, _ = make_desk(make_store())
+    desk.upsert_requester(ADA)
+    problem = desk.open(requester=ADA, subject="Gateway drops VPN", type="problem")
+    incident = desk.open(requester=ADA, subject="VPN drops at home")
+    assert problem.team == incident.team == "desk"  # alice's team, not bob's
+    article = desk.publish_article(title="VPN", body="Use vpn2", by="bob")
+    refusals = []
+    for ticket_id in (problem.id, incident.id, "T-999999"):
+        with pytest.raises(NotFound) as caught:
+            desk.publish_article(title="VPN", body="Use vpn2", problems=[ticket_id], by="bob")
+        refusals.append(str(caught.value).replace(ticket_id, "<id>"))
+        with pytest.raises(NotFound) as caught:
+            desk.update_article(article.id, problems=[ticket_id], by="bob")
+        refusals.append(str(caught.value).replace(ticket_id, "<id>"))
+    assert len(set(refusals)) == 1
+    assert desk.search_articles(status=None).total == 1
+    assert desk.get_article(article.id) == article
+    # Who may view the problem names it; an incident is still no problem for them.
+    assert desk.update_article(article.id, problems=[problem.id], by="alice").problems == (
+        problem.id,
+    )
+    with pytest.raises(ValidationError):
+        desk.update_article(article.id, problems=[incident.id], by="root")

@@ -448,9 +448,11 @@ class KnowledgeCommands:
         )
         return actor
 
-    def _problems(self, problems: Any) -> tuple[str, ...]:
+    def _problems(self, problems: Any, actor: Actor) -> tuple[str, ...]:
         """The problem ids of an article as one tuple (a single id or any iterable of
-        them, read once), each checked to be a ticket of the problem type."""
+        them, read once), each checked to be a ticket of the problem type that ``actor``
+        may view: a ticket out of their sight reads as one that does not exist
+        (NotFound), as a link's target does, so ids cannot be probed."""
         try:
             items = v.to_id_tuple(problems)
         except ValidationError as exc:
@@ -462,6 +464,11 @@ class KnowledgeCommands:
                     f"a problem is a ticket id, got {problem_id!r}", field="problems"
                 )
             ticket = self.store.load(problem_id)
+            if actor.kind is not ActorKind.SYSTEM:
+                try:
+                    self._check_view(actor, ticket)
+                except AccessDenied:
+                    raise NotFound("ticket", problem_id) from None
             if ticket.type != problem_type:
                 raise ValidationError(
                     f"ticket {problem_id} is of type {ticket.type!r}, not {problem_type!r}",
@@ -506,7 +513,7 @@ class KnowledgeCommands:
         ``limits.max_subject_length``, the body to its ``limits.max_body_length``."""
         actor = self._article_actor(by, "write", None)
         self._check_article_texts(title, body)
-        problem_ids = self._problems(problems)
+        problem_ids = self._problems(problems, actor)
         now = self._now()
         article = Article(
             id=id if id is not None else self.ids.new_id("article"),
@@ -549,9 +556,9 @@ class KnowledgeCommands:
 
         def edit(current: Article) -> Article:
             nonlocal unchecked
-            self._article_actor(by, "write", current)
+            writer = self._article_actor(by, "write", current)
             if unchecked:  # looked up once the writer may write
-                changes["problems"] = self._problems(changes["problems"])
+                changes["problems"] = self._problems(changes["problems"], writer)
                 unchecked = False
             return evolve(current, **changes)
 
