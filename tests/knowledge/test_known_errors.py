@@ -7,6 +7,7 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Any
 
+import attrs
 import pytest
 from knowledge_fixtures import StoreFactory, make_desk
 
@@ -144,6 +145,35 @@ def test_the_known_error_view_lists_active_known_errors_with_their_incidents(
     assert desk.known_errors() == []
 
 
+def test_the_view_and_the_incidents_count_only_tickets_the_identity_may_view(
+    make_store: StoreFactory,
+) -> None:
+    """With as_, the known-error view counts, and incidents_of lists, only the incidents
+    that identity may view: an agent does not learn how many tickets of other teams a
+    problem causes. Without an identity, and for admins, every incident counts."""
+    desk, _ = make_desk(make_store())
+    vpn = _problem(desk)
+    desk.update(vpn, by="root", team="network")  # bob's team; alice's is the desk
+    desk.record_known_error(vpn, symptom="VPN drops", by="root")
+    ids = {}
+    for name, team in (("desk-1", "desk"), ("desk-2", "desk"), ("network-1", "network")):
+        ticket = desk.open(requester=ADA, subject=f"VPN drops ({name})")
+        desk.update(ticket.id, by="root", team=team)
+        desk.link(ticket.id, kind="caused_by", other=vpn, by="root")
+        ids[name] = ticket.id
+    assert [(e.problem, e.incidents) for e in desk.known_errors()] == [(vpn, 3)]
+    assert [(e.problem, e.incidents) for e in desk.known_errors(as_="root")] == [(vpn, 3)]
+    assert [(e.problem, e.incidents) for e in desk.known_errors(as_="bob")] == [(vpn, 1)]
+    assert desk.known_errors(as_="alice") == []  # the problem is not hers to see
+    assert [t.id for t in desk.incidents_of(vpn)] == list(ids.values())
+    assert [t.id for t in desk.incidents_of(vpn, as_="root")] == list(ids.values())
+    assert [t.id for t in desk.incidents_of(vpn, as_="bob")] == [ids["network-1"]]
+    assert [t.id for t in desk.incidents_of(vpn, as_="alice")] == [ids["desk-1"], ids["desk-2"]]
+    assert desk.incidents_of(vpn, as_="gone") == []  # an inactive agent sees nothing
+    with pytest.raises(AccessDenied, match="for agents"):
+        desk.incidents_of(vpn, as_="ada")
+
+
 def _close(desk: Helpdesk, ticket_id: str) -> None:
     desk.reply(ticket_id, author="root", body="Fixed on our side.")
     desk.solve(ticket_id, by="root", resolution="fixed")
@@ -207,7 +237,8 @@ def test_the_view_reads_the_problems_and_the_tickets_linking_to_them(
             alice = desk.known_errors(include_resolved=include_resolved, as_="alice")
             assert alice == [e for e in before if e.problem != lab]
             bob = desk.known_errors(include_resolved=include_resolved, as_="bob")
-            assert bob == [e for e in before if e.problem == lab]
+            # the lab problem's one incident is the desk team's: bob counts none
+            assert bob == [attrs.evolve(e, incidents=0) for e in before if e.problem == lab]
         finally:
             del desk.store.query
     assert [(e.problem, e.incidents) for e in desk.known_errors()] == [

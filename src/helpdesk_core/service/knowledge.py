@@ -273,7 +273,8 @@ class KnowledgeCommands:
         """The known errors of active problem tickets (resolved ones too with
         ``include_resolved``), by problem number, each with the number of active tickets
         linked ``caused_by`` to it. With ``as_``: an agent's view (requesters may not list
-        known errors; agents see the problems they may view). Reads the active tickets of
+        known errors; agents see the problems they may view, each with the number of those
+        tickets they may view). Reads the active tickets of
         the problem type (``knowledge.problem_type``), then the active tickets linking to
         those with a listed known error (``TicketQuery(links_to=...)``), not every active
         ticket."""
@@ -298,26 +299,38 @@ class KnowledgeCommands:
         for _, linking in self._linking(listed, active_only=True):
             for ticket in linking:
                 tickets.setdefault(ticket.id, ticket)
-        entries = [
+        if actor is not None:
+            # Neither the problems nor the incidents the identity may not view: an entry
+            # counts only the tickets its reader sees.
+            tickets = {k: t for k, t in tickets.items() if self._may_view(actor, t)}
+        return [
             e
             for e in known_error_entries(tickets.values(), include_resolved=include_resolved)
-            if e.problem in problems
+            if e.problem in problems and e.problem in tickets
         ]
-        if actor is None:
-            return entries
-        return [e for e in entries if self._may_view(actor, problems[e.problem])]
 
-    def incidents_of(self, problem_id: str) -> list[Ticket]:
+    def incidents_of(self, problem_id: str, *, as_: Identity | None = None) -> list[Ticket]:
         """The active tickets linked ``caused_by`` to the problem, by number (read with
         ``TicketQuery(links_to=...)``: the tickets linking to it in any way, of which those
-        linked ``caused_by`` are kept)."""
+        linked ``caused_by`` are kept). With ``as_``, only those that identity may view
+        (requesters may not list them: AccessDenied, as for :meth:`known_errors`)."""
         if not isinstance(problem_id, str) or not problem_id:
             raise ValidationError("a ticket id is non-empty text", field="problem_id")
+        actor = self._actor(as_, field="as_") if as_ is not None else None
+        if actor is not None and actor.is_requester:
+            raise AccessDenied(
+                f"{actor} may not list the incidents of a problem: they are for agents",
+                identity=str(actor),
+                action="view",
+            )
         try:
             linking = TicketQuery(links_to=(problem_id,), active_only=True)
         except ValidationError:
             return []  # not an id a store can be asked for (a NUL): no ticket links to it
-        return caused_by(self._tickets(linking), problem_id)
+        found = caused_by(self._tickets(linking), problem_id)
+        if actor is None:
+            return found
+        return [t for t in found if self._may_view(actor, t)]
 
     def _active_problems(self) -> list[Ticket]:
         """The active tickets of the problem type, by number. Their type is checked again
