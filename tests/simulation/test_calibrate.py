@@ -64,11 +64,26 @@ def test_a_simulated_desk_calibrates_the_figures_it_was_run_with(
     # the rate over the week, and each hour of it (busy hours have the tickets to tell)
     expected_rate = arrivals.rate_per_hour * sum(arrivals.profile) / len(arrivals.profile)
     assert got["arrivals"]["rate_per_hour"] == pytest.approx(expected_rate, rel=0.05)
-    for hour, (ours, theirs) in enumerate(zip(got["arrivals"]["profile"], arrivals.profile,
-                                              strict=True)):
-        expected = theirs * arrivals.rate_per_hour / got["arrivals"]["rate_per_hour"]
+    # Each hour of the week the period held: how many times, and how many tickets the
+    # scenario sends in them (the burst's hours included).
+    zone = ZoneInfo(scenario.desk.settings.timezone)
+    held = [0] * 168
+    tickets = [0.0] * 168
+    for step in range(int(scenario.days * 24)):
+        offset = timedelta(hours=step)
+        local = (scenario.start + offset).astimezone(zone)
+        hour = local.weekday() * 24 + local.hour
+        rate = arrivals.rate_per_hour * arrivals.profile[hour]
+        for burst in arrivals.bursts:
+            if burst.start <= offset < burst.start + burst.duration:
+                rate *= burst.multiplier
+        held[hour] += 1
+        tickets[hour] += rate
+    for hour, ours in enumerate(got["arrivals"]["profile"]):
+        expected = tickets[hour] / held[hour] / got["arrivals"]["rate_per_hour"]
         if expected > 1.5:
-            assert ours == pytest.approx(expected, rel=0.25), hour
+            # an hour's count is Poisson: four of its standard errors
+            assert ours == pytest.approx(expected, rel=4 / tickets[hour] ** 0.5), hour
     for name in ("channels", "categories", "impact", "urgency"):
         for key, weight in doc["arrivals"][name].items():
             assert got["arrivals"][name][key] == pytest.approx(weight, abs=0.02), (name, key)

@@ -453,9 +453,9 @@ def test_routing_work_to_a_team_without_agents_is_refused() -> None:
 def test_the_it_desk_s_regional_service_desks_are_sized_apart() -> None:
     """Routing sends the Americas' requesters (30 %) to the Americas desk and the rest to
     EMEA's: L1 is sized team by team (6 agents: 4 and 2, where one pool spread by head
-    count gave 5: 3 and 2). In the simulation (seed 1) EMEA answers 75 % within the hour
-    (24 % with 3 agents); the Americas desk, on New York hours while the arrivals peak in
-    the European morning, 50 % with 2 either way: shifts Erlang C does not see."""
+    count gave 5: 3 and 2). In the simulation (seed 1) EMEA answers 66 % within the hour
+    (10 % with 3 agents); the Americas desk, on New York hours while the arrivals peak in
+    the European morning, 59 % with 2 either way: shifts Erlang C does not see."""
     scenario = Scenario.from_toml(DATA / "it_desk_scenario.toml")
     plan = suggest_staffing(scenario, target="1h", service_level=0.8)
     l1 = plan.tiers[0]
@@ -466,10 +466,10 @@ def test_the_it_desk_s_regional_service_desks_are_sized_apart() -> None:
     assert emea.aht == amer.aht == l1.aht
     check = check_staffing(scenario, plan, seed=1)
     shares = check.within_target_by_team["L1"]
-    assert shares["service-desk-emea"] == pytest.approx(0.751, abs=0.001)
-    assert shares["service-desk-amer"] == pytest.approx(0.501, abs=0.001)
+    assert shares["service-desk-emea"] == pytest.approx(0.660, abs=0.001)
+    assert shares["service-desk-amer"] == pytest.approx(0.594, abs=0.001)
     within = check.within_target["L1"]
-    assert within is not None and within == pytest.approx(0.682, abs=0.001)
+    assert within is not None and within == pytest.approx(0.644, abs=0.001)
 
 
 def test_work_escalated_to_a_team_without_agents_is_refused() -> None:

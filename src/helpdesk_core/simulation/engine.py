@@ -6,7 +6,10 @@ tickets arrive, are routed and assigned by the desk's own rules and strategies, 
 by agents on their shifts, answered, escalated, paused while the requester answers,
 solved, reopened and rated. SLA clocks, escalations and auto-close run through
 ``desk.tick`` at the instants ``desk.next_wakeup`` names — never by polling. All
-randomness comes from one ``random.Random(seed)``: the same seed gives the same result.
+randomness comes from streams derived from the seed, one per source of chance (arrival
+instants, requesters, each mix, intake answers, and each ticket's work and decisions): the
+same seed gives the same result, and a variant run with the same seed draws what it did
+not change the same way (common random numbers).
 """
 
 from __future__ import annotations
@@ -52,6 +55,9 @@ class SimulationStalled(HelpdeskError):
 #: Called with (simulated seconds done, simulated seconds in all) now and then.
 Progress = Callable[[float, float], None]
 
+#: The arrival mixes, each drawn from a stream of its own.
+_MIXES = ("channel", "category", "impact", "urgency")
+
 _ARRIVAL, _DONE, _REPLY, _REOPEN, _RATE, _WAKE, _TICK, _SHIFT, _OFF, _AWAY, _BACK = range(11)
 
 
@@ -74,16 +80,25 @@ class _Run:
             raise ValidationError("seed must be a whole number", field="seed")
         seed = whole
         self.scenario = scenario
-        # One stream per source of chance: a what-if run with the same seed (one more
-        # agent, a faster tier) sees the same arrivals and the same requesters. What
-        # happens to a ticket (its work times, whether a tier solves it, the requester's
-        # delays, reopen and rating) is drawn from dice of its own, numbered per ticket,
-        # purpose and tier (see dice): the variant sees the same ticket worked and decided
-        # the same way, however the staffing reorders the work.
+        # One stream per source of chance, each seeded by the seed and its name (common
+        # random numbers): a what-if run with the same seed sees the same arrival
+        # instants whatever else it changes (the mixes, the requesters, the intake, the
+        # staffing, the work), and the n-th ticket to arrive gets the same requester and
+        # the same pick of each mix unless the variant changes that very draw. A mix
+        # draws one number a ticket from its own stream, the requester a number of its
+        # own, and the intake answers come from dice of the arrival's own (see
+        # intake_dice), so a draw that takes more or fewer numbers shifts nothing else.
+        # What happens to a ticket (its work times, whether a tier solves it, the
+        # requester's delays, reopen and rating) is drawn from dice of its own, numbered
+        # per ticket, purpose and tier (see dice): the variant sees the same ticket worked
+        # and decided the same way, however the staffing reorders the work.
         self.seed = seed
         self._dice = random.Random()
         self._throws: dict[tuple[str, str], int] = {}
         self.arrival_rng = random.Random(f"{seed}:arrivals")
+        self.requester_rng = random.Random(f"{seed}:requester")
+        self.mix_rngs = {name: random.Random(f"{seed}:mix:{name}") for name in _MIXES}
+        self.arrivals = 0  # tickets arrived so far
         self.clock = ManualClock(scenario.start.astimezone(UTC))  # see push
         self.store = MemoryStore()
         # The desk without its retention policies: they would anonymise or purge the run's
@@ -148,6 +163,13 @@ class _Run:
         self._dice.seed(f"{self.seed}:{ticket_id}:{purpose}:{throw}")
         return self._dice
 
+    def intake_dice(self) -> random.Random:
+        """A generator for the intake answers of the ticket arriving now: seeded by the
+        run's seed and the arrival's number, so the answers one ticket gives take no
+        numbers from another's."""
+        self._dice.seed(f"{self.seed}:intake:{self.arrivals}")
+        return self._dice
+
     # ------------------------------------------------------------------ scheduling
     def later(self, at: datetime, seconds: float) -> datetime | None:
         """``seconds`` after ``at``; None past the horizon, where the run never gets (a
@@ -167,7 +189,7 @@ class _Run:
 
     def pick(self, name: str) -> str:
         keys, cumulative = self.mix[name]
-        return keys[_draw(self.arrival_rng, cumulative)]
+        return keys[_draw(self.mix_rngs[name], cumulative)]
 
     def schedule_tick(self) -> None:
         # (the run's desk has no retention policies: see __init__)
@@ -214,12 +236,17 @@ class _Run:
                 return at
 
     def arrive(self) -> None:
-        requester, new = self.requesters.draw(self.arrival_rng)
+        self.arrivals += 1
+        requester, new = self.requesters.draw(self.requester_rng)
         if new:
             self.store.save_requester(requester)
         category = self.pick("category")
         intake = self.scenario.desk.categories.get(category)
-        answers = intake_answers(intake, self.arrival_rng)
+        answers = (
+            intake_answers(intake, self.intake_dice())
+            if intake is not None and intake.questions
+            else {}
+        )
         ticket = self.desk.open(
             requester=requester.id,
             subject=f"{category} issue",
@@ -635,14 +662,15 @@ def arrival_mixes(scenario: Scenario) -> dict[str, tuple[list[str], list[float]]
     """The scenario's arrival mixes (``channel``, ``category``, ``impact``, ``urgency``)
     as their keys and the edges :func:`_draw` picks one of them by."""
     arrivals = scenario.arrivals
+    weights_of = {
+        "channel": arrivals.channels,
+        "category": arrivals.categories,
+        "impact": arrivals.impact,
+        "urgency": arrivals.urgency,
+    }
     return {
-        name: (list(weights), _cumulative(list(weights.values())))
-        for name, weights in (
-            ("channel", arrivals.channels),
-            ("category", arrivals.categories),
-            ("impact", arrivals.impact),
-            ("urgency", arrivals.urgency),
-        )
+        name: (list(weights_of[name]), _cumulative(list(weights_of[name].values())))
+        for name in _MIXES
     }
 
 

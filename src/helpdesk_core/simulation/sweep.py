@@ -3,8 +3,11 @@
 ``vary`` maps dotted paths in the scenario document (``"staffing.service-desk-emea"``,
 ``"arrivals.rate_per_hour"``, ``"tiers.L1.solve"``, a list item by its index:
 ``"arrivals.bursts.0.multiplier"``) to the values to try; every
-combination runs with every seed. A process pool is the default; a Dask cluster
-(``client.get_executor()``) or Ray's executor spread the same sweep over machines.
+combination runs with every seed. The runs of one seed share their random numbers: variants
+that leave the arrival rate, profile and bursts alone see the tickets arrive at the same
+instants (see :mod:`helpdesk_core.simulation.engine`). A process pool is the default; a
+Dask cluster (``client.get_executor()``) or Ray's executor spread the same sweep over
+machines.
 """
 
 from __future__ import annotations
