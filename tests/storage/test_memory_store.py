@@ -250,6 +250,70 @@ def test_next_pages_of_unchanged_data_are_cut_from_the_kept_matches(
     assert last.total == 8
 
 
+@settings(max_examples=100, deadline=None)
+@given(
+    tickets=st.lists(
+        st.tuples(st.integers(0, 3), st.sampled_from(list(Priority))), min_size=1, max_size=12
+    ),
+    order_by=st.sampled_from(["created_at", "-created_at", "priority", "number", "-queued_at"]),
+    limit=st.integers(1, 4),
+)
+def test_a_walk_by_after_gives_the_matches_of_a_walk_by_offset(
+    tickets: list[tuple[int, Priority]], order_by: str, limit: int
+) -> None:
+    """Pages asked for by after, cut from the kept matches by bisection, give every match
+    once, in the order a walk by offset does (ties, equal instants, NULL queue times)."""
+    store = MemoryStore()
+    for n, (minutes, priority) in enumerate(tickets):
+        open_ticket(store, f"T-{n % 5}-{n}", at=T0 + minutes * MINUTE, priority=priority)
+    query = TicketQuery(order_by=order_by, limit=limit)
+
+    def walk(by_after: bool) -> list[str]:
+        seen: list[str] = []
+        page = store.query(query)
+        while True:
+            seen.extend(t.id for t in page.items)
+            if page.next_offset is None and page.next_after is None:
+                return seen
+            step = {"after": page.next_after} if by_after else {"offset": page.next_offset}
+            page = store.query(attrs.evolve(query, **step))
+
+    by_after = walk(by_after=True)
+    assert by_after == walk(by_after=False)
+    assert len(set(by_after)) == len(by_after) == len(tickets)
+
+
+def test_pages_asked_for_by_after_are_cut_from_the_kept_matches_too(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A walk by ``after`` sorted every match again for each page (a walk through 50,000
+    tickets a thousand at a time took 9 s, where one by offset took 0.1 s); on unchanged
+    data it now goes on from the first page's matches, as a walk by offset does."""
+    store = MemoryStore()
+    for i in range(7):
+        open_ticket(store, f"T-{i}", at=T0 + (i % 3) * MINUTE)
+    sorts: list[TicketQuery] = []
+    ordered = TicketQuery.ordered
+
+    def counting(self: TicketQuery, tickets: Iterable[Ticket]) -> list[Ticket]:
+        sorts.append(self)
+        return ordered(self, tickets)
+
+    monkeypatch.setattr(TicketQuery, "ordered", counting)
+    query = TicketQuery(order_by="-created_at", limit=3)
+    first = store.query(query)
+    second = store.query(attrs.evolve(query, after=first.next_after))
+    assert len(sorts) == 1
+    assert [t.id for t in (*first.items, *second.items)] == [
+        "T-2", "T-5", "T-1", "T-4", "T-0", "T-3"
+    ]  # fmt: skip
+    assert (second.total, second.next_after is not None) == (7, True)
+    open_ticket(store, "T-9", at=T0 - MINUTE)  # a write: the matches are worked out again
+    last = store.query(attrs.evolve(query, after=second.next_after))
+    assert len(sorts) == 2
+    assert ([t.id for t in last.items], last.total, last.next_after) == (["T-6", "T-9"], 8, None)
+
+
 @settings(max_examples=150, deadline=None)
 @given(
     steps=st.lists(

@@ -496,6 +496,40 @@ def test_the_next_page_of_unchanged_data_starts_after_the_last_row(tmp_path: Pat
     store.close()
 
 
+def test_pages_asked_for_by_after_on_unchanged_data_take_the_total_of_the_page_before(
+    tmp_path: Path,
+) -> None:
+    """Each page of a walk by ``after`` counted every match again; while nobody writes,
+    it now takes the total of the page before, as a walk by offset does."""
+    store = SqliteStore(tmp_path / "desk.sqlite")
+    peer = SqliteStore(tmp_path / "desk.sqlite")
+    for i in range(8):
+        open_ticket(store, f"T-{i}", at=T0 + (i % 3) * MINUTE)
+    statements: list[str] = []
+    store._conn.set_trace_callback(statements.append)
+    query = TicketQuery(order_by="-created_at", limit=2)
+    pages = [store.query(query)]
+
+    def read() -> list[str]:
+        statements.clear()
+        token = pages[-1].next_after
+        assert token is not None
+        pages.append(store.query(attrs.evolve(query, after=token)))
+        return [t.id for t in pages[-1].items]
+
+    def counted() -> bool:
+        return any("count(*)" in s for s in statements)
+
+    assert (read(), counted()) == (["T-1", "T-4"], True)  # the first page by after counts
+    assert (read(), counted()) == (["T-7", "T-0"], False)
+    open_ticket(peer, "T-9", at=T0 - MINUTE)  # another connection's commit
+    assert (read(), counted(), pages[-1].total) == (["T-3", "T-6"], True, 9)
+    with store.unit_of_work():  # inside a unit of work: counted
+        assert (read(), counted()) == (["T-9"], True)
+    peer.close()
+    store.close()
+
+
 def test_a_long_read_elsewhere_holds_up_a_purge_and_other_writers_briefly(
     tmp_path: Path, caplog: pytest.LogCaptureFixture
 ) -> None:

@@ -811,3 +811,21 @@ def test_the_suite_fails_a_store_that_rounds_instants(store: type[MemoryStore], 
     # gives the stored ticket, and a wake-up falls due early.
     message = suite_failure(store, "test_instants_keep_their_microseconds")
     assert says in message, message
+
+
+class _StaleAfterTotal(MemoryStore):
+    """Gives every page asked for by ``after`` the total of the first such page."""
+
+    first_total: int | None = None
+
+    def query(self, query: TicketQuery) -> Any:
+        page = super().query(query)
+        if query.after is None:
+            return page
+        if self.first_total is None:
+            self.first_total = page.total
+        return attrs.evolve(page, total=self.first_total)
+
+
+def test_the_suite_fails_a_store_that_keeps_the_total_of_a_walk_by_after() -> None:
+    _suite_fails(_StaleAfterTotal, "test_after_pages_count_what_changed_between_them")

@@ -623,7 +623,7 @@ class MemoryStore:
                 return waiting
             kept = self._scan
             if (
-                query.offset
+                (query.offset or query.after is not None)
                 and kept is not None
                 and kept[0] == revision
                 and kept[1] == query.matches_key
@@ -660,7 +660,7 @@ class MemoryStore:
             tickets = [self._tickets[i] for i in ids]
         found = query.ordered(tickets)
         page = query.cut(found)
-        if page.next_offset is not None:
+        if page.next_offset is not None or page.next_after is not None:
             with self._lock:
                 if self._revision == revision:
                     self._scan = (revision, query.matches_key, found)

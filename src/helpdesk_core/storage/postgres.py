@@ -433,6 +433,7 @@ class PostgresStore:
         self._closed = False
         self._builder = _Builder()
         self._kept: q.Kept | None = None  # see query
+        self._counted: tuple[tuple[Any, ...], str | None, int] | None = None  # _query_after
         # Pipelines need libpq 14 or newer (psycopg[binary] bundles one).
         self._pipelines = psycopg.Pipeline.is_supported()
         # Connections inherited from the process this one was forked from: kept, never
@@ -892,23 +893,35 @@ class PostgresStore:
     ) -> Page[Ticket]:
         """The page of ``query`` after the ticket its ``after`` names: one row more than
         the page says whether another follows; the total is counted apart, in the same
-        statement (one snapshot)."""
+        statement (one snapshot), unless that statement reads the snapshot the last page
+        of the same walk was read from (see _snapshot_token): then it is that page's."""
         last = query.after_bound
         assert last is not None
         after, after_params = q.after_sql(query, last)
+        counted = self._counted if self._depth == 0 else None
+        if counted is None or counted[0] != query.matches_key:
+            counted = (query.matches_key, None, 0)
         with self._read() as conn:
+            token = _snapshot_token(conn)
+            # NULL (never equal) when the snapshot moved on: then the count is taken.
+            total_sql = (
+                f"CASE WHEN {token} = %s THEN NULL "
+                f"ELSE (SELECT count(*) FROM tickets WHERE {where}) END"
+            )
             rows = conn.execute(
-                f"SELECT snapshot, (SELECT count(*) FROM tickets WHERE {where}) FROM tickets "
+                f"SELECT snapshot, {total_sql}, {token} FROM tickets "
                 f"WHERE ({where}) AND {q.to_pyformat(after)} ORDER BY {order} LIMIT %s",
-                (*params, *params, *after_params, query.limit + 1),
+                (counted[1], *params, *params, *after_params, query.limit + 1),
             ).fetchall()
             if rows:
-                total = int(rows[0][1])
+                total = counted[2] if rows[0][1] is None else int(rows[0][1])
             else:
                 found = conn.execute(
                     f"SELECT count(*) FROM tickets WHERE {where}", params
                 ).fetchone()
                 total = 0 if found is None else int(found[0])
+        if self._depth == 0 and len(rows) > query.limit and rows[0][2] is not None:
+            self._counted = (query.matches_key, rows[0][2], total)
         return query.after_page([decode_ticket(row[0]) for row in rows], total)
 
     def requester_history(self, requester_id: str, *, limit: int = 50) -> list[Ticket]:

@@ -678,6 +678,7 @@ class SqliteStore:
         # without the guard in the UPDATE's WHERE clause.
         self._written: dict[str, _Written] = {}
         self._kept: q.Kept | None = None  # see query
+        self._counted: tuple[tuple[Any, ...], Any, int] | None = None  # see _query_after
         # Set in a child process forked while the store was open (see _after_fork).
         self._forked = False
         # Connections inherited from the process this one was forked from: kept, never
@@ -738,6 +739,7 @@ class SqliteStore:
         self._forked = False
         self._written.clear()
         self._kept = None
+        self._counted = None
         self._conn = self._connect()
 
     def __repr__(self) -> str:
@@ -1338,7 +1340,8 @@ class SqliteStore:
     ) -> Page[Ticket]:
         """The page of ``query`` after the ticket its ``after`` names (order values are
         stored as the token holds them): one row more than the page says whether another
-        follows; the total is counted apart."""
+        follows; the total is counted apart, or, outside a unit of work on a database
+        nobody changed since the last page of the same walk (see _token), taken from it."""
         key = query.after_key
         assert key is not None
         after, after_params = q.after_sql(query, key)
@@ -1348,8 +1351,18 @@ class SqliteStore:
                 f"ORDER BY {order} LIMIT ?",
                 (*params, *after_params, query.limit + 1),
             ).fetchall()
-            row = conn.execute(f"SELECT count(*) FROM tickets WHERE {where}", params).fetchone()
-        total = 0 if row is None else int(row[0])
+            outside = self._depth == 0
+            token = self._token(conn) if outside else None
+            counted = self._counted
+            if outside and counted is not None and counted[:2] == (query.matches_key, token):
+                total = counted[2]
+            else:
+                row = conn.execute(
+                    f"SELECT count(*) FROM tickets WHERE {where}", params
+                ).fetchone()
+                total = 0 if row is None else int(row[0])
+            if outside and len(rows) > query.limit:
+                self._counted = (query.matches_key, token, total)
         return query.after_page([decode_ticket(found[0]) for found in rows], total)
 
     def _token(self, conn: sqlite3.Connection) -> tuple[int, int]:

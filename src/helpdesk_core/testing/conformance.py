@@ -2540,6 +2540,52 @@ class StoreConformance:
             with raises(ValidationError, match="after"):
                 TicketQuery(order_by="number", after=bad)  # type: ignore[arg-type]
 
+    def test_after_pages_count_what_changed_between_them(self) -> None:
+        # A store may take the total of a page asked for by after from the page before,
+        # while nothing changed: a ticket opened or purged between the pages, by this
+        # handle or another, is counted, and so is one opened inside a unit of work, and
+        # one that is undone again when the unit of work fails.
+        peer = self._peer()
+        for i in range(12):
+            open_ticket(self.store, f"T-{i:02d}", at=T0 + i * MINUTE, tags=("vpn",))
+        query = TicketQuery(tag="vpn", order_by="number", limit=2)
+        pages = [self.store.query(query)]
+
+        def next_page() -> None:
+            token = pages[-1].next_after
+            assert token is not None, (
+                "query(TicketQuery(tag='vpn', order_by='number', limit=2)) pages must give a "
+                "next_after token while tickets remain"
+            )
+            pages.append(self.store.query(attrs.evolve(query, after=token)))
+
+        next_page()  # nothing changed
+        open_ticket(peer, "P-1", at=T0 + HOUR, tags=("vpn",))
+        next_page()
+        open_ticket(self.store, "S-1", at=T0 + HOUR, tags=("vpn",))
+        next_page()
+        with raises(ValueError), self.store.unit_of_work():
+            open_ticket(self.store, "U-1", at=T0 + HOUR, tags=("vpn",))
+            next_page()
+            raise ValueError("planned")
+        next_page()
+        gone = peer.load("T-11")
+        peer.purge("T-11", expected_version=gone.version)
+        next_page()
+        totals = [page.total for page in pages]
+        assert totals == [12, 12, 13, 14, 15, 14, 13], (
+            "query(TicketQuery(tag='vpn', order_by='number', limit=2)) pages asked for by "
+            "next_after must count every match as it is when each is read: with nothing "
+            "changed, then after another handle opened P-1, this one opened S-1, inside a unit "
+            "of work that opened U-1 and failed, after it, and after another handle purged "
+            f"T-11, expected totals [12, 12, 13, 14, 15, 14, 13], got {totals}"
+        )
+        seen = [ticket.id for page in pages for ticket in page.items]
+        assert seen == [f"T-{i:02d}" for i in range(12)] + ["P-1", "S-1"], (
+            "those pages must show each ticket that matched once, in number order, got "
+            f"{seen}"
+        )
+
     def test_a_page_read_in_a_unit_of_work_that_failed_is_not_followed_on(self) -> None:
         for i in range(7):
             open_ticket(self.store, f"T-{i}", at=T0 + i * MINUTE)
