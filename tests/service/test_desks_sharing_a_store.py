@@ -3,7 +3,7 @@ ticket's latest event, and a queue drain leaves alone a ticket another desk took
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
@@ -137,3 +137,53 @@ def test_a_wake_time_remembered_for_a_rolled_back_version_is_not_trusted() -> No
     assert "SlaBreached" in kinds
     assert kinds[-1] != "SlaBreached" and kinds.index("SlaBreached") < len(kinds) - 1
     assert _in_order(a, ticket.id)
+
+
+class _ClosingBetweenPages(MemoryStore):
+    """A store that runs ``hook`` once, right after the first page of a query that has
+    more pages was read."""
+
+    hook: Any = None
+
+    def query(self, query: TicketQuery) -> Any:
+        page = super().query(query)
+        first = query.offset == 0 and query.after is None
+        if self.hook is not None and first and page.next_offset is not None:
+            hook, self.hook = self.hook, None
+            hook()
+        return page
+
+
+def _always(first_response: str) -> DeskConfig:
+    return DeskConfig.from_dict(
+        {
+            "calendars": {"always": {"timezone": "UTC", "hours": {"mon-sun": "00:00-24:00"}}},
+            "tiers": [{"id": "L1", "teams": ["desk"]}],
+            "teams": [{"id": "desk", "calendar": "always"}],
+            "sla_policies": [
+                {
+                    "name": "standard",
+                    "calendar": "always",
+                    "targets": {"medium": {"first_response": first_response}},
+                }
+            ],
+        }
+    )
+
+
+def test_a_reschedule_skips_no_ticket_when_another_desk_closes_one_meanwhile() -> None:
+    """Desk A reschedules its 1,001 open tickets (read a thousand at a time) after a
+    shorter first-response target came in; between its pages desk B cancels the first
+    ticket. The pages went by offset, so the second started one ticket late: the ticket
+    at the boundary kept its old wake-up, and its breach would be recorded seven hours
+    late. Every other ticket now gets the new one."""
+    store = _ClosingBetweenPages()
+    start = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
+    a = Helpdesk(_always("8h"), store, ManualClock(start))
+    b = Helpdesk(_always("8h"), store, ManualClock(start))
+    ids = [a.open(requester=Requester(id="ada"), subject=f"VPN {n}").id for n in range(1001)]
+    store.hook = lambda: b.cancel(ids[0], by="system:cleanup", reason="duplicate")
+    a.reconfigure(_always("1h"))
+    assert store.hook is None  # B cancelled between A's pages
+    due = store.due(start + timedelta(hours=1), limit=2000)
+    assert sorted(due) == sorted(ids[1:])

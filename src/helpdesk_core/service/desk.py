@@ -99,7 +99,7 @@ from helpdesk_core.storage import (
     TicketQuery,
     TicketScope,
 )
-from helpdesk_core.storage.base import check_name
+from helpdesk_core.storage.base import check_name, every_match
 from helpdesk_core.workflow import de_escalate, escalate, raise_level
 
 __all__ = ["EventHandler", "Helpdesk"]
@@ -420,14 +420,9 @@ class Helpdesk(KnowledgeCommands):
 
     def _open_or_solved(self) -> Iterator[Ticket]:
         """Every ticket that may still need a tick (not closed), in number order, read a
-        thousand at a time."""
-        scan = TicketQuery(status_category=_WAKING, order_by="number", limit=1000)
-        while True:
-            page = self.store.query(scan)
-            yield from page.items
-            if page.next_offset is None:
-                return
-            scan = evolve(scan, offset=page.next_offset)
+        thousand at a time (:func:`every_match`: one closed by another process meanwhile
+        makes the scan skip no other)."""
+        return every_match(self.store, TicketQuery(status_category=_WAKING))
 
     @contextmanager
     def unit_of_work(self) -> Iterator[None]:
@@ -917,19 +912,12 @@ class Helpdesk(KnowledgeCommands):
         if not callable(getattr(self.store, "reschedule", None)):
             return  # a store written before Store.reschedule existed
         decider = self._decider
-        scan = TicketQuery(
-            requester=requester.id, status_category=_WAKING, order_by="number", limit=1000
-        )
+        scan = TicketQuery(requester=requester.id, status_category=_WAKING)
         moved: list[tuple[Ticket, datetime | None]] = []
-        while True:
-            page = self.store.query(scan)
-            for ticket in page.items:
-                wake_at = decider.wake_at(ticket, requester)
-                if wake_at != decider.wake_at(ticket, before):
-                    moved.append((ticket, wake_at))
-            if page.next_offset is None:
-                break
-            scan = evolve(scan, offset=page.next_offset)
+        for ticket in every_match(self.store, scan):
+            wake_at = decider.wake_at(ticket, requester)
+            if wake_at != decider.wake_at(ticket, before):
+                moved.append((ticket, wake_at))
         for ticket, wake_at in moved:
             if self.store.reschedule(ticket.id, expected_version=ticket.version, wake_at=wake_at):
                 self._remember_wake(ticket, wake_at)
@@ -2541,20 +2529,16 @@ class Helpdesk(KnowledgeCommands):
 
     def _filtered_search(self, query: TicketQuery, actor: Actor) -> Page[Ticket]:
         """Run ``query`` over every match, keep what ``actor`` may view, then cut the
-        page asked for (cost: one pass over the unfiltered matches)."""
+        page asked for (cost: one pass over the unfiltered matches, read in number order
+        so that one written meanwhile is read once: see :func:`every_match`)."""
         visible: list[Ticket] = []
-        scan = evolve(query, limit=1000, offset=0, after=None)
-        while True:
-            page = self.store.query(scan)
-            for ticket in page.items:
-                try:
-                    self._check_access(actor, ticket, "view")
-                except AccessDenied:
-                    continue
-                visible.append(ticket)
-            if page.next_offset is None:
-                break
-            scan = evolve(scan, offset=page.next_offset)
+        for ticket in every_match(self.store, query):
+            try:
+                self._check_access(actor, ticket, "view")
+            except AccessDenied:
+                continue
+            visible.append(ticket)
+        visible.sort(key=query.sort_key)
         return query.cut(visible)  # in order: the page asked for, by offset or by after
 
     # ------------------------------------------------------------------ privacy
@@ -2680,13 +2664,8 @@ class Helpdesk(KnowledgeCommands):
         recorded: list[Event] = []
         found: dict[str, Ticket] = {}
         for scan in _retention_scans(settings.retention, at):
-            while True:
-                page = self.store.query(scan)
-                for ticket in page.items:
-                    found.setdefault(ticket.id, ticket)
-                if page.next_offset is None:
-                    break
-                scan = evolve(scan, offset=page.next_offset)
+            for ticket in every_match(self.store, scan):
+                found.setdefault(ticket.id, ticket)
         due: list[tuple[Ticket, Any]] = due_for_retention(
             sorted(found.values(), key=lambda t: t.number), settings, now=at
         )
@@ -2866,14 +2845,7 @@ class Helpdesk(KnowledgeCommands):
         with self.unit_of_work():
             if isinstance(self.store, RequesterLock):
                 self.store.lock_requester(requester_id)
-            tickets: list[Ticket] = []
-            scan = TicketQuery(requester=requester_id, order_by="number", limit=1000)
-            while True:
-                page = self.store.query(scan)
-                tickets.extend(page.items)
-                if page.next_offset is None:
-                    break
-                scan = evolve(scan, offset=page.next_offset)
+            tickets = list(every_match(self.store, TicketQuery(requester=requester_id)))
             for ticket in tickets:
                 self._check_access(actor, ticket, "erase")
             for ticket in tickets:

@@ -66,7 +66,7 @@ from helpdesk_core.model import (
 from helpdesk_core.model import _validate as v
 from helpdesk_core.privacy.purge import links_to, unlink_purged
 from helpdesk_core.storage import Page, SolvedTicketSearch, Store, TicketQuery
-from helpdesk_core.storage.base import check_limit
+from helpdesk_core.storage.base import check_limit, every_match
 from helpdesk_core.workflow import apply_transition
 
 if TYPE_CHECKING:
@@ -341,15 +341,9 @@ class KnowledgeCommands:
         return [t for t in self._tickets(query) if t.type == problem_type]
 
     def _tickets(self, query: TicketQuery) -> list[Ticket]:
-        """Every ticket ``query`` selects, by number, read a page of a thousand at a time."""
-        found: list[Ticket] = []
-        scan = evolve(query, order_by="number", limit=_PAGE, offset=0)
-        while True:
-            page = self.store.query(scan)
-            found.extend(page.items)
-            if page.next_offset is None:
-                return found
-            scan = evolve(scan, offset=page.next_offset)
+        """Every ticket ``query`` selects, by number, read a page of a thousand at a time
+        (:func:`every_match`)."""
+        return list(every_match(self.store, query, chunk=_PAGE))
 
     def _may_view(self, actor: Actor, ticket: Ticket) -> bool:
         try:

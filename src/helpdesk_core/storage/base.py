@@ -19,7 +19,7 @@ from contextlib import AbstractContextManager
 from datetime import UTC, datetime, timedelta
 from typing import Any, Generic, Protocol, TypeVar, runtime_checkable
 
-from attrs import field, fields, frozen
+from attrs import evolve, field, fields, frozen
 
 from helpdesk_core._time import ensure_aware
 from helpdesk_core.errors import StorageError, ValidationError
@@ -1486,3 +1486,33 @@ class SolvedTicketSearch(Protocol):
         at least one of ``words`` (whole words, case-insensitively, as the store's index
         splits text), most relevant first by the store's ranking (ties by id)."""
         ...
+
+
+def every_match(store: Store, query: TicketQuery, *, chunk: int = 1000) -> Iterator[Ticket]:
+    """Every ticket ``query`` selects (its ``limit``, ``offset`` and ``after`` aside), in
+    number order, read ``chunk`` at a time, each page asked for by the ``after`` token of
+    the one before: a ticket that matches from the first page to the last is read once,
+    whatever is written meanwhile. (Pages by offset shift under writes: a ticket before
+    the page boundary that stops matching, closed or anonymised by another process, moves
+    the next unread one onto the page read already.) The desk's passes over every match
+    read this way. A store that hands back a page that does not go on from the one
+    before (it ignores ``after``) is refused with ``StorageError``, not read for ever."""
+    scan = evolve(query, order_by="number", limit=chunk, offset=0, after=None)
+    last: Ticket | None = None
+    before: set[str] = set()  # the ids of the page before
+    while True:
+        page = store.query(scan)
+        for ticket in page.items:
+            if last is not None and (ticket.number < last.number or ticket.id in before):
+                raise StorageError(
+                    f"the store's page after ticket {last.id!r} (number {last.number}) "
+                    f"holds ticket {ticket.id!r} (number {ticket.number}): a page asked "
+                    "for by after goes on from where the page before ended, in the "
+                    "query's order"
+                )
+        before = {ticket.id for ticket in page.items}
+        yield from page.items
+        if page.next_after is None or not page.items:
+            return
+        last = page.items[-1]
+        scan = evolve(scan, after=page.next_after)
