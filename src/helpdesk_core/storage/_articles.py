@@ -179,15 +179,20 @@ def article_filters(
             clauses.append(f"{prefix}{column} && ?::text[]")
             params.append([text(value) for value in values])
         else:
-            # The column is the JSON list ``dumps`` wrote: a value is found as its JSON
-            # text between commas, the list's brackets made commas (``,"`` starts an
-            # element only, as a quote inside a string is escaped). ``json_each`` of the
-            # column would not do: SQLite's JSON functions end a string at ``\u0000``,
-            # reading "ab\x00cd" as "ab". The JSON texts looked for hold no NUL (it is
-            # escaped), so they are handed over as one JSON list.
-            listed = f"',' || substr({prefix}{column}, 2, length({prefix}{column}) - 2) || ','"
+            # The column is the JSON list ``dumps`` wrote, its brackets made into '",'
+            # and ',"'. A value is looked for as '","' + its JSON text + '","'. The
+            # needle's third character is a quote after a comma, so not an escaped one:
+            # an element's opening quote, after which the value's text must be the whole
+            # element; or an element's closing quote, after which the value must be ","
+            # and the next element "," (so the value is there all the same). (Looking for
+            # ',"' + text + '",' found "," in an article tagged "!," and ",b".)
+            # ``json_each`` of the column would not do: SQLite's JSON functions end a
+            # string at ``\u0000``, reading "ab\x00cd" as "ab". The needles hold no NUL
+            # (it is escaped), so they are handed over as one JSON list.
+            column_text = f"{prefix}{column}"
+            listed = f"'\",' || substr({column_text}, 2, length({column_text}) - 2) || ',\"'"
             clauses.append(f"EXISTS (SELECT 1 FROM json_each(?) WHERE instr({listed}, value) > 0)")
-            params.append(dumps([f",{dumps(value)}," for value in values]))
+            params.append(dumps([f'",{dumps(value)},"' for value in values]))
 
     statuses = None if query.status is None else tuple(s.value for s in query.status)
     any_of("status", statuses)

@@ -4027,6 +4027,49 @@ class StoreConformance:
             "match whole"
         )
 
+    def test_article_tags_with_commas_at_their_ends_match_whole(self) -> None:
+        # Tags ending and beginning with "," side by side hold the JSON text of a tag ","
+        # across their boundary: '["!,",",b"]'. A store matching JSON text must not
+        # find "," (nor ",b" in "!,b") there.
+        tags = {
+            "KB-1": ("!,", ",b"),
+            "KB-2": (",",),
+            "KB-3": ("!,", ",", ",b"),
+            "KB-4": (",,", ",,,"),
+            "KB-5": ('"', ",", '","'),
+        }
+        for article_id, carried in tags.items():
+            self.store.save_article(self._article(article_id, tags=carried), expected_version=0)
+
+        def tagged(*wanted: str) -> list[str]:
+            page = self.store.list_articles(ArticleQuery(tag=wanted))
+            return sorted(a.id for a in page.items)
+
+        assert tagged(",") == ["KB-2", "KB-3", "KB-5"], (
+            "list_articles(ArticleQuery(tag=(',',))) must return ['KB-2', 'KB-3', 'KB-5'] (KB-1 "
+            "is tagged '!,' and ',b', not ',')"
+        )
+        assert tagged(",b") == ["KB-1", "KB-3"], (
+            "list_articles(ArticleQuery(tag=(',b',))) must return ['KB-1', 'KB-3']"
+        )
+        assert tagged("!,") == ["KB-1", "KB-3"], (
+            "list_articles(ArticleQuery(tag=('!,',))) must return ['KB-1', 'KB-3']"
+        )
+        assert tagged(",,") == ["KB-4"], (
+            "list_articles(ArticleQuery(tag=(',,',))) must return ['KB-4'] (',,,' is another tag)"
+        )
+        assert tagged('","', "!") == ["KB-5"], (
+            "list_articles(ArticleQuery(tag=('\",\"', '!'))) must return ['KB-5']"
+        )
+        assert tagged("!,b", '"', ",,,,") == ["KB-5"], (
+            "list_articles(ArticleQuery(tag=('!,b', '\"', ',,,,'))) must return ['KB-5']"
+        )
+        found = self.store.search_articles(ArticleQuery(text="article", tag=","))
+        assert sorted(a.id for a in found.items) == ["KB-2", "KB-3", "KB-5"], (
+            "search_articles(ArticleQuery(text='article', tag=',')) must find KB-2, KB-3 and KB-5 "
+            "only: tags match whole"
+        )
+
     def test_article_search_matches_whole_words(self) -> None:
         library = self._library()
 
