@@ -86,6 +86,7 @@ from helpdesk_core.privacy import (
 )
 from helpdesk_core.privacy.access import shared_organization
 from helpdesk_core.routing import AgentLoad, AssignSpec, assign, queue_order
+from helpdesk_core.service._cursors import earlier_round_robin_key, round_robin_key
 from helpdesk_core.service.decide import Change, Decider
 from helpdesk_core.service.knowledge import KnowledgeCommands
 from helpdesk_core.service.received import claim_record, forget_received, request_key
@@ -1450,13 +1451,22 @@ class Helpdesk(KnowledgeCommands):
         candidates = self._candidates(team, ticket.tier)
         # One cursor per team and tier: the candidates are the team's agents who may work
         # the ticket's tier, and a position in one tier's list means nothing in another's.
-        cursor_key = f"round_robin:{team}" if ticket.tier is None else (
-            f"round_robin:{team}:{ticket.tier}"
-        )
+        cursor_key = round_robin_key(team, ticket.tier)
         cursor = 0
+        carried = False  # the cursor is read from the pair's earlier key
         if spec.strategy == "round_robin":
             pending = change.cursors.get(cursor_key)
             cursor = self.store.get_cursor(cursor_key) if pending is None else pending
+            if pending is None and cursor == 0:
+                earlier = earlier_round_robin_key(
+                    team,
+                    ticket.tier,
+                    teams={t.id for t in self.config.teams},
+                    tiers={t.id for t in self.config.tiers},
+                )
+                if earlier is not None:
+                    cursor = self.store.get_cursor(earlier)
+                    carried = cursor != 0
         required = spec.skills | _category_skills(self.config, ticket)
         if required != spec.skills:
             spec = evolve(spec, skills=frozenset(required))
@@ -1494,7 +1504,7 @@ class Helpdesk(KnowledgeCommands):
                         explanation=decision.explanation,
                     )
                 )
-            if spec.strategy == "round_robin" and decision.cursor != cursor:
+            if spec.strategy == "round_robin" and (decision.cursor != cursor or carried):
                 change.cursors[cursor_key] = decision.cursor  # saved with the ticket
             return True
         if ticket.queued_at is None or ticket.assignee is not None:
