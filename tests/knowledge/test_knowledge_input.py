@@ -281,3 +281,17 @@ def test_record_known_error_refuses_a_problem_type_that_is_no_type_name() -> Non
                 problem_type=problem_type,  # type: ignore[arg-type]
             )
         assert refused.value.field == "problem_type"
+
+
+# ---------------------------------------------------------------------------- search text
+
+
+@pytest.mark.parametrize("text", ["\ud800", "vpn \udfff", "\ud800\udc00"])
+def test_a_search_text_holding_a_lone_surrogate_is_refused(text: str) -> None:
+    desk, _ = _desk()
+    with pytest.raises(ValidationError) as caught:
+        ArticleQuery(text=text)
+    assert caught.value.field == "text"
+    with pytest.raises(ValidationError) as caught:
+        desk.search_articles(text=text)
+    assert caught.value.field == "text"

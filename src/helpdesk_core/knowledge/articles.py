@@ -215,6 +215,7 @@ def _query_text(value: Any) -> str | None:
         raise ValidationError(f"expected text, got {type(value).__name__}", field="text")
     if len(value) > MAX_ARTICLE_BODY:
         raise ValidationError(f"at most {MAX_ARTICLE_BODY} characters", field="text")
+    v.check_unicode(value, "text")
     return value
 
 

@@ -297,8 +297,8 @@ def check_article(article: Any, expected_version: Any) -> Article:
 
 def check_words(words: Any, limit: Any) -> list[str]:
     """Validate the arguments of :meth:`SolvedTicketSearch.search_solved`: a list of at
-    most 1000 words (text without NUL) and a positive limit; returns the distinct non-blank
-    words."""
+    most 1000 words (text without NUL or a lone surrogate) and a positive limit; returns the
+    distinct non-blank words."""
     check_limit(limit)
     if isinstance(words, str) or not isinstance(words, Sequence):
         raise ValidationError("words is a list of words", field="words")
@@ -306,6 +306,7 @@ def check_words(words: Any, limit: Any) -> list[str]:
     for word in words:
         if not isinstance(word, str) or "\x00" in word:
             raise ValidationError(f"a word is text without NUL, got {word!r}", field="words")
+        check_unicode(word, "words")
         if word.strip():
             out[word] = None
     if len(out) > MAX_LIMIT:

@@ -4309,6 +4309,8 @@ class StoreConformance:
             store.search_solved("vpn")  # a text, not a list of words
         with raises(ValidationError):
             store.search_solved(["vpn"], limit=0)
+        with raises(ValidationError):
+            store.search_solved(["vpn\ud800"])  # a lone surrogate is no text
 
     def test_solved_ticket_search_keeps_marks_and_matches_across_normal_forms(self) -> None:
         store = self.store
