@@ -137,6 +137,8 @@ def _tier_instant(
         path = f"policies.{policy.name}.triggers.{trigger.name}.calendar"
         calendar = calendar_named(calendars, trigger.calendar, path=path)
     at = _active_time_reached(since, after, ticket.tier_inactive, calendar)
+    if at is None:  # after the year 9999: never, as far as a desk can tell
+        return None
     if not ticket.is_active:
         ended = ticket.solved_at or ticket.closed_at
         if ended is None or at > ended:
@@ -150,22 +152,33 @@ def _active_time_reached(
     after: timedelta,
     inactive: Sequence[tuple[datetime, datetime]],
     calendar: WorkCalendar | None,
-) -> datetime:
+) -> datetime | None:
     """The instant ``after`` of time (open time of ``calendar`` when given) has passed
     since ``since``, leaving out the ``inactive`` spans (in order, after ``since``), in UTC:
     instants are compared and sorted with one another, and two in one zone compare by
-    wall clock, which puts the repeated hour of a fall-back night out of order."""
+    wall clock, which puts the repeated hour of a fall-back night out of order. None when
+    that instant (of plain time) falls after the year 9999."""
     start, remaining = since.astimezone(UTC), after
     for begin, end in inactive:
-        at = start + remaining if calendar is None else calendar.add(start, remaining)
+        at = _plus(start, remaining) if calendar is None else calendar.add(start, remaining)
+        if at is None:
+            return None
         at = at.astimezone(UTC)
         if at <= begin:
             return at
         used = begin - start if calendar is None else calendar.elapsed(start, begin)
         remaining -= used
         start = max(start, end.astimezone(UTC))
-    at = start + remaining if calendar is None else calendar.add(start, remaining)
-    return at.astimezone(UTC)
+    at = _plus(start, remaining) if calendar is None else calendar.add(start, remaining)
+    return None if at is None else at.astimezone(UTC)
+
+
+def _plus(start: datetime, duration: timedelta) -> datetime | None:
+    """``start + duration``, or None past the last instant a datetime holds."""
+    try:
+        return start + duration
+    except OverflowError:
+        return None
 
 
 def _instant(

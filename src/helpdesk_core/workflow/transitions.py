@@ -218,7 +218,8 @@ def auto_close_due(
     calendars: Mapping[str, WorkCalendar] | None = None,
 ) -> datetime | None:
     """The instant a solved ticket closes by itself, or None (not solved, no
-    ``solved_timeout`` transition from its status, or ``auto_close_after`` is None).
+    ``solved_timeout`` transition from its status, ``auto_close_after`` is None, or the
+    instant would fall after the year 9999, which no datetime holds).
 
     With a lifecycle ``calendar``: the same local time as ``solved_at`` on the N-th
     business day after the day it was solved (N = ``auto_close_after``; a business day is
@@ -235,7 +236,10 @@ def auto_close_due(
     if lifecycle.automatic_transition("solved_timeout", ticket.status) is None:
         return None
     if lifecycle.calendar is None:
-        return solved_at.astimezone(UTC) + timedelta(days=days)
+        try:
+            return solved_at.astimezone(UTC) + timedelta(days=days)
+        except OverflowError:  # after the year 9999: never, as far as a desk can tell
+            return None
     calendar = calendar_named(calendars, lifecycle.calendar, path="lifecycle.calendar")
     if days == 0:
         # The solve's instant itself: its wall time on its own day may be the other

@@ -1,0 +1,94 @@
+"""Instants near the ends of what a datetime holds (the years 1 and 9999): a desk, its
+domain functions and its reports give a clear HelpdeskError naming what was wrong, or an
+answer, never an OverflowError; and a call that fails stores nothing."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from helpdesk_core import DeskConfig, Helpdesk, ManualClock, Requester
+from helpdesk_core.model import (
+    Actor,
+    StatusChanged,
+    Ticket,
+    TicketOpened,
+    apply_event,
+    replay,
+)
+from helpdesk_core.workflow import (
+    EscalationPolicy,
+    Lifecycle,
+    auto_close_due,
+    due_escalations,
+    next_escalation_at,
+)
+
+LAST = datetime.max.replace(tzinfo=UTC)
+ADA = Requester(id="ada", name="Ada", email="ada@example.com")
+
+#: Instants of the last days a datetime holds.
+last_days = st.datetimes(
+    min_value=datetime(9999, 12, 25), max_value=datetime(9999, 12, 31, 23, 59)
+).map(lambda at: at.replace(tzinfo=UTC))
+
+STUCK = {
+    "name": "stuck",
+    "triggers": [
+        {"name": "stuck", "on": "time_in_tier", "after": "4h",
+         "actions": [{"action": "raise_level"}]}
+    ],
+}
+
+
+def _solved(at: datetime) -> Ticket:
+    opened = TicketOpened(
+        ticket_id="T-1", at=at, by=Actor.requester("ada"), number=1, requester="ada",
+        subject="vpn",
+    )
+    solved = StatusChanged(
+        ticket_id="T-1", at=at, by=Actor.agent("alice"), from_status="new",
+        to_status="solved", transition="solve", category="solved", resolution="fixed",
+        first_contact=True,
+    )
+    return apply_event(replay([opened]), solved)
+
+
+@given(at=last_days)
+def test_an_auto_close_after_the_year_9999_never_comes(at: datetime) -> None:
+    ticket = _solved(at)
+    due = auto_close_due(ticket, Lifecycle.default())
+    expected = at + timedelta(days=3) if at < LAST - timedelta(days=3) else None
+    assert due == expected
+
+
+@given(at=last_days)
+def test_a_time_in_tier_trigger_after_the_year_9999_never_fires(at: datetime) -> None:
+    ticket = replay([
+        TicketOpened(
+            ticket_id="T-1", at=at, by=Actor.requester("ada"), number=1, requester="ada",
+            subject="vpn",
+        )
+    ])
+    policy = EscalationPolicy.from_dict(STUCK)
+    fires = at + timedelta(hours=4) if at <= LAST - timedelta(hours=4) else None
+    assert next_escalation_at(ticket, [policy]) == fires
+    assert due_escalations(ticket, [policy], now=at) == []
+
+
+@settings(max_examples=25, deadline=None)
+@given(at=last_days)
+def test_a_desk_works_to_the_last_day_without_calendars(at: datetime) -> None:
+    config = DeskConfig.from_dict(
+        {"agents": [{"id": "alice", "teams": ["service-desk"]}], "escalation_policies": [STUCK]}
+    )
+    desk = Helpdesk(config, clock=ManualClock(at))
+    ticket = desk.open(requester=ADA, subject="VPN drops")
+    desk.reply(ticket.id, author="alice", body="Restart the client, please")
+    solved = desk.solve(ticket.id, by="alice", resolution="Client restarted")
+    assert solved.status == "solved"
+    desk.tick()
+    assert desk.get(ticket.id).status == "solved"
+
