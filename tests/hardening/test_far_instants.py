@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -92,3 +93,27 @@ def test_a_desk_works_to_the_last_day_without_calendars(at: datetime) -> None:
     desk.tick()
     assert desk.get(ticket.id).status == "solved"
 
+
+
+@pytest.mark.parametrize(
+    ("start", "check_every"),
+    [
+        (datetime(9999, 12, 31, 23, tzinfo=UTC), "1h"),
+        (datetime(2026, 3, 2, tzinfo=UTC), "3000000d"),
+    ],
+)
+def test_a_retention_pass_due_after_the_year_9999_is_no_wakeup(
+    start: datetime, check_every: str
+) -> None:
+    config = DeskConfig.from_dict(
+        {
+            "privacy": {
+                "retention": [{"name": "closed-90-days", "after": "90d", "action": "anonymise"}],
+                "check_every": check_every,
+            }
+        }
+    )
+    desk = Helpdesk(config, clock=ManualClock(start))
+    assert desk.next_wakeup() == start  # no pass yet: one is due now
+    desk.tick()
+    assert desk.next_wakeup() is None

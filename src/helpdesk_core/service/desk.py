@@ -2340,7 +2340,12 @@ class Helpdesk(KnowledgeCommands):
         if not settings.retention:
             return None
         last = self._retention_checked_at
-        return self._clock_now() if last is None else last + settings.check_every
+        if last is None:
+            return self._clock_now()
+        try:
+            return last + settings.check_every
+        except OverflowError:  # after the year 9999: never, as far as a desk can tell
+            return None
 
     def _next_ticket_wakeup(self) -> datetime | None:
         ids = self.store.due(_FAR_FUTURE, limit=1)
