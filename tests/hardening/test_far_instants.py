@@ -5,12 +5,14 @@ answer, never an OverflowError; and a call that fails stores nothing."""
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
+from zoneinfo import ZoneInfo
 
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from helpdesk_core import DeskConfig, Helpdesk, ManualClock, Requester
+from helpdesk_core.errors import ValidationError
 from helpdesk_core.model import (
     Actor,
     StatusChanged,
@@ -19,6 +21,7 @@ from helpdesk_core.model import (
     apply_event,
     replay,
 )
+from helpdesk_core.reporting import Report, build_report
 from helpdesk_core.workflow import (
     EscalationPolicy,
     Lifecycle,
@@ -117,3 +120,48 @@ def test_a_retention_pass_due_after_the_year_9999_is_no_wakeup(
     assert desk.next_wakeup() == start  # no pass yet: one is due now
     desk.tick()
     assert desk.next_wakeup() is None
+
+
+#: Zones far from UTC on either side, and UTC.
+far_zones = st.sampled_from(
+    ["UTC", "Pacific/Kiritimati", "Pacific/Pago_Pago", "Asia/Tokyo", "America/Los_Angeles"]
+)
+#: Instants of the first and the last days a datetime holds.
+end_days = st.one_of(
+    last_days,
+    st.datetimes(min_value=datetime(1, 1, 1), max_value=datetime(1, 1, 7)).map(
+        lambda at: at.replace(tzinfo=UTC)
+    ),
+)
+
+
+def _opened(ticket_id: str, at: datetime) -> TicketOpened:
+    return TicketOpened(
+        ticket_id=ticket_id, at=at, by=Actor.requester("ada"), number=1, requester="ada",
+        subject="vpn",
+    )
+
+
+@given(at=end_days, zone=far_zones)
+def test_a_report_refuses_by_name_a_ticket_its_zone_cannot_date(at: datetime, zone: str) -> None:
+    try:
+        local = at.astimezone(ZoneInfo(zone))
+    except OverflowError:
+        local = None
+    report = Report(timezone=zone)
+    report.extend([_opened("T-0", datetime(2026, 3, 2, tzinfo=UTC))])
+    if local is not None:
+        report.extend([_opened("T-1", at)])
+        hours = report.result().volume.by_hour_of_week.counts
+        assert report.tickets == 2 and hours[local.weekday() * 24 + local.hour] >= 1
+        return
+    for _ in range(2):  # read again, it is refused again, and counts nothing
+        with pytest.raises(ValidationError, match="'T-1'") as caught:
+            report.extend([_opened("T-1", at)])
+        assert caught.value.field == "timezone"
+        assert (report.tickets, report.events) == (1, 1)
+    bound = {"until": datetime(9000, 1, 1, tzinfo=UTC)} if at.year > 1 else {
+        "since": datetime(2, 1, 1, tzinfo=UTC)
+    }
+    left_out = build_report([_opened("T-1", at)], timezone=zone, **bound)
+    assert left_out.volume.total == 0

@@ -17,6 +17,7 @@ from collections.abc import Callable
 from datetime import date, datetime, timedelta, tzinfo
 from typing import Any
 
+from helpdesk_core.errors import ValidationError
 from helpdesk_core.model import (
     Assigned,
     CommentAdded,
@@ -113,7 +114,15 @@ class TicketState:
 
     def __init__(self, event: TicketOpened, zone: tzinfo) -> None:
         self.opened_at: datetime = event.at
-        local = event.at.astimezone(zone)
+        try:
+            local = event.at.astimezone(zone)
+        except OverflowError:  # 9999-12-31 late in UTC, say, and the year 10000 at +14:00
+            raise ValidationError(
+                f"ticket {event.ticket_id!r} was opened at {event.at.isoformat()}, which has "
+                f"no date in the report's time zone {zone}: report in another zone, or leave "
+                "the ticket out with since or until",
+                field="timezone",
+            ) from None
         weekday = local.weekday()
         #: Hour of the week it was opened, Monday 00:00 = 0, in the report's zone.
         self.hour_of_week = weekday * 24 + local.hour
