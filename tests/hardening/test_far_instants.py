@@ -4,7 +4,8 @@ answer, never an OverflowError; and a call that fails stores nothing."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta, timezone
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -22,6 +23,7 @@ from helpdesk_core.model import (
     replay,
 )
 from helpdesk_core.reporting import Report, build_report
+from helpdesk_core.sla import BusinessCalendar
 from helpdesk_core.workflow import (
     EscalationPolicy,
     Lifecycle,
@@ -165,3 +167,56 @@ def test_a_report_refuses_by_name_a_ticket_its_zone_cannot_date(at: datetime, zo
     }
     left_out = build_report([_opened("T-1", at)], timezone=zone, **bound)
     assert left_out.volume.total == 0
+
+
+CALENDARS = [
+    BusinessCalendar.always("UTC"),
+    BusinessCalendar(timezone="Europe/Berlin", hours={"mon-fri": ["09:00-12:00", "13:00-17:00"]}),
+    BusinessCalendar(timezone="Pacific/Kiritimati", hours={"mon-sun": "22:00-06:00"}),
+    BusinessCalendar(timezone="Pacific/Pago_Pago", hours={"mon-fri": "09:00-17:00"}),
+]
+#: Instants of the first and last years a datetime holds, in zones far from UTC.
+edge_instants = st.builds(
+    lambda at, zone: at.replace(tzinfo=zone),
+    st.one_of(
+        st.datetimes(min_value=datetime(1, 1, 1), max_value=datetime(3, 1, 31)),
+        st.datetimes(min_value=datetime(9997, 12, 1), max_value=datetime(9999, 12, 31, 23, 59)),
+    ),
+    st.sampled_from(
+        [UTC, ZoneInfo("Europe/Berlin"), ZoneInfo("Pacific/Kiritimati"),
+         ZoneInfo("Pacific/Pago_Pago"), timezone(timedelta(hours=-23, minutes=59))]
+    ),
+)
+durations = st.timedeltas(min_value=timedelta(0), max_value=timedelta(days=400))
+
+
+@settings(max_examples=200)
+@given(
+    calendar=st.sampled_from(CALENDARS), at=edge_instants, duration=durations,
+    span=st.timedeltas(min_value=timedelta(0), max_value=timedelta(days=30)),
+)
+def test_a_calendar_names_the_argument_out_of_its_years(
+    calendar: BusinessCalendar, at: datetime, duration: timedelta, span: timedelta
+) -> None:
+    lo, hi = (at, at + span) if at.year < 5000 else (at - span, at)
+    calls: list[tuple[Callable[[], object], set[str]]] = [
+        (lambda: calendar.add(at, duration), {"start", "duration"}),
+        (lambda: calendar.subtract(at, duration), {"end", "duration"}),
+        (lambda: calendar.elapsed(lo, hi), {"start", "end"}),
+        (lambda: list(calendar.open_intervals(lo, hi)), {"start", "end"}),
+        (lambda: calendar.is_open(at), {"at"}),
+        (lambda: calendar.next_open(at), {"at"}),
+        (lambda: calendar.next_close(at), {"at"}),
+        (lambda: calendar.prev_close(at), {"at"}),
+    ]
+    failed: list[str | None] = []
+    for call, fields in calls:
+        try:
+            call()
+        except ValidationError as error:  # it names an argument of the call
+            failed.append(error.field if error.field in fields else f"not {fields}")
+    assert not [field for field in failed if field is None or field.startswith("not ")]
+    if duration and "start" not in failed and "duration" not in failed:
+        deadline = calendar.add(at, duration)
+        assert deadline >= at
+        assert calendar.elapsed(at, deadline) == duration

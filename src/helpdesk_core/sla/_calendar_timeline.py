@@ -24,6 +24,10 @@ from helpdesk_core.sla._calendar_config import Span, Week
 __all__ = [
     "DAY_US",
     "EPOCH_ORDINAL",
+    "FIRST_INSTANT",
+    "FIRST_YEAR",
+    "LAST_INSTANT",
+    "LAST_YEAR",
     "SECOND_US",
     "Rules",
     "Timeline",
@@ -44,6 +48,10 @@ LAST_YEAR = 9998
 # Local midnight is within a day of UTC midnight (offsets stay well below 24 h), so the
 # intervals of dates outside the built years cannot reach more than a day into them.
 _MARGIN_US = 2 * DAY_US
+# The instants (UTC microseconds since 1970) business time can be computed around:
+# ``cover`` needs three days on either side inside the years above.
+FIRST_INSTANT = (date(FIRST_YEAR, 1, 1).toordinal() - EPOCH_ORDINAL + 3) * DAY_US
+LAST_INSTANT = (date(LAST_YEAR + 1, 1, 1).toordinal() - EPOCH_ORDINAL - 3) * DAY_US
 # Two look-ups far apart do not make one timeline spanning every year between them.
 _FAR_YEARS = 10
 
@@ -190,7 +198,8 @@ def cover(current: Timeline | None, rules: Rules, lo: int, hi: int) -> Timeline:
     first = year_of(lo - 3 * DAY_US)
     end = year_of(hi + 3 * DAY_US) + 1
     if first < FIRST_YEAR or end > LAST_YEAR + 1:
-        raise ValidationError(_range_message(f"the years {first} to {end - 1}"))
+        years = f"the year {first}" if first == end - 1 else f"the years {first} to {end - 1}"
+        raise ValidationError(_range_message(years))
     if current is not None and not (
         first > current.end_year + _FAR_YEARS or end < current.first_year - _FAR_YEARS
     ):

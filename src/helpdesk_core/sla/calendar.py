@@ -40,10 +40,13 @@ from helpdesk_core.sla._calendar_config import (
 from helpdesk_core.sla._calendar_timeline import (
     DAY_US,
     EPOCH_ORDINAL,
+    FIRST_INSTANT,
+    FIRST_YEAR,
+    LAST_INSTANT,
+    LAST_YEAR,
     SECOND_US,
     Rules,
     Timeline,
-    _range_message,
     cover,
 )
 
@@ -73,6 +76,18 @@ def _to_us(value: datetime, field: str) -> int:
         ensure_aware(value, field=field)
         raise
     return delta.days * DAY_US + delta.seconds * SECOND_US + delta.microseconds
+
+
+def _in_range(instant: int, value: datetime, field: str) -> int:
+    """``instant`` (``value`` in microseconds) when business time can be computed around
+    it; else a ValidationError naming ``field``."""
+    if FIRST_INSTANT <= instant < LAST_INSTANT:
+        return instant
+    raise ValidationError(
+        f"{field} {value.isoformat()} is outside the years {FIRST_YEAR + 1} to "
+        f"{LAST_YEAR - 1} that business time is computed for",
+        field=field,
+    )
 
 
 def _duration_us(duration: timedelta) -> int:
@@ -270,14 +285,19 @@ class BusinessCalendar:
 
     # -- queries ----------------------------------------------------------------------------
 
-    def _timeline_for(self, lo: int, hi: int) -> Timeline:
+    def _timeline_for(self, lo: int, hi: int, field: str) -> Timeline:
+        """A timeline covering ``lo`` to ``hi``; a ValidationError naming ``field`` when
+        that runs out of the years business time is computed for."""
         timeline = self._timeline
         if timeline is None or not timeline.covers(lo, hi):
-            timeline = cover(timeline, self._rules, lo, hi)
+            try:
+                timeline = cover(timeline, self._rules, lo, hi)
+            except ValidationError as exc:
+                raise ValidationError(exc.message, field=field) from None
             object.__setattr__(self, "_timeline", timeline)
         return timeline
 
-    def _out(self, instant: int) -> datetime:
+    def _out(self, instant: int, field: str) -> datetime:
         seconds, micros = divmod(instant, SECOND_US)
         try:
             result = _fromtimestamp(seconds, self._zone)
@@ -285,15 +305,19 @@ class BusinessCalendar:
             try:
                 return (_EPOCH + timedelta(0, seconds, micros)).astimezone(self._zone)
             except OverflowError:
+                where = "before the year 1" if instant < 0 else "after the year 9999"
                 raise ValidationError(
-                    _range_message("an instant beyond the year 9999")
+                    f"the instant falls {where} (in UTC or in the calendar's time zone "
+                    f"{self.timezone}): a datetime holds the years 1 to 9999",
+                    field=field,
                 ) from None
         return result.replace(microsecond=micros) if micros else result
 
     def _no_open_time(self, at: int, after: bool) -> ConfigError:
         when = "after" if after else "before"
         return ConfigError(
-            f"the calendar has no open hours in the ten years {when} {self._out(at).isoformat()}: "
+            f"the calendar has no open hours in the ten years {when} "
+            f"{self._out(at, 'at').isoformat()}: "
             "check its holidays",
             path="holidays",
         )
@@ -307,10 +331,10 @@ class BusinessCalendar:
         at = _to_us(start, "start")
         micros = _duration_us(duration)
         if micros == 0:
-            return self._out(at)
+            return self._out(at, "start")
         timeline = self._timeline
         if timeline is None or not timeline.lo_safe <= at < timeline.hi_safe:
-            timeline = self._timeline_for(at, at)
+            timeline = self._timeline_for(_in_range(at, start, "start"), at, "start")
         while True:
             target = timeline.cum_at(at) + micros
             cum_end = timeline.cum_end
@@ -318,7 +342,7 @@ class BusinessCalendar:
             if i < len(cum_end):
                 instant = timeline.starts[i] + target - timeline.cum_start[i]
                 if instant < timeline.hi_safe:
-                    return self._out(instant)
+                    return self._out(instant, "duration")
                 need = instant
             else:
                 ends = timeline.ends
@@ -327,7 +351,7 @@ class BusinessCalendar:
                     raise self._no_open_time(last, after=True)
                 missing = target - (cum_end[-1] if cum_end else 0)
                 need = timeline.hi_safe + missing * _WEEK_US // self._week_open_us
-            timeline = self._timeline_for(at, need)
+            timeline = self._timeline_for(at, need, "duration")
 
     def subtract(self, end: datetime, duration: timedelta) -> datetime:
         """The latest instant ``t <= end`` with ``elapsed(t, end) == duration`` (the mirror of
@@ -336,15 +360,15 @@ class BusinessCalendar:
         at = _to_us(end, "end")
         micros = _duration_us(duration)
         if micros == 0:
-            return self._out(at)
-        timeline = self._timeline_for(at, at)
+            return self._out(at, "end")
+        timeline = self._timeline_for(_in_range(at, end, "end"), at, "end")
         while True:
             target = timeline.cum_at(at) - micros
             i = bisect_right(timeline.cum_start, target) - 1
             if i >= 0:
                 instant = timeline.starts[i] + target - timeline.cum_start[i]
                 if instant >= timeline.lo_safe:
-                    return self._out(instant)
+                    return self._out(instant, "duration")
                 need = instant
             else:
                 starts = timeline.starts
@@ -352,7 +376,7 @@ class BusinessCalendar:
                 if first - timeline.lo_safe > _SEARCH_US:
                     raise self._no_open_time(first, after=False)
                 need = timeline.lo_safe + target * _WEEK_US // self._week_open_us
-            timeline = self._timeline_for(need, at)
+            timeline = self._timeline_for(need, at, "duration")
 
     def elapsed(self, start: datetime, end: datetime) -> timedelta:
         """The real time of ``[start, end)`` that falls inside open hours."""
@@ -364,13 +388,14 @@ class BusinessCalendar:
             )
         timeline = self._timeline
         if timeline is None or not (timeline.lo_safe <= lo and hi < timeline.hi_safe):
-            timeline = self._timeline_for(lo, hi)
+            _in_range(lo, start, "start")
+            timeline = self._timeline_for(lo, _in_range(hi, end, "end"), "end")
         return _ONE_US * (timeline.cum_at(hi) - timeline.cum_at(lo))
 
     def is_open(self, at: datetime) -> bool:
         """Whether ``at`` lies in an open interval ``[open, close)``."""
-        instant = _to_us(at, "at")
-        timeline = self._timeline_for(instant, instant)
+        instant = _in_range(_to_us(at, "at"), at, "at")
+        timeline = self._timeline_for(instant, instant, "at")
         i = bisect_right(timeline.starts, instant) - 1
         return i >= 0 and instant < timeline.ends[i]
 
@@ -394,32 +419,32 @@ class BusinessCalendar:
 
     def next_open(self, at: datetime) -> datetime:
         """``at`` itself when open, else the next opening instant."""
-        instant = _to_us(at, "at")
-        timeline = self._timeline_for(instant, instant)
+        instant = _in_range(_to_us(at, "at"), at, "at")
+        timeline = self._timeline_for(instant, instant, "at")
         while True:
             starts = timeline.starts
             i = bisect_right(starts, instant) - 1
             if i >= 0 and instant < timeline.ends[i]:
-                return self._out(instant)
+                return self._out(instant, "at")
             if i + 1 < len(starts) and starts[i + 1] < timeline.hi_safe:
-                return self._out(starts[i + 1])
+                return self._out(starts[i + 1], "at")
             if timeline.hi_safe - instant > _SEARCH_US:
                 raise self._no_open_time(instant, after=True)
-            timeline = self._timeline_for(instant, timeline.hi_safe + _YEAR_US)
+            timeline = self._timeline_for(instant, timeline.hi_safe + _YEAR_US, "at")
 
     def next_close(self, at: datetime) -> datetime:
         """When open, the end of the current open stretch (touching intervals, such as
         ``00:00-24:00`` on consecutive days, count as one); when closed, the end of the next
         one. A calendar that never closes after ``at`` raises ValidationError."""
-        instant = _to_us(at, "at")
-        timeline = self._timeline_for(instant, instant)
+        instant = _in_range(_to_us(at, "at"), at, "at")
+        timeline = self._timeline_for(instant, instant, "at")
         while True:
             starts = timeline.starts
             i = bisect_right(starts, instant) - 1
             if i < 0 or instant >= timeline.ends[i]:
                 i += 1
             if i < len(starts) and timeline.ends[i] < timeline.hi_safe:
-                return self._out(timeline.ends[i])
+                return self._out(timeline.ends[i], "at")
             if i >= len(starts) and timeline.hi_safe - instant > _SEARCH_US:
                 raise self._no_open_time(instant, after=True)
             if i < len(starts) and timeline.hi_safe > self._closure_limit(instant):
@@ -428,7 +453,7 @@ class BusinessCalendar:
                     "the clock and no holiday or special day closes it",
                     field="at",
                 )
-            timeline = self._timeline_for(instant, timeline.hi_safe + _YEAR_US)
+            timeline = self._timeline_for(instant, timeline.hi_safe + _YEAR_US, "at")
 
     def _closure_limit(self, instant: int) -> float:
         """Past this instant an around-the-clock week can no longer close."""
@@ -444,18 +469,18 @@ class BusinessCalendar:
     def prev_close(self, at: datetime) -> datetime:
         """The mirror of :meth:`next_open`: ``at`` itself when open time ends at or runs up
         to it (``at`` in ``(open, close]``), else the last closing instant before it."""
-        instant = _to_us(at, "at")
-        timeline = self._timeline_for(instant, instant)
+        instant = _in_range(_to_us(at, "at"), at, "at")
+        timeline = self._timeline_for(instant, instant, "at")
         while True:
             ends = timeline.ends
             i = bisect_left(ends, instant)
             if i < len(ends) and timeline.starts[i] < instant:
-                return self._out(instant)
+                return self._out(instant, "at")
             if i > 0 and ends[i - 1] >= timeline.lo_safe:
-                return self._out(ends[i - 1])
+                return self._out(ends[i - 1], "at")
             if instant - timeline.lo_safe > _SEARCH_US:
                 raise self._no_open_time(instant, after=False)
-            timeline = self._timeline_for(timeline.lo_safe - _YEAR_US, instant)
+            timeline = self._timeline_for(timeline.lo_safe - _YEAR_US, instant, "at")
 
     def open_intervals(self, start: datetime, end: datetime) -> Iterator[tuple[datetime, datetime]]:
         """The open stretches within ``[start, end)``, clipped to it, in order (touching
@@ -466,7 +491,8 @@ class BusinessCalendar:
             raise ValidationError(
                 f"end {end.isoformat()} is before start {start.isoformat()}", field="end"
             )
-        timeline = self._timeline_for(lo, hi)
+        _in_range(lo, start, "start")
+        timeline = self._timeline_for(lo, _in_range(hi, end, "end"), "end")
         return self._iter_intervals(timeline, lo, hi)
 
     def _iter_intervals(
@@ -477,7 +503,7 @@ class BusinessCalendar:
         while i < len(starts) and starts[i] < hi:
             opens, closes = max(starts[i], lo), min(ends[i], hi)
             if opens < closes:
-                yield self._out(opens), self._out(closes)
+                yield self._out(opens, "end"), self._out(closes, "end")
             i += 1
 
     # -- data -------------------------------------------------------------------------------
