@@ -7,14 +7,21 @@ Hot paths use plain :mod:`datetime`; pendulum is used here only to parse human d
 from __future__ import annotations
 
 import re
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from fractions import Fraction
 from typing import Any
 
 from helpdesk_core._numbers import is_timedelta64, real_number
 from helpdesk_core.errors import ValidationError
 
-__all__ = ["ensure_aware", "format_duration", "parse_datetime", "to_timedelta"]
+__all__ = [
+    "DESK_YEARS",
+    "desk_instant",
+    "ensure_aware",
+    "format_duration",
+    "parse_datetime",
+    "to_timedelta",
+]
 
 _UNIT_SECONDS = {
     "w": 604800,
@@ -54,6 +61,27 @@ def ensure_aware(value: Any, *, field: str = "datetime") -> datetime:
             field=field,
         )
     return value
+
+
+#: The years (UTC) a desk works in: those business time is computed for, so that every
+#: SLA deadline, shift and business-day count of a command can be worked out.
+DESK_YEARS = (3, 9997)
+_DESK_FIRST = datetime(DESK_YEARS[0], 1, 1, tzinfo=UTC)
+_DESK_END = datetime(DESK_YEARS[1] + 1, 1, 1, tzinfo=UTC)
+
+
+def desk_instant(value: Any, *, field: str) -> datetime:
+    """``value`` if it is an aware datetime in the years a desk works in
+    (:data:`DESK_YEARS`, in UTC); else a ValidationError naming ``field``."""
+    at = ensure_aware(value, field=field)
+    # (comparing aware datetimes works on their offsets: no conversion that may overflow)
+    if not _DESK_FIRST <= at < _DESK_END:
+        raise ValidationError(
+            f"{at.isoformat()} is outside the years {DESK_YEARS[0]} to {DESK_YEARS[1]} "
+            "(UTC) a desk works in",
+            field=field,
+        )
+    return at
 
 
 def parse_datetime(value: Any, *, field: str = "datetime") -> datetime:

@@ -21,7 +21,7 @@ from typing import Any, TypeVar
 import attrs
 from attrs import evolve
 
-from helpdesk_core._time import ensure_aware
+from helpdesk_core._time import desk_instant
 from helpdesk_core.clock import Clock, SystemClock
 from helpdesk_core.config import DeskConfig
 from helpdesk_core.errors import (
@@ -226,11 +226,12 @@ class Helpdesk(KnowledgeCommands):
 
     # ------------------------------------------------------------------ plumbing
     def _now(self, now: datetime | None = None) -> datetime:
-        return ensure_aware(now, field="now") if now is not None else self._clock_now()
+        return desk_instant(now, field="now") if now is not None else self._clock_now()
 
     def _clock_now(self) -> datetime:
         """The clock's instant; a clock of the application's that tells a naive datetime
-        (``datetime.now()``) or no datetime at all is refused by name."""
+        (``datetime.now()``), no datetime at all or an instant outside the years a desk
+        works in (a ``ManualClock`` set to a mistyped year) is refused by name."""
         now = self.clock.now()
         if not isinstance(now, datetime) or now.utcoffset() is None:
             shown = now.isoformat() if isinstance(now, datetime) else type(now).__name__
@@ -239,7 +240,7 @@ class Helpdesk(KnowledgeCommands):
                 f"got {shown}",
                 field="clock",
             )
-        return now
+        return desk_instant(now, field="clock")
 
     def subscribe(self, handler: EventHandler) -> Callable[[], None]:
         """Call ``handler(event)`` for every event after it is committed; returns a function
@@ -709,7 +710,7 @@ class Helpdesk(KnowledgeCommands):
         ticket_id = _ticket_id(ticket_id)
         retries = self.config.settings.max_retries
         for attempt in range(retries + 1):
-            at = self._clock_now() if now is None else ensure_aware(now, field="now")
+            at = self._clock_now() if now is None else desk_instant(now, field="now")
             ticket = self.store.load(ticket_id)
             if ticket.updated_at > at:
                 # Another process recorded later (its clock runs ahead, or it wrote after
@@ -2458,7 +2459,7 @@ class Helpdesk(KnowledgeCommands):
         ticket = self.store.load(_ticket_id(ticket_id))
         if as_ is not None:
             self._check_view(self._actor(as_, field="as_"), ticket)
-        at = self._stamp(ticket) if now is None else ensure_aware(now, field="now")
+        at = self._stamp(ticket) if now is None else desk_instant(now, field="now")
         if at >= ticket.updated_at:
             current = self._caught_up(ticket, at)
             if current is not None:
