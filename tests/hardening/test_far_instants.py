@@ -24,6 +24,7 @@ from helpdesk_core.model import (
     replay,
 )
 from helpdesk_core.reporting import Report, build_report
+from helpdesk_core.simulation import calibrate
 from helpdesk_core.sla import BusinessCalendar
 from helpdesk_core.workflow import (
     EscalationPolicy,
@@ -272,3 +273,40 @@ def test_a_desk_refuses_by_name_an_instant_outside_its_years(at: datetime) -> No
             call()
         assert caught.value.field == "clock"
     assert list(late.store.event_stream(after=0)) == []
+
+
+@settings(max_examples=30, deadline=None)
+@given(
+    first=st.one_of(
+        st.datetimes(min_value=datetime(9999, 12, 19), max_value=datetime(9999, 12, 20, 20)),
+        st.datetimes(min_value=datetime(1, 1, 1), max_value=datetime(1, 1, 1, 12)),
+    ),
+    zone=st.sampled_from(["UTC", "Pacific/Kiritimati", "America/Los_Angeles"]),
+)
+def test_calibrating_a_period_the_desks_zone_cannot_date_names_the_history(
+    first: datetime, zone: str
+) -> None:
+    start = first.replace(tzinfo=UTC)
+    history = [_opened(f"T-{n}", start + timedelta(hours=3 * n)) for n in range(90)]
+    desk = DeskConfig.from_dict({"desk": {"timezone": zone}})
+
+    def dated(at: datetime, step: timedelta = timedelta(0)) -> bool:
+        try:
+            (at + step).astimezone(ZoneInfo(zone))
+        except OverflowError:
+            return False
+        return True
+
+    hour = timedelta(hours=1)
+    last = history[-1].at
+    undated = not (dated(start) and dated(last))
+    near = not (dated(start, -hour) and dated(last, hour))  # the local hours around them
+    refused: ValidationError | None = None
+    try:
+        measured = calibrate(history, desk=desk)
+    except ValidationError as error:
+        refused = error
+    if refused is None:
+        assert not undated and measured.tickets == 90
+    else:
+        assert near and refused.field == "history" and zone in str(refused)

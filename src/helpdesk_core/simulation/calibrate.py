@@ -351,7 +351,10 @@ def calibrate(
     if not tally.openings:
         raise ValidationError("the history holds no ticket opened in the period", field="history")
     first = start if start is not None else min(tally.openings)
-    last = end if end is not None else max(tally.openings) + timedelta(seconds=1)
+    try:
+        last = end if end is not None else max(tally.openings) + timedelta(seconds=1)
+    except OverflowError:  # an opening in the last second a datetime holds
+        last = datetime.max.replace(tzinfo=UTC)
     # (a local week that holds a spring-forward lasts an hour less)
     if last - first < MIN_SPAN - timedelta(hours=1):
         raise ValidationError(
@@ -397,7 +400,15 @@ def _calibration(
     hours = (last - first).total_seconds() / 3600
     tickets = len(tally.openings)
     mean = tickets / hours
-    seen, held = _by_hour_of_week(tally.openings, first, last, zone)
+    try:
+        seen, held = _by_hour_of_week(tally.openings, first, last, zone)
+    except OverflowError:  # late on 9999-12-31 UTC is the year 10000 at +14:00
+        raise ValidationError(
+            f"the period {first.isoformat()} to {last.isoformat()} runs out of the dates the "
+            f"desk's time zone {zone.key} can show (the years 1 to 9999): calibrate a "
+            "period further from them, with start and end",
+            field="history",
+        ) from None
     arrivals: dict[str, Any] = {"rate_per_hour": round(mean, 6)}
     days = [slice(day * 24, day * 24 + 24) for day in range(7)]
     weekdays = _multipliers([sum(seen[d]) for d in days], [sum(held[d]) for d in days], mean)
