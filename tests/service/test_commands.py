@@ -1011,12 +1011,16 @@ def test_a_lowered_warning_threshold_the_clock_has_passed_is_recorded_at_the_nex
         ([0.75], [0.5], [(timedelta(hours=12), 0.5)]),
         # Raised: not at the old instant (18:00) but at the new one.
         ([0.75], [0.9], [(timedelta(hours=21, minutes=36), 0.9)]),
-        # The first threshold was recorded under its old value and is not recorded
-        # again; the second is recorded at its new value's instant.
+        # 0.25 was recorded; 0.4 takes its place in the list but is another threshold,
+        # above it: recorded at its own instant, and so is 0.9.
         (
             [0.25, 0.75],
             [0.4, 0.9],
-            [(timedelta(hours=6), 0.25), (timedelta(hours=21, minutes=36), 0.9)],
+            [
+                (timedelta(hours=6), 0.25),
+                (timedelta(hours=9, minutes=36), 0.4),
+                (timedelta(hours=21, minutes=36), 0.9),
+            ],
         ),
         # A threshold gained after the clock recorded the last one it had.
         ([0.25], [0.25, 0.9], [(timedelta(hours=6), 0.25), (timedelta(hours=21, minutes=36), 0.9)]),

@@ -14,6 +14,7 @@ from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
 
 import pytest
+from attrs import evolve
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from test_clock_properties import CALENDARS
@@ -111,17 +112,43 @@ def test_a_raised_threshold_is_recorded_at_its_own_instant_not_the_old_one() -> 
     ]
 
 
-def test_a_threshold_recorded_under_its_old_value_is_not_recorded_again() -> None:
+def test_thresholds_above_the_highest_recorded_are_recorded_whatever_their_position() -> None:
     ticket = opened(policy([0.25, 0.75]))
     ticket = fold(ticket, SlaEngine([policy([0.25, 0.75])], ALWAYS).due_events(
         ticket, now=T0 + 3 * H))  # fmt: skip
-    assert ticket.sla["resolution"].warnings_sent == 1
+    clock = ticket.sla["resolution"]
+    assert (clock.warnings_sent, clock.warned_threshold) == (1, 0.25)
+    # 0.4 takes the place of 0.25 in the list, but is another threshold, above it.
     engine = SlaEngine([policy([0.4, 0.6])], ALWAYS)
     assert shown(engine.due_events(ticket, now=T0 + 12 * H)) == [
         ("SlaTargetChanged", 7.5 * H, None),
+        ("SlaWarning", 7.5 * H, 0.4),
         ("SlaWarning", 7.5 * H, 0.6),
         ("SlaBreached", 10 * H, None),
     ]
+
+
+def test_a_threshold_at_or_below_the_highest_recorded_is_not_recorded() -> None:
+    ticket = opened(policy([0.75]))
+    ticket = fold(ticket, SlaEngine([policy([0.75])], ALWAYS).due_events(ticket, now=T0 + 8 * H))
+    engine = SlaEngine([policy([0.5, 0.75])], ALWAYS)
+    assert engine.next_wakeup(ticket, rearm=True) == T0 + 10 * H  # the deadline only
+    assert shown(engine.due_events(ticket, now=T0 + 12 * H)) == [("SlaBreached", 10 * H, None)]
+
+
+def test_a_clock_stored_with_only_its_count_of_warnings_reads_it_by_position() -> None:
+    ticket = opened(policy([0.25, 0.75]))
+    ticket = fold(ticket, SlaEngine([policy([0.25, 0.75])], ALWAYS).due_events(
+        ticket, now=T0 + 3 * H))  # fmt: skip
+    clock = ticket.sla["resolution"]
+    # As stored before the threshold was recorded: one warning, of the first threshold.
+    old = evolve(ticket, sla={"resolution": evolve(clock, warned_threshold=None)})
+    engine = SlaEngine([policy([0.25, 0.75])], ALWAYS)
+    assert engine.next_wakeup(old) == engine.next_wakeup(old, rearm=True) == T0 + 7.5 * H
+    later = engine.due_events(old, now=T0 + 12 * H)
+    assert shown(later) == [("SlaWarning", 7.5 * H, 0.75), ("SlaBreached", 10 * H, None)]
+    assert later[0].clock.warned_threshold == 0.75  # type: ignore[attr-defined]
+    assert later[0].clock.warnings_sent == 2  # type: ignore[attr-defined]
 
 
 def test_an_event_after_the_old_instant_rearms_there_before_it_acts() -> None:
@@ -254,7 +281,7 @@ def test_after_a_change_of_thresholds_the_clock_warns_as_under_the_new_ones(
     ticket = opened(old)
     before = SlaEngine([old], CALENDARS).due_events(ticket, now=switch_at)
     ticket = fold(ticket, before)
-    armed = {m: (c.warnings_sent, c.warn_at, c.deadline, c.breached_at is None)
+    armed = {m: (c.warned_threshold, c.warn_at, c.deadline, c.breached_at is None)
              for m, c in ticket.sla.items()}  # fmt: skip
     # ... then under the new ones, caught up at some instant and at others after it.
     engine = SlaEngine([new], CALENDARS)
@@ -268,30 +295,32 @@ def test_after_a_change_of_thresholds_the_clock_warns_as_under_the_new_ones(
     # A clock that ran under the new thresholds all along, for comparison.
     fresh_events = SlaEngine([new], CALENDARS).due_events(opened(new), now=END)
     for metric in (Metric.FIRST_RESPONSE, Metric.RESOLUTION):
-        sent, old_at, deadline, running = armed[metric.value]
+        warned, old_at, deadline, running = armed[metric.value]
         mine = [e for e in history if e.clock.metric is metric]  # type: ignore[attr-defined]
         theirs = [e for e in fresh_events if e.clock.metric is metric]  # type: ignore[attr-defined]
-        fresh_at = [e.at for e in theirs if isinstance(e, SlaWarning)]
+        fresh_at = {e.threshold: e.at for e in theirs if isinstance(e, SlaWarning)}
+        # The thresholds still to warn of: those above the highest recorded.
+        ahead = [t for t in new_warnings if warned is None or t > warned]
         # Re-armed when the clock runs towards a next threshold that it is armed for
         # under another value (or not at all: the policy gained a threshold), at the
         # catch-up or where it is armed for (its warning, else its deadline).
         at = None
-        if running and sent < len(new_warnings):
+        if running and ahead:
+            was = [t for t in old_warnings if warned is None or t > warned]
             if old_at is None:
                 assert deadline is not None
                 at = min(catch_up, deadline)
-            elif old_warnings[sent] != new_warnings[sent]:
+            elif was[0] != ahead[0]:
                 at = min(catch_up, old_at)
         assert [e.at for e in mine if isinstance(e, SlaTargetChanged)] == (
             [at] if at is not None else []
         )
-        # Each threshold once in the cycle: those recorded before under their old
-        # values, the others under their new values at their own instants (or at the
-        # re-arming, for those it finds passed).
-        # A clock breached already records no threshold it gained since.
+        # Each threshold once in the cycle, and none below one recorded: those above the
+        # highest recorded before, at their own instants (or at the re-arming, for those
+        # it finds passed). A clock breached already records no threshold it gained since.
         assert [(e.at, e.threshold) for e in mine if isinstance(e, SlaWarning)] == [
-            (fresh_at[i] if at is None else max(fresh_at[i], at), new_warnings[i])
-            for i in range(sent, len(new_warnings) if running else 0)
+            (fresh_at[t] if at is None else max(fresh_at[t], at), t)
+            for t in (ahead if running else [])
         ]
         # The breach is where it was: the target did not change.
         assert [
@@ -304,7 +333,10 @@ def test_after_a_change_of_thresholds_the_clock_warns_as_under_the_new_ones(
         # threshold, a warning the policy no longer has may stay armed: it is neither
         # recorded nor waited for.)
         clock = caught_up.sla[metric.value]
-        k = clock.warnings_sent
-        if clock.is_running and clock.breached_at is None and k < len(new_warnings):
-            assert clock.warn_at == fresh_at[k]
+        following = [
+            t for t in new_warnings
+            if clock.warned_threshold is None or t > clock.warned_threshold
+        ]  # fmt: skip
+        if clock.is_running and clock.breached_at is None and following:
+            assert clock.warn_at == fresh_at[following[0]]
     assert engine.next_wakeup(caught_up) == engine.next_wakeup(caught_up, rearm=True)

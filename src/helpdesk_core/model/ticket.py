@@ -91,16 +91,42 @@ def _optional_timedelta(instance: Any, attribute: Any, value: Any) -> None:
         _timedelta(instance, attribute, value)
 
 
+def _to_optional_fraction(value: Any) -> Any:
+    if isinstance(value, int) and not isinstance(value, bool):
+        return float(value)
+    return value
+
+
+def _warned_threshold(instance: Any, attribute: Any, value: Any) -> None:
+    if value is None:
+        return
+    if not isinstance(value, float) or not 0 < value <= 1:
+        raise ValidationError(
+            f"a warning threshold is a fraction of the target (0 to 1), got {value!r}",
+            field=attribute.name,
+        )
+    if instance.warnings_sent == 0:
+        raise ValidationError(
+            "a clock that recorded no warning (warnings_sent 0) has no warned threshold",
+            field=attribute.name,
+        )
+
+
 @frozen(kw_only=True, weakref_slot=False)
 class SlaClock:
     """The recorded state of one SLA clock of a ticket.
 
-    ``warnings_sent`` counts the warning thresholds crossed in this cycle, the latest at
-    ``warned_at``. ``used`` is the business time consumed up to ``as_of`` (pauses
-    excluded); while the clock runs, time keeps accruing from ``as_of`` on the
-    ``calendar``. ``deadline`` is the instant the target is reached if nothing pauses the
-    clock (None while paused or stopped); ``warn_at`` the next warning instant. Live
-    figures (used and remaining now) come from :func:`helpdesk_core.sla.clock_view`.
+    ``warned_threshold`` is the highest warning threshold (a fraction of the target)
+    recorded in this cycle, at ``warned_at``; the next warning due is the first threshold
+    of the clock's policy above it, whatever thresholds the policy had before.
+    ``warnings_sent`` counts the warnings recorded in this cycle (a clock stored before
+    ``warned_threshold`` existed has only the count: its highest threshold warned of is
+    read as the count-th of its policy's thresholds). ``used`` is the business time
+    consumed up to ``as_of`` (pauses excluded); while the clock runs, time keeps accruing
+    from ``as_of`` on the ``calendar``. ``deadline`` is the instant the target is
+    reached if nothing pauses the clock (None while paused or stopped); ``warn_at`` the
+    next warning instant. Live figures (used and remaining now) come from
+    :func:`helpdesk_core.sla.clock_view`.
     """
 
     metric: Metric = field(converter=to_metric)
@@ -118,6 +144,9 @@ class SlaClock:
         default=None, converter=v.to_optional_utc, validator=v.optional_aware
     )
     warnings_sent: int = field(default=0, validator=v.non_negative_int)
+    warned_threshold: float | None = field(
+        default=None, converter=_to_optional_fraction, validator=_warned_threshold
+    )
     warned_at: datetime | None = field(
         default=None, converter=v.to_optional_utc, validator=v.optional_aware
     )

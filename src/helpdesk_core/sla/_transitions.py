@@ -35,7 +35,15 @@ from helpdesk_core.model import (
 from helpdesk_core.model import _validate as v
 from helpdesk_core.model._copy import copier
 
-__all__ = ["SLA_ACTOR", "Calendar", "Step", "rearmed_warning", "state_of"]
+__all__ = [
+    "SLA_ACTOR",
+    "Calendar",
+    "Step",
+    "next_threshold",
+    "rearmed_warning",
+    "state_of",
+    "warned_threshold",
+]
 
 #: Who SLA events are recorded as caused by.
 SLA_ACTOR = Actor.system("sla")
@@ -111,19 +119,39 @@ _BLANK = SlaClock(
 )
 
 
+def warned_threshold(clock: SlaClock, thresholds: Sequence[float]) -> float | None:
+    """The highest threshold the clock warned of in its cycle (None: none yet). A clock
+    stored before it recorded the value has only its count of warnings: the highest is
+    then read as the count-th of ``thresholds`` (its policy's), as that count meant."""
+    warned = clock.warned_threshold
+    if warned is not None or clock.warnings_sent == 0 or not thresholds:
+        return warned
+    return thresholds[min(clock.warnings_sent, len(thresholds)) - 1]
+
+
+def next_threshold(warned: float | None, thresholds: Sequence[float]) -> float | None:
+    """The first of ``thresholds`` (increasing) above ``warned``; None when none is."""
+    for threshold in thresholds:
+        if warned is None or threshold > warned:
+            return threshold
+    return None
+
+
 def _next_warning(
     *,
     as_of: datetime,
     used: timedelta,
     target: timedelta,
-    sent: int,
+    warned: float | None,
     calendar: Calendar,
     thresholds: Sequence[float],
 ) -> datetime | None:
-    """The instant a clock running from ``as_of`` reaches its next warning threshold."""
-    if sent >= len(thresholds):
+    """The instant a clock running from ``as_of`` reaches its next warning threshold, the
+    first of ``thresholds`` above ``warned``."""
+    threshold = next_threshold(warned, thresholds)
+    if threshold is None:
         return None
-    left = target * thresholds[sent] - used
+    left = target * threshold - used
     if left <= _ZERO:
         return as_of
     return calendar.add(as_of, left)
@@ -146,7 +174,7 @@ def _armed(
         as_of=as_of,
         used=used,
         target=target,
-        sent=_get(clock, changes, "warnings_sent"),
+        warned=warned_threshold(clock, thresholds),
         calendar=calendar,
         thresholds=thresholds,
     )
@@ -168,17 +196,17 @@ def rearmed_warning(
     due, not on every event. A clock whose deadline the calendar no longer gives (its
     opening hours changed) is left as it is: its warning instant says nothing of its
     threshold then (a catch-up retargets such a clock first)."""
-    sent = clock.warnings_sent
     deadline = clock.deadline
-    if deadline is None or sent >= len(thresholds):
+    if deadline is None or clock.breached_at is not None or clock.stopped_at is not None:
         return None
-    if clock.breached_at is not None or clock.stopped_at is not None:
+    threshold = next_threshold(warned_threshold(clock, thresholds), thresholds)
+    if threshold is None:
         return None
     as_of = clock.as_of
     if now is not None and now < as_of:
         return None
     used = clock.used
-    left = clock.target * thresholds[sent] - used
+    left = clock.target * threshold - used
     armed = clock.warn_at
     if armed is not None and (
         armed <= as_of if left <= _ZERO else armed < as_of or calendar.elapsed(as_of, armed) == left
@@ -259,7 +287,7 @@ class Step:
                 as_of=at,
                 used=_ZERO,
                 target=target,
-                sent=0,
+                warned=None,
                 calendar=calendar,
                 thresholds=thresholds,
             )
@@ -357,12 +385,10 @@ class Step:
             self._emit(SlaTargetChanged, clock, at, reason=reason)
             return self.due(clock, calendar, thresholds, at)
         clock = self._emit(SlaTargetChanged, _set(clock, **changes), at, reason=reason)
-        while clock.warnings_sent < len(thresholds) and (
-            target * thresholds[clock.warnings_sent] <= used
-        ):
-            threshold = thresholds[clock.warnings_sent]
-            clock = evolve(clock, warnings_sent=clock.warnings_sent + 1, warned_at=at)
-            self._emit(SlaWarning, clock, at, threshold=threshold)
+        threshold = next_threshold(warned_threshold(clock, thresholds), thresholds)
+        while threshold is not None and target * threshold <= used:
+            clock = self._warned(clock, threshold, at)
+            threshold = next_threshold(threshold, thresholds)
         if used >= target and clock.breached_at is None:
             clock = self._emit(SlaBreached, _set(clock, breached_at=at), at)
         return clock
@@ -395,6 +421,19 @@ class Step:
             reason=f"SLA policy {clock.policy!r}: warning thresholds {_shown(thresholds)}",
         )
 
+    def _warned(
+        self, clock: SlaClock, threshold: float, at: datetime, **changes: Any
+    ) -> SlaClock:
+        """Record the warning of ``threshold`` at ``at`` (the highest warned of so far)."""
+        clock = evolve(
+            clock,
+            warnings_sent=clock.warnings_sent + 1,
+            warned_threshold=threshold,
+            warned_at=at,
+            **changes,
+        )
+        return self._emit(SlaWarning, clock, at, threshold=threshold)
+
     def due(
         self, clock: SlaClock, calendar: Calendar, thresholds: Sequence[float], now: datetime
     ) -> SlaClock:
@@ -406,20 +445,19 @@ class Step:
             assert deadline is not None
             breach_due = clock.breached_at is None and deadline <= now
             if warn_at is not None and warn_at <= now and not (breach_due and deadline < warn_at):
-                sent = clock.warnings_sent
-                if sent >= len(thresholds):  # the policy lost thresholds since the clock armed
+                threshold = next_threshold(warned_threshold(clock, thresholds), thresholds)
+                if threshold is None:  # the policy lost thresholds since the clock armed
                     clock = evolve(clock, warn_at=None)
                     continue
                 following = _next_warning(
                     as_of=clock.as_of,
                     used=clock.used,
                     target=clock.target,
-                    sent=sent + 1,
+                    warned=threshold,
                     calendar=calendar,
                     thresholds=thresholds,
                 )
-                clock = evolve(clock, warnings_sent=sent + 1, warned_at=warn_at, warn_at=following)
-                self._emit(SlaWarning, clock, warn_at, threshold=thresholds[sent])
+                clock = self._warned(clock, threshold, warn_at, warn_at=following)
             elif breach_due:
                 clock = self._emit(SlaBreached, _set(clock, breached_at=deadline), deadline)
             else:

@@ -36,7 +36,14 @@ from helpdesk_core.model import (
 )
 from helpdesk_core.model._validate import require
 from helpdesk_core.model.events import CANCELLED, NO_TARGET, SLA_EVENT_TYPES
-from helpdesk_core.sla._transitions import SLA_ACTOR, Calendar, Step, rearmed_warning
+from helpdesk_core.sla._transitions import (
+    SLA_ACTOR,
+    Calendar,
+    Step,
+    next_threshold,
+    rearmed_warning,
+    warned_threshold,
+)
 from helpdesk_core.sla.calendar import BusinessCalendar
 from helpdesk_core.sla.policy import ReopenMode, SlaPolicy
 
@@ -315,20 +322,23 @@ def due_events(
     """The SLA warnings and breaches of the ticket's running clocks whose instants are at
     or before ``now`` and not yet recorded, in instant order.
 
-    Each event is stamped with the exact instant its threshold was crossed (warning ``i``
-    when the business time used reaches ``target * warnings[i]``, the breach at the
+    Each event is stamped with the exact instant its threshold was crossed (a warning
+    when the business time used reaches ``target * threshold``, the breach at the
     deadline), computed from the recorded clock, not from ``now``: calling this at any
     ``now`` -- every second or once a day -- records the same events with the same
     instants. ``policies`` supplies each clock's warning thresholds (looked up by the
-    clock's policy name); ``calendars`` its calendar.
+    clock's policy name); ``calendars`` its calendar. The next warning of a clock is the
+    first of its policy's thresholds above the highest it warned of in its cycle
+    (:attr:`~helpdesk_core.model.SlaClock.warned_threshold`): a threshold is warned of at
+    most once per cycle, and never after a higher one.
 
     A running clock armed for its next warning otherwise than its policy's thresholds
-    say now (a threshold's value changed, or the policy gained one, since it was armed)
-    is first re-armed, as a retarget that keeps the target: an
+    say now (a threshold's value changed, or the policy gained or lost one, since it was
+    armed) is first re-armed, as a retarget that keeps the target: an
     :class:`~helpdesk_core.model.SlaTargetChanged` at ``now``, or at the instant the
-    clock was armed for if that came first. Warnings already recorded stay recorded
-    (each threshold once per cycle); one the time used has passed under its new value
-    is recorded at the re-arming; the next falls due at its new value's instant.
+    clock was armed for if that came first. Warnings already recorded stay recorded;
+    thresholds above the highest of them that the time used has passed are recorded at
+    the re-arming; the next falls due at its own instant.
 
     An active clock whose policy, as given now, has another target for its metric, another
     calendar, a calendar of the same name that gives another deadline (its hours or
@@ -357,12 +367,10 @@ def _next_wakeup(ticket: Ticket, env: _Env | None) -> datetime | None:
         if not clock.is_running:
             continue
         warn_at = clock.warn_at
-        if (
-            warn_at is not None
-            and env is not None
-            and clock.warnings_sent >= len(env.thresholds(clock))
-        ):
-            warn_at = None
+        if warn_at is not None and env is not None:
+            thresholds = env.thresholds(clock)
+            if next_threshold(warned_threshold(clock, thresholds), thresholds) is None:
+                warn_at = None
         for instant in (warn_at, None if clock.breached_at else clock.deadline):
             if instant is not None and (best is None or instant < best):
                 best = instant

@@ -299,13 +299,18 @@ def trusted_structure(cls: type[Any]) -> Any:
         raise TypeError(f"{cls.__name__} has a post-init hook; use the converter")
     namespace: dict[str, Any] = {"_new": object.__new__, "_cls": cls}
     body = ["    o = _new(_cls)"]
+    added = _ADDED_FIELDS.get(cls, {})
     for fld in fields:
         setter = _name(namespace, _setter(cls, fld.name))
         convert = _expr(fld.type, "v", namespace)
-        if convert == "v":
-            body.append(f"    {setter}(o, d[{fld.name!r}])")
+        if fld.name in added:  # an older writer left it out: what that meant
+            read = f"d.get({fld.name!r}, {_name(namespace, added[fld.name])})"
         else:
-            body.append(f"    v = d[{fld.name!r}]")
+            read = f"d[{fld.name!r}]"
+        if convert == "v":
+            body.append(f"    {setter}(o, {read})")
+        else:
+            body.append(f"    v = {read}")
             body.append(f"    {setter}(o, {convert})")
     # Helpers are bound as default arguments: local lookups are the fastest.
     defaults = ", ".join(f"{name}={name}" for name in namespace)
@@ -318,6 +323,11 @@ def trusted_structure(cls: type[Any]) -> Any:
 
 
 _IDENTITY = (str, int, bool, type(None))
+
+#: Fields of values nested in snapshots and events that were added after such rows were
+#: first stored, with the (immutable) value an older row means, so that it is read on the
+#: fast path too: a clock stored before it recorded its highest warned threshold.
+_ADDED_FIELDS: dict[type[Any], dict[str, Any]] = {SlaClock: {"warned_threshold": None}}
 
 
 def _setter(cls: type[Any], name: str) -> Callable[[Any, Any], None]:

@@ -63,6 +63,7 @@ from helpdesk_core.model import (
     SlaClock,
     SlaClockStarted,
     SlaClockStopped,
+    SlaWarning,
     StatusCategory,
     StatusChanged,
     Ticket,
@@ -1045,6 +1046,33 @@ class StoreConformance:
         self.store.save_article(article, expected_version=0)
         assert self.store.get_article("KB-1") == article, (
             "get_article('KB-1') must give back created_at and updated_at to the microsecond"
+        )
+
+    def test_sla_clocks_keep_the_thresholds_they_warned_of(self) -> None:
+        # A clock's next warning is the first threshold above the highest it warned of:
+        # a store that drops that value (a column per clock field, written before it
+        # existed) has the clock warn of a threshold again after a reconfiguration.
+        ticket = open_ticket(self.store, "T-1")
+        running = sla_clock(T0 + 10 * HOUR, at=T0)
+        warned = attrs.evolve(
+            running,
+            warn_at=T0 + 9 * HOUR,
+            warnings_sent=2,
+            warned_threshold=0.75,
+            warned_at=T0 + 7.5 * HOUR,
+        )
+        started = SlaClockStarted(ticket_id="T-1", at=T0, by=AGENT, clock=running)
+        warning = SlaWarning(
+            ticket_id="T-1", at=T0 + 7.5 * HOUR, by=AGENT, clock=warned, threshold=0.75
+        )
+        latest = change(self.store, ticket, started, warning)
+        assert self.store.load("T-1").sla["resolution"] == latest.sla["resolution"] == warned, (
+            "load('T-1') must give back the SLA clock as stored, its warned_threshold 0.75 and "
+            "warnings_sent 2 included"
+        )
+        assert self.store.events("T-1")[-1] == warning, (
+            "events('T-1') must give back the SlaWarning's clock as stored, its "
+            "warned_threshold 0.75 included"
         )
 
     def test_text_search_is_a_case_insensitive_substring(self) -> None:
