@@ -950,7 +950,9 @@ def test_a_retired_sla_policy_a_rule_named_hands_its_clocks_on_too() -> None:
     ],
     ids=["fewer-warnings", "retired"],
 )
-def test_a_warning_the_policy_no_longer_has_is_not_waited_for(policy: dict[str, Any]) -> None:
+def test_a_warning_the_policy_no_longer_has_is_disarmed_and_not_waited_for(
+    policy: dict[str, Any],
+) -> None:
     def doc(name: str, warnings: list[float]) -> dict[str, Any]:
         base = _policy_doc(name)
         base["sla_policies"][0]["warnings"] = warnings
@@ -964,6 +966,20 @@ def test_a_warning_the_policy_no_longer_has_is_not_waited_for(policy: dict[str, 
     clock.advance(hours=13)
     assert [type(e).__name__ for e in desk.tick()] == ["SlaWarning"]  # half of the day
     desk.reconfigure(DeskConfig.from_dict(doc(policy["name"], policy["warnings"])))
+    # Due at once: the clock shows a warning instant (18:00) nothing will be recorded at.
+    assert desk.next_wakeup(queues=False) == start
+    disarmed = desk.tick()
+    assert [(type(e).__name__, e.at - start) for e in disarmed] == [
+        ("SlaTargetChanged", timedelta(hours=13))
+    ]
+    assert disarmed[0].reason == (  # type: ignore[attr-defined]
+        "SLA policy 'standard': warning thresholds 0.5"
+        if policy["name"] == "standard"
+        else "SLA policy 'standard' is not configured any more: it warns no more"
+    )
+    resolution = desk.get(ticket.id).sla["resolution"]
+    assert (resolution.warn_at, resolution.warned_threshold) == (None, 0.5)
+    assert desk.sla(ticket.id)["resolution"].warn_at is None
     deadline = start + timedelta(days=1)
     assert desk.next_wakeup(queues=False) == deadline
     clock.advance(hours=6)  # past where the 0.75 warning was due
@@ -990,7 +1006,7 @@ def test_a_lowered_warning_threshold_the_clock_has_passed_is_recorded_at_the_nex
     clock.advance(hours=14)  # past half of the day, not yet three quarters
     assert desk.tick() == []
     desk.reconfigure(DeskConfig.from_dict(_warnings_doc([0.5])))
-    assert desk.next_wakeup(queues=False) == start + timedelta(hours=12)  # due already
+    assert desk.next_wakeup(queues=False) == start  # due at once
     recorded = desk.tick()
     assert [type(e).__name__ for e in recorded] == ["SlaTargetChanged", "SlaWarning"]
     # Recorded when the desk learns of it, as a retarget records the thresholds it

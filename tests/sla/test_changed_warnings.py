@@ -70,7 +70,7 @@ def test_a_lowered_threshold_ahead_of_the_clock_is_armed_at_its_own_instant() ->
     ticket = opened(policy([0.75]))
     engine = SlaEngine([policy([0.5])], ALWAYS)
     assert engine.next_wakeup(ticket) == T0 + 7.5 * H  # armed under 0.75
-    assert engine.next_wakeup(ticket, rearm=True) == T0 + 5 * H
+    assert engine.next_wakeup(ticket, rearm=True) == T0  # due at once: re-armed then
     rearmed = engine.due_events(ticket, now=T0 + 3 * H)
     assert shown(rearmed) == [("SlaTargetChanged", 3 * H, None)]
     assert "warning thresholds" in rearmed[0].reason  # type: ignore[attr-defined]
@@ -87,7 +87,7 @@ def test_a_lowered_threshold_ahead_of_the_clock_is_armed_at_its_own_instant() ->
 def test_a_lowered_threshold_the_clock_has_passed_is_recorded_at_the_catch_up() -> None:
     ticket = opened(policy([0.75]))
     engine = SlaEngine([policy([0.5])], ALWAYS)
-    assert engine.next_wakeup(ticket, rearm=True) == T0 + 5 * H  # already past at 6 h
+    assert engine.next_wakeup(ticket, rearm=True) == T0  # due at once
     # Caught up at 6 h: 50 % was passed at 5 h, under the old 75 %: recorded now, as a
     # retarget records the thresholds it puts behind the time used.
     assert shown(engine.due_events(ticket, now=T0 + 6 * H)) == [
@@ -104,7 +104,7 @@ def test_a_lowered_threshold_the_clock_has_passed_is_recorded_at_the_catch_up() 
 def test_a_raised_threshold_is_recorded_at_its_own_instant_not_the_old_one() -> None:
     ticket = opened(policy([0.75]))
     engine = SlaEngine([policy([0.9])], ALWAYS)
-    assert engine.next_wakeup(ticket, rearm=True) == T0 + 7.5 * H  # the old one, first
+    assert engine.next_wakeup(ticket, rearm=True) == T0  # due at once
     assert shown(engine.due_events(ticket, now=T0 + 12 * H)) == [
         ("SlaTargetChanged", 7.5 * H, None),
         ("SlaWarning", 9 * H, 0.9),
@@ -169,7 +169,7 @@ def test_a_threshold_gained_after_the_last_one_was_recorded_is_armed_at_the_catc
     assert ticket.sla["resolution"].warn_at is None  # nothing more to warn of
     engine = SlaEngine([policy([0.5, 0.9])], ALWAYS)
     assert engine.next_wakeup(ticket) == T0 + 10 * H  # the deadline
-    assert engine.next_wakeup(ticket, rearm=True) == T0 + 9 * H
+    assert engine.next_wakeup(ticket, rearm=True) == T0  # due at once
     assert shown(engine.due_events(ticket, now=T0 + 7 * H)) == [("SlaTargetChanged", 7 * H, None)]
     # Caught up only after the deadline: re-armed there, before the breach.
     assert shown(engine.due_events(ticket, now=T0 + 12 * H)) == [
@@ -304,6 +304,7 @@ def test_after_a_change_of_thresholds_the_clock_warns_as_under_the_new_ones(
         # Re-armed when the clock runs towards a next threshold that it is armed for
         # under another value (or not at all: the policy gained a threshold), at the
         # catch-up or where it is armed for (its warning, else its deadline).
+        # Armed for a warning the new thresholds no longer have, it is disarmed alike.
         at = None
         if running and ahead:
             was = [t for t in old_warnings if warned is None or t > warned]
@@ -312,6 +313,8 @@ def test_after_a_change_of_thresholds_the_clock_warns_as_under_the_new_ones(
                 at = min(catch_up, deadline)
             elif was[0] != ahead[0]:
                 at = min(catch_up, old_at)
+        elif running and old_at is not None:
+            at = min(catch_up, old_at)
         assert [e.at for e in mine if isinstance(e, SlaTargetChanged)] == (
             [at] if at is not None else []
         )
@@ -329,14 +332,13 @@ def test_after_a_change_of_thresholds_the_clock_warns_as_under_the_new_ones(
             if isinstance(e, SlaBreached) and e.clock.metric is metric  # type: ignore[attr-defined]
         ] == [e.at for e in theirs if isinstance(e, SlaBreached)]
         # Right after the first catch-up, the clock is armed for its next threshold at
-        # the instant a clock that ran under the new thresholds arms it. (Past the last
-        # threshold, a warning the policy no longer has may stay armed: it is neither
-        # recorded nor waited for.)
+        # the instant a clock that ran under the new thresholds arms it, and for none
+        # past the last one.
         clock = caught_up.sla[metric.value]
         following = [
             t for t in new_warnings
             if clock.warned_threshold is None or t > clock.warned_threshold
         ]  # fmt: skip
-        if clock.is_running and clock.breached_at is None and following:
-            assert clock.warn_at == fresh_at[following[0]]
+        if clock.is_running and clock.breached_at is None:
+            assert clock.warn_at == (fresh_at[following[0]] if following else None)
     assert engine.next_wakeup(caught_up) == engine.next_wakeup(caught_up, rearm=True)

@@ -247,10 +247,9 @@ class Decider:
         """The next instant this ticket needs a tick (SLA threshold, escalation, auto-close).
         ``requester`` feeds escalation conditions on ``requester.*`` fields (None, when
         they read any: the ticket's requester has no record, as when a trigger fires). With
-        ``rearm``, an SLA warning armed under a threshold value its policy has changed
-        since is waited for until the earlier of its armed and its new instant (for a
-        ticket saved under an earlier configuration: one this desk caught up is armed as
-        the policies say)."""
+        ``rearm``, an SLA clock armed for a warning otherwise than its policy's thresholds
+        say now is due at once (for a ticket saved under an earlier configuration: one
+        this desk caught up is armed as the policies say)."""
         best = self.sla.next_wakeup(ticket, rearm=True) if rearm else self.sla.next_wakeup(ticket)
         escalations = self.config.escalation_policies
         if escalations:

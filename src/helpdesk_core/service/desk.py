@@ -263,15 +263,16 @@ class Helpdesk(KnowledgeCommands):
         policies, calendars, lifecycles and their auto-close, ticket types, the targets,
         calendar, warning thresholds or pauses of SLA policies), every open or solved
         ticket's stored wake-up is recomputed (:meth:`reschedule`), so a tick finds a new
-        escalation trigger's tickets at its instant, and a running SLA clock's warning at
-        its new threshold's instant (re-armed by the catch-up of that tick or of the
-        ticket's next command). A clock whose policy's target, calendar (its name, or the
-        hours a calendar of that name defines now) or pauses changed is due at once: the
-        next tick, or the ticket's next command, retargets it (pauses or resumes it) as a
-        change of the ticket would, so no tick records a warning or breach under the old
-        rules. A new escalation trigger whose instant has passed fires on an active
-        ticket at its latest event; a solved ticket never met it while active, so it
-        fires there only once the ticket is reopened, at the reopen."""
+        escalation trigger's tickets at its instant. A running SLA clock armed for a
+        warning otherwise than its policy's thresholds say now (or for one they no longer
+        have) is due at once: the next tick, or the ticket's next command, re-arms it, and
+        its warnings fall due at their new instants. So is a clock whose policy's target,
+        calendar (its name, or the hours a calendar of that name defines now) or pauses
+        changed: the next tick, or the ticket's next command, retargets it (pauses or
+        resumes it) as a change of the ticket would, so no tick records a warning or
+        breach under the old rules. A new escalation trigger whose instant has passed
+        fires on an active ticket at its latest event; a solved ticket never met it while
+        active, so it fires there only once the ticket is reopened, at the reopen."""
         if not isinstance(config, DeskConfig):
             raise ValidationError("config must be a DeskConfig", field="config")
         self._check_open_tickets(config)

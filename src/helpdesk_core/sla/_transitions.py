@@ -39,6 +39,7 @@ __all__ = [
     "SLA_ACTOR",
     "Calendar",
     "Step",
+    "disarmed_warning",
     "next_threshold",
     "rearmed_warning",
     "state_of",
@@ -220,8 +221,28 @@ def rearmed_warning(
     return as_of if left <= _ZERO else calendar.add(as_of, left)
 
 
-def _shown(thresholds: Sequence[float]) -> str:
-    return ", ".join(f"{threshold:g}" for threshold in thresholds)
+def disarmed_warning(
+    clock: SlaClock, thresholds: Sequence[float], now: datetime | None = None
+) -> bool:
+    """Whether the running clock is armed for a warning that ``thresholds`` no longer
+    have (none above the highest it warned of: its policy lost thresholds, or is retired
+    and warns no more), so that it would show a warning instant nothing will be recorded
+    at; False too (given ``now``) when it changed last after ``now``."""
+    if clock.warn_at is None or clock.deadline is None:
+        return False
+    if clock.breached_at is not None or clock.stopped_at is not None:
+        return False
+    if now is not None and now < clock.as_of:
+        return False
+    return next_threshold(warned_threshold(clock, thresholds), thresholds) is None
+
+
+def _shown(policy: str, thresholds: Sequence[float]) -> str:
+    if not thresholds:
+        return f"SLA policy {policy!r}: no warning thresholds"
+    return f"SLA policy {policy!r}: warning thresholds " + ", ".join(
+        f"{threshold:g}" for threshold in thresholds
+    )
 
 
 def _not_before(clock: SlaClock, at: datetime) -> None:
@@ -394,18 +415,26 @@ class Step:
         return clock
 
     def rearm(
-        self, clock: SlaClock, calendar: Calendar, thresholds: Sequence[float], now: datetime
+        self,
+        clock: SlaClock,
+        calendar: Calendar,
+        thresholds: Sequence[float],
+        now: datetime,
+        reason: str = "",
     ) -> SlaClock:
         """Re-arm a running clock whose next warning is armed otherwise than its policy's
-        thresholds say (see :func:`rearmed_warning`), as a retarget that keeps the policy,
+        thresholds say (see :func:`rearmed_warning`), or armed for a warning they no
+        longer have (see :func:`disarmed_warning`), as a retarget that keeps the policy,
         target and calendar: at ``now``, or at the instant the clock is armed for (its
         warning, else its deadline) if that came first, since the clock ran to it as
         armed. The warnings already recorded stay recorded, each threshold once per
         cycle; one whose new value the time used has passed is recorded at the
         re-arming; the next one is armed at its own instant. A clock armed as its
         thresholds say is returned as it is, and so is one whose last change is after
-        ``now``."""
-        if rearmed_warning(clock, calendar, thresholds, now) is None:
+        ``now``. ``reason`` replaces the one that names the thresholds."""
+        if rearmed_warning(clock, calendar, thresholds, now) is None and not disarmed_warning(
+            clock, thresholds, now
+        ):
             return clock
         armed = clock.warn_at if clock.warn_at is not None else clock.deadline
         assert armed is not None  # a running clock
@@ -418,7 +447,7 @@ class Step:
             thresholds=thresholds,
             target=clock.target,
             at=min(now, armed),
-            reason=f"SLA policy {clock.policy!r}: warning thresholds {_shown(thresholds)}",
+            reason=reason or _shown(clock.policy, thresholds),
         )
 
     def _warned(

@@ -40,6 +40,7 @@ from helpdesk_core.sla._transitions import (
     SLA_ACTOR,
     Calendar,
     Step,
+    disarmed_warning,
     next_threshold,
     rearmed_warning,
     warned_threshold,
@@ -201,12 +202,12 @@ def _due(
         ):
             step = Step(ticket.id)
             if rearm or (warn_at is not None and warn_at <= now):
-                clock = step.rearm(clock, calendar, thresholds, now)
+                clock = step.rearm(clock, calendar, thresholds, now, _rearm_reason(clock, env))
             clocks[metric] = step.due(clock, calendar, thresholds, now)
             events.extend(step.events)
-        elif rearm and rearmed_warning(clock, calendar, thresholds, now) is not None:
+        elif rearm and _misarmed(clock, env, now):
             step = Step(ticket.id)
-            clock = step.rearm(clock, calendar, thresholds, now)
+            clock = step.rearm(clock, calendar, thresholds, now, _rearm_reason(clock, env))
             clocks[metric] = step.due(clock, calendar, thresholds, now)
             events.extend(step.events)
     if len(events) > 1:
@@ -378,21 +379,37 @@ def _next_wakeup(ticket: Ticket, env: _Env | None) -> datetime | None:
 
 
 def _rearmed_wakeup(ticket: Ticket, env: _Env) -> datetime | None:
-    """:func:`_next_wakeup` with ``env``, where a clock armed for its next warning
-    otherwise than its policy's thresholds say now is waited for until the earlier of
-    the instant it is armed for and the one they give (:meth:`Step.rearm` re-arms it at
-    the earlier of its armed instant and the catch-up)."""
+    """:func:`_next_wakeup` with ``env``, where a clock whose policy changed under it
+    (see :func:`_drift`), or that is armed for its next warning otherwise than its
+    policy's thresholds say now (or for one they no longer have), is due at once: its
+    last change's instant. The catch-up that follows a reconfiguration then brings it in
+    line at that instant, whenever the next one would have come (re-armed only at a
+    later catch-up, the instant would depend on how often the desk ticks)."""
     best = _next_wakeup(ticket, env)
     for clock in ticket.sla.values():
-        if clock.stopped_at is None and _drift(ticket, clock, env) is not None:
-            # Its policy changed under it: due at once (a catch-up brings it in line).
-            if best is None or clock.as_of < best:
-                best = clock.as_of
-        elif clock.is_running:
-            due = rearmed_warning(clock, env.calendar(clock.calendar), env.thresholds(clock))
-            if due is not None and (best is None or due < best):
-                best = due
+        if best is not None and best <= clock.as_of:
+            continue
+        if (clock.stopped_at is None and _drift(ticket, clock, env) is not None) or (
+            clock.is_running and _misarmed(clock, env)
+        ):
+            best = clock.as_of
     return best
+
+
+def _rearm_reason(clock: SlaClock, env: _Env) -> str:
+    """The reason a re-arming gives when it is not its policy's thresholds ("": they)."""
+    if clock.policy in env.policies:
+        return ""
+    return f"SLA policy {clock.policy!r} is not configured any more: it warns no more"
+
+
+def _misarmed(clock: SlaClock, env: _Env, now: datetime | None = None) -> bool:
+    """Whether the running clock's next warning is armed otherwise than its policy's
+    thresholds say now, or for a warning they no longer have (see :meth:`Step.rearm`)."""
+    thresholds = env.thresholds(clock)
+    if disarmed_warning(clock, thresholds, now):
+        return True
+    return rearmed_warning(clock, env.calendar(clock.calendar), thresholds, now) is not None
 
 
 def next_wakeup_many(tickets: Iterable[Ticket]) -> datetime | None:
@@ -481,11 +498,12 @@ class SlaEngine:
         retired and its clocks run on) is not waited for, as none will be recorded.
 
         With ``rearm``, a clock armed for its next warning otherwise than its policy's
-        thresholds say now (see :func:`due_events`) is waited for until the earlier of
-        the instant it is armed for and the instant they give, worked out on the calendar
-        for every running clock (a desk asks so when it reschedules its tickets after a
-        reconfiguration, not after every command); one whose policy's target, calendar
-        or pauses changed under it is due at once (its last change's instant)."""
+        thresholds say now (see :func:`due_events`), or for a warning they no longer
+        have, and one whose policy's target, calendar or pauses changed under it, is due
+        at once (its last change's instant), worked out on the calendar for every
+        running clock (a desk asks so when it reschedules its tickets after a
+        reconfiguration, not after every command): a catch-up right after the change
+        brings them in line there, not at whichever catch-up comes next."""
         _check_ticket(ticket)
         if rearm is False:
             return _next_wakeup(ticket, self._env)
