@@ -1492,6 +1492,22 @@ def test_p90s_are_the_reports_p90s_to_the_microsecond() -> None:
     assert result.kpis.p90_resolution == report.times.resolution.p90
 
 
+def test_means_are_the_reports_means_to_the_microsecond() -> None:
+    """The mean first response and resolution are averaged on whole microseconds and
+    rounded as the reports round them, not through floating-point seconds (which put a
+    mean one microsecond off the report's now and then)."""
+    from helpdesk_core.reporting import build_report
+
+    doc = mmc(days=0.25)
+    doc["simulation"]["warmup_days"] = 0
+    scenario = Scenario.from_dict(doc)
+    for seed in range(1, 41):
+        result = simulate(scenario, seed=seed)
+        times = build_report(result.events, since=scenario.measured_from).times
+        assert result.kpis.mean_first_response == times.first_response.mean, seed
+        assert result.kpis.mean_resolution == times.resolution.mean, seed
+
+
 def test_reopen_and_first_contact_rates_count_tickets_reopened_and_not_solved_again() -> None:
     """Half the solved tickets are reopened twelve hours later, when nobody is left to
     solve them again: they were solved, and reopened, as the report counts them."""

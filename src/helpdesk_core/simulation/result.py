@@ -25,7 +25,7 @@ from helpdesk_core.model import (
     TicketOpened,
 )
 from helpdesk_core.model.events import CANCELLED, NO_TARGET, SLA_EVENT_TYPES
-from helpdesk_core.reporting._stats import percentile
+from helpdesk_core.reporting._stats import duration_stats, percentile
 from helpdesk_core.storage import Store
 
 if TYPE_CHECKING:
@@ -262,14 +262,27 @@ _RECORD_DTYPES: Final = {
 _TEXT_COLUMNS: Final = ("id", "channel", "category", "priority", "tier", "team", "status")
 
 
+def _micros(seconds: Sequence[float]) -> list[int]:
+    """Durations in seconds as whole microseconds: a record's seconds are a timedelta's
+    total_seconds(), whose microseconds come back whole."""
+    return [round(value * 1_000_000) for value in seconds]
+
+
+def _mean(seconds: Sequence[float]) -> timedelta | None:
+    """The mean of durations in seconds, summed on whole microseconds and rounded half
+    up as the reports do (floating-point seconds could land a microsecond off), so it is
+    the report's."""
+    if not seconds:
+        return None
+    return duration_stats(_micros(seconds)).mean
+
+
 def _p90(seconds: Sequence[float]) -> timedelta | None:
     """The 90th percentile of durations in seconds, interpolated between the two nearest
     ranks on whole microseconds as the reports (and numpy) do, so it is the report's."""
     if not seconds:
         return None
-    # A record's seconds are a timedelta's total_seconds(): its microseconds come back whole.
-    ordered = sorted(round(value * 1_000_000) for value in seconds)
-    return timedelta(microseconds=percentile(ordered, 9, 10))
+    return timedelta(microseconds=percentile(sorted(_micros(seconds)), 9, 10))
 
 
 def _seconds(a: datetime | None, b: datetime | None) -> float | None:
@@ -402,9 +415,6 @@ def compute_kpis(records: Sequence[TicketRecord], *, end: datetime) -> Kpis:
             compliance[name] = sum(1 for o in outcomes if not o) / len(outcomes)
     ratings = [r.satisfaction for r in measured if r.satisfaction is not None]
 
-    def mean_td(values: Sequence[float]) -> timedelta | None:
-        return timedelta(seconds=statistics.fmean(values)) if values else None
-
     return Kpis(
         tickets=n,
         solved=len(solved),
@@ -417,10 +427,10 @@ def compute_kpis(records: Sequence[TicketRecord], *, end: datetime) -> Kpis:
         reopen_rate=(sum(1 for r in ever_solved if r.reopens) / len(ever_solved))
         if ever_solved
         else 0.0,
-        mean_wait_for_agent=mean_td(waits),
-        mean_first_response=mean_td(responses),
+        mean_wait_for_agent=_mean(waits),
+        mean_first_response=_mean(responses),
         p90_first_response=_p90(responses),
-        mean_resolution=mean_td(resolutions),
+        mean_resolution=_mean(resolutions),
         p90_resolution=_p90(resolutions),
         sla_compliance=compliance,
         csat=statistics.fmean(ratings) if ratings else None,
