@@ -1234,6 +1234,42 @@ def test_dropping_a_lifecycle_status_or_tier_open_tickets_stand_on_is_refused() 
     desk.reconfigure(DeskConfig.from_dict({**no_l2, "lifecycles": {"change": default}}))
 
 
+def test_taking_every_way_out_of_a_status_is_refused_before_tickets_are_stuck_in_it() -> None:
+    # A configuration that keeps 'vendor' but drops the moves out of it would leave the
+    # ticket there for good: no reply, solve, cancel or tick could move it again.
+    from helpdesk_core.workflow import Lifecycle
+
+    default = Lifecycle.default().to_dict()
+    default.pop("name")
+    into = {"name": "to_vendor", "from": "open", "to": "vendor"}
+    out = {"name": "from_vendor", "from": "vendor", "to": "open",
+           "automatic": "requester_public_reply"}  # fmt: skip
+
+    def doc(*moves: dict[str, Any], cancel_from_any: bool = True) -> dict[str, Any]:
+        transitions = [
+            t if cancel_from_any or t["name"] != "cancel" else {**t, "from": ["new", "open"]}
+            for t in default["transitions"]
+        ]
+        vendor = {**default,
+                  "statuses": [*default["statuses"], {"name": "vendor", "category": "pending"}],
+                  "transitions": [*transitions, *moves]}  # fmt: skip
+        return {"agents": [{"id": "ann", "teams": ["service-desk"]}],
+                "lifecycles": {"default": vendor}}  # fmt: skip
+
+    clock = ManualClock(datetime(2026, 3, 2, 9, tzinfo=UTC))
+    desk = Helpdesk(DeskConfig.from_dict(doc(into, out)), MemoryStore(), clock)
+    ticket = desk.open(requester=Requester(id="ada"), subject="New laptop")
+    desk.reply(ticket.id, author="ann", body="Ordered")
+    desk.transition(ticket.id, "to_vendor", by="ann")
+    with pytest.raises(ConfigError, match="'vendor' cannot reach a status of the closed") as caught:
+        desk.reconfigure(DeskConfig.from_dict(doc(into, cancel_from_any=False)))
+    assert caught.value.path == "lifecycles.default.statuses[7]"
+    assert desk.config.lifecycles["default"].allowed("vendor") == ("cancel", "from_vendor")
+    # A cancel from any status is a way out: the ticket can still be closed.
+    desk.reconfigure(DeskConfig.from_dict(doc(into)))
+    assert desk.cancel(ticket.id, by="ann", reason="bought elsewhere").status == "cancelled"
+
+
 def test_moving_a_status_open_tickets_are_in_to_another_category_is_refused() -> None:
     # The ticket keeps the category it entered the status with: a status moved from
     # on_hold to open would leave its SLA clocks paused until it moves again.

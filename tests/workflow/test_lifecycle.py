@@ -287,6 +287,49 @@ def test_unreachable_status_is_refused() -> None:
     assert err.path == "lifecycle.statuses"
 
 
+def test_status_with_no_way_to_a_closed_status_is_refused() -> None:
+    # A ticket moved into 'vendor' could never leave it: never solved, never closed,
+    # its resolution clock paused for good.
+    doc = _doc()
+    doc["statuses"].insert(2, {"name": "vendor", "category": "pending"})
+    doc["transitions"].append({"name": "wait", "from": "work", "to": "vendor"})
+    err = _config_error(doc)
+    assert "'vendor' cannot reach a status of the closed category" in err.message
+    assert err.path == "lifecycle.statuses[2]"
+
+
+def test_a_cycle_with_no_way_out_to_a_closed_status_is_refused() -> None:
+    doc = _doc()
+    doc["statuses"][3:3] = [
+        {"name": "review", "category": "open"},
+        {"name": "rework", "category": "open"},
+    ]
+    doc["transitions"] += [
+        {"name": "send_to_review", "from": "work", "to": "review"},
+        {"name": "send_to_rework", "from": "review", "to": "rework"},
+        {"name": "send_back", "from": "rework", "to": "review"},
+    ]
+    err = _config_error(doc, path="lifecycles.change")
+    assert "'review', 'rework' cannot reach a status of the closed category" in err.message
+    assert err.path == "lifecycles.change.statuses[3]"
+    # A way out through a guarded move (or a '*' one) is a way out.
+    doc["transitions"].append(
+        {"name": "drop", "from": "*", "to": "closed", "guards": ["reason_given"]}
+    )
+    assert Lifecycle.from_dict(doc).allowed("rework") == ("send_back", "drop")
+
+
+def test_a_solved_status_with_no_way_to_a_closed_status_is_refused() -> None:
+    # A solved ticket that can neither close nor be reopened is never closed: never
+    # due for retention, kept solved for ever.
+    doc = _doc()
+    doc["transitions"] = [t for t in doc["transitions"] if t["name"] != "close"]
+    doc["transitions"].append({"name": "close", "from": "work", "to": "closed"})
+    doc["transitions"] = [t for t in doc["transitions"] if t["name"] != "reopen"]
+    err = _config_error(doc)
+    assert "'done' cannot reach a status of the closed category" in err.message
+
+
 def test_duplicate_transition_name_with_another_target_is_refused() -> None:
     doc = _doc()
     doc["transitions"].append({"name": "start", "from": "done", "to": "closed"})

@@ -589,6 +589,110 @@ def test_random_requests_fold_like_apply_event_or_leave_the_ticket_alone(
         assert ticket.status == closed[0].status
 
 
+_CATEGORIES = [c.value for c in StatusCategory]
+
+
+@st.composite
+def _random_lifecycle_docs(draw: st.DrawFn) -> dict[str, Any]:
+    """Lifecycle documents of any shape: each status reachable from the first (a tree of
+    moves), then any further moves, which may or may not leave a way to a closed status."""
+    count = draw(st.integers(2, 7))
+    names = [f"s{i}" for i in range(count)]
+    categories = [
+        draw(st.sampled_from(["new", "open", "pending", "on_hold"])),
+        *(draw(st.sampled_from(_CATEGORIES)) for _ in names[1:-1]),
+        "closed",
+    ]
+    live = [n for n, c in zip(names, categories, strict=True) if c != "closed"]
+    transitions: list[dict[str, Any]] = []
+    for i in range(1, count):
+        parents = [n for n in live if int(n[1:]) < i] or [names[0]]
+        transitions.append({"name": f"to_{names[i]}", "from": draw(st.sampled_from(parents)),
+                            "to": names[i]})
+    for j in range(draw(st.integers(0, 6))):
+        target = draw(st.sampled_from(names))
+        transitions.append({
+            "name": f"move_{j}",
+            "from": draw(st.just("*") | st.lists(st.sampled_from(live), min_size=1, unique=True)),
+            "to": target,
+            "guards": draw(st.lists(st.sampled_from(["resolution_note", "reason_given"]),
+                                    unique=True)),
+        })
+    return {
+        "name": "custom",
+        "initial": names[0],
+        "statuses": [{"name": n, "category": c} for n, c in zip(names, categories, strict=True)],
+        "transitions": transitions,
+        "auto_close_after": None,
+    }
+
+
+def _ways_to_closed(lifecycle: Lifecycle, status: str) -> bool:
+    seen, todo = {status}, [status]
+    while todo:
+        here = todo.pop()
+        if lifecycle.is_terminal(here):
+            return True
+        for move in lifecycle.transitions_from(here):
+            if move.to not in seen:
+                seen.add(move.to)
+                todo.append(move.to)
+    return False
+
+
+def _stuck_in(doc: dict[str, Any]) -> list[str]:
+    """The statuses of a lifecycle document with no way to a closed status."""
+    category = {s["name"]: s["category"] for s in doc["statuses"]}
+    moves = {
+        (source, t["to"])
+        for t in doc["transitions"]
+        for source in (
+            [n for n, c in category.items() if c != "closed" and n != t["to"]]
+            if t["from"] == "*"
+            else [t["from"]] if isinstance(t["from"], str) else t["from"]
+        )
+    }
+    free = {n for n, c in category.items() if c == "closed"}
+    while True:
+        more = {source for source, target in moves if target in free} - free
+        if not more:
+            return [n for n in category if n not in free]
+        free |= more
+
+
+@given(doc=_random_lifecycle_docs(), data=st.data())
+def test_any_valid_lifecycle_keeps_tickets_in_its_statuses_with_a_way_to_close(
+    doc: dict[str, Any], data: st.DataObject
+) -> None:
+    stuck = _stuck_in(doc)
+    if stuck:  # refused, naming the first status a ticket could never close from
+        with pytest.raises(ConfigError, match="cannot reach a status of the closed") as info:
+            Lifecycle.from_dict(doc)
+        assert info.value.path == f"lifecycle.statuses[{int(stuck[0][1:])}]"
+        return
+    lifecycle = Lifecycle.from_dict(doc)
+    opened = TicketOpened(ticket_id="T-1", at=T0, by=REQUESTER, number=1, requester="r-1",
+                          subject="VPN drops", lifecycle="custom", status=lifecycle.initial,
+                          status_category=lifecycle.category(lifecycle.initial))
+    ticket, events = replay([opened]), [opened]
+    for _ in range(data.draw(st.integers(0, 12), label="moves")):
+        assert lifecycle.has_status(ticket.status)
+        assert ticket.status_category is lifecycle.category(ticket.status)
+        assert _ways_to_closed(lifecycle, ticket.status), ticket.status
+        allowed = lifecycle.allowed(ticket.status)
+        if not allowed:
+            assert lifecycle.is_terminal(ticket.status)
+            break
+        asked = data.draw(st.sampled_from(allowed), label="transition")
+        hours = data.draw(st.integers(0, 200), label="hours")
+        ticket, new = apply_transition(
+            ticket, lifecycle, asked, by=AGENT, now=ticket.updated_at + timedelta(hours=hours),
+            reason="as agreed", resolution="fixed", first_contact=True,
+        )
+        events += new
+        assert replay(events) == ticket
+
+
 @pytest.mark.parametrize("answer", [True, False, 0, "", "  ", ["why"]])
 def test_a_guard_answering_neither_none_nor_a_reason_is_an_error(answer: object) -> None:
     # A guard written as a yes/no check would otherwise refuse every move as "True".

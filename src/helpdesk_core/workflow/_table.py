@@ -155,6 +155,26 @@ def _unreachable(
     return [name for name in statuses if name not in seen]
 
 
+def _dead_ends(
+    statuses: Mapping[str, Status], outgoing: Mapping[str, tuple[Transition, ...]]
+) -> list[str]:
+    """The statuses from which no sequence of transitions reaches a closed status: a
+    ticket there could never be closed (guards are not weighed: a guarded move is a way
+    out)."""
+    into: dict[str, list[str]] = {name: [] for name in statuses}
+    for source, moves in outgoing.items():
+        for t in moves:
+            into[t.to].append(source)
+    done = [name for name, s in statuses.items() if s.category is StatusCategory.CLOSED]
+    seen = set(done)
+    while done:
+        for source in into[done.pop()]:
+            if source not in seen:
+                seen.add(source)
+                done.append(source)
+    return [name for name in statuses if name not in seen]
+
+
 def _steps(
     statuses: Mapping[str, Status],
     by_name: Mapping[tuple[str, str], Transition],
@@ -247,6 +267,15 @@ def build_table(
             f"status(es) {_quote(set(unreachable))} cannot be reached from the initial "
             f"status {initial!r}",
             path=f"{root}.statuses",
+        )
+    stuck = _dead_ends(by_status, frozen_outgoing)
+    if stuck:
+        raise ConfigError(
+            f"status(es) {', '.join(repr(n) for n in stuck)} cannot reach a status of the "
+            "closed category: a ticket there could never be closed (it would stay "
+            "open or solved for ever, its SLA clocks with it); give "
+            f"{'it' if len(stuck) == 1 else 'them'} a transition out",
+            path=f"{root}.statuses[{list(by_status).index(stuck[0])}]",
         )
     return Table(
         by_status, steps, by_name, by_target, by_trigger, frozen_outgoing, tuple(sources)

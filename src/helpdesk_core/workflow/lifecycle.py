@@ -3,9 +3,10 @@
 A :class:`Lifecycle` is a table: statuses (each in a :class:`StatusCategory`), an initial
 status, and transitions ``from -> to`` with optional guards and an optional automatic
 trigger. It is validated when built (unknown or unreachable statuses, no closed status,
-clashing transition names, unknown guards: :class:`~helpdesk_core.errors.ConfigError`
-naming the bad part), loads from and dumps to plain dicts, and draws itself as a Mermaid
-state diagram. Closed-category statuses are terminal.
+a status with no way to a closed one, clashing transition names, unknown guards:
+:class:`~helpdesk_core.errors.ConfigError` naming the bad part), loads from and dumps
+to plain dicts, and draws itself as a Mermaid state diagram. Closed-category statuses are
+terminal.
 
 Automatic moves are data too: a transition whose ``automatic`` names a trigger
 (``requester_public_reply``, ``agent_public_reply``, ``solved_timeout``) is the one the
