@@ -166,6 +166,18 @@ def test_allowed_lists_transition_names_in_order() -> None:
     assert lc.allowed("solved") == ("reopen", "close", "cancel")
 
 
+def test_the_moves_of_a_status_the_lifecycle_lacks_are_not_found_not_none() -> None:
+    # A misspelt status (or one of another lifecycle) is no status without moves: a
+    # frontend listing the buttons of "pendng" would offer none and say nothing.
+    lc = Lifecycle.default()
+    for ask in (lc.allowed, lc.transitions_from):
+        with pytest.raises(NotFound, match="lifecycle 'default' has no status 'pendng'"):
+            ask("pendng")
+    assert lc.allowed("closed") == ()  # a closed status has none, and says so
+    with pytest.raises(ValidationError, match="a status is a name"):
+        lc.allowed(3)  # type: ignore[arg-type]
+
+
 def test_automatic_transitions() -> None:
     lc = Lifecycle.default()
     agent = lc.automatic_transition("agent_public_reply", "new")

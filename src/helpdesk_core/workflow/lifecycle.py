@@ -238,15 +238,20 @@ class Lifecycle:
         raise NotFound("transition", transition.name)
 
     def transitions_from(self, status: str) -> tuple[Transition, ...]:
-        """The transitions leaving ``status``, in declaration order."""
+        """The transitions leaving ``status``, in declaration order (none for a closed
+        status; NotFound for a status the lifecycle lacks)."""
         if not isinstance(status, str):
             raise ValidationError(
                 f"a status is a name, got {type(status).__name__}", field="status"
             )
-        return self._table.outgoing.get(status, ())
+        found = self._table.outgoing.get(status)
+        if found is None:
+            raise NotFound("status", status, f"lifecycle {self.name!r} has no status {status!r}")
+        return found
 
     def allowed(self, status: str) -> tuple[str, ...]:
-        """Names of the transitions leaving ``status`` (guards not evaluated)."""
+        """Names of the transitions leaving ``status`` (guards not evaluated; NotFound for
+        a status the lifecycle lacks)."""
         return tuple(t.name for t in self.transitions_from(status))
 
     def find(self, status: str, name_or_target: str) -> Transition | None:
