@@ -30,6 +30,12 @@ from helpdesk_core.routing import (
     RuleSet,
     assign,
 )
+from helpdesk_core.routing.assignment import (
+    DEFAULT_PRIORITY_WEIGHTS,
+    decide_assignment,
+    sorted_candidates,
+    weights_text,
+)
 from helpdesk_core.testing.strategies import (
     agents,
     custom_fields,
@@ -581,6 +587,55 @@ def test_assignment_is_reproducible(cursor: int, seed: int) -> None:
     )
     assert first == second
     assert first.agent == min(a.id for a in agents)
+
+
+@given(
+    agents_lists,
+    specs,
+    st.dictionaries(
+        st.sampled_from([f"a{i}" for i in range(8)]),
+        st.builds(AgentLoad, active=st.integers(0, 5), weighted=st.sampled_from([0.0, 1.0, 4.5])),
+    ),
+    st.integers(0, 2**24),
+    st.sampled_from([None, {Priority.CRITICAL: 8, Priority.LOW: 0.5}]),
+    st.randoms(use_true_random=False),
+)
+def test_a_desks_assignment_decides_as_assign(
+    agents: list[Agent],
+    spec: AssignSpec,
+    loads: dict[str, AgentLoad],
+    cursor: int,
+    weights: dict[Priority, float] | None,
+    rng: Any,
+) -> None:
+    """The path a desk takes (its candidates in id order, its weights shown once) gives
+    the decision the public function gives, explanation and cursor included."""
+    shuffled = list(agents)
+    rng.shuffle(shuffled)
+    expected = assign(
+        _ticket(),
+        candidates=shuffled,
+        spec=spec,
+        loads=loads,
+        now=NOW,
+        calendars=CALENDARS,
+        cursor=cursor,
+        tier_order=TIERS,
+        weights=weights,
+    )
+    decided = decide_assignment(
+        _ticket(),
+        agents=sorted_candidates(shuffled),
+        spec=spec,
+        loads=loads,
+        now=NOW,
+        calendars=CALENDARS,
+        cursor=cursor,
+        tier_order=TIERS,
+        weights_text=weights_text(DEFAULT_PRIORITY_WEIGHTS if weights is None else weights),
+    )
+    assert decided == expected
+    assert decided.explanation == expected.explanation
 
 
 def test_later_arrivals_do_not_change_earlier_assignments() -> None:

@@ -266,11 +266,54 @@ def assign(
     candidates = _check_assign_inputs(ticket, candidates, spec, loads, calendars, tier_order)
     ensure_aware(now, field="now")
     table = _check_weights(DEFAULT_PRIORITY_WEIGHTS if weights is None else weights)
+    return decide_assignment(
+        ticket,
+        agents=sorted_candidates(candidates),
+        spec=spec,
+        loads=loads,
+        now=now,
+        calendars=calendars,
+        cursor=cursor,
+        tier_order=tier_order,
+        weights_text=table,
+    )
+
+
+def sorted_candidates(candidates: Iterable[Agent]) -> list[Agent]:
+    """Agents as :func:`decide_assignment` takes them: one per id, in id order."""
+    return sorted({a.id: a for a in candidates}.values(), key=lambda a: a.id)
+
+
+def weights_text(weights: Mapping[Priority, float]) -> str:
+    """Validated priority weights as the explanation of :func:`assign` names them."""
+    return _check_weights(weights)
+
+
+_EMPTY_LOAD = AgentLoad()
+
+
+def decide_assignment(
+    ticket: Ticket,
+    *,
+    agents: Sequence[Agent],
+    spec: AssignSpec,
+    loads: Mapping[str, AgentLoad],
+    now: datetime,
+    calendars: Mapping[str, OpenHours] | None,
+    cursor: int,
+    tier_order: Sequence[str],
+    weights_text: str,
+) -> AssignmentDecision:
+    """:func:`assign` for arguments that are known to be valid (a desk's own: its ticket,
+    configured agents one per id in id order (:func:`sorted_candidates`), loads it built,
+    an aware ``now``, its calendars and tiers, and its weights as :func:`weights_text`
+    shows them): the same decision, without checking them again. The cursor, which a
+    store hands back, is checked."""
     if isinstance(cursor, bool) or not isinstance(cursor, int) or cursor < 0:
         raise ValidationError(f"cursor must be a whole number >= 0, got {cursor!r}", field="cursor")
+    table = weights_text
     team = spec.team or ticket.team
-    agents = sorted({a.id: a for a in candidates}.values(), key=lambda a: a.id)
-    empty = AgentLoad()
+    empty = _EMPTY_LOAD
     eligible: list[Agent] = []
     ineligible: dict[str, str] = {}
     for agent in agents:
@@ -413,7 +456,7 @@ def _fingerprint(agent_id: str) -> int:
 
 
 def _round_robin(
-    agents: list[Agent], eligible: list[Agent], cursor: int
+    agents: Sequence[Agent], eligible: list[Agent], cursor: int
 ) -> tuple[list[Agent], int, str]:
     """The next eligible agent after the last one chosen, in id order among the
     candidates (wrapping round), and the new cursor naming the chosen agent.

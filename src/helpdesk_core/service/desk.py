@@ -85,7 +85,8 @@ from helpdesk_core.privacy import (
     visible_events,
 )
 from helpdesk_core.privacy.access import shared_organization
-from helpdesk_core.routing import AgentLoad, AssignSpec, assign, queue_order
+from helpdesk_core.routing import AgentLoad, AssignSpec, queue_order
+from helpdesk_core.routing.assignment import decide_assignment, sorted_candidates, weights_text
 from helpdesk_core.service._cursors import earlier_round_robin_key, round_robin_key
 from helpdesk_core.service.decide import Change, Decider
 from helpdesk_core.service.knowledge import KnowledgeCommands
@@ -223,6 +224,8 @@ class Helpdesk(KnowledgeCommands):
         self._candidates_by: tuple[
             DeskConfig | None, dict[tuple[str | None, str | None], list[Agent]]
         ] = (None, {})
+        # The weights (as an assignment explains them) and the tier order, per configuration.
+        self._assignment_terms: tuple[DeskConfig | None, str, tuple[str, ...]] = (None, "", ())
 
     # ------------------------------------------------------------------ plumbing
     def _now(self, now: datetime | None = None) -> datetime:
@@ -1389,8 +1392,9 @@ class Helpdesk(KnowledgeCommands):
         return out
 
     def _candidates(self, team: str | None, tier: str | None) -> list[Agent]:
-        """The agents of ``team`` who may work a ticket in ``tier`` (remembered per
-        configuration: agents change only with it)."""
+        """The agents of ``team`` who may work a ticket in ``tier``, one per id in id order
+        as an assignment weighs them (remembered per configuration: agents change only
+        with it)."""
         config = self.config
         known_by, known = self._candidates_by
         if known_by is not config:
@@ -1399,12 +1403,22 @@ class Helpdesk(KnowledgeCommands):
         key = (team, tier)
         found = known.get(key)
         if found is None:
-            found = known[key] = [
+            found = known[key] = sorted_candidates(
                 a
                 for a in config.agents_of(team=team)
                 if tier is None or a.tier is None or a.tier == tier
-            ]
+            )
         return found
+
+    def _terms(self, config: DeskConfig) -> tuple[str, tuple[str, ...]]:
+        """The configuration's priority weights, as an assignment explains them, and its
+        tier ids lowest first (remembered per configuration)."""
+        known_by, text, tiers = self._assignment_terms
+        if known_by is not config:
+            text = weights_text(config.assignment.weights)
+            tiers = tuple(t.id for t in config.tiers)
+            self._assignment_terms = (config, text, tiers)
+        return text, tiers
 
     def _waiting_for(self, ticket: Ticket) -> AssignSpec | None:
         """The assignment asked for ``ticket`` that it waits in its queue for (None: it
@@ -1482,16 +1496,20 @@ class Helpdesk(KnowledgeCommands):
             loads[stored.assignee] = AgentLoad(
                 active=max(held.active - 1, 0), weighted=max(held.weighted - weight, 0.0)
             )
-        decision = assign(
+        # Every argument is the desk's own (its configuration, the loads it read, the
+        # change's ticket and instant): the decision does not check them again.
+        config = self.config
+        weights, tier_order = self._terms(config)
+        decision = decide_assignment(
             ticket,
-            candidates=candidates,
+            agents=candidates,
             spec=spec,
             loads=loads,
             now=at,
-            calendars=self.config.calendars,
+            calendars=config.calendars,
             cursor=cursor,
-            tier_order=[t.id for t in self.config.tiers],
-            weights=self.config.assignment.weights,
+            tier_order=tier_order,
+            weights_text=weights,
         )
         if decision.agent is not None:
             if decision.agent != ticket.assignee:
