@@ -14,6 +14,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import UTC, date, datetime, timedelta
 
+import attrs
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -259,3 +260,21 @@ def test_clock_invariants_hold_along_any_history(
         assert view.used == view.target - view.remaining + view.overdue
     wake = next_wakeup(run.ticket)
     assert wake is None or wake > end
+
+
+@settings_
+@given(plan=steps, priority=priorities, policy=first_policy)
+def test_the_engines_events_and_clocks_are_what_their_constructors_make(
+    plan: list[tuple[int, tuple[str, str | None], list[float]]],
+    priority: str,
+    policy: str | None,
+) -> None:
+    """The engine builds its clocks and events without running their validators again:
+    built through the validating constructors from the same values, each is the same
+    (instants in UTC included, which ``repr`` shows)."""
+    run, _ = drive(plan, priority=priority, policy=policy, tick=True)
+    for event in run.sla_events():
+        clock = event.clock  # type: ignore[attr-defined]
+        rebuilt = attrs.evolve(event, clock=attrs.evolve(clock))
+        assert rebuilt == event
+        assert repr(rebuilt) == repr(event)

@@ -39,6 +39,7 @@ from helpdesk_core.model import (
     TicketUpdated,
     apply_event,
 )
+from helpdesk_core.model.replay import fold_known_event
 from helpdesk_core.routing.fields import Env, FieldKind, Getter, field_spec
 from helpdesk_core.sla import (
     CANCELLED,
@@ -337,7 +338,7 @@ class Change:
             self._policy = _UNKNOWN
             after = self.policy()
             if (after is not before and after != before) or _off_policy(self.ticket, after):
-                self.react_sla(event)
+                self.react_sla(event, folded=True)
             return
         self.record(event)
         self._folded(event, sla=sla)
@@ -347,7 +348,7 @@ class Change:
         if isinstance(event, _CHANGES_POLICY_INPUT):
             self._policy = _UNKNOWN
         if sla and isinstance(event, _SLA_RELEVANT):
-            self.react_sla(event)
+            self.react_sla(event, folded=True)
 
     def policy(self) -> SlaPolicy | None:
         """The SLA policy of the ticket as it stands (cached until a field changes)."""
@@ -355,21 +356,27 @@ class Change:
             self._policy = self.decider.policy_for(self.ticket, requester=self.requester)
         return self._policy  # type: ignore[return-value]
 
-    def react_sla(self, event: Event) -> None:
+    def react_sla(self, event: Event, *, folded: bool = False) -> None:
         """Let the SLA engine react to an event already folded. A clock a move into the
         closed category stops, on a ticket whose lifecycle has a solved status (so the
         move skipped it: a cancellation), stops with the reason ``CANCELLED``: it
-        neither met nor missed its target."""
+        neither met nor missed its target. ``folded`` says that ``event`` is one this
+        change recorded (so it is folded into :attr:`ticket`): the engine then does not
+        check it again, nor the policy the decider chose."""
         policy = self.policy()
         cancelled = (
             isinstance(event, StatusChanged)
             and event.category is _CLOSED
             and self.decider.has_solved_status(self.ticket)
         )
-        for sla_event in self.decider.sla.react(self.ticket, event, policy=policy):
+        sla = self.decider.sla
+        react = sla.react_folded if folded else sla.react
+        for sla_event in react(self.ticket, event, policy=policy):
             if cancelled and isinstance(sla_event, SlaClockStopped) and not sla_event.reason:
                 sla_event = attrs.evolve(sla_event, reason=CANCELLED)
-            self.record(sla_event)
+            # The engine's events are of this ticket and follow it: folded unchecked.
+            self.ticket = fold_known_event(self.ticket, sla_event)
+            self.events.append(sla_event)
 
     def extend(self, events: Sequence[Event]) -> None:
         """Emit several events in order."""

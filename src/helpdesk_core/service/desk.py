@@ -1222,7 +1222,7 @@ class Helpdesk(KnowledgeCommands):
                 )
                 _check_routed(config, ticket, routed_changes, rules)
                 change.emit(routed, sla=False)
-            change.react_sla(provisional)
+            change.react_sla(provisional, folded=True)
             if config.assignment.auto_assign or spec is not None:
                 self._auto_assign_in(change, spec)
             change.fire_escalations()

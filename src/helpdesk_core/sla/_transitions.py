@@ -17,6 +17,8 @@ from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Any, Protocol
 
+import attrs
+
 from helpdesk_core.errors import ValidationError
 from helpdesk_core.model import (
     Actor,
@@ -91,8 +93,12 @@ def evolve(clock: SlaClock, **changes: Any) -> SlaClock:
     """``clock`` with ``changes``: instants are normalised to UTC as the class's converters
     do; the values themselves come from validated events and calendar arithmetic, so the
     validators are not run again (the same policy as the ticket fold's copies)."""
-    for name in _INSTANTS.intersection(changes):
-        changes[name] = v.to_optional_utc(changes[name])
+    for name, value in changes.items():
+        # (an instant in UTC already, or None, is what the converter leaves as it is)
+        if value is not None and name in _INSTANTS and (
+            value.__class__ is not datetime or value.tzinfo is not UTC
+        ):
+            changes[name] = v.to_utc(value)
     new: SlaClock = copier(SlaClock, tuple(changes))(clock, changes)
     return new
 
@@ -100,11 +106,37 @@ def evolve(clock: SlaClock, **changes: Any) -> SlaClock:
 def _set(clock: SlaClock, **changes: Any) -> SlaClock:
     """:func:`evolve` with the state that matches the new fields."""
     changes["state"] = _state(
-        _get(clock, changes, "stopped_at"),
-        _get(clock, changes, "deadline"),
-        _get(clock, changes, "breached_at"),
+        changes.get("stopped_at", clock.stopped_at),
+        changes.get("deadline", clock.deadline),
+        changes.get("breached_at", clock.breached_at),
     )
     return evolve(clock, **changes)
+
+
+def _builder(cls: type[Any]) -> tuple[Any, dict[str, Any]]:
+    """How to build an SLA event of ``cls`` from the values of all its fields (a copy
+    that reads nothing of its template), and the defaults of those that have one."""
+    fields = attrs.fields(cls)
+    names = ("ticket_id", "at", "by", "clock")
+    names += tuple(a.name for a in fields if a.name not in names)
+    assert {a.name for a in fields} == set(names)
+    defaults = {a.name: a.default for a in fields if a.default is not attrs.NOTHING}
+    assert not any(isinstance(d, attrs.Factory) for d in defaults.values())  # type: ignore[arg-type]
+    return copier(cls, names), defaults
+
+
+_BUILDERS = {
+    cls: _builder(cls)
+    for cls in (
+        SlaClockStarted,
+        SlaClockPaused,
+        SlaClockResumed,
+        SlaClockStopped,
+        SlaTargetChanged,
+        SlaWarning,
+        SlaBreached,
+    )
+}
 
 
 #: A clock with the defaults of every field a start does not set.
@@ -117,6 +149,24 @@ _BLANK = SlaClock(
     started_at=datetime(2000, 1, 1, tzinfo=UTC),
     used=_ZERO,
     as_of=datetime(2000, 1, 1, tzinfo=UTC),
+)
+
+#: How :meth:`Step.start` copies :data:`_BLANK` into a new clock (the fields it sets).
+_START = copier(
+    SlaClock,
+    (
+        "metric",
+        "policy",
+        "calendar",
+        "target",
+        "state",
+        "started_at",
+        "used",
+        "as_of",
+        "deadline",
+        "warn_at",
+        "cycle",
+    ),
 )
 
 
@@ -265,7 +315,15 @@ class Step:
 
     # -- transitions -------------------------------------------------------------------
     def _emit(self, cls: type[Any], clock: SlaClock, at: datetime, **extra: Any) -> SlaClock:
-        self.events.append(cls(ticket_id=self.ticket_id, at=at, by=SLA_ACTOR, clock=clock, **extra))
+        """Record the event ``cls`` of ``clock`` at ``at``. Its every value is the engine's
+        own (the ticket's id, an instant of a validated event or clock, the clock it
+        built, a policy's threshold, a reason of its own): the event is built as its
+        class builds it, with ``at`` in UTC, without the validators run again."""
+        build, defaults = _BUILDERS[cls]
+        values = {**defaults, "ticket_id": self.ticket_id, "at": v.to_utc(at), "by": SLA_ACTOR}
+        values["clock"] = clock
+        values.update(extra)
+        self.events.append(build(None, values))
         return clock
 
     def start(
@@ -314,19 +372,22 @@ class Step:
             )
         # Every value comes from a validated policy, event or calendar: the new clock is
         # a copy of a blank one (instants normalised, validators not run again).
-        clock = evolve(
+        at = v.to_utc(at)
+        clock = _START(
             _BLANK,
-            metric=metric,
-            policy=policy,
-            calendar=calendar_name,
-            target=target,
-            state=ClockState.PAUSED if paused else ClockState.RUNNING,
-            started_at=at,
-            used=_ZERO,
-            as_of=at,
-            deadline=deadline,
-            warn_at=warn_at,
-            cycle=cycle,
+            {
+                "metric": metric,
+                "policy": policy,
+                "calendar": calendar_name,
+                "target": target,
+                "state": ClockState.PAUSED if paused else ClockState.RUNNING,
+                "started_at": at,
+                "used": _ZERO,
+                "as_of": at,
+                "deadline": v.to_optional_utc(deadline),
+                "warn_at": v.to_optional_utc(warn_at),
+                "cycle": cycle,
+            },
         )
         return self._emit(SlaClockStarted, clock, at)
 

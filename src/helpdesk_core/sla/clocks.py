@@ -530,6 +530,14 @@ class SlaEngine:
             raise ValidationError(
                 f"expected an SlaPolicy, got {type(policy).__name__}", field="policy"
             )
+        return self.react_folded(ticket, event, policy=policy)
+
+    def react_folded(
+        self, ticket: Ticket, event: Event, *, policy: SlaPolicy | None
+    ) -> list[Event]:
+        """:meth:`react` for arguments known to be valid: ``event`` folded into ``ticket``
+        (a desk's change, which folded it itself) and ``policy`` None or an SlaPolicy.
+        Nothing is checked."""
         if isinstance(event, SLA_EVENT_TYPES):
             return []
         if not ticket.is_active and all(c.stopped_at is not None for c in ticket.sla.values()):
