@@ -267,6 +267,18 @@ class KnowledgeCommands:
         for name, text in zip(_KNOWN_ERROR_TEXTS, texts, strict=True):
             self.config.limits.check_body(text, field=name)
 
+    def _agent_reader(self, as_: Identity | None, listing: str) -> Actor | None:
+        """The actor ``as_`` names (None without one) for a listing only agents read:
+        AccessDenied for a requester, naming ``listing``."""
+        actor = self._actor(as_, field="as_") if as_ is not None else None
+        if actor is not None and actor.is_requester:
+            raise AccessDenied(
+                f"{actor} may not list {listing}: they are for agents",
+                identity=str(actor),
+                action="view",
+            )
+        return actor
+
     def known_errors(
         self, *, include_resolved: bool = False, as_: Identity | None = None
     ) -> list[KnownErrorEntry]:
@@ -280,13 +292,7 @@ class KnowledgeCommands:
         ticket."""
         if not isinstance(include_resolved, bool):
             raise ValidationError("include_resolved is true or false", field="include_resolved")
-        actor = self._actor(as_, field="as_") if as_ is not None else None
-        if actor is not None and actor.is_requester:
-            raise AccessDenied(
-                f"{actor} may not list known errors: they are for agents",
-                identity=str(actor),
-                action="view",
-            )
+        actor = self._agent_reader(as_, "known errors")
         problems = {t.id: t for t in self._active_problems()}
         listed = [
             t.id
@@ -316,13 +322,7 @@ class KnowledgeCommands:
         (requesters may not list them: AccessDenied, as for :meth:`known_errors`)."""
         if not isinstance(problem_id, str) or not problem_id:
             raise ValidationError("a ticket id is non-empty text", field="problem_id")
-        actor = self._actor(as_, field="as_") if as_ is not None else None
-        if actor is not None and actor.is_requester:
-            raise AccessDenied(
-                f"{actor} may not list the incidents of a problem: they are for agents",
-                identity=str(actor),
-                action="view",
-            )
+        actor = self._agent_reader(as_, "the incidents of a problem")
         try:
             linking = TicketQuery(links_to=(problem_id,), active_only=True)
         except ValidationError:

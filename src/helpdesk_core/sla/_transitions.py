@@ -36,6 +36,7 @@ from helpdesk_core.model import (
 )
 from helpdesk_core.model import _validate as v
 from helpdesk_core.model._copy import copier
+from helpdesk_core.model.events import SLA_EVENT_TYPES
 
 __all__ = [
     "SLA_ACTOR",
@@ -125,18 +126,7 @@ def _builder(cls: type[Any]) -> tuple[Any, dict[str, Any]]:
     return copier(cls, names), defaults
 
 
-_BUILDERS = {
-    cls: _builder(cls)
-    for cls in (
-        SlaClockStarted,
-        SlaClockPaused,
-        SlaClockResumed,
-        SlaClockStopped,
-        SlaTargetChanged,
-        SlaWarning,
-        SlaBreached,
-    )
-}
+_BUILDERS = {cls: _builder(cls) for cls in SLA_EVENT_TYPES}
 
 
 #: A clock with the defaults of every field a start does not set.
