@@ -403,6 +403,30 @@ def test_numpy_durations_are_durations() -> None:
         assert info.value.field == field
 
 
+def test_a_bare_duration_is_an_exponential_mean() -> None:
+    # "30m" and 1800 (seconds) give an exponential's mean; so does a duration given as
+    # one: a timedelta, a pandas Timedelta or a NumPy timedelta64 (in its own unit).
+    np = pytest.importorskip("numpy")
+    pd = pytest.importorskip("pandas")
+    three = Exponential(timedelta(minutes=3))
+    doc = copy.deepcopy(mmc(days=3))
+    for given in (timedelta(minutes=3), np.timedelta64(3, "m"), pd.Timedelta(minutes=3),
+                  np.timedelta64(180_000_000_000, "ns")):
+        doc["tiers"]["L1"]["work"] = given
+        doc["tiers"]["L1"]["work_by_category"] = {"general": given}
+        doc["requesters"] = {"reply": given, "reopen_delay": given}
+        scenario = Scenario.from_dict(doc)
+        assert scenario.tiers["L1"].work == three
+        assert scenario.tiers["L1"].work_by_category["general"] == three
+        assert scenario.requester_reply == scenario.reopen_delay == three
+    for bad, message in ((timedelta(0), "positive"), (timedelta(days=36_526), "at most"),
+                         (np.timedelta64(1, "M"), "no fixed length")):
+        doc["tiers"]["L1"]["work"] = bad
+        with pytest.raises(ConfigError, match=message) as refused:
+            Scenario.from_dict(doc)
+        assert refused.value.path.startswith("tiers.L1.work")
+
+
 def test_an_entry_of_weight_zero_is_never_drawn() -> None:
     # The shares of 0.1 and 0.3 add up to just under 1.0 (0.9999999999999999): the
     # sliver above them must not go to a weight-0 entry after the last positive one.

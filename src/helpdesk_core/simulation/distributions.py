@@ -14,7 +14,7 @@ from typing import Any
 
 from attrs import field, frozen
 
-from helpdesk_core._numbers import real_number
+from helpdesk_core._numbers import is_timedelta64, real_number
 from helpdesk_core._time import to_timedelta
 from helpdesk_core.errors import ConfigError, ValidationError
 
@@ -151,10 +151,16 @@ Distribution = Exponential | LogNormal | Fixed | Empirical
 
 
 def distribution_from(doc: Any, *, path: str) -> Distribution:
-    """Build a distribution from ``"30m"`` (exponential with that mean) or
-    ``{"kind": "lognormal", "mean": "30m", "sigma": 0.6}`` and friends."""
+    """Build a distribution from ``"30m"`` (exponential with that mean; a number of
+    seconds or a duration, a ``timedelta``, pandas ``Timedelta`` or NumPy
+    ``timedelta64``, too) or ``{"kind": "lognormal", "mean": "30m", "sigma": 0.6}`` and
+    friends."""
     try:
-        if isinstance(doc, str) or real_number(doc) is not None:
+        if (
+            isinstance(doc, str | timedelta)
+            or is_timedelta64(doc)
+            or real_number(doc) is not None
+        ):
             return Exponential(_bounded(doc, path))
         if not isinstance(doc, Mapping):
             raise ConfigError("a distribution is a duration or a mapping with 'kind'", path=path)
