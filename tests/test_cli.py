@@ -352,12 +352,20 @@ def test_calibrate_refuses_what_it_cannot_read(
     assert main(["calibrate", str(missing), "--desk", desk]) == 2
     assert capsys.readouterr().err == f"helpdesk-core: store: no such database file: {missing}\n"
     assert not missing.exists()  # no empty database left behind
-    for name, make in (("empty.sqlite", ""), ("other.sqlite", "CREATE TABLE notes (a)")):
+    # another program's files: one that numbers its own schema versions, as helpdesk_core
+    # does, and one that names itself in the SQLite header as well
+    for name, make in (
+        ("empty.sqlite", ""),
+        ("other.sqlite", "CREATE TABLE notes (a)"),
+        ("versioned.sqlite", "CREATE TABLE notes (a); PRAGMA user_version = 3"),
+        ("named.sqlite", "CREATE TABLE events (a); PRAGMA user_version = 3; "
+                         "PRAGMA application_id = 7"),
+    ):
         other = tmp_path / name
         other.touch()
         if make:
             with contextlib.closing(sqlite3.connect(other)) as conn:
-                conn.execute(make)
+                conn.executescript(make)
         before = other.read_bytes()
         assert main(["calibrate", str(other), "--desk", desk]) == 2
         assert capsys.readouterr().err == (
