@@ -1,5 +1,5 @@
-"""The ``helpdesk-core`` command: simulate a desk, suggest staffing, run a demo, compute
-SLA deadlines.
+"""The ``helpdesk-core`` command: simulate a desk, suggest staffing, measure a scenario
+from a desk's history, run a demo, compute SLA deadlines.
 
 ``helpdesk-core simulate`` runs the bundled example scenario (an IT desk over 30 days) on
 the embedded defaults; pass a scenario TOML to run your own.
