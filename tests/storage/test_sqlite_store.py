@@ -174,6 +174,37 @@ def test_driver_errors_become_storage_errors(tmp_path: Path) -> None:
         SqliteStore(foreign)
 
 
+@pytest.mark.parametrize(
+    "script",
+    [
+        "CREATE TABLE notes (x)",
+        "CREATE TABLE notes (x); PRAGMA user_version = 3",
+        "CREATE TABLE events (x); PRAGMA user_version = 3",
+        "CREATE TABLE tickets (x); CREATE TABLE events (x); PRAGMA application_id = 7",
+    ],
+    ids=["unversioned", "versioned", "versioned-with-an-events-table", "named"],
+)
+def test_another_programs_file_is_refused_and_left_as_it_is(
+    tmp_path: Path, script: str
+) -> None:
+    path = tmp_path / "other.sqlite"
+    conn = sqlite3.connect(path)
+    conn.executescript(script)
+    conn.commit()
+    conn.close()
+    before = path.read_bytes()
+    with pytest.raises(StorageError, match="not a helpdesk_core database"):
+        SqliteStore(path)
+    # Not even its journal mode was switched (to WAL, as the store's own files are).
+    assert path.read_bytes() == before
+    assert not (tmp_path / "other.sqlite-wal").exists()
+    conn = sqlite3.connect(path)
+    try:
+        assert conn.execute("PRAGMA journal_mode").fetchone()[0] == "delete"
+    finally:
+        conn.close()
+
+
 def test_a_held_write_lock_times_out_as_a_storage_error(tmp_path: Path) -> None:
     path = tmp_path / "desk.sqlite"
     store = SqliteStore(path, timeout=0.2)

@@ -123,6 +123,7 @@ from helpdesk_core.storage.codecs import dumps, encode_tags, escape_nul, loads, 
 __all__ = [
     "APPLICATION_ID",
     "SCHEMA_VERSION",
+    "check_sqlite_identity",
     "enable_postgres_text_index",
     "enable_sqlite_text_index",
     "migrate_postgres",
@@ -699,22 +700,40 @@ _SQLITE_STEPS: dict[int, Callable[[sqlite3.Connection], None]] = {
 }
 
 
+def check_sqlite_identity(conn: sqlite3.Connection) -> int:
+    """Refuse (StorageError) a database that another program made, reading it only; return
+    its schema version (0: an empty file). Ours is empty, or names helpdesk_core (or no
+    program) in ``application_id`` and, with a schema version, has the tables of an event
+    stream. A store checks this before it changes anything in the file, its journal mode
+    included."""
+    found = int(conn.execute("PRAGMA user_version").fetchone()[0])
+    app = conn.execute("PRAGMA application_id").fetchone()[0]
+    if app not in (0, APPLICATION_ID):
+        raise StorageError(f"not a helpdesk_core database (SQLite application_id {app:#x})")
+    tables = {
+        row[0]
+        for row in conn.execute(
+            "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite%'"
+        )
+    }
+    if found == 0 and tables:
+        raise StorageError(
+            "not a helpdesk_core database: it has tables but no helpdesk_core schema version"
+        )
+    if found != 0 and not {"tickets", "events"} <= tables:
+        raise StorageError(
+            f"not a helpdesk_core database: it has schema version {found} but not the "
+            "tables of a helpdesk_core event stream"
+        )
+    return found
+
+
 def migrate_sqlite(conn: sqlite3.Connection) -> int:
     """Bring the database of ``conn`` (autocommit mode) to :data:`SCHEMA_VERSION` in one
     ``BEGIN IMMEDIATE`` transaction; return the version it had."""
     conn.execute("BEGIN IMMEDIATE")
     try:
-        found = conn.execute("PRAGMA user_version").fetchone()[0]
-        app = conn.execute("PRAGMA application_id").fetchone()[0]
-        if app not in (0, APPLICATION_ID):
-            raise StorageError(f"not a helpdesk_core database (SQLite application_id {app:#x})")
-        if found == 0:
-            tables = conn.execute("SELECT count(*) FROM sqlite_master").fetchone()[0]
-            if tables:
-                raise StorageError(
-                    "not a helpdesk_core database: it has tables but no helpdesk_core "
-                    "schema version"
-                )
+        found = check_sqlite_identity(conn)
         _check_version(found)
         for version in range(found + 1, SCHEMA_VERSION + 1):
             _SQLITE_STEPS[version](conn)

@@ -716,6 +716,8 @@ class SqliteStore:
             with self._errors():
                 conn.execute(f"PRAGMA busy_timeout = {self._timeout_ms}")
                 if self._path != ":memory:":
+                    # Another program's file is refused before anything in it changes.
+                    migrations.check_sqlite_identity(conn)
                     conn.execute("PRAGMA journal_mode = WAL")
                     conn.execute(f"PRAGMA wal_autocheckpoint = {_CHECKPOINT_PAGES}")
                     conn.execute(f"PRAGMA journal_size_limit = {_WAL_LIMIT}")
