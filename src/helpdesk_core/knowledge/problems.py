@@ -118,6 +118,8 @@ class LinkedProblemSolved(Event):
     ``solved`` when the ticket was solved with it (its own ``StatusChanged`` follows) or
     ``notified`` when it was only told; ``reason`` says why it could not be solved."""
 
+    names_ticket: ClassVar[str | None] = "problem"
+
     problem: str = field(validator=v.identifier)
     outcome: str = field(validator=_outcome)
     reason: str = field(default="", validator=v.text)

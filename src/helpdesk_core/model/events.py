@@ -95,6 +95,10 @@ class Event:
     #: True for events that stay on the agent side: requesters never see them
     #: (:func:`helpdesk_core.privacy.visible_events` leaves them out).
     agents_only: ClassVar[bool] = False
+    #: The field holding the id of another ticket the event names (a link's target),
+    #: or None: a view leaves the event out for a reader who may not view that ticket
+    #: (see :func:`helpdesk_core.privacy.visible_events`).
+    names_ticket: ClassVar[str | None] = None
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
@@ -363,6 +367,8 @@ class PriorityChanged(Event):
 @frozen(kw_only=True)
 class Linked(Event):
     """The ticket was linked to another ticket."""
+
+    names_ticket: ClassVar[str | None] = "other"
 
     kind: LinkKind = field(converter=to_link_kind)
     other: str = field(validator=v.identifier)

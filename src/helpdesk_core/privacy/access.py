@@ -370,6 +370,7 @@ def visible_events(
     role: Role | None,
     hidden_fields: Iterable[str] = (),
     colleague: bool = False,
+    hidden_tickets: Iterable[str] = (),
 ) -> list[Event]:
     """The events ``role`` may see: internal notes and the events marked
     ``agents_only`` (the known error of a problem) never leave the agent side. ``role``
@@ -384,8 +385,15 @@ def visible_events(
     ``colleague`` (true for a requester reading another person's ticket, their
     organization's) leaves out what is the ticket's requester's own business: the ids
     of their earlier tickets the opening lists (``history`` empty) and the comment of
-    their rating (``comment`` empty; the score stays). The events given are not
-    changed: those that lose anything are copies."""
+    their rating (``comment`` empty; the score stays).
+
+    ``hidden_tickets`` are the ids of the tickets the reader may not view: no event
+    names them. The events naming another ticket (a ``Linked`` to it, a
+    ``LinkedProblemSolved`` of that problem, a ``LinkedTicketPurged``: those whose class
+    sets :attr:`~helpdesk_core.model.Event.names_ticket`) are left out, and the opening's
+    ``history`` keeps only the other earlier tickets.
+
+    The events given are not changed: those that lose anything are copies."""
     if not isinstance(colleague, bool):
         raise ValidationError(
             f"colleague is true or false, got {type(colleague).__name__}", field="colleague"
@@ -397,6 +405,7 @@ def visible_events(
             f"events is a list of events, got {type(events).__name__}", field="events"
         )
     hidden = field_names(hidden_fields, field="hidden_fields")
+    unseen = _ticket_ids(hidden_tickets)
     items = list(events)
     for index, event in enumerate(items):
         if not isinstance(event, Event):
@@ -413,7 +422,41 @@ def visible_events(
         items = [_without_answers(e, hidden) for e in items]
     if colleague:
         items = [_without_requesters_own(e) for e in items]
+    if unseen:
+        items = [_without_tickets(e, unseen) for e in items if not _names_any(e, unseen)]
     return items
+
+
+def _ticket_ids(value: object) -> frozenset[str]:
+    """``hidden_tickets`` as a set of ticket ids (one id alone is refused: it would be
+    read as its characters)."""
+    if isinstance(value, str | bytes | Mapping) or not isinstance(value, Iterable):
+        raise ValidationError(
+            f"hidden_tickets is a list of ticket ids, got {type(value).__name__}",
+            field="hidden_tickets",
+        )
+    items = tuple(value)
+    for item in items:
+        if not isinstance(item, str) or not item:
+            raise ValidationError(
+                f"hidden_tickets holds ticket ids (non-empty text), got {item!r}",
+                field="hidden_tickets",
+            )
+    return frozenset(items)
+
+
+def _names_any(event: Event, tickets: frozenset[str]) -> bool:
+    """Whether ``event`` names one of ``tickets`` (see ``Event.names_ticket``)."""
+    name = event.names_ticket
+    return name is not None and getattr(event, name) in tickets
+
+
+def _without_tickets(event: Event, tickets: frozenset[str]) -> Event:
+    """``event`` without the ids of ``tickets`` among the earlier tickets an opening
+    lists (the event itself when it lists none of them)."""
+    if isinstance(event, TicketOpened) and not tickets.isdisjoint(event.history):
+        return evolve(event, history=tuple(i for i in event.history if i not in tickets))
+    return event
 
 
 def _without_requesters_own(event: Event) -> Event:

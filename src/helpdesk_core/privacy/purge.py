@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from datetime import datetime
-from typing import Any, Final
+from typing import Any, ClassVar, Final
 
 from attrs import field, frozen
 
@@ -35,6 +35,8 @@ RETENTION_ACTOR: Final = Actor.system("retention")
 class LinkedTicketPurged(Event):
     """The ticket ``other``, which this ticket linked to, was purged: the links to it are
     dropped."""
+
+    names_ticket: ClassVar[str | None] = "other"
 
     other: str = field(validator=v.identifier)
 

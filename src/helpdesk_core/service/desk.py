@@ -131,6 +131,7 @@ _MAX_REMEMBERED_GRANTS = 4_096
 #: How many of the requester's earlier tickets an opening lists (``TicketOpened.history``).
 _EARLIER_TICKETS = 20
 _NO_FIELDS: frozenset[str] = frozenset()
+_NO_IDS: frozenset[str] = frozenset()
 _OPENED_FIELDS = attrs.fields(TicketOpened)
 _complete_opening = copier(
     TicketOpened, ("ticket_id", "number", "requester", "by", "organization", "history")
@@ -742,8 +743,11 @@ class Helpdesk(KnowledgeCommands):
             ticket = change.ticket
             if actor is not None and actor.is_requester:
                 # What the command returns, the requester sees: not the known error (nor
-                # the personal answers of someone else's ticket).
+                # the personal answers of someone else's ticket, nor links to tickets
+                # they may not view).
                 ticket = self._shown(actor, Role.REQUESTER, ticket)
+            elif actor is not None and actor.is_agent and ticket.links:
+                ticket = self._shown(actor, self._role_of(actor), ticket)
             return ticket, result, change.events
         raise AssertionError("unreachable")
 
@@ -2427,7 +2431,8 @@ class Helpdesk(KnowledgeCommands):
     def get(self, ticket_id: str, *, as_: Identity | None = None) -> Ticket:
         """The ticket as of its latest event; with ``as_``, only if that identity may see
         it (AccessDenied otherwise), and without its known error for a requester (nor,
-        on a colleague's ticket, the answers to questions marked ``personal``).
+        on a colleague's ticket, the answers to questions marked ``personal``), nor its
+        links to tickets that identity may not view.
 
         Access is checked as a command's is: an identity refused on the stored ticket
         reads it when the ticket as a tick would leave it now lets them in (an escalation
@@ -2445,7 +2450,8 @@ class Helpdesk(KnowledgeCommands):
         the ticket (checked as :meth:`get` checks it: the stored events, never those of
         due work not yet recorded), and without internal notes or the known error for
         requesters (nor, on a colleague's ticket, the answers to questions marked
-        ``personal``)."""
+        ``personal``), and without naming the tickets that identity may not view (see
+        :func:`~helpdesk_core.privacy.visible_events`' ``hidden_tickets``)."""
         ticket_id = _ticket_id(ticket_id)
         events = self.store.events(ticket_id)
         if not events:
@@ -2454,11 +2460,15 @@ class Helpdesk(KnowledgeCommands):
             actor = self._actor(as_, field="as_")
             ticket = self.store.load(ticket_id)
             role = self._check_view(actor, ticket)
+            colleague = _colleague(actor, ticket)
             events = visible_events(
                 events,
                 role=role,
                 hidden_fields=self._hidden_fields(actor, ticket),
-                colleague=_colleague(actor, ticket),
+                colleague=colleague,
+                hidden_tickets=self._unseen(
+                    actor, role, _named_tickets(events, earlier=not colleague)
+                ),
             )
         return events
 
@@ -2533,8 +2543,10 @@ class Helpdesk(KnowledgeCommands):
             page = self.store.query(evolve(query, scope=scope))
         else:
             page = self._filtered_search(query, actor)
-        if actor.is_requester:
-            shown = tuple(self._shown(actor, Role.REQUESTER, t) for t in page.items)
+        role = self._role_of(actor)
+        unseen = self._unseen(actor, role, (link.other for t in page.items for link in t.links))
+        if actor.is_requester or unseen:
+            shown = tuple(self._shown(actor, role, t, unseen) for t in page.items)
             page = evolve(page, items=shown)
         return page
 
@@ -2588,12 +2600,54 @@ class Helpdesk(KnowledgeCommands):
             self._personal = (config, names)
         return names
 
-    def _shown(self, actor: Actor, role: Role | None, ticket: Ticket) -> Ticket:
+    def _shown(
+        self,
+        actor: Actor,
+        role: Role | None,
+        ticket: Ticket,
+        unseen: frozenset[str] | None = None,
+    ) -> Ticket:
         """``ticket`` as ``actor``, allowed in as ``role``, reads it (see
-        :func:`_as_seen_by` and :meth:`_hidden_fields`)."""
+        :func:`_as_seen_by`, :meth:`_hidden_fields` and :meth:`_unseen`; ``unseen``, when
+        the caller worked it out for several tickets, holds at least the ids of the
+        tickets this one links to that ``actor`` may not view)."""
+        if unseen is None:
+            unseen = self._unseen(actor, role, (link.other for link in ticket.links))
         return _as_seen_by(
-            role, ticket, self._hidden_fields(actor, ticket), colleague=_colleague(actor, ticket)
+            role,
+            ticket,
+            self._hidden_fields(actor, ticket),
+            colleague=_colleague(actor, ticket),
+            unseen=unseen,
         )
+
+    def _role_of(self, actor: Actor) -> Role | None:
+        """The role ``actor`` reads as: a requester's, an agent's by the access policy,
+        None for automation."""
+        if actor.is_requester:
+            return Role.REQUESTER
+        if actor.is_agent:
+            return self.config.privacy.access.role_of(self.config.agent(actor.id))
+        return None
+
+    def _unseen(self, actor: Actor, role: Role | None, ids: Iterable[str]) -> frozenset[str]:
+        """Of the tickets ``ids`` names (those a view names: links, earlier tickets),
+        the ones ``actor``, allowed in as ``role``, may not view (checked as :meth:`get`
+        checks it). None for automation and admins, who view every ticket; the tickets
+        are read only when there are any to check. A ticket no longer stored (purged)
+        holds nothing to hide: the events that say its links were dropped stay in view."""
+        if role is None or role is Role.ADMIN:
+            return _NO_IDS
+        wanted = sorted(set(ids))
+        if not wanted:
+            return _NO_IDS
+        unseen = set()
+        for ticket in self.store.get_many(wanted):
+            try:
+                self._check_view(actor, ticket)
+            except AccessDenied:
+                unseen.add(ticket.id)
+        return frozenset(unseen)
 
     def _hidden_fields(self, actor: Actor, ticket: Ticket) -> frozenset[str]:
         """The custom fields whose answers ``actor`` does not read on ``ticket``: for a
@@ -2938,6 +2992,19 @@ def _check_opening(limits: Limits, opened: TicketOpened) -> None:
     limits.check_fields(opened.fields)
 
 
+def _named_tickets(events: Iterable[Event], *, earlier: bool = True) -> set[str]:
+    """The ids of the other tickets ``events`` name (see ``Event.names_ticket``), with
+    the requester's earlier tickets an opening lists when ``earlier``."""
+    named: set[str] = set()
+    for event in events:
+        name = event.names_ticket
+        if name is not None:
+            named.add(getattr(event, name))
+        elif earlier and isinstance(event, TicketOpened):
+            named.update(event.history)
+    return named
+
+
 def _colleague(actor: Actor, ticket: Ticket) -> bool:
     """True when ``actor`` is a requester reading another person's ticket (their
     organization's, with ``requesters_see_organization``)."""
@@ -2950,13 +3017,17 @@ def _as_seen_by(
     hidden_fields: frozenset[str] = frozenset(),
     *,
     colleague: bool = False,
+    unseen: frozenset[str] = frozenset(),
 ) -> Ticket:
     """``ticket`` as ``role`` may read it: a requester does not see its known error, and
     the custom fields ``hidden_fields`` names are left out (see
     :meth:`Helpdesk._hidden_fields`); a ``colleague`` of its requester does not read the
-    comment of their rating (the score stays). A copy when anything is left out: the
+    comment of their rating (the score stays); the links to the tickets ``unseen`` names
+    (which the reader may not view) are left out. A copy when anything is left out: the
     ticket given is not changed."""
     hidden: dict[str, Any] = {}
+    if unseen and any(link.other in unseen for link in ticket.links):
+        hidden["links"] = tuple(link for link in ticket.links if link.other not in unseen)
     if role is Role.REQUESTER and ticket.known_error is not None:
         hidden["known_error"] = None
     if hidden_fields and not hidden_fields.isdisjoint(ticket.fields):
