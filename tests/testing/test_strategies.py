@@ -874,3 +874,95 @@ def test_naive_bounds_every_zone_can_show_give_instants_the_library_takes(
 )
 def test_aware_bounds_every_zone_can_show_give_values_between_them(value: datetime) -> None:
     assert datetime(1, 1, 2, tzinfo=UTC) <= value <= datetime(9999, 12, 30, tzinfo=UTC)
+
+
+def _desk_at(now: datetime) -> list[Any]:
+    """What a fresh desk's tick at ``now`` records (it refuses an instant it cannot
+    work in with a ValidationError naming ``now``)."""
+    desk = Helpdesk(DeskConfig(), MemoryStore(), ManualClock(datetime(2026, 3, 2, tzinfo=UTC)))
+    return desk.tick(now)
+
+
+def test_aware_datetimes_may_draw_instants_a_desk_refuses() -> None:
+    # why desk_datetimes exists: the years 1 to 9999 are wider than a desk's
+    wide = hs.aware_datetimes(min_value=datetime(1, 1, 2), max_value=datetime(2, 1, 1))
+    with pytest.raises(ValidationError) as caught:
+        _desk_at(find(wide, lambda _: True))
+    assert caught.value.field == "now"
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    hs.desk_datetimes(),
+    hs.desk_datetimes(min_value=datetime(3, 1, 1, 12), max_value=datetime(3, 1, 2)),
+    hs.desk_datetimes(min_value=datetime(9997, 12, 31), max_value=datetime(9997, 12, 31, 12)),
+)
+def test_every_desk_datetime_is_an_instant_a_desk_takes(
+    value: datetime, first: datetime, last: datetime
+) -> None:
+    for now in (value, first, last):
+        assert now.utcoffset() is not None
+        assert _desk_at(now) == []
+
+
+def test_desk_datetimes_reach_both_ends_of_the_desk_years() -> None:
+    strategy = hs.desk_datetimes(zones=["UTC", "Asia/Kolkata", "America/New_York"])
+    for end in (lambda v: v.year <= 3, lambda v: v.astimezone(UTC).year >= 9997):
+        assert _desk_at(find(strategy, end)) == []
+    first = datetime(3, 1, 1, tzinfo=UTC)
+    last = datetime(9997, 12, 31, 23, 59, 59, 999999, tzinfo=UTC)
+    assert find(hs.desk_datetimes(max_value=first), lambda _: True) == first
+    assert find(hs.desk_datetimes(min_value=last), lambda _: True) == last
+
+
+@settings(max_examples=50)
+@given(
+    hs.desk_datetimes(
+        min_value=datetime(2026, 3, 29, tzinfo=UTC), max_value=datetime(2026, 3, 30, tzinfo=UTC)
+    ),
+    hs.desk_datetimes(min_value=datetime(2026, 3, 29), max_value=datetime(2026, 3, 30)),
+)
+def test_desk_datetimes_lie_between_their_bounds(instant: datetime, wall: datetime) -> None:
+    assert datetime(2026, 3, 29, tzinfo=UTC) <= instant <= datetime(2026, 3, 30, tzinfo=UTC)
+    assert datetime(2026, 3, 29) <= wall.replace(tzinfo=None) <= datetime(2026, 3, 30)
+
+
+@pytest.mark.parametrize(
+    ("bounds", "argument"),
+    [
+        ({"min_value": datetime(2, 12, 31, tzinfo=UTC)}, "min_value"),
+        ({"max_value": datetime(9998, 1, 1, tzinfo=UTC)}, "max_value"),
+        ({"min_value": datetime(1, 1, 1)}, "min_value"),
+        # 0003-01-01 01:00 in Kolkata is 0002-12-31 19:30 in UTC
+        ({"min_value": datetime(3, 1, 1, 1), "max_value": datetime(4, 1, 1)}, "min_value"),
+        # 9997-12-31 22:00 in New York is 9998-01-01 03:00 in UTC
+        ({"max_value": datetime(9997, 12, 31, 22), "min_value": datetime(9997, 1, 1)}, "max_value"),
+        (
+            {
+                "min_value": datetime(2030, 1, 1, tzinfo=UTC),
+                "max_value": datetime(2020, 1, 1, tzinfo=UTC),
+            },
+            "max_value",
+        ),
+        (
+            {"min_value": datetime(2030, 1, 1), "max_value": datetime(2040, 1, 1, tzinfo=UTC)},
+            "max_value",
+        ),
+        ({"min_value": "2030-01-01"}, "min_value"),
+        ({"zones": []}, "zones"),
+        ({"zones": ["Mars/Olympus"]}, "zones"),
+    ],
+)
+def test_desk_datetimes_refuse_bounds_a_desk_does_not_take(
+    bounds: dict[str, Any], argument: str
+) -> None:
+    with pytest.raises(ValidationError) as caught:
+        hs.desk_datetimes(**bounds)
+    assert caught.value.field == argument
+
+
+@settings(max_examples=30, deadline=None)
+@given(hs.tickets(worked=False), hs.opened_events())
+def test_the_strategies_draw_tickets_a_desk_takes(ticket: Any, opened: Any) -> None:
+    for at in (ticket.created_at, opened.at):
+        assert _desk_at(at) == []

@@ -15,6 +15,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from hypothesis import strategies as st
 
+from helpdesk_core._time import DESK_YEARS, desk_instant
 from helpdesk_core.config import AssignmentSettings, DeskConfig, DeskSettings, TicketType
 from helpdesk_core.errors import ValidationError
 from helpdesk_core.model import (
@@ -72,6 +73,7 @@ __all__ = [
     "conditions",
     "custom_fields",
     "desk_configs",
+    "desk_datetimes",
     "escalation_policies",
     "ids",
     "lifecycles",
@@ -231,7 +233,10 @@ def aware_datetimes(
     local wall times in the drawn zone (a bound that is no instant of the years 1 to 9999
     in UTC in one of the ``zones`` raises ValidationError); aware bounds are instants, and
     every value lies between them (a bound that falls outside the years 1 to 9999 in UTC
-    or one of the ``zones`` raises ValidationError)."""
+    or one of the ``zones`` raises ValidationError).
+
+    A desk works in fewer years (3 to 9997 in UTC): for instants to give a desk as its
+    ``now`` or clock, draw from :func:`desk_datetimes`, whose bounds are held to those."""
     zone_list = _check_nonempty("zones", zones)
     for value, name in ((min_value, "min_value"), (max_value, "max_value")):
         if not isinstance(value, datetime):
@@ -280,6 +285,62 @@ def aware_datetimes(
     return st.tuples(instants, st.sampled_from(zone_objects)).map(
         lambda pair: pair[0].astimezone(pair[1])
     )
+
+
+#: The first and the last instant a desk works at (its years, :data:`DESK_YEARS`, in UTC).
+_DESK_FIRST = datetime(DESK_YEARS[0], 1, 1, tzinfo=UTC)
+_DESK_LAST = datetime(DESK_YEARS[1] + 1, 1, 1, tzinfo=UTC) - timedelta(microseconds=1)
+
+
+def desk_datetimes(
+    *,
+    min_value: datetime | None = None,
+    max_value: datetime | None = None,
+    zones: Sequence[str] = _ZONES,
+) -> st.SearchStrategy[datetime]:
+    """Timezone-aware datetimes a desk takes as its ``now`` (``tick(now)``, a command's
+    ``now``, a :class:`~helpdesk_core.ManualClock`'s instant): instants of the years a
+    desk works in (3 to 9997 in UTC), shown in a few real zones as
+    :func:`aware_datetimes` shows them. Without bounds, any of those years; the bounds
+    are read as :func:`aware_datetimes` reads them (naive: wall times in the drawn zone;
+    aware: instants), and a bound that is no instant of the desk's years (in UTC, or
+    as a wall time in one of the ``zones``) raises ValidationError naming it."""
+    for value, name in ((min_value, "min_value"), (max_value, "max_value")):
+        if value is not None and not isinstance(value, datetime):
+            raise ValidationError(f"{name} is a datetime, got {value!r}", field=name)
+    given = [v.utcoffset() is None for v in (min_value, max_value) if v is not None]
+    if any(given):  # wall times (the bound left out is the desk's, as a wall time too)
+        if not all(given):
+            raise ValidationError("give both bounds naive or both aware", field="max_value")
+        low = min_value if min_value is not None else _DESK_FIRST.replace(tzinfo=None)
+        high = max_value if max_value is not None else _DESK_LAST.replace(tzinfo=None)
+    else:
+        low = min_value if min_value is not None else _DESK_FIRST
+        high = max_value if max_value is not None else _DESK_LAST
+    strategy = aware_datetimes(min_value=low, max_value=high, zones=zones)
+    for value, name in ((low, "min_value"), (high, "max_value")):
+        if value.utcoffset() is not None:
+            _check_desk_instant(value, name)
+            continue
+        for zone in zones:  # checked by aware_datetimes: real zones
+            try:
+                _check_desk_instant(value.replace(tzinfo=ZoneInfo(zone)), name)
+            except ValidationError as exc:
+                raise ValidationError(
+                    f"{exc.message} (as a wall time in {zone})", field=name
+                ) from None
+    return strategy
+
+
+def _check_desk_instant(value: datetime, name: str) -> None:
+    try:
+        desk_instant(value, field=name)
+    except OverflowError:  # a wall time at the end of the calendar
+        raise ValidationError(
+            f"{value.isoformat()} is outside the years {DESK_YEARS[0]} to {DESK_YEARS[1]} "
+            "(UTC) a desk works in",
+            field=name,
+        ) from None
 
 
 def _check_tag(tag: str) -> object:
@@ -525,7 +586,9 @@ def _ticket_parts(
 # Built once: building strategies inside a composite on every draw is slow.
 _REQUESTER_IDS = ids(prefix="r-")
 _TICKET_IDS = ids(prefix="T-")
-_INSTANTS = aware_datetimes()
+#: The instants tickets open at: instants a desk takes, in the years aware_datetimes
+#: draws from by default.
+_INSTANTS = desk_datetimes(min_value=datetime(2000, 1, 1), max_value=datetime(2040, 1, 1))  # noqa: DTZ001
 _NUMBERS = st.integers(min_value=1, max_value=10**9)
 _IMPACTS = st.sampled_from(list(Impact))
 _URGENCIES = st.sampled_from(list(Urgency))
@@ -804,7 +867,8 @@ def tickets(
     opening as in :func:`opened_events`, so that conditions testing those fields match
     often. With ``teams``, a ticket is routed to one of them (or stays unrouted); with
     ``max_escalation_level``, its escalation level is raised up to that level. ``at``
-    fixes the instant the ticket opens (default: any, see :func:`aware_datetimes`); one
+    fixes the instant the ticket opens (default: any of the years 2000 to 2040, an
+    instant a desk takes: see :func:`desk_datetimes`); one
     that leaves no room for the history drawn after it (before the year 3, or too close
     to the year 9997 for the comments, levels and work that may follow) raises
     ValidationError.
@@ -1625,7 +1689,7 @@ def _satisfactions() -> st.SearchStrategy[Satisfaction]:
         Satisfaction,
         score=st.integers(1, 5),
         comment=st.text(max_size=40),
-        at=aware_datetimes(),
+        at=_INSTANTS,
     )
 
 
