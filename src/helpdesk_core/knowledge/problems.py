@@ -37,7 +37,7 @@ from helpdesk_core.model import (
 )
 from helpdesk_core.model import _validate as v
 from helpdesk_core.model.known_error import to_known_error_status
-from helpdesk_core.workflow import Lifecycle
+from helpdesk_core.workflow import Lifecycle, shortcut_move
 from helpdesk_core.workflow.lifecycle import Transition
 
 __all__ = [
@@ -368,19 +368,18 @@ def reopen_known_error(ticket: Ticket, *, by: Actor, now: datetime) -> KnownErro
 
 
 def solving_transition(lifecycle: Lifecycle, ticket: Ticket) -> Transition:
-    """The transition that solves ``ticket`` from its current status: the one named
-    ``solve`` if it leads to a solved status, else the first that does. InvalidTransition
-    when there is none (guards are not evaluated here)."""
+    """The transition that solves ``ticket`` from its current status, as the desk's
+    ``solve`` takes it (:func:`~helpdesk_core.workflow.shortcut_move`): the one named
+    ``solve``, else the one move from an active status into a solved one.
+    InvalidTransition when it does not lead to a solved status, when there is none, or
+    when several moves solve and none is named ``solve`` (guards are not evaluated
+    here)."""
     v.require(lifecycle, Lifecycle, "a Lifecycle", field="lifecycle")
     _check_ticket(ticket)
     if ticket.lifecycle == lifecycle.name and lifecycle.has_status(ticket.status):
-        found = [
-            t
-            for t in lifecycle.transitions_from(ticket.status)
-            if lifecycle.category(t.to) is StatusCategory.SOLVED
-        ]
-        if found:
-            return next((t for t in found if t.name == "solve"), found[0])
+        step = lifecycle.step(ticket.status, shortcut_move(lifecycle, ticket, "solve"))
+        if step is not None and step.category is StatusCategory.SOLVED:
+            return step.transition
     raise InvalidTransition(
         f"ticket {ticket.id} in status {ticket.status!r}: no transition leads to a solved status",
         ticket_id=ticket.id,

@@ -102,7 +102,7 @@ from helpdesk_core.storage import (
     TicketScope,
 )
 from helpdesk_core.storage.base import check_name, every_match
-from helpdesk_core.workflow import de_escalate, escalate, raise_level
+from helpdesk_core.workflow import de_escalate, escalate, raise_level, shortcut_move
 
 __all__ = ["EventHandler", "Helpdesk"]
 
@@ -1831,6 +1831,27 @@ class Helpdesk(KnowledgeCommands):
     ) -> Ticket:
         """Apply a lifecycle transition by name (``"pend"``) or target status
         (``"pending"``); ``InvalidTransition`` names the ticket, status and guard."""
+        return self._move(
+            ticket_id, to, shortcut=False, by=by, reason=reason, resolution=resolution,
+            first_contact=first_contact,
+        )
+
+    def _move(
+        self,
+        ticket_id: str,
+        to: str,
+        *,
+        shortcut: bool,
+        by: Identity,
+        reason: str | None = None,
+        resolution: str | None = None,
+        first_contact: bool = False,
+    ) -> Ticket:
+        """:meth:`transition`, or with ``shortcut`` one of the shortcuts (``to`` is
+        ``"solve"``, ``"reopen"``, ``"close"`` or ``"cancel"``), which takes the move of
+        the ticket's lifecycle that does what the default move of that name does
+        (:func:`~helpdesk_core.workflow.shortcut_move`), checked for access and guarded as
+        that move asked for by name."""
         actor = self._actor(by)
         if not isinstance(to, str) or not to:
             raise ValidationError("say which transition or status", field="to")
@@ -1839,10 +1860,22 @@ class Helpdesk(KnowledgeCommands):
         previous: list[str | None] = []
         solved: list[bool] = []
 
+        def move_of(ticket: Ticket) -> str:
+            if not shortcut:
+                return to
+            return shortcut_move(self._decider.lifecycle(ticket), ticket, to)
+
+        def action(ticket: Ticket) -> str:
+            try:
+                name = move_of(ticket)
+            except InvalidTransition:  # several moves qualify: refused once access allows
+                name = to
+            return self._transition_action(ticket, name)
+
         def decide(change: Change) -> None:
             previous.append(_working_on(change.ticket))
             change.transition(
-                to,
+                move_of(change.ticket),
                 by=actor,
                 reason=reason,
                 resolution=resolution,
@@ -1851,9 +1884,7 @@ class Helpdesk(KnowledgeCommands):
             self._after_moves(change, actor)
             solved.append(change.entered(_SOLVED))
 
-        ticket, _, events = self._command(
-            ticket_id, decide, actor=actor, action=lambda t: self._transition_action(t, to)
-        )
+        ticket, _, events = self._command(ticket_id, decide, actor=actor, action=action)
         self._after_moved(ticket, events, previous[-1], solved[-1])
         return ticket
 
@@ -1909,22 +1940,33 @@ class Helpdesk(KnowledgeCommands):
         first_contact: bool = False,
     ) -> Ticket:
         """Solve the ticket with a resolution note (guards: a public response first, unless
-        ``first_contact``). Emits a CSAT request when the desk asks for ratings."""
-        return self.transition(
-            ticket_id, "solve", by=by, resolution=resolution, first_contact=first_contact
+        ``first_contact``). Emits a CSAT request when the desk asks for ratings.
+
+        The move named ``solve``; on a lifecycle that has none from the ticket's status,
+        the one move from an active status into a solved one (the same for
+        :meth:`reopen`, :meth:`close` and :meth:`cancel`: see
+        :mod:`helpdesk_core.workflow.shortcuts`; several such moves are refused with an
+        ``InvalidTransition`` naming them)."""
+        return self._move(
+            ticket_id, "solve", shortcut=True, by=by, resolution=resolution,
+            first_contact=first_contact,
         )
 
     def reopen(self, ticket_id: str, *, by: Identity, reason: str) -> Ticket:
-        """Reopen a solved ticket within the lifecycle's reopen window."""
-        return self.transition(ticket_id, "reopen", by=by, reason=reason)
+        """Reopen a solved ticket within the lifecycle's reopen window: the move named
+        ``reopen``, else the one move from a solved status into an active one."""
+        return self._move(ticket_id, "reopen", shortcut=True, by=by, reason=reason)
 
     def close(self, ticket_id: str, *, by: Identity, reason: str | None = None) -> Ticket:
-        """Close a solved ticket (closed is terminal)."""
-        return self.transition(ticket_id, "close", by=by, reason=reason)
+        """Close a solved ticket (closed is terminal): the move named ``close``, else the
+        one move into a closed status that leaves solved statuses only."""
+        return self._move(ticket_id, "close", shortcut=True, by=by, reason=reason)
 
     def cancel(self, ticket_id: str, *, by: Identity, reason: str) -> Ticket:
-        """Cancel a ticket that is not closed, with a reason."""
-        return self.transition(ticket_id, "cancel", by=by, reason=reason)
+        """Cancel a ticket that is not closed, with a reason: the move named ``cancel``,
+        else the one move into a closed status that also leaves an active status (it
+        ends a ticket that was not solved)."""
+        return self._move(ticket_id, "cancel", shortcut=True, by=by, reason=reason)
 
     # ------------------------------------------------------------------ escalation
     def escalate(

@@ -32,6 +32,7 @@ from helpdesk_core.simulation.distributions import (
     LogNormal,
     distribution_from,
 )
+from helpdesk_core.workflow import SHORTCUTS, Lifecycle, shortcut_moves
 
 __all__ = ["Absence", "Arrivals", "Burst", "Scenario", "TierBehaviour"]
 
@@ -632,12 +633,15 @@ def _absence(
 
 
 def _check_moves(s: Scenario) -> None:
-    """The simulated desk opens incidents and moves them as the default lifecycle names
-    its moves: ``solve``; ``pending`` when a tier asks the requester, whose public reply
-    then moves the ticket on by itself; ``reopen`` when requesters reopen. An incident
-    lifecycle without one would stop the run half-way (or leave tickets waiting for
-    ever), and so would a desk that does not let requesters reply, reopen or rate as the
-    scenario has them do: ConfigError naming what is missing, before the run."""
+    """The simulated desk opens incidents and moves them by the desk's shortcuts
+    ``solve`` and ``reopen`` (the moves of those names, or the one move that does what
+    they do: :mod:`helpdesk_core.workflow.shortcuts`) and, when a tier asks the
+    requester, into the status ``pending``, from which the requester's public reply
+    moves the ticket on by itself. An incident lifecycle without one, or with a status
+    from which several moves solve (or reopen) and none has the shortcut's name, would
+    stop the run half-way (or leave tickets waiting for ever), and so would a desk that
+    does not let requesters reply, reopen or rate as the scenario has them do:
+    ConfigError naming what is missing, before the run."""
     kinds = s.desk.ticket_types
     if "incident" not in kinds:
         raise ConfigError(
@@ -651,6 +655,9 @@ def _check_moves(s: Scenario) -> None:
         isinstance(b, TierBehaviour) and b.pending > 0 for b in _mapping(s.tiers, "tiers").values()
     )
     needed = ["solve", *(["pending"] if asks else []), *(["reopen"] if s.reopen > 0 else [])]
+    for name in needed:
+        if name in SHORTCUTS and _shortcut_found(lifecycle, name, where):
+            moves.add(name)
     missing = [name for name in needed if name not in moves]
     if missing:
         raise ConfigError(
@@ -687,6 +694,30 @@ def _check_moves(s: Scenario) -> None:
                 '"requester_public_reply")',
                 path=where,
             )
+
+
+def _shortcut_found(lifecycle: Lifecycle, shortcut: str, where: str) -> bool:
+    """Whether some status of ``lifecycle`` has a move for ``shortcut``; ConfigError
+    naming the status and the moves when several qualify there and none has its name."""
+    found = False
+    for status in lifecycle.status_names:
+        if lifecycle.is_terminal(status):
+            continue
+        if lifecycle.step(status, shortcut) is not None:
+            found = True
+            continue
+        candidates = shortcut_moves(lifecycle, status, shortcut)
+        if len(candidates) > 1:
+            names = ", ".join(repr(t.name) for t in candidates)
+            raise ConfigError(
+                f"the simulation moves incidents by the shortcut {shortcut!r}; in status "
+                f"{status!r} of lifecycle {lifecycle.name!r} the moves {names} all "
+                f"{shortcut} a ticket and none is called {shortcut!r} (name the one to "
+                "take so)",
+                path=where,
+            )
+        found = found or bool(candidates)
+    return found
 
 
 def _check_scenario(s: Scenario) -> None:

@@ -37,6 +37,7 @@ from helpdesk_core.workflow.lifecycle import (
     Step,
     Transition,
 )
+from helpdesk_core.workflow.shortcuts import SHORTCUTS, shortcut_move, shortcut_moves
 from helpdesk_core.workflow.tiers import (
     TierLadder,
     de_escalate,
@@ -58,6 +59,7 @@ __all__ = [
     "BUILTIN_GUARDS",
     "ESCALATION_ACTOR",
     "LIFECYCLE_ACTOR",
+    "SHORTCUTS",
     "Action",
     "Contacts",
     "DueTrigger",
@@ -94,4 +96,6 @@ __all__ = [
     "raise_level",
     "register_guard",
     "run_escalations",
+    "shortcut_move",
+    "shortcut_moves",
 ]
