@@ -30,6 +30,7 @@ from helpdesk_core.errors import (
     ConflictError,
     InvalidTransition,
     NotFound,
+    StorageError,
     StoreClosedError,
     TickError,
     ValidationError,
@@ -94,6 +95,7 @@ from helpdesk_core.service.received import claim_record, forget_received, reques
 from helpdesk_core.sla import SlaView, sla_view
 from helpdesk_core.storage import (
     CursorDeletion,
+    ImportItem,
     MemoryStore,
     Page,
     RequesterLock,
@@ -101,7 +103,7 @@ from helpdesk_core.storage import (
     TicketQuery,
     TicketScope,
 )
-from helpdesk_core.storage.base import check_name, every_match
+from helpdesk_core.storage.base import check_import, check_name, every_match
 from helpdesk_core.workflow import de_escalate, escalate, raise_level, shortcut_move
 
 __all__ = ["EventHandler", "Helpdesk"]
@@ -327,17 +329,11 @@ class Helpdesk(KnowledgeCommands):
                         key = ("calendar", clock.calendar, "")
                         gone.setdefault(key, []).append(ticket.id)
             if lifecycles:
-                lifecycle = config.lifecycles.get(ticket.lifecycle)
-                if lifecycle is None:
-                    key = ("lifecycle", ticket.lifecycle, "")
-                    gone.setdefault(key, []).append(ticket.id)
-                elif not lifecycle.has_status(ticket.status):
-                    key = ("status", ticket.lifecycle, ticket.status)
-                    gone.setdefault(key, []).append(ticket.id)
-                elif lifecycle.category(ticket.status) is not ticket.status_category:
-                    key = ("category", ticket.lifecycle, ticket.status)
-                    gone.setdefault(key, []).append(ticket.id)
-                    was.setdefault(key, ticket.status_category.value)
+                trouble = _lifecycle_trouble(config, ticket)
+                if trouble is not None:
+                    gone.setdefault(trouble, []).append(ticket.id)
+                    if trouble[0] == "category":
+                        was.setdefault(trouble, ticket.status_category.value)
             if tiers and ticket.tier is not None and ticket.tier not in config.ladder:
                 gone.setdefault(("tier", ticket.tier, ""), []).append(ticket.id)
             if teams and ticket.team is not None and ticket.team not in team_ids:
@@ -401,6 +397,77 @@ class Helpdesk(KnowledgeCommands):
             f"in ({shown}): move them to another tier first, or keep it",
             path="tiers",
         )
+
+    def import_tickets(self, items: Iterable[ImportItem]) -> int:
+        """Add tickets brought from elsewhere (a legacy system's), each
+        ``(events, snapshot)`` or ``(events, snapshot, wake_at)``, through the store's
+        ``import_tickets`` (all or none; the numbers they carry are kept). Returns the count.
+
+        Every item is checked before the store is given any: besides what the store checks,
+        an open or solved ticket must follow a lifecycle of the desk's configuration, be in
+        one of its statuses and have that status's category (ValidationError naming the
+        ticket, its place in ``items`` and what is missing), as :meth:`reconfigure` keeps
+        them: the desk could not move such a ticket, and every tick would fail on it. A
+        closed ticket may keep a lifecycle the configuration lacks (no command or tick
+        moves it). The items are read into a list first. StorageError when the store has
+        no ``import_tickets``."""
+        if isinstance(items, str | bytes) or not isinstance(items, Iterable):
+            raise ValidationError(
+                f"items is a list of (events, snapshot), got {type(items).__name__}",
+                field="items",
+            )
+        checked = []
+        for index, item in enumerate(items):
+            try:
+                events, snapshot, wake_at = check_import(item)
+            except ValidationError as exc:
+                where = f"items[{index}]" + (f".{exc.field}" if exc.field else "")
+                raise ValidationError(exc.message, field=where) from exc
+            self._check_imported(snapshot, f"items[{index}]")
+            checked.append((events, snapshot, wake_at))
+        importer = getattr(self.store, "import_tickets", None)
+        if not callable(importer):
+            raise StorageError(
+                f"the store ({type(self.store).__name__}) has no import_tickets: import "
+                "the tickets into a store of this library, or open them one by one"
+            )
+        count = importer(checked)
+        self._queues_offered = False  # an imported ticket may wait in a team's queue
+        return int(count)
+
+    def _check_imported(self, ticket: Ticket, where: str) -> None:
+        """Refuse an imported open or solved ticket the configuration cannot work (see
+        :meth:`import_tickets`)."""
+        if ticket.status_category is StatusCategory.CLOSED:
+            return
+        trouble = _lifecycle_trouble(self.config, ticket)
+        if trouble is None:
+            return
+        kind, name, status = trouble
+        known = ", ".join(repr(n) for n in self.config.lifecycles)
+        if kind == "lifecycle":
+            message = (
+                f"ticket {ticket.id} follows lifecycle {name!r}, which the desk's "
+                f"configuration does not have (it has {known}): the desk could not move "
+                "it and every tick would fail on it; add the lifecycle to the "
+                "configuration, or import the ticket closed"
+            )
+            field = f"{where}.lifecycle"
+        elif kind == "status":
+            message = (
+                f"ticket {ticket.id} is in status {status!r}, which lifecycle {name!r} "
+                f"does not have (statuses: {', '.join(self.config.lifecycles[name].status_names)})"
+            )
+            field = f"{where}.status"
+        else:
+            category = self.config.lifecycles[name].category(status).value
+            message = (
+                f"ticket {ticket.id} is in status {status!r} of the "
+                f"{ticket.status_category.value} category, which lifecycle {name!r} puts in "
+                f"the {category} category"
+            )
+            field = f"{where}.status_category"
+        raise ValidationError(message, field=field)
 
     def reschedule(self) -> int:
         """Store the next wake-up of every open or solved ticket as the current rules
@@ -3344,3 +3411,17 @@ def _category_skills(config: DeskConfig, ticket: Ticket) -> frozenset[str]:
         return frozenset()
     category = config.categories.get(ticket.category)
     return category.skills if category is not None else frozenset()
+
+
+def _lifecycle_trouble(config: DeskConfig, ticket: Ticket) -> tuple[str, str, str] | None:
+    """What in ``config`` a ticket's lifecycle data stands on and ``config`` lacks:
+    ``("lifecycle", name, "")``, ``("status", lifecycle, status)`` or ``("category",
+    lifecycle, status)`` (the status is in another category now); None when nothing."""
+    lifecycle = config.lifecycles.get(ticket.lifecycle)
+    if lifecycle is None:
+        return ("lifecycle", ticket.lifecycle, "")
+    if not lifecycle.has_status(ticket.status):
+        return ("status", ticket.lifecycle, ticket.status)
+    if lifecycle.category(ticket.status) is not ticket.status_category:
+        return ("category", ticket.lifecycle, ticket.status)
+    return None
