@@ -273,9 +273,11 @@ def test_similar_builds_only_the_matches_it_returns(monkeypatch: pytest.MonkeyPa
     built: list[str] = []
     match = SimilarityIndex._match
 
-    def counting(self: SimilarityIndex, probe: Any, t: Ticket, doc: Any, words: Any) -> Match:
+    def counting(
+        self: SimilarityIndex, probe: Any, t: Ticket, doc: Any, words: Any, *rest: Any
+    ) -> Match:
         built.append(doc.id)
-        return match(self, probe, t, doc, words)
+        return match(self, probe, t, doc, words, *rest)
 
     monkeypatch.setattr(SimilarityIndex, "_match", counting)
     counts = []

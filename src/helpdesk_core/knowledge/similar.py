@@ -388,12 +388,16 @@ class SimilarityIndex:
             )
         return list(itertools.islice(self._ranking(ticket), limit))
 
-    def _ranking(self, ticket: Ticket) -> Iterator[Match]:
+    def _ranking(
+        self, ticket: Ticket, *, unnamed: frozenset[str] = frozenset()
+    ) -> Iterator[Match]:
         """Every entry similar to ``ticket``, best first (ties by id), as :meth:`query`
         orders them: the candidates are scored at once, but each :class:`Match`, with its
         reasons, is built only when it is taken (a caller that keeps the first few of
         many candidates pays for those). What is taken stays as the index was at the
-        call, whatever is added or removed meanwhile."""
+        call, whatever is added or removed meanwhile. The reasons never name the
+        problems ``unnamed`` holds (tickets the reader may not view): a shared problem
+        among those still counts, and its reason reads ``same problem`` without them."""
         if not isinstance(ticket, Ticket):
             raise ValidationError(f"expected a Ticket, got {type(ticket).__name__}", field="ticket")
         text = ticket_text(ticket)
@@ -419,18 +423,19 @@ class SimilarityIndex:
             doc = docs[i]
             shared = words.get(i, _NO_WORDS)
             entries.append((-round(self._score(probe, doc, shared), 6), i, doc, shared))
-        return self._taken(probe, ticket, entries)
+        return self._taken(probe, ticket, entries, unnamed)
 
     def _taken(
         self,
         probe: _Doc,
         ticket: Ticket,
         entries: list[tuple[float, str, _Doc, dict[str, float]]],
+        unnamed: frozenset[str],
     ) -> Iterator[Match]:
         heapq.heapify(entries)  # ids differ: no two entries compare past the id
         while entries:
             _, _, doc, shared = heapq.heappop(entries)
-            yield self._match(probe, ticket, doc, shared)
+            yield self._match(probe, ticket, doc, shared, unnamed)
 
     def _score(self, probe: _Doc, doc: _Doc, words: dict[str, float]) -> float:
         """The score :meth:`_match` gives ``doc``, added up in the same order (the same
@@ -468,7 +473,14 @@ class SimilarityIndex:
                 out.setdefault(doc_id, {})[term] = idf * tf * (k1 + 1) / (tf + norm)
         return out
 
-    def _match(self, probe: _Doc, ticket: Ticket, doc: _Doc, words: dict[str, float]) -> Match:
+    def _match(
+        self,
+        probe: _Doc,
+        ticket: Ticket,
+        doc: _Doc,
+        words: dict[str, float],
+        unnamed: frozenset[str] = frozenset(),
+    ) -> Match:
         weights = self._weights
         score = sum(words.values())
         reasons: list[str] = []
@@ -484,7 +496,8 @@ class SimilarityIndex:
         problems = sorted(probe.problems & doc.problems)
         if problems:
             score += weights.problem
-            reasons.append("same problem " + ", ".join(repr(p) for p in problems))
+            named = [repr(p) for p in problems if p not in unnamed]
+            reasons.append(f"same problem {', '.join(named)}" if named else "same problem")
         tags = sorted(probe.tags & doc.tags)
         if tags:
             score += weights.tag * len(tags)

@@ -175,6 +175,12 @@ class KnowledgeCommands:
 
         def _check_view(self, actor: Actor, ticket: Ticket) -> Role | None: ...
 
+        def _role_of(self, actor: Actor) -> Role | None: ...
+
+        def _unseen(
+            self, actor: Actor, role: Role | None, ids: Iterable[str]
+        ) -> frozenset[str]: ...
+
         def _command(
             self,
             ticket_id: str,
@@ -762,26 +768,33 @@ class KnowledgeCommands:
         Stores with a full-text index of their own (SQLite, PostgreSQL) hand over their
         best candidates, which are then ranked here; for other stores the desk keeps an
         in-memory index of every solved ticket. With ``as_``, only what that identity may
-        see: requesters get articles only, agents the tickets they may view."""
+        see: requesters get articles only, agents the tickets they may view, and no
+        reason names a problem ticket that identity may not view (the match stays,
+        its reason reads ``same problem`` without that id)."""
         check_limit(limit)
         ticket = self.store.load(_id(ticket_id, field="ticket_id"))
         actor = self._actor(as_, field="as_") if as_ is not None else None
+        unseen: frozenset[str] = frozenset()
         if actor is not None:
-            self._check_view(actor, ticket)
+            role = self._check_view(actor, ticket)
+            # The problems a reason may name: this ticket's own id, which the reader
+            # views, and the problems it is linked ``caused_by`` to.
+            unseen = self._unseen(actor, role, ticket.linked(LinkKind.CAUSED_BY))
         words = _query_words(ticket)
         articles = self._article_candidates(ticket, words)
         if isinstance(self.store, SolvedTicketSearch):
             index = SimilarityIndex()
             for candidate in self._ticket_candidates(ticket, words, self.store):
                 index.add(candidate)
-            matches, _ = self._visible_matches(self._rank(index, ticket, articles), actor, limit)
+            ranked = self._rank(index, ticket, articles, unseen)
+            matches, _ = self._visible_matches(ranked, actor, limit)
             return matches
         tail = self._similar_tail
         if tail is None:
             tail = self._similar_tail = _TailIndex()
         with tail.lock:
             tail.catch_up(self.store, self._offered)
-            ranked = self._rank(tail.index, ticket, articles)
+            ranked = self._rank(tail.index, ticket, articles, unseen)
             matches, missing = self._visible_matches(ranked, actor, limit)
             for gone in missing:  # purged since it was indexed
                 tail.index.remove(gone)
@@ -860,10 +873,14 @@ class KnowledgeCommands:
 
     @staticmethod
     def _rank(
-        index: SimilarityIndex, ticket: Ticket, articles: Sequence[Article]
+        index: SimilarityIndex,
+        ticket: Ticket,
+        articles: Sequence[Article],
+        unseen: frozenset[str] = frozenset(),
     ) -> Iterator[Match]:
         """Every entry of ``index`` and of ``articles`` like ``ticket``, best first; each
-        match is built when it is taken (see :meth:`SimilarityIndex._ranking`)."""
+        match is built when it is taken (see :meth:`SimilarityIndex._ranking`), its
+        reasons without the ids of the problems ``unseen`` holds."""
         added: list[str] = []
         try:
             for article in articles:
@@ -879,7 +896,7 @@ class KnowledgeCommands:
                     kind="article",
                 )
                 added.append(article.id)
-            return index._ranking(ticket)
+            return index._ranking(ticket, unnamed=unseen)
         finally:
             for article_id in added:
                 index.remove(article_id)
