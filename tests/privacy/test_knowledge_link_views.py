@@ -1,8 +1,8 @@
 """The knowledge views never name a ticket their reader may not view either: the
-"same problem" reason of a similar match leaves out the problem tickets of teams the
-reader does not work (and, for requesters, every problem they may not view), while agents
-who may view them, automation and admins read them all and what is stored stays as it
-is."""
+"same problem" reason of a similar match and the problems of an article leave out the
+problem tickets of teams the reader does not work (and, for requesters, every problem
+they may not view), while agents who may view them, automation and admins read them all
+and what is stored stays as it is."""
 
 from __future__ import annotations
 
@@ -21,7 +21,7 @@ from desk_stores import STORES, store_factory
 from helpdesk_core import DeskConfig, Helpdesk, ManualClock, MemoryStore
 from helpdesk_core.config import AssignmentSettings
 from helpdesk_core.errors import AccessDenied
-from helpdesk_core.knowledge import Article
+from helpdesk_core.knowledge import Article, ArticleQuery
 from helpdesk_core.model import Agent, Requester, Team, Tier
 from helpdesk_core.privacy import AccessPolicy, PrivacySettings
 from helpdesk_core.storage import Store
@@ -138,6 +138,44 @@ def test_similar_keeps_the_problems_its_reader_may_view(desk: Helpdesk) -> None:
         assert not _names(seen, problem), who
 
 
+def test_articles_name_the_problems_their_reader_may_view(desk: Helpdesk) -> None:
+    problem, _, _, article = _scene(desk)
+    assert article.problems == (problem,)
+    hidden = evolve(article, problems=())
+
+    for who in ("carol", "root", "system:x"):
+        assert desk.get_article(article.id, as_=who) == article, who
+        assert desk.search_articles("gateway", as_=who).items == (article,), who
+        assert desk.search_articles(as_=who).items == (article,), who
+        assert desk.search_articles(problem=problem, as_=who).items == (article,), who
+    for who in ("r1", "alice", "bob"):
+        assert desk.get_article(article.id, as_=who) == hidden, who
+        assert desk.search_articles("gateway", as_=who).items == (hidden,), who
+        assert desk.search_articles(ArticleQuery(), as_=who).items == (hidden,), who
+        # Nor does a filter by the problem tell them the article documents it.
+        found = desk.search_articles(problem=problem, as_=who)
+        assert (found.items, found.total) == ((), 0), who
+
+    # What an update returns is its writer's view; what is stored keeps the problem.
+    updated = desk.update_article(article.id, title="Backup gateway (vpn2)", by="alice")
+    assert updated.problems == ()
+    assert desk.get_article(article.id) == evolve(updated, problems=(problem,))
+    assert desk.retire_article(article.id, by="bob").problems == ()
+    assert desk.get_article(article.id).problems == (problem,)
+    assert desk.get_article(article.id, as_="carol").problems == (problem,)
+
+
+def test_a_requester_reads_the_problems_of_their_organization(desk: Helpdesk) -> None:
+    """Cy, of acme, may view a problem opened for acme: the article names it for him,
+    and not for Ada, who may not."""
+    problem = desk.open(requester="r3", subject="Acme VPN concentrator", type="problem").id
+    article = desk.publish_article(
+        title="Acme VPN", body="Use vpn2.", problems=[problem], by="root"
+    )
+    assert desk.get_article(article.id, as_="r3").problems == (problem,)
+    assert desk.get_article(article.id, as_="r1").problems == ()
+
+
 def _counting(desk: Helpdesk, monkeypatch: pytest.MonkeyPatch) -> list[tuple[str, ...]]:
     """The ids of each ``get_many`` call the desk's store gets from now on."""
     calls: list[tuple[str, ...]] = []
@@ -162,6 +200,25 @@ def test_similar_reads_the_problems_in_one_batch(monkeypatch: pytest.MonkeyPatch
     calls.clear()
     desk.similar(new, as_="root")
     assert (problem,) not in calls  # an admin views every ticket: nothing to check
+
+
+def test_articles_read_their_problems_in_one_batch(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A page of articles checks the problems it names with one read of the store."""
+    desk = _desk()
+    problem, _, _, _ = _scene(desk)
+    other = desk.open(requester="r2", subject="Mail relay", type="problem").id
+    for n in range(3):
+        desk.publish_article(
+            title=f"Gateway note {n}", body="x", problems=[problem, other], by="root"
+        )
+    calls = _counting(desk, monkeypatch)
+    found = desk.search_articles(as_="alice").items
+    assert len(found) == 4 and {a.problems for a in found} == {(), (other,)}
+    assert calls == [tuple(sorted((problem, other)))]
+    calls.clear()
+    desk.search_articles(as_="root")
+    desk.search_articles()
+    assert calls == []
 
 
 _TEAMS = st.sampled_from(["desk", "network", "apps"])
@@ -221,3 +278,32 @@ def test_no_similar_match_names_a_problem_its_reader_may_not_view(
             assert not _names(matches, hidden), (who, hidden)
         assert {(m.id, m.score) for m in matches} <= stored
 
+
+@settings(max_examples=20, deadline=None)
+@given(problems=_PROBLEMS, articles=st.lists(_CHOSEN, min_size=1, max_size=3))
+def test_every_article_names_exactly_the_problems_its_reader_may_view(
+    problems: list[tuple[str, str | None]], articles: list[set[int]]
+) -> None:
+    """Problems in random teams (some opened for acme), articles documenting random ones:
+    each reader gets every article with exactly the problems they may view, read one by
+    one or in a search, and what is stored does not change."""
+    desk = _desk()
+    ids = _problems(desk, problems)
+    stored = [
+        desk.publish_article(
+            title="Gateway",
+            body="Backup gateway",
+            problems=[ids[i] for i in chosen if i < len(ids)],
+            by="root",
+        )
+        for chosen in articles
+    ]
+    for who in READERS:
+        viewable = _viewable(desk, who, ids)
+        want = {a.id: tuple(p for p in a.problems if p in viewable) for a in stored}
+        assert {a.id: desk.get_article(a.id, as_=who).problems for a in stored} == want
+        found = desk.search_articles(as_=who, limit=100).items
+        assert {a.id: a.problems for a in found} == want
+        found = desk.search_articles("gateway", as_=who, limit=100).items
+        assert {a.id: a.problems for a in found} == want
+    assert [desk.get_article(a.id) for a in stored] == stored

@@ -560,7 +560,8 @@ class KnowledgeCommands:
     def update_article(self, article_id: str, *, by: Identity, **changes: Any) -> Article:
         """Change an article's ``title``, ``body``, ``tags``, ``category``, ``problems``
         or ``status`` (agents only); a change that changes nothing saves nothing. Retried
-        on a concurrent change."""
+        on a concurrent change. Returns the article as its writer reads it: without the
+        problems they may not view (kept in what is stored, see :meth:`get_article`)."""
         v.refuse_unknown(changes, _ARTICLE_CHANGES, what="cannot update")
         self._check_article_texts(changes.get("title"), changes.get("body"))
         if "tags" in changes:  # read once: a retry decides again with the same tags
@@ -576,7 +577,9 @@ class KnowledgeCommands:
             return evolve(current, **changes)
 
         confirm = self._problems_still_there if "problems" in changes else None
-        return self._change_article(_id(article_id), edit, confirm=confirm)
+        article = self._change_article(_id(article_id), edit, confirm=confirm)
+        [article] = self._articles_as_read(self._actor(by), (article,))
+        return article
 
     def _change_article(
         self,
@@ -614,16 +617,44 @@ class KnowledgeCommands:
 
     def retire_article(self, article_id: str, *, by: Identity) -> Article:
         """Retire an article: kept for agents, no longer shown to requesters or offered
-        as similar."""
+        as similar. Returns it as :meth:`update_article` does."""
         return self.update_article(article_id, by=by, status=ArticleStatus.RETIRED)
 
     def get_article(self, article_id: str, *, as_: Identity | None = None) -> Article:
         """The article; with ``as_``, only if that identity may read it (requesters:
-        published articles only)."""
+        published articles only), and with only the ``problems`` that identity may view
+        (see :meth:`_articles_as_read`)."""
         article = self.store.get_article(_id(article_id))
         if as_ is not None:
-            self._article_actor(as_, "read", article, field="as_")
+            actor = self._article_actor(as_, "read", article, field="as_")
+            [article] = self._articles_as_read(actor, (article,))
         return article
+
+    def _articles_as_read(
+        self,
+        actor: Actor,
+        articles: Sequence[Article],
+        checked: Mapping[str, bool] | None = None,
+    ) -> tuple[Article, ...]:
+        """``articles`` as ``actor`` reads them: without the ids of the problem tickets
+        ``actor`` may not view (checked as :meth:`get` checks it, every problem of the
+        articles in one read of the store; agents of the problem's team, admins and
+        automation keep them all). ``checked`` holds the ids already checked (True for
+        those ``actor`` may not view). Copies where anything is left out: what is stored
+        does not change."""
+        named = {p for a in articles for p in a.problems}
+        unseen = {p for p, hidden in (checked or {}).items() if hidden and p in named}
+        wanted = named.difference(checked or ())
+        if wanted:
+            unseen.update(self._unseen(actor, self._role_of(actor), wanted))
+        if not unseen:
+            return tuple(articles)
+        return tuple(
+            evolve(a, problems=tuple(p for p in a.problems if p not in unseen))
+            if not unseen.isdisjoint(a.problems)
+            else a
+            for a in articles
+        )
 
     def search_articles(
         self,
@@ -659,13 +690,32 @@ class KnowledgeCommands:
             raise ValidationError(
                 f"expected an ArticleQuery or a text, got {type(query).__name__}", field="query"
             )
-        if as_ is not None:
-            actor = self._article_actor(as_, "read", None, field="as_")
-            if actor.is_requester:
-                # The statuses asked for that a requester may read: none, nothing found.
-                if query.status is not None and ArticleStatus.PUBLISHED not in query.status:
+        if as_ is None:
+            return self._find_articles(query)
+        actor = self._article_actor(as_, "read", None, field="as_")
+        if actor.is_requester:
+            # The statuses asked for that a requester may read: none, nothing found.
+            if query.status is not None and ArticleStatus.PUBLISHED not in query.status:
+                return Page(items=(), total=0)
+            query = evolve(query, status=(ArticleStatus.PUBLISHED,))
+        checked: dict[str, bool] = {}
+        if query.problem is not None:
+            # A problem the reader may not view is one no article documents for them:
+            # the filter does not tell them which articles document it.
+            ids = {p for p in query.problem if v.is_identifier(p)}
+            unseen = self._unseen(actor, self._role_of(actor), ids)
+            checked = {p: p in unseen for p in ids}
+            if unseen:
+                kept = tuple(p for p in query.problem if p not in unseen)
+                if not kept:
                     return Page(items=(), total=0)
-                query = evolve(query, status=(ArticleStatus.PUBLISHED,))
+                query = evolve(query, problem=kept)
+        page = self._find_articles(query)
+        items = self._articles_as_read(actor, page.items, checked)
+        return page if items == page.items else evolve(page, items=items)
+
+    def _find_articles(self, query: ArticleQuery) -> Page[Article]:
+        """The store's page of articles for ``query``: ranked by its text, if it has one."""
         if query.text is not None:
             return self.store.search_articles(query)
         return self.store.list_articles(query)
