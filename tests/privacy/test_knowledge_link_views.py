@@ -307,3 +307,22 @@ def test_every_article_names_exactly_the_problems_its_reader_may_view(
         found = desk.search_articles("gateway", as_=who, limit=100).items
         assert {a.id: a.problems for a in found} == want
     assert [desk.get_article(a.id) for a in stored] == stored
+
+
+def test_a_writer_saving_problems_keeps_those_they_may_not_view(desk: Helpdesk) -> None:
+    """An agent who does not see another team's problem on an article cannot drop it
+    by saving the list they read: they never saw it, so it stays, and what they get back still leaves it out."""
+    problem, _old, _new, article = _scene(desk)
+    mine = desk.open(requester="r1", subject="Printer queue stuck", type="problem")
+    desk.update(mine.id, by="root", team="desk")
+    read = desk.get_article(article.id, as_="alice")
+    assert read.problems == ()
+    saved = desk.update_article(article.id, by="alice", problems=[*read.problems, mine.id])
+    assert saved.problems == (mine.id,)
+    assert sorted(desk.get_article(article.id).problems) == sorted((mine.id, problem))
+    # Saving an empty list drops only what the writer sees.
+    desk.update_article(article.id, by="alice", problems=[])
+    assert desk.get_article(article.id).problems == (problem,)
+    # Who sees the problem may drop it.
+    desk.update_article(article.id, by="carol", problems=[])
+    assert desk.get_article(article.id).problems == ()

@@ -561,7 +561,9 @@ class KnowledgeCommands:
         """Change an article's ``title``, ``body``, ``tags``, ``category``, ``problems``
         or ``status`` (agents only); a change that changes nothing saves nothing. Retried
         on a concurrent change. Returns the article as its writer reads it: without the
-        problems they may not view (kept in what is stored, see :meth:`get_article`)."""
+        problems they may not view (kept in what is stored, see :meth:`get_article`).
+        ``problems`` sets the problems the writer may view: those they may not view stay
+        on the article, since the writer reads it without them."""
         v.refuse_unknown(changes, _ARTICLE_CHANGES, what="cannot update")
         self._check_article_texts(changes.get("title"), changes.get("body"))
         if "tags" in changes:  # read once: a retry decides again with the same tags
@@ -574,12 +576,26 @@ class KnowledgeCommands:
             if unchecked:  # looked up once the writer may write
                 changes["problems"] = self._problems(changes["problems"], writer)
                 unchecked = False
+            if "problems" in changes:
+                kept = self._kept_problems(writer, current, changes["problems"])
+                return evolve(current, **{**changes, "problems": kept})
             return evolve(current, **changes)
 
         confirm = self._problems_still_there if "problems" in changes else None
         article = self._change_article(_id(article_id), edit, confirm=confirm)
         [article] = self._articles_as_read(self._actor(by), (article,))
         return article
+
+    def _kept_problems(
+        self, writer: Actor, current: Article, given: tuple[str, ...]
+    ) -> tuple[str, ...]:
+        """The problems an article gets when ``writer`` sets them to ``given``: those and
+        the ones it has that ``writer`` may not view (they read the article without
+        them, so a list saved from what they read cannot drop them)."""
+        hidden = self._unseen(writer, self._role_of(writer), current.problems)
+        if not hidden:
+            return given
+        return given + tuple(p for p in current.problems if p in hidden and p not in given)
 
     def _change_article(
         self,
