@@ -311,7 +311,8 @@ def test_every_article_names_exactly_the_problems_its_reader_may_view(
 
 def test_a_writer_saving_problems_keeps_those_they_may_not_view(desk: Helpdesk) -> None:
     """An agent who does not see another team's problem on an article cannot drop it
-    by saving the list they read: they never saw it, so it stays, and what they get back still leaves it out."""
+    by saving the list they read: they never saw it, so it stays, and what they get back
+    still leaves it out."""
     problem, _old, _new, article = _scene(desk)
     mine = desk.open(requester="r1", subject="Printer queue stuck", type="problem")
     desk.update(mine.id, by="root", team="desk")
