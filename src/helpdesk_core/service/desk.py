@@ -813,7 +813,7 @@ class Helpdesk(KnowledgeCommands):
                 # the personal answers of someone else's ticket, nor links to tickets
                 # they may not view).
                 ticket = self._shown(actor, Role.REQUESTER, ticket)
-            elif actor is not None and actor.is_agent and ticket.links:
+            elif ticket.links and actor is not None and actor.is_agent:
                 ticket = self._shown(actor, self._role_of(actor), ticket)
             return ticket, result, change.events
         raise AssertionError("unreachable")

@@ -103,14 +103,18 @@ def shortcut_move(lifecycle: Lifecycle, ticket: Ticket, shortcut: str) -> str:
     shortcut's name when no move does (or the ticket is not in one of the lifecycle's
     statuses): applying it then refuses as usual. InvalidTransition naming the ticket, its
     status and the candidates when several moves do."""
-    _check(lifecycle, shortcut)
+    if type(lifecycle) is not Lifecycle or shortcut not in _DOES:
+        _check(lifecycle, shortcut)
     if not isinstance(ticket, Ticket):
         raise ValidationError(f"expected a Ticket, got {type(ticket).__name__}", field="ticket")
     status = ticket.status
+    # The arguments are checked: the step table is read directly (as a transition reads
+    # it), the shortcut's own name first.
+    table = lifecycle._table
     if (
         ticket.lifecycle != lifecycle.name
-        or not lifecycle.has_status(status)
-        or lifecycle.step(status, shortcut) is not None
+        or (status, shortcut) in table.steps
+        or status not in table.statuses
     ):
         return shortcut
     found = shortcut_moves(lifecycle, status, shortcut)
