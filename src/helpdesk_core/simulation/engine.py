@@ -40,6 +40,7 @@ from helpdesk_core.model import (
     Ticket,
 )
 from helpdesk_core.service import Helpdesk
+from helpdesk_core.simulation._asking import asking_move
 from helpdesk_core.simulation.result import SimulationResult, WorkSession, build_result
 from helpdesk_core.simulation.scenario import Scenario
 from helpdesk_core.storage import MemoryStore
@@ -412,8 +413,11 @@ class _Run:
             ask = behaviour.pending and asked_key not in self.asked
             if ask and self.dice(ticket_id, f"ask:{tier}").random() < behaviour.pending:
                 self.asked.add(asked_key)
-                self.desk.reply(ticket_id, author=agent_id, body="Could you tell us more?")
-                self.desk.transition(ticket_id, "pending", by=agent_id, reason="question")
+                asking = self.desk.reply(
+                    ticket_id, author=agent_id, body="Could you tell us more?"
+                )
+                move = asking_move(self.config.lifecycles[asking.lifecycle], asking.status)
+                self.desk.transition(ticket_id, move, by=agent_id, reason="question")
                 delay = self.scenario.requester_reply.sample(self.dice(ticket_id, "reply"))
                 answered = self.later(self.clock.now(), delay)
                 if answered is not None:

@@ -23,7 +23,8 @@ from helpdesk_core._numbers import real_number, whole_number
 from helpdesk_core._time import parse_datetime, to_timedelta
 from helpdesk_core.config import DeskConfig, _check_text, load_toml, read_source
 from helpdesk_core.errors import ConfigError, ValidationError
-from helpdesk_core.model import Channel, Impact, Urgency
+from helpdesk_core.model import Channel, Impact, StatusCategory, Urgency
+from helpdesk_core.simulation._asking import ASK, waiting_moves
 from helpdesk_core.simulation.distributions import (
     Distribution,
     Empirical,
@@ -636,9 +637,10 @@ def _check_moves(s: Scenario) -> None:
     """The simulated desk opens incidents and moves them by the desk's shortcuts
     ``solve`` and ``reopen`` (the moves of those names, or the one move that does what
     they do: :mod:`helpdesk_core.workflow.shortcuts`) and, when a tier asks the
-    requester, into the status ``pending``, from which the requester's public reply
-    moves the ticket on by itself. An incident lifecycle without one, or with a status
-    from which several moves solve (or reopen) and none has the shortcut's name, would
+    requester, by ``pending`` (the move of that name or target, or the one move into a
+    status of category pending that the requester's public reply leaves by itself:
+    :mod:`helpdesk_core.simulation._asking`). An incident lifecycle without one, or with
+    a status from which several moves solve (reopen, ask) and none has the name, would
     stop the run half-way (or leave tickets waiting for ever), and so would a desk that
     does not let requesters reply, reopen or rate as the scenario has them do:
     ConfigError naming what is missing, before the run."""
@@ -655,10 +657,15 @@ def _check_moves(s: Scenario) -> None:
         isinstance(b, TierBehaviour) and b.pending > 0 for b in _mapping(s.tiers, "tiers").values()
     )
     needed = ["solve", *(["pending"] if asks else []), *(["reopen"] if s.reopen > 0 else [])]
+    named_ask = ASK in moves
     for name in needed:
         if name in SHORTCUTS and _shortcut_found(lifecycle, name, where):
             moves.add(name)
+    if asks and _waiting_found(lifecycle, where):
+        moves.add(ASK)
     missing = [name for name in needed if name not in moves]
+    if ASK in missing:
+        _deaf(lifecycle, _waiting_statuses(lifecycle), where)
     if missing:
         raise ConfigError(
             f"the simulation moves incidents by the moves {', '.join(map(repr, needed))}; "
@@ -680,20 +687,64 @@ def _check_moves(s: Scenario) -> None:
             "(allow it, or leave out what needs it)",
             path="desk.privacy.requester_actions",
         )
-    if asks:
-        waiting = {t.to for t in lifecycle.transitions if "pending" in (t.name, t.to)}
-        if not any(
-            lifecycle.automatic_transition("requester_public_reply", status) is not None
-            for status in waiting
-        ):
+    if asks and named_ask:
+        _deaf(
+            lifecycle, {t.to for t in lifecycle.transitions if ASK in (t.name, t.to)}, where
+        )
+
+
+def _deaf(lifecycle: Lifecycle, waiting: set[str], where: str) -> None:
+    """ConfigError when the requester's public reply leaves none of the ``waiting``
+    statuses by itself (none given: nothing to say)."""
+    if waiting and not any(
+        lifecycle.automatic_transition("requester_public_reply", status) is not None
+        for status in waiting
+    ):
+        raise ConfigError(
+            f"a tier asks the requester (pending), but lifecycle {lifecycle.name!r} "
+            "moves no ticket on by itself when the requester replies: the asked "
+            "tickets would wait for ever (give a transition from "
+            f"{', '.join(map(repr, sorted(waiting)))} \"automatic\": "
+            '"requester_public_reply")',
+            path=where,
+        )
+
+
+def _waiting_statuses(lifecycle: Lifecycle) -> set[str]:
+    """The statuses of category pending that a move from an active status enters."""
+    return {
+        move.to
+        for status in lifecycle.status_names
+        if lifecycle.category(status).is_active
+        for move in lifecycle.transitions_from(status)
+        if lifecycle.category(move.to) is StatusCategory.PENDING
+    }
+
+
+def _waiting_found(lifecycle: Lifecycle, where: str) -> bool:
+    """Whether some active status of ``lifecycle`` has a move to ask the requester by
+    (``pending``, or a waiting move: :func:`~helpdesk_core.simulation._asking.waiting_moves`);
+    ConfigError naming the status and the moves when several waiting moves leave it and
+    none is ``pending``."""
+    found = False
+    for status in lifecycle.status_names:
+        if not lifecycle.category(status).is_active:
+            continue
+        if lifecycle.step(status, ASK) is not None:
+            found = True
+            continue
+        candidates = waiting_moves(lifecycle, status)
+        if len(candidates) > 1:
+            names = ", ".join(repr(t.name) for t in candidates)
             raise ConfigError(
-                f"a tier asks the requester (pending), but lifecycle {lifecycle.name!r} "
-                "moves no ticket on by itself when the requester replies: the asked "
-                "tickets would wait for ever (give a transition from "
-                f"{', '.join(map(repr, sorted(waiting)))} \"automatic\": "
-                '"requester_public_reply")',
+                f"the simulation asks the requester by the move {ASK!r}; in status "
+                f"{status!r} of lifecycle {lifecycle.name!r} the moves {names} all lead "
+                "to a waiting status that the requester's reply leaves, and none is "
+                f"called {ASK!r} (name the one to take so)",
                 path=where,
             )
+        found = found or bool(candidates)
+    return found
 
 
 def _shortcut_found(lifecycle: Lifecycle, shortcut: str, where: str) -> bool:
