@@ -292,10 +292,10 @@ class KnowledgeCommands:
         ``include_resolved``), by problem number, each with the number of active tickets
         linked ``caused_by`` to it. With ``as_``: an agent's view (requesters may not list
         known errors; agents see the problems they may view, each with the number of those
-        tickets they may view). Reads the active tickets of
-        the problem type (``knowledge.problem_type``), then the active tickets linking to
-        those with a listed known error (``TicketQuery(links_to=...)``), not every active
-        ticket."""
+        tickets they may view, each ticket checked as :meth:`get` checks it). Reads the
+        active tickets of the problem type (``knowledge.problem_type``), then the active
+        tickets linking to those with a listed known error (``TicketQuery(links_to=...)``),
+        not every active ticket."""
         if not isinstance(include_resolved, bool):
             raise ValidationError("include_resolved is true or false", field="include_resolved")
         actor = self._agent_reader(as_, "known errors")
@@ -324,8 +324,9 @@ class KnowledgeCommands:
     def incidents_of(self, problem_id: str, *, as_: Identity | None = None) -> list[Ticket]:
         """The active tickets linked ``caused_by`` to the problem, by number (read with
         ``TicketQuery(links_to=...)``: the tickets linking to it in any way, of which those
-        linked ``caused_by`` are kept). With ``as_``, only those that identity may view
-        (requesters may not list them: AccessDenied, as for :meth:`known_errors`)."""
+        linked ``caused_by`` are kept). With ``as_``, only those that identity may view,
+        checked as :meth:`get` checks them (requesters may not list them: AccessDenied,
+        as for :meth:`known_errors`)."""
         if not isinstance(problem_id, str) or not problem_id:
             raise ValidationError("a ticket id is non-empty text", field="problem_id")
         actor = self._agent_reader(as_, "the incidents of a problem")
@@ -352,8 +353,12 @@ class KnowledgeCommands:
         return list(every_match(self.store, query, chunk=_PAGE))
 
     def _may_view(self, actor: Actor, ticket: Ticket) -> bool:
+        """Whether ``actor`` may view ``ticket``, checked as :meth:`get` checks it (see
+        :meth:`_check_view`): on the stored ticket and, when that refuses and the ticket
+        has due work, on the ticket as a tick would leave it now, worked out in memory. A
+        list never hides a ticket ``get`` shows its reader, nor shows one it refuses."""
         try:
-            self._check_access(actor, ticket, "view")
+            self._check_view(actor, ticket)
         except AccessDenied:
             return False
         return True
@@ -834,7 +839,8 @@ class KnowledgeCommands:
         Stores with a full-text index of their own (SQLite, PostgreSQL) hand over their
         best candidates, which are then ranked here; for other stores the desk keeps an
         in-memory index of every solved ticket. With ``as_``, only what that identity may
-        see: requesters get articles only, agents the tickets they may view, and no
+        see: requesters get articles only, agents the tickets they may view (checked as
+        :meth:`get` checks them), and no
         reason names a problem ticket that identity may not view (the match stays,
         its reason reads ``same problem`` without that id)."""
         check_limit(limit)
