@@ -377,19 +377,36 @@ class SimilarityIndex:
             ("tags", doc.tags),
         ]
 
-    def query(self, ticket: Ticket, limit: int = 5) -> list[Match]:
+    def query(
+        self, ticket: Ticket, limit: int = 5, *, hidden_tickets: Iterable[str] = ()
+    ) -> list[Match]:
         """The ``limit`` entries most similar to ``ticket``, best first (ties by id); the
-        ticket itself is never returned."""
+        ticket itself is never returned.
+
+        ``hidden_tickets`` are the ids of the tickets the reader may not view (as
+        :func:`~helpdesk_core.privacy.visible_events` takes them): no match names them.
+        An indexed ticket among them is not offered (the ``limit`` counts the matches
+        offered; a document is offered whatever its id), and a ``same problem`` reason
+        leaves their ids out: a problem shared through one of them still counts, scored
+        as before, and the reason reads ``same problem`` when it names no other. A list
+        of non-empty ids; one id alone (a ``str``) is refused, as it would be read as its
+        characters."""
         if not isinstance(ticket, Ticket):
             raise ValidationError(f"expected a Ticket, got {type(ticket).__name__}", field="ticket")
         if isinstance(limit, bool) or not isinstance(limit, int) or not 1 <= limit < 2**63:
             raise ValidationError(
                 f"limit is a whole number >= 1 (64-bit), got {limit!r}", field="limit"
             )
-        return list(itertools.islice(self._ranking(ticket), limit))
+        hidden = v.ticket_id_set(hidden_tickets, field="hidden_tickets")
+        ranking = self._ranking(ticket, unnamed=hidden, unoffered=hidden)
+        return list(itertools.islice(ranking, limit))
 
     def _ranking(
-        self, ticket: Ticket, *, unnamed: frozenset[str] = frozenset()
+        self,
+        ticket: Ticket,
+        *,
+        unnamed: frozenset[str] = frozenset(),
+        unoffered: frozenset[str] = frozenset(),
     ) -> Iterator[Match]:
         """Every entry similar to ``ticket``, best first (ties by id), as :meth:`query`
         orders them: the candidates are scored at once, but each :class:`Match`, with its
@@ -397,7 +414,8 @@ class SimilarityIndex:
         many candidates pays for those). What is taken stays as the index was at the
         call, whatever is added or removed meanwhile. The reasons never name the
         problems ``unnamed`` holds (tickets the reader may not view): a shared problem
-        among those still counts, and its reason reads ``same problem`` without them."""
+        among those still counts, and its reason reads ``same problem`` without them.
+        The indexed tickets ``unoffered`` holds are left out (documents stay)."""
         if not isinstance(ticket, Ticket):
             raise ValidationError(f"expected a Ticket, got {type(ticket).__name__}", field="ticket")
         text = ticket_text(ticket)
@@ -421,6 +439,8 @@ class SimilarityIndex:
         entries: list[tuple[float, str, _Doc, dict[str, float]]] = []
         for i in candidates:
             doc = docs[i]
+            if doc.kind == "ticket" and i in unoffered:
+                continue
             shared = words.get(i, _NO_WORDS)
             entries.append((-round(self._score(probe, doc, shared), 6), i, doc, shared))
         return self._taken(probe, ticket, entries, unnamed)

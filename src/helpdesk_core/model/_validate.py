@@ -352,6 +352,23 @@ def field_names(value: Any, *, field: str) -> frozenset[str]:
     return frozenset(names)
 
 
+def ticket_id_set(value: Any, *, field: str) -> frozenset[str]:
+    """Ids of tickets (the ones a reader may not view): a list of non-empty text (one id
+    alone is refused: it would be read as its characters); anything else is a
+    ValidationError naming ``field``."""
+    if isinstance(value, str | bytes | Mapping) or not isinstance(value, Iterable):
+        raise ValidationError(
+            f"{field} is a list of ticket ids, got {type(value).__name__}", field=field
+        )
+    items = tuple(value)
+    for item in items:
+        if not isinstance(item, str) or not item:
+            raise ValidationError(
+                f"{field} holds ticket ids (non-empty text), got {item!r}", field=field
+            )
+    return frozenset(items)
+
+
 def as_dict(value: Any, *, field: str | None = None, what: str = "a mapping") -> dict[Any, Any]:
     """A mapping (None: empty) as a dict; anything else is a ValidationError naming
     ``field``."""

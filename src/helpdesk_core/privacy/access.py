@@ -41,7 +41,7 @@ from helpdesk_core.model import (
     TicketRouted,
     TicketUpdated,
 )
-from helpdesk_core.model._validate import field_names, require
+from helpdesk_core.model._validate import field_names, require, ticket_id_set
 from helpdesk_core.model.people import ANONYMOUS_REQUESTER
 
 __all__ = [
@@ -430,19 +430,7 @@ def visible_events(
 def _ticket_ids(value: object) -> frozenset[str]:
     """``hidden_tickets`` as a set of ticket ids (one id alone is refused: it would be
     read as its characters)."""
-    if isinstance(value, str | bytes | Mapping) or not isinstance(value, Iterable):
-        raise ValidationError(
-            f"hidden_tickets is a list of ticket ids, got {type(value).__name__}",
-            field="hidden_tickets",
-        )
-    items = tuple(value)
-    for item in items:
-        if not isinstance(item, str) or not item:
-            raise ValidationError(
-                f"hidden_tickets holds ticket ids (non-empty text), got {item!r}",
-                field="hidden_tickets",
-            )
-    return frozenset(items)
+    return ticket_id_set(value, field="hidden_tickets")
 
 
 def _names_any(event: Event, tickets: frozenset[str]) -> bool:
