@@ -907,8 +907,10 @@ def test_every_desk_datetime_is_an_instant_a_desk_takes(
 
 def test_desk_datetimes_reach_both_ends_of_the_desk_years() -> None:
     strategy = hs.desk_datetimes(zones=["UTC", "Asia/Kolkata", "America/New_York"])
+    # Derandomized: the same examples every run (a random search may miss an end).
+    searching = settings(derandomize=True, database=None, max_examples=2_000)
     for end in (lambda v: v.year <= 3, lambda v: v.astimezone(UTC).year >= 9997):
-        assert _desk_at(find(strategy, end)) == []
+        assert _desk_at(find(strategy, end, settings=searching)) == []
     first = datetime(3, 1, 1, tzinfo=UTC)
     last = datetime(9997, 12, 31, 23, 59, 59, 999999, tzinfo=UTC)
     assert find(hs.desk_datetimes(max_value=first), lambda _: True) == first
