@@ -567,6 +567,29 @@ def test_a_sweep_keeps_a_start_in_the_desk_zone_across_daylight_saving() -> None
     assert row.kpis == simulate(scenario, seed=2).kpis
 
 
+@pytest.mark.parametrize(
+    "nobody", [{"r": 0}, {"r": {"L2": 0}}], ids=["count", "count per tier"]
+)
+def test_a_sweep_staffs_again_a_team_the_scenario_gives_no_agent(nobody: Any) -> None:
+    """A team ``[staffing]`` empties keeps nobody to clone on the staffed desk: the sweep
+    clones the agents the desk document gave it, as loading the document does."""
+    doc = _two_tiers()
+    doc["simulation"]["days"] = 3
+    doc["staffing"] = nobody
+    scenario = Scenario.from_dict(doc)
+    assert not [a for a in scenario.desk.agents if "r" in a.teams]
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        rows = sweep(scenario, vary={"tiers.L1.solve": [0.5]}, seeds=[2], executor=pool)
+        assert rows[0].kpis == simulate(scenario, seed=2).kpis
+        staffed = [0, 2] if isinstance(nobody["r"], int) else [{"L2": 0}, {"L2": 2}]
+        rows = sweep(scenario, vary={"staffing.r": staffed}, seeds=[2], executor=pool)
+    for row, count in zip(rows, staffed, strict=True):
+        again = copy.deepcopy(doc)
+        again["staffing"] = {"r": count}
+        assert row.kpis == simulate(Scenario.from_dict(again), seed=2).kpis
+    assert rows[1].kpis.backlog < rows[0].kpis.backlog  # L2 works with two agents
+
+
 def test_queue_fast_path_occupancy_counts_only_the_measured_window() -> None:
     agents, rate, work = 8, 10.0, "30m"  # 5 Erlangs on 8 agents: occupancy 0.625
     for warmup in (0, 20_000):

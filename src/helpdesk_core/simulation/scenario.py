@@ -162,6 +162,12 @@ class Scenario:
     requesters: int = 500
     regions: Mapping[str, float] = field(factory=dict, hash=False)
     document: Mapping[str, Any] = field(factory=dict, hash=False, eq=False, repr=False)
+    #: The desk's document as written, before ``[staffing]`` took agents off and cloned
+    #: others (the desk file's contents when ``desk`` names one); None without
+    #: ``[staffing]``. A sweep staffs its runs from it again.
+    unstaffed_desk: Mapping[str, Any] | None = field(
+        default=None, hash=False, eq=False, repr=False
+    )
 
     def __attrs_post_init__(self) -> None:
         # A scenario built in code, or changed with attrs.evolve (days=..., a CLI's
@@ -301,6 +307,11 @@ class Scenario:
             requesters=count,
             regions=regions,
             document=original,
+            unstaffed_desk=(
+                (unstaffed if desk_file is not None else original.get("desk"))
+                if doc.get("staffing")
+                else None
+            ),
         )
 
     def to_dict(self) -> dict[str, Any]:

@@ -143,6 +143,7 @@ def _document_of(scenario: Scenario, base: Path | None) -> dict[str, Any]:
         count=scenario.requesters, reopen=scenario.reopen, csat_response=scenario.csat_response
     )
     doc["requesters"] = requesters
+    doc = _restaffable(scenario, doc, base)
     rebuilt = Scenario.from_dict(doc, base=base)
     if (rebuilt.start, rebuilt.start.utcoffset()) != (start, start.utcoffset()):
         # a wall time the zone repeats (the hour clocks go back): the offset says which
@@ -157,6 +158,33 @@ def _document_of(scenario: Scenario, base: Path | None) -> dict[str, Any]:
                 field=f"scenario.{name}",
             )
     return doc
+
+
+def _restaffable(scenario: Scenario, doc: dict[str, Any], base: Path | None) -> dict[str, Any]:
+    """``doc`` whose desk also holds, at the end, the agents ``[staffing]`` took off the
+    desk as written: staffing the document again (the scenario's own, or a varied
+    ``staffing.<team>``) clones a team from them when the staffed desk has none left of
+    it (``team = 0``), and takes them off again. ``doc`` as it is when there are none, or
+    when the desk was changed since loading and they would make another desk."""
+    written = scenario.unstaffed_desk
+    agents = written.get("agents") if isinstance(written, Mapping) else None
+    if not isinstance(agents, list | tuple):
+        return doc
+    taken = [
+        copy.deepcopy(dict(agent))
+        for agent in agents
+        if isinstance(agent, Mapping)
+        and isinstance(agent.get("id"), str)
+        and not scenario.desk.has_agent(agent["id"])
+    ]
+    if not taken:
+        return doc
+    again = {**doc, "desk": {**doc["desk"], "agents": [*doc["desk"].get("agents", ()), *taken]}}
+    try:
+        same = Scenario.from_dict(again, base=base).desk == scenario.desk
+    except ConfigError:
+        same = False
+    return again if same else doc
 
 
 def _plain(value: Any) -> Any:
