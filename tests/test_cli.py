@@ -499,3 +499,20 @@ def test_a_bad_value_in_calibrate_s_desk_names_the_file(
         assert capsys.readouterr().err == (
             f"helpdesk-core: {desk}: desk.timezone: unknown time zone 'Mars/Base'\n"
         )
+
+
+def test_python_dash_m_helpdesk_core_is_the_command() -> None:
+    """``python -m helpdesk_core`` runs the ``helpdesk-core`` command, as where the
+    console script is not on the PATH (a virtual environment not activated)."""
+    import subprocess
+
+    done = subprocess.run(
+        [sys.executable, "-m", "helpdesk_core", "sla", "2026-03-06T16:00:00+01:00", "4h"],
+        capture_output=True, text=True, timeout=60, check=False,
+    )
+    assert (done.returncode, done.stdout) == (0, "2026-03-09T11:00:00+00:00\n"), done.stderr
+    bad = subprocess.run(
+        [sys.executable, "-m", "helpdesk_core", "sla", "2026-03-06T16:00:00+01:00", "4x"],
+        capture_output=True, text=True, timeout=60, check=False,
+    )
+    assert bad.returncode == 2 and bad.stderr.startswith("helpdesk-core: "), bad.stderr
