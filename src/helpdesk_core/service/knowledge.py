@@ -840,9 +840,8 @@ class KnowledgeCommands:
         best candidates, which are then ranked here; for other stores the desk keeps an
         in-memory index of every solved ticket. With ``as_``, only what that identity may
         see: requesters get articles only, agents the tickets they may view (checked as
-        :meth:`get` checks them), and no
-        reason names a problem ticket that identity may not view (the match stays,
-        its reason reads ``same problem`` without that id)."""
+        :meth:`get` checks them), and no reason names a problem ticket that identity may
+        not view (the match stays, its reason reads ``same problem`` without that id)."""
         check_limit(limit)
         ticket = self.store.load(_id(ticket_id, field="ticket_id"))
         actor = self._actor(as_, field="as_") if as_ is not None else None
