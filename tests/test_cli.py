@@ -6,6 +6,7 @@ import contextlib
 import os
 import sqlite3
 import sys
+import tomllib
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -516,3 +517,24 @@ def test_python_dash_m_helpdesk_core_is_the_command() -> None:
         capture_output=True, text=True, timeout=60, check=False,
     )
     assert bad.returncode == 2 and bad.stderr.startswith("helpdesk-core: "), bad.stderr
+
+
+def test_calibrate_leaves_the_scenarios_bursts_out_and_says_so(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    data = Path(helpdesk_core.__file__).parent / "data"
+    database = tmp_path / "desk.sqlite"
+    _history_database(database)
+    scenario = str(data / "it_desk_scenario.toml")
+    assert main(["calibrate", str(database), "--scenario", scenario]) == 0
+    captured = capsys.readouterr()
+    assert "bursts" not in tomllib.loads(captured.out)["arrivals"]
+    assert "# The scenario's 1 burst is left out" in captured.out
+    assert "the scenario's 1 burst is left out" in captured.err
+    assert "--keep-bursts" in captured.err
+    assert main(["calibrate", str(database), "--scenario", scenario, "--keep-bursts"]) == 0
+    captured = capsys.readouterr()
+    assert tomllib.loads(captured.out)["arrivals"]["bursts"] == [
+        {"start": "8d 9h", "duration": "3h", "multiplier": 3.0}
+    ]
+    assert "left out" not in captured.out + captured.err

@@ -483,6 +483,8 @@ def _cmd_calibrate(args: argparse.Namespace) -> int:
     from helpdesk_core.simulation import calibrate
 
     base: dict[str, Any] | None = None
+    bursts = 0
+    note = ""
     if args.scenario is None:
         if args.desk is None:
             raise ValidationError("name the desk (--desk), or a scenario (--scenario)",
@@ -511,7 +513,15 @@ def _cmd_calibrate(args: argparse.Namespace) -> int:
     if base is None:
         document = {"desk": _path_from(folder, Path(args.desk)), **measured.document}
     else:
-        document = measured.merge(base)
+        document = measured.merge(base, keep_bursts=args.keep_bursts)
+        bursts = _bursts(base) if not args.keep_bursts else 0
+        if bursts:
+            note = (
+                f"{bursts} burst{'s are' if bursts > 1 else ' is'} left out: "
+                "the measured rate and profile hold the tickets the history's bursts "
+                "brought (--keep-bursts keeps them)"
+            )
+            print(f"the scenario's {note}", file=sys.stderr)
         if isinstance(document.get("desk"), str):
             desk_path = Path(args.scenario).parent / document["desk"]
             document["desk"] = _path_from(folder, desk_path)
@@ -521,6 +531,8 @@ def _cmd_calibrate(args: argparse.Namespace) -> int:
         "# A history does not tell how long agents work: [tiers.<id>] work (30m if not "
         "given).\n"
     )
+    if bursts:
+        header += f"# The scenario's {note}.\n"
     text = header + _toml.dumps(document)
     if args.out is None:
         sys.stdout.write(text)
@@ -536,6 +548,13 @@ def _cmd_calibrate(args: argparse.Namespace) -> int:
     with contextlib.redirect_stdout(sys.stderr):
         _table("Observations behind each figure", rows)
     return 0
+
+
+def _bursts(document: dict[str, Any]) -> int:
+    """How many bursts a scenario document's arrivals name."""
+    arrivals = document.get("arrivals")
+    bursts = arrivals.get("bursts") if isinstance(arrivals, dict) else None
+    return len(bursts) if isinstance(bursts, list) else 0
 
 
 def _calibrated_by(desk: Any) -> tuple[str, tuple[str, ...]]:
@@ -739,6 +758,11 @@ def build_parser() -> argparse.ArgumentParser:
     cal.add_argument(
         "--profile", choices=("week", "weekdays_hours"), default="week",
         help="arrivals by hour of the week (168 figures, default) or by weekday and hour",
+    )
+    cal.add_argument(
+        "--keep-bursts", action="store_true",
+        help="keep the --scenario's bursts (left out by default: the measured rate holds "
+        "the tickets they brought)",
     )
     cal.add_argument("--schema", default="helpdesk", help="PostgreSQL schema (default helpdesk)")
     cal.add_argument("--out", help="write the TOML to this file")

@@ -121,7 +121,8 @@ def test_the_calibrated_document_runs_as_a_scenario(simulated: Simulated) -> Non
     doc["desk"] = str(DATA / "it_desk.toml")
     merged = measured.merge(doc)
     assert "weekdays" not in merged["arrivals"] and "hours" not in merged["arrivals"]
-    assert merged["arrivals"]["bursts"] == doc["arrivals"]["bursts"]  # kept: not measured
+    assert "bursts" not in merged["arrivals"]  # the measured rate holds what they brought
+    assert measured.merge(doc, keep_bursts=True)["arrivals"]["bursts"] == doc["arrivals"]["bursts"]
     assert merged["tiers"]["L1"]["work"] == doc["tiers"]["L1"]["work"]
     assert merged["tiers"]["L1"]["escalate_to"] == doc["tiers"]["L1"]["escalate_to"]
     assert merged["tiers"]["L1"]["solve"] == measured.document["tiers"]["L1"]["solve"]
@@ -526,3 +527,60 @@ def test_a_measured_delay_replaces_the_scenarios_whole(
     scenario = Scenario.from_dict(merged)
     assert scenario.requester_reply == scenario.reopen_delay
     assert document["requesters"]["reply"] == given  # the scenario document is not changed
+
+
+def _bursty_document() -> dict[str, Any]:
+    """Two weeks at 2 tickets an hour, ten times as many on the fourth day."""
+    return {
+        "desk": {
+            "desk": {"timezone": "UTC"},
+            "calendars": {"always": {"timezone": "UTC", "hours": {"mon-sun": "00:00-24:00"}}},
+            "tiers": [{"id": "L1", "teams": ["desk"]}], "teams": [{"id": "desk"}],
+            "agents": [{"id": f"a{i}", "tier": "L1", "teams": ["desk"], "capacity": 5}
+                       for i in range(4)],
+        },
+        "simulation": {"start": "2026-03-02T00:00:00+00:00", "days": 14},
+        "arrivals": {
+            "rate_per_hour": 2.0,
+            "bursts": [{"start": "3d", "duration": "1d", "multiplier": 10.0}],
+        },
+        "tiers": {"L1": {"work": "5m"}},
+    }
+
+
+def _expected_arrivals(scenario: Scenario) -> float:
+    """The tickets a scenario sends over its period: rate x profile x bursts, hour by hour."""
+    arrivals = scenario.arrivals
+    zone = ZoneInfo(scenario.desk.settings.timezone)
+    total = 0.0
+    for step in range(int(scenario.days * 24)):
+        offset = timedelta(hours=step)
+        local = (scenario.start + offset).astimezone(zone)
+        rate = arrivals.rate_per_hour * arrivals.profile[local.weekday() * 24 + local.hour]
+        for burst in arrivals.bursts:
+            if burst.start <= offset < burst.start + burst.duration:
+                rate *= burst.multiplier
+        total += rate
+    return total
+
+
+def test_the_calibrated_scenario_does_not_count_the_histories_bursts_twice() -> None:
+    """The measured rate and profile hold the tickets the scenario's bursts brought: the
+    calibrated scenario sends as many tickets as the history holds, not those plus the
+    bursts again."""
+    document = _bursty_document()
+    history = simulate(Scenario.from_dict(document), seed=5)
+    opened = sum(1 for e in history.events if isinstance(e, TicketOpened))
+    assert opened > 1000  # 672 without the burst, 432 more in it
+    measured = calibrate(history, desk=Scenario.from_dict(document).desk)
+    merged = measured.merge(document)
+    assert "bursts" not in merged["arrivals"]
+    assert document["arrivals"]["bursts"]  # the scenario given is left alone
+    expected = _expected_arrivals(Scenario.from_dict(merged))
+    # a Poisson count: within four of its standard errors
+    assert expected == pytest.approx(opened, abs=4 * opened**0.5)
+    # told to, the merge keeps them (a burst the history has not seen yet, say)
+    kept = measured.merge(document, keep_bursts=True)
+    assert kept["arrivals"]["bursts"] == document["arrivals"]["bursts"]
+    with pytest.raises(ValidationError, match="keep_bursts"):
+        measured.merge(document, keep_bursts=cast(Any, "yes"))

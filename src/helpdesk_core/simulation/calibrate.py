@@ -83,24 +83,36 @@ class Calibration:
     end: datetime
     tickets: int
 
-    def merge(self, scenario: Mapping[str, Any]) -> dict[str, Any]:
+    def merge(self, scenario: Mapping[str, Any], *, keep_bursts: bool = False) -> dict[str, Any]:
         """A copy of the scenario document ``scenario`` with the measured figures in it:
         each measured key replaces the scenario's own, everything else is kept (the desk,
         the work times, the simulated period ...). The measured arrival shape (``profile``,
-        or ``weekdays`` and ``hours``) replaces the scenario's."""
+        or ``weekdays`` and ``hours``) replaces the scenario's.
+
+        The scenario's ``arrivals.bursts`` are left out: the measured ``rate_per_hour``
+        and shape already hold every ticket the history got, those its bursts brought
+        among them, so keeping them would send those tickets twice. ``keep_bursts=True``
+        keeps them, for bursts the history has not seen (a launch still to come)."""
         if not isinstance(scenario, Mapping):
             raise ValidationError(
                 f"scenario is a scenario document (a mapping), got {type(scenario).__name__}",
                 field="scenario",
             )
+        if not isinstance(keep_bursts, bool):
+            raise ValidationError(
+                f"keep_bursts is True or False, got {type(keep_bursts).__name__}",
+                field="keep_bursts",
+            )
         merged = copy.deepcopy(dict(scenario))
         arrivals = merged.get("arrivals")
         measured = self.document.get("arrivals", {})
-        if isinstance(arrivals, Mapping) and ("profile" in measured or "hours" in measured):
-            # one shape replaces the other
-            merged["arrivals"] = {
-                k: v for k, v in arrivals.items() if k not in ("profile", "weekdays", "hours")
-            }
+        if isinstance(arrivals, Mapping):
+            dropped: set[str] = set()
+            if "profile" in measured or "hours" in measured:
+                dropped |= {"profile", "weekdays", "hours"}  # one shape replaces the other
+            if not keep_bursts and "rate_per_hour" in measured:
+                dropped.add("bursts")  # the measured rate holds what they brought
+            merged["arrivals"] = {k: v for k, v in arrivals.items() if k not in dropped}
         _merge_into(merged, self.document)
         return merged
 
