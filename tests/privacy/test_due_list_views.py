@@ -226,3 +226,66 @@ def test_every_list_shows_exactly_what_get_shows(
 
 def _linked(desk: Helpdesk, ticket_id: str, problem: str) -> bool:
     return problem in desk.store.load(ticket_id).linked("caused_by")
+
+
+def _check_history(desk: Helpdesk, requester: str) -> None:
+    """For every reader: ``requester_history`` lists exactly the tickets of the unfiltered
+    history that ``get`` shows them, in its order."""
+    everything = [t.id for t in desk.requester_history(requester)]
+    for who in READERS:
+        listed = [t.id for t in desk.requester_history(requester, as_=who)]
+        assert listed == [t for t in everything if _shown(desk, who, t)], who
+
+
+@pytest.mark.parametrize("fresh_desk", [False, True], ids=["same-desk", "fresh-desk"])
+def test_requester_history_shows_a_ticket_due_to_move_into_the_readers_team(
+    desk: Helpdesk, fresh_desk: bool
+) -> None:
+    problem, early, late = _scene(desk)
+    _advance(desk, minutes=40)  # 10:30: the problem and the early incident are due to move
+    if fresh_desk:
+        desk = Helpdesk(desk.config, desk.store, desk.clock)
+    assert {t.id for t in desk.requester_history("ada", as_="bob")} == {problem, early}
+    assert {t.id for t in desk.requester_history("ada", as_="alice")} == {
+        problem, early, late
+    }
+    assert desk.requester_history("ada", as_="carl") == []
+    _check_history(desk, "ada")
+    stored = {t: desk.store.load(t).version for t in (problem, early, late)}
+    _advance(desk, minutes=30)  # 11:00: the late one is due too
+    _check_history(desk, "ada")
+    assert {t: desk.store.load(t).version for t in stored} == stored  # nothing written
+    desk.tick()  # the moves are recorded: the old team no longer sees them
+    _check_history(desk, "ada")
+    assert desk.requester_history("ada", as_="alice") == []
+    # the requester sees their own, as get shows them to them
+    assert {t.id for t in desk.requester_history("ada", as_="ada")} == {problem, early, late}
+
+
+@settings(max_examples=25, deadline=None)
+@given(
+    opened=st.lists(st.integers(0, 150), min_size=1, max_size=5),
+    ticks=st.lists(st.integers(0, 200), max_size=2),
+    read_at=st.integers(0, 240),
+    fresh_desk=st.booleans(),
+)
+def test_requester_history_shows_exactly_what_get_shows(
+    opened: list[int], ticks: list[int], read_at: int, fresh_desk: bool
+) -> None:
+    """Tickets opened at random minutes, ticks run at random minutes, the history read at
+    another (on the desk that saved the tickets or on a fresh one): for every reader,
+    ``requester_history`` shows exactly what ``get`` shows."""
+    desk = _desk()
+    now = 0
+    for minute in sorted({*opened, *ticks, read_at}):
+        _advance(desk, minutes=minute - now)
+        now = minute
+        for _ in range(opened.count(minute)):
+            desk.open(requester="ada", subject="VPN drops")
+        if minute in ticks and minute != read_at:
+            desk.tick()
+        if minute == read_at:
+            break
+    if fresh_desk:
+        desk = Helpdesk(desk.config, desk.store, desk.clock)
+    _check_history(desk, "ada")

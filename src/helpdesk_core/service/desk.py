@@ -1110,8 +1110,10 @@ class Helpdesk(KnowledgeCommands):
         self, requester_id: str, *, limit: int = 50, as_: Identity | None = None
     ) -> list[Ticket]:
         """The requester's earlier tickets, newest first, with their outcomes. With
-        ``as_``, only those of the latest ``limit`` that identity may see (as
-        :meth:`get` shows them to it)."""
+        ``as_``, only those of the latest ``limit`` that identity may see, each checked
+        and shown as :meth:`get` checks and shows it: a ticket an escalation due (not yet
+        recorded) moves into the identity's team is listed, as stored, and nothing is
+        written."""
         if not isinstance(requester_id, str):
             raise ValidationError("requester_id must be text", field="requester_id")
         actor = None if as_ is None else self._actor(as_, field="as_")
@@ -1121,7 +1123,7 @@ class Helpdesk(KnowledgeCommands):
         seen = []
         for ticket in tickets:
             try:
-                role = self._check_access(actor, ticket, "view")
+                role = self._check_view(actor, ticket)
             except AccessDenied:
                 continue
             seen.append(self._shown(actor, role, ticket))
