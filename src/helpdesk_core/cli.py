@@ -625,26 +625,20 @@ def _check_sqlite_history(path: str) -> None:
     version, the tables of an event stream, and no other program's application id."""
     import sqlite3
 
-    from helpdesk_core.storage.migrations import APPLICATION_ID
+    from helpdesk_core.errors import StorageError
+    from helpdesk_core.storage.migrations import check_sqlite_identity
 
     try:
         conn = sqlite3.connect(f"{Path(path).resolve().as_uri()}?mode=ro", uri=True)
         try:
-            version = conn.execute("PRAGMA user_version").fetchone()[0]
-            application = conn.execute("PRAGMA application_id").fetchone()[0]
-            tables = {
-                row[0]
-                for row in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")
-            }
+            version = check_sqlite_identity(conn)
         finally:
             conn.close()
     except sqlite3.Error:
         return  # the store says what is wrong with the file
-    if (
-        version == 0
-        or application not in (0, APPLICATION_ID)
-        or not {"tickets", "events"} <= tables
-    ):
+    except StorageError:
+        version = 0
+    if version == 0:
         raise ValidationError(
             f"not a helpdesk_core database (no helpdesk_core schema): {path}", field="store"
         )
