@@ -977,3 +977,92 @@ def test_a_desk_file_that_is_not_toml_is_named_with_the_key_at_fault(tmp_path: P
         Scenario.from_toml(scenario)
     assert caught.value.path.endswith("desk.toml")
     assert "key name in [desk]" in caught.value.message
+
+
+def shifts_doc() -> dict[str, Any]:
+    """One team, ``front``, of two day agents and one night agent (in that order)."""
+    return {
+        "desk": {
+            "calendars": {
+                "day": {"timezone": "UTC", "hours": {"mon-sun": "08:00-20:00"}},
+                "night": {"timezone": "UTC",
+                          "hours": {"mon-sun": ["00:00-08:00", "20:00-24:00"]}},
+            },
+            "tiers": [{"id": "L1", "teams": ["front"]}],
+            "teams": [{"id": "front"}],
+            "agents": [
+                {"id": "d1", "tier": "L1", "teams": ["front"], "calendar": "day",
+                 "capacity": 2},
+                {"id": "d2", "tier": "L1", "teams": ["front"], "calendar": "day",
+                 "capacity": 2},
+                {"id": "n1", "tier": "L1", "teams": ["front"], "calendar": "night",
+                 "capacity": 3, "skills": ["vpn"]},
+            ],
+        },
+        "simulation": {"start": "2026-01-05T00:00:00+00:00", "days": 4, "warmup_days": 1},
+        "arrivals": {"rate_per_hour": 2.0},
+        "tiers": {"L1": {"work": "30m"}},
+        "requesters": {"count": 50},
+    }
+
+
+def _shape(agent: Any) -> tuple[Any, ...]:
+    return (agent.calendar, agent.capacity, agent.skills, agent.tier)
+
+
+@pytest.mark.parametrize(
+    ("count", "cloned"),
+    [(1, "d"), (2, "dd"), (3, "ddn"), (4, "ddnd"), (6, "ddnddn"), (7, "ddnddnd")],
+)
+def test_staffing_cycles_through_the_team_s_agents_in_order(count: int, cloned: str) -> None:
+    doc = shifts_doc()
+    doc["staffing"] = {"front": count}
+    agents = Scenario.from_dict(doc).desk.agents
+    assert [a.id for a in agents] == [f"front-{n}" for n in range(1, count + 1)]
+    assert "".join(str(a.calendar)[0] for a in agents) == cloned
+    assert [a.capacity for a in agents] == [3 if c == "n" else 2 for c in cloned]
+
+
+def test_a_team_staffed_to_its_size_keeps_its_shifts_and_runs_as_written() -> None:
+    """Staffed to its own size, the team is the same agents on the same shifts: the run
+    is the unstaffed desk's, ticket for ticket."""
+    written = Scenario.from_dict(shifts_doc())
+    doc = shifts_doc()
+    doc["staffing"] = {"front": 3}
+    staffed = Scenario.from_dict(doc)
+    assert [_shape(a) for a in staffed.desk.agents] == [
+        _shape(a) for a in written.desk.agents
+    ]
+    assert staffed.desk.agents[2].calendar == "night"
+    for seed in (1, 2):
+        before, after = simulate(written, seed=seed), simulate(staffed, seed=seed)
+        assert after.records == before.records
+        assert after.kpis == before.kpis
+        renamed = {"d1": "front-1", "d2": "front-2", "n1": "front-3"}
+        assert after.work == tuple(
+            attrs.evolve(w, agent=renamed[w.agent]) for w in before.work
+        )
+
+
+def test_staffing_per_tier_cycles_through_the_tier_s_agents() -> None:
+    doc = shared_team_doc()
+    doc["desk"]["agents"] += [
+        {"id": "b2", "tier": "L2", "teams": ["desk"], "capacity": 4},
+        {"id": "any", "teams": ["desk"], "capacity": 2},
+    ]
+    doc["staffing"] = {"desk": {"L2": 5}}
+    agents = {a.id: a for a in Scenario.from_dict(doc).desk.agents}
+    # L2's agents b and b2 in turn; the tier-less one only when the tier has none
+    assert [agents[f"desk-L2-{n}"].capacity for n in range(1, 6)] == [1, 4, 1, 4, 1]
+    assert {agents[f"desk-L2-{n}"].tier for n in range(1, 6)} == {"L2"}
+
+
+def test_a_plan_keeps_the_team_s_shifts() -> None:
+    scenario = Scenario.from_dict(shifts_doc())
+    plan = suggest_staffing(scenario, target="15m")
+    count = plan.staffing["front"]
+    assert isinstance(count, int)
+    staffed = plan.apply(scenario)
+    calendars = [a.calendar for a in staffed.desk.agents]
+    assert calendars == [("day", "day", "night")[n % 3] for n in range(count)]
+

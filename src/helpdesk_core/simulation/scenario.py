@@ -367,15 +367,20 @@ def _uncopyable(doc: Mapping[str, Any]) -> tuple[str, Any]:
 
 
 def apply_staffing(desk_doc: Mapping[str, Any], staffing: Any) -> Mapping[str, Any]:
-    """``[staffing] service-desk = 6`` → the team has exactly 6 agents, cloned from its first
-    active agent (ids ``service-desk-1`` ...); its present members leave (one who is a
-    team's escalation contact stays, inactive: escalations still reach them).
+    """``[staffing] service-desk = 6`` → the team has exactly 6 agents (ids
+    ``service-desk-1`` ...), cloned from its active agents in turn, in their written
+    order: the team keeps its mix of shifts, capacities and skills. Six agents from
+    ``[a, b, c]`` are clones of a, b, c, a, b, c; two are clones of a and b (the first
+    ones in order when the count is below the team's size). Its present members leave
+    (one who is a team's escalation contact stays, inactive: escalations still reach
+    them).
 
     A team that serves several tiers is staffed per tier with a table,
     ``service-desk = { L1 = 6, L2 = 2 }``: each tier listed gets exactly that many
-    agents of that tier (ids ``service-desk-L1-1`` ...), cloned from the team's first
-    active agent of the tier (or, failing one, without a tier); the team's agents of the
-    listed tiers and its agents without a tier leave, those of other tiers stay."""
+    agents of that tier (ids ``service-desk-L1-1`` ...), cloned in turn from the team's
+    active agents of the tier (or, failing any, from those without a tier); the team's
+    agents of the listed tiers and its agents without a tier leave, those of other tiers
+    stay."""
     staffing = _mapping(staffing, "staffing")
     if not staffing:
         return desk_doc
@@ -419,9 +424,9 @@ def apply_staffing(desk_doc: Mapping[str, Any], staffing: Any) -> Mapping[str, A
                 f"tier, such as {team} = {{ L1 = 3, L2 = 1 }}",
                 path=f"staffing.{team}",
             )
-        template = dict(active[0])
         agents = [a for a in agents if a not in members]
         for n in range(1, count + 1):
+            template = active[(n - 1) % len(active)]  # in turn: the team keeps its mix
             agents.append({**template, "id": f"{team}-{n}", "name": f"{team} {n}",
                            "teams": [team]})
     # A member who is a team's escalation contact stays, inactive: escalations still
@@ -464,16 +469,18 @@ def _staff_tiers(
             raise ConfigError(f"the desk has no tier {tier!r}", path=path)
         _check_staff(count, path)
         same = [a for a in members if a.get("tier") == tier]
-        active = [a for a in (*same, *untiered) if a.get("active", True) is not False]
+        active = [a for a in same if a.get("active", True) is not False] or [
+            a for a in untiered if a.get("active", True) is not False
+        ]
         if not active:
             raise ConfigError(
                 f"team {team!r} has no active agent of tier {tier!r} (or without a tier) "
                 "to clone (add one to desk.agents)",
                 path=path,
             )
-        template = dict(active[0])
         leaving.extend(same)
         for n in range(1, count + 1):
+            template = active[(n - 1) % len(active)]  # in turn: the tier keeps its mix
             clones.append({**template, "id": f"{team}-{tier}-{n}",
                            "name": f"{team} {tier} {n}", "teams": [team], "tier": tier})
     return [a for a in agents if not any(a is gone for gone in leaving)] + clones

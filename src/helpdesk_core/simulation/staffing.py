@@ -155,8 +155,9 @@ class StaffingPlan:
 
     def apply(self, scenario: Scenario) -> Scenario:
         """``scenario`` with its desk staffed by this plan: each team of the plan gets
-        exactly its count of agents, cloned from its first agent (as ``[staffing]``
-        does); everything else is kept."""
+        exactly its count of agents, cloned from its active agents in turn, in their
+        order (as ``[staffing]`` does, so the team keeps its mix of shifts); everything
+        else is kept."""
         if not isinstance(scenario, Scenario):
             raise ValidationError("expected a Scenario", field="scenario")
         desk = DeskConfig.from_dict(apply_staffing(scenario.desk.to_dict(), self.staffing))
