@@ -6,6 +6,7 @@ from __future__ import annotations
 import copy
 import itertools
 import statistics
+from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from types import SimpleNamespace
@@ -26,6 +27,7 @@ from helpdesk_core.simulation import (
     WorkSession,
     erlang,
     simulate,
+    sweep,
 )
 from helpdesk_core.simulation.staffing import (
     _grown,
@@ -1066,3 +1068,19 @@ def test_a_plan_keeps_the_team_s_shifts() -> None:
     calendars = [a.calendar for a in staffed.desk.agents]
     assert calendars == [("day", "day", "night")[n % 3] for n in range(count)]
 
+
+@pytest.mark.parametrize("scenario_count", [0, 1, 2, 3, 4])
+def test_a_sweep_of_a_team_s_count_staffs_it_as_loading_does(scenario_count: int) -> None:
+    """Whatever count the scenario gives the team, a run of a sweep that varies it staffs
+    the team from the desk as written: the same agents as a scenario of that count."""
+    doc = shifts_doc()
+    doc["simulation"]["days"] = 2
+    doc["staffing"] = {"front": scenario_count}
+    scenario = Scenario.from_dict(doc)
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        rows = sweep(scenario, vary={"staffing.front": [scenario_count, 3, 5]}, seeds=[1],
+                     executor=pool)
+    for row in rows:
+        again = copy.deepcopy(doc)
+        again["staffing"] = {"front": row.values["staffing.front"]}
+        assert row.kpis == simulate(Scenario.from_dict(again), seed=1).kpis

@@ -161,15 +161,22 @@ def _document_of(scenario: Scenario, base: Path | None) -> dict[str, Any]:
 
 
 def _restaffable(scenario: Scenario, doc: dict[str, Any], base: Path | None) -> dict[str, Any]:
-    """``doc`` whose desk also holds, at the end, the agents ``[staffing]`` took off the
-    desk as written: staffing the document again (the scenario's own, or a varied
-    ``staffing.<team>``) clones a team from them when the staffed desk has none left of
-    it (``team = 0``), and takes them off again. ``doc`` as it is when there are none, or
-    when the desk was changed since loading and they would make another desk."""
+    """``doc`` with the desk as written (before ``[staffing]``) when staffing it again
+    gives the scenario's desk: a run that varies ``staffing.<team>`` then clones the team
+    from its agents as written, in turn, as loading the document with that count does.
+
+    When the desk was changed since loading, ``doc`` whose desk also holds, at the end,
+    the agents ``[staffing]`` took off the desk as written: staffing the document again
+    clones a team from them when the staffed desk has none left of it (``team = 0``),
+    and takes them off again. ``doc`` as it is when there are none, or when they would
+    make another desk."""
     written = scenario.unstaffed_desk
     agents = written.get("agents") if isinstance(written, Mapping) else None
-    if not isinstance(agents, list | tuple):
+    if not isinstance(written, Mapping) or not isinstance(agents, list | tuple):
         return doc
+    as_written = {**doc, "desk": copy.deepcopy(dict(written))}
+    if _same_desk(as_written, scenario, base):
+        return as_written
     taken = [
         copy.deepcopy(dict(agent))
         for agent in agents
@@ -180,11 +187,15 @@ def _restaffable(scenario: Scenario, doc: dict[str, Any], base: Path | None) -> 
     if not taken:
         return doc
     again = {**doc, "desk": {**doc["desk"], "agents": [*doc["desk"].get("agents", ()), *taken]}}
+    return again if _same_desk(again, scenario, base) else doc
+
+
+def _same_desk(doc: dict[str, Any], scenario: Scenario, base: Path | None) -> bool:
+    """Whether loading ``doc`` gives the scenario's desk."""
     try:
-        same = Scenario.from_dict(again, base=base).desk == scenario.desk
+        return Scenario.from_dict(doc, base=base).desk == scenario.desk
     except ConfigError:
-        same = False
-    return again if same else doc
+        return False
 
 
 def _plain(value: Any) -> Any:
