@@ -977,3 +977,25 @@ def test_desk_datetimes_refuse_bounds_a_desk_does_not_take(
 def test_the_strategies_draw_tickets_a_desk_takes(ticket: Any, opened: Any) -> None:
     for at in (ticket.created_at, opened.at):
         assert _desk_at(at) == []
+
+
+@pytest.mark.parametrize(
+    "bounds",
+    [{"min_value": datetime(2000, 1, 1)}, {"max_value": datetime(2040, 1, 1)}],
+    ids=["min-only", "max-only"],
+)
+def test_desk_datetimes_take_one_naive_bound(bounds: dict[str, datetime]) -> None:
+    zones = ["UTC", "Europe/Berlin", "America/New_York", "Pacific/Kiritimati"]
+    strategy = hs.desk_datetimes(zones=zones, **bounds)
+
+    @settings(max_examples=50, database=None)
+    @given(strategy)
+    def accepted(value: datetime) -> None:
+        wall = value.replace(tzinfo=None)
+        if "min_value" in bounds:
+            assert wall >= bounds["min_value"]
+        else:
+            assert wall <= bounds["max_value"]
+        assert _desk_at(value) == []
+
+    accepted()

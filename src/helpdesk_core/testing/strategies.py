@@ -290,6 +290,9 @@ def aware_datetimes(
 #: The first and the last instant a desk works at (its years, :data:`DESK_YEARS`, in UTC).
 _DESK_FIRST = datetime(DESK_YEARS[0], 1, 1, tzinfo=UTC)
 _DESK_LAST = datetime(DESK_YEARS[1] + 1, 1, 1, tzinfo=UTC) - timedelta(microseconds=1)
+#: The wall times a naive bound left out stands for: a day in from the desk's ends.
+_DESK_FIRST_WALL = (_DESK_FIRST + timedelta(days=1)).replace(tzinfo=None)
+_DESK_LAST_WALL = (_DESK_LAST - timedelta(days=1)).replace(tzinfo=None)
 
 
 def desk_datetimes(
@@ -304,7 +307,9 @@ def desk_datetimes(
     :func:`aware_datetimes` shows them. Without bounds, any of those years; the bounds
     are read as :func:`aware_datetimes` reads them (naive: wall times in the drawn zone;
     aware: instants), and a bound that is no instant of the desk's years (in UTC, or
-    as a wall time in one of the ``zones``) raises ValidationError naming it."""
+    as a wall time in one of the ``zones``) raises ValidationError naming it. With one
+    naive bound, the other is a wall time a day in from the desk's first or last day
+    (an instant of the desk's years in every zone)."""
     for value, name in ((min_value, "min_value"), (max_value, "max_value")):
         if value is not None and not isinstance(value, datetime):
             raise ValidationError(f"{name} is a datetime, got {value!r}", field=name)
@@ -312,8 +317,10 @@ def desk_datetimes(
     if any(given):  # wall times (the bound left out is the desk's, as a wall time too)
         if not all(given):
             raise ValidationError("give both bounds naive or both aware", field="max_value")
-        low = min_value if min_value is not None else _DESK_FIRST.replace(tzinfo=None)
-        high = max_value if max_value is not None else _DESK_LAST.replace(tzinfo=None)
+        # A day in from the desk's ends: a wall time there is an instant of the desk's
+        # years in every zone (offsets stay within a day).
+        low = min_value if min_value is not None else _DESK_FIRST_WALL
+        high = max_value if max_value is not None else _DESK_LAST_WALL
     else:
         low = min_value if min_value is not None else _DESK_FIRST
         high = max_value if max_value is not None else _DESK_LAST
