@@ -181,8 +181,16 @@ def test_driver_errors_become_storage_errors(tmp_path: Path) -> None:
         "CREATE TABLE notes (x); PRAGMA user_version = 3",
         "CREATE TABLE events (x); PRAGMA user_version = 3",
         "CREATE TABLE tickets (x); CREATE TABLE events (x); PRAGMA application_id = 7",
+        "CREATE TABLE tickets (id, title); CREATE TABLE events (id, what); "
+        "PRAGMA user_version = 5",
     ],
-    ids=["unversioned", "versioned", "versioned-with-an-events-table", "named"],
+    ids=[
+        "unversioned",
+        "versioned",
+        "versioned-with-an-events-table",
+        "named",
+        "versioned-with-tables-of-our-names",
+    ],
 )
 def test_another_programs_file_is_refused_and_left_as_it_is(
     tmp_path: Path, script: str

@@ -104,7 +104,7 @@ from __future__ import annotations
 import sqlite3
 from collections.abc import Callable, Iterable
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, Final
 
 from helpdesk_core.errors import SchemaVersionError, StorageError
 from helpdesk_core.knowledge.articles import article_words
@@ -720,12 +720,26 @@ def check_sqlite_identity(conn: sqlite3.Connection) -> int:
         raise StorageError(
             "not a helpdesk_core database: it has tables but no helpdesk_core schema version"
         )
-    if found != 0 and not {"tickets", "events"} <= tables:
+    if found != 0 and not (
+        {"tickets", "events"} <= tables
+        and all(
+            columns <= {row[1] for row in conn.execute(f"PRAGMA table_info({table})")}
+            for table, columns in _STREAM_COLUMNS.items()
+        )
+    ):
         raise StorageError(
             f"not a helpdesk_core database: it has schema version {found} but not the "
             "tables of a helpdesk_core event stream"
         )
     return found
+
+
+#: Columns every schema version's tables of the event stream have (another program's
+#: tables of the same names lack them).
+_STREAM_COLUMNS: Final = {
+    "tickets": frozenset({"seq", "id", "number", "version", "status", "status_category"}),
+    "events": frozenset({"position", "ticket_id", "version", "type", "at", "data"}),
+}
 
 
 def migrate_sqlite(conn: sqlite3.Connection) -> int:
