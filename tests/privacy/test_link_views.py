@@ -239,3 +239,78 @@ def _would_cycle(desk: Helpdesk, start: str, target: str) -> bool:
                 seen.add(cause)
                 frontier.append(cause)
     return False
+
+
+def _problem_and_incidents(desk: Helpdesk, count: int = 3) -> tuple[str, list[str]]:
+    """A problem of team apps and ``count`` incidents of Ada's (team desk) caused by it."""
+    problem = desk.open(requester="r2", subject="Gateway drops VPN sessions", type="problem")
+    desk.update(problem.id, by="root", team="apps")
+    incidents = []
+    for n in range(count):
+        incident = desk.open(requester="r1", subject=f"VPN timeout {n}")
+        desk.update(incident.id, by="root", team="desk")
+        desk.link(incident.id, kind="caused_by", other=problem.id, by="root")
+        incidents.append(incident.id)
+    return problem.id, incidents
+
+
+def test_incidents_of_a_problem_the_reader_may_not_view_name_nothing(desk: Helpdesk) -> None:
+    problem, incidents = _problem_and_incidents(desk)
+    with pytest.raises(AccessDenied):
+        desk.get(problem, as_="alice")
+    # Alice views the incidents, not the problem: the list of its incidents would tell
+    # her which of her tickets it caused, and each ticket's link would name it.
+    assert desk.incidents_of(problem, as_="alice") == []
+    assert all(desk.get(i, as_="alice").links == () for i in incidents)
+    # Who may view the problem lists them, links and all.
+    assert [t.id for t in desk.incidents_of(problem, as_="root")] == incidents
+    assert all(t.links for t in desk.incidents_of(problem, as_="root"))
+
+
+def test_incidents_of_leave_out_links_to_other_tickets_the_reader_may_not_view(
+    desk: Helpdesk,
+) -> None:
+    problem, [incident, *_] = _problem_and_incidents(desk)
+    desk.update(problem, by="root", team="desk")  # Alice may view the problem now
+    other = desk.open(requester="r2", subject="Router reboots")
+    desk.update(other.id, by="root", team="network")
+    desk.link(incident, kind="duplicate_of", other=other.id, by="root")
+    [listed, *_] = desk.incidents_of(problem, as_="alice")
+    assert listed.id == incident
+    assert listed == desk.get(incident, as_="alice")
+    assert other.id not in {link.other for link in listed.links}
+
+
+def test_requester_history_reads_the_linked_tickets_once(desk: Helpdesk) -> None:
+    _, incidents = _problem_and_incidents(desk, count=5)
+    reads: list[int] = []
+    get_many = desk.store.get_many
+
+    def counting(ids: Any) -> Any:
+        reads.append(1)
+        return get_many(ids)
+
+    desk.store.get_many = counting  # type: ignore[method-assign]
+    history = desk.requester_history("r1", as_="alice")
+    assert sorted(t.id for t in history) == sorted(incidents)
+    assert all(t.links == () for t in history)
+    assert len(reads) <= 1
+
+
+def test_search_by_a_link_to_a_ticket_the_reader_may_not_view_finds_nothing(
+    desk: Helpdesk,
+) -> None:
+    problem, incidents = _problem_and_incidents(desk)
+    # The filter would tell Alice which of her tickets link to a problem she may not view.
+    assert desk.search(links_to=(problem,), as_="alice").items == ()
+    assert desk.search(links_to=(problem,), as_="alice").total == 0
+    mine = desk.open(requester="r1", subject="Printer").id
+    desk.update(mine, by="root", team="desk")
+    dup = desk.open(requester="r1", subject="Printer again").id
+    desk.update(dup, by="root", team="desk")
+    desk.link(dup, kind="duplicate_of", other=mine, by="root")
+    # The ids she may view still filter.
+    assert [t.id for t in desk.search(links_to=(problem, mine), as_="alice").items] == [dup]
+    assert sorted(t.id for t in desk.search(links_to=(problem,), as_="root").items) == sorted(
+        incidents
+    )

@@ -1120,14 +1120,17 @@ class Helpdesk(KnowledgeCommands):
         tickets = self.store.requester_history(requester_id, limit=limit)
         if actor is None:
             return tickets
-        seen = []
+        allowed: list[tuple[Ticket, Role | None]] = []
         for ticket in tickets:
             try:
-                role = self._check_view(actor, ticket)
+                allowed.append((ticket, self._check_view(actor, ticket)))
             except AccessDenied:
                 continue
-            seen.append(self._shown(actor, role, ticket))
-        return seen
+        # The tickets they link to, checked in one read for the whole list.
+        unseen = self._unseen(
+            actor, self._role_of(actor), (link.other for t, _ in allowed for link in t.links)
+        )
+        return [self._shown(actor, role, ticket, unseen) for ticket, role in allowed]
 
     # ------------------------------------------------------------------ open
     def open(
@@ -2640,6 +2643,15 @@ class Helpdesk(KnowledgeCommands):
                 return self.store.query(query)
         if actor.is_requester and actor.id == ANONYMOUS_REQUESTER:
             return Page(items=(), total=0)  # anonymised tickets belong to nobody
+        if query.links_to:
+            # A ticket the reader may not view is one nothing links to for them: the
+            # filter does not tell which of their tickets link to it.
+            hidden = self._unseen(actor, self._role_of(actor), query.links_to)
+            if hidden:
+                kept = tuple(i for i in query.links_to if i not in hidden)
+                if not kept:
+                    return Page(items=(), total=0)
+                query = evolve(query, links_to=kept)
         if actor.is_requester and query.scope is None:
             # The requester's view as a query: the store filters and pages it.
             scope = self._requester_scope(actor.id)

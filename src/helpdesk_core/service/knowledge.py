@@ -177,6 +177,14 @@ class KnowledgeCommands:
 
         def _role_of(self, actor: Actor) -> Role | None: ...
 
+        def _shown(
+            self,
+            actor: Actor,
+            role: Role | None,
+            ticket: Ticket,
+            unseen: frozenset[str] | None = None,
+        ) -> Ticket: ...
+
         def _unseen(
             self, actor: Actor, role: Role | None, ids: Iterable[str]
         ) -> frozenset[str]: ...
@@ -325,8 +333,9 @@ class KnowledgeCommands:
         """The active tickets linked ``caused_by`` to the problem, by number (read with
         ``TicketQuery(links_to=...)``: the tickets linking to it in any way, of which those
         linked ``caused_by`` are kept). With ``as_``, only those that identity may view,
-        checked as :meth:`get` checks them (requesters may not list them: AccessDenied,
-        as for :meth:`known_errors`)."""
+        checked and shown as :meth:`get` checks and shows them, and none for a problem
+        that identity may not view (requesters may not list them: AccessDenied, as for
+        :meth:`known_errors`)."""
         if not isinstance(problem_id, str) or not problem_id:
             raise ValidationError("a ticket id is non-empty text", field="problem_id")
         actor = self._agent_reader(as_, "the incidents of a problem")
@@ -335,9 +344,18 @@ class KnowledgeCommands:
         except ValidationError:
             return []  # not an id a store can be asked for (a NUL): no ticket links to it
         found = caused_by(self._tickets(linking), problem_id)
-        if actor is None:
+        if actor is None or not found:
             return found
-        return [t for t in found if self._may_view(actor, t)]
+        kept = [t for t in found if self._may_view(actor, t)]
+        # Shown as get shows them: without links to tickets the reader may not view (the
+        # problem among them), checked in one read for the whole list.
+        role = self._role_of(actor)
+        unseen = self._unseen(actor, role, (link.other for t in kept for link in t.links))
+        if problem_id in unseen:
+            # A problem out of the reader's sight: no ticket links to it for them (the
+            # list would tell which of their tickets it caused).
+            return []
+        return [self._shown(actor, role, t, unseen) for t in kept]
 
     def _active_problems(self) -> list[Ticket]:
         """The active tickets of the problem type, by number. Their type is checked again
