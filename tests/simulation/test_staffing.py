@@ -30,6 +30,7 @@ from helpdesk_core.simulation import (
     sweep,
 )
 from helpdesk_core.simulation.staffing import (
+    StaffingPlan,
     _grown,
     _spread,
     check_staffing,
@@ -37,6 +38,7 @@ from helpdesk_core.simulation.staffing import (
     suggest_staffing,
     tier_waits,
 )
+from helpdesk_core.simulation.sweep import _document_of
 
 DATA = Path(helpdesk_core.__file__).parent / "data"
 
@@ -1084,3 +1086,96 @@ def test_a_sweep_of_a_team_s_count_staffs_it_as_loading_does(scenario_count: int
         again = copy.deepcopy(doc)
         again["staffing"] = {"front": row.values["staffing.front"]}
         assert row.kpis == simulate(Scenario.from_dict(again), seed=1).kpis
+
+
+def _plan_of(scenario: Scenario, counts: dict[str, int]) -> StaffingPlan:
+    """A plan of ``counts`` agents per team, on the scenario's own plan."""
+    plan = suggest_staffing(scenario, target="15m")
+    tiers = tuple(
+        attrs.evolve(t, teams={team: counts.get(team, n) for team, n in t.teams.items()})
+        for t in plan.tiers
+    )
+    return attrs.evolve(plan, tiers=tiers)
+
+
+def test_a_plan_staffs_a_team_from_the_desk_as_written() -> None:
+    """The scenario staffs ``front`` with 4 (d, d, n, d); a plan of 6 gives two of each
+    agent as written, not the staffed team cycled (d, d, n, d, d, d)."""
+    doc = shifts_doc()
+    doc["staffing"] = {"front": 4}
+    scenario = Scenario.from_dict(doc)
+    staffed = _plan_of(scenario, {"front": 6}).apply(scenario)
+    assert "".join(str(a.calendar)[0] for a in staffed.desk.agents) == "ddnddn"
+
+
+@pytest.mark.parametrize("scenario_count", [0, 1, 2, 3, 4])
+@pytest.mark.parametrize("plan_count", [1, 3, 5, 6])
+def test_a_plan_applied_is_the_scenario_loaded_with_its_counts(
+    scenario_count: int, plan_count: int
+) -> None:
+    doc = shifts_doc()
+    doc["desk"]["teams"].append({"id": "back"})
+    doc["desk"]["tiers"].append({"id": "L2", "teams": ["back"]})
+    doc["desk"]["agents"] += [
+        {"id": "b1", "tier": "L2", "teams": ["back"], "calendar": "day", "capacity": 1},
+        {"id": "b2", "tier": "L2", "teams": ["back"], "calendar": "night", "capacity": 4},
+    ]
+    doc["tiers"]["L1"]["solve"] = 0.7
+    plan = _plan_of(Scenario.from_dict(doc), {"front": plan_count})
+    doc["staffing"] = {"front": scenario_count, "back": 1}
+    scenario = Scenario.from_dict(doc)
+    applied = plan.apply(scenario)
+    again = copy.deepcopy(doc)
+    again["staffing"] = {"front": scenario_count, "back": 1, **plan.staffing}
+    loaded = Scenario.from_dict(again)
+    assert applied.desk == loaded.desk
+    assert applied == loaded
+    assert applied.to_dict()["staffing"] == again["staffing"]
+
+
+def test_a_plan_on_a_desk_changed_since_loading_staffs_it_as_a_sweep_does() -> None:
+    """A desk changed since loading is staffed as a sweep's run staffs it: as it is now,
+    with the agents ``[staffing]`` took off after its own."""
+    doc = shifts_doc()
+    doc["staffing"] = {"front": 2}
+    scenario = Scenario.from_dict(doc)
+    agents = [attrs.evolve(a, capacity=5) for a in scenario.desk.agents]
+    changed = attrs.evolve(scenario, desk=attrs.evolve(scenario.desk, agents=tuple(agents)))
+    for count in (1, 2, 4):
+        staffed = _plan_of(changed, {"front": count}).apply(changed)
+        run = _document_of(changed, None)
+        run["staffing"] = {"front": count}
+        assert staffed.desk == Scenario.from_dict(run).desk
+        assert [a.capacity for a in staffed.desk.agents][:2] == [5, 5][:count]
+
+
+def test_a_plan_keeps_a_change_to_another_team_since_loading() -> None:
+    """A desk changed since loading keeps the change in a team the plan leaves alone."""
+    doc = shifts_doc()
+    doc["desk"]["teams"].append({"id": "back"})
+    doc["desk"]["tiers"].append({"id": "L2", "teams": ["back"]})
+    doc["desk"]["agents"].append({"id": "b1", "tier": "L2", "teams": ["back"]})
+    doc["staffing"] = {"front": 2, "back": 1}
+    scenario = Scenario.from_dict(doc)
+    extra = attrs.evolve(scenario.desk.agents[-1], id="x")
+    changed = attrs.evolve(
+        scenario, desk=attrs.evolve(scenario.desk, agents=(*scenario.desk.agents, extra))
+    )
+    plan = _plan_of(changed, {"front": 3})
+    plan = attrs.evolve(plan, tiers=plan.tiers[:1])  # front alone
+    staffed = plan.apply(changed)
+    assert {a.id for a in staffed.desk.agents} == {"front-1", "front-2", "front-3",
+                                                   "back-1", "x"}
+
+
+def test_a_sweep_of_an_applied_plan_staffs_from_the_desk_as_written() -> None:
+    """The staffed scenario a plan gives sweeps a team's count as loading does."""
+    doc = shifts_doc()
+    doc["simulation"]["days"] = 2
+    scenario = Scenario.from_dict(doc)
+    applied = _plan_of(scenario, {"front": 1}).apply(scenario)
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        rows = sweep(applied, vary={"staffing.front": [3]}, seeds=[1], executor=pool)
+    again = copy.deepcopy(doc)
+    again["staffing"] = {"front": 3}
+    assert rows[0].kpis == simulate(Scenario.from_dict(again), seed=1).kpis

@@ -63,6 +63,7 @@ from helpdesk_core.simulation.engine import (
 )
 from helpdesk_core.simulation.result import SimulationResult, WorkSession
 from helpdesk_core.simulation.scenario import Scenario, TierBehaviour, apply_staffing
+from helpdesk_core.simulation.sweep import _restaffable
 
 __all__ = [
     "RATES",
@@ -157,10 +158,24 @@ class StaffingPlan:
         """``scenario`` with its desk staffed by this plan: each team of the plan gets
         exactly its count of agents, cloned from its active agents in turn, in their
         order (as ``[staffing]`` does, so the team keeps its mix of shifts); everything
-        else is kept."""
+        else is kept.
+
+        The plan's counts join the scenario's own ``[staffing]`` and staff the desk as
+        written, as a sweep's run does: the result is the scenario loaded with those
+        counts in ``[staffing]``, whatever count the scenario gave a team. A desk
+        changed since loading is staffed as a sweep staffs it: as it is now (with the
+        agents ``[staffing]`` took off after its own when staffing that again gives
+        it); only the plan's teams are staffed anew."""
         if not isinstance(scenario, Scenario):
             raise ValidationError("expected a Scenario", field="scenario")
-        desk = DeskConfig.from_dict(apply_staffing(scenario.desk.to_dict(), self.staffing))
+        document = scenario.to_dict()
+        staffing = {**dict(document.get("staffing") or {}), **self.staffing}
+        current = scenario.desk.to_dict()
+        source = _restaffable(scenario, {**document, "desk": current}, None)["desk"]
+        # From the desk as written (or with the agents [staffing] took off), the
+        # scenario's own counts staff it again; the desk as it is keeps its other teams.
+        counts = staffing if source != current else self.staffing
+        desk = DeskConfig.from_dict(apply_staffing(source, counts))
         present = {agent.id for agent in desk.agents}
         for index, absence in enumerate(scenario.absences):
             if absence.agent not in present:
@@ -178,9 +193,11 @@ class StaffingPlan:
                     f"[staffing] and name one of the agents that gives it{example}",
                     path=f"absences[{index}].agent",
                 )
-        document = scenario.to_dict()
-        document["staffing"] = {**dict(document.get("staffing") or {}), **self.staffing}
-        return attrs.evolve(scenario, desk=desk, document=document)
+        document["staffing"] = staffing
+        written = scenario.unstaffed_desk
+        if written is None and staffing:  # the desk as it was before this plan
+            written = scenario.desk.to_dict()
+        return attrs.evolve(scenario, desk=desk, document=document, unstaffed_desk=written)
 
 
 @frozen(kw_only=True)

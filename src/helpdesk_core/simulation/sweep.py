@@ -169,7 +169,8 @@ def _restaffable(scenario: Scenario, doc: dict[str, Any], base: Path | None) -> 
     the agents ``[staffing]`` took off the desk as written: staffing the document again
     clones a team from them when the staffed desk has none left of it (``team = 0``),
     and takes them off again. ``doc`` as it is when there are none, or when they would
-    make another desk."""
+    make another desk. :meth:`StaffingPlan.apply
+    <helpdesk_core.simulation.staffing.StaffingPlan.apply>` staffs a plan from it too."""
     written = scenario.unstaffed_desk
     agents = written.get("agents") if isinstance(written, Mapping) else None
     if not isinstance(written, Mapping) or not isinstance(agents, list | tuple):
