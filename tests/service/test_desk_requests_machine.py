@@ -2,8 +2,9 @@
 MemoryStore desk and a SqliteStore desk, with what the desk promises of them:
 
 * ``open`` / ``reply`` with a ``request_id`` already used (by that requester; by that
-  author on that ticket) return the same ticket and record nothing, until the ticket is
-  anonymised or purged: then the request id is free again;
+  author on that ticket) and the same arguments return the same ticket and record
+  nothing; with other arguments they are refused (ValidationError) and record nothing;
+  until the ticket is anonymised or purged: then the request id is free again;
 * a ticket's priority is the matrix's for its impact and urgency unless set explicitly,
   whatever ``update`` changed, and its running SLA clocks have the priority's targets;
 * ``de_escalate`` / ``escalate`` more than one tier at once need ``allow_skip``;
@@ -116,8 +117,10 @@ class DeskRequests(RuleBasedStateMachine):
             make_desk(self.other_store(Path(self._tmp.name)), start, config),
         )
         self.tickets: list[str] = []  # ids of the tickets not purged, in opening order
-        self.opened: dict[tuple[str, str], str] = {}  # (requester, request id) -> ticket
-        self.replied: set[tuple[str, str, str]] = set()  # (author, ticket, request id)
+        # (requester, request id) -> the ticket and the subject, impact and urgency asked
+        self.opened: dict[tuple[str, str], tuple[str, tuple[str, str, str]]] = {}
+        # (author, ticket, request id) -> whether the reply was public
+        self.replied: dict[tuple[str, str, str], bool] = {}
         self.asked: set[tuple[str, str]] = set()  # every (requester, request id) opened
         self.last_l1: str | None = None  # the L1 agent round robin chose last
         self.position = 0  # event stream read so far (the memory desk's)
@@ -166,8 +169,8 @@ class DeskRequests(RuleBasedStateMachine):
 
     def _forget(self, ticket_ids: set[str]) -> None:
         """The records of the requests made on these tickets are deleted."""
-        self.opened = {k: v for k, v in self.opened.items() if v not in ticket_ids}
-        self.replied = {k for k in self.replied if k[1] not in ticket_ids}
+        self.opened = {k: v for k, v in self.opened.items() if v[0] not in ticket_ids}
+        self.replied = {k: v for k, v in self.replied.items() if k[1] not in ticket_ids}
 
     def _check_round_robin(self) -> None:
         memory = self.desks[0]
@@ -199,17 +202,21 @@ class DeskRequests(RuleBasedStateMachine):
                 request_id=request_id,
             ).id
         )
-        assert kind == "ok", ticket
         before = self.opened.get((requester, request_id)) if request_id else None
-        if before is not None:  # a retry: the ticket it opened, nothing recorded
-            assert ticket == before
+        if before is not None:
+            # a retry: the ticket it opened; another request: refused; nothing recorded
+            if before[1] == (subject, impact, urgency):
+                assert (kind, ticket) == ("ok", before[0])
+            else:
+                assert (kind, ticket) == ("error", "ValidationError")
             assert self._events() == events
             assert self.desks[0].search(limit=1).total == count
             return
+        assert kind == "ok", ticket
         assert ticket not in self.tickets
         self.tickets.append(ticket)
         if request_id is not None:
-            self.opened[(requester, request_id)] = ticket
+            self.opened[(requester, request_id)] = (ticket, (subject, impact, urgency))
             self.asked.add((requester, request_id))
         self._check_round_robin()
 
@@ -239,7 +246,9 @@ class DeskRequests(RuleBasedStateMachine):
             assert self._events() == events
             assert comments == sum(isinstance(e, CommentAdded) for e in memory.history(ticket_id))
             if kind == "ok":
-                assert answer == ticket_id
+                assert answer == ticket_id and self.replied[key] == public
+            elif answer == "ValidationError":  # another request: not the reply it added
+                assert self.replied[key] != public
             else:
                 assert answer in ("AccessDenied", "NotFound"), answer
             return
@@ -248,7 +257,7 @@ class DeskRequests(RuleBasedStateMachine):
             after = sum(isinstance(e, CommentAdded) for e in memory.history(ticket_id))
             assert after == comments + 1
             if request_id is not None:
-                self.replied.add(key)
+                self.replied[key] = public
         else:
             assert self._events() == events
         self._check_round_robin()
@@ -318,8 +327,8 @@ class DeskRequests(RuleBasedStateMachine):
 
     @rule(pick=st.integers(0, 15), body=st.booleans())
     def retry(self, pick: int, body: bool) -> None:
-        """A request made before comes again (with another subject or body): a ticket's
-        records forgotten, it is a new request."""
+        """A request made before comes again (with another subject or visibility: refused,
+        unless the ticket's records were forgotten: then it is a new request)."""
         made = [("open", *key) for key in sorted(self.asked)]
         made += [("reply", *key) for key in sorted(self.replied)]
         if not made:

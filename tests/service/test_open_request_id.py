@@ -52,9 +52,13 @@ def test_a_retried_request_returns_the_ticket_it_opened(store: Store) -> None:
     first = desk.open(requester=ADA, subject="VPN down", request_id="req-1")
     seen = len(published)
     desk.clock.advance(seconds=5)  # type: ignore[attr-defined]
-    again = desk.open(requester="ada", subject="VPN down (sent again)", request_id="req-1")
+    again = desk.open(requester="ada", subject="VPN down", request_id="req-1")
     assert again.id == first.id and again.subject == "VPN down"
     assert len(published) == seen  # nothing recorded, nothing published
+    # The request id of another request is refused (see test_request_id_reuse.py).
+    with pytest.raises(ValidationError) as caught:
+        desk.open(requester="ada", subject="VPN down (sent again)", request_id="req-1")
+    assert caught.value.field == "subject" and len(published) == seen
     assert store.query(TicketQuery()).total == 1
     assert store.get_cursor(request_key("ada", "req-1")) == first.number
     # Another request id, or the same one of another requester, is another request.
@@ -106,7 +110,7 @@ def test_a_retry_by_an_agent_shows_only_a_ticket_in_their_view() -> None:
         desk.open(requester="ada", subject="x", request_id="req-1", by="jamie")
     assert ticket.id not in str(refused.value) and refused.value.ticket_id is None
     assert store.query(TicketQuery()).total == 1
-    seen = desk.open(requester="ada", subject="x", request_id="req-1", by="marc")  # an admin
+    seen = desk.open(requester="ada", subject="VPN down", request_id="req-1", by="marc")  # admin
     assert seen.id == ticket.id
 
 

@@ -75,6 +75,7 @@ from helpdesk_core.model._validate import (
     require,
     to_utc,
 )
+from helpdesk_core.model.enums import to_optional_channel
 from helpdesk_core.model.people import identity_clash
 from helpdesk_core.privacy import (
     ANONYMOUS_REQUESTER,
@@ -1160,15 +1161,35 @@ class Helpdesk(KnowledgeCommands):
 
         ``request_id`` (text of at most 200 characters, e.g. a client's idempotency key)
         makes the call safe to retry: the first call with a requester and request id
-        opens the ticket, and any later one returns that ticket as it is now, opening
-        nothing, whatever else it passes (an agent's ``by`` gets it only when they may
-        view it: AccessDenied otherwise, naming no ticket). The record is kept in the store (see
+        opens the ticket, and a later one with the same arguments returns that ticket as it
+        is now, opening nothing (an agent's ``by`` gets it only when they may view it:
+        AccessDenied otherwise, naming no ticket). A later call with the request id whose
+        arguments ask for another ticket (a subject, description, channel, category, type,
+        impact, urgency, priority, tags, custom fields or asset other than the opening
+        recorded, as the desk normalises them) is refused with a ValidationError naming
+        the request id and, as ``field``, the first argument that differs; it stores
+        nothing. The record is kept in the store (see
         :mod:`helpdesk_core.service.received`) until the ticket is anonymised or purged."""
         if request_id is not None:
+            check_name(request_id, "request_id")
+            asked = self._opening_probe(
+                subject=subject,
+                description=description,
+                channel=channel,
+                category=category,
+                impact=impact,
+                urgency=urgency,
+                priority=priority,
+                type=type,
+                asset=asset,
+                tags=tags,
+                fields=fields,
+            )
             return self._open_once(
                 requester,
                 request_id,
                 by,
+                asked,
                 lambda: self.open(
                     requester=requester,
                     subject=subject,
@@ -1180,64 +1201,26 @@ class Helpdesk(KnowledgeCommands):
                     priority=priority,
                     type=type,
                     asset=asset,
-                    tags=tags,
+                    tags=asked.tags,  # (an iterator is read once)
                     fields=fields,
                     by=by,
                 ),
             )
-        now = self._now()
-        config = self.config
-        if not isinstance(type, str) or type not in config.ticket_types:
-            raise ValidationError(
-                f"unknown ticket type {type!r} (known: {', '.join(sorted(config.ticket_types))})",
-                field="type",
-            )
-        if category is not None and not isinstance(category, str):
-            raise ValidationError("category must be text", field="category")
-        answers = dict(fields or {}) if isinstance(fields, Mapping) or fields is None else fields
-        if not isinstance(answers, Mapping):
-            raise ValidationError("fields must be a mapping", field="fields")
-        missing: tuple[str, ...] = ()
-        intake = config.categories.get(category) if category else None
-        if intake is not None:
-            result = intake.check(answers)
-            answers = dict(result.fields)
-            missing = tuple(q.name for q in result.missing)
-        impact_v = Impact.parse(impact, field="impact")
-        urgency_v = Urgency.parse(urgency, field="urgency")
-        explicit = priority is not None
-        priority_v = (
-            Priority.parse(priority, field="priority")
-            if priority is not None
-            else config.priority_matrix(impact_v, urgency_v)
-        )
-        lifecycle = config.lifecycle_for(type)
-        config.limits.check_subject(subject)  # (named by the limit before the model's)
-        # Validate the requester-independent parts before anything is written.
-        probe = TicketOpened(
-            ticket_id="probe",
-            at=now,
-            by=SYSTEM,
-            number=0,
-            requester="probe",
+        probe = self._opening_probe(
             subject=subject,
             description=description,
             channel=channel,
             category=category,
+            impact=impact,
+            urgency=urgency,
+            priority=priority,
             type=type,
-            impact=impact_v,
-            urgency=urgency_v,
-            priority=priority_v,
-            priority_explicit=explicit,
-            tags=tags,
-            fields=answers,
             asset=asset,
-            lifecycle=lifecycle.name,
-            status=lifecycle.initial,
-            status_category=lifecycle.category(lifecycle.initial),
-            missing_fields=missing,
+            tags=tags,
+            fields=fields,
         )
-        _check_opening(config.limits, probe)
+        now = probe.at
+        config = self.config
         # An id factory is pluggable: its ids are checked like any other event field, and
         # before anything is written.
         ticket_id = self.ids.new_id("ticket")
@@ -1357,16 +1340,90 @@ class Helpdesk(KnowledgeCommands):
         self._publish(change.events)
         return change.ticket
 
+    def _opening_probe(
+        self,
+        *,
+        subject: str,
+        description: str,
+        channel: Channel | str,
+        category: str | None,
+        impact: Impact | str,
+        urgency: Urgency | str,
+        priority: Priority | str | None,
+        type: str,
+        asset: str | None,
+        tags: Iterable[str],
+        fields: Mapping[str, Any] | None,
+    ) -> TicketOpened:
+        """The requester-independent part of the opening :meth:`open` records for these
+        arguments (checked, with intake answers and priority worked out), before anything
+        is written."""
+        now = self._now()
+        config = self.config
+        if not isinstance(type, str) or type not in config.ticket_types:
+            raise ValidationError(
+                f"unknown ticket type {type!r} (known: {', '.join(sorted(config.ticket_types))})",
+                field="type",
+            )
+        if category is not None and not isinstance(category, str):
+            raise ValidationError("category must be text", field="category")
+        answers = dict(fields or {}) if isinstance(fields, Mapping) or fields is None else fields
+        if not isinstance(answers, Mapping):
+            raise ValidationError("fields must be a mapping", field="fields")
+        missing: tuple[str, ...] = ()
+        intake = config.categories.get(category) if category else None
+        if intake is not None:
+            result = intake.check(answers)
+            answers = dict(result.fields)
+            missing = tuple(q.name for q in result.missing)
+        impact_v = Impact.parse(impact, field="impact")
+        urgency_v = Urgency.parse(urgency, field="urgency")
+        explicit = priority is not None
+        priority_v = (
+            Priority.parse(priority, field="priority")
+            if priority is not None
+            else config.priority_matrix(impact_v, urgency_v)
+        )
+        lifecycle = config.lifecycle_for(type)
+        config.limits.check_subject(subject)  # (named by the limit before the model's)
+        # Validate the requester-independent parts before anything is written.
+        probe = TicketOpened(
+            ticket_id="probe",
+            at=now,
+            by=SYSTEM,
+            number=0,
+            requester="probe",
+            subject=subject,
+            description=description,
+            channel=channel,
+            category=category,
+            type=type,
+            impact=impact_v,
+            urgency=urgency_v,
+            priority=priority_v,
+            priority_explicit=explicit,
+            tags=tags,
+            fields=answers,
+            asset=asset,
+            lifecycle=lifecycle.name,
+            status=lifecycle.initial,
+            status_category=lifecycle.category(lifecycle.initial),
+            missing_fields=missing,
+        )
+        _check_opening(config.limits, probe)
+        return probe
+
     def _open_once(
         self,
         requester: Requester | str,
         request_id: Any,
         by: Identity | None,
+        asked: TicketOpened,
         open_ticket: Callable[[], Ticket],
     ) -> Ticket:
         """:meth:`open` with a ``request_id`` (see :meth:`_once`); a ticket purged by hand
-        leaves a stale record, and the request opens anew."""
-        check_name(request_id, "request_id")
+        leaves a stale record, and the request opens anew. ``asked`` is the opening the
+        call asks for (see :meth:`_opening_probe`): a retry must ask for the one recorded."""
         actor = self._opening_actor(by, requester)
         req = self._resolve_requester(requester)
 
@@ -1375,6 +1432,7 @@ class Helpdesk(KnowledgeCommands):
             if not found:
                 return None
             if actor.is_requester:  # the request's own requester: their ticket
+                _check_same_opening(request_id, self.store.events(found[0].id)[:1], asked)
                 return self._shown(actor, Role.REQUESTER, found[0])
             # An agent opens tickets for anyone, but sees only those in their view: a
             # request id another agent (or the requester) used is no way into a ticket,
@@ -1388,6 +1446,7 @@ class Helpdesk(KnowledgeCommands):
                     identity=str(actor),
                     action="view",
                 ) from None
+            _check_same_opening(request_id, self.store.events(found[0].id)[:1], asked)
             return self._shown(actor, role, found[0])
 
         return self._once(request_key(req.id, request_id), request_id, open_ticket, opened_before)
@@ -1817,20 +1876,35 @@ class Helpdesk(KnowledgeCommands):
         the ``reopen`` right it is left out and only the reply is recorded.
 
         ``request_id`` makes the call safe to retry, as :meth:`open`'s does: a later call
-        by the same author on the same ticket with that request id adds nothing and
-        returns the ticket as the author may see it now."""
+        by the same author on the same ticket with that request id and the same ``body``,
+        ``public`` and ``channel`` adds nothing and returns the ticket as the author may
+        see it now; one with another body, visibility or channel than the comment the
+        request added is refused with a ValidationError naming the request id and, as
+        ``field``, the argument that differs, and adds nothing."""
         actor = self._actor(author, field="author")
-        if request_id is not None:
-            check_name(request_id, "request_id")
-            scope = f"{actor}\n{_ticket_id(ticket_id)}"
-            return self._once(
-                request_key(scope, request_id),
-                request_id,
-                lambda: self.reply(
-                    ticket_id, author=actor, body=body, public=public, channel=channel
-                ),
-                lambda number: self.get(ticket_id, as_=actor),
+        if request_id is None:
+            return self._reply(ticket_id, actor, body, public, channel)[0]
+        check_name(request_id, "request_id")
+        self._check_reply(actor, body, public)
+        asked = to_optional_channel(channel)
+        scope = f"{actor}\n{_ticket_id(ticket_id)}"
+
+        def first() -> Ticket:
+            ticket, comment_id = self._reply(ticket_id, actor, body, public, asked)
+            # Which comment the request added, for a retry to compare with.
+            self.store.set_cursor(
+                request_key(f"{scope}\n{comment_id}", request_id), ticket.number
             )
+            return ticket
+
+        def again(number: int) -> Ticket:
+            ticket = self.get(ticket_id, as_=actor)
+            self._check_same_reply(request_id, scope, ticket.id, actor, (body, public, asked))
+            return ticket
+
+        return self._once(request_key(scope, request_id), request_id, first, again)
+
+    def _check_reply(self, actor: Actor, body: Any, public: Any) -> None:
         if not isinstance(body, str):
             raise ValidationError("body must be text", field="body")
         if not body.strip():
@@ -1840,6 +1914,52 @@ class Helpdesk(KnowledgeCommands):
             raise ValidationError("public must be true or false", field="public")
         if actor.is_requester and not public:
             raise ValidationError("requesters cannot write internal notes", field="public")
+
+    def _check_same_reply(
+        self,
+        request_id: str,
+        scope: str,
+        ticket_id: str,
+        actor: Actor,
+        asked: tuple[str, bool, Channel | None],
+    ) -> None:
+        """Refuse (ValidationError, ``field`` the argument) a retry of the reply request
+        ``request_id`` by ``actor`` that asks for another comment than the one the request
+        added. A request recorded without its comment (by an earlier version of the
+        library) is taken for a retry when one of the author's comments is the one asked
+        for."""
+        mine = [
+            event
+            for event in self.store.events(ticket_id)
+            if isinstance(event, CommentAdded) and event.by == actor
+        ]
+        added = next(
+            (
+                event
+                for event in reversed(mine)
+                if self.store.get_cursor(request_key(f"{scope}\n{event.comment_id}", request_id))
+            ),
+            None,
+        )
+        if added is None:
+            if not mine or any((e.body, e.public, e.channel) == asked for e in mine):
+                return
+            added = mine[-1]
+        recorded = (added.body, added.public, added.channel)
+        for name, value, was in zip(("body", "public", "channel"), asked, recorded, strict=True):
+            if value != was:
+                raise _refuse_reused(request_id, name, "the comment the request added")
+
+    def _reply(
+        self,
+        ticket_id: str,
+        actor: Actor,
+        body: Any,
+        public: Any,
+        channel: Channel | str | None,
+    ) -> tuple[Ticket, str]:
+        """:meth:`reply` without a request id: the ticket and the new comment's id."""
+        self._check_reply(actor, body, public)
         comment_id = self.ids.new_id("comment")
 
         def decide(change: Change) -> None:
@@ -1870,7 +1990,7 @@ class Helpdesk(KnowledgeCommands):
         action = "reply" if public else "note"
         ticket, _, events = self._command(ticket_id, decide, actor=actor, action=action)
         self._after_moved(ticket, events, previous[-1], solved[-1])
-        return ticket
+        return ticket, comment_id
 
     def _auto_move(self, change: Change, trigger: str, actor: Actor) -> bool:
         """Apply the automatic move that ``actor``'s reply sets off (``trigger``), if any.
@@ -3102,6 +3222,52 @@ def route_opening(
     changes = _with_tier_team(changes, {"tier": tier, "team": team})
     rules = tuple([m.name for m in decision.matched])
     return changes, rules, decision.assign
+
+
+#: The arguments of :meth:`Helpdesk.open` that make its request, in the order a refused
+#: retry names the first that differs (``priority``: an explicit one, or none).
+_REQUEST_FIELDS = (
+    "subject",
+    "description",
+    "channel",
+    "category",
+    "type",
+    "impact",
+    "urgency",
+    "priority",
+    "tags",
+    "fields",
+    "asset",
+)
+
+
+def _refuse_reused(request_id: str, name: str, what: str) -> ValidationError:
+    return ValidationError(
+        f"request_id {request_id!r} was used for another request: its {name} differs from "
+        f"{what}. A retry repeats the request as it was; another request needs another "
+        f"request_id",
+        field=name,
+    )
+
+
+def _check_same_opening(request_id: str, recorded: Sequence[Event], asked: TicketOpened) -> None:
+    """Refuse (ValidationError, ``field`` the argument) a retry of the request
+    ``request_id`` that asks for another opening than ``recorded`` (the ticket's first
+    event: a ticket that did not begin with an opening is not checked)."""
+    if not recorded or not isinstance(recorded[0], TicketOpened):
+        return
+    opened = recorded[0]
+    for name in _REQUEST_FIELDS:
+        if name == "priority":
+            # A priority worked out from impact and urgency follows the matrix of the
+            # day: the request is whether one was given, and which.
+            same = opened.priority_explicit == asked.priority_explicit and (
+                not asked.priority_explicit or opened.priority == asked.priority
+            )
+        else:
+            same = getattr(opened, name) == getattr(asked, name)
+        if not same:
+            raise _refuse_reused(request_id, name, "the ticket's opening")
 
 
 def _check_opening(limits: Limits, opened: TicketOpened) -> None:

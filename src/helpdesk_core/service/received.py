@@ -12,7 +12,9 @@ anonymises or purges the ticket (on a store with
 for a ``request_id`` (and :meth:`Helpdesk.reply <helpdesk_core.service.Helpdesk.reply>`):
 a cursor keyed by a digest of the request's scope (the requester's id; the author and the
 ticket) and the request id, whose value is the number of the ticket, so a retried request
-returns that ticket instead of doing it again.
+returns that ticket instead of doing it again. A reply's request also records which
+comment it added (the scope followed by the comment's id, the same value), so a retry that
+asks for another comment is refused.
 """
 
 from __future__ import annotations
