@@ -136,3 +136,69 @@ def test_an_import_is_all_or_nothing(kinds: list[str]) -> None:
         assert desk.import_tickets(items) == len(kinds)
         assert [t.id for t in desk.store.get_many(ids)] == ids
     desk.tick()
+
+
+def _opened_elsewhere() -> tuple[list[Event], Ticket]:
+    """A ticket another desk opened: in its team and tier, assigned, with SLA clocks on
+    its office calendar."""
+    source = Helpdesk(
+        DeskConfig.from_dict({
+            "calendars": {"office": {"timezone": "UTC", "hours": {"mon-fri": "09:00-17:00"}}},
+            "tiers": [{"id": "T1", "teams": ["desk"]}],
+            "teams": [{"id": "desk"}],
+            "agents": [{"id": "ann", "tier": "T1", "teams": ["desk"]}],
+            "sla_policies": [{"name": "std", "calendar": "office",
+                              "targets": {"medium": {"first_response": "1h"}}}],
+        }),
+        MemoryStore(),
+        ManualClock(T0),
+    )  # fmt: skip
+    ticket = source.open(requester=Requester(id="ada"), subject="VPN drops")
+    return source.store.events(ticket.id), source.store.load(ticket.id)
+
+
+@pytest.mark.parametrize(
+    ("extra", "field", "says"),
+    [
+        ({}, "items[0].sla", "calendar 'office'"),
+        ({"calendars": {"office": {"timezone": "UTC", "hours": {"mon-fri": "09:00-17:00"}}}},
+         "items[0].tier", "tier 'T1'"),
+        ({"calendars": {"office": {"timezone": "UTC", "hours": {"mon-fri": "09:00-17:00"}}},
+          "tiers": [{"id": "T1", "teams": ["service-desk"]}]},
+         "items[0].team", "team 'desk'"),
+        ({"calendars": {"office": {"timezone": "UTC", "hours": {"mon-fri": "09:00-17:00"}}},
+          "tiers": [{"id": "T1", "teams": ["desk"]}], "teams": [{"id": "desk"}],
+          "agents": [{"id": "bob", "tier": "T1", "teams": ["desk"]}]},
+         "items[0].assignee", "assignee 'ann'"),
+    ],
+    ids=["calendar", "tier", "team", "assignee"],
+)
+def test_a_ticket_on_parts_the_desk_lacks_is_refused(
+    extra: dict[str, Any], field: str, says: str
+) -> None:
+    """As reconfigure keeps what open tickets stand on, an import brings none that stand
+    on what the desk lacks: every command on such a ticket would fail (a calendar), or it
+    would wait where no agent is (a tier, a team, an agent)."""
+    events, snapshot = _opened_elsewhere()
+    desk = Helpdesk(DeskConfig.from_dict({**CONFIG, **extra}), MemoryStore(), ManualClock(T0))
+    with pytest.raises(ValidationError, match=says) as refused:
+        desk.import_tickets([(events, snapshot)])
+    assert refused.value.field == field
+    assert desk.store.get_many([snapshot.id]) == []
+
+
+def test_a_ticket_on_parts_the_desk_has_is_imported_and_worked() -> None:
+    events, snapshot = _opened_elsewhere()
+    office = {"office": {"timezone": "UTC", "hours": {"mon-fri": "09:00-17:00"}}}
+    desk = Helpdesk(
+        DeskConfig.from_dict({
+            "calendars": office,
+            "tiers": [{"id": "T1", "teams": ["desk"]}],
+            "teams": [{"id": "desk"}],
+            "agents": [{"id": "ann", "tier": "T1", "teams": ["desk"]}],
+        }),
+        MemoryStore(),
+        ManualClock(T0 + timedelta(minutes=5)),
+    )  # fmt: skip
+    assert desk.import_tickets([(events, snapshot)]) == 1
+    assert desk.reply(snapshot.id, author="ann", body="Looking").public_replies == 1

@@ -406,9 +406,11 @@ class Helpdesk(KnowledgeCommands):
 
         Every item is checked before the store is given any: besides what the store checks,
         an open or solved ticket must follow a lifecycle of the desk's configuration, be in
-        one of its statuses and have that status's category (ValidationError naming the
-        ticket, its place in ``items`` and what is missing), as :meth:`reconfigure` keeps
-        them: the desk could not move such a ticket, and every tick would fail on it. A
+        one of its statuses and have that status's category, count its SLA clocks on the
+        configuration's calendars and be in its tiers and teams, assigned to one of its
+        agents (ValidationError naming the ticket, its place in ``items`` and what is
+        missing), as :meth:`reconfigure` keeps them: the desk could not work such a ticket,
+        and every tick or command would fail on it. A
         closed ticket may keep a lifecycle the configuration lacks (no command or tick
         moves it). The items are read into a list first. StorageError when the store has
         no ``import_tickets``."""
@@ -443,6 +445,7 @@ class Helpdesk(KnowledgeCommands):
             return
         trouble = _lifecycle_trouble(self.config, ticket)
         if trouble is None:
+            self._check_imported_parts(ticket, where)
             return
         kind, name, status = trouble
         known = ", ".join(repr(n) for n in self.config.lifecycles)
@@ -469,6 +472,39 @@ class Helpdesk(KnowledgeCommands):
             )
             field = f"{where}.status_category"
         raise ValidationError(message, field=field)
+
+    def _check_imported_parts(self, ticket: Ticket, where: str) -> None:
+        """Refuse an imported open or solved ticket that stands on what the configuration
+        lacks, as :meth:`reconfigure` refuses to drop it: a calendar its SLA clocks count
+        time on, its tier, its team, the agent it is assigned to."""
+        config = self.config
+        for metric, clock in ticket.sla.items():
+            if clock.calendar not in config.calendars:
+                raise ValidationError(
+                    f"ticket {ticket.id}: its {metric} SLA clock counts time on calendar "
+                    f"{clock.calendar!r}, which the desk's configuration does not have "
+                    f"(it has {', '.join(map(repr, config.calendars))}): every command on it "
+                    "would fail; add the calendar, or import the ticket without its clocks",
+                    field=f"{where}.sla",
+                )
+        team_ids = {team.id for team in config.teams}
+        checks = (
+            ("tier", ticket.tier, ticket.tier is None or ticket.tier in config.ladder),
+            ("team", ticket.team, ticket.team is None or ticket.team in team_ids),
+            (
+                "assignee",
+                ticket.assignee,
+                ticket.assignee is None or config.has_agent(ticket.assignee),
+            ),
+        )
+        for name, value, known in checks:
+            if not known:
+                raise ValidationError(
+                    f"ticket {ticket.id}: its {name} {value!r} is not in the desk's "
+                    "configuration: the desk could not work it (add it, or import the "
+                    f"ticket with another {name})",
+                    field=f"{where}.{name}",
+                )
 
     def reschedule(self) -> int:
         """Store the next wake-up of every open or solved ticket as the current rules
