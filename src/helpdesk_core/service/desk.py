@@ -321,26 +321,28 @@ class Helpdesk(KnowledgeCommands):
         agents = agent_ids != {agent.id for agent in self.config.agents}
         if not (calendars or lifecycles or tiers or teams or agents):
             return
+        checked = {
+            kind
+            for kinds, changed in (
+                (("calendar",), calendars),
+                (("lifecycle", "status", "category"), lifecycles),
+                (("tier",), tiers),
+                (("team",), teams),
+                (("agent",), agents),
+            )
+            if changed
+            for kind in kinds
+        }
         gone: dict[tuple[str, str, str], list[str]] = {}
         was: dict[tuple[str, str, str], str] = {}  # a moved status's category before
         for ticket in self._open_or_solved():
-            if calendars:
-                for clock in ticket.sla.values():
-                    if clock.calendar not in config.calendars:
-                        key = ("calendar", clock.calendar, "")
-                        gone.setdefault(key, []).append(ticket.id)
-            if lifecycles:
-                trouble = _lifecycle_trouble(config, ticket)
-                if trouble is not None:
-                    gone.setdefault(trouble, []).append(ticket.id)
-                    if trouble[0] == "category":
-                        was.setdefault(trouble, ticket.status_category.value)
-            if tiers and ticket.tier is not None and ticket.tier not in config.ladder:
-                gone.setdefault(("tier", ticket.tier, ""), []).append(ticket.id)
-            if teams and ticket.team is not None and ticket.team not in team_ids:
-                gone.setdefault(("team", ticket.team, ""), []).append(ticket.id)
-            if agents and ticket.assignee is not None and ticket.assignee not in agent_ids:
-                gone.setdefault(("agent", ticket.assignee, ""), []).append(ticket.id)
+            for kind, name, status in _missing_parts(config, ticket, team_ids, agent_ids):
+                if kind not in checked:
+                    continue
+                key = (kind, name, "" if kind == "calendar" else status)
+                gone.setdefault(key, []).append(ticket.id)
+                if kind == "category":
+                    was.setdefault(key, ticket.status_category.value)
         if not gone:
             return
         (kind, name, status), ids = next(iter(gone.items()))
@@ -440,16 +442,27 @@ class Helpdesk(KnowledgeCommands):
 
     def _check_imported(self, ticket: Ticket, where: str) -> None:
         """Refuse an imported open or solved ticket the configuration cannot work (see
-        :meth:`import_tickets`)."""
+        :meth:`import_tickets`): what :meth:`reconfigure` refuses to drop under open
+        tickets, an import does not bring in."""
         if ticket.status_category is StatusCategory.CLOSED:
             return
-        trouble = _lifecycle_trouble(self.config, ticket)
+        config = self.config
+        agent_ids = {agent.id for agent in config.agents}
+        team_ids = {team.id for team in config.teams}
+        trouble = next(iter(_missing_parts(config, ticket, team_ids, agent_ids)), None)
         if trouble is None:
-            self._check_imported_parts(ticket, where)
             return
         kind, name, status = trouble
-        known = ", ".join(repr(n) for n in self.config.lifecycles)
-        if kind == "lifecycle":
+        if kind == "calendar":
+            message = (
+                f"ticket {ticket.id}: its {status} SLA clock counts time on calendar "
+                f"{name!r}, which the desk's configuration does not have (it has "
+                f"{', '.join(map(repr, config.calendars))}): every command on it would "
+                "fail; add the calendar, or import the ticket without its clocks"
+            )
+            field = f"{where}.sla"
+        elif kind == "lifecycle":
+            known = ", ".join(repr(n) for n in config.lifecycles)
             message = (
                 f"ticket {ticket.id} follows lifecycle {name!r}, which the desk's "
                 f"configuration does not have (it has {known}): the desk could not move "
@@ -460,51 +473,26 @@ class Helpdesk(KnowledgeCommands):
         elif kind == "status":
             message = (
                 f"ticket {ticket.id} is in status {status!r}, which lifecycle {name!r} "
-                f"does not have (statuses: {', '.join(self.config.lifecycles[name].status_names)})"
+                f"does not have (statuses: {', '.join(config.lifecycles[name].status_names)})"
             )
             field = f"{where}.status"
-        else:
-            category = self.config.lifecycles[name].category(status).value
+        elif kind == "category":
+            category = config.lifecycles[name].category(status).value
             message = (
                 f"ticket {ticket.id} is in status {status!r} of the "
                 f"{ticket.status_category.value} category, which lifecycle {name!r} puts in "
                 f"the {category} category"
             )
             field = f"{where}.status_category"
+        else:
+            part = "assignee" if kind == "agent" else kind
+            message = (
+                f"ticket {ticket.id}: its {part} {name!r} is not in the desk's "
+                "configuration: the desk could not work it (add it, or import the "
+                f"ticket with another {part})"
+            )
+            field = f"{where}.{part}"
         raise ValidationError(message, field=field)
-
-    def _check_imported_parts(self, ticket: Ticket, where: str) -> None:
-        """Refuse an imported open or solved ticket that stands on what the configuration
-        lacks, as :meth:`reconfigure` refuses to drop it: a calendar its SLA clocks count
-        time on, its tier, its team, the agent it is assigned to."""
-        config = self.config
-        for metric, clock in ticket.sla.items():
-            if clock.calendar not in config.calendars:
-                raise ValidationError(
-                    f"ticket {ticket.id}: its {metric} SLA clock counts time on calendar "
-                    f"{clock.calendar!r}, which the desk's configuration does not have "
-                    f"(it has {', '.join(map(repr, config.calendars))}): every command on it "
-                    "would fail; add the calendar, or import the ticket without its clocks",
-                    field=f"{where}.sla",
-                )
-        team_ids = {team.id for team in config.teams}
-        checks = (
-            ("tier", ticket.tier, ticket.tier is None or ticket.tier in config.ladder),
-            ("team", ticket.team, ticket.team is None or ticket.team in team_ids),
-            (
-                "assignee",
-                ticket.assignee,
-                ticket.assignee is None or config.has_agent(ticket.assignee),
-            ),
-        )
-        for name, value, known in checks:
-            if not known:
-                raise ValidationError(
-                    f"ticket {ticket.id}: its {name} {value!r} is not in the desk's "
-                    "configuration: the desk could not work it (add it, or import the "
-                    f"ticket with another {name})",
-                    field=f"{where}.{name}",
-                )
 
     def reschedule(self) -> int:
         """Store the next wake-up of every open or solved ticket as the current rules
@@ -1206,55 +1194,33 @@ class Helpdesk(KnowledgeCommands):
         the request id and, as ``field``, the first argument that differs; it stores
         nothing. The record is kept in the store (see
         :mod:`helpdesk_core.service.received`) until the ticket is anonymised or purged."""
+        request: dict[str, Any] = {
+            "subject": subject,
+            "description": description,
+            "channel": channel,
+            "category": category,
+            "impact": impact,
+            "urgency": urgency,
+            "priority": priority,
+            "type": type,
+            "asset": asset,
+            "tags": tags,
+            "fields": fields,
+        }
         if request_id is not None:
             check_name(request_id, "request_id")
-            asked = self._opening_probe(
-                subject=subject,
-                description=description,
-                channel=channel,
-                category=category,
-                impact=impact,
-                urgency=urgency,
-                priority=priority,
-                type=type,
-                asset=asset,
-                tags=tags,
-                fields=fields,
-            )
+        probe = self._opening_probe(**request)
+        if request_id is not None:
+            # The first call opens by the same path without the id (an iterator of tags
+            # is read once: the probe's tags stand for it).
+            request["tags"] = probe.tags
             return self._open_once(
                 requester,
                 request_id,
                 by,
-                asked,
-                lambda: self.open(
-                    requester=requester,
-                    subject=subject,
-                    description=description,
-                    channel=channel,
-                    category=category,
-                    impact=impact,
-                    urgency=urgency,
-                    priority=priority,
-                    type=type,
-                    asset=asset,
-                    tags=asked.tags,  # (an iterator is read once)
-                    fields=fields,
-                    by=by,
-                ),
+                probe,
+                lambda: self.open(requester=requester, by=by, **request),
             )
-        probe = self._opening_probe(
-            subject=subject,
-            description=description,
-            channel=channel,
-            category=category,
-            impact=impact,
-            urgency=urgency,
-            priority=priority,
-            type=type,
-            asset=asset,
-            tags=tags,
-            fields=fields,
-        )
         now = probe.at
         config = self.config
         # An id factory is pluggable: its ids are checked like any other event field, and
@@ -2920,13 +2886,9 @@ class Helpdesk(KnowledgeCommands):
         wanted = sorted(set(ids))
         if not wanted:
             return _NO_IDS
-        unseen = set()
-        for ticket in self.store.get_many(wanted):
-            try:
-                self._check_view(actor, ticket)
-            except AccessDenied:
-                unseen.add(ticket.id)
-        return frozenset(unseen)
+        return frozenset(
+            ticket.id for ticket in self.store.get_many(wanted) if not self._may_view(actor, ticket)
+        )
 
     def _hidden_fields(self, actor: Actor, ticket: Ticket) -> frozenset[str]:
         """The custom fields whose answers ``actor`` does not read on ``ticket``: for a
@@ -3627,6 +3589,27 @@ def _category_skills(config: DeskConfig, ticket: Ticket) -> frozenset[str]:
         return frozenset()
     category = config.categories.get(ticket.category)
     return category.skills if category is not None else frozenset()
+
+
+def _missing_parts(
+    config: DeskConfig, ticket: Ticket, team_ids: Collection[str], agent_ids: Collection[str]
+) -> Iterator[tuple[str, str, str]]:
+    """What ``ticket`` stands on that ``config`` (with these team and agent ids) lacks, in
+    this order: ``("calendar", calendar, metric)`` for each SLA clock counting on a
+    calendar it lacks, the lifecycle trouble (:func:`_lifecycle_trouble`), then
+    ``("tier", tier, "")``, ``("team", team, "")``, ``("agent", assignee, "")``."""
+    for metric, clock in ticket.sla.items():
+        if clock.calendar not in config.calendars:
+            yield ("calendar", clock.calendar, metric)
+    trouble = _lifecycle_trouble(config, ticket)
+    if trouble is not None:
+        yield trouble
+    if ticket.tier is not None and ticket.tier not in config.ladder:
+        yield ("tier", ticket.tier, "")
+    if ticket.team is not None and ticket.team not in team_ids:
+        yield ("team", ticket.team, "")
+    if ticket.assignee is not None and ticket.assignee not in agent_ids:
+        yield ("agent", ticket.assignee, "")
 
 
 def _lifecycle_trouble(config: DeskConfig, ticket: Ticket) -> tuple[str, str, str] | None:
