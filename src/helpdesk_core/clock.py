@@ -16,6 +16,8 @@ from helpdesk_core.errors import ValidationError
 
 __all__ = ["Clock", "ManualClock", "SystemClock"]
 
+_ZERO = timedelta(0)
+
 
 @runtime_checkable
 class Clock(Protocol):
@@ -71,19 +73,18 @@ class ManualClock:
         The step is elapsed time: across a daylight-saving change the wall clock of the
         start's zone shows one hour more or less than the step (2026-03-29 01:30 in
         Berlin, advanced by one hour, is 03:30)."""
-        steps = [
-            _amount(name, amount)
+        step = _ZERO
+        try:
             for name, amount in (
                 ("days", days),
                 ("hours", hours),
                 ("minutes", minutes),
                 ("seconds", seconds),
-            )
-        ]
-        if delta is not None:
-            steps.append(to_timedelta(delta, field="delta"))
-        try:
-            step = sum(steps, timedelta(0))
+            ):
+                if amount.__class__ is not int or amount:  # the default 0 adds nothing
+                    step += _amount(name, amount)
+            if delta is not None:
+                step += to_timedelta(delta, field="delta")
         except OverflowError:
             raise ValidationError("the step is out of range", field="delta") from None
         if step < timedelta(0):

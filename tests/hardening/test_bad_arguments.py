@@ -951,6 +951,22 @@ def test_a_clock_that_tells_no_aware_datetime_is_named(store: Store, told: objec
     assert _contents(store) == before
 
 
+def test_a_clock_that_turns_naive_is_named_after_good_instants(store: Store) -> None:
+    """The desk remembers the last instant it checked; a clock that tells another value
+    (naive, or nothing) is checked again."""
+    clock = _NaiveClock(datetime(2026, 3, 2, 10, tzinfo=UTC))
+    desk = Helpdesk(config=example_config(), store=store, clock=cast(Any, clock))
+    ticket = desk.open(requester=ADA, subject="Printer jams")
+    desk.reply(ticket.id, author="lena", body="Tried again?")
+    before = _contents(store)
+    for told in (datetime(2026, 3, 2, 11), None):
+        clock.value = told
+        with pytest.raises(ValidationError, match="timezone-aware") as refused:
+            desk.reply(ticket.id, author="lena", body="And now?")
+        assert refused.value.field == "clock"
+    assert _contents(store) == before
+
+
 def test_a_requester_given_by_value_never_replaces_the_stored_record(store: Store) -> None:
     """An id with other details (a form that only knows the name, a requester making
     themselves a VIP of another organization) would replace the stored record."""

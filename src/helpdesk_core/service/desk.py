@@ -230,6 +230,9 @@ class Helpdesk(KnowledgeCommands):
         ] = (None, {})
         # The weights (as an assignment explains them) and the tier order, per configuration.
         self._assignment_terms: tuple[DeskConfig | None, str, tuple[str, ...]] = (None, "", ())
+        # The clock's last instant and that instant checked (a clock tells the same one
+        # until it moves: a ManualClock between steps).
+        self._clock_seen: tuple[object, datetime] = (object(), _FAR_FUTURE)
 
     # ------------------------------------------------------------------ plumbing
     def _now(self, now: datetime | None = None) -> datetime:
@@ -240,6 +243,9 @@ class Helpdesk(KnowledgeCommands):
         (``datetime.now()``), no datetime at all or an instant outside the years a desk
         works in (a ``ManualClock`` set to a mistyped year) is refused by name."""
         now = self.clock.now()
+        seen = self._clock_seen
+        if seen[0] is now:  # the instant checked last (a datetime is immutable)
+            return seen[1]
         if not isinstance(now, datetime) or now.utcoffset() is None:
             shown = now.isoformat() if isinstance(now, datetime) else type(now).__name__
             raise ValidationError(
@@ -247,7 +253,9 @@ class Helpdesk(KnowledgeCommands):
                 f"got {shown}",
                 field="clock",
             )
-        return desk_instant(now, field="clock")
+        at = desk_instant(now, field="clock")
+        self._clock_seen = (now, at)
+        return at
 
     def subscribe(self, handler: EventHandler) -> Callable[[], None]:
         """Call ``handler(event)`` for every event after it is committed; returns a function
