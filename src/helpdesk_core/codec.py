@@ -285,7 +285,7 @@ def _format_error(exc: BaseException, path: str) -> str:
             return _format_error(sub, path + note)
         return f"{path}: {exc.message}"
     if isinstance(exc, cattrs.ForbiddenExtraKeysError):
-        keys = ", ".join(sorted(exc.extra_fields))
+        keys = ", ".join(sorted(map(str, exc.extra_fields)))  # (a key may be of any kind)
         return f"{path}: unknown key(s) {keys}"
     if isinstance(exc, ValidationError):
         where = f"{path}.{exc.field}" if exc.field and not path.endswith(exc.field) else path

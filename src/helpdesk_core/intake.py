@@ -230,7 +230,7 @@ class Category:
             raise ConfigError("a category is a mapping", path=where)
         unknown = set(doc) - {"questions", "on_missing", "skills"}
         if unknown:
-            raise ConfigError(f"unknown key(s) {', '.join(sorted(unknown))}", path=where)
+            raise ConfigError(f"unknown key(s) {', '.join(sorted(map(str, unknown)))}", path=where)
         questions: list[Question] = []
         raw_questions = doc.get("questions", [])
         if not isinstance(raw_questions, Sequence) or isinstance(raw_questions, str):
@@ -241,7 +241,8 @@ class Category:
                 raise ConfigError("a question is a mapping", path=qpath)
             unknown = set(raw) - {"name", "type", "prompt", "required", "choices", "personal"}
             if unknown:
-                raise ConfigError(f"unknown key(s) {', '.join(sorted(unknown))}", path=qpath)
+                keys = ", ".join(sorted(map(str, unknown)))
+                raise ConfigError(f"unknown key(s) {keys}", path=qpath)
             if "name" not in raw:
                 raise ConfigError("a question needs a name", path=f"{qpath}.name")
             try:

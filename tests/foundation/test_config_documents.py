@@ -131,6 +131,25 @@ def test_what_an_admin_writes_by_mistake_is_named(change: Any, path: str) -> Non
     assert caught.value.path == path
 
 
+@pytest.mark.parametrize("key", [1, None, 2.5, ("a",)])
+def test_an_unknown_key_that_is_not_text_is_named(key: object) -> None:
+    # A document built in code (or read from a format with other keys than text) may
+    # hold a key of any kind; it is refused as an unknown key, never with a TypeError.
+    for doc, path in (
+        ({"desk": {"name": "d", key: "x"}}, "desk"),
+        ({"teams": [{"id": "q", key: "x"}]}, "teams[0]"),
+        ({"teams": [{"id": "q", "colour": "red", key: "x"}]}, "teams[0]"),
+        ({"categories": {"hw": {key: "x"}}}, "categories.hw"),
+        ({"categories": {"hw": {"questions": [{"name": "m", key: "x"}]}}},
+         "categories.hw.questions[0]"),
+        ({"priority_matrix": {key: "high"}}, "priority_matrix"),
+    ):
+        with pytest.raises(ConfigError) as caught:
+            DeskConfig.from_dict(doc)
+        assert caught.value.path == path
+        assert repr(key) in caught.value.message or str(key) in caught.value.message
+
+
 def test_a_json_key_given_twice_is_refused() -> None:
     text = '{"teams": [{"id": "desk"}], "teams": [{"id": "ops"}]}'
     with pytest.raises(ConfigError, match="'teams' is given twice"):

@@ -43,6 +43,12 @@ def _to_table(value: Any) -> dict[tuple[Impact, Urgency], Priority]:
                     path="priority_matrix",
                 )
             key = (impact_text, urgency_text)
+        elif not isinstance(key, tuple) or len(key) != 2:
+            raise ConfigError(
+                f"matrix key {key!r} must read 'impact/urgency', e.g. 'high/medium', or be "
+                "an (impact, urgency) pair",
+                path="priority_matrix",
+            )
         impact_raw, urgency_raw = key
         path = f"priority_matrix[{impact_raw}/{urgency_raw}]"
         try:
