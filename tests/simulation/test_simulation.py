@@ -329,6 +329,38 @@ def test_numpy_numbers_are_numbers() -> None:
         simulate(expected, seed=np.float64(1.0))
 
 
+def test_notebook_values_where_a_scenario_wants_other_ones_are_named() -> None:
+    # What a notebook has at hand (an array or a Series of head counts, a start read off
+    # an empty column) is refused with the path it was given at, never with the error
+    # NumPy or pandas raise when asked whether it is true or what its offset is.
+    np = pytest.importorskip("numpy")
+    pd = pytest.importorskip("pandas")
+    for staffing in (np.array([2, 3]), np.array([]), pd.Series({"q": 2}), pd.NA):
+        doc = copy.deepcopy(mmc(days=3))
+        doc["staffing"] = staffing
+        with pytest.raises(ConfigError) as caught:
+            Scenario.from_dict(doc)
+        assert caught.value.path == "staffing"
+    doc = copy.deepcopy(mmc(days=3))
+    doc["simulation"]["start"] = pd.NaT
+    with pytest.raises(ConfigError) as caught:
+        Scenario.from_dict(doc)
+    assert caught.value.path == "simulation.start"
+    scenario = Scenario.from_dict(mmc(days=3))
+    with pytest.raises(ConfigError) as caught:
+        attrs.evolve(scenario, start=pd.NaT)
+    assert caught.value.path == "simulation.start"
+
+
+def test_a_desk_path_no_file_can_have_is_named() -> None:
+    doc = copy.deepcopy(mmc(days=3))
+    doc["desk"] = "desk\x00.toml"
+    with pytest.raises(ConfigError) as caught:
+        Scenario.from_dict(doc)
+    assert caught.value.path == "desk"
+    assert "cannot load desk configuration" in caught.value.message
+
+
 def test_a_scenario_changed_in_code_takes_any_number_of_days() -> None:
     # attrs.evolve (or Scenario(...)) with NumPy's numbers or a Fraction, which the
     # scenario's checks accept, runs as the same run with Python's floats.

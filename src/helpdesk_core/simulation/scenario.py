@@ -246,9 +246,9 @@ class Scenario:
             desk_path = (base or Path.cwd()) / desk_doc
             try:
                 desk_text = desk_path.read_text(encoding="utf-8")
-            except (OSError, UnicodeDecodeError) as exc:
+            except (OSError, UnicodeDecodeError, ValueError) as exc:  # (ValueError: a NUL)
                 raise ConfigError(
-                    f"cannot load desk configuration {str(desk_path.resolve())!r} (a path is "
+                    f"cannot load desk configuration {_shown(desk_path)!r} (a path is "
                     f"read from the scenario file's folder): {exc}",
                     path="desk",
                 ) from exc
@@ -257,11 +257,12 @@ class Scenario:
         if not isinstance(desk_doc, Mapping):
             raise ConfigError("the desk configuration is a mapping or a TOML path", path="desk")
         unstaffed = desk_doc
-        if doc.get("staffing"):
+        staffing = _mapping(doc.get("staffing", {}), "staffing")
+        if staffing:
             # The desk as written first: staffing takes agents off and adds clones at the
             # end, so an error of the staffed desk would name another agent's place.
             _desk_config(desk_doc, desk_file)
-        desk = _desk_config(apply_staffing(desk_doc, doc.get("staffing", {})), desk_file)
+        desk = _desk_config(apply_staffing(desk_doc, staffing), desk_file)
         sim = _mapping(doc.get("simulation", {}), "simulation")
         _known(sim, {"start", "days", "warmup_days"}, "simulation")
         zone = ZoneInfo(desk.settings.timezone)
@@ -309,7 +310,7 @@ class Scenario:
             document=original,
             unstaffed_desk=(
                 (unstaffed if desk_file is not None else original.get("desk"))
-                if doc.get("staffing")
+                if staffing
                 else None
             ),
         )
@@ -953,6 +954,14 @@ def _span_part(value: Any, path: str) -> None:
 
 
 # -- small validators -------------------------------------------------------------------
+def _shown(path: Path) -> str:
+    """``path`` as an error shows it: resolved, unless it cannot be (a NUL in it)."""
+    try:
+        return str(path.resolve())
+    except (OSError, ValueError):
+        return str(path)
+
+
 def _mapping(value: Any, path: str) -> Mapping[str, Any]:
     if value is None:
         raise ConfigError("missing section", path=path)
@@ -979,7 +988,11 @@ def _known(doc: Mapping[str, Any], allowed: set[str], path: str) -> None:
 def _check_span(start: Any, days: Any, warmup: Any) -> None:
     """The simulated span: ``days`` in (0, MAX_DAYS], a warm-up shorter than the run, and
     an end (plus a year to drain) that a datetime can hold."""
-    if not isinstance(start, datetime) or start.utcoffset() is None:
+    try:
+        offset = start.utcoffset() if isinstance(start, datetime) else None
+    except ValueError:  # pandas' NaT, a datetime that holds no instant
+        offset = None
+    if offset is None:
         raise ConfigError("the start is a timezone-aware datetime", path="simulation.start")
     days = _number(days, "simulation.days", low=0, strict=True)
     warmup = _number(warmup, "simulation.warmup_days", low=0)
