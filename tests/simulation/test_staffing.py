@@ -454,6 +454,36 @@ def test_routing_work_to_a_team_without_agents_is_refused() -> None:
     assert caught.value.path == "desk.routing"
 
 
+def test_a_team_the_scenario_staffs_with_nobody_is_sized_as_a_plan_staffs_it() -> None:
+    """``[staffing] team = 0`` (what if nobody worked there?) leaves the staffed desk
+    without the team's agents, but a plan staffs a team from the desk as written whatever
+    count the scenario gave it: the team is sized, and the plan checked, as if the
+    scenario had left it as written."""
+    rule = {"name": "b to side", "when": {"field": "category", "op": "eq", "value": "b"},
+            "actions": {"team": "side"}}
+    cases = [
+        (scenario_doc(), ["front", "back"], "15m"),
+        (routed_doc(rate=6.0, solve=0.5, network=0.5,
+                    work={"network": "1h", "software": "1h"}), ["net", "apps"], "15m"),
+        (first_tier_doc(rule), ["side", "front"], "10m"),
+    ]
+    for doc, teams, target in cases:
+        doc["simulation"]["days"] = 2
+        plain = suggest_staffing(Scenario.from_dict(doc), target=target)
+        for team in teams:
+            doc["staffing"] = {team: 0}
+            scenario = Scenario.from_dict(doc)
+            assert not any(team in agent.teams for agent in scenario.desk.agents)
+            plan = suggest_staffing(scenario, target=target)
+            assert plan.tiers == plain.tiers
+            assert plan.staffing == plain.staffing
+            check = check_staffing(scenario, plan, seed=1)
+            assert check.plan.staffing[team] >= 1
+            assert {t for a in check.result.scenario.desk.agents for t in a.teams} >= set(
+                teams
+            )
+
+
 def test_the_it_desk_s_regional_service_desks_are_sized_apart() -> None:
     """Routing sends the Americas' requesters (30 %) to the Americas desk and the rest to
     EMEA's: L1 is sized team by team (6 agents: 4 and 2, where one pool spread by head

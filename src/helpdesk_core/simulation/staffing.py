@@ -42,6 +42,7 @@ from helpdesk_core.config import DeskConfig
 from helpdesk_core.errors import ConfigError, ValidationError
 from helpdesk_core.model import (
     SYSTEM,
+    Agent,
     Escalated,
     Impact,
     Requester,
@@ -255,7 +256,8 @@ def suggest_staffing(
     shape = max(profile) if rate == "peak" else sum(profile) / len(profile)
     arrivals = scenario.arrivals.rate_per_hour * shape
     mix = _normalised(scenario.arrivals.categories)
-    counts = _head_counts(scenario)
+    members = _team_agents(scenario)
+    counts = _head_counts(scenario, members)
     tiers = scenario.desk.tiers
     # Shares of the arrivals that visit the tier, as the simulator works them:
     reach = 1.0  # before any reopen
@@ -339,10 +341,8 @@ def suggest_staffing(
         reach *= 1.0 - solve
         again = (again + back) * (1.0 - solve)
     team_tiers: dict[str, set[str | None]] = {}
-    for agent in scenario.desk.agents:
-        if agent.active:
-            for team in agent.teams:
-                team_tiers.setdefault(team, set()).add(agent.tier)
+    for team, agent in members:
+        team_tiers.setdefault(team, set()).add(agent.tier)
     return StaffingPlan(
         target=wait,
         service_level=float(service_level),
@@ -589,16 +589,37 @@ def _normalised(weights: Mapping[str, float]) -> list[tuple[str | None, float]]:
     ]
 
 
-def _head_counts(scenario: Scenario) -> dict[tuple[str, str], int]:
-    """Active agents per (team, tier) who may work that tier (their own, or any tier)."""
+def _head_counts(
+    scenario: Scenario, members: Sequence[tuple[str, Agent]]
+) -> dict[tuple[str, str], int]:
+    """Active agents per (team, tier) who may work that tier (their own, or any tier), of
+    the teams' ``members`` (:func:`_team_agents`)."""
     counts: dict[tuple[str, str], int] = {}
     tiers = [t.id for t in scenario.desk.tiers]
-    for agent in scenario.desk.agents:
-        if agent.active:
-            for team in agent.teams:
-                for tier in tiers if agent.tier is None else (agent.tier,):
-                    counts[(team, tier)] = counts.get((team, tier), 0) + 1
+    for team, agent in members:
+        for tier in tiers if agent.tier is None else (agent.tier,):
+            counts[(team, tier)] = counts.get((team, tier), 0) + 1
     return counts
+
+
+def _team_agents(scenario: Scenario) -> list[tuple[str, Agent]]:
+    """(team, agent) for each active agent of each team of the scenario's desk; a team
+    with none because the scenario's ``[staffing]`` gave it 0 gets the active agents a
+    plan clones for it, those of the desk :meth:`StaffingPlan.apply` staffs (the desk as
+    written, whatever count the scenario gave the team)."""
+    pairs = [(team, a) for a in scenario.desk.agents if a.active for team in a.teams]
+    manned = {team for team, _ in pairs}
+    unmanned = {team for tier in scenario.desk.tiers for team in tier.teams} - manned
+    if not unmanned or scenario.unstaffed_desk is None:
+        return pairs
+    current = scenario.desk.to_dict()
+    source = _restaffable(scenario, {**scenario.to_dict(), "desk": current}, None)["desk"]
+    if source == current:
+        return pairs
+    written = DeskConfig.from_dict(source)
+    return pairs + [
+        (team, a) for a in written.agents if a.active for team in a.teams if team in unmanned
+    ]
 
 
 def _of_tier(counts: Mapping[tuple[str, str], int], tier: str) -> dict[str, int]:
