@@ -198,6 +198,20 @@ def test_a_link_to_what_cannot_be_a_ticket_id_names_other(desk: Helpdesk, other:
     assert desk.get(ticket.id).links == ()
 
 
+@pytest.mark.parametrize("problem_id", [7, None, "", "T-1\x00"])
+@pytest.mark.parametrize("command", ["record_known_error", "update_known_error"])
+def test_a_known_error_command_names_a_wrong_problem_id(
+    desk: Helpdesk, command: str, problem_id: object
+) -> None:
+    problem = desk.open(requester=ADA, subject="Gateway drops VPN", type="problem")
+    desk.record_known_error(problem.id, symptom="VPN drops", by="alice")
+    before = desk.history(problem.id)
+    with pytest.raises(ValidationError) as refused:
+        getattr(desk, command)(problem_id, symptom="Mail stalls", by="alice")
+    assert refused.value.field == "problem_id"
+    assert desk.history(problem.id) == before
+
+
 def test_agents_free_up_and_take_queued_tickets() -> None:
     doc = {
         **DESK,

@@ -66,7 +66,7 @@ from helpdesk_core.model import (
 from helpdesk_core.model import _validate as v
 from helpdesk_core.privacy.purge import links_to, unlink_purged
 from helpdesk_core.storage import Page, SolvedTicketSearch, Store, TicketQuery
-from helpdesk_core.storage.base import check_limit, every_match
+from helpdesk_core.storage.base import check_key, check_limit, every_match
 from helpdesk_core.workflow import apply_transition
 
 if TYPE_CHECKING:
@@ -227,6 +227,7 @@ class KnowledgeCommands:
         """Give a problem ticket its known-error record (symptom required; the status
         ``known_error`` needs a workaround or a root cause). Needs the ``update`` right
         on the ticket. The texts are held to the desk's ``limits.max_body_length``."""
+        problem_id = _problem_id(problem_id)
         actor = self._actor(by)
         self._check_known_error_texts(symptom, workaround, root_cause)
         problem_type = self.config.knowledge.problem_type
@@ -258,6 +259,7 @@ class KnowledgeCommands:
         """Change the known-error record of a problem ticket (None: unchanged); records
         nothing when nothing changes. The texts are held to the desk's
         ``limits.max_body_length``."""
+        problem_id = _problem_id(problem_id)
         actor = self._actor(by)
         self._check_known_error_texts(symptom, workaround, root_cause)
 
@@ -1039,6 +1041,15 @@ def _notice(
 def _query_words(ticket: Ticket) -> list[str]:
     words = search_words(ticket_text(ticket))
     return list(dict.fromkeys(words))[:_QUERY_WORDS]
+
+
+def _problem_id(value: Any) -> str:
+    """The ``problem_id`` of a known-error command: a ticket id (ValidationError naming
+    ``problem_id`` otherwise, before anything is read)."""
+    problem_id = check_key(value, "problem_id")
+    if not problem_id:
+        raise ValidationError("a ticket id is non-empty text", field="problem_id")
+    return problem_id
 
 
 def _id(value: Any, *, field: str = "article_id") -> str:
