@@ -202,3 +202,21 @@ def test_a_ticket_on_parts_the_desk_has_is_imported_and_worked() -> None:
     )  # fmt: skip
     assert desk.import_tickets([(events, snapshot)]) == 1
     assert desk.reply(snapshot.id, author="ann", body="Looking").public_replies == 1
+
+
+def test_a_ticket_carrying_a_number_in_use_is_refused(make_store: StoreFactory) -> None:
+    """A retried request finds its ticket by number: a legacy ticket of another
+    requester imported with that number would be handed back to the retrier (or make
+    the retry a 'different request'). Such an import is refused and stores nothing."""
+    desk, _ = _desk(make_store())
+    mine = desk.open(requester=Requester(id="bea"), subject="VPN drops", request_id="req-1")
+    older = TicketOpened(
+        ticket_id="L-old", at=T0 - timedelta(days=900), by=Actor.requester("ada"),
+        number=mine.number, requester="ada", subject="VPN drops",
+    )  # fmt: skip
+    with pytest.raises(ValidationError, match=mine.id) as refused:
+        desk.import_tickets([_item(mine.number + 1), ([older], replay([older]))])
+    assert refused.value.field == "number" and "L-old" in str(refused.value)
+    assert desk.store.get_many(["L-old", f"L-{mine.number + 1}"]) == []
+    again = desk.open(requester="bea", subject="VPN drops", request_id="req-1")
+    assert (again.id, again.requester) == (mine.id, "bea")

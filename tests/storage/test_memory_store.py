@@ -11,6 +11,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from helpdesk_core.errors import ValidationError
 from helpdesk_core.model import Priority, StatusCategory, Ticket
 from helpdesk_core.storage import MemoryStore, Store, TicketQuery
 from helpdesk_core.testing import StoreConformance
@@ -318,7 +319,7 @@ def test_pages_asked_for_by_after_are_cut_from_the_kept_matches_too(
 @given(
     steps=st.lists(
         st.tuples(
-            st.sampled_from(["open", "import", "purge"]),
+            st.sampled_from(["open", "import", "append", "purge"]),
             st.integers(0, 5),
             st.integers(1, 4),
             st.booleans(),
@@ -329,13 +330,14 @@ def test_pages_asked_for_by_after_are_cut_from_the_kept_matches_too(
 )
 def test_number_queries_match_a_full_scan(steps: list[tuple[str, int, int, bool]]) -> None:
     """Queries by number read an index of numbers: it agrees with filtering every ticket,
-    through imports that bring a number taken already, purges and rollbacks."""
+    through imports (refused when they bring a number taken already), appends that bring
+    one, purges and rollbacks."""
     from helpdesk_core.model import replay
     from helpdesk_core.testing.conformance import opened
 
     store = MemoryStore()
     for n, (action, which, number, roll_back) in enumerate(steps):
-        ticket_id = f"T-{which}-{n}" if action == "import" else f"T-{which}"
+        ticket_id = f"T-{which}-{n}" if action in ("import", "append") else f"T-{which}"
         exists = store.get_many([ticket_id])
 
         def act() -> None:
@@ -343,7 +345,15 @@ def test_number_queries_match_a_full_scan(steps: list[tuple[str, int, int, bool]
                 open_ticket(store, ticket_id, at=T0 + n * MINUTE)
             elif action == "import" and not exists:
                 event = opened(ticket_id, number, at=T0 + n * MINUTE)
-                store.import_tickets([([event], replay([event]))])
+                if store.query(TicketQuery(number=number)).total:
+                    with pytest.raises(ValidationError):
+                        store.import_tickets([([event], replay([event]))])
+                else:
+                    store.import_tickets([([event], replay([event]))])
+            elif action == "append" and not exists:
+                event = opened(ticket_id, number, at=T0 + n * MINUTE)
+                snapshot = replay([event])
+                store.append(ticket_id, expected_version=0, events=[event], snapshot=snapshot)
             elif action == "purge" and exists:
                 store.purge(ticket_id, expected_version=exists[0].version)
 

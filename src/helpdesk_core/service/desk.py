@@ -412,7 +412,9 @@ class Helpdesk(KnowledgeCommands):
     def import_tickets(self, items: Iterable[ImportItem]) -> int:
         """Add tickets brought from elsewhere (a legacy system's), each
         ``(events, snapshot)`` or ``(events, snapshot, wake_at)``, through the store's
-        ``import_tickets`` (all or none; the numbers they carry are kept). Returns the count.
+        ``import_tickets`` (all or none; the numbers they carry are kept, and one a stored
+        ticket or another imported one has is refused: ValidationError on ``number``).
+        Returns the count.
 
         Every item is checked before the store is given any: besides what the store checks,
         an open or solved ticket must follow a lifecycle of the desk's configuration, be in

@@ -81,6 +81,7 @@ __all__ = [
     "release_targets",
     "search_text",
     "sla_deadline",
+    "taken_number",
     "ticket_organization",
 ]
 
@@ -501,6 +502,17 @@ def check_import(item: Any) -> tuple[Sequence[Event], Ticket, datetime | None]:
         )
     check_append(snapshot.id, 0, events, snapshot, wake_at)
     return events, snapshot, wake_at
+
+
+def taken_number(ticket_id: str, number: int, holder: str) -> ValidationError:
+    """The error that refuses to import ``ticket_id`` with ``number``, the number
+    ``holder`` (a stored ticket, or another ticket of the import) has: a number finds one
+    ticket (an inbound mail's ``[#n]``, a retried request), never two."""
+    return ValidationError(
+        f"ticket {ticket_id!r} carries number {number}, which ticket {holder!r} has: "
+        "ticket numbers are unique (import it with another number)",
+        field="number",
+    )
 
 
 def import_in_chunks(

@@ -66,6 +66,7 @@ from helpdesk_core.storage.base import (
     numbers_used_up,
     parse_item_id,
     release_targets,
+    taken_number,
 )
 from helpdesk_core.storage.codecs import decode_document, encode_document
 
@@ -129,7 +130,7 @@ class MemoryStore:
         self._waiting_order: dict[str | None, list[tuple[datetime, str]]] = {}
         self._by_requester: dict[str, list[str]] = {}
         # The ticket with each number; the rare further tickets of a number already
-        # taken (an import may bring one) in ``_more_numbers``.
+        # taken (an append given one; an import refuses it) in ``_more_numbers``.
         self._numbers: dict[int, str] = {}
         self._more_numbers: dict[int, dict[str, None]] = {}
         # The tickets holding a link to each ticket id (other id -> ids, in link order).
@@ -336,7 +337,9 @@ class MemoryStore:
     def import_tickets(self, items: Iterable[ImportItem]) -> int:
         """Add many new tickets at once (all or none); each item is ``(events, snapshot)``
         or ``(events, snapshot, wake_at)``. Returns how many were added. Later
-        :meth:`allocate_number` calls give numbers above every imported ticket's."""
+        :meth:`allocate_number` calls give numbers above every imported ticket's. A
+        ticket carrying the number of a stored ticket or of another imported one is refused
+        (ValidationError on ``number``)."""
         if isinstance(items, str | bytes) or not isinstance(items, Iterable):
             raise ValidationError(
                 f"items is a list of (events, snapshot), got {type(items).__name__}",
@@ -348,6 +351,9 @@ class MemoryStore:
                 current = self._tickets.get(snapshot.id)
                 if current is not None:
                     raise ConflictError(snapshot.id, expected=0, actual=current.version)
+                holder = self._numbers.get(snapshot.number)
+                if holder is not None:
+                    raise taken_number(snapshot.id, snapshot.number, holder)
                 self._write(None, events, snapshot, wake_at)
             # allocate_number must not hand out the number of a ticket imported here.
             self._number = max([self._number, *(snapshot.number for _, snapshot, _ in batch)])

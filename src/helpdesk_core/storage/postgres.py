@@ -99,6 +99,7 @@ from helpdesk_core.storage.base import (
     release_targets,
     search_text,
     sla_deadline,
+    taken_number,
     ticket_organization,
 )
 from helpdesk_core.storage.codecs import (
@@ -779,7 +780,9 @@ class PostgresStore:
     def import_tickets(self, items: Iterable[ImportItem]) -> int:
         """Add many new tickets in one transaction (all or none); each item is
         ``(events, snapshot)`` or ``(events, snapshot, wake_at)``. Returns the count.
-        Later :meth:`allocate_number` calls give numbers above every imported ticket's."""
+        Later :meth:`allocate_number` calls give numbers above every imported ticket's. A
+        ticket carrying the number of a stored ticket or of another imported one is refused
+        (ValidationError on ``number``)."""
         if isinstance(items, str | bytes) or not isinstance(items, Iterable):
             raise ValidationError(
                 f"items is a list of (events, snapshot), got {type(items).__name__}",
@@ -807,6 +810,17 @@ class PostgresStore:
         ).fetchone()
         if existing is not None:
             raise ConflictError(existing[0], expected=0, actual=int(existing[1]))
+        numbers: dict[int, str] = {}
+        for _, snapshot, _ in batch:
+            holder = numbers.setdefault(snapshot.number, snapshot.id)
+            if holder != snapshot.id:
+                raise taken_number(snapshot.id, snapshot.number, holder)
+        held = conn.execute(
+            "SELECT number, id FROM tickets WHERE number = ANY(%s) ORDER BY number, id LIMIT 1",
+            (list(numbers),),
+        ).fetchone()
+        if held is not None:
+            raise taken_number(numbers[int(held[0])], int(held[0]), held[1])
         # allocate_number must not hand out the number of a ticket imported here: the
         # sequence moves past the batch's numbers (never back: the nextval is ours). One
         # that handed out a number as high already stays: nextval would fail on one that

@@ -90,6 +90,7 @@ from helpdesk_core.storage.base import (
     release_targets,
     search_text,
     sla_deadline,
+    taken_number,
     ticket_organization,
 )
 from helpdesk_core.storage.codecs import (
@@ -447,6 +448,26 @@ def _ticket_row(
         null if words is None else words,
         encode_ticket(snapshot),
     )
+
+
+def _refuse_taken_numbers(
+    conn: sqlite3.Connection, batch: list[tuple[Sequence[Event], Ticket, datetime | None]]
+) -> None:
+    """Refuse (ValidationError, see :func:`taken_number`) an imported ticket whose number
+    another of the batch, or a stored ticket (one imported by an earlier batch included),
+    has."""
+    numbers: dict[int, str] = {}
+    for _, snapshot, _ in batch:
+        holder = numbers.setdefault(snapshot.number, snapshot.id)
+        if holder != snapshot.id:
+            raise taken_number(snapshot.id, snapshot.number, holder)
+    held = conn.execute(
+        f"SELECT number, id FROM tickets WHERE number IN ({q.placeholders(len(numbers))}) "
+        "ORDER BY number, id LIMIT 1",
+        list(numbers),
+    ).fetchone()
+    if held is not None:
+        raise taken_number(numbers[held[0]], held[0], held[1])
 
 
 def _widen_cache(conn: sqlite3.Connection) -> int | None:
@@ -1192,7 +1213,9 @@ class SqliteStore:
     def import_tickets(self, items: Iterable[ImportItem]) -> int:
         """Add many new tickets in one transaction (all or none); each item is
         ``(events, snapshot)`` or ``(events, snapshot, wake_at)``. Returns the count.
-        Later :meth:`allocate_number` calls give numbers above every imported ticket's."""
+        Later :meth:`allocate_number` calls give numbers above every imported ticket's. A
+        ticket carrying the number of a stored ticket or of another imported one is refused
+        (ValidationError on ``number``)."""
         if isinstance(items, str | bytes) or not isinstance(items, Iterable):
             raise ValidationError(
                 f"items is a list of (events, snapshot), got {type(items).__name__}",
@@ -1229,6 +1252,7 @@ class SqliteStore:
         ).fetchone()
         if existing is not None:
             raise ConflictError(existing[0], expected=0, actual=existing[1])
+        _refuse_taken_numbers(conn, batch)
         ticket_rows: list[tuple[Any, ...]] = []
         event_rows: list[tuple[Any, ...]] = []
         tag_rows: list[tuple[str, str]] = []

@@ -1204,6 +1204,18 @@ class StoreConformance:
         assert self.store.allocate_number() > fresh, (  # never goes back
             f"allocate_number() after importing a smaller number must not go back below {fresh}"
         )
+        # A number finds one ticket (a mail's [#n], a retried request), never two.
+        taken = opened("L-taken", before + 7)
+        with raises(ValidationError):
+            importer([([taken], replay([taken]))])
+        twins = [opened(f"L-twin-{n}", before + 3) for n in (1, 2)]
+        with raises(ValidationError):
+            importer([([twin], replay([twin])) for twin in twins])
+        assert self.store.get_many(["L-taken", "L-twin-1", "L-twin-2"]) == [], (
+            "import_tickets() of a ticket carrying the number of a stored ticket, or of "
+            "two tickets carrying one number, must be refused (ValidationError) and import "
+            "nothing"
+        )
 
     # -- queries ------------------------------------------------------------------------
 
