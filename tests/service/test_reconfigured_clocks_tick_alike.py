@@ -1,7 +1,8 @@
 """A reconfiguration between commands (new targets, calendar hours or holidays, pauses,
 warning thresholds): desks ticked every quarter of an hour, every hour, every six hours or
 only at their wake-ups record the same events at the same instants, as long as each ticks
-when its rules change; and every ticket's history folds to the ticket stored."""
+once its rules changed (what fell due before the change the reconfiguration records
+itself); and every ticket's history folds to the ticket stored."""
 
 from __future__ import annotations
 
@@ -102,7 +103,6 @@ def _run(docs: list[dict[str, Any]], steps: list[tuple[int, str, int]], every: s
             elif op == "priority":
                 desk.set_priority(ticket_id, ("low", "medium", "high")[n], by="ann")
             else:
-                desk.tick()  # the rules in force until now had their say
                 desk.reconfigure(DeskConfig.from_dict(docs[n]))
                 desk.tick()
         except InvalidTransition:
@@ -124,3 +124,40 @@ def test_reconfigured_clocks_record_the_same_events_however_often_the_desk_ticks
     expected = _run(docs, steps, "15m")
     for every in ("1h", "6h", "wakeup"):
         assert _run(docs, steps, every) == expected, every
+
+
+def _relaxed_after_its_deadline(tick_on_time: bool) -> list[tuple[str, str, datetime]]:
+    """A 4 h resolution target due Monday 13:00, relaxed to 16 h at 15:00: by a desk that
+    ticked at 13:00, or by one that did not tick since the opening."""
+    doc: dict[str, Any] = {
+        "calendars": {"office": {"timezone": "Europe/Berlin", "hours": {"mon-fri": "09:00-17:00"}}},
+        "agents": [{"id": "ann", "teams": ["service-desk"]}],
+        "sla_policies": [{"name": "standard", "calendar": "office", "warnings": [],
+                          "targets": {"medium": {"resolution": "4h"}}}],
+    }  # fmt: skip
+    clock = ManualClock(datetime(2026, 3, 9, 9, tzinfo=BERLIN))  # Monday 09:00
+    desk = Helpdesk(DeskConfig.from_dict(doc), MemoryStore(), clock)
+    ticket_id = desk.open(requester=Requester(id="ada"), subject="VPN down").id
+    if tick_on_time:
+        clock.set(datetime(2026, 3, 9, 13, tzinfo=BERLIN))
+        desk.tick()
+    clock.set(datetime(2026, 3, 9, 15, tzinfo=BERLIN))
+    doc["sla_policies"][0]["targets"]["medium"]["resolution"] = "16h"
+    desk.reconfigure(DeskConfig.from_dict(doc))
+    desk.tick()
+    return [
+        (type(e).__name__, e.clock.metric.value, e.at.astimezone(BERLIN))
+        for e in desk.history(ticket_id)
+        if type(e).__name__ in ("SlaBreached", "SlaTargetChanged")
+    ]
+
+
+def test_what_fell_due_before_a_reconfiguration_is_recorded_under_the_rules_then() -> None:
+    # The breach at 13:00 happened under the 4 h target, whether or not anyone ticked
+    # then: the reconfiguration records it before the new rules apply.
+    expected = [
+        ("SlaBreached", "resolution", datetime(2026, 3, 9, 13, tzinfo=BERLIN)),
+        ("SlaTargetChanged", "resolution", datetime(2026, 3, 9, 15, tzinfo=BERLIN)),
+    ]
+    assert _relaxed_after_its_deadline(tick_on_time=True) == expected
+    assert _relaxed_after_its_deadline(tick_on_time=False) == expected

@@ -37,13 +37,13 @@ def config(warnings: list[float]) -> DeskConfig:
 def run(
     first: list[float], then: list[float], change: timedelta, every: timedelta | None
 ) -> list[tuple[str, str, timedelta, float | None]]:
-    """Open a ticket at T0 under ``first``; at ``change``, tick, reconfigure to ``then``
-    and tick; then tick every ``every`` (None: at each wake-up) for a day."""
+    """Open a ticket at T0 under ``first``; at ``change`` (no tick since the opening),
+    reconfigure to ``then`` and tick; then tick every ``every`` (None: at each wake-up)
+    for a day."""
     clock = ManualClock(T0)
     desk = Helpdesk(config(first), MemoryStore(), clock)
     ticket_id = desk.open(requester=Requester(id="ada"), subject="VPN down").id
     clock.set(T0 + change)
-    desk.tick()
     desk.reconfigure(config(then))
     desk.tick()
     end = T0 + 24 * H

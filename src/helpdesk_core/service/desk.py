@@ -276,22 +276,29 @@ class Helpdesk(KnowledgeCommands):
         tickets stay as they are and follow the new rules from their next command or
         tick. When the rules that say when a ticket needs a tick changed (escalation
         policies, calendars, lifecycles and their auto-close, ticket types, the targets,
-        calendar, warning thresholds or pauses of SLA policies), every open or solved
-        ticket's stored wake-up is recomputed (:meth:`reschedule`), so a tick finds a new
-        escalation trigger's tickets at its instant. A running SLA clock armed for a
-        warning otherwise than its policy's thresholds say now (or for one they no longer
-        have) is due at once: the next tick, or the ticket's next command, re-arms it, and
-        its warnings fall due at their new instants. So is a clock whose policy's target,
-        calendar (its name, or the hours a calendar of that name defines now) or pauses
-        changed: the next tick, or the ticket's next command, retargets it (pauses or
-        resumes it) as a change of the ticket would, so no tick records a warning or
-        breach under the old rules. A new escalation trigger whose instant has passed
-        fires on an active ticket at its latest event; a solved ticket never met it while
-        active, so it fires there only once the ticket is reopened, at the reopen."""
+        calendar, warning thresholds or pauses of SLA policies), what fell due under the
+        rules in force until now (SLA warnings and breaches, escalations, auto-closes) is
+        first recorded at its own instant, as a tick now would record it (a ticket that
+        cannot be brought up to date is logged and left to the new rules), so what
+        happened before the change does not depend on how often the desk ticked; then
+        every open or solved ticket's stored wake-up is recomputed (:meth:`reschedule`),
+        so a tick finds a new escalation trigger's tickets at its instant. A running SLA
+        clock armed for a warning otherwise than its policy's thresholds say now (or for
+        one they no longer have) is due at once: the next tick, or the ticket's next
+        command, re-arms it, and its warnings fall due at their new instants. So is a
+        clock whose policy's target, calendar (its name, or the hours a calendar of that
+        name defines now) or pauses changed: the next tick, or the ticket's next command,
+        retargets it (pauses or resumes it) as a change of the ticket would, so no tick
+        records a warning or breach under the old rules. A new escalation trigger whose
+        instant has passed fires on an active ticket at its latest event; a solved ticket
+        never met it while active, so it fires there only once the ticket is reopened, at
+        the reopen."""
         if not isinstance(config, DeskConfig):
             raise ValidationError("config must be a DeskConfig", field="config")
         self._check_open_tickets(config)
         before = _wake_rules(self.config)
+        if _wake_rules(config) != before and self._record_due(self._clock_now()):
+            self._check_open_tickets(config)  # what was recorded may have moved tickets
         # Everything that follows from the configuration is built first and switched in
         # a few steps: a command running in another thread meanwhile sees one or the
         # other for nearly all of its decisions.
@@ -309,6 +316,37 @@ class Helpdesk(KnowledgeCommands):
                     "the store has no reschedule(): tickets keep their wake-ups until their "
                     "next command or tick"
                 )
+
+    def _record_due(self, at: datetime) -> bool:
+        """Bring every ticket with work due by ``at`` up to date under the rules in force
+        (SLA warnings and breaches, escalations, auto-closes: a tick without its queue
+        offers and retention pass); whether anything was recorded. A ticket that cannot
+        be is logged and skipped. Tickets are not leased (a tick right after takes them
+        as usual)."""
+        recorded = False
+        seen: set[str] = set()
+        while True:
+            # Asking for more than were seen keeps the sweep going past tickets that stay
+            # due with nothing to record.
+            due = [t for t in self.store.due(at, limit=len(seen) + 100) if t not in seen]
+            if not due:
+                return recorded
+            for ticket_id in due:
+                seen.add(ticket_id)
+                try:
+                    ticket, _, events = self._command(ticket_id, lambda change: None, now=at)
+                    if events:
+                        recorded = True
+                    else:
+                        self._wake_again(ticket)
+                except StoreClosedError:
+                    raise
+                except Exception:
+                    log.exception(
+                        "reconfigure: ticket %s could not be brought up to date under the "
+                        "rules in force until now",
+                        ticket_id,
+                    )
 
     def _check_open_tickets(self, config: DeskConfig) -> None:
         """Refuse a configuration that drops what open or solved tickets stand on, so
