@@ -6,6 +6,9 @@
 - Within a clock cycle the business time used never decreases; a clock never has both a
   deadline and a stop instant; its recorded state matches its fields; each warning
   threshold is recorded at most once per cycle.
+- Exact instants: the business time a clock records as used is what its calendar counts
+  over the spans it ran (pauses left out), and each warning and breach is stamped where
+  that time reaches the threshold or the target, or at a change that put it behind.
 - Replaying the history rebuilds the same ticket.
 """
 
@@ -26,7 +29,11 @@ from helpdesk_core.model import (
     Event,
     PriorityChanged,
     SlaBreached,
+    SlaClockPaused,
+    SlaClockResumed,
     SlaClockStarted,
+    SlaClockStopped,
+    SlaTargetChanged,
     SlaWarning,
     StatusChanged,
     Ticket,
@@ -278,3 +285,49 @@ def test_the_engines_events_and_clocks_are_what_their_constructors_make(
         rebuilt = attrs.evolve(event, clock=attrs.evolve(clock))
         assert rebuilt == event
         assert repr(rebuilt) == repr(event)
+
+
+@settings_
+@given(plan=steps, priority=priorities, policy=first_policy)
+def test_warnings_and_breaches_fall_where_the_business_time_used_reaches_them(
+    plan: list[tuple[int, tuple[str, str | None], list[float]]],
+    priority: str,
+    policy: str | None,
+) -> None:
+    run, _ = drive(plan, priority=priority, policy=policy, tick=True)
+    # Per metric, worked out from the spans each clock ran on its calendar: the business
+    # time used, since when it accrues (None: paused or stopped), and on which calendar.
+    used: dict[str, timedelta] = {}
+    since: dict[str, datetime | None] = {}
+    calendar: dict[str, str] = {}
+    for event in run.sla_events():
+        clock = event.clock  # type: ignore[attr-defined]
+        metric = clock.metric.value
+        if isinstance(event, SlaClockStarted):
+            running = clock.deadline is not None
+            # A clock whose target came after its wait began counts from the wait's start.
+            used[metric] = (
+                CALENDARS[clock.calendar].elapsed(clock.started_at, event.at)
+                if running
+                else timedelta(0)
+            )
+            since[metric] = event.at if running else None
+            calendar[metric] = clock.calendar
+        else:
+            start = since[metric]
+            if start is not None:
+                used[metric] += CALENDARS[calendar[metric]].elapsed(start, event.at)
+                since[metric] = event.at
+            if isinstance(event, SlaClockPaused | SlaClockStopped):
+                since[metric] = None
+            elif isinstance(event, SlaClockResumed | SlaTargetChanged):
+                since[metric] = event.at if clock.deadline is not None else None
+                calendar[metric] = clock.calendar
+        if isinstance(event, SlaWarning | SlaBreached):
+            goal = clock.target * event.threshold if isinstance(event, SlaWarning) else clock.target
+            # Reached then, or already passed when a change (a retarget) came at that instant.
+            assert used[metric] == goal or (used[metric] > goal and event.at == clock.as_of), (
+                event
+            )
+        else:
+            assert clock.used == used[metric], event
