@@ -48,7 +48,7 @@ class TicketRecord:
     KPI leaves those out). ``wait_for_agent`` lasts until an agent first started working
     on the ticket (being assigned to one who is busy or off shift does not end it).
     ``open_at_end`` says whether the ticket was open (opened, neither solved nor closed)
-    when arrivals stopped, which the backlog KPI counts (None: not known, for records made
+    when arrivals stopped (a change at that very instant counted, as the reports count it), which the backlog KPI counts (None: not known, for records made
     without the history; the KPI then reads it off ``resolution``)."""
 
     id: str
@@ -380,11 +380,13 @@ def build_result(
 
 
 def _open_at(events: Sequence[Event], end: datetime) -> bool:
-    """Whether the ticket of ``events`` was open at ``end``: opened before it and, by its
-    latest status change before it, neither solved nor closed."""
+    """Whether the ticket of ``events`` was open at ``end``: opened by then and, by its
+    latest status change by then, neither solved nor closed (what happened at ``end``
+    itself counts, as a report's ``as_of`` counts it: a ticket solved at that instant is
+    no longer open)."""
     active = False
     for event in events:
-        if event.at >= end:
+        if event.at > end:
             continue
         if isinstance(event, TicketOpened):
             active = event.status_category.is_active
