@@ -767,6 +767,24 @@ def _check_text(value: Any, path: str) -> None:
             )
 
 
+def _check_team_in_tier(config: DeskConfig, team: str, tier: str, path: str) -> None:
+    """Refuse a rule that puts tickets in ``team`` and ``tier`` at once when the team is
+    not one of the tier's and no agent is of both: the desk assigns such a ticket to an
+    agent of the tier in the team, and it would wait for one forever."""
+    tier_obj = next(t for t in config.tiers if t.id == tier)
+    if team in tier_obj.teams or any(
+        a.tier == tier and team in a.teams for a in config.agents
+    ):
+        return
+    raise ConfigError(
+        f"team {team!r} is not among the teams of tier {tier!r} "
+        f"({', '.join(tier_obj.teams) or 'none'}), and no agent of that tier is in it: a "
+        "ticket routed there could never be assigned (name one of the tier's teams, or "
+        "leave the team or the tier to follow from the other)",
+        path=path,
+    )
+
+
 def _check_references(config: DeskConfig) -> None:
     if not isinstance(config.limits, Limits):  # read by the routing checks below
         raise ConfigError("expected Limits", path="limits")
@@ -839,6 +857,8 @@ def _check_references(config: DeskConfig) -> None:
             raise ConfigError(f"unknown team {actions.team!r}", path=f"{where}.actions.team")
         if actions.tier is not None and actions.tier not in tiers:
             raise ConfigError(f"unknown tier {actions.tier!r}", path=f"{where}.actions.tier")
+        if actions.team is not None and actions.tier is not None:
+            _check_team_in_tier(config, actions.team, actions.tier, f"{where}.actions.team")
         if actions.sla_policy is not None and actions.sla_policy not in policy_names:
             raise ConfigError(
                 f"unknown SLA policy {actions.sla_policy!r}", path=f"{where}.actions.sla_policy"

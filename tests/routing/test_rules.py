@@ -8,6 +8,7 @@ from typing import Any
 
 import pytest
 
+from helpdesk_core.config import DeskConfig
 from helpdesk_core.errors import ConfigError, NotFound, ValidationError
 from helpdesk_core.model import Actor, Changes, Priority, Ticket, TicketRouted, apply_event
 from helpdesk_core.routing import Actions, AssignSpec, Condition, F, Rule, RuleSet
@@ -363,3 +364,26 @@ def test_a_field_name_ending_in_a_line_break_is_unknown() -> None:
             "actions": {"add_tags": ["t"]}}  # fmt: skip
     with pytest.raises(ConfigError, match="unknown field"):
         DeskConfig.from_dict({"routing": [rule]})
+
+
+def test_a_rule_naming_a_team_outside_its_tier_is_refused_at_load() -> None:
+    """A ticket in a tier and a team no agent of that tier is in could never be
+    assigned; the team alone (or the tier alone) brings the other."""
+    desk: dict[str, Any] = {
+        "tiers": [{"id": "L1", "teams": ["desk"]}, {"id": "L2", "teams": ["experts"]}],
+        "teams": [{"id": "desk"}, {"id": "experts"}, {"id": "spare"}],
+        "agents": [{"id": "alice", "tier": "L1", "teams": ["desk"]},
+                   {"id": "bob", "tier": "L2", "teams": ["experts", "spare"]}],
+    }
+
+    def load(actions: dict[str, Any]) -> DeskConfig:
+        return DeskConfig.from_dict({**desk, "routing": [{"name": "net", "actions": actions}]})
+
+    with pytest.raises(ConfigError) as caught:
+        load({"team": "experts", "tier": "L1"})
+    assert caught.value.path == "routing[0].actions.team"
+    assert "team 'experts' is not among the teams of tier 'L1' (desk)" in caught.value.message
+    load({"team": "experts", "tier": "L2"})
+    load({"team": "experts"})
+    load({"tier": "L1"})
+    load({"team": "spare", "tier": "L2"})  # not the tier's, but an agent of L2 works in it

@@ -48,8 +48,9 @@ class TicketRecord:
     KPI leaves those out). ``wait_for_agent`` lasts until an agent first started working
     on the ticket (being assigned to one who is busy or off shift does not end it).
     ``open_at_end`` says whether the ticket was open (opened, neither solved nor closed)
-    when arrivals stopped (a change at that very instant counted, as the reports count it), which the backlog KPI counts (None: not known, for records made
-    without the history; the KPI then reads it off ``resolution``)."""
+    when arrivals stopped (a change at that very instant counted, as the reports count
+    it), which the backlog KPI counts (None: not known, for records made without the
+    history; the KPI then reads it off ``resolution``)."""
 
     id: str
     number: int
