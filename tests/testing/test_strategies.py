@@ -999,3 +999,38 @@ def test_desk_datetimes_take_one_naive_bound(bounds: dict[str, datetime]) -> Non
         assert _desk_at(value) == []
 
     accepted()
+
+
+@pytest.mark.parametrize(
+    ("build", "argument"),
+    [
+        (lambda bad: hs.tickets(subjects=bad), "subjects"),
+        (lambda bad: hs.tickets(descriptions=bad), "descriptions"),
+        (lambda bad: hs.opened_events(subjects=bad), "subjects"),
+        (lambda bad: hs.custom_fields(names=bad), "names"),
+        (lambda bad: hs.custom_fields(values=bad), "values"),
+        (lambda bad: hs.agents(teams=bad), "teams"),
+        (lambda bad: hs.agents(tiers=bad), "tiers"),
+        (lambda bad: hs.agents(calendars=bad), "calendars"),
+        (lambda bad: hs.sla_policies(calendars=bad), "calendars"),
+        (lambda bad: hs.lifecycles(calendars=bad), "calendars"),
+        (lambda bad: hs.business_calendars(timezones=bad), "timezones"),
+        (lambda bad: hs.business_calendars(grid=bad), "grid"),
+        (lambda bad: hs.aware_datetimes(zones=bad), "zones"),
+        (lambda bad: hs.desk_datetimes(zones=bad), "zones"),
+        (lambda bad: hs.commands(testing.default_config(), requesters=bad), "requesters"),
+        (
+            lambda bad: hs.command_sequences(testing.default_config(), requesters=bad),
+            "requesters",
+        ),
+    ],
+)
+@pytest.mark.parametrize("bad", [15, st.just("mac"), datetime(2026, 3, 2, tzinfo=UTC)])
+def test_a_list_argument_given_a_single_value_is_refused_under_its_name(
+    build: Callable[[Any], object], argument: str, bad: Any
+) -> None:
+    # a number, a strategy or an instant where a list of values belongs: a ValidationError
+    # naming the argument, not a TypeError from iterating over it
+    with pytest.raises(ValidationError) as caught:
+        build(bad)
+    assert caught.value.field == argument

@@ -8,7 +8,7 @@ in Hypothesis itself. :func:`register_strategies` (run on import) makes
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import UTC, date, datetime, timedelta
 from typing import TYPE_CHECKING, Any, NamedTuple, TypeVar
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -109,9 +109,12 @@ def _check_size(name: str, low: int, high: int) -> None:
 
 
 def _check_nonempty(name: str, values: Sequence[Any]) -> list[Any]:
-    if isinstance(values, str) or not values:
+    if isinstance(values, str) or not isinstance(values, Iterable):
+        raise ValidationError(f"{name} must be a non-empty sequence, got {values!r}", field=name)
+    items = list(values)
+    if not items:
         raise ValidationError(f"{name} must be a non-empty sequence", field=name)
-    return list(values)
+    return items
 
 
 _T = TypeVar("_T")
