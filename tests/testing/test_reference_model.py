@@ -259,6 +259,44 @@ def test_differences_compare_only_what_was_observed() -> None:
     assert [d.split(":")[0] for d in found] == ["error", "status"]
 
 
+
+def test_an_observation_as_a_list_or_a_set_agrees_with_the_same_outcome() -> None:
+    # a system reports what it saw as it has it: its event names in a list, its breached
+    # metrics in a set; equal to the reference's, they are no mismatch
+    runner = CommandRunner(make_desk())
+    outcome = runner.run(Open(requester="ada", impact="high", urgency="high"))
+    seen = Observed(event_types=list(outcome.event_types), breached=set(outcome.breached))
+    assert seen.event_types == outcome.event_types
+    assert differences(outcome, seen) == []
+    assert differences(outcome, Observed(event_types=[*outcome.event_types, "Rated"])) != []
+
+
+@pytest.mark.parametrize(
+    ("fields", "argument"),
+    [
+        ({"accepted": "yes"}, "accepted"),
+        ({"error": ValidationError}, "error"),
+        ({"status": 5}, "status"),
+        ({"priority": 1}, "priority"),
+        ({"deadlines": ["first_response"]}, "deadlines"),
+        ({"deadlines": {"first_response": "2026-03-02T13:00:00Z"}}, "deadlines"),
+        ({"deadlines": {"first_response": datetime(2026, 3, 2, 13)}}, "deadlines"),
+        ({"deadlines": {1: None}}, "deadlines"),
+        ({"breached": "resolution"}, "breached"),
+        ({"breached": {1}}, "breached"),
+        ({"event_types": "TicketOpened"}, "event_types"),
+        ({"event_types": [CommentAdded]}, "event_types"),
+    ],
+)
+def test_an_observation_of_the_wrong_kind_is_refused_under_its_name(
+    fields: dict[str, Any], argument: str
+) -> None:
+    # not compared later, to report a mismatch the system never made
+    with pytest.raises(ValidationError) as caught:
+        Observed(**fields)
+    assert caught.value.field == argument
+
+
 # ---------------------------------------------------------------- the model on your store
 class _Forgetful(MemoryStore):
     """Reads a ticket's history without its latest event once it has four."""

@@ -25,12 +25,12 @@ Hypothesis shrinks it to a minimal sequence of commands).
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from datetime import datetime, timedelta
 from typing import Any, ClassVar
 from zoneinfo import ZoneInfo
 
-from attrs import evolve, field, frozen
+from attrs import Attribute, evolve, field, frozen
 from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, invariant, rule
 
@@ -209,18 +209,79 @@ class Outcome:
         return tuple(type(e).__name__ for e in self.events)
 
 
+def _check_flag(instance: object, attribute: Attribute[Any], value: object) -> None:
+    if value is not None and not isinstance(value, bool):
+        raise ValidationError(
+            f"{attribute.name} is True, False or None, got {value!r}", field=attribute.name
+        )
+
+
+def _check_text(instance: object, attribute: Attribute[Any], value: object) -> None:
+    if value is not None and not isinstance(value, str):
+        raise ValidationError(
+            f"{attribute.name} is text or None, got {value!r}", field=attribute.name
+        )
+
+
+def _names(name: str, values: object) -> list[str]:
+    """``values`` as a list of names (text), or a ValidationError naming ``name``."""
+    if isinstance(values, str) or not isinstance(values, Iterable):
+        raise ValidationError(f"{name} is a collection of names, got {values!r}", field=name)
+    items = list(values)
+    for item in items:
+        if not isinstance(item, str):
+            raise ValidationError(f"{name} holds names (text), got {item!r}", field=name)
+    return items
+
+
+def _event_types(values: Iterable[str] | None) -> tuple[str, ...] | None:
+    """Event class names in order (any sequence of them) as a tuple."""
+    return None if values is None else tuple(_names("event_types", values))
+
+
+def _breached(values: Iterable[str] | None) -> frozenset[str] | None:
+    """Metric names (any collection of them) as a frozenset."""
+    return None if values is None else frozenset(_names("breached", values))
+
+
+def _check_deadlines(instance: object, attribute: Attribute[Any], value: object) -> None:
+    if value is None:
+        return
+    if not isinstance(value, Mapping):
+        raise ValidationError(
+            f"deadlines maps metric names to deadlines, got {value!r}", field="deadlines"
+        )
+    for metric, deadline in value.items():
+        if not isinstance(metric, str):
+            raise ValidationError(
+                f"deadlines is keyed by metric names (text), got {metric!r}", field="deadlines"
+            )
+        if deadline is not None and (
+            not isinstance(deadline, datetime) or deadline.utcoffset() is None
+        ):
+            raise ValidationError(
+                f"deadlines[{metric!r}] is a timezone-aware datetime or None, got {deadline!r}",
+                field="deadlines",
+            )
+
+
 @frozen(kw_only=True)
 class Observed:
     """What the system under test did with a command. Fields left as None are not
-    compared; ``accepted=False`` with ``error=None`` compares only the refusal."""
+    compared; ``accepted=False`` with ``error=None`` compares only the refusal.
+    ``event_types`` may be any sequence of event class names and ``breached`` any
+    collection of metric names (a list, a set); a field of the wrong kind raises
+    ValidationError naming it."""
 
-    accepted: bool | None = None
-    error: str | None = None
-    status: str | None = None
-    priority: str | None = None
-    deadlines: Mapping[str, datetime | None] | None = field(default=None, hash=False)
-    breached: frozenset[str] | None = None
-    event_types: tuple[str, ...] | None = None
+    accepted: bool | None = field(default=None, validator=_check_flag)
+    error: str | None = field(default=None, validator=_check_text)
+    status: str | None = field(default=None, validator=_check_text)
+    priority: str | None = field(default=None, validator=_check_text)
+    deadlines: Mapping[str, datetime | None] | None = field(
+        default=None, hash=False, validator=_check_deadlines
+    )
+    breached: frozenset[str] | None = field(default=None, converter=_breached)
+    event_types: tuple[str, ...] | None = field(default=None, converter=_event_types)
 
 
 class Mismatch(AssertionError):
