@@ -297,6 +297,20 @@ def test_an_observation_of_the_wrong_kind_is_refused_under_its_name(
     assert caught.value.field == argument
 
 
+
+@pytest.mark.parametrize("seen", [{"accepted": True}, "accepted", True])
+def test_a_system_that_reports_no_observation_is_refused(seen: object) -> None:
+    # what apply_to_system returns is compared field by field: anything but an Observed
+    # (or None) is a ValidationError naming it, not an AttributeError from the comparison
+    class Reports(ReferenceModel):
+        def apply_to_system(self, command: Command) -> Observed | None:
+            return cast(Any, seen)
+
+    with pytest.raises(ValidationError, match="Observed") as caught:
+        run_state_machine_as_test(Reports, settings=settings(QUICK, max_examples=5))
+    assert caught.value.field == "apply_to_system"
+
+
 # ---------------------------------------------------------------- the model on your store
 class _Forgetful(MemoryStore):
     """Reads a ticket's history without its latest event once it has four."""

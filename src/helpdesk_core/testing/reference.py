@@ -593,6 +593,12 @@ class ReferenceModel(RuleBasedStateMachine):
         if isinstance(command, TicketCommand) and before is not None:
             _check_access(command, before, outcome)
         observed = self.apply_to_system(command)
+        if observed is not None and not isinstance(observed, Observed):
+            raise ValidationError(
+                f"apply_to_system must return an Observed (or None: nothing to compare), "
+                f"got {type(observed).__name__} for {command!r}",
+                field="apply_to_system",
+            )
         if observed is not None:
             found = differences(outcome, observed)
             if found:
