@@ -3,6 +3,7 @@ implementation of a user's own helpdesk and shrinks the failure."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any, cast
@@ -218,6 +219,30 @@ def test_runner_refuses_commands_it_cannot_run(command: Any) -> None:
         runner.run(command)
     assert caught.value.field == "command"
     assert runner.desk.get("T-000001").version == version
+
+
+
+@pytest.mark.parametrize(
+    ("build", "argument"),
+    [
+        (lambda: Open(requester=cast(Any, 5)), "requester"),
+        (lambda: Reply(ticket=cast(Any, "0"), by="agent:alice"), "ticket"),
+        (lambda: Reply(ticket=True, by="agent:alice"), "ticket"),
+        (lambda: Reply(ticket=0, by=cast(Any, 5)), "by"),
+        (lambda: AdvanceTime(minutes=cast(Any, "5")), "minutes"),
+        (lambda: AdvanceTime(minutes=2.5), "minutes"),
+    ],
+    ids=["requester", "ticket-text", "ticket-bool", "by", "minutes-text", "minutes-float"],
+)
+def test_a_command_the_runner_cannot_read_is_refused_under_its_name(
+    build: Callable[[], Command], argument: str
+) -> None:
+    # the fields the runner reads itself (who opens, which ticket, who acts, how long):
+    # a ValidationError when the command is made, not a TypeError or AttributeError (or
+    # True taken for the second ticket) while it runs
+    with pytest.raises(ValidationError) as caught:
+        build()
+    assert caught.value.field == argument
 
 
 def test_runner_refuses_to_resolve_what_is_no_command() -> None:

@@ -76,6 +76,20 @@ DEFAULT_START = datetime(2026, 3, 2, 9, 0, tzinfo=ZoneInfo("Europe/Berlin"))
 
 
 # ---------------------------------------------------------------------------- commands
+def _check_name_text(instance: object, attribute: Attribute[Any], value: object) -> None:
+    """A field the runner reads as text itself (who opens a ticket, who acts)."""
+    if not isinstance(value, str):
+        raise ValidationError(f"{attribute.name} is text, got {value!r}", field=attribute.name)
+
+
+def _check_whole(instance: object, attribute: Attribute[Any], value: object) -> None:
+    """A field the runner counts with itself (a ticket position, minutes)."""
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise ValidationError(
+            f"{attribute.name} is a whole number, got {value!r}", field=attribute.name
+        )
+
+
 @frozen(kw_only=True)
 class Command:
     """A facade call described as data (the base of every command)."""
@@ -85,7 +99,7 @@ class Command:
 class Open(Command):
     """``desk.open(...)`` by requester ``requester`` (an id; the requester is created)."""
 
-    requester: str
+    requester: str = field(validator=_check_name_text)
     subject: str = "Something is broken"
     impact: str = "medium"
     urgency: str = "medium"
@@ -99,8 +113,8 @@ class TicketCommand(Command):
     ``"requester:@own"`` (the ticket's requester) or ``"agent:@team"`` (its assignee, else
     an agent of its team, else the first active agent), which the runner resolves."""
 
-    ticket: int
-    by: str
+    ticket: int = field(validator=_check_whole)
+    by: str = field(validator=_check_name_text)
 
 
 @frozen(kw_only=True)
@@ -161,7 +175,7 @@ class Rate(TicketCommand):
 class AdvanceTime(Command):
     """Time passes (``clock.advance``), then ``desk.tick()`` records what fell due."""
 
-    minutes: int
+    minutes: int = field(validator=_check_whole)
 
 
 # ---------------------------------------------------------------------------- outcomes
