@@ -125,3 +125,21 @@ def test_the_differential_machine_refuses_what_cannot_make_a_store(
     with pytest.raises(ValidationError) as caught:
         make_differential_machine(**arguments)
     assert caught.value.field == argument
+
+
+def _made_and_not_returned() -> Any:
+    MemoryStore().close()  # made, and the return forgotten
+
+
+def test_a_suite_whose_make_store_returns_nothing_says_so() -> None:
+    # one ValidationError naming make_store, not an AttributeError on None in every test
+    # of the suite and again in its teardown
+    class Forgot(StoreConformance):
+        def make_store(self) -> Store:
+            return _made_and_not_returned()
+
+    suite = Forgot()
+    with pytest.raises(ValidationError, match="make_store returned None") as caught:
+        suite.setup_method()
+    assert caught.value.field == "make_store"
+    suite.teardown_method()  # nothing was made: nothing to tear down

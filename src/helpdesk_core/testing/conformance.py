@@ -398,14 +398,24 @@ class StoreConformance:
         return store
 
     def setup_method(self, method: Any = None) -> None:
-        self.store = self.make_store()
         self._peers: list[Store] = []
+        vars(self).pop("store", None)  # the store of a test before, torn down
+        store = self.make_store()
+        if store is None:  # a forgotten return: every test would fail on None
+            raise ValidationError(
+                "make_store returned None: return the new store the suite tests",
+                field="make_store",
+            )
+        self.store = store
 
     def teardown_method(self, method: Any = None) -> None:
+        store = vars(self).get("store")
+        if store is None:  # make_store failed: nothing to tear down
+            return
         for peer in self._peers:
-            if peer is not self.store:
+            if peer is not store:
                 peer.close()
-        self.teardown_store(self.store)
+        self.teardown_store(store)
 
     def _rewrite(self, ticket: Ticket, *more: Event) -> None:
         """Rewrite the ticket's stored history in place (as anonymising does) with
