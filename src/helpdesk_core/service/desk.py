@@ -2101,11 +2101,17 @@ class Helpdesk(KnowledgeCommands):
         self.config.limits.check_body(resolution, field="resolution")
         previous: list[str | None] = []
         solved: list[bool] = []
+        # The ticket a shortcut's move was last found for, and the move (the access check
+        # finds it, and the decision takes it for the same ticket).
+        found: tuple[Ticket | None, str] = (None, to)
 
         def move_of(ticket: Ticket) -> str:
+            nonlocal found
             if not shortcut:
                 return to
-            return shortcut_move(self._decider.lifecycle(ticket), ticket, to)
+            if found[0] is not ticket:
+                found = (ticket, shortcut_move(self._decider.lifecycle(ticket), ticket, to))
+            return found[1]
 
         def action(ticket: Ticket) -> str:
             try:
