@@ -7,7 +7,9 @@ from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
+import pendulum
 import pytest
 
 from helpdesk_core.errors import ValidationError
@@ -189,6 +191,23 @@ def test_merge_refuses_other_settings_and_shared_tickets() -> None:
         a.merge(c)
     with pytest.raises(ValidationError):
         a.merge("report")  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize(
+    "zone",
+    [ZoneInfo.no_cache("Europe/Berlin"), pendulum.timezone("Europe/Berlin")],
+    ids=["uncached ZoneInfo", "pendulum"],
+)
+def test_reports_in_one_zone_merge_however_the_zone_was_given(zone: ZoneInfo) -> None:
+    # A zone object other than the cached ZoneInfo("Europe/Berlin") (pendulum's, say) is
+    # the same zone: the reports have the same settings and merge.
+    history = small_history("A") + small_history("B")
+    a, b = Report(timezone="Europe/Berlin"), Report(timezone=zone)
+    a.extend(small_history("A"))
+    b.extend(small_history("B"))
+    a.merge(b)
+    assert a.result() == build_report(history, timezone="Europe/Berlin")
+    assert b.result().timezone == "Europe/Berlin"
 
 
 @pytest.mark.parametrize("other", ["report", None, [Report()], build_report([])])

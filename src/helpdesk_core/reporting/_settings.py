@@ -107,7 +107,10 @@ def _zone(value: Any, calendar: Calendar | None) -> ZoneInfo:
     if value is None:
         value = calendar.timezone if calendar is not None else "UTC"
     if isinstance(value, ZoneInfo):
-        return value
+        # ZoneInfo objects are equal only to themselves: a zone given as another object
+        # than the cached one (pendulum's, ``ZoneInfo.no_cache``) is read by its name, so
+        # reports in the same zone have equal settings and merge.
+        return value if value.key is None else _zone(value.key, calendar)
     if value is UTC:  # datetime.UTC, the standard library's own UTC
         value = "UTC"
     if not isinstance(value, str):
