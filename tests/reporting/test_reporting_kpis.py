@@ -589,3 +589,22 @@ def test_volume_by_priority_counts_the_current_priority() -> None:
     for event in events:  # an incremental report agrees, event by event
         live.extend([event])
     assert live.result().volume.by_priority == volume.by_priority
+
+
+def test_a_reopened_ticket_is_never_a_first_contact_resolution() -> None:
+    """A solve after a reopen that says ``first_contact`` does not make the ticket one
+    resolved at the first contact: it took a second."""
+    agent = Actor.agent("olga")
+    events = [
+        opened("T9", at(11, 10), "phone", "ada"),
+        reply("T9", at(11, 10, 5), agent),
+        status("T9", at(11, 10, 10), agent, "open", "solved", "solved", first_contact=True),
+        status("T9", at(11, 12), Actor.requester("ada"), "solved", "open", "open"),
+        status("T9", at(11, 13), agent, "open", "solved", "solved", first_contact=True),
+        opened("T8", at(11, 10), "phone", "bo"),
+        reply("T8", at(11, 10, 5), agent),
+        status("T8", at(11, 10, 10), agent, "open", "solved", "solved", first_contact=True),
+    ]
+    result = build_report(events)
+    assert (result.first_contact_resolution.count, result.first_contact_resolution.total) == (1, 2)
+    assert (result.reopen.count, result.reopen.total) == (1, 2)

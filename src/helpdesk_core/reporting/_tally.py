@@ -82,7 +82,9 @@ class Tally:
             self._times(state)
         if state.ever_solved:
             self.solved += 1
-            self.first_contact += state.first_contact
+            # Resolved at the first contact: so solved, and never reopened (a solve after
+            # a reopen that says so took a second contact all the same).
+            self.first_contact += state.first_contact and not state.reopens
             self.reopened += state.reopens > 0
         if state.escalated:
             self.escalated += 1

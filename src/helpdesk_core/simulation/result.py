@@ -422,7 +422,7 @@ def compute_kpis(records: Sequence[TicketRecord], *, end: datetime) -> Kpis:
         tickets=n,
         solved=len(solved),
         first_contact_resolution=(
-            sum(1 for r in ever_solved if r.first_contact) / len(ever_solved)
+            sum(1 for r in ever_solved if r.first_contact and not r.reopens) / len(ever_solved)
         )
         if ever_solved
         else 0.0,
