@@ -185,6 +185,29 @@ def test_a_strangers_subject_token_alone_opens_a_new_request(channel: EmailChann
     assert comments(channel) == []
 
 
+def test_a_reply_naming_its_ticket_is_not_taken_away_by_anothers_subject_token(
+    channel: EmailChannel,
+) -> None:
+    """Carl answers the desk's acknowledgement of his own ticket 2 (In-Reply-To names it)
+    under a subject that carries another system's ``[#1]``, the number of Ada's ticket:
+    the reply belongs on ticket 2, not on a new ticket, and not on Ada's."""
+    opened = channel.receive(mail("RMA for the dock.", sender="carl@example.com", subject="RMA"))
+    assert opened.ticket_id == "T-000002"
+    [ack] = outbound(channel)
+    result = channel.receive(
+        mail(
+            "The vendor answered.",
+            sender="carl@example.com",
+            subject="Re: [#1] vendor case",
+            In_Reply_To=str(ack["Message-ID"]),
+        )
+    )
+    assert (result.action, result.ticket_id) == ("replied", "T-000002")
+    assert comments(channel) == []
+    [reply] = [e for e in channel.desk.history("T-000002") if isinstance(e, CommentAdded)]
+    assert reply.body == "The vendor answered."
+
+
 @pytest.mark.parametrize("subject", ["[#0] Your order", "Re: [#000] Invoice"])
 def test_a_subject_token_numbering_no_ticket_opens_a_new_request(
     channel: EmailChannel, subject: str

@@ -374,7 +374,13 @@ class _Receiver:
             ticket = self._by_number(number)
             if ticket is not None:
                 same = [r for r in refs if r.ticket_id == ticket.id]
-                return ticket, same[0] if same else None
+                if same:
+                    return ticket, same[0]
+                if not refs or self._author(ticket) is not None:
+                    return ticket, None
+                # The token names a ticket the sender may not write on (another system's
+                # [#12]), while In-Reply-To / References name a message of the desk's
+                # about another ticket: the mail answers that one.
         for ref in refs:
             try:
                 return self.desk.get(ref.ticket_id), ref
