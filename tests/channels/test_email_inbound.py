@@ -967,3 +967,40 @@ def test_a_reply_on_a_solved_ticket_by_a_requester_who_may_not_reopen_is_kept() 
     assert result.action == "replied", result.reason
     assert desk.get("T-000001").status_category.name == "SOLVED"
     assert comments(channel)[-1].body == "Not fixed"
+
+
+def test_an_internationalised_domain_names_one_mailbox_in_either_form() -> None:
+    """The desk writes ``jo@müller.de`` as ``jo@xn--mller-kva.de``, and a mailer may send
+    from either form: both are the same mailbox, so the reply lands on Jo's ticket and a
+    new mail is Jo's, not a stranger's."""
+    channel = make_channel(category=None)
+    raw = "From: Jo <jo@m\u00fcller.de>\nSubject: Drucker\nMessage-ID: <j1@example.org>\n"
+    raw += "Content-Type: text/plain; charset=utf-8\n\nDer Drucker druckt nicht.\n"
+    opened = channel.receive(raw.encode())
+    [ack] = outbound(channel)
+    assert str(ack["To"]) == "Jo <jo@xn--mller-kva.de>"
+    reply = channel.receive(
+        f"From: Jo <jo@xn--mller-kva.de>\nSubject: Re: {ack['Subject']}\n"
+        f"Message-ID: <j2@example.org>\nIn-Reply-To: {ack['Message-ID']}\n\nImmer noch.\n".encode()
+    )
+    assert (reply.action, reply.ticket_id) == ("replied", opened.ticket_id)
+    again = channel.receive(
+        b"From: Jo <JO@XN--MLLER-KVA.DE>\nSubject: Scanner\nMessage-ID: <j3@example.org>\n\nx\n"
+    )
+    desk = channel.desk
+    first, second = (desk.get(r.ticket_id or "") for r in (opened, again))
+    assert again.action == "opened" and second.requester == first.requester
+
+
+def test_a_requester_stored_with_an_ascii_domain_is_found_by_its_unicode_form() -> None:
+    channel = make_channel(category=None)
+    desk = channel.desk
+    jo = Requester(id="jo", name="Jo", email="jo@xn--mller-kva.de")
+    desk.open(requester=jo, subject="Drucker", channel="web")
+    raw = "From: Jo <jo@m\u00fcller.de>\nSubject: Re: [#1] Drucker\n"
+    raw += "Message-ID: <j4@example.org>\nContent-Type: text/plain; charset=utf-8\n\nNoch da.\n"
+    result = channel.receive(raw.encode())
+    assert (result.action, result.ticket_id) == ("replied", "T-000001")
+    raw = raw.replace("Re: [#1] Drucker", "Scanner").replace("<j4@", "<j5@")
+    opened = channel.receive(raw.encode())
+    assert opened.action == "opened" and desk.get(opened.ticket_id or "").requester == "jo"

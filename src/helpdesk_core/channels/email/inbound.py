@@ -8,6 +8,7 @@ ticket (by the subject token, then by ``In-Reply-To`` / ``References``), or a ne
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import itertools
 import logging
@@ -408,10 +409,10 @@ class _Receiver:
             requester = self.desk.get_requester(ticket.requester)
         except NotFound:
             requester = None
-        if requester is not None and (requester.email or "").lower() == sender:
+        if requester is not None and _same_mailbox(requester.email or "", sender):
             return requester.actor
         for agent in self.desk.config.agents:
-            if agent.email and agent.email.lower() == sender:
+            if agent.email and _same_mailbox(agent.email, sender):
                 return agent.actor
         return None
 
@@ -464,9 +465,10 @@ class _Receiver:
             # The sender was taken as this ticket's requester (several records may share
             # an address): the follow-up is theirs.
             return self.desk.get_requester(follow_up_of.requester)
-        found = self.desk.find_requester(email=self.mail.sender)
-        if found is not None:
-            return found
+        for spelling in _spellings(self.mail.sender):
+            found = self.desk.find_requester(email=spelling)
+            if found is not None:
+                return found
         candidate = free_requester_id(self.desk, self.mail.sender)
         language = self.mail.language
         if language is None or not self.settings.templates.supports(language):
@@ -505,6 +507,28 @@ class _Receiver:
             ticket.id,
             f"follow-up of ticket {follow_up_of.number} ({follow_up_of.status})",
         )
+
+
+def _spellings(address: str) -> tuple[str, ...]:
+    """``address`` in lower case, then, for an internationalised domain, with the domain
+    in its other form: ``jo@müller.de`` and ``jo@xn--mller-kva.de`` name one mailbox (the
+    desk writes the first as the second, and mailers send from either)."""
+    address = address.strip().lower()
+    local, _, domain = address.rpartition("@")
+    other = domain
+    with contextlib.suppress(UnicodeError):
+        if not domain.isascii():
+            other = domain.encode("idna").decode("ascii").lower()
+        elif "xn--" in domain:
+            other = domain.encode("ascii").decode("idna").lower()
+    if not local or not other or other == domain:
+        return (address,)
+    return address, f"{local}@{other}"
+
+
+def _same_mailbox(stored: str, sender: str) -> bool:
+    """Whether a stored address and a sender's are one mailbox (see :func:`_spellings`)."""
+    return not set(_spellings(stored)).isdisjoint(_spellings(sender))
 
 
 def _fit(text: str, limit: int) -> str:
