@@ -473,6 +473,57 @@ def test_a_reply_on_a_closed_ticket_opens_a_linked_follow_up(channel: EmailChann
     assert "T-000001" in follow_up.linked("follow_up_of")  # type: ignore[arg-type]
 
 
+def test_a_second_mail_in_a_closed_tickets_thread_joins_its_follow_up(
+    channel: EmailChannel,
+) -> None:
+    """Ada writes twice in the thread of her closed ticket, the second time in answer to
+    her first mail (which opened the follow-up): one follow-up, not two."""
+    desk = channel.desk
+    desk.reply("T-000001", author="lena", body="Fixed")
+    desk.solve("T-000001", by="lena", resolution="Gateway updated")
+    desk.close("T-000001", by="lena")
+    subject = "Re: [#1] VPN drops every few minutes"
+    first = mail("It is back!", subject=subject)
+    assert channel.receive(first).ticket_id == "T-000002"
+    second = mail(
+        "Screenshot attached.",
+        subject=subject,
+        In_Reply_To=str(first["Message-ID"]),
+        References=f"{_acknowledgement_id(channel)} {first['Message-ID']}",
+    )
+    result = channel.receive(second)
+    assert (result.action, result.ticket_id) == ("replied", "T-000002")
+    [comment] = [e for e in desk.history("T-000002") if isinstance(e, CommentAdded)]
+    assert comment.body == "Screenshot attached."
+
+
+def test_a_mail_answering_the_senders_own_earlier_mail_joins_its_ticket(
+    channel: EmailChannel,
+) -> None:
+    """A second mail in answer to one's own first (sent before the acknowledgement came:
+    "forgot the attachment") carries no ticket number and names no message of the
+    desk's; its References name the first mail, which opened ticket 1."""
+    result = channel.receive(
+        mail(
+            "Forgot to say: only on Wi-Fi.",
+            subject="Re: VPN drops every few minutes",
+            In_Reply_To="<CAF0001-new@mail.example.org>",
+        )
+    )
+    assert (result.action, result.ticket_id) == ("replied", "T-000001")
+    # Someone else answering Ada's mail is not thereby on her ticket.
+    other = channel.receive(
+        mail(
+            "Same here.",
+            sender="eve@example.net",
+            subject="Re: VPN drops every few minutes",
+            In_Reply_To="<CAF0001-new@mail.example.org>",
+        )
+    )
+    assert other.action == "opened" and other.ticket_id == "T-000002"
+    assert [c.body for c in comments(channel)] == ["Forgot to say: only on Wi-Fi."]
+
+
 def test_a_follow_up_belongs_to_the_closed_tickets_requester() -> None:
     """Two records may share an address (a shared mailbox, or an address that moved):
     the reply was taken as the closed ticket's requester's, so is the follow-up."""

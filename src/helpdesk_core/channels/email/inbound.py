@@ -387,6 +387,23 @@ class _Receiver:
                 return self.desk.get(ref.ticket_id), ref
             except (NotFound, ValidationError):
                 continue
+        earlier = self._answered_ticket()
+        return None if earlier is None else (earlier, None)
+
+    def _answered_ticket(self) -> Ticket | None:
+        """The ticket that an earlier message of the sender's, which this one answers (its
+        ``In-Reply-To`` / ``References``, newest first), was applied to: a second mail
+        sent in answer to one's first, before the desk's answer came, continues the same
+        ticket. Only the sender's own messages count (the records are kept by sender)."""
+        domain = self.settings.message_domain
+        for mid in self.mail.references:
+            if parse_message_id(mid, domain=domain) is not None:
+                continue  # the desk's own: threaded by its ticket id
+            number = self.desk.store.get_cursor(received_key(self.mail.sender, mid))
+            if number > 0:
+                ticket = self._by_number(number)
+                if ticket is not None:
+                    return ticket
         return None
 
     def _by_number(self, number: int) -> Ticket | None:
@@ -438,7 +455,17 @@ class _Receiver:
         if ticket.status_category is StatusCategory.CLOSED:
             if author.is_agent:
                 return self.result("rejected", ticket.id, f"ticket {ticket.number} is closed")
-            return self._open(follow_up_of=ticket, description=body)
+            # A second mail in the closed ticket's thread that answers the sender's first
+            # (which opened a follow-up) continues that follow-up.
+            later = self._answered_ticket()
+            later_author = None if later is None else self._author(later)
+            if (
+                later is None
+                or later_author is None
+                or later.status_category is StatusCategory.CLOSED
+            ):
+                return self._open(follow_up_of=ticket, description=body)
+            ticket, author = later, later_author
         if ticket.status_category is StatusCategory.SOLVED and author.is_requester:
             self.desk.config.limits.check_body(body, field="body")  # before reopening
             try:
