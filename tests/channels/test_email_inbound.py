@@ -1055,3 +1055,37 @@ def test_a_requester_stored_with_an_ascii_domain_is_found_by_its_unicode_form() 
     raw = raw.replace("Re: [#1] Drucker", "Scanner").replace("<j4@", "<j5@")
     opened = channel.receive(raw.encode())
     assert opened.action == "opened" and desk.get(opened.ticket_id or "").requester == "jo"
+
+
+@pytest.mark.parametrize(
+    "sender",
+    [
+        "Jo Postmaster <jo.postmaster@example.org>",
+        "webpostmaster@example.org",
+        '"Forwarded by MAILER-DAEMON@mx.example.org" <ada@example.org>',
+    ],
+)
+def test_a_person_whose_from_mentions_a_mailer_daemon_is_no_bounce(sender: str) -> None:
+    """A mailer daemon is the mailbox ``mailer-daemon@`` or ``postmaster@`` itself: an
+    address that merely ends in those words, or a display name that quotes one, is a
+    person's, and their mail is no bounce to drop."""
+    channel = make_channel(category=None)
+    result = channel.receive(mail("The printer is offline.", sender=sender, subject="Printer"))
+    assert (result.action, result.reason) == ("opened", "")
+
+
+@pytest.mark.parametrize(
+    "sender",
+    [
+        "Mail Delivery System <MAILER-DAEMON@mx.example.net>",
+        "postmaster@example.org",
+        "Mail Delivery Subsystem <mailer-daemon@googlemail.com>",
+    ],
+)
+def test_mail_from_a_mailer_daemon_is_ignored(sender: str) -> None:
+    channel = make_channel(category=None)
+    result = channel.receive(mail("Undeliverable", sender=sender, subject="Delivery failure"))
+    assert (result.action, result.reason) == (
+        "ignored",
+        "delivery status report from a mailer daemon",
+    )

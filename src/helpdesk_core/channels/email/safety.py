@@ -19,6 +19,7 @@ from collections import deque
 from collections.abc import Callable
 from datetime import datetime, timedelta
 from email.message import Message
+from email.utils import getaddresses
 
 from helpdesk_core._time import ensure_aware, to_timedelta
 from helpdesk_core.channels.email.threads import (
@@ -35,7 +36,7 @@ LOOP_HEADER = "X-Helpdesk-Event"
 
 _COMMENT = re.compile(r"\([^()]*\)")
 _BULK_PRECEDENCE = frozenset({"bulk", "junk", "list", "auto_reply", "auto-reply"})
-_BOUNCE_SENDERS = ("mailer-daemon@", "postmaster@")
+_BOUNCE_SENDERS = frozenset({"mailer-daemon", "postmaster"})
 _REPORT_TYPES = frozenset(
     {"multipart/report", "message/delivery-status", "message/disposition-notification"}
 )
@@ -79,10 +80,23 @@ def automatic_reason(
     return_path = header("Return-Path")
     if return_path is not None and return_path.strip() in ("", "<>"):
         return "null return path (bounce or automatic message)"
-    sender = (header("From") or "").lower()
-    if any(prefix in sender for prefix in _BOUNCE_SENDERS):
+    if _from_mailer_daemon(header("From") or ""):
         return "delivery status report from a mailer daemon"
     return None
+
+
+def _from_mailer_daemon(sender: str) -> bool:
+    """Whether ``From`` is a mailer daemon's mailbox (``MAILER-DAEMON@``, ``postmaster@``):
+    the address itself, not a display name that quotes one or an address ending in one
+    (``jo.postmaster@``), which are people's."""
+    try:
+        pairs = getaddresses([sender])
+    except Exception:  # a From no parser reads is no evidence of a bounce
+        return False
+    return any(
+        address.strip().strip("<>").rpartition("@")[0].strip().lower() in _BOUNCE_SENDERS
+        for _, address in pairs
+    )
 
 
 def _made_here(header: Callable[[str], str | None], domain: str) -> bool:
