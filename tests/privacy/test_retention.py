@@ -202,6 +202,33 @@ def test_erasure_needs_an_admin_and_removes_the_person() -> None:
     assert desk.erase_requester("quentin", by="root") == []
 
 
+@pytest.mark.parametrize(
+    "given", ["requester:quentin", " quentin", "quentin\n", "agent:quentin", "system:quentin"]
+)
+def test_an_erasure_of_an_id_no_requester_can_have_is_refused(given: str) -> None:
+    """An erasure asked with the person's identity (``requester:quentin``) or an id with
+    characters no id holds erases nothing: it is refused with a ValidationError naming
+    ``requester_id``, not answered with an empty list as if the person had no tickets."""
+    desk = Helpdesk(_config(), MemoryStore(), ManualClock(T0))
+    ticket_id = _story(desk)
+    with pytest.raises(ValidationError) as refused:
+        desk.erase_requester(given, by="root")
+    assert refused.value.field == "requester_id"
+    assert desk.get(ticket_id).requester == "quentin"
+    assert desk.get_requester("quentin").email == EMAIL
+    assert desk.erase_requester("nobody", by="root") == []  # no such person: nothing to do
+
+
+def test_an_erasure_of_a_stored_id_with_an_identity_prefix_still_runs() -> None:
+    """A requester saved under such an id by a store write of its own (the desk refuses
+    to create one) can still be erased."""
+    store = MemoryStore()
+    desk = Helpdesk(_config(), store, ManualClock(T0))
+    store.save_requester(Requester(id="requester:quentin", name=NAME, email=EMAIL))
+    assert desk.erase_requester("requester:quentin", by="root") == []
+    assert desk.find_requester(email=EMAIL) is None
+
+
 def test_an_erasure_reads_the_persons_tickets_in_its_own_unit_of_work() -> None:
     """Another worker opens a ticket for the person as the erasure starts: the erasure
     reads the person's tickets inside its unit of work, so that ticket is not missed."""

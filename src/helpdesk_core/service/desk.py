@@ -3193,6 +3193,12 @@ class Helpdesk(KnowledgeCommands):
         (or automation) may do it. Returns the ``TicketAnonymised`` events recorded."""
         if not isinstance(requester_id, str) or not requester_id:
             raise ValidationError("a requester id is non-empty text", field="requester_id")
+        if not is_identifier(requester_id):
+            # No requester has such an id: erasing "nobody" would pass for done.
+            raise ValidationError(
+                f"invalid requester id {requester_id!r}: an id is letters, digits or _.:@+-",
+                field="requester_id",
+            )
         if requester_id == ANONYMOUS_REQUESTER:
             # every anonymised ticket names it: erasing it would wipe their later work
             raise ValidationError(
@@ -3232,6 +3238,20 @@ class Helpdesk(KnowledgeCommands):
             tickets = list(every_match(self.store, TicketQuery(requester=requester_id)))
             for ticket in tickets:
                 self._check_access(actor, ticket, "erase")
+            if (
+                identity_clash(requester_id, "requester") is not None
+                and not tickets
+                and self._stored_requester(requester_id) is None
+            ):
+                # An identity ("requester:ada"), not the person's id: nothing would be
+                # erased while the caller takes the person for erased. (A requester stored
+                # under such an id by other means is erased as usual.)
+                kind, _, bare = requester_id.partition(":")
+                raise ValidationError(
+                    f"{requester_id!r} names an identity ({kind + ':'!r} prefix), not a "
+                    f"requester: erase the requester by their own id ({bare!r})",
+                    field="requester_id",
+                )
             for ticket in tickets:
                 recorded.extend(
                     self._anonymise(
