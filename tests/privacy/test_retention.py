@@ -252,6 +252,39 @@ def test_an_erasure_reads_the_persons_tickets_in_its_own_unit_of_work() -> None:
         _assert_clean(repr(desk.history(ticket_id)) + repr(desk.get(ticket_id)))
 
 
+@pytest.mark.parametrize(
+    ("earlier", "later"),
+    [
+        # "anonymise after a year, purge after seven": the first policy governs every
+        # ticket, the purge would never run
+        ({"after": "365d"}, {"after": "2555d", "action": "purge"}),
+        ({"after": "2555d", "action": "purge"}, {"after": "365d"}),
+        ({"after": "30d", "teams": ["lab", "hr"]}, {"after": "10d", "teams": ["lab"]}),
+        ({"after": "30d", "ticket_types": ["incident"]},
+         {"after": "10d", "ticket_types": ["incident"], "teams": ["lab"]}),
+    ],
+    ids=["same-scope", "same-scope-purge-first", "fewer-teams", "narrower-type"],
+)
+def test_a_policy_an_earlier_one_covers_entirely_is_refused(
+    earlier: dict[str, Any], later: dict[str, Any]
+) -> None:
+    """The first policy that covers a ticket (by type and team) governs it: a later policy
+    whose every ticket an earlier one covers would never apply, and the tickets it names
+    would keep their data past its period unnoticed."""
+    doc = {"retention": [{"name": "first", **earlier}, {"name": "second", **later}]}
+    with pytest.raises(ConfigError) as refused:
+        PrivacySettings.from_dict(doc)
+    assert refused.value.path == "privacy.retention[1]"
+    assert "'second' never applies" in refused.value.message
+    assert "'first'" in refused.value.message
+    with pytest.raises(ConfigError):
+        PrivacySettings(retention=[RetentionPolicy(**p) for p in doc["retention"]])
+    # The narrower policy first: each governs its own tickets.
+    if "teams" in later or "ticket_types" in later:
+        doc["retention"].reverse()
+        assert [p.name for p in PrivacySettings.from_dict(doc).retention] == ["second", "first"]
+
+
 def test_privacy_config_round_trips_and_checks_references() -> None:
     config = _config(RetentionPolicy(name="lab", after="10d", action="delete", teams=["lab"]))
     assert DeskConfig.from_dict(config.to_dict()).privacy == config.privacy

@@ -195,7 +195,29 @@ def _policies(value: Any) -> tuple[RetentionPolicy, ...]:
                 f"duplicate retention policy {policy.name!r}", path=f"privacy.retention[{i}].name"
             )
         seen.add(policy.name)
+    for i, policy in enumerate(out):
+        cover = next((p for p in out[:i] if _covers(p, policy)), None)
+        if cover is not None:
+            raise ConfigError(
+                f"retention policy {policy.name!r} never applies: {cover.name!r} before it "
+                "covers every ticket it covers, and the first policy that covers a ticket "
+                "(by ticket type and team) is the one that applies to it; put the narrower "
+                "policy first, or drop one",
+                path=f"privacy.retention[{i}]",
+            )
     return out
+
+
+def _covers(earlier: RetentionPolicy, later: RetentionPolicy) -> bool:
+    """Whether every ticket ``later`` covers is covered by ``earlier`` (so ``later``,
+    coming after it, never applies)."""
+
+    def within(outer: frozenset[str] | None, inner: frozenset[str] | None) -> bool:
+        return outer is None or (inner is not None and inner <= outer)
+
+    return within(earlier.ticket_types, later.ticket_types) and within(
+        earlier.teams, later.teams
+    )
 
 
 @frozen(kw_only=True)

@@ -3470,8 +3470,9 @@ def _retention_scans(
     team and ticket type) closed long enough ago, and for an anonymise policy only those
     not anonymised yet (it never has work on an anonymised ticket). Every ticket due under
     the policy that governs it is among them, and a pass reads what is due or nearly so,
-    not every ticket a policy ever handled: with "anonymise after a year, purge after
-    seven", the tickets anonymised in between are not read again every pass, and with
+    not every ticket a policy ever handled: with "purge the lab's tickets after seven
+    years, anonymise the rest after one", the tickets anonymised are not read again every
+    pass, and with
     "purge access requests after 90 days", the tickets of other types closed 90 days ago
     are not read at all."""
     scans: list[TicketQuery] = []
