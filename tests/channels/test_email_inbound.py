@@ -1060,6 +1060,47 @@ def test_a_requester_stored_with_an_ascii_domain_is_found_by_its_unicode_form() 
 @pytest.mark.parametrize(
     "sender",
     [
+        "jo@stra\u00dfe.de",  # straße.de is another domain than strasse.de
+        "jo@exam\u00adple.org",  # a soft hyphen is no letter to drop
+        "jo@\uff45\uff58\uff41\uff4d\uff50\uff4c\uff45.org",  # full-width letters
+    ],
+)
+def test_a_domain_that_only_resembles_a_stored_one_is_another_mailbox(sender: str) -> None:
+    """The two spellings of a domain are its labels and their Punycode, nothing looser:
+    a look-alike domain, owned by someone else, reaches neither the requester's ticket
+    nor the agent's voice."""
+    channel = make_channel(category=None)
+    desk = channel.desk
+    stored = "jo@strasse.de" if "stra" in sender else "jo@example.org"
+    desk.open(requester=Requester(id="jo", name="Jo", email=stored), subject="VPN", channel="web")
+    raw = f"From: {sender}\nSubject: Re: [#1] VPN\nMessage-ID: <x1@example.net>\n"
+    raw += "Content-Type: text/plain; charset=utf-8\n\nLet me in.\n"
+    result = channel.receive(raw.encode())
+    assert result.ticket_id != "T-000001"
+    assert len(desk.history("T-000001")) == len([e for e in desk.history("T-000001")
+                                                  if type(e).__name__ != "CommentAdded"])
+    if result.ticket_id is not None:
+        assert desk.get(result.ticket_id).requester != "jo"
+
+
+def test_an_agent_is_not_heard_through_a_look_alike_domain() -> None:
+    channel = make_channel(category=None)
+    desk = channel.desk
+    lena = desk.config.agent("lena")
+    assert lena.email is not None
+    local, _, domain = lena.email.partition("@")
+    desk.open(requester=Requester(id="ada", name="Ada", email="ada@example.org"),
+              subject="VPN", channel="web")
+    look_alike = f"{local}@{domain[:2]}\u00ad{domain[2:]}"
+    raw = f"From: {look_alike}\nSubject: Re: [#1] VPN\nMessage-ID: <x2@example.net>\n"
+    raw += "Content-Type: text/plain; charset=utf-8\n\nClosing this.\n"
+    channel.receive(raw.encode())
+    assert not [e for e in desk.history("T-000001") if e.by.is_agent]
+
+
+@pytest.mark.parametrize(
+    "sender",
+    [
         "Jo Postmaster <jo.postmaster@example.org>",
         "webpostmaster@example.org",
         '"Forwarded by MAILER-DAEMON@mx.example.org" <ada@example.org>',

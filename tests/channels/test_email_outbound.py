@@ -435,6 +435,17 @@ def test_an_internationalised_address_is_written_so_that_it_can_be_delivered() -
     assert b"=?" not in utf8.as_bytes().split(b"\n\n", 1)[0]
 
 
+def test_a_domain_is_written_label_by_label_not_mapped_to_another() -> None:
+    """stra\u00dfe.de is written xn--strae-oqa.de: the mapping of Python's idna codec
+    would write strasse.de, another domain, and the mail would go to someone else."""
+    channel = make_channel(category=None)
+    desk = channel.desk
+    desk.open(requester=Requester(id="jo", name="Jo", email="jo@stra\u00dfe.de"),
+              subject="Drucker", channel="web")
+    [ack] = outbound(channel)
+    assert ack["To"].addresses[0].addr_spec == "jo@xn--strae-oqa.de"
+
+
 def test_delivery_without_settings_is_refused_before_it_claims_anything() -> None:
     from helpdesk_core.channels.email import EmailSettings, deliver, receive
     from helpdesk_core.errors import ValidationError

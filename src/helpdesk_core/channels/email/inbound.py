@@ -8,7 +8,6 @@ ticket (by the subject token, then by ``In-Reply-To`` / ``References``), or a ne
 
 from __future__ import annotations
 
-import contextlib
 import hashlib
 import itertools
 import logging
@@ -19,6 +18,7 @@ from typing import Literal
 
 from attrs import frozen
 
+from helpdesk_core.channels.email.domains import ascii_domain, unicode_domain
 from helpdesk_core.channels.email.mime import (
     Attachment,
     MailText,
@@ -542,12 +542,7 @@ def _spellings(address: str) -> tuple[str, ...]:
     desk writes the first as the second, and mailers send from either)."""
     address = address.strip().lower()
     local, _, domain = address.rpartition("@")
-    other = domain
-    with contextlib.suppress(UnicodeError):
-        if not domain.isascii():
-            other = domain.encode("idna").decode("ascii").lower()
-        elif "xn--" in domain:
-            other = domain.encode("ascii").decode("idna").lower()
+    other = ascii_domain(domain) if not domain.isascii() else unicode_domain(domain)
     if not local or not other or other == domain:
         return (address,)
     return address, f"{local}@{other}"

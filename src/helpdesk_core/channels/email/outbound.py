@@ -19,6 +19,7 @@ from email.utils import format_datetime
 from zoneinfo import ZoneInfo
 
 from helpdesk_core._time import ensure_aware, format_duration
+from helpdesk_core.channels.email.domains import ascii_domain
 from helpdesk_core.channels.email.safety import LOOP_HEADER
 from helpdesk_core.channels.email.settings import EmailSettings, check_channel_arguments
 from helpdesk_core.channels.email.text import one_line
@@ -393,8 +394,7 @@ def _address(name: str, address: str, *, field: str) -> Address:
     ``email`` package would write it as an RFC 2047 word, which names no mailbox."""
     local, _, domain = address.rpartition("@")
     if not domain.isascii():
-        with contextlib.suppress(UnicodeError):
-            domain = domain.encode("idna").decode("ascii")
+        domain = ascii_domain(domain) or domain
     try:
         return Address(display_name=_header_text(name), username=local, domain=domain)
     except (ValueError, TypeError, IndexError) as exc:
