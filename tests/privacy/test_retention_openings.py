@@ -8,14 +8,16 @@ from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+import attrs
 import pytest
 
 from desk_stores import STORES, StoreFactory, store_factory
 from helpdesk_core import DeskConfig, Helpdesk, ManualClock
 from helpdesk_core.errors import NotFound
-from helpdesk_core.model import Requester, TicketOpened, replay
+from helpdesk_core.model import Actor, Requester, TicketOpened, replay
 
 T0 = datetime(2026, 3, 2, 9, tzinfo=UTC)
+_ADA = Actor.requester("ada")
 
 
 @pytest.fixture(params=STORES)
@@ -74,3 +76,30 @@ def test_the_requesters_later_tickets_no_longer_list_a_cleared_one(
     for _, event in desk.store.event_stream():
         if isinstance(event, TicketOpened):
             assert old.id not in event.history
+
+
+@pytest.mark.parametrize("action", ["anonymise", "purge"])
+def test_a_ticket_imported_closed_is_cleared_when_its_time_comes(
+    make_store: StoreFactory, action: str
+) -> None:
+    """A ticket brought in closed in its opening (a legacy system's archive) is closed
+    since it opened: retention counts from there, as from any closing."""
+    config = DeskConfig.from_dict(
+        {"privacy": {"retention": [{"name": "year", "after": "365d", "action": action}]}}
+    )
+    clock = ManualClock(T0)
+    desk = Helpdesk(config, make_store(), clock)
+    opened = TicketOpened(ticket_id="L-1", at=T0 - timedelta(days=400), by=_ADA, number=1,
+                          requester="ada", subject="Badge for Ada Lovelace",
+                          status="closed", status_category="closed")
+    legacy = replay([opened])
+    assert legacy.closed_at == opened.at
+    young = attrs.evolve(opened, ticket_id="L-2", number=2, at=T0 - timedelta(days=300))
+    assert desk.import_tickets([([opened], legacy), ([young], replay([young]))]) == 2
+    desk.tick()
+    if action == "purge":
+        with pytest.raises(NotFound):
+            desk.get("L-1")
+    else:
+        assert desk.get("L-1").subject != opened.subject
+    assert desk.get("L-2").subject == young.subject  # not old enough yet

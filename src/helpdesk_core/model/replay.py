@@ -121,7 +121,15 @@ def _opened(event: TicketOpened) -> Ticket:
     changes["id"] = event.ticket_id
     changes["created_at"] = changes["updated_at"] = changes["awaiting_reply_since"] = event.at
     changes["version"] = 1
+    # A ticket brought in from another system may open solved or closed (a desk's own
+    # lifecycles start active): it is so since its opening, which its reopen window,
+    # auto-close and retention count from.
     new: Ticket = _NEW_TICKET(_BLANK, changes)
+    category = event.status_category
+    if category is _SOLVED:
+        new = _evolve(new, {"solved_at": event.at})
+    elif category is _CLOSED:
+        new = _evolve(new, {"closed_at": event.at})
     return new
 
 
