@@ -773,7 +773,7 @@ def _check_team_in_tier(config: DeskConfig, team: str, tier: str, path: str) -> 
     agent of the tier in the team, and it would wait for one forever."""
     tier_obj = next(t for t in config.tiers if t.id == tier)
     if team in tier_obj.teams or any(
-        a.tier == tier and team in a.teams for a in config.agents
+        (a.tier is None or a.tier == tier) and team in a.teams for a in config.agents
     ):
         return
     raise ConfigError(
