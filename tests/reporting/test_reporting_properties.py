@@ -337,7 +337,9 @@ def test_figures_agree_with_the_models_fold(seed: int, size: int) -> None:
     solved = [to_micros(t.solved_at - t.created_at) for t in tickets if t.solved_at]
     assert result.times.first_response == duration_stats(first)
     assert result.times.resolution == duration_stats(solved)
-    assert result.first_contact_resolution.count == sum(t.first_contact for t in tickets)
+    assert result.first_contact_resolution.count == sum(
+        t.first_contact and not t.reopen_count for t in tickets
+    )
     assert result.backlog.total == sum(t.is_active for t in tickets)
     categories: dict[str | None, int] = defaultdict(int)
     requesters: dict[str | None, int] = defaultdict(int)

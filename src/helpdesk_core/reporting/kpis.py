@@ -6,7 +6,7 @@ Definitions (the population is the tickets opened in the report's period):
   by the hour of the week they were opened (Monday 00:00 first, in the report's zone); an
   anonymised ticket belongs to no requester and counts under None;
 - first contact resolution: tickets whose solve was marked ``first_contact`` and that were
-  not reopened since, out of the tickets solved at least once;
+  never reopened, out of the tickets solved at least once;
 - reopen rate: tickets reopened (from solved or closed back to an active status) at least
   once, out of the tickets solved at least once;
 - escalation rate: tickets functionally escalated (an ``Escalated`` event, whatever tier
