@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sys
+import zoneinfo
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -208,6 +209,19 @@ def test_reports_in_one_zone_merge_however_the_zone_was_given(zone: ZoneInfo) ->
     a.merge(b)
     assert a.result() == build_report(history, timezone="Europe/Berlin")
     assert b.result().timezone == "Europe/Berlin"
+
+
+def test_a_zone_of_a_file_with_a_name_of_its_own_is_kept(tmp_path: Path) -> None:
+    """A zone read from a file under a name the time zone database lacks is no unknown
+    zone: the report keeps it."""
+    source = Path(zoneinfo.TZPATH[0]) / "Europe" / "Berlin"
+    if not source.exists():
+        pytest.skip("no system time zone data")
+    with source.open("rb") as data:
+        zone = ZoneInfo.from_file(data, key="Acme/HQ")
+    report = Report(timezone=zone)
+    report.extend(small_history("A"))
+    assert report.result().tickets == 3
 
 
 @pytest.mark.parametrize("other", ["report", None, [Report()], build_report([])])

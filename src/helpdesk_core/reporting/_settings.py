@@ -109,8 +109,14 @@ def _zone(value: Any, calendar: Calendar | None) -> ZoneInfo:
     if isinstance(value, ZoneInfo):
         # ZoneInfo objects are equal only to themselves: a zone given as another object
         # than the cached one (pendulum's, ``ZoneInfo.no_cache``) is read by its name, so
-        # reports in the same zone have equal settings and merge.
-        return value if value.key is None else _zone(value.key, calendar)
+        # reports in the same zone have equal settings and merge. A zone whose name the
+        # time zone database lacks (``ZoneInfo.from_file(f, key="Acme/HQ")``) is kept.
+        if value.key is None:
+            return value
+        try:
+            return ZoneInfo(value.key)
+        except (ZoneInfoNotFoundError, ValueError, OSError):
+            return value
     if value is UTC:  # datetime.UTC, the standard library's own UTC
         value = "UTC"
     if not isinstance(value, str):
