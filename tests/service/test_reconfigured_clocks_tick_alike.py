@@ -6,10 +6,12 @@ itself); and every ticket's history folds to the ticket stored."""
 
 from __future__ import annotations
 
+import logging
 from datetime import datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -161,3 +163,45 @@ def test_what_fell_due_before_a_reconfiguration_is_recorded_under_the_rules_then
     ]
     assert _relaxed_after_its_deadline(tick_on_time=True) == expected
     assert _relaxed_after_its_deadline(tick_on_time=False) == expected
+
+
+class _OneBroken(MemoryStore):
+    """A store that cannot load one ticket."""
+
+    broken = ""
+
+    def load(self, ticket_id: str) -> Any:
+        if ticket_id == self.broken:
+            raise RuntimeError("disk on fire")
+        return super().load(ticket_id)
+
+
+def test_a_reconfiguration_records_what_fell_due_on_every_ticket_and_skips_a_broken_one(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """More tickets than one sweep reads, one of which cannot be read: each of the others
+    gets its breach, and the broken one is logged and left to the new rules."""
+    doc: dict[str, Any] = {
+        "agents": [{"id": "ann", "teams": ["service-desk"]}],
+        "calendars": {"always": {"timezone": "UTC", "hours": {"mon-sun": "00:00-24:00"}}},
+        "sla_policies": [{"name": "standard", "calendar": "always", "warnings": [],
+                          "targets": {"medium": {"resolution": "1h"}}}],
+    }  # fmt: skip
+    clock = ManualClock(datetime(2026, 3, 9, 9, tzinfo=BERLIN))
+    store = _OneBroken()
+    desk = Helpdesk(DeskConfig.from_dict(doc), store, clock)
+    ids = [desk.open(requester=Requester(id="ada"), subject=f"VPN {n}").id for n in range(260)]
+    store.broken = ids[7]
+    clock.advance(hours=2)
+    doc["sla_policies"][0]["targets"]["medium"]["resolution"] = "8h"
+    with caplog.at_level(logging.ERROR):
+        desk.reconfigure(DeskConfig.from_dict(doc))
+    breached = [
+        ticket_id
+        for ticket_id in ids
+        if ticket_id != ids[7]
+        and any(type(e).__name__ == "SlaBreached" for e in store.events(ticket_id))
+    ]
+    assert len(breached) == len(ids) - 1
+    assert not any(type(e).__name__ == "SlaBreached" for e in store.events(ids[7]))
+    assert ids[7] in caplog.text

@@ -327,8 +327,9 @@ class Helpdesk(KnowledgeCommands):
         seen: set[str] = set()
         while True:
             # Asking for more than were seen keeps the sweep going past tickets that stay
-            # due with nothing to record.
-            due = [t for t in self.store.due(at, limit=len(seen) + 100) if t not in seen]
+            # due with nothing to record (or that fail); twice as many, so that a sweep
+            # past many such tickets reads each a few times, not once per round.
+            due = [t for t in self.store.due(at, limit=2 * len(seen) + 100) if t not in seen]
             if not due:
                 return recorded
             for ticket_id in due:
