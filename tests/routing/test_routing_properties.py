@@ -398,6 +398,11 @@ _NAMES = st.text(alphabet="abcdefgh", min_size=1, max_size=3)
            ("assign", "")],
     roster={"a", "b", "c"},
 )  # the place c held moved with aa: b is served again while a waits (allowed, see above)
+@example(
+    steps=[("join", "c"), ("assign", ""), ("join", "a"), ("leave", "b"), ("assign", ""),
+           ("join", "b"), ("assign", "")],
+    roster={"b"},
+)  # b's place went to a, who joined before it: the turn goes on from a, to b, while c waits
 def test_round_robin_never_serves_an_agent_twice_in_a_row_as_the_roster_changes(
     steps: list[tuple[str, str]], roster: set[str]
 ) -> None:
@@ -405,7 +410,8 @@ def test_round_robin_never_serves_an_agent_twice_in_a_row_as_the_roster_changes(
     # Between two turns of one agent, every agent present all along gets a turn. The one
     # exception the cursor allows (it keeps a fingerprint and a place, not the id): the
     # agent last served left and others joined or left meanwhile, so the place they held
-    # moved; the turn then goes on from that place, whoever stands there now.
+    # moved; the turn then goes on from that place, whoever stands there now, and the
+    # order of turns starts again from there.
     served_since: dict[str, set[str]] = {}
     present_since: dict[str, set[str]] = {}
     changed: set[str] = set()  # who joined or left since the last turn
@@ -436,6 +442,9 @@ def test_round_robin_never_serves_an_agent_twice_in_a_row_as_the_roster_changes(
         if d.agent in present_since and not place_moved:
             stayed = {a for a in present_since[d.agent] if a in roster}
             assert stayed <= served_since[d.agent] | {d.agent}
+        if place_moved:  # the turns start again from the place
+            present_since.clear()
+            served_since.clear()
         for agent, served in served_since.items():
             served.add(d.agent)
         served_since[d.agent] = set()
