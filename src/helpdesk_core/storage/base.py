@@ -47,6 +47,7 @@ __all__ = [
     "TicketQuery",
     "TicketScope",
     "UnitOfWork",
+    "batch_numbers",
     "check_after",
     "check_anonymise",
     "check_append",
@@ -513,6 +514,17 @@ def taken_number(ticket_id: str, number: int, holder: str) -> ValidationError:
         "ticket numbers are unique (import it with another number)",
         field="number",
     )
+
+
+def batch_numbers(batch: Sequence[tuple[Any, Ticket, Any]]) -> dict[int, str]:
+    """Each number an import batch's tickets carry, and the ticket carrying it; the
+    :func:`taken_number` error for a number two tickets of the batch carry."""
+    numbers: dict[int, str] = {}
+    for _, snapshot, _ in batch:
+        holder = numbers.setdefault(snapshot.number, snapshot.id)
+        if holder != snapshot.id:
+            raise taken_number(snapshot.id, snapshot.number, holder)
+    return numbers
 
 
 def import_in_chunks(

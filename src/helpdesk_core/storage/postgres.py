@@ -70,6 +70,7 @@ from helpdesk_core.storage.base import (
     OutboxItem,
     Page,
     TicketQuery,
+    batch_numbers,
     check_after,
     check_anonymise,
     check_append,
@@ -810,11 +811,7 @@ class PostgresStore:
         ).fetchone()
         if existing is not None:
             raise ConflictError(existing[0], expected=0, actual=int(existing[1]))
-        numbers: dict[int, str] = {}
-        for _, snapshot, _ in batch:
-            holder = numbers.setdefault(snapshot.number, snapshot.id)
-            if holder != snapshot.id:
-                raise taken_number(snapshot.id, snapshot.number, holder)
+        numbers = batch_numbers(batch)
         held = conn.execute(
             "SELECT number, id FROM tickets WHERE number = ANY(%s) ORDER BY number, id LIMIT 1",
             (list(numbers),),

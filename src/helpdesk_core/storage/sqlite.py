@@ -61,6 +61,7 @@ from helpdesk_core.storage.base import (
     OutboxItem,
     Page,
     TicketQuery,
+    batch_numbers,
     check_after,
     check_anonymise,
     check_append,
@@ -456,11 +457,7 @@ def _refuse_taken_numbers(
     """Refuse (ValidationError, see :func:`taken_number`) an imported ticket whose number
     another of the batch, or a stored ticket (one imported by an earlier batch included),
     has."""
-    numbers: dict[int, str] = {}
-    for _, snapshot, _ in batch:
-        holder = numbers.setdefault(snapshot.number, snapshot.id)
-        if holder != snapshot.id:
-            raise taken_number(snapshot.id, snapshot.number, holder)
+    numbers = batch_numbers(batch)
     held = conn.execute(
         f"SELECT number, id FROM tickets WHERE number IN ({q.placeholders(len(numbers))}) "
         "ORDER BY number, id LIMIT 1",
