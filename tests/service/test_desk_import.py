@@ -9,6 +9,7 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+import attrs
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -220,3 +221,15 @@ def test_a_ticket_carrying_a_number_in_use_is_refused(make_store: StoreFactory) 
     assert desk.store.get_many(["L-old", f"L-{mine.number + 1}"]) == []
     again = desk.open(requester="bea", subject="VPN drops", request_id="req-1")
     assert (again.id, again.requester) == (mine.id, "bea")
+
+
+def test_two_items_carrying_one_number_are_named_by_the_second(
+    make_store: StoreFactory,
+) -> None:
+    desk, _ = _desk(make_store())
+    first, second = _item(41), _item(41)
+    again = attrs.evolve(second[0][0], ticket_id="L-41b")
+    with pytest.raises(ValidationError, match="L-41") as refused:
+        desk.import_tickets([_item(40), first, ([again], replay([again]))])
+    assert refused.value.field == "items[2].number"
+    assert desk.store.get_many(["L-40", "L-41", "L-41b"]) == []

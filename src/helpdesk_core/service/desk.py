@@ -104,7 +104,7 @@ from helpdesk_core.storage import (
     TicketQuery,
     TicketScope,
 )
-from helpdesk_core.storage.base import check_import, check_name, every_match
+from helpdesk_core.storage.base import check_import, check_name, every_match, taken_number
 from helpdesk_core.workflow import de_escalate, escalate, raise_level, shortcut_move
 
 __all__ = ["EventHandler", "Helpdesk"]
@@ -452,7 +452,8 @@ class Helpdesk(KnowledgeCommands):
         """Add tickets brought from elsewhere (a legacy system's), each
         ``(events, snapshot)`` or ``(events, snapshot, wake_at)``, through the store's
         ``import_tickets`` (all or none; the numbers they carry are kept, and one a stored
-        ticket or another imported one has is refused: ValidationError on ``number``).
+        ticket has is refused, a ValidationError on ``number``; one another item carries,
+        on ``items[i].number``).
         Returns the count.
 
         Every item is checked before the store is given any: besides what the store checks,
@@ -471,6 +472,7 @@ class Helpdesk(KnowledgeCommands):
                 field="items",
             )
         checked = []
+        numbers: dict[int, str] = {}  # (a number two items carry is named here, by item)
         for index, item in enumerate(items):
             try:
                 events, snapshot, wake_at = check_import(item)
@@ -478,6 +480,10 @@ class Helpdesk(KnowledgeCommands):
                 where = f"items[{index}]" + (f".{exc.field}" if exc.field else "")
                 raise ValidationError(exc.message, field=where) from exc
             self._check_imported(snapshot, f"items[{index}]")
+            holder = numbers.setdefault(snapshot.number, snapshot.id)
+            if holder != snapshot.id:
+                taken = taken_number(snapshot.id, snapshot.number, holder)
+                raise ValidationError(taken.message, field=f"items[{index}].number")
             checked.append((events, snapshot, wake_at))
         importer = getattr(self.store, "import_tickets", None)
         if not callable(importer):
